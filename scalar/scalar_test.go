@@ -1,0 +1,137 @@
+package scalar
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// The seeds' worked example: X (3×4) · W (4×2) + b.
+func TestDenseWorkedExample(t *testing.T) {
+	x := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}
+	w := []float64{.1, .2, .3, .4, .5, .6, .7, .8}
+	b := []float64{.1, .2}
+	y := make([]float64, 6)
+	Dense(x, w, b, y, 3, 4, 2, Identity)
+	assert.InDeltaSlice(t, []float64{5.1, 6.2, 11.5, 14.2, 17.9, 22.2}, y, 1e-12)
+
+	y32 := make([]float32, 6)
+	Dense(f32(x), f32(w), f32(b), y32, 3, 4, 2, Identity)
+	assert.InDeltaSlice(t, []float32{5.1, 6.2, 11.5, 14.2, 17.9, 22.2}, y32, 1e-5)
+}
+
+func f32(v []float64) []float32 {
+	out := make([]float32, len(v))
+	for i, x := range v {
+		out[i] = float32(x)
+	}
+	return out
+}
+
+func TestActivations(t *testing.T) {
+	row := []float64{-2, 0, 3, math.NaN()}
+	Activate(row, ReLU)
+	assert.Equal(t, []float64{0, 0, 3}, row[:3])
+	assert.True(t, math.IsNaN(row[3]))
+
+	row = []float64{0, 2}
+	Activate(row, Sigmoid)
+	assert.InDelta(t, 0.5, row[0], 1e-15)
+	assert.InDelta(t, 0.8807970779778823, row[1], 1e-15)
+
+	row = []float64{0, 1, -1}
+	Activate(row, Tanh)
+	assert.InDeltaSlice(t, []float64{0, 0.7615941559557649, -0.7615941559557649}, row, 1e-15)
+
+	// Softmax of (1, 2, 3): e^{-2}, e^{-1}, 1 over their sum.
+	row = []float64{1, 2, 3}
+	Activate(row, Softmax)
+	s := math.Exp(-2) + math.Exp(-1) + 1
+	assert.InDeltaSlice(t, []float64{math.Exp(-2) / s, math.Exp(-1) / s, 1 / s}, row, 1e-15)
+
+	// Huge logits stay finite: the maximum is subtracted first.
+	big := []float32{1e4, -1e4, 1e4}
+	Activate(big, Softmax)
+	assert.Equal(t, []float32{0.5, 0, 0.5}, big)
+}
+
+func TestActivationGrad(t *testing.T) {
+	d := []float64{1, 1, 1}
+	ActivationGrad([]float64{-1, 0, 2}, d, ReLU)
+	assert.Equal(t, []float64{0, 0, 1}, d)
+
+	d = []float64{2, 2}
+	ActivationGrad([]float64{0.5, 0.25}, d, Sigmoid)
+	assert.Equal(t, []float64{0.5, 2 * 0.25 * 0.75}, d)
+
+	d = []float64{2, 2}
+	ActivationGrad([]float64{0.5, -1}, d, Tanh)
+	assert.Equal(t, []float64{1.5, 0}, d)
+
+	assert.Panics(t, func() { ActivationGrad([]float64{1}, []float64{1}, Softmax) })
+}
+
+func TestDenseGradients(t *testing.T) {
+	// X 2×3, dZ 2×2: dW = Xᵀ·dZ, db = column sums, dX = dZ·Wᵀ.
+	x := []float64{1, 2, 3, 4, 5, 6}
+	dz := []float64{1, -1, 2, 0.5}
+	dw := make([]float64, 6)
+	db := make([]float64, 2)
+	DenseGrad(x, dz, dw, db, 2, 3, 2)
+	assert.Equal(t, []float64{1 + 8, -1 + 2, 2 + 10, -2 + 2.5, 3 + 12, -3 + 3}, dw)
+	assert.Equal(t, []float64{3, -0.5}, db)
+
+	w := []float64{1, 2, 3, 4, 5, 6} // 3×2
+	dx := make([]float64, 6)
+	DenseInputGrad(dz, w, dx, 2, 3, 2)
+	assert.Equal(t, []float64{1 - 2, 3 - 4, 5 - 6, 2 + 1, 6 + 2, 10 + 3}, dx)
+}
+
+func TestTranspose(t *testing.T) {
+	a := []float32{1, 2, 3, 4, 5, 6} // 2×3
+	tr := make([]float32, 6)
+	Transpose(a, tr, 2, 3)
+	assert.Equal(t, []float32{1, 4, 2, 5, 3, 6}, tr)
+}
+
+func TestLosses(t *testing.T) {
+	// Two samples, three classes.
+	p := []float64{0.7, 0.2, 0.1, 0.1, 0.1, 0.8}
+	tg := []float64{1, 0, 0, 0, 0, 1}
+	dz := make([]float64, 6)
+	l := SoftmaxCrossEntropy(p, tg, dz, 2, 3)
+	assert.InDelta(t, -(math.Log(0.7)+math.Log(0.8))/2, l, 1e-15)
+	assert.InDeltaSlice(t, []float64{-0.15, 0.1, 0.05, 0.05, 0.05, -0.1}, dz, 1e-15)
+
+	// A probability that underflowed to zero costs ln(2¹²⁶), not +Inf.
+	l = SoftmaxCrossEntropy([]float64{0, 1}, []float64{1, 0}, make([]float64, 2), 1, 2)
+	assert.InDelta(t, 126*math.Ln2, l, 1e-12)
+
+	a := []float64{0.9, 0.2}
+	y := []float64{1, 0}
+	dz = make([]float64, 2)
+	l = SigmoidBinaryCrossEntropy(a, y, dz, 2, 1)
+	assert.InDelta(t, -(math.Log(0.9)+math.Log(0.8))/2, l, 1e-15)
+	assert.InDeltaSlice(t, []float64{-0.05, 0.1}, dz, 1e-15)
+
+	dy := make([]float64, 4)
+	l = MeanSquaredError([]float64{1, 2, 3, 4}, []float64{0, 2, 5, 4}, dy, 2, 2)
+	assert.InDelta(t, (1.0+4)/4, l, 1e-15)
+	assert.InDeltaSlice(t, []float64{0.5, 0, -1, 0}, dy, 1e-15)
+
+	nan := SoftmaxCrossEntropy([]float64{math.NaN(), 1}, []float64{0, 1}, make([]float64, 2), 1, 2)
+	assert.True(t, math.IsNaN(nan))
+}
+
+func TestSGD(t *testing.T) {
+	w := []float32{1, 2}
+	SGD(w, []float32{10, -10}, 0.5)
+	assert.Equal(t, []float32{-4, 7}, w)
+}
+
+func TestShortSlicePanics(t *testing.T) {
+	assert.PanicsWithValue(t, "scalar: y has 5 elements, needs 6", func() {
+		Dense(make([]float32, 12), make([]float32, 8), make([]float32, 2), make([]float32, 5), 3, 4, 2, Identity)
+	})
+}

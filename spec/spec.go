@@ -1,0 +1,98 @@
+// Package spec is the schema of a vecgen model file: its types, strict
+// decoding and validation. Every error names the offending YAML node as
+// FILE:LINE:COL.
+//
+// A model file looks like this:
+//
+//	name: Fashion          # exported Go identifier; prefixes every generated name
+//	batch: 64              # fixed number of samples per kernel call
+//	input: 784             # features per sample
+//	layers:
+//	  - {dense: 256, activation: relu}
+//	  - {dense: 128, activation: relu}
+//	  - {dense: 10,  activation: softmax}
+//	loss: cross_entropy
+package spec
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// Activation is a layer's activation function, by its spec name.
+type Activation string
+
+// The activations a layer may name.
+const (
+	Identity Activation = "identity"
+	ReLU     Activation = "relu"
+	Sigmoid  Activation = "sigmoid"
+	Tanh     Activation = "tanh"
+	Softmax  Activation = "softmax" // last layer only, with cross_entropy
+)
+
+// Activations lists every valid activation in documentation order.
+var Activations = []Activation{Identity, ReLU, Sigmoid, Tanh, Softmax}
+
+// Loss is the training loss, by its spec name.
+type Loss string
+
+// The losses a model may name.
+const (
+	MSE                Loss = "mse"                  // mean squared error over all outputs; any last activation but softmax
+	BinaryCrossEntropy Loss = "binary_cross_entropy" // needs a sigmoid last layer
+	CrossEntropy       Loss = "cross_entropy"        // needs a softmax last layer
+)
+
+// Losses lists every valid loss in documentation order.
+var Losses = []Loss{MSE, BinaryCrossEntropy, CrossEntropy}
+
+// Limits on a model's sizes. They keep every generated array and every
+// assembly displacement far inside what Go and the assembler accept.
+const (
+	MaxBatch    = 4096    // samples per call
+	MaxWidth    = 16384   // input features and units per layer
+	MaxLayers   = 32      // dense layers
+	MaxElements = 1 << 24 // elements in any one array (weights or activations): 64 MiB of float32
+	MaxFileSize = 1 << 20 // bytes in a spec file
+	MaxName     = 64      // characters in the model name
+)
+
+// Model is a validated network description.
+type Model struct {
+	Name   string  // exported Go identifier, the prefix of every generated name
+	Batch  int     // B, the fixed number of samples per call
+	Input  int     // features per sample, the first layer's K
+	Layers []Layer // at least one
+	Loss   Loss
+}
+
+// Layer is one dense layer: Y = act(X·W + b) with W of In×Out.
+type Layer struct {
+	In, Out    int
+	Activation Activation
+}
+
+// Output is the width of the last layer.
+func (m *Model) Output() int { return m.Layers[len(m.Layers)-1].Out }
+
+// Error is a problem in a spec file, at a 1-based line and column.
+type Error struct {
+	File      string
+	Line, Col int
+	Msg       string
+}
+
+func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
+
+func quoteAll[T ~string](vs []T) string {
+	q := make([]string, len(vs))
+	for i, v := range vs {
+		q[i] = string(v)
+	}
+	return strings.Join(q, ", ")
+}
+
+func isActivation(a Activation) bool { return slices.Contains(Activations, a) }
+func isLoss(l Loss) bool             { return slices.Contains(Losses, l) }
