@@ -1,0 +1,583 @@
+package gen
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/pass"
+	"github.com/mmcloughlin/avo/printer"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/vecgen/vecgen/gen/plan"
+	"github.com/vecgen/vecgen/spec"
+)
+
+// emitAsm renders every kernel of p as Go assembly, returning the .s file
+// and the Go stub declarations that go with it.
+func emitAsm(p *plan.Plan) (asm, stubs []byte, err error) {
+	c := build.NewContext()
+	c.ConstraintExpr("gc,!purego") // avo takes the +build syntax: gc && !purego
+	a := &asmWriter{c: c, consts: map[string]operand.Mem{}}
+	for i := range p.Kernels {
+		k := &p.Kernels[i]
+		c.Function(k.Asm)
+		c.Attributes(attr.NOSPLIT)
+		c.Pragma("noescape")
+		c.SignatureExpr(signature(p, k))
+		c.Doc(asmDoc(p, k)...)
+		a.kernel(p, k)
+		c.VZEROUPPER()
+		c.RET()
+	}
+	f, err := c.Result()
+	if err != nil {
+		return nil, nil, fmt.Errorf("assembling %s: %w", p.Model.Name, err)
+	}
+	if err := pass.Compile.Execute(f); err != nil {
+		return nil, nil, fmt.Errorf("assembling %s: %w (the tile plan needs more registers than exist)", p.Model.Name, err)
+	}
+	cfg := printer.Config{Name: "vecgen from " + p.Source, Pkg: p.Package}
+	if asm, err = printer.NewGoAsm(cfg).Print(f); err != nil {
+		return nil, nil, err
+	}
+	if stubs, err = printer.NewStubs(cfg).Print(f); err != nil {
+		return nil, nil, err
+	}
+	return asm, stubs, nil
+}
+
+// signature is the kernel's Go signature with literal array lengths.
+func signature(p *plan.Plan, k *plan.Kernel) string {
+	var args []string
+	for _, q := range p.Params(k) {
+		if q.Len == 0 {
+			args = append(args, q.Name+" float32")
+		} else {
+			args = append(args, fmt.Sprintf("%s *[%d]float32", q.Name, q.Len))
+		}
+	}
+	s := "func(" + strings.Join(args, ", ") + ")"
+	if k.Returns() {
+		s += " float32"
+	}
+	return s
+}
+
+// asmWriter emits instructions into one avo context.
+type asmWriter struct {
+	c      *build.Context
+	consts map[string]operand.Mem
+	labels int
+}
+
+// imm is an immediate operand: U8 when it fits (avo's instruction forms
+// take imm8 or imm32, and operand.Imm would guess 16 bits for 256..65535).
+func imm(n int) operand.Constant {
+	if n >= 0 && n < 256 {
+		return operand.U8(n)
+	}
+	return operand.U32(uint32(n))
+}
+
+func at(base reg.Register, disp int) operand.Mem { return operand.Mem{Base: base, Disp: disp} }
+
+// loop emits body count times: as straight code when count is 1, otherwise
+// as a counted loop with the count as an immediate.
+func (a *asmWriter) loop(name string, count int, body func()) {
+	switch {
+	case count <= 0:
+		return
+	case count == 1:
+		body()
+		return
+	}
+	n := a.c.GP64()
+	a.c.MOVQ(operand.U32(uint32(count)), n) // MOVQ has no imm8 form
+	a.labels++
+	l := fmt.Sprintf("%s%d", name, a.labels)
+	a.c.Label(l)
+	body()
+	a.c.DECQ(n)
+	a.c.JNZ(operand.LabelRef(l))
+}
+
+// splat is a read-only 32-byte constant holding bits in all 8 lanes.
+func (a *asmWriter) splat(name string, bits uint32) operand.Mem {
+	if m, ok := a.consts[name]; ok {
+		return m
+	}
+	m := a.c.StaticGlobal(name)
+	a.c.DataAttributes(attr.RODATA | attr.NOPTR)
+	for i := range plan.Vector {
+		a.c.AddDatum(4*i, operand.U32(bits))
+	}
+	a.consts[name] = m
+	return m
+}
+
+func (a *asmWriter) f32(name string, v float32) operand.Mem {
+	return a.splat(name, math.Float32bits(v))
+}
+
+// reg32 loads a splat constant into a register.
+func (a *asmWriter) reg32(name string, v float32) reg.VecVirtual {
+	r := a.c.YMM()
+	a.c.VMOVUPS(a.f32(name, v), r)
+	return r
+}
+
+// laneMask is 32 bytes whose first lanes int32 are all ones and the rest
+// zero: the VMASKMOVPS mask for a tail of lanes floats.
+func (a *asmWriter) laneMask(lanes int) reg.VecVirtual {
+	m, ok := a.consts["lanemask"]
+	if !ok {
+		m = a.c.StaticGlobal("lanemask")
+		a.c.DataAttributes(attr.RODATA | attr.NOPTR)
+		for i := range 2 * plan.Vector {
+			v := uint32(0)
+			if i < plan.Vector {
+				v = math.MaxUint32
+			}
+			a.c.AddDatum(4*i, operand.U32(v))
+		}
+		a.consts["lanemask"] = m
+	}
+	r := a.c.YMM()
+	a.c.VMOVDQU(m.Offset(4*(plan.Vector-lanes)), r)
+	return r
+}
+
+// load and store move one vector, under mask when it is not nil.
+func (a *asmWriter) load(m operand.Mem, mask reg.VecVirtual, dst reg.VecVirtual) {
+	if mask != nil {
+		a.c.VMASKMOVPS(m, mask, dst)
+	} else {
+		a.c.VMOVUPS(m, dst)
+	}
+}
+
+func (a *asmWriter) store(src reg.VecVirtual, mask reg.VecVirtual, m operand.Mem) {
+	if mask != nil {
+		a.c.VMASKMOVPS(src, mask, m)
+	} else {
+		a.c.VMOVUPS(src, m)
+	}
+}
+
+func (a *asmWriter) param(name string) reg.GPVirtual {
+	r := a.c.GP64()
+	a.c.Load(a.c.Param(name), r)
+	return r
+}
+
+// elementwise runs body over n consecutive float32 of each pointer in ptrs,
+// one vector at a time; the last n mod 8 elements run under a lane mask
+// (mask nil means all lanes). body addresses the current vector of ptrs[i]
+// as vec(i).
+func (a *asmWriter) elementwise(n int, ptrs []reg.Register, body func(vec func(i int) operand.Mem, mask reg.VecVirtual)) {
+	cur := make([]reg.Register, len(ptrs))
+	for i, p := range ptrs {
+		cur[i] = a.c.GP64()
+		a.c.MOVQ(p, cur[i])
+	}
+	vec := func(i int) operand.Mem { return at(cur[i], 0) }
+	a.loop("elems", n/plan.Vector, func() {
+		body(vec, nil)
+		for _, p := range cur {
+			a.c.ADDQ(imm(4*plan.Vector), p)
+		}
+	})
+	if rem := n % plan.Vector; rem > 0 {
+		body(vec, a.laneMask(rem))
+	}
+}
+
+func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
+	c := a.c
+	switch k.Op {
+	case plan.Forward:
+		x, w, b, y := a.param("x"), a.param("w"), a.param("b"), a.param("y")
+		a.gemm(k.Gemm, x, w, y, b, k.Activation)
+		switch k.Activation {
+		case spec.Sigmoid, spec.Tanh:
+			yy := a.param("y")
+			a.elementwise(k.Gemm.Rows*k.Gemm.Cols, []reg.Register{yy}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+				v := c.YMM()
+				a.load(vec(0), mask, v)
+				if k.Activation == spec.Sigmoid {
+					a.sigmoid(v)
+				} else {
+					a.tanh(v)
+				}
+				a.store(v, mask, vec(0))
+			})
+		case spec.Softmax:
+			a.softmaxRows(a.param("y"), k.Gemm.Rows, k.Gemm.Cols)
+		}
+	case plan.ActivationGrad:
+		a.activationGrad(k)
+	case plan.WeightGrad:
+		x, dz, dw, db := a.param("x"), a.param("dz"), a.param("dw"), a.param("db")
+		a.gemm(k.Gemm, x, dz, dw, nil, spec.Identity)
+		a.columnSums(a.param("dz"), db, k.Gemm.Depth, k.Gemm.Cols)
+	case plan.InputGrad:
+		dz, w, wt, dx := a.param("dz"), a.param("w"), a.param("wt"), a.param("dx")
+		g := k.Gemm
+		a.transpose(w, wt, g.Cols, g.Depth) // W is K×N = Cols×Depth
+		a.gemm(g, dz, a.param("wt"), dx, nil, spec.Identity)
+	case plan.SGD:
+		a.sgd(p, k)
+	case plan.Loss:
+		a.loss(p, k)
+	}
+}
+
+// gemm emits C = A·B (+ bias, then relu when act is relu) over the whole
+// product, in tiles of g.Tile: rows of C in blocks of MR, columns in blocks
+// of NR, and the remainders as smaller tiles whose last vector is masked.
+// A, C and bias are advanced in place; B is reread for every row block.
+func (a *asmWriter) gemm(g *plan.Gemm, A, B, C, bias reg.Register, act spec.Activation) {
+	c := a.c
+	mr, nr := g.Tile.MR, g.Tile.NR
+	rowBlock := func(rows int) {
+		colB, colC := c.GP64(), c.GP64()
+		c.MOVQ(B, colB)
+		c.MOVQ(C, colC)
+		var colBias reg.Register
+		if bias != nil {
+			colBias = c.GP64()
+			c.MOVQ(bias, colBias)
+		}
+		a.loop("cols", g.Cols/nr, func() {
+			a.tile(g, rows, nr/plan.Vector, plan.Vector, A, colB, colC, colBias, act)
+			c.ADDQ(imm(4*nr), colB)
+			c.ADDQ(imm(4*nr), colC)
+			if colBias != nil {
+				c.ADDQ(imm(4*nr), colBias)
+			}
+		})
+		if rem := g.Cols % nr; rem > 0 {
+			vecs := (rem + plan.Vector - 1) / plan.Vector
+			a.tile(g, rows, vecs, rem-plan.Vector*(vecs-1), A, colB, colC, colBias, act)
+		}
+	}
+	a.loop("rows", g.Rows/mr, func() {
+		rowBlock(mr)
+		c.ADDQ(imm(4*mr*g.ARow), A)
+		c.ADDQ(imm(4*mr*g.CRow), C)
+	})
+	if rem := g.Rows % mr; rem > 0 {
+		rowBlock(rem)
+	}
+}
+
+// tile is the micro-kernel: rows×(vecs·8) accumulators over the whole depth,
+// the last vector holding lastLanes columns, then the epilogue (bias,
+// activation, store) in registers.
+func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias reg.Register, act spec.Activation) {
+	c := a.c
+	acc := make([][]reg.VecVirtual, rows)
+	for r := range acc {
+		acc[r] = make([]reg.VecVirtual, vecs)
+		for v := range acc[r] {
+			acc[r][v] = c.YMM()
+			c.VXORPS(acc[r][v], acc[r][v], acc[r][v])
+		}
+	}
+	var mask reg.VecVirtual
+	maskOf := func(v int) reg.VecVirtual {
+		if v == vecs-1 {
+			return mask
+		}
+		return nil
+	}
+	if lastLanes < plan.Vector {
+		mask = a.laneMask(lastLanes)
+	}
+	ap, bp := c.GP64(), c.GP64()
+	c.MOVQ(A, ap)
+	c.MOVQ(B, bp)
+	step := func(u int) {
+		w := make([]reg.VecVirtual, vecs)
+		for v := range w {
+			w[v] = c.YMM()
+			a.load(at(bp, 4*(u*g.BDepth+plan.Vector*v)), maskOf(v), w[v])
+		}
+		for r := range rows {
+			x := c.YMM()
+			c.VBROADCASTSS(at(ap, 4*(r*g.ARow+u*g.ADepth)), x)
+			for v := range w {
+				c.VFMADD231PS(w[v], x, acc[r][v])
+			}
+		}
+	}
+	u := g.Unroll
+	a.loop("depth", g.Depth/u, func() {
+		for i := range u {
+			step(i)
+		}
+		c.ADDQ(imm(4*u*g.ADepth), ap)
+		c.ADDQ(imm(4*u*g.BDepth), bp)
+	})
+	for i := range g.Depth % u {
+		step(i)
+	}
+	var zero reg.VecVirtual
+	if act == spec.ReLU {
+		zero = c.YMM()
+		c.VXORPS(zero, zero, zero)
+	}
+	for r := range rows {
+		for v := range vecs {
+			z := acc[r][v]
+			if bias != nil {
+				bv := c.YMM()
+				a.load(at(bias, 4*plan.Vector*v), maskOf(v), bv)
+				c.VADDPS(bv, z, z)
+			}
+			if act == spec.ReLU {
+				c.VMAXPS(z, zero, z) // max(0, z); a NaN z is kept (it is the second source)
+			}
+			a.store(z, maskOf(v), at(C, 4*(r*g.CRow+plan.Vector*v)))
+		}
+	}
+}
+
+// columnSums writes s[c] = Σᵢ m[i,c] for the rows×cols matrix m.
+func (a *asmWriter) columnSums(m, s reg.Register, rows, cols int) {
+	c := a.c
+	a.elementwise(cols, []reg.Register{m, s}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+		sum, v, p := c.YMM(), c.YMM(), c.GP64()
+		c.VXORPS(sum, sum, sum)
+		c.MOVQ(vec(0).Base, p)
+		a.loop("rows", rows, func() {
+			a.load(at(p, 0), mask, v)
+			c.VADDPS(v, sum, sum)
+			c.ADDQ(imm(4*cols), p)
+		})
+		a.store(sum, mask, vec(1))
+	})
+}
+
+// transpose writes the cols×rows matrix t = mᵀ of the rows×cols matrix m.
+func (a *asmWriter) transpose(m, t reg.Register, rows, cols int) {
+	c := a.c
+	src, dstRow := c.GP64(), c.GP64()
+	c.MOVQ(m, src)
+	c.MOVQ(t, dstRow)
+	a.loop("trows", rows, func() {
+		dst, x := c.GP64(), c.GP32()
+		c.MOVQ(dstRow, dst)
+		a.loop("tcols", cols, func() {
+			c.MOVL(at(src, 0), x)
+			c.MOVL(x, at(dst, 0))
+			c.ADDQ(imm(4), src)
+			c.ADDQ(imm(4*rows), dst)
+		})
+		c.ADDQ(imm(4), dstRow)
+	})
+}
+
+func (a *asmWriter) activationGrad(k *plan.Kernel) {
+	c := a.c
+	y, d := a.param("y"), a.param("d")
+	a.elementwise(k.Elements, []reg.Register{y, d}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+		yv, dv, t := c.YMM(), c.YMM(), c.YMM()
+		a.load(vec(0), mask, yv)
+		a.load(vec(1), mask, dv)
+		switch k.Activation {
+		case spec.ReLU: // d ← d where y > 0, else 0
+			c.VXORPS(t, t, t)
+			c.VCMPPS(imm(0x1e), t, yv, t) // GT_OQ: y > 0, false for NaN
+			c.VANDPS(t, dv, dv)
+		case spec.Sigmoid: // d ← d·y·(1−y)
+			one := a.reg32("one", 1)
+			c.VSUBPS(yv, one, t)
+			c.VMULPS(yv, t, t)
+			c.VMULPS(t, dv, dv)
+		case spec.Tanh: // d ← d·(1−y²)
+			c.VMOVUPS(a.f32("one", 1), t)
+			c.VFNMADD231PS(yv, yv, t)
+			c.VMULPS(t, dv, dv)
+		}
+		a.store(dv, mask, vec(1))
+	})
+}
+
+func (a *asmWriter) sgd(p *plan.Plan, k *plan.Kernel) {
+	c := a.c
+	lrx := c.XMM()
+	c.Load(c.Param("lr"), lrx)
+	lr := c.YMM()
+	c.VBROADCASTSS(lrx, lr)
+	step := func(n int, w, dw reg.Register) {
+		a.elementwise(n, []reg.Register{w, dw}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			wv, gv := c.YMM(), c.YMM()
+			a.load(vec(0), mask, wv)
+			a.load(vec(1), mask, gv)
+			c.VFNMADD231PS(gv, lr, wv) // w ← w − lr·dw
+			a.store(wv, mask, vec(0))
+		})
+	}
+	step(k.Elements, a.param("w"), a.param("dw"))
+	step(p.Layers[k.Layer-1].Out, a.param("b"), a.param("db"))
+}
+
+// loss emits the model's loss: the gradient is stored elementwise and the
+// loss terms are accumulated in one vector, summed across lanes at the end.
+func (a *asmWriter) loss(p *plan.Plan, k *plan.Kernel) {
+	c := a.c
+	n := k.Elements
+	scale := 1 / float64(n) // mean over all elements (mse, binary cross-entropy)
+	if p.Model.Loss == spec.CrossEntropy {
+		scale = 1 / float64(p.Model.Batch) // mean over samples
+	}
+	acc := c.YMM()
+	c.VXORPS(acc, acc, acc)
+	y, t, d := a.param("y"), a.param("target"), a.param("d")
+	a.elementwise(n, []reg.Register{y, t, d}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+		yv, tv, g := c.YMM(), c.YMM(), c.YMM()
+		a.load(vec(0), mask, yv)
+		a.load(vec(1), mask, tv)
+		c.VSUBPS(tv, yv, g) // y − target
+		switch p.Model.Loss {
+		case spec.MSE:
+			c.VFMADD231PS(g, g, acc)
+			c.VMULPS(a.f32("twoscale", float32(2*scale)), g, g)
+		case spec.CrossEntropy:
+			c.VMULPS(a.f32("scale", float32(scale)), g, g)
+			c.VFMADD231PS(a.safeLog(yv), tv, acc) // acc += t·ln y
+		case spec.BinaryCrossEntropy:
+			c.VMULPS(a.f32("scale", float32(scale)), g, g)
+			c.VFMADD231PS(a.safeLog(yv), tv, acc) // acc += t·ln y
+			one := a.reg32("one", 1)
+			q, u := c.YMM(), c.YMM()
+			c.VSUBPS(yv, one, q) // 1 − y
+			c.VSUBPS(tv, one, u) // 1 − t
+			c.VFMADD231PS(a.safeLog(q), u, acc)
+		}
+		a.store(g, mask, vec(2))
+	})
+	a.hreduce(acc, c.VADDPS)
+	sign := float32(-scale)
+	if p.Model.Loss == spec.MSE {
+		sign = float32(scale)
+	}
+	c.VMULPS(a.f32("lossscale", sign), acc, acc)
+	c.Store(acc.AsX(), c.ReturnIndex(0))
+}
+
+// safeLog returns ln max(v, MinProbability) in a new register, NaN for NaN.
+func (a *asmWriter) safeLog(v reg.VecVirtual) reg.VecVirtual {
+	c := a.c
+	floor := a.reg32("minprob", 0x1p-126)
+	l := c.YMM()
+	c.VMAXPS(v, floor, l) // NaN v is kept: it is the second source
+	a.log(l)
+	nan := c.YMM()
+	c.VSUBPS(v, v, nan) // 0, or NaN when v is NaN
+	c.VADDPS(nan, l, l)
+	return l
+}
+
+// softmaxRows replaces each of the rows of y (n wide) by its softmax:
+// subtract the row maximum, exponentiate, divide by the sum.
+func (a *asmWriter) softmaxRows(y reg.Register, rows, n int) {
+	c := a.c
+	a.loop("softmax", rows, func() {
+		row := []reg.Register{y}
+		m := a.reg32("neginf", float32(math.Inf(-1)))
+		a.elementwise(n, row, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			if mask == nil {
+				c.VMAXPS(vec(0), m, m)
+				return
+			}
+			v, lo := c.YMM(), a.reg32("neginf", float32(math.Inf(-1)))
+			c.VMASKMOVPS(vec(0), mask, v)
+			c.VBLENDVPS(mask, v, lo, v) // lanes past the row count as −Inf
+			c.VMAXPS(v, m, m)
+		})
+		a.hreduce(m, c.VMAXPS)
+		sum := c.YMM()
+		c.VXORPS(sum, sum, sum)
+		a.elementwise(n, row, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			v := c.YMM()
+			a.load(vec(0), mask, v)
+			c.VSUBPS(m, v, v)
+			a.exp(v)
+			if mask != nil {
+				c.VANDPS(mask, v, v) // lanes past the row add nothing
+			}
+			c.VADDPS(v, sum, sum)
+			a.store(v, mask, vec(0))
+		})
+		a.hreduce(sum, c.VADDPS)
+		inv := a.reg32("one", 1)
+		c.VDIVPS(sum, inv, inv)
+		a.elementwise(n, row, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			v := c.YMM()
+			a.load(vec(0), mask, v)
+			c.VMULPS(inv, v, v)
+			a.store(v, mask, vec(0))
+		})
+		c.ADDQ(imm(4*n), y)
+	})
+}
+
+// hreduce combines the 8 lanes of v with op (VADDPS or VMAXPS) and
+// broadcasts the result back to all lanes of v.
+func (a *asmWriter) hreduce(v reg.VecVirtual, op func(...operand.Op)) {
+	c := a.c
+	t, u := c.XMM(), c.XMM()
+	c.VEXTRACTF128(imm(1), v, t)
+	op(t, v.AsX(), t)
+	c.VPERMILPS(imm(0x4e), t, u) // swap 64-bit halves
+	op(u, t, t)
+	c.VPERMILPS(imm(0xb1), t, u) // swap neighbours
+	op(u, t, t)
+	c.VBROADCASTSS(t, v)
+}
+
+// asmDoc is the doc comment of a kernel's stub: its scalar meaning, shapes
+// and register plan.
+func asmDoc(p *plan.Plan, k *plan.Kernel) []string {
+	lines := []string{fmt.Sprintf("%s is the AVX2+FMA body of %s: %s", k.Asm, k.Public, meaning(p, k))}
+	if g := k.Gemm; g != nil {
+		lines = append(lines, fmt.Sprintf("Product: %d×%d · %d×%d in %d×%d tiles (%d accumulators), depth unrolled ×%d.",
+			g.Rows, g.Depth, g.Depth, g.Cols, g.Tile.MR, g.Tile.NR, g.Tile.MR*g.Tile.NR/plan.Vector, g.Unroll))
+	}
+	return lines
+}
+
+// meaning states a kernel's scalar meaning in one line.
+func meaning(p *plan.Plan, k *plan.Kernel) string {
+	if k.Op == plan.Loss {
+		switch p.Model.Loss {
+		case spec.CrossEntropy:
+			return "L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output."
+		case spec.BinaryCrossEntropy:
+			return "L = −(1/(B·N))·Σ target·ln y + (1−target)·ln(1−y) (logs floored at 2⁻¹²⁶), d = (y − target)/(B·N)."
+		default:
+			return "L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N)."
+		}
+	}
+	l := p.Layers[k.Layer-1]
+	shape := fmt.Sprintf("B=%d, K=%d, N=%d", p.Model.Batch, l.In, l.Out)
+	switch k.Op {
+	case plan.Forward:
+		return fmt.Sprintf("y = %s(x·w + b), x B×K, w K×N, y B×N (%s).", l.Activation, shape)
+	case plan.ActivationGrad:
+		return fmt.Sprintf("d ← d ⊙ %s′(y), elementwise over B×N (%s).", l.Activation, shape)
+	case plan.WeightGrad:
+		return fmt.Sprintf("dw = xᵀ·dz (K×N), db = Σ rows of dz (%s).", shape)
+	case plan.InputGrad:
+		return fmt.Sprintf("wt = wᵀ (N×K), then dx = dz·wt (B×K) (%s).", shape)
+	case plan.SGD:
+		return fmt.Sprintf("w ← w − lr·dw, b ← b − lr·db (%s).", shape)
+	}
+	return ""
+}

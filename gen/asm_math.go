@@ -1,0 +1,151 @@
+package gen
+
+import (
+	"math"
+
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The vector elementary functions. Each works in place on one YMM register
+// and allocates its own temporaries, so callers must have about six
+// registers to spare: the elementwise loops and the passes after a GEMM do.
+//
+// exp follows the classic Cephes design: n = round(x·log₂e), r = x − n·ln2
+// in two parts, e^r by a degree-6 polynomial on |r| ≤ ln2/2, then 2ⁿ
+// applied as two factors 2^⌊n/2⌋·2^(n−⌊n/2⌋), each a normal float, so the
+// whole range from the subnormals to overflow comes out right without
+// special cases: x is clamped to [−104, 88.8], where e^−104 rounds to 0
+// and e^88.8 overflows to +Inf. The clamps keep NaN (it is the second
+// source of VMINPS/VMAXPS), and a NaN polynomial stays NaN through the
+// scaling.
+
+// expPoly are the coefficients of e^r ≈ 1 + r + r²·P(r), highest first.
+var expPoly = []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
+
+// exp sets x to eˣ.
+func (a *asmWriter) exp(x reg.VecVirtual) {
+	c := a.c
+	bound := a.reg32("exphi", 88.8)
+	c.VMINPS(x, bound, x)
+	c.VMOVUPS(a.f32("explo", -104), bound)
+	c.VMAXPS(x, bound, x)
+
+	n, r, p := c.YMM(), c.YMM(), c.YMM()
+	c.VMULPS(a.f32("log2e", math.Log2E), x, n)
+	c.VROUNDPS(imm(0), n, n) // to nearest even
+	c.VMOVAPS(x, r)
+	c.VFNMADD231PS(a.f32("ln2hi", 0.693359375), n, r) // r = x − n·ln2, ln2 split so n·ln2hi is exact
+	c.VFNMADD231PS(a.f32("ln2lo", -2.12194440e-4), n, r)
+
+	c.VMOVUPS(a.f32("expc0", expPoly[0]), p)
+	for i, k := range expPoly[1:] {
+		c.VFMADD213PS(a.f32(constName("expc", i+1), k), r, p) // p = p·r + k
+	}
+	z := c.YMM()
+	c.VMULPS(r, r, z)
+	c.VFMADD213PS(r, z, p) // p = p·r² + r
+	c.VADDPS(a.f32("one", 1), p, p)
+
+	e, e1 := n, c.YMM() // n as integers; e1 = ⌊n/2⌋, e = n − e1
+	c.VCVTPS2DQ(n, e)
+	c.VPSRAD(imm(1), e, e1)
+	c.VPSUBD(e1, e, e)
+	bias := a.splat("expbias", 127)
+	for _, q := range []reg.VecVirtual{e, e1} {
+		c.VPADDD(bias, q, q)
+		c.VPSLLD(imm(23), q, q) // 2^q as a float
+		c.VMULPS(q, p, p)
+	}
+	c.VMOVAPS(p, x)
+}
+
+// sigmoid sets x to 1/(1+e^−x), computed as n/(1+s) with s = e^−|x| and
+// n = 1 for x ≥ 0, n = s for x < 0: e^−|x| never overflows, so results down
+// to the subnormals keep their precision.
+func (a *asmWriter) sigmoid(x reg.VecVirtual) {
+	c := a.c
+	s := c.YMM()
+	c.VANDPS(a.splat("absmask", 0x7fffffff), x, s)
+	c.VXORPS(a.splat("signmask", 0x80000000), s, s) // −|x|
+	a.exp(s)
+	one := a.reg32("one", 1)
+	num := c.YMM()
+	c.VBLENDVPS(x, s, one, num) // by x's sign bit: s where x < 0, else 1
+	c.VADDPS(one, s, s)
+	c.VDIVPS(s, num, x)
+}
+
+// tanhPoly approximates tanh x ≈ x + x³·P(x²) for |x| < 0.625, highest first.
+var tanhPoly = []float32{-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1}
+
+// tanh sets x to tanh x: the odd polynomial below |x| = 0.625, and
+// 1 − 2/(e^{2|x|}+1) with x's sign above, where no cancellation remains.
+func (a *asmWriter) tanh(x reg.VecVirtual) {
+	c := a.c
+	ax, sign := c.YMM(), c.YMM()
+	c.VANDPS(a.splat("absmask", 0x7fffffff), x, ax)
+	c.VANDPS(a.splat("signmask", 0x80000000), x, sign)
+
+	big := c.YMM()
+	c.VADDPS(ax, ax, big)
+	a.exp(big)
+	one := a.reg32("one", 1)
+	c.VADDPS(one, big, big)
+	two := a.reg32("two", 2)
+	c.VDIVPS(big, two, big)
+	c.VSUBPS(big, one, big) // 1 − 2/(e^{2|x|}+1)
+
+	z, p := c.YMM(), c.YMM()
+	c.VMULPS(ax, ax, z)
+	c.VMOVUPS(a.f32("tanhc0", tanhPoly[0]), p)
+	for i, k := range tanhPoly[1:] {
+		c.VFMADD213PS(a.f32(constName("tanhc", i+1), k), z, p)
+	}
+	c.VMULPS(z, p, p)
+	c.VFMADD213PS(ax, ax, p) // |x| + |x|³·P
+
+	small := z
+	c.VCMPPS(imm(1), a.f32("tanhsmall", 0.625), ax, small) // |x| < 0.625; false for NaN
+	c.VBLENDVPS(small, p, big, big)
+	c.VORPS(sign, big, x)
+}
+
+// logPoly approximates ln(1+m) ≈ m − m²/2 + m³·P(m) for m in [√½−1, √2−1], highest first.
+var logPoly = []float32{7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1}
+
+// log sets x to ln x for positive normal x (callers floor x at 2⁻¹²⁶ first):
+// x = 2ᵉ·m with m in [√½, √2), then ln x = e·ln2 + ln m by the Cephes
+// polynomial in m−1.
+func (a *asmWriter) log(x reg.VecVirtual) {
+	c := a.c
+	e, m, t := c.YMM(), c.YMM(), c.YMM()
+	c.VPSRLD(imm(23), x, e)
+	c.VPSUBD(a.splat("logbias", 126), e, e) // x = 2ᵉ·m with m in [0.5, 1)
+	c.VCVTDQ2PS(e, e)
+	c.VANDPS(a.splat("mantmask", 0x807fffff), x, m)
+	c.VORPS(a.splat("half", math.Float32bits(0.5)), m, m)
+
+	lt := c.YMM()
+	c.VCMPPS(imm(1), a.f32("sqrthalf", 0.70710678118654752), m, lt) // m < √½: use 2m, e−1
+	one := a.reg32("one", 1)
+	c.VANDPS(one, lt, t)
+	c.VSUBPS(t, e, e)
+	c.VANDPS(m, lt, t)
+	c.VSUBPS(one, m, m)
+	c.VADDPS(t, m, m) // m − 1, or 2m − 1
+
+	z, y := c.YMM(), c.YMM()
+	c.VMULPS(m, m, z)
+	c.VMOVUPS(a.f32("logc0", logPoly[0]), y)
+	for i, k := range logPoly[1:] {
+		c.VFMADD213PS(a.f32(constName("logc", i+1), k), m, y)
+	}
+	c.VMULPS(m, y, y)
+	c.VMULPS(z, y, y)
+	c.VFMADD231PS(a.f32("ln2lo", -2.12194440e-4), e, y)
+	c.VFMADD231PS(a.f32("neghalf", -0.5), z, y)
+	c.VADDPS(m, y, x)
+	c.VFMADD231PS(a.f32("ln2hi", 0.693359375), e, x)
+}
+
+func constName(prefix string, i int) string { return prefix + string(rune('0'+i)) }

@@ -1,0 +1,55 @@
+package gen
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// upperRegister matches a vector register beyond the 16 AVX2 has: the
+// assembler would encode it with EVEX (AVX-512), which faults on an
+// AVX2-only CPU.
+var upperRegister = regexp.MustCompile(`\b[XYZ](1[6-9]|2[0-9]|3[01])\b`)
+
+var (
+	zmmRegister = regexp.MustCompile(`\bZ[0-9]+\b`)
+	ymmRegister = regexp.MustCompile(`\bY[0-9]+\b`)
+)
+
+// Lint rejects assembly that would fail on an AVX2-only CPU or slow down
+// the SSE code around it: any use of X/Y/Z16–31 or Z registers, and any RET
+// in a function that touched YMM registers without a VZEROUPPER just
+// before it.
+func Lint(asm []byte) error {
+	sc := bufio.NewScanner(bytes.NewReader(asm))
+	fn, line, prev := "", 0, ""
+	usesYMM := false
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if strings.HasPrefix(text, "TEXT ") {
+			fn, usesYMM, prev = strings.Fields(text)[1], false, ""
+			continue
+		}
+		if text == "" || strings.HasPrefix(text, "//") {
+			continue
+		}
+		code, _, _ := strings.Cut(text, "//")
+		if r := upperRegister.FindString(code); r != "" {
+			return fmt.Errorf("assembly line %d (%s) uses %s, which AVX2-only CPUs lack: %s", line, fn, r, text)
+		}
+		if zmmRegister.MatchString(code) {
+			return fmt.Errorf("assembly line %d (%s) uses a ZMM register: %s", line, fn, text)
+		}
+		if ymmRegister.MatchString(code) {
+			usesYMM = true
+		}
+		if code == "RET" && usesYMM && prev != "VZEROUPPER" {
+			return fmt.Errorf("assembly line %d: %s returns from YMM code without VZEROUPPER", line, fn)
+		}
+		prev = strings.TrimSpace(code)
+	}
+	return sc.Err()
+}

@@ -1,0 +1,225 @@
+// Package plan decides what vecgen emits for a model: every kernel, its
+// shapes, strides and tiles, as plain data. The emitters only render a Plan,
+// so tests can inspect each decision without reading assembly.
+package plan
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/vecgen/vecgen/spec"
+)
+
+// Op is the operation a kernel performs.
+type Op int
+
+// The operations, per dense layer unless noted.
+const (
+	Forward        Op = iota // Y = act(X·W + b)
+	ActivationGrad           // d ← d ⊙ act′(Y), in place
+	WeightGrad               // dW = Xᵀ·dZ, db = Σrows dZ
+	InputGrad                // dX = dZ·Wᵀ (not for the first layer)
+	SGD                      // W ← W − lr·dW, b ← b − lr·db
+	Loss                     // the model's loss and its gradient (one per model)
+)
+
+var opNames = [...]string{"Forward", "ActivationGrad", "WeightGrad", "InputGrad", "SGD", "Loss"}
+
+func (o Op) String() string { return opNames[o] }
+
+// Vector is the number of float32 lanes in one YMM register.
+const Vector = 8
+
+// Tile is a register block of a matrix product: MR rows of C by NR columns
+// (NR a multiple of Vector), with MR·NR/8 accumulators, NR/8 registers for a
+// row of B and one broadcast of A: MR·NR/8 + NR/8 + 1 ≤ 16 YMM, one more when
+// a column tail needs a lane mask.
+type Tile struct{ MR, NR int }
+
+// DefaultTile is the classic AVX2 plan: 12 accumulators, 2 for B, 1 broadcast.
+var DefaultTile = Tile{MR: 6, NR: 16}
+
+// Registers is the number of YMM registers the tile's inner loop keeps live,
+// counting the lane mask of a masked column tail.
+func (t Tile) Registers() int { return t.MR*t.NR/Vector + t.NR/Vector + 1 + 1 }
+
+// Gemm is one matrix product C = A·B as the micro-kernel sees it: C is
+// Rows×Cols, the sum runs over Depth, and element (r, d) of A lives at
+// r·ARow + d·ADepth, element (d, c) of B at d·BDepth + c, element (r, c) of C
+// at r·CRow + c (all in float32 elements). B and C are contiguous along c,
+// which is the vectorized direction; A is read by broadcasts, so any strides
+// serve. Forward, dW and dX are all this one shape with different strides.
+type Gemm struct {
+	Rows, Cols, Depth          int
+	ARow, ADepth, BDepth, CRow int
+	Tile                       Tile
+	Unroll                     int // depth steps per loop iteration
+}
+
+// Flops is the number of floating-point operations of the product: 2·Rows·Cols·Depth.
+func (g Gemm) Flops() int { return 2 * g.Rows * g.Cols * g.Depth }
+
+// Kernel is one generated function.
+type Kernel struct {
+	Op     Op
+	Layer  int    // 1-based; 0 for the loss
+	Public string // exported Go name, e.g. FashionL1Forward
+	Asm    string // assembly symbol, e.g. fashionL1ForwardAVX2
+	Gemm   *Gemm  // the matrix product inside, if any
+	// Activation of the layer: fused into the Forward store for identity and
+	// relu; applied by a second pass over Y (hot in cache) for sigmoid, tanh
+	// and softmax, whose exp needs more registers than the 16 − 12
+	// accumulators a 6×16 tile leaves free.
+	Activation spec.Activation
+	Elements   int // elements an elementwise kernel touches (ActivationGrad, Loss, SGD weights)
+}
+
+// Layer is one dense layer with the names the generated code gives it.
+type Layer struct {
+	spec.Layer
+	Index int    // 1-based
+	Name  string // "L1"
+}
+
+// Plan is everything the emitters need for one model.
+type Plan struct {
+	Model   *spec.Model
+	Source  string // spec file name as given to the generator, for headers
+	Package string // Go package name of the output
+	Prefix  string // exported prefix: the model name
+	Lower   string // unexported prefix and file base name: the model name in lower case
+	Layers  []Layer
+	Kernels []Kernel
+}
+
+// New plans a validated model. source names the spec in generated headers;
+// pkg is the Go package the files belong to.
+func New(m *spec.Model, source, pkg string) (*Plan, error) {
+	if len(m.Layers) == 0 {
+		return nil, fmt.Errorf("plan: model %s has no layers", m.Name)
+	}
+	p := &Plan{Model: m, Source: source, Package: pkg, Prefix: m.Name, Lower: strings.ToLower(m.Name)}
+	for i, l := range m.Layers {
+		p.Layers = append(p.Layers, Layer{Layer: l, Index: i + 1, Name: fmt.Sprintf("L%d", i+1)})
+	}
+	for _, l := range p.Layers {
+		p.add(Kernel{Op: Forward, Layer: l.Index, Activation: l.Activation, Gemm: &Gemm{
+			Rows: m.Batch, Cols: l.Out, Depth: l.In,
+			ARow: l.In, ADepth: 1, BDepth: l.Out, CRow: l.Out,
+		}})
+		if hasElementwiseGrad(l.Activation) && !p.lossAbsorbs(l) {
+			p.add(Kernel{Op: ActivationGrad, Layer: l.Index, Activation: l.Activation, Elements: m.Batch * l.Out})
+		}
+		// dW = Xᵀ·dZ: rows are the K inputs (stride 1 in X), depth the batch (stride K).
+		p.add(Kernel{Op: WeightGrad, Layer: l.Index, Gemm: &Gemm{
+			Rows: l.In, Cols: l.Out, Depth: m.Batch,
+			ARow: 1, ADepth: l.In, BDepth: l.Out, CRow: l.Out,
+		}})
+		if l.Index > 1 {
+			// dX = dZ·Wᵀ with Wᵀ (N×K) packed first, so B is contiguous along K.
+			p.add(Kernel{Op: InputGrad, Layer: l.Index, Gemm: &Gemm{
+				Rows: m.Batch, Cols: l.In, Depth: l.Out,
+				ARow: l.Out, ADepth: 1, BDepth: l.In, CRow: l.In,
+			}})
+		}
+		p.add(Kernel{Op: SGD, Layer: l.Index, Elements: l.In * l.Out})
+	}
+	p.add(Kernel{Op: Loss, Activation: p.Layers[len(p.Layers)-1].Activation, Elements: m.Batch * m.Output()})
+	for i := range p.Kernels {
+		if g := p.Kernels[i].Gemm; g != nil {
+			g.Tile, g.Unroll = DefaultTile, 4
+		}
+	}
+	return p, nil
+}
+
+func (p *Plan) add(k Kernel) {
+	name := p.Prefix
+	if k.Layer > 0 {
+		name += fmt.Sprintf("L%d", k.Layer)
+	}
+	k.Public = name + k.Op.String()
+	k.Asm = strings.ToLower(name[:1]) + name[1:] + k.Op.String() + "AVX2"
+	p.Kernels = append(p.Kernels, k)
+}
+
+func hasElementwiseGrad(a spec.Activation) bool {
+	return a == spec.ReLU || a == spec.Sigmoid || a == spec.Tanh
+}
+
+// lossAbsorbs reports whether the loss gradient is already dZ of layer l:
+// softmax + cross-entropy and sigmoid + binary cross-entropy fuse.
+func (p *Plan) lossAbsorbs(l Layer) bool {
+	if l.Index != len(p.Layers) {
+		return false
+	}
+	loss := p.Model.Loss
+	return loss == spec.CrossEntropy || loss == spec.BinaryCrossEntropy && l.Activation == spec.Sigmoid
+}
+
+// LossGivesDZ reports whether the loss kernel's gradient is with respect to
+// the last layer's pre-activation Z (fused losses) rather than its output Y.
+func (p *Plan) LossGivesDZ() bool { return p.lossAbsorbs(p.Layers[len(p.Layers)-1]) }
+
+// Find returns the kernel for op on layer (0 for the loss), or nil.
+func (p *Plan) Find(op Op, layer int) *Kernel {
+	for i := range p.Kernels {
+		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer {
+			return k
+		}
+	}
+	return nil
+}
+
+// Param is one argument of a kernel: a fixed-size float32 array passed by
+// pointer, or (Len 0) a float32 scalar.
+type Param struct {
+	Name string
+	Len  int    // elements; 0 for a scalar
+	Size string // Len as Go source in terms of the generated shape constants
+	Out  bool   // the kernel writes it
+}
+
+// Batch, In and Out return the Go names of a model's shape constants.
+func (p *Plan) Batch() string         { return p.Prefix + "Batch" }
+func (p *Plan) In(layer int) string   { return fmt.Sprintf("%sL%dIn", p.Prefix, layer) }
+func (p *Plan) Out(layer int) string  { return fmt.Sprintf("%sL%dOut", p.Prefix, layer) }
+func (p *Plan) layer(k *Kernel) Layer { return p.Layers[k.Layer-1] }
+func (p *Plan) last() Layer           { return p.Layers[len(p.Layers)-1] }
+func mul(a, b string) string          { return a + " * " + b }
+
+// Params lists a kernel's arguments in call order.
+func (p *Plan) Params(k *Kernel) []Param {
+	B := p.Model.Batch
+	if k.Op == Loss {
+		l := p.last()
+		n := Param{Len: B * l.Out, Size: mul(p.Batch(), p.Out(l.Index))}
+		y, t, d := n, n, n // t is named target: generated tests use t for *testing.T
+		y.Name, t.Name, d.Name, d.Out = "y", "target", "d", true
+		return []Param{y, t, d}
+	}
+	l := p.layer(k)
+	K, N, i := l.In, l.Out, l.Index
+	x := Param{Name: "x", Len: B * K, Size: mul(p.Batch(), p.In(i))}
+	w := Param{Name: "w", Len: K * N, Size: mul(p.In(i), p.Out(i))}
+	b := Param{Name: "b", Len: N, Size: p.Out(i)}
+	y := Param{Name: "y", Len: B * N, Size: mul(p.Batch(), p.Out(i))}
+	rename := func(q Param, name string, out bool) Param { q.Name, q.Out = name, out; return q }
+	switch k.Op {
+	case Forward:
+		return []Param{x, w, b, rename(y, "y", true)}
+	case ActivationGrad:
+		return []Param{y, rename(y, "d", true)}
+	case WeightGrad:
+		return []Param{x, rename(y, "dz", false), rename(w, "dw", true), rename(b, "db", true)}
+	case InputGrad:
+		wt := Param{Name: "wt", Len: K * N, Size: mul(p.Out(i), p.In(i)), Out: true}
+		return []Param{rename(y, "dz", false), w, wt, rename(x, "dx", true)}
+	case SGD:
+		return []Param{rename(w, "w", true), rename(w, "dw", false), rename(b, "b", true), rename(b, "db", false), {Name: "lr"}}
+	}
+	panic("plan: unknown op " + k.Op.String())
+}
+
+// Returns reports whether the kernel returns a float32 (the loss value).
+func (k *Kernel) Returns() bool { return k.Op == Loss }

@@ -1,0 +1,9 @@
+// Package kernels holds the generated kernels of the models in ../spec:
+// Fashion, Logistic, Seed and Digits. Every other file here is generated;
+// run go generate ./... after changing a spec or the generator.
+package kernels
+
+//go:generate go run ../cmd/vecgen -spec ../spec/fashion.yaml
+//go:generate go run ../cmd/vecgen -spec ../spec/logistic.yaml
+//go:generate go run ../cmd/vecgen -spec ../spec/seed.yaml
+//go:generate go run ../cmd/vecgen -spec ../spec/digits.yaml
