@@ -1,6 +1,7 @@
 package gen
 
 import (
+	"fmt"
 	"math"
 
 	"github.com/mmcloughlin/avo/reg"
@@ -37,10 +38,7 @@ func (a *asmWriter) exp(x reg.VecVirtual) {
 	c.VFNMADD231PS(a.f32("ln2hi", 0.693359375), n, r) // r = x − n·ln2, ln2 split so n·ln2hi is exact
 	c.VFNMADD231PS(a.f32("ln2lo", -2.12194440e-4), n, r)
 
-	c.VMOVUPS(a.f32("expc0", expPoly[0]), p)
-	for i, k := range expPoly[1:] {
-		c.VFMADD213PS(a.f32(constName("expc", i+1), k), r, p) // p = p·r + k
-	}
+	a.horner(p, r, "expc", expPoly)
 	z := c.YMM()
 	c.VMULPS(r, r, z)
 	c.VFMADD213PS(r, z, p) // p = p·r² + r
@@ -97,10 +95,7 @@ func (a *asmWriter) tanh(x reg.VecVirtual) {
 
 	z, p := c.YMM(), c.YMM()
 	c.VMULPS(ax, ax, z)
-	c.VMOVUPS(a.f32("tanhc0", tanhPoly[0]), p)
-	for i, k := range tanhPoly[1:] {
-		c.VFMADD213PS(a.f32(constName("tanhc", i+1), k), z, p)
-	}
+	a.horner(p, z, "tanhc", tanhPoly)
 	c.VMULPS(z, p, p)
 	c.VFMADD213PS(ax, ax, p) // |x| + |x|³·P
 
@@ -136,10 +131,7 @@ func (a *asmWriter) log(x reg.VecVirtual) {
 
 	z, y := c.YMM(), c.YMM()
 	c.VMULPS(m, m, z)
-	c.VMOVUPS(a.f32("logc0", logPoly[0]), y)
-	for i, k := range logPoly[1:] {
-		c.VFMADD213PS(a.f32(constName("logc", i+1), k), m, y)
-	}
+	a.horner(y, m, "logc", logPoly)
 	c.VMULPS(m, y, y)
 	c.VMULPS(z, y, y)
 	c.VFMADD231PS(a.f32("ln2lo", -2.12194440e-4), e, y)
@@ -148,4 +140,12 @@ func (a *asmWriter) log(x reg.VecVirtual) {
 	c.VFMADD231PS(a.f32("ln2hi", 0.693359375), e, x)
 }
 
-func constName(prefix string, i int) string { return prefix + string(rune('0'+i)) }
+// horner sets p to the polynomial with coefficients coef (highest degree
+// first) at x: p = (…(c₀·x + c₁)·x + …) + cₙ, one FMA per coefficient. The
+// coefficients become constants named prefix0, prefix1, ….
+func (a *asmWriter) horner(p, x reg.VecVirtual, prefix string, coef []float32) {
+	a.c.VMOVUPS(a.f32(prefix+"0", coef[0]), p)
+	for i, k := range coef[1:] {
+		a.c.VFMADD213PS(a.f32(fmt.Sprintf("%s%d", prefix, i+1), k), x, p) // p = p·x + k
+	}
+}

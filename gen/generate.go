@@ -82,10 +82,12 @@ func Render(p *plan.Plan) ([]File, error) {
 	return files, nil
 }
 
-// Write puts files into dir, creating it if needed. It is all or nothing:
-// every file is first written to a temporary name in dir, and only when all
-// have been written are they renamed into place, so a failure leaves dir as
-// it was. Files whose contents are unchanged are not touched.
+// Write puts files into dir, creating it if needed. Every file is first
+// written to a temporary name in dir, and only when all have been written
+// are they renamed into place, so a failure to write (a full disk, a
+// permission) leaves dir as it was; each rename is atomic, so no file is
+// ever seen half-written. Files whose contents are unchanged are not
+// touched.
 func Write(dir string, files []File) (written []string, err error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err

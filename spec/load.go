@@ -239,25 +239,25 @@ func (d *decoder) size(n ast.Node, key string, limit int) (int, error) {
 		}
 		return 0, d.errNode(n, "%s must be a whole number, got %s", key, describe(n))
 	}
-	switch v := in.Value.(type) {
+	var v int64
+	switch x := in.Value.(type) {
 	case int64:
-		if v < 1 {
-			return 0, d.errNode(n, "%s must be at least 1, got %d", key, v)
-		}
-		if v > int64(limit) {
+		v = x
+	case uint64: // positive literals; beyond int64 is beyond every limit
+		if x > uint64(limit) {
 			return 0, tooBig()
 		}
-		return int(v), nil
-	case uint64:
-		if v < 1 {
-			return 0, d.errNode(n, "%s must be at least 1, got %d", key, v)
-		}
-		if v > uint64(limit) {
-			return 0, tooBig()
-		}
-		return int(v), nil
+		v = int64(x)
+	default:
+		return 0, d.errNode(n, "%s must be a whole number, got %s", key, describe(n))
 	}
-	return 0, d.errNode(n, "%s must be a whole number, got %s", key, describe(n))
+	if v < 1 {
+		return 0, d.errNode(n, "%s must be at least 1, got %d", key, v)
+	}
+	if v > int64(limit) {
+		return 0, tooBig()
+	}
+	return int(v), nil
 }
 
 func (d *decoder) model(body ast.Node) (*Model, error) {
