@@ -4,7 +4,7 @@ QEMU ?= qemu-x86_64
 PKG_NATIVE := ./...
 BENCH_COUNT ?= 10
 
-.PHONY: all deps generate test test-native test-noavx2 test-purego test-arm64 test-haswell bench vet
+.PHONY: all deps generate test test-native test-noavx2 test-purego test-arm64 test-haswell test-fuzz bench vet
 
 all: generate test
 
@@ -22,7 +22,7 @@ generate:
 
 # The test command: every CPU path. TestKernelsUpToDate (in ./gen) fails if
 # the committed kernels differ from what the generator makes now.
-test: vet test-native test-noavx2 test-purego test-arm64 test-haswell
+test: vet test-native test-noavx2 test-purego test-arm64 test-haswell test-fuzz
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -48,6 +48,13 @@ test-arm64:
 test-haswell:
 	@command -v $(QEMU) >/dev/null 2>&1 || { echo "$(QEMU) not found: run make deps"; exit 1; }
 	$(GO) test -count=1 -exec '$(QEMU) -cpu Haswell' ./kernels/ ./examples/...
+
+# Bounded fuzzing of the spec loader: any bytes give a model or a
+# positioned error, never a panic or a hang. Minimization is capped so a
+# new interesting input cannot stall the run.
+FUZZ_TIME ?= 30s
+test-fuzz:
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./spec/
 
 # Every kernel's benchmark, GFLOP/s and % of peak for the products.
 bench:

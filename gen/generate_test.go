@@ -2,6 +2,7 @@ package gen
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -170,4 +171,58 @@ func scratchModule(t *testing.T) string {
 	out, err := cmd.CombinedOutput()
 	require.NoError(t, err, "go mod tidy:\n%s", out)
 	return dir
+}
+
+// matrixSizes are the widths every dimension must handle: around the 8-lane
+// vector and the 6×16 tile, and a few hundred. VECGEN_LONG_SWEEP=1 adds more.
+var matrixSizes = []int{1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 33, 200}
+
+var longSizes = []int{4, 6, 11, 12, 13, 23, 24, 25, 47, 48, 49, 95, 96, 97, 255, 256, 257, 300}
+
+// matrixSpec is spec i of the matrix: each dimension takes every size once
+// as i runs, and the activations and loss rotate.
+func matrixSpec(i int, sizes []int) string {
+	n := len(sizes)
+	hidden := []string{"identity", "relu", "sigmoid", "tanh"}
+	outputs := [][2]string{{"softmax", "cross_entropy"}, {"sigmoid", "binary_cross_entropy"}, {"identity", "mse"}, {"tanh", "mse"}, {"relu", "mse"}}
+	out := outputs[i%len(outputs)]
+	return fmt.Sprintf("name: M%d\nbatch: %d\ninput: %d\nlayers:\n  - {dense: %d, activation: %s}\n  - {dense: %d, activation: %s}\nloss: %s\n",
+		i, sizes[i], sizes[(i+3)%n], sizes[(i+6)%n], hidden[i%len(hidden)], sizes[(i+9)%n], out[0], out[1])
+}
+
+// TestShapeMatrix generates a package per matrix spec into one scratch
+// module and runs all their generated tests: differential, guard bands,
+// specials, activation sweeps and gradient checks at every size.
+func TestShapeMatrix(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its tests")
+	}
+	sizes := matrixSizes
+	if os.Getenv("VECGEN_LONG_SWEEP") != "" {
+		sizes = append(append([]int(nil), matrixSizes...), longSizes...)
+	}
+	mod := scratchModule(t)
+	for i := range sizes {
+		src := matrixSpec(i, sizes)
+		m, err := spec.Parse(fmt.Sprintf("m%d.yaml", i), []byte(src))
+		require.NoError(t, err, src)
+		pkg := fmt.Sprintf("m%d", i)
+		files, err := Generate(m, pkg+".yaml", pkg)
+		require.NoError(t, err, src)
+		_, err = Write(filepath.Join(mod, pkg), files)
+		require.NoError(t, err)
+	}
+	cmd := exec.Command("go", "test", "-count=1", "./...")
+	cmd.Dir = mod
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	t.Logf("%s", out)
+	assert.Equal(t, len(sizes), strings.Count(string(out), "\nok ")+boolInt(strings.HasPrefix(string(out), "ok ")), "%s", out)
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -223,7 +223,7 @@ func TestDigitsL2Forward(t *testing.T) {
 // TestDigitsL2ForwardActivation feeds pre-activations through the kernel
 // exactly (w holds an identity block and b is zero, so z = x) and compares
 // softmax(z) with the float64 reference over a sweep of float32 values,
-// to within 4 ulp.
+// to within 6 ulp.
 func TestDigitsL2ForwardActivation(t *testing.T) {
 	offset := 0
 	x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
@@ -250,7 +250,7 @@ func TestDigitsL2ForwardActivation(t *testing.T) {
 		}
 		DigitsL2Forward((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[DigitsBatch * DigitsL2Out]float32)(y.S()))
 		scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.Ulps(want, 4))
+		kerneltest.Close(t, "y", y.S(), want, kerneltest.Ulps(want, 6))
 		if t.Failed() {
 			return
 		}
@@ -451,7 +451,7 @@ func TestDigitsGradient(t *testing.T) {
 		}
 		for range 8 {
 			i := r.IntN(len(p))
-			const h = 1e-4
+			const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
 			old := p[i]
 			p[i] = old + h
 			up := loss()
