@@ -22,7 +22,7 @@ generate:
 
 # The test command: every CPU path. TestKernelsUpToDate (in ./gen) fails if
 # the committed kernels differ from what the generator makes now.
-test: vet test-native test-noavx2 test-purego test-arm64 test-haswell test-fuzz
+test: vet test-fuzz test-native test-noavx2 test-purego test-arm64 test-haswell
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
