@@ -204,8 +204,7 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 		a.gemm(k.Gemm, x, w, y, b, k.Activation)
 		switch k.Activation {
 		case spec.Sigmoid, spec.Tanh:
-			yy := a.param("y")
-			a.elementwise(k.Gemm.Rows*k.Gemm.Cols, []reg.Register{yy}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			a.elementwise(k.Gemm.Rows*k.Gemm.Cols, []reg.Register{y}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
 				v := c.YMM()
 				a.load(vec(0), mask, v)
 				if k.Activation == spec.Sigmoid {
@@ -216,19 +215,19 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 				a.store(v, mask, vec(0))
 			})
 		case spec.Softmax:
-			a.softmaxRows(a.param("y"), k.Gemm.Rows, k.Gemm.Cols)
+			a.softmaxRows(y, k.Gemm.Rows, k.Gemm.Cols)
 		}
 	case plan.ActivationGrad:
 		a.activationGrad(k)
 	case plan.WeightGrad:
 		x, dz, dw, db := a.param("x"), a.param("dz"), a.param("dw"), a.param("db")
 		a.gemm(k.Gemm, x, dz, dw, nil, spec.Identity)
-		a.columnSums(a.param("dz"), db, k.Gemm.Depth, k.Gemm.Cols)
+		a.columnSums(dz, db, k.Gemm.Depth, k.Gemm.Cols)
 	case plan.InputGrad:
 		dz, w, wt, dx := a.param("dz"), a.param("w"), a.param("wt"), a.param("dx")
 		g := k.Gemm
 		a.transpose(w, wt, g.Cols, g.Depth) // W is K×N = Cols×Depth
-		a.gemm(g, dz, a.param("wt"), dx, nil, spec.Identity)
+		a.gemm(g, dz, wt, dx, nil, spec.Identity)
 	case plan.SGD:
 		a.sgd(p, k)
 	case plan.Loss:
@@ -239,9 +238,14 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 // gemm emits C = A·B (+ bias, then relu when act is relu) over the whole
 // product, in tiles of g.Tile: rows of C in blocks of MR, columns in blocks
 // of NR, and the remainders as smaller tiles whose last vector is masked.
-// A, C and bias are advanced in place; B is reread for every row block.
+// It walks copies of the pointers, so A, B, C and bias still point at the
+// arrays' starts afterwards; B is reread for every row block.
 func (a *asmWriter) gemm(g *plan.Gemm, A, B, C, bias reg.Register, act spec.Activation) {
 	c := a.c
+	rowA, rowC := c.GP64(), c.GP64()
+	c.MOVQ(A, rowA)
+	c.MOVQ(C, rowC)
+	A, C = rowA, rowC
 	mr, nr := g.Tile.MR, g.Tile.NR
 	rowBlock := func(rows int) {
 		colB, colC := c.GP64(), c.GP64()
@@ -488,8 +492,10 @@ func (a *asmWriter) safeLog(v reg.VecVirtual) reg.VecVirtual {
 // subtract the row maximum, exponentiate, divide by the sum.
 func (a *asmWriter) softmaxRows(y reg.Register, rows, n int) {
 	c := a.c
+	start := c.GP64()
+	c.MOVQ(y, start)
 	a.loop("softmax", rows, func() {
-		row := []reg.Register{y}
+		row := []reg.Register{start}
 		m := a.reg32("neginf", float32(math.Inf(-1)))
 		a.elementwise(n, row, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
 			if mask == nil {
@@ -524,7 +530,7 @@ func (a *asmWriter) softmaxRows(y reg.Register, rows, n int) {
 			c.VMULPS(inv, v, v)
 			a.store(v, mask, vec(0))
 		})
-		c.ADDQ(imm(4*n), y)
+		c.ADDQ(imm(4*n), start)
 	})
 }
 
