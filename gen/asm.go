@@ -201,10 +201,13 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 	switch k.Op {
 	case plan.Forward:
 		x, w, b, y := a.param("x"), a.param("w"), a.param("b"), a.param("y")
-		a.gemm(k.Gemm, x, w, y, b, k.Activation)
+		if !plan.PreActivation(k.Activation) {
+			a.gemm(k.Gemm, x, w, y, b, k.Activation)
+		}
+		n := k.Gemm.Rows * k.Gemm.Cols
 		switch k.Activation {
 		case spec.Sigmoid, spec.Tanh:
-			a.elementwise(k.Gemm.Rows*k.Gemm.Cols, []reg.Register{y}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			a.elementwise(n, []reg.Register{y}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
 				v := c.YMM()
 				a.load(vec(0), mask, v)
 				if k.Activation == spec.Sigmoid {
@@ -213,6 +216,19 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 					a.tanh(v)
 				}
 				a.store(v, mask, vec(0))
+			})
+		case spec.GELU, spec.SiLU:
+			z := a.param("z")
+			a.gemm(k.Gemm, x, w, z, b, spec.Identity)
+			a.elementwise(n, []reg.Register{z, y}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+				v := c.YMM()
+				a.load(vec(0), mask, v)
+				if k.Activation == spec.GELU {
+					a.gelu(v)
+				} else {
+					a.silu(v)
+				}
+				a.store(v, mask, vec(1))
 			})
 		case spec.Softmax:
 			a.softmaxRows(y, k.Gemm.Rows, k.Gemm.Cols)
@@ -228,10 +244,10 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 		g := k.Gemm
 		a.transpose(w, wt, g.Cols, g.Depth) // W is K×N = Cols×Depth
 		a.gemm(g, dz, wt, dx, nil, spec.Identity)
-	case plan.SGD:
-		a.sgd(p, k)
 	case plan.Loss:
 		a.loss(p, k)
+	default:
+		a.optimizer(k)
 	}
 }
 
@@ -335,6 +351,10 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 		zero = c.YMM()
 		c.VXORPS(zero, zero, zero)
 	}
+	var slope operand.Mem
+	if act == spec.LeakyReLU {
+		slope = a.f32("leakyslope", 0.01)
+	}
 	for r := range rows {
 		for v := range vecs {
 			z := acc[r][v]
@@ -343,8 +363,13 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 				a.load(at(bias, 4*plan.Vector*v), maskOf(v), bv)
 				c.VADDPS(bv, z, z)
 			}
-			if act == spec.ReLU {
+			switch act {
+			case spec.ReLU:
 				c.VMAXPS(z, zero, z) // max(0, z); a NaN z is kept (it is the second source)
+			case spec.LeakyReLU:
+				t := c.YMM()
+				c.VMULPS(slope, z, t)
+				c.VMAXPS(z, t, z) // max(0.01·z, z); a NaN z is kept
 			}
 			a.store(z, maskOf(v), at(C, 4*(r*g.CRow+plan.Vector*v)))
 		}
@@ -388,7 +413,11 @@ func (a *asmWriter) transpose(m, t reg.Register, rows, cols int) {
 
 func (a *asmWriter) activationGrad(k *plan.Kernel) {
 	c := a.c
-	y, d := a.param("y"), a.param("d")
+	src := "y"
+	if plan.PreActivation(k.Activation) {
+		src = "z"
+	}
+	y, d := a.param(src), a.param("d")
 	a.elementwise(k.Elements, []reg.Register{y, d}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
 		yv, dv, t := c.YMM(), c.YMM(), c.YMM()
 		a.load(vec(0), mask, yv)
@@ -398,6 +427,12 @@ func (a *asmWriter) activationGrad(k *plan.Kernel) {
 			c.VXORPS(t, t, t)
 			c.VCMPPS(imm(0x1e), t, yv, t) // GT_OQ: y > 0, false for NaN
 			c.VANDPS(t, dv, dv)
+		case spec.LeakyReLU: // d ← d where y > 0, else 0.01·d
+			c.VXORPS(t, t, t)
+			c.VCMPPS(imm(0x1e), t, yv, t)
+			ds := c.YMM()
+			c.VMULPS(a.f32("leakyslope", 0.01), dv, ds)
+			c.VBLENDVPS(t, dv, ds, dv)
 		case spec.Sigmoid: // d ← d·y·(1−y)
 			one := a.reg32("one", 1)
 			c.VSUBPS(yv, one, t)
@@ -407,28 +442,100 @@ func (a *asmWriter) activationGrad(k *plan.Kernel) {
 			c.VMOVUPS(a.f32("one", 1), t)
 			c.VFNMADD231PS(yv, yv, t)
 			c.VMULPS(t, dv, dv)
+		case spec.GELU: // d ← d·gelu′(z)
+			a.geluGrad(yv)
+			c.VMULPS(yv, dv, dv)
+		case spec.SiLU: // d ← d·silu′(z)
+			a.siluGrad(yv)
+			c.VMULPS(yv, dv, dv)
 		}
 		a.store(dv, mask, vec(1))
 	})
 }
 
-func (a *asmWriter) sgd(p *plan.Plan, k *plan.Kernel) {
+// optimizer emits one update rule over the whole parameter vector (see
+// scalar.SGD, scalar.Momentum and scalar.Adam for the math). The scalar
+// hyperparameters are broadcast once, before the loop.
+func (a *asmWriter) optimizer(k *plan.Kernel) {
 	c := a.c
-	lrx := c.XMM()
-	c.Load(c.Param("lr"), lrx)
-	lr := c.YMM()
-	c.VBROADCASTSS(lrx, lr)
-	step := func(n int, w, dw reg.Register) {
-		a.elementwise(n, []reg.Register{w, dw}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
-			wv, gv := c.YMM(), c.YMM()
-			a.load(vec(0), mask, wv)
+	scalar := func(name string) reg.VecVirtual {
+		x, v := c.XMM(), c.YMM()
+		c.Load(c.Param(name), x)
+		c.VBROADCASTSS(x, v)
+		return v
+	}
+	switch k.Op {
+	case plan.SGD:
+		lr, decay := scalar("lr"), scalar("decay")
+		a.elementwise(k.Elements, []reg.Register{a.param("p"), a.param("grad")}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			pv, gv := c.YMM(), c.YMM()
+			a.load(vec(0), mask, pv)
 			a.load(vec(1), mask, gv)
-			c.VFNMADD231PS(gv, lr, wv) // w ← w − lr·dw
-			a.store(wv, mask, vec(0))
+			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+			c.VFNMADD231PS(gv, lr, pv)   // p ← p − lr·g′
+			a.store(pv, mask, vec(0))
+		})
+	case plan.Momentum, plan.Nesterov:
+		lr, decay, mu := scalar("lr"), scalar("decay"), scalar("mu")
+		ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("v")}
+		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			pv, gv, vv := c.YMM(), c.YMM(), c.YMM()
+			a.load(vec(0), mask, pv)
+			a.load(vec(1), mask, gv)
+			a.load(vec(2), mask, vv)
+			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+			c.VFMADD213PS(gv, mu, vv)    // v ← mu·v + g′
+			a.store(vv, mask, vec(2))
+			step := vv
+			if k.Op == plan.Nesterov {
+				c.VFMADD231PS(vv, mu, gv) // g′ + mu·v
+				step = gv
+			}
+			c.VFNMADD231PS(step, lr, pv) // p ← p − lr·step
+			a.store(pv, mask, vec(0))
+		})
+	default: // Adam, AdamW
+		lr, decay := scalar("lr"), scalar("decay")
+		b1, b2, eps := scalar("beta1"), scalar("beta2"), scalar("eps")
+		c1, c2 := scalar("c1"), scalar("c2")
+		one := a.reg32("one", 1)
+		ob1, ob2 := c.YMM(), c.YMM()
+		c.VSUBPS(b1, one, ob1) // 1 − β₁
+		c.VSUBPS(b2, one, ob2) // 1 − β₂
+		c.VMULPS(c1, lr, c1)   // lr·c₁
+		if k.Op == plan.AdamW {
+			c.VFNMADD213PS(one, lr, decay) // decay ← 1 − lr·decay, the factor on p
+		}
+		ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("m"), a.param("v")}
+		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			pv, gv, mv, vv := c.YMM(), c.YMM(), c.YMM(), c.YMM()
+			a.load(vec(0), mask, pv)
+			a.load(vec(1), mask, gv)
+			a.load(vec(2), mask, mv)
+			a.load(vec(3), mask, vv)
+			if k.Op == plan.AdamW {
+				c.VMULPS(decay, pv, pv) // p ← p·(1 − lr·decay)
+			} else {
+				c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+			}
+			c.VMULPS(b1, mv, mv)
+			c.VFMADD231PS(gv, ob1, mv) // m ← β₁m + (1−β₁)g′
+			c.VMULPS(gv, gv, gv)
+			c.VMULPS(b2, vv, vv)
+			c.VFMADD231PS(gv, ob2, vv) // v ← β₂v + (1−β₂)g′²
+			a.store(mv, mask, vec(2))
+			a.store(vv, mask, vec(3))
+			den := gv
+			c.VMULPS(c2, vv, den)
+			c.VSQRTPS(den, den)
+			c.VADDPS(eps, den, den) // √(v·c₂) + ε
+			num := vv
+			c.VMULPS(c1, mv, num) // lr·c₁·m
+			c.VDIVPS(den, num, num)
+			c.VSUBPS(num, pv, pv)
+			a.store(pv, mask, vec(0))
 		})
 	}
-	step(k.Elements, a.param("w"), a.param("dw"))
-	step(p.Layers[k.Layer-1].Out, a.param("b"), a.param("db"))
 }
 
 // loss emits the model's loss: the gradient is stored elementwise and the
@@ -561,7 +668,9 @@ func asmDoc(p *plan.Plan, k *plan.Kernel) []string {
 
 // meaning states a kernel's scalar meaning in one line.
 func meaning(p *plan.Plan, k *plan.Kernel) string {
-	if k.Op == plan.Loss {
+	params := fmt.Sprintf(" (all %d parameters)", k.Elements)
+	switch k.Op {
+	case plan.Loss:
 		switch p.Model.Loss {
 		case spec.CrossEntropy:
 			return "L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output."
@@ -570,20 +679,34 @@ func meaning(p *plan.Plan, k *plan.Kernel) string {
 		default:
 			return "L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N)."
 		}
+	case plan.SGD:
+		return "p ← p − lr·(grad + decay·p)" + params + "."
+	case plan.Momentum:
+		return "g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v" + params + "."
+	case plan.Nesterov:
+		return "g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v)" + params + "."
+	case plan.Adam:
+		return "g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps)" + params + "."
+	case plan.AdamW:
+		return "p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps)" + params + "."
 	}
 	l := p.Layers[k.Layer-1]
 	shape := fmt.Sprintf("B=%d, K=%d, N=%d", p.Model.Batch, l.In, l.Out)
 	switch k.Op {
 	case plan.Forward:
+		if plan.PreActivation(l.Activation) {
+			return fmt.Sprintf("z = x·w + b, y = %s(z), x B×K, w K×N, z and y B×N (%s).", l.Activation, shape)
+		}
 		return fmt.Sprintf("y = %s(x·w + b), x B×K, w K×N, y B×N (%s).", l.Activation, shape)
 	case plan.ActivationGrad:
+		if plan.PreActivation(l.Activation) {
+			return fmt.Sprintf("d ← d ⊙ %s′(z), elementwise over B×N (%s).", l.Activation, shape)
+		}
 		return fmt.Sprintf("d ← d ⊙ %s′(y), elementwise over B×N (%s).", l.Activation, shape)
 	case plan.WeightGrad:
 		return fmt.Sprintf("dw = xᵀ·dz (K×N), db = Σ rows of dz (%s).", shape)
 	case plan.InputGrad:
 		return fmt.Sprintf("wt = wᵀ (N×K), then dx = dz·wt (B×K) (%s).", shape)
-	case plan.SGD:
-		return fmt.Sprintf("w ← w − lr·dw, b ← b − lr·db (%s).", shape)
 	}
 	return ""
 }

@@ -61,6 +61,13 @@ func (a *asmWriter) exp(x reg.VecVirtual) {
 // n = 1 for x ≥ 0, n = s for x < 0: e^−|x| never overflows, so results down
 // to the subnormals keep their precision.
 func (a *asmWriter) sigmoid(x reg.VecVirtual) {
+	a.sigmoidPair(x, nil)
+}
+
+// sigmoidPair is sigmoid that also sets q (when not nil) to 1 − sigmoid(x)
+// = sigmoid(−x), as m/(1+s) with m the other numerator (s for x ≥ 0, 1 for
+// x < 0), so q keeps full precision where sigmoid(x) is close to 1.
+func (a *asmWriter) sigmoidPair(x, q reg.VecVirtual) {
 	c := a.c
 	s := c.YMM()
 	c.VANDPS(a.splat("absmask", 0x7fffffff), x, s)
@@ -68,8 +75,14 @@ func (a *asmWriter) sigmoid(x reg.VecVirtual) {
 	a.exp(s)
 	one := a.reg32("one", 1)
 	num := c.YMM()
-	c.VBLENDVPS(x, s, one, num) // by x's sign bit: s where x < 0, else 1
+	if q != nil {
+		c.VBLENDVPS(x, one, s, q) // by x's sign bit: 1 where x < 0, else s
+	}
+	c.VBLENDVPS(x, s, one, num) // s where x < 0, else 1
 	c.VADDPS(one, s, s)
+	if q != nil {
+		c.VDIVPS(s, q, q)
+	}
 	c.VDIVPS(s, num, x)
 }
 
@@ -148,4 +161,70 @@ func (a *asmWriter) horner(p, x reg.VecVirtual, prefix string, coef []float32) {
 	for i, k := range coef[1:] {
 		a.c.VFMADD213PS(a.f32(fmt.Sprintf("%s%d", prefix, i+1), k), x, p) // p = p·x + k
 	}
+}
+
+// The tanh-form GELU as a sigmoid: 0.5·z·(1 + tanh u) = z·sigmoid(v) with
+// v = 2u = geluV1·z + geluV3·z³; dv/dz = geluV1 + 3·geluV3·z².
+const (
+	geluV1 = 2 * 0.7978845608028654 // 2·√(2/π)
+	geluV3 = geluV1 * 0.044715
+)
+
+// geluArg sets v to 2u = z·(geluV1 + geluV3·z²) and z2 to z².
+func (a *asmWriter) geluArg(z, v, z2 reg.VecVirtual) {
+	c := a.c
+	c.VMULPS(z, z, z2)
+	c.VMOVUPS(a.f32("geluv3", geluV3), v)
+	c.VFMADD213PS(a.f32("geluv1", geluV1), z2, v) // geluV3·z² + geluV1
+	c.VMULPS(z, v, v)
+}
+
+// gelu sets x to z·sigmoid(v), the tanh-form GELU without the cancellation
+// of 1 + tanh u for negative z.
+func (a *asmWriter) gelu(x reg.VecVirtual) {
+	s, z2 := a.c.YMM(), a.c.YMM()
+	a.geluArg(x, s, z2)
+	a.sigmoid(s)
+	a.c.VMULPS(s, x, x)
+}
+
+// geluGrad sets x (holding z) to gelu′(z) = s + z·s(1−s)·v′ with s =
+// sigmoid(v). z is first clamped to ±10⁴, past which s is exactly 0 or 1
+// and gelu′ exactly 0 or 1, so z² cannot overflow into Inf·0; NaN is kept.
+func (a *asmWriter) geluGrad(x reg.VecVirtual) {
+	c := a.c
+	bound := a.reg32("gelubound", 1e4)
+	c.VMINPS(x, bound, x)
+	c.VMOVUPS(a.f32("negbound", -1e4), bound)
+	c.VMAXPS(x, bound, x)
+	s, z2, t := c.YMM(), c.YMM(), c.YMM()
+	a.geluArg(x, s, z2)
+	a.sigmoidPair(s, t) // t = 1 − s
+	c.VMULPS(s, t, t)
+	vp := c.YMM()
+	c.VMOVUPS(a.f32("geluv3x3", 3*geluV3), vp)
+	c.VFMADD213PS(a.f32("geluv1", geluV1), z2, vp) // v′ = geluV1 + 3·geluV3·z²
+	c.VMULPS(vp, t, t)
+	c.VFMADD213PS(s, x, t) // z·s(1−s)·v′ + s
+	c.VMOVAPS(t, x)
+}
+
+// silu sets x to x·sigmoid(x).
+func (a *asmWriter) silu(x reg.VecVirtual) {
+	s := a.c.YMM()
+	a.c.VMOVAPS(x, s)
+	a.sigmoid(s)
+	a.c.VMULPS(s, x, x)
+}
+
+// siluGrad sets x (holding z) to silu′(z) = s·(1 + z(1−s)) = s + s·z(1−s)
+// with s = sigmoid(z).
+func (a *asmWriter) siluGrad(x reg.VecVirtual) {
+	c := a.c
+	s, t := c.YMM(), c.YMM()
+	c.VMOVAPS(x, s)
+	a.sigmoidPair(s, t) // t = 1 − s
+	c.VMULPS(x, t, t)
+	c.VFMADD213PS(s, s, t) // s·z(1−s) + s
+	c.VMOVAPS(t, x)
 }

@@ -75,11 +75,12 @@ func TestPlanFashion(t *testing.T) {
 		}
 	}
 	assert.Equal(t, []string{
-		"FashionL1Forward", "FashionL1ActivationGrad", "FashionL1WeightGrad", "FashionL1SGD",
-		"FashionL2Forward", "FashionL2ActivationGrad", "FashionL2WeightGrad", "FashionL2InputGrad", "FashionL2SGD",
-		"FashionL3Forward", "FashionL3WeightGrad", "FashionL3InputGrad", "FashionL3SGD",
-		"FashionLoss",
+		"FashionL1Forward", "FashionL1ActivationGrad", "FashionL1WeightGrad",
+		"FashionL2Forward", "FashionL2ActivationGrad", "FashionL2WeightGrad", "FashionL2InputGrad",
+		"FashionL3Forward", "FashionL3WeightGrad", "FashionL3InputGrad",
+		"FashionLoss", "FashionSGD", "FashionMomentum", "FashionNesterov", "FashionAdam", "FashionAdamW",
 	}, got)
+	assert.Equal(t, 784*256+256+256*128+128+128*10+10, p.ParamCount())
 	assert.True(t, p.LossGivesDZ(), "softmax + cross-entropy is fused")
 	dw := p.Find(plan.WeightGrad, 1).Gemm
 	assert.Equal(t, plan.Gemm{Rows: 784, Cols: 256, Depth: 64, ARow: 1, ADepth: 784, BDepth: 256, CRow: 256, Tile: plan.DefaultTile, Unroll: 4}, *dw)
@@ -183,8 +184,9 @@ var longSizes = []int{4, 6, 11, 12, 13, 23, 24, 25, 47, 48, 49, 95, 96, 97, 255,
 // as i runs, and the activations and loss rotate.
 func matrixSpec(i int, sizes []int) string {
 	n := len(sizes)
-	hidden := []string{"identity", "relu", "sigmoid", "tanh"}
-	outputs := [][2]string{{"softmax", "cross_entropy"}, {"sigmoid", "binary_cross_entropy"}, {"identity", "mse"}, {"tanh", "mse"}, {"relu", "mse"}}
+	hidden := []string{"identity", "relu", "sigmoid", "tanh", "leaky_relu", "gelu", "silu"}
+	outputs := [][2]string{{"softmax", "cross_entropy"}, {"sigmoid", "binary_cross_entropy"}, {"identity", "mse"},
+		{"tanh", "mse"}, {"relu", "mse"}, {"gelu", "mse"}, {"leaky_relu", "mse"}, {"silu", "mse"}}
 	out := outputs[i%len(outputs)]
 	return fmt.Sprintf("name: M%d\nbatch: %d\ninput: %d\nlayers:\n  - {dense: %d, activation: %s}\n  - {dense: %d, activation: %s}\nloss: %s\n",
 		i, sizes[i], sizes[(i+3)%n], sizes[(i+6)%n], hidden[i%len(hidden)], sizes[(i+9)%n], out[0], out[1])

@@ -11,8 +11,9 @@ import (
 )
 
 const (
-	scalarPath = "github.com/vecgen/vecgen/scalar"
-	cpuPath    = "golang.org/x/sys/cpu"
+	scalarPath   = "github.com/vecgen/vecgen/scalar"
+	compiledPath = "github.com/vecgen/vecgen/compiled"
+	cpuPath      = "golang.org/x/sys/cpu"
 )
 
 // Header is the first line of every generated file.
@@ -27,6 +28,7 @@ func newFile(p *plan.Plan, constraint string) *jen.File {
 		f.HeaderComment("//go:build " + constraint)
 	}
 	f.ImportName(scalarPath, "scalar")
+	f.ImportName(compiledPath, "compiled")
 	f.ImportName(cpuPath, "cpu")
 	return f
 }
@@ -71,6 +73,9 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 		jen.Id(p.Prefix + "Input").Op("=").Lit(m.Input),
 		jen.Commentf("%sOutput is the width of the last layer.", p.Prefix),
 		jen.Id(p.Prefix + "Output").Op("=").Lit(m.Output()),
+		jen.Commentf("%s is the length of the parameter vector the optimizers update: for each", p.ParamsConst()),
+		jen.Comment("layer in order, its weights (In×Out, row-major) then its bias (Out)."),
+		jen.Id(p.ParamsConst()).Op("=").Lit(p.ParamCount()),
 	}
 	for _, l := range p.Layers {
 		defs = append(defs,
@@ -80,6 +85,8 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 		)
 	}
 	f.Const().Defs(defs...)
+	f.Line()
+	emitDescriptor(f, p)
 	for i := range p.Kernels {
 		k := &p.Kernels[i]
 		params, args := paramList(p, k)
@@ -106,7 +113,8 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 }
 
 var scalarActivation = map[spec.Activation]string{
-	spec.Identity: "Identity", spec.ReLU: "ReLU", spec.Sigmoid: "Sigmoid", spec.Tanh: "Tanh", spec.Softmax: "Softmax",
+	spec.Identity: "Identity", spec.ReLU: "ReLU", spec.LeakyReLU: "LeakyReLU", spec.Sigmoid: "Sigmoid",
+	spec.Tanh: "Tanh", spec.GELU: "GELU", spec.SiLU: "SiLU", spec.Softmax: "Softmax",
 }
 
 func slice(name string) jen.Code { return jen.Id(name).Index(jen.Empty(), jen.Empty()) }
@@ -126,9 +134,20 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	act := jen.Qual(scalarPath, scalarActivation[k.Activation])
 	switch k.Op {
 	case plan.Forward:
+		if plan.PreActivation(k.Activation) {
+			return []jen.Code{
+				s("Dense", slice("x"), slice("w"), slice("b"), slice("z"), B, K, N, jen.Qual(scalarPath, "Identity")),
+				jen.Op("*").Id("y").Op("=").Op("*").Id("z"),
+				s("Activate", slice("y"), act),
+			}
+		}
 		return []jen.Code{s("Dense", slice("x"), slice("w"), slice("b"), slice("y"), B, K, N, act)}
 	case plan.ActivationGrad:
-		return []jen.Code{s("ActivationGrad", slice("y"), slice("d"), act)}
+		src := "y"
+		if plan.PreActivation(k.Activation) {
+			src = "z"
+		}
+		return []jen.Code{s("ActivationGrad", slice(src), slice("d"), act)}
 	case plan.WeightGrad:
 		return []jen.Code{s("DenseGrad", slice("x"), slice("dz"), slice("dw"), slice("db"), B, K, N)}
 	case plan.InputGrad:
@@ -137,10 +156,12 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 			s("DenseInputGrad", slice("dz"), slice("w"), slice("dx"), B, K, N),
 		}
 	case plan.SGD:
-		return []jen.Code{
-			s("SGD", slice("w"), slice("dw"), jen.Id("lr")),
-			s("SGD", slice("b"), slice("db"), jen.Id("lr")),
-		}
+		return []jen.Code{s("SGD", slice("p"), slice("grad"), jen.Id("lr"), jen.Id("decay"))}
+	case plan.Momentum, plan.Nesterov:
+		return []jen.Code{s("Momentum", slice("p"), slice("grad"), slice("v"), jen.Id("lr"), jen.Id("decay"), jen.Id("mu"), jen.Lit(k.Op == plan.Nesterov))}
+	case plan.Adam, plan.AdamW:
+		return []jen.Code{s("Adam", slice("p"), slice("grad"), slice("m"), slice("v"), jen.Id("lr"), jen.Id("decay"),
+			jen.Id("beta1"), jen.Id("beta2"), jen.Id("eps"), jen.Id("c1"), jen.Id("c2"), jen.Lit(k.Op == plan.AdamW))}
 	}
 	panic("gen: no reference for " + k.Op.String())
 }
@@ -158,6 +179,9 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 			"",
 			"with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).",
 		}
+		if plan.PreActivation(l.Activation) {
+			lines = append(lines, "z receives the pre-activation b[j] + Σₖ x[i,k]·w[k,j], which the gradient needs.")
+		}
 		if l.Activation == spec.Softmax {
 			lines = append(lines, "Softmax is taken over each row of y, after subtracting the row's maximum.")
 		}
@@ -166,7 +190,7 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 		return []string{
 			fmt.Sprintf("%s turns the gradient with respect to layer %d's output y into the", name, k.Layer),
 			"gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′",
-			fmt.Sprintf("computed from y (%s).", map[spec.Activation]string{spec.ReLU: "relu′ = [y > 0]", spec.Sigmoid: "sigmoid′ = y(1−y)", spec.Tanh: "tanh′ = 1−y²"}[k.Activation]),
+			derivativeDoc[k.Activation] + ".",
 		}
 	case plan.WeightGrad:
 		return []string{
@@ -184,14 +208,29 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 			"",
 			"wt is scratch space; it is overwritten with wᵀ.",
 		}
-	case plan.SGD:
-		return []string{fmt.Sprintf("%s takes one gradient-descent step on layer %d: w ← w − lr·dw, b ← b − lr·db.", name, k.Layer)}
+	case plan.SGD, plan.Momentum, plan.Nesterov, plan.Adam, plan.AdamW:
+		return []string{
+			fmt.Sprintf("%s updates the parameter vector p in place from its gradient grad", name),
+			"",
+			"\t" + meaning(p, k),
+			"",
+			"State vectors start at zero; see package scalar for the rule.",
+		}
 	}
 	return []string{
 		fmt.Sprintf("%s returns the %s loss of outputs y against targets target, and writes its", name, p.Model.Loss),
 		fmt.Sprintf("gradient to d. %s", meaning(p, k)),
 		lossGradientNote(p),
 	}
+}
+
+var derivativeDoc = map[spec.Activation]string{
+	spec.ReLU:      "computed from y: relu′ = [y > 0]",
+	spec.LeakyReLU: "computed from y: leaky_relu′ = 1 where y > 0, else 0.01",
+	spec.Sigmoid:   "computed from y: sigmoid′ = y(1−y)",
+	spec.Tanh:      "computed from y: tanh′ = 1−y²",
+	spec.GELU:      "computed from z: gelu′ = s + z·s(1−s)·v′ with s = sigmoid(v), v = 2√(2/π)(z + 0.044715z³)",
+	spec.SiLU:      "computed from z: silu′ = s·(1 + z(1−s)) with s = sigmoid(z)",
 }
 
 func lossGradientNote(p *plan.Plan) string {
@@ -228,4 +267,99 @@ func emitFallback(p *plan.Plan) ([]byte, error) {
 		)
 	}
 	return render(f)
+}
+
+// emitDescriptor renders <Name>Network, the compiled.Network that lets
+// package nn drive the kernels through slices.
+func emitDescriptor(f *jen.File, p *plan.Plan) {
+	m := p.Model
+	var layers []jen.Code
+	for _, l := range p.Layers {
+		fields := []jen.Code{
+			field("In", jen.Id(p.In(l.Index))),
+			field("Out", jen.Id(p.Out(l.Index))),
+			field("Activation", jen.Qual(scalarPath, scalarActivation[l.Activation])),
+		}
+		if plan.PreActivation(l.Activation) {
+			fields = append(fields, field("PreActivation", jen.True()))
+		}
+		fields = append(fields, field("Forward", adapter(p, p.Find(plan.Forward, l.Index), "x", "w", "b", "z", "y")))
+		if k := p.Find(plan.ActivationGrad, l.Index); k != nil {
+			fields = append(fields, field("ActivationGrad", adapter(p, k, "z", "y", "d")))
+		}
+		fields = append(fields, field("WeightGrad", adapter(p, p.Find(plan.WeightGrad, l.Index), "x", "dz", "dw", "db")))
+		if k := p.Find(plan.InputGrad, l.Index); k != nil {
+			fields = append(fields, field("InputGrad", adapter(p, k, "dz", "w", "wt", "dx")))
+		}
+		layers = append(layers, composite(fields...))
+	}
+	loss := map[spec.Loss]string{spec.MSE: "MSE", spec.BinaryCrossEntropy: "BinaryCrossEntropy", spec.CrossEntropy: "CrossEntropy"}[m.Loss]
+	fields := []jen.Code{
+		field("Name", jen.Lit(m.Name)),
+		field("Batch", jen.Id(p.Batch())),
+		field("Input", jen.Id(p.Prefix+"Input")),
+		field("Layers", jen.Index().Qual(compiledPath, "Layer").Add(composite(layers...))),
+		field("Loss", jen.Qual(compiledPath, loss)),
+		field("Params", jen.Id(p.ParamsConst())),
+		field("LossGrad", adapter(p, p.Find(plan.Loss, 0), "y", "target", "d")),
+		field("LossGivesDZ", jen.Lit(p.LossGivesDZ())),
+	}
+	for _, op := range plan.Optimizers {
+		k := p.Find(op, 0)
+		var names []string
+		for _, q := range p.Params(k) {
+			names = append(names, q.Name)
+		}
+		fields = append(fields, field(op.String(), adapter(p, k, names...)))
+	}
+	f.Commentf("%sNetwork describes the %s model to package nn: its shapes, activations", p.Prefix, m.Name)
+	f.Comment("and kernels, called through slices of exactly the kernels' lengths.")
+	f.Func().Id(p.Prefix+"Network").Params().Qual(compiledPath, "Network").Block(
+		jen.Return(jen.Qual(compiledPath, "Network").Add(composite(fields...))),
+	)
+}
+
+// field is one key: value element of a composite literal.
+func field(name string, value jen.Code) jen.Code { return jen.Id(name).Op(":").Add(value) }
+
+// composite is a composite literal's braces with one element per line, in
+// the order given (jen.Dict would sort them).
+func composite(elems ...jen.Code) jen.Code {
+	return jen.Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, elems...)
+}
+
+// adapter is a closure with the descriptor's parameter names (those the
+// kernel does not take become _) that converts the slices to the kernel's
+// array pointers and calls it.
+func adapter(p *plan.Plan, k *plan.Kernel, names ...string) jen.Code {
+	byName := map[string]plan.Param{}
+	for _, q := range p.Params(k) {
+		byName[q.Name] = q
+	}
+	var params []jen.Code
+	for _, n := range names {
+		q, used := byName[n]
+		id := n
+		if !used {
+			id = "_"
+		}
+		if used && q.Len == 0 {
+			params = append(params, jen.Id(id).Float32())
+		} else {
+			params = append(params, jen.Id(id).Index().Float32())
+		}
+	}
+	var args []jen.Code
+	for _, q := range p.Params(k) {
+		if q.Len == 0 {
+			args = append(args, jen.Id(q.Name))
+		} else {
+			args = append(args, jen.Parens(jen.Op("*").Index(jen.Id(q.Size)).Float32()).Call(jen.Id(q.Name)))
+		}
+	}
+	call := jen.Id(k.Public).Call(args...)
+	if k.Returns() {
+		return jen.Func().Params(params...).Float32().Block(jen.Return(call))
+	}
+	return jen.Func().Params(params...).Block(call)
 }

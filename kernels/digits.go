@@ -2,7 +2,10 @@
 
 package kernels
 
-import "github.com/vecgen/vecgen/scalar"
+import (
+	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/scalar"
+)
 
 const (
 	// DigitsBatch is the fixed number of samples (rows) every Digits kernel processes.
@@ -11,6 +14,9 @@ const (
 	DigitsInput = 64
 	// DigitsOutput is the width of the last layer.
 	DigitsOutput = 10
+	// DigitsParams is the length of the parameter vector the optimizers update: for each
+	// layer in order, its weights (In×Out, row-major) then its bias (Out).
+	DigitsParams = 2410
 	// Layer 1: tanh(x·w + b), w is DigitsL1In×DigitsL1Out.
 	DigitsL1In  = 64
 	DigitsL1Out = 32
@@ -18,6 +24,67 @@ const (
 	DigitsL2In  = 32
 	DigitsL2Out = 10
 )
+
+// DigitsNetwork describes the Digits model to package nn: its shapes, activations
+// and kernels, called through slices of exactly the kernels' lengths.
+func DigitsNetwork() compiled.Network {
+	return compiled.Network{
+		Name:  "Digits",
+		Batch: DigitsBatch,
+		Input: DigitsInput,
+		Layers: []compiled.Layer{
+			{
+				In:         DigitsL1In,
+				Out:        DigitsL1Out,
+				Activation: scalar.Tanh,
+				Forward: func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					DigitsL1Forward((*[DigitsBatch * DigitsL1In]float32)(x), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[DigitsBatch * DigitsL1Out]float32)(y))
+				},
+				ActivationGrad: func(_ []float32, y []float32, d []float32) {
+					DigitsL1ActivationGrad((*[DigitsBatch * DigitsL1Out]float32)(y), (*[DigitsBatch * DigitsL1Out]float32)(d))
+				},
+				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
+					DigitsL1WeightGrad((*[DigitsBatch * DigitsL1In]float32)(x), (*[DigitsBatch * DigitsL1Out]float32)(dz), (*[DigitsL1In * DigitsL1Out]float32)(dw), (*[DigitsL1Out]float32)(db))
+				},
+			},
+			{
+				In:         DigitsL2In,
+				Out:        DigitsL2Out,
+				Activation: scalar.Softmax,
+				Forward: func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					DigitsL2Forward((*[DigitsBatch * DigitsL2In]float32)(x), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out]float32)(b), (*[DigitsBatch * DigitsL2Out]float32)(y))
+				},
+				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
+					DigitsL2WeightGrad((*[DigitsBatch * DigitsL2In]float32)(x), (*[DigitsBatch * DigitsL2Out]float32)(dz), (*[DigitsL2In * DigitsL2Out]float32)(dw), (*[DigitsL2Out]float32)(db))
+				},
+				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
+					DigitsL2InputGrad((*[DigitsBatch * DigitsL2Out]float32)(dz), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out * DigitsL2In]float32)(wt), (*[DigitsBatch * DigitsL2In]float32)(dx))
+				},
+			},
+		},
+		Loss:   compiled.CrossEntropy,
+		Params: DigitsParams,
+		LossGrad: func(y []float32, target []float32, d []float32) float32 {
+			return DigitsLoss((*[DigitsBatch * DigitsL2Out]float32)(y), (*[DigitsBatch * DigitsL2Out]float32)(target), (*[DigitsBatch * DigitsL2Out]float32)(d))
+		},
+		LossGivesDZ: true,
+		SGD: func(p []float32, grad []float32, lr float32, decay float32) {
+			DigitsSGD((*[DigitsParams]float32)(p), (*[DigitsParams]float32)(grad), lr, decay)
+		},
+		Momentum: func(p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			DigitsMomentum((*[DigitsParams]float32)(p), (*[DigitsParams]float32)(grad), (*[DigitsParams]float32)(v), lr, decay, mu)
+		},
+		Nesterov: func(p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			DigitsNesterov((*[DigitsParams]float32)(p), (*[DigitsParams]float32)(grad), (*[DigitsParams]float32)(v), lr, decay, mu)
+		},
+		Adam: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			DigitsAdam((*[DigitsParams]float32)(p), (*[DigitsParams]float32)(grad), (*[DigitsParams]float32)(m), (*[DigitsParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+		AdamW: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			DigitsAdamW((*[DigitsParams]float32)(p), (*[DigitsParams]float32)(grad), (*[DigitsParams]float32)(m), (*[DigitsParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+	}
+}
 
 // DigitsL1Forward is layer 1's forward pass on one batch:
 //
@@ -34,7 +101,7 @@ func DigitsL1Forward(x *[DigitsBatch * DigitsL1In]float32, w *[DigitsL1In * Digi
 
 // DigitsL1ActivationGrad turns the gradient with respect to layer 1's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
-// computed from y (tanh′ = 1−y²).
+// computed from y: tanh′ = 1−y².
 func DigitsL1ActivationGrad(y *[DigitsBatch * DigitsL1Out]float32, d *[DigitsBatch * DigitsL1Out]float32) {
 	if digitsAVX2 {
 		digitsL1ActivationGradAVX2(y, d)
@@ -54,16 +121,6 @@ func DigitsL1WeightGrad(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch *
 		return
 	}
 	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], DigitsBatch, DigitsL1In, DigitsL1Out)
-}
-
-// DigitsL1SGD takes one gradient-descent step on layer 1: w ← w − lr·dw, b ← b − lr·db.
-func DigitsL1SGD(w *[DigitsL1In * DigitsL1Out]float32, dw *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, db *[DigitsL1Out]float32, lr float32) {
-	if digitsAVX2 {
-		digitsL1SGDAVX2(w, dw, b, db, lr)
-		return
-	}
-	scalar.SGD(w[:], dw[:], lr)
-	scalar.SGD(b[:], db[:], lr)
 }
 
 // DigitsL2Forward is layer 2's forward pass on one batch:
@@ -107,16 +164,6 @@ func DigitsL2InputGrad(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * 
 	scalar.DenseInputGrad(dz[:], w[:], dx[:], DigitsBatch, DigitsL2In, DigitsL2Out)
 }
 
-// DigitsL2SGD takes one gradient-descent step on layer 2: w ← w − lr·dw, b ← b − lr·db.
-func DigitsL2SGD(w *[DigitsL2In * DigitsL2Out]float32, dw *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, db *[DigitsL2Out]float32, lr float32) {
-	if digitsAVX2 {
-		digitsL2SGDAVX2(w, dw, b, db, lr)
-		return
-	}
-	scalar.SGD(w[:], dw[:], lr)
-	scalar.SGD(b[:], db[:], lr)
-}
-
 // DigitsLoss returns the cross_entropy loss of outputs y against targets target, and writes its
 // gradient to d. L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 // d is the gradient with respect to the last layer's pre-activation (the fused form).
@@ -125,4 +172,69 @@ func DigitsLoss(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * Di
 		return digitsLossAVX2(y, target, d)
 	}
 	return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], DigitsBatch, DigitsL2Out)
+}
+
+// DigitsSGD updates the parameter vector p in place from its gradient grad
+//
+//	p ← p − lr·(grad + decay·p) (all 2410 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func DigitsSGD(p *[DigitsParams]float32, grad *[DigitsParams]float32, lr float32, decay float32) {
+	if digitsAVX2 {
+		digitsSGDAVX2(p, grad, lr, decay)
+		return
+	}
+	scalar.SGD(p[:], grad[:], lr, decay)
+}
+
+// DigitsMomentum updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 2410 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func DigitsMomentum(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
+	if digitsAVX2 {
+		digitsMomentumAVX2(p, grad, v, lr, decay, mu)
+		return
+	}
+	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
+}
+
+// DigitsNesterov updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 2410 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func DigitsNesterov(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
+	if digitsAVX2 {
+		digitsNesterovAVX2(p, grad, v, lr, decay, mu)
+		return
+	}
+	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
+}
+
+// DigitsAdam updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 2410 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func DigitsAdam(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	if digitsAVX2 {
+		digitsAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+		return
+	}
+	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
+}
+
+// DigitsAdamW updates the parameter vector p in place from its gradient grad
+//
+//	p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 2410 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func DigitsAdamW(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	if digitsAVX2 {
+		digitsAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+		return
+	}
+	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

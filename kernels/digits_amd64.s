@@ -783,42 +783,6 @@ rows14:
 	VZEROUPPER
 	RET
 
-// func digitsL1SGDAVX2(w *[2048]float32, dw *[2048]float32, b *[32]float32, db *[32]float32, lr float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsL1SGDAVX2(SB), NOSPLIT, $0-36
-	MOVSS        lr+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVQ         w+0(FP), AX
-	MOVQ         dw+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000100, DX
-
-elems15:
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems15
-	MOVQ         b+16(FP), AX
-	MOVQ         db+24(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000004, DX
-
-elems16:
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems16
-	VZEROUPPER
-	RET
-
 // func digitsL2ForwardAVX2(x *[1024]float32, w *[320]float32, b *[10]float32, y *[320]float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·digitsL2ForwardAVX2(SB), NOSPLIT, $0-32
@@ -829,7 +793,7 @@ TEXT ·digitsL2ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000005, DI
 
-rows17:
+rows15:
 	MOVQ    CX, R8
 	MOVQ    SI, R9
 	MOVQ    DX, R10
@@ -849,7 +813,7 @@ rows17:
 	MOVQ    AX, R11
 	MOVQ    $0x00000008, R12
 
-depth18:
+depth16:
 	VMOVUPS      (R8), Y13
 	VMASKMOVPS   32(R8), Y12, Y14
 	VBROADCASTSS (R11), Y15
@@ -933,7 +897,7 @@ depth18:
 	ADDQ         $0x10, R11
 	ADDQ         $0xa0, R8
 	DECQ         R12
-	JNZ          depth18
+	JNZ          depth16
 	VMOVUPS      (R10), Y13
 	VADDPS       Y13, Y0, Y0
 	VMOVUPS      Y0, (R9)
@@ -973,7 +937,7 @@ depth18:
 	ADDQ         $0x00000300, AX
 	ADDQ         $0xf0, SI
 	DECQ         DI
-	JNZ          rows17
+	JNZ          rows15
 	MOVQ         SI, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -983,7 +947,7 @@ depth18:
 	MOVQ         CX, CX
 	MOVQ         $0x00000008, DI
 
-depth19:
+depth17:
 	VMOVUPS      (CX), Y5
 	VMASKMOVPS   32(CX), Y4, Y6
 	VBROADCASTSS (AX), Y7
@@ -1019,7 +983,7 @@ depth19:
 	ADDQ         $0x10, AX
 	ADDQ         $0xa0, CX
 	DECQ         DI
-	JNZ          depth19
+	JNZ          depth17
 	VMOVUPS      (DX), Y5
 	VADDPS       Y5, Y0, Y0
 	VMOVUPS      Y0, (SI)
@@ -1035,7 +999,7 @@ depth19:
 	MOVQ         BX, AX
 	MOVQ         $0x00000020, CX
 
-softmax20:
+softmax18:
 	VMOVUPS      neginf<>+0(SB), Y0
 	MOVQ         AX, DX
 	VMAXPS       (DX), Y0, Y0
@@ -1141,7 +1105,7 @@ softmax20:
 	VMASKMOVPS   Y2, Y1, (DX)
 	ADDQ         $0x28, AX
 	DECQ         CX
-	JNZ          softmax20
+	JNZ          softmax18
 	VZEROUPPER
 	RET
 
@@ -1183,7 +1147,7 @@ TEXT ·digitsL2WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ DX, DX
 	MOVQ $0x00000005, SI
 
-rows21:
+rows19:
 	MOVQ    CX, DI
 	MOVQ    DX, R8
 	VXORPS  Y0, Y0, Y0
@@ -1202,7 +1166,7 @@ rows21:
 	MOVQ    AX, R9
 	MOVQ    $0x00000008, R10
 
-depth22:
+depth20:
 	VMOVUPS      (DI), Y13
 	VMASKMOVPS   32(DI), Y12, Y14
 	VBROADCASTSS (R9), Y15
@@ -1286,7 +1250,7 @@ depth22:
 	ADDQ         $0x00000200, R9
 	ADDQ         $0xa0, DI
 	DECQ         R10
-	JNZ          depth22
+	JNZ          depth20
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y12, 32(R8)
 	VMOVUPS      Y2, 40(R8)
@@ -1302,7 +1266,7 @@ depth22:
 	ADDQ         $0x18, AX
 	ADDQ         $0xf0, DX
 	DECQ         SI
-	JNZ          rows21
+	JNZ          rows19
 	MOVQ         CX, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -1312,7 +1276,7 @@ depth22:
 	MOVQ         SI, SI
 	MOVQ         $0x00000008, DI
 
-depth23:
+depth21:
 	VMOVUPS      (SI), Y5
 	VMASKMOVPS   32(SI), Y4, Y6
 	VBROADCASTSS (AX), Y7
@@ -1348,7 +1312,7 @@ depth23:
 	ADDQ         $0x00000200, AX
 	ADDQ         $0xa0, SI
 	DECQ         DI
-	JNZ          depth23
+	JNZ          depth21
 	VMOVUPS      Y0, (DX)
 	VMASKMOVPS   Y1, Y4, 32(DX)
 	VMOVUPS      Y2, 40(DX)
@@ -1359,12 +1323,12 @@ depth23:
 	MOVQ         AX, DX
 	MOVQ         $0x00000020, BX
 
-rows24:
+rows22:
 	VMOVUPS (DX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x28, DX
 	DECQ    BX
-	JNZ     rows24
+	JNZ     rows22
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
@@ -1372,12 +1336,12 @@ rows24:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x00000020, DX
 
-rows25:
+rows23:
 	VMASKMOVPS (AX), Y0, Y2
 	VADDPS     Y2, Y1, Y1
 	ADDQ       $0x28, AX
 	DECQ       DX
-	JNZ        rows25
+	JNZ        rows23
 	VMASKMOVPS Y1, Y0, (CX)
 	VZEROUPPER
 	RET
@@ -1392,29 +1356,29 @@ TEXT ·digitsL2InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ DX, SI
 	MOVQ $0x00000020, DI
 
-trows26:
+trows24:
 	MOVQ SI, R8
 	MOVQ $0x0000000a, R10
 
-tcols27:
+tcols25:
 	MOVL (CX), R9
 	MOVL R9, (R8)
 	ADDQ $0x04, CX
 	ADDQ $0x80, R8
 	DECQ R10
-	JNZ  tcols27
+	JNZ  tcols25
 	ADDQ $0x04, SI
 	DECQ DI
-	JNZ  trows26
+	JNZ  trows24
 	MOVQ BX, CX
 	MOVQ $0x00000005, BX
 
-rows28:
+rows26:
 	MOVQ DX, SI
 	MOVQ CX, DI
 	MOVQ $0x00000002, R8
 
-cols29:
+cols27:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1431,7 +1395,7 @@ cols29:
 	MOVQ   SI, R10
 	MOVQ   $0x00000002, R11
 
-depth30:
+depth28:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -1515,7 +1479,7 @@ depth30:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          depth30
+	JNZ          depth28
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -1571,15 +1535,15 @@ depth30:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols29
+	JNZ          cols27
 	ADDQ         $0xf0, AX
 	ADDQ         $0x00000300, CX
 	DECQ         BX
-	JNZ          rows28
+	JNZ          rows26
 	MOVQ         CX, CX
 	MOVQ         $0x00000002, BX
 
-cols31:
+cols29:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1588,7 +1552,7 @@ cols31:
 	MOVQ   DX, DI
 	MOVQ   $0x00000002, R8
 
-depth32:
+depth30:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -1624,7 +1588,7 @@ depth32:
 	ADDQ         $0x10, SI
 	ADDQ         $0x00000200, DI
 	DECQ         R8
-	JNZ          depth32
+	JNZ          depth30
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -1648,43 +1612,7 @@ depth32:
 	ADDQ         $0x40, DX
 	ADDQ         $0x40, CX
 	DECQ         BX
-	JNZ          cols31
-	VZEROUPPER
-	RET
-
-// func digitsL2SGDAVX2(w *[320]float32, dw *[320]float32, b *[10]float32, db *[10]float32, lr float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsL2SGDAVX2(SB), NOSPLIT, $0-36
-	MOVSS        lr+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVQ         w+0(FP), AX
-	MOVQ         dw+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000028, DX
-
-elems33:
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems33
-	MOVQ         b+16(FP), AX
-	MOVQ         db+24(FP), CX
-	MOVQ         CX, CX
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	VMOVDQU      lanemask<>+24(SB), Y1
-	VMASKMOVPS   (AX), Y1, Y2
-	VMASKMOVPS   (CX), Y1, Y3
-	VFNMADD231PS Y3, Y0, Y2
-	VMASKMOVPS   Y2, Y1, (AX)
+	JNZ          cols29
 	VZEROUPPER
 	RET
 
@@ -1698,7 +1626,7 @@ TEXT ·digitsLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   CX, CX
 	MOVQ   $0x00000028, BX
 
-elems34:
+elems31:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -1741,7 +1669,7 @@ elems34:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems34
+	JNZ          elems31
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -1923,3 +1851,275 @@ DATA lossscale<>+20(SB)/4, $0xbd000000
 DATA lossscale<>+24(SB)/4, $0xbd000000
 DATA lossscale<>+28(SB)/4, $0xbd000000
 GLOBL lossscale<>(SB), RODATA|NOPTR, $32
+
+// func digitsSGDAVX2(p *[2410]float32, grad *[2410]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·digitsSGDAVX2(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         CX, CX
+	MOVQ         $0x0000012d, DX
+
+elems32:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems32
+	VMOVDQU      lanemask<>+24(SB), Y2
+	VMASKMOVPS   (AX), Y2, Y3
+	VMASKMOVPS   (CX), Y2, Y4
+	VFMADD231PS  Y3, Y1, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMASKMOVPS   Y3, Y2, (AX)
+	VZEROUPPER
+	RET
+
+// func digitsMomentumAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·digitsMomentumAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x0000012d, BX
+
+elems33:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems33
+	VMOVDQU      lanemask<>+24(SB), Y3
+	VMASKMOVPS   (AX), Y3, Y4
+	VMASKMOVPS   (CX), Y3, Y5
+	VMASKMOVPS   (DX), Y3, Y6
+	VFMADD231PS  Y4, Y1, Y5
+	VFMADD213PS  Y5, Y2, Y6
+	VMASKMOVPS   Y6, Y3, (DX)
+	VFNMADD231PS Y6, Y0, Y4
+	VMASKMOVPS   Y4, Y3, (AX)
+	VZEROUPPER
+	RET
+
+// func digitsNesterovAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·digitsNesterovAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x0000012d, BX
+
+elems34:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems34
+	VMOVDQU      lanemask<>+24(SB), Y3
+	VMASKMOVPS   (AX), Y3, Y4
+	VMASKMOVPS   (CX), Y3, Y5
+	VMASKMOVPS   (DX), Y3, Y6
+	VFMADD231PS  Y4, Y1, Y5
+	VFMADD213PS  Y5, Y2, Y6
+	VMASKMOVPS   Y6, Y3, (DX)
+	VFMADD231PS  Y6, Y2, Y5
+	VFNMADD231PS Y5, Y0, Y4
+	VMASKMOVPS   Y4, Y3, (AX)
+	VZEROUPPER
+	RET
+
+// func digitsAdamAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·digitsAdamAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y7
+	VMULPS       Y5, Y0, Y5
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x0000012d, SI
+
+elems35:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y9
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems35
+	VMOVDQU     lanemask<>+24(SB), Y0
+	VMASKMOVPS  (AX), Y0, Y9
+	VMASKMOVPS  (CX), Y0, Y10
+	VMASKMOVPS  (DX), Y0, Y11
+	VMASKMOVPS  (BX), Y0, Y12
+	VFMADD231PS Y9, Y1, Y10
+	VMULPS      Y2, Y11, Y11
+	VFMADD231PS Y10, Y8, Y11
+	VMULPS      Y10, Y10, Y10
+	VMULPS      Y3, Y12, Y12
+	VFMADD231PS Y10, Y7, Y12
+	VMASKMOVPS  Y11, Y0, (DX)
+	VMASKMOVPS  Y12, Y0, (BX)
+	VMULPS      Y6, Y12, Y10
+	VSQRTPS     Y10, Y10
+	VADDPS      Y4, Y10, Y10
+	VMULPS      Y5, Y11, Y12
+	VDIVPS      Y10, Y12, Y12
+	VSUBPS      Y12, Y9, Y9
+	VMASKMOVPS  Y9, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func digitsAdamWAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·digitsAdamWAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y9
+	VMULPS       Y5, Y0, Y5
+	VFNMADD213PS Y7, Y0, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x0000012d, SI
+
+elems36:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y7
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems36
+	VMOVDQU     lanemask<>+24(SB), Y0
+	VMASKMOVPS  (AX), Y0, Y7
+	VMASKMOVPS  (CX), Y0, Y10
+	VMASKMOVPS  (DX), Y0, Y11
+	VMASKMOVPS  (BX), Y0, Y12
+	VMULPS      Y1, Y7, Y7
+	VMULPS      Y2, Y11, Y11
+	VFMADD231PS Y10, Y8, Y11
+	VMULPS      Y10, Y10, Y10
+	VMULPS      Y3, Y12, Y12
+	VFMADD231PS Y10, Y9, Y12
+	VMASKMOVPS  Y11, Y0, (DX)
+	VMASKMOVPS  Y12, Y0, (BX)
+	VMULPS      Y6, Y12, Y10
+	VSQRTPS     Y10, Y10
+	VADDPS      Y4, Y10, Y10
+	VMULPS      Y5, Y11, Y12
+	VDIVPS      Y10, Y12, Y12
+	VSUBPS      Y12, Y7, Y7
+	VMASKMOVPS  Y7, Y0, (AX)
+	VZEROUPPER
+	RET

@@ -18,10 +18,6 @@ func digitsL1WeightGradAVX2(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBat
 	panic("vecgen: digitsL1WeightGradAVX2 called in a build without assembly")
 }
 
-func digitsL1SGDAVX2(w *[DigitsL1In * DigitsL1Out]float32, dw *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, db *[DigitsL1Out]float32, lr float32) {
-	panic("vecgen: digitsL1SGDAVX2 called in a build without assembly")
-}
-
 func digitsL2ForwardAVX2(x *[DigitsBatch * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[DigitsBatch * DigitsL2Out]float32) {
 	panic("vecgen: digitsL2ForwardAVX2 called in a build without assembly")
 }
@@ -34,10 +30,26 @@ func digitsL2InputGradAVX2(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2I
 	panic("vecgen: digitsL2InputGradAVX2 called in a build without assembly")
 }
 
-func digitsL2SGDAVX2(w *[DigitsL2In * DigitsL2Out]float32, dw *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, db *[DigitsL2Out]float32, lr float32) {
-	panic("vecgen: digitsL2SGDAVX2 called in a build without assembly")
-}
-
 func digitsLossAVX2(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
 	panic("vecgen: digitsLossAVX2 called in a build without assembly")
+}
+
+func digitsSGDAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, lr float32, decay float32) {
+	panic("vecgen: digitsSGDAVX2 called in a build without assembly")
+}
+
+func digitsMomentumAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: digitsMomentumAVX2 called in a build without assembly")
+}
+
+func digitsNesterovAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: digitsNesterovAVX2 called in a build without assembly")
+}
+
+func digitsAdamAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: digitsAdamAVX2 called in a build without assembly")
+}
+
+func digitsAdamWAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: digitsAdamWAVX2 called in a build without assembly")
 }

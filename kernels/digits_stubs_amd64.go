@@ -21,11 +21,6 @@ func digitsL1ActivationGradAVX2(y *[1024]float32, d *[1024]float32)
 //go:noescape
 func digitsL1WeightGradAVX2(x *[2048]float32, dz *[1024]float32, dw *[2048]float32, db *[32]float32)
 
-// digitsL1SGDAVX2 is the AVX2+FMA body of DigitsL1SGD: w ← w − lr·dw, b ← b − lr·db (B=32, K=64, N=32).
-//
-//go:noescape
-func digitsL1SGDAVX2(w *[2048]float32, dw *[2048]float32, b *[32]float32, db *[32]float32, lr float32)
-
 // digitsL2ForwardAVX2 is the AVX2+FMA body of DigitsL2Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10).
 // Product: 32×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 //
@@ -44,12 +39,32 @@ func digitsL2WeightGradAVX2(x *[1024]float32, dz *[320]float32, dw *[320]float32
 //go:noescape
 func digitsL2InputGradAVX2(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
 
-// digitsL2SGDAVX2 is the AVX2+FMA body of DigitsL2SGD: w ← w − lr·dw, b ← b − lr·db (B=32, K=32, N=10).
-//
-//go:noescape
-func digitsL2SGDAVX2(w *[320]float32, dw *[320]float32, b *[10]float32, db *[10]float32, lr float32)
-
 // digitsLossAVX2 is the AVX2+FMA body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape
 func digitsLossAVX2(y *[320]float32, target *[320]float32, d *[320]float32) float32
+
+// digitsSGDAVX2 is the AVX2+FMA body of DigitsSGD: p ← p − lr·(grad + decay·p) (all 2410 parameters).
+//
+//go:noescape
+func digitsSGDAVX2(p *[2410]float32, grad *[2410]float32, lr float32, decay float32)
+
+// digitsMomentumAVX2 is the AVX2+FMA body of DigitsMomentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 2410 parameters).
+//
+//go:noescape
+func digitsMomentumAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
+
+// digitsNesterovAVX2 is the AVX2+FMA body of DigitsNesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 2410 parameters).
+//
+//go:noescape
+func digitsNesterovAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
+
+// digitsAdamAVX2 is the AVX2+FMA body of DigitsAdam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 2410 parameters).
+//
+//go:noescape
+func digitsAdamAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+
+// digitsAdamWAVX2 is the AVX2+FMA body of DigitsAdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 2410 parameters).
+//
+//go:noescape
+func digitsAdamWAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

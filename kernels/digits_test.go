@@ -58,7 +58,7 @@ func TestDigitsL1ForwardActivation(t *testing.T) {
 		w.S()[k*DigitsL1Out+k] = 1
 	}
 	values := kerneltest.Sweep(1 << 16)
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 	for len(values) > 0 {
 		for i := range DigitsBatch {
 			for k := range n {
@@ -72,8 +72,9 @@ func TestDigitsL1ForwardActivation(t *testing.T) {
 			values = nil
 		}
 		DigitsL1Forward((*[DigitsBatch * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[DigitsBatch * DigitsL1Out]float32)(y.S()))
+		scalar.Dense(x.S(), w.S(), b.S(), pre, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Identity)
 		scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.Ulps(want, 3))
+		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Tanh, 3))
 		if t.Failed() {
 			return
 		}
@@ -84,17 +85,19 @@ func digitsCheckDigitsL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	DigitsL1Forward((*[DigitsBatch * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[DigitsBatch * DigitsL1Out]float32)(y.S()))
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+	scalar.Dense(x.S(), w.S(), b.S(), pre, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Identity)
 	scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Identity)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(kerneltest.Product(mag, DigitsL1In), want, DigitsL1Out, scalar.Tanh))
+	tol := kerneltest.Product(mag, DigitsL1In)
+	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, DigitsL1Out, scalar.Tanh))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
 
-// TestDigitsL1ActivationGrad compares the kernel with scalar.ActivationGrad on outputs
-// the activation can produce, then with one special value planted in y.
+// TestDigitsL1ActivationGrad compares the kernel with scalar.ActivationGrad on
+// outputs the activation can produce, then with one special value planted in y.
 func TestDigitsL1ActivationGrad(t *testing.T) {
 	for _, c := range kerneltest.Cases {
 		t.Run(c.String(), func(t *testing.T) {
@@ -124,8 +127,9 @@ func digitsCheckDigitsL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
 	in := kerneltest.Save(y)
 	want := append([]float32(nil), d.S()...)
 	scalar.ActivationGrad(y.S(), want, scalar.Tanh)
+	tol := kerneltest.GradTolerance(y.S(), d.S(), scalar.Tanh, 4)
 	DigitsL1ActivationGrad((*[DigitsBatch * DigitsL1Out]float32)(y.S()), (*[DigitsBatch * DigitsL1Out]float32)(d.S()))
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	kerneltest.Close(t, "d", d.S(), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -151,39 +155,6 @@ func TestDigitsL1WeightGrad(t *testing.T) {
 			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
 			in.Unchanged(t)
 			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
-}
-
-// TestDigitsL1SGD compares the kernel with scalar.SGD.
-func TestDigitsL1SGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
-			dw := kerneltest.NewGuarded("dw", DigitsL1In*DigitsL1Out, offset)
-			b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
-			db := kerneltest.NewGuarded("db", DigitsL1Out, offset)
-			for _, g := range []*kerneltest.Guarded{w, dw, b, db} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr := float32(0.1)
-			wantW, wantB := append([]float32(nil), w.S()...), append([]float32(nil), b.S()...)
-			scalar.SGD(wantW, dw.S(), lr)
-			scalar.SGD(wantB, db.S(), lr)
-			magW, magB := kerneltest.Abs(w.S()), kerneltest.Abs(b.S())
-			for i, g := range kerneltest.Abs(dw.S()) {
-				magW[i] += float64(lr) * g
-			}
-			for i, g := range kerneltest.Abs(db.S()) {
-				magB[i] += float64(lr) * g
-			}
-			in := kerneltest.Save(dw, db)
-			DigitsL1SGD((*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1In * DigitsL1Out]float32)(dw.S()), (*[DigitsL1Out]float32)(b.S()), (*[DigitsL1Out]float32)(db.S()), lr)
-			kerneltest.Close(t, "w", w.S(), wantW, kerneltest.UlpsOf(magW, 2))
-			kerneltest.Close(t, "b", b.S(), wantB, kerneltest.UlpsOf(magB, 2))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, w, dw, b, db)
 		})
 	}
 }
@@ -235,7 +206,7 @@ func TestDigitsL2ForwardActivation(t *testing.T) {
 		w.S()[k*DigitsL2Out+k] = 1
 	}
 	values := kerneltest.SweepRange(1<<14, -110, 110)
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 	for len(values) > 0 {
 		for i := range DigitsBatch {
 			for k := range n {
@@ -249,8 +220,9 @@ func TestDigitsL2ForwardActivation(t *testing.T) {
 			values = nil
 		}
 		DigitsL2Forward((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[DigitsBatch * DigitsL2Out]float32)(y.S()))
+		scalar.Dense(x.S(), w.S(), b.S(), pre, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Identity)
 		scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.Ulps(want, 6))
+		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
 		if t.Failed() {
 			return
 		}
@@ -261,11 +233,13 @@ func digitsCheckDigitsL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	DigitsL2Forward((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[DigitsBatch * DigitsL2Out]float32)(y.S()))
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+	scalar.Dense(x.S(), w.S(), b.S(), pre, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Identity)
 	scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Identity)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(kerneltest.Product(mag, DigitsL2In), want, DigitsL2Out, scalar.Softmax))
+	tol := kerneltest.Product(mag, DigitsL2In)
+	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, DigitsL2Out, scalar.Softmax))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -323,39 +297,6 @@ func TestDigitsL2InputGrad(t *testing.T) {
 	}
 }
 
-// TestDigitsL2SGD compares the kernel with scalar.SGD.
-func TestDigitsL2SGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
-			dw := kerneltest.NewGuarded("dw", DigitsL2In*DigitsL2Out, offset)
-			b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
-			db := kerneltest.NewGuarded("db", DigitsL2Out, offset)
-			for _, g := range []*kerneltest.Guarded{w, dw, b, db} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr := float32(0.1)
-			wantW, wantB := append([]float32(nil), w.S()...), append([]float32(nil), b.S()...)
-			scalar.SGD(wantW, dw.S(), lr)
-			scalar.SGD(wantB, db.S(), lr)
-			magW, magB := kerneltest.Abs(w.S()), kerneltest.Abs(b.S())
-			for i, g := range kerneltest.Abs(dw.S()) {
-				magW[i] += float64(lr) * g
-			}
-			for i, g := range kerneltest.Abs(db.S()) {
-				magB[i] += float64(lr) * g
-			}
-			in := kerneltest.Save(dw, db)
-			DigitsL2SGD((*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2In * DigitsL2Out]float32)(dw.S()), (*[DigitsL2Out]float32)(b.S()), (*[DigitsL2Out]float32)(db.S()), lr)
-			kerneltest.Close(t, "w", w.S(), wantW, kerneltest.UlpsOf(magW, 2))
-			kerneltest.Close(t, "b", b.S(), wantB, kerneltest.UlpsOf(magB, 2))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, w, dw, b, db)
-		})
-	}
-}
-
 // TestDigitsLoss compares the loss and its gradient with
 // scalar.SoftmaxCrossEntropy, then with one special value planted in y.
 func TestDigitsLoss(t *testing.T) {
@@ -399,6 +340,190 @@ func digitsCheckDigitsLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
+}
+
+// TestDigitsSGD compares the update with scalar.SGD. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestDigitsSGD(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.SGD(want["p"], grad.S(), lr, decay)
+			scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+			in := kerneltest.Save(grad)
+			DigitsSGD((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), lr, decay)
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad)
+		})
+	}
+}
+
+// TestDigitsMomentum compares the update with scalar.Momentum. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestDigitsMomentum(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			v := kerneltest.NewGuarded("v", DigitsParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			mu := float32(0.9)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
+			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+			in := kerneltest.Save(grad)
+			DigitsMomentum((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, v)
+		})
+	}
+}
+
+// TestDigitsNesterov compares the update with scalar.Momentum. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestDigitsNesterov(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			v := kerneltest.NewGuarded("v", DigitsParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			mu := float32(0.9)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
+			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+			in := kerneltest.Save(grad)
+			DigitsNesterov((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, v)
+		})
+	}
+}
+
+// TestDigitsAdam compares the update with scalar.Adam. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestDigitsAdam(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			m := kerneltest.NewGuarded("m", DigitsParams, offset)
+			v := kerneltest.NewGuarded("v", DigitsParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+			lr, decay := float32(0.1), float32(0.01)
+			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+			in := kerneltest.Save(grad)
+			DigitsAdam((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, m, v)
+		})
+	}
+}
+
+// TestDigitsAdamW compares the update with scalar.Adam. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestDigitsAdamW(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			m := kerneltest.NewGuarded("m", DigitsParams, offset)
+			v := kerneltest.NewGuarded("v", DigitsParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+			lr, decay := float32(0.1), float32(0.01)
+			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+			in := kerneltest.Save(grad)
+			DigitsAdamW((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, m, v)
+		})
+	}
 }
 
 // TestDigitsGradient checks the whole network's gradient, as the
@@ -513,22 +638,6 @@ func BenchmarkDigitsL1WeightGrad(bench *testing.B) {
 	kerneltest.GFLOPS(bench, 131072)
 }
 
-func BenchmarkDigitsL1SGD(bench *testing.B) {
-	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
-	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
-	dw := kerneltest.NewGuarded("dw", DigitsL1In*DigitsL1Out, offset)
-	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
-	db := kerneltest.NewGuarded("db", DigitsL1Out, offset)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
-	lr := float32(1e-3)
-	for bench.Loop() {
-		DigitsL1SGD((*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1In * DigitsL1Out]float32)(dw.S()), (*[DigitsL1Out]float32)(b.S()), (*[DigitsL1Out]float32)(db.S()), lr)
-	}
-}
-
 func BenchmarkDigitsL2Forward(bench *testing.B) {
 	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
 	x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
@@ -577,22 +686,6 @@ func BenchmarkDigitsL2InputGrad(bench *testing.B) {
 	kerneltest.GFLOPS(bench, 20480)
 }
 
-func BenchmarkDigitsL2SGD(bench *testing.B) {
-	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
-	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
-	dw := kerneltest.NewGuarded("dw", DigitsL2In*DigitsL2Out, offset)
-	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
-	db := kerneltest.NewGuarded("db", DigitsL2Out, offset)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
-	lr := float32(1e-3)
-	for bench.Loop() {
-		DigitsL2SGD((*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2In * DigitsL2Out]float32)(dw.S()), (*[DigitsL2Out]float32)(b.S()), (*[DigitsL2Out]float32)(db.S()), lr)
-	}
-}
-
 func BenchmarkDigitsLoss(bench *testing.B) {
 	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
 	y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
@@ -603,5 +696,94 @@ func BenchmarkDigitsLoss(bench *testing.B) {
 	kerneltest.FillRange(r, d.S(), 0.01, 0.99)
 	for bench.Loop() {
 		DigitsLoss((*[DigitsBatch * DigitsL2Out]float32)(y.S()), (*[DigitsBatch * DigitsL2Out]float32)(target.S()), (*[DigitsBatch * DigitsL2Out]float32)(d.S()))
+	}
+}
+
+func BenchmarkDigitsSGD(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", DigitsParams, offset)
+	grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	for bench.Loop() {
+		DigitsSGD((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), lr, decay)
+	}
+}
+
+func BenchmarkDigitsMomentum(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", DigitsParams, offset)
+	grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+	v := kerneltest.NewGuarded("v", DigitsParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	mu := float32(1e-3)
+	for bench.Loop() {
+		DigitsMomentum((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
+	}
+}
+
+func BenchmarkDigitsNesterov(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", DigitsParams, offset)
+	grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+	v := kerneltest.NewGuarded("v", DigitsParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	mu := float32(1e-3)
+	for bench.Loop() {
+		DigitsNesterov((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
+	}
+}
+
+func BenchmarkDigitsAdam(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", DigitsParams, offset)
+	grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+	m := kerneltest.NewGuarded("m", DigitsParams, offset)
+	v := kerneltest.NewGuarded("v", DigitsParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, m.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	beta1 := float32(1e-3)
+	beta2 := float32(1e-3)
+	eps := float32(1e-3)
+	c1 := float32(1e-3)
+	c2 := float32(1e-3)
+	for bench.Loop() {
+		DigitsAdam((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+	}
+}
+
+func BenchmarkDigitsAdamW(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", DigitsParams, offset)
+	grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+	m := kerneltest.NewGuarded("m", DigitsParams, offset)
+	v := kerneltest.NewGuarded("v", DigitsParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, m.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	beta1 := float32(1e-3)
+	beta2 := float32(1e-3)
+	eps := float32(1e-3)
+	c1 := float32(1e-3)
+	c2 := float32(1e-3)
+	for bench.Loop() {
+		DigitsAdamW((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 	}
 }

@@ -2,7 +2,10 @@
 
 package kernels
 
-import "github.com/vecgen/vecgen/scalar"
+import (
+	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/scalar"
+)
 
 const (
 	// FashionBatch is the fixed number of samples (rows) every Fashion kernel processes.
@@ -11,6 +14,9 @@ const (
 	FashionInput = 784
 	// FashionOutput is the width of the last layer.
 	FashionOutput = 10
+	// FashionParams is the length of the parameter vector the optimizers update: for each
+	// layer in order, its weights (In×Out, row-major) then its bias (Out).
+	FashionParams = 235146
 	// Layer 1: relu(x·w + b), w is FashionL1In×FashionL1Out.
 	FashionL1In  = 784
 	FashionL1Out = 256
@@ -21,6 +27,84 @@ const (
 	FashionL3In  = 128
 	FashionL3Out = 10
 )
+
+// FashionNetwork describes the Fashion model to package nn: its shapes, activations
+// and kernels, called through slices of exactly the kernels' lengths.
+func FashionNetwork() compiled.Network {
+	return compiled.Network{
+		Name:  "Fashion",
+		Batch: FashionBatch,
+		Input: FashionInput,
+		Layers: []compiled.Layer{
+			{
+				In:         FashionL1In,
+				Out:        FashionL1Out,
+				Activation: scalar.ReLU,
+				Forward: func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[FashionBatch * FashionL1Out]float32)(y))
+				},
+				ActivationGrad: func(_ []float32, y []float32, d []float32) {
+					FashionL1ActivationGrad((*[FashionBatch * FashionL1Out]float32)(y), (*[FashionBatch * FashionL1Out]float32)(d))
+				},
+				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
+					FashionL1WeightGrad((*[FashionBatch * FashionL1In]float32)(x), (*[FashionBatch * FashionL1Out]float32)(dz), (*[FashionL1In * FashionL1Out]float32)(dw), (*[FashionL1Out]float32)(db))
+				},
+			},
+			{
+				In:         FashionL2In,
+				Out:        FashionL2Out,
+				Activation: scalar.ReLU,
+				Forward: func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), (*[FashionBatch * FashionL2Out]float32)(y))
+				},
+				ActivationGrad: func(_ []float32, y []float32, d []float32) {
+					FashionL2ActivationGrad((*[FashionBatch * FashionL2Out]float32)(y), (*[FashionBatch * FashionL2Out]float32)(d))
+				},
+				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
+					FashionL2WeightGrad((*[FashionBatch * FashionL2In]float32)(x), (*[FashionBatch * FashionL2Out]float32)(dz), (*[FashionL2In * FashionL2Out]float32)(dw), (*[FashionL2Out]float32)(db))
+				},
+				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
+					FashionL2InputGrad((*[FashionBatch * FashionL2Out]float32)(dz), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out * FashionL2In]float32)(wt), (*[FashionBatch * FashionL2In]float32)(dx))
+				},
+			},
+			{
+				In:         FashionL3In,
+				Out:        FashionL3Out,
+				Activation: scalar.Softmax,
+				Forward: func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), (*[FashionBatch * FashionL3Out]float32)(y))
+				},
+				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
+					FashionL3WeightGrad((*[FashionBatch * FashionL3In]float32)(x), (*[FashionBatch * FashionL3Out]float32)(dz), (*[FashionL3In * FashionL3Out]float32)(dw), (*[FashionL3Out]float32)(db))
+				},
+				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
+					FashionL3InputGrad((*[FashionBatch * FashionL3Out]float32)(dz), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out * FashionL3In]float32)(wt), (*[FashionBatch * FashionL3In]float32)(dx))
+				},
+			},
+		},
+		Loss:   compiled.CrossEntropy,
+		Params: FashionParams,
+		LossGrad: func(y []float32, target []float32, d []float32) float32 {
+			return FashionLoss((*[FashionBatch * FashionL3Out]float32)(y), (*[FashionBatch * FashionL3Out]float32)(target), (*[FashionBatch * FashionL3Out]float32)(d))
+		},
+		LossGivesDZ: true,
+		SGD: func(p []float32, grad []float32, lr float32, decay float32) {
+			FashionSGD((*[FashionParams]float32)(p), (*[FashionParams]float32)(grad), lr, decay)
+		},
+		Momentum: func(p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			FashionMomentum((*[FashionParams]float32)(p), (*[FashionParams]float32)(grad), (*[FashionParams]float32)(v), lr, decay, mu)
+		},
+		Nesterov: func(p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			FashionNesterov((*[FashionParams]float32)(p), (*[FashionParams]float32)(grad), (*[FashionParams]float32)(v), lr, decay, mu)
+		},
+		Adam: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			FashionAdam((*[FashionParams]float32)(p), (*[FashionParams]float32)(grad), (*[FashionParams]float32)(m), (*[FashionParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+		AdamW: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			FashionAdamW((*[FashionParams]float32)(p), (*[FashionParams]float32)(grad), (*[FashionParams]float32)(m), (*[FashionParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+	}
+}
 
 // FashionL1Forward is layer 1's forward pass on one batch:
 //
@@ -37,7 +121,7 @@ func FashionL1Forward(x *[FashionBatch * FashionL1In]float32, w *[FashionL1In * 
 
 // FashionL1ActivationGrad turns the gradient with respect to layer 1's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
-// computed from y (relu′ = [y > 0]).
+// computed from y: relu′ = [y > 0].
 func FashionL1ActivationGrad(y *[FashionBatch * FashionL1Out]float32, d *[FashionBatch * FashionL1Out]float32) {
 	if fashionAVX2 {
 		fashionL1ActivationGradAVX2(y, d)
@@ -59,16 +143,6 @@ func FashionL1WeightGrad(x *[FashionBatch * FashionL1In]float32, dz *[FashionBat
 	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL1In, FashionL1Out)
 }
 
-// FashionL1SGD takes one gradient-descent step on layer 1: w ← w − lr·dw, b ← b − lr·db.
-func FashionL1SGD(w *[FashionL1In * FashionL1Out]float32, dw *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, db *[FashionL1Out]float32, lr float32) {
-	if fashionAVX2 {
-		fashionL1SGDAVX2(w, dw, b, db, lr)
-		return
-	}
-	scalar.SGD(w[:], dw[:], lr)
-	scalar.SGD(b[:], db[:], lr)
-}
-
 // FashionL2Forward is layer 2's forward pass on one batch:
 //
 //	y[i,j] = relu(b[j] + Σₖ x[i,k]·w[k,j])
@@ -84,7 +158,7 @@ func FashionL2Forward(x *[FashionBatch * FashionL2In]float32, w *[FashionL2In * 
 
 // FashionL2ActivationGrad turns the gradient with respect to layer 2's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
-// computed from y (relu′ = [y > 0]).
+// computed from y: relu′ = [y > 0].
 func FashionL2ActivationGrad(y *[FashionBatch * FashionL2Out]float32, d *[FashionBatch * FashionL2Out]float32) {
 	if fashionAVX2 {
 		fashionL2ActivationGradAVX2(y, d)
@@ -118,16 +192,6 @@ func FashionL2InputGrad(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2I
 	}
 	scalar.Transpose(w[:], wt[:], FashionL2In, FashionL2Out)
 	scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL2In, FashionL2Out)
-}
-
-// FashionL2SGD takes one gradient-descent step on layer 2: w ← w − lr·dw, b ← b − lr·db.
-func FashionL2SGD(w *[FashionL2In * FashionL2Out]float32, dw *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, db *[FashionL2Out]float32, lr float32) {
-	if fashionAVX2 {
-		fashionL2SGDAVX2(w, dw, b, db, lr)
-		return
-	}
-	scalar.SGD(w[:], dw[:], lr)
-	scalar.SGD(b[:], db[:], lr)
 }
 
 // FashionL3Forward is layer 3's forward pass on one batch:
@@ -171,16 +235,6 @@ func FashionL3InputGrad(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3I
 	scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL3In, FashionL3Out)
 }
 
-// FashionL3SGD takes one gradient-descent step on layer 3: w ← w − lr·dw, b ← b − lr·db.
-func FashionL3SGD(w *[FashionL3In * FashionL3Out]float32, dw *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, db *[FashionL3Out]float32, lr float32) {
-	if fashionAVX2 {
-		fashionL3SGDAVX2(w, dw, b, db, lr)
-		return
-	}
-	scalar.SGD(w[:], dw[:], lr)
-	scalar.SGD(b[:], db[:], lr)
-}
-
 // FashionLoss returns the cross_entropy loss of outputs y against targets target, and writes its
 // gradient to d. L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 // d is the gradient with respect to the last layer's pre-activation (the fused form).
@@ -189,4 +243,69 @@ func FashionLoss(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch 
 		return fashionLossAVX2(y, target, d)
 	}
 	return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], FashionBatch, FashionL3Out)
+}
+
+// FashionSGD updates the parameter vector p in place from its gradient grad
+//
+//	p ← p − lr·(grad + decay·p) (all 235146 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func FashionSGD(p *[FashionParams]float32, grad *[FashionParams]float32, lr float32, decay float32) {
+	if fashionAVX2 {
+		fashionSGDAVX2(p, grad, lr, decay)
+		return
+	}
+	scalar.SGD(p[:], grad[:], lr, decay)
+}
+
+// FashionMomentum updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 235146 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func FashionMomentum(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
+	if fashionAVX2 {
+		fashionMomentumAVX2(p, grad, v, lr, decay, mu)
+		return
+	}
+	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
+}
+
+// FashionNesterov updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 235146 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func FashionNesterov(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
+	if fashionAVX2 {
+		fashionNesterovAVX2(p, grad, v, lr, decay, mu)
+		return
+	}
+	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
+}
+
+// FashionAdam updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func FashionAdam(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	if fashionAVX2 {
+		fashionAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+		return
+	}
+	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
+}
+
+// FashionAdamW updates the parameter vector p in place from its gradient grad
+//
+//	p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func FashionAdamW(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	if fashionAVX2 {
+		fashionAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+		return
+	}
+	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

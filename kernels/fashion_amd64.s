@@ -569,42 +569,6 @@ rows13:
 	VZEROUPPER
 	RET
 
-// func fashionL1SGDAVX2(w *[200704]float32, dw *[200704]float32, b *[256]float32, db *[256]float32, lr float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionL1SGDAVX2(SB), NOSPLIT, $0-36
-	MOVSS        lr+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVQ         w+0(FP), AX
-	MOVQ         dw+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00006200, DX
-
-elems14:
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems14
-	MOVQ         b+16(FP), AX
-	MOVQ         db+24(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000020, DX
-
-elems15:
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems15
-	VZEROUPPER
-	RET
-
 // func fashionL2ForwardAVX2(x *[16384]float32, w *[32768]float32, b *[128]float32, y *[8192]float32)
 // Requires: AVX, FMA3
 TEXT ·fashionL2ForwardAVX2(SB), NOSPLIT, $0-32
@@ -615,13 +579,13 @@ TEXT ·fashionL2ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, BX
 	MOVQ $0x0000000a, SI
 
-rows16:
+rows14:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ DX, R9
 	MOVQ $0x00000008, R10
 
-cols17:
+cols15:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -638,7 +602,7 @@ cols17:
 	MOVQ   DI, R12
 	MOVQ   $0x00000040, R13
 
-depth18:
+depth16:
 	VMOVUPS      (R12), Y12
 	VMOVUPS      32(R12), Y13
 	VBROADCASTSS (R11), Y14
@@ -722,7 +686,7 @@ depth18:
 	ADDQ         $0x10, R11
 	ADDQ         $0x00000800, R12
 	DECQ         R13
-	JNZ          depth18
+	JNZ          depth16
 	VXORPS       Y12, Y12, Y12
 	VMOVUPS      (R9), Y13
 	VADDPS       Y13, Y0, Y0
@@ -776,15 +740,15 @@ depth18:
 	ADDQ         $0x40, R8
 	ADDQ         $0x40, R9
 	DECQ         R10
-	JNZ          cols17
+	JNZ          cols15
 	ADDQ         $0x00001800, AX
 	ADDQ         $0x00000c00, BX
 	DECQ         SI
-	JNZ          rows16
+	JNZ          rows14
 	MOVQ         BX, BX
 	MOVQ         $0x00000008, SI
 
-cols19:
+cols17:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -797,7 +761,7 @@ cols19:
 	MOVQ   CX, R8
 	MOVQ   $0x00000040, R9
 
-depth20:
+depth18:
 	VMOVUPS      (R8), Y8
 	VMOVUPS      32(R8), Y9
 	VBROADCASTSS (DI), Y10
@@ -857,7 +821,7 @@ depth20:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00000800, R8
 	DECQ         R9
-	JNZ          depth20
+	JNZ          depth18
 	VXORPS       Y8, Y8, Y8
 	VMOVUPS      (DX), Y9
 	VADDPS       Y9, Y0, Y0
@@ -895,7 +859,7 @@ depth20:
 	ADDQ         $0x40, BX
 	ADDQ         $0x40, DX
 	DECQ         SI
-	JNZ          cols19
+	JNZ          cols17
 	VZEROUPPER
 	RET
 
@@ -907,7 +871,7 @@ TEXT ·fashionL2ActivationGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000400, DX
 
-elems21:
+elems19:
 	VMOVUPS (AX), Y0
 	VMOVUPS (CX), Y1
 	VXORPS  Y2, Y2, Y2
@@ -917,7 +881,7 @@ elems21:
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems21
+	JNZ     elems19
 	VZEROUPPER
 	RET
 
@@ -931,12 +895,12 @@ TEXT ·fashionL2WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ DX, DX
 	MOVQ $0x0000002a, SI
 
-rows22:
+rows20:
 	MOVQ CX, DI
 	MOVQ DX, R8
 	MOVQ $0x00000008, R9
 
-cols23:
+cols21:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -953,7 +917,7 @@ cols23:
 	MOVQ   DI, R11
 	MOVQ   $0x00000010, R12
 
-depth24:
+depth22:
 	VMOVUPS      (R11), Y12
 	VMOVUPS      32(R11), Y13
 	VBROADCASTSS (R10), Y14
@@ -1037,7 +1001,7 @@ depth24:
 	ADDQ         $0x00001000, R10
 	ADDQ         $0x00000800, R11
 	DECQ         R12
-	JNZ          depth24
+	JNZ          depth22
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
 	VMOVUPS      Y2, 512(R8)
@@ -1053,15 +1017,15 @@ depth24:
 	ADDQ         $0x40, DI
 	ADDQ         $0x40, R8
 	DECQ         R9
-	JNZ          cols23
+	JNZ          cols21
 	ADDQ         $0x18, AX
 	ADDQ         $0x00000c00, DX
 	DECQ         SI
-	JNZ          rows22
+	JNZ          rows20
 	MOVQ         CX, SI
 	MOVQ         $0x00000008, DI
 
-cols25:
+cols23:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1074,7 +1038,7 @@ cols25:
 	MOVQ   SI, R9
 	MOVQ   $0x00000010, R10
 
-depth26:
+depth24:
 	VMOVUPS      (R9), Y8
 	VMOVUPS      32(R9), Y9
 	VBROADCASTSS (R8), Y10
@@ -1134,7 +1098,7 @@ depth26:
 	ADDQ         $0x00001000, R8
 	ADDQ         $0x00000800, R9
 	DECQ         R10
-	JNZ          depth26
+	JNZ          depth24
 	VMOVUPS      Y0, (DX)
 	VMOVUPS      Y1, 32(DX)
 	VMOVUPS      Y2, 512(DX)
@@ -1146,27 +1110,27 @@ depth26:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DX
 	DECQ         DI
-	JNZ          cols25
+	JNZ          cols23
 	MOVQ         CX, AX
 	MOVQ         BX, CX
 	MOVQ         $0x00000010, DX
 
-elems27:
+elems25:
 	VXORPS Y0, Y0, Y0
 	MOVQ   AX, BX
 	MOVQ   $0x00000040, SI
 
-rows28:
+rows26:
 	VMOVUPS (BX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x00000200, BX
 	DECQ    SI
-	JNZ     rows28
+	JNZ     rows26
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems27
+	JNZ     elems25
 	VZEROUPPER
 	RET
 
@@ -1180,29 +1144,29 @@ TEXT ·fashionL2InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ DX, SI
 	MOVQ $0x00000100, DI
 
-trows29:
+trows27:
 	MOVQ SI, R8
 	MOVQ $0x00000080, R10
 
-tcols30:
+tcols28:
 	MOVL (CX), R9
 	MOVL R9, (R8)
 	ADDQ $0x04, CX
 	ADDQ $0x00000400, R8
 	DECQ R10
-	JNZ  tcols30
+	JNZ  tcols28
 	ADDQ $0x04, SI
 	DECQ DI
-	JNZ  trows29
+	JNZ  trows27
 	MOVQ BX, CX
 	MOVQ $0x0000000a, BX
 
-rows31:
+rows29:
 	MOVQ DX, SI
 	MOVQ CX, DI
 	MOVQ $0x00000010, R8
 
-cols32:
+cols30:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1219,7 +1183,7 @@ cols32:
 	MOVQ   SI, R10
 	MOVQ   $0x00000020, R11
 
-depth33:
+depth31:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -1303,7 +1267,7 @@ depth33:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00001000, R10
 	DECQ         R11
-	JNZ          depth33
+	JNZ          depth31
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      Y1, 32(DI)
 	VMOVUPS      Y2, 1024(DI)
@@ -1319,15 +1283,15 @@ depth33:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols32
+	JNZ          cols30
 	ADDQ         $0x00000c00, AX
 	ADDQ         $0x00001800, CX
 	DECQ         BX
-	JNZ          rows31
+	JNZ          rows29
 	MOVQ         CX, CX
 	MOVQ         $0x00000010, BX
 
-cols34:
+cols32:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1340,7 +1304,7 @@ cols34:
 	MOVQ   DX, DI
 	MOVQ   $0x00000020, R8
 
-depth35:
+depth33:
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -1400,7 +1364,7 @@ depth35:
 	ADDQ         $0x10, SI
 	ADDQ         $0x00001000, DI
 	DECQ         R8
-	JNZ          depth35
+	JNZ          depth33
 	VMOVUPS      Y0, (CX)
 	VMOVUPS      Y1, 32(CX)
 	VMOVUPS      Y2, 1024(CX)
@@ -1412,43 +1376,7 @@ depth35:
 	ADDQ         $0x40, DX
 	ADDQ         $0x40, CX
 	DECQ         BX
-	JNZ          cols34
-	VZEROUPPER
-	RET
-
-// func fashionL2SGDAVX2(w *[32768]float32, dw *[32768]float32, b *[128]float32, db *[128]float32, lr float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionL2SGDAVX2(SB), NOSPLIT, $0-36
-	MOVSS        lr+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVQ         w+0(FP), AX
-	MOVQ         dw+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00001000, DX
-
-elems36:
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems36
-	MOVQ         b+16(FP), AX
-	MOVQ         db+24(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000010, DX
-
-elems37:
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems37
+	JNZ          cols32
 	VZEROUPPER
 	RET
 
@@ -1462,7 +1390,7 @@ TEXT ·fashionL3ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x0000000a, DI
 
-rows38:
+rows34:
 	MOVQ    CX, R8
 	MOVQ    SI, R9
 	MOVQ    DX, R10
@@ -1482,7 +1410,7 @@ rows38:
 	MOVQ    AX, R11
 	MOVQ    $0x00000020, R12
 
-depth39:
+depth35:
 	VMOVUPS      (R8), Y13
 	VMASKMOVPS   32(R8), Y12, Y14
 	VBROADCASTSS (R11), Y15
@@ -1566,7 +1494,7 @@ depth39:
 	ADDQ         $0x10, R11
 	ADDQ         $0xa0, R8
 	DECQ         R12
-	JNZ          depth39
+	JNZ          depth35
 	VMOVUPS      (R10), Y13
 	VADDPS       Y13, Y0, Y0
 	VMOVUPS      Y0, (R9)
@@ -1606,7 +1534,7 @@ depth39:
 	ADDQ         $0x00000c00, AX
 	ADDQ         $0xf0, SI
 	DECQ         DI
-	JNZ          rows38
+	JNZ          rows34
 	MOVQ         SI, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -1620,7 +1548,7 @@ depth39:
 	MOVQ         CX, CX
 	MOVQ         $0x00000020, DI
 
-depth40:
+depth36:
 	VMOVUPS      (CX), Y9
 	VMASKMOVPS   32(CX), Y8, Y10
 	VBROADCASTSS (AX), Y11
@@ -1680,7 +1608,7 @@ depth40:
 	ADDQ         $0x10, AX
 	ADDQ         $0xa0, CX
 	DECQ         DI
-	JNZ          depth40
+	JNZ          depth36
 	VMOVUPS      (DX), Y9
 	VADDPS       Y9, Y0, Y0
 	VMOVUPS      Y0, (SI)
@@ -1708,7 +1636,7 @@ depth40:
 	MOVQ         BX, AX
 	MOVQ         $0x00000040, CX
 
-softmax41:
+softmax37:
 	VMOVUPS      neginf<>+0(SB), Y0
 	MOVQ         AX, DX
 	VMAXPS       (DX), Y0, Y0
@@ -1814,7 +1742,7 @@ softmax41:
 	VMASKMOVPS   Y2, Y1, (DX)
 	ADDQ         $0x28, AX
 	DECQ         CX
-	JNZ          softmax41
+	JNZ          softmax37
 	VZEROUPPER
 	RET
 
@@ -1986,7 +1914,7 @@ TEXT ·fashionL3WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ DX, DX
 	MOVQ $0x00000015, SI
 
-rows42:
+rows38:
 	MOVQ    CX, DI
 	MOVQ    DX, R8
 	VXORPS  Y0, Y0, Y0
@@ -2005,7 +1933,7 @@ rows42:
 	MOVQ    AX, R9
 	MOVQ    $0x00000010, R10
 
-depth43:
+depth39:
 	VMOVUPS      (DI), Y13
 	VMASKMOVPS   32(DI), Y12, Y14
 	VBROADCASTSS (R9), Y15
@@ -2089,7 +2017,7 @@ depth43:
 	ADDQ         $0x00000800, R9
 	ADDQ         $0xa0, DI
 	DECQ         R10
-	JNZ          depth43
+	JNZ          depth39
 	VMOVUPS      Y0, (R8)
 	VMASKMOVPS   Y1, Y12, 32(R8)
 	VMOVUPS      Y2, 40(R8)
@@ -2105,7 +2033,7 @@ depth43:
 	ADDQ         $0x18, AX
 	ADDQ         $0xf0, DX
 	DECQ         SI
-	JNZ          rows42
+	JNZ          rows38
 	MOVQ         CX, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -2115,7 +2043,7 @@ depth43:
 	MOVQ         SI, SI
 	MOVQ         $0x00000010, DI
 
-depth44:
+depth40:
 	VMOVUPS      (SI), Y5
 	VMASKMOVPS   32(SI), Y4, Y6
 	VBROADCASTSS (AX), Y7
@@ -2151,7 +2079,7 @@ depth44:
 	ADDQ         $0x00000800, AX
 	ADDQ         $0xa0, SI
 	DECQ         DI
-	JNZ          depth44
+	JNZ          depth40
 	VMOVUPS      Y0, (DX)
 	VMASKMOVPS   Y1, Y4, 32(DX)
 	VMOVUPS      Y2, 40(DX)
@@ -2162,12 +2090,12 @@ depth44:
 	MOVQ         AX, DX
 	MOVQ         $0x00000040, BX
 
-rows45:
+rows41:
 	VMOVUPS (DX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x28, DX
 	DECQ    BX
-	JNZ     rows45
+	JNZ     rows41
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
@@ -2175,12 +2103,12 @@ rows45:
 	VXORPS  Y1, Y1, Y1
 	MOVQ    $0x00000040, DX
 
-rows46:
+rows42:
 	VMASKMOVPS (AX), Y0, Y2
 	VADDPS     Y2, Y1, Y1
 	ADDQ       $0x28, AX
 	DECQ       DX
-	JNZ        rows46
+	JNZ        rows42
 	VMASKMOVPS Y1, Y0, (CX)
 	VZEROUPPER
 	RET
@@ -2195,29 +2123,29 @@ TEXT ·fashionL3InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ DX, SI
 	MOVQ $0x00000080, DI
 
-trows47:
+trows43:
 	MOVQ SI, R8
 	MOVQ $0x0000000a, R10
 
-tcols48:
+tcols44:
 	MOVL (CX), R9
 	MOVL R9, (R8)
 	ADDQ $0x04, CX
 	ADDQ $0x00000200, R8
 	DECQ R10
-	JNZ  tcols48
+	JNZ  tcols44
 	ADDQ $0x04, SI
 	DECQ DI
-	JNZ  trows47
+	JNZ  trows43
 	MOVQ BX, CX
 	MOVQ $0x0000000a, BX
 
-rows49:
+rows45:
 	MOVQ DX, SI
 	MOVQ CX, DI
 	MOVQ $0x00000008, R8
 
-cols50:
+cols46:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2234,7 +2162,7 @@ cols50:
 	MOVQ   SI, R10
 	MOVQ   $0x00000002, R11
 
-depth51:
+depth47:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2318,7 +2246,7 @@ depth51:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000800, R10
 	DECQ         R11
-	JNZ          depth51
+	JNZ          depth47
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2374,15 +2302,15 @@ depth51:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols50
+	JNZ          cols46
 	ADDQ         $0xf0, AX
 	ADDQ         $0x00000c00, CX
 	DECQ         BX
-	JNZ          rows49
+	JNZ          rows45
 	MOVQ         CX, CX
 	MOVQ         $0x00000008, BX
 
-cols52:
+cols48:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2395,7 +2323,7 @@ cols52:
 	MOVQ   DX, DI
 	MOVQ   $0x00000002, R8
 
-depth53:
+depth49:
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -2455,7 +2383,7 @@ depth53:
 	ADDQ         $0x10, SI
 	ADDQ         $0x00000800, DI
 	DECQ         R8
-	JNZ          depth53
+	JNZ          depth49
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -2495,43 +2423,7 @@ depth53:
 	ADDQ         $0x40, DX
 	ADDQ         $0x40, CX
 	DECQ         BX
-	JNZ          cols52
-	VZEROUPPER
-	RET
-
-// func fashionL3SGDAVX2(w *[1280]float32, dw *[1280]float32, b *[10]float32, db *[10]float32, lr float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionL3SGDAVX2(SB), NOSPLIT, $0-36
-	MOVSS        lr+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVQ         w+0(FP), AX
-	MOVQ         dw+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x000000a0, DX
-
-elems54:
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems54
-	MOVQ         b+16(FP), AX
-	MOVQ         db+24(FP), CX
-	MOVQ         CX, CX
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	VMOVDQU      lanemask<>+24(SB), Y1
-	VMASKMOVPS   (AX), Y1, Y2
-	VMASKMOVPS   (CX), Y1, Y3
-	VFNMADD231PS Y3, Y0, Y2
-	VMASKMOVPS   Y2, Y1, (AX)
+	JNZ          cols48
 	VZEROUPPER
 	RET
 
@@ -2545,7 +2437,7 @@ TEXT ·fashionLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   CX, CX
 	MOVQ   $0x00000050, BX
 
-elems55:
+elems50:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -2588,7 +2480,7 @@ elems55:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems55
+	JNZ          elems50
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -2770,3 +2662,275 @@ DATA lossscale<>+20(SB)/4, $0xbc800000
 DATA lossscale<>+24(SB)/4, $0xbc800000
 DATA lossscale<>+28(SB)/4, $0xbc800000
 GLOBL lossscale<>(SB), RODATA|NOPTR, $32
+
+// func fashionSGDAVX2(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionSGDAVX2(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         CX, CX
+	MOVQ         $0x000072d1, DX
+
+elems51:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems51
+	VMOVDQU      lanemask<>+24(SB), Y2
+	VMASKMOVPS   (AX), Y2, Y3
+	VMASKMOVPS   (CX), Y2, Y4
+	VFMADD231PS  Y3, Y1, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMASKMOVPS   Y3, Y2, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionMomentumAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x000072d1, BX
+
+elems52:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems52
+	VMOVDQU      lanemask<>+24(SB), Y3
+	VMASKMOVPS   (AX), Y3, Y4
+	VMASKMOVPS   (CX), Y3, Y5
+	VMASKMOVPS   (DX), Y3, Y6
+	VFMADD231PS  Y4, Y1, Y5
+	VFMADD213PS  Y5, Y2, Y6
+	VMASKMOVPS   Y6, Y3, (DX)
+	VFNMADD231PS Y6, Y0, Y4
+	VMASKMOVPS   Y4, Y3, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionNesterovAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x000072d1, BX
+
+elems53:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems53
+	VMOVDQU      lanemask<>+24(SB), Y3
+	VMASKMOVPS   (AX), Y3, Y4
+	VMASKMOVPS   (CX), Y3, Y5
+	VMASKMOVPS   (DX), Y3, Y6
+	VFMADD231PS  Y4, Y1, Y5
+	VFMADD213PS  Y5, Y2, Y6
+	VMASKMOVPS   Y6, Y3, (DX)
+	VFMADD231PS  Y6, Y2, Y5
+	VFNMADD231PS Y5, Y0, Y4
+	VMASKMOVPS   Y4, Y3, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionAdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionAdamAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y7
+	VMULPS       Y5, Y0, Y5
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x000072d1, SI
+
+elems54:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y9
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems54
+	VMOVDQU     lanemask<>+24(SB), Y0
+	VMASKMOVPS  (AX), Y0, Y9
+	VMASKMOVPS  (CX), Y0, Y10
+	VMASKMOVPS  (DX), Y0, Y11
+	VMASKMOVPS  (BX), Y0, Y12
+	VFMADD231PS Y9, Y1, Y10
+	VMULPS      Y2, Y11, Y11
+	VFMADD231PS Y10, Y8, Y11
+	VMULPS      Y10, Y10, Y10
+	VMULPS      Y3, Y12, Y12
+	VFMADD231PS Y10, Y7, Y12
+	VMASKMOVPS  Y11, Y0, (DX)
+	VMASKMOVPS  Y12, Y0, (BX)
+	VMULPS      Y6, Y12, Y10
+	VSQRTPS     Y10, Y10
+	VADDPS      Y4, Y10, Y10
+	VMULPS      Y5, Y11, Y12
+	VDIVPS      Y10, Y12, Y12
+	VSUBPS      Y12, Y9, Y9
+	VMASKMOVPS  Y9, Y0, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionAdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y9
+	VMULPS       Y5, Y0, Y5
+	VFNMADD213PS Y7, Y0, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x000072d1, SI
+
+elems55:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y7
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems55
+	VMOVDQU     lanemask<>+24(SB), Y0
+	VMASKMOVPS  (AX), Y0, Y7
+	VMASKMOVPS  (CX), Y0, Y10
+	VMASKMOVPS  (DX), Y0, Y11
+	VMASKMOVPS  (BX), Y0, Y12
+	VMULPS      Y1, Y7, Y7
+	VMULPS      Y2, Y11, Y11
+	VFMADD231PS Y10, Y8, Y11
+	VMULPS      Y10, Y10, Y10
+	VMULPS      Y3, Y12, Y12
+	VFMADD231PS Y10, Y9, Y12
+	VMASKMOVPS  Y11, Y0, (DX)
+	VMASKMOVPS  Y12, Y0, (BX)
+	VMULPS      Y6, Y12, Y10
+	VSQRTPS     Y10, Y10
+	VADDPS      Y4, Y10, Y10
+	VMULPS      Y5, Y11, Y12
+	VDIVPS      Y10, Y12, Y12
+	VSUBPS      Y12, Y7, Y7
+	VMASKMOVPS  Y7, Y0, (AX)
+	VZEROUPPER
+	RET

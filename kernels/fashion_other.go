@@ -18,10 +18,6 @@ func fashionL1WeightGradAVX2(x *[FashionBatch * FashionL1In]float32, dz *[Fashio
 	panic("vecgen: fashionL1WeightGradAVX2 called in a build without assembly")
 }
 
-func fashionL1SGDAVX2(w *[FashionL1In * FashionL1Out]float32, dw *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, db *[FashionL1Out]float32, lr float32) {
-	panic("vecgen: fashionL1SGDAVX2 called in a build without assembly")
-}
-
 func fashionL2ForwardAVX2(x *[FashionBatch * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[FashionBatch * FashionL2Out]float32) {
 	panic("vecgen: fashionL2ForwardAVX2 called in a build without assembly")
 }
@@ -38,10 +34,6 @@ func fashionL2InputGradAVX2(dz *[FashionBatch * FashionL2Out]float32, w *[Fashio
 	panic("vecgen: fashionL2InputGradAVX2 called in a build without assembly")
 }
 
-func fashionL2SGDAVX2(w *[FashionL2In * FashionL2Out]float32, dw *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, db *[FashionL2Out]float32, lr float32) {
-	panic("vecgen: fashionL2SGDAVX2 called in a build without assembly")
-}
-
 func fashionL3ForwardAVX2(x *[FashionBatch * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[FashionBatch * FashionL3Out]float32) {
 	panic("vecgen: fashionL3ForwardAVX2 called in a build without assembly")
 }
@@ -54,10 +46,26 @@ func fashionL3InputGradAVX2(dz *[FashionBatch * FashionL3Out]float32, w *[Fashio
 	panic("vecgen: fashionL3InputGradAVX2 called in a build without assembly")
 }
 
-func fashionL3SGDAVX2(w *[FashionL3In * FashionL3Out]float32, dw *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, db *[FashionL3Out]float32, lr float32) {
-	panic("vecgen: fashionL3SGDAVX2 called in a build without assembly")
-}
-
 func fashionLossAVX2(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch * FashionL3Out]float32, d *[FashionBatch * FashionL3Out]float32) float32 {
 	panic("vecgen: fashionLossAVX2 called in a build without assembly")
+}
+
+func fashionSGDAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDAVX2 called in a build without assembly")
+}
+
+func fashionMomentumAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumAVX2 called in a build without assembly")
+}
+
+func fashionNesterovAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovAVX2 called in a build without assembly")
+}
+
+func fashionAdamAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamAVX2 called in a build without assembly")
+}
+
+func fashionAdamWAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWAVX2 called in a build without assembly")
 }

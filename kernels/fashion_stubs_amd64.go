@@ -21,11 +21,6 @@ func fashionL1ActivationGradAVX2(y *[16384]float32, d *[16384]float32)
 //go:noescape
 func fashionL1WeightGradAVX2(x *[50176]float32, dz *[16384]float32, dw *[200704]float32, db *[256]float32)
 
-// fashionL1SGDAVX2 is the AVX2+FMA body of FashionL1SGD: w ← w − lr·dw, b ← b − lr·db (B=64, K=784, N=256).
-//
-//go:noescape
-func fashionL1SGDAVX2(w *[200704]float32, dw *[200704]float32, b *[256]float32, db *[256]float32, lr float32)
-
 // fashionL2ForwardAVX2 is the AVX2+FMA body of FashionL2Forward: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128).
 // Product: 64×256 · 256×128 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 //
@@ -49,11 +44,6 @@ func fashionL2WeightGradAVX2(x *[16384]float32, dz *[8192]float32, dw *[32768]fl
 //go:noescape
 func fashionL2InputGradAVX2(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
 
-// fashionL2SGDAVX2 is the AVX2+FMA body of FashionL2SGD: w ← w − lr·dw, b ← b − lr·db (B=64, K=256, N=128).
-//
-//go:noescape
-func fashionL2SGDAVX2(w *[32768]float32, dw *[32768]float32, b *[128]float32, db *[128]float32, lr float32)
-
 // fashionL3ForwardAVX2 is the AVX2+FMA body of FashionL3Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10).
 // Product: 64×128 · 128×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 //
@@ -72,12 +62,32 @@ func fashionL3WeightGradAVX2(x *[8192]float32, dz *[640]float32, dw *[1280]float
 //go:noescape
 func fashionL3InputGradAVX2(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
 
-// fashionL3SGDAVX2 is the AVX2+FMA body of FashionL3SGD: w ← w − lr·dw, b ← b − lr·db (B=64, K=128, N=10).
-//
-//go:noescape
-func fashionL3SGDAVX2(w *[1280]float32, dw *[1280]float32, b *[10]float32, db *[10]float32, lr float32)
-
 // fashionLossAVX2 is the AVX2+FMA body of FashionLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape
 func fashionLossAVX2(y *[640]float32, target *[640]float32, d *[640]float32) float32
+
+// fashionSGDAVX2 is the AVX2+FMA body of FashionSGD: p ← p − lr·(grad + decay·p) (all 235146 parameters).
+//
+//go:noescape
+func fashionSGDAVX2(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
+
+// fashionMomentumAVX2 is the AVX2+FMA body of FashionMomentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 235146 parameters).
+//
+//go:noescape
+func fashionMomentumAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
+
+// fashionNesterovAVX2 is the AVX2+FMA body of FashionNesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 235146 parameters).
+//
+//go:noescape
+func fashionNesterovAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
+
+// fashionAdamAVX2 is the AVX2+FMA body of FashionAdam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
+//
+//go:noescape
+func fashionAdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+
+// fashionAdamWAVX2 is the AVX2+FMA body of FashionAdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
+//
+//go:noescape
+func fashionAdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

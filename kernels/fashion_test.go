@@ -58,7 +58,7 @@ func TestFashionL1ForwardActivation(t *testing.T) {
 		w.S()[k*FashionL1Out+k] = 1
 	}
 	values := kerneltest.Sweep(1 << 16)
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 	for len(values) > 0 {
 		for i := range FashionBatch {
 			for k := range n {
@@ -72,8 +72,9 @@ func TestFashionL1ForwardActivation(t *testing.T) {
 			values = nil
 		}
 		FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionBatch * FashionL1Out]float32)(y.S()))
+		scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL1In, FashionL1Out, scalar.Identity)
 		scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.Ulps(want, 0))
+		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
 		if t.Failed() {
 			return
 		}
@@ -84,17 +85,19 @@ func fashionCheckFashionL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionBatch * FashionL1Out]float32)(y.S()))
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+	scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL1In, FashionL1Out, scalar.Identity)
 	scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, FashionBatch, FashionL1In, FashionL1Out, scalar.Identity)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(kerneltest.Product(mag, FashionL1In), want, FashionL1Out, scalar.ReLU))
+	tol := kerneltest.Product(mag, FashionL1In)
+	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
 
-// TestFashionL1ActivationGrad compares the kernel with scalar.ActivationGrad on outputs
-// the activation can produce, then with one special value planted in y.
+// TestFashionL1ActivationGrad compares the kernel with scalar.ActivationGrad on
+// outputs the activation can produce, then with one special value planted in y.
 func TestFashionL1ActivationGrad(t *testing.T) {
 	for _, c := range kerneltest.Cases {
 		t.Run(c.String(), func(t *testing.T) {
@@ -124,8 +127,9 @@ func fashionCheckFashionL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded)
 	in := kerneltest.Save(y)
 	want := append([]float32(nil), d.S()...)
 	scalar.ActivationGrad(y.S(), want, scalar.ReLU)
+	tol := kerneltest.GradTolerance(y.S(), d.S(), scalar.ReLU, 4)
 	FashionL1ActivationGrad((*[FashionBatch * FashionL1Out]float32)(y.S()), (*[FashionBatch * FashionL1Out]float32)(d.S()))
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	kerneltest.Close(t, "d", d.S(), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -151,39 +155,6 @@ func TestFashionL1WeightGrad(t *testing.T) {
 			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 			in.Unchanged(t)
 			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
-}
-
-// TestFashionL1SGD compares the kernel with scalar.SGD.
-func TestFashionL1SGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
-			dw := kerneltest.NewGuarded("dw", FashionL1In*FashionL1Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL1Out, offset)
-			db := kerneltest.NewGuarded("db", FashionL1Out, offset)
-			for _, g := range []*kerneltest.Guarded{w, dw, b, db} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr := float32(0.1)
-			wantW, wantB := append([]float32(nil), w.S()...), append([]float32(nil), b.S()...)
-			scalar.SGD(wantW, dw.S(), lr)
-			scalar.SGD(wantB, db.S(), lr)
-			magW, magB := kerneltest.Abs(w.S()), kerneltest.Abs(b.S())
-			for i, g := range kerneltest.Abs(dw.S()) {
-				magW[i] += float64(lr) * g
-			}
-			for i, g := range kerneltest.Abs(db.S()) {
-				magB[i] += float64(lr) * g
-			}
-			in := kerneltest.Save(dw, db)
-			FashionL1SGD((*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1In * FashionL1Out]float32)(dw.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionL1Out]float32)(db.S()), lr)
-			kerneltest.Close(t, "w", w.S(), wantW, kerneltest.UlpsOf(magW, 2))
-			kerneltest.Close(t, "b", b.S(), wantB, kerneltest.UlpsOf(magB, 2))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, w, dw, b, db)
 		})
 	}
 }
@@ -235,7 +206,7 @@ func TestFashionL2ForwardActivation(t *testing.T) {
 		w.S()[k*FashionL2Out+k] = 1
 	}
 	values := kerneltest.Sweep(1 << 16)
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 	for len(values) > 0 {
 		for i := range FashionBatch {
 			for k := range n {
@@ -249,8 +220,9 @@ func TestFashionL2ForwardActivation(t *testing.T) {
 			values = nil
 		}
 		FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionBatch * FashionL2Out]float32)(y.S()))
+		scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL2In, FashionL2Out, scalar.Identity)
 		scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.Ulps(want, 0))
+		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
 		if t.Failed() {
 			return
 		}
@@ -261,17 +233,19 @@ func fashionCheckFashionL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionBatch * FashionL2Out]float32)(y.S()))
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+	scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL2In, FashionL2Out, scalar.Identity)
 	scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, FashionBatch, FashionL2In, FashionL2Out, scalar.Identity)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(kerneltest.Product(mag, FashionL2In), want, FashionL2Out, scalar.ReLU))
+	tol := kerneltest.Product(mag, FashionL2In)
+	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
 
-// TestFashionL2ActivationGrad compares the kernel with scalar.ActivationGrad on outputs
-// the activation can produce, then with one special value planted in y.
+// TestFashionL2ActivationGrad compares the kernel with scalar.ActivationGrad on
+// outputs the activation can produce, then with one special value planted in y.
 func TestFashionL2ActivationGrad(t *testing.T) {
 	for _, c := range kerneltest.Cases {
 		t.Run(c.String(), func(t *testing.T) {
@@ -301,8 +275,9 @@ func fashionCheckFashionL2ActivationGrad(t *testing.T, y, d *kerneltest.Guarded)
 	in := kerneltest.Save(y)
 	want := append([]float32(nil), d.S()...)
 	scalar.ActivationGrad(y.S(), want, scalar.ReLU)
+	tol := kerneltest.GradTolerance(y.S(), d.S(), scalar.ReLU, 4)
 	FashionL2ActivationGrad((*[FashionBatch * FashionL2Out]float32)(y.S()), (*[FashionBatch * FashionL2Out]float32)(d.S()))
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	kerneltest.Close(t, "d", d.S(), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -360,39 +335,6 @@ func TestFashionL2InputGrad(t *testing.T) {
 	}
 }
 
-// TestFashionL2SGD compares the kernel with scalar.SGD.
-func TestFashionL2SGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
-			dw := kerneltest.NewGuarded("dw", FashionL2In*FashionL2Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL2Out, offset)
-			db := kerneltest.NewGuarded("db", FashionL2Out, offset)
-			for _, g := range []*kerneltest.Guarded{w, dw, b, db} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr := float32(0.1)
-			wantW, wantB := append([]float32(nil), w.S()...), append([]float32(nil), b.S()...)
-			scalar.SGD(wantW, dw.S(), lr)
-			scalar.SGD(wantB, db.S(), lr)
-			magW, magB := kerneltest.Abs(w.S()), kerneltest.Abs(b.S())
-			for i, g := range kerneltest.Abs(dw.S()) {
-				magW[i] += float64(lr) * g
-			}
-			for i, g := range kerneltest.Abs(db.S()) {
-				magB[i] += float64(lr) * g
-			}
-			in := kerneltest.Save(dw, db)
-			FashionL2SGD((*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2In * FashionL2Out]float32)(dw.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionL2Out]float32)(db.S()), lr)
-			kerneltest.Close(t, "w", w.S(), wantW, kerneltest.UlpsOf(magW, 2))
-			kerneltest.Close(t, "b", b.S(), wantB, kerneltest.UlpsOf(magB, 2))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, w, dw, b, db)
-		})
-	}
-}
-
 // TestFashionL3Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL3Forward(t *testing.T) {
@@ -440,7 +382,7 @@ func TestFashionL3ForwardActivation(t *testing.T) {
 		w.S()[k*FashionL3Out+k] = 1
 	}
 	values := kerneltest.SweepRange(1<<14, -110, 110)
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 	for len(values) > 0 {
 		for i := range FashionBatch {
 			for k := range n {
@@ -454,8 +396,9 @@ func TestFashionL3ForwardActivation(t *testing.T) {
 			values = nil
 		}
 		FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionBatch * FashionL3Out]float32)(y.S()))
+		scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL3In, FashionL3Out, scalar.Identity)
 		scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.Ulps(want, 6))
+		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
 		if t.Failed() {
 			return
 		}
@@ -466,11 +409,13 @@ func fashionCheckFashionL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionBatch * FashionL3Out]float32)(y.S()))
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+	scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL3In, FashionL3Out, scalar.Identity)
 	scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, FashionBatch, FashionL3In, FashionL3Out, scalar.Identity)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(kerneltest.Product(mag, FashionL3In), want, FashionL3Out, scalar.Softmax))
+	tol := kerneltest.Product(mag, FashionL3In)
+	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -528,39 +473,6 @@ func TestFashionL3InputGrad(t *testing.T) {
 	}
 }
 
-// TestFashionL3SGD compares the kernel with scalar.SGD.
-func TestFashionL3SGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
-			dw := kerneltest.NewGuarded("dw", FashionL3In*FashionL3Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL3Out, offset)
-			db := kerneltest.NewGuarded("db", FashionL3Out, offset)
-			for _, g := range []*kerneltest.Guarded{w, dw, b, db} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr := float32(0.1)
-			wantW, wantB := append([]float32(nil), w.S()...), append([]float32(nil), b.S()...)
-			scalar.SGD(wantW, dw.S(), lr)
-			scalar.SGD(wantB, db.S(), lr)
-			magW, magB := kerneltest.Abs(w.S()), kerneltest.Abs(b.S())
-			for i, g := range kerneltest.Abs(dw.S()) {
-				magW[i] += float64(lr) * g
-			}
-			for i, g := range kerneltest.Abs(db.S()) {
-				magB[i] += float64(lr) * g
-			}
-			in := kerneltest.Save(dw, db)
-			FashionL3SGD((*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3In * FashionL3Out]float32)(dw.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionL3Out]float32)(db.S()), lr)
-			kerneltest.Close(t, "w", w.S(), wantW, kerneltest.UlpsOf(magW, 2))
-			kerneltest.Close(t, "b", b.S(), wantB, kerneltest.UlpsOf(magB, 2))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, w, dw, b, db)
-		})
-	}
-}
-
 // TestFashionLoss compares the loss and its gradient with
 // scalar.SoftmaxCrossEntropy, then with one special value planted in y.
 func TestFashionLoss(t *testing.T) {
@@ -604,6 +516,190 @@ func fashionCheckFashionLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
+}
+
+// TestFashionSGD compares the update with scalar.SGD. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestFashionSGD(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", FashionParams, offset)
+			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.SGD(want["p"], grad.S(), lr, decay)
+			scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+			in := kerneltest.Save(grad)
+			FashionSGD((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), lr, decay)
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad)
+		})
+	}
+}
+
+// TestFashionMomentum compares the update with scalar.Momentum. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestFashionMomentum(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", FashionParams, offset)
+			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+			v := kerneltest.NewGuarded("v", FashionParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			mu := float32(0.9)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
+			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+			in := kerneltest.Save(grad)
+			FashionMomentum((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, v)
+		})
+	}
+}
+
+// TestFashionNesterov compares the update with scalar.Momentum. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestFashionNesterov(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", FashionParams, offset)
+			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+			v := kerneltest.NewGuarded("v", FashionParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			mu := float32(0.9)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
+			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+			in := kerneltest.Save(grad)
+			FashionNesterov((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, v)
+		})
+	}
+}
+
+// TestFashionAdam compares the update with scalar.Adam. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestFashionAdam(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", FashionParams, offset)
+			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+			m := kerneltest.NewGuarded("m", FashionParams, offset)
+			v := kerneltest.NewGuarded("v", FashionParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+			lr, decay := float32(0.1), float32(0.01)
+			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+			in := kerneltest.Save(grad)
+			FashionAdam((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, m, v)
+		})
+	}
+}
+
+// TestFashionAdamW compares the update with scalar.Adam. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestFashionAdamW(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", FashionParams, offset)
+			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+			m := kerneltest.NewGuarded("m", FashionParams, offset)
+			v := kerneltest.NewGuarded("v", FashionParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+			lr, decay := float32(0.1), float32(0.01)
+			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+			in := kerneltest.Save(grad)
+			FashionAdamW((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, m, v)
+		})
+	}
 }
 
 // TestFashionGradient checks the whole network's gradient, as the
@@ -733,22 +829,6 @@ func BenchmarkFashionL1WeightGrad(bench *testing.B) {
 	kerneltest.GFLOPS(bench, 25690112)
 }
 
-func BenchmarkFashionL1SGD(bench *testing.B) {
-	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
-	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
-	dw := kerneltest.NewGuarded("dw", FashionL1In*FashionL1Out, offset)
-	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
-	db := kerneltest.NewGuarded("db", FashionL1Out, offset)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
-	lr := float32(1e-3)
-	for bench.Loop() {
-		FashionL1SGD((*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1In * FashionL1Out]float32)(dw.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionL1Out]float32)(db.S()), lr)
-	}
-}
-
 func BenchmarkFashionL2Forward(bench *testing.B) {
 	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
 	x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
@@ -808,22 +888,6 @@ func BenchmarkFashionL2InputGrad(bench *testing.B) {
 	kerneltest.GFLOPS(bench, 4194304)
 }
 
-func BenchmarkFashionL2SGD(bench *testing.B) {
-	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
-	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
-	dw := kerneltest.NewGuarded("dw", FashionL2In*FashionL2Out, offset)
-	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
-	db := kerneltest.NewGuarded("db", FashionL2Out, offset)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
-	lr := float32(1e-3)
-	for bench.Loop() {
-		FashionL2SGD((*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2In * FashionL2Out]float32)(dw.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionL2Out]float32)(db.S()), lr)
-	}
-}
-
 func BenchmarkFashionL3Forward(bench *testing.B) {
 	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
 	x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
@@ -872,22 +936,6 @@ func BenchmarkFashionL3InputGrad(bench *testing.B) {
 	kerneltest.GFLOPS(bench, 163840)
 }
 
-func BenchmarkFashionL3SGD(bench *testing.B) {
-	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
-	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
-	dw := kerneltest.NewGuarded("dw", FashionL3In*FashionL3Out, offset)
-	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
-	db := kerneltest.NewGuarded("db", FashionL3Out, offset)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
-	lr := float32(1e-3)
-	for bench.Loop() {
-		FashionL3SGD((*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3In * FashionL3Out]float32)(dw.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionL3Out]float32)(db.S()), lr)
-	}
-}
-
 func BenchmarkFashionLoss(bench *testing.B) {
 	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
 	y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
@@ -898,5 +946,94 @@ func BenchmarkFashionLoss(bench *testing.B) {
 	kerneltest.FillRange(r, d.S(), 0.01, 0.99)
 	for bench.Loop() {
 		FashionLoss((*[FashionBatch * FashionL3Out]float32)(y.S()), (*[FashionBatch * FashionL3Out]float32)(target.S()), (*[FashionBatch * FashionL3Out]float32)(d.S()))
+	}
+}
+
+func BenchmarkFashionSGD(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", FashionParams, offset)
+	grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	for bench.Loop() {
+		FashionSGD((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), lr, decay)
+	}
+}
+
+func BenchmarkFashionMomentum(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", FashionParams, offset)
+	grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+	v := kerneltest.NewGuarded("v", FashionParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	mu := float32(1e-3)
+	for bench.Loop() {
+		FashionMomentum((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
+	}
+}
+
+func BenchmarkFashionNesterov(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", FashionParams, offset)
+	grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+	v := kerneltest.NewGuarded("v", FashionParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	mu := float32(1e-3)
+	for bench.Loop() {
+		FashionNesterov((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
+	}
+}
+
+func BenchmarkFashionAdam(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", FashionParams, offset)
+	grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+	m := kerneltest.NewGuarded("m", FashionParams, offset)
+	v := kerneltest.NewGuarded("v", FashionParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, m.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	beta1 := float32(1e-3)
+	beta2 := float32(1e-3)
+	eps := float32(1e-3)
+	c1 := float32(1e-3)
+	c2 := float32(1e-3)
+	for bench.Loop() {
+		FashionAdam((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+	}
+}
+
+func BenchmarkFashionAdamW(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", FashionParams, offset)
+	grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+	m := kerneltest.NewGuarded("m", FashionParams, offset)
+	v := kerneltest.NewGuarded("v", FashionParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, m.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	beta1 := float32(1e-3)
+	beta2 := float32(1e-3)
+	eps := float32(1e-3)
+	c1 := float32(1e-3)
+	c2 := float32(1e-3)
+	for bench.Loop() {
+		FashionAdamW((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 	}
 }

@@ -1,5 +1,5 @@
 // Package kernels holds the generated kernels of the models in ../spec:
-// Fashion, Logistic, Seed and Digits. Every other file here is generated;
+// Fashion, Logistic, Seed, Digits and Scorer. Every other file here is generated;
 // run go generate ./... after changing a spec or the generator.
 package kernels
 
@@ -7,3 +7,4 @@ package kernels
 //go:generate go run ../cmd/vecgen -spec ../spec/logistic.yaml
 //go:generate go run ../cmd/vecgen -spec ../spec/seed.yaml
 //go:generate go run ../cmd/vecgen -spec ../spec/digits.yaml
+//go:generate go run ../cmd/vecgen -spec ../spec/scorer.yaml

@@ -2,7 +2,10 @@
 
 package kernels
 
-import "github.com/vecgen/vecgen/scalar"
+import (
+	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/scalar"
+)
 
 const (
 	// LogisticBatch is the fixed number of samples (rows) every Logistic kernel processes.
@@ -11,10 +14,57 @@ const (
 	LogisticInput = 2
 	// LogisticOutput is the width of the last layer.
 	LogisticOutput = 1
+	// LogisticParams is the length of the parameter vector the optimizers update: for each
+	// layer in order, its weights (In×Out, row-major) then its bias (Out).
+	LogisticParams = 3
 	// Layer 1: sigmoid(x·w + b), w is LogisticL1In×LogisticL1Out.
 	LogisticL1In  = 2
 	LogisticL1Out = 1
 )
+
+// LogisticNetwork describes the Logistic model to package nn: its shapes, activations
+// and kernels, called through slices of exactly the kernels' lengths.
+func LogisticNetwork() compiled.Network {
+	return compiled.Network{
+		Name:  "Logistic",
+		Batch: LogisticBatch,
+		Input: LogisticInput,
+		Layers: []compiled.Layer{
+			{
+				In:         LogisticL1In,
+				Out:        LogisticL1Out,
+				Activation: scalar.Sigmoid,
+				Forward: func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					LogisticL1Forward((*[LogisticBatch * LogisticL1In]float32)(x), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), (*[LogisticBatch * LogisticL1Out]float32)(y))
+				},
+				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
+					LogisticL1WeightGrad((*[LogisticBatch * LogisticL1In]float32)(x), (*[LogisticBatch * LogisticL1Out]float32)(dz), (*[LogisticL1In * LogisticL1Out]float32)(dw), (*[LogisticL1Out]float32)(db))
+				},
+			},
+		},
+		Loss:   compiled.BinaryCrossEntropy,
+		Params: LogisticParams,
+		LossGrad: func(y []float32, target []float32, d []float32) float32 {
+			return LogisticLoss((*[LogisticBatch * LogisticL1Out]float32)(y), (*[LogisticBatch * LogisticL1Out]float32)(target), (*[LogisticBatch * LogisticL1Out]float32)(d))
+		},
+		LossGivesDZ: true,
+		SGD: func(p []float32, grad []float32, lr float32, decay float32) {
+			LogisticSGD((*[LogisticParams]float32)(p), (*[LogisticParams]float32)(grad), lr, decay)
+		},
+		Momentum: func(p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			LogisticMomentum((*[LogisticParams]float32)(p), (*[LogisticParams]float32)(grad), (*[LogisticParams]float32)(v), lr, decay, mu)
+		},
+		Nesterov: func(p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			LogisticNesterov((*[LogisticParams]float32)(p), (*[LogisticParams]float32)(grad), (*[LogisticParams]float32)(v), lr, decay, mu)
+		},
+		Adam: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			LogisticAdam((*[LogisticParams]float32)(p), (*[LogisticParams]float32)(grad), (*[LogisticParams]float32)(m), (*[LogisticParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+		AdamW: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			LogisticAdamW((*[LogisticParams]float32)(p), (*[LogisticParams]float32)(grad), (*[LogisticParams]float32)(m), (*[LogisticParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+	}
+}
 
 // LogisticL1Forward is layer 1's forward pass on one batch:
 //
@@ -42,16 +92,6 @@ func LogisticL1WeightGrad(x *[LogisticBatch * LogisticL1In]float32, dz *[Logisti
 	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], LogisticBatch, LogisticL1In, LogisticL1Out)
 }
 
-// LogisticL1SGD takes one gradient-descent step on layer 1: w ← w − lr·dw, b ← b − lr·db.
-func LogisticL1SGD(w *[LogisticL1In * LogisticL1Out]float32, dw *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, db *[LogisticL1Out]float32, lr float32) {
-	if logisticAVX2 {
-		logisticL1SGDAVX2(w, dw, b, db, lr)
-		return
-	}
-	scalar.SGD(w[:], dw[:], lr)
-	scalar.SGD(b[:], db[:], lr)
-}
-
 // LogisticLoss returns the binary_cross_entropy loss of outputs y against targets target, and writes its
 // gradient to d. L = −(1/(B·N))·Σ target·ln y + (1−target)·ln(1−y) (logs floored at 2⁻¹²⁶), d = (y − target)/(B·N).
 // d is the gradient with respect to the last layer's pre-activation (the fused form).
@@ -60,4 +100,69 @@ func LogisticLoss(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBa
 		return logisticLossAVX2(y, target, d)
 	}
 	return scalar.SigmoidBinaryCrossEntropy(y[:], target[:], d[:], LogisticBatch, LogisticL1Out)
+}
+
+// LogisticSGD updates the parameter vector p in place from its gradient grad
+//
+//	p ← p − lr·(grad + decay·p) (all 3 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func LogisticSGD(p *[LogisticParams]float32, grad *[LogisticParams]float32, lr float32, decay float32) {
+	if logisticAVX2 {
+		logisticSGDAVX2(p, grad, lr, decay)
+		return
+	}
+	scalar.SGD(p[:], grad[:], lr, decay)
+}
+
+// LogisticMomentum updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 3 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func LogisticMomentum(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
+	if logisticAVX2 {
+		logisticMomentumAVX2(p, grad, v, lr, decay, mu)
+		return
+	}
+	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
+}
+
+// LogisticNesterov updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 3 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func LogisticNesterov(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
+	if logisticAVX2 {
+		logisticNesterovAVX2(p, grad, v, lr, decay, mu)
+		return
+	}
+	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
+}
+
+// LogisticAdam updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 3 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func LogisticAdam(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	if logisticAVX2 {
+		logisticAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+		return
+	}
+	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
+}
+
+// LogisticAdamW updates the parameter vector p in place from its gradient grad
+//
+//	p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 3 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func LogisticAdamW(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	if logisticAVX2 {
+		logisticAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+		return
+	}
+	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

@@ -14,10 +14,26 @@ func logisticL1WeightGradAVX2(x *[LogisticBatch * LogisticL1In]float32, dz *[Log
 	panic("vecgen: logisticL1WeightGradAVX2 called in a build without assembly")
 }
 
-func logisticL1SGDAVX2(w *[LogisticL1In * LogisticL1Out]float32, dw *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, db *[LogisticL1Out]float32, lr float32) {
-	panic("vecgen: logisticL1SGDAVX2 called in a build without assembly")
-}
-
 func logisticLossAVX2(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBatch * LogisticL1Out]float32, d *[LogisticBatch * LogisticL1Out]float32) float32 {
 	panic("vecgen: logisticLossAVX2 called in a build without assembly")
+}
+
+func logisticSGDAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, lr float32, decay float32) {
+	panic("vecgen: logisticSGDAVX2 called in a build without assembly")
+}
+
+func logisticMomentumAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: logisticMomentumAVX2 called in a build without assembly")
+}
+
+func logisticNesterovAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: logisticNesterovAVX2 called in a build without assembly")
+}
+
+func logisticAdamAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: logisticAdamAVX2 called in a build without assembly")
+}
+
+func logisticAdamWAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: logisticAdamWAVX2 called in a build without assembly")
 }

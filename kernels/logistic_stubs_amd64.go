@@ -16,12 +16,32 @@ func logisticL1ForwardAVX2(x *[64]float32, w *[2]float32, b *[1]float32, y *[32]
 //go:noescape
 func logisticL1WeightGradAVX2(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 
-// logisticL1SGDAVX2 is the AVX2+FMA body of LogisticL1SGD: w ← w − lr·dw, b ← b − lr·db (B=32, K=2, N=1).
-//
-//go:noescape
-func logisticL1SGDAVX2(w *[2]float32, dw *[2]float32, b *[1]float32, db *[1]float32, lr float32)
-
 // logisticLossAVX2 is the AVX2+FMA body of LogisticLoss: L = −(1/(B·N))·Σ target·ln y + (1−target)·ln(1−y) (logs floored at 2⁻¹²⁶), d = (y − target)/(B·N).
 //
 //go:noescape
 func logisticLossAVX2(y *[32]float32, target *[32]float32, d *[32]float32) float32
+
+// logisticSGDAVX2 is the AVX2+FMA body of LogisticSGD: p ← p − lr·(grad + decay·p) (all 3 parameters).
+//
+//go:noescape
+func logisticSGDAVX2(p *[3]float32, grad *[3]float32, lr float32, decay float32)
+
+// logisticMomentumAVX2 is the AVX2+FMA body of LogisticMomentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 3 parameters).
+//
+//go:noescape
+func logisticMomentumAVX2(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
+
+// logisticNesterovAVX2 is the AVX2+FMA body of LogisticNesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 3 parameters).
+//
+//go:noescape
+func logisticNesterovAVX2(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
+
+// logisticAdamAVX2 is the AVX2+FMA body of LogisticAdam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 3 parameters).
+//
+//go:noescape
+func logisticAdamAVX2(p *[3]float32, grad *[3]float32, m *[3]float32, v *[3]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+
+// logisticAdamWAVX2 is the AVX2+FMA body of LogisticAdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 3 parameters).
+//
+//go:noescape
+func logisticAdamWAVX2(p *[3]float32, grad *[3]float32, m *[3]float32, v *[3]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

@@ -58,7 +58,7 @@ func TestLogisticL1ForwardActivation(t *testing.T) {
 		w.S()[k*LogisticL1Out+k] = 1
 	}
 	values := kerneltest.Sweep(1 << 16)
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 	for len(values) > 0 {
 		for i := range LogisticBatch {
 			for k := range n {
@@ -72,8 +72,9 @@ func TestLogisticL1ForwardActivation(t *testing.T) {
 			values = nil
 		}
 		LogisticL1Forward((*[LogisticBatch * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[LogisticBatch * LogisticL1Out]float32)(y.S()))
+		scalar.Dense(x.S(), w.S(), b.S(), pre, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Identity)
 		scalar.Dense(x.S(), w.S(), b.S(), want, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.Ulps(want, 3))
+		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Sigmoid, 3))
 		if t.Failed() {
 			return
 		}
@@ -84,11 +85,13 @@ func logisticCheckLogisticL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	LogisticL1Forward((*[LogisticBatch * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[LogisticBatch * LogisticL1Out]float32)(y.S()))
-	want := make([]float32, len(y.S()))
+	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+	scalar.Dense(x.S(), w.S(), b.S(), pre, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Identity)
 	scalar.Dense(x.S(), w.S(), b.S(), want, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Identity)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(kerneltest.Product(mag, LogisticL1In), want, LogisticL1Out, scalar.Sigmoid))
+	tol := kerneltest.Product(mag, LogisticL1In)
+	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, LogisticL1Out, scalar.Sigmoid))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -114,39 +117,6 @@ func TestLogisticL1WeightGrad(t *testing.T) {
 			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, LogisticBatch))
 			in.Unchanged(t)
 			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
-}
-
-// TestLogisticL1SGD compares the kernel with scalar.SGD.
-func TestLogisticL1SGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
-			dw := kerneltest.NewGuarded("dw", LogisticL1In*LogisticL1Out, offset)
-			b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
-			db := kerneltest.NewGuarded("db", LogisticL1Out, offset)
-			for _, g := range []*kerneltest.Guarded{w, dw, b, db} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr := float32(0.1)
-			wantW, wantB := append([]float32(nil), w.S()...), append([]float32(nil), b.S()...)
-			scalar.SGD(wantW, dw.S(), lr)
-			scalar.SGD(wantB, db.S(), lr)
-			magW, magB := kerneltest.Abs(w.S()), kerneltest.Abs(b.S())
-			for i, g := range kerneltest.Abs(dw.S()) {
-				magW[i] += float64(lr) * g
-			}
-			for i, g := range kerneltest.Abs(db.S()) {
-				magB[i] += float64(lr) * g
-			}
-			in := kerneltest.Save(dw, db)
-			LogisticL1SGD((*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1In * LogisticL1Out]float32)(dw.S()), (*[LogisticL1Out]float32)(b.S()), (*[LogisticL1Out]float32)(db.S()), lr)
-			kerneltest.Close(t, "w", w.S(), wantW, kerneltest.UlpsOf(magW, 2))
-			kerneltest.Close(t, "b", b.S(), wantB, kerneltest.UlpsOf(magB, 2))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, w, dw, b, db)
 		})
 	}
 }
@@ -194,6 +164,190 @@ func logisticCheckLogisticLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
+}
+
+// TestLogisticSGD compares the update with scalar.SGD. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestLogisticSGD(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", LogisticParams, offset)
+			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.SGD(want["p"], grad.S(), lr, decay)
+			scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+			in := kerneltest.Save(grad)
+			LogisticSGD((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), lr, decay)
+			for _, g := range []*kerneltest.Guarded{p, grad} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad)
+		})
+	}
+}
+
+// TestLogisticMomentum compares the update with scalar.Momentum. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestLogisticMomentum(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", LogisticParams, offset)
+			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+			v := kerneltest.NewGuarded("v", LogisticParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			mu := float32(0.9)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
+			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+			in := kerneltest.Save(grad)
+			LogisticMomentum((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, v)
+		})
+	}
+}
+
+// TestLogisticNesterov compares the update with scalar.Momentum. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestLogisticNesterov(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", LogisticParams, offset)
+			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+			v := kerneltest.NewGuarded("v", LogisticParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			lr, decay := float32(0.1), float32(0.01)
+			mu := float32(0.9)
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
+			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+			in := kerneltest.Save(grad)
+			LogisticNesterov((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
+			for _, g := range []*kerneltest.Guarded{p, grad, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, v)
+		})
+	}
+}
+
+// TestLogisticAdam compares the update with scalar.Adam. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestLogisticAdam(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", LogisticParams, offset)
+			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+			m := kerneltest.NewGuarded("m", LogisticParams, offset)
+			v := kerneltest.NewGuarded("v", LogisticParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+			lr, decay := float32(0.1), float32(0.01)
+			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+			in := kerneltest.Save(grad)
+			LogisticAdam((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, m, v)
+		})
+	}
+}
+
+// TestLogisticAdamW compares the update with scalar.Adam. The
+// tolerance is a few ulp of the update's magnitude: the same rule on
+// absolute values with the step's sign flipped, so every term adds.
+func TestLogisticAdamW(t *testing.T) {
+	for _, c := range kerneltest.Cases {
+		t.Run(c.String(), func(t *testing.T) {
+			r, offset := c.Rand(), c.Offset
+			p := kerneltest.NewGuarded("p", LogisticParams, offset)
+			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+			m := kerneltest.NewGuarded("m", LogisticParams, offset)
+			v := kerneltest.NewGuarded("v", LogisticParams, offset)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				kerneltest.Fill(r, g.S(), c.Scale)
+			}
+			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+			lr, decay := float32(0.1), float32(0.01)
+			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+			want := map[string][]float32{}
+			mag := map[string][]float64{}
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				want[g.Name] = append([]float32(nil), g.S()...)
+				mag[g.Name] = kerneltest.Abs(g.S())
+			}
+			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+			in := kerneltest.Save(grad)
+			LogisticAdamW((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+				if g.Name != "grad" {
+					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+				}
+			}
+			in.Unchanged(t)
+			kerneltest.CheckMargins(t, p, grad, m, v)
+		})
+	}
 }
 
 // TestLogisticGradient checks the whole network's gradient, as the
@@ -282,22 +436,6 @@ func BenchmarkLogisticL1WeightGrad(bench *testing.B) {
 	kerneltest.GFLOPS(bench, 128)
 }
 
-func BenchmarkLogisticL1SGD(bench *testing.B) {
-	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
-	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
-	dw := kerneltest.NewGuarded("dw", LogisticL1In*LogisticL1Out, offset)
-	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
-	db := kerneltest.NewGuarded("db", LogisticL1Out, offset)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
-	lr := float32(1e-3)
-	for bench.Loop() {
-		LogisticL1SGD((*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1In * LogisticL1Out]float32)(dw.S()), (*[LogisticL1Out]float32)(b.S()), (*[LogisticL1Out]float32)(db.S()), lr)
-	}
-}
-
 func BenchmarkLogisticLoss(bench *testing.B) {
 	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
 	y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
@@ -308,5 +446,94 @@ func BenchmarkLogisticLoss(bench *testing.B) {
 	kerneltest.FillRange(r, d.S(), 0.01, 0.99)
 	for bench.Loop() {
 		LogisticLoss((*[LogisticBatch * LogisticL1Out]float32)(y.S()), (*[LogisticBatch * LogisticL1Out]float32)(target.S()), (*[LogisticBatch * LogisticL1Out]float32)(d.S()))
+	}
+}
+
+func BenchmarkLogisticSGD(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", LogisticParams, offset)
+	grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	for bench.Loop() {
+		LogisticSGD((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), lr, decay)
+	}
+}
+
+func BenchmarkLogisticMomentum(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", LogisticParams, offset)
+	grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+	v := kerneltest.NewGuarded("v", LogisticParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	mu := float32(1e-3)
+	for bench.Loop() {
+		LogisticMomentum((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
+	}
+}
+
+func BenchmarkLogisticNesterov(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", LogisticParams, offset)
+	grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+	v := kerneltest.NewGuarded("v", LogisticParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	mu := float32(1e-3)
+	for bench.Loop() {
+		LogisticNesterov((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
+	}
+}
+
+func BenchmarkLogisticAdam(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", LogisticParams, offset)
+	grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+	m := kerneltest.NewGuarded("m", LogisticParams, offset)
+	v := kerneltest.NewGuarded("v", LogisticParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, m.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	beta1 := float32(1e-3)
+	beta2 := float32(1e-3)
+	eps := float32(1e-3)
+	c1 := float32(1e-3)
+	c2 := float32(1e-3)
+	for bench.Loop() {
+		LogisticAdam((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+	}
+}
+
+func BenchmarkLogisticAdamW(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	p := kerneltest.NewGuarded("p", LogisticParams, offset)
+	grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+	m := kerneltest.NewGuarded("m", LogisticParams, offset)
+	v := kerneltest.NewGuarded("v", LogisticParams, offset)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, grad.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, m.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, v.S(), 0.01, 0.99)
+	lr := float32(1e-3)
+	decay := float32(1e-3)
+	beta1 := float32(1e-3)
+	beta2 := float32(1e-3)
+	eps := float32(1e-3)
+	c1 := float32(1e-3)
+	c2 := float32(1e-3)
+	for bench.Loop() {
+		LogisticAdamW((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 	}
 }

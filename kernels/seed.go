@@ -2,7 +2,10 @@
 
 package kernels
 
-import "github.com/vecgen/vecgen/scalar"
+import (
+	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/scalar"
+)
 
 const (
 	// SeedBatch is the fixed number of samples (rows) every Seed kernel processes.
@@ -11,10 +14,57 @@ const (
 	SeedInput = 4
 	// SeedOutput is the width of the last layer.
 	SeedOutput = 2
+	// SeedParams is the length of the parameter vector the optimizers update: for each
+	// layer in order, its weights (In×Out, row-major) then its bias (Out).
+	SeedParams = 10
 	// Layer 1: identity(x·w + b), w is SeedL1In×SeedL1Out.
 	SeedL1In  = 4
 	SeedL1Out = 2
 )
+
+// SeedNetwork describes the Seed model to package nn: its shapes, activations
+// and kernels, called through slices of exactly the kernels' lengths.
+func SeedNetwork() compiled.Network {
+	return compiled.Network{
+		Name:  "Seed",
+		Batch: SeedBatch,
+		Input: SeedInput,
+		Layers: []compiled.Layer{
+			{
+				In:         SeedL1In,
+				Out:        SeedL1Out,
+				Activation: scalar.Identity,
+				Forward: func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					SeedL1Forward((*[SeedBatch * SeedL1In]float32)(x), (*[SeedL1In * SeedL1Out]float32)(w), (*[SeedL1Out]float32)(b), (*[SeedBatch * SeedL1Out]float32)(y))
+				},
+				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
+					SeedL1WeightGrad((*[SeedBatch * SeedL1In]float32)(x), (*[SeedBatch * SeedL1Out]float32)(dz), (*[SeedL1In * SeedL1Out]float32)(dw), (*[SeedL1Out]float32)(db))
+				},
+			},
+		},
+		Loss:   compiled.MSE,
+		Params: SeedParams,
+		LossGrad: func(y []float32, target []float32, d []float32) float32 {
+			return SeedLoss((*[SeedBatch * SeedL1Out]float32)(y), (*[SeedBatch * SeedL1Out]float32)(target), (*[SeedBatch * SeedL1Out]float32)(d))
+		},
+		LossGivesDZ: false,
+		SGD: func(p []float32, grad []float32, lr float32, decay float32) {
+			SeedSGD((*[SeedParams]float32)(p), (*[SeedParams]float32)(grad), lr, decay)
+		},
+		Momentum: func(p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			SeedMomentum((*[SeedParams]float32)(p), (*[SeedParams]float32)(grad), (*[SeedParams]float32)(v), lr, decay, mu)
+		},
+		Nesterov: func(p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			SeedNesterov((*[SeedParams]float32)(p), (*[SeedParams]float32)(grad), (*[SeedParams]float32)(v), lr, decay, mu)
+		},
+		Adam: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			SeedAdam((*[SeedParams]float32)(p), (*[SeedParams]float32)(grad), (*[SeedParams]float32)(m), (*[SeedParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+		AdamW: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			SeedAdamW((*[SeedParams]float32)(p), (*[SeedParams]float32)(grad), (*[SeedParams]float32)(m), (*[SeedParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+	}
+}
 
 // SeedL1Forward is layer 1's forward pass on one batch:
 //
@@ -42,16 +92,6 @@ func SeedL1WeightGrad(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1O
 	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], SeedBatch, SeedL1In, SeedL1Out)
 }
 
-// SeedL1SGD takes one gradient-descent step on layer 1: w ← w − lr·dw, b ← b − lr·db.
-func SeedL1SGD(w *[SeedL1In * SeedL1Out]float32, dw *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, db *[SeedL1Out]float32, lr float32) {
-	if seedAVX2 {
-		seedL1SGDAVX2(w, dw, b, db, lr)
-		return
-	}
-	scalar.SGD(w[:], dw[:], lr)
-	scalar.SGD(b[:], db[:], lr)
-}
-
 // SeedLoss returns the mse loss of outputs y against targets target, and writes its
 // gradient to d. L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 // d is the gradient with respect to y; apply the last layer's ActivationGrad to get dz.
@@ -60,4 +100,69 @@ func SeedLoss(y *[SeedBatch * SeedL1Out]float32, target *[SeedBatch * SeedL1Out]
 		return seedLossAVX2(y, target, d)
 	}
 	return scalar.MeanSquaredError(y[:], target[:], d[:], SeedBatch, SeedL1Out)
+}
+
+// SeedSGD updates the parameter vector p in place from its gradient grad
+//
+//	p ← p − lr·(grad + decay·p) (all 10 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func SeedSGD(p *[SeedParams]float32, grad *[SeedParams]float32, lr float32, decay float32) {
+	if seedAVX2 {
+		seedSGDAVX2(p, grad, lr, decay)
+		return
+	}
+	scalar.SGD(p[:], grad[:], lr, decay)
+}
+
+// SeedMomentum updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 10 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func SeedMomentum(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
+	if seedAVX2 {
+		seedMomentumAVX2(p, grad, v, lr, decay, mu)
+		return
+	}
+	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
+}
+
+// SeedNesterov updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 10 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func SeedNesterov(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
+	if seedAVX2 {
+		seedNesterovAVX2(p, grad, v, lr, decay, mu)
+		return
+	}
+	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
+}
+
+// SeedAdam updates the parameter vector p in place from its gradient grad
+//
+//	g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 10 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func SeedAdam(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	if seedAVX2 {
+		seedAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+		return
+	}
+	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
+}
+
+// SeedAdamW updates the parameter vector p in place from its gradient grad
+//
+//	p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 10 parameters).
+//
+// State vectors start at zero; see package scalar for the rule.
+func SeedAdamW(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	if seedAVX2 {
+		seedAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+		return
+	}
+	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

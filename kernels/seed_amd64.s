@@ -140,31 +140,6 @@ rows1:
 	VZEROUPPER
 	RET
 
-// func seedL1SGDAVX2(w *[8]float32, dw *[8]float32, b *[2]float32, db *[2]float32, lr float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·seedL1SGDAVX2(SB), NOSPLIT, $0-36
-	MOVSS        lr+32(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVQ         w+0(FP), AX
-	MOVQ         dw+8(FP), CX
-	MOVQ         CX, CX
-	VMOVUPS      (AX), Y1
-	VMOVUPS      (CX), Y2
-	VFNMADD231PS Y2, Y0, Y1
-	VMOVUPS      Y1, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	MOVQ         b+16(FP), AX
-	MOVQ         db+24(FP), CX
-	MOVQ         CX, CX
-	VMOVDQU      lanemask<>+24(SB), Y1
-	VMASKMOVPS   (AX), Y1, Y2
-	VMASKMOVPS   (CX), Y1, Y3
-	VFNMADD231PS Y3, Y0, Y2
-	VMASKMOVPS   Y2, Y1, (AX)
-	VZEROUPPER
-	RET
-
 // func seedLossAVX2(y *[6]float32, target *[6]float32, d *[6]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·seedLossAVX2(SB), NOSPLIT, $0-28
@@ -211,3 +186,260 @@ DATA lossscale<>+20(SB)/4, $0x3e2aaaab
 DATA lossscale<>+24(SB)/4, $0x3e2aaaab
 DATA lossscale<>+28(SB)/4, $0x3e2aaaab
 GLOBL lossscale<>(SB), RODATA|NOPTR, $32
+
+// func seedSGDAVX2(p *[10]float32, grad *[10]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·seedSGDAVX2(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         CX, CX
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	VMOVDQU      lanemask<>+24(SB), Y2
+	VMASKMOVPS   (AX), Y2, Y3
+	VMASKMOVPS   (CX), Y2, Y4
+	VFMADD231PS  Y3, Y1, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMASKMOVPS   Y3, Y2, (AX)
+	VZEROUPPER
+	RET
+
+// func seedMomentumAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·seedMomentumAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	VMOVDQU      lanemask<>+24(SB), Y3
+	VMASKMOVPS   (AX), Y3, Y4
+	VMASKMOVPS   (CX), Y3, Y5
+	VMASKMOVPS   (DX), Y3, Y6
+	VFMADD231PS  Y4, Y1, Y5
+	VFMADD213PS  Y5, Y2, Y6
+	VMASKMOVPS   Y6, Y3, (DX)
+	VFNMADD231PS Y6, Y0, Y4
+	VMASKMOVPS   Y4, Y3, (AX)
+	VZEROUPPER
+	RET
+
+// func seedNesterovAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·seedNesterovAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	VMOVDQU      lanemask<>+24(SB), Y3
+	VMASKMOVPS   (AX), Y3, Y4
+	VMASKMOVPS   (CX), Y3, Y5
+	VMASKMOVPS   (DX), Y3, Y6
+	VFMADD231PS  Y4, Y1, Y5
+	VFMADD213PS  Y5, Y2, Y6
+	VMASKMOVPS   Y6, Y3, (DX)
+	VFMADD231PS  Y6, Y2, Y5
+	VFNMADD231PS Y5, Y0, Y4
+	VMASKMOVPS   Y4, Y3, (AX)
+	VZEROUPPER
+	RET
+
+// func seedAdamAVX2(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·seedAdamAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y7
+	VMULPS       Y5, Y0, Y5
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y9
+	VMOVUPS      (DX), Y10
+	VMOVUPS      (BX), Y11
+	VFMADD231PS  Y0, Y1, Y9
+	VMULPS       Y2, Y10, Y10
+	VFMADD231PS  Y9, Y8, Y10
+	VMULPS       Y9, Y9, Y9
+	VMULPS       Y3, Y11, Y11
+	VFMADD231PS  Y9, Y7, Y11
+	VMOVUPS      Y10, (DX)
+	VMOVUPS      Y11, (BX)
+	VMULPS       Y6, Y11, Y9
+	VSQRTPS      Y9, Y9
+	VADDPS       Y4, Y9, Y9
+	VMULPS       Y5, Y10, Y11
+	VDIVPS       Y9, Y11, Y11
+	VSUBPS       Y11, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	ADDQ         $0x20, BX
+	VMOVDQU      lanemask<>+24(SB), Y0
+	VMASKMOVPS   (AX), Y0, Y9
+	VMASKMOVPS   (CX), Y0, Y10
+	VMASKMOVPS   (DX), Y0, Y11
+	VMASKMOVPS   (BX), Y0, Y12
+	VFMADD231PS  Y9, Y1, Y10
+	VMULPS       Y2, Y11, Y11
+	VFMADD231PS  Y10, Y8, Y11
+	VMULPS       Y10, Y10, Y10
+	VMULPS       Y3, Y12, Y12
+	VFMADD231PS  Y10, Y7, Y12
+	VMASKMOVPS   Y11, Y0, (DX)
+	VMASKMOVPS   Y12, Y0, (BX)
+	VMULPS       Y6, Y12, Y10
+	VSQRTPS      Y10, Y10
+	VADDPS       Y4, Y10, Y10
+	VMULPS       Y5, Y11, Y12
+	VDIVPS       Y10, Y12, Y12
+	VSUBPS       Y12, Y9, Y9
+	VMASKMOVPS   Y9, Y0, (AX)
+	VZEROUPPER
+	RET
+
+DATA one<>+0(SB)/4, $0x3f800000
+DATA one<>+4(SB)/4, $0x3f800000
+DATA one<>+8(SB)/4, $0x3f800000
+DATA one<>+12(SB)/4, $0x3f800000
+DATA one<>+16(SB)/4, $0x3f800000
+DATA one<>+20(SB)/4, $0x3f800000
+DATA one<>+24(SB)/4, $0x3f800000
+DATA one<>+28(SB)/4, $0x3f800000
+GLOBL one<>(SB), RODATA|NOPTR, $32
+
+// func seedAdamWAVX2(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·seedAdamWAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y9
+	VMULPS       Y5, Y0, Y5
+	VFNMADD213PS Y7, Y0, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	VMOVUPS      (AX), Y0
+	VMOVUPS      (CX), Y7
+	VMOVUPS      (DX), Y10
+	VMOVUPS      (BX), Y11
+	VMULPS       Y1, Y0, Y0
+	VMULPS       Y2, Y10, Y10
+	VFMADD231PS  Y7, Y8, Y10
+	VMULPS       Y7, Y7, Y7
+	VMULPS       Y3, Y11, Y11
+	VFMADD231PS  Y7, Y9, Y11
+	VMOVUPS      Y10, (DX)
+	VMOVUPS      Y11, (BX)
+	VMULPS       Y6, Y11, Y7
+	VSQRTPS      Y7, Y7
+	VADDPS       Y4, Y7, Y7
+	VMULPS       Y5, Y10, Y11
+	VDIVPS       Y7, Y11, Y11
+	VSUBPS       Y11, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	ADDQ         $0x20, BX
+	VMOVDQU      lanemask<>+24(SB), Y0
+	VMASKMOVPS   (AX), Y0, Y7
+	VMASKMOVPS   (CX), Y0, Y10
+	VMASKMOVPS   (DX), Y0, Y11
+	VMASKMOVPS   (BX), Y0, Y12
+	VMULPS       Y1, Y7, Y7
+	VMULPS       Y2, Y11, Y11
+	VFMADD231PS  Y10, Y8, Y11
+	VMULPS       Y10, Y10, Y10
+	VMULPS       Y3, Y12, Y12
+	VFMADD231PS  Y10, Y9, Y12
+	VMASKMOVPS   Y11, Y0, (DX)
+	VMASKMOVPS   Y12, Y0, (BX)
+	VMULPS       Y6, Y12, Y10
+	VSQRTPS      Y10, Y10
+	VADDPS       Y4, Y10, Y10
+	VMULPS       Y5, Y11, Y12
+	VDIVPS       Y10, Y12, Y12
+	VSUBPS       Y12, Y7, Y7
+	VMASKMOVPS   Y7, Y0, (AX)
+	VZEROUPPER
+	RET

@@ -14,10 +14,26 @@ func seedL1WeightGradAVX2(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * See
 	panic("vecgen: seedL1WeightGradAVX2 called in a build without assembly")
 }
 
-func seedL1SGDAVX2(w *[SeedL1In * SeedL1Out]float32, dw *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, db *[SeedL1Out]float32, lr float32) {
-	panic("vecgen: seedL1SGDAVX2 called in a build without assembly")
-}
-
 func seedLossAVX2(y *[SeedBatch * SeedL1Out]float32, target *[SeedBatch * SeedL1Out]float32, d *[SeedBatch * SeedL1Out]float32) float32 {
 	panic("vecgen: seedLossAVX2 called in a build without assembly")
+}
+
+func seedSGDAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, lr float32, decay float32) {
+	panic("vecgen: seedSGDAVX2 called in a build without assembly")
+}
+
+func seedMomentumAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: seedMomentumAVX2 called in a build without assembly")
+}
+
+func seedNesterovAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: seedNesterovAVX2 called in a build without assembly")
+}
+
+func seedAdamAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: seedAdamAVX2 called in a build without assembly")
+}
+
+func seedAdamWAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: seedAdamWAVX2 called in a build without assembly")
 }

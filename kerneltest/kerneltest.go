@@ -130,16 +130,18 @@ func Product(mag []float64, depth int) []float64 {
 	return tol
 }
 
-// Activated extends a pre-activation tolerance to a layer's output y: every
-// activation here is 1-Lipschitz, the vector elementary functions add a few
-// ulp, and softmax (per row of width n) moves each probability by at most
-// twice the largest logit error.
-func Activated(tol []float64, want []float32, n int, act scalar.Activation) []float64 {
+// Activated extends a pre-activation tolerance to a layer's output y, given
+// the reference pre-activation z: the activations are Lipschitz with a
+// constant of at most 1.2 (gelu′ peaks at 1.13, silu′ at 1.10, the others
+// at 1), the vector elementary functions add 8 ulp scaled by
+// Conditioning, and softmax (per row of width n) moves each probability by
+// at most twice the largest logit error.
+func Activated(tol []float64, z, want []float32, n int, act scalar.Activation) []float64 {
 	out := make([]float64, len(tol))
 	for i := range tol {
 		out[i] = tol[i]
 		if act != scalar.Identity && act != scalar.ReLU {
-			out[i] += 8*ulp(float64(want[i])) + 0x1p-140
+			out[i] = 1.2*tol[i] + 8*Conditioning(z[i], act)*ulp(float64(want[i])) + 0x1p-140
 		}
 	}
 	if act == scalar.Softmax {
@@ -154,6 +156,66 @@ func Activated(tol []float64, want []float32, n int, act scalar.Activation) []fl
 		}
 	}
 	return out
+}
+
+// Conditioning is the factor by which float32 evaluation of act at z may
+// exceed a few ulp: 1 + |v| for gelu, whose sigmoid argument v =
+// 2√(2/π)(z + 0.044715z³) is itself rounded (an error δ in v moves
+// sigmoid(v) by a relative |v|(1−s)·δ), and 1 for every other activation.
+// |v| is capped at 120: beyond it sigmoid(v) is exactly 0 or 1 in float32.
+func Conditioning(z float32, act scalar.Activation) float64 {
+	if act != scalar.GELU {
+		return 1
+	}
+	zz := float64(z)
+	v := math.Abs(2 * scalar.GELUScale * (zz + scalar.GELUCubic*zz*zz*zz))
+	if math.IsNaN(v) {
+		return 1
+	}
+	return 1 + math.Min(v, 120)
+}
+
+// ActivationUlps is the tolerance of act evaluated at exactly z: k ulp of
+// want, scaled by Conditioning.
+func ActivationUlps(z, want []float32, act scalar.Activation, k float64) []float64 {
+	tol := make([]float64, len(want))
+	for i, w := range want {
+		tol[i] = k*Conditioning(z[i], act)*ulp(float64(w)) + 0x1p-140
+	}
+	return tol
+}
+
+// GradTolerance is the tolerance of ActivationGrad's d·act′(a): k ulp of
+// |d|·|act′| where act′ is one term. gelu′ = s + z·s(1−s)·v′ and silu′ =
+// s + z·s(1−s) cancel near their zeros, so for them it is k ulp of |d|
+// times the sum of the terms' magnitudes, times Conditioning, plus the
+// absolute error of a subnormal s (half of 2⁻¹⁴⁹) carried through |d·z·v′|.
+func GradTolerance(a, d []float32, act scalar.Activation, k float64) []float64 {
+	tol := make([]float64, len(a))
+	for i, x := range a {
+		z, dd := float64(x), math.Abs(float64(d[i]))
+		var m, sub float64
+		switch act {
+		case scalar.GELU:
+			zc := math.Max(-1e4, math.Min(1e4, z))
+			v := 2 * scalar.GELUScale * (zc + scalar.GELUCubic*zc*zc*zc)
+			s := 1 / (1 + math.Exp(-v))
+			vp := 2 * scalar.GELUScale * (1 + 3*scalar.GELUCubic*zc*zc)
+			m = (s + math.Abs(zc*s*(1-s)*vp)) * Conditioning(x, act)
+			sub = math.Abs(zc * vp)
+		case scalar.SiLU:
+			s := 1 / (1 + math.Exp(-z))
+			m = s + math.Abs(z*s*(1-s))
+			sub = math.Abs(z)
+		default:
+			m = math.Abs(scalar.Derivative(z, act))
+		}
+		tol[i] = k*ulp(dd*m) + dd*(1+sub)*0x1p-150 + 0x1p-140
+		if math.IsNaN(tol[i]) {
+			tol[i] = 0 // NaN a or d: Close wants NaN exactly
+		}
+	}
+	return tol
 }
 
 // Ulps is an elementwise tolerance of k units in the last place of want.
@@ -296,8 +358,9 @@ func CheckMargins(t testing.TB, bufs ...*Guarded) {
 }
 
 // FillActivated sets v to values an activation can output: relu ≥ 0 with
-// some exact zeros, sigmoid in (0,1), tanh in (−1,1), softmax rows (of
-// width n) that sum to 1; identity anywhere in [−1,1].
+// some exact zeros, leaky_relu in [−0.01, 1], sigmoid in (0,1), tanh in
+// (−1,1), softmax rows (of width n) that sum to 1; identity anywhere in
+// [−1,1]. (gelu and silu take their derivative from z, drawn with Fill.)
 func FillActivated(r *rand.Rand, v []float32, n int, act scalar.Activation) {
 	Fill(r, v, 1)
 	switch act {
@@ -309,6 +372,12 @@ func FillActivated(r *rand.Rand, v []float32, n int, act scalar.Activation) {
 		FillRange(r, v, 0.001, 0.999)
 	case scalar.Tanh:
 		FillRange(r, v, -0.999, 0.999)
+	case scalar.LeakyReLU:
+		for i := range v {
+			if v[i] < 0 {
+				v[i] *= scalar.LeakySlope
+			}
+		}
 	case scalar.Softmax:
 		Fill(r, v, 4)
 		for i := 0; i+n <= len(v); i += n {

@@ -31,9 +31,25 @@ const (
 	Sigmoid                    // a(z) = 1 / (1 + e^−z)
 	Tanh                       // a(z) = tanh z
 	Softmax                    // a(z)ᵢ = e^(zᵢ−m) / Σⱼ e^(zⱼ−m), m = maxⱼ zⱼ, per row
+	LeakyReLU                  // a(z) = z for z > 0, LeakySlope·z otherwise
+	GELU                       // a(z) = 0.5·z·(1 + tanh u), u = √(2/π)·(z + 0.044715·z³)
+	SiLU                       // a(z) = z·sigmoid(z)
 )
 
-var activationNames = [...]string{"identity", "relu", "sigmoid", "tanh", "softmax"}
+var activationNames = [...]string{"identity", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "gelu", "silu"}
+
+// LeakySlope is LeakyReLU's slope below zero (PyTorch's default).
+const LeakySlope = 0.01
+
+// The constants of the tanh form of GELU: u = GELUScale·(z + GELUCubic·z³).
+const (
+	GELUScale = 0.7978845608028654 // √(2/π)
+	GELUCubic = 0.044715
+)
+
+// FromPreActivation reports whether act′ is computed from the pre-activation
+// z (GELU, SiLU) rather than from the output y (all others).
+func (a Activation) FromPreActivation() bool { return a == GELU || a == SiLU }
 
 func (a Activation) String() string {
 	if a >= 0 && int(a) < len(activationNames) {
@@ -87,10 +103,37 @@ func Activate[F Float](row []F, act Activation) {
 		}
 	case Softmax:
 		softmax(row)
+	case LeakyReLU:
+		for j, z := range row {
+			row[j] = F(leakyReLU(float64(z)))
+		}
+	case GELU:
+		for j, z := range row {
+			row[j] = F(gelu(float64(z)))
+		}
+	case SiLU:
+		for j, z := range row {
+			row[j] = F(float64(z) * sigmoid(float64(z)))
+		}
 	default:
 		panic("scalar: unknown activation " + act.String())
 	}
 }
+
+func leakyReLU(z float64) float64 {
+	if z > 0 || z != z {
+		return z
+	}
+	return LeakySlope * z
+}
+
+// geluArg is 2u, the argument of the sigmoid in gelu.
+func geluArg(z float64) float64 { return 2 * GELUScale * (z + GELUCubic*z*z*z) }
+
+// gelu is 0.5·z·(1 + tanh u), evaluated as z·sigmoid(2u), the same function
+// (1 + tanh u = 2·sigmoid(2u)) without the cancellation of 1 + tanh u for
+// negative z.
+func gelu(z float64) float64 { return z * sigmoid(geluArg(z)) }
 
 func relu(z float64) float64 {
 	if z > 0 || z != z {
@@ -121,30 +164,62 @@ func softmax[F Float](row []F) {
 	}
 }
 
-// ActivationGrad turns dY into dZ in place, using the layer's output Y:
+// ActivationGrad turns dY into dZ in place: d ← d ⊙ act′. The derivative
+// is computed from a, which is the layer's output y, or its pre-activation
+// z for the activations where act.FromPreActivation():
 //
-//	d ← d ⊙ act′, where act′ is 1 (identity), [y > 0] (relu), y(1−y) (sigmoid), 1−y² (tanh).
+//	identity    1
+//	relu        [y > 0]
+//	leaky_relu  1 if y > 0, else LeakySlope
+//	sigmoid     y(1−y)
+//	tanh        1−y²
+//	gelu        s + z·s(1−s)·v′,  s = sigmoid(v), v = 2u = 2√(2/π)(z + 0.044715z³), v′ = 2√(2/π)(1 + 3·0.044715z²)
+//	silu        s·(1 + z(1−s)),   s = sigmoid(z)
 //
 // Softmax has no elementwise derivative: its gradient comes fused with the
 // cross-entropy loss (see SoftmaxCrossEntropy).
-func ActivationGrad[F Float](y, d []F, act Activation) {
-	checkLen("d", len(d), len(y))
-	for i, v := range y {
-		yy := float64(v)
-		switch act {
-		case Identity:
-		case ReLU:
-			if !(yy > 0) {
-				d[i] = 0
-			}
-		case Sigmoid:
-			d[i] = F(float64(d[i]) * yy * (1 - yy))
-		case Tanh:
-			d[i] = F(float64(d[i]) * (1 - yy*yy))
-		default:
-			panic("scalar: no elementwise derivative for " + act.String())
+func ActivationGrad[F Float](a, d []F, act Activation) {
+	checkLen("d", len(d), len(a))
+	for i, v := range a {
+		if act == ReLU && !(v > 0) {
+			d[i] = 0 // masked, as a relu passes no gradient: even a NaN or ±Inf d becomes 0
+			continue
 		}
+		d[i] = F(float64(d[i]) * Derivative(float64(v), act))
 	}
+}
+
+// Derivative is act′ at a, where a is the output y or, for the activations
+// where act.FromPreActivation(), the pre-activation z (see ActivationGrad).
+func Derivative(a float64, act Activation) float64 {
+	switch act {
+	case Identity:
+		return 1
+	case ReLU:
+		if a > 0 {
+			return 1
+		}
+		return 0
+	case LeakyReLU:
+		if a > 0 {
+			return 1
+		}
+		return LeakySlope
+	case Sigmoid:
+		return a * (1 - a)
+	case Tanh:
+		return 1 - a*a
+	case GELU:
+		s := sigmoid(geluArg(a))
+		if s == 0 || s == 1 {
+			return s // the limits at ∓∞, where the second term is 0·∞
+		}
+		return s + a*s*(1-s)*2*GELUScale*(1+3*GELUCubic*a*a)
+	case SiLU:
+		s := sigmoid(a)
+		return s * (1 + a*(1-s))
+	}
+	panic("scalar: no elementwise derivative for " + act.String())
 }
 
 // DenseGrad computes the weight and bias gradients of a dense layer:
@@ -270,10 +345,65 @@ func MeanSquaredError[F Float](y, t, dy []F, batch, n int) F {
 	return F(sum * scale)
 }
 
-// SGD takes one plain gradient-descent step: w ← w − lr·dw.
-func SGD[F Float](w, dw []F, lr F) {
-	checkLen("dw", len(dw), len(w))
-	for i := range w {
-		w[i] = F(float64(w[i]) - float64(lr)*float64(dw[i]))
+// The optimizers update a parameter vector p in place from its gradient g,
+// with learning rate lr and weight decay wd. Their state vectors (v, m)
+// start at zero. All are PyTorch's update rules.
+
+// SGD is plain gradient descent with L2 weight decay:
+//
+//	p ← p − lr·(g + wd·p)
+func SGD[F Float](p, g []F, lr, wd F) {
+	checkLen("g", len(g), len(p))
+	for i := range p {
+		pp := float64(p[i])
+		p[i] = F(pp - float64(lr)*(float64(g[i])+float64(wd)*pp))
+	}
+}
+
+// Momentum is SGD with heavy-ball momentum mu, or Nesterov momentum when
+// nesterov is set:
+//
+//	g′ = g + wd·p,   v ← mu·v + g′,   p ← p − lr·v   (Nesterov: p ← p − lr·(g′ + mu·v))
+func Momentum[F Float](p, g, v []F, lr, wd, mu F, nesterov bool) {
+	checkLen("g", len(g), len(p))
+	checkLen("v", len(v), len(p))
+	for i := range p {
+		pp := float64(p[i])
+		gg := float64(g[i]) + float64(wd)*pp
+		vv := float64(mu)*float64(v[i]) + gg
+		v[i] = F(vv)
+		step := vv
+		if nesterov {
+			step = gg + float64(mu)*vv
+		}
+		p[i] = F(pp - float64(lr)*step)
+	}
+}
+
+// Adam is the Adam update at step t ≥ 1, with L2 weight decay folded into
+// the gradient (PyTorch's Adam), or decoupled from it when decoupled is set
+// (AdamW: the decay shrinks p directly and never enters m and v):
+//
+//	Adam:  g′ = g + wd·p
+//	AdamW: p ← p·(1 − lr·wd),  g′ = g
+//	m ← β₁m + (1−β₁)g′,   v ← β₂v + (1−β₂)g′²
+//	p ← p − lr·(m·c₁) / (√(v·c₂) + ε),   c₁ = 1/(1−β₁ᵗ), c₂ = 1/(1−β₂ᵗ)
+//
+// The bias corrections c₁ and c₂ are passed in, as the kernels take them.
+func Adam[F Float](p, g, m, v []F, lr, wd, beta1, beta2, eps, c1, c2 F, decoupled bool) {
+	checkLen("g", len(g), len(p))
+	checkLen("m", len(m), len(p))
+	checkLen("v", len(v), len(p))
+	for i := range p {
+		pp, gg := float64(p[i]), float64(g[i])
+		if decoupled {
+			pp *= 1 - float64(lr)*float64(wd)
+		} else {
+			gg += float64(wd) * pp
+		}
+		mm := float64(beta1)*float64(m[i]) + (1-float64(beta1))*gg
+		vv := float64(beta2)*float64(v[i]) + (1-float64(beta2))*gg*gg
+		m[i], v[i] = F(mm), F(vv)
+		p[i] = F(pp - float64(lr)*mm*float64(c1)/(math.Sqrt(vv*float64(c2))+float64(eps)))
 	}
 }

@@ -126,8 +126,82 @@ func TestLosses(t *testing.T) {
 
 func TestSGD(t *testing.T) {
 	w := []float32{1, 2}
-	SGD(w, []float32{10, -10}, 0.5)
+	SGD(w, []float32{10, -10}, 0.5, 0)
 	assert.Equal(t, []float32{-4, 7}, w)
+	SGD(w, []float32{0, 0}, 0.5, 0.5) // decay alone: w ← w·(1 − 0.25)
+	assert.Equal(t, []float32{-3, 5.25}, w)
+}
+
+func TestMomentum(t *testing.T) {
+	p, v := []float64{1}, []float64{0}
+	Momentum(p, []float64{2}, v, 0.1, 0, 0.9, false) // v = 2, p = 1 − 0.2
+	Momentum(p, []float64{2}, v, 0.1, 0, 0.9, false) // v = 3.8, p = 0.8 − 0.38
+	assert.InDeltaSlice(t, []float64{0.42}, p, 1e-15)
+	assert.InDeltaSlice(t, []float64{3.8}, v, 1e-15)
+
+	p, v = []float64{1}, []float64{0}
+	Momentum(p, []float64{2}, v, 0.1, 0, 0.9, true) // v = 2, p = 1 − 0.1·(2 + 1.8)
+	assert.InDeltaSlice(t, []float64{0.62}, p, 1e-15)
+}
+
+func TestAdam(t *testing.T) {
+	// The first step moves every parameter by lr against the sign of its
+	// gradient (up to ε): m̂ = g and v̂ = g².
+	const lr, b1, b2 = 0.01, 0.9, 0.999
+	p, m, v := []float64{1, 1}, []float64{0, 0}, []float64{0, 0}
+	Adam(p, []float64{3, -0.5}, m, v, lr, 0, b1, b2, 1e-12, 1/(1-b1), 1/(1-b2), false)
+	assert.InDeltaSlice(t, []float64{0.99, 1.01}, p, 1e-10)
+	assert.InDeltaSlice(t, []float64{0.3, -0.05}, m, 1e-15)
+	assert.InDeltaSlice(t, []float64{9e-3, 2.5e-4}, v, 1e-15)
+
+	// Coupled decay enters the gradient; decoupled decay scales p first.
+	p, m, v = []float64{2}, []float64{0}, []float64{0}
+	Adam(p, []float64{0}, m, v, lr, 0.5, b1, b2, 1e-12, 1/(1-b1), 1/(1-b2), false)
+	assert.InDeltaSlice(t, []float64{1.99}, p, 1e-10) // g′ = 1
+	p, m, v = []float64{2}, []float64{0}, []float64{0}
+	Adam(p, []float64{0}, m, v, lr, 0.5, b1, b2, 1e-12, 1/(1-b1), 1/(1-b2), true)
+	assert.InDeltaSlice(t, []float64{2 * (1 - lr*0.5)}, p, 1e-15) // g = 0: no Adam step
+	assert.Equal(t, []float64{0}, m)
+}
+
+func TestNewActivations(t *testing.T) {
+	row := []float64{-2, 0, 1, 3}
+	Activate(row, LeakyReLU)
+	assert.Equal(t, []float64{-0.02, 0, 1, 3}, row)
+
+	// Published values of the tanh-form GELU and of SiLU at 1 and −1.
+	row = []float64{1, -1}
+	Activate(row, GELU)
+	want := func(z float64) float64 {
+		return 0.5 * z * (1 + math.Tanh(GELUScale*(z+GELUCubic*z*z*z)))
+	}
+	assert.InDeltaSlice(t, []float64{want(1), want(-1)}, row, 1e-15)
+	assert.InDelta(t, 0.8411919906082768, row[0], 1e-15)
+	row = []float64{1, -1}
+	Activate(row, SiLU)
+	assert.InDeltaSlice(t, []float64{0.7310585786300049, -0.2689414213699951}, row, 1e-15)
+	// Far below zero, gelu keeps the precision the tanh form loses.
+	row = []float64{-10}
+	Activate(row, GELU)
+	assert.Less(t, row[0], 0.0)
+	assert.InEpsilon(t, -10*math.Exp(geluArg(-10)), row[0], 1e-12)
+}
+
+// TestDerivatives checks every elementwise derivative against central
+// differences of the activation, at points away from kinks.
+func TestDerivatives(t *testing.T) {
+	for _, act := range []Activation{Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU} {
+		for _, z := range []float64{-7, -2.5, -0.75, -0.1, 0.3, 1, 4, 9} {
+			f := func(z float64) float64 { r := []float64{z}; Activate(r, act); return r[0] }
+			const h = 1e-6
+			fd := (f(z+h) - f(z-h)) / (2 * h)
+			a := f(z) // the output, for derivatives taken from y
+			if act.FromPreActivation() {
+				a = z
+			}
+			assert.InDelta(t, fd, Derivative(a, act), 1e-8*(1+math.Abs(fd)), "%s′(%g)", act, z)
+		}
+	}
 }
 
 func TestShortSlicePanics(t *testing.T) {

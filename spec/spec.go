@@ -30,10 +30,16 @@ const (
 	Sigmoid  Activation = "sigmoid"
 	Tanh     Activation = "tanh"
 	Softmax  Activation = "softmax" // last layer only, with cross_entropy
+	// LeakyReLU is max(z, 0.01·z), PyTorch's default slope.
+	LeakyReLU Activation = "leaky_relu"
+	// GELU is the tanh form 0.5·z·(1 + tanh(√(2/π)·(z + 0.044715·z³))).
+	GELU Activation = "gelu"
+	// SiLU is z·sigmoid(z), also called swish.
+	SiLU Activation = "silu"
 )
 
 // Activations lists every valid activation in documentation order.
-var Activations = []Activation{Identity, ReLU, Sigmoid, Tanh, Softmax}
+var Activations = []Activation{Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softmax}
 
 // Loss is the training loss, by its spec name.
 type Loss string

@@ -19,11 +19,22 @@ const (
 	ActivationGrad           // d ← d ⊙ act′(Y), in place
 	WeightGrad               // dW = Xᵀ·dZ, db = Σrows dZ
 	InputGrad                // dX = dZ·Wᵀ (not for the first layer)
-	SGD                      // W ← W − lr·dW, b ← b − lr·db
 	Loss                     // the model's loss and its gradient (one per model)
+	// The optimizers, one per model, over all parameters as one vector.
+	SGD      // p ← p − lr·(grad + wd·p)
+	Momentum // v ← mu·v + g′, p ← p − lr·v
+	Nesterov // v ← mu·v + g′, p ← p − lr·(g′ + mu·v)
+	Adam     // Adam with L2 decay in the gradient
+	AdamW    // Adam with decoupled weight decay
 )
 
-var opNames = [...]string{"Forward", "ActivationGrad", "WeightGrad", "InputGrad", "SGD", "Loss"}
+var opNames = [...]string{"Forward", "ActivationGrad", "WeightGrad", "InputGrad", "Loss", "SGD", "Momentum", "Nesterov", "Adam", "AdamW"}
+
+// Optimizers lists the update kernels every model gets.
+var Optimizers = []Op{SGD, Momentum, Nesterov, Adam, AdamW}
+
+// IsOptimizer reports whether o updates the parameter vector.
+func (o Op) IsOptimizer() bool { return o >= SGD }
 
 func (o Op) String() string { return opNames[o] }
 
@@ -71,7 +82,7 @@ type Kernel struct {
 	// and softmax, whose exp needs more registers than the 16 − 12
 	// accumulators a 6×16 tile leaves free.
 	Activation spec.Activation
-	Elements   int // elements an elementwise kernel touches (ActivationGrad, Loss, SGD weights)
+	Elements   int // elements an elementwise kernel touches (ActivationGrad, Loss, the optimizers)
 }
 
 // Layer is one dense layer with the names the generated code gives it.
@@ -122,9 +133,11 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 				ARow: l.Out, ADepth: 1, BDepth: l.In, CRow: l.In,
 			}})
 		}
-		p.add(Kernel{Op: SGD, Layer: l.Index, Elements: l.In * l.Out})
 	}
 	p.add(Kernel{Op: Loss, Activation: p.Layers[len(p.Layers)-1].Activation, Elements: m.Batch * m.Output()})
+	for _, op := range Optimizers {
+		p.add(Kernel{Op: op, Elements: p.ParamCount()})
+	}
 	for i := range p.Kernels {
 		if g := p.Kernels[i].Gemm; g != nil {
 			g.Tile, g.Unroll = DefaultTile, 4
@@ -144,7 +157,22 @@ func (p *Plan) add(k Kernel) {
 }
 
 func hasElementwiseGrad(a spec.Activation) bool {
-	return a == spec.ReLU || a == spec.Sigmoid || a == spec.Tanh
+	return a != spec.Identity && a != spec.Softmax
+}
+
+// PreActivation reports whether a layer with activation a keeps its
+// pre-activation z = x·w + b: gelu′ and silu′ are functions of z, while
+// every other derivative is a function of the output y.
+func PreActivation(a spec.Activation) bool { return a == spec.GELU || a == spec.SiLU }
+
+// ParamCount is the length of the model's parameter vector: for each layer
+// in order, w (In×Out, row-major) then b (Out).
+func (p *Plan) ParamCount() int {
+	n := 0
+	for _, l := range p.Layers {
+		n += l.In*l.Out + l.Out
+	}
+	return n
 }
 
 // lossAbsorbs reports whether the loss gradient is already dZ of layer l:
@@ -184,6 +212,7 @@ type Param struct {
 func (p *Plan) Batch() string         { return p.Prefix + "Batch" }
 func (p *Plan) In(layer int) string   { return fmt.Sprintf("%sL%dIn", p.Prefix, layer) }
 func (p *Plan) Out(layer int) string  { return fmt.Sprintf("%sL%dOut", p.Prefix, layer) }
+func (p *Plan) ParamsConst() string   { return p.Prefix + "Params" }
 func (p *Plan) layer(k *Kernel) Layer { return p.Layers[k.Layer-1] }
 func (p *Plan) last() Layer           { return p.Layers[len(p.Layers)-1] }
 func mul(a, b string) string          { return a + " * " + b }
@@ -191,6 +220,27 @@ func mul(a, b string) string          { return a + " * " + b }
 // Params lists a kernel's arguments in call order.
 func (p *Plan) Params(k *Kernel) []Param {
 	B := p.Model.Batch
+	if k.Op.IsOptimizer() {
+		vec := func(name string, out bool) Param {
+			return Param{Name: name, Len: k.Elements, Size: p.ParamsConst(), Out: out}
+		}
+		scalars := func(names ...string) []Param {
+			var q []Param
+			for _, n := range names {
+				q = append(q, Param{Name: n})
+			}
+			return q
+		}
+		switch k.Op {
+		case SGD:
+			return append([]Param{vec("p", true), vec("grad", false)}, scalars("lr", "decay")...)
+		case Momentum, Nesterov:
+			return append([]Param{vec("p", true), vec("grad", false), vec("v", true)}, scalars("lr", "decay", "mu")...)
+		default: // Adam, AdamW
+			return append([]Param{vec("p", true), vec("grad", false), vec("m", true), vec("v", true)},
+				scalars("lr", "decay", "beta1", "beta2", "eps", "c1", "c2")...)
+		}
+	}
 	if k.Op == Loss {
 		l := p.last()
 		n := Param{Len: B * l.Out, Size: mul(p.Batch(), p.Out(l.Index))}
@@ -207,16 +257,20 @@ func (p *Plan) Params(k *Kernel) []Param {
 	rename := func(q Param, name string, out bool) Param { q.Name, q.Out = name, out; return q }
 	switch k.Op {
 	case Forward:
+		if PreActivation(l.Activation) {
+			return []Param{x, w, b, rename(y, "z", true), rename(y, "y", true)}
+		}
 		return []Param{x, w, b, rename(y, "y", true)}
 	case ActivationGrad:
+		if PreActivation(l.Activation) {
+			return []Param{rename(y, "z", false), rename(y, "d", true)}
+		}
 		return []Param{y, rename(y, "d", true)}
 	case WeightGrad:
 		return []Param{x, rename(y, "dz", false), rename(w, "dw", true), rename(b, "db", true)}
 	case InputGrad:
 		wt := Param{Name: "wt", Len: K * N, Size: mul(p.Out(i), p.In(i)), Out: true}
 		return []Param{rename(y, "dz", false), w, wt, rename(x, "dx", true)}
-	case SGD:
-		return []Param{rename(w, "w", true), rename(w, "dw", false), rename(b, "b", true), rename(b, "db", false), {Name: "lr"}}
 	}
 	panic("plan: unknown op " + k.Op.String())
 }

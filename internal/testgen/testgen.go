@@ -35,6 +35,12 @@ type kernel struct {
 	// of the values tried).
 	ActivationUlps  int
 	ActivationSweep string
+	PreAct          bool   // the layer keeps its pre-activation z
+	Src             string // what ActivationGrad reads: y, or z when PreAct
+	// For the optimizers: the scalar function, its calls on the wanted
+	// values and on magnitudes, and which state vectors the rule keeps.
+	Reference, ReferenceCall string
+	Velocity, Moments        bool
 }
 
 // activationUlps bound the error of the vector activations. Measured over
@@ -43,7 +49,8 @@ type kernel struct {
 // also sums its row in 8 lanes, whose relative error grows like N/8 ulp, so
 // its bound adds ⌈N/8⌉.
 var activationUlps = map[spec.Activation]int{
-	spec.Identity: 0, spec.ReLU: 0, spec.Sigmoid: 3, spec.Tanh: 3, spec.Softmax: 4,
+	spec.Identity: 0, spec.ReLU: 0, spec.LeakyReLU: 1, spec.Sigmoid: 3, spec.Tanh: 3, spec.Softmax: 4,
+	spec.GELU: 4, spec.SiLU: 4,
 }
 
 // layer is one layer for the whole-network gradient check.
@@ -52,7 +59,9 @@ type layer struct {
 	In, Out    string
 	Act        string
 	HasActGrad bool
-	Prev       int // the previous layer's index, 0 for the first layer
+	PreAct     bool   // Forward also writes z
+	Src        string // what ActivationGrad reads: y, or z when PreAct
+	Prev       int    // the previous layer's index, 0 for the first layer
 }
 
 type data struct {
@@ -72,11 +81,67 @@ type step struct {
 	layer
 	Input       string // the layer's input: x or the previous layer's output
 	PrevActGrad bool   // the previous layer has an ActivationGrad kernel
+	PrevSrc     string // what the previous layer's ActivationGrad reads
 }
 
 var activations = map[spec.Activation]string{
-	spec.Identity: "scalar.Identity", spec.ReLU: "scalar.ReLU", spec.Sigmoid: "scalar.Sigmoid",
-	spec.Tanh: "scalar.Tanh", spec.Softmax: "scalar.Softmax",
+	spec.Identity: "scalar.Identity", spec.ReLU: "scalar.ReLU", spec.LeakyReLU: "scalar.LeakyReLU",
+	spec.Sigmoid: "scalar.Sigmoid", spec.Tanh: "scalar.Tanh", spec.GELU: "scalar.GELU",
+	spec.SiLU: "scalar.SiLU", spec.Softmax: "scalar.Softmax",
+}
+
+func gradSource(a spec.Activation) string {
+	if plan.PreActivation(a) {
+		return "z"
+	}
+	return "y"
+}
+
+// optimizerReference is the scalar call an optimizer kernel is checked
+// against, as Go source: once on the wanted values, once on magnitudes
+// (absolute values, the step's sign flipped so every term adds).
+func optimizerReference(kd *kernel) {
+	var vecs, absVecs []string
+	for _, q := range kd.Params {
+		if q.Len == 0 {
+			continue
+		}
+		vecs = append(vecs, fmt.Sprintf("want[%q]", q.Name))
+		if q.Name == "grad" {
+			vecs[len(vecs)-1] = "grad.S()"
+			absVecs = append(absVecs, "kerneltest.Abs(grad.S())")
+		} else {
+			absVecs = append(absVecs, fmt.Sprintf("mag[%q]", q.Name))
+		}
+	}
+	var hyper, absHyper []string
+	switch kd.Op {
+	case plan.SGD:
+		kd.Reference, hyper = "SGD", []string{"lr", "decay"}
+	case plan.Momentum, plan.Nesterov:
+		kd.Reference, kd.Velocity = "Momentum", true
+		hyper = []string{"lr", "decay", "mu"}
+	default:
+		kd.Reference, kd.Moments = "Adam", true
+		hyper = []string{"lr", "decay", "beta1", "beta2", "eps", "c1", "c2"}
+	}
+	for _, h := range hyper {
+		if h == "lr" {
+			absHyper = append(absHyper, "-float64(lr)")
+		} else {
+			absHyper = append(absHyper, "float64("+h+")")
+		}
+	}
+	var flag string
+	switch kd.Op {
+	case plan.Momentum, plan.Adam:
+		flag = ", false"
+	case plan.Nesterov, plan.AdamW:
+		flag = ", true"
+	}
+	kd.ReferenceCall = fmt.Sprintf("scalar.%s(%s, %s%s)\nscalar.%s(%s, %s%s)",
+		kd.Reference, strings.Join(vecs, ", "), strings.Join(hyper, ", "), flag,
+		kd.Reference, strings.Join(absVecs, ", "), strings.Join(absHyper, ", "), flag)
 }
 
 // Emit renders the test file of p.
@@ -92,6 +157,10 @@ func Emit(p *plan.Plan) ([]byte, error) {
 		}
 		if k.Gemm != nil {
 			kd.Flops = k.Gemm.Flops()
+		}
+		kd.PreAct, kd.Src = plan.PreActivation(k.Activation), gradSource(k.Activation)
+		if k.Op.IsOptimizer() {
+			optimizerReference(&kd)
 		}
 		if k.Op == plan.Forward {
 			kd.ActivationUlps = activationUlps[k.Activation]
@@ -117,13 +186,14 @@ func Emit(p *plan.Plan) ([]byte, error) {
 	}
 	for _, l := range p.Layers {
 		d.Layers = append(d.Layers, layer{Layer: l, In: p.In(l.Index), Out: p.Out(l.Index),
-			Act: activations[l.Activation], HasActGrad: p.Find(plan.ActivationGrad, l.Index) != nil, Prev: l.Index - 1})
+			Act: activations[l.Activation], HasActGrad: p.Find(plan.ActivationGrad, l.Index) != nil, Prev: l.Index - 1,
+			PreAct: plan.PreActivation(l.Activation), Src: gradSource(l.Activation)})
 	}
 	d.Last = d.Layers[len(d.Layers)-1]
 	for i := len(d.Layers) - 1; i >= 0; i-- {
 		s := step{layer: d.Layers[i], Input: "x"}
 		if i > 0 {
-			s.Input, s.PrevActGrad = fmt.Sprintf("y%d", i), d.Layers[i-1].HasActGrad
+			s.Input, s.PrevActGrad, s.PrevSrc = fmt.Sprintf("y%d", i), d.Layers[i-1].HasActGrad, d.Layers[i-1].Src
 		}
 		d.Backward = append(d.Backward, s)
 	}

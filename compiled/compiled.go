@@ -1,0 +1,78 @@
+// Package compiled is the contract between a package vecgen generated and
+// the nn runtime: a Network value describes one compiled model, its fixed
+// shapes, its activations and its kernels, so nn can train and serve any
+// generated package, including one generated into another module, without
+// importing it. Generated packages provide it as <Name>Network().
+//
+// Every kernel works on exactly one batch of Batch samples, row-major with
+// samples in rows, and takes slices of exactly the documented lengths (a
+// shorter slice panics in the conversion to the kernel's array pointer).
+//
+// The parameters of a network are one vector of Params float32: for each
+// layer in order, its weights w (In×Out, row-major, so w[k·Out + j] connects
+// input k to output j) followed by its bias b (Out).
+package compiled
+
+import "github.com/vecgen/vecgen/scalar"
+
+// Loss names a network's training loss, by its spec name.
+type Loss string
+
+// The losses.
+const (
+	MSE                Loss = "mse"                  // mean squared error over all outputs
+	BinaryCrossEntropy Loss = "binary_cross_entropy" // on a sigmoid output
+	CrossEntropy       Loss = "cross_entropy"        // on a softmax output
+)
+
+// Network is one compiled model.
+type Network struct {
+	Name   string // the spec's model name
+	Batch  int    // B: samples per kernel call
+	Input  int    // features per sample
+	Layers []Layer
+	Loss   Loss
+	Params int // length of the parameter vector
+
+	// LossGrad computes the loss of the last layer's output y (B×Out)
+	// against target (B×Out), mean over the batch as the scalar reference
+	// defines it, and writes its gradient to d: with respect to the last
+	// layer's pre-activation when LossGivesDZ (softmax + cross-entropy,
+	// sigmoid + binary cross-entropy), otherwise with respect to y.
+	LossGrad    func(y, target, d []float32) float32
+	LossGivesDZ bool
+
+	// The optimizers, over the whole parameter vector p (length Params)
+	// with gradient grad and state vectors v, m of the same length; see
+	// package scalar for each update rule.
+	SGD      func(p, grad []float32, lr, decay float32)
+	Momentum func(p, grad, v []float32, lr, decay, mu float32)
+	Nesterov func(p, grad, v []float32, lr, decay, mu float32)
+	Adam     func(p, grad, m, v []float32, lr, decay, beta1, beta2, eps, c1, c2 float32)
+	AdamW    func(p, grad, m, v []float32, lr, decay, beta1, beta2, eps, c1, c2 float32)
+}
+
+// Layer is one dense layer, y = act(x·w + b), with x B×In, w In×Out and
+// y, z (the pre-activation x·w + b) B×Out.
+type Layer struct {
+	In, Out    int
+	Activation scalar.Activation
+	// PreActivation is set when the layer's derivative needs z (gelu,
+	// silu): Forward then writes z as well as y, and ActivationGrad reads z.
+	// Otherwise Forward ignores z (pass nil) and ActivationGrad reads y.
+	PreActivation bool
+
+	Forward func(x, w, b, z, y []float32)
+	// ActivationGrad turns the gradient d with respect to y into the
+	// gradient with respect to z, in place. Nil for identity layers and for
+	// the last layer when the loss gives dz directly.
+	ActivationGrad func(z, y, d []float32)
+	// WeightGrad writes dw = xᵀ·dz and db = column sums of dz.
+	WeightGrad func(x, dz, dw, db []float32)
+	// InputGrad writes dx = dz·wᵀ (B×In), using wt (Out×In) as scratch.
+	// Nil for the first layer, whose input needs no gradient.
+	InputGrad func(dz, w, wt, dx []float32)
+}
+
+// Output is the width of the last layer.
+func (n *Network) Output() int { return n.Layers[len(n.Layers)-1].Out }
