@@ -26,14 +26,14 @@ type Activation int
 
 // The activations, in the order of their spec names.
 const (
-	Identity Activation = iota // a(z) = z
-	ReLU                       // a(z) = max(z, 0); NaN stays NaN
-	Sigmoid                    // a(z) = 1 / (1 + e^−z)
-	Tanh                       // a(z) = tanh z
-	Softmax                    // a(z)ᵢ = e^(zᵢ−m) / Σⱼ e^(zⱼ−m), m = maxⱼ zⱼ, per row
-	LeakyReLU                  // a(z) = z for z > 0, LeakySlope·z otherwise
-	GELU                       // a(z) = 0.5·z·(1 + tanh u), u = √(2/π)·(z + 0.044715·z³)
-	SiLU                       // a(z) = z·sigmoid(z)
+	Identity  Activation = iota // a(z) = z
+	ReLU                        // a(z) = max(z, 0); NaN stays NaN
+	Sigmoid                     // a(z) = 1 / (1 + e^−z)
+	Tanh                        // a(z) = tanh z
+	Softmax                     // a(z)ᵢ = e^(zᵢ−m) / Σⱼ e^(zⱼ−m), m = maxⱼ zⱼ, per row
+	LeakyReLU                   // a(z) = z for z > 0, LeakySlope·z otherwise
+	GELU                        // a(z) = 0.5·z·(1 + tanh u), u = √(2/π)·(z + 0.044715·z³)
+	SiLU                        // a(z) = z·sigmoid(z)
 )
 
 var activationNames = [...]string{"identity", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "gelu", "silu"}
