@@ -4,17 +4,32 @@ QEMU ?= qemu-x86_64
 PKG_NATIVE := ./...
 BENCH_COUNT ?= 10
 
-.PHONY: all deps generate test test-native test-noavx2 test-purego test-arm64 test-haswell test-fuzz bench vet
+PYTHON ?= /usr/bin/python3
+FASHION ?= /usr/share/datasets/fashion-mnist
+
+.PHONY: all deps demo generate test test-native test-race test-noavx2 test-purego test-arm64 test-haswell test-fuzz bench vet
 
 all: generate test
 
-# Installs what the tests need beyond Go: qemu-user, to run the kernels as
-# an AVX2-only CPU (Haswell has no AVX-512). Debian or Ubuntu; needs root.
+# Installs what the tests and examples need beyond Go, from Debian or
+# Ubuntu (needs root): qemu-user, to run the kernels as an AVX2-only CPU
+# (Haswell has no AVX-512); python3-torch, to check weights against PyTorch;
+# dataset-fashion-mnist, for examples/fashion.
 deps:
-	@command -v $(QEMU) >/dev/null 2>&1 || { \
+	@missing=""; \
+	command -v $(QEMU) >/dev/null 2>&1 || missing="$$missing qemu-user"; \
+	$(PYTHON) -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
+	[ -d $(FASHION) ] || missing="$$missing dataset-fashion-mnist"; \
+	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
-		$$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq qemu-user; }
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
+	fi
 	$(GO) mod download
+
+# Regenerates the kernels and trains spec/digits.yaml on the embedded UCI
+# digits set: the whole pipeline in a few seconds.
+demo: generate
+	$(GO) run ./examples/digits
 
 # Regenerates kernels/ from spec/*.yaml.
 generate:
@@ -22,15 +37,21 @@ generate:
 
 # The test command: every CPU path. TestKernelsUpToDate (in ./gen) fails if
 # the committed kernels differ from what the generator makes now.
-test: vet test-fuzz test-native test-noavx2 test-purego test-arm64 test-haswell
+test: vet test-fuzz test-native test-race test-noavx2 test-purego test-arm64 test-haswell
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 		if [ -n "$$unformatted" ]; then echo "not gofmt'd: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# VECGEN_REQUIRE_TORCH makes the PyTorch round trip fail rather than skip
+# when python3-torch is missing.
 test-native:
-	$(GO) test -count=1 ./...
+	VECGEN_REQUIRE_TORCH=1 VECGEN_PYTHON=$(PYTHON) $(GO) test -count=1 ./...
+
+# Concurrent Predict calls and parallel training under the race detector.
+test-race:
+	$(GO) test -count=1 -race ./nn/
 
 # The scalar fallback as an AVX2-less CPU takes it.
 test-noavx2:
@@ -47,14 +68,17 @@ test-arm64:
 # encoding dies here with SIGILL.
 test-haswell:
 	@command -v $(QEMU) >/dev/null 2>&1 || { echo "$(QEMU) not found: run make deps"; exit 1; }
-	$(GO) test -count=1 -exec '$(QEMU) -cpu Haswell' ./kernels/ ./examples/...
+	$(GO) test -count=1 -exec '$(QEMU) -cpu Haswell' ./kernels/ ./nn/ ./examples/...
 
-# Bounded fuzzing of the spec loader: any bytes give a model or a
-# positioned error, never a panic or a hang. Minimization is capped so a
-# new interesting input cannot stall the run.
-FUZZ_TIME ?= 30s
+# Bounded fuzzing of every loader: the spec (any bytes give a model or a
+# positioned error, never a panic or a hang), the weights and IDX files
+# (an error, never a panic or a huge allocation). Minimization is capped so
+# a new interesting input cannot stall the run.
+FUZZ_TIME ?= 20s
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./spec/
+	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./nn/
+	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./dataset/
 
 # Every kernel's benchmark, GFLOP/s and % of peak for the products.
 bench:

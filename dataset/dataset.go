@@ -1,0 +1,280 @@
+// Package dataset loads labelled samples for training: IDX files (the MNIST
+// and Fashion-MNIST format, gzipped or not), numeric CSV, and the UCI
+// optical digits set, which it embeds.
+package dataset
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	_ "embed"
+	"encoding/binary"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strconv"
+)
+
+// Set is a labelled set of samples: row i of X (Features values) has class
+// Labels[i] in [0, Classes).
+type Set struct {
+	X        []float32
+	Labels   []int
+	Features int
+	Classes  int
+}
+
+// Len is the number of samples.
+func (s Set) Len() int { return len(s.Labels) }
+
+// OneHot returns the targets for cross-entropy: row i is 1 at Labels[i]
+// and 0 elsewhere, Classes wide.
+func (s Set) OneHot() []float32 {
+	t := make([]float32, s.Len()*s.Classes)
+	for i, l := range s.Labels {
+		t[i*s.Classes+l] = 1
+	}
+	return t
+}
+
+// Split shuffles the samples with seed and returns the first
+// round(testFraction·Len) as test and the rest as train. The data is
+// copied; s is unchanged.
+func (s Set) Split(testFraction float64, seed uint64) (train, test Set) {
+	order := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Perm(s.Len())
+	nTest := int(math.Round(testFraction * float64(s.Len())))
+	return s.subset(order[nTest:]), s.subset(order[:nTest])
+}
+
+func (s Set) subset(rows []int) Set {
+	out := Set{Features: s.Features, Classes: s.Classes, X: make([]float32, 0, len(rows)*s.Features), Labels: make([]int, 0, len(rows))}
+	for _, r := range rows {
+		out.X = append(out.X, s.X[r*s.Features:(r+1)*s.Features]...)
+		out.Labels = append(out.Labels, s.Labels[r])
+	}
+	return out
+}
+
+//go:embed testdata/digits.csv.gz
+var digitsCSV []byte
+
+// Digits returns the UCI optical recognition of handwritten digits test
+// set (Alpaydin and Kaynak, 1998; CC BY 4.0): 1,797 8×8 images of pixel
+// counts 0..16, scaled to [0, 1], in 10 classes.
+func Digits() Set {
+	zr, err := gzip.NewReader(bytes.NewReader(digitsCSV))
+	if err != nil {
+		panic("dataset: embedded digits: " + err.Error())
+	}
+	s, err := ReadCSV(zr, -1, 16)
+	if err != nil || s.Len() != 1797 || s.Features != 64 || s.Classes != 10 {
+		panic(fmt.Sprintf("dataset: embedded digits: %d samples, %d features, %d classes, %v", s.Len(), s.Features, s.Classes, err))
+	}
+	return s
+}
+
+// ReadCSV reads a numeric CSV file without a header: one sample per row,
+// the class label (a non-negative integer) in column labelColumn (negative
+// counts from the end, so −1 is the last), every other column a feature,
+// divided by scale. Classes is one more than the largest label.
+func ReadCSV(r io.Reader, labelColumn int, scale float32) (Set, error) {
+	cr := csv.NewReader(bufio.NewReader(r))
+	cr.ReuseRecord = true
+	var s Set
+	for line := 1; ; line++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Set{}, fmt.Errorf("csv: %w", err)
+		}
+		col := labelColumn
+		if col < 0 {
+			col += len(rec)
+		}
+		if col < 0 || col >= len(rec) || len(rec) < 2 {
+			return Set{}, fmt.Errorf("csv: line %d: %d columns, no label column %d", line, len(rec), labelColumn)
+		}
+		if s.Features == 0 {
+			s.Features = len(rec) - 1
+		} else if len(rec)-1 != s.Features {
+			return Set{}, fmt.Errorf("csv: line %d: %d columns, the first line has %d", line, len(rec), s.Features+1)
+		}
+		for i, field := range rec {
+			if i == col {
+				label, err := strconv.Atoi(field)
+				if err != nil || label < 0 {
+					return Set{}, fmt.Errorf("csv: line %d: label %q is not a non-negative integer", line, field)
+				}
+				s.Labels = append(s.Labels, label)
+				s.Classes = max(s.Classes, label+1)
+				continue
+			}
+			v, err := strconv.ParseFloat(field, 32)
+			if err != nil {
+				return Set{}, fmt.Errorf("csv: line %d, column %d: %q is not a number", line, i+1, field)
+			}
+			s.X = append(s.X, float32(v)/scale)
+		}
+	}
+	if s.Len() == 0 {
+		return Set{}, errors.New("csv: no rows")
+	}
+	return s, nil
+}
+
+// IDX is an array read from an IDX file: its dimensions and its values
+// converted to float32.
+type IDX struct {
+	Dims []int
+	Data []float32
+}
+
+// maxIDX bounds the values one IDX file may declare (about 1 GiB of float32).
+const maxIDX = 1 << 28
+
+// ReadIDX reads an IDX array (gzip-compressed or not): magic 0, 0, a type
+// code (0x08 ubyte, 0x09 byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E
+// float64) and the number of dimensions, then each dimension as a
+// big-endian uint32, then the values, big-endian.
+func ReadIDX(r io.Reader) (*IDX, error) {
+	br := bufio.NewReader(r)
+	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, fmt.Errorf("idx: %w", err)
+		}
+		defer zr.Close()
+		br = bufio.NewReader(zr)
+	}
+	var magic [4]byte
+	if _, err := io.ReadFull(br, magic[:]); err != nil {
+		return nil, fmt.Errorf("idx: reading the magic number: %w", err)
+	}
+	size := map[byte]int{0x08: 1, 0x09: 1, 0x0B: 2, 0x0C: 4, 0x0D: 4, 0x0E: 8}[magic[2]]
+	if magic[0] != 0 || magic[1] != 0 || size == 0 || magic[3] == 0 {
+		return nil, fmt.Errorf("idx: bad magic number % x", magic)
+	}
+	out := &IDX{}
+	total := 1
+	for range int(magic[3]) {
+		var d uint32
+		if err := binary.Read(br, binary.BigEndian, &d); err != nil {
+			return nil, fmt.Errorf("idx: reading the dimensions: %w", err)
+		}
+		if d == 0 || uint64(total)*uint64(d) > maxIDX {
+			return nil, fmt.Errorf("idx: dimensions %v×%d hold no values or more than %d", out.Dims, d, maxIDX)
+		}
+		total *= int(d)
+		out.Dims = append(out.Dims, int(d))
+	}
+	// Read what is there, then check it is all there: a lying header costs
+	// no more memory than the file's contents.
+	raw, err := io.ReadAll(io.LimitReader(br, int64(total*size)))
+	if err != nil {
+		return nil, fmt.Errorf("idx: %w", err)
+	}
+	if len(raw) != total*size {
+		return nil, fmt.Errorf("idx: truncated: %d of %d bytes of values", len(raw), total*size)
+	}
+	out.Data = make([]float32, total)
+	for i := range out.Data {
+		b := raw[i*size:]
+		switch magic[2] {
+		case 0x08:
+			out.Data[i] = float32(b[0])
+		case 0x09:
+			out.Data[i] = float32(int8(b[0]))
+		case 0x0B:
+			out.Data[i] = float32(int16(binary.BigEndian.Uint16(b)))
+		case 0x0C:
+			out.Data[i] = float32(int32(binary.BigEndian.Uint32(b)))
+		case 0x0D:
+			out.Data[i] = math.Float32frombits(binary.BigEndian.Uint32(b))
+		case 0x0E:
+			out.Data[i] = float32(math.Float64frombits(binary.BigEndian.Uint64(b)))
+		}
+	}
+	return out, nil
+}
+
+// LoadIDX reads a pair of IDX files, images (n × rows × cols, or n × k)
+// and labels (n), into a set whose features are the pixels divided by 255.
+func LoadIDX(images, labels string) (Set, error) {
+	img, err := readIDXFile(images)
+	if err != nil {
+		return Set{}, err
+	}
+	lab, err := readIDXFile(labels)
+	if err != nil {
+		return Set{}, err
+	}
+	if len(img.Dims) < 2 || len(lab.Dims) != 1 || img.Dims[0] != lab.Dims[0] {
+		return Set{}, fmt.Errorf("idx: images %v and labels %v do not pair up", img.Dims, lab.Dims)
+	}
+	s := Set{X: img.Data, Features: len(img.Data) / img.Dims[0], Labels: make([]int, len(lab.Data))}
+	for i := range s.X {
+		s.X[i] /= 255
+	}
+	for i, v := range lab.Data {
+		if v < 0 || v != float32(int(v)) {
+			return Set{}, fmt.Errorf("%s: label %d is %g, not a class number", labels, i, v)
+		}
+		s.Labels[i] = int(v)
+		s.Classes = max(s.Classes, int(v)+1)
+	}
+	return s, nil
+}
+
+func readIDXFile(path string) (*IDX, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	x, err := ReadIDX(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return x, nil
+}
+
+// FashionMNIST loads Fashion-MNIST (Xiao, Rasul and Vollgraf, 2017) from
+// dir, which holds train-images-idx3-ubyte, train-labels-idx1-ubyte,
+// t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each gzipped (.gz)
+// or not, as Debian's dataset-fashion-mnist installs them in
+// /usr/share/datasets/fashion-mnist.
+func FashionMNIST(dir string) (train, test Set, err error) {
+	find := func(name string) (string, error) {
+		for _, p := range []string{name + ".gz", name} {
+			if _, err := os.Stat(filepath.Join(dir, p)); err == nil {
+				return filepath.Join(dir, p), nil
+			}
+		}
+		return "", fmt.Errorf("Fashion-MNIST not found: %s has no %s(.gz); install it with `apt-get install dataset-fashion-mnist` or pass its directory", dir, name)
+	}
+	load := func(prefix string) (Set, error) {
+		img, err := find(prefix + "-images-idx3-ubyte")
+		if err != nil {
+			return Set{}, err
+		}
+		lab, err := find(prefix + "-labels-idx1-ubyte")
+		if err != nil {
+			return Set{}, err
+		}
+		return LoadIDX(img, lab)
+	}
+	if train, err = load("train"); err != nil {
+		return Set{}, Set{}, err
+	}
+	if test, err = load("t10k"); err != nil {
+		return Set{}, Set{}, err
+	}
+	return train, test, nil
+}

@@ -1,0 +1,177 @@
+package nn
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+)
+
+// FitConfig configures Fit.
+type FitConfig struct {
+	Epochs int // passes over the training samples; at least 1
+	// ValX and ValY, when set, are evaluated after every epoch.
+	ValX, ValY []float32
+	// Progress receives a progress bar when it is a terminal and one line
+	// per epoch otherwise; nil is silent.
+	Progress io.Writer
+	// NoShuffle keeps the samples in order; by default each epoch visits
+	// them in a fresh order drawn from the network's seeded generator.
+	NoShuffle bool
+	// Schedule, when set, gives the learning rate of each epoch (1-based),
+	// set before the epoch starts; see CosineDecay.
+	Schedule func(epoch int) float32
+	// OnEpoch, when set, is called after each epoch; returning false stops
+	// training early.
+	OnEpoch func(Epoch) bool
+}
+
+// CosineDecay is the schedule lr·(1 + cos(π·(e−1)/epochs))/2: lr for the
+// first epoch, falling smoothly towards 0 by the last (Loshchilov and
+// Hutter's SGDR without restarts).
+func CosineDecay(lr float32, epochs int) func(epoch int) float32 {
+	return func(e int) float32 {
+		return lr * float32(1+math.Cos(math.Pi*float64(e-1)/float64(epochs))) / 2
+	}
+}
+
+// Epoch is the record of one pass over the training samples.
+type Epoch struct {
+	Epoch    int     // 1-based
+	Loss     float64 // mean training loss over the epoch (each sample's loss before its step)
+	Accuracy float64 // training accuracy over the epoch (NaN for mse)
+	// Val is the validation loss and accuracy after the epoch; HasVal tells
+	// whether FitConfig had validation samples.
+	Val              Metrics
+	HasVal           bool
+	Samples          int
+	Duration         time.Duration // training only, without validation
+	SamplesPerSecond float64
+}
+
+// String is the epoch's line of Fit's plain progress output.
+func (e Epoch) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "epoch %d: loss %.4f", e.Epoch, e.Loss)
+	if !math.IsNaN(e.Accuracy) {
+		fmt.Fprintf(&b, " accuracy %.4f", e.Accuracy)
+	}
+	if e.HasVal {
+		fmt.Fprintf(&b, ", val loss %.4f", e.Val.Loss)
+		if !math.IsNaN(e.Val.Accuracy) {
+			fmt.Fprintf(&b, " val accuracy %.4f", e.Val.Accuracy)
+		}
+	}
+	fmt.Fprintf(&b, ", %.0f samples/s, %v", e.SamplesPerSecond, e.Duration.Round(time.Millisecond))
+	return b.String()
+}
+
+// Fit trains on the samples x (rows of Input features) with targets y
+// (rows of Output values) for cfg.Epochs epochs of steps of StepSize()
+// samples, the last step of an epoch taking what remains. It returns the
+// record of every epoch run.
+func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
+	count, err := n.checkData(x, y)
+	if err != nil {
+		return nil, err
+	}
+	if count == 0 {
+		return nil, fmt.Errorf("nn: no samples to train on")
+	}
+	if cfg.Epochs < 1 {
+		return nil, fmt.Errorf("nn: Fit needs at least one epoch, got %d", cfg.Epochs)
+	}
+	hasVal := cfg.ValX != nil || cfg.ValY != nil
+	if hasVal {
+		if _, err := n.checkData(cfg.ValX, cfg.ValY); err != nil {
+			return nil, fmt.Errorf("validation: %w", err)
+		}
+	}
+	idx := make([]int, count)
+	for i := range idx {
+		idx[i] = i
+	}
+	bar := newProgress(cfg.Progress, cfg.Epochs, count)
+	var history []Epoch
+	for e := 1; e <= cfg.Epochs; e++ {
+		if !cfg.NoShuffle {
+			n.rng.Shuffle(count, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
+		}
+		if cfg.Schedule != nil {
+			if err := n.SetLearningRate(cfg.Schedule(e)); err != nil {
+				return history, fmt.Errorf("epoch %d: %w", e, err)
+			}
+		}
+		start := time.Now()
+		var loss float64
+		var right int
+		for lo := 0; lo < count; lo += n.StepSize() {
+			hi := min(lo+n.StepSize(), count)
+			l, r := n.trainStep(x, y, idx, lo, hi)
+			loss += l * float64(hi-lo)
+			right += r
+			bar.step(e, hi, loss/float64(hi))
+		}
+		ep := Epoch{Epoch: e, Loss: loss / float64(count), Accuracy: accuracy(n.desc.Loss, right, count, n.desc.Output()),
+			Samples: count, Duration: time.Since(start), HasVal: hasVal}
+		ep.SamplesPerSecond = float64(count) / ep.Duration.Seconds()
+		if hasVal {
+			if ep.Val, err = n.Evaluate(cfg.ValX, cfg.ValY); err != nil {
+				return history, err
+			}
+		}
+		history = append(history, ep)
+		bar.epoch(ep)
+		if cfg.OnEpoch != nil && !cfg.OnEpoch(ep) {
+			break
+		}
+	}
+	return history, nil
+}
+
+// progress draws Fit's output: a bar redrawn in place on a terminal, or one
+// line per epoch.
+type progress struct {
+	w             io.Writer
+	tty           bool
+	epochs, count int
+	last          time.Time // of the last redraw
+}
+
+func newProgress(w io.Writer, epochs, count int) *progress {
+	p := &progress{w: w, epochs: epochs, count: count}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 {
+			p.tty = true
+		}
+	}
+	return p
+}
+
+// step redraws the bar, at most ten times a second.
+func (p *progress) step(epoch, done int, loss float64) {
+	if p.w == nil || !p.tty {
+		return
+	}
+	now := time.Now()
+	if done == p.count || now.Sub(p.last) >= 100*time.Millisecond {
+		p.last = now
+		const width = 30
+		filled := width * done / p.count
+		fmt.Fprintf(p.w, "\repoch %d/%d [%s%s] %d/%d loss %.4f", epoch, p.epochs,
+			strings.Repeat("=", filled), strings.Repeat(" ", width-filled), done, p.count, loss)
+	}
+}
+
+// epoch prints the finished epoch's line (over the bar on a terminal).
+func (p *progress) epoch(e Epoch) {
+	if p.w == nil {
+		return
+	}
+	if p.tty {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+	fmt.Fprintf(p.w, "%s\n", e)
+}

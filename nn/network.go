@@ -1,0 +1,195 @@
+// Package nn trains, evaluates, saves and serves a dense network whose
+// kernels vecgen generated. It works with any generated package through the
+// descriptor the package provides (<Name>Network() returns a
+// compiled.Network) and never imports one.
+//
+// A Network owns everything it computes with: the parameters (each layer's
+// w as In×Out row-major and b), one set of activation, gradient and scratch
+// buffers per worker, and the optimizer's state, all allocated by New. A
+// training step and a prediction allocate nothing.
+//
+// The kernels process exactly Batch samples per call. A training step takes
+// up to Workers×Batch samples: each worker runs the kernels on its own tile
+// of Batch rows, the tiles' gradients are summed in a fixed order and the
+// optimizer takes one step on their mean (as PyTorch's data-parallel
+// training does with Batch samples per process). A partial tile is padded
+// with zero rows whose gradient is zeroed, so padding never reaches the
+// loss, the metrics or the parameters. Training is deterministic for a given
+// seed and worker count.
+package nn
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+
+	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/scalar"
+)
+
+// Init chooses how New draws the initial weights. Biases start at zero.
+type Init int
+
+const (
+	// InitAuto is He for layers with relu, leaky_relu, gelu or silu and
+	// Xavier for the others.
+	InitAuto Init = iota
+	// InitHe draws w from N(0, 2/In) (He et al. 2015, for relu-like layers).
+	InitHe
+	// InitXavier draws w from N(0, 2/(In+Out)) (Glorot and Bengio 2010).
+	InitXavier
+	// InitSmall draws w from N(0, 0.01²): randn·0.01.
+	InitSmall
+)
+
+// Options configures New. The zero value is valid: seed 0, InitAuto,
+// GOMAXPROCS workers, SGD with learning rate 0.01.
+type Options struct {
+	Seed      uint64 // seeds the initial weights and Fit's shuffling
+	Init      Init
+	Workers   int       // goroutines per step and prediction; 0 means GOMAXPROCS
+	Optimizer Optimizer // nil means SGD{LR: 0.01}
+}
+
+// Network is a compiled network with its parameters and buffers.
+//
+// Predict, Classify and Evaluate may be called from many goroutines at
+// once. TrainStep, Fit, SetOptimizer, SetLearningRate and Load change the
+// network and must not run concurrently with anything else on it.
+type Network struct {
+	desc   compiled.Network
+	params []float32   // the parameter vector
+	w, b   [][]float32 // per layer, views into params
+	rng    *rand.Rand
+
+	workers []*worker
+	wg      sync.WaitGroup
+	infer   chan *workspace // idle inference workspaces, one per worker
+
+	opt  Optimizer
+	m, v []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
+	step int       // optimizer steps taken, for Adam's bias correction
+}
+
+// New builds a network for desc with freshly initialized weights.
+func New(desc compiled.Network, opts Options) (*Network, error) {
+	if err := check(&desc); err != nil {
+		return nil, err
+	}
+	workers := opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	n := &Network{
+		desc:   desc,
+		params: make([]float32, desc.Params),
+		rng:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		infer:  make(chan *workspace, workers),
+	}
+	off := 0
+	for _, l := range desc.Layers {
+		n.w = append(n.w, n.params[off:off+l.In*l.Out:off+l.In*l.Out])
+		off += l.In * l.Out
+		n.b = append(n.b, n.params[off:off+l.Out:off+l.Out])
+		off += l.Out
+	}
+	n.initWeights(opts.Init)
+	for range workers {
+		n.workers = append(n.workers, newWorker(n))
+		n.infer <- newWorkspace(&n.desc)
+	}
+	opt := opts.Optimizer
+	if opt == nil {
+		opt = SGD{LR: 0.01}
+	}
+	if err := n.SetOptimizer(opt); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// check rejects a descriptor nn cannot drive.
+func check(d *compiled.Network) error {
+	if len(d.Layers) == 0 || d.Batch <= 0 || d.Input <= 0 {
+		return errors.New("nn: the network has no layers or no batch")
+	}
+	in, params := d.Input, 0
+	for i, l := range d.Layers {
+		if l.In != in || l.Out <= 0 {
+			return fmt.Errorf("nn: layer %d is %d×%d but follows a width of %d", i+1, l.In, l.Out, in)
+		}
+		if l.Forward == nil || l.WeightGrad == nil || (i > 0 && l.InputGrad == nil) {
+			return fmt.Errorf("nn: layer %d lacks a kernel", i+1)
+		}
+		in, params = l.Out, params+l.In*l.Out+l.Out
+	}
+	if params != d.Params {
+		return fmt.Errorf("nn: the layers have %d parameters, the descriptor says %d", params, d.Params)
+	}
+	if d.LossGrad == nil || d.SGD == nil || d.Momentum == nil || d.Nesterov == nil || d.Adam == nil || d.AdamW == nil {
+		return errors.New("nn: the descriptor lacks its loss or optimizer kernels")
+	}
+	switch d.Loss {
+	case compiled.MSE, compiled.BinaryCrossEntropy, compiled.CrossEntropy:
+	default:
+		return fmt.Errorf("nn: unknown loss %q", d.Loss)
+	}
+	return nil
+}
+
+func (n *Network) initWeights(init Init) {
+	for i, l := range n.desc.Layers {
+		mode := init
+		if mode == InitAuto {
+			mode = InitXavier
+			switch l.Activation {
+			case scalar.ReLU, scalar.LeakyReLU, scalar.GELU, scalar.SiLU:
+				mode = InitHe
+			}
+		}
+		std := 0.01
+		switch mode {
+		case InitHe:
+			std = math.Sqrt(2 / float64(l.In))
+		case InitXavier:
+			std = math.Sqrt(2 / float64(l.In+l.Out))
+		}
+		for j := range n.w[i] {
+			n.w[i][j] = float32(n.rng.NormFloat64() * std)
+		}
+		clear(n.b[i])
+	}
+}
+
+// Desc returns the network's descriptor.
+func (n *Network) Desc() compiled.Network { return n.desc }
+
+// Input and Output are the widths of a sample and of a prediction.
+func (n *Network) Input() int  { return n.desc.Input }
+func (n *Network) Output() int { return n.desc.Output() }
+
+// Workers is the number of goroutines a step or a prediction uses.
+func (n *Network) Workers() int { return len(n.workers) }
+
+// StepSize is the most samples one TrainStep takes: Workers × Batch.
+func (n *Network) StepSize() int { return len(n.workers) * n.desc.Batch }
+
+// Params returns the parameter vector itself: for each layer, w (In×Out,
+// row-major) then b. Changing it changes the network.
+func (n *Network) Params() []float32 { return n.params }
+
+// Layer returns layer i's weights (In×Out, row-major: w[k·Out+j] connects
+// input k to output j) and bias, as views into the parameters.
+func (n *Network) Layer(i int) (w, b []float32) { return n.w[i], n.b[i] }
+
+// rows returns how many samples x holds, or an error when its length is not
+// a multiple of the width.
+func rows(what string, x []float32, width int) (int, error) {
+	if len(x)%width != 0 {
+		return 0, fmt.Errorf("nn: %s has %d values, not a multiple of %d per sample", what, len(x), width)
+	}
+	return len(x) / width, nil
+}

@@ -1,0 +1,151 @@
+package nn
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+)
+
+// predictJob is one Predict call shared by the workspaces working on it:
+// they take tiles from next until none are left.
+type predictJob struct {
+	n       *Network
+	x, out  []float32
+	count   int // samples
+	tiles   int
+	next    atomic.Int64
+	wg      sync.WaitGroup
+	helpers int
+}
+
+// help works on ws.job as a helper goroutine.
+func (ws *workspace) help() {
+	job := ws.job
+	job.work(ws)
+	job.wg.Done()
+}
+
+// work runs the job's remaining tiles through ws.
+func (job *predictJob) work(ws *workspace) {
+	B, in, out := job.n.desc.Batch, job.n.desc.Input, job.n.desc.Output()
+	for {
+		t := int(job.next.Add(1)) - 1
+		if t >= job.tiles {
+			return
+		}
+		lo := t * B
+		count := min(B, job.count-lo)
+		load(ws.x, job.x, in, rowSource{lo: lo}, count)
+		ws.forward(job.n.w, job.n.b)
+		copy(job.out[lo*out:(lo+count)*out], ws.out())
+	}
+}
+
+// Predict writes the network's outputs for the samples in x (rows of Input
+// features) to out (rows of Output values), which must have room for
+// them. Any number of samples works: they are cut into tiles of Batch
+// rows, the last padded with zeros, and the tiles shared among up to
+// Workers goroutines. Predict allocates nothing and is safe to call
+// from many goroutines at once.
+func (n *Network) Predict(x, out []float32) error {
+	count, err := rows("x", x, n.desc.Input)
+	if err != nil {
+		return err
+	}
+	if len(out) < count*n.desc.Output() {
+		return fmt.Errorf("nn: out has room for %d values, %d samples need %d", len(out), count, count*n.desc.Output())
+	}
+	if count == 0 {
+		return nil
+	}
+	tiles := (count + n.desc.Batch - 1) / n.desc.Batch
+	lead := <-n.infer
+	defer func() { n.infer <- lead }()
+	job := lead.own
+	job.n, job.x, job.out, job.count, job.tiles = n, x, out, count, tiles
+	job.next.Store(0)
+	// Helpers are whichever other workspaces are idle now: never waiting
+	// for one keeps concurrent callers from deadlocking on each other.
+	job.helpers = 0
+	var helpers [64]*workspace
+	for job.helpers < min(tiles-1, len(helpers)) {
+		select {
+		case ws := <-n.infer:
+			ws.job = job
+			helpers[job.helpers] = ws
+			job.helpers++
+			continue
+		default:
+		}
+		break
+	}
+	job.wg.Add(job.helpers)
+	for _, ws := range helpers[:job.helpers] {
+		go ws.run()
+	}
+	job.work(lead)
+	job.wg.Wait()
+	for _, ws := range helpers[:job.helpers] {
+		ws.job = nil
+		n.infer <- ws
+	}
+	return nil
+}
+
+// Classify writes the predicted class of each sample in x to classes: the
+// largest output's index, or for a single sigmoid output 1 when it is at
+// least 0.5. It allocates a buffer of len(classes)×Output floats.
+func (n *Network) Classify(x []float32, classes []int) error {
+	count, err := rows("x", x, n.desc.Input)
+	if err != nil {
+		return err
+	}
+	if len(classes) < count {
+		return fmt.Errorf("nn: classes has room for %d, x holds %d samples", len(classes), count)
+	}
+	width := n.desc.Output()
+	out := make([]float32, count*width)
+	if err := n.Predict(x, out); err != nil {
+		return err
+	}
+	for i := range count {
+		row := out[i*width : (i+1)*width]
+		if width == 1 {
+			classes[i] = 0
+			if row[0] >= 0.5 {
+				classes[i] = 1
+			}
+			continue
+		}
+		classes[i] = argmax(row)
+	}
+	return nil
+}
+
+// Metrics are a network's mean loss and accuracy over a set of samples.
+// Accuracy is the fraction of rows whose largest output matches the
+// target's (cross-entropy) or of outputs on the target's side of 0.5
+// (binary cross-entropy); it is NaN for regression (mse).
+type Metrics struct {
+	Loss, Accuracy float64
+}
+
+// Evaluate returns the loss and accuracy on the samples x with targets y,
+// computed in float64 from the network's predictions.
+func (n *Network) Evaluate(x, y []float32) (Metrics, error) {
+	count, err := n.checkData(x, y)
+	if err != nil {
+		return Metrics{}, err
+	}
+	if count == 0 {
+		return Metrics{}, fmt.Errorf("nn: no samples to evaluate")
+	}
+	width := n.desc.Output()
+	out := make([]float32, count*width)
+	if err := n.Predict(x, out); err != nil {
+		return Metrics{}, err
+	}
+	spare := make([]float32, len(out))
+	m := Metrics{Loss: lossOf(n.desc.Loss, out, y, spare, count, width), Accuracy: accuracy(n.desc.Loss, correct(n.desc.Loss, out, y, width), count, width)}
+	return m, nil
+}

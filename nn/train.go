@@ -1,0 +1,208 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+)
+
+// TrainStep takes one optimizer step on the samples in x (rows of Input
+// features) with targets y (rows of Output values: one-hot rows for
+// cross-entropy, values in [0,1] for binary cross-entropy) and returns their
+// mean loss before the step. It takes 1 to StepSize() samples.
+func (n *Network) TrainStep(x, y []float32) (float32, error) {
+	count, err := n.checkData(x, y)
+	if err != nil {
+		return 0, err
+	}
+	if count == 0 || count > n.StepSize() {
+		return 0, fmt.Errorf("nn: TrainStep takes 1 to %d samples, got %d", n.StepSize(), count)
+	}
+	loss, _ := n.trainStep(x, y, nil, 0, count)
+	return float32(loss), nil
+}
+
+// checkData returns the number of samples in x, checking y matches.
+func (n *Network) checkData(x, y []float32) (int, error) {
+	count, err := rows("x", x, n.desc.Input)
+	if err != nil {
+		return 0, err
+	}
+	if len(y) != count*n.desc.Output() {
+		return 0, fmt.Errorf("nn: %d samples need %d target values, got %d", count, count*n.desc.Output(), len(y))
+	}
+	return count, nil
+}
+
+// trainStep trains on the samples src rows lo..hi of x and y, one tile per
+// worker, and returns the mean loss and the number of correct predictions.
+func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64, right int) {
+	B := n.desc.Batch
+	count := hi - lo
+	active := (count + B - 1) / B
+	for j, w := range n.workers[:active] {
+		w.srcX, w.srcT = x, y
+		w.src = rowSource{idx: idx, lo: lo + j*B}
+		w.count = min(B, count-j*B)
+	}
+	n.parallel(active, func(w *worker) func() { return w.trainRun })
+	for _, w := range n.workers[:active] {
+		loss += w.loss * float64(w.count)
+		right += w.correct
+	}
+	// Each tile's gradient is its sum over rows / Batch; the step's mean
+	// over count rows is B/count times their sum.
+	scale := float32(B) / float32(count)
+	if active > 1 || scale != 1 {
+		P := n.desc.Params
+		for j, w := range n.workers[:active] {
+			w.active, w.scale = active, scale
+			w.reduceLo, w.reduceHi = P*j/active, P*(j+1)/active
+		}
+		n.parallel(active, func(w *worker) func() { return w.reduceRun })
+	}
+	n.update(n.workers[0].grad)
+	return loss / float64(count), right
+}
+
+// parallel runs task(w) on the first active workers, the first on the
+// calling goroutine, and waits for all. Each task calls n.wg.Done. The
+// tasks are func values built once per worker, so nothing is allocated.
+func (n *Network) parallel(active int, task func(*worker) func()) {
+	n.wg.Add(active)
+	for _, w := range n.workers[1:active] {
+		go task(w)()
+	}
+	task(n.workers[0])()
+	n.wg.Wait()
+}
+
+// Optimizer is an update rule with its hyperparameters: SGD, Adam or AdamW.
+type Optimizer interface {
+	learningRate() float32
+	withLearningRate(lr float32) Optimizer
+	state() int // state vectors the rule keeps: 0, 1 (velocity) or 2 (moments)
+}
+
+// SGD is stochastic gradient descent, with optional momentum (Nesterov's
+// when Nesterov is set) and L2 weight decay, by PyTorch's rules:
+// g′ = g + WeightDecay·p, v ← Momentum·v + g′, p ← p − LR·v (or
+// p ← p − LR·(g′ + Momentum·v) with Nesterov).
+type SGD struct {
+	LR, Momentum, WeightDecay float32
+	Nesterov                  bool
+}
+
+// Adam is Adam (Kingma and Ba 2015) with L2 weight decay added to the
+// gradient, as PyTorch's Adam. Zero Beta1, Beta2 and Eps mean the defaults
+// 0.9, 0.999 and 1e-8.
+type Adam struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float32
+}
+
+// AdamW is Adam with decoupled weight decay (Loshchilov and Hutter 2019):
+// p ← p·(1 − LR·WeightDecay) before the Adam step. Zero Beta1, Beta2 and
+// Eps mean the defaults 0.9, 0.999 and 1e-8; a zero WeightDecay means
+// PyTorch's default 0.01 (set a tiny value to disable decay; or use Adam).
+type AdamW struct {
+	LR, Beta1, Beta2, Eps, WeightDecay float32
+}
+
+func (o SGD) learningRate() float32   { return o.LR }
+func (o Adam) learningRate() float32  { return o.LR }
+func (o AdamW) learningRate() float32 { return o.LR }
+
+func (o SGD) withLearningRate(lr float32) Optimizer   { o.LR = lr; return o }
+func (o Adam) withLearningRate(lr float32) Optimizer  { o.LR = lr; return o }
+func (o AdamW) withLearningRate(lr float32) Optimizer { o.LR = lr; return o }
+
+func (o SGD) state() int {
+	if o.Momentum != 0 {
+		return 1
+	}
+	return 0
+}
+func (Adam) state() int  { return 2 }
+func (AdamW) state() int { return 2 }
+
+func (o Adam) withDefaults() Adam {
+	if o.Beta1 == 0 {
+		o.Beta1 = 0.9
+	}
+	if o.Beta2 == 0 {
+		o.Beta2 = 0.999
+	}
+	if o.Eps == 0 {
+		o.Eps = 1e-8
+	}
+	return o
+}
+
+// SetOptimizer replaces the update rule and resets its state (velocity,
+// moments and step count).
+func (n *Network) SetOptimizer(opt Optimizer) error {
+	if opt == nil {
+		return fmt.Errorf("nn: nil optimizer")
+	}
+	if lr := opt.learningRate(); !(lr > 0) || math.IsInf(float64(lr), 0) {
+		return fmt.Errorf("nn: learning rate %g is not a positive number", lr)
+	}
+	if s, ok := opt.(SGD); ok && s.Nesterov && s.Momentum == 0 {
+		return fmt.Errorf("nn: Nesterov momentum needs a nonzero Momentum")
+	}
+	n.opt, n.step = opt, 0
+	n.m, n.v = nil, nil
+	switch opt.state() {
+	case 1:
+		n.v = make([]float32, n.desc.Params)
+	case 2:
+		n.m, n.v = make([]float32, n.desc.Params), make([]float32, n.desc.Params)
+	}
+	return nil
+}
+
+// Optimizer returns the current update rule.
+func (n *Network) Optimizer() Optimizer { return n.opt }
+
+// SetLearningRate changes the learning rate and keeps the optimizer's
+// state, for schedules.
+func (n *Network) SetLearningRate(lr float32) error {
+	if !(lr > 0) || math.IsInf(float64(lr), 0) {
+		return fmt.Errorf("nn: learning rate %g is not a positive number", lr)
+	}
+	n.opt = n.opt.withLearningRate(lr)
+	return nil
+}
+
+// update applies one optimizer step with gradient g.
+func (n *Network) update(g []float32) {
+	n.step++
+	d, p := &n.desc, n.params
+	switch o := n.opt.(type) {
+	case SGD:
+		switch {
+		case o.Momentum == 0:
+			d.SGD(p, g, o.LR, o.WeightDecay)
+		case o.Nesterov:
+			d.Nesterov(p, g, n.v, o.LR, o.WeightDecay, o.Momentum)
+		default:
+			d.Momentum(p, g, n.v, o.LR, o.WeightDecay, o.Momentum)
+		}
+	case Adam:
+		o = o.withDefaults()
+		c1, c2 := n.biasCorrection(o.Beta1, o.Beta2)
+		d.Adam(p, g, n.m, n.v, o.LR, o.WeightDecay, o.Beta1, o.Beta2, o.Eps, c1, c2)
+	case AdamW:
+		a := Adam(o).withDefaults()
+		if a.WeightDecay == 0 {
+			a.WeightDecay = 0.01
+		}
+		c1, c2 := n.biasCorrection(a.Beta1, a.Beta2)
+		d.AdamW(p, g, n.m, n.v, a.LR, a.WeightDecay, a.Beta1, a.Beta2, a.Eps, c1, c2)
+	}
+}
+
+// biasCorrection returns 1/(1−β₁ᵗ) and 1/(1−β₂ᵗ) for the current step t.
+func (n *Network) biasCorrection(beta1, beta2 float32) (c1, c2 float32) {
+	t := float64(n.step)
+	return float32(1 / (1 - math.Pow(float64(beta1), t))), float32(1 / (1 - math.Pow(float64(beta2), t)))
+}

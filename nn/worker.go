@@ -1,0 +1,234 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/scalar"
+)
+
+// workspace holds one batch's forward buffers: the input tile and each
+// layer's pre-activation (when its derivative needs it) and output.
+type workspace struct {
+	desc *compiled.Network
+	x    []float32   // Batch×Input
+	z, y [][]float32 // per layer, Batch×Out; z is nil unless PreActivation
+
+	own *predictJob // the state of a Predict call this workspace leads
+	job *predictJob // the prediction this workspace helps with
+	run func()      // helps with job; built once so starting it allocates nothing
+}
+
+func newWorkspace(desc *compiled.Network) *workspace {
+	B := desc.Batch
+	ws := &workspace{desc: desc, x: make([]float32, B*desc.Input), own: new(predictJob)}
+	for _, l := range desc.Layers {
+		var z []float32
+		if l.PreActivation {
+			z = make([]float32, B*l.Out)
+		}
+		ws.z = append(ws.z, z)
+		ws.y = append(ws.y, make([]float32, B*l.Out))
+	}
+	ws.run = ws.help
+	return ws
+}
+
+// forward runs every layer on the tile in ws.x; the result is ws.out().
+func (ws *workspace) forward(w, b [][]float32) {
+	in := ws.x
+	for i, l := range ws.desc.Layers {
+		l.Forward(in, w[i], b[i], ws.z[i], ws.y[i])
+		in = ws.y[i]
+	}
+}
+
+func (ws *workspace) out() []float32 { return ws.y[len(ws.y)-1] }
+
+// load copies rows of x into the tile, row r of the tile from row
+// source(r), and zeroes the rows past count. It returns count.
+func load(tile, x []float32, width int, src rowSource, count int) {
+	for r := range count {
+		i := src.row(r)
+		copy(tile[r*width:(r+1)*width], x[i*width:(i+1)*width])
+	}
+	clear(tile[count*width:])
+}
+
+// rowSource maps a tile's rows to rows of the data: lo+r, or idx[lo+r]
+// when idx is set (a shuffled epoch).
+type rowSource struct {
+	idx []int
+	lo  int
+}
+
+func (s rowSource) row(r int) int {
+	if s.idx != nil {
+		return s.idx[s.lo+r]
+	}
+	return s.lo + r
+}
+
+// worker is one goroutine's share of a training step: a workspace, the
+// backward buffers and a full gradient vector.
+type worker struct {
+	*workspace
+	net    *Network
+	target []float32   // Batch×Output
+	d      [][]float32 // per layer, Batch×Out: the gradient w.r.t. z (after ActivationGrad)
+	wt     [][]float32 // per layer, Out×In: InputGrad's scratch
+	grad   []float32   // the gradient of every parameter, laid out as Network.params
+	gw, gb [][]float32 // per layer, views into grad
+	spare  []float32   // Batch×Output scratch for the loss of a partial tile
+
+	// The tile to train on, set before train runs.
+	srcX, srcT []float32
+	src        rowSource
+	count      int
+	// Results of train: the tile's mean loss and correct predictions.
+	loss    float64
+	correct int
+	// The slice of the parameter vector this worker sums in reduce.
+	reduceLo, reduceHi int
+	scale              float32
+	active             int
+
+	trainRun, reduceRun func()
+}
+
+func newWorker(n *Network) *worker {
+	d := &n.desc
+	B := d.Batch
+	w := &worker{workspace: newWorkspace(d), net: n, grad: make([]float32, d.Params),
+		target: make([]float32, B*d.Output()), spare: make([]float32, B*d.Output())}
+	off := 0
+	for _, l := range d.Layers {
+		w.d = append(w.d, make([]float32, B*l.Out))
+		var wt []float32
+		if l.InputGrad != nil {
+			wt = make([]float32, l.In*l.Out)
+		}
+		w.wt = append(w.wt, wt)
+		w.gw = append(w.gw, w.grad[off:off+l.In*l.Out])
+		off += l.In * l.Out
+		w.gb = append(w.gb, w.grad[off:off+l.Out])
+		off += l.Out
+	}
+	w.trainRun = func() { w.train(); n.wg.Done() }
+	w.reduceRun = func() { w.reduce(); n.wg.Done() }
+	return w
+}
+
+// train runs forward and backward on the worker's tile, leaving the tile's
+// gradient (scaled as the loss kernel scales it, by 1/Batch) in grad.
+func (w *worker) train() {
+	d, n := w.desc, w.net
+	B, out := d.Batch, d.Output()
+	load(w.workspace.x, w.srcX, d.Input, w.src, w.count)
+	load(w.target, w.srcT, out, w.src, w.count)
+	w.forward(n.w, n.b)
+	last := len(d.Layers) - 1
+	y, dl := w.y[last], w.d[last]
+	loss := d.LossGrad(y, w.target, dl)
+	if w.count < B {
+		// Padding rows must not count: their gradient is zeroed and the
+		// loss recomputed over the real rows.
+		clear(dl[w.count*out:])
+		loss = float32(lossOf(d.Loss, y[:w.count*out], w.target[:w.count*out], w.spare, w.count, out))
+	}
+	w.loss = float64(loss)
+	w.correct = correct(d.Loss, y[:w.count*out], w.target[:w.count*out], out)
+
+	if l := d.Layers[last]; l.ActivationGrad != nil {
+		l.ActivationGrad(w.z[last], y, dl)
+	}
+	for i := last; i >= 0; i-- {
+		l := d.Layers[i]
+		in := w.workspace.x
+		if i > 0 {
+			in = w.y[i-1]
+		}
+		l.WeightGrad(in, w.d[i], w.gw[i], w.gb[i])
+		if i == 0 {
+			break
+		}
+		l.InputGrad(w.d[i], n.w[i], w.wt[i], w.d[i-1])
+		if prev := d.Layers[i-1]; prev.ActivationGrad != nil {
+			prev.ActivationGrad(w.z[i-1], w.y[i-1], w.d[i-1])
+		}
+	}
+}
+
+// reduce writes scale·Σ_j grad_j into worker 0's grad over this worker's
+// slice of the parameters, summing the active workers in order.
+func (w *worker) reduce() {
+	all := w.net.workers[:w.active]
+	dst := all[0].grad[w.reduceLo:w.reduceHi]
+	for _, o := range all[1:] {
+		src := o.grad[w.reduceLo:w.reduceHi]
+		for i := range dst {
+			dst[i] += src[i]
+		}
+	}
+	if w.scale != 1 {
+		for i := range dst {
+			dst[i] *= w.scale
+		}
+	}
+}
+
+// lossOf is the loss of rows outputs y against targets t, computed by the
+// reference in float64 (spare receives the gradient, unused).
+func lossOf(loss compiled.Loss, y, t, spare []float32, rows, width int) float64 {
+	switch loss {
+	case compiled.CrossEntropy:
+		return float64(scalar.SoftmaxCrossEntropy(y, t, spare, rows, width))
+	case compiled.BinaryCrossEntropy:
+		return float64(scalar.SigmoidBinaryCrossEntropy(y, t, spare, rows, width))
+	}
+	return float64(scalar.MeanSquaredError(y, t, spare, rows, width))
+}
+
+// correct counts correct predictions: rows whose largest output is the
+// target's largest (cross-entropy), or outputs on the target's side of 0.5
+// (binary cross-entropy). Regression (mse) has no accuracy: 0.
+func correct(loss compiled.Loss, y, t []float32, width int) int {
+	n := 0
+	switch loss {
+	case compiled.CrossEntropy:
+		for r := 0; r < len(y); r += width {
+			if argmax(y[r:r+width]) == argmax(t[r:r+width]) {
+				n++
+			}
+		}
+	case compiled.BinaryCrossEntropy:
+		for i := range y {
+			if (y[i] >= 0.5) == (t[i] >= 0.5) {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// accuracy turns a count of correct predictions among count samples of
+// width outputs into a fraction; NaN for mse, which has none.
+func accuracy(loss compiled.Loss, right, count, width int) float64 {
+	switch loss {
+	case compiled.CrossEntropy:
+		return float64(right) / float64(count)
+	case compiled.BinaryCrossEntropy:
+		return float64(right) / float64(count*width)
+	}
+	return math.NaN()
+}
+
+func argmax(v []float32) int {
+	best := 0
+	for i, x := range v {
+		if x > v[best] {
+			best = i
+		}
+	}
+	return best
+}
