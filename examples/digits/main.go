@@ -1,6 +1,7 @@
 // Command digits trains spec/digits.yaml (64 → 32 tanh → 10 softmax) on the
-// UCI optical digits set that package dataset embeds: 1,437 images to train
-// on and 360 held out to test.
+// UCI optical digits set that package dataset embeds: 1,438 images to train
+// on and 359 held out to test. It runs on one worker by default, so its
+// output is the same on every machine.
 package main
 
 import (
@@ -10,7 +11,7 @@ import (
 )
 
 func main() {
-	flags := train.Flags{Epochs: 30, LR: 0.01, Optimizer: "adam", Seed: 1}
+	flags := train.Flags{Epochs: 30, LR: 0.01, Optimizer: "adam", Seed: 1, Workers: 1}
 	train.Main(flags, kernels.DigitsNetwork(), func() (dataset.Set, dataset.Set, error) {
 		tr, te := dataset.Digits().Split(0.2, 1)
 		return tr, te, nil
