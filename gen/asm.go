@@ -201,9 +201,11 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 	switch k.Op {
 	case plan.Forward:
 		x, w, b, y := a.param("x"), a.param("w"), a.param("b"), a.param("y")
-		if !plan.PreActivation(k.Activation) {
-			a.gemm(k.Gemm, x, w, y, b, k.Activation)
+		z := y // the product's destination: y, or z for the layers that keep it
+		if plan.PreActivation(k.Activation) {
+			z = a.param("z")
 		}
+		a.gemm(k.Gemm, x, w, z, b, k.Activation) // fuses relu and leaky_relu
 		n := k.Gemm.Rows * k.Gemm.Cols
 		switch k.Activation {
 		case spec.Sigmoid, spec.Tanh:
@@ -218,8 +220,6 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 				a.store(v, mask, vec(0))
 			})
 		case spec.GELU, spec.SiLU:
-			z := a.param("z")
-			a.gemm(k.Gemm, x, w, z, b, spec.Identity)
 			a.elementwise(n, []reg.Register{z, y}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
 				v := c.YMM()
 				a.load(vec(0), mask, v)

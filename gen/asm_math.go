@@ -26,10 +26,7 @@ var expPoly = []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.166
 // exp sets x to eˣ.
 func (a *asmWriter) exp(x reg.VecVirtual) {
 	c := a.c
-	bound := a.reg32("exphi", 88.8)
-	c.VMINPS(x, bound, x)
-	c.VMOVUPS(a.f32("explo", -104), bound)
-	c.VMAXPS(x, bound, x)
+	a.clamp(x, "exp", -104, 88.8)
 
 	n, r, p := c.YMM(), c.YMM(), c.YMM()
 	c.VMULPS(a.f32("log2e", math.Log2E), x, n)
@@ -153,6 +150,17 @@ func (a *asmWriter) log(x reg.VecVirtual) {
 	c.VFMADD231PS(a.f32("ln2hi", 0.693359375), e, x)
 }
 
+// clamp sets x to min(max(x, lo), hi), keeping NaN (x is the second
+// source of VMINPS and VMAXPS, which return it when either is NaN). The
+// bounds become constants named prefix+"lo" and prefix+"hi".
+func (a *asmWriter) clamp(x reg.VecVirtual, prefix string, lo, hi float32) {
+	c := a.c
+	bound := a.reg32(prefix+"hi", hi)
+	c.VMINPS(x, bound, x)
+	c.VMOVUPS(a.f32(prefix+"lo", lo), bound)
+	c.VMAXPS(x, bound, x)
+}
+
 // horner sets p to the polynomial with coefficients coef (highest degree
 // first) at x: p = (…(c₀·x + c₁)·x + …) + cₙ, one FMA per coefficient. The
 // coefficients become constants named prefix0, prefix1, ….
@@ -193,10 +201,7 @@ func (a *asmWriter) gelu(x reg.VecVirtual) {
 // and gelu′ exactly 0 or 1, so z² cannot overflow into Inf·0; NaN is kept.
 func (a *asmWriter) geluGrad(x reg.VecVirtual) {
 	c := a.c
-	bound := a.reg32("gelubound", 1e4)
-	c.VMINPS(x, bound, x)
-	c.VMOVUPS(a.f32("negbound", -1e4), bound)
-	c.VMAXPS(x, bound, x)
+	a.clamp(x, "gelu", -1e4, 1e4)
 	s, z2, t := c.YMM(), c.YMM(), c.YMM()
 	a.geluArg(x, s, z2)
 	a.sigmoidPair(s, t) // t = 1 − s

@@ -642,9 +642,9 @@ TEXT ·scorerL1ActivationGradAVX2(SB), NOSPLIT, $0-16
 elems7:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
-	VMOVUPS      gelubound<>+0(SB), Y2
+	VMOVUPS      geluhi<>+0(SB), Y2
 	VMINPS       Y0, Y2, Y0
-	VMOVUPS      negbound<>+0(SB), Y2
+	VMOVUPS      gelulo<>+0(SB), Y2
 	VMAXPS       Y0, Y2, Y0
 	VMULPS       Y0, Y0, Y3
 	VMOVUPS      geluv3<>+0(SB), Y2
@@ -701,25 +701,25 @@ elems7:
 	VZEROUPPER
 	RET
 
-DATA gelubound<>+0(SB)/4, $0x461c4000
-DATA gelubound<>+4(SB)/4, $0x461c4000
-DATA gelubound<>+8(SB)/4, $0x461c4000
-DATA gelubound<>+12(SB)/4, $0x461c4000
-DATA gelubound<>+16(SB)/4, $0x461c4000
-DATA gelubound<>+20(SB)/4, $0x461c4000
-DATA gelubound<>+24(SB)/4, $0x461c4000
-DATA gelubound<>+28(SB)/4, $0x461c4000
-GLOBL gelubound<>(SB), RODATA|NOPTR, $32
+DATA geluhi<>+0(SB)/4, $0x461c4000
+DATA geluhi<>+4(SB)/4, $0x461c4000
+DATA geluhi<>+8(SB)/4, $0x461c4000
+DATA geluhi<>+12(SB)/4, $0x461c4000
+DATA geluhi<>+16(SB)/4, $0x461c4000
+DATA geluhi<>+20(SB)/4, $0x461c4000
+DATA geluhi<>+24(SB)/4, $0x461c4000
+DATA geluhi<>+28(SB)/4, $0x461c4000
+GLOBL geluhi<>(SB), RODATA|NOPTR, $32
 
-DATA negbound<>+0(SB)/4, $0xc61c4000
-DATA negbound<>+4(SB)/4, $0xc61c4000
-DATA negbound<>+8(SB)/4, $0xc61c4000
-DATA negbound<>+12(SB)/4, $0xc61c4000
-DATA negbound<>+16(SB)/4, $0xc61c4000
-DATA negbound<>+20(SB)/4, $0xc61c4000
-DATA negbound<>+24(SB)/4, $0xc61c4000
-DATA negbound<>+28(SB)/4, $0xc61c4000
-GLOBL negbound<>(SB), RODATA|NOPTR, $32
+DATA gelulo<>+0(SB)/4, $0xc61c4000
+DATA gelulo<>+4(SB)/4, $0xc61c4000
+DATA gelulo<>+8(SB)/4, $0xc61c4000
+DATA gelulo<>+12(SB)/4, $0xc61c4000
+DATA gelulo<>+16(SB)/4, $0xc61c4000
+DATA gelulo<>+20(SB)/4, $0xc61c4000
+DATA gelulo<>+24(SB)/4, $0xc61c4000
+DATA gelulo<>+28(SB)/4, $0xc61c4000
+GLOBL gelulo<>(SB), RODATA|NOPTR, $32
 
 DATA geluv3x3<>+0(SB)/4, $0x3e5b33b6
 DATA geluv3x3<>+4(SB)/4, $0x3e5b33b6

@@ -167,8 +167,7 @@ func Conditioning(z float32, act scalar.Activation) float64 {
 	if act != scalar.GELU {
 		return 1
 	}
-	zz := float64(z)
-	v := math.Abs(2 * scalar.GELUScale * (zz + scalar.GELUCubic*zz*zz*zz))
+	v := math.Abs(scalar.GELUArg(float64(z)))
 	if math.IsNaN(v) {
 		return 1
 	}
@@ -198,8 +197,7 @@ func GradTolerance(a, d []float32, act scalar.Activation, k float64) []float64 {
 		switch act {
 		case scalar.GELU:
 			zc := math.Max(-1e4, math.Min(1e4, z))
-			v := 2 * scalar.GELUScale * (zc + scalar.GELUCubic*zc*zc*zc)
-			s := 1 / (1 + math.Exp(-v))
+			s := 1 / (1 + math.Exp(-scalar.GELUArg(zc)))
 			vp := 2 * scalar.GELUScale * (1 + 3*scalar.GELUCubic*zc*zc)
 			m = (s + math.Abs(zc*s*(1-s)*vp)) * Conditioning(x, act)
 			sub = math.Abs(zc * vp)

@@ -67,6 +67,8 @@ type Network struct {
 
 	workers []*worker
 	wg      sync.WaitGroup
+	active  int     // workers with a tile in the current step
+	scale   float32 // the current step's Batch/samples: turns the tiles' sums into a mean
 	infer   chan *workspace // idle inference workspaces, one per worker
 
 	opt  Optimizer
@@ -97,8 +99,8 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 		off += l.Out
 	}
 	n.initWeights(opts.Init)
-	for range workers {
-		n.workers = append(n.workers, newWorker(n))
+	for i := range workers {
+		n.workers = append(n.workers, newWorker(n, i))
 		n.infer <- newWorkspace(&n.desc)
 	}
 	opt := opts.Optimizer

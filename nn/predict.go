@@ -15,7 +15,6 @@ type predictJob struct {
 	tiles   int
 	next    atomic.Int64
 	wg      sync.WaitGroup
-	helpers int
 }
 
 // help works on ws.job as a helper goroutine.
@@ -64,28 +63,30 @@ func (n *Network) Predict(x, out []float32) error {
 	job := lead.own
 	job.n, job.x, job.out, job.count, job.tiles = n, x, out, count, tiles
 	job.next.Store(0)
-	// Helpers are whichever other workspaces are idle now: never waiting
-	// for one keeps concurrent callers from deadlocking on each other.
-	job.helpers = 0
-	var helpers [64]*workspace
-	for job.helpers < min(tiles-1, len(helpers)) {
+	// Helpers are whichever other workspaces are idle now (up to 63, an
+	// array on the stack): never waiting for one keeps concurrent callers
+	// from deadlocking on each other.
+	var idle [63]*workspace
+	taken := 0
+take:
+	for taken < min(tiles-1, len(idle)) {
 		select {
 		case ws := <-n.infer:
 			ws.job = job
-			helpers[job.helpers] = ws
-			job.helpers++
-			continue
+			idle[taken] = ws
+			taken++
 		default:
+			break take
 		}
-		break
 	}
-	job.wg.Add(job.helpers)
-	for _, ws := range helpers[:job.helpers] {
+	helpers := idle[:taken]
+	job.wg.Add(len(helpers))
+	for _, ws := range helpers {
 		go ws.run()
 	}
 	job.work(lead)
 	job.wg.Wait()
-	for _, ws := range helpers[:job.helpers] {
+	for _, ws := range helpers {
 		ws.job = nil
 		n.infer <- ws
 	}

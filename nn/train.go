@@ -39,6 +39,7 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	B := n.desc.Batch
 	count := hi - lo
 	active := (count + B - 1) / B
+	n.active = active
 	for j, w := range n.workers[:active] {
 		w.srcX, w.srcT = x, y
 		w.src = rowSource{idx: idx, lo: lo + j*B}
@@ -51,13 +52,8 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	}
 	// Each tile's gradient is its sum over rows / Batch; the step's mean
 	// over count rows is B/count times their sum.
-	scale := float32(B) / float32(count)
-	if active > 1 || scale != 1 {
-		P := n.desc.Params
-		for j, w := range n.workers[:active] {
-			w.active, w.scale = active, scale
-			w.reduceLo, w.reduceHi = P*j/active, P*(j+1)/active
-		}
+	n.scale = float32(B) / float32(count)
+	if active > 1 || n.scale != 1 {
 		n.parallel(active, func(w *worker) func() { return w.reduceRun })
 	}
 	n.update(n.workers[0].grad)

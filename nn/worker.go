@@ -88,18 +88,15 @@ type worker struct {
 	// Results of train: the tile's mean loss and correct predictions.
 	loss    float64
 	correct int
-	// The slice of the parameter vector this worker sums in reduce.
-	reduceLo, reduceHi int
-	scale              float32
-	active             int
+	index int // in Network.workers; picks the slice of the parameters reduce sums
 
 	trainRun, reduceRun func()
 }
 
-func newWorker(n *Network) *worker {
+func newWorker(n *Network, index int) *worker {
 	d := &n.desc
 	B := d.Batch
-	w := &worker{workspace: newWorkspace(d), net: n, grad: make([]float32, d.Params),
+	w := &worker{workspace: newWorkspace(d), net: n, index: index, grad: make([]float32, d.Params),
 		target: make([]float32, B*d.Output()), spare: make([]float32, B*d.Output())}
 	off := 0
 	for _, l := range d.Layers {
@@ -160,19 +157,21 @@ func (w *worker) train() {
 }
 
 // reduce writes scale·Σ_j grad_j into worker 0's grad over this worker's
-// slice of the parameters, summing the active workers in order.
+// share of the parameters, summing the step's active workers in order.
 func (w *worker) reduce() {
-	all := w.net.workers[:w.active]
-	dst := all[0].grad[w.reduceLo:w.reduceHi]
+	n := w.net
+	all := n.workers[:n.active]
+	lo, hi := n.desc.Params*w.index/n.active, n.desc.Params*(w.index+1)/n.active
+	dst := all[0].grad[lo:hi]
 	for _, o := range all[1:] {
-		src := o.grad[w.reduceLo:w.reduceHi]
+		src := o.grad[lo:hi]
 		for i := range dst {
 			dst[i] += src[i]
 		}
 	}
-	if w.scale != 1 {
+	if n.scale != 1 {
 		for i := range dst {
-			dst[i] *= w.scale
+			dst[i] *= n.scale
 		}
 	}
 }

@@ -127,13 +127,14 @@ func leakyReLU(z float64) float64 {
 	return LeakySlope * z
 }
 
-// geluArg is 2u, the argument of the sigmoid in gelu.
-func geluArg(z float64) float64 { return 2 * GELUScale * (z + GELUCubic*z*z*z) }
+// GELUArg is 2u = 2·GELUScale·(z + GELUCubic·z³), the argument of the
+// sigmoid in gelu(z) = z·sigmoid(2u).
+func GELUArg(z float64) float64 { return 2 * GELUScale * (z + GELUCubic*z*z*z) }
 
 // gelu is 0.5·z·(1 + tanh u), evaluated as z·sigmoid(2u), the same function
 // (1 + tanh u = 2·sigmoid(2u)) without the cancellation of 1 + tanh u for
 // negative z.
-func gelu(z float64) float64 { return z * sigmoid(geluArg(z)) }
+func gelu(z float64) float64 { return z * sigmoid(GELUArg(z)) }
 
 func relu(z float64) float64 {
 	if z > 0 || z != z {
@@ -210,7 +211,7 @@ func Derivative(a float64, act Activation) float64 {
 	case Tanh:
 		return 1 - a*a
 	case GELU:
-		s := sigmoid(geluArg(a))
+		s := sigmoid(GELUArg(a))
 		if s == 0 || s == 1 {
 			return s // the limits at ∓∞, where the second term is 0·∞
 		}

@@ -184,7 +184,7 @@ func TestNewActivations(t *testing.T) {
 	row = []float64{-10}
 	Activate(row, GELU)
 	assert.Less(t, row[0], 0.0)
-	assert.InEpsilon(t, -10*math.Exp(geluArg(-10)), row[0], 1e-12)
+	assert.InEpsilon(t, -10*math.Exp(GELUArg(-10)), row[0], 1e-12)
 }
 
 // TestDerivatives checks every elementwise derivative against central
