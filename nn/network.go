@@ -67,8 +67,8 @@ type Network struct {
 
 	workers []*worker
 	wg      sync.WaitGroup
-	active  int     // workers with a tile in the current step
-	scale   float32 // the current step's Batch/samples: turns the tiles' sums into a mean
+	active  int             // workers with a tile in the current step
+	scale   float32         // the current step's Batch/samples: turns the tiles' sums into a mean
 	infer   chan *workspace // idle inference workspaces, one per worker
 
 	opt  Optimizer

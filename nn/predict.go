@@ -9,12 +9,12 @@ import (
 // predictJob is one Predict call shared by the workspaces working on it:
 // they take tiles from next until none are left.
 type predictJob struct {
-	n       *Network
-	x, out  []float32
-	count   int // samples
-	tiles   int
-	next    atomic.Int64
-	wg      sync.WaitGroup
+	n      *Network
+	x, out []float32
+	count  int // samples
+	tiles  int
+	next   atomic.Int64
+	wg     sync.WaitGroup
 }
 
 // help works on ws.job as a helper goroutine.

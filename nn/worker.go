@@ -88,7 +88,7 @@ type worker struct {
 	// Results of train: the tile's mean loss and correct predictions.
 	loss    float64
 	correct int
-	index int // in Network.workers; picks the slice of the parameters reduce sums
+	index   int // in Network.workers; picks the slice of the parameters reduce sums
 
 	trainRun, reduceRun func()
 }
