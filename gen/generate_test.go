@@ -39,6 +39,17 @@ func TestKernelsUpToDate(t *testing.T) {
 	}
 }
 
+// The math kernels' committed assembly must match gen.MathFiles too.
+func TestMathKernelsUpToDate(t *testing.T) {
+	asm, stubs, err := MathFiles("mathkernels", 4096)
+	require.NoError(t, err)
+	for name, want := range map[string][]byte{"math_amd64.s": asm, "math_stubs_amd64.go": stubs} {
+		have, err := os.ReadFile(filepath.Join("../internal/mathkernels", name))
+		require.NoError(t, err)
+		assert.True(t, bytes.Equal(have, want), "internal/mathkernels/%s is stale: run go generate ./...", name)
+	}
+}
+
 func TestDeterministicAndHeaded(t *testing.T) {
 	m := load(t, "../spec/fashion.yaml")
 	a, err := Generate(m, "fashion.yaml", "k")

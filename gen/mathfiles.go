@@ -1,0 +1,66 @@
+package gen
+
+import (
+	"fmt"
+
+	"github.com/mmcloughlin/avo/attr"
+	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/pass"
+	"github.com/mmcloughlin/avo/printer"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// MathFunctions are the vector elementary functions the kernels inline,
+// by the name MathFiles exports each under.
+var MathFunctions = []string{"Exp", "Log", "Sigmoid", "Tanh", "GELU", "SiLU"}
+
+// MathFiles renders each of MathFunctions on its own, as an in-place loop
+// over n float32 (n a multiple of 8), so the exact instruction sequences
+// the kernels use can be swept against float64 math. It returns the
+// assembly and its Go stubs, for package pkg.
+func MathFiles(pkg string, n int) (asm, stubs []byte, err error) {
+	if n <= 0 || n%8 != 0 {
+		return nil, nil, fmt.Errorf("gen: math kernels need a positive multiple of 8 elements, not %d", n)
+	}
+	c := build.NewContext()
+	c.ConstraintExpr("gc,!purego")
+	a := &asmWriter{c: c, consts: map[string]operand.Mem{}}
+	apply := map[string]func(reg.VecVirtual){
+		"Exp": a.exp, "Log": a.log, "Sigmoid": a.sigmoid, "Tanh": a.tanh, "GELU": a.gelu, "SiLU": a.silu,
+	}
+	for _, name := range MathFunctions {
+		f := apply[name]
+		c.Function(name)
+		c.Attributes(attr.NOSPLIT)
+		c.Pragma("noescape")
+		c.SignatureExpr(fmt.Sprintf("func(x *[%d]float32)", n))
+		c.Doc(name + " replaces each x[i] by " + name + "(x[i]), with the instructions the kernels inline.")
+		a.elementwise(n, []reg.Register{a.param("x")}, func(vec func(int) operand.Mem, _ reg.VecVirtual) {
+			v := c.YMM()
+			c.VMOVUPS(vec(0), v)
+			f(v)
+			c.VMOVUPS(v, vec(0))
+		})
+		c.VZEROUPPER()
+		c.RET()
+	}
+	f, err := c.Result()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := pass.Compile.Execute(f); err != nil {
+		return nil, nil, err
+	}
+	cfg := printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg}
+	if asm, err = printer.NewGoAsm(cfg).Print(f); err != nil {
+		return nil, nil, err
+	}
+	if err := Lint(asm); err != nil {
+		return nil, nil, err
+	}
+	if stubs, err = printer.NewStubs(cfg).Print(f); err != nil {
+		return nil, nil, err
+	}
+	return asm, stubs, nil
+}
