@@ -47,7 +47,7 @@ vet:
 # VECGEN_REQUIRE_TORCH makes the PyTorch round trip fail rather than skip
 # when python3-torch is missing.
 test-native:
-	VECGEN_REQUIRE_TORCH=1 VECGEN_PYTHON=$(PYTHON) $(GO) test -count=1 ./...
+	VECGEN_REQUIRE_TORCH=1 VECGEN_REQUIRE_QEMU=1 VECGEN_PYTHON=$(PYTHON) $(GO) test -count=1 ./...
 
 # Concurrent Predict calls and parallel training under the race detector.
 test-race:
@@ -72,13 +72,17 @@ test-haswell:
 
 # Bounded fuzzing of every loader: the spec (any bytes give a model or a
 # positioned error, never a panic or a hang), the weights and IDX files
-# (an error, never a panic or a huge allocation). Minimization is capped so
-# a new interesting input cannot stall the run.
+# (an error, never a panic or a huge allocation); and of two forward
+# kernels against their reference (softmax and gelu, with fuzzed special
+# values). Minimization is capped so a new interesting input cannot stall
+# the run.
 FUZZ_TIME ?= 20s
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./spec/
 	$(GO) test -run '^$$' -fuzz FuzzDecode -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./nn/
 	$(GO) test -run '^$$' -fuzz FuzzReadIDX -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./dataset/
+	$(GO) test -run '^$$' -fuzz '^FuzzFashionL3Forward$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./kernels/
+	$(GO) test -run '^$$' -fuzz '^FuzzScorerL1Forward$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./kernels/
 
 # Every kernel's benchmark, GFLOP/s and % of peak for the products.
 bench:

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -238,4 +239,128 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// mutant is a deliberate defect applied to a generated package's assembly,
+// and what its generated tests (or the lint) must report.
+type mutant struct {
+	name   string
+	mutate func(asm string) string
+	want   string // in the failing output
+}
+
+var (
+	maskedStore = regexp.MustCompile(`VMASKMOVPS (Y[0-9]+), Y[0-9]+, (-?[0-9]*\([A-Z0-9]+\))`)
+	firstFMA    = regexp.MustCompile(`VFMADD231PS`)
+)
+
+// mutants are the defects the suite exists to catch.
+var mutants = []mutant{
+	// Every masked tail store writes all 8 lanes: up to 7 floats past a row,
+	// and past the end of the array for the last one.
+	{"tail-overrun", func(s string) string { return maskedStore.ReplaceAllString(s, "VMOVUPS $1, $2") }, "outside the buffer was overwritten"},
+	// One product term subtracted instead of added.
+	{"wrong-sign", func(s string) string {
+		i := firstFMA.FindStringIndex(s)
+		return s[:i[0]] + "VFMSUB231PS" + s[i[1]:]
+	}, "tolerance"},
+}
+
+// TestMutantsAreCaught breaks a generated package on purpose, one defect
+// at a time, and requires its generated tests to fail with the expected
+// complaint: a suite that passes a broken kernel proves nothing.
+func TestMutantsAreCaught(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its tests")
+	}
+	files := mutantFiles(t)
+	mod := scratchModule(t)
+	for _, mu := range mutants {
+		t.Run(mu.name, func(t *testing.T) {
+			writeMutant(t, mod, mu.name, files, mu.mutate)
+			out, err := goTest(mod, "./"+mu.name)
+			require.Error(t, err, "the tests passed a broken kernel:\n%s", out)
+			assert.Contains(t, out, mu.want)
+			t.Logf("caught:\n%s", firstLines(out, 6))
+		})
+	}
+}
+
+// TestUpperRegisterIsCaught moves a register of the generated assembly to
+// Y16. This machine may have AVX-512, where the EVEX encoding runs and the
+// generated tests pass; the lint must refuse it, and on an emulated
+// AVX2-only CPU (qemu -cpu Haswell) the tests must die.
+func TestUpperRegisterIsCaught(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its tests")
+	}
+	files := mutantFiles(t)
+	toY16 := func(s string) string { return regexp.MustCompile(`\bY14\b`).ReplaceAllString(s, "Y16") }
+	for _, f := range files {
+		if strings.HasSuffix(f.Name, ".s") {
+			require.Contains(t, string(f.Data), "Y14")
+			err := Lint([]byte(toY16(string(f.Data))))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), "uses Y16")
+			t.Logf("lint: %v", err)
+		}
+	}
+	qemu, err := exec.LookPath("qemu-x86_64")
+	if err != nil {
+		if os.Getenv("VECGEN_REQUIRE_QEMU") != "" {
+			t.Fatal("qemu-x86_64 not found (make deps installs qemu-user)")
+		}
+		t.Skip("qemu-x86_64 not found: the emulated Haswell run needs qemu-user")
+	}
+	mod := scratchModule(t)
+	writeMutant(t, mod, "upper", files, toY16)
+	out, err := goTest(mod, "-exec", qemu+" -cpu Haswell", "./upper")
+	require.Error(t, err, "Y16 ran on an emulated Haswell:\n%s", out)
+	assert.Contains(t, out, "SIGILL")
+	for _, line := range strings.Split(out, "\n") {
+		if strings.Contains(line, "SIGILL") {
+			t.Logf("under qemu -cpu Haswell: %s", line)
+		}
+	}
+}
+
+// mutantFiles generates the package the mutants break: tails in every
+// direction, a transcendental activation and a fused softmax loss.
+func mutantFiles(t *testing.T) []File {
+	t.Helper()
+	const model = "name: Mut\nbatch: 7\ninput: 9\nlayers:\n  - {dense: 17, activation: tanh}\n  - {dense: 3, activation: softmax}\nloss: cross_entropy\n"
+	m, err := spec.Parse("mut.yaml", []byte(model))
+	require.NoError(t, err)
+	files, err := Generate(m, "mut.yaml", "mut")
+	require.NoError(t, err)
+	return files
+}
+
+// writeMutant writes files as package dir of mod, with mutate applied to
+// the assembly; the mutation must change it.
+func writeMutant(t *testing.T, mod, dir string, files []File, mutate func(string) string) {
+	t.Helper()
+	out := make([]File, len(files))
+	copy(out, files)
+	for i, f := range out {
+		if strings.HasSuffix(f.Name, ".s") {
+			mutated := mutate(string(f.Data))
+			require.NotEqual(t, string(f.Data), mutated, "the mutation changed nothing")
+			out[i].Data = []byte(mutated)
+		}
+	}
+	_, err := Write(filepath.Join(mod, dir), out)
+	require.NoError(t, err)
+}
+
+func goTest(dir string, args ...string) (string, error) {
+	cmd := exec.Command("go", append([]string{"test", "-count=1"}, args...)...)
+	cmd.Dir = dir
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.SplitN(s, "\n", n+1)
+	return strings.Join(lines[:min(n, len(lines))], "\n")
 }

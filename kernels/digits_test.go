@@ -43,6 +43,28 @@ func TestDigitsL1Forward(t *testing.T) {
 	}
 }
 
+// FuzzDigitsL1Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzDigitsL1Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+		y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		digitsCheckDigitsL1Forward(t, x, w, b, y)
+	})
+}
+
 // TestDigitsL1ForwardActivation feeds pre-activations through the kernel
 // exactly (w holds an identity block and b is zero, so z = x) and compares
 // tanh(z) with the float64 reference over a sweep of float32 values,
@@ -191,6 +213,28 @@ func TestDigitsL2Forward(t *testing.T) {
 	}
 }
 
+// FuzzDigitsL2Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzDigitsL2Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+		y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		digitsCheckDigitsL2Forward(t, x, w, b, y)
+	})
+}
+
 // TestDigitsL2ForwardActivation feeds pre-activations through the kernel
 // exactly (w holds an identity block and b is zero, so z = x) and compares
 // softmax(z) with the float64 reference over a sweep of float32 values,
@@ -205,7 +249,7 @@ func TestDigitsL2ForwardActivation(t *testing.T) {
 	for k := range n {
 		w.S()[k*DigitsL2Out+k] = 1
 	}
-	values := kerneltest.SweepRange(1<<14, -110, 110)
+	values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
 	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 	for len(values) > 0 {
 		for i := range DigitsBatch {

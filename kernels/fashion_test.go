@@ -43,6 +43,28 @@ func TestFashionL1Forward(t *testing.T) {
 	}
 }
 
+// FuzzFashionL1Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL1Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		fashionCheckFashionL1Forward(t, x, w, b, y)
+	})
+}
+
 // TestFashionL1ForwardActivation feeds pre-activations through the kernel
 // exactly (w holds an identity block and b is zero, so z = x) and compares
 // relu(z) with the float64 reference over a sweep of float32 values,
@@ -189,6 +211,28 @@ func TestFashionL2Forward(t *testing.T) {
 			fashionCheckFashionL2Forward(t, x, w, b, y)
 		})
 	}
+}
+
+// FuzzFashionL2Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL2Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		fashionCheckFashionL2Forward(t, x, w, b, y)
+	})
 }
 
 // TestFashionL2ForwardActivation feeds pre-activations through the kernel
@@ -367,6 +411,28 @@ func TestFashionL3Forward(t *testing.T) {
 	}
 }
 
+// FuzzFashionL3Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL3Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		fashionCheckFashionL3Forward(t, x, w, b, y)
+	})
+}
+
 // TestFashionL3ForwardActivation feeds pre-activations through the kernel
 // exactly (w holds an identity block and b is zero, so z = x) and compares
 // softmax(z) with the float64 reference over a sweep of float32 values,
@@ -381,7 +447,7 @@ func TestFashionL3ForwardActivation(t *testing.T) {
 	for k := range n {
 		w.S()[k*FashionL3Out+k] = 1
 	}
-	values := kerneltest.SweepRange(1<<14, -110, 110)
+	values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
 	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 	for len(values) > 0 {
 		for i := range FashionBatch {

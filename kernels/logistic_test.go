@@ -43,6 +43,28 @@ func TestLogisticL1Forward(t *testing.T) {
 	}
 }
 
+// FuzzLogisticL1Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzLogisticL1Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
+		w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+		b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+		y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		logisticCheckLogisticL1Forward(t, x, w, b, y)
+	})
+}
+
 // TestLogisticL1ForwardActivation feeds pre-activations through the kernel
 // exactly (w holds an identity block and b is zero, so z = x) and compares
 // sigmoid(z) with the float64 reference over a sweep of float32 values,

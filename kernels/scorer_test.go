@@ -45,6 +45,29 @@ func TestScorerL1Forward(t *testing.T) {
 	}
 }
 
+// FuzzScorerL1Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL1Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+		z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
+		y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		scorerCheckScorerL1Forward(t, x, w, b, z, y)
+	})
+}
+
 // TestScorerL1ForwardActivation feeds pre-activations through the kernel
 // exactly (w holds an identity block and b is zero, so z = x) and compares
 // gelu(z) with the float64 reference over a sweep of float32 values,
@@ -195,6 +218,29 @@ func TestScorerL2Forward(t *testing.T) {
 			scorerCheckScorerL2Forward(t, x, w, b, z, y)
 		})
 	}
+}
+
+// FuzzScorerL2Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL2Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+		z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
+		y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		scorerCheckScorerL2Forward(t, x, w, b, z, y)
+	})
 }
 
 // TestScorerL2ForwardActivation feeds pre-activations through the kernel
@@ -375,6 +421,28 @@ func TestScorerL3Forward(t *testing.T) {
 	}
 }
 
+// FuzzScorerL3Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL3Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+		y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		scorerCheckScorerL3Forward(t, x, w, b, y)
+	})
+}
+
 // TestScorerL3ForwardActivation feeds pre-activations through the kernel
 // exactly (w holds an identity block and b is zero, so z = x) and compares
 // leaky_relu(z) with the float64 reference over a sweep of float32 values,
@@ -549,6 +617,28 @@ func TestScorerL4Forward(t *testing.T) {
 			scorerCheckScorerL4Forward(t, x, w, b, y)
 		})
 	}
+}
+
+// FuzzScorerL4Forward compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL4Forward(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+		y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		scorerCheckScorerL4Forward(t, x, w, b, y)
+	})
 }
 
 // TestScorerL4ForwardActivation feeds pre-activations through the kernel

@@ -409,3 +409,48 @@ func SweepRange(n int, lo, hi float32) []float32 {
 	}
 	return out
 }
+
+// LogitExtremes returns n logits that mix ±10⁴ with moderate values, so
+// that softmax rows see spreads far past exp's range (e^±10⁴ overflows and
+// underflows float32 many times over) yet must stay finite and sum to 1.
+func LogitExtremes(n int) []float32 {
+	pattern := []float32{1e4, -1e4, 0, 1e4, 9999, -1e4, -1e4, 5, -1e4, 1e4, -3, 1e4, -9999.5, -1e4, 1e4, 1e4, -1e4}
+	out := make([]float32, n)
+	for i := range out {
+		out[i] = pattern[i%len(pattern)]
+	}
+	return out
+}
+
+// FuzzBound is the magnitude Plant folds finite fuzzed values into: with
+// the other inputs in [−1, 1], no finite dot product of a few thousand
+// terms can overflow float32, so the kernel and its reference must agree.
+const FuzzBound = 1e15
+
+// Plant overwrites the start of each of dsts in turn with the float32 bit
+// patterns in raw (little-endian, 4 bytes each; a short tail is ignored):
+// word i goes to dsts[i mod len(dsts)]. NaN and ±Inf are kept; finite values
+// beyond ±FuzzBound are reduced modulo it.
+func Plant(raw []byte, dsts ...[]float32) {
+	for i := 0; 4*i+4 <= len(raw); i++ {
+		dst, at := dsts[i%len(dsts)], i/len(dsts)
+		if at >= len(dst) {
+			return
+		}
+		v := math.Float32frombits(uint32(raw[4*i]) | uint32(raw[4*i+1])<<8 | uint32(raw[4*i+2])<<16 | uint32(raw[4*i+3])<<24)
+		if f := float64(v); !math.IsNaN(f) && !math.IsInf(f, 0) && math.Abs(f) > FuzzBound {
+			v = float32(math.Mod(f, FuzzBound))
+		}
+		dst[at] = v
+	}
+}
+
+// Bytes is the little-endian encoding of vs, for fuzz seeds.
+func Bytes(vs ...float32) []byte {
+	out := make([]byte, 0, 4*len(vs))
+	for _, v := range vs {
+		b := math.Float32bits(v)
+		out = append(out, byte(b), byte(b>>8), byte(b>>16), byte(b>>24))
+	}
+	return out
+}

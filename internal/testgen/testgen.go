@@ -169,8 +169,9 @@ func Emit(p *plan.Plan) ([]byte, error) {
 			}
 			kd.ActivationSweep = "kerneltest.Sweep(1 << 16)"
 			if k.Activation == spec.Softmax {
-				// Every finite logit range where the probabilities are not all 0 or 1.
-				kd.ActivationSweep = "kerneltest.SweepRange(1<<14, -110, 110)"
+				// Every finite logit range where the probabilities are not all 0
+				// or 1, then rows of ±10⁴, which must stay finite.
+				kd.ActivationSweep = "append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)"
 			}
 		}
 		var args []string
