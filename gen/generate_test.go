@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/sys/cpu"
 
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
@@ -273,6 +274,7 @@ func TestMutantsAreCaught(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module and runs its tests")
 	}
+	requireAssembly(t)
 	files := mutantFiles(t)
 	mod := scratchModule(t)
 	for _, mu := range mutants {
@@ -294,6 +296,7 @@ func TestUpperRegisterIsCaught(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module and runs its tests")
 	}
+	requireAssembly(t)
 	files := mutantFiles(t)
 	toY16 := func(s string) string { return regexp.MustCompile(`\bY14\b`).ReplaceAllString(s, "Y16") }
 	for _, f := range files {
@@ -321,6 +324,20 @@ func TestUpperRegisterIsCaught(t *testing.T) {
 		if strings.Contains(line, "SIGILL") {
 			t.Logf("under qemu -cpu Haswell: %s", line)
 		}
+	}
+}
+
+// requireAssembly skips a mutant test where the generated tests would run
+// the scalar fallback instead of the (mutated) assembly: on a CPU without
+// AVX2+FMA, or when GODEBUG turns them off (make test-noavx2; the native run
+// covers the mutants).
+func requireAssembly(t *testing.T) {
+	t.Helper()
+	if strings.Contains(os.Getenv("GODEBUG"), "cpu.") {
+		t.Skip("GODEBUG turns CPU features off, so the mutated assembly would not run")
+	}
+	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
+		t.Skip("this CPU has no AVX2+FMA, so the mutated assembly would not run")
 	}
 }
 
