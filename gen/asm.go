@@ -322,6 +322,20 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 	c.MOVQ(A, ap)
 	c.MOVQ(B, bp)
 	step := func(u int) {
+		if rows == 1 { // one row: each B vector is used once, straight from memory
+			x := c.YMM()
+			c.VBROADCASTSS(at(ap, 4*u*g.ADepth), x)
+			for v := range vecs {
+				src := operand.Op(at(bp, 4*(u*g.BDepth+plan.Vector*v)))
+				if m := maskOf(v); m != nil {
+					w := c.YMM()
+					a.load(at(bp, 4*(u*g.BDepth+plan.Vector*v)), m, w)
+					src = w
+				}
+				c.VFMADD231PS(src, x, acc[0][v])
+			}
+			return
+		}
 		w := make([]reg.VecVirtual, vecs)
 		for v := range w {
 			w[v] = c.YMM()
@@ -392,21 +406,91 @@ func (a *asmWriter) columnSums(m, s reg.Register, rows, cols int) {
 	})
 }
 
-// transpose writes the cols×rows matrix t = mᵀ of the rows×cols matrix m.
+// transpose writes the cols×rows matrix t = mᵀ of the rows×cols matrix m:
+// 8×8 blocks in registers (unpack pairs of rows, shuffle pairs of pairs,
+// swap 128-bit halves: 24 shuffles for 64 elements), then the rows and
+// columns past the last whole block one element at a time.
 func (a *asmWriter) transpose(m, t reg.Register, rows, cols int) {
 	c := a.c
+	const v = plan.Vector
+	blockRows, blockCols := rows/v, cols/v
+	if blockRows > 0 && blockCols > 0 {
+		src, dst := c.GP64(), c.GP64()
+		c.MOVQ(m, src)
+		c.MOVQ(t, dst)
+		a.loop("tblockrows", blockRows, func() {
+			s, d := c.GP64(), c.GP64()
+			c.MOVQ(src, s)
+			c.MOVQ(dst, d)
+			a.loop("tblocks", blockCols, func() {
+				a.transposeBlock(s, d, cols, rows)
+				c.ADDQ(imm(4*v), s)
+				c.ADDQ(imm(4*v*rows), d)
+			})
+			c.ADDQ(imm(4*v*cols), src)
+			c.ADDQ(imm(4*v), dst)
+		})
+	}
+	// The scalar remainder: columns past the blocks for the block rows,
+	// then every column of the rows past them.
+	a.transposeScalar(m, t, rows, cols, 0, blockRows*v, blockCols*v)
+	a.transposeScalar(m, t, rows, cols, blockRows*v, rows, 0)
+}
+
+// transposeBlock transposes the 8×8 block at s (row stride srcStride
+// floats) into d (row stride dstStride).
+func (a *asmWriter) transposeBlock(s, d reg.Register, srcStride, dstStride int) {
+	c := a.c
+	r := make([]reg.VecVirtual, 8)
+	for i := range r {
+		r[i] = c.YMM()
+		c.VMOVUPS(at(s, 4*i*srcStride), r[i])
+	}
+	u := make([]reg.VecVirtual, 8) // u[2i], u[2i+1]: rows 2i and 2i+1 interleaved
+	for i := 0; i < 8; i += 2 {
+		u[i], u[i+1] = c.YMM(), c.YMM()
+		c.VUNPCKLPS(r[i+1], r[i], u[i])
+		c.VUNPCKHPS(r[i+1], r[i], u[i+1])
+	}
+	q := r // q[4h+j]: column j (mod 4) of rows 4h..4h+3, in both 128-bit halves
+	for h := range 2 {
+		lo, hi := u[4*h], u[4*h+2]
+		lo2, hi2 := u[4*h+1], u[4*h+3]
+		c.VSHUFPS(imm(0x44), hi, lo, q[4*h])
+		c.VSHUFPS(imm(0xee), hi, lo, q[4*h+1])
+		c.VSHUFPS(imm(0x44), hi2, lo2, q[4*h+2])
+		c.VSHUFPS(imm(0xee), hi2, lo2, q[4*h+3])
+	}
+	for j := range 4 {
+		o := c.YMM()
+		c.VPERM2F128(imm(0x20), q[4+j], q[j], o) // low halves: column j
+		c.VMOVUPS(o, at(d, 4*j*dstStride))
+		c.VPERM2F128(imm(0x31), q[4+j], q[j], o) // high halves: column j+4
+		c.VMOVUPS(o, at(d, 4*(j+4)*dstStride))
+	}
+}
+
+// transposeScalar copies m[i][j] to t[j][i] for rows i in [fromRow, toRow)
+// and columns j in [fromCol, cols), one element at a time.
+func (a *asmWriter) transposeScalar(m, t reg.Register, rows, cols, fromRow, toRow, fromCol int) {
+	if fromRow >= toRow || fromCol >= cols {
+		return
+	}
+	c := a.c
 	src, dstRow := c.GP64(), c.GP64()
-	c.MOVQ(m, src)
-	c.MOVQ(t, dstRow)
-	a.loop("trows", rows, func() {
-		dst, x := c.GP64(), c.GP32()
+	c.LEAQ(at(m, 4*(fromRow*cols+fromCol)), src)
+	c.LEAQ(at(t, 4*(fromCol*rows+fromRow)), dstRow)
+	a.loop("trows", toRow-fromRow, func() {
+		s, dst, x := c.GP64(), c.GP64(), c.GP32()
+		c.MOVQ(src, s)
 		c.MOVQ(dstRow, dst)
-		a.loop("tcols", cols, func() {
-			c.MOVL(at(src, 0), x)
+		a.loop("tcols", cols-fromCol, func() {
+			c.MOVL(at(s, 0), x)
 			c.MOVL(x, at(dst, 0))
-			c.ADDQ(imm(4), src)
+			c.ADDQ(imm(4), s)
 			c.ADDQ(imm(4*rows), dst)
 		})
+		c.ADDQ(imm(4*cols), src)
 		c.ADDQ(imm(4), dstRow)
 	})
 }
@@ -662,6 +746,13 @@ func asmDoc(p *plan.Plan, k *plan.Kernel) []string {
 	if g := k.Gemm; g != nil {
 		lines = append(lines, fmt.Sprintf("Product: %d×%d · %d×%d in %d×%d tiles (%d accumulators), depth unrolled ×%d.",
 			g.Rows, g.Depth, g.Depth, g.Cols, g.Tile.MR, g.Tile.NR, g.Tile.MR*g.Tile.NR/plan.Vector, g.Unroll))
+		if g.Tile == plan.RowTile {
+			lines = append(lines, "One row makes it a matrix-vector product: each element of the right operand is used once,",
+				"so it is streamed once into the FMAs, across enough accumulators to hide their latency.")
+		}
+		if k.Op == plan.InputGrad {
+			lines = append(lines, "w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.")
+		}
 	}
 	return lines
 }

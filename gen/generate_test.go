@@ -99,6 +99,24 @@ func TestPlanFashion(t *testing.T) {
 	assert.Equal(t, plan.Gemm{Rows: 784, Cols: 256, Depth: 64, ARow: 1, ADepth: 784, BDepth: 256, CRow: 256, Tile: plan.DefaultTile, Unroll: 4}, *dw)
 }
 
+// A batch of one makes every product with one row a matrix-vector product.
+func TestPlanBatchOne(t *testing.T) {
+	p, err := plan.New(load(t, "../spec/fashion1.yaml"), "fashion1.yaml", "k")
+	require.NoError(t, err)
+	for _, k := range p.Kernels {
+		if g := k.Gemm; g != nil {
+			want := plan.DefaultTile
+			if g.Rows == 1 {
+				want = plan.RowTile
+			}
+			assert.Equal(t, want, g.Tile, k.Public)
+			assert.LessOrEqual(t, g.Tile.Registers(), 16, k.Public)
+		}
+	}
+	assert.Equal(t, plan.RowTile, p.Find(plan.Forward, 1).Gemm.Tile)
+	assert.Equal(t, plan.DefaultTile, p.Find(plan.WeightGrad, 1).Gemm.Tile, "dW of a batch of one has 784 rows")
+}
+
 func TestLint(t *testing.T) {
 	good := "TEXT ·f(SB), NOSPLIT, $0-8\n\tVXORPS Y0, Y0, Y0\n\tVZEROUPPER\n\tRET\n"
 	assert.NoError(t, Lint([]byte(good)))

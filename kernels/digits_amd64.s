@@ -1353,32 +1353,88 @@ TEXT ·digitsL2InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ DX, SI
-	MOVQ $0x00000020, DI
+	MOVQ CX, SI
+	MOVQ DX, DI
+	MOVQ $0x00000004, R8
 
-trows24:
-	MOVQ SI, R8
-	MOVQ $0x0000000a, R10
+tblockrows24:
+	MOVQ       SI, R9
+	MOVQ       DI, R10
+	VMOVUPS    (R9), Y0
+	VMOVUPS    40(R9), Y1
+	VMOVUPS    80(R9), Y2
+	VMOVUPS    120(R9), Y3
+	VMOVUPS    160(R9), Y4
+	VMOVUPS    200(R9), Y5
+	VMOVUPS    240(R9), Y6
+	VMOVUPS    280(R9), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y3
+	VUNPCKLPS  Y5, Y4, Y10
+	VUNPCKHPS  Y5, Y4, Y11
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y7
+	VSHUFPS    $0x44, Y1, Y8, Y0
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y3, Y9, Y2
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y5, Y10, Y4
+	VSHUFPS    $0xee, Y5, Y10, Y5
+	VSHUFPS    $0x44, Y7, Y11, Y6
+	VSHUFPS    $0xee, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VMOVUPS    Y8, (R10)
+	VPERM2F128 $0x31, Y4, Y0, Y8
+	VMOVUPS    Y8, 512(R10)
+	VPERM2F128 $0x20, Y5, Y1, Y0
+	VMOVUPS    Y0, 128(R10)
+	VPERM2F128 $0x31, Y5, Y1, Y0
+	VMOVUPS    Y0, 640(R10)
+	VPERM2F128 $0x20, Y6, Y2, Y0
+	VMOVUPS    Y0, 256(R10)
+	VPERM2F128 $0x31, Y6, Y2, Y0
+	VMOVUPS    Y0, 768(R10)
+	VPERM2F128 $0x20, Y7, Y3, Y0
+	VMOVUPS    Y0, 384(R10)
+	VPERM2F128 $0x31, Y7, Y3, Y0
+	VMOVUPS    Y0, 896(R10)
+	ADDQ       $0x20, R9
+	ADDQ       $0x00000400, R10
+	ADDQ       $0x00000140, SI
+	ADDQ       $0x20, DI
+	DECQ       R8
+	JNZ        tblockrows24
+	LEAQ       32(CX), CX
+	LEAQ       1024(DX), SI
+	MOVQ       $0x00000020, DI
 
-tcols25:
-	MOVL (CX), R9
-	MOVL R9, (R8)
-	ADDQ $0x04, CX
-	ADDQ $0x80, R8
-	DECQ R10
-	JNZ  tcols25
+trows25:
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ $0x00000002, R11
+
+tcols26:
+	MOVL (R8), R10
+	MOVL R10, (R9)
+	ADDQ $0x04, R8
+	ADDQ $0x80, R9
+	DECQ R11
+	JNZ  tcols26
+	ADDQ $0x28, CX
 	ADDQ $0x04, SI
 	DECQ DI
-	JNZ  trows24
+	JNZ  trows25
 	MOVQ BX, CX
 	MOVQ $0x00000005, BX
 
-rows26:
+rows27:
 	MOVQ DX, SI
 	MOVQ CX, DI
 	MOVQ $0x00000002, R8
 
-cols27:
+cols28:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1395,7 +1451,7 @@ cols27:
 	MOVQ   SI, R10
 	MOVQ   $0x00000002, R11
 
-depth28:
+depth29:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -1479,7 +1535,7 @@ depth28:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          depth28
+	JNZ          depth29
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -1535,15 +1591,15 @@ depth28:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols27
+	JNZ          cols28
 	ADDQ         $0xf0, AX
 	ADDQ         $0x00000300, CX
 	DECQ         BX
-	JNZ          rows26
+	JNZ          rows27
 	MOVQ         CX, CX
 	MOVQ         $0x00000002, BX
 
-cols29:
+cols30:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1552,7 +1608,7 @@ cols29:
 	MOVQ   DX, DI
 	MOVQ   $0x00000002, R8
 
-depth30:
+depth31:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -1588,7 +1644,7 @@ depth30:
 	ADDQ         $0x10, SI
 	ADDQ         $0x00000200, DI
 	DECQ         R8
-	JNZ          depth30
+	JNZ          depth31
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -1612,7 +1668,7 @@ depth30:
 	ADDQ         $0x40, DX
 	ADDQ         $0x40, CX
 	DECQ         BX
-	JNZ          cols29
+	JNZ          cols30
 	VZEROUPPER
 	RET
 
@@ -1626,7 +1682,7 @@ TEXT ·digitsLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   CX, CX
 	MOVQ   $0x00000028, BX
 
-elems31:
+elems32:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -1669,7 +1725,7 @@ elems31:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems31
+	JNZ          elems32
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -1864,7 +1920,7 @@ TEXT ·digitsSGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x0000012d, DX
 
-elems32:
+elems33:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -1873,7 +1929,7 @@ elems32:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems32
+	JNZ          elems33
 	VMOVDQU      lanemask<>+24(SB), Y2
 	VMASKMOVPS   (AX), Y2, Y3
 	VMASKMOVPS   (CX), Y2, Y4
@@ -1898,7 +1954,7 @@ TEXT ·digitsMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x0000012d, BX
 
-elems33:
+elems34:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -1911,7 +1967,7 @@ elems33:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems33
+	JNZ          elems34
 	VMOVDQU      lanemask<>+24(SB), Y3
 	VMASKMOVPS   (AX), Y3, Y4
 	VMASKMOVPS   (CX), Y3, Y5
@@ -1939,7 +1995,7 @@ TEXT ·digitsNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x0000012d, BX
 
-elems34:
+elems35:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -1953,7 +2009,7 @@ elems34:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems34
+	JNZ          elems35
 	VMOVDQU      lanemask<>+24(SB), Y3
 	VMASKMOVPS   (AX), Y3, Y4
 	VMASKMOVPS   (CX), Y3, Y5
@@ -1996,7 +2052,7 @@ TEXT ·digitsAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x0000012d, SI
 
-elems35:
+elems36:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -2021,7 +2077,7 @@ elems35:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems35
+	JNZ         elems36
 	VMOVDQU     lanemask<>+24(SB), Y0
 	VMASKMOVPS  (AX), Y0, Y9
 	VMASKMOVPS  (CX), Y0, Y10
@@ -2075,7 +2131,7 @@ TEXT ·digitsAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x0000012d, SI
 
-elems36:
+elems37:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -2100,7 +2156,7 @@ elems36:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems36
+	JNZ         elems37
 	VMOVDQU     lanemask<>+24(SB), Y0
 	VMASKMOVPS  (AX), Y0, Y7
 	VMASKMOVPS  (CX), Y0, Y10

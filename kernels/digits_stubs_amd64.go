@@ -35,6 +35,7 @@ func digitsL2WeightGradAVX2(x *[1024]float32, dz *[320]float32, dw *[320]float32
 
 // digitsL2InputGradAVX2 is the AVX2+FMA body of DigitsL2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=32, K=32, N=10).
 // Product: 32×10 · 10×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func digitsL2InputGradAVX2(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)

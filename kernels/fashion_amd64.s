@@ -1142,24 +1142,64 @@ TEXT ·fashionL2InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
 	MOVQ DX, SI
-	MOVQ $0x00000100, DI
+	MOVQ $0x00000020, DI
 
-trows27:
-	MOVQ SI, R8
-	MOVQ $0x00000080, R10
+tblockrows27:
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ $0x00000010, R10
 
-tcols28:
-	MOVL (CX), R9
-	MOVL R9, (R8)
-	ADDQ $0x04, CX
-	ADDQ $0x00000400, R8
-	DECQ R10
-	JNZ  tcols28
-	ADDQ $0x04, SI
-	DECQ DI
-	JNZ  trows27
-	MOVQ BX, CX
-	MOVQ $0x0000000a, BX
+tblocks28:
+	VMOVUPS    (R8), Y0
+	VMOVUPS    512(R8), Y1
+	VMOVUPS    1024(R8), Y2
+	VMOVUPS    1536(R8), Y3
+	VMOVUPS    2048(R8), Y4
+	VMOVUPS    2560(R8), Y5
+	VMOVUPS    3072(R8), Y6
+	VMOVUPS    3584(R8), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y3
+	VUNPCKLPS  Y5, Y4, Y10
+	VUNPCKHPS  Y5, Y4, Y11
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y7
+	VSHUFPS    $0x44, Y1, Y8, Y0
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y3, Y9, Y2
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y5, Y10, Y4
+	VSHUFPS    $0xee, Y5, Y10, Y5
+	VSHUFPS    $0x44, Y7, Y11, Y6
+	VSHUFPS    $0xee, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VMOVUPS    Y8, (R9)
+	VPERM2F128 $0x31, Y4, Y0, Y8
+	VMOVUPS    Y8, 4096(R9)
+	VPERM2F128 $0x20, Y5, Y1, Y0
+	VMOVUPS    Y0, 1024(R9)
+	VPERM2F128 $0x31, Y5, Y1, Y0
+	VMOVUPS    Y0, 5120(R9)
+	VPERM2F128 $0x20, Y6, Y2, Y0
+	VMOVUPS    Y0, 2048(R9)
+	VPERM2F128 $0x31, Y6, Y2, Y0
+	VMOVUPS    Y0, 6144(R9)
+	VPERM2F128 $0x20, Y7, Y3, Y0
+	VMOVUPS    Y0, 3072(R9)
+	VPERM2F128 $0x31, Y7, Y3, Y0
+	VMOVUPS    Y0, 7168(R9)
+	ADDQ       $0x20, R8
+	ADDQ       $0x00002000, R9
+	DECQ       R10
+	JNZ        tblocks28
+	ADDQ       $0x00001000, CX
+	ADDQ       $0x20, SI
+	DECQ       DI
+	JNZ        tblockrows27
+	MOVQ       BX, CX
+	MOVQ       $0x0000000a, BX
 
 rows29:
 	MOVQ DX, SI
@@ -2120,32 +2160,88 @@ TEXT ·fashionL3InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ DX, SI
-	MOVQ $0x00000080, DI
+	MOVQ CX, SI
+	MOVQ DX, DI
+	MOVQ $0x00000010, R8
 
-trows43:
-	MOVQ SI, R8
-	MOVQ $0x0000000a, R10
+tblockrows43:
+	MOVQ       SI, R9
+	MOVQ       DI, R10
+	VMOVUPS    (R9), Y0
+	VMOVUPS    40(R9), Y1
+	VMOVUPS    80(R9), Y2
+	VMOVUPS    120(R9), Y3
+	VMOVUPS    160(R9), Y4
+	VMOVUPS    200(R9), Y5
+	VMOVUPS    240(R9), Y6
+	VMOVUPS    280(R9), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y3
+	VUNPCKLPS  Y5, Y4, Y10
+	VUNPCKHPS  Y5, Y4, Y11
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y7
+	VSHUFPS    $0x44, Y1, Y8, Y0
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y3, Y9, Y2
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y5, Y10, Y4
+	VSHUFPS    $0xee, Y5, Y10, Y5
+	VSHUFPS    $0x44, Y7, Y11, Y6
+	VSHUFPS    $0xee, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VMOVUPS    Y8, (R10)
+	VPERM2F128 $0x31, Y4, Y0, Y8
+	VMOVUPS    Y8, 2048(R10)
+	VPERM2F128 $0x20, Y5, Y1, Y0
+	VMOVUPS    Y0, 512(R10)
+	VPERM2F128 $0x31, Y5, Y1, Y0
+	VMOVUPS    Y0, 2560(R10)
+	VPERM2F128 $0x20, Y6, Y2, Y0
+	VMOVUPS    Y0, 1024(R10)
+	VPERM2F128 $0x31, Y6, Y2, Y0
+	VMOVUPS    Y0, 3072(R10)
+	VPERM2F128 $0x20, Y7, Y3, Y0
+	VMOVUPS    Y0, 1536(R10)
+	VPERM2F128 $0x31, Y7, Y3, Y0
+	VMOVUPS    Y0, 3584(R10)
+	ADDQ       $0x20, R9
+	ADDQ       $0x00001000, R10
+	ADDQ       $0x00000140, SI
+	ADDQ       $0x20, DI
+	DECQ       R8
+	JNZ        tblockrows43
+	LEAQ       32(CX), CX
+	LEAQ       4096(DX), SI
+	MOVQ       $0x00000080, DI
 
-tcols44:
-	MOVL (CX), R9
-	MOVL R9, (R8)
-	ADDQ $0x04, CX
-	ADDQ $0x00000200, R8
-	DECQ R10
-	JNZ  tcols44
+trows44:
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ $0x00000002, R11
+
+tcols45:
+	MOVL (R8), R10
+	MOVL R10, (R9)
+	ADDQ $0x04, R8
+	ADDQ $0x00000200, R9
+	DECQ R11
+	JNZ  tcols45
+	ADDQ $0x28, CX
 	ADDQ $0x04, SI
 	DECQ DI
-	JNZ  trows43
+	JNZ  trows44
 	MOVQ BX, CX
 	MOVQ $0x0000000a, BX
 
-rows45:
+rows46:
 	MOVQ DX, SI
 	MOVQ CX, DI
 	MOVQ $0x00000008, R8
 
-cols46:
+cols47:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2162,7 +2258,7 @@ cols46:
 	MOVQ   SI, R10
 	MOVQ   $0x00000002, R11
 
-depth47:
+depth48:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2246,7 +2342,7 @@ depth47:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000800, R10
 	DECQ         R11
-	JNZ          depth47
+	JNZ          depth48
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2302,15 +2398,15 @@ depth47:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols46
+	JNZ          cols47
 	ADDQ         $0xf0, AX
 	ADDQ         $0x00000c00, CX
 	DECQ         BX
-	JNZ          rows45
+	JNZ          rows46
 	MOVQ         CX, CX
 	MOVQ         $0x00000008, BX
 
-cols48:
+cols49:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2323,7 +2419,7 @@ cols48:
 	MOVQ   DX, DI
 	MOVQ   $0x00000002, R8
 
-depth49:
+depth50:
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -2383,7 +2479,7 @@ depth49:
 	ADDQ         $0x10, SI
 	ADDQ         $0x00000800, DI
 	DECQ         R8
-	JNZ          depth49
+	JNZ          depth50
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (SI), Y10
@@ -2423,7 +2519,7 @@ depth49:
 	ADDQ         $0x40, DX
 	ADDQ         $0x40, CX
 	DECQ         BX
-	JNZ          cols48
+	JNZ          cols49
 	VZEROUPPER
 	RET
 
@@ -2437,7 +2533,7 @@ TEXT ·fashionLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   CX, CX
 	MOVQ   $0x00000050, BX
 
-elems50:
+elems51:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -2480,7 +2576,7 @@ elems50:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems50
+	JNZ          elems51
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -2675,7 +2771,7 @@ TEXT ·fashionSGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, DX
 
-elems51:
+elems52:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -2684,7 +2780,7 @@ elems51:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems51
+	JNZ          elems52
 	VMOVDQU      lanemask<>+24(SB), Y2
 	VMASKMOVPS   (AX), Y2, Y3
 	VMASKMOVPS   (CX), Y2, Y4
@@ -2709,7 +2805,7 @@ TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
-elems52:
+elems53:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2722,7 +2818,7 @@ elems52:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems52
+	JNZ          elems53
 	VMOVDQU      lanemask<>+24(SB), Y3
 	VMASKMOVPS   (AX), Y3, Y4
 	VMASKMOVPS   (CX), Y3, Y5
@@ -2750,7 +2846,7 @@ TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
-elems53:
+elems54:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2764,7 +2860,7 @@ elems53:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems53
+	JNZ          elems54
 	VMOVDQU      lanemask<>+24(SB), Y3
 	VMASKMOVPS   (AX), Y3, Y4
 	VMASKMOVPS   (CX), Y3, Y5
@@ -2807,7 +2903,7 @@ TEXT ·fashionAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
-elems54:
+elems55:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -2832,7 +2928,7 @@ elems54:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems54
+	JNZ         elems55
 	VMOVDQU     lanemask<>+24(SB), Y0
 	VMASKMOVPS  (AX), Y0, Y9
 	VMASKMOVPS  (CX), Y0, Y10
@@ -2886,7 +2982,7 @@ TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
-elems55:
+elems56:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -2911,7 +3007,7 @@ elems55:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems55
+	JNZ         elems56
 	VMOVDQU     lanemask<>+24(SB), Y0
 	VMASKMOVPS  (AX), Y0, Y7
 	VMASKMOVPS  (CX), Y0, Y10

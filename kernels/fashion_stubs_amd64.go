@@ -40,6 +40,7 @@ func fashionL2WeightGradAVX2(x *[16384]float32, dz *[8192]float32, dw *[32768]fl
 
 // fashionL2InputGradAVX2 is the AVX2+FMA body of FashionL2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=256, N=128).
 // Product: 64×128 · 128×256 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func fashionL2InputGradAVX2(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
@@ -58,6 +59,7 @@ func fashionL3WeightGradAVX2(x *[8192]float32, dz *[640]float32, dw *[1280]float
 
 // fashionL3InputGradAVX2 is the AVX2+FMA body of FashionL3InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=128, N=10).
 // Product: 64×10 · 10×128 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func fashionL3InputGradAVX2(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)

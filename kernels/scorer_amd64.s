@@ -1490,24 +1490,64 @@ TEXT ·scorerL2InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
 	MOVQ DX, SI
-	MOVQ $0x00000018, DI
+	MOVQ $0x00000003, DI
 
-trows22:
-	MOVQ SI, R8
-	MOVQ $0x00000010, R10
+tblockrows22:
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ $0x00000002, R10
 
-tcols23:
-	MOVL (CX), R9
-	MOVL R9, (R8)
-	ADDQ $0x04, CX
-	ADDQ $0x60, R8
-	DECQ R10
-	JNZ  tcols23
-	ADDQ $0x04, SI
-	DECQ DI
-	JNZ  trows22
-	MOVQ BX, CX
-	MOVQ $0x00000002, BX
+tblocks23:
+	VMOVUPS    (R8), Y0
+	VMOVUPS    64(R8), Y1
+	VMOVUPS    128(R8), Y2
+	VMOVUPS    192(R8), Y3
+	VMOVUPS    256(R8), Y4
+	VMOVUPS    320(R8), Y5
+	VMOVUPS    384(R8), Y6
+	VMOVUPS    448(R8), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y3
+	VUNPCKLPS  Y5, Y4, Y10
+	VUNPCKHPS  Y5, Y4, Y11
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y7
+	VSHUFPS    $0x44, Y1, Y8, Y0
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y3, Y9, Y2
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y5, Y10, Y4
+	VSHUFPS    $0xee, Y5, Y10, Y5
+	VSHUFPS    $0x44, Y7, Y11, Y6
+	VSHUFPS    $0xee, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VMOVUPS    Y8, (R9)
+	VPERM2F128 $0x31, Y4, Y0, Y8
+	VMOVUPS    Y8, 384(R9)
+	VPERM2F128 $0x20, Y5, Y1, Y0
+	VMOVUPS    Y0, 96(R9)
+	VPERM2F128 $0x31, Y5, Y1, Y0
+	VMOVUPS    Y0, 480(R9)
+	VPERM2F128 $0x20, Y6, Y2, Y0
+	VMOVUPS    Y0, 192(R9)
+	VPERM2F128 $0x31, Y6, Y2, Y0
+	VMOVUPS    Y0, 576(R9)
+	VPERM2F128 $0x20, Y7, Y3, Y0
+	VMOVUPS    Y0, 288(R9)
+	VPERM2F128 $0x31, Y7, Y3, Y0
+	VMOVUPS    Y0, 672(R9)
+	ADDQ       $0x20, R8
+	ADDQ       $0x00000300, R9
+	DECQ       R10
+	JNZ        tblocks23
+	ADDQ       $0x00000200, CX
+	ADDQ       $0x20, SI
+	DECQ       DI
+	JNZ        tblockrows22
+	MOVQ       BX, CX
+	MOVQ       $0x00000002, BX
 
 rows24:
 	MOVQ   DX, SI
@@ -2229,26 +2269,61 @@ TEXT ·scorerL3InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
 	MOVQ DX, SI
-	MOVQ $0x00000010, DI
+	MOVQ $0x00000002, DI
 
-trows37:
-	MOVQ SI, R8
-	MOVQ $0x00000008, R10
+tblockrows37:
+	MOVQ       CX, R8
+	MOVQ       SI, R9
+	VMOVUPS    (R8), Y0
+	VMOVUPS    32(R8), Y1
+	VMOVUPS    64(R8), Y2
+	VMOVUPS    96(R8), Y3
+	VMOVUPS    128(R8), Y4
+	VMOVUPS    160(R8), Y5
+	VMOVUPS    192(R8), Y6
+	VMOVUPS    224(R8), Y7
+	VUNPCKLPS  Y1, Y0, Y8
+	VUNPCKHPS  Y1, Y0, Y9
+	VUNPCKLPS  Y3, Y2, Y1
+	VUNPCKHPS  Y3, Y2, Y3
+	VUNPCKLPS  Y5, Y4, Y10
+	VUNPCKHPS  Y5, Y4, Y11
+	VUNPCKLPS  Y7, Y6, Y5
+	VUNPCKHPS  Y7, Y6, Y7
+	VSHUFPS    $0x44, Y1, Y8, Y0
+	VSHUFPS    $0xee, Y1, Y8, Y1
+	VSHUFPS    $0x44, Y3, Y9, Y2
+	VSHUFPS    $0xee, Y3, Y9, Y3
+	VSHUFPS    $0x44, Y5, Y10, Y4
+	VSHUFPS    $0xee, Y5, Y10, Y5
+	VSHUFPS    $0x44, Y7, Y11, Y6
+	VSHUFPS    $0xee, Y7, Y11, Y7
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VMOVUPS    Y8, (R9)
+	VPERM2F128 $0x31, Y4, Y0, Y8
+	VMOVUPS    Y8, 256(R9)
+	VPERM2F128 $0x20, Y5, Y1, Y0
+	VMOVUPS    Y0, 64(R9)
+	VPERM2F128 $0x31, Y5, Y1, Y0
+	VMOVUPS    Y0, 320(R9)
+	VPERM2F128 $0x20, Y6, Y2, Y0
+	VMOVUPS    Y0, 128(R9)
+	VPERM2F128 $0x31, Y6, Y2, Y0
+	VMOVUPS    Y0, 384(R9)
+	VPERM2F128 $0x20, Y7, Y3, Y0
+	VMOVUPS    Y0, 192(R9)
+	VPERM2F128 $0x31, Y7, Y3, Y0
+	VMOVUPS    Y0, 448(R9)
+	ADDQ       $0x20, R8
+	ADDQ       $0x00000200, R9
+	ADDQ       $0x00000100, CX
+	ADDQ       $0x20, SI
+	DECQ       DI
+	JNZ        tblockrows37
+	MOVQ       BX, CX
+	MOVQ       $0x00000002, BX
 
-tcols38:
-	MOVL (CX), R9
-	MOVL R9, (R8)
-	ADDQ $0x04, CX
-	ADDQ $0x40, R8
-	DECQ R10
-	JNZ  tcols38
-	ADDQ $0x04, SI
-	DECQ DI
-	JNZ  trows37
-	MOVQ BX, CX
-	MOVQ $0x00000002, BX
-
-rows39:
+rows38:
 	MOVQ   DX, SI
 	MOVQ   CX, DI
 	VXORPS Y0, Y0, Y0
@@ -2267,7 +2342,7 @@ rows39:
 	MOVQ   SI, R9
 	MOVQ   $0x00000002, R10
 
-depth40:
+depth39:
 	VMOVUPS      (R9), Y12
 	VMOVUPS      32(R9), Y13
 	VBROADCASTSS (R8), Y14
@@ -2351,7 +2426,7 @@ depth40:
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000100, R9
 	DECQ         R10
-	JNZ          depth40
+	JNZ          depth39
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      Y1, 32(DI)
 	VMOVUPS      Y2, 64(DI)
@@ -2369,7 +2444,7 @@ depth40:
 	ADDQ         $0xc0, AX
 	ADDQ         $0x00000180, CX
 	DECQ         BX
-	JNZ          rows39
+	JNZ          rows38
 	MOVQ         CX, CX
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -2382,7 +2457,7 @@ depth40:
 	MOVQ         DX, BX
 	MOVQ         $0x00000002, SI
 
-depth41:
+depth40:
 	VMOVUPS      (BX), Y8
 	VMOVUPS      32(BX), Y9
 	VBROADCASTSS (AX), Y10
@@ -2442,7 +2517,7 @@ depth41:
 	ADDQ         $0x10, AX
 	ADDQ         $0x00000100, BX
 	DECQ         SI
-	JNZ          depth41
+	JNZ          depth40
 	VMOVUPS      Y0, (CX)
 	VMOVUPS      Y1, 32(CX)
 	VMOVUPS      Y2, 64(CX)
@@ -2466,7 +2541,7 @@ TEXT ·scorerL4ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, BX
 	MOVQ $0x00000002, SI
 
-rows42:
+rows41:
 	MOVQ    CX, DI
 	MOVQ    BX, R8
 	MOVQ    DX, R9
@@ -2480,7 +2555,7 @@ rows42:
 	MOVQ    AX, R10
 	MOVQ    $0x00000002, R11
 
-depth43:
+depth42:
 	VMASKMOVPS   (DI), Y6, Y7
 	VBROADCASTSS (R10), Y8
 	VFMADD231PS  Y7, Y8, Y0
@@ -2536,7 +2611,7 @@ depth43:
 	ADDQ         $0x10, R10
 	ADDQ         $0x10, DI
 	DECQ         R11
-	JNZ          depth43
+	JNZ          depth42
 	VMASKMOVPS   (R9), Y6, Y7
 	VADDPS       Y7, Y0, Y0
 	VMASKMOVPS   Y0, Y6, (R8)
@@ -2558,7 +2633,7 @@ depth43:
 	ADDQ         $0xc0, AX
 	ADDQ         $0x18, BX
 	DECQ         SI
-	JNZ          rows42
+	JNZ          rows41
 	MOVQ         BX, BX
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -2568,7 +2643,7 @@ depth43:
 	MOVQ         CX, CX
 	MOVQ         $0x00000002, SI
 
-depth44:
+depth43:
 	VMASKMOVPS   (CX), Y4, Y5
 	VBROADCASTSS (AX), Y6
 	VFMADD231PS  Y5, Y6, Y0
@@ -2608,7 +2683,7 @@ depth44:
 	ADDQ         $0x10, AX
 	ADDQ         $0x10, CX
 	DECQ         SI
-	JNZ          depth44
+	JNZ          depth43
 	VMASKMOVPS   (DX), Y4, Y5
 	VADDPS       Y5, Y0, Y0
 	VMASKMOVPS   Y0, Y4, (BX)
@@ -2662,7 +2737,7 @@ TEXT ·scorerL4WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ    AX, R8
 	MOVQ    $0x00000004, R9
 
-depth45:
+depth44:
 	VMASKMOVPS   (SI), Y6, Y7
 	VBROADCASTSS (R8), Y8
 	VFMADD231PS  Y7, Y8, Y0
@@ -2718,7 +2793,7 @@ depth45:
 	ADDQ         $0x80, R8
 	ADDQ         $0x10, SI
 	DECQ         R9
-	JNZ          depth45
+	JNZ          depth44
 	VMASKMOVPS   Y0, Y6, (DI)
 	VMASKMOVPS   Y1, Y6, 4(DI)
 	VMASKMOVPS   Y2, Y6, 8(DI)
@@ -2734,7 +2809,7 @@ depth45:
 	MOVQ         SI, SI
 	MOVQ         $0x00000004, DI
 
-depth46:
+depth45:
 	VMASKMOVPS   (SI), Y2, Y3
 	VBROADCASTSS (AX), Y4
 	VFMADD231PS  Y3, Y4, Y0
@@ -2758,7 +2833,7 @@ depth46:
 	ADDQ         $0x80, AX
 	ADDQ         $0x10, SI
 	DECQ         DI
-	JNZ          depth46
+	JNZ          depth45
 	VMASKMOVPS   Y0, Y2, (DX)
 	VMASKMOVPS   Y1, Y2, 4(DX)
 	MOVQ         CX, AX
@@ -2767,12 +2842,12 @@ depth46:
 	VXORPS       Y1, Y1, Y1
 	MOVQ         $0x00000010, DX
 
-rows47:
+rows46:
 	VMASKMOVPS (AX), Y0, Y2
 	VADDPS     Y2, Y1, Y1
 	ADDQ       $0x04, AX
 	DECQ       DX
-	JNZ        rows47
+	JNZ        rows46
 	VMASKMOVPS Y1, Y0, (CX)
 	VZEROUPPER
 	RET
@@ -2784,22 +2859,25 @@ TEXT ·scorerL4InputGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ DX, SI
+	LEAQ (CX), CX
+	LEAQ (DX), SI
 	MOVQ $0x00000008, DI
 
-trows48:
-	MOVQ SI, R8
-	MOVL (CX), R9
-	MOVL R9, (R8)
+trows47:
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVL (R8), R10
+	MOVL R10, (R9)
+	ADDQ $0x04, R8
+	ADDQ $0x20, R9
 	ADDQ $0x04, CX
-	ADDQ $0x20, R8
 	ADDQ $0x04, SI
 	DECQ DI
-	JNZ  trows48
+	JNZ  trows47
 	MOVQ BX, CX
 	MOVQ $0x00000002, BX
 
-rows49:
+rows48:
 	MOVQ         DX, SI
 	MOVQ         CX, DI
 	VXORPS       Y0, Y0, Y0
@@ -2831,7 +2909,7 @@ rows49:
 	ADDQ         $0x18, AX
 	ADDQ         $0xc0, CX
 	DECQ         BX
-	JNZ          rows49
+	JNZ          rows48
 	MOVQ         CX, CX
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -2864,7 +2942,7 @@ TEXT ·scorerLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   CX, CX
 	MOVQ   $0x00000002, BX
 
-elems50:
+elems49:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y1
@@ -2875,7 +2953,7 @@ elems50:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems50
+	JNZ          elems49
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -2920,7 +2998,7 @@ TEXT ·scorerSGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x0000006b, DX
 
-elems51:
+elems50:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -2929,7 +3007,7 @@ elems51:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems51
+	JNZ          elems50
 	VMOVDQU      lanemask<>+28(SB), Y2
 	VMASKMOVPS   (AX), Y2, Y3
 	VMASKMOVPS   (CX), Y2, Y4
@@ -2954,7 +3032,7 @@ TEXT ·scorerMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x0000006b, BX
 
-elems52:
+elems51:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2967,7 +3045,7 @@ elems52:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems52
+	JNZ          elems51
 	VMOVDQU      lanemask<>+28(SB), Y3
 	VMASKMOVPS   (AX), Y3, Y4
 	VMASKMOVPS   (CX), Y3, Y5
@@ -2995,7 +3073,7 @@ TEXT ·scorerNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x0000006b, BX
 
-elems53:
+elems52:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -3009,7 +3087,7 @@ elems53:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems53
+	JNZ          elems52
 	VMOVDQU      lanemask<>+28(SB), Y3
 	VMASKMOVPS   (AX), Y3, Y4
 	VMASKMOVPS   (CX), Y3, Y5
@@ -3052,7 +3130,7 @@ TEXT ·scorerAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x0000006b, SI
 
-elems54:
+elems53:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -3077,7 +3155,7 @@ elems54:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems54
+	JNZ         elems53
 	VMOVDQU     lanemask<>+28(SB), Y0
 	VMASKMOVPS  (AX), Y0, Y9
 	VMASKMOVPS  (CX), Y0, Y10
@@ -3131,7 +3209,7 @@ TEXT ·scorerAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x0000006b, SI
 
-elems55:
+elems54:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -3156,7 +3234,7 @@ elems55:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems55
+	JNZ         elems54
 	VMOVDQU     lanemask<>+28(SB), Y0
 	VMASKMOVPS  (AX), Y0, Y7
 	VMASKMOVPS  (CX), Y0, Y10

@@ -40,6 +40,7 @@ func scorerL2WeightGradAVX2(x *[384]float32, dz *[256]float32, dw *[384]float32,
 
 // scorerL2InputGradAVX2 is the AVX2+FMA body of ScorerL2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=24, N=16).
 // Product: 16×16 · 16×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func scorerL2InputGradAVX2(dz *[256]float32, w *[384]float32, wt *[384]float32, dx *[384]float32)
@@ -63,6 +64,7 @@ func scorerL3WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[128]float32,
 
 // scorerL3InputGradAVX2 is the AVX2+FMA body of ScorerL3InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=16, N=8).
 // Product: 16×8 · 8×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func scorerL3InputGradAVX2(dz *[128]float32, w *[128]float32, wt *[128]float32, dx *[256]float32)
@@ -81,6 +83,7 @@ func scorerL4WeightGradAVX2(x *[128]float32, dz *[16]float32, dw *[8]float32, db
 
 // scorerL4InputGradAVX2 is the AVX2+FMA body of ScorerL4InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=8, N=1).
 // Product: 16×1 · 1×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func scorerL4InputGradAVX2(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)

@@ -50,9 +50,22 @@ type Tile struct{ MR, NR int }
 // DefaultTile is the classic AVX2 plan: 12 accumulators, 2 for B, 1 broadcast.
 var DefaultTile = Tile{MR: 6, NR: 16}
 
+// RowTile is the plan for a product with one row (a matrix-vector product,
+// as in a batch-1 forward or dX): 12 independent accumulators across 96
+// columns, enough to cover the FMA latency, with B read straight into the
+// FMAs. Each element of B is used once, so the product is bound by
+// streaming B from cache, not by arithmetic.
+var RowTile = Tile{MR: 1, NR: 96}
+
 // Registers is the number of YMM registers the tile's inner loop keeps live,
-// counting the lane mask of a masked column tail.
-func (t Tile) Registers() int { return t.MR*t.NR/Vector + t.NR/Vector + 1 + 1 }
+// counting the lane mask of a masked column tail and, for a one-row tile,
+// the register a masked B vector is loaded into.
+func (t Tile) Registers() int {
+	if t.MR == 1 {
+		return t.NR/Vector + 1 + 1 + 1
+	}
+	return t.MR*t.NR/Vector + t.NR/Vector + 1 + 1
+}
 
 // Gemm is one matrix product C = A·B as the micro-kernel sees it: C is
 // Rows×Cols, the sum runs over Depth, and element (r, d) of A lives at
@@ -141,6 +154,9 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 	for i := range p.Kernels {
 		if g := p.Kernels[i].Gemm; g != nil {
 			g.Tile, g.Unroll = DefaultTile, 4
+			if g.Rows == 1 {
+				g.Tile = RowTile
+			}
 		}
 	}
 	return p, nil
