@@ -84,6 +84,11 @@ test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzFashionL3Forward$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./kernels/
 	$(GO) test -run '^$$' -fuzz '^FuzzScorerL1Forward$$' -fuzztime $(FUZZ_TIME) -fuzzminimizetime 3s ./kernels/
 
-# Every kernel's benchmark, GFLOP/s and % of peak for the products.
+# Every kernel's benchmark (GFLOP/s and % of peak for the products), the
+# comparison with Go peers and the machine's FMA ceiling in the same run,
+# and nn's training step and prediction; then the tables of PERFORMANCE.md
+# are regenerated from this run's medians.
+BENCH_TIME ?= 200ms
 bench:
-	$(GO) test -run '^$$' -bench . -count $(BENCH_COUNT) ./kernels/ | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) ./internal/compare/ ./nn/ ./kernels/ | tee bench.txt
+	$(GO) run ./internal/benchreport -update PERFORMANCE.md < bench.txt

@@ -1,6 +1,7 @@
 // Package kernels holds the generated kernels of the models in ../spec:
-// Fashion, Fashion1 (its batch-1 twin), Logistic, Seed, Digits and Scorer. Every other file here is generated;
-// run go generate ./... after changing a spec or the generator.
+// Fashion, its batch-1 twin Fashion1, Logistic, Seed, Digits and Scorer.
+// Every other file here is generated; run go generate ./... after changing
+// a spec or the generator.
 package kernels
 
 //go:generate go run ../cmd/vecgen -spec ../spec/fashion.yaml

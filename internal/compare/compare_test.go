@@ -1,0 +1,137 @@
+package compare
+
+import (
+	"math/rand/v2"
+	"testing"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+
+	k "github.com/vecgen/vecgen/kernels"
+)
+
+// product is one matrix product of spec/fashion.yaml (or its batch-1 twin)
+// as each implementation computes it. kind is the layout: "forward" is
+// c = a·b, "dW" is c = aᵀ·b (a is k×m), "dX" is c = a·bᵀ (b is n×k).
+type product struct {
+	name    string
+	m, k, n int
+	kind    string
+	vecgen  func(a, b, c []float32) // the generated kernel, with what it fuses
+}
+
+// The vecgen kernels do more than the product: the forward kernels add
+// the bias and apply the activation (relu; softmax for L3), the dW kernels
+// also sum db, and the dX kernels transpose w first. The peers do the bare
+// product.
+var products = []product{
+	{"L1Forward", 64, 784, 256, "forward", func(a, b, c []float32) {
+		k.FashionL1Forward((*[64 * 784]float32)(a), (*[784 * 256]float32)(b), &bias256, (*[64 * 256]float32)(c))
+	}},
+	{"L2Forward", 64, 256, 128, "forward", func(a, b, c []float32) {
+		k.FashionL2Forward((*[64 * 256]float32)(a), (*[256 * 128]float32)(b), &bias128, (*[64 * 128]float32)(c))
+	}},
+	{"L3Forward", 64, 128, 10, "forward", func(a, b, c []float32) {
+		k.FashionL3Forward((*[64 * 128]float32)(a), (*[128 * 10]float32)(b), &bias10, (*[64 * 10]float32)(c))
+	}},
+	{"L1WeightGrad", 784, 64, 256, "dW", func(a, b, c []float32) {
+		k.FashionL1WeightGrad((*[64 * 784]float32)(a), (*[64 * 256]float32)(b), (*[784 * 256]float32)(c), &bias256)
+	}},
+	{"L2WeightGrad", 256, 64, 128, "dW", func(a, b, c []float32) {
+		k.FashionL2WeightGrad((*[64 * 256]float32)(a), (*[64 * 128]float32)(b), (*[256 * 128]float32)(c), &bias128)
+	}},
+	{"L3WeightGrad", 128, 64, 10, "dW", func(a, b, c []float32) {
+		k.FashionL3WeightGrad((*[64 * 128]float32)(a), (*[64 * 10]float32)(b), (*[128 * 10]float32)(c), &bias10)
+	}},
+	{"L2InputGrad", 64, 128, 256, "dX", func(a, b, c []float32) {
+		k.FashionL2InputGrad((*[64 * 128]float32)(a), (*[256 * 128]float32)(b), &wt2, (*[64 * 256]float32)(c))
+	}},
+	{"L3InputGrad", 64, 10, 128, "dX", func(a, b, c []float32) {
+		k.FashionL3InputGrad((*[64 * 10]float32)(a), (*[128 * 10]float32)(b), &wt3, (*[64 * 128]float32)(c))
+	}},
+	{"B1L1Forward", 1, 784, 256, "forward", func(a, b, c []float32) {
+		k.Fashion1L1Forward((*[784]float32)(a), (*[784 * 256]float32)(b), &bias256, (*[256]float32)(c))
+	}},
+	{"B1L2Forward", 1, 256, 128, "forward", func(a, b, c []float32) {
+		k.Fashion1L2Forward((*[256]float32)(a), (*[256 * 128]float32)(b), &bias128, (*[128]float32)(c))
+	}},
+	{"B1L3Forward", 1, 128, 10, "forward", func(a, b, c []float32) {
+		k.Fashion1L3Forward((*[128]float32)(a), (*[128 * 10]float32)(b), &bias10, (*[10]float32)(c))
+	}},
+}
+
+var (
+	bias256 [256]float32
+	bias128 [128]float32
+	bias10  [10]float32
+	wt2     [256 * 128]float32
+	wt3     [128 * 10]float32
+)
+
+func random(n int, r *rand.Rand) []float32 {
+	v := make([]float32, n)
+	for i := range v {
+		v[i] = 2*r.Float32() - 1
+	}
+	return v
+}
+
+// BenchmarkPeak is the machine's FMA ceiling in this run: registers only.
+func BenchmarkPeak(b *testing.B) {
+	if !havePeak {
+		b.Skip("no AVX2+FMA here")
+	}
+	const n = 1 << 16
+	for b.Loop() {
+		fmaPeak(n)
+	}
+	b.ReportMetric(192*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
+// BenchmarkProduct times every product by every implementation, reporting
+// GFLOP/s as 2·m·k·n per call.
+func BenchmarkProduct(b *testing.B) {
+	r := rand.New(rand.NewPCG(1, 2))
+	for _, p := range products {
+		aRows, aCols := p.m, p.k
+		bRows, bCols := p.k, p.n
+		ta, tb := blas.NoTrans, blas.NoTrans
+		switch p.kind {
+		case "dW":
+			aRows, aCols, ta = p.k, p.m, blas.Trans
+		case "dX":
+			bRows, bCols, tb = p.n, p.k, blas.Trans
+		}
+		a, bm, c := random(aRows*aCols, r), random(bRows*bCols, r), make([]float32, p.m*p.n)
+		impls := []struct {
+			name string
+			run  func()
+		}{
+			{"vecgen", func() { p.vecgen(a, bm, c) }},
+			{"gonum", func() {
+				blas32.Gemm(ta, tb, 1,
+					blas32.General{Rows: aRows, Cols: aCols, Stride: aCols, Data: a},
+					blas32.General{Rows: bRows, Cols: bCols, Stride: bCols, Data: bm},
+					0, blas32.General{Rows: p.m, Cols: p.n, Stride: p.n, Data: c})
+			}},
+			{"naive", func() {
+				switch p.kind {
+				case "dW":
+					NaiveAT(a, bm, c, p.m, p.k, p.n)
+				case "dX":
+					NaiveBT(a, bm, c, p.m, p.k, p.n)
+				default:
+					Naive(a, bm, c, p.m, p.k, p.n)
+				}
+			}},
+		}
+		for _, im := range impls {
+			b.Run(p.name+"/"+im.name, func(b *testing.B) {
+				for b.Loop() {
+					im.run()
+				}
+				b.ReportMetric(2*float64(p.m*p.k*p.n)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,12 @@
+//go:build gc && !purego
+
+package compare
+
+import "golang.org/x/sys/cpu"
+
+// fmaPeak runs n iterations of 12 independent 8-lane FMAs (192 flops).
+//
+//go:noescape
+func fmaPeak(n int)
+
+var havePeak = cpu.X86.HasAVX2 && cpu.X86.HasFMA

@@ -1,0 +1,7 @@
+//go:build !amd64 || !gc || purego
+
+package compare
+
+func fmaPeak(n int) {}
+
+const havePeak = false
