@@ -33,14 +33,23 @@ func emitAsm(p *plan.Plan) (asm, stubs []byte, err error) {
 		c.VZEROUPPER()
 		c.RET()
 	}
-	f, err := c.Result()
+	asm, stubs, err = assemble(c, printer.Config{Name: "vecgen from " + p.Source, Pkg: p.Package})
 	if err != nil {
 		return nil, nil, fmt.Errorf("assembling %s: %w", p.Model.Name, err)
 	}
-	if err := pass.Compile.Execute(f); err != nil {
-		return nil, nil, fmt.Errorf("assembling %s: %w (the tile plan needs more registers than exist)", p.Model.Name, err)
+	return asm, stubs, nil
+}
+
+// assemble allocates the registers of every function in c and prints the
+// assembly and its Go stubs.
+func assemble(c *build.Context, cfg printer.Config) (asm, stubs []byte, err error) {
+	f, err := c.Result()
+	if err != nil {
+		return nil, nil, err
 	}
-	cfg := printer.Config{Name: "vecgen from " + p.Source, Pkg: p.Package}
+	if err := pass.Compile.Execute(f); err != nil {
+		return nil, nil, fmt.Errorf("%w (the tile plan needs more registers than exist)", err)
+	}
 	if asm, err = printer.NewGoAsm(cfg).Print(f); err != nil {
 		return nil, nil, err
 	}
@@ -326,10 +335,10 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 			x := c.YMM()
 			c.VBROADCASTSS(at(ap, 4*u*g.ADepth), x)
 			for v := range vecs {
-				src := operand.Op(at(bp, 4*(u*g.BDepth+plan.Vector*v)))
-				if m := maskOf(v); m != nil {
+				var src operand.Op = at(bp, 4*(u*g.BDepth+plan.Vector*v))
+				if m := maskOf(v); m != nil { // a masked load cannot fold into the FMA
 					w := c.YMM()
-					a.load(at(bp, 4*(u*g.BDepth+plan.Vector*v)), m, w)
+					c.VMASKMOVPS(src, m, w)
 					src = w
 				}
 				c.VFMADD231PS(src, x, acc[0][v])

@@ -6,7 +6,6 @@ import (
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/operand"
-	"github.com/mmcloughlin/avo/pass"
 	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
 )
@@ -45,21 +44,11 @@ func MathFiles(pkg string, n int) (asm, stubs []byte, err error) {
 		c.VZEROUPPER()
 		c.RET()
 	}
-	f, err := c.Result()
+	asm, stubs, err = assemble(c, printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg})
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := pass.Compile.Execute(f); err != nil {
-		return nil, nil, err
-	}
-	cfg := printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg}
-	if asm, err = printer.NewGoAsm(cfg).Print(f); err != nil {
-		return nil, nil, err
-	}
 	if err := Lint(asm); err != nil {
-		return nil, nil, err
-	}
-	if stubs, err = printer.NewStubs(cfg).Print(f); err != nil {
 		return nil, nil, err
 	}
 	return asm, stubs, nil

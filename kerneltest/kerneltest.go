@@ -110,8 +110,8 @@ func Abs(v []float32) []float64 {
 	return out
 }
 
-// ulp is the spacing of float32 at |x|.
-func ulp(x float64) float64 {
+// Ulp is the spacing of float32 values at |x| (2⁻¹⁴⁹ among the subnormals).
+func Ulp(x float64) float64 {
 	x = math.Abs(x)
 	if x < 0x1p-126 {
 		return 0x1p-149
@@ -141,7 +141,7 @@ func Activated(tol []float64, z, want []float32, n int, act scalar.Activation) [
 	for i := range tol {
 		out[i] = tol[i]
 		if act != scalar.Identity && act != scalar.ReLU {
-			out[i] = 1.2*tol[i] + 8*Conditioning(z[i], act)*ulp(float64(want[i])) + 0x1p-140
+			out[i] = 1.2*tol[i] + 8*Conditioning(z[i], act)*Ulp(float64(want[i])) + 0x1p-140
 		}
 	}
 	if act == scalar.Softmax {
@@ -151,7 +151,7 @@ func Activated(tol []float64, z, want []float32, n int, act scalar.Activation) [
 				worst = math.Max(worst, t)
 			}
 			for j := r; j < r+n; j++ {
-				out[j] = 2*math.Min(worst, 1) + 8*ulp(float64(want[j])) + 0x1p-140
+				out[j] = 2*math.Min(worst, 1) + 8*Ulp(float64(want[j])) + 0x1p-140
 			}
 		}
 	}
@@ -179,7 +179,7 @@ func Conditioning(z float32, act scalar.Activation) float64 {
 func ActivationUlps(z, want []float32, act scalar.Activation, k float64) []float64 {
 	tol := make([]float64, len(want))
 	for i, w := range want {
-		tol[i] = k*Conditioning(z[i], act)*ulp(float64(w)) + 0x1p-140
+		tol[i] = k*Conditioning(z[i], act)*Ulp(float64(w)) + 0x1p-140
 	}
 	return tol
 }
@@ -208,7 +208,7 @@ func GradTolerance(a, d []float32, act scalar.Activation, k float64) []float64 {
 		default:
 			m = math.Abs(scalar.Derivative(z, act))
 		}
-		tol[i] = k*ulp(dd*m) + dd*(1+sub)*0x1p-150 + 0x1p-140
+		tol[i] = k*Ulp(dd*m) + dd*(1+sub)*0x1p-150 + 0x1p-140
 		if math.IsNaN(tol[i]) {
 			tol[i] = 0 // NaN a or d: Close wants NaN exactly
 		}
@@ -220,7 +220,7 @@ func GradTolerance(a, d []float32, act scalar.Activation, k float64) []float64 {
 func Ulps(want []float32, k float64) []float64 {
 	tol := make([]float64, len(want))
 	for i, w := range want {
-		tol[i] = k*ulp(float64(w)) + 0x1p-140
+		tol[i] = k*Ulp(float64(w)) + 0x1p-140
 	}
 	return tol
 }
@@ -310,7 +310,7 @@ const PeakGFLOPS = 115
 func UlpsOf(mag []float64, k float64) []float64 {
 	tol := make([]float64, len(mag))
 	for i, m := range mag {
-		tol[i] = k*ulp(m) + 0x1p-140
+		tol[i] = k*Ulp(m) + 0x1p-140
 	}
 	return tol
 }

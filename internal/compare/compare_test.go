@@ -1,13 +1,13 @@
 package compare
 
 import (
-	"math/rand/v2"
 	"testing"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 
 	k "github.com/vecgen/vecgen/kernels"
+	"github.com/vecgen/vecgen/kerneltest"
 )
 
 // product is one matrix product of spec/fashion.yaml (or its batch-1 twin)
@@ -68,14 +68,6 @@ var (
 	wt3     [128 * 10]float32
 )
 
-func random(n int, r *rand.Rand) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = 2*r.Float32() - 1
-	}
-	return v
-}
-
 // BenchmarkPeak is the machine's FMA ceiling in this run: registers only.
 func BenchmarkPeak(b *testing.B) {
 	if !havePeak {
@@ -91,7 +83,7 @@ func BenchmarkPeak(b *testing.B) {
 // BenchmarkProduct times every product by every implementation, reporting
 // GFLOP/s as 2·m·k·n per call.
 func BenchmarkProduct(b *testing.B) {
-	r := rand.New(rand.NewPCG(1, 2))
+	r := kerneltest.Case{Seed: 1}.Rand()
 	for _, p := range products {
 		aRows, aCols := p.m, p.k
 		bRows, bCols := p.k, p.n
@@ -102,7 +94,9 @@ func BenchmarkProduct(b *testing.B) {
 		case "dX":
 			bRows, bCols, tb = p.n, p.k, blas.Trans
 		}
-		a, bm, c := random(aRows*aCols, r), random(bRows*bCols, r), make([]float32, p.m*p.n)
+		a, bm, c := make([]float32, aRows*aCols), make([]float32, bRows*bCols), make([]float32, p.m*p.n)
+		kerneltest.Fill(r, a, 1)
+		kerneltest.Fill(r, bm, 1)
 		impls := []struct {
 			name string
 			run  func()

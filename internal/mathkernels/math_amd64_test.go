@@ -52,18 +52,11 @@ var bounds = []bound{
 
 // tolerance is b's bound at input x with exact result want.
 func (b bound) tolerance(x float32, want float64) float64 {
-	tol := b.ulps * kerneltest.Conditioning(x, b.act) * ulp32(want)
+	tol := b.ulps * kerneltest.Conditioning(x, b.act) * kerneltest.Ulp(want)
 	if b.zs {
 		tol += math.Abs(float64(x)) * 0x1p-150
 	}
 	return tol
-}
-
-// ulp32 is the spacing of float32 values at want (2⁻¹⁴⁹ among the
-// subnormals).
-func ulp32(want float64) float64 {
-	_, e := math.Frexp(float64(float32(want)))
-	return math.Ldexp(1, max(e, -125)-24)
 }
 
 // sweep runs b over every step-th float32 bit pattern its domain admits
@@ -85,7 +78,7 @@ func sweep(b bound, step uint64) (worst float64, at float32, ulps float64, count
 					rel, d = math.Inf(1), math.Inf(1)
 				}
 			default:
-				d = math.Abs(got-want) / ulp32(want)
+				d = math.Abs(got-want) / kerneltest.Ulp(want)
 				rel = math.Abs(got-want) / b.tolerance(in[i], want)
 			}
 			ulps = max(ulps, d)
