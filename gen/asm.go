@@ -139,43 +139,81 @@ func (a *asmWriter) reg32(name string, v float32) reg.VecVirtual {
 	return r
 }
 
-// laneMask is 32 bytes whose first lanes int32 are all ones and the rest
-// zero: the VMASKMOVPS mask for a tail of lanes floats.
-func (a *asmWriter) laneMask(lanes int) reg.VecVirtual {
-	m, ok := a.consts["lanemask"]
-	if !ok {
-		m = a.c.StaticGlobal("lanemask")
-		a.c.DataAttributes(attr.RODATA | attr.NOPTR)
-		for i := range 2 * plan.Vector {
-			v := uint32(0)
-			if i < plan.Vector {
-				v = math.MaxUint32
-			}
-			a.c.AddDatum(4*i, operand.U32(v))
-		}
-		a.consts["lanemask"] = m
+// load sets dst to the first lanes floats at m and zeroes the lanes past
+// them; store writes the first lanes floats of src to m and nothing past
+// them. A partial vector moves in plain pieces of 4, 2 and 1 floats rather
+// than under a lane mask: a masked move (VMASKMOVPS) costs several
+// micro-ops on every x86 core and is microcoded on some AMD ones.
+func (a *asmWriter) load(m operand.Mem, lanes int, dst reg.VecVirtual) {
+	c := a.c
+	if lanes == plan.Vector {
+		c.VMOVUPS(m, dst)
+		return
 	}
-	r := a.c.YMM()
-	a.c.VMOVDQU(m.Offset(4*(plan.Vector-lanes)), r)
-	return r
-}
-
-// load and store move one vector, under mask when it is not nil.
-func (a *asmWriter) load(m operand.Mem, mask reg.VecVirtual, dst reg.VecVirtual) {
-	if mask != nil {
-		a.c.VMASKMOVPS(m, mask, dst)
-	} else {
-		a.c.VMOVUPS(m, dst)
+	// A VEX load into the low half clears the upper half, but avo's
+	// liveness sees a partial write: without a full write first, dst would
+	// be live from the function's start and could get a register above Y15.
+	c.VXORPS(dst, dst, dst)
+	switch {
+	case lanes > 4:
+		hi := c.XMM()
+		c.VMOVUPS(m, dst.AsX())
+		a.loadSmall(m.Offset(16), lanes-4, hi)
+		c.VINSERTF128(imm(1), hi, dst, dst)
+	case lanes == 4:
+		c.VMOVUPS(m, dst.AsX())
+	default:
+		a.loadSmall(m, lanes, dst.AsX())
 	}
 }
 
-func (a *asmWriter) store(src reg.VecVirtual, mask reg.VecVirtual, m operand.Mem) {
-	if mask != nil {
-		a.c.VMASKMOVPS(src, mask, m)
-	} else {
-		a.c.VMOVUPS(src, m)
+// loadSmall sets x to 1 to 3 floats at m, and its other lanes to 0.
+func (a *asmWriter) loadSmall(m operand.Mem, lanes int, x reg.Register) {
+	c := a.c
+	switch lanes {
+	case 1:
+		c.VMOVSS(m, x)
+	case 2:
+		c.VMOVSD(m, x)
+	case 3:
+		c.VMOVSD(m, x)
+		c.VINSERTPS(imm(2<<4), m.Offset(8), x, x) // into lane 2
 	}
 }
+
+func (a *asmWriter) store(src reg.VecVirtual, lanes int, m operand.Mem) {
+	c := a.c
+	switch {
+	case lanes == plan.Vector:
+		c.VMOVUPS(src, m)
+	case lanes > 4:
+		hi := c.XMM()
+		c.VMOVUPS(src.AsX(), m)
+		c.VEXTRACTF128(imm(1), src, hi)
+		a.storeSmall(hi, lanes-4, m.Offset(16))
+	case lanes == 4:
+		c.VMOVUPS(src.AsX(), m)
+	default:
+		a.storeSmall(src.AsX(), lanes, m)
+	}
+}
+
+// storeSmall writes the first 1 to 3 floats of x to m.
+func (a *asmWriter) storeSmall(x reg.Register, lanes int, m operand.Mem) {
+	c := a.c
+	switch lanes {
+	case 1:
+		c.VMOVSS(x, m)
+	case 2:
+		c.VMOVSD(x, m)
+	case 3:
+		c.VMOVSD(x, m)
+		c.VEXTRACTPS(imm(2), x, m.Offset(8))
+	}
+}
+
+// pastLanes is the VBLENDPS immediate that selects the lanes from lanes on.
+func pastLanes(lanes int) operand.Constant { return imm((0xff << lanes) & 0xff) }
 
 func (a *asmWriter) param(name string) reg.GPVirtual {
 	r := a.c.GP64()
@@ -184,10 +222,10 @@ func (a *asmWriter) param(name string) reg.GPVirtual {
 }
 
 // elementwise runs body over n consecutive float32 of each pointer in ptrs,
-// one vector at a time; the last n mod 8 elements run under a lane mask
-// (mask nil means all lanes). body addresses the current vector of ptrs[i]
+// one vector at a time; the last n mod 8 elements run as a partial vector
+// of that many lanes. body addresses the current vector of ptrs[i]
 // as vec(i).
-func (a *asmWriter) elementwise(n int, ptrs []reg.Register, body func(vec func(i int) operand.Mem, mask reg.VecVirtual)) {
+func (a *asmWriter) elementwise(n int, ptrs []reg.Register, body func(vec func(i int) operand.Mem, lanes int)) {
 	cur := make([]reg.Register, len(ptrs))
 	for i, p := range ptrs {
 		cur[i] = a.c.GP64()
@@ -195,13 +233,13 @@ func (a *asmWriter) elementwise(n int, ptrs []reg.Register, body func(vec func(i
 	}
 	vec := func(i int) operand.Mem { return at(cur[i], 0) }
 	a.loop("elems", n/plan.Vector, func() {
-		body(vec, nil)
+		body(vec, plan.Vector)
 		for _, p := range cur {
 			a.c.ADDQ(imm(4*plan.Vector), p)
 		}
 	})
 	if rem := n % plan.Vector; rem > 0 {
-		body(vec, a.laneMask(rem))
+		body(vec, rem)
 	}
 }
 
@@ -218,26 +256,26 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel) {
 		n := k.Gemm.Rows * k.Gemm.Cols
 		switch k.Activation {
 		case spec.Sigmoid, spec.Tanh:
-			a.elementwise(n, []reg.Register{y}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			a.elementwise(n, []reg.Register{y}, func(vec func(int) operand.Mem, lanes int) {
 				v := c.YMM()
-				a.load(vec(0), mask, v)
+				a.load(vec(0), lanes, v)
 				if k.Activation == spec.Sigmoid {
 					a.sigmoid(v)
 				} else {
 					a.tanh(v)
 				}
-				a.store(v, mask, vec(0))
+				a.store(v, lanes, vec(0))
 			})
 		case spec.GELU, spec.SiLU:
-			a.elementwise(n, []reg.Register{z, y}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+			a.elementwise(n, []reg.Register{z, y}, func(vec func(int) operand.Mem, lanes int) {
 				v := c.YMM()
-				a.load(vec(0), mask, v)
+				a.load(vec(0), lanes, v)
 				if k.Activation == spec.GELU {
 					a.gelu(v)
 				} else {
 					a.silu(v)
 				}
-				a.store(v, mask, vec(1))
+				a.store(v, lanes, vec(1))
 			})
 		case spec.Softmax:
 			a.softmaxRows(y, k.Gemm.Rows, k.Gemm.Cols)
@@ -309,46 +347,49 @@ func (a *asmWriter) gemm(g *plan.Gemm, A, B, C, bias reg.Register, act spec.Acti
 // activation, store) in registers.
 func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias reg.Register, act spec.Activation) {
 	c := a.c
-	acc := make([][]reg.VecVirtual, rows)
-	for r := range acc {
-		acc[r] = make([]reg.VecVirtual, vecs)
-		for v := range acc[r] {
-			acc[r][v] = c.YMM()
-			c.VXORPS(acc[r][v], acc[r][v], acc[r][v])
+	chains := g.Tile.Chains(vecs, g.Unroll)
+	accs := make([][][]reg.VecVirtual, chains) // [chain][row][vector]
+	for ch := range accs {
+		accs[ch] = make([][]reg.VecVirtual, rows)
+		for r := range rows {
+			accs[ch][r] = make([]reg.VecVirtual, vecs)
+			for v := range vecs {
+				accs[ch][r][v] = c.YMM()
+				c.VXORPS(accs[ch][r][v], accs[ch][r][v], accs[ch][r][v])
+			}
 		}
 	}
-	var mask reg.VecVirtual
-	maskOf := func(v int) reg.VecVirtual {
+	acc := accs[0]
+	lanesOf := func(v int) int { // the last vector holds lastLanes columns
 		if v == vecs-1 {
-			return mask
+			return lastLanes
 		}
-		return nil
-	}
-	if lastLanes < plan.Vector {
-		mask = a.laneMask(lastLanes)
+		return plan.Vector
 	}
 	ap, bp := c.GP64(), c.GP64()
 	c.MOVQ(A, ap)
 	c.MOVQ(B, bp)
 	step := func(u int) {
 		if rows == 1 { // one row: each B vector is used once, straight from memory
+			acc := accs[u%chains]
 			x := c.YMM()
 			c.VBROADCASTSS(at(ap, 4*u*g.ADepth), x)
 			for v := range vecs {
-				var src operand.Op = at(bp, 4*(u*g.BDepth+plan.Vector*v))
-				if m := maskOf(v); m != nil { // a masked load cannot fold into the FMA
+				m := at(bp, 4*(u*g.BDepth+plan.Vector*v))
+				if n := lanesOf(v); n < plan.Vector { // a partial vector cannot fold into the FMA
 					w := c.YMM()
-					c.VMASKMOVPS(src, m, w)
-					src = w
+					a.load(m, n, w)
+					c.VFMADD231PS(w, x, acc[0][v])
+				} else {
+					c.VFMADD231PS(m, x, acc[0][v])
 				}
-				c.VFMADD231PS(src, x, acc[0][v])
 			}
 			return
 		}
 		w := make([]reg.VecVirtual, vecs)
 		for v := range w {
 			w[v] = c.YMM()
-			a.load(at(bp, 4*(u*g.BDepth+plan.Vector*v)), maskOf(v), w[v])
+			a.load(at(bp, 4*(u*g.BDepth+plan.Vector*v)), lanesOf(v), w[v])
 		}
 		for r := range rows {
 			x := c.YMM()
@@ -369,6 +410,16 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 	for i := range g.Depth % u {
 		step(i)
 	}
+	for n := chains; n > 1; n = (n + 1) / 2 { // sum the chains pairwise into the first
+		half := (n + 1) / 2
+		for ch := half; ch < n; ch++ {
+			for r := range rows {
+				for v := range vecs {
+					c.VADDPS(accs[ch][r][v], accs[ch-half][r][v], accs[ch-half][r][v])
+				}
+			}
+		}
+	}
 	var zero reg.VecVirtual
 	if act == spec.ReLU {
 		zero = c.YMM()
@@ -383,7 +434,7 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 			z := acc[r][v]
 			if bias != nil {
 				bv := c.YMM()
-				a.load(at(bias, 4*plan.Vector*v), maskOf(v), bv)
+				a.load(at(bias, 4*plan.Vector*v), lanesOf(v), bv)
 				c.VADDPS(bv, z, z)
 			}
 			switch act {
@@ -394,7 +445,7 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 				c.VMULPS(slope, z, t)
 				c.VMAXPS(z, t, z) // max(0.01·z, z); a NaN z is kept
 			}
-			a.store(z, maskOf(v), at(C, 4*(r*g.CRow+plan.Vector*v)))
+			a.store(z, lanesOf(v), at(C, 4*(r*g.CRow+plan.Vector*v)))
 		}
 	}
 }
@@ -402,16 +453,16 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 // columnSums writes s[c] = Σᵢ m[i,c] for the rows×cols matrix m.
 func (a *asmWriter) columnSums(m, s reg.Register, rows, cols int) {
 	c := a.c
-	a.elementwise(cols, []reg.Register{m, s}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+	a.elementwise(cols, []reg.Register{m, s}, func(vec func(int) operand.Mem, lanes int) {
 		sum, v, p := c.YMM(), c.YMM(), c.GP64()
 		c.VXORPS(sum, sum, sum)
 		c.MOVQ(vec(0).Base, p)
 		a.loop("rows", rows, func() {
-			a.load(at(p, 0), mask, v)
+			a.load(at(p, 0), lanes, v)
 			c.VADDPS(v, sum, sum)
 			c.ADDQ(imm(4*cols), p)
 		})
-		a.store(sum, mask, vec(1))
+		a.store(sum, lanes, vec(1))
 	})
 }
 
@@ -511,10 +562,10 @@ func (a *asmWriter) activationGrad(k *plan.Kernel) {
 		src = "z"
 	}
 	y, d := a.param(src), a.param("d")
-	a.elementwise(k.Elements, []reg.Register{y, d}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+	a.elementwise(k.Elements, []reg.Register{y, d}, func(vec func(int) operand.Mem, lanes int) {
 		yv, dv, t := c.YMM(), c.YMM(), c.YMM()
-		a.load(vec(0), mask, yv)
-		a.load(vec(1), mask, dv)
+		a.load(vec(0), lanes, yv)
+		a.load(vec(1), lanes, dv)
 		switch k.Activation {
 		case spec.ReLU: // d ← d where y > 0, else 0
 			c.VXORPS(t, t, t)
@@ -542,7 +593,7 @@ func (a *asmWriter) activationGrad(k *plan.Kernel) {
 			a.siluGrad(yv)
 			c.VMULPS(yv, dv, dv)
 		}
-		a.store(dv, mask, vec(1))
+		a.store(dv, lanes, vec(1))
 	})
 }
 
@@ -560,32 +611,32 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 	switch k.Op {
 	case plan.SGD:
 		lr, decay := scalar("lr"), scalar("decay")
-		a.elementwise(k.Elements, []reg.Register{a.param("p"), a.param("grad")}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+		a.elementwise(k.Elements, []reg.Register{a.param("p"), a.param("grad")}, func(vec func(int) operand.Mem, lanes int) {
 			pv, gv := c.YMM(), c.YMM()
-			a.load(vec(0), mask, pv)
-			a.load(vec(1), mask, gv)
+			a.load(vec(0), lanes, pv)
+			a.load(vec(1), lanes, gv)
 			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
 			c.VFNMADD231PS(gv, lr, pv)   // p ← p − lr·g′
-			a.store(pv, mask, vec(0))
+			a.store(pv, lanes, vec(0))
 		})
 	case plan.Momentum, plan.Nesterov:
 		lr, decay, mu := scalar("lr"), scalar("decay"), scalar("mu")
 		ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("v")}
-		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, lanes int) {
 			pv, gv, vv := c.YMM(), c.YMM(), c.YMM()
-			a.load(vec(0), mask, pv)
-			a.load(vec(1), mask, gv)
-			a.load(vec(2), mask, vv)
+			a.load(vec(0), lanes, pv)
+			a.load(vec(1), lanes, gv)
+			a.load(vec(2), lanes, vv)
 			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
 			c.VFMADD213PS(gv, mu, vv)    // v ← mu·v + g′
-			a.store(vv, mask, vec(2))
+			a.store(vv, lanes, vec(2))
 			step := vv
 			if k.Op == plan.Nesterov {
 				c.VFMADD231PS(vv, mu, gv) // g′ + mu·v
 				step = gv
 			}
 			c.VFNMADD231PS(step, lr, pv) // p ← p − lr·step
-			a.store(pv, mask, vec(0))
+			a.store(pv, lanes, vec(0))
 		})
 	default: // Adam, AdamW
 		lr, decay := scalar("lr"), scalar("decay")
@@ -600,12 +651,12 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 			c.VFNMADD213PS(one, lr, decay) // decay ← 1 − lr·decay, the factor on p
 		}
 		ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("m"), a.param("v")}
-		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, lanes int) {
 			pv, gv, mv, vv := c.YMM(), c.YMM(), c.YMM(), c.YMM()
-			a.load(vec(0), mask, pv)
-			a.load(vec(1), mask, gv)
-			a.load(vec(2), mask, mv)
-			a.load(vec(3), mask, vv)
+			a.load(vec(0), lanes, pv)
+			a.load(vec(1), lanes, gv)
+			a.load(vec(2), lanes, mv)
+			a.load(vec(3), lanes, vv)
 			if k.Op == plan.AdamW {
 				c.VMULPS(decay, pv, pv) // p ← p·(1 − lr·decay)
 			} else {
@@ -616,8 +667,8 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 			c.VMULPS(gv, gv, gv)
 			c.VMULPS(b2, vv, vv)
 			c.VFMADD231PS(gv, ob2, vv) // v ← β₂v + (1−β₂)g′²
-			a.store(mv, mask, vec(2))
-			a.store(vv, mask, vec(3))
+			a.store(mv, lanes, vec(2))
+			a.store(vv, lanes, vec(3))
 			den := gv
 			c.VMULPS(c2, vv, den)
 			c.VSQRTPS(den, den)
@@ -626,7 +677,7 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 			c.VMULPS(c1, mv, num) // lr·c₁·m
 			c.VDIVPS(den, num, num)
 			c.VSUBPS(num, pv, pv)
-			a.store(pv, mask, vec(0))
+			a.store(pv, lanes, vec(0))
 		})
 	}
 }
@@ -643,10 +694,10 @@ func (a *asmWriter) loss(p *plan.Plan, k *plan.Kernel) {
 	acc := c.YMM()
 	c.VXORPS(acc, acc, acc)
 	y, t, d := a.param("y"), a.param("target"), a.param("d")
-	a.elementwise(n, []reg.Register{y, t, d}, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
+	a.elementwise(n, []reg.Register{y, t, d}, func(vec func(int) operand.Mem, lanes int) {
 		yv, tv, g := c.YMM(), c.YMM(), c.YMM()
-		a.load(vec(0), mask, yv)
-		a.load(vec(1), mask, tv)
+		a.load(vec(0), lanes, yv)
+		a.load(vec(1), lanes, tv)
 		c.VSUBPS(tv, yv, g) // y − target
 		switch p.Model.Loss {
 		case spec.MSE:
@@ -664,7 +715,7 @@ func (a *asmWriter) loss(p *plan.Plan, k *plan.Kernel) {
 			c.VSUBPS(tv, one, u) // 1 − t
 			c.VFMADD231PS(a.safeLog(q), u, acc)
 		}
-		a.store(g, mask, vec(2))
+		a.store(g, lanes, vec(2))
 	})
 	a.hreduce(acc, c.VADDPS)
 	sign := float32(-scale)
@@ -689,48 +740,124 @@ func (a *asmWriter) safeLog(v reg.VecVirtual) reg.VecVirtual {
 }
 
 // softmaxRows replaces each of the rows of y (n wide) by its softmax:
-// subtract the row maximum, exponentiate, divide by the sum.
+// subtract the row maximum, exponentiate, divide by the sum. A row of up to
+// shortRow vectors is loaded once and kept in registers; a longer one takes
+// three passes over memory (max; exp and sum; scale).
 func (a *asmWriter) softmaxRows(y reg.Register, rows, n int) {
 	c := a.c
 	start := c.GP64()
 	c.MOVQ(y, start)
+	vecs := (n + plan.Vector - 1) / plan.Vector
+	lanes := n - plan.Vector*(vecs-1) // of the last vector
 	a.loop("softmax", rows, func() {
-		row := []reg.Register{start}
-		m := a.reg32("neginf", float32(math.Inf(-1)))
-		a.elementwise(n, row, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
-			if mask == nil {
-				c.VMAXPS(vec(0), m, m)
-				return
-			}
-			v, lo := c.YMM(), a.reg32("neginf", float32(math.Inf(-1)))
-			c.VMASKMOVPS(vec(0), mask, v)
-			c.VBLENDVPS(mask, v, lo, v) // lanes past the row count as −Inf
-			c.VMAXPS(v, m, m)
-		})
-		a.hreduce(m, c.VMAXPS)
-		sum := c.YMM()
-		c.VXORPS(sum, sum, sum)
-		a.elementwise(n, row, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
-			v := c.YMM()
-			a.load(vec(0), mask, v)
-			c.VSUBPS(m, v, v)
-			a.exp(v)
-			if mask != nil {
-				c.VANDPS(mask, v, v) // lanes past the row add nothing
-			}
-			c.VADDPS(v, sum, sum)
-			a.store(v, mask, vec(0))
-		})
-		a.hreduce(sum, c.VADDPS)
-		inv := a.reg32("one", 1)
-		c.VDIVPS(sum, inv, inv)
-		a.elementwise(n, row, func(vec func(int) operand.Mem, mask reg.VecVirtual) {
-			v := c.YMM()
-			a.load(vec(0), mask, v)
-			c.VMULPS(inv, v, v)
-			a.store(v, mask, vec(0))
-		})
+		if vecs <= shortRow {
+			a.softmaxShortRow(start, vecs, lanes)
+		} else {
+			a.softmaxLongRow(start, n)
+		}
 		c.ADDQ(imm(4*n), start)
+	})
+}
+
+// shortRow is the widest softmax row, in vectors, held in registers: with
+// exp's temporaries it leaves room in the 16 YMM registers.
+const shortRow = 4
+
+// softmaxShortRow computes the softmax of the row at p (vecs vectors, the
+// last holding lanes floats) in registers.
+func (a *asmWriter) softmaxShortRow(p reg.Register, vecs, lanes int) {
+	c := a.c
+	v := make([]reg.VecVirtual, vecs)
+	m := c.YMM()
+	for i := range v {
+		v[i] = c.YMM()
+		n := plan.Vector
+		if i == vecs-1 {
+			n = lanes
+		}
+		a.load(at(p, 4*plan.Vector*i), n, v[i])
+		if n < plan.Vector {
+			c.VBLENDPS(pastLanes(n), a.f32("neginf", float32(math.Inf(-1))), v[i], v[i]) // lanes past the row count as −Inf
+		}
+		if i == 0 {
+			c.VMOVAPS(v[i], m)
+		} else {
+			c.VMAXPS(v[i], m, m) // a NaN v is kept: it is the second source
+		}
+	}
+	a.hreduce(m, c.VMAXPS)
+	sum := c.YMM()
+	for i := range v {
+		if i == vecs-1 && lanes < plan.Vector {
+			// The lanes past the row become m, so exp sees 0 there: an
+			// exp that underflows costs a microcode assist on Intel cores.
+			c.VBLENDPS(pastLanes(lanes), m, v[i], v[i])
+		}
+		c.VSUBPS(m, v[i], v[i])
+		a.exp(v[i])
+		if i == vecs-1 && lanes < plan.Vector {
+			c.VBLENDPS(pastLanes(lanes), a.f32("zero", 0), v[i], v[i]) // lanes past the row add nothing
+		}
+		if i == 0 {
+			c.VMOVAPS(v[i], sum)
+		} else {
+			c.VADDPS(v[i], sum, sum)
+		}
+	}
+	a.hreduce(sum, c.VADDPS)
+	inv := a.reg32("one", 1)
+	c.VDIVPS(sum, inv, inv)
+	for i := range v {
+		n := plan.Vector
+		if i == vecs-1 {
+			n = lanes
+		}
+		c.VMULPS(inv, v[i], v[i])
+		a.store(v[i], n, at(p, 4*plan.Vector*i))
+	}
+}
+
+// softmaxLongRow computes the softmax of the n floats at p in three passes.
+func (a *asmWriter) softmaxLongRow(p reg.Register, n int) {
+	c := a.c
+	row := []reg.Register{p}
+	neginf := a.f32("neginf", float32(math.Inf(-1)))
+	m := a.reg32("neginf", float32(math.Inf(-1)))
+	a.elementwise(n, row, func(vec func(int) operand.Mem, lanes int) {
+		if lanes == plan.Vector {
+			c.VMAXPS(vec(0), m, m)
+			return
+		}
+		v := c.YMM()
+		a.load(vec(0), lanes, v)
+		c.VBLENDPS(pastLanes(lanes), neginf, v, v) // lanes past the row count as −Inf
+		c.VMAXPS(v, m, m)
+	})
+	a.hreduce(m, c.VMAXPS)
+	sum := c.YMM()
+	c.VXORPS(sum, sum, sum)
+	a.elementwise(n, row, func(vec func(int) operand.Mem, lanes int) {
+		v := c.YMM()
+		a.load(vec(0), lanes, v)
+		if lanes < plan.Vector {
+			c.VBLENDPS(pastLanes(lanes), m, v, v) // exp(0) past the row, not an underflow
+		}
+		c.VSUBPS(m, v, v)
+		a.exp(v)
+		if lanes < plan.Vector {
+			c.VBLENDPS(pastLanes(lanes), a.f32("zero", 0), v, v) // lanes past the row add nothing
+		}
+		c.VADDPS(v, sum, sum)
+		a.store(v, lanes, vec(0))
+	})
+	a.hreduce(sum, c.VADDPS)
+	inv := a.reg32("one", 1)
+	c.VDIVPS(sum, inv, inv)
+	a.elementwise(n, row, func(vec func(int) operand.Mem, lanes int) {
+		v := c.YMM()
+		a.load(vec(0), lanes, v)
+		c.VMULPS(inv, v, v)
+		a.store(v, lanes, vec(0))
 	})
 }
 
@@ -758,6 +885,19 @@ func asmDoc(p *plan.Plan, k *plan.Kernel) []string {
 		if g.Tile == plan.RowTile {
 			lines = append(lines, "One row makes it a matrix-vector product: each element of the right operand is used once,",
 				"so it is streamed once into the FMAs, across enough accumulators to hide their latency.")
+			if rem := g.Cols % g.Tile.NR; rem > 0 {
+				vecs := (rem + plan.Vector - 1) / plan.Vector
+				if ch := g.Tile.Chains(vecs, g.Unroll); ch > 1 {
+					lines = append(lines, fmt.Sprintf("The last %d columns split the depth over %d sets of %d accumulators, summed at the end.", rem, ch, vecs))
+				}
+			}
+		}
+		if k.Op == plan.Forward && k.Activation == spec.Softmax {
+			if (g.Cols+plan.Vector-1)/plan.Vector <= shortRow {
+				lines = append(lines, "Softmax loads each row once and keeps it in registers.")
+			} else {
+				lines = append(lines, "Softmax takes three passes over each row: maximum, exp and sum, scale.")
+			}
 		}
 		if k.Op == plan.InputGrad {
 			lines = append(lines, "w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.")

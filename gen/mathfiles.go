@@ -35,7 +35,7 @@ func MathFiles(pkg string, n int) (asm, stubs []byte, err error) {
 		c.Pragma("noescape")
 		c.SignatureExpr(fmt.Sprintf("func(x *[%d]float32)", n))
 		c.Doc(name + " replaces each x[i] by " + name + "(x[i]), with the instructions the kernels inline.")
-		a.elementwise(n, []reg.Register{a.param("x")}, func(vec func(int) operand.Mem, _ reg.VecVirtual) {
+		a.elementwise(n, []reg.Register{a.param("x")}, func(vec func(int) operand.Mem, _ int) {
 			v := c.YMM()
 			c.VMOVUPS(vec(0), v)
 			f(v)

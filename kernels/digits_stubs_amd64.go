@@ -23,6 +23,7 @@ func digitsL1WeightGradAVX2(x *[2048]float32, dz *[1024]float32, dw *[2048]float
 
 // digitsL2ForwardAVX2 is the AVX2+FMA body of DigitsL2Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10).
 // Product: 32×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
 //
 //go:noescape
 func digitsL2ForwardAVX2(x *[1024]float32, w *[320]float32, b *[10]float32, y *[320]float32)

@@ -27,6 +27,7 @@ func fashion1L1WeightGradAVX2(x *[784]float32, dz *[256]float32, dw *[200704]flo
 // Product: 1×256 · 256×128 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// The last 32 columns split the depth over 3 sets of 4 accumulators, summed at the end.
 //
 //go:noescape
 func fashion1L2ForwardAVX2(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
@@ -55,6 +56,8 @@ func fashion1L2InputGradAVX2(dz *[128]float32, w *[32768]float32, wt *[32768]flo
 // Product: 1×128 · 128×10 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// The last 10 columns split the depth over 4 sets of 2 accumulators, summed at the end.
+// Softmax loads each row once and keeps it in registers.
 //
 //go:noescape
 func fashion1L3ForwardAVX2(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
@@ -69,6 +72,7 @@ func fashion1L3WeightGradAVX2(x *[128]float32, dz *[10]float32, dw *[1280]float3
 // Product: 1×10 · 10×128 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// The last 32 columns split the depth over 3 sets of 4 accumulators, summed at the end.
 // w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape

@@ -47,6 +47,7 @@ func fashionL2InputGradAVX2(dz *[8192]float32, w *[32768]float32, wt *[32768]flo
 
 // fashionL3ForwardAVX2 is the AVX2+FMA body of FashionL3Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10).
 // Product: 64×128 · 128×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
 //
 //go:noescape
 func fashionL3ForwardAVX2(x *[8192]float32, w *[1280]float32, b *[10]float32, y *[640]float32)

@@ -57,12 +57,25 @@ var DefaultTile = Tile{MR: 6, NR: 16}
 // streaming B from cache, not by arithmetic.
 var RowTile = Tile{MR: 1, NR: 96}
 
-// Registers is the number of YMM registers the tile's inner loop keeps live,
-// counting the lane mask of a masked column tail and, for a one-row tile,
-// the register a masked B vector is loaded into.
+// Chains is the number of accumulator sets a tile of vecs vectors (vecs ≤
+// NR/8) splits the depth over, step d adding into set d mod Chains, and
+// summed at the end. A one-row tile narrower than NR would otherwise leave
+// fewer than the 8 independent FMAs in flight that cover their latency
+// (4 cycles at 2 per cycle): the batch-1 output layer has 2 vectors.
+func (t Tile) Chains(vecs, unroll int) int {
+	if t.MR != 1 {
+		return 1
+	}
+	return max(1, min(unroll, t.NR/Vector/vecs))
+}
+
+// Registers is the number of YMM registers the tile's inner loop keeps live
+// at most, counting the one a partial column tail is assembled in (its high
+// half, or for a one-row tile the whole vector, which cannot fold into the
+// FMA as a full one does).
 func (t Tile) Registers() int {
 	if t.MR == 1 {
-		return t.NR/Vector + 1 + 1 + 1
+		return t.NR/Vector + 1 + 1
 	}
 	return t.MR*t.NR/Vector + t.NR/Vector + 1 + 1
 }
