@@ -68,7 +68,7 @@ test-arm64:
 # encoding dies here with SIGILL.
 test-haswell:
 	@command -v $(QEMU) >/dev/null 2>&1 || { echo "$(QEMU) not found: run make deps"; exit 1; }
-	$(GO) test -count=1 -exec '$(QEMU) -cpu Haswell' ./kernels/ ./nn/ ./examples/...
+	$(GO) test -count=1 -exec '$(QEMU) -cpu Haswell' ./kernels/ ./internal/vec/ ./nn/ ./examples/...
 
 # Bounded fuzzing of every loader: the spec (any bytes give a model or a
 # positioned error, never a panic or a hang), the weights and IDX files

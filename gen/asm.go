@@ -41,7 +41,7 @@ func emitAsm(p *plan.Plan) (asm, stubs []byte, err error) {
 }
 
 // assemble allocates the registers of every function in c and prints the
-// assembly and its Go stubs.
+// assembly and its Go stubs, which must pass Lint.
 func assemble(c *build.Context, cfg printer.Config) (asm, stubs []byte, err error) {
 	f, err := c.Result()
 	if err != nil {
@@ -54,6 +54,9 @@ func assemble(c *build.Context, cfg printer.Config) (asm, stubs []byte, err erro
 		return nil, nil, err
 	}
 	if stubs, err = printer.NewStubs(cfg).Print(f); err != nil {
+		return nil, nil, err
+	}
+	if err := Lint(asm); err != nil {
 		return nil, nil, err
 	}
 	return asm, stubs, nil

@@ -41,9 +41,6 @@ func Render(p *plan.Plan) ([]File, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := Lint(asm); err != nil {
-		return nil, fmt.Errorf("%s: %w", p.Model.Name, err)
-	}
 	api, err := emitAPI(p)
 	if err != nil {
 		return nil, err

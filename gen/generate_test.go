@@ -41,14 +41,22 @@ func TestKernelsUpToDate(t *testing.T) {
 	}
 }
 
-// The math kernels' committed assembly must match gen.MathFiles too.
-func TestMathKernelsUpToDate(t *testing.T) {
-	asm, stubs, err := MathFiles("mathkernels", 4096)
+// The committed assembly of the model-independent packages must match
+// their generators too: the math kernels and nn's reduction.
+func TestStandaloneKernelsUpToDate(t *testing.T) {
+	mathAsm, mathStubs, err := MathFiles("mathkernels", 4096)
 	require.NoError(t, err)
-	for name, want := range map[string][]byte{"math_amd64.s": asm, "math_stubs_amd64.go": stubs} {
-		have, err := os.ReadFile(filepath.Join("../internal/mathkernels", name))
+	sumAsm, sumStubs, err := SumFiles("vec")
+	require.NoError(t, err)
+	for path, want := range map[string][]byte{
+		"internal/mathkernels/math_amd64.s":        mathAsm,
+		"internal/mathkernels/math_stubs_amd64.go": mathStubs,
+		"internal/vec/sum_amd64.s":                 sumAsm,
+		"internal/vec/sum_stubs_amd64.go":          sumStubs,
+	} {
+		have, err := os.ReadFile(filepath.Join("..", path))
 		require.NoError(t, err)
-		assert.True(t, bytes.Equal(have, want), "internal/mathkernels/%s is stale: run go generate ./...", name)
+		assert.True(t, bytes.Equal(have, want), "%s is stale: run go generate ./...", path)
 	}
 }
 

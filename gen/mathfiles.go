@@ -44,12 +44,5 @@ func MathFiles(pkg string, n int) (asm, stubs []byte, err error) {
 		c.VZEROUPPER()
 		c.RET()
 	}
-	asm, stubs, err = assemble(c, printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg})
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := Lint(asm); err != nil {
-		return nil, nil, err
-	}
-	return asm, stubs, nil
+	return assemble(c, printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg})
 }

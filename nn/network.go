@@ -100,7 +100,7 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 	}
 	n.initWeights(opts.Init)
 	for i := range workers {
-		n.workers = append(n.workers, newWorker(n, i))
+		n.workers = append(n.workers, newWorker(n, i, workers))
 		n.infer <- newWorkspace(&n.desc)
 	}
 	opt := opts.Optimizer

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/internal/vec"
 	"github.com/vecgen/vecgen/scalar"
 )
 
@@ -89,11 +90,13 @@ type worker struct {
 	loss    float64
 	correct int
 	index   int // in Network.workers; picks the slice of the parameters reduce sums
+	// The other workers' shares of that slice, for reduce; room for all.
+	others [][]float32
 
 	trainRun, reduceRun func()
 }
 
-func newWorker(n *Network, index int) *worker {
+func newWorker(n *Network, index, workers int) *worker {
 	d := &n.desc
 	B := d.Batch
 	w := &worker{workspace: newWorkspace(d), net: n, index: index, grad: make([]float32, d.Params),
@@ -111,6 +114,7 @@ func newWorker(n *Network, index int) *worker {
 		w.gb = append(w.gb, w.grad[off:off+l.Out])
 		off += l.Out
 	}
+	w.others = make([][]float32, 0, workers)
 	w.trainRun = func() { w.train(); n.wg.Done() }
 	w.reduceRun = func() { w.reduce(); n.wg.Done() }
 	return w
@@ -162,18 +166,11 @@ func (w *worker) reduce() {
 	n := w.net
 	all := n.workers[:n.active]
 	lo, hi := n.desc.Params*w.index/n.active, n.desc.Params*(w.index+1)/n.active
-	dst := all[0].grad[lo:hi]
+	w.others = w.others[:0]
 	for _, o := range all[1:] {
-		src := o.grad[lo:hi]
-		for i := range dst {
-			dst[i] += src[i]
-		}
+		w.others = append(w.others, o.grad[lo:hi])
 	}
-	if n.scale != 1 {
-		for i := range dst {
-			dst[i] *= n.scale
-		}
-	}
+	vec.SumScaled(all[0].grad[lo:hi], w.others, n.scale)
 }
 
 // lossOf is the loss of rows outputs y against targets t, computed by the
