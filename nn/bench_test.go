@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 
 	"github.com/vecgen/vecgen/compiled"
@@ -9,18 +10,22 @@ import (
 	"github.com/vecgen/vecgen/nn"
 )
 
-// BenchmarkTrainStep is one step of spec/fashion.yaml on a full step
-// (Workers × 64 samples): forward, backward, the reduction and the update,
-// with plain SGD and with Adam.
+// BenchmarkTrainStep is one step of spec/fashion.yaml (forward, backward,
+// the reduction and the update, with plain SGD and with Adam) over 64
+// samples on one core, and over 256 samples on one and on two cores. A step
+// of 256 samples is 4 workers of 64: a DDP step, whose gradient is the mean
+// over all 256; GOMAXPROCS sets the cores they share.
 func BenchmarkTrainStep(b *testing.B) {
 	optimizers := []struct {
 		name string
 		opt  nn.Optimizer
 	}{{"sgd", nn.SGD{LR: 1e-3}}, {"adam", nn.Adam{LR: 1e-3}}}
+	shapes := []struct{ samples, procs int }{{64, 1}, {256, 1}, {256, 2}}
 	for _, o := range optimizers {
-		for _, workers := range []int{1, 2} {
-			b.Run(fmt.Sprintf("%s/workers=%d", o.name, workers), func(b *testing.B) {
-				trainSteps(b, workers, o.opt)
+		for _, s := range shapes {
+			b.Run(fmt.Sprintf("%s/samples=%d/procs=%d", o.name, s.samples, s.procs), func(b *testing.B) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.procs))
+				trainSteps(b, s.samples/kernels.FashionNetwork().Batch, o.opt)
 			})
 		}
 	}

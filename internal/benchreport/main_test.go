@@ -11,6 +11,7 @@ import (
 )
 
 const sample = `goos: linux
+cpu: Test CPU @ 1.00GHz
 BenchmarkPeak-2   	 100	 100000 ns/op	 100.0 GFLOP/s
 BenchmarkPeak-2   	 100	 100000 ns/op	 80.0 GFLOP/s
 BenchmarkPeak-2   	 100	 100000 ns/op	 90.0 GFLOP/s
@@ -18,7 +19,7 @@ BenchmarkProduct/L1Forward/vecgen-2 	 10	 300000 ns/op	 86.0 GFLOP/s
 BenchmarkProduct/L1Forward/vecgen-2 	 10	 320000 ns/op	 80.0 GFLOP/s
 BenchmarkProduct/L1Forward/gonum-2  	 10	 3100000 ns/op	 8.0 GFLOP/s
 BenchmarkProduct/L1Forward/naive-2  	 10	 12400000 ns/op	 2.0 GFLOP/s
-BenchmarkTrainStep/sgd/workers=1-2  	 10	 600000 ns/op	 106666 samples/s
+BenchmarkTrainStep/sgd/samples=64/procs=1-2  	 10	 600000 ns/op	 106666 samples/s
 PASS
 `
 
@@ -31,10 +32,11 @@ func TestReport(t *testing.T) {
 	ns, _ := median(runs, "BenchmarkProduct/L1Forward/vecgen", "ns/op")
 	assert.Equal(t, 310000.0, ns, "the median of two is their mean")
 
-	out := render(runs)
+	out := render(runs, cpu([]byte(sample)))
+	assert.Contains(t, out, "Measured on: Test CPU @ 1.00GHz.")
 	assert.Contains(t, out, "**90.0 GFLOP/s**, 78% of the nominal 115")
 	assert.Contains(t, out, "| L1Forward | 64×784·784×256 | 310 µs | 83.0 | 72% | 92% | ≥ 104 (missed) | 10.0× | 40.0× |")
-	assert.Contains(t, out, "| train step, SGD, 1 worker, 64 samples | 600 µs | 106.7k | ≤ 0.62 ms (met) |")
+	assert.Contains(t, out, "| train step, SGD, 64 samples, 1 core | 600 µs | 106.7k | ≤ 0.62 ms (met) |")
 	assert.NotContains(t, out, "L2Forward", "rows without results are left out")
 	assert.NotContains(t, out, "batch-1 forward", "the batch-1 total needs all three kernels")
 }
