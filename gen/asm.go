@@ -374,7 +374,7 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 	c.MOVQ(B, bp)
 	step := func(u int) {
 		if rows == 1 { // one row: each B vector is used once, straight from memory
-			acc := accs[u%chains]
+			chain := accs[u%chains][0]
 			x := c.YMM()
 			c.VBROADCASTSS(at(ap, 4*u*g.ADepth), x)
 			for v := range vecs {
@@ -382,9 +382,9 @@ func (a *asmWriter) tile(g *plan.Gemm, rows, vecs, lastLanes int, A, B, C, bias 
 				if n := lanesOf(v); n < plan.Vector { // a partial vector cannot fold into the FMA
 					w := c.YMM()
 					a.load(m, n, w)
-					c.VFMADD231PS(w, x, acc[0][v])
+					c.VFMADD231PS(w, x, chain[v])
 				} else {
-					c.VFMADD231PS(m, x, acc[0][v])
+					c.VFMADD231PS(m, x, chain[v])
 				}
 			}
 			return
@@ -770,14 +770,17 @@ const shortRow = 4
 // last holding lanes floats) in registers.
 func (a *asmWriter) softmaxShortRow(p reg.Register, vecs, lanes int) {
 	c := a.c
+	width := func(i int) int { // floats of the row in vector i
+		if i == vecs-1 {
+			return lanes
+		}
+		return plan.Vector
+	}
 	v := make([]reg.VecVirtual, vecs)
 	m := c.YMM()
 	for i := range v {
 		v[i] = c.YMM()
-		n := plan.Vector
-		if i == vecs-1 {
-			n = lanes
-		}
+		n := width(i)
 		a.load(at(p, 4*plan.Vector*i), n, v[i])
 		if n < plan.Vector {
 			c.VBLENDPS(pastLanes(n), a.f32("neginf", float32(math.Inf(-1))), v[i], v[i]) // lanes past the row count as −Inf
@@ -791,16 +794,7 @@ func (a *asmWriter) softmaxShortRow(p reg.Register, vecs, lanes int) {
 	a.hreduce(m, c.VMAXPS)
 	sum := c.YMM()
 	for i := range v {
-		if i == vecs-1 && lanes < plan.Vector {
-			// The lanes past the row become m, so exp sees 0 there: an
-			// exp that underflows costs a microcode assist on Intel cores.
-			c.VBLENDPS(pastLanes(lanes), m, v[i], v[i])
-		}
-		c.VSUBPS(m, v[i], v[i])
-		a.exp(v[i])
-		if i == vecs-1 && lanes < plan.Vector {
-			c.VBLENDPS(pastLanes(lanes), a.f32("zero", 0), v[i], v[i]) // lanes past the row add nothing
-		}
+		a.expShifted(v[i], m, width(i))
 		if i == 0 {
 			c.VMOVAPS(v[i], sum)
 		} else {
@@ -811,12 +805,24 @@ func (a *asmWriter) softmaxShortRow(p reg.Register, vecs, lanes int) {
 	inv := a.reg32("one", 1)
 	c.VDIVPS(sum, inv, inv)
 	for i := range v {
-		n := plan.Vector
-		if i == vecs-1 {
-			n = lanes
-		}
 		c.VMULPS(inv, v[i], v[i])
-		a.store(v[i], n, at(p, 4*plan.Vector*i))
+		a.store(v[i], width(i), at(p, 4*plan.Vector*i))
+	}
+}
+
+// expShifted sets the first lanes floats of v to e^(v−m) and the rest to
+// 0, so they add nothing to the row's sum. The rest become m before exp, so
+// exp sees 0 there: an exp that underflows costs a microcode assist on
+// Intel cores.
+func (a *asmWriter) expShifted(v, m reg.VecVirtual, lanes int) {
+	c := a.c
+	if lanes < plan.Vector {
+		c.VBLENDPS(pastLanes(lanes), m, v, v)
+	}
+	c.VSUBPS(m, v, v)
+	a.exp(v)
+	if lanes < plan.Vector {
+		c.VBLENDPS(pastLanes(lanes), a.f32("zero", 0), v, v)
 	}
 }
 
@@ -842,14 +848,7 @@ func (a *asmWriter) softmaxLongRow(p reg.Register, n int) {
 	a.elementwise(n, row, func(vec func(int) operand.Mem, lanes int) {
 		v := c.YMM()
 		a.load(vec(0), lanes, v)
-		if lanes < plan.Vector {
-			c.VBLENDPS(pastLanes(lanes), m, v, v) // exp(0) past the row, not an underflow
-		}
-		c.VSUBPS(m, v, v)
-		a.exp(v)
-		if lanes < plan.Vector {
-			c.VBLENDPS(pastLanes(lanes), a.f32("zero", 0), v, v) // lanes past the row add nothing
-		}
+		a.expShifted(v, m, lanes)
 		c.VADDPS(v, sum, sum)
 		a.store(v, lanes, vec(0))
 	})

@@ -30,12 +30,8 @@ func SumFiles(pkg string) (asm, stubs []byte, err error) {
 	c.Pragma("noescape")
 	c.SignatureExpr("func(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32)")
 	c.Doc("sumScaledAVX2 sets dst[i] = scale·(dst[i] + Σⱼ srcs[j][i]) for i < n, summing in order.")
-	load := func(name string) reg.GPVirtual {
-		r := c.GP64()
-		c.Load(c.Param(name), r)
-		return r
-	}
-	dst, srcs, nsrcs, n := load("dst"), load("srcs"), load("nsrcs"), load("n")
+	a := &asmWriter{c: c}
+	dst, srcs, nsrcs, n := a.param("dst"), a.param("srcs"), a.param("nsrcs"), a.param("n")
 	s := c.XMM()
 	c.Load(c.Param("scale"), s)
 	scale := c.YMM()
