@@ -28,20 +28,20 @@ func (a *asmWriter) exp(x reg.VecVirtual) {
 	c := a.c
 	a.clamp(x, "exp", -104, 88.8)
 
-	n, r, p := c.YMM(), c.YMM(), c.YMM()
+	n, r, p := a.vec(), a.vec(), a.vec()
 	c.VMULPS(a.f32("log2e", math.Log2E), x, n)
-	c.VROUNDPS(imm(0), n, n) // to nearest even
+	a.roundEven(n)
 	c.VMOVAPS(x, r)
 	c.VFNMADD231PS(a.f32("ln2hi", 0.693359375), n, r) // r = x − n·ln2, ln2 split so n·ln2hi is exact
 	c.VFNMADD231PS(a.f32("ln2lo", -2.12194440e-4), n, r)
 
 	a.horner(p, r, "expc", expPoly)
-	z := c.YMM()
+	z := a.vec()
 	c.VMULPS(r, r, z)
 	c.VFMADD213PS(r, z, p) // p = p·r² + r
 	c.VADDPS(a.f32("one", 1), p, p)
 
-	e, e1 := n, c.YMM() // n as integers; e1 = ⌊n/2⌋, e = n − e1
+	e, e1 := n, a.vec() // n as integers; e1 = ⌊n/2⌋, e = n − e1
 	c.VCVTPS2DQ(n, e)
 	c.VPSRAD(imm(1), e, e1)
 	c.VPSUBD(e1, e, e)
@@ -66,16 +66,16 @@ func (a *asmWriter) sigmoid(x reg.VecVirtual) {
 // x < 0), so q keeps full precision where sigmoid(x) is close to 1.
 func (a *asmWriter) sigmoidPair(x, q reg.VecVirtual) {
 	c := a.c
-	s := c.YMM()
+	s := a.vec()
 	c.VANDPS(a.splat("absmask", 0x7fffffff), x, s)
 	c.VXORPS(a.splat("signmask", 0x80000000), s, s) // −|x|
 	a.exp(s)
 	one := a.reg32("one", 1)
-	num := c.YMM()
+	num := a.vec()
 	if q != nil {
-		c.VBLENDVPS(x, one, s, q) // by x's sign bit: 1 where x < 0, else s
+		a.chooseBySign(x, one, s, q) // 1 where x < 0, else s
 	}
-	c.VBLENDVPS(x, s, one, num) // s where x < 0, else 1
+	a.chooseBySign(x, s, one, num) // s where x < 0, else 1
 	c.VADDPS(one, s, s)
 	if q != nil {
 		c.VDIVPS(s, q, q)
@@ -90,11 +90,11 @@ var tanhPoly = []float32{-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2,
 // 1 − 2/(e^{2|x|}+1) with x's sign above, where no cancellation remains.
 func (a *asmWriter) tanh(x reg.VecVirtual) {
 	c := a.c
-	ax, sign := c.YMM(), c.YMM()
+	ax, sign := a.vec(), a.vec()
 	c.VANDPS(a.splat("absmask", 0x7fffffff), x, ax)
 	c.VANDPS(a.splat("signmask", 0x80000000), x, sign)
 
-	big := c.YMM()
+	big := a.vec()
 	c.VADDPS(ax, ax, big)
 	a.exp(big)
 	one := a.reg32("one", 1)
@@ -103,15 +103,14 @@ func (a *asmWriter) tanh(x reg.VecVirtual) {
 	c.VDIVPS(big, two, big)
 	c.VSUBPS(big, one, big) // 1 − 2/(e^{2|x|}+1)
 
-	z, p := c.YMM(), c.YMM()
+	z, p := a.vec(), a.vec()
 	c.VMULPS(ax, ax, z)
 	a.horner(p, z, "tanhc", tanhPoly)
 	c.VMULPS(z, p, p)
 	c.VFMADD213PS(ax, ax, p) // |x| + |x|³·P
 
-	small := z
-	c.VCMPPS(imm(1), a.f32("tanhsmall", 0.625), ax, small) // |x| < 0.625; false for NaN
-	c.VBLENDVPS(small, p, big, big)
+	small := a.compare(1, ax, a.f32("tanhsmall", 0.625), z) // |x| < 0.625; false for NaN
+	a.choose(small, p, big, big)
 	c.VORPS(sign, big, x)
 }
 
@@ -123,23 +122,22 @@ var logPoly = []float32{7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2
 // polynomial in m−1.
 func (a *asmWriter) log(x reg.VecVirtual) {
 	c := a.c
-	e, m, t := c.YMM(), c.YMM(), c.YMM()
+	e, m, t := a.vec(), a.vec(), a.vec()
 	c.VPSRLD(imm(23), x, e)
 	c.VPSUBD(a.splat("logbias", 126), e, e) // x = 2ᵉ·m with m in [0.5, 1)
 	c.VCVTDQ2PS(e, e)
 	c.VANDPS(a.splat("mantmask", 0x807fffff), x, m)
 	c.VORPS(a.splat("half", math.Float32bits(0.5)), m, m)
 
-	lt := c.YMM()
-	c.VCMPPS(imm(1), a.f32("sqrthalf", 0.70710678118654752), m, lt) // m < √½: use 2m, e−1
+	lt := a.compare(1, m, a.f32("sqrthalf", 0.70710678118654752), a.vec()) // m < √½: use 2m, e−1
 	one := a.reg32("one", 1)
-	c.VANDPS(one, lt, t)
+	a.keep(lt, one, t)
 	c.VSUBPS(t, e, e)
-	c.VANDPS(m, lt, t)
+	a.keep(lt, m, t)
 	c.VSUBPS(one, m, m)
 	c.VADDPS(t, m, m) // m − 1, or 2m − 1
 
-	z, y := c.YMM(), c.YMM()
+	z, y := a.vec(), a.vec()
 	c.VMULPS(m, m, z)
 	a.horner(y, m, "logc", logPoly)
 	c.VMULPS(m, y, y)
@@ -190,7 +188,7 @@ func (a *asmWriter) geluArg(z, v, z2 reg.VecVirtual) {
 // gelu sets x to z·sigmoid(v), the tanh-form GELU without the cancellation
 // of 1 + tanh u for negative z.
 func (a *asmWriter) gelu(x reg.VecVirtual) {
-	s, z2 := a.c.YMM(), a.c.YMM()
+	s, z2 := a.vec(), a.vec()
 	a.geluArg(x, s, z2)
 	a.sigmoid(s)
 	a.c.VMULPS(s, x, x)
@@ -202,11 +200,11 @@ func (a *asmWriter) gelu(x reg.VecVirtual) {
 func (a *asmWriter) geluGrad(x reg.VecVirtual) {
 	c := a.c
 	a.clamp(x, "gelu", -1e4, 1e4)
-	s, z2, t := c.YMM(), c.YMM(), c.YMM()
+	s, z2, t := a.vec(), a.vec(), a.vec()
 	a.geluArg(x, s, z2)
 	a.sigmoidPair(s, t) // t = 1 − s
 	c.VMULPS(s, t, t)
-	vp := c.YMM()
+	vp := a.vec()
 	c.VMOVUPS(a.f32("geluv3x3", 3*geluV3), vp)
 	c.VFMADD213PS(a.f32("geluv1", geluV1), z2, vp) // v′ = geluV1 + 3·geluV3·z²
 	c.VMULPS(vp, t, t)
@@ -216,7 +214,7 @@ func (a *asmWriter) geluGrad(x reg.VecVirtual) {
 
 // silu sets x to x·sigmoid(x).
 func (a *asmWriter) silu(x reg.VecVirtual) {
-	s := a.c.YMM()
+	s := a.vec()
 	a.c.VMOVAPS(x, s)
 	a.sigmoid(s)
 	a.c.VMULPS(s, x, x)
@@ -226,7 +224,7 @@ func (a *asmWriter) silu(x reg.VecVirtual) {
 // with s = sigmoid(z).
 func (a *asmWriter) siluGrad(x reg.VecVirtual) {
 	c := a.c
-	s, t := c.YMM(), c.YMM()
+	s, t := a.vec(), a.vec()
 	c.VMOVAPS(x, s)
 	a.sigmoidPair(s, t) // t = 1 − s
 	c.VMULPS(x, t, t)

@@ -37,7 +37,7 @@ func Generate(m *spec.Model, source, pkg string) ([]File, error) {
 // Render renders a plan. It is deterministic: the same plan gives the same
 // bytes.
 func Render(p *plan.Plan) ([]File, error) {
-	asm, stubs, err := emitAsm(p)
+	asm, stubs, err := emitAsm(p, plan.AVX2)
 	if err != nil {
 		return nil, err
 	}

@@ -91,8 +91,10 @@ func TestPlanFashion(t *testing.T) {
 	var got []string
 	for _, k := range p.Kernels {
 		got = append(got, k.Public)
-		if k.Gemm != nil {
-			assert.LessOrEqual(t, k.Gemm.Tile.Registers(), 16, "%s: tile needs more YMM registers than AVX2 has", k.Public)
+		for _, m := range k.Impls {
+			if k.Gemm != nil {
+				assert.LessOrEqual(t, m.Registers(), m.ISA.Registers, "%s: tile needs more registers than %s has", k.Public, m.ISA.Name)
+			}
 		}
 	}
 	assert.Equal(t, []string{
@@ -104,7 +106,9 @@ func TestPlanFashion(t *testing.T) {
 	assert.Equal(t, 784*256+256+256*128+128+128*10+10, p.ParamCount())
 	assert.True(t, p.LossGivesDZ(), "softmax + cross-entropy is fused")
 	dw := p.Find(plan.WeightGrad, 1).Gemm
-	assert.Equal(t, plan.Gemm{Rows: 784, Cols: 256, Depth: 64, ARow: 1, ADepth: 784, BDepth: 256, CRow: 256, Tile: plan.DefaultTile, Unroll: 4}, *dw)
+	assert.Equal(t, plan.Gemm{Rows: 784, Cols: 256, Depth: 64, ARow: 1, ADepth: 784, BDepth: 256, CRow: 256}, *dw)
+	avx2 := p.Find(plan.WeightGrad, 1).Impl(plan.AVX2)
+	assert.Equal(t, plan.Impl{ISA: plan.AVX2, Asm: "fashionL1WeightGradAVX2", Tile: plan.DefaultTile, Unroll: 4}, *avx2)
 }
 
 // A batch of one makes every product with one row a matrix-vector product.
@@ -113,22 +117,24 @@ func TestPlanBatchOne(t *testing.T) {
 	require.NoError(t, err)
 	for _, k := range p.Kernels {
 		if g := k.Gemm; g != nil {
+			m := k.Impl(plan.AVX2)
 			want := plan.DefaultTile
 			if g.Rows == 1 {
 				want = plan.RowTile
 			}
-			assert.Equal(t, want, g.Tile, k.Public)
-			assert.LessOrEqual(t, g.Tile.Registers(), 16, k.Public)
+			assert.Equal(t, want, m.Tile, k.Public)
+			assert.LessOrEqual(t, m.Registers(), 16, k.Public)
 		}
 	}
-	assert.Equal(t, plan.RowTile, p.Find(plan.Forward, 1).Gemm.Tile)
-	assert.Equal(t, plan.DefaultTile, p.Find(plan.WeightGrad, 1).Gemm.Tile, "dW of a batch of one has 784 rows")
+	row := p.Find(plan.Forward, 1).Impl(plan.AVX2)
+	assert.Equal(t, plan.RowTile, row.Tile)
+	assert.Equal(t, plan.DefaultTile, p.Find(plan.WeightGrad, 1).Impl(plan.AVX2).Tile, "dW of a batch of one has 784 rows")
 	// The output layer (10 columns, 2 vectors) splits its depth over 4
 	// accumulator sets; a full 96-column tile needs no split.
-	assert.Equal(t, 4, plan.RowTile.Chains(2, 4))
-	assert.Equal(t, 1, plan.RowTile.Chains(12, 4))
-	assert.Equal(t, 2, plan.RowTile.Chains(5, 4))
-	assert.Equal(t, 1, plan.DefaultTile.Chains(1, 4), "a many-row tile has its rows as independent chains")
+	assert.Equal(t, 4, row.Chains(2))
+	assert.Equal(t, 1, row.Chains(12))
+	assert.Equal(t, 2, row.Chains(5))
+	assert.Equal(t, 1, p.Find(plan.WeightGrad, 1).Impl(plan.AVX2).Chains(1), "a many-row tile has its rows as independent chains")
 }
 
 func TestLint(t *testing.T) {

@@ -98,7 +98,7 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 		if k.Returns() {
 			ret = jen.Float32()
 		}
-		call := jen.Id(k.Asm).Call(args...)
+		call := jen.Id(k.Impl(plan.AVX2).Asm).Call(args...)
 		var asmBranch []jen.Code
 		if k.Returns() {
 			asmBranch = []jen.Code{jen.Return(call)}
@@ -262,8 +262,8 @@ func emitFallback(p *plan.Plan) ([]byte, error) {
 			ret = jen.Float32()
 		}
 		f.Line()
-		f.Func().Id(k.Asm).Params(params...).Add(ret).Block(
-			jen.Panic(jen.Lit("vecgen: " + k.Asm + " called in a build without assembly")),
+		f.Func().Id(k.Impl(plan.AVX2).Asm).Params(params...).Add(ret).Block(
+			jen.Panic(jen.Lit("vecgen: " + k.Impl(plan.AVX2).Asm + " called in a build without assembly")),
 		)
 	}
 	return render(f)

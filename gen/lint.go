@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/vecgen/vecgen/gen/plan"
 )
 
 // upperRegister matches a vector register beyond the 16 AVX2 has: the
@@ -52,4 +54,9 @@ func Lint(asm []byte) error {
 		prev = strings.TrimSpace(code)
 	}
 	return sc.Err()
+}
+
+// LintTier applies the checks of tier isa to its assembly.
+func LintTier(asm []byte, isa plan.ISA) error {
+	return Lint(asm)
 }

@@ -8,6 +8,8 @@ import (
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/vecgen/vecgen/gen/plan"
 )
 
 // MathFunctions are the vector elementary functions the kernels inline,
@@ -24,7 +26,7 @@ func MathFiles(pkg string, n int) (asm, stubs []byte, err error) {
 	}
 	c := build.NewContext()
 	c.ConstraintExpr("gc,!purego")
-	a := &asmWriter{c: c, consts: map[string]operand.Mem{}}
+	a := newAsmWriter(c, plan.AVX2)
 	apply := map[string]func(reg.VecVirtual){
 		"Exp": a.exp, "Log": a.log, "Sigmoid": a.sigmoid, "Tanh": a.tanh, "GELU": a.gelu, "SiLU": a.silu,
 	}
@@ -44,5 +46,5 @@ func MathFiles(pkg string, n int) (asm, stubs []byte, err error) {
 		c.VZEROUPPER()
 		c.RET()
 	}
-	return assemble(c, printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg})
+	return assemble(c, plan.AVX2, printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg})
 }

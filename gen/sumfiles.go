@@ -6,6 +6,8 @@ import (
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/vecgen/vecgen/gen/plan"
 )
 
 // sliceHeader is the size in bytes of a []float32 header (pointer, length,
@@ -30,7 +32,7 @@ func SumFiles(pkg string) (asm, stubs []byte, err error) {
 	c.Pragma("noescape")
 	c.SignatureExpr("func(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32)")
 	c.Doc("sumScaledAVX2 sets dst[i] = scale·(dst[i] + Σⱼ srcs[j][i]) for i < n, summing in order.")
-	a := &asmWriter{c: c}
+	a := newAsmWriter(c, plan.AVX2)
 	dst, srcs, nsrcs, n := a.param("dst"), a.param("srcs"), a.param("nsrcs"), a.param("n")
 	s := c.XMM()
 	c.Load(c.Param("scale"), s)
@@ -100,5 +102,5 @@ func SumFiles(pkg string) (asm, stubs []byte, err error) {
 	c.VZEROUPPER()
 	c.RET()
 
-	return assemble(c, printer.Config{Name: "vecgen's gen.SumFiles", Pkg: pkg})
+	return assemble(c, plan.AVX2, printer.Config{Name: "vecgen's gen.SumFiles", Pkg: pkg})
 }

@@ -38,46 +38,73 @@ func (o Op) IsOptimizer() bool { return o >= SGD }
 
 func (o Op) String() string { return opNames[o] }
 
-// Vector is the number of float32 lanes in one YMM register.
-const Vector = 8
-
-// Tile is a register block of a matrix product: MR rows of C by NR columns
-// (NR a multiple of Vector), with MR·NR/8 accumulators, NR/8 registers for a
-// row of B and one broadcast of A: MR·NR/8 + NR/8 + 1 ≤ 16 YMM, one more when
-// a column tail needs a lane mask.
-type Tile struct{ MR, NR int }
-
-// DefaultTile is the classic AVX2 plan: 12 accumulators, 2 for B, 1 broadcast.
-var DefaultTile = Tile{MR: 6, NR: 16}
-
-// RowTile is the plan for a product with one row (a matrix-vector product,
-// as in a batch-1 forward or dX): 12 independent accumulators across 96
-// columns, enough to cover the FMA latency, with B read straight into the
-// FMAs. Each element of B is used once, so the product is bound by
-// streaming B from cache, not by arithmetic.
-var RowTile = Tile{MR: 1, NR: 96}
-
-// Chains is the number of accumulator sets a tile of vecs vectors (vecs ≤
-// NR/8) splits the depth over, step d adding into set d mod Chains, and
-// summed at the end. A one-row tile narrower than NR would otherwise leave
-// fewer than the 8 independent FMAs in flight that cover their latency
-// (4 cycles at 2 per cycle): the batch-1 output layer has 2 vectors.
-func (t Tile) Chains(vecs, unroll int) int {
-	if t.MR != 1 {
-		return 1
-	}
-	return max(1, min(unroll, t.NR/Vector/vecs))
+// ISA is an instruction-set tier every kernel is rendered for, with the
+// facts the emitters and the tile choices depend on.
+type ISA struct {
+	Name      string // suffix of the assembly symbols: AVX2, AVX512
+	Lanes     int    // float32 lanes in one vector register
+	Registers int    // vector registers the tier may use
 }
 
-// Registers is the number of YMM registers the tile's inner loop keeps live
-// at most, counting the one a partial column tail is assembled in (its high
-// half, or for a one-row tile the whole vector, which cannot fold into the
-// FMA as a full one does).
-func (t Tile) Registers() int {
-	if t.MR == 1 {
-		return t.NR/Vector + 1 + 1
+// The tiers. AVX2 (with FMA) has 16 YMM registers of 8 lanes; AVX-512 has
+// 32 ZMM registers of 16 lanes and the opmask registers K1–K7, which the
+// kernels use for every partial vector.
+var (
+	AVX2   = ISA{Name: "AVX2", Lanes: 8, Registers: 16}
+	AVX512 = ISA{Name: "AVX512", Lanes: 16, Registers: 32}
+)
+
+// Tiers lists the tiers a plan renders, widest first: the order dispatch
+// tries them in.
+var Tiers = []ISA{AVX2}
+
+// Tile is a register block of a matrix product: MR rows of C by NR columns
+// (NR a multiple of the tier's lanes), with MR·NR/lanes accumulators, NR/lanes
+// registers for a row of B and one broadcast of A.
+type Tile struct{ MR, NR int }
+
+// DefaultTile is the classic AVX2 plan: 12 accumulators, 2 for B, 1
+// broadcast, which with a column tail's register fills the 16 YMM.
+var DefaultTile = Tile{MR: 6, NR: 16}
+
+// RowTile is the AVX2 plan for a product with one row (a matrix-vector
+// product, as in a batch-1 forward or dX): 12 independent accumulators
+// across 96 columns, enough to cover the FMA latency, with B read straight
+// into the FMAs. Each element of B is used once, so the product is bound
+// by streaming B from cache, not by arithmetic.
+var RowTile = Tile{MR: 1, NR: 96}
+
+// Impl is one kernel rendered for one tier: its assembly symbol and, for a
+// product, the tile and the depth unrolling.
+type Impl struct {
+	ISA    ISA
+	Asm    string // assembly symbol, e.g. fashionL1ForwardAVX2
+	Tile   Tile   // zero when the kernel has no product
+	Unroll int    // depth steps per loop iteration
+}
+
+// Chains is the number of accumulator sets a tile of vecs vectors (vecs ≤
+// NR/lanes) splits the depth over, step d adding into set d mod Chains,
+// and summed at the end. A one-row tile narrower than NR would otherwise
+// leave too few independent FMAs in flight to cover their latency: the
+// batch-1 output layer has 2 AVX2 vectors.
+func (m Impl) Chains(vecs int) int {
+	if m.Tile.MR != 1 {
+		return 1
 	}
-	return t.MR*t.NR/Vector + t.NR/Vector + 1 + 1
+	return max(1, min(m.Unroll, m.Tile.NR/m.ISA.Lanes/vecs))
+}
+
+// Registers is the number of vector registers the tile's inner loop keeps
+// live at most, counting the one a partial column tail is assembled in
+// (its high half, or for a one-row tile the whole vector, which cannot fold
+// into the FMA as a full one does).
+func (m Impl) Registers() int {
+	vecs := m.Tile.NR / m.ISA.Lanes
+	if m.Tile.MR == 1 {
+		return vecs + 1 + 1
+	}
+	return m.Tile.MR*vecs + vecs + 1 + 1
 }
 
 // Gemm is one matrix product C = A·B as the micro-kernel sees it: C is
@@ -89,8 +116,6 @@ func (t Tile) Registers() int {
 type Gemm struct {
 	Rows, Cols, Depth          int
 	ARow, ADepth, BDepth, CRow int
-	Tile                       Tile
-	Unroll                     int // depth steps per loop iteration
 }
 
 // Flops is the number of floating-point operations of the product: 2·Rows·Cols·Depth.
@@ -101,14 +126,24 @@ type Kernel struct {
 	Op     Op
 	Layer  int    // 1-based; 0 for the loss
 	Public string // exported Go name, e.g. FashionL1Forward
-	Asm    string // assembly symbol, e.g. fashionL1ForwardAVX2
 	Gemm   *Gemm  // the matrix product inside, if any
+	Impls  []Impl // one per tier, in the order of Tiers
 	// Activation of the layer: fused into the Forward store for identity and
 	// relu; applied by a second pass over Y (hot in cache) for sigmoid, tanh
 	// and softmax, whose exp needs more registers than the 16 − 12
 	// accumulators a 6×16 tile leaves free.
 	Activation spec.Activation
 	Elements   int // elements an elementwise kernel touches (ActivationGrad, Loss, the optimizers)
+}
+
+// Impl returns the kernel's rendering for tier isa.
+func (k *Kernel) Impl(isa ISA) *Impl {
+	for i := range k.Impls {
+		if k.Impls[i].ISA == isa {
+			return &k.Impls[i]
+		}
+	}
+	panic("plan: " + k.Public + " has no " + isa.Name + " rendering")
 }
 
 // Layer is one dense layer with the names the generated code gives it.
@@ -164,15 +199,15 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 	for _, op := range Optimizers {
 		p.add(Kernel{Op: op, Elements: p.ParamCount()})
 	}
-	for i := range p.Kernels {
-		if g := p.Kernels[i].Gemm; g != nil {
-			g.Tile, g.Unroll = DefaultTile, 4
-			if g.Rows == 1 {
-				g.Tile = RowTile
-			}
-		}
-	}
 	return p, nil
+}
+
+// tile is the register block a product gets on tier isa.
+func tile(isa ISA, g *Gemm) (Tile, int) {
+	if g.Rows == 1 {
+		return RowTile, 4
+	}
+	return DefaultTile, 4
 }
 
 func (p *Plan) add(k Kernel) {
@@ -181,7 +216,13 @@ func (p *Plan) add(k Kernel) {
 		name += fmt.Sprintf("L%d", k.Layer)
 	}
 	k.Public = name + k.Op.String()
-	k.Asm = strings.ToLower(name[:1]) + name[1:] + k.Op.String() + "AVX2"
+	for _, isa := range Tiers {
+		m := Impl{ISA: isa, Asm: strings.ToLower(name[:1]) + name[1:] + k.Op.String() + isa.Name}
+		if k.Gemm != nil {
+			m.Tile, m.Unroll = tile(isa, k.Gemm)
+		}
+		k.Impls = append(k.Impls, m)
+	}
 	p.Kernels = append(p.Kernels, k)
 }
 

@@ -165,7 +165,7 @@ func Emit(p *plan.Plan) ([]byte, error) {
 		if k.Op == plan.Forward {
 			kd.ActivationUlps = activationUlps[k.Activation]
 			if k.Activation == spec.Softmax {
-				kd.ActivationUlps += (k.Gemm.Cols + plan.Vector - 1) / plan.Vector
+				kd.ActivationUlps += (k.Gemm.Cols + plan.AVX2.Lanes - 1) / plan.AVX2.Lanes
 			}
 			kd.ActivationSweep = "kerneltest.Sweep(1 << 16)"
 			if k.Activation == spec.Softmax {

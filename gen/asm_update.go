@@ -1,0 +1,151 @@
+package gen
+
+import (
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/vecgen/vecgen/gen/plan"
+	"github.com/vecgen/vecgen/spec"
+)
+
+// optimizer emits one update rule over the whole parameter vector (see
+// scalar.SGD, scalar.Momentum and scalar.Adam for the math). The scalar
+// hyperparameters are broadcast once, before the loop.
+func (a *asmWriter) optimizer(k *plan.Kernel) {
+	c := a.c
+	scalar := func(name string) reg.VecVirtual {
+		x, v := c.XMM(), a.vec()
+		c.Load(c.Param(name), x)
+		c.VBROADCASTSS(x, v)
+		return v
+	}
+	switch k.Op {
+	case plan.SGD:
+		lr, decay := scalar("lr"), scalar("decay")
+		a.elementwise(k.Elements, []reg.Register{a.param("p"), a.param("grad")}, func(vec func(int) operand.Mem, lanes int) {
+			pv, gv := a.vec(), a.vec()
+			a.load(vec(0), lanes, pv)
+			a.load(vec(1), lanes, gv)
+			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+			c.VFNMADD231PS(gv, lr, pv)   // p ← p − lr·g′
+			a.store(pv, lanes, vec(0))
+		})
+	case plan.Momentum, plan.Nesterov:
+		lr, decay, mu := scalar("lr"), scalar("decay"), scalar("mu")
+		ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("v")}
+		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, lanes int) {
+			pv, gv, vv := a.vec(), a.vec(), a.vec()
+			a.load(vec(0), lanes, pv)
+			a.load(vec(1), lanes, gv)
+			a.load(vec(2), lanes, vv)
+			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+			c.VFMADD213PS(gv, mu, vv)    // v ← mu·v + g′
+			a.store(vv, lanes, vec(2))
+			step := vv
+			if k.Op == plan.Nesterov {
+				c.VFMADD231PS(vv, mu, gv) // g′ + mu·v
+				step = gv
+			}
+			c.VFNMADD231PS(step, lr, pv) // p ← p − lr·step
+			a.store(pv, lanes, vec(0))
+		})
+	default: // Adam, AdamW
+		lr, decay := scalar("lr"), scalar("decay")
+		b1, b2, eps := scalar("beta1"), scalar("beta2"), scalar("eps")
+		c1, c2 := scalar("c1"), scalar("c2")
+		one := a.reg32("one", 1)
+		ob1, ob2 := a.vec(), a.vec()
+		c.VSUBPS(b1, one, ob1) // 1 − β₁
+		c.VSUBPS(b2, one, ob2) // 1 − β₂
+		c.VMULPS(c1, lr, c1)   // lr·c₁
+		if k.Op == plan.AdamW {
+			c.VFNMADD213PS(one, lr, decay) // decay ← 1 − lr·decay, the factor on p
+		}
+		ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("m"), a.param("v")}
+		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, lanes int) {
+			pv, gv, mv, vv := a.vec(), a.vec(), a.vec(), a.vec()
+			a.load(vec(0), lanes, pv)
+			a.load(vec(1), lanes, gv)
+			a.load(vec(2), lanes, mv)
+			a.load(vec(3), lanes, vv)
+			if k.Op == plan.AdamW {
+				c.VMULPS(decay, pv, pv) // p ← p·(1 − lr·decay)
+			} else {
+				c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+			}
+			c.VMULPS(b1, mv, mv)
+			c.VFMADD231PS(gv, ob1, mv) // m ← β₁m + (1−β₁)g′
+			c.VMULPS(gv, gv, gv)
+			c.VMULPS(b2, vv, vv)
+			c.VFMADD231PS(gv, ob2, vv) // v ← β₂v + (1−β₂)g′²
+			a.store(mv, lanes, vec(2))
+			a.store(vv, lanes, vec(3))
+			den := gv
+			c.VMULPS(c2, vv, den)
+			c.VSQRTPS(den, den)
+			c.VADDPS(eps, den, den) // √(v·c₂) + ε
+			num := vv
+			c.VMULPS(c1, mv, num) // lr·c₁·m
+			c.VDIVPS(den, num, num)
+			c.VSUBPS(num, pv, pv)
+			a.store(pv, lanes, vec(0))
+		})
+	}
+}
+
+// loss emits the model's loss: the gradient is stored elementwise and the
+// loss terms are accumulated in one vector, summed across lanes at the end.
+func (a *asmWriter) loss(p *plan.Plan, k *plan.Kernel) {
+	c := a.c
+	n := k.Elements
+	scale := 1 / float64(n) // mean over all elements (mse, binary cross-entropy)
+	if p.Model.Loss == spec.CrossEntropy {
+		scale = 1 / float64(p.Model.Batch) // mean over samples
+	}
+	acc := a.vec()
+	a.zero(acc)
+	y, t, d := a.param("y"), a.param("target"), a.param("d")
+	a.elementwise(n, []reg.Register{y, t, d}, func(vec func(int) operand.Mem, lanes int) {
+		yv, tv, g := a.vec(), a.vec(), a.vec()
+		a.load(vec(0), lanes, yv)
+		a.load(vec(1), lanes, tv)
+		c.VSUBPS(tv, yv, g) // y − target
+		switch p.Model.Loss {
+		case spec.MSE:
+			c.VFMADD231PS(g, g, acc)
+			c.VMULPS(a.f32("twoscale", float32(2*scale)), g, g)
+		case spec.CrossEntropy:
+			c.VMULPS(a.f32("scale", float32(scale)), g, g)
+			c.VFMADD231PS(a.safeLog(yv), tv, acc) // acc += t·ln y
+		case spec.BinaryCrossEntropy:
+			c.VMULPS(a.f32("scale", float32(scale)), g, g)
+			c.VFMADD231PS(a.safeLog(yv), tv, acc) // acc += t·ln y
+			one := a.reg32("one", 1)
+			q, u := a.vec(), a.vec()
+			c.VSUBPS(yv, one, q) // 1 − y
+			c.VSUBPS(tv, one, u) // 1 − t
+			c.VFMADD231PS(a.safeLog(q), u, acc)
+		}
+		a.store(g, lanes, vec(2))
+	})
+	a.hreduce(acc, c.VADDPS)
+	sign := float32(-scale)
+	if p.Model.Loss == spec.MSE {
+		sign = float32(scale)
+	}
+	c.VMULPS(a.f32("lossscale", sign), acc, acc)
+	c.Store(acc.AsX(), c.ReturnIndex(0))
+}
+
+// safeLog returns ln max(v, MinProbability) in a new register, NaN for NaN.
+func (a *asmWriter) safeLog(v reg.VecVirtual) reg.VecVirtual {
+	c := a.c
+	floor := a.reg32("minprob", 0x1p-126)
+	l := a.vec()
+	c.VMAXPS(v, floor, l) // NaN v is kept: it is the second source
+	a.log(l)
+	nan := a.vec()
+	c.VSUBPS(v, v, nan) // 0, or NaN when v is NaN
+	c.VADDPS(nan, l, l)
+	return l
+}

@@ -1,0 +1,143 @@
+package gen
+
+import (
+	"github.com/mmcloughlin/avo/operand"
+	"github.com/mmcloughlin/avo/reg"
+)
+
+// The vector primitives: each operation the kernels need, rendered in the
+// writer's tier. AVX2 moves a partial vector in plain pieces and selects
+// lanes with vector masks (VBLENDVPS); AVX-512 does both under opmask
+// registers.
+
+// vec allocates a vector register of the tier's width.
+func (a *asmWriter) vec() reg.VecVirtual {
+	return a.c.YMM()
+}
+
+// load sets dst to the first lanes floats at m and zeroes the lanes past
+// them; store writes the first lanes floats of src to m and nothing past
+// them. A partial vector moves in plain pieces of 4, 2 and 1 floats rather
+// than under a lane mask: a masked move (VMASKMOVPS) costs several
+// micro-ops on every x86 core and is microcoded on some AMD ones.
+func (a *asmWriter) load(m operand.Mem, lanes int, dst reg.VecVirtual) {
+	c := a.c
+	if lanes == a.lanes() {
+		c.VMOVUPS(m, dst)
+		return
+	}
+	// A VEX load into the low half clears the upper half, but avo's
+	// liveness sees a partial write: without a full write first, dst would
+	// be live from the function's start and could get a register above Y15.
+	c.VXORPS(dst, dst, dst)
+	switch {
+	case lanes > 4:
+		hi := c.XMM()
+		c.VMOVUPS(m, dst.AsX())
+		a.loadSmall(m.Offset(16), lanes-4, hi)
+		c.VINSERTF128(imm(1), hi, dst, dst)
+	case lanes == 4:
+		c.VMOVUPS(m, dst.AsX())
+	default:
+		a.loadSmall(m, lanes, dst.AsX())
+	}
+}
+
+// loadSmall sets x to 1 to 3 floats at m, and its other lanes to 0.
+func (a *asmWriter) loadSmall(m operand.Mem, lanes int, x reg.Register) {
+	c := a.c
+	switch lanes {
+	case 1:
+		c.VMOVSS(m, x)
+	case 2:
+		c.VMOVSD(m, x)
+	case 3:
+		c.VMOVSD(m, x)
+		c.VINSERTPS(imm(2<<4), m.Offset(8), x, x) // into lane 2
+	}
+}
+
+func (a *asmWriter) store(src reg.VecVirtual, lanes int, m operand.Mem) {
+	c := a.c
+	switch {
+	case lanes == a.lanes():
+		c.VMOVUPS(src, m)
+	case lanes > 4:
+		hi := c.XMM()
+		c.VMOVUPS(src.AsX(), m)
+		c.VEXTRACTF128(imm(1), src, hi)
+		a.storeSmall(hi, lanes-4, m.Offset(16))
+	case lanes == 4:
+		c.VMOVUPS(src.AsX(), m)
+	default:
+		a.storeSmall(src.AsX(), lanes, m)
+	}
+}
+
+// storeSmall writes the first 1 to 3 floats of x to m.
+func (a *asmWriter) storeSmall(x reg.Register, lanes int, m operand.Mem) {
+	c := a.c
+	switch lanes {
+	case 1:
+		c.VMOVSS(x, m)
+	case 2:
+		c.VMOVSD(x, m)
+	case 3:
+		c.VMOVSD(x, m)
+		c.VEXTRACTPS(imm(2), x, m.Offset(8))
+	}
+}
+
+// fillPast sets the lanes of v from lanes on to the same lanes of src (a
+// register or a splat constant).
+func (a *asmWriter) fillPast(lanes int, src operand.Op, v reg.VecVirtual) {
+	a.c.VBLENDPS(imm((0xff<<lanes)&0xff), src, v, v)
+}
+
+// compare returns a mask of the lanes where x pred y holds (pred a VCMPPS
+// predicate: 1 is LT_OS, 0x1e GT_OQ; both false for NaN). into is a vector
+// the AVX2 mask may be built in.
+func (a *asmWriter) compare(pred int, x reg.VecVirtual, y operand.Op, into reg.VecVirtual) reg.Register {
+	a.c.VCMPPS(imm(pred), y, x, into)
+	return into
+}
+
+// choose sets dst to t in the lanes of mask and to f elsewhere.
+func (a *asmWriter) choose(mask reg.Register, t, f operand.Op, dst reg.VecVirtual) {
+	a.c.VBLENDVPS(mask, t, f, dst)
+}
+
+// chooseBySign sets dst to t in the lanes where x's sign bit is set and to
+// f elsewhere.
+func (a *asmWriter) chooseBySign(x reg.VecVirtual, t, f operand.Op, dst reg.VecVirtual) {
+	a.c.VBLENDVPS(x, t, f, dst)
+}
+
+// keep sets dst to src in the lanes of mask and to 0 elsewhere.
+func (a *asmWriter) keep(mask reg.Register, src operand.Op, dst reg.VecVirtual) {
+	a.c.VANDPS(src, mask, dst)
+}
+
+// roundEven rounds every lane of v to the nearest integer, ties to even.
+func (a *asmWriter) roundEven(v reg.VecVirtual) {
+	a.c.VROUNDPS(imm(0), v, v)
+}
+
+// hreduce combines the lanes of v with op (VADDPS or VMAXPS) and
+// broadcasts the result back to all lanes of v.
+func (a *asmWriter) hreduce(v reg.VecVirtual, op func(...operand.Op)) {
+	c := a.c
+	t, u := c.XMM(), c.XMM()
+	c.VEXTRACTF128(imm(1), v, t)
+	op(t, v.AsX(), t)
+	c.VPERMILPS(imm(0x4e), t, u) // swap 64-bit halves
+	op(u, t, t)
+	c.VPERMILPS(imm(0xb1), t, u) // swap neighbours
+	op(u, t, t)
+	c.VBROADCASTSS(t, v)
+}
+
+// zero sets every lane of v to 0.
+func (a *asmWriter) zero(v reg.VecVirtual) {
+	a.c.VXORPS(v, v, v)
+}
