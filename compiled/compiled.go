@@ -28,6 +28,7 @@ const (
 // Network is one compiled model.
 type Network struct {
 	Name   string // the spec's model name
+	Tier   Tier   // the kernels' tier: the widest the CPU has, fixed at start-up
 	Batch  int    // B: samples per kernel call
 	Input  int    // features per sample
 	Layers []Layer

@@ -104,7 +104,7 @@ func (a *asmWriter) activationGrad(k *plan.Kernel) {
 		case spec.ReLU: // d ← d where y > 0, else 0
 			a.zero(t)
 			positive := a.compare(0x1e, yv, t, t) // GT_OQ: y > 0, false for NaN
-			c.VANDPS(positive, dv, dv)
+			a.keep(positive, dv, dv)
 		case spec.LeakyReLU: // d ← d where y > 0, else 0.01·d
 			a.zero(t)
 			positive := a.compare(0x1e, yv, t, t)

@@ -88,6 +88,9 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, rows, vecs, lastLanes int, 
 	ap, bp := c.GP64(), c.GP64()
 	c.MOVQ(A, ap)
 	c.MOVQ(B, bp)
+	if a.wide() && lastLanes < lanes {
+		a.firstLanes(lastLanes) // set before the depth loop, not in it
+	}
 	step := func(u int) {
 		if rows == 1 { // one row: each B vector is used once, straight from memory
 			chain := accs[u%chains][0]
@@ -140,6 +143,10 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, rows, vecs, lastLanes int, 
 
 // broadcastFMA adds x·w[v] to acc[v] for every v, x the float at m.
 func (a *asmWriter) broadcastFMA(m operand.Mem, w, acc []reg.VecVirtual) {
+	if a.wide() && len(w) == 1 { // one use: broadcast inside the FMA, one micro-op fewer
+		a.c.VFMADD231PS_BCST(m, w[0], acc[0])
+		return
+	}
 	x := a.vec()
 	a.c.VBROADCASTSS(m, x)
 	for v := range w {

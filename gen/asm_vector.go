@@ -3,17 +3,44 @@ package gen
 import (
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/vecgen/vecgen/gen/plan"
 )
 
 // The vector primitives: each operation the kernels need, rendered in the
 // writer's tier. AVX2 moves a partial vector in plain pieces and selects
 // lanes with vector masks (VBLENDVPS); AVX-512 does both under opmask
-// registers.
+// registers (K1–K7), which also suppress faults on the masked-off lanes of
+// a memory operand, so a tail never reads or writes past its array.
+
+// wide reports whether the writer renders the AVX-512 tier.
+func (a *asmWriter) wide() bool { return a.isa == plan.AVX512 }
 
 // vec allocates a vector register of the tier's width.
 func (a *asmWriter) vec() reg.VecVirtual {
+	if a.wide() {
+		return a.c.ZMM()
+	}
 	return a.c.YMM()
 }
+
+// mask returns an opmask register holding bits (lane i selected by bit i),
+// set once per function at its first use: the kernels have no branches
+// but their loops, which run at least once, so the first use dominates
+// every later one.
+func (a *asmWriter) mask(bits uint16) reg.Register {
+	if k, ok := a.masks[bits]; ok {
+		return k
+	}
+	k, t := a.c.K(), a.c.GP32()
+	a.c.MOVL(operand.U32(uint32(bits)), t)
+	a.c.KMOVW(t, k)
+	a.masks[bits] = k
+	return k
+}
+
+// firstLanes is the opmask of lanes 0 to n−1.
+func (a *asmWriter) firstLanes(n int) reg.Register { return a.mask(uint16(1)<<n - 1) }
 
 // load sets dst to the first lanes floats at m and zeroes the lanes past
 // them; store writes the first lanes floats of src to m and nothing past
@@ -24,6 +51,10 @@ func (a *asmWriter) load(m operand.Mem, lanes int, dst reg.VecVirtual) {
 	c := a.c
 	if lanes == a.lanes() {
 		c.VMOVUPS(m, dst)
+		return
+	}
+	if a.wide() {
+		c.VMOVUPS_Z(m, a.firstLanes(lanes), dst)
 		return
 	}
 	// A VEX load into the low half clears the upper half, but avo's
@@ -62,6 +93,8 @@ func (a *asmWriter) store(src reg.VecVirtual, lanes int, m operand.Mem) {
 	switch {
 	case lanes == a.lanes():
 		c.VMOVUPS(src, m)
+	case a.wide():
+		c.VMOVUPS(src, a.firstLanes(lanes), m)
 	case lanes > 4:
 		hi := c.XMM()
 		c.VMOVUPS(src.AsX(), m)
@@ -91,6 +124,10 @@ func (a *asmWriter) storeSmall(x reg.Register, lanes int, m operand.Mem) {
 // fillPast sets the lanes of v from lanes on to the same lanes of src (a
 // register or a splat constant).
 func (a *asmWriter) fillPast(lanes int, src operand.Op, v reg.VecVirtual) {
+	if a.wide() {
+		a.c.VMOVUPS(src, a.mask(^(uint16(1)<<lanes - 1)), v) // merge-masked
+		return
+	}
 	a.c.VBLENDPS(imm((0xff<<lanes)&0xff), src, v, v)
 }
 
@@ -98,28 +135,51 @@ func (a *asmWriter) fillPast(lanes int, src operand.Op, v reg.VecVirtual) {
 // predicate: 1 is LT_OS, 0x1e GT_OQ; both false for NaN). into is a vector
 // the AVX2 mask may be built in.
 func (a *asmWriter) compare(pred int, x reg.VecVirtual, y operand.Op, into reg.VecVirtual) reg.Register {
+	if a.wide() {
+		k := a.c.K()
+		a.c.VCMPPS(imm(pred), y, x, k)
+		return k
+	}
 	a.c.VCMPPS(imm(pred), y, x, into)
 	return into
 }
 
 // choose sets dst to t in the lanes of mask and to f elsewhere.
 func (a *asmWriter) choose(mask reg.Register, t, f operand.Op, dst reg.VecVirtual) {
+	if a.wide() {
+		a.c.VBLENDMPS(t, f, mask, dst)
+		return
+	}
 	a.c.VBLENDVPS(mask, t, f, dst)
 }
 
 // chooseBySign sets dst to t in the lanes where x's sign bit is set and to
 // f elsewhere.
 func (a *asmWriter) chooseBySign(x reg.VecVirtual, t, f operand.Op, dst reg.VecVirtual) {
+	if a.wide() {
+		k := a.c.K()
+		a.c.VPMOVD2M(x, k)
+		a.c.VBLENDMPS(t, f, k, dst)
+		return
+	}
 	a.c.VBLENDVPS(x, t, f, dst)
 }
 
 // keep sets dst to src in the lanes of mask and to 0 elsewhere.
 func (a *asmWriter) keep(mask reg.Register, src operand.Op, dst reg.VecVirtual) {
+	if a.wide() {
+		a.c.VMOVAPS_Z(src, mask, dst)
+		return
+	}
 	a.c.VANDPS(src, mask, dst)
 }
 
 // roundEven rounds every lane of v to the nearest integer, ties to even.
 func (a *asmWriter) roundEven(v reg.VecVirtual) {
+	if a.wide() {
+		a.c.VRNDSCALEPS(imm(0), v, v)
+		return
+	}
 	a.c.VROUNDPS(imm(0), v, v)
 }
 
@@ -127,9 +187,15 @@ func (a *asmWriter) roundEven(v reg.VecVirtual) {
 // broadcasts the result back to all lanes of v.
 func (a *asmWriter) hreduce(v reg.VecVirtual, op func(...operand.Op)) {
 	c := a.c
+	y := v
+	if a.wide() { // the upper 256 bits onto the lower first
+		y = c.YMM()
+		c.VEXTRACTF64X4(imm(1), v, y)
+		op(y, v.AsY(), y)
+	}
 	t, u := c.XMM(), c.XMM()
-	c.VEXTRACTF128(imm(1), v, t)
-	op(t, v.AsX(), t)
+	c.VEXTRACTF128(imm(1), y, t)
+	op(t, y.AsX(), t)
 	c.VPERMILPS(imm(0x4e), t, u) // swap 64-bit halves
 	op(u, t, t)
 	c.VPERMILPS(imm(0xb1), t, u) // swap neighbours
@@ -138,6 +204,9 @@ func (a *asmWriter) hreduce(v reg.VecVirtual, op func(...operand.Op)) {
 }
 
 // zero sets every lane of v to 0.
+// VXORPS of a register with itself is the one zeroing idiom avo's liveness
+// knows for ZMM (an AVX512DQ form); VPXORD would leave v live from the
+// function's start.
 func (a *asmWriter) zero(v reg.VecVirtual) {
 	a.c.VXORPS(v, v, v)
 }

@@ -34,13 +34,13 @@ func Generate(m *spec.Model, source, pkg string) ([]File, error) {
 	return Render(p)
 }
 
+// tierFile is the part of a tier's file names after the model's: the AVX2
+// files keep the names they had before there were tiers.
+var tierFile = map[string]string{plan.AVX2.Name: "", plan.AVX512.Name: "_avx512"}
+
 // Render renders a plan. It is deterministic: the same plan gives the same
 // bytes.
 func Render(p *plan.Plan) ([]File, error) {
-	asm, stubs, err := emitAsm(p, plan.AVX2)
-	if err != nil {
-		return nil, err
-	}
 	api, err := emitAPI(p)
 	if err != nil {
 		return nil, err
@@ -60,10 +60,16 @@ func Render(p *plan.Plan) ([]File, error) {
 	files := []File{
 		{p.Lower + ".go", api},
 		{p.Lower + "_amd64.go", dispatch},
-		{p.Lower + "_amd64.s", asm},
-		{p.Lower + "_stubs_amd64.go", stubs},
 		{p.Lower + "_other.go", fallback},
 		{p.Lower + "_test.go", tests},
+	}
+	for _, isa := range plan.Tiers {
+		asm, stubs, err := emitAsm(p, isa)
+		if err != nil {
+			return nil, err
+		}
+		files = append(files, File{p.Lower + tierFile[isa.Name] + "_amd64.s", asm},
+			File{p.Lower + tierFile[isa.Name] + "_stubs_amd64.go", stubs})
 	}
 	for i, f := range files {
 		if filepath.Ext(f.Name) != ".go" {

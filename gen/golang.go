@@ -41,9 +41,13 @@ func render(f *jen.File) ([]byte, error) {
 	return b.Bytes(), nil
 }
 
-// dispatchVar is the variable that selects the assembly: true when the CPU
-// has AVX2 and FMA, in builds that include the assembly.
-func dispatchVar(p *plan.Plan) string { return p.Lower + "AVX2" }
+// tierVar is the variable that selects the tier every call takes, and
+// canRunVar the function that says which tiers this build and CPU can run.
+func tierVar(p *plan.Plan) string   { return p.Lower + "Tier" }
+func canRunVar(p *plan.Plan) string { return p.Lower + "CanRun" }
+
+// tierConst is the compiled.Tier constant of an ISA.
+var tierConst = map[string]string{plan.AVX2.Name: "AVX2", plan.AVX512.Name: "AVX512"}
 
 // arrayType renders *[Size]float32 with the size spelled in shape constants.
 func arrayType(q plan.Param) jen.Code {
@@ -86,6 +90,10 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 	}
 	f.Const().Defs(defs...)
 	f.Line()
+	f.Commentf("%s is the tier every %s kernel runs on: the widest this build and CPU", tierVar(p), p.Prefix)
+	f.Comment("can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.")
+	f.Var().Id(tierVar(p)).Op("=").Qual(compiledPath, "Widest").Call(jen.Id(canRunVar(p)))
+	f.Line()
 	emitDescriptor(f, p)
 	for i := range p.Kernels {
 		k := &p.Kernels[i]
@@ -98,16 +106,16 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 		if k.Returns() {
 			ret = jen.Float32()
 		}
-		call := jen.Id(k.Impl(plan.AVX2).Asm).Call(args...)
-		var asmBranch []jen.Code
-		if k.Returns() {
-			asmBranch = []jen.Code{jen.Return(call)}
-		} else {
-			asmBranch = []jen.Code{call, jen.Return()}
+		var cases []jen.Code
+		for _, m := range k.Impls {
+			call := jen.Id(m.Asm).Call(args...)
+			if k.Returns() {
+				call = jen.Return(call)
+			}
+			cases = append(cases, jen.Case(jen.Qual(compiledPath, tierConst[m.ISA.Name])).Block(call))
 		}
-		body := []jen.Code{jen.If(jen.Id(dispatchVar(p))).Block(asmBranch...)}
-		body = append(body, reference(p, k)...)
-		f.Func().Id(k.Public).Params(params...).Add(ret).Block(body...)
+		cases = append(cases, jen.Default().Block(reference(p, k)...))
+		f.Func().Id(k.Public).Params(params...).Add(ret).Block(jen.Switch(jen.Id(tierVar(p))).Block(cases...))
 	}
 	return render(f)
 }
@@ -240,20 +248,21 @@ func lossGradientNote(p *plan.Plan) string {
 	return "d is the gradient with respect to y; apply the last layer's ActivationGrad to get dz."
 }
 
-// emitDispatch renders the amd64 file holding the dispatch variable.
+// emitDispatch renders the amd64 file that says which tiers can run.
 func emitDispatch(p *plan.Plan) ([]byte, error) {
 	f := newFile(p, "gc && !purego")
-	f.Commentf("%s selects the assembly kernels: they need AVX2 and FMA. With", dispatchVar(p))
-	f.Comment("GODEBUG=cpu.avx2=off it is false and every call takes the scalar reference.")
-	f.Var().Id(dispatchVar(p)).Op("=").Qual(cpuPath, "X86").Dot("HasAVX2").Op("&&").Qual(cpuPath, "X86").Dot("HasFMA")
+	f.Commentf("%s reports whether the CPU has the instructions of tier t.", canRunVar(p))
+	f.Var().Id(canRunVar(p)).Op("=").Qual(compiledPath, "CPUHas")
 	return render(f)
 }
 
 // emitFallback renders the binding for builds without the assembly.
 func emitFallback(p *plan.Plan) ([]byte, error) {
 	f := newFile(p, "!amd64 || !gc || purego")
-	f.Commentf("%s is false: this build has no assembly, every call takes the scalar reference.", dispatchVar(p))
-	f.Const().Id(dispatchVar(p)).Op("=").False()
+	f.Commentf("%s allows only the reference: this build has no assembly.", canRunVar(p))
+	f.Func().Id(canRunVar(p)).Params(jen.Id("t").Qual(compiledPath, "Tier")).Bool().Block(
+		jen.Return(jen.Id("t").Op("==").Qual(compiledPath, "Reference")),
+	)
 	for i := range p.Kernels {
 		k := &p.Kernels[i]
 		params, _ := paramList(p, k)
@@ -261,10 +270,12 @@ func emitFallback(p *plan.Plan) ([]byte, error) {
 		if k.Returns() {
 			ret = jen.Float32()
 		}
-		f.Line()
-		f.Func().Id(k.Impl(plan.AVX2).Asm).Params(params...).Add(ret).Block(
-			jen.Panic(jen.Lit("vecgen: " + k.Impl(plan.AVX2).Asm + " called in a build without assembly")),
-		)
+		for _, m := range k.Impls {
+			f.Line()
+			f.Func().Id(m.Asm).Params(params...).Add(ret).Block(
+				jen.Panic(jen.Lit("vecgen: " + m.Asm + " called in a build without assembly")),
+			)
+		}
 	}
 	return render(f)
 }
@@ -296,6 +307,7 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 	loss := map[spec.Loss]string{spec.MSE: "MSE", spec.BinaryCrossEntropy: "BinaryCrossEntropy", spec.CrossEntropy: "CrossEntropy"}[m.Loss]
 	fields := []jen.Code{
 		field("Name", jen.Lit(m.Name)),
+		field("Tier", jen.Id(tierVar(p))),
 		field("Batch", jen.Id(p.Batch())),
 		field("Input", jen.Id(p.Prefix+"Input")),
 		field("Layers", jen.Index().Qual(compiledPath, "Layer").Add(composite(layers...))),

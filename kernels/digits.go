@@ -25,11 +25,16 @@ const (
 	DigitsL2Out = 10
 )
 
+// digitsTier is the tier every Digits kernel runs on: the widest this build and CPU
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+var digitsTier = compiled.Widest(digitsCanRun)
+
 // DigitsNetwork describes the Digits model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func DigitsNetwork() compiled.Network {
 	return compiled.Network{
 		Name:  "Digits",
+		Tier:  digitsTier,
 		Batch: DigitsBatch,
 		Input: DigitsInput,
 		Layers: []compiled.Layer{
@@ -92,22 +97,28 @@ func DigitsNetwork() compiled.Network {
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func DigitsL1Forward(x *[DigitsBatch * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[DigitsBatch * DigitsL1Out]float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		digitsL1ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
 }
 
 // DigitsL1ActivationGrad turns the gradient with respect to layer 1's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
 // computed from y: tanh′ = 1−y².
 func DigitsL1ActivationGrad(y *[DigitsBatch * DigitsL1Out]float32, d *[DigitsBatch * DigitsL1Out]float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ActivationGradAVX512(y, d)
+	case compiled.AVX2:
 		digitsL1ActivationGradAVX2(y, d)
-		return
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.Tanh)
 	}
-	scalar.ActivationGrad(y[:], d[:], scalar.Tanh)
 }
 
 // DigitsL1WeightGrad computes layer 1's parameter gradients from its input x and dz:
@@ -116,11 +127,14 @@ func DigitsL1ActivationGrad(y *[DigitsBatch * DigitsL1Out]float32, d *[DigitsBat
 //
 // dw and db are overwritten.
 func DigitsL1WeightGrad(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, dw *[DigitsL1In * DigitsL1Out]float32, db *[DigitsL1Out]float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		digitsL1WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], DigitsBatch, DigitsL1In, DigitsL1Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], DigitsBatch, DigitsL1In, DigitsL1Out)
 }
 
 // DigitsL2Forward is layer 2's forward pass on one batch:
@@ -130,11 +144,14 @@ func DigitsL1WeightGrad(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch *
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 // Softmax is taken over each row of y, after subtracting the row's maximum.
 func DigitsL2Forward(x *[DigitsBatch * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[DigitsBatch * DigitsL2Out]float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		digitsL2ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
 }
 
 // DigitsL2WeightGrad computes layer 2's parameter gradients from its input x and dz:
@@ -143,11 +160,14 @@ func DigitsL2Forward(x *[DigitsBatch * DigitsL2In]float32, w *[DigitsL2In * Digi
 //
 // dw and db are overwritten.
 func DigitsL2WeightGrad(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, dw *[DigitsL2In * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		digitsL2WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], DigitsBatch, DigitsL2In, DigitsL2Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], DigitsBatch, DigitsL2In, DigitsL2Out)
 }
 
 // DigitsL2InputGrad computes the gradient with respect to layer 2's input:
@@ -156,22 +176,29 @@ func DigitsL2WeightGrad(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch *
 //
 // wt is scratch space; it is overwritten with wᵀ.
 func DigitsL2InputGrad(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[DigitsBatch * DigitsL2In]float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2InputGradAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
 		digitsL2InputGradAVX2(dz, w, wt, dx)
-		return
+	default:
+		scalar.Transpose(w[:], wt[:], DigitsL2In, DigitsL2Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], DigitsBatch, DigitsL2In, DigitsL2Out)
 	}
-	scalar.Transpose(w[:], wt[:], DigitsL2In, DigitsL2Out)
-	scalar.DenseInputGrad(dz[:], w[:], dx[:], DigitsBatch, DigitsL2In, DigitsL2Out)
 }
 
 // DigitsLoss returns the cross_entropy loss of outputs y against targets target, and writes its
 // gradient to d. L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 // d is the gradient with respect to the last layer's pre-activation (the fused form).
 func DigitsLoss(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		return digitsLossAVX512(y, target, d)
+	case compiled.AVX2:
 		return digitsLossAVX2(y, target, d)
+	default:
+		return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], DigitsBatch, DigitsL2Out)
 	}
-	return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], DigitsBatch, DigitsL2Out)
 }
 
 // DigitsSGD updates the parameter vector p in place from its gradient grad
@@ -180,11 +207,14 @@ func DigitsLoss(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * Di
 //
 // State vectors start at zero; see package scalar for the rule.
 func DigitsSGD(p *[DigitsParams]float32, grad *[DigitsParams]float32, lr float32, decay float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsSGDAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
 		digitsSGDAVX2(p, grad, lr, decay)
-		return
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
 	}
-	scalar.SGD(p[:], grad[:], lr, decay)
 }
 
 // DigitsMomentum updates the parameter vector p in place from its gradient grad
@@ -193,11 +223,14 @@ func DigitsSGD(p *[DigitsParams]float32, grad *[DigitsParams]float32, lr float32
 //
 // State vectors start at zero; see package scalar for the rule.
 func DigitsMomentum(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsMomentumAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		digitsMomentumAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 }
 
 // DigitsNesterov updates the parameter vector p in place from its gradient grad
@@ -206,11 +239,14 @@ func DigitsMomentum(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[D
 //
 // State vectors start at zero; see package scalar for the rule.
 func DigitsNesterov(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsNesterovAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		digitsNesterovAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 }
 
 // DigitsAdam updates the parameter vector p in place from its gradient grad
@@ -219,11 +255,14 @@ func DigitsNesterov(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[D
 //
 // State vectors start at zero; see package scalar for the rule.
 func DigitsAdam(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		digitsAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 }
 
 // DigitsAdamW updates the parameter vector p in place from its gradient grad
@@ -232,9 +271,12 @@ func DigitsAdam(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[Digit
 //
 // State vectors start at zero; see package scalar for the rule.
 func DigitsAdamW(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if digitsAVX2 {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		digitsAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

@@ -3,51 +3,103 @@
 
 package kernels
 
-// digitsAVX2 is false: this build has no assembly, every call takes the scalar reference.
-const digitsAVX2 = false
+import "github.com/vecgen/vecgen/compiled"
+
+// digitsCanRun allows only the reference: this build has no assembly.
+func digitsCanRun(t compiled.Tier) bool {
+	return t == compiled.Reference
+}
+
+func digitsL1ForwardAVX512(x *[DigitsBatch * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[DigitsBatch * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardAVX512 called in a build without assembly")
+}
 
 func digitsL1ForwardAVX2(x *[DigitsBatch * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[DigitsBatch * DigitsL1Out]float32) {
 	panic("vecgen: digitsL1ForwardAVX2 called in a build without assembly")
+}
+
+func digitsL1ActivationGradAVX512(y *[DigitsBatch * DigitsL1Out]float32, d *[DigitsBatch * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ActivationGradAVX512 called in a build without assembly")
 }
 
 func digitsL1ActivationGradAVX2(y *[DigitsBatch * DigitsL1Out]float32, d *[DigitsBatch * DigitsL1Out]float32) {
 	panic("vecgen: digitsL1ActivationGradAVX2 called in a build without assembly")
 }
 
+func digitsL1WeightGradAVX512(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, dw *[DigitsL1In * DigitsL1Out]float32, db *[DigitsL1Out]float32) {
+	panic("vecgen: digitsL1WeightGradAVX512 called in a build without assembly")
+}
+
 func digitsL1WeightGradAVX2(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, dw *[DigitsL1In * DigitsL1Out]float32, db *[DigitsL1Out]float32) {
 	panic("vecgen: digitsL1WeightGradAVX2 called in a build without assembly")
+}
+
+func digitsL2ForwardAVX512(x *[DigitsBatch * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[DigitsBatch * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardAVX512 called in a build without assembly")
 }
 
 func digitsL2ForwardAVX2(x *[DigitsBatch * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[DigitsBatch * DigitsL2Out]float32) {
 	panic("vecgen: digitsL2ForwardAVX2 called in a build without assembly")
 }
 
+func digitsL2WeightGradAVX512(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, dw *[DigitsL2In * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
+	panic("vecgen: digitsL2WeightGradAVX512 called in a build without assembly")
+}
+
 func digitsL2WeightGradAVX2(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, dw *[DigitsL2In * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
 	panic("vecgen: digitsL2WeightGradAVX2 called in a build without assembly")
+}
+
+func digitsL2InputGradAVX512(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[DigitsBatch * DigitsL2In]float32) {
+	panic("vecgen: digitsL2InputGradAVX512 called in a build without assembly")
 }
 
 func digitsL2InputGradAVX2(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[DigitsBatch * DigitsL2In]float32) {
 	panic("vecgen: digitsL2InputGradAVX2 called in a build without assembly")
 }
 
+func digitsLossAVX512(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
+	panic("vecgen: digitsLossAVX512 called in a build without assembly")
+}
+
 func digitsLossAVX2(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
 	panic("vecgen: digitsLossAVX2 called in a build without assembly")
+}
+
+func digitsSGDAVX512(p *[DigitsParams]float32, grad *[DigitsParams]float32, lr float32, decay float32) {
+	panic("vecgen: digitsSGDAVX512 called in a build without assembly")
 }
 
 func digitsSGDAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, lr float32, decay float32) {
 	panic("vecgen: digitsSGDAVX2 called in a build without assembly")
 }
 
+func digitsMomentumAVX512(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: digitsMomentumAVX512 called in a build without assembly")
+}
+
 func digitsMomentumAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: digitsMomentumAVX2 called in a build without assembly")
+}
+
+func digitsNesterovAVX512(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: digitsNesterovAVX512 called in a build without assembly")
 }
 
 func digitsNesterovAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: digitsNesterovAVX2 called in a build without assembly")
 }
 
+func digitsAdamAVX512(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: digitsAdamAVX512 called in a build without assembly")
+}
+
 func digitsAdamAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: digitsAdamAVX2 called in a build without assembly")
+}
+
+func digitsAdamWAVX512(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: digitsAdamWAVX512 called in a build without assembly")
 }
 
 func digitsAdamWAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {

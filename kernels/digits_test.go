@@ -7,40 +7,76 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kerneltest"
 	"github.com/vecgen/vecgen/scalar"
 )
 
+// digitsRunnable lists the tiers this build and CPU can run, widest first.
+func digitsRunnable() []compiled.Tier {
+	var tiers []compiled.Tier
+	for _, tier := range compiled.Tiers {
+		if digitsCanRun(tier) {
+			tiers = append(tiers, tier)
+		}
+	}
+	return tiers
+}
+
+// digitsWithTier runs f with every Digits call taking tier.
+func digitsWithTier(tier compiled.Tier, f func()) {
+	saved := digitsTier
+	defer func() { digitsTier = saved }()
+	digitsTier = tier
+	f()
+}
+
+// digitsEachTier runs f as a subtest on every tier, not only the one
+// dispatch picks; a tier this build or CPU cannot run is skipped with a
+// message.
+func digitsEachTier(t *testing.T, f func(t *testing.T)) {
+	for _, tier := range compiled.Tiers {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !digitsCanRun(tier) {
+				t.Skipf("this build or CPU cannot run the %s tier", tier)
+			}
+			digitsWithTier(tier, func() { f(t) })
+		})
+	}
+}
+
 // TestDigitsL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestDigitsL1Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
-			w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
-			b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
-			y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			digitsCheckDigitsL1Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
-			w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
-			b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
-			y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			digitsCheckDigitsL1Forward(t, x, w, b, y)
-		})
-	}
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+				y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				digitsCheckDigitsL1Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+				y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				digitsCheckDigitsL1Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzDigitsL1Forward compares the kernel with scalar.Dense on inputs the
@@ -61,7 +97,12 @@ func FuzzDigitsL1Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		digitsCheckDigitsL1Forward(t, x, w, b, y)
+		for _, tier := range digitsRunnable() {
+			digitsWithTier(tier, func() { digitsCheckDigitsL1Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -70,37 +111,39 @@ func FuzzDigitsL1Forward(f *testing.F) {
 // tanh(z) with the float64 reference over a sweep of float32 values,
 // to within 3 ulp.
 func TestDigitsL1ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
-	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
-	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
-	y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
-	n := min(DigitsL1In, DigitsL1Out)
-	for k := range n {
-		w.S()[k*DigitsL1Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range DigitsBatch {
-			for k := range n {
-				x.S()[i*DigitsL1In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	digitsEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+		y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
+		n := min(DigitsL1In, DigitsL1Out)
+		for k := range n {
+			w.S()[k*DigitsL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range DigitsBatch {
+				for k := range n {
+					x.S()[i*DigitsL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			DigitsL1Forward((*[DigitsBatch * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[DigitsBatch * DigitsL1Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Tanh, 3))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		DigitsL1Forward((*[DigitsBatch * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[DigitsBatch * DigitsL1Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Tanh, 3))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func digitsCheckDigitsL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -121,27 +164,29 @@ func digitsCheckDigitsL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 // TestDigitsL1ActivationGrad compares the kernel with scalar.ActivationGrad on
 // outputs the activation can produce, then with one special value planted in y.
 func TestDigitsL1ActivationGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
-			d := kerneltest.NewGuarded("d", DigitsBatch*DigitsL1Out, offset)
-			kerneltest.FillActivated(r, y.S(), DigitsL1Out, scalar.Tanh)
-			kerneltest.Fill(r, d.S(), c.Scale)
-			digitsCheckDigitsL1ActivationGrad(t, y, d)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
-			d := kerneltest.NewGuarded("d", DigitsBatch*DigitsL1Out, offset)
-			kerneltest.FillActivated(r, y.S(), DigitsL1Out, scalar.Tanh)
-			kerneltest.Fill(r, d.S(), 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			digitsCheckDigitsL1ActivationGrad(t, y, d)
-		})
-	}
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
+				d := kerneltest.NewGuarded("d", DigitsBatch*DigitsL1Out, offset)
+				kerneltest.FillActivated(r, y.S(), DigitsL1Out, scalar.Tanh)
+				kerneltest.Fill(r, d.S(), c.Scale)
+				digitsCheckDigitsL1ActivationGrad(t, y, d)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
+				d := kerneltest.NewGuarded("d", DigitsBatch*DigitsL1Out, offset)
+				kerneltest.FillActivated(r, y.S(), DigitsL1Out, scalar.Tanh)
+				kerneltest.Fill(r, d.S(), 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				digitsCheckDigitsL1ActivationGrad(t, y, d)
+			})
+		}
+	})
 }
 
 func digitsCheckDigitsL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
@@ -158,59 +203,63 @@ func digitsCheckDigitsL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
 
 // TestDigitsL1WeightGrad compares the kernel with scalar.DenseGrad.
 func TestDigitsL1WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
-			dz := kerneltest.NewGuarded("dz", DigitsBatch*DigitsL1Out, offset)
-			dw := kerneltest.NewGuarded("dw", DigitsL1In*DigitsL1Out, offset)
-			db := kerneltest.NewGuarded("db", DigitsL1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			DigitsL1WeightGrad((*[DigitsBatch * DigitsL1In]float32)(x.S()), (*[DigitsBatch * DigitsL1Out]float32)(dz.S()), (*[DigitsL1In * DigitsL1Out]float32)(dw.S()), (*[DigitsL1Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, DigitsBatch, DigitsL1In, DigitsL1Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, DigitsBatch, DigitsL1In, DigitsL1Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, DigitsBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In, offset)
+				dz := kerneltest.NewGuarded("dz", DigitsBatch*DigitsL1Out, offset)
+				dw := kerneltest.NewGuarded("dw", DigitsL1In*DigitsL1Out, offset)
+				db := kerneltest.NewGuarded("db", DigitsL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				DigitsL1WeightGrad((*[DigitsBatch * DigitsL1In]float32)(x.S()), (*[DigitsBatch * DigitsL1Out]float32)(dz.S()), (*[DigitsL1In * DigitsL1Out]float32)(dw.S()), (*[DigitsL1Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, DigitsBatch, DigitsL1In, DigitsL1Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, DigitsBatch, DigitsL1In, DigitsL1Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, DigitsBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestDigitsL2Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestDigitsL2Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
-			w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
-			b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
-			y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			digitsCheckDigitsL2Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
-			w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
-			b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
-			y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			digitsCheckDigitsL2Forward(t, x, w, b, y)
-		})
-	}
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+				y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				digitsCheckDigitsL2Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+				y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				digitsCheckDigitsL2Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzDigitsL2Forward compares the kernel with scalar.Dense on inputs the
@@ -231,7 +280,12 @@ func FuzzDigitsL2Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		digitsCheckDigitsL2Forward(t, x, w, b, y)
+		for _, tier := range digitsRunnable() {
+			digitsWithTier(tier, func() { digitsCheckDigitsL2Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -240,37 +294,39 @@ func FuzzDigitsL2Forward(f *testing.F) {
 // softmax(z) with the float64 reference over a sweep of float32 values,
 // to within 6 ulp.
 func TestDigitsL2ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
-	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
-	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
-	y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
-	n := min(DigitsL2In, DigitsL2Out)
-	for k := range n {
-		w.S()[k*DigitsL2Out+k] = 1
-	}
-	values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range DigitsBatch {
-			for k := range n {
-				x.S()[i*DigitsL2In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	digitsEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+		y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
+		n := min(DigitsL2In, DigitsL2Out)
+		for k := range n {
+			w.S()[k*DigitsL2Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range DigitsBatch {
+				for k := range n {
+					x.S()[i*DigitsL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			DigitsL2Forward((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[DigitsBatch * DigitsL2Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		DigitsL2Forward((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[DigitsBatch * DigitsL2Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func digitsCheckDigitsL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -290,82 +346,88 @@ func digitsCheckDigitsL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 
 // TestDigitsL2WeightGrad compares the kernel with scalar.DenseGrad.
 func TestDigitsL2WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
-			dz := kerneltest.NewGuarded("dz", DigitsBatch*DigitsL2Out, offset)
-			dw := kerneltest.NewGuarded("dw", DigitsL2In*DigitsL2Out, offset)
-			db := kerneltest.NewGuarded("db", DigitsL2Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			DigitsL2WeightGrad((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsBatch * DigitsL2Out]float32)(dz.S()), (*[DigitsL2In * DigitsL2Out]float32)(dw.S()), (*[DigitsL2Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, DigitsBatch, DigitsL2In, DigitsL2Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, DigitsBatch, DigitsL2In, DigitsL2Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, DigitsBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL2In, offset)
+				dz := kerneltest.NewGuarded("dz", DigitsBatch*DigitsL2Out, offset)
+				dw := kerneltest.NewGuarded("dw", DigitsL2In*DigitsL2Out, offset)
+				db := kerneltest.NewGuarded("db", DigitsL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				DigitsL2WeightGrad((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsBatch * DigitsL2Out]float32)(dz.S()), (*[DigitsL2In * DigitsL2Out]float32)(dw.S()), (*[DigitsL2Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, DigitsBatch, DigitsL2In, DigitsL2Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, DigitsBatch, DigitsL2In, DigitsL2Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, DigitsBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestDigitsL2InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestDigitsL2InputGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			dz := kerneltest.NewGuarded("dz", DigitsBatch*DigitsL2Out, offset)
-			w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
-			wt := kerneltest.NewGuarded("wt", DigitsL2Out*DigitsL2In, offset)
-			dx := kerneltest.NewGuarded("dx", DigitsBatch*DigitsL2In, offset)
-			kerneltest.Fill(r, dz.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			in := kerneltest.Save(dz, w)
-			DigitsL2InputGrad((*[DigitsBatch * DigitsL2Out]float32)(dz.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out * DigitsL2In]float32)(wt.S()), (*[DigitsBatch * DigitsL2In]float32)(dx.S()))
-			want := make([]float32, len(dx.S()))
-			scalar.DenseInputGrad(dz.S(), w.S(), want, DigitsBatch, DigitsL2In, DigitsL2Out)
-			mag := make([]float64, len(want))
-			scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, DigitsBatch, DigitsL2In, DigitsL2Out)
-			kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, DigitsL2Out))
-			wantT := make([]float32, len(wt.S()))
-			scalar.Transpose(w.S(), wantT, DigitsL2In, DigitsL2Out)
-			kerneltest.Equal(t, "wt", wt.S(), wantT)
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, dz, w, wt, dx)
-		})
-	}
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				dz := kerneltest.NewGuarded("dz", DigitsBatch*DigitsL2Out, offset)
+				w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+				wt := kerneltest.NewGuarded("wt", DigitsL2Out*DigitsL2In, offset)
+				dx := kerneltest.NewGuarded("dx", DigitsBatch*DigitsL2In, offset)
+				kerneltest.Fill(r, dz.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				in := kerneltest.Save(dz, w)
+				DigitsL2InputGrad((*[DigitsBatch * DigitsL2Out]float32)(dz.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out * DigitsL2In]float32)(wt.S()), (*[DigitsBatch * DigitsL2In]float32)(dx.S()))
+				want := make([]float32, len(dx.S()))
+				scalar.DenseInputGrad(dz.S(), w.S(), want, DigitsBatch, DigitsL2In, DigitsL2Out)
+				mag := make([]float64, len(want))
+				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, DigitsBatch, DigitsL2In, DigitsL2Out)
+				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, DigitsL2Out))
+				wantT := make([]float32, len(wt.S()))
+				scalar.Transpose(w.S(), wantT, DigitsL2In, DigitsL2Out)
+				kerneltest.Equal(t, "wt", wt.S(), wantT)
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, dz, w, wt, dx)
+			})
+		}
+	})
 }
 
 // TestDigitsLoss compares the loss and its gradient with
 // scalar.SoftmaxCrossEntropy, then with one special value planted in y.
 func TestDigitsLoss(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
-			target := kerneltest.NewGuarded("target", DigitsBatch*DigitsL2Out, offset)
-			d := kerneltest.NewGuarded("d", DigitsBatch*DigitsL2Out, offset)
-			digitsFillLoss(r, y, target, c.Scale)
-			digitsCheckDigitsLoss(t, y, target, d)
-		})
-	}
-	specials := []float32{0, 1, float32(math.NaN()), 1e-40} // y is a probability
-	for i, v := range specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
-			target := kerneltest.NewGuarded("target", DigitsBatch*DigitsL2Out, offset)
-			d := kerneltest.NewGuarded("d", DigitsBatch*DigitsL2Out, offset)
-			digitsFillLoss(r, y, target, 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			digitsCheckDigitsLoss(t, y, target, d)
-		})
-	}
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
+				target := kerneltest.NewGuarded("target", DigitsBatch*DigitsL2Out, offset)
+				d := kerneltest.NewGuarded("d", DigitsBatch*DigitsL2Out, offset)
+				digitsFillLoss(r, y, target, c.Scale)
+				digitsCheckDigitsLoss(t, y, target, d)
+			})
+		}
+		specials := []float32{0, 1, float32(math.NaN()), 1e-40} // y is a probability
+		for i, v := range specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
+				target := kerneltest.NewGuarded("target", DigitsBatch*DigitsL2Out, offset)
+				d := kerneltest.NewGuarded("d", DigitsBatch*DigitsL2Out, offset)
+				digitsFillLoss(r, y, target, 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				digitsCheckDigitsLoss(t, y, target, d)
+			})
+		}
+	})
 }
 
 // digitsFillLoss draws outputs and targets of the kinds the loss expects.
@@ -390,253 +452,265 @@ func digitsCheckDigitsLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestDigitsSGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", DigitsParams, offset)
-			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.SGD(want["p"], grad.S(), lr, decay)
-			scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
-			in := kerneltest.Save(grad)
-			DigitsSGD((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), lr, decay)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", DigitsParams, offset)
+				grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.SGD(want["p"], grad.S(), lr, decay)
+				scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+				in := kerneltest.Save(grad)
+				DigitsSGD((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), lr, decay)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad)
+			})
+		}
+	})
 }
 
 // TestDigitsMomentum compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestDigitsMomentum(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", DigitsParams, offset)
-			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
-			v := kerneltest.NewGuarded("v", DigitsParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
-			in := kerneltest.Save(grad)
-			DigitsMomentum((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", DigitsParams, offset)
+				grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+				v := kerneltest.NewGuarded("v", DigitsParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+				in := kerneltest.Save(grad)
+				DigitsMomentum((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestDigitsNesterov compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestDigitsNesterov(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", DigitsParams, offset)
-			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
-			v := kerneltest.NewGuarded("v", DigitsParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
-			in := kerneltest.Save(grad)
-			DigitsNesterov((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", DigitsParams, offset)
+				grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+				v := kerneltest.NewGuarded("v", DigitsParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+				in := kerneltest.Save(grad)
+				DigitsNesterov((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestDigitsAdam compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestDigitsAdam(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", DigitsParams, offset)
-			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
-			m := kerneltest.NewGuarded("m", DigitsParams, offset)
-			v := kerneltest.NewGuarded("v", DigitsParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
-			in := kerneltest.Save(grad)
-			DigitsAdam((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", DigitsParams, offset)
+				grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+				m := kerneltest.NewGuarded("m", DigitsParams, offset)
+				v := kerneltest.NewGuarded("v", DigitsParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+				in := kerneltest.Save(grad)
+				DigitsAdam((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestDigitsAdamW compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestDigitsAdamW(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", DigitsParams, offset)
-			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
-			m := kerneltest.NewGuarded("m", DigitsParams, offset)
-			v := kerneltest.NewGuarded("v", DigitsParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
-			in := kerneltest.Save(grad)
-			DigitsAdamW((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	digitsEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", DigitsParams, offset)
+				grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+				m := kerneltest.NewGuarded("m", DigitsParams, offset)
+				v := kerneltest.NewGuarded("v", DigitsParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+				in := kerneltest.Save(grad)
+				DigitsAdamW((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestDigitsGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar.
 func TestDigitsGradient(t *testing.T) {
-	r := kerneltest.Case{Seed: 42}.Rand()
-	x := new([DigitsBatch * DigitsInput]float32)
-	kerneltest.Fill(r, x[:], 1)
-	target := new([DigitsBatch * DigitsOutput]float32)
-	kerneltest.OneHot(r, target[:], DigitsBatch, DigitsOutput)
-	w1, b1 := new([DigitsL1In * DigitsL1Out]float32), new([DigitsL1Out]float32)
-	kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(DigitsL1In)))
-	kerneltest.Fill(r, b1[:], 0.1)
-	y1 := new([DigitsBatch * DigitsL1Out]float32)
-	w2, b2 := new([DigitsL2In * DigitsL2Out]float32), new([DigitsL2Out]float32)
-	kerneltest.Fill(r, w2[:], float32(2/math.Sqrt(DigitsL2In)))
-	kerneltest.Fill(r, b2[:], 0.1)
-	y2 := new([DigitsBatch * DigitsL2Out]float32)
+	digitsEachTier(t, func(t *testing.T) {
+		r := kerneltest.Case{Seed: 42}.Rand()
+		x := new([DigitsBatch * DigitsInput]float32)
+		kerneltest.Fill(r, x[:], 1)
+		target := new([DigitsBatch * DigitsOutput]float32)
+		kerneltest.OneHot(r, target[:], DigitsBatch, DigitsOutput)
+		w1, b1 := new([DigitsL1In * DigitsL1Out]float32), new([DigitsL1Out]float32)
+		kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(DigitsL1In)))
+		kerneltest.Fill(r, b1[:], 0.1)
+		y1 := new([DigitsBatch * DigitsL1Out]float32)
+		w2, b2 := new([DigitsL2In * DigitsL2Out]float32), new([DigitsL2Out]float32)
+		kerneltest.Fill(r, w2[:], float32(2/math.Sqrt(DigitsL2In)))
+		kerneltest.Fill(r, b2[:], 0.1)
+		y2 := new([DigitsBatch * DigitsL2Out]float32)
 
-	// Forward and backward through the kernels.
-	DigitsL1Forward(x, w1, b1, y1)
-	DigitsL2Forward(y1, w2, b2, y2)
-	d2 := new([DigitsBatch * DigitsL2Out]float32)
-	DigitsLoss(y2, target, d2)
-	dw2, db2 := new([DigitsL2In * DigitsL2Out]float32), new([DigitsL2Out]float32)
-	DigitsL2WeightGrad(y1, d2, dw2, db2)
-	d1 := new([DigitsBatch * DigitsL2In]float32)
-	DigitsL2InputGrad(d2, w2, new([DigitsL2Out * DigitsL2In]float32), d1)
-	DigitsL1ActivationGrad(y1, d1)
-	dw1, db1 := new([DigitsL1In * DigitsL1Out]float32), new([DigitsL1Out]float32)
-	DigitsL1WeightGrad(x, d1, dw1, db1)
+		// Forward and backward through the kernels.
+		DigitsL1Forward(x, w1, b1, y1)
+		DigitsL2Forward(y1, w2, b2, y2)
+		d2 := new([DigitsBatch * DigitsL2Out]float32)
+		DigitsLoss(y2, target, d2)
+		dw2, db2 := new([DigitsL2In * DigitsL2Out]float32), new([DigitsL2Out]float32)
+		DigitsL2WeightGrad(y1, d2, dw2, db2)
+		d1 := new([DigitsBatch * DigitsL2In]float32)
+		DigitsL2InputGrad(d2, w2, new([DigitsL2Out * DigitsL2In]float32), d1)
+		DigitsL1ActivationGrad(y1, d1)
+		dw1, db1 := new([DigitsL1In * DigitsL1Out]float32), new([DigitsL1Out]float32)
+		DigitsL1WeightGrad(x, d1, dw1, db1)
 
-	// The same loss in float64, as a function of float64 copies of the parameters.
-	pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
-	pw2, pb2 := kerneltest.F64(w2[:]), kerneltest.F64(b2[:])
-	loss := func() float64 {
-		a0 := kerneltest.F64(x[:])
-		a1 := make([]float64, DigitsBatch*DigitsL1Out)
-		scalar.Dense(a0, pw1, pb1, a1, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
-		a2 := make([]float64, DigitsBatch*DigitsL2Out)
-		scalar.Dense(a1, pw2, pb2, a2, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
-		return scalar.SoftmaxCrossEntropy(a2, kerneltest.F64(target[:]), make([]float64, len(a2)), DigitsBatch, DigitsOutput)
-	}
-	check := func(name string, p []float64, grad []float32) {
-		t.Helper()
-		largest := 0.0
-		for _, g := range grad {
-			largest = math.Max(largest, math.Abs(float64(g)))
+		// The same loss in float64, as a function of float64 copies of the parameters.
+		pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
+		pw2, pb2 := kerneltest.F64(w2[:]), kerneltest.F64(b2[:])
+		loss := func() float64 {
+			a0 := kerneltest.F64(x[:])
+			a1 := make([]float64, DigitsBatch*DigitsL1Out)
+			scalar.Dense(a0, pw1, pb1, a1, DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
+			a2 := make([]float64, DigitsBatch*DigitsL2Out)
+			scalar.Dense(a1, pw2, pb2, a2, DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
+			return scalar.SoftmaxCrossEntropy(a2, kerneltest.F64(target[:]), make([]float64, len(a2)), DigitsBatch, DigitsOutput)
 		}
-		for range 8 {
-			i := r.IntN(len(p))
-			const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
-			old := p[i]
-			p[i] = old + h
-			up := loss()
-			p[i] = old - h
-			down := loss()
-			p[i] = old
-			fd := (up - down) / (2 * h)
-			if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
-				t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+		check := func(name string, p []float64, grad []float32) {
+			t.Helper()
+			largest := 0.0
+			for _, g := range grad {
+				largest = math.Max(largest, math.Abs(float64(g)))
+			}
+			for range 8 {
+				i := r.IntN(len(p))
+				const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
+				old := p[i]
+				p[i] = old + h
+				up := loss()
+				p[i] = old - h
+				down := loss()
+				p[i] = old
+				fd := (up - down) / (2 * h)
+				if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
+					t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+				}
 			}
 		}
-	}
-	check("dw1", pw1, dw1[:])
-	check("db1", pb1, db1[:])
-	check("dw2", pw2, dw2[:])
-	check("db2", pb2, db2[:])
+		check("dw1", pw1, dw1[:])
+		check("db1", pb1, db1[:])
+		check("dw2", pw2, dw2[:])
+		check("db2", pb2, db2[:])
+	})
 }
 
 func BenchmarkDigitsL1Forward(bench *testing.B) {

@@ -28,11 +28,16 @@ const (
 	FashionL3Out = 10
 )
 
+// fashionTier is the tier every Fashion kernel runs on: the widest this build and CPU
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+var fashionTier = compiled.Widest(fashionCanRun)
+
 // FashionNetwork describes the Fashion model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func FashionNetwork() compiled.Network {
 	return compiled.Network{
 		Name:  "Fashion",
+		Tier:  fashionTier,
 		Batch: FashionBatch,
 		Input: FashionInput,
 		Layers: []compiled.Layer{
@@ -112,22 +117,28 @@ func FashionNetwork() compiled.Network {
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func FashionL1Forward(x *[FashionBatch * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[FashionBatch * FashionL1Out]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		fashionL1ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
 }
 
 // FashionL1ActivationGrad turns the gradient with respect to layer 1's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
 // computed from y: relu′ = [y > 0].
 func FashionL1ActivationGrad(y *[FashionBatch * FashionL1Out]float32, d *[FashionBatch * FashionL1Out]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ActivationGradAVX512(y, d)
+	case compiled.AVX2:
 		fashionL1ActivationGradAVX2(y, d)
-		return
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
-	scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 }
 
 // FashionL1WeightGrad computes layer 1's parameter gradients from its input x and dz:
@@ -136,11 +147,14 @@ func FashionL1ActivationGrad(y *[FashionBatch * FashionL1Out]float32, d *[Fashio
 //
 // dw and db are overwritten.
 func FashionL1WeightGrad(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, dw *[FashionL1In * FashionL1Out]float32, db *[FashionL1Out]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		fashionL1WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL1In, FashionL1Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL1In, FashionL1Out)
 }
 
 // FashionL2Forward is layer 2's forward pass on one batch:
@@ -149,22 +163,28 @@ func FashionL1WeightGrad(x *[FashionBatch * FashionL1In]float32, dz *[FashionBat
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func FashionL2Forward(x *[FashionBatch * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[FashionBatch * FashionL2Out]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		fashionL2ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
 }
 
 // FashionL2ActivationGrad turns the gradient with respect to layer 2's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
 // computed from y: relu′ = [y > 0].
 func FashionL2ActivationGrad(y *[FashionBatch * FashionL2Out]float32, d *[FashionBatch * FashionL2Out]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ActivationGradAVX512(y, d)
+	case compiled.AVX2:
 		fashionL2ActivationGradAVX2(y, d)
-		return
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
-	scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 }
 
 // FashionL2WeightGrad computes layer 2's parameter gradients from its input x and dz:
@@ -173,11 +193,14 @@ func FashionL2ActivationGrad(y *[FashionBatch * FashionL2Out]float32, d *[Fashio
 //
 // dw and db are overwritten.
 func FashionL2WeightGrad(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, dw *[FashionL2In * FashionL2Out]float32, db *[FashionL2Out]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		fashionL2WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL2In, FashionL2Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL2In, FashionL2Out)
 }
 
 // FashionL2InputGrad computes the gradient with respect to layer 2's input:
@@ -186,12 +209,15 @@ func FashionL2WeightGrad(x *[FashionBatch * FashionL2In]float32, dz *[FashionBat
 //
 // wt is scratch space; it is overwritten with wᵀ.
 func FashionL2InputGrad(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[FashionBatch * FashionL2In]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2InputGradAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
 		fashionL2InputGradAVX2(dz, w, wt, dx)
-		return
+	default:
+		scalar.Transpose(w[:], wt[:], FashionL2In, FashionL2Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL2In, FashionL2Out)
 	}
-	scalar.Transpose(w[:], wt[:], FashionL2In, FashionL2Out)
-	scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL2In, FashionL2Out)
 }
 
 // FashionL3Forward is layer 3's forward pass on one batch:
@@ -201,11 +227,14 @@ func FashionL2InputGrad(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2I
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 // Softmax is taken over each row of y, after subtracting the row's maximum.
 func FashionL3Forward(x *[FashionBatch * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[FashionBatch * FashionL3Out]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		fashionL3ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
 }
 
 // FashionL3WeightGrad computes layer 3's parameter gradients from its input x and dz:
@@ -214,11 +243,14 @@ func FashionL3Forward(x *[FashionBatch * FashionL3In]float32, w *[FashionL3In * 
 //
 // dw and db are overwritten.
 func FashionL3WeightGrad(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, dw *[FashionL3In * FashionL3Out]float32, db *[FashionL3Out]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		fashionL3WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL3In, FashionL3Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL3In, FashionL3Out)
 }
 
 // FashionL3InputGrad computes the gradient with respect to layer 3's input:
@@ -227,22 +259,29 @@ func FashionL3WeightGrad(x *[FashionBatch * FashionL3In]float32, dz *[FashionBat
 //
 // wt is scratch space; it is overwritten with wᵀ.
 func FashionL3InputGrad(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[FashionBatch * FashionL3In]float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3InputGradAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
 		fashionL3InputGradAVX2(dz, w, wt, dx)
-		return
+	default:
+		scalar.Transpose(w[:], wt[:], FashionL3In, FashionL3Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL3In, FashionL3Out)
 	}
-	scalar.Transpose(w[:], wt[:], FashionL3In, FashionL3Out)
-	scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL3In, FashionL3Out)
 }
 
 // FashionLoss returns the cross_entropy loss of outputs y against targets target, and writes its
 // gradient to d. L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 // d is the gradient with respect to the last layer's pre-activation (the fused form).
 func FashionLoss(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch * FashionL3Out]float32, d *[FashionBatch * FashionL3Out]float32) float32 {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		return fashionLossAVX512(y, target, d)
+	case compiled.AVX2:
 		return fashionLossAVX2(y, target, d)
+	default:
+		return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], FashionBatch, FashionL3Out)
 	}
-	return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], FashionBatch, FashionL3Out)
 }
 
 // FashionSGD updates the parameter vector p in place from its gradient grad
@@ -251,11 +290,14 @@ func FashionLoss(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch 
 //
 // State vectors start at zero; see package scalar for the rule.
 func FashionSGD(p *[FashionParams]float32, grad *[FashionParams]float32, lr float32, decay float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionSGDAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
 		fashionSGDAVX2(p, grad, lr, decay)
-		return
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
 	}
-	scalar.SGD(p[:], grad[:], lr, decay)
 }
 
 // FashionMomentum updates the parameter vector p in place from its gradient grad
@@ -264,11 +306,14 @@ func FashionSGD(p *[FashionParams]float32, grad *[FashionParams]float32, lr floa
 //
 // State vectors start at zero; see package scalar for the rule.
 func FashionMomentum(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionMomentumAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		fashionMomentumAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 }
 
 // FashionNesterov updates the parameter vector p in place from its gradient grad
@@ -277,11 +322,14 @@ func FashionMomentum(p *[FashionParams]float32, grad *[FashionParams]float32, v 
 //
 // State vectors start at zero; see package scalar for the rule.
 func FashionNesterov(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionNesterovAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		fashionNesterovAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 }
 
 // FashionAdam updates the parameter vector p in place from its gradient grad
@@ -290,11 +338,14 @@ func FashionNesterov(p *[FashionParams]float32, grad *[FashionParams]float32, v 
 //
 // State vectors start at zero; see package scalar for the rule.
 func FashionAdam(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		fashionAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 }
 
 // FashionAdamW updates the parameter vector p in place from its gradient grad
@@ -303,9 +354,12 @@ func FashionAdam(p *[FashionParams]float32, grad *[FashionParams]float32, m *[Fa
 //
 // State vectors start at zero; see package scalar for the rule.
 func FashionAdamW(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if fashionAVX2 {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		fashionAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

@@ -28,11 +28,16 @@ const (
 	Fashion1L3Out = 10
 )
 
+// fashion1Tier is the tier every Fashion1 kernel runs on: the widest this build and CPU
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+var fashion1Tier = compiled.Widest(fashion1CanRun)
+
 // Fashion1Network describes the Fashion1 model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func Fashion1Network() compiled.Network {
 	return compiled.Network{
 		Name:  "Fashion1",
+		Tier:  fashion1Tier,
 		Batch: Fashion1Batch,
 		Input: Fashion1Input,
 		Layers: []compiled.Layer{
@@ -112,22 +117,28 @@ func Fashion1Network() compiled.Network {
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func Fashion1L1Forward(x *[Fashion1Batch * Fashion1L1In]float32, w *[Fashion1L1In * Fashion1L1Out]float32, b *[Fashion1L1Out]float32, y *[Fashion1Batch * Fashion1L1Out]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L1ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		fashion1L1ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.ReLU)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.ReLU)
 }
 
 // Fashion1L1ActivationGrad turns the gradient with respect to layer 1's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
 // computed from y: relu′ = [y > 0].
 func Fashion1L1ActivationGrad(y *[Fashion1Batch * Fashion1L1Out]float32, d *[Fashion1Batch * Fashion1L1Out]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L1ActivationGradAVX512(y, d)
+	case compiled.AVX2:
 		fashion1L1ActivationGradAVX2(y, d)
-		return
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
-	scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 }
 
 // Fashion1L1WeightGrad computes layer 1's parameter gradients from its input x and dz:
@@ -136,11 +147,14 @@ func Fashion1L1ActivationGrad(y *[Fashion1Batch * Fashion1L1Out]float32, d *[Fas
 //
 // dw and db are overwritten.
 func Fashion1L1WeightGrad(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion1Batch * Fashion1L1Out]float32, dw *[Fashion1L1In * Fashion1L1Out]float32, db *[Fashion1L1Out]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L1WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		fashion1L1WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L1In, Fashion1L1Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L1In, Fashion1L1Out)
 }
 
 // Fashion1L2Forward is layer 2's forward pass on one batch:
@@ -149,22 +163,28 @@ func Fashion1L1WeightGrad(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func Fashion1L2Forward(x *[Fashion1Batch * Fashion1L2In]float32, w *[Fashion1L2In * Fashion1L2Out]float32, b *[Fashion1L2Out]float32, y *[Fashion1Batch * Fashion1L2Out]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L2ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		fashion1L2ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.ReLU)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.ReLU)
 }
 
 // Fashion1L2ActivationGrad turns the gradient with respect to layer 2's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
 // computed from y: relu′ = [y > 0].
 func Fashion1L2ActivationGrad(y *[Fashion1Batch * Fashion1L2Out]float32, d *[Fashion1Batch * Fashion1L2Out]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L2ActivationGradAVX512(y, d)
+	case compiled.AVX2:
 		fashion1L2ActivationGradAVX2(y, d)
-		return
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
-	scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 }
 
 // Fashion1L2WeightGrad computes layer 2's parameter gradients from its input x and dz:
@@ -173,11 +193,14 @@ func Fashion1L2ActivationGrad(y *[Fashion1Batch * Fashion1L2Out]float32, d *[Fas
 //
 // dw and db are overwritten.
 func Fashion1L2WeightGrad(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion1Batch * Fashion1L2Out]float32, dw *[Fashion1L2In * Fashion1L2Out]float32, db *[Fashion1L2Out]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L2WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		fashion1L2WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out)
 }
 
 // Fashion1L2InputGrad computes the gradient with respect to layer 2's input:
@@ -186,12 +209,15 @@ func Fashion1L2WeightGrad(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion
 //
 // wt is scratch space; it is overwritten with wᵀ.
 func Fashion1L2InputGrad(dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, wt *[Fashion1L2Out * Fashion1L2In]float32, dx *[Fashion1Batch * Fashion1L2In]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L2InputGradAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
 		fashion1L2InputGradAVX2(dz, w, wt, dx)
-		return
+	default:
+		scalar.Transpose(w[:], wt[:], Fashion1L2In, Fashion1L2Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out)
 	}
-	scalar.Transpose(w[:], wt[:], Fashion1L2In, Fashion1L2Out)
-	scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out)
 }
 
 // Fashion1L3Forward is layer 3's forward pass on one batch:
@@ -201,11 +227,14 @@ func Fashion1L2InputGrad(dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 // Softmax is taken over each row of y, after subtracting the row's maximum.
 func Fashion1L3Forward(x *[Fashion1Batch * Fashion1L3In]float32, w *[Fashion1L3In * Fashion1L3Out]float32, b *[Fashion1L3Out]float32, y *[Fashion1Batch * Fashion1L3Out]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L3ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		fashion1L3ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Softmax)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Softmax)
 }
 
 // Fashion1L3WeightGrad computes layer 3's parameter gradients from its input x and dz:
@@ -214,11 +243,14 @@ func Fashion1L3Forward(x *[Fashion1Batch * Fashion1L3In]float32, w *[Fashion1L3I
 //
 // dw and db are overwritten.
 func Fashion1L3WeightGrad(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion1Batch * Fashion1L3Out]float32, dw *[Fashion1L3In * Fashion1L3Out]float32, db *[Fashion1L3Out]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L3WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		fashion1L3WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out)
 }
 
 // Fashion1L3InputGrad computes the gradient with respect to layer 3's input:
@@ -227,22 +259,29 @@ func Fashion1L3WeightGrad(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion
 //
 // wt is scratch space; it is overwritten with wᵀ.
 func Fashion1L3InputGrad(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, wt *[Fashion1L3Out * Fashion1L3In]float32, dx *[Fashion1Batch * Fashion1L3In]float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L3InputGradAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
 		fashion1L3InputGradAVX2(dz, w, wt, dx)
-		return
+	default:
+		scalar.Transpose(w[:], wt[:], Fashion1L3In, Fashion1L3Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out)
 	}
-	scalar.Transpose(w[:], wt[:], Fashion1L3In, Fashion1L3Out)
-	scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out)
 }
 
 // Fashion1Loss returns the cross_entropy loss of outputs y against targets target, and writes its
 // gradient to d. L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 // d is the gradient with respect to the last layer's pre-activation (the fused form).
 func Fashion1Loss(y *[Fashion1Batch * Fashion1L3Out]float32, target *[Fashion1Batch * Fashion1L3Out]float32, d *[Fashion1Batch * Fashion1L3Out]float32) float32 {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		return fashion1LossAVX512(y, target, d)
+	case compiled.AVX2:
 		return fashion1LossAVX2(y, target, d)
+	default:
+		return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], Fashion1Batch, Fashion1L3Out)
 	}
-	return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], Fashion1Batch, Fashion1L3Out)
 }
 
 // Fashion1SGD updates the parameter vector p in place from its gradient grad
@@ -251,11 +290,14 @@ func Fashion1Loss(y *[Fashion1Batch * Fashion1L3Out]float32, target *[Fashion1Ba
 //
 // State vectors start at zero; see package scalar for the rule.
 func Fashion1SGD(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, lr float32, decay float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1SGDAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
 		fashion1SGDAVX2(p, grad, lr, decay)
-		return
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
 	}
-	scalar.SGD(p[:], grad[:], lr, decay)
 }
 
 // Fashion1Momentum updates the parameter vector p in place from its gradient grad
@@ -264,11 +306,14 @@ func Fashion1SGD(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, lr f
 //
 // State vectors start at zero; see package scalar for the rule.
 func Fashion1Momentum(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, mu float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1MomentumAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		fashion1MomentumAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 }
 
 // Fashion1Nesterov updates the parameter vector p in place from its gradient grad
@@ -277,11 +322,14 @@ func Fashion1Momentum(p *[Fashion1Params]float32, grad *[Fashion1Params]float32,
 //
 // State vectors start at zero; see package scalar for the rule.
 func Fashion1Nesterov(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, mu float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1NesterovAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		fashion1NesterovAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 }
 
 // Fashion1Adam updates the parameter vector p in place from its gradient grad
@@ -290,11 +338,14 @@ func Fashion1Nesterov(p *[Fashion1Params]float32, grad *[Fashion1Params]float32,
 //
 // State vectors start at zero; see package scalar for the rule.
 func Fashion1Adam(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1AdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		fashion1AdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 }
 
 // Fashion1AdamW updates the parameter vector p in place from its gradient grad
@@ -303,9 +354,12 @@ func Fashion1Adam(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *
 //
 // State vectors start at zero; see package scalar for the rule.
 func Fashion1AdamW(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if fashion1AVX2 {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1AdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		fashion1AdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

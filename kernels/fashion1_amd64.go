@@ -3,8 +3,7 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import "github.com/vecgen/vecgen/compiled"
 
-// fashion1AVX2 selects the assembly kernels: they need AVX2 and FMA. With
-// GODEBUG=cpu.avx2=off it is false and every call takes the scalar reference.
-var fashion1AVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// fashion1CanRun reports whether the CPU has the instructions of tier t.
+var fashion1CanRun = compiled.CPUHas

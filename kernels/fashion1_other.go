@@ -3,67 +3,135 @@
 
 package kernels
 
-// fashion1AVX2 is false: this build has no assembly, every call takes the scalar reference.
-const fashion1AVX2 = false
+import "github.com/vecgen/vecgen/compiled"
+
+// fashion1CanRun allows only the reference: this build has no assembly.
+func fashion1CanRun(t compiled.Tier) bool {
+	return t == compiled.Reference
+}
+
+func fashion1L1ForwardAVX512(x *[Fashion1Batch * Fashion1L1In]float32, w *[Fashion1L1In * Fashion1L1Out]float32, b *[Fashion1L1Out]float32, y *[Fashion1Batch * Fashion1L1Out]float32) {
+	panic("vecgen: fashion1L1ForwardAVX512 called in a build without assembly")
+}
 
 func fashion1L1ForwardAVX2(x *[Fashion1Batch * Fashion1L1In]float32, w *[Fashion1L1In * Fashion1L1Out]float32, b *[Fashion1L1Out]float32, y *[Fashion1Batch * Fashion1L1Out]float32) {
 	panic("vecgen: fashion1L1ForwardAVX2 called in a build without assembly")
+}
+
+func fashion1L1ActivationGradAVX512(y *[Fashion1Batch * Fashion1L1Out]float32, d *[Fashion1Batch * Fashion1L1Out]float32) {
+	panic("vecgen: fashion1L1ActivationGradAVX512 called in a build without assembly")
 }
 
 func fashion1L1ActivationGradAVX2(y *[Fashion1Batch * Fashion1L1Out]float32, d *[Fashion1Batch * Fashion1L1Out]float32) {
 	panic("vecgen: fashion1L1ActivationGradAVX2 called in a build without assembly")
 }
 
+func fashion1L1WeightGradAVX512(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion1Batch * Fashion1L1Out]float32, dw *[Fashion1L1In * Fashion1L1Out]float32, db *[Fashion1L1Out]float32) {
+	panic("vecgen: fashion1L1WeightGradAVX512 called in a build without assembly")
+}
+
 func fashion1L1WeightGradAVX2(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion1Batch * Fashion1L1Out]float32, dw *[Fashion1L1In * Fashion1L1Out]float32, db *[Fashion1L1Out]float32) {
 	panic("vecgen: fashion1L1WeightGradAVX2 called in a build without assembly")
+}
+
+func fashion1L2ForwardAVX512(x *[Fashion1Batch * Fashion1L2In]float32, w *[Fashion1L2In * Fashion1L2Out]float32, b *[Fashion1L2Out]float32, y *[Fashion1Batch * Fashion1L2Out]float32) {
+	panic("vecgen: fashion1L2ForwardAVX512 called in a build without assembly")
 }
 
 func fashion1L2ForwardAVX2(x *[Fashion1Batch * Fashion1L2In]float32, w *[Fashion1L2In * Fashion1L2Out]float32, b *[Fashion1L2Out]float32, y *[Fashion1Batch * Fashion1L2Out]float32) {
 	panic("vecgen: fashion1L2ForwardAVX2 called in a build without assembly")
 }
 
+func fashion1L2ActivationGradAVX512(y *[Fashion1Batch * Fashion1L2Out]float32, d *[Fashion1Batch * Fashion1L2Out]float32) {
+	panic("vecgen: fashion1L2ActivationGradAVX512 called in a build without assembly")
+}
+
 func fashion1L2ActivationGradAVX2(y *[Fashion1Batch * Fashion1L2Out]float32, d *[Fashion1Batch * Fashion1L2Out]float32) {
 	panic("vecgen: fashion1L2ActivationGradAVX2 called in a build without assembly")
+}
+
+func fashion1L2WeightGradAVX512(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion1Batch * Fashion1L2Out]float32, dw *[Fashion1L2In * Fashion1L2Out]float32, db *[Fashion1L2Out]float32) {
+	panic("vecgen: fashion1L2WeightGradAVX512 called in a build without assembly")
 }
 
 func fashion1L2WeightGradAVX2(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion1Batch * Fashion1L2Out]float32, dw *[Fashion1L2In * Fashion1L2Out]float32, db *[Fashion1L2Out]float32) {
 	panic("vecgen: fashion1L2WeightGradAVX2 called in a build without assembly")
 }
 
+func fashion1L2InputGradAVX512(dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, wt *[Fashion1L2Out * Fashion1L2In]float32, dx *[Fashion1Batch * Fashion1L2In]float32) {
+	panic("vecgen: fashion1L2InputGradAVX512 called in a build without assembly")
+}
+
 func fashion1L2InputGradAVX2(dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, wt *[Fashion1L2Out * Fashion1L2In]float32, dx *[Fashion1Batch * Fashion1L2In]float32) {
 	panic("vecgen: fashion1L2InputGradAVX2 called in a build without assembly")
+}
+
+func fashion1L3ForwardAVX512(x *[Fashion1Batch * Fashion1L3In]float32, w *[Fashion1L3In * Fashion1L3Out]float32, b *[Fashion1L3Out]float32, y *[Fashion1Batch * Fashion1L3Out]float32) {
+	panic("vecgen: fashion1L3ForwardAVX512 called in a build without assembly")
 }
 
 func fashion1L3ForwardAVX2(x *[Fashion1Batch * Fashion1L3In]float32, w *[Fashion1L3In * Fashion1L3Out]float32, b *[Fashion1L3Out]float32, y *[Fashion1Batch * Fashion1L3Out]float32) {
 	panic("vecgen: fashion1L3ForwardAVX2 called in a build without assembly")
 }
 
+func fashion1L3WeightGradAVX512(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion1Batch * Fashion1L3Out]float32, dw *[Fashion1L3In * Fashion1L3Out]float32, db *[Fashion1L3Out]float32) {
+	panic("vecgen: fashion1L3WeightGradAVX512 called in a build without assembly")
+}
+
 func fashion1L3WeightGradAVX2(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion1Batch * Fashion1L3Out]float32, dw *[Fashion1L3In * Fashion1L3Out]float32, db *[Fashion1L3Out]float32) {
 	panic("vecgen: fashion1L3WeightGradAVX2 called in a build without assembly")
+}
+
+func fashion1L3InputGradAVX512(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, wt *[Fashion1L3Out * Fashion1L3In]float32, dx *[Fashion1Batch * Fashion1L3In]float32) {
+	panic("vecgen: fashion1L3InputGradAVX512 called in a build without assembly")
 }
 
 func fashion1L3InputGradAVX2(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, wt *[Fashion1L3Out * Fashion1L3In]float32, dx *[Fashion1Batch * Fashion1L3In]float32) {
 	panic("vecgen: fashion1L3InputGradAVX2 called in a build without assembly")
 }
 
+func fashion1LossAVX512(y *[Fashion1Batch * Fashion1L3Out]float32, target *[Fashion1Batch * Fashion1L3Out]float32, d *[Fashion1Batch * Fashion1L3Out]float32) float32 {
+	panic("vecgen: fashion1LossAVX512 called in a build without assembly")
+}
+
 func fashion1LossAVX2(y *[Fashion1Batch * Fashion1L3Out]float32, target *[Fashion1Batch * Fashion1L3Out]float32, d *[Fashion1Batch * Fashion1L3Out]float32) float32 {
 	panic("vecgen: fashion1LossAVX2 called in a build without assembly")
+}
+
+func fashion1SGDAVX512(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1SGDAVX512 called in a build without assembly")
 }
 
 func fashion1SGDAVX2(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, lr float32, decay float32) {
 	panic("vecgen: fashion1SGDAVX2 called in a build without assembly")
 }
 
+func fashion1MomentumAVX512(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1MomentumAVX512 called in a build without assembly")
+}
+
 func fashion1MomentumAVX2(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: fashion1MomentumAVX2 called in a build without assembly")
+}
+
+func fashion1NesterovAVX512(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1NesterovAVX512 called in a build without assembly")
 }
 
 func fashion1NesterovAVX2(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: fashion1NesterovAVX2 called in a build without assembly")
 }
 
+func fashion1AdamAVX512(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamAVX512 called in a build without assembly")
+}
+
 func fashion1AdamAVX2(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: fashion1AdamAVX2 called in a build without assembly")
+}
+
+func fashion1AdamWAVX512(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamWAVX512 called in a build without assembly")
 }
 
 func fashion1AdamWAVX2(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {

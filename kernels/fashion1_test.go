@@ -7,40 +7,76 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kerneltest"
 	"github.com/vecgen/vecgen/scalar"
 )
 
+// fashion1Runnable lists the tiers this build and CPU can run, widest first.
+func fashion1Runnable() []compiled.Tier {
+	var tiers []compiled.Tier
+	for _, tier := range compiled.Tiers {
+		if fashion1CanRun(tier) {
+			tiers = append(tiers, tier)
+		}
+	}
+	return tiers
+}
+
+// fashion1WithTier runs f with every Fashion1 call taking tier.
+func fashion1WithTier(tier compiled.Tier, f func()) {
+	saved := fashion1Tier
+	defer func() { fashion1Tier = saved }()
+	fashion1Tier = tier
+	f()
+}
+
+// fashion1EachTier runs f as a subtest on every tier, not only the one
+// dispatch picks; a tier this build or CPU cannot run is skipped with a
+// message.
+func fashion1EachTier(t *testing.T, f func(t *testing.T)) {
+	for _, tier := range compiled.Tiers {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !fashion1CanRun(tier) {
+				t.Skipf("this build or CPU cannot run the %s tier", tier)
+			}
+			fashion1WithTier(tier, func() { f(t) })
+		})
+	}
+}
+
 // TestFashion1L1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashion1L1Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L1In, offset)
-			w := kerneltest.NewGuarded("w", Fashion1L1In*Fashion1L1Out, offset)
-			b := kerneltest.NewGuarded("b", Fashion1L1Out, offset)
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			fashion1CheckFashion1L1Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L1In, offset)
-			w := kerneltest.NewGuarded("w", Fashion1L1In*Fashion1L1Out, offset)
-			b := kerneltest.NewGuarded("b", Fashion1L1Out, offset)
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			fashion1CheckFashion1L1Forward(t, x, w, b, y)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L1In, offset)
+				w := kerneltest.NewGuarded("w", Fashion1L1In*Fashion1L1Out, offset)
+				b := kerneltest.NewGuarded("b", Fashion1L1Out, offset)
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashion1CheckFashion1L1Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L1In, offset)
+				w := kerneltest.NewGuarded("w", Fashion1L1In*Fashion1L1Out, offset)
+				b := kerneltest.NewGuarded("b", Fashion1L1Out, offset)
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashion1CheckFashion1L1Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzFashion1L1Forward compares the kernel with scalar.Dense on inputs the
@@ -61,7 +97,12 @@ func FuzzFashion1L1Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		fashion1CheckFashion1L1Forward(t, x, w, b, y)
+		for _, tier := range fashion1Runnable() {
+			fashion1WithTier(tier, func() { fashion1CheckFashion1L1Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -70,37 +111,39 @@ func FuzzFashion1L1Forward(f *testing.F) {
 // relu(z) with the float64 reference over a sweep of float32 values,
 // to within 0 ulp.
 func TestFashion1L1ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L1In, offset)
-	w := kerneltest.NewGuarded("w", Fashion1L1In*Fashion1L1Out, offset)
-	b := kerneltest.NewGuarded("b", Fashion1L1Out, offset)
-	y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
-	n := min(Fashion1L1In, Fashion1L1Out)
-	for k := range n {
-		w.S()[k*Fashion1L1Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range Fashion1Batch {
-			for k := range n {
-				x.S()[i*Fashion1L1In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	fashion1EachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L1In, offset)
+		w := kerneltest.NewGuarded("w", Fashion1L1In*Fashion1L1Out, offset)
+		b := kerneltest.NewGuarded("b", Fashion1L1Out, offset)
+		y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
+		n := min(Fashion1L1In, Fashion1L1Out)
+		for k := range n {
+			w.S()[k*Fashion1L1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range Fashion1Batch {
+				for k := range n {
+					x.S()[i*Fashion1L1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			Fashion1L1Forward((*[Fashion1Batch * Fashion1L1In]float32)(x.S()), (*[Fashion1L1In * Fashion1L1Out]float32)(w.S()), (*[Fashion1L1Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.ReLU)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		Fashion1L1Forward((*[Fashion1Batch * Fashion1L1In]float32)(x.S()), (*[Fashion1L1In * Fashion1L1Out]float32)(w.S()), (*[Fashion1L1Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.ReLU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func fashion1CheckFashion1L1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -121,27 +164,29 @@ func fashion1CheckFashion1L1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 // TestFashion1L1ActivationGrad compares the kernel with scalar.ActivationGrad on
 // outputs the activation can produce, then with one special value planted in y.
 func TestFashion1L1ActivationGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
-			d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L1Out, offset)
-			kerneltest.FillActivated(r, y.S(), Fashion1L1Out, scalar.ReLU)
-			kerneltest.Fill(r, d.S(), c.Scale)
-			fashion1CheckFashion1L1ActivationGrad(t, y, d)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
-			d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L1Out, offset)
-			kerneltest.FillActivated(r, y.S(), Fashion1L1Out, scalar.ReLU)
-			kerneltest.Fill(r, d.S(), 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			fashion1CheckFashion1L1ActivationGrad(t, y, d)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
+				d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L1Out, offset)
+				kerneltest.FillActivated(r, y.S(), Fashion1L1Out, scalar.ReLU)
+				kerneltest.Fill(r, d.S(), c.Scale)
+				fashion1CheckFashion1L1ActivationGrad(t, y, d)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
+				d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L1Out, offset)
+				kerneltest.FillActivated(r, y.S(), Fashion1L1Out, scalar.ReLU)
+				kerneltest.Fill(r, d.S(), 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				fashion1CheckFashion1L1ActivationGrad(t, y, d)
+			})
+		}
+	})
 }
 
 func fashion1CheckFashion1L1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
@@ -158,59 +203,63 @@ func fashion1CheckFashion1L1ActivationGrad(t *testing.T, y, d *kerneltest.Guarde
 
 // TestFashion1L1WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashion1L1WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L1In, offset)
-			dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L1Out, offset)
-			dw := kerneltest.NewGuarded("dw", Fashion1L1In*Fashion1L1Out, offset)
-			db := kerneltest.NewGuarded("db", Fashion1L1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			Fashion1L1WeightGrad((*[Fashion1Batch * Fashion1L1In]float32)(x.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(dz.S()), (*[Fashion1L1In * Fashion1L1Out]float32)(dw.S()), (*[Fashion1L1Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, Fashion1Batch, Fashion1L1In, Fashion1L1Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, Fashion1L1In, Fashion1L1Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, Fashion1Batch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L1In, offset)
+				dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L1Out, offset)
+				dw := kerneltest.NewGuarded("dw", Fashion1L1In*Fashion1L1Out, offset)
+				db := kerneltest.NewGuarded("db", Fashion1L1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				Fashion1L1WeightGrad((*[Fashion1Batch * Fashion1L1In]float32)(x.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(dz.S()), (*[Fashion1L1In * Fashion1L1Out]float32)(dw.S()), (*[Fashion1L1Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, Fashion1Batch, Fashion1L1In, Fashion1L1Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, Fashion1L1In, Fashion1L1Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, Fashion1Batch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestFashion1L2Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashion1L2Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L2In, offset)
-			w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
-			b := kerneltest.NewGuarded("b", Fashion1L2Out, offset)
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			fashion1CheckFashion1L2Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L2In, offset)
-			w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
-			b := kerneltest.NewGuarded("b", Fashion1L2Out, offset)
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			fashion1CheckFashion1L2Forward(t, x, w, b, y)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L2In, offset)
+				w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
+				b := kerneltest.NewGuarded("b", Fashion1L2Out, offset)
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashion1CheckFashion1L2Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L2In, offset)
+				w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
+				b := kerneltest.NewGuarded("b", Fashion1L2Out, offset)
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashion1CheckFashion1L2Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzFashion1L2Forward compares the kernel with scalar.Dense on inputs the
@@ -231,7 +280,12 @@ func FuzzFashion1L2Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		fashion1CheckFashion1L2Forward(t, x, w, b, y)
+		for _, tier := range fashion1Runnable() {
+			fashion1WithTier(tier, func() { fashion1CheckFashion1L2Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -240,37 +294,39 @@ func FuzzFashion1L2Forward(f *testing.F) {
 // relu(z) with the float64 reference over a sweep of float32 values,
 // to within 0 ulp.
 func TestFashion1L2ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L2In, offset)
-	w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
-	b := kerneltest.NewGuarded("b", Fashion1L2Out, offset)
-	y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
-	n := min(Fashion1L2In, Fashion1L2Out)
-	for k := range n {
-		w.S()[k*Fashion1L2Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range Fashion1Batch {
-			for k := range n {
-				x.S()[i*Fashion1L2In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	fashion1EachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L2In, offset)
+		w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
+		b := kerneltest.NewGuarded("b", Fashion1L2Out, offset)
+		y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
+		n := min(Fashion1L2In, Fashion1L2Out)
+		for k := range n {
+			w.S()[k*Fashion1L2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range Fashion1Batch {
+				for k := range n {
+					x.S()[i*Fashion1L2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			Fashion1L2Forward((*[Fashion1Batch * Fashion1L2In]float32)(x.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(w.S()), (*[Fashion1L2Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.ReLU)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		Fashion1L2Forward((*[Fashion1Batch * Fashion1L2In]float32)(x.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(w.S()), (*[Fashion1L2Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.ReLU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func fashion1CheckFashion1L2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -291,27 +347,29 @@ func fashion1CheckFashion1L2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 // TestFashion1L2ActivationGrad compares the kernel with scalar.ActivationGrad on
 // outputs the activation can produce, then with one special value planted in y.
 func TestFashion1L2ActivationGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
-			d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L2Out, offset)
-			kerneltest.FillActivated(r, y.S(), Fashion1L2Out, scalar.ReLU)
-			kerneltest.Fill(r, d.S(), c.Scale)
-			fashion1CheckFashion1L2ActivationGrad(t, y, d)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
-			d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L2Out, offset)
-			kerneltest.FillActivated(r, y.S(), Fashion1L2Out, scalar.ReLU)
-			kerneltest.Fill(r, d.S(), 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			fashion1CheckFashion1L2ActivationGrad(t, y, d)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
+				d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L2Out, offset)
+				kerneltest.FillActivated(r, y.S(), Fashion1L2Out, scalar.ReLU)
+				kerneltest.Fill(r, d.S(), c.Scale)
+				fashion1CheckFashion1L2ActivationGrad(t, y, d)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
+				d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L2Out, offset)
+				kerneltest.FillActivated(r, y.S(), Fashion1L2Out, scalar.ReLU)
+				kerneltest.Fill(r, d.S(), 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				fashion1CheckFashion1L2ActivationGrad(t, y, d)
+			})
+		}
+	})
 }
 
 func fashion1CheckFashion1L2ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
@@ -328,87 +386,93 @@ func fashion1CheckFashion1L2ActivationGrad(t *testing.T, y, d *kerneltest.Guarde
 
 // TestFashion1L2WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashion1L2WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L2In, offset)
-			dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L2Out, offset)
-			dw := kerneltest.NewGuarded("dw", Fashion1L2In*Fashion1L2Out, offset)
-			db := kerneltest.NewGuarded("db", Fashion1L2Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			Fashion1L2WeightGrad((*[Fashion1Batch * Fashion1L2In]float32)(x.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(dz.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(dw.S()), (*[Fashion1L2Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, Fashion1Batch, Fashion1L2In, Fashion1L2Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, Fashion1L2In, Fashion1L2Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, Fashion1Batch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L2In, offset)
+				dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L2Out, offset)
+				dw := kerneltest.NewGuarded("dw", Fashion1L2In*Fashion1L2Out, offset)
+				db := kerneltest.NewGuarded("db", Fashion1L2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				Fashion1L2WeightGrad((*[Fashion1Batch * Fashion1L2In]float32)(x.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(dz.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(dw.S()), (*[Fashion1L2Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, Fashion1Batch, Fashion1L2In, Fashion1L2Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, Fashion1L2In, Fashion1L2Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, Fashion1Batch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestFashion1L2InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestFashion1L2InputGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L2Out, offset)
-			w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
-			wt := kerneltest.NewGuarded("wt", Fashion1L2Out*Fashion1L2In, offset)
-			dx := kerneltest.NewGuarded("dx", Fashion1Batch*Fashion1L2In, offset)
-			kerneltest.Fill(r, dz.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			in := kerneltest.Save(dz, w)
-			Fashion1L2InputGrad((*[Fashion1Batch * Fashion1L2Out]float32)(dz.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(w.S()), (*[Fashion1L2Out * Fashion1L2In]float32)(wt.S()), (*[Fashion1Batch * Fashion1L2In]float32)(dx.S()))
-			want := make([]float32, len(dx.S()))
-			scalar.DenseInputGrad(dz.S(), w.S(), want, Fashion1Batch, Fashion1L2In, Fashion1L2Out)
-			mag := make([]float64, len(want))
-			scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, Fashion1Batch, Fashion1L2In, Fashion1L2Out)
-			kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, Fashion1L2Out))
-			wantT := make([]float32, len(wt.S()))
-			scalar.Transpose(w.S(), wantT, Fashion1L2In, Fashion1L2Out)
-			kerneltest.Equal(t, "wt", wt.S(), wantT)
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, dz, w, wt, dx)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L2Out, offset)
+				w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
+				wt := kerneltest.NewGuarded("wt", Fashion1L2Out*Fashion1L2In, offset)
+				dx := kerneltest.NewGuarded("dx", Fashion1Batch*Fashion1L2In, offset)
+				kerneltest.Fill(r, dz.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				in := kerneltest.Save(dz, w)
+				Fashion1L2InputGrad((*[Fashion1Batch * Fashion1L2Out]float32)(dz.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(w.S()), (*[Fashion1L2Out * Fashion1L2In]float32)(wt.S()), (*[Fashion1Batch * Fashion1L2In]float32)(dx.S()))
+				want := make([]float32, len(dx.S()))
+				scalar.DenseInputGrad(dz.S(), w.S(), want, Fashion1Batch, Fashion1L2In, Fashion1L2Out)
+				mag := make([]float64, len(want))
+				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, Fashion1Batch, Fashion1L2In, Fashion1L2Out)
+				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, Fashion1L2Out))
+				wantT := make([]float32, len(wt.S()))
+				scalar.Transpose(w.S(), wantT, Fashion1L2In, Fashion1L2Out)
+				kerneltest.Equal(t, "wt", wt.S(), wantT)
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, dz, w, wt, dx)
+			})
+		}
+	})
 }
 
 // TestFashion1L3Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashion1L3Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L3In, offset)
-			w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
-			b := kerneltest.NewGuarded("b", Fashion1L3Out, offset)
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			fashion1CheckFashion1L3Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L3In, offset)
-			w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
-			b := kerneltest.NewGuarded("b", Fashion1L3Out, offset)
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			fashion1CheckFashion1L3Forward(t, x, w, b, y)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L3In, offset)
+				w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
+				b := kerneltest.NewGuarded("b", Fashion1L3Out, offset)
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashion1CheckFashion1L3Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L3In, offset)
+				w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
+				b := kerneltest.NewGuarded("b", Fashion1L3Out, offset)
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashion1CheckFashion1L3Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzFashion1L3Forward compares the kernel with scalar.Dense on inputs the
@@ -429,7 +493,12 @@ func FuzzFashion1L3Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		fashion1CheckFashion1L3Forward(t, x, w, b, y)
+		for _, tier := range fashion1Runnable() {
+			fashion1WithTier(tier, func() { fashion1CheckFashion1L3Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -438,37 +507,39 @@ func FuzzFashion1L3Forward(f *testing.F) {
 // softmax(z) with the float64 reference over a sweep of float32 values,
 // to within 6 ulp.
 func TestFashion1L3ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L3In, offset)
-	w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
-	b := kerneltest.NewGuarded("b", Fashion1L3Out, offset)
-	y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
-	n := min(Fashion1L3In, Fashion1L3Out)
-	for k := range n {
-		w.S()[k*Fashion1L3Out+k] = 1
-	}
-	values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range Fashion1Batch {
-			for k := range n {
-				x.S()[i*Fashion1L3In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	fashion1EachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L3In, offset)
+		w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
+		b := kerneltest.NewGuarded("b", Fashion1L3Out, offset)
+		y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
+		n := min(Fashion1L3In, Fashion1L3Out)
+		for k := range n {
+			w.S()[k*Fashion1L3Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range Fashion1Batch {
+				for k := range n {
+					x.S()[i*Fashion1L3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			Fashion1L3Forward((*[Fashion1Batch * Fashion1L3In]float32)(x.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(w.S()), (*[Fashion1L3Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Softmax)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		Fashion1L3Forward((*[Fashion1Batch * Fashion1L3In]float32)(x.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(w.S()), (*[Fashion1L3Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Softmax)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func fashion1CheckFashion1L3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -488,82 +559,88 @@ func fashion1CheckFashion1L3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 
 // TestFashion1L3WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashion1L3WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L3In, offset)
-			dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L3Out, offset)
-			dw := kerneltest.NewGuarded("dw", Fashion1L3In*Fashion1L3Out, offset)
-			db := kerneltest.NewGuarded("db", Fashion1L3Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			Fashion1L3WeightGrad((*[Fashion1Batch * Fashion1L3In]float32)(x.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(dz.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(dw.S()), (*[Fashion1L3Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, Fashion1Batch, Fashion1L3In, Fashion1L3Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, Fashion1L3In, Fashion1L3Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, Fashion1Batch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", Fashion1Batch*Fashion1L3In, offset)
+				dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L3Out, offset)
+				dw := kerneltest.NewGuarded("dw", Fashion1L3In*Fashion1L3Out, offset)
+				db := kerneltest.NewGuarded("db", Fashion1L3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				Fashion1L3WeightGrad((*[Fashion1Batch * Fashion1L3In]float32)(x.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(dz.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(dw.S()), (*[Fashion1L3Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, Fashion1Batch, Fashion1L3In, Fashion1L3Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, Fashion1L3In, Fashion1L3Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, Fashion1Batch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestFashion1L3InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestFashion1L3InputGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L3Out, offset)
-			w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
-			wt := kerneltest.NewGuarded("wt", Fashion1L3Out*Fashion1L3In, offset)
-			dx := kerneltest.NewGuarded("dx", Fashion1Batch*Fashion1L3In, offset)
-			kerneltest.Fill(r, dz.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			in := kerneltest.Save(dz, w)
-			Fashion1L3InputGrad((*[Fashion1Batch * Fashion1L3Out]float32)(dz.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(w.S()), (*[Fashion1L3Out * Fashion1L3In]float32)(wt.S()), (*[Fashion1Batch * Fashion1L3In]float32)(dx.S()))
-			want := make([]float32, len(dx.S()))
-			scalar.DenseInputGrad(dz.S(), w.S(), want, Fashion1Batch, Fashion1L3In, Fashion1L3Out)
-			mag := make([]float64, len(want))
-			scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, Fashion1Batch, Fashion1L3In, Fashion1L3Out)
-			kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, Fashion1L3Out))
-			wantT := make([]float32, len(wt.S()))
-			scalar.Transpose(w.S(), wantT, Fashion1L3In, Fashion1L3Out)
-			kerneltest.Equal(t, "wt", wt.S(), wantT)
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, dz, w, wt, dx)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L3Out, offset)
+				w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
+				wt := kerneltest.NewGuarded("wt", Fashion1L3Out*Fashion1L3In, offset)
+				dx := kerneltest.NewGuarded("dx", Fashion1Batch*Fashion1L3In, offset)
+				kerneltest.Fill(r, dz.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				in := kerneltest.Save(dz, w)
+				Fashion1L3InputGrad((*[Fashion1Batch * Fashion1L3Out]float32)(dz.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(w.S()), (*[Fashion1L3Out * Fashion1L3In]float32)(wt.S()), (*[Fashion1Batch * Fashion1L3In]float32)(dx.S()))
+				want := make([]float32, len(dx.S()))
+				scalar.DenseInputGrad(dz.S(), w.S(), want, Fashion1Batch, Fashion1L3In, Fashion1L3Out)
+				mag := make([]float64, len(want))
+				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, Fashion1Batch, Fashion1L3In, Fashion1L3Out)
+				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, Fashion1L3Out))
+				wantT := make([]float32, len(wt.S()))
+				scalar.Transpose(w.S(), wantT, Fashion1L3In, Fashion1L3Out)
+				kerneltest.Equal(t, "wt", wt.S(), wantT)
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, dz, w, wt, dx)
+			})
+		}
+	})
 }
 
 // TestFashion1Loss compares the loss and its gradient with
 // scalar.SoftmaxCrossEntropy, then with one special value planted in y.
 func TestFashion1Loss(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
-			target := kerneltest.NewGuarded("target", Fashion1Batch*Fashion1L3Out, offset)
-			d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L3Out, offset)
-			fashion1FillLoss(r, y, target, c.Scale)
-			fashion1CheckFashion1Loss(t, y, target, d)
-		})
-	}
-	specials := []float32{0, 1, float32(math.NaN()), 1e-40} // y is a probability
-	for i, v := range specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
-			target := kerneltest.NewGuarded("target", Fashion1Batch*Fashion1L3Out, offset)
-			d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L3Out, offset)
-			fashion1FillLoss(r, y, target, 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			fashion1CheckFashion1Loss(t, y, target, d)
-		})
-	}
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
+				target := kerneltest.NewGuarded("target", Fashion1Batch*Fashion1L3Out, offset)
+				d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L3Out, offset)
+				fashion1FillLoss(r, y, target, c.Scale)
+				fashion1CheckFashion1Loss(t, y, target, d)
+			})
+		}
+		specials := []float32{0, 1, float32(math.NaN()), 1e-40} // y is a probability
+		for i, v := range specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
+				target := kerneltest.NewGuarded("target", Fashion1Batch*Fashion1L3Out, offset)
+				d := kerneltest.NewGuarded("d", Fashion1Batch*Fashion1L3Out, offset)
+				fashion1FillLoss(r, y, target, 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				fashion1CheckFashion1Loss(t, y, target, d)
+			})
+		}
+	})
 }
 
 // fashion1FillLoss draws outputs and targets of the kinds the loss expects.
@@ -588,268 +665,280 @@ func fashion1CheckFashion1Loss(t *testing.T, y, target, d *kerneltest.Guarded) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashion1SGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
-			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.SGD(want["p"], grad.S(), lr, decay)
-			scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
-			in := kerneltest.Save(grad)
-			Fashion1SGD((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), lr, decay)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+				grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.SGD(want["p"], grad.S(), lr, decay)
+				scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+				in := kerneltest.Save(grad)
+				Fashion1SGD((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), lr, decay)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad)
+			})
+		}
+	})
 }
 
 // TestFashion1Momentum compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashion1Momentum(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
-			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
-			v := kerneltest.NewGuarded("v", Fashion1Params, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
-			in := kerneltest.Save(grad)
-			Fashion1Momentum((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+				grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+				v := kerneltest.NewGuarded("v", Fashion1Params, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+				in := kerneltest.Save(grad)
+				Fashion1Momentum((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestFashion1Nesterov compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashion1Nesterov(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
-			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
-			v := kerneltest.NewGuarded("v", Fashion1Params, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
-			in := kerneltest.Save(grad)
-			Fashion1Nesterov((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+				grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+				v := kerneltest.NewGuarded("v", Fashion1Params, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+				in := kerneltest.Save(grad)
+				Fashion1Nesterov((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestFashion1Adam compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashion1Adam(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
-			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
-			m := kerneltest.NewGuarded("m", Fashion1Params, offset)
-			v := kerneltest.NewGuarded("v", Fashion1Params, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
-			in := kerneltest.Save(grad)
-			Fashion1Adam((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(m.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+				grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+				m := kerneltest.NewGuarded("m", Fashion1Params, offset)
+				v := kerneltest.NewGuarded("v", Fashion1Params, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+				in := kerneltest.Save(grad)
+				Fashion1Adam((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(m.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestFashion1AdamW compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashion1AdamW(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
-			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
-			m := kerneltest.NewGuarded("m", Fashion1Params, offset)
-			v := kerneltest.NewGuarded("v", Fashion1Params, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
-			in := kerneltest.Save(grad)
-			Fashion1AdamW((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(m.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashion1EachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+				grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+				m := kerneltest.NewGuarded("m", Fashion1Params, offset)
+				v := kerneltest.NewGuarded("v", Fashion1Params, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+				in := kerneltest.Save(grad)
+				Fashion1AdamW((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(m.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestFashion1Gradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar.
 func TestFashion1Gradient(t *testing.T) {
-	r := kerneltest.Case{Seed: 42}.Rand()
-	x := new([Fashion1Batch * Fashion1Input]float32)
-	kerneltest.Fill(r, x[:], 1)
-	target := new([Fashion1Batch * Fashion1Output]float32)
-	kerneltest.OneHot(r, target[:], Fashion1Batch, Fashion1Output)
-	w1, b1 := new([Fashion1L1In * Fashion1L1Out]float32), new([Fashion1L1Out]float32)
-	kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(Fashion1L1In)))
-	kerneltest.Fill(r, b1[:], 0.1)
-	y1 := new([Fashion1Batch * Fashion1L1Out]float32)
-	w2, b2 := new([Fashion1L2In * Fashion1L2Out]float32), new([Fashion1L2Out]float32)
-	kerneltest.Fill(r, w2[:], float32(2/math.Sqrt(Fashion1L2In)))
-	kerneltest.Fill(r, b2[:], 0.1)
-	y2 := new([Fashion1Batch * Fashion1L2Out]float32)
-	w3, b3 := new([Fashion1L3In * Fashion1L3Out]float32), new([Fashion1L3Out]float32)
-	kerneltest.Fill(r, w3[:], float32(2/math.Sqrt(Fashion1L3In)))
-	kerneltest.Fill(r, b3[:], 0.1)
-	y3 := new([Fashion1Batch * Fashion1L3Out]float32)
+	fashion1EachTier(t, func(t *testing.T) {
+		r := kerneltest.Case{Seed: 42}.Rand()
+		x := new([Fashion1Batch * Fashion1Input]float32)
+		kerneltest.Fill(r, x[:], 1)
+		target := new([Fashion1Batch * Fashion1Output]float32)
+		kerneltest.OneHot(r, target[:], Fashion1Batch, Fashion1Output)
+		w1, b1 := new([Fashion1L1In * Fashion1L1Out]float32), new([Fashion1L1Out]float32)
+		kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(Fashion1L1In)))
+		kerneltest.Fill(r, b1[:], 0.1)
+		y1 := new([Fashion1Batch * Fashion1L1Out]float32)
+		w2, b2 := new([Fashion1L2In * Fashion1L2Out]float32), new([Fashion1L2Out]float32)
+		kerneltest.Fill(r, w2[:], float32(2/math.Sqrt(Fashion1L2In)))
+		kerneltest.Fill(r, b2[:], 0.1)
+		y2 := new([Fashion1Batch * Fashion1L2Out]float32)
+		w3, b3 := new([Fashion1L3In * Fashion1L3Out]float32), new([Fashion1L3Out]float32)
+		kerneltest.Fill(r, w3[:], float32(2/math.Sqrt(Fashion1L3In)))
+		kerneltest.Fill(r, b3[:], 0.1)
+		y3 := new([Fashion1Batch * Fashion1L3Out]float32)
 
-	// Forward and backward through the kernels.
-	Fashion1L1Forward(x, w1, b1, y1)
-	Fashion1L2Forward(y1, w2, b2, y2)
-	Fashion1L3Forward(y2, w3, b3, y3)
-	d3 := new([Fashion1Batch * Fashion1L3Out]float32)
-	Fashion1Loss(y3, target, d3)
-	dw3, db3 := new([Fashion1L3In * Fashion1L3Out]float32), new([Fashion1L3Out]float32)
-	Fashion1L3WeightGrad(y2, d3, dw3, db3)
-	d2 := new([Fashion1Batch * Fashion1L3In]float32)
-	Fashion1L3InputGrad(d3, w3, new([Fashion1L3Out * Fashion1L3In]float32), d2)
-	Fashion1L2ActivationGrad(y2, d2)
-	dw2, db2 := new([Fashion1L2In * Fashion1L2Out]float32), new([Fashion1L2Out]float32)
-	Fashion1L2WeightGrad(y1, d2, dw2, db2)
-	d1 := new([Fashion1Batch * Fashion1L2In]float32)
-	Fashion1L2InputGrad(d2, w2, new([Fashion1L2Out * Fashion1L2In]float32), d1)
-	Fashion1L1ActivationGrad(y1, d1)
-	dw1, db1 := new([Fashion1L1In * Fashion1L1Out]float32), new([Fashion1L1Out]float32)
-	Fashion1L1WeightGrad(x, d1, dw1, db1)
+		// Forward and backward through the kernels.
+		Fashion1L1Forward(x, w1, b1, y1)
+		Fashion1L2Forward(y1, w2, b2, y2)
+		Fashion1L3Forward(y2, w3, b3, y3)
+		d3 := new([Fashion1Batch * Fashion1L3Out]float32)
+		Fashion1Loss(y3, target, d3)
+		dw3, db3 := new([Fashion1L3In * Fashion1L3Out]float32), new([Fashion1L3Out]float32)
+		Fashion1L3WeightGrad(y2, d3, dw3, db3)
+		d2 := new([Fashion1Batch * Fashion1L3In]float32)
+		Fashion1L3InputGrad(d3, w3, new([Fashion1L3Out * Fashion1L3In]float32), d2)
+		Fashion1L2ActivationGrad(y2, d2)
+		dw2, db2 := new([Fashion1L2In * Fashion1L2Out]float32), new([Fashion1L2Out]float32)
+		Fashion1L2WeightGrad(y1, d2, dw2, db2)
+		d1 := new([Fashion1Batch * Fashion1L2In]float32)
+		Fashion1L2InputGrad(d2, w2, new([Fashion1L2Out * Fashion1L2In]float32), d1)
+		Fashion1L1ActivationGrad(y1, d1)
+		dw1, db1 := new([Fashion1L1In * Fashion1L1Out]float32), new([Fashion1L1Out]float32)
+		Fashion1L1WeightGrad(x, d1, dw1, db1)
 
-	// The same loss in float64, as a function of float64 copies of the parameters.
-	pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
-	pw2, pb2 := kerneltest.F64(w2[:]), kerneltest.F64(b2[:])
-	pw3, pb3 := kerneltest.F64(w3[:]), kerneltest.F64(b3[:])
-	loss := func() float64 {
-		a0 := kerneltest.F64(x[:])
-		a1 := make([]float64, Fashion1Batch*Fashion1L1Out)
-		scalar.Dense(a0, pw1, pb1, a1, Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.ReLU)
-		a2 := make([]float64, Fashion1Batch*Fashion1L2Out)
-		scalar.Dense(a1, pw2, pb2, a2, Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.ReLU)
-		a3 := make([]float64, Fashion1Batch*Fashion1L3Out)
-		scalar.Dense(a2, pw3, pb3, a3, Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Softmax)
-		return scalar.SoftmaxCrossEntropy(a3, kerneltest.F64(target[:]), make([]float64, len(a3)), Fashion1Batch, Fashion1Output)
-	}
-	check := func(name string, p []float64, grad []float32) {
-		t.Helper()
-		largest := 0.0
-		for _, g := range grad {
-			largest = math.Max(largest, math.Abs(float64(g)))
+		// The same loss in float64, as a function of float64 copies of the parameters.
+		pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
+		pw2, pb2 := kerneltest.F64(w2[:]), kerneltest.F64(b2[:])
+		pw3, pb3 := kerneltest.F64(w3[:]), kerneltest.F64(b3[:])
+		loss := func() float64 {
+			a0 := kerneltest.F64(x[:])
+			a1 := make([]float64, Fashion1Batch*Fashion1L1Out)
+			scalar.Dense(a0, pw1, pb1, a1, Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.ReLU)
+			a2 := make([]float64, Fashion1Batch*Fashion1L2Out)
+			scalar.Dense(a1, pw2, pb2, a2, Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.ReLU)
+			a3 := make([]float64, Fashion1Batch*Fashion1L3Out)
+			scalar.Dense(a2, pw3, pb3, a3, Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Softmax)
+			return scalar.SoftmaxCrossEntropy(a3, kerneltest.F64(target[:]), make([]float64, len(a3)), Fashion1Batch, Fashion1Output)
 		}
-		for range 8 {
-			i := r.IntN(len(p))
-			const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
-			old := p[i]
-			p[i] = old + h
-			up := loss()
-			p[i] = old - h
-			down := loss()
-			p[i] = old
-			fd := (up - down) / (2 * h)
-			if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
-				t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+		check := func(name string, p []float64, grad []float32) {
+			t.Helper()
+			largest := 0.0
+			for _, g := range grad {
+				largest = math.Max(largest, math.Abs(float64(g)))
+			}
+			for range 8 {
+				i := r.IntN(len(p))
+				const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
+				old := p[i]
+				p[i] = old + h
+				up := loss()
+				p[i] = old - h
+				down := loss()
+				p[i] = old
+				fd := (up - down) / (2 * h)
+				if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
+					t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+				}
 			}
 		}
-	}
-	check("dw1", pw1, dw1[:])
-	check("db1", pb1, db1[:])
-	check("dw2", pw2, dw2[:])
-	check("db2", pb2, db2[:])
-	check("dw3", pw3, dw3[:])
-	check("db3", pb3, db3[:])
+		check("dw1", pw1, dw1[:])
+		check("db1", pb1, db1[:])
+		check("dw2", pw2, dw2[:])
+		check("db2", pb2, db2[:])
+		check("dw3", pw3, dw3[:])
+		check("db3", pb3, db3[:])
+	})
 }
 
 func BenchmarkFashion1L1Forward(bench *testing.B) {

@@ -3,67 +3,135 @@
 
 package kernels
 
-// fashionAVX2 is false: this build has no assembly, every call takes the scalar reference.
-const fashionAVX2 = false
+import "github.com/vecgen/vecgen/compiled"
+
+// fashionCanRun allows only the reference: this build has no assembly.
+func fashionCanRun(t compiled.Tier) bool {
+	return t == compiled.Reference
+}
+
+func fashionL1ForwardAVX512(x *[FashionBatch * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[FashionBatch * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardAVX512 called in a build without assembly")
+}
 
 func fashionL1ForwardAVX2(x *[FashionBatch * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[FashionBatch * FashionL1Out]float32) {
 	panic("vecgen: fashionL1ForwardAVX2 called in a build without assembly")
+}
+
+func fashionL1ActivationGradAVX512(y *[FashionBatch * FashionL1Out]float32, d *[FashionBatch * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ActivationGradAVX512 called in a build without assembly")
 }
 
 func fashionL1ActivationGradAVX2(y *[FashionBatch * FashionL1Out]float32, d *[FashionBatch * FashionL1Out]float32) {
 	panic("vecgen: fashionL1ActivationGradAVX2 called in a build without assembly")
 }
 
+func fashionL1WeightGradAVX512(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, dw *[FashionL1In * FashionL1Out]float32, db *[FashionL1Out]float32) {
+	panic("vecgen: fashionL1WeightGradAVX512 called in a build without assembly")
+}
+
 func fashionL1WeightGradAVX2(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, dw *[FashionL1In * FashionL1Out]float32, db *[FashionL1Out]float32) {
 	panic("vecgen: fashionL1WeightGradAVX2 called in a build without assembly")
+}
+
+func fashionL2ForwardAVX512(x *[FashionBatch * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[FashionBatch * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardAVX512 called in a build without assembly")
 }
 
 func fashionL2ForwardAVX2(x *[FashionBatch * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[FashionBatch * FashionL2Out]float32) {
 	panic("vecgen: fashionL2ForwardAVX2 called in a build without assembly")
 }
 
+func fashionL2ActivationGradAVX512(y *[FashionBatch * FashionL2Out]float32, d *[FashionBatch * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ActivationGradAVX512 called in a build without assembly")
+}
+
 func fashionL2ActivationGradAVX2(y *[FashionBatch * FashionL2Out]float32, d *[FashionBatch * FashionL2Out]float32) {
 	panic("vecgen: fashionL2ActivationGradAVX2 called in a build without assembly")
+}
+
+func fashionL2WeightGradAVX512(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, dw *[FashionL2In * FashionL2Out]float32, db *[FashionL2Out]float32) {
+	panic("vecgen: fashionL2WeightGradAVX512 called in a build without assembly")
 }
 
 func fashionL2WeightGradAVX2(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, dw *[FashionL2In * FashionL2Out]float32, db *[FashionL2Out]float32) {
 	panic("vecgen: fashionL2WeightGradAVX2 called in a build without assembly")
 }
 
+func fashionL2InputGradAVX512(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[FashionBatch * FashionL2In]float32) {
+	panic("vecgen: fashionL2InputGradAVX512 called in a build without assembly")
+}
+
 func fashionL2InputGradAVX2(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[FashionBatch * FashionL2In]float32) {
 	panic("vecgen: fashionL2InputGradAVX2 called in a build without assembly")
+}
+
+func fashionL3ForwardAVX512(x *[FashionBatch * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[FashionBatch * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardAVX512 called in a build without assembly")
 }
 
 func fashionL3ForwardAVX2(x *[FashionBatch * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[FashionBatch * FashionL3Out]float32) {
 	panic("vecgen: fashionL3ForwardAVX2 called in a build without assembly")
 }
 
+func fashionL3WeightGradAVX512(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, dw *[FashionL3In * FashionL3Out]float32, db *[FashionL3Out]float32) {
+	panic("vecgen: fashionL3WeightGradAVX512 called in a build without assembly")
+}
+
 func fashionL3WeightGradAVX2(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, dw *[FashionL3In * FashionL3Out]float32, db *[FashionL3Out]float32) {
 	panic("vecgen: fashionL3WeightGradAVX2 called in a build without assembly")
+}
+
+func fashionL3InputGradAVX512(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[FashionBatch * FashionL3In]float32) {
+	panic("vecgen: fashionL3InputGradAVX512 called in a build without assembly")
 }
 
 func fashionL3InputGradAVX2(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[FashionBatch * FashionL3In]float32) {
 	panic("vecgen: fashionL3InputGradAVX2 called in a build without assembly")
 }
 
+func fashionLossAVX512(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch * FashionL3Out]float32, d *[FashionBatch * FashionL3Out]float32) float32 {
+	panic("vecgen: fashionLossAVX512 called in a build without assembly")
+}
+
 func fashionLossAVX2(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch * FashionL3Out]float32, d *[FashionBatch * FashionL3Out]float32) float32 {
 	panic("vecgen: fashionLossAVX2 called in a build without assembly")
+}
+
+func fashionSGDAVX512(p *[FashionParams]float32, grad *[FashionParams]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDAVX512 called in a build without assembly")
 }
 
 func fashionSGDAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, lr float32, decay float32) {
 	panic("vecgen: fashionSGDAVX2 called in a build without assembly")
 }
 
+func fashionMomentumAVX512(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumAVX512 called in a build without assembly")
+}
+
 func fashionMomentumAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: fashionMomentumAVX2 called in a build without assembly")
+}
+
+func fashionNesterovAVX512(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovAVX512 called in a build without assembly")
 }
 
 func fashionNesterovAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: fashionNesterovAVX2 called in a build without assembly")
 }
 
+func fashionAdamAVX512(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamAVX512 called in a build without assembly")
+}
+
 func fashionAdamAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: fashionAdamAVX2 called in a build without assembly")
+}
+
+func fashionAdamWAVX512(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWAVX512 called in a build without assembly")
 }
 
 func fashionAdamWAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {

@@ -7,40 +7,76 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kerneltest"
 	"github.com/vecgen/vecgen/scalar"
 )
 
+// fashionRunnable lists the tiers this build and CPU can run, widest first.
+func fashionRunnable() []compiled.Tier {
+	var tiers []compiled.Tier
+	for _, tier := range compiled.Tiers {
+		if fashionCanRun(tier) {
+			tiers = append(tiers, tier)
+		}
+	}
+	return tiers
+}
+
+// fashionWithTier runs f with every Fashion call taking tier.
+func fashionWithTier(tier compiled.Tier, f func()) {
+	saved := fashionTier
+	defer func() { fashionTier = saved }()
+	fashionTier = tier
+	f()
+}
+
+// fashionEachTier runs f as a subtest on every tier, not only the one
+// dispatch picks; a tier this build or CPU cannot run is skipped with a
+// message.
+func fashionEachTier(t *testing.T, f func(t *testing.T)) {
+	for _, tier := range compiled.Tiers {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !fashionCanRun(tier) {
+				t.Skipf("this build or CPU cannot run the %s tier", tier)
+			}
+			fashionWithTier(tier, func() { f(t) })
+		})
+	}
+}
+
 // TestFashionL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL1Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
-			w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL1Out, offset)
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			fashionCheckFashionL1Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
-			w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL1Out, offset)
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			fashionCheckFashionL1Forward(t, x, w, b, y)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL1Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL1Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzFashionL1Forward compares the kernel with scalar.Dense on inputs the
@@ -61,7 +97,12 @@ func FuzzFashionL1Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		fashionCheckFashionL1Forward(t, x, w, b, y)
+		for _, tier := range fashionRunnable() {
+			fashionWithTier(tier, func() { fashionCheckFashionL1Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -70,37 +111,39 @@ func FuzzFashionL1Forward(f *testing.F) {
 // relu(z) with the float64 reference over a sweep of float32 values,
 // to within 0 ulp.
 func TestFashionL1ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
-	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
-	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
-	y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
-	n := min(FashionL1In, FashionL1Out)
-	for k := range n {
-		w.S()[k*FashionL1Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range FashionBatch {
-			for k := range n {
-				x.S()[i*FashionL1In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	fashionEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
+		n := min(FashionL1In, FashionL1Out)
+		for k := range n {
+			w.S()[k*FashionL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range FashionBatch {
+				for k := range n {
+					x.S()[i*FashionL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionBatch * FashionL1Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL1In, FashionL1Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionBatch * FashionL1Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL1In, FashionL1Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func fashionCheckFashionL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -121,27 +164,29 @@ func fashionCheckFashionL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 // TestFashionL1ActivationGrad compares the kernel with scalar.ActivationGrad on
 // outputs the activation can produce, then with one special value planted in y.
 func TestFashionL1ActivationGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
-			d := kerneltest.NewGuarded("d", FashionBatch*FashionL1Out, offset)
-			kerneltest.FillActivated(r, y.S(), FashionL1Out, scalar.ReLU)
-			kerneltest.Fill(r, d.S(), c.Scale)
-			fashionCheckFashionL1ActivationGrad(t, y, d)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
-			d := kerneltest.NewGuarded("d", FashionBatch*FashionL1Out, offset)
-			kerneltest.FillActivated(r, y.S(), FashionL1Out, scalar.ReLU)
-			kerneltest.Fill(r, d.S(), 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			fashionCheckFashionL1ActivationGrad(t, y, d)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
+				d := kerneltest.NewGuarded("d", FashionBatch*FashionL1Out, offset)
+				kerneltest.FillActivated(r, y.S(), FashionL1Out, scalar.ReLU)
+				kerneltest.Fill(r, d.S(), c.Scale)
+				fashionCheckFashionL1ActivationGrad(t, y, d)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
+				d := kerneltest.NewGuarded("d", FashionBatch*FashionL1Out, offset)
+				kerneltest.FillActivated(r, y.S(), FashionL1Out, scalar.ReLU)
+				kerneltest.Fill(r, d.S(), 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				fashionCheckFashionL1ActivationGrad(t, y, d)
+			})
+		}
+	})
 }
 
 func fashionCheckFashionL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
@@ -158,59 +203,63 @@ func fashionCheckFashionL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded)
 
 // TestFashionL1WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashionL1WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
-			dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL1Out, offset)
-			dw := kerneltest.NewGuarded("dw", FashionL1In*FashionL1Out, offset)
-			db := kerneltest.NewGuarded("db", FashionL1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			FashionL1WeightGrad((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionBatch * FashionL1Out]float32)(dz.S()), (*[FashionL1In * FashionL1Out]float32)(dw.S()), (*[FashionL1Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL1In, FashionL1Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL1In, FashionL1Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
+				dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL1Out, offset)
+				dw := kerneltest.NewGuarded("dw", FashionL1In*FashionL1Out, offset)
+				db := kerneltest.NewGuarded("db", FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				FashionL1WeightGrad((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionBatch * FashionL1Out]float32)(dz.S()), (*[FashionL1In * FashionL1Out]float32)(dw.S()), (*[FashionL1Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL1In, FashionL1Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL1In, FashionL1Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestFashionL2Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL2Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
-			w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL2Out, offset)
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			fashionCheckFashionL2Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
-			w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL2Out, offset)
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			fashionCheckFashionL2Forward(t, x, w, b, y)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL2Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL2Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzFashionL2Forward compares the kernel with scalar.Dense on inputs the
@@ -231,7 +280,12 @@ func FuzzFashionL2Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		fashionCheckFashionL2Forward(t, x, w, b, y)
+		for _, tier := range fashionRunnable() {
+			fashionWithTier(tier, func() { fashionCheckFashionL2Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -240,37 +294,39 @@ func FuzzFashionL2Forward(f *testing.F) {
 // relu(z) with the float64 reference over a sweep of float32 values,
 // to within 0 ulp.
 func TestFashionL2ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
-	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
-	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
-	y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
-	n := min(FashionL2In, FashionL2Out)
-	for k := range n {
-		w.S()[k*FashionL2Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range FashionBatch {
-			for k := range n {
-				x.S()[i*FashionL2In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	fashionEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
+		n := min(FashionL2In, FashionL2Out)
+		for k := range n {
+			w.S()[k*FashionL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range FashionBatch {
+				for k := range n {
+					x.S()[i*FashionL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionBatch * FashionL2Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL2In, FashionL2Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionBatch * FashionL2Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL2In, FashionL2Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func fashionCheckFashionL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -291,27 +347,29 @@ func fashionCheckFashionL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 // TestFashionL2ActivationGrad compares the kernel with scalar.ActivationGrad on
 // outputs the activation can produce, then with one special value planted in y.
 func TestFashionL2ActivationGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
-			d := kerneltest.NewGuarded("d", FashionBatch*FashionL2Out, offset)
-			kerneltest.FillActivated(r, y.S(), FashionL2Out, scalar.ReLU)
-			kerneltest.Fill(r, d.S(), c.Scale)
-			fashionCheckFashionL2ActivationGrad(t, y, d)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
-			d := kerneltest.NewGuarded("d", FashionBatch*FashionL2Out, offset)
-			kerneltest.FillActivated(r, y.S(), FashionL2Out, scalar.ReLU)
-			kerneltest.Fill(r, d.S(), 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			fashionCheckFashionL2ActivationGrad(t, y, d)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
+				d := kerneltest.NewGuarded("d", FashionBatch*FashionL2Out, offset)
+				kerneltest.FillActivated(r, y.S(), FashionL2Out, scalar.ReLU)
+				kerneltest.Fill(r, d.S(), c.Scale)
+				fashionCheckFashionL2ActivationGrad(t, y, d)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
+				d := kerneltest.NewGuarded("d", FashionBatch*FashionL2Out, offset)
+				kerneltest.FillActivated(r, y.S(), FashionL2Out, scalar.ReLU)
+				kerneltest.Fill(r, d.S(), 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				fashionCheckFashionL2ActivationGrad(t, y, d)
+			})
+		}
+	})
 }
 
 func fashionCheckFashionL2ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
@@ -328,87 +386,93 @@ func fashionCheckFashionL2ActivationGrad(t *testing.T, y, d *kerneltest.Guarded)
 
 // TestFashionL2WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashionL2WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
-			dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL2Out, offset)
-			dw := kerneltest.NewGuarded("dw", FashionL2In*FashionL2Out, offset)
-			db := kerneltest.NewGuarded("db", FashionL2Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			FashionL2WeightGrad((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(dw.S()), (*[FashionL2Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL2In, FashionL2Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL2In, FashionL2Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
+				dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL2Out, offset)
+				dw := kerneltest.NewGuarded("dw", FashionL2In*FashionL2Out, offset)
+				db := kerneltest.NewGuarded("db", FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				FashionL2WeightGrad((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(dw.S()), (*[FashionL2Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL2In, FashionL2Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL2In, FashionL2Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestFashionL2InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestFashionL2InputGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL2Out, offset)
-			w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
-			wt := kerneltest.NewGuarded("wt", FashionL2Out*FashionL2In, offset)
-			dx := kerneltest.NewGuarded("dx", FashionBatch*FashionL2In, offset)
-			kerneltest.Fill(r, dz.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			in := kerneltest.Save(dz, w)
-			FashionL2InputGrad((*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out * FashionL2In]float32)(wt.S()), (*[FashionBatch * FashionL2In]float32)(dx.S()))
-			want := make([]float32, len(dx.S()))
-			scalar.DenseInputGrad(dz.S(), w.S(), want, FashionBatch, FashionL2In, FashionL2Out)
-			mag := make([]float64, len(want))
-			scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, FashionBatch, FashionL2In, FashionL2Out)
-			kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, FashionL2Out))
-			wantT := make([]float32, len(wt.S()))
-			scalar.Transpose(w.S(), wantT, FashionL2In, FashionL2Out)
-			kerneltest.Equal(t, "wt", wt.S(), wantT)
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, dz, w, wt, dx)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL2Out, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				wt := kerneltest.NewGuarded("wt", FashionL2Out*FashionL2In, offset)
+				dx := kerneltest.NewGuarded("dx", FashionBatch*FashionL2In, offset)
+				kerneltest.Fill(r, dz.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				in := kerneltest.Save(dz, w)
+				FashionL2InputGrad((*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out * FashionL2In]float32)(wt.S()), (*[FashionBatch * FashionL2In]float32)(dx.S()))
+				want := make([]float32, len(dx.S()))
+				scalar.DenseInputGrad(dz.S(), w.S(), want, FashionBatch, FashionL2In, FashionL2Out)
+				mag := make([]float64, len(want))
+				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, FashionBatch, FashionL2In, FashionL2Out)
+				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, FashionL2Out))
+				wantT := make([]float32, len(wt.S()))
+				scalar.Transpose(w.S(), wantT, FashionL2In, FashionL2Out)
+				kerneltest.Equal(t, "wt", wt.S(), wantT)
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, dz, w, wt, dx)
+			})
+		}
+	})
 }
 
 // TestFashionL3Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL3Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
-			w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL3Out, offset)
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			fashionCheckFashionL3Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
-			w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
-			b := kerneltest.NewGuarded("b", FashionL3Out, offset)
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			fashionCheckFashionL3Forward(t, x, w, b, y)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL3Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL3Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzFashionL3Forward compares the kernel with scalar.Dense on inputs the
@@ -429,7 +493,12 @@ func FuzzFashionL3Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		fashionCheckFashionL3Forward(t, x, w, b, y)
+		for _, tier := range fashionRunnable() {
+			fashionWithTier(tier, func() { fashionCheckFashionL3Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -438,37 +507,39 @@ func FuzzFashionL3Forward(f *testing.F) {
 // softmax(z) with the float64 reference over a sweep of float32 values,
 // to within 6 ulp.
 func TestFashionL3ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
-	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
-	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
-	y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
-	n := min(FashionL3In, FashionL3Out)
-	for k := range n {
-		w.S()[k*FashionL3Out+k] = 1
-	}
-	values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range FashionBatch {
-			for k := range n {
-				x.S()[i*FashionL3In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	fashionEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
+		n := min(FashionL3In, FashionL3Out)
+		for k := range n {
+			w.S()[k*FashionL3Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range FashionBatch {
+				for k := range n {
+					x.S()[i*FashionL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionBatch * FashionL3Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL3In, FashionL3Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionBatch * FashionL3Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL3In, FashionL3Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func fashionCheckFashionL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -488,82 +559,88 @@ func fashionCheckFashionL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 
 // TestFashionL3WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashionL3WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
-			dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL3Out, offset)
-			dw := kerneltest.NewGuarded("dw", FashionL3In*FashionL3Out, offset)
-			db := kerneltest.NewGuarded("db", FashionL3Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			FashionL3WeightGrad((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(dw.S()), (*[FashionL3Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL3In, FashionL3Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL3In, FashionL3Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
+				dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL3Out, offset)
+				dw := kerneltest.NewGuarded("dw", FashionL3In*FashionL3Out, offset)
+				db := kerneltest.NewGuarded("db", FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				FashionL3WeightGrad((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(dw.S()), (*[FashionL3Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL3In, FashionL3Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL3In, FashionL3Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestFashionL3InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestFashionL3InputGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL3Out, offset)
-			w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
-			wt := kerneltest.NewGuarded("wt", FashionL3Out*FashionL3In, offset)
-			dx := kerneltest.NewGuarded("dx", FashionBatch*FashionL3In, offset)
-			kerneltest.Fill(r, dz.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			in := kerneltest.Save(dz, w)
-			FashionL3InputGrad((*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out * FashionL3In]float32)(wt.S()), (*[FashionBatch * FashionL3In]float32)(dx.S()))
-			want := make([]float32, len(dx.S()))
-			scalar.DenseInputGrad(dz.S(), w.S(), want, FashionBatch, FashionL3In, FashionL3Out)
-			mag := make([]float64, len(want))
-			scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, FashionBatch, FashionL3In, FashionL3Out)
-			kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, FashionL3Out))
-			wantT := make([]float32, len(wt.S()))
-			scalar.Transpose(w.S(), wantT, FashionL3In, FashionL3Out)
-			kerneltest.Equal(t, "wt", wt.S(), wantT)
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, dz, w, wt, dx)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL3Out, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				wt := kerneltest.NewGuarded("wt", FashionL3Out*FashionL3In, offset)
+				dx := kerneltest.NewGuarded("dx", FashionBatch*FashionL3In, offset)
+				kerneltest.Fill(r, dz.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				in := kerneltest.Save(dz, w)
+				FashionL3InputGrad((*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out * FashionL3In]float32)(wt.S()), (*[FashionBatch * FashionL3In]float32)(dx.S()))
+				want := make([]float32, len(dx.S()))
+				scalar.DenseInputGrad(dz.S(), w.S(), want, FashionBatch, FashionL3In, FashionL3Out)
+				mag := make([]float64, len(want))
+				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, FashionBatch, FashionL3In, FashionL3Out)
+				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, FashionL3Out))
+				wantT := make([]float32, len(wt.S()))
+				scalar.Transpose(w.S(), wantT, FashionL3In, FashionL3Out)
+				kerneltest.Equal(t, "wt", wt.S(), wantT)
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, dz, w, wt, dx)
+			})
+		}
+	})
 }
 
 // TestFashionLoss compares the loss and its gradient with
 // scalar.SoftmaxCrossEntropy, then with one special value planted in y.
 func TestFashionLoss(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
-			target := kerneltest.NewGuarded("target", FashionBatch*FashionL3Out, offset)
-			d := kerneltest.NewGuarded("d", FashionBatch*FashionL3Out, offset)
-			fashionFillLoss(r, y, target, c.Scale)
-			fashionCheckFashionLoss(t, y, target, d)
-		})
-	}
-	specials := []float32{0, 1, float32(math.NaN()), 1e-40} // y is a probability
-	for i, v := range specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
-			target := kerneltest.NewGuarded("target", FashionBatch*FashionL3Out, offset)
-			d := kerneltest.NewGuarded("d", FashionBatch*FashionL3Out, offset)
-			fashionFillLoss(r, y, target, 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			fashionCheckFashionLoss(t, y, target, d)
-		})
-	}
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
+				target := kerneltest.NewGuarded("target", FashionBatch*FashionL3Out, offset)
+				d := kerneltest.NewGuarded("d", FashionBatch*FashionL3Out, offset)
+				fashionFillLoss(r, y, target, c.Scale)
+				fashionCheckFashionLoss(t, y, target, d)
+			})
+		}
+		specials := []float32{0, 1, float32(math.NaN()), 1e-40} // y is a probability
+		for i, v := range specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
+				target := kerneltest.NewGuarded("target", FashionBatch*FashionL3Out, offset)
+				d := kerneltest.NewGuarded("d", FashionBatch*FashionL3Out, offset)
+				fashionFillLoss(r, y, target, 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				fashionCheckFashionLoss(t, y, target, d)
+			})
+		}
+	})
 }
 
 // fashionFillLoss draws outputs and targets of the kinds the loss expects.
@@ -588,268 +665,280 @@ func fashionCheckFashionLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionSGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", FashionParams, offset)
-			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.SGD(want["p"], grad.S(), lr, decay)
-			scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
-			in := kerneltest.Save(grad)
-			FashionSGD((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), lr, decay)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", FashionParams, offset)
+				grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.SGD(want["p"], grad.S(), lr, decay)
+				scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+				in := kerneltest.Save(grad)
+				FashionSGD((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), lr, decay)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad)
+			})
+		}
+	})
 }
 
 // TestFashionMomentum compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionMomentum(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", FashionParams, offset)
-			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
-			v := kerneltest.NewGuarded("v", FashionParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
-			in := kerneltest.Save(grad)
-			FashionMomentum((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", FashionParams, offset)
+				grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+				v := kerneltest.NewGuarded("v", FashionParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+				in := kerneltest.Save(grad)
+				FashionMomentum((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestFashionNesterov compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionNesterov(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", FashionParams, offset)
-			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
-			v := kerneltest.NewGuarded("v", FashionParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
-			in := kerneltest.Save(grad)
-			FashionNesterov((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", FashionParams, offset)
+				grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+				v := kerneltest.NewGuarded("v", FashionParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+				in := kerneltest.Save(grad)
+				FashionNesterov((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestFashionAdam compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionAdam(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", FashionParams, offset)
-			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
-			m := kerneltest.NewGuarded("m", FashionParams, offset)
-			v := kerneltest.NewGuarded("v", FashionParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
-			in := kerneltest.Save(grad)
-			FashionAdam((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", FashionParams, offset)
+				grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+				m := kerneltest.NewGuarded("m", FashionParams, offset)
+				v := kerneltest.NewGuarded("v", FashionParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+				in := kerneltest.Save(grad)
+				FashionAdam((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestFashionAdamW compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionAdamW(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", FashionParams, offset)
-			grad := kerneltest.NewGuarded("grad", FashionParams, offset)
-			m := kerneltest.NewGuarded("m", FashionParams, offset)
-			v := kerneltest.NewGuarded("v", FashionParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
-			in := kerneltest.Save(grad)
-			FashionAdamW((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	fashionEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", FashionParams, offset)
+				grad := kerneltest.NewGuarded("grad", FashionParams, offset)
+				m := kerneltest.NewGuarded("m", FashionParams, offset)
+				v := kerneltest.NewGuarded("v", FashionParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+				in := kerneltest.Save(grad)
+				FashionAdamW((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestFashionGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar.
 func TestFashionGradient(t *testing.T) {
-	r := kerneltest.Case{Seed: 42}.Rand()
-	x := new([FashionBatch * FashionInput]float32)
-	kerneltest.Fill(r, x[:], 1)
-	target := new([FashionBatch * FashionOutput]float32)
-	kerneltest.OneHot(r, target[:], FashionBatch, FashionOutput)
-	w1, b1 := new([FashionL1In * FashionL1Out]float32), new([FashionL1Out]float32)
-	kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(FashionL1In)))
-	kerneltest.Fill(r, b1[:], 0.1)
-	y1 := new([FashionBatch * FashionL1Out]float32)
-	w2, b2 := new([FashionL2In * FashionL2Out]float32), new([FashionL2Out]float32)
-	kerneltest.Fill(r, w2[:], float32(2/math.Sqrt(FashionL2In)))
-	kerneltest.Fill(r, b2[:], 0.1)
-	y2 := new([FashionBatch * FashionL2Out]float32)
-	w3, b3 := new([FashionL3In * FashionL3Out]float32), new([FashionL3Out]float32)
-	kerneltest.Fill(r, w3[:], float32(2/math.Sqrt(FashionL3In)))
-	kerneltest.Fill(r, b3[:], 0.1)
-	y3 := new([FashionBatch * FashionL3Out]float32)
+	fashionEachTier(t, func(t *testing.T) {
+		r := kerneltest.Case{Seed: 42}.Rand()
+		x := new([FashionBatch * FashionInput]float32)
+		kerneltest.Fill(r, x[:], 1)
+		target := new([FashionBatch * FashionOutput]float32)
+		kerneltest.OneHot(r, target[:], FashionBatch, FashionOutput)
+		w1, b1 := new([FashionL1In * FashionL1Out]float32), new([FashionL1Out]float32)
+		kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(FashionL1In)))
+		kerneltest.Fill(r, b1[:], 0.1)
+		y1 := new([FashionBatch * FashionL1Out]float32)
+		w2, b2 := new([FashionL2In * FashionL2Out]float32), new([FashionL2Out]float32)
+		kerneltest.Fill(r, w2[:], float32(2/math.Sqrt(FashionL2In)))
+		kerneltest.Fill(r, b2[:], 0.1)
+		y2 := new([FashionBatch * FashionL2Out]float32)
+		w3, b3 := new([FashionL3In * FashionL3Out]float32), new([FashionL3Out]float32)
+		kerneltest.Fill(r, w3[:], float32(2/math.Sqrt(FashionL3In)))
+		kerneltest.Fill(r, b3[:], 0.1)
+		y3 := new([FashionBatch * FashionL3Out]float32)
 
-	// Forward and backward through the kernels.
-	FashionL1Forward(x, w1, b1, y1)
-	FashionL2Forward(y1, w2, b2, y2)
-	FashionL3Forward(y2, w3, b3, y3)
-	d3 := new([FashionBatch * FashionL3Out]float32)
-	FashionLoss(y3, target, d3)
-	dw3, db3 := new([FashionL3In * FashionL3Out]float32), new([FashionL3Out]float32)
-	FashionL3WeightGrad(y2, d3, dw3, db3)
-	d2 := new([FashionBatch * FashionL3In]float32)
-	FashionL3InputGrad(d3, w3, new([FashionL3Out * FashionL3In]float32), d2)
-	FashionL2ActivationGrad(y2, d2)
-	dw2, db2 := new([FashionL2In * FashionL2Out]float32), new([FashionL2Out]float32)
-	FashionL2WeightGrad(y1, d2, dw2, db2)
-	d1 := new([FashionBatch * FashionL2In]float32)
-	FashionL2InputGrad(d2, w2, new([FashionL2Out * FashionL2In]float32), d1)
-	FashionL1ActivationGrad(y1, d1)
-	dw1, db1 := new([FashionL1In * FashionL1Out]float32), new([FashionL1Out]float32)
-	FashionL1WeightGrad(x, d1, dw1, db1)
+		// Forward and backward through the kernels.
+		FashionL1Forward(x, w1, b1, y1)
+		FashionL2Forward(y1, w2, b2, y2)
+		FashionL3Forward(y2, w3, b3, y3)
+		d3 := new([FashionBatch * FashionL3Out]float32)
+		FashionLoss(y3, target, d3)
+		dw3, db3 := new([FashionL3In * FashionL3Out]float32), new([FashionL3Out]float32)
+		FashionL3WeightGrad(y2, d3, dw3, db3)
+		d2 := new([FashionBatch * FashionL3In]float32)
+		FashionL3InputGrad(d3, w3, new([FashionL3Out * FashionL3In]float32), d2)
+		FashionL2ActivationGrad(y2, d2)
+		dw2, db2 := new([FashionL2In * FashionL2Out]float32), new([FashionL2Out]float32)
+		FashionL2WeightGrad(y1, d2, dw2, db2)
+		d1 := new([FashionBatch * FashionL2In]float32)
+		FashionL2InputGrad(d2, w2, new([FashionL2Out * FashionL2In]float32), d1)
+		FashionL1ActivationGrad(y1, d1)
+		dw1, db1 := new([FashionL1In * FashionL1Out]float32), new([FashionL1Out]float32)
+		FashionL1WeightGrad(x, d1, dw1, db1)
 
-	// The same loss in float64, as a function of float64 copies of the parameters.
-	pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
-	pw2, pb2 := kerneltest.F64(w2[:]), kerneltest.F64(b2[:])
-	pw3, pb3 := kerneltest.F64(w3[:]), kerneltest.F64(b3[:])
-	loss := func() float64 {
-		a0 := kerneltest.F64(x[:])
-		a1 := make([]float64, FashionBatch*FashionL1Out)
-		scalar.Dense(a0, pw1, pb1, a1, FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
-		a2 := make([]float64, FashionBatch*FashionL2Out)
-		scalar.Dense(a1, pw2, pb2, a2, FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
-		a3 := make([]float64, FashionBatch*FashionL3Out)
-		scalar.Dense(a2, pw3, pb3, a3, FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
-		return scalar.SoftmaxCrossEntropy(a3, kerneltest.F64(target[:]), make([]float64, len(a3)), FashionBatch, FashionOutput)
-	}
-	check := func(name string, p []float64, grad []float32) {
-		t.Helper()
-		largest := 0.0
-		for _, g := range grad {
-			largest = math.Max(largest, math.Abs(float64(g)))
+		// The same loss in float64, as a function of float64 copies of the parameters.
+		pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
+		pw2, pb2 := kerneltest.F64(w2[:]), kerneltest.F64(b2[:])
+		pw3, pb3 := kerneltest.F64(w3[:]), kerneltest.F64(b3[:])
+		loss := func() float64 {
+			a0 := kerneltest.F64(x[:])
+			a1 := make([]float64, FashionBatch*FashionL1Out)
+			scalar.Dense(a0, pw1, pb1, a1, FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
+			a2 := make([]float64, FashionBatch*FashionL2Out)
+			scalar.Dense(a1, pw2, pb2, a2, FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
+			a3 := make([]float64, FashionBatch*FashionL3Out)
+			scalar.Dense(a2, pw3, pb3, a3, FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
+			return scalar.SoftmaxCrossEntropy(a3, kerneltest.F64(target[:]), make([]float64, len(a3)), FashionBatch, FashionOutput)
 		}
-		for range 8 {
-			i := r.IntN(len(p))
-			const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
-			old := p[i]
-			p[i] = old + h
-			up := loss()
-			p[i] = old - h
-			down := loss()
-			p[i] = old
-			fd := (up - down) / (2 * h)
-			if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
-				t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+		check := func(name string, p []float64, grad []float32) {
+			t.Helper()
+			largest := 0.0
+			for _, g := range grad {
+				largest = math.Max(largest, math.Abs(float64(g)))
+			}
+			for range 8 {
+				i := r.IntN(len(p))
+				const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
+				old := p[i]
+				p[i] = old + h
+				up := loss()
+				p[i] = old - h
+				down := loss()
+				p[i] = old
+				fd := (up - down) / (2 * h)
+				if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
+					t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+				}
 			}
 		}
-	}
-	check("dw1", pw1, dw1[:])
-	check("db1", pb1, db1[:])
-	check("dw2", pw2, dw2[:])
-	check("db2", pb2, db2[:])
-	check("dw3", pw3, dw3[:])
-	check("db3", pb3, db3[:])
+		check("dw1", pw1, dw1[:])
+		check("db1", pb1, db1[:])
+		check("dw2", pw2, dw2[:])
+		check("db2", pb2, db2[:])
+		check("dw3", pw3, dw3[:])
+		check("db3", pb3, db3[:])
+	})
 }
 
 func BenchmarkFashionL1Forward(bench *testing.B) {

@@ -22,11 +22,16 @@ const (
 	LogisticL1Out = 1
 )
 
+// logisticTier is the tier every Logistic kernel runs on: the widest this build and CPU
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+var logisticTier = compiled.Widest(logisticCanRun)
+
 // LogisticNetwork describes the Logistic model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func LogisticNetwork() compiled.Network {
 	return compiled.Network{
 		Name:  "Logistic",
+		Tier:  logisticTier,
 		Batch: LogisticBatch,
 		Input: LogisticInput,
 		Layers: []compiled.Layer{
@@ -72,11 +77,14 @@ func LogisticNetwork() compiled.Network {
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func LogisticL1Forward(x *[LogisticBatch * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[LogisticBatch * LogisticL1Out]float32) {
-	if logisticAVX2 {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticL1ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		logisticL1ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
 }
 
 // LogisticL1WeightGrad computes layer 1's parameter gradients from its input x and dz:
@@ -85,21 +93,28 @@ func LogisticL1Forward(x *[LogisticBatch * LogisticL1In]float32, w *[LogisticL1I
 //
 // dw and db are overwritten.
 func LogisticL1WeightGrad(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, dw *[LogisticL1In * LogisticL1Out]float32, db *[LogisticL1Out]float32) {
-	if logisticAVX2 {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticL1WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		logisticL1WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], LogisticBatch, LogisticL1In, LogisticL1Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], LogisticBatch, LogisticL1In, LogisticL1Out)
 }
 
 // LogisticLoss returns the binary_cross_entropy loss of outputs y against targets target, and writes its
 // gradient to d. L = −(1/(B·N))·Σ target·ln y + (1−target)·ln(1−y) (logs floored at 2⁻¹²⁶), d = (y − target)/(B·N).
 // d is the gradient with respect to the last layer's pre-activation (the fused form).
 func LogisticLoss(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBatch * LogisticL1Out]float32, d *[LogisticBatch * LogisticL1Out]float32) float32 {
-	if logisticAVX2 {
+	switch logisticTier {
+	case compiled.AVX512:
+		return logisticLossAVX512(y, target, d)
+	case compiled.AVX2:
 		return logisticLossAVX2(y, target, d)
+	default:
+		return scalar.SigmoidBinaryCrossEntropy(y[:], target[:], d[:], LogisticBatch, LogisticL1Out)
 	}
-	return scalar.SigmoidBinaryCrossEntropy(y[:], target[:], d[:], LogisticBatch, LogisticL1Out)
 }
 
 // LogisticSGD updates the parameter vector p in place from its gradient grad
@@ -108,11 +123,14 @@ func LogisticLoss(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBa
 //
 // State vectors start at zero; see package scalar for the rule.
 func LogisticSGD(p *[LogisticParams]float32, grad *[LogisticParams]float32, lr float32, decay float32) {
-	if logisticAVX2 {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticSGDAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
 		logisticSGDAVX2(p, grad, lr, decay)
-		return
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
 	}
-	scalar.SGD(p[:], grad[:], lr, decay)
 }
 
 // LogisticMomentum updates the parameter vector p in place from its gradient grad
@@ -121,11 +139,14 @@ func LogisticSGD(p *[LogisticParams]float32, grad *[LogisticParams]float32, lr f
 //
 // State vectors start at zero; see package scalar for the rule.
 func LogisticMomentum(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
-	if logisticAVX2 {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticMomentumAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		logisticMomentumAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 }
 
 // LogisticNesterov updates the parameter vector p in place from its gradient grad
@@ -134,11 +155,14 @@ func LogisticMomentum(p *[LogisticParams]float32, grad *[LogisticParams]float32,
 //
 // State vectors start at zero; see package scalar for the rule.
 func LogisticNesterov(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
-	if logisticAVX2 {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticNesterovAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		logisticNesterovAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 }
 
 // LogisticAdam updates the parameter vector p in place from its gradient grad
@@ -147,11 +171,14 @@ func LogisticNesterov(p *[LogisticParams]float32, grad *[LogisticParams]float32,
 //
 // State vectors start at zero; see package scalar for the rule.
 func LogisticAdam(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if logisticAVX2 {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		logisticAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 }
 
 // LogisticAdamW updates the parameter vector p in place from its gradient grad
@@ -160,9 +187,12 @@ func LogisticAdam(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *
 //
 // State vectors start at zero; see package scalar for the rule.
 func LogisticAdamW(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if logisticAVX2 {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		logisticAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

@@ -3,35 +3,71 @@
 
 package kernels
 
-// logisticAVX2 is false: this build has no assembly, every call takes the scalar reference.
-const logisticAVX2 = false
+import "github.com/vecgen/vecgen/compiled"
+
+// logisticCanRun allows only the reference: this build has no assembly.
+func logisticCanRun(t compiled.Tier) bool {
+	return t == compiled.Reference
+}
+
+func logisticL1ForwardAVX512(x *[LogisticBatch * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[LogisticBatch * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardAVX512 called in a build without assembly")
+}
 
 func logisticL1ForwardAVX2(x *[LogisticBatch * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[LogisticBatch * LogisticL1Out]float32) {
 	panic("vecgen: logisticL1ForwardAVX2 called in a build without assembly")
+}
+
+func logisticL1WeightGradAVX512(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, dw *[LogisticL1In * LogisticL1Out]float32, db *[LogisticL1Out]float32) {
+	panic("vecgen: logisticL1WeightGradAVX512 called in a build without assembly")
 }
 
 func logisticL1WeightGradAVX2(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, dw *[LogisticL1In * LogisticL1Out]float32, db *[LogisticL1Out]float32) {
 	panic("vecgen: logisticL1WeightGradAVX2 called in a build without assembly")
 }
 
+func logisticLossAVX512(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBatch * LogisticL1Out]float32, d *[LogisticBatch * LogisticL1Out]float32) float32 {
+	panic("vecgen: logisticLossAVX512 called in a build without assembly")
+}
+
 func logisticLossAVX2(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBatch * LogisticL1Out]float32, d *[LogisticBatch * LogisticL1Out]float32) float32 {
 	panic("vecgen: logisticLossAVX2 called in a build without assembly")
+}
+
+func logisticSGDAVX512(p *[LogisticParams]float32, grad *[LogisticParams]float32, lr float32, decay float32) {
+	panic("vecgen: logisticSGDAVX512 called in a build without assembly")
 }
 
 func logisticSGDAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, lr float32, decay float32) {
 	panic("vecgen: logisticSGDAVX2 called in a build without assembly")
 }
 
+func logisticMomentumAVX512(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: logisticMomentumAVX512 called in a build without assembly")
+}
+
 func logisticMomentumAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: logisticMomentumAVX2 called in a build without assembly")
+}
+
+func logisticNesterovAVX512(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: logisticNesterovAVX512 called in a build without assembly")
 }
 
 func logisticNesterovAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: logisticNesterovAVX2 called in a build without assembly")
 }
 
+func logisticAdamAVX512(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: logisticAdamAVX512 called in a build without assembly")
+}
+
 func logisticAdamAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: logisticAdamAVX2 called in a build without assembly")
+}
+
+func logisticAdamWAVX512(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: logisticAdamWAVX512 called in a build without assembly")
 }
 
 func logisticAdamWAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {

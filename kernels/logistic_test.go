@@ -7,40 +7,76 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kerneltest"
 	"github.com/vecgen/vecgen/scalar"
 )
 
+// logisticRunnable lists the tiers this build and CPU can run, widest first.
+func logisticRunnable() []compiled.Tier {
+	var tiers []compiled.Tier
+	for _, tier := range compiled.Tiers {
+		if logisticCanRun(tier) {
+			tiers = append(tiers, tier)
+		}
+	}
+	return tiers
+}
+
+// logisticWithTier runs f with every Logistic call taking tier.
+func logisticWithTier(tier compiled.Tier, f func()) {
+	saved := logisticTier
+	defer func() { logisticTier = saved }()
+	logisticTier = tier
+	f()
+}
+
+// logisticEachTier runs f as a subtest on every tier, not only the one
+// dispatch picks; a tier this build or CPU cannot run is skipped with a
+// message.
+func logisticEachTier(t *testing.T, f func(t *testing.T)) {
+	for _, tier := range compiled.Tiers {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !logisticCanRun(tier) {
+				t.Skipf("this build or CPU cannot run the %s tier", tier)
+			}
+			logisticWithTier(tier, func() { f(t) })
+		})
+	}
+}
+
 // TestLogisticL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestLogisticL1Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
-			w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
-			b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
-			y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			logisticCheckLogisticL1Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
-			w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
-			b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
-			y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			logisticCheckLogisticL1Forward(t, x, w, b, y)
-		})
-	}
+	logisticEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
+				w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+				b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+				y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				logisticCheckLogisticL1Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
+				w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+				b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+				y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				logisticCheckLogisticL1Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzLogisticL1Forward compares the kernel with scalar.Dense on inputs the
@@ -61,7 +97,12 @@ func FuzzLogisticL1Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		logisticCheckLogisticL1Forward(t, x, w, b, y)
+		for _, tier := range logisticRunnable() {
+			logisticWithTier(tier, func() { logisticCheckLogisticL1Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -70,37 +111,39 @@ func FuzzLogisticL1Forward(f *testing.F) {
 // sigmoid(z) with the float64 reference over a sweep of float32 values,
 // to within 3 ulp.
 func TestLogisticL1ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
-	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
-	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
-	y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
-	n := min(LogisticL1In, LogisticL1Out)
-	for k := range n {
-		w.S()[k*LogisticL1Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range LogisticBatch {
-			for k := range n {
-				x.S()[i*LogisticL1In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	logisticEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
+		w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+		b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+		y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
+		n := min(LogisticL1In, LogisticL1Out)
+		for k := range n {
+			w.S()[k*LogisticL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range LogisticBatch {
+				for k := range n {
+					x.S()[i*LogisticL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			LogisticL1Forward((*[LogisticBatch * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[LogisticBatch * LogisticL1Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Sigmoid, 3))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		LogisticL1Forward((*[LogisticBatch * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[LogisticBatch * LogisticL1Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Sigmoid, 3))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func logisticCheckLogisticL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -120,54 +163,58 @@ func logisticCheckLogisticL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 
 // TestLogisticL1WeightGrad compares the kernel with scalar.DenseGrad.
 func TestLogisticL1WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
-			dz := kerneltest.NewGuarded("dz", LogisticBatch*LogisticL1Out, offset)
-			dw := kerneltest.NewGuarded("dw", LogisticL1In*LogisticL1Out, offset)
-			db := kerneltest.NewGuarded("db", LogisticL1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			LogisticL1WeightGrad((*[LogisticBatch * LogisticL1In]float32)(x.S()), (*[LogisticBatch * LogisticL1Out]float32)(dz.S()), (*[LogisticL1In * LogisticL1Out]float32)(dw.S()), (*[LogisticL1Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, LogisticBatch, LogisticL1In, LogisticL1Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, LogisticBatch, LogisticL1In, LogisticL1Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, LogisticBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, LogisticBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	logisticEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)
+				dz := kerneltest.NewGuarded("dz", LogisticBatch*LogisticL1Out, offset)
+				dw := kerneltest.NewGuarded("dw", LogisticL1In*LogisticL1Out, offset)
+				db := kerneltest.NewGuarded("db", LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				LogisticL1WeightGrad((*[LogisticBatch * LogisticL1In]float32)(x.S()), (*[LogisticBatch * LogisticL1Out]float32)(dz.S()), (*[LogisticL1In * LogisticL1Out]float32)(dw.S()), (*[LogisticL1Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, LogisticBatch, LogisticL1In, LogisticL1Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, LogisticBatch, LogisticL1In, LogisticL1Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, LogisticBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, LogisticBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestLogisticLoss compares the loss and its gradient with
 // scalar.SigmoidBinaryCrossEntropy, then with one special value planted in y.
 func TestLogisticLoss(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
-			target := kerneltest.NewGuarded("target", LogisticBatch*LogisticL1Out, offset)
-			d := kerneltest.NewGuarded("d", LogisticBatch*LogisticL1Out, offset)
-			logisticFillLoss(r, y, target, c.Scale)
-			logisticCheckLogisticLoss(t, y, target, d)
-		})
-	}
-	specials := []float32{0, 1, float32(math.NaN()), 1e-40} // y is a probability
-	for i, v := range specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
-			target := kerneltest.NewGuarded("target", LogisticBatch*LogisticL1Out, offset)
-			d := kerneltest.NewGuarded("d", LogisticBatch*LogisticL1Out, offset)
-			logisticFillLoss(r, y, target, 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			logisticCheckLogisticLoss(t, y, target, d)
-		})
-	}
+	logisticEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
+				target := kerneltest.NewGuarded("target", LogisticBatch*LogisticL1Out, offset)
+				d := kerneltest.NewGuarded("d", LogisticBatch*LogisticL1Out, offset)
+				logisticFillLoss(r, y, target, c.Scale)
+				logisticCheckLogisticLoss(t, y, target, d)
+			})
+		}
+		specials := []float32{0, 1, float32(math.NaN()), 1e-40} // y is a probability
+		for i, v := range specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
+				target := kerneltest.NewGuarded("target", LogisticBatch*LogisticL1Out, offset)
+				d := kerneltest.NewGuarded("d", LogisticBatch*LogisticL1Out, offset)
+				logisticFillLoss(r, y, target, 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				logisticCheckLogisticLoss(t, y, target, d)
+			})
+		}
+	})
 }
 
 // logisticFillLoss draws outputs and targets of the kinds the loss expects.
@@ -192,238 +239,250 @@ func logisticCheckLogisticLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestLogisticSGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", LogisticParams, offset)
-			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.SGD(want["p"], grad.S(), lr, decay)
-			scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
-			in := kerneltest.Save(grad)
-			LogisticSGD((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), lr, decay)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	logisticEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", LogisticParams, offset)
+				grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.SGD(want["p"], grad.S(), lr, decay)
+				scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+				in := kerneltest.Save(grad)
+				LogisticSGD((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), lr, decay)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad)
+			})
+		}
+	})
 }
 
 // TestLogisticMomentum compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestLogisticMomentum(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", LogisticParams, offset)
-			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
-			v := kerneltest.NewGuarded("v", LogisticParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
-			in := kerneltest.Save(grad)
-			LogisticMomentum((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	logisticEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", LogisticParams, offset)
+				grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+				v := kerneltest.NewGuarded("v", LogisticParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+				in := kerneltest.Save(grad)
+				LogisticMomentum((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestLogisticNesterov compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestLogisticNesterov(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", LogisticParams, offset)
-			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
-			v := kerneltest.NewGuarded("v", LogisticParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
-			in := kerneltest.Save(grad)
-			LogisticNesterov((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	logisticEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", LogisticParams, offset)
+				grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+				v := kerneltest.NewGuarded("v", LogisticParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+				in := kerneltest.Save(grad)
+				LogisticNesterov((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestLogisticAdam compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestLogisticAdam(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", LogisticParams, offset)
-			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
-			m := kerneltest.NewGuarded("m", LogisticParams, offset)
-			v := kerneltest.NewGuarded("v", LogisticParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
-			in := kerneltest.Save(grad)
-			LogisticAdam((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	logisticEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", LogisticParams, offset)
+				grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+				m := kerneltest.NewGuarded("m", LogisticParams, offset)
+				v := kerneltest.NewGuarded("v", LogisticParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+				in := kerneltest.Save(grad)
+				LogisticAdam((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestLogisticAdamW compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestLogisticAdamW(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", LogisticParams, offset)
-			grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
-			m := kerneltest.NewGuarded("m", LogisticParams, offset)
-			v := kerneltest.NewGuarded("v", LogisticParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
-			in := kerneltest.Save(grad)
-			LogisticAdamW((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	logisticEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", LogisticParams, offset)
+				grad := kerneltest.NewGuarded("grad", LogisticParams, offset)
+				m := kerneltest.NewGuarded("m", LogisticParams, offset)
+				v := kerneltest.NewGuarded("v", LogisticParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+				in := kerneltest.Save(grad)
+				LogisticAdamW((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestLogisticGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar.
 func TestLogisticGradient(t *testing.T) {
-	r := kerneltest.Case{Seed: 42}.Rand()
-	x := new([LogisticBatch * LogisticInput]float32)
-	kerneltest.Fill(r, x[:], 1)
-	target := new([LogisticBatch * LogisticOutput]float32)
-	kerneltest.FillRange(r, target[:], 0, 1)
-	w1, b1 := new([LogisticL1In * LogisticL1Out]float32), new([LogisticL1Out]float32)
-	kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(LogisticL1In)))
-	kerneltest.Fill(r, b1[:], 0.1)
-	y1 := new([LogisticBatch * LogisticL1Out]float32)
+	logisticEachTier(t, func(t *testing.T) {
+		r := kerneltest.Case{Seed: 42}.Rand()
+		x := new([LogisticBatch * LogisticInput]float32)
+		kerneltest.Fill(r, x[:], 1)
+		target := new([LogisticBatch * LogisticOutput]float32)
+		kerneltest.FillRange(r, target[:], 0, 1)
+		w1, b1 := new([LogisticL1In * LogisticL1Out]float32), new([LogisticL1Out]float32)
+		kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(LogisticL1In)))
+		kerneltest.Fill(r, b1[:], 0.1)
+		y1 := new([LogisticBatch * LogisticL1Out]float32)
 
-	// Forward and backward through the kernels.
-	LogisticL1Forward(x, w1, b1, y1)
-	d1 := new([LogisticBatch * LogisticL1Out]float32)
-	LogisticLoss(y1, target, d1)
-	dw1, db1 := new([LogisticL1In * LogisticL1Out]float32), new([LogisticL1Out]float32)
-	LogisticL1WeightGrad(x, d1, dw1, db1)
+		// Forward and backward through the kernels.
+		LogisticL1Forward(x, w1, b1, y1)
+		d1 := new([LogisticBatch * LogisticL1Out]float32)
+		LogisticLoss(y1, target, d1)
+		dw1, db1 := new([LogisticL1In * LogisticL1Out]float32), new([LogisticL1Out]float32)
+		LogisticL1WeightGrad(x, d1, dw1, db1)
 
-	// The same loss in float64, as a function of float64 copies of the parameters.
-	pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
-	loss := func() float64 {
-		a0 := kerneltest.F64(x[:])
-		a1 := make([]float64, LogisticBatch*LogisticL1Out)
-		scalar.Dense(a0, pw1, pb1, a1, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
-		return scalar.SigmoidBinaryCrossEntropy(a1, kerneltest.F64(target[:]), make([]float64, len(a1)), LogisticBatch, LogisticOutput)
-	}
-	check := func(name string, p []float64, grad []float32) {
-		t.Helper()
-		largest := 0.0
-		for _, g := range grad {
-			largest = math.Max(largest, math.Abs(float64(g)))
+		// The same loss in float64, as a function of float64 copies of the parameters.
+		pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
+		loss := func() float64 {
+			a0 := kerneltest.F64(x[:])
+			a1 := make([]float64, LogisticBatch*LogisticL1Out)
+			scalar.Dense(a0, pw1, pb1, a1, LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
+			return scalar.SigmoidBinaryCrossEntropy(a1, kerneltest.F64(target[:]), make([]float64, len(a1)), LogisticBatch, LogisticOutput)
 		}
-		for range 8 {
-			i := r.IntN(len(p))
-			const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
-			old := p[i]
-			p[i] = old + h
-			up := loss()
-			p[i] = old - h
-			down := loss()
-			p[i] = old
-			fd := (up - down) / (2 * h)
-			if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
-				t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+		check := func(name string, p []float64, grad []float32) {
+			t.Helper()
+			largest := 0.0
+			for _, g := range grad {
+				largest = math.Max(largest, math.Abs(float64(g)))
+			}
+			for range 8 {
+				i := r.IntN(len(p))
+				const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
+				old := p[i]
+				p[i] = old + h
+				up := loss()
+				p[i] = old - h
+				down := loss()
+				p[i] = old
+				fd := (up - down) / (2 * h)
+				if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
+					t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+				}
 			}
 		}
-	}
-	check("dw1", pw1, dw1[:])
-	check("db1", pb1, db1[:])
+		check("dw1", pw1, dw1[:])
+		check("db1", pb1, db1[:])
+	})
 }
 
 func BenchmarkLogisticL1Forward(bench *testing.B) {

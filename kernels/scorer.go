@@ -31,11 +31,16 @@ const (
 	ScorerL4Out = 1
 )
 
+// scorerTier is the tier every Scorer kernel runs on: the widest this build and CPU
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+var scorerTier = compiled.Widest(scorerCanRun)
+
 // ScorerNetwork describes the Scorer model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func ScorerNetwork() compiled.Network {
 	return compiled.Network{
 		Name:  "Scorer",
+		Tier:  scorerTier,
 		Batch: ScorerBatch,
 		Input: ScorerInput,
 		Layers: []compiled.Layer{
@@ -135,24 +140,30 @@ func ScorerNetwork() compiled.Network {
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 // z receives the pre-activation b[j] + Σₖ x[i,k]·w[k,j], which the gradient needs.
 func ScorerL1Forward(x *[ScorerBatch * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[ScorerBatch * ScorerL1Out]float32, y *[ScorerBatch * ScorerL1Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1ForwardAVX512(x, w, b, z, y)
+	case compiled.AVX2:
 		scorerL1ForwardAVX2(x, w, b, z, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], ScorerBatch, ScorerL1In, ScorerL1Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.GELU)
 	}
-	scalar.Dense(x[:], w[:], b[:], z[:], ScorerBatch, ScorerL1In, ScorerL1Out, scalar.Identity)
-	*y = *z
-	scalar.Activate(y[:], scalar.GELU)
 }
 
 // ScorerL1ActivationGrad turns the gradient with respect to layer 1's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
 // computed from z: gelu′ = s + z·s(1−s)·v′ with s = sigmoid(v), v = 2√(2/π)(z + 0.044715z³).
 func ScorerL1ActivationGrad(z *[ScorerBatch * ScorerL1Out]float32, d *[ScorerBatch * ScorerL1Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1ActivationGradAVX512(z, d)
+	case compiled.AVX2:
 		scorerL1ActivationGradAVX2(z, d)
-		return
+	default:
+		scalar.ActivationGrad(z[:], d[:], scalar.GELU)
 	}
-	scalar.ActivationGrad(z[:], d[:], scalar.GELU)
 }
 
 // ScorerL1WeightGrad computes layer 1's parameter gradients from its input x and dz:
@@ -161,11 +172,14 @@ func ScorerL1ActivationGrad(z *[ScorerBatch * ScorerL1Out]float32, d *[ScorerBat
 //
 // dw and db are overwritten.
 func ScorerL1WeightGrad(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, dw *[ScorerL1In * ScorerL1Out]float32, db *[ScorerL1Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		scorerL1WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL1In, ScorerL1Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL1In, ScorerL1Out)
 }
 
 // ScorerL2Forward is layer 2's forward pass on one batch:
@@ -175,24 +189,30 @@ func ScorerL1WeightGrad(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch *
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 // z receives the pre-activation b[j] + Σₖ x[i,k]·w[k,j], which the gradient needs.
 func ScorerL2Forward(x *[ScorerBatch * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[ScorerBatch * ScorerL2Out]float32, y *[ScorerBatch * ScorerL2Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2ForwardAVX512(x, w, b, z, y)
+	case compiled.AVX2:
 		scorerL2ForwardAVX2(x, w, b, z, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], ScorerBatch, ScorerL2In, ScorerL2Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.SiLU)
 	}
-	scalar.Dense(x[:], w[:], b[:], z[:], ScorerBatch, ScorerL2In, ScorerL2Out, scalar.Identity)
-	*y = *z
-	scalar.Activate(y[:], scalar.SiLU)
 }
 
 // ScorerL2ActivationGrad turns the gradient with respect to layer 2's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
 // computed from z: silu′ = s·(1 + z(1−s)) with s = sigmoid(z).
 func ScorerL2ActivationGrad(z *[ScorerBatch * ScorerL2Out]float32, d *[ScorerBatch * ScorerL2Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2ActivationGradAVX512(z, d)
+	case compiled.AVX2:
 		scorerL2ActivationGradAVX2(z, d)
-		return
+	default:
+		scalar.ActivationGrad(z[:], d[:], scalar.SiLU)
 	}
-	scalar.ActivationGrad(z[:], d[:], scalar.SiLU)
 }
 
 // ScorerL2WeightGrad computes layer 2's parameter gradients from its input x and dz:
@@ -201,11 +221,14 @@ func ScorerL2ActivationGrad(z *[ScorerBatch * ScorerL2Out]float32, d *[ScorerBat
 //
 // dw and db are overwritten.
 func ScorerL2WeightGrad(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, dw *[ScorerL2In * ScorerL2Out]float32, db *[ScorerL2Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		scorerL2WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL2In, ScorerL2Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL2In, ScorerL2Out)
 }
 
 // ScorerL2InputGrad computes the gradient with respect to layer 2's input:
@@ -214,12 +237,15 @@ func ScorerL2WeightGrad(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch *
 //
 // wt is scratch space; it is overwritten with wᵀ.
 func ScorerL2InputGrad(dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[ScorerBatch * ScorerL2In]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2InputGradAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
 		scorerL2InputGradAVX2(dz, w, wt, dx)
-		return
+	default:
+		scalar.Transpose(w[:], wt[:], ScorerL2In, ScorerL2Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL2In, ScorerL2Out)
 	}
-	scalar.Transpose(w[:], wt[:], ScorerL2In, ScorerL2Out)
-	scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL2In, ScorerL2Out)
 }
 
 // ScorerL3Forward is layer 3's forward pass on one batch:
@@ -228,22 +254,28 @@ func ScorerL2InputGrad(dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * 
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func ScorerL3Forward(x *[ScorerBatch * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[ScorerBatch * ScorerL3Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		scorerL3ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], ScorerBatch, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], ScorerBatch, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
 }
 
 // ScorerL3ActivationGrad turns the gradient with respect to layer 3's output y into the
 // gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′
 // computed from y: leaky_relu′ = 1 where y > 0, else 0.01.
 func ScorerL3ActivationGrad(y *[ScorerBatch * ScorerL3Out]float32, d *[ScorerBatch * ScorerL3Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3ActivationGradAVX512(y, d)
+	case compiled.AVX2:
 		scorerL3ActivationGradAVX2(y, d)
-		return
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.LeakyReLU)
 	}
-	scalar.ActivationGrad(y[:], d[:], scalar.LeakyReLU)
 }
 
 // ScorerL3WeightGrad computes layer 3's parameter gradients from its input x and dz:
@@ -252,11 +284,14 @@ func ScorerL3ActivationGrad(y *[ScorerBatch * ScorerL3Out]float32, d *[ScorerBat
 //
 // dw and db are overwritten.
 func ScorerL3WeightGrad(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, dw *[ScorerL3In * ScorerL3Out]float32, db *[ScorerL3Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		scorerL3WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL3In, ScorerL3Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL3In, ScorerL3Out)
 }
 
 // ScorerL3InputGrad computes the gradient with respect to layer 3's input:
@@ -265,12 +300,15 @@ func ScorerL3WeightGrad(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch *
 //
 // wt is scratch space; it is overwritten with wᵀ.
 func ScorerL3InputGrad(dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[ScorerBatch * ScorerL3In]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3InputGradAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
 		scorerL3InputGradAVX2(dz, w, wt, dx)
-		return
+	default:
+		scalar.Transpose(w[:], wt[:], ScorerL3In, ScorerL3Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL3In, ScorerL3Out)
 	}
-	scalar.Transpose(w[:], wt[:], ScorerL3In, ScorerL3Out)
-	scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL3In, ScorerL3Out)
 }
 
 // ScorerL4Forward is layer 4's forward pass on one batch:
@@ -279,11 +317,14 @@ func ScorerL3InputGrad(dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * 
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func ScorerL4Forward(x *[ScorerBatch * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[ScorerBatch * ScorerL4Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		scorerL4ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
 }
 
 // ScorerL4WeightGrad computes layer 4's parameter gradients from its input x and dz:
@@ -292,11 +333,14 @@ func ScorerL4Forward(x *[ScorerBatch * ScorerL4In]float32, w *[ScorerL4In * Scor
 //
 // dw and db are overwritten.
 func ScorerL4WeightGrad(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, dw *[ScorerL4In * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		scorerL4WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL4In, ScorerL4Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL4In, ScorerL4Out)
 }
 
 // ScorerL4InputGrad computes the gradient with respect to layer 4's input:
@@ -305,22 +349,29 @@ func ScorerL4WeightGrad(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch *
 //
 // wt is scratch space; it is overwritten with wᵀ.
 func ScorerL4InputGrad(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[ScorerBatch * ScorerL4In]float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4InputGradAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
 		scorerL4InputGradAVX2(dz, w, wt, dx)
-		return
+	default:
+		scalar.Transpose(w[:], wt[:], ScorerL4In, ScorerL4Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL4In, ScorerL4Out)
 	}
-	scalar.Transpose(w[:], wt[:], ScorerL4In, ScorerL4Out)
-	scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL4In, ScorerL4Out)
 }
 
 // ScorerLoss returns the mse loss of outputs y against targets target, and writes its
 // gradient to d. L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 // d is the gradient with respect to y; apply the last layer's ActivationGrad to get dz.
 func ScorerLoss(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * ScorerL4Out]float32, d *[ScorerBatch * ScorerL4Out]float32) float32 {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		return scorerLossAVX512(y, target, d)
+	case compiled.AVX2:
 		return scorerLossAVX2(y, target, d)
+	default:
+		return scalar.MeanSquaredError(y[:], target[:], d[:], ScorerBatch, ScorerL4Out)
 	}
-	return scalar.MeanSquaredError(y[:], target[:], d[:], ScorerBatch, ScorerL4Out)
 }
 
 // ScorerSGD updates the parameter vector p in place from its gradient grad
@@ -329,11 +380,14 @@ func ScorerLoss(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * Sc
 //
 // State vectors start at zero; see package scalar for the rule.
 func ScorerSGD(p *[ScorerParams]float32, grad *[ScorerParams]float32, lr float32, decay float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerSGDAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
 		scorerSGDAVX2(p, grad, lr, decay)
-		return
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
 	}
-	scalar.SGD(p[:], grad[:], lr, decay)
 }
 
 // ScorerMomentum updates the parameter vector p in place from its gradient grad
@@ -342,11 +396,14 @@ func ScorerSGD(p *[ScorerParams]float32, grad *[ScorerParams]float32, lr float32
 //
 // State vectors start at zero; see package scalar for the rule.
 func ScorerMomentum(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, mu float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerMomentumAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		scorerMomentumAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 }
 
 // ScorerNesterov updates the parameter vector p in place from its gradient grad
@@ -355,11 +412,14 @@ func ScorerMomentum(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[S
 //
 // State vectors start at zero; see package scalar for the rule.
 func ScorerNesterov(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, mu float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerNesterovAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		scorerNesterovAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 }
 
 // ScorerAdam updates the parameter vector p in place from its gradient grad
@@ -368,11 +428,14 @@ func ScorerNesterov(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[S
 //
 // State vectors start at zero; see package scalar for the rule.
 func ScorerAdam(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		scorerAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 }
 
 // ScorerAdamW updates the parameter vector p in place from its gradient grad
@@ -381,9 +444,12 @@ func ScorerAdam(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[Score
 //
 // State vectors start at zero; see package scalar for the rule.
 func ScorerAdamW(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if scorerAVX2 {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		scorerAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

@@ -3,83 +3,167 @@
 
 package kernels
 
-// scorerAVX2 is false: this build has no assembly, every call takes the scalar reference.
-const scorerAVX2 = false
+import "github.com/vecgen/vecgen/compiled"
+
+// scorerCanRun allows only the reference: this build has no assembly.
+func scorerCanRun(t compiled.Tier) bool {
+	return t == compiled.Reference
+}
+
+func scorerL1ForwardAVX512(x *[ScorerBatch * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[ScorerBatch * ScorerL1Out]float32, y *[ScorerBatch * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardAVX512 called in a build without assembly")
+}
 
 func scorerL1ForwardAVX2(x *[ScorerBatch * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[ScorerBatch * ScorerL1Out]float32, y *[ScorerBatch * ScorerL1Out]float32) {
 	panic("vecgen: scorerL1ForwardAVX2 called in a build without assembly")
+}
+
+func scorerL1ActivationGradAVX512(z *[ScorerBatch * ScorerL1Out]float32, d *[ScorerBatch * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ActivationGradAVX512 called in a build without assembly")
 }
 
 func scorerL1ActivationGradAVX2(z *[ScorerBatch * ScorerL1Out]float32, d *[ScorerBatch * ScorerL1Out]float32) {
 	panic("vecgen: scorerL1ActivationGradAVX2 called in a build without assembly")
 }
 
+func scorerL1WeightGradAVX512(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, dw *[ScorerL1In * ScorerL1Out]float32, db *[ScorerL1Out]float32) {
+	panic("vecgen: scorerL1WeightGradAVX512 called in a build without assembly")
+}
+
 func scorerL1WeightGradAVX2(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, dw *[ScorerL1In * ScorerL1Out]float32, db *[ScorerL1Out]float32) {
 	panic("vecgen: scorerL1WeightGradAVX2 called in a build without assembly")
+}
+
+func scorerL2ForwardAVX512(x *[ScorerBatch * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[ScorerBatch * ScorerL2Out]float32, y *[ScorerBatch * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardAVX512 called in a build without assembly")
 }
 
 func scorerL2ForwardAVX2(x *[ScorerBatch * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[ScorerBatch * ScorerL2Out]float32, y *[ScorerBatch * ScorerL2Out]float32) {
 	panic("vecgen: scorerL2ForwardAVX2 called in a build without assembly")
 }
 
+func scorerL2ActivationGradAVX512(z *[ScorerBatch * ScorerL2Out]float32, d *[ScorerBatch * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ActivationGradAVX512 called in a build without assembly")
+}
+
 func scorerL2ActivationGradAVX2(z *[ScorerBatch * ScorerL2Out]float32, d *[ScorerBatch * ScorerL2Out]float32) {
 	panic("vecgen: scorerL2ActivationGradAVX2 called in a build without assembly")
+}
+
+func scorerL2WeightGradAVX512(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, dw *[ScorerL2In * ScorerL2Out]float32, db *[ScorerL2Out]float32) {
+	panic("vecgen: scorerL2WeightGradAVX512 called in a build without assembly")
 }
 
 func scorerL2WeightGradAVX2(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, dw *[ScorerL2In * ScorerL2Out]float32, db *[ScorerL2Out]float32) {
 	panic("vecgen: scorerL2WeightGradAVX2 called in a build without assembly")
 }
 
+func scorerL2InputGradAVX512(dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[ScorerBatch * ScorerL2In]float32) {
+	panic("vecgen: scorerL2InputGradAVX512 called in a build without assembly")
+}
+
 func scorerL2InputGradAVX2(dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[ScorerBatch * ScorerL2In]float32) {
 	panic("vecgen: scorerL2InputGradAVX2 called in a build without assembly")
+}
+
+func scorerL3ForwardAVX512(x *[ScorerBatch * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[ScorerBatch * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardAVX512 called in a build without assembly")
 }
 
 func scorerL3ForwardAVX2(x *[ScorerBatch * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[ScorerBatch * ScorerL3Out]float32) {
 	panic("vecgen: scorerL3ForwardAVX2 called in a build without assembly")
 }
 
+func scorerL3ActivationGradAVX512(y *[ScorerBatch * ScorerL3Out]float32, d *[ScorerBatch * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ActivationGradAVX512 called in a build without assembly")
+}
+
 func scorerL3ActivationGradAVX2(y *[ScorerBatch * ScorerL3Out]float32, d *[ScorerBatch * ScorerL3Out]float32) {
 	panic("vecgen: scorerL3ActivationGradAVX2 called in a build without assembly")
+}
+
+func scorerL3WeightGradAVX512(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, dw *[ScorerL3In * ScorerL3Out]float32, db *[ScorerL3Out]float32) {
+	panic("vecgen: scorerL3WeightGradAVX512 called in a build without assembly")
 }
 
 func scorerL3WeightGradAVX2(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, dw *[ScorerL3In * ScorerL3Out]float32, db *[ScorerL3Out]float32) {
 	panic("vecgen: scorerL3WeightGradAVX2 called in a build without assembly")
 }
 
+func scorerL3InputGradAVX512(dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[ScorerBatch * ScorerL3In]float32) {
+	panic("vecgen: scorerL3InputGradAVX512 called in a build without assembly")
+}
+
 func scorerL3InputGradAVX2(dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[ScorerBatch * ScorerL3In]float32) {
 	panic("vecgen: scorerL3InputGradAVX2 called in a build without assembly")
+}
+
+func scorerL4ForwardAVX512(x *[ScorerBatch * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[ScorerBatch * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardAVX512 called in a build without assembly")
 }
 
 func scorerL4ForwardAVX2(x *[ScorerBatch * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[ScorerBatch * ScorerL4Out]float32) {
 	panic("vecgen: scorerL4ForwardAVX2 called in a build without assembly")
 }
 
+func scorerL4WeightGradAVX512(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, dw *[ScorerL4In * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
+	panic("vecgen: scorerL4WeightGradAVX512 called in a build without assembly")
+}
+
 func scorerL4WeightGradAVX2(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, dw *[ScorerL4In * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
 	panic("vecgen: scorerL4WeightGradAVX2 called in a build without assembly")
+}
+
+func scorerL4InputGradAVX512(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[ScorerBatch * ScorerL4In]float32) {
+	panic("vecgen: scorerL4InputGradAVX512 called in a build without assembly")
 }
 
 func scorerL4InputGradAVX2(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[ScorerBatch * ScorerL4In]float32) {
 	panic("vecgen: scorerL4InputGradAVX2 called in a build without assembly")
 }
 
+func scorerLossAVX512(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * ScorerL4Out]float32, d *[ScorerBatch * ScorerL4Out]float32) float32 {
+	panic("vecgen: scorerLossAVX512 called in a build without assembly")
+}
+
 func scorerLossAVX2(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * ScorerL4Out]float32, d *[ScorerBatch * ScorerL4Out]float32) float32 {
 	panic("vecgen: scorerLossAVX2 called in a build without assembly")
+}
+
+func scorerSGDAVX512(p *[ScorerParams]float32, grad *[ScorerParams]float32, lr float32, decay float32) {
+	panic("vecgen: scorerSGDAVX512 called in a build without assembly")
 }
 
 func scorerSGDAVX2(p *[ScorerParams]float32, grad *[ScorerParams]float32, lr float32, decay float32) {
 	panic("vecgen: scorerSGDAVX2 called in a build without assembly")
 }
 
+func scorerMomentumAVX512(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: scorerMomentumAVX512 called in a build without assembly")
+}
+
 func scorerMomentumAVX2(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: scorerMomentumAVX2 called in a build without assembly")
+}
+
+func scorerNesterovAVX512(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: scorerNesterovAVX512 called in a build without assembly")
 }
 
 func scorerNesterovAVX2(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: scorerNesterovAVX2 called in a build without assembly")
 }
 
+func scorerAdamAVX512(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: scorerAdamAVX512 called in a build without assembly")
+}
+
 func scorerAdamAVX2(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: scorerAdamAVX2 called in a build without assembly")
+}
+
+func scorerAdamWAVX512(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: scorerAdamWAVX512 called in a build without assembly")
 }
 
 func scorerAdamWAVX2(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {

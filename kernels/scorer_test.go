@@ -7,42 +7,78 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kerneltest"
 	"github.com/vecgen/vecgen/scalar"
 )
 
+// scorerRunnable lists the tiers this build and CPU can run, widest first.
+func scorerRunnable() []compiled.Tier {
+	var tiers []compiled.Tier
+	for _, tier := range compiled.Tiers {
+		if scorerCanRun(tier) {
+			tiers = append(tiers, tier)
+		}
+	}
+	return tiers
+}
+
+// scorerWithTier runs f with every Scorer call taking tier.
+func scorerWithTier(tier compiled.Tier, f func()) {
+	saved := scorerTier
+	defer func() { scorerTier = saved }()
+	scorerTier = tier
+	f()
+}
+
+// scorerEachTier runs f as a subtest on every tier, not only the one
+// dispatch picks; a tier this build or CPU cannot run is skipped with a
+// message.
+func scorerEachTier(t *testing.T, f func(t *testing.T)) {
+	for _, tier := range compiled.Tiers {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !scorerCanRun(tier) {
+				t.Skipf("this build or CPU cannot run the %s tier", tier)
+			}
+			scorerWithTier(tier, func() { f(t) })
+		})
+	}
+}
+
 // TestScorerL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestScorerL1Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
-			w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
-			b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
-			z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			scorerCheckScorerL1Forward(t, x, w, b, z, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
-			w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
-			b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
-			z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL1Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			scorerCheckScorerL1Forward(t, x, w, b, z, y)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+				z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL1Forward(t, x, w, b, z, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+				z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL1Forward(t, x, w, b, z, y)
+			})
+		}
+	})
 }
 
 // FuzzScorerL1Forward compares the kernel with scalar.Dense on inputs the
@@ -64,7 +100,12 @@ func FuzzScorerL1Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		scorerCheckScorerL1Forward(t, x, w, b, z, y)
+		for _, tier := range scorerRunnable() {
+			scorerWithTier(tier, func() { scorerCheckScorerL1Forward(t, x, w, b, z, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -73,38 +114,40 @@ func FuzzScorerL1Forward(f *testing.F) {
 // gelu(z) with the float64 reference over a sweep of float32 values,
 // to within 4 ulp.
 func TestScorerL1ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
-	w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
-	b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
-	z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
-	y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL1Out, offset)
-	n := min(ScorerL1In, ScorerL1Out)
-	for k := range n {
-		w.S()[k*ScorerL1Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range ScorerBatch {
-			for k := range n {
-				x.S()[i*ScorerL1In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	scorerEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+		z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
+		y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL1Out, offset)
+		n := min(ScorerL1In, ScorerL1Out)
+		for k := range n {
+			w.S()[k*ScorerL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range ScorerBatch {
+				for k := range n {
+					x.S()[i*ScorerL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL1Forward((*[ScorerBatch * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[ScorerBatch * ScorerL1Out]float32)(z.S()), (*[ScorerBatch * ScorerL1Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, ScorerBatch, ScorerL1In, ScorerL1Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, ScorerBatch, ScorerL1In, ScorerL1Out, scalar.GELU)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.GELU, 4))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		ScorerL1Forward((*[ScorerBatch * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[ScorerBatch * ScorerL1Out]float32)(z.S()), (*[ScorerBatch * ScorerL1Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, ScorerBatch, ScorerL1In, ScorerL1Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, ScorerBatch, ScorerL1In, ScorerL1Out, scalar.GELU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.GELU, 4))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func scorerCheckScorerL1Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded) {
@@ -126,27 +169,29 @@ func scorerCheckScorerL1Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded)
 // TestScorerL1ActivationGrad compares the kernel with scalar.ActivationGrad on
 // pre-activations, then with one special value planted in z.
 func TestScorerL1ActivationGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
-			d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL1Out, offset)
-			kerneltest.Fill(r, z.S(), 8*c.Scale)
-			kerneltest.Fill(r, d.S(), c.Scale)
-			scorerCheckScorerL1ActivationGrad(t, z, d)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
-			d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL1Out, offset)
-			kerneltest.Fill(r, z.S(), 8)
-			kerneltest.Fill(r, d.S(), 1)
-			z.S()[r.IntN(len(z.S()))] = v
-			scorerCheckScorerL1ActivationGrad(t, z, d)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
+				d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL1Out, offset)
+				kerneltest.Fill(r, z.S(), 8*c.Scale)
+				kerneltest.Fill(r, d.S(), c.Scale)
+				scorerCheckScorerL1ActivationGrad(t, z, d)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL1Out, offset)
+				d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL1Out, offset)
+				kerneltest.Fill(r, z.S(), 8)
+				kerneltest.Fill(r, d.S(), 1)
+				z.S()[r.IntN(len(z.S()))] = v
+				scorerCheckScorerL1ActivationGrad(t, z, d)
+			})
+		}
+	})
 }
 
 func scorerCheckScorerL1ActivationGrad(t *testing.T, z, d *kerneltest.Guarded) {
@@ -163,61 +208,65 @@ func scorerCheckScorerL1ActivationGrad(t *testing.T, z, d *kerneltest.Guarded) {
 
 // TestScorerL1WeightGrad compares the kernel with scalar.DenseGrad.
 func TestScorerL1WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
-			dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL1Out, offset)
-			dw := kerneltest.NewGuarded("dw", ScorerL1In*ScorerL1Out, offset)
-			db := kerneltest.NewGuarded("db", ScorerL1Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			ScorerL1WeightGrad((*[ScorerBatch * ScorerL1In]float32)(x.S()), (*[ScorerBatch * ScorerL1Out]float32)(dz.S()), (*[ScorerL1In * ScorerL1Out]float32)(dw.S()), (*[ScorerL1Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, ScorerBatch, ScorerL1In, ScorerL1Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, ScorerL1In, ScorerL1Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, ScorerBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In, offset)
+				dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL1Out, offset)
+				dw := kerneltest.NewGuarded("dw", ScorerL1In*ScorerL1Out, offset)
+				db := kerneltest.NewGuarded("db", ScorerL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				ScorerL1WeightGrad((*[ScorerBatch * ScorerL1In]float32)(x.S()), (*[ScorerBatch * ScorerL1Out]float32)(dz.S()), (*[ScorerL1In * ScorerL1Out]float32)(dw.S()), (*[ScorerL1Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, ScorerBatch, ScorerL1In, ScorerL1Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, ScorerL1In, ScorerL1Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, ScorerBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestScorerL2Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestScorerL2Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
-			w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
-			b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
-			z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL2Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			scorerCheckScorerL2Forward(t, x, w, b, z, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
-			w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
-			b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
-			z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL2Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			scorerCheckScorerL2Forward(t, x, w, b, z, y)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+				z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL2Forward(t, x, w, b, z, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+				z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL2Forward(t, x, w, b, z, y)
+			})
+		}
+	})
 }
 
 // FuzzScorerL2Forward compares the kernel with scalar.Dense on inputs the
@@ -239,7 +288,12 @@ func FuzzScorerL2Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		scorerCheckScorerL2Forward(t, x, w, b, z, y)
+		for _, tier := range scorerRunnable() {
+			scorerWithTier(tier, func() { scorerCheckScorerL2Forward(t, x, w, b, z, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -248,38 +302,40 @@ func FuzzScorerL2Forward(f *testing.F) {
 // silu(z) with the float64 reference over a sweep of float32 values,
 // to within 4 ulp.
 func TestScorerL2ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
-	w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
-	b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
-	z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
-	y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL2Out, offset)
-	n := min(ScorerL2In, ScorerL2Out)
-	for k := range n {
-		w.S()[k*ScorerL2Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range ScorerBatch {
-			for k := range n {
-				x.S()[i*ScorerL2In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	scorerEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+		z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
+		y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL2Out, offset)
+		n := min(ScorerL2In, ScorerL2Out)
+		for k := range n {
+			w.S()[k*ScorerL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range ScorerBatch {
+				for k := range n {
+					x.S()[i*ScorerL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL2Forward((*[ScorerBatch * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[ScorerBatch * ScorerL2Out]float32)(z.S()), (*[ScorerBatch * ScorerL2Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, ScorerBatch, ScorerL2In, ScorerL2Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, ScorerBatch, ScorerL2In, ScorerL2Out, scalar.SiLU)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.SiLU, 4))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		ScorerL2Forward((*[ScorerBatch * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[ScorerBatch * ScorerL2Out]float32)(z.S()), (*[ScorerBatch * ScorerL2Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, ScorerBatch, ScorerL2In, ScorerL2Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, ScorerBatch, ScorerL2In, ScorerL2Out, scalar.SiLU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.SiLU, 4))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func scorerCheckScorerL2Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded) {
@@ -301,27 +357,29 @@ func scorerCheckScorerL2Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded)
 // TestScorerL2ActivationGrad compares the kernel with scalar.ActivationGrad on
 // pre-activations, then with one special value planted in z.
 func TestScorerL2ActivationGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
-			d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL2Out, offset)
-			kerneltest.Fill(r, z.S(), 8*c.Scale)
-			kerneltest.Fill(r, d.S(), c.Scale)
-			scorerCheckScorerL2ActivationGrad(t, z, d)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
-			d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL2Out, offset)
-			kerneltest.Fill(r, z.S(), 8)
-			kerneltest.Fill(r, d.S(), 1)
-			z.S()[r.IntN(len(z.S()))] = v
-			scorerCheckScorerL2ActivationGrad(t, z, d)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
+				d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL2Out, offset)
+				kerneltest.Fill(r, z.S(), 8*c.Scale)
+				kerneltest.Fill(r, d.S(), c.Scale)
+				scorerCheckScorerL2ActivationGrad(t, z, d)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				z := kerneltest.NewGuarded("z", ScorerBatch*ScorerL2Out, offset)
+				d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL2Out, offset)
+				kerneltest.Fill(r, z.S(), 8)
+				kerneltest.Fill(r, d.S(), 1)
+				z.S()[r.IntN(len(z.S()))] = v
+				scorerCheckScorerL2ActivationGrad(t, z, d)
+			})
+		}
+	})
 }
 
 func scorerCheckScorerL2ActivationGrad(t *testing.T, z, d *kerneltest.Guarded) {
@@ -338,87 +396,93 @@ func scorerCheckScorerL2ActivationGrad(t *testing.T, z, d *kerneltest.Guarded) {
 
 // TestScorerL2WeightGrad compares the kernel with scalar.DenseGrad.
 func TestScorerL2WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
-			dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL2Out, offset)
-			dw := kerneltest.NewGuarded("dw", ScorerL2In*ScorerL2Out, offset)
-			db := kerneltest.NewGuarded("db", ScorerL2Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			ScorerL2WeightGrad((*[ScorerBatch * ScorerL2In]float32)(x.S()), (*[ScorerBatch * ScorerL2Out]float32)(dz.S()), (*[ScorerL2In * ScorerL2Out]float32)(dw.S()), (*[ScorerL2Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, ScorerBatch, ScorerL2In, ScorerL2Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, ScorerL2In, ScorerL2Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, ScorerBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL2In, offset)
+				dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL2Out, offset)
+				dw := kerneltest.NewGuarded("dw", ScorerL2In*ScorerL2Out, offset)
+				db := kerneltest.NewGuarded("db", ScorerL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				ScorerL2WeightGrad((*[ScorerBatch * ScorerL2In]float32)(x.S()), (*[ScorerBatch * ScorerL2Out]float32)(dz.S()), (*[ScorerL2In * ScorerL2Out]float32)(dw.S()), (*[ScorerL2Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, ScorerBatch, ScorerL2In, ScorerL2Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, ScorerL2In, ScorerL2Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, ScorerBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestScorerL2InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestScorerL2InputGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL2Out, offset)
-			w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
-			wt := kerneltest.NewGuarded("wt", ScorerL2Out*ScorerL2In, offset)
-			dx := kerneltest.NewGuarded("dx", ScorerBatch*ScorerL2In, offset)
-			kerneltest.Fill(r, dz.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			in := kerneltest.Save(dz, w)
-			ScorerL2InputGrad((*[ScorerBatch * ScorerL2Out]float32)(dz.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out * ScorerL2In]float32)(wt.S()), (*[ScorerBatch * ScorerL2In]float32)(dx.S()))
-			want := make([]float32, len(dx.S()))
-			scalar.DenseInputGrad(dz.S(), w.S(), want, ScorerBatch, ScorerL2In, ScorerL2Out)
-			mag := make([]float64, len(want))
-			scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, ScorerBatch, ScorerL2In, ScorerL2Out)
-			kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, ScorerL2Out))
-			wantT := make([]float32, len(wt.S()))
-			scalar.Transpose(w.S(), wantT, ScorerL2In, ScorerL2Out)
-			kerneltest.Equal(t, "wt", wt.S(), wantT)
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, dz, w, wt, dx)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL2Out, offset)
+				w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+				wt := kerneltest.NewGuarded("wt", ScorerL2Out*ScorerL2In, offset)
+				dx := kerneltest.NewGuarded("dx", ScorerBatch*ScorerL2In, offset)
+				kerneltest.Fill(r, dz.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				in := kerneltest.Save(dz, w)
+				ScorerL2InputGrad((*[ScorerBatch * ScorerL2Out]float32)(dz.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out * ScorerL2In]float32)(wt.S()), (*[ScorerBatch * ScorerL2In]float32)(dx.S()))
+				want := make([]float32, len(dx.S()))
+				scalar.DenseInputGrad(dz.S(), w.S(), want, ScorerBatch, ScorerL2In, ScorerL2Out)
+				mag := make([]float64, len(want))
+				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, ScorerBatch, ScorerL2In, ScorerL2Out)
+				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, ScorerL2Out))
+				wantT := make([]float32, len(wt.S()))
+				scalar.Transpose(w.S(), wantT, ScorerL2In, ScorerL2Out)
+				kerneltest.Equal(t, "wt", wt.S(), wantT)
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, dz, w, wt, dx)
+			})
+		}
+	})
 }
 
 // TestScorerL3Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestScorerL3Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
-			w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
-			b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			scorerCheckScorerL3Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
-			w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
-			b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			scorerCheckScorerL3Forward(t, x, w, b, y)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL3Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL3Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzScorerL3Forward compares the kernel with scalar.Dense on inputs the
@@ -439,7 +503,12 @@ func FuzzScorerL3Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		scorerCheckScorerL3Forward(t, x, w, b, y)
+		for _, tier := range scorerRunnable() {
+			scorerWithTier(tier, func() { scorerCheckScorerL3Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -448,37 +517,39 @@ func FuzzScorerL3Forward(f *testing.F) {
 // leaky_relu(z) with the float64 reference over a sweep of float32 values,
 // to within 1 ulp.
 func TestScorerL3ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
-	w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
-	b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
-	y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
-	n := min(ScorerL3In, ScorerL3Out)
-	for k := range n {
-		w.S()[k*ScorerL3Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range ScorerBatch {
-			for k := range n {
-				x.S()[i*ScorerL3In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	scorerEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+		y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
+		n := min(ScorerL3In, ScorerL3Out)
+		for k := range n {
+			w.S()[k*ScorerL3Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range ScorerBatch {
+				for k := range n {
+					x.S()[i*ScorerL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL3Forward((*[ScorerBatch * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[ScorerBatch * ScorerL3Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, ScorerBatch, ScorerL3In, ScorerL3Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, ScorerBatch, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.LeakyReLU, 1))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		ScorerL3Forward((*[ScorerBatch * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[ScorerBatch * ScorerL3Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, ScorerBatch, ScorerL3In, ScorerL3Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, ScorerBatch, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.LeakyReLU, 1))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func scorerCheckScorerL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -499,27 +570,29 @@ func scorerCheckScorerL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 // TestScorerL3ActivationGrad compares the kernel with scalar.ActivationGrad on
 // outputs the activation can produce, then with one special value planted in y.
 func TestScorerL3ActivationGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
-			d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL3Out, offset)
-			kerneltest.FillActivated(r, y.S(), ScorerL3Out, scalar.LeakyReLU)
-			kerneltest.Fill(r, d.S(), c.Scale)
-			scorerCheckScorerL3ActivationGrad(t, y, d)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
-			d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL3Out, offset)
-			kerneltest.FillActivated(r, y.S(), ScorerL3Out, scalar.LeakyReLU)
-			kerneltest.Fill(r, d.S(), 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			scorerCheckScorerL3ActivationGrad(t, y, d)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
+				d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL3Out, offset)
+				kerneltest.FillActivated(r, y.S(), ScorerL3Out, scalar.LeakyReLU)
+				kerneltest.Fill(r, d.S(), c.Scale)
+				scorerCheckScorerL3ActivationGrad(t, y, d)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL3Out, offset)
+				d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL3Out, offset)
+				kerneltest.FillActivated(r, y.S(), ScorerL3Out, scalar.LeakyReLU)
+				kerneltest.Fill(r, d.S(), 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				scorerCheckScorerL3ActivationGrad(t, y, d)
+			})
+		}
+	})
 }
 
 func scorerCheckScorerL3ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
@@ -536,87 +609,93 @@ func scorerCheckScorerL3ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
 
 // TestScorerL3WeightGrad compares the kernel with scalar.DenseGrad.
 func TestScorerL3WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
-			dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL3Out, offset)
-			dw := kerneltest.NewGuarded("dw", ScorerL3In*ScorerL3Out, offset)
-			db := kerneltest.NewGuarded("db", ScorerL3Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			ScorerL3WeightGrad((*[ScorerBatch * ScorerL3In]float32)(x.S()), (*[ScorerBatch * ScorerL3Out]float32)(dz.S()), (*[ScorerL3In * ScorerL3Out]float32)(dw.S()), (*[ScorerL3Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, ScorerBatch, ScorerL3In, ScorerL3Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, ScorerL3In, ScorerL3Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, ScorerBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL3In, offset)
+				dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL3Out, offset)
+				dw := kerneltest.NewGuarded("dw", ScorerL3In*ScorerL3Out, offset)
+				db := kerneltest.NewGuarded("db", ScorerL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				ScorerL3WeightGrad((*[ScorerBatch * ScorerL3In]float32)(x.S()), (*[ScorerBatch * ScorerL3Out]float32)(dz.S()), (*[ScorerL3In * ScorerL3Out]float32)(dw.S()), (*[ScorerL3Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, ScorerBatch, ScorerL3In, ScorerL3Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, ScorerL3In, ScorerL3Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, ScorerBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestScorerL3InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestScorerL3InputGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL3Out, offset)
-			w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
-			wt := kerneltest.NewGuarded("wt", ScorerL3Out*ScorerL3In, offset)
-			dx := kerneltest.NewGuarded("dx", ScorerBatch*ScorerL3In, offset)
-			kerneltest.Fill(r, dz.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			in := kerneltest.Save(dz, w)
-			ScorerL3InputGrad((*[ScorerBatch * ScorerL3Out]float32)(dz.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out * ScorerL3In]float32)(wt.S()), (*[ScorerBatch * ScorerL3In]float32)(dx.S()))
-			want := make([]float32, len(dx.S()))
-			scalar.DenseInputGrad(dz.S(), w.S(), want, ScorerBatch, ScorerL3In, ScorerL3Out)
-			mag := make([]float64, len(want))
-			scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, ScorerBatch, ScorerL3In, ScorerL3Out)
-			kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, ScorerL3Out))
-			wantT := make([]float32, len(wt.S()))
-			scalar.Transpose(w.S(), wantT, ScorerL3In, ScorerL3Out)
-			kerneltest.Equal(t, "wt", wt.S(), wantT)
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, dz, w, wt, dx)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL3Out, offset)
+				w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+				wt := kerneltest.NewGuarded("wt", ScorerL3Out*ScorerL3In, offset)
+				dx := kerneltest.NewGuarded("dx", ScorerBatch*ScorerL3In, offset)
+				kerneltest.Fill(r, dz.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				in := kerneltest.Save(dz, w)
+				ScorerL3InputGrad((*[ScorerBatch * ScorerL3Out]float32)(dz.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out * ScorerL3In]float32)(wt.S()), (*[ScorerBatch * ScorerL3In]float32)(dx.S()))
+				want := make([]float32, len(dx.S()))
+				scalar.DenseInputGrad(dz.S(), w.S(), want, ScorerBatch, ScorerL3In, ScorerL3Out)
+				mag := make([]float64, len(want))
+				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, ScorerBatch, ScorerL3In, ScorerL3Out)
+				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, ScorerL3Out))
+				wantT := make([]float32, len(wt.S()))
+				scalar.Transpose(w.S(), wantT, ScorerL3In, ScorerL3Out)
+				kerneltest.Equal(t, "wt", wt.S(), wantT)
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, dz, w, wt, dx)
+			})
+		}
+	})
 }
 
 // TestScorerL4Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestScorerL4Forward(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
-			w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
-			b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), c.Scale)
-			scorerCheckScorerL4Forward(t, x, w, b, y)
-		})
-	}
-	for i, v := range kerneltest.Specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
-			w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
-			b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
-			kerneltest.Fill(r, x.S(), 1)
-			kerneltest.Fill(r, w.S(), 1)
-			kerneltest.Fill(r, b.S(), 1)
-			x.S()[r.IntN(len(x.S()))] = v
-			scorerCheckScorerL4Forward(t, x, w, b, y)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL4Forward(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.Specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL4Forward(t, x, w, b, y)
+			})
+		}
+	})
 }
 
 // FuzzScorerL4Forward compares the kernel with scalar.Dense on inputs the
@@ -637,7 +716,12 @@ func FuzzScorerL4Forward(f *testing.F) {
 		kerneltest.Fill(r, w.S(), 1)
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
-		scorerCheckScorerL4Forward(t, x, w, b, y)
+		for _, tier := range scorerRunnable() {
+			scorerWithTier(tier, func() { scorerCheckScorerL4Forward(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
 	})
 }
 
@@ -646,37 +730,39 @@ func FuzzScorerL4Forward(f *testing.F) {
 // identity(z) with the float64 reference over a sweep of float32 values,
 // to within 0 ulp.
 func TestScorerL4ForwardActivation(t *testing.T) {
-	offset := 0
-	x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
-	w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
-	b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
-	y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
-	n := min(ScorerL4In, ScorerL4Out)
-	for k := range n {
-		w.S()[k*ScorerL4Out+k] = 1
-	}
-	values := kerneltest.Sweep(1 << 16)
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	for len(values) > 0 {
-		for i := range ScorerBatch {
-			for k := range n {
-				x.S()[i*ScorerL4In+k] = values[0]
-				if len(values) > 1 {
-					values = values[1:]
+	scorerEachTier(t, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+		y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
+		n := min(ScorerL4In, ScorerL4Out)
+		for k := range n {
+			w.S()[k*ScorerL4Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
+		for len(values) > 0 {
+			for i := range ScorerBatch {
+				for k := range n {
+					x.S()[i*ScorerL4In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
 				}
 			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL4Forward((*[ScorerBatch * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[ScorerBatch * ScorerL4Out]float32)(y.S()))
+			scalar.Dense(x.S(), w.S(), b.S(), pre, ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
+			scalar.Dense(x.S(), w.S(), b.S(), want, ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
+			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
+			if t.Failed() {
+				return
+			}
 		}
-		if len(values) == 1 {
-			values = nil
-		}
-		ScorerL4Forward((*[ScorerBatch * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[ScorerBatch * ScorerL4Out]float32)(y.S()))
-		scalar.Dense(x.S(), w.S(), b.S(), pre, ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
-		scalar.Dense(x.S(), w.S(), b.S(), want, ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
-		kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
-		if t.Failed() {
-			return
-		}
-	}
+	})
 }
 
 func scorerCheckScorerL4Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
@@ -696,82 +782,88 @@ func scorerCheckScorerL4Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 
 // TestScorerL4WeightGrad compares the kernel with scalar.DenseGrad.
 func TestScorerL4WeightGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
-			dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL4Out, offset)
-			dw := kerneltest.NewGuarded("dw", ScorerL4In*ScorerL4Out, offset)
-			db := kerneltest.NewGuarded("db", ScorerL4Out, offset)
-			kerneltest.Fill(r, x.S(), c.Scale)
-			kerneltest.Fill(r, dz.S(), 1)
-			in := kerneltest.Save(x, dz)
-			ScorerL4WeightGrad((*[ScorerBatch * ScorerL4In]float32)(x.S()), (*[ScorerBatch * ScorerL4Out]float32)(dz.S()), (*[ScorerL4In * ScorerL4Out]float32)(dw.S()), (*[ScorerL4Out]float32)(db.S()))
-			wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-			scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, ScorerBatch, ScorerL4In, ScorerL4Out)
-			magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-			scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, ScorerL4In, ScorerL4Out)
-			kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, ScorerBatch))
-			kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, x, dz, dw, db)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL4In, offset)
+				dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL4Out, offset)
+				dw := kerneltest.NewGuarded("dw", ScorerL4In*ScorerL4Out, offset)
+				db := kerneltest.NewGuarded("db", ScorerL4Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, dz.S(), 1)
+				in := kerneltest.Save(x, dz)
+				ScorerL4WeightGrad((*[ScorerBatch * ScorerL4In]float32)(x.S()), (*[ScorerBatch * ScorerL4Out]float32)(dz.S()), (*[ScorerL4In * ScorerL4Out]float32)(dw.S()), (*[ScorerL4Out]float32)(db.S()))
+				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
+				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, ScorerBatch, ScorerL4In, ScorerL4Out)
+				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
+				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, ScorerL4In, ScorerL4Out)
+				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, ScorerBatch))
+				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, x, dz, dw, db)
+			})
+		}
+	})
 }
 
 // TestScorerL4InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestScorerL4InputGrad(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL4Out, offset)
-			w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
-			wt := kerneltest.NewGuarded("wt", ScorerL4Out*ScorerL4In, offset)
-			dx := kerneltest.NewGuarded("dx", ScorerBatch*ScorerL4In, offset)
-			kerneltest.Fill(r, dz.S(), c.Scale)
-			kerneltest.Fill(r, w.S(), 1)
-			in := kerneltest.Save(dz, w)
-			ScorerL4InputGrad((*[ScorerBatch * ScorerL4Out]float32)(dz.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out * ScorerL4In]float32)(wt.S()), (*[ScorerBatch * ScorerL4In]float32)(dx.S()))
-			want := make([]float32, len(dx.S()))
-			scalar.DenseInputGrad(dz.S(), w.S(), want, ScorerBatch, ScorerL4In, ScorerL4Out)
-			mag := make([]float64, len(want))
-			scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, ScorerBatch, ScorerL4In, ScorerL4Out)
-			kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, ScorerL4Out))
-			wantT := make([]float32, len(wt.S()))
-			scalar.Transpose(w.S(), wantT, ScorerL4In, ScorerL4Out)
-			kerneltest.Equal(t, "wt", wt.S(), wantT)
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, dz, w, wt, dx)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				dz := kerneltest.NewGuarded("dz", ScorerBatch*ScorerL4Out, offset)
+				w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+				wt := kerneltest.NewGuarded("wt", ScorerL4Out*ScorerL4In, offset)
+				dx := kerneltest.NewGuarded("dx", ScorerBatch*ScorerL4In, offset)
+				kerneltest.Fill(r, dz.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				in := kerneltest.Save(dz, w)
+				ScorerL4InputGrad((*[ScorerBatch * ScorerL4Out]float32)(dz.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out * ScorerL4In]float32)(wt.S()), (*[ScorerBatch * ScorerL4In]float32)(dx.S()))
+				want := make([]float32, len(dx.S()))
+				scalar.DenseInputGrad(dz.S(), w.S(), want, ScorerBatch, ScorerL4In, ScorerL4Out)
+				mag := make([]float64, len(want))
+				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, ScorerBatch, ScorerL4In, ScorerL4Out)
+				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, ScorerL4Out))
+				wantT := make([]float32, len(wt.S()))
+				scalar.Transpose(w.S(), wantT, ScorerL4In, ScorerL4Out)
+				kerneltest.Equal(t, "wt", wt.S(), wantT)
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, dz, w, wt, dx)
+			})
+		}
+	})
 }
 
 // TestScorerLoss compares the loss and its gradient with
 // scalar.MeanSquaredError, then with one special value planted in y.
 func TestScorerLoss(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
-			target := kerneltest.NewGuarded("target", ScorerBatch*ScorerL4Out, offset)
-			d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL4Out, offset)
-			scorerFillLoss(r, y, target, c.Scale)
-			scorerCheckScorerLoss(t, y, target, d)
-		})
-	}
-	specials := kerneltest.Specials
-	for i, v := range specials {
-		t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
-			r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
-			y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
-			target := kerneltest.NewGuarded("target", ScorerBatch*ScorerL4Out, offset)
-			d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL4Out, offset)
-			scorerFillLoss(r, y, target, 1)
-			y.S()[r.IntN(len(y.S()))] = v
-			scorerCheckScorerLoss(t, y, target, d)
-		})
-	}
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
+				target := kerneltest.NewGuarded("target", ScorerBatch*ScorerL4Out, offset)
+				d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL4Out, offset)
+				scorerFillLoss(r, y, target, c.Scale)
+				scorerCheckScorerLoss(t, y, target, d)
+			})
+		}
+		specials := kerneltest.Specials
+		for i, v := range specials {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				y := kerneltest.NewGuarded("y", ScorerBatch*ScorerL4Out, offset)
+				target := kerneltest.NewGuarded("target", ScorerBatch*ScorerL4Out, offset)
+				d := kerneltest.NewGuarded("d", ScorerBatch*ScorerL4Out, offset)
+				scorerFillLoss(r, y, target, 1)
+				y.S()[r.IntN(len(y.S()))] = v
+				scorerCheckScorerLoss(t, y, target, d)
+			})
+		}
+	})
 }
 
 // scorerFillLoss draws outputs and targets of the kinds the loss expects.
@@ -796,285 +888,297 @@ func scorerCheckScorerLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestScorerSGD(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", ScorerParams, offset)
-			grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.SGD(want["p"], grad.S(), lr, decay)
-			scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
-			in := kerneltest.Save(grad)
-			ScorerSGD((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), lr, decay)
-			for _, g := range []*kerneltest.Guarded{p, grad} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", ScorerParams, offset)
+				grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.SGD(want["p"], grad.S(), lr, decay)
+				scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+				in := kerneltest.Save(grad)
+				ScorerSGD((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), lr, decay)
+				for _, g := range []*kerneltest.Guarded{p, grad} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad)
+			})
+		}
+	})
 }
 
 // TestScorerMomentum compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestScorerMomentum(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", ScorerParams, offset)
-			grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
-			v := kerneltest.NewGuarded("v", ScorerParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
-			in := kerneltest.Save(grad)
-			ScorerMomentum((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", ScorerParams, offset)
+				grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
+				v := kerneltest.NewGuarded("v", ScorerParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+				in := kerneltest.Save(grad)
+				ScorerMomentum((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestScorerNesterov compares the update with scalar.Momentum. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestScorerNesterov(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", ScorerParams, offset)
-			grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
-			v := kerneltest.NewGuarded("v", ScorerParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			lr, decay := float32(0.1), float32(0.01)
-			mu := float32(0.9)
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
-			scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
-			in := kerneltest.Save(grad)
-			ScorerNesterov((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(v.S()), lr, decay, mu)
-			for _, g := range []*kerneltest.Guarded{p, grad, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", ScorerParams, offset)
+				grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
+				v := kerneltest.NewGuarded("v", ScorerParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, v)
-		})
-	}
+				lr, decay := float32(0.1), float32(0.01)
+				mu := float32(0.9)
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
+				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+				in := kerneltest.Save(grad)
+				ScorerNesterov((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(v.S()), lr, decay, mu)
+				for _, g := range []*kerneltest.Guarded{p, grad, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, v)
+			})
+		}
+	})
 }
 
 // TestScorerAdam compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestScorerAdam(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", ScorerParams, offset)
-			grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
-			m := kerneltest.NewGuarded("m", ScorerParams, offset)
-			v := kerneltest.NewGuarded("v", ScorerParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
-			in := kerneltest.Save(grad)
-			ScorerAdam((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(m.S()), (*[ScorerParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", ScorerParams, offset)
+				grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
+				m := kerneltest.NewGuarded("m", ScorerParams, offset)
+				v := kerneltest.NewGuarded("v", ScorerParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+				in := kerneltest.Save(grad)
+				ScorerAdam((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(m.S()), (*[ScorerParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestScorerAdamW compares the update with scalar.Adam. The
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestScorerAdamW(t *testing.T) {
-	for _, c := range kerneltest.Cases {
-		t.Run(c.String(), func(t *testing.T) {
-			r, offset := c.Rand(), c.Offset
-			p := kerneltest.NewGuarded("p", ScorerParams, offset)
-			grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
-			m := kerneltest.NewGuarded("m", ScorerParams, offset)
-			v := kerneltest.NewGuarded("v", ScorerParams, offset)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				kerneltest.Fill(r, g.S(), c.Scale)
-			}
-			kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
-			lr, decay := float32(0.1), float32(0.01)
-			beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
-			c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
-			want := map[string][]float32{}
-			mag := map[string][]float64{}
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				want[g.Name] = append([]float32(nil), g.S()...)
-				mag[g.Name] = kerneltest.Abs(g.S())
-			}
-			scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
-			scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
-			in := kerneltest.Save(grad)
-			ScorerAdamW((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(m.S()), (*[ScorerParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
-			for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-				if g.Name != "grad" {
-					kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+	scorerEachTier(t, func(t *testing.T) {
+		for _, c := range kerneltest.Cases {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				p := kerneltest.NewGuarded("p", ScorerParams, offset)
+				grad := kerneltest.NewGuarded("grad", ScorerParams, offset)
+				m := kerneltest.NewGuarded("m", ScorerParams, offset)
+				v := kerneltest.NewGuarded("v", ScorerParams, offset)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					kerneltest.Fill(r, g.S(), c.Scale)
 				}
-			}
-			in.Unchanged(t)
-			kerneltest.CheckMargins(t, p, grad, m, v)
-		})
-	}
+				kerneltest.FillRange(r, v.S(), 0, c.Scale*c.Scale) // a second moment is never negative
+				lr, decay := float32(0.1), float32(0.01)
+				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
+				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				want := map[string][]float32{}
+				mag := map[string][]float64{}
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					want[g.Name] = append([]float32(nil), g.S()...)
+					mag[g.Name] = kerneltest.Abs(g.S())
+				}
+				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+				in := kerneltest.Save(grad)
+				ScorerAdamW((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(m.S()), (*[ScorerParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
+					if g.Name != "grad" {
+						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+					}
+				}
+				in.Unchanged(t)
+				kerneltest.CheckMargins(t, p, grad, m, v)
+			})
+		}
+	})
 }
 
 // TestScorerGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar.
 func TestScorerGradient(t *testing.T) {
-	r := kerneltest.Case{Seed: 42}.Rand()
-	x := new([ScorerBatch * ScorerInput]float32)
-	kerneltest.Fill(r, x[:], 1)
-	target := new([ScorerBatch * ScorerOutput]float32)
-	kerneltest.Fill(r, target[:], 1)
-	w1, b1 := new([ScorerL1In * ScorerL1Out]float32), new([ScorerL1Out]float32)
-	kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(ScorerL1In)))
-	kerneltest.Fill(r, b1[:], 0.1)
-	y1 := new([ScorerBatch * ScorerL1Out]float32)
-	z1 := new([ScorerBatch * ScorerL1Out]float32)
-	w2, b2 := new([ScorerL2In * ScorerL2Out]float32), new([ScorerL2Out]float32)
-	kerneltest.Fill(r, w2[:], float32(2/math.Sqrt(ScorerL2In)))
-	kerneltest.Fill(r, b2[:], 0.1)
-	y2 := new([ScorerBatch * ScorerL2Out]float32)
-	z2 := new([ScorerBatch * ScorerL2Out]float32)
-	w3, b3 := new([ScorerL3In * ScorerL3Out]float32), new([ScorerL3Out]float32)
-	kerneltest.Fill(r, w3[:], float32(2/math.Sqrt(ScorerL3In)))
-	kerneltest.Fill(r, b3[:], 0.1)
-	y3 := new([ScorerBatch * ScorerL3Out]float32)
-	w4, b4 := new([ScorerL4In * ScorerL4Out]float32), new([ScorerL4Out]float32)
-	kerneltest.Fill(r, w4[:], float32(2/math.Sqrt(ScorerL4In)))
-	kerneltest.Fill(r, b4[:], 0.1)
-	y4 := new([ScorerBatch * ScorerL4Out]float32)
+	scorerEachTier(t, func(t *testing.T) {
+		r := kerneltest.Case{Seed: 42}.Rand()
+		x := new([ScorerBatch * ScorerInput]float32)
+		kerneltest.Fill(r, x[:], 1)
+		target := new([ScorerBatch * ScorerOutput]float32)
+		kerneltest.Fill(r, target[:], 1)
+		w1, b1 := new([ScorerL1In * ScorerL1Out]float32), new([ScorerL1Out]float32)
+		kerneltest.Fill(r, w1[:], float32(2/math.Sqrt(ScorerL1In)))
+		kerneltest.Fill(r, b1[:], 0.1)
+		y1 := new([ScorerBatch * ScorerL1Out]float32)
+		z1 := new([ScorerBatch * ScorerL1Out]float32)
+		w2, b2 := new([ScorerL2In * ScorerL2Out]float32), new([ScorerL2Out]float32)
+		kerneltest.Fill(r, w2[:], float32(2/math.Sqrt(ScorerL2In)))
+		kerneltest.Fill(r, b2[:], 0.1)
+		y2 := new([ScorerBatch * ScorerL2Out]float32)
+		z2 := new([ScorerBatch * ScorerL2Out]float32)
+		w3, b3 := new([ScorerL3In * ScorerL3Out]float32), new([ScorerL3Out]float32)
+		kerneltest.Fill(r, w3[:], float32(2/math.Sqrt(ScorerL3In)))
+		kerneltest.Fill(r, b3[:], 0.1)
+		y3 := new([ScorerBatch * ScorerL3Out]float32)
+		w4, b4 := new([ScorerL4In * ScorerL4Out]float32), new([ScorerL4Out]float32)
+		kerneltest.Fill(r, w4[:], float32(2/math.Sqrt(ScorerL4In)))
+		kerneltest.Fill(r, b4[:], 0.1)
+		y4 := new([ScorerBatch * ScorerL4Out]float32)
 
-	// Forward and backward through the kernels.
-	ScorerL1Forward(x, w1, b1, z1, y1)
-	ScorerL2Forward(y1, w2, b2, z2, y2)
-	ScorerL3Forward(y2, w3, b3, y3)
-	ScorerL4Forward(y3, w4, b4, y4)
-	d4 := new([ScorerBatch * ScorerL4Out]float32)
-	ScorerLoss(y4, target, d4)
-	dw4, db4 := new([ScorerL4In * ScorerL4Out]float32), new([ScorerL4Out]float32)
-	ScorerL4WeightGrad(y3, d4, dw4, db4)
-	d3 := new([ScorerBatch * ScorerL4In]float32)
-	ScorerL4InputGrad(d4, w4, new([ScorerL4Out * ScorerL4In]float32), d3)
-	ScorerL3ActivationGrad(y3, d3)
-	dw3, db3 := new([ScorerL3In * ScorerL3Out]float32), new([ScorerL3Out]float32)
-	ScorerL3WeightGrad(y2, d3, dw3, db3)
-	d2 := new([ScorerBatch * ScorerL3In]float32)
-	ScorerL3InputGrad(d3, w3, new([ScorerL3Out * ScorerL3In]float32), d2)
-	ScorerL2ActivationGrad(z2, d2)
-	dw2, db2 := new([ScorerL2In * ScorerL2Out]float32), new([ScorerL2Out]float32)
-	ScorerL2WeightGrad(y1, d2, dw2, db2)
-	d1 := new([ScorerBatch * ScorerL2In]float32)
-	ScorerL2InputGrad(d2, w2, new([ScorerL2Out * ScorerL2In]float32), d1)
-	ScorerL1ActivationGrad(z1, d1)
-	dw1, db1 := new([ScorerL1In * ScorerL1Out]float32), new([ScorerL1Out]float32)
-	ScorerL1WeightGrad(x, d1, dw1, db1)
+		// Forward and backward through the kernels.
+		ScorerL1Forward(x, w1, b1, z1, y1)
+		ScorerL2Forward(y1, w2, b2, z2, y2)
+		ScorerL3Forward(y2, w3, b3, y3)
+		ScorerL4Forward(y3, w4, b4, y4)
+		d4 := new([ScorerBatch * ScorerL4Out]float32)
+		ScorerLoss(y4, target, d4)
+		dw4, db4 := new([ScorerL4In * ScorerL4Out]float32), new([ScorerL4Out]float32)
+		ScorerL4WeightGrad(y3, d4, dw4, db4)
+		d3 := new([ScorerBatch * ScorerL4In]float32)
+		ScorerL4InputGrad(d4, w4, new([ScorerL4Out * ScorerL4In]float32), d3)
+		ScorerL3ActivationGrad(y3, d3)
+		dw3, db3 := new([ScorerL3In * ScorerL3Out]float32), new([ScorerL3Out]float32)
+		ScorerL3WeightGrad(y2, d3, dw3, db3)
+		d2 := new([ScorerBatch * ScorerL3In]float32)
+		ScorerL3InputGrad(d3, w3, new([ScorerL3Out * ScorerL3In]float32), d2)
+		ScorerL2ActivationGrad(z2, d2)
+		dw2, db2 := new([ScorerL2In * ScorerL2Out]float32), new([ScorerL2Out]float32)
+		ScorerL2WeightGrad(y1, d2, dw2, db2)
+		d1 := new([ScorerBatch * ScorerL2In]float32)
+		ScorerL2InputGrad(d2, w2, new([ScorerL2Out * ScorerL2In]float32), d1)
+		ScorerL1ActivationGrad(z1, d1)
+		dw1, db1 := new([ScorerL1In * ScorerL1Out]float32), new([ScorerL1Out]float32)
+		ScorerL1WeightGrad(x, d1, dw1, db1)
 
-	// The same loss in float64, as a function of float64 copies of the parameters.
-	pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
-	pw2, pb2 := kerneltest.F64(w2[:]), kerneltest.F64(b2[:])
-	pw3, pb3 := kerneltest.F64(w3[:]), kerneltest.F64(b3[:])
-	pw4, pb4 := kerneltest.F64(w4[:]), kerneltest.F64(b4[:])
-	loss := func() float64 {
-		a0 := kerneltest.F64(x[:])
-		a1 := make([]float64, ScorerBatch*ScorerL1Out)
-		scalar.Dense(a0, pw1, pb1, a1, ScorerBatch, ScorerL1In, ScorerL1Out, scalar.GELU)
-		a2 := make([]float64, ScorerBatch*ScorerL2Out)
-		scalar.Dense(a1, pw2, pb2, a2, ScorerBatch, ScorerL2In, ScorerL2Out, scalar.SiLU)
-		a3 := make([]float64, ScorerBatch*ScorerL3Out)
-		scalar.Dense(a2, pw3, pb3, a3, ScorerBatch, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
-		a4 := make([]float64, ScorerBatch*ScorerL4Out)
-		scalar.Dense(a3, pw4, pb4, a4, ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
-		return scalar.MeanSquaredError(a4, kerneltest.F64(target[:]), make([]float64, len(a4)), ScorerBatch, ScorerOutput)
-	}
-	check := func(name string, p []float64, grad []float32) {
-		t.Helper()
-		largest := 0.0
-		for _, g := range grad {
-			largest = math.Max(largest, math.Abs(float64(g)))
+		// The same loss in float64, as a function of float64 copies of the parameters.
+		pw1, pb1 := kerneltest.F64(w1[:]), kerneltest.F64(b1[:])
+		pw2, pb2 := kerneltest.F64(w2[:]), kerneltest.F64(b2[:])
+		pw3, pb3 := kerneltest.F64(w3[:]), kerneltest.F64(b3[:])
+		pw4, pb4 := kerneltest.F64(w4[:]), kerneltest.F64(b4[:])
+		loss := func() float64 {
+			a0 := kerneltest.F64(x[:])
+			a1 := make([]float64, ScorerBatch*ScorerL1Out)
+			scalar.Dense(a0, pw1, pb1, a1, ScorerBatch, ScorerL1In, ScorerL1Out, scalar.GELU)
+			a2 := make([]float64, ScorerBatch*ScorerL2Out)
+			scalar.Dense(a1, pw2, pb2, a2, ScorerBatch, ScorerL2In, ScorerL2Out, scalar.SiLU)
+			a3 := make([]float64, ScorerBatch*ScorerL3Out)
+			scalar.Dense(a2, pw3, pb3, a3, ScorerBatch, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+			a4 := make([]float64, ScorerBatch*ScorerL4Out)
+			scalar.Dense(a3, pw4, pb4, a4, ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
+			return scalar.MeanSquaredError(a4, kerneltest.F64(target[:]), make([]float64, len(a4)), ScorerBatch, ScorerOutput)
 		}
-		for range 8 {
-			i := r.IntN(len(p))
-			const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
-			old := p[i]
-			p[i] = old + h
-			up := loss()
-			p[i] = old - h
-			down := loss()
-			p[i] = old
-			fd := (up - down) / (2 * h)
-			if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
-				t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+		check := func(name string, p []float64, grad []float32) {
+			t.Helper()
+			largest := 0.0
+			for _, g := range grad {
+				largest = math.Max(largest, math.Abs(float64(g)))
+			}
+			for range 8 {
+				i := r.IntN(len(p))
+				const h = 1e-6 // small enough to cross a relu kink rarely, far above float64 cancellation
+				old := p[i]
+				p[i] = old + h
+				up := loss()
+				p[i] = old - h
+				down := loss()
+				p[i] = old
+				fd := (up - down) / (2 * h)
+				if diff := math.Abs(float64(grad[i]) - fd); !(diff <= 1e-2*math.Abs(fd)+1e-3*largest+1e-7) {
+					t.Errorf("%s[%d]: kernel gradient %g, finite difference %g", name, i, grad[i], fd)
+				}
 			}
 		}
-	}
-	check("dw1", pw1, dw1[:])
-	check("db1", pb1, db1[:])
-	check("dw2", pw2, dw2[:])
-	check("db2", pb2, db2[:])
-	check("dw3", pw3, dw3[:])
-	check("db3", pb3, db3[:])
-	check("dw4", pw4, dw4[:])
-	check("db4", pb4, db4[:])
+		check("dw1", pw1, dw1[:])
+		check("db1", pb1, db1[:])
+		check("dw2", pw2, dw2[:])
+		check("db2", pb2, db2[:])
+		check("dw3", pw3, dw3[:])
+		check("db3", pb3, db3[:])
+		check("dw4", pw4, dw4[:])
+		check("db4", pb4, db4[:])
+	})
 }
 
 func BenchmarkScorerL1Forward(bench *testing.B) {

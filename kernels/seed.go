@@ -22,11 +22,16 @@ const (
 	SeedL1Out = 2
 )
 
+// seedTier is the tier every Seed kernel runs on: the widest this build and CPU
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+var seedTier = compiled.Widest(seedCanRun)
+
 // SeedNetwork describes the Seed model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func SeedNetwork() compiled.Network {
 	return compiled.Network{
 		Name:  "Seed",
+		Tier:  seedTier,
 		Batch: SeedBatch,
 		Input: SeedInput,
 		Layers: []compiled.Layer{
@@ -72,11 +77,14 @@ func SeedNetwork() compiled.Network {
 //
 // with x, w and y row-major (x is batch×in, w is in×out, y is batch×out).
 func SeedL1Forward(x *[SeedBatch * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[SeedBatch * SeedL1Out]float32) {
-	if seedAVX2 {
+	switch seedTier {
+	case compiled.AVX512:
+		seedL1ForwardAVX512(x, w, b, y)
+	case compiled.AVX2:
 		seedL1ForwardAVX2(x, w, b, y)
-		return
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], SeedBatch, SeedL1In, SeedL1Out, scalar.Identity)
 	}
-	scalar.Dense(x[:], w[:], b[:], y[:], SeedBatch, SeedL1In, SeedL1Out, scalar.Identity)
 }
 
 // SeedL1WeightGrad computes layer 1's parameter gradients from its input x and dz:
@@ -85,21 +93,28 @@ func SeedL1Forward(x *[SeedBatch * SeedL1In]float32, w *[SeedL1In * SeedL1Out]fl
 //
 // dw and db are overwritten.
 func SeedL1WeightGrad(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, dw *[SeedL1In * SeedL1Out]float32, db *[SeedL1Out]float32) {
-	if seedAVX2 {
+	switch seedTier {
+	case compiled.AVX512:
+		seedL1WeightGradAVX512(x, dz, dw, db)
+	case compiled.AVX2:
 		seedL1WeightGradAVX2(x, dz, dw, db)
-		return
+	default:
+		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], SeedBatch, SeedL1In, SeedL1Out)
 	}
-	scalar.DenseGrad(x[:], dz[:], dw[:], db[:], SeedBatch, SeedL1In, SeedL1Out)
 }
 
 // SeedLoss returns the mse loss of outputs y against targets target, and writes its
 // gradient to d. L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 // d is the gradient with respect to y; apply the last layer's ActivationGrad to get dz.
 func SeedLoss(y *[SeedBatch * SeedL1Out]float32, target *[SeedBatch * SeedL1Out]float32, d *[SeedBatch * SeedL1Out]float32) float32 {
-	if seedAVX2 {
+	switch seedTier {
+	case compiled.AVX512:
+		return seedLossAVX512(y, target, d)
+	case compiled.AVX2:
 		return seedLossAVX2(y, target, d)
+	default:
+		return scalar.MeanSquaredError(y[:], target[:], d[:], SeedBatch, SeedL1Out)
 	}
-	return scalar.MeanSquaredError(y[:], target[:], d[:], SeedBatch, SeedL1Out)
 }
 
 // SeedSGD updates the parameter vector p in place from its gradient grad
@@ -108,11 +123,14 @@ func SeedLoss(y *[SeedBatch * SeedL1Out]float32, target *[SeedBatch * SeedL1Out]
 //
 // State vectors start at zero; see package scalar for the rule.
 func SeedSGD(p *[SeedParams]float32, grad *[SeedParams]float32, lr float32, decay float32) {
-	if seedAVX2 {
+	switch seedTier {
+	case compiled.AVX512:
+		seedSGDAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
 		seedSGDAVX2(p, grad, lr, decay)
-		return
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
 	}
-	scalar.SGD(p[:], grad[:], lr, decay)
 }
 
 // SeedMomentum updates the parameter vector p in place from its gradient grad
@@ -121,11 +139,14 @@ func SeedSGD(p *[SeedParams]float32, grad *[SeedParams]float32, lr float32, deca
 //
 // State vectors start at zero; see package scalar for the rule.
 func SeedMomentum(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
-	if seedAVX2 {
+	switch seedTier {
+	case compiled.AVX512:
+		seedMomentumAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		seedMomentumAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 }
 
 // SeedNesterov updates the parameter vector p in place from its gradient grad
@@ -134,11 +155,14 @@ func SeedMomentum(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedPar
 //
 // State vectors start at zero; see package scalar for the rule.
 func SeedNesterov(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
-	if seedAVX2 {
+	switch seedTier {
+	case compiled.AVX512:
+		seedNesterovAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
 		seedNesterovAVX2(p, grad, v, lr, decay, mu)
-		return
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
-	scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 }
 
 // SeedAdam updates the parameter vector p in place from its gradient grad
@@ -147,11 +171,14 @@ func SeedNesterov(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedPar
 //
 // State vectors start at zero; see package scalar for the rule.
 func SeedAdam(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if seedAVX2 {
+	switch seedTier {
+	case compiled.AVX512:
+		seedAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		seedAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 }
 
 // SeedAdamW updates the parameter vector p in place from its gradient grad
@@ -160,9 +187,12 @@ func SeedAdam(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]
 //
 // State vectors start at zero; see package scalar for the rule.
 func SeedAdamW(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
-	if seedAVX2 {
+	switch seedTier {
+	case compiled.AVX512:
+		seedAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
 		seedAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
-		return
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
-	scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 }

@@ -3,8 +3,7 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
+import "github.com/vecgen/vecgen/compiled"
 
-// seedAVX2 selects the assembly kernels: they need AVX2 and FMA. With
-// GODEBUG=cpu.avx2=off it is false and every call takes the scalar reference.
-var seedAVX2 = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// seedCanRun reports whether the CPU has the instructions of tier t.
+var seedCanRun = compiled.CPUHas

@@ -3,35 +3,71 @@
 
 package kernels
 
-// seedAVX2 is false: this build has no assembly, every call takes the scalar reference.
-const seedAVX2 = false
+import "github.com/vecgen/vecgen/compiled"
+
+// seedCanRun allows only the reference: this build has no assembly.
+func seedCanRun(t compiled.Tier) bool {
+	return t == compiled.Reference
+}
+
+func seedL1ForwardAVX512(x *[SeedBatch * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[SeedBatch * SeedL1Out]float32) {
+	panic("vecgen: seedL1ForwardAVX512 called in a build without assembly")
+}
 
 func seedL1ForwardAVX2(x *[SeedBatch * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[SeedBatch * SeedL1Out]float32) {
 	panic("vecgen: seedL1ForwardAVX2 called in a build without assembly")
+}
+
+func seedL1WeightGradAVX512(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, dw *[SeedL1In * SeedL1Out]float32, db *[SeedL1Out]float32) {
+	panic("vecgen: seedL1WeightGradAVX512 called in a build without assembly")
 }
 
 func seedL1WeightGradAVX2(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, dw *[SeedL1In * SeedL1Out]float32, db *[SeedL1Out]float32) {
 	panic("vecgen: seedL1WeightGradAVX2 called in a build without assembly")
 }
 
+func seedLossAVX512(y *[SeedBatch * SeedL1Out]float32, target *[SeedBatch * SeedL1Out]float32, d *[SeedBatch * SeedL1Out]float32) float32 {
+	panic("vecgen: seedLossAVX512 called in a build without assembly")
+}
+
 func seedLossAVX2(y *[SeedBatch * SeedL1Out]float32, target *[SeedBatch * SeedL1Out]float32, d *[SeedBatch * SeedL1Out]float32) float32 {
 	panic("vecgen: seedLossAVX2 called in a build without assembly")
+}
+
+func seedSGDAVX512(p *[SeedParams]float32, grad *[SeedParams]float32, lr float32, decay float32) {
+	panic("vecgen: seedSGDAVX512 called in a build without assembly")
 }
 
 func seedSGDAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, lr float32, decay float32) {
 	panic("vecgen: seedSGDAVX2 called in a build without assembly")
 }
 
+func seedMomentumAVX512(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: seedMomentumAVX512 called in a build without assembly")
+}
+
 func seedMomentumAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: seedMomentumAVX2 called in a build without assembly")
+}
+
+func seedNesterovAVX512(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: seedNesterovAVX512 called in a build without assembly")
 }
 
 func seedNesterovAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
 	panic("vecgen: seedNesterovAVX2 called in a build without assembly")
 }
 
+func seedAdamAVX512(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: seedAdamAVX512 called in a build without assembly")
+}
+
 func seedAdamAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: seedAdamAVX2 called in a build without assembly")
+}
+
+func seedAdamWAVX512(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: seedAdamWAVX512 called in a build without assembly")
 }
 
 func seedAdamWAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {

@@ -56,7 +56,7 @@ var (
 
 // Tiers lists the tiers a plan renders, widest first: the order dispatch
 // tries them in.
-var Tiers = []ISA{AVX2}
+var Tiers = []ISA{AVX512, AVX2}
 
 // Tile is a register block of a matrix product: MR rows of C by NR columns
 // (NR a multiple of the tier's lanes), with MR·NR/lanes accumulators, NR/lanes
@@ -202,12 +202,80 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 	return p, nil
 }
 
-// tile is the register block a product gets on tier isa.
+// tile is the register block a product gets on tier isa, and its depth
+// unrolling. AVX2 keeps its classic tiles; AVX-512 takes the tile of
+// wideTiles that bestTile's model finds fastest for this shape.
 func tile(isa ISA, g *Gemm) (Tile, int) {
-	if g.Rows == 1 {
+	switch {
+	case isa == AVX512 && g.Rows == 1:
+		return WideRowTile, 4
+	case isa == AVX512:
+		return bestTile(g, isa), 4
+	case g.Rows == 1:
 		return RowTile, 4
 	}
 	return DefaultTile, 4
+}
+
+// WideRowTile is the AVX-512 matrix-vector tile: 16 accumulators across
+// 256 columns, twice the 8 independent FMAs two 512-bit FMA ports need in
+// flight to cover a 4-cycle latency.
+var WideRowTile = Tile{MR: 1, NR: 256}
+
+// Step costs of the tile model, in cycles: two FMAs and two vector loads
+// issue per cycle, and since each accumulator is updated once per depth
+// step, a step takes at least minStep cycles: an FMA's latency (4 cycles
+// on the cores measured) plus one of scheduling slack, so a tile needs
+// more than the bare 2×4 = 8 accumulators to keep both ports busy.
+const (
+	fmaPorts  = 2
+	loadPorts = 2
+	minStep   = 5
+)
+
+// stepCycles is the model's time of one depth step of a rows×vecs tile:
+// rows·vecs FMAs, rows broadcasts and vecs loads of B.
+func stepCycles(rows, vecs int) float64 {
+	fma := float64(rows*vecs) / fmaPorts
+	loads := float64(rows+vecs) / loadPorts
+	return max(fma, loads, minStep)
+}
+
+// bestTile returns the tile of at most isa.Registers − 2 accumulators
+// and B registers (one left for the broadcast, one for a tail) that
+// minimizes the model's time for the whole product, its row and column
+// remainders included; among equals, the one with fewer accumulators,
+// then fewer rows, so the choice is deterministic.
+func bestTile(g *Gemm, isa ISA) Tile {
+	var best Tile
+	bestCost, bestAccs := 0.0, 0
+	for vecs := 1; vecs <= 4; vecs++ {
+		for mr := 1; mr*vecs+vecs+2 <= isa.Registers; mr++ {
+			nr := vecs * isa.Lanes
+			cost := 0.0
+			for _, rows := range []int{mr, g.Rows % mr} {
+				n := g.Rows / mr
+				if rows != mr {
+					n = 1
+				}
+				if rows == 0 || n == 0 {
+					continue
+				}
+				full, rem := g.Cols/nr, g.Cols%nr
+				c := float64(full) * stepCycles(rows, vecs)
+				if rem > 0 {
+					c += stepCycles(rows, (rem+isa.Lanes-1)/isa.Lanes)
+				}
+				cost += float64(n) * c
+			}
+			cost *= float64(g.Depth)
+			accs := mr * vecs
+			if best.MR == 0 || cost < bestCost || cost == bestCost && accs < bestAccs {
+				best, bestCost, bestAccs = Tile{MR: mr, NR: nr}, cost, accs
+			}
+		}
+	}
+	return best
 }
 
 func (p *Plan) add(k Kernel) {

@@ -1,0 +1,54 @@
+package compiled
+
+import "golang.org/x/sys/cpu"
+
+// Tier is one set of kernels a generated package carries: the assembly for
+// a vector instruction set, or the scalar reference. Each package calls the
+// widest tier the CPU has, chosen once when it is initialized.
+type Tier int
+
+// The tiers, narrowest first.
+const (
+	Reference Tier = iota // package scalar, on every CPU and in every build
+	AVX2                  // AVX2 and FMA: 16 YMM registers of 8 float32
+	AVX512                // AVX-512 F, DQ and VL: 32 ZMM registers of 16 float32, opmasks for tails
+)
+
+// Tiers lists every tier, widest first: the order dispatch tries them.
+var Tiers = []Tier{AVX512, AVX2, Reference}
+
+var tierNames = [...]string{"reference", "avx2", "avx512"}
+
+func (t Tier) String() string {
+	if t < 0 || int(t) >= len(tierNames) {
+		return "tier(?)"
+	}
+	return tierNames[t]
+}
+
+// CPUHas reports whether this CPU, its operating system and GODEBUG allow
+// the instructions of tier t. AVX-512 needs F (the 512-bit instructions
+// and opmasks), DQ (VANDPS, VORPS and VXORPS on ZMM, VPMOVD2M) and VL (the
+// EVEX forms of the YMM and XMM instructions, which may use registers 16
+// to 31), as well as AVX2 and FMA. GODEBUG=cpu.avx512f=off turns the
+// AVX-512 tier off and GODEBUG=cpu.avx2=off both assembly tiers.
+func CPUHas(t Tier) bool {
+	avx2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	switch t {
+	case AVX512:
+		return avx2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
+	case AVX2:
+		return avx2
+	}
+	return t == Reference
+}
+
+// Widest returns the first tier of Tiers that has(t) allows.
+func Widest(has func(Tier) bool) Tier {
+	for _, t := range Tiers {
+		if has(t) {
+			return t
+		}
+	}
+	return Reference
+}
