@@ -7,7 +7,7 @@ BENCH_COUNT ?= 10
 PYTHON ?= /usr/bin/python3
 FASHION ?= /usr/share/datasets/fashion-mnist
 
-.PHONY: all deps demo generate test test-native test-race test-noavx2 test-purego test-arm64 test-haswell test-fuzz bench vet
+.PHONY: all deps demo generate test test-native test-race test-avx2 test-noavx2 test-purego test-arm64 test-haswell test-fuzz bench vet
 
 all: generate test
 
@@ -37,7 +37,7 @@ generate:
 
 # The test command: every CPU path. TestKernelsUpToDate (in ./gen) fails if
 # the committed kernels differ from what the generator makes now.
-test: vet test-fuzz test-native test-race test-noavx2 test-purego test-arm64 test-haswell
+test: vet test-fuzz test-native test-race test-avx2 test-noavx2 test-purego test-arm64 test-haswell
 
 vet:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -52,6 +52,11 @@ test-native:
 # Concurrent Predict calls and parallel training under the race detector.
 test-race:
 	$(GO) test -count=1 -race ./nn/
+
+# The AVX2 tier as dispatch picks it on a CPU without AVX-512 (the native
+# run already tests every tier explicitly; this one tests the choice).
+test-avx2:
+	GODEBUG=cpu.avx512f=off $(GO) test -count=1 ./...
 
 # The scalar fallback as an AVX2-less CPU takes it.
 test-noavx2:

@@ -46,15 +46,23 @@ func TestKernelsUpToDate(t *testing.T) {
 // The committed assembly of the model-independent packages must match
 // their generators too: the math kernels and nn's reduction.
 func TestStandaloneKernelsUpToDate(t *testing.T) {
-	mathAsm, mathStubs, err := MathFiles("mathkernels", 4096)
+	mathAsm, mathStubs, err := MathFiles("mathkernels", 4096, plan.AVX2)
 	require.NoError(t, err)
-	sumAsm, sumStubs, err := SumFiles("vec")
+	wideMathAsm, wideMathStubs, err := MathFiles("mathkernels", 4096, plan.AVX512)
+	require.NoError(t, err)
+	sumAsm, sumStubs, err := SumFiles("vec", plan.AVX2)
+	require.NoError(t, err)
+	wideAsm, wideStubs, err := SumFiles("vec", plan.AVX512)
 	require.NoError(t, err)
 	for path, want := range map[string][]byte{
-		"internal/mathkernels/math_amd64.s":        mathAsm,
-		"internal/mathkernels/math_stubs_amd64.go": mathStubs,
-		"internal/vec/sum_amd64.s":                 sumAsm,
-		"internal/vec/sum_stubs_amd64.go":          sumStubs,
+		"internal/mathkernels/math_amd64.s":               mathAsm,
+		"internal/mathkernels/math_stubs_amd64.go":        mathStubs,
+		"internal/mathkernels/math_avx512_amd64.s":        wideMathAsm,
+		"internal/mathkernels/math_avx512_stubs_amd64.go": wideMathStubs,
+		"internal/vec/sum_amd64.s":                        sumAsm,
+		"internal/vec/sum_stubs_amd64.go":                 sumStubs,
+		"internal/vec/sum_avx512_amd64.s":                 wideAsm,
+		"internal/vec/sum_avx512_stubs_amd64.go":          wideStubs,
 	} {
 		have, err := os.ReadFile(filepath.Join("..", path))
 		require.NoError(t, err)

@@ -16,29 +16,36 @@ import (
 // by the name MathFiles exports each under.
 var MathFunctions = []string{"Exp", "Log", "Sigmoid", "Tanh", "GELU", "SiLU"}
 
-// MathFiles renders each of MathFunctions on its own, as an in-place loop
-// over n float32 (n a multiple of 8), so the exact instruction sequences
-// the kernels use can be swept against float64 math. It returns the
-// assembly and its Go stubs, for package pkg.
-func MathFiles(pkg string, n int) (asm, stubs []byte, err error) {
-	if n <= 0 || n%8 != 0 {
-		return nil, nil, fmt.Errorf("gen: math kernels need a positive multiple of 8 elements, not %d", n)
+// MathFiles renders each of MathFunctions on its own for tier isa, as an
+// in-place loop over n float32 (n a multiple of 16), so the exact
+// instruction sequences the kernels use can be swept against float64
+// math. The AVX2 functions keep the plain names, the others have the
+// tier's name appended (ExpAVX512). It returns the assembly and its Go
+// stubs, for package pkg.
+func MathFiles(pkg string, n int, isa plan.ISA) (asm, stubs []byte, err error) {
+	if n <= 0 || n%plan.AVX512.Lanes != 0 {
+		return nil, nil, fmt.Errorf("gen: math kernels need a positive multiple of %d elements, not %d", plan.AVX512.Lanes, n)
 	}
 	c := build.NewContext()
 	c.ConstraintExpr("gc,!purego")
-	a := newAsmWriter(c, plan.AVX2)
+	a := newAsmWriter(c, isa)
 	apply := map[string]func(reg.VecVirtual){
 		"Exp": a.exp, "Log": a.log, "Sigmoid": a.sigmoid, "Tanh": a.tanh, "GELU": a.gelu, "SiLU": a.silu,
 	}
+	suffix := isa.Name
+	if isa == plan.AVX2 {
+		suffix = ""
+	}
 	for _, name := range MathFunctions {
 		f := apply[name]
-		c.Function(name)
+		c.Function(name + suffix)
 		c.Attributes(attr.NOSPLIT)
 		c.Pragma("noescape")
 		c.SignatureExpr(fmt.Sprintf("func(x *[%d]float32)", n))
-		c.Doc(name + " replaces each x[i] by " + name + "(x[i]), with the instructions the kernels inline.")
+		c.Doc(name + suffix + " replaces each x[i] by " + name + "(x[i]), with the instructions the kernels inline.")
+		a.begin()
 		a.elementwise(n, []reg.Register{a.param("x")}, func(vec func(int) operand.Mem, _ int) {
-			v := c.YMM()
+			v := a.vec()
 			c.VMOVUPS(vec(0), v)
 			f(v)
 			c.VMOVUPS(v, vec(0))
@@ -46,5 +53,5 @@ func MathFiles(pkg string, n int) (asm, stubs []byte, err error) {
 		c.VZEROUPPER()
 		c.RET()
 	}
-	return assemble(c, plan.AVX2, printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg})
+	return assemble(c, isa, printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg})
 }

@@ -14,36 +14,39 @@ import (
 // capacity): the stride between the sources SumFiles reads.
 const sliceHeader = 24
 
-// SumFiles renders the reduction nn uses to combine its workers'
-// gradients, for package pkg:
+// SumFiles renders, for tier isa, the reduction nn uses to combine its
+// workers' gradients, for package pkg:
 //
-//	sumScaledAVX2(dst *float32, srcs *[]float32, nsrcs, n int, scale float32)
+//	sumScaled<ISA>(dst *float32, srcs *[]float32, nsrcs, n int, scale float32)
 //
 // sets dst[i] = scale·(((dst[i] + s₀[i]) + s₁[i]) + …) for i < n, where
-// s_j is the data of srcs[j], in one pass over memory: 32 floats at a time
-// (4 vectors, each source added in turn), then 8, then one. The sums run
-// in the order written, with no FMA, so the result is bit-identical to the
-// same loop in Go. The caller checks that every source holds n floats.
-func SumFiles(pkg string) (asm, stubs []byte, err error) {
+// s_j is the data of srcs[j], in one pass over memory: 4 vectors at a time
+// (each source added in turn), then one vector, then one float. The sums
+// run in the order written, with no FMA, so the result is bit-identical to
+// the same loop in Go on every tier. The caller checks that every source
+// holds n floats.
+func SumFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
 	c := build.NewContext()
 	c.ConstraintExpr("gc,!purego")
-	c.Function("sumScaledAVX2")
+	name := "sumScaled" + isa.Name
+	c.Function(name)
 	c.Attributes(attr.NOSPLIT)
 	c.Pragma("noescape")
 	c.SignatureExpr("func(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32)")
-	c.Doc("sumScaledAVX2 sets dst[i] = scale·(dst[i] + Σⱼ srcs[j][i]) for i < n, summing in order.")
-	a := newAsmWriter(c, plan.AVX2)
+	c.Doc(name + " sets dst[i] = scale·(dst[i] + Σⱼ srcs[j][i]) for i < n, summing in order.")
+	a := newAsmWriter(c, isa)
+	a.begin()
 	dst, srcs, nsrcs, n := a.param("dst"), a.param("srcs"), a.param("nsrcs"), a.param("n")
 	s := c.XMM()
 	c.Load(c.Param("scale"), s)
-	scale := c.YMM()
+	scale := a.vec()
 	c.VBROADCASTSS(s, scale)
 	off := c.GP64() // byte offset of the current block
 	c.XORQ(off, off)
 
-	// block sums the next vecs vectors while at least vecs·8 floats remain.
+	// block sums the next vecs vectors while at least vecs·lanes floats remain.
 	block := func(name string, vecs int) {
-		floats := vecs * 8
+		floats := vecs * a.lanes()
 		if vecs == 0 { // one float at a time
 			floats = 1
 		}
@@ -51,7 +54,7 @@ func SumFiles(pkg string) (asm, stubs []byte, err error) {
 		c.CMPQ(n, operand.U8(floats))
 		c.JB(operand.LabelRef(name + "done"))
 		at := func(base reg.Register, i int) operand.Mem {
-			return operand.Mem{Base: base, Index: off, Scale: 1, Disp: 32 * i}
+			return operand.Mem{Base: base, Index: off, Scale: 1, Disp: 4 * a.lanes() * i}
 		}
 		acc := make([]reg.VecVirtual, max(vecs, 1))
 		for i := range acc {
@@ -59,7 +62,7 @@ func SumFiles(pkg string) (asm, stubs []byte, err error) {
 				acc[i] = c.XMM()
 				c.VMOVSS(at(dst, i), acc[i])
 			} else {
-				acc[i] = c.YMM()
+				acc[i] = a.vec()
 				c.VMOVUPS(at(dst, i), acc[i])
 			}
 		}
@@ -102,5 +105,5 @@ func SumFiles(pkg string) (asm, stubs []byte, err error) {
 	c.VZEROUPPER()
 	c.RET()
 
-	return assemble(c, plan.AVX2, printer.Config{Name: "vecgen's gen.SumFiles", Pkg: pkg})
+	return assemble(c, isa, printer.Config{Name: "vecgen's gen.SumFiles", Pkg: pkg})
 }

@@ -7,8 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"golang.org/x/sys/cpu"
-
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kerneltest"
 	"github.com/vecgen/vecgen/scalar"
 )
@@ -22,7 +21,6 @@ import (
 type bound struct {
 	name   string
 	act    scalar.Activation // for Conditioning; Identity for exp and log
-	f      func(*[Len]float32)
 	ref    func(float64) float64
 	domain func(float32) bool
 	ulps   float64
@@ -40,14 +38,38 @@ func activation(act scalar.Activation) func(float64) float64 {
 func finite(x float32) bool { return !math.IsInf(float64(x), 0) && !math.IsNaN(float64(x)) }
 
 var bounds = []bound{
-	{"Exp", scalar.Identity, Exp, math.Exp, finite, 1, false},
+	{"Exp", scalar.Identity, math.Exp, finite, 1, false},
 	// Log's callers floor its argument at 2⁻¹²⁶ (and carry NaN around it):
 	// positive normal floats only.
-	{"Log", scalar.Identity, Log, math.Log, func(x float32) bool { return x >= 0x1p-126 && finite(x) }, 1, false},
-	{"Sigmoid", scalar.Sigmoid, Sigmoid, activation(scalar.Sigmoid), finite, 3, false},
-	{"Tanh", scalar.Tanh, Tanh, activation(scalar.Tanh), finite, 2, false},
-	{"GELU", scalar.GELU, GELU, activation(scalar.GELU), finite, 4, true},
-	{"SiLU", scalar.SiLU, SiLU, activation(scalar.SiLU), finite, 4, true},
+	{"Log", scalar.Identity, math.Log, func(x float32) bool { return x >= 0x1p-126 && finite(x) }, 1, false},
+	{"Sigmoid", scalar.Sigmoid, activation(scalar.Sigmoid), finite, 3, false},
+	{"Tanh", scalar.Tanh, activation(scalar.Tanh), finite, 2, false},
+	{"GELU", scalar.GELU, activation(scalar.GELU), finite, 4, true},
+	{"SiLU", scalar.SiLU, activation(scalar.SiLU), finite, 4, true},
+}
+
+// tiers lists each tier's functions by name, widest first.
+var tiers = []struct {
+	tier compiled.Tier
+	fn   map[string]func(*[Len]float32)
+}{
+	{compiled.AVX512, map[string]func(*[Len]float32){
+		"Exp": ExpAVX512, "Log": LogAVX512, "Sigmoid": SigmoidAVX512, "Tanh": TanhAVX512, "GELU": GELUAVX512, "SiLU": SiLUAVX512}},
+	{compiled.AVX2, map[string]func(*[Len]float32){
+		"Exp": Exp, "Log": Log, "Sigmoid": Sigmoid, "Tanh": Tanh, "GELU": GELU, "SiLU": SiLU}},
+}
+
+// eachTier runs f as a subtest with the functions of every tier, skipping
+// a tier the CPU (or GODEBUG) does not allow.
+func eachTier(t *testing.T, f func(t *testing.T, fn map[string]func(*[Len]float32))) {
+	for _, tr := range tiers {
+		t.Run(tr.tier.String(), func(t *testing.T) {
+			if !compiled.CPUHas(tr.tier) {
+				t.Skipf("this CPU (or GODEBUG) has no %s", tr.tier)
+			}
+			f(t, tr.fn)
+		})
+	}
 }
 
 // tolerance is b's bound at input x with exact result want.
@@ -63,12 +85,12 @@ func (b bound) tolerance(x float32, want float64) float64 {
 // and returns the largest |got − want| as a fraction of the tolerance (≤ 1
 // passes), the input that gave it, the largest error in ulps of want, and
 // the number of inputs. NaN must give NaN and ±Inf the same Inf.
-func sweep(b bound, step uint64) (worst float64, at float32, ulps float64, count int) {
+func sweep(b bound, f func(*[Len]float32), step uint64) (worst float64, at float32, ulps float64, count int) {
 	var in, buf [Len]float32
 	n := 0
 	flush := func() {
 		copy(buf[:n], in[:n])
-		b.f(&buf)
+		f(&buf)
 		for i := range n {
 			want, got := b.ref(float64(in[i])), float64(buf[i])
 			var rel, d float64
@@ -104,56 +126,53 @@ func sweep(b bound, step uint64) (worst float64, at float32, ulps float64, count
 	return worst, at, ulps, count
 }
 
-// TestAccuracy sweeps each function over its whole float32 domain (every
-// 251st bit pattern; every one with VECGEN_LONG_SWEEP=1) against float64
-// math and holds it to its documented bound.
+// TestAccuracy sweeps each function of each tier over its whole float32
+// domain (every 251st bit pattern; every one with VECGEN_LONG_SWEEP=1)
+// against float64 math and holds it to its documented bound.
 func TestAccuracy(t *testing.T) {
-	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
-		t.Skip("the functions are AVX2+FMA code and this CPU (or GODEBUG) has no AVX2+FMA")
-	}
 	step := uint64(251) // prime, so the sweep hits every exponent and mantissa pattern class
 	if os.Getenv("VECGEN_LONG_SWEEP") != "" {
 		step = 1
 	}
-	for _, b := range bounds {
-		t.Run(b.name, func(t *testing.T) {
-			worst, at, ulps, n := sweep(b, step)
-			t.Logf("%s: %d inputs; worst error %.3g of the bound (at x = %g), %.3g ulp at most",
-				b.name, n, worst, at, ulps)
-			if !(worst <= 1) {
-				t.Errorf("%s(%g) is %.3g× its bound from float64 math", b.name, at, worst)
-			}
-		})
-	}
+	eachTier(t, func(t *testing.T, fn map[string]func(*[Len]float32)) {
+		for _, b := range bounds {
+			t.Run(b.name, func(t *testing.T) {
+				worst, at, ulps, n := sweep(b, fn[b.name], step)
+				t.Logf("%s: %d inputs; worst error %.3g of the bound (at x = %g), %.3g ulp at most",
+					b.name, n, worst, at, ulps)
+				if !(worst <= 1) {
+					t.Errorf("%s(%g) is %.3g× its bound from float64 math", b.name, at, worst)
+				}
+			})
+		}
+	})
 }
 
 // TestSpecialValues pins NaN, the infinities and the ends of the ranges.
-func TestSpecialValues(t *testing.T) {
-	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
-		t.Skip("the functions are AVX2+FMA code and this CPU (or GODEBUG) has no AVX2+FMA")
-	}
+func TestSpecialValues(t *testing.T) { eachTier(t, testSpecialValues) }
+
+func testSpecialValues(t *testing.T, fn map[string]func(*[Len]float32)) {
 	inf, nan, negZero := math.Inf(1), math.NaN(), math.Copysign(0, -1)
 	cases := []struct {
 		name string
-		f    func(*[Len]float32)
 		in   float64
 		want float64
 	}{
-		{"Exp", Exp, nan, nan}, {"Exp", Exp, inf, inf}, {"Exp", Exp, -inf, 0},
-		{"Exp", Exp, 88.8, inf}, {"Exp", Exp, -104, 0}, {"Exp", Exp, 0, 1},
-		{"Exp", Exp, -100, math.Exp(-100)}, // subnormal
-		{"Log", Log, 1, 0}, {"Log", Log, 0x1p-126, -126 * math.Ln2}, {"Log", Log, math.MaxFloat32, math.Log(math.MaxFloat32)},
-		{"Sigmoid", Sigmoid, nan, nan}, {"Sigmoid", Sigmoid, inf, 1}, {"Sigmoid", Sigmoid, -inf, 0},
-		{"Tanh", Tanh, nan, nan}, {"Tanh", Tanh, inf, 1}, {"Tanh", Tanh, -inf, -1}, {"Tanh", Tanh, negZero, negZero},
-		{"GELU", GELU, nan, nan}, {"GELU", GELU, inf, inf}, {"GELU", GELU, -1e4, negZero},
-		{"SiLU", SiLU, nan, nan}, {"SiLU", SiLU, inf, inf}, {"SiLU", SiLU, -1e4, negZero},
+		{"Exp", nan, nan}, {"Exp", inf, inf}, {"Exp", -inf, 0},
+		{"Exp", 88.8, inf}, {"Exp", -104, 0}, {"Exp", 0, 1},
+		{"Exp", -100, math.Exp(-100)}, // subnormal
+		{"Log", 1, 0}, {"Log", 0x1p-126, -126 * math.Ln2}, {"Log", math.MaxFloat32, math.Log(math.MaxFloat32)},
+		{"Sigmoid", nan, nan}, {"Sigmoid", inf, 1}, {"Sigmoid", -inf, 0},
+		{"Tanh", nan, nan}, {"Tanh", inf, 1}, {"Tanh", -inf, -1}, {"Tanh", negZero, negZero},
+		{"GELU", nan, nan}, {"GELU", inf, inf}, {"GELU", -1e4, negZero},
+		{"SiLU", nan, nan}, {"SiLU", inf, inf}, {"SiLU", -1e4, negZero},
 	}
 	for _, c := range cases {
 		var buf [Len]float32
 		for i := range buf {
 			buf[i] = float32(c.in)
 		}
-		c.f(&buf)
+		fn[c.name](&buf)
 		got, want := buf[Len-1], float32(c.want)
 		if !(got == want && math.Signbit(float64(got)) == math.Signbit(float64(want)) || got != got && want != want) {
 			t.Errorf("%s(%g) = %g, want %g", c.name, c.in, got, want)

@@ -2,8 +2,7 @@
 
 package vec
 
-import "golang.org/x/sys/cpu"
+import "github.com/vecgen/vecgen/compiled"
 
-// useAVX2 selects the assembly: it needs AVX2. With GODEBUG=cpu.avx2=off
-// it is false and every call takes the Go loop.
-var useAVX2 = cpu.X86.HasAVX2
+// canRun reports whether the CPU has the instructions of a tier.
+var canRun = compiled.CPUHas

@@ -2,9 +2,15 @@
 
 package vec
 
-// useAVX2 is false: this build has no assembly.
-const useAVX2 = false
+import "github.com/vecgen/vecgen/compiled"
+
+// canRun allows only the Go loops: this build has no assembly.
+func canRun(t compiled.Tier) bool { return t == compiled.Reference }
 
 func sumScaledAVX2(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32) {
 	panic("vec: sumScaledAVX2 called in a build without assembly")
+}
+
+func sumScaledAVX512(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32) {
+	panic("vec: sumScaledAVX512 called in a build without assembly")
 }

@@ -7,16 +7,36 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kerneltest"
 )
 
-// TestSumScaledMatchesGo compares SumScaled with sumScaledGo, bit for bit,
-// over every length through every code path (blocks of 32, of 8, single
-// floats), with 0 to 4 sources, at unaligned starts, with special values,
-// inside guard bands, and with the sources left unchanged.
-func TestSumScaledMatchesGo(t *testing.T) {
+// eachTier runs f as a subtest on every tier, skipping those this build
+// or CPU cannot run.
+func eachTier(t *testing.T, f func(t *testing.T)) {
+	saved := tier
+	defer func() { tier = saved }()
+	for _, tr := range compiled.Tiers {
+		t.Run(tr.String(), func(t *testing.T) {
+			if !canRun(tr) {
+				t.Skipf("this build or CPU cannot run the %s tier", tr)
+			}
+			tier = tr
+			f(t)
+		})
+	}
+}
+
+// TestSumScaledMatchesGo compares SumScaled with sumScaledGo on every
+// tier, bit for bit, over every length through every code path (blocks of
+// 4 vectors, of one, single floats), with 0 to 4 sources, at unaligned
+// starts, with special values, inside guard bands, and with the sources
+// left unchanged.
+func TestSumScaledMatchesGo(t *testing.T) { eachTier(t, testSumScaledMatchesGo) }
+
+func testSumScaledMatchesGo(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
-	lengths := []int{0, 1, 7, 8, 9, 31, 32, 33, 63, 64, 65, 100, 1000, 4099}
+	lengths := []int{0, 1, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 127, 128, 129, 1000, 4099}
 	for _, n := range lengths {
 		for nsrcs := range 5 {
 			for _, offset := range []int{0, 1, 3} {
@@ -55,11 +75,13 @@ func TestSumScaledMatchesGo(t *testing.T) {
 
 // TestSumScaledValues pins the meaning on a small case.
 func TestSumScaledValues(t *testing.T) {
-	dst := []float32{1, 2, 3}
-	SumScaled(dst, [][]float32{{10, 20, 30}, {100, 200, 300, 400}}, 0.5)
-	assert.Equal(t, []float32{55.5, 111, 166.5}, dst)
-	SumScaled(dst, nil, 2)
-	assert.Equal(t, []float32{111, 222, 333}, dst, "no sources: only the scale")
+	eachTier(t, func(t *testing.T) {
+		dst := []float32{1, 2, 3}
+		SumScaled(dst, [][]float32{{10, 20, 30}, {100, 200, 300, 400}}, 0.5)
+		assert.Equal(t, []float32{55.5, 111, 166.5}, dst)
+		SumScaled(dst, nil, 2)
+		assert.Equal(t, []float32{111, 222, 333}, dst, "no sources: only the scale")
+	})
 }
 
 func TestSumScaledRejectsShortSource(t *testing.T) {

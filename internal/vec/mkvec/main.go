@@ -1,5 +1,5 @@
-// Command mkvec writes the vec package's assembly from gen.SumFiles:
-// go generate ./internal/vec.
+// Command mkvec writes the vec package's assembly from gen.SumFiles, one
+// file per tier: go generate ./internal/vec.
 package main
 
 import (
@@ -7,14 +7,26 @@ import (
 	"os"
 
 	"github.com/vecgen/vecgen/gen"
+	"github.com/vecgen/vecgen/gen/plan"
 )
 
+// files names each tier's assembly and stubs.
+var files = map[plan.ISA][2]string{
+	plan.AVX2:   {"sum_amd64.s", "sum_stubs_amd64.go"},
+	plan.AVX512: {"sum_avx512_amd64.s", "sum_avx512_stubs_amd64.go"},
+}
+
 func main() {
-	asm, stubs, err := gen.SumFiles("vec")
-	if err == nil {
-		_, err = gen.Write(".", []gen.File{{Name: "sum_amd64.s", Data: asm}, {Name: "sum_stubs_amd64.go", Data: stubs}})
+	var out []gen.File
+	for _, isa := range plan.Tiers {
+		asm, stubs, err := gen.SumFiles("vec", isa)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mkvec:", err)
+			os.Exit(1)
+		}
+		out = append(out, gen.File{Name: files[isa][0], Data: asm}, gen.File{Name: files[isa][1], Data: stubs})
 	}
-	if err != nil {
+	if _, err := gen.Write(".", out); err != nil {
 		fmt.Fprintln(os.Stderr, "mkvec:", err)
 		os.Exit(1)
 	}
