@@ -195,7 +195,7 @@ func (a *asmWriter) softmaxShortRow(p reg.Register, vecs, lanes int) {
 	c.VDIVPS(sum, inv, inv)
 	for i := range v {
 		c.VMULPS(inv, v[i], v[i])
-		a.store(v[i], width(i), at(p, 4*a.lanes()*i))
+		a.storeExact(v[i], width(i), at(p, 4*a.lanes()*i))
 	}
 }
 
@@ -239,7 +239,7 @@ func (a *asmWriter) softmaxLongRow(p reg.Register, n int) {
 		a.load(vec(0), lanes, v)
 		a.expShifted(v, m, lanes)
 		c.VADDPS(v, sum, sum)
-		a.store(v, lanes, vec(0))
+		a.storeExact(v, lanes, vec(0))
 	})
 	a.hreduce(sum, c.VADDPS)
 	inv := a.reg32("one", 1)
@@ -248,6 +248,6 @@ func (a *asmWriter) softmaxLongRow(p reg.Register, n int) {
 		v := a.vec()
 		a.load(vec(0), lanes, v)
 		c.VMULPS(inv, v, v)
-		a.store(v, lanes, vec(0))
+		a.storeExact(v, lanes, vec(0))
 	})
 }

@@ -763,8 +763,8 @@ depth14:
 	MOVQ          BX, AX
 	VMOVUPS.Z     (AX), K1, Z1
 	MOVL          $0x0000fc00, CX
-	KMOVW         CX, K2
-	VMOVUPS       neginf<>+0(SB), K2, Z1
+	KMOVW         CX, K1
+	VMOVUPS       neginf<>+0(SB), K1, Z1
 	VMOVAPS       Z1, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y2
 	VMAXPS        Y2, Y0, Y2
@@ -775,7 +775,7 @@ depth14:
 	VPERMILPS     $0xb1, X0, X2
 	VMAXPS        X2, X0, X0
 	VBROADCASTSS  X0, Z0
-	VMOVUPS       Z0, K2, Z1
+	VMOVUPS       Z0, K1, Z1
 	VSUBPS        Z0, Z1, Z1
 	VMOVUPS       exphi<>+0(SB), Z0
 	VMINPS        Z1, Z0, Z1
@@ -805,7 +805,7 @@ depth14:
 	VPSLLD        $0x17, Z1, Z1
 	VMULPS        Z1, Z2, Z2
 	VMOVAPS       Z2, Z1
-	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVUPS       zero<>+0(SB), K1, Z1
 	VMOVAPS       Z1, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y2
 	VADDPS        Y2, Y0, Y2
@@ -819,7 +819,9 @@ depth14:
 	VMOVUPS       one<>+0(SB), Z2
 	VDIVPS        Z0, Z2, Z2
 	VMULPS        Z2, Z1, Z1
-	VMOVUPS       Z1, K1, (AX)
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(AX)
 	ADDQ          $0x28, AX
 	VZEROUPPER
 	RET

@@ -1534,7 +1534,9 @@ softmax27:
 	VMOVUPS       one<>+0(SB), Z2
 	VDIVPS        Z0, Z2, Z2
 	VMULPS        Z2, Z1, Z1
-	VMOVUPS       Z1, K1, (AX)
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(AX)
 	ADDQ          $0x28, AX
 	DECQ          CX
 	JNZ           softmax27
