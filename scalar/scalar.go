@@ -1,7 +1,7 @@
 // Package scalar is the reference implementation of every operation vecgen
 // generates: plain loops, written to be obviously right.
 //
-// It has two users. Generated tests compare each AVX2 kernel against it, and
+// It has two users. Generated tests compare each assembly kernel against it, and
 // generated code calls it as the portable fallback when AVX2 and FMA are
 // absent (purego builds, other architectures, older CPUs). Nothing in it is
 // generated, so a generator bug cannot corrupt both sides of a comparison.
