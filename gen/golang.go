@@ -120,26 +120,17 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 	return render(f)
 }
 
-var scalarActivation = map[spec.Activation]string{
-	spec.Identity: "Identity", spec.ReLU: "ReLU", spec.LeakyReLU: "LeakyReLU", spec.Sigmoid: "Sigmoid",
-	spec.Tanh: "Tanh", spec.GELU: "GELU", spec.SiLU: "SiLU", spec.Softmax: "Softmax",
-}
-
 func slice(name string) jen.Code { return jen.Id(name).Index(jen.Empty(), jen.Empty()) }
 
 // reference is the fallback body: the same operation through package scalar.
 func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	s := func(fn string, args ...jen.Code) *jen.Statement { return jen.Qual(scalarPath, fn).Call(args...) }
 	if k.Op == plan.Loss {
-		fn := map[spec.Loss]string{
-			spec.CrossEntropy:       "SoftmaxCrossEntropy",
-			spec.BinaryCrossEntropy: "SigmoidBinaryCrossEntropy",
-			spec.MSE:                "MeanSquaredError",
-		}[p.Model.Loss]
+		fn := plan.Losses[p.Model.Loss].Scalar
 		return []jen.Code{jen.Return(s(fn, slice("y"), slice("target"), slice("d"), jen.Id(p.Batch()), jen.Id(p.Out(len(p.Layers)))))}
 	}
 	B, K, N := jen.Id(p.Batch()), jen.Id(p.In(k.Layer)), jen.Id(p.Out(k.Layer))
-	act := jen.Qual(scalarPath, scalarActivation[k.Activation])
+	act := jen.Qual(scalarPath, plan.Activations[k.Activation].Scalar)
 	switch k.Op {
 	case plan.Forward:
 		if plan.PreActivation(k.Activation) {
@@ -198,7 +189,7 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 		return []string{
 			fmt.Sprintf("%s turns the gradient with respect to layer %d's output y into the", name, k.Layer),
 			"gradient with respect to its pre-activation z, in place: d ← d ⊙ act′, with act′",
-			derivativeDoc[k.Activation] + ".",
+			plan.Activations[k.Activation].Derivative + ".",
 		}
 	case plan.WeightGrad:
 		return []string{
@@ -230,15 +221,6 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 		fmt.Sprintf("gradient to d. %s", meaning(p, k)),
 		lossGradientNote(p),
 	}
-}
-
-var derivativeDoc = map[spec.Activation]string{
-	spec.ReLU:      "computed from y: relu′ = [y > 0]",
-	spec.LeakyReLU: "computed from y: leaky_relu′ = 1 where y > 0, else 0.01",
-	spec.Sigmoid:   "computed from y: sigmoid′ = y(1−y)",
-	spec.Tanh:      "computed from y: tanh′ = 1−y²",
-	spec.GELU:      "computed from z: gelu′ = s + z·s(1−s)·v′ with s = sigmoid(v), v = 2√(2/π)(z + 0.044715z³)",
-	spec.SiLU:      "computed from z: silu′ = s·(1 + z(1−s)) with s = sigmoid(z)",
 }
 
 func lossGradientNote(p *plan.Plan) string {
@@ -289,7 +271,7 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		fields := []jen.Code{
 			field("In", jen.Id(p.In(l.Index))),
 			field("Out", jen.Id(p.Out(l.Index))),
-			field("Activation", jen.Qual(scalarPath, scalarActivation[l.Activation])),
+			field("Activation", jen.Qual(scalarPath, plan.Activations[l.Activation].Scalar)),
 		}
 		if plan.PreActivation(l.Activation) {
 			fields = append(fields, field("PreActivation", jen.True()))
@@ -304,7 +286,7 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		}
 		layers = append(layers, composite(fields...))
 	}
-	loss := map[spec.Loss]string{spec.MSE: "MSE", spec.BinaryCrossEntropy: "BinaryCrossEntropy", spec.CrossEntropy: "CrossEntropy"}[m.Loss]
+	loss := plan.Losses[m.Loss].Compiled
 	fields := []jen.Code{
 		field("Name", jen.Lit(m.Name)),
 		field("Tier", jen.Id(tierVar(p))),

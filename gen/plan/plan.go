@@ -294,14 +294,12 @@ func (p *Plan) add(k Kernel) {
 	p.Kernels = append(p.Kernels, k)
 }
 
-func hasElementwiseGrad(a spec.Activation) bool {
-	return a != spec.Identity && a != spec.Softmax
-}
+func hasElementwiseGrad(a spec.Activation) bool { return Activations[a].Derivative != "" }
 
 // PreActivation reports whether a layer with activation a keeps its
 // pre-activation z = x·w + b: gelu′ and silu′ are functions of z, while
 // every other derivative is a function of the output y.
-func PreActivation(a spec.Activation) bool { return a == spec.GELU || a == spec.SiLU }
+func PreActivation(a spec.Activation) bool { return Activations[a].FromZ }
 
 // ParamCount is the length of the model's parameter vector: for each layer
 // in order, w (In×Out, row-major) then b (Out).
@@ -319,8 +317,7 @@ func (p *Plan) lossAbsorbs(l Layer) bool {
 	if l.Index != len(p.Layers) {
 		return false
 	}
-	loss := p.Model.Loss
-	return loss == spec.CrossEntropy || loss == spec.BinaryCrossEntropy && l.Activation == spec.Sigmoid
+	return Losses[p.Model.Loss].Absorbs == l.Activation
 }
 
 // LossGivesDZ reports whether the loss kernel's gradient is with respect to

@@ -43,16 +43,6 @@ type kernel struct {
 	Velocity, Moments        bool
 }
 
-// activationUlps bound the error of the vector activations. Measured over
-// the sweeps below: sigmoid within 2 ulp, tanh within 1, softmax within 2
-// for rows of 10; the bounds leave one ulp (softmax two) of margin. Softmax
-// also sums its row in 8 lanes, whose relative error grows like N/8 ulp, so
-// its bound adds ⌈N/8⌉.
-var activationUlps = map[spec.Activation]int{
-	spec.Identity: 0, spec.ReLU: 0, spec.LeakyReLU: 1, spec.Sigmoid: 3, spec.Tanh: 3, spec.Softmax: 4,
-	spec.GELU: 4, spec.SiLU: 4,
-}
-
 // layer is one layer for the whole-network gradient check.
 type layer struct {
 	plan.Layer
@@ -84,11 +74,8 @@ type step struct {
 	PrevSrc     string // what the previous layer's ActivationGrad reads
 }
 
-var activations = map[spec.Activation]string{
-	spec.Identity: "scalar.Identity", spec.ReLU: "scalar.ReLU", spec.LeakyReLU: "scalar.LeakyReLU",
-	spec.Sigmoid: "scalar.Sigmoid", spec.Tanh: "scalar.Tanh", spec.GELU: "scalar.GELU",
-	spec.SiLU: "scalar.SiLU", spec.Softmax: "scalar.Softmax",
-}
+// scalarActivation is a's value in package scalar, as Go source.
+func scalarActivation(a spec.Activation) string { return "scalar." + plan.Activations[a].Scalar }
 
 func gradSource(a spec.Activation) string {
 	if plan.PreActivation(a) {
@@ -151,9 +138,9 @@ func Emit(p *plan.Plan) ([]byte, error) {
 		k := &p.Kernels[i]
 		kd := kernel{Kernel: k, Params: p.Params(k), B: p.Batch()}
 		if k.Layer > 0 {
-			kd.K, kd.N, kd.Act = p.In(k.Layer), p.Out(k.Layer), activations[k.Activation]
+			kd.K, kd.N, kd.Act = p.In(k.Layer), p.Out(k.Layer), scalarActivation(k.Activation)
 		} else {
-			kd.N, kd.Act = p.Out(len(p.Layers)), activations[k.Activation]
+			kd.N, kd.Act = p.Out(len(p.Layers)), scalarActivation(k.Activation)
 		}
 		if k.Gemm != nil {
 			kd.Flops = k.Gemm.Flops()
@@ -163,7 +150,7 @@ func Emit(p *plan.Plan) ([]byte, error) {
 			optimizerReference(&kd)
 		}
 		if k.Op == plan.Forward {
-			kd.ActivationUlps = activationUlps[k.Activation]
+			kd.ActivationUlps = plan.Activations[k.Activation].Ulps
 			if k.Activation == spec.Softmax {
 				kd.ActivationUlps += (k.Gemm.Cols + plan.AVX2.Lanes - 1) / plan.AVX2.Lanes
 			}
@@ -187,7 +174,7 @@ func Emit(p *plan.Plan) ([]byte, error) {
 	}
 	for _, l := range p.Layers {
 		d.Layers = append(d.Layers, layer{Layer: l, In: p.In(l.Index), Out: p.Out(l.Index),
-			Act: activations[l.Activation], HasActGrad: p.Find(plan.ActivationGrad, l.Index) != nil, Prev: l.Index - 1,
+			Act: scalarActivation(l.Activation), HasActGrad: p.Find(plan.ActivationGrad, l.Index) != nil, Prev: l.Index - 1,
 			PreAct: plan.PreActivation(l.Activation), Src: gradSource(l.Activation)})
 	}
 	d.Last = d.Layers[len(d.Layers)-1]
@@ -199,14 +186,8 @@ func Emit(p *plan.Plan) ([]byte, error) {
 		d.Backward = append(d.Backward, s)
 	}
 	d.LossDZ = p.LossGivesDZ()
-	switch p.Model.Loss {
-	case spec.CrossEntropy:
-		d.LossFunc, d.Targets = "SoftmaxCrossEntropy", "onehot"
-	case spec.BinaryCrossEntropy:
-		d.LossFunc, d.Targets = "SigmoidBinaryCrossEntropy", "unit"
-	default:
-		d.LossFunc, d.Targets = "MeanSquaredError", "any"
-	}
+	loss := plan.Losses[p.Model.Loss]
+	d.LossFunc, d.Targets = loss.Scalar, loss.Targets
 	var b bytes.Buffer
 	if err := tmpl.Execute(&b, d); err != nil {
 		return nil, fmt.Errorf("testgen: %w", err)
