@@ -76,8 +76,9 @@ test-haswell:
 	$(GO) test -count=1 -exec '$(QEMU) -cpu Haswell' ./kernels/ ./internal/vec/ ./nn/ ./examples/...
 
 # Bounded fuzzing of every loader: the spec (any bytes give a model or a
-# positioned error, never a panic or a hang), the weights and IDX files
-# (an error, never a panic or a huge allocation); and of two forward
+# positioned error, never a panic, within a time and memory budget linear
+# in their size), the weights, IDX and CSV files (an error, never a panic,
+# never more allocation than a budget per input byte); and of two forward
 # kernels against their reference (softmax and gelu, with fuzzed special
 # values). Each runs a fixed number of inputs (about 15 s each here), not a
 # fixed time: Go 1.26's fuzz coordinator can report a spurious "context
@@ -90,6 +91,7 @@ test-fuzz:
 	$(call fuzz,FuzzParse,150000,./spec/)
 	$(call fuzz,FuzzDecode,150000,./nn/)
 	$(call fuzz,FuzzReadIDX,150000,./dataset/)
+	$(call fuzz,FuzzReadCSV,150000,./dataset/)
 	$(call fuzz,FuzzFashionL3Forward,15000,./kernels/)
 	$(call fuzz,FuzzScorerL1Forward,8000,./kernels/)
 

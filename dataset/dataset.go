@@ -18,6 +18,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 )
 
 // Set is a labelled set of samples: row i of X (Features values) has class
@@ -43,12 +44,15 @@ func (s Set) OneHot() []float32 {
 }
 
 // Split shuffles the samples with seed and returns the first
-// round(testFraction·Len) as test and the rest as train. The data is
-// copied; s is unchanged.
-func (s Set) Split(testFraction float64, seed uint64) (train, test Set) {
+// round(testFraction·Len) as test and the rest as train. testFraction must
+// be in [0, 1]. The data is copied; s is unchanged.
+func (s Set) Split(testFraction float64, seed uint64) (train, test Set, err error) {
+	if !(testFraction >= 0 && testFraction <= 1) {
+		return Set{}, Set{}, fmt.Errorf("dataset: test fraction %g is not in [0, 1]", testFraction)
+	}
 	order := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Perm(s.Len())
 	nTest := int(math.Round(testFraction * float64(s.Len())))
-	return s.subset(order[nTest:]), s.subset(order[:nTest])
+	return s.subset(order[nTest:]), s.subset(order[:nTest]), nil
 }
 
 func (s Set) subset(rows []int) Set {
@@ -78,15 +82,25 @@ func Digits() Set {
 	return s
 }
 
+// MaxClasses bounds the class labels the loaders accept: 0 to
+// MaxClasses−1. Every such label is exact in float32, and a one-hot row
+// stays small.
+const MaxClasses = 1 << 16
+
 // ReadCSV reads a numeric CSV file without a header: one sample per row,
-// the class label (a non-negative integer) in column labelColumn (negative
-// counts from the end, so −1 is the last), every other column a feature,
-// divided by scale. Classes is one more than the largest label.
+// the class label (an integer from 0 to MaxClasses−1) in column
+// labelColumn (negative counts from the end, so −1 is the last), every
+// other column a feature in decimal notation (no NaN, infinities, hex or
+// digit separators), divided by scale. Classes is one more than the
+// largest label. Errors name the line of the file, blank lines included.
 func ReadCSV(r io.Reader, labelColumn int, scale float32) (Set, error) {
+	if scale == 0 || math.IsNaN(float64(scale)) || math.IsInf(float64(scale), 0) {
+		return Set{}, fmt.Errorf("csv: scale %g is not a finite nonzero number", scale)
+	}
 	cr := csv.NewReader(bufio.NewReader(r))
 	cr.ReuseRecord = true
 	var s Set
-	for line := 1; ; line++ {
+	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
@@ -94,6 +108,7 @@ func ReadCSV(r io.Reader, labelColumn int, scale float32) (Set, error) {
 		if err != nil {
 			return Set{}, fmt.Errorf("csv: %w", err)
 		}
+		line, _ := cr.FieldPos(0)
 		col := labelColumn
 		if col < 0 {
 			col += len(rec)
@@ -104,29 +119,67 @@ func ReadCSV(r io.Reader, labelColumn int, scale float32) (Set, error) {
 		if s.Features == 0 {
 			s.Features = len(rec) - 1
 		} else if len(rec)-1 != s.Features {
-			return Set{}, fmt.Errorf("csv: line %d: %d columns, the first line has %d", line, len(rec), s.Features+1)
+			return Set{}, fmt.Errorf("csv: line %d: %d columns, the first row has %d", line, len(rec), s.Features+1)
 		}
 		for i, field := range rec {
 			if i == col {
 				label, err := strconv.Atoi(field)
-				if err != nil || label < 0 {
-					return Set{}, fmt.Errorf("csv: line %d: label %q is not a non-negative integer", line, field)
+				if err != nil || label < 0 || label >= MaxClasses || strings.Trim(field, "0123456789") != "" {
+					return Set{}, fmt.Errorf("csv: line %d: label %q is not an integer from 0 to %d", line, field, MaxClasses-1)
 				}
 				s.Labels = append(s.Labels, label)
 				s.Classes = max(s.Classes, label+1)
 				continue
 			}
 			v, err := strconv.ParseFloat(field, 32)
-			if err != nil {
-				return Set{}, fmt.Errorf("csv: line %d, column %d: %q is not a number", line, i+1, field)
+			x := float32(v) / scale
+			if err != nil || !decimal(field) || math.IsInf(float64(x), 0) {
+				return Set{}, fmt.Errorf("csv: line %d, column %d: %q is not a finite decimal number", line, i+1, field)
 			}
-			s.X = append(s.X, float32(v)/scale)
+			s.X = append(s.X, x)
 		}
 	}
 	if s.Len() == 0 {
 		return Set{}, errors.New("csv: no rows")
 	}
 	return s, nil
+}
+
+// decimal reports whether f is a number in plain decimal notation: an
+// optional sign, digits with at most one point, an optional exponent.
+func decimal(f string) bool {
+	mant, exp, hasExp := f, "", false
+	if i := strings.IndexAny(f, "eE"); i >= 0 {
+		mant, exp, hasExp = f[:i], f[i+1:], true
+	}
+	digits, point := 0, false
+	for _, c := range []byte(trimSign(mant)) {
+		switch {
+		case c >= '0' && c <= '9':
+			digits++
+		case c == '.' && !point:
+			point = true
+		default:
+			return false
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if hasExp {
+		exp = trimSign(exp)
+		if exp == "" || strings.Trim(exp, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func trimSign(s string) string {
+	if s != "" && (s[0] == '+' || s[0] == '-') {
+		return s[1:]
+	}
+	return s
 }
 
 // IDX is an array read from an IDX file: its dimensions and its values
@@ -136,13 +189,15 @@ type IDX struct {
 	Data []float32
 }
 
-// maxIDX bounds the values one IDX file may declare (about 1 GiB of float32).
-const maxIDX = 1 << 28
+// MaxIDXValues bounds the values one IDX file may hold: 1 GiB of float32.
+const MaxIDXValues = 1 << 28
 
 // ReadIDX reads an IDX array (gzip-compressed or not): magic 0, 0, a type
 // code (0x08 ubyte, 0x09 byte, 0x0B int16, 0x0C int32, 0x0D float32, 0x0E
 // float64) and the number of dimensions, then each dimension as a
-// big-endian uint32, then the values, big-endian.
+// big-endian uint32, then the values, big-endian, and nothing after them.
+// The dimensions may declare at most MaxIDXValues values; memory grows
+// with the values actually read, not with what the header claims.
 func ReadIDX(r io.Reader) (*IDX, error) {
 	br := bufio.NewReader(r)
 	if head, err := br.Peek(2); err == nil && head[0] == 0x1f && head[1] == 0x8b {
@@ -168,38 +223,53 @@ func ReadIDX(r io.Reader) (*IDX, error) {
 		if err := binary.Read(br, binary.BigEndian, &d); err != nil {
 			return nil, fmt.Errorf("idx: reading the dimensions: %w", err)
 		}
-		if d == 0 || uint64(total)*uint64(d) > maxIDX {
-			return nil, fmt.Errorf("idx: dimensions %v×%d hold no values or more than %d", out.Dims, d, maxIDX)
+		if d == 0 || uint64(total)*uint64(d) > MaxIDXValues {
+			return nil, fmt.Errorf("idx: dimensions %v×%d hold no values or more than %d", out.Dims, d, MaxIDXValues)
 		}
 		total *= int(d)
 		out.Dims = append(out.Dims, int(d))
 	}
-	// Read what is there, then check it is all there: a lying header costs
-	// no more memory than the file's contents.
-	raw, err := io.ReadAll(io.LimitReader(br, int64(total*size)))
-	if err != nil {
-		return nil, fmt.Errorf("idx: %w", err)
-	}
-	if len(raw) != total*size {
-		return nil, fmt.Errorf("idx: truncated: %d of %d bytes of values", len(raw), total*size)
-	}
-	out.Data = make([]float32, total)
-	for i := range out.Data {
-		b := raw[i*size:]
-		switch magic[2] {
-		case 0x08:
-			out.Data[i] = float32(b[0])
-		case 0x09:
-			out.Data[i] = float32(int8(b[0]))
-		case 0x0B:
-			out.Data[i] = float32(int16(binary.BigEndian.Uint16(b)))
-		case 0x0C:
-			out.Data[i] = float32(int32(binary.BigEndian.Uint32(b)))
-		case 0x0D:
-			out.Data[i] = math.Float32frombits(binary.BigEndian.Uint32(b))
-		case 0x0E:
-			out.Data[i] = float32(math.Float64frombits(binary.BigEndian.Uint64(b)))
+	// Decode a chunk at a time into a slice that grows as values arrive:
+	// a header that lies costs no more memory than the values there are.
+	var chunk [4096]byte
+	per := len(chunk) / size
+	out.Data = make([]float32, 0, min(total, 4096))
+	for len(out.Data) < total {
+		n := min(per, total-len(out.Data))
+		if got, err := io.ReadFull(br, chunk[:n*size]); err != nil {
+			if err == io.EOF || err == io.ErrUnexpectedEOF {
+				return nil, fmt.Errorf("idx: truncated: %d of %d values", len(out.Data)+got/size, total)
+			}
+			return nil, fmt.Errorf("idx: %w", err)
 		}
+		for i := range n {
+			b := chunk[i*size:]
+			var v float32
+			switch magic[2] {
+			case 0x08:
+				v = float32(b[0])
+			case 0x09:
+				v = float32(int8(b[0]))
+			case 0x0B:
+				v = float32(int16(binary.BigEndian.Uint16(b)))
+			case 0x0C:
+				v = float32(int32(binary.BigEndian.Uint32(b)))
+			case 0x0D:
+				v = math.Float32frombits(binary.BigEndian.Uint32(b))
+			case 0x0E:
+				v = float32(math.Float64frombits(binary.BigEndian.Uint64(b)))
+			}
+			if len(out.Data) == cap(out.Data) { // double, so the copies cost at most the final size
+				out.Data = append(make([]float32, 0, min(total, 2*cap(out.Data))), out.Data...)
+			}
+			out.Data = append(out.Data, v)
+		}
+	}
+	if _, err := br.ReadByte(); err != io.EOF {
+		if err != nil {
+			return nil, fmt.Errorf("idx: %w", err)
+		}
+		return nil, fmt.Errorf("idx: more bytes after the %d values", total)
 	}
 	return out, nil
 }
@@ -219,12 +289,15 @@ func LoadIDX(images, labels string) (Set, error) {
 		return Set{}, fmt.Errorf("idx: images %v and labels %v do not pair up", img.Dims, lab.Dims)
 	}
 	s := Set{X: img.Data, Features: len(img.Data) / img.Dims[0], Labels: make([]int, len(lab.Data))}
-	for i := range s.X {
-		s.X[i] /= 255
+	for i, v := range s.X {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return Set{}, fmt.Errorf("%s: sample %d: feature %d is %v", images, i/s.Features, i%s.Features, v)
+		}
+		s.X[i] = v / 255
 	}
 	for i, v := range lab.Data {
-		if v < 0 || v != float32(int(v)) {
-			return Set{}, fmt.Errorf("%s: label %d is %g, not a class number", labels, i, v)
+		if !(v >= 0 && v < MaxClasses) || v != float32(int(v)) {
+			return Set{}, fmt.Errorf("%s: label %d is %g, not a class number from 0 to %d", labels, i, v, MaxClasses-1)
 		}
 		s.Labels[i] = int(v)
 		s.Classes = max(s.Classes, int(v)+1)

@@ -23,10 +23,11 @@ func TestDigits(t *testing.T) {
 	for _, v := range s.X {
 		require.True(t, v >= 0 && v <= 1)
 	}
-	train, test := s.Split(0.2, 1)
+	train, test, err := s.Split(0.2, 1)
+	require.NoError(t, err)
 	assert.Equal(t, 359, test.Len())
 	assert.Equal(t, 1438, train.Len())
-	train2, _ := s.Split(0.2, 1)
+	train2, _, _ := s.Split(0.2, 1)
 	assert.Equal(t, train, train2, "a split is a function of its seed")
 	hot := test.OneHot()
 	assert.Equal(t, float32(1), hot[test.Labels[0]])
@@ -117,7 +118,7 @@ func TestCSV(t *testing.T) {
 	for in, msg := range map[string]string{
 		"":             "no rows",
 		"1,2,x\n":      `label "x"`,
-		"1,y,0\n":      `"y" is not a number`,
+		"1,y,0\n":      `"y" is not a finite decimal number`,
 		"1,2,0\n1,0\n": "wrong number of fields",
 		"1,2,-1\n":     "label",
 		"7\n":          "no label column",
@@ -127,12 +128,19 @@ func TestCSV(t *testing.T) {
 	}
 }
 
+// FuzzReadIDX: any bytes give an array or an error, never a panic, within
+// the allocation budget for their size.
 func FuzzReadIDX(f *testing.F) {
 	f.Add(idx([]uint32{2, 3}, []byte{1, 2, 3, 4, 5, 6}))
 	f.Add(gz(idx([]uint32{1}, []byte{9})))
 	f.Add([]byte{0, 0, 0x0e, 1, 0, 0, 0, 1, 0x3f, 0xf0, 0, 0, 0, 0, 0, 0})
+	f.Add(gz(idx([]uint32{1 << 14, 1 << 14}, make([]byte, 1<<12))))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		x, err := ReadIDX(bytes.NewReader(b))
+		var x *IDX
+		var err error
+		if alloc := allocated(func() { x, err = ReadIDX(bytes.NewReader(b)) }); alloc > idxBudget(b) {
+			t.Fatalf("ReadIDX allocated %d bytes for %d of input", alloc, len(b))
+		}
 		if err != nil {
 			return
 		}

@@ -14,7 +14,10 @@ import (
 // spec/digits.yaml) provides the descriptor; nn builds the network, fits it,
 // predicts and saves the weights in PyTorch's layout.
 func Example() {
-	train, test := dataset.Digits().Split(0.2, 1)
+	train, test, err := dataset.Digits().Split(0.2, 1)
+	if err != nil {
+		panic(err)
+	}
 
 	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Workers: 1, Optimizer: nn.Adam{LR: 0.01}})
 	if err != nil {

@@ -71,7 +71,11 @@ func (e Epoch) String() string {
 // Fit trains on the samples x (rows of Input features) with targets y
 // (rows of Output values) for cfg.Epochs epochs of steps of StepSize()
 // samples, the last step of an epoch taking what remains. It returns the
-// record of every epoch run.
+// record of every epoch run. NaN or infinite samples, targets or
+// validation data are errors before any step; a step whose loss or
+// gradient is not finite (a learning rate from cfg.Schedule that diverges,
+// say) ends Fit with an error naming it, and the network keeps the
+// parameters and optimizer state it had before that step.
 func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 	count, err := n.checkData(x, y)
 	if err != nil {
@@ -83,9 +87,19 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 	if cfg.Epochs < 1 {
 		return nil, fmt.Errorf("nn: Fit needs at least one epoch, got %d", cfg.Epochs)
 	}
+	if err := n.checkFinite(x, y); err != nil {
+		return nil, err
+	}
 	hasVal := cfg.ValX != nil || cfg.ValY != nil
 	if hasVal {
-		if _, err := n.checkData(cfg.ValX, cfg.ValY); err != nil {
+		valCount, err := n.checkData(cfg.ValX, cfg.ValY)
+		if err == nil && valCount == 0 {
+			err = fmt.Errorf("nn: no validation samples (leave ValX and ValY nil to train without)")
+		}
+		if err == nil {
+			err = n.checkFinite(cfg.ValX, cfg.ValY)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("validation: %w", err)
 		}
 	}
@@ -109,7 +123,10 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 		var right int
 		for lo := 0; lo < count; lo += n.StepSize() {
 			hi := min(lo+n.StepSize(), count)
-			l, r := n.trainStep(x, y, idx, lo, hi)
+			l, r, err := n.trainStep(x, y, idx, lo, hi)
+			if err != nil {
+				return history, fmt.Errorf("epoch %d, step %d (samples %d to %d of the epoch): %w", e, lo/n.StepSize()+1, lo, hi-1, err)
+			}
 			loss += l * float64(hi-lo)
 			right += r
 			bar.step(e, hi, loss/float64(hi))

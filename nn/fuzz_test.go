@@ -10,8 +10,8 @@ import (
 )
 
 // FuzzDecode feeds arbitrary bytes to the weights decoder: it must return
-// an error or load a network, never panic, and never change the network
-// when it fails.
+// an error or load a network, never panic, never allocate more than the
+// budget for the file's size, and never change the network when it fails.
 func FuzzDecode(f *testing.F) {
 	net, err := nn.New(kernels.SeedNetwork(), nn.Options{Seed: 1})
 	if err != nil {
@@ -28,15 +28,22 @@ func FuzzDecode(f *testing.F) {
 	}
 	f.Add(torch)
 	f.Add([]byte{8, 0, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' ', ' ', ' ', ' ', ' '})
+	f.Add(safetensors(`{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}`, make([]byte, 8)))
 	f.Fuzz(func(t *testing.T, file []byte) {
 		before := append([]float32(nil), net.Params()...)
-		if err := net.Decode(file); err != nil {
+		var err error
+		if alloc := allocated(func() { err = net.Decode(file) }); alloc > decodeBudget(len(file)) {
+			t.Fatalf("Decode allocated %d bytes for a file of %d", alloc, len(file))
+		}
+		if err != nil {
 			for i, v := range net.Params() {
-				if v != before[i] && !(v != v && before[i] != before[i]) {
+				if v != before[i] {
 					t.Fatalf("a failed decode changed parameter %d", i)
 				}
 			}
 		}
-		nn.DecodeTensors(file)
+		if alloc := allocated(func() { nn.DecodeTensors(file) }); alloc > decodeBudget(len(file)) {
+			t.Fatalf("DecodeTensors allocated %d bytes for a file of %d", alloc, len(file))
+		}
 	})
 }

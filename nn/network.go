@@ -45,12 +45,16 @@ const (
 	InitSmall
 )
 
+// MaxWorkers bounds Options.Workers: each worker holds a gradient as large
+// as the parameters and its own activation buffers.
+const MaxWorkers = 256
+
 // Options configures New. The zero value is valid: seed 0, InitAuto,
-// GOMAXPROCS workers, SGD with learning rate 0.01.
+// GOMAXPROCS workers (at most MaxWorkers), SGD with learning rate 0.01.
 type Options struct {
 	Seed      uint64 // seeds the initial weights and Fit's shuffling
 	Init      Init
-	Workers   int       // goroutines per step and prediction; 0 means GOMAXPROCS
+	Workers   int       // goroutines per step and prediction, 1 to MaxWorkers; 0 means GOMAXPROCS
 	Optimizer Optimizer // nil means SGD{LR: 0.01}
 }
 
@@ -82,8 +86,14 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 		return nil, err
 	}
 	workers := opts.Workers
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+	switch {
+	case workers == 0:
+		workers = min(runtime.GOMAXPROCS(0), MaxWorkers)
+	case workers < 0 || workers > MaxWorkers:
+		return nil, fmt.Errorf("nn: %d workers; Options.Workers must be 0 (GOMAXPROCS) or 1 to %d", workers, MaxWorkers)
+	}
+	if opts.Init < InitAuto || opts.Init > InitSmall {
+		return nil, fmt.Errorf("nn: unknown Init %d", opts.Init)
 	}
 	n := &Network{
 		desc:   desc,
@@ -184,8 +194,14 @@ func (n *Network) StepSize() int { return len(n.workers) * n.desc.Batch }
 func (n *Network) Params() []float32 { return n.params }
 
 // Layer returns layer i's weights (In×Out, row-major: w[k·Out+j] connects
-// input k to output j) and bias, as views into the parameters.
-func (n *Network) Layer(i int) (w, b []float32) { return n.w[i], n.b[i] }
+// input k to output j) and bias, as views into the parameters. Layers are
+// numbered from 0 here, as in the parameter vector.
+func (n *Network) Layer(i int) (w, b []float32, err error) {
+	if i < 0 || i >= len(n.w) {
+		return nil, nil, fmt.Errorf("nn: no layer %d; the network has layers 0 to %d", i, len(n.w)-1)
+	}
+	return n.w[i], n.b[i], nil
+}
 
 // rows returns how many samples x holds, or an error when its length is not
 // a multiple of the width.

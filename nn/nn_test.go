@@ -272,7 +272,8 @@ func TestDeterministic(t *testing.T) {
 }
 
 func TestFitDigits(t *testing.T) {
-	tr, te := dataset.Digits().Split(0.2, 1)
+	tr, te, err := dataset.Digits().Split(0.2, 1)
+	require.NoError(t, err)
 	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Workers: 2, Optimizer: nn.Adam{LR: 0.01}})
 	require.NoError(t, err)
 	var lines []nn.Epoch
@@ -380,7 +381,8 @@ func TestTorchLoadsOurWeights(t *testing.T) {
 		}
 		t.Skipf("%s cannot import torch: %v", python, err)
 	}
-	tr, _ := dataset.Digits().Split(0.2, 1)
+	tr, _, err := dataset.Digits().Split(0.2, 1)
+	require.NoError(t, err)
 	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})
 	require.NoError(t, err)
 	_, err = net.Fit(tr.X, tr.OneHot(), nn.FitConfig{Epochs: 3})

@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -119,8 +121,9 @@ func (n *Network) metadata() map[string]string {
 }
 
 // Load replaces the parameters with those in the safetensors file at path.
-// Every tensor's name, dtype and shape must match the network; on any error
-// the network keeps its parameters.
+// Every tensor's name, dtype and shape must match the network and every
+// value must be finite; on any error the network keeps its parameters.
+// path must be a regular file no larger than the network's weights need.
 func (n *Network) Load(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
@@ -131,12 +134,20 @@ func (n *Network) Load(path string) error {
 	if err != nil {
 		return fmt.Errorf("nn: loading weights: %w", err)
 	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("nn: loading weights: %s is not a regular file", path)
+	}
 	if limit := int64(8 + maxHeader + 4*n.desc.Params); st.Size() > limit {
 		return fmt.Errorf("nn: loading weights: %s is %d bytes, more than this network's weights can take (%d)", path, st.Size(), limit)
 	}
-	data, err := io.ReadAll(f)
+	// Read one byte past the size stat gave: a file that grows while it
+	// is read is refused rather than read without end.
+	data, err := io.ReadAll(io.LimitReader(f, st.Size()+1))
 	if err != nil {
 		return fmt.Errorf("nn: loading weights: %w", err)
+	}
+	if int64(len(data)) != st.Size() {
+		return fmt.Errorf("nn: loading weights: %s changed size while it was read", path)
 	}
 	if err := n.Decode(data); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
@@ -145,7 +156,8 @@ func (n *Network) Load(path string) error {
 }
 
 // Decode replaces the parameters with those in the safetensors bytes in
-// file. On any error the network keeps its parameters.
+// file, under the same rules as Load. On any error the network keeps its
+// parameters.
 func (n *Network) Decode(file []byte) error {
 	params, err := decodeSafetensors(file, &n.desc)
 	if err != nil {
@@ -161,62 +173,136 @@ type Tensor struct {
 	Data  []float32 // row-major, len = product of Shape
 }
 
-// DecodeTensors parses a safetensors file of float32 tensors, checking the
-// header, every dtype and every byte range. Other dtypes are errors.
+// entry is a header entry with its name, checked but not yet decoded.
+type entry struct {
+	name       string
+	shape      []int
+	begin, end int64
+}
+
+// DecodeTensors parses a safetensors file of float32 tensors. It checks
+// the whole header before decoding any data: the JSON (no name twice,
+// __metadata__ a map of strings), every dtype (other dtypes are errors),
+// shape and byte range. The ranges must lie in the data, be aligned to 4
+// bytes, and tile the data exactly, with no overlap and no gap, so the
+// tensors it returns take no more memory than the file.
 func DecodeTensors(file []byte) (map[string]Tensor, error) {
+	entries, data, err := parseHeader(file)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]Tensor, len(entries))
+	for _, e := range entries {
+		values := make([]float32, (e.end-e.begin)/4)
+		for i := range values {
+			values[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[e.begin+int64(4*i):]))
+		}
+		out[e.name] = Tensor{Shape: e.shape, Data: values}
+	}
+	return out, nil
+}
+
+// parseHeader checks a safetensors header and returns its tensors in the
+// order of their data, and the data.
+func parseHeader(file []byte) ([]entry, []byte, error) {
 	if len(file) < 8 {
-		return nil, fmt.Errorf("not a safetensors file: %d bytes, shorter than its header length", len(file))
+		return nil, nil, fmt.Errorf("not a safetensors file: %d bytes, shorter than its header length", len(file))
 	}
 	size := binary.LittleEndian.Uint64(file)
 	if size > maxHeader || size > uint64(len(file)-8) {
-		return nil, fmt.Errorf("not a safetensors file: header of %d bytes in a file of %d", size, len(file))
-	}
-	var header map[string]json.RawMessage
-	if err := json.Unmarshal(file[8:8+size], &header); err != nil {
-		return nil, fmt.Errorf("safetensors header: %w", err)
+		return nil, nil, fmt.Errorf("not a safetensors file: header of %d bytes in a file of %d", size, len(file))
 	}
 	data := file[8+size:]
-	out := map[string]Tensor{}
-	for name, raw := range header {
+	dec := json.NewDecoder(bytes.NewReader(file[8 : 8+size]))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, nil, fmt.Errorf("safetensors header: not a JSON object")
+	}
+	seen := map[string]bool{}
+	var entries []entry
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, nil, fmt.Errorf("safetensors header: %w", err)
+		}
+		name := tok.(string) // object keys are strings
+		if seen[name] {
+			return nil, nil, fmt.Errorf("safetensors header: %q appears twice", name)
+		}
+		seen[name] = true
 		if name == "__metadata__" {
+			var meta map[string]string
+			if err := dec.Decode(&meta); err != nil {
+				return nil, nil, fmt.Errorf("safetensors header: __metadata__ is not a map of strings: %w", err)
+			}
 			continue
 		}
 		var t tensorInfo
-		if err := json.Unmarshal(raw, &t); err != nil {
-			return nil, fmt.Errorf("tensor %q: %w", name, err)
+		if err := dec.Decode(&t); err != nil {
+			return nil, nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
-		if t.DType != "F32" {
-			return nil, fmt.Errorf("tensor %q has dtype %q, want F32", name, t.DType)
+		e, err := checkEntry(name, t, int64(len(data)))
+		if err != nil {
+			return nil, nil, err
 		}
-		if len(t.DataOffsets) != 2 {
-			return nil, fmt.Errorf("tensor %q: data_offsets has %d entries, want 2", name, len(t.DataOffsets))
-		}
-		begin, end := t.DataOffsets[0], t.DataOffsets[1]
-		if begin < 0 || end < begin || end > int64(len(data)) {
-			return nil, fmt.Errorf("tensor %q: bytes %d..%d lie outside the %d bytes of data", name, begin, end, len(data))
-		}
-		elems := int64(1)
-		shape := make([]int, len(t.Shape))
-		for i, d := range t.Shape {
-			if d < 0 || d > int64(len(data)) {
-				return nil, fmt.Errorf("tensor %q has shape %v", name, t.Shape)
-			}
-			shape[i] = int(d)
-			elems *= d
-			if elems > int64(len(data)) {
-				return nil, fmt.Errorf("tensor %q: shape %v needs more than the %d bytes of data", name, t.Shape, len(data))
-			}
-		}
-		if end-begin != 4*elems {
-			return nil, fmt.Errorf("tensor %q: %d bytes for %d float32 values", name, end-begin, elems)
-		}
-		values := make([]float32, elems)
-		for i := range values {
-			values[i] = math.Float32frombits(binary.LittleEndian.Uint32(data[begin+int64(4*i):]))
-		}
-		out[name] = Tensor{Shape: shape, Data: values}
+		entries = append(entries, e)
 	}
-	return out, nil
+	if _, err := dec.Token(); err != nil {
+		return nil, nil, fmt.Errorf("safetensors header: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, fmt.Errorf("safetensors header: data after the JSON object")
+	}
+	slices.SortStableFunc(entries, func(a, b entry) int {
+		return cmp.Or(cmp.Compare(a.begin, b.begin), cmp.Compare(a.end, b.end))
+	})
+	at := int64(0)
+	for _, e := range entries {
+		if e.begin != at {
+			if e.begin < at {
+				return nil, nil, fmt.Errorf("tensor %q: bytes %d..%d overlap another tensor's", e.name, e.begin, e.end)
+			}
+			return nil, nil, fmt.Errorf("tensor %q: bytes %d..%d leave bytes %d..%d of the data unused", e.name, e.begin, e.end, at, e.begin)
+		}
+		at = e.end
+	}
+	if at != int64(len(data)) {
+		return nil, nil, fmt.Errorf("the tensors cover %d of the %d bytes of data", at, len(data))
+	}
+	return entries, data, nil
+}
+
+// checkEntry checks one tensor's dtype, shape and byte range against the
+// size of the data.
+func checkEntry(name string, t tensorInfo, size int64) (entry, error) {
+	if t.DType != "F32" {
+		return entry{}, fmt.Errorf("tensor %q has dtype %q, want F32", name, t.DType)
+	}
+	if len(t.DataOffsets) != 2 {
+		return entry{}, fmt.Errorf("tensor %q: data_offsets has %d entries, want 2", name, len(t.DataOffsets))
+	}
+	begin, end := t.DataOffsets[0], t.DataOffsets[1]
+	if begin < 0 || end < begin || end > size {
+		return entry{}, fmt.Errorf("tensor %q: bytes %d..%d lie outside the %d bytes of data", name, begin, end, size)
+	}
+	if begin%4 != 0 {
+		return entry{}, fmt.Errorf("tensor %q: bytes %d..%d are not aligned to its 4-byte values", name, begin, end)
+	}
+	elems := int64(1)
+	shape := make([]int, len(t.Shape))
+	for i, d := range t.Shape {
+		if d < 0 || d > size {
+			return entry{}, fmt.Errorf("tensor %q has shape %v", name, t.Shape)
+		}
+		shape[i] = int(d)
+		elems *= d
+		if elems > size {
+			return entry{}, fmt.Errorf("tensor %q: shape %v needs more than the %d bytes of data", name, t.Shape, size)
+		}
+	}
+	if end-begin != 4*elems {
+		return entry{}, fmt.Errorf("tensor %q: %d bytes for %d float32 values", name, end-begin, elems)
+	}
+	return entry{name, shape, begin, end}, nil
 }
 
 // decodeSafetensors returns the parameter vector stored in file for the
@@ -233,6 +319,11 @@ func decodeSafetensors(file []byte, d *compiled.Network) ([]float32, error) {
 		}
 		if !slices.Equal(t.Shape, shape) {
 			return nil, fmt.Errorf("tensor %q has shape %v, the network needs %v", name, t.Shape, shape)
+		}
+		for i, v := range t.Data {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return nil, fmt.Errorf("tensor %q: value %d is %v; weights must be finite", name, i, v)
+			}
 		}
 		delete(tensors, name)
 		return t.Data, nil

@@ -2,7 +2,9 @@ package nn
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 )
 
 // TrainStep takes one optimizer step on the samples in x (rows of Input
@@ -17,8 +19,33 @@ func (n *Network) TrainStep(x, y []float32) (float32, error) {
 	if count == 0 || count > n.StepSize() {
 		return 0, fmt.Errorf("nn: TrainStep takes 1 to %d samples, got %d", n.StepSize(), count)
 	}
-	loss, _ := n.trainStep(x, y, nil, 0, count)
-	return float32(loss), nil
+	if err := n.checkFinite(x, y); err != nil {
+		return 0, err
+	}
+	loss, _, err := n.trainStep(x, y, nil, 0, count)
+	return float32(loss), err
+}
+
+// checkFinite returns an error naming the first sample whose features or
+// targets are NaN or infinite.
+func (n *Network) checkFinite(x, y []float32) error {
+	if i := firstNonFinite(x); i >= 0 {
+		return fmt.Errorf("nn: sample %d: feature %d is %v", i/n.desc.Input, i%n.desc.Input, x[i])
+	}
+	if i := firstNonFinite(y); i >= 0 {
+		return fmt.Errorf("nn: sample %d: target %d is %v", i/n.desc.Output(), i%n.desc.Output(), y[i])
+	}
+	return nil
+}
+
+// firstNonFinite is the index of the first NaN or infinity in v, or -1.
+func firstNonFinite(v []float32) int {
+	for i, f := range v {
+		if f-f != 0 { // NaN for NaN and ±Inf, 0 for every finite f
+			return i
+		}
+	}
+	return -1
 }
 
 // checkData returns the number of samples in x, checking y matches.
@@ -35,7 +62,9 @@ func (n *Network) checkData(x, y []float32) (int, error) {
 
 // trainStep trains on the samples src rows lo..hi of x and y, one tile per
 // worker, and returns the mean loss and the number of correct predictions.
-func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64, right int) {
+// When the loss or the gradient is not finite it takes no step: the
+// parameters and the optimizer's state are left as they were.
+func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64, right int, err error) {
 	B := n.desc.Batch
 	count := hi - lo
 	active := (count + B - 1) / B
@@ -50,14 +79,21 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 		loss += w.loss * float64(w.count)
 		right += w.correct
 	}
+	loss /= float64(count)
+	if math.IsNaN(loss) || math.IsInf(loss, 0) {
+		return loss, right, fmt.Errorf("nn: the loss is %v; no step taken", loss)
+	}
 	// Each tile's gradient is its sum over rows / Batch; the step's mean
 	// over count rows is B/count times their sum.
 	n.scale = float32(B) / float32(count)
 	if active > 1 || n.scale != 1 {
 		n.parallel(active, func(w *worker) func() { return w.reduceRun })
 	}
+	if i := firstNonFinite(n.workers[0].grad); i >= 0 {
+		return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", i, n.workers[0].grad[i])
+	}
 	n.update(n.workers[0].grad)
-	return loss / float64(count), right
+	return loss, right, nil
 }
 
 // parallel runs task(w) on the first active workers, the first on the
@@ -145,6 +181,9 @@ func (n *Network) SetOptimizer(opt Optimizer) error {
 	if s, ok := opt.(SGD); ok && s.Nesterov && s.Momentum == 0 {
 		return fmt.Errorf("nn: Nesterov momentum needs a nonzero Momentum")
 	}
+	if err := checkHyper(opt); err != nil {
+		return err
+	}
 	n.opt, n.step = opt, 0
 	n.m, n.v = nil, nil
 	switch opt.state() {
@@ -152,6 +191,34 @@ func (n *Network) SetOptimizer(opt Optimizer) error {
 		n.v = make([]float32, n.desc.Params)
 	case 2:
 		n.m, n.v = make([]float32, n.desc.Params), make([]float32, n.desc.Params)
+	}
+	return nil
+}
+
+// checkHyper refuses hyperparameters outside PyTorch's ranges: momentum,
+// weight decay and eps finite and not negative, betas in [0, 1).
+func checkHyper(opt Optimizer) error {
+	var nonNeg map[string]float32
+	var b1, b2 float32
+	switch o := opt.(type) {
+	case SGD:
+		nonNeg = map[string]float32{"Momentum": o.Momentum, "WeightDecay": o.WeightDecay}
+	case Adam:
+		nonNeg = map[string]float32{"Eps": o.Eps, "WeightDecay": o.WeightDecay}
+		b1, b2 = o.Beta1, o.Beta2
+	case AdamW:
+		nonNeg = map[string]float32{"Eps": o.Eps, "WeightDecay": o.WeightDecay}
+		b1, b2 = o.Beta1, o.Beta2
+	}
+	for _, name := range slices.Sorted(maps.Keys(nonNeg)) {
+		if v := nonNeg[name]; !(v >= 0) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("nn: %s %g is not a finite number ≥ 0", name, v)
+		}
+	}
+	for i, b := range []float32{b1, b2} {
+		if !(b >= 0 && b < 1) {
+			return fmt.Errorf("nn: Beta%d %g is not in [0, 1)", i+1, b)
+		}
 	}
 	return nil
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/goccy/go-yaml"
 	"github.com/goccy/go-yaml/ast"
+	"github.com/goccy/go-yaml/lexer"
 	"github.com/goccy/go-yaml/parser"
+	"github.com/goccy/go-yaml/token"
 )
 
 // Load reads and validates the model file at path. Errors are *Error,
@@ -43,7 +45,25 @@ func Parse(file string, data []byte) (*Model, error) {
 		line, col := lineCol(data, max(i, firstInvalidUTF8(data)))
 		return nil, d.errAt(line, col, "spec is not UTF-8 text")
 	}
-	f, err := parser.ParseBytes(data, 0)
+	// A byte-order mark is not part of the text; YAML's line breaks are
+	// LF, CRLF and CR, which the lexer counts as LF only.
+	data = bytes.TrimPrefix(data, []byte("\ufeff"))
+	if bytes.IndexByte(data, '\r') >= 0 {
+		data = bytes.ReplaceAll(data, []byte("\r\n"), []byte("\n"))
+		data = bytes.ReplaceAll(data, []byte("\r"), []byte("\n"))
+	}
+	data, err := d.directives(data)
+	if err != nil {
+		return nil, err
+	}
+	// The lexer takes time and memory linear in the input; the parser does
+	// not (deep nesting and long mappings cost quadratic time and memory),
+	// so the tokens are bounded before it runs.
+	tokens := lexer.Tokenize(string(data))
+	if err := d.scan(tokens); err != nil {
+		return nil, err
+	}
+	f, err := parser.Parse(tokens, 0)
 	if err != nil {
 		return nil, d.yamlError(err)
 	}
@@ -65,6 +85,48 @@ func Parse(file string, data []byte) (*Model, error) {
 }
 
 type decoder struct{ file string }
+
+// directives checks the directives before the first document (%YAML 1.x,
+// %TAG) and blanks them, keeping every line where it was: the parser
+// cannot take both kinds together, and a spec has no use for either
+// (tags are refused where they are used).
+func (d *decoder) directives(data []byte) ([]byte, error) {
+	var out []byte
+	for off, line := 0, 1; off < len(data); line++ {
+		end := bytes.IndexByte(data[off:], '\n')
+		if end < 0 {
+			end = len(data) - off
+		}
+		text := data[off : off+end]
+		switch {
+		case bytes.HasPrefix(text, []byte("%")):
+			if f := strings.Fields(string(text)); f[0] == "%YAML" && (len(f) < 2 || !strings.HasPrefix(f[1], "1.")) {
+				return nil, d.errAt(line, 1, "spec needs YAML 1.x, not %s", strings.Join(f[1:], " "))
+			}
+			if out == nil {
+				out = slices.Clone(data)
+			}
+			for i := off; i < off+end; i++ {
+				out[i] = ' '
+			}
+		case bytes.HasPrefix(text, []byte("---")):
+			if out == nil {
+				return data, nil
+			}
+			return out, nil
+		case len(bytes.TrimSpace(text)) > 0 && text[0] != '#':
+			if out != nil {
+				return nil, d.errAt(line, 1, "YAML directives must be followed by a --- line")
+			}
+			return data, nil
+		}
+		off += end + 1
+	}
+	if out != nil {
+		return nil, d.errAt(1, 1, "YAML directives must be followed by a --- line")
+	}
+	return data, nil
+}
 
 func (d *decoder) errAt(line, col int, format string, args ...any) *Error {
 	return &Error{File: d.file, Line: line, Col: col, Msg: fmt.Sprintf(format, args...)}
@@ -161,12 +223,16 @@ func (d *decoder) mapping(n ast.Node, what string, known []string) ([]field, err
 	var fields []field
 	seen := map[string]bool{}
 	for _, mv := range values {
-		if err := d.plain(mv.Key); err != nil {
+		var key ast.Node = mv.Key
+		if e, ok := key.(*ast.MappingKeyNode); ok && e.Value != nil { // an explicit key, "? name"
+			key = e.Value
+		}
+		if err := d.plain(key); err != nil {
 			return nil, err
 		}
-		k, ok := mv.Key.(*ast.StringNode)
+		k, ok := key.(*ast.StringNode)
 		if !ok {
-			return nil, d.errNode(mv.Key, "%s key must be a name, got %s", what, describe(mv.Key))
+			return nil, d.errNode(key, "%s key must be a name, got %s", what, describe(key))
 		}
 		if seen[k.Value] {
 			return nil, d.errNode(k, "duplicate key %q in %s", k.Value, what)
@@ -222,6 +288,9 @@ func describe(n ast.Node) string {
 }
 
 func (d *decoder) str(n ast.Node, key string) (string, error) {
+	if l, ok := n.(*ast.LiteralNode); ok && l.Value != nil { // a block scalar, | or >
+		return l.Value.Value, nil
+	}
 	s, ok := n.(*ast.StringNode)
 	if !ok {
 		return "", d.errNode(n, "%s must be a string, got %s", key, describe(n))
@@ -234,10 +303,20 @@ func (d *decoder) size(n ast.Node, key string, limit int) (int, error) {
 	tooBig := func() error { return d.errNode(n, "%s must be at most %d, got %s", key, limit, n.GetToken().Value) }
 	in, ok := n.(*ast.IntegerNode)
 	if !ok {
-		if s, isStr := n.(*ast.StringNode); isStr && allDigits(s.Value) {
-			return 0, tooBig() // an integer beyond 64 bits
+		if s, isStr := n.(*ast.StringNode); isStr {
+			if tk := s.GetToken(); tk != nil && (tk.Type == token.DoubleQuoteType || tk.Type == token.SingleQuoteType) {
+				return 0, d.errNode(n, "%s must be a number, not the quoted string %q", key, s.Value)
+			}
+			if allDigits(s.Value) {
+				return 0, tooBig() // an integer beyond 64 bits
+			}
 		}
 		return 0, d.errNode(n, "%s must be a whole number, got %s", key, describe(n))
+	}
+	// YAML 1.1 and 1.2 disagree on 010 (8 or 10), and 0x10, 0o10, 0b10
+	// and 1_000 are each only one version's: a size is plain decimal.
+	if lit := strings.TrimPrefix(in.GetToken().Value, "-"); !allDigits(lit) || len(lit) > 1 && lit[0] == '0' {
+		return 0, d.errNode(n, "%s must be written in decimal digits without a leading zero, got %s", key, in.GetToken().Value)
 	}
 	var v int64
 	switch x := in.Value.(type) {
@@ -264,12 +343,12 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 	if _, ok := body.(*ast.NullNode); ok {
 		return nil, d.errAt(1, 1, "spec is empty")
 	}
-	fields, err := d.mapping(body, "model", []string{"name", "batch", "input", "layers", "loss"})
+	fields, err := d.mapping(body, "model", modelKeys)
 	if err != nil {
 		return nil, err
 	}
 	m := &Model{}
-	var layersN, lossN ast.Node
+	var inputN, layersN, lossN ast.Node
 	have := map[string]bool{}
 	for _, f := range fields {
 		have[f.key] = true
@@ -284,6 +363,7 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 		case "batch":
 			m.Batch, err = d.size(f.value, "batch", MaxBatch)
 		case "input":
+			inputN = f.value
 			m.Input, err = d.size(f.value, "input", MaxWidth)
 		case "layers":
 			layersN = f.value
@@ -301,10 +381,13 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 			return nil, err
 		}
 	}
-	for _, k := range []string{"name", "batch", "input", "layers", "loss"} {
+	for _, k := range modelKeys {
 		if !have[k] {
 			return nil, d.errNode(mappingStart(body), "model is missing key %q", k)
 		}
+	}
+	if m.Batch*m.Input > MaxElements {
+		return nil, d.errNode(inputN, "input is %d×%d = %d floats per batch; at most %d", m.Batch, m.Input, m.Batch*m.Input, MaxElements)
 	}
 	if m.Layers, err = d.layers(layersN, m); err != nil {
 		return nil, err
@@ -343,13 +426,10 @@ func (d *decoder) layers(n ast.Node, m *Model) ([]Layer, error) {
 		return nil, d.errNode(seq.Values[MaxLayers], "a model has at most %d layers", MaxLayers)
 	}
 	in := m.Input
-	if m.Batch*in > MaxElements {
-		return nil, d.errAt(1, 1, "input is %d×%d = %d floats per batch; at most %d", m.Batch, in, m.Batch*in, MaxElements)
-	}
 	layers := make([]Layer, len(seq.Values))
 	for i, ln := range seq.Values {
 		what := fmt.Sprintf("layer %d", i+1)
-		fields, err := d.mapping(ln, what, []string{"dense", "activation"})
+		fields, err := d.mapping(ln, what, layerKeys)
 		if err != nil {
 			return nil, err
 		}
@@ -400,6 +480,81 @@ func (d *decoder) checkLoss(m *Model, lossN ast.Node) error {
 		return d.errNode(lossN, "binary_cross_entropy needs a sigmoid last layer, not %s", last)
 	case m.Loss == MSE && last == Softmax:
 		return d.errNode(lossN, "a softmax last layer needs the cross_entropy loss, not mse")
+	}
+	return nil
+}
+
+// modelKeys and layerKeys are the keys a model and a layer may have.
+var (
+	modelKeys = []string{"name", "batch", "input", "layers", "loss"}
+	layerKeys = []string{"dense", "activation"}
+)
+
+// scan checks the tokens in one linear pass before they are parsed: at most
+// MaxTokens of them (comments aside) and collections nested at most
+// MaxDepth deep. When there are too many, the error names the first key
+// that has no place in a model, if there is one.
+func (d *decoder) scan(tokens token.Tokens) error {
+	type level struct {
+		col int
+		seq bool
+	}
+	var block []level // the open block collections, outermost first
+	flow, count := 0, 0
+	var unknown *Error
+	for i, tk := range tokens {
+		if tk.Type == token.CommentType {
+			continue
+		}
+		if count++; count > MaxTokens {
+			if unknown != nil {
+				return unknown
+			}
+			return d.errAt(tk.Position.Line, tk.Position.Column, "spec has more than %d YAML tokens (keys, values and punctuation); a model needs far fewer", MaxTokens)
+		}
+		isKey := i+1 < len(tokens) && tokens[i+1].Type == token.MappingValueType &&
+			(i == 0 || tokens[i-1].Type != token.MappingKeyType)
+		switch tk.Type {
+		case token.DocumentHeaderType, token.DocumentEndType:
+			block, flow = block[:0], 0
+			continue
+		case token.SequenceStartType, token.MappingStartType:
+			flow++
+			if len(block)+flow > MaxDepth {
+				return d.errAt(tk.Position.Line, tk.Position.Column, "spec nests lists and mappings more than %d deep", MaxDepth)
+			}
+			continue
+		case token.SequenceEndType, token.MappingEndType:
+			flow = max(flow-1, 0)
+			continue
+		}
+		if flow == 0 && (isKey || tk.Type == token.SequenceEntryType || tk.Type == token.MappingKeyType) {
+			// A block entry: it continues the collection open at its
+			// column, or opens a new one inside the last.
+			col, seq := tk.Position.Column, tk.Type == token.SequenceEntryType
+			for len(block) > 0 {
+				top := block[len(block)-1]
+				if top.col < col || top.col == col && (top.seq == seq || seq) {
+					break
+				}
+				block = block[:len(block)-1]
+			}
+			if n := len(block); n == 0 || block[n-1].col != col || block[n-1].seq != seq {
+				block = append(block, level{col, seq})
+				if len(block) > MaxDepth {
+					return d.errAt(tk.Position.Line, tk.Position.Column, "spec nests lists and mappings more than %d deep", MaxDepth)
+				}
+			}
+		}
+		if isKey && unknown == nil {
+			known, what := modelKeys, "model"
+			if len(block)+flow == 3 {
+				known, what = layerKeys, "a layer"
+			}
+			if depth := len(block) + flow; (depth == 1 || depth == 3) && !slices.Contains(known, tk.Value) {
+				unknown = d.errAt(tk.Position.Line, tk.Position.Column, "unknown key %q in %s (known keys: %s)", tk.Value, what, strings.Join(known, ", "))
+			}
+		}
 	}
 	return nil
 }

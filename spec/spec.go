@@ -63,6 +63,12 @@ const (
 	MaxElements = 1 << 24 // elements in any one array (weights or activations): 64 MiB of float32
 	MaxFileSize = 1 << 20 // bytes in a spec file
 	MaxName     = 64      // characters in the model name
+	// MaxDepth bounds how deep lists and mappings nest: a model needs 3
+	// (the model, its layers, a layer).
+	MaxDepth = 4
+	// MaxTokens bounds a spec's YAML tokens (keys, values and punctuation;
+	// comments are free): a model of MaxLayers layers needs about 500.
+	MaxTokens = 1024
 )
 
 // Model is a validated network description.

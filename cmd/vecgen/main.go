@@ -3,9 +3,11 @@
 //
 //	vecgen -spec model.yaml [-out DIR] [-pkg NAME]
 //
-// It prints the files it wrote. Exit status: 0 on success, 1 when the spec
-// is invalid or the output cannot be written (nothing is written then),
-// 2 on bad usage. From a package of your own:
+// It prints the files it wrote. It never overwrites a file it did not
+// generate from the same spec (a hand-written main.go for a model named
+// Main, or another model's files). Exit status: 0 on success, 1 when the
+// spec is invalid or the output cannot be written (nothing is written
+// then), 2 on bad usage. From a package of your own:
 //
 //	//go:generate go run github.com/vecgen/vecgen/cmd/vecgen -spec model.yaml
 package main

@@ -13,7 +13,6 @@ import (
 func main() {
 	flags := train.Flags{Epochs: 30, LR: 0.01, Optimizer: "adam", Seed: 1, Workers: 1}
 	train.Main(flags, kernels.DigitsNetwork(), func() (dataset.Set, dataset.Set, error) {
-		tr, te := dataset.Digits().Split(0.2, 1)
-		return tr, te, nil
+		return dataset.Digits().Split(0.2, 1)
 	})
 }

@@ -17,7 +17,8 @@ import (
 // TestDigits runs what make demo runs and checks its promise: per-epoch
 // lines, then "test accuracy: 0.XXXX" of at least 0.95.
 func TestDigits(t *testing.T) {
-	tr, te := dataset.Digits().Split(0.2, 1)
+	tr, te, err := dataset.Digits().Split(0.2, 1)
+	require.NoError(t, err)
 	save := filepath.Join(t.TempDir(), "w.safetensors")
 	var out bytes.Buffer
 	f := Flags{Epochs: 30, LR: 0.01, Optimizer: "adam", Seed: 1, Workers: 1, Save: save}
