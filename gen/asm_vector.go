@@ -241,3 +241,19 @@ func (a *asmWriter) hreduce(v reg.VecVirtual, op func(...operand.Op)) {
 func (a *asmWriter) zero(v reg.VecVirtual) {
 	a.c.VXORPS(v, v, v)
 }
+
+// jumpIfNaN jumps to label when a lane of v is NaN.
+func (a *asmWriter) jumpIfNaN(v reg.VecVirtual, label string) {
+	c := a.c
+	if a.wide() {
+		k := c.K()
+		c.VCMPPS(imm(3), v, v, k) // UNORD_Q
+		c.KORTESTW(k, k)
+	} else {
+		t, bits := c.YMM(), c.GP32()
+		c.VCMPPS(imm(3), v, v, t)
+		c.VMOVMSKPS(t, bits)
+		c.TESTL(bits, bits)
+	}
+	c.JNZ(operand.LabelRef(label))
+}

@@ -50,19 +50,19 @@ func TestStandaloneKernelsUpToDate(t *testing.T) {
 	require.NoError(t, err)
 	wideMathAsm, wideMathStubs, err := MathFiles("mathkernels", 4096, plan.AVX512)
 	require.NoError(t, err)
-	sumAsm, sumStubs, err := SumFiles("vec", plan.AVX2)
+	sumAsm, sumStubs, err := VecFiles("vec", plan.AVX2)
 	require.NoError(t, err)
-	wideAsm, wideStubs, err := SumFiles("vec", plan.AVX512)
+	wideAsm, wideStubs, err := VecFiles("vec", plan.AVX512)
 	require.NoError(t, err)
 	for path, want := range map[string][]byte{
 		"internal/mathkernels/math_amd64.s":               mathAsm,
 		"internal/mathkernels/math_stubs_amd64.go":        mathStubs,
 		"internal/mathkernels/math_avx512_amd64.s":        wideMathAsm,
 		"internal/mathkernels/math_avx512_stubs_amd64.go": wideMathStubs,
-		"internal/vec/sum_amd64.s":                        sumAsm,
-		"internal/vec/sum_stubs_amd64.go":                 sumStubs,
-		"internal/vec/sum_avx512_amd64.s":                 wideAsm,
-		"internal/vec/sum_avx512_stubs_amd64.go":          wideStubs,
+		"internal/vec/loops_amd64.s":                      sumAsm,
+		"internal/vec/loops_stubs_amd64.go":               sumStubs,
+		"internal/vec/loops_avx512_amd64.s":               wideAsm,
+		"internal/vec/loops_avx512_stubs_amd64.go":        wideStubs,
 	} {
 		have, err := os.ReadFile(filepath.Join("..", path))
 		require.NoError(t, err)

@@ -53,5 +53,5 @@ func MathFiles(pkg string, n int, isa plan.ISA) (asm, stubs []byte, err error) {
 		c.VZEROUPPER()
 		c.RET()
 	}
-	return assemble(c, isa, printer.Config{Name: "vecgen's gen.MathFiles", Pkg: pkg})
+	return assemble(c, isa, printer.Config{Name: "vecgen from gen.MathFiles", Pkg: pkg})
 }

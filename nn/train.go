@@ -5,6 +5,8 @@ import (
 	"maps"
 	"math"
 	"slices"
+
+	"github.com/vecgen/vecgen/internal/vec"
 )
 
 // TrainStep takes one optimizer step on the samples in x (rows of Input
@@ -29,24 +31,15 @@ func (n *Network) TrainStep(x, y []float32) (float32, error) {
 // checkFinite returns an error naming the first sample whose features or
 // targets are NaN or infinite.
 func (n *Network) checkFinite(x, y []float32) error {
-	if i := firstNonFinite(x); i >= 0 {
+	if i := vec.FirstNonFinite(x); i >= 0 {
 		return fmt.Errorf("nn: sample %d: feature %d is %v", i/n.desc.Input, i%n.desc.Input, x[i])
 	}
-	if i := firstNonFinite(y); i >= 0 {
+	if i := vec.FirstNonFinite(y); i >= 0 {
 		return fmt.Errorf("nn: sample %d: target %d is %v", i/n.desc.Output(), i%n.desc.Output(), y[i])
 	}
 	return nil
 }
 
-// firstNonFinite is the index of the first NaN or infinity in v, or -1.
-func firstNonFinite(v []float32) int {
-	for i, f := range v {
-		if f-f != 0 { // NaN for NaN and ±Inf, 0 for every finite f
-			return i
-		}
-	}
-	return -1
-}
 
 // checkData returns the number of samples in x, checking y matches.
 func (n *Network) checkData(x, y []float32) (int, error) {
@@ -89,7 +82,7 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	if active > 1 || n.scale != 1 {
 		n.parallel(active, func(w *worker) func() { return w.reduceRun })
 	}
-	if i := firstNonFinite(n.workers[0].grad); i >= 0 {
+	if i := vec.FirstNonFinite(n.workers[0].grad); i >= 0 {
 		return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", i, n.workers[0].grad[i])
 	}
 	n.update(n.workers[0].grad)

@@ -14,3 +14,11 @@ func sumScaledAVX2(dst *float32, srcs *[]float32, nsrcs int, n int, scale float3
 func sumScaledAVX512(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32) {
 	panic("vec: sumScaledAVX512 called in a build without assembly")
 }
+
+func firstNonFiniteAVX2(v *float32, n int) int {
+	panic("vec: firstNonFiniteAVX2 called in a build without assembly")
+}
+
+func firstNonFiniteAVX512(v *float32, n int) int {
+	panic("vec: firstNonFiniteAVX512 called in a build without assembly")
+}

@@ -2,6 +2,7 @@ package vec
 
 import (
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -88,6 +89,53 @@ func TestSumScaledRejectsShortSource(t *testing.T) {
 	assert.PanicsWithValue(t, "vec: source 1 has 2 elements, fewer than the 3 of dst", func() {
 		SumScaled(make([]float32, 3), [][]float32{make([]float32, 3), make([]float32, 2)}, 1)
 	})
+}
+
+// TestFirstNonFinite plants NaN, ±Inf or nothing at every position of
+// vectors of every length through every code path (blocks of 4 vectors, of
+// one, single floats), among finite values that include subnormals and
+// the largest floats, and requires the first one planted to be found.
+func TestFirstNonFinite(t *testing.T) {
+	eachTier(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(3, 4))
+		bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))}
+		for _, n := range []int{0, 1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129, 200} {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = []float32{1, -0x1p-149, math.MaxFloat32, -math.MaxFloat32, 0}[rng.IntN(5)]
+			}
+			assert.Equal(t, -1, FirstNonFinite(v), "n=%d, all finite", n)
+			for at := range n {
+				for _, b := range bad {
+					w := append([]float32(nil), v...)
+					w[at] = b
+					if at+1 < n {
+						w[at+1+rng.IntN(n-at-1)] = bad[rng.IntN(len(bad))] // a later one must not win
+					}
+					if got := FirstNonFinite(w); got != at {
+						t.Fatalf("n=%d: %v planted at %d, found at %d", n, b, at, got)
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkFirstNonFinite scans a gradient of spec/fashion.yaml, every
+// value finite: what a training step pays to refuse a non-finite one.
+func BenchmarkFirstNonFinite(b *testing.B) {
+	v := make([]float32, 235146)
+	for _, impl := range []struct {
+		name string
+		f    func([]float32) int
+	}{{"vec", FirstNonFinite}, {"go", func(v []float32) int { return firstNonFiniteGo(v, 0) }}} {
+		b.Run(impl.name, func(b *testing.B) {
+			b.SetBytes(4 * int64(len(v)))
+			for b.Loop() {
+				impl.f(v)
+			}
+		})
+	}
 }
 
 // BenchmarkSumScaled is the reduction of a step of spec/fashion.yaml with

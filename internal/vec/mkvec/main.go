@@ -1,4 +1,4 @@
-// Command mkvec writes the vec package's assembly from gen.SumFiles, one
+// Command mkvec writes the vec package's assembly from gen.VecFiles, one
 // file per tier: go generate ./internal/vec.
 package main
 
@@ -12,14 +12,14 @@ import (
 
 // files names each tier's assembly and stubs.
 var files = map[plan.ISA][2]string{
-	plan.AVX2:   {"sum_amd64.s", "sum_stubs_amd64.go"},
-	plan.AVX512: {"sum_avx512_amd64.s", "sum_avx512_stubs_amd64.go"},
+	plan.AVX2:   {"loops_amd64.s", "loops_stubs_amd64.go"},
+	plan.AVX512: {"loops_avx512_amd64.s", "loops_avx512_stubs_amd64.go"},
 }
 
 func main() {
 	var out []gen.File
 	for _, isa := range plan.Tiers {
-		asm, stubs, err := gen.SumFiles("vec", isa)
+		asm, stubs, err := gen.VecFiles("vec", isa)
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "mkvec:", err)
 			os.Exit(1)
