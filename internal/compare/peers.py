@@ -173,7 +173,7 @@ class NumpyMLP:
 def torch_model(mlp=None, softmax=False):
     """784-256-128-10 as an nn.Sequential, with mlp's weights if given."""
     mods = []
-    for i, (fan_in, fan_out, act) in enumerate(LAYERS):
+    for fan_in, fan_out, act in LAYERS:
         mods.append(torch.nn.Linear(fan_in, fan_out))
         if act == "relu":
             mods.append(torch.nn.ReLU())
@@ -279,27 +279,66 @@ def report(name, n, ns, metric):
     print(line, flush=True)
 
 
+class DlInfo(ctypes.Structure):
+    _fields_ = [("dli_fname", ctypes.c_char_p), ("dli_fbase", ctypes.c_void_p),
+                ("dli_sname", ctypes.c_char_p), ("dli_saddr", ctypes.c_void_p)]
+
+
+def provider(module, symbol):
+    """The real path of the library that the extension module's symbol
+    resolves to (dlsym searches the module's dependencies), or None."""
+    try:
+        addr = ctypes.cast(getattr(ctypes.CDLL(module), symbol), ctypes.c_void_p).value
+    except (OSError, AttributeError):
+        return None
+    info = DlInfo()
+    if not ctypes.CDLL(None).dladdr(ctypes.c_void_p(addr), ctypes.byref(info)):
+        return None
+    return os.path.realpath(info.dli_fname.decode())
+
+
+def plural(n, word):
+    return "%d %s%s" % (n, word, "" if n == 1 else "s")
+
+
+def describe(path):
+    """Names the BLAS library at path (or the OpenBLAS it wraps, as Debian's
+    libblas.so.3 does), its core and its threads."""
+    core = provider(path, "openblas_get_corename")
+    if core is None:
+        return os.path.basename(path)
+    if threadpoolctl is not None:
+        for i in threadpoolctl.threadpool_info():
+            if os.path.realpath(i["filepath"]) == core:
+                return "%s %s, core %s, %s, %s" % (i["internal_api"], i.get("version"), i.get("architecture"),
+                                                   i.get("threading_layer"), plural(i["num_threads"], "thread"))
+    lib = ctypes.CDLL(core)
+    lib.openblas_get_corename.restype = ctypes.c_char_p
+    lib.openblas_get_config.restype = ctypes.c_char_p
+    lib.openblas_set_num_threads(1)
+    return "%s, core %s, %s" % (lib.openblas_get_config().decode(), lib.openblas_get_corename().decode(),
+                                plural(lib.openblas_get_num_threads(), "thread"))
+
+
 def blas_info():
-    """Describes the BLAS libraries loaded into this process, and limits
-    them to one thread."""
+    """Limits every thread pool to one thread and names the BLAS numpy's
+    and torch's matrix products call."""
     if threadpoolctl is not None:
         threadpoolctl.threadpool_limits(1)
-        libs = [i for i in threadpoolctl.threadpool_info() if i.get("user_api") == "blas"]
-        if libs:
-            return "; ".join(
-                "%s %s, core %s, %s, %d thread%s"
-                % (i["internal_api"], i.get("version"), i.get("architecture"), i.get("threading_layer"),
-                   i["num_threads"], "" if i["num_threads"] == 1 else "s")
-                for i in libs)
     try:
-        lib = ctypes.CDLL("libblas.so.3")
-        corename = lib.openblas_get_corename
-    except (OSError, AttributeError):
-        return "unknown (install python3-threadpoolctl)"
-    corename.restype = ctypes.c_char_p
-    lib.openblas_set_num_threads(1)
-    threads = lib.openblas_get_num_threads()
-    return "openblas, core %s, %d thread%s" % (corename().decode(), threads, "" if threads == 1 else "s")
+        from numpy._core import _multiarray_umath as umath
+    except ImportError:
+        from numpy.core import _multiarray_umath as umath
+    import torch._C
+    libs = {}
+    for name, module, symbol in (("numpy", umath.__file__, "cblas_sgemm"),
+                                 ("torch", os.path.join(os.path.dirname(torch._C.__file__), "lib", "libtorch_cpu.so"),
+                                  "sgemm_")):
+        path = provider(module, symbol)
+        libs[name] = describe(path) if path else "unknown"
+    if libs["numpy"] == libs["torch"]:
+        return libs["numpy"]
+    return "; ".join("%s: %s" % kv for kv in libs.items())
 
 
 def run(args):
