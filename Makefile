@@ -14,11 +14,17 @@ all: generate test
 # Installs what the tests and examples need beyond Go, from Debian or
 # Ubuntu (needs root): qemu-user, to run the kernels as an AVX2-only CPU
 # (Haswell has no AVX-512); python3-torch, to check weights against PyTorch;
+# python3-numpy, python3-threadpoolctl and OpenBLAS (Debian's libblas.so.3
+# is otherwise the reference BLAS), for the peers make bench times;
 # dataset-fashion-mnist, for examples/fashion.
 deps:
 	@missing=""; \
 	command -v $(QEMU) >/dev/null 2>&1 || missing="$$missing qemu-user"; \
 	$(PYTHON) -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
+	$(PYTHON) -c 'import numpy' >/dev/null 2>&1 || missing="$$missing python3-numpy"; \
+	$(PYTHON) -c 'import threadpoolctl' >/dev/null 2>&1 || missing="$$missing python3-threadpoolctl"; \
+	$(PYTHON) -c 'import sys, numpy, threadpoolctl; sys.exit(all(i["internal_api"] != "openblas" for i in threadpoolctl.threadpool_info()))' \
+		>/dev/null 2>&1 || missing="$$missing libopenblas0-pthread"; \
 	[ -d $(FASHION) ] || missing="$$missing dataset-fashion-mnist"; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
@@ -95,11 +101,30 @@ test-fuzz:
 	$(call fuzz,FuzzFashionL3Forward,15000,./kernels/)
 	$(call fuzz,FuzzScorerL1Forward,8000,./kernels/)
 
-# Every kernel's benchmark (GFLOP/s and % of peak for the products), the
-# comparison with Go peers and the machine's FMA ceiling in the same run,
-# and nn's training step and prediction; then the tables of PERFORMANCE.md
-# are regenerated from this run's medians.
+# The comparison with Go peers and the machine's FMA ceilings (ymm and
+# zmm) in the same run, nn's training step and prediction, and every
+# kernel's benchmark (not in the tables: half as many runs, which keeps make
+# bench near 5 minutes on two cores); then vecgen's products, SGD steps on
+# one core and batch-1 prediction again on the AVX2 tier
+# (GODEBUG=cpu.avx512f=off), their names suffixed /avx2; then numpy and
+# PyTorch on one thread (internal/compare/peers.py), with OpenBLAS left to
+# pick its own core; then the tables of PERFORMANCE.md are regenerated from
+# this run's medians.
 BENCH_TIME ?= 200ms
+KERNEL_BENCH_COUNT ?= $(shell expr \( $(BENCH_COUNT) + 1 \) / 2)
+bench_flags = -run '^$$' -benchtime $(BENCH_TIME)
+# $(call avx2_bench,PATTERN,PACKAGE) appends the benchmarks of PACKAGE
+# that match PATTERN (a leaf benchmark runs only if PATTERN has no more
+# levels than its name) on the AVX2 tier, with /avx2 appended to each
+# result's name before go test's -N suffix.
+avx2_bench = GODEBUG=cpu.avx512f=off $(GO) test $(bench_flags) -count $(BENCH_COUNT) -bench '$(1)' $(2) \
+	| sed -E -e 's|^(Benchmark[^[:space:]]*)(-[0-9]+[[:space:]])|\1/avx2\2|;t' -e 's|^(Benchmark[^[:space:]]*)([[:space:]])|\1/avx2\2|' \
+	| tee -a bench.txt
 bench:
-	$(GO) test -run '^$$' -bench . -benchtime $(BENCH_TIME) -count $(BENCH_COUNT) ./internal/compare/ ./nn/ ./kernels/ | tee bench.txt
+	$(GO) test $(bench_flags) -count $(BENCH_COUNT) -bench . ./internal/compare/ ./nn/ | tee bench.txt
+	$(GO) test $(bench_flags) -count $(KERNEL_BENCH_COUNT) -bench . ./kernels/ | tee -a bench.txt
+	$(call avx2_bench,^BenchmarkProduct$$/./^vecgen$$,./internal/compare/)
+	$(call avx2_bench,^BenchmarkTrainStep$$/^sgd$$/^samples=(64|256)$$/^procs=1$$,./nn/)
+	$(call avx2_bench,^BenchmarkPredictOne$$,./nn/)
+	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PYTHON) internal/compare/peers.py -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) | tee -a bench.txt
 	$(GO) run ./internal/benchreport -update PERFORMANCE.md < bench.txt

@@ -1,8 +1,10 @@
 // Command benchreport turns the output of make bench (go test -bench over
-// internal/compare and nn) into the Markdown tables of PERFORMANCE.md:
-// each product's median time and GFLOP/s for vecgen and its Go peers, the
-// fraction of the nominal and of this run's measured FMA peak, and the
-// issue's targets next to what was measured.
+// internal/compare and nn, the same vecgen benchmarks on the AVX2 tier, and
+// internal/compare/peers.py's numpy and PyTorch timings) into the Markdown
+// tables of PERFORMANCE.md: each product's and workload's median time for
+// vecgen, its AVX2 tier and its peers, the ratio to the best peer, the
+// fraction of this run's widest measured FMA ceiling and of the nominal
+// one, and the targets next to what was measured.
 //
 //	go run ./internal/benchreport [-update PERFORMANCE.md] < bench.txt
 //
@@ -21,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // NominalPeak is the peak the targets were written against: one Zen 4
@@ -44,7 +47,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "benchreport:", err)
 		os.Exit(1)
 	}
-	report := render(runs, cpu(in))
+	report := render(runs, configs(in))
 	fmt.Print(report)
 	if *update != "" {
 		if err := splice(*update, report); err != nil {
@@ -90,14 +93,20 @@ func parse(r io.Reader) (map[string]*result, error) {
 	return out, sc.Err()
 }
 
-// cpu is the processor go test names on its "cpu:" line, or "".
-func cpu(out []byte) string {
+// configs holds the first value of each configuration line ("cpu: …",
+// and peers.py's "blas: …", "numpy: …", "torch: …").
+func configs(out []byte) map[string]string {
+	conf := map[string]string{}
 	for l := range strings.Lines(string(out)) {
-		if name, ok := strings.CutPrefix(l, "cpu: "); ok {
-			return strings.TrimSpace(name)
+		key, value, ok := strings.Cut(l, ": ")
+		if !ok || key == "" || strings.ContainsAny(key, " \t") || !unicode.IsLower(rune(key[0])) {
+			continue
+		}
+		if _, seen := conf[key]; !seen {
+			conf[key] = strings.TrimSpace(value)
 		}
 	}
-	return ""
+	return conf
 }
 
 // median of name's unit, and whether it was measured.
@@ -115,32 +124,180 @@ func median(runs map[string]*result, name, unit string) (float64, bool) {
 	return (v[n/2-1] + v[n/2]) / 2, true
 }
 
-// product is a row of the kernel table: a BenchmarkProduct case and its
-// GFLOP/s target (0: none).
+// product is a row of the kernel tables: a BenchmarkProduct case, its
+// GFLOP/s target against the nominal peak (0: none), and whether the
+// issue's peer target (≥ 1.15× the best peer's speed and ≥ 85% of the
+// widest ceiling) applies to it.
 type product struct {
 	name, shape string
 	target      float64
+	peerTarget  bool
 }
 
 var products = []product{
-	{"L1Forward", "64×784·784×256", 104}, {"L1WeightGrad", "784×64·64×256", 104},
-	{"L2Forward", "64×256·256×128", 100}, {"L2WeightGrad", "256×64·64×128", 100}, {"L2InputGrad", "64×128·128×256", 100},
-	{"L3Forward", "64×128·128×10", 80}, {"L3WeightGrad", "128×64·64×10", 80}, {"L3InputGrad", "64×10·10×128", 80},
-	{"B1L1Forward", "1×784·784×256", 0}, {"B1L2Forward", "1×256·256×128", 0}, {"B1L3Forward", "1×128·128×10", 0},
+	{"L1Forward", "64×784·784×256", 104, true}, {"L1WeightGrad", "784×64·64×256", 104, true},
+	{"L2Forward", "64×256·256×128", 100, true}, {"L2WeightGrad", "256×64·64×128", 100, true},
+	{"L2InputGrad", "64×128·128×256", 100, true},
+	{"L3Forward", "64×128·128×10", 80, false}, {"L3WeightGrad", "128×64·64×10", 80, false},
+	{"L3InputGrad", "64×10·10×128", 80, false},
+	{"B1L1Forward", "1×784·784×256", 0, false}, {"B1L2Forward", "1×256·256×128", 0, false},
+	{"B1L3Forward", "1×128·128×10", 0, false},
 }
 
-func render(runs map[string]*result, cpu string) string {
+// The targets against the peers.
+const (
+	minSpeedup   = 1.15 // L1 and L2 products: speed over the best peer's
+	minOfCeiling = 0.85 // and fraction of the widest ceiling
+)
+
+// peers are the libraries peers.py times: the suffix of their benchmark
+// names and how the tables name them.
+var peers = []struct{ suffix, label string }{{"numpy", "numpy"}, {"torch", "PyTorch"}}
+
+// fashionFlops is 2·Σ in·out over spec/fashion.yaml's layers: the flops of
+// one sample's forward products.
+const fashionFlops = 2 * (784*256 + 256*128 + 128*10)
+
+// workload is a row of the whole-network table. The vecgen benchmark is
+// name; its AVX2 tier and peers are name + "/avx2", "/numpy", "/torch".
+// flops counts the products' flops per call, for the share of the ceiling.
+// The target is vecgen's time at most limit × the time of the benchmark
+// ref (one of numpy's), described as refLabel.
+type workload struct {
+	label, name   string
+	flops         float64
+	limit         float64
+	ref, refLabel string
+}
+
+var workloads = []workload{
+	{"L3 forward with softmax, 64×128·128×10", "BenchmarkProduct/L3Forward/vecgen", 2 * 64 * 128 * 10,
+		1.0, "BenchmarkProduct/L3Forward/numpy-bare", "numpy's bare product"},
+	{"batch-1 forward, Predict (spec/fashion1.yaml)", "BenchmarkPredictOne", fashionFlops,
+		0.20, "BenchmarkPredictOne/numpy", "numpy's"},
+	// A step's products: the forward and dW of every layer, dX of all but the first.
+	{"train step, SGD, 64 samples, 1 core", "BenchmarkTrainStep/sgd/samples=64/procs=1", 64 * (2*fashionFlops + 2*(256*128+128*10)),
+		0.70, "BenchmarkTrainStep/sgd/samples=64/procs=1/numpy", "numpy's"},
+	{"train step, SGD, 256 samples, 1 core", "BenchmarkTrainStep/sgd/samples=256/procs=1", 256 * (2*fashionFlops + 2*(256*128+128*10)),
+		0.70, "BenchmarkTrainStep/sgd/samples=256/procs=1/numpy", "numpy's"},
+}
+
+// peerNames returns the AVX2 tier's and each peer's benchmark name for the
+// vecgen benchmark name: a sibling of /vecgen, or a child of name.
+func peerNames(name string) (avx2 string, peer []string) {
+	base, isProduct := strings.CutSuffix(name, "/vecgen")
+	if !isProduct {
+		base = name
+	}
+	for _, p := range peers {
+		peer = append(peer, base+"/"+p.suffix)
+	}
+	return name + "/avx2", peer
+}
+
+// ceiling is the widest FMA ceiling measured in the run: zmm when there is
+// one, else ymm.
+func ceiling(runs map[string]*result) (width string, gflops float64, ok bool) {
+	if v, ok := median(runs, "BenchmarkPeakZMM", "GFLOP/s"); ok {
+		return "zmm", v, true
+	}
+	if v, ok := median(runs, "BenchmarkPeak", "GFLOP/s"); ok {
+		return "ymm", v, true
+	}
+	return "", 0, false
+}
+
+func render(runs map[string]*result, conf map[string]string) string {
 	var b strings.Builder
-	if cpu != "" {
+	if cpu := conf["cpu"]; cpu != "" {
 		fmt.Fprintf(&b, "Measured on: %s.\n\n", cpu)
 	}
-	peak, havePeak := median(runs, "BenchmarkPeak", "GFLOP/s")
-	if havePeak {
-		fmt.Fprintf(&b, "This run's FMA ceiling (BenchmarkPeak, 12 independent FMAs on registers): **%.1f GFLOP/s**, %.0f%% of the nominal %.0f.\n\n",
-			peak, 100*peak/NominalPeak, NominalPeak)
+	width, ceil, haveCeil := ceiling(runs)
+	if !haveCeil {
+		width = "ceiling"
 	}
-	b.WriteString("| product | shape | vecgen | GFLOP/s | % of 115 | % of run's peak | target | vs gonum | vs naive Go |\n")
+	var ceilings []string
+	if v, ok := median(runs, "BenchmarkPeak", "GFLOP/s"); ok {
+		ceilings = append(ceilings, fmt.Sprintf("ymm **%.1f GFLOP/s** (BenchmarkPeak), %.0f%% of the nominal %.0f", v, 100*v/NominalPeak, NominalPeak))
+	}
+	if v, ok := median(runs, "BenchmarkPeakZMM", "GFLOP/s"); ok {
+		ceilings = append(ceilings, fmt.Sprintf("zmm **%.1f GFLOP/s** (BenchmarkPeakZMM)", v))
+	}
+	if len(ceilings) > 0 {
+		fmt.Fprintf(&b, "This run's FMA ceilings (12 independent FMAs on registers): %s. \"%% of %s\" is of the widest.\n\n",
+			strings.Join(ceilings, "; "), width)
+	}
+	var libs []string
+	for _, p := range peers {
+		if v := conf[p.suffix]; v != "" {
+			libs = append(libs, p.label+" "+v)
+		}
+	}
+	if len(libs) > 0 {
+		fmt.Fprintf(&b, "Peers (internal/compare/peers.py, one thread, float32): %s", strings.Join(libs, " and "))
+		if blas := conf["blas"]; blas != "" {
+			fmt.Fprintf(&b, " on %s", blas)
+		}
+		b.WriteString(". ")
+	}
+	b.WriteString("vecgen is the CPU's default tier; the AVX2 tier is the same benchmark under GODEBUG=cpu.avx512f=off.\n\n")
+
+	ofCeil := func(rate float64) (string, float64) {
+		if !haveCeil || rate == 0 {
+			return "–", 0
+		}
+		return fmt.Sprintf("%.0f%%", 100*rate/ceil), rate / ceil
+	}
+	b.WriteString("Each product against numpy and PyTorch (median times; the speed ratio is above 1 where vecgen is faster):\n\n")
+	fmt.Fprintf(&b, "| product | shape | vecgen | AVX2 tier | numpy | PyTorch | vecgen's speed ÷ best peer's | %% of %s | target |\n", width)
 	b.WriteString("|---|---|---|---|---|---|---|---|---|\n")
+	for _, p := range products {
+		name := "BenchmarkProduct/" + p.name + "/vecgen"
+		ns, ok := median(runs, name, "ns/op")
+		if !ok {
+			continue
+		}
+		rate, _ := median(runs, name, "GFLOP/s")
+		cells, best, bestLabel := peerCells(runs, name)
+		speedup := "–"
+		if best > 0 {
+			speedup = fmt.Sprintf("%.2f× (%s)", best/ns, bestLabel)
+		}
+		pct, frac := ofCeil(rate)
+		target := "–"
+		if p.peerTarget {
+			target = fmt.Sprintf("≥ %.2f× and ≥ %.0f%%: %s", minSpeedup, 100*minOfCeiling,
+				mark(best > 0 && haveCeil, best/ns >= minSpeedup && frac >= minOfCeiling))
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", p.name, p.shape, duration(ns), cells, speedup, pct, target)
+	}
+
+	b.WriteString("\nWhole workloads (the time ratio is below 1 where vecgen is faster; % of the ceiling counts the products' flops):\n\n")
+	b.WriteString("| workload | vecgen | AVX2 tier | numpy | PyTorch | vecgen's time ÷ best peer's | % of " + width + " | target |\n")
+	b.WriteString("|---|---|---|---|---|---|---|---|\n")
+	for _, w := range workloads {
+		ns, ok := median(runs, w.name, "ns/op")
+		if !ok {
+			continue
+		}
+		cells, best, bestLabel := peerCells(runs, w.name)
+		ratio := "–"
+		if best > 0 {
+			ratio = fmt.Sprintf("%.2f× (%s)", ns/best, bestLabel)
+		}
+		pct, _ := ofCeil(w.flops / ns)
+		target := fmt.Sprintf("≤ %.2f× %s", w.limit, w.refLabel)
+		if ref, ok := median(runs, w.ref, "ns/op"); ok {
+			target += fmt.Sprintf(" (%s): %.2f×, %s", duration(ref), ns/ref, mark(true, ns <= w.limit*ref))
+		} else {
+			target += ": not measured"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", w.label, duration(ns), cells, ratio, pct, target)
+	}
+
+	b.WriteString("\nAgainst Go (gonum's blas32.Gemm and a plain loop, both the bare product) and the nominal peak:\n\n")
+	b.WriteString("| product | GFLOP/s | % of 115 | target | vs gonum | vs naive Go |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
 	var b1Total float64
 	b1Complete := true
 	for _, p := range products {
@@ -154,27 +311,15 @@ func render(runs map[string]*result, cpu string) string {
 			b1Total += ns
 		}
 		rate, _ := median(runs, base+"vecgen", "GFLOP/s")
-		ofRun := "–"
-		if havePeak {
-			ofRun = fmt.Sprintf("%.0f%%", 100*rate/peak)
-		}
 		target := "–"
 		if p.target > 0 {
-			mark := "missed"
-			if rate >= p.target {
-				mark = "met"
-			}
-			target = fmt.Sprintf("≥ %.0f (%s)", p.target, mark)
+			target = fmt.Sprintf("≥ %.0f (%s)", p.target, mark(true, rate >= p.target))
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %.1f | %.0f%% | %s | %s | %s | %s |\n", p.name, p.shape, duration(ns), rate,
-			100*rate/NominalPeak, ofRun, target, ratio(runs, base, "gonum", ns), ratio(runs, base, "naive", ns))
+		fmt.Fprintf(&b, "| %s | %.1f | %.0f%% | %s | %s | %s |\n", p.name, rate,
+			100*rate/NominalPeak, target, ratio(runs, base, "gonum", ns), ratio(runs, base, "naive", ns))
 	}
 	if b1Complete && b1Total > 0 {
-		mark := "missed"
-		if b1Total <= 6000 {
-			mark = "met"
-		}
-		fmt.Fprintf(&b, "\nWhole batch-1 forward (the three B1 kernels): **%s** (target ≤ 6 µs: %s).\n", duration(b1Total), mark)
+		fmt.Fprintf(&b, "\nWhole batch-1 forward (the three B1 kernels): **%s** (target ≤ 6 µs: %s).\n", duration(b1Total), mark(true, b1Total <= 6000))
 	}
 	steps := []struct{ name, label, target string }{
 		{"BenchmarkTrainStep/sgd/samples=64/procs=1", "train step, SGD, 64 samples, 1 core", "≤ 0.62 ms"},
@@ -199,11 +344,7 @@ func render(runs map[string]*result, cpu string) string {
 		target := "–"
 		if s.target != "" {
 			limit, _ := strconv.ParseFloat(strings.Fields(s.target)[1], 64)
-			mark := "missed"
-			if ns <= limit*1e6 {
-				mark = "met"
-			}
-			target = s.target + " (" + mark + ")"
+			target = s.target + " (" + mark(true, ns <= limit*1e6) + ")"
 		}
 		fmt.Fprintf(&rows, "| %s | %s | %s | %s |\n", s.label, duration(ns), rate, target)
 	}
@@ -212,6 +353,38 @@ func render(runs map[string]*result, cpu string) string {
 		b.Write(rows.Bytes())
 	}
 	return b.String()
+}
+
+// peerCells are the table cells of name's AVX2 tier and peers (median
+// times, "–" where not measured), and the fastest peer's time and label
+// (0 when none was measured).
+func peerCells(runs map[string]*result, name string) (cells string, best float64, bestLabel string) {
+	avx2, names := peerNames(name)
+	cell := func(name string) string {
+		if ns, ok := median(runs, name, "ns/op"); ok {
+			return duration(ns)
+		}
+		return "–"
+	}
+	out := []string{cell(avx2)}
+	for i, n := range names {
+		out = append(out, cell(n))
+		if ns, ok := median(runs, n, "ns/op"); ok && (best == 0 || ns < best) {
+			best, bestLabel = ns, peers[i].label
+		}
+	}
+	return strings.Join(out, " | "), best, bestLabel
+}
+
+// mark is "met" or "missed" by met, or "not measured" unless measured.
+func mark(measured, met bool) string {
+	switch {
+	case !measured:
+		return "not measured"
+	case met:
+		return "met"
+	}
+	return "missed"
 }
 
 // ratio is how many times faster vecgen (ns) is than impl, as "12.3×".

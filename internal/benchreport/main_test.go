@@ -15,12 +15,30 @@ cpu: Test CPU @ 1.00GHz
 BenchmarkPeak-2   	 100	 100000 ns/op	 100.0 GFLOP/s
 BenchmarkPeak-2   	 100	 100000 ns/op	 80.0 GFLOP/s
 BenchmarkPeak-2   	 100	 100000 ns/op	 90.0 GFLOP/s
+BenchmarkPeakZMM-2	 100	 100000 ns/op	 200.0 GFLOP/s
 BenchmarkProduct/L1Forward/vecgen-2 	 10	 300000 ns/op	 86.0 GFLOP/s
 BenchmarkProduct/L1Forward/vecgen-2 	 10	 320000 ns/op	 80.0 GFLOP/s
 BenchmarkProduct/L1Forward/gonum-2  	 10	 3100000 ns/op	 8.0 GFLOP/s
 BenchmarkProduct/L1Forward/naive-2  	 10	 12400000 ns/op	 2.0 GFLOP/s
+BenchmarkProduct/L2Forward/vecgen-2 	 10	 40000 ns/op	 180.0 GFLOP/s
+BenchmarkProduct/L3Forward/vecgen-2 	 10	 4000 ns/op	 41.0 GFLOP/s
 BenchmarkTrainStep/sgd/samples=64/procs=1-2  	 10	 600000 ns/op	 106666 samples/s
+BenchmarkPredictOne-2	 10	 10000 ns/op
 PASS
+cpu: Test CPU @ 1.00GHz
+BenchmarkProduct/L1Forward/vecgen/avx2-2 	 10	 330000 ns/op	 76.0 GFLOP/s
+BenchmarkTrainStep/sgd/samples=64/procs=1/avx2-2  	 10	 650000 ns/op	 98461 samples/s
+blas: openblas 0.3.21, core SkylakeX, pthreads, 1 thread
+numpy: 1.24.2
+torch: 1.13.0
+BenchmarkProduct/L1Forward/numpy	 10	 400000 ns/op	 64.2 GFLOP/s
+BenchmarkProduct/L1Forward/torch	 10	 360000 ns/op	 71.3 GFLOP/s
+BenchmarkProduct/L2Forward/numpy	 10	 50000 ns/op	 168 GFLOP/s
+BenchmarkProduct/L3Forward/numpy	 10	 15000 ns/op	 10.9 GFLOP/s
+BenchmarkProduct/L3Forward/numpy-bare	 10	 3500 ns/op	 46.8 GFLOP/s
+BenchmarkPredictOne/numpy	 10	 20000 ns/op
+BenchmarkPredictOne/torch	 10	 30000 ns/op
+BenchmarkTrainStep/sgd/samples=64/procs=1/numpy	 10	 1000000 ns/op	 64000 samples/s
 `
 
 func TestReport(t *testing.T) {
@@ -32,13 +50,45 @@ func TestReport(t *testing.T) {
 	ns, _ := median(runs, "BenchmarkProduct/L1Forward/vecgen", "ns/op")
 	assert.Equal(t, 310000.0, ns, "the median of two is their mean")
 
-	out := render(runs, cpu([]byte(sample)))
+	out := render(runs, configs([]byte(sample)))
 	assert.Contains(t, out, "Measured on: Test CPU @ 1.00GHz.")
-	assert.Contains(t, out, "**90.0 GFLOP/s**, 78% of the nominal 115")
-	assert.Contains(t, out, "| L1Forward | 64×784·784×256 | 310 µs | 83.0 | 72% | 92% | ≥ 104 (missed) | 10.0× | 40.0× |")
+	assert.Contains(t, out, "ymm **90.0 GFLOP/s** (BenchmarkPeak), 78% of the nominal 115; zmm **200.0 GFLOP/s** (BenchmarkPeakZMM). \"% of zmm\" is of the widest.")
+	assert.Contains(t, out, "numpy 1.24.2 and PyTorch 1.13.0 on openblas 0.3.21, core SkylakeX, pthreads, 1 thread.")
+	assert.Contains(t, out, "| product | shape | vecgen | AVX2 tier | numpy | PyTorch | vecgen's speed ÷ best peer's | % of zmm | target |")
+	assert.Contains(t, out, "| L1Forward | 64×784·784×256 | 310 µs | 330 µs | 400 µs | 360 µs | 1.16× (PyTorch) | 42% | ≥ 1.15× and ≥ 85%: missed |",
+		"faster than the best peer, but at 83 of 200 GFLOP/s")
+	assert.Contains(t, out, "| L2Forward | 64×256·256×128 | 40 µs | – | 50 µs | – | 1.25× (numpy) | 90% | ≥ 1.15× and ≥ 85%: met |")
+	assert.Contains(t, out, "| L3Forward | 64×128·128×10 | 4 µs | – | 15 µs | – | 3.75× (numpy) | 20% | – |")
+	assert.Contains(t, out, "| L3 forward with softmax, 64×128·128×10 | 4 µs | – | 15 µs | – | 0.27× (numpy) | 20% | ≤ 1.00× numpy's bare product (3.5 µs): 1.14×, missed |")
+	assert.Contains(t, out, "| batch-1 forward, Predict (spec/fashion1.yaml) | 10 µs | – | 20 µs | 30 µs | 0.50× (numpy) | 23% | ≤ 0.20× numpy's (20 µs): 0.50×, missed |")
+	assert.Contains(t, out, "| train step, SGD, 64 samples, 1 core | 600 µs | 650 µs | 1 ms | – | 0.60× (numpy) | 54% | ≤ 0.70× numpy's (1 ms): 0.60×, met |")
+	assert.NotContains(t, out, "256 samples", "rows without a vecgen result are left out")
+	assert.Contains(t, out, "| L1Forward | 83.0 | 72% | ≥ 104 (missed) | 10.0× | 40.0× |")
 	assert.Contains(t, out, "| train step, SGD, 64 samples, 1 core | 600 µs | 106.7k | ≤ 0.62 ms (met) |")
-	assert.NotContains(t, out, "L2Forward", "rows without results are left out")
-	assert.NotContains(t, out, "batch-1 forward", "the batch-1 total needs all three kernels")
+	assert.NotContains(t, out, "L2WeightGrad", "rows without results are left out")
+	assert.NotContains(t, out, "batch-1 forward (the three", "the batch-1 total needs all three kernels")
+}
+
+// Without peers, an AVX2 tier or a zmm ceiling (an older bench.txt, a CPU
+// without AVX-512), the ymm ceiling is the widest and the peer targets are
+// not measured.
+func TestReportWithoutPeers(t *testing.T) {
+	in := "cpu: Old CPU\n" +
+		"BenchmarkPeak-2 100 100000 ns/op 100.0 GFLOP/s\n" +
+		"BenchmarkProduct/L1Forward/vecgen-2 10 300000 ns/op 86.0 GFLOP/s\n" +
+		"BenchmarkPredictOne-2 10 10000 ns/op\n"
+	runs, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	out := render(runs, configs([]byte(in)))
+	assert.NotContains(t, out, "Peers (")
+	assert.Contains(t, out, "\"% of ymm\" is of the widest.")
+	assert.Contains(t, out, "| L1Forward | 64×784·784×256 | 300 µs | – | – | – | – | 86% | ≥ 1.15× and ≥ 85%: not measured |")
+	assert.Contains(t, out, "| batch-1 forward, Predict (spec/fashion1.yaml) | 10 µs | – | – | – | – | 47% | ≤ 0.20× numpy's: not measured |")
+}
+
+func TestConfigs(t *testing.T) {
+	conf := configs([]byte("goos: linux\ncpu: A\nBenchmarkX-2 1 2 ns/op\nGODEBUG sys/cpu: x\ncpu: B\nblas: openblas 0.3.21\nok  \tpkg\t1.2s\n"))
+	assert.Equal(t, map[string]string{"goos": "linux", "cpu": "A", "blas": "openblas 0.3.21"}, conf)
 }
 
 func TestParseRejectsBrokenLines(t *testing.T) {

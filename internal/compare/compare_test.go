@@ -80,6 +80,18 @@ func BenchmarkPeak(b *testing.B) {
 	b.ReportMetric(192*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// BenchmarkPeakZMM is the same ceiling with 512-bit FMAs.
+func BenchmarkPeakZMM(b *testing.B) {
+	if !havePeakZMM {
+		b.Skip("no AVX-512F here (or GODEBUG=cpu.avx512f=off)")
+	}
+	const n = 1 << 16
+	for b.Loop() {
+		fmaPeakZMM(n)
+	}
+	b.ReportMetric(384*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 // BenchmarkProduct times every product by every implementation, reporting
 // GFLOP/s as 2·m·k·n per call.
 func BenchmarkProduct(b *testing.B) {

@@ -1,9 +1,10 @@
 // Package compare benchmarks the generated kernels against what a Go
 // developer could use instead, in one run so that the ratios hold on a
 // noisy machine: a plain Go loop, gonum's blas32.Gemm, and, as the
-// machine's ceiling, a loop of independent FMAs with no memory traffic.
-// It holds benchmarks only; internal/benchreport turns their output into
-// PERFORMANCE.md's tables.
+// machine's ceilings, loops of independent ymm and zmm FMAs with no memory
+// traffic. peers.py times the same products, and whole forward passes and
+// training steps, in numpy and PyTorch; make bench runs both, and
+// internal/benchreport turns their output into PERFORMANCE.md's tables.
 package compare
 
 // Naive computes c = a·b (c is m×n, a is m×k, b is k×n, all row-major)

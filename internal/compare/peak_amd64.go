@@ -9,4 +9,12 @@ import "golang.org/x/sys/cpu"
 //go:noescape
 func fmaPeak(n int)
 
-var havePeak = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+// fmaPeakZMM runs n iterations of 12 independent 16-lane FMAs (384 flops).
+//
+//go:noescape
+func fmaPeakZMM(n int)
+
+var (
+	havePeak    = cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	havePeakZMM = cpu.X86.HasAVX512F
+)

@@ -4,4 +4,9 @@ package compare
 
 func fmaPeak(n int) {}
 
-const havePeak = false
+func fmaPeakZMM(n int) {}
+
+const (
+	havePeak    = false
+	havePeakZMM = false
+)
