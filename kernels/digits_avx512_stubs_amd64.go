@@ -5,7 +5,7 @@
 package kernels
 
 // digitsL1ForwardAVX512 is the AVX-512 body of DigitsL1Forward: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32).
-// Product: 32×64 · 64×32 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 32×64 · 64×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func digitsL1ForwardAVX512(x *[2048]float32, w *[2048]float32, b *[32]float32, y *[1024]float32)
@@ -16,26 +16,26 @@ func digitsL1ForwardAVX512(x *[2048]float32, w *[2048]float32, b *[32]float32, y
 func digitsL1ActivationGradAVX512(y *[1024]float32, d *[1024]float32)
 
 // digitsL1WeightGradAVX512 is the AVX-512 body of DigitsL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=64, N=32).
-// Product: 64×32 · 32×32 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 64×32 · 32×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func digitsL1WeightGradAVX512(x *[2048]float32, dz *[1024]float32, dw *[2048]float32, db *[32]float32)
 
 // digitsL2ForwardAVX512 is the AVX-512 body of DigitsL2Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10).
-// Product: 32×32 · 32×10 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 32×32 · 32×10 in 23×16 tiles (23 accumulators), depth unrolled ×4.
 // Softmax loads each row once and keeps it in registers.
 //
 //go:noescape
 func digitsL2ForwardAVX512(x *[1024]float32, w *[320]float32, b *[10]float32, y *[320]float32)
 
 // digitsL2WeightGradAVX512 is the AVX-512 body of DigitsL2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=32, N=10).
-// Product: 32×32 · 32×10 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 32×32 · 32×10 in 23×16 tiles (23 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func digitsL2WeightGradAVX512(x *[1024]float32, dz *[320]float32, dw *[320]float32, db *[10]float32)
 
 // digitsL2InputGradAVX512 is the AVX-512 body of DigitsL2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=32, K=32, N=10).
-// Product: 32×10 · 10×32 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 32×10 · 10×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 // w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape

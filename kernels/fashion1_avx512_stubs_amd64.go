@@ -18,7 +18,7 @@ func fashion1L1ForwardAVX512(x *[784]float32, w *[200704]float32, b *[256]float3
 func fashion1L1ActivationGradAVX512(y *[256]float32, d *[256]float32)
 
 // fashion1L1WeightGradAVX512 is the AVX-512 body of Fashion1L1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=784, N=256).
-// Product: 784×1 · 1×256 in 7×32 tiles (14 accumulators), depth unrolled ×4.
+// Product: 784×1 · 1×256 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func fashion1L1WeightGradAVX512(x *[784]float32, dz *[256]float32, dw *[200704]float32, db *[256]float32)
@@ -38,7 +38,7 @@ func fashion1L2ForwardAVX512(x *[256]float32, w *[32768]float32, b *[128]float32
 func fashion1L2ActivationGradAVX512(y *[128]float32, d *[128]float32)
 
 // fashion1L2WeightGradAVX512 is the AVX-512 body of Fashion1L2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=256, N=128).
-// Product: 256×1 · 1×128 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 256×1 · 1×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func fashion1L2WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[32768]float32, db *[128]float32)
@@ -63,7 +63,7 @@ func fashion1L2InputGradAVX512(dz *[128]float32, w *[32768]float32, wt *[32768]f
 func fashion1L3ForwardAVX512(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
 
 // fashion1L3WeightGradAVX512 is the AVX-512 body of Fashion1L3WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=128, N=10).
-// Product: 128×1 · 1×10 in 26×16 tiles (26 accumulators), depth unrolled ×4.
+// Product: 128×1 · 1×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func fashion1L3WeightGradAVX512(x *[128]float32, dz *[10]float32, dw *[1280]float32, db *[10]float32)

@@ -5,7 +5,7 @@
 package kernels
 
 // fashionL1ForwardAVX512 is the AVX-512 body of FashionL1Forward: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256).
-// Product: 64×784 · 784×256 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 64×784 · 784×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func fashionL1ForwardAVX512(x *[50176]float32, w *[200704]float32, b *[256]float32, y *[16384]float32)
@@ -16,13 +16,13 @@ func fashionL1ForwardAVX512(x *[50176]float32, w *[200704]float32, b *[256]float
 func fashionL1ActivationGradAVX512(y *[16384]float32, d *[16384]float32)
 
 // fashionL1WeightGradAVX512 is the AVX-512 body of FashionL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=784, N=256).
-// Product: 784×64 · 64×256 in 7×32 tiles (14 accumulators), depth unrolled ×4.
+// Product: 784×64 · 64×256 in 6×64 tiles (24 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func fashionL1WeightGradAVX512(x *[50176]float32, dz *[16384]float32, dw *[200704]float32, db *[256]float32)
 
 // fashionL2ForwardAVX512 is the AVX-512 body of FashionL2Forward: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128).
-// Product: 64×256 · 256×128 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 64×256 · 256×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func fashionL2ForwardAVX512(x *[16384]float32, w *[32768]float32, b *[128]float32, y *[8192]float32)
@@ -33,33 +33,33 @@ func fashionL2ForwardAVX512(x *[16384]float32, w *[32768]float32, b *[128]float3
 func fashionL2ActivationGradAVX512(y *[8192]float32, d *[8192]float32)
 
 // fashionL2WeightGradAVX512 is the AVX-512 body of FashionL2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=256, N=128).
-// Product: 256×64 · 64×128 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 256×64 · 64×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func fashionL2WeightGradAVX512(x *[16384]float32, dz *[8192]float32, dw *[32768]float32, db *[128]float32)
 
 // fashionL2InputGradAVX512 is the AVX-512 body of FashionL2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=256, N=128).
-// Product: 64×128 · 128×256 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 64×128 · 128×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 // w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func fashionL2InputGradAVX512(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
 
 // fashionL3ForwardAVX512 is the AVX-512 body of FashionL3Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10).
-// Product: 64×128 · 128×10 in 22×16 tiles (22 accumulators), depth unrolled ×4.
+// Product: 64×128 · 128×10 in 27×16 tiles (27 accumulators), depth unrolled ×4.
 // Softmax loads each row once and keeps it in registers.
 //
 //go:noescape
 func fashionL3ForwardAVX512(x *[8192]float32, w *[1280]float32, b *[10]float32, y *[640]float32)
 
 // fashionL3WeightGradAVX512 is the AVX-512 body of FashionL3WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=128, N=10).
-// Product: 128×64 · 64×10 in 26×16 tiles (26 accumulators), depth unrolled ×4.
+// Product: 128×64 · 64×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func fashionL3WeightGradAVX512(x *[8192]float32, dz *[640]float32, dw *[1280]float32, db *[10]float32)
 
 // fashionL3InputGradAVX512 is the AVX-512 body of FashionL3InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=128, N=10).
-// Product: 64×10 · 10×128 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 64×10 · 10×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 // w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape

@@ -5,13 +5,13 @@
 package kernels
 
 // logisticL1ForwardAVX512 is the AVX-512 body of LogisticL1Forward: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1).
-// Product: 32×2 · 2×1 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 32×2 · 2×1 in 23×16 tiles (23 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func logisticL1ForwardAVX512(x *[64]float32, w *[2]float32, b *[1]float32, y *[32]float32)
 
 // logisticL1WeightGradAVX512 is the AVX-512 body of LogisticL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=2, N=1).
-// Product: 2×32 · 32×1 in 2×16 tiles (2 accumulators), depth unrolled ×4.
+// Product: 2×32 · 32×1 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func logisticL1WeightGradAVX512(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)

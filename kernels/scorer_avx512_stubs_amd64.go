@@ -5,7 +5,7 @@
 package kernels
 
 // scorerL1ForwardAVX512 is the AVX-512 body of ScorerL1Forward: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24).
-// Product: 16×12 · 12×24 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 16×12 · 12×24 in 8×48 tiles (24 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func scorerL1ForwardAVX512(x *[192]float32, w *[288]float32, b *[24]float32, z *[384]float32, y *[384]float32)
@@ -16,13 +16,13 @@ func scorerL1ForwardAVX512(x *[192]float32, w *[288]float32, b *[24]float32, z *
 func scorerL1ActivationGradAVX512(z *[384]float32, d *[384]float32)
 
 // scorerL1WeightGradAVX512 is the AVX-512 body of ScorerL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=12, N=24).
-// Product: 12×16 · 16×24 in 6×32 tiles (12 accumulators), depth unrolled ×4.
+// Product: 12×16 · 16×24 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func scorerL1WeightGradAVX512(x *[192]float32, dz *[384]float32, dw *[288]float32, db *[24]float32)
 
 // scorerL2ForwardAVX512 is the AVX-512 body of ScorerL2Forward: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16).
-// Product: 16×24 · 24×16 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 16×24 · 24×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func scorerL2ForwardAVX512(x *[384]float32, w *[384]float32, b *[16]float32, z *[256]float32, y *[256]float32)
@@ -33,20 +33,20 @@ func scorerL2ForwardAVX512(x *[384]float32, w *[384]float32, b *[16]float32, z *
 func scorerL2ActivationGradAVX512(z *[256]float32, d *[256]float32)
 
 // scorerL2WeightGradAVX512 is the AVX-512 body of ScorerL2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=24, N=16).
-// Product: 24×16 · 16×16 in 24×16 tiles (24 accumulators), depth unrolled ×4.
+// Product: 24×16 · 16×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func scorerL2WeightGradAVX512(x *[384]float32, dz *[256]float32, dw *[384]float32, db *[16]float32)
 
 // scorerL2InputGradAVX512 is the AVX-512 body of ScorerL2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=24, N=16).
-// Product: 16×16 · 16×24 in 8×32 tiles (16 accumulators), depth unrolled ×4.
+// Product: 16×16 · 16×24 in 8×48 tiles (24 accumulators), depth unrolled ×4.
 // w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func scorerL2InputGradAVX512(dz *[256]float32, w *[384]float32, wt *[384]float32, dx *[384]float32)
 
 // scorerL3ForwardAVX512 is the AVX-512 body of ScorerL3Forward: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8).
-// Product: 16×16 · 16×8 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 16×16 · 16×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func scorerL3ForwardAVX512(x *[256]float32, w *[128]float32, b *[8]float32, y *[128]float32)
@@ -57,32 +57,32 @@ func scorerL3ForwardAVX512(x *[256]float32, w *[128]float32, b *[8]float32, y *[
 func scorerL3ActivationGradAVX512(y *[128]float32, d *[128]float32)
 
 // scorerL3WeightGradAVX512 is the AVX-512 body of ScorerL3WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=16, N=8).
-// Product: 16×16 · 16×8 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 16×16 · 16×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func scorerL3WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[128]float32, db *[8]float32)
 
 // scorerL3InputGradAVX512 is the AVX-512 body of ScorerL3InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=16, N=8).
-// Product: 16×8 · 8×16 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 16×8 · 8×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 // w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape
 func scorerL3InputGradAVX512(dz *[128]float32, w *[128]float32, wt *[128]float32, dx *[256]float32)
 
 // scorerL4ForwardAVX512 is the AVX-512 body of ScorerL4Forward: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1).
-// Product: 16×8 · 8×1 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 16×8 · 8×1 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func scorerL4ForwardAVX512(x *[128]float32, w *[8]float32, b *[1]float32, y *[16]float32)
 
 // scorerL4WeightGradAVX512 is the AVX-512 body of ScorerL4WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=8, N=1).
-// Product: 8×16 · 16×1 in 8×16 tiles (8 accumulators), depth unrolled ×4.
+// Product: 8×16 · 16×1 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func scorerL4WeightGradAVX512(x *[128]float32, dz *[16]float32, dw *[8]float32, db *[1]float32)
 
 // scorerL4InputGradAVX512 is the AVX-512 body of ScorerL4InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=8, N=1).
-// Product: 16×1 · 1×8 in 16×16 tiles (16 accumulators), depth unrolled ×4.
+// Product: 16×1 · 1×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 // w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
 //
 //go:noescape

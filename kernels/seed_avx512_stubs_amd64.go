@@ -5,13 +5,13 @@
 package kernels
 
 // seedL1ForwardAVX512 is the AVX-512 body of SeedL1Forward: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2).
-// Product: 3×4 · 4×2 in 3×16 tiles (3 accumulators), depth unrolled ×4.
+// Product: 3×4 · 4×2 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func seedL1ForwardAVX512(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float32)
 
 // seedL1WeightGradAVX512 is the AVX-512 body of SeedL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=3, K=4, N=2).
-// Product: 4×3 · 3×2 in 4×16 tiles (4 accumulators), depth unrolled ×4.
+// Product: 4×3 · 3×2 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 //
 //go:noescape
 func seedL1WeightGradAVX512(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)

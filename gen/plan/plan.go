@@ -241,16 +241,27 @@ func stepCycles(rows, vecs int) float64 {
 	return max(fma, loads, minStep)
 }
 
-// bestTile returns the tile of at most isa.Registers − 2 accumulators
-// and B registers (one left for the broadcast, one for a tail) that
+// tileCycles is the model's time of one rows×vecs tile over depth steps:
+// the steps, then zeroing, finishing and storing each accumulator and
+// setting up the tile's pointers (about 2 cycles an accumulator and 10 a
+// tile), which weigh on short depths such as a batch of 64 in dW.
+func tileCycles(rows, vecs, depth int) float64 {
+	return float64(depth)*stepCycles(rows, vecs) + float64(2*rows*vecs+10)
+}
+
+// bestTile returns the tile of at most isa.Registers − 3 accumulators
+// and B registers (one left for the broadcast, one for a tail, one for
+// the epilogue's temporaries; with two, avo failed to allocate a 9×48
+// tile) that
 // minimizes the model's time for the whole product, its row and column
-// remainders included; among equals, the one with fewer accumulators,
-// then fewer rows, so the choice is deterministic.
+// remainders included; among equals, the one with more accumulators (each
+// value loaded serves more FMAs), then more rows, so the choice is
+// deterministic.
 func bestTile(g *Gemm, isa ISA) Tile {
 	var best Tile
 	bestCost, bestAccs := 0.0, 0
 	for vecs := 1; vecs <= 4; vecs++ {
-		for mr := 1; mr*vecs+vecs+2 <= isa.Registers; mr++ {
+		for mr := 1; mr*vecs+vecs+3 <= isa.Registers; mr++ {
 			nr := vecs * isa.Lanes
 			cost := 0.0
 			for _, rows := range []int{mr, g.Rows % mr} {
@@ -262,15 +273,14 @@ func bestTile(g *Gemm, isa ISA) Tile {
 					continue
 				}
 				full, rem := g.Cols/nr, g.Cols%nr
-				c := float64(full) * stepCycles(rows, vecs)
+				c := float64(full) * tileCycles(rows, vecs, g.Depth)
 				if rem > 0 {
-					c += stepCycles(rows, (rem+isa.Lanes-1)/isa.Lanes)
+					c += tileCycles(rows, (rem+isa.Lanes-1)/isa.Lanes, g.Depth)
 				}
 				cost += float64(n) * c
 			}
-			cost *= float64(g.Depth)
 			accs := mr * vecs
-			if best.MR == 0 || cost < bestCost || cost == bestCost && accs < bestAccs {
+			if best.MR == 0 || cost < bestCost || cost == bestCost && accs >= bestAccs {
 				best, bestCost, bestAccs = Tile{MR: mr, NR: nr}, cost, accs
 			}
 		}
