@@ -189,38 +189,66 @@ func (a *asmWriter) storeTile(acc [][]reg.VecVirtual, lanesOf func(int) int, C r
 }
 
 // transpose writes the cols×rows matrix t = mᵀ of the rows×cols matrix m:
-// 8×8 blocks in YMM registers (unpack pairs of rows, shuffle pairs of
-// pairs, swap 128-bit halves: 24 shuffles for 64 elements), then the rows
-// and columns past the last whole block one element at a time.
+// square blocks in registers, the largest first (16×16 in ZMM, whose rows
+// of t are whole cache lines; then 8×8 in YMM over what they leave), then
+// the rows and columns past the last whole block one element at a time.
 func (a *asmWriter) transpose(m, t reg.Register, rows, cols int) {
-	c := a.c
-	const v = 8
-	blockRows, blockCols := rows/v, cols/v
-	if blockRows > 0 && blockCols > 0 {
-		src, dst := c.GP64(), c.GP64()
-		c.MOVQ(m, src)
-		c.MOVQ(t, dst)
-		a.loop("tblockrows", blockRows, func() {
-			s, d := c.GP64(), c.GP64()
-			c.MOVQ(src, s)
-			c.MOVQ(dst, d)
-			a.loop("tblocks", blockCols, func() {
-				a.transposeBlock(s, d, cols, rows)
-				c.ADDQ(imm(4*v), s)
-				c.ADDQ(imm(4*v*rows), d)
-			})
-			c.ADDQ(imm(4*v*cols), src)
-			c.ADDQ(imm(4*v), dst)
-		})
+	sizes := []int{8}
+	if a.wide() {
+		sizes = []int{16, 8}
+	}
+	doneRows, doneCols := 0, 0 // the corner [0, doneRows)×[0, doneCols) of m is done
+	for _, v := range sizes {
+		blockRows, blockCols := rows/v*v, cols/v*v
+		a.transposeBlocks(m, t, rows, cols, v, 0, doneRows, doneCols, blockCols)   // right of the corner
+		a.transposeBlocks(m, t, rows, cols, v, doneRows, blockRows, 0, blockCols) // below it
+		doneRows, doneCols = blockRows, blockCols
 	}
 	// The scalar remainder: columns past the blocks for the block rows,
 	// then every column of the rows past them.
-	a.transposeScalar(m, t, rows, cols, 0, blockRows*v, blockCols*v)
-	a.transposeScalar(m, t, rows, cols, blockRows*v, rows, 0)
+	a.transposeScalar(m, t, rows, cols, 0, doneRows, doneCols)
+	a.transposeScalar(m, t, rows, cols, doneRows, rows, 0)
+}
+
+// transposeBlocks transposes the rows [rowLo, rowHi) and columns [colLo,
+// colHi) of m (both spans multiples of v) in v×v blocks.
+func (a *asmWriter) transposeBlocks(m, t reg.Register, rows, cols, v, rowLo, rowHi, colLo, colHi int) {
+	if rowLo >= rowHi || colLo >= colHi {
+		return
+	}
+	c := a.c
+	block := a.transposeBlock
+	if v == 16 {
+		block = a.transposeBlock16
+	}
+	src, dst := c.GP64(), c.GP64()
+	for _, p := range []struct {
+		base, to reg.Register
+		offset   int
+	}{{m, src, rowLo*cols + colLo}, {t, dst, colLo*rows + rowLo}} {
+		if p.offset == 0 {
+			c.MOVQ(p.base, p.to)
+		} else {
+			c.LEAQ(at(p.base, 4*p.offset), p.to)
+		}
+	}
+	a.loop("tblockrows", (rowHi-rowLo)/v, func() {
+		s, d := c.GP64(), c.GP64()
+		c.MOVQ(src, s)
+		c.MOVQ(dst, d)
+		a.loop("tblocks", (colHi-colLo)/v, func() {
+			block(s, d, cols, rows)
+			c.ADDQ(imm(4*v), s)
+			c.ADDQ(imm(4*v*rows), d)
+		})
+		c.ADDQ(imm(4*v*cols), src)
+		c.ADDQ(imm(4*v), dst)
+	})
 }
 
 // transposeBlock transposes the 8×8 block at s (row stride srcStride
-// floats) into d (row stride dstStride).
+// floats) into d (row stride dstStride): unpack pairs of rows, shuffle
+// pairs of pairs, swap 128-bit halves, 24 shuffles for 64 elements.
 func (a *asmWriter) transposeBlock(s, d reg.Register, srcStride, dstStride int) {
 	c := a.c
 	r := make([]reg.VecVirtual, 8)
@@ -249,6 +277,48 @@ func (a *asmWriter) transposeBlock(s, d reg.Register, srcStride, dstStride int) 
 		c.VMOVUPS(o, at(d, 4*j*dstStride))
 		c.VPERM2F128(imm(0x31), q[4+j], q[j], o) // high halves: column j+4
 		c.VMOVUPS(o, at(d, 4*(j+4)*dstStride))
+	}
+}
+
+// transposeBlock16 transposes the 16×16 block at s (row stride srcStride
+// floats) into d (row stride dstStride) in ZMM registers, 64 shuffles for
+// 256 elements. Within each 128-bit lane (4 columns), unpacking pairs of
+// rows as floats, then pairs of pairs as doubles, leaves u[g][j] holding
+// column 4L+j of rows 4g..4g+3 in lane L; two rounds of 128-bit lane
+// shuffles then gather lane L of u[0..3][j] into row 4L+j of the result.
+func (a *asmWriter) transposeBlock16(s, d reg.Register, srcStride, dstStride int) {
+	c := a.c
+	r := make([]reg.VecVirtual, 16)
+	for i := range r {
+		r[i] = c.ZMM()
+		c.VMOVUPS(at(s, 4*i*srcStride), r[i])
+	}
+	var u [4][4]reg.VecVirtual // [row group][column within the lane]
+	for g := range 4 {
+		lo01, hi01, lo23, hi23 := c.ZMM(), c.ZMM(), c.ZMM(), c.ZMM()
+		c.VUNPCKLPS(r[4*g+1], r[4*g], lo01) // a0 b0 a1 b1
+		c.VUNPCKHPS(r[4*g+1], r[4*g], hi01) // a2 b2 a3 b3
+		c.VUNPCKLPS(r[4*g+3], r[4*g+2], lo23)
+		c.VUNPCKHPS(r[4*g+3], r[4*g+2], hi23)
+		for j := range u[g] {
+			u[g][j] = c.ZMM()
+		}
+		c.VUNPCKLPD(lo23, lo01, u[g][0]) // a0 b0 c0 d0
+		c.VUNPCKHPD(lo23, lo01, u[g][1]) // a1 b1 c1 d1
+		c.VUNPCKLPD(hi23, hi01, u[g][2])
+		c.VUNPCKHPD(hi23, hi01, u[g][3])
+	}
+	for j := range 4 {
+		lo01, hi01, lo23, hi23 := c.ZMM(), c.ZMM(), c.ZMM(), c.ZMM()
+		c.VSHUFF32X4(imm(0x44), u[1][j], u[0][j], lo01) // lanes 0, 1 of u[0][j], then of u[1][j]
+		c.VSHUFF32X4(imm(0xee), u[1][j], u[0][j], hi01) // lanes 2, 3
+		c.VSHUFF32X4(imm(0x44), u[3][j], u[2][j], lo23)
+		c.VSHUFF32X4(imm(0xee), u[3][j], u[2][j], hi23)
+		for lane, pair := range [4][2]reg.VecVirtual{{lo01, lo23}, {lo01, lo23}, {hi01, hi23}, {hi01, hi23}} {
+			o := c.ZMM()
+			c.VSHUFF32X4(imm([2]int{0x88, 0xdd}[lane%2]), pair[1], pair[0], o) // even or odd lanes of each
+			c.VMOVUPS(o, at(d, 4*(4*lane+j)*dstStride))
+		}
 	}
 }
 

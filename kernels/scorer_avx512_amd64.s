@@ -1388,27 +1388,129 @@ rows12:
 // func scorerL2InputGradAVX512(dz *[256]float32, w *[384]float32, wt *[384]float32, dx *[384]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·scorerL2InputGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ DX, SI
-	MOVQ $0x00000003, DI
+	MOVQ       dz+0(FP), AX
+	MOVQ       w+8(FP), CX
+	MOVQ       wt+16(FP), DX
+	MOVQ       dx+24(FP), BX
+	MOVQ       CX, SI
+	MOVQ       DX, DI
+	MOVQ       SI, R8
+	MOVQ       DI, R9
+	VMOVUPS    (R8), Z0
+	VMOVUPS    64(R8), Z1
+	VMOVUPS    128(R8), Z2
+	VMOVUPS    192(R8), Z3
+	VMOVUPS    256(R8), Z4
+	VMOVUPS    320(R8), Z5
+	VMOVUPS    384(R8), Z6
+	VMOVUPS    448(R8), Z7
+	VMOVUPS    512(R8), Z8
+	VMOVUPS    576(R8), Z9
+	VMOVUPS    640(R8), Z10
+	VMOVUPS    704(R8), Z11
+	VMOVUPS    768(R8), Z12
+	VMOVUPS    832(R8), Z13
+	VMOVUPS    896(R8), Z14
+	VMOVUPS    960(R8), Z15
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPD  Z1, Z16, Z3
+	VUNPCKHPD  Z1, Z16, Z1
+	VUNPCKLPD  Z2, Z0, Z16
+	VUNPCKHPD  Z2, Z0, Z0
+	VUNPCKLPS  Z5, Z4, Z2
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPD  Z5, Z2, Z7
+	VUNPCKHPD  Z5, Z2, Z2
+	VUNPCKLPD  Z6, Z4, Z5
+	VUNPCKHPD  Z6, Z4, Z4
+	VUNPCKLPS  Z9, Z8, Z6
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPD  Z9, Z6, Z11
+	VUNPCKHPD  Z9, Z6, Z6
+	VUNPCKLPD  Z10, Z8, Z9
+	VUNPCKHPD  Z10, Z8, Z8
+	VUNPCKLPS  Z13, Z12, Z10
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VUNPCKLPD  Z13, Z10, Z15
+	VUNPCKHPD  Z13, Z10, Z10
+	VUNPCKLPD  Z14, Z12, Z13
+	VUNPCKHPD  Z14, Z12, Z12
+	VSHUFF32X4 $0x44, Z7, Z3, Z14
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z15, Z11, Z7
+	VSHUFF32X4 $0xee, Z15, Z11, Z11
+	VSHUFF32X4 $0x88, Z7, Z14, Z15
+	VMOVUPS    Z15, (R9)
+	VSHUFF32X4 $0xdd, Z7, Z14, Z7
+	VMOVUPS    Z7, 384(R9)
+	VSHUFF32X4 $0x88, Z11, Z3, Z7
+	VMOVUPS    Z7, 768(R9)
+	VSHUFF32X4 $0xdd, Z11, Z3, Z3
+	VMOVUPS    Z3, 1152(R9)
+	VSHUFF32X4 $0x44, Z2, Z1, Z3
+	VSHUFF32X4 $0xee, Z2, Z1, Z1
+	VSHUFF32X4 $0x44, Z10, Z6, Z2
+	VSHUFF32X4 $0xee, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z2, Z3, Z7
+	VMOVUPS    Z7, 96(R9)
+	VSHUFF32X4 $0xdd, Z2, Z3, Z2
+	VMOVUPS    Z2, 480(R9)
+	VSHUFF32X4 $0x88, Z6, Z1, Z2
+	VMOVUPS    Z2, 864(R9)
+	VSHUFF32X4 $0xdd, Z6, Z1, Z1
+	VMOVUPS    Z1, 1248(R9)
+	VSHUFF32X4 $0x44, Z5, Z16, Z1
+	VSHUFF32X4 $0xee, Z5, Z16, Z2
+	VSHUFF32X4 $0x44, Z13, Z9, Z3
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VSHUFF32X4 $0x88, Z3, Z1, Z6
+	VMOVUPS    Z6, 192(R9)
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VMOVUPS    Z1, 576(R9)
+	VSHUFF32X4 $0x88, Z5, Z2, Z1
+	VMOVUPS    Z1, 960(R9)
+	VSHUFF32X4 $0xdd, Z5, Z2, Z1
+	VMOVUPS    Z1, 1344(R9)
+	VSHUFF32X4 $0x44, Z4, Z0, Z1
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VSHUFF32X4 $0x44, Z12, Z8, Z2
+	VSHUFF32X4 $0xee, Z12, Z8, Z3
+	VSHUFF32X4 $0x88, Z2, Z1, Z4
+	VMOVUPS    Z4, 288(R9)
+	VSHUFF32X4 $0xdd, Z2, Z1, Z1
+	VMOVUPS    Z1, 672(R9)
+	VSHUFF32X4 $0x88, Z3, Z0, Z1
+	VMOVUPS    Z1, 1056(R9)
+	VSHUFF32X4 $0xdd, Z3, Z0, Z0
+	VMOVUPS    Z0, 1440(R9)
+	ADDQ       $0x40, R8
+	ADDQ       $0x00000600, R9
+	ADDQ       $0x00000400, SI
+	ADDQ       $0x40, DI
+	LEAQ       1024(CX), CX
+	LEAQ       64(DX), SI
+	MOVQ       CX, DI
+	MOVQ       SI, R8
+	MOVQ       $0x00000002, R9
 
-tblockrows13:
-	MOVQ CX, R8
-	MOVQ SI, R9
-	MOVQ $0x00000002, R10
-
-tblocks14:
-	VMOVUPS    (R8), Y0
-	VMOVUPS    64(R8), Y1
-	VMOVUPS    128(R8), Y2
-	VMOVUPS    192(R8), Y3
-	VMOVUPS    256(R8), Y4
-	VMOVUPS    320(R8), Y5
-	VMOVUPS    384(R8), Y6
-	VMOVUPS    448(R8), Y7
+tblocks13:
+	VMOVUPS    (DI), Y0
+	VMOVUPS    64(DI), Y1
+	VMOVUPS    128(DI), Y2
+	VMOVUPS    192(DI), Y3
+	VMOVUPS    256(DI), Y4
+	VMOVUPS    320(DI), Y5
+	VMOVUPS    384(DI), Y6
+	VMOVUPS    448(DI), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -1426,33 +1528,31 @@ tblocks14:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R9)
+	VMOVUPS    Y8, (R8)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 384(R9)
+	VMOVUPS    Y8, 384(R8)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 96(R9)
+	VMOVUPS    Y0, 96(R8)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 480(R9)
+	VMOVUPS    Y0, 480(R8)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 192(R9)
+	VMOVUPS    Y0, 192(R8)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 576(R9)
+	VMOVUPS    Y0, 576(R8)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 288(R9)
+	VMOVUPS    Y0, 288(R8)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 672(R9)
-	ADDQ       $0x20, R8
-	ADDQ       $0x00000300, R9
-	DECQ       R10
-	JNZ        tblocks14
+	VMOVUPS    Y0, 672(R8)
+	ADDQ       $0x20, DI
+	ADDQ       $0x00000300, R8
+	DECQ       R9
+	JNZ        tblocks13
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, SI
-	DECQ       DI
-	JNZ        tblockrows13
 	MOVQ       BX, CX
 	MOVQ       $0x00000002, BX
 
-rows15:
+rows14:
 	MOVQ   DX, SI
 	MOVQ   CX, DI
 	VXORPS Z0, Z0, Z0
@@ -1476,7 +1576,7 @@ rows15:
 	KMOVW  R9, K1
 	MOVQ   $0x00000004, R9
 
-depth16:
+depth15:
 	VMOVUPS      (SI), Z16
 	VMOVUPS.Z    64(SI), K1, Z17
 	VBROADCASTSS (R8), Z18
@@ -1584,7 +1684,7 @@ depth16:
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000180, SI
 	DECQ         R9
-	JNZ          depth16
+	JNZ          depth15
 	VMOVUPS      Z0, (DI)
 	VMOVUPS      Z1, K1, 64(DI)
 	VMOVUPS      Z2, 96(DI)
@@ -1604,7 +1704,7 @@ depth16:
 	ADDQ         $0x00000200, AX
 	ADDQ         $0x00000300, CX
 	DECQ         BX
-	JNZ          rows15
+	JNZ          rows14
 	VZEROUPPER
 	RET
 
@@ -1638,7 +1738,7 @@ TEXT ·scorerL3ForwardAVX512(SB), NOSPLIT, $0-32
 	KMOVW  SI, K1
 	MOVQ   $0x00000004, SI
 
-depth17:
+depth16:
 	VMOVUPS.Z        (CX), K1, Z16
 	VFMADD231PS.BCST (AX), Z16, Z0
 	VFMADD231PS.BCST 64(AX), Z16, Z1
@@ -1710,7 +1810,7 @@ depth17:
 	ADDQ             $0x10, AX
 	ADDQ             $0x80, CX
 	DECQ             SI
-	JNZ              depth17
+	JNZ              depth16
 	VMOVUPS.Z        (DX), K1, Z16
 	VADDPS           Z16, Z0, Z0
 	VMULPS           leakyslope<>+0(SB), Z0, Z16
@@ -1820,7 +1920,7 @@ TEXT ·scorerL3ActivationGradAVX512(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000008, DX
 
-elems18:
+elems17:
 	VMOVUPS   (AX), Z0
 	VMOVUPS   (CX), Z1
 	VXORPS    Z2, Z2, Z2
@@ -1831,7 +1931,7 @@ elems18:
 	ADDQ      $0x40, AX
 	ADDQ      $0x40, CX
 	DECQ      DX
-	JNZ       elems18
+	JNZ       elems17
 	VZEROUPPER
 	RET
 
@@ -1865,7 +1965,7 @@ TEXT ·scorerL3WeightGradAVX512(SB), NOSPLIT, $0-32
 	KMOVW  DI, K1
 	MOVQ   $0x00000004, DI
 
-depth19:
+depth18:
 	VMOVUPS.Z        (SI), K1, Z16
 	VFMADD231PS.BCST (AX), Z16, Z0
 	VFMADD231PS.BCST 4(AX), Z16, Z1
@@ -1937,7 +2037,7 @@ depth19:
 	ADDQ             $0x00000100, AX
 	ADDQ             $0x80, SI
 	DECQ             DI
-	JNZ              depth19
+	JNZ              depth18
 	VMOVUPS          Z0, K1, (DX)
 	VMOVUPS          Z1, K1, 32(DX)
 	VMOVUPS          Z2, K1, 64(DX)
@@ -1959,12 +2059,12 @@ depth19:
 	VXORPS           Z0, Z0, Z0
 	MOVQ             $0x00000010, DX
 
-rows20:
+rows19:
 	VMOVUPS.Z (AX), K1, Z1
 	VADDPS    Z1, Z0, Z0
 	ADDQ      $0x20, AX
 	DECQ      DX
-	JNZ       rows20
+	JNZ       rows19
 	VMOVUPS   Z0, K1, (CX)
 	VZEROUPPER
 	RET
@@ -1979,7 +2079,7 @@ TEXT ·scorerL3InputGradAVX512(SB), NOSPLIT, $0-32
 	MOVQ DX, SI
 	MOVQ $0x00000002, DI
 
-tblockrows21:
+tblockrows20:
 	MOVQ       CX, R8
 	MOVQ       SI, R9
 	VMOVUPS    (R8), Y0
@@ -2027,7 +2127,7 @@ tblockrows21:
 	ADDQ       $0x00000100, CX
 	ADDQ       $0x20, SI
 	DECQ       DI
-	JNZ        tblockrows21
+	JNZ        tblockrows20
 	MOVQ       BX, CX
 	MOVQ       CX, CX
 	VXORPS     Z0, Z0, Z0
@@ -2049,7 +2149,7 @@ tblockrows21:
 	MOVQ       DX, BX
 	MOVQ       $0x00000002, SI
 
-depth22:
+depth21:
 	VMOVUPS          (BX), Z16
 	VFMADD231PS.BCST (AX), Z16, Z0
 	VFMADD231PS.BCST 32(AX), Z16, Z1
@@ -2121,7 +2221,7 @@ depth22:
 	ADDQ             $0x10, AX
 	ADDQ             $0x00000100, BX
 	DECQ             SI
-	JNZ              depth22
+	JNZ              depth21
 	VMOVUPS          Z0, (CX)
 	VMOVUPS          Z1, 64(CX)
 	VMOVUPS          Z2, 128(CX)
@@ -2173,7 +2273,7 @@ TEXT ·scorerL4ForwardAVX512(SB), NOSPLIT, $0-32
 	KMOVW  SI, K1
 	MOVQ   $0x00000002, SI
 
-depth23:
+depth22:
 	VMOVUPS.Z        (CX), K1, Z16
 	VFMADD231PS.BCST (AX), Z16, Z0
 	VFMADD231PS.BCST 32(AX), Z16, Z1
@@ -2245,7 +2345,7 @@ depth23:
 	ADDQ             $0x10, AX
 	ADDQ             $0x10, CX
 	DECQ             SI
-	JNZ              depth23
+	JNZ              depth22
 	VMOVUPS.Z        (DX), K1, Z16
 	VADDPS           Z16, Z0, Z0
 	VMOVUPS          Z0, K1, (BX)
@@ -2319,7 +2419,7 @@ TEXT ·scorerL4WeightGradAVX512(SB), NOSPLIT, $0-32
 	KMOVW  DI, K1
 	MOVQ   $0x00000004, DI
 
-depth24:
+depth23:
 	VMOVUPS.Z        (SI), K1, Z8
 	VFMADD231PS.BCST (AX), Z8, Z0
 	VFMADD231PS.BCST 4(AX), Z8, Z1
@@ -2359,7 +2459,7 @@ depth24:
 	ADDQ             $0x80, AX
 	ADDQ             $0x10, SI
 	DECQ             DI
-	JNZ              depth24
+	JNZ              depth23
 	VMOVUPS          Z0, K1, (DX)
 	VMOVUPS          Z1, K1, 4(DX)
 	VMOVUPS          Z2, K1, 8(DX)
@@ -2373,12 +2473,12 @@ depth24:
 	VXORPS           Z0, Z0, Z0
 	MOVQ             $0x00000010, DX
 
-rows25:
+rows24:
 	VMOVUPS.Z (AX), K1, Z1
 	VADDPS    Z1, Z0, Z0
 	ADDQ      $0x04, AX
 	DECQ      DX
-	JNZ       rows25
+	JNZ       rows24
 	VMOVUPS   Z0, K1, (CX)
 	VZEROUPPER
 	RET
@@ -2394,7 +2494,7 @@ TEXT ·scorerL4InputGradAVX512(SB), NOSPLIT, $0-32
 	LEAQ (DX), SI
 	MOVQ $0x00000008, DI
 
-trows26:
+trows25:
 	MOVQ             CX, R8
 	MOVQ             SI, R9
 	MOVL             (R8), R10
@@ -2404,7 +2504,7 @@ trows26:
 	ADDQ             $0x04, CX
 	ADDQ             $0x04, SI
 	DECQ             DI
-	JNZ              trows26
+	JNZ              trows25
 	MOVQ             BX, CX
 	MOVQ             CX, CX
 	VXORPS           Z0, Z0, Z0
@@ -2541,7 +2641,7 @@ TEXT ·scorerSGDAVX512(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x00000035, DX
 
-elems27:
+elems26:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -2550,7 +2650,7 @@ elems27:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems27
+	JNZ          elems26
 	MOVL         $0x000001ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -2576,7 +2676,7 @@ TEXT ·scorerMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x00000035, BX
 
-elems28:
+elems27:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -2589,7 +2689,7 @@ elems28:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems28
+	JNZ          elems27
 	MOVL         $0x000001ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -2618,7 +2718,7 @@ TEXT ·scorerNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x00000035, BX
 
-elems29:
+elems28:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -2632,7 +2732,7 @@ elems29:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems29
+	JNZ          elems28
 	MOVL         $0x000001ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -2676,7 +2776,7 @@ TEXT ·scorerAdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x00000035, SI
 
-elems30:
+elems29:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -2701,7 +2801,7 @@ elems30:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems30
+	JNZ         elems29
 	MOVL        $0x000001ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -2756,7 +2856,7 @@ TEXT ·scorerAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x00000035, SI
 
-elems31:
+elems30:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -2781,7 +2881,7 @@ elems31:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems31
+	JNZ         elems30
 	MOVL        $0x000001ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
