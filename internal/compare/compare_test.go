@@ -92,6 +92,20 @@ func BenchmarkPeakZMM(b *testing.B) {
 	b.ReportMetric(384*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// BenchmarkStreamZMM reads the batch-1 L1 weights (784×256 floats, which
+// stay in L2) in 64-byte loads and does nothing else: the bandwidth
+// ceiling of a matrix-vector product that streams them once.
+func BenchmarkStreamZMM(b *testing.B) {
+	if !havePeakZMM {
+		b.Skip("no AVX-512F here (or GODEBUG=cpu.avx512f=off)")
+	}
+	w := make([]float32, 784*256)
+	b.SetBytes(4 * int64(len(w)))
+	for b.Loop() {
+		streamZMM(&w[0], len(w))
+	}
+}
+
 // BenchmarkProduct times every product by every implementation, reporting
 // GFLOP/s as 2·m·k·n per call.
 func BenchmarkProduct(b *testing.B) {

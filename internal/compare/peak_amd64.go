@@ -14,6 +14,11 @@ func fmaPeak(n int)
 //go:noescape
 func fmaPeakZMM(n int)
 
+// streamZMM reads the n floats at p (n a multiple of 256) in 64-byte loads.
+//
+//go:noescape
+func streamZMM(p *float32, n int)
+
 var (
 	havePeak    = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	havePeakZMM = cpu.X86.HasAVX512F

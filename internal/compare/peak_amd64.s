@@ -77,3 +77,35 @@ loopZMM:
 	JNZ         loopZMM
 	VZEROUPPER
 	RET
+
+// func streamZMM(p *float32, n int)
+// Reads the n floats at p (n a multiple of 256) in 64-byte loads, 16 a
+// loop, and nothing else: the ceiling of a product that streams its right
+// operand once, such as a batch-1 forward. Needs AVX512F.
+TEXT ·streamZMM(SB), NOSPLIT, $0-16
+	MOVQ p+0(FP), AX
+	MOVQ n+8(FP), CX
+	SHRQ $8, CX
+
+stream:
+	VMOVUPS (AX), Z0
+	VMOVUPS 64(AX), Z1
+	VMOVUPS 128(AX), Z2
+	VMOVUPS 192(AX), Z3
+	VMOVUPS 256(AX), Z4
+	VMOVUPS 320(AX), Z5
+	VMOVUPS 384(AX), Z6
+	VMOVUPS 448(AX), Z7
+	VMOVUPS 512(AX), Z8
+	VMOVUPS 576(AX), Z9
+	VMOVUPS 640(AX), Z10
+	VMOVUPS 704(AX), Z11
+	VMOVUPS 768(AX), Z12
+	VMOVUPS 832(AX), Z13
+	VMOVUPS 896(AX), Z14
+	VMOVUPS 960(AX), Z15
+	ADDQ    $1024, AX
+	DECQ    CX
+	JNZ     stream
+	VZEROUPPER
+	RET

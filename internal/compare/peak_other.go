@@ -6,6 +6,8 @@ func fmaPeak(n int) {}
 
 func fmaPeakZMM(n int) {}
 
+func streamZMM(p *float32, n int) {}
+
 const (
 	havePeak    = false
 	havePeakZMM = false
