@@ -78,6 +78,8 @@ type Network struct {
 	opt  Optimizer
 	m, v []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
 	step int       // optimizer steps taken, for Adam's bias correction
+
+	meta map[string]string // the user's entries of the weights file's __metadata__
 }
 
 // New builds a network for desc with freshly initialized weights.
