@@ -88,9 +88,15 @@ func writeAtomic(path string, encode func(io.Writer) error) error {
 	return nil
 }
 
-// Encode writes the parameters to w as safetensors.
-func (n *Network) Encode(w io.Writer) error {
-	header := map[string]any{"__metadata__": n.metadata()}
+// Encode writes the parameters and metadata to w as safetensors.
+func (n *Network) Encode(w io.Writer) error { return n.encode(w, nil, nil) }
+
+// encode writes the parameters, the metadata with extraMeta added, and
+// the extra tensors (1-D, in the order of their sorted names).
+func (n *Network) encode(w io.Writer, extraMeta map[string]string, extra map[string][]float32) error {
+	meta := n.metadata()
+	maps.Copy(meta, extraMeta)
+	header := map[string]any{"__metadata__": meta}
 	var data []byte
 	for i, l := range n.desc.Layers {
 		wn, bn := tensorNames(i)
@@ -106,6 +112,13 @@ func (n *Network) Encode(w io.Writer) error {
 			data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
 		}
 		header[bn] = tensorInfo{"F32", []int64{int64(l.Out)}, []int64{int64(begin), int64(len(data))}}
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		begin := len(data)
+		for _, v := range extra[name] {
+			data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
+		}
+		header[name] = tensorInfo{"F32", []int64{int64(len(extra[name]))}, []int64{int64(begin), int64(len(data))}}
 	}
 	js, err := json.Marshal(header)
 	if err != nil {
@@ -208,6 +221,12 @@ func (n *Network) Decode(file []byte) error {
 		return err
 	}
 	copy(n.params, params)
+	n.setMeta(meta)
+	return nil
+}
+
+// setMeta keeps the user's entries of a file's metadata.
+func (n *Network) setMeta(meta map[string]string) {
 	n.meta = nil
 	for k, v := range meta {
 		if !reservedKey(k) {
@@ -217,7 +236,6 @@ func (n *Network) Decode(file []byte) error {
 			n.meta[k] = v
 		}
 	}
-	return nil
 }
 
 // Tensor is one float32 tensor of a safetensors file.
@@ -371,6 +389,13 @@ func decodeSafetensors(file []byte, d *compiled.Network) ([]float32, map[string]
 	if err != nil {
 		return nil, nil, err
 	}
+	params, err := paramsFrom(tensors, d)
+	return params, meta, err
+}
+
+// paramsFrom takes the network's tensors out of tensors, which must hold
+// no others, and returns the parameter vector.
+func paramsFrom(tensors map[string]Tensor, d *compiled.Network) ([]float32, error) {
 	get := func(name string, shape ...int) ([]float32, error) {
 		t, ok := tensors[name]
 		if !ok {
@@ -393,7 +418,7 @@ func decodeSafetensors(file []byte, d *compiled.Network) ([]float32, map[string]
 		wn, bn := tensorNames(i)
 		w, err := get(wn, l.Out, l.In)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		for j := range l.Out {
 			for k := range l.In {
@@ -403,13 +428,13 @@ func decodeSafetensors(file []byte, d *compiled.Network) ([]float32, map[string]
 		off += l.In * l.Out
 		b, err := get(bn, l.Out)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		off += copy(params[off:], b)
 	}
 	if len(tensors) > 0 {
 		extra := slices.Sorted(maps.Keys(tensors))
-		return nil, nil, fmt.Errorf("tensor %q is not part of this network (%d layers)", extra[0], len(d.Layers))
+		return nil, fmt.Errorf("tensor %q is not part of this network (%d layers)", extra[0], len(d.Layers))
 	}
-	return params, meta, nil
+	return params, nil
 }
