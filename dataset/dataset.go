@@ -9,38 +9,97 @@ import (
 	"compress/gzip"
 	_ "embed"
 	"encoding/binary"
-	"encoding/csv"
-	"errors"
 	"fmt"
 	"io"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 )
 
-// Set is a labelled set of samples: row i of X (Features values) has class
-// Labels[i] in [0, Classes).
+// Set is a set of samples: row i of X holds Features values. A
+// classification set has Labels[i] in [0, Classes); a regression set has
+// Targets values per sample in Y instead (Labels nil).
 type Set struct {
 	X        []float32
 	Labels   []int
 	Features int
 	Classes  int
+	Y        []float32 // regression targets, Targets per sample
+	Targets  int
 }
 
 // Len is the number of samples.
-func (s Set) Len() int { return len(s.Labels) }
+func (s Set) Len() int {
+	if s.Features == 0 {
+		return len(s.Labels)
+	}
+	return len(s.X) / s.Features
+}
 
 // OneHot returns the targets for cross-entropy: row i is 1 at Labels[i]
-// and 0 elsewhere, Classes wide.
+// and 0 elsewhere, Classes wide. It panics on a label outside [0,
+// Classes), which Check reports as an error.
 func (s Set) OneHot() []float32 {
 	t := make([]float32, s.Len()*s.Classes)
 	for i, l := range s.Labels {
+		if l < 0 || l >= s.Classes {
+			panic(fmt.Sprintf("dataset: sample %d: label %d is not a class from 0 to %d", i, l, s.Classes-1))
+		}
 		t[i*s.Classes+l] = 1
 	}
 	return t
+}
+
+// Binary returns the targets of a one-output sigmoid model (binary
+// cross-entropy): one value per sample, the label, which must be 0 or 1.
+func (s Set) Binary() ([]float32, error) {
+	t := make([]float32, len(s.Labels))
+	for i, l := range s.Labels {
+		if l != 0 && l != 1 {
+			return nil, fmt.Errorf("dataset: sample %d: label %d is not 0 or 1", i, l)
+		}
+		t[i] = float32(l)
+	}
+	return t, nil
+}
+
+// Check reports the first inconsistency of the set: X not a whole number
+// of samples, a label outside [0, Classes) or Classes past MaxClasses,
+// Y not Targets values per sample, or a value that is not finite.
+func (s Set) Check() error {
+	if s.Features <= 0 || len(s.X)%s.Features != 0 {
+		return fmt.Errorf("dataset: %d values are not a whole number of samples of %d features", len(s.X), s.Features)
+	}
+	n := s.Len()
+	if s.Labels != nil {
+		if len(s.Labels) != n {
+			return fmt.Errorf("dataset: %d labels for %d samples", len(s.Labels), n)
+		}
+		if s.Classes < 1 || s.Classes > MaxClasses {
+			return fmt.Errorf("dataset: %d classes; want 1 to %d", s.Classes, MaxClasses)
+		}
+		for i, l := range s.Labels {
+			if l < 0 || l >= s.Classes {
+				return fmt.Errorf("dataset: sample %d: label %d is not a class from 0 to %d", i, l, s.Classes-1)
+			}
+		}
+	}
+	if s.Y != nil && (s.Targets <= 0 || len(s.Y) != n*s.Targets) {
+		return fmt.Errorf("dataset: %d target values for %d samples of %d targets", len(s.Y), n, s.Targets)
+	}
+	for i, v := range s.X {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("dataset: sample %d: feature %d is %v", i/s.Features, i%s.Features, v)
+		}
+	}
+	for i, v := range s.Y {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return fmt.Errorf("dataset: sample %d: target %d is %v", i/s.Targets, i%s.Targets, v)
+		}
+	}
+	return nil
 }
 
 // Split shuffles the samples with seed and returns the first
@@ -56,10 +115,21 @@ func (s Set) Split(testFraction float64, seed uint64) (train, test Set, err erro
 }
 
 func (s Set) subset(rows []int) Set {
-	out := Set{Features: s.Features, Classes: s.Classes, X: make([]float32, 0, len(rows)*s.Features), Labels: make([]int, 0, len(rows))}
+	out := Set{Features: s.Features, Classes: s.Classes, Targets: s.Targets, X: make([]float32, 0, len(rows)*s.Features)}
+	if s.Labels != nil {
+		out.Labels = make([]int, 0, len(rows))
+	}
+	if s.Y != nil {
+		out.Y = make([]float32, 0, len(rows)*s.Targets)
+	}
 	for _, r := range rows {
 		out.X = append(out.X, s.X[r*s.Features:(r+1)*s.Features]...)
-		out.Labels = append(out.Labels, s.Labels[r])
+		if s.Labels != nil {
+			out.Labels = append(out.Labels, s.Labels[r])
+		}
+		if s.Y != nil {
+			out.Y = append(out.Y, s.Y[r*s.Targets:(r+1)*s.Targets]...)
+		}
 	}
 	return out
 }
@@ -86,64 +156,6 @@ func Digits() Set {
 // MaxClasses−1. Every such label is exact in float32, and a one-hot row
 // stays small.
 const MaxClasses = 1 << 16
-
-// ReadCSV reads a numeric CSV file without a header: one sample per row,
-// the class label (an integer from 0 to MaxClasses−1) in column
-// labelColumn (negative counts from the end, so −1 is the last), every
-// other column a feature in decimal notation (no NaN, infinities, hex or
-// digit separators), divided by scale. Classes is one more than the
-// largest label. Errors name the line of the file, blank lines included.
-func ReadCSV(r io.Reader, labelColumn int, scale float32) (Set, error) {
-	if scale == 0 || math.IsNaN(float64(scale)) || math.IsInf(float64(scale), 0) {
-		return Set{}, fmt.Errorf("csv: scale %g is not a finite nonzero number", scale)
-	}
-	cr := csv.NewReader(bufio.NewReader(r))
-	cr.ReuseRecord = true
-	var s Set
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return Set{}, fmt.Errorf("csv: %w", err)
-		}
-		line, _ := cr.FieldPos(0)
-		col := labelColumn
-		if col < 0 {
-			col += len(rec)
-		}
-		if col < 0 || col >= len(rec) || len(rec) < 2 {
-			return Set{}, fmt.Errorf("csv: line %d: %d columns, no label column %d", line, len(rec), labelColumn)
-		}
-		if s.Features == 0 {
-			s.Features = len(rec) - 1
-		} else if len(rec)-1 != s.Features {
-			return Set{}, fmt.Errorf("csv: line %d: %d columns, the first row has %d", line, len(rec), s.Features+1)
-		}
-		for i, field := range rec {
-			if i == col {
-				label, err := strconv.Atoi(field)
-				if err != nil || label < 0 || label >= MaxClasses || strings.Trim(field, "0123456789") != "" {
-					return Set{}, fmt.Errorf("csv: line %d: label %q is not an integer from 0 to %d", line, field, MaxClasses-1)
-				}
-				s.Labels = append(s.Labels, label)
-				s.Classes = max(s.Classes, label+1)
-				continue
-			}
-			v, err := strconv.ParseFloat(field, 32)
-			x := float32(v) / scale
-			if err != nil || !decimal(field) || math.IsInf(float64(x), 0) {
-				return Set{}, fmt.Errorf("csv: line %d, column %d: %q is not a finite decimal number", line, i+1, field)
-			}
-			s.X = append(s.X, x)
-		}
-	}
-	if s.Len() == 0 {
-		return Set{}, errors.New("csv: no rows")
-	}
-	return s, nil
-}
 
 // decimal reports whether f is a number in plain decimal notation: an
 // optional sign, digits with at most one point, an optional exponent.

@@ -21,11 +21,30 @@ type FitConfig struct {
 	// them in a fresh order drawn from the network's seeded generator.
 	NoShuffle bool
 	// Schedule, when set, gives the learning rate of each epoch (1-based),
-	// set before the epoch starts; see CosineDecay.
+	// set before the epoch starts; see CosineDecay, WarmUp and StepDecay.
 	Schedule func(epoch int) float32
+	// Plateau, when set instead of Schedule, lowers the rate when the
+	// monitored loss stops improving.
+	Plateau *ReduceOnPlateau
+	// EarlyStopping, when set, ends training when the monitored loss stops
+	// improving and leaves the best epoch's weights.
+	EarlyStopping *EarlyStopping
 	// OnEpoch, when set, is called after each epoch; returning false stops
 	// training early.
 	OnEpoch func(Epoch) bool
+
+	// InitialEpoch is the number of epochs already done: Fit runs epochs
+	// InitialEpoch+1 to Epochs. Resume sets it from the checkpoint.
+	InitialEpoch int
+	// Checkpoint, when set, is a file Fit rewrites after every epoch with
+	// what resuming needs (see SaveCheckpoint), Plateau and EarlyStopping
+	// state included.
+	Checkpoint string
+	// Resume, when set, is a checkpoint Fit loads before training,
+	// continuing after the epoch it records with the same data,
+	// configuration and worker count: the weights it reaches are those of
+	// an uninterrupted run, bit for bit.
+	Resume string
 }
 
 // CosineDecay is the schedule lr·(1 + cos(π·(e−1)/epochs))/2: lr for the
@@ -46,6 +65,7 @@ type Epoch struct {
 	// whether FitConfig had validation samples.
 	Val              Metrics
 	HasVal           bool
+	LR               float32 // the learning rate of the epoch
 	Samples          int
 	Duration         time.Duration // training only, without validation
 	SamplesPerSecond float64
@@ -64,8 +84,31 @@ func (e Epoch) String() string {
 			fmt.Fprintf(&b, " val accuracy %.4f", e.Val.Accuracy)
 		}
 	}
-	fmt.Fprintf(&b, ", %.0f samples/s, %v", e.SamplesPerSecond, e.Duration.Round(time.Millisecond))
+	fmt.Fprintf(&b, ", %s samples/s, %s", formatRate(e.SamplesPerSecond), formatDuration(e.Duration))
 	return b.String()
+}
+
+// formatRate writes a rate with three significant digits and a k or M
+// suffix: 950, 12.3k, 4.44M.
+func formatRate(r float64) string {
+	switch {
+	case r >= 999.5e3:
+		return fmt.Sprintf("%.3gM", r/1e6)
+	case r >= 999.5:
+		return fmt.Sprintf("%.3gk", r/1e3)
+	}
+	return fmt.Sprintf("%.3g", r)
+}
+
+// formatDuration rounds d to three significant digits, so a short epoch
+// reads 412µs or 3.21ms rather than 0s.
+func formatDuration(d time.Duration) string {
+	for unit := time.Duration(1); unit < time.Hour; unit *= 10 {
+		if d < 1000*unit {
+			return d.Round(unit).String()
+		}
+	}
+	return d.Round(time.Second).String()
 }
 
 // Fit trains on the samples x (rows of Input features) with targets y
@@ -87,6 +130,20 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 	if cfg.Epochs < 1 {
 		return nil, fmt.Errorf("nn: Fit needs at least one epoch, got %d", cfg.Epochs)
 	}
+	if cfg.Schedule != nil && cfg.Plateau != nil {
+		return nil, fmt.Errorf("nn: set Schedule or Plateau, not both")
+	}
+	if cfg.Plateau != nil {
+		if err := cfg.Plateau.check(); err != nil {
+			return nil, err
+		}
+	}
+	if s := cfg.EarlyStopping; s != nil && (s.Patience < 1 || !(s.MinDelta >= 0)) {
+		return nil, fmt.Errorf("nn: EarlyStopping needs Patience ≥ 1 and MinDelta ≥ 0")
+	}
+	if err := n.checkTargets(y); err != nil {
+		return nil, err
+	}
 	if err := n.checkFinite(x, y); err != nil {
 		return nil, err
 	}
@@ -103,18 +160,40 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 			return nil, fmt.Errorf("validation: %w", err)
 		}
 	}
-	idx := make([]int, count)
-	for i := range idx {
-		idx[i] = i
+	if hasVal {
+		if err := n.checkTargets(cfg.ValY); err != nil {
+			return nil, fmt.Errorf("validation: %w", err)
+		}
 	}
+	if cfg.Resume != "" {
+		done, err := n.loadCheckpoint(cfg.Resume, cfg.Plateau, cfg.EarlyStopping)
+		if err != nil {
+			return nil, err
+		}
+		cfg.InitialEpoch = done
+	}
+	if cfg.InitialEpoch < 0 {
+		return nil, fmt.Errorf("nn: InitialEpoch %d is negative", cfg.InitialEpoch)
+	}
+	idx := make([]int, count)
 	bar := newProgress(cfg.Progress, cfg.Epochs, count)
 	var history []Epoch
-	for e := 1; e <= cfg.Epochs; e++ {
+	for e := cfg.InitialEpoch + 1; e <= cfg.Epochs; e++ {
+		// Each epoch shuffles the identity, so an epoch's order depends
+		// only on the generator's state, which checkpoints keep.
+		for i := range idx {
+			idx[i] = i
+		}
 		if !cfg.NoShuffle {
 			n.rng.Shuffle(count, func(i, j int) { idx[i], idx[j] = idx[j], idx[i] })
 		}
 		if cfg.Schedule != nil {
 			if err := n.SetLearningRate(cfg.Schedule(e)); err != nil {
+				return history, fmt.Errorf("epoch %d: %w", e, err)
+			}
+		}
+		if p := cfg.Plateau; p != nil && p.state.LR > 0 {
+			if err := n.SetLearningRate(p.state.LR); err != nil {
 				return history, fmt.Errorf("epoch %d: %w", e, err)
 			}
 		}
@@ -132,7 +211,7 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 			bar.step(e, hi, loss/float64(hi))
 		}
 		ep := Epoch{Epoch: e, Loss: loss / float64(count), Accuracy: accuracy(n.desc.Loss, right, count, n.desc.Output()),
-			Samples: count, Duration: time.Since(start), HasVal: hasVal}
+			LR: n.opt.learningRate(), Samples: count, Duration: time.Since(start), HasVal: hasVal}
 		ep.SamplesPerSecond = float64(count) / ep.Duration.Seconds()
 		if hasVal {
 			if ep.Val, err = n.Evaluate(cfg.ValX, cfg.ValY); err != nil {
@@ -141,9 +220,25 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 		}
 		history = append(history, ep)
 		bar.epoch(ep)
-		if cfg.OnEpoch != nil && !cfg.OnEpoch(ep) {
+		monitored := ep.Loss
+		if hasVal {
+			monitored = ep.Val.Loss
+		}
+		if cfg.Plateau != nil {
+			cfg.Plateau.observe(monitored, ep.LR)
+		}
+		stop := cfg.EarlyStopping != nil && cfg.EarlyStopping.observe(e, monitored, n.params)
+		if cfg.Checkpoint != "" {
+			if err := n.saveCheckpoint(cfg.Checkpoint, e, cfg.Plateau, cfg.EarlyStopping); err != nil {
+				return history, err
+			}
+		}
+		if stop || cfg.OnEpoch != nil && !cfg.OnEpoch(ep) {
 			break
 		}
+	}
+	if cfg.EarlyStopping != nil {
+		cfg.EarlyStopping.restore(n.params)
 	}
 	return history, nil
 }

@@ -68,6 +68,7 @@ type Network struct {
 	params []float32   // the parameter vector
 	w, b   [][]float32 // per layer, views into params
 	rng    *rand.Rand
+	pcg    *rand.PCG // rng's source, whose state checkpoints save
 
 	workers []*worker
 	wg      sync.WaitGroup
@@ -78,6 +79,8 @@ type Network struct {
 	opt  Optimizer
 	m, v []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
 	step int       // optimizer steps taken, for Adam's bias correction
+
+	meta map[string]string // the user's entries of the weights file's __metadata__
 }
 
 // New builds a network for desc with freshly initialized weights.
@@ -95,10 +98,12 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 	if opts.Init < InitAuto || opts.Init > InitSmall {
 		return nil, fmt.Errorf("nn: unknown Init %d", opts.Init)
 	}
+	pcg := rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)
 	n := &Network{
 		desc:   desc,
 		params: make([]float32, desc.Params),
-		rng:    rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		rng:    rand.New(pcg),
+		pcg:    pcg,
 		infer:  make(chan *workspace, workers),
 	}
 	off := 0

@@ -141,6 +141,9 @@ func (n *Network) Evaluate(x, y []float32) (Metrics, error) {
 	if count == 0 {
 		return Metrics{}, fmt.Errorf("nn: no samples to evaluate")
 	}
+	if err := n.checkTargets(y); err != nil {
+		return Metrics{}, err
+	}
 	width := n.desc.Output()
 	out := make([]float32, count*width)
 	if err := n.Predict(x, out); err != nil {

@@ -5,8 +5,10 @@ import (
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"maps"
 	"math"
 	"os"
@@ -44,20 +46,32 @@ func tensorNames(i int) (weight, bias string) {
 	return m + ".weight", m + ".bias"
 }
 
-// Save writes the parameters to path as safetensors. It writes a temporary
-// file in the same directory and renames it over path, so path holds either
-// its old contents or the complete new file, never a part.
+// Save writes the parameters and metadata to path as safetensors, readable
+// by everyone (mode 0644, as a file written by most tools). It writes a
+// temporary file in the same directory and renames it over path, so path
+// holds either its old contents or the complete new file, never a part.
 func (n *Network) Save(path string) error {
+	return writeAtomic(path, n.Encode)
+}
+
+// writeAtomic writes path through a temporary file in its directory.
+func writeAtomic(path string, encode func(io.Writer) error) error {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
-		return fmt.Errorf("nn: saving weights: %w", err)
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("nn: saving %s: directory %s does not exist", path, filepath.Dir(path))
+		}
+		return fmt.Errorf("nn: saving %s: %w", path, err)
 	}
 	tmp := f.Name()
-	err = n.Encode(f)
+	err = encode(f)
+	if err == nil {
+		err = f.Chmod(0o644)
+	}
 	if err == nil {
 		err = f.Sync()
 	}
@@ -69,14 +83,20 @@ func (n *Network) Save(path string) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("nn: saving weights: %w", err)
+		return fmt.Errorf("nn: saving %s: %w", path, err)
 	}
 	return nil
 }
 
-// Encode writes the parameters to w as safetensors.
-func (n *Network) Encode(w io.Writer) error {
-	header := map[string]any{"__metadata__": n.metadata()}
+// Encode writes the parameters and metadata to w as safetensors.
+func (n *Network) Encode(w io.Writer) error { return n.encode(w, nil, nil) }
+
+// encode writes the parameters, the metadata with extraMeta added, and
+// the extra tensors (1-D, in the order of their sorted names).
+func (n *Network) encode(w io.Writer, extraMeta map[string]string, extra map[string][]float32) error {
+	meta := n.metadata()
+	maps.Copy(meta, extraMeta)
+	header := map[string]any{"__metadata__": meta}
 	var data []byte
 	for i, l := range n.desc.Layers {
 		wn, bn := tensorNames(i)
@@ -92,6 +112,13 @@ func (n *Network) Encode(w io.Writer) error {
 			data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
 		}
 		header[bn] = tensorInfo{"F32", []int64{int64(l.Out)}, []int64{int64(begin), int64(len(data))}}
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		begin := len(data)
+		for _, v := range extra[name] {
+			data = binary.LittleEndian.AppendUint32(data, math.Float32bits(v))
+		}
+		header[name] = tensorInfo{"F32", []int64{int64(len(extra[name]))}, []int64{int64(begin), int64(len(data))}}
 	}
 	js, err := json.Marshal(header)
 	if err != nil {
@@ -112,13 +139,43 @@ func (n *Network) metadata() map[string]string {
 	for _, l := range n.desc.Layers {
 		layers = append(layers, fmt.Sprintf("%d-%d %s", l.In, l.Out, l.Activation))
 	}
-	return map[string]string{
+	meta := map[string]string{
 		"format":        "pt",
 		"vecgen.model":  n.desc.Name,
 		"vecgen.layers": strings.Join(layers, ", "),
 		"vecgen.loss":   string(n.desc.Loss),
 	}
+	maps.Copy(meta, n.meta)
+	return meta
 }
+
+// reservedKey reports whether a metadata key is the file's own: "format"
+// and those starting "vecgen.".
+func reservedKey(key string) bool { return key == "format" || strings.HasPrefix(key, "vecgen.") }
+
+// SetMetadata stores a string under key in the weights file's
+// __metadata__ (Save and Encode write it, Load and Decode restore it): a
+// standardizer's statistics, say, so a served model needs one file. An
+// empty value removes the key. Keys "format" and "vecgen.*" are the
+// file's own.
+func (n *Network) SetMetadata(key, value string) error {
+	if key == "" || reservedKey(key) {
+		return fmt.Errorf("nn: metadata key %q is reserved", key)
+	}
+	if value == "" {
+		delete(n.meta, key)
+		return nil
+	}
+	if n.meta == nil {
+		n.meta = map[string]string{}
+	}
+	n.meta[key] = value
+	return nil
+}
+
+// Metadata returns a copy of the metadata set by SetMetadata or restored
+// by the last Load or Decode.
+func (n *Network) Metadata() map[string]string { return maps.Clone(n.meta) }
 
 // Load replaces the parameters with those in the safetensors file at path.
 // Every tensor's name, dtype and shape must match the network and every
@@ -159,12 +216,26 @@ func (n *Network) Load(path string) error {
 // file, under the same rules as Load. On any error the network keeps its
 // parameters.
 func (n *Network) Decode(file []byte) error {
-	params, err := decodeSafetensors(file, &n.desc)
+	params, meta, err := decodeSafetensors(file, &n.desc)
 	if err != nil {
 		return err
 	}
 	copy(n.params, params)
+	n.setMeta(meta)
 	return nil
+}
+
+// setMeta keeps the user's entries of a file's metadata.
+func (n *Network) setMeta(meta map[string]string) {
+	n.meta = nil
+	for k, v := range meta {
+		if !reservedKey(k) {
+			if n.meta == nil {
+				n.meta = map[string]string{}
+			}
+			n.meta[k] = v
+		}
+	}
 }
 
 // Tensor is one float32 tensor of a safetensors file.
@@ -187,9 +258,15 @@ type entry struct {
 // bytes, and tile the data exactly, with no overlap and no gap, so the
 // tensors it returns take no more memory than the file.
 func DecodeTensors(file []byte) (map[string]Tensor, error) {
-	entries, data, err := parseHeader(file)
+	t, _, err := decodeTensors(file)
+	return t, err
+}
+
+// decodeTensors is DecodeTensors that also returns the __metadata__.
+func decodeTensors(file []byte) (map[string]Tensor, map[string]string, error) {
+	entries, meta, data, err := parseHeader(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := make(map[string]Tensor, len(entries))
 	for _, e := range entries {
@@ -199,58 +276,58 @@ func DecodeTensors(file []byte) (map[string]Tensor, error) {
 		}
 		out[e.name] = Tensor{Shape: e.shape, Data: values}
 	}
-	return out, nil
+	return out, meta, nil
 }
 
 // parseHeader checks a safetensors header and returns its tensors in the
-// order of their data, and the data.
-func parseHeader(file []byte) ([]entry, []byte, error) {
+// order of their data, its metadata, and the data.
+func parseHeader(file []byte) ([]entry, map[string]string, []byte, error) {
 	if len(file) < 8 {
-		return nil, nil, fmt.Errorf("not a safetensors file: %d bytes, shorter than its header length", len(file))
+		return nil, nil, nil, fmt.Errorf("not a safetensors file: %d bytes, shorter than its header length", len(file))
 	}
 	size := binary.LittleEndian.Uint64(file)
 	if size > maxHeader || size > uint64(len(file)-8) {
-		return nil, nil, fmt.Errorf("not a safetensors file: header of %d bytes in a file of %d", size, len(file))
+		return nil, nil, nil, fmt.Errorf("not a safetensors file: header of %d bytes in a file of %d", size, len(file))
 	}
 	data := file[8+size:]
 	dec := json.NewDecoder(bytes.NewReader(file[8 : 8+size]))
 	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, nil, fmt.Errorf("safetensors header: not a JSON object")
+		return nil, nil, nil, fmt.Errorf("safetensors header: not a JSON object")
 	}
 	seen := map[string]bool{}
+	var meta map[string]string
 	var entries []entry
 	for dec.More() {
 		tok, err := dec.Token()
 		if err != nil {
-			return nil, nil, fmt.Errorf("safetensors header: %w", err)
+			return nil, nil, nil, fmt.Errorf("safetensors header: %w", err)
 		}
 		name := tok.(string) // object keys are strings
 		if seen[name] {
-			return nil, nil, fmt.Errorf("safetensors header: %q appears twice", name)
+			return nil, nil, nil, fmt.Errorf("safetensors header: %q appears twice", name)
 		}
 		seen[name] = true
 		if name == "__metadata__" {
-			var meta map[string]string
 			if err := dec.Decode(&meta); err != nil {
-				return nil, nil, fmt.Errorf("safetensors header: __metadata__ is not a map of strings: %w", err)
+				return nil, nil, nil, fmt.Errorf("safetensors header: __metadata__ is not a map of strings: %w", err)
 			}
 			continue
 		}
 		var t tensorInfo
 		if err := dec.Decode(&t); err != nil {
-			return nil, nil, fmt.Errorf("tensor %q: %w", name, err)
+			return nil, nil, nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
 		e, err := checkEntry(name, t, int64(len(data)))
 		if err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 		entries = append(entries, e)
 	}
 	if _, err := dec.Token(); err != nil {
-		return nil, nil, fmt.Errorf("safetensors header: %w", err)
+		return nil, nil, nil, fmt.Errorf("safetensors header: %w", err)
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, fmt.Errorf("safetensors header: data after the JSON object")
+		return nil, nil, nil, fmt.Errorf("safetensors header: data after the JSON object")
 	}
 	slices.SortStableFunc(entries, func(a, b entry) int {
 		return cmp.Or(cmp.Compare(a.begin, b.begin), cmp.Compare(a.end, b.end))
@@ -259,16 +336,16 @@ func parseHeader(file []byte) ([]entry, []byte, error) {
 	for _, e := range entries {
 		if e.begin != at {
 			if e.begin < at {
-				return nil, nil, fmt.Errorf("tensor %q: bytes %d..%d overlap another tensor's", e.name, e.begin, e.end)
+				return nil, nil, nil, fmt.Errorf("tensor %q: bytes %d..%d overlap another tensor's", e.name, e.begin, e.end)
 			}
-			return nil, nil, fmt.Errorf("tensor %q: bytes %d..%d leave bytes %d..%d of the data unused", e.name, e.begin, e.end, at, e.begin)
+			return nil, nil, nil, fmt.Errorf("tensor %q: bytes %d..%d leave bytes %d..%d of the data unused", e.name, e.begin, e.end, at, e.begin)
 		}
 		at = e.end
 	}
 	if at != int64(len(data)) {
-		return nil, nil, fmt.Errorf("the tensors cover %d of the %d bytes of data", at, len(data))
+		return nil, nil, nil, fmt.Errorf("the tensors cover %d of the %d bytes of data", at, len(data))
 	}
-	return entries, data, nil
+	return entries, meta, data, nil
 }
 
 // checkEntry checks one tensor's dtype, shape and byte range against the
@@ -307,11 +384,18 @@ func checkEntry(name string, t tensorInfo, size int64) (entry, error) {
 
 // decodeSafetensors returns the parameter vector stored in file for the
 // network d: every tensor of d must be there with its shape, and no other.
-func decodeSafetensors(file []byte, d *compiled.Network) ([]float32, error) {
-	tensors, err := DecodeTensors(file)
+func decodeSafetensors(file []byte, d *compiled.Network) ([]float32, map[string]string, error) {
+	tensors, meta, err := decodeTensors(file)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	params, err := paramsFrom(tensors, d)
+	return params, meta, err
+}
+
+// paramsFrom takes the network's tensors out of tensors, which must hold
+// no others, and returns the parameter vector.
+func paramsFrom(tensors map[string]Tensor, d *compiled.Network) ([]float32, error) {
 	get := func(name string, shape ...int) ([]float32, error) {
 		t, ok := tensors[name]
 		if !ok {

@@ -24,6 +24,9 @@ func (n *Network) TrainStep(x, y []float32) (float32, error) {
 	if err := n.checkFinite(x, y); err != nil {
 		return 0, err
 	}
+	if err := n.checkTargets(y); err != nil {
+		return 0, err
+	}
 	loss, _, err := n.trainStep(x, y, nil, 0, count)
 	return float32(loss), err
 }
@@ -39,7 +42,6 @@ func (n *Network) checkFinite(x, y []float32) error {
 	}
 	return nil
 }
-
 
 // checkData returns the number of samples in x, checking y matches.
 func (n *Network) checkData(x, y []float32) (int, error) {

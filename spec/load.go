@@ -347,18 +347,26 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 	if err != nil {
 		return nil, err
 	}
+	// A wrong value does not stop the decoding: every one is reported, in
+	// file order.
+	var errs []*Error
+	note := func(err error) {
+		if se, ok := err.(*Error); ok {
+			errs = append(errs, se)
+		}
+	}
 	m := &Model{}
 	var inputN, layersN, lossN ast.Node
 	have := map[string]bool{}
 	for _, f := range fields {
 		have[f.key] = true
+		err = nil
 		switch f.key {
 		case "name":
-			if m.Name, err = d.str(f.value, "name"); err != nil {
-				return nil, err
-			}
-			if msg := checkName(m.Name); msg != "" {
-				return nil, d.errNode(f.value, "%s", msg)
+			if m.Name, err = d.str(f.value, "name"); err == nil {
+				if msg := checkName(m.Name); msg != "" {
+					err = d.errNode(f.value, "%s", msg)
+				}
 			}
 		case "batch":
 			m.Batch, err = d.size(f.value, "batch", MaxBatch)
@@ -376,23 +384,51 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 					err = d.errNode(f.value, "unknown loss %q (want one of: %s)", s, quoteAll(Losses))
 				}
 			}
+			if err != nil {
+				lossN = nil
+			}
 		}
+		if err != nil {
+			if _, ok := err.(*Error); !ok {
+				return nil, err
+			}
+			note(err)
+		}
+	}
+	if len(errs) == 0 {
+		for _, k := range modelKeys {
+			if !have[k] {
+				return nil, d.errNode(mappingStart(body), "model is missing key %q", k)
+			}
+		}
+		if m.Batch*m.Input > MaxElements {
+			return nil, d.errNode(inputN, "input is %d×%d = %d floats per batch; at most %d", m.Batch, m.Input, m.Batch*m.Input, MaxElements)
+		}
+	}
+	if layersN != nil {
+		layers, layerErrs, err := d.layers(layersN, m)
 		if err != nil {
 			return nil, err
 		}
-	}
-	for _, k := range modelKeys {
-		if !have[k] {
-			return nil, d.errNode(mappingStart(body), "model is missing key %q", k)
+		m.Layers = layers
+		errs = append(errs, layerErrs...)
+		if len(errs) == 0 && lossN != nil {
+			note(d.checkLoss(m, lossN))
 		}
 	}
-	if m.Batch*m.Input > MaxElements {
-		return nil, d.errNode(inputN, "input is %d×%d = %d floats per batch; at most %d", m.Batch, m.Input, m.Batch*m.Input, MaxElements)
+	switch len(errs) {
+	case 0:
+		return m, nil
+	case 1:
+		return nil, errs[0]
 	}
-	if m.Layers, err = d.layers(layersN, m); err != nil {
-		return nil, err
-	}
-	return m, d.checkLoss(m, lossN)
+	slices.SortStableFunc(errs, func(a, b *Error) int {
+		if a.Line != b.Line {
+			return a.Line - b.Line
+		}
+		return a.Col - b.Col
+	})
+	return nil, Errors(errs)
 }
 
 func checkName(name string) string {
@@ -414,61 +450,81 @@ func checkName(name string) string {
 	return ""
 }
 
-func (d *decoder) layers(n ast.Node, m *Model) ([]Layer, error) {
+// layers decodes the layer list. Wrong values are returned in errs and
+// do not stop the decoding; a list or layer of the wrong shape is err.
+func (d *decoder) layers(n ast.Node, m *Model) (layers []Layer, errs []*Error, err error) {
 	seq, ok := n.(*ast.SequenceNode)
 	if !ok {
-		return nil, d.errNode(n, "layers must be a list, got %s", describe(n))
+		return nil, nil, d.errNode(n, "layers must be a list, got %s", describe(n))
 	}
 	if len(seq.Values) == 0 {
-		return nil, d.errNode(n, "layers must list at least one layer")
+		return nil, nil, d.errNode(n, "layers must list at least one layer")
 	}
 	if len(seq.Values) > MaxLayers {
-		return nil, d.errNode(seq.Values[MaxLayers], "a model has at most %d layers", MaxLayers)
+		return nil, nil, d.errNode(seq.Values[MaxLayers], "a model has at most %d layers", MaxLayers)
+	}
+	note := func(err error) bool {
+		if se, ok := err.(*Error); ok {
+			errs = append(errs, se)
+			return true
+		}
+		return false
 	}
 	in := m.Input
-	layers := make([]Layer, len(seq.Values))
+	layers = make([]Layer, len(seq.Values))
 	for i, ln := range seq.Values {
 		what := fmt.Sprintf("layer %d", i+1)
 		fields, err := d.mapping(ln, what, layerKeys)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		l := Layer{In: in, Activation: Identity}
-		var haveDense bool
+		var haveDense, badDense bool
 		for _, f := range fields {
 			switch f.key {
 			case "dense":
+				var err error
 				if l.Out, err = d.size(f.value, "dense", MaxWidth); err != nil {
-					return nil, err
+					if !note(err) {
+						return nil, nil, err
+					}
+					badDense = true
 				}
 				haveDense = true
 			case "activation":
 				s, err := d.str(f.value, "activation")
 				if err != nil {
-					return nil, err
+					if !note(err) {
+						return nil, nil, err
+					}
+					continue
 				}
 				l.Activation = Activation(s)
 				if !isActivation(l.Activation) {
-					return nil, d.errNode(f.value, "unknown activation %q (want one of: %s)", s, quoteAll(Activations))
-				}
-				if l.Activation == Softmax && i != len(seq.Values)-1 {
-					return nil, d.errNode(f.value, "softmax is allowed on the last layer only")
+					note(d.errNode(f.value, "unknown activation %q (want one of: %s)", s, quoteAll(Activations)))
+				} else if l.Activation == Softmax && i != len(seq.Values)-1 {
+					note(d.errNode(f.value, "softmax is allowed on the last layer only"))
 				}
 			}
 		}
 		if !haveDense {
-			return nil, d.errNode(mappingStart(ln), "%s is missing key \"dense\" (its number of outputs)", what)
+			note(d.errNode(mappingStart(ln), "%s is missing key \"dense\" (its number of outputs)", what))
+			badDense = true
 		}
-		if l.In*l.Out > MaxElements {
-			return nil, d.errNode(ln, "%s has %d×%d = %d weights; at most %d", what, l.In, l.Out, l.In*l.Out, MaxElements)
-		}
-		if m.Batch*l.Out > MaxElements {
-			return nil, d.errNode(ln, "%s has %d×%d = %d outputs per batch; at most %d", what, m.Batch, l.Out, m.Batch*l.Out, MaxElements)
+		if !badDense {
+			if l.In*l.Out > MaxElements {
+				note(d.errNode(ln, "%s has %d×%d = %d weights; at most %d", what, l.In, l.Out, l.In*l.Out, MaxElements))
+			}
+			if m.Batch*l.Out > MaxElements {
+				note(d.errNode(ln, "%s has %d×%d = %d outputs per batch; at most %d", what, m.Batch, l.Out, m.Batch*l.Out, MaxElements))
+			}
 		}
 		layers[i] = l
-		in = l.Out
+		if !badDense {
+			in = l.Out
+		}
 	}
-	return layers, nil
+	return layers, errs, nil
 }
 
 func (d *decoder) checkLoss(m *Model, lossN ast.Node) error {

@@ -98,6 +98,29 @@ type Error struct {
 
 func (e *Error) Error() string { return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Msg) }
 
+// Errors are several problems in one spec file, in file order: Load
+// returns them when values of more than one key are wrong (a single
+// problem is an *Error). errors.As finds the first as an *Error.
+type Errors []*Error
+
+// Error is one line per problem.
+func (e Errors) Error() string {
+	lines := make([]string, len(e))
+	for i, err := range e {
+		lines[i] = err.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// Unwrap returns the problems, for errors.As and errors.Is.
+func (e Errors) Unwrap() []error {
+	out := make([]error, len(e))
+	for i, err := range e {
+		out[i] = err
+	}
+	return out
+}
+
 func quoteAll[T ~string](vs []T) string {
 	q := make([]string, len(vs))
 	for i, v := range vs {

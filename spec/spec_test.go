@@ -98,3 +98,20 @@ func TestAliasBomb(t *testing.T) {
 	_, err := Parse("bomb.yaml", []byte(b.String()))
 	assert.Error(t, err)
 }
+
+// TestErrorsInFileOrder: wrong values of several keys are all reported,
+// in the order of the file, whichever the decoder meets first.
+func TestErrorsInFileOrder(t *testing.T) {
+	src := "name: Two\nbatch: 0\ninput: 3\nlayers:\n  - {dense: 4, activation: swish}\n  - {dense: 0}\nloss: hinge\n"
+	_, err := Parse("two.yaml", []byte(src))
+	require.Error(t, err)
+	var list Errors
+	require.ErrorAs(t, err, &list)
+	assert.Equal(t, "two.yaml:2:8: batch must be at least 1, got 0\n"+
+		"two.yaml:5:28: unknown activation \"swish\" (want one of: identity, relu, leaky_relu, sigmoid, tanh, gelu, silu, softmax)\n"+
+		"two.yaml:6:13: dense must be at least 1, got 0\n"+
+		"two.yaml:7:7: unknown loss \"hinge\" (want one of: mse, binary_cross_entropy, cross_entropy)", err.Error())
+	var first *Error
+	require.ErrorAs(t, err, &first)
+	assert.Equal(t, 2, first.Line)
+}

@@ -1,18 +1,29 @@
-// Command vecgen compiles a model spec into a Go package of AVX2+FMA
-// kernels, their scalar fallback and their tests.
+// Command vecgen compiles a model spec into a Go package of AVX-512 and
+// AVX2+FMA kernels, their scalar fallback and their tests.
 //
-//	vecgen -spec model.yaml [-out DIR] [-pkg NAME]
+//	vecgen -spec model.yaml [-out DIR] [-pkg NAME] [-clean]
 //
 // It prints the files it wrote. It never overwrites a file it did not
 // generate from the same spec (a hand-written main.go for a model named
-// Main, or another model's files). Exit status: 0 on success, 1 when the
-// spec is invalid or the output cannot be written (nothing is written
-// then), 2 on bad usage. From a package of your own:
+// Main, or another model's files). With -clean it also removes the files
+// in the output directory it generated from the same spec but no longer
+// writes (those of a renamed model), printing "removed FILE" for each.
+// Exit status: 0 on success, 1 when the spec is invalid (every wrong
+// value is reported, one line each, in file order) or the output cannot
+// be written (nothing is written then), 2 on bad usage.
 //
-//	//go:generate go run github.com/vecgen/vecgen/cmd/vecgen -spec model.yaml
+// Record it as a tool of your module and generate with go tool, so that
+// go mod tidy keeps it:
+//
+//	go get -tool github.com/vecgen/vecgen/cmd/vecgen
+//
+// and in a Go file of the package:
+//
+//	//go:generate go tool vecgen -spec model.yaml
 package main
 
 import (
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -34,8 +45,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	specPath := fs.String("spec", "", "model spec `file` (YAML)")
 	out := fs.String("out", ".", "output `directory`; created if missing")
 	pkg := fs.String("pkg", "", "Go package `name` of the output (default: the output directory's name)")
+	clean := fs.Bool("clean", false, "remove files in the output directory generated from this spec that it no longer produces")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vecgen -spec model.yaml [-out DIR] [-pkg NAME]")
+		fmt.Fprintln(stderr, "usage: vecgen -spec model.yaml [-out DIR] [-pkg NAME] [-clean]")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -44,7 +56,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		return 2
 	}
-	if *specPath == "" || fs.NArg() > 0 {
+	switch {
+	case *specPath == "":
+		fmt.Fprintln(stderr, "vecgen: no spec: name the model file with -spec")
+		fs.Usage()
+		return 2
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "vecgen: unexpected argument %q (vecgen takes flags only)\n", fs.Arg(0))
 		fs.Usage()
 		return 2
 	}
@@ -57,13 +75,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		var se *spec.Error
 		if errors.As(err, &se) {
-			fmt.Fprintln(stderr, se)
+			fmt.Fprintln(stderr, err) // one line per problem
 		} else {
 			fmt.Fprintln(stderr, "vecgen:", err)
 		}
 		return 1
 	}
-	files, err := gen.Generate(m, sourceName(*specPath, *out), name)
+	source := sourceName(*specPath, *out)
+	files, err := gen.Generate(m, source, name)
 	if err != nil {
 		fmt.Fprintln(stderr, "vecgen:", err)
 		return 1
@@ -76,7 +95,66 @@ func run(args []string, stdout, stderr io.Writer) int {
 	for _, f := range written {
 		fmt.Fprintln(stdout, f)
 	}
+	if *clean {
+		removed, err := removeStale(*out, source, files)
+		for _, f := range removed {
+			fmt.Fprintln(stdout, "removed", f)
+		}
+		if err != nil {
+			fmt.Fprintln(stderr, "vecgen:", err)
+			return 1
+		}
+	}
 	return 0
+}
+
+// removeStale removes the regular files in dir whose first line is the
+// header vecgen writes for source but which files does not list, and
+// returns their paths.
+func removeStale(dir, source string, files []gen.File) ([]string, error) {
+	keep := map[string]bool{}
+	for _, f := range files {
+		keep[f.Name] = true
+	}
+	header := []byte("// " + gen.Header(source) + "\n")
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	var removed []string
+	for _, e := range entries {
+		if keep[e.Name()] || !e.Type().IsRegular() {
+			continue
+		}
+		path := filepath.Join(dir, e.Name())
+		head, err := firstBytes(path, len(header))
+		if err != nil {
+			return removed, err
+		}
+		if !bytes.Equal(head, header) {
+			continue
+		}
+		if err := os.Remove(path); err != nil {
+			return removed, err
+		}
+		removed = append(removed, path)
+	}
+	return removed, nil
+}
+
+// firstBytes reads up to n bytes from the start of the file at path.
+func firstBytes(path string, n int) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, n)
+	k, err := io.ReadFull(f, buf)
+	if err == io.EOF || err == io.ErrUnexpectedEOF {
+		err = nil
+	}
+	return buf[:k], err
 }
 
 // packageName is -pkg, or else the output directory's base name.

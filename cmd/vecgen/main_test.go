@@ -119,3 +119,64 @@ func TestRefusesASecondModelOfTheSameName(t *testing.T) {
 		assert.Equal(t, first, now)
 	}
 }
+
+func TestUsageSaysWhy(t *testing.T) {
+	code, _, stderr := runVecgen()
+	assert.Equal(t, 2, code)
+	assert.True(t, strings.HasPrefix(stderr, "vecgen: no spec: name the model file with -spec\nusage: vecgen -spec"), stderr)
+	code, _, stderr = runVecgen("-spec", "m.yaml", "extra")
+	assert.Equal(t, 2, code)
+	assert.True(t, strings.HasPrefix(stderr, "vecgen: unexpected argument \"extra\""), stderr)
+}
+
+func TestEverySpecErrorIsPrinted(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("name: Bad\nbatch: 4\ninput: 3\nlayers:\n  - {dense: 2, activation: swish}\nloss: hinge\n"), 0o644))
+	code, _, stderr := runVecgen("-spec", bad, "-out", filepath.Join(t.TempDir(), "out"))
+	assert.Equal(t, 1, code)
+	lines := strings.Split(strings.TrimSpace(stderr), "\n")
+	require.Len(t, lines, 2, stderr)
+	assert.True(t, strings.HasPrefix(lines[0], bad+":5:28: unknown activation"), lines[0])
+	assert.True(t, strings.HasPrefix(lines[1], bad+":6:7: unknown loss"), lines[1])
+}
+
+// TestCleanRemovesARenamedModelsFiles renames the model of a spec and
+// regenerates with -clean: the old model's files go, a hand-written file
+// and another spec's files stay, and without -clean nothing is removed.
+func TestCleanRemovesARenamedModelsFiles(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "model")
+	seed, err := os.ReadFile("../../spec/seed.yaml")
+	require.NoError(t, err)
+	specPath := filepath.Join(dir, "model.yaml")
+	require.NoError(t, os.WriteFile(specPath, seed, 0o644))
+	code, _, stderr := runVecgen("-spec", specPath, "-out", out)
+	require.Equal(t, 0, code, stderr)
+	other := filepath.Join(dir, "other.yaml")
+	require.NoError(t, os.WriteFile(other, []byte(strings.Replace(string(seed), "name: Seed", "name: Other", 1)), 0o644))
+	code, _, stderr = runVecgen("-spec", other, "-out", out)
+	require.Equal(t, 0, code, stderr)
+	require.NoError(t, os.WriteFile(filepath.Join(out, "gen.go"), []byte("package model\n"), 0o644))
+
+	require.NoError(t, os.WriteFile(specPath, []byte(strings.Replace(string(seed), "name: Seed", "name: Renamed", 1)), 0o644))
+	code, _, stderr = runVecgen("-spec", specPath, "-out", out)
+	require.Equal(t, 0, code, stderr)
+	assert.FileExists(t, filepath.Join(out, "seed.go"), "kept without -clean")
+
+	code, stdout, stderr := runVecgen("-spec", specPath, "-out", out, "-clean")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, stdout, "removed "+filepath.Join(out, "seed.go")+"\n")
+	entries, err := os.ReadDir(out)
+	require.NoError(t, err)
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	for _, n := range names {
+		assert.False(t, strings.HasPrefix(n, "seed"), "%s is left", n)
+	}
+	assert.Contains(t, names, "gen.go")
+	assert.Contains(t, names, "other.go")
+	assert.Contains(t, names, "renamed.go")
+	assert.Len(t, names, 17, "8 of each model and gen.go")
+}

@@ -1,6 +1,8 @@
 // Package train is the command line the examples share: flags for the
 // optimizer, seed and workers, a Fit with per-epoch lines, the test
-// accuracy, and an optional save.
+// accuracy, and optionally the weights (-save), a CSV log (-log), a plot
+// of the curves (-plot), a checkpoint after every epoch (-checkpoint) and
+// a resumed run (-resume).
 package train
 
 import (
@@ -13,6 +15,7 @@ import (
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/dataset"
 	"github.com/vecgen/vecgen/nn"
+	"github.com/vecgen/vecgen/nn/curves"
 )
 
 // Flags are the options every example takes.
@@ -23,6 +26,12 @@ type Flags struct {
 	Seed      uint64
 	Workers   int
 	Save      string
+	Plot      string // loss/accuracy curves, PNG or SVG
+	Log       string // one CSV row per epoch
+	// Checkpoint is rewritten after every epoch; Resume continues the run
+	// a checkpoint recorded (they may name the same file).
+	Checkpoint, Resume string
+	StopAfter          int // stop after this epoch, as if interrupted; 0 runs them all
 }
 
 // Register defines the flags on fs with the given defaults.
@@ -33,6 +42,11 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.Uint64Var(&f.Seed, "seed", f.Seed, "seed of the initial weights and the shuffling")
 	fs.IntVar(&f.Workers, "workers", f.Workers, "goroutines per step (0: GOMAXPROCS)")
 	fs.StringVar(&f.Save, "save", f.Save, "write the trained weights to this safetensors file")
+	fs.StringVar(&f.Plot, "plot", f.Plot, "draw the loss and accuracy per epoch to this `file` (.png or .svg)")
+	fs.StringVar(&f.Log, "log", f.Log, "write one CSV row per epoch to this `file`")
+	fs.StringVar(&f.Checkpoint, "checkpoint", f.Checkpoint, "rewrite this `file` after every epoch with what resuming needs")
+	fs.StringVar(&f.Resume, "resume", f.Resume, "continue the run this checkpoint `file` recorded (same flags)")
+	fs.IntVar(&f.StopAfter, "stop-after", f.StopAfter, "stop after this epoch (continue later with -resume)")
 }
 
 // Rule returns the update rule the flags name.
@@ -64,13 +78,40 @@ func Run(desc compiled.Network, f Flags, train, test dataset.Set, out io.Writer)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "%s: %d training and %d test samples, %s, %d workers\n",
-		desc.Name, train.Len(), test.Len(), f.Optimizer, net.Workers())
-	testY := test.OneHot()
-	cfg := nn.FitConfig{Epochs: f.Epochs, ValX: test.X, ValY: testY, Progress: out,
-		Schedule: nn.CosineDecay(float32(f.LR), f.Epochs)}
-	if _, err := net.Fit(train.X, train.OneHot(), cfg); err != nil {
+	workers := "workers"
+	if net.Workers() == 1 {
+		workers = "worker"
+	}
+	fmt.Fprintf(out, "%s: %d training and %d test samples, %s, %d %s\n",
+		desc.Name, train.Len(), test.Len(), f.Optimizer, net.Workers(), workers)
+	testY, err := test.TargetsFor(desc)
+	if err != nil {
 		return err
+	}
+	trainY, err := train.TargetsFor(desc)
+	if err != nil {
+		return err
+	}
+	cfg := nn.FitConfig{Epochs: f.Epochs, ValX: test.X, ValY: testY, Progress: out,
+		Schedule: nn.CosineDecay(float32(f.LR), f.Epochs), Checkpoint: f.Checkpoint, Resume: f.Resume}
+	if f.StopAfter > 0 {
+		cfg.OnEpoch = func(e nn.Epoch) bool { return e.Epoch < f.StopAfter }
+	}
+	history, err := net.Fit(train.X, trainY, cfg)
+	if err != nil {
+		return err
+	}
+	if f.Log != "" {
+		if err := writeLog(f.Log, history); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote %s\n", f.Log)
+	}
+	if f.Plot != "" && len(history) > 0 {
+		if err := curves.Save(f.Plot, history); err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "wrote %s\n", f.Plot)
 	}
 	m, err := net.Evaluate(test.X, testY)
 	if err != nil {
@@ -84,6 +125,19 @@ func Run(desc compiled.Network, f Flags, train, test dataset.Set, out io.Writer)
 		fmt.Fprintf(out, "saved %s\n", f.Save)
 	}
 	return nil
+}
+
+// writeLog writes history as CSV to path.
+func writeLog(path string, history []nn.Epoch) error {
+	file, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := curves.WriteCSV(file, history); err != nil {
+		file.Close()
+		return err
+	}
+	return file.Close()
 }
 
 // Main runs an example: parses the flags, loads the data, runs, and exits

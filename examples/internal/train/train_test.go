@@ -2,9 +2,11 @@ package train
 
 import (
 	"bytes"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -40,4 +42,44 @@ func TestUnknownOptimizer(t *testing.T) {
 		_, err := f.Rule()
 		assert.NoError(t, err, name)
 	}
+}
+
+// TestCheckpointResumePlotLog stops a run after 2 of 4 epochs, resumes it
+// from its checkpoint, and expects the weights file of a run that never
+// stopped, byte for byte; the first part writes its CSV log and plot.
+func TestCheckpointResumePlotLog(t *testing.T) {
+	tr, te, err := dataset.Digits().Split(0.2, 1)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	p := func(name string) string { return filepath.Join(dir, name) }
+	base := Flags{Epochs: 4, LR: 0.01, Optimizer: "adam", Seed: 1, Workers: 1}
+
+	whole := base
+	whole.Save = p("whole.safetensors")
+	var out bytes.Buffer
+	require.NoError(t, Run(kernels.DigitsNetwork(), whole, tr, te, &out))
+	assert.Contains(t, out.String(), ", adam, 1 worker\n")
+
+	first := base
+	first.Checkpoint, first.Log, first.Plot = p("ckpt"), p("log.csv"), p("curves.png")
+	first.StopAfter = 2
+	out.Reset()
+	require.NoError(t, Run(kernels.DigitsNetwork(), first, tr, te, &out))
+	assert.NotRegexp(t, `(?m)^epoch 3: `, out.String())
+	log, err := os.ReadFile(p("log.csv"))
+	require.NoError(t, err)
+	assert.Len(t, strings.Split(strings.TrimSpace(string(log)), "\n"), 3, "header and 2 epochs")
+	assert.FileExists(t, p("curves.png"))
+
+	second := base
+	second.Resume, second.Save = p("ckpt"), p("resumed.safetensors")
+	out.Reset()
+	require.NoError(t, Run(kernels.DigitsNetwork(), second, tr, te, &out))
+	assert.Regexp(t, `(?m)^epoch 3: `, out.String())
+	assert.NotRegexp(t, `(?m)^epoch 1: `, out.String())
+	a, err := os.ReadFile(whole.Save)
+	require.NoError(t, err)
+	b, err := os.ReadFile(second.Save)
+	require.NoError(t, err)
+	assert.Equal(t, a, b)
 }

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// readmeBlock returns the first fenced block of the given language after
+// the line containing marker in the README.
+func readmeBlock(t *testing.T, readme, marker, lang string) string {
+	t.Helper()
+	i := strings.Index(readme, marker)
+	require.GreaterOrEqual(t, i, 0, "README has no %q", marker)
+	rest := readme[i:]
+	open := "```" + lang + "\n"
+	j := strings.Index(rest, open)
+	require.GreaterOrEqual(t, j, 0, "no %s block after %q", lang, marker)
+	body := rest[j+len(open):]
+	k := strings.Index(body, "```")
+	require.GreaterOrEqual(t, k, 0)
+	return body[:k]
+}
+
+// TestReadmeSetUp runs the README's set-up commands in a scratch module
+// whose replace directive points at this checkout: the tool directive,
+// go mod tidy before and after go generate, then go test of the generated
+// package. It uses only the module cache (GOPROXY=off), so it needs the
+// checkout's dependencies downloaded (make deps), as building it does.
+func TestReadmeSetUp(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no go command:", err)
+	}
+	root, err := filepath.Abs("../..")
+	require.NoError(t, err)
+	data, err := os.ReadFile(filepath.Join(root, "README.md"))
+	require.NoError(t, err)
+	readme := string(data)
+	genFile := readmeBlock(t, readme, "## Use it in your module", "go")
+	require.Contains(t, genFile, "//go:generate go tool vecgen -spec model.yaml\n")
+	script := readmeBlock(t, readme, "<!-- tested: setup", "sh")
+	require.Contains(t, script, "=../vecgen ")
+	script = strings.ReplaceAll(script, "=../vecgen ", "="+root+" ")
+
+	dir := t.TempDir()
+	require.NoError(t, os.Mkdir(filepath.Join(dir, "model"), 0o755))
+	spec, err := os.ReadFile(filepath.Join(root, "spec", "seed.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "model", "model.yaml"), spec, 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "model", "gen.go"), []byte(genFile), 0o644))
+
+	cmd := exec.Command("sh", "-ec", "set -x\n"+script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "GOWORK=off", "GOPROXY=off", "GOSUMDB=off", "GOTOOLCHAIN=local", "GOFLAGS=-buildvcs=false")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, string(out), "ok  \texample.com/app/model")
+
+	mod, err := os.ReadFile(filepath.Join(dir, "go.mod"))
+	require.NoError(t, err)
+	assert.Contains(t, string(mod), "tool github.com/vecgen/vecgen/cmd/vecgen\n", "the tool directive survives go mod tidy")
+	assert.FileExists(t, filepath.Join(dir, "model", "seed_amd64.s"))
+}

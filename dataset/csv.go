@@ -1,0 +1,207 @@
+package dataset
+
+import (
+	"bufio"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// CSVOptions says how ReadCSVOptions reads a file.
+type CSVOptions struct {
+	// Header says the first row names the columns.
+	Header bool
+	// Target names the target columns by their header name (needs
+	// Header); TargetColumns gives them by 0-based index, negative counting
+	// from the end. At most one of the two may be set; neither means the
+	// last column.
+	Target        []string
+	TargetColumns []int
+	// Regression reads the targets as numbers into Set.Y (one or more
+	// columns); otherwise the single target column holds integer class
+	// labels.
+	Regression bool
+	// Classes, when positive, is the number of classes: every label must
+	// be below it, so a file that lacks a class still gives targets of the
+	// model's width. Zero infers it as one more than the largest label.
+	Classes int
+	// Scale divides every feature; zero means 1.
+	Scale float32
+}
+
+// ReadCSV reads a numeric CSV file without a header: one sample per row,
+// the class label (an integer from 0 to MaxClasses−1) in column
+// labelColumn (negative counts from the end, so −1 is the last), every
+// other column a feature divided by scale. Classes is one more than the
+// largest label. See ReadCSVOptions for headers, named columns, float
+// targets and a fixed class count.
+func ReadCSV(r io.Reader, labelColumn int, scale float32) (Set, error) {
+	if scale == 0 || math.IsNaN(float64(scale)) || math.IsInf(float64(scale), 0) {
+		return Set{}, fmt.Errorf("csv: scale %g is not a finite nonzero number", scale)
+	}
+	return ReadCSVOptions(r, CSVOptions{TargetColumns: []int{labelColumn}, Scale: scale})
+}
+
+// LoadCSV reads the CSV file at path with ReadCSVOptions; errors name it.
+func LoadCSV(path string, opts CSVOptions) (Set, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Set{}, err
+	}
+	defer f.Close()
+	s, err := ReadCSVOptions(f, opts)
+	if err != nil {
+		return Set{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return s, nil
+}
+
+// ReadCSVOptions reads a numeric CSV file, one sample per row: the target
+// columns opts names and every other column a feature. Numbers are in
+// plain decimal notation (no NaN, infinities, hex or digit separators)
+// and must be finite after scaling; labels are integers from 0 to
+// MaxClasses−1 (or Classes−1). Errors name the line of the file, blank
+// lines included, and the column.
+func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
+	scale := opts.Scale
+	if scale == 0 {
+		scale = 1
+	}
+	if math.IsNaN(float64(scale)) || math.IsInf(float64(scale), 0) {
+		return Set{}, fmt.Errorf("csv: scale %g is not a finite nonzero number", scale)
+	}
+	if len(opts.Target) > 0 && len(opts.TargetColumns) > 0 {
+		return Set{}, errors.New("csv: set Target or TargetColumns, not both")
+	}
+	if len(opts.Target) > 0 && !opts.Header {
+		return Set{}, errors.New("csv: Target names columns by their header; set Header or use TargetColumns")
+	}
+	if opts.Classes < 0 || opts.Classes > MaxClasses {
+		return Set{}, fmt.Errorf("csv: Classes %d is not from 0 to %d", opts.Classes, MaxClasses)
+	}
+	cr := csv.NewReader(bufio.NewReader(r))
+	cr.ReuseRecord = true
+	var s Set
+	var target []bool // per column
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return Set{}, fmt.Errorf("csv: %w", err)
+		}
+		line, _ := cr.FieldPos(0)
+		if target == nil {
+			if target, err = targetColumns(rec, opts, line); err != nil {
+				return Set{}, err
+			}
+			s.Features = len(rec)
+			for _, t := range target {
+				if t {
+					s.Features--
+				}
+			}
+			s.Targets = len(rec) - s.Features
+			if !opts.Regression {
+				s.Targets = 0
+			}
+			if opts.Header {
+				continue
+			}
+		} else if len(rec) != len(target) {
+			return Set{}, fmt.Errorf("csv: line %d: %d columns, the first row has %d", line, len(rec), len(target))
+		}
+		for i, field := range rec {
+			switch {
+			case !target[i]:
+				v, err := strconv.ParseFloat(field, 32)
+				x := float32(v) / scale
+				if err != nil || !decimal(field) || math.IsInf(float64(x), 0) {
+					return Set{}, fmt.Errorf("csv: line %d, column %d: %q is not a finite decimal number%s", line, i+1, field, headerHint(opts, s))
+				}
+				s.X = append(s.X, x)
+			case opts.Regression:
+				v, err := strconv.ParseFloat(field, 32)
+				if err != nil || !decimal(field) || math.IsInf(v, 0) {
+					return Set{}, fmt.Errorf("csv: line %d, column %d: target %q is not a finite decimal number%s", line, i+1, field, headerHint(opts, s))
+				}
+				s.Y = append(s.Y, float32(v))
+			default:
+				limit := MaxClasses
+				if opts.Classes > 0 {
+					limit = opts.Classes
+				}
+				label, err := strconv.Atoi(field)
+				if err != nil || label < 0 || label >= limit || strings.Trim(field, "0123456789") != "" {
+					return Set{}, fmt.Errorf("csv: line %d: label %q is not an integer from 0 to %d%s", line, field, limit-1, headerHint(opts, s))
+				}
+				s.Labels = append(s.Labels, label)
+				s.Classes = max(s.Classes, label+1)
+			}
+		}
+	}
+	if s.Len() == 0 {
+		return Set{}, errors.New("csv: no rows")
+	}
+	if opts.Classes > 0 {
+		s.Classes = opts.Classes
+	}
+	return s, nil
+}
+
+// headerHint suggests Header when the first row fails to parse.
+func headerHint(opts CSVOptions, s Set) string {
+	if !opts.Header && len(s.X) == 0 {
+		return " (if the first row names the columns, set CSVOptions.Header)"
+	}
+	return ""
+}
+
+// targetColumns marks the target columns of a file whose first row is rec.
+func targetColumns(rec []string, opts CSVOptions, line int) ([]bool, error) {
+	target := make([]bool, len(rec))
+	var cols []int
+	switch {
+	case len(opts.Target) > 0:
+		for _, name := range opts.Target {
+			i := slices.Index(rec, name)
+			if i < 0 {
+				return nil, fmt.Errorf("csv: line %d: no column named %q in the header", line, name)
+			}
+			cols = append(cols, i)
+		}
+	case len(opts.TargetColumns) > 0:
+		for _, c := range opts.TargetColumns {
+			i := c
+			if i < 0 {
+				i += len(rec)
+			}
+			if i < 0 || i >= len(rec) || len(rec) < 2 {
+				return nil, fmt.Errorf("csv: line %d: %d columns, no label column %d", line, len(rec), c)
+			}
+			cols = append(cols, i)
+		}
+	default:
+		cols = []int{len(rec) - 1}
+	}
+	for _, i := range cols {
+		if target[i] {
+			return nil, fmt.Errorf("csv: column %d is named twice as a target", i+1)
+		}
+		target[i] = true
+	}
+	if len(cols) >= len(rec) {
+		return nil, fmt.Errorf("csv: line %d: %d columns leave no feature beside %d targets", line, len(rec), len(cols))
+	}
+	if !opts.Regression && len(cols) != 1 {
+		return nil, fmt.Errorf("csv: %d target columns; class labels take one (set Regression for numeric targets)", len(cols))
+	}
+	return target, nil
+}

@@ -1,0 +1,107 @@
+package dataset
+
+import (
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vecgen/vecgen/kernels"
+)
+
+func TestCSVHeaderAndNamedTarget(t *testing.T) {
+	in := "age,class,income\n30,1,2.5\n40,0,3\n"
+	s, err := ReadCSVOptions(strings.NewReader(in), CSVOptions{Header: true, Target: []string{"class"}, Classes: 3})
+	require.NoError(t, err)
+	assert.Equal(t, []float32{30, 2.5, 40, 3}, s.X)
+	assert.Equal(t, []int{1, 0}, s.Labels)
+	assert.Equal(t, 2, s.Features)
+	assert.Equal(t, 3, s.Classes, "the fixed count, though no row has class 2")
+	assert.Equal(t, []float32{0, 1, 0, 1, 0, 0}, s.OneHot())
+
+	_, err = ReadCSVOptions(strings.NewReader(in), CSVOptions{Header: true, Target: []string{"klass"}})
+	assert.EqualError(t, err, `csv: line 1: no column named "klass" in the header`)
+	_, err = ReadCSVOptions(strings.NewReader(in), CSVOptions{Header: true, Target: []string{"class"}, Classes: 1})
+	assert.EqualError(t, err, `csv: line 2: label "1" is not an integer from 0 to 0`)
+	_, err = ReadCSVOptions(strings.NewReader(in), CSVOptions{Target: []string{"class"}})
+	assert.ErrorContains(t, err, "set Header")
+	_, err = ReadCSVOptions(strings.NewReader(in), CSVOptions{TargetColumns: []int{1}})
+	assert.EqualError(t, err, `csv: line 1, column 1: "age" is not a finite decimal number (if the first row names the columns, set CSVOptions.Header)`)
+	_, err = ReadCSVOptions(strings.NewReader(in), CSVOptions{Header: true, Target: []string{"class", "age"}})
+	assert.ErrorContains(t, err, "class labels take one")
+}
+
+func TestCSVRegressionTargets(t *testing.T) {
+	in := "1,0.5,2,-3e-1\n4,1.5,5,7\n"
+	s, err := ReadCSVOptions(strings.NewReader(in), CSVOptions{TargetColumns: []int{1, -1}, Regression: true, Scale: 2})
+	require.NoError(t, err)
+	assert.Equal(t, []float32{0.5, 1, 2, 2.5}, s.X, "features scaled")
+	assert.Equal(t, []float32{0.5, -0.3, 1.5, 7}, s.Y, "targets not scaled")
+	assert.Equal(t, 2, s.Targets)
+	assert.Nil(t, s.Labels)
+	assert.Equal(t, 2, s.Len())
+	tr, te, err := s.Split(0.5, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 1, tr.Len())
+	assert.ElementsMatch(t, s.Y, append(append([]float32{}, tr.Y...), te.Y...))
+
+	_, err = ReadCSVOptions(strings.NewReader("1,2,NaN\n"), CSVOptions{Regression: true})
+	assert.EqualError(t, err, `csv: line 1, column 3: target "NaN" is not a finite decimal number`)
+	_, err = ReadCSVOptions(strings.NewReader("1,2\n"), CSVOptions{TargetColumns: []int{0, 1}, Regression: true})
+	assert.ErrorContains(t, err, "leave no feature")
+}
+
+func TestLabelsAreChecked(t *testing.T) {
+	s := Set{X: []float32{1, 2}, Features: 1, Labels: []int{0, 2}, Classes: 2}
+	assert.EqualError(t, s.Check(), "dataset: sample 1: label 2 is not a class from 0 to 1")
+	assert.PanicsWithValue(t, "dataset: sample 1: label 2 is not a class from 0 to 1", func() { s.OneHot() })
+	_, err := s.Binary()
+	assert.EqualError(t, err, "dataset: sample 1: label 2 is not 0 or 1")
+	s.Labels[1] = 1
+	assert.NoError(t, s.Check())
+	b, err := s.Binary()
+	require.NoError(t, err)
+	assert.Equal(t, []float32{0, 1}, b, "one value per sample for a one-output sigmoid")
+	s.X[0] = float32(math.Inf(1))
+	assert.EqualError(t, s.Check(), "dataset: sample 0: feature 0 is +Inf")
+}
+
+func TestTargetsFor(t *testing.T) {
+	digits := Digits()
+	y, err := digits.TargetsFor(kernels.DigitsNetwork())
+	require.NoError(t, err)
+	assert.Len(t, y, digits.Len()*10)
+
+	three := Set{X: []float32{1, 2}, Features: 1, Labels: []int{0, 1}, Classes: 3}
+	_, err = three.TargetsFor(kernels.DigitsNetwork())
+	assert.ErrorContains(t, err, "has 10 outputs; the set has 3 classes")
+	_, err = three.TargetsFor(kernels.ScorerNetwork())
+	assert.ErrorContains(t, err, "needs")
+
+	three.Classes = 2
+	y, err = three.TargetsFor(kernels.LogisticNetwork()) // one sigmoid output
+	require.NoError(t, err)
+	assert.Equal(t, []float32{0, 1}, y)
+}
+
+func TestStandardizer(t *testing.T) {
+	x := []float32{1, 10, 3, 10, 5, 10}
+	st, err := FitStandardizer(x, 2)
+	require.NoError(t, err)
+	assert.Equal(t, []float32{3, 10}, st.Mean)
+	assert.InDelta(t, math.Sqrt(8.0/3), st.Std[0], 1e-6)
+	assert.Equal(t, float32(1), st.Std[1], "a constant feature keeps its scale")
+	back, err := ParseStandardizer(st.String())
+	require.NoError(t, err)
+	assert.Equal(t, st, back, "exact round trip through the text form")
+	require.NoError(t, st.Apply(x))
+	assert.InDelta(t, 0, x[2], 1e-7)
+	assert.Equal(t, float32(0), x[1])
+	assert.Error(t, st.Apply([]float32{1, 2, 3}))
+	_, err = ParseStandardizer(`{"mean":[1],"std":[0]}`)
+	assert.ErrorContains(t, err, "deviation 0")
+	_, err = FitStandardizer([]float32{1, float32(math.NaN())}, 1)
+	assert.ErrorContains(t, err, "sample 1: feature 0 is NaN")
+}

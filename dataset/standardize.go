@@ -1,0 +1,124 @@
+package dataset
+
+import (
+	"encoding/json"
+	"fmt"
+	"math"
+
+	"github.com/vecgen/vecgen/compiled"
+)
+
+// Standardizer maps each feature to (x − Mean)/Std. Fit it on the
+// training set only, then apply it to the training set, the test set and
+// every sample served. Its String form is what nn.Network.SetMetadata
+// stores in the weights file, so the served model needs that one file:
+//
+//	st, _ := dataset.FitStandardizer(train.X, train.Features)
+//	net.SetMetadata(dataset.StandardizerKey, st.String())
+//	...
+//	st, _ := dataset.ParseStandardizer(net.Metadata()[dataset.StandardizerKey])
+type Standardizer struct {
+	Mean []float32 `json:"mean"`
+	Std  []float32 `json:"std"` // 1 for a constant feature
+}
+
+// StandardizerKey is the metadata key the examples store a Standardizer
+// under.
+const StandardizerKey = "standardizer"
+
+// FitStandardizer computes each feature's mean and standard deviation
+// (the population's, as scikit-learn's StandardScaler) over the samples x
+// of features values each, in float64. A feature with no spread gets Std 1.
+func FitStandardizer(x []float32, features int) (Standardizer, error) {
+	if features <= 0 || len(x) == 0 || len(x)%features != 0 {
+		return Standardizer{}, fmt.Errorf("dataset: %d values are not one or more samples of %d features", len(x), features)
+	}
+	n := len(x) / features
+	mean := make([]float64, features)
+	for i, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			return Standardizer{}, fmt.Errorf("dataset: sample %d: feature %d is %v", i/features, i%features, v)
+		}
+		mean[i%features] += float64(v)
+	}
+	for j := range mean {
+		mean[j] /= float64(n)
+	}
+	sq := make([]float64, features)
+	for i, v := range x {
+		d := float64(v) - mean[i%features]
+		sq[i%features] += d * d
+	}
+	st := Standardizer{Mean: make([]float32, features), Std: make([]float32, features)}
+	for j := range mean {
+		st.Mean[j] = float32(mean[j])
+		sd := float32(math.Sqrt(sq[j] / float64(n)))
+		if !(sd > 0) || math.IsInf(float64(1/sd), 0) {
+			sd = 1
+		}
+		st.Std[j] = sd
+	}
+	return st, nil
+}
+
+// Apply standardizes the samples x in place.
+func (s Standardizer) Apply(x []float32) error {
+	f := len(s.Mean)
+	if f == 0 || len(s.Std) != f || len(x)%f != 0 {
+		return fmt.Errorf("dataset: %d values are not samples of the standardizer's %d features", len(x), f)
+	}
+	for i := range x {
+		x[i] = (x[i] - s.Mean[i%f]) / s.Std[i%f]
+	}
+	return nil
+}
+
+// String encodes the standardizer as JSON; ParseStandardizer reads it
+// back exactly.
+func (s Standardizer) String() string {
+	b, _ := json.Marshal(s) // float32 values are finite: Marshal cannot fail
+	return string(b)
+}
+
+// ParseStandardizer decodes String's form, checking the shapes and that
+// every value is finite and every Std positive.
+func ParseStandardizer(text string) (Standardizer, error) {
+	var s Standardizer
+	if err := json.Unmarshal([]byte(text), &s); err != nil {
+		return Standardizer{}, fmt.Errorf("dataset: standardizer: %w", err)
+	}
+	if len(s.Mean) == 0 || len(s.Mean) != len(s.Std) {
+		return Standardizer{}, fmt.Errorf("dataset: standardizer has %d means and %d deviations", len(s.Mean), len(s.Std))
+	}
+	for j := range s.Std {
+		if !(s.Std[j] > 0) || math.IsInf(float64(s.Std[j]), 0) {
+			return Standardizer{}, fmt.Errorf("dataset: standardizer: feature %d has deviation %v", j, s.Std[j])
+		}
+	}
+	return s, nil
+}
+
+// TargetsFor returns the targets a model with descriptor desc trains on,
+// checked against its loss and output width: one-hot rows of Classes ==
+// Output for cross-entropy; for binary cross-entropy with one output,
+// labels that are 0 or 1; for mse, Y with Targets == Output.
+func (s Set) TargetsFor(desc compiled.Network) ([]float32, error) {
+	out := desc.Output()
+	switch {
+	case desc.Loss == compiled.MSE:
+		if s.Y == nil || s.Targets != out {
+			return nil, fmt.Errorf("dataset: %s (mse) needs %d numeric targets per sample; the set has %d (read them with CSVOptions.Regression)", desc.Name, out, s.Targets)
+		}
+		return s.Y, nil
+	case s.Labels == nil:
+		return nil, fmt.Errorf("dataset: %s (%s) needs class labels; the set has none", desc.Name, desc.Loss)
+	case desc.Loss == compiled.BinaryCrossEntropy && out == 1:
+		return s.Binary()
+	case desc.Loss == compiled.CrossEntropy && s.Classes == out:
+		if err := s.Check(); err != nil {
+			return nil, err
+		}
+		return s.OneHot(), nil
+	}
+	return nil, fmt.Errorf("dataset: %s (%s) has %d outputs; the set has %d classes (fix the count with CSVOptions.Classes)", desc.Name, desc.Loss, out, s.Classes)
+}

@@ -1,0 +1,166 @@
+package nn_test
+
+import (
+	"math"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vecgen/vecgen/dataset"
+	"github.com/vecgen/vecgen/kernels"
+	"github.com/vecgen/vecgen/nn"
+)
+
+// TestResumeIsBitIdentical stops a run after 2 of 5 epochs and resumes it
+// from its checkpoint in a network of another seed: the weights, the
+// optimizer's rate and the remaining history equal those of an
+// uninterrupted run exactly, for each optimizer that keeps state, with the
+// plateau schedule and early stopping carrying their state across.
+func TestResumeIsBitIdentical(t *testing.T) {
+	tr, te, err := dataset.Digits().Split(0.2, 1)
+	require.NoError(t, err)
+	x, y := tr.X[:600*64], tr.OneHot()[:600*10]
+	for _, opt := range []nn.Optimizer{nn.Adam{LR: 0.01}, nn.SGD{LR: 0.05, Momentum: 0.9, Nesterov: true}} {
+		cfg := func() nn.FitConfig {
+			return nn.FitConfig{Epochs: 5, ValX: te.X, ValY: te.OneHot(),
+				Plateau:       &nn.ReduceOnPlateau{Patience: 0, Factor: 0.5, Threshold: 0.3},
+				EarlyStopping: &nn.EarlyStopping{Patience: 10}}
+		}
+		full, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 3, Workers: 2, Optimizer: opt})
+		require.NoError(t, err)
+		want, err := full.Fit(x, y, cfg())
+		require.NoError(t, err)
+
+		path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+		first, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 3, Workers: 2, Optimizer: opt})
+		require.NoError(t, err)
+		c := cfg()
+		c.Epochs, c.Checkpoint = 2, path
+		_, err = first.Fit(x, y, c)
+		require.NoError(t, err)
+
+		resumed, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 99, Workers: 2})
+		require.NoError(t, err)
+		c = cfg()
+		c.Resume = path
+		got, err := resumed.Fit(x, y, c)
+		require.NoError(t, err)
+		require.Len(t, got, 3)
+		assert.Equal(t, full.Params(), resumed.Params(), "%T", opt)
+		assert.Equal(t, full.Optimizer(), resumed.Optimizer())
+		for i := range got {
+			assert.Equal(t, want[2+i].Loss, got[i].Loss)
+			assert.Equal(t, want[2+i].LR, got[i].LR)
+		}
+		assert.Less(t, want[4].LR, want[0].LR, "the plateau schedule lowered the rate")
+	}
+}
+
+func TestCheckpointErrors(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ckpt.safetensors")
+	a, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})
+	require.NoError(t, err)
+	require.NoError(t, a.SaveCheckpoint(path, 4))
+	b, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 2})
+	require.NoError(t, err)
+	epoch, err := b.LoadCheckpoint(path)
+	require.NoError(t, err)
+	assert.Equal(t, 4, epoch)
+	assert.Equal(t, a.Params(), b.Params())
+	assert.Equal(t, a.Optimizer(), b.Optimizer())
+
+	// A plain weights file is not a checkpoint, and a failed load changes
+	// nothing.
+	weights := filepath.Join(dir, "w.safetensors")
+	require.NoError(t, a.Save(weights))
+	c, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 3})
+	require.NoError(t, err)
+	before := append([]float32(nil), c.Params()...)
+	_, err = c.LoadCheckpoint(weights)
+	assert.ErrorContains(t, err, "no valid vecgen.checkpoint record")
+	assert.Equal(t, before, c.Params())
+	assert.Equal(t, nn.SGD{LR: 0.01}, c.Optimizer())
+	// One saved without a plateau schedule cannot resume a Fit with one.
+	x, y := dataset.Digits().X[:64*64], dataset.Digits().OneHot()[:64*10]
+	_, err = c.Fit(x, y, nn.FitConfig{Epochs: 5, Resume: path, Plateau: &nn.ReduceOnPlateau{}})
+	assert.ErrorContains(t, err, "other Plateau or EarlyStopping settings")
+	assert.Equal(t, before, c.Params())
+}
+
+func TestSchedules(t *testing.T) {
+	w := nn.WarmUp(0.1, 4, nn.StepDecay(0.1, 2, 0.5))
+	var got []float32
+	for e := 1; e <= 8; e++ {
+		got = append(got, w(e))
+	}
+	assert.Equal(t, []float32{0.025, 0.05, 0.075, 0.1, 0.025, 0.025, 0.0125, 0.0125}, got)
+	assert.Equal(t, float32(0.3), nn.WarmUp(0.3, 2, nil)(9))
+}
+
+// TestEarlyStoppingRestoresTheBest trains with a rate that makes the
+// validation loss worse after the first epochs: Fit stops after Patience
+// epochs without improvement and leaves the best epoch's weights, whose
+// validation loss is the lowest of the history.
+func TestEarlyStoppingRestoresTheBest(t *testing.T) {
+	tr, _, err := dataset.Digits().Split(0.2, 1)
+	require.NoError(t, err)
+	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Workers: 1, Optimizer: nn.SGD{LR: 0.05}})
+	require.NoError(t, err)
+	stop := &nn.EarlyStopping{Patience: 2}
+	// The validation set is a few training samples with wrong labels, so
+	// learning the training set makes it worse.
+	valX := tr.X[:20*64]
+	valY := make([]float32, 20*10)
+	for i := range 20 {
+		valY[i*10+(tr.Labels[i]+1)%10] = 1
+	}
+	history, err := net.Fit(tr.X, tr.OneHot(), nn.FitConfig{Epochs: 30, ValX: valX, ValY: valY, EarlyStopping: stop,
+		Schedule: func(int) float32 { return 0.05 }})
+	require.NoError(t, err)
+	require.Less(t, len(history), 30, "stopped early")
+	best := history[0]
+	for _, e := range history {
+		if e.Val.Loss < best.Val.Loss {
+			best = e
+		}
+	}
+	assert.Equal(t, best.Epoch, stop.BestEpoch())
+	assert.Equal(t, len(history), stop.BestEpoch()+2)
+	m, err := net.Evaluate(valX, valY)
+	require.NoError(t, err)
+	assert.Equal(t, best.Val.Loss, m.Loss, "the best epoch's weights")
+}
+
+func TestTargetsCheckedAgainstTheLoss(t *testing.T) {
+	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1})
+	require.NoError(t, err)
+	x := make([]float32, 2*64)
+	y := make([]float32, 2*10)
+	y[0], y[10] = 1, 2
+	_, err = net.Fit(x, y, nn.FitConfig{Epochs: 1})
+	assert.EqualError(t, err, "nn: sample 1: target 2; cross-entropy needs one-hot rows (dataset.Set.OneHot)")
+	y[10], y[11] = 0.5, 0.25
+	_, err = net.Evaluate(x, y)
+	assert.EqualError(t, err, "nn: sample 1: targets sum to 0.75; cross-entropy needs one-hot rows (dataset.Set.OneHot)")
+	_, err = net.TrainStep(x, y)
+	assert.Error(t, err)
+
+	logistic, err := nn.New(kernels.LogisticNetwork(), nn.Options{Seed: 1})
+	require.NoError(t, err)
+	lx := make([]float32, 2*logistic.Input())
+	_, err = logistic.Fit(lx, []float32{0, 2}, nn.FitConfig{Epochs: 1})
+	assert.EqualError(t, err, "nn: sample 1: target 0 is 2; binary cross-entropy needs 0 or 1 (dataset.Set.Binary)")
+}
+
+func TestEpochLine(t *testing.T) {
+	e := nn.Epoch{Epoch: 3, Loss: 0.5, Accuracy: math.NaN(), Samples: 1438, Duration: 324567 * time.Nanosecond, SamplesPerSecond: 4435753}
+	assert.Equal(t, "epoch 3: loss 0.5000, 4.44M samples/s, 325µs", e.String())
+	e.SamplesPerSecond, e.Duration = 12345, 2345678901
+	assert.Equal(t, "epoch 3: loss 0.5000, 12.3k samples/s, 2.35s", e.String())
+	e.SamplesPerSecond = 950
+	assert.Contains(t, e.String(), " 950 samples/s")
+}

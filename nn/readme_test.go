@@ -1,0 +1,90 @@
+package nn_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/vecgen/vecgen/dataset"
+	"github.com/vecgen/vecgen/kernels"
+	"github.com/vecgen/vecgen/nn"
+)
+
+// torchPython returns the interpreter that has torch, skipping the test
+// when there is none unless VECGEN_REQUIRE_TORCH is set (see
+// TestTorchLoadsOurWeights).
+func torchPython(t *testing.T) string {
+	t.Helper()
+	python := os.Getenv("VECGEN_PYTHON")
+	if python == "" {
+		python = "/usr/bin/python3"
+	}
+	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
+		if os.Getenv("VECGEN_REQUIRE_TORCH") != "" {
+			t.Fatalf("%s cannot import torch (%v): install python3-torch (make deps)", python, err)
+		}
+		t.Skipf("%s cannot import torch: %v", python, err)
+	}
+	return python
+}
+
+// TestReadmeTorchSnippet runs the README's PyTorch loading snippet on
+// weights saved here with a standardizer in their metadata, then has
+// PyTorch predict standardized inputs, and compares with Predict.
+func TestReadmeTorchSnippet(t *testing.T) {
+	t.Parallel() // most of its time is Python importing torch
+	python := torchPython(t)
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	text := string(readme)
+	i := strings.Index(text, "<!-- tested: torch")
+	require.GreaterOrEqual(t, i, 0)
+	block := text[i:]
+	block = block[strings.Index(block, "```python\n")+len("```python\n"):]
+	snippet := block[:strings.Index(block, "```")]
+
+	tr, _, err := dataset.Digits().Split(0.2, 1)
+	require.NoError(t, err)
+	st, err := dataset.FitStandardizer(tr.X, tr.Features)
+	require.NoError(t, err)
+	require.NoError(t, st.Apply(tr.X))
+	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})
+	require.NoError(t, err)
+	_, err = net.Fit(tr.X, tr.OneHot(), nn.FitConfig{Epochs: 2})
+	require.NoError(t, err)
+	require.NoError(t, net.SetMetadata(dataset.StandardizerKey, st.String()))
+	dir := t.TempDir()
+	require.NoError(t, net.Save(filepath.Join(dir, "digits.safetensors")))
+
+	testdata, err := filepath.Abs("testdata")
+	require.NoError(t, err)
+	inputs := filepath.Join(testdata, "torch_digits_io.safetensors")
+	harness := snippet + `
+import sys
+sys.path.insert(0, sys.argv[1])
+from make_torch_fixture import save_safetensors
+x = (load_safetensors(sys.argv[2])[0]["x"] - mean) / std
+with torch.no_grad():
+    save_safetensors("out.safetensors", {"probs": torch.softmax(model(x), dim=1)})
+`
+	script := filepath.Join(dir, "snippet.py")
+	require.NoError(t, os.WriteFile(script, []byte(harness), 0o644))
+	cmd := exec.Command(python, script, testdata, inputs)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
+	msg, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", msg)
+
+	x := readTensors(t, inputs)["x"]
+	require.NoError(t, st.Apply(x))
+	want := readTensors(t, filepath.Join(dir, "out.safetensors"))["probs"]
+	got := make([]float32, len(want))
+	require.NoError(t, net.Predict(x, got))
+	for i := range want {
+		require.InDelta(t, want[i], got[i], 2e-6, "output %d", i)
+	}
+}
