@@ -193,6 +193,9 @@ func (im *importer) walk() error {
 			im.done[i] = true
 			continue
 		}
+		if len(n.Inputs) > maxInputs {
+			return im.nodeErr(i, "op %s with %d inputs is not supported; %s", n.OpType, len(n.Inputs), Supported)
+		}
 		for j, name := range n.Inputs {
 			if name == "" || slices.Index(n.Inputs, name) < j {
 				continue
@@ -349,8 +352,11 @@ func (im *importer) isGraphOutput(name string) bool {
 // branchErr explains a value read by several nodes.
 func (im *importer) branchErr(users []int) error {
 	var parts []string
-	for _, u := range users {
+	for _, u := range users[:min(len(users), 4)] {
 		parts = append(parts, fmt.Sprintf("node %d (%s)", u, im.g.Nodes[u].OpType))
+	}
+	if len(users) > 4 {
+		parts = append(parts, fmt.Sprintf("and %d more", len(users)-4))
 	}
 	return im.nodeErr(users[0], "value %s feeds %s: a branch or residual connection; vecgen supports only a chain of layers", quoteName(im.cur), strings.Join(parts, ", "))
 }
@@ -425,14 +431,12 @@ func (im *importer) constant(i int, name, role string) (*onnxpb.Tensor, []float3
 	if !ok {
 		return nil, nil, im.nodeErr(i, "its %s %s is not a constant (an initializer or a Constant node)", role, quoteName(name))
 	}
-	if n, err := t.Elements(spec.MaxElements); err != nil {
-		return nil, nil, im.nodeErr(i, "its %s: %v", role, err)
-	} else if n == 0 {
-		return nil, nil, im.nodeErr(i, "its %s %s is empty (dims %v)", role, quoteName(name), t.Dims)
-	}
 	v, err := t.Floats()
 	if err != nil {
 		return nil, nil, im.nodeErr(i, "its %s: %v", role, err)
+	}
+	if len(v) == 0 {
+		return nil, nil, im.nodeErr(i, "its %s %s is empty (dims %v)", role, quoteName(name), t.Dims)
 	}
 	return t, v, nil
 }
@@ -605,6 +609,9 @@ func isElementwise(op string) bool {
 	}
 	return false
 }
+
+// maxInputs bounds a node's inputs: the ops Import knows take at most 3.
+const maxInputs = 8
 
 // maxPattern bounds the nodes of an elementwise pattern.
 const maxPattern = 32
