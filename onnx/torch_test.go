@@ -116,7 +116,8 @@ func readTensors(t *testing.T, path string) map[string]nn.Tensor {
 // testdata/torch_models.py), imports each, generates its package, and
 // compares nn's Predict with PyTorch's outputs: every output within 1e-5
 // of PyTorch's, relative to its magnitude or, for outputs below 1 in
-// magnitude, absolutely. Then it has onnx.checker check each network's
+// magnitude, absolutely. The weights must be bit for bit those
+// testdata/save_vecgen.py writes from the state_dict. Then it has onnx.checker check each network's
 // ExportONNX and imports that back: the same spec and bit-identical
 // weights.
 func TestTorchModels(t *testing.T) {
@@ -149,6 +150,9 @@ func TestTorchModels(t *testing.T) {
 		res, err := onnx.Import(file, onnx.Options{Name: onnx.NameFromFile(m.Name), Batch: m.Batch, Source: m.Name + ".onnx"})
 		require.NoError(t, err, m.Name)
 		require.Equal(t, m.Opset, res.Opset, m.Name)
+		state, err := os.ReadFile(filepath.Join(data, m.Name+"_state.safetensors"))
+		require.NoError(t, err)
+		requireSameBits(t, m.Name+" (state_dict)", state, res.Weights)
 		results[m.Name] = res
 		files, err := gen.Generate(res.Model, onnx.SpecFile(res.Model.Name), m.Name)
 		require.NoError(t, err)

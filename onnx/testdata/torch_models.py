@@ -3,6 +3,7 @@
 
 Usage: torch_models.py OUTDIR. For each model it writes NAME.onnx and
 NAME_io.safetensors (tensors "x", the inputs, and "y", PyTorch's outputs),
+NAME_state.safetensors (the state_dict as save_vecgen.py writes it),
 and OUTDIR/models.json lists the models: name, opset and the batch the
 import should use. Between them the models cover every op vecgen imports
 (Gemm and MatMul + Add, bias first or none; Relu, LeakyRelu, Sigmoid, Tanh,
@@ -18,6 +19,8 @@ import warnings
 
 import torch
 from torch import nn
+
+from save_vecgen import save_vecgen
 
 warnings.filterwarnings("ignore")
 
@@ -70,6 +73,7 @@ def main(out):
             y = model(x)
         torch.onnx.export(model, x, f"{out}/{name}.onnx", opset_version=opset)
         save_safetensors(f"{out}/{name}_io.safetensors", {"x": x, "y": y})
+        save_vecgen(model, f"{out}/{name}_state.safetensors")
         index.append({"name": name, "opset": opset, "batch": batch})
     with open(f"{out}/models.json", "w") as f:
         json.dump(index, f)
