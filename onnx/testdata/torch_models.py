@@ -10,7 +10,7 @@ import should use. Between them the models cover every op vecgen imports
 Softmax, GELU's tanh form, SiLU, Flatten, Dropout, Identity) at opsets 9,
 11, 13 and 17, with odd widths and inputs of rank 2 and 3.
 
-    /usr/bin/python3 onnx/testdata/torch_models.py /tmp/out
+    /usr/bin/python3 onnx/testdata/torch_models.py OUTDIR
 """
 import json
 import struct
