@@ -14,6 +14,7 @@ all: generate test
 # Installs what the tests and examples need beyond Go, from Debian or
 # Ubuntu (needs root): qemu-user, to run the kernels as an AVX2-only CPU
 # (Haswell has no AVX-512); python3-torch, to check weights against PyTorch;
+# python3-onnx, whose onnx.checker checks the ONNX models nn exports;
 # python3-numpy, python3-threadpoolctl and OpenBLAS (Debian's libblas.so.3
 # is otherwise the reference BLAS), for the peers make bench times;
 # dataset-fashion-mnist, for examples/fashion.
@@ -21,6 +22,7 @@ deps:
 	@missing=""; \
 	command -v $(QEMU) >/dev/null 2>&1 || missing="$$missing qemu-user"; \
 	$(PYTHON) -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
+	$(PYTHON) -c 'import onnx' >/dev/null 2>&1 || missing="$$missing python3-onnx"; \
 	$(PYTHON) -c 'import numpy' >/dev/null 2>&1 || missing="$$missing python3-numpy"; \
 	$(PYTHON) -c 'import threadpoolctl' >/dev/null 2>&1 || missing="$$missing python3-threadpoolctl"; \
 	$(PYTHON) -c 'import sys, numpy, threadpoolctl; sys.exit(all(i["internal_api"] != "openblas" for i in threadpoolctl.threadpool_info()))' \
@@ -98,6 +100,7 @@ test-fuzz:
 	$(call fuzz,FuzzDecode,150000,./nn/)
 	$(call fuzz,FuzzReadIDX,150000,./dataset/)
 	$(call fuzz,FuzzReadCSV,150000,./dataset/)
+	$(call fuzz,FuzzImport,50000,./onnx/)
 	$(call fuzz,FuzzFashionL3Forward,15000,./kernels/)
 	$(call fuzz,FuzzScorerL1Forward,8000,./kernels/)
 

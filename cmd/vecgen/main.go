@@ -2,6 +2,12 @@
 // AVX2+FMA kernels, their scalar fallback and their tests.
 //
 //	vecgen -spec model.yaml [-out DIR] [-pkg NAME] [-clean]
+//	vecgen import -onnx model.onnx [-batch N] [-name Model] [-out DIR] [-pkg NAME]
+//
+// The second form imports a chain of dense layers from an ONNX model (as
+// torch.onnx.export writes an nn.Sequential) and writes into DIR the spec
+// <model>.yaml, the weights <model>.safetensors that nn.Network.Load reads,
+// and the package generated from that spec.
 //
 // It prints the files it wrote. It never overwrites a file it did not
 // generate from the same spec (a hand-written main.go for a model named
@@ -40,6 +46,9 @@ import (
 func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 
 func run(args []string, stdout, stderr io.Writer) int {
+	if len(args) > 0 && args[0] == "import" {
+		return runImport(args[1:], stdout, stderr)
+	}
 	fs := flag.NewFlagSet("vecgen", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	specPath := fs.String("spec", "", "model spec `file` (YAML)")

@@ -1,0 +1,41 @@
+package onnx_test
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/vecgen/vecgen/internal/onnxpb"
+	"github.com/vecgen/vecgen/kernels"
+	"github.com/vecgen/vecgen/nn"
+	"github.com/vecgen/vecgen/onnx"
+)
+
+// FuzzImport feeds arbitrary bytes to the ONNX decoder and the importer:
+// they must return a result or an error, never panic, and never allocate
+// more than the budget for the file's size.
+func FuzzImport(f *testing.F) {
+	f.Add(validModel())
+	net, err := nn.New(kernels.ScorerNetwork(), nn.Options{Seed: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	var scorer bytes.Buffer
+	if err := net.ExportONNX(&scorer); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(scorer.Bytes())
+	f.Add(scorer.Bytes()[:scorer.Len()/3])
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if alloc := allocated(func() { onnxpb.Decode(data) }); alloc > importBudget(len(data)) {
+			t.Fatalf("Decode allocated %d bytes for %d", alloc, len(data))
+		}
+		var res *onnx.Result
+		var err error
+		if alloc := allocated(func() { res, err = importBytes(data) }); alloc > importBudget(len(data)) {
+			t.Fatalf("Import allocated %d bytes for %d", alloc, len(data))
+		}
+		if err == nil && (res.Model == nil || len(res.Weights) == 0) {
+			t.Fatal("Import returned no error and no model")
+		}
+	})
+}

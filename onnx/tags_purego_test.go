@@ -1,0 +1,5 @@
+//go:build purego
+
+package onnx_test
+
+const buildTags = "purego"
