@@ -200,7 +200,7 @@ func (a *asmWriter) transpose(m, t reg.Register, rows, cols int) {
 	doneRows, doneCols := 0, 0 // the corner [0, doneRows)×[0, doneCols) of m is done
 	for _, v := range sizes {
 		blockRows, blockCols := rows/v*v, cols/v*v
-		a.transposeBlocks(m, t, rows, cols, v, 0, doneRows, doneCols, blockCols)   // right of the corner
+		a.transposeBlocks(m, t, rows, cols, v, 0, doneRows, doneCols, blockCols)  // right of the corner
 		a.transposeBlocks(m, t, rows, cols, v, doneRows, blockRows, 0, blockCols) // below it
 		doneRows, doneCols = blockRows, blockCols
 	}

@@ -33,12 +33,16 @@ func fashionWithTier(tier compiled.Tier, f func()) {
 
 // fashionEachTier runs f as a subtest on every tier, not only the one
 // dispatch picks; a tier this build or CPU cannot run is skipped with a
-// message.
-func fashionEachTier(t *testing.T, f func(t *testing.T)) {
+// message, and so is the reference tier (package scalar itself) of a
+// product of more flops than kerneltest.Affordable allows.
+func fashionEachTier(t *testing.T, flops int, f func(t *testing.T)) {
 	for _, tier := range compiled.Tiers {
 		t.Run(tier.String(), func(t *testing.T) {
 			if !fashionCanRun(tier) {
 				t.Skipf("this build or CPU cannot run the %s tier", tier)
+			}
+			if tier == compiled.Reference && !kerneltest.Affordable(flops) {
+				t.Skipf("the reference tier would take minutes on a product of %d flops", flops)
 			}
 			fashionWithTier(tier, func() { f(t) })
 		})
@@ -48,8 +52,8 @@ func fashionEachTier(t *testing.T, f func(t *testing.T)) {
 // TestFashionL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL1Forward(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 25690112, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(200704) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
@@ -62,7 +66,7 @@ func TestFashionL1Forward(t *testing.T) {
 				fashionCheckFashionL1Forward(t, x, w, b, y)
 			})
 		}
-		for i, v := range kerneltest.Specials {
+		for i, v := range kerneltest.SpecialsFor(200704) {
 			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
 				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
@@ -98,6 +102,9 @@ func FuzzFashionL1Forward(f *testing.F) {
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
 		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(25690112) {
+				continue
+			}
 			fashionWithTier(tier, func() { fashionCheckFashionL1Forward(t, x, w, b, y) })
 			if t.Failed() {
 				t.Fatalf("on the %s tier", tier)
@@ -111,7 +118,7 @@ func FuzzFashionL1Forward(f *testing.F) {
 // relu(z) with the float64 reference over a sweep of float32 values,
 // to within 0 ulp.
 func TestFashionL1ForwardActivation(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
+	fashionEachTier(t, 25690112, func(t *testing.T) {
 		offset := 0
 		x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
 		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
@@ -122,7 +129,6 @@ func TestFashionL1ForwardActivation(t *testing.T) {
 			w.S()[k*FashionL1Out+k] = 1
 		}
 		values := kerneltest.Sweep(1 << 16)
-		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 		for len(values) > 0 {
 			for i := range FashionBatch {
 				for k := range n {
@@ -136,8 +142,11 @@ func TestFashionL1ForwardActivation(t *testing.T) {
 				values = nil
 			}
 			FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionBatch * FashionL1Out]float32)(y.S()))
-			scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL1In, FashionL1Out, scalar.Identity)
-			scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
+			pre := kerneltest.IdentityProduct(x.S(), FashionBatch, FashionL1In, FashionL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range FashionBatch {
+				scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+			}
 			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
 			if t.Failed() {
 				return
@@ -146,17 +155,22 @@ func TestFashionL1ForwardActivation(t *testing.T) {
 	})
 }
 
+// fashionCheckFashionL1Forward runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
 func fashionCheckFashionL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionBatch * FashionL1Out]float32)(y.S()))
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL1In, FashionL1Out, scalar.Identity)
-	scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
+	rows := kerneltest.Rows(FashionBatch, FashionL1In*FashionL1Out)
+	xs := kerneltest.GatherRows(x.S(), FashionL1In, rows)
+	want, pre := make([]float32, len(rows)*FashionL1Out), make([]float32, len(rows)*FashionL1Out)
+	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	scalar.Dense(xs, w.S(), b.S(), want, len(rows), FashionL1In, FashionL1Out, scalar.ReLU)
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, FashionBatch, FashionL1In, FashionL1Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL1In)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
+	kerneltest.Close(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -164,8 +178,8 @@ func fashionCheckFashionL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 // TestFashionL1ActivationGrad compares the kernel with scalar.ActivationGrad on
 // outputs the activation can produce, then with one special value planted in y.
 func TestFashionL1ActivationGrad(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(16384) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
@@ -175,7 +189,7 @@ func TestFashionL1ActivationGrad(t *testing.T) {
 				fashionCheckFashionL1ActivationGrad(t, y, d)
 			})
 		}
-		for i, v := range kerneltest.Specials {
+		for i, v := range kerneltest.SpecialsFor(16384) {
 			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
 				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
 				y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
@@ -189,22 +203,26 @@ func TestFashionL1ActivationGrad(t *testing.T) {
 	})
 }
 
+// fashionCheckFashionL1ActivationGrad runs the kernel and compares every element of
+// d (the first and last of them past kerneltest.ElementBudget) with the
+// reference.
 func fashionCheckFashionL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
 	t.Helper()
 	in := kerneltest.Save(y)
-	want := append([]float32(nil), d.S()...)
-	scalar.ActivationGrad(y.S(), want, scalar.ReLU)
-	tol := kerneltest.GradTolerance(y.S(), d.S(), scalar.ReLU, 4)
+	idx := kerneltest.Elements(len(d.S()))
+	src, want := kerneltest.Gather(y.S(), idx), kerneltest.Gather(d.S(), idx)
+	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4)
+	scalar.ActivationGrad(src, want, scalar.ReLU)
 	FashionL1ActivationGrad((*[FashionBatch * FashionL1Out]float32)(y.S()), (*[FashionBatch * FashionL1Out]float32)(d.S()))
-	kerneltest.Close(t, "d", d.S(), want, tol)
+	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
 
 // TestFashionL1WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashionL1WeightGrad(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 25690112, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(200704) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In, offset)
@@ -215,11 +233,13 @@ func TestFashionL1WeightGrad(t *testing.T) {
 				kerneltest.Fill(r, dz.S(), 1)
 				in := kerneltest.Save(x, dz)
 				FashionL1WeightGrad((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionBatch * FashionL1Out]float32)(dz.S()), (*[FashionL1In * FashionL1Out]float32)(dw.S()), (*[FashionL1Out]float32)(db.S()))
-				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL1In, FashionL1Out)
+				rows := kerneltest.Rows(FashionL1In, FashionBatch*FashionL1Out) // of dw: columns of x
+				xs := kerneltest.GatherCols(x.S(), FashionBatch, FashionL1In, rows)
+				wantW, wantB := make([]float32, len(rows)*FashionL1Out), make([]float32, len(db.S()))
+				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL1In, FashionL1Out)
-				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL1Out)
+				kerneltest.Close(t, kerneltest.RowsName("dw", rows, FashionL1In), kerneltest.GatherRows(dw.S(), FashionL1Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
 				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
@@ -231,8 +251,8 @@ func TestFashionL1WeightGrad(t *testing.T) {
 // TestFashionL2Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL2Forward(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 4194304, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
@@ -245,7 +265,7 @@ func TestFashionL2Forward(t *testing.T) {
 				fashionCheckFashionL2Forward(t, x, w, b, y)
 			})
 		}
-		for i, v := range kerneltest.Specials {
+		for i, v := range kerneltest.SpecialsFor(32768) {
 			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
 				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
@@ -281,6 +301,9 @@ func FuzzFashionL2Forward(f *testing.F) {
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
 		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(4194304) {
+				continue
+			}
 			fashionWithTier(tier, func() { fashionCheckFashionL2Forward(t, x, w, b, y) })
 			if t.Failed() {
 				t.Fatalf("on the %s tier", tier)
@@ -294,7 +317,7 @@ func FuzzFashionL2Forward(f *testing.F) {
 // relu(z) with the float64 reference over a sweep of float32 values,
 // to within 0 ulp.
 func TestFashionL2ForwardActivation(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
+	fashionEachTier(t, 4194304, func(t *testing.T) {
 		offset := 0
 		x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
 		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
@@ -305,7 +328,6 @@ func TestFashionL2ForwardActivation(t *testing.T) {
 			w.S()[k*FashionL2Out+k] = 1
 		}
 		values := kerneltest.Sweep(1 << 16)
-		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 		for len(values) > 0 {
 			for i := range FashionBatch {
 				for k := range n {
@@ -319,8 +341,11 @@ func TestFashionL2ForwardActivation(t *testing.T) {
 				values = nil
 			}
 			FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionBatch * FashionL2Out]float32)(y.S()))
-			scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL2In, FashionL2Out, scalar.Identity)
-			scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
+			pre := kerneltest.IdentityProduct(x.S(), FashionBatch, FashionL2In, FashionL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range FashionBatch {
+				scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+			}
 			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
 			if t.Failed() {
 				return
@@ -329,17 +354,22 @@ func TestFashionL2ForwardActivation(t *testing.T) {
 	})
 }
 
+// fashionCheckFashionL2Forward runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
 func fashionCheckFashionL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionBatch * FashionL2Out]float32)(y.S()))
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL2In, FashionL2Out, scalar.Identity)
-	scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
+	rows := kerneltest.Rows(FashionBatch, FashionL2In*FashionL2Out)
+	xs := kerneltest.GatherRows(x.S(), FashionL2In, rows)
+	want, pre := make([]float32, len(rows)*FashionL2Out), make([]float32, len(rows)*FashionL2Out)
+	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	scalar.Dense(xs, w.S(), b.S(), want, len(rows), FashionL2In, FashionL2Out, scalar.ReLU)
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, FashionBatch, FashionL2In, FashionL2Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL2In)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
+	kerneltest.Close(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -347,8 +377,8 @@ func fashionCheckFashionL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 // TestFashionL2ActivationGrad compares the kernel with scalar.ActivationGrad on
 // outputs the activation can produce, then with one special value planted in y.
 func TestFashionL2ActivationGrad(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(8192) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
@@ -358,7 +388,7 @@ func TestFashionL2ActivationGrad(t *testing.T) {
 				fashionCheckFashionL2ActivationGrad(t, y, d)
 			})
 		}
-		for i, v := range kerneltest.Specials {
+		for i, v := range kerneltest.SpecialsFor(8192) {
 			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
 				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
 				y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
@@ -372,22 +402,26 @@ func TestFashionL2ActivationGrad(t *testing.T) {
 	})
 }
 
+// fashionCheckFashionL2ActivationGrad runs the kernel and compares every element of
+// d (the first and last of them past kerneltest.ElementBudget) with the
+// reference.
 func fashionCheckFashionL2ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
 	t.Helper()
 	in := kerneltest.Save(y)
-	want := append([]float32(nil), d.S()...)
-	scalar.ActivationGrad(y.S(), want, scalar.ReLU)
-	tol := kerneltest.GradTolerance(y.S(), d.S(), scalar.ReLU, 4)
+	idx := kerneltest.Elements(len(d.S()))
+	src, want := kerneltest.Gather(y.S(), idx), kerneltest.Gather(d.S(), idx)
+	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4)
+	scalar.ActivationGrad(src, want, scalar.ReLU)
 	FashionL2ActivationGrad((*[FashionBatch * FashionL2Out]float32)(y.S()), (*[FashionBatch * FashionL2Out]float32)(d.S()))
-	kerneltest.Close(t, "d", d.S(), want, tol)
+	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
 
 // TestFashionL2WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashionL2WeightGrad(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 4194304, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL2In, offset)
@@ -398,11 +432,13 @@ func TestFashionL2WeightGrad(t *testing.T) {
 				kerneltest.Fill(r, dz.S(), 1)
 				in := kerneltest.Save(x, dz)
 				FashionL2WeightGrad((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(dw.S()), (*[FashionL2Out]float32)(db.S()))
-				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL2In, FashionL2Out)
+				rows := kerneltest.Rows(FashionL2In, FashionBatch*FashionL2Out) // of dw: columns of x
+				xs := kerneltest.GatherCols(x.S(), FashionBatch, FashionL2In, rows)
+				wantW, wantB := make([]float32, len(rows)*FashionL2Out), make([]float32, len(db.S()))
+				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL2Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL2In, FashionL2Out)
-				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL2Out)
+				kerneltest.Close(t, kerneltest.RowsName("dw", rows, FashionL2In), kerneltest.GatherRows(dw.S(), FashionL2Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
 				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
@@ -414,8 +450,8 @@ func TestFashionL2WeightGrad(t *testing.T) {
 // TestFashionL2InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestFashionL2InputGrad(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 4194304, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL2Out, offset)
@@ -426,11 +462,13 @@ func TestFashionL2InputGrad(t *testing.T) {
 				kerneltest.Fill(r, w.S(), 1)
 				in := kerneltest.Save(dz, w)
 				FashionL2InputGrad((*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out * FashionL2In]float32)(wt.S()), (*[FashionBatch * FashionL2In]float32)(dx.S()))
-				want := make([]float32, len(dx.S()))
-				scalar.DenseInputGrad(dz.S(), w.S(), want, FashionBatch, FashionL2In, FashionL2Out)
+				rows := kerneltest.Rows(FashionBatch, FashionL2In*FashionL2Out)
+				dzs := kerneltest.GatherRows(dz.S(), FashionL2Out, rows)
+				want := make([]float32, len(rows)*FashionL2In)
+				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), FashionL2In, FashionL2Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, FashionBatch, FashionL2In, FashionL2Out)
-				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, FashionL2Out))
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), FashionL2In, FashionL2Out)
+				kerneltest.Close(t, kerneltest.RowsName("dx", rows, FashionBatch), kerneltest.GatherRows(dx.S(), FashionL2In, rows), want, kerneltest.Product(mag, FashionL2Out))
 				wantT := make([]float32, len(wt.S()))
 				scalar.Transpose(w.S(), wantT, FashionL2In, FashionL2Out)
 				kerneltest.Equal(t, "wt", wt.S(), wantT)
@@ -444,8 +482,8 @@ func TestFashionL2InputGrad(t *testing.T) {
 // TestFashionL3Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL3Forward(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 163840, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(8192) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
@@ -458,7 +496,7 @@ func TestFashionL3Forward(t *testing.T) {
 				fashionCheckFashionL3Forward(t, x, w, b, y)
 			})
 		}
-		for i, v := range kerneltest.Specials {
+		for i, v := range kerneltest.SpecialsFor(8192) {
 			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
 				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
@@ -494,6 +532,9 @@ func FuzzFashionL3Forward(f *testing.F) {
 		kerneltest.Fill(r, b.S(), 1)
 		kerneltest.Plant(raw, x.S(), w.S())
 		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(163840) {
+				continue
+			}
 			fashionWithTier(tier, func() { fashionCheckFashionL3Forward(t, x, w, b, y) })
 			if t.Failed() {
 				t.Fatalf("on the %s tier", tier)
@@ -507,7 +548,7 @@ func FuzzFashionL3Forward(f *testing.F) {
 // softmax(z) with the float64 reference over a sweep of float32 values,
 // to within 6 ulp.
 func TestFashionL3ForwardActivation(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
+	fashionEachTier(t, 163840, func(t *testing.T) {
 		offset := 0
 		x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
 		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
@@ -518,7 +559,6 @@ func TestFashionL3ForwardActivation(t *testing.T) {
 			w.S()[k*FashionL3Out+k] = 1
 		}
 		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
-		want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
 		for len(values) > 0 {
 			for i := range FashionBatch {
 				for k := range n {
@@ -532,8 +572,11 @@ func TestFashionL3ForwardActivation(t *testing.T) {
 				values = nil
 			}
 			FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionBatch * FashionL3Out]float32)(y.S()))
-			scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL3In, FashionL3Out, scalar.Identity)
-			scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
+			pre := kerneltest.IdentityProduct(x.S(), FashionBatch, FashionL3In, FashionL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range FashionBatch {
+				scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+			}
 			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
 			if t.Failed() {
 				return
@@ -542,25 +585,30 @@ func TestFashionL3ForwardActivation(t *testing.T) {
 	})
 }
 
+// fashionCheckFashionL3Forward runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
 func fashionCheckFashionL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	t.Helper()
 	in := kerneltest.Save(x, w, b)
 	FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionBatch * FashionL3Out]float32)(y.S()))
-	want, pre := make([]float32, len(y.S())), make([]float32, len(y.S()))
-	scalar.Dense(x.S(), w.S(), b.S(), pre, FashionBatch, FashionL3In, FashionL3Out, scalar.Identity)
-	scalar.Dense(x.S(), w.S(), b.S(), want, FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
+	rows := kerneltest.Rows(FashionBatch, FashionL3In*FashionL3Out)
+	xs := kerneltest.GatherRows(x.S(), FashionL3In, rows)
+	want, pre := make([]float32, len(rows)*FashionL3Out), make([]float32, len(rows)*FashionL3Out)
+	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	scalar.Dense(xs, w.S(), b.S(), want, len(rows), FashionL3In, FashionL3Out, scalar.Softmax)
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(x.S()), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, FashionBatch, FashionL3In, FashionL3Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL3In)
-	kerneltest.Close(t, "y", y.S(), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
+	kerneltest.Close(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
 
 // TestFashionL3WeightGrad compares the kernel with scalar.DenseGrad.
 func TestFashionL3WeightGrad(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 163840, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(8192) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				x := kerneltest.NewGuarded("x", FashionBatch*FashionL3In, offset)
@@ -571,11 +619,13 @@ func TestFashionL3WeightGrad(t *testing.T) {
 				kerneltest.Fill(r, dz.S(), 1)
 				in := kerneltest.Save(x, dz)
 				FashionL3WeightGrad((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(dw.S()), (*[FashionL3Out]float32)(db.S()))
-				wantW, wantB := make([]float32, len(dw.S())), make([]float32, len(db.S()))
-				scalar.DenseGrad(x.S(), dz.S(), wantW, wantB, FashionBatch, FashionL3In, FashionL3Out)
+				rows := kerneltest.Rows(FashionL3In, FashionBatch*FashionL3Out) // of dw: columns of x
+				xs := kerneltest.GatherCols(x.S(), FashionBatch, FashionL3In, rows)
+				wantW, wantB := make([]float32, len(rows)*FashionL3Out), make([]float32, len(db.S()))
+				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL3Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(x.S()), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, FashionL3In, FashionL3Out)
-				kerneltest.Close(t, "dw", dw.S(), wantW, kerneltest.Product(magW, FashionBatch))
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL3Out)
+				kerneltest.Close(t, kerneltest.RowsName("dw", rows, FashionL3In), kerneltest.GatherRows(dw.S(), FashionL3Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
 				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
@@ -587,8 +637,8 @@ func TestFashionL3WeightGrad(t *testing.T) {
 // TestFashionL3InputGrad compares the kernel with scalar.DenseInputGrad, and its
 // scratch output with the exact transpose of w.
 func TestFashionL3InputGrad(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 163840, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(8192) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL3Out, offset)
@@ -599,11 +649,13 @@ func TestFashionL3InputGrad(t *testing.T) {
 				kerneltest.Fill(r, w.S(), 1)
 				in := kerneltest.Save(dz, w)
 				FashionL3InputGrad((*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out * FashionL3In]float32)(wt.S()), (*[FashionBatch * FashionL3In]float32)(dx.S()))
-				want := make([]float32, len(dx.S()))
-				scalar.DenseInputGrad(dz.S(), w.S(), want, FashionBatch, FashionL3In, FashionL3Out)
+				rows := kerneltest.Rows(FashionBatch, FashionL3In*FashionL3Out)
+				dzs := kerneltest.GatherRows(dz.S(), FashionL3Out, rows)
+				want := make([]float32, len(rows)*FashionL3In)
+				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), FashionL3In, FashionL3Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dz.S()), kerneltest.Abs(w.S()), mag, FashionBatch, FashionL3In, FashionL3Out)
-				kerneltest.Close(t, "dx", dx.S(), want, kerneltest.Product(mag, FashionL3Out))
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), FashionL3In, FashionL3Out)
+				kerneltest.Close(t, kerneltest.RowsName("dx", rows, FashionBatch), kerneltest.GatherRows(dx.S(), FashionL3In, rows), want, kerneltest.Product(mag, FashionL3Out))
 				wantT := make([]float32, len(wt.S()))
 				scalar.Transpose(w.S(), wantT, FashionL3In, FashionL3Out)
 				kerneltest.Equal(t, "wt", wt.S(), wantT)
@@ -617,8 +669,8 @@ func TestFashionL3InputGrad(t *testing.T) {
 // TestFashionLoss compares the loss and its gradient with
 // scalar.SoftmaxCrossEntropy, then with one special value planted in y.
 func TestFashionLoss(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(640) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
@@ -665,8 +717,8 @@ func fashionCheckFashionLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionSGD(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(235146) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				p := kerneltest.NewGuarded("p", FashionParams, offset)
@@ -675,19 +727,20 @@ func TestFashionSGD(t *testing.T) {
 					kerneltest.Fill(r, g.S(), c.Scale)
 				}
 				lr, decay := float32(0.1), float32(0.01)
+				idx := kerneltest.Elements(235146) // elementwise: a sample stands for the rest
 				want := map[string][]float32{}
 				mag := map[string][]float64{}
 				for _, g := range []*kerneltest.Guarded{p, grad} {
-					want[g.Name] = append([]float32(nil), g.S()...)
-					mag[g.Name] = kerneltest.Abs(g.S())
+					want[g.Name] = kerneltest.Gather(g.S(), idx)
+					mag[g.Name] = kerneltest.Abs(want[g.Name])
 				}
-				scalar.SGD(want["p"], grad.S(), lr, decay)
-				scalar.SGD(mag["p"], kerneltest.Abs(grad.S()), -float64(lr), float64(decay))
+				scalar.SGD(want["p"], want["grad"], lr, decay)
+				scalar.SGD(mag["p"], mag["grad"], -float64(lr), float64(decay))
 				in := kerneltest.Save(grad)
 				FashionSGD((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), lr, decay)
 				for _, g := range []*kerneltest.Guarded{p, grad} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -701,8 +754,8 @@ func TestFashionSGD(t *testing.T) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionMomentum(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(235146) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				p := kerneltest.NewGuarded("p", FashionParams, offset)
@@ -713,19 +766,20 @@ func TestFashionMomentum(t *testing.T) {
 				}
 				lr, decay := float32(0.1), float32(0.01)
 				mu := float32(0.9)
+				idx := kerneltest.Elements(235146) // elementwise: a sample stands for the rest
 				want := map[string][]float32{}
 				mag := map[string][]float64{}
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
-					want[g.Name] = append([]float32(nil), g.S()...)
-					mag[g.Name] = kerneltest.Abs(g.S())
+					want[g.Name] = kerneltest.Gather(g.S(), idx)
+					mag[g.Name] = kerneltest.Abs(want[g.Name])
 				}
-				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, false)
-				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), false)
+				scalar.Momentum(want["p"], want["grad"], want["v"], lr, decay, mu, false)
+				scalar.Momentum(mag["p"], mag["grad"], mag["v"], -float64(lr), float64(decay), float64(mu), false)
 				in := kerneltest.Save(grad)
 				FashionMomentum((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -739,8 +793,8 @@ func TestFashionMomentum(t *testing.T) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionNesterov(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(235146) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				p := kerneltest.NewGuarded("p", FashionParams, offset)
@@ -751,19 +805,20 @@ func TestFashionNesterov(t *testing.T) {
 				}
 				lr, decay := float32(0.1), float32(0.01)
 				mu := float32(0.9)
+				idx := kerneltest.Elements(235146) // elementwise: a sample stands for the rest
 				want := map[string][]float32{}
 				mag := map[string][]float64{}
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
-					want[g.Name] = append([]float32(nil), g.S()...)
-					mag[g.Name] = kerneltest.Abs(g.S())
+					want[g.Name] = kerneltest.Gather(g.S(), idx)
+					mag[g.Name] = kerneltest.Abs(want[g.Name])
 				}
-				scalar.Momentum(want["p"], grad.S(), want["v"], lr, decay, mu, true)
-				scalar.Momentum(mag["p"], kerneltest.Abs(grad.S()), mag["v"], -float64(lr), float64(decay), float64(mu), true)
+				scalar.Momentum(want["p"], want["grad"], want["v"], lr, decay, mu, true)
+				scalar.Momentum(mag["p"], mag["grad"], mag["v"], -float64(lr), float64(decay), float64(mu), true)
 				in := kerneltest.Save(grad)
 				FashionNesterov((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -777,8 +832,8 @@ func TestFashionNesterov(t *testing.T) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionAdam(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(235146) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				p := kerneltest.NewGuarded("p", FashionParams, offset)
@@ -792,19 +847,20 @@ func TestFashionAdam(t *testing.T) {
 				lr, decay := float32(0.1), float32(0.01)
 				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
 				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				idx := kerneltest.Elements(235146) // elementwise: a sample stands for the rest
 				want := map[string][]float32{}
 				mag := map[string][]float64{}
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-					want[g.Name] = append([]float32(nil), g.S()...)
-					mag[g.Name] = kerneltest.Abs(g.S())
+					want[g.Name] = kerneltest.Gather(g.S(), idx)
+					mag[g.Name] = kerneltest.Abs(want[g.Name])
 				}
-				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
-				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
+				scalar.Adam(want["p"], want["grad"], want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, false)
+				scalar.Adam(mag["p"], mag["grad"], mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), false)
 				in := kerneltest.Save(grad)
 				FashionAdam((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -818,8 +874,8 @@ func TestFashionAdam(t *testing.T) {
 // tolerance is a few ulp of the update's magnitude: the same rule on
 // absolute values with the step's sign flipped, so every term adds.
 func TestFashionAdamW(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
-		for _, c := range kerneltest.Cases {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(235146) {
 			t.Run(c.String(), func(t *testing.T) {
 				r, offset := c.Rand(), c.Offset
 				p := kerneltest.NewGuarded("p", FashionParams, offset)
@@ -833,19 +889,20 @@ func TestFashionAdamW(t *testing.T) {
 				lr, decay := float32(0.1), float32(0.01)
 				beta1, beta2, eps, step := float32(0.9), float32(0.999), float32(1e-8), 3.0
 				c1, c2 := float32(1/(1-math.Pow(0.9, step))), float32(1/(1-math.Pow(0.999, step)))
+				idx := kerneltest.Elements(235146) // elementwise: a sample stands for the rest
 				want := map[string][]float32{}
 				mag := map[string][]float64{}
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
-					want[g.Name] = append([]float32(nil), g.S()...)
-					mag[g.Name] = kerneltest.Abs(g.S())
+					want[g.Name] = kerneltest.Gather(g.S(), idx)
+					mag[g.Name] = kerneltest.Abs(want[g.Name])
 				}
-				scalar.Adam(want["p"], grad.S(), want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
-				scalar.Adam(mag["p"], kerneltest.Abs(grad.S()), mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
+				scalar.Adam(want["p"], want["grad"], want["m"], want["v"], lr, decay, beta1, beta2, eps, c1, c2, true)
+				scalar.Adam(mag["p"], mag["grad"], mag["m"], mag["v"], -float64(lr), float64(decay), float64(beta1), float64(beta2), float64(eps), float64(c1), float64(c2), true)
 				in := kerneltest.Save(grad)
 				FashionAdamW((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, g.Name, g.S(), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -857,9 +914,15 @@ func TestFashionAdamW(t *testing.T) {
 
 // TestFashionGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
-// loss computed in float64 by package scalar.
+// loss computed in float64 by package scalar. Each difference takes two
+// passes of the whole float64 forward (30048256 flops), so a model
+// too large for the budget below skips it with a message; its kernels are
+// still each checked against the reference.
 func TestFashionGradient(t *testing.T) {
-	fashionEachTier(t, func(t *testing.T) {
+	if checks := 96; checks*30048256 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 30048256)
+	}
+	fashionEachTier(t, 30048256, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([FashionBatch * FashionInput]float32)
 		kerneltest.Fill(r, x[:], 1)

@@ -454,3 +454,163 @@ func Bytes(vs ...float32) []byte {
 	}
 	return out
 }
+
+// ReferenceBudget bounds the multiply-adds one differential check asks of
+// the float64 reference, so a generated test stays fast at any valid
+// shape: past it, Rows checks a sample of the output's rows.
+const ReferenceBudget = 1 << 24
+
+// Rows returns the rows of an n-row output that a check compares with the
+// reference when each costs perRow multiply-adds: all of them within
+// ReferenceBudget; otherwise the first, the last and rows evenly spaced
+// between them, as many as the budget allows and at least those two.
+func Rows(n, perRow int) []int {
+	k := n
+	if perRow > 0 {
+		k = min(n, max(2, ReferenceBudget/perRow))
+	}
+	rows := make([]int, 0, k)
+	for i := range k {
+		if k == 1 {
+			rows = append(rows, 0)
+			break
+		}
+		r := i * (n - 1) / (k - 1)
+		if len(rows) == 0 || r != rows[len(rows)-1] {
+			rows = append(rows, r)
+		}
+	}
+	return rows
+}
+
+// GatherRows returns the rows of the row-major matrix m (rows of width
+// floats) listed in idx, as one matrix.
+func GatherRows(m []float32, width int, idx []int) []float32 {
+	out := make([]float32, 0, len(idx)*width)
+	for _, r := range idx {
+		out = append(out, m[r*width:(r+1)*width]...)
+	}
+	return out
+}
+
+// GatherCols returns the columns of the rows×width matrix m listed in idx,
+// as a rows×len(idx) matrix.
+func GatherCols(m []float32, rows, width int, idx []int) []float32 {
+	out := make([]float32, 0, rows*len(idx))
+	for r := range rows {
+		for _, c := range idx {
+			out = append(out, m[r*width+c])
+		}
+	}
+	return out
+}
+
+// RowsName names the rows a check compares: name alone when they are all
+// n rows, else name and the rows, so a failure's index can be traced.
+func RowsName(name string, idx []int, n int) string {
+	if len(idx) == n {
+		return name
+	}
+	return fmt.Sprintf("%s rows %v", name, idx)
+}
+
+// Affordable reports whether a test may run the reference over a whole
+// product of flops floating-point operations: the reference tier of a
+// generated package is package scalar itself, which at ReferenceBudget
+// multiply-adds already takes tens of milliseconds.
+func Affordable(flops int) bool { return flops <= 64*2*ReferenceBudget }
+
+// IdentityProduct returns z = x·w + 0 for the rows×in matrix x and the
+// in×out w holding an identity block (w[k,k] = 1 for k < min(in, out), 0
+// elsewhere), as the float64 reference sums it, without its rows·in·out
+// multiply-adds: z[i,j] is 0 + x[i,j] for j < min(in, out) (−0 becomes
+// +0), 0 past it, and NaN wherever a NaN or an infinity of row i meets a
+// 0 of w, that is in every column but its own.
+func IdentityProduct(x []float32, rows, in, out int) []float32 {
+	n := min(in, out)
+	z := make([]float32, rows*out)
+	nan := float32(math.NaN())
+	for i := range rows {
+		row := x[i*in : (i+1)*in]
+		bad, at := 0, -1 // non-finite inputs in the row, and where the last is
+		for k, v := range row {
+			if v-v != 0 {
+				bad, at = bad+1, k
+			}
+		}
+		for j := range out {
+			v := float32(0)
+			if j < n {
+				v += row[j]
+			}
+			if bad > 1 || bad == 1 && at != j {
+				v = nan
+			}
+			z[i*out+j] = v
+		}
+	}
+	return z
+}
+
+// ElementBudget bounds the elements an elementwise check compares with
+// the reference (its float64 copies and tolerances cost tens of bytes
+// each).
+const ElementBudget = 1 << 20
+
+// Elements returns the indices of an n-element output that a check
+// compares with the reference: all of them up to ElementBudget, otherwise
+// the first and the last ElementBudget/2, which hold the start of the
+// kernel's vector loop and its tail.
+func Elements(n int) []int {
+	idx := make([]int, 0, min(n, ElementBudget))
+	for i := range n {
+		if n > ElementBudget && i == ElementBudget/2 {
+			break
+		}
+		idx = append(idx, i)
+	}
+	if n > ElementBudget {
+		for i := n - ElementBudget/2; i < n; i++ {
+			idx = append(idx, i)
+		}
+	}
+	return idx
+}
+
+// Gather returns v's elements at idx.
+func Gather(v []float32, idx []int) []float32 {
+	out := make([]float32, len(idx))
+	for i, j := range idx {
+		out[i] = v[j]
+	}
+	return out
+}
+
+// ElementsName names the elements a check compares: name alone when they
+// are all n, else name and which they are.
+func ElementsName(name string, idx []int, n int) string {
+	if len(idx) == n {
+		return name
+	}
+	return fmt.Sprintf("%s (its first and last %d elements)", name, len(idx)/2)
+}
+
+// CasesFor returns the cases a test of a kernel touching size floats
+// runs: all of Cases, or past 2²² floats (16 MiB an array, where filling
+// the inputs and the kernel itself take a good part of a second) the
+// first, so a near-limit model's tests stay within minutes.
+func CasesFor(size int) []Case {
+	if size > 1<<22 {
+		return Cases[:1]
+	}
+	return Cases
+}
+
+// SpecialsFor returns the special values such a test plants: all of
+// Specials, or past 2²² floats the non-finite ones.
+func SpecialsFor(size int) []float32 {
+	if size > 1<<22 {
+		return Specials[1:4] // NaN, +Inf, −Inf
+	}
+	return Specials
+}

@@ -72,18 +72,27 @@ func Dense[F Float](x, w, b, y []F, batch, in, out int, act Activation) {
 	checkLen("w", len(w), in*out)
 	checkLen("b", len(b), out)
 	checkLen("y", len(y), batch*out)
+	sum := rowSums(out)
 	for i := range batch {
+		for j := range out {
+			sum[j] = float64(b[j])
+		}
+		for k := range in { // row k of w at a time: each sum still adds k in order
+			xk := float64(x[i*in+k])
+			for j, wkj := range w[k*out : (k+1)*out] {
+				sum[j] += xk * float64(wkj)
+			}
+		}
 		row := y[i*out : (i+1)*out]
 		for j := range out {
-			sum := float64(b[j])
-			for k := range in {
-				sum += float64(x[i*in+k]) * float64(w[k*out+j])
-			}
-			row[j] = F(sum)
+			row[j] = F(sum[j])
 		}
 		Activate(row, act)
 	}
 }
+
+// rowSums returns n float64 accumulators for one row of a product.
+func rowSums(n int) []float64 { return make([]float64, n) }
 
 // Activate applies act in place to one row of outputs.
 func Activate[F Float](row []F, act Activation) {
@@ -231,13 +240,17 @@ func DenseGrad[F Float](x, dz, dw, db []F, batch, in, out int) {
 	checkLen("dz", len(dz), batch*out)
 	checkLen("dw", len(dw), in*out)
 	checkLen("db", len(db), out)
+	sum := rowSums(out)
 	for k := range in {
-		for j := range out {
-			sum := 0.0
-			for i := range batch {
-				sum += float64(x[i*in+k]) * float64(dz[i*out+j])
+		clear(sum)
+		for i := range batch { // row i of dz at a time: each sum still adds i in order
+			xik := float64(x[i*in+k])
+			for j, d := range dz[i*out : (i+1)*out] {
+				sum[j] += xik * float64(d)
 			}
-			dw[k*out+j] = F(sum)
+		}
+		for j := range out {
+			dw[k*out+j] = F(sum[j])
 		}
 	}
 	for j := range out {
