@@ -14,6 +14,7 @@ import (
 
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/dataset"
+	"github.com/vecgen/vecgen/internal/pythontest"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 	"github.com/vecgen/vecgen/scalar"
@@ -371,16 +372,7 @@ func readTensors(t *testing.T, path string) map[string][]float32 {
 // /usr/bin/python3); make test sets VECGEN_REQUIRE_TORCH=1 so that a
 // missing PyTorch fails instead of skipping.
 func TestTorchLoadsOurWeights(t *testing.T) {
-	python := os.Getenv("VECGEN_PYTHON")
-	if python == "" {
-		python = "/usr/bin/python3"
-	}
-	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
-		if os.Getenv("VECGEN_REQUIRE_TORCH") != "" {
-			t.Fatalf("%s cannot import torch (%v): install python3-torch (make deps)", python, err)
-		}
-		t.Skipf("%s cannot import torch: %v", python, err)
-	}
+	python := pythontest.Python(t, "torch")
 	tr, _, err := dataset.Digits().Split(0.2, 1)
 	require.NoError(t, err)
 	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})

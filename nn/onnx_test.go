@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/internal/pythontest"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 	"github.com/vecgen/vecgen/onnx"
@@ -50,16 +51,7 @@ func TestExportONNXRoundTrip(t *testing.T) {
 		require.NoError(t, os.WriteFile(path, buf.Bytes(), 0o644))
 		files = append(files, path)
 	}
-	python := os.Getenv("VECGEN_PYTHON")
-	if python == "" {
-		python = "/usr/bin/python3"
-	}
-	if err := exec.Command(python, "-c", "import onnx").Run(); err != nil {
-		if os.Getenv("VECGEN_REQUIRE_TORCH") != "" {
-			t.Fatalf("%s cannot import onnx (%v): install python3-onnx (make deps)", python, err)
-		}
-		t.Skipf("%s cannot import onnx: %v", python, err)
-	}
+	python := pythontest.Python(t, "onnx")
 	check := exec.Command(python, append([]string{"-c", `import sys, onnx
 for path in sys.argv[1:]:
     onnx.checker.check_model(onnx.load(path), full_check=True)

@@ -10,34 +10,17 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vecgen/vecgen/dataset"
+	"github.com/vecgen/vecgen/internal/pythontest"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 )
-
-// torchPython returns the interpreter that has torch, skipping the test
-// when there is none unless VECGEN_REQUIRE_TORCH is set (see
-// TestTorchLoadsOurWeights).
-func torchPython(t *testing.T) string {
-	t.Helper()
-	python := os.Getenv("VECGEN_PYTHON")
-	if python == "" {
-		python = "/usr/bin/python3"
-	}
-	if err := exec.Command(python, "-c", "import torch").Run(); err != nil {
-		if os.Getenv("VECGEN_REQUIRE_TORCH") != "" {
-			t.Fatalf("%s cannot import torch (%v): install python3-torch (make deps)", python, err)
-		}
-		t.Skipf("%s cannot import torch: %v", python, err)
-	}
-	return python
-}
 
 // TestReadmeTorchSnippet runs the README's PyTorch loading snippet on
 // weights saved here with a standardizer in their metadata, then has
 // PyTorch predict standardized inputs, and compares with Predict.
 func TestReadmeTorchSnippet(t *testing.T) {
 	t.Parallel() // most of its time is Python importing torch
-	python := torchPython(t)
+	python := pythontest.Python(t, "torch")
 	readme, err := os.ReadFile("../README.md")
 	require.NoError(t, err)
 	text := string(readme)

@@ -14,28 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vecgen/vecgen/gen"
+	"github.com/vecgen/vecgen/internal/pythontest"
 	"github.com/vecgen/vecgen/nn"
 	"github.com/vecgen/vecgen/onnx"
 )
-
-// python returns the interpreter the PyTorch tests use (VECGEN_PYTHON, by
-// default /usr/bin/python3) after checking it imports torch and onnx; it
-// skips the test when they are missing, or fails it when
-// VECGEN_REQUIRE_TORCH is set (make test sets it).
-func python(t *testing.T) string {
-	t.Helper()
-	py := os.Getenv("VECGEN_PYTHON")
-	if py == "" {
-		py = "/usr/bin/python3"
-	}
-	if out, err := exec.Command(py, "-c", "import torch, onnx").CombinedOutput(); err != nil {
-		if os.Getenv("VECGEN_REQUIRE_TORCH") != "" {
-			t.Fatalf("%s cannot import torch and onnx (%v: %s): install python3-torch and python3-onnx (make deps)", py, err, out)
-		}
-		t.Skipf("%s cannot import torch and onnx: %v", py, err)
-	}
-	return py
-}
 
 // scratchModule makes a module in a temporary directory that uses this
 // repository's code and module versions.
@@ -124,7 +106,7 @@ func TestTorchModels(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs PyTorch and builds a module")
 	}
-	py := python(t)
+	py := pythontest.Python(t, "torch", "onnx")
 	mod := scratchModule(t)
 	data := filepath.Join(mod, "data")
 	require.NoError(t, os.Mkdir(data, 0o755))

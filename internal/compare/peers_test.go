@@ -4,6 +4,8 @@ import (
 	"os"
 	"os/exec"
 	"testing"
+
+	"github.com/vecgen/vecgen/internal/pythontest"
 )
 
 // TestPeers runs peers.py -check, which fails unless its numpy and PyTorch
@@ -13,16 +15,7 @@ import (
 // /usr/bin/python3) and skips without them unless VECGEN_REQUIRE_TORCH is
 // set.
 func TestPeers(t *testing.T) {
-	python := os.Getenv("VECGEN_PYTHON")
-	if python == "" {
-		python = "/usr/bin/python3"
-	}
-	if err := exec.Command(python, "-c", "import numpy, torch").Run(); err != nil {
-		if os.Getenv("VECGEN_REQUIRE_TORCH") != "" {
-			t.Fatalf("%s cannot import numpy and torch (%v): make deps installs them", python, err)
-		}
-		t.Skipf("%s cannot import numpy and torch: %v", python, err)
-	}
+	python := pythontest.Python(t, "numpy", "torch")
 	cmd := exec.Command(python, "peers.py", "-check")
 	cmd.Env = append(os.Environ(), "PYTHONDONTWRITEBYTECODE=1")
 	out, err := cmd.CombinedOutput()
