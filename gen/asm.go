@@ -132,6 +132,26 @@ func (a *asmWriter) loop(name string, count int, body func()) {
 	a.c.JNZ(operand.LabelRef(l))
 }
 
+// loopIn is loop with its count kept at mem (a frame slot) rather than in
+// a register, for the outer loops of a kernel whose inner ones need every
+// register.
+func (a *asmWriter) loopIn(name string, count int, mem operand.Mem, body func()) {
+	switch {
+	case count <= 0:
+		return
+	case count == 1:
+		body()
+		return
+	}
+	a.c.MOVQ(operand.U32(uint32(count)), mem)
+	a.labels++
+	l := fmt.Sprintf("%s%d", name, a.labels)
+	a.c.Label(l)
+	body()
+	a.c.DECQ(mem)
+	a.c.JNZ(operand.LabelRef(l))
+}
+
 // splat is a read-only constant of one vector holding bits in every lane.
 func (a *asmWriter) splat(name string, bits uint32) operand.Mem {
 	if m, ok := a.consts[name]; ok {

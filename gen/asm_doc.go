@@ -18,6 +18,10 @@ func asmDoc(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 	if g := k.Gemm; g != nil {
 		lines = append(lines, fmt.Sprintf("Product: %d×%d · %d×%d in %d×%d tiles (%d accumulators), depth unrolled ×%d.",
 			g.Rows, g.Depth, g.Depth, g.Cols, m.Tile.MR, m.Tile.NR, m.Tile.MR*m.Tile.NR/lanes, m.Unroll))
+		if m.DepthBlock > 0 {
+			lines = append(lines, fmt.Sprintf("In panels of %d columns by %d steps of depth (%d KB of the right operand, kept in L2 while the rows stream past).",
+				m.ColBlock, m.DepthBlock, 4*m.ColBlock*m.DepthBlock/1024))
+		}
 		if m.Tile.MR == 1 {
 			lines = append(lines, "One row makes it a matrix-vector product: each element of the right operand is used once,",
 				"so it is streamed once into the FMAs, across enough accumulators to hide their latency.")

@@ -16,18 +16,89 @@ type epilogue struct {
 	act  spec.Activation
 }
 
-// gemm emits C = A·B, then the epilogue, over the whole product, in tiles
-// of m.Tile: rows of C in blocks of MR, columns in blocks of NR, and the
-// remainders as smaller tiles whose last vector is partial. It walks copies
-// of the pointers, so A, B, C and the bias still point at the arrays'
-// starts afterwards; B is reread for every row block.
+// gemm emits C = A·B, then the epilogue, over the whole product. A product
+// whose B exceeds plan.BlockBudget is computed in panels (m.ColBlock
+// columns by m.DepthBlock steps of depth, which stay in L2 while every
+// block of rows streams past them), each panel's sums added to C and the
+// epilogue applied with the last chunk of depth. It walks copies of the
+// pointers, so A, B, C and the bias still point at the arrays' starts
+// afterwards.
 func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue) {
+	if m.DepthBlock == 0 {
+		a.panel(g, m, A, B, C, e, g.Cols, g.Depth, false)
+		return
+	}
+	// The loops over panels and chunks keep their pointers and counts in
+	// the frame: with a panel's own loops, registers would run out.
+	c := a.c
+	kc, nc := m.DepthBlock, m.ColBlock
+	chunks := (g.Depth + kc - 1) / kc
+	frame := c.AllocLocal(8 * 8)
+	slot := func(i int) operand.Mem { return frame.Offset(8 * i) }
+	colA, colB, colC, colBias, chunkA, chunkB, panelsLeft, chunksLeft := slot(0), slot(1), slot(2), slot(3), slot(4), slot(5), slot(6), slot(7)
+	c.MOVQ(A, colA)
+	c.MOVQ(B, colB)
+	c.MOVQ(C, colC)
+	if e.bias != nil {
+		c.MOVQ(e.bias, colBias)
+	}
+	columns := func(cols int) {
+		r := c.GP64()
+		c.MOVQ(colA, r)
+		c.MOVQ(r, chunkA)
+		c.MOVQ(colB, r)
+		c.MOVQ(r, chunkB)
+		chunk := func(depth int, first, last bool) {
+			pa, pb, pc := c.GP64(), c.GP64(), c.GP64()
+			c.MOVQ(chunkA, pa)
+			c.MOVQ(chunkB, pb)
+			c.MOVQ(colC, pc)
+			ce := epilogue{}
+			if last {
+				ce.act = e.act
+				if e.bias != nil {
+					ce.bias = c.GP64()
+					c.MOVQ(colBias, ce.bias)
+				}
+			}
+			a.panel(g, m, pa, pb, pc, ce, cols, depth, !first)
+			c.ADDQ(imm(4*depth*g.ADepth), chunkA)
+			c.ADDQ(imm(4*depth*g.BDepth), chunkB)
+		}
+		if chunks == 1 {
+			chunk(g.Depth, true, true)
+			return
+		}
+		chunk(kc, true, false)
+		a.loopIn("chunks", chunks-2, chunksLeft, func() { chunk(kc, false, false) })
+		chunk(g.Depth-kc*(chunks-1), false, true)
+	}
+	a.loopIn("panels", g.Cols/nc, panelsLeft, func() {
+		columns(nc)
+		c.ADDQ(imm(4*nc), colB)
+		c.ADDQ(imm(4*nc), colC)
+		if e.bias != nil {
+			c.ADDQ(imm(4*nc), colBias)
+		}
+	})
+	if rem := g.Cols % nc; rem > 0 {
+		columns(rem)
+	}
+}
+
+// panel emits C = A·B (C += A·B when accumulate is set), then the
+// epilogue, over cols columns and depth steps of the product, in tiles of
+// m.Tile: rows of C in blocks of MR, columns in blocks of NR, and the
+// remainders as smaller tiles whose last vector is partial. B is reread
+// for every row block.
+func (a *asmWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, cols, depth int, accumulate bool) {
 	c := a.c
 	rowA, rowC := c.GP64(), c.GP64()
 	c.MOVQ(A, rowA)
 	c.MOVQ(C, rowC)
 	A, C = rowA, rowC
 	mr, nr, lanes := m.Tile.MR, m.Tile.NR, a.lanes()
+	t := tileShape{depth: depth, accumulate: accumulate}
 	rowBlock := func(rows int) {
 		colB, colC := c.GP64(), c.GP64()
 		c.MOVQ(B, colB)
@@ -37,17 +108,20 @@ func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epi
 			col.bias = c.GP64()
 			c.MOVQ(e.bias, col.bias)
 		}
-		a.loop("cols", g.Cols/nr, func() {
-			a.tile(g, m, rows, nr/lanes, lanes, A, colB, colC, col)
+		t.rows = rows
+		a.loop("cols", cols/nr, func() {
+			t.vecs, t.lastLanes = nr/lanes, lanes
+			a.tile(g, m, t, A, colB, colC, col)
 			c.ADDQ(imm(4*nr), colB)
 			c.ADDQ(imm(4*nr), colC)
 			if col.bias != nil {
 				c.ADDQ(imm(4*nr), col.bias)
 			}
 		})
-		if rem := g.Cols % nr; rem > 0 {
-			vecs := (rem + lanes - 1) / lanes
-			a.tile(g, m, rows, vecs, rem-lanes*(vecs-1), A, colB, colC, col)
+		if rem := cols % nr; rem > 0 {
+			t.vecs = (rem + lanes - 1) / lanes
+			t.lastLanes = rem - lanes*(t.vecs-1)
+			a.tile(g, m, t, A, colB, colC, col)
 		}
 	}
 	a.loop("rows", g.Rows/mr, func() {
@@ -60,12 +134,21 @@ func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epi
 	}
 }
 
-// tile is the micro-kernel: rows×vecs accumulator vectors over the whole
-// depth, the last vector holding lastLanes columns, then the epilogue in
-// registers and the store.
-func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, rows, vecs, lastLanes int, A, B, C reg.Register, e epilogue) {
+// tileShape is one call of the micro-kernel: rows×vecs accumulator
+// vectors, the last holding lastLanes columns, over depth steps, starting
+// from C's values when accumulate is set (a later chunk of depth) and
+// from zero otherwise.
+type tileShape struct {
+	rows, vecs, lastLanes, depth int
+	accumulate                   bool
+}
+
+// tile is the micro-kernel: t.rows×t.vecs accumulator vectors over
+// t.depth, then the epilogue in registers and the store.
+func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Register, e epilogue) {
 	c := a.c
 	lanes := a.lanes()
+	rows, vecs, lastLanes := t.rows, t.vecs, t.lastLanes
 	chains := m.Chains(vecs)
 	accs := make([][][]reg.VecVirtual, chains) // [chain][row][vector]
 	for ch := range accs {
@@ -74,17 +157,16 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, rows, vecs, lastLanes int, 
 			accs[ch][r] = make([]reg.VecVirtual, vecs)
 			for v := range vecs {
 				accs[ch][r][v] = a.vec()
-				a.zero(accs[ch][r][v])
+				if t.accumulate && ch == 0 {
+					a.load(at(C, 4*(r*g.CRow+lanes*v)), lanesOf(vecs, lastLanes, lanes, v), accs[ch][r][v])
+				} else {
+					a.zero(accs[ch][r][v])
+				}
 			}
 		}
 	}
 	acc := accs[0]
-	lanesOf := func(v int) int { // the last vector holds lastLanes columns
-		if v == vecs-1 {
-			return lastLanes
-		}
-		return lanes
-	}
+	lanesOf := func(v int) int { return lanesOf(vecs, lastLanes, lanes, v) }
 	ap, bp := c.GP64(), c.GP64()
 	c.MOVQ(A, ap)
 	c.MOVQ(B, bp)
@@ -118,14 +200,14 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, rows, vecs, lastLanes int, 
 		}
 	}
 	u := m.Unroll
-	a.loop("depth", g.Depth/u, func() {
+	a.loop("depth", t.depth/u, func() {
 		for i := range u {
 			step(i)
 		}
 		c.ADDQ(imm(4*u*g.ADepth), ap)
 		c.ADDQ(imm(4*u*g.BDepth), bp)
 	})
-	for i := range g.Depth % u {
+	for i := range t.depth % u {
 		step(i)
 	}
 	for n := chains; n > 1; n = (n + 1) / 2 { // sum the chains pairwise into the first
@@ -139,6 +221,15 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, rows, vecs, lastLanes int, 
 		}
 	}
 	a.storeTile(acc, lanesOf, C, g.CRow, e)
+}
+
+// lanesOf is the number of columns vector v of a tile of vecs vectors
+// holds: all lanes but in the last, which holds lastLanes.
+func lanesOf(vecs, lastLanes, lanes, v int) int {
+	if v == vecs-1 {
+		return lastLanes
+	}
+	return lanes
 }
 
 // broadcastFMA adds x·w[v] to acc[v] for every v, x the float at m.

@@ -254,6 +254,40 @@ func matrixSpec(i int, sizes []int) string {
 		i, sizes[i], sizes[(i+3)%n], sizes[(i+6)%n], hidden[i%len(hidden)], sizes[(i+9)%n], out[0], out[1])
 }
 
+// blockedSpec has products whose B exceeds plan.BlockBudget, so they run
+// in panels: L1 forward in 2 chunks of depth and 2 panels of columns, L2
+// forward in 8 chunks (a loop of them) and one partial panel, and L2's dX
+// in 2 chunks and 2 panels.
+const blockedSpec = "name: Blocked\nbatch: 5\ninput: 300\nlayers:\n  - {dense: 2048, activation: relu}\n" +
+	"  - {dense: 300, activation: tanh}\n  - {dense: 3, activation: softmax}\nloss: cross_entropy\n"
+
+// TestBlockedProducts generates blockedSpec and runs its tests: every
+// tier's panels, chunk sums and last-chunk epilogue against the reference.
+func TestBlockedProducts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its tests")
+	}
+	m, err := spec.Parse("blocked.yaml", []byte(blockedSpec))
+	require.NoError(t, err)
+	p, err := plan.New(m, "blocked.yaml", "blocked")
+	require.NoError(t, err)
+	for _, want := range []struct {
+		op           plan.Op
+		layer, depth int
+	}{{plan.Forward, 1, 256}, {plan.Forward, 2, 256}, {plan.InputGrad, 2, 256}} {
+		for _, impl := range p.Find(want.op, want.layer).Impls {
+			require.Equal(t, want.depth, impl.DepthBlock, "%v L%d %s", want.op, want.layer, impl.ISA.Name)
+		}
+	}
+	files, err := Generate(m, "blocked.yaml", "blocked")
+	require.NoError(t, err)
+	mod := scratchModule(t)
+	_, err = Write(filepath.Join(mod, "blocked"), files)
+	require.NoError(t, err)
+	out, err := goTest(mod, "./blocked")
+	require.NoError(t, err, "%s", out)
+}
+
 // TestShapeMatrix generates a package per matrix spec into one scratch
 // module and runs all their generated tests: differential, guard bands,
 // specials, activation sweeps and gradient checks at every size.

@@ -46,15 +46,32 @@ func (c Case) Rand() *rand.Rand { return rand.New(rand.NewPCG(c.Seed, 0x9e3779b9
 
 // Fill sets v to uniform values in [−scale, scale].
 func Fill(r *rand.Rand, v []float32, scale float32) {
-	for i := range v {
+	for i := range drawn(v) {
 		v[i] = scale * (2*r.Float32() - 1)
 	}
+	repeat(v)
 }
 
 // FillRange sets v to uniform values in [lo, hi].
 func FillRange(r *rand.Rand, v []float32, lo, hi float32) {
-	for i := range v {
+	for i := range drawn(v) {
 		v[i] = lo + (hi-lo)*r.Float32()
+	}
+	repeat(v)
+}
+
+// fillPeriod is the most values a fill draws: past it, an array (of a
+// near-limit model, up to 2²⁴ floats) repeats its first fillPeriod values,
+// which keeps filling at the speed of a copy.
+const fillPeriod = 1 << 20
+
+// drawn returns the number of values a fill draws for v.
+func drawn(v []float32) int { return min(len(v), fillPeriod) }
+
+// repeat copies v's first fillPeriod values over the rest of v.
+func repeat(v []float32) {
+	for i := fillPeriod; i < len(v); i += fillPeriod {
+		copy(v[i:], v[:fillPeriod])
 	}
 }
 

@@ -72,27 +72,31 @@ func Dense[F Float](x, w, b, y []F, batch, in, out int, act Activation) {
 	checkLen("w", len(w), in*out)
 	checkLen("b", len(b), out)
 	checkLen("y", len(y), batch*out)
-	sum := rowSums(out)
+	var sums [sumBlock]float64
 	for i := range batch {
-		for j := range out {
-			sum[j] = float64(b[j])
-		}
-		for k := range in { // row k of w at a time: each sum still adds k in order
-			xk := float64(x[i*in+k])
-			for j, wkj := range w[k*out : (k+1)*out] {
-				sum[j] += xk * float64(wkj)
-			}
-		}
 		row := y[i*out : (i+1)*out]
-		for j := range out {
-			row[j] = F(sum[j])
+		for j0 := 0; j0 < out; j0 += sumBlock {
+			sum := sums[:min(sumBlock, out-j0)]
+			for j := range sum {
+				sum[j] = float64(b[j0+j])
+			}
+			for k := range in { // a row of w at a time: each sum still adds k in order
+				xk := float64(x[i*in+k])
+				for j, wkj := range w[k*out+j0 : k*out+j0+len(sum)] {
+					sum[j] += xk * float64(wkj)
+				}
+			}
+			for j, v := range sum {
+				row[j0+j] = F(v)
+			}
 		}
 		Activate(row, act)
 	}
 }
 
-// rowSums returns n float64 accumulators for one row of a product.
-func rowSums(n int) []float64 { return make([]float64, n) }
+// sumBlock is the number of outputs whose sums a product accumulates at
+// once, walking rows of its right operand rather than columns.
+const sumBlock = 256
 
 // Activate applies act in place to one row of outputs.
 func Activate[F Float](row []F, act Activation) {
@@ -240,17 +244,20 @@ func DenseGrad[F Float](x, dz, dw, db []F, batch, in, out int) {
 	checkLen("dz", len(dz), batch*out)
 	checkLen("dw", len(dw), in*out)
 	checkLen("db", len(db), out)
-	sum := rowSums(out)
+	var sums [sumBlock]float64
 	for k := range in {
-		clear(sum)
-		for i := range batch { // row i of dz at a time: each sum still adds i in order
-			xik := float64(x[i*in+k])
-			for j, d := range dz[i*out : (i+1)*out] {
-				sum[j] += xik * float64(d)
+		for j0 := 0; j0 < out; j0 += sumBlock {
+			sum := sums[:min(sumBlock, out-j0)]
+			clear(sum)
+			for i := range batch { // a row of dz at a time: each sum still adds i in order
+				xik := float64(x[i*in+k])
+				for j, d := range dz[i*out+j0 : i*out+j0+len(sum)] {
+					sum[j] += xik * float64(d)
+				}
 			}
-		}
-		for j := range out {
-			dw[k*out+j] = F(sum[j])
+			for j, v := range sum {
+				dw[k*out+j0+j] = F(v)
+			}
 		}
 	}
 	for j := range out {

@@ -209,3 +209,47 @@ func TestShortSlicePanics(t *testing.T) {
 		Dense(make([]float32, 12), make([]float32, 8), make([]float32, 2), make([]float32, 5), 3, 4, 2, Identity)
 	})
 }
+
+// TestDenseSumsInOrder checks Dense and DenseGrad, which accumulate a row
+// of outputs at a time in blocks of sumBlock, bit for bit against the
+// plain loops they stand for (each sum over k, resp. i, in order), with
+// more outputs than one block.
+func TestDenseSumsInOrder(t *testing.T) {
+	const batch, in, out = 3, 5, sumBlock + 44
+	x, w, b := make([]float64, batch*in), make([]float64, in*out), make([]float64, out)
+	for i := range x {
+		x[i] = math.Sin(float64(i)) * 3
+	}
+	for i := range w {
+		w[i] = math.Cos(float64(i)) / 7
+	}
+	for i := range b {
+		b[i] = float64(i) / 100
+	}
+	y := make([]float64, batch*out)
+	Dense(x, w, b, y, batch, in, out, Identity)
+	dw, db := make([]float64, in*out), make([]float64, out)
+	DenseGrad(x, y, dw, db, batch, in, out)
+	for i := range batch {
+		for j := range out {
+			sum := b[j]
+			for k := range in {
+				sum += x[i*in+k] * w[k*out+j]
+			}
+			if y[i*out+j] != sum {
+				t.Fatalf("y[%d,%d] = %v, want %v", i, j, y[i*out+j], sum)
+			}
+		}
+	}
+	for k := range in {
+		for j := range out {
+			sum := 0.0
+			for i := range batch {
+				sum += x[i*in+k] * y[i*out+j]
+			}
+			if dw[k*out+j] != sum {
+				t.Fatalf("dw[%d,%d] = %v, want %v", k, j, dw[k*out+j], sum)
+			}
+		}
+	}
+}

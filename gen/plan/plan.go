@@ -81,6 +81,29 @@ type Impl struct {
 	Asm    string // assembly symbol, e.g. fashionL1ForwardAVX2
 	Tile   Tile   // zero when the kernel has no product
 	Unroll int    // depth steps per loop iteration
+	// DepthBlock and ColBlock split a product whose B exceeds
+	// BlockBudget into panels of ColBlock columns by DepthBlock steps of
+	// depth; zero when B is small enough to stay in L2 whole.
+	DepthBlock, ColBlock int
+}
+
+// BlockBudget is the most bytes of B a product keeps in L2 while every
+// block of rows streams past it: half of the smallest L2 of the CPUs the
+// kernels have run on (2 MB a core), so that A and C have room too.
+const BlockBudget = 1 << 20
+
+// blocks returns the panels of a product of tile t: none when B fits
+// BlockBudget or A has one row (each element of B is then used once
+// anyway); otherwise depth in chunks of 256 steps (or all of it, when
+// shorter) and columns in the widest multiple of the tile's width whose
+// chunk of B fits the budget.
+func blocks(g *Gemm, t Tile) (depth, cols int) {
+	if g.Rows == 1 || 4*g.Depth*g.Cols <= BlockBudget {
+		return 0, 0
+	}
+	depth = min(g.Depth, 256)
+	cols = max(t.NR, BlockBudget/(4*depth)/t.NR*t.NR)
+	return depth, cols
 }
 
 // Chains is the number of accumulator sets a tile of vecs vectors (vecs ≤
@@ -298,6 +321,7 @@ func (p *Plan) add(k Kernel) {
 		m := Impl{ISA: isa, Asm: strings.ToLower(name[:1]) + name[1:] + k.Op.String() + isa.Name}
 		if k.Gemm != nil {
 			m.Tile, m.Unroll = tile(isa, k.Gemm)
+			m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile)
 		}
 		k.Impls = append(k.Impls, m)
 	}
