@@ -44,9 +44,10 @@ func (a *asmWriter) firstLanes(n int) reg.Register { return a.mask(uint16(1)<<n 
 
 // load sets dst to the first lanes floats at m and zeroes the lanes past
 // them; store writes the first lanes floats of src to m and nothing past
-// them. A partial vector moves in plain pieces of 4, 2 and 1 floats rather
-// than under a lane mask: a masked move (VMASKMOVPS) costs several
-// micro-ops on every x86 core and is microcoded on some AMD ones.
+// them. AVX-512 moves a partial vector under an opmask. AVX2 moves it in
+// plain pieces of 4, 2 and 1 floats rather than under a lane mask: its
+// masked move (VMASKMOVPS) costs several micro-ops on every x86 core and
+// is microcoded on some AMD ones.
 func (a *asmWriter) load(m operand.Mem, lanes int, dst reg.VecVirtual) {
 	c := a.c
 	if lanes == a.lanes() {
