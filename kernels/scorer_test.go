@@ -170,7 +170,10 @@ func scorerCheckScorerL1Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded)
 	xs := kerneltest.GatherRows(x.S(), ScorerL1In, rows)
 	want, pre := make([]float32, len(rows)*ScorerL1Out), make([]float32, len(rows)*ScorerL1Out)
 	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
-	scalar.Dense(xs, w.S(), b.S(), want, len(rows), ScorerL1In, ScorerL1Out, scalar.GELU)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL1Out:(i+1)*ScorerL1Out], scalar.GELU)
+	}
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL1In)
@@ -374,7 +377,10 @@ func scorerCheckScorerL2Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded)
 	xs := kerneltest.GatherRows(x.S(), ScorerL2In, rows)
 	want, pre := make([]float32, len(rows)*ScorerL2Out), make([]float32, len(rows)*ScorerL2Out)
 	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
-	scalar.Dense(xs, w.S(), b.S(), want, len(rows), ScorerL2In, ScorerL2Out, scalar.SiLU)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL2Out:(i+1)*ScorerL2Out], scalar.SiLU)
+	}
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL2In)
@@ -606,7 +612,10 @@ func scorerCheckScorerL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	xs := kerneltest.GatherRows(x.S(), ScorerL3In, rows)
 	want, pre := make([]float32, len(rows)*ScorerL3Out), make([]float32, len(rows)*ScorerL3Out)
 	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
-	scalar.Dense(xs, w.S(), b.S(), want, len(rows), ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL3Out:(i+1)*ScorerL3Out], scalar.LeakyReLU)
+	}
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL3In)
@@ -837,7 +846,10 @@ func scorerCheckScorerL4Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	xs := kerneltest.GatherRows(x.S(), ScorerL4In, rows)
 	want, pre := make([]float32, len(rows)*ScorerL4Out), make([]float32, len(rows)*ScorerL4Out)
 	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
-	scalar.Dense(xs, w.S(), b.S(), want, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL4Out:(i+1)*ScorerL4Out], scalar.Identity)
+	}
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL4In)

@@ -65,3 +65,11 @@ func TestElements(t *testing.T) {
 	assert.Equal(t, "p", ElementsName("p", Elements(3), 3))
 	assert.Equal(t, "p (its first and last 524288 elements)", ElementsName("p", idx, ElementBudget+10))
 }
+
+func TestSnapshotOfALargeBuffer(t *testing.T) {
+	g := NewGuarded("w", copyLimit+1, 0)
+	s := Save(g)
+	assert.Nil(t, s.saved[0], "past copyLimit only the checksum is kept")
+	g.S()[copyLimit/2] = 1
+	assert.NotEqual(t, s.sums[0], checksum(g.S()), "a change moves the checksum")
+}
