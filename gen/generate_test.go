@@ -288,6 +288,34 @@ func TestBlockedProducts(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 }
 
+// nearLimitSpec is a model at the spec's limits (batch×input and each
+// weight matrix at 2²⁴ floats), whose generated tests must stay fast.
+const nearLimitSpec = "name: NearLimits\nbatch: 1024\ninput: 16384\nlayers:\n  - {dense: 1024, activation: relu}\n" +
+	"  - {dense: 16384, activation: relu}\n  - {dense: 1024, activation: relu}\n  - {dense: 10, activation: softmax}\nloss: cross_entropy\n"
+
+// TestNearLimitTestsAreBounded generates nearLimitSpec and runs the part of
+// its tests that shows the budgets at work: the gradient check skips with
+// its reason, and the last layer's kernels pass (its input x is batch×1024).
+// The whole suite took 59.5 s on a 2-core Xeon (see PERFORMANCE.md).
+func TestNearLimitTestsAreBounded(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its tests")
+	}
+	m, err := spec.Parse("near.yaml", []byte(nearLimitSpec))
+	require.NoError(t, err)
+	files, err := Generate(m, "near.yaml", "near")
+	require.NoError(t, err)
+	mod := scratchModule(t)
+	_, err = Write(filepath.Join(mod, "near"), files)
+	require.NoError(t, err)
+	out, err := goTest(mod, "-v", "-run", "^TestNearLimits(Gradient|L4Forward|L4WeightGrad|L4InputGrad)$", "./near")
+	require.NoError(t, err, "%s", out)
+	assert.Contains(t, out, "--- SKIP: TestNearLimitsGradient")
+	assert.Contains(t, out, "the finite differences would take")
+	assert.Contains(t, out, "--- PASS: TestNearLimitsL4Forward")
+	assert.Contains(t, out, "--- PASS: TestNearLimitsL4InputGrad")
+}
+
 // TestShapeMatrix generates a package per matrix spec into one scratch
 // module and runs all their generated tests: differential, guard bands,
 // specials, activation sweeps and gradient checks at every size.
