@@ -4,7 +4,7 @@
 // tables of PERFORMANCE.md: each product's and workload's median time for
 // vecgen, its AVX2 tier and its peers, the ratio to the best peer, the
 // fraction of this run's widest measured FMA ceiling and of the nominal
-// one, and the targets next to what was measured.
+// one, and the performance targets next to what was measured.
 //
 //	go run ./internal/benchreport [-update PERFORMANCE.md] < bench.txt
 //
@@ -144,7 +144,7 @@ var products = []product{
 	{"B1L3Forward", "1×128·128×10", 0, false},
 }
 
-// The targets against the peers.
+// The performance targets against the peers.
 const (
 	minSpeedup   = 1.15 // L1 and L2 products: speed over the best peer's
 	minOfCeiling = 0.85 // and fraction of the widest ceiling
