@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vecgen/vecgen/internal/alloctest"
 )
 
 func TestDigits(t *testing.T) {
@@ -138,7 +140,7 @@ func FuzzReadIDX(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var x *IDX
 		var err error
-		if alloc := allocated(func() { x, err = ReadIDX(bytes.NewReader(b)) }); alloc > idxBudget(b) {
+		if alloc := alloctest.Allocated(func() { x, err = ReadIDX(bytes.NewReader(b)) }); alloc > idxBudget(b) {
 			t.Fatalf("ReadIDX allocated %d bytes for %d of input", alloc, len(b))
 		}
 		if err != nil {

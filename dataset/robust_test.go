@@ -6,21 +6,14 @@ import (
 	"fmt"
 	"math"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
+	"github.com/vecgen/vecgen/internal/alloctest"
+)
 
 // idxBudget bounds what ReadIDX may allocate for an input of n bytes: the
 // values it holds, 4 bytes each for at most one value per input byte (at
@@ -55,7 +48,7 @@ func TestIDXMemoryFollowsTheData(t *testing.T) {
 			b = gz(b)
 		}
 		var err error
-		alloc := allocated(func() { _, err = ReadIDX(bytes.NewReader(b)) })
+		alloc := alloctest.Allocated(func() { _, err = ReadIDX(bytes.NewReader(b)) })
 		assert.EqualError(t, err, "idx: truncated: 1048576 of 268435456 values")
 		assert.Less(t, alloc, uint64(16<<20), "gzip %v: %d bytes allocated for 1 MiB of values", zip, alloc)
 	}
@@ -157,7 +150,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte, col int8) {
 		var s Set
 		var err error
-		if alloc := allocated(func() { s, err = ReadCSV(bytes.NewReader(b), int(col), 3) }); alloc > 64<<10+64*uint64(len(b)) {
+		if alloc := alloctest.Allocated(func() { s, err = ReadCSV(bytes.NewReader(b), int(col), 3) }); alloc > 64<<10+64*uint64(len(b)) {
 			t.Fatalf("ReadCSV allocated %d bytes for %d of input", alloc, len(b))
 		}
 		if err != nil {

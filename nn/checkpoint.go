@@ -7,8 +7,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"os"
 	"slices"
+
+	"github.com/vecgen/vecgen/internal/bounded"
 )
 
 // A checkpoint is a safetensors file holding everything training needs to
@@ -128,7 +129,7 @@ func (n *Network) LoadCheckpoint(path string) (epoch int, err error) {
 }
 
 func (n *Network) loadCheckpoint(path string, plateau *ReduceOnPlateau, stop *EarlyStopping) (int, error) {
-	file, err := readBounded(path, int64(8+maxHeader+4*4*n.desc.Params))
+	file, err := bounded.ReadFile(path, int64(8+maxHeader+4*4*n.desc.Params))
 	if err != nil {
 		return 0, fmt.Errorf("nn: loading checkpoint: %w", err)
 	}
@@ -209,31 +210,4 @@ func (n *Network) loadCheckpoint(path string, plateau *ReduceOnPlateau, stop *Ea
 		stop.best = append(stop.best[:0], best...)
 	}
 	return rec.Epoch, nil
-}
-
-// readBounded reads a regular file of at most limit bytes.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() > limit {
-		return nil, fmt.Errorf("%s is %d bytes, more than this network's file can take (%d)", path, st.Size(), limit)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, st.Size()+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) != st.Size() {
-		return nil, fmt.Errorf("%s changed size while it was read", path)
-	}
-	return data, nil
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/vecgen/vecgen/internal/alloctest"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 )
@@ -32,7 +33,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte) {
 		before := append([]float32(nil), net.Params()...)
 		var err error
-		if alloc := allocated(func() { err = net.Decode(file) }); alloc > decodeBudget(len(file)) {
+		if alloc := alloctest.Allocated(func() { err = net.Decode(file) }); alloc > decodeBudget(len(file)) {
 			t.Fatalf("Decode allocated %d bytes for a file of %d", alloc, len(file))
 		}
 		if err != nil {
@@ -42,7 +43,7 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
-		if alloc := allocated(func() { nn.DecodeTensors(file) }); alloc > decodeBudget(len(file)) {
+		if alloc := alloctest.Allocated(func() { nn.DecodeTensors(file) }); alloc > decodeBudget(len(file)) {
 			t.Fatalf("DecodeTensors allocated %d bytes for a file of %d", alloc, len(file))
 		}
 	})

@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -13,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vecgen/vecgen/internal/alloctest"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 )
@@ -24,15 +24,6 @@ func safetensors(header string, data []byte) []byte {
 	}
 	out := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
 	return append(append(out, header...), data...)
-}
-
-// allocated returns the bytes f allocates.
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
 }
 
 // decodeBudget is the most decoding a file of n bytes may allocate: the
@@ -82,7 +73,7 @@ func TestSafetensorsAliasBomb(t *testing.T) {
 	h.WriteString("}")
 	file := safetensors(h.String(), data)
 	var err error
-	alloc := allocated(func() { _, err = nn.DecodeTensors(file) })
+	alloc := alloctest.Allocated(func() { _, err = nn.DecodeTensors(file) })
 	assert.ErrorContains(t, err, "overlap")
 	assert.Less(t, alloc, decodeBudget(len(file)), "%d bytes allocated for a file of %d", alloc, len(file))
 }

@@ -18,6 +18,7 @@ import (
 	"strings"
 
 	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/internal/bounded"
 )
 
 // The weights file is safetensors (https://huggingface.co/docs/safetensors):
@@ -182,29 +183,9 @@ func (n *Network) Metadata() map[string]string { return maps.Clone(n.meta) }
 // value must be finite; on any error the network keeps its parameters.
 // path must be a regular file no larger than the network's weights need.
 func (n *Network) Load(path string) error {
-	f, err := os.Open(path)
+	data, err := bounded.ReadFile(path, int64(8+maxHeader+4*n.desc.Params))
 	if err != nil {
 		return fmt.Errorf("nn: loading weights: %w", err)
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return fmt.Errorf("nn: loading weights: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("nn: loading weights: %s is not a regular file", path)
-	}
-	if limit := int64(8 + maxHeader + 4*n.desc.Params); st.Size() > limit {
-		return fmt.Errorf("nn: loading weights: %s is %d bytes, more than this network's weights can take (%d)", path, st.Size(), limit)
-	}
-	// Read one byte past the size stat gave: a file that grows while it
-	// is read is refused rather than read without end.
-	data, err := io.ReadAll(io.LimitReader(f, st.Size()+1))
-	if err != nil {
-		return fmt.Errorf("nn: loading weights: %w", err)
-	}
-	if int64(len(data)) != st.Size() {
-		return fmt.Errorf("nn: loading weights: %s changed size while it was read", path)
 	}
 	if err := n.Decode(data); err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/vecgen/vecgen/internal/alloctest"
 	"github.com/vecgen/vecgen/internal/onnxpb"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
@@ -26,12 +27,12 @@ func FuzzImport(f *testing.F) {
 	f.Add(scorer.Bytes())
 	f.Add(scorer.Bytes()[:scorer.Len()/3])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if alloc := allocated(func() { onnxpb.Decode(data) }); alloc > importBudget(len(data)) {
+		if alloc := alloctest.Allocated(func() { onnxpb.Decode(data) }); alloc > importBudget(len(data)) {
 			t.Fatalf("Decode allocated %d bytes for %d", alloc, len(data))
 		}
 		var res *onnx.Result
 		var err error
-		if alloc := allocated(func() { res, err = importBytes(data) }); alloc > importBudget(len(data)) {
+		if alloc := alloctest.Allocated(func() { res, err = importBytes(data) }); alloc > importBudget(len(data)) {
 			t.Fatalf("Import allocated %d bytes for %d", alloc, len(data))
 		}
 		if err == nil && (res.Model == nil || len(res.Weights) == 0) {

@@ -3,13 +3,13 @@ package onnx_test
 import (
 	"encoding/binary"
 	"math"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vecgen/vecgen/internal/alloctest"
 	"github.com/vecgen/vecgen/internal/onnxpb"
 	"github.com/vecgen/vecgen/onnx"
 	"github.com/vecgen/vecgen/spec"
@@ -240,14 +240,6 @@ func TestImportTruncated(t *testing.T) {
 	assert.ErrorContains(t, err, "truncated")
 }
 
-func allocated(f func()) uint64 {
-	var before, after runtime.MemStats
-	runtime.ReadMemStats(&before)
-	f()
-	runtime.ReadMemStats(&after)
-	return after.TotalAlloc - before.TotalAlloc
-}
-
 // importBudget is the most Import may allocate for a file of n bytes: the
 // spec it writes and checks costs up to a few MiB whatever the file (32
 // layers of commented YAML), and the decoded graph and weights a small
@@ -261,7 +253,7 @@ func TestHugeDeclaredTensorAllocatesLittle(t *testing.T) {
 	data := b.bytes(out)
 	require.Less(t, len(data), 1024)
 	var err error
-	alloc := allocated(func() { _, err = importBytes(data) })
+	alloc := alloctest.Allocated(func() { _, err = importBytes(data) })
 	require.Error(t, err)
 	assert.Less(t, alloc, uint64(1<<20), "a 2 GiB claim in %d bytes allocated %d", len(data), alloc)
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/vecgen/vecgen/gen"
+	"github.com/vecgen/vecgen/internal/bounded"
 	"github.com/vecgen/vecgen/onnx"
 )
 
@@ -50,7 +51,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	if *name == "" {
 		*name = onnx.NameFromFile(*model)
 	}
-	data, err := readModel(*model)
+	data, err := bounded.ReadFile(*model, maxONNX)
 	if err != nil {
 		fmt.Fprintln(stderr, "vecgen:", err)
 		return 1
@@ -96,33 +97,6 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vecgen: note:", n)
 	}
 	return 0
-}
-
-// readModel reads a regular file of at most maxONNX bytes.
-func readModel(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	if st.Size() > maxONNX {
-		return nil, fmt.Errorf("%s is %d bytes, more than the %d an importable model can need", path, st.Size(), int64(maxONNX))
-	}
-	data, err := io.ReadAll(io.LimitReader(f, st.Size()+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) != st.Size() {
-		return nil, fmt.Errorf("%s changed size while it was read", path)
-	}
-	return data, nil
 }
 
 // checkImportTargets refuses to replace a spec that an import did not
