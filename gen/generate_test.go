@@ -17,6 +17,7 @@ import (
 
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/gen/plan"
+	"github.com/vecgen/vecgen/internal/scratchmod"
 	"github.com/vecgen/vecgen/spec"
 )
 
@@ -200,7 +201,7 @@ func TestEndToEndUnseenShapes(t *testing.T) {
 	require.NoError(t, err)
 	files, err := Generate(m, "odd.yaml", "odd")
 	require.NoError(t, err)
-	mod := scratchModule(t)
+	mod := scratchmod.New(t, "..", "scratch")
 	_, err = Write(filepath.Join(mod, "odd"), files)
 	require.NoError(t, err)
 	for _, tags := range []string{"", "purego"} {
@@ -210,30 +211,6 @@ func TestEndToEndUnseenShapes(t *testing.T) {
 		require.NoError(t, err, "go test -tags=%q:\n%s", tags, out)
 		t.Logf("-tags=%q: %s", tags, strings.TrimSpace(string(out)))
 	}
-}
-
-// scratchModule makes a module in a temporary directory that uses this
-// repository's code and module versions.
-func scratchModule(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	gomod := "module scratch\n\ngo 1.26\n\nrequire github.com/vecgen/vecgen v0.0.0\n\nreplace github.com/vecgen/vecgen => " + root + "\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
-	// Resolve the rest of the requirements from the module cache the
-	// repository's own build filled.
-	src := "package scratch\n\nimport (\n\t_ \"github.com/vecgen/vecgen/kerneltest\"\n\t_ \"golang.org/x/sys/cpu\"\n)\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "deps.go"), []byte(src), 0o644))
-	cmd := exec.Command("go", "mod", "tidy")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go mod tidy:\n%s", out)
-	return dir
 }
 
 // matrixSizes are the widths every dimension must handle: around the 8-lane
@@ -281,7 +258,7 @@ func TestBlockedProducts(t *testing.T) {
 	}
 	files, err := Generate(m, "blocked.yaml", "blocked")
 	require.NoError(t, err)
-	mod := scratchModule(t)
+	mod := scratchmod.New(t, "..", "scratch")
 	_, err = Write(filepath.Join(mod, "blocked"), files)
 	require.NoError(t, err)
 	out, err := goTest(mod, "./blocked")
@@ -305,7 +282,7 @@ func TestNearLimitTestsAreBounded(t *testing.T) {
 	require.NoError(t, err)
 	files, err := Generate(m, "near.yaml", "near")
 	require.NoError(t, err)
-	mod := scratchModule(t)
+	mod := scratchmod.New(t, "..", "scratch")
 	_, err = Write(filepath.Join(mod, "near"), files)
 	require.NoError(t, err)
 	out, err := goTest(mod, "-v", "-run", "^TestNearLimits(Gradient|L4Forward|L4WeightGrad|L4InputGrad)$", "./near")
@@ -327,7 +304,7 @@ func TestShapeMatrix(t *testing.T) {
 	if os.Getenv("VECGEN_LONG_SWEEP") != "" {
 		sizes = append(append([]int(nil), matrixSizes...), longSizes...)
 	}
-	mod := scratchModule(t)
+	mod := scratchmod.New(t, "..", "scratch")
 	for i := range sizes {
 		src := matrixSpec(i, sizes)
 		m, err := spec.Parse(fmt.Sprintf("m%d.yaml", i), []byte(src))
@@ -410,7 +387,7 @@ func TestMutantsAreCaught(t *testing.T) {
 	}
 	requireAssembly(t)
 	files := mutantFiles(t)
-	mod := scratchModule(t)
+	mod := scratchmod.New(t, "..", "scratch")
 	for _, mu := range mutants {
 		t.Run(mu.name, func(t *testing.T) {
 			if mu.tier == plan.AVX512 && !compiled.CPUHas(compiled.AVX512) {
@@ -452,7 +429,7 @@ func TestUpperRegisterIsCaught(t *testing.T) {
 		}
 		t.Skip("qemu-x86_64 not found: the emulated Haswell run needs qemu-user")
 	}
-	mod := scratchModule(t)
+	mod := scratchmod.New(t, "..", "scratch")
 	writeMutant(t, mod, "upper", files, plan.AVX2, toY16)
 	out, err := goTest(mod, "-exec", qemu+" -cpu Haswell", "./upper")
 	require.Error(t, err, "Y16 ran on an emulated Haswell:\n%s", out)

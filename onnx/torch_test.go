@@ -15,31 +15,10 @@ import (
 
 	"github.com/vecgen/vecgen/gen"
 	"github.com/vecgen/vecgen/internal/pythontest"
+	"github.com/vecgen/vecgen/internal/scratchmod"
 	"github.com/vecgen/vecgen/nn"
 	"github.com/vecgen/vecgen/onnx"
 )
-
-// scratchModule makes a module in a temporary directory that uses this
-// repository's code and module versions.
-func scratchModule(t *testing.T) string {
-	t.Helper()
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	dir := t.TempDir()
-	gomod := "module scratch\n\ngo 1.26\n\nrequire github.com/vecgen/vecgen v0.0.0\n\nreplace github.com/vecgen/vecgen => " + root + "\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.mod"), []byte(gomod), 0o644))
-	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
-	require.NoError(t, err)
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644))
-	src := "package main\n\nimport (\n\t_ \"github.com/vecgen/vecgen/kerneltest\"\n\t_ \"golang.org/x/sys/cpu\"\n)\n"
-	require.NoError(t, os.WriteFile(filepath.Join(dir, "deps.go"), []byte(src), 0o644))
-	cmd := exec.Command("go", "mod", "tidy")
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off")
-	out, err := cmd.CombinedOutput()
-	require.NoError(t, err, "go mod tidy:\n%s", out)
-	return dir
-}
 
 // predictMain is the program the scratch module runs: for each imported
 // model it loads the weights, predicts the inputs PyTorch saw and writes
@@ -107,7 +86,7 @@ func TestTorchModels(t *testing.T) {
 		t.Skip("runs PyTorch and builds a module")
 	}
 	py := pythontest.Python(t, "torch", "onnx")
-	mod := scratchModule(t)
+	mod := scratchmod.New(t, "..", "main")
 	data := filepath.Join(mod, "data")
 	require.NoError(t, os.Mkdir(data, 0o755))
 	cmd := exec.Command(py, "testdata/torch_models.py", data)
