@@ -113,8 +113,20 @@ func imm(n int) operand.Constant {
 func at(base reg.Register, disp int) operand.Mem { return operand.Mem{Base: base, Disp: disp} }
 
 // loop emits body count times: as straight code when count is 1, otherwise
-// as a counted loop with the count as an immediate.
+// as a counted loop with the count as an immediate, in a register.
 func (a *asmWriter) loop(name string, count int, body func()) {
+	a.countedLoop(name, count, func() operand.Op { return a.c.GP64() }, body)
+}
+
+// loopIn is loop with its count kept at mem (a frame slot), for the outer
+// loops of a kernel whose inner ones need every register.
+func (a *asmWriter) loopIn(name string, count int, mem operand.Mem, body func()) {
+	a.countedLoop(name, count, func() operand.Op { return mem }, body)
+}
+
+// countedLoop emits body count times, counting down in the operand
+// counter gives (called only when a loop is emitted).
+func (a *asmWriter) countedLoop(name string, count int, counter func() operand.Op, body func()) {
 	switch {
 	case count <= 0:
 		return
@@ -122,33 +134,13 @@ func (a *asmWriter) loop(name string, count int, body func()) {
 		body()
 		return
 	}
-	n := a.c.GP64()
+	n := counter()
 	a.c.MOVQ(operand.U32(uint32(count)), n) // MOVQ has no imm8 form
 	a.labels++
 	l := fmt.Sprintf("%s%d", name, a.labels)
 	a.c.Label(l)
 	body()
 	a.c.DECQ(n)
-	a.c.JNZ(operand.LabelRef(l))
-}
-
-// loopIn is loop with its count kept at mem (a frame slot) rather than in
-// a register, for the outer loops of a kernel whose inner ones need every
-// register.
-func (a *asmWriter) loopIn(name string, count int, mem operand.Mem, body func()) {
-	switch {
-	case count <= 0:
-		return
-	case count == 1:
-		body()
-		return
-	}
-	a.c.MOVQ(operand.U32(uint32(count)), mem)
-	a.labels++
-	l := fmt.Sprintf("%s%d", name, a.labels)
-	a.c.Label(l)
-	body()
-	a.c.DECQ(mem)
 	a.c.JNZ(operand.LabelRef(l))
 }
 
