@@ -89,8 +89,10 @@ func TestLogisticL1Forward(t *testing.T) {
 // ±kerneltest.FuzzBound), over random values from seed.
 func FuzzLogisticL1Forward(f *testing.F) {
 	f.Add(uint64(1), []byte{})
-	f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
-	f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	if !kerneltest.Large(64) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
 		x := kerneltest.NewGuarded("x", LogisticBatch*LogisticL1In, offset)

@@ -359,21 +359,27 @@ func CloseScalar(t testing.TB, name string, got, want float32, rel float64) {
 // that a kernel left them alone.
 type Snapshot struct {
 	bufs  []*Guarded
-	saved [][]float32 // a copy of each buffer, or nil past copyLimit
+	saved [][]float32 // a copy of each buffer, or nil when it is Large
 	sums  []uint64    // a checksum of each buffer
 }
 
-// copyLimit is the largest buffer a Snapshot copies; a larger one (of a
-// near-limit model) is checked by its checksum alone, which finds a change
-// but not where it is.
-const copyLimit = 1 << 22
+// LargeArray is the size, in floats, past which an array is Large: 16 MiB,
+// where filling it, copying it and running the kernel over it each take a
+// good part of a second.
+const LargeArray = 1 << 22
+
+// Large reports whether an array of size floats (of a near-limit model)
+// gets the lighter checks: one random case and the non-finite specials,
+// one fuzz seed, and a checksum instead of a copy to find a change to an
+// input, so such a model's tests stay within minutes.
+func Large(size int) bool { return size > LargeArray }
 
 // Save records the current contents of bufs.
 func Save(bufs ...*Guarded) *Snapshot {
 	s := &Snapshot{bufs: bufs}
 	for _, g := range bufs {
 		var saved []float32
-		if len(g.S()) <= copyLimit {
+		if !Large(len(g.S())) {
 			saved = append(saved, g.S()...)
 		}
 		s.saved = append(s.saved, saved)
@@ -653,21 +659,19 @@ func ElementsName(name string, idx []int, n int) string {
 	return fmt.Sprintf("%s (its first and last %d elements)", name, len(idx)/2)
 }
 
-// CasesFor returns the cases a test of a kernel touching size floats
-// runs: all of Cases, or past 2²² floats (16 MiB an array, where filling
-// the inputs and the kernel itself take a good part of a second) the
-// first, so a near-limit model's tests stay within minutes.
+// CasesFor returns the cases a test of a kernel whose largest array holds
+// size floats runs: all of Cases, or the first when it is Large.
 func CasesFor(size int) []Case {
-	if size > 1<<22 {
+	if Large(size) {
 		return Cases[:1]
 	}
 	return Cases
 }
 
 // SpecialsFor returns the special values such a test plants: all of
-// Specials, or past 2²² floats the non-finite ones.
+// Specials, or the non-finite ones when the array is Large.
 func SpecialsFor(size int) []float32 {
-	if size > 1<<22 {
+	if Large(size) {
 		return Specials[1:4] // NaN, +Inf, −Inf
 	}
 	return Specials

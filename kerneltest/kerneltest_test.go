@@ -67,9 +67,9 @@ func TestElements(t *testing.T) {
 }
 
 func TestSnapshotOfALargeBuffer(t *testing.T) {
-	g := NewGuarded("w", copyLimit+1, 0)
+	g := NewGuarded("w", LargeArray+1, 0)
 	s := Save(g)
-	assert.Nil(t, s.saved[0], "past copyLimit only the checksum is kept")
-	g.S()[copyLimit/2] = 1
+	assert.Nil(t, s.saved[0], "of a Large buffer only the checksum is kept")
+	g.S()[LargeArray/2] = 1
 	assert.NotEqual(t, s.sums[0], checksum(g.S()), "a change moves the checksum")
 }
