@@ -10,7 +10,9 @@ import (
 
 // optimizer emits one update rule over the whole parameter vector (see
 // scalar.SGD, scalar.Momentum and scalar.Adam for the math). The scalar
-// hyperparameters are broadcast once, before the loop.
+// hyperparameters are broadcast once, before the loop. The optimizer's
+// state (velocity, moments) is stored with subnormals flushed to zero, as
+// the reference's flushSubnormal says why.
 func (a *asmWriter) optimizer(k *plan.Kernel) {
 	c := a.c
 	scalar := func(name string) reg.VecVirtual {
@@ -40,6 +42,7 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 			a.load(vec(2), lanes, vv)
 			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
 			c.VFMADD213PS(gv, mu, vv)    // v ← mu·v + g′
+			a.flushSubnormal(vv)
 			a.store(vv, lanes, vec(2))
 			step := vv
 			if k.Op == plan.Nesterov {
@@ -78,6 +81,8 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 			c.VMULPS(gv, gv, gv)
 			c.VMULPS(b2, vv, vv)
 			c.VFMADD231PS(gv, ob2, vv) // v ← β₂v + (1−β₂)g′²
+			a.flushSubnormal(mv)
+			a.flushSubnormal(vv)
 			a.store(mv, lanes, vec(2))
 			a.store(vv, lanes, vec(3))
 			den := gv

@@ -206,6 +206,15 @@ func (a *asmWriter) keep(mask reg.Register, src operand.Op, dst reg.VecVirtual) 
 	a.c.VANDPS(src, mask, dst)
 }
 
+// flushSubnormal sets the lanes of v whose magnitude is below the
+// smallest normal float32, 2⁻¹²⁶, to 0 (NaN is kept: NLT_UQ holds for it).
+func (a *asmWriter) flushSubnormal(v reg.VecVirtual) {
+	mag := a.vec()
+	a.c.VANDPS(a.splat("absmask", 0x7fffffff), v, mag)
+	normal := a.compare(5, mag, a.f32("minnormal", 0x1p-126), mag) // NLT_UQ: not below
+	a.keep(normal, v, v)
+}
+
 // roundEven rounds every lane of v to the nearest integer, ties to even.
 func (a *asmWriter) roundEven(v reg.VecVirtual) {
 	if a.wide() {

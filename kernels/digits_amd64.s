@@ -1958,6 +1958,9 @@ elems34:
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
 	VMOVUPS      Y5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVUPS      Y3, (AX)
@@ -1974,11 +1977,24 @@ elems34:
 	VMOVSD       (DX), X5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
 	VZEROUPPER
 	RET
+
+DATA minnormal<>+0(SB)/4, $0x00800000
+DATA minnormal<>+4(SB)/4, $0x00800000
+DATA minnormal<>+8(SB)/4, $0x00800000
+DATA minnormal<>+12(SB)/4, $0x00800000
+DATA minnormal<>+16(SB)/4, $0x00800000
+DATA minnormal<>+20(SB)/4, $0x00800000
+DATA minnormal<>+24(SB)/4, $0x00800000
+DATA minnormal<>+28(SB)/4, $0x00800000
+GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func digitsNesterovAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
@@ -2001,6 +2017,9 @@ elems35:
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
 	VMOVUPS      Y5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
@@ -2018,6 +2037,9 @@ elems35:
 	VMOVSD       (DX), X5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
 	VMOVSD       X5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
@@ -2065,6 +2087,12 @@ elems36:
 	VMULPS      Y9, Y9, Y9
 	VMULPS      Y3, Y11, Y11
 	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y10, Y9, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y11, Y9, Y11
 	VMOVUPS     Y10, (DX)
 	VMOVUPS     Y11, (BX)
 	VMULPS      Y6, Y11, Y9
@@ -2094,6 +2122,12 @@ elems36:
 	VMULPS      Y9, Y9, Y9
 	VMULPS      Y3, Y11, Y11
 	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
 	VMOVSD      X10, (DX)
 	VMOVSD      X11, (BX)
 	VMULPS      Y6, Y11, Y9
@@ -2147,6 +2181,12 @@ elems37:
 	VMULPS      Y7, Y7, Y7
 	VMULPS      Y3, Y11, Y11
 	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y10, Y7, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y11, Y7, Y11
 	VMOVUPS     Y10, (DX)
 	VMOVUPS     Y11, (BX)
 	VMULPS      Y6, Y11, Y7
@@ -2176,6 +2216,12 @@ elems37:
 	VMULPS      Y7, Y7, Y7
 	VMULPS      Y3, Y11, Y11
 	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
 	VMOVSD      X10, (DX)
 	VMOVSD      X11, (BX)
 	VMULPS      Y6, Y11, Y7

@@ -5,6 +5,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/vecgen/vecgen/compiled"
@@ -565,6 +566,23 @@ func TestDigitsMomentum(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			v := kerneltest.NewGuarded("v", DigitsParams, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, v.S(), -0x1p-125, 0x1p-125)
+			lr, decay, mu := float32(0.1), float32(0), float32(0.9)
+			wantP, wantV := slices.Clone(p.S()), slices.Clone(v.S())
+			scalar.Momentum(wantP, grad.S(), wantV, lr, decay, mu, false)
+			DigitsMomentum((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -604,6 +622,23 @@ func TestDigitsNesterov(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			v := kerneltest.NewGuarded("v", DigitsParams, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, v.S(), -0x1p-125, 0x1p-125)
+			lr, decay, mu := float32(0.1), float32(0), float32(0.9)
+			wantP, wantV := slices.Clone(p.S()), slices.Clone(v.S())
+			scalar.Momentum(wantP, grad.S(), wantV, lr, decay, mu, true)
+			DigitsNesterov((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -646,6 +681,27 @@ func TestDigitsAdam(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, m, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			m := kerneltest.NewGuarded("m", DigitsParams, offset)
+			v := kerneltest.NewGuarded("v", DigitsParams, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, m.S(), -0x1p-125, 0x1p-125)
+			kerneltest.FillRange(r, v.S(), 0, 0x1p-125)
+			lr, decay, beta1, beta2, eps, c1, c2 := float32(0.1), float32(0), float32(0.9), float32(0.999), float32(1e-8), float32(10), float32(1000)
+			wantP, wantM, wantV := slices.Clone(p.S()), slices.Clone(m.S()), slices.Clone(v.S())
+			scalar.Adam(wantP, grad.S(), wantM, wantV, lr, decay, beta1, beta2, eps, c1, c2, false)
+			DigitsAdam((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			kerneltest.NoSubnormals(t, "m", m.S())
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "m", m.S(), wantM)
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -688,6 +744,27 @@ func TestDigitsAdamW(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, m, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", DigitsParams, offset)
+			grad := kerneltest.NewGuarded("grad", DigitsParams, offset)
+			m := kerneltest.NewGuarded("m", DigitsParams, offset)
+			v := kerneltest.NewGuarded("v", DigitsParams, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, m.S(), -0x1p-125, 0x1p-125)
+			kerneltest.FillRange(r, v.S(), 0, 0x1p-125)
+			lr, decay, beta1, beta2, eps, c1, c2 := float32(0.1), float32(0), float32(0.9), float32(0.999), float32(1e-8), float32(10), float32(1000)
+			wantP, wantM, wantV := slices.Clone(p.S()), slices.Clone(m.S()), slices.Clone(v.S())
+			scalar.Adam(wantP, grad.S(), wantM, wantV, lr, decay, beta1, beta2, eps, c1, c2, true)
+			DigitsAdamW((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			kerneltest.NoSubnormals(t, "m", m.S())
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "m", m.S(), wantM)
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 

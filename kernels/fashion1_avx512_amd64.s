@@ -2044,7 +2044,7 @@ elems21:
 	RET
 
 // func fashion1MomentumAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1MomentumAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2064,6 +2064,9 @@ elems22:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
+	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, (AX)
@@ -2079,14 +2082,53 @@ elems22:
 	VMOVUPS.Z    (DX), K1, Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
 	VZEROUPPER
 	RET
 
+DATA absmask<>+0(SB)/4, $0x7fffffff
+DATA absmask<>+4(SB)/4, $0x7fffffff
+DATA absmask<>+8(SB)/4, $0x7fffffff
+DATA absmask<>+12(SB)/4, $0x7fffffff
+DATA absmask<>+16(SB)/4, $0x7fffffff
+DATA absmask<>+20(SB)/4, $0x7fffffff
+DATA absmask<>+24(SB)/4, $0x7fffffff
+DATA absmask<>+28(SB)/4, $0x7fffffff
+DATA absmask<>+32(SB)/4, $0x7fffffff
+DATA absmask<>+36(SB)/4, $0x7fffffff
+DATA absmask<>+40(SB)/4, $0x7fffffff
+DATA absmask<>+44(SB)/4, $0x7fffffff
+DATA absmask<>+48(SB)/4, $0x7fffffff
+DATA absmask<>+52(SB)/4, $0x7fffffff
+DATA absmask<>+56(SB)/4, $0x7fffffff
+DATA absmask<>+60(SB)/4, $0x7fffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $64
+
+DATA minnormal<>+0(SB)/4, $0x00800000
+DATA minnormal<>+4(SB)/4, $0x00800000
+DATA minnormal<>+8(SB)/4, $0x00800000
+DATA minnormal<>+12(SB)/4, $0x00800000
+DATA minnormal<>+16(SB)/4, $0x00800000
+DATA minnormal<>+20(SB)/4, $0x00800000
+DATA minnormal<>+24(SB)/4, $0x00800000
+DATA minnormal<>+28(SB)/4, $0x00800000
+DATA minnormal<>+32(SB)/4, $0x00800000
+DATA minnormal<>+36(SB)/4, $0x00800000
+DATA minnormal<>+40(SB)/4, $0x00800000
+DATA minnormal<>+44(SB)/4, $0x00800000
+DATA minnormal<>+48(SB)/4, $0x00800000
+DATA minnormal<>+52(SB)/4, $0x00800000
+DATA minnormal<>+56(SB)/4, $0x00800000
+DATA minnormal<>+60(SB)/4, $0x00800000
+GLOBL minnormal<>(SB), RODATA|NOPTR, $64
+
 // func fashion1NesterovAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1NesterovAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2106,6 +2148,9 @@ elems23:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
@@ -2122,6 +2167,9 @@ elems23:
 	VMOVUPS.Z    (DX), K1, Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
@@ -2130,7 +2178,7 @@ elems23:
 	RET
 
 // func fashion1AdamAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1AdamAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2169,6 +2217,12 @@ elems24:
 	VMULPS      Z9, Z9, Z9
 	VMULPS      Z3, Z11, Z11
 	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z11, K1, Z11
 	VMOVUPS     Z10, (DX)
 	VMOVUPS     Z11, (BX)
 	VMULPS      Z6, Z11, Z9
@@ -2196,6 +2250,12 @@ elems24:
 	VMULPS      Z9, Z9, Z9
 	VMULPS      Z3, Z11, Z11
 	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
 	VMOVUPS     Z10, K1, (DX)
 	VMOVUPS     Z11, K1, (BX)
 	VMULPS      Z6, Z11, Z9
@@ -2209,7 +2269,7 @@ elems24:
 	RET
 
 // func fashion1AdamWAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1AdamWAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2249,6 +2309,12 @@ elems25:
 	VMULPS      Z7, Z7, Z7
 	VMULPS      Z3, Z11, Z11
 	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
 	VMOVUPS     Z10, (DX)
 	VMOVUPS     Z11, (BX)
 	VMULPS      Z6, Z11, Z7
@@ -2276,6 +2342,12 @@ elems25:
 	VMULPS      Z7, Z7, Z7
 	VMULPS      Z3, Z11, Z11
 	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
 	VMOVUPS     Z10, K1, (DX)
 	VMOVUPS     Z11, K1, (BX)
 	VMULPS      Z6, Z11, Z7

@@ -5,6 +5,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/vecgen/vecgen/compiled"
@@ -801,6 +802,23 @@ func TestFashion1Momentum(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+			v := kerneltest.NewGuarded("v", Fashion1Params, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, v.S(), -0x1p-125, 0x1p-125)
+			lr, decay, mu := float32(0.1), float32(0), float32(0.9)
+			wantP, wantV := slices.Clone(p.S()), slices.Clone(v.S())
+			scalar.Momentum(wantP, grad.S(), wantV, lr, decay, mu, false)
+			Fashion1Momentum((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -840,6 +858,23 @@ func TestFashion1Nesterov(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+			v := kerneltest.NewGuarded("v", Fashion1Params, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, v.S(), -0x1p-125, 0x1p-125)
+			lr, decay, mu := float32(0.1), float32(0), float32(0.9)
+			wantP, wantV := slices.Clone(p.S()), slices.Clone(v.S())
+			scalar.Momentum(wantP, grad.S(), wantV, lr, decay, mu, true)
+			Fashion1Nesterov((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -882,6 +917,27 @@ func TestFashion1Adam(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, m, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+			m := kerneltest.NewGuarded("m", Fashion1Params, offset)
+			v := kerneltest.NewGuarded("v", Fashion1Params, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, m.S(), -0x1p-125, 0x1p-125)
+			kerneltest.FillRange(r, v.S(), 0, 0x1p-125)
+			lr, decay, beta1, beta2, eps, c1, c2 := float32(0.1), float32(0), float32(0.9), float32(0.999), float32(1e-8), float32(10), float32(1000)
+			wantP, wantM, wantV := slices.Clone(p.S()), slices.Clone(m.S()), slices.Clone(v.S())
+			scalar.Adam(wantP, grad.S(), wantM, wantV, lr, decay, beta1, beta2, eps, c1, c2, false)
+			Fashion1Adam((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(m.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			kerneltest.NoSubnormals(t, "m", m.S())
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "m", m.S(), wantM)
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -924,6 +980,27 @@ func TestFashion1AdamW(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, m, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", Fashion1Params, offset)
+			grad := kerneltest.NewGuarded("grad", Fashion1Params, offset)
+			m := kerneltest.NewGuarded("m", Fashion1Params, offset)
+			v := kerneltest.NewGuarded("v", Fashion1Params, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, m.S(), -0x1p-125, 0x1p-125)
+			kerneltest.FillRange(r, v.S(), 0, 0x1p-125)
+			lr, decay, beta1, beta2, eps, c1, c2 := float32(0.1), float32(0), float32(0.9), float32(0.999), float32(1e-8), float32(10), float32(1000)
+			wantP, wantM, wantV := slices.Clone(p.S()), slices.Clone(m.S()), slices.Clone(v.S())
+			scalar.Adam(wantP, grad.S(), wantM, wantV, lr, decay, beta1, beta2, eps, c1, c2, true)
+			Fashion1AdamW((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(m.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			kerneltest.NoSubnormals(t, "m", m.S())
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "m", m.S(), wantM)
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 

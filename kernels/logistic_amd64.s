@@ -681,6 +681,9 @@ TEXT ·logisticMomentumAVX2(SB), NOSPLIT, $0-36
 	VINSERTPS    $0x20, 8(DX), X5, X5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
 	VMOVSD       X5, (DX)
 	VEXTRACTPS   $0x02, X5, 8(DX)
 	VFNMADD231PS Y5, Y0, Y3
@@ -688,6 +691,16 @@ TEXT ·logisticMomentumAVX2(SB), NOSPLIT, $0-36
 	VEXTRACTPS   $0x02, X3, 8(AX)
 	VZEROUPPER
 	RET
+
+DATA minnormal<>+0(SB)/4, $0x00800000
+DATA minnormal<>+4(SB)/4, $0x00800000
+DATA minnormal<>+8(SB)/4, $0x00800000
+DATA minnormal<>+12(SB)/4, $0x00800000
+DATA minnormal<>+16(SB)/4, $0x00800000
+DATA minnormal<>+20(SB)/4, $0x00800000
+DATA minnormal<>+24(SB)/4, $0x00800000
+DATA minnormal<>+28(SB)/4, $0x00800000
+GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func logisticNesterovAVX2(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
@@ -713,6 +726,9 @@ TEXT ·logisticNesterovAVX2(SB), NOSPLIT, $0-36
 	VINSERTPS    $0x20, 8(DX), X5, X5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
 	VMOVSD       X5, (DX)
 	VEXTRACTPS   $0x02, X5, 8(DX)
 	VFMADD231PS  Y5, Y2, Y4
@@ -767,6 +783,12 @@ TEXT ·logisticAdamAVX2(SB), NOSPLIT, $0-60
 	VMULPS       Y9, Y9, Y9
 	VMULPS       Y3, Y11, Y11
 	VFMADD231PS  Y9, Y7, Y11
+	VANDPS       absmask<>+0(SB), Y10, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y10, Y1, Y10
+	VANDPS       absmask<>+0(SB), Y11, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y11, Y1, Y11
 	VMOVSD       X10, (DX)
 	VEXTRACTPS   $0x02, X10, 8(DX)
 	VMOVSD       X11, (BX)
@@ -828,6 +850,12 @@ TEXT ·logisticAdamWAVX2(SB), NOSPLIT, $0-60
 	VMULPS       Y7, Y7, Y7
 	VMULPS       Y3, Y11, Y11
 	VFMADD231PS  Y7, Y9, Y11
+	VANDPS       absmask<>+0(SB), Y10, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y10, Y1, Y10
+	VANDPS       absmask<>+0(SB), Y11, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y11, Y1, Y11
 	VMOVSD       X10, (DX)
 	VEXTRACTPS   $0x02, X10, 8(DX)
 	VMOVSD       X11, (BX)

@@ -1016,7 +1016,7 @@ TEXT ·logisticSGDAVX512(SB), NOSPLIT, $0-24
 	RET
 
 // func logisticMomentumAVX512(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -1035,14 +1035,35 @@ TEXT ·logisticMomentumAVX512(SB), NOSPLIT, $0-36
 	VMOVUPS.Z    (DX), K1, Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
 	VZEROUPPER
 	RET
 
+DATA minnormal<>+0(SB)/4, $0x00800000
+DATA minnormal<>+4(SB)/4, $0x00800000
+DATA minnormal<>+8(SB)/4, $0x00800000
+DATA minnormal<>+12(SB)/4, $0x00800000
+DATA minnormal<>+16(SB)/4, $0x00800000
+DATA minnormal<>+20(SB)/4, $0x00800000
+DATA minnormal<>+24(SB)/4, $0x00800000
+DATA minnormal<>+28(SB)/4, $0x00800000
+DATA minnormal<>+32(SB)/4, $0x00800000
+DATA minnormal<>+36(SB)/4, $0x00800000
+DATA minnormal<>+40(SB)/4, $0x00800000
+DATA minnormal<>+44(SB)/4, $0x00800000
+DATA minnormal<>+48(SB)/4, $0x00800000
+DATA minnormal<>+52(SB)/4, $0x00800000
+DATA minnormal<>+56(SB)/4, $0x00800000
+DATA minnormal<>+60(SB)/4, $0x00800000
+GLOBL minnormal<>(SB), RODATA|NOPTR, $64
+
 // func logisticNesterovAVX512(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -1061,6 +1082,9 @@ TEXT ·logisticNesterovAVX512(SB), NOSPLIT, $0-36
 	VMOVUPS.Z    (DX), K1, Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
@@ -1069,7 +1093,7 @@ TEXT ·logisticNesterovAVX512(SB), NOSPLIT, $0-36
 	RET
 
 // func logisticAdamAVX512(p *[3]float32, grad *[3]float32, m *[3]float32, v *[3]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticAdamAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -1107,6 +1131,12 @@ TEXT ·logisticAdamAVX512(SB), NOSPLIT, $0-60
 	VMULPS       Z9, Z9, Z9
 	VMULPS       Z3, Z11, Z11
 	VFMADD231PS  Z9, Z7, Z11
+	VANDPS       absmask<>+0(SB), Z10, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VANDPS       absmask<>+0(SB), Z11, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z11, K2, Z11
 	VMOVUPS      Z10, K1, (DX)
 	VMOVUPS      Z11, K1, (BX)
 	VMULPS       Z6, Z11, Z9
@@ -1120,7 +1150,7 @@ TEXT ·logisticAdamAVX512(SB), NOSPLIT, $0-60
 	RET
 
 // func logisticAdamWAVX512(p *[3]float32, grad *[3]float32, m *[3]float32, v *[3]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -1159,6 +1189,12 @@ TEXT ·logisticAdamWAVX512(SB), NOSPLIT, $0-60
 	VMULPS       Z7, Z7, Z7
 	VMULPS       Z3, Z11, Z11
 	VFMADD231PS  Z7, Z9, Z11
+	VANDPS       absmask<>+0(SB), Z10, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VANDPS       absmask<>+0(SB), Z11, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z11, K2, Z11
 	VMOVUPS      Z10, K1, (DX)
 	VMOVUPS      Z11, K1, (BX)
 	VMULPS       Z6, Z11, Z7

@@ -3043,6 +3043,9 @@ elems51:
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
 	VMOVUPS      Y5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVUPS      Y3, (AX)
@@ -3059,11 +3062,24 @@ elems51:
 	VMOVSS       (DX), X5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
 	VMOVSS       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSS       X3, (AX)
 	VZEROUPPER
 	RET
+
+DATA minnormal<>+0(SB)/4, $0x00800000
+DATA minnormal<>+4(SB)/4, $0x00800000
+DATA minnormal<>+8(SB)/4, $0x00800000
+DATA minnormal<>+12(SB)/4, $0x00800000
+DATA minnormal<>+16(SB)/4, $0x00800000
+DATA minnormal<>+20(SB)/4, $0x00800000
+DATA minnormal<>+24(SB)/4, $0x00800000
+DATA minnormal<>+28(SB)/4, $0x00800000
+GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func scorerNesterovAVX2(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
@@ -3086,6 +3102,9 @@ elems52:
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
 	VMOVUPS      Y5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
@@ -3103,6 +3122,9 @@ elems52:
 	VMOVSS       (DX), X5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
 	VMOVSS       X5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
@@ -3150,6 +3172,12 @@ elems53:
 	VMULPS      Y9, Y9, Y9
 	VMULPS      Y3, Y11, Y11
 	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y10, Y9, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y11, Y9, Y11
 	VMOVUPS     Y10, (DX)
 	VMOVUPS     Y11, (BX)
 	VMULPS      Y6, Y11, Y9
@@ -3179,6 +3207,12 @@ elems53:
 	VMULPS      Y9, Y9, Y9
 	VMULPS      Y3, Y11, Y11
 	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
 	VMOVSS      X10, (DX)
 	VMOVSS      X11, (BX)
 	VMULPS      Y6, Y11, Y9
@@ -3232,6 +3266,12 @@ elems54:
 	VMULPS      Y7, Y7, Y7
 	VMULPS      Y3, Y11, Y11
 	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y10, Y7, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y11, Y7, Y11
 	VMOVUPS     Y10, (DX)
 	VMOVUPS     Y11, (BX)
 	VMULPS      Y6, Y11, Y7
@@ -3261,6 +3301,12 @@ elems54:
 	VMULPS      Y7, Y7, Y7
 	VMULPS      Y3, Y11, Y11
 	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
 	VMOVSS      X10, (DX)
 	VMOVSS      X11, (BX)
 	VMULPS      Y6, Y11, Y7

@@ -2662,7 +2662,7 @@ elems26:
 	RET
 
 // func scorerMomentumAVX512(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2682,6 +2682,9 @@ elems27:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
+	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, (AX)
@@ -2697,14 +2700,35 @@ elems27:
 	VMOVUPS.Z    (DX), K1, Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
 	VZEROUPPER
 	RET
 
+DATA minnormal<>+0(SB)/4, $0x00800000
+DATA minnormal<>+4(SB)/4, $0x00800000
+DATA minnormal<>+8(SB)/4, $0x00800000
+DATA minnormal<>+12(SB)/4, $0x00800000
+DATA minnormal<>+16(SB)/4, $0x00800000
+DATA minnormal<>+20(SB)/4, $0x00800000
+DATA minnormal<>+24(SB)/4, $0x00800000
+DATA minnormal<>+28(SB)/4, $0x00800000
+DATA minnormal<>+32(SB)/4, $0x00800000
+DATA minnormal<>+36(SB)/4, $0x00800000
+DATA minnormal<>+40(SB)/4, $0x00800000
+DATA minnormal<>+44(SB)/4, $0x00800000
+DATA minnormal<>+48(SB)/4, $0x00800000
+DATA minnormal<>+52(SB)/4, $0x00800000
+DATA minnormal<>+56(SB)/4, $0x00800000
+DATA minnormal<>+60(SB)/4, $0x00800000
+GLOBL minnormal<>(SB), RODATA|NOPTR, $64
+
 // func scorerNesterovAVX512(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2724,6 +2748,9 @@ elems28:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
@@ -2740,6 +2767,9 @@ elems28:
 	VMOVUPS.Z    (DX), K1, Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
@@ -2748,7 +2778,7 @@ elems28:
 	RET
 
 // func scorerAdamAVX512(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerAdamAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2787,6 +2817,12 @@ elems29:
 	VMULPS      Z9, Z9, Z9
 	VMULPS      Z3, Z11, Z11
 	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z11, K1, Z11
 	VMOVUPS     Z10, (DX)
 	VMOVUPS     Z11, (BX)
 	VMULPS      Z6, Z11, Z9
@@ -2814,6 +2850,12 @@ elems29:
 	VMULPS      Z9, Z9, Z9
 	VMULPS      Z3, Z11, Z11
 	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
 	VMOVUPS     Z10, K1, (DX)
 	VMOVUPS     Z11, K1, (BX)
 	VMULPS      Z6, Z11, Z9
@@ -2827,7 +2869,7 @@ elems29:
 	RET
 
 // func scorerAdamWAVX512(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2867,6 +2909,12 @@ elems30:
 	VMULPS      Z7, Z7, Z7
 	VMULPS      Z3, Z11, Z11
 	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
 	VMOVUPS     Z10, (DX)
 	VMOVUPS     Z11, (BX)
 	VMULPS      Z6, Z11, Z7
@@ -2894,6 +2942,12 @@ elems30:
 	VMULPS      Z7, Z7, Z7
 	VMULPS      Z3, Z11, Z11
 	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
 	VMOVUPS     Z10, K1, (DX)
 	VMOVUPS     Z11, K1, (BX)
 	VMULPS      Z6, Z11, Z7

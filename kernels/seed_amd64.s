@@ -229,6 +229,9 @@ TEXT ·seedMomentumAVX2(SB), NOSPLIT, $0-36
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
 	VMOVUPS      Y5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVUPS      Y3, (AX)
@@ -243,11 +246,34 @@ TEXT ·seedMomentumAVX2(SB), NOSPLIT, $0-36
 	VMOVSD       (DX), X5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
 	VZEROUPPER
 	RET
+
+DATA absmask<>+0(SB)/4, $0x7fffffff
+DATA absmask<>+4(SB)/4, $0x7fffffff
+DATA absmask<>+8(SB)/4, $0x7fffffff
+DATA absmask<>+12(SB)/4, $0x7fffffff
+DATA absmask<>+16(SB)/4, $0x7fffffff
+DATA absmask<>+20(SB)/4, $0x7fffffff
+DATA absmask<>+24(SB)/4, $0x7fffffff
+DATA absmask<>+28(SB)/4, $0x7fffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $32
+
+DATA minnormal<>+0(SB)/4, $0x00800000
+DATA minnormal<>+4(SB)/4, $0x00800000
+DATA minnormal<>+8(SB)/4, $0x00800000
+DATA minnormal<>+12(SB)/4, $0x00800000
+DATA minnormal<>+16(SB)/4, $0x00800000
+DATA minnormal<>+20(SB)/4, $0x00800000
+DATA minnormal<>+24(SB)/4, $0x00800000
+DATA minnormal<>+28(SB)/4, $0x00800000
+GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func seedNesterovAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
@@ -267,6 +293,9 @@ TEXT ·seedNesterovAVX2(SB), NOSPLIT, $0-36
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
 	VMOVUPS      Y5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
@@ -282,6 +311,9 @@ TEXT ·seedNesterovAVX2(SB), NOSPLIT, $0-36
 	VMOVSD       (DX), X5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
 	VMOVSD       X5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
@@ -326,6 +358,12 @@ TEXT ·seedAdamAVX2(SB), NOSPLIT, $0-60
 	VMULPS       Y9, Y9, Y9
 	VMULPS       Y3, Y11, Y11
 	VFMADD231PS  Y9, Y7, Y11
+	VANDPS       absmask<>+0(SB), Y10, Y9
+	VCMPPS       $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS       Y10, Y9, Y10
+	VANDPS       absmask<>+0(SB), Y11, Y9
+	VCMPPS       $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS       Y11, Y9, Y11
 	VMOVUPS      Y10, (DX)
 	VMOVUPS      Y11, (BX)
 	VMULPS       Y6, Y11, Y9
@@ -353,6 +391,12 @@ TEXT ·seedAdamAVX2(SB), NOSPLIT, $0-60
 	VMULPS       Y9, Y9, Y9
 	VMULPS       Y3, Y11, Y11
 	VFMADD231PS  Y9, Y7, Y11
+	VANDPS       absmask<>+0(SB), Y10, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y10, Y1, Y10
+	VANDPS       absmask<>+0(SB), Y11, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y11, Y1, Y11
 	VMOVSD       X10, (DX)
 	VMOVSD       X11, (BX)
 	VMULPS       Y6, Y11, Y9
@@ -413,6 +457,12 @@ TEXT ·seedAdamWAVX2(SB), NOSPLIT, $0-60
 	VMULPS       Y7, Y7, Y7
 	VMULPS       Y3, Y11, Y11
 	VFMADD231PS  Y7, Y9, Y11
+	VANDPS       absmask<>+0(SB), Y10, Y7
+	VCMPPS       $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS       Y10, Y7, Y10
+	VANDPS       absmask<>+0(SB), Y11, Y7
+	VCMPPS       $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS       Y11, Y7, Y11
 	VMOVUPS      Y10, (DX)
 	VMOVUPS      Y11, (BX)
 	VMULPS       Y6, Y11, Y7
@@ -440,6 +490,12 @@ TEXT ·seedAdamWAVX2(SB), NOSPLIT, $0-60
 	VMULPS       Y7, Y7, Y7
 	VMULPS       Y3, Y11, Y11
 	VFMADD231PS  Y7, Y9, Y11
+	VANDPS       absmask<>+0(SB), Y10, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y10, Y1, Y10
+	VANDPS       absmask<>+0(SB), Y11, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y11, Y1, Y11
 	VMOVSD       X10, (DX)
 	VMOVSD       X11, (BX)
 	VMULPS       Y6, Y11, Y7

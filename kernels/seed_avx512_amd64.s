@@ -186,7 +186,7 @@ TEXT ·seedSGDAVX512(SB), NOSPLIT, $0-24
 	RET
 
 // func seedMomentumAVX512(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -205,14 +205,53 @@ TEXT ·seedMomentumAVX512(SB), NOSPLIT, $0-36
 	VMOVUPS.Z    (DX), K1, Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
 	VZEROUPPER
 	RET
 
+DATA absmask<>+0(SB)/4, $0x7fffffff
+DATA absmask<>+4(SB)/4, $0x7fffffff
+DATA absmask<>+8(SB)/4, $0x7fffffff
+DATA absmask<>+12(SB)/4, $0x7fffffff
+DATA absmask<>+16(SB)/4, $0x7fffffff
+DATA absmask<>+20(SB)/4, $0x7fffffff
+DATA absmask<>+24(SB)/4, $0x7fffffff
+DATA absmask<>+28(SB)/4, $0x7fffffff
+DATA absmask<>+32(SB)/4, $0x7fffffff
+DATA absmask<>+36(SB)/4, $0x7fffffff
+DATA absmask<>+40(SB)/4, $0x7fffffff
+DATA absmask<>+44(SB)/4, $0x7fffffff
+DATA absmask<>+48(SB)/4, $0x7fffffff
+DATA absmask<>+52(SB)/4, $0x7fffffff
+DATA absmask<>+56(SB)/4, $0x7fffffff
+DATA absmask<>+60(SB)/4, $0x7fffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $64
+
+DATA minnormal<>+0(SB)/4, $0x00800000
+DATA minnormal<>+4(SB)/4, $0x00800000
+DATA minnormal<>+8(SB)/4, $0x00800000
+DATA minnormal<>+12(SB)/4, $0x00800000
+DATA minnormal<>+16(SB)/4, $0x00800000
+DATA minnormal<>+20(SB)/4, $0x00800000
+DATA minnormal<>+24(SB)/4, $0x00800000
+DATA minnormal<>+28(SB)/4, $0x00800000
+DATA minnormal<>+32(SB)/4, $0x00800000
+DATA minnormal<>+36(SB)/4, $0x00800000
+DATA minnormal<>+40(SB)/4, $0x00800000
+DATA minnormal<>+44(SB)/4, $0x00800000
+DATA minnormal<>+48(SB)/4, $0x00800000
+DATA minnormal<>+52(SB)/4, $0x00800000
+DATA minnormal<>+56(SB)/4, $0x00800000
+DATA minnormal<>+60(SB)/4, $0x00800000
+GLOBL minnormal<>(SB), RODATA|NOPTR, $64
+
 // func seedNesterovAVX512(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -231,6 +270,9 @@ TEXT ·seedNesterovAVX512(SB), NOSPLIT, $0-36
 	VMOVUPS.Z    (DX), K1, Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
@@ -239,7 +281,7 @@ TEXT ·seedNesterovAVX512(SB), NOSPLIT, $0-36
 	RET
 
 // func seedAdamAVX512(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedAdamAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -277,6 +319,12 @@ TEXT ·seedAdamAVX512(SB), NOSPLIT, $0-60
 	VMULPS       Z9, Z9, Z9
 	VMULPS       Z3, Z11, Z11
 	VFMADD231PS  Z9, Z7, Z11
+	VANDPS       absmask<>+0(SB), Z10, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VANDPS       absmask<>+0(SB), Z11, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z11, K2, Z11
 	VMOVUPS      Z10, K1, (DX)
 	VMOVUPS      Z11, K1, (BX)
 	VMULPS       Z6, Z11, Z9
@@ -308,7 +356,7 @@ DATA one<>+60(SB)/4, $0x3f800000
 GLOBL one<>(SB), RODATA|NOPTR, $64
 
 // func seedAdamWAVX512(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -347,6 +395,12 @@ TEXT ·seedAdamWAVX512(SB), NOSPLIT, $0-60
 	VMULPS       Z7, Z7, Z7
 	VMULPS       Z3, Z11, Z11
 	VFMADD231PS  Z7, Z9, Z11
+	VANDPS       absmask<>+0(SB), Z10, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z10, K2, Z10
+	VANDPS       absmask<>+0(SB), Z11, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z11, K2, Z11
 	VMOVUPS      Z10, K1, (DX)
 	VMOVUPS      Z11, K1, (BX)
 	VMULPS       Z6, Z11, Z7

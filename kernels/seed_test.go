@@ -5,6 +5,7 @@ package kernels
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/vecgen/vecgen/compiled"
@@ -329,6 +330,23 @@ func TestSeedMomentum(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", SeedParams, offset)
+			grad := kerneltest.NewGuarded("grad", SeedParams, offset)
+			v := kerneltest.NewGuarded("v", SeedParams, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, v.S(), -0x1p-125, 0x1p-125)
+			lr, decay, mu := float32(0.1), float32(0), float32(0.9)
+			wantP, wantV := slices.Clone(p.S()), slices.Clone(v.S())
+			scalar.Momentum(wantP, grad.S(), wantV, lr, decay, mu, false)
+			SeedMomentum((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(v.S()), lr, decay, mu)
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -368,6 +386,23 @@ func TestSeedNesterov(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", SeedParams, offset)
+			grad := kerneltest.NewGuarded("grad", SeedParams, offset)
+			v := kerneltest.NewGuarded("v", SeedParams, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, v.S(), -0x1p-125, 0x1p-125)
+			lr, decay, mu := float32(0.1), float32(0), float32(0.9)
+			wantP, wantV := slices.Clone(p.S()), slices.Clone(v.S())
+			scalar.Momentum(wantP, grad.S(), wantV, lr, decay, mu, true)
+			SeedNesterov((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(v.S()), lr, decay, mu)
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -410,6 +445,27 @@ func TestSeedAdam(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, m, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", SeedParams, offset)
+			grad := kerneltest.NewGuarded("grad", SeedParams, offset)
+			m := kerneltest.NewGuarded("m", SeedParams, offset)
+			v := kerneltest.NewGuarded("v", SeedParams, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, m.S(), -0x1p-125, 0x1p-125)
+			kerneltest.FillRange(r, v.S(), 0, 0x1p-125)
+			lr, decay, beta1, beta2, eps, c1, c2 := float32(0.1), float32(0), float32(0.9), float32(0.999), float32(1e-8), float32(10), float32(1000)
+			wantP, wantM, wantV := slices.Clone(p.S()), slices.Clone(m.S()), slices.Clone(v.S())
+			scalar.Adam(wantP, grad.S(), wantM, wantV, lr, decay, beta1, beta2, eps, c1, c2, false)
+			SeedAdam((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(m.S()), (*[SeedParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			kerneltest.NoSubnormals(t, "m", m.S())
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "m", m.S(), wantM)
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 
@@ -452,6 +508,27 @@ func TestSeedAdamW(t *testing.T) {
 				kerneltest.CheckMargins(t, p, grad, m, v)
 			})
 		}
+		// A state value that decays below 2⁻¹²⁶ (its gradient 0) is stored
+		// as 0, as scalar's rule says, never as a subnormal.
+		t.Run("subnormal state", func(t *testing.T) {
+			r, offset := kerneltest.Case{Seed: 5}.Rand(), 0
+			p := kerneltest.NewGuarded("p", SeedParams, offset)
+			grad := kerneltest.NewGuarded("grad", SeedParams, offset)
+			m := kerneltest.NewGuarded("m", SeedParams, offset)
+			v := kerneltest.NewGuarded("v", SeedParams, offset)
+			kerneltest.Fill(r, p.S(), 1)
+			kerneltest.FillRange(r, m.S(), -0x1p-125, 0x1p-125)
+			kerneltest.FillRange(r, v.S(), 0, 0x1p-125)
+			lr, decay, beta1, beta2, eps, c1, c2 := float32(0.1), float32(0), float32(0.9), float32(0.999), float32(1e-8), float32(10), float32(1000)
+			wantP, wantM, wantV := slices.Clone(p.S()), slices.Clone(m.S()), slices.Clone(v.S())
+			scalar.Adam(wantP, grad.S(), wantM, wantV, lr, decay, beta1, beta2, eps, c1, c2, true)
+			SeedAdamW((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(m.S()), (*[SeedParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
+			kerneltest.NoSubnormals(t, "m", m.S())
+			kerneltest.NoSubnormals(t, "v", v.S())
+			kerneltest.Equal(t, "m", m.S(), wantM)
+			kerneltest.Equal(t, "v", v.S(), wantV)
+			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+		})
 	})
 }
 

@@ -279,6 +279,17 @@ func Close(t testing.TB, name string, got, want []float32, tol []float64) {
 	}
 }
 
+// NoSubnormals fails t when any value of v is subnormal: nonzero and
+// below 2⁻¹²⁶ in magnitude.
+func NoSubnormals(t testing.TB, name string, v []float32) {
+	t.Helper()
+	for i, x := range v {
+		if x != 0 && math.Abs(float64(x)) < 0x1p-126 {
+			t.Fatalf("%s[%d] = %g is subnormal", name, i, x)
+		}
+	}
+}
+
 // Equal fails t unless got and want are bit-identical.
 func Equal(t testing.TB, name string, got, want []float32) {
 	t.Helper()

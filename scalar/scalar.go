@@ -16,6 +16,7 @@ package scalar
 import (
 	"fmt"
 	"math"
+	"unsafe"
 )
 
 // Float is an element type the reference computes with.
@@ -391,7 +392,7 @@ func Momentum[F Float](p, g, v []F, lr, wd, mu F, nesterov bool) {
 	for i := range p {
 		pp := float64(p[i])
 		gg := float64(g[i]) + float64(wd)*pp
-		vv := float64(mu)*float64(v[i]) + gg
+		vv := flushSubnormal[F](float64(mu)*float64(v[i]) + gg)
 		v[i] = F(vv)
 		step := vv
 		if nesterov {
@@ -399,6 +400,33 @@ func Momentum[F Float](p, g, v []F, lr, wd, mu F, nesterov bool) {
 		}
 		p[i] = F(pp - float64(lr)*step)
 	}
+}
+
+// flushSubnormal returns 0 when x rounded to F is subnormal, and x
+// otherwise (NaN included). The optimizers store their state (velocity,
+// moments) through it: a moment whose gradient has stayed 0 (the weight
+// of an input that is always 0, such as a border pixel) decays by β₁ each
+// step into the subnormals and never reaches 0 (β₁ times the smallest
+// subnormal rounds back to it), and on Intel cores every instruction that
+// reads or makes a subnormal takes a microcode assist of over a hundred
+// cycles: measured, such moments made each Fashion-MNIST epoch after the
+// first 1.8× slower. The effect on the parameters is below one part in
+// 2¹²⁶·ε of the learning rate: a step of lr·m·c₁/(√(v·c₂)+ε) with
+// |m| < 2⁻¹²⁶.
+func flushSubnormal[F Float](x float64) float64 {
+	if math.Abs(float64(F(x))) < minNormal[F]() {
+		return 0
+	}
+	return x
+}
+
+// minNormal is the smallest positive normal value of F.
+func minNormal[F Float]() float64 {
+	var f F
+	if unsafe.Sizeof(f) == 4 {
+		return 0x1p-126
+	}
+	return 0x1p-1022
 }
 
 // Adam is the Adam update at step t ≥ 1, with L2 weight decay folded into
@@ -422,8 +450,8 @@ func Adam[F Float](p, g, m, v []F, lr, wd, beta1, beta2, eps, c1, c2 F, decouple
 		} else {
 			gg += float64(wd) * pp
 		}
-		mm := float64(beta1)*float64(m[i]) + (1-float64(beta1))*gg
-		vv := float64(beta2)*float64(v[i]) + (1-float64(beta2))*gg*gg
+		mm := flushSubnormal[F](float64(beta1)*float64(m[i]) + (1-float64(beta1))*gg)
+		vv := flushSubnormal[F](float64(beta2)*float64(v[i]) + (1-float64(beta2))*gg*gg)
 		m[i], v[i] = F(mm), F(vv)
 		p[i] = F(pp - float64(lr)*mm*float64(c1)/(math.Sqrt(vv*float64(c2))+float64(eps)))
 	}
