@@ -12,28 +12,41 @@ import (
 
 // BenchmarkTrainStep is one step of spec/fashion.yaml (forward, backward,
 // the reduction and the update, with plain SGD and with Adam) over 64
-// samples on one core, and over 256 samples on one and on two cores. A step
-// of 256 samples is 4 workers of 64: a DDP step, whose gradient is the mean
-// over all 256; GOMAXPROCS sets the cores they share.
+// samples and over 256 (four tiles of 64, whose gradients are summed), with
+// as many workers as cores: GOMAXPROCS 1 or 2.
 func BenchmarkTrainStep(b *testing.B) {
 	optimizers := []struct {
 		name string
 		opt  nn.Optimizer
 	}{{"sgd", nn.SGD{LR: 1e-3}}, {"adam", nn.Adam{LR: 1e-3}}}
-	shapes := []struct{ samples, procs int }{{64, 1}, {256, 1}, {256, 2}}
+	shapes := []struct{ samples, procs int }{{64, 1}, {64, 2}, {256, 1}, {256, 2}}
 	for _, o := range optimizers {
 		for _, s := range shapes {
 			b.Run(fmt.Sprintf("%s/samples=%d/procs=%d", o.name, s.samples, s.procs), func(b *testing.B) {
 				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(s.procs))
-				trainSteps(b, s.samples/kernels.FashionNetwork().Batch, o.opt)
+				trainSteps(b, s.procs, s.samples, o.opt)
 			})
 		}
 	}
 }
 
-func trainSteps(b *testing.B, workers int, opt nn.Optimizer) {
+// BenchmarkStepWorkers is the SGD step of 256 samples with 1 to 4 workers
+// at GOMAXPROCS 1, 2 and 4 (the machine may have fewer cores: then the
+// workers share them), to show how the speed-up grows with workers.
+func BenchmarkStepWorkers(b *testing.B) {
+	for _, procs := range []int{1, 2, 4} {
+		for _, workers := range []int{1, 2, 4} {
+			b.Run(fmt.Sprintf("procs=%d/workers=%d", procs, workers), func(b *testing.B) {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				trainSteps(b, workers, 256, nn.SGD{LR: 1e-3})
+			})
+		}
+	}
+}
+
+func trainSteps(b *testing.B, workers, stepSize int, opt nn.Optimizer) {
 	desc := kernels.FashionNetwork()
-	net, err := nn.New(desc, nn.Options{Workers: workers, Optimizer: opt})
+	net, err := nn.New(desc, nn.Options{Workers: workers, StepSize: stepSize, Optimizer: opt})
 	if err != nil {
 		b.Fatal(err)
 	}

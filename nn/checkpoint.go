@@ -20,8 +20,8 @@ import (
 // (rule, hyperparameters, current rate, step count), the shuffling
 // generator's state and the plateau and early-stopping state. A run
 // resumed from the checkpoint of epoch e reaches the same weights, bit for
-// bit, as one that never stopped, given the same data, configuration and
-// worker count.
+// bit, as one that never stopped, given the same data and configuration
+// (the step size is recorded and checked; the worker count may differ).
 
 const checkpointKey = "vecgen.checkpoint"
 
@@ -29,6 +29,7 @@ const checkpointKey = "vecgen.checkpoint"
 type checkpointRecord struct {
 	Epoch     int           `json:"epoch"`
 	Step      int           `json:"step"`
+	StepSize  int           `json:"step_size,omitempty"` // samples per step; absent in older checkpoints
 	Optimizer optimizerJSON `json:"optimizer"`
 	RNG       string        `json:"rng"` // base64 of the PCG's MarshalBinary
 	Plateau   *plateauState `json:"plateau,omitempty"`
@@ -84,7 +85,7 @@ func (n *Network) saveCheckpoint(path string, epoch int, plateau *ReduceOnPlatea
 	if err != nil {
 		return err
 	}
-	rec := checkpointRecord{Epoch: epoch, Step: n.step, Optimizer: encodeOptimizer(n.opt), RNG: base64.StdEncoding.EncodeToString(rng)}
+	rec := checkpointRecord{Epoch: epoch, Step: n.step, StepSize: n.stepSize, Optimizer: encodeOptimizer(n.opt), RNG: base64.StdEncoding.EncodeToString(rng)}
 	extra := map[string][]float32{}
 	if n.m != nil {
 		extra["optimizer.m"] = n.m
@@ -141,6 +142,9 @@ func (n *Network) loadCheckpoint(path string, plateau *ReduceOnPlateau, stop *Ea
 	var rec checkpointRecord
 	if err := json.Unmarshal([]byte(meta[checkpointKey]), &rec); err != nil {
 		return fail(fmt.Errorf("no valid %s record: %w", checkpointKey, err))
+	}
+	if rec.StepSize != 0 && rec.StepSize != n.stepSize {
+		return fail(fmt.Errorf("it was trained with steps of %d samples; this network takes %d (Options.StepSize)", rec.StepSize, n.stepSize))
 	}
 	opt, err := rec.Optimizer.decode()
 	if err != nil {

@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"fmt"
 	"math"
 	"path/filepath"
 	"testing"
@@ -29,20 +30,28 @@ func TestResumeIsBitIdentical(t *testing.T) {
 				Plateau:       &nn.ReduceOnPlateau{Patience: 0, Factor: 0.5, Threshold: 0.3},
 				EarlyStopping: &nn.EarlyStopping{Patience: 10}}
 		}
-		full, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 3, Workers: 2, Optimizer: opt})
+		step := 2 * kernels.DigitsNetwork().Batch
+		full, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 3, Workers: 2, StepSize: step, Optimizer: opt})
 		require.NoError(t, err)
 		want, err := full.Fit(x, y, cfg())
 		require.NoError(t, err)
 
 		path := filepath.Join(t.TempDir(), "ckpt.safetensors")
-		first, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 3, Workers: 2, Optimizer: opt})
+		first, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 3, Workers: 2, StepSize: step, Optimizer: opt})
 		require.NoError(t, err)
 		c := cfg()
 		c.Epochs, c.Checkpoint = 2, path
 		_, err = first.Fit(x, y, c)
 		require.NoError(t, err)
 
-		resumed, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 99, Workers: 2})
+		// Another step size is refused; another worker count trains the same.
+		other, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 99, StepSize: step / 2})
+		require.NoError(t, err)
+		c = cfg()
+		c.Resume = path
+		_, err = other.Fit(x, y, c)
+		assert.ErrorContains(t, err, fmt.Sprintf("checkpoint: it was trained with steps of %d samples; this network takes %d (Options.StepSize)", step, step/2))
+		resumed, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 99, Workers: 1, StepSize: step})
 		require.NoError(t, err)
 		c = cfg()
 		c.Resume = path

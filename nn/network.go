@@ -8,14 +8,19 @@
 // buffers per worker, and the optimizer's state, all allocated by New. A
 // training step and a prediction allocate nothing.
 //
-// The kernels process exactly Batch samples per call. A training step takes
-// up to Workers×Batch samples: each worker runs the kernels on its own tile
-// of Batch rows, the tiles' gradients are summed in a fixed order and the
-// optimizer takes one step on their mean (as PyTorch's data-parallel
-// training does with Batch samples per process). A partial tile is padded
-// with zero rows whose gradient is zeroed, so padding never reaches the
-// loss, the metrics or the parameters. Training is deterministic for a given
-// seed and worker count.
+// The kernels process exactly Batch samples per call. A training step
+// takes up to StepSize samples (Options.StepSize, by default Batch) and cuts
+// them into tiles of Batch rows at fixed places; each tile's gradient is
+// computed whole by one worker into its own buffer, the tiles' gradients
+// are summed in tile order and the optimizer takes one step on their mean.
+// Which worker runs which tile changes nothing in that arithmetic, so the
+// number of workers and GOMAXPROCS change the speed of training, never its
+// result: the same seed, data and StepSize give bit-identical weights. (The
+// other split, of each product's columns among the workers, would need
+// kernels for column ranges; the tiles already reach two cores' speed on
+// steps of several tiles, and a step of one tile runs on one worker.) A
+// partial tile is padded with zero rows whose gradient is zeroed, so
+// padding never reaches the loss, the metrics or the parameters.
 package nn
 
 import (
@@ -45,16 +50,28 @@ const (
 	InitSmall
 )
 
-// MaxWorkers bounds Options.Workers: each worker holds a gradient as large
-// as the parameters and its own activation buffers.
+// MaxWorkers bounds Options.Workers: each worker holds its own activation
+// and gradient buffers.
 const MaxWorkers = 256
 
+// MaxStepTiles bounds Options.StepSize at MaxStepTiles × Batch samples:
+// each tile of a step holds a gradient as large as the parameters.
+const MaxStepTiles = 256
+
 // Options configures New. The zero value is valid: seed 0, InitAuto,
-// GOMAXPROCS workers (at most MaxWorkers), SGD with learning rate 0.01.
+// GOMAXPROCS workers (at most MaxWorkers), steps of Batch samples, SGD
+// with learning rate 0.01.
 type Options struct {
-	Seed      uint64 // seeds the initial weights and Fit's shuffling
-	Init      Init
-	Workers   int       // goroutines per step and prediction, 1 to MaxWorkers; 0 means GOMAXPROCS
+	Seed uint64 // seeds the initial weights and Fit's shuffling
+	Init Init
+	// Workers is the number of goroutines per step and prediction, 1 to
+	// MaxWorkers; 0 means GOMAXPROCS. It changes the speed, not the
+	// results.
+	Workers int
+	// StepSize is the number of samples per optimizer step, 1 to
+	// MaxStepTiles × Batch; 0 means Batch. A step of several tiles of Batch
+	// is what workers share.
+	StepSize  int
 	Optimizer Optimizer // nil means SGD{LR: 0.01}
 }
 
@@ -70,11 +87,17 @@ type Network struct {
 	rng    *rand.Rand
 	pcg    *rand.PCG // rng's source, whose state checkpoints save
 
-	workers []*worker
-	wg      sync.WaitGroup
-	active  int             // workers with a tile in the current step
-	scale   float32         // the current step's Batch/samples: turns the tiles' sums into a mean
-	infer   chan *workspace // idle inference workspaces, one per worker
+	workers  []*worker
+	tiles    []*tile // one per Batch rows of a step
+	stepSize int
+	wg       sync.WaitGroup
+	// The current step: its data, its tiles with samples, the workers
+	// that run them, and Batch/samples, which turns the tiles' sums into
+	// a mean.
+	srcX, srcT                 []float32
+	activeTiles, activeWorkers int
+	scale                      float32
+	infer                      chan *workspace // idle inference workspaces, one per worker
 
 	opt  Optimizer
 	m, v []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
@@ -95,16 +118,25 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 	case workers < 0 || workers > MaxWorkers:
 		return nil, fmt.Errorf("nn: %d workers; Options.Workers must be 0 (GOMAXPROCS) or 1 to %d", workers, MaxWorkers)
 	}
+	stepSize := opts.StepSize
+	switch {
+	case stepSize == 0:
+		stepSize = desc.Batch
+	case stepSize < 0 || stepSize > MaxStepTiles*desc.Batch:
+		return nil, fmt.Errorf("nn: Options.StepSize %d; it must be 0 (the batch, %d) or 1 to %d (%d tiles of the batch)",
+			stepSize, desc.Batch, MaxStepTiles*desc.Batch, MaxStepTiles)
+	}
 	if opts.Init < InitAuto || opts.Init > InitSmall {
 		return nil, fmt.Errorf("nn: unknown Init %d", opts.Init)
 	}
 	pcg := rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)
 	n := &Network{
-		desc:   desc,
-		params: make([]float32, desc.Params),
-		rng:    rand.New(pcg),
-		pcg:    pcg,
-		infer:  make(chan *workspace, workers),
+		desc:     desc,
+		params:   make([]float32, desc.Params),
+		rng:      rand.New(pcg),
+		pcg:      pcg,
+		infer:    make(chan *workspace, workers),
+		stepSize: stepSize,
 	}
 	off := 0
 	for _, l := range desc.Layers {
@@ -114,8 +146,12 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 		off += l.Out
 	}
 	n.initWeights(opts.Init)
+	tiles := (stepSize + desc.Batch - 1) / desc.Batch
+	for range tiles {
+		n.tiles = append(n.tiles, newTile(&n.desc))
+	}
 	for i := range workers {
-		n.workers = append(n.workers, newWorker(n, i, workers))
+		n.workers = append(n.workers, newWorker(n, i, tiles))
 		n.infer <- newWorkspace(&n.desc)
 	}
 	opt := opts.Optimizer
@@ -191,8 +227,9 @@ func (n *Network) Output() int { return n.desc.Output() }
 // Workers is the number of goroutines a step or a prediction uses.
 func (n *Network) Workers() int { return len(n.workers) }
 
-// StepSize is the most samples one TrainStep takes: Workers × Batch.
-func (n *Network) StepSize() int { return len(n.workers) * n.desc.Batch }
+// StepSize is the most samples one TrainStep takes, and the number Fit
+// takes per step: Options.StepSize.
+func (n *Network) StepSize() int { return n.stepSize }
 
 // Params returns the parameter vector itself: for each layer, w (In×Out,
 // row-major) then b. Changing it changes the network.

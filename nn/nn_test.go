@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"testing"
 
@@ -114,7 +115,7 @@ func reference(desc compiled.Network, p []float32, x, y []float32, count int) (f
 }
 
 // TestTrainStepMatchesReference takes one plain SGD step on full, partial
-// and multi-tile batches, with 1 and 2 workers, and checks the loss and the
+// and multi-tile steps, with 1 and 2 workers, and checks the loss and the
 // parameter change against the float64 reference gradient of exactly the
 // given samples: padding rows must add nothing, and the mean must be over
 // the real samples.
@@ -122,11 +123,11 @@ func TestTrainStepMatchesReference(t *testing.T) {
 	descs := []compiled.Network{kernels.DigitsNetwork(), kernels.LogisticNetwork(), kernels.ScorerNetwork()}
 	for _, desc := range descs {
 		for _, workers := range []int{1, 2} {
-			for _, count := range []int{1, desc.Batch - 1, desc.Batch, desc.Batch + 3, workers * desc.Batch} {
-				if count > workers*desc.Batch || count < 1 {
+			for _, count := range []int{1, desc.Batch - 1, desc.Batch, desc.Batch + 3, 2 * desc.Batch} {
+				if count < 1 {
 					continue
 				}
-				net, err := nn.New(desc, nn.Options{Seed: 3, Workers: workers, Optimizer: nn.SGD{LR: 1}})
+				net, err := nn.New(desc, nn.Options{Seed: 3, Workers: workers, StepSize: 2 * desc.Batch, Optimizer: nn.SGD{LR: 1}})
 				require.NoError(t, err)
 				x, y := samples(desc, count, uint64(count))
 				before := append([]float32(nil), net.Params()...)
@@ -157,7 +158,7 @@ func TestZeroAllocations(t *testing.T) {
 	desc := kernels.DigitsNetwork()
 	for _, workers := range []int{1, 2} {
 		for _, opt := range []nn.Optimizer{nn.SGD{LR: 0.1}, nn.SGD{LR: 0.1, Momentum: 0.9, Nesterov: true}, nn.Adam{LR: 1e-3}, nn.AdamW{LR: 1e-3}} {
-			net, err := nn.New(desc, nn.Options{Workers: workers, Optimizer: opt})
+			net, err := nn.New(desc, nn.Options{Workers: workers, StepSize: 3 * desc.Batch, Optimizer: opt})
 			require.NoError(t, err)
 			x, y := samples(desc, net.StepSize()-5, 1)
 			allocs := testing.AllocsPerRun(20, func() {
@@ -255,21 +256,33 @@ func forward(desc compiled.Network, p []float32, x []float32, count int) []float
 	return a
 }
 
-// TestDeterministic trains twice with the same seed and worker count and
-// expects bit-identical weights; another seed gives others.
+// TestDeterministic trains with the same seed and step size for every
+// worker count and GOMAXPROCS and expects bit-identical weights; another
+// seed gives others. It runs under -race too (make test-race).
 func TestDeterministic(t *testing.T) {
 	digits := dataset.Digits()
-	train := func(seed uint64, workers int) []float32 {
-		net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: seed, Workers: workers, Optimizer: nn.Adam{LR: 0.01}})
+	x, y := digits.X[:500*64], digits.OneHot()[:500*10]
+	train := func(seed uint64, workers, stepSize int) []float32 {
+		net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: seed, Workers: workers, StepSize: stepSize, Optimizer: nn.Adam{LR: 0.01}})
 		require.NoError(t, err)
-		_, err = net.Fit(digits.X[:500*64], digits.OneHot()[:500*10], nn.FitConfig{Epochs: 2})
+		_, err = net.Fit(x, y, nn.FitConfig{Epochs: 2})
 		require.NoError(t, err)
 		return net.Params()
 	}
-	for _, workers := range []int{1, 2, 3} {
-		assert.Equal(t, train(5, workers), train(5, workers), "workers=%d", workers)
+	batch := kernels.DigitsNetwork().Batch
+	for _, stepSize := range []int{0, 3*batch + 5, 4 * batch} {
+		want := train(5, 1, stepSize)
+		for _, procs := range []int{1, 2, 4} {
+			func() {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				for _, workers := range []int{1, 2, 3, 4} {
+					require.Equal(t, want, train(5, workers, stepSize), "step size %d, %d workers, GOMAXPROCS %d", stepSize, workers, procs)
+				}
+			}()
+		}
 	}
-	assert.NotEqual(t, train(5, 2), train(6, 2))
+	assert.NotEqual(t, train(5, 2, 0), train(6, 2, 0))
+	assert.NotEqual(t, train(5, 2, 0), train(5, 2, 2*batch), "the step size is part of the training")
 }
 
 func TestFitDigits(t *testing.T) {
@@ -394,4 +407,27 @@ func TestTorchLoadsOurWeights(t *testing.T) {
 	for i := range want {
 		require.InDelta(t, want[i], got[i], 2e-6, "output %d", i)
 	}
+}
+
+// TestFitAllocatesPerEpochNotPerStep checks that Fit's allocations do not
+// grow with the steps of an epoch or the validation samples: shuffling,
+// gathering rows into tiles and validation reuse the network's buffers.
+func TestFitAllocatesPerEpochNotPerStep(t *testing.T) {
+	desc := kernels.DigitsNetwork()
+	digits := dataset.Digits()
+	y := digits.OneHot()
+	out := desc.Output()
+	allocs := func(steps int) float64 {
+		net, err := nn.New(desc, nn.Options{Seed: 1, Workers: 2, StepSize: 2 * desc.Batch, Optimizer: nn.Adam{LR: 1e-3}})
+		require.NoError(t, err)
+		n := steps * net.StepSize()
+		cfg := nn.FitConfig{Epochs: 1, ValX: digits.X[:n*desc.Input], ValY: y[:n*out]}
+		return testing.AllocsPerRun(5, func() {
+			if _, err := net.Fit(digits.X[:n*desc.Input], y[:n*out], cfg); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+	few, many := allocs(2), allocs(20)
+	assert.Equal(t, few, many, "an epoch of 20 steps allocated %v times, one of 2 steps %v", many, few)
 }

@@ -112,6 +112,16 @@ func TestNewBoundsItsOptions(t *testing.T) {
 	net, err := nn.New(kernels.SeedNetwork(), nn.Options{Workers: nn.MaxWorkers})
 	require.NoError(t, err)
 	assert.Equal(t, nn.MaxWorkers, net.Workers())
+	batch := kernels.SeedNetwork().Batch
+	for _, size := range []int{-1, nn.MaxStepTiles*batch + 1, 1 << 40, math.MaxInt} {
+		_, err := nn.New(kernels.SeedNetwork(), nn.Options{StepSize: size})
+		assert.ErrorContains(t, err, fmt.Sprintf("Options.StepSize %d; it must be 0 (the batch, %d) or 1 to %d", size, batch, nn.MaxStepTiles*batch))
+	}
+	for _, size := range []int{1, batch + 1, nn.MaxStepTiles * batch} {
+		net, err := nn.New(kernels.SeedNetwork(), nn.Options{StepSize: size})
+		require.NoError(t, err)
+		assert.Equal(t, size, net.StepSize())
+	}
 	for _, init := range []nn.Init{-1, nn.InitSmall + 1, 99} {
 		_, err := nn.New(kernels.SeedNetwork(), nn.Options{Init: init})
 		assert.EqualError(t, err, fmt.Sprintf("nn: unknown Init %d", init))

@@ -55,24 +55,25 @@ func (n *Network) checkData(x, y []float32) (int, error) {
 	return count, nil
 }
 
-// trainStep trains on the samples src rows lo..hi of x and y, one tile per
-// worker, and returns the mean loss and the number of correct predictions.
-// When the loss or the gradient is not finite it takes no step: the
-// parameters and the optimizer's state are left as they were.
+// trainStep trains on the samples src rows lo..hi of x and y, cut into
+// tiles of Batch rows that the workers share, and returns the mean loss and
+// the number of correct predictions. When the loss or the gradient is not
+// finite it takes no step: the parameters and the optimizer's state are
+// left as they were.
 func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64, right int, err error) {
 	B := n.desc.Batch
 	count := hi - lo
-	active := (count + B - 1) / B
-	n.active = active
-	for j, w := range n.workers[:active] {
-		w.srcX, w.srcT = x, y
-		w.src = rowSource{idx: idx, lo: lo + j*B}
-		w.count = min(B, count-j*B)
+	n.activeTiles = (count + B - 1) / B
+	n.activeWorkers = min(len(n.workers), n.activeTiles)
+	n.srcX, n.srcT = x, y
+	for j, t := range n.tiles[:n.activeTiles] {
+		t.src = rowSource{idx: idx, lo: lo + j*B}
+		t.count = min(B, count-j*B)
 	}
-	n.parallel(active, func(w *worker) func() { return w.trainRun })
-	for _, w := range n.workers[:active] {
-		loss += w.loss * float64(w.count)
-		right += w.correct
+	n.parallel(func(w *worker) func() { return w.trainRun })
+	for _, t := range n.tiles[:n.activeTiles] {
+		loss += t.loss * float64(t.count)
+		right += t.correct
 	}
 	loss /= float64(count)
 	if math.IsNaN(loss) || math.IsInf(loss, 0) {
@@ -81,20 +82,22 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	// Each tile's gradient is its sum over rows / Batch; the step's mean
 	// over count rows is B/count times their sum.
 	n.scale = float32(B) / float32(count)
-	if active > 1 || n.scale != 1 {
-		n.parallel(active, func(w *worker) func() { return w.reduceRun })
+	grad := n.tiles[0].grad
+	if n.activeTiles > 1 || n.scale != 1 {
+		n.parallel(func(w *worker) func() { return w.reduceRun })
 	}
-	if i := vec.FirstNonFinite(n.workers[0].grad); i >= 0 {
-		return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", i, n.workers[0].grad[i])
+	if i := vec.FirstNonFinite(grad); i >= 0 {
+		return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", i, grad[i])
 	}
-	n.update(n.workers[0].grad)
+	n.update(grad)
 	return loss, right, nil
 }
 
-// parallel runs task(w) on the first active workers, the first on the
+// parallel runs task(w) on the step's active workers, the first on the
 // calling goroutine, and waits for all. Each task calls n.wg.Done. The
 // tasks are func values built once per worker, so nothing is allocated.
-func (n *Network) parallel(active int, task func(*worker) func()) {
+func (n *Network) parallel(task func(*worker) func()) {
+	active := n.activeWorkers
 	n.wg.Add(active)
 	for _, w := range n.workers[1:active] {
 		go task(w)()

@@ -70,38 +70,55 @@ func (s rowSource) row(r int) int {
 	return s.lo + r
 }
 
-// worker is one goroutine's share of a training step: a workspace, the
-// backward buffers and a full gradient vector.
+// tile is one Batch-row slice of a training step and its gradient. A step
+// of StepSize samples is cut into tiles at fixed rows, whatever the number
+// of workers, and their gradients are summed in tile order, so the result
+// does not depend on which worker ran which tile.
+type tile struct {
+	grad   []float32   // the tile's gradient of every parameter, laid out as Network.params
+	gw, gb [][]float32 // per layer, views into grad
+
+	// The rows to train on, set before a step.
+	src   rowSource
+	count int
+	// Results: the tile's mean loss and correct predictions.
+	loss    float64
+	correct int
+}
+
+func newTile(d *compiled.Network) *tile {
+	t := &tile{grad: make([]float32, d.Params)}
+	off := 0
+	for _, l := range d.Layers {
+		t.gw = append(t.gw, t.grad[off:off+l.In*l.Out])
+		off += l.In * l.Out
+		t.gb = append(t.gb, t.grad[off:off+l.Out])
+		off += l.Out
+	}
+	return t
+}
+
+// worker is one goroutine's share of a training step: a workspace and the
+// backward buffers it runs its tiles with.
 type worker struct {
 	*workspace
 	net    *Network
 	target []float32   // Batch×Output
 	d      [][]float32 // per layer, Batch×Out: the gradient w.r.t. z (after ActivationGrad)
 	wt     [][]float32 // per layer, Out×In: InputGrad's scratch
-	grad   []float32   // the gradient of every parameter, laid out as Network.params
-	gw, gb [][]float32 // per layer, views into grad
 	spare  []float32   // Batch×Output scratch for the loss of a partial tile
-
-	// The tile to train on, set before train runs.
-	srcX, srcT []float32
-	src        rowSource
-	count      int
-	// Results of train: the tile's mean loss and correct predictions.
-	loss    float64
-	correct int
-	index   int // in Network.workers; picks the slice of the parameters reduce sums
-	// The other workers' shares of that slice, for reduce; room for all.
+	index  int         // in Network.workers: picks the worker's tiles and its share of reduce
+	// The tiles' shares of the parameters reduce sums, for reduce; room for all.
 	others [][]float32
 
 	trainRun, reduceRun func()
 }
 
-func newWorker(n *Network, index, workers int) *worker {
+func newWorker(n *Network, index, tiles int) *worker {
 	d := &n.desc
 	B := d.Batch
-	w := &worker{workspace: newWorkspace(d), net: n, index: index, grad: make([]float32, d.Params),
+	w := &worker{workspace: newWorkspace(d), net: n, index: index,
 		target: make([]float32, B*d.Output()), spare: make([]float32, B*d.Output())}
-	off := 0
 	for _, l := range d.Layers {
 		w.d = append(w.d, make([]float32, B*l.Out))
 		var wt []float32
@@ -109,36 +126,41 @@ func newWorker(n *Network, index, workers int) *worker {
 			wt = make([]float32, l.In*l.Out)
 		}
 		w.wt = append(w.wt, wt)
-		w.gw = append(w.gw, w.grad[off:off+l.In*l.Out])
-		off += l.In * l.Out
-		w.gb = append(w.gb, w.grad[off:off+l.Out])
-		off += l.Out
 	}
-	w.others = make([][]float32, 0, workers)
-	w.trainRun = func() { w.train(); n.wg.Done() }
+	w.others = make([][]float32, 0, tiles)
+	w.trainRun = func() { w.trainTiles(); n.wg.Done() }
 	w.reduceRun = func() { w.reduce(); n.wg.Done() }
 	return w
 }
 
-// train runs forward and backward on the worker's tile, leaving the tile's
-// gradient (scaled as the loss kernel scales it, by 1/Batch) in grad.
-func (w *worker) train() {
+// trainTiles trains the step's tiles index, index+W, index+2W, … (W the
+// step's active workers).
+func (w *worker) trainTiles() {
+	n := w.net
+	for j := w.index; j < n.activeTiles; j += n.activeWorkers {
+		w.train(n.tiles[j])
+	}
+}
+
+// train runs forward and backward on tile t, leaving its gradient (scaled
+// as the loss kernel scales it, by 1/Batch) in t.grad.
+func (w *worker) train(t *tile) {
 	d, n := w.desc, w.net
 	B, out := d.Batch, d.Output()
-	load(w.workspace.x, w.srcX, d.Input, w.src, w.count)
-	load(w.target, w.srcT, out, w.src, w.count)
+	load(w.workspace.x, n.srcX, d.Input, t.src, t.count)
+	load(w.target, n.srcT, out, t.src, t.count)
 	w.forward(n.w, n.b)
 	last := len(d.Layers) - 1
 	y, dl := w.y[last], w.d[last]
 	loss := d.LossGrad(y, w.target, dl)
-	if w.count < B {
+	if t.count < B {
 		// Padding rows must not count: their gradient is zeroed and the
 		// loss recomputed over the real rows.
-		clear(dl[w.count*out:])
-		loss = float32(lossOf(d.Loss, y[:w.count*out], w.target[:w.count*out], w.spare, w.count, out))
+		clear(dl[t.count*out:])
+		loss = float32(lossOf(d.Loss, y[:t.count*out], w.target[:t.count*out], w.spare, t.count, out))
 	}
-	w.loss = float64(loss)
-	w.correct = correct(d.Loss, y[:w.count*out], w.target[:w.count*out], out)
+	t.loss = float64(loss)
+	t.correct = correct(d.Loss, y[:t.count*out], w.target[:t.count*out], out)
 
 	if l := d.Layers[last]; l.ActivationGrad != nil {
 		l.ActivationGrad(w.z[last], y, dl)
@@ -149,7 +171,7 @@ func (w *worker) train() {
 		if i > 0 {
 			in = w.y[i-1]
 		}
-		l.WeightGrad(in, w.d[i], w.gw[i], w.gb[i])
+		l.WeightGrad(in, w.d[i], t.gw[i], t.gb[i])
 		if i == 0 {
 			break
 		}
@@ -160,17 +182,18 @@ func (w *worker) train() {
 	}
 }
 
-// reduce writes scale·Σ_j grad_j into worker 0's grad over this worker's
-// share of the parameters, summing the step's active workers in order.
+// reduce writes scale·Σ_j grad_j into tile 0's gradient over this
+// worker's share of the parameters, summing the step's tiles in order:
+// each parameter's sum is the same whichever worker computes it.
 func (w *worker) reduce() {
 	n := w.net
-	all := n.workers[:n.active]
-	lo, hi := n.desc.Params*w.index/n.active, n.desc.Params*(w.index+1)/n.active
+	tiles := n.tiles[:n.activeTiles]
+	lo, hi := n.desc.Params*w.index/n.activeWorkers, n.desc.Params*(w.index+1)/n.activeWorkers
 	w.others = w.others[:0]
-	for _, o := range all[1:] {
-		w.others = append(w.others, o.grad[lo:hi])
+	for _, t := range tiles[1:] {
+		w.others = append(w.others, t.grad[lo:hi])
 	}
-	vec.SumScaled(all[0].grad[lo:hi], w.others, n.scale)
+	vec.SumScaled(tiles[0].grad[lo:hi], w.others, n.scale)
 }
 
 // lossOf is the loss of rows outputs y against targets t, computed by the

@@ -25,6 +25,7 @@ type Flags struct {
 	Optimizer string
 	Seed      uint64
 	Workers   int
+	StepSize  int // samples per optimizer step; 0 is the spec's batch
 	Save      string
 	Plot      string // loss/accuracy curves, PNG or SVG
 	Log       string // one CSV row per epoch
@@ -40,7 +41,8 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.Float64Var(&f.LR, "lr", f.LR, "learning rate of the first epoch, decayed to 0 on a cosine")
 	fs.StringVar(&f.Optimizer, "optimizer", f.Optimizer, "sgd, momentum, nesterov, adam or adamw")
 	fs.Uint64Var(&f.Seed, "seed", f.Seed, "seed of the initial weights and the shuffling")
-	fs.IntVar(&f.Workers, "workers", f.Workers, "goroutines per step (0: GOMAXPROCS)")
+	fs.IntVar(&f.Workers, "workers", f.Workers, "goroutines sharing a step's tiles (0: GOMAXPROCS); changes the speed, not the result")
+	fs.IntVar(&f.StepSize, "step-size", f.StepSize, "samples per optimizer step (0: the spec's batch)")
 	fs.StringVar(&f.Save, "save", f.Save, "write the trained weights to this safetensors file")
 	fs.StringVar(&f.Plot, "plot", f.Plot, "draw the loss and accuracy per epoch to this `file` (.png or .svg)")
 	fs.StringVar(&f.Log, "log", f.Log, "write one CSV row per epoch to this `file`")
@@ -74,7 +76,7 @@ func Run(desc compiled.Network, f Flags, train, test dataset.Set, out io.Writer)
 	if err != nil {
 		return err
 	}
-	net, err := nn.New(desc, nn.Options{Seed: f.Seed, Workers: f.Workers, Optimizer: opt})
+	net, err := nn.New(desc, nn.Options{Seed: f.Seed, Workers: f.Workers, StepSize: f.StepSize, Optimizer: opt})
 	if err != nil {
 		return err
 	}
@@ -82,8 +84,8 @@ func Run(desc compiled.Network, f Flags, train, test dataset.Set, out io.Writer)
 	if net.Workers() == 1 {
 		workers = "worker"
 	}
-	fmt.Fprintf(out, "%s: %d training and %d test samples, %s, %d %s\n",
-		desc.Name, train.Len(), test.Len(), f.Optimizer, net.Workers(), workers)
+	fmt.Fprintf(out, "%s: %d training and %d test samples, %s, steps of %d, %d %s\n",
+		desc.Name, train.Len(), test.Len(), f.Optimizer, net.StepSize(), net.Workers(), workers)
 	testY, err := test.TargetsFor(desc)
 	if err != nil {
 		return err

@@ -58,7 +58,7 @@ func TestCheckpointResumePlotLog(t *testing.T) {
 	whole.Save = p("whole.safetensors")
 	var out bytes.Buffer
 	require.NoError(t, Run(kernels.DigitsNetwork(), whole, tr, te, &out))
-	assert.Contains(t, out.String(), ", adam, 1 worker\n")
+	assert.Contains(t, out.String(), ", adam, steps of 32, 1 worker\n")
 
 	first := base
 	first.Checkpoint, first.Log, first.Plot = p("ckpt"), p("log.csv"), p("curves.png")
