@@ -92,6 +92,23 @@ func BenchmarkPeakZMM(b *testing.B) {
 	b.ReportMetric(384*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// BenchmarkPeakZMMParallel is BenchmarkPeakZMM on every core at once
+// (GOMAXPROCS goroutines), reporting their sum: the ceiling of a step
+// shared by workers, which is twice the one-core ceiling only when the
+// cores do not share their FMA units (separate cores, not SMT siblings).
+func BenchmarkPeakZMMParallel(b *testing.B) {
+	if !havePeakZMM {
+		b.Skip("no AVX-512F here (or GODEBUG=cpu.avx512f=off)")
+	}
+	const n = 1 << 16
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			fmaPeakZMM(n)
+		}
+	})
+	b.ReportMetric(384*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+}
+
 // BenchmarkStreamZMM reads the batch-1 L1 weights (784×256 floats, which
 // stay in L2) in 64-byte loads and does nothing else: the bandwidth
 // ceiling of a matrix-vector product that streams them once.
