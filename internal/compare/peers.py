@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Times what a Go user would otherwise call, numpy and PyTorch, on one thread.
+"""Times what a Go user would otherwise call, numpy and PyTorch, on one thread
+(and a PyTorch training epoch on two).
 
 The cases mirror the vecgen benchmarks, and the output is Go benchmark
 format, so internal/benchreport reads it together with go test's:
@@ -14,16 +15,25 @@ format, so internal/benchreport reads it together with go test's:
     BenchmarkTrainStep/sgd/samples=N/procs=1/{numpy,torch}
                                                    one SGD step with softmax
                                                    cross-entropy, N = 64, 256
+    BenchmarkFitEpoch/workers=N/torch              one epoch of Fashion-MNIST's
+        60,000 training images in PyTorch's usual loop (shuffled batches of
+        64 drawn from in-memory tensors, Adam at 1e-3) with
+        torch.set_num_threads(N), N = 1, 2: the pair of nn's Fit with N
+        workers. Like go test's BenchmarkFitEpoch, each run trains a fresh
+        model for -benchtime Nx epochs (one for a -benchtime in seconds)
 
 Everything is float32. PyTorch keeps nn.Linear's layout (weight is
 out×in) and computes the backward products as autograd does for it:
 dW = dZᵀ·X, dX = dZ·W. It also prints "blas:", "numpy:" and "torch:"
 configuration lines naming the BLAS library and its core.
 
-    peers.py [-count 10] [-benchtime 200ms] [-bench REGEXP]
+    peers.py [-count 10] [-benchtime 200ms] [-bench REGEXP] [-skip REGEXP] [-fashion DIR]
     peers.py -check     compare numpy with PyTorch and exit
 
-Run it with Debian's python3-numpy and python3-torch (make deps).
+-fashion names the directory of the Fashion-MNIST IDX files, by default
+where Debian's dataset-fashion-mnist installs them; without them the epoch
+cases are skipped with a message on stderr. Run it with Debian's
+python3-numpy, python3-torch and python3-threadpoolctl (make deps).
 """
 import os
 
@@ -32,10 +42,13 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse
+import contextlib
 import ctypes
 import gc
+import gzip
 import re
 import sys
+import tempfile
 import time
 
 import numpy as np
@@ -234,6 +247,130 @@ def network_cases(rng):
         yield name, ("samples/s", n), lambda net=net, x=x, y=y: net.train_step(x, y, LR), torch_step
 
 
+# Where Debian's dataset-fashion-mnist installs the IDX files.
+FASHION = "/usr/share/datasets/fashion-mnist"
+
+# The epoch cases: the batch (spec/fashion.yaml's), Adam's learning rate,
+# the thread counts, paired with nn's Fit on as many workers, and the steps
+# of the warm-up before the runs of each thread count.
+EPOCH_BATCH = 64
+EPOCH_LR = 1e-3
+EPOCH_THREADS = (1, 2)
+EPOCH_WARMUP = 50
+
+
+def read_idx(path):
+    """The array of unsigned bytes in the IDX file at path, gzipped or not:
+    magic 0, 0, 0x08 and the number of dimensions, each dimension as a
+    big-endian uint32, then the values."""
+    with open(path, "rb") as f:
+        data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if len(data) < 4 or data[0] != 0 or data[1] != 0 or data[2] != 0x08 or data[3] == 0:
+        raise ValueError("%s: not an IDX file of unsigned bytes (magic %s)" % (path, data[:4].hex(" ")))
+    ndim = data[3]
+    start = 4 + 4 * ndim
+    if len(data) < start:
+        raise ValueError("%s: the IDX header ends early" % path)
+    dims = tuple(int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
+    if len(data) - start != int(np.prod(dims)):
+        raise ValueError("%s: %d values for dimensions %s" % (path, len(data) - start, dims))
+    return np.frombuffer(data, np.uint8, offset=start).reshape(dims)
+
+
+def fashion_mnist(directory):
+    """Fashion-MNIST's training images and labels in directory, read as
+    dataset.FashionMNIST reads them (NAME.gz, else NAME): one float32 row of
+    784 pixels per image, each pixel divided by 255 in float32, and the
+    labels as int64 class numbers."""
+    def find(name):
+        for p in (name + ".gz", name):
+            path = os.path.join(directory, p)
+            if os.path.exists(path):
+                return path
+        raise FileNotFoundError("Fashion-MNIST not found: %s has no %s(.gz); install it with "
+                                "`apt-get install dataset-fashion-mnist` or pass its directory with -fashion"
+                                % (directory, name))
+    images = read_idx(find("train-images-idx3-ubyte"))
+    labels = read_idx(find("train-labels-idx1-ubyte"))
+    if images.ndim < 2 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
+        raise ValueError("%s: images %s and labels %s do not pair up" % (directory, images.shape, labels.shape))
+    x = images.reshape(images.shape[0], -1).astype(np.float32)
+    x /= np.float32(255)
+    return x, labels.astype(np.int64)
+
+
+@contextlib.contextmanager
+def threads(n):
+    """Runs PyTorch's own thread pool on n threads, then puts it back to
+    one. The BLAS stays on one thread: torch.set_num_threads does not reach
+    Debian's OpenBLAS, and giving OpenBLAS a second thread too made the
+    epoch slower, not faster (see PERFORMANCE.md)."""
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(1)
+
+
+def torch_epochs(x, labels):
+    """Returns a function that trains a fresh 784-256-128-10 (PyTorch's
+    own initialization, seed 1) for a number of epochs of x and labels in
+    the usual loop: each epoch a fresh torch.randperm, then for each batch
+    of EPOCH_BATCH indices (the last one shorter) the rows taken from the
+    in-memory tensors, zero_grad, forward, CrossEntropyLoss, backward and an
+    Adam step. It returns the last step's loss."""
+    tx, ty = torch.from_numpy(x), torch.from_numpy(labels)
+
+    def train(epochs):
+        torch.manual_seed(1)
+        model = torch_model()
+        loss_fn = torch.nn.CrossEntropyLoss()
+        opt = torch.optim.Adam(model.parameters(), lr=EPOCH_LR)
+        for _ in range(epochs):
+            order = torch.randperm(len(tx))
+            for lo in range(0, len(tx), EPOCH_BATCH):
+                idx = order[lo:lo + EPOCH_BATCH]
+                xb, yb = tx[idx], ty[idx]
+                opt.zero_grad()
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                opt.step()
+        return loss
+
+    return train
+
+
+def run_epochs(args, selected):
+    """Times the epoch cases selected(name) accepts, as go test times
+    BenchmarkFitEpoch with -benchtime Nx: on each thread count, a warm-up
+    of EPOCH_WARMUP steps, then args.count runs, each of N epochs
+    (-benchtime Nx; one with a -benchtime in seconds) of a fresh model."""
+    cases = [("BenchmarkFitEpoch/workers=%d/torch" % n, n) for n in EPOCH_THREADS]
+    cases = [(name, n) for name, n in cases if selected(name)]
+    if not cases:
+        return
+    try:
+        x, labels = fashion_mnist(args.fashion)
+    except FileNotFoundError as e:
+        print("peers.py: skipping the epoch cases:", e, file=sys.stderr)
+        return
+    epochs = parse_benchtime(args.benchtime)[1] or 1
+    train = torch_epochs(x, labels)
+    warmup = torch_epochs(x[:EPOCH_WARMUP * EPOCH_BATCH], labels[:EPOCH_WARMUP * EPOCH_BATCH])
+    for name, n in cases:
+        with threads(n):
+            warmup(1)
+            for _ in range(args.count):
+                gc.disable()
+                t0 = time.perf_counter_ns()
+                train(epochs)
+                ns = time.perf_counter_ns() - t0
+                gc.enable()
+                report(name, epochs, ns, ("samples/s", len(x)))
+
+
 def parse_benchtime(s):
     """Returns (seconds, None) for "200ms" and the like, (None, n) for "100x"."""
     if s.endswith("x"):
@@ -344,6 +481,11 @@ def blas_info():
 def run(args):
     seconds, fixed = parse_benchtime(args.benchtime)
     pattern = re.compile(args.bench)
+    skip = re.compile(args.skip) if args.skip else None
+
+    def selected(name):
+        return pattern.search(name) and not (skip and skip.search(name))
+
     rng = np.random.default_rng(1)
     cases = []
     for name, flops, np_fn, torch_fn in product_cases(rng):
@@ -355,7 +497,7 @@ def run(args):
         cases.append((name + "/numpy", metric, np_fn))
         cases.append((name + "/torch", metric, torch_fn))
     for name, metric, fn in cases:
-        if not pattern.search(name):
+        if not selected(name):
             continue
         fn()
         n = fixed or iterations(fn, seconds)
@@ -364,11 +506,13 @@ def run(args):
             ns = timed(fn, n)
             gc.enable()
             report(name, n, ns, metric)
+    run_epochs(args, selected)
 
 
-def check():
+def check(fashion):
     """Fails unless numpy and PyTorch compute the same thing in every case,
-    in float32, on one thread."""
+    in float32, on one thread, and the epoch cases read IDX files as
+    package dataset does and train on the threads they name."""
     failures = []
 
     def expect(ok, what):
@@ -403,6 +547,7 @@ def check():
         got = mlp.params[i].T if want.ndim == 2 else mlp.params[i]
         expect(got.dtype == np.float32, "train step: parameter %d is %s" % (i, got.dtype))
         expect(np.allclose(got, want, rtol=1e-4, atol=1e-5), "train step: parameter %d differs from torch's" % i)
+    check_epoch(expect, fashion)
     expect(torch.get_num_threads() == 1, "torch runs %d threads" % torch.get_num_threads())
     if threadpoolctl is not None:
         for i in threadpoolctl.threadpool_info():
@@ -413,18 +558,65 @@ def check():
     return not failures
 
 
+def write_idx(path, values, compress):
+    """Writes values (uint8) to path as an IDX file, gzipped if compress."""
+    data = bytes([0, 0, 0x08, values.ndim]) + b"".join(d.to_bytes(4, "big") for d in values.shape) + values.tobytes()
+    with open(path, "wb") as f:
+        f.write(gzip.compress(data) if compress else data)
+
+
+def check_epoch(expect, fashion):
+    """The epoch cases' part of check: fashion_mnist on small IDX files
+    (and on the real ones in the directory fashion, when there), the
+    thread counts, and the loop on a few samples, which gives a fresh
+    model the same loss each time."""
+    images = np.arange(3 * 2 * 2, dtype=np.uint8).reshape(3, 2, 2) * 20
+    with tempfile.TemporaryDirectory() as d:
+        write_idx(os.path.join(d, "train-images-idx3-ubyte.gz"), images, True)
+        write_idx(os.path.join(d, "train-labels-idx1-ubyte"), np.array([2, 0, 1], np.uint8), False)
+        x, labels = fashion_mnist(d)
+        want = images.reshape(3, 4).astype(np.float32) / np.float32(255)
+        expect(x.dtype == np.float32 and np.array_equal(x, want), "fashion_mnist: pixels %s, want %s" % (x, want))
+        expect(labels.dtype == np.int64 and labels.tolist() == [2, 0, 1], "fashion_mnist: labels %s" % labels)
+        write_idx(os.path.join(d, "train-labels-idx1-ubyte"), np.array([2, 0], np.uint8), False)
+        try:
+            fashion_mnist(d)
+            expect(False, "fashion_mnist: 3 images with 2 labels read without an error")
+        except ValueError as e:
+            expect("do not pair up" in str(e), "fashion_mnist: 3 images with 2 labels: %s" % e)
+    if os.path.isdir(fashion):
+        x, labels = fashion_mnist(fashion)
+        expect(x.shape == (60000, 784) and x.min() == 0 and x.max() == 1, "Fashion-MNIST: %s, pixels from %g to %g"
+               % (x.shape, x.min(), x.max()))
+        expect(sorted(set(labels.tolist())) == list(range(10)), "Fashion-MNIST: labels %s" % sorted(set(labels.tolist())))
+    for n in EPOCH_THREADS:
+        with threads(n):
+            expect(torch.get_num_threads() == n, "threads(%d): torch runs %d threads" % (n, torch.get_num_threads()))
+            if threadpoolctl is not None:
+                for i in threadpoolctl.threadpool_info():
+                    expect(i["user_api"] != "blas" or i["num_threads"] == 1,
+                           "threads(%d): %s runs %d threads" % (n, i["filepath"], i["num_threads"]))
+    rng = np.random.default_rng(3)
+    x, _, labels = samples(rng, 2 * EPOCH_BATCH + 3)
+    train = torch_epochs(x, labels)
+    first, again = train(2).item(), train(2).item()
+    expect(np.isfinite(first) and first == again, "epochs: a fresh model's loss %g, then %g" % (first, again))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("-count", type=int, default=1, help="runs of each case")
     ap.add_argument("-benchtime", default="1s", help="time of each run (200ms), or calls (100x)")
     ap.add_argument("-bench", default=".", help="run only the cases whose name matches")
+    ap.add_argument("-skip", default="", help="leave out the cases whose name matches")
+    ap.add_argument("-fashion", default=FASHION, help="directory of the Fashion-MNIST IDX files")
     ap.add_argument("-check", action="store_true", help="compare numpy with torch and exit")
     args = ap.parse_args()
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     blas = blas_info()
     if args.check:
-        sys.exit(0 if check() else 1)
+        sys.exit(0 if check(args.fashion) else 1)
     print("blas:", blas)
     print("numpy:", np.__version__)
     print("torch:", torch.__version__)

@@ -10,7 +10,11 @@ import (
 
 // TestPeers runs peers.py -check, which fails unless its numpy and PyTorch
 // versions of every case agree, compute in float32 and run one thread: the
-// peers make bench times do the same work. It needs python3-numpy and
+// peers make bench times do the same work. It also checks the epoch cases:
+// Fashion-MNIST read from IDX files as package dataset reads them (the real
+// files too when dataset-fashion-mnist is installed), PyTorch on the
+// threads each case names, and a training loop that repeats itself from a
+// fresh model. It needs python3-numpy and
 // python3-torch (VECGEN_PYTHON names the interpreter, by default
 // /usr/bin/python3) and skips without them unless VECGEN_REQUIRE_TORCH is
 // set.
