@@ -4,7 +4,8 @@
 // tables of PERFORMANCE.md: each product's and workload's median time for
 // vecgen, its AVX2 tier and its peers, the ratio to the best peer, the
 // fraction of this run's widest measured FMA ceiling and of the nominal
-// one, and the performance targets next to what was measured.
+// one, the performance targets next to what was measured, and a
+// Fashion-MNIST epoch through nn's Fit against PyTorch's training loop.
 //
 //	go run ./internal/benchreport [-update PERFORMANCE.md] < bench.txt
 //
@@ -182,6 +183,24 @@ var workloads = []workload{
 		0.70, "BenchmarkTrainStep/sgd/samples=256/procs=1/numpy", "numpy's"},
 }
 
+// fitEpoch is nn's benchmark of one Fashion-MNIST epoch through Fit. Its
+// sub-benchmark workers=N pairs with peers.py's epoch of PyTorch's loop on
+// N threads, named workers=N/torch.
+const fitEpoch = "BenchmarkFitEpoch"
+
+// epochWorkers are the worker counts of the epoch table, and PyTorch's
+// thread counts.
+var epochWorkers = []int{1, 2}
+
+// An epoch on one worker is its steps (the benchmark's steps/op) of
+// epochStep, plus Fit's own work: the shuffle, the checks of the data, the
+// gathering of each step's samples. The target is at most
+// maxEpochOverSteps × steps × epochStep's median.
+const (
+	epochStep         = "BenchmarkTrainStep/adam/samples=64/procs=1"
+	maxEpochOverSteps = 1.10
+)
+
 // peerNames returns the AVX2 tier's and each peer's benchmark name for the
 // vecgen benchmark name: a sibling of /vecgen, or a child of name.
 func peerNames(name string) (avx2 string, peer []string) {
@@ -337,22 +356,79 @@ func render(runs map[string]*result, conf map[string]string) string {
 		if !ok {
 			continue
 		}
-		rate := "–"
-		if v, ok := median(runs, s.name, "samples/s"); ok {
-			rate = fmt.Sprintf("%.1fk", v/1e3)
-		}
 		target := "–"
 		if s.target != "" {
 			limit, _ := strconv.ParseFloat(strings.Fields(s.target)[1], 64)
 			target = s.target + " (" + mark(true, ns <= limit*1e6) + ")"
 		}
-		fmt.Fprintf(&rows, "| %s | %s | %s | %s |\n", s.label, duration(ns), rate, target)
+		fmt.Fprintf(&rows, "| %s | %s | %s | %s |\n", s.label, duration(ns), samplesRate(runs, s.name), target)
 	}
 	if rows.Len() > 0 {
 		b.WriteString("\n| nn (spec/fashion.yaml) | time | samples/s | target |\n|---|---|---|---|\n")
 		b.Write(rows.Bytes())
 	}
+	b.WriteString(epochTable(runs))
 	return b.String()
+}
+
+// epochTable is the table of one Fashion-MNIST epoch through Fit on each of
+// epochWorkers and through PyTorch's loop on as many threads: median
+// times, Fit's time over PyTorch's on the same count, the speed-up of more
+// workers or threads over one, and the one-worker epoch against its steps
+// of epochStep. It is "" when no epoch was measured.
+func epochTable(runs map[string]*result) string {
+	impls := []struct{ label, suffix, unit string }{{"Fit", "", "worker"}, {"PyTorch", "/torch", "thread"}}
+	var rows strings.Builder
+	for _, impl := range impls {
+		var one float64 // the epoch on one worker or thread
+		for _, w := range epochWorkers {
+			vecgen := fmt.Sprintf("%s/workers=%d", fitEpoch, w)
+			name := vecgen + impl.suffix
+			ns, ok := median(runs, name, "ns/op")
+			if !ok {
+				continue
+			}
+			vsTorch, speedup, vsSteps := "–", "–", "–"
+			if w == 1 {
+				one = ns
+			} else if one > 0 {
+				speedup = fmt.Sprintf("%.2f×", one/ns)
+			}
+			if torch, ok := median(runs, vecgen+"/torch", "ns/op"); ok && name == vecgen {
+				vsTorch = fmt.Sprintf("%.2f×", ns/torch)
+			}
+			if w == 1 && name == vecgen {
+				vsSteps = fmt.Sprintf("≤ %.2f×: not measured", maxEpochOverSteps)
+				steps, okSteps := median(runs, name, "steps/op")
+				step, okStep := median(runs, epochStep, "ns/op")
+				if okSteps && okStep {
+					ratio := ns / (steps * step)
+					vsSteps = fmt.Sprintf("%.2f× (%.0f × %s; ≤ %.2f×: %s)", ratio, steps, duration(step),
+						maxEpochOverSteps, mark(true, ratio <= maxEpochOverSteps))
+				}
+			}
+			units := impl.unit
+			if w != 1 {
+				units += "s"
+			}
+			fmt.Fprintf(&rows, "| %s, %d %s | %s | %s | %s | %s | %s |\n", impl.label, w, units, duration(ns),
+				samplesRate(runs, name), vsTorch, speedup, vsSteps)
+		}
+	}
+	if rows.Len() == 0 {
+		return ""
+	}
+	return "\nOne epoch of Fashion-MNIST's training images (spec/fashion.yaml, Adam, shuffled; median times; the time ratio is below 1 where Fit is faster):\n\n" +
+		"| epoch | time | samples/s | Fit's time ÷ PyTorch's, as many threads | speed-up over one | time ÷ (steps × Adam step of 64 samples, 1 core) |\n" +
+		"|---|---|---|---|---|---|\n" + rows.String()
+}
+
+// samplesRate is the median of name's samples/s as "12.3k", or "–".
+func samplesRate(runs map[string]*result, name string) string {
+	if v, ok := median(runs, name, "samples/s"); ok {
+		return fmt.Sprintf("%.1fk", v/1e3)
+	}
+	return "–"
 }
 
 // peerCells are the table cells of name's AVX2 tier and peers (median
@@ -396,8 +472,11 @@ func ratio(runs map[string]*result, base, impl string, ns float64) string {
 	return fmt.Sprintf("%.1f×", other/ns)
 }
 
+// duration is ns with three significant digits, in s, ms, µs or ns.
 func duration(ns float64) string {
 	switch {
+	case ns >= 1e9:
+		return fmt.Sprintf("%.3g s", ns/1e9)
 	case ns >= 1e6:
 		return fmt.Sprintf("%.3g ms", ns/1e6)
 	case ns >= 1e3:

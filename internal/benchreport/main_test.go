@@ -24,6 +24,13 @@ BenchmarkProduct/L2Forward/vecgen-2 	 10	 40000 ns/op	 180.0 GFLOP/s
 BenchmarkProduct/L3Forward/vecgen-2 	 10	 4000 ns/op	 41.0 GFLOP/s
 BenchmarkTrainStep/sgd/samples=64/procs=1-2  	 10	 600000 ns/op	 106666 samples/s
 BenchmarkPredictOne-2	 10	 10000 ns/op
+BenchmarkTrainStep/adam/samples=64/procs=1-2  	 10	 700000 ns/op	 91428 samples/s
+PASS
+cpu: Test CPU @ 1.00GHz
+BenchmarkFitEpoch/workers=1-2	 2	 760000000 ns/op	 78947 samples/s	 938.0 steps/op
+BenchmarkFitEpoch/workers=1-2	 2	 800000000 ns/op	 75000 samples/s	 938.0 steps/op
+BenchmarkFitEpoch/workers=1-2	 2	 740000000 ns/op	 81081 samples/s	 938.0 steps/op
+BenchmarkFitEpoch/workers=2-2	 2	 500000000 ns/op	 120000 samples/s	 469.0 steps/op
 PASS
 cpu: Test CPU @ 1.00GHz
 BenchmarkProduct/L1Forward/vecgen/avx2-2 	 10	 330000 ns/op	 76.0 GFLOP/s
@@ -39,6 +46,8 @@ BenchmarkProduct/L3Forward/numpy-bare	 10	 3500 ns/op	 46.8 GFLOP/s
 BenchmarkPredictOne/numpy	 10	 20000 ns/op
 BenchmarkPredictOne/torch	 10	 30000 ns/op
 BenchmarkTrainStep/sgd/samples=64/procs=1/numpy	 10	 1000000 ns/op	 64000 samples/s
+BenchmarkFitEpoch/workers=1/torch	 2	 2400000000 ns/op	 25000 samples/s
+BenchmarkFitEpoch/workers=2/torch	 2	 2000000000 ns/op	 30000 samples/s
 `
 
 func TestReport(t *testing.T) {
@@ -67,6 +76,25 @@ func TestReport(t *testing.T) {
 	assert.Contains(t, out, "| train step, SGD, 64 samples, 1 core | 600 µs | 106.7k | ≤ 0.62 ms (met) |")
 	assert.NotContains(t, out, "L2WeightGrad", "rows without results are left out")
 	assert.NotContains(t, out, "batch-1 forward (the three", "the batch-1 total needs all three kernels")
+
+	assert.Contains(t, out, "| epoch | time | samples/s | Fit's time ÷ PyTorch's, as many threads | speed-up over one | time ÷ (steps × Adam step of 64 samples, 1 core) |")
+	assert.Contains(t, out, "| Fit, 1 worker | 760 ms | 78.9k | 0.32× | – | 1.16× (938 × 700 µs; ≤ 1.10×: missed) |",
+		"the median of three epochs, against 938 steps of 700 µs (657 ms)")
+	assert.Contains(t, out, "| Fit, 2 workers | 500 ms | 120.0k | 0.25× | 1.52× | – |")
+	assert.Contains(t, out, "| PyTorch, 1 thread | 2.4 s | 25.0k | – | – | – |")
+	assert.Contains(t, out, "| PyTorch, 2 threads | 2 s | 30.0k | – | 1.20× | – |")
+}
+
+// The epoch table shows what was measured: Fit alone, without PyTorch or
+// the training step, and nothing at all without an epoch.
+func TestEpochTable(t *testing.T) {
+	runs, err := parse(strings.NewReader("BenchmarkFitEpoch/workers=1-2 2 750000000 ns/op 80000 samples/s 938.0 steps/op\n"))
+	require.NoError(t, err)
+	out := epochTable(runs)
+	assert.Contains(t, out, "| Fit, 1 worker | 750 ms | 80.0k | – | – | ≤ 1.10×: not measured |")
+	assert.NotContains(t, out, "2 workers")
+	assert.NotContains(t, out, "PyTorch, ")
+	assert.Empty(t, epochTable(map[string]*result{}))
 }
 
 // Without peers, an AVX2 tier or a zmm ceiling (an older bench.txt, a CPU
