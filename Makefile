@@ -111,11 +111,18 @@ test-fuzz:
 # one core and batch-1 prediction again on the AVX2 tier
 # (GODEBUG=cpu.avx512f=off), their names suffixed /avx2; then numpy and
 # PyTorch on one thread (internal/compare/peers.py), with OpenBLAS left to
-# pick its own core; then the tables of PERFORMANCE.md are regenerated from
-# this run's medians.
+# pick its own core; then one Fashion-MNIST epoch through nn's Fit (1 and 2
+# workers) and through PyTorch's usual loop (1 and 2 threads), one after the
+# other; then the tables of PERFORMANCE.md are regenerated from this run's
+# medians.
 BENCH_TIME ?= 200ms
 KERNEL_BENCH_COUNT ?= $(shell expr \( $(BENCH_COUNT) + 1 \) / 2)
 bench_flags = -run '^$$' -benchtime $(BENCH_TIME)
+# The epochs run EPOCH_COUNT times, each run two epochs of a fresh network
+# (an epoch takes 0.7 to 2.5 s here): about 40 s for both.
+EPOCH_COUNT ?= 3
+epoch_flags = -benchtime 2x -count $(EPOCH_COUNT)
+peers = env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PYTHON) internal/compare/peers.py -fashion $(FASHION)
 # $(call avx2_bench,PATTERN,PACKAGE) appends the benchmarks of PACKAGE
 # that match PATTERN (a leaf benchmark runs only if PATTERN has no more
 # levels than its name) on the AVX2 tier, with /avx2 appended to each
@@ -124,10 +131,12 @@ avx2_bench = GODEBUG=cpu.avx512f=off $(GO) test $(bench_flags) -count $(BENCH_CO
 	| sed -E -e 's|^(Benchmark[^[:space:]]*)(-[0-9]+[[:space:]])|\1/avx2\2|;t' -e 's|^(Benchmark[^[:space:]]*)([[:space:]])|\1/avx2\2|' \
 	| tee -a bench.txt
 bench:
-	$(GO) test $(bench_flags) -count $(BENCH_COUNT) -bench . ./internal/compare/ ./nn/ | tee bench.txt
+	$(GO) test $(bench_flags) -count $(BENCH_COUNT) -bench . -skip '^BenchmarkFitEpoch$$' ./internal/compare/ ./nn/ | tee bench.txt
 	$(GO) test $(bench_flags) -count $(KERNEL_BENCH_COUNT) -bench . ./kernels/ | tee -a bench.txt
 	$(call avx2_bench,^BenchmarkProduct$$/./^vecgen$$,./internal/compare/)
 	$(call avx2_bench,^BenchmarkTrainStep$$/^sgd$$/^samples=(64|256)$$/^procs=1$$,./nn/)
 	$(call avx2_bench,^BenchmarkPredictOne$$,./nn/)
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PYTHON) internal/compare/peers.py -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) | tee -a bench.txt
+	$(peers) -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) -skip '^BenchmarkFitEpoch/' | tee -a bench.txt
+	$(GO) test -run '^$$' -bench '^BenchmarkFitEpoch$$' $(epoch_flags) ./nn/ | tee -a bench.txt
+	$(peers) -bench '^BenchmarkFitEpoch/' $(epoch_flags) | tee -a bench.txt
 	$(GO) run ./internal/benchreport -update PERFORMANCE.md < bench.txt
