@@ -73,6 +73,23 @@ type Layer struct {
 	// InputGrad writes dx = dz·wᵀ (B×In), using wt (Out×In) as scratch.
 	// Nil for the first layer, whose input needs no gradient.
 	InputGrad func(dz, w, wt, dx []float32)
+
+	// The halves let two workers share one batch. Each takes the half h
+	// (0 or 1) and the same whole slices as the kernel it halves, and
+	// writes exactly its half of that kernel's outputs, bit for bit:
+	// ForwardHalf, ActivationGradHalf and InputGradHalf the rows
+	// [h·B/2, (h+1)·B/2) of y and z, d and dx (InputGradHalf transposes w
+	// into wt whole: each worker passes its own wt); WeightGradHalf the
+	// rows [h·In/2, (h+1)·In/2) of dw, leaving db to BiasGrad. They are
+	// nil unless every layer of the model splits (an even batch of at
+	// least 4 and even inputs of at least 4 per layer), and
+	// ActivationGradHalf and InputGradHalf are nil where the whole kernels
+	// are.
+	ForwardHalf        func(h int, x, w, b, z, y []float32)
+	ActivationGradHalf func(h int, z, y, d []float32)
+	WeightGradHalf     func(h int, x, dz, dw []float32)
+	BiasGrad           func(dz, db []float32)
+	InputGradHalf      func(h int, dz, w, wt, dx []float32)
 }
 
 // Output is the width of the last layer.

@@ -183,9 +183,17 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 	case plan.ActivationGrad:
 		a.activationGrad(k)
 	case plan.WeightGrad:
-		x, dz, dw, db := a.param("x"), a.param("dz"), a.param("dw"), a.param("db")
+		x, dz, dw := a.param("x"), a.param("dz"), a.param("dw")
+		if k.Half { // a half leaves db to BiasGrad
+			a.gemm(k.Gemm, m, x, dz, dw, epilogue{})
+			break
+		}
+		db := a.param("db")
 		a.gemm(k.Gemm, m, x, dz, dw, epilogue{})
 		a.columnSums(dz, db, k.Gemm.Depth, k.Gemm.Cols)
+	case plan.BiasGrad:
+		out := p.Layers[k.Layer-1].Out
+		a.columnSums(a.param("dz"), a.param("db"), k.Elements/out, out)
 	case plan.InputGrad:
 		dz, w, wt, dx := a.param("dz"), a.param("w"), a.param("wt"), a.param("dx")
 		g := k.Gemm

@@ -2,6 +2,7 @@ package gen
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
@@ -72,7 +73,18 @@ func meaning(p *plan.Plan, k *plan.Kernel) string {
 	}
 	l := p.Layers[k.Layer-1]
 	shape := fmt.Sprintf("B=%d, K=%d, N=%d", p.Model.Batch, l.In, l.Out)
+	if k.Half {
+		switch k.Op {
+		case plan.WeightGrad:
+			return fmt.Sprintf("dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (%s).", shape)
+		default:
+			whole := strings.TrimSuffix(meaning(p, p.Find(k.Op, k.Layer)), ".")
+			return fmt.Sprintf("%s, on half of the batch: B/2 = %d rows.", whole, p.Model.Batch/2)
+		}
+	}
 	switch k.Op {
+	case plan.BiasGrad:
+		return fmt.Sprintf("db = Σ rows of dz (%s).", shape)
 	case plan.Forward:
 		if plan.PreActivation(l.Activation) {
 			return fmt.Sprintf("z = x·w + b, y = %s(z), x B×K, w K×N, z and y B×N (%s).", l.Activation, shape)

@@ -112,14 +112,32 @@ func TestPlanFashion(t *testing.T) {
 		"FashionL1Forward", "FashionL1ActivationGrad", "FashionL1WeightGrad",
 		"FashionL2Forward", "FashionL2ActivationGrad", "FashionL2WeightGrad", "FashionL2InputGrad",
 		"FashionL3Forward", "FashionL3WeightGrad", "FashionL3InputGrad",
+		"FashionL1ForwardHalf", "FashionL1ActivationGradHalf", "FashionL1WeightGradHalf", "FashionL1BiasGrad",
+		"FashionL2ForwardHalf", "FashionL2ActivationGradHalf", "FashionL2WeightGradHalf", "FashionL2InputGradHalf", "FashionL2BiasGrad",
+		"FashionL3ForwardHalf", "FashionL3WeightGradHalf", "FashionL3InputGradHalf", "FashionL3BiasGrad",
 		"FashionLoss", "FashionSGD", "FashionMomentum", "FashionNesterov", "FashionAdam", "FashionAdamW",
 	}, got)
+	// The halves: half the batch's rows, or half the inputs' rows of dW,
+	// with the whole product's strides.
+	assert.Equal(t, plan.Gemm{Rows: 32, Cols: 256, Depth: 784, ARow: 784, ADepth: 1, BDepth: 256, CRow: 256}, *p.FindHalf(plan.Forward, 1).Gemm)
+	assert.Equal(t, plan.Gemm{Rows: 392, Cols: 256, Depth: 64, ARow: 1, ADepth: 784, BDepth: 256, CRow: 256}, *p.FindHalf(plan.WeightGrad, 1).Gemm)
+	assert.Equal(t, 32*128, p.FindHalf(plan.ActivationGrad, 2).Elements)
 	assert.Equal(t, 784*256+256+256*128+128+128*10+10, p.ParamCount())
 	assert.True(t, p.LossGivesDZ(), "softmax + cross-entropy is fused")
 	dw := p.Find(plan.WeightGrad, 1).Gemm
 	assert.Equal(t, plan.Gemm{Rows: 784, Cols: 256, Depth: 64, ARow: 1, ADepth: 784, BDepth: 256, CRow: 256}, *dw)
 	avx2 := p.Find(plan.WeightGrad, 1).Impl(plan.AVX2)
 	assert.Equal(t, plan.Impl{ISA: plan.AVX2, Asm: "fashionL1WeightGradAVX2", Tile: plan.DefaultTile, Unroll: 4}, *avx2)
+}
+
+// Halves need an even batch of at least 4 and even inputs of at least 4.
+func TestPlanHalves(t *testing.T) {
+	for file, want := range map[string]bool{"fashion.yaml": true, "fashion1.yaml": false, "digits.yaml": true} {
+		p, err := plan.New(load(t, "../spec/"+file), file, "k")
+		require.NoError(t, err)
+		assert.Equal(t, want, p.Halves(), file)
+		assert.Equal(t, want, p.FindHalf(plan.Forward, 1) != nil, file)
+	}
 }
 
 // A batch of one makes every product with one row a matrix-vector product.

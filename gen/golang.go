@@ -131,7 +131,15 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	}
 	B, K, N := jen.Id(p.Batch()), jen.Id(p.In(k.Layer)), jen.Id(p.Out(k.Layer))
 	act := jen.Qual(scalarPath, plan.Activations[k.Activation].Scalar)
+	if k.Half {
+		if k.Op == plan.WeightGrad {
+			return []jen.Code{s("DenseGradRows", slice("x"), slice("dz"), slice("dw"), B, K, jen.Id(p.In(k.Layer)).Op("/").Lit(2), N)}
+		}
+		B = jen.Parens(jen.Id(p.Batch()).Op("/").Lit(2))
+	}
 	switch k.Op {
+	case plan.BiasGrad:
+		return []jen.Code{s("ColumnSums", slice("dz"), slice("db"), B, N)}
 	case plan.Forward:
 		if plan.PreActivation(k.Activation) {
 			return []jen.Code{
@@ -168,6 +176,23 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 // apiDoc is the doc comment of an exported kernel.
 func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 	name := k.Public
+	if k.Half {
+		whole := p.Find(k.Op, k.Layer).Public
+		if k.Op == plan.WeightGrad {
+			return []string{
+				fmt.Sprintf("%s computes the rows of %s's dw for one half of the inputs,", name, whole),
+				fmt.Sprintf("k0 ≤ k < k0 + %s/2 (k0 = 0 or %s/2), bit for bit as %s does:", p.In(k.Layer), p.In(k.Layer), whole),
+				"",
+				"	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]",
+				"",
+				"with x starting at column k0 of the layer's input. db is left to " + p.Find(plan.BiasGrad, k.Layer).Public + ".",
+			}
+		}
+		return []string{
+			fmt.Sprintf("%s is %s on half of the batch's rows (%s/2),", name, whole, p.Batch()),
+			"bit for bit the rows it would write: two workers sharing a batch each run one half.",
+		}
+	}
 	switch k.Op {
 	case plan.Forward:
 		l := p.Layers[k.Layer-1]
@@ -198,6 +223,11 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 			"\tdw = xᵀ·dz   (dw[k,j] = Σᵢ x[i,k]·dz[i,j]),   db[j] = Σᵢ dz[i,j]",
 			"",
 			"dw and db are overwritten.",
+		}
+	case plan.BiasGrad:
+		return []string{
+			fmt.Sprintf("%s computes layer %d's bias gradient alone, db[j] = Σᵢ dz[i,j], as", name, k.Layer),
+			fmt.Sprintf("%s does; two workers sharing a batch run it beside the halves of dw.", p.Find(plan.WeightGrad, k.Layer).Public),
 		}
 	case plan.InputGrad:
 		return []string{
@@ -284,6 +314,19 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		if k := p.Find(plan.InputGrad, l.Index); k != nil {
 			fields = append(fields, field("InputGrad", adapter(p, k, "dz", "w", "wt", "dx")))
 		}
+		if k := p.FindHalf(plan.Forward, l.Index); k != nil {
+			fields = append(fields, field("ForwardHalf", adapter(p, k, "x", "w", "b", "z", "y")))
+		}
+		if k := p.FindHalf(plan.ActivationGrad, l.Index); k != nil {
+			fields = append(fields, field("ActivationGradHalf", adapter(p, k, "z", "y", "d")))
+		}
+		if k := p.FindHalf(plan.WeightGrad, l.Index); k != nil {
+			fields = append(fields, field("WeightGradHalf", adapter(p, k, "x", "dz", "dw")))
+			fields = append(fields, field("BiasGrad", adapter(p, p.Find(plan.BiasGrad, l.Index), "dz", "db")))
+		}
+		if k := p.FindHalf(plan.InputGrad, l.Index); k != nil {
+			fields = append(fields, field("InputGradHalf", adapter(p, k, "dz", "w", "wt", "dx")))
+		}
 		layers = append(layers, composite(fields...))
 	}
 	loss := plan.Losses[m.Loss].Compiled
@@ -324,13 +367,17 @@ func composite(elems ...jen.Code) jen.Code {
 
 // adapter is a closure with the descriptor's parameter names (those the
 // kernel does not take become _) that converts the slices to the kernel's
-// array pointers and calls it.
+// array pointers and calls it. A half kernel's closure takes the half h
+// first and the whole kernel's slices, and passes half h's views.
 func adapter(p *plan.Plan, k *plan.Kernel, names ...string) jen.Code {
 	byName := map[string]plan.Param{}
 	for _, q := range p.Params(k) {
 		byName[q.Name] = q
 	}
 	var params []jen.Code
+	if k.Half {
+		params = append(params, jen.Id("h").Int())
+	}
 	for _, n := range names {
 		q, used := byName[n]
 		id := n
@@ -348,7 +395,11 @@ func adapter(p *plan.Plan, k *plan.Kernel, names ...string) jen.Code {
 		if q.Len == 0 {
 			args = append(args, jen.Id(q.Name))
 		} else {
-			args = append(args, jen.Parens(jen.Op("*").Index(jen.Id(q.Size)).Float32()).Call(jen.Id(q.Name)))
+			view := jen.Id(q.Name)
+			if q.Step != "" {
+				view = jen.Id(q.Name).Index(jen.Id("h").Op("*").Parens(jen.Id(q.Step)), jen.Empty())
+			}
+			args = append(args, jen.Parens(jen.Op("*").Index(jen.Id(q.Size)).Float32()).Call(view))
 		}
 	}
 	call := jen.Id(k.Public).Call(args...)

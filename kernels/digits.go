@@ -51,6 +51,18 @@ func DigitsNetwork() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					DigitsL1WeightGrad((*[DigitsBatch * DigitsL1In]float32)(x), (*[DigitsBatch * DigitsL1Out]float32)(dz), (*[DigitsL1In * DigitsL1Out]float32)(dw), (*[DigitsL1Out]float32)(db))
 				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					DigitsL1ForwardHalf((*[(DigitsBatch / 2) * DigitsL1In]float32)(x[h*((DigitsBatch/2)*DigitsL1In):]), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[(DigitsBatch / 2) * DigitsL1Out]float32)(y[h*((DigitsBatch/2)*DigitsL1Out):]))
+				},
+				ActivationGradHalf: func(h int, _ []float32, y []float32, d []float32) {
+					DigitsL1ActivationGradHalf((*[(DigitsBatch / 2) * DigitsL1Out]float32)(y[h*((DigitsBatch/2)*DigitsL1Out):]), (*[(DigitsBatch / 2) * DigitsL1Out]float32)(d[h*((DigitsBatch/2)*DigitsL1Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					DigitsL1WeightGradHalf((*[DigitsBatch*DigitsL1In - DigitsL1In/2]float32)(x[h*(DigitsL1In/2):]), (*[DigitsBatch * DigitsL1Out]float32)(dz), (*[(DigitsL1In / 2) * DigitsL1Out]float32)(dw[h*((DigitsL1In/2)*DigitsL1Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					DigitsL1BiasGrad((*[DigitsBatch * DigitsL1Out]float32)(dz), (*[DigitsL1Out]float32)(db))
+				},
 			},
 			{
 				In:         DigitsL2In,
@@ -64,6 +76,18 @@ func DigitsNetwork() compiled.Network {
 				},
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					DigitsL2InputGrad((*[DigitsBatch * DigitsL2Out]float32)(dz), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out * DigitsL2In]float32)(wt), (*[DigitsBatch * DigitsL2In]float32)(dx))
+				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					DigitsL2ForwardHalf((*[(DigitsBatch / 2) * DigitsL2In]float32)(x[h*((DigitsBatch/2)*DigitsL2In):]), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out]float32)(b), (*[(DigitsBatch / 2) * DigitsL2Out]float32)(y[h*((DigitsBatch/2)*DigitsL2Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					DigitsL2WeightGradHalf((*[DigitsBatch*DigitsL2In - DigitsL2In/2]float32)(x[h*(DigitsL2In/2):]), (*[DigitsBatch * DigitsL2Out]float32)(dz), (*[(DigitsL2In / 2) * DigitsL2Out]float32)(dw[h*((DigitsL2In/2)*DigitsL2Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					DigitsL2BiasGrad((*[DigitsBatch * DigitsL2Out]float32)(dz), (*[DigitsL2Out]float32)(db))
+				},
+				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
+					DigitsL2InputGradHalf((*[(DigitsBatch / 2) * DigitsL2Out]float32)(dz[h*((DigitsBatch/2)*DigitsL2Out):]), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out * DigitsL2In]float32)(wt), (*[(DigitsBatch / 2) * DigitsL2In]float32)(dx[h*((DigitsBatch/2)*DigitsL2In):]))
 				},
 			},
 		},
@@ -184,6 +208,119 @@ func DigitsL2InputGrad(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * 
 	default:
 		scalar.Transpose(w[:], wt[:], DigitsL2In, DigitsL2Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], DigitsBatch, DigitsL2In, DigitsL2Out)
+	}
+}
+
+// DigitsL1ForwardHalf is DigitsL1Forward on half of the batch's rows (DigitsBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func DigitsL1ForwardHalf(x *[(DigitsBatch / 2) * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ForwardHalfAVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL1ForwardHalfAVX2(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], (DigitsBatch / 2), DigitsL1In, DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL1ActivationGradHalf is DigitsL1ActivationGrad on half of the batch's rows (DigitsBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func DigitsL1ActivationGradHalf(y *[(DigitsBatch / 2) * DigitsL1Out]float32, d *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ActivationGradHalfAVX512(y, d)
+	case compiled.AVX2:
+		digitsL1ActivationGradHalfAVX2(y, d)
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.Tanh)
+	}
+}
+
+// DigitsL1WeightGradHalf computes the rows of DigitsL1WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + DigitsL1In/2 (k0 = 0 or DigitsL1In/2), bit for bit as DigitsL1WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to DigitsL1BiasGrad.
+func DigitsL1WeightGradHalf(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, dw *[(DigitsL1In / 2) * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		digitsL1WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], DigitsBatch, DigitsL1In, DigitsL1In/2, DigitsL1Out)
+	}
+}
+
+// DigitsL1BiasGrad computes layer 1's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// DigitsL1WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func DigitsL1BiasGrad(dz *[DigitsBatch * DigitsL1Out]float32, db *[DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		digitsL1BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], DigitsBatch, DigitsL1Out)
+	}
+}
+
+// DigitsL2ForwardHalf is DigitsL2Forward on half of the batch's rows (DigitsBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func DigitsL2ForwardHalf(x *[(DigitsBatch / 2) * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[(DigitsBatch / 2) * DigitsL2Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2ForwardHalfAVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL2ForwardHalfAVX2(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], (DigitsBatch / 2), DigitsL2In, DigitsL2Out, scalar.Softmax)
+	}
+}
+
+// DigitsL2WeightGradHalf computes the rows of DigitsL2WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + DigitsL2In/2 (k0 = 0 or DigitsL2In/2), bit for bit as DigitsL2WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to DigitsL2BiasGrad.
+func DigitsL2WeightGradHalf(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, dw *[(DigitsL2In / 2) * DigitsL2Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		digitsL2WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], DigitsBatch, DigitsL2In, DigitsL2In/2, DigitsL2Out)
+	}
+}
+
+// DigitsL2InputGradHalf is DigitsL2InputGrad on half of the batch's rows (DigitsBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func DigitsL2InputGradHalf(dz *[(DigitsBatch / 2) * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[(DigitsBatch / 2) * DigitsL2In]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2InputGradHalfAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
+		digitsL2InputGradHalfAVX2(dz, w, wt, dx)
+	default:
+		scalar.Transpose(w[:], wt[:], DigitsL2In, DigitsL2Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], (DigitsBatch / 2), DigitsL2In, DigitsL2Out)
+	}
+}
+
+// DigitsL2BiasGrad computes layer 2's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// DigitsL2WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func DigitsL2BiasGrad(dz *[DigitsBatch * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		digitsL2BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], DigitsBatch, DigitsL2Out)
 	}
 }
 

@@ -41,6 +41,53 @@ func digitsL2WeightGradAVX512(x *[1024]float32, dz *[320]float32, dw *[320]float
 //go:noescape
 func digitsL2InputGradAVX512(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
 
+// digitsL1ForwardHalfAVX512 is the AVX-512 body of DigitsL1ForwardHalf: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
+// Product: 16×64 · 64×32 in 8×48 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1ForwardHalfAVX512(x *[1024]float32, w *[2048]float32, b *[32]float32, y *[512]float32)
+
+// digitsL1ActivationGradHalfAVX512 is the AVX-512 body of DigitsL1ActivationGradHalf: d ← d ⊙ tanh′(y), elementwise over B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
+//
+//go:noescape
+func digitsL1ActivationGradHalfAVX512(y *[512]float32, d *[512]float32)
+
+// digitsL1WeightGradHalfAVX512 is the AVX-512 body of DigitsL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=64, N=32).
+// Product: 32×32 · 32×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1WeightGradHalfAVX512(x *[2016]float32, dz *[1024]float32, dw *[1024]float32)
+
+// digitsL1BiasGradAVX512 is the AVX-512 body of DigitsL1BiasGrad: db = Σ rows of dz (B=32, K=64, N=32).
+//
+//go:noescape
+func digitsL1BiasGradAVX512(dz *[1024]float32, db *[32]float32)
+
+// digitsL2ForwardHalfAVX512 is the AVX-512 body of DigitsL2ForwardHalf: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
+// Product: 16×32 · 32×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardHalfAVX512(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
+
+// digitsL2WeightGradHalfAVX512 is the AVX-512 body of DigitsL2WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=32, N=10).
+// Product: 16×32 · 32×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL2WeightGradHalfAVX512(x *[1008]float32, dz *[320]float32, dw *[160]float32)
+
+// digitsL2InputGradHalfAVX512 is the AVX-512 body of DigitsL2InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
+// Product: 16×10 · 10×32 in 8×48 tiles (24 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+//
+//go:noescape
+func digitsL2InputGradHalfAVX512(dz *[160]float32, w *[320]float32, wt *[320]float32, dx *[512]float32)
+
+// digitsL2BiasGradAVX512 is the AVX-512 body of DigitsL2BiasGrad: db = Σ rows of dz (B=32, K=32, N=10).
+//
+//go:noescape
+func digitsL2BiasGradAVX512(dz *[320]float32, db *[10]float32)
+
 // digitsLossAVX512 is the AVX-512 body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

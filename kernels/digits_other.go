@@ -58,6 +58,70 @@ func digitsL2InputGradAVX2(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2I
 	panic("vecgen: digitsL2InputGradAVX2 called in a build without assembly")
 }
 
+func digitsL1ForwardHalfAVX512(x *[(DigitsBatch / 2) * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardHalfAVX512 called in a build without assembly")
+}
+
+func digitsL1ForwardHalfAVX2(x *[(DigitsBatch / 2) * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardHalfAVX2 called in a build without assembly")
+}
+
+func digitsL1ActivationGradHalfAVX512(y *[(DigitsBatch / 2) * DigitsL1Out]float32, d *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ActivationGradHalfAVX512 called in a build without assembly")
+}
+
+func digitsL1ActivationGradHalfAVX2(y *[(DigitsBatch / 2) * DigitsL1Out]float32, d *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ActivationGradHalfAVX2 called in a build without assembly")
+}
+
+func digitsL1WeightGradHalfAVX512(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, dw *[(DigitsL1In / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func digitsL1WeightGradHalfAVX2(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, dw *[(DigitsL1In / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func digitsL1BiasGradAVX512(dz *[DigitsBatch * DigitsL1Out]float32, db *[DigitsL1Out]float32) {
+	panic("vecgen: digitsL1BiasGradAVX512 called in a build without assembly")
+}
+
+func digitsL1BiasGradAVX2(dz *[DigitsBatch * DigitsL1Out]float32, db *[DigitsL1Out]float32) {
+	panic("vecgen: digitsL1BiasGradAVX2 called in a build without assembly")
+}
+
+func digitsL2ForwardHalfAVX512(x *[(DigitsBatch / 2) * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[(DigitsBatch / 2) * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardHalfAVX512 called in a build without assembly")
+}
+
+func digitsL2ForwardHalfAVX2(x *[(DigitsBatch / 2) * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[(DigitsBatch / 2) * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardHalfAVX2 called in a build without assembly")
+}
+
+func digitsL2WeightGradHalfAVX512(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, dw *[(DigitsL2In / 2) * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func digitsL2WeightGradHalfAVX2(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, dw *[(DigitsL2In / 2) * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func digitsL2InputGradHalfAVX512(dz *[(DigitsBatch / 2) * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[(DigitsBatch / 2) * DigitsL2In]float32) {
+	panic("vecgen: digitsL2InputGradHalfAVX512 called in a build without assembly")
+}
+
+func digitsL2InputGradHalfAVX2(dz *[(DigitsBatch / 2) * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[(DigitsBatch / 2) * DigitsL2In]float32) {
+	panic("vecgen: digitsL2InputGradHalfAVX2 called in a build without assembly")
+}
+
+func digitsL2BiasGradAVX512(dz *[DigitsBatch * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
+	panic("vecgen: digitsL2BiasGradAVX512 called in a build without assembly")
+}
+
+func digitsL2BiasGradAVX2(dz *[DigitsBatch * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
+	panic("vecgen: digitsL2BiasGradAVX2 called in a build without assembly")
+}
+
 func digitsLossAVX512(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
 	panic("vecgen: digitsLossAVX512 called in a build without assembly")
 }

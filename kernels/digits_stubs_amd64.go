@@ -41,6 +41,53 @@ func digitsL2WeightGradAVX2(x *[1024]float32, dz *[320]float32, dw *[320]float32
 //go:noescape
 func digitsL2InputGradAVX2(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
 
+// digitsL1ForwardHalfAVX2 is the AVX2+FMA body of DigitsL1ForwardHalf: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
+// Product: 16×64 · 64×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1ForwardHalfAVX2(x *[1024]float32, w *[2048]float32, b *[32]float32, y *[512]float32)
+
+// digitsL1ActivationGradHalfAVX2 is the AVX2+FMA body of DigitsL1ActivationGradHalf: d ← d ⊙ tanh′(y), elementwise over B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
+//
+//go:noescape
+func digitsL1ActivationGradHalfAVX2(y *[512]float32, d *[512]float32)
+
+// digitsL1WeightGradHalfAVX2 is the AVX2+FMA body of DigitsL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=64, N=32).
+// Product: 32×32 · 32×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1WeightGradHalfAVX2(x *[2016]float32, dz *[1024]float32, dw *[1024]float32)
+
+// digitsL1BiasGradAVX2 is the AVX2+FMA body of DigitsL1BiasGrad: db = Σ rows of dz (B=32, K=64, N=32).
+//
+//go:noescape
+func digitsL1BiasGradAVX2(dz *[1024]float32, db *[32]float32)
+
+// digitsL2ForwardHalfAVX2 is the AVX2+FMA body of DigitsL2ForwardHalf: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
+// Product: 16×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardHalfAVX2(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
+
+// digitsL2WeightGradHalfAVX2 is the AVX2+FMA body of DigitsL2WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=32, N=10).
+// Product: 16×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL2WeightGradHalfAVX2(x *[1008]float32, dz *[320]float32, dw *[160]float32)
+
+// digitsL2InputGradHalfAVX2 is the AVX2+FMA body of DigitsL2InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
+// Product: 16×10 · 10×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+//
+//go:noescape
+func digitsL2InputGradHalfAVX2(dz *[160]float32, w *[320]float32, wt *[320]float32, dx *[512]float32)
+
+// digitsL2BiasGradAVX2 is the AVX2+FMA body of DigitsL2BiasGrad: db = Σ rows of dz (B=32, K=32, N=10).
+//
+//go:noescape
+func digitsL2BiasGradAVX2(dz *[320]float32, db *[10]float32)
+
 // digitsLossAVX2 is the AVX2+FMA body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

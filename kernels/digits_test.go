@@ -768,17 +768,24 @@ func TestDigitsAdamW(t *testing.T) {
 	})
 }
 
+// TestDigitsHalves checks that the half kernels two workers share a
+// batch with write exactly their half of the whole kernels' outputs, bit
+// for bit, on every tier.
+func TestDigitsHalves(t *testing.T) {
+	digitsEachTier(t, 3*227328, func(t *testing.T) { kerneltest.CheckHalves(t, DigitsNetwork()) })
+}
+
 // TestDigitsGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two
-// passes of the whole float64 forward (151552 flops), so a model
+// passes of the whole float64 forward (227328 flops), so a model
 // too large for the budget below skips it with a message; its kernels are
 // still each checked against the reference.
 func TestDigitsGradient(t *testing.T) {
-	if checks := 64; checks*151552 > 1<<34 {
-		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 151552)
+	if checks := 64; checks*227328 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 227328)
 	}
-	digitsEachTier(t, 151552, func(t *testing.T) {
+	digitsEachTier(t, 227328, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([DigitsBatch * DigitsInput]float32)
 		kerneltest.Fill(r, x[:], 1)

@@ -54,6 +54,18 @@ func FashionNetwork() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					FashionL1WeightGrad((*[FashionBatch * FashionL1In]float32)(x), (*[FashionBatch * FashionL1Out]float32)(dz), (*[FashionL1In * FashionL1Out]float32)(dw), (*[FashionL1Out]float32)(db))
 				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					FashionL1ForwardHalf((*[(FashionBatch / 2) * FashionL1In]float32)(x[h*((FashionBatch/2)*FashionL1In):]), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[(FashionBatch / 2) * FashionL1Out]float32)(y[h*((FashionBatch/2)*FashionL1Out):]))
+				},
+				ActivationGradHalf: func(h int, _ []float32, y []float32, d []float32) {
+					FashionL1ActivationGradHalf((*[(FashionBatch / 2) * FashionL1Out]float32)(y[h*((FashionBatch/2)*FashionL1Out):]), (*[(FashionBatch / 2) * FashionL1Out]float32)(d[h*((FashionBatch/2)*FashionL1Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					FashionL1WeightGradHalf((*[FashionBatch*FashionL1In - FashionL1In/2]float32)(x[h*(FashionL1In/2):]), (*[FashionBatch * FashionL1Out]float32)(dz), (*[(FashionL1In / 2) * FashionL1Out]float32)(dw[h*((FashionL1In/2)*FashionL1Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					FashionL1BiasGrad((*[FashionBatch * FashionL1Out]float32)(dz), (*[FashionL1Out]float32)(db))
+				},
 			},
 			{
 				In:         FashionL2In,
@@ -71,6 +83,21 @@ func FashionNetwork() compiled.Network {
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					FashionL2InputGrad((*[FashionBatch * FashionL2Out]float32)(dz), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out * FashionL2In]float32)(wt), (*[FashionBatch * FashionL2In]float32)(dx))
 				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					FashionL2ForwardHalf((*[(FashionBatch / 2) * FashionL2In]float32)(x[h*((FashionBatch/2)*FashionL2In):]), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), (*[(FashionBatch / 2) * FashionL2Out]float32)(y[h*((FashionBatch/2)*FashionL2Out):]))
+				},
+				ActivationGradHalf: func(h int, _ []float32, y []float32, d []float32) {
+					FashionL2ActivationGradHalf((*[(FashionBatch / 2) * FashionL2Out]float32)(y[h*((FashionBatch/2)*FashionL2Out):]), (*[(FashionBatch / 2) * FashionL2Out]float32)(d[h*((FashionBatch/2)*FashionL2Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					FashionL2WeightGradHalf((*[FashionBatch*FashionL2In - FashionL2In/2]float32)(x[h*(FashionL2In/2):]), (*[FashionBatch * FashionL2Out]float32)(dz), (*[(FashionL2In / 2) * FashionL2Out]float32)(dw[h*((FashionL2In/2)*FashionL2Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					FashionL2BiasGrad((*[FashionBatch * FashionL2Out]float32)(dz), (*[FashionL2Out]float32)(db))
+				},
+				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
+					FashionL2InputGradHalf((*[(FashionBatch / 2) * FashionL2Out]float32)(dz[h*((FashionBatch/2)*FashionL2Out):]), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out * FashionL2In]float32)(wt), (*[(FashionBatch / 2) * FashionL2In]float32)(dx[h*((FashionBatch/2)*FashionL2In):]))
+				},
 			},
 			{
 				In:         FashionL3In,
@@ -84,6 +111,18 @@ func FashionNetwork() compiled.Network {
 				},
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					FashionL3InputGrad((*[FashionBatch * FashionL3Out]float32)(dz), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out * FashionL3In]float32)(wt), (*[FashionBatch * FashionL3In]float32)(dx))
+				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					FashionL3ForwardHalf((*[(FashionBatch / 2) * FashionL3In]float32)(x[h*((FashionBatch/2)*FashionL3In):]), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), (*[(FashionBatch / 2) * FashionL3Out]float32)(y[h*((FashionBatch/2)*FashionL3Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					FashionL3WeightGradHalf((*[FashionBatch*FashionL3In - FashionL3In/2]float32)(x[h*(FashionL3In/2):]), (*[FashionBatch * FashionL3Out]float32)(dz), (*[(FashionL3In / 2) * FashionL3Out]float32)(dw[h*((FashionL3In/2)*FashionL3Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					FashionL3BiasGrad((*[FashionBatch * FashionL3Out]float32)(dz), (*[FashionL3Out]float32)(db))
+				},
+				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
+					FashionL3InputGradHalf((*[(FashionBatch / 2) * FashionL3Out]float32)(dz[h*((FashionBatch/2)*FashionL3Out):]), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out * FashionL3In]float32)(wt), (*[(FashionBatch / 2) * FashionL3In]float32)(dx[h*((FashionBatch/2)*FashionL3In):]))
 				},
 			},
 		},
@@ -267,6 +306,189 @@ func FashionL3InputGrad(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3I
 	default:
 		scalar.Transpose(w[:], wt[:], FashionL3In, FashionL3Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL3In, FashionL3Out)
+	}
+}
+
+// FashionL1ForwardHalf is FashionL1Forward on half of the batch's rows (FashionBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func FashionL1ForwardHalf(x *[(FashionBatch / 2) * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ForwardHalfAVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL1ForwardHalfAVX2(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], (FashionBatch / 2), FashionL1In, FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL1ActivationGradHalf is FashionL1ActivationGrad on half of the batch's rows (FashionBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func FashionL1ActivationGradHalf(y *[(FashionBatch / 2) * FashionL1Out]float32, d *[(FashionBatch / 2) * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ActivationGradHalfAVX512(y, d)
+	case compiled.AVX2:
+		fashionL1ActivationGradHalfAVX2(y, d)
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
+	}
+}
+
+// FashionL1WeightGradHalf computes the rows of FashionL1WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + FashionL1In/2 (k0 = 0 or FashionL1In/2), bit for bit as FashionL1WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to FashionL1BiasGrad.
+func FashionL1WeightGradHalf(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, dw *[(FashionL1In / 2) * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		fashionL1WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], FashionBatch, FashionL1In, FashionL1In/2, FashionL1Out)
+	}
+}
+
+// FashionL1BiasGrad computes layer 1's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// FashionL1WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func FashionL1BiasGrad(dz *[FashionBatch * FashionL1Out]float32, db *[FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		fashionL1BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], FashionBatch, FashionL1Out)
+	}
+}
+
+// FashionL2ForwardHalf is FashionL2Forward on half of the batch's rows (FashionBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func FashionL2ForwardHalf(x *[(FashionBatch / 2) * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[(FashionBatch / 2) * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ForwardHalfAVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL2ForwardHalfAVX2(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], (FashionBatch / 2), FashionL2In, FashionL2Out, scalar.ReLU)
+	}
+}
+
+// FashionL2ActivationGradHalf is FashionL2ActivationGrad on half of the batch's rows (FashionBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func FashionL2ActivationGradHalf(y *[(FashionBatch / 2) * FashionL2Out]float32, d *[(FashionBatch / 2) * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ActivationGradHalfAVX512(y, d)
+	case compiled.AVX2:
+		fashionL2ActivationGradHalfAVX2(y, d)
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
+	}
+}
+
+// FashionL2WeightGradHalf computes the rows of FashionL2WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + FashionL2In/2 (k0 = 0 or FashionL2In/2), bit for bit as FashionL2WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to FashionL2BiasGrad.
+func FashionL2WeightGradHalf(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, dw *[(FashionL2In / 2) * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		fashionL2WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], FashionBatch, FashionL2In, FashionL2In/2, FashionL2Out)
+	}
+}
+
+// FashionL2InputGradHalf is FashionL2InputGrad on half of the batch's rows (FashionBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func FashionL2InputGradHalf(dz *[(FashionBatch / 2) * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[(FashionBatch / 2) * FashionL2In]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2InputGradHalfAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
+		fashionL2InputGradHalfAVX2(dz, w, wt, dx)
+	default:
+		scalar.Transpose(w[:], wt[:], FashionL2In, FashionL2Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], (FashionBatch / 2), FashionL2In, FashionL2Out)
+	}
+}
+
+// FashionL2BiasGrad computes layer 2's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// FashionL2WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func FashionL2BiasGrad(dz *[FashionBatch * FashionL2Out]float32, db *[FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		fashionL2BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], FashionBatch, FashionL2Out)
+	}
+}
+
+// FashionL3ForwardHalf is FashionL3Forward on half of the batch's rows (FashionBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func FashionL3ForwardHalf(x *[(FashionBatch / 2) * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[(FashionBatch / 2) * FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3ForwardHalfAVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL3ForwardHalfAVX2(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], (FashionBatch / 2), FashionL3In, FashionL3Out, scalar.Softmax)
+	}
+}
+
+// FashionL3WeightGradHalf computes the rows of FashionL3WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + FashionL3In/2 (k0 = 0 or FashionL3In/2), bit for bit as FashionL3WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to FashionL3BiasGrad.
+func FashionL3WeightGradHalf(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, dw *[(FashionL3In / 2) * FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		fashionL3WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], FashionBatch, FashionL3In, FashionL3In/2, FashionL3Out)
+	}
+}
+
+// FashionL3InputGradHalf is FashionL3InputGrad on half of the batch's rows (FashionBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func FashionL3InputGradHalf(dz *[(FashionBatch / 2) * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[(FashionBatch / 2) * FashionL3In]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3InputGradHalfAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
+		fashionL3InputGradHalfAVX2(dz, w, wt, dx)
+	default:
+		scalar.Transpose(w[:], wt[:], FashionL3In, FashionL3Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], (FashionBatch / 2), FashionL3In, FashionL3Out)
+	}
+}
+
+// FashionL3BiasGrad computes layer 3's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// FashionL3WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func FashionL3BiasGrad(dz *[FashionBatch * FashionL3Out]float32, db *[FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		fashionL3BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], FashionBatch, FashionL3Out)
 	}
 }
 

@@ -65,6 +65,82 @@ func fashionL3WeightGradAVX512(x *[8192]float32, dz *[640]float32, dw *[1280]flo
 //go:noescape
 func fashionL3InputGradAVX512(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
 
+// fashionL1ForwardHalfAVX512 is the AVX-512 body of FashionL1ForwardHalf: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on half of the batch: B/2 = 32 rows.
+// Product: 32×784 · 784×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1ForwardHalfAVX512(x *[25088]float32, w *[200704]float32, b *[256]float32, y *[8192]float32)
+
+// fashionL1ActivationGradHalfAVX512 is the AVX-512 body of FashionL1ActivationGradHalf: d ← d ⊙ relu′(y), elementwise over B×N (B=64, K=784, N=256), on half of the batch: B/2 = 32 rows.
+//
+//go:noescape
+func fashionL1ActivationGradHalfAVX512(y *[8192]float32, d *[8192]float32)
+
+// fashionL1WeightGradHalfAVX512 is the AVX-512 body of FashionL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=784, N=256).
+// Product: 392×64 · 64×256 in 12×32 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1WeightGradHalfAVX512(x *[49784]float32, dz *[16384]float32, dw *[100352]float32)
+
+// fashionL1BiasGradAVX512 is the AVX-512 body of FashionL1BiasGrad: db = Σ rows of dz (B=64, K=784, N=256).
+//
+//go:noescape
+func fashionL1BiasGradAVX512(dz *[16384]float32, db *[256]float32)
+
+// fashionL2ForwardHalfAVX512 is the AVX-512 body of FashionL2ForwardHalf: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
+// Product: 32×256 · 256×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2ForwardHalfAVX512(x *[8192]float32, w *[32768]float32, b *[128]float32, y *[4096]float32)
+
+// fashionL2ActivationGradHalfAVX512 is the AVX-512 body of FashionL2ActivationGradHalf: d ← d ⊙ relu′(y), elementwise over B×N (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
+//
+//go:noescape
+func fashionL2ActivationGradHalfAVX512(y *[4096]float32, d *[4096]float32)
+
+// fashionL2WeightGradHalfAVX512 is the AVX-512 body of FashionL2WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=256, N=128).
+// Product: 128×64 · 64×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2WeightGradHalfAVX512(x *[16256]float32, dz *[8192]float32, dw *[16384]float32)
+
+// fashionL2InputGradHalfAVX512 is the AVX-512 body of FashionL2InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
+// Product: 32×128 · 128×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+//
+//go:noescape
+func fashionL2InputGradHalfAVX512(dz *[4096]float32, w *[32768]float32, wt *[32768]float32, dx *[8192]float32)
+
+// fashionL2BiasGradAVX512 is the AVX-512 body of FashionL2BiasGrad: db = Σ rows of dz (B=64, K=256, N=128).
+//
+//go:noescape
+func fashionL2BiasGradAVX512(dz *[8192]float32, db *[128]float32)
+
+// fashionL3ForwardHalfAVX512 is the AVX-512 body of FashionL3ForwardHalf: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on half of the batch: B/2 = 32 rows.
+// Product: 32×128 · 128×10 in 23×16 tiles (23 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardHalfAVX512(x *[4096]float32, w *[1280]float32, b *[10]float32, y *[320]float32)
+
+// fashionL3WeightGradHalfAVX512 is the AVX-512 body of FashionL3WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=128, N=10).
+// Product: 64×64 · 64×10 in 27×16 tiles (27 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL3WeightGradHalfAVX512(x *[8128]float32, dz *[640]float32, dw *[640]float32)
+
+// fashionL3InputGradHalfAVX512 is the AVX-512 body of FashionL3InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=128, N=10), on half of the batch: B/2 = 32 rows.
+// Product: 32×10 · 10×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+//
+//go:noescape
+func fashionL3InputGradHalfAVX512(dz *[320]float32, w *[1280]float32, wt *[1280]float32, dx *[4096]float32)
+
+// fashionL3BiasGradAVX512 is the AVX-512 body of FashionL3BiasGrad: db = Σ rows of dz (B=64, K=128, N=10).
+//
+//go:noescape
+func fashionL3BiasGradAVX512(dz *[640]float32, db *[10]float32)
+
 // fashionLossAVX512 is the AVX-512 body of FashionLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

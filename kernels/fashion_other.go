@@ -90,6 +90,110 @@ func fashionL3InputGradAVX2(dz *[FashionBatch * FashionL3Out]float32, w *[Fashio
 	panic("vecgen: fashionL3InputGradAVX2 called in a build without assembly")
 }
 
+func fashionL1ForwardHalfAVX512(x *[(FashionBatch / 2) * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardHalfAVX512 called in a build without assembly")
+}
+
+func fashionL1ForwardHalfAVX2(x *[(FashionBatch / 2) * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardHalfAVX2 called in a build without assembly")
+}
+
+func fashionL1ActivationGradHalfAVX512(y *[(FashionBatch / 2) * FashionL1Out]float32, d *[(FashionBatch / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ActivationGradHalfAVX512 called in a build without assembly")
+}
+
+func fashionL1ActivationGradHalfAVX2(y *[(FashionBatch / 2) * FashionL1Out]float32, d *[(FashionBatch / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ActivationGradHalfAVX2 called in a build without assembly")
+}
+
+func fashionL1WeightGradHalfAVX512(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, dw *[(FashionL1In / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func fashionL1WeightGradHalfAVX2(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, dw *[(FashionL1In / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func fashionL1BiasGradAVX512(dz *[FashionBatch * FashionL1Out]float32, db *[FashionL1Out]float32) {
+	panic("vecgen: fashionL1BiasGradAVX512 called in a build without assembly")
+}
+
+func fashionL1BiasGradAVX2(dz *[FashionBatch * FashionL1Out]float32, db *[FashionL1Out]float32) {
+	panic("vecgen: fashionL1BiasGradAVX2 called in a build without assembly")
+}
+
+func fashionL2ForwardHalfAVX512(x *[(FashionBatch / 2) * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[(FashionBatch / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardHalfAVX512 called in a build without assembly")
+}
+
+func fashionL2ForwardHalfAVX2(x *[(FashionBatch / 2) * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[(FashionBatch / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardHalfAVX2 called in a build without assembly")
+}
+
+func fashionL2ActivationGradHalfAVX512(y *[(FashionBatch / 2) * FashionL2Out]float32, d *[(FashionBatch / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ActivationGradHalfAVX512 called in a build without assembly")
+}
+
+func fashionL2ActivationGradHalfAVX2(y *[(FashionBatch / 2) * FashionL2Out]float32, d *[(FashionBatch / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ActivationGradHalfAVX2 called in a build without assembly")
+}
+
+func fashionL2WeightGradHalfAVX512(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, dw *[(FashionL2In / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func fashionL2WeightGradHalfAVX2(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, dw *[(FashionL2In / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func fashionL2InputGradHalfAVX512(dz *[(FashionBatch / 2) * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[(FashionBatch / 2) * FashionL2In]float32) {
+	panic("vecgen: fashionL2InputGradHalfAVX512 called in a build without assembly")
+}
+
+func fashionL2InputGradHalfAVX2(dz *[(FashionBatch / 2) * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[(FashionBatch / 2) * FashionL2In]float32) {
+	panic("vecgen: fashionL2InputGradHalfAVX2 called in a build without assembly")
+}
+
+func fashionL2BiasGradAVX512(dz *[FashionBatch * FashionL2Out]float32, db *[FashionL2Out]float32) {
+	panic("vecgen: fashionL2BiasGradAVX512 called in a build without assembly")
+}
+
+func fashionL2BiasGradAVX2(dz *[FashionBatch * FashionL2Out]float32, db *[FashionL2Out]float32) {
+	panic("vecgen: fashionL2BiasGradAVX2 called in a build without assembly")
+}
+
+func fashionL3ForwardHalfAVX512(x *[(FashionBatch / 2) * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[(FashionBatch / 2) * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardHalfAVX512 called in a build without assembly")
+}
+
+func fashionL3ForwardHalfAVX2(x *[(FashionBatch / 2) * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[(FashionBatch / 2) * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardHalfAVX2 called in a build without assembly")
+}
+
+func fashionL3WeightGradHalfAVX512(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, dw *[(FashionL3In / 2) * FashionL3Out]float32) {
+	panic("vecgen: fashionL3WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func fashionL3WeightGradHalfAVX2(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, dw *[(FashionL3In / 2) * FashionL3Out]float32) {
+	panic("vecgen: fashionL3WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func fashionL3InputGradHalfAVX512(dz *[(FashionBatch / 2) * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[(FashionBatch / 2) * FashionL3In]float32) {
+	panic("vecgen: fashionL3InputGradHalfAVX512 called in a build without assembly")
+}
+
+func fashionL3InputGradHalfAVX2(dz *[(FashionBatch / 2) * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[(FashionBatch / 2) * FashionL3In]float32) {
+	panic("vecgen: fashionL3InputGradHalfAVX2 called in a build without assembly")
+}
+
+func fashionL3BiasGradAVX512(dz *[FashionBatch * FashionL3Out]float32, db *[FashionL3Out]float32) {
+	panic("vecgen: fashionL3BiasGradAVX512 called in a build without assembly")
+}
+
+func fashionL3BiasGradAVX2(dz *[FashionBatch * FashionL3Out]float32, db *[FashionL3Out]float32) {
+	panic("vecgen: fashionL3BiasGradAVX2 called in a build without assembly")
+}
+
 func fashionLossAVX512(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch * FashionL3Out]float32, d *[FashionBatch * FashionL3Out]float32) float32 {
 	panic("vecgen: fashionLossAVX512 called in a build without assembly")
 }

@@ -1004,17 +1004,24 @@ func TestFashionAdamW(t *testing.T) {
 	})
 }
 
+// TestFashionHalves checks that the half kernels two workers share a
+// batch with write exactly their half of the whole kernels' outputs, bit
+// for bit, on every tier.
+func TestFashionHalves(t *testing.T) {
+	fashionEachTier(t, 3*45072384, func(t *testing.T) { kerneltest.CheckHalves(t, FashionNetwork()) })
+}
+
 // TestFashionGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two
-// passes of the whole float64 forward (30048256 flops), so a model
+// passes of the whole float64 forward (45072384 flops), so a model
 // too large for the budget below skips it with a message; its kernels are
 // still each checked against the reference.
 func TestFashionGradient(t *testing.T) {
-	if checks := 96; checks*30048256 > 1<<34 {
-		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 30048256)
+	if checks := 96; checks*45072384 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 45072384)
 	}
-	fashionEachTier(t, 30048256, func(t *testing.T) {
+	fashionEachTier(t, 45072384, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([FashionBatch * FashionInput]float32)
 		kerneltest.Fill(r, x[:], 1)

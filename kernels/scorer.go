@@ -58,6 +58,18 @@ func ScorerNetwork() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					ScorerL1WeightGrad((*[ScorerBatch * ScorerL1In]float32)(x), (*[ScorerBatch * ScorerL1Out]float32)(dz), (*[ScorerL1In * ScorerL1Out]float32)(dw), (*[ScorerL1Out]float32)(db))
 				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, z []float32, y []float32) {
+					ScorerL1ForwardHalf((*[(ScorerBatch / 2) * ScorerL1In]float32)(x[h*((ScorerBatch/2)*ScorerL1In):]), (*[ScorerL1In * ScorerL1Out]float32)(w), (*[ScorerL1Out]float32)(b), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(z[h*((ScorerBatch/2)*ScorerL1Out):]), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(y[h*((ScorerBatch/2)*ScorerL1Out):]))
+				},
+				ActivationGradHalf: func(h int, z []float32, _ []float32, d []float32) {
+					ScorerL1ActivationGradHalf((*[(ScorerBatch / 2) * ScorerL1Out]float32)(z[h*((ScorerBatch/2)*ScorerL1Out):]), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(d[h*((ScorerBatch/2)*ScorerL1Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					ScorerL1WeightGradHalf((*[ScorerBatch*ScorerL1In - ScorerL1In/2]float32)(x[h*(ScorerL1In/2):]), (*[ScorerBatch * ScorerL1Out]float32)(dz), (*[(ScorerL1In / 2) * ScorerL1Out]float32)(dw[h*((ScorerL1In/2)*ScorerL1Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					ScorerL1BiasGrad((*[ScorerBatch * ScorerL1Out]float32)(dz), (*[ScorerL1Out]float32)(db))
+				},
 			},
 			{
 				In:            ScorerL2In,
@@ -76,6 +88,21 @@ func ScorerNetwork() compiled.Network {
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL2InputGrad((*[ScorerBatch * ScorerL2Out]float32)(dz), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out * ScorerL2In]float32)(wt), (*[ScorerBatch * ScorerL2In]float32)(dx))
 				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, z []float32, y []float32) {
+					ScorerL2ForwardHalf((*[(ScorerBatch / 2) * ScorerL2In]float32)(x[h*((ScorerBatch/2)*ScorerL2In):]), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out]float32)(b), (*[(ScorerBatch / 2) * ScorerL2Out]float32)(z[h*((ScorerBatch/2)*ScorerL2Out):]), (*[(ScorerBatch / 2) * ScorerL2Out]float32)(y[h*((ScorerBatch/2)*ScorerL2Out):]))
+				},
+				ActivationGradHalf: func(h int, z []float32, _ []float32, d []float32) {
+					ScorerL2ActivationGradHalf((*[(ScorerBatch / 2) * ScorerL2Out]float32)(z[h*((ScorerBatch/2)*ScorerL2Out):]), (*[(ScorerBatch / 2) * ScorerL2Out]float32)(d[h*((ScorerBatch/2)*ScorerL2Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					ScorerL2WeightGradHalf((*[ScorerBatch*ScorerL2In - ScorerL2In/2]float32)(x[h*(ScorerL2In/2):]), (*[ScorerBatch * ScorerL2Out]float32)(dz), (*[(ScorerL2In / 2) * ScorerL2Out]float32)(dw[h*((ScorerL2In/2)*ScorerL2Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					ScorerL2BiasGrad((*[ScorerBatch * ScorerL2Out]float32)(dz), (*[ScorerL2Out]float32)(db))
+				},
+				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
+					ScorerL2InputGradHalf((*[(ScorerBatch / 2) * ScorerL2Out]float32)(dz[h*((ScorerBatch/2)*ScorerL2Out):]), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out * ScorerL2In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL2In]float32)(dx[h*((ScorerBatch/2)*ScorerL2In):]))
+				},
 			},
 			{
 				In:         ScorerL3In,
@@ -93,6 +120,21 @@ func ScorerNetwork() compiled.Network {
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL3InputGrad((*[ScorerBatch * ScorerL3Out]float32)(dz), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out * ScorerL3In]float32)(wt), (*[ScorerBatch * ScorerL3In]float32)(dx))
 				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					ScorerL3ForwardHalf((*[(ScorerBatch / 2) * ScorerL3In]float32)(x[h*((ScorerBatch/2)*ScorerL3In):]), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out]float32)(b), (*[(ScorerBatch / 2) * ScorerL3Out]float32)(y[h*((ScorerBatch/2)*ScorerL3Out):]))
+				},
+				ActivationGradHalf: func(h int, _ []float32, y []float32, d []float32) {
+					ScorerL3ActivationGradHalf((*[(ScorerBatch / 2) * ScorerL3Out]float32)(y[h*((ScorerBatch/2)*ScorerL3Out):]), (*[(ScorerBatch / 2) * ScorerL3Out]float32)(d[h*((ScorerBatch/2)*ScorerL3Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					ScorerL3WeightGradHalf((*[ScorerBatch*ScorerL3In - ScorerL3In/2]float32)(x[h*(ScorerL3In/2):]), (*[ScorerBatch * ScorerL3Out]float32)(dz), (*[(ScorerL3In / 2) * ScorerL3Out]float32)(dw[h*((ScorerL3In/2)*ScorerL3Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					ScorerL3BiasGrad((*[ScorerBatch * ScorerL3Out]float32)(dz), (*[ScorerL3Out]float32)(db))
+				},
+				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
+					ScorerL3InputGradHalf((*[(ScorerBatch / 2) * ScorerL3Out]float32)(dz[h*((ScorerBatch/2)*ScorerL3Out):]), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out * ScorerL3In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL3In]float32)(dx[h*((ScorerBatch/2)*ScorerL3In):]))
+				},
 			},
 			{
 				In:         ScorerL4In,
@@ -106,6 +148,18 @@ func ScorerNetwork() compiled.Network {
 				},
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL4InputGrad((*[ScorerBatch * ScorerL4Out]float32)(dz), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out * ScorerL4In]float32)(wt), (*[ScorerBatch * ScorerL4In]float32)(dx))
+				},
+				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
+					ScorerL4ForwardHalf((*[(ScorerBatch / 2) * ScorerL4In]float32)(x[h*((ScorerBatch/2)*ScorerL4In):]), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out]float32)(b), (*[(ScorerBatch / 2) * ScorerL4Out]float32)(y[h*((ScorerBatch/2)*ScorerL4Out):]))
+				},
+				WeightGradHalf: func(h int, x []float32, dz []float32, dw []float32) {
+					ScorerL4WeightGradHalf((*[ScorerBatch*ScorerL4In - ScorerL4In/2]float32)(x[h*(ScorerL4In/2):]), (*[ScorerBatch * ScorerL4Out]float32)(dz), (*[(ScorerL4In / 2) * ScorerL4Out]float32)(dw[h*((ScorerL4In/2)*ScorerL4Out):]))
+				},
+				BiasGrad: func(dz []float32, db []float32) {
+					ScorerL4BiasGrad((*[ScorerBatch * ScorerL4Out]float32)(dz), (*[ScorerL4Out]float32)(db))
+				},
+				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
+					ScorerL4InputGradHalf((*[(ScorerBatch / 2) * ScorerL4Out]float32)(dz[h*((ScorerBatch/2)*ScorerL4Out):]), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out * ScorerL4In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL4In]float32)(dx[h*((ScorerBatch/2)*ScorerL4In):]))
 				},
 			},
 		},
@@ -357,6 +411,263 @@ func ScorerL4InputGrad(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * 
 	default:
 		scalar.Transpose(w[:], wt[:], ScorerL4In, ScorerL4Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL4In, ScorerL4Out)
+	}
+}
+
+// ScorerL1ForwardHalf is ScorerL1Forward on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL1ForwardHalf(x *[(ScorerBatch / 2) * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1ForwardHalfAVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL1ForwardHalfAVX2(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], (ScorerBatch / 2), ScorerL1In, ScorerL1Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.GELU)
+	}
+}
+
+// ScorerL1ActivationGradHalf is ScorerL1ActivationGrad on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL1ActivationGradHalf(z *[(ScorerBatch / 2) * ScorerL1Out]float32, d *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1ActivationGradHalfAVX512(z, d)
+	case compiled.AVX2:
+		scorerL1ActivationGradHalfAVX2(z, d)
+	default:
+		scalar.ActivationGrad(z[:], d[:], scalar.GELU)
+	}
+}
+
+// ScorerL1WeightGradHalf computes the rows of ScorerL1WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + ScorerL1In/2 (k0 = 0 or ScorerL1In/2), bit for bit as ScorerL1WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to ScorerL1BiasGrad.
+func ScorerL1WeightGradHalf(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, dw *[(ScorerL1In / 2) * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		scorerL1WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], ScorerBatch, ScorerL1In, ScorerL1In/2, ScorerL1Out)
+	}
+}
+
+// ScorerL1BiasGrad computes layer 1's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// ScorerL1WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func ScorerL1BiasGrad(dz *[ScorerBatch * ScorerL1Out]float32, db *[ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		scorerL1BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL1Out)
+	}
+}
+
+// ScorerL2ForwardHalf is ScorerL2Forward on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL2ForwardHalf(x *[(ScorerBatch / 2) * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[(ScorerBatch / 2) * ScorerL2Out]float32, y *[(ScorerBatch / 2) * ScorerL2Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2ForwardHalfAVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL2ForwardHalfAVX2(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], (ScorerBatch / 2), ScorerL2In, ScorerL2Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.SiLU)
+	}
+}
+
+// ScorerL2ActivationGradHalf is ScorerL2ActivationGrad on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL2ActivationGradHalf(z *[(ScorerBatch / 2) * ScorerL2Out]float32, d *[(ScorerBatch / 2) * ScorerL2Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2ActivationGradHalfAVX512(z, d)
+	case compiled.AVX2:
+		scorerL2ActivationGradHalfAVX2(z, d)
+	default:
+		scalar.ActivationGrad(z[:], d[:], scalar.SiLU)
+	}
+}
+
+// ScorerL2WeightGradHalf computes the rows of ScorerL2WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + ScorerL2In/2 (k0 = 0 or ScorerL2In/2), bit for bit as ScorerL2WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to ScorerL2BiasGrad.
+func ScorerL2WeightGradHalf(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, dw *[(ScorerL2In / 2) * ScorerL2Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		scorerL2WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], ScorerBatch, ScorerL2In, ScorerL2In/2, ScorerL2Out)
+	}
+}
+
+// ScorerL2InputGradHalf is ScorerL2InputGrad on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL2InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[(ScorerBatch / 2) * ScorerL2In]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2InputGradHalfAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
+		scorerL2InputGradHalfAVX2(dz, w, wt, dx)
+	default:
+		scalar.Transpose(w[:], wt[:], ScorerL2In, ScorerL2Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL2In, ScorerL2Out)
+	}
+}
+
+// ScorerL2BiasGrad computes layer 2's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// ScorerL2WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func ScorerL2BiasGrad(dz *[ScorerBatch * ScorerL2Out]float32, db *[ScorerL2Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		scorerL2BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL2Out)
+	}
+}
+
+// ScorerL3ForwardHalf is ScorerL3Forward on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL3ForwardHalf(x *[(ScorerBatch / 2) * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[(ScorerBatch / 2) * ScorerL3Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3ForwardHalfAVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL3ForwardHalfAVX2(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], (ScorerBatch / 2), ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+	}
+}
+
+// ScorerL3ActivationGradHalf is ScorerL3ActivationGrad on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL3ActivationGradHalf(y *[(ScorerBatch / 2) * ScorerL3Out]float32, d *[(ScorerBatch / 2) * ScorerL3Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3ActivationGradHalfAVX512(y, d)
+	case compiled.AVX2:
+		scorerL3ActivationGradHalfAVX2(y, d)
+	default:
+		scalar.ActivationGrad(y[:], d[:], scalar.LeakyReLU)
+	}
+}
+
+// ScorerL3WeightGradHalf computes the rows of ScorerL3WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + ScorerL3In/2 (k0 = 0 or ScorerL3In/2), bit for bit as ScorerL3WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to ScorerL3BiasGrad.
+func ScorerL3WeightGradHalf(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, dw *[(ScorerL3In / 2) * ScorerL3Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		scorerL3WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], ScorerBatch, ScorerL3In, ScorerL3In/2, ScorerL3Out)
+	}
+}
+
+// ScorerL3InputGradHalf is ScorerL3InputGrad on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL3InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[(ScorerBatch / 2) * ScorerL3In]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3InputGradHalfAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
+		scorerL3InputGradHalfAVX2(dz, w, wt, dx)
+	default:
+		scalar.Transpose(w[:], wt[:], ScorerL3In, ScorerL3Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL3In, ScorerL3Out)
+	}
+}
+
+// ScorerL3BiasGrad computes layer 3's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// ScorerL3WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func ScorerL3BiasGrad(dz *[ScorerBatch * ScorerL3Out]float32, db *[ScorerL3Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		scorerL3BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL3Out)
+	}
+}
+
+// ScorerL4ForwardHalf is ScorerL4Forward on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL4ForwardHalf(x *[(ScorerBatch / 2) * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[(ScorerBatch / 2) * ScorerL4Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4ForwardHalfAVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL4ForwardHalfAVX2(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], (ScorerBatch / 2), ScorerL4In, ScorerL4Out, scalar.Identity)
+	}
+}
+
+// ScorerL4WeightGradHalf computes the rows of ScorerL4WeightGrad's dw for one half of the inputs,
+// k0 ≤ k < k0 + ScorerL4In/2 (k0 = 0 or ScorerL4In/2), bit for bit as ScorerL4WeightGrad does:
+//
+//	dw[k−k0,j] = Σᵢ x[i·in + k−k0]·dz[i,j]
+//
+// with x starting at column k0 of the layer's input. db is left to ScorerL4BiasGrad.
+func ScorerL4WeightGradHalf(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, dw *[(ScorerL4In / 2) * ScorerL4Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4WeightGradHalfAVX512(x, dz, dw)
+	case compiled.AVX2:
+		scorerL4WeightGradHalfAVX2(x, dz, dw)
+	default:
+		scalar.DenseGradRows(x[:], dz[:], dw[:], ScorerBatch, ScorerL4In, ScorerL4In/2, ScorerL4Out)
+	}
+}
+
+// ScorerL4InputGradHalf is ScorerL4InputGrad on half of the batch's rows (ScorerBatch/2),
+// bit for bit the rows it would write: two workers sharing a batch each run one half.
+func ScorerL4InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[(ScorerBatch / 2) * ScorerL4In]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4InputGradHalfAVX512(dz, w, wt, dx)
+	case compiled.AVX2:
+		scorerL4InputGradHalfAVX2(dz, w, wt, dx)
+	default:
+		scalar.Transpose(w[:], wt[:], ScorerL4In, ScorerL4Out)
+		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL4In, ScorerL4Out)
+	}
+}
+
+// ScorerL4BiasGrad computes layer 4's bias gradient alone, db[j] = Σᵢ dz[i,j], as
+// ScorerL4WeightGrad does; two workers sharing a batch run it beside the halves of dw.
+func ScorerL4BiasGrad(dz *[ScorerBatch * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4BiasGradAVX512(dz, db)
+	case compiled.AVX2:
+		scorerL4BiasGradAVX2(dz, db)
+	default:
+		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL4Out)
 	}
 }
 

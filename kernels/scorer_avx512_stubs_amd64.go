@@ -88,6 +88,110 @@ func scorerL4WeightGradAVX512(x *[128]float32, dz *[16]float32, dw *[8]float32, 
 //go:noescape
 func scorerL4InputGradAVX512(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)
 
+// scorerL1ForwardHalfAVX512 is the AVX-512 body of ScorerL1ForwardHalf: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on half of the batch: B/2 = 8 rows.
+// Product: 8×12 · 12×24 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL1ForwardHalfAVX512(x *[96]float32, w *[288]float32, b *[24]float32, z *[192]float32, y *[192]float32)
+
+// scorerL1ActivationGradHalfAVX512 is the AVX-512 body of ScorerL1ActivationGradHalf: d ← d ⊙ gelu′(z), elementwise over B×N (B=16, K=12, N=24), on half of the batch: B/2 = 8 rows.
+//
+//go:noescape
+func scorerL1ActivationGradHalfAVX512(z *[192]float32, d *[192]float32)
+
+// scorerL1WeightGradHalfAVX512 is the AVX-512 body of ScorerL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=12, N=24).
+// Product: 6×16 · 16×24 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL1WeightGradHalfAVX512(x *[186]float32, dz *[384]float32, dw *[144]float32)
+
+// scorerL1BiasGradAVX512 is the AVX-512 body of ScorerL1BiasGrad: db = Σ rows of dz (B=16, K=12, N=24).
+//
+//go:noescape
+func scorerL1BiasGradAVX512(dz *[384]float32, db *[24]float32)
+
+// scorerL2ForwardHalfAVX512 is the AVX-512 body of ScorerL2ForwardHalf: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on half of the batch: B/2 = 8 rows.
+// Product: 8×24 · 24×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL2ForwardHalfAVX512(x *[192]float32, w *[384]float32, b *[16]float32, z *[128]float32, y *[128]float32)
+
+// scorerL2ActivationGradHalfAVX512 is the AVX-512 body of ScorerL2ActivationGradHalf: d ← d ⊙ silu′(z), elementwise over B×N (B=16, K=24, N=16), on half of the batch: B/2 = 8 rows.
+//
+//go:noescape
+func scorerL2ActivationGradHalfAVX512(z *[128]float32, d *[128]float32)
+
+// scorerL2WeightGradHalfAVX512 is the AVX-512 body of ScorerL2WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=24, N=16).
+// Product: 12×16 · 16×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL2WeightGradHalfAVX512(x *[372]float32, dz *[256]float32, dw *[192]float32)
+
+// scorerL2InputGradHalfAVX512 is the AVX-512 body of ScorerL2InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=24, N=16), on half of the batch: B/2 = 8 rows.
+// Product: 8×16 · 16×24 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+//
+//go:noescape
+func scorerL2InputGradHalfAVX512(dz *[128]float32, w *[384]float32, wt *[384]float32, dx *[192]float32)
+
+// scorerL2BiasGradAVX512 is the AVX-512 body of ScorerL2BiasGrad: db = Σ rows of dz (B=16, K=24, N=16).
+//
+//go:noescape
+func scorerL2BiasGradAVX512(dz *[256]float32, db *[16]float32)
+
+// scorerL3ForwardHalfAVX512 is the AVX-512 body of ScorerL3ForwardHalf: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on half of the batch: B/2 = 8 rows.
+// Product: 8×16 · 16×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL3ForwardHalfAVX512(x *[128]float32, w *[128]float32, b *[8]float32, y *[64]float32)
+
+// scorerL3ActivationGradHalfAVX512 is the AVX-512 body of ScorerL3ActivationGradHalf: d ← d ⊙ leaky_relu′(y), elementwise over B×N (B=16, K=16, N=8), on half of the batch: B/2 = 8 rows.
+//
+//go:noescape
+func scorerL3ActivationGradHalfAVX512(y *[64]float32, d *[64]float32)
+
+// scorerL3WeightGradHalfAVX512 is the AVX-512 body of ScorerL3WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=16, N=8).
+// Product: 8×16 · 16×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL3WeightGradHalfAVX512(x *[248]float32, dz *[128]float32, dw *[64]float32)
+
+// scorerL3InputGradHalfAVX512 is the AVX-512 body of ScorerL3InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=16, N=8), on half of the batch: B/2 = 8 rows.
+// Product: 8×8 · 8×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+//
+//go:noescape
+func scorerL3InputGradHalfAVX512(dz *[64]float32, w *[128]float32, wt *[128]float32, dx *[128]float32)
+
+// scorerL3BiasGradAVX512 is the AVX-512 body of ScorerL3BiasGrad: db = Σ rows of dz (B=16, K=16, N=8).
+//
+//go:noescape
+func scorerL3BiasGradAVX512(dz *[128]float32, db *[8]float32)
+
+// scorerL4ForwardHalfAVX512 is the AVX-512 body of ScorerL4ForwardHalf: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on half of the batch: B/2 = 8 rows.
+// Product: 8×8 · 8×1 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL4ForwardHalfAVX512(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
+
+// scorerL4WeightGradHalfAVX512 is the AVX-512 body of ScorerL4WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=8, N=1).
+// Product: 4×16 · 16×1 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL4WeightGradHalfAVX512(x *[124]float32, dz *[16]float32, dw *[4]float32)
+
+// scorerL4InputGradHalfAVX512 is the AVX-512 body of ScorerL4InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=16, K=8, N=1), on half of the batch: B/2 = 8 rows.
+// Product: 8×1 · 1×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+//
+//go:noescape
+func scorerL4InputGradHalfAVX512(dz *[8]float32, w *[8]float32, wt *[8]float32, dx *[64]float32)
+
+// scorerL4BiasGradAVX512 is the AVX-512 body of ScorerL4BiasGrad: db = Σ rows of dz (B=16, K=8, N=1).
+//
+//go:noescape
+func scorerL4BiasGradAVX512(dz *[16]float32, db *[1]float32)
+
 // scorerLossAVX512 is the AVX-512 body of ScorerLoss: L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 //
 //go:noescape

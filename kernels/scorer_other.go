@@ -122,6 +122,150 @@ func scorerL4InputGradAVX2(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4I
 	panic("vecgen: scorerL4InputGradAVX2 called in a build without assembly")
 }
 
+func scorerL1ForwardHalfAVX512(x *[(ScorerBatch / 2) * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardHalfAVX512 called in a build without assembly")
+}
+
+func scorerL1ForwardHalfAVX2(x *[(ScorerBatch / 2) * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardHalfAVX2 called in a build without assembly")
+}
+
+func scorerL1ActivationGradHalfAVX512(z *[(ScorerBatch / 2) * ScorerL1Out]float32, d *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ActivationGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL1ActivationGradHalfAVX2(z *[(ScorerBatch / 2) * ScorerL1Out]float32, d *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ActivationGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL1WeightGradHalfAVX512(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, dw *[(ScorerL1In / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL1WeightGradHalfAVX2(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, dw *[(ScorerL1In / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL1BiasGradAVX512(dz *[ScorerBatch * ScorerL1Out]float32, db *[ScorerL1Out]float32) {
+	panic("vecgen: scorerL1BiasGradAVX512 called in a build without assembly")
+}
+
+func scorerL1BiasGradAVX2(dz *[ScorerBatch * ScorerL1Out]float32, db *[ScorerL1Out]float32) {
+	panic("vecgen: scorerL1BiasGradAVX2 called in a build without assembly")
+}
+
+func scorerL2ForwardHalfAVX512(x *[(ScorerBatch / 2) * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[(ScorerBatch / 2) * ScorerL2Out]float32, y *[(ScorerBatch / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardHalfAVX512 called in a build without assembly")
+}
+
+func scorerL2ForwardHalfAVX2(x *[(ScorerBatch / 2) * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[(ScorerBatch / 2) * ScorerL2Out]float32, y *[(ScorerBatch / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardHalfAVX2 called in a build without assembly")
+}
+
+func scorerL2ActivationGradHalfAVX512(z *[(ScorerBatch / 2) * ScorerL2Out]float32, d *[(ScorerBatch / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ActivationGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL2ActivationGradHalfAVX2(z *[(ScorerBatch / 2) * ScorerL2Out]float32, d *[(ScorerBatch / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ActivationGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL2WeightGradHalfAVX512(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, dw *[(ScorerL2In / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL2WeightGradHalfAVX2(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, dw *[(ScorerL2In / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL2InputGradHalfAVX512(dz *[(ScorerBatch / 2) * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[(ScorerBatch / 2) * ScorerL2In]float32) {
+	panic("vecgen: scorerL2InputGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL2InputGradHalfAVX2(dz *[(ScorerBatch / 2) * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[(ScorerBatch / 2) * ScorerL2In]float32) {
+	panic("vecgen: scorerL2InputGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL2BiasGradAVX512(dz *[ScorerBatch * ScorerL2Out]float32, db *[ScorerL2Out]float32) {
+	panic("vecgen: scorerL2BiasGradAVX512 called in a build without assembly")
+}
+
+func scorerL2BiasGradAVX2(dz *[ScorerBatch * ScorerL2Out]float32, db *[ScorerL2Out]float32) {
+	panic("vecgen: scorerL2BiasGradAVX2 called in a build without assembly")
+}
+
+func scorerL3ForwardHalfAVX512(x *[(ScorerBatch / 2) * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[(ScorerBatch / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardHalfAVX512 called in a build without assembly")
+}
+
+func scorerL3ForwardHalfAVX2(x *[(ScorerBatch / 2) * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[(ScorerBatch / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardHalfAVX2 called in a build without assembly")
+}
+
+func scorerL3ActivationGradHalfAVX512(y *[(ScorerBatch / 2) * ScorerL3Out]float32, d *[(ScorerBatch / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ActivationGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL3ActivationGradHalfAVX2(y *[(ScorerBatch / 2) * ScorerL3Out]float32, d *[(ScorerBatch / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ActivationGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL3WeightGradHalfAVX512(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, dw *[(ScorerL3In / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL3WeightGradHalfAVX2(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, dw *[(ScorerL3In / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL3InputGradHalfAVX512(dz *[(ScorerBatch / 2) * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[(ScorerBatch / 2) * ScorerL3In]float32) {
+	panic("vecgen: scorerL3InputGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL3InputGradHalfAVX2(dz *[(ScorerBatch / 2) * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[(ScorerBatch / 2) * ScorerL3In]float32) {
+	panic("vecgen: scorerL3InputGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL3BiasGradAVX512(dz *[ScorerBatch * ScorerL3Out]float32, db *[ScorerL3Out]float32) {
+	panic("vecgen: scorerL3BiasGradAVX512 called in a build without assembly")
+}
+
+func scorerL3BiasGradAVX2(dz *[ScorerBatch * ScorerL3Out]float32, db *[ScorerL3Out]float32) {
+	panic("vecgen: scorerL3BiasGradAVX2 called in a build without assembly")
+}
+
+func scorerL4ForwardHalfAVX512(x *[(ScorerBatch / 2) * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[(ScorerBatch / 2) * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardHalfAVX512 called in a build without assembly")
+}
+
+func scorerL4ForwardHalfAVX2(x *[(ScorerBatch / 2) * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[(ScorerBatch / 2) * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardHalfAVX2 called in a build without assembly")
+}
+
+func scorerL4WeightGradHalfAVX512(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, dw *[(ScorerL4In / 2) * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4WeightGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL4WeightGradHalfAVX2(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, dw *[(ScorerL4In / 2) * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4WeightGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL4InputGradHalfAVX512(dz *[(ScorerBatch / 2) * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[(ScorerBatch / 2) * ScorerL4In]float32) {
+	panic("vecgen: scorerL4InputGradHalfAVX512 called in a build without assembly")
+}
+
+func scorerL4InputGradHalfAVX2(dz *[(ScorerBatch / 2) * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[(ScorerBatch / 2) * ScorerL4In]float32) {
+	panic("vecgen: scorerL4InputGradHalfAVX2 called in a build without assembly")
+}
+
+func scorerL4BiasGradAVX512(dz *[ScorerBatch * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
+	panic("vecgen: scorerL4BiasGradAVX512 called in a build without assembly")
+}
+
+func scorerL4BiasGradAVX2(dz *[ScorerBatch * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
+	panic("vecgen: scorerL4BiasGradAVX2 called in a build without assembly")
+}
+
 func scorerLossAVX512(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * ScorerL4Out]float32, d *[ScorerBatch * ScorerL4Out]float32) float32 {
 	panic("vecgen: scorerLossAVX512 called in a build without assembly")
 }

@@ -1250,17 +1250,24 @@ func TestScorerAdamW(t *testing.T) {
 	})
 }
 
+// TestScorerHalves checks that the half kernels two workers share a
+// batch with write exactly their half of the whole kernels' outputs, bit
+// for bit, on every tier.
+func TestScorerHalves(t *testing.T) {
+	scorerEachTier(t, 3*38784, func(t *testing.T) { kerneltest.CheckHalves(t, ScorerNetwork()) })
+}
+
 // TestScorerGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two
-// passes of the whole float64 forward (25856 flops), so a model
+// passes of the whole float64 forward (38784 flops), so a model
 // too large for the budget below skips it with a message; its kernels are
 // still each checked against the reference.
 func TestScorerGradient(t *testing.T) {
-	if checks := 128; checks*25856 > 1<<34 {
-		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 25856)
+	if checks := 128; checks*38784 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 38784)
 	}
-	scorerEachTier(t, 25856, func(t *testing.T) {
+	scorerEachTier(t, 38784, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([ScorerBatch * ScorerInput]float32)
 		kerneltest.Fill(r, x[:], 1)

@@ -242,16 +242,26 @@ func Derivative(a float64, act Activation) float64 {
 //	dW = Xᵀ·dZ   (dW[k,j] = Σᵢ X[i,k]·dZ[i,j]),   db[j] = Σᵢ dZ[i,j].
 func DenseGrad[F Float](x, dz, dw, db []F, batch, in, out int) {
 	checkLen("x", len(x), batch*in)
-	checkLen("dz", len(dz), batch*out)
-	checkLen("dw", len(dw), in*out)
 	checkLen("db", len(db), out)
+	DenseGradRows(x, dz, dw, batch, in, in, out)
+	ColumnSums(dz, db, batch, out)
+}
+
+// DenseGradRows computes the first rows rows of dW = Xᵀ·dZ from x, whose
+// rows are stride apart: dW[k,j] = Σᵢ x[i·stride + k]·dZ[i,j] for k < rows.
+// With x a view from column k0 of the layer's input (stride its width),
+// those are rows k0 to k0+rows−1 of the layer's dW.
+func DenseGradRows[F Float](x, dz, dw []F, batch, stride, rows, out int) {
+	checkLen("x", len(x), (batch-1)*stride+rows)
+	checkLen("dz", len(dz), batch*out)
+	checkLen("dw", len(dw), rows*out)
 	var sums [sumBlock]float64
-	for k := range in {
+	for k := range rows {
 		for j0 := 0; j0 < out; j0 += sumBlock {
 			sum := sums[:min(sumBlock, out-j0)]
 			clear(sum)
 			for i := range batch { // a row of dz at a time: each sum still adds i in order
-				xik := float64(x[i*in+k])
+				xik := float64(x[i*stride+k])
 				for j, d := range dz[i*out+j0 : i*out+j0+len(sum)] {
 					sum[j] += xik * float64(d)
 				}
@@ -261,6 +271,13 @@ func DenseGrad[F Float](x, dz, dw, db []F, batch, in, out int) {
 			}
 		}
 	}
+}
+
+// ColumnSums computes db[j] = Σᵢ dZ[i,j], the bias gradient of a dense
+// layer.
+func ColumnSums[F Float](dz, db []F, batch, out int) {
+	checkLen("dz", len(dz), batch*out)
+	checkLen("db", len(db), out)
 	for j := range out {
 		sum := 0.0
 		for i := range batch {

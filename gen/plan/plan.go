@@ -19,6 +19,7 @@ const (
 	ActivationGrad           // d ← d ⊙ act′(Y), in place
 	WeightGrad               // dW = Xᵀ·dZ, db = Σrows dZ
 	InputGrad                // dX = dZ·Wᵀ (not for the first layer)
+	BiasGrad                 // db = Σrows dZ alone, beside the halves of WeightGrad
 	Loss                     // the model's loss and its gradient (one per model)
 	// The optimizers, one per model, over all parameters as one vector.
 	SGD      // p ← p − lr·(grad + wd·p)
@@ -28,7 +29,7 @@ const (
 	AdamW    // Adam with decoupled weight decay
 )
 
-var opNames = [...]string{"Forward", "ActivationGrad", "WeightGrad", "InputGrad", "Loss", "SGD", "Momentum", "Nesterov", "Adam", "AdamW"}
+var opNames = [...]string{"Forward", "ActivationGrad", "WeightGrad", "InputGrad", "BiasGrad", "Loss", "SGD", "Momentum", "Nesterov", "Adam", "AdamW"}
 
 // Optimizers lists the update kernels every model gets.
 var Optimizers = []Op{SGD, Momentum, Nesterov, Adam, AdamW}
@@ -157,6 +158,13 @@ type Kernel struct {
 	// accumulators a 6×16 tile leaves free.
 	Activation spec.Activation
 	Elements   int // elements an elementwise kernel touches (ActivationGrad, Loss, the optimizers)
+	// Half marks the twin of a layer's kernel that does half its work, for
+	// two workers sharing one batch: Forward, ActivationGrad and InputGrad
+	// over half the batch's rows, WeightGrad over half of dW's rows (the
+	// inputs) without db. Each half computes its outputs with the same
+	// operations in the same order as the whole kernel, so two halves give
+	// its result bit for bit.
+	Half bool
 }
 
 // Impl returns the kernel's rendering for tier isa.
@@ -218,11 +226,58 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 			}})
 		}
 	}
+	if p.Halves() {
+		for _, l := range p.Layers {
+			p.addHalves(l)
+		}
+	}
 	p.add(Kernel{Op: Loss, Activation: p.Layers[len(p.Layers)-1].Activation, Elements: m.Batch * m.Output()})
 	for _, op := range Optimizers {
 		p.add(Kernel{Op: op, Elements: p.ParamCount()})
 	}
 	return p, nil
+}
+
+// Halves reports whether every layer splits in two: an even batch and
+// even inputs, each half at least 2 rows (a one-row product would take
+// the matrix-vector tile, which sums in another order).
+func (p *Plan) Halves() bool {
+	if p.Model.Batch%2 != 0 || p.Model.Batch < 4 {
+		return false
+	}
+	for _, l := range p.Layers {
+		if l.In%2 != 0 || l.In < 4 {
+			return false
+		}
+	}
+	return true
+}
+
+// addHalves adds layer l's half kernels: the layer's products and
+// activation gradient over half the rows, with the whole kernels' strides,
+// and its bias gradient on its own.
+func (p *Plan) addHalves(l Layer) {
+	B := p.Model.Batch
+	for _, k := range p.Kernels {
+		if k.Layer != l.Index || k.Half {
+			continue
+		}
+		h := Kernel{Op: k.Op, Layer: k.Layer, Activation: k.Activation, Half: true}
+		switch k.Op {
+		case ActivationGrad:
+			h.Elements = k.Elements / 2
+		case Forward, InputGrad: // half of the batch's rows
+			g := *k.Gemm
+			g.Rows = B / 2
+			h.Gemm = &g
+		case WeightGrad: // half of the inputs' rows of dW
+			g := *k.Gemm
+			g.Rows = l.In / 2
+			h.Gemm = &g
+		}
+		p.add(h)
+	}
+	p.add(Kernel{Op: BiasGrad, Layer: l.Index, Elements: B * l.Out})
 }
 
 // tile is the register block a product gets on tier isa, and its depth
@@ -317,8 +372,11 @@ func (p *Plan) add(k Kernel) {
 		name += fmt.Sprintf("L%d", k.Layer)
 	}
 	k.Public = name + k.Op.String()
+	if k.Half {
+		k.Public += "Half"
+	}
 	for _, isa := range Tiers {
-		m := Impl{ISA: isa, Asm: strings.ToLower(name[:1]) + name[1:] + k.Op.String() + isa.Name}
+		m := Impl{ISA: isa, Asm: strings.ToLower(k.Public[:1]) + k.Public[1:] + isa.Name}
 		if k.Gemm != nil {
 			m.Tile, m.Unroll = tile(isa, k.Gemm)
 			m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile)
@@ -359,9 +417,14 @@ func (p *Plan) lossAbsorbs(l Layer) bool {
 func (p *Plan) LossGivesDZ() bool { return p.lossAbsorbs(p.Layers[len(p.Layers)-1]) }
 
 // Find returns the kernel for op on layer (0 for the loss), or nil.
-func (p *Plan) Find(op Op, layer int) *Kernel {
+func (p *Plan) Find(op Op, layer int) *Kernel { return p.find(op, layer, false) }
+
+// FindHalf returns the half kernel for op on layer, or nil.
+func (p *Plan) FindHalf(op Op, layer int) *Kernel { return p.find(op, layer, true) }
+
+func (p *Plan) find(op Op, layer int, half bool) *Kernel {
 	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer {
+		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half {
 			return k
 		}
 	}
@@ -375,6 +438,11 @@ type Param struct {
 	Len  int    // elements; 0 for a scalar
 	Size string // Len as Go source in terms of the generated shape constants
 	Out  bool   // the kernel writes it
+	// Step, for a half kernel's argument that is a view into the whole
+	// kernel's array, is the offset of half 1's view in elements, as Go
+	// source (half h starts at h·Step); empty for an argument both halves
+	// share whole.
+	Step string
 }
 
 // Batch, In and Out return the Go names of a model's shape constants.
@@ -419,12 +487,29 @@ func (p *Plan) Params(k *Kernel) []Param {
 	}
 	l := p.layer(k)
 	K, N, i := l.In, l.Out, l.Index
-	x := Param{Name: "x", Len: B * K, Size: mul(p.Batch(), p.In(i))}
+	rows, rowsName := B, p.Batch() // the batch rows the kernel sees
+	if k.Half && k.Op != WeightGrad {
+		rows, rowsName = B/2, "("+p.Batch()+" / 2)"
+	}
+	x := Param{Name: "x", Len: rows * K, Size: mul(rowsName, p.In(i))}
 	w := Param{Name: "w", Len: K * N, Size: mul(p.In(i), p.Out(i))}
 	b := Param{Name: "b", Len: N, Size: p.Out(i)}
-	y := Param{Name: "y", Len: B * N, Size: mul(p.Batch(), p.Out(i))}
+	y := Param{Name: "y", Len: rows * N, Size: mul(rowsName, p.Out(i))}
 	rename := func(q Param, name string, out bool) Param { q.Name, q.Out = name, out; return q }
+	if k.Half && k.Op == WeightGrad {
+		// Rows k of dW for k in one half of the inputs: x from its first
+		// column of that half to the end of its last row, and those rows of dw.
+		xs := Param{Name: "x", Len: B*K - K/2, Size: mul(p.Batch(), p.In(i)) + " - " + p.In(i) + "/2", Step: p.In(i) + " / 2"}
+		dw := Param{Name: "dw", Len: K / 2 * N, Size: mul("("+p.In(i)+" / 2)", p.Out(i)), Out: true}
+		dw.Step = dw.Size
+		return []Param{xs, rename(y, "dz", false), dw}
+	}
+	if k.Half { // the rows of the batch arrays
+		x.Step, y.Step = x.Size, y.Size
+	}
 	switch k.Op {
+	case BiasGrad:
+		return []Param{rename(y, "dz", false), rename(b, "db", true)}
 	case Forward:
 		if PreActivation(l.Activation) {
 			return []Param{x, w, b, rename(y, "z", true), rename(y, "y", true)}
