@@ -51,6 +51,19 @@ type Network struct {
 	Nesterov func(p, grad, v []float32, lr, decay, mu float32)
 	Adam     func(p, grad, m, v []float32, lr, decay, beta1, beta2, eps, c1, c2 float32)
 	AdamW    func(p, grad, m, v []float32, lr, decay, beta1, beta2, eps, c1, c2 float32)
+
+	// UpdateChunk, when not 0, is the length of the chunks the optimizers
+	// also run over: each *Chunk function updates chunk i, the parameters
+	// [i·UpdateChunk, min((i+1)·UpdateChunk, Params)), of the same whole
+	// vectors the optimizer takes, bit for bit as the whole update does.
+	// Workers share an update by chunks. Zero (and the functions nil) when
+	// the parameters are a single chunk.
+	UpdateChunk   int
+	SGDChunk      func(i int, p, grad []float32, lr, decay float32)
+	MomentumChunk func(i int, p, grad, v []float32, lr, decay, mu float32)
+	NesterovChunk func(i int, p, grad, v []float32, lr, decay, mu float32)
+	AdamChunk     func(i int, p, grad, m, v []float32, lr, decay, beta1, beta2, eps, c1, c2 float32)
+	AdamWChunk    func(i int, p, grad, m, v []float32, lr, decay, beta1, beta2, eps, c1, c2 float32)
 }
 
 // Layer is one dense layer, y = act(x·w + b), with x B×In, w In×Out and

@@ -50,6 +50,9 @@ func asmDoc(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 // meaning states a kernel's scalar meaning in one line.
 func meaning(p *plan.Plan, k *plan.Kernel) string {
 	params := fmt.Sprintf(" (all %d parameters)", k.Elements)
+	if k.Chunk {
+		params = fmt.Sprintf(" (a chunk of %d parameters)", k.Elements)
+	}
 	switch k.Op {
 	case plan.Loss:
 		switch p.Model.Loss {

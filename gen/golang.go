@@ -81,6 +81,13 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 		jen.Comment("layer in order, its weights (In×Out, row-major) then its bias (Out)."),
 		jen.Id(p.ParamsConst()).Op("=").Lit(p.ParamCount()),
 	}
+	if p.Chunks() > 0 {
+		defs = append(defs,
+			jen.Commentf("%s is the length of the chunks of the parameter vector the *Chunk", p.ChunkConst()),
+			jen.Comment("optimizers update, the last chunk holding the rest."),
+			jen.Id(p.ChunkConst()).Op("=").Lit(plan.UpdateChunk),
+		)
+	}
 	for _, l := range p.Layers {
 		defs = append(defs,
 			jen.Commentf("Layer %d: %s(x·w + b), w is %sL%dIn×%sL%dOut.", l.Index, l.Activation, p.Prefix, l.Index, p.Prefix, l.Index),
@@ -238,6 +245,16 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 			"wt is scratch space; it is overwritten with wᵀ.",
 		}
 	case plan.SGD, plan.Momentum, plan.Nesterov, plan.Adam, plan.AdamW:
+		if k.Chunk {
+			which := "one chunk of " + p.ChunkConst() + " parameters"
+			if k.Elements != plan.UpdateChunk {
+				which = "the last chunk of the parameters, the " + p.ParamsConst() + " % " + p.ChunkConst() + " past the whole chunks"
+			}
+			return []string{
+				fmt.Sprintf("%s is %s over %s,", name, p.Find(k.Op, 0).Public, which),
+				"bit for bit the update of those parameters: workers share an update a chunk at a time.",
+			}
+		}
 		return []string{
 			fmt.Sprintf("%s updates the parameter vector p in place from its gradient grad", name),
 			"",
@@ -349,6 +366,12 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		}
 		fields = append(fields, field(op.String(), adapter(p, k, names...)))
 	}
+	if p.Chunks() > 0 {
+		fields = append(fields, field("UpdateChunk", jen.Id(p.ChunkConst())))
+		for _, op := range plan.Optimizers {
+			fields = append(fields, field(op.String()+"Chunk", chunkAdapter(p, op)))
+		}
+	}
 	f.Commentf("%sNetwork describes the %s model to package nn: its shapes, activations", p.Prefix, m.Name)
 	f.Comment("and kernels, called through slices of exactly the kernels' lengths.")
 	f.Func().Id(p.Prefix+"Network").Params().Qual(compiledPath, "Network").Block(
@@ -370,14 +393,43 @@ func composite(elems ...jen.Code) jen.Code {
 // array pointers and calls it. A half kernel's closure takes the half h
 // first and the whole kernel's slices, and passes half h's views.
 func adapter(p *plan.Plan, k *plan.Kernel, names ...string) jen.Code {
+	params := closureParams(p, k, names)
+	if k.Half {
+		params = append([]jen.Code{jen.Id("h").Int()}, params...)
+	}
+	call := kernelCall(p, k, "h")
+	if k.Returns() {
+		return jen.Func().Params(params...).Float32().Block(jen.Return(call))
+	}
+	return jen.Func().Params(params...).Block(call)
+}
+
+// chunkAdapter is the closure that runs optimizer op over chunk i of the
+// whole vectors: the chunk kernel, or for the last chunk, when shorter,
+// the last-chunk kernel.
+func chunkAdapter(p *plan.Plan, op plan.Op) jen.Code {
+	chunk, last := p.FindChunk(op, false), p.FindChunk(op, true)
+	var names []string
+	for _, q := range p.Params(chunk) {
+		names = append(names, q.Name)
+	}
+	params := append([]jen.Code{jen.Id("i").Int()}, closureParams(p, chunk, names)...)
+	if last == nil {
+		return jen.Func().Params(params...).Block(kernelCall(p, chunk, "i"))
+	}
+	return jen.Func().Params(params...).Block(
+		jen.If(jen.Id("i").Op("<").Id(p.ParamsConst()).Op("/").Id(p.ChunkConst())).Block(kernelCall(p, chunk, "i")).
+			Else().Block(kernelCall(p, last, "i")))
+}
+
+// closureParams are a descriptor closure's parameters: the slices named,
+// those the kernel does not take as _, and the kernel's scalars.
+func closureParams(p *plan.Plan, k *plan.Kernel, names []string) []jen.Code {
 	byName := map[string]plan.Param{}
 	for _, q := range p.Params(k) {
 		byName[q.Name] = q
 	}
 	var params []jen.Code
-	if k.Half {
-		params = append(params, jen.Id("h").Int())
-	}
 	for _, n := range names {
 		q, used := byName[n]
 		id := n
@@ -390,6 +442,12 @@ func adapter(p *plan.Plan, k *plan.Kernel, names ...string) jen.Code {
 			params = append(params, jen.Id(id).Index().Float32())
 		}
 	}
+	return params
+}
+
+// kernelCall calls k with the closure's slices as array pointers: views
+// from index·Step for the arguments that have a Step.
+func kernelCall(p *plan.Plan, k *plan.Kernel, index string) *jen.Statement {
 	var args []jen.Code
 	for _, q := range p.Params(k) {
 		if q.Len == 0 {
@@ -397,14 +455,10 @@ func adapter(p *plan.Plan, k *plan.Kernel, names ...string) jen.Code {
 		} else {
 			view := jen.Id(q.Name)
 			if q.Step != "" {
-				view = jen.Id(q.Name).Index(jen.Id("h").Op("*").Parens(jen.Id(q.Step)), jen.Empty())
+				view = jen.Id(q.Name).Index(jen.Id(index).Op("*").Parens(jen.Id(q.Step)), jen.Empty())
 			}
 			args = append(args, jen.Parens(jen.Op("*").Index(jen.Id(q.Size)).Float32()).Call(view))
 		}
 	}
-	call := jen.Id(k.Public).Call(args...)
-	if k.Returns() {
-		return jen.Func().Params(params...).Float32().Block(jen.Return(call))
-	}
-	return jen.Func().Params(params...).Block(call)
+	return jen.Id(k.Public).Call(args...)
 }

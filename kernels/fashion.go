@@ -17,6 +17,9 @@ const (
 	// FashionParams is the length of the parameter vector the optimizers update: for each
 	// layer in order, its weights (In×Out, row-major) then its bias (Out).
 	FashionParams = 235146
+	// FashionUpdateChunk is the length of the chunks of the parameter vector the *Chunk
+	// optimizers update, the last chunk holding the rest.
+	FashionUpdateChunk = 16384
 	// Layer 1: relu(x·w + b), w is FashionL1In×FashionL1Out.
 	FashionL1In  = 784
 	FashionL1Out = 256
@@ -146,6 +149,42 @@ func FashionNetwork() compiled.Network {
 		},
 		AdamW: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 			FashionAdamW((*[FashionParams]float32)(p), (*[FashionParams]float32)(grad), (*[FashionParams]float32)(m), (*[FashionParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+		UpdateChunk: FashionUpdateChunk,
+		SGDChunk: func(i int, p []float32, grad []float32, lr float32, decay float32) {
+			if i < FashionParams/FashionUpdateChunk {
+				FashionSGDChunk((*[FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), lr, decay)
+			} else {
+				FashionSGDLastChunk((*[FashionParams % FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), lr, decay)
+			}
+		},
+		MomentumChunk: func(i int, p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			if i < FashionParams/FashionUpdateChunk {
+				FashionMomentumChunk((*[FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(v[i*(FashionUpdateChunk):]), lr, decay, mu)
+			} else {
+				FashionMomentumLastChunk((*[FashionParams % FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(v[i*(FashionUpdateChunk):]), lr, decay, mu)
+			}
+		},
+		NesterovChunk: func(i int, p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			if i < FashionParams/FashionUpdateChunk {
+				FashionNesterovChunk((*[FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(v[i*(FashionUpdateChunk):]), lr, decay, mu)
+			} else {
+				FashionNesterovLastChunk((*[FashionParams % FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(v[i*(FashionUpdateChunk):]), lr, decay, mu)
+			}
+		},
+		AdamChunk: func(i int, p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			if i < FashionParams/FashionUpdateChunk {
+				FashionAdamChunk((*[FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(m[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(v[i*(FashionUpdateChunk):]), lr, decay, beta1, beta2, eps, c1, c2)
+			} else {
+				FashionAdamLastChunk((*[FashionParams % FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(m[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(v[i*(FashionUpdateChunk):]), lr, decay, beta1, beta2, eps, c1, c2)
+			}
+		},
+		AdamWChunk: func(i int, p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			if i < FashionParams/FashionUpdateChunk {
+				FashionAdamWChunk((*[FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(m[i*(FashionUpdateChunk):]), (*[FashionUpdateChunk]float32)(v[i*(FashionUpdateChunk):]), lr, decay, beta1, beta2, eps, c1, c2)
+			} else {
+				FashionAdamWLastChunk((*[FashionParams % FashionUpdateChunk]float32)(p[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(grad[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(m[i*(FashionUpdateChunk):]), (*[FashionParams % FashionUpdateChunk]float32)(v[i*(FashionUpdateChunk):]), lr, decay, beta1, beta2, eps, c1, c2)
+			}
 		},
 	}
 }
@@ -581,6 +620,136 @@ func FashionAdamW(p *[FashionParams]float32, grad *[FashionParams]float32, m *[F
 		fashionAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashionAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// FashionSGDChunk is FashionSGD over one chunk of FashionUpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionSGDChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionSGDChunkAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
+		fashionSGDChunkAVX2(p, grad, lr, decay)
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
+	}
+}
+
+// FashionSGDLastChunk is FashionSGD over the last chunk of the parameters, the FashionParams % FashionUpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionSGDLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionSGDLastChunkAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
+		fashionSGDLastChunkAVX2(p, grad, lr, decay)
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
+	}
+}
+
+// FashionMomentumChunk is FashionMomentum over one chunk of FashionUpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionMomentumChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionMomentumChunkAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
+		fashionMomentumChunkAVX2(p, grad, v, lr, decay, mu)
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
+	}
+}
+
+// FashionMomentumLastChunk is FashionMomentum over the last chunk of the parameters, the FashionParams % FashionUpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionMomentumLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionMomentumLastChunkAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
+		fashionMomentumLastChunkAVX2(p, grad, v, lr, decay, mu)
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
+	}
+}
+
+// FashionNesterovChunk is FashionNesterov over one chunk of FashionUpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionNesterovChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionNesterovChunkAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
+		fashionNesterovChunkAVX2(p, grad, v, lr, decay, mu)
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
+	}
+}
+
+// FashionNesterovLastChunk is FashionNesterov over the last chunk of the parameters, the FashionParams % FashionUpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionNesterovLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionNesterovLastChunkAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
+		fashionNesterovLastChunkAVX2(p, grad, v, lr, decay, mu)
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
+	}
+}
+
+// FashionAdamChunk is FashionAdam over one chunk of FashionUpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionAdamChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, m *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionAdamChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
+		fashionAdamChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
+	}
+}
+
+// FashionAdamLastChunk is FashionAdam over the last chunk of the parameters, the FashionParams % FashionUpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionAdamLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionAdamLastChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
+		fashionAdamLastChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
+	}
+}
+
+// FashionAdamWChunk is FashionAdamW over one chunk of FashionUpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionAdamWChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, m *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionAdamWChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
+		fashionAdamWChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// FashionAdamWLastChunk is FashionAdamW over the last chunk of the parameters, the FashionParams % FashionUpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func FashionAdamWLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionAdamWLastChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
+		fashionAdamWLastChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}

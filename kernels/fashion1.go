@@ -17,6 +17,9 @@ const (
 	// Fashion1Params is the length of the parameter vector the optimizers update: for each
 	// layer in order, its weights (In×Out, row-major) then its bias (Out).
 	Fashion1Params = 235146
+	// Fashion1UpdateChunk is the length of the chunks of the parameter vector the *Chunk
+	// optimizers update, the last chunk holding the rest.
+	Fashion1UpdateChunk = 16384
 	// Layer 1: relu(x·w + b), w is Fashion1L1In×Fashion1L1Out.
 	Fashion1L1In  = 784
 	Fashion1L1Out = 256
@@ -107,6 +110,42 @@ func Fashion1Network() compiled.Network {
 		},
 		AdamW: func(p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 			Fashion1AdamW((*[Fashion1Params]float32)(p), (*[Fashion1Params]float32)(grad), (*[Fashion1Params]float32)(m), (*[Fashion1Params]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
+		},
+		UpdateChunk: Fashion1UpdateChunk,
+		SGDChunk: func(i int, p []float32, grad []float32, lr float32, decay float32) {
+			if i < Fashion1Params/Fashion1UpdateChunk {
+				Fashion1SGDChunk((*[Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), lr, decay)
+			} else {
+				Fashion1SGDLastChunk((*[Fashion1Params % Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), lr, decay)
+			}
+		},
+		MomentumChunk: func(i int, p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			if i < Fashion1Params/Fashion1UpdateChunk {
+				Fashion1MomentumChunk((*[Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(v[i*(Fashion1UpdateChunk):]), lr, decay, mu)
+			} else {
+				Fashion1MomentumLastChunk((*[Fashion1Params % Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(v[i*(Fashion1UpdateChunk):]), lr, decay, mu)
+			}
+		},
+		NesterovChunk: func(i int, p []float32, grad []float32, v []float32, lr float32, decay float32, mu float32) {
+			if i < Fashion1Params/Fashion1UpdateChunk {
+				Fashion1NesterovChunk((*[Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(v[i*(Fashion1UpdateChunk):]), lr, decay, mu)
+			} else {
+				Fashion1NesterovLastChunk((*[Fashion1Params % Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(v[i*(Fashion1UpdateChunk):]), lr, decay, mu)
+			}
+		},
+		AdamChunk: func(i int, p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			if i < Fashion1Params/Fashion1UpdateChunk {
+				Fashion1AdamChunk((*[Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(m[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(v[i*(Fashion1UpdateChunk):]), lr, decay, beta1, beta2, eps, c1, c2)
+			} else {
+				Fashion1AdamLastChunk((*[Fashion1Params % Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(m[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(v[i*(Fashion1UpdateChunk):]), lr, decay, beta1, beta2, eps, c1, c2)
+			}
+		},
+		AdamWChunk: func(i int, p []float32, grad []float32, m []float32, v []float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+			if i < Fashion1Params/Fashion1UpdateChunk {
+				Fashion1AdamWChunk((*[Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(m[i*(Fashion1UpdateChunk):]), (*[Fashion1UpdateChunk]float32)(v[i*(Fashion1UpdateChunk):]), lr, decay, beta1, beta2, eps, c1, c2)
+			} else {
+				Fashion1AdamWLastChunk((*[Fashion1Params % Fashion1UpdateChunk]float32)(p[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(grad[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(m[i*(Fashion1UpdateChunk):]), (*[Fashion1Params % Fashion1UpdateChunk]float32)(v[i*(Fashion1UpdateChunk):]), lr, decay, beta1, beta2, eps, c1, c2)
+			}
 		},
 	}
 }
@@ -359,6 +398,136 @@ func Fashion1AdamW(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m 
 		fashion1AdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashion1AdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// Fashion1SGDChunk is Fashion1SGD over one chunk of Fashion1UpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1SGDChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, lr float32, decay float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1SGDChunkAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
+		fashion1SGDChunkAVX2(p, grad, lr, decay)
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
+	}
+}
+
+// Fashion1SGDLastChunk is Fashion1SGD over the last chunk of the parameters, the Fashion1Params % Fashion1UpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1SGDLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1SGDLastChunkAVX512(p, grad, lr, decay)
+	case compiled.AVX2:
+		fashion1SGDLastChunkAVX2(p, grad, lr, decay)
+	default:
+		scalar.SGD(p[:], grad[:], lr, decay)
+	}
+}
+
+// Fashion1MomentumChunk is Fashion1Momentum over one chunk of Fashion1UpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1MomentumChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1MomentumChunkAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
+		fashion1MomentumChunkAVX2(p, grad, v, lr, decay, mu)
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
+	}
+}
+
+// Fashion1MomentumLastChunk is Fashion1Momentum over the last chunk of the parameters, the Fashion1Params % Fashion1UpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1MomentumLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1MomentumLastChunkAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
+		fashion1MomentumLastChunkAVX2(p, grad, v, lr, decay, mu)
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
+	}
+}
+
+// Fashion1NesterovChunk is Fashion1Nesterov over one chunk of Fashion1UpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1NesterovChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1NesterovChunkAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
+		fashion1NesterovChunkAVX2(p, grad, v, lr, decay, mu)
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
+	}
+}
+
+// Fashion1NesterovLastChunk is Fashion1Nesterov over the last chunk of the parameters, the Fashion1Params % Fashion1UpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1NesterovLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1NesterovLastChunkAVX512(p, grad, v, lr, decay, mu)
+	case compiled.AVX2:
+		fashion1NesterovLastChunkAVX2(p, grad, v, lr, decay, mu)
+	default:
+		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
+	}
+}
+
+// Fashion1AdamChunk is Fashion1Adam over one chunk of Fashion1UpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1AdamChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, m *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1AdamChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
+		fashion1AdamChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
+	}
+}
+
+// Fashion1AdamLastChunk is Fashion1Adam over the last chunk of the parameters, the Fashion1Params % Fashion1UpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1AdamLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1AdamLastChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
+		fashion1AdamLastChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
+	}
+}
+
+// Fashion1AdamWChunk is Fashion1AdamW over one chunk of Fashion1UpdateChunk parameters,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1AdamWChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, m *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1AdamWChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
+		fashion1AdamWChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	default:
+		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// Fashion1AdamWLastChunk is Fashion1AdamW over the last chunk of the parameters, the Fashion1Params % Fashion1UpdateChunk past the whole chunks,
+// bit for bit the update of those parameters: workers share an update a chunk at a time.
+func Fashion1AdamWLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1AdamWLastChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.AVX2:
+		fashion1AdamWLastChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}

@@ -137,3 +137,83 @@ func fashion1AdamWAVX512(p *[Fashion1Params]float32, grad *[Fashion1Params]float
 func fashion1AdamWAVX2(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: fashion1AdamWAVX2 called in a build without assembly")
 }
+
+func fashion1SGDChunkAVX512(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1SGDChunkAVX512 called in a build without assembly")
+}
+
+func fashion1SGDChunkAVX2(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1SGDChunkAVX2 called in a build without assembly")
+}
+
+func fashion1SGDLastChunkAVX512(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1SGDLastChunkAVX512 called in a build without assembly")
+}
+
+func fashion1SGDLastChunkAVX2(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1SGDLastChunkAVX2 called in a build without assembly")
+}
+
+func fashion1MomentumChunkAVX512(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1MomentumChunkAVX512 called in a build without assembly")
+}
+
+func fashion1MomentumChunkAVX2(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1MomentumChunkAVX2 called in a build without assembly")
+}
+
+func fashion1MomentumLastChunkAVX512(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1MomentumLastChunkAVX512 called in a build without assembly")
+}
+
+func fashion1MomentumLastChunkAVX2(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1MomentumLastChunkAVX2 called in a build without assembly")
+}
+
+func fashion1NesterovChunkAVX512(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1NesterovChunkAVX512 called in a build without assembly")
+}
+
+func fashion1NesterovChunkAVX2(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1NesterovChunkAVX2 called in a build without assembly")
+}
+
+func fashion1NesterovLastChunkAVX512(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1NesterovLastChunkAVX512 called in a build without assembly")
+}
+
+func fashion1NesterovLastChunkAVX2(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1NesterovLastChunkAVX2 called in a build without assembly")
+}
+
+func fashion1AdamChunkAVX512(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, m *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamChunkAVX512 called in a build without assembly")
+}
+
+func fashion1AdamChunkAVX2(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, m *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamChunkAVX2 called in a build without assembly")
+}
+
+func fashion1AdamLastChunkAVX512(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamLastChunkAVX512 called in a build without assembly")
+}
+
+func fashion1AdamLastChunkAVX2(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamLastChunkAVX2 called in a build without assembly")
+}
+
+func fashion1AdamWChunkAVX512(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, m *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamWChunkAVX512 called in a build without assembly")
+}
+
+func fashion1AdamWChunkAVX2(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, m *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamWChunkAVX2 called in a build without assembly")
+}
+
+func fashion1AdamWLastChunkAVX512(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamWLastChunkAVX512 called in a build without assembly")
+}
+
+func fashion1AdamWLastChunkAVX2(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamWLastChunkAVX2 called in a build without assembly")
+}

@@ -1004,6 +1004,13 @@ func TestFashion1AdamW(t *testing.T) {
 	})
 }
 
+// TestFashion1Chunks checks that the optimizers over the chunks of the
+// parameters, which workers share an update with, give the whole update
+// bit for bit on every tier.
+func TestFashion1Chunks(t *testing.T) {
+	fashion1EachTier(t, 0, func(t *testing.T) { kerneltest.CheckChunks(t, Fashion1Network()) })
+}
+
 // TestFashion1Gradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

@@ -5244,3 +5244,547 @@ elems106:
 	VMOVSD      X0, (AX)
 	VZEROUPPER
 	RET
+
+// func fashionSGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         CX, CX
+	MOVQ         $0x00000800, DX
+
+elems107:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems107
+	VZEROUPPER
+	RET
+
+// func fashionSGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         CX, CX
+	MOVQ         $0x000002d1, DX
+
+elems108:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems108
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       (AX), X2
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (CX), X3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVSD       X2, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionMomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x00000800, BX
+
+elems109:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems109
+	VZEROUPPER
+	RET
+
+// func fashionMomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x000002d1, BX
+
+elems110:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems110
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (AX), X3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (CX), X4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       (DX), X5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
+	VMOVSD       X5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVSD       X3, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionNesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x00000800, BX
+
+elems111:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems111
+	VZEROUPPER
+	RET
+
+// func fashionNesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x000002d1, BX
+
+elems112:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems112
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (AX), X3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (CX), X4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       (DX), X5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
+	VMOVSD       X5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVSD       X3, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionAdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y7
+	VMULPS       Y5, Y0, Y5
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x00000800, SI
+
+elems113:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y9
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y10, Y9, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y11, Y9, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems113
+	VZEROUPPER
+	RET
+
+// func fashionAdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y7
+	VMULPS       Y5, Y0, Y5
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x000002d1, SI
+
+elems114:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y9
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y10, Y9, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y11, Y9, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems114
+	VXORPS      Y0, Y0, Y0
+	VMOVSD      (AX), X0
+	VXORPS      Y9, Y9, Y9
+	VMOVSD      (CX), X9
+	VXORPS      Y10, Y10, Y10
+	VMOVSD      (DX), X10
+	VXORPS      Y11, Y11, Y11
+	VMOVSD      (BX), X11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
+	VMOVSD      X10, (DX)
+	VMOVSD      X11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVSD      X0, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionAdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y9
+	VMULPS       Y5, Y0, Y5
+	VFNMADD213PS Y7, Y0, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x00000800, SI
+
+elems115:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y7
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y10, Y7, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y11, Y7, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems115
+	VZEROUPPER
+	RET
+
+// func fashionAdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Y2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Y3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Y4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Y5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Y6
+	VMOVUPS      one<>+0(SB), Y7
+	VSUBPS       Y2, Y7, Y8
+	VSUBPS       Y3, Y7, Y9
+	VMULPS       Y5, Y0, Y5
+	VFNMADD213PS Y7, Y0, Y1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x000002d1, SI
+
+elems116:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y7
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y10, Y7, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y11, Y7, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems116
+	VXORPS      Y0, Y0, Y0
+	VMOVSD      (AX), X0
+	VXORPS      Y7, Y7, Y7
+	VMOVSD      (CX), X7
+	VXORPS      Y10, Y10, Y10
+	VMOVSD      (DX), X10
+	VXORPS      Y11, Y11, Y11
+	VMOVSD      (BX), X11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
+	VMOVSD      X10, (DX)
+	VMOVSD      X11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVSD      X0, (AX)
+	VZEROUPPER
+	RET

@@ -8763,3 +8763,541 @@ elems103:
 	VMOVUPS     Z0, K1, (AX)
 	VZEROUPPER
 	RET
+
+// func fashionSGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·fashionSGDChunkAVX512(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         CX, CX
+	MOVQ         $0x00000400, DX
+
+elems104:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems104
+	VZEROUPPER
+	RET
+
+// func fashionSGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
+// Requires: AVX, AVX512F, SSE
+TEXT ·fashionSGDLastChunkAVX512(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         CX, CX
+	MOVQ         $0x00000168, DX
+
+elems105:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems105
+	MOVL         $0x000003ff, DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    (AX), K1, Z2
+	VMOVUPS.Z    (CX), K1, Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionMomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·fashionMomentumChunkAVX512(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x00000400, BX
+
+elems106:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems106
+	VZEROUPPER
+	RET
+
+// func fashionMomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·fashionMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x00000168, BX
+
+elems107:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems107
+	MOVL         $0x000003ff, BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (AX), K1, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VMOVUPS.Z    (DX), K1, Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·fashionNesterovChunkAVX512(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x00000400, BX
+
+elems108:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems108
+	VZEROUPPER
+	RET
+
+// func fashionNesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·fashionNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         v+16(FP), DX
+	MOVQ         CX, CX
+	MOVQ         $0x00000168, BX
+
+elems109:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems109
+	MOVL         $0x000003ff, BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (AX), K1, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VMOVUPS.Z    (DX), K1, Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionAdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·fashionAdamChunkAVX512(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Z3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Z4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Z5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Z6
+	VMOVUPS      one<>+0(SB), Z7
+	VSUBPS       Z2, Z7, Z8
+	VSUBPS       Z3, Z7, Z7
+	VMULPS       Z5, Z0, Z5
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x00000400, SI
+
+elems110:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z9
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems110
+	VZEROUPPER
+	RET
+
+// func fashionAdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·fashionAdamLastChunkAVX512(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Z3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Z4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Z5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Z6
+	VMOVUPS      one<>+0(SB), Z7
+	VSUBPS       Z2, Z7, Z8
+	VSUBPS       Z3, Z7, Z7
+	VMULPS       Z5, Z0, Z5
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x00000168, SI
+
+elems111:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z9
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems111
+	MOVL        $0x000003ff, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMOVUPS.Z   (CX), K1, Z9
+	VMOVUPS.Z   (DX), K1, Z10
+	VMOVUPS.Z   (BX), K1, Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
+	VMOVUPS     Z10, K1, (DX)
+	VMOVUPS     Z11, K1, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func fashionAdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·fashionAdamWChunkAVX512(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Z3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Z4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Z5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Z6
+	VMOVUPS      one<>+0(SB), Z7
+	VSUBPS       Z2, Z7, Z8
+	VSUBPS       Z3, Z7, Z9
+	VMULPS       Z5, Z0, Z5
+	VFNMADD213PS Z7, Z0, Z1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x00000400, SI
+
+elems112:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z7
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems112
+	VZEROUPPER
+	RET
+
+// func fashionAdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·fashionAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Z3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Z4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Z5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Z6
+	VMOVUPS      one<>+0(SB), Z7
+	VSUBPS       Z2, Z7, Z8
+	VSUBPS       Z3, Z7, Z9
+	VMULPS       Z5, Z0, Z5
+	VFNMADD213PS Z7, Z0, Z1
+	MOVQ         p+0(FP), AX
+	MOVQ         grad+8(FP), CX
+	MOVQ         m+16(FP), DX
+	MOVQ         v+24(FP), BX
+	MOVQ         CX, CX
+	MOVQ         BX, BX
+	MOVQ         $0x00000168, SI
+
+elems113:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z7
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems113
+	MOVL        $0x000003ff, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMOVUPS.Z   (CX), K1, Z7
+	VMOVUPS.Z   (DX), K1, Z10
+	VMOVUPS.Z   (BX), K1, Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
+	VMOVUPS     Z10, K1, (DX)
+	VMOVUPS     Z11, K1, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+	VZEROUPPER
+	RET

@@ -241,3 +241,83 @@ func fashionAdamWAVX512(p *[FashionParams]float32, grad *[FashionParams]float32,
 func fashionAdamWAVX2(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: fashionAdamWAVX2 called in a build without assembly")
 }
+
+func fashionSGDChunkAVX512(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDChunkAVX512 called in a build without assembly")
+}
+
+func fashionSGDChunkAVX2(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDChunkAVX2 called in a build without assembly")
+}
+
+func fashionSGDLastChunkAVX512(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDLastChunkAVX512 called in a build without assembly")
+}
+
+func fashionSGDLastChunkAVX2(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDLastChunkAVX2 called in a build without assembly")
+}
+
+func fashionMomentumChunkAVX512(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumChunkAVX512 called in a build without assembly")
+}
+
+func fashionMomentumChunkAVX2(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumChunkAVX2 called in a build without assembly")
+}
+
+func fashionMomentumLastChunkAVX512(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumLastChunkAVX512 called in a build without assembly")
+}
+
+func fashionMomentumLastChunkAVX2(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumLastChunkAVX2 called in a build without assembly")
+}
+
+func fashionNesterovChunkAVX512(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovChunkAVX512 called in a build without assembly")
+}
+
+func fashionNesterovChunkAVX2(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovChunkAVX2 called in a build without assembly")
+}
+
+func fashionNesterovLastChunkAVX512(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovLastChunkAVX512 called in a build without assembly")
+}
+
+func fashionNesterovLastChunkAVX2(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovLastChunkAVX2 called in a build without assembly")
+}
+
+func fashionAdamChunkAVX512(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, m *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamChunkAVX512 called in a build without assembly")
+}
+
+func fashionAdamChunkAVX2(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, m *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamChunkAVX2 called in a build without assembly")
+}
+
+func fashionAdamLastChunkAVX512(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamLastChunkAVX512 called in a build without assembly")
+}
+
+func fashionAdamLastChunkAVX2(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamLastChunkAVX2 called in a build without assembly")
+}
+
+func fashionAdamWChunkAVX512(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, m *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWChunkAVX512 called in a build without assembly")
+}
+
+func fashionAdamWChunkAVX2(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, m *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWChunkAVX2 called in a build without assembly")
+}
+
+func fashionAdamWLastChunkAVX512(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWLastChunkAVX512 called in a build without assembly")
+}
+
+func fashionAdamWLastChunkAVX2(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWLastChunkAVX2 called in a build without assembly")
+}

@@ -1011,6 +1011,13 @@ func TestFashionHalves(t *testing.T) {
 	fashionEachTier(t, 3*45072384, func(t *testing.T) { kerneltest.CheckHalves(t, FashionNetwork()) })
 }
 
+// TestFashionChunks checks that the optimizers over the chunks of the
+// parameters, which workers share an update with, give the whole update
+// bit for bit on every tier.
+func TestFashionChunks(t *testing.T) {
+	fashionEachTier(t, 0, func(t *testing.T) { kerneltest.CheckChunks(t, FashionNetwork()) })
+}
+
 // TestFashionGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

@@ -29,7 +29,6 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/scalar"
@@ -90,7 +89,11 @@ type Network struct {
 	workers  []*worker
 	tiles    []*tile // one per Batch rows of a step
 	stepSize int
-	wg       sync.WaitGroup
+	crew     crew
+	// halves is set when the kernels have halves: two workers then share a
+	// step of one tile.
+	halves bool
+	chunks int // of the parameters, when the optimizers run by chunks (UpdateChunk)
 	// The current step: its data, its tiles with samples, the workers
 	// that run them, and Batch/samples, which turns the tiles' sums into
 	// a mean.
@@ -99,9 +102,10 @@ type Network struct {
 	scale                      float32
 	infer                      chan *workspace // idle inference workspaces, one per worker
 
-	opt  Optimizer
-	m, v []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
-	step int       // optimizer steps taken, for Adam's bias correction
+	opt   Optimizer
+	hyper hyper     // the current step's update rule and values
+	m, v  []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
+	step  int       // optimizer steps taken, for Adam's bias correction
 
 	meta map[string]string // the user's entries of the weights file's __metadata__
 }
@@ -146,6 +150,14 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 		off += l.Out
 	}
 	n.initWeights(opts.Init)
+	n.halves = true
+	for _, l := range desc.Layers {
+		n.halves = n.halves && l.ForwardHalf != nil && l.WeightGradHalf != nil && l.BiasGrad != nil &&
+			(l.ActivationGrad == nil) == (l.ActivationGradHalf == nil) && (l.InputGrad == nil) == (l.InputGradHalf == nil)
+	}
+	if c := desc.UpdateChunk; c > 0 {
+		n.chunks = (desc.Params + c - 1) / c
+	}
 	tiles := (stepSize + desc.Batch - 1) / desc.Batch
 	for range tiles {
 		n.tiles = append(n.tiles, newTile(&n.desc))
@@ -184,6 +196,9 @@ func check(d *compiled.Network) error {
 	}
 	if d.LossGrad == nil || d.SGD == nil || d.Momentum == nil || d.Nesterov == nil || d.Adam == nil || d.AdamW == nil {
 		return errors.New("nn: the descriptor lacks its loss or optimizer kernels")
+	}
+	if d.UpdateChunk < 0 || d.UpdateChunk > 0 && (d.SGDChunk == nil || d.MomentumChunk == nil || d.NesterovChunk == nil || d.AdamChunk == nil || d.AdamWChunk == nil) {
+		return errors.New("nn: the descriptor lacks its chunk optimizers")
 	}
 	switch d.Loss {
 	case compiled.MSE, compiled.BinaryCrossEntropy, compiled.CrossEntropy:

@@ -283,6 +283,32 @@ func TestDeterministic(t *testing.T) {
 	}
 	assert.NotEqual(t, train(5, 2, 0), train(6, 2, 0))
 	assert.NotEqual(t, train(5, 2, 0), train(5, 2, 2*batch), "the step size is part of the training")
+
+	// spec/fashion.yaml's parameters are updated by chunks, which the
+	// workers share.
+	desc := kernels.FashionNetwork()
+	require.NotZero(t, desc.UpdateChunk)
+	steps := func(workers, stepSize int) []float32 {
+		net, err := nn.New(desc, nn.Options{Seed: 2, Workers: workers, StepSize: stepSize, Optimizer: nn.Adam{LR: 1e-3}})
+		require.NoError(t, err)
+		for i := range 4 {
+			x, y := samples(desc, net.StepSize()-i, uint64(i))
+			_, err := net.TrainStep(x, y)
+			require.NoError(t, err)
+		}
+		return net.Params()
+	}
+	for _, stepSize := range []int{0, 2*desc.Batch + 5} {
+		want := steps(1, stepSize)
+		for _, procs := range []int{1, 2, 4} {
+			func() {
+				defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+				for _, workers := range []int{2, 3, 4} {
+					require.Equal(t, want, steps(workers, stepSize), "fashion: step size %d, %d workers, GOMAXPROCS %d", stepSize, workers, procs)
+				}
+			}()
+		}
+	}
 }
 
 func TestFitDigits(t *testing.T) {

@@ -70,7 +70,12 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 		t.src = rowSource{idx: idx, lo: lo + j*B}
 		t.count = min(B, count-j*B)
 	}
-	n.parallel(func(w *worker) func() { return w.trainRun })
+	if n.activeTiles == 1 && len(n.workers) > 1 && n.halves {
+		n.activeWorkers = 2
+		n.parallel((*worker).trainHalf)
+	} else {
+		n.parallel((*worker).trainTiles)
+	}
 	for _, t := range n.tiles[:n.activeTiles] {
 		loss += t.loss * float64(t.count)
 		right += t.correct
@@ -83,27 +88,30 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	// over count rows is B/count times their sum.
 	n.scale = float32(B) / float32(count)
 	grad := n.tiles[0].grad
-	if n.activeTiles > 1 || n.scale != 1 {
-		n.parallel(func(w *worker) func() { return w.reduceRun })
+	if n.chunks == 0 || len(n.workers) == 1 {
+		if n.activeTiles > 1 || n.scale != 1 {
+			n.parallel((*worker).reduce)
+		}
+		if i := vec.FirstNonFinite(grad); i >= 0 {
+			return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", i, grad[i])
+		}
+		n.beginUpdate()
+		n.update(grad)
+		return loss, right, nil
 	}
-	if i := vec.FirstNonFinite(grad); i >= 0 {
-		return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", i, grad[i])
+	// By chunks, shared by the workers: sum the tiles and look for a value
+	// that is not finite while each chunk is in cache, then, when all are
+	// finite, update.
+	n.activeWorkers = min(len(n.workers), n.chunks)
+	n.parallel((*worker).sumChunks)
+	for _, w := range n.workers[:n.activeWorkers] {
+		if w.nonFinite >= 0 {
+			return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", w.nonFinite, grad[w.nonFinite])
+		}
 	}
-	n.update(grad)
+	n.beginUpdate()
+	n.parallel((*worker).updateChunks)
 	return loss, right, nil
-}
-
-// parallel runs task(w) on the step's active workers, the first on the
-// calling goroutine, and waits for all. Each task calls n.wg.Done. The
-// tasks are func values built once per worker, so nothing is allocated.
-func (n *Network) parallel(task func(*worker) func()) {
-	active := n.activeWorkers
-	n.wg.Add(active)
-	for _, w := range n.workers[1:active] {
-		go task(w)()
-	}
-	task(n.workers[0])()
-	n.wg.Wait()
 }
 
 // Optimizer is an update rule with its hyperparameters: SGD, Adam or AdamW.
@@ -234,31 +242,76 @@ func (n *Network) SetLearningRate(lr float32) error {
 	return nil
 }
 
-// update applies one optimizer step with gradient g.
-func (n *Network) update(g []float32) {
+// hyper is one step's update rule with the values its kernels take: the
+// defaults filled in and the bias corrections of the step.
+type hyper struct {
+	opt                                  Optimizer
+	lr, decay, mu, beta1, beta2, eps, c1 float32
+	c2                                   float32
+}
+
+// beginUpdate counts the step and fixes its hyperparameters.
+func (n *Network) beginUpdate() {
 	n.step++
-	d, p := &n.desc, n.params
+	h := hyper{opt: n.opt}
 	switch o := n.opt.(type) {
 	case SGD:
-		switch {
-		case o.Momentum == 0:
-			d.SGD(p, g, o.LR, o.WeightDecay)
-		case o.Nesterov:
-			d.Nesterov(p, g, n.v, o.LR, o.WeightDecay, o.Momentum)
-		default:
-			d.Momentum(p, g, n.v, o.LR, o.WeightDecay, o.Momentum)
-		}
+		h.lr, h.decay, h.mu = o.LR, o.WeightDecay, o.Momentum
 	case Adam:
 		o = o.withDefaults()
-		c1, c2 := n.biasCorrection(o.Beta1, o.Beta2)
-		d.Adam(p, g, n.m, n.v, o.LR, o.WeightDecay, o.Beta1, o.Beta2, o.Eps, c1, c2)
+		h.lr, h.decay, h.beta1, h.beta2, h.eps = o.LR, o.WeightDecay, o.Beta1, o.Beta2, o.Eps
 	case AdamW:
 		a := Adam(o).withDefaults()
 		if a.WeightDecay == 0 {
 			a.WeightDecay = 0.01
 		}
-		c1, c2 := n.biasCorrection(a.Beta1, a.Beta2)
-		d.AdamW(p, g, n.m, n.v, a.LR, a.WeightDecay, a.Beta1, a.Beta2, a.Eps, c1, c2)
+		h.lr, h.decay, h.beta1, h.beta2, h.eps = a.LR, a.WeightDecay, a.Beta1, a.Beta2, a.Eps
+	}
+	if h.beta1 != 0 || h.beta2 != 0 {
+		h.c1, h.c2 = n.biasCorrection(h.beta1, h.beta2)
+	}
+	n.hyper = h
+}
+
+// update applies the step fixed by beginUpdate with gradient g to all the
+// parameters at once.
+func (n *Network) update(g []float32) {
+	d, p, h := &n.desc, n.params, &n.hyper
+	switch o := h.opt.(type) {
+	case SGD:
+		switch {
+		case o.Momentum == 0:
+			d.SGD(p, g, h.lr, h.decay)
+		case o.Nesterov:
+			d.Nesterov(p, g, n.v, h.lr, h.decay, h.mu)
+		default:
+			d.Momentum(p, g, n.v, h.lr, h.decay, h.mu)
+		}
+	case Adam:
+		d.Adam(p, g, n.m, n.v, h.lr, h.decay, h.beta1, h.beta2, h.eps, h.c1, h.c2)
+	case AdamW:
+		d.AdamW(p, g, n.m, n.v, h.lr, h.decay, h.beta1, h.beta2, h.eps, h.c1, h.c2)
+	}
+}
+
+// updateChunk applies the step fixed by beginUpdate with gradient g to
+// chunk i of the parameters: bit for bit what update does there.
+func (n *Network) updateChunk(i int, g []float32) {
+	d, p, h := &n.desc, n.params, &n.hyper
+	switch o := h.opt.(type) {
+	case SGD:
+		switch {
+		case o.Momentum == 0:
+			d.SGDChunk(i, p, g, h.lr, h.decay)
+		case o.Nesterov:
+			d.NesterovChunk(i, p, g, n.v, h.lr, h.decay, h.mu)
+		default:
+			d.MomentumChunk(i, p, g, n.v, h.lr, h.decay, h.mu)
+		}
+	case Adam:
+		d.AdamChunk(i, p, g, n.m, n.v, h.lr, h.decay, h.beta1, h.beta2, h.eps, h.c1, h.c2)
+	case AdamW:
+		d.AdamWChunk(i, p, g, n.m, n.v, h.lr, h.decay, h.beta1, h.beta2, h.eps, h.c1, h.c2)
 	}
 }
 

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"sync/atomic"
 
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/internal/vec"
@@ -46,14 +47,14 @@ func (ws *workspace) forward(w, b [][]float32) {
 
 func (ws *workspace) out() []float32 { return ws.y[len(ws.y)-1] }
 
-// load copies rows of x into the tile, row r of the tile from row
-// source(r), and zeroes the rows past count. It returns count.
-func load(tile, x []float32, width int, src rowSource, count int) {
-	for r := range count {
+// load fills rows lo to hi−1 of the tile: row r from row src.row(r) of x
+// when r < count, zeroes past it.
+func load(tile, x []float32, width int, src rowSource, lo, hi, count int) {
+	for r := lo; r < min(hi, count); r++ {
 		i := src.row(r)
 		copy(tile[r*width:(r+1)*width], x[i*width:(i+1)*width])
 	}
-	clear(tile[count*width:])
+	clear(tile[max(lo, min(hi, count))*width : hi*width])
 }
 
 // rowSource maps a tile's rows to rows of the data: lo+r, or idx[lo+r]
@@ -111,7 +112,8 @@ type worker struct {
 	// The tiles' shares of the parameters reduce sums, for reduce; room for all.
 	others [][]float32
 
-	trainRun, reduceRun func()
+	awake     atomic.Bool // a goroutine serves the worker (see crew)
+	nonFinite int         // sumChunks' finding: the first non-finite gradient in the worker's chunks, or −1
 }
 
 func newWorker(n *Network, index, tiles int) *worker {
@@ -128,8 +130,6 @@ func newWorker(n *Network, index, tiles int) *worker {
 		w.wt = append(w.wt, wt)
 	}
 	w.others = make([][]float32, 0, tiles)
-	w.trainRun = func() { w.trainTiles(); n.wg.Done() }
-	w.reduceRun = func() { w.reduce(); n.wg.Done() }
 	return w
 }
 
@@ -146,24 +146,13 @@ func (w *worker) trainTiles() {
 // as the loss kernel scales it, by 1/Batch) in t.grad.
 func (w *worker) train(t *tile) {
 	d, n := w.desc, w.net
-	B, out := d.Batch, d.Output()
-	load(w.workspace.x, n.srcX, d.Input, t.src, t.count)
-	load(w.target, n.srcT, out, t.src, t.count)
+	load(w.workspace.x, n.srcX, d.Input, t.src, 0, d.Batch, t.count)
+	load(w.target, n.srcT, d.Output(), t.src, 0, d.Batch, t.count)
 	w.forward(n.w, n.b)
+	w.loss(t)
 	last := len(d.Layers) - 1
-	y, dl := w.y[last], w.d[last]
-	loss := d.LossGrad(y, w.target, dl)
-	if t.count < B {
-		// Padding rows must not count: their gradient is zeroed and the
-		// loss recomputed over the real rows.
-		clear(dl[t.count*out:])
-		loss = float32(lossOf(d.Loss, y[:t.count*out], w.target[:t.count*out], w.spare, t.count, out))
-	}
-	t.loss = float64(loss)
-	t.correct = correct(d.Loss, y[:t.count*out], w.target[:t.count*out], out)
-
 	if l := d.Layers[last]; l.ActivationGrad != nil {
-		l.ActivationGrad(w.z[last], y, dl)
+		l.ActivationGrad(w.z[last], w.y[last], w.d[last])
 	}
 	for i := last; i >= 0; i-- {
 		l := d.Layers[i]
@@ -182,6 +171,74 @@ func (w *worker) train(t *tile) {
 	}
 }
 
+// loss runs the loss kernel on the forward's output, leaving the loss
+// gradient in the last layer's d and tile t's mean loss and correct
+// predictions in t.
+func (w *worker) loss(t *tile) {
+	d := w.desc
+	B, out := d.Batch, d.Output()
+	last := len(d.Layers) - 1
+	y, dl := w.y[last], w.d[last]
+	loss := d.LossGrad(y, w.target, dl)
+	if t.count < B {
+		// Padding rows must not count: their gradient is zeroed and the
+		// loss recomputed over the real rows.
+		clear(dl[t.count*out:])
+		loss = float32(lossOf(d.Loss, y[:t.count*out], w.target[:t.count*out], w.spare, t.count, out))
+	}
+	t.loss = float64(loss)
+	t.correct = correct(d.Loss, y[:t.count*out], w.target[:t.count*out], out)
+}
+
+// trainHalf is worker h's share (h = its index, 0 or 1) of a step of one tile that
+// two workers split: the layers' half kernels on worker 0's buffers (each
+// worker transposes into its own wt), half h of the batch's rows through
+// the forward and dx, half h of the inputs' rows of each dw, and the loss
+// and one bias gradient a layer on one worker each. Between the phases
+// that read what the other half wrote, both wait at the step's barrier.
+// Each half kernel computes its rows as the whole kernel does, so the
+// gradient is bit for bit train's.
+func (w *worker) trainHalf() {
+	n, h := w.net, w.index
+	d, ws, t := w.desc, n.workers[0], n.tiles[0]
+	B := d.Batch
+	load(ws.workspace.x, n.srcX, d.Input, t.src, h*B/2, (h+1)*B/2, t.count)
+	load(ws.target, n.srcT, d.Output(), t.src, h*B/2, (h+1)*B/2, t.count)
+	in := ws.workspace.x
+	for i, l := range d.Layers {
+		l.ForwardHalf(h, in, n.w[i], n.b[i], ws.z[i], ws.y[i])
+		in = ws.y[i]
+	}
+	n.crew.wait() // the whole output
+	if h == 0 {
+		ws.loss(t)
+	}
+	n.crew.wait() // the loss gradient
+	last := len(d.Layers) - 1
+	if l := d.Layers[last]; l.ActivationGradHalf != nil {
+		l.ActivationGradHalf(h, ws.z[last], ws.y[last], ws.d[last])
+	}
+	for i := last; i >= 0; i-- {
+		n.crew.wait() // both halves of d[i]
+		l := d.Layers[i]
+		in := ws.workspace.x
+		if i > 0 {
+			in = ws.y[i-1]
+		}
+		l.WeightGradHalf(h, in, ws.d[i], t.gw[i])
+		if h == 1 { // half 0 took the loss
+			l.BiasGrad(ws.d[i], t.gb[i])
+		}
+		if i == 0 {
+			break
+		}
+		l.InputGradHalf(h, ws.d[i], n.w[i], w.wt[i], ws.d[i-1])
+		if prev := d.Layers[i-1]; prev.ActivationGradHalf != nil {
+			prev.ActivationGradHalf(h, ws.z[i-1], ws.y[i-1], ws.d[i-1])
+		}
+	}
+}
+
 // reduce writes scale·Σ_j grad_j into tile 0's gradient over this
 // worker's share of the parameters, summing the step's tiles in order:
 // each parameter's sum is the same whichever worker computes it.
@@ -194,6 +251,48 @@ func (w *worker) reduce() {
 		w.others = append(w.others, t.grad[lo:hi])
 	}
 	vec.SumScaled(tiles[0].grad[lo:hi], w.others, n.scale)
+}
+
+// chunkRange is the worker's share of the parameters' chunks in an
+// update the step's active workers share.
+func (w *worker) chunkRange() (lo, hi int) {
+	n := w.net
+	return n.chunks * w.index / n.activeWorkers, n.chunks * (w.index + 1) / n.activeWorkers
+}
+
+// sumChunks writes scale·Σ_j grad_j into tile 0's gradient over the
+// worker's chunks (when the step has more than one tile or a partial one),
+// summing the tiles in order, and sets nonFinite to the first parameter
+// of those chunks whose gradient is NaN or infinite, or −1.
+func (w *worker) sumChunks() {
+	n := w.net
+	tiles, size := n.tiles[:n.activeTiles], n.desc.UpdateChunk
+	lo, hi := w.chunkRange()
+	w.nonFinite = -1
+	for c := lo; c < hi; c++ {
+		from, to := c*size, min((c+1)*size, n.desc.Params)
+		g := tiles[0].grad[from:to]
+		if len(tiles) > 1 || n.scale != 1 {
+			w.others = w.others[:0]
+			for _, t := range tiles[1:] {
+				w.others = append(w.others, t.grad[from:to])
+			}
+			vec.SumScaled(g, w.others, n.scale)
+		}
+		if i := vec.FirstNonFinite(g); i >= 0 {
+			w.nonFinite = from + i
+			return
+		}
+	}
+}
+
+// updateChunks applies the step's update to the worker's chunks.
+func (w *worker) updateChunks() {
+	n := w.net
+	lo, hi := w.chunkRange()
+	for c := lo; c < hi; c++ {
+		n.updateChunk(c, n.tiles[0].grad)
+	}
 }
 
 // lossOf is the loss of rows outputs y against targets t, computed by the

@@ -165,6 +165,9 @@ type Kernel struct {
 	// operations in the same order as the whole kernel, so two halves give
 	// its result bit for bit.
 	Half bool
+	// Chunk marks an optimizer over one chunk of UpdateChunk parameters,
+	// or over the shorter last chunk (Elements tells which).
+	Chunk bool
 }
 
 // Impl returns the kernel's rendering for tier isa.
@@ -235,7 +238,35 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 	for _, op := range Optimizers {
 		p.add(Kernel{Op: op, Elements: p.ParamCount()})
 	}
+	if n := p.ParamCount(); n > UpdateChunk {
+		for _, op := range Optimizers {
+			p.add(Kernel{Op: op, Elements: UpdateChunk, Chunk: true})
+			if n%UpdateChunk != 0 {
+				p.add(Kernel{Op: op, Elements: n % UpdateChunk, Chunk: true})
+			}
+		}
+	}
 	return p, nil
+}
+
+// UpdateChunk is the length of the chunks of the parameter vector the
+// optimizers also run over, one chunk per call, so that workers can share
+// an update and each chunk of the gradient can be summed and checked while
+// it is in cache. The update is elementwise, so the chunks give the whole
+// update's result bit for bit. Each call costs about 0.2–0.8 µs more than
+// its share of one whole call (measured on an Intel Xeon: 58 chunks of 4096
+// made Adam over 235k parameters 40% slower, 15 chunks of 16384 10%), so the
+// chunks are large and a single worker updates all at once.
+const UpdateChunk = 16384
+
+// Chunks is the number of chunks of the parameter vector, the last one
+// shorter when UpdateChunk does not divide it; 0 when the vector is a
+// single chunk and has no chunk kernels.
+func (p *Plan) Chunks() int {
+	if n := p.ParamCount(); n > UpdateChunk {
+		return (n + UpdateChunk - 1) / UpdateChunk
+	}
+	return 0
 }
 
 // Halves reports whether every layer splits in two: an even batch and
@@ -372,8 +403,13 @@ func (p *Plan) add(k Kernel) {
 		name += fmt.Sprintf("L%d", k.Layer)
 	}
 	k.Public = name + k.Op.String()
-	if k.Half {
+	switch {
+	case k.Half:
 		k.Public += "Half"
+	case k.Chunk && k.Elements == UpdateChunk:
+		k.Public += "Chunk"
+	case k.Chunk:
+		k.Public += "LastChunk"
 	}
 	for _, isa := range Tiers {
 		m := Impl{ISA: isa, Asm: strings.ToLower(k.Public[:1]) + k.Public[1:] + isa.Name}
@@ -424,7 +460,18 @@ func (p *Plan) FindHalf(op Op, layer int) *Kernel { return p.find(op, layer, tru
 
 func (p *Plan) find(op Op, layer int, half bool) *Kernel {
 	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half {
+		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half && !k.Chunk {
+			return k
+		}
+	}
+	return nil
+}
+
+// FindChunk returns optimizer op's kernel over a whole chunk (last false)
+// or over the shorter last chunk (last true), or nil.
+func (p *Plan) FindChunk(op Op, last bool) *Kernel {
+	for i := range p.Kernels {
+		if k := &p.Kernels[i]; k.Op == op && k.Chunk && (k.Elements != UpdateChunk) == last {
 			return k
 		}
 	}
@@ -450,6 +497,7 @@ func (p *Plan) Batch() string         { return p.Prefix + "Batch" }
 func (p *Plan) In(layer int) string   { return fmt.Sprintf("%sL%dIn", p.Prefix, layer) }
 func (p *Plan) Out(layer int) string  { return fmt.Sprintf("%sL%dOut", p.Prefix, layer) }
 func (p *Plan) ParamsConst() string   { return p.Prefix + "Params" }
+func (p *Plan) ChunkConst() string    { return p.Prefix + "UpdateChunk" }
 func (p *Plan) layer(k *Kernel) Layer { return p.Layers[k.Layer-1] }
 func (p *Plan) last() Layer           { return p.Layers[len(p.Layers)-1] }
 func mul(a, b string) string          { return a + " * " + b }
@@ -458,8 +506,15 @@ func mul(a, b string) string          { return a + " * " + b }
 func (p *Plan) Params(k *Kernel) []Param {
 	B := p.Model.Batch
 	if k.Op.IsOptimizer() {
+		size, step := p.ParamsConst(), ""
+		switch {
+		case k.Chunk && k.Elements == UpdateChunk:
+			size, step = p.ChunkConst(), p.ChunkConst()
+		case k.Chunk:
+			size, step = p.ParamsConst()+" % "+p.ChunkConst(), p.ChunkConst()
+		}
 		vec := func(name string, out bool) Param {
-			return Param{Name: name, Len: k.Elements, Size: p.ParamsConst(), Out: out}
+			return Param{Name: name, Len: k.Elements, Size: size, Out: out, Step: step}
 		}
 		scalars := func(names ...string) []Param {
 			var q []Param
