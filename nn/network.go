@@ -10,16 +10,23 @@
 //
 // The kernels process exactly Batch samples per call. A training step
 // takes up to StepSize samples (Options.StepSize, by default Batch) and cuts
-// them into tiles of Batch rows at fixed places; each tile's gradient is
-// computed whole by one worker into its own buffer, the tiles' gradients
-// are summed in tile order and the optimizer takes one step on their mean.
-// Which worker runs which tile changes nothing in that arithmetic, so the
-// number of workers and GOMAXPROCS change the speed of training, never its
-// result: the same seed, data and StepSize give bit-identical weights. (The
-// other split, of each product's columns among the workers, would need
-// kernels for column ranges; the tiles already reach two cores' speed on
-// steps of several tiles, and a step of one tile runs on one worker.) A
-// partial tile is padded with zero rows whose gradient is zeroed, so
+// them into tiles of Batch rows at fixed places. How the workers share a
+// step never changes its arithmetic, so the number of workers and
+// GOMAXPROCS change the speed of training, never its result: the same
+// seed, data and StepSize give bit-identical weights.
+//
+//   - A step of several tiles gives each tile to one worker, which computes
+//     its gradient whole into the tile's own buffer; the tiles' gradients
+//     are summed in tile order.
+//   - A step of one tile is shared by two workers through the generated
+//     half kernels (compiled.Layer.ForwardHalf and the others): each runs
+//     half of the batch's rows through the forward pass and dx, and half
+//     of the inputs' rows of each dw, meeting between the layers. Each half
+//     kernel computes its rows exactly as the whole kernel does.
+//   - The update is shared by chunks of the parameters (the *Chunk
+//     optimizers), each worker summing, checking and updating its range.
+//
+// A partial tile is padded with zero rows whose gradient is zeroed, so
 // padding never reaches the loss, the metrics or the parameters.
 package nn
 
