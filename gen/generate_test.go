@@ -116,7 +116,14 @@ func TestPlanFashion(t *testing.T) {
 		"FashionL2ForwardHalf", "FashionL2ActivationGradHalf", "FashionL2WeightGradHalf", "FashionL2InputGradHalf", "FashionL2BiasGrad",
 		"FashionL3ForwardHalf", "FashionL3WeightGradHalf", "FashionL3InputGradHalf", "FashionL3BiasGrad",
 		"FashionLoss", "FashionSGD", "FashionMomentum", "FashionNesterov", "FashionAdam", "FashionAdamW",
+		"FashionSGDChunk", "FashionSGDLastChunk", "FashionMomentumChunk", "FashionMomentumLastChunk",
+		"FashionNesterovChunk", "FashionNesterovLastChunk", "FashionAdamChunk", "FashionAdamLastChunk",
+		"FashionAdamWChunk", "FashionAdamWLastChunk",
 	}, got)
+	// The chunks of the update: whole ones, and the rest.
+	assert.Equal(t, 15, p.Chunks())
+	assert.Equal(t, plan.UpdateChunk, p.FindChunk(plan.Adam, false).Elements)
+	assert.Equal(t, p.ParamCount()%plan.UpdateChunk, p.FindChunk(plan.Adam, true).Elements)
 	// The halves: half the batch's rows, or half the inputs' rows of dW,
 	// with the whole product's strides.
 	assert.Equal(t, plan.Gemm{Rows: 32, Cols: 256, Depth: 784, ARow: 784, ADepth: 1, BDepth: 256, CRow: 256}, *p.FindHalf(plan.Forward, 1).Gemm)
