@@ -201,6 +201,14 @@ const (
 	maxEpochOverSteps = 1.10
 )
 
+// The epoch's other targets: on one worker at most maxEpochOverTorch times
+// PyTorch's epoch on one thread, and on two workers minEpochSpeedup times
+// faster than on one.
+const (
+	maxEpochOverTorch = 0.60
+	minEpochSpeedup   = 1.7
+)
+
 // peerNames returns the AVX2 tier's and each peer's benchmark name for the
 // vecgen benchmark name: a sibling of /vecgen, or a child of name.
 func peerNames(name string) (avx2 string, peer []string) {
@@ -340,15 +348,23 @@ func render(runs map[string]*result, conf map[string]string) string {
 	if b1Complete && b1Total > 0 {
 		fmt.Fprintf(&b, "\nWhole batch-1 forward (the three B1 kernels): **%s** (target ≤ 6 µs: %s).\n", duration(b1Total), mark(true, b1Total <= 6000))
 	}
-	steps := []struct{ name, label, target string }{
-		{"BenchmarkTrainStep/sgd/samples=64/procs=1", "train step, SGD, 64 samples, 1 core", "≤ 0.62 ms"},
-		{"BenchmarkTrainStep/sgd/samples=256/procs=1", "train step, SGD, 256 samples, 1 core", "≤ 2.5 ms"},
-		{"BenchmarkTrainStep/sgd/samples=256/procs=2", "train step, SGD, 256 samples, 2 cores", "≤ 1.4 ms"},
-		{"BenchmarkTrainStep/adam/samples=64/procs=1", "train step, Adam, 64 samples, 1 core", ""},
-		{"BenchmarkTrainStep/adam/samples=256/procs=1", "train step, Adam, 256 samples, 1 core", ""},
-		{"BenchmarkTrainStep/adam/samples=256/procs=2", "train step, Adam, 256 samples, 2 cores", ""},
-		{"BenchmarkPredict", "Predict, 64 samples", ""},
-		{"BenchmarkPredictOne", "Predict, 1 sample (spec/fashion1.yaml)", ""},
+	// Each nn row has an absolute target or, for two cores, a least
+	// speed-up over the same step on one core (faster: above 1).
+	steps := []struct {
+		name, label, target string
+		oneCore             string
+		minSpeedup          float64
+	}{
+		{"BenchmarkTrainStep/sgd/samples=64/procs=1", "train step, SGD, 64 samples, 1 core", "≤ 0.62 ms", "", 0},
+		{"BenchmarkTrainStep/sgd/samples=64/procs=2", "train step, SGD, 64 samples, 2 cores", "", "BenchmarkTrainStep/sgd/samples=64/procs=1", 1},
+		{"BenchmarkTrainStep/sgd/samples=256/procs=1", "train step, SGD, 256 samples, 1 core", "≤ 2.5 ms", "", 0},
+		{"BenchmarkTrainStep/sgd/samples=256/procs=2", "train step, SGD, 256 samples, 2 cores", "", "BenchmarkTrainStep/sgd/samples=256/procs=1", 1.8},
+		{"BenchmarkTrainStep/adam/samples=64/procs=1", "train step, Adam, 64 samples, 1 core", "", "", 0},
+		{"BenchmarkTrainStep/adam/samples=64/procs=2", "train step, Adam, 64 samples, 2 cores", "", "BenchmarkTrainStep/adam/samples=64/procs=1", 1},
+		{"BenchmarkTrainStep/adam/samples=256/procs=1", "train step, Adam, 256 samples, 1 core", "", "", 0},
+		{"BenchmarkTrainStep/adam/samples=256/procs=2", "train step, Adam, 256 samples, 2 cores", "", "BenchmarkTrainStep/adam/samples=256/procs=1", 1.8},
+		{"BenchmarkPredict", "Predict, 64 samples", "", "", 0},
+		{"BenchmarkPredictOne", "Predict, 1 sample (spec/fashion1.yaml)", "", "", 0},
 	}
 	var rows bytes.Buffer
 	for _, s := range steps {
@@ -361,12 +377,28 @@ func render(runs map[string]*result, conf map[string]string) string {
 			limit, _ := strconv.ParseFloat(strings.Fields(s.target)[1], 64)
 			target = s.target + " (" + mark(true, ns <= limit*1e6) + ")"
 		}
+		if s.oneCore != "" {
+			want := fmt.Sprintf("≥ %.2f× the 1-core step", s.minSpeedup)
+			if s.minSpeedup == 1 {
+				want = "faster than on 1 core"
+			}
+			target = want + ": not measured"
+			if one, ok := median(runs, s.oneCore, "ns/op"); ok {
+				up := one / ns
+				met := up >= s.minSpeedup
+				if s.minSpeedup == 1 {
+					met = up > 1
+				}
+				target = fmt.Sprintf("%s: %.2f×, %s", want, up, mark(true, met))
+			}
+		}
 		fmt.Fprintf(&rows, "| %s | %s | %s | %s |\n", s.label, duration(ns), samplesRate(runs, s.name), target)
 	}
 	if rows.Len() > 0 {
 		b.WriteString("\n| nn (spec/fashion.yaml) | time | samples/s | target |\n|---|---|---|---|\n")
 		b.Write(rows.Bytes())
 	}
+	b.WriteString(workersTable(runs))
 	b.WriteString(epochTable(runs))
 	return b.String()
 }
@@ -393,9 +425,15 @@ func epochTable(runs map[string]*result) string {
 				one = ns
 			} else if one > 0 {
 				speedup = fmt.Sprintf("%.2f×", one/ns)
+				if name == vecgen && w == 2 {
+					speedup += fmt.Sprintf(" (≥ %.2f×: %s)", minEpochSpeedup, mark(true, one/ns >= minEpochSpeedup))
+				}
 			}
 			if torch, ok := median(runs, vecgen+"/torch", "ns/op"); ok && name == vecgen {
 				vsTorch = fmt.Sprintf("%.2f×", ns/torch)
+				if w == 1 {
+					vsTorch += fmt.Sprintf(" (≤ %.2f×: %s)", maxEpochOverTorch, mark(true, ns/torch <= maxEpochOverTorch))
+				}
 			}
 			if w == 1 && name == vecgen {
 				vsSteps = fmt.Sprintf("≤ %.2f×: not measured", maxEpochOverSteps)
@@ -421,6 +459,40 @@ func epochTable(runs map[string]*result) string {
 	return "\nOne epoch of Fashion-MNIST's training images (spec/fashion.yaml, Adam, shuffled; median times; the time ratio is below 1 where Fit is faster):\n\n" +
 		"| epoch | time | samples/s | Fit's time ÷ PyTorch's, as many threads | speed-up over one | time ÷ (steps × Adam step of 64 samples, 1 core) |\n" +
 		"|---|---|---|---|---|---|\n" + rows.String()
+}
+
+// stepWorkers is nn's benchmark of the SGD step of 256 samples for each
+// GOMAXPROCS (procs=P) and worker count (workers=W) of workersGrid.
+const stepWorkers = "BenchmarkStepWorkers"
+
+var workersGrid = []int{1, 2, 4}
+
+// workersTable is the speed-up of the 256-sample SGD step over one worker
+// at GOMAXPROCS 1, for each GOMAXPROCS and worker count; "" when the
+// grid was not measured.
+func workersTable(runs map[string]*result) string {
+	base, ok := median(runs, fmt.Sprintf("%s/procs=1/workers=1", stepWorkers), "ns/op")
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nThe SGD step of 256 samples (four tiles of 64): its speed-up over one worker at GOMAXPROCS 1 (time in brackets):\n\n| GOMAXPROCS |")
+	for _, w := range workersGrid {
+		fmt.Fprintf(&b, " %d worker%s |", w, map[bool]string{true: "s"}[w > 1])
+	}
+	b.WriteString("\n|---|" + strings.Repeat("---|", len(workersGrid)) + "\n")
+	for _, p := range workersGrid {
+		fmt.Fprintf(&b, "| %d |", p)
+		for _, w := range workersGrid {
+			if ns, ok := median(runs, fmt.Sprintf("%s/procs=%d/workers=%d", stepWorkers, p, w), "ns/op"); ok {
+				fmt.Fprintf(&b, " %.2f× (%s) |", base/ns, duration(ns))
+			} else {
+				b.WriteString(" – |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
 }
 
 // samplesRate is the median of name's samples/s as "12.3k", or "–".

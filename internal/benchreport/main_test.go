@@ -78,15 +78,34 @@ func TestReport(t *testing.T) {
 	assert.NotContains(t, out, "batch-1 forward (the three", "the batch-1 total needs all three kernels")
 
 	assert.Contains(t, out, "| epoch | time | samples/s | Fit's time ÷ PyTorch's, as many threads | speed-up over one | time ÷ (steps × Adam step of 64 samples, 1 core) |")
-	assert.Contains(t, out, "| Fit, 1 worker | 760 ms | 78.9k | 0.32× | – | 1.16× (938 × 700 µs; ≤ 1.10×: missed) |",
+	assert.Contains(t, out, "| Fit, 1 worker | 760 ms | 78.9k | 0.32× (≤ 0.60×: met) | – | 1.16× (938 × 700 µs; ≤ 1.10×: missed) |",
 		"the median of three epochs, against 938 steps of 700 µs (657 ms)")
-	assert.Contains(t, out, "| Fit, 2 workers | 500 ms | 120.0k | 0.25× | 1.52× | – |")
+	assert.Contains(t, out, "| Fit, 2 workers | 500 ms | 120.0k | 0.25× | 1.52× (≥ 1.70×: missed) | – |")
 	assert.Contains(t, out, "| PyTorch, 1 thread | 2.4 s | 25.0k | – | – | – |")
 	assert.Contains(t, out, "| PyTorch, 2 threads | 2 s | 30.0k | – | 1.20× | – |")
 }
 
 // The epoch table shows what was measured: Fit alone, without PyTorch or
 // the training step, and nothing at all without an epoch.
+// The two-core steps are judged by their speed-up over one core, and the
+// workers grid by its speed-up over one worker on one core.
+func TestTwoCores(t *testing.T) {
+	in := "BenchmarkTrainStep/sgd/samples=256/procs=1-2 10 2000000 ns/op\n" +
+		"BenchmarkTrainStep/sgd/samples=256/procs=2-2 10 1000000 ns/op\n" +
+		"BenchmarkTrainStep/sgd/samples=64/procs=1-2 10 500000 ns/op\n" +
+		"BenchmarkTrainStep/sgd/samples=64/procs=2-2 10 500000 ns/op\n" +
+		"BenchmarkStepWorkers/procs=1/workers=1-2 10 2000000 ns/op\n" +
+		"BenchmarkStepWorkers/procs=2/workers=2-2 10 1250000 ns/op\n"
+	runs, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	out := render(runs, configs([]byte(in)))
+	assert.Contains(t, out, "| train step, SGD, 256 samples, 2 cores | 1 ms | – | ≥ 1.80× the 1-core step: 2.00×, met |")
+	assert.Contains(t, out, "| train step, SGD, 64 samples, 2 cores | 500 µs | – | faster than on 1 core: 1.00×, missed |")
+	assert.Contains(t, out, "| 1 | 1.00× (2 ms) | – | – |")
+	assert.Contains(t, out, "| 2 | – | 1.60× (1.25 ms) | – |")
+	assert.Empty(t, workersTable(map[string]*result{}))
+}
+
 func TestEpochTable(t *testing.T) {
 	runs, err := parse(strings.NewReader("BenchmarkFitEpoch/workers=1-2 2 750000000 ns/op 80000 samples/s 938.0 steps/op\n"))
 	require.NoError(t, err)
