@@ -112,14 +112,16 @@ type worker struct {
 	// The tiles' shares of the parameters reduce sums, for reduce; room for all.
 	others [][]float32
 
-	awake     atomic.Bool // a goroutine serves the worker (see crew)
-	nonFinite int         // sumChunks' finding: the first non-finite gradient in the worker's chunks, or −1
+	awake     atomic.Bool   // a goroutine serves the worker (see crew)
+	seen      atomic.Uint64 // the last crew round the worker's goroutine saw
+	sleeper   sleeper       // how the worker waits for the others
+	nonFinite int           // sumChunks' finding: the first non-finite gradient in the worker's chunks, or −1
 }
 
 func newWorker(n *Network, index, tiles int) *worker {
 	d := &n.desc
 	B := d.Batch
-	w := &worker{workspace: newWorkspace(d), net: n, index: index,
+	w := &worker{workspace: newWorkspace(d), net: n, index: index, sleeper: newSleeper(),
 		target: make([]float32, B*d.Output()), spare: make([]float32, B*d.Output())}
 	for _, l := range d.Layers {
 		w.d = append(w.d, make([]float32, B*l.Out))
@@ -209,17 +211,17 @@ func (w *worker) trainHalf() {
 		l.ForwardHalf(h, in, n.w[i], n.b[i], ws.z[i], ws.y[i])
 		in = ws.y[i]
 	}
-	n.crew.wait() // the whole output
+	n.crew.wait(w) // the whole output
 	if h == 0 {
 		ws.loss(t)
 	}
-	n.crew.wait() // the loss gradient
+	n.crew.wait(w) // the loss gradient
 	last := len(d.Layers) - 1
 	if l := d.Layers[last]; l.ActivationGradHalf != nil {
 		l.ActivationGradHalf(h, ws.z[last], ws.y[last], ws.d[last])
 	}
 	for i := last; i >= 0; i-- {
-		n.crew.wait() // both halves of d[i]
+		n.crew.wait(w) // both halves of d[i]
 		l := d.Layers[i]
 		in := ws.workspace.x
 		if i > 0 {
