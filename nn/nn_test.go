@@ -261,6 +261,7 @@ func forward(desc compiled.Network, p []float32, x []float32, count int) []float
 // worker count and GOMAXPROCS and expects bit-identical weights; another
 // seed gives others. It runs under -race too (make test-race).
 func TestDeterministic(t *testing.T) {
+	defer nn.LetWorkersExceedCores()()
 	digits := dataset.Digits()
 	x, y := digits.X[:300*64], digits.OneHot()[:300*10]
 	train := func(seed uint64, workers, stepSize int) []float32 {
@@ -462,6 +463,7 @@ func TestFitAllocatesPerEpochNotPerStep(t *testing.T) {
 // workers' goroutines wait for work, so they exit and are started again,
 // and expects the weights of training without pauses on one worker.
 func TestPausedTrainingIsTheSame(t *testing.T) {
+	defer nn.LetWorkersExceedCores()()
 	desc := kernels.DigitsNetwork()
 	train := func(workers int, pause time.Duration) []float32 {
 		net, err := nn.New(desc, nn.Options{Seed: 4, Workers: workers, StepSize: 3 * desc.Batch, Optimizer: nn.SGD{LR: 0.1, Momentum: 0.9}})

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"runtime"
 	"slices"
 
 	"github.com/vecgen/vecgen/internal/vec"
@@ -64,13 +65,14 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	B := n.desc.Batch
 	count := hi - lo
 	n.activeTiles = (count + B - 1) / B
-	n.activeWorkers = min(len(n.workers), n.activeTiles)
+	workers := n.usableWorkers()
+	n.activeWorkers = min(workers, n.activeTiles)
 	n.srcX, n.srcT = x, y
 	for j, t := range n.tiles[:n.activeTiles] {
 		t.src = rowSource{idx: idx, lo: lo + j*B}
 		t.count = min(B, count-j*B)
 	}
-	if n.activeTiles == 1 && len(n.workers) > 1 && n.halves {
+	if n.activeTiles == 1 && workers > 1 && n.halves {
 		n.activeWorkers = 2
 		n.parallel((*worker).trainHalf)
 	} else {
@@ -88,7 +90,7 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	// over count rows is B/count times their sum.
 	n.scale = float32(B) / float32(count)
 	grad := n.tiles[0].grad
-	if n.chunks == 0 || len(n.workers) == 1 {
+	if n.chunks == 0 || workers == 1 {
 		if n.activeTiles > 1 || n.scale != 1 {
 			n.parallel((*worker).reduce)
 		}
@@ -102,7 +104,7 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	// By chunks, shared by the workers: sum the tiles and look for a value
 	// that is not finite while each chunk is in cache, then, when all are
 	// finite, update.
-	n.activeWorkers = min(len(n.workers), n.chunks)
+	n.activeWorkers = min(workers, n.chunks)
 	n.parallel((*worker).sumChunks)
 	for _, w := range n.workers[:n.activeWorkers] {
 		if w.nonFinite >= 0 {
@@ -241,6 +243,20 @@ func (n *Network) SetLearningRate(lr float32) error {
 	n.opt = n.opt.withLearningRate(lr)
 	return nil
 }
+
+// usableWorkers is how many workers a step uses: Workers, but no more than
+// the cores the process can run on at once (GOMAXPROCS, and the CPU count
+// when GOMAXPROCS exceeds it). More would only take turns on the cores,
+// and a worker waiting for another spins: four workers at GOMAXPROCS 4 on
+// two cores made the 256-sample step 0.78× as fast as one worker, against
+// 1.68× for two. The result does not depend on it.
+func (n *Network) usableWorkers() int {
+	return max(1, min(len(n.workers), runtime.GOMAXPROCS(0), usableCPUs()))
+}
+
+// usableCPUs is runtime.NumCPU; tests raise it to run more workers than
+// the machine has cores.
+var usableCPUs = runtime.NumCPU
 
 // hyper is one step's update rule with the values its kernels take: the
 // defaults filled in and the bias corrections of the step.
