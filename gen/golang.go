@@ -247,7 +247,7 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 	case plan.SGD, plan.Momentum, plan.Nesterov, plan.Adam, plan.AdamW:
 		if k.Chunk {
 			which := "one chunk of " + p.ChunkConst() + " parameters"
-			if k.Elements != plan.UpdateChunk {
+			if k.LastChunk() {
 				which = "the last chunk of the parameters, the " + p.ParamsConst() + " % " + p.ChunkConst() + " past the whole chunks"
 			}
 			return []string{

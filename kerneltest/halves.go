@@ -8,15 +8,19 @@ import (
 	"github.com/vecgen/vecgen/compiled"
 )
 
-// untouched is the bit pattern CheckHalves fills outputs with: a NaN no
-// kernel computes, so a value left alone is told from one written.
+// untouched is the bit pattern CheckHalves fills outputs with, and the
+// inputs a half must not read: a NaN no kernel computes, so a value left
+// alone is told from one written, and a value read where it should not be
+// turns the result into NaN.
 const untouched = 0x7fc0dead
 
 // CheckHalves checks every layer's half kernels against its whole ones on
 // seeded inputs: each half must write exactly its rows of the whole
-// kernel's outputs, bit for bit, and leave the other half's rows alone.
-// The inputs of the backward kernels are the whole forward's outputs, so
-// each activation gradient sees values its activation produces.
+// kernel's outputs, bit for bit, nothing else (inside or past the arrays),
+// and must read none of the other half's rows (or, for dw, the other half's
+// columns of x), which hold NaN while it runs. The inputs of the backward
+// kernels are the whole forward's outputs, so each activation gradient sees
+// values its activation produces.
 func CheckHalves(t *testing.T, net compiled.Network) {
 	t.Helper()
 	B := net.Batch
@@ -38,11 +42,13 @@ func CheckHalves(t *testing.T, net compiled.Network) {
 		y := make([]float32, B*l.Out)
 		l.Forward(x, w, b, z, y)
 		halves(t, "forward y", B, l.Out, y, func(h int, y2 []float32) {
-			var z2 []float32
+			var z2 *Guarded
+			var zs []float32
 			if z != nil {
-				z2 = filled(len(z))
+				z2 = filled("z", len(z))
+				zs = z2.S()
 			}
-			l.ForwardHalf(h, x, w, b, z2, y2)
+			l.ForwardHalf(h, otherRows(x, h, in), w, b, zs, y2)
 			if z != nil {
 				sameHalf(t, "forward z", h, B, l.Out, z2, z)
 			}
@@ -55,7 +61,7 @@ func CheckHalves(t *testing.T, net compiled.Network) {
 			l.ActivationGrad(z, y, whole)
 			for h := range 2 {
 				d := slices.Clone(dz)
-				l.ActivationGradHalf(h, z, y, d)
+				l.ActivationGradHalf(h, otherRows(z, h, l.Out), otherRows(y, h, l.Out), d)
 				lo, hi := h*len(d)/2, (h+1)*len(d)/2
 				Equal(t, "activation gradient (its half)", d[lo:hi], whole[lo:hi])
 				copy(d[lo:hi], dz[lo:hi])
@@ -66,53 +72,87 @@ func CheckHalves(t *testing.T, net compiled.Network) {
 
 		dw, db := make([]float32, l.In*l.Out), make([]float32, l.Out)
 		l.WeightGrad(x, dz, dw, db)
-		halves(t, "dw", l.In, l.Out, dw, func(h int, dw2 []float32) { l.WeightGradHalf(h, x, dz, dw2) })
-		db2 := filled(l.Out)
-		l.BiasGrad(dz, db2)
-		Equal(t, "db", db2, db)
+		halves(t, "dw", l.In, l.Out, dw, func(h int, dw2 []float32) { l.WeightGradHalf(h, otherColumns(x, h, in), dz, dw2) })
+		db2 := filled("db", l.Out)
+		l.BiasGrad(dz, db2.S())
+		Equal(t, "db", db2.S(), db)
+		db2.CheckMargins(t)
 
 		if l.InputGrad != nil {
 			wt, dx := make([]float32, l.In*l.Out), make([]float32, B*l.In)
 			l.InputGrad(dz, w, wt, dx)
 			halves(t, "dx", B, l.In, dx, func(h int, dx2 []float32) {
-				wt2 := filled(len(wt))
-				l.InputGradHalf(h, dz, w, wt2, dx2)
-				Equal(t, "wt", wt2, wt)
+				wt2 := filled("wt", len(wt))
+				l.InputGradHalf(h, otherRows(dz, h, l.Out), w, wt2.S(), dx2)
+				Equal(t, "wt", wt2.S(), wt)
+				wt2.CheckMargins(t)
 			})
 		}
 		x, in = y, l.Out
 	}
 }
 
-// halves runs half 0 and half 1 of a kernel, each into its own output of
-// rows×width filled with the untouched pattern, and checks that half h
-// wrote rows [h·rows/2, (h+1)·rows/2) of want and nothing else.
+// halves runs half 0 and half 1 of a kernel, each into its own guarded
+// output of rows×width filled with the untouched pattern, and checks that
+// half h wrote rows [h·rows/2, (h+1)·rows/2) of want and nothing else.
 func halves(t *testing.T, what string, rows, width int, want []float32, run func(h int, out []float32)) {
 	t.Helper()
 	for h := range 2 {
-		out := filled(rows * width)
-		run(h, out)
+		out := filled(what, rows*width)
+		run(h, out.S())
 		sameHalf(t, what, h, rows, width, out, want)
 	}
 }
 
-// sameHalf checks that got holds want's rows of half h and the untouched
-// pattern in the other half's.
-func sameHalf(t *testing.T, what string, h, rows, width int, got, want []float32) {
+// sameHalf checks that got holds want's rows of half h, the untouched
+// pattern in the other half's and nothing written past its ends.
+func sameHalf(t *testing.T, what string, h, rows, width int, got *Guarded, want []float32) {
 	t.Helper()
 	lo, hi := h*rows/2*width, (h+1)*rows/2*width
-	Equal(t, what+" (its half)", got[lo:hi], want[lo:hi])
-	for i, v := range got {
+	Equal(t, what+" (its half)", got.S()[lo:hi], want[lo:hi])
+	for i, v := range got.S() {
 		if (i < lo || i >= hi) && math.Float32bits(v) != untouched {
 			t.Fatalf("%s: half %d wrote element %d, %g, outside its rows", what, h, i, v)
 		}
 	}
+	got.CheckMargins(t)
 }
 
-func filled(n int) []float32 {
-	v := make([]float32, n)
-	for i := range v {
-		v[i] = math.Float32frombits(untouched)
+// otherRows is a copy of m (rows of width) whose rows outside half h hold
+// the untouched NaN; nil for nil.
+func otherRows(m []float32, h, width int) []float32 {
+	if m == nil {
+		return nil
 	}
-	return v
+	c := slices.Clone(m)
+	rows := len(m) / width
+	lo, hi := h*rows/2*width, (h+1)*rows/2*width
+	for i := range c {
+		if i < lo || i >= hi {
+			c[i] = math.Float32frombits(untouched)
+		}
+	}
+	return c
+}
+
+// otherColumns is a copy of m (rows of width) whose columns outside half h
+// hold the untouched NaN.
+func otherColumns(m []float32, h, width int) []float32 {
+	c := slices.Clone(m)
+	lo, hi := h*width/2, (h+1)*width/2
+	for i := range c {
+		if col := i % width; col < lo || col >= hi {
+			c[i] = math.Float32frombits(untouched)
+		}
+	}
+	return c
+}
+
+// filled is a guarded buffer of n floats holding the untouched pattern.
+func filled(name string, n int) *Guarded {
+	g := NewGuarded(name, n, 1)
+	for i := range g.S() {
+		g.S()[i] = math.Float32frombits(untouched)
+	}
+	return g
 }

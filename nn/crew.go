@@ -78,8 +78,9 @@ func (w *worker) serve() {
 				if c.remaining.Add(-1) == 0 {
 					n.workers[0].sleeper.notify()
 				}
+				idle = time.Now()
 			}
-			spins, idle = 0, time.Now()
+			spins = 0
 			continue
 		}
 		if spins < spinYield {
@@ -100,9 +101,9 @@ func (w *worker) serve() {
 	}
 }
 
-// wait is the barrier between the phases of a task run by two workers, w
+// meet is the barrier between the phases of a task run by two workers, w
 // one of them: it returns once both have called it for the current phase.
-func (c *crew) wait(w *worker) {
+func (c *crew) meet(w *worker) {
 	phase := c.phase.Load()
 	if c.arrived.Add(1) == 2 {
 		c.arrived.Store(0)

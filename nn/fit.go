@@ -41,9 +41,9 @@ type FitConfig struct {
 	// state included.
 	Checkpoint string
 	// Resume, when set, is a checkpoint Fit loads before training,
-	// continuing after the epoch it records with the same data,
-	// configuration and worker count: the weights it reaches are those of
-	// an uninterrupted run, bit for bit.
+	// continuing after the epoch it records with the same data and
+	// configuration (the step size included; the worker count may differ):
+	// the weights it reaches are those of an uninterrupted run, bit for bit.
 	Resume string
 }
 

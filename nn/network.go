@@ -19,12 +19,17 @@
 //     its gradient whole into the tile's own buffer; the tiles' gradients
 //     are summed in tile order.
 //   - A step of one tile is shared by two workers through the generated
-//     half kernels (compiled.Layer.ForwardHalf and the others): each runs
-//     half of the batch's rows through the forward pass and dx, and half
-//     of the inputs' rows of each dw, meeting between the layers. Each half
-//     kernel computes its rows exactly as the whole kernel does.
+//     half kernels (compiled.Layer.ForwardHalf and the others), when the
+//     model has them: each runs half of the batch's rows through the
+//     forward pass and dx, and half of the inputs' rows of each dw, meeting
+//     between the layers. Each half kernel computes its rows exactly as the
+//     whole kernel does. Without halves, one worker runs the step.
 //   - The update is shared by chunks of the parameters (the *Chunk
-//     optimizers), each worker summing, checking and updating its range.
+//     optimizers), when the model has them, each worker summing, checking
+//     and updating its range; otherwise the workers share the tiles' sum
+//     and the calling goroutine checks and updates.
+//
+// A step uses at most as many workers as the process has cores at once.
 //
 // A partial tile is padded with zero rows whose gradient is zeroed, so
 // padding never reaches the loss, the metrics or the parameters.
@@ -75,8 +80,9 @@ type Options struct {
 	// results.
 	Workers int
 	// StepSize is the number of samples per optimizer step, 1 to
-	// MaxStepTiles × Batch; 0 means Batch. A step of several tiles of Batch
-	// is what workers share.
+	// MaxStepTiles × Batch; 0 means Batch. Workers share a step by its
+	// tiles of Batch rows, or split a step of one tile in two (see the
+	// package doc).
 	StepSize  int
 	Optimizer Optimizer // nil means SGD{LR: 0.01}
 }

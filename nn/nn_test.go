@@ -156,18 +156,35 @@ func TestTrainStepMatchesReference(t *testing.T) {
 }
 
 func TestZeroAllocations(t *testing.T) {
+	defer nn.LetWorkersExceedCores()()
 	desc := kernels.DigitsNetwork()
 	for _, workers := range []int{1, 2} {
 		for _, opt := range []nn.Optimizer{nn.SGD{LR: 0.1}, nn.SGD{LR: 0.1, Momentum: 0.9, Nesterov: true}, nn.Adam{LR: 1e-3}, nn.AdamW{LR: 1e-3}} {
-			net, err := nn.New(desc, nn.Options{Workers: workers, StepSize: 3 * desc.Batch, Optimizer: opt})
+			for _, stepSize := range []int{3 * desc.Batch, desc.Batch} { // tiles, halves
+				net, err := nn.New(desc, nn.Options{Workers: workers, StepSize: stepSize, Optimizer: opt})
+				require.NoError(t, err)
+				x, y := samples(desc, net.StepSize()-5, 1)
+				allocs := testing.AllocsPerRun(20, func() {
+					if _, err := net.TrainStep(x, y); err != nil {
+						t.Fatal(err)
+					}
+				})
+				assert.Zero(t, allocs, "TrainStep with %d workers, step size %d, %T", workers, stepSize, opt)
+			}
+		}
+		// spec/fashion.yaml's update runs by chunks; a few steps, which
+		// make test also runs under an emulator.
+		fashion := kernels.FashionNetwork()
+		for _, stepSize := range []int{fashion.Batch, 2 * fashion.Batch} {
+			net, err := nn.New(fashion, nn.Options{Workers: workers, StepSize: stepSize, Optimizer: nn.Adam{LR: 1e-3}})
 			require.NoError(t, err)
-			x, y := samples(desc, net.StepSize()-5, 1)
-			allocs := testing.AllocsPerRun(20, func() {
+			x, y := samples(fashion, net.StepSize()-3, 1)
+			allocs := testing.AllocsPerRun(2, func() {
 				if _, err := net.TrainStep(x, y); err != nil {
 					t.Fatal(err)
 				}
 			})
-			assert.Zero(t, allocs, "TrainStep with %d workers, %T", workers, opt)
+			assert.Zero(t, allocs, "fashion TrainStep with %d workers, step size %d", workers, stepSize)
 		}
 		net, err := nn.New(desc, nn.Options{Workers: workers})
 		require.NoError(t, err)
@@ -465,8 +482,9 @@ func TestFitAllocatesPerEpochNotPerStep(t *testing.T) {
 func TestPausedTrainingIsTheSame(t *testing.T) {
 	defer nn.LetWorkersExceedCores()()
 	desc := kernels.DigitsNetwork()
+	stepSize := 3 * desc.Batch
 	train := func(workers int, pause time.Duration) []float32 {
-		net, err := nn.New(desc, nn.Options{Seed: 4, Workers: workers, StepSize: 3 * desc.Batch, Optimizer: nn.SGD{LR: 0.1, Momentum: 0.9}})
+		net, err := nn.New(desc, nn.Options{Seed: 4, Workers: workers, StepSize: stepSize, Optimizer: nn.SGD{LR: 0.1, Momentum: 0.9}})
 		require.NoError(t, err)
 		for i := range 12 {
 			x, y := samples(desc, net.StepSize()-i, uint64(i))
@@ -482,4 +500,7 @@ func TestPausedTrainingIsTheSame(t *testing.T) {
 	for _, workers := range []int{2, 3, 4} {
 		assert.Equal(t, want, train(workers, 3*time.Millisecond), "%d workers", workers)
 	}
+	stepSize = desc.Batch // one tile: two workers split it in halves
+	want = train(1, 0)
+	assert.Equal(t, want, train(2, 3*time.Millisecond), "halves")
 }

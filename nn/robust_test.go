@@ -155,10 +155,12 @@ func TestOptimizerHyperparameters(t *testing.T) {
 		{nn.Adam{LR: 0.1, Beta1: nan}, "Beta1 NaN is not in [0, 1)"},
 		{nn.Adam{LR: 0.1, Beta2: 1}, "Beta2 1 is not in [0, 1)"},
 		{nn.AdamW{LR: 0.1, Eps: -1}, "Eps -1"},
+		{nn.Adam{LR: 0.1, Eps: 1e-20}, "Eps 1e-20 is below 1e-15"},
 		{nn.AdamW{LR: nan}, "learning rate NaN"},
 	} {
 		assert.ErrorContains(t, net.SetOptimizer(c.opt), c.err, "%+v", c.opt)
 	}
+	assert.NoError(t, net.SetOptimizer(nn.Adam{LR: 0.1, Eps: nn.MinEps}))
 }
 
 // Fit checks every sample before its first step, and stops at a step

@@ -78,6 +78,7 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	} else {
 		n.parallel((*worker).trainTiles)
 	}
+	n.srcX, n.srcT = nil, nil // the caller's data is not kept
 	for _, t := range n.tiles[:n.activeTiles] {
 		loss += t.loss * float64(t.count)
 		right += t.correct
@@ -95,7 +96,7 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 			n.parallel((*worker).reduce)
 		}
 		if i := vec.FirstNonFinite(grad); i >= 0 {
-			return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", i, grad[i])
+			return loss, right, nonFiniteGradient(grad, i)
 		}
 		n.beginUpdate()
 		n.update(grad)
@@ -108,7 +109,7 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	n.parallel((*worker).sumChunks)
 	for _, w := range n.workers[:n.activeWorkers] {
 		if w.nonFinite >= 0 {
-			return loss, right, fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", w.nonFinite, grad[w.nonFinite])
+			return loss, right, nonFiniteGradient(grad, w.nonFinite)
 		}
 	}
 	n.beginUpdate()
@@ -134,14 +135,15 @@ type SGD struct {
 
 // Adam is Adam (Kingma and Ba 2015) with L2 weight decay added to the
 // gradient, as PyTorch's Adam. Zero Beta1, Beta2 and Eps mean the defaults
-// 0.9, 0.999 and 1e-8.
+// 0.9, 0.999 and 1e-8; a nonzero Eps is at least MinEps.
 type Adam struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float32
 }
 
 // AdamW is Adam with decoupled weight decay (Loshchilov and Hutter 2019):
 // p ← p·(1 − LR·WeightDecay) before the Adam step. Zero Beta1, Beta2 and
-// Eps mean the defaults 0.9, 0.999 and 1e-8; a zero WeightDecay means
+// Eps mean the defaults 0.9, 0.999 and 1e-8 (a nonzero Eps is at least
+// MinEps); a zero WeightDecay means
 // PyTorch's default 0.01 (set a tiny value to disable decay; or use Adam).
 type AdamW struct {
 	LR, Beta1, Beta2, Eps, WeightDecay float32
@@ -207,16 +209,16 @@ func (n *Network) SetOptimizer(opt Optimizer) error {
 // weight decay and eps finite and not negative, betas in [0, 1).
 func checkHyper(opt Optimizer) error {
 	var nonNeg map[string]float32
-	var b1, b2 float32
+	var b1, b2, eps float32
 	switch o := opt.(type) {
 	case SGD:
 		nonNeg = map[string]float32{"Momentum": o.Momentum, "WeightDecay": o.WeightDecay}
 	case Adam:
 		nonNeg = map[string]float32{"Eps": o.Eps, "WeightDecay": o.WeightDecay}
-		b1, b2 = o.Beta1, o.Beta2
+		b1, b2, eps = o.Beta1, o.Beta2, o.Eps
 	case AdamW:
 		nonNeg = map[string]float32{"Eps": o.Eps, "WeightDecay": o.WeightDecay}
-		b1, b2 = o.Beta1, o.Beta2
+		b1, b2, eps = o.Beta1, o.Beta2, o.Eps
 	}
 	for _, name := range slices.Sorted(maps.Keys(nonNeg)) {
 		if v := nonNeg[name]; !(v >= 0) || math.IsInf(float64(v), 0) {
@@ -228,8 +230,17 @@ func checkHyper(opt Optimizer) error {
 			return fmt.Errorf("nn: Beta%d %g is not in [0, 1)", i+1, b)
 		}
 	}
+	if eps != 0 && eps < MinEps {
+		return fmt.Errorf("nn: Eps %g is below %g: the kernels store second moments below 2⁻¹²⁶ as 0, which would change steps beside so small an Eps", eps, MinEps)
+	}
 	return nil
 }
+
+// MinEps is the smallest nonzero Eps Adam and AdamW take. The kernels
+// flush optimizer state below 2⁻¹²⁶ to 0 (subnormal values cost Intel
+// cores a microcode assist each); that changes √v by less than 2⁻⁶³ ≈
+// 1.1e-19, under a ten-thousandth of any Eps from MinEps up.
+const MinEps = 1e-15
 
 // Optimizer returns the current update rule.
 func (n *Network) Optimizer() Optimizer { return n.opt }
@@ -242,6 +253,12 @@ func (n *Network) SetLearningRate(lr float32) error {
 	}
 	n.opt = n.opt.withLearningRate(lr)
 	return nil
+}
+
+// nonFiniteGradient is the error of a step whose gradient of parameter i
+// is NaN or infinite.
+func nonFiniteGradient(grad []float32, i int) error {
+	return fmt.Errorf("nn: the gradient of parameter %d is %v; no step taken", i, grad[i])
 }
 
 // usableWorkers is how many workers a step uses: Workers, but no more than

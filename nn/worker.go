@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 
 	"github.com/vecgen/vecgen/compiled"
-	"github.com/vecgen/vecgen/internal/vec"
 	"github.com/vecgen/vecgen/scalar"
 )
 
@@ -108,8 +107,8 @@ type worker struct {
 	d      [][]float32 // per layer, Batch×Out: the gradient w.r.t. z (after ActivationGrad)
 	wt     [][]float32 // per layer, Out×In: InputGrad's scratch
 	spare  []float32   // Batch×Output scratch for the loss of a partial tile
-	index  int         // in Network.workers: picks the worker's tiles and its share of reduce
-	// The tiles' shares of the parameters reduce sums, for reduce; room for all.
+	index  int         // in Network.workers: picks the worker's tiles, half and share of the sums and the update
+	// The tiles' shares of the parameters sumTiles adds; room for all.
 	others [][]float32
 
 	awake     atomic.Bool   // a goroutine serves the worker (see crew)
@@ -190,111 +189,6 @@ func (w *worker) loss(t *tile) {
 	}
 	t.loss = float64(loss)
 	t.correct = correct(d.Loss, y[:t.count*out], w.target[:t.count*out], out)
-}
-
-// trainHalf is worker h's share (h = its index, 0 or 1) of a step of one tile that
-// two workers split: the layers' half kernels on worker 0's buffers (each
-// worker transposes into its own wt), half h of the batch's rows through
-// the forward and dx, half h of the inputs' rows of each dw, and the loss
-// and one bias gradient a layer on one worker each. Between the phases
-// that read what the other half wrote, both wait at the step's barrier.
-// Each half kernel computes its rows as the whole kernel does, so the
-// gradient is bit for bit train's.
-func (w *worker) trainHalf() {
-	n, h := w.net, w.index
-	d, ws, t := w.desc, n.workers[0], n.tiles[0]
-	B := d.Batch
-	load(ws.workspace.x, n.srcX, d.Input, t.src, h*B/2, (h+1)*B/2, t.count)
-	load(ws.target, n.srcT, d.Output(), t.src, h*B/2, (h+1)*B/2, t.count)
-	in := ws.workspace.x
-	for i, l := range d.Layers {
-		l.ForwardHalf(h, in, n.w[i], n.b[i], ws.z[i], ws.y[i])
-		in = ws.y[i]
-	}
-	n.crew.wait(w) // the whole output
-	if h == 0 {
-		ws.loss(t)
-	}
-	n.crew.wait(w) // the loss gradient
-	last := len(d.Layers) - 1
-	if l := d.Layers[last]; l.ActivationGradHalf != nil {
-		l.ActivationGradHalf(h, ws.z[last], ws.y[last], ws.d[last])
-	}
-	for i := last; i >= 0; i-- {
-		n.crew.wait(w) // both halves of d[i]
-		l := d.Layers[i]
-		in := ws.workspace.x
-		if i > 0 {
-			in = ws.y[i-1]
-		}
-		l.WeightGradHalf(h, in, ws.d[i], t.gw[i])
-		if h == 1 { // half 0 took the loss
-			l.BiasGrad(ws.d[i], t.gb[i])
-		}
-		if i == 0 {
-			break
-		}
-		l.InputGradHalf(h, ws.d[i], n.w[i], w.wt[i], ws.d[i-1])
-		if prev := d.Layers[i-1]; prev.ActivationGradHalf != nil {
-			prev.ActivationGradHalf(h, ws.z[i-1], ws.y[i-1], ws.d[i-1])
-		}
-	}
-}
-
-// reduce writes scale·Σ_j grad_j into tile 0's gradient over this
-// worker's share of the parameters, summing the step's tiles in order:
-// each parameter's sum is the same whichever worker computes it.
-func (w *worker) reduce() {
-	n := w.net
-	tiles := n.tiles[:n.activeTiles]
-	lo, hi := n.desc.Params*w.index/n.activeWorkers, n.desc.Params*(w.index+1)/n.activeWorkers
-	w.others = w.others[:0]
-	for _, t := range tiles[1:] {
-		w.others = append(w.others, t.grad[lo:hi])
-	}
-	vec.SumScaled(tiles[0].grad[lo:hi], w.others, n.scale)
-}
-
-// chunkRange is the worker's share of the parameters' chunks in an
-// update the step's active workers share.
-func (w *worker) chunkRange() (lo, hi int) {
-	n := w.net
-	return n.chunks * w.index / n.activeWorkers, n.chunks * (w.index + 1) / n.activeWorkers
-}
-
-// sumChunks writes scale·Σ_j grad_j into tile 0's gradient over the
-// worker's chunks (when the step has more than one tile or a partial one),
-// summing the tiles in order, and sets nonFinite to the first parameter
-// of those chunks whose gradient is NaN or infinite, or −1.
-func (w *worker) sumChunks() {
-	n := w.net
-	tiles, size := n.tiles[:n.activeTiles], n.desc.UpdateChunk
-	lo, hi := w.chunkRange()
-	w.nonFinite = -1
-	for c := lo; c < hi; c++ {
-		from, to := c*size, min((c+1)*size, n.desc.Params)
-		g := tiles[0].grad[from:to]
-		if len(tiles) > 1 || n.scale != 1 {
-			w.others = w.others[:0]
-			for _, t := range tiles[1:] {
-				w.others = append(w.others, t.grad[from:to])
-			}
-			vec.SumScaled(g, w.others, n.scale)
-		}
-		if i := vec.FirstNonFinite(g); i >= 0 {
-			w.nonFinite = from + i
-			return
-		}
-	}
-}
-
-// updateChunks applies the step's update to the worker's chunks.
-func (w *worker) updateChunks() {
-	n := w.net
-	lo, hi := w.chunkRange()
-	for c := lo; c < hi; c++ {
-		n.updateChunk(c, n.tiles[0].grad)
-	}
 }
 
 // lossOf is the loss of rows outputs y against targets t, computed by the

@@ -1,7 +1,7 @@
 // Command digits trains spec/digits.yaml (64 → 32 tanh → 10 softmax) on the
 // UCI optical digits set that package dataset embeds: 1,438 images to train
-// on and 359 held out to test. It runs on one worker by default, so its
-// output is the same on every machine.
+// on and 359 held out to test. Its output is the same for any -workers;
+// it runs on one by default.
 package main
 
 import (

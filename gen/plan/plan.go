@@ -170,6 +170,10 @@ type Kernel struct {
 	Chunk bool
 }
 
+// LastChunk reports whether the kernel is an optimizer over the last chunk
+// of the parameters, shorter than UpdateChunk.
+func (k *Kernel) LastChunk() bool { return k.Chunk && k.Elements != UpdateChunk }
+
 // Impl returns the kernel's rendering for tier isa.
 func (k *Kernel) Impl(isa ISA) *Impl {
 	for i := range k.Impls {
@@ -406,10 +410,10 @@ func (p *Plan) add(k Kernel) {
 	switch {
 	case k.Half:
 		k.Public += "Half"
-	case k.Chunk && k.Elements == UpdateChunk:
-		k.Public += "Chunk"
-	case k.Chunk:
+	case k.LastChunk():
 		k.Public += "LastChunk"
+	case k.Chunk:
+		k.Public += "Chunk"
 	}
 	for _, isa := range Tiers {
 		m := Impl{ISA: isa, Asm: strings.ToLower(k.Public[:1]) + k.Public[1:] + isa.Name}
@@ -471,7 +475,7 @@ func (p *Plan) find(op Op, layer int, half bool) *Kernel {
 // or over the shorter last chunk (last true), or nil.
 func (p *Plan) FindChunk(op Op, last bool) *Kernel {
 	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == op && k.Chunk && (k.Elements != UpdateChunk) == last {
+		if k := &p.Kernels[i]; k.Op == op && k.Chunk && k.LastChunk() == last {
 			return k
 		}
 	}
@@ -485,10 +489,10 @@ type Param struct {
 	Len  int    // elements; 0 for a scalar
 	Size string // Len as Go source in terms of the generated shape constants
 	Out  bool   // the kernel writes it
-	// Step, for a half kernel's argument that is a view into the whole
-	// kernel's array, is the offset of half 1's view in elements, as Go
-	// source (half h starts at h·Step); empty for an argument both halves
-	// share whole.
+	// Step, for an argument of a half or chunk kernel that is a view into
+	// the whole kernel's array, is the distance between consecutive views
+	// in elements, as Go source: half h or chunk i starts at h·Step or
+	// i·Step. Empty for an argument the halves share whole.
 	Step string
 }
 
@@ -508,10 +512,10 @@ func (p *Plan) Params(k *Kernel) []Param {
 	if k.Op.IsOptimizer() {
 		size, step := p.ParamsConst(), ""
 		switch {
-		case k.Chunk && k.Elements == UpdateChunk:
-			size, step = p.ChunkConst(), p.ChunkConst()
-		case k.Chunk:
+		case k.LastChunk():
 			size, step = p.ParamsConst()+" % "+p.ChunkConst(), p.ChunkConst()
+		case k.Chunk:
+			size, step = p.ChunkConst(), p.ChunkConst()
 		}
 		vec := func(name string, out bool) Param {
 			return Param{Name: name, Len: k.Elements, Size: size, Out: out, Step: step}

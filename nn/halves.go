@@ -1,0 +1,51 @@
+package nn
+
+// trainHalf is worker h's share (h = its index, 0 or 1) of a step of one
+// tile that two workers split, through the layers' half kernels on worker
+// 0's buffers (each worker transposes w into its own wt): half h of the
+// batch's rows through the forward pass and dx, half h of the inputs'
+// rows of each dw; the loss on worker 0 and the bias gradients on worker 1.
+// The workers meet wherever one reads what the other wrote: after the
+// forward pass, after the loss when the last layer has an activation
+// gradient, and before each layer's dw. Each half kernel computes its rows
+// as the whole kernel does, so the gradient is bit for bit train's.
+func (w *worker) trainHalf() {
+	n, h := w.net, w.index
+	d, lead, t := w.desc, n.workers[0], n.tiles[0] // worker 0 holds the buffers
+	B := d.Batch
+	load(lead.workspace.x, n.srcX, d.Input, t.src, h*B/2, (h+1)*B/2, t.count)
+	load(lead.target, n.srcT, d.Output(), t.src, h*B/2, (h+1)*B/2, t.count)
+	in := lead.workspace.x
+	for i, l := range d.Layers {
+		l.ForwardHalf(h, in, n.w[i], n.b[i], lead.z[i], lead.y[i])
+		in = lead.y[i]
+	}
+	n.crew.meet(w) // the whole output
+	if h == 0 {
+		lead.loss(t)
+	}
+	last := len(d.Layers) - 1
+	if l := d.Layers[last]; l.ActivationGradHalf != nil {
+		n.crew.meet(w) // the loss gradient
+		l.ActivationGradHalf(h, lead.z[last], lead.y[last], lead.d[last])
+	}
+	for i := last; i >= 0; i-- {
+		n.crew.meet(w) // both halves of d[i] (for the last layer: the loss gradient)
+		l := d.Layers[i]
+		in := lead.workspace.x
+		if i > 0 {
+			in = lead.y[i-1]
+		}
+		l.WeightGradHalf(h, in, lead.d[i], t.gw[i])
+		if h == 1 { // half 0 took the loss
+			l.BiasGrad(lead.d[i], t.gb[i])
+		}
+		if i == 0 {
+			break
+		}
+		l.InputGradHalf(h, lead.d[i], n.w[i], w.wt[i], lead.d[i-1])
+		if prev := d.Layers[i-1]; prev.ActivationGradHalf != nil {
+			prev.ActivationGradHalf(h, lead.z[i-1], lead.y[i-1], lead.d[i-1])
+		}
+	}
+}
