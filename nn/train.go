@@ -275,32 +275,50 @@ func (n *Network) usableWorkers() int {
 // the machine has cores.
 var usableCPUs = runtime.NumCPU
 
+// rule is the update kernel a step runs, one per optimizer of the
+// descriptor.
+type rule int
+
+const (
+	ruleSGD rule = iota
+	ruleMomentum
+	ruleNesterov
+	ruleAdam
+	ruleAdamW
+)
+
 // hyper is one step's update rule with the values its kernels take: the
 // defaults filled in and the bias corrections of the step.
 type hyper struct {
-	opt                                  Optimizer
+	rule                                 rule
 	lr, decay, mu, beta1, beta2, eps, c1 float32
 	c2                                   float32
 }
 
-// beginUpdate counts the step and fixes its hyperparameters.
+// beginUpdate counts the step and fixes its rule and hyperparameters.
 func (n *Network) beginUpdate() {
 	n.step++
-	h := hyper{opt: n.opt}
+	var h hyper
 	switch o := n.opt.(type) {
 	case SGD:
-		h.lr, h.decay, h.mu = o.LR, o.WeightDecay, o.Momentum
+		h.rule, h.lr, h.decay, h.mu = ruleSGD, o.LR, o.WeightDecay, o.Momentum
+		switch {
+		case o.Nesterov:
+			h.rule = ruleNesterov
+		case o.Momentum != 0:
+			h.rule = ruleMomentum
+		}
 	case Adam:
 		o = o.withDefaults()
-		h.lr, h.decay, h.beta1, h.beta2, h.eps = o.LR, o.WeightDecay, o.Beta1, o.Beta2, o.Eps
+		h.rule, h.lr, h.decay, h.beta1, h.beta2, h.eps = ruleAdam, o.LR, o.WeightDecay, o.Beta1, o.Beta2, o.Eps
 	case AdamW:
 		a := Adam(o).withDefaults()
 		if a.WeightDecay == 0 {
 			a.WeightDecay = 0.01
 		}
-		h.lr, h.decay, h.beta1, h.beta2, h.eps = a.LR, a.WeightDecay, a.Beta1, a.Beta2, a.Eps
+		h.rule, h.lr, h.decay, h.beta1, h.beta2, h.eps = ruleAdamW, a.LR, a.WeightDecay, a.Beta1, a.Beta2, a.Eps
 	}
-	if h.beta1 != 0 || h.beta2 != 0 {
+	if h.rule >= ruleAdam {
 		h.c1, h.c2 = n.biasCorrection(h.beta1, h.beta2)
 	}
 	n.hyper = h
@@ -310,19 +328,16 @@ func (n *Network) beginUpdate() {
 // parameters at once.
 func (n *Network) update(g []float32) {
 	d, p, h := &n.desc, n.params, &n.hyper
-	switch o := h.opt.(type) {
-	case SGD:
-		switch {
-		case o.Momentum == 0:
-			d.SGD(p, g, h.lr, h.decay)
-		case o.Nesterov:
-			d.Nesterov(p, g, n.v, h.lr, h.decay, h.mu)
-		default:
-			d.Momentum(p, g, n.v, h.lr, h.decay, h.mu)
-		}
-	case Adam:
+	switch h.rule {
+	case ruleSGD:
+		d.SGD(p, g, h.lr, h.decay)
+	case ruleMomentum:
+		d.Momentum(p, g, n.v, h.lr, h.decay, h.mu)
+	case ruleNesterov:
+		d.Nesterov(p, g, n.v, h.lr, h.decay, h.mu)
+	case ruleAdam:
 		d.Adam(p, g, n.m, n.v, h.lr, h.decay, h.beta1, h.beta2, h.eps, h.c1, h.c2)
-	case AdamW:
+	case ruleAdamW:
 		d.AdamW(p, g, n.m, n.v, h.lr, h.decay, h.beta1, h.beta2, h.eps, h.c1, h.c2)
 	}
 }
@@ -331,19 +346,16 @@ func (n *Network) update(g []float32) {
 // chunk i of the parameters: bit for bit what update does there.
 func (n *Network) updateChunk(i int, g []float32) {
 	d, p, h := &n.desc, n.params, &n.hyper
-	switch o := h.opt.(type) {
-	case SGD:
-		switch {
-		case o.Momentum == 0:
-			d.SGDChunk(i, p, g, h.lr, h.decay)
-		case o.Nesterov:
-			d.NesterovChunk(i, p, g, n.v, h.lr, h.decay, h.mu)
-		default:
-			d.MomentumChunk(i, p, g, n.v, h.lr, h.decay, h.mu)
-		}
-	case Adam:
+	switch h.rule {
+	case ruleSGD:
+		d.SGDChunk(i, p, g, h.lr, h.decay)
+	case ruleMomentum:
+		d.MomentumChunk(i, p, g, n.v, h.lr, h.decay, h.mu)
+	case ruleNesterov:
+		d.NesterovChunk(i, p, g, n.v, h.lr, h.decay, h.mu)
+	case ruleAdam:
 		d.AdamChunk(i, p, g, n.m, n.v, h.lr, h.decay, h.beta1, h.beta2, h.eps, h.c1, h.c2)
-	case AdamW:
+	case ruleAdamW:
 		d.AdamWChunk(i, p, g, n.m, n.v, h.lr, h.decay, h.beta1, h.beta2, h.eps, h.c1, h.c2)
 	}
 }
