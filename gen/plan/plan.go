@@ -242,11 +242,11 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 	for _, op := range Optimizers {
 		p.add(Kernel{Op: op, Elements: p.ParamCount()})
 	}
-	if n := p.ParamCount(); n > UpdateChunk {
+	if p.Chunks() > 0 {
 		for _, op := range Optimizers {
 			p.add(Kernel{Op: op, Elements: UpdateChunk, Chunk: true})
-			if n%UpdateChunk != 0 {
-				p.add(Kernel{Op: op, Elements: n % UpdateChunk, Chunk: true})
+			if rest := p.ParamCount() % UpdateChunk; rest != 0 {
+				p.add(Kernel{Op: op, Elements: rest, Chunk: true})
 			}
 		}
 	}
