@@ -197,6 +197,10 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 	case plan.InputGrad:
 		dz, w, wt, dx := a.param("dz"), a.param("w"), a.param("wt"), a.param("dx")
 		g := k.Gemm
+		if m.PanelTranspose {
+			a.panelInputGrad(g, m, dz, w, wt, dx)
+			break
+		}
 		a.transpose(w, wt, g.Cols, g.Depth) // W is K×N = Cols×Depth
 		a.gemm(g, m, dz, wt, dx, epilogue{})
 	case plan.Loss:

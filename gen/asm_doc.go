@@ -40,8 +40,13 @@ func asmDoc(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 				lines = append(lines, "Softmax takes three passes over each row: maximum, exp and sum, scale.")
 			}
 		}
-		if k.Op == plan.InputGrad {
-			lines = append(lines, "w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.")
+		switch {
+		case m.PanelTranspose:
+			nr := min(m.Tile.NR, g.Cols)
+			lines = append(lines, fmt.Sprintf("w is transposed %d rows at a time into a %d×%d panel at wt's start, which stays in L1", nr, g.Depth, nr),
+				fmt.Sprintf("while every row of dz meets it, giving %d columns of dx; then the next %d rows.", nr, nr))
+		case k.Op == plan.InputGrad:
+			lines = append(lines, "w is transposed into wt first, in register blocks, so the product reads it along rows.")
 		}
 	}
 	return lines
@@ -101,7 +106,7 @@ func meaning(p *plan.Plan, k *plan.Kernel) string {
 	case plan.WeightGrad:
 		return fmt.Sprintf("dw = xᵀ·dz (K×N), db = Σ rows of dz (%s).", shape)
 	case plan.InputGrad:
-		return fmt.Sprintf("wt = wᵀ (N×K), then dx = dz·wt (B×K) (%s).", shape)
+		return fmt.Sprintf("dx = dz·wᵀ (B×K), with wᵀ packed into wt (%s).", shape)
 	}
 	return ""
 }

@@ -437,3 +437,40 @@ func (a *asmWriter) transposeScalar(m, t reg.Register, rows, cols, fromRow, toRo
 		c.ADDQ(imm(4), dstRow)
 	})
 }
+
+// panelInputGrad emits dX = dZ·Wᵀ one panel of m.Tile.NR columns of dX
+// at a time (plan.Impl.PanelTranspose): rows [p·NR, (p+1)·NR) of W,
+// transposed into a Depth×NR panel at wt's start (which stays in L1 while
+// it is used), then the product of all of dZ's rows with that panel. The
+// outer loop keeps its pointers and count in the frame: the panel's own
+// loops need the registers.
+func (a *asmWriter) panelInputGrad(g *plan.Gemm, m *plan.Impl, dz, w, wt, dx reg.Register) {
+	c := a.c
+	nr := min(m.Tile.NR, g.Cols)
+	frame := c.AllocLocal(3 * 8)
+	wp, dxp, count := frame.Offset(0), frame.Offset(8), frame.Offset(16)
+	c.MOVQ(w, wp)
+	c.MOVQ(dx, dxp)
+	panel := func(cols int) {
+		src, out := c.GP64(), c.GP64()
+		c.MOVQ(wp, src)
+		a.transpose(src, wt, cols, g.Depth)
+		packed := *g
+		packed.BDepth = cols
+		c.MOVQ(dxp, out)
+		a.panel(&packed, m, dz, wt, out, epilogue{}, cols, g.Depth, false)
+	}
+	a.loopIn("dxpanels", g.Cols/nr, count, func() {
+		panel(nr)
+		r := c.GP64()
+		c.MOVQ(wp, r)
+		c.ADDQ(imm(4*nr*g.Depth), r)
+		c.MOVQ(r, wp)
+		c.MOVQ(dxp, r)
+		c.ADDQ(imm(4*nr), r)
+		c.MOVQ(r, dxp)
+	})
+	if rem := g.Cols % nr; rem > 0 {
+		panel(rem)
+	}
+}

@@ -135,6 +135,10 @@ func TestPlanFashion(t *testing.T) {
 	assert.Equal(t, plan.Gemm{Rows: 784, Cols: 256, Depth: 64, ARow: 1, ADepth: 784, BDepth: 256, CRow: 256}, *dw)
 	avx2 := p.Find(plan.WeightGrad, 1).Impl(plan.AVX2)
 	assert.Equal(t, plan.Impl{ISA: plan.AVX2, Asm: "fashionL1WeightGradAVX2", Tile: plan.DefaultTile, Unroll: 4}, *avx2)
+	// dX transposes w panel by panel on both tiers (B fits L2 unblocked).
+	for _, m := range p.Find(plan.InputGrad, 2).Impls {
+		assert.True(t, m.PanelTranspose, m.Asm)
+	}
 }
 
 // Halves need an even batch of at least 4 and even inputs of at least 4.
@@ -279,6 +283,7 @@ func TestBlockedProducts(t *testing.T) {
 	}{{plan.Forward, 1, 256}, {plan.Forward, 2, 256}, {plan.InputGrad, 2, 256}} {
 		for _, impl := range p.Find(want.op, want.layer).Impls {
 			require.Equal(t, want.depth, impl.DepthBlock, "%v L%d %s", want.op, want.layer, impl.ISA.Name)
+			require.False(t, impl.PanelTranspose, "a blocked dX transposes all of w first")
 		}
 	}
 	files, err := Generate(m, "blocked.yaml", "blocked")

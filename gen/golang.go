@@ -165,10 +165,7 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	case plan.WeightGrad:
 		return []jen.Code{s("DenseGrad", slice("x"), slice("dz"), slice("dw"), slice("db"), B, K, N)}
 	case plan.InputGrad:
-		return []jen.Code{
-			s("Transpose", slice("w"), slice("wt"), K, N),
-			s("DenseInputGrad", slice("dz"), slice("w"), slice("dx"), B, K, N),
-		}
+		return []jen.Code{s("DenseInputGrad", slice("dz"), slice("w"), slice("dx"), B, K, N)}
 	case plan.SGD:
 		return []jen.Code{s("SGD", slice("p"), slice("grad"), jen.Id("lr"), jen.Id("decay"))}
 	case plan.Momentum, plan.Nesterov:
@@ -242,7 +239,7 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 			"",
 			"\tdx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])",
 			"",
-			"wt is scratch space; it is overwritten with wᵀ.",
+			"wt is scratch space the size of w; what it holds afterwards is unspecified.",
 		}
 	case plan.SGD, plan.Momentum, plan.Nesterov, plan.Adam, plan.AdamW:
 		if k.Chunk {

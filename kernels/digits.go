@@ -198,7 +198,7 @@ func DigitsL2WeightGrad(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch *
 //
 //	dx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])
 //
-// wt is scratch space; it is overwritten with wᵀ.
+// wt is scratch space the size of w; what it holds afterwards is unspecified.
 func DigitsL2InputGrad(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[DigitsBatch * DigitsL2In]float32) {
 	switch digitsTier {
 	case compiled.AVX512:
@@ -206,7 +206,6 @@ func DigitsL2InputGrad(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * 
 	case compiled.AVX2:
 		digitsL2InputGradAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], DigitsL2In, DigitsL2Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], DigitsBatch, DigitsL2In, DigitsL2Out)
 	}
 }
@@ -306,7 +305,6 @@ func DigitsL2InputGradHalf(dz *[(DigitsBatch / 2) * DigitsL2Out]float32, w *[Dig
 	case compiled.AVX2:
 		digitsL2InputGradHalfAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], DigitsL2In, DigitsL2Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (DigitsBatch / 2), DigitsL2In, DigitsL2Out)
 	}
 }

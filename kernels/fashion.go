@@ -285,7 +285,7 @@ func FashionL2WeightGrad(x *[FashionBatch * FashionL2In]float32, dz *[FashionBat
 //
 //	dx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])
 //
-// wt is scratch space; it is overwritten with wᵀ.
+// wt is scratch space the size of w; what it holds afterwards is unspecified.
 func FashionL2InputGrad(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[FashionBatch * FashionL2In]float32) {
 	switch fashionTier {
 	case compiled.AVX512:
@@ -293,7 +293,6 @@ func FashionL2InputGrad(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2I
 	case compiled.AVX2:
 		fashionL2InputGradAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], FashionL2In, FashionL2Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL2In, FashionL2Out)
 	}
 }
@@ -335,7 +334,7 @@ func FashionL3WeightGrad(x *[FashionBatch * FashionL3In]float32, dz *[FashionBat
 //
 //	dx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])
 //
-// wt is scratch space; it is overwritten with wᵀ.
+// wt is scratch space the size of w; what it holds afterwards is unspecified.
 func FashionL3InputGrad(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[FashionBatch * FashionL3In]float32) {
 	switch fashionTier {
 	case compiled.AVX512:
@@ -343,7 +342,6 @@ func FashionL3InputGrad(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3I
 	case compiled.AVX2:
 		fashionL3InputGradAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], FashionL3In, FashionL3Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL3In, FashionL3Out)
 	}
 }
@@ -456,7 +454,6 @@ func FashionL2InputGradHalf(dz *[(FashionBatch / 2) * FashionL2Out]float32, w *[
 	case compiled.AVX2:
 		fashionL2InputGradHalfAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], FashionL2In, FashionL2Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (FashionBatch / 2), FashionL2In, FashionL2Out)
 	}
 }
@@ -513,7 +510,6 @@ func FashionL3InputGradHalf(dz *[(FashionBatch / 2) * FashionL3Out]float32, w *[
 	case compiled.AVX2:
 		fashionL3InputGradHalfAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], FashionL3In, FashionL3Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (FashionBatch / 2), FashionL3In, FashionL3Out)
 	}
 }

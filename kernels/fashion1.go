@@ -246,7 +246,7 @@ func Fashion1L2WeightGrad(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion
 //
 //	dx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])
 //
-// wt is scratch space; it is overwritten with wᵀ.
+// wt is scratch space the size of w; what it holds afterwards is unspecified.
 func Fashion1L2InputGrad(dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, wt *[Fashion1L2Out * Fashion1L2In]float32, dx *[Fashion1Batch * Fashion1L2In]float32) {
 	switch fashion1Tier {
 	case compiled.AVX512:
@@ -254,7 +254,6 @@ func Fashion1L2InputGrad(dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion
 	case compiled.AVX2:
 		fashion1L2InputGradAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], Fashion1L2In, Fashion1L2Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out)
 	}
 }
@@ -296,7 +295,7 @@ func Fashion1L3WeightGrad(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion
 //
 //	dx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])
 //
-// wt is scratch space; it is overwritten with wᵀ.
+// wt is scratch space the size of w; what it holds afterwards is unspecified.
 func Fashion1L3InputGrad(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, wt *[Fashion1L3Out * Fashion1L3In]float32, dx *[Fashion1Batch * Fashion1L3In]float32) {
 	switch fashion1Tier {
 	case compiled.AVX512:
@@ -304,7 +303,6 @@ func Fashion1L3InputGrad(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion
 	case compiled.AVX2:
 		fashion1L3InputGradAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], Fashion1L3In, Fashion1L3Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out)
 	}
 }

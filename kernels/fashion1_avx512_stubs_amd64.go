@@ -43,11 +43,12 @@ func fashion1L2ActivationGradAVX512(y *[128]float32, d *[128]float32)
 //go:noescape
 func fashion1L2WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[32768]float32, db *[128]float32)
 
-// fashion1L2InputGradAVX512 is the AVX-512 body of Fashion1L2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=1, K=256, N=128).
+// fashion1L2InputGradAVX512 is the AVX-512 body of Fashion1L2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=1, K=256, N=128).
 // Product: 1×128 · 128×256 in 1×256 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
-// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+// w is transposed 256 rows at a time into a 128×256 panel at wt's start, which stays in L1
+// while every row of dz meets it, giving 256 columns of dx; then the next 256 rows.
 //
 //go:noescape
 func fashion1L2InputGradAVX512(dz *[128]float32, w *[32768]float32, wt *[32768]float32, dx *[256]float32)
@@ -68,12 +69,13 @@ func fashion1L3ForwardAVX512(x *[128]float32, w *[1280]float32, b *[10]float32, 
 //go:noescape
 func fashion1L3WeightGradAVX512(x *[128]float32, dz *[10]float32, dw *[1280]float32, db *[10]float32)
 
-// fashion1L3InputGradAVX512 is the AVX-512 body of Fashion1L3InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=1, K=128, N=10).
+// fashion1L3InputGradAVX512 is the AVX-512 body of Fashion1L3InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=1, K=128, N=10).
 // Product: 1×10 · 10×128 in 1×256 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 128 columns split the depth over 2 sets of 8 accumulators, summed at the end.
-// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+// w is transposed 128 rows at a time into a 10×128 panel at wt's start, which stays in L1
+// while every row of dz meets it, giving 128 columns of dx; then the next 128 rows.
 //
 //go:noescape
 func fashion1L3InputGradAVX512(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)

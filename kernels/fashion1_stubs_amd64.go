@@ -43,11 +43,12 @@ func fashion1L2ActivationGradAVX2(y *[128]float32, d *[128]float32)
 //go:noescape
 func fashion1L2WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[32768]float32, db *[128]float32)
 
-// fashion1L2InputGradAVX2 is the AVX2+FMA body of Fashion1L2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=1, K=256, N=128).
+// fashion1L2InputGradAVX2 is the AVX2+FMA body of Fashion1L2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=1, K=256, N=128).
 // Product: 1×128 · 128×256 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
-// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+// w is transposed 96 rows at a time into a 128×96 panel at wt's start, which stays in L1
+// while every row of dz meets it, giving 96 columns of dx; then the next 96 rows.
 //
 //go:noescape
 func fashion1L2InputGradAVX2(dz *[128]float32, w *[32768]float32, wt *[32768]float32, dx *[256]float32)
@@ -68,12 +69,13 @@ func fashion1L3ForwardAVX2(x *[128]float32, w *[1280]float32, b *[10]float32, y 
 //go:noescape
 func fashion1L3WeightGradAVX2(x *[128]float32, dz *[10]float32, dw *[1280]float32, db *[10]float32)
 
-// fashion1L3InputGradAVX2 is the AVX2+FMA body of Fashion1L3InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=1, K=128, N=10).
+// fashion1L3InputGradAVX2 is the AVX2+FMA body of Fashion1L3InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=1, K=128, N=10).
 // Product: 1×10 · 10×128 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 32 columns split the depth over 3 sets of 4 accumulators, summed at the end.
-// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+// w is transposed 96 rows at a time into a 10×96 panel at wt's start, which stays in L1
+// while every row of dz meets it, giving 96 columns of dx; then the next 96 rows.
 //
 //go:noescape
 func fashion1L3InputGradAVX2(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)

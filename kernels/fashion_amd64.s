@@ -1136,28 +1136,34 @@ rows26:
 
 // func fashionL2InputGradAVX2(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
 // Requires: AVX, FMA3
-TEXT ·fashionL2InputGradAVX2(SB), NOSPLIT, $0-32
+TEXT ·fashionL2InputGradAVX2(SB), NOSPLIT, $24-32
 	MOVQ dz+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ DX, SI
-	MOVQ $0x00000020, DI
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000010, 16(SP)
 
-tblockrows27:
-	MOVQ CX, R8
-	MOVQ SI, R9
-	MOVQ $0x00000010, R10
+dxpanels27:
+	MOVQ (SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
-tblocks28:
-	VMOVUPS    (R8), Y0
-	VMOVUPS    512(R8), Y1
-	VMOVUPS    1024(R8), Y2
-	VMOVUPS    1536(R8), Y3
-	VMOVUPS    2048(R8), Y4
-	VMOVUPS    2560(R8), Y5
-	VMOVUPS    3072(R8), Y6
-	VMOVUPS    3584(R8), Y7
+tblockrows28:
+	MOVQ CX, DI
+	MOVQ BX, R8
+	MOVQ $0x00000010, R9
+
+tblocks29:
+	VMOVUPS    (DI), Y0
+	VMOVUPS    512(DI), Y1
+	VMOVUPS    1024(DI), Y2
+	VMOVUPS    1536(DI), Y3
+	VMOVUPS    2048(DI), Y4
+	VMOVUPS    2560(DI), Y5
+	VMOVUPS    3072(DI), Y6
+	VMOVUPS    3584(DI), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -1175,38 +1181,36 @@ tblocks28:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R9)
+	VMOVUPS    Y8, (R8)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 4096(R9)
+	VMOVUPS    Y8, 256(R8)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 1024(R9)
+	VMOVUPS    Y0, 64(R8)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 5120(R9)
+	VMOVUPS    Y0, 320(R8)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 2048(R9)
+	VMOVUPS    Y0, 128(R8)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 6144(R9)
+	VMOVUPS    Y0, 384(R8)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 3072(R9)
+	VMOVUPS    Y0, 192(R8)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 7168(R9)
-	ADDQ       $0x20, R8
-	ADDQ       $0x00002000, R9
-	DECQ       R10
-	JNZ        tblocks28
+	VMOVUPS    Y0, 448(R8)
+	ADDQ       $0x20, DI
+	ADDQ       $0x00000200, R8
+	DECQ       R9
+	JNZ        tblocks29
 	ADDQ       $0x00001000, CX
-	ADDQ       $0x20, SI
-	DECQ       DI
-	JNZ        tblockrows27
-	MOVQ       BX, CX
-	MOVQ       $0x0000000a, BX
+	ADDQ       $0x20, BX
+	DECQ       SI
+	JNZ        tblockrows28
+	MOVQ       8(SP), CX
+	MOVQ       AX, BX
+	MOVQ       $0x0000000a, SI
 
-rows29:
-	MOVQ DX, SI
-	MOVQ CX, DI
-	MOVQ $0x00000010, R8
-
-cols30:
+rows30:
+	MOVQ   DX, DI
+	MOVQ   CX, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1219,8 +1223,8 @@ cols30:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ   AX, R9
-	MOVQ   SI, R10
+	MOVQ   BX, R9
+	MOVQ   DI, R10
 	MOVQ   $0x00000020, R11
 
 depth31:
@@ -1244,8 +1248,8 @@ depth31:
 	VBROADCASTSS 2560(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      1024(R10), Y12
-	VMOVUPS      1056(R10), Y13
+	VMOVUPS      64(R10), Y12
+	VMOVUPS      96(R10), Y13
 	VBROADCASTSS 4(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -1264,8 +1268,8 @@ depth31:
 	VBROADCASTSS 2564(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      2048(R10), Y12
-	VMOVUPS      2080(R10), Y13
+	VMOVUPS      128(R10), Y12
+	VMOVUPS      160(R10), Y13
 	VBROADCASTSS 8(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -1284,8 +1288,8 @@ depth31:
 	VBROADCASTSS 2568(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      3072(R10), Y12
-	VMOVUPS      3104(R10), Y13
+	VMOVUPS      192(R10), Y12
+	VMOVUPS      224(R10), Y13
 	VBROADCASTSS 12(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -1305,106 +1309,100 @@ depth31:
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         $0x10, R9
-	ADDQ         $0x00001000, R10
+	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth31
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 1024(DI)
-	VMOVUPS      Y3, 1056(DI)
-	VMOVUPS      Y4, 2048(DI)
-	VMOVUPS      Y5, 2080(DI)
-	VMOVUPS      Y6, 3072(DI)
-	VMOVUPS      Y7, 3104(DI)
-	VMOVUPS      Y8, 4096(DI)
-	VMOVUPS      Y9, 4128(DI)
-	VMOVUPS      Y10, 5120(DI)
-	VMOVUPS      Y11, 5152(DI)
-	ADDQ         $0x40, SI
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 1024(R8)
+	VMOVUPS      Y3, 1056(R8)
+	VMOVUPS      Y4, 2048(R8)
+	VMOVUPS      Y5, 2080(R8)
+	VMOVUPS      Y6, 3072(R8)
+	VMOVUPS      Y7, 3104(R8)
+	VMOVUPS      Y8, 4096(R8)
+	VMOVUPS      Y9, 4128(R8)
+	VMOVUPS      Y10, 5120(R8)
+	VMOVUPS      Y11, 5152(R8)
 	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols30
-	ADDQ         $0x00000c00, AX
+	ADDQ         $0x40, R8
+	ADDQ         $0x00000c00, BX
 	ADDQ         $0x00001800, CX
-	DECQ         BX
-	JNZ          rows29
-	MOVQ         CX, CX
-	MOVQ         $0x00000010, BX
+	DECQ         SI
+	JNZ          rows30
+	MOVQ         DX, SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVQ         SI, DI
+	MOVQ         $0x00000020, R8
 
-cols32:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ   AX, SI
-	MOVQ   DX, DI
-	MOVQ   $0x00000020, R8
-
-depth33:
+depth32:
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
-	VBROADCASTSS (SI), Y10
+	VBROADCASTSS (BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 512(SI), Y10
+	VBROADCASTSS 512(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 1024(SI), Y10
+	VBROADCASTSS 1024(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 1536(SI), Y10
+	VBROADCASTSS 1536(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      1024(DI), Y8
-	VMOVUPS      1056(DI), Y9
-	VBROADCASTSS 4(SI), Y10
+	VMOVUPS      64(DI), Y8
+	VMOVUPS      96(DI), Y9
+	VBROADCASTSS 4(BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 516(SI), Y10
+	VBROADCASTSS 516(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 1028(SI), Y10
+	VBROADCASTSS 1028(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 1540(SI), Y10
+	VBROADCASTSS 1540(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      2048(DI), Y8
-	VMOVUPS      2080(DI), Y9
-	VBROADCASTSS 8(SI), Y10
+	VMOVUPS      128(DI), Y8
+	VMOVUPS      160(DI), Y9
+	VBROADCASTSS 8(BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 520(SI), Y10
+	VBROADCASTSS 520(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 1032(SI), Y10
+	VBROADCASTSS 1032(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 1544(SI), Y10
+	VBROADCASTSS 1544(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      3072(DI), Y8
-	VMOVUPS      3104(DI), Y9
-	VBROADCASTSS 12(SI), Y10
+	VMOVUPS      192(DI), Y8
+	VMOVUPS      224(DI), Y9
+	VBROADCASTSS 12(BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 524(SI), Y10
+	VBROADCASTSS 524(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 1036(SI), Y10
+	VBROADCASTSS 1036(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 1548(SI), Y10
+	VBROADCASTSS 1548(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x10, SI
-	ADDQ         $0x00001000, DI
+	ADDQ         $0x10, BX
+	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth33
+	JNZ          depth32
 	VMOVUPS      Y0, (CX)
 	VMOVUPS      Y1, 32(CX)
 	VMOVUPS      Y2, 1024(CX)
@@ -1413,10 +1411,16 @@ depth33:
 	VMOVUPS      Y5, 2080(CX)
 	VMOVUPS      Y6, 3072(CX)
 	VMOVUPS      Y7, 3104(CX)
-	ADDQ         $0x40, DX
+	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	DECQ         BX
-	JNZ          cols32
+	MOVQ         (SP), CX
+	ADDQ         $0x00002000, CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
+	ADDQ         $0x40, CX
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
+	JNZ          dxpanels27
 	VZEROUPPER
 	RET
 
@@ -1430,7 +1434,7 @@ TEXT ·fashionL3ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x0000000a, DI
 
-rows34:
+rows33:
 	MOVQ   CX, R8
 	MOVQ   SI, R9
 	MOVQ   DX, R10
@@ -1449,7 +1453,7 @@ rows34:
 	MOVQ   AX, R11
 	MOVQ   $0x00000020, R12
 
-depth35:
+depth34:
 	VMOVUPS      (R8), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(R8), X13
@@ -1537,7 +1541,7 @@ depth35:
 	ADDQ         $0x10, R11
 	ADDQ         $0xa0, R8
 	DECQ         R12
-	JNZ          depth35
+	JNZ          depth34
 	VMOVUPS      (R10), Y12
 	VADDPS       Y12, Y0, Y0
 	VMOVUPS      Y0, (R9)
@@ -1583,7 +1587,7 @@ depth35:
 	ADDQ         $0x00000c00, AX
 	ADDQ         $0xf0, SI
 	DECQ         DI
-	JNZ          rows34
+	JNZ          rows33
 	MOVQ         SI, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -1596,7 +1600,7 @@ depth35:
 	MOVQ         CX, CX
 	MOVQ         $0x00000020, DI
 
-depth36:
+depth35:
 	VMOVUPS      (CX), Y8
 	VXORPS       Y9, Y9, Y9
 	VMOVSD       32(CX), X9
@@ -1660,7 +1664,7 @@ depth36:
 	ADDQ         $0x10, AX
 	ADDQ         $0xa0, CX
 	DECQ         DI
-	JNZ          depth36
+	JNZ          depth35
 	VMOVUPS      (DX), Y8
 	VADDPS       Y8, Y0, Y0
 	VMOVUPS      Y0, (SI)
@@ -1692,7 +1696,7 @@ depth36:
 	MOVQ         BX, AX
 	MOVQ         $0x00000040, CX
 
-softmax37:
+softmax36:
 	VMOVUPS      (AX), Y1
 	VMOVAPS      Y1, Y0
 	VXORPS       Y2, Y2, Y2
@@ -1783,7 +1787,7 @@ softmax37:
 	VMOVSD       X2, 32(AX)
 	ADDQ         $0x28, AX
 	DECQ         CX
-	JNZ          softmax37
+	JNZ          softmax36
 	VZEROUPPER
 	RET
 
@@ -1947,7 +1951,7 @@ TEXT ·fashionL3WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ DX, DX
 	MOVQ $0x00000015, SI
 
-rows38:
+rows37:
 	MOVQ   CX, DI
 	MOVQ   DX, R8
 	VXORPS Y0, Y0, Y0
@@ -1965,7 +1969,7 @@ rows38:
 	MOVQ   AX, R9
 	MOVQ   $0x00000010, R10
 
-depth39:
+depth38:
 	VMOVUPS      (DI), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(DI), X13
@@ -2053,7 +2057,7 @@ depth39:
 	ADDQ         $0x00000800, R9
 	ADDQ         $0xa0, DI
 	DECQ         R10
-	JNZ          depth39
+	JNZ          depth38
 	VMOVUPS      Y0, (R8)
 	VMOVSD       X1, 32(R8)
 	VMOVUPS      Y2, 40(R8)
@@ -2069,7 +2073,7 @@ depth39:
 	ADDQ         $0x18, AX
 	ADDQ         $0xf0, DX
 	DECQ         SI
-	JNZ          rows38
+	JNZ          rows37
 	MOVQ         CX, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -2078,7 +2082,7 @@ depth39:
 	MOVQ         SI, SI
 	MOVQ         $0x00000010, DI
 
-depth40:
+depth39:
 	VMOVUPS      (SI), Y4
 	VXORPS       Y5, Y5, Y5
 	VMOVSD       32(SI), X5
@@ -2118,7 +2122,7 @@ depth40:
 	ADDQ         $0x00000800, AX
 	ADDQ         $0xa0, SI
 	DECQ         DI
-	JNZ          depth40
+	JNZ          depth39
 	VMOVUPS      Y0, (DX)
 	VMOVSD       X1, 32(DX)
 	VMOVUPS      Y2, 40(DX)
@@ -2129,51 +2133,57 @@ depth40:
 	MOVQ         AX, DX
 	MOVQ         $0x00000040, BX
 
-rows41:
+rows40:
 	VMOVUPS (DX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x28, DX
 	DECQ    BX
-	JNZ     rows41
+	JNZ     rows40
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	VXORPS  Y0, Y0, Y0
 	MOVQ    $0x00000040, DX
 
-rows42:
+rows41:
 	VXORPS Y1, Y1, Y1
 	VMOVSD (AX), X1
 	VADDPS Y1, Y0, Y0
 	ADDQ   $0x28, AX
 	DECQ   DX
-	JNZ    rows42
+	JNZ    rows41
 	VMOVSD X0, (CX)
 	VZEROUPPER
 	RET
 
 // func fashionL3InputGradAVX2(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
 // Requires: AVX, FMA3
-TEXT ·fashionL3InputGradAVX2(SB), NOSPLIT, $0-32
+TEXT ·fashionL3InputGradAVX2(SB), NOSPLIT, $24-32
 	MOVQ dz+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ CX, SI
-	MOVQ DX, DI
-	MOVQ $0x00000010, R8
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000008, 16(SP)
+
+dxpanels42:
+	MOVQ (SP), CX
+	MOVQ CX, BX
+	MOVQ DX, SI
+	MOVQ $0x00000002, DI
 
 tblockrows43:
+	MOVQ       BX, R8
 	MOVQ       SI, R9
-	MOVQ       DI, R10
-	VMOVUPS    (R9), Y0
-	VMOVUPS    40(R9), Y1
-	VMOVUPS    80(R9), Y2
-	VMOVUPS    120(R9), Y3
-	VMOVUPS    160(R9), Y4
-	VMOVUPS    200(R9), Y5
-	VMOVUPS    240(R9), Y6
-	VMOVUPS    280(R9), Y7
+	VMOVUPS    (R8), Y0
+	VMOVUPS    40(R8), Y1
+	VMOVUPS    80(R8), Y2
+	VMOVUPS    120(R8), Y3
+	VMOVUPS    160(R8), Y4
+	VMOVUPS    200(R8), Y5
+	VMOVUPS    240(R8), Y6
+	VMOVUPS    280(R8), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -2191,56 +2201,54 @@ tblockrows43:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R10)
+	VMOVUPS    Y8, (R9)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 2048(R10)
+	VMOVUPS    Y8, 256(R9)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 512(R10)
+	VMOVUPS    Y0, 64(R9)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 2560(R10)
+	VMOVUPS    Y0, 320(R9)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 1024(R10)
+	VMOVUPS    Y0, 128(R9)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 3072(R10)
+	VMOVUPS    Y0, 384(R9)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 1536(R10)
+	VMOVUPS    Y0, 192(R9)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 3584(R10)
-	ADDQ       $0x20, R9
-	ADDQ       $0x00001000, R10
-	ADDQ       $0x00000140, SI
-	ADDQ       $0x20, DI
-	DECQ       R8
+	VMOVUPS    Y0, 448(R9)
+	ADDQ       $0x20, R8
+	ADDQ       $0x00000200, R9
+	ADDQ       $0x00000140, BX
+	ADDQ       $0x20, SI
+	DECQ       DI
 	JNZ        tblockrows43
 	LEAQ       32(CX), CX
-	LEAQ       4096(DX), SI
-	MOVQ       $0x00000080, DI
+	LEAQ       512(DX), BX
+	MOVQ       $0x00000010, SI
 
 trows44:
-	MOVQ CX, R8
-	MOVQ SI, R9
-	MOVQ $0x00000002, R11
+	MOVQ CX, DI
+	MOVQ BX, R8
+	MOVQ $0x00000002, R10
 
 tcols45:
-	MOVL (R8), R10
-	MOVL R10, (R9)
-	ADDQ $0x04, R8
-	ADDQ $0x00000200, R9
-	DECQ R11
+	MOVL (DI), R9
+	MOVL R9, (R8)
+	ADDQ $0x04, DI
+	ADDQ $0x40, R8
+	DECQ R10
 	JNZ  tcols45
 	ADDQ $0x28, CX
-	ADDQ $0x04, SI
-	DECQ DI
+	ADDQ $0x04, BX
+	DECQ SI
 	JNZ  trows44
-	MOVQ BX, CX
-	MOVQ $0x0000000a, BX
+	MOVQ 8(SP), CX
+	MOVQ AX, BX
+	MOVQ $0x0000000a, SI
 
 rows46:
-	MOVQ DX, SI
-	MOVQ CX, DI
-	MOVQ $0x00000008, R8
-
-cols47:
+	MOVQ   DX, DI
+	MOVQ   CX, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2253,11 +2261,11 @@ cols47:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ   AX, R9
-	MOVQ   SI, R10
+	MOVQ   BX, R9
+	MOVQ   DI, R10
 	MOVQ   $0x00000002, R11
 
-depth48:
+depth47:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2278,8 +2286,8 @@ depth48:
 	VBROADCASTSS 200(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      512(R10), Y12
-	VMOVUPS      544(R10), Y13
+	VMOVUPS      64(R10), Y12
+	VMOVUPS      96(R10), Y13
 	VBROADCASTSS 4(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -2298,8 +2306,8 @@ depth48:
 	VBROADCASTSS 204(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      1024(R10), Y12
-	VMOVUPS      1056(R10), Y13
+	VMOVUPS      128(R10), Y12
+	VMOVUPS      160(R10), Y13
 	VBROADCASTSS 8(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -2318,8 +2326,8 @@ depth48:
 	VBROADCASTSS 208(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      1536(R10), Y12
-	VMOVUPS      1568(R10), Y13
+	VMOVUPS      192(R10), Y12
+	VMOVUPS      224(R10), Y13
 	VBROADCASTSS 12(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -2339,9 +2347,9 @@ depth48:
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         $0x10, R9
-	ADDQ         $0x00000800, R10
+	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          depth48
+	JNZ          depth47
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2362,8 +2370,8 @@ depth48:
 	VBROADCASTSS 200(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      512(R10), Y12
-	VMOVUPS      544(R10), Y13
+	VMOVUPS      64(R10), Y12
+	VMOVUPS      96(R10), Y13
 	VBROADCASTSS 4(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -2382,129 +2390,123 @@ depth48:
 	VBROADCASTSS 204(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 512(DI)
-	VMOVUPS      Y3, 544(DI)
-	VMOVUPS      Y4, 1024(DI)
-	VMOVUPS      Y5, 1056(DI)
-	VMOVUPS      Y6, 1536(DI)
-	VMOVUPS      Y7, 1568(DI)
-	VMOVUPS      Y8, 2048(DI)
-	VMOVUPS      Y9, 2080(DI)
-	VMOVUPS      Y10, 2560(DI)
-	VMOVUPS      Y11, 2592(DI)
-	ADDQ         $0x40, SI
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 512(R8)
+	VMOVUPS      Y3, 544(R8)
+	VMOVUPS      Y4, 1024(R8)
+	VMOVUPS      Y5, 1056(R8)
+	VMOVUPS      Y6, 1536(R8)
+	VMOVUPS      Y7, 1568(R8)
+	VMOVUPS      Y8, 2048(R8)
+	VMOVUPS      Y9, 2080(R8)
+	VMOVUPS      Y10, 2560(R8)
+	VMOVUPS      Y11, 2592(R8)
 	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols47
-	ADDQ         $0xf0, AX
+	ADDQ         $0x40, R8
+	ADDQ         $0xf0, BX
 	ADDQ         $0x00000c00, CX
-	DECQ         BX
+	DECQ         SI
 	JNZ          rows46
-	MOVQ         CX, CX
-	MOVQ         $0x00000008, BX
+	MOVQ         DX, SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	VXORPS       Y4, Y4, Y4
+	VXORPS       Y5, Y5, Y5
+	VXORPS       Y6, Y6, Y6
+	VXORPS       Y7, Y7, Y7
+	MOVQ         SI, DI
+	MOVQ         $0x00000002, R8
 
-cols49:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ   AX, SI
-	MOVQ   DX, DI
-	MOVQ   $0x00000002, R8
-
-depth50:
+depth48:
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
-	VBROADCASTSS (SI), Y10
+	VBROADCASTSS (BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 40(SI), Y10
+	VBROADCASTSS 40(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 80(SI), Y10
+	VBROADCASTSS 80(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 120(SI), Y10
+	VBROADCASTSS 120(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      512(DI), Y8
-	VMOVUPS      544(DI), Y9
-	VBROADCASTSS 4(SI), Y10
+	VMOVUPS      64(DI), Y8
+	VMOVUPS      96(DI), Y9
+	VBROADCASTSS 4(BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 44(SI), Y10
+	VBROADCASTSS 44(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 84(SI), Y10
+	VBROADCASTSS 84(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 124(SI), Y10
+	VBROADCASTSS 124(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      1024(DI), Y8
-	VMOVUPS      1056(DI), Y9
-	VBROADCASTSS 8(SI), Y10
+	VMOVUPS      128(DI), Y8
+	VMOVUPS      160(DI), Y9
+	VBROADCASTSS 8(BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 48(SI), Y10
+	VBROADCASTSS 48(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 88(SI), Y10
+	VBROADCASTSS 88(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 128(SI), Y10
+	VBROADCASTSS 128(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      1536(DI), Y8
-	VMOVUPS      1568(DI), Y9
-	VBROADCASTSS 12(SI), Y10
+	VMOVUPS      192(DI), Y8
+	VMOVUPS      224(DI), Y9
+	VBROADCASTSS 12(BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 52(SI), Y10
+	VBROADCASTSS 52(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 92(SI), Y10
+	VBROADCASTSS 92(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 132(SI), Y10
+	VBROADCASTSS 132(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x10, SI
-	ADDQ         $0x00000800, DI
+	ADDQ         $0x10, BX
+	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth50
+	JNZ          depth48
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
-	VBROADCASTSS (SI), Y10
+	VBROADCASTSS (BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 40(SI), Y10
+	VBROADCASTSS 40(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 80(SI), Y10
+	VBROADCASTSS 80(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 120(SI), Y10
+	VBROADCASTSS 120(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      512(DI), Y8
-	VMOVUPS      544(DI), Y9
-	VBROADCASTSS 4(SI), Y10
+	VMOVUPS      64(DI), Y8
+	VMOVUPS      96(DI), Y9
+	VBROADCASTSS 4(BX), Y10
 	VFMADD231PS  Y8, Y10, Y0
 	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 44(SI), Y10
+	VBROADCASTSS 44(BX), Y10
 	VFMADD231PS  Y8, Y10, Y2
 	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 84(SI), Y10
+	VBROADCASTSS 84(BX), Y10
 	VFMADD231PS  Y8, Y10, Y4
 	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 124(SI), Y10
+	VBROADCASTSS 124(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
 	VMOVUPS      Y0, (CX)
@@ -2515,10 +2517,16 @@ depth50:
 	VMOVUPS      Y5, 1056(CX)
 	VMOVUPS      Y6, 1536(CX)
 	VMOVUPS      Y7, 1568(CX)
-	ADDQ         $0x40, DX
+	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	DECQ         BX
-	JNZ          cols49
+	MOVQ         (SP), CX
+	ADDQ         $0x00000280, CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
+	ADDQ         $0x40, CX
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
+	JNZ          dxpanels42
 	VZEROUPPER
 	RET
 
@@ -2532,13 +2540,13 @@ TEXT ·fashionL1ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, BX
 	MOVQ $0x00000005, SI
 
-rows51:
+rows49:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ DX, R9
 	MOVQ $0x00000010, R10
 
-cols52:
+cols50:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2555,7 +2563,7 @@ cols52:
 	MOVQ   DI, R12
 	MOVQ   $0x000000c4, R13
 
-depth53:
+depth51:
 	VMOVUPS      (R12), Y12
 	VMOVUPS      32(R12), Y13
 	VBROADCASTSS (R11), Y14
@@ -2639,7 +2647,7 @@ depth53:
 	ADDQ         $0x10, R11
 	ADDQ         $0x00001000, R12
 	DECQ         R13
-	JNZ          depth53
+	JNZ          depth51
 	VXORPS       Y12, Y12, Y12
 	VMOVUPS      (R9), Y13
 	VADDPS       Y13, Y0, Y0
@@ -2693,15 +2701,15 @@ depth53:
 	ADDQ         $0x40, R8
 	ADDQ         $0x40, R9
 	DECQ         R10
-	JNZ          cols52
+	JNZ          cols50
 	ADDQ         $0x00004980, AX
 	ADDQ         $0x00001800, BX
 	DECQ         SI
-	JNZ          rows51
+	JNZ          rows49
 	MOVQ         BX, BX
 	MOVQ         $0x00000010, SI
 
-cols54:
+cols52:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2710,7 +2718,7 @@ cols54:
 	MOVQ   CX, R8
 	MOVQ   $0x000000c4, R9
 
-depth55:
+depth53:
 	VMOVUPS      (R8), Y4
 	VMOVUPS      32(R8), Y5
 	VBROADCASTSS (DI), Y6
@@ -2746,7 +2754,7 @@ depth55:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00001000, R8
 	DECQ         R9
-	JNZ          depth55
+	JNZ          depth53
 	VXORPS       Y4, Y4, Y4
 	VMOVUPS      (DX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -2768,7 +2776,7 @@ depth55:
 	ADDQ         $0x40, BX
 	ADDQ         $0x40, DX
 	DECQ         SI
-	JNZ          cols54
+	JNZ          cols52
 	VZEROUPPER
 	RET
 
@@ -2780,7 +2788,7 @@ TEXT ·fashionL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000400, DX
 
-elems56:
+elems54:
 	VMOVUPS (AX), Y0
 	VMOVUPS (CX), Y1
 	VXORPS  Y2, Y2, Y2
@@ -2790,7 +2798,7 @@ elems56:
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems56
+	JNZ     elems54
 	VZEROUPPER
 	RET
 
@@ -2803,12 +2811,12 @@ TEXT ·fashionL1WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ DX, DX
 	MOVQ $0x00000041, BX
 
-rows57:
+rows55:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-cols58:
+cols56:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2825,7 +2833,7 @@ cols58:
 	MOVQ   SI, R10
 	MOVQ   $0x00000010, R11
 
-depth59:
+depth57:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2909,7 +2917,7 @@ depth59:
 	ADDQ         $0x00003100, R9
 	ADDQ         $0x00001000, R10
 	DECQ         R11
-	JNZ          depth59
+	JNZ          depth57
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      Y1, 32(DI)
 	VMOVUPS      Y2, 1024(DI)
@@ -2925,15 +2933,15 @@ depth59:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols58
+	JNZ          cols56
 	ADDQ         $0x18, AX
 	ADDQ         $0x00001800, DX
 	DECQ         BX
-	JNZ          rows57
+	JNZ          rows55
 	MOVQ         DX, DX
 	MOVQ         $0x00000010, BX
 
-cols60:
+cols58:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2942,7 +2950,7 @@ cols60:
 	MOVQ   CX, DI
 	MOVQ   $0x00000010, R8
 
-depth61:
+depth59:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -2978,7 +2986,7 @@ depth61:
 	ADDQ         $0x00003100, SI
 	ADDQ         $0x00001000, DI
 	DECQ         R8
-	JNZ          depth61
+	JNZ          depth59
 	VMOVUPS      Y0, (DX)
 	VMOVUPS      Y1, 32(DX)
 	VMOVUPS      Y2, 1024(DX)
@@ -2986,7 +2994,7 @@ depth61:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          cols60
+	JNZ          cols58
 	VZEROUPPER
 	RET
 
@@ -2998,22 +3006,22 @@ TEXT ·fashionL1BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000020, DX
 
-elems62:
+elems60:
 	VXORPS Y0, Y0, Y0
 	MOVQ   AX, BX
 	MOVQ   $0x00000040, SI
 
-rows63:
+rows61:
 	VMOVUPS (BX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x00000400, BX
 	DECQ    SI
-	JNZ     rows63
+	JNZ     rows61
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems62
+	JNZ     elems60
 	VZEROUPPER
 	RET
 
@@ -3027,13 +3035,13 @@ TEXT ·fashionL2ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, BX
 	MOVQ $0x00000005, SI
 
-rows64:
+rows62:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ DX, R9
 	MOVQ $0x00000008, R10
 
-cols65:
+cols63:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3050,7 +3058,7 @@ cols65:
 	MOVQ   DI, R12
 	MOVQ   $0x00000040, R13
 
-depth66:
+depth64:
 	VMOVUPS      (R12), Y12
 	VMOVUPS      32(R12), Y13
 	VBROADCASTSS (R11), Y14
@@ -3134,7 +3142,7 @@ depth66:
 	ADDQ         $0x10, R11
 	ADDQ         $0x00000800, R12
 	DECQ         R13
-	JNZ          depth66
+	JNZ          depth64
 	VXORPS       Y12, Y12, Y12
 	VMOVUPS      (R9), Y13
 	VADDPS       Y13, Y0, Y0
@@ -3188,15 +3196,15 @@ depth66:
 	ADDQ         $0x40, R8
 	ADDQ         $0x40, R9
 	DECQ         R10
-	JNZ          cols65
+	JNZ          cols63
 	ADDQ         $0x00001800, AX
 	ADDQ         $0x00000c00, BX
 	DECQ         SI
-	JNZ          rows64
+	JNZ          rows62
 	MOVQ         BX, BX
 	MOVQ         $0x00000008, SI
 
-cols67:
+cols65:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3205,7 +3213,7 @@ cols67:
 	MOVQ   CX, R8
 	MOVQ   $0x00000040, R9
 
-depth68:
+depth66:
 	VMOVUPS      (R8), Y4
 	VMOVUPS      32(R8), Y5
 	VBROADCASTSS (DI), Y6
@@ -3241,7 +3249,7 @@ depth68:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00000800, R8
 	DECQ         R9
-	JNZ          depth68
+	JNZ          depth66
 	VXORPS       Y4, Y4, Y4
 	VMOVUPS      (DX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -3263,7 +3271,7 @@ depth68:
 	ADDQ         $0x40, BX
 	ADDQ         $0x40, DX
 	DECQ         SI
-	JNZ          cols67
+	JNZ          cols65
 	VZEROUPPER
 	RET
 
@@ -3275,7 +3283,7 @@ TEXT ·fashionL2ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000200, DX
 
-elems69:
+elems67:
 	VMOVUPS (AX), Y0
 	VMOVUPS (CX), Y1
 	VXORPS  Y2, Y2, Y2
@@ -3285,7 +3293,7 @@ elems69:
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems69
+	JNZ     elems67
 	VZEROUPPER
 	RET
 
@@ -3298,12 +3306,12 @@ TEXT ·fashionL2WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ DX, DX
 	MOVQ $0x00000015, BX
 
-rows70:
+rows68:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000008, R8
 
-cols71:
+cols69:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3320,7 +3328,7 @@ cols71:
 	MOVQ   SI, R10
 	MOVQ   $0x00000010, R11
 
-depth72:
+depth70:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -3404,7 +3412,7 @@ depth72:
 	ADDQ         $0x00001000, R9
 	ADDQ         $0x00000800, R10
 	DECQ         R11
-	JNZ          depth72
+	JNZ          depth70
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      Y1, 32(DI)
 	VMOVUPS      Y2, 512(DI)
@@ -3420,15 +3428,15 @@ depth72:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols71
+	JNZ          cols69
 	ADDQ         $0x18, AX
 	ADDQ         $0x00000c00, DX
 	DECQ         BX
-	JNZ          rows70
+	JNZ          rows68
 	MOVQ         DX, DX
 	MOVQ         $0x00000008, BX
 
-cols73:
+cols71:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3437,7 +3445,7 @@ cols73:
 	MOVQ   CX, DI
 	MOVQ   $0x00000010, R8
 
-depth74:
+depth72:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -3473,7 +3481,7 @@ depth74:
 	ADDQ         $0x00001000, SI
 	ADDQ         $0x00000800, DI
 	DECQ         R8
-	JNZ          depth74
+	JNZ          depth72
 	VMOVUPS      Y0, (DX)
 	VMOVUPS      Y1, 32(DX)
 	VMOVUPS      Y2, 512(DX)
@@ -3481,34 +3489,40 @@ depth74:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          cols73
+	JNZ          cols71
 	VZEROUPPER
 	RET
 
 // func fashionL2InputGradHalfAVX2(dz *[4096]float32, w *[32768]float32, wt *[32768]float32, dx *[8192]float32)
 // Requires: AVX, FMA3
-TEXT ·fashionL2InputGradHalfAVX2(SB), NOSPLIT, $0-32
+TEXT ·fashionL2InputGradHalfAVX2(SB), NOSPLIT, $24-32
 	MOVQ dz+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ DX, SI
-	MOVQ $0x00000020, DI
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000010, 16(SP)
 
-tblockrows75:
-	MOVQ CX, R8
-	MOVQ SI, R9
-	MOVQ $0x00000010, R10
+dxpanels73:
+	MOVQ (SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
-tblocks76:
-	VMOVUPS    (R8), Y0
-	VMOVUPS    512(R8), Y1
-	VMOVUPS    1024(R8), Y2
-	VMOVUPS    1536(R8), Y3
-	VMOVUPS    2048(R8), Y4
-	VMOVUPS    2560(R8), Y5
-	VMOVUPS    3072(R8), Y6
-	VMOVUPS    3584(R8), Y7
+tblockrows74:
+	MOVQ CX, DI
+	MOVQ BX, R8
+	MOVQ $0x00000010, R9
+
+tblocks75:
+	VMOVUPS    (DI), Y0
+	VMOVUPS    512(DI), Y1
+	VMOVUPS    1024(DI), Y2
+	VMOVUPS    1536(DI), Y3
+	VMOVUPS    2048(DI), Y4
+	VMOVUPS    2560(DI), Y5
+	VMOVUPS    3072(DI), Y6
+	VMOVUPS    3584(DI), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -3526,38 +3540,36 @@ tblocks76:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R9)
+	VMOVUPS    Y8, (R8)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 4096(R9)
+	VMOVUPS    Y8, 256(R8)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 1024(R9)
+	VMOVUPS    Y0, 64(R8)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 5120(R9)
+	VMOVUPS    Y0, 320(R8)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 2048(R9)
+	VMOVUPS    Y0, 128(R8)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 6144(R9)
+	VMOVUPS    Y0, 384(R8)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 3072(R9)
+	VMOVUPS    Y0, 192(R8)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 7168(R9)
-	ADDQ       $0x20, R8
-	ADDQ       $0x00002000, R9
-	DECQ       R10
-	JNZ        tblocks76
+	VMOVUPS    Y0, 448(R8)
+	ADDQ       $0x20, DI
+	ADDQ       $0x00000200, R8
+	DECQ       R9
+	JNZ        tblocks75
 	ADDQ       $0x00001000, CX
-	ADDQ       $0x20, SI
-	DECQ       DI
-	JNZ        tblockrows75
-	MOVQ       BX, CX
-	MOVQ       $0x00000005, BX
+	ADDQ       $0x20, BX
+	DECQ       SI
+	JNZ        tblockrows74
+	MOVQ       8(SP), CX
+	MOVQ       AX, BX
+	MOVQ       $0x00000005, SI
 
-rows77:
-	MOVQ DX, SI
-	MOVQ CX, DI
-	MOVQ $0x00000010, R8
-
-cols78:
+rows76:
+	MOVQ   DX, DI
+	MOVQ   CX, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3570,11 +3582,11 @@ cols78:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ   AX, R9
-	MOVQ   SI, R10
+	MOVQ   BX, R9
+	MOVQ   DI, R10
 	MOVQ   $0x00000020, R11
 
-depth79:
+depth77:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -3595,8 +3607,8 @@ depth79:
 	VBROADCASTSS 2560(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      1024(R10), Y12
-	VMOVUPS      1056(R10), Y13
+	VMOVUPS      64(R10), Y12
+	VMOVUPS      96(R10), Y13
 	VBROADCASTSS 4(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -3615,8 +3627,8 @@ depth79:
 	VBROADCASTSS 2564(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      2048(R10), Y12
-	VMOVUPS      2080(R10), Y13
+	VMOVUPS      128(R10), Y12
+	VMOVUPS      160(R10), Y13
 	VBROADCASTSS 8(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -3635,8 +3647,8 @@ depth79:
 	VBROADCASTSS 2568(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      3072(R10), Y12
-	VMOVUPS      3104(R10), Y13
+	VMOVUPS      192(R10), Y12
+	VMOVUPS      224(R10), Y13
 	VBROADCASTSS 12(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -3656,86 +3668,86 @@ depth79:
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         $0x10, R9
-	ADDQ         $0x00001000, R10
+	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          depth79
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 1024(DI)
-	VMOVUPS      Y3, 1056(DI)
-	VMOVUPS      Y4, 2048(DI)
-	VMOVUPS      Y5, 2080(DI)
-	VMOVUPS      Y6, 3072(DI)
-	VMOVUPS      Y7, 3104(DI)
-	VMOVUPS      Y8, 4096(DI)
-	VMOVUPS      Y9, 4128(DI)
-	VMOVUPS      Y10, 5120(DI)
-	VMOVUPS      Y11, 5152(DI)
-	ADDQ         $0x40, SI
+	JNZ          depth77
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 1024(R8)
+	VMOVUPS      Y3, 1056(R8)
+	VMOVUPS      Y4, 2048(R8)
+	VMOVUPS      Y5, 2080(R8)
+	VMOVUPS      Y6, 3072(R8)
+	VMOVUPS      Y7, 3104(R8)
+	VMOVUPS      Y8, 4096(R8)
+	VMOVUPS      Y9, 4128(R8)
+	VMOVUPS      Y10, 5120(R8)
+	VMOVUPS      Y11, 5152(R8)
 	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols78
-	ADDQ         $0x00000c00, AX
+	ADDQ         $0x40, R8
+	ADDQ         $0x00000c00, BX
 	ADDQ         $0x00001800, CX
-	DECQ         BX
-	JNZ          rows77
-	MOVQ         CX, CX
-	MOVQ         $0x00000010, BX
+	DECQ         SI
+	JNZ          rows76
+	MOVQ         DX, SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         SI, DI
+	MOVQ         $0x00000020, R8
 
-cols80:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   AX, SI
-	MOVQ   DX, DI
-	MOVQ   $0x00000020, R8
-
-depth81:
+depth78:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
-	VBROADCASTSS (SI), Y6
+	VBROADCASTSS (BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 512(SI), Y6
+	VBROADCASTSS 512(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      1024(DI), Y4
-	VMOVUPS      1056(DI), Y5
-	VBROADCASTSS 4(SI), Y6
+	VMOVUPS      64(DI), Y4
+	VMOVUPS      96(DI), Y5
+	VBROADCASTSS 4(BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 516(SI), Y6
+	VBROADCASTSS 516(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      2048(DI), Y4
-	VMOVUPS      2080(DI), Y5
-	VBROADCASTSS 8(SI), Y6
+	VMOVUPS      128(DI), Y4
+	VMOVUPS      160(DI), Y5
+	VBROADCASTSS 8(BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 520(SI), Y6
+	VBROADCASTSS 520(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      3072(DI), Y4
-	VMOVUPS      3104(DI), Y5
-	VBROADCASTSS 12(SI), Y6
+	VMOVUPS      192(DI), Y4
+	VMOVUPS      224(DI), Y5
+	VBROADCASTSS 12(BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 524(SI), Y6
+	VBROADCASTSS 524(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	ADDQ         $0x10, SI
-	ADDQ         $0x00001000, DI
+	ADDQ         $0x10, BX
+	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth81
+	JNZ          depth78
 	VMOVUPS      Y0, (CX)
 	VMOVUPS      Y1, 32(CX)
 	VMOVUPS      Y2, 1024(CX)
 	VMOVUPS      Y3, 1056(CX)
-	ADDQ         $0x40, DX
+	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	DECQ         BX
-	JNZ          cols80
+	MOVQ         (SP), CX
+	ADDQ         $0x00002000, CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
+	ADDQ         $0x40, CX
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
+	JNZ          dxpanels73
 	VZEROUPPER
 	RET
 
@@ -3747,22 +3759,22 @@ TEXT ·fashionL2BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000010, DX
 
-elems82:
+elems79:
 	VXORPS Y0, Y0, Y0
 	MOVQ   AX, BX
 	MOVQ   $0x00000040, SI
 
-rows83:
+rows80:
 	VMOVUPS (BX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x00000200, BX
 	DECQ    SI
-	JNZ     rows83
+	JNZ     rows80
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems82
+	JNZ     elems79
 	VZEROUPPER
 	RET
 
@@ -3776,7 +3788,7 @@ TEXT ·fashionL3ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000005, DI
 
-rows84:
+rows81:
 	MOVQ   CX, R8
 	MOVQ   SI, R9
 	MOVQ   DX, R10
@@ -3795,7 +3807,7 @@ rows84:
 	MOVQ   AX, R11
 	MOVQ   $0x00000020, R12
 
-depth85:
+depth82:
 	VMOVUPS      (R8), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(R8), X13
@@ -3883,7 +3895,7 @@ depth85:
 	ADDQ         $0x10, R11
 	ADDQ         $0xa0, R8
 	DECQ         R12
-	JNZ          depth85
+	JNZ          depth82
 	VMOVUPS      (R10), Y12
 	VADDPS       Y12, Y0, Y0
 	VMOVUPS      Y0, (R9)
@@ -3929,7 +3941,7 @@ depth85:
 	ADDQ         $0x00000c00, AX
 	ADDQ         $0xf0, SI
 	DECQ         DI
-	JNZ          rows84
+	JNZ          rows81
 	MOVQ         SI, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -3938,7 +3950,7 @@ depth85:
 	MOVQ         CX, CX
 	MOVQ         $0x00000020, DI
 
-depth86:
+depth83:
 	VMOVUPS      (CX), Y4
 	VXORPS       Y5, Y5, Y5
 	VMOVSD       32(CX), X5
@@ -3978,7 +3990,7 @@ depth86:
 	ADDQ         $0x10, AX
 	ADDQ         $0xa0, CX
 	DECQ         DI
-	JNZ          depth86
+	JNZ          depth83
 	VMOVUPS      (DX), Y4
 	VADDPS       Y4, Y0, Y0
 	VMOVUPS      Y0, (SI)
@@ -3996,7 +4008,7 @@ depth86:
 	MOVQ         BX, AX
 	MOVQ         $0x00000020, CX
 
-softmax87:
+softmax84:
 	VMOVUPS      (AX), Y1
 	VMOVAPS      Y1, Y0
 	VXORPS       Y2, Y2, Y2
@@ -4087,7 +4099,7 @@ softmax87:
 	VMOVSD       X2, 32(AX)
 	ADDQ         $0x28, AX
 	DECQ         CX
-	JNZ          softmax87
+	JNZ          softmax84
 	VZEROUPPER
 	RET
 
@@ -4100,7 +4112,7 @@ TEXT ·fashionL3WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ DX, DX
 	MOVQ $0x0000000a, BX
 
-rows88:
+rows85:
 	MOVQ   CX, SI
 	MOVQ   DX, DI
 	VXORPS Y0, Y0, Y0
@@ -4118,7 +4130,7 @@ rows88:
 	MOVQ   AX, R8
 	MOVQ   $0x00000010, R9
 
-depth89:
+depth86:
 	VMOVUPS      (SI), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(SI), X13
@@ -4206,7 +4218,7 @@ depth89:
 	ADDQ         $0x00000800, R8
 	ADDQ         $0xa0, SI
 	DECQ         R9
-	JNZ          depth89
+	JNZ          depth86
 	VMOVUPS      Y0, (DI)
 	VMOVSD       X1, 32(DI)
 	VMOVUPS      Y2, 40(DI)
@@ -4222,7 +4234,7 @@ depth89:
 	ADDQ         $0x18, AX
 	ADDQ         $0xf0, DX
 	DECQ         BX
-	JNZ          rows88
+	JNZ          rows85
 	MOVQ         DX, DX
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -4235,7 +4247,7 @@ depth89:
 	MOVQ         CX, CX
 	MOVQ         $0x00000010, BX
 
-depth90:
+depth87:
 	VMOVUPS      (CX), Y8
 	VXORPS       Y9, Y9, Y9
 	VMOVSD       32(CX), X9
@@ -4299,7 +4311,7 @@ depth90:
 	ADDQ         $0x00000800, AX
 	ADDQ         $0xa0, CX
 	DECQ         BX
-	JNZ          depth90
+	JNZ          depth87
 	VMOVUPS      Y0, (DX)
 	VMOVSD       X1, 32(DX)
 	VMOVUPS      Y2, 40(DX)
@@ -4313,26 +4325,32 @@ depth90:
 
 // func fashionL3InputGradHalfAVX2(dz *[320]float32, w *[1280]float32, wt *[1280]float32, dx *[4096]float32)
 // Requires: AVX, FMA3
-TEXT ·fashionL3InputGradHalfAVX2(SB), NOSPLIT, $0-32
+TEXT ·fashionL3InputGradHalfAVX2(SB), NOSPLIT, $24-32
 	MOVQ dz+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ CX, SI
-	MOVQ DX, DI
-	MOVQ $0x00000010, R8
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000008, 16(SP)
 
-tblockrows91:
+dxpanels88:
+	MOVQ (SP), CX
+	MOVQ CX, BX
+	MOVQ DX, SI
+	MOVQ $0x00000002, DI
+
+tblockrows89:
+	MOVQ       BX, R8
 	MOVQ       SI, R9
-	MOVQ       DI, R10
-	VMOVUPS    (R9), Y0
-	VMOVUPS    40(R9), Y1
-	VMOVUPS    80(R9), Y2
-	VMOVUPS    120(R9), Y3
-	VMOVUPS    160(R9), Y4
-	VMOVUPS    200(R9), Y5
-	VMOVUPS    240(R9), Y6
-	VMOVUPS    280(R9), Y7
+	VMOVUPS    (R8), Y0
+	VMOVUPS    40(R8), Y1
+	VMOVUPS    80(R8), Y2
+	VMOVUPS    120(R8), Y3
+	VMOVUPS    160(R8), Y4
+	VMOVUPS    200(R8), Y5
+	VMOVUPS    240(R8), Y6
+	VMOVUPS    280(R8), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -4350,56 +4368,54 @@ tblockrows91:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R10)
+	VMOVUPS    Y8, (R9)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 2048(R10)
+	VMOVUPS    Y8, 256(R9)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 512(R10)
+	VMOVUPS    Y0, 64(R9)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 2560(R10)
+	VMOVUPS    Y0, 320(R9)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 1024(R10)
+	VMOVUPS    Y0, 128(R9)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 3072(R10)
+	VMOVUPS    Y0, 384(R9)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 1536(R10)
+	VMOVUPS    Y0, 192(R9)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 3584(R10)
-	ADDQ       $0x20, R9
-	ADDQ       $0x00001000, R10
-	ADDQ       $0x00000140, SI
-	ADDQ       $0x20, DI
-	DECQ       R8
-	JNZ        tblockrows91
+	VMOVUPS    Y0, 448(R9)
+	ADDQ       $0x20, R8
+	ADDQ       $0x00000200, R9
+	ADDQ       $0x00000140, BX
+	ADDQ       $0x20, SI
+	DECQ       DI
+	JNZ        tblockrows89
 	LEAQ       32(CX), CX
-	LEAQ       4096(DX), SI
-	MOVQ       $0x00000080, DI
+	LEAQ       512(DX), BX
+	MOVQ       $0x00000010, SI
 
-trows92:
-	MOVQ CX, R8
-	MOVQ SI, R9
-	MOVQ $0x00000002, R11
-
-tcols93:
-	MOVL (R8), R10
-	MOVL R10, (R9)
-	ADDQ $0x04, R8
-	ADDQ $0x00000200, R9
-	DECQ R11
-	JNZ  tcols93
-	ADDQ $0x28, CX
-	ADDQ $0x04, SI
-	DECQ DI
-	JNZ  trows92
-	MOVQ BX, CX
-	MOVQ $0x00000005, BX
-
-rows94:
-	MOVQ DX, SI
+trows90:
 	MOVQ CX, DI
-	MOVQ $0x00000008, R8
+	MOVQ BX, R8
+	MOVQ $0x00000002, R10
 
-cols95:
+tcols91:
+	MOVL (DI), R9
+	MOVL R9, (R8)
+	ADDQ $0x04, DI
+	ADDQ $0x40, R8
+	DECQ R10
+	JNZ  tcols91
+	ADDQ $0x28, CX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  trows90
+	MOVQ 8(SP), CX
+	MOVQ AX, BX
+	MOVQ $0x00000005, SI
+
+rows92:
+	MOVQ   DX, DI
+	MOVQ   CX, R8
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4412,11 +4428,11 @@ cols95:
 	VXORPS Y9, Y9, Y9
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
-	MOVQ   AX, R9
-	MOVQ   SI, R10
+	MOVQ   BX, R9
+	MOVQ   DI, R10
 	MOVQ   $0x00000002, R11
 
-depth96:
+depth93:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -4437,8 +4453,8 @@ depth96:
 	VBROADCASTSS 200(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      512(R10), Y12
-	VMOVUPS      544(R10), Y13
+	VMOVUPS      64(R10), Y12
+	VMOVUPS      96(R10), Y13
 	VBROADCASTSS 4(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -4457,8 +4473,8 @@ depth96:
 	VBROADCASTSS 204(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      1024(R10), Y12
-	VMOVUPS      1056(R10), Y13
+	VMOVUPS      128(R10), Y12
+	VMOVUPS      160(R10), Y13
 	VBROADCASTSS 8(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -4477,8 +4493,8 @@ depth96:
 	VBROADCASTSS 208(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      1536(R10), Y12
-	VMOVUPS      1568(R10), Y13
+	VMOVUPS      192(R10), Y12
+	VMOVUPS      224(R10), Y13
 	VBROADCASTSS 12(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -4498,9 +4514,9 @@ depth96:
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         $0x10, R9
-	ADDQ         $0x00000800, R10
+	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          depth96
+	JNZ          depth93
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -4521,8 +4537,8 @@ depth96:
 	VBROADCASTSS 200(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      512(R10), Y12
-	VMOVUPS      544(R10), Y13
+	VMOVUPS      64(R10), Y12
+	VMOVUPS      96(R10), Y13
 	VBROADCASTSS 4(R9), Y14
 	VFMADD231PS  Y12, Y14, Y0
 	VFMADD231PS  Y13, Y14, Y1
@@ -4541,99 +4557,99 @@ depth96:
 	VBROADCASTSS 204(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 512(DI)
-	VMOVUPS      Y3, 544(DI)
-	VMOVUPS      Y4, 1024(DI)
-	VMOVUPS      Y5, 1056(DI)
-	VMOVUPS      Y6, 1536(DI)
-	VMOVUPS      Y7, 1568(DI)
-	VMOVUPS      Y8, 2048(DI)
-	VMOVUPS      Y9, 2080(DI)
-	VMOVUPS      Y10, 2560(DI)
-	VMOVUPS      Y11, 2592(DI)
-	ADDQ         $0x40, SI
+	VMOVUPS      Y0, (R8)
+	VMOVUPS      Y1, 32(R8)
+	VMOVUPS      Y2, 512(R8)
+	VMOVUPS      Y3, 544(R8)
+	VMOVUPS      Y4, 1024(R8)
+	VMOVUPS      Y5, 1056(R8)
+	VMOVUPS      Y6, 1536(R8)
+	VMOVUPS      Y7, 1568(R8)
+	VMOVUPS      Y8, 2048(R8)
+	VMOVUPS      Y9, 2080(R8)
+	VMOVUPS      Y10, 2560(R8)
+	VMOVUPS      Y11, 2592(R8)
 	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols95
-	ADDQ         $0xf0, AX
+	ADDQ         $0x40, R8
+	ADDQ         $0xf0, BX
 	ADDQ         $0x00000c00, CX
-	DECQ         BX
-	JNZ          rows94
-	MOVQ         CX, CX
-	MOVQ         $0x00000008, BX
+	DECQ         SI
+	JNZ          rows92
+	MOVQ         DX, SI
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VXORPS       Y2, Y2, Y2
+	VXORPS       Y3, Y3, Y3
+	MOVQ         SI, DI
+	MOVQ         $0x00000002, R8
 
-cols97:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   AX, SI
-	MOVQ   DX, DI
-	MOVQ   $0x00000002, R8
-
-depth98:
+depth94:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
-	VBROADCASTSS (SI), Y6
+	VBROADCASTSS (BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 40(SI), Y6
+	VBROADCASTSS 40(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      512(DI), Y4
-	VMOVUPS      544(DI), Y5
-	VBROADCASTSS 4(SI), Y6
+	VMOVUPS      64(DI), Y4
+	VMOVUPS      96(DI), Y5
+	VBROADCASTSS 4(BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 44(SI), Y6
+	VBROADCASTSS 44(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      1024(DI), Y4
-	VMOVUPS      1056(DI), Y5
-	VBROADCASTSS 8(SI), Y6
+	VMOVUPS      128(DI), Y4
+	VMOVUPS      160(DI), Y5
+	VBROADCASTSS 8(BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 48(SI), Y6
+	VBROADCASTSS 48(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      1536(DI), Y4
-	VMOVUPS      1568(DI), Y5
-	VBROADCASTSS 12(SI), Y6
+	VMOVUPS      192(DI), Y4
+	VMOVUPS      224(DI), Y5
+	VBROADCASTSS 12(BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 52(SI), Y6
+	VBROADCASTSS 52(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	ADDQ         $0x10, SI
-	ADDQ         $0x00000800, DI
+	ADDQ         $0x10, BX
+	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth98
+	JNZ          depth94
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
-	VBROADCASTSS (SI), Y6
+	VBROADCASTSS (BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 40(SI), Y6
+	VBROADCASTSS 40(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      512(DI), Y4
-	VMOVUPS      544(DI), Y5
-	VBROADCASTSS 4(SI), Y6
+	VMOVUPS      64(DI), Y4
+	VMOVUPS      96(DI), Y5
+	VBROADCASTSS 4(BX), Y6
 	VFMADD231PS  Y4, Y6, Y0
 	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 44(SI), Y6
+	VBROADCASTSS 44(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
 	VMOVUPS      Y0, (CX)
 	VMOVUPS      Y1, 32(CX)
 	VMOVUPS      Y2, 512(CX)
 	VMOVUPS      Y3, 544(CX)
-	ADDQ         $0x40, DX
+	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	DECQ         BX
-	JNZ          cols97
+	MOVQ         (SP), CX
+	ADDQ         $0x00000280, CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
+	ADDQ         $0x40, CX
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
+	JNZ          dxpanels88
 	VZEROUPPER
 	RET
 
@@ -4647,25 +4663,25 @@ TEXT ·fashionL3BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ   AX, DX
 	MOVQ   $0x00000040, BX
 
-rows99:
+rows95:
 	VMOVUPS (DX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x28, DX
 	DECQ    BX
-	JNZ     rows99
+	JNZ     rows95
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	VXORPS  Y0, Y0, Y0
 	MOVQ    $0x00000040, DX
 
-rows100:
+rows96:
 	VXORPS Y1, Y1, Y1
 	VMOVSD (AX), X1
 	VADDPS Y1, Y0, Y0
 	ADDQ   $0x28, AX
 	DECQ   DX
-	JNZ    rows100
+	JNZ    rows96
 	VMOVSD X0, (CX)
 	VZEROUPPER
 	RET
@@ -4680,7 +4696,7 @@ TEXT ·fashionLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   CX, CX
 	MOVQ   $0x00000050, BX
 
-elems101:
+elems97:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -4723,7 +4739,7 @@ elems101:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems101
+	JNZ          elems97
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -4918,7 +4934,7 @@ TEXT ·fashionSGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, DX
 
-elems102:
+elems98:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -4927,7 +4943,7 @@ elems102:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems102
+	JNZ          elems98
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -4953,7 +4969,7 @@ TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
-elems103:
+elems99:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -4969,7 +4985,7 @@ elems103:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems103
+	JNZ          elems99
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5022,7 +5038,7 @@ TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
-elems104:
+elems100:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5039,7 +5055,7 @@ elems104:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems104
+	JNZ          elems100
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5087,7 +5103,7 @@ TEXT ·fashionAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
-elems105:
+elems101:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5118,7 +5134,7 @@ elems105:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems105
+	JNZ         elems101
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -5181,7 +5197,7 @@ TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
-elems106:
+elems102:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5212,7 +5228,7 @@ elems106:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems106
+	JNZ         elems102
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -5257,7 +5273,7 @@ TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x00000800, DX
 
-elems107:
+elems103:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -5266,7 +5282,7 @@ elems107:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems107
+	JNZ          elems103
 	VZEROUPPER
 	RET
 
@@ -5282,7 +5298,7 @@ TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x000002d1, DX
 
-elems108:
+elems104:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -5291,7 +5307,7 @@ elems108:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems108
+	JNZ          elems104
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -5317,7 +5333,7 @@ TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x00000800, BX
 
-elems109:
+elems105:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5333,7 +5349,7 @@ elems109:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems109
+	JNZ          elems105
 	VZEROUPPER
 	RET
 
@@ -5352,7 +5368,7 @@ TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000002d1, BX
 
-elems110:
+elems106:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5368,7 +5384,7 @@ elems110:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems110
+	JNZ          elems106
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5401,7 +5417,7 @@ TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x00000800, BX
 
-elems111:
+elems107:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5418,7 +5434,7 @@ elems111:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems111
+	JNZ          elems107
 	VZEROUPPER
 	RET
 
@@ -5437,7 +5453,7 @@ TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000002d1, BX
 
-elems112:
+elems108:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5454,7 +5470,7 @@ elems112:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems112
+	JNZ          elems108
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5502,7 +5518,7 @@ TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x00000800, SI
 
-elems113:
+elems109:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5533,7 +5549,7 @@ elems113:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems113
+	JNZ         elems109
 	VZEROUPPER
 	RET
 
@@ -5566,7 +5582,7 @@ TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000002d1, SI
 
-elems114:
+elems110:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5597,7 +5613,7 @@ elems114:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems114
+	JNZ         elems110
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -5660,7 +5676,7 @@ TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x00000800, SI
 
-elems115:
+elems111:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5691,7 +5707,7 @@ elems115:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems115
+	JNZ         elems111
 	VZEROUPPER
 	RET
 
@@ -5725,7 +5741,7 @@ TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000002d1, SI
 
-elems116:
+elems112:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5756,7 +5772,7 @@ elems116:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems116
+	JNZ         elems112
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7

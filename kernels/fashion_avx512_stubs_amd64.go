@@ -38,9 +38,10 @@ func fashionL2ActivationGradAVX512(y *[8192]float32, d *[8192]float32)
 //go:noescape
 func fashionL2WeightGradAVX512(x *[16384]float32, dz *[8192]float32, dw *[32768]float32, db *[128]float32)
 
-// fashionL2InputGradAVX512 is the AVX-512 body of FashionL2InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=256, N=128).
+// fashionL2InputGradAVX512 is the AVX-512 body of FashionL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=256, N=128).
 // Product: 64×128 · 128×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+// w is transposed 32 rows at a time into a 128×32 panel at wt's start, which stays in L1
+// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
 //
 //go:noescape
 func fashionL2InputGradAVX512(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
@@ -58,9 +59,10 @@ func fashionL3ForwardAVX512(x *[8192]float32, w *[1280]float32, b *[10]float32, 
 //go:noescape
 func fashionL3WeightGradAVX512(x *[8192]float32, dz *[640]float32, dw *[1280]float32, db *[10]float32)
 
-// fashionL3InputGradAVX512 is the AVX-512 body of FashionL3InputGrad: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=128, N=10).
+// fashionL3InputGradAVX512 is the AVX-512 body of FashionL3InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=128, N=10).
 // Product: 64×10 · 10×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+// w is transposed 32 rows at a time into a 10×32 panel at wt's start, which stays in L1
+// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
 //
 //go:noescape
 func fashionL3InputGradAVX512(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
@@ -104,9 +106,10 @@ func fashionL2ActivationGradHalfAVX512(y *[4096]float32, d *[4096]float32)
 //go:noescape
 func fashionL2WeightGradHalfAVX512(x *[16256]float32, dz *[8192]float32, dw *[16384]float32)
 
-// fashionL2InputGradHalfAVX512 is the AVX-512 body of FashionL2InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
+// fashionL2InputGradHalfAVX512 is the AVX-512 body of FashionL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
 // Product: 32×128 · 128×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+// w is transposed 32 rows at a time into a 128×32 panel at wt's start, which stays in L1
+// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
 //
 //go:noescape
 func fashionL2InputGradHalfAVX512(dz *[4096]float32, w *[32768]float32, wt *[32768]float32, dx *[8192]float32)
@@ -129,9 +132,10 @@ func fashionL3ForwardHalfAVX512(x *[4096]float32, w *[1280]float32, b *[10]float
 //go:noescape
 func fashionL3WeightGradHalfAVX512(x *[8128]float32, dz *[640]float32, dw *[640]float32)
 
-// fashionL3InputGradHalfAVX512 is the AVX-512 body of FashionL3InputGradHalf: wt = wᵀ (N×K), then dx = dz·wt (B×K) (B=64, K=128, N=10), on half of the batch: B/2 = 32 rows.
+// fashionL3InputGradHalfAVX512 is the AVX-512 body of FashionL3InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=128, N=10), on half of the batch: B/2 = 32 rows.
 // Product: 32×10 · 10×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed into wt first, in 8×8 register blocks, so the product reads it along rows.
+// w is transposed 32 rows at a time into a 10×32 panel at wt's start, which stays in L1
+// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
 //
 //go:noescape
 func fashionL3InputGradHalfAVX512(dz *[320]float32, w *[1280]float32, wt *[1280]float32, dx *[4096]float32)

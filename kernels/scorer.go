@@ -289,7 +289,7 @@ func ScorerL2WeightGrad(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch *
 //
 //	dx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])
 //
-// wt is scratch space; it is overwritten with wᵀ.
+// wt is scratch space the size of w; what it holds afterwards is unspecified.
 func ScorerL2InputGrad(dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[ScorerBatch * ScorerL2In]float32) {
 	switch scorerTier {
 	case compiled.AVX512:
@@ -297,7 +297,6 @@ func ScorerL2InputGrad(dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * 
 	case compiled.AVX2:
 		scorerL2InputGradAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], ScorerL2In, ScorerL2Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL2In, ScorerL2Out)
 	}
 }
@@ -352,7 +351,7 @@ func ScorerL3WeightGrad(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch *
 //
 //	dx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])
 //
-// wt is scratch space; it is overwritten with wᵀ.
+// wt is scratch space the size of w; what it holds afterwards is unspecified.
 func ScorerL3InputGrad(dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[ScorerBatch * ScorerL3In]float32) {
 	switch scorerTier {
 	case compiled.AVX512:
@@ -360,7 +359,6 @@ func ScorerL3InputGrad(dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * 
 	case compiled.AVX2:
 		scorerL3InputGradAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], ScorerL3In, ScorerL3Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL3In, ScorerL3Out)
 	}
 }
@@ -401,7 +399,7 @@ func ScorerL4WeightGrad(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch *
 //
 //	dx = dz·wᵀ   (dx[i,k] = Σⱼ dz[i,j]·w[k,j])
 //
-// wt is scratch space; it is overwritten with wᵀ.
+// wt is scratch space the size of w; what it holds afterwards is unspecified.
 func ScorerL4InputGrad(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[ScorerBatch * ScorerL4In]float32) {
 	switch scorerTier {
 	case compiled.AVX512:
@@ -409,7 +407,6 @@ func ScorerL4InputGrad(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * 
 	case compiled.AVX2:
 		scorerL4InputGradAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], ScorerL4In, ScorerL4Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL4In, ScorerL4Out)
 	}
 }
@@ -526,7 +523,6 @@ func ScorerL2InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL2Out]float32, w *[Sco
 	case compiled.AVX2:
 		scorerL2InputGradHalfAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], ScorerL2In, ScorerL2Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL2In, ScorerL2Out)
 	}
 }
@@ -596,7 +592,6 @@ func ScorerL3InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL3Out]float32, w *[Sco
 	case compiled.AVX2:
 		scorerL3InputGradHalfAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], ScorerL3In, ScorerL3Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL3In, ScorerL3Out)
 	}
 }
@@ -653,7 +648,6 @@ func ScorerL4InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL4Out]float32, w *[Sco
 	case compiled.AVX2:
 		scorerL4InputGradHalfAVX2(dz, w, wt, dx)
 	default:
-		scalar.Transpose(w[:], wt[:], ScorerL4In, ScorerL4Out)
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL4In, ScorerL4Out)
 	}
 }

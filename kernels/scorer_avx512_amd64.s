@@ -1387,31 +1387,34 @@ rows12:
 
 // func scorerL2InputGradAVX512(dz *[256]float32, w *[384]float32, wt *[384]float32, dx *[384]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2InputGradAVX512(SB), NOSPLIT, $0-32
+TEXT ·scorerL2InputGradAVX512(SB), NOSPLIT, $24-32
 	MOVQ       dz+0(FP), AX
 	MOVQ       w+8(FP), CX
 	MOVQ       wt+16(FP), DX
 	MOVQ       dx+24(FP), BX
-	MOVQ       CX, SI
-	MOVQ       DX, DI
+	MOVQ       CX, (SP)
+	MOVQ       BX, 8(SP)
+	MOVQ       (SP), CX
+	MOVQ       CX, BX
+	MOVQ       DX, SI
+	MOVQ       BX, DI
 	MOVQ       SI, R8
-	MOVQ       DI, R9
-	VMOVUPS    (R8), Z0
-	VMOVUPS    64(R8), Z1
-	VMOVUPS    128(R8), Z2
-	VMOVUPS    192(R8), Z3
-	VMOVUPS    256(R8), Z4
-	VMOVUPS    320(R8), Z5
-	VMOVUPS    384(R8), Z6
-	VMOVUPS    448(R8), Z7
-	VMOVUPS    512(R8), Z8
-	VMOVUPS    576(R8), Z9
-	VMOVUPS    640(R8), Z10
-	VMOVUPS    704(R8), Z11
-	VMOVUPS    768(R8), Z12
-	VMOVUPS    832(R8), Z13
-	VMOVUPS    896(R8), Z14
-	VMOVUPS    960(R8), Z15
+	VMOVUPS    (DI), Z0
+	VMOVUPS    64(DI), Z1
+	VMOVUPS    128(DI), Z2
+	VMOVUPS    192(DI), Z3
+	VMOVUPS    256(DI), Z4
+	VMOVUPS    320(DI), Z5
+	VMOVUPS    384(DI), Z6
+	VMOVUPS    448(DI), Z7
+	VMOVUPS    512(DI), Z8
+	VMOVUPS    576(DI), Z9
+	VMOVUPS    640(DI), Z10
+	VMOVUPS    704(DI), Z11
+	VMOVUPS    768(DI), Z12
+	VMOVUPS    832(DI), Z13
+	VMOVUPS    896(DI), Z14
+	VMOVUPS    960(DI), Z15
 	VUNPCKLPS  Z1, Z0, Z16
 	VUNPCKHPS  Z1, Z0, Z0
 	VUNPCKLPS  Z3, Z2, Z1
@@ -1449,68 +1452,68 @@ TEXT ·scorerL2InputGradAVX512(SB), NOSPLIT, $0-32
 	VSHUFF32X4 $0x44, Z15, Z11, Z7
 	VSHUFF32X4 $0xee, Z15, Z11, Z11
 	VSHUFF32X4 $0x88, Z7, Z14, Z15
-	VMOVUPS    Z15, (R9)
+	VMOVUPS    Z15, (R8)
 	VSHUFF32X4 $0xdd, Z7, Z14, Z7
-	VMOVUPS    Z7, 384(R9)
+	VMOVUPS    Z7, 384(R8)
 	VSHUFF32X4 $0x88, Z11, Z3, Z7
-	VMOVUPS    Z7, 768(R9)
+	VMOVUPS    Z7, 768(R8)
 	VSHUFF32X4 $0xdd, Z11, Z3, Z3
-	VMOVUPS    Z3, 1152(R9)
+	VMOVUPS    Z3, 1152(R8)
 	VSHUFF32X4 $0x44, Z2, Z1, Z3
 	VSHUFF32X4 $0xee, Z2, Z1, Z1
 	VSHUFF32X4 $0x44, Z10, Z6, Z2
 	VSHUFF32X4 $0xee, Z10, Z6, Z6
 	VSHUFF32X4 $0x88, Z2, Z3, Z7
-	VMOVUPS    Z7, 96(R9)
+	VMOVUPS    Z7, 96(R8)
 	VSHUFF32X4 $0xdd, Z2, Z3, Z2
-	VMOVUPS    Z2, 480(R9)
+	VMOVUPS    Z2, 480(R8)
 	VSHUFF32X4 $0x88, Z6, Z1, Z2
-	VMOVUPS    Z2, 864(R9)
+	VMOVUPS    Z2, 864(R8)
 	VSHUFF32X4 $0xdd, Z6, Z1, Z1
-	VMOVUPS    Z1, 1248(R9)
+	VMOVUPS    Z1, 1248(R8)
 	VSHUFF32X4 $0x44, Z5, Z16, Z1
 	VSHUFF32X4 $0xee, Z5, Z16, Z2
 	VSHUFF32X4 $0x44, Z13, Z9, Z3
 	VSHUFF32X4 $0xee, Z13, Z9, Z5
 	VSHUFF32X4 $0x88, Z3, Z1, Z6
-	VMOVUPS    Z6, 192(R9)
+	VMOVUPS    Z6, 192(R8)
 	VSHUFF32X4 $0xdd, Z3, Z1, Z1
-	VMOVUPS    Z1, 576(R9)
+	VMOVUPS    Z1, 576(R8)
 	VSHUFF32X4 $0x88, Z5, Z2, Z1
-	VMOVUPS    Z1, 960(R9)
+	VMOVUPS    Z1, 960(R8)
 	VSHUFF32X4 $0xdd, Z5, Z2, Z1
-	VMOVUPS    Z1, 1344(R9)
+	VMOVUPS    Z1, 1344(R8)
 	VSHUFF32X4 $0x44, Z4, Z0, Z1
 	VSHUFF32X4 $0xee, Z4, Z0, Z0
 	VSHUFF32X4 $0x44, Z12, Z8, Z2
 	VSHUFF32X4 $0xee, Z12, Z8, Z3
 	VSHUFF32X4 $0x88, Z2, Z1, Z4
-	VMOVUPS    Z4, 288(R9)
+	VMOVUPS    Z4, 288(R8)
 	VSHUFF32X4 $0xdd, Z2, Z1, Z1
-	VMOVUPS    Z1, 672(R9)
+	VMOVUPS    Z1, 672(R8)
 	VSHUFF32X4 $0x88, Z3, Z0, Z1
-	VMOVUPS    Z1, 1056(R9)
+	VMOVUPS    Z1, 1056(R8)
 	VSHUFF32X4 $0xdd, Z3, Z0, Z0
-	VMOVUPS    Z0, 1440(R9)
-	ADDQ       $0x40, R8
-	ADDQ       $0x00000600, R9
-	ADDQ       $0x00000400, SI
+	VMOVUPS    Z0, 1440(R8)
 	ADDQ       $0x40, DI
+	ADDQ       $0x00000600, R8
+	ADDQ       $0x00000400, BX
+	ADDQ       $0x40, SI
 	LEAQ       1024(CX), CX
-	LEAQ       64(DX), SI
-	MOVQ       CX, DI
-	MOVQ       SI, R8
-	MOVQ       $0x00000002, R9
+	LEAQ       64(DX), BX
+	MOVQ       CX, SI
+	MOVQ       BX, DI
+	MOVQ       $0x00000002, R8
 
 tblocks13:
-	VMOVUPS    (DI), Y0
-	VMOVUPS    64(DI), Y1
-	VMOVUPS    128(DI), Y2
-	VMOVUPS    192(DI), Y3
-	VMOVUPS    256(DI), Y4
-	VMOVUPS    320(DI), Y5
-	VMOVUPS    384(DI), Y6
-	VMOVUPS    448(DI), Y7
+	VMOVUPS    (SI), Y0
+	VMOVUPS    64(SI), Y1
+	VMOVUPS    128(SI), Y2
+	VMOVUPS    192(SI), Y3
+	VMOVUPS    256(SI), Y4
+	VMOVUPS    320(SI), Y5
+	VMOVUPS    384(SI), Y6
+	VMOVUPS    448(SI), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -1528,28 +1531,29 @@ tblocks13:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R8)
+	VMOVUPS    Y8, (DI)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 384(R8)
+	VMOVUPS    Y8, 384(DI)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 96(R8)
+	VMOVUPS    Y0, 96(DI)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 480(R8)
+	VMOVUPS    Y0, 480(DI)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 192(R8)
+	VMOVUPS    Y0, 192(DI)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 576(R8)
+	VMOVUPS    Y0, 576(DI)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 288(R8)
+	VMOVUPS    Y0, 288(DI)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 672(R8)
-	ADDQ       $0x20, DI
-	ADDQ       $0x00000300, R8
-	DECQ       R9
+	VMOVUPS    Y0, 672(DI)
+	ADDQ       $0x20, SI
+	ADDQ       $0x00000300, DI
+	DECQ       R8
 	JNZ        tblocks13
 	ADDQ       $0x00000200, CX
-	ADDQ       $0x20, SI
-	MOVQ       BX, CX
+	ADDQ       $0x20, BX
+	MOVQ       8(SP), CX
+	MOVQ       CX, CX
 	MOVQ       $0x00000002, BX
 
 rows14:
@@ -1705,6 +1709,12 @@ depth15:
 	ADDQ         $0x00000300, CX
 	DECQ         BX
 	JNZ          rows14
+	MOVQ         (SP), AX
+	ADDQ         $0x00000600, AX
+	MOVQ         AX, (SP)
+	MOVQ         8(SP), AX
+	ADDQ         $0x60, AX
+	MOVQ         AX, 8(SP)
 	VZEROUPPER
 	RET
 
@@ -2071,25 +2081,28 @@ rows19:
 
 // func scorerL3InputGradAVX512(dz *[128]float32, w *[128]float32, wt *[128]float32, dx *[256]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3InputGradAVX512(SB), NOSPLIT, $0-32
+TEXT ·scorerL3InputGradAVX512(SB), NOSPLIT, $24-32
 	MOVQ dz+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ DX, SI
-	MOVQ $0x00000002, DI
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
 tblockrows20:
-	MOVQ       CX, R8
-	MOVQ       SI, R9
-	VMOVUPS    (R8), Y0
-	VMOVUPS    32(R8), Y1
-	VMOVUPS    64(R8), Y2
-	VMOVUPS    96(R8), Y3
-	VMOVUPS    128(R8), Y4
-	VMOVUPS    160(R8), Y5
-	VMOVUPS    192(R8), Y6
-	VMOVUPS    224(R8), Y7
+	MOVQ       CX, DI
+	MOVQ       BX, R8
+	VMOVUPS    (DI), Y0
+	VMOVUPS    32(DI), Y1
+	VMOVUPS    64(DI), Y2
+	VMOVUPS    96(DI), Y3
+	VMOVUPS    128(DI), Y4
+	VMOVUPS    160(DI), Y5
+	VMOVUPS    192(DI), Y6
+	VMOVUPS    224(DI), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -2107,28 +2120,29 @@ tblockrows20:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R9)
+	VMOVUPS    Y8, (R8)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 256(R9)
+	VMOVUPS    Y8, 256(R8)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 64(R9)
+	VMOVUPS    Y0, 64(R8)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 320(R9)
+	VMOVUPS    Y0, 320(R8)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 128(R9)
+	VMOVUPS    Y0, 128(R8)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 384(R9)
+	VMOVUPS    Y0, 384(R8)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 192(R9)
+	VMOVUPS    Y0, 192(R8)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 448(R9)
-	ADDQ       $0x20, R8
-	ADDQ       $0x00000200, R9
+	VMOVUPS    Y0, 448(R8)
+	ADDQ       $0x20, DI
+	ADDQ       $0x00000200, R8
 	ADDQ       $0x00000100, CX
-	ADDQ       $0x20, SI
-	DECQ       DI
+	ADDQ       $0x20, BX
+	DECQ       SI
 	JNZ        tblockrows20
-	MOVQ       BX, CX
+	MOVQ       8(SP), CX
+	MOVQ       CX, CX
 	MOVQ       CX, CX
 	VXORPS     Z0, Z0, Z0
 	VXORPS     Z1, Z1, Z1
@@ -2240,6 +2254,12 @@ depth21:
 	VMOVUPS          Z15, 960(CX)
 	ADDQ             $0x40, DX
 	ADDQ             $0x40, CX
+	MOVQ             (SP), AX
+	ADDQ             $0x00000200, AX
+	MOVQ             AX, (SP)
+	MOVQ             8(SP), AX
+	ADDQ             $0x40, AX
+	MOVQ             AX, 8(SP)
 	VZEROUPPER
 	RET
 
@@ -2485,27 +2505,31 @@ rows24:
 
 // func scorerL4InputGradAVX512(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4InputGradAVX512(SB), NOSPLIT, $0-32
+TEXT ·scorerL4InputGradAVX512(SB), NOSPLIT, $24-32
 	MOVQ dz+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
 	LEAQ (CX), CX
-	LEAQ (DX), SI
-	MOVQ $0x00000008, DI
+	LEAQ (DX), BX
+	MOVQ $0x00000008, SI
 
 trows25:
-	MOVQ             CX, R8
-	MOVQ             SI, R9
-	MOVL             (R8), R10
-	MOVL             R10, (R9)
-	ADDQ             $0x04, R8
-	ADDQ             $0x20, R9
+	MOVQ             CX, DI
+	MOVQ             BX, R8
+	MOVL             (DI), R9
+	MOVL             R9, (R8)
+	ADDQ             $0x04, DI
+	ADDQ             $0x20, R8
 	ADDQ             $0x04, CX
-	ADDQ             $0x04, SI
-	DECQ             DI
+	ADDQ             $0x04, BX
+	DECQ             SI
 	JNZ              trows25
-	MOVQ             BX, CX
+	MOVQ             8(SP), CX
+	MOVQ             CX, CX
 	MOVQ             CX, CX
 	VXORPS           Z0, Z0, Z0
 	VXORPS           Z1, Z1, Z1
@@ -2559,6 +2583,12 @@ trows25:
 	VMOVUPS          Z13, K1, 416(CX)
 	VMOVUPS          Z14, K1, 448(CX)
 	VMOVUPS          Z15, K1, 480(CX)
+	MOVQ             (SP), AX
+	ADDQ             $0x20, AX
+	MOVQ             AX, (SP)
+	MOVQ             8(SP), AX
+	ADDQ             $0x20, AX
+	MOVQ             AX, 8(SP)
 	VZEROUPPER
 	RET
 
@@ -3336,31 +3366,34 @@ depth35:
 
 // func scorerL2InputGradHalfAVX512(dz *[128]float32, w *[384]float32, wt *[384]float32, dx *[192]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2InputGradHalfAVX512(SB), NOSPLIT, $0-32
+TEXT ·scorerL2InputGradHalfAVX512(SB), NOSPLIT, $24-32
 	MOVQ       dz+0(FP), AX
 	MOVQ       w+8(FP), CX
 	MOVQ       wt+16(FP), DX
 	MOVQ       dx+24(FP), BX
-	MOVQ       CX, SI
-	MOVQ       DX, DI
+	MOVQ       CX, (SP)
+	MOVQ       BX, 8(SP)
+	MOVQ       (SP), CX
+	MOVQ       CX, BX
+	MOVQ       DX, SI
+	MOVQ       BX, DI
 	MOVQ       SI, R8
-	MOVQ       DI, R9
-	VMOVUPS    (R8), Z0
-	VMOVUPS    64(R8), Z1
-	VMOVUPS    128(R8), Z2
-	VMOVUPS    192(R8), Z3
-	VMOVUPS    256(R8), Z4
-	VMOVUPS    320(R8), Z5
-	VMOVUPS    384(R8), Z6
-	VMOVUPS    448(R8), Z7
-	VMOVUPS    512(R8), Z8
-	VMOVUPS    576(R8), Z9
-	VMOVUPS    640(R8), Z10
-	VMOVUPS    704(R8), Z11
-	VMOVUPS    768(R8), Z12
-	VMOVUPS    832(R8), Z13
-	VMOVUPS    896(R8), Z14
-	VMOVUPS    960(R8), Z15
+	VMOVUPS    (DI), Z0
+	VMOVUPS    64(DI), Z1
+	VMOVUPS    128(DI), Z2
+	VMOVUPS    192(DI), Z3
+	VMOVUPS    256(DI), Z4
+	VMOVUPS    320(DI), Z5
+	VMOVUPS    384(DI), Z6
+	VMOVUPS    448(DI), Z7
+	VMOVUPS    512(DI), Z8
+	VMOVUPS    576(DI), Z9
+	VMOVUPS    640(DI), Z10
+	VMOVUPS    704(DI), Z11
+	VMOVUPS    768(DI), Z12
+	VMOVUPS    832(DI), Z13
+	VMOVUPS    896(DI), Z14
+	VMOVUPS    960(DI), Z15
 	VUNPCKLPS  Z1, Z0, Z16
 	VUNPCKHPS  Z1, Z0, Z0
 	VUNPCKLPS  Z3, Z2, Z1
@@ -3398,68 +3431,68 @@ TEXT ·scorerL2InputGradHalfAVX512(SB), NOSPLIT, $0-32
 	VSHUFF32X4 $0x44, Z15, Z11, Z7
 	VSHUFF32X4 $0xee, Z15, Z11, Z11
 	VSHUFF32X4 $0x88, Z7, Z14, Z15
-	VMOVUPS    Z15, (R9)
+	VMOVUPS    Z15, (R8)
 	VSHUFF32X4 $0xdd, Z7, Z14, Z7
-	VMOVUPS    Z7, 384(R9)
+	VMOVUPS    Z7, 384(R8)
 	VSHUFF32X4 $0x88, Z11, Z3, Z7
-	VMOVUPS    Z7, 768(R9)
+	VMOVUPS    Z7, 768(R8)
 	VSHUFF32X4 $0xdd, Z11, Z3, Z3
-	VMOVUPS    Z3, 1152(R9)
+	VMOVUPS    Z3, 1152(R8)
 	VSHUFF32X4 $0x44, Z2, Z1, Z3
 	VSHUFF32X4 $0xee, Z2, Z1, Z1
 	VSHUFF32X4 $0x44, Z10, Z6, Z2
 	VSHUFF32X4 $0xee, Z10, Z6, Z6
 	VSHUFF32X4 $0x88, Z2, Z3, Z7
-	VMOVUPS    Z7, 96(R9)
+	VMOVUPS    Z7, 96(R8)
 	VSHUFF32X4 $0xdd, Z2, Z3, Z2
-	VMOVUPS    Z2, 480(R9)
+	VMOVUPS    Z2, 480(R8)
 	VSHUFF32X4 $0x88, Z6, Z1, Z2
-	VMOVUPS    Z2, 864(R9)
+	VMOVUPS    Z2, 864(R8)
 	VSHUFF32X4 $0xdd, Z6, Z1, Z1
-	VMOVUPS    Z1, 1248(R9)
+	VMOVUPS    Z1, 1248(R8)
 	VSHUFF32X4 $0x44, Z5, Z16, Z1
 	VSHUFF32X4 $0xee, Z5, Z16, Z2
 	VSHUFF32X4 $0x44, Z13, Z9, Z3
 	VSHUFF32X4 $0xee, Z13, Z9, Z5
 	VSHUFF32X4 $0x88, Z3, Z1, Z6
-	VMOVUPS    Z6, 192(R9)
+	VMOVUPS    Z6, 192(R8)
 	VSHUFF32X4 $0xdd, Z3, Z1, Z1
-	VMOVUPS    Z1, 576(R9)
+	VMOVUPS    Z1, 576(R8)
 	VSHUFF32X4 $0x88, Z5, Z2, Z1
-	VMOVUPS    Z1, 960(R9)
+	VMOVUPS    Z1, 960(R8)
 	VSHUFF32X4 $0xdd, Z5, Z2, Z1
-	VMOVUPS    Z1, 1344(R9)
+	VMOVUPS    Z1, 1344(R8)
 	VSHUFF32X4 $0x44, Z4, Z0, Z1
 	VSHUFF32X4 $0xee, Z4, Z0, Z0
 	VSHUFF32X4 $0x44, Z12, Z8, Z2
 	VSHUFF32X4 $0xee, Z12, Z8, Z3
 	VSHUFF32X4 $0x88, Z2, Z1, Z4
-	VMOVUPS    Z4, 288(R9)
+	VMOVUPS    Z4, 288(R8)
 	VSHUFF32X4 $0xdd, Z2, Z1, Z1
-	VMOVUPS    Z1, 672(R9)
+	VMOVUPS    Z1, 672(R8)
 	VSHUFF32X4 $0x88, Z3, Z0, Z1
-	VMOVUPS    Z1, 1056(R9)
+	VMOVUPS    Z1, 1056(R8)
 	VSHUFF32X4 $0xdd, Z3, Z0, Z0
-	VMOVUPS    Z0, 1440(R9)
-	ADDQ       $0x40, R8
-	ADDQ       $0x00000600, R9
-	ADDQ       $0x00000400, SI
+	VMOVUPS    Z0, 1440(R8)
 	ADDQ       $0x40, DI
+	ADDQ       $0x00000600, R8
+	ADDQ       $0x00000400, BX
+	ADDQ       $0x40, SI
 	LEAQ       1024(CX), CX
-	LEAQ       64(DX), SI
-	MOVQ       CX, DI
-	MOVQ       SI, R8
-	MOVQ       $0x00000002, R9
+	LEAQ       64(DX), BX
+	MOVQ       CX, SI
+	MOVQ       BX, DI
+	MOVQ       $0x00000002, R8
 
 tblocks36:
-	VMOVUPS    (DI), Y0
-	VMOVUPS    64(DI), Y1
-	VMOVUPS    128(DI), Y2
-	VMOVUPS    192(DI), Y3
-	VMOVUPS    256(DI), Y4
-	VMOVUPS    320(DI), Y5
-	VMOVUPS    384(DI), Y6
-	VMOVUPS    448(DI), Y7
+	VMOVUPS    (SI), Y0
+	VMOVUPS    64(SI), Y1
+	VMOVUPS    128(SI), Y2
+	VMOVUPS    192(SI), Y3
+	VMOVUPS    256(SI), Y4
+	VMOVUPS    320(SI), Y5
+	VMOVUPS    384(SI), Y6
+	VMOVUPS    448(SI), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -3477,28 +3510,29 @@ tblocks36:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R8)
+	VMOVUPS    Y8, (DI)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 384(R8)
+	VMOVUPS    Y8, 384(DI)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 96(R8)
+	VMOVUPS    Y0, 96(DI)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 480(R8)
+	VMOVUPS    Y0, 480(DI)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 192(R8)
+	VMOVUPS    Y0, 192(DI)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 576(R8)
+	VMOVUPS    Y0, 576(DI)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 288(R8)
+	VMOVUPS    Y0, 288(DI)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 672(R8)
-	ADDQ       $0x20, DI
-	ADDQ       $0x00000300, R8
-	DECQ       R9
+	VMOVUPS    Y0, 672(DI)
+	ADDQ       $0x20, SI
+	ADDQ       $0x00000300, DI
+	DECQ       R8
 	JNZ        tblocks36
 	ADDQ       $0x00000200, CX
-	ADDQ       $0x20, SI
-	MOVQ       BX, CX
+	ADDQ       $0x20, BX
+	MOVQ       8(SP), CX
+	MOVQ       CX, CX
 	MOVQ       CX, CX
 	VXORPS     Z0, Z0, Z0
 	VXORPS     Z1, Z1, Z1
@@ -3646,6 +3680,12 @@ depth37:
 	VMOVUPS      Z13, K1, 640(CX)
 	VMOVUPS      Z14, 672(CX)
 	VMOVUPS      Z15, K1, 736(CX)
+	MOVQ         (SP), AX
+	ADDQ         $0x00000600, AX
+	MOVQ         AX, (SP)
+	MOVQ         8(SP), AX
+	ADDQ         $0x60, AX
+	MOVQ         AX, 8(SP)
 	VZEROUPPER
 	RET
 
@@ -3875,25 +3915,28 @@ depth41:
 
 // func scorerL3InputGradHalfAVX512(dz *[64]float32, w *[128]float32, wt *[128]float32, dx *[128]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3InputGradHalfAVX512(SB), NOSPLIT, $0-32
+TEXT ·scorerL3InputGradHalfAVX512(SB), NOSPLIT, $24-32
 	MOVQ dz+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
-	MOVQ DX, SI
-	MOVQ $0x00000002, DI
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
 tblockrows42:
-	MOVQ       CX, R8
-	MOVQ       SI, R9
-	VMOVUPS    (R8), Y0
-	VMOVUPS    32(R8), Y1
-	VMOVUPS    64(R8), Y2
-	VMOVUPS    96(R8), Y3
-	VMOVUPS    128(R8), Y4
-	VMOVUPS    160(R8), Y5
-	VMOVUPS    192(R8), Y6
-	VMOVUPS    224(R8), Y7
+	MOVQ       CX, DI
+	MOVQ       BX, R8
+	VMOVUPS    (DI), Y0
+	VMOVUPS    32(DI), Y1
+	VMOVUPS    64(DI), Y2
+	VMOVUPS    96(DI), Y3
+	VMOVUPS    128(DI), Y4
+	VMOVUPS    160(DI), Y5
+	VMOVUPS    192(DI), Y6
+	VMOVUPS    224(DI), Y7
 	VUNPCKLPS  Y1, Y0, Y8
 	VUNPCKHPS  Y1, Y0, Y9
 	VUNPCKLPS  Y3, Y2, Y1
@@ -3911,28 +3954,29 @@ tblockrows42:
 	VSHUFPS    $0x44, Y7, Y11, Y6
 	VSHUFPS    $0xee, Y7, Y11, Y7
 	VPERM2F128 $0x20, Y4, Y0, Y8
-	VMOVUPS    Y8, (R9)
+	VMOVUPS    Y8, (R8)
 	VPERM2F128 $0x31, Y4, Y0, Y8
-	VMOVUPS    Y8, 256(R9)
+	VMOVUPS    Y8, 256(R8)
 	VPERM2F128 $0x20, Y5, Y1, Y0
-	VMOVUPS    Y0, 64(R9)
+	VMOVUPS    Y0, 64(R8)
 	VPERM2F128 $0x31, Y5, Y1, Y0
-	VMOVUPS    Y0, 320(R9)
+	VMOVUPS    Y0, 320(R8)
 	VPERM2F128 $0x20, Y6, Y2, Y0
-	VMOVUPS    Y0, 128(R9)
+	VMOVUPS    Y0, 128(R8)
 	VPERM2F128 $0x31, Y6, Y2, Y0
-	VMOVUPS    Y0, 384(R9)
+	VMOVUPS    Y0, 384(R8)
 	VPERM2F128 $0x20, Y7, Y3, Y0
-	VMOVUPS    Y0, 192(R9)
+	VMOVUPS    Y0, 192(R8)
 	VPERM2F128 $0x31, Y7, Y3, Y0
-	VMOVUPS    Y0, 448(R9)
-	ADDQ       $0x20, R8
-	ADDQ       $0x00000200, R9
+	VMOVUPS    Y0, 448(R8)
+	ADDQ       $0x20, DI
+	ADDQ       $0x00000200, R8
 	ADDQ       $0x00000100, CX
-	ADDQ       $0x20, SI
-	DECQ       DI
+	ADDQ       $0x20, BX
+	DECQ       SI
 	JNZ        tblockrows42
-	MOVQ       BX, CX
+	MOVQ       8(SP), CX
+	MOVQ       CX, CX
 	MOVQ       CX, CX
 	VXORPS     Z0, Z0, Z0
 	VXORPS     Z1, Z1, Z1
@@ -3996,6 +4040,12 @@ depth43:
 	VMOVUPS          Z7, 448(CX)
 	ADDQ             $0x40, DX
 	ADDQ             $0x40, CX
+	MOVQ             (SP), AX
+	ADDQ             $0x00000200, AX
+	MOVQ             AX, (SP)
+	MOVQ             8(SP), AX
+	ADDQ             $0x40, AX
+	MOVQ             AX, 8(SP)
 	VZEROUPPER
 	RET
 
@@ -4161,27 +4211,31 @@ depth46:
 
 // func scorerL4InputGradHalfAVX512(dz *[8]float32, w *[8]float32, wt *[8]float32, dx *[64]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4InputGradHalfAVX512(SB), NOSPLIT, $0-32
+TEXT ·scorerL4InputGradHalfAVX512(SB), NOSPLIT, $24-32
 	MOVQ dz+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ wt+16(FP), DX
 	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
 	LEAQ (CX), CX
-	LEAQ (DX), SI
-	MOVQ $0x00000008, DI
+	LEAQ (DX), BX
+	MOVQ $0x00000008, SI
 
 trows47:
-	MOVQ             CX, R8
-	MOVQ             SI, R9
-	MOVL             (R8), R10
-	MOVL             R10, (R9)
-	ADDQ             $0x04, R8
-	ADDQ             $0x20, R9
+	MOVQ             CX, DI
+	MOVQ             BX, R8
+	MOVL             (DI), R9
+	MOVL             R9, (R8)
+	ADDQ             $0x04, DI
+	ADDQ             $0x20, R8
 	ADDQ             $0x04, CX
-	ADDQ             $0x04, SI
-	DECQ             DI
+	ADDQ             $0x04, BX
+	DECQ             SI
 	JNZ              trows47
-	MOVQ             BX, CX
+	MOVQ             8(SP), CX
+	MOVQ             CX, CX
 	MOVQ             CX, CX
 	VXORPS           Z0, Z0, Z0
 	VXORPS           Z1, Z1, Z1
@@ -4211,6 +4265,12 @@ trows47:
 	VMOVUPS          Z5, K1, 160(CX)
 	VMOVUPS          Z6, K1, 192(CX)
 	VMOVUPS          Z7, K1, 224(CX)
+	MOVQ             (SP), AX
+	ADDQ             $0x20, AX
+	MOVQ             AX, (SP)
+	MOVQ             8(SP), AX
+	ADDQ             $0x20, AX
+	MOVQ             AX, 8(SP)
 	VZEROUPPER
 	RET
 

@@ -84,7 +84,6 @@ func CheckHalves(t *testing.T, net compiled.Network) {
 			halves(t, "dx", B, l.In, dx, func(h int, dx2 []float32) {
 				wt2 := filled("wt", len(wt))
 				l.InputGradHalf(h, otherRows(dz, h, l.Out), w, wt2.S(), dx2)
-				Equal(t, "wt", wt2.S(), wt)
 				wt2.CheckMargins(t)
 			})
 		}

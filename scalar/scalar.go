@@ -305,17 +305,6 @@ func DenseInputGrad[F Float](dz, w, dx []F, batch, in, out int) {
 	}
 }
 
-// Transpose writes the n×m matrix aᵀ of the m×n matrix a: t[j,i] = a[i,j].
-func Transpose[F Float](a, t []F, m, n int) {
-	checkLen("a", len(a), m*n)
-	checkLen("t", len(t), m*n)
-	for i := range m {
-		for j := range n {
-			t[j*m+i] = a[i*n+j]
-		}
-	}
-}
-
 // MinProbability is the floor applied to a probability before its logarithm
 // in the cross-entropy losses: the smallest normal float32, so a probability
 // that underflowed to 0 costs −ln(2⁻¹²⁶) ≈ 87.3 instead of +Inf.

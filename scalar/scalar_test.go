@@ -88,13 +88,6 @@ func TestDenseGradients(t *testing.T) {
 	assert.Equal(t, []float64{1 - 2, 3 - 4, 5 - 6, 2 + 1, 6 + 2, 10 + 3}, dx)
 }
 
-func TestTranspose(t *testing.T) {
-	a := []float32{1, 2, 3, 4, 5, 6} // 2×3
-	tr := make([]float32, 6)
-	Transpose(a, tr, 2, 3)
-	assert.Equal(t, []float32{1, 4, 2, 5, 3, 6}, tr)
-}
-
 func TestLosses(t *testing.T) {
 	// Two samples, three classes.
 	p := []float64{0.7, 0.2, 0.1, 0.1, 0.1, 0.8}
