@@ -91,8 +91,8 @@ type Layer struct {
 	// (0 or 1) and the same whole slices as the kernel it halves, and
 	// writes exactly its half of that kernel's outputs, bit for bit:
 	// ForwardHalf, ActivationGradHalf and InputGradHalf the rows
-	// [h·B/2, (h+1)·B/2) of y and z, d and dx (InputGradHalf transposes w
-	// into wt whole: each worker passes its own wt); WeightGradHalf the
+	// [h·B/2, (h+1)·B/2) of y and z, d and dx (InputGradHalf uses wt as
+	// scratch, as InputGrad does: each worker passes its own wt); WeightGradHalf the
 	// rows [h·In/2, (h+1)·In/2) of dw, leaving db to BiasGrad. They are
 	// nil unless every layer of the model splits (an even batch of at
 	// least 4 and even inputs of at least 4 per layer), and

@@ -43,8 +43,19 @@ func asmDoc(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 		switch {
 		case m.PanelTranspose:
 			nr := min(m.Tile.NR, g.Cols)
-			lines = append(lines, fmt.Sprintf("w is transposed %d rows at a time into a %d×%d panel at wt's start, which stays in L1", nr, g.Depth, nr),
-				fmt.Sprintf("while every row of dz meets it, giving %d columns of dx; then the next %d rows.", nr, nr))
+			size := fmt.Sprintf("%d bytes", 4*g.Depth*nr)
+			if 4*g.Depth*nr >= 1024 {
+				size = fmt.Sprintf("%d KB", 4*g.Depth*nr/1024)
+			}
+			line := fmt.Sprintf("w is transposed %d rows at a time into a %d×%d panel (%s) at wt's start, and every row of dz meets it", nr, g.Depth, nr, size)
+			if rem := g.Cols % nr; g.Cols > nr && rem > 0 {
+				line += fmt.Sprintf(", then the next %d rows; the last %d rows make a narrower panel.", nr, rem)
+			} else if g.Cols > nr {
+				line += fmt.Sprintf(", then the next %d rows.", nr)
+			} else {
+				line += "."
+			}
+			lines = append(lines, line)
 		case k.Op == plan.InputGrad:
 			lines = append(lines, "w is transposed into wt first, in register blocks, so the product reads it along rows.")
 		}

@@ -440,8 +440,8 @@ func (a *asmWriter) transposeScalar(m, t reg.Register, rows, cols, fromRow, toRo
 
 // panelInputGrad emits dX = dZ·Wᵀ one panel of m.Tile.NR columns of dX
 // at a time (plan.Impl.PanelTranspose): rows [p·NR, (p+1)·NR) of W,
-// transposed into a Depth×NR panel at wt's start (which stays in L1 while
-// it is used), then the product of all of dZ's rows with that panel. The
+// transposed into a Depth×NR panel at wt's start (in L1 while it is used,
+// when it fits), then the product of all of dZ's rows with that panel. The
 // outer loop keeps its pointers and count in the frame: the panel's own
 // loops need the registers.
 func (a *asmWriter) panelInputGrad(g *plan.Gemm, m *plan.Impl, dz, w, wt, dx reg.Register) {

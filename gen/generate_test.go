@@ -295,6 +295,36 @@ func TestBlockedProducts(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 }
 
+// oneRowSpec has a one-row dX (batch 1) wider than a one-row tile on both
+// tiers (300 columns: 256 + 44 on AVX-512, 3×96 + 12 on AVX2), so its
+// panel transpose runs several panels and a narrower last one.
+const oneRowSpec = "name: OneRow\nbatch: 1\ninput: 5\nlayers:\n  - {dense: 300, activation: relu}\n" +
+	"  - {dense: 7, activation: softmax}\nloss: cross_entropy\n"
+
+// TestOneRowPanels generates oneRowSpec and runs its tests.
+func TestOneRowPanels(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its tests")
+	}
+	m, err := spec.Parse("onerow.yaml", []byte(oneRowSpec))
+	require.NoError(t, err)
+	p, err := plan.New(m, "onerow.yaml", "onerow")
+	require.NoError(t, err)
+	for _, impl := range p.Find(plan.InputGrad, 2).Impls {
+		require.True(t, impl.PanelTranspose, impl.Asm)
+		require.Equal(t, 1, impl.Tile.MR, impl.Asm)
+		require.NotZero(t, 300%impl.Tile.NR, "%s: the last panel must be narrower", impl.Asm)
+		require.Less(t, impl.Tile.NR, 300, impl.Asm)
+	}
+	files, err := Generate(m, "onerow.yaml", "onerow")
+	require.NoError(t, err)
+	mod := scratchmod.New(t, "..", "scratch")
+	_, err = Write(filepath.Join(mod, "onerow"), files)
+	require.NoError(t, err)
+	out, err := goTest(mod, "./onerow")
+	require.NoError(t, err, "%s", out)
+}
+
 // nearLimitSpec is a model at the spec's limits (batch×input and each
 // weight matrix at 2²⁴ floats), whose generated tests must stay fast.
 const nearLimitSpec = "name: NearLimits\nbatch: 1024\ninput: 16384\nlayers:\n  - {dense: 1024, activation: relu}\n" +

@@ -36,8 +36,7 @@ func digitsL2WeightGradAVX512(x *[1024]float32, dz *[320]float32, dw *[320]float
 
 // digitsL2InputGradAVX512 is the AVX-512 body of DigitsL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=32, K=32, N=10).
 // Product: 32×10 · 10×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed 32 rows at a time into a 10×32 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
+// w is transposed 32 rows at a time into a 10×32 panel (1 KB) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func digitsL2InputGradAVX512(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
@@ -79,8 +78,7 @@ func digitsL2WeightGradHalfAVX512(x *[1008]float32, dz *[320]float32, dw *[160]f
 
 // digitsL2InputGradHalfAVX512 is the AVX-512 body of DigitsL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
 // Product: 16×10 · 10×32 in 8×48 tiles (24 accumulators), depth unrolled ×4.
-// w is transposed 32 rows at a time into a 10×32 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
+// w is transposed 32 rows at a time into a 10×32 panel (1 KB) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func digitsL2InputGradHalfAVX512(dz *[160]float32, w *[320]float32, wt *[320]float32, dx *[512]float32)

@@ -36,8 +36,7 @@ func digitsL2WeightGradAVX2(x *[1024]float32, dz *[320]float32, dw *[320]float32
 
 // digitsL2InputGradAVX2 is the AVX2+FMA body of DigitsL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=32, K=32, N=10).
 // Product: 32×10 · 10×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// w is transposed 16 rows at a time into a 10×16 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 16 columns of dx; then the next 16 rows.
+// w is transposed 16 rows at a time into a 10×16 panel (640 bytes) at wt's start, and every row of dz meets it, then the next 16 rows.
 //
 //go:noescape
 func digitsL2InputGradAVX2(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
@@ -79,8 +78,7 @@ func digitsL2WeightGradHalfAVX2(x *[1008]float32, dz *[320]float32, dw *[160]flo
 
 // digitsL2InputGradHalfAVX2 is the AVX2+FMA body of DigitsL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
 // Product: 16×10 · 10×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// w is transposed 16 rows at a time into a 10×16 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 16 columns of dx; then the next 16 rows.
+// w is transposed 16 rows at a time into a 10×16 panel (640 bytes) at wt's start, and every row of dz meets it, then the next 16 rows.
 //
 //go:noescape
 func digitsL2InputGradHalfAVX2(dz *[160]float32, w *[320]float32, wt *[320]float32, dx *[512]float32)

@@ -47,8 +47,7 @@ func fashion1L2WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[32768]fl
 // Product: 1×128 · 128×256 in 1×256 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
-// w is transposed 256 rows at a time into a 128×256 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 256 columns of dx; then the next 256 rows.
+// w is transposed 256 rows at a time into a 128×256 panel (128 KB) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func fashion1L2InputGradAVX512(dz *[128]float32, w *[32768]float32, wt *[32768]float32, dx *[256]float32)
@@ -74,8 +73,7 @@ func fashion1L3WeightGradAVX512(x *[128]float32, dz *[10]float32, dw *[1280]floa
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 128 columns split the depth over 2 sets of 8 accumulators, summed at the end.
-// w is transposed 128 rows at a time into a 10×128 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 128 columns of dx; then the next 128 rows.
+// w is transposed 128 rows at a time into a 10×128 panel (5 KB) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func fashion1L3InputGradAVX512(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)

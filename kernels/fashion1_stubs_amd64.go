@@ -47,8 +47,7 @@ func fashion1L2WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[32768]floa
 // Product: 1×128 · 128×256 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
-// w is transposed 96 rows at a time into a 128×96 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 96 columns of dx; then the next 96 rows.
+// w is transposed 96 rows at a time into a 128×96 panel (48 KB) at wt's start, and every row of dz meets it, then the next 96 rows; the last 64 rows make a narrower panel.
 //
 //go:noescape
 func fashion1L2InputGradAVX2(dz *[128]float32, w *[32768]float32, wt *[32768]float32, dx *[256]float32)
@@ -74,8 +73,7 @@ func fashion1L3WeightGradAVX2(x *[128]float32, dz *[10]float32, dw *[1280]float3
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 32 columns split the depth over 3 sets of 4 accumulators, summed at the end.
-// w is transposed 96 rows at a time into a 10×96 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 96 columns of dx; then the next 96 rows.
+// w is transposed 96 rows at a time into a 10×96 panel (3 KB) at wt's start, and every row of dz meets it, then the next 96 rows; the last 32 rows make a narrower panel.
 //
 //go:noescape
 func fashion1L3InputGradAVX2(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)

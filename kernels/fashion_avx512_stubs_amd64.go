@@ -40,8 +40,7 @@ func fashionL2WeightGradAVX512(x *[16384]float32, dz *[8192]float32, dw *[32768]
 
 // fashionL2InputGradAVX512 is the AVX-512 body of FashionL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=256, N=128).
 // Product: 64×128 · 128×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed 32 rows at a time into a 128×32 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
+// w is transposed 32 rows at a time into a 128×32 panel (16 KB) at wt's start, and every row of dz meets it, then the next 32 rows.
 //
 //go:noescape
 func fashionL2InputGradAVX512(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
@@ -61,8 +60,7 @@ func fashionL3WeightGradAVX512(x *[8192]float32, dz *[640]float32, dw *[1280]flo
 
 // fashionL3InputGradAVX512 is the AVX-512 body of FashionL3InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=128, N=10).
 // Product: 64×10 · 10×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed 32 rows at a time into a 10×32 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
+// w is transposed 32 rows at a time into a 10×32 panel (1 KB) at wt's start, and every row of dz meets it, then the next 32 rows.
 //
 //go:noescape
 func fashionL3InputGradAVX512(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
@@ -108,8 +106,7 @@ func fashionL2WeightGradHalfAVX512(x *[16256]float32, dz *[8192]float32, dw *[16
 
 // fashionL2InputGradHalfAVX512 is the AVX-512 body of FashionL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
 // Product: 32×128 · 128×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed 32 rows at a time into a 128×32 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
+// w is transposed 32 rows at a time into a 128×32 panel (16 KB) at wt's start, and every row of dz meets it, then the next 32 rows.
 //
 //go:noescape
 func fashionL2InputGradHalfAVX512(dz *[4096]float32, w *[32768]float32, wt *[32768]float32, dx *[8192]float32)
@@ -134,8 +131,7 @@ func fashionL3WeightGradHalfAVX512(x *[8128]float32, dz *[640]float32, dw *[640]
 
 // fashionL3InputGradHalfAVX512 is the AVX-512 body of FashionL3InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=128, N=10), on half of the batch: B/2 = 32 rows.
 // Product: 32×10 · 10×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed 32 rows at a time into a 10×32 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 32 columns of dx; then the next 32 rows.
+// w is transposed 32 rows at a time into a 10×32 panel (1 KB) at wt's start, and every row of dz meets it, then the next 32 rows.
 //
 //go:noescape
 func fashionL3InputGradHalfAVX512(dz *[320]float32, w *[1280]float32, wt *[1280]float32, dx *[4096]float32)

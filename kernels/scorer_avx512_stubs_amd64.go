@@ -40,8 +40,7 @@ func scorerL2WeightGradAVX512(x *[384]float32, dz *[256]float32, dw *[384]float3
 
 // scorerL2InputGradAVX512 is the AVX-512 body of ScorerL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=24, N=16).
 // Product: 16×16 · 16×24 in 8×48 tiles (24 accumulators), depth unrolled ×4.
-// w is transposed 24 rows at a time into a 16×24 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 24 columns of dx; then the next 24 rows.
+// w is transposed 24 rows at a time into a 16×24 panel (1 KB) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func scorerL2InputGradAVX512(dz *[256]float32, w *[384]float32, wt *[384]float32, dx *[384]float32)
@@ -65,8 +64,7 @@ func scorerL3WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[128]float3
 
 // scorerL3InputGradAVX512 is the AVX-512 body of ScorerL3InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=16, N=8).
 // Product: 16×8 · 8×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
-// w is transposed 16 rows at a time into a 8×16 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 16 columns of dx; then the next 16 rows.
+// w is transposed 16 rows at a time into a 8×16 panel (512 bytes) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func scorerL3InputGradAVX512(dz *[128]float32, w *[128]float32, wt *[128]float32, dx *[256]float32)
@@ -85,8 +83,7 @@ func scorerL4WeightGradAVX512(x *[128]float32, dz *[16]float32, dw *[8]float32, 
 
 // scorerL4InputGradAVX512 is the AVX-512 body of ScorerL4InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=8, N=1).
 // Product: 16×1 · 1×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
-// w is transposed 8 rows at a time into a 1×8 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 8 columns of dx; then the next 8 rows.
+// w is transposed 8 rows at a time into a 1×8 panel (32 bytes) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func scorerL4InputGradAVX512(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)
@@ -132,8 +129,7 @@ func scorerL2WeightGradHalfAVX512(x *[372]float32, dz *[256]float32, dw *[192]fl
 
 // scorerL2InputGradHalfAVX512 is the AVX-512 body of ScorerL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=24, N=16), on half of the batch: B/2 = 8 rows.
 // Product: 8×16 · 16×24 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// w is transposed 24 rows at a time into a 16×24 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 24 columns of dx; then the next 24 rows.
+// w is transposed 24 rows at a time into a 16×24 panel (1 KB) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func scorerL2InputGradHalfAVX512(dz *[128]float32, w *[384]float32, wt *[384]float32, dx *[192]float32)
@@ -162,8 +158,7 @@ func scorerL3WeightGradHalfAVX512(x *[248]float32, dz *[128]float32, dw *[64]flo
 
 // scorerL3InputGradHalfAVX512 is the AVX-512 body of ScorerL3InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=16, N=8), on half of the batch: B/2 = 8 rows.
 // Product: 8×8 · 8×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
-// w is transposed 16 rows at a time into a 8×16 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 16 columns of dx; then the next 16 rows.
+// w is transposed 16 rows at a time into a 8×16 panel (512 bytes) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func scorerL3InputGradHalfAVX512(dz *[64]float32, w *[128]float32, wt *[128]float32, dx *[128]float32)
@@ -187,8 +182,7 @@ func scorerL4WeightGradHalfAVX512(x *[124]float32, dz *[16]float32, dw *[4]float
 
 // scorerL4InputGradHalfAVX512 is the AVX-512 body of ScorerL4InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=8, N=1), on half of the batch: B/2 = 8 rows.
 // Product: 8×1 · 1×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
-// w is transposed 8 rows at a time into a 1×8 panel at wt's start, which stays in L1
-// while every row of dz meets it, giving 8 columns of dx; then the next 8 rows.
+// w is transposed 8 rows at a time into a 1×8 panel (32 bytes) at wt's start, and every row of dz meets it.
 //
 //go:noescape
 func scorerL4InputGradHalfAVX512(dz *[8]float32, w *[8]float32, wt *[8]float32, dx *[64]float32)

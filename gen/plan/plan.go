@@ -87,12 +87,12 @@ type Impl struct {
 	// depth; zero when B is small enough to stay in L2 whole.
 	DepthBlock, ColBlock int
 	// PanelTranspose makes an InputGrad transpose w one panel of
-	// Tile.NR of its rows at a time into the start of wt (Depth×NR floats,
-	// small enough to stay in L1) and compute that panel's columns of dx
-	// before the next, instead of writing all of wᵀ first: on Zen 5 the
-	// whole transpose cost 5 µs of L2's 21 µs dX, most of it moving wt
-	// through L2. A blocked product keeps the whole transpose, since its
-	// panels walk wᵀ in chunks of depth.
+	// Tile.NR of its rows at a time into the start of wt (Depth×NR floats:
+	// 16 KB for spec/fashion.yaml's L2 on AVX-512, which stays in L1) and compute that
+	// panel's columns of dx before the next, instead of writing all of wᵀ
+	// first: on Zen 5 the whole transpose cost 5 µs of L2's 21 µs dX, most
+	// of it moving wt through L2. A blocked product keeps the whole
+	// transpose, since its panels walk wᵀ in chunks of depth.
 	PanelTranspose bool
 }
 
