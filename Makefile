@@ -17,22 +17,28 @@ all: generate test
 # python3-onnx, whose onnx.checker checks the ONNX models nn exports;
 # python3-numpy, python3-threadpoolctl and OpenBLAS (Debian's libblas.so.3
 # is otherwise the reference BLAS), for the peers make bench times;
-# dataset-fashion-mnist, for examples/fashion.
+# dataset-fashion-mnist, for examples/fashion. The probes run Python
+# isolated (-I): otherwise the current directory is on sys.path and
+# "import onnx" finds this repository's onnx/ directory instead of the
+# package. go mod download all also fetches the modules that only tests of
+# dependencies import (go mod tidy in a user's module wants them, and
+# TestReadmeSetUp runs it without a proxy); it runs on a copy of go.mod so
+# that their checksums stay out of this module's tidy go.sum.
 deps:
 	@missing=""; \
 	command -v $(QEMU) >/dev/null 2>&1 || missing="$$missing qemu-user"; \
-	$(PYTHON) -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
-	$(PYTHON) -c 'import onnx' >/dev/null 2>&1 || missing="$$missing python3-onnx"; \
-	$(PYTHON) -c 'import numpy' >/dev/null 2>&1 || missing="$$missing python3-numpy"; \
-	$(PYTHON) -c 'import threadpoolctl' >/dev/null 2>&1 || missing="$$missing python3-threadpoolctl"; \
-	$(PYTHON) -c 'import sys, numpy, threadpoolctl; sys.exit(all(i["internal_api"] != "openblas" for i in threadpoolctl.threadpool_info()))' \
+	$(PYTHON) -I -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
+	$(PYTHON) -I -c 'import onnx' >/dev/null 2>&1 || missing="$$missing python3-onnx"; \
+	$(PYTHON) -I -c 'import numpy' >/dev/null 2>&1 || missing="$$missing python3-numpy"; \
+	$(PYTHON) -I -c 'import threadpoolctl' >/dev/null 2>&1 || missing="$$missing python3-threadpoolctl"; \
+	$(PYTHON) -I -c 'import sys, numpy, threadpoolctl; sys.exit(all(i["internal_api"] != "openblas" for i in threadpoolctl.threadpool_info()))' \
 		>/dev/null 2>&1 || missing="$$missing libopenblas0-pthread"; \
 	[ -d $(FASHION) ] || missing="$$missing dataset-fashion-mnist"; \
 	if [ -n "$$missing" ]; then \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing; \
 	fi
-	$(GO) mod download
+	tmp=$$(mktemp -d) && cp go.mod go.sum $$tmp/ && $(GO) mod download -modfile=$$tmp/go.mod all && rm -r $$tmp
 
 # Regenerates the kernels and trains spec/digits.yaml on the embedded UCI
 # digits set: the whole pipeline in a few seconds.
