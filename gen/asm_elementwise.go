@@ -42,13 +42,20 @@ func (a *asmWriter) forward(k *plan.Kernel, m *plan.Impl) {
 		z = a.param("z")
 	}
 	a.gemm(k.Gemm, m, x, w, z, epilogue{bias: b, act: k.Activation})
-	n := k.Gemm.Rows * k.Gemm.Cols
-	switch k.Activation {
+	a.activationPass(k.Activation, z, y, k.Gemm.Rows, k.Gemm.Cols)
+}
+
+// activationPass applies, in a pass over the rows×cols outputs, the
+// activations a product's store does not fuse: sigmoid and tanh in place
+// in y, gelu and silu from z into y, softmax over each row of y.
+func (a *asmWriter) activationPass(act spec.Activation, z, y reg.Register, rows, cols int) {
+	n := rows * cols
+	switch act {
 	case spec.Sigmoid, spec.Tanh:
 		a.elementwise(n, []reg.Register{y}, func(vec func(int) operand.Mem, lanes int) {
 			v := a.vec()
 			a.load(vec(0), lanes, v)
-			if k.Activation == spec.Sigmoid {
+			if act == spec.Sigmoid {
 				a.sigmoid(v)
 			} else {
 				a.tanh(v)
@@ -59,7 +66,7 @@ func (a *asmWriter) forward(k *plan.Kernel, m *plan.Impl) {
 		a.elementwise(n, []reg.Register{z, y}, func(vec func(int) operand.Mem, lanes int) {
 			v := a.vec()
 			a.load(vec(0), lanes, v)
-			if k.Activation == spec.GELU {
+			if act == spec.GELU {
 				a.gelu(v)
 			} else {
 				a.silu(v)
@@ -67,7 +74,7 @@ func (a *asmWriter) forward(k *plan.Kernel, m *plan.Impl) {
 			a.store(v, lanes, vec(1))
 		})
 	case spec.Softmax:
-		a.softmaxRows(y, k.Gemm.Rows, k.Gemm.Cols)
+		a.softmaxRows(y, rows, cols)
 	}
 }
 

@@ -249,7 +249,6 @@ func (a *asmWriter) broadcastFMA(m operand.Mem, w, acc []reg.VecVirtual) {
 // stores them at C (rows cRow floats apart), vector v holding lanesOf(v)
 // columns.
 func (a *asmWriter) storeTile(acc [][]reg.VecVirtual, lanesOf func(int) int, C reg.Register, cRow int, e epilogue) {
-	c := a.c
 	var zero reg.VecVirtual
 	if e.act == spec.ReLU {
 		zero = a.vec()
@@ -262,20 +261,33 @@ func (a *asmWriter) storeTile(acc [][]reg.VecVirtual, lanesOf func(int) int, C r
 	for r := range acc {
 		for v, z := range acc[r] {
 			if e.bias != nil {
-				bv := a.vec()
-				a.load(at(e.bias, 4*a.lanes()*v), lanesOf(v), bv)
-				c.VADDPS(bv, z, z)
+				a.addBias(at(e.bias, 4*a.lanes()*v), lanesOf(v), z)
 			}
-			switch e.act {
-			case spec.ReLU:
-				c.VMAXPS(z, zero, z) // max(0, z); a NaN z is kept (it is the second source)
-			case spec.LeakyReLU:
-				t := a.vec()
-				c.VMULPS(slope, z, t)
-				c.VMAXPS(z, t, z) // max(0.01·z, z); a NaN z is kept
-			}
+			a.fusedActivation(e.act, z, zero, slope)
 			a.store(z, lanesOf(v), at(C, 4*(r*cRow+a.lanes()*v)))
 		}
+	}
+}
+
+// addBias adds the lanes of the bias at m to z.
+func (a *asmWriter) addBias(m operand.Mem, lanes int, z reg.VecVirtual) {
+	bv := a.vec()
+	a.load(m, lanes, bv)
+	a.c.VADDPS(bv, z, z)
+}
+
+// fusedActivation applies relu or leaky_relu to z in place (the
+// activations a product's store fuses; the others leave z alone), given a
+// zeroed register for relu and the slope constant for leaky_relu.
+func (a *asmWriter) fusedActivation(act spec.Activation, z, zero reg.VecVirtual, slope operand.Mem) {
+	c := a.c
+	switch act {
+	case spec.ReLU:
+		c.VMAXPS(z, zero, z) // max(0, z); a NaN z is kept (it is the second source)
+	case spec.LeakyReLU:
+		t := a.vec()
+		c.VMULPS(slope, z, t)
+		c.VMAXPS(z, t, z) // max(0.01·z, z); a NaN z is kept
 	}
 }
 
