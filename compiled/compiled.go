@@ -97,12 +97,26 @@ type Layer struct {
 	// nil unless every layer of the model splits (an even batch of at
 	// least 4 and even inputs of at least 4 per layer), and
 	// ActivationGradHalf and InputGradHalf are nil where the whole kernels
-	// are.
+	// are. The first layer has no ForwardHalf when it has the split depth
+	// below, which training runs instead.
 	ForwardHalf        func(h int, x, w, b, z, y []float32)
 	ActivationGradHalf func(h int, z, y, d []float32)
 	WeightGradHalf     func(h int, x, dz, dw []float32)
 	BiasGrad           func(dz, db []float32)
 	InputGradHalf      func(h int, dz, w, wt, dx []float32)
+
+	// The split depth: training computes the first layer's forward pass
+	// as two products over halves of its inputs, then their combine, so
+	// that each of two workers reads and updates only its own rows of w.
+	// PartialForward writes p = x[:, k0:k0+In/2]·w[k0:k0+In/2, :] (B×Out,
+	// no bias) for k0 = h·In/2, from the whole x and w. Combine writes
+	// rows [h·B/2, (h+1)·B/2) of z and y from the two products:
+	// y = act((p0 + p1) + b), in that order whoever computed p0 and p1.
+	// The result differs from Forward's in rounding only. Both are nil
+	// unless the halves are set and the model has more than one layer,
+	// and on every layer but the first.
+	PartialForward func(h int, x, w, p []float32)
+	Combine        func(h int, p0, p1, b, z, y []float32)
 }
 
 // Output is the width of the last layer.

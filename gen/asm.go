@@ -191,6 +191,10 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 		db := a.param("db")
 		a.gemm(k.Gemm, m, x, dz, dw, epilogue{})
 		a.columnSums(dz, db, k.Gemm.Depth, k.Gemm.Cols)
+	case plan.PartialForward: // the product alone: the bias and activation come with the combine
+		a.gemm(k.Gemm, m, a.param("x"), a.param("w"), a.param("p"), epilogue{})
+	case plan.Combine:
+		a.combine(k, p.Layers[k.Layer-1].Out)
 	case plan.BiasGrad:
 		out := p.Layers[k.Layer-1].Out
 		a.columnSums(a.param("dz"), a.param("db"), k.Elements/out, out)

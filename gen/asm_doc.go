@@ -102,6 +102,13 @@ func meaning(p *plan.Plan, k *plan.Kernel) string {
 		}
 	}
 	switch k.Op {
+	case plan.PartialForward:
+		return fmt.Sprintf("p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (%s).", shape)
+	case plan.Combine:
+		if plan.PreActivation(l.Activation) {
+			return fmt.Sprintf("z = (p0 + p1) + b, y = %s(z), on half of the batch: B/2 = %d rows (%s).", l.Activation, p.Model.Batch/2, shape)
+		}
+		return fmt.Sprintf("y = %s((p0 + p1) + b), on half of the batch: B/2 = %d rows (%s).", l.Activation, p.Model.Batch/2, shape)
 	case plan.BiasGrad:
 		return fmt.Sprintf("db = Σ rows of dz (%s).", shape)
 	case plan.Forward:

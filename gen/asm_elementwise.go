@@ -78,6 +78,49 @@ func (a *asmWriter) activationPass(act spec.Activation, z, y reg.Register, rows,
 	}
 }
 
+// combine emits the rows of a layer's forward pass from its two partial
+// products over halves of the inputs: z = (p0 + p1) + b, stored with the
+// fused relu or leaky_relu as the forward's product stores it, then the
+// forward's second pass for the other activations. out is the layer's
+// width, and each row's bias starts again at b.
+func (a *asmWriter) combine(k *plan.Kernel, out int) {
+	c := a.c
+	rows := k.Elements / out
+	p0, p1, b, y := a.param("p0"), a.param("p1"), a.param("b"), a.param("y")
+	z := y
+	if plan.PreActivation(k.Activation) {
+		z = a.param("z")
+	}
+	var zero reg.VecVirtual
+	if k.Activation == spec.ReLU {
+		zero = a.vec()
+		a.zero(zero)
+	}
+	var slope operand.Mem
+	if k.Activation == spec.LeakyReLU {
+		slope = a.f32("leakyslope", 0.01)
+	}
+	row := []reg.Register{c.GP64(), c.GP64(), c.GP64()} // p0, p1 and z at the current row
+	for i, r := range []reg.Register{p0, p1, z} {
+		c.MOVQ(r, row[i])
+	}
+	a.loop("rows", rows, func() {
+		a.elementwise(out, []reg.Register{row[0], row[1], b, row[2]}, func(vec func(int) operand.Mem, lanes int) {
+			s, t := a.vec(), a.vec()
+			a.load(vec(0), lanes, s)
+			a.load(vec(1), lanes, t)
+			c.VADDPS(t, s, s)
+			a.addBias(vec(2), lanes, s)
+			a.fusedActivation(k.Activation, s, zero, slope)
+			a.store(s, lanes, vec(3))
+		})
+		for _, r := range row {
+			c.ADDQ(imm(4*out), r)
+		}
+	})
+	a.activationPass(k.Activation, z, y, rows, out)
+}
+
 // columnSums writes s[c] = Σᵢ m[i,c] for the rows×cols matrix m.
 func (a *asmWriter) columnSums(m, s reg.Register, rows, cols int) {
 	c := a.c

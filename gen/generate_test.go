@@ -112,9 +112,10 @@ func TestPlanFashion(t *testing.T) {
 		"FashionL1Forward", "FashionL1ActivationGrad", "FashionL1WeightGrad",
 		"FashionL2Forward", "FashionL2ActivationGrad", "FashionL2WeightGrad", "FashionL2InputGrad",
 		"FashionL3Forward", "FashionL3WeightGrad", "FashionL3InputGrad",
-		"FashionL1ForwardHalf", "FashionL1ActivationGradHalf", "FashionL1WeightGradHalf", "FashionL1BiasGrad",
+		"FashionL1ActivationGradHalf", "FashionL1WeightGradHalf", "FashionL1BiasGrad",
 		"FashionL2ForwardHalf", "FashionL2ActivationGradHalf", "FashionL2WeightGradHalf", "FashionL2InputGradHalf", "FashionL2BiasGrad",
 		"FashionL3ForwardHalf", "FashionL3WeightGradHalf", "FashionL3InputGradHalf", "FashionL3BiasGrad",
+		"FashionL1PartialForward", "FashionL1Combine",
 		"FashionLoss", "FashionSGD", "FashionMomentum", "FashionNesterov", "FashionAdam", "FashionAdamW",
 		"FashionSGDChunk", "FashionSGDLastChunk", "FashionMomentumChunk", "FashionMomentumLastChunk",
 		"FashionNesterovChunk", "FashionNesterovLastChunk", "FashionAdamChunk", "FashionAdamLastChunk",
@@ -126,7 +127,14 @@ func TestPlanFashion(t *testing.T) {
 	assert.Equal(t, p.ParamCount()%plan.UpdateChunk, p.FindChunk(plan.Adam, true).Elements)
 	// The halves: half the batch's rows, or half the inputs' rows of dW,
 	// with the whole product's strides.
-	assert.Equal(t, plan.Gemm{Rows: 32, Cols: 256, Depth: 784, ARow: 784, ADepth: 1, BDepth: 256, CRow: 256}, *p.FindHalf(plan.Forward, 1).Gemm)
+	assert.Equal(t, plan.Gemm{Rows: 32, Cols: 128, Depth: 256, ARow: 256, ADepth: 1, BDepth: 128, CRow: 128}, *p.FindHalf(plan.Forward, 2).Gemm)
+	// The first layer's split depth: each partial product takes half of
+	// the inputs with the whole arrays' strides, and replaces its forward
+	// half.
+	assert.True(t, p.SplitDepth())
+	assert.Nil(t, p.FindHalf(plan.Forward, 1))
+	assert.Equal(t, plan.Gemm{Rows: 64, Cols: 256, Depth: 392, ARow: 784, ADepth: 1, BDepth: 256, CRow: 256}, *p.Find(plan.PartialForward, 1).Gemm)
+	assert.Equal(t, 32*256, p.Find(plan.Combine, 1).Elements)
 	assert.Equal(t, plan.Gemm{Rows: 392, Cols: 256, Depth: 64, ARow: 1, ADepth: 784, BDepth: 256, CRow: 256}, *p.FindHalf(plan.WeightGrad, 1).Gemm)
 	assert.Equal(t, 32*128, p.FindHalf(plan.ActivationGrad, 2).Elements)
 	assert.Equal(t, 784*256+256+256*128+128+128*10+10, p.ParamCount())
@@ -141,14 +149,27 @@ func TestPlanFashion(t *testing.T) {
 	}
 }
 
-// Halves need an even batch of at least 4 and even inputs of at least 4.
+// Halves need an even batch of at least 4 and even inputs of at least 4;
+// the split depth, halves and more than one layer (it then replaces the
+// first layer's forward half).
 func TestPlanHalves(t *testing.T) {
 	for file, want := range map[string]bool{"fashion.yaml": true, "fashion1.yaml": false, "digits.yaml": true} {
 		p, err := plan.New(load(t, "../spec/"+file), file, "k")
 		require.NoError(t, err)
 		assert.Equal(t, want, p.Halves(), file)
-		assert.Equal(t, want, p.FindHalf(plan.Forward, 1) != nil, file)
+		assert.Equal(t, want, p.FindHalf(plan.Forward, 2) != nil, file)
+		assert.Equal(t, want, p.SplitDepth(), file)
+		assert.Equal(t, want, p.Find(plan.PartialForward, 1) != nil, file)
+		assert.Nil(t, p.FindHalf(plan.Forward, 1), file)
 	}
+	const single = "name: One\nbatch: 8\ninput: 4\nlayers:\n  - {dense: 3, activation: softmax}\nloss: cross_entropy\n"
+	m, err := spec.Parse("one.yaml", []byte(single))
+	require.NoError(t, err)
+	p, err := plan.New(m, "one.yaml", "k")
+	require.NoError(t, err)
+	assert.True(t, p.Halves())
+	assert.False(t, p.SplitDepth(), "a single layer's activation may be the loss's")
+	assert.NotNil(t, p.FindHalf(plan.Forward, 1))
 }
 
 // A batch of one makes every product with one row a matrix-vector product.

@@ -138,10 +138,23 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	}
 	B, K, N := jen.Id(p.Batch()), jen.Id(p.In(k.Layer)), jen.Id(p.Out(k.Layer))
 	act := jen.Qual(scalarPath, plan.Activations[k.Activation].Scalar)
-	if k.Half {
-		if k.Op == plan.WeightGrad {
-			return []jen.Code{s("DenseGradRows", slice("x"), slice("dz"), slice("dw"), B, K, jen.Id(p.In(k.Layer)).Op("/").Lit(2), N)}
+	half := jen.Id(p.In(k.Layer)).Op("/").Lit(2)
+	switch {
+	case k.Op == plan.PartialForward:
+		return []jen.Code{s("DenseRows", slice("x"), slice("w"), slice("p"), B, K, half, N)}
+	case k.Op == plan.Combine:
+		B = jen.Parens(jen.Id(p.Batch()).Op("/").Lit(2))
+		if plan.PreActivation(k.Activation) {
+			return []jen.Code{
+				s("Combine", slice("p0"), slice("p1"), slice("b"), slice("z"), B, N, jen.Qual(scalarPath, "Identity")),
+				jen.Op("*").Id("y").Op("=").Op("*").Id("z"),
+				s("Activate", slice("y"), act),
+			}
 		}
+		return []jen.Code{s("Combine", slice("p0"), slice("p1"), slice("b"), slice("y"), B, N, act)}
+	case k.Half && k.Op == plan.WeightGrad:
+		return []jen.Code{s("DenseGradRows", slice("x"), slice("dz"), slice("dw"), B, K, half, N)}
+	case k.Half:
 		B = jen.Parens(jen.Id(p.Batch()).Op("/").Lit(2))
 	}
 	switch k.Op {
@@ -198,6 +211,29 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 		}
 	}
 	switch k.Op {
+	case plan.PartialForward:
+		return []string{
+			fmt.Sprintf("%s is layer %d's product over one half of its inputs,", name, k.Layer),
+			fmt.Sprintf("k0 ≤ k < k0 + %s/2 (k0 = 0 or %s/2), for every row of the batch:", p.In(k.Layer), p.In(k.Layer)),
+			"",
+			"	p[i,j] = Σₖ x[i·in + k−k0]·w[k−k0, j]",
+			"",
+			"with x starting at column k0 of the layer's input and w at its row k0.",
+			fmt.Sprintf("%s adds the two halves' products, the bias and the activation.", p.Find(plan.Combine, k.Layer).Public),
+		}
+	case plan.Combine:
+		l := p.Layers[k.Layer-1]
+		lines := []string{
+			fmt.Sprintf("%s finishes layer %d's forward pass from its two partial products,", name, k.Layer),
+			fmt.Sprintf("on half of the batch's rows (%s/2):", p.Batch()),
+			"",
+			fmt.Sprintf("\ty[i,j] = %s((p0[i,j] + p1[i,j]) + b[j])", l.Activation),
+			"",
+		}
+		if plan.PreActivation(l.Activation) {
+			lines = append(lines, "z receives the pre-activation (p0[i,j] + p1[i,j]) + b[j], which the gradient needs.")
+		}
+		return append(lines, fmt.Sprintf("The sum is taken in this order whoever computed p0 and p1 (%s).", p.Find(plan.PartialForward, k.Layer).Public))
 	case plan.Forward:
 		l := p.Layers[k.Layer-1]
 		lines := []string{
@@ -341,6 +377,10 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		if k := p.FindHalf(plan.InputGrad, l.Index); k != nil {
 			fields = append(fields, field("InputGradHalf", adapter(p, k, "dz", "w", "wt", "dx")))
 		}
+		if k := p.Find(plan.PartialForward, l.Index); k != nil {
+			fields = append(fields, field("PartialForward", adapter(p, k, "x", "w", "p")))
+			fields = append(fields, field("Combine", adapter(p, p.Find(plan.Combine, l.Index), "p0", "p1", "b", "z", "y")))
+		}
 		layers = append(layers, composite(fields...))
 	}
 	loss := plan.Losses[m.Loss].Compiled
@@ -391,7 +431,7 @@ func composite(elems ...jen.Code) jen.Code {
 // first and the whole kernel's slices, and passes half h's views.
 func adapter(p *plan.Plan, k *plan.Kernel, names ...string) jen.Code {
 	params := closureParams(p, k, names)
-	if k.Half {
+	if k.Split() {
 		params = append([]jen.Code{jen.Id("h").Int()}, params...)
 	}
 	call := kernelCall(p, k, "h")

@@ -51,9 +51,6 @@ func DigitsNetwork() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					DigitsL1WeightGrad((*[DigitsBatch * DigitsL1In]float32)(x), (*[DigitsBatch * DigitsL1Out]float32)(dz), (*[DigitsL1In * DigitsL1Out]float32)(dw), (*[DigitsL1Out]float32)(db))
 				},
-				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
-					DigitsL1ForwardHalf((*[(DigitsBatch / 2) * DigitsL1In]float32)(x[h*((DigitsBatch/2)*DigitsL1In):]), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[(DigitsBatch / 2) * DigitsL1Out]float32)(y[h*((DigitsBatch/2)*DigitsL1Out):]))
-				},
 				ActivationGradHalf: func(h int, _ []float32, y []float32, d []float32) {
 					DigitsL1ActivationGradHalf((*[(DigitsBatch / 2) * DigitsL1Out]float32)(y[h*((DigitsBatch/2)*DigitsL1Out):]), (*[(DigitsBatch / 2) * DigitsL1Out]float32)(d[h*((DigitsBatch/2)*DigitsL1Out):]))
 				},
@@ -62,6 +59,12 @@ func DigitsNetwork() compiled.Network {
 				},
 				BiasGrad: func(dz []float32, db []float32) {
 					DigitsL1BiasGrad((*[DigitsBatch * DigitsL1Out]float32)(dz), (*[DigitsL1Out]float32)(db))
+				},
+				PartialForward: func(h int, x []float32, w []float32, p []float32) {
+					DigitsL1PartialForward((*[DigitsBatch*DigitsL1In - DigitsL1In/2]float32)(x[h*(DigitsL1In/2):]), (*[(DigitsL1In / 2) * DigitsL1Out]float32)(w[h*((DigitsL1In/2)*DigitsL1Out):]), (*[DigitsBatch * DigitsL1Out]float32)(p))
+				},
+				Combine: func(h int, p0 []float32, p1 []float32, b []float32, _ []float32, y []float32) {
+					DigitsL1Combine((*[(DigitsBatch / 2) * DigitsL1Out]float32)(p0[h*((DigitsBatch/2)*DigitsL1Out):]), (*[(DigitsBatch / 2) * DigitsL1Out]float32)(p1[h*((DigitsBatch/2)*DigitsL1Out):]), (*[DigitsL1Out]float32)(b), (*[(DigitsBatch / 2) * DigitsL1Out]float32)(y[h*((DigitsBatch/2)*DigitsL1Out):]))
 				},
 			},
 			{
@@ -210,19 +213,6 @@ func DigitsL2InputGrad(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * 
 	}
 }
 
-// DigitsL1ForwardHalf is DigitsL1Forward on half of the batch's rows (DigitsBatch/2),
-// bit for bit the rows it would write: two workers sharing a batch each run one half.
-func DigitsL1ForwardHalf(x *[(DigitsBatch / 2) * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
-	switch digitsTier {
-	case compiled.AVX512:
-		digitsL1ForwardHalfAVX512(x, w, b, y)
-	case compiled.AVX2:
-		digitsL1ForwardHalfAVX2(x, w, b, y)
-	default:
-		scalar.Dense(x[:], w[:], b[:], y[:], (DigitsBatch / 2), DigitsL1In, DigitsL1Out, scalar.Tanh)
-	}
-}
-
 // DigitsL1ActivationGradHalf is DigitsL1ActivationGrad on half of the batch's rows (DigitsBatch/2),
 // bit for bit the rows it would write: two workers sharing a batch each run one half.
 func DigitsL1ActivationGradHalf(y *[(DigitsBatch / 2) * DigitsL1Out]float32, d *[(DigitsBatch / 2) * DigitsL1Out]float32) {
@@ -319,6 +309,41 @@ func DigitsL2BiasGrad(dz *[DigitsBatch * DigitsL2Out]float32, db *[DigitsL2Out]f
 		digitsL2BiasGradAVX2(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], DigitsBatch, DigitsL2Out)
+	}
+}
+
+// DigitsL1PartialForward is layer 1's product over one half of its inputs,
+// k0 ≤ k < k0 + DigitsL1In/2 (k0 = 0 or DigitsL1In/2), for every row of the batch:
+//
+//	p[i,j] = Σₖ x[i·in + k−k0]·w[k−k0, j]
+//
+// with x starting at column k0 of the layer's input and w at its row k0.
+// DigitsL1Combine adds the two halves' products, the bias and the activation.
+func DigitsL1PartialForward(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, p *[DigitsBatch * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1PartialForwardAVX512(x, w, p)
+	case compiled.AVX2:
+		digitsL1PartialForwardAVX2(x, w, p)
+	default:
+		scalar.DenseRows(x[:], w[:], p[:], DigitsBatch, DigitsL1In, DigitsL1In/2, DigitsL1Out)
+	}
+}
+
+// DigitsL1Combine finishes layer 1's forward pass from its two partial products,
+// on half of the batch's rows (DigitsBatch/2):
+//
+//	y[i,j] = tanh((p0[i,j] + p1[i,j]) + b[j])
+//
+// The sum is taken in this order whoever computed p0 and p1 (DigitsL1PartialForward).
+func DigitsL1Combine(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(DigitsBatch / 2) * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1CombineAVX512(p0, p1, b, y)
+	case compiled.AVX2:
+		digitsL1CombineAVX2(p0, p1, b, y)
+	default:
+		scalar.Combine(p0[:], p1[:], b[:], y[:], (DigitsBatch / 2), DigitsL1Out, scalar.Tanh)
 	}
 }
 

@@ -1673,334 +1673,6 @@ depth30:
 	VZEROUPPER
 	RET
 
-// func digitsL1ForwardHalfAVX2(x *[1024]float32, w *[2048]float32, b *[32]float32, y *[512]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·digitsL1ForwardHalfAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+24(FP), BX
-	MOVQ BX, SI
-	MOVQ $0x00000002, DI
-
-rows31:
-	MOVQ CX, R8
-	MOVQ SI, R9
-	MOVQ DX, R10
-	MOVQ $0x00000002, R11
-
-cols32:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	MOVQ   AX, R12
-	MOVQ   R8, R13
-	MOVQ   $0x00000010, R14
-
-depth33:
-	VMOVUPS      (R13), Y12
-	VMOVUPS      32(R13), Y13
-	VBROADCASTSS (R12), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 256(R12), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 512(R12), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 768(R12), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 1024(R12), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 1280(R12), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      128(R13), Y12
-	VMOVUPS      160(R13), Y13
-	VBROADCASTSS 4(R12), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 260(R12), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 516(R12), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 772(R12), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 1028(R12), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 1284(R12), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      256(R13), Y12
-	VMOVUPS      288(R13), Y13
-	VBROADCASTSS 8(R12), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 264(R12), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 520(R12), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 776(R12), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 1032(R12), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 1288(R12), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      384(R13), Y12
-	VMOVUPS      416(R13), Y13
-	VBROADCASTSS 12(R12), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 268(R12), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 524(R12), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 780(R12), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 1036(R12), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 1292(R12), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	ADDQ         $0x10, R12
-	ADDQ         $0x00000200, R13
-	DECQ         R14
-	JNZ          depth33
-	VMOVUPS      (R10), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 128(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 160(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 256(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 288(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 384(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y7, Y7
-	VMOVUPS      Y7, 416(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 512(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y9, Y9
-	VMOVUPS      Y9, 544(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 640(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y11, Y11
-	VMOVUPS      Y11, 672(R9)
-	ADDQ         $0x40, R8
-	ADDQ         $0x40, R9
-	ADDQ         $0x40, R10
-	DECQ         R11
-	JNZ          cols32
-	ADDQ         $0x00000600, AX
-	ADDQ         $0x00000300, SI
-	DECQ         DI
-	JNZ          rows31
-	MOVQ         SI, SI
-	MOVQ         $0x00000002, DI
-
-cols34:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	MOVQ   AX, R8
-	MOVQ   CX, R9
-	MOVQ   $0x00000010, R10
-
-depth35:
-	VMOVUPS      (R9), Y8
-	VMOVUPS      32(R9), Y9
-	VBROADCASTSS (R8), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 256(R8), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 512(R8), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 768(R8), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      128(R9), Y8
-	VMOVUPS      160(R9), Y9
-	VBROADCASTSS 4(R8), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 260(R8), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 516(R8), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 772(R8), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      256(R9), Y8
-	VMOVUPS      288(R9), Y9
-	VBROADCASTSS 8(R8), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 264(R8), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 520(R8), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 776(R8), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      384(R9), Y8
-	VMOVUPS      416(R9), Y9
-	VBROADCASTSS 12(R8), Y10
-	VFMADD231PS  Y8, Y10, Y0
-	VFMADD231PS  Y9, Y10, Y1
-	VBROADCASTSS 268(R8), Y10
-	VFMADD231PS  Y8, Y10, Y2
-	VFMADD231PS  Y9, Y10, Y3
-	VBROADCASTSS 524(R8), Y10
-	VFMADD231PS  Y8, Y10, Y4
-	VFMADD231PS  Y9, Y10, Y5
-	VBROADCASTSS 780(R8), Y10
-	VFMADD231PS  Y8, Y10, Y6
-	VFMADD231PS  Y9, Y10, Y7
-	ADDQ         $0x10, R8
-	ADDQ         $0x00000200, R9
-	DECQ         R10
-	JNZ          depth35
-	VMOVUPS      (DX), Y8
-	VADDPS       Y8, Y0, Y0
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 128(SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 160(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 256(SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 288(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 384(SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y7, Y7
-	VMOVUPS      Y7, 416(SI)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DX
-	DECQ         DI
-	JNZ          cols34
-	MOVQ         BX, AX
-	MOVQ         $0x00000040, CX
-
-elems36:
-	VMOVUPS      (AX), Y0
-	VANDPS       absmask<>+0(SB), Y0, Y1
-	VANDPS       signmask<>+0(SB), Y0, Y0
-	VADDPS       Y1, Y1, Y2
-	VMOVUPS      exphi<>+0(SB), Y3
-	VMINPS       Y2, Y3, Y2
-	VMOVUPS      explo<>+0(SB), Y3
-	VMAXPS       Y2, Y3, Y2
-	VMULPS       log2e<>+0(SB), Y2, Y3
-	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
-	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
-	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
-	VMOVUPS      expc0<>+0(SB), Y4
-	VFMADD213PS  expc1<>+0(SB), Y2, Y4
-	VFMADD213PS  expc2<>+0(SB), Y2, Y4
-	VFMADD213PS  expc3<>+0(SB), Y2, Y4
-	VFMADD213PS  expc4<>+0(SB), Y2, Y4
-	VFMADD213PS  expc5<>+0(SB), Y2, Y4
-	VMULPS       Y2, Y2, Y5
-	VFMADD213PS  Y2, Y5, Y4
-	VADDPS       one<>+0(SB), Y4, Y4
-	VCVTPS2DQ    Y3, Y3
-	VPSRAD       $0x01, Y3, Y2
-	VPSUBD       Y2, Y3, Y3
-	VPADDD       expbias<>+0(SB), Y3, Y3
-	VPSLLD       $0x17, Y3, Y3
-	VMULPS       Y3, Y4, Y4
-	VPADDD       expbias<>+0(SB), Y2, Y2
-	VPSLLD       $0x17, Y2, Y2
-	VMULPS       Y2, Y4, Y4
-	VMOVAPS      Y4, Y2
-	VMOVUPS      one<>+0(SB), Y3
-	VADDPS       Y3, Y2, Y2
-	VMOVUPS      two<>+0(SB), Y4
-	VDIVPS       Y2, Y4, Y2
-	VSUBPS       Y2, Y3, Y2
-	VMULPS       Y1, Y1, Y3
-	VMOVUPS      tanhc0<>+0(SB), Y4
-	VFMADD213PS  tanhc1<>+0(SB), Y3, Y4
-	VFMADD213PS  tanhc2<>+0(SB), Y3, Y4
-	VFMADD213PS  tanhc3<>+0(SB), Y3, Y4
-	VFMADD213PS  tanhc4<>+0(SB), Y3, Y4
-	VMULPS       Y3, Y4, Y4
-	VFMADD213PS  Y1, Y1, Y4
-	VCMPPS       $0x01, tanhsmall<>+0(SB), Y1, Y3
-	VBLENDVPS    Y3, Y4, Y2, Y2
-	VORPS        Y0, Y2, Y0
-	VMOVUPS      Y0, (AX)
-	ADDQ         $0x20, AX
-	DECQ         CX
-	JNZ          elems36
-	VZEROUPPER
-	RET
-
 // func digitsL1ActivationGradHalfAVX2(y *[512]float32, d *[512]float32)
 // Requires: AVX, FMA3
 TEXT ·digitsL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
@@ -2009,7 +1681,7 @@ TEXT ·digitsL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000040, DX
 
-elems37:
+elems31:
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y1
 	VMOVUPS      one<>+0(SB), Y2
@@ -2019,7 +1691,7 @@ elems37:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems37
+	JNZ          elems31
 	VZEROUPPER
 	RET
 
@@ -2032,12 +1704,12 @@ TEXT ·digitsL1WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ DX, DX
 	MOVQ $0x00000005, BX
 
-rows38:
+rows32:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000002, R8
 
-cols39:
+cols33:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2054,7 +1726,7 @@ cols39:
 	MOVQ   SI, R10
 	MOVQ   $0x00000008, R11
 
-depth40:
+depth34:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2138,7 +1810,7 @@ depth40:
 	ADDQ         $0x00000400, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          depth40
+	JNZ          depth34
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      Y1, 32(DI)
 	VMOVUPS      Y2, 128(DI)
@@ -2154,15 +1826,15 @@ depth40:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols39
+	JNZ          cols33
 	ADDQ         $0x18, AX
 	ADDQ         $0x00000300, DX
 	DECQ         BX
-	JNZ          rows38
+	JNZ          rows32
 	MOVQ         DX, DX
 	MOVQ         $0x00000002, BX
 
-cols41:
+cols35:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2171,7 +1843,7 @@ cols41:
 	MOVQ   CX, DI
 	MOVQ   $0x00000008, R8
 
-depth42:
+depth36:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -2207,7 +1879,7 @@ depth42:
 	ADDQ         $0x00000400, SI
 	ADDQ         $0x00000200, DI
 	DECQ         R8
-	JNZ          depth42
+	JNZ          depth36
 	VMOVUPS      Y0, (DX)
 	VMOVUPS      Y1, 32(DX)
 	VMOVUPS      Y2, 128(DX)
@@ -2215,7 +1887,7 @@ depth42:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          cols41
+	JNZ          cols35
 	VZEROUPPER
 	RET
 
@@ -2227,22 +1899,22 @@ TEXT ·digitsL1BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000004, DX
 
-elems43:
+elems37:
 	VXORPS Y0, Y0, Y0
 	MOVQ   AX, BX
 	MOVQ   $0x00000020, SI
 
-rows44:
+rows38:
 	VMOVUPS (BX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x80, BX
 	DECQ    SI
-	JNZ     rows44
+	JNZ     rows38
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems43
+	JNZ     elems37
 	VZEROUPPER
 	RET
 
@@ -2256,7 +1928,7 @@ TEXT ·digitsL2ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000002, DI
 
-rows45:
+rows39:
 	MOVQ   CX, R8
 	MOVQ   SI, R9
 	MOVQ   DX, R10
@@ -2275,7 +1947,7 @@ rows45:
 	MOVQ   AX, R11
 	MOVQ   $0x00000008, R12
 
-depth46:
+depth40:
 	VMOVUPS      (R8), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(R8), X13
@@ -2363,7 +2035,7 @@ depth46:
 	ADDQ         $0x10, R11
 	ADDQ         $0xa0, R8
 	DECQ         R12
-	JNZ          depth46
+	JNZ          depth40
 	VMOVUPS      (R10), Y12
 	VADDPS       Y12, Y0, Y0
 	VMOVUPS      Y0, (R9)
@@ -2409,7 +2081,7 @@ depth46:
 	ADDQ         $0x00000300, AX
 	ADDQ         $0xf0, SI
 	DECQ         DI
-	JNZ          rows45
+	JNZ          rows39
 	MOVQ         SI, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -2422,7 +2094,7 @@ depth46:
 	MOVQ         CX, CX
 	MOVQ         $0x00000008, DI
 
-depth47:
+depth41:
 	VMOVUPS      (CX), Y8
 	VXORPS       Y9, Y9, Y9
 	VMOVSD       32(CX), X9
@@ -2486,7 +2158,7 @@ depth47:
 	ADDQ         $0x10, AX
 	ADDQ         $0xa0, CX
 	DECQ         DI
-	JNZ          depth47
+	JNZ          depth41
 	VMOVUPS      (DX), Y8
 	VADDPS       Y8, Y0, Y0
 	VMOVUPS      Y0, (SI)
@@ -2518,7 +2190,7 @@ depth47:
 	MOVQ         BX, AX
 	MOVQ         $0x00000010, CX
 
-softmax48:
+softmax42:
 	VMOVUPS      (AX), Y1
 	VMOVAPS      Y1, Y0
 	VXORPS       Y2, Y2, Y2
@@ -2609,7 +2281,7 @@ softmax48:
 	VMOVSD       X2, 32(AX)
 	ADDQ         $0x28, AX
 	DECQ         CX
-	JNZ          softmax48
+	JNZ          softmax42
 	VZEROUPPER
 	RET
 
@@ -2622,7 +2294,7 @@ TEXT ·digitsL2WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ DX, DX
 	MOVQ $0x00000002, BX
 
-rows49:
+rows43:
 	MOVQ   CX, SI
 	MOVQ   DX, DI
 	VXORPS Y0, Y0, Y0
@@ -2640,7 +2312,7 @@ rows49:
 	MOVQ   AX, R8
 	MOVQ   $0x00000008, R9
 
-depth50:
+depth44:
 	VMOVUPS      (SI), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(SI), X13
@@ -2728,7 +2400,7 @@ depth50:
 	ADDQ         $0x00000200, R8
 	ADDQ         $0xa0, SI
 	DECQ         R9
-	JNZ          depth50
+	JNZ          depth44
 	VMOVUPS      Y0, (DI)
 	VMOVSD       X1, 32(DI)
 	VMOVUPS      Y2, 40(DI)
@@ -2744,7 +2416,7 @@ depth50:
 	ADDQ         $0x18, AX
 	ADDQ         $0xf0, DX
 	DECQ         BX
-	JNZ          rows49
+	JNZ          rows43
 	MOVQ         DX, DX
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -2757,7 +2429,7 @@ depth50:
 	MOVQ         CX, CX
 	MOVQ         $0x00000008, BX
 
-depth51:
+depth45:
 	VMOVUPS      (CX), Y8
 	VXORPS       Y9, Y9, Y9
 	VMOVSD       32(CX), X9
@@ -2821,7 +2493,7 @@ depth51:
 	ADDQ         $0x00000200, AX
 	ADDQ         $0xa0, CX
 	DECQ         BX
-	JNZ          depth51
+	JNZ          depth45
 	VMOVUPS      Y0, (DX)
 	VMOVSD       X1, 32(DX)
 	VMOVUPS      Y2, 40(DX)
@@ -2844,13 +2516,13 @@ TEXT ·digitsL2InputGradHalfAVX2(SB), NOSPLIT, $24-32
 	MOVQ BX, 8(SP)
 	MOVQ $0x00000002, 16(SP)
 
-dxpanels52:
+dxpanels46:
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
 	MOVQ $0x00000002, DI
 
-tblockrows53:
+tblockrows47:
 	MOVQ       BX, R8
 	MOVQ       SI, R9
 	VMOVUPS    (R8), Y0
@@ -2898,32 +2570,32 @@ tblockrows53:
 	ADDQ       $0x00000140, BX
 	ADDQ       $0x20, SI
 	DECQ       DI
-	JNZ        tblockrows53
+	JNZ        tblockrows47
 	LEAQ       32(CX), CX
 	LEAQ       512(DX), BX
 	MOVQ       $0x00000010, SI
 
-trows54:
+trows48:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ $0x00000002, R10
 
-tcols55:
+tcols49:
 	MOVL (DI), R9
 	MOVL R9, (R8)
 	ADDQ $0x04, DI
 	ADDQ $0x40, R8
 	DECQ R10
-	JNZ  tcols55
+	JNZ  tcols49
 	ADDQ $0x28, CX
 	ADDQ $0x04, BX
 	DECQ SI
-	JNZ  trows54
+	JNZ  trows48
 	MOVQ 8(SP), CX
 	MOVQ AX, BX
 	MOVQ $0x00000002, SI
 
-rows56:
+rows50:
 	MOVQ   DX, DI
 	MOVQ   CX, R8
 	VXORPS Y0, Y0, Y0
@@ -2942,7 +2614,7 @@ rows56:
 	MOVQ   DI, R10
 	MOVQ   $0x00000002, R11
 
-depth57:
+depth51:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -3026,7 +2698,7 @@ depth57:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          depth57
+	JNZ          depth51
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -3084,7 +2756,7 @@ depth57:
 	ADDQ         $0xf0, BX
 	ADDQ         $0x00000300, CX
 	DECQ         SI
-	JNZ          rows56
+	JNZ          rows50
 	MOVQ         DX, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -3097,7 +2769,7 @@ depth57:
 	MOVQ         SI, DI
 	MOVQ         $0x00000002, R8
 
-depth58:
+depth52:
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (BX), Y10
@@ -3157,7 +2829,7 @@ depth58:
 	ADDQ         $0x10, BX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth58
+	JNZ          depth52
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (BX), Y10
@@ -3203,7 +2875,7 @@ depth58:
 	ADDQ         $0x40, CX
 	MOVQ         CX, 8(SP)
 	DECQ         16(SP)
-	JNZ          dxpanels52
+	JNZ          dxpanels46
 	VZEROUPPER
 	RET
 
@@ -3217,26 +2889,317 @@ TEXT ·digitsL2BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ   AX, DX
 	MOVQ   $0x00000020, BX
 
-rows59:
+rows53:
 	VMOVUPS (DX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x28, DX
 	DECQ    BX
-	JNZ     rows59
+	JNZ     rows53
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	VXORPS  Y0, Y0, Y0
 	MOVQ    $0x00000020, DX
 
-rows60:
+rows54:
 	VXORPS Y1, Y1, Y1
 	VMOVSD (AX), X1
 	VADDPS Y1, Y0, Y0
 	ADDQ   $0x28, AX
 	DECQ   DX
-	JNZ    rows60
+	JNZ    rows54
 	VMOVSD X0, (CX)
+	VZEROUPPER
+	RET
+
+// func digitsL1PartialForwardAVX2(x *[2016]float32, w *[1024]float32, p *[1024]float32)
+// Requires: AVX, FMA3
+TEXT ·digitsL1PartialForwardAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ p+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000005, BX
+
+rows55:
+	MOVQ CX, SI
+	MOVQ DX, DI
+	MOVQ $0x00000002, R8
+
+cols56:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R9
+	MOVQ   SI, R10
+	MOVQ   $0x00000008, R11
+
+depth57:
+	VMOVUPS      (R10), Y12
+	VMOVUPS      32(R10), Y13
+	VBROADCASTSS (R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 256(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 512(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 768(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 1024(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 1280(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      128(R10), Y12
+	VMOVUPS      160(R10), Y13
+	VBROADCASTSS 4(R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 260(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 516(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 772(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 1028(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 1284(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      256(R10), Y12
+	VMOVUPS      288(R10), Y13
+	VBROADCASTSS 8(R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 264(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 520(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 776(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 1032(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 1288(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      384(R10), Y12
+	VMOVUPS      416(R10), Y13
+	VBROADCASTSS 12(R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 268(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 524(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 780(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 1036(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 1292(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x10, R9
+	ADDQ         $0x00000200, R10
+	DECQ         R11
+	JNZ          depth57
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	VMOVUPS      Y2, 128(DI)
+	VMOVUPS      Y3, 160(DI)
+	VMOVUPS      Y4, 256(DI)
+	VMOVUPS      Y5, 288(DI)
+	VMOVUPS      Y6, 384(DI)
+	VMOVUPS      Y7, 416(DI)
+	VMOVUPS      Y8, 512(DI)
+	VMOVUPS      Y9, 544(DI)
+	VMOVUPS      Y10, 640(DI)
+	VMOVUPS      Y11, 672(DI)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
+	DECQ         R8
+	JNZ          cols56
+	ADDQ         $0x00000600, AX
+	ADDQ         $0x00000300, DX
+	DECQ         BX
+	JNZ          rows55
+	MOVQ         DX, DX
+	MOVQ         $0x00000002, BX
+
+cols58:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, SI
+	MOVQ   CX, DI
+	MOVQ   $0x00000008, R8
+
+depth59:
+	VMOVUPS      (DI), Y4
+	VMOVUPS      32(DI), Y5
+	VBROADCASTSS (SI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 256(SI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      128(DI), Y4
+	VMOVUPS      160(DI), Y5
+	VBROADCASTSS 4(SI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 260(SI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      256(DI), Y4
+	VMOVUPS      288(DI), Y5
+	VBROADCASTSS 8(SI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 264(SI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      384(DI), Y4
+	VMOVUPS      416(DI), Y5
+	VBROADCASTSS 12(SI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 268(SI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, SI
+	ADDQ         $0x00000200, DI
+	DECQ         R8
+	JNZ          depth59
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
+	VMOVUPS      Y2, 128(DX)
+	VMOVUPS      Y3, 160(DX)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          cols58
+	VZEROUPPER
+	RET
+
+// func digitsL1CombineAVX2(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL1CombineAVX2(SB), NOSPLIT, $0-32
+	MOVQ p0+0(FP), AX
+	MOVQ p1+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, SI
+	MOVQ $0x00000010, DI
+
+rows60:
+	MOVQ AX, R8
+	MOVQ CX, R9
+	MOVQ DX, R10
+	MOVQ SI, R11
+	MOVQ $0x00000004, R12
+
+elems61:
+	VMOVUPS (R8), Y0
+	VMOVUPS (R9), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS (R10), Y1
+	VADDPS  Y1, Y0, Y0
+	VMOVUPS Y0, (R11)
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	ADDQ    $0x20, R10
+	ADDQ    $0x20, R11
+	DECQ    R12
+	JNZ     elems61
+	ADDQ    $0x80, AX
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, SI
+	DECQ    DI
+	JNZ     rows60
+	MOVQ    BX, AX
+	MOVQ    $0x00000040, CX
+
+elems62:
+	VMOVUPS      (AX), Y0
+	VANDPS       absmask<>+0(SB), Y0, Y1
+	VANDPS       signmask<>+0(SB), Y0, Y0
+	VADDPS       Y1, Y1, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VMOVAPS      Y2, Y2
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      two<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y2
+	VSUBPS       Y2, Y3, Y2
+	VMULPS       Y1, Y1, Y3
+	VMOVUPS      tanhc0<>+0(SB), Y4
+	VFMADD213PS  tanhc1<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc2<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc3<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc4<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD213PS  Y1, Y1, Y4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Y1, Y3
+	VBLENDVPS    Y3, Y4, Y2, Y2
+	VORPS        Y0, Y2, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	DECQ         CX
+	JNZ          elems62
 	VZEROUPPER
 	RET
 
@@ -3250,7 +3213,7 @@ TEXT ·digitsLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   CX, CX
 	MOVQ   $0x00000028, BX
 
-elems61:
+elems63:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -3293,7 +3256,7 @@ elems61:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems61
+	JNZ          elems63
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -3488,7 +3451,7 @@ TEXT ·digitsSGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x0000012d, DX
 
-elems62:
+elems64:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -3497,7 +3460,7 @@ elems62:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems62
+	JNZ          elems64
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -3523,7 +3486,7 @@ TEXT ·digitsMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x0000012d, BX
 
-elems63:
+elems65:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -3539,7 +3502,7 @@ elems63:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems63
+	JNZ          elems65
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -3582,7 +3545,7 @@ TEXT ·digitsNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x0000012d, BX
 
-elems64:
+elems66:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -3599,7 +3562,7 @@ elems64:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems64
+	JNZ          elems66
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -3647,7 +3610,7 @@ TEXT ·digitsAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x0000012d, SI
 
-elems65:
+elems67:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -3678,7 +3641,7 @@ elems65:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems65
+	JNZ         elems67
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -3741,7 +3704,7 @@ TEXT ·digitsAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x0000012d, SI
 
-elems66:
+elems68:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -3772,7 +3735,7 @@ elems66:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems66
+	JNZ         elems68
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7

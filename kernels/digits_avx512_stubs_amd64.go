@@ -41,12 +41,6 @@ func digitsL2WeightGradAVX512(x *[1024]float32, dz *[320]float32, dw *[320]float
 //go:noescape
 func digitsL2InputGradAVX512(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
 
-// digitsL1ForwardHalfAVX512 is the AVX-512 body of DigitsL1ForwardHalf: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
-// Product: 16×64 · 64×32 in 8×48 tiles (24 accumulators), depth unrolled ×4.
-//
-//go:noescape
-func digitsL1ForwardHalfAVX512(x *[1024]float32, w *[2048]float32, b *[32]float32, y *[512]float32)
-
 // digitsL1ActivationGradHalfAVX512 is the AVX-512 body of DigitsL1ActivationGradHalf: d ← d ⊙ tanh′(y), elementwise over B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
 //
 //go:noescape
@@ -87,6 +81,17 @@ func digitsL2InputGradHalfAVX512(dz *[160]float32, w *[320]float32, wt *[320]flo
 //
 //go:noescape
 func digitsL2BiasGradAVX512(dz *[320]float32, db *[10]float32)
+
+// digitsL1PartialForwardAVX512 is the AVX-512 body of DigitsL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=32, K=64, N=32).
+// Product: 32×32 · 32×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1PartialForwardAVX512(x *[2016]float32, w *[1024]float32, p *[1024]float32)
+
+// digitsL1CombineAVX512 is the AVX-512 body of DigitsL1Combine: y = tanh((p0 + p1) + b), on half of the batch: B/2 = 16 rows (B=32, K=64, N=32).
+//
+//go:noescape
+func digitsL1CombineAVX512(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
 
 // digitsLossAVX512 is the AVX-512 body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //

@@ -58,14 +58,6 @@ func digitsL2InputGradAVX2(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2I
 	panic("vecgen: digitsL2InputGradAVX2 called in a build without assembly")
 }
 
-func digitsL1ForwardHalfAVX512(x *[(DigitsBatch / 2) * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
-	panic("vecgen: digitsL1ForwardHalfAVX512 called in a build without assembly")
-}
-
-func digitsL1ForwardHalfAVX2(x *[(DigitsBatch / 2) * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
-	panic("vecgen: digitsL1ForwardHalfAVX2 called in a build without assembly")
-}
-
 func digitsL1ActivationGradHalfAVX512(y *[(DigitsBatch / 2) * DigitsL1Out]float32, d *[(DigitsBatch / 2) * DigitsL1Out]float32) {
 	panic("vecgen: digitsL1ActivationGradHalfAVX512 called in a build without assembly")
 }
@@ -120,6 +112,22 @@ func digitsL2BiasGradAVX512(dz *[DigitsBatch * DigitsL2Out]float32, db *[DigitsL
 
 func digitsL2BiasGradAVX2(dz *[DigitsBatch * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
 	panic("vecgen: digitsL2BiasGradAVX2 called in a build without assembly")
+}
+
+func digitsL1PartialForwardAVX512(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, p *[DigitsBatch * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1PartialForwardAVX512 called in a build without assembly")
+}
+
+func digitsL1PartialForwardAVX2(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, p *[DigitsBatch * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1PartialForwardAVX2 called in a build without assembly")
+}
+
+func digitsL1CombineAVX512(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(DigitsBatch / 2) * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1CombineAVX512 called in a build without assembly")
+}
+
+func digitsL1CombineAVX2(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(DigitsBatch / 2) * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1CombineAVX2 called in a build without assembly")
 }
 
 func digitsLossAVX512(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {

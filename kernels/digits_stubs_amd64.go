@@ -41,12 +41,6 @@ func digitsL2WeightGradAVX2(x *[1024]float32, dz *[320]float32, dw *[320]float32
 //go:noescape
 func digitsL2InputGradAVX2(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
 
-// digitsL1ForwardHalfAVX2 is the AVX2+FMA body of DigitsL1ForwardHalf: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
-// Product: 16×64 · 64×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-//
-//go:noescape
-func digitsL1ForwardHalfAVX2(x *[1024]float32, w *[2048]float32, b *[32]float32, y *[512]float32)
-
 // digitsL1ActivationGradHalfAVX2 is the AVX2+FMA body of DigitsL1ActivationGradHalf: d ← d ⊙ tanh′(y), elementwise over B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
 //
 //go:noescape
@@ -87,6 +81,17 @@ func digitsL2InputGradHalfAVX2(dz *[160]float32, w *[320]float32, wt *[320]float
 //
 //go:noescape
 func digitsL2BiasGradAVX2(dz *[320]float32, db *[10]float32)
+
+// digitsL1PartialForwardAVX2 is the AVX2+FMA body of DigitsL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=32, K=64, N=32).
+// Product: 32×32 · 32×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1PartialForwardAVX2(x *[2016]float32, w *[1024]float32, p *[1024]float32)
+
+// digitsL1CombineAVX2 is the AVX2+FMA body of DigitsL1Combine: y = tanh((p0 + p1) + b), on half of the batch: B/2 = 16 rows (B=32, K=64, N=32).
+//
+//go:noescape
+func digitsL1CombineAVX2(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
 
 // digitsLossAVX2 is the AVX2+FMA body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //

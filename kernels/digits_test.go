@@ -769,20 +769,27 @@ func TestDigitsAdamW(t *testing.T) {
 // batch with write exactly their half of the whole kernels' outputs, bit
 // for bit, on every tier.
 func TestDigitsHalves(t *testing.T) {
-	digitsEachTier(t, 3*227328, func(t *testing.T) { kerneltest.CheckHalves(t, DigitsNetwork()) })
+	digitsEachTier(t, 3*161792, func(t *testing.T) { kerneltest.CheckHalves(t, DigitsNetwork()) })
+}
+
+// TestDigitsSplitDepth checks the first layer's products over the two
+// halves of its inputs and their combine, which training runs in place of
+// its forward pass, on every tier.
+func TestDigitsSplitDepth(t *testing.T) {
+	digitsEachTier(t, 161792, func(t *testing.T) { kerneltest.CheckSplitDepth(t, DigitsNetwork(), 3) })
 }
 
 // TestDigitsGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two
-// passes of the whole float64 forward (227328 flops), so a model
+// passes of the whole float64 forward (161792 flops), so a model
 // too large for the budget below skips it with a message; its kernels are
 // still each checked against the reference.
 func TestDigitsGradient(t *testing.T) {
-	if checks := 64; checks*227328 > 1<<34 {
-		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 227328)
+	if checks := 64; checks*161792 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 161792)
 	}
-	digitsEachTier(t, 227328, func(t *testing.T) {
+	digitsEachTier(t, 161792, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([DigitsBatch * DigitsInput]float32)
 		kerneltest.Fill(r, x[:], 1)
@@ -938,6 +945,20 @@ func BenchmarkDigitsL2InputGrad(bench *testing.B) {
 		DigitsL2InputGrad((*[DigitsBatch * DigitsL2Out]float32)(dz.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out * DigitsL2In]float32)(wt.S()), (*[DigitsBatch * DigitsL2In]float32)(dx.S()))
 	}
 	kerneltest.GFLOPS(bench, 20480)
+}
+
+func BenchmarkDigitsL1PartialForward(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In-DigitsL1In/2, offset)
+	w := kerneltest.NewGuarded("w", (DigitsL1In/2)*DigitsL1Out, offset)
+	p := kerneltest.NewGuarded("p", DigitsBatch*DigitsL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	for bench.Loop() {
+		DigitsL1PartialForward((*[DigitsBatch*DigitsL1In - DigitsL1In/2]float32)(x.S()), (*[(DigitsL1In / 2) * DigitsL1Out]float32)(w.S()), (*[DigitsBatch * DigitsL1Out]float32)(p.S()))
+	}
+	kerneltest.GFLOPS(bench, 65536)
 }
 
 func BenchmarkDigitsLoss(bench *testing.B) {

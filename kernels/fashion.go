@@ -57,9 +57,6 @@ func FashionNetwork() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					FashionL1WeightGrad((*[FashionBatch * FashionL1In]float32)(x), (*[FashionBatch * FashionL1Out]float32)(dz), (*[FashionL1In * FashionL1Out]float32)(dw), (*[FashionL1Out]float32)(db))
 				},
-				ForwardHalf: func(h int, x []float32, w []float32, b []float32, _ []float32, y []float32) {
-					FashionL1ForwardHalf((*[(FashionBatch / 2) * FashionL1In]float32)(x[h*((FashionBatch/2)*FashionL1In):]), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[(FashionBatch / 2) * FashionL1Out]float32)(y[h*((FashionBatch/2)*FashionL1Out):]))
-				},
 				ActivationGradHalf: func(h int, _ []float32, y []float32, d []float32) {
 					FashionL1ActivationGradHalf((*[(FashionBatch / 2) * FashionL1Out]float32)(y[h*((FashionBatch/2)*FashionL1Out):]), (*[(FashionBatch / 2) * FashionL1Out]float32)(d[h*((FashionBatch/2)*FashionL1Out):]))
 				},
@@ -68,6 +65,12 @@ func FashionNetwork() compiled.Network {
 				},
 				BiasGrad: func(dz []float32, db []float32) {
 					FashionL1BiasGrad((*[FashionBatch * FashionL1Out]float32)(dz), (*[FashionL1Out]float32)(db))
+				},
+				PartialForward: func(h int, x []float32, w []float32, p []float32) {
+					FashionL1PartialForward((*[FashionBatch*FashionL1In - FashionL1In/2]float32)(x[h*(FashionL1In/2):]), (*[(FashionL1In / 2) * FashionL1Out]float32)(w[h*((FashionL1In/2)*FashionL1Out):]), (*[FashionBatch * FashionL1Out]float32)(p))
+				},
+				Combine: func(h int, p0 []float32, p1 []float32, b []float32, _ []float32, y []float32) {
+					FashionL1Combine((*[(FashionBatch / 2) * FashionL1Out]float32)(p0[h*((FashionBatch/2)*FashionL1Out):]), (*[(FashionBatch / 2) * FashionL1Out]float32)(p1[h*((FashionBatch/2)*FashionL1Out):]), (*[FashionL1Out]float32)(b), (*[(FashionBatch / 2) * FashionL1Out]float32)(y[h*((FashionBatch/2)*FashionL1Out):]))
 				},
 			},
 			{
@@ -346,19 +349,6 @@ func FashionL3InputGrad(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3I
 	}
 }
 
-// FashionL1ForwardHalf is FashionL1Forward on half of the batch's rows (FashionBatch/2),
-// bit for bit the rows it would write: two workers sharing a batch each run one half.
-func FashionL1ForwardHalf(x *[(FashionBatch / 2) * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
-	switch fashionTier {
-	case compiled.AVX512:
-		fashionL1ForwardHalfAVX512(x, w, b, y)
-	case compiled.AVX2:
-		fashionL1ForwardHalfAVX2(x, w, b, y)
-	default:
-		scalar.Dense(x[:], w[:], b[:], y[:], (FashionBatch / 2), FashionL1In, FashionL1Out, scalar.ReLU)
-	}
-}
-
 // FashionL1ActivationGradHalf is FashionL1ActivationGrad on half of the batch's rows (FashionBatch/2),
 // bit for bit the rows it would write: two workers sharing a batch each run one half.
 func FashionL1ActivationGradHalf(y *[(FashionBatch / 2) * FashionL1Out]float32, d *[(FashionBatch / 2) * FashionL1Out]float32) {
@@ -524,6 +514,41 @@ func FashionL3BiasGrad(dz *[FashionBatch * FashionL3Out]float32, db *[FashionL3O
 		fashionL3BiasGradAVX2(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], FashionBatch, FashionL3Out)
+	}
+}
+
+// FashionL1PartialForward is layer 1's product over one half of its inputs,
+// k0 ≤ k < k0 + FashionL1In/2 (k0 = 0 or FashionL1In/2), for every row of the batch:
+//
+//	p[i,j] = Σₖ x[i·in + k−k0]·w[k−k0, j]
+//
+// with x starting at column k0 of the layer's input and w at its row k0.
+// FashionL1Combine adds the two halves' products, the bias and the activation.
+func FashionL1PartialForward(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, p *[FashionBatch * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1PartialForwardAVX512(x, w, p)
+	case compiled.AVX2:
+		fashionL1PartialForwardAVX2(x, w, p)
+	default:
+		scalar.DenseRows(x[:], w[:], p[:], FashionBatch, FashionL1In, FashionL1In/2, FashionL1Out)
+	}
+}
+
+// FashionL1Combine finishes layer 1's forward pass from its two partial products,
+// on half of the batch's rows (FashionBatch/2):
+//
+//	y[i,j] = relu((p0[i,j] + p1[i,j]) + b[j])
+//
+// The sum is taken in this order whoever computed p0 and p1 (FashionL1PartialForward).
+func FashionL1Combine(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(FashionBatch / 2) * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1CombineAVX512(p0, p1, b, y)
+	case compiled.AVX2:
+		fashionL1CombineAVX2(p0, p1, b, y)
+	default:
+		scalar.Combine(p0[:], p1[:], b[:], y[:], (FashionBatch / 2), FashionL1Out, scalar.ReLU)
 	}
 }
 

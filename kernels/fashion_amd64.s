@@ -2530,256 +2530,6 @@ depth48:
 	VZEROUPPER
 	RET
 
-// func fashionL1ForwardHalfAVX2(x *[25088]float32, w *[200704]float32, b *[256]float32, y *[8192]float32)
-// Requires: AVX, FMA3
-TEXT ·fashionL1ForwardHalfAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+24(FP), BX
-	MOVQ BX, BX
-	MOVQ $0x00000005, SI
-
-rows49:
-	MOVQ CX, DI
-	MOVQ BX, R8
-	MOVQ DX, R9
-	MOVQ $0x00000010, R10
-
-cols50:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	MOVQ   AX, R11
-	MOVQ   DI, R12
-	MOVQ   $0x000000c4, R13
-
-depth51:
-	VMOVUPS      (R12), Y12
-	VMOVUPS      32(R12), Y13
-	VBROADCASTSS (R11), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 3136(R11), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 6272(R11), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 9408(R11), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 12544(R11), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 15680(R11), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      1024(R12), Y12
-	VMOVUPS      1056(R12), Y13
-	VBROADCASTSS 4(R11), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 3140(R11), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 6276(R11), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 9412(R11), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 12548(R11), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 15684(R11), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      2048(R12), Y12
-	VMOVUPS      2080(R12), Y13
-	VBROADCASTSS 8(R11), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 3144(R11), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 6280(R11), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 9416(R11), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 12552(R11), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 15688(R11), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      3072(R12), Y12
-	VMOVUPS      3104(R12), Y13
-	VBROADCASTSS 12(R11), Y14
-	VFMADD231PS  Y12, Y14, Y0
-	VFMADD231PS  Y13, Y14, Y1
-	VBROADCASTSS 3148(R11), Y14
-	VFMADD231PS  Y12, Y14, Y2
-	VFMADD231PS  Y13, Y14, Y3
-	VBROADCASTSS 6284(R11), Y14
-	VFMADD231PS  Y12, Y14, Y4
-	VFMADD231PS  Y13, Y14, Y5
-	VBROADCASTSS 9420(R11), Y14
-	VFMADD231PS  Y12, Y14, Y6
-	VFMADD231PS  Y13, Y14, Y7
-	VBROADCASTSS 12556(R11), Y14
-	VFMADD231PS  Y12, Y14, Y8
-	VFMADD231PS  Y13, Y14, Y9
-	VBROADCASTSS 15692(R11), Y14
-	VFMADD231PS  Y12, Y14, Y10
-	VFMADD231PS  Y13, Y14, Y11
-	ADDQ         $0x10, R11
-	ADDQ         $0x00001000, R12
-	DECQ         R13
-	JNZ          depth51
-	VXORPS       Y12, Y12, Y12
-	VMOVUPS      (R9), Y13
-	VADDPS       Y13, Y0, Y0
-	VMAXPS       Y0, Y12, Y0
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y12, Y1
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y12, Y2
-	VMOVUPS      Y2, 1024(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y12, Y3
-	VMOVUPS      Y3, 1056(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y12, Y4
-	VMOVUPS      Y4, 2048(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y12, Y5
-	VMOVUPS      Y5, 2080(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y12, Y6
-	VMOVUPS      Y6, 3072(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y12, Y7
-	VMOVUPS      Y7, 3104(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y8, Y8
-	VMAXPS       Y8, Y12, Y8
-	VMOVUPS      Y8, 4096(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y9, Y9
-	VMAXPS       Y9, Y12, Y9
-	VMOVUPS      Y9, 4128(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y10, Y10
-	VMAXPS       Y10, Y12, Y10
-	VMOVUPS      Y10, 5120(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y11, Y11
-	VMAXPS       Y11, Y12, Y11
-	VMOVUPS      Y11, 5152(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0x40, R9
-	DECQ         R10
-	JNZ          cols50
-	ADDQ         $0x00004980, AX
-	ADDQ         $0x00001800, BX
-	DECQ         SI
-	JNZ          rows49
-	MOVQ         BX, BX
-	MOVQ         $0x00000010, SI
-
-cols52:
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   AX, DI
-	MOVQ   CX, R8
-	MOVQ   $0x000000c4, R9
-
-depth53:
-	VMOVUPS      (R8), Y4
-	VMOVUPS      32(R8), Y5
-	VBROADCASTSS (DI), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 3136(DI), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      1024(R8), Y4
-	VMOVUPS      1056(R8), Y5
-	VBROADCASTSS 4(DI), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 3140(DI), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      2048(R8), Y4
-	VMOVUPS      2080(R8), Y5
-	VBROADCASTSS 8(DI), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 3144(DI), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      3072(R8), Y4
-	VMOVUPS      3104(R8), Y5
-	VBROADCASTSS 12(DI), Y6
-	VFMADD231PS  Y4, Y6, Y0
-	VFMADD231PS  Y5, Y6, Y1
-	VBROADCASTSS 3148(DI), Y6
-	VFMADD231PS  Y4, Y6, Y2
-	VFMADD231PS  Y5, Y6, Y3
-	ADDQ         $0x10, DI
-	ADDQ         $0x00001000, R8
-	DECQ         R9
-	JNZ          depth53
-	VXORPS       Y4, Y4, Y4
-	VMOVUPS      (DX), Y5
-	VADDPS       Y5, Y0, Y0
-	VMAXPS       Y0, Y4, Y0
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y4, Y1
-	VMOVUPS      Y1, 32(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y4, Y2
-	VMOVUPS      Y2, 1024(BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y4, Y3
-	VMOVUPS      Y3, 1056(BX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, BX
-	ADDQ         $0x40, DX
-	DECQ         SI
-	JNZ          cols52
-	VZEROUPPER
-	RET
-
 // func fashionL1ActivationGradHalfAVX2(y *[8192]float32, d *[8192]float32)
 // Requires: AVX
 TEXT ·fashionL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
@@ -2788,7 +2538,7 @@ TEXT ·fashionL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000400, DX
 
-elems54:
+elems49:
 	VMOVUPS (AX), Y0
 	VMOVUPS (CX), Y1
 	VXORPS  Y2, Y2, Y2
@@ -2798,7 +2548,7 @@ elems54:
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems54
+	JNZ     elems49
 	VZEROUPPER
 	RET
 
@@ -2811,12 +2561,12 @@ TEXT ·fashionL1WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ DX, DX
 	MOVQ $0x00000041, BX
 
-rows55:
+rows50:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-cols56:
+cols51:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2833,7 +2583,7 @@ cols56:
 	MOVQ   SI, R10
 	MOVQ   $0x00000010, R11
 
-depth57:
+depth52:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2917,7 +2667,7 @@ depth57:
 	ADDQ         $0x00003100, R9
 	ADDQ         $0x00001000, R10
 	DECQ         R11
-	JNZ          depth57
+	JNZ          depth52
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      Y1, 32(DI)
 	VMOVUPS      Y2, 1024(DI)
@@ -2933,15 +2683,15 @@ depth57:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols56
+	JNZ          cols51
 	ADDQ         $0x18, AX
 	ADDQ         $0x00001800, DX
 	DECQ         BX
-	JNZ          rows55
+	JNZ          rows50
 	MOVQ         DX, DX
 	MOVQ         $0x00000010, BX
 
-cols58:
+cols53:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2950,7 +2700,7 @@ cols58:
 	MOVQ   CX, DI
 	MOVQ   $0x00000010, R8
 
-depth59:
+depth54:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -2986,7 +2736,7 @@ depth59:
 	ADDQ         $0x00003100, SI
 	ADDQ         $0x00001000, DI
 	DECQ         R8
-	JNZ          depth59
+	JNZ          depth54
 	VMOVUPS      Y0, (DX)
 	VMOVUPS      Y1, 32(DX)
 	VMOVUPS      Y2, 1024(DX)
@@ -2994,7 +2744,7 @@ depth59:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          cols58
+	JNZ          cols53
 	VZEROUPPER
 	RET
 
@@ -3006,22 +2756,22 @@ TEXT ·fashionL1BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000020, DX
 
-elems60:
+elems55:
 	VXORPS Y0, Y0, Y0
 	MOVQ   AX, BX
 	MOVQ   $0x00000040, SI
 
-rows61:
+rows56:
 	VMOVUPS (BX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x00000400, BX
 	DECQ    SI
-	JNZ     rows61
+	JNZ     rows56
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems60
+	JNZ     elems55
 	VZEROUPPER
 	RET
 
@@ -3035,13 +2785,13 @@ TEXT ·fashionL2ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, BX
 	MOVQ $0x00000005, SI
 
-rows62:
+rows57:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ DX, R9
 	MOVQ $0x00000008, R10
 
-cols63:
+cols58:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3058,7 +2808,7 @@ cols63:
 	MOVQ   DI, R12
 	MOVQ   $0x00000040, R13
 
-depth64:
+depth59:
 	VMOVUPS      (R12), Y12
 	VMOVUPS      32(R12), Y13
 	VBROADCASTSS (R11), Y14
@@ -3142,7 +2892,7 @@ depth64:
 	ADDQ         $0x10, R11
 	ADDQ         $0x00000800, R12
 	DECQ         R13
-	JNZ          depth64
+	JNZ          depth59
 	VXORPS       Y12, Y12, Y12
 	VMOVUPS      (R9), Y13
 	VADDPS       Y13, Y0, Y0
@@ -3196,15 +2946,15 @@ depth64:
 	ADDQ         $0x40, R8
 	ADDQ         $0x40, R9
 	DECQ         R10
-	JNZ          cols63
+	JNZ          cols58
 	ADDQ         $0x00001800, AX
 	ADDQ         $0x00000c00, BX
 	DECQ         SI
-	JNZ          rows62
+	JNZ          rows57
 	MOVQ         BX, BX
 	MOVQ         $0x00000008, SI
 
-cols65:
+cols60:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3213,7 +2963,7 @@ cols65:
 	MOVQ   CX, R8
 	MOVQ   $0x00000040, R9
 
-depth66:
+depth61:
 	VMOVUPS      (R8), Y4
 	VMOVUPS      32(R8), Y5
 	VBROADCASTSS (DI), Y6
@@ -3249,7 +2999,7 @@ depth66:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00000800, R8
 	DECQ         R9
-	JNZ          depth66
+	JNZ          depth61
 	VXORPS       Y4, Y4, Y4
 	VMOVUPS      (DX), Y5
 	VADDPS       Y5, Y0, Y0
@@ -3271,7 +3021,7 @@ depth66:
 	ADDQ         $0x40, BX
 	ADDQ         $0x40, DX
 	DECQ         SI
-	JNZ          cols65
+	JNZ          cols60
 	VZEROUPPER
 	RET
 
@@ -3283,7 +3033,7 @@ TEXT ·fashionL2ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000200, DX
 
-elems67:
+elems62:
 	VMOVUPS (AX), Y0
 	VMOVUPS (CX), Y1
 	VXORPS  Y2, Y2, Y2
@@ -3293,7 +3043,7 @@ elems67:
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems67
+	JNZ     elems62
 	VZEROUPPER
 	RET
 
@@ -3306,12 +3056,12 @@ TEXT ·fashionL2WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ DX, DX
 	MOVQ $0x00000015, BX
 
-rows68:
+rows63:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000008, R8
 
-cols69:
+cols64:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3328,7 +3078,7 @@ cols69:
 	MOVQ   SI, R10
 	MOVQ   $0x00000010, R11
 
-depth70:
+depth65:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -3412,7 +3162,7 @@ depth70:
 	ADDQ         $0x00001000, R9
 	ADDQ         $0x00000800, R10
 	DECQ         R11
-	JNZ          depth70
+	JNZ          depth65
 	VMOVUPS      Y0, (DI)
 	VMOVUPS      Y1, 32(DI)
 	VMOVUPS      Y2, 512(DI)
@@ -3428,15 +3178,15 @@ depth70:
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, DI
 	DECQ         R8
-	JNZ          cols69
+	JNZ          cols64
 	ADDQ         $0x18, AX
 	ADDQ         $0x00000c00, DX
 	DECQ         BX
-	JNZ          rows68
+	JNZ          rows63
 	MOVQ         DX, DX
 	MOVQ         $0x00000008, BX
 
-cols71:
+cols66:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3445,7 +3195,7 @@ cols71:
 	MOVQ   CX, DI
 	MOVQ   $0x00000010, R8
 
-depth72:
+depth67:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (SI), Y6
@@ -3481,7 +3231,7 @@ depth72:
 	ADDQ         $0x00001000, SI
 	ADDQ         $0x00000800, DI
 	DECQ         R8
-	JNZ          depth72
+	JNZ          depth67
 	VMOVUPS      Y0, (DX)
 	VMOVUPS      Y1, 32(DX)
 	VMOVUPS      Y2, 512(DX)
@@ -3489,7 +3239,7 @@ depth72:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          cols71
+	JNZ          cols66
 	VZEROUPPER
 	RET
 
@@ -3504,17 +3254,17 @@ TEXT ·fashionL2InputGradHalfAVX2(SB), NOSPLIT, $24-32
 	MOVQ BX, 8(SP)
 	MOVQ $0x00000010, 16(SP)
 
-dxpanels73:
+dxpanels68:
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
-tblockrows74:
+tblockrows69:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ $0x00000010, R9
 
-tblocks75:
+tblocks70:
 	VMOVUPS    (DI), Y0
 	VMOVUPS    512(DI), Y1
 	VMOVUPS    1024(DI), Y2
@@ -3558,16 +3308,16 @@ tblocks75:
 	ADDQ       $0x20, DI
 	ADDQ       $0x00000200, R8
 	DECQ       R9
-	JNZ        tblocks75
+	JNZ        tblocks70
 	ADDQ       $0x00001000, CX
 	ADDQ       $0x20, BX
 	DECQ       SI
-	JNZ        tblockrows74
+	JNZ        tblockrows69
 	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000005, SI
 
-rows76:
+rows71:
 	MOVQ   DX, DI
 	MOVQ   CX, R8
 	VXORPS Y0, Y0, Y0
@@ -3586,7 +3336,7 @@ rows76:
 	MOVQ   DI, R10
 	MOVQ   $0x00000020, R11
 
-depth77:
+depth72:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -3670,7 +3420,7 @@ depth77:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          depth77
+	JNZ          depth72
 	VMOVUPS      Y0, (R8)
 	VMOVUPS      Y1, 32(R8)
 	VMOVUPS      Y2, 1024(R8)
@@ -3688,7 +3438,7 @@ depth77:
 	ADDQ         $0x00000c00, BX
 	ADDQ         $0x00001800, CX
 	DECQ         SI
-	JNZ          rows76
+	JNZ          rows71
 	MOVQ         DX, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -3697,7 +3447,7 @@ depth77:
 	MOVQ         SI, DI
 	MOVQ         $0x00000020, R8
 
-depth78:
+depth73:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (BX), Y6
@@ -3733,7 +3483,7 @@ depth78:
 	ADDQ         $0x10, BX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth78
+	JNZ          depth73
 	VMOVUPS      Y0, (CX)
 	VMOVUPS      Y1, 32(CX)
 	VMOVUPS      Y2, 1024(CX)
@@ -3747,7 +3497,7 @@ depth78:
 	ADDQ         $0x40, CX
 	MOVQ         CX, 8(SP)
 	DECQ         16(SP)
-	JNZ          dxpanels73
+	JNZ          dxpanels68
 	VZEROUPPER
 	RET
 
@@ -3759,22 +3509,22 @@ TEXT ·fashionL2BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ CX, CX
 	MOVQ $0x00000010, DX
 
-elems79:
+elems74:
 	VXORPS Y0, Y0, Y0
 	MOVQ   AX, BX
 	MOVQ   $0x00000040, SI
 
-rows80:
+rows75:
 	VMOVUPS (BX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x00000200, BX
 	DECQ    SI
-	JNZ     rows80
+	JNZ     rows75
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	DECQ    DX
-	JNZ     elems79
+	JNZ     elems74
 	VZEROUPPER
 	RET
 
@@ -3788,7 +3538,7 @@ TEXT ·fashionL3ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000005, DI
 
-rows81:
+rows76:
 	MOVQ   CX, R8
 	MOVQ   SI, R9
 	MOVQ   DX, R10
@@ -3807,7 +3557,7 @@ rows81:
 	MOVQ   AX, R11
 	MOVQ   $0x00000020, R12
 
-depth82:
+depth77:
 	VMOVUPS      (R8), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(R8), X13
@@ -3895,7 +3645,7 @@ depth82:
 	ADDQ         $0x10, R11
 	ADDQ         $0xa0, R8
 	DECQ         R12
-	JNZ          depth82
+	JNZ          depth77
 	VMOVUPS      (R10), Y12
 	VADDPS       Y12, Y0, Y0
 	VMOVUPS      Y0, (R9)
@@ -3941,7 +3691,7 @@ depth82:
 	ADDQ         $0x00000c00, AX
 	ADDQ         $0xf0, SI
 	DECQ         DI
-	JNZ          rows81
+	JNZ          rows76
 	MOVQ         SI, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -3950,7 +3700,7 @@ depth82:
 	MOVQ         CX, CX
 	MOVQ         $0x00000020, DI
 
-depth83:
+depth78:
 	VMOVUPS      (CX), Y4
 	VXORPS       Y5, Y5, Y5
 	VMOVSD       32(CX), X5
@@ -3990,7 +3740,7 @@ depth83:
 	ADDQ         $0x10, AX
 	ADDQ         $0xa0, CX
 	DECQ         DI
-	JNZ          depth83
+	JNZ          depth78
 	VMOVUPS      (DX), Y4
 	VADDPS       Y4, Y0, Y0
 	VMOVUPS      Y0, (SI)
@@ -4008,7 +3758,7 @@ depth83:
 	MOVQ         BX, AX
 	MOVQ         $0x00000020, CX
 
-softmax84:
+softmax79:
 	VMOVUPS      (AX), Y1
 	VMOVAPS      Y1, Y0
 	VXORPS       Y2, Y2, Y2
@@ -4099,7 +3849,7 @@ softmax84:
 	VMOVSD       X2, 32(AX)
 	ADDQ         $0x28, AX
 	DECQ         CX
-	JNZ          softmax84
+	JNZ          softmax79
 	VZEROUPPER
 	RET
 
@@ -4112,7 +3862,7 @@ TEXT ·fashionL3WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ DX, DX
 	MOVQ $0x0000000a, BX
 
-rows85:
+rows80:
 	MOVQ   CX, SI
 	MOVQ   DX, DI
 	VXORPS Y0, Y0, Y0
@@ -4130,7 +3880,7 @@ rows85:
 	MOVQ   AX, R8
 	MOVQ   $0x00000010, R9
 
-depth86:
+depth81:
 	VMOVUPS      (SI), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(SI), X13
@@ -4218,7 +3968,7 @@ depth86:
 	ADDQ         $0x00000800, R8
 	ADDQ         $0xa0, SI
 	DECQ         R9
-	JNZ          depth86
+	JNZ          depth81
 	VMOVUPS      Y0, (DI)
 	VMOVSD       X1, 32(DI)
 	VMOVUPS      Y2, 40(DI)
@@ -4234,7 +3984,7 @@ depth86:
 	ADDQ         $0x18, AX
 	ADDQ         $0xf0, DX
 	DECQ         BX
-	JNZ          rows85
+	JNZ          rows80
 	MOVQ         DX, DX
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -4247,7 +3997,7 @@ depth86:
 	MOVQ         CX, CX
 	MOVQ         $0x00000010, BX
 
-depth87:
+depth82:
 	VMOVUPS      (CX), Y8
 	VXORPS       Y9, Y9, Y9
 	VMOVSD       32(CX), X9
@@ -4311,7 +4061,7 @@ depth87:
 	ADDQ         $0x00000800, AX
 	ADDQ         $0xa0, CX
 	DECQ         BX
-	JNZ          depth87
+	JNZ          depth82
 	VMOVUPS      Y0, (DX)
 	VMOVSD       X1, 32(DX)
 	VMOVUPS      Y2, 40(DX)
@@ -4334,13 +4084,13 @@ TEXT ·fashionL3InputGradHalfAVX2(SB), NOSPLIT, $24-32
 	MOVQ BX, 8(SP)
 	MOVQ $0x00000008, 16(SP)
 
-dxpanels88:
+dxpanels83:
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
 	MOVQ $0x00000002, DI
 
-tblockrows89:
+tblockrows84:
 	MOVQ       BX, R8
 	MOVQ       SI, R9
 	VMOVUPS    (R8), Y0
@@ -4388,32 +4138,32 @@ tblockrows89:
 	ADDQ       $0x00000140, BX
 	ADDQ       $0x20, SI
 	DECQ       DI
-	JNZ        tblockrows89
+	JNZ        tblockrows84
 	LEAQ       32(CX), CX
 	LEAQ       512(DX), BX
 	MOVQ       $0x00000010, SI
 
-trows90:
+trows85:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ $0x00000002, R10
 
-tcols91:
+tcols86:
 	MOVL (DI), R9
 	MOVL R9, (R8)
 	ADDQ $0x04, DI
 	ADDQ $0x40, R8
 	DECQ R10
-	JNZ  tcols91
+	JNZ  tcols86
 	ADDQ $0x28, CX
 	ADDQ $0x04, BX
 	DECQ SI
-	JNZ  trows90
+	JNZ  trows85
 	MOVQ 8(SP), CX
 	MOVQ AX, BX
 	MOVQ $0x00000005, SI
 
-rows92:
+rows87:
 	MOVQ   DX, DI
 	MOVQ   CX, R8
 	VXORPS Y0, Y0, Y0
@@ -4432,7 +4182,7 @@ rows92:
 	MOVQ   DI, R10
 	MOVQ   $0x00000002, R11
 
-depth93:
+depth88:
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -4516,7 +4266,7 @@ depth93:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          depth93
+	JNZ          depth88
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -4574,7 +4324,7 @@ depth93:
 	ADDQ         $0xf0, BX
 	ADDQ         $0x00000c00, CX
 	DECQ         SI
-	JNZ          rows92
+	JNZ          rows87
 	MOVQ         DX, SI
 	VXORPS       Y0, Y0, Y0
 	VXORPS       Y1, Y1, Y1
@@ -4583,7 +4333,7 @@ depth93:
 	MOVQ         SI, DI
 	MOVQ         $0x00000002, R8
 
-depth94:
+depth89:
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (BX), Y6
@@ -4619,7 +4369,7 @@ depth94:
 	ADDQ         $0x10, BX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth94
+	JNZ          depth89
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (BX), Y6
@@ -4649,7 +4399,7 @@ depth94:
 	ADDQ         $0x40, CX
 	MOVQ         CX, 8(SP)
 	DECQ         16(SP)
-	JNZ          dxpanels88
+	JNZ          dxpanels83
 	VZEROUPPER
 	RET
 
@@ -4663,26 +4413,294 @@ TEXT ·fashionL3BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ   AX, DX
 	MOVQ   $0x00000040, BX
 
-rows95:
+rows90:
 	VMOVUPS (DX), Y1
 	VADDPS  Y1, Y0, Y0
 	ADDQ    $0x28, DX
 	DECQ    BX
-	JNZ     rows95
+	JNZ     rows90
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
 	VXORPS  Y0, Y0, Y0
 	MOVQ    $0x00000040, DX
 
-rows96:
+rows91:
 	VXORPS Y1, Y1, Y1
 	VMOVSD (AX), X1
 	VADDPS Y1, Y0, Y0
 	ADDQ   $0x28, AX
 	DECQ   DX
-	JNZ    rows96
+	JNZ    rows91
 	VMOVSD X0, (CX)
+	VZEROUPPER
+	RET
+
+// func fashionL1PartialForwardAVX2(x *[49784]float32, w *[100352]float32, p *[16384]float32)
+// Requires: AVX, FMA3
+TEXT ·fashionL1PartialForwardAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ p+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x0000000a, BX
+
+rows92:
+	MOVQ CX, SI
+	MOVQ DX, DI
+	MOVQ $0x00000010, R8
+
+cols93:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R9
+	MOVQ   SI, R10
+	MOVQ   $0x00000062, R11
+
+depth94:
+	VMOVUPS      (R10), Y12
+	VMOVUPS      32(R10), Y13
+	VBROADCASTSS (R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 3136(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 6272(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 9408(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 12544(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 15680(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      1024(R10), Y12
+	VMOVUPS      1056(R10), Y13
+	VBROADCASTSS 4(R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 3140(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 6276(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 9412(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 12548(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 15684(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      2048(R10), Y12
+	VMOVUPS      2080(R10), Y13
+	VBROADCASTSS 8(R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 3144(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 6280(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 9416(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 12552(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 15688(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      3072(R10), Y12
+	VMOVUPS      3104(R10), Y13
+	VBROADCASTSS 12(R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 3148(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 6284(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 9420(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 12556(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 15692(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x10, R9
+	ADDQ         $0x00001000, R10
+	DECQ         R11
+	JNZ          depth94
+	VMOVUPS      Y0, (DI)
+	VMOVUPS      Y1, 32(DI)
+	VMOVUPS      Y2, 1024(DI)
+	VMOVUPS      Y3, 1056(DI)
+	VMOVUPS      Y4, 2048(DI)
+	VMOVUPS      Y5, 2080(DI)
+	VMOVUPS      Y6, 3072(DI)
+	VMOVUPS      Y7, 3104(DI)
+	VMOVUPS      Y8, 4096(DI)
+	VMOVUPS      Y9, 4128(DI)
+	VMOVUPS      Y10, 5120(DI)
+	VMOVUPS      Y11, 5152(DI)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
+	DECQ         R8
+	JNZ          cols93
+	ADDQ         $0x00004980, AX
+	ADDQ         $0x00001800, DX
+	DECQ         BX
+	JNZ          rows92
+	MOVQ         DX, DX
+	MOVQ         $0x00000010, BX
+
+cols95:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, SI
+	MOVQ   CX, DI
+	MOVQ   $0x00000062, R8
+
+depth96:
+	VMOVUPS      (DI), Y8
+	VMOVUPS      32(DI), Y9
+	VBROADCASTSS (SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 3136(SI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 6272(SI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 9408(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      1024(DI), Y8
+	VMOVUPS      1056(DI), Y9
+	VBROADCASTSS 4(SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 3140(SI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 6276(SI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 9412(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      2048(DI), Y8
+	VMOVUPS      2080(DI), Y9
+	VBROADCASTSS 8(SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 3144(SI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 6280(SI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 9416(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      3072(DI), Y8
+	VMOVUPS      3104(DI), Y9
+	VBROADCASTSS 12(SI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 3148(SI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 6284(SI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 9420(SI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x10, SI
+	ADDQ         $0x00001000, DI
+	DECQ         R8
+	JNZ          depth96
+	VMOVUPS      Y0, (DX)
+	VMOVUPS      Y1, 32(DX)
+	VMOVUPS      Y2, 1024(DX)
+	VMOVUPS      Y3, 1056(DX)
+	VMOVUPS      Y4, 2048(DX)
+	VMOVUPS      Y5, 2080(DX)
+	VMOVUPS      Y6, 3072(DX)
+	VMOVUPS      Y7, 3104(DX)
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          cols95
+	VZEROUPPER
+	RET
+
+// func fashionL1CombineAVX2(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
+// Requires: AVX
+TEXT ·fashionL1CombineAVX2(SB), NOSPLIT, $0-32
+	MOVQ   p0+0(FP), AX
+	MOVQ   p1+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	MOVQ   CX, CX
+	MOVQ   $0x00000020, SI
+
+rows97:
+	MOVQ AX, DI
+	MOVQ CX, R8
+	MOVQ DX, R9
+	MOVQ BX, R10
+	MOVQ $0x00000020, R11
+
+elems98:
+	VMOVUPS (DI), Y1
+	VMOVUPS (R8), Y2
+	VADDPS  Y2, Y1, Y1
+	VMOVUPS (R9), Y2
+	VADDPS  Y2, Y1, Y1
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, (R10)
+	ADDQ    $0x20, DI
+	ADDQ    $0x20, R8
+	ADDQ    $0x20, R9
+	ADDQ    $0x20, R10
+	DECQ    R11
+	JNZ     elems98
+	ADDQ    $0x00000400, AX
+	ADDQ    $0x00000400, CX
+	ADDQ    $0x00000400, BX
+	DECQ    SI
+	JNZ     rows97
 	VZEROUPPER
 	RET
 
@@ -4696,7 +4714,7 @@ TEXT ·fashionLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   CX, CX
 	MOVQ   $0x00000050, BX
 
-elems97:
+elems99:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -4739,7 +4757,7 @@ elems97:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems97
+	JNZ          elems99
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -4934,7 +4952,7 @@ TEXT ·fashionSGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, DX
 
-elems98:
+elems100:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -4943,7 +4961,7 @@ elems98:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems98
+	JNZ          elems100
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -4969,7 +4987,7 @@ TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
-elems99:
+elems101:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -4985,7 +5003,7 @@ elems99:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems99
+	JNZ          elems101
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5038,7 +5056,7 @@ TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
-elems100:
+elems102:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5055,7 +5073,7 @@ elems100:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems100
+	JNZ          elems102
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5103,7 +5121,7 @@ TEXT ·fashionAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
-elems101:
+elems103:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5134,7 +5152,7 @@ elems101:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems101
+	JNZ         elems103
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -5197,7 +5215,7 @@ TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
-elems102:
+elems104:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5228,7 +5246,7 @@ elems102:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems102
+	JNZ         elems104
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -5273,7 +5291,7 @@ TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x00000800, DX
 
-elems103:
+elems105:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -5282,7 +5300,7 @@ elems103:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems103
+	JNZ          elems105
 	VZEROUPPER
 	RET
 
@@ -5298,7 +5316,7 @@ TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
 	MOVQ         CX, CX
 	MOVQ         $0x000002d1, DX
 
-elems104:
+elems106:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -5307,7 +5325,7 @@ elems104:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems104
+	JNZ          elems106
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -5333,7 +5351,7 @@ TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x00000800, BX
 
-elems105:
+elems107:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5349,7 +5367,7 @@ elems105:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems105
+	JNZ          elems107
 	VZEROUPPER
 	RET
 
@@ -5368,7 +5386,7 @@ TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000002d1, BX
 
-elems106:
+elems108:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5384,7 +5402,7 @@ elems106:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems106
+	JNZ          elems108
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5417,7 +5435,7 @@ TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x00000800, BX
 
-elems107:
+elems109:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5434,7 +5452,7 @@ elems107:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems107
+	JNZ          elems109
 	VZEROUPPER
 	RET
 
@@ -5453,7 +5471,7 @@ TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ         CX, CX
 	MOVQ         $0x000002d1, BX
 
-elems108:
+elems110:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5470,7 +5488,7 @@ elems108:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems108
+	JNZ          elems110
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5518,7 +5536,7 @@ TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x00000800, SI
 
-elems109:
+elems111:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5549,7 +5567,7 @@ elems109:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems109
+	JNZ         elems111
 	VZEROUPPER
 	RET
 
@@ -5582,7 +5600,7 @@ TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000002d1, SI
 
-elems110:
+elems112:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5613,7 +5631,7 @@ elems110:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems110
+	JNZ         elems112
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -5676,7 +5694,7 @@ TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x00000800, SI
 
-elems111:
+elems113:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5707,7 +5725,7 @@ elems111:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems111
+	JNZ         elems113
 	VZEROUPPER
 	RET
 
@@ -5741,7 +5759,7 @@ TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ         BX, BX
 	MOVQ         $0x000002d1, SI
 
-elems112:
+elems114:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5772,7 +5790,7 @@ elems112:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems112
+	JNZ         elems114
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7

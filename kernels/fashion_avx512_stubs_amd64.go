@@ -65,12 +65,6 @@ func fashionL3WeightGradAVX512(x *[8192]float32, dz *[640]float32, dw *[1280]flo
 //go:noescape
 func fashionL3InputGradAVX512(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
 
-// fashionL1ForwardHalfAVX512 is the AVX-512 body of FashionL1ForwardHalf: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on half of the batch: B/2 = 32 rows.
-// Product: 32×784 · 784×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-//
-//go:noescape
-func fashionL1ForwardHalfAVX512(x *[25088]float32, w *[200704]float32, b *[256]float32, y *[8192]float32)
-
 // fashionL1ActivationGradHalfAVX512 is the AVX-512 body of FashionL1ActivationGradHalf: d ← d ⊙ relu′(y), elementwise over B×N (B=64, K=784, N=256), on half of the batch: B/2 = 32 rows.
 //
 //go:noescape
@@ -140,6 +134,17 @@ func fashionL3InputGradHalfAVX512(dz *[320]float32, w *[1280]float32, wt *[1280]
 //
 //go:noescape
 func fashionL3BiasGradAVX512(dz *[640]float32, db *[10]float32)
+
+// fashionL1PartialForwardAVX512 is the AVX-512 body of FashionL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=64, K=784, N=256).
+// Product: 64×392 · 392×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1PartialForwardAVX512(x *[49784]float32, w *[100352]float32, p *[16384]float32)
+
+// fashionL1CombineAVX512 is the AVX-512 body of FashionL1Combine: y = relu((p0 + p1) + b), on half of the batch: B/2 = 32 rows (B=64, K=784, N=256).
+//
+//go:noescape
+func fashionL1CombineAVX512(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
 
 // fashionLossAVX512 is the AVX-512 body of FashionLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //

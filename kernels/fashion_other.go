@@ -90,14 +90,6 @@ func fashionL3InputGradAVX2(dz *[FashionBatch * FashionL3Out]float32, w *[Fashio
 	panic("vecgen: fashionL3InputGradAVX2 called in a build without assembly")
 }
 
-func fashionL1ForwardHalfAVX512(x *[(FashionBatch / 2) * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
-	panic("vecgen: fashionL1ForwardHalfAVX512 called in a build without assembly")
-}
-
-func fashionL1ForwardHalfAVX2(x *[(FashionBatch / 2) * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
-	panic("vecgen: fashionL1ForwardHalfAVX2 called in a build without assembly")
-}
-
 func fashionL1ActivationGradHalfAVX512(y *[(FashionBatch / 2) * FashionL1Out]float32, d *[(FashionBatch / 2) * FashionL1Out]float32) {
 	panic("vecgen: fashionL1ActivationGradHalfAVX512 called in a build without assembly")
 }
@@ -192,6 +184,22 @@ func fashionL3BiasGradAVX512(dz *[FashionBatch * FashionL3Out]float32, db *[Fash
 
 func fashionL3BiasGradAVX2(dz *[FashionBatch * FashionL3Out]float32, db *[FashionL3Out]float32) {
 	panic("vecgen: fashionL3BiasGradAVX2 called in a build without assembly")
+}
+
+func fashionL1PartialForwardAVX512(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, p *[FashionBatch * FashionL1Out]float32) {
+	panic("vecgen: fashionL1PartialForwardAVX512 called in a build without assembly")
+}
+
+func fashionL1PartialForwardAVX2(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, p *[FashionBatch * FashionL1Out]float32) {
+	panic("vecgen: fashionL1PartialForwardAVX2 called in a build without assembly")
+}
+
+func fashionL1CombineAVX512(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(FashionBatch / 2) * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1CombineAVX512 called in a build without assembly")
+}
+
+func fashionL1CombineAVX2(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(FashionBatch / 2) * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1CombineAVX2 called in a build without assembly")
 }
 
 func fashionLossAVX512(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch * FashionL3Out]float32, d *[FashionBatch * FashionL3Out]float32) float32 {

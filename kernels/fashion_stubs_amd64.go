@@ -65,12 +65,6 @@ func fashionL3WeightGradAVX2(x *[8192]float32, dz *[640]float32, dw *[1280]float
 //go:noescape
 func fashionL3InputGradAVX2(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
 
-// fashionL1ForwardHalfAVX2 is the AVX2+FMA body of FashionL1ForwardHalf: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on half of the batch: B/2 = 32 rows.
-// Product: 32×784 · 784×256 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-//
-//go:noescape
-func fashionL1ForwardHalfAVX2(x *[25088]float32, w *[200704]float32, b *[256]float32, y *[8192]float32)
-
 // fashionL1ActivationGradHalfAVX2 is the AVX2+FMA body of FashionL1ActivationGradHalf: d ← d ⊙ relu′(y), elementwise over B×N (B=64, K=784, N=256), on half of the batch: B/2 = 32 rows.
 //
 //go:noescape
@@ -140,6 +134,17 @@ func fashionL3InputGradHalfAVX2(dz *[320]float32, w *[1280]float32, wt *[1280]fl
 //
 //go:noescape
 func fashionL3BiasGradAVX2(dz *[640]float32, db *[10]float32)
+
+// fashionL1PartialForwardAVX2 is the AVX2+FMA body of FashionL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=64, K=784, N=256).
+// Product: 64×392 · 392×256 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1PartialForwardAVX2(x *[49784]float32, w *[100352]float32, p *[16384]float32)
+
+// fashionL1CombineAVX2 is the AVX2+FMA body of FashionL1Combine: y = relu((p0 + p1) + b), on half of the batch: B/2 = 32 rows (B=64, K=784, N=256).
+//
+//go:noescape
+func fashionL1CombineAVX2(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
 
 // fashionLossAVX2 is the AVX2+FMA body of FashionLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //

@@ -1002,7 +1002,14 @@ func TestFashionAdamW(t *testing.T) {
 // batch with write exactly their half of the whole kernels' outputs, bit
 // for bit, on every tier.
 func TestFashionHalves(t *testing.T) {
-	fashionEachTier(t, 3*45072384, func(t *testing.T) { kerneltest.CheckHalves(t, FashionNetwork()) })
+	fashionEachTier(t, 3*32227328, func(t *testing.T) { kerneltest.CheckHalves(t, FashionNetwork()) })
+}
+
+// TestFashionSplitDepth checks the first layer's products over the two
+// halves of its inputs and their combine, which training runs in place of
+// its forward pass, on every tier.
+func TestFashionSplitDepth(t *testing.T) {
+	fashionEachTier(t, 32227328, func(t *testing.T) { kerneltest.CheckSplitDepth(t, FashionNetwork(), 0) })
 }
 
 // TestFashionChunks checks that the optimizers over the chunks of the
@@ -1015,14 +1022,14 @@ func TestFashionChunks(t *testing.T) {
 // TestFashionGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two
-// passes of the whole float64 forward (45072384 flops), so a model
+// passes of the whole float64 forward (32227328 flops), so a model
 // too large for the budget below skips it with a message; its kernels are
 // still each checked against the reference.
 func TestFashionGradient(t *testing.T) {
-	if checks := 96; checks*45072384 > 1<<34 {
-		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 45072384)
+	if checks := 96; checks*32227328 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 32227328)
 	}
-	fashionEachTier(t, 45072384, func(t *testing.T) {
+	fashionEachTier(t, 32227328, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([FashionBatch * FashionInput]float32)
 		kerneltest.Fill(r, x[:], 1)
@@ -1252,6 +1259,20 @@ func BenchmarkFashionL3InputGrad(bench *testing.B) {
 		FashionL3InputGrad((*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out * FashionL3In]float32)(wt.S()), (*[FashionBatch * FashionL3In]float32)(dx.S()))
 	}
 	kerneltest.GFLOPS(bench, 163840)
+}
+
+func BenchmarkFashionL1PartialForward(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In-FashionL1In/2, offset)
+	w := kerneltest.NewGuarded("w", (FashionL1In/2)*FashionL1Out, offset)
+	p := kerneltest.NewGuarded("p", FashionBatch*FashionL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL1PartialForward((*[FashionBatch*FashionL1In - FashionL1In/2]float32)(x.S()), (*[(FashionL1In / 2) * FashionL1Out]float32)(w.S()), (*[FashionBatch * FashionL1Out]float32)(p.S()))
+	}
+	kerneltest.GFLOPS(bench, 12845056)
 }
 
 func BenchmarkFashionLoss(bench *testing.B) {

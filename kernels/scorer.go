@@ -58,9 +58,6 @@ func ScorerNetwork() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					ScorerL1WeightGrad((*[ScorerBatch * ScorerL1In]float32)(x), (*[ScorerBatch * ScorerL1Out]float32)(dz), (*[ScorerL1In * ScorerL1Out]float32)(dw), (*[ScorerL1Out]float32)(db))
 				},
-				ForwardHalf: func(h int, x []float32, w []float32, b []float32, z []float32, y []float32) {
-					ScorerL1ForwardHalf((*[(ScorerBatch / 2) * ScorerL1In]float32)(x[h*((ScorerBatch/2)*ScorerL1In):]), (*[ScorerL1In * ScorerL1Out]float32)(w), (*[ScorerL1Out]float32)(b), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(z[h*((ScorerBatch/2)*ScorerL1Out):]), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(y[h*((ScorerBatch/2)*ScorerL1Out):]))
-				},
 				ActivationGradHalf: func(h int, z []float32, _ []float32, d []float32) {
 					ScorerL1ActivationGradHalf((*[(ScorerBatch / 2) * ScorerL1Out]float32)(z[h*((ScorerBatch/2)*ScorerL1Out):]), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(d[h*((ScorerBatch/2)*ScorerL1Out):]))
 				},
@@ -69,6 +66,12 @@ func ScorerNetwork() compiled.Network {
 				},
 				BiasGrad: func(dz []float32, db []float32) {
 					ScorerL1BiasGrad((*[ScorerBatch * ScorerL1Out]float32)(dz), (*[ScorerL1Out]float32)(db))
+				},
+				PartialForward: func(h int, x []float32, w []float32, p []float32) {
+					ScorerL1PartialForward((*[ScorerBatch*ScorerL1In - ScorerL1In/2]float32)(x[h*(ScorerL1In/2):]), (*[(ScorerL1In / 2) * ScorerL1Out]float32)(w[h*((ScorerL1In/2)*ScorerL1Out):]), (*[ScorerBatch * ScorerL1Out]float32)(p))
+				},
+				Combine: func(h int, p0 []float32, p1 []float32, b []float32, z []float32, y []float32) {
+					ScorerL1Combine((*[(ScorerBatch / 2) * ScorerL1Out]float32)(p0[h*((ScorerBatch/2)*ScorerL1Out):]), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(p1[h*((ScorerBatch/2)*ScorerL1Out):]), (*[ScorerL1Out]float32)(b), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(z[h*((ScorerBatch/2)*ScorerL1Out):]), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(y[h*((ScorerBatch/2)*ScorerL1Out):]))
 				},
 			},
 			{
@@ -411,21 +414,6 @@ func ScorerL4InputGrad(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * 
 	}
 }
 
-// ScorerL1ForwardHalf is ScorerL1Forward on half of the batch's rows (ScorerBatch/2),
-// bit for bit the rows it would write: two workers sharing a batch each run one half.
-func ScorerL1ForwardHalf(x *[(ScorerBatch / 2) * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
-	switch scorerTier {
-	case compiled.AVX512:
-		scorerL1ForwardHalfAVX512(x, w, b, z, y)
-	case compiled.AVX2:
-		scorerL1ForwardHalfAVX2(x, w, b, z, y)
-	default:
-		scalar.Dense(x[:], w[:], b[:], z[:], (ScorerBatch / 2), ScorerL1In, ScorerL1Out, scalar.Identity)
-		*y = *z
-		scalar.Activate(y[:], scalar.GELU)
-	}
-}
-
 // ScorerL1ActivationGradHalf is ScorerL1ActivationGrad on half of the batch's rows (ScorerBatch/2),
 // bit for bit the rows it would write: two workers sharing a batch each run one half.
 func ScorerL1ActivationGradHalf(z *[(ScorerBatch / 2) * ScorerL1Out]float32, d *[(ScorerBatch / 2) * ScorerL1Out]float32) {
@@ -662,6 +650,44 @@ func ScorerL4BiasGrad(dz *[ScorerBatch * ScorerL4Out]float32, db *[ScorerL4Out]f
 		scorerL4BiasGradAVX2(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL4Out)
+	}
+}
+
+// ScorerL1PartialForward is layer 1's product over one half of its inputs,
+// k0 ≤ k < k0 + ScorerL1In/2 (k0 = 0 or ScorerL1In/2), for every row of the batch:
+//
+//	p[i,j] = Σₖ x[i·in + k−k0]·w[k−k0, j]
+//
+// with x starting at column k0 of the layer's input and w at its row k0.
+// ScorerL1Combine adds the two halves' products, the bias and the activation.
+func ScorerL1PartialForward(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, p *[ScorerBatch * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1PartialForwardAVX512(x, w, p)
+	case compiled.AVX2:
+		scorerL1PartialForwardAVX2(x, w, p)
+	default:
+		scalar.DenseRows(x[:], w[:], p[:], ScorerBatch, ScorerL1In, ScorerL1In/2, ScorerL1Out)
+	}
+}
+
+// ScorerL1Combine finishes layer 1's forward pass from its two partial products,
+// on half of the batch's rows (ScorerBatch/2):
+//
+//	y[i,j] = gelu((p0[i,j] + p1[i,j]) + b[j])
+//
+// z receives the pre-activation (p0[i,j] + p1[i,j]) + b[j], which the gradient needs.
+// The sum is taken in this order whoever computed p0 and p1 (ScorerL1PartialForward).
+func ScorerL1Combine(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(ScorerBatch / 2) * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1CombineAVX512(p0, p1, b, z, y)
+	case compiled.AVX2:
+		scorerL1CombineAVX2(p0, p1, b, z, y)
+	default:
+		scalar.Combine(p0[:], p1[:], b[:], z[:], (ScorerBatch / 2), ScorerL1Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.GELU)
 	}
 }
 

@@ -88,12 +88,6 @@ func scorerL4WeightGradAVX512(x *[128]float32, dz *[16]float32, dw *[8]float32, 
 //go:noescape
 func scorerL4InputGradAVX512(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)
 
-// scorerL1ForwardHalfAVX512 is the AVX-512 body of ScorerL1ForwardHalf: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on half of the batch: B/2 = 8 rows.
-// Product: 8×12 · 12×24 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-//
-//go:noescape
-func scorerL1ForwardHalfAVX512(x *[96]float32, w *[288]float32, b *[24]float32, z *[192]float32, y *[192]float32)
-
 // scorerL1ActivationGradHalfAVX512 is the AVX-512 body of ScorerL1ActivationGradHalf: d ← d ⊙ gelu′(z), elementwise over B×N (B=16, K=12, N=24), on half of the batch: B/2 = 8 rows.
 //
 //go:noescape
@@ -191,6 +185,17 @@ func scorerL4InputGradHalfAVX512(dz *[8]float32, w *[8]float32, wt *[8]float32, 
 //
 //go:noescape
 func scorerL4BiasGradAVX512(dz *[16]float32, db *[1]float32)
+
+// scorerL1PartialForwardAVX512 is the AVX-512 body of ScorerL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=16, K=12, N=24).
+// Product: 16×6 · 6×24 in 8×48 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL1PartialForwardAVX512(x *[186]float32, w *[144]float32, p *[384]float32)
+
+// scorerL1CombineAVX512 is the AVX-512 body of ScorerL1Combine: z = (p0 + p1) + b, y = gelu(z), on half of the batch: B/2 = 8 rows (B=16, K=12, N=24).
+//
+//go:noescape
+func scorerL1CombineAVX512(p0 *[192]float32, p1 *[192]float32, b *[24]float32, z *[192]float32, y *[192]float32)
 
 // scorerLossAVX512 is the AVX-512 body of ScorerLoss: L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 //

@@ -122,14 +122,6 @@ func scorerL4InputGradAVX2(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4I
 	panic("vecgen: scorerL4InputGradAVX2 called in a build without assembly")
 }
 
-func scorerL1ForwardHalfAVX512(x *[(ScorerBatch / 2) * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
-	panic("vecgen: scorerL1ForwardHalfAVX512 called in a build without assembly")
-}
-
-func scorerL1ForwardHalfAVX2(x *[(ScorerBatch / 2) * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
-	panic("vecgen: scorerL1ForwardHalfAVX2 called in a build without assembly")
-}
-
 func scorerL1ActivationGradHalfAVX512(z *[(ScorerBatch / 2) * ScorerL1Out]float32, d *[(ScorerBatch / 2) * ScorerL1Out]float32) {
 	panic("vecgen: scorerL1ActivationGradHalfAVX512 called in a build without assembly")
 }
@@ -264,6 +256,22 @@ func scorerL4BiasGradAVX512(dz *[ScorerBatch * ScorerL4Out]float32, db *[ScorerL
 
 func scorerL4BiasGradAVX2(dz *[ScorerBatch * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
 	panic("vecgen: scorerL4BiasGradAVX2 called in a build without assembly")
+}
+
+func scorerL1PartialForwardAVX512(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, p *[ScorerBatch * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1PartialForwardAVX512 called in a build without assembly")
+}
+
+func scorerL1PartialForwardAVX2(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, p *[ScorerBatch * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1PartialForwardAVX2 called in a build without assembly")
+}
+
+func scorerL1CombineAVX512(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(ScorerBatch / 2) * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1CombineAVX512 called in a build without assembly")
+}
+
+func scorerL1CombineAVX2(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(ScorerBatch / 2) * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1CombineAVX2 called in a build without assembly")
 }
 
 func scorerLossAVX512(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * ScorerL4Out]float32, d *[ScorerBatch * ScorerL4Out]float32) float32 {

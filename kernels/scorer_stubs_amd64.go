@@ -88,12 +88,6 @@ func scorerL4WeightGradAVX2(x *[128]float32, dz *[16]float32, dw *[8]float32, db
 //go:noescape
 func scorerL4InputGradAVX2(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)
 
-// scorerL1ForwardHalfAVX2 is the AVX2+FMA body of ScorerL1ForwardHalf: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on half of the batch: B/2 = 8 rows.
-// Product: 8×12 · 12×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-//
-//go:noescape
-func scorerL1ForwardHalfAVX2(x *[96]float32, w *[288]float32, b *[24]float32, z *[192]float32, y *[192]float32)
-
 // scorerL1ActivationGradHalfAVX2 is the AVX2+FMA body of ScorerL1ActivationGradHalf: d ← d ⊙ gelu′(z), elementwise over B×N (B=16, K=12, N=24), on half of the batch: B/2 = 8 rows.
 //
 //go:noescape
@@ -191,6 +185,17 @@ func scorerL4InputGradHalfAVX2(dz *[8]float32, w *[8]float32, wt *[8]float32, dx
 //
 //go:noescape
 func scorerL4BiasGradAVX2(dz *[16]float32, db *[1]float32)
+
+// scorerL1PartialForwardAVX2 is the AVX2+FMA body of ScorerL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=16, K=12, N=24).
+// Product: 16×6 · 6×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func scorerL1PartialForwardAVX2(x *[186]float32, w *[144]float32, p *[384]float32)
+
+// scorerL1CombineAVX2 is the AVX2+FMA body of ScorerL1Combine: z = (p0 + p1) + b, y = gelu(z), on half of the batch: B/2 = 8 rows (B=16, K=12, N=24).
+//
+//go:noescape
+func scorerL1CombineAVX2(p0 *[192]float32, p1 *[192]float32, b *[24]float32, z *[192]float32, y *[192]float32)
 
 // scorerLossAVX2 is the AVX2+FMA body of ScorerLoss: L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 //

@@ -1245,20 +1245,27 @@ func TestScorerAdamW(t *testing.T) {
 // batch with write exactly their half of the whole kernels' outputs, bit
 // for bit, on every tier.
 func TestScorerHalves(t *testing.T) {
-	scorerEachTier(t, 3*38784, func(t *testing.T) { kerneltest.CheckHalves(t, ScorerNetwork()) })
+	scorerEachTier(t, 3*34176, func(t *testing.T) { kerneltest.CheckHalves(t, ScorerNetwork()) })
+}
+
+// TestScorerSplitDepth checks the first layer's products over the two
+// halves of its inputs and their combine, which training runs in place of
+// its forward pass, on every tier.
+func TestScorerSplitDepth(t *testing.T) {
+	scorerEachTier(t, 34176, func(t *testing.T) { kerneltest.CheckSplitDepth(t, ScorerNetwork(), 4) })
 }
 
 // TestScorerGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two
-// passes of the whole float64 forward (38784 flops), so a model
+// passes of the whole float64 forward (34176 flops), so a model
 // too large for the budget below skips it with a message; its kernels are
 // still each checked against the reference.
 func TestScorerGradient(t *testing.T) {
-	if checks := 128; checks*38784 > 1<<34 {
-		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 38784)
+	if checks := 128; checks*34176 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 34176)
 	}
-	scorerEachTier(t, 38784, func(t *testing.T) {
+	scorerEachTier(t, 34176, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([ScorerBatch * ScorerInput]float32)
 		kerneltest.Fill(r, x[:], 1)
@@ -1568,6 +1575,20 @@ func BenchmarkScorerL4InputGrad(bench *testing.B) {
 		ScorerL4InputGrad((*[ScorerBatch * ScorerL4Out]float32)(dz.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out * ScorerL4In]float32)(wt.S()), (*[ScorerBatch * ScorerL4In]float32)(dx.S()))
 	}
 	kerneltest.GFLOPS(bench, 256)
+}
+
+func BenchmarkScorerL1PartialForward(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", ScorerBatch*ScorerL1In-ScorerL1In/2, offset)
+	w := kerneltest.NewGuarded("w", (ScorerL1In/2)*ScorerL1Out, offset)
+	p := kerneltest.NewGuarded("p", ScorerBatch*ScorerL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL1PartialForward((*[ScorerBatch*ScorerL1In - ScorerL1In/2]float32)(x.S()), (*[(ScorerL1In / 2) * ScorerL1Out]float32)(w.S()), (*[ScorerBatch * ScorerL1Out]float32)(p.S()))
+	}
+	kerneltest.GFLOPS(bench, 4608)
 }
 
 func BenchmarkScorerLoss(bench *testing.B) {

@@ -29,7 +29,7 @@ func CheckHalves(t *testing.T, net compiled.Network) {
 	x := make([]float32, B*in)
 	Fill(r, x, 1)
 	for i, l := range net.Layers {
-		if l.ForwardHalf == nil || l.WeightGradHalf == nil || l.BiasGrad == nil {
+		if l.ForwardHalf == nil && l.PartialForward == nil || l.WeightGradHalf == nil || l.BiasGrad == nil {
 			t.Fatalf("layer %d lacks a half kernel", i+1)
 		}
 		w, b := make([]float32, l.In*l.Out), make([]float32, l.Out)
@@ -41,18 +41,9 @@ func CheckHalves(t *testing.T, net compiled.Network) {
 		}
 		y := make([]float32, B*l.Out)
 		l.Forward(x, w, b, z, y)
-		halves(t, "forward y", B, l.Out, y, func(h int, y2 []float32) {
-			var z2 *Guarded
-			var zs []float32
-			if z != nil {
-				z2 = filled("z", len(z))
-				zs = z2.S()
-			}
-			l.ForwardHalf(h, otherRows(x, h, in), w, b, zs, y2)
-			if z != nil {
-				sameHalf(t, "forward z", h, B, l.Out, z2, z)
-			}
-		})
+		if l.ForwardHalf != nil { // else the split depth replaces it (CheckSplitDepth)
+			checkForwardHalves(t, l, x, w, b, z, y)
+		}
 
 		dz := make([]float32, B*l.Out)
 		Fill(r, dz, 1)
@@ -89,6 +80,25 @@ func CheckHalves(t *testing.T, net compiled.Network) {
 		}
 		x, in = y, l.Out
 	}
+}
+
+// checkForwardHalves checks l's ForwardHalf against the whole forward's
+// z and y on x.
+func checkForwardHalves(t *testing.T, l compiled.Layer, x, w, b, z, y []float32) {
+	t.Helper()
+	B := len(y) / l.Out
+	halves(t, "forward y", B, l.Out, y, func(h int, y2 []float32) {
+		var z2 *Guarded
+		var zs []float32
+		if z != nil {
+			z2 = filled("z", len(z))
+			zs = z2.S()
+		}
+		l.ForwardHalf(h, otherRows(x, h, l.In), w, b, zs, y2)
+		if z != nil {
+			sameHalf(t, "forward z", h, B, l.Out, z2, z)
+		}
+	})
 }
 
 // halves runs half 0 and half 1 of a kernel, each into its own guarded

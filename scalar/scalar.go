@@ -69,9 +69,27 @@ func checkLen(what string, got, want int) {
 //
 //	Y[i,j] = act(b[j] + Σₖ X[i,k]·W[k,j])   for i < batch, j < out.
 func Dense[F Float](x, w, b, y []F, batch, in, out int, act Activation) {
-	checkLen("x", len(x), batch*in)
-	checkLen("w", len(w), in*out)
 	checkLen("b", len(b), out)
+	denseRows(x, w, b, y, batch, in, in, out)
+	for i := range batch {
+		Activate(y[i*out:(i+1)*out], act)
+	}
+}
+
+// DenseRows computes the product of the first depth columns of x, whose
+// rows are stride apart, with the depth×out matrix w:
+// P[i,j] = Σₖ x[i·stride + k]·W[k,j] for k < depth. With x a view from
+// column k0 of a layer's input (stride its width) and w from row k0 of its
+// weights, that is the layer's product over inputs k0 to k0+depth−1.
+func DenseRows[F Float](x, w, p []F, batch, stride, depth, out int) {
+	denseRows(x, w, nil, p, batch, stride, depth, out)
+}
+
+// denseRows is DenseRows with each sum starting at b[j] (at 0 when b is
+// nil).
+func denseRows[F Float](x, w, b, y []F, batch, stride, depth, out int) {
+	checkLen("x", len(x), (batch-1)*stride+depth)
+	checkLen("w", len(w), depth*out)
 	checkLen("y", len(y), batch*out)
 	var sums [sumBlock]float64
 	for i := range batch {
@@ -79,10 +97,13 @@ func Dense[F Float](x, w, b, y []F, batch, in, out int, act Activation) {
 		for j0 := 0; j0 < out; j0 += sumBlock {
 			sum := sums[:min(sumBlock, out-j0)]
 			for j := range sum {
-				sum[j] = float64(b[j0+j])
+				sum[j] = 0
+				if b != nil {
+					sum[j] = float64(b[j0+j])
+				}
 			}
-			for k := range in { // a row of w at a time: each sum still adds k in order
-				xk := float64(x[i*in+k])
+			for k := range depth { // a row of w at a time: each sum still adds k in order
+				xk := float64(x[i*stride+k])
 				for j, wkj := range w[k*out+j0 : k*out+j0+len(sum)] {
 					sum[j] += xk * float64(wkj)
 				}
@@ -90,6 +111,23 @@ func Dense[F Float](x, w, b, y []F, batch, in, out int, act Activation) {
 			for j, v := range sum {
 				row[j0+j] = F(v)
 			}
+		}
+	}
+}
+
+// Combine finishes a dense layer from its products over two halves of the
+// inputs, in F's own arithmetic, as the kernels do:
+//
+//	Y[i,j] = act((P0[i,j] + P1[i,j]) + b[j])   for i < batch, j < out.
+func Combine[F Float](p0, p1, b, y []F, batch, out int, act Activation) {
+	checkLen("p0", len(p0), batch*out)
+	checkLen("p1", len(p1), batch*out)
+	checkLen("b", len(b), out)
+	checkLen("y", len(y), batch*out)
+	for i := range batch {
+		row := y[i*out : (i+1)*out]
+		for j := range row {
+			row[j] = F(p0[i*out+j]+p1[i*out+j]) + b[j]
 		}
 		Activate(row, act)
 	}

@@ -20,6 +20,8 @@ const (
 	WeightGrad               // dW = Xᵀ·dZ, db = Σrows dZ
 	InputGrad                // dX = dZ·Wᵀ (not for the first layer)
 	BiasGrad                 // db = Σrows dZ alone, beside the halves of WeightGrad
+	PartialForward           // P = X[:, half h]·W[half h, :]: half of the first layer's depth
+	Combine                  // Y = act(P₀ + P₁ + b) on half of the batch's rows
 	Loss                     // the model's loss and its gradient (one per model)
 	// The optimizers, one per model, over all parameters as one vector.
 	SGD      // p ← p − lr·(grad + wd·p)
@@ -29,7 +31,7 @@ const (
 	AdamW    // Adam with decoupled weight decay
 )
 
-var opNames = [...]string{"Forward", "ActivationGrad", "WeightGrad", "InputGrad", "BiasGrad", "Loss", "SGD", "Momentum", "Nesterov", "Adam", "AdamW"}
+var opNames = [...]string{"Forward", "ActivationGrad", "WeightGrad", "InputGrad", "BiasGrad", "PartialForward", "Combine", "Loss", "SGD", "Momentum", "Nesterov", "Adam", "AdamW"}
 
 // Optimizers lists the update kernels every model gets.
 var Optimizers = []Op{SGD, Momentum, Nesterov, Adam, AdamW}
@@ -246,6 +248,9 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 			p.addHalves(l)
 		}
 	}
+	if p.SplitDepth() {
+		p.addSplitDepth(p.Layers[0])
+	}
 	p.add(Kernel{Op: Loss, Activation: p.Layers[len(p.Layers)-1].Activation, Elements: m.Batch * m.Output()})
 	for _, op := range Optimizers {
 		p.add(Kernel{Op: op, Elements: p.ParamCount()})
@@ -296,6 +301,31 @@ func (p *Plan) Halves() bool {
 	return true
 }
 
+// SplitDepth reports whether training computes the first layer's forward
+// pass as two partial products over halves of its inputs, combined with
+// the bias and activation: when the layers split in halves and the first
+// layer is not the last (whose activation the loss may absorb). Each of
+// two workers then reads and updates only its half of the first layer's
+// rows of w, which never cross between cores; one worker runs both halves,
+// so the result does not depend on the workers.
+func (p *Plan) SplitDepth() bool { return p.Halves() && len(p.Layers) > 1 }
+
+// addSplitDepth adds the first layer's partial products over each half of
+// its inputs (x's columns and w's rows from h·In/2, strides of the whole
+// arrays) and the combine of the two, over half of the batch's rows.
+func (p *Plan) addSplitDepth(l Layer) {
+	B := p.Model.Batch
+	p.add(Kernel{Op: PartialForward, Layer: l.Index, Gemm: &Gemm{
+		Rows: B, Cols: l.Out, Depth: l.In / 2,
+		ARow: l.In, ADepth: 1, BDepth: l.Out, CRow: l.Out,
+	}})
+	p.add(Kernel{Op: Combine, Layer: l.Index, Activation: l.Activation, Elements: B / 2 * l.Out})
+}
+
+// Split reports whether the kernel does one of two halves of a layer's
+// work, chosen by an index h its descriptor closure takes first.
+func (k *Kernel) Split() bool { return k.Half || k.Op == PartialForward || k.Op == Combine }
+
 // addHalves adds layer l's half kernels: the layer's products and
 // activation gradient over half the rows, with the whole kernels' strides,
 // and its bias gradient on its own.
@@ -304,6 +334,9 @@ func (p *Plan) addHalves(l Layer) {
 	for _, k := range p.Kernels {
 		if k.Layer != l.Index || k.Half {
 			continue
+		}
+		if k.Op == Forward && l.Index == 1 && p.SplitDepth() {
+			continue // training splits the first layer's depth instead
 		}
 		h := Kernel{Op: k.Op, Layer: k.Layer, Activation: k.Activation, Half: true}
 		switch k.Op {
@@ -556,7 +589,7 @@ func (p *Plan) Params(k *Kernel) []Param {
 	l := p.layer(k)
 	K, N, i := l.In, l.Out, l.Index
 	rows, rowsName := B, p.Batch() // the batch rows the kernel sees
-	if k.Half && k.Op != WeightGrad {
+	if k.Half && k.Op != WeightGrad || k.Op == Combine {
 		rows, rowsName = B/2, "("+p.Batch()+" / 2)"
 	}
 	x := Param{Name: "x", Len: rows * K, Size: mul(rowsName, p.In(i))}
@@ -572,7 +605,15 @@ func (p *Plan) Params(k *Kernel) []Param {
 		dw.Step = dw.Size
 		return []Param{xs, rename(y, "dz", false), dw}
 	}
-	if k.Half { // the rows of the batch arrays
+	if k.Op == PartialForward {
+		// x from column h·In/2 to the end of its last row, w's rows of
+		// that half, and the whole partial product.
+		xs := Param{Name: "x", Len: B*K - K/2, Size: mul(p.Batch(), p.In(i)) + " - " + p.In(i) + "/2", Step: p.In(i) + " / 2"}
+		wh := Param{Name: "w", Len: K / 2 * N, Size: mul("("+p.In(i)+" / 2)", p.Out(i))}
+		wh.Step = wh.Size
+		return []Param{xs, wh, rename(y, "p", true)}
+	}
+	if k.Half || k.Op == Combine { // the rows of the batch arrays
 		x.Step, y.Step = x.Size, y.Size
 	}
 	switch k.Op {
@@ -583,6 +624,12 @@ func (p *Plan) Params(k *Kernel) []Param {
 			return []Param{x, w, b, rename(y, "z", true), rename(y, "y", true)}
 		}
 		return []Param{x, w, b, rename(y, "y", true)}
+	case Combine:
+		p0, p1 := rename(y, "p0", false), rename(y, "p1", false)
+		if PreActivation(l.Activation) {
+			return []Param{p0, p1, b, rename(y, "z", true), rename(y, "y", true)}
+		}
+		return []Param{p0, p1, b, rename(y, "y", true)}
 	case ActivationGrad:
 		if PreActivation(l.Activation) {
 			return []Param{rename(y, "z", false), rename(y, "d", true)}
