@@ -5,19 +5,36 @@ package nn
 // 0's buffers (each worker transposes w into its own wt): half h of the
 // batch's rows through the forward pass and dx, half h of the inputs'
 // rows of each dw; the loss on worker 0 and the bias gradients on worker 1.
-// The workers meet wherever one reads what the other wrote: after the
-// forward pass, after the loss when the last layer has an activation
-// gradient, and before each layer's dw. Each half kernel computes its rows
-// as the whole kernel does, so the gradient is bit for bit train's.
+// With the split depth, the first layer's forward pass is instead half h
+// of its inputs for every row, then half h of the rows of the combine.
+// The workers meet wherever one reads what the other wrote: between the
+// partial products and the combine, after the forward pass, after the loss
+// when the last layer has an activation gradient, and before each layer's
+// dw. Each half kernel computes its rows as the whole kernel does, and the
+// partial products and combine are train's, so the gradient is bit for
+// bit train's.
 func (w *worker) trainHalf() {
 	n, h := w.net, w.index
 	d, lead, t := w.desc, n.workers[0], n.tiles[0] // worker 0 holds the buffers
 	B := d.Batch
-	load(lead.workspace.x, n.srcX, d.Input, t.src, h*B/2, (h+1)*B/2, t.count)
 	load(lead.target, n.srcT, d.Output(), t.src, h*B/2, (h+1)*B/2, t.count)
-	in := lead.workspace.x
-	for i, l := range d.Layers {
-		l.ForwardHalf(h, in, n.w[i], n.b[i], lead.z[i], lead.y[i])
+	in, first := lead.workspace.x, 0
+	if n.splitDepth {
+		// Half h of the inputs' columns for every row, their product with
+		// half h of the first layer's rows of w, then half h of the
+		// batch's rows of the combine: this worker alone reads (here and
+		// in dw) and updates those rows of w.
+		l := d.Layers[0]
+		loadColumns(lead.workspace.x, n.srcX, d.Input, t.src, h*d.Input/2, (h+1)*d.Input/2, B, t.count)
+		l.PartialForward(h, lead.workspace.x, n.w[0], lead.part[h])
+		n.crew.meet(w) // both partial products
+		l.Combine(h, lead.part[0], lead.part[1], n.b[0], lead.z[0], lead.y[0])
+		in, first = lead.y[0], 1
+	} else {
+		load(lead.workspace.x, n.srcX, d.Input, t.src, h*B/2, (h+1)*B/2, t.count)
+	}
+	for i := first; i < len(d.Layers); i++ {
+		d.Layers[i].ForwardHalf(h, in, n.w[i], n.b[i], lead.z[i], lead.y[i])
 		in = lead.y[i]
 	}
 	n.crew.meet(w) // the whole output

@@ -106,7 +106,12 @@ type Network struct {
 	// halves is set when the kernels have halves: two workers then share a
 	// step of one tile.
 	halves bool
-	chunks int // of the parameters, when the optimizers run by chunks (UpdateChunk)
+	// splitDepth is set when training computes the first layer's forward
+	// pass as products over the two halves of its inputs (see
+	// compiled.Layer.PartialForward): two workers sharing a step then
+	// each own half of its rows of w.
+	splitDepth bool
+	chunks     int // of the parameters, when the optimizers run by chunks (UpdateChunk)
 	// The current step: its data, its tiles with samples, the workers
 	// that run them, and Batch/samples, which turns the tiles' sums into
 	// a mean.
@@ -163,9 +168,11 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 		off += l.Out
 	}
 	n.initWeights(opts.Init)
+	n.splitDepth = desc.Layers[0].PartialForward != nil && desc.Layers[0].Combine != nil
 	n.halves = true
-	for _, l := range desc.Layers {
-		n.halves = n.halves && l.ForwardHalf != nil && l.WeightGradHalf != nil && l.BiasGrad != nil &&
+	for i, l := range desc.Layers {
+		forward := l.ForwardHalf != nil || i == 0 && n.splitDepth
+		n.halves = n.halves && forward && l.WeightGradHalf != nil && l.BiasGrad != nil &&
 			(l.ActivationGrad == nil) == (l.ActivationGradHalf == nil) && (l.InputGrad == nil) == (l.InputGradHalf == nil)
 	}
 	if c := desc.UpdateChunk; c > 0 {

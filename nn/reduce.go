@@ -22,9 +22,21 @@ func (w *worker) reduce() {
 }
 
 // chunkRange is the worker's share of the parameters' chunks in an
-// update the step's active workers share.
+// update the step's active workers share: equal shares, except that with
+// the split depth two workers split at the chunk boundary nearest to the
+// middle of the first layer's w, so that each updates the rows of w it
+// alone computes with.
 func (w *worker) chunkRange() (lo, hi int) {
 	n := w.net
+	if n.splitDepth && n.activeWorkers == 2 {
+		l := n.desc.Layers[0]
+		mid := (l.In/2*l.Out + n.desc.UpdateChunk/2) / n.desc.UpdateChunk
+		mid = max(1, min(n.chunks-1, mid))
+		if w.index == 0 {
+			return 0, mid
+		}
+		return mid, n.chunks
+	}
 	return n.chunks * w.index / n.activeWorkers, n.chunks * (w.index + 1) / n.activeWorkers
 }
 

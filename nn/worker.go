@@ -36,10 +36,17 @@ func newWorkspace(desc *compiled.Network) *workspace {
 }
 
 // forward runs every layer on the tile in ws.x; the result is ws.out().
-func (ws *workspace) forward(w, b [][]float32) {
+func (ws *workspace) forward(w, b [][]float32) { ws.forwardFrom(0, w, b) }
+
+// forwardFrom runs layers first, first+1, … on the previous layer's output
+// (ws.x for the first).
+func (ws *workspace) forwardFrom(first int, w, b [][]float32) {
 	in := ws.x
-	for i, l := range ws.desc.Layers {
-		l.Forward(in, w[i], b[i], ws.z[i], ws.y[i])
+	if first > 0 {
+		in = ws.y[first-1]
+	}
+	for i := first; i < len(ws.desc.Layers); i++ {
+		ws.desc.Layers[i].Forward(in, w[i], b[i], ws.z[i], ws.y[i])
 		in = ws.y[i]
 	}
 }
@@ -54,6 +61,20 @@ func load(tile, x []float32, width int, src rowSource, lo, hi, count int) {
 		copy(tile[r*width:(r+1)*width], x[i*width:(i+1)*width])
 	}
 	clear(tile[max(lo, min(hi, count))*width : hi*width])
+}
+
+// loadColumns fills columns c0 to c1−1 of the tile's rows rows: those of
+// row src.row(r) of x when r < count, zeroes past it.
+func loadColumns(tile, x []float32, width int, src rowSource, c0, c1, rows, count int) {
+	for r := range rows {
+		dst := tile[r*width+c0 : r*width+c1]
+		if r >= count {
+			clear(dst)
+			continue
+		}
+		i := src.row(r)
+		copy(dst, x[i*width+c0:i*width+c1])
+	}
 }
 
 // rowSource maps a tile's rows to rows of the data: lo+r, or idx[lo+r]
@@ -103,11 +124,12 @@ func newTile(d *compiled.Network) *tile {
 type worker struct {
 	*workspace
 	net    *Network
-	target []float32   // Batch×Output
-	d      [][]float32 // per layer, Batch×Out: the gradient w.r.t. z (after ActivationGrad)
-	wt     [][]float32 // per layer, Out×In: InputGrad's scratch
-	spare  []float32   // Batch×Output scratch for the loss of a partial tile
-	index  int         // in Network.workers: picks the worker's tiles, half and share of the sums and the update
+	target []float32    // Batch×Output
+	d      [][]float32  // per layer, Batch×Out: the gradient w.r.t. z (after ActivationGrad)
+	wt     [][]float32  // per layer, Out×In: InputGrad's scratch
+	part   [2][]float32 // Batch×Out of the first layer: its products over the two halves of its inputs (split depth)
+	spare  []float32    // Batch×Output scratch for the loss of a partial tile
+	index  int          // in Network.workers: picks the worker's tiles, half and share of the sums and the update
 	// The tiles' shares of the parameters sumTiles adds; room for all.
 	others [][]float32
 
@@ -131,6 +153,11 @@ func newWorker(n *Network, index, tiles int) *worker {
 		w.wt = append(w.wt, wt)
 	}
 	w.others = make([][]float32, 0, tiles)
+	if n.splitDepth {
+		for h := range w.part {
+			w.part[h] = make([]float32, B*d.Layers[0].Out)
+		}
+	}
 	return w
 }
 
@@ -143,13 +170,33 @@ func (w *worker) trainTiles() {
 	}
 }
 
+// trainForward is the forward pass of a training step on the tile in
+// w.x. With the split depth, the first layer is its two partial products
+// and their combine, as two workers sharing the step compute it, so that
+// the result does not depend on the workers.
+func (w *worker) trainForward() {
+	n := w.net
+	if !n.splitDepth {
+		w.forward(n.w, n.b)
+		return
+	}
+	l := w.desc.Layers[0]
+	for h := range w.part {
+		l.PartialForward(h, w.x, n.w[0], w.part[h])
+	}
+	for h := range w.part {
+		l.Combine(h, w.part[0], w.part[1], n.b[0], w.z[0], w.y[0])
+	}
+	w.forwardFrom(1, n.w, n.b)
+}
+
 // train runs forward and backward on tile t, leaving its gradient (scaled
 // as the loss kernel scales it, by 1/Batch) in t.grad.
 func (w *worker) train(t *tile) {
 	d, n := w.desc, w.net
 	load(w.workspace.x, n.srcX, d.Input, t.src, 0, d.Batch, t.count)
 	load(w.target, n.srcT, d.Output(), t.src, 0, d.Batch, t.count)
-	w.forward(n.w, n.b)
+	w.trainForward()
 	w.loss(t)
 	last := len(d.Layers) - 1
 	if l := d.Layers[last]; l.ActivationGrad != nil {
