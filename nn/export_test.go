@@ -8,3 +8,15 @@ func LetWorkersExceedCores() (restore func()) {
 	usableCPUs = func() int { return MaxWorkers }
 	return func() { usableCPUs = saved }
 }
+
+// ShareSmallSteps lets two workers split the step of any model in halves,
+// however small, so that tests of small models run the halves; it returns
+// the function that restores the limit.
+func ShareSmallSteps() (restore func()) {
+	saved := minSharedFlops
+	minSharedFlops = 0
+	return func() { minSharedFlops = saved }
+}
+
+// ActiveWorkers is the number of workers the last training step used.
+func (n *Network) ActiveWorkers() int { return n.activeWorkers }

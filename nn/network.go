@@ -23,7 +23,14 @@
 //     model has them: each runs half of the batch's rows through the
 //     forward pass and dx, and half of the inputs' rows of each dw, meeting
 //     between the layers. Each half kernel computes its rows exactly as the
-//     whole kernel does. Without halves, one worker runs the step.
+//     whole kernel does. The first layer's forward pass is split by its
+//     inputs instead (compiled.Layer.PartialForward and Combine): each
+//     worker multiplies half of the inputs' columns by its half of the
+//     rows of w, for one worker as for two, so each worker alone reads,
+//     differentiates and updates its half of the first layer's weights,
+//     usually most of the model's, and they never move between the cores.
+//     Without halves, or when a step's work is too small to repay the
+//     workers' meetings (minSharedFlops), one worker runs the step.
 //   - The update is shared by chunks of the parameters (the *Chunk
 //     optimizers), when the model has them, each worker summing, checking
 //     and updating its range; otherwise the workers share the tiles' sum
@@ -111,6 +118,7 @@ type Network struct {
 	// compiled.Layer.PartialForward): two workers sharing a step then
 	// each own half of its rows of w.
 	splitDepth bool
+	tileFlops  int // of one tile's step (see minSharedFlops)
 	chunks     int // of the parameters, when the optimizers run by chunks (UpdateChunk)
 	// The current step: its data, its tiles with samples, the workers
 	// that run them, and Batch/samples, which turns the tiles' sums into
@@ -169,6 +177,7 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 	}
 	n.initWeights(opts.Init)
 	n.splitDepth = desc.Layers[0].PartialForward != nil && desc.Layers[0].Combine != nil
+	n.tileFlops = tileFlops(&desc)
 	n.halves = true
 	for i, l := range desc.Layers {
 		forward := l.ForwardHalf != nil || i == 0 && n.splitDepth

@@ -157,6 +157,7 @@ func TestTrainStepMatchesReference(t *testing.T) {
 
 func TestZeroAllocations(t *testing.T) {
 	defer nn.LetWorkersExceedCores()()
+	defer nn.ShareSmallSteps()()
 	desc := kernels.DigitsNetwork()
 	for _, workers := range []int{1, 2} {
 		for _, opt := range []nn.Optimizer{nn.SGD{LR: 0.1}, nn.SGD{LR: 0.1, Momentum: 0.9, Nesterov: true}, nn.Adam{LR: 1e-3}, nn.AdamW{LR: 1e-3}} {
@@ -274,11 +275,31 @@ func forward(desc compiled.Network, p []float32, x []float32, count int) []float
 	return a
 }
 
+// TestSmallStepsRunOnOneWorker checks that two workers split a step of
+// one tile only when its work repays their meetings: not the digits
+// model's, but Fashion's.
+func TestSmallStepsRunOnOneWorker(t *testing.T) {
+	defer nn.LetWorkersExceedCores()()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, c := range []struct {
+		desc compiled.Network
+		want int
+	}{{kernels.DigitsNetwork(), 1}, {kernels.FashionNetwork(), 2}} {
+		net, err := nn.New(c.desc, nn.Options{Workers: 2})
+		require.NoError(t, err)
+		x, y := samples(c.desc, c.desc.Batch, 1)
+		_, err = net.TrainStep(x, y)
+		require.NoError(t, err)
+		assert.Equal(t, c.want, net.ActiveWorkers(), c.desc.Name)
+	}
+}
+
 // TestDeterministic trains with the same seed and step size for every
 // worker count and GOMAXPROCS and expects bit-identical weights; another
 // seed gives others. It runs under -race too (make test-race).
 func TestDeterministic(t *testing.T) {
 	defer nn.LetWorkersExceedCores()()
+	defer nn.ShareSmallSteps()()
 	digits := dataset.Digits()
 	x, y := digits.X[:300*64], digits.OneHot()[:300*10]
 	train := func(seed uint64, workers, stepSize int) []float32 {
@@ -481,6 +502,7 @@ func TestFitAllocatesPerEpochNotPerStep(t *testing.T) {
 // and expects the weights of training without pauses on one worker.
 func TestPausedTrainingIsTheSame(t *testing.T) {
 	defer nn.LetWorkersExceedCores()()
+	defer nn.ShareSmallSteps()()
 	desc := kernels.DigitsNetwork()
 	stepSize := 3 * desc.Batch
 	train := func(workers int, pause time.Duration) []float32 {
