@@ -22,13 +22,13 @@ func (w *worker) reduce() {
 }
 
 // chunkRange is the worker's share of the parameters' chunks in an
-// update the step's active workers share: equal shares, except that with
-// the split depth two workers split at the chunk boundary nearest to the
-// middle of the first layer's w, so that each updates the rows of w it
-// alone computes with.
+// update the step's active workers share: equal shares, except that when
+// two workers shared a step of one tile with the split depth, they split
+// at the chunk boundary nearest to the middle of the first layer's w, so
+// that each updates the rows of w it alone computes with.
 func (w *worker) chunkRange() (lo, hi int) {
 	n := w.net
-	if n.splitDepth && n.activeWorkers == 2 {
+	if n.splitDepth && n.activeWorkers == 2 && n.activeTiles == 1 {
 		l := n.desc.Layers[0]
 		mid := (l.In/2*l.Out + n.desc.UpdateChunk/2) / n.desc.UpdateChunk
 		mid = max(1, min(n.chunks-1, mid))
