@@ -146,6 +146,9 @@ func (n *Network) loadCheckpoint(path string, plateau *ReduceOnPlateau, stop *Ea
 	if rec.StepSize != 0 && rec.StepSize != n.stepSize {
 		return fail(fmt.Errorf("it was trained with steps of %d samples; this network takes %d (Options.StepSize)", rec.StepSize, n.stepSize))
 	}
+	if (plateau != nil) != (rec.Plateau != nil) || (stop != nil) != (rec.Stop != nil) {
+		return fail(fmt.Errorf("saved by a Fit with other Plateau or EarlyStopping settings"))
+	}
 	opt, err := rec.Optimizer.decode()
 	if err != nil {
 		return fail(err)
@@ -189,9 +192,6 @@ func (n *Network) loadCheckpoint(path string, plateau *ReduceOnPlateau, stop *Ea
 	var pcg rand.PCG
 	if err := pcg.UnmarshalBinary(rng); err != nil {
 		return fail(fmt.Errorf("rng: %w", err))
-	}
-	if (plateau != nil) != (rec.Plateau != nil) || (stop != nil) != (rec.Stop != nil) {
-		return fail(fmt.Errorf("saved by a Fit with other Plateau or EarlyStopping settings"))
 	}
 	if rec.Epoch < 0 || rec.Step < 0 {
 		return fail(fmt.Errorf("epoch %d, step %d", rec.Epoch, rec.Step))

@@ -51,6 +51,11 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		c.Resume = path
 		_, err = other.Fit(x, y, c)
 		assert.ErrorContains(t, err, fmt.Sprintf("checkpoint: it was trained with steps of %d samples; this network takes %d (Options.StepSize)", step, step/2))
+		// So is resuming without the early stopping it saved, by that name.
+		c = cfg()
+		c.Resume, c.EarlyStopping = path, nil
+		_, err = first.Fit(x, y, c)
+		assert.ErrorContains(t, err, "saved by a Fit with other Plateau or EarlyStopping settings")
 		resumed, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 99, Workers: 1, StepSize: step})
 		require.NoError(t, err)
 		c = cfg()
