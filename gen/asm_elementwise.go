@@ -91,15 +91,7 @@ func (a *asmWriter) combine(k *plan.Kernel, out int) {
 	if plan.PreActivation(k.Activation) {
 		z = a.param("z")
 	}
-	var zero reg.VecVirtual
-	if k.Activation == spec.ReLU {
-		zero = a.vec()
-		a.zero(zero)
-	}
-	var slope operand.Mem
-	if k.Activation == spec.LeakyReLU {
-		slope = a.f32("leakyslope", 0.01)
-	}
+	zero, slope := a.fusedActivationOperands(k.Activation)
 	row := []reg.Register{c.GP64(), c.GP64(), c.GP64()} // p0, p1 and z at the current row
 	for i, r := range []reg.Register{p0, p1, z} {
 		c.MOVQ(r, row[i])

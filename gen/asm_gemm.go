@@ -249,15 +249,7 @@ func (a *asmWriter) broadcastFMA(m operand.Mem, w, acc []reg.VecVirtual) {
 // stores them at C (rows cRow floats apart), vector v holding lanesOf(v)
 // columns.
 func (a *asmWriter) storeTile(acc [][]reg.VecVirtual, lanesOf func(int) int, C reg.Register, cRow int, e epilogue) {
-	var zero reg.VecVirtual
-	if e.act == spec.ReLU {
-		zero = a.vec()
-		a.zero(zero)
-	}
-	var slope operand.Mem
-	if e.act == spec.LeakyReLU {
-		slope = a.f32("leakyslope", 0.01)
-	}
+	zero, slope := a.fusedActivationOperands(e.act)
 	for r := range acc {
 		for v, z := range acc[r] {
 			if e.bias != nil {
@@ -274,6 +266,19 @@ func (a *asmWriter) addBias(m operand.Mem, lanes int, z reg.VecVirtual) {
 	bv := a.vec()
 	a.load(m, lanes, bv)
 	a.c.VADDPS(bv, z, z)
+}
+
+// fusedActivationOperands returns what fusedActivation needs for act: a
+// zeroed register for relu, the slope constant for leaky_relu.
+func (a *asmWriter) fusedActivationOperands(act spec.Activation) (zero reg.VecVirtual, slope operand.Mem) {
+	switch act {
+	case spec.ReLU:
+		zero = a.vec()
+		a.zero(zero)
+	case spec.LeakyReLU:
+		slope = a.f32("leakyslope", 0.01)
+	}
+	return zero, slope
 }
 
 // fusedActivation applies relu or leaky_relu to z in place (the
