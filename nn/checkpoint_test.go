@@ -21,6 +21,7 @@ import (
 // uninterrupted run exactly, for each optimizer that keeps state, with the
 // plateau schedule and early stopping carrying their state across.
 func TestResumeIsBitIdentical(t *testing.T) {
+	defer nn.ShareSmallSteps()() // cover the halves on these small models
 	tr, te, err := dataset.Digits().Split(0.2, 1)
 	require.NoError(t, err)
 	x, y := tr.X[:600*64], tr.OneHot()[:600*10]

@@ -18,5 +18,6 @@ func ShareSmallSteps() (restore func()) {
 	return func() { minSharedFlops = saved }
 }
 
-// ActiveWorkers is the number of workers the last training step used.
-func (n *Network) ActiveWorkers() int { return n.activeWorkers }
+// SharedInHalves reports whether two workers split the last training step
+// in halves.
+func (n *Network) SharedInHalves() bool { return n.halved }

@@ -118,8 +118,9 @@ type Network struct {
 	// compiled.Layer.PartialForward): two workers sharing a step then
 	// each own half of its rows of w.
 	splitDepth bool
-	tileFlops  int // of one tile's step (see minSharedFlops)
-	chunks     int // of the parameters, when the optimizers run by chunks (UpdateChunk)
+	tileFlops  int  // of one tile's step (see minSharedFlops)
+	halved     bool // the current step's one tile is shared by two workers in halves
+	chunks     int  // of the parameters, when the optimizers run by chunks (UpdateChunk)
 	// The current step: its data, its tiles with samples, the workers
 	// that run them, and Batch/samples, which turns the tiles' sums into
 	// a mean.

@@ -28,7 +28,7 @@ func (w *worker) reduce() {
 // that each updates the rows of w it alone computes with.
 func (w *worker) chunkRange() (lo, hi int) {
 	n := w.net
-	if n.splitDepth && n.activeWorkers == 2 && n.activeTiles == 1 {
+	if n.splitDepth && n.halved {
 		l := n.desc.Layers[0]
 		mid := (l.In/2*l.Out + n.desc.UpdateChunk/2) / n.desc.UpdateChunk
 		mid = max(1, min(n.chunks-1, mid))

@@ -2,12 +2,12 @@ package nn
 
 import (
 	"fmt"
-	"github.com/vecgen/vecgen/compiled"
 	"maps"
 	"math"
 	"runtime"
 	"slices"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/internal/vec"
 )
 
@@ -73,7 +73,8 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 		t.src = rowSource{idx: idx, lo: lo + j*B}
 		t.count = min(B, count-j*B)
 	}
-	if n.activeTiles == 1 && workers > 1 && n.halves && n.tileFlops >= minSharedFlops {
+	n.halved = n.activeTiles == 1 && workers > 1 && n.halves && n.tileFlops >= minSharedFlops
+	if n.halved {
 		n.activeWorkers = 2
 		n.parallel((*worker).trainHalf)
 	} else {
@@ -105,8 +106,12 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	}
 	// By chunks, shared by the workers: sum the tiles and look for a value
 	// that is not finite while each chunk is in cache, then, when all are
-	// finite, update.
+	// finite, update. A halved step keeps its two workers, each updating
+	// what it computed (chunkRange).
 	n.activeWorkers = min(workers, n.chunks)
+	if n.halved {
+		n.activeWorkers = 2
+	}
 	n.parallel((*worker).sumChunks)
 	for _, w := range n.workers[:n.activeWorkers] {
 		if w.nonFinite >= 0 {
@@ -121,18 +126,22 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 // minSharedFlops is the work of one tile's step (its products' flops)
 // below which two workers do not split it in halves: they meet about seven
 // times a step, each meeting costing a few µs, which a small model's step
-// does not repay. Measured on Zen 5: the digits step (0.45 MFLOP) took 4.7
-// µs on one worker and 7–13 µs split; the Fashion step (90 MFLOP) runs
+// does not repay. Measured on Zen 5: the digits step (0.32 MFLOP) took 4.7
+// µs on one worker and 7–13 µs split; the Fashion step (64 MFLOP) runs
 // 1.2–1.35× faster split. Below it one worker runs the step, with the same
 // arithmetic.
 var minSharedFlops = 1 << 23
 
 // tileFlops is the flops of the products of one tile's step: forward, dW
-// and dX, 2·Batch·In·Out each per layer.
+// and (past the first layer) dX, 2·Batch·In·Out each.
 func tileFlops(d *compiled.Network) int {
 	n := 0
-	for _, l := range d.Layers {
-		n += 3 * 2 * d.Batch * l.In * l.Out
+	for i, l := range d.Layers {
+		products := 3
+		if i == 0 {
+			products = 2
+		}
+		n += products * 2 * d.Batch * l.In * l.Out
 	}
 	return n
 }
