@@ -769,27 +769,27 @@ func TestDigitsAdamW(t *testing.T) {
 // batch with write exactly their half of the whole kernels' outputs, bit
 // for bit, on every tier.
 func TestDigitsHalves(t *testing.T) {
-	digitsEachTier(t, 3*161792, func(t *testing.T) { kerneltest.CheckHalves(t, DigitsNetwork()) })
+	digitsEachTier(t, 3*151552, func(t *testing.T) { kerneltest.CheckHalves(t, DigitsNetwork()) })
 }
 
 // TestDigitsSplitDepth checks the first layer's products over the two
 // halves of its inputs and their combine, which training runs in place of
 // its forward pass, on every tier.
 func TestDigitsSplitDepth(t *testing.T) {
-	digitsEachTier(t, 161792, func(t *testing.T) { kerneltest.CheckSplitDepth(t, DigitsNetwork(), 3) })
+	digitsEachTier(t, 151552, func(t *testing.T) { kerneltest.CheckSplitDepth(t, DigitsNetwork(), 3) })
 }
 
 // TestDigitsGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two
-// passes of the whole float64 forward (161792 flops), so a model
+// passes of the whole float64 forward (151552 flops), so a model
 // too large for the budget below skips it with a message; its kernels are
 // still each checked against the reference.
 func TestDigitsGradient(t *testing.T) {
-	if checks := 64; checks*161792 > 1<<34 {
-		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 161792)
+	if checks := 64; checks*151552 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 151552)
 	}
-	digitsEachTier(t, 161792, func(t *testing.T) {
+	digitsEachTier(t, 151552, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([DigitsBatch * DigitsInput]float32)
 		kerneltest.Fill(r, x[:], 1)

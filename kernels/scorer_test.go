@@ -1245,27 +1245,27 @@ func TestScorerAdamW(t *testing.T) {
 // batch with write exactly their half of the whole kernels' outputs, bit
 // for bit, on every tier.
 func TestScorerHalves(t *testing.T) {
-	scorerEachTier(t, 3*34176, func(t *testing.T) { kerneltest.CheckHalves(t, ScorerNetwork()) })
+	scorerEachTier(t, 3*25856, func(t *testing.T) { kerneltest.CheckHalves(t, ScorerNetwork()) })
 }
 
 // TestScorerSplitDepth checks the first layer's products over the two
 // halves of its inputs and their combine, which training runs in place of
 // its forward pass, on every tier.
 func TestScorerSplitDepth(t *testing.T) {
-	scorerEachTier(t, 34176, func(t *testing.T) { kerneltest.CheckSplitDepth(t, ScorerNetwork(), 4) })
+	scorerEachTier(t, 25856, func(t *testing.T) { kerneltest.CheckSplitDepth(t, ScorerNetwork(), 4) })
 }
 
 // TestScorerGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two
-// passes of the whole float64 forward (34176 flops), so a model
+// passes of the whole float64 forward (25856 flops), so a model
 // too large for the budget below skips it with a message; its kernels are
 // still each checked against the reference.
 func TestScorerGradient(t *testing.T) {
-	if checks := 128; checks*34176 > 1<<34 {
-		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 34176)
+	if checks := 128; checks*25856 > 1<<34 {
+		t.Skipf("the finite differences would take %d float64 forward passes of %d flops", checks, 25856)
 	}
-	scorerEachTier(t, 34176, func(t *testing.T) {
+	scorerEachTier(t, 25856, func(t *testing.T) {
 		r := kerneltest.Case{Seed: 42}.Rand()
 		x := new([ScorerBatch * ScorerInput]float32)
 		kerneltest.Fill(r, x[:], 1)

@@ -195,7 +195,7 @@ func Emit(p *plan.Plan) ([]byte, error) {
 		d.Backward = append(d.Backward, s)
 	}
 	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == plan.Forward {
+		if k := &p.Kernels[i]; k.Op == plan.Forward && !k.Half {
 			d.ForwardFlops += k.Gemm.Flops()
 		}
 	}
