@@ -112,7 +112,8 @@ type Layer struct {
 	// no bias) for k0 = h·In/2, from the whole x and w. Combine writes
 	// rows [h·B/2, (h+1)·B/2) of z and y from the two products:
 	// y = act((p0 + p1) + b), in that order whoever computed p0 and p1.
-	// The result differs from Forward's in rounding only. Both are nil
+	// The result differs from Forward's in rounding (and where a partial
+	// product overflows while the whole sum would not). Both are nil
 	// unless the halves are set and the model has more than one layer,
 	// and on every layer but the first.
 	PartialForward func(h int, x, w, p []float32)

@@ -119,6 +119,14 @@ func sameHalf(t *testing.T, what string, h, rows, width int, got *Guarded, want 
 	t.Helper()
 	lo, hi := h*rows/2*width, (h+1)*rows/2*width
 	Equal(t, what+" (its half)", got.S()[lo:hi], want[lo:hi])
+	onlyHalf(t, what, h, rows, width, got)
+}
+
+// onlyHalf checks that got holds the untouched pattern outside half h's
+// rows and nothing written past its ends.
+func onlyHalf(t *testing.T, what string, h, rows, width int, got *Guarded) {
+	t.Helper()
+	lo, hi := h*rows/2*width, (h+1)*rows/2*width
 	for i, v := range got.S() {
 		if (i < lo || i >= hi) && math.Float32bits(v) != untouched {
 			t.Fatalf("%s: half %d wrote element %d, %g, outside its rows", what, h, i, v)
