@@ -346,6 +346,39 @@ func TestOneRowPanels(t *testing.T) {
 	require.NoError(t, err, "%s", out)
 }
 
+// splitDepthSpecs split the first layer's depth at awkward shapes: outputs
+// that leave a partial vector on both tiers (6, 18, 20), an odd number of
+// rows per half (3, 5), and the activations whose combine keeps z (silu),
+// takes a second pass (tanh) or fuses a constant (leaky_relu).
+var splitDepthSpecs = map[string]string{
+	"splita": "name: SplitA\nbatch: 6\ninput: 4\nlayers:\n  - {dense: 6, activation: silu}\n  - {dense: 3, activation: softmax}\nloss: cross_entropy\n",
+	"splitb": "name: SplitB\nbatch: 10\ninput: 34\nlayers:\n  - {dense: 18, activation: tanh}\n  - {dense: 2, activation: sigmoid}\nloss: binary_cross_entropy\n",
+	"splitc": "name: SplitC\nbatch: 4\ninput: 12\nlayers:\n  - {dense: 20, activation: leaky_relu}\n  - {dense: 4, activation: identity}\nloss: mse\n",
+}
+
+// TestSplitDepthShapes generates splitDepthSpecs and runs their tests,
+// Test<Model>SplitDepth among them, on every tier.
+func TestSplitDepthShapes(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its tests")
+	}
+	mod := scratchmod.New(t, "..", "scratch")
+	for pkg, src := range splitDepthSpecs {
+		m, err := spec.Parse(pkg+".yaml", []byte(src))
+		require.NoError(t, err)
+		p, err := plan.New(m, pkg+".yaml", pkg)
+		require.NoError(t, err)
+		require.True(t, p.SplitDepth(), pkg)
+		files, err := Generate(m, pkg+".yaml", pkg)
+		require.NoError(t, err)
+		_, err = Write(filepath.Join(mod, pkg), files)
+		require.NoError(t, err)
+	}
+	out, err := goTest(mod, "./...")
+	require.NoError(t, err, "%s", out)
+	assert.Equal(t, len(splitDepthSpecs), strings.Count(out, "ok "), "%s", out)
+}
+
 // nearLimitSpec is a model at the spec's limits (batch×input and each
 // weight matrix at 2²⁴ floats), whose generated tests must stay fast.
 const nearLimitSpec = "name: NearLimits\nbatch: 1024\ninput: 16384\nlayers:\n  - {dense: 1024, activation: relu}\n" +
