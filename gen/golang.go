@@ -138,37 +138,40 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	}
 	B, K, N := jen.Id(p.Batch()), jen.Id(p.In(k.Layer)), jen.Id(p.Out(k.Layer))
 	act := jen.Qual(scalarPath, plan.Activations[k.Activation].Scalar)
+	// activated calls fn(in…, out, shape…, activation): with act into y,
+	// or, for a layer that keeps its pre-activation, with identity into z,
+	// then act on a copy of z in y.
+	activated := func(fn string, in []jen.Code, shape ...jen.Code) []jen.Code {
+		call := func(out string, a jen.Code) jen.Code {
+			args := append(append(append([]jen.Code{}, in...), slice(out)), shape...)
+			return s(fn, append(args, a)...)
+		}
+		if !plan.PreActivation(k.Activation) {
+			return []jen.Code{call("y", act)}
+		}
+		return []jen.Code{
+			call("z", jen.Qual(scalarPath, "Identity")),
+			jen.Op("*").Id("y").Op("=").Op("*").Id("z"),
+			s("Activate", slice("y"), act),
+		}
+	}
 	half := jen.Id(p.In(k.Layer)).Op("/").Lit(2)
+	if k.Half || k.Op == plan.Combine {
+		B = jen.Parens(jen.Id(p.Batch()).Op("/").Lit(2))
+	}
 	switch {
 	case k.Op == plan.PartialForward:
 		return []jen.Code{s("DenseRows", slice("x"), slice("w"), slice("p"), B, K, half, N)}
 	case k.Op == plan.Combine:
-		B = jen.Parens(jen.Id(p.Batch()).Op("/").Lit(2))
-		if plan.PreActivation(k.Activation) {
-			return []jen.Code{
-				s("Combine", slice("p0"), slice("p1"), slice("b"), slice("z"), B, N, jen.Qual(scalarPath, "Identity")),
-				jen.Op("*").Id("y").Op("=").Op("*").Id("z"),
-				s("Activate", slice("y"), act),
-			}
-		}
-		return []jen.Code{s("Combine", slice("p0"), slice("p1"), slice("b"), slice("y"), B, N, act)}
+		return activated("Combine", []jen.Code{slice("p0"), slice("p1"), slice("b")}, B, N)
 	case k.Half && k.Op == plan.WeightGrad:
-		return []jen.Code{s("DenseGradRows", slice("x"), slice("dz"), slice("dw"), B, K, half, N)}
-	case k.Half:
-		B = jen.Parens(jen.Id(p.Batch()).Op("/").Lit(2))
+		return []jen.Code{s("DenseGradRows", slice("x"), slice("dz"), slice("dw"), jen.Id(p.Batch()), K, half, N)}
 	}
 	switch k.Op {
 	case plan.BiasGrad:
 		return []jen.Code{s("ColumnSums", slice("dz"), slice("db"), B, N)}
 	case plan.Forward:
-		if plan.PreActivation(k.Activation) {
-			return []jen.Code{
-				s("Dense", slice("x"), slice("w"), slice("b"), slice("z"), B, K, N, jen.Qual(scalarPath, "Identity")),
-				jen.Op("*").Id("y").Op("=").Op("*").Id("z"),
-				s("Activate", slice("y"), act),
-			}
-		}
-		return []jen.Code{s("Dense", slice("x"), slice("w"), slice("b"), slice("y"), B, K, N, act)}
+		return activated("Dense", []jen.Code{slice("x"), slice("w"), slice("b")}, B, K, N)
 	case plan.ActivationGrad:
 		src := "y"
 		if plan.PreActivation(k.Activation) {

@@ -597,10 +597,12 @@ func (p *Plan) Params(k *Kernel) []Param {
 	b := Param{Name: "b", Len: N, Size: p.Out(i)}
 	y := Param{Name: "y", Len: rows * N, Size: mul(rowsName, p.Out(i))}
 	rename := func(q Param, name string, out bool) Param { q.Name, q.Out = name, out; return q }
+	// x from the first column of half h of the inputs to the end of its
+	// last row, for the kernels over half of the inputs.
+	xs := Param{Name: "x", Len: B*K - K/2, Size: mul(p.Batch(), p.In(i)) + " - " + p.In(i) + "/2", Step: p.In(i) + " / 2"}
 	if k.Half && k.Op == WeightGrad {
 		// Rows k of dW for k in one half of the inputs: x from its first
 		// column of that half to the end of its last row, and those rows of dw.
-		xs := Param{Name: "x", Len: B*K - K/2, Size: mul(p.Batch(), p.In(i)) + " - " + p.In(i) + "/2", Step: p.In(i) + " / 2"}
 		dw := Param{Name: "dw", Len: K / 2 * N, Size: mul("("+p.In(i)+" / 2)", p.Out(i)), Out: true}
 		dw.Step = dw.Size
 		return []Param{xs, rename(y, "dz", false), dw}
@@ -608,7 +610,6 @@ func (p *Plan) Params(k *Kernel) []Param {
 	if k.Op == PartialForward {
 		// x from column h·In/2 to the end of its last row, w's rows of
 		// that half, and the whole partial product.
-		xs := Param{Name: "x", Len: B*K - K/2, Size: mul(p.Batch(), p.In(i)) + " - " + p.In(i) + "/2", Step: p.In(i) + " / 2"}
 		wh := Param{Name: "w", Len: K / 2 * N, Size: mul("("+p.In(i)+" / 2)", p.Out(i))}
 		wh.Step = wh.Size
 		return []Param{xs, wh, rename(y, "p", true)}
