@@ -355,7 +355,7 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 			errs = append(errs, se)
 		}
 	}
-	m := &Model{}
+	m := &Model{Subnormals: Flush}
 	var inputN, layersN, lossN ast.Node
 	have := map[string]bool{}
 	for _, f := range fields {
@@ -387,6 +387,14 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 			if err != nil {
 				lossN = nil
 			}
+		case "subnormals":
+			var s string
+			if s, err = d.str(f.value, "subnormals"); err == nil {
+				m.Subnormals = Subnormals(s)
+				if !isSubnormals(m.Subnormals) {
+					err = d.errNode(f.value, "unknown subnormals %q (want one of: %s)", s, quoteAll(SubnormalModes))
+				}
+			}
 		}
 		if err != nil {
 			if _, ok := err.(*Error); !ok {
@@ -396,7 +404,7 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 		}
 	}
 	if len(errs) == 0 {
-		for _, k := range modelKeys {
+		for _, k := range requiredKeys {
 			if !have[k] {
 				return nil, d.errNode(mappingStart(body), "model is missing key %q", k)
 			}
@@ -540,10 +548,12 @@ func (d *decoder) checkLoss(m *Model, lossN ast.Node) error {
 	return nil
 }
 
-// modelKeys and layerKeys are the keys a model and a layer may have.
+// modelKeys and layerKeys are the keys a model and a layer may have;
+// requiredKeys are the model's keys that have no default.
 var (
-	modelKeys = []string{"name", "batch", "input", "layers", "loss"}
-	layerKeys = []string{"dense", "activation"}
+	requiredKeys = []string{"name", "batch", "input", "layers", "loss"}
+	modelKeys    = append(slices.Clip(requiredKeys), "subnormals")
+	layerKeys    = []string{"dense", "activation"}
 )
 
 // scan checks the tokens in one linear pass before they are parsed: at most

@@ -12,6 +12,7 @@
 //	  - {dense: 128, activation: relu}
 //	  - {dense: 10,  activation: softmax}
 //	loss: cross_entropy
+//	subnormals: flush      # optional: flush (the default) or keep
 package spec
 
 import (
@@ -54,6 +55,24 @@ const (
 // Losses lists every valid loss in documentation order.
 var Losses = []Loss{MSE, BinaryCrossEntropy, CrossEntropy}
 
+// Subnormals says what the compiled kernels do with float32 values of
+// magnitude below 2⁻¹²⁶, by its spec name.
+type Subnormals string
+
+// The treatments a model may name.
+const (
+	// Flush, the default, reads subnormal inputs as 0 and writes 0 where a
+	// result would be subnormal (the CPU's DAZ and FTZ modes, set by each
+	// kernel for its own run): no operation takes the slow path some CPUs
+	// take for subnormals, and no value moves by more than 2⁻¹²⁶ for it.
+	Flush Subnormals = "flush"
+	// Keep is IEEE gradual underflow, as Go's own float arithmetic.
+	Keep Subnormals = "keep"
+)
+
+// SubnormalModes lists every valid treatment in documentation order.
+var SubnormalModes = []Subnormals{Flush, Keep}
+
 // Limits on a model's sizes. They keep every generated array and every
 // assembly displacement far inside what Go and the assembler accept.
 const (
@@ -78,6 +97,9 @@ type Model struct {
 	Input  int     // features per sample, the first layer's K
 	Layers []Layer // at least one
 	Loss   Loss
+	// Subnormals is the kernels' treatment of subnormal values; the
+	// zero value means Flush.
+	Subnormals Subnormals
 }
 
 // Layer is one dense layer: Y = act(X·W + b) with W of In×Out.
@@ -85,6 +107,10 @@ type Layer struct {
 	In, Out    int
 	Activation Activation
 }
+
+// FlushesSubnormals reports whether the kernels flush subnormal values
+// to zero.
+func (m *Model) FlushesSubnormals() bool { return m.Subnormals != Keep }
 
 // Output is the width of the last layer.
 func (m *Model) Output() int { return m.Layers[len(m.Layers)-1].Out }
@@ -131,3 +157,4 @@ func quoteAll[T ~string](vs []T) string {
 
 func isActivation(a Activation) bool { return slices.Contains(Activations, a) }
 func isLoss(l Loss) bool             { return slices.Contains(Losses, l) }
+func isSubnormals(s Subnormals) bool { return slices.Contains(SubnormalModes, s) }

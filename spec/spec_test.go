@@ -48,7 +48,8 @@ func TestBuiltinSpecs(t *testing.T) {
 		{In: 784, Out: 256, Activation: ReLU},
 		{In: 256, Out: 128, Activation: ReLU},
 		{In: 128, Out: 10, Activation: Softmax},
-	}}, m)
+	}, Subnormals: Flush}, m)
+	assert.True(t, m.FlushesSubnormals())
 	assert.Equal(t, 10, m.Output())
 
 	for _, name := range []string{"logistic.yaml", "seed.yaml", "digits.yaml"} {
@@ -61,6 +62,17 @@ func TestDefaultsAndFlowStyle(t *testing.T) {
 	m, err := Parse("m.yaml", []byte("name: Net2\nbatch: 13\ninput: 1\nlayers:\n  - dense: 7\n  - {dense: 33, activation: tanh}\n  - dense: 3\n    activation: sigmoid\nloss: binary_cross_entropy\n"))
 	require.NoError(t, err)
 	assert.Equal(t, []Layer{{1, 7, Identity}, {7, 33, Tanh}, {33, 3, Sigmoid}}, m.Layers)
+	assert.Equal(t, Flush, m.Subnormals, "subnormals are flushed unless the spec says keep")
+}
+
+func TestSubnormals(t *testing.T) {
+	for _, mode := range SubnormalModes {
+		m, err := Parse("m.yaml", []byte("name: N\nbatch: 2\ninput: 3\nlayers:\n  - dense: 1\nloss: mse\nsubnormals: "+string(mode)+"\n"))
+		require.NoError(t, err)
+		assert.Equal(t, mode, m.Subnormals)
+		assert.Equal(t, mode == Flush, m.FlushesSubnormals())
+	}
+	assert.True(t, (&Model{}).FlushesSubnormals(), "the zero value flushes, as a spec without the key")
 }
 
 func TestLimits(t *testing.T) {
