@@ -30,7 +30,12 @@ func emitAsm(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error) {
 		c.SignatureExpr(signature(p, k))
 		c.Doc(asmDoc(p, k, m)...)
 		a.begin()
+		restore := func() {}
+		if p.Flush {
+			restore = a.flushSubnormals()
+		}
 		a.kernel(p, k, m)
+		restore()
 		c.VZEROUPPER()
 		c.RET()
 	}
@@ -173,6 +178,31 @@ func (a *asmWriter) param(name string) reg.GPVirtual {
 	r := a.c.GP64()
 	a.c.Load(a.c.Param(name), r)
 	return r
+}
+
+// mxcsrFlush are MXCSR's flush-to-zero bit (a result that would be
+// subnormal is written as 0) and its denormals-are-zero bit (a subnormal
+// operand is read as 0).
+const mxcsrFlush = 1<<15 | 1<<6
+
+// flushSubnormals starts a kernel's run with FTZ and DAZ set in MXCSR,
+// after saving the caller's MXCSR in a frame slot, and returns the
+// restore that ends the run. The modes belong to the thread, which other
+// goroutines share between calls, so every call sets and restores them.
+func (a *asmWriter) flushSubnormals() (restore func()) {
+	saved := a.c.AllocLocal(8)
+	flushed := saved.Offset(4)
+	a.c.Comment("Flush subnormals for this call: MXCSR |= FTZ|DAZ.")
+	a.c.STMXCSR(saved)
+	r := a.c.GP32()
+	a.c.MOVL(saved, r)
+	a.c.ORL(operand.U32(mxcsrFlush), r)
+	a.c.MOVL(r, flushed)
+	a.c.LDMXCSR(flushed)
+	return func() {
+		a.c.Comment("Restore the caller's MXCSR.")
+		a.c.LDMXCSR(saved)
+	}
 }
 
 // kernel emits the body of kernel k for the writer's tier.

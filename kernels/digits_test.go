@@ -50,6 +50,30 @@ func digitsEachTier(t *testing.T, flops int, f func(t *testing.T)) {
 	}
 }
 
+// digitsClose is kerneltest.Close, with the absolute error a flush of
+// subnormals may add to any result on the assembly tiers: kerneltest.FlushFloor,
+// as Digits's kernels flush subnormals to zero (spec subnormals: flush).
+func digitsClose(t testing.TB, name string, got, want []float32, tol []float64) {
+	t.Helper()
+	if digitsFlushes() {
+		tol = kerneltest.Floored(tol, kerneltest.FlushFloor)
+	}
+	kerneltest.Close(t, name, got, want, tol)
+}
+
+// digitsFlushes reports whether the tier under test flushes subnormals
+// to zero: the assembly tiers do, the reference keeps them.
+func digitsFlushes() bool { return digitsTier != compiled.Reference }
+
+// TestDigitsSubnormals checks the kernels' treatment of subnormal
+// values on every tier: flushed to zero on the assembly tiers (spec
+// subnormals: flush), kept by the reference.
+func TestDigitsSubnormals(t *testing.T) {
+	digitsEachTier(t, 0, func(t *testing.T) {
+		kerneltest.CheckSubnormals(t, DigitsNetwork(), digitsFlushes())
+	})
+}
+
 // TestDigitsL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestDigitsL1Forward(t *testing.T) {
@@ -150,7 +174,7 @@ func TestDigitsL1ForwardActivation(t *testing.T) {
 			for i := range DigitsBatch {
 				scalar.Activate(want[i*DigitsL1Out:(i+1)*DigitsL1Out], scalar.Tanh)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Tanh, 3))
+			digitsClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Tanh, 3))
 			if t.Failed() {
 				return
 			}
@@ -176,7 +200,7 @@ func digitsCheckDigitsL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), DigitsL1In, DigitsL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, DigitsL1In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, DigitsBatch), kerneltest.GatherRows(y.S(), DigitsL1Out, rows), want, kerneltest.Activated(tol, pre, want, DigitsL1Out, scalar.Tanh))
+	digitsClose(t, kerneltest.RowsName("y", rows, DigitsBatch), kerneltest.GatherRows(y.S(), DigitsL1Out, rows), want, kerneltest.Activated(tol, pre, want, DigitsL1Out, scalar.Tanh))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -217,10 +241,10 @@ func digitsCheckDigitsL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
 	in := kerneltest.Save(y)
 	idx := kerneltest.Elements(len(d.S()))
 	src, want := kerneltest.Gather(y.S(), idx), kerneltest.Gather(d.S(), idx)
-	tol := kerneltest.GradTolerance(src, want, scalar.Tanh, 4)
+	tol := kerneltest.GradTolerance(src, want, scalar.Tanh, 4, digitsFlushes())
 	scalar.ActivationGrad(src, want, scalar.Tanh)
 	DigitsL1ActivationGrad((*[DigitsBatch * DigitsL1Out]float32)(y.S()), (*[DigitsBatch * DigitsL1Out]float32)(d.S()))
-	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
+	digitsClose(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -245,8 +269,8 @@ func TestDigitsL1WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, DigitsBatch, len(rows), DigitsL1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, DigitsBatch, len(rows), DigitsL1Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, DigitsL1In), kerneltest.GatherRows(dw.S(), DigitsL1Out, rows), wantW, kerneltest.Product(magW, DigitsBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
+				digitsClose(t, kerneltest.RowsName("dw", rows, DigitsL1In), kerneltest.GatherRows(dw.S(), DigitsL1Out, rows), wantW, kerneltest.Product(magW, DigitsBatch))
+				digitsClose(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -354,7 +378,7 @@ func TestDigitsL2ForwardActivation(t *testing.T) {
 			for i := range DigitsBatch {
 				scalar.Activate(want[i*DigitsL2Out:(i+1)*DigitsL2Out], scalar.Softmax)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			digitsClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
 			if t.Failed() {
 				return
 			}
@@ -380,7 +404,7 @@ func digitsCheckDigitsL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), DigitsL2In, DigitsL2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, DigitsL2In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, DigitsBatch), kerneltest.GatherRows(y.S(), DigitsL2Out, rows), want, kerneltest.Activated(tol, pre, want, DigitsL2Out, scalar.Softmax))
+	digitsClose(t, kerneltest.RowsName("y", rows, DigitsBatch), kerneltest.GatherRows(y.S(), DigitsL2Out, rows), want, kerneltest.Activated(tol, pre, want, DigitsL2Out, scalar.Softmax))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -405,8 +429,8 @@ func TestDigitsL2WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, DigitsBatch, len(rows), DigitsL2Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, DigitsBatch, len(rows), DigitsL2Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, DigitsL2In), kerneltest.GatherRows(dw.S(), DigitsL2Out, rows), wantW, kerneltest.Product(magW, DigitsBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
+				digitsClose(t, kerneltest.RowsName("dw", rows, DigitsL2In), kerneltest.GatherRows(dw.S(), DigitsL2Out, rows), wantW, kerneltest.Product(magW, DigitsBatch))
+				digitsClose(t, "db", db.S(), wantB, kerneltest.Product(magB, DigitsBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -435,7 +459,7 @@ func TestDigitsL2InputGrad(t *testing.T) {
 				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), DigitsL2In, DigitsL2Out)
 				mag := make([]float64, len(want))
 				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), DigitsL2In, DigitsL2Out)
-				kerneltest.Close(t, kerneltest.RowsName("dx", rows, DigitsBatch), kerneltest.GatherRows(dx.S(), DigitsL2In, rows), want, kerneltest.Product(mag, DigitsL2Out))
+				digitsClose(t, kerneltest.RowsName("dx", rows, DigitsBatch), kerneltest.GatherRows(dx.S(), DigitsL2In, rows), want, kerneltest.Product(mag, DigitsL2Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
 			})
@@ -485,7 +509,7 @@ func digitsCheckDigitsLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	wantLoss := scalar.SoftmaxCrossEntropy(y.S(), target.S(), want, DigitsBatch, DigitsL2Out)
 	loss := DigitsLoss((*[DigitsBatch * DigitsL2Out]float32)(y.S()), (*[DigitsBatch * DigitsL2Out]float32)(target.S()), (*[DigitsBatch * DigitsL2Out]float32)(d.S()))
 	kerneltest.CloseScalar(t, "loss", loss, wantLoss, 1e-5)
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	digitsClose(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
 }
@@ -517,7 +541,7 @@ func TestDigitsSGD(t *testing.T) {
 				DigitsSGD((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), lr, decay)
 				for _, g := range []*kerneltest.Guarded{p, grad} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						digitsClose(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -556,7 +580,7 @@ func TestDigitsMomentum(t *testing.T) {
 				DigitsMomentum((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						digitsClose(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -578,7 +602,7 @@ func TestDigitsMomentum(t *testing.T) {
 			DigitsMomentum((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			digitsClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -612,7 +636,7 @@ func TestDigitsNesterov(t *testing.T) {
 				DigitsNesterov((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						digitsClose(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -634,7 +658,7 @@ func TestDigitsNesterov(t *testing.T) {
 			DigitsNesterov((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			digitsClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -671,7 +695,7 @@ func TestDigitsAdam(t *testing.T) {
 				DigitsAdam((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						digitsClose(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -697,7 +721,7 @@ func TestDigitsAdam(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			digitsClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -734,7 +758,7 @@ func TestDigitsAdamW(t *testing.T) {
 				DigitsAdamW((*[DigitsParams]float32)(p.S()), (*[DigitsParams]float32)(grad.S()), (*[DigitsParams]float32)(m.S()), (*[DigitsParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						digitsClose(t, kerneltest.ElementsName(g.Name, idx, 2410), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -760,7 +784,7 @@ func TestDigitsAdamW(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			digitsClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }

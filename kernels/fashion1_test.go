@@ -50,6 +50,30 @@ func fashion1EachTier(t *testing.T, flops int, f func(t *testing.T)) {
 	}
 }
 
+// fashion1Close is kerneltest.Close, with the absolute error a flush of
+// subnormals may add to any result on the assembly tiers: kerneltest.FlushFloor,
+// as Fashion1's kernels flush subnormals to zero (spec subnormals: flush).
+func fashion1Close(t testing.TB, name string, got, want []float32, tol []float64) {
+	t.Helper()
+	if fashion1Flushes() {
+		tol = kerneltest.Floored(tol, kerneltest.FlushFloor)
+	}
+	kerneltest.Close(t, name, got, want, tol)
+}
+
+// fashion1Flushes reports whether the tier under test flushes subnormals
+// to zero: the assembly tiers do, the reference keeps them.
+func fashion1Flushes() bool { return fashion1Tier != compiled.Reference }
+
+// TestFashion1Subnormals checks the kernels' treatment of subnormal
+// values on every tier: flushed to zero on the assembly tiers (spec
+// subnormals: flush), kept by the reference.
+func TestFashion1Subnormals(t *testing.T) {
+	fashion1EachTier(t, 0, func(t *testing.T) {
+		kerneltest.CheckSubnormals(t, Fashion1Network(), fashion1Flushes())
+	})
+}
+
 // TestFashion1L1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashion1L1Forward(t *testing.T) {
@@ -150,7 +174,7 @@ func TestFashion1L1ForwardActivation(t *testing.T) {
 			for i := range Fashion1Batch {
 				scalar.Activate(want[i*Fashion1L1Out:(i+1)*Fashion1L1Out], scalar.ReLU)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			fashion1Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
 			if t.Failed() {
 				return
 			}
@@ -176,7 +200,7 @@ func fashion1CheckFashion1L1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), Fashion1L1In, Fashion1L1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, Fashion1L1In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L1Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L1Out, scalar.ReLU))
+	fashion1Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L1Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L1Out, scalar.ReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -217,10 +241,10 @@ func fashion1CheckFashion1L1ActivationGrad(t *testing.T, y, d *kerneltest.Guarde
 	in := kerneltest.Save(y)
 	idx := kerneltest.Elements(len(d.S()))
 	src, want := kerneltest.Gather(y.S(), idx), kerneltest.Gather(d.S(), idx)
-	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4)
+	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4, fashion1Flushes())
 	scalar.ActivationGrad(src, want, scalar.ReLU)
 	Fashion1L1ActivationGrad((*[Fashion1Batch * Fashion1L1Out]float32)(y.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(d.S()))
-	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
+	fashion1Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -245,8 +269,8 @@ func TestFashion1L1WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, Fashion1Batch, len(rows), Fashion1L1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, len(rows), Fashion1L1Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, Fashion1L1In), kerneltest.GatherRows(dw.S(), Fashion1L1Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
+				fashion1Close(t, kerneltest.RowsName("dw", rows, Fashion1L1In), kerneltest.GatherRows(dw.S(), Fashion1L1Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
+				fashion1Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -354,7 +378,7 @@ func TestFashion1L2ForwardActivation(t *testing.T) {
 			for i := range Fashion1Batch {
 				scalar.Activate(want[i*Fashion1L2Out:(i+1)*Fashion1L2Out], scalar.ReLU)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			fashion1Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
 			if t.Failed() {
 				return
 			}
@@ -380,7 +404,7 @@ func fashion1CheckFashion1L2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), Fashion1L2In, Fashion1L2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, Fashion1L2In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L2Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L2Out, scalar.ReLU))
+	fashion1Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L2Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L2Out, scalar.ReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -421,10 +445,10 @@ func fashion1CheckFashion1L2ActivationGrad(t *testing.T, y, d *kerneltest.Guarde
 	in := kerneltest.Save(y)
 	idx := kerneltest.Elements(len(d.S()))
 	src, want := kerneltest.Gather(y.S(), idx), kerneltest.Gather(d.S(), idx)
-	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4)
+	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4, fashion1Flushes())
 	scalar.ActivationGrad(src, want, scalar.ReLU)
 	Fashion1L2ActivationGrad((*[Fashion1Batch * Fashion1L2Out]float32)(y.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(d.S()))
-	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
+	fashion1Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -449,8 +473,8 @@ func TestFashion1L2WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, Fashion1Batch, len(rows), Fashion1L2Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, len(rows), Fashion1L2Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, Fashion1L2In), kerneltest.GatherRows(dw.S(), Fashion1L2Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
+				fashion1Close(t, kerneltest.RowsName("dw", rows, Fashion1L2In), kerneltest.GatherRows(dw.S(), Fashion1L2Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
+				fashion1Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -479,7 +503,7 @@ func TestFashion1L2InputGrad(t *testing.T) {
 				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), Fashion1L2In, Fashion1L2Out)
 				mag := make([]float64, len(want))
 				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), Fashion1L2In, Fashion1L2Out)
-				kerneltest.Close(t, kerneltest.RowsName("dx", rows, Fashion1Batch), kerneltest.GatherRows(dx.S(), Fashion1L2In, rows), want, kerneltest.Product(mag, Fashion1L2Out))
+				fashion1Close(t, kerneltest.RowsName("dx", rows, Fashion1Batch), kerneltest.GatherRows(dx.S(), Fashion1L2In, rows), want, kerneltest.Product(mag, Fashion1L2Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
 			})
@@ -587,7 +611,7 @@ func TestFashion1L3ForwardActivation(t *testing.T) {
 			for i := range Fashion1Batch {
 				scalar.Activate(want[i*Fashion1L3Out:(i+1)*Fashion1L3Out], scalar.Softmax)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			fashion1Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
 			if t.Failed() {
 				return
 			}
@@ -613,7 +637,7 @@ func fashion1CheckFashion1L3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), Fashion1L3In, Fashion1L3Out, scalar.Identity)
 	tol := kerneltest.Product(mag, Fashion1L3In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L3Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L3Out, scalar.Softmax))
+	fashion1Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L3Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L3Out, scalar.Softmax))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -638,8 +662,8 @@ func TestFashion1L3WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, Fashion1Batch, len(rows), Fashion1L3Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, len(rows), Fashion1L3Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, Fashion1L3In), kerneltest.GatherRows(dw.S(), Fashion1L3Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
+				fashion1Close(t, kerneltest.RowsName("dw", rows, Fashion1L3In), kerneltest.GatherRows(dw.S(), Fashion1L3Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
+				fashion1Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -668,7 +692,7 @@ func TestFashion1L3InputGrad(t *testing.T) {
 				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), Fashion1L3In, Fashion1L3Out)
 				mag := make([]float64, len(want))
 				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), Fashion1L3In, Fashion1L3Out)
-				kerneltest.Close(t, kerneltest.RowsName("dx", rows, Fashion1Batch), kerneltest.GatherRows(dx.S(), Fashion1L3In, rows), want, kerneltest.Product(mag, Fashion1L3Out))
+				fashion1Close(t, kerneltest.RowsName("dx", rows, Fashion1Batch), kerneltest.GatherRows(dx.S(), Fashion1L3In, rows), want, kerneltest.Product(mag, Fashion1L3Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
 			})
@@ -718,7 +742,7 @@ func fashion1CheckFashion1Loss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	wantLoss := scalar.SoftmaxCrossEntropy(y.S(), target.S(), want, Fashion1Batch, Fashion1L3Out)
 	loss := Fashion1Loss((*[Fashion1Batch * Fashion1L3Out]float32)(y.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(target.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(d.S()))
 	kerneltest.CloseScalar(t, "loss", loss, wantLoss, 1e-5)
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	fashion1Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
 }
@@ -750,7 +774,7 @@ func TestFashion1SGD(t *testing.T) {
 				Fashion1SGD((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), lr, decay)
 				for _, g := range []*kerneltest.Guarded{p, grad} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashion1Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -789,7 +813,7 @@ func TestFashion1Momentum(t *testing.T) {
 				Fashion1Momentum((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashion1Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -811,7 +835,7 @@ func TestFashion1Momentum(t *testing.T) {
 			Fashion1Momentum((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			fashion1Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -845,7 +869,7 @@ func TestFashion1Nesterov(t *testing.T) {
 				Fashion1Nesterov((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashion1Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -867,7 +891,7 @@ func TestFashion1Nesterov(t *testing.T) {
 			Fashion1Nesterov((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			fashion1Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -904,7 +928,7 @@ func TestFashion1Adam(t *testing.T) {
 				Fashion1Adam((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(m.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashion1Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -930,7 +954,7 @@ func TestFashion1Adam(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			fashion1Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -967,7 +991,7 @@ func TestFashion1AdamW(t *testing.T) {
 				Fashion1AdamW((*[Fashion1Params]float32)(p.S()), (*[Fashion1Params]float32)(grad.S()), (*[Fashion1Params]float32)(m.S()), (*[Fashion1Params]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashion1Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -993,7 +1017,7 @@ func TestFashion1AdamW(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			fashion1Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }

@@ -50,6 +50,30 @@ func fashionEachTier(t *testing.T, flops int, f func(t *testing.T)) {
 	}
 }
 
+// fashionClose is kerneltest.Close, with the absolute error a flush of
+// subnormals may add to any result on the assembly tiers: kerneltest.FlushFloor,
+// as Fashion's kernels flush subnormals to zero (spec subnormals: flush).
+func fashionClose(t testing.TB, name string, got, want []float32, tol []float64) {
+	t.Helper()
+	if fashionFlushes() {
+		tol = kerneltest.Floored(tol, kerneltest.FlushFloor)
+	}
+	kerneltest.Close(t, name, got, want, tol)
+}
+
+// fashionFlushes reports whether the tier under test flushes subnormals
+// to zero: the assembly tiers do, the reference keeps them.
+func fashionFlushes() bool { return fashionTier != compiled.Reference }
+
+// TestFashionSubnormals checks the kernels' treatment of subnormal
+// values on every tier: flushed to zero on the assembly tiers (spec
+// subnormals: flush), kept by the reference.
+func TestFashionSubnormals(t *testing.T) {
+	fashionEachTier(t, 0, func(t *testing.T) {
+		kerneltest.CheckSubnormals(t, FashionNetwork(), fashionFlushes())
+	})
+}
+
 // TestFashionL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL1Forward(t *testing.T) {
@@ -150,7 +174,7 @@ func TestFashionL1ForwardActivation(t *testing.T) {
 			for i := range FashionBatch {
 				scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
 			if t.Failed() {
 				return
 			}
@@ -176,7 +200,7 @@ func fashionCheckFashionL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL1In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
+	fashionClose(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -217,10 +241,10 @@ func fashionCheckFashionL1ActivationGrad(t *testing.T, y, d *kerneltest.Guarded)
 	in := kerneltest.Save(y)
 	idx := kerneltest.Elements(len(d.S()))
 	src, want := kerneltest.Gather(y.S(), idx), kerneltest.Gather(d.S(), idx)
-	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4)
+	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4, fashionFlushes())
 	scalar.ActivationGrad(src, want, scalar.ReLU)
 	FashionL1ActivationGrad((*[FashionBatch * FashionL1Out]float32)(y.S()), (*[FashionBatch * FashionL1Out]float32)(d.S()))
-	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
+	fashionClose(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -245,8 +269,8 @@ func TestFashionL1WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL1Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, FashionL1In), kerneltest.GatherRows(dw.S(), FashionL1Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
+				fashionClose(t, kerneltest.RowsName("dw", rows, FashionL1In), kerneltest.GatherRows(dw.S(), FashionL1Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
+				fashionClose(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -354,7 +378,7 @@ func TestFashionL2ForwardActivation(t *testing.T) {
 			for i := range FashionBatch {
 				scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
 			if t.Failed() {
 				return
 			}
@@ -380,7 +404,7 @@ func fashionCheckFashionL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL2In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
+	fashionClose(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -421,10 +445,10 @@ func fashionCheckFashionL2ActivationGrad(t *testing.T, y, d *kerneltest.Guarded)
 	in := kerneltest.Save(y)
 	idx := kerneltest.Elements(len(d.S()))
 	src, want := kerneltest.Gather(y.S(), idx), kerneltest.Gather(d.S(), idx)
-	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4)
+	tol := kerneltest.GradTolerance(src, want, scalar.ReLU, 4, fashionFlushes())
 	scalar.ActivationGrad(src, want, scalar.ReLU)
 	FashionL2ActivationGrad((*[FashionBatch * FashionL2Out]float32)(y.S()), (*[FashionBatch * FashionL2Out]float32)(d.S()))
-	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
+	fashionClose(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -449,8 +473,8 @@ func TestFashionL2WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL2Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL2Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, FashionL2In), kerneltest.GatherRows(dw.S(), FashionL2Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
+				fashionClose(t, kerneltest.RowsName("dw", rows, FashionL2In), kerneltest.GatherRows(dw.S(), FashionL2Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
+				fashionClose(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -479,7 +503,7 @@ func TestFashionL2InputGrad(t *testing.T) {
 				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), FashionL2In, FashionL2Out)
 				mag := make([]float64, len(want))
 				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), FashionL2In, FashionL2Out)
-				kerneltest.Close(t, kerneltest.RowsName("dx", rows, FashionBatch), kerneltest.GatherRows(dx.S(), FashionL2In, rows), want, kerneltest.Product(mag, FashionL2Out))
+				fashionClose(t, kerneltest.RowsName("dx", rows, FashionBatch), kerneltest.GatherRows(dx.S(), FashionL2In, rows), want, kerneltest.Product(mag, FashionL2Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
 			})
@@ -587,7 +611,7 @@ func TestFashionL3ForwardActivation(t *testing.T) {
 			for i := range FashionBatch {
 				scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
 			if t.Failed() {
 				return
 			}
@@ -613,7 +637,7 @@ func fashionCheckFashionL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL3In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
+	fashionClose(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -638,8 +662,8 @@ func TestFashionL3WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL3Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL3Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, FashionL3In), kerneltest.GatherRows(dw.S(), FashionL3Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
+				fashionClose(t, kerneltest.RowsName("dw", rows, FashionL3In), kerneltest.GatherRows(dw.S(), FashionL3Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
+				fashionClose(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -668,7 +692,7 @@ func TestFashionL3InputGrad(t *testing.T) {
 				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), FashionL3In, FashionL3Out)
 				mag := make([]float64, len(want))
 				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), FashionL3In, FashionL3Out)
-				kerneltest.Close(t, kerneltest.RowsName("dx", rows, FashionBatch), kerneltest.GatherRows(dx.S(), FashionL3In, rows), want, kerneltest.Product(mag, FashionL3Out))
+				fashionClose(t, kerneltest.RowsName("dx", rows, FashionBatch), kerneltest.GatherRows(dx.S(), FashionL3In, rows), want, kerneltest.Product(mag, FashionL3Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
 			})
@@ -718,7 +742,7 @@ func fashionCheckFashionLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	wantLoss := scalar.SoftmaxCrossEntropy(y.S(), target.S(), want, FashionBatch, FashionL3Out)
 	loss := FashionLoss((*[FashionBatch * FashionL3Out]float32)(y.S()), (*[FashionBatch * FashionL3Out]float32)(target.S()), (*[FashionBatch * FashionL3Out]float32)(d.S()))
 	kerneltest.CloseScalar(t, "loss", loss, wantLoss, 1e-5)
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	fashionClose(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
 }
@@ -750,7 +774,7 @@ func TestFashionSGD(t *testing.T) {
 				FashionSGD((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), lr, decay)
 				for _, g := range []*kerneltest.Guarded{p, grad} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashionClose(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -789,7 +813,7 @@ func TestFashionMomentum(t *testing.T) {
 				FashionMomentum((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashionClose(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -811,7 +835,7 @@ func TestFashionMomentum(t *testing.T) {
 			FashionMomentum((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			fashionClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -845,7 +869,7 @@ func TestFashionNesterov(t *testing.T) {
 				FashionNesterov((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashionClose(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -867,7 +891,7 @@ func TestFashionNesterov(t *testing.T) {
 			FashionNesterov((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			fashionClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -904,7 +928,7 @@ func TestFashionAdam(t *testing.T) {
 				FashionAdam((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashionClose(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -930,7 +954,7 @@ func TestFashionAdam(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			fashionClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -967,7 +991,7 @@ func TestFashionAdamW(t *testing.T) {
 				FashionAdamW((*[FashionParams]float32)(p.S()), (*[FashionParams]float32)(grad.S()), (*[FashionParams]float32)(m.S()), (*[FashionParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						fashionClose(t, kerneltest.ElementsName(g.Name, idx, 235146), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -993,7 +1017,7 @@ func TestFashionAdamW(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			fashionClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }

@@ -50,6 +50,29 @@ func logisticEachTier(t *testing.T, flops int, f func(t *testing.T)) {
 	}
 }
 
+// logisticClose is kerneltest.Close, with the absolute error a flush of
+// subnormals may add to any result on the assembly tiers: none, as
+// Logistic's kernels keep subnormals (spec subnormals: keep).
+func logisticClose(t testing.TB, name string, got, want []float32, tol []float64) {
+	t.Helper()
+	if logisticFlushes() {
+		tol = kerneltest.Floored(tol, kerneltest.FlushFloor)
+	}
+	kerneltest.Close(t, name, got, want, tol)
+}
+
+// logisticFlushes reports whether the tier under test flushes subnormals
+// to zero: none does.
+func logisticFlushes() bool { return false }
+
+// TestLogisticSubnormals checks the kernels' treatment of subnormal
+// values on every tier: kept (spec subnormals: keep).
+func TestLogisticSubnormals(t *testing.T) {
+	logisticEachTier(t, 0, func(t *testing.T) {
+		kerneltest.CheckSubnormals(t, LogisticNetwork(), logisticFlushes())
+	})
+}
+
 // TestLogisticL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestLogisticL1Forward(t *testing.T) {
@@ -150,7 +173,7 @@ func TestLogisticL1ForwardActivation(t *testing.T) {
 			for i := range LogisticBatch {
 				scalar.Activate(want[i*LogisticL1Out:(i+1)*LogisticL1Out], scalar.Sigmoid)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Sigmoid, 3))
+			logisticClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Sigmoid, 3))
 			if t.Failed() {
 				return
 			}
@@ -176,7 +199,7 @@ func logisticCheckLogisticL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), LogisticL1In, LogisticL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, LogisticL1In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, LogisticBatch), kerneltest.GatherRows(y.S(), LogisticL1Out, rows), want, kerneltest.Activated(tol, pre, want, LogisticL1Out, scalar.Sigmoid))
+	logisticClose(t, kerneltest.RowsName("y", rows, LogisticBatch), kerneltest.GatherRows(y.S(), LogisticL1Out, rows), want, kerneltest.Activated(tol, pre, want, LogisticL1Out, scalar.Sigmoid))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -201,8 +224,8 @@ func TestLogisticL1WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, LogisticBatch, len(rows), LogisticL1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, LogisticBatch, len(rows), LogisticL1Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, LogisticL1In), kerneltest.GatherRows(dw.S(), LogisticL1Out, rows), wantW, kerneltest.Product(magW, LogisticBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, LogisticBatch))
+				logisticClose(t, kerneltest.RowsName("dw", rows, LogisticL1In), kerneltest.GatherRows(dw.S(), LogisticL1Out, rows), wantW, kerneltest.Product(magW, LogisticBatch))
+				logisticClose(t, "db", db.S(), wantB, kerneltest.Product(magB, LogisticBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -252,7 +275,7 @@ func logisticCheckLogisticLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	wantLoss := scalar.SigmoidBinaryCrossEntropy(y.S(), target.S(), want, LogisticBatch, LogisticL1Out)
 	loss := LogisticLoss((*[LogisticBatch * LogisticL1Out]float32)(y.S()), (*[LogisticBatch * LogisticL1Out]float32)(target.S()), (*[LogisticBatch * LogisticL1Out]float32)(d.S()))
 	kerneltest.CloseScalar(t, "loss", loss, wantLoss, 1e-5)
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	logisticClose(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
 }
@@ -284,7 +307,7 @@ func TestLogisticSGD(t *testing.T) {
 				LogisticSGD((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), lr, decay)
 				for _, g := range []*kerneltest.Guarded{p, grad} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						logisticClose(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -323,7 +346,7 @@ func TestLogisticMomentum(t *testing.T) {
 				LogisticMomentum((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						logisticClose(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -345,7 +368,7 @@ func TestLogisticMomentum(t *testing.T) {
 			LogisticMomentum((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			logisticClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -379,7 +402,7 @@ func TestLogisticNesterov(t *testing.T) {
 				LogisticNesterov((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						logisticClose(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -401,7 +424,7 @@ func TestLogisticNesterov(t *testing.T) {
 			LogisticNesterov((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			logisticClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -438,7 +461,7 @@ func TestLogisticAdam(t *testing.T) {
 				LogisticAdam((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						logisticClose(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -464,7 +487,7 @@ func TestLogisticAdam(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			logisticClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -501,7 +524,7 @@ func TestLogisticAdamW(t *testing.T) {
 				LogisticAdamW((*[LogisticParams]float32)(p.S()), (*[LogisticParams]float32)(grad.S()), (*[LogisticParams]float32)(m.S()), (*[LogisticParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						logisticClose(t, kerneltest.ElementsName(g.Name, idx, 3), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -527,7 +550,7 @@ func TestLogisticAdamW(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			logisticClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }

@@ -5,15 +5,21 @@
 #include "textflag.h"
 
 // func scorerL1ForwardAVX2(x *[192]float32, w *[288]float32, b *[24]float32, z *[384]float32, y *[384]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·scorerL1ForwardAVX2(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+32(FP), BX
-	MOVQ z+24(FP), SI
-	MOVQ SI, DI
-	MOVQ $0x00000002, R8
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL1ForwardAVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+	MOVQ    SI, DI
+	MOVQ    $0x00000002, R8
 
 rows1:
 	MOVQ   CX, R9
@@ -458,6 +464,9 @@ elems6:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems6
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -632,12 +641,18 @@ DATA expbias<>+28(SB)/4, $0x0000007f
 GLOBL expbias<>(SB), RODATA|NOPTR, $32
 
 // func scorerL1ActivationGradAVX2(z *[384]float32, d *[384]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·scorerL1ActivationGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000030, DX
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL1ActivationGradAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    z+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000030, DX
 
 elems7:
 	VMOVUPS      (AX), Y0
@@ -698,6 +713,9 @@ elems7:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems7
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -732,14 +750,20 @@ DATA geluv3x3<>+28(SB)/4, $0x3e5b33b6
 GLOBL geluv3x3<>(SB), RODATA|NOPTR, $32
 
 // func scorerL1WeightGradAVX2(x *[192]float32, dz *[384]float32, dw *[288]float32, db *[24]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL1WeightGradAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), AX
-	MOVQ dz+8(FP), CX
-	MOVQ dw+16(FP), DX
-	MOVQ db+24(FP), BX
-	MOVQ DX, DX
-	MOVQ $0x00000002, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL1WeightGradAVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    db+24(FP), BX
+	MOVQ    DX, DX
+	MOVQ    $0x00000002, SI
 
 rows8:
 	MOVQ   CX, DI
@@ -955,19 +979,28 @@ rows12:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems11
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2ForwardAVX2(x *[384]float32, w *[384]float32, b *[16]float32, z *[256]float32, y *[256]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·scorerL2ForwardAVX2(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+32(FP), BX
-	MOVQ z+24(FP), SI
-	MOVQ SI, DI
-	MOVQ $0x00000002, R8
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL2ForwardAVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+	MOVQ    SI, DI
+	MOVQ    $0x00000002, R8
 
 rows13:
 	MOVQ   CX, R9
@@ -1264,16 +1297,25 @@ elems16:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems16
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2ActivationGradAVX2(z *[256]float32, d *[256]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·scorerL2ActivationGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000020, DX
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL2ActivationGradAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    z+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000020, DX
 
 elems17:
 	VMOVUPS      (AX), Y0
@@ -1324,18 +1366,27 @@ elems17:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems17
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2WeightGradAVX2(x *[384]float32, dz *[256]float32, dw *[384]float32, db *[16]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL2WeightGradAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), AX
-	MOVQ dz+8(FP), CX
-	MOVQ dw+16(FP), DX
-	MOVQ db+24(FP), BX
-	MOVQ DX, DX
-	MOVQ $0x00000004, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL2WeightGradAVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    db+24(FP), BX
+	MOVQ    DX, DX
+	MOVQ    $0x00000004, SI
 
 rows18:
 	MOVQ   CX, DI
@@ -1479,21 +1530,30 @@ rows21:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems20
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2InputGradAVX2(dz *[256]float32, w *[384]float32, wt *[384]float32, dx *[384]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL2InputGradAVX2(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	MOVQ DX, BX
-	MOVQ $0x00000002, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL2InputGradAVX2(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	MOVQ    DX, BX
+	MOVQ    $0x00000002, SI
 
 tblockrows22:
 	MOVQ CX, DI
@@ -1549,7 +1609,7 @@ tblocks23:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows22
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000002, SI
 
@@ -1758,13 +1818,13 @@ depth26:
 	VMOVUPS      Y7, 320(CX)
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00000400, CX
-	MOVQ         CX, (SP)
 	MOVQ         8(SP), CX
-	ADDQ         $0x40, CX
+	ADDQ         $0x00000400, CX
 	MOVQ         CX, 8(SP)
-	MOVQ         (SP), CX
+	MOVQ         16(SP), CX
+	ADDQ         $0x40, CX
+	MOVQ         CX, 16(SP)
+	MOVQ         8(SP), CX
 	MOVQ         DX, BX
 	MOVQ         CX, SI
 	MOVQ         BX, DI
@@ -1817,7 +1877,7 @@ tblocks27:
 	JNZ        tblocks27
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, BX
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       CX, CX
 	MOVQ       $0x00000002, BX
 
@@ -1953,18 +2013,27 @@ depth30:
 	VMOVUPS      Y1, 96(CX)
 	VMOVUPS      Y2, 192(CX)
 	VMOVUPS      Y3, 288(CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3ForwardAVX2(x *[256]float32, w *[128]float32, b *[8]float32, y *[128]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL3ForwardAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+24(FP), BX
-	MOVQ BX, BX
-	MOVQ $0x00000002, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3ForwardAVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+	MOVQ    BX, BX
+	MOVQ    $0x00000002, SI
 
 rows31:
 	MOVQ   CX, DI
@@ -2139,6 +2208,9 @@ depth33:
 	VMULPS       leakyslope<>+0(SB), Y3, Y0
 	VMAXPS       Y3, Y0, Y3
 	VMOVUPS      Y3, 96(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -2153,12 +2225,18 @@ DATA leakyslope<>+28(SB)/4, $0x3c23d70a
 GLOBL leakyslope<>(SB), RODATA|NOPTR, $32
 
 // func scorerL3ActivationGradAVX2(y *[128]float32, d *[128]float32)
-// Requires: AVX
-TEXT ·scorerL3ActivationGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ y+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000010, DX
+// Requires: AVX, SSE
+TEXT ·scorerL3ActivationGradAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    y+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000010, DX
 
 elems34:
 	VMOVUPS   (AX), Y0
@@ -2172,18 +2250,27 @@ elems34:
 	ADDQ      $0x20, CX
 	DECQ      DX
 	JNZ       elems34
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[128]float32, db *[8]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL3WeightGradAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), AX
-	MOVQ dz+8(FP), CX
-	MOVQ dw+16(FP), DX
-	MOVQ db+24(FP), BX
-	MOVQ DX, DX
-	MOVQ $0x00000002, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3WeightGradAVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    db+24(FP), BX
+	MOVQ    DX, DX
+	MOVQ    $0x00000002, SI
 
 rows35:
 	MOVQ   CX, DI
@@ -2332,21 +2419,30 @@ rows38:
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3InputGradAVX2(dz *[128]float32, w *[128]float32, wt *[128]float32, dx *[256]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL3InputGradAVX2(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	MOVQ DX, BX
-	MOVQ $0x00000002, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3InputGradAVX2(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	MOVQ    DX, BX
+	MOVQ    $0x00000002, SI
 
 tblockrows39:
 	MOVQ       CX, DI
@@ -2397,7 +2493,7 @@ tblockrows39:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows39
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       CX, CX
 	MOVQ       $0x00000002, BX
 
@@ -2606,24 +2702,33 @@ depth42:
 	VMOVUPS      Y7, 224(CX)
 	ADDQ         $0x40, DX
 	ADDQ         $0x40, CX
-	MOVQ         (SP), AX
-	ADDQ         $0x00000200, AX
-	MOVQ         AX, (SP)
 	MOVQ         8(SP), AX
-	ADDQ         $0x40, AX
+	ADDQ         $0x00000200, AX
 	MOVQ         AX, 8(SP)
+	MOVQ         16(SP), AX
+	ADDQ         $0x40, AX
+	MOVQ         AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4ForwardAVX2(x *[128]float32, w *[8]float32, b *[1]float32, y *[16]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL4ForwardAVX2(SB), NOSPLIT, $0-32
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+24(FP), BX
-	MOVQ BX, BX
-	MOVQ $0x00000002, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4ForwardAVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+	MOVQ    BX, BX
+	MOVQ    $0x00000002, SI
 
 rows43:
 	MOVQ   CX, DI
@@ -2796,27 +2901,36 @@ depth45:
 	VMOVSS       (DX), X0
 	VADDPS       Y0, Y3, Y3
 	VMOVSS       X3, 12(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4WeightGradAVX2(x *[128]float32, dz *[16]float32, dw *[8]float32, db *[1]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL4WeightGradAVX2(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   db+24(FP), BX
-	MOVQ   DX, DX
-	MOVQ   CX, SI
-	MOVQ   DX, DI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	MOVQ   AX, R8
-	MOVQ   $0x00000004, R9
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4WeightGradAVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    db+24(FP), BX
+	MOVQ    DX, DX
+	MOVQ    CX, SI
+	MOVQ    DX, DI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    AX, R8
+	MOVQ    $0x00000004, R9
 
 depth46:
 	VXORPS       Y6, Y6, Y6
@@ -2937,22 +3051,31 @@ rows48:
 	DECQ   DX
 	JNZ    rows48
 	VMOVSS X0, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4InputGradAVX2(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL4InputGradAVX2(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	LEAQ (CX), CX
-	LEAQ (DX), BX
-	MOVQ $0x00000008, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4InputGradAVX2(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	LEAQ    (CX), CX
+	LEAQ    (DX), BX
+	MOVQ    $0x00000008, SI
 
 trows49:
 	MOVQ CX, DI
@@ -2965,7 +3088,7 @@ trows49:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows49
-	MOVQ 8(SP), CX
+	MOVQ 16(SP), CX
 	MOVQ CX, CX
 	MOVQ $0x00000002, BX
 
@@ -3021,22 +3144,31 @@ rows50:
 	VMOVUPS      Y1, 32(CX)
 	VMOVUPS      Y2, 64(CX)
 	VMOVUPS      Y3, 96(CX)
-	MOVQ         (SP), AX
-	ADDQ         $0x20, AX
-	MOVQ         AX, (SP)
 	MOVQ         8(SP), AX
 	ADDQ         $0x20, AX
 	MOVQ         AX, 8(SP)
+	MOVQ         16(SP), AX
+	ADDQ         $0x20, AX
+	MOVQ         AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1ActivationGradHalfAVX2(z *[192]float32, d *[192]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·scorerL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000018, DX
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL1ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    z+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000018, DX
 
 elems51:
 	VMOVUPS      (AX), Y0
@@ -3097,32 +3229,41 @@ elems51:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems51
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1WeightGradHalfAVX2(x *[186]float32, dz *[384]float32, dw *[144]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL1WeightGradHalfAVX2(SB), NOSPLIT, $0-24
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   DX, DX
-	MOVQ   DX, BX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	MOVQ   AX, SI
-	MOVQ   CX, DI
-	MOVQ   $0x00000004, R8
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL1WeightGradHalfAVX2(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    DX, BX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	MOVQ    AX, SI
+	MOVQ    CX, DI
+	MOVQ    $0x00000004, R8
 
 depth52:
 	VMOVUPS      (DI), Y12
@@ -3297,16 +3438,25 @@ depth53:
 	VMOVUPS      Y5, 480(BX)
 	ADDQ         $0x18, AX
 	ADDQ         $0x00000240, DX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1BiasGradAVX2(dz *[384]float32, db *[24]float32)
-// Requires: AVX
-TEXT ·scorerL1BiasGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ dz+0(FP), AX
-	MOVQ db+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000003, DX
+// Requires: AVX, SSE
+TEXT ·scorerL1BiasGradAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    db+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000003, DX
 
 elems54:
 	VXORPS Y0, Y0, Y0
@@ -3324,36 +3474,45 @@ rows55:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems54
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2ForwardHalfAVX2(x *[192]float32, w *[384]float32, b *[16]float32, z *[128]float32, y *[128]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·scorerL2ForwardHalfAVX2(SB), NOSPLIT, $0-40
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+32(FP), BX
-	MOVQ   z+24(FP), SI
-	MOVQ   SI, DI
-	MOVQ   CX, R8
-	MOVQ   DI, R9
-	MOVQ   DX, R10
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	VXORPS Y6, Y6, Y6
-	VXORPS Y7, Y7, Y7
-	VXORPS Y8, Y8, Y8
-	VXORPS Y9, Y9, Y9
-	VXORPS Y10, Y10, Y10
-	VXORPS Y11, Y11, Y11
-	MOVQ   AX, R11
-	MOVQ   R8, R12
-	MOVQ   $0x00000006, R13
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL2ForwardHalfAVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+	MOVQ    SI, DI
+	MOVQ    CX, R8
+	MOVQ    DI, R9
+	MOVQ    DX, R10
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	VXORPS  Y6, Y6, Y6
+	VXORPS  Y7, Y7, Y7
+	VXORPS  Y8, Y8, Y8
+	VXORPS  Y9, Y9, Y9
+	VXORPS  Y10, Y10, Y10
+	VXORPS  Y11, Y11, Y11
+	MOVQ    AX, R11
+	MOVQ    R8, R12
+	MOVQ    $0x00000006, R13
 
 depth56:
 	VMOVUPS      (R12), Y12
@@ -3588,16 +3747,25 @@ elems58:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems58
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2ActivationGradHalfAVX2(z *[128]float32, d *[128]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·scorerL2ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000010, DX
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL2ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    z+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000010, DX
 
 elems59:
 	VMOVUPS      (AX), Y0
@@ -3648,17 +3816,26 @@ elems59:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems59
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2WeightGradHalfAVX2(x *[372]float32, dz *[256]float32, dw *[192]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL2WeightGradHalfAVX2(SB), NOSPLIT, $0-24
-	MOVQ x+0(FP), AX
-	MOVQ dz+8(FP), CX
-	MOVQ dw+16(FP), DX
-	MOVQ DX, DX
-	MOVQ $0x00000002, BX
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL2WeightGradHalfAVX2(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    $0x00000002, BX
 
 rows60:
 	MOVQ   CX, SI
@@ -3782,21 +3959,30 @@ depth61:
 	ADDQ         $0x00000180, DX
 	DECQ         BX
 	JNZ          rows60
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2InputGradHalfAVX2(dz *[128]float32, w *[384]float32, wt *[384]float32, dx *[192]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL2InputGradHalfAVX2(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	MOVQ DX, BX
-	MOVQ $0x00000002, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL2InputGradHalfAVX2(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	MOVQ    DX, BX
+	MOVQ    $0x00000002, SI
 
 tblockrows62:
 	MOVQ CX, DI
@@ -3852,7 +4038,7 @@ tblocks63:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows62
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       AX, BX
 	MOVQ       DX, SI
 	MOVQ       CX, DI
@@ -4024,13 +4210,13 @@ depth65:
 	VMOVUPS      Y3, 128(CX)
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00000400, CX
-	MOVQ         CX, (SP)
 	MOVQ         8(SP), CX
-	ADDQ         $0x40, CX
+	ADDQ         $0x00000400, CX
 	MOVQ         CX, 8(SP)
-	MOVQ         (SP), CX
+	MOVQ         16(SP), CX
+	ADDQ         $0x40, CX
+	MOVQ         CX, 16(SP)
+	MOVQ         8(SP), CX
 	MOVQ         DX, BX
 	MOVQ         CX, SI
 	MOVQ         BX, DI
@@ -4083,7 +4269,7 @@ tblocks66:
 	JNZ        tblocks66
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, BX
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       CX, CX
 	MOVQ       DX, BX
 	MOVQ       CX, SI
@@ -4194,16 +4380,25 @@ depth68:
 	JNZ          depth68
 	VMOVUPS      Y0, (CX)
 	VMOVUPS      Y1, 96(CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2BiasGradAVX2(dz *[256]float32, db *[16]float32)
-// Requires: AVX
-TEXT ·scorerL2BiasGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ dz+0(FP), AX
-	MOVQ db+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000002, DX
+// Requires: AVX, SSE
+TEXT ·scorerL2BiasGradAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    db+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000002, DX
 
 elems69:
 	VXORPS Y0, Y0, Y0
@@ -4221,28 +4416,37 @@ rows70:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems69
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3ForwardHalfAVX2(x *[128]float32, w *[128]float32, b *[8]float32, y *[64]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL3ForwardHalfAVX2(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   CX, SI
-	MOVQ   BX, DI
-	MOVQ   DX, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	MOVQ   AX, R9
-	MOVQ   $0x00000004, R10
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3ForwardHalfAVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+	MOVQ    BX, BX
+	MOVQ    CX, SI
+	MOVQ    BX, DI
+	MOVQ    DX, R8
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    AX, R9
+	MOVQ    $0x00000004, R10
 
 depth71:
 	VMOVUPS      (SI), Y6
@@ -4374,16 +4578,25 @@ depth72:
 	VMULPS       leakyslope<>+0(SB), Y1, Y0
 	VMAXPS       Y1, Y0, Y1
 	VMOVUPS      Y1, 32(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3ActivationGradHalfAVX2(y *[64]float32, d *[64]float32)
-// Requires: AVX
-TEXT ·scorerL3ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
-	MOVQ y+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000008, DX
+// Requires: AVX, SSE
+TEXT ·scorerL3ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    y+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000008, DX
 
 elems73:
 	VMOVUPS   (AX), Y0
@@ -4397,26 +4610,35 @@ elems73:
 	ADDQ      $0x20, CX
 	DECQ      DX
 	JNZ       elems73
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3WeightGradHalfAVX2(x *[248]float32, dz *[128]float32, dw *[64]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL3WeightGradHalfAVX2(SB), NOSPLIT, $0-24
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   DX, DX
-	MOVQ   CX, BX
-	MOVQ   DX, SI
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	MOVQ   AX, DI
-	MOVQ   $0x00000004, R8
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3WeightGradHalfAVX2(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    CX, BX
+	MOVQ    DX, SI
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    AX, DI
+	MOVQ    $0x00000004, R8
 
 depth74:
 	VMOVUPS      (BX), Y6
@@ -4516,21 +4738,30 @@ depth75:
 	JNZ          depth75
 	VMOVUPS      Y0, (DX)
 	VMOVUPS      Y1, 32(DX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3InputGradHalfAVX2(dz *[64]float32, w *[128]float32, wt *[128]float32, dx *[128]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL3InputGradHalfAVX2(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	MOVQ DX, BX
-	MOVQ $0x00000002, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3InputGradHalfAVX2(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	MOVQ    DX, BX
+	MOVQ    $0x00000002, SI
 
 tblockrows76:
 	MOVQ       CX, DI
@@ -4581,7 +4812,7 @@ tblockrows76:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows76
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       CX, CX
 	MOVQ       DX, BX
 	MOVQ       CX, SI
@@ -4753,24 +4984,33 @@ depth78:
 	VMOVUPS      Y3, 96(CX)
 	ADDQ         $0x40, DX
 	ADDQ         $0x40, CX
-	MOVQ         (SP), AX
-	ADDQ         $0x00000200, AX
-	MOVQ         AX, (SP)
 	MOVQ         8(SP), AX
-	ADDQ         $0x40, AX
+	ADDQ         $0x00000200, AX
 	MOVQ         AX, 8(SP)
+	MOVQ         16(SP), AX
+	ADDQ         $0x40, AX
+	MOVQ         AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3BiasGradAVX2(dz *[128]float32, db *[8]float32)
-// Requires: AVX
-TEXT ·scorerL3BiasGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
-	VXORPS Y0, Y0, Y0
-	MOVQ   AX, DX
-	MOVQ   $0x00000010, BX
+// Requires: AVX, SSE
+TEXT ·scorerL3BiasGradAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    db+8(FP), CX
+	MOVQ    CX, CX
+	VXORPS  Y0, Y0, Y0
+	MOVQ    AX, DX
+	MOVQ    $0x00000010, BX
 
 rows79:
 	VMOVUPS (DX), Y1
@@ -4781,28 +5021,37 @@ rows79:
 	VMOVUPS Y0, (CX)
 	ADDQ    $0x20, AX
 	ADDQ    $0x20, CX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4ForwardHalfAVX2(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL4ForwardHalfAVX2(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   CX, SI
-	MOVQ   BX, DI
-	MOVQ   DX, R8
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	VXORPS Y4, Y4, Y4
-	VXORPS Y5, Y5, Y5
-	MOVQ   AX, R9
-	MOVQ   $0x00000002, R10
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4ForwardHalfAVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+	MOVQ    BX, BX
+	MOVQ    CX, SI
+	MOVQ    BX, DI
+	MOVQ    DX, R8
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	VXORPS  Y4, Y4, Y4
+	VXORPS  Y5, Y5, Y5
+	MOVQ    AX, R9
+	MOVQ    $0x00000002, R10
 
 depth80:
 	VXORPS       Y6, Y6, Y6
@@ -4934,23 +5183,32 @@ depth81:
 	VMOVSS       (DX), X0
 	VADDPS       Y0, Y1, Y1
 	VMOVSS       X1, 4(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4WeightGradHalfAVX2(x *[124]float32, dz *[16]float32, dw *[4]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL4WeightGradHalfAVX2(SB), NOSPLIT, $0-24
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   DX, DX
-	MOVQ   DX, DX
-	VXORPS Y0, Y0, Y0
-	VXORPS Y1, Y1, Y1
-	VXORPS Y2, Y2, Y2
-	VXORPS Y3, Y3, Y3
-	MOVQ   CX, CX
-	MOVQ   $0x00000004, BX
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4WeightGradHalfAVX2(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    DX, DX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  Y2, Y2, Y2
+	VXORPS  Y3, Y3, Y3
+	MOVQ    CX, CX
+	MOVQ    $0x00000004, BX
 
 depth82:
 	VXORPS       Y4, Y4, Y4
@@ -5001,22 +5259,31 @@ depth82:
 	VMOVSS       X1, 4(DX)
 	VMOVSS       X2, 8(DX)
 	VMOVSS       X3, 12(DX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4InputGradHalfAVX2(dz *[8]float32, w *[8]float32, wt *[8]float32, dx *[64]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL4InputGradHalfAVX2(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	LEAQ (CX), CX
-	LEAQ (DX), BX
-	MOVQ $0x00000008, SI
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4InputGradHalfAVX2(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	LEAQ    (CX), CX
+	LEAQ    (DX), BX
+	MOVQ    $0x00000008, SI
 
 trows83:
 	MOVQ         CX, DI
@@ -5029,7 +5296,7 @@ trows83:
 	ADDQ         $0x04, BX
 	DECQ         SI
 	JNZ          trows83
-	MOVQ         8(SP), CX
+	MOVQ         16(SP), CX
 	MOVQ         CX, CX
 	MOVQ         DX, BX
 	MOVQ         CX, SI
@@ -5072,23 +5339,32 @@ trows83:
 	VFMADD231PS  Y2, Y3, Y1
 	VMOVUPS      Y0, (CX)
 	VMOVUPS      Y1, 32(CX)
-	MOVQ         (SP), AX
-	ADDQ         $0x20, AX
-	MOVQ         AX, (SP)
 	MOVQ         8(SP), AX
 	ADDQ         $0x20, AX
 	MOVQ         AX, 8(SP)
+	MOVQ         16(SP), AX
+	ADDQ         $0x20, AX
+	MOVQ         AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4BiasGradAVX2(dz *[16]float32, db *[1]float32)
-// Requires: AVX
-TEXT ·scorerL4BiasGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
-	VXORPS Y0, Y0, Y0
-	MOVQ   $0x00000010, DX
+// Requires: AVX, SSE
+TEXT ·scorerL4BiasGradAVX2(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    db+8(FP), CX
+	MOVQ    CX, CX
+	VXORPS  Y0, Y0, Y0
+	MOVQ    $0x00000010, DX
 
 rows84:
 	VXORPS Y1, Y1, Y1
@@ -5098,17 +5374,26 @@ rows84:
 	DECQ   DX
 	JNZ    rows84
 	VMOVSS X0, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1PartialForwardAVX2(x *[186]float32, w *[144]float32, p *[384]float32)
-// Requires: AVX, FMA3
-TEXT ·scorerL1PartialForwardAVX2(SB), NOSPLIT, $0-24
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ p+16(FP), DX
-	MOVQ DX, DX
-	MOVQ $0x00000002, BX
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL1PartialForwardAVX2(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    p+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    $0x00000002, BX
 
 rows85:
 	MOVQ         CX, SI
@@ -5532,20 +5817,29 @@ rows85:
 	VMOVUPS      Y1, 96(DX)
 	VMOVUPS      Y2, 192(DX)
 	VMOVUPS      Y3, 288(DX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1CombineAVX2(p0 *[192]float32, p1 *[192]float32, b *[24]float32, z *[192]float32, y *[192]float32)
-// Requires: AVX, AVX2, FMA3
-TEXT ·scorerL1CombineAVX2(SB), NOSPLIT, $0-40
-	MOVQ p0+0(FP), AX
-	MOVQ p1+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+32(FP), BX
-	MOVQ z+24(FP), SI
-	MOVQ CX, CX
-	MOVQ SI, DI
-	MOVQ $0x00000008, R8
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL1CombineAVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    p0+0(FP), AX
+	MOVQ    p1+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+	MOVQ    CX, CX
+	MOVQ    SI, DI
+	MOVQ    $0x00000008, R8
 
 rows86:
 	MOVQ AX, R9
@@ -5622,18 +5916,27 @@ elems88:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems88
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerLossAVX2(y *[16]float32, target *[16]float32, d *[16]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·scorerLossAVX2(SB), NOSPLIT, $0-28
-	VXORPS Y0, Y0, Y0
-	MOVQ   y+0(FP), AX
-	MOVQ   target+8(FP), CX
-	MOVQ   d+16(FP), DX
-	MOVQ   CX, CX
-	MOVQ   $0x00000002, BX
+TEXT ·scorerLossAVX2(SB), NOSPLIT, $8-28
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	VXORPS  Y0, Y0, Y0
+	MOVQ    y+0(FP), AX
+	MOVQ    target+8(FP), CX
+	MOVQ    d+16(FP), DX
+	MOVQ    CX, CX
+	MOVQ    $0x00000002, BX
 
 elems89:
 	VMOVUPS      (AX), Y1
@@ -5656,6 +5959,9 @@ elems89:
 	VBROADCASTSS X1, Y0
 	VMULPS       lossscale<>+0(SB), Y0, Y0
 	MOVSS        X0, ret+24(FP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -5681,7 +5987,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 
 // func scorerSGDAVX2(p *[857]float32, grad *[857]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·scorerSGDAVX2(SB), NOSPLIT, $0-24
+TEXT ·scorerSGDAVX2(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -5708,12 +6020,21 @@ elems90:
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSS       X2, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerMomentumAVX2(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·scorerMomentumAVX2(SB), NOSPLIT, $0-36
+TEXT ·scorerMomentumAVX2(SB), NOSPLIT, $8-36
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5757,6 +6078,9 @@ elems91:
 	VMOVSS       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSS       X3, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -5772,7 +6096,13 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func scorerNesterovAVX2(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·scorerNesterovAVX2(SB), NOSPLIT, $0-36
+TEXT ·scorerNesterovAVX2(SB), NOSPLIT, $8-36
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5818,12 +6148,21 @@ elems92:
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSS       X3, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerAdamAVX2(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·scorerAdamAVX2(SB), NOSPLIT, $0-60
+TEXT ·scorerAdamAVX2(SB), NOSPLIT, $8-60
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -5911,12 +6250,21 @@ elems93:
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSS      X0, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerAdamWAVX2(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·scorerAdamWAVX2(SB), NOSPLIT, $0-60
+TEXT ·scorerAdamWAVX2(SB), NOSPLIT, $8-60
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -6005,5 +6353,8 @@ elems94:
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSS      X0, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -5,15 +5,21 @@
 #include "textflag.h"
 
 // func scorerL1ForwardAVX512(x *[192]float32, w *[288]float32, b *[24]float32, z *[384]float32, y *[384]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL1ForwardAVX512(SB), NOSPLIT, $0-40
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+32(FP), BX
-	MOVQ z+24(FP), SI
-	MOVQ SI, DI
-	MOVQ $0x00000002, R8
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1ForwardAVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+	MOVQ    SI, DI
+	MOVQ    $0x00000002, R8
 
 rows1:
 	MOVQ   CX, R9
@@ -252,6 +258,9 @@ elems3:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems3
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -562,12 +571,18 @@ DATA expbias<>+60(SB)/4, $0x0000007f
 GLOBL expbias<>(SB), RODATA|NOPTR, $64
 
 // func scorerL1ActivationGradAVX512(z *[384]float32, d *[384]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL1ActivationGradAVX512(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000018, DX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1ActivationGradAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    z+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000018, DX
 
 elems4:
 	VMOVUPS      (AX), Z0
@@ -630,6 +645,9 @@ elems4:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems4
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -688,42 +706,48 @@ DATA geluv3x3<>+60(SB)/4, $0x3e5b33b6
 GLOBL geluv3x3<>(SB), RODATA|NOPTR, $64
 
 // func scorerL1WeightGradAVX512(x *[192]float32, dz *[384]float32, dw *[288]float32, db *[24]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL1WeightGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   db+24(FP), BX
-	MOVQ   DX, DX
-	MOVQ   CX, SI
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	VXORPS Z12, Z12, Z12
-	VXORPS Z13, Z13, Z13
-	VXORPS Z14, Z14, Z14
-	VXORPS Z15, Z15, Z15
-	VXORPS Z16, Z16, Z16
-	VXORPS Z17, Z17, Z17
-	VXORPS Z18, Z18, Z18
-	VXORPS Z19, Z19, Z19
-	VXORPS Z20, Z20, Z20
-	VXORPS Z21, Z21, Z21
-	VXORPS Z22, Z22, Z22
-	VXORPS Z23, Z23, Z23
-	MOVQ   SI, SI
-	MOVL   $0x000000ff, DI
-	KMOVW  DI, K1
-	MOVQ   $0x00000004, DI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1WeightGradAVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    db+24(FP), BX
+	MOVQ    DX, DX
+	MOVQ    CX, SI
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	VXORPS  Z20, Z20, Z20
+	VXORPS  Z21, Z21, Z21
+	VXORPS  Z22, Z22, Z22
+	VXORPS  Z23, Z23, Z23
+	MOVQ    SI, SI
+	MOVL    $0x000000ff, DI
+	KMOVW   DI, K1
+	MOVQ    $0x00000004, DI
 
 depth5:
 	VMOVUPS      (SI), Z24
@@ -931,37 +955,46 @@ rows7:
 	DECQ      DX
 	JNZ       rows7
 	VMOVUPS   Z0, K1, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2ForwardAVX512(x *[384]float32, w *[384]float32, b *[16]float32, z *[256]float32, y *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2ForwardAVX512(SB), NOSPLIT, $0-40
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+32(FP), BX
-	MOVQ   z+24(FP), SI
-	MOVQ   SI, DI
-	MOVQ   DI, DI
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	VXORPS Z12, Z12, Z12
-	VXORPS Z13, Z13, Z13
-	VXORPS Z14, Z14, Z14
-	VXORPS Z15, Z15, Z15
-	MOVQ   CX, R8
-	MOVQ   $0x00000006, R9
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2ForwardAVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+	MOVQ    SI, DI
+	MOVQ    DI, DI
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	MOVQ    CX, R8
+	MOVQ    $0x00000006, R9
 
 depth8:
 	VMOVUPS          (R8), Z16
@@ -1135,16 +1168,25 @@ elems9:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems9
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2ActivationGradAVX512(z *[256]float32, d *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2ActivationGradAVX512(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000010, DX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2ActivationGradAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    z+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000010, DX
 
 elems10:
 	VMOVUPS      (AX), Z0
@@ -1197,44 +1239,53 @@ elems10:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems10
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2WeightGradAVX512(x *[384]float32, dz *[256]float32, dw *[384]float32, db *[16]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2WeightGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   db+24(FP), BX
-	MOVQ   DX, DX
-	MOVQ   CX, SI
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	VXORPS Z12, Z12, Z12
-	VXORPS Z13, Z13, Z13
-	VXORPS Z14, Z14, Z14
-	VXORPS Z15, Z15, Z15
-	VXORPS Z16, Z16, Z16
-	VXORPS Z17, Z17, Z17
-	VXORPS Z18, Z18, Z18
-	VXORPS Z19, Z19, Z19
-	VXORPS Z20, Z20, Z20
-	VXORPS Z21, Z21, Z21
-	VXORPS Z22, Z22, Z22
-	VXORPS Z23, Z23, Z23
-	MOVQ   SI, DI
-	MOVQ   $0x00000004, R8
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2WeightGradAVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    db+24(FP), BX
+	MOVQ    DX, DX
+	MOVQ    CX, SI
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	VXORPS  Z16, Z16, Z16
+	VXORPS  Z17, Z17, Z17
+	VXORPS  Z18, Z18, Z18
+	VXORPS  Z19, Z19, Z19
+	VXORPS  Z20, Z20, Z20
+	VXORPS  Z21, Z21, Z21
+	VXORPS  Z22, Z22, Z22
+	VXORPS  Z23, Z23, Z23
+	MOVQ    SI, DI
+	MOVQ    $0x00000004, R8
 
 depth11:
 	VMOVUPS          (DI), Z24
@@ -1382,19 +1433,28 @@ rows12:
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2InputGradAVX512(dz *[256]float32, w *[384]float32, wt *[384]float32, dx *[384]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2InputGradAVX512(SB), NOSPLIT, $24-32
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2InputGradAVX512(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR    (SP)
+	MOVL       (SP), AX
+	ORL        $0x00008040, AX
+	MOVL       AX, 4(SP)
+	LDMXCSR    4(SP)
 	MOVQ       dz+0(FP), AX
 	MOVQ       w+8(FP), CX
 	MOVQ       wt+16(FP), DX
 	MOVQ       dx+24(FP), BX
-	MOVQ       CX, (SP)
-	MOVQ       BX, 8(SP)
-	MOVQ       (SP), CX
+	MOVQ       CX, 8(SP)
+	MOVQ       BX, 16(SP)
+	MOVQ       8(SP), CX
 	MOVQ       CX, BX
 	MOVQ       DX, SI
 	MOVQ       BX, DI
@@ -1552,7 +1612,7 @@ tblocks13:
 	JNZ        tblocks13
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, BX
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       CX, CX
 	MOVQ       $0x00000002, BX
 
@@ -1709,44 +1769,53 @@ depth15:
 	ADDQ         $0x00000300, CX
 	DECQ         BX
 	JNZ          rows14
-	MOVQ         (SP), AX
-	ADDQ         $0x00000600, AX
-	MOVQ         AX, (SP)
 	MOVQ         8(SP), AX
-	ADDQ         $0x60, AX
+	ADDQ         $0x00000600, AX
 	MOVQ         AX, 8(SP)
+	MOVQ         16(SP), AX
+	ADDQ         $0x60, AX
+	MOVQ         AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3ForwardAVX512(x *[256]float32, w *[128]float32, b *[8]float32, y *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3ForwardAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   BX, BX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	VXORPS Z12, Z12, Z12
-	VXORPS Z13, Z13, Z13
-	VXORPS Z14, Z14, Z14
-	VXORPS Z15, Z15, Z15
-	MOVQ   CX, CX
-	MOVL   $0x000000ff, SI
-	KMOVW  SI, K1
-	MOVQ   $0x00000004, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3ForwardAVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+	MOVQ    BX, BX
+	MOVQ    BX, BX
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	MOVQ    CX, CX
+	MOVL    $0x000000ff, SI
+	KMOVW   SI, K1
+	MOVQ    $0x00000004, SI
 
 depth16:
 	VMOVUPS.Z        (CX), K1, Z16
@@ -1901,6 +1970,9 @@ depth16:
 	VMULPS           leakyslope<>+0(SB), Z15, Z0
 	VMAXPS           Z15, Z0, Z15
 	VMOVUPS          Z15, K1, 480(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -1923,12 +1995,18 @@ DATA leakyslope<>+60(SB)/4, $0x3c23d70a
 GLOBL leakyslope<>(SB), RODATA|NOPTR, $64
 
 // func scorerL3ActivationGradAVX512(y *[128]float32, d *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3ActivationGradAVX512(SB), NOSPLIT, $0-16
-	MOVQ y+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000008, DX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3ActivationGradAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    y+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000008, DX
 
 elems17:
 	VMOVUPS   (AX), Z0
@@ -1942,38 +2020,47 @@ elems17:
 	ADDQ      $0x40, CX
 	DECQ      DX
 	JNZ       elems17
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[128]float32, db *[8]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3WeightGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   db+24(FP), BX
-	MOVQ   DX, DX
-	MOVQ   CX, SI
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	VXORPS Z12, Z12, Z12
-	VXORPS Z13, Z13, Z13
-	VXORPS Z14, Z14, Z14
-	VXORPS Z15, Z15, Z15
-	MOVQ   SI, SI
-	MOVL   $0x000000ff, DI
-	KMOVW  DI, K1
-	MOVQ   $0x00000004, DI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3WeightGradAVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    db+24(FP), BX
+	MOVQ    DX, DX
+	MOVQ    CX, SI
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	MOVQ    SI, SI
+	MOVL    $0x000000ff, DI
+	KMOVW   DI, K1
+	MOVQ    $0x00000004, DI
 
 depth18:
 	VMOVUPS.Z        (SI), K1, Z16
@@ -2076,21 +2163,30 @@ rows19:
 	DECQ      DX
 	JNZ       rows19
 	VMOVUPS   Z0, K1, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3InputGradAVX512(dz *[128]float32, w *[128]float32, wt *[128]float32, dx *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3InputGradAVX512(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	MOVQ DX, BX
-	MOVQ $0x00000002, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3InputGradAVX512(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	MOVQ    DX, BX
+	MOVQ    $0x00000002, SI
 
 tblockrows20:
 	MOVQ       CX, DI
@@ -2141,7 +2237,7 @@ tblockrows20:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows20
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       CX, CX
 	MOVQ       CX, CX
 	VXORPS     Z0, Z0, Z0
@@ -2254,44 +2350,53 @@ depth21:
 	VMOVUPS          Z15, 960(CX)
 	ADDQ             $0x40, DX
 	ADDQ             $0x40, CX
-	MOVQ             (SP), AX
-	ADDQ             $0x00000200, AX
-	MOVQ             AX, (SP)
 	MOVQ             8(SP), AX
-	ADDQ             $0x40, AX
+	ADDQ             $0x00000200, AX
 	MOVQ             AX, 8(SP)
+	MOVQ             16(SP), AX
+	ADDQ             $0x40, AX
+	MOVQ             AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4ForwardAVX512(x *[128]float32, w *[8]float32, b *[1]float32, y *[16]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4ForwardAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   BX, BX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	VXORPS Z12, Z12, Z12
-	VXORPS Z13, Z13, Z13
-	VXORPS Z14, Z14, Z14
-	VXORPS Z15, Z15, Z15
-	MOVQ   CX, CX
-	MOVL   $0x00000001, SI
-	KMOVW  SI, K1
-	MOVQ   $0x00000002, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4ForwardAVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+	MOVQ    BX, BX
+	MOVQ    BX, BX
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	VXORPS  Z12, Z12, Z12
+	VXORPS  Z13, Z13, Z13
+	VXORPS  Z14, Z14, Z14
+	VXORPS  Z15, Z15, Z15
+	MOVQ    CX, CX
+	MOVL    $0x00000001, SI
+	KMOVW   SI, K1
+	MOVQ    $0x00000002, SI
 
 depth22:
 	VMOVUPS.Z        (CX), K1, Z16
@@ -2414,30 +2519,39 @@ depth22:
 	VMOVUPS.Z        (DX), K1, Z0
 	VADDPS           Z0, Z15, Z15
 	VMOVUPS          Z15, K1, 60(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4WeightGradAVX512(x *[128]float32, dz *[16]float32, dw *[8]float32, db *[1]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4WeightGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   db+24(FP), BX
-	MOVQ   DX, DX
-	MOVQ   CX, SI
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	MOVQ   SI, SI
-	MOVL   $0x00000001, DI
-	KMOVW  DI, K1
-	MOVQ   $0x00000004, DI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4WeightGradAVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    db+24(FP), BX
+	MOVQ    DX, DX
+	MOVQ    CX, SI
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	MOVQ    SI, SI
+	MOVL    $0x00000001, DI
+	KMOVW   DI, K1
+	MOVQ    $0x00000004, DI
 
 depth23:
 	VMOVUPS.Z        (SI), K1, Z8
@@ -2500,22 +2614,31 @@ rows24:
 	DECQ      DX
 	JNZ       rows24
 	VMOVUPS   Z0, K1, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4InputGradAVX512(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4InputGradAVX512(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	LEAQ (CX), CX
-	LEAQ (DX), BX
-	MOVQ $0x00000008, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4InputGradAVX512(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	LEAQ    (CX), CX
+	LEAQ    (DX), BX
+	MOVQ    $0x00000008, SI
 
 trows25:
 	MOVQ             CX, DI
@@ -2528,7 +2651,7 @@ trows25:
 	ADDQ             $0x04, BX
 	DECQ             SI
 	JNZ              trows25
-	MOVQ             8(SP), CX
+	MOVQ             16(SP), CX
 	MOVQ             CX, CX
 	MOVQ             CX, CX
 	VXORPS           Z0, Z0, Z0
@@ -2583,22 +2706,31 @@ trows25:
 	VMOVUPS          Z13, K1, 416(CX)
 	VMOVUPS          Z14, K1, 448(CX)
 	VMOVUPS          Z15, K1, 480(CX)
-	MOVQ             (SP), AX
-	ADDQ             $0x20, AX
-	MOVQ             AX, (SP)
 	MOVQ             8(SP), AX
 	ADDQ             $0x20, AX
 	MOVQ             AX, 8(SP)
+	MOVQ             16(SP), AX
+	ADDQ             $0x20, AX
+	MOVQ             AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1ActivationGradHalfAVX512(z *[192]float32, d *[192]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL1ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x0000000c, DX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    z+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x0000000c, DX
 
 elems26:
 	VMOVUPS      (AX), Z0
@@ -2661,33 +2793,42 @@ elems26:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems26
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1WeightGradHalfAVX512(x *[186]float32, dz *[384]float32, dw *[144]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL1WeightGradHalfAVX512(SB), NOSPLIT, $0-24
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   DX, DX
-	MOVQ   DX, DX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	MOVQ   CX, CX
-	MOVL   $0x000000ff, BX
-	KMOVW  BX, K1
-	MOVQ   $0x00000004, BX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1WeightGradHalfAVX512(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    DX, DX
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	MOVQ    CX, CX
+	MOVL    $0x000000ff, BX
+	KMOVW   BX, K1
+	MOVQ    $0x00000004, BX
 
 depth27:
 	VMOVUPS      (CX), Z12
@@ -2786,18 +2927,27 @@ depth27:
 	VMOVUPS      Z9, K1, 448(DX)
 	VMOVUPS      Z10, 480(DX)
 	VMOVUPS      Z11, K1, 544(DX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1BiasGradAVX512(dz *[384]float32, db *[24]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL1BiasGradAVX512(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
-	VXORPS Z0, Z0, Z0
-	MOVQ   AX, DX
-	MOVQ   $0x00000010, BX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1BiasGradAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    db+8(FP), CX
+	MOVQ    CX, CX
+	VXORPS  Z0, Z0, Z0
+	MOVQ    AX, DX
+	MOVQ    $0x00000010, BX
 
 rows28:
 	VMOVUPS (DX), Z1
@@ -2820,29 +2970,38 @@ rows29:
 	DECQ      DX
 	JNZ       rows29
 	VMOVUPS   Z0, K1, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2ForwardHalfAVX512(x *[192]float32, w *[384]float32, b *[16]float32, z *[128]float32, y *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2ForwardHalfAVX512(SB), NOSPLIT, $0-40
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+32(FP), BX
-	MOVQ   z+24(FP), SI
-	MOVQ   SI, DI
-	MOVQ   DI, DI
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	MOVQ   CX, R8
-	MOVQ   $0x00000006, R9
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2ForwardHalfAVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+	MOVQ    SI, DI
+	MOVQ    DI, DI
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	MOVQ    CX, R8
+	MOVQ    $0x00000006, R9
 
 depth30:
 	VMOVUPS          (R8), Z8
@@ -2960,16 +3119,25 @@ elems31:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems31
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2ActivationGradHalfAVX512(z *[128]float32, d *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
-	MOVQ z+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000008, DX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    z+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000008, DX
 
 elems32:
 	VMOVUPS      (AX), Z0
@@ -3022,31 +3190,40 @@ elems32:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems32
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2WeightGradHalfAVX512(x *[372]float32, dz *[256]float32, dw *[192]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2WeightGradHalfAVX512(SB), NOSPLIT, $0-24
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   DX, DX
-	MOVQ   DX, DX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	MOVQ   CX, BX
-	MOVQ   $0x00000004, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2WeightGradHalfAVX512(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    DX, DX
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	VXORPS  Z8, Z8, Z8
+	VXORPS  Z9, Z9, Z9
+	VXORPS  Z10, Z10, Z10
+	VXORPS  Z11, Z11, Z11
+	MOVQ    CX, BX
+	MOVQ    $0x00000004, SI
 
 depth33:
 	VMOVUPS          (BX), Z12
@@ -3119,19 +3296,28 @@ depth33:
 	VMOVUPS          Z11, 704(DX)
 	ADDQ             $0x40, CX
 	ADDQ             $0x40, DX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2InputGradHalfAVX512(dz *[128]float32, w *[384]float32, wt *[384]float32, dx *[192]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2InputGradHalfAVX512(SB), NOSPLIT, $24-32
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2InputGradHalfAVX512(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR    (SP)
+	MOVL       (SP), AX
+	ORL        $0x00008040, AX
+	MOVL       AX, 4(SP)
+	LDMXCSR    4(SP)
 	MOVQ       dz+0(FP), AX
 	MOVQ       w+8(FP), CX
 	MOVQ       wt+16(FP), DX
 	MOVQ       dx+24(FP), BX
-	MOVQ       CX, (SP)
-	MOVQ       BX, 8(SP)
-	MOVQ       (SP), CX
+	MOVQ       CX, 8(SP)
+	MOVQ       BX, 16(SP)
+	MOVQ       8(SP), CX
 	MOVQ       CX, BX
 	MOVQ       DX, SI
 	MOVQ       BX, DI
@@ -3289,7 +3475,7 @@ tblocks34:
 	JNZ        tblocks34
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, BX
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       CX, CX
 	MOVQ       CX, CX
 	VXORPS     Z0, Z0, Z0
@@ -3438,24 +3624,33 @@ depth35:
 	VMOVUPS      Z13, K1, 640(CX)
 	VMOVUPS      Z14, 672(CX)
 	VMOVUPS      Z15, K1, 736(CX)
-	MOVQ         (SP), AX
-	ADDQ         $0x00000600, AX
-	MOVQ         AX, (SP)
 	MOVQ         8(SP), AX
-	ADDQ         $0x60, AX
+	ADDQ         $0x00000600, AX
 	MOVQ         AX, 8(SP)
+	MOVQ         16(SP), AX
+	ADDQ         $0x60, AX
+	MOVQ         AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL2BiasGradAVX512(dz *[256]float32, db *[16]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL2BiasGradAVX512(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
-	VXORPS Z0, Z0, Z0
-	MOVQ   AX, DX
-	MOVQ   $0x00000010, BX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2BiasGradAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    db+8(FP), CX
+	MOVQ    CX, CX
+	VXORPS  Z0, Z0, Z0
+	MOVQ    AX, DX
+	MOVQ    $0x00000010, BX
 
 rows36:
 	VMOVUPS (DX), Z1
@@ -3466,30 +3661,39 @@ rows36:
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3ForwardHalfAVX512(x *[128]float32, w *[128]float32, b *[8]float32, y *[64]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3ForwardHalfAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   BX, BX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	MOVQ   CX, CX
-	MOVL   $0x000000ff, SI
-	KMOVW  SI, K1
-	MOVQ   $0x00000004, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3ForwardHalfAVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+	MOVQ    BX, BX
+	MOVQ    BX, BX
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	MOVQ    CX, CX
+	MOVL    $0x000000ff, SI
+	KMOVW   SI, K1
+	MOVQ    $0x00000004, SI
 
 depth37:
 	VMOVUPS.Z        (CX), K1, Z8
@@ -3572,16 +3776,25 @@ depth37:
 	VMULPS           leakyslope<>+0(SB), Z7, Z0
 	VMAXPS           Z7, Z0, Z7
 	VMOVUPS          Z7, K1, 224(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3ActivationGradHalfAVX512(y *[64]float32, d *[64]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
-	MOVQ y+0(FP), AX
-	MOVQ d+8(FP), CX
-	MOVQ CX, CX
-	MOVQ $0x00000004, DX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    y+0(FP), AX
+	MOVQ    d+8(FP), CX
+	MOVQ    CX, CX
+	MOVQ    $0x00000004, DX
 
 elems38:
 	VMOVUPS   (AX), Z0
@@ -3595,29 +3808,38 @@ elems38:
 	ADDQ      $0x40, CX
 	DECQ      DX
 	JNZ       elems38
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3WeightGradHalfAVX512(x *[248]float32, dz *[128]float32, dw *[64]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3WeightGradHalfAVX512(SB), NOSPLIT, $0-24
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   DX, DX
-	MOVQ   DX, DX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	MOVQ   CX, CX
-	MOVL   $0x000000ff, BX
-	KMOVW  BX, K1
-	MOVQ   $0x00000004, BX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3WeightGradHalfAVX512(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    DX, DX
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	MOVQ    CX, CX
+	MOVL    $0x000000ff, BX
+	KMOVW   BX, K1
+	MOVQ    $0x00000004, BX
 
 depth39:
 	VMOVUPS.Z        (CX), K1, Z8
@@ -3668,21 +3890,30 @@ depth39:
 	VMOVUPS          Z5, K1, 160(DX)
 	VMOVUPS          Z6, K1, 192(DX)
 	VMOVUPS          Z7, K1, 224(DX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3InputGradHalfAVX512(dz *[64]float32, w *[128]float32, wt *[128]float32, dx *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3InputGradHalfAVX512(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	MOVQ DX, BX
-	MOVQ $0x00000002, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3InputGradHalfAVX512(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	MOVQ    DX, BX
+	MOVQ    $0x00000002, SI
 
 tblockrows40:
 	MOVQ       CX, DI
@@ -3733,7 +3964,7 @@ tblockrows40:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows40
-	MOVQ       8(SP), CX
+	MOVQ       16(SP), CX
 	MOVQ       CX, CX
 	MOVQ       CX, CX
 	VXORPS     Z0, Z0, Z0
@@ -3798,23 +4029,32 @@ depth41:
 	VMOVUPS          Z7, 448(CX)
 	ADDQ             $0x40, DX
 	ADDQ             $0x40, CX
-	MOVQ             (SP), AX
-	ADDQ             $0x00000200, AX
-	MOVQ             AX, (SP)
 	MOVQ             8(SP), AX
-	ADDQ             $0x40, AX
+	ADDQ             $0x00000200, AX
 	MOVQ             AX, 8(SP)
+	MOVQ             16(SP), AX
+	ADDQ             $0x40, AX
+	MOVQ             AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL3BiasGradAVX512(dz *[128]float32, db *[8]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL3BiasGradAVX512(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
-	VXORPS Z0, Z0, Z0
-	MOVQ   $0x00000010, DX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3BiasGradAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    db+8(FP), CX
+	MOVQ    CX, CX
+	VXORPS  Z0, Z0, Z0
+	MOVQ    $0x00000010, DX
 
 rows42:
 	MOVL      $0x000000ff, BX
@@ -3825,30 +4065,39 @@ rows42:
 	DECQ      DX
 	JNZ       rows42
 	VMOVUPS   Z0, K1, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4ForwardHalfAVX512(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4ForwardHalfAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   BX, BX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	MOVQ   CX, CX
-	MOVL   $0x00000001, SI
-	KMOVW  SI, K1
-	MOVQ   $0x00000002, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4ForwardHalfAVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+	MOVQ    BX, BX
+	MOVQ    BX, BX
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	VXORPS  Z4, Z4, Z4
+	VXORPS  Z5, Z5, Z5
+	VXORPS  Z6, Z6, Z6
+	VXORPS  Z7, Z7, Z7
+	MOVQ    CX, CX
+	MOVL    $0x00000001, SI
+	KMOVW   SI, K1
+	MOVQ    $0x00000002, SI
 
 depth43:
 	VMOVUPS.Z        (CX), K1, Z8
@@ -3915,25 +4164,34 @@ depth43:
 	VMOVUPS.Z        (DX), K1, Z0
 	VADDPS           Z0, Z7, Z7
 	VMOVUPS          Z7, K1, 28(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4WeightGradHalfAVX512(x *[124]float32, dz *[16]float32, dw *[4]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4WeightGradHalfAVX512(SB), NOSPLIT, $0-24
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   DX, DX
-	MOVQ   DX, DX
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	MOVQ   CX, CX
-	MOVL   $0x00000001, BX
-	KMOVW  BX, K1
-	MOVQ   $0x00000004, BX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4WeightGradHalfAVX512(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    dz+8(FP), CX
+	MOVQ    dw+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    DX, DX
+	VXORPS  Z0, Z0, Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  Z2, Z2, Z2
+	VXORPS  Z3, Z3, Z3
+	MOVQ    CX, CX
+	MOVL    $0x00000001, BX
+	KMOVW   BX, K1
+	MOVQ    $0x00000004, BX
 
 depth44:
 	VMOVUPS.Z        (CX), K1, Z4
@@ -3964,22 +4222,31 @@ depth44:
 	VMOVUPS          Z1, K1, 4(DX)
 	VMOVUPS          Z2, K1, 8(DX)
 	VMOVUPS          Z3, K1, 12(DX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4InputGradHalfAVX512(dz *[8]float32, w *[8]float32, wt *[8]float32, dx *[64]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4InputGradHalfAVX512(SB), NOSPLIT, $24-32
-	MOVQ dz+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ wt+16(FP), DX
-	MOVQ dx+24(FP), BX
-	MOVQ CX, (SP)
-	MOVQ BX, 8(SP)
-	MOVQ (SP), CX
-	LEAQ (CX), CX
-	LEAQ (DX), BX
-	MOVQ $0x00000008, SI
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4InputGradHalfAVX512(SB), NOSPLIT, $32-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+	MOVQ    8(SP), CX
+	LEAQ    (CX), CX
+	LEAQ    (DX), BX
+	MOVQ    $0x00000008, SI
 
 trows45:
 	MOVQ             CX, DI
@@ -3992,7 +4259,7 @@ trows45:
 	ADDQ             $0x04, BX
 	DECQ             SI
 	JNZ              trows45
-	MOVQ             8(SP), CX
+	MOVQ             16(SP), CX
 	MOVQ             CX, CX
 	MOVQ             CX, CX
 	VXORPS           Z0, Z0, Z0
@@ -4023,23 +4290,32 @@ trows45:
 	VMOVUPS          Z5, K1, 160(CX)
 	VMOVUPS          Z6, K1, 192(CX)
 	VMOVUPS          Z7, K1, 224(CX)
-	MOVQ             (SP), AX
-	ADDQ             $0x20, AX
-	MOVQ             AX, (SP)
 	MOVQ             8(SP), AX
 	ADDQ             $0x20, AX
 	MOVQ             AX, 8(SP)
+	MOVQ             16(SP), AX
+	ADDQ             $0x20, AX
+	MOVQ             AX, 16(SP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL4BiasGradAVX512(dz *[16]float32, db *[1]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL4BiasGradAVX512(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
-	VXORPS Z0, Z0, Z0
-	MOVQ   $0x00000010, DX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4BiasGradAVX512(SB), NOSPLIT, $8-16
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    db+8(FP), CX
+	MOVQ    CX, CX
+	VXORPS  Z0, Z0, Z0
+	MOVQ    $0x00000010, DX
 
 rows46:
 	MOVL      $0x00000001, BX
@@ -4050,17 +4326,26 @@ rows46:
 	DECQ      DX
 	JNZ       rows46
 	VMOVUPS   Z0, K1, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1PartialForwardAVX512(x *[186]float32, w *[144]float32, p *[384]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL1PartialForwardAVX512(SB), NOSPLIT, $0-24
-	MOVQ x+0(FP), AX
-	MOVQ w+8(FP), CX
-	MOVQ p+16(FP), DX
-	MOVQ DX, DX
-	MOVQ $0x00000002, BX
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1PartialForwardAVX512(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    p+16(FP), DX
+	MOVQ    DX, DX
+	MOVQ    $0x00000002, BX
 
 rows47:
 	MOVQ         CX, SI
@@ -4262,20 +4547,29 @@ rows47:
 	ADDQ         $0x00000300, DX
 	DECQ         BX
 	JNZ          rows47
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerL1CombineAVX512(p0 *[192]float32, p1 *[192]float32, b *[24]float32, z *[192]float32, y *[192]float32)
-// Requires: AVX, AVX512DQ, AVX512F
-TEXT ·scorerL1CombineAVX512(SB), NOSPLIT, $0-40
-	MOVQ p0+0(FP), AX
-	MOVQ p1+8(FP), CX
-	MOVQ b+16(FP), DX
-	MOVQ y+32(FP), BX
-	MOVQ z+24(FP), SI
-	MOVQ CX, CX
-	MOVQ SI, DI
-	MOVQ $0x00000008, R8
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1CombineAVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    p0+0(FP), AX
+	MOVQ    p1+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+	MOVQ    CX, CX
+	MOVQ    SI, DI
+	MOVQ    $0x00000008, R8
 
 rows48:
 	MOVQ      AX, R9
@@ -4356,12 +4650,21 @@ elems49:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems49
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerLossAVX512(y *[16]float32, target *[16]float32, d *[16]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·scorerLossAVX512(SB), NOSPLIT, $0-28
+TEXT ·scorerLossAVX512(SB), NOSPLIT, $8-28
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR       (SP)
+	MOVL          (SP), AX
+	ORL           $0x00008040, AX
+	MOVL          AX, 4(SP)
+	LDMXCSR       4(SP)
 	VXORPS        Z0, Z0, Z0
 	MOVQ          y+0(FP), AX
 	MOVQ          target+8(FP), CX
@@ -4387,6 +4690,9 @@ TEXT ·scorerLossAVX512(SB), NOSPLIT, $0-28
 	VBROADCASTSS  X0, Z0
 	VMULPS        lossscale<>+0(SB), Z0, Z0
 	MOVSS         X0, ret+24(FP)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -4428,7 +4734,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 
 // func scorerSGDAVX512(p *[857]float32, grad *[857]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·scorerSGDAVX512(SB), NOSPLIT, $0-24
+TEXT ·scorerSGDAVX512(SB), NOSPLIT, $8-24
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -4455,12 +4767,21 @@ elems50:
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerMomentumAVX512(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·scorerMomentumAVX512(SB), NOSPLIT, $0-36
+TEXT ·scorerMomentumAVX512(SB), NOSPLIT, $8-36
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -4503,6 +4824,9 @@ elems51:
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -4526,7 +4850,13 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 
 // func scorerNesterovAVX512(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·scorerNesterovAVX512(SB), NOSPLIT, $0-36
+TEXT ·scorerNesterovAVX512(SB), NOSPLIT, $8-36
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -4571,12 +4901,21 @@ elems52:
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerAdamAVX512(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·scorerAdamAVX512(SB), NOSPLIT, $0-60
+TEXT ·scorerAdamAVX512(SB), NOSPLIT, $8-60
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -4662,12 +5001,21 @@ elems53:
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func scorerAdamWAVX512(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·scorerAdamWAVX512(SB), NOSPLIT, $0-60
+TEXT ·scorerAdamWAVX512(SB), NOSPLIT, $8-60
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR      (SP)
+	MOVL         (SP), AX
+	ORL          $0x00008040, AX
+	MOVL         AX, 4(SP)
+	LDMXCSR      4(SP)
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -4754,5 +5102,8 @@ elems54:
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
 	VZEROUPPER
 	RET

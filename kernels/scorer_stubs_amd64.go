@@ -6,34 +6,40 @@ package kernels
 
 // scorerL1ForwardAVX2 is the AVX2+FMA body of ScorerL1Forward: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24).
 // Product: 16×12 · 12×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL1ForwardAVX2(x *[192]float32, w *[288]float32, b *[24]float32, z *[384]float32, y *[384]float32)
 
 // scorerL1ActivationGradAVX2 is the AVX2+FMA body of ScorerL1ActivationGrad: d ← d ⊙ gelu′(z), elementwise over B×N (B=16, K=12, N=24).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL1ActivationGradAVX2(z *[384]float32, d *[384]float32)
 
 // scorerL1WeightGradAVX2 is the AVX2+FMA body of ScorerL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=12, N=24).
 // Product: 12×16 · 16×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL1WeightGradAVX2(x *[192]float32, dz *[384]float32, dw *[288]float32, db *[24]float32)
 
 // scorerL2ForwardAVX2 is the AVX2+FMA body of ScorerL2Forward: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16).
 // Product: 16×24 · 24×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2ForwardAVX2(x *[384]float32, w *[384]float32, b *[16]float32, z *[256]float32, y *[256]float32)
 
 // scorerL2ActivationGradAVX2 is the AVX2+FMA body of ScorerL2ActivationGrad: d ← d ⊙ silu′(z), elementwise over B×N (B=16, K=24, N=16).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2ActivationGradAVX2(z *[256]float32, d *[256]float32)
 
 // scorerL2WeightGradAVX2 is the AVX2+FMA body of ScorerL2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=24, N=16).
 // Product: 24×16 · 16×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2WeightGradAVX2(x *[384]float32, dz *[256]float32, dw *[384]float32, db *[16]float32)
@@ -41,23 +47,27 @@ func scorerL2WeightGradAVX2(x *[384]float32, dz *[256]float32, dw *[384]float32,
 // scorerL2InputGradAVX2 is the AVX2+FMA body of ScorerL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=24, N=16).
 // Product: 16×16 · 16×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // w is transposed 16 rows at a time into a 16×16 panel (1 KB) at wt's start, and every row of dz meets it, then the next 16 rows; the last 8 rows make a narrower panel.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2InputGradAVX2(dz *[256]float32, w *[384]float32, wt *[384]float32, dx *[384]float32)
 
 // scorerL3ForwardAVX2 is the AVX2+FMA body of ScorerL3Forward: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8).
 // Product: 16×16 · 16×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3ForwardAVX2(x *[256]float32, w *[128]float32, b *[8]float32, y *[128]float32)
 
 // scorerL3ActivationGradAVX2 is the AVX2+FMA body of ScorerL3ActivationGrad: d ← d ⊙ leaky_relu′(y), elementwise over B×N (B=16, K=16, N=8).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3ActivationGradAVX2(y *[128]float32, d *[128]float32)
 
 // scorerL3WeightGradAVX2 is the AVX2+FMA body of ScorerL3WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=16, N=8).
 // Product: 16×16 · 16×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[128]float32, db *[8]float32)
@@ -65,18 +75,21 @@ func scorerL3WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[128]float32,
 // scorerL3InputGradAVX2 is the AVX2+FMA body of ScorerL3InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=16, N=8).
 // Product: 16×8 · 8×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // w is transposed 16 rows at a time into a 8×16 panel (512 bytes) at wt's start, and every row of dz meets it.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3InputGradAVX2(dz *[128]float32, w *[128]float32, wt *[128]float32, dx *[256]float32)
 
 // scorerL4ForwardAVX2 is the AVX2+FMA body of ScorerL4Forward: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1).
 // Product: 16×8 · 8×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL4ForwardAVX2(x *[128]float32, w *[8]float32, b *[1]float32, y *[16]float32)
 
 // scorerL4WeightGradAVX2 is the AVX2+FMA body of ScorerL4WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=8, N=1).
 // Product: 8×16 · 16×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL4WeightGradAVX2(x *[128]float32, dz *[16]float32, dw *[8]float32, db *[1]float32)
@@ -84,39 +97,46 @@ func scorerL4WeightGradAVX2(x *[128]float32, dz *[16]float32, dw *[8]float32, db
 // scorerL4InputGradAVX2 is the AVX2+FMA body of ScorerL4InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=8, N=1).
 // Product: 16×1 · 1×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // w is transposed 8 rows at a time into a 1×8 panel (32 bytes) at wt's start, and every row of dz meets it.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL4InputGradAVX2(dz *[16]float32, w *[8]float32, wt *[8]float32, dx *[128]float32)
 
 // scorerL1ActivationGradHalfAVX2 is the AVX2+FMA body of ScorerL1ActivationGradHalf: d ← d ⊙ gelu′(z), elementwise over B×N (B=16, K=12, N=24), on half of the batch: B/2 = 8 rows.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL1ActivationGradHalfAVX2(z *[192]float32, d *[192]float32)
 
 // scorerL1WeightGradHalfAVX2 is the AVX2+FMA body of ScorerL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=12, N=24).
 // Product: 6×16 · 16×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL1WeightGradHalfAVX2(x *[186]float32, dz *[384]float32, dw *[144]float32)
 
 // scorerL1BiasGradAVX2 is the AVX2+FMA body of ScorerL1BiasGrad: db = Σ rows of dz (B=16, K=12, N=24).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL1BiasGradAVX2(dz *[384]float32, db *[24]float32)
 
 // scorerL2ForwardHalfAVX2 is the AVX2+FMA body of ScorerL2ForwardHalf: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on half of the batch: B/2 = 8 rows.
 // Product: 8×24 · 24×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2ForwardHalfAVX2(x *[192]float32, w *[384]float32, b *[16]float32, z *[128]float32, y *[128]float32)
 
 // scorerL2ActivationGradHalfAVX2 is the AVX2+FMA body of ScorerL2ActivationGradHalf: d ← d ⊙ silu′(z), elementwise over B×N (B=16, K=24, N=16), on half of the batch: B/2 = 8 rows.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2ActivationGradHalfAVX2(z *[128]float32, d *[128]float32)
 
 // scorerL2WeightGradHalfAVX2 is the AVX2+FMA body of ScorerL2WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=24, N=16).
 // Product: 12×16 · 16×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2WeightGradHalfAVX2(x *[372]float32, dz *[256]float32, dw *[192]float32)
@@ -124,28 +144,33 @@ func scorerL2WeightGradHalfAVX2(x *[372]float32, dz *[256]float32, dw *[192]floa
 // scorerL2InputGradHalfAVX2 is the AVX2+FMA body of ScorerL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=24, N=16), on half of the batch: B/2 = 8 rows.
 // Product: 8×16 · 16×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // w is transposed 16 rows at a time into a 16×16 panel (1 KB) at wt's start, and every row of dz meets it, then the next 16 rows; the last 8 rows make a narrower panel.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2InputGradHalfAVX2(dz *[128]float32, w *[384]float32, wt *[384]float32, dx *[192]float32)
 
 // scorerL2BiasGradAVX2 is the AVX2+FMA body of ScorerL2BiasGrad: db = Σ rows of dz (B=16, K=24, N=16).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL2BiasGradAVX2(dz *[256]float32, db *[16]float32)
 
 // scorerL3ForwardHalfAVX2 is the AVX2+FMA body of ScorerL3ForwardHalf: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on half of the batch: B/2 = 8 rows.
 // Product: 8×16 · 16×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3ForwardHalfAVX2(x *[128]float32, w *[128]float32, b *[8]float32, y *[64]float32)
 
 // scorerL3ActivationGradHalfAVX2 is the AVX2+FMA body of ScorerL3ActivationGradHalf: d ← d ⊙ leaky_relu′(y), elementwise over B×N (B=16, K=16, N=8), on half of the batch: B/2 = 8 rows.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3ActivationGradHalfAVX2(y *[64]float32, d *[64]float32)
 
 // scorerL3WeightGradHalfAVX2 is the AVX2+FMA body of ScorerL3WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=16, N=8).
 // Product: 8×16 · 16×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3WeightGradHalfAVX2(x *[248]float32, dz *[128]float32, dw *[64]float32)
@@ -153,23 +178,27 @@ func scorerL3WeightGradHalfAVX2(x *[248]float32, dz *[128]float32, dw *[64]float
 // scorerL3InputGradHalfAVX2 is the AVX2+FMA body of ScorerL3InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=16, N=8), on half of the batch: B/2 = 8 rows.
 // Product: 8×8 · 8×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // w is transposed 16 rows at a time into a 8×16 panel (512 bytes) at wt's start, and every row of dz meets it.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3InputGradHalfAVX2(dz *[64]float32, w *[128]float32, wt *[128]float32, dx *[128]float32)
 
 // scorerL3BiasGradAVX2 is the AVX2+FMA body of ScorerL3BiasGrad: db = Σ rows of dz (B=16, K=16, N=8).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL3BiasGradAVX2(dz *[128]float32, db *[8]float32)
 
 // scorerL4ForwardHalfAVX2 is the AVX2+FMA body of ScorerL4ForwardHalf: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on half of the batch: B/2 = 8 rows.
 // Product: 8×8 · 8×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL4ForwardHalfAVX2(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
 
 // scorerL4WeightGradHalfAVX2 is the AVX2+FMA body of ScorerL4WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=8, N=1).
 // Product: 4×16 · 16×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL4WeightGradHalfAVX2(x *[124]float32, dz *[16]float32, dw *[4]float32)
@@ -177,52 +206,62 @@ func scorerL4WeightGradHalfAVX2(x *[124]float32, dz *[16]float32, dw *[4]float32
 // scorerL4InputGradHalfAVX2 is the AVX2+FMA body of ScorerL4InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=16, K=8, N=1), on half of the batch: B/2 = 8 rows.
 // Product: 8×1 · 1×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // w is transposed 8 rows at a time into a 1×8 panel (32 bytes) at wt's start, and every row of dz meets it.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL4InputGradHalfAVX2(dz *[8]float32, w *[8]float32, wt *[8]float32, dx *[64]float32)
 
 // scorerL4BiasGradAVX2 is the AVX2+FMA body of ScorerL4BiasGrad: db = Σ rows of dz (B=16, K=8, N=1).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL4BiasGradAVX2(dz *[16]float32, db *[1]float32)
 
 // scorerL1PartialForwardAVX2 is the AVX2+FMA body of ScorerL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=16, K=12, N=24).
 // Product: 16×6 · 6×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL1PartialForwardAVX2(x *[186]float32, w *[144]float32, p *[384]float32)
 
 // scorerL1CombineAVX2 is the AVX2+FMA body of ScorerL1Combine: z = (p0 + p1) + b, y = gelu(z), on half of the batch: B/2 = 8 rows (B=16, K=12, N=24).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerL1CombineAVX2(p0 *[192]float32, p1 *[192]float32, b *[24]float32, z *[192]float32, y *[192]float32)
 
 // scorerLossAVX2 is the AVX2+FMA body of ScorerLoss: L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerLossAVX2(y *[16]float32, target *[16]float32, d *[16]float32) float32
 
 // scorerSGDAVX2 is the AVX2+FMA body of ScorerSGD: p ← p − lr·(grad + decay·p) (all 857 parameters).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerSGDAVX2(p *[857]float32, grad *[857]float32, lr float32, decay float32)
 
 // scorerMomentumAVX2 is the AVX2+FMA body of ScorerMomentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 857 parameters).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerMomentumAVX2(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
 
 // scorerNesterovAVX2 is the AVX2+FMA body of ScorerNesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 857 parameters).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerNesterovAVX2(p *[857]float32, grad *[857]float32, v *[857]float32, lr float32, decay float32, mu float32)
 
 // scorerAdamAVX2 is the AVX2+FMA body of ScorerAdam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 857 parameters).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerAdamAVX2(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // scorerAdamWAVX2 is the AVX2+FMA body of ScorerAdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 857 parameters).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func scorerAdamWAVX2(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

@@ -50,6 +50,30 @@ func scorerEachTier(t *testing.T, flops int, f func(t *testing.T)) {
 	}
 }
 
+// scorerClose is kerneltest.Close, with the absolute error a flush of
+// subnormals may add to any result on the assembly tiers: kerneltest.FlushFloor,
+// as Scorer's kernels flush subnormals to zero (spec subnormals: flush).
+func scorerClose(t testing.TB, name string, got, want []float32, tol []float64) {
+	t.Helper()
+	if scorerFlushes() {
+		tol = kerneltest.Floored(tol, kerneltest.FlushFloor)
+	}
+	kerneltest.Close(t, name, got, want, tol)
+}
+
+// scorerFlushes reports whether the tier under test flushes subnormals
+// to zero: the assembly tiers do, the reference keeps them.
+func scorerFlushes() bool { return scorerTier != compiled.Reference }
+
+// TestScorerSubnormals checks the kernels' treatment of subnormal
+// values on every tier: flushed to zero on the assembly tiers (spec
+// subnormals: flush), kept by the reference.
+func TestScorerSubnormals(t *testing.T) {
+	scorerEachTier(t, 0, func(t *testing.T) {
+		kerneltest.CheckSubnormals(t, ScorerNetwork(), scorerFlushes())
+	})
+}
+
 // TestScorerL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestScorerL1Forward(t *testing.T) {
@@ -154,7 +178,7 @@ func TestScorerL1ForwardActivation(t *testing.T) {
 			for i := range ScorerBatch {
 				scalar.Activate(want[i*ScorerL1Out:(i+1)*ScorerL1Out], scalar.GELU)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.GELU, 4))
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.GELU, 4))
 			if t.Failed() {
 				return
 			}
@@ -180,8 +204,8 @@ func scorerCheckScorerL1Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded)
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL1In)
-	kerneltest.Close(t, kerneltest.RowsName("z", rows, ScorerBatch), kerneltest.GatherRows(z.S(), ScorerL1Out, rows), pre, tol)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL1Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL1Out, scalar.GELU))
+	scorerClose(t, kerneltest.RowsName("z", rows, ScorerBatch), kerneltest.GatherRows(z.S(), ScorerL1Out, rows), pre, tol)
+	scorerClose(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL1Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL1Out, scalar.GELU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, z, y)
 }
@@ -222,10 +246,10 @@ func scorerCheckScorerL1ActivationGrad(t *testing.T, z, d *kerneltest.Guarded) {
 	in := kerneltest.Save(z)
 	idx := kerneltest.Elements(len(d.S()))
 	src, want := kerneltest.Gather(z.S(), idx), kerneltest.Gather(d.S(), idx)
-	tol := kerneltest.GradTolerance(src, want, scalar.GELU, 4)
+	tol := kerneltest.GradTolerance(src, want, scalar.GELU, 4, scorerFlushes())
 	scalar.ActivationGrad(src, want, scalar.GELU)
 	ScorerL1ActivationGrad((*[ScorerBatch * ScorerL1Out]float32)(z.S()), (*[ScorerBatch * ScorerL1Out]float32)(d.S()))
-	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
+	scorerClose(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, z, d)
 }
@@ -250,8 +274,8 @@ func TestScorerL1WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, ScorerBatch, len(rows), ScorerL1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, len(rows), ScorerL1Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, ScorerL1In), kerneltest.GatherRows(dw.S(), ScorerL1Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
+				scorerClose(t, kerneltest.RowsName("dw", rows, ScorerL1In), kerneltest.GatherRows(dw.S(), ScorerL1Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
+				scorerClose(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -363,7 +387,7 @@ func TestScorerL2ForwardActivation(t *testing.T) {
 			for i := range ScorerBatch {
 				scalar.Activate(want[i*ScorerL2Out:(i+1)*ScorerL2Out], scalar.SiLU)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.SiLU, 4))
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.SiLU, 4))
 			if t.Failed() {
 				return
 			}
@@ -389,8 +413,8 @@ func scorerCheckScorerL2Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded)
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL2In)
-	kerneltest.Close(t, kerneltest.RowsName("z", rows, ScorerBatch), kerneltest.GatherRows(z.S(), ScorerL2Out, rows), pre, tol)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL2Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL2Out, scalar.SiLU))
+	scorerClose(t, kerneltest.RowsName("z", rows, ScorerBatch), kerneltest.GatherRows(z.S(), ScorerL2Out, rows), pre, tol)
+	scorerClose(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL2Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL2Out, scalar.SiLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, z, y)
 }
@@ -431,10 +455,10 @@ func scorerCheckScorerL2ActivationGrad(t *testing.T, z, d *kerneltest.Guarded) {
 	in := kerneltest.Save(z)
 	idx := kerneltest.Elements(len(d.S()))
 	src, want := kerneltest.Gather(z.S(), idx), kerneltest.Gather(d.S(), idx)
-	tol := kerneltest.GradTolerance(src, want, scalar.SiLU, 4)
+	tol := kerneltest.GradTolerance(src, want, scalar.SiLU, 4, scorerFlushes())
 	scalar.ActivationGrad(src, want, scalar.SiLU)
 	ScorerL2ActivationGrad((*[ScorerBatch * ScorerL2Out]float32)(z.S()), (*[ScorerBatch * ScorerL2Out]float32)(d.S()))
-	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
+	scorerClose(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, z, d)
 }
@@ -459,8 +483,8 @@ func TestScorerL2WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, ScorerBatch, len(rows), ScorerL2Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, len(rows), ScorerL2Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, ScorerL2In), kerneltest.GatherRows(dw.S(), ScorerL2Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
+				scorerClose(t, kerneltest.RowsName("dw", rows, ScorerL2In), kerneltest.GatherRows(dw.S(), ScorerL2Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
+				scorerClose(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -489,7 +513,7 @@ func TestScorerL2InputGrad(t *testing.T) {
 				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), ScorerL2In, ScorerL2Out)
 				mag := make([]float64, len(want))
 				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), ScorerL2In, ScorerL2Out)
-				kerneltest.Close(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL2In, rows), want, kerneltest.Product(mag, ScorerL2Out))
+				scorerClose(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL2In, rows), want, kerneltest.Product(mag, ScorerL2Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
 			})
@@ -597,7 +621,7 @@ func TestScorerL3ForwardActivation(t *testing.T) {
 			for i := range ScorerBatch {
 				scalar.Activate(want[i*ScorerL3Out:(i+1)*ScorerL3Out], scalar.LeakyReLU)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.LeakyReLU, 1))
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.LeakyReLU, 1))
 			if t.Failed() {
 				return
 			}
@@ -623,7 +647,7 @@ func scorerCheckScorerL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL3In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL3Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL3Out, scalar.LeakyReLU))
+	scorerClose(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL3Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL3Out, scalar.LeakyReLU))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -664,10 +688,10 @@ func scorerCheckScorerL3ActivationGrad(t *testing.T, y, d *kerneltest.Guarded) {
 	in := kerneltest.Save(y)
 	idx := kerneltest.Elements(len(d.S()))
 	src, want := kerneltest.Gather(y.S(), idx), kerneltest.Gather(d.S(), idx)
-	tol := kerneltest.GradTolerance(src, want, scalar.LeakyReLU, 4)
+	tol := kerneltest.GradTolerance(src, want, scalar.LeakyReLU, 4, scorerFlushes())
 	scalar.ActivationGrad(src, want, scalar.LeakyReLU)
 	ScorerL3ActivationGrad((*[ScorerBatch * ScorerL3Out]float32)(y.S()), (*[ScorerBatch * ScorerL3Out]float32)(d.S()))
-	kerneltest.Close(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
+	scorerClose(t, kerneltest.ElementsName("d", idx, len(d.S())), kerneltest.Gather(d.S(), idx), want, tol)
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, d)
 }
@@ -692,8 +716,8 @@ func TestScorerL3WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, ScorerBatch, len(rows), ScorerL3Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, len(rows), ScorerL3Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, ScorerL3In), kerneltest.GatherRows(dw.S(), ScorerL3Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
+				scorerClose(t, kerneltest.RowsName("dw", rows, ScorerL3In), kerneltest.GatherRows(dw.S(), ScorerL3Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
+				scorerClose(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -722,7 +746,7 @@ func TestScorerL3InputGrad(t *testing.T) {
 				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), ScorerL3In, ScorerL3Out)
 				mag := make([]float64, len(want))
 				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), ScorerL3In, ScorerL3Out)
-				kerneltest.Close(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL3In, rows), want, kerneltest.Product(mag, ScorerL3Out))
+				scorerClose(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL3In, rows), want, kerneltest.Product(mag, ScorerL3Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
 			})
@@ -830,7 +854,7 @@ func TestScorerL4ForwardActivation(t *testing.T) {
 			for i := range ScorerBatch {
 				scalar.Activate(want[i*ScorerL4Out:(i+1)*ScorerL4Out], scalar.Identity)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
 			if t.Failed() {
 				return
 			}
@@ -856,7 +880,7 @@ func scorerCheckScorerL4Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL4In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL4Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL4Out, scalar.Identity))
+	scorerClose(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL4Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL4Out, scalar.Identity))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -881,8 +905,8 @@ func TestScorerL4WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, ScorerBatch, len(rows), ScorerL4Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, len(rows), ScorerL4Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, ScorerL4In), kerneltest.GatherRows(dw.S(), ScorerL4Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
+				scorerClose(t, kerneltest.RowsName("dw", rows, ScorerL4In), kerneltest.GatherRows(dw.S(), ScorerL4Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
+				scorerClose(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -911,7 +935,7 @@ func TestScorerL4InputGrad(t *testing.T) {
 				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), ScorerL4In, ScorerL4Out)
 				mag := make([]float64, len(want))
 				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), ScorerL4In, ScorerL4Out)
-				kerneltest.Close(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL4In, rows), want, kerneltest.Product(mag, ScorerL4Out))
+				scorerClose(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL4In, rows), want, kerneltest.Product(mag, ScorerL4Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
 			})
@@ -961,7 +985,7 @@ func scorerCheckScorerLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	wantLoss := scalar.MeanSquaredError(y.S(), target.S(), want, ScorerBatch, ScorerL4Out)
 	loss := ScorerLoss((*[ScorerBatch * ScorerL4Out]float32)(y.S()), (*[ScorerBatch * ScorerL4Out]float32)(target.S()), (*[ScorerBatch * ScorerL4Out]float32)(d.S()))
 	kerneltest.CloseScalar(t, "loss", loss, wantLoss, 1e-5)
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	scorerClose(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
 }
@@ -993,7 +1017,7 @@ func TestScorerSGD(t *testing.T) {
 				ScorerSGD((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), lr, decay)
 				for _, g := range []*kerneltest.Guarded{p, grad} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						scorerClose(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -1032,7 +1056,7 @@ func TestScorerMomentum(t *testing.T) {
 				ScorerMomentum((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						scorerClose(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -1054,7 +1078,7 @@ func TestScorerMomentum(t *testing.T) {
 			ScorerMomentum((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			scorerClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -1088,7 +1112,7 @@ func TestScorerNesterov(t *testing.T) {
 				ScorerNesterov((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						scorerClose(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -1110,7 +1134,7 @@ func TestScorerNesterov(t *testing.T) {
 			ScorerNesterov((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			scorerClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -1147,7 +1171,7 @@ func TestScorerAdam(t *testing.T) {
 				ScorerAdam((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(m.S()), (*[ScorerParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						scorerClose(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -1173,7 +1197,7 @@ func TestScorerAdam(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			scorerClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -1210,7 +1234,7 @@ func TestScorerAdamW(t *testing.T) {
 				ScorerAdamW((*[ScorerParams]float32)(p.S()), (*[ScorerParams]float32)(grad.S()), (*[ScorerParams]float32)(m.S()), (*[ScorerParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						scorerClose(t, kerneltest.ElementsName(g.Name, idx, 857), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -1236,7 +1260,7 @@ func TestScorerAdamW(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			scorerClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }

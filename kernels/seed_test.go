@@ -50,6 +50,30 @@ func seedEachTier(t *testing.T, flops int, f func(t *testing.T)) {
 	}
 }
 
+// seedClose is kerneltest.Close, with the absolute error a flush of
+// subnormals may add to any result on the assembly tiers: kerneltest.FlushFloor,
+// as Seed's kernels flush subnormals to zero (spec subnormals: flush).
+func seedClose(t testing.TB, name string, got, want []float32, tol []float64) {
+	t.Helper()
+	if seedFlushes() {
+		tol = kerneltest.Floored(tol, kerneltest.FlushFloor)
+	}
+	kerneltest.Close(t, name, got, want, tol)
+}
+
+// seedFlushes reports whether the tier under test flushes subnormals
+// to zero: the assembly tiers do, the reference keeps them.
+func seedFlushes() bool { return seedTier != compiled.Reference }
+
+// TestSeedSubnormals checks the kernels' treatment of subnormal
+// values on every tier: flushed to zero on the assembly tiers (spec
+// subnormals: flush), kept by the reference.
+func TestSeedSubnormals(t *testing.T) {
+	seedEachTier(t, 0, func(t *testing.T) {
+		kerneltest.CheckSubnormals(t, SeedNetwork(), seedFlushes())
+	})
+}
+
 // TestSeedL1Forward compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestSeedL1Forward(t *testing.T) {
@@ -150,7 +174,7 @@ func TestSeedL1ForwardActivation(t *testing.T) {
 			for i := range SeedBatch {
 				scalar.Activate(want[i*SeedL1Out:(i+1)*SeedL1Out], scalar.Identity)
 			}
-			kerneltest.Close(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
+			seedClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
 			if t.Failed() {
 				return
 			}
@@ -176,7 +200,7 @@ func seedCheckSeedL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	mag := make([]float64, len(want))
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), SeedL1In, SeedL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, SeedL1In)
-	kerneltest.Close(t, kerneltest.RowsName("y", rows, SeedBatch), kerneltest.GatherRows(y.S(), SeedL1Out, rows), want, kerneltest.Activated(tol, pre, want, SeedL1Out, scalar.Identity))
+	seedClose(t, kerneltest.RowsName("y", rows, SeedBatch), kerneltest.GatherRows(y.S(), SeedL1Out, rows), want, kerneltest.Activated(tol, pre, want, SeedL1Out, scalar.Identity))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -201,8 +225,8 @@ func TestSeedL1WeightGrad(t *testing.T) {
 				scalar.DenseGrad(xs, dz.S(), wantW, wantB, SeedBatch, len(rows), SeedL1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
 				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, SeedBatch, len(rows), SeedL1Out)
-				kerneltest.Close(t, kerneltest.RowsName("dw", rows, SeedL1In), kerneltest.GatherRows(dw.S(), SeedL1Out, rows), wantW, kerneltest.Product(magW, SeedBatch))
-				kerneltest.Close(t, "db", db.S(), wantB, kerneltest.Product(magB, SeedBatch))
+				seedClose(t, kerneltest.RowsName("dw", rows, SeedL1In), kerneltest.GatherRows(dw.S(), SeedL1Out, rows), wantW, kerneltest.Product(magW, SeedBatch))
+				seedClose(t, "db", db.S(), wantB, kerneltest.Product(magB, SeedBatch))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, x, dz, dw, db)
 			})
@@ -252,7 +276,7 @@ func seedCheckSeedLoss(t *testing.T, y, target, d *kerneltest.Guarded) {
 	wantLoss := scalar.MeanSquaredError(y.S(), target.S(), want, SeedBatch, SeedL1Out)
 	loss := SeedLoss((*[SeedBatch * SeedL1Out]float32)(y.S()), (*[SeedBatch * SeedL1Out]float32)(target.S()), (*[SeedBatch * SeedL1Out]float32)(d.S()))
 	kerneltest.CloseScalar(t, "loss", loss, wantLoss, 1e-5)
-	kerneltest.Close(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
+	seedClose(t, "d", d.S(), want, kerneltest.Ulps(want, 4))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, y, target, d)
 }
@@ -284,7 +308,7 @@ func TestSeedSGD(t *testing.T) {
 				SeedSGD((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), lr, decay)
 				for _, g := range []*kerneltest.Guarded{p, grad} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						seedClose(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -323,7 +347,7 @@ func TestSeedMomentum(t *testing.T) {
 				SeedMomentum((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						seedClose(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -345,7 +369,7 @@ func TestSeedMomentum(t *testing.T) {
 			SeedMomentum((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			seedClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -379,7 +403,7 @@ func TestSeedNesterov(t *testing.T) {
 				SeedNesterov((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(v.S()), lr, decay, mu)
 				for _, g := range []*kerneltest.Guarded{p, grad, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						seedClose(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -401,7 +425,7 @@ func TestSeedNesterov(t *testing.T) {
 			SeedNesterov((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(v.S()), lr, decay, mu)
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			seedClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -438,7 +462,7 @@ func TestSeedAdam(t *testing.T) {
 				SeedAdam((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(m.S()), (*[SeedParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						seedClose(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -464,7 +488,7 @@ func TestSeedAdam(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			seedClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }
@@ -501,7 +525,7 @@ func TestSeedAdamW(t *testing.T) {
 				SeedAdamW((*[SeedParams]float32)(p.S()), (*[SeedParams]float32)(grad.S()), (*[SeedParams]float32)(m.S()), (*[SeedParams]float32)(v.S()), lr, decay, beta1, beta2, eps, c1, c2)
 				for _, g := range []*kerneltest.Guarded{p, grad, m, v} {
 					if g.Name != "grad" {
-						kerneltest.Close(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
+						seedClose(t, kerneltest.ElementsName(g.Name, idx, 10), kerneltest.Gather(g.S(), idx), want[g.Name], kerneltest.UlpsOf(mag[g.Name], 8))
 					}
 				}
 				in.Unchanged(t)
@@ -527,7 +551,7 @@ func TestSeedAdamW(t *testing.T) {
 			kerneltest.NoSubnormals(t, "v", v.S())
 			kerneltest.Equal(t, "m", m.S(), wantM)
 			kerneltest.Equal(t, "v", v.S(), wantV)
-			kerneltest.Close(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
+			seedClose(t, "p", p.S(), wantP, kerneltest.Ulps(wantP, 8))
 		})
 	})
 }

@@ -210,8 +210,14 @@ func ActivationUlps(z, want []float32, act scalar.Activation, k float64) []float
 // |d|·|act′| where act′ is one term. gelu′ = s + z·s(1−s)·v′ and silu′ =
 // s + z·s(1−s) cancel near their zeros, so for them it is k ulp of |d|
 // times the sum of the terms' magnitudes, times Conditioning, plus the
-// absolute error of a subnormal s (half of 2⁻¹⁴⁹) carried through |d·z·v′|.
-func GradTolerance(a, d []float32, act scalar.Activation, k float64) []float64 {
+// absolute error of a subnormal s carried through |d·z·v′|: half of 2⁻¹⁴⁹
+// where subnormals are kept, 2⁻¹²⁶ where flushed is set (s may be read or
+// written as 0).
+func GradTolerance(a, d []float32, act scalar.Activation, k float64, flushed bool) []float64 {
+	subError := 0x1p-150
+	if flushed {
+		subError = 0x1p-126
+	}
 	tol := make([]float64, len(a))
 	for i, x := range a {
 		z, dd := float64(x), math.Abs(float64(d[i]))
@@ -230,7 +236,7 @@ func GradTolerance(a, d []float32, act scalar.Activation, k float64) []float64 {
 		default:
 			m = math.Abs(scalar.Derivative(z, act))
 		}
-		tol[i] = k*Ulp(dd*m) + dd*(1+sub)*0x1p-150 + 0x1p-140
+		tol[i] = k*Ulp(dd*m) + dd*(1+sub)*subError + 0x1p-140
 		if math.IsNaN(tol[i]) {
 			tol[i] = 0 // NaN a or d: Close wants NaN exactly
 		}
@@ -686,4 +692,21 @@ func SpecialsFor(size int) []float32 {
 		return Specials[1:4] // NaN, +Inf, −Inf
 	}
 	return Specials
+}
+
+// FlushFloor is the absolute error that kernels flushing subnormals to
+// zero (MXCSR's FTZ and DAZ) may add to a result, 2⁻¹¹⁹: a flushed operand
+// or result moves a value by less than 2⁻¹²⁶, and what the kernels do with
+// it scales that by at most 128 (silu's z·sigmoid(z) multiplies a flushed
+// sigmoid by |z| < 104, past which sigmoid is 0 anyway; a product of
+// inputs of the tests' magnitudes meets a subnormal partial sum only by
+// rare cancellation).
+const FlushFloor = 0x1p-119
+
+// Floored returns tol with floor added to every element, in place.
+func Floored(tol []float64, floor float64) []float64 {
+	for i := range tol {
+		tol[i] += floor
+	}
+	return tol
 }

@@ -210,6 +210,10 @@ type Plan struct {
 	Lower   string // unexported prefix and file base name: the model name in lower case
 	Layers  []Layer
 	Kernels []Kernel
+	// Flush is set when every kernel runs with subnormals flushed to zero
+	// (spec subnormals: flush): it sets MXCSR's FTZ and DAZ on entry and
+	// restores the caller's MXCSR before it returns.
+	Flush bool
 }
 
 // New plans a validated model. source names the spec in generated headers;
@@ -218,7 +222,7 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 	if len(m.Layers) == 0 {
 		return nil, fmt.Errorf("plan: model %s has no layers", m.Name)
 	}
-	p := &Plan{Model: m, Source: source, Package: pkg, Prefix: m.Name, Lower: strings.ToLower(m.Name)}
+	p := &Plan{Model: m, Source: source, Package: pkg, Prefix: m.Name, Lower: strings.ToLower(m.Name), Flush: m.FlushesSubnormals()}
 	for i, l := range m.Layers {
 		p.Layers = append(p.Layers, Layer{Layer: l, Index: i + 1, Name: fmt.Sprintf("L%d", i+1)})
 	}
