@@ -5,20 +5,14 @@
 #include "textflag.h"
 
 // func digitsL1ForwardAVX2(x *[2048]float32, w *[2048]float32, b *[32]float32, y *[1024]float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsL1ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    $0x00000005, DI
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL1ForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, SI
+	MOVQ $0x00000005, DI
 
 rows1:
 	MOVQ CX, R8
@@ -295,9 +289,6 @@ elems6:
 	ADDQ         $0x20, AX
 	DECQ         CX
 	JNZ          elems6
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -522,18 +513,12 @@ DATA tanhsmall<>+28(SB)/4, $0x3f200000
 GLOBL tanhsmall<>(SB), RODATA|NOPTR, $32
 
 // func digitsL1ActivationGradAVX2(y *[1024]float32, d *[1024]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL1ActivationGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000080, DX
+// Requires: AVX, FMA3
+TEXT ·digitsL1ActivationGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000080, DX
 
 elems7:
 	VMOVUPS      (AX), Y0
@@ -546,27 +531,18 @@ elems7:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems7
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1WeightGradAVX2(x *[2048]float32, dz *[1024]float32, dw *[2048]float32, db *[32]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL1WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x0000000a, SI
+// Requires: AVX, FMA3
+TEXT ·digitsL1WeightGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x0000000a, SI
 
 rows8:
 	MOVQ CX, DI
@@ -804,27 +780,18 @@ rows14:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems13
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2ForwardAVX2(x *[1024]float32, w *[320]float32, b *[10]float32, y *[320]float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsL2ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    $0x00000005, DI
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL2ForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, SI
+	MOVQ $0x00000005, DI
 
 rows15:
 	MOVQ   CX, R8
@@ -1138,9 +1105,6 @@ softmax18:
 	ADDQ         $0x28, AX
 	DECQ         CX
 	JNZ          softmax18
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -1165,20 +1129,14 @@ DATA zero<>+28(SB)/4, $0x00000000
 GLOBL zero<>(SB), RODATA|NOPTR, $32
 
 // func digitsL2WeightGradAVX2(x *[1024]float32, dz *[320]float32, dw *[320]float32, db *[10]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL2WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000005, SI
+// Requires: AVX, FMA3
+TEXT ·digitsL2WeightGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000005, SI
 
 rows19:
 	MOVQ   CX, DI
@@ -1382,31 +1340,22 @@ rows23:
 	DECQ   DX
 	JNZ    rows23
 	VMOVSD X0, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2InputGradAVX2(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL2InputGradAVX2(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000002, 24(SP)
+// Requires: AVX, FMA3
+TEXT ·digitsL2InputGradAVX2(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000002, 16(SP)
 
 dxpanels24:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
 	MOVQ $0x00000002, DI
@@ -1480,7 +1429,7 @@ tcols27:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows26
-	MOVQ 16(SP), CX
+	MOVQ 8(SP), CX
 	MOVQ AX, BX
 	MOVQ $0x00000005, SI
 
@@ -1713,33 +1662,24 @@ depth30:
 	VMOVUPS      Y3, 160(CX)
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00000280, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x40, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels24
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1ActivationGradHalfAVX2(y *[512]float32, d *[512]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL1ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000040, DX
+// Requires: AVX, FMA3
+TEXT ·digitsL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000040, DX
 
 elems31:
 	VMOVUPS      (AX), Y0
@@ -1752,26 +1692,17 @@ elems31:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems31
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1WeightGradHalfAVX2(x *[2016]float32, dz *[1024]float32, dw *[1024]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL1WeightGradHalfAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000005, BX
+// Requires: AVX, FMA3
+TEXT ·digitsL1WeightGradHalfAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000005, BX
 
 rows32:
 	MOVQ CX, SI
@@ -1957,25 +1888,16 @@ depth36:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          cols35
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1BiasGradAVX2(dz *[1024]float32, db *[32]float32)
-// Requires: AVX, SSE
-TEXT ·digitsL1BiasGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000004, DX
+// Requires: AVX
+TEXT ·digitsL1BiasGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000004, DX
 
 elems37:
 	VXORPS Y0, Y0, Y0
@@ -1993,27 +1915,18 @@ rows38:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems37
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2ForwardHalfAVX2(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsL2ForwardHalfAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    $0x00000002, DI
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL2ForwardHalfAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, SI
+	MOVQ $0x00000002, DI
 
 rows39:
 	MOVQ   CX, R8
@@ -2369,26 +2282,17 @@ softmax42:
 	ADDQ         $0x28, AX
 	DECQ         CX
 	JNZ          softmax42
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2WeightGradHalfAVX2(x *[1008]float32, dz *[320]float32, dw *[160]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL2WeightGradHalfAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, BX
+// Requires: AVX, FMA3
+TEXT ·digitsL2WeightGradHalfAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000002, BX
 
 rows43:
 	MOVQ   CX, SI
@@ -2598,31 +2502,22 @@ depth45:
 	VMOVSD       X5, 112(DX)
 	VMOVUPS      Y6, 120(DX)
 	VMOVSD       X7, 152(DX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2InputGradHalfAVX2(dz *[160]float32, w *[320]float32, wt *[320]float32, dx *[512]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL2InputGradHalfAVX2(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000002, 24(SP)
+// Requires: AVX, FMA3
+TEXT ·digitsL2InputGradHalfAVX2(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000002, 16(SP)
 
 dxpanels46:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
 	MOVQ $0x00000002, DI
@@ -2696,7 +2591,7 @@ tcols49:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows48
-	MOVQ 16(SP), CX
+	MOVQ 8(SP), CX
 	MOVQ AX, BX
 	MOVQ $0x00000002, SI
 
@@ -2973,35 +2868,26 @@ depth52:
 	VMOVUPS      Y7, 416(CX)
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00000280, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x40, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels46
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2BiasGradAVX2(dz *[320]float32, db *[10]float32)
-// Requires: AVX, SSE
-TEXT ·digitsL2BiasGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Y0, Y0, Y0
-	MOVQ    AX, DX
-	MOVQ    $0x00000020, BX
+// Requires: AVX
+TEXT ·digitsL2BiasGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ   dz+0(FP), AX
+	MOVQ   db+8(FP), CX
+	MOVQ   CX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DX
+	MOVQ   $0x00000020, BX
 
 rows53:
 	VMOVUPS (DX), Y1
@@ -3023,26 +2909,17 @@ rows54:
 	DECQ   DX
 	JNZ    rows54
 	VMOVSD X0, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1PartialForwardAVX2(x *[2016]float32, w *[1024]float32, p *[1024]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·digitsL1PartialForwardAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    p+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000005, BX
+// Requires: AVX, FMA3
+TEXT ·digitsL1PartialForwardAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ p+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000005, BX
 
 rows55:
 	MOVQ CX, SI
@@ -3228,28 +3105,19 @@ depth59:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          cols58
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1CombineAVX2(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsL1CombineAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    p0+0(FP), AX
-	MOVQ    p1+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    CX, CX
-	MOVQ    BX, SI
-	MOVQ    $0x00000010, DI
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL1CombineAVX2(SB), NOSPLIT, $0-32
+	MOVQ p0+0(FP), AX
+	MOVQ p1+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, SI
+	MOVQ $0x00000010, DI
 
 rows60:
 	MOVQ AX, R8
@@ -3332,27 +3200,18 @@ elems62:
 	ADDQ         $0x20, AX
 	DECQ         CX
 	JNZ          elems62
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsLossAVX2(y *[320]float32, target *[320]float32, d *[320]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsLossAVX2(SB), NOSPLIT, $8-28
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	VXORPS  Y0, Y0, Y0
-	MOVQ    y+0(FP), AX
-	MOVQ    target+8(FP), CX
-	MOVQ    d+16(FP), DX
-	MOVQ    CX, CX
-	MOVQ    $0x00000028, BX
+TEXT ·digitsLossAVX2(SB), NOSPLIT, $0-28
+	VXORPS Y0, Y0, Y0
+	MOVQ   y+0(FP), AX
+	MOVQ   target+8(FP), CX
+	MOVQ   d+16(FP), DX
+	MOVQ   CX, CX
+	MOVQ   $0x00000028, BX
 
 elems63:
 	VMOVUPS      (AX), Y1
@@ -3407,9 +3266,6 @@ elems63:
 	VBROADCASTSS X1, Y0
 	VMULPS       lossscale<>+0(SB), Y0, Y0
 	MOVSS        X0, ret+24(FP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -3585,13 +3441,7 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 
 // func digitsSGDAVX2(p *[2410]float32, grad *[2410]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsSGDAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsSGDAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -3618,21 +3468,12 @@ elems64:
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsMomentumAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsMomentumAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -3676,9 +3517,6 @@ elems65:
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -3694,13 +3532,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func digitsNesterovAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsNesterovAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -3746,21 +3578,12 @@ elems66:
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsAdamAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsAdamAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsAdamAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3848,21 +3671,12 @@ elems67:
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsAdamWAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·digitsAdamWAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3951,8 +3765,5 @@ elems68:
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET

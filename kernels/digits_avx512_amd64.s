@@ -5,20 +5,14 @@
 #include "textflag.h"
 
 // func digitsL1ForwardAVX512(x *[2048]float32, w *[2048]float32, b *[32]float32, y *[1024]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL1ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    $0x00000002, DI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL1ForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, SI
+	MOVQ $0x00000002, DI
 
 rows1:
 	MOVQ   CX, R8
@@ -504,9 +498,6 @@ elems4:
 	ADDQ         $0x40, AX
 	DECQ         CX
 	JNZ          elems4
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -907,18 +898,12 @@ DATA tanhsmall<>+60(SB)/4, $0x3f200000
 GLOBL tanhsmall<>(SB), RODATA|NOPTR, $64
 
 // func digitsL1ActivationGradAVX512(y *[1024]float32, d *[1024]float32)
-// Requires: AVX, AVX512F, SSE
-TEXT ·digitsL1ActivationGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000040, DX
+// Requires: AVX, AVX512F
+TEXT ·digitsL1ActivationGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000040, DX
 
 elems5:
 	VMOVUPS      (AX), Z0
@@ -931,27 +916,18 @@ elems5:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems5
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1WeightGradAVX512(x *[2048]float32, dz *[1024]float32, dw *[2048]float32, db *[32]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL1WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000004, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL1WeightGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000004, SI
 
 rows6:
 	MOVQ   CX, DI
@@ -1418,56 +1394,47 @@ rows10:
 	ADDQ    $0x40, CX
 	DECQ    DX
 	JNZ     elems9
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2ForwardAVX512(x *[1024]float32, w *[320]float32, b *[10]float32, y *[320]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL2ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    CX, DI
-	MOVQ    SI, R8
-	MOVQ    DX, R9
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	VXORPS  Z16, Z16, Z16
-	VXORPS  Z17, Z17, Z17
-	VXORPS  Z18, Z18, Z18
-	VXORPS  Z19, Z19, Z19
-	VXORPS  Z20, Z20, Z20
-	VXORPS  Z21, Z21, Z21
-	VXORPS  Z22, Z22, Z22
-	MOVQ    AX, R10
-	MOVL    $0x000003ff, R11
-	KMOVW   R11, K1
-	MOVQ    $0x00000008, R11
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2ForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	MOVQ   BX, SI
+	MOVQ   CX, DI
+	MOVQ   SI, R8
+	MOVQ   DX, R9
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	MOVQ   AX, R10
+	MOVL   $0x000003ff, R11
+	KMOVW  R11, K1
+	MOVQ   $0x00000008, R11
 
 depth11:
 	VMOVUPS.Z        (DI), K1, Z23
@@ -1794,9 +1761,6 @@ softmax13:
 	ADDQ          $0x28, AX
 	DECQ          CX
 	JNZ           softmax13
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -1837,48 +1801,42 @@ DATA zero<>+60(SB)/4, $0x00000000
 GLOBL zero<>(SB), RODATA|NOPTR, $64
 
 // func digitsL2WeightGradAVX512(x *[1024]float32, dz *[320]float32, dw *[320]float32, db *[10]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL2WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    CX, SI
-	MOVQ    DX, DI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	VXORPS  Z16, Z16, Z16
-	VXORPS  Z17, Z17, Z17
-	VXORPS  Z18, Z18, Z18
-	VXORPS  Z19, Z19, Z19
-	VXORPS  Z20, Z20, Z20
-	VXORPS  Z21, Z21, Z21
-	VXORPS  Z22, Z22, Z22
-	MOVQ    AX, R8
-	MOVL    $0x000003ff, R9
-	KMOVW   R9, K1
-	MOVQ    $0x00000008, R9
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2WeightGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   dz+8(FP), CX
+	MOVQ   dw+16(FP), DX
+	MOVQ   db+24(FP), BX
+	MOVQ   DX, DX
+	MOVQ   CX, SI
+	MOVQ   DX, DI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	MOVQ   AX, R8
+	MOVL   $0x000003ff, R9
+	KMOVW  R9, K1
+	MOVQ   $0x00000008, R9
 
 depth14:
 	VMOVUPS.Z        (SI), K1, Z23
@@ -2085,31 +2043,22 @@ rows16:
 	DECQ      DX
 	JNZ       rows16
 	VMOVUPS   Z0, K1, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2InputGradAVX512(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL2InputGradAVX512(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    CX, BX
-	MOVQ    DX, SI
-	MOVQ    $0x00000004, DI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2InputGradAVX512(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
+	MOVQ CX, BX
+	MOVQ DX, SI
+	MOVQ $0x00000004, DI
 
 tblockrows17:
 	MOVQ       BX, R8
@@ -2180,7 +2129,7 @@ tcols19:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows18
-	MOVQ 16(SP), CX
+	MOVQ 8(SP), CX
 	MOVQ CX, CX
 	MOVQ $0x00000002, BX
 
@@ -2655,31 +2604,22 @@ depth22:
 	VMOVUPS      Z11, 704(CX)
 	ADDQ         $0x80, DX
 	ADDQ         $0x80, CX
-	MOVQ         8(SP), AX
+	MOVQ         (SP), AX
 	ADDQ         $0x00000500, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
+	MOVQ         AX, (SP)
+	MOVQ         8(SP), AX
 	ADDQ         $0x80, AX
-	MOVQ         AX, 16(SP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
+	MOVQ         AX, 8(SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1ActivationGradHalfAVX512(y *[512]float32, d *[512]float32)
-// Requires: AVX, AVX512F, SSE
-TEXT ·digitsL1ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000020, DX
+// Requires: AVX, AVX512F
+TEXT ·digitsL1ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000020, DX
 
 elems23:
 	VMOVUPS      (AX), Z0
@@ -2692,26 +2632,17 @@ elems23:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems23
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1WeightGradHalfAVX512(x *[2016]float32, dz *[1024]float32, dw *[1024]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL1WeightGradHalfAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, BX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL1WeightGradHalfAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000002, BX
 
 rows24:
 	MOVQ   CX, SI
@@ -3062,25 +2993,16 @@ depth26:
 	VMOVUPS      Z11, 704(DX)
 	ADDQ         $0x80, CX
 	ADDQ         $0x80, DX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1BiasGradAVX512(dz *[1024]float32, db *[32]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL1BiasGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000002, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL1BiasGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000002, DX
 
 elems27:
 	VXORPS Z0, Z0, Z0
@@ -3098,47 +3020,38 @@ rows28:
 	ADDQ    $0x40, CX
 	DECQ    DX
 	JNZ     elems27
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2ForwardHalfAVX512(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL2ForwardHalfAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    SI, SI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	MOVQ    CX, CX
-	MOVL    $0x000003ff, DI
-	KMOVW   DI, K1
-	MOVQ    $0x00000008, DI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2ForwardHalfAVX512(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	MOVQ   BX, SI
+	MOVQ   SI, SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   CX, CX
+	MOVL   $0x000003ff, DI
+	KMOVW  DI, K1
+	MOVQ   $0x00000008, DI
 
 depth29:
 	VMOVUPS.Z        (CX), K1, Z16
@@ -3329,46 +3242,37 @@ softmax30:
 	ADDQ          $0x28, AX
 	DECQ          CX
 	JNZ           softmax30
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2WeightGradHalfAVX512(x *[1008]float32, dz *[320]float32, dw *[160]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL2WeightGradHalfAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    DX, DX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	MOVQ    CX, CX
-	MOVL    $0x000003ff, BX
-	KMOVW   BX, K1
-	MOVQ    $0x00000008, BX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2WeightGradHalfAVX512(SB), NOSPLIT, $0-24
+	MOVQ   x+0(FP), AX
+	MOVQ   dz+8(FP), CX
+	MOVQ   dw+16(FP), DX
+	MOVQ   DX, DX
+	MOVQ   DX, DX
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   CX, CX
+	MOVL   $0x000003ff, BX
+	KMOVW  BX, K1
+	MOVQ   $0x00000008, BX
 
 depth31:
 	VMOVUPS.Z        (CX), K1, Z16
@@ -3459,31 +3363,22 @@ depth31:
 	VMOVUPS          Z13, K1, 520(DX)
 	VMOVUPS          Z14, K1, 560(DX)
 	VMOVUPS          Z15, K1, 600(DX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2InputGradHalfAVX512(dz *[160]float32, w *[320]float32, wt *[320]float32, dx *[512]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL2InputGradHalfAVX512(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    CX, BX
-	MOVQ    DX, SI
-	MOVQ    $0x00000004, DI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2InputGradHalfAVX512(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
+	MOVQ CX, BX
+	MOVQ DX, SI
+	MOVQ $0x00000004, DI
 
 tblockrows32:
 	MOVQ       BX, R8
@@ -3554,7 +3449,7 @@ tcols34:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows33
-	MOVQ 16(SP), CX
+	MOVQ 8(SP), CX
 	MOVQ CX, CX
 	MOVQ $0x00000002, BX
 
@@ -3761,32 +3656,23 @@ depth36:
 	ADDQ         $0x00000400, CX
 	DECQ         BX
 	JNZ          rows35
-	MOVQ         8(SP), AX
+	MOVQ         (SP), AX
 	ADDQ         $0x00000500, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
+	MOVQ         AX, (SP)
+	MOVQ         8(SP), AX
 	ADDQ         $0x80, AX
-	MOVQ         AX, 16(SP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
+	MOVQ         AX, 8(SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2BiasGradAVX512(dz *[320]float32, db *[10]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL2BiasGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Z0, Z0, Z0
-	MOVQ    $0x00000020, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2BiasGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ   dz+0(FP), AX
+	MOVQ   db+8(FP), CX
+	MOVQ   CX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000020, DX
 
 rows37:
 	MOVL      $0x000003ff, BX
@@ -3797,26 +3683,17 @@ rows37:
 	DECQ      DX
 	JNZ       rows37
 	VMOVUPS   Z0, K1, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1PartialForwardAVX512(x *[2016]float32, w *[1024]float32, p *[1024]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL1PartialForwardAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    p+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, BX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL1PartialForwardAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ p+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000002, BX
 
 rows38:
 	MOVQ   CX, SI
@@ -4167,28 +4044,19 @@ depth40:
 	VMOVUPS      Z11, 704(DX)
 	ADDQ         $0x80, CX
 	ADDQ         $0x80, DX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsL1CombineAVX512(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsL1CombineAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    p0+0(FP), AX
-	MOVQ    p1+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    CX, CX
-	MOVQ    BX, SI
-	MOVQ    $0x00000010, DI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL1CombineAVX512(SB), NOSPLIT, $0-32
+	MOVQ p0+0(FP), AX
+	MOVQ p1+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, SI
+	MOVQ $0x00000010, DI
 
 rows41:
 	MOVQ AX, R8
@@ -4271,27 +4139,18 @@ elems43:
 	ADDQ         $0x40, AX
 	DECQ         CX
 	JNZ          elems43
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsLossAVX512(y *[320]float32, target *[320]float32, d *[320]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsLossAVX512(SB), NOSPLIT, $8-28
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	VXORPS  Z0, Z0, Z0
-	MOVQ    y+0(FP), AX
-	MOVQ    target+8(FP), CX
-	MOVQ    d+16(FP), DX
-	MOVQ    CX, CX
-	MOVQ    $0x00000014, BX
+TEXT ·digitsLossAVX512(SB), NOSPLIT, $0-28
+	VXORPS Z0, Z0, Z0
+	MOVQ   y+0(FP), AX
+	MOVQ   target+8(FP), CX
+	MOVQ   d+16(FP), DX
+	MOVQ   CX, CX
+	MOVQ   $0x00000014, BX
 
 elems44:
 	VMOVUPS       (AX), Z1
@@ -4348,9 +4207,6 @@ elems44:
 	VBROADCASTSS  X0, Z0
 	VMULPS        lossscale<>+0(SB), Z0, Z0
 	MOVSS         X0, ret+24(FP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -4662,13 +4518,7 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 
 // func digitsSGDAVX512(p *[2410]float32, grad *[2410]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·digitsSGDAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsSGDAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -4695,21 +4545,12 @@ elems45:
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsMomentumAVX512(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsMomentumAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -4752,9 +4593,6 @@ elems46:
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -4778,13 +4616,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 
 // func digitsNesterovAVX512(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsNesterovAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -4829,21 +4661,12 @@ elems47:
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsAdamAVX512(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsAdamAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsAdamAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -4929,21 +4752,12 @@ elems48:
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func digitsAdamWAVX512(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·digitsAdamWAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·digitsAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -5030,8 +4844,5 @@ elems49:
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -6,20 +6,17 @@ package kernels
 
 // digitsL1ForwardAVX512 is the AVX-512 body of DigitsL1Forward: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32).
 // Product: 32×64 · 64×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1ForwardAVX512(x *[2048]float32, w *[2048]float32, b *[32]float32, y *[1024]float32)
 
 // digitsL1ActivationGradAVX512 is the AVX-512 body of DigitsL1ActivationGrad: d ← d ⊙ tanh′(y), elementwise over B×N (B=32, K=64, N=32).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1ActivationGradAVX512(y *[1024]float32, d *[1024]float32)
 
 // digitsL1WeightGradAVX512 is the AVX-512 body of DigitsL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=64, N=32).
 // Product: 64×32 · 32×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1WeightGradAVX512(x *[2048]float32, dz *[1024]float32, dw *[2048]float32, db *[32]float32)
@@ -27,14 +24,12 @@ func digitsL1WeightGradAVX512(x *[2048]float32, dz *[1024]float32, dw *[2048]flo
 // digitsL2ForwardAVX512 is the AVX-512 body of DigitsL2Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10).
 // Product: 32×32 · 32×10 in 23×16 tiles (23 accumulators), depth unrolled ×4.
 // Softmax loads each row once and keeps it in registers.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2ForwardAVX512(x *[1024]float32, w *[320]float32, b *[10]float32, y *[320]float32)
 
 // digitsL2WeightGradAVX512 is the AVX-512 body of DigitsL2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=32, N=10).
 // Product: 32×32 · 32×10 in 23×16 tiles (23 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2WeightGradAVX512(x *[1024]float32, dz *[320]float32, dw *[320]float32, db *[10]float32)
@@ -42,26 +37,22 @@ func digitsL2WeightGradAVX512(x *[1024]float32, dz *[320]float32, dw *[320]float
 // digitsL2InputGradAVX512 is the AVX-512 body of DigitsL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=32, K=32, N=10).
 // Product: 32×10 · 10×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 // w is transposed 32 rows at a time into a 10×32 panel (1 KB) at wt's start, and every row of dz meets it.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2InputGradAVX512(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
 
 // digitsL1ActivationGradHalfAVX512 is the AVX-512 body of DigitsL1ActivationGradHalf: d ← d ⊙ tanh′(y), elementwise over B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1ActivationGradHalfAVX512(y *[512]float32, d *[512]float32)
 
 // digitsL1WeightGradHalfAVX512 is the AVX-512 body of DigitsL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=64, N=32).
 // Product: 32×32 · 32×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1WeightGradHalfAVX512(x *[2016]float32, dz *[1024]float32, dw *[1024]float32)
 
 // digitsL1BiasGradAVX512 is the AVX-512 body of DigitsL1BiasGrad: db = Σ rows of dz (B=32, K=64, N=32).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1BiasGradAVX512(dz *[1024]float32, db *[32]float32)
@@ -69,14 +60,12 @@ func digitsL1BiasGradAVX512(dz *[1024]float32, db *[32]float32)
 // digitsL2ForwardHalfAVX512 is the AVX-512 body of DigitsL2ForwardHalf: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
 // Product: 16×32 · 32×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
 // Softmax loads each row once and keeps it in registers.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2ForwardHalfAVX512(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
 
 // digitsL2WeightGradHalfAVX512 is the AVX-512 body of DigitsL2WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=32, N=10).
 // Product: 16×32 · 32×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2WeightGradHalfAVX512(x *[1008]float32, dz *[320]float32, dw *[160]float32)
@@ -84,62 +73,52 @@ func digitsL2WeightGradHalfAVX512(x *[1008]float32, dz *[320]float32, dw *[160]f
 // digitsL2InputGradHalfAVX512 is the AVX-512 body of DigitsL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
 // Product: 16×10 · 10×32 in 8×48 tiles (24 accumulators), depth unrolled ×4.
 // w is transposed 32 rows at a time into a 10×32 panel (1 KB) at wt's start, and every row of dz meets it.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2InputGradHalfAVX512(dz *[160]float32, w *[320]float32, wt *[320]float32, dx *[512]float32)
 
 // digitsL2BiasGradAVX512 is the AVX-512 body of DigitsL2BiasGrad: db = Σ rows of dz (B=32, K=32, N=10).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2BiasGradAVX512(dz *[320]float32, db *[10]float32)
 
 // digitsL1PartialForwardAVX512 is the AVX-512 body of DigitsL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=32, K=64, N=32).
 // Product: 32×32 · 32×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1PartialForwardAVX512(x *[2016]float32, w *[1024]float32, p *[1024]float32)
 
 // digitsL1CombineAVX512 is the AVX-512 body of DigitsL1Combine: y = tanh((p0 + p1) + b), on half of the batch: B/2 = 16 rows (B=32, K=64, N=32).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1CombineAVX512(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
 
 // digitsLossAVX512 is the AVX-512 body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsLossAVX512(y *[320]float32, target *[320]float32, d *[320]float32) float32
 
 // digitsSGDAVX512 is the AVX-512 body of DigitsSGD: p ← p − lr·(grad + decay·p) (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsSGDAVX512(p *[2410]float32, grad *[2410]float32, lr float32, decay float32)
 
 // digitsMomentumAVX512 is the AVX-512 body of DigitsMomentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsMomentumAVX512(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 
 // digitsNesterovAVX512 is the AVX-512 body of DigitsNesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsNesterovAVX512(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 
 // digitsAdamAVX512 is the AVX-512 body of DigitsAdam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsAdamAVX512(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // digitsAdamWAVX512 is the AVX-512 body of DigitsAdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsAdamWAVX512(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

@@ -6,20 +6,17 @@ package kernels
 
 // digitsL1ForwardAVX2 is the AVX2+FMA body of DigitsL1Forward: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32).
 // Product: 32×64 · 64×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1ForwardAVX2(x *[2048]float32, w *[2048]float32, b *[32]float32, y *[1024]float32)
 
 // digitsL1ActivationGradAVX2 is the AVX2+FMA body of DigitsL1ActivationGrad: d ← d ⊙ tanh′(y), elementwise over B×N (B=32, K=64, N=32).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1ActivationGradAVX2(y *[1024]float32, d *[1024]float32)
 
 // digitsL1WeightGradAVX2 is the AVX2+FMA body of DigitsL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=64, N=32).
 // Product: 64×32 · 32×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1WeightGradAVX2(x *[2048]float32, dz *[1024]float32, dw *[2048]float32, db *[32]float32)
@@ -27,14 +24,12 @@ func digitsL1WeightGradAVX2(x *[2048]float32, dz *[1024]float32, dw *[2048]float
 // digitsL2ForwardAVX2 is the AVX2+FMA body of DigitsL2Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10).
 // Product: 32×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // Softmax loads each row once and keeps it in registers.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2ForwardAVX2(x *[1024]float32, w *[320]float32, b *[10]float32, y *[320]float32)
 
 // digitsL2WeightGradAVX2 is the AVX2+FMA body of DigitsL2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=32, N=10).
 // Product: 32×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2WeightGradAVX2(x *[1024]float32, dz *[320]float32, dw *[320]float32, db *[10]float32)
@@ -42,26 +37,22 @@ func digitsL2WeightGradAVX2(x *[1024]float32, dz *[320]float32, dw *[320]float32
 // digitsL2InputGradAVX2 is the AVX2+FMA body of DigitsL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=32, K=32, N=10).
 // Product: 32×10 · 10×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // w is transposed 16 rows at a time into a 10×16 panel (640 bytes) at wt's start, and every row of dz meets it, then the next 16 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2InputGradAVX2(dz *[320]float32, w *[320]float32, wt *[320]float32, dx *[1024]float32)
 
 // digitsL1ActivationGradHalfAVX2 is the AVX2+FMA body of DigitsL1ActivationGradHalf: d ← d ⊙ tanh′(y), elementwise over B×N (B=32, K=64, N=32), on half of the batch: B/2 = 16 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1ActivationGradHalfAVX2(y *[512]float32, d *[512]float32)
 
 // digitsL1WeightGradHalfAVX2 is the AVX2+FMA body of DigitsL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=64, N=32).
 // Product: 32×32 · 32×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1WeightGradHalfAVX2(x *[2016]float32, dz *[1024]float32, dw *[1024]float32)
 
 // digitsL1BiasGradAVX2 is the AVX2+FMA body of DigitsL1BiasGrad: db = Σ rows of dz (B=32, K=64, N=32).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1BiasGradAVX2(dz *[1024]float32, db *[32]float32)
@@ -69,14 +60,12 @@ func digitsL1BiasGradAVX2(dz *[1024]float32, db *[32]float32)
 // digitsL2ForwardHalfAVX2 is the AVX2+FMA body of DigitsL2ForwardHalf: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
 // Product: 16×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // Softmax loads each row once and keeps it in registers.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2ForwardHalfAVX2(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
 
 // digitsL2WeightGradHalfAVX2 is the AVX2+FMA body of DigitsL2WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=32, N=10).
 // Product: 16×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2WeightGradHalfAVX2(x *[1008]float32, dz *[320]float32, dw *[160]float32)
@@ -84,62 +73,52 @@ func digitsL2WeightGradHalfAVX2(x *[1008]float32, dz *[320]float32, dw *[160]flo
 // digitsL2InputGradHalfAVX2 is the AVX2+FMA body of DigitsL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=32, K=32, N=10), on half of the batch: B/2 = 16 rows.
 // Product: 16×10 · 10×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // w is transposed 16 rows at a time into a 10×16 panel (640 bytes) at wt's start, and every row of dz meets it, then the next 16 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2InputGradHalfAVX2(dz *[160]float32, w *[320]float32, wt *[320]float32, dx *[512]float32)
 
 // digitsL2BiasGradAVX2 is the AVX2+FMA body of DigitsL2BiasGrad: db = Σ rows of dz (B=32, K=32, N=10).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL2BiasGradAVX2(dz *[320]float32, db *[10]float32)
 
 // digitsL1PartialForwardAVX2 is the AVX2+FMA body of DigitsL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=32, K=64, N=32).
 // Product: 32×32 · 32×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1PartialForwardAVX2(x *[2016]float32, w *[1024]float32, p *[1024]float32)
 
 // digitsL1CombineAVX2 is the AVX2+FMA body of DigitsL1Combine: y = tanh((p0 + p1) + b), on half of the batch: B/2 = 16 rows (B=32, K=64, N=32).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsL1CombineAVX2(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
 
 // digitsLossAVX2 is the AVX2+FMA body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsLossAVX2(y *[320]float32, target *[320]float32, d *[320]float32) float32
 
 // digitsSGDAVX2 is the AVX2+FMA body of DigitsSGD: p ← p − lr·(grad + decay·p) (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsSGDAVX2(p *[2410]float32, grad *[2410]float32, lr float32, decay float32)
 
 // digitsMomentumAVX2 is the AVX2+FMA body of DigitsMomentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsMomentumAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 
 // digitsNesterovAVX2 is the AVX2+FMA body of DigitsNesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsNesterovAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 
 // digitsAdamAVX2 is the AVX2+FMA body of DigitsAdam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsAdamAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // digitsAdamWAVX2 is the AVX2+FMA body of DigitsAdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 2410 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func digitsAdamWAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

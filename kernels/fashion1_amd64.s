@@ -5,21 +5,15 @@
 #include "textflag.h"
 
 // func fashion1L1ForwardAVX2(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashion1L1ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    BX, SI
-	MOVQ    $0x00000002, DI
+// Requires: AVX, FMA3
+TEXT ·fashion1L1ForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, BX
+	MOVQ BX, SI
+	MOVQ $0x00000002, DI
 
 cols1:
 	VXORPS Y0, Y0, Y0
@@ -236,25 +230,16 @@ depth3:
 	VMOVUPS      Y7, 224(SI)
 	ADDQ         $0x00000c40, AX
 	ADDQ         $0x00000400, BX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L1ActivationGradAVX2(y *[256]float32, d *[256]float32)
-// Requires: AVX, SSE
-TEXT ·fashion1L1ActivationGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000020, DX
+// Requires: AVX
+TEXT ·fashion1L1ActivationGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000020, DX
 
 elems4:
 	VMOVUPS (AX), Y0
@@ -267,27 +252,18 @@ elems4:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems4
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L1WeightGradAVX2(x *[784]float32, dz *[256]float32, dw *[200704]float32, db *[256]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashion1L1WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000082, SI
+// Requires: AVX, FMA3
+TEXT ·fashion1L1WeightGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000082, SI
 
 rows5:
 	MOVQ CX, DI
@@ -404,42 +380,33 @@ elems8:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems8
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L2ForwardAVX2(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashion1L2ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    BX, SI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	VXORPS  Y8, Y8, Y8
-	VXORPS  Y9, Y9, Y9
-	VXORPS  Y10, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	MOVQ    AX, DI
-	MOVQ    CX, R8
-	MOVQ    $0x00000040, R9
+// Requires: AVX, FMA3
+TEXT ·fashion1L2ForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	MOVQ   BX, BX
+	MOVQ   BX, SI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, DI
+	MOVQ   CX, R8
+	MOVQ   $0x00000040, R9
 
 depth9:
 	VBROADCASTSS (DI), Y12
@@ -617,25 +584,16 @@ depth10:
 	VMOVUPS      Y3, 96(SI)
 	ADDQ         $0x00000400, AX
 	ADDQ         $0x00000200, BX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L2ActivationGradAVX2(y *[128]float32, d *[128]float32)
-// Requires: AVX, SSE
-TEXT ·fashion1L2ActivationGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000010, DX
+// Requires: AVX
+TEXT ·fashion1L2ActivationGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000010, DX
 
 elems11:
 	VMOVUPS (AX), Y0
@@ -648,27 +606,18 @@ elems11:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems11
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L2WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[32768]float32, db *[128]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashion1L2WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x0000002a, SI
+// Requires: AVX, FMA3
+TEXT ·fashion1L2WeightGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x0000002a, SI
 
 rows12:
 	MOVQ CX, DI
@@ -785,31 +734,22 @@ elems15:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems15
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L2InputGradAVX2(dz *[128]float32, w *[32768]float32, wt *[32768]float32, dx *[256]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashion1L2InputGradAVX2(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000002, 24(SP)
+// Requires: AVX, FMA3
+TEXT ·fashion1L2InputGradAVX2(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000002, 16(SP)
 
 dxpanels16:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x0000000c, SI
 
@@ -867,7 +807,7 @@ tblocks18:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows17
-	MOVQ       16(SP), CX
+	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       DX, SI
 	MOVQ       CX, DI
@@ -960,15 +900,15 @@ depth19:
 	ADDQ         $0x00000180, DI
 	ADDQ         $0x00000200, BX
 	ADDQ         $0x00000400, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x0000c000, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
-	ADDQ         $0x00000180, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
-	JNZ          dxpanels16
+	MOVQ         CX, (SP)
 	MOVQ         8(SP), CX
+	ADDQ         $0x00000180, CX
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
+	JNZ          dxpanels16
+	MOVQ         (SP), CX
 	MOVQ         DX, BX
 	MOVQ         $0x00000008, SI
 
@@ -1026,7 +966,7 @@ tblocks21:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows20
-	MOVQ       16(SP), CX
+	MOVQ       8(SP), CX
 	MOVQ       CX, CX
 	MOVQ       CX, BX
 	VXORPS     Y0, Y0, Y0
@@ -1091,37 +1031,28 @@ depth22:
 	VMOVUPS      Y7, 224(BX)
 	ADDQ         $0x00000200, AX
 	ADDQ         $0x00000400, CX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L3ForwardAVX2(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1L3ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    SI, DI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	MOVQ    AX, R8
-	MOVQ    $0x00000020, R9
+// Requires: AVX, AVX2, FMA3
+TEXT ·fashion1L3ForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	MOVQ   BX, SI
+	MOVQ   SI, DI
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, R8
+	MOVQ   $0x00000020, R9
 
 depth23:
 	VBROADCASTSS (R8), Y8
@@ -1253,9 +1184,6 @@ depth23:
 	VMULPS       Y0, Y2, Y2
 	VMOVSD       X2, 32(AX)
 	ADDQ         $0x28, AX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -1410,20 +1338,14 @@ DATA zero<>+28(SB)/4, $0x00000000
 GLOBL zero<>(SB), RODATA|NOPTR, $32
 
 // func fashion1L3WeightGradAVX2(x *[128]float32, dz *[10]float32, dw *[1280]float32, db *[10]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashion1L3WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000015, SI
+// Requires: AVX, FMA3
+TEXT ·fashion1L3WeightGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000015, SI
 
 rows24:
 	MOVQ         CX, DI
@@ -1513,31 +1435,22 @@ rows24:
 	VADDPS       Y1, Y0, Y0
 	ADDQ         $0x28, AX
 	VMOVSD       X0, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L3InputGradAVX2(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashion1L3InputGradAVX2(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    CX, BX
-	MOVQ    DX, SI
-	MOVQ    $0x0000000c, DI
+// Requires: AVX, FMA3
+TEXT ·fashion1L3InputGradAVX2(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
+	MOVQ CX, BX
+	MOVQ DX, SI
+	MOVQ $0x0000000c, DI
 
 tblockrows25:
 	MOVQ       BX, R8
@@ -1608,7 +1521,7 @@ tcols27:
 	ADDQ   $0x04, BX
 	DECQ   SI
 	JNZ    trows26
-	MOVQ   16(SP), CX
+	MOVQ   8(SP), CX
 	MOVQ   AX, BX
 	MOVQ   DX, SI
 	MOVQ   CX, DI
@@ -1727,13 +1640,13 @@ depth28:
 	ADDQ         $0x00000180, DI
 	ADDQ         $0x28, BX
 	ADDQ         $0x00000200, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00000f00, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
-	ADDQ         $0x00000180, CX
-	MOVQ         CX, 16(SP)
+	MOVQ         CX, (SP)
 	MOVQ         8(SP), CX
+	ADDQ         $0x00000180, CX
+	MOVQ         CX, 8(SP)
+	MOVQ         (SP), CX
 	MOVQ         CX, BX
 	MOVQ         DX, SI
 	MOVQ         $0x00000004, DI
@@ -1807,7 +1720,7 @@ tcols31:
 	ADDQ   $0x04, BX
 	DECQ   SI
 	JNZ    trows30
-	MOVQ   16(SP), CX
+	MOVQ   8(SP), CX
 	MOVQ   CX, CX
 	MOVQ   CX, BX
 	VXORPS Y0, Y0, Y0
@@ -1874,21 +1787,12 @@ depth32:
 	VMOVUPS      Y3, 96(BX)
 	ADDQ         $0x28, AX
 	ADDQ         $0x00000200, CX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1LossAVX2(y *[10]float32, target *[10]float32, d *[10]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1LossAVX2(SB), NOSPLIT, $8-28
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1LossAVX2(SB), NOSPLIT, $0-28
 	VXORPS       Y0, Y0, Y0
 	MOVQ         y+0(FP), AX
 	MOVQ         target+8(FP), CX
@@ -1984,9 +1888,6 @@ TEXT ·fashion1LossAVX2(SB), NOSPLIT, $8-28
 	VBROADCASTSS X1, Y0
 	VMULPS       lossscale<>+0(SB), Y0, Y0
 	MOVSS        X0, ret+24(FP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -2162,13 +2063,7 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 
 // func fashion1SGDAVX2(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1SGDAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1SGDAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -2195,21 +2090,12 @@ elems33:
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1MomentumAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1MomentumAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2253,9 +2139,6 @@ elems34:
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -2281,13 +2164,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func fashion1NesterovAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1NesterovAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1NesterovAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2333,21 +2210,12 @@ elems35:
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1AdamAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -2435,21 +2303,12 @@ elems36:
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1AdamWAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamWAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -2538,21 +2397,12 @@ elems37:
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1SGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1SGDChunkAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1SGDChunkAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -2572,21 +2422,12 @@ elems38:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems38
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1SGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1SGDLastChunkAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1SGDLastChunkAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -2613,21 +2454,12 @@ elems39:
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1MomentumChunkAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1MomentumChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2657,21 +2489,12 @@ elems40:
 	ADDQ         $0x20, DX
 	DECQ         BX
 	JNZ          elems40
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1MomentumLastChunkAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1MomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2715,21 +2538,12 @@ elems41:
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1NesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1NesterovChunkAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1NesterovChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2760,21 +2574,12 @@ elems42:
 	ADDQ         $0x20, DX
 	DECQ         BX
 	JNZ          elems42
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1NesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1NesterovLastChunkAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1NesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2820,21 +2625,12 @@ elems43:
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1AdamChunkAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -2893,21 +2689,12 @@ elems44:
 	ADDQ        $0x20, BX
 	DECQ        SI
 	JNZ         elems44
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1AdamLastChunkAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -2995,21 +2782,12 @@ elems45:
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1AdamWChunkAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamWChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3069,21 +2847,12 @@ elems46:
 	ADDQ        $0x20, BX
 	DECQ        SI
 	JNZ         elems46
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1AdamWLastChunkAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3172,8 +2941,5 @@ elems47:
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET

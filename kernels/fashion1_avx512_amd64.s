@@ -5,39 +5,33 @@
 #include "textflag.h"
 
 // func fashion1L1ForwardAVX512(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L1ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    BX, SI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	MOVQ    AX, DI
-	MOVQ    CX, R8
-	MOVQ    $0x000000c4, R9
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L1ForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	MOVQ   BX, BX
+	MOVQ   BX, SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   AX, DI
+	MOVQ   CX, R8
+	MOVQ   $0x000000c4, R9
 
 depth1:
 	VBROADCASTSS (DI), Z16
@@ -182,25 +176,16 @@ depth1:
 	ADDQ         $0x00000400, DX
 	ADDQ         $0x00000c40, AX
 	ADDQ         $0x00000400, BX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L1ActivationGradAVX512(y *[256]float32, d *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L1ActivationGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000010, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L1ActivationGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000010, DX
 
 elems2:
 	VMOVUPS   (AX), Z0
@@ -213,27 +198,18 @@ elems2:
 	ADDQ      $0x40, CX
 	DECQ      DX
 	JNZ       elems2
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L1WeightGradAVX512(x *[784]float32, dz *[256]float32, dw *[200704]float32, db *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L1WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x0000001c, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L1WeightGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x0000001c, SI
 
 rows3:
 	MOVQ CX, DI
@@ -351,45 +327,36 @@ elems5:
 	ADDQ    $0x40, CX
 	DECQ    DX
 	JNZ     elems5
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L2ForwardAVX512(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L2ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    BX, SI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	MOVQ    AX, DI
-	MOVQ    $0x00000040, R8
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L2ForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	MOVQ   BX, BX
+	MOVQ   BX, SI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   AX, DI
+	MOVQ   $0x00000040, R8
 
 depth6:
 	VBROADCASTSS (DI), Z16
@@ -475,25 +442,16 @@ depth6:
 	VMOVUPS      Z7, 448(SI)
 	ADDQ         $0x00000400, AX
 	ADDQ         $0x00000200, BX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L2ActivationGradAVX512(y *[128]float32, d *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L2ActivationGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000008, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L2ActivationGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000008, DX
 
 elems7:
 	VMOVUPS   (AX), Z0
@@ -506,27 +464,18 @@ elems7:
 	ADDQ      $0x40, CX
 	DECQ      DX
 	JNZ       elems7
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L2WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[32768]float32, db *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L2WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000013, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L2WeightGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000013, SI
 
 rows8:
 	MOVQ CX, DI
@@ -727,30 +676,21 @@ elems11:
 	ADDQ    $0x40, CX
 	DECQ    DX
 	JNZ     elems11
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L2InputGradAVX512(dz *[128]float32, w *[32768]float32, wt *[32768]float32, dx *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L2InputGradAVX512(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    DX, BX
-	MOVQ    $0x00000010, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L2InputGradAVX512(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000010, SI
 
 tblockrows12:
 	MOVQ CX, DI
@@ -862,7 +802,7 @@ tblocks13:
 	ADDQ       $0x40, BX
 	DECQ       SI
 	JNZ        tblockrows12
-	MOVQ       16(SP), CX
+	MOVQ       8(SP), CX
 	MOVQ       CX, CX
 	MOVQ       CX, BX
 	VXORPS     Z0, Z0, Z0
@@ -978,41 +918,32 @@ depth14:
 	ADDQ         $0x00000400, BX
 	ADDQ         $0x00000200, AX
 	ADDQ         $0x00000400, CX
-	MOVQ         8(SP), AX
+	MOVQ         (SP), AX
 	ADDQ         $0x00020000, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
+	MOVQ         AX, (SP)
+	MOVQ         8(SP), AX
 	ADDQ         $0x00000400, AX
-	MOVQ         AX, 16(SP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
+	MOVQ         AX, 8(SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L3ForwardAVX512(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L3ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    SI, DI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	MOVQ    AX, R8
-	MOVL    $0x000003ff, R9
-	KMOVW   R9, K1
-	MOVQ    $0x00000020, R9
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L3ForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	MOVQ   BX, SI
+	MOVQ   SI, DI
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   AX, R8
+	MOVL   $0x000003ff, R9
+	KMOVW  R9, K1
+	MOVQ   $0x00000020, R9
 
 depth15:
 	VBROADCASTSS  (R8), Z4
@@ -1102,9 +1033,6 @@ depth15:
 	VEXTRACTF64X4 $0x01, Z1, Y0
 	VMOVSD        X0, 32(AX)
 	ADDQ          $0x28, AX
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -1379,20 +1307,14 @@ DATA zero<>+60(SB)/4, $0x00000000
 GLOBL zero<>(SB), RODATA|NOPTR, $64
 
 // func fashion1L3WeightGradAVX512(x *[128]float32, dz *[10]float32, dw *[1280]float32, db *[10]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L3WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000004, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L3WeightGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000004, SI
 
 rows16:
 	MOVQ             CX, DI
@@ -1547,31 +1469,22 @@ rows16:
 	VADDPS           Z1, Z0, Z0
 	ADDQ             $0x28, AX
 	VMOVUPS          Z0, K1, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L3InputGradAVX512(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1L3InputGradAVX512(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    CX, BX
-	MOVQ    DX, SI
-	MOVQ    $0x00000010, DI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashion1L3InputGradAVX512(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ (SP), CX
+	MOVQ CX, BX
+	MOVQ DX, SI
+	MOVQ $0x00000010, DI
 
 tblockrows17:
 	MOVQ       BX, R8
@@ -1642,7 +1555,7 @@ tcols19:
 	ADDQ   $0x04, BX
 	DECQ   SI
 	JNZ    trows18
-	MOVQ   16(SP), CX
+	MOVQ   8(SP), CX
 	MOVQ   CX, CX
 	MOVQ   CX, BX
 	VXORPS Z0, Z0, Z0
@@ -1741,27 +1654,18 @@ depth20:
 	VMOVUPS      Z7, 448(BX)
 	ADDQ         $0x28, AX
 	ADDQ         $0x00000200, CX
-	MOVQ         8(SP), AX
+	MOVQ         (SP), AX
 	ADDQ         $0x00001400, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
+	MOVQ         AX, (SP)
+	MOVQ         8(SP), AX
 	ADDQ         $0x00000200, AX
-	MOVQ         AX, 16(SP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
+	MOVQ         AX, 8(SP)
 	VZEROUPPER
 	RET
 
 // func fashion1LossAVX512(y *[10]float32, target *[10]float32, d *[10]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1LossAVX512(SB), NOSPLIT, $8-28
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR       (SP)
-	MOVL          (SP), AX
-	ORL           $0x00008040, AX
-	MOVL          AX, 4(SP)
-	LDMXCSR       4(SP)
+TEXT ·fashion1LossAVX512(SB), NOSPLIT, $0-28
 	VXORPS        Z0, Z0, Z0
 	MOVQ          y+0(FP), AX
 	MOVQ          target+8(FP), CX
@@ -1818,9 +1722,6 @@ TEXT ·fashion1LossAVX512(SB), NOSPLIT, $8-28
 	VBROADCASTSS  X0, Z0
 	VMULPS        lossscale<>+0(SB), Z0, Z0
 	MOVSS         X0, ret+24(FP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -2132,13 +2033,7 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 
 // func fashion1SGDAVX512(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·fashion1SGDAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1SGDAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -2165,21 +2060,12 @@ elems21:
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1MomentumAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1MomentumAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2222,9 +2108,6 @@ elems22:
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -2266,13 +2149,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 
 // func fashion1NesterovAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1NesterovAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1NesterovAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2317,21 +2194,12 @@ elems23:
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1AdamAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -2417,21 +2285,12 @@ elems24:
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1AdamWAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamWAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -2518,21 +2377,12 @@ elems25:
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1SGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·fashion1SGDChunkAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1SGDChunkAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -2552,21 +2402,12 @@ elems26:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems26
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1SGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·fashion1SGDLastChunkAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1SGDLastChunkAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -2593,21 +2434,12 @@ elems27:
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1MomentumChunkAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1MomentumChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2637,21 +2469,12 @@ elems28:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          elems28
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1MomentumLastChunkAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1MomentumLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2694,21 +2517,12 @@ elems29:
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1NesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1NesterovChunkAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1NesterovChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2739,21 +2553,12 @@ elems30:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          elems30
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1NesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1NesterovLastChunkAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1NesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2798,21 +2603,12 @@ elems31:
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1AdamChunkAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -2871,21 +2667,12 @@ elems32:
 	ADDQ        $0x40, BX
 	DECQ        SI
 	JNZ         elems32
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1AdamLastChunkAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -2971,21 +2758,12 @@ elems33:
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1AdamWChunkAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamWChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -3045,21 +2823,12 @@ elems34:
 	ADDQ        $0x40, BX
 	DECQ        SI
 	JNZ         elems34
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashion1AdamWLastChunkAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashion1AdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -3146,8 +2915,5 @@ elems35:
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET

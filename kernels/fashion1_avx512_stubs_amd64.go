@@ -8,20 +8,17 @@ package kernels
 // Product: 1×784 · 784×256 in 1×256 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L1ForwardAVX512(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
 
 // fashion1L1ActivationGradAVX512 is the AVX-512 body of Fashion1L1ActivationGrad: d ← d ⊙ relu′(y), elementwise over B×N (B=1, K=784, N=256).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L1ActivationGradAVX512(y *[256]float32, d *[256]float32)
 
 // fashion1L1WeightGradAVX512 is the AVX-512 body of Fashion1L1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=784, N=256).
 // Product: 784×1 · 1×256 in 28×16 tiles (28 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L1WeightGradAVX512(x *[784]float32, dz *[256]float32, dw *[200704]float32, db *[256]float32)
@@ -31,20 +28,17 @@ func fashion1L1WeightGradAVX512(x *[784]float32, dz *[256]float32, dw *[200704]f
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 128 columns split the depth over 2 sets of 8 accumulators, summed at the end.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L2ForwardAVX512(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
 
 // fashion1L2ActivationGradAVX512 is the AVX-512 body of Fashion1L2ActivationGrad: d ← d ⊙ relu′(y), elementwise over B×N (B=1, K=256, N=128).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L2ActivationGradAVX512(y *[128]float32, d *[128]float32)
 
 // fashion1L2WeightGradAVX512 is the AVX-512 body of Fashion1L2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=256, N=128).
 // Product: 256×1 · 1×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L2WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[32768]float32, db *[128]float32)
@@ -54,7 +48,6 @@ func fashion1L2WeightGradAVX512(x *[256]float32, dz *[128]float32, dw *[32768]fl
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // w is transposed 256 rows at a time into a 128×256 panel (128 KB) at wt's start, and every row of dz meets it.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L2InputGradAVX512(dz *[128]float32, w *[32768]float32, wt *[32768]float32, dx *[256]float32)
@@ -65,14 +58,12 @@ func fashion1L2InputGradAVX512(dz *[128]float32, w *[32768]float32, wt *[32768]f
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 10 columns split the depth over 4 sets of 1 accumulators, summed at the end.
 // Softmax loads each row once and keeps it in registers.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L3ForwardAVX512(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
 
 // fashion1L3WeightGradAVX512 is the AVX-512 body of Fashion1L3WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=128, N=10).
 // Product: 128×1 · 1×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L3WeightGradAVX512(x *[128]float32, dz *[10]float32, dw *[1280]float32, db *[10]float32)
@@ -83,103 +74,86 @@ func fashion1L3WeightGradAVX512(x *[128]float32, dz *[10]float32, dw *[1280]floa
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 128 columns split the depth over 2 sets of 8 accumulators, summed at the end.
 // w is transposed 128 rows at a time into a 10×128 panel (5 KB) at wt's start, and every row of dz meets it.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L3InputGradAVX512(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)
 
 // fashion1LossAVX512 is the AVX-512 body of Fashion1Loss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1LossAVX512(y *[10]float32, target *[10]float32, d *[10]float32) float32
 
 // fashion1SGDAVX512 is the AVX-512 body of Fashion1SGD: p ← p − lr·(grad + decay·p) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1SGDAVX512(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 
 // fashion1MomentumAVX512 is the AVX-512 body of Fashion1Momentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1MomentumAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovAVX512 is the AVX-512 body of Fashion1Nesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1NesterovAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 
 // fashion1AdamAVX512 is the AVX-512 body of Fashion1Adam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWAVX512 is the AVX-512 body of Fashion1AdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamWAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1SGDChunkAVX512 is the AVX-512 body of Fashion1SGDChunk: p ← p − lr·(grad + decay·p) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1SGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 
 // fashion1SGDLastChunkAVX512 is the AVX-512 body of Fashion1SGDLastChunk: p ← p − lr·(grad + decay·p) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1SGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 
 // fashion1MomentumChunkAVX512 is the AVX-512 body of Fashion1MomentumChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1MomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashion1MomentumLastChunkAVX512 is the AVX-512 body of Fashion1MomentumLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1MomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovChunkAVX512 is the AVX-512 body of Fashion1NesterovChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1NesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovLastChunkAVX512 is the AVX-512 body of Fashion1NesterovLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1NesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashion1AdamChunkAVX512 is the AVX-512 body of Fashion1AdamChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamLastChunkAVX512 is the AVX-512 body of Fashion1AdamLastChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWChunkAVX512 is the AVX-512 body of Fashion1AdamWChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWLastChunkAVX512 is the AVX-512 body of Fashion1AdamWLastChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

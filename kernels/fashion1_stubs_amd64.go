@@ -8,20 +8,17 @@ package kernels
 // Product: 1×784 · 784×256 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L1ForwardAVX2(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
 
 // fashion1L1ActivationGradAVX2 is the AVX2+FMA body of Fashion1L1ActivationGrad: d ← d ⊙ relu′(y), elementwise over B×N (B=1, K=784, N=256).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L1ActivationGradAVX2(y *[256]float32, d *[256]float32)
 
 // fashion1L1WeightGradAVX2 is the AVX2+FMA body of Fashion1L1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=784, N=256).
 // Product: 784×1 · 1×256 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L1WeightGradAVX2(x *[784]float32, dz *[256]float32, dw *[200704]float32, db *[256]float32)
@@ -31,20 +28,17 @@ func fashion1L1WeightGradAVX2(x *[784]float32, dz *[256]float32, dw *[200704]flo
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 32 columns split the depth over 3 sets of 4 accumulators, summed at the end.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L2ForwardAVX2(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
 
 // fashion1L2ActivationGradAVX2 is the AVX2+FMA body of Fashion1L2ActivationGrad: d ← d ⊙ relu′(y), elementwise over B×N (B=1, K=256, N=128).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L2ActivationGradAVX2(y *[128]float32, d *[128]float32)
 
 // fashion1L2WeightGradAVX2 is the AVX2+FMA body of Fashion1L2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=256, N=128).
 // Product: 256×1 · 1×128 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L2WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[32768]float32, db *[128]float32)
@@ -54,7 +48,6 @@ func fashion1L2WeightGradAVX2(x *[256]float32, dz *[128]float32, dw *[32768]floa
 // One row makes it a matrix-vector product: each element of the right operand is used once,
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // w is transposed 96 rows at a time into a 128×96 panel (48 KB) at wt's start, and every row of dz meets it, then the next 96 rows; the last 64 rows make a narrower panel.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L2InputGradAVX2(dz *[128]float32, w *[32768]float32, wt *[32768]float32, dx *[256]float32)
@@ -65,14 +58,12 @@ func fashion1L2InputGradAVX2(dz *[128]float32, w *[32768]float32, wt *[32768]flo
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 10 columns split the depth over 4 sets of 2 accumulators, summed at the end.
 // Softmax loads each row once and keeps it in registers.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L3ForwardAVX2(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
 
 // fashion1L3WeightGradAVX2 is the AVX2+FMA body of Fashion1L3WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=128, N=10).
 // Product: 128×1 · 1×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L3WeightGradAVX2(x *[128]float32, dz *[10]float32, dw *[1280]float32, db *[10]float32)
@@ -83,103 +74,86 @@ func fashion1L3WeightGradAVX2(x *[128]float32, dz *[10]float32, dw *[1280]float3
 // so it is streamed once into the FMAs, across enough accumulators to hide their latency.
 // The last 32 columns split the depth over 3 sets of 4 accumulators, summed at the end.
 // w is transposed 96 rows at a time into a 10×96 panel (3 KB) at wt's start, and every row of dz meets it, then the next 96 rows; the last 32 rows make a narrower panel.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1L3InputGradAVX2(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)
 
 // fashion1LossAVX2 is the AVX2+FMA body of Fashion1Loss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1LossAVX2(y *[10]float32, target *[10]float32, d *[10]float32) float32
 
 // fashion1SGDAVX2 is the AVX2+FMA body of Fashion1SGD: p ← p − lr·(grad + decay·p) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1SGDAVX2(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 
 // fashion1MomentumAVX2 is the AVX2+FMA body of Fashion1Momentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1MomentumAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovAVX2 is the AVX2+FMA body of Fashion1Nesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1NesterovAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 
 // fashion1AdamAVX2 is the AVX2+FMA body of Fashion1Adam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWAVX2 is the AVX2+FMA body of Fashion1AdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1SGDChunkAVX2 is the AVX2+FMA body of Fashion1SGDChunk: p ← p − lr·(grad + decay·p) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1SGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 
 // fashion1SGDLastChunkAVX2 is the AVX2+FMA body of Fashion1SGDLastChunk: p ← p − lr·(grad + decay·p) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1SGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 
 // fashion1MomentumChunkAVX2 is the AVX2+FMA body of Fashion1MomentumChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1MomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashion1MomentumLastChunkAVX2 is the AVX2+FMA body of Fashion1MomentumLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1MomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovChunkAVX2 is the AVX2+FMA body of Fashion1NesterovChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1NesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovLastChunkAVX2 is the AVX2+FMA body of Fashion1NesterovLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1NesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashion1AdamChunkAVX2 is the AVX2+FMA body of Fashion1AdamChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamLastChunkAVX2 is the AVX2+FMA body of Fashion1AdamLastChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWChunkAVX2 is the AVX2+FMA body of Fashion1AdamWChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWLastChunkAVX2 is the AVX2+FMA body of Fashion1AdamWLastChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashion1AdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

@@ -51,8 +51,8 @@ func fashion1EachTier(t *testing.T, flops int, f func(t *testing.T)) {
 }
 
 // fashion1Close is kerneltest.Close, with the absolute error a flush of
-// subnormals may add to any result on the assembly tiers: kerneltest.FlushFloor,
-// as Fashion1's kernels flush subnormals to zero (spec subnormals: flush).
+// subnormals may add to any result on the assembly tiers: none, as
+// Fashion1's kernels keep subnormals (spec subnormals: keep).
 func fashion1Close(t testing.TB, name string, got, want []float32, tol []float64) {
 	t.Helper()
 	if fashion1Flushes() {
@@ -62,12 +62,11 @@ func fashion1Close(t testing.TB, name string, got, want []float32, tol []float64
 }
 
 // fashion1Flushes reports whether the tier under test flushes subnormals
-// to zero: the assembly tiers do, the reference keeps them.
-func fashion1Flushes() bool { return fashion1Tier != compiled.Reference }
+// to zero: none does.
+func fashion1Flushes() bool { return false }
 
 // TestFashion1Subnormals checks the kernels' treatment of subnormal
-// values on every tier: flushed to zero on the assembly tiers (spec
-// subnormals: flush), kept by the reference.
+// values on every tier: kept (spec subnormals: keep).
 func TestFashion1Subnormals(t *testing.T) {
 	fashion1EachTier(t, 0, func(t *testing.T) {
 		kerneltest.CheckSubnormals(t, Fashion1Network(), fashion1Flushes())

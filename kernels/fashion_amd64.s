@@ -5,20 +5,14 @@
 #include "textflag.h"
 
 // func fashionL1ForwardAVX2(x *[50176]float32, w *[200704]float32, b *[256]float32, y *[16384]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL1ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    $0x0000000a, SI
+// Requires: AVX, FMA3
+TEXT ·fashionL1ForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, BX
+	MOVQ $0x0000000a, SI
 
 rows1:
 	MOVQ CX, DI
@@ -301,25 +295,16 @@ depth5:
 	ADDQ         $0x40, DX
 	DECQ         SI
 	JNZ          cols4
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1ActivationGradAVX2(y *[16384]float32, d *[16384]float32)
-// Requires: AVX, SSE
-TEXT ·fashionL1ActivationGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000800, DX
+// Requires: AVX
+TEXT ·fashionL1ActivationGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000800, DX
 
 elems6:
 	VMOVUPS (AX), Y0
@@ -332,27 +317,18 @@ elems6:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems6
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1WeightGradAVX2(x *[50176]float32, dz *[16384]float32, dw *[200704]float32, db *[256]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL1WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000082, SI
+// Requires: AVX, FMA3
+TEXT ·fashionL1WeightGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000082, SI
 
 rows7:
 	MOVQ CX, DI
@@ -590,27 +566,18 @@ rows13:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems12
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2ForwardAVX2(x *[16384]float32, w *[32768]float32, b *[128]float32, y *[8192]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL2ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    $0x0000000a, SI
+// Requires: AVX, FMA3
+TEXT ·fashionL2ForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, BX
+	MOVQ $0x0000000a, SI
 
 rows14:
 	MOVQ CX, DI
@@ -893,25 +860,16 @@ depth18:
 	ADDQ         $0x40, DX
 	DECQ         SI
 	JNZ          cols17
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2ActivationGradAVX2(y *[8192]float32, d *[8192]float32)
-// Requires: AVX, SSE
-TEXT ·fashionL2ActivationGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000400, DX
+// Requires: AVX
+TEXT ·fashionL2ActivationGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000400, DX
 
 elems19:
 	VMOVUPS (AX), Y0
@@ -924,27 +882,18 @@ elems19:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems19
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2WeightGradAVX2(x *[16384]float32, dz *[8192]float32, dw *[32768]float32, db *[128]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL2WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x0000002a, SI
+// Requires: AVX, FMA3
+TEXT ·fashionL2WeightGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x0000002a, SI
 
 rows20:
 	MOVQ CX, DI
@@ -1182,31 +1131,22 @@ rows26:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems25
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2InputGradAVX2(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL2InputGradAVX2(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000010, 24(SP)
+// Requires: AVX, FMA3
+TEXT ·fashionL2InputGradAVX2(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000010, 16(SP)
 
 dxpanels27:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
@@ -1264,7 +1204,7 @@ tblocks29:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows28
-	MOVQ       16(SP), CX
+	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x0000000a, SI
 
@@ -1473,35 +1413,26 @@ depth32:
 	VMOVUPS      Y7, 3104(CX)
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00002000, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x40, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels27
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3ForwardAVX2(x *[8192]float32, w *[1280]float32, b *[10]float32, y *[640]float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionL3ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    $0x0000000a, DI
+// Requires: AVX, AVX2, FMA3
+TEXT ·fashionL3ForwardAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, SI
+	MOVQ $0x0000000a, DI
 
 rows33:
 	MOVQ   CX, R8
@@ -1857,9 +1788,6 @@ softmax36:
 	ADDQ         $0x28, AX
 	DECQ         CX
 	JNZ          softmax36
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -2014,20 +1942,14 @@ DATA zero<>+28(SB)/4, $0x00000000
 GLOBL zero<>(SB), RODATA|NOPTR, $32
 
 // func fashionL3WeightGradAVX2(x *[8192]float32, dz *[640]float32, dw *[1280]float32, db *[10]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL3WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000015, SI
+// Requires: AVX, FMA3
+TEXT ·fashionL3WeightGradAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000015, SI
 
 rows37:
 	MOVQ   CX, DI
@@ -2231,31 +2153,22 @@ rows41:
 	DECQ   DX
 	JNZ    rows41
 	VMOVSD X0, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3InputGradAVX2(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL3InputGradAVX2(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000008, 24(SP)
+// Requires: AVX, FMA3
+TEXT ·fashionL3InputGradAVX2(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000008, 16(SP)
 
 dxpanels42:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
 	MOVQ $0x00000002, DI
@@ -2329,7 +2242,7 @@ tcols45:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows44
-	MOVQ 16(SP), CX
+	MOVQ 8(SP), CX
 	MOVQ AX, BX
 	MOVQ $0x0000000a, SI
 
@@ -2606,33 +2519,24 @@ depth48:
 	VMOVUPS      Y7, 1568(CX)
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00000280, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x40, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels42
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1ActivationGradHalfAVX2(y *[8192]float32, d *[8192]float32)
-// Requires: AVX, SSE
-TEXT ·fashionL1ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000400, DX
+// Requires: AVX
+TEXT ·fashionL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000400, DX
 
 elems49:
 	VMOVUPS (AX), Y0
@@ -2645,26 +2549,17 @@ elems49:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems49
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1WeightGradHalfAVX2(x *[49784]float32, dz *[16384]float32, dw *[100352]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL1WeightGradHalfAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000041, BX
+// Requires: AVX, FMA3
+TEXT ·fashionL1WeightGradHalfAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000041, BX
 
 rows50:
 	MOVQ CX, SI
@@ -2850,25 +2745,16 @@ depth54:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          cols53
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1BiasGradAVX2(dz *[16384]float32, db *[256]float32)
-// Requires: AVX, SSE
-TEXT ·fashionL1BiasGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000020, DX
+// Requires: AVX
+TEXT ·fashionL1BiasGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000020, DX
 
 elems55:
 	VXORPS Y0, Y0, Y0
@@ -2886,27 +2772,18 @@ rows56:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems55
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2ForwardHalfAVX2(x *[8192]float32, w *[32768]float32, b *[128]float32, y *[4096]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL2ForwardHalfAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    $0x00000005, SI
+// Requires: AVX, FMA3
+TEXT ·fashionL2ForwardHalfAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, BX
+	MOVQ $0x00000005, SI
 
 rows57:
 	MOVQ CX, DI
@@ -3145,25 +3022,16 @@ depth61:
 	ADDQ         $0x40, DX
 	DECQ         SI
 	JNZ          cols60
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2ActivationGradHalfAVX2(y *[4096]float32, d *[4096]float32)
-// Requires: AVX, SSE
-TEXT ·fashionL2ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000200, DX
+// Requires: AVX
+TEXT ·fashionL2ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000200, DX
 
 elems62:
 	VMOVUPS (AX), Y0
@@ -3176,26 +3044,17 @@ elems62:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems62
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2WeightGradHalfAVX2(x *[16256]float32, dz *[8192]float32, dw *[16384]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL2WeightGradHalfAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000015, BX
+// Requires: AVX, FMA3
+TEXT ·fashionL2WeightGradHalfAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000015, BX
 
 rows63:
 	MOVQ CX, SI
@@ -3381,31 +3240,22 @@ depth67:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          cols66
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2InputGradHalfAVX2(dz *[4096]float32, w *[32768]float32, wt *[32768]float32, dx *[8192]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL2InputGradHalfAVX2(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000010, 24(SP)
+// Requires: AVX, FMA3
+TEXT ·fashionL2InputGradHalfAVX2(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000010, 16(SP)
 
 dxpanels68:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
@@ -3463,7 +3313,7 @@ tblocks70:
 	ADDQ       $0x20, BX
 	DECQ       SI
 	JNZ        tblockrows69
-	MOVQ       16(SP), CX
+	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000005, SI
 
@@ -3640,33 +3490,24 @@ depth73:
 	VMOVUPS      Y3, 1056(CX)
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00002000, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x40, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels68
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2BiasGradAVX2(dz *[8192]float32, db *[128]float32)
-// Requires: AVX, SSE
-TEXT ·fashionL2BiasGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000010, DX
+// Requires: AVX
+TEXT ·fashionL2BiasGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000010, DX
 
 elems74:
 	VXORPS Y0, Y0, Y0
@@ -3684,27 +3525,18 @@ rows75:
 	ADDQ    $0x20, CX
 	DECQ    DX
 	JNZ     elems74
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3ForwardHalfAVX2(x *[4096]float32, w *[1280]float32, b *[10]float32, y *[320]float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionL3ForwardHalfAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    $0x00000005, DI
+// Requires: AVX, AVX2, FMA3
+TEXT ·fashionL3ForwardHalfAVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, SI
+	MOVQ $0x00000005, DI
 
 rows76:
 	MOVQ   CX, R8
@@ -4018,26 +3850,17 @@ softmax79:
 	ADDQ         $0x28, AX
 	DECQ         CX
 	JNZ          softmax79
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3WeightGradHalfAVX2(x *[8128]float32, dz *[640]float32, dw *[640]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL3WeightGradHalfAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x0000000a, BX
+// Requires: AVX, FMA3
+TEXT ·fashionL3WeightGradHalfAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x0000000a, BX
 
 rows80:
 	MOVQ   CX, SI
@@ -4247,31 +4070,22 @@ depth82:
 	VMOVSD       X5, 112(DX)
 	VMOVUPS      Y6, 120(DX)
 	VMOVSD       X7, 152(DX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3InputGradHalfAVX2(dz *[320]float32, w *[1280]float32, wt *[1280]float32, dx *[4096]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL3InputGradHalfAVX2(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000008, 24(SP)
+// Requires: AVX, FMA3
+TEXT ·fashionL3InputGradHalfAVX2(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000008, 16(SP)
 
 dxpanels83:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
 	MOVQ $0x00000002, DI
@@ -4345,7 +4159,7 @@ tcols86:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows85
-	MOVQ 16(SP), CX
+	MOVQ 8(SP), CX
 	MOVQ AX, BX
 	MOVQ $0x00000005, SI
 
@@ -4578,35 +4392,26 @@ depth89:
 	VMOVUPS      Y3, 544(CX)
 	ADDQ         $0x40, SI
 	ADDQ         $0x40, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00000280, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x40, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels83
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3BiasGradAVX2(dz *[640]float32, db *[10]float32)
-// Requires: AVX, SSE
-TEXT ·fashionL3BiasGradAVX2(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Y0, Y0, Y0
-	MOVQ    AX, DX
-	MOVQ    $0x00000040, BX
+// Requires: AVX
+TEXT ·fashionL3BiasGradAVX2(SB), NOSPLIT, $0-16
+	MOVQ   dz+0(FP), AX
+	MOVQ   db+8(FP), CX
+	MOVQ   CX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DX
+	MOVQ   $0x00000040, BX
 
 rows90:
 	VMOVUPS (DX), Y1
@@ -4628,26 +4433,17 @@ rows91:
 	DECQ   DX
 	JNZ    rows91
 	VMOVSD X0, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1PartialForwardAVX2(x *[49784]float32, w *[100352]float32, p *[16384]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·fashionL1PartialForwardAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    p+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x0000000a, BX
+// Requires: AVX, FMA3
+TEXT ·fashionL1PartialForwardAVX2(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ p+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x0000000a, BX
 
 rows92:
 	MOVQ CX, SI
@@ -4865,28 +4661,19 @@ depth96:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          cols95
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1CombineAVX2(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
-// Requires: AVX, SSE
-TEXT ·fashionL1CombineAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    p0+0(FP), AX
-	MOVQ    p1+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	VXORPS  Y0, Y0, Y0
-	MOVQ    CX, CX
-	MOVQ    $0x00000020, SI
+// Requires: AVX
+TEXT ·fashionL1CombineAVX2(SB), NOSPLIT, $0-32
+	MOVQ   p0+0(FP), AX
+	MOVQ   p1+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	VXORPS Y0, Y0, Y0
+	MOVQ   CX, CX
+	MOVQ   $0x00000020, SI
 
 rows97:
 	MOVQ AX, DI
@@ -4914,27 +4701,18 @@ elems98:
 	ADDQ    $0x00000400, BX
 	DECQ    SI
 	JNZ     rows97
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionLossAVX2(y *[640]float32, target *[640]float32, d *[640]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionLossAVX2(SB), NOSPLIT, $8-28
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	VXORPS  Y0, Y0, Y0
-	MOVQ    y+0(FP), AX
-	MOVQ    target+8(FP), CX
-	MOVQ    d+16(FP), DX
-	MOVQ    CX, CX
-	MOVQ    $0x00000050, BX
+TEXT ·fashionLossAVX2(SB), NOSPLIT, $0-28
+	VXORPS Y0, Y0, Y0
+	MOVQ   y+0(FP), AX
+	MOVQ   target+8(FP), CX
+	MOVQ   d+16(FP), DX
+	MOVQ   CX, CX
+	MOVQ   $0x00000050, BX
 
 elems99:
 	VMOVUPS      (AX), Y1
@@ -4989,9 +4767,6 @@ elems99:
 	VBROADCASTSS X1, Y0
 	VMULPS       lossscale<>+0(SB), Y0, Y0
 	MOVSS        X0, ret+24(FP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -5167,13 +4942,7 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 
 // func fashionSGDAVX2(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionSGDAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionSGDAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -5200,21 +4969,12 @@ elems100:
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionMomentumAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5258,9 +5018,6 @@ elems101:
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -5286,13 +5043,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func fashionNesterovAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5338,21 +5089,12 @@ elems102:
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionAdamAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -5440,21 +5182,12 @@ elems103:
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -5543,21 +5276,12 @@ elems104:
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionSGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -5577,21 +5301,12 @@ elems105:
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems105
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionSGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -5618,21 +5333,12 @@ elems106:
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionMomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5662,21 +5368,12 @@ elems107:
 	ADDQ         $0x20, DX
 	DECQ         BX
 	JNZ          elems107
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionMomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5720,21 +5417,12 @@ elems108:
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionNesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5765,21 +5453,12 @@ elems109:
 	ADDQ         $0x20, DX
 	DECQ         BX
 	JNZ          elems109
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionNesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5825,21 +5504,12 @@ elems110:
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -5898,21 +5568,12 @@ elems111:
 	ADDQ        $0x20, BX
 	DECQ        SI
 	JNZ         elems111
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -6000,21 +5661,12 @@ elems112:
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -6074,21 +5726,12 @@ elems113:
 	ADDQ        $0x20, BX
 	DECQ        SI
 	JNZ         elems113
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -6177,8 +5820,5 @@ elems114:
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -5,20 +5,14 @@
 #include "textflag.h"
 
 // func fashionL1ForwardAVX512(x *[50176]float32, w *[200704]float32, b *[256]float32, y *[16384]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL1ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    $0x00000004, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1ForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, BX
+	MOVQ $0x00000004, SI
 
 rows1:
 	MOVQ CX, DI
@@ -631,25 +625,16 @@ depth5:
 	ADDQ         $0x80, DX
 	DECQ         SI
 	JNZ          cols4
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1ActivationGradAVX512(y *[16384]float32, d *[16384]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL1ActivationGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000400, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1ActivationGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000400, DX
 
 elems6:
 	VMOVUPS   (AX), Z0
@@ -662,27 +647,18 @@ elems6:
 	ADDQ      $0x40, CX
 	DECQ      DX
 	JNZ       elems6
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1WeightGradAVX512(x *[50176]float32, dz *[16384]float32, dw *[200704]float32, db *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL1WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000082, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1WeightGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000082, SI
 
 rows7:
 	MOVQ CX, DI
@@ -1056,27 +1032,18 @@ rows13:
 	ADDQ    $0x40, CX
 	DECQ    DX
 	JNZ     elems12
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2ForwardAVX512(x *[16384]float32, w *[32768]float32, b *[128]float32, y *[8192]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    $0x00000004, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2ForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, BX
+	MOVQ $0x00000004, SI
 
 rows14:
 	MOVQ CX, DI
@@ -1689,25 +1656,16 @@ depth18:
 	ADDQ         $0x80, DX
 	DECQ         SI
 	JNZ          cols17
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2ActivationGradAVX512(y *[8192]float32, d *[8192]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2ActivationGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000200, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2ActivationGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000200, DX
 
 elems19:
 	VMOVUPS   (AX), Z0
@@ -1720,27 +1678,18 @@ elems19:
 	ADDQ      $0x40, CX
 	DECQ      DX
 	JNZ       elems19
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2WeightGradAVX512(x *[16384]float32, dz *[8192]float32, dw *[32768]float32, db *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000013, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2WeightGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000013, SI
 
 rows20:
 	MOVQ CX, DI
@@ -2170,31 +2119,22 @@ rows26:
 	ADDQ    $0x40, CX
 	DECQ    DX
 	JNZ     elems25
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2InputGradAVX512(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2InputGradAVX512(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000008, 24(SP)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2InputGradAVX512(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000008, 16(SP)
 
 dxpanels27:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
@@ -2308,7 +2248,7 @@ tblocks29:
 	ADDQ       $0x40, BX
 	DECQ       SI
 	JNZ        tblockrows28
-	MOVQ       16(SP), CX
+	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000004, SI
 
@@ -2757,35 +2697,26 @@ depth32:
 	VMOVUPS      Z23, 11328(CX)
 	ADDQ         $0x80, SI
 	ADDQ         $0x80, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00004000, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x80, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels27
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3ForwardAVX512(x *[8192]float32, w *[1280]float32, b *[10]float32, y *[640]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL3ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    $0x00000002, DI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL3ForwardAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, SI
+	MOVQ $0x00000002, DI
 
 rows33:
 	MOVQ   CX, R8
@@ -3186,9 +3117,6 @@ softmax36:
 	ADDQ          $0x28, AX
 	DECQ          CX
 	JNZ           softmax36
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -3463,20 +3391,14 @@ DATA zero<>+60(SB)/4, $0x00000000
 GLOBL zero<>(SB), RODATA|NOPTR, $64
 
 // func fashionL3WeightGradAVX512(x *[8192]float32, dz *[640]float32, dw *[1280]float32, db *[10]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL3WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000004, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL3WeightGradAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+	MOVQ DX, DX
+	MOVQ $0x00000004, SI
 
 rows37:
 	MOVQ   CX, DI
@@ -3788,31 +3710,22 @@ rows40:
 	DECQ      DX
 	JNZ       rows40
 	VMOVUPS   Z0, K1, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3InputGradAVX512(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL3InputGradAVX512(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000004, 24(SP)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL3InputGradAVX512(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000004, 16(SP)
 
 dxpanels41:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
 	MOVQ $0x00000004, DI
@@ -3886,7 +3799,7 @@ tcols44:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows43
-	MOVQ 16(SP), CX
+	MOVQ 8(SP), CX
 	MOVQ AX, BX
 	MOVQ $0x00000004, SI
 
@@ -4493,33 +4406,24 @@ depth47:
 	VMOVUPS      Z23, 5696(CX)
 	ADDQ         $0x80, SI
 	ADDQ         $0x80, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00000500, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x80, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels41
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1ActivationGradHalfAVX512(y *[8192]float32, d *[8192]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL1ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000200, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000200, DX
 
 elems48:
 	VMOVUPS   (AX), Z0
@@ -4532,26 +4436,17 @@ elems48:
 	ADDQ      $0x40, CX
 	DECQ      DX
 	JNZ       elems48
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1WeightGradHalfAVX512(x *[49784]float32, dz *[16384]float32, dw *[100352]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL1WeightGradHalfAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000020, BX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1WeightGradHalfAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000020, BX
 
 rows49:
 	MOVQ CX, SI
@@ -4929,25 +4824,16 @@ depth53:
 	ADDQ         $0x80, DX
 	DECQ         BX
 	JNZ          cols52
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1BiasGradAVX512(dz *[16384]float32, db *[256]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL1BiasGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000010, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1BiasGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000010, DX
 
 elems54:
 	VXORPS Z0, Z0, Z0
@@ -4965,27 +4851,18 @@ rows55:
 	ADDQ    $0x40, CX
 	DECQ    DX
 	JNZ     elems54
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2ForwardHalfAVX512(x *[8192]float32, w *[32768]float32, b *[128]float32, y *[4096]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2ForwardHalfAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    $0x00000002, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2ForwardHalfAVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+	MOVQ BX, BX
+	MOVQ $0x00000002, SI
 
 rows56:
 	MOVQ CX, DI
@@ -5466,25 +5343,16 @@ depth60:
 	ADDQ         $0x80, DX
 	DECQ         SI
 	JNZ          cols59
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2ActivationGradHalfAVX512(y *[4096]float32, d *[4096]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    y+0(FP), AX
-	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000100, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
+	MOVQ y+0(FP), AX
+	MOVQ d+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000100, DX
 
 elems61:
 	VMOVUPS   (AX), Z0
@@ -5497,26 +5365,17 @@ elems61:
 	ADDQ      $0x40, CX
 	DECQ      DX
 	JNZ       elems61
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2WeightGradHalfAVX512(x *[16256]float32, dz *[8192]float32, dw *[16384]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2WeightGradHalfAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000009, BX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2WeightGradHalfAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000009, BX
 
 rows62:
 	MOVQ CX, SI
@@ -5958,31 +5817,22 @@ depth66:
 	ADDQ         $0x80, DX
 	DECQ         BX
 	JNZ          cols65
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2InputGradHalfAVX512(dz *[4096]float32, w *[32768]float32, wt *[32768]float32, dx *[8192]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2InputGradHalfAVX512(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000008, 24(SP)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2InputGradHalfAVX512(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000008, 16(SP)
 
 dxpanels67:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
@@ -6096,7 +5946,7 @@ tblocks69:
 	ADDQ       $0x40, BX
 	DECQ       SI
 	JNZ        tblockrows68
-	MOVQ       16(SP), CX
+	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000002, SI
 
@@ -6449,33 +6299,24 @@ depth72:
 	VMOVUPS      Z11, 5184(CX)
 	ADDQ         $0x80, SI
 	ADDQ         $0x80, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00004000, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x80, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels67
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL2BiasGradAVX512(dz *[8192]float32, db *[128]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL2BiasGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000008, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2BiasGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000008, DX
 
 elems73:
 	VXORPS Z0, Z0, Z0
@@ -6493,56 +6334,47 @@ rows74:
 	ADDQ    $0x40, CX
 	DECQ    DX
 	JNZ     elems73
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3ForwardHalfAVX512(x *[4096]float32, w *[1280]float32, b *[10]float32, y *[320]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL3ForwardHalfAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	MOVQ    BX, SI
-	MOVQ    CX, DI
-	MOVQ    SI, R8
-	MOVQ    DX, R9
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	VXORPS  Z16, Z16, Z16
-	VXORPS  Z17, Z17, Z17
-	VXORPS  Z18, Z18, Z18
-	VXORPS  Z19, Z19, Z19
-	VXORPS  Z20, Z20, Z20
-	VXORPS  Z21, Z21, Z21
-	VXORPS  Z22, Z22, Z22
-	MOVQ    AX, R10
-	MOVL    $0x000003ff, R11
-	KMOVW   R11, K1
-	MOVQ    $0x00000020, R11
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL3ForwardHalfAVX512(SB), NOSPLIT, $0-32
+	MOVQ   x+0(FP), AX
+	MOVQ   w+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	MOVQ   BX, SI
+	MOVQ   CX, DI
+	MOVQ   SI, R8
+	MOVQ   DX, R9
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	MOVQ   AX, R10
+	MOVL   $0x000003ff, R11
+	KMOVW  R11, K1
+	MOVQ   $0x00000020, R11
 
 depth75:
 	VMOVUPS.Z        (DI), K1, Z23
@@ -6869,26 +6701,17 @@ softmax77:
 	ADDQ          $0x28, AX
 	DECQ          CX
 	JNZ           softmax77
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3WeightGradHalfAVX512(x *[8128]float32, dz *[640]float32, dw *[640]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL3WeightGradHalfAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    dz+8(FP), CX
-	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, BX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL3WeightGradHalfAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000002, BX
 
 rows78:
 	MOVQ   CX, SI
@@ -7146,31 +6969,22 @@ depth80:
 	VMOVUPS          Z7, K1, 280(DX)
 	VMOVUPS          Z8, K1, 320(DX)
 	VMOVUPS          Z9, K1, 360(DX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3InputGradHalfAVX512(dz *[320]float32, w *[1280]float32, wt *[1280]float32, dx *[4096]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL3InputGradHalfAVX512(SB), NOSPLIT, $32-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    wt+16(FP), DX
-	MOVQ    dx+24(FP), BX
-	MOVQ    CX, 8(SP)
-	MOVQ    BX, 16(SP)
-	MOVQ    $0x00000004, 24(SP)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL3InputGradHalfAVX512(SB), NOSPLIT, $24-32
+	MOVQ dz+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ wt+16(FP), DX
+	MOVQ dx+24(FP), BX
+	MOVQ CX, (SP)
+	MOVQ BX, 8(SP)
+	MOVQ $0x00000004, 16(SP)
 
 dxpanels81:
-	MOVQ 8(SP), CX
+	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
 	MOVQ $0x00000004, DI
@@ -7244,7 +7058,7 @@ tcols84:
 	ADDQ $0x04, BX
 	DECQ SI
 	JNZ  trows83
-	MOVQ 16(SP), CX
+	MOVQ 8(SP), CX
 	MOVQ AX, BX
 	MOVQ $0x00000002, SI
 
@@ -7719,34 +7533,25 @@ depth87:
 	VMOVUPS      Z11, 2624(CX)
 	ADDQ         $0x80, SI
 	ADDQ         $0x80, CX
-	MOVQ         8(SP), CX
+	MOVQ         (SP), CX
 	ADDQ         $0x00000500, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
+	MOVQ         CX, (SP)
+	MOVQ         8(SP), CX
 	ADDQ         $0x80, CX
-	MOVQ         CX, 16(SP)
-	DECQ         24(SP)
+	MOVQ         CX, 8(SP)
+	DECQ         16(SP)
 	JNZ          dxpanels81
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL3BiasGradAVX512(dz *[640]float32, db *[10]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL3BiasGradAVX512(SB), NOSPLIT, $8-16
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    dz+0(FP), AX
-	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Z0, Z0, Z0
-	MOVQ    $0x00000040, DX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL3BiasGradAVX512(SB), NOSPLIT, $0-16
+	MOVQ   dz+0(FP), AX
+	MOVQ   db+8(FP), CX
+	MOVQ   CX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000040, DX
 
 rows88:
 	MOVL      $0x000003ff, BX
@@ -7757,26 +7562,17 @@ rows88:
 	DECQ      DX
 	JNZ       rows88
 	VMOVUPS   Z0, K1, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1PartialForwardAVX512(x *[49784]float32, w *[100352]float32, p *[16384]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL1PartialForwardAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    x+0(FP), AX
-	MOVQ    w+8(FP), CX
-	MOVQ    p+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000004, BX
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1PartialForwardAVX512(SB), NOSPLIT, $0-24
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ p+16(FP), DX
+	MOVQ DX, DX
+	MOVQ $0x00000004, BX
 
 rows89:
 	MOVQ CX, SI
@@ -8234,28 +8030,19 @@ depth93:
 	ADDQ         $0x80, DX
 	DECQ         BX
 	JNZ          cols92
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionL1CombineAVX512(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionL1CombineAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	MOVQ    p0+0(FP), AX
-	MOVQ    p1+8(FP), CX
-	MOVQ    b+16(FP), DX
-	MOVQ    y+24(FP), BX
-	VXORPS  Z0, Z0, Z0
-	MOVQ    CX, CX
-	MOVQ    $0x00000020, SI
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1CombineAVX512(SB), NOSPLIT, $0-32
+	MOVQ   p0+0(FP), AX
+	MOVQ   p1+8(FP), CX
+	MOVQ   b+16(FP), DX
+	MOVQ   y+24(FP), BX
+	VXORPS Z0, Z0, Z0
+	MOVQ   CX, CX
+	MOVQ   $0x00000020, SI
 
 rows94:
 	MOVQ AX, DI
@@ -8283,27 +8070,18 @@ elems95:
 	ADDQ    $0x00000400, BX
 	DECQ    SI
 	JNZ     rows94
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionLossAVX512(y *[640]float32, target *[640]float32, d *[640]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionLossAVX512(SB), NOSPLIT, $8-28
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR (SP)
-	MOVL    (SP), AX
-	ORL     $0x00008040, AX
-	MOVL    AX, 4(SP)
-	LDMXCSR 4(SP)
-	VXORPS  Z0, Z0, Z0
-	MOVQ    y+0(FP), AX
-	MOVQ    target+8(FP), CX
-	MOVQ    d+16(FP), DX
-	MOVQ    CX, CX
-	MOVQ    $0x00000028, BX
+TEXT ·fashionLossAVX512(SB), NOSPLIT, $0-28
+	VXORPS Z0, Z0, Z0
+	MOVQ   y+0(FP), AX
+	MOVQ   target+8(FP), CX
+	MOVQ   d+16(FP), DX
+	MOVQ   CX, CX
+	MOVQ   $0x00000028, BX
 
 elems96:
 	VMOVUPS       (AX), Z1
@@ -8360,9 +8138,6 @@ elems96:
 	VBROADCASTSS  X0, Z0
 	VMULPS        lossscale<>+0(SB), Z0, Z0
 	MOVSS         X0, ret+24(FP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -8674,13 +8449,7 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 
 // func fashionSGDAVX512(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·fashionSGDAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionSGDAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -8707,21 +8476,12 @@ elems97:
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionMomentumAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionMomentumAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -8764,9 +8524,6 @@ elems98:
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -8808,13 +8565,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 
 // func fashionNesterovAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionNesterovAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -8859,21 +8610,12 @@ elems99:
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionAdamAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -8959,21 +8701,12 @@ elems100:
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamWAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionAdamWAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -9060,21 +8793,12 @@ elems101:
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionSGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·fashionSGDChunkAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionSGDChunkAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -9094,21 +8818,12 @@ elems102:
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems102
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionSGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·fashionSGDLastChunkAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionSGDLastChunkAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -9135,21 +8850,12 @@ elems103:
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionMomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionMomentumChunkAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionMomentumChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -9179,21 +8885,12 @@ elems104:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          elems104
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionMomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionMomentumLastChunkAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -9236,21 +8933,12 @@ elems105:
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionNesterovChunkAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionNesterovChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -9281,21 +8969,12 @@ elems106:
 	ADDQ         $0x40, DX
 	DECQ         BX
 	JNZ          elems106
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionNesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionNesterovLastChunkAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -9340,21 +9019,12 @@ elems107:
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionAdamChunkAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -9413,21 +9083,12 @@ elems108:
 	ADDQ        $0x40, BX
 	DECQ        SI
 	JNZ         elems108
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionAdamLastChunkAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -9513,21 +9174,12 @@ elems109:
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionAdamWChunkAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamWChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -9587,21 +9239,12 @@ elems110:
 	ADDQ        $0x40, BX
 	DECQ        SI
 	JNZ         elems110
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func fashionAdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·fashionAdamWLastChunkAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·fashionAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -9688,8 +9331,5 @@ elems111:
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET

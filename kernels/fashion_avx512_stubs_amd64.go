@@ -6,40 +6,34 @@ package kernels
 
 // fashionL1ForwardAVX512 is the AVX-512 body of FashionL1Forward: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256).
 // Product: 64×784 · 784×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL1ForwardAVX512(x *[50176]float32, w *[200704]float32, b *[256]float32, y *[16384]float32)
 
 // fashionL1ActivationGradAVX512 is the AVX-512 body of FashionL1ActivationGrad: d ← d ⊙ relu′(y), elementwise over B×N (B=64, K=784, N=256).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL1ActivationGradAVX512(y *[16384]float32, d *[16384]float32)
 
 // fashionL1WeightGradAVX512 is the AVX-512 body of FashionL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=784, N=256).
 // Product: 784×64 · 64×256 in 6×64 tiles (24 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL1WeightGradAVX512(x *[50176]float32, dz *[16384]float32, dw *[200704]float32, db *[256]float32)
 
 // fashionL2ForwardAVX512 is the AVX-512 body of FashionL2Forward: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128).
 // Product: 64×256 · 256×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2ForwardAVX512(x *[16384]float32, w *[32768]float32, b *[128]float32, y *[8192]float32)
 
 // fashionL2ActivationGradAVX512 is the AVX-512 body of FashionL2ActivationGrad: d ← d ⊙ relu′(y), elementwise over B×N (B=64, K=256, N=128).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2ActivationGradAVX512(y *[8192]float32, d *[8192]float32)
 
 // fashionL2WeightGradAVX512 is the AVX-512 body of FashionL2WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=256, N=128).
 // Product: 256×64 · 64×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2WeightGradAVX512(x *[16384]float32, dz *[8192]float32, dw *[32768]float32, db *[128]float32)
@@ -47,7 +41,6 @@ func fashionL2WeightGradAVX512(x *[16384]float32, dz *[8192]float32, dw *[32768]
 // fashionL2InputGradAVX512 is the AVX-512 body of FashionL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=256, N=128).
 // Product: 64×128 · 128×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 // w is transposed 32 rows at a time into a 128×32 panel (16 KB) at wt's start, and every row of dz meets it, then the next 32 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2InputGradAVX512(dz *[8192]float32, w *[32768]float32, wt *[32768]float32, dx *[16384]float32)
@@ -55,14 +48,12 @@ func fashionL2InputGradAVX512(dz *[8192]float32, w *[32768]float32, wt *[32768]f
 // fashionL3ForwardAVX512 is the AVX-512 body of FashionL3Forward: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10).
 // Product: 64×128 · 128×10 in 27×16 tiles (27 accumulators), depth unrolled ×4.
 // Softmax loads each row once and keeps it in registers.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL3ForwardAVX512(x *[8192]float32, w *[1280]float32, b *[10]float32, y *[640]float32)
 
 // fashionL3WeightGradAVX512 is the AVX-512 body of FashionL3WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=128, N=10).
 // Product: 128×64 · 64×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL3WeightGradAVX512(x *[8192]float32, dz *[640]float32, dw *[1280]float32, db *[10]float32)
@@ -70,46 +61,39 @@ func fashionL3WeightGradAVX512(x *[8192]float32, dz *[640]float32, dw *[1280]flo
 // fashionL3InputGradAVX512 is the AVX-512 body of FashionL3InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=128, N=10).
 // Product: 64×10 · 10×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 // w is transposed 32 rows at a time into a 10×32 panel (1 KB) at wt's start, and every row of dz meets it, then the next 32 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL3InputGradAVX512(dz *[640]float32, w *[1280]float32, wt *[1280]float32, dx *[8192]float32)
 
 // fashionL1ActivationGradHalfAVX512 is the AVX-512 body of FashionL1ActivationGradHalf: d ← d ⊙ relu′(y), elementwise over B×N (B=64, K=784, N=256), on half of the batch: B/2 = 32 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL1ActivationGradHalfAVX512(y *[8192]float32, d *[8192]float32)
 
 // fashionL1WeightGradHalfAVX512 is the AVX-512 body of FashionL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=784, N=256).
 // Product: 392×64 · 64×256 in 12×32 tiles (24 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL1WeightGradHalfAVX512(x *[49784]float32, dz *[16384]float32, dw *[100352]float32)
 
 // fashionL1BiasGradAVX512 is the AVX-512 body of FashionL1BiasGrad: db = Σ rows of dz (B=64, K=784, N=256).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL1BiasGradAVX512(dz *[16384]float32, db *[256]float32)
 
 // fashionL2ForwardHalfAVX512 is the AVX-512 body of FashionL2ForwardHalf: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
 // Product: 32×256 · 256×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2ForwardHalfAVX512(x *[8192]float32, w *[32768]float32, b *[128]float32, y *[4096]float32)
 
 // fashionL2ActivationGradHalfAVX512 is the AVX-512 body of FashionL2ActivationGradHalf: d ← d ⊙ relu′(y), elementwise over B×N (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2ActivationGradHalfAVX512(y *[4096]float32, d *[4096]float32)
 
 // fashionL2WeightGradHalfAVX512 is the AVX-512 body of FashionL2WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=256, N=128).
 // Product: 128×64 · 64×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2WeightGradHalfAVX512(x *[16256]float32, dz *[8192]float32, dw *[16384]float32)
@@ -117,13 +101,11 @@ func fashionL2WeightGradHalfAVX512(x *[16256]float32, dz *[8192]float32, dw *[16
 // fashionL2InputGradHalfAVX512 is the AVX-512 body of FashionL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=256, N=128), on half of the batch: B/2 = 32 rows.
 // Product: 32×128 · 128×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 // w is transposed 32 rows at a time into a 128×32 panel (16 KB) at wt's start, and every row of dz meets it, then the next 32 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2InputGradHalfAVX512(dz *[4096]float32, w *[32768]float32, wt *[32768]float32, dx *[8192]float32)
 
 // fashionL2BiasGradAVX512 is the AVX-512 body of FashionL2BiasGrad: db = Σ rows of dz (B=64, K=256, N=128).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL2BiasGradAVX512(dz *[8192]float32, db *[128]float32)
@@ -131,14 +113,12 @@ func fashionL2BiasGradAVX512(dz *[8192]float32, db *[128]float32)
 // fashionL3ForwardHalfAVX512 is the AVX-512 body of FashionL3ForwardHalf: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on half of the batch: B/2 = 32 rows.
 // Product: 32×128 · 128×10 in 23×16 tiles (23 accumulators), depth unrolled ×4.
 // Softmax loads each row once and keeps it in registers.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL3ForwardHalfAVX512(x *[4096]float32, w *[1280]float32, b *[10]float32, y *[320]float32)
 
 // fashionL3WeightGradHalfAVX512 is the AVX-512 body of FashionL3WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=128, N=10).
 // Product: 64×64 · 64×10 in 27×16 tiles (27 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL3WeightGradHalfAVX512(x *[8128]float32, dz *[640]float32, dw *[640]float32)
@@ -146,122 +126,102 @@ func fashionL3WeightGradHalfAVX512(x *[8128]float32, dz *[640]float32, dw *[640]
 // fashionL3InputGradHalfAVX512 is the AVX-512 body of FashionL3InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=64, K=128, N=10), on half of the batch: B/2 = 32 rows.
 // Product: 32×10 · 10×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 // w is transposed 32 rows at a time into a 10×32 panel (1 KB) at wt's start, and every row of dz meets it, then the next 32 rows.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL3InputGradHalfAVX512(dz *[320]float32, w *[1280]float32, wt *[1280]float32, dx *[4096]float32)
 
 // fashionL3BiasGradAVX512 is the AVX-512 body of FashionL3BiasGrad: db = Σ rows of dz (B=64, K=128, N=10).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL3BiasGradAVX512(dz *[640]float32, db *[10]float32)
 
 // fashionL1PartialForwardAVX512 is the AVX-512 body of FashionL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=64, K=784, N=256).
 // Product: 64×392 · 392×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL1PartialForwardAVX512(x *[49784]float32, w *[100352]float32, p *[16384]float32)
 
 // fashionL1CombineAVX512 is the AVX-512 body of FashionL1Combine: y = relu((p0 + p1) + b), on half of the batch: B/2 = 32 rows (B=64, K=784, N=256).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionL1CombineAVX512(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
 
 // fashionLossAVX512 is the AVX-512 body of FashionLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionLossAVX512(y *[640]float32, target *[640]float32, d *[640]float32) float32
 
 // fashionSGDAVX512 is the AVX-512 body of FashionSGD: p ← p − lr·(grad + decay·p) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionSGDAVX512(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 
 // fashionMomentumAVX512 is the AVX-512 body of FashionMomentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionMomentumAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 
 // fashionNesterovAVX512 is the AVX-512 body of FashionNesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionNesterovAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 
 // fashionAdamAVX512 is the AVX-512 body of FashionAdam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionAdamAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamWAVX512 is the AVX-512 body of FashionAdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 235146 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionAdamWAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionSGDChunkAVX512 is the AVX-512 body of FashionSGDChunk: p ← p − lr·(grad + decay·p) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionSGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 
 // fashionSGDLastChunkAVX512 is the AVX-512 body of FashionSGDLastChunk: p ← p − lr·(grad + decay·p) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionSGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 
 // fashionMomentumChunkAVX512 is the AVX-512 body of FashionMomentumChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionMomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashionMomentumLastChunkAVX512 is the AVX-512 body of FashionMomentumLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionMomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashionNesterovChunkAVX512 is the AVX-512 body of FashionNesterovChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashionNesterovLastChunkAVX512 is the AVX-512 body of FashionNesterovLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionNesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashionAdamChunkAVX512 is the AVX-512 body of FashionAdamChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionAdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamLastChunkAVX512 is the AVX-512 body of FashionAdamLastChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionAdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamWChunkAVX512 is the AVX-512 body of FashionAdamWChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionAdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamWLastChunkAVX512 is the AVX-512 body of FashionAdamWLastChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func fashionAdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

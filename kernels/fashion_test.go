@@ -51,8 +51,8 @@ func fashionEachTier(t *testing.T, flops int, f func(t *testing.T)) {
 }
 
 // fashionClose is kerneltest.Close, with the absolute error a flush of
-// subnormals may add to any result on the assembly tiers: kerneltest.FlushFloor,
-// as Fashion's kernels flush subnormals to zero (spec subnormals: flush).
+// subnormals may add to any result on the assembly tiers: none, as
+// Fashion's kernels keep subnormals (spec subnormals: keep).
 func fashionClose(t testing.TB, name string, got, want []float32, tol []float64) {
 	t.Helper()
 	if fashionFlushes() {
@@ -62,12 +62,11 @@ func fashionClose(t testing.TB, name string, got, want []float32, tol []float64)
 }
 
 // fashionFlushes reports whether the tier under test flushes subnormals
-// to zero: the assembly tiers do, the reference keeps them.
-func fashionFlushes() bool { return fashionTier != compiled.Reference }
+// to zero: none does.
+func fashionFlushes() bool { return false }
 
 // TestFashionSubnormals checks the kernels' treatment of subnormal
-// values on every tier: flushed to zero on the assembly tiers (spec
-// subnormals: flush), kept by the reference.
+// values on every tier: kept (spec subnormals: keep).
 func TestFashionSubnormals(t *testing.T) {
 	fashionEachTier(t, 0, func(t *testing.T) {
 		kerneltest.CheckSubnormals(t, FashionNetwork(), fashionFlushes())

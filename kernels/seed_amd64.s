@@ -5,14 +5,8 @@
 #include "textflag.h"
 
 // func seedL1ForwardAVX2(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·seedL1ForwardAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+// Requires: AVX, FMA3
+TEXT ·seedL1ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+0(FP), AX
 	MOVQ         w+8(FP), CX
 	MOVQ         b+16(FP), DX
@@ -69,21 +63,12 @@ TEXT ·seedL1ForwardAVX2(SB), NOSPLIT, $8-32
 	VMOVSD       (DX), X0
 	VADDPS       Y0, Y2, Y2
 	VMOVSD       X2, 16(BX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func seedL1WeightGradAVX2(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
-// Requires: AVX, FMA3, SSE
-TEXT ·seedL1WeightGradAVX2(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+// Requires: AVX, FMA3
+TEXT ·seedL1WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ         x+0(FP), AX
 	MOVQ         dz+8(FP), CX
 	MOVQ         dw+16(FP), DX
@@ -142,21 +127,12 @@ rows1:
 	DECQ   DX
 	JNZ    rows1
 	VMOVSD X0, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func seedLossAVX2(y *[6]float32, target *[6]float32, d *[6]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·seedLossAVX2(SB), NOSPLIT, $8-28
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedLossAVX2(SB), NOSPLIT, $0-28
 	VXORPS       Y0, Y0, Y0
 	MOVQ         y+0(FP), AX
 	MOVQ         target+8(FP), CX
@@ -185,9 +161,6 @@ TEXT ·seedLossAVX2(SB), NOSPLIT, $8-28
 	VBROADCASTSS X1, Y0
 	VMULPS       lossscale<>+0(SB), Y0, Y0
 	MOVSS        X0, ret+24(FP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -213,13 +186,7 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 
 // func seedSGDAVX2(p *[10]float32, grad *[10]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·seedSGDAVX2(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedSGDAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -241,21 +208,12 @@ TEXT ·seedSGDAVX2(SB), NOSPLIT, $8-24
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func seedMomentumAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·seedMomentumAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -294,9 +252,6 @@ TEXT ·seedMomentumAVX2(SB), NOSPLIT, $8-36
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -322,13 +277,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 
 // func seedNesterovAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·seedNesterovAVX2(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -369,21 +318,12 @@ TEXT ·seedNesterovAVX2(SB), NOSPLIT, $8-36
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func seedAdamAVX2(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·seedAdamAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedAdamAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -466,9 +406,6 @@ TEXT ·seedAdamAVX2(SB), NOSPLIT, $8-60
 	VDIVPS       Y9, Y11, Y11
 	VSUBPS       Y11, Y0, Y0
 	VMOVSD       X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -484,13 +421,7 @@ GLOBL one<>(SB), RODATA|NOPTR, $32
 
 // func seedAdamWAVX2(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·seedAdamWAVX2(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -574,8 +505,5 @@ TEXT ·seedAdamWAVX2(SB), NOSPLIT, $8-60
 	VDIVPS       Y7, Y11, Y11
 	VSUBPS       Y11, Y0, Y0
 	VMOVSD       X0, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET

@@ -5,14 +5,8 @@
 #include "textflag.h"
 
 // func seedL1ForwardAVX512(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·seedL1ForwardAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR          (SP)
-	MOVL             (SP), AX
-	ORL              $0x00008040, AX
-	MOVL             AX, 4(SP)
-	LDMXCSR          4(SP)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·seedL1ForwardAVX512(SB), NOSPLIT, $0-32
 	MOVQ             x+0(FP), AX
 	MOVQ             w+8(FP), CX
 	MOVQ             b+16(FP), DX
@@ -52,21 +46,12 @@ TEXT ·seedL1ForwardAVX512(SB), NOSPLIT, $8-32
 	VMOVUPS.Z        (DX), K1, Z0
 	VADDPS           Z0, Z2, Z2
 	VMOVUPS          Z2, K1, 16(BX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func seedL1WeightGradAVX512(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·seedL1WeightGradAVX512(SB), NOSPLIT, $8-32
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR          (SP)
-	MOVL             (SP), AX
-	ORL              $0x00008040, AX
-	MOVL             AX, 4(SP)
-	LDMXCSR          4(SP)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·seedL1WeightGradAVX512(SB), NOSPLIT, $0-32
 	MOVQ             x+0(FP), AX
 	MOVQ             dz+8(FP), CX
 	MOVQ             dw+16(FP), DX
@@ -111,21 +96,12 @@ rows1:
 	DECQ      DX
 	JNZ       rows1
 	VMOVUPS   Z0, K1, (CX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func seedLossAVX512(y *[6]float32, target *[6]float32, d *[6]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·seedLossAVX512(SB), NOSPLIT, $8-28
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR       (SP)
-	MOVL          (SP), AX
-	ORL           $0x00008040, AX
-	MOVL          AX, 4(SP)
-	LDMXCSR       4(SP)
+TEXT ·seedLossAVX512(SB), NOSPLIT, $0-28
 	VXORPS        Z0, Z0, Z0
 	MOVQ          y+0(FP), AX
 	MOVQ          target+8(FP), CX
@@ -150,9 +126,6 @@ TEXT ·seedLossAVX512(SB), NOSPLIT, $8-28
 	VBROADCASTSS  X0, Z0
 	VMULPS        lossscale<>+0(SB), Z0, Z0
 	MOVSS         X0, ret+24(FP)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -194,13 +167,7 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 
 // func seedSGDAVX512(p *[10]float32, grad *[10]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
-TEXT ·seedSGDAVX512(SB), NOSPLIT, $8-24
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedSGDAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -215,21 +182,12 @@ TEXT ·seedSGDAVX512(SB), NOSPLIT, $8-24
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func seedMomentumAVX512(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·seedMomentumAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -253,9 +211,6 @@ TEXT ·seedMomentumAVX512(SB), NOSPLIT, $8-36
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -297,13 +252,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 
 // func seedNesterovAVX512(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·seedNesterovAVX512(SB), NOSPLIT, $8-36
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -328,21 +277,12 @@ TEXT ·seedNesterovAVX512(SB), NOSPLIT, $8-36
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
 // func seedAdamAVX512(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·seedAdamAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedAdamAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -394,9 +334,6 @@ TEXT ·seedAdamAVX512(SB), NOSPLIT, $8-60
 	VDIVPS       Z9, Z11, Z11
 	VSUBPS       Z11, Z0, Z0
 	VMOVUPS      Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
@@ -420,13 +357,7 @@ GLOBL one<>(SB), RODATA|NOPTR, $64
 
 // func seedAdamWAVX512(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
-TEXT ·seedAdamWAVX512(SB), NOSPLIT, $8-60
-	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+TEXT ·seedAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -479,8 +410,5 @@ TEXT ·seedAdamWAVX512(SB), NOSPLIT, $8-60
 	VDIVPS       Z7, Z11, Z11
 	VSUBPS       Z11, Z0, Z0
 	VMOVUPS      Z0, K1, (AX)
-
-	// Restore the caller's MXCSR.
-	LDMXCSR (SP)
 	VZEROUPPER
 	RET

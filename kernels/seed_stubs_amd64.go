@@ -6,50 +6,42 @@ package kernels
 
 // seedL1ForwardAVX2 is the AVX2+FMA body of SeedL1Forward: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2).
 // Product: 3×4 · 4×2 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func seedL1ForwardAVX2(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float32)
 
 // seedL1WeightGradAVX2 is the AVX2+FMA body of SeedL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=3, K=4, N=2).
 // Product: 4×3 · 3×2 in 6×16 tiles (12 accumulators), depth unrolled ×4.
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func seedL1WeightGradAVX2(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
 
 // seedLossAVX2 is the AVX2+FMA body of SeedLoss: L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func seedLossAVX2(y *[6]float32, target *[6]float32, d *[6]float32) float32
 
 // seedSGDAVX2 is the AVX2+FMA body of SeedSGD: p ← p − lr·(grad + decay·p) (all 10 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func seedSGDAVX2(p *[10]float32, grad *[10]float32, lr float32, decay float32)
 
 // seedMomentumAVX2 is the AVX2+FMA body of SeedMomentum: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (all 10 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func seedMomentumAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 
 // seedNesterovAVX2 is the AVX2+FMA body of SeedNesterov: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (all 10 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func seedNesterovAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 
 // seedAdamAVX2 is the AVX2+FMA body of SeedAdam: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (all 10 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func seedAdamAVX2(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // seedAdamWAVX2 is the AVX2+FMA body of SeedAdamW: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (all 10 parameters).
-// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //
 //go:noescape
 func seedAdamWAVX2(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

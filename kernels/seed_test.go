@@ -51,8 +51,8 @@ func seedEachTier(t *testing.T, flops int, f func(t *testing.T)) {
 }
 
 // seedClose is kerneltest.Close, with the absolute error a flush of
-// subnormals may add to any result on the assembly tiers: kerneltest.FlushFloor,
-// as Seed's kernels flush subnormals to zero (spec subnormals: flush).
+// subnormals may add to any result on the assembly tiers: none, as
+// Seed's kernels keep subnormals (spec subnormals: keep).
 func seedClose(t testing.TB, name string, got, want []float32, tol []float64) {
 	t.Helper()
 	if seedFlushes() {
@@ -62,12 +62,11 @@ func seedClose(t testing.TB, name string, got, want []float32, tol []float64) {
 }
 
 // seedFlushes reports whether the tier under test flushes subnormals
-// to zero: the assembly tiers do, the reference keeps them.
-func seedFlushes() bool { return seedTier != compiled.Reference }
+// to zero: none does.
+func seedFlushes() bool { return false }
 
 // TestSeedSubnormals checks the kernels' treatment of subnormal
-// values on every tier: flushed to zero on the assembly tiers (spec
-// subnormals: flush), kept by the reference.
+// values on every tier: kept (spec subnormals: keep).
 func TestSeedSubnormals(t *testing.T) {
 	seedEachTier(t, 0, func(t *testing.T) {
 		kerneltest.CheckSubnormals(t, SeedNetwork(), seedFlushes())

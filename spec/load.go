@@ -355,7 +355,7 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 			errs = append(errs, se)
 		}
 	}
-	m := &Model{Subnormals: Flush}
+	m := &Model{Subnormals: Keep}
 	var inputN, layersN, lossN ast.Node
 	have := map[string]bool{}
 	for _, f := range fields {

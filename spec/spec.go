@@ -12,7 +12,7 @@
 //	  - {dense: 128, activation: relu}
 //	  - {dense: 10,  activation: softmax}
 //	loss: cross_entropy
-//	subnormals: flush      # optional: flush (the default) or keep
+//	subnormals: keep       # optional: keep (the default) or flush
 package spec
 
 import (
@@ -61,17 +61,18 @@ type Subnormals string
 
 // The treatments a model may name.
 const (
-	// Flush, the default, reads subnormal inputs as 0 and writes 0 where a
-	// result would be subnormal (the CPU's DAZ and FTZ modes, set by each
-	// kernel for its own run): no operation takes the slow path some CPUs
-	// take for subnormals, and no value moves by more than 2⁻¹²⁶ for it.
-	Flush Subnormals = "flush"
-	// Keep is IEEE gradual underflow, as Go's own float arithmetic.
+	// Keep, the default, is IEEE gradual underflow, as Go's own float
+	// arithmetic, numpy and PyTorch.
 	Keep Subnormals = "keep"
+	// Flush reads subnormal inputs as 0 and writes 0 where a result would
+	// be subnormal (the CPU's DAZ and FTZ modes, which each kernel sets for
+	// its own run and restores before it returns), so that no operation
+	// takes the slow path some CPUs take for subnormals.
+	Flush Subnormals = "flush"
 )
 
 // SubnormalModes lists every valid treatment in documentation order.
-var SubnormalModes = []Subnormals{Flush, Keep}
+var SubnormalModes = []Subnormals{Keep, Flush}
 
 // Limits on a model's sizes. They keep every generated array and every
 // assembly displacement far inside what Go and the assembler accept.
@@ -98,7 +99,7 @@ type Model struct {
 	Layers []Layer // at least one
 	Loss   Loss
 	// Subnormals is the kernels' treatment of subnormal values; the
-	// zero value means Flush.
+	// zero value means Keep.
 	Subnormals Subnormals
 }
 
@@ -110,7 +111,7 @@ type Layer struct {
 
 // FlushesSubnormals reports whether the kernels flush subnormal values
 // to zero.
-func (m *Model) FlushesSubnormals() bool { return m.Subnormals != Keep }
+func (m *Model) FlushesSubnormals() bool { return m.Subnormals == Flush }
 
 // Output is the width of the last layer.
 func (m *Model) Output() int { return m.Layers[len(m.Layers)-1].Out }

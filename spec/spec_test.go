@@ -48,8 +48,8 @@ func TestBuiltinSpecs(t *testing.T) {
 		{In: 784, Out: 256, Activation: ReLU},
 		{In: 256, Out: 128, Activation: ReLU},
 		{In: 128, Out: 10, Activation: Softmax},
-	}, Subnormals: Flush}, m)
-	assert.True(t, m.FlushesSubnormals())
+	}, Subnormals: Keep}, m)
+	assert.False(t, m.FlushesSubnormals())
 	assert.Equal(t, 10, m.Output())
 
 	for _, name := range []string{"logistic.yaml", "seed.yaml", "digits.yaml"} {
@@ -62,7 +62,7 @@ func TestDefaultsAndFlowStyle(t *testing.T) {
 	m, err := Parse("m.yaml", []byte("name: Net2\nbatch: 13\ninput: 1\nlayers:\n  - dense: 7\n  - {dense: 33, activation: tanh}\n  - dense: 3\n    activation: sigmoid\nloss: binary_cross_entropy\n"))
 	require.NoError(t, err)
 	assert.Equal(t, []Layer{{1, 7, Identity}, {7, 33, Tanh}, {33, 3, Sigmoid}}, m.Layers)
-	assert.Equal(t, Flush, m.Subnormals, "subnormals are flushed unless the spec says keep")
+	assert.Equal(t, Keep, m.Subnormals, "subnormals are kept unless the spec says flush")
 }
 
 func TestSubnormals(t *testing.T) {
@@ -72,7 +72,7 @@ func TestSubnormals(t *testing.T) {
 		assert.Equal(t, mode, m.Subnormals)
 		assert.Equal(t, mode == Flush, m.FlushesSubnormals())
 	}
-	assert.True(t, (&Model{}).FlushesSubnormals(), "the zero value flushes, as a spec without the key")
+	assert.False(t, (&Model{}).FlushesSubnormals(), "the zero value keeps subnormals, as a spec without the key")
 }
 
 func TestLimits(t *testing.T) {
