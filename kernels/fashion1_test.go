@@ -61,6 +61,15 @@ func fashion1Close(t testing.TB, name string, got, want []float32, tol []float64
 	kerneltest.Close(t, name, got, want, tol)
 }
 
+// fashion1Seen returns the operand s as the tier under test reads it, so
+// the reference computes on what the kernel reads: as given, on every tier.
+func fashion1Seen(s []float32) []float32 {
+	if fashion1Flushes() {
+		return kerneltest.DAZ(s)
+	}
+	return s
+}
+
 // fashion1Flushes reports whether the tier under test flushes subnormals
 // to zero: none does.
 func fashion1Flushes() bool { return false }
@@ -189,15 +198,15 @@ func fashion1CheckFashion1L1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 	in := kerneltest.Save(x, w, b)
 	Fashion1L1Forward((*[Fashion1Batch * Fashion1L1In]float32)(x.S()), (*[Fashion1L1In * Fashion1L1Out]float32)(w.S()), (*[Fashion1L1Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(y.S()))
 	rows := kerneltest.Rows(Fashion1Batch, Fashion1L1In*Fashion1L1Out)
-	xs := kerneltest.GatherRows(x.S(), Fashion1L1In, rows)
+	xs, ws, bs := fashion1Seen(kerneltest.GatherRows(x.S(), Fashion1L1In, rows)), fashion1Seen(w.S()), fashion1Seen(b.S())
 	want, pre := make([]float32, len(rows)*Fashion1L1Out), make([]float32, len(rows)*Fashion1L1Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), Fashion1L1In, Fashion1L1Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), Fashion1L1In, Fashion1L1Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*Fashion1L1Out:(i+1)*Fashion1L1Out], scalar.ReLU)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), Fashion1L1In, Fashion1L1Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), Fashion1L1In, Fashion1L1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, Fashion1L1In)
 	fashion1Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L1Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L1Out, scalar.ReLU))
 	in.Unchanged(t)
@@ -263,11 +272,11 @@ func TestFashion1L1WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				Fashion1L1WeightGrad((*[Fashion1Batch * Fashion1L1In]float32)(x.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(dz.S()), (*[Fashion1L1In * Fashion1L1Out]float32)(dw.S()), (*[Fashion1L1Out]float32)(db.S()))
 				rows := kerneltest.Rows(Fashion1L1In, Fashion1Batch*Fashion1L1Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), Fashion1Batch, Fashion1L1In, rows)
+				xs, dzs := fashion1Seen(kerneltest.GatherCols(x.S(), Fashion1Batch, Fashion1L1In, rows)), fashion1Seen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*Fashion1L1Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, Fashion1Batch, len(rows), Fashion1L1Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, Fashion1Batch, len(rows), Fashion1L1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, len(rows), Fashion1L1Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, Fashion1Batch, len(rows), Fashion1L1Out)
 				fashion1Close(t, kerneltest.RowsName("dw", rows, Fashion1L1In), kerneltest.GatherRows(dw.S(), Fashion1L1Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
 				fashion1Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
 				in.Unchanged(t)
@@ -393,15 +402,15 @@ func fashion1CheckFashion1L2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 	in := kerneltest.Save(x, w, b)
 	Fashion1L2Forward((*[Fashion1Batch * Fashion1L2In]float32)(x.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(w.S()), (*[Fashion1L2Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(y.S()))
 	rows := kerneltest.Rows(Fashion1Batch, Fashion1L2In*Fashion1L2Out)
-	xs := kerneltest.GatherRows(x.S(), Fashion1L2In, rows)
+	xs, ws, bs := fashion1Seen(kerneltest.GatherRows(x.S(), Fashion1L2In, rows)), fashion1Seen(w.S()), fashion1Seen(b.S())
 	want, pre := make([]float32, len(rows)*Fashion1L2Out), make([]float32, len(rows)*Fashion1L2Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), Fashion1L2In, Fashion1L2Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), Fashion1L2In, Fashion1L2Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*Fashion1L2Out:(i+1)*Fashion1L2Out], scalar.ReLU)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), Fashion1L2In, Fashion1L2Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), Fashion1L2In, Fashion1L2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, Fashion1L2In)
 	fashion1Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L2Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L2Out, scalar.ReLU))
 	in.Unchanged(t)
@@ -467,11 +476,11 @@ func TestFashion1L2WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				Fashion1L2WeightGrad((*[Fashion1Batch * Fashion1L2In]float32)(x.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(dz.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(dw.S()), (*[Fashion1L2Out]float32)(db.S()))
 				rows := kerneltest.Rows(Fashion1L2In, Fashion1Batch*Fashion1L2Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), Fashion1Batch, Fashion1L2In, rows)
+				xs, dzs := fashion1Seen(kerneltest.GatherCols(x.S(), Fashion1Batch, Fashion1L2In, rows)), fashion1Seen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*Fashion1L2Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, Fashion1Batch, len(rows), Fashion1L2Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, Fashion1Batch, len(rows), Fashion1L2Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, len(rows), Fashion1L2Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, Fashion1Batch, len(rows), Fashion1L2Out)
 				fashion1Close(t, kerneltest.RowsName("dw", rows, Fashion1L2In), kerneltest.GatherRows(dw.S(), Fashion1L2Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
 				fashion1Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
 				in.Unchanged(t)
@@ -497,11 +506,11 @@ func TestFashion1L2InputGrad(t *testing.T) {
 				in := kerneltest.Save(dz, w)
 				Fashion1L2InputGrad((*[Fashion1Batch * Fashion1L2Out]float32)(dz.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(w.S()), (*[Fashion1L2Out * Fashion1L2In]float32)(wt.S()), (*[Fashion1Batch * Fashion1L2In]float32)(dx.S()))
 				rows := kerneltest.Rows(Fashion1Batch, Fashion1L2In*Fashion1L2Out)
-				dzs := kerneltest.GatherRows(dz.S(), Fashion1L2Out, rows)
+				dzs, ws := fashion1Seen(kerneltest.GatherRows(dz.S(), Fashion1L2Out, rows)), fashion1Seen(w.S())
 				want := make([]float32, len(rows)*Fashion1L2In)
-				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), Fashion1L2In, Fashion1L2Out)
+				scalar.DenseInputGrad(dzs, ws, want, len(rows), Fashion1L2In, Fashion1L2Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), Fashion1L2In, Fashion1L2Out)
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(ws), mag, len(rows), Fashion1L2In, Fashion1L2Out)
 				fashion1Close(t, kerneltest.RowsName("dx", rows, Fashion1Batch), kerneltest.GatherRows(dx.S(), Fashion1L2In, rows), want, kerneltest.Product(mag, Fashion1L2Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
@@ -626,15 +635,15 @@ func fashion1CheckFashion1L3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded
 	in := kerneltest.Save(x, w, b)
 	Fashion1L3Forward((*[Fashion1Batch * Fashion1L3In]float32)(x.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(w.S()), (*[Fashion1L3Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(y.S()))
 	rows := kerneltest.Rows(Fashion1Batch, Fashion1L3In*Fashion1L3Out)
-	xs := kerneltest.GatherRows(x.S(), Fashion1L3In, rows)
+	xs, ws, bs := fashion1Seen(kerneltest.GatherRows(x.S(), Fashion1L3In, rows)), fashion1Seen(w.S()), fashion1Seen(b.S())
 	want, pre := make([]float32, len(rows)*Fashion1L3Out), make([]float32, len(rows)*Fashion1L3Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), Fashion1L3In, Fashion1L3Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), Fashion1L3In, Fashion1L3Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*Fashion1L3Out:(i+1)*Fashion1L3Out], scalar.Softmax)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), Fashion1L3In, Fashion1L3Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), Fashion1L3In, Fashion1L3Out, scalar.Identity)
 	tol := kerneltest.Product(mag, Fashion1L3In)
 	fashion1Close(t, kerneltest.RowsName("y", rows, Fashion1Batch), kerneltest.GatherRows(y.S(), Fashion1L3Out, rows), want, kerneltest.Activated(tol, pre, want, Fashion1L3Out, scalar.Softmax))
 	in.Unchanged(t)
@@ -656,11 +665,11 @@ func TestFashion1L3WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				Fashion1L3WeightGrad((*[Fashion1Batch * Fashion1L3In]float32)(x.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(dz.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(dw.S()), (*[Fashion1L3Out]float32)(db.S()))
 				rows := kerneltest.Rows(Fashion1L3In, Fashion1Batch*Fashion1L3Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), Fashion1Batch, Fashion1L3In, rows)
+				xs, dzs := fashion1Seen(kerneltest.GatherCols(x.S(), Fashion1Batch, Fashion1L3In, rows)), fashion1Seen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*Fashion1L3Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, Fashion1Batch, len(rows), Fashion1L3Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, Fashion1Batch, len(rows), Fashion1L3Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, Fashion1Batch, len(rows), Fashion1L3Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, Fashion1Batch, len(rows), Fashion1L3Out)
 				fashion1Close(t, kerneltest.RowsName("dw", rows, Fashion1L3In), kerneltest.GatherRows(dw.S(), Fashion1L3Out, rows), wantW, kerneltest.Product(magW, Fashion1Batch))
 				fashion1Close(t, "db", db.S(), wantB, kerneltest.Product(magB, Fashion1Batch))
 				in.Unchanged(t)
@@ -686,11 +695,11 @@ func TestFashion1L3InputGrad(t *testing.T) {
 				in := kerneltest.Save(dz, w)
 				Fashion1L3InputGrad((*[Fashion1Batch * Fashion1L3Out]float32)(dz.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(w.S()), (*[Fashion1L3Out * Fashion1L3In]float32)(wt.S()), (*[Fashion1Batch * Fashion1L3In]float32)(dx.S()))
 				rows := kerneltest.Rows(Fashion1Batch, Fashion1L3In*Fashion1L3Out)
-				dzs := kerneltest.GatherRows(dz.S(), Fashion1L3Out, rows)
+				dzs, ws := fashion1Seen(kerneltest.GatherRows(dz.S(), Fashion1L3Out, rows)), fashion1Seen(w.S())
 				want := make([]float32, len(rows)*Fashion1L3In)
-				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), Fashion1L3In, Fashion1L3Out)
+				scalar.DenseInputGrad(dzs, ws, want, len(rows), Fashion1L3In, Fashion1L3Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), Fashion1L3In, Fashion1L3Out)
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(ws), mag, len(rows), Fashion1L3In, Fashion1L3Out)
 				fashion1Close(t, kerneltest.RowsName("dx", rows, Fashion1Batch), kerneltest.GatherRows(dx.S(), Fashion1L3In, rows), want, kerneltest.Product(mag, Fashion1L3Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)

@@ -61,6 +61,15 @@ func fashionClose(t testing.TB, name string, got, want []float32, tol []float64)
 	kerneltest.Close(t, name, got, want, tol)
 }
 
+// fashionSeen returns the operand s as the tier under test reads it, so
+// the reference computes on what the kernel reads: as given, on every tier.
+func fashionSeen(s []float32) []float32 {
+	if fashionFlushes() {
+		return kerneltest.DAZ(s)
+	}
+	return s
+}
+
 // fashionFlushes reports whether the tier under test flushes subnormals
 // to zero: none does.
 func fashionFlushes() bool { return false }
@@ -189,15 +198,15 @@ func fashionCheckFashionL1Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	in := kerneltest.Save(x, w, b)
 	FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionBatch * FashionL1Out]float32)(y.S()))
 	rows := kerneltest.Rows(FashionBatch, FashionL1In*FashionL1Out)
-	xs := kerneltest.GatherRows(x.S(), FashionL1In, rows)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL1In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
 	want, pre := make([]float32, len(rows)*FashionL1Out), make([]float32, len(rows)*FashionL1Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL1In)
 	fashionClose(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
 	in.Unchanged(t)
@@ -263,11 +272,11 @@ func TestFashionL1WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				FashionL1WeightGrad((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionBatch * FashionL1Out]float32)(dz.S()), (*[FashionL1In * FashionL1Out]float32)(dw.S()), (*[FashionL1Out]float32)(db.S()))
 				rows := kerneltest.Rows(FashionL1In, FashionBatch*FashionL1Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), FashionBatch, FashionL1In, rows)
+				xs, dzs := fashionSeen(kerneltest.GatherCols(x.S(), FashionBatch, FashionL1In, rows)), fashionSeen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*FashionL1Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL1Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, FashionBatch, len(rows), FashionL1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL1Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, FashionBatch, len(rows), FashionL1Out)
 				fashionClose(t, kerneltest.RowsName("dw", rows, FashionL1In), kerneltest.GatherRows(dw.S(), FashionL1Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
 				fashionClose(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
@@ -393,15 +402,15 @@ func fashionCheckFashionL2Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	in := kerneltest.Save(x, w, b)
 	FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionBatch * FashionL2Out]float32)(y.S()))
 	rows := kerneltest.Rows(FashionBatch, FashionL2In*FashionL2Out)
-	xs := kerneltest.GatherRows(x.S(), FashionL2In, rows)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL2In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
 	want, pre := make([]float32, len(rows)*FashionL2Out), make([]float32, len(rows)*FashionL2Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL2In)
 	fashionClose(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
 	in.Unchanged(t)
@@ -467,11 +476,11 @@ func TestFashionL2WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				FashionL2WeightGrad((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(dw.S()), (*[FashionL2Out]float32)(db.S()))
 				rows := kerneltest.Rows(FashionL2In, FashionBatch*FashionL2Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), FashionBatch, FashionL2In, rows)
+				xs, dzs := fashionSeen(kerneltest.GatherCols(x.S(), FashionBatch, FashionL2In, rows)), fashionSeen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*FashionL2Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL2Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, FashionBatch, len(rows), FashionL2Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL2Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, FashionBatch, len(rows), FashionL2Out)
 				fashionClose(t, kerneltest.RowsName("dw", rows, FashionL2In), kerneltest.GatherRows(dw.S(), FashionL2Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
 				fashionClose(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
@@ -497,11 +506,11 @@ func TestFashionL2InputGrad(t *testing.T) {
 				in := kerneltest.Save(dz, w)
 				FashionL2InputGrad((*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out * FashionL2In]float32)(wt.S()), (*[FashionBatch * FashionL2In]float32)(dx.S()))
 				rows := kerneltest.Rows(FashionBatch, FashionL2In*FashionL2Out)
-				dzs := kerneltest.GatherRows(dz.S(), FashionL2Out, rows)
+				dzs, ws := fashionSeen(kerneltest.GatherRows(dz.S(), FashionL2Out, rows)), fashionSeen(w.S())
 				want := make([]float32, len(rows)*FashionL2In)
-				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), FashionL2In, FashionL2Out)
+				scalar.DenseInputGrad(dzs, ws, want, len(rows), FashionL2In, FashionL2Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), FashionL2In, FashionL2Out)
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(ws), mag, len(rows), FashionL2In, FashionL2Out)
 				fashionClose(t, kerneltest.RowsName("dx", rows, FashionBatch), kerneltest.GatherRows(dx.S(), FashionL2In, rows), want, kerneltest.Product(mag, FashionL2Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
@@ -626,15 +635,15 @@ func fashionCheckFashionL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) 
 	in := kerneltest.Save(x, w, b)
 	FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionBatch * FashionL3Out]float32)(y.S()))
 	rows := kerneltest.Rows(FashionBatch, FashionL3In*FashionL3Out)
-	xs := kerneltest.GatherRows(x.S(), FashionL3In, rows)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL3In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
 	want, pre := make([]float32, len(rows)*FashionL3Out), make([]float32, len(rows)*FashionL3Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
 	tol := kerneltest.Product(mag, FashionL3In)
 	fashionClose(t, kerneltest.RowsName("y", rows, FashionBatch), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
 	in.Unchanged(t)
@@ -656,11 +665,11 @@ func TestFashionL3WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				FashionL3WeightGrad((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(dw.S()), (*[FashionL3Out]float32)(db.S()))
 				rows := kerneltest.Rows(FashionL3In, FashionBatch*FashionL3Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), FashionBatch, FashionL3In, rows)
+				xs, dzs := fashionSeen(kerneltest.GatherCols(x.S(), FashionBatch, FashionL3In, rows)), fashionSeen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*FashionL3Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, FashionBatch, len(rows), FashionL3Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, FashionBatch, len(rows), FashionL3Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, FashionBatch, len(rows), FashionL3Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, FashionBatch, len(rows), FashionL3Out)
 				fashionClose(t, kerneltest.RowsName("dw", rows, FashionL3In), kerneltest.GatherRows(dw.S(), FashionL3Out, rows), wantW, kerneltest.Product(magW, FashionBatch))
 				fashionClose(t, "db", db.S(), wantB, kerneltest.Product(magB, FashionBatch))
 				in.Unchanged(t)
@@ -686,11 +695,11 @@ func TestFashionL3InputGrad(t *testing.T) {
 				in := kerneltest.Save(dz, w)
 				FashionL3InputGrad((*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out * FashionL3In]float32)(wt.S()), (*[FashionBatch * FashionL3In]float32)(dx.S()))
 				rows := kerneltest.Rows(FashionBatch, FashionL3In*FashionL3Out)
-				dzs := kerneltest.GatherRows(dz.S(), FashionL3Out, rows)
+				dzs, ws := fashionSeen(kerneltest.GatherRows(dz.S(), FashionL3Out, rows)), fashionSeen(w.S())
 				want := make([]float32, len(rows)*FashionL3In)
-				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), FashionL3In, FashionL3Out)
+				scalar.DenseInputGrad(dzs, ws, want, len(rows), FashionL3In, FashionL3Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), FashionL3In, FashionL3Out)
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(ws), mag, len(rows), FashionL3In, FashionL3Out)
 				fashionClose(t, kerneltest.RowsName("dx", rows, FashionBatch), kerneltest.GatherRows(dx.S(), FashionL3In, rows), want, kerneltest.Product(mag, FashionL3Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)

@@ -61,6 +61,17 @@ func scorerClose(t testing.TB, name string, got, want []float32, tol []float64) 
 	kerneltest.Close(t, name, got, want, tol)
 }
 
+// scorerSeen returns the operand s as the tier under test reads it, so
+// the reference computes on what the kernel reads: with subnormals as
+// zeros on the assembly tiers, which flush them (kerneltest.DAZ), as given
+// on the reference tier.
+func scorerSeen(s []float32) []float32 {
+	if scorerFlushes() {
+		return kerneltest.DAZ(s)
+	}
+	return s
+}
+
 // scorerFlushes reports whether the tier under test flushes subnormals
 // to zero: the assembly tiers do, the reference keeps them.
 func scorerFlushes() bool { return scorerTier != compiled.Reference }
@@ -194,15 +205,15 @@ func scorerCheckScorerL1Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded)
 	in := kerneltest.Save(x, w, b)
 	ScorerL1Forward((*[ScorerBatch * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[ScorerBatch * ScorerL1Out]float32)(z.S()), (*[ScorerBatch * ScorerL1Out]float32)(y.S()))
 	rows := kerneltest.Rows(ScorerBatch, ScorerL1In*ScorerL1Out)
-	xs := kerneltest.GatherRows(x.S(), ScorerL1In, rows)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL1In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
 	want, pre := make([]float32, len(rows)*ScorerL1Out), make([]float32, len(rows)*ScorerL1Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*ScorerL1Out:(i+1)*ScorerL1Out], scalar.GELU)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL1In)
 	scorerClose(t, kerneltest.RowsName("z", rows, ScorerBatch), kerneltest.GatherRows(z.S(), ScorerL1Out, rows), pre, tol)
 	scorerClose(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL1Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL1Out, scalar.GELU))
@@ -269,11 +280,11 @@ func TestScorerL1WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				ScorerL1WeightGrad((*[ScorerBatch * ScorerL1In]float32)(x.S()), (*[ScorerBatch * ScorerL1Out]float32)(dz.S()), (*[ScorerL1In * ScorerL1Out]float32)(dw.S()), (*[ScorerL1Out]float32)(db.S()))
 				rows := kerneltest.Rows(ScorerL1In, ScorerBatch*ScorerL1Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), ScorerBatch, ScorerL1In, rows)
+				xs, dzs := scorerSeen(kerneltest.GatherCols(x.S(), ScorerBatch, ScorerL1In, rows)), scorerSeen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*ScorerL1Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, ScorerBatch, len(rows), ScorerL1Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, ScorerBatch, len(rows), ScorerL1Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, len(rows), ScorerL1Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, ScorerBatch, len(rows), ScorerL1Out)
 				scorerClose(t, kerneltest.RowsName("dw", rows, ScorerL1In), kerneltest.GatherRows(dw.S(), ScorerL1Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
 				scorerClose(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
 				in.Unchanged(t)
@@ -403,15 +414,15 @@ func scorerCheckScorerL2Forward(t *testing.T, x, w, b, z, y *kerneltest.Guarded)
 	in := kerneltest.Save(x, w, b)
 	ScorerL2Forward((*[ScorerBatch * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[ScorerBatch * ScorerL2Out]float32)(z.S()), (*[ScorerBatch * ScorerL2Out]float32)(y.S()))
 	rows := kerneltest.Rows(ScorerBatch, ScorerL2In*ScorerL2Out)
-	xs := kerneltest.GatherRows(x.S(), ScorerL2In, rows)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL2In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
 	want, pre := make([]float32, len(rows)*ScorerL2Out), make([]float32, len(rows)*ScorerL2Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*ScorerL2Out:(i+1)*ScorerL2Out], scalar.SiLU)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL2In)
 	scorerClose(t, kerneltest.RowsName("z", rows, ScorerBatch), kerneltest.GatherRows(z.S(), ScorerL2Out, rows), pre, tol)
 	scorerClose(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL2Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL2Out, scalar.SiLU))
@@ -478,11 +489,11 @@ func TestScorerL2WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				ScorerL2WeightGrad((*[ScorerBatch * ScorerL2In]float32)(x.S()), (*[ScorerBatch * ScorerL2Out]float32)(dz.S()), (*[ScorerL2In * ScorerL2Out]float32)(dw.S()), (*[ScorerL2Out]float32)(db.S()))
 				rows := kerneltest.Rows(ScorerL2In, ScorerBatch*ScorerL2Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), ScorerBatch, ScorerL2In, rows)
+				xs, dzs := scorerSeen(kerneltest.GatherCols(x.S(), ScorerBatch, ScorerL2In, rows)), scorerSeen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*ScorerL2Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, ScorerBatch, len(rows), ScorerL2Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, ScorerBatch, len(rows), ScorerL2Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, len(rows), ScorerL2Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, ScorerBatch, len(rows), ScorerL2Out)
 				scorerClose(t, kerneltest.RowsName("dw", rows, ScorerL2In), kerneltest.GatherRows(dw.S(), ScorerL2Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
 				scorerClose(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
 				in.Unchanged(t)
@@ -508,11 +519,11 @@ func TestScorerL2InputGrad(t *testing.T) {
 				in := kerneltest.Save(dz, w)
 				ScorerL2InputGrad((*[ScorerBatch * ScorerL2Out]float32)(dz.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out * ScorerL2In]float32)(wt.S()), (*[ScorerBatch * ScorerL2In]float32)(dx.S()))
 				rows := kerneltest.Rows(ScorerBatch, ScorerL2In*ScorerL2Out)
-				dzs := kerneltest.GatherRows(dz.S(), ScorerL2Out, rows)
+				dzs, ws := scorerSeen(kerneltest.GatherRows(dz.S(), ScorerL2Out, rows)), scorerSeen(w.S())
 				want := make([]float32, len(rows)*ScorerL2In)
-				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), ScorerL2In, ScorerL2Out)
+				scalar.DenseInputGrad(dzs, ws, want, len(rows), ScorerL2In, ScorerL2Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), ScorerL2In, ScorerL2Out)
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(ws), mag, len(rows), ScorerL2In, ScorerL2Out)
 				scorerClose(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL2In, rows), want, kerneltest.Product(mag, ScorerL2Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
@@ -637,15 +648,15 @@ func scorerCheckScorerL3Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	in := kerneltest.Save(x, w, b)
 	ScorerL3Forward((*[ScorerBatch * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[ScorerBatch * ScorerL3Out]float32)(y.S()))
 	rows := kerneltest.Rows(ScorerBatch, ScorerL3In*ScorerL3Out)
-	xs := kerneltest.GatherRows(x.S(), ScorerL3In, rows)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL3In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
 	want, pre := make([]float32, len(rows)*ScorerL3Out), make([]float32, len(rows)*ScorerL3Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*ScorerL3Out:(i+1)*ScorerL3Out], scalar.LeakyReLU)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL3In)
 	scorerClose(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL3Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL3Out, scalar.LeakyReLU))
 	in.Unchanged(t)
@@ -711,11 +722,11 @@ func TestScorerL3WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				ScorerL3WeightGrad((*[ScorerBatch * ScorerL3In]float32)(x.S()), (*[ScorerBatch * ScorerL3Out]float32)(dz.S()), (*[ScorerL3In * ScorerL3Out]float32)(dw.S()), (*[ScorerL3Out]float32)(db.S()))
 				rows := kerneltest.Rows(ScorerL3In, ScorerBatch*ScorerL3Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), ScorerBatch, ScorerL3In, rows)
+				xs, dzs := scorerSeen(kerneltest.GatherCols(x.S(), ScorerBatch, ScorerL3In, rows)), scorerSeen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*ScorerL3Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, ScorerBatch, len(rows), ScorerL3Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, ScorerBatch, len(rows), ScorerL3Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, len(rows), ScorerL3Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, ScorerBatch, len(rows), ScorerL3Out)
 				scorerClose(t, kerneltest.RowsName("dw", rows, ScorerL3In), kerneltest.GatherRows(dw.S(), ScorerL3Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
 				scorerClose(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
 				in.Unchanged(t)
@@ -741,11 +752,11 @@ func TestScorerL3InputGrad(t *testing.T) {
 				in := kerneltest.Save(dz, w)
 				ScorerL3InputGrad((*[ScorerBatch * ScorerL3Out]float32)(dz.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out * ScorerL3In]float32)(wt.S()), (*[ScorerBatch * ScorerL3In]float32)(dx.S()))
 				rows := kerneltest.Rows(ScorerBatch, ScorerL3In*ScorerL3Out)
-				dzs := kerneltest.GatherRows(dz.S(), ScorerL3Out, rows)
+				dzs, ws := scorerSeen(kerneltest.GatherRows(dz.S(), ScorerL3Out, rows)), scorerSeen(w.S())
 				want := make([]float32, len(rows)*ScorerL3In)
-				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), ScorerL3In, ScorerL3Out)
+				scalar.DenseInputGrad(dzs, ws, want, len(rows), ScorerL3In, ScorerL3Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), ScorerL3In, ScorerL3Out)
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(ws), mag, len(rows), ScorerL3In, ScorerL3Out)
 				scorerClose(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL3In, rows), want, kerneltest.Product(mag, ScorerL3Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)
@@ -870,15 +881,15 @@ func scorerCheckScorerL4Forward(t *testing.T, x, w, b, y *kerneltest.Guarded) {
 	in := kerneltest.Save(x, w, b)
 	ScorerL4Forward((*[ScorerBatch * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[ScorerBatch * ScorerL4Out]float32)(y.S()))
 	rows := kerneltest.Rows(ScorerBatch, ScorerL4In*ScorerL4Out)
-	xs := kerneltest.GatherRows(x.S(), ScorerL4In, rows)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL4In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
 	want, pre := make([]float32, len(rows)*ScorerL4Out), make([]float32, len(rows)*ScorerL4Out)
-	scalar.Dense(xs, w.S(), b.S(), pre, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
 	copy(want, pre) // scalar.Dense applies the activation to these rows
 	for i := range rows {
 		scalar.Activate(want[i*ScorerL4Out:(i+1)*ScorerL4Out], scalar.Identity)
 	}
 	mag := make([]float64, len(want))
-	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(w.S()), kerneltest.Abs(b.S()), mag, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
 	tol := kerneltest.Product(mag, ScorerL4In)
 	scorerClose(t, kerneltest.RowsName("y", rows, ScorerBatch), kerneltest.GatherRows(y.S(), ScorerL4Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL4Out, scalar.Identity))
 	in.Unchanged(t)
@@ -900,11 +911,11 @@ func TestScorerL4WeightGrad(t *testing.T) {
 				in := kerneltest.Save(x, dz)
 				ScorerL4WeightGrad((*[ScorerBatch * ScorerL4In]float32)(x.S()), (*[ScorerBatch * ScorerL4Out]float32)(dz.S()), (*[ScorerL4In * ScorerL4Out]float32)(dw.S()), (*[ScorerL4Out]float32)(db.S()))
 				rows := kerneltest.Rows(ScorerL4In, ScorerBatch*ScorerL4Out) // of dw: columns of x
-				xs := kerneltest.GatherCols(x.S(), ScorerBatch, ScorerL4In, rows)
+				xs, dzs := scorerSeen(kerneltest.GatherCols(x.S(), ScorerBatch, ScorerL4In, rows)), scorerSeen(dz.S())
 				wantW, wantB := make([]float32, len(rows)*ScorerL4Out), make([]float32, len(db.S()))
-				scalar.DenseGrad(xs, dz.S(), wantW, wantB, ScorerBatch, len(rows), ScorerL4Out)
+				scalar.DenseGrad(xs, dzs, wantW, wantB, ScorerBatch, len(rows), ScorerL4Out)
 				magW, magB := make([]float64, len(wantW)), make([]float64, len(wantB))
-				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dz.S()), magW, magB, ScorerBatch, len(rows), ScorerL4Out)
+				scalar.DenseGrad(kerneltest.Abs(xs), kerneltest.Abs(dzs), magW, magB, ScorerBatch, len(rows), ScorerL4Out)
 				scorerClose(t, kerneltest.RowsName("dw", rows, ScorerL4In), kerneltest.GatherRows(dw.S(), ScorerL4Out, rows), wantW, kerneltest.Product(magW, ScorerBatch))
 				scorerClose(t, "db", db.S(), wantB, kerneltest.Product(magB, ScorerBatch))
 				in.Unchanged(t)
@@ -930,11 +941,11 @@ func TestScorerL4InputGrad(t *testing.T) {
 				in := kerneltest.Save(dz, w)
 				ScorerL4InputGrad((*[ScorerBatch * ScorerL4Out]float32)(dz.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out * ScorerL4In]float32)(wt.S()), (*[ScorerBatch * ScorerL4In]float32)(dx.S()))
 				rows := kerneltest.Rows(ScorerBatch, ScorerL4In*ScorerL4Out)
-				dzs := kerneltest.GatherRows(dz.S(), ScorerL4Out, rows)
+				dzs, ws := scorerSeen(kerneltest.GatherRows(dz.S(), ScorerL4Out, rows)), scorerSeen(w.S())
 				want := make([]float32, len(rows)*ScorerL4In)
-				scalar.DenseInputGrad(dzs, w.S(), want, len(rows), ScorerL4In, ScorerL4Out)
+				scalar.DenseInputGrad(dzs, ws, want, len(rows), ScorerL4In, ScorerL4Out)
 				mag := make([]float64, len(want))
-				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(w.S()), mag, len(rows), ScorerL4In, ScorerL4Out)
+				scalar.DenseInputGrad(kerneltest.Abs(dzs), kerneltest.Abs(ws), mag, len(rows), ScorerL4In, ScorerL4Out)
 				scorerClose(t, kerneltest.RowsName("dx", rows, ScorerBatch), kerneltest.GatherRows(dx.S(), ScorerL4In, rows), want, kerneltest.Product(mag, ScorerL4Out))
 				in.Unchanged(t)
 				kerneltest.CheckMargins(t, dz, w, wt, dx)

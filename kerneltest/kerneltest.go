@@ -703,6 +703,22 @@ func SpecialsFor(size int) []float32 {
 // rare cancellation).
 const FlushFloor = 0x1p-119
 
+// DAZ returns a copy of s as a kernel that flushes subnormals reads it
+// (MXCSR's DAZ): every value below 2⁻¹²⁶ in magnitude becomes a zero of its
+// sign. A reference given these operands meets the same zeros, so a
+// subnormal times ±Inf is NaN in both, and a subnormal times a large weight
+// is 0 in both.
+func DAZ(s []float32) []float32 {
+	out := make([]float32, len(s))
+	for i, v := range s {
+		if v != 0 && math.Abs(float64(v)) < 0x1p-126 {
+			v = float32(math.Copysign(0, float64(v)))
+		}
+		out[i] = v
+	}
+	return out
+}
+
 // Floored returns tol with floor added to every element, in place.
 func Floored(tol []float64, floor float64) []float64 {
 	for i := range tol {

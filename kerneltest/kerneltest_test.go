@@ -73,3 +73,20 @@ func TestSnapshotOfALargeBuffer(t *testing.T) {
 	g.S()[LargeArray/2] = 1
 	assert.NotEqual(t, s.sums[0], checksum(g.S()), "a change moves the checksum")
 }
+
+// TestDAZ checks that only subnormals become zeros, each of its own sign,
+// and that s is left as it was.
+func TestDAZ(t *testing.T) {
+	tiny := float32(0x1p-140)
+	least := math.Float32frombits(1)
+	largest := math.Float32frombits(0x007fffff)
+	inf, nan := float32(math.Inf(1)), float32(math.NaN())
+	s := []float32{tiny, -tiny, least, -largest, 0x1p-126, -0x1p-126, 1, inf, -inf, nan, 0}
+	got := DAZ(s)
+	want := []uint32{0, 0x80000000, 0, 0x80000000, math.Float32bits(0x1p-126), math.Float32bits(-0x1p-126),
+		math.Float32bits(1), math.Float32bits(inf), math.Float32bits(-inf), math.Float32bits(nan), 0}
+	for i := range want {
+		assert.Equal(t, want[i], math.Float32bits(got[i]), "DAZ of %v", s[i])
+	}
+	assert.Equal(t, tiny, s[0], "the input is not changed")
+}
