@@ -60,6 +60,9 @@ func asmDoc(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 			lines = append(lines, "w is transposed into wt first, in register blocks, so the product reads it along rows.")
 		}
 	}
+	if k.StreamParams {
+		lines = append(lines, fmt.Sprintf("p is written with non-temporal stores, past the caches, when it is aligned to %d bytes; with regular stores when not.", 4*lanes))
+	}
 	if p.Flush {
 		lines = append(lines, "Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).")
 	}

@@ -1,6 +1,9 @@
 package gen
 
 import (
+	"fmt"
+	"maps"
+
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
@@ -24,33 +27,37 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 	switch k.Op {
 	case plan.SGD:
 		lr, decay := scalar("lr"), scalar("decay")
-		a.elementwise(k.Elements, []reg.Register{a.param("p"), a.param("grad")}, func(vec func(int) operand.Mem, lanes int) {
-			pv, gv := a.vec(), a.vec()
-			a.load(vec(0), lanes, pv)
-			a.load(vec(1), lanes, gv)
-			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
-			c.VFNMADD231PS(gv, lr, pv)   // p ← p − lr·g′
-			a.store(pv, lanes, vec(0))
+		a.paramsPass(k, func(storeP storeFunc) {
+			a.elementwise(k.Elements, []reg.Register{a.param("p"), a.param("grad")}, func(vec func(int) operand.Mem, lanes int) {
+				pv, gv := a.vec(), a.vec()
+				a.load(vec(0), lanes, pv)
+				a.load(vec(1), lanes, gv)
+				c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+				c.VFNMADD231PS(gv, lr, pv)   // p ← p − lr·g′
+				storeP(pv, lanes, vec(0))
+			})
 		})
 	case plan.Momentum, plan.Nesterov:
 		lr, decay, mu := scalar("lr"), scalar("decay"), scalar("mu")
-		ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("v")}
-		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, lanes int) {
-			pv, gv, vv := a.vec(), a.vec(), a.vec()
-			a.load(vec(0), lanes, pv)
-			a.load(vec(1), lanes, gv)
-			a.load(vec(2), lanes, vv)
-			c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
-			c.VFMADD213PS(gv, mu, vv)    // v ← mu·v + g′
-			a.flushSubnormal(vv)
-			a.store(vv, lanes, vec(2))
-			step := vv
-			if k.Op == plan.Nesterov {
-				c.VFMADD231PS(vv, mu, gv) // g′ + mu·v
-				step = gv
-			}
-			c.VFNMADD231PS(step, lr, pv) // p ← p − lr·step
-			a.store(pv, lanes, vec(0))
+		a.paramsPass(k, func(storeP storeFunc) {
+			ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("v")}
+			a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, lanes int) {
+				pv, gv, vv := a.vec(), a.vec(), a.vec()
+				a.load(vec(0), lanes, pv)
+				a.load(vec(1), lanes, gv)
+				a.load(vec(2), lanes, vv)
+				c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+				c.VFMADD213PS(gv, mu, vv)    // v ← mu·v + g′
+				a.flushSubnormal(vv)
+				a.store(vv, lanes, vec(2))
+				step := vv
+				if k.Op == plan.Nesterov {
+					c.VFMADD231PS(vv, mu, gv) // g′ + mu·v
+					step = gv
+				}
+				c.VFNMADD231PS(step, lr, pv) // p ← p − lr·step
+				storeP(pv, lanes, vec(0))
+			})
 		})
 	default: // Adam, AdamW
 		lr, decay := scalar("lr"), scalar("decay")
@@ -64,38 +71,86 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 		if k.Op == plan.AdamW {
 			c.VFNMADD213PS(one, lr, decay) // decay ← 1 − lr·decay, the factor on p
 		}
-		ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("m"), a.param("v")}
-		a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, lanes int) {
-			pv, gv, mv, vv := a.vec(), a.vec(), a.vec(), a.vec()
-			a.load(vec(0), lanes, pv)
-			a.load(vec(1), lanes, gv)
-			a.load(vec(2), lanes, mv)
-			a.load(vec(3), lanes, vv)
-			if k.Op == plan.AdamW {
-				c.VMULPS(decay, pv, pv) // p ← p·(1 − lr·decay)
-			} else {
-				c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
-			}
-			c.VMULPS(b1, mv, mv)
-			c.VFMADD231PS(gv, ob1, mv) // m ← β₁m + (1−β₁)g′
-			c.VMULPS(gv, gv, gv)
-			c.VMULPS(b2, vv, vv)
-			c.VFMADD231PS(gv, ob2, vv) // v ← β₂v + (1−β₂)g′²
-			a.flushSubnormal(mv)
-			a.flushSubnormal(vv)
-			a.store(mv, lanes, vec(2))
-			a.store(vv, lanes, vec(3))
-			den := gv
-			c.VMULPS(c2, vv, den)
-			c.VSQRTPS(den, den)
-			c.VADDPS(eps, den, den) // √(v·c₂) + ε
-			num := vv
-			c.VMULPS(c1, mv, num) // lr·c₁·m
-			c.VDIVPS(den, num, num)
-			c.VSUBPS(num, pv, pv)
-			a.store(pv, lanes, vec(0))
+		a.paramsPass(k, func(storeP storeFunc) {
+			ptrs := []reg.Register{a.param("p"), a.param("grad"), a.param("m"), a.param("v")}
+			a.elementwise(k.Elements, ptrs, func(vec func(int) operand.Mem, lanes int) {
+				pv, gv, mv, vv := a.vec(), a.vec(), a.vec(), a.vec()
+				a.load(vec(0), lanes, pv)
+				a.load(vec(1), lanes, gv)
+				a.load(vec(2), lanes, mv)
+				a.load(vec(3), lanes, vv)
+				if k.Op == plan.AdamW {
+					c.VMULPS(decay, pv, pv) // p ← p·(1 − lr·decay)
+				} else {
+					c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
+				}
+				c.VMULPS(b1, mv, mv)
+				c.VFMADD231PS(gv, ob1, mv) // m ← β₁m + (1−β₁)g′
+				c.VMULPS(gv, gv, gv)
+				c.VMULPS(b2, vv, vv)
+				c.VFMADD231PS(gv, ob2, vv) // v ← β₂v + (1−β₂)g′²
+				a.flushSubnormal(mv)
+				a.flushSubnormal(vv)
+				a.store(mv, lanes, vec(2))
+				a.store(vv, lanes, vec(3))
+				den := gv
+				c.VMULPS(c2, vv, den)
+				c.VSQRTPS(den, den)
+				c.VADDPS(eps, den, den) // √(v·c₂) + ε
+				num := vv
+				c.VMULPS(c1, mv, num) // lr·c₁·m
+				c.VDIVPS(den, num, num)
+				c.VSUBPS(num, pv, pv)
+				storeP(pv, lanes, vec(0))
+			})
 		})
 	}
+}
+
+// storeFunc writes the first lanes lanes of src to m.
+type storeFunc func(src reg.VecVirtual, lanes int, m operand.Mem)
+
+// paramsPass emits pass, an optimizer's loop over the parameters, with
+// the store it writes p with: a.store, or for a kernel that streams p
+// (plan.Kernel.StreamParams) the loop twice, behind a test of p's
+// alignment: non-temporal stores when p is aligned to a vector, then a
+// fence that orders them before the stores of whatever the caller does
+// next (the other workers read p after the step), and a.store when not.
+func (a *asmWriter) paramsPass(k *plan.Kernel, pass func(storeP storeFunc)) {
+	if !k.StreamParams {
+		pass(a.store)
+		return
+	}
+	c := a.c
+	a.labels++
+	cached, done := fmt.Sprintf("cachedstores%d", a.labels), fmt.Sprintf("updated%d", a.labels)
+	// An opmask a.mask sets up inside one path is not set on the other:
+	// each path starts from the masks set before the branch, and after
+	// the join only those are known.
+	before := a.masks
+	c.Comment("p aligned to a vector: its stores stream past the caches")
+	c.TESTQ(operand.U32(uint32(4*a.lanes()-1)), a.param("p"))
+	c.JNZ(operand.LabelRef(cached))
+	a.masks = maps.Clone(before)
+	pass(a.streamStore)
+	c.SFENCE()
+	c.JMP(operand.LabelRef(done))
+	c.Label(cached)
+	c.Comment("p not aligned to a vector: regular stores")
+	a.masks = maps.Clone(before)
+	pass(a.store)
+	c.Label(done)
+	a.masks = before
+}
+
+// streamStore is store with a non-temporal store for a whole vector, whose
+// memory must be aligned to one; fewer lanes take a.store.
+func (a *asmWriter) streamStore(src reg.VecVirtual, lanes int, m operand.Mem) {
+	if lanes < a.lanes() {
+		a.store(src, lanes, m)
+		return
+	}
+	a.c.VMOVNTPS(src, m)
 }
 
 // loss emits the model's loss: the gradient is stored elementwise and the

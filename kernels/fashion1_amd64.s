@@ -2401,52 +2401,84 @@ elems37:
 	RET
 
 // func fashion1SGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1SGDChunkAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Y1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000800, DX
 
-elems38:
-	VMOVUPS      (AX), Y2
-	VMOVUPS      (CX), Y3
-	VFMADD231PS  Y2, Y1, Y3
-	VFNMADD231PS Y3, Y0, Y2
-	VMOVUPS      Y2, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems38
-	VZEROUPPER
-	RET
-
-// func fashion1SGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashion1SGDLastChunkAVX2(SB), NOSPLIT, $0-24
-	MOVSS        lr+16(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        decay+20(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x000002d1, DX
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores38
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  CX, CX
+	MOVQ  $0x00000800, DX
 
 elems39:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
-	VMOVUPS      Y2, (AX)
+	VMOVNTPS     Y2, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems39
+	SFENCE
+	JMP          updated38
+
+cachedstores38:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000800, DX
+
+elems40:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems40
+
+updated38:
+	VZEROUPPER
+	RET
+
+// func fashion1SGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·fashion1SGDLastChunkAVX2(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Y1
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores41
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  CX, CX
+	MOVQ  $0x000002d1, DX
+
+elems42:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVNTPS     Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems42
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -2454,11 +2486,40 @@ elems39:
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
+	SFENCE
+	JMP          updated41
+
+cachedstores41:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x000002d1, DX
+
+elems43:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems43
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       (AX), X2
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (CX), X3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVSD       X2, (AX)
+
+updated41:
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1MomentumChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
@@ -2466,13 +2527,46 @@ TEXT ·fashion1MomentumChunkAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Y1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Y2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000800, BX
 
-elems40:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores44
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000800, BX
+
+elems45:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVNTPS     Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems45
+	SFENCE
+	JMP          updated44
+
+cachedstores44:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000800, BX
+
+elems46:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2488,12 +2582,14 @@ elems40:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems40
+	JNZ          elems46
+
+updated44:
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1MomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
@@ -2501,13 +2597,60 @@ TEXT ·fashion1MomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Y1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Y2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x000002d1, BX
 
-elems41:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores47
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x000002d1, BX
+
+elems48:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVNTPS     Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems48
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (AX), X3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (CX), X4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       (DX), X5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
+	VMOVSD       X5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVSD       X3, (AX)
+	SFENCE
+	JMP          updated47
+
+cachedstores47:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x000002d1, BX
+
+elems49:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2523,7 +2666,7 @@ elems41:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems41
+	JNZ          elems49
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -2538,11 +2681,13 @@ elems41:
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
+
+updated47:
 	VZEROUPPER
 	RET
 
 // func fashion1NesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1NesterovChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
@@ -2550,13 +2695,47 @@ TEXT ·fashion1NesterovChunkAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Y1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Y2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000800, BX
 
-elems42:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores50
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000800, BX
+
+elems51:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVNTPS     Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems51
+	SFENCE
+	JMP          updated50
+
+cachedstores50:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000800, BX
+
+elems52:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2573,12 +2752,14 @@ elems42:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems42
+	JNZ          elems52
+
+updated50:
 	VZEROUPPER
 	RET
 
 // func fashion1NesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1NesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
@@ -2586,13 +2767,18 @@ TEXT ·fashion1NesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Y1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Y2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x000002d1, BX
 
-elems43:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores53
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x000002d1, BX
+
+elems54:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2604,12 +2790,12 @@ elems43:
 	VMOVUPS      Y5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
-	VMOVUPS      Y3, (AX)
+	VMOVNTPS     Y3, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems43
+	JNZ          elems54
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -2625,11 +2811,57 @@ elems43:
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
+	SFENCE
+	JMP          updated53
+
+cachedstores53:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x000002d1, BX
+
+elems55:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems55
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (AX), X3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (CX), X4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       (DX), X5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
+	VMOVSD       X5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVSD       X3, (AX)
+
+updated53:
 	VZEROUPPER
 	RET
 
 // func fashion1AdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1AdamChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
@@ -2649,15 +2881,65 @@ TEXT ·fashion1AdamChunkAVX2(SB), NOSPLIT, $0-60
 	VSUBPS       Y2, Y7, Y8
 	VSUBPS       Y3, Y7, Y7
 	VMULPS       Y5, Y0, Y5
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000800, SI
 
-elems44:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores56
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000800, SI
+
+elems57:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y9
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y10, Y9, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y11, Y9, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVNTPS    Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems57
+	SFENCE
+	JMP         updated56
+
+cachedstores56:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000800, SI
+
+elems58:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -2688,12 +2970,14 @@ elems44:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems44
+	JNZ         elems58
+
+updated56:
 	VZEROUPPER
 	RET
 
 // func fashion1AdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1AdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
@@ -2713,15 +2997,20 @@ TEXT ·fashion1AdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	VSUBPS       Y2, Y7, Y8
 	VSUBPS       Y3, Y7, Y7
 	VMULPS       Y5, Y0, Y5
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x000002d1, SI
 
-elems45:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores59
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x000002d1, SI
+
+elems60:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -2746,13 +3035,13 @@ elems45:
 	VMULPS      Y5, Y10, Y11
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
-	VMOVUPS     Y0, (AX)
+	VMOVNTPS    Y0, (AX)
 	ADDQ        $0x20, AX
 	ADDQ        $0x20, CX
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems45
+	JNZ         elems60
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -2782,11 +3071,87 @@ elems45:
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
+	SFENCE
+	JMP         updated59
+
+cachedstores59:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x000002d1, SI
+
+elems61:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y9
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y10, Y9, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y11, Y9, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems61
+	VXORPS      Y0, Y0, Y0
+	VMOVSD      (AX), X0
+	VXORPS      Y9, Y9, Y9
+	VMOVSD      (CX), X9
+	VXORPS      Y10, Y10, Y10
+	VMOVSD      (DX), X10
+	VXORPS      Y11, Y11, Y11
+	VMOVSD      (BX), X11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
+	VMOVSD      X10, (DX)
+	VMOVSD      X11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVSD      X0, (AX)
+
+updated59:
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1AdamWChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
@@ -2807,15 +3172,65 @@ TEXT ·fashion1AdamWChunkAVX2(SB), NOSPLIT, $0-60
 	VSUBPS       Y3, Y7, Y9
 	VMULPS       Y5, Y0, Y5
 	VFNMADD213PS Y7, Y0, Y1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000800, SI
 
-elems46:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores62
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000800, SI
+
+elems63:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y7
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y10, Y7, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y11, Y7, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVNTPS    Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems63
+	SFENCE
+	JMP         updated62
+
+cachedstores62:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000800, SI
+
+elems64:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -2846,12 +3261,14 @@ elems46:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems46
+	JNZ         elems64
+
+updated62:
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1AdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
@@ -2872,15 +3289,20 @@ TEXT ·fashion1AdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	VSUBPS       Y3, Y7, Y9
 	VMULPS       Y5, Y0, Y5
 	VFNMADD213PS Y7, Y0, Y1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x000002d1, SI
 
-elems47:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores65
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x000002d1, SI
+
+elems66:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -2905,13 +3327,13 @@ elems47:
 	VMULPS      Y5, Y10, Y11
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
-	VMOVUPS     Y0, (AX)
+	VMOVNTPS    Y0, (AX)
 	ADDQ        $0x20, AX
 	ADDQ        $0x20, CX
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems47
+	JNZ         elems66
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -2941,5 +3363,81 @@ elems47:
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
+	SFENCE
+	JMP         updated65
+
+cachedstores65:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x000002d1, SI
+
+elems67:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y7
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y10, Y7, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y11, Y7, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems67
+	VXORPS      Y0, Y0, Y0
+	VMOVSD      (AX), X0
+	VXORPS      Y7, Y7, Y7
+	VMOVSD      (CX), X7
+	VXORPS      Y10, Y10, Y10
+	VMOVSD      (DX), X10
+	VXORPS      Y11, Y11, Y11
+	VMOVSD      (BX), X11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
+	VMOVSD      X10, (DX)
+	VMOVSD      X11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVSD      X0, (AX)
+
+updated65:
 	VZEROUPPER
 	RET

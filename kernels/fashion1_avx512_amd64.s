@@ -2381,52 +2381,84 @@ elems25:
 	RET
 
 // func fashion1SGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512F, MMX+, SSE
 TEXT ·fashion1SGDChunkAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Z1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000400, DX
 
-elems26:
-	VMOVUPS      (AX), Z2
-	VMOVUPS      (CX), Z3
-	VFMADD231PS  Z2, Z1, Z3
-	VFNMADD231PS Z3, Z0, Z2
-	VMOVUPS      Z2, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	DECQ         DX
-	JNZ          elems26
-	VZEROUPPER
-	RET
-
-// func fashion1SGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
-// Requires: AVX, AVX512F, SSE
-TEXT ·fashion1SGDLastChunkAVX512(SB), NOSPLIT, $0-24
-	MOVSS        lr+16(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        decay+20(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000168, DX
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores26
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  CX, CX
+	MOVQ  $0x00000400, DX
 
 elems27:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
-	VMOVUPS      Z2, (AX)
+	VMOVNTPS     Z2, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems27
+	SFENCE
+	JMP          updated26
+
+cachedstores26:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000400, DX
+
+elems28:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems28
+
+updated26:
+	VZEROUPPER
+	RET
+
+// func fashion1SGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
+// Requires: AVX, AVX512F, MMX+, SSE
+TEXT ·fashion1SGDLastChunkAVX512(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Z1
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores29
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  CX, CX
+	MOVQ  $0x00000168, DX
+
+elems30:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVNTPS     Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems30
 	MOVL         $0x000003ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -2434,11 +2466,40 @@ elems27:
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
+	SFENCE
+	JMP          updated29
+
+cachedstores29:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000168, DX
+
+elems31:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems31
+	MOVL         $0x000003ff, DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    (AX), K1, Z2
+	VMOVUPS.Z    (CX), K1, Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, K1, (AX)
+
+updated29:
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1MomentumChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2446,13 +2507,46 @@ TEXT ·fashion1MomentumChunkAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Z1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000400, BX
 
-elems28:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores32
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000400, BX
+
+elems33:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems33
+	SFENCE
+	JMP          updated32
+
+cachedstores32:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000400, BX
+
+elems34:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -2468,12 +2562,14 @@ elems28:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems28
+	JNZ          elems34
+
+updated32:
 	VZEROUPPER
 	RET
 
 // func fashion1MomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1MomentumLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2481,13 +2577,59 @@ TEXT ·fashion1MomentumLastChunkAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Z1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000168, BX
 
-elems29:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores35
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000168, BX
+
+elems36:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems36
+	MOVL         $0x000003ff, BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (AX), K1, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VMOVUPS.Z    (DX), K1, Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+	SFENCE
+	JMP          updated35
+
+cachedstores35:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000168, BX
+
+elems37:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -2503,7 +2645,7 @@ elems29:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems29
+	JNZ          elems37
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -2517,11 +2659,13 @@ elems29:
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
+
+updated35:
 	VZEROUPPER
 	RET
 
 // func fashion1NesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1NesterovChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2529,13 +2673,47 @@ TEXT ·fashion1NesterovChunkAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Z1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000400, BX
 
-elems30:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores38
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000400, BX
+
+elems39:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems39
+	SFENCE
+	JMP          updated38
+
+cachedstores38:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000400, BX
+
+elems40:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -2552,12 +2730,14 @@ elems30:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems30
+	JNZ          elems40
+
+updated38:
 	VZEROUPPER
 	RET
 
 // func fashion1NesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1NesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2565,13 +2745,18 @@ TEXT ·fashion1NesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Z1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000168, BX
 
-elems31:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores41
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000168, BX
+
+elems42:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -2583,12 +2768,12 @@ elems31:
 	VMOVUPS      Z5, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
-	VMOVUPS      Z3, (AX)
+	VMOVNTPS     Z3, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems31
+	JNZ          elems42
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -2603,11 +2788,56 @@ elems31:
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
+	SFENCE
+	JMP          updated41
+
+cachedstores41:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000168, BX
+
+elems43:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems43
+	MOVL         $0x000003ff, BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (AX), K1, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VMOVUPS.Z    (DX), K1, Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+
+updated41:
 	VZEROUPPER
 	RET
 
 // func fashion1AdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1AdamChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2627,15 +2857,65 @@ TEXT ·fashion1AdamChunkAVX512(SB), NOSPLIT, $0-60
 	VSUBPS       Z2, Z7, Z8
 	VSUBPS       Z3, Z7, Z7
 	VMULPS       Z5, Z0, Z5
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000400, SI
 
-elems32:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores44
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000400, SI
+
+elems45:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z9
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVNTPS    Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems45
+	SFENCE
+	JMP         updated44
+
+cachedstores44:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000400, SI
+
+elems46:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -2666,12 +2946,14 @@ elems32:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems32
+	JNZ         elems46
+
+updated44:
 	VZEROUPPER
 	RET
 
 // func fashion1AdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1AdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2691,15 +2973,20 @@ TEXT ·fashion1AdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	VSUBPS       Z2, Z7, Z8
 	VSUBPS       Z3, Z7, Z7
 	VMULPS       Z5, Z0, Z5
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000168, SI
 
-elems33:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores47
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000168, SI
+
+elems48:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -2724,13 +3011,13 @@ elems33:
 	VMULPS      Z5, Z10, Z11
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
-	VMOVUPS     Z0, (AX)
+	VMOVNTPS    Z0, (AX)
 	ADDQ        $0x40, AX
 	ADDQ        $0x40, CX
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems33
+	JNZ         elems48
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -2758,11 +3045,85 @@ elems33:
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
+	SFENCE
+	JMP         updated47
+
+cachedstores47:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000168, SI
+
+elems49:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z9
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems49
+	MOVL        $0x000003ff, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMOVUPS.Z   (CX), K1, Z9
+	VMOVUPS.Z   (DX), K1, Z10
+	VMOVUPS.Z   (BX), K1, Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
+	VMOVUPS     Z10, K1, (DX)
+	VMOVUPS     Z11, K1, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+updated47:
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1AdamWChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2783,15 +3144,65 @@ TEXT ·fashion1AdamWChunkAVX512(SB), NOSPLIT, $0-60
 	VSUBPS       Z3, Z7, Z9
 	VMULPS       Z5, Z0, Z5
 	VFNMADD213PS Z7, Z0, Z1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000400, SI
 
-elems34:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores50
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000400, SI
+
+elems51:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z7
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVNTPS    Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems51
+	SFENCE
+	JMP         updated50
+
+cachedstores50:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000400, SI
+
+elems52:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -2822,12 +3233,14 @@ elems34:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems34
+	JNZ         elems52
+
+updated50:
 	VZEROUPPER
 	RET
 
 // func fashion1AdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1AdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -2848,15 +3261,20 @@ TEXT ·fashion1AdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	VSUBPS       Z3, Z7, Z9
 	VMULPS       Z5, Z0, Z5
 	VFNMADD213PS Z7, Z0, Z1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000168, SI
 
-elems35:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores53
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000168, SI
+
+elems54:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -2881,13 +3299,13 @@ elems35:
 	VMULPS      Z5, Z10, Z11
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
-	VMOVUPS     Z0, (AX)
+	VMOVNTPS    Z0, (AX)
 	ADDQ        $0x40, AX
 	ADDQ        $0x40, CX
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems35
+	JNZ         elems54
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -2915,5 +3333,79 @@ elems35:
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
+	SFENCE
+	JMP         updated53
+
+cachedstores53:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000168, SI
+
+elems55:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z7
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems55
+	MOVL        $0x000003ff, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMOVUPS.Z   (CX), K1, Z7
+	VMOVUPS.Z   (DX), K1, Z10
+	VMOVUPS.Z   (BX), K1, Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
+	VMOVUPS     Z10, K1, (DX)
+	VMOVUPS     Z11, K1, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+updated53:
 	VZEROUPPER
 	RET

@@ -109,51 +109,61 @@ func fashion1AdamAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]fl
 func fashion1AdamWAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1SGDChunkAVX512 is the AVX-512 body of Fashion1SGDChunk: p ← p − lr·(grad + decay·p) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1SGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 
 // fashion1SGDLastChunkAVX512 is the AVX-512 body of Fashion1SGDLastChunk: p ← p − lr·(grad + decay·p) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1SGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 
 // fashion1MomentumChunkAVX512 is the AVX-512 body of Fashion1MomentumChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1MomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashion1MomentumLastChunkAVX512 is the AVX-512 body of Fashion1MomentumLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1MomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovChunkAVX512 is the AVX-512 body of Fashion1NesterovChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1NesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovLastChunkAVX512 is the AVX-512 body of Fashion1NesterovLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1NesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashion1AdamChunkAVX512 is the AVX-512 body of Fashion1AdamChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1AdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamLastChunkAVX512 is the AVX-512 body of Fashion1AdamLastChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1AdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWChunkAVX512 is the AVX-512 body of Fashion1AdamWChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1AdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWLastChunkAVX512 is the AVX-512 body of Fashion1AdamWLastChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1AdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

@@ -109,51 +109,61 @@ func fashion1AdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]floa
 func fashion1AdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1SGDChunkAVX2 is the AVX2+FMA body of Fashion1SGDChunk: p ← p − lr·(grad + decay·p) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1SGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 
 // fashion1SGDLastChunkAVX2 is the AVX2+FMA body of Fashion1SGDLastChunk: p ← p − lr·(grad + decay·p) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1SGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 
 // fashion1MomentumChunkAVX2 is the AVX2+FMA body of Fashion1MomentumChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1MomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashion1MomentumLastChunkAVX2 is the AVX2+FMA body of Fashion1MomentumLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1MomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovChunkAVX2 is the AVX2+FMA body of Fashion1NesterovChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1NesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashion1NesterovLastChunkAVX2 is the AVX2+FMA body of Fashion1NesterovLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1NesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashion1AdamChunkAVX2 is the AVX2+FMA body of Fashion1AdamChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1AdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamLastChunkAVX2 is the AVX2+FMA body of Fashion1AdamLastChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1AdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWChunkAVX2 is the AVX2+FMA body of Fashion1AdamWChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1AdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashion1AdamWLastChunkAVX2 is the AVX2+FMA body of Fashion1AdamWLastChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashion1AdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

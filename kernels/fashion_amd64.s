@@ -5280,52 +5280,84 @@ elems104:
 	RET
 
 // func fashionSGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Y1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000800, DX
 
-elems105:
-	VMOVUPS      (AX), Y2
-	VMOVUPS      (CX), Y3
-	VFMADD231PS  Y2, Y1, Y3
-	VFNMADD231PS Y3, Y0, Y2
-	VMOVUPS      Y2, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	DECQ         DX
-	JNZ          elems105
-	VZEROUPPER
-	RET
-
-// func fashionSGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
-// Requires: AVX, AVX2, FMA3, SSE
-TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
-	MOVSS        lr+16(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        decay+20(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x000002d1, DX
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores105
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  CX, CX
+	MOVQ  $0x00000800, DX
 
 elems106:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
-	VMOVUPS      Y2, (AX)
+	VMOVNTPS     Y2, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
 	JNZ          elems106
+	SFENCE
+	JMP          updated105
+
+cachedstores105:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000800, DX
+
+elems107:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems107
+
+updated105:
+	VZEROUPPER
+	RET
+
+// func fashionSGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Y1
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores108
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  CX, CX
+	MOVQ  $0x000002d1, DX
+
+elems109:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVNTPS     Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems109
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -5333,11 +5365,40 @@ elems106:
 	VFMADD231PS  Y2, Y1, Y3
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
+	SFENCE
+	JMP          updated108
+
+cachedstores108:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x000002d1, DX
+
+elems110:
+	VMOVUPS      (AX), Y2
+	VMOVUPS      (CX), Y3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVUPS      Y2, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems110
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       (AX), X2
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (CX), X3
+	VFMADD231PS  Y2, Y1, Y3
+	VFNMADD231PS Y3, Y0, Y2
+	VMOVSD       X2, (AX)
+
+updated108:
 	VZEROUPPER
 	RET
 
 // func fashionMomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
@@ -5345,13 +5406,46 @@ TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Y1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Y2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000800, BX
 
-elems107:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores111
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000800, BX
+
+elems112:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVNTPS     Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems112
+	SFENCE
+	JMP          updated111
+
+cachedstores111:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000800, BX
+
+elems113:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5367,12 +5461,14 @@ elems107:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems107
+	JNZ          elems113
+
+updated111:
 	VZEROUPPER
 	RET
 
 // func fashionMomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
@@ -5380,13 +5476,60 @@ TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Y1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Y2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x000002d1, BX
 
-elems108:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores114
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x000002d1, BX
+
+elems115:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
+	VMOVUPS      Y5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVNTPS     Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems115
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (AX), X3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (CX), X4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       (DX), X5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
+	VMOVSD       X5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVSD       X3, (AX)
+	SFENCE
+	JMP          updated114
+
+cachedstores114:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x000002d1, BX
+
+elems116:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5402,7 +5545,7 @@ elems108:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems108
+	JNZ          elems116
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5417,11 +5560,13 @@ elems108:
 	VMOVSD       X5, (DX)
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
+
+updated114:
 	VZEROUPPER
 	RET
 
 // func fashionNesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
@@ -5429,13 +5574,47 @@ TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Y1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Y2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000800, BX
 
-elems109:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores117
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000800, BX
+
+elems118:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVNTPS     Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems118
+	SFENCE
+	JMP          updated117
+
+cachedstores117:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000800, BX
+
+elems119:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5452,12 +5631,14 @@ elems109:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems109
+	JNZ          elems119
+
+updated117:
 	VZEROUPPER
 	RET
 
 // func fashionNesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
@@ -5465,13 +5646,18 @@ TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Y1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Y2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x000002d1, BX
 
-elems110:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores120
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x000002d1, BX
+
+elems121:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5483,12 +5669,12 @@ elems110:
 	VMOVUPS      Y5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
-	VMOVUPS      Y3, (AX)
+	VMOVNTPS     Y3, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems110
+	JNZ          elems121
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5504,11 +5690,57 @@ elems110:
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
+	SFENCE
+	JMP          updated120
+
+cachedstores120:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x000002d1, BX
+
+elems122:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems122
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (AX), X3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (CX), X4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       (DX), X5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
+	VMOVSD       X5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVSD       X3, (AX)
+
+updated120:
 	VZEROUPPER
 	RET
 
 // func fashionAdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
@@ -5528,15 +5760,65 @@ TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
 	VSUBPS       Y2, Y7, Y8
 	VSUBPS       Y3, Y7, Y7
 	VMULPS       Y5, Y0, Y5
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000800, SI
 
-elems111:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores123
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000800, SI
+
+elems124:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y9
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y10, Y9, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y11, Y9, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVNTPS    Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems124
+	SFENCE
+	JMP         updated123
+
+cachedstores123:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000800, SI
+
+elems125:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5567,12 +5849,14 @@ elems111:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems111
+	JNZ         elems125
+
+updated123:
 	VZEROUPPER
 	RET
 
 // func fashionAdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
@@ -5592,15 +5876,20 @@ TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	VSUBPS       Y2, Y7, Y8
 	VSUBPS       Y3, Y7, Y7
 	VMULPS       Y5, Y0, Y5
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x000002d1, SI
 
-elems112:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores126
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x000002d1, SI
+
+elems127:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5625,13 +5914,13 @@ elems112:
 	VMULPS      Y5, Y10, Y11
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
-	VMOVUPS     Y0, (AX)
+	VMOVNTPS    Y0, (AX)
 	ADDQ        $0x20, AX
 	ADDQ        $0x20, CX
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems112
+	JNZ         elems127
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -5661,11 +5950,87 @@ elems112:
 	VDIVPS      Y9, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
+	SFENCE
+	JMP         updated126
+
+cachedstores126:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x000002d1, SI
+
+elems128:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y9
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y10, Y9, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y9
+	VCMPPS      $0x05, minnormal<>+0(SB), Y9, Y9
+	VANDPS      Y11, Y9, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems128
+	VXORPS      Y0, Y0, Y0
+	VMOVSD      (AX), X0
+	VXORPS      Y9, Y9, Y9
+	VMOVSD      (CX), X9
+	VXORPS      Y10, Y10, Y10
+	VMOVSD      (DX), X10
+	VXORPS      Y11, Y11, Y11
+	VMOVSD      (BX), X11
+	VFMADD231PS Y0, Y1, Y9
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y9, Y8, Y10
+	VMULPS      Y9, Y9, Y9
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y9, Y7, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
+	VMOVSD      X10, (DX)
+	VMOVSD      X11, (BX)
+	VMULPS      Y6, Y11, Y9
+	VSQRTPS     Y9, Y9
+	VADDPS      Y4, Y9, Y9
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y9, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVSD      X0, (AX)
+
+updated126:
 	VZEROUPPER
 	RET
 
 // func fashionAdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
@@ -5686,15 +6051,65 @@ TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
 	VSUBPS       Y3, Y7, Y9
 	VMULPS       Y5, Y0, Y5
 	VFNMADD213PS Y7, Y0, Y1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000800, SI
 
-elems113:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores129
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000800, SI
+
+elems130:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y7
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y10, Y7, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y11, Y7, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVNTPS    Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems130
+	SFENCE
+	JMP         updated129
+
+cachedstores129:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000800, SI
+
+elems131:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5725,12 +6140,14 @@ elems113:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems113
+	JNZ         elems131
+
+updated129:
 	VZEROUPPER
 	RET
 
 // func fashionAdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX2, FMA3, SSE
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
@@ -5751,15 +6168,20 @@ TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	VSUBPS       Y3, Y7, Y9
 	VMULPS       Y5, Y0, Y5
 	VFNMADD213PS Y7, Y0, Y1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x000002d1, SI
 
-elems114:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores132
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x000002d1, SI
+
+elems133:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5784,13 +6206,13 @@ elems114:
 	VMULPS      Y5, Y10, Y11
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
-	VMOVUPS     Y0, (AX)
+	VMOVNTPS    Y0, (AX)
 	ADDQ        $0x20, AX
 	ADDQ        $0x20, CX
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems114
+	JNZ         elems133
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -5820,5 +6242,81 @@ elems114:
 	VDIVPS      Y7, Y11, Y11
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
+	SFENCE
+	JMP         updated132
+
+cachedstores132:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x000002d1, SI
+
+elems134:
+	VMOVUPS     (AX), Y0
+	VMOVUPS     (CX), Y7
+	VMOVUPS     (DX), Y10
+	VMOVUPS     (BX), Y11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y10, Y7, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y7
+	VCMPPS      $0x05, minnormal<>+0(SB), Y7, Y7
+	VANDPS      Y11, Y7, Y11
+	VMOVUPS     Y10, (DX)
+	VMOVUPS     Y11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVUPS     Y0, (AX)
+	ADDQ        $0x20, AX
+	ADDQ        $0x20, CX
+	ADDQ        $0x20, DX
+	ADDQ        $0x20, BX
+	DECQ        SI
+	JNZ         elems134
+	VXORPS      Y0, Y0, Y0
+	VMOVSD      (AX), X0
+	VXORPS      Y7, Y7, Y7
+	VMOVSD      (CX), X7
+	VXORPS      Y10, Y10, Y10
+	VMOVSD      (DX), X10
+	VXORPS      Y11, Y11, Y11
+	VMOVSD      (BX), X11
+	VMULPS      Y1, Y0, Y0
+	VMULPS      Y2, Y10, Y10
+	VFMADD231PS Y7, Y8, Y10
+	VMULPS      Y7, Y7, Y7
+	VMULPS      Y3, Y11, Y11
+	VFMADD231PS Y7, Y9, Y11
+	VANDPS      absmask<>+0(SB), Y10, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y10, Y1, Y10
+	VANDPS      absmask<>+0(SB), Y11, Y1
+	VCMPPS      $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS      Y11, Y1, Y11
+	VMOVSD      X10, (DX)
+	VMOVSD      X11, (BX)
+	VMULPS      Y6, Y11, Y7
+	VSQRTPS     Y7, Y7
+	VADDPS      Y4, Y7, Y7
+	VMULPS      Y5, Y10, Y11
+	VDIVPS      Y7, Y11, Y11
+	VSUBPS      Y11, Y0, Y0
+	VMOVSD      X0, (AX)
+
+updated132:
 	VZEROUPPER
 	RET

@@ -8797,52 +8797,84 @@ elems101:
 	RET
 
 // func fashionSGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
-// Requires: AVX, AVX512F, SSE
+// Requires: AVX, AVX512F, MMX+, SSE
 TEXT ·fashionSGDChunkAVX512(SB), NOSPLIT, $0-24
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Z1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000400, DX
 
-elems102:
-	VMOVUPS      (AX), Z2
-	VMOVUPS      (CX), Z3
-	VFMADD231PS  Z2, Z1, Z3
-	VFNMADD231PS Z3, Z0, Z2
-	VMOVUPS      Z2, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	DECQ         DX
-	JNZ          elems102
-	VZEROUPPER
-	RET
-
-// func fashionSGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
-// Requires: AVX, AVX512F, SSE
-TEXT ·fashionSGDLastChunkAVX512(SB), NOSPLIT, $0-24
-	MOVSS        lr+16(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        decay+20(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
-	MOVQ         $0x00000168, DX
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores102
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  CX, CX
+	MOVQ  $0x00000400, DX
 
 elems103:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
-	VMOVUPS      Z2, (AX)
+	VMOVNTPS     Z2, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
 	JNZ          elems103
+	SFENCE
+	JMP          updated102
+
+cachedstores102:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000400, DX
+
+elems104:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems104
+
+updated102:
+	VZEROUPPER
+	RET
+
+// func fashionSGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
+// Requires: AVX, AVX512F, MMX+, SSE
+TEXT ·fashionSGDLastChunkAVX512(SB), NOSPLIT, $0-24
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Z1
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores105
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  CX, CX
+	MOVQ  $0x00000168, DX
+
+elems106:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVNTPS     Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems106
 	MOVL         $0x000003ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -8850,11 +8882,40 @@ elems103:
 	VFMADD231PS  Z2, Z1, Z3
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
+	SFENCE
+	JMP          updated105
+
+cachedstores105:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ CX, CX
+	MOVQ $0x00000168, DX
+
+elems107:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems107
+	MOVL         $0x000003ff, DX
+	KMOVW        DX, K1
+	VMOVUPS.Z    (AX), K1, Z2
+	VMOVUPS.Z    (CX), K1, Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, K1, (AX)
+
+updated105:
 	VZEROUPPER
 	RET
 
 // func fashionMomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionMomentumChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -8862,13 +8923,46 @@ TEXT ·fashionMomentumChunkAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Z1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000400, BX
 
-elems104:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores108
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000400, BX
+
+elems109:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems109
+	SFENCE
+	JMP          updated108
+
+cachedstores108:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000400, BX
+
+elems110:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -8884,12 +8978,14 @@ elems104:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems104
+	JNZ          elems110
+
+updated108:
 	VZEROUPPER
 	RET
 
 // func fashionMomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -8897,13 +8993,59 @@ TEXT ·fashionMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Z1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000168, BX
 
-elems105:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores111
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000168, BX
+
+elems112:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems112
+	MOVL         $0x000003ff, BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (AX), K1, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VMOVUPS.Z    (DX), K1, Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+	SFENCE
+	JMP          updated111
+
+cachedstores111:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000168, BX
+
+elems113:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -8919,7 +9061,7 @@ elems105:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems105
+	JNZ          elems113
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -8933,11 +9075,13 @@ elems105:
 	VMOVUPS      Z5, K1, (DX)
 	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
+
+updated111:
 	VZEROUPPER
 	RET
 
 // func fashionNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionNesterovChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -8945,13 +9089,47 @@ TEXT ·fashionNesterovChunkAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Z1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000400, BX
 
-elems106:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores114
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000400, BX
+
+elems115:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems115
+	SFENCE
+	JMP          updated114
+
+cachedstores114:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000400, BX
+
+elems116:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -8968,12 +9146,14 @@ elems106:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems106
+	JNZ          elems116
+
+updated114:
 	VZEROUPPER
 	RET
 
 // func fashionNesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
@@ -8981,13 +9161,18 @@ TEXT ·fashionNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	VBROADCASTSS X1, Z1
 	MOVSS        mu+32(FP), X2
 	VBROADCASTSS X2, Z2
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
-	MOVQ         $0x00000168, BX
 
-elems107:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores117
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  CX, CX
+	MOVQ  $0x00000168, BX
+
+elems118:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -8999,12 +9184,12 @@ elems107:
 	VMOVUPS      Z5, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
-	VMOVUPS      Z3, (AX)
+	VMOVNTPS     Z3, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems107
+	JNZ          elems118
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -9019,11 +9204,56 @@ elems107:
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
+	SFENCE
+	JMP          updated117
+
+cachedstores117:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ CX, CX
+	MOVQ $0x00000168, BX
+
+elems119:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems119
+	MOVL         $0x000003ff, BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (AX), K1, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VMOVUPS.Z    (DX), K1, Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+
+updated117:
 	VZEROUPPER
 	RET
 
 // func fashionAdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionAdamChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -9043,15 +9273,65 @@ TEXT ·fashionAdamChunkAVX512(SB), NOSPLIT, $0-60
 	VSUBPS       Z2, Z7, Z8
 	VSUBPS       Z3, Z7, Z7
 	VMULPS       Z5, Z0, Z5
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000400, SI
 
-elems108:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores120
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000400, SI
+
+elems121:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z9
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVNTPS    Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems121
+	SFENCE
+	JMP         updated120
+
+cachedstores120:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000400, SI
+
+elems122:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -9082,12 +9362,14 @@ elems108:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems108
+	JNZ         elems122
+
+updated120:
 	VZEROUPPER
 	RET
 
 // func fashionAdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionAdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -9107,15 +9389,20 @@ TEXT ·fashionAdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	VSUBPS       Z2, Z7, Z8
 	VSUBPS       Z3, Z7, Z7
 	VMULPS       Z5, Z0, Z5
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000168, SI
 
-elems109:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores123
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000168, SI
+
+elems124:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -9140,13 +9427,13 @@ elems109:
 	VMULPS      Z5, Z10, Z11
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
-	VMOVUPS     Z0, (AX)
+	VMOVNTPS    Z0, (AX)
 	ADDQ        $0x40, AX
 	ADDQ        $0x40, CX
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems109
+	JNZ         elems124
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -9174,11 +9461,85 @@ elems109:
 	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
+	SFENCE
+	JMP         updated123
+
+cachedstores123:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000168, SI
+
+elems125:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z9
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems125
+	MOVL        $0x000003ff, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMOVUPS.Z   (CX), K1, Z9
+	VMOVUPS.Z   (DX), K1, Z10
+	VMOVUPS.Z   (BX), K1, Z11
+	VFMADD231PS Z0, Z1, Z9
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
+	VMOVUPS     Z10, K1, (DX)
+	VMOVUPS     Z11, K1, (BX)
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z9, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+updated123:
 	VZEROUPPER
 	RET
 
 // func fashionAdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionAdamWChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -9199,15 +9560,65 @@ TEXT ·fashionAdamWChunkAVX512(SB), NOSPLIT, $0-60
 	VSUBPS       Z3, Z7, Z9
 	VMULPS       Z5, Z0, Z5
 	VFNMADD213PS Z7, Z0, Z1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000400, SI
 
-elems110:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores126
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000400, SI
+
+elems127:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z7
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVNTPS    Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems127
+	SFENCE
+	JMP         updated126
+
+cachedstores126:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000400, SI
+
+elems128:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -9238,12 +9649,14 @@ elems110:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems110
+	JNZ         elems128
+
+updated126:
 	VZEROUPPER
 	RET
 
 // func fashionAdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, SSE
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
@@ -9264,15 +9677,20 @@ TEXT ·fashionAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	VSUBPS       Z3, Z7, Z9
 	VMULPS       Z5, Z0, Z5
 	VFNMADD213PS Z7, Z0, Z1
-	MOVQ         p+0(FP), AX
-	MOVQ         grad+8(FP), CX
-	MOVQ         m+16(FP), DX
-	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
-	MOVQ         $0x00000168, SI
 
-elems111:
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores129
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  CX, CX
+	MOVQ  BX, BX
+	MOVQ  $0x00000168, SI
+
+elems130:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -9297,13 +9715,13 @@ elems111:
 	VMULPS      Z5, Z10, Z11
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
-	VMOVUPS     Z0, (AX)
+	VMOVNTPS    Z0, (AX)
 	ADDQ        $0x40, AX
 	ADDQ        $0x40, CX
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems111
+	JNZ         elems130
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -9331,5 +9749,79 @@ elems111:
 	VDIVPS      Z7, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
+	SFENCE
+	JMP         updated129
+
+cachedstores129:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ CX, CX
+	MOVQ BX, BX
+	MOVQ $0x00000168, SI
+
+elems131:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z7
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems131
+	MOVL        $0x000003ff, SI
+	KMOVW       SI, K1
+	VMOVUPS.Z   (AX), K1, Z0
+	VMOVUPS.Z   (CX), K1, Z7
+	VMOVUPS.Z   (DX), K1, Z10
+	VMOVUPS.Z   (BX), K1, Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z10, K2, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z1
+	VCMPPS      $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z   Z11, K2, Z11
+	VMOVUPS     Z10, K1, (DX)
+	VMOVUPS     Z11, K1, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, K1, (AX)
+
+updated129:
 	VZEROUPPER
 	RET

@@ -177,51 +177,61 @@ func fashionAdamAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]flo
 func fashionAdamWAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionSGDChunkAVX512 is the AVX-512 body of FashionSGDChunk: p ← p − lr·(grad + decay·p) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionSGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 
 // fashionSGDLastChunkAVX512 is the AVX-512 body of FashionSGDLastChunk: p ← p − lr·(grad + decay·p) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionSGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 
 // fashionMomentumChunkAVX512 is the AVX-512 body of FashionMomentumChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionMomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashionMomentumLastChunkAVX512 is the AVX-512 body of FashionMomentumLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionMomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashionNesterovChunkAVX512 is the AVX-512 body of FashionNesterovChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashionNesterovLastChunkAVX512 is the AVX-512 body of FashionNesterovLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionNesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashionAdamChunkAVX512 is the AVX-512 body of FashionAdamChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionAdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamLastChunkAVX512 is the AVX-512 body of FashionAdamLastChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionAdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamWChunkAVX512 is the AVX-512 body of FashionAdamWChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionAdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamWLastChunkAVX512 is the AVX-512 body of FashionAdamWLastChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 64 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionAdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

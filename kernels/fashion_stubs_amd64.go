@@ -177,51 +177,61 @@ func fashionAdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float
 func fashionAdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionSGDChunkAVX2 is the AVX2+FMA body of FashionSGDChunk: p ← p − lr·(grad + decay·p) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionSGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 
 // fashionSGDLastChunkAVX2 is the AVX2+FMA body of FashionSGDLastChunk: p ← p − lr·(grad + decay·p) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionSGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 
 // fashionMomentumChunkAVX2 is the AVX2+FMA body of FashionMomentumChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionMomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashionMomentumLastChunkAVX2 is the AVX2+FMA body of FashionMomentumLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·v (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionMomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashionNesterovChunkAVX2 is the AVX2+FMA body of FashionNesterovChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionNesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 
 // fashionNesterovLastChunkAVX2 is the AVX2+FMA body of FashionNesterovLastChunk: g′ = grad + decay·p, v ← mu·v + g′, p ← p − lr·(g′ + mu·v) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionNesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 
 // fashionAdamChunkAVX2 is the AVX2+FMA body of FashionAdamChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionAdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamLastChunkAVX2 is the AVX2+FMA body of FashionAdamLastChunk: g′ = grad + decay·p, m ← β₁m + (1−β₁)g′, v ← β₂v + (1−β₂)g′², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionAdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamWChunkAVX2 is the AVX2+FMA body of FashionAdamWChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 16384 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionAdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 
 // fashionAdamWLastChunkAVX2 is the AVX2+FMA body of FashionAdamWLastChunk: p ← p·(1 − lr·decay), m ← β₁m + (1−β₁)grad, v ← β₂v + (1−β₂)grad², p ← p − lr·c₁m/(√(c₂v) + eps) (a chunk of 5770 parameters).
+// p is written with non-temporal stores, past the caches, when it is aligned to 32 bytes; with regular stores when not.
 //
 //go:noescape
 func fashionAdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)

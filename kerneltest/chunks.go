@@ -1,8 +1,10 @@
 package kerneltest
 
 import (
+	"fmt"
 	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/vecgen/vecgen/compiled"
 )
@@ -43,12 +45,27 @@ func CheckChunks(t *testing.T, net compiled.Network) {
 	for _, rule := range rules {
 		wantP, wantM, wantV := slices.Clone(p), slices.Clone(m), slices.Clone(v)
 		rule.whole(wantP, wantM, wantV)
-		gotP, gotM, gotV := slices.Clone(p), slices.Clone(m), slices.Clone(v)
-		for i := range chunks {
-			rule.chunk(i, gotP, gotM, gotV)
+		// p aligned to a cache line and one float past it: the chunk
+		// kernels stream p's stores only when it is aligned to a vector.
+		for _, offset := range []int{0, 1} {
+			gotP, gotM, gotV := placed(p, offset), slices.Clone(m), slices.Clone(v)
+			for i := range chunks {
+				rule.chunk(i, gotP, gotM, gotV)
+			}
+			name := fmt.Sprintf("%s (p %d floats past a 64-byte boundary)", rule.name, offset)
+			Equal(t, name+" p", gotP, wantP)
+			Equal(t, name+" m", gotM, wantM)
+			Equal(t, name+" v", gotV, wantV)
 		}
-		Equal(t, rule.name+" p", gotP, wantP)
-		Equal(t, rule.name+" m", gotM, wantM)
-		Equal(t, rule.name+" v", gotV, wantV)
 	}
+}
+
+// placed returns a copy of s that starts offset floats past a 64-byte
+// boundary.
+func placed(s []float32, offset int) []float32 {
+	buf := make([]float32, len(s)+16+offset)
+	skip := int((64-uintptr(unsafe.Pointer(&buf[0]))%64)%64) / 4
+	out := buf[skip+offset : skip+offset+len(s) : skip+offset+len(s)]
+	copy(out, s)
+	return out
 }

@@ -3,6 +3,7 @@ package kerneltest
 import (
 	"math"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 
@@ -89,4 +90,13 @@ func TestDAZ(t *testing.T) {
 		assert.Equal(t, want[i], math.Float32bits(got[i]), "DAZ of %v", s[i])
 	}
 	assert.Equal(t, tiny, s[0], "the input is not changed")
+}
+
+func TestPlaced(t *testing.T) {
+	s := []float32{1, 2, 3}
+	for _, offset := range []int{0, 1, 5} {
+		got := placed(s, offset)
+		assert.Equal(t, s, got)
+		assert.Equal(t, uintptr(4*offset), uintptr(unsafe.Pointer(&got[0]))%64, "offset %d", offset)
+	}
 }
