@@ -15,14 +15,15 @@ import (
 const sliceHeader = 24
 
 // VecFiles renders, for tier isa, the vector loops nn runs over lengths
-// known only at run time, for package pkg: sumScaled<ISA> and
-// firstNonFinite<ISA>.
+// known only at run time, for package pkg: sumScaled<ISA>,
+// firstNonFinite<ISA> and gatherRows<ISA>.
 func VecFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
 	c := build.NewContext()
 	c.ConstraintExpr("gc,!purego")
 	a := newAsmWriter(c, isa)
 	a.sumScaled()
 	a.firstNonFinite()
+	a.gatherRows()
 	return assemble(c, isa, printer.Config{Name: "vecgen from gen.VecFiles", Pkg: pkg})
 }
 
@@ -179,6 +180,97 @@ func (a *asmWriter) firstNonFinite() {
 	block("scalar", 0)
 	c.Label("found")
 	c.Store(i, c.ReturnIndex(0))
+	c.VZEROUPPER()
+	c.RET()
+}
+
+// gatherRowsGroup is how many rows gatherRows copies at once.
+const gatherRowsGroup = 4
+
+// gatherRows emits
+//
+//	gatherRows<ISA>(dst *float32, stride int, src *float32, from *int, groups int, n int)
+//
+// which copies groups·4 rows of n floats, dst[j·stride + i] = src[from[j] + i],
+// four rows at a time: one vector of each row in turn, then single floats.
+// The rows nn gathers for a step lie anywhere in the training data, so
+// each row's lines miss in every cache; copied one row at a time, the
+// misses of one row are in flight at once, and interleaved, those of four.
+// The caller checks the bounds.
+func (a *asmWriter) gatherRows() {
+	c := a.c
+	name := "gatherRows" + a.isa.Name
+	c.Function(name)
+	c.Attributes(attr.NOSPLIT)
+	c.Pragma("noescape")
+	c.SignatureExpr("func(dst *float32, stride int, src *float32, from *int, groups int, n int)")
+	c.Doc(name + " copies groups·4 rows of n floats, dst[j·stride+i] = src[from[j]+i], four rows at a time.")
+	a.begin()
+	first, from, groups := a.param("dst"), a.param("from"), a.param("groups")
+	end, vectorsEnd := a.param("n"), c.GP64() // byte offsets in a row
+	c.SHLQ(operand.U8(2), end)
+	c.MOVQ(end, vectorsEnd)
+	c.ANDQ(operand.I32(int32(-4*a.lanes())), vectorsEnd)
+	c.TESTQ(groups, groups)
+	c.JZ(operand.LabelRef("gathered"))
+
+	c.Label("group")
+	c.Comment("The group's rows: src + 4·from[q] and dst + 4·q·stride.")
+	base, stride := a.param("src"), a.param("stride")
+	c.SHLQ(operand.U8(2), stride)
+	srcs := make([]reg.GPVirtual, gatherRowsGroup)
+	dsts := make([]reg.GPVirtual, gatherRowsGroup)
+	dsts[0] = first
+	for q := range srcs {
+		srcs[q] = c.GP64()
+		c.MOVQ(operand.Mem{Base: from, Disp: 8 * q}, srcs[q])
+		c.LEAQ(operand.Mem{Base: base, Index: srcs[q], Scale: 4}, srcs[q])
+		if q > 0 {
+			dsts[q] = c.GP64()
+			c.LEAQ(operand.Mem{Base: dsts[q-1], Index: stride, Scale: 1}, dsts[q])
+		}
+	}
+	off := c.GP64()
+	c.XORQ(off, off)
+	row := func(base reg.Register) operand.Mem { return operand.Mem{Base: base, Index: off, Scale: 1} }
+
+	c.Label("vectors")
+	c.Comment("One vector of each row, loads first: four rows' misses in flight.")
+	c.CMPQ(off, vectorsEnd)
+	c.JAE(operand.LabelRef("floats"))
+	v := make([]reg.VecVirtual, gatherRowsGroup)
+	for q := range v {
+		v[q] = a.vec()
+		c.VMOVUPS(row(srcs[q]), v[q])
+	}
+	for q := range v {
+		c.VMOVUPS(v[q], row(dsts[q]))
+	}
+	c.ADDQ(operand.U8(4*a.lanes()), off)
+	c.JMP(operand.LabelRef("vectors"))
+
+	c.Label("floats")
+	c.Comment("The rows' last floats, fewer than a vector, one at a time.")
+	c.CMPQ(off, end)
+	c.JAE(operand.LabelRef("next"))
+	for q := range srcs {
+		x := c.XMM()
+		c.VMOVSS(row(srcs[q]), x)
+		c.VMOVSS(x, row(dsts[q]))
+	}
+	c.ADDQ(operand.U8(4), off)
+	c.JMP(operand.LabelRef("floats"))
+
+	c.Label("next")
+	step := a.param("stride")
+	c.SHLQ(operand.U8(2), step)
+	c.ADDQ(step, dsts[gatherRowsGroup-1])
+	c.MOVQ(dsts[gatherRowsGroup-1], first)
+	c.ADDQ(operand.U8(8*gatherRowsGroup), from)
+	c.DECQ(groups)
+	c.JNZ(operand.LabelRef("group"))
+
+	c.Label("gathered")
 	c.VZEROUPPER()
 	c.RET()
 }
