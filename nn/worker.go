@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/internal/vec"
 	"github.com/vecgen/vecgen/scalar"
 )
 
@@ -13,6 +14,7 @@ import (
 type workspace struct {
 	desc *compiled.Network
 	x    []float32   // Batch×Input
+	from []int       // Batch: load's scratch
 	z, y [][]float32 // per layer, Batch×Out; z is nil unless PreActivation
 
 	own *predictJob // the state of a Predict call this workspace leads
@@ -22,7 +24,7 @@ type workspace struct {
 
 func newWorkspace(desc *compiled.Network) *workspace {
 	B := desc.Batch
-	ws := &workspace{desc: desc, x: make([]float32, B*desc.Input), own: new(predictJob)}
+	ws := &workspace{desc: desc, x: make([]float32, B*desc.Input), from: make([]int, B), own: new(predictJob)}
 	for _, l := range desc.Layers {
 		var z []float32
 		if l.PreActivation {
@@ -53,27 +55,28 @@ func (ws *workspace) forwardFrom(first int, w, b [][]float32) {
 
 func (ws *workspace) out() []float32 { return ws.y[len(ws.y)-1] }
 
-// load fills rows lo to hi−1 of the tile: row r from row src.row(r) of x
-// when r < count, zeroes past it.
-func load(tile, x []float32, width int, src rowSource, lo, hi, count int) {
-	for r := lo; r < min(hi, count); r++ {
-		i := src.row(r)
-		copy(tile[r*width:(r+1)*width], x[i*width:(i+1)*width])
-	}
-	clear(tile[max(lo, min(hi, count))*width : hi*width])
-}
+// span is a block of a tile: its rows lo to hi−1 and, in each, the
+// columns c0 to c1−1 of rows width floats long.
+type span struct{ lo, hi, c0, c1, width int }
 
-// loadColumns fills columns c0 to c1−1 of the tile's rows rows: those of
-// row src.row(r) of x when r < count, zeroes past it.
-func loadColumns(tile, x []float32, width int, src rowSource, c0, c1, rows, count int) {
-	for r := range rows {
-		dst := tile[r*width+c0 : r*width+c1]
-		if r >= count {
-			clear(dst)
-			continue
-		}
-		i := src.row(r)
-		copy(dst, x[i*width+c0:i*width+c1])
+// wholeRows is the whole width of rows lo to hi−1.
+func wholeRows(lo, hi, width int) span { return span{lo, hi, 0, width, width} }
+
+// load fills the span of the tile from x, rows of the same width: tile
+// row r from row src.row(r) of x when r < count, zeroes past it. The rows
+// are copied by vec.GatherRows, four at a time: a shuffled epoch's rows
+// lie anywhere in x, and copying four at once overlaps their cache
+// misses. from is the scratch for the rows' offsets in x, room for the
+// span's rows.
+func load(tile, x []float32, s span, src rowSource, count int, from []int) {
+	last := max(s.lo, min(s.hi, count)) // the rows from last on are past the data
+	from = from[:last-s.lo]
+	for j := range from {
+		from[j] = src.row(s.lo+j)*s.width + s.c0
+	}
+	vec.GatherRows(tile[s.lo*s.width+s.c0:], s.width, x, from, s.c1-s.c0)
+	for r := last; r < s.hi; r++ {
+		clear(tile[r*s.width+s.c0 : r*s.width+s.c1])
 	}
 }
 
@@ -194,8 +197,8 @@ func (w *worker) trainForward() {
 // as the loss kernel scales it, by 1/Batch) in t.grad.
 func (w *worker) train(t *tile) {
 	d, n := w.desc, w.net
-	load(w.workspace.x, n.srcX, d.Input, t.src, 0, d.Batch, t.count)
-	load(w.target, n.srcT, d.Output(), t.src, 0, d.Batch, t.count)
+	load(w.workspace.x, n.srcX, wholeRows(0, d.Batch, d.Input), t.src, t.count, w.from)
+	load(w.target, n.srcT, wholeRows(0, d.Batch, d.Output()), t.src, t.count, w.from)
 	w.trainForward()
 	w.loss(t)
 	last := len(d.Layers) - 1
