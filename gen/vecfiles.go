@@ -27,6 +27,20 @@ func VecFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
 	return assemble(c, isa, printer.Config{Name: "vecgen from gen.VecFiles", Pkg: pkg})
 }
 
+// vecFunction starts the tier's function base<ISA>: a leaf that keeps no
+// pointer it is given, with Go signature signature and a doc line, doc
+// after its name.
+func (a *asmWriter) vecFunction(base, signature, doc string) {
+	c := a.c
+	name := base + a.isa.Name
+	c.Function(name)
+	c.Attributes(attr.NOSPLIT)
+	c.Pragma("noescape")
+	c.SignatureExpr(signature)
+	c.Doc(name + " " + doc)
+	a.begin()
+}
+
 // sumScaled emits the reduction nn uses to combine its workers' gradients:
 //
 //	sumScaled<ISA>(dst *float32, srcs *[]float32, nsrcs, n int, scale float32)
@@ -39,13 +53,8 @@ func VecFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
 // holds n floats.
 func (a *asmWriter) sumScaled() {
 	c := a.c
-	name := "sumScaled" + a.isa.Name
-	c.Function(name)
-	c.Attributes(attr.NOSPLIT)
-	c.Pragma("noescape")
-	c.SignatureExpr("func(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32)")
-	c.Doc(name + " sets dst[i] = scale·(dst[i] + Σⱼ srcs[j][i]) for i < n, summing in order.")
-	a.begin()
+	a.vecFunction("sumScaled", "func(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32)",
+		"sets dst[i] = scale·(dst[i] + Σⱼ srcs[j][i]) for i < n, summing in order.")
 	dst, srcs, nsrcs, n := a.param("dst"), a.param("srcs"), a.param("nsrcs"), a.param("n")
 	s := c.XMM()
 	c.Load(c.Param("scale"), s)
@@ -129,13 +138,8 @@ func (a *asmWriter) sumScaled() {
 // no microcode assist.
 func (a *asmWriter) firstNonFinite() {
 	c := a.c
-	name := "firstNonFinite" + a.isa.Name
-	c.Function(name)
-	c.Attributes(attr.NOSPLIT)
-	c.Pragma("noescape")
-	c.SignatureExpr("func(v *float32, n int) int")
-	c.Doc(name + " returns the start of the first block of v[:n] holding a NaN or an infinity, or n.")
-	a.begin()
+	a.vecFunction("firstNonFinite", "func(v *float32, n int) int",
+		"returns the start of the first block of v[:n] holding a NaN or an infinity, or n.")
 	v, n := a.param("v"), a.param("n")
 	i := c.GP64() // index of the current block
 	c.XORQ(i, i)
@@ -199,13 +203,8 @@ const gatherRowsGroup = 4
 // The caller checks the bounds.
 func (a *asmWriter) gatherRows() {
 	c := a.c
-	name := "gatherRows" + a.isa.Name
-	c.Function(name)
-	c.Attributes(attr.NOSPLIT)
-	c.Pragma("noescape")
-	c.SignatureExpr("func(dst *float32, stride int, src *float32, from *int, groups int, n int)")
-	c.Doc(name + " copies groups·4 rows of n floats, dst[j·stride+i] = src[from[j]+i], four rows at a time.")
-	a.begin()
+	a.vecFunction("gatherRows", "func(dst *float32, stride int, src *float32, from *int, groups int, n int)",
+		"copies groups·4 rows of n floats, dst[j·stride+i] = src[from[j]+i], four rows at a time.")
 	first, from, groups := a.param("dst"), a.param("from"), a.param("groups")
 	end, vectorsEnd := a.param("n"), c.GP64() // byte offsets in a row
 	c.SHLQ(operand.U8(2), end)
