@@ -193,19 +193,20 @@ const gatherRowsGroup = 4
 
 // gatherRows emits
 //
-//	gatherRows<ISA>(dst *float32, stride int, src *float32, from *int, groups int, n int)
+//	gatherRows<ISA>(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int)
 //
-// which copies groups·4 rows of n floats, dst[j·stride + i] = src[from[j] + i],
-// four rows at a time: one vector of each row in turn, then single floats.
-// The rows nn gathers for a step lie anywhere in the training data, so
-// each row's lines miss in every cache; copied one row at a time, the
-// misses of one row are in flight at once, and interleaved, those of four.
-// The caller checks the bounds.
+// which copies groups·4 rows of n floats,
+// dst[j·dstStride + i] = src[rows[j]·srcStride + i], four rows at a time:
+// one vector of each row in turn, then single floats. The rows nn gathers
+// for a step lie anywhere in the training data, so each row's lines miss
+// in every cache; copied one row at a time, the misses of one row are in
+// flight at once, and interleaved, those of four. The caller checks the
+// bounds.
 func (a *asmWriter) gatherRows() {
 	c := a.c
-	a.vecFunction("gatherRows", "func(dst *float32, stride int, src *float32, from *int, groups int, n int)",
-		"copies groups·4 rows of n floats, dst[j·stride+i] = src[from[j]+i], four rows at a time.")
-	first, from, groups := a.param("dst"), a.param("from"), a.param("groups")
+	a.vecFunction("gatherRows", "func(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int)",
+		"copies groups·4 rows of n floats, dst[j·dstStride+i] = src[rows[j]·srcStride+i], four rows at a time.")
+	first, rows, groups := a.param("dst"), a.param("rows"), a.param("groups")
 	end, vectorsEnd := a.param("n"), c.GP64() // byte offsets in a row
 	c.SHLQ(operand.U8(2), end)
 	c.MOVQ(end, vectorsEnd)
@@ -214,19 +215,21 @@ func (a *asmWriter) gatherRows() {
 	c.JZ(operand.LabelRef("gathered"))
 
 	c.Label("group")
-	c.Comment("The group's rows: src + 4·from[q] and dst + 4·q·stride.")
-	base, stride := a.param("src"), a.param("stride")
-	c.SHLQ(operand.U8(2), stride)
+	c.Comment("The group's rows: src + 4·rows[q]·srcStride and dst + 4·q·dstStride.")
+	base, srcStride, dstStride := a.param("src"), a.param("srcStride"), a.param("dstStride")
+	c.SHLQ(operand.U8(2), srcStride)
+	c.SHLQ(operand.U8(2), dstStride)
 	srcs := make([]reg.GPVirtual, gatherRowsGroup)
 	dsts := make([]reg.GPVirtual, gatherRowsGroup)
 	dsts[0] = first
 	for q := range srcs {
 		srcs[q] = c.GP64()
-		c.MOVQ(operand.Mem{Base: from, Disp: 8 * q}, srcs[q])
-		c.LEAQ(operand.Mem{Base: base, Index: srcs[q], Scale: 4}, srcs[q])
+		c.MOVQ(operand.Mem{Base: rows, Disp: 8 * q}, srcs[q])
+		c.IMULQ(srcStride, srcs[q])
+		c.ADDQ(base, srcs[q])
 		if q > 0 {
 			dsts[q] = c.GP64()
-			c.LEAQ(operand.Mem{Base: dsts[q-1], Index: stride, Scale: 1}, dsts[q])
+			c.LEAQ(operand.Mem{Base: dsts[q-1], Index: dstStride, Scale: 1}, dsts[q])
 		}
 	}
 	off := c.GP64()
@@ -261,11 +264,11 @@ func (a *asmWriter) gatherRows() {
 	c.JMP(operand.LabelRef("floats"))
 
 	c.Label("next")
-	step := a.param("stride")
+	step := a.param("dstStride")
 	c.SHLQ(operand.U8(2), step)
 	c.ADDQ(step, dsts[gatherRowsGroup-1])
 	c.MOVQ(dsts[gatherRowsGroup-1], first)
-	c.ADDQ(operand.U8(8*gatherRowsGroup), from)
+	c.ADDQ(operand.U8(8*gatherRowsGroup), rows)
 	c.DECQ(groups)
 	c.JNZ(operand.LabelRef("group"))
 

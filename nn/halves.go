@@ -17,7 +17,7 @@ func (w *worker) trainHalf() {
 	n, h := w.net, w.index
 	d, lead, t := w.desc, n.workers[0], n.tiles[0] // worker 0 holds the buffers
 	B := d.Batch
-	load(lead.target, n.srcT, wholeRows(h*B/2, (h+1)*B/2, d.Output()), t.src, t.count, w.from)
+	load(lead.target, n.srcT, wholeRows(h*B/2, (h+1)*B/2, d.Output()), t.src, t.count)
 	in, first := lead.workspace.x, 0
 	if n.splitDepth {
 		// Half h of the inputs' columns for every row, their product with
@@ -25,13 +25,13 @@ func (w *worker) trainHalf() {
 		// batch's rows of the combine: this worker alone reads (here and
 		// in dw) and updates those rows of w.
 		l := d.Layers[0]
-		load(lead.workspace.x, n.srcX, span{0, B, h * d.Input / 2, (h + 1) * d.Input / 2, d.Input}, t.src, t.count, w.from)
+		load(lead.workspace.x, n.srcX, span{0, B, h * d.Input / 2, (h + 1) * d.Input / 2, d.Input}, t.src, t.count)
 		l.PartialForward(h, lead.workspace.x, n.w[0], lead.part[h])
 		n.crew.meet(w) // both partial products
 		l.Combine(h, lead.part[0], lead.part[1], n.b[0], lead.z[0], lead.y[0])
 		in, first = lead.y[0], 1
 	} else {
-		load(lead.workspace.x, n.srcX, wholeRows(h*B/2, (h+1)*B/2, d.Input), t.src, t.count, w.from)
+		load(lead.workspace.x, n.srcX, wholeRows(h*B/2, (h+1)*B/2, d.Input), t.src, t.count)
 	}
 	for i := first; i < len(d.Layers); i++ {
 		d.Layers[i].ForwardHalf(h, in, n.w[i], n.b[i], lead.z[i], lead.y[i])

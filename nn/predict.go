@@ -34,7 +34,7 @@ func (job *predictJob) work(ws *workspace) {
 		}
 		lo := t * B
 		count := min(B, job.count-lo)
-		load(ws.x, job.x, wholeRows(0, B, in), rowSource{lo: lo}, count, ws.from)
+		load(ws.x, job.x, wholeRows(0, B, in), rowSource{lo: lo}, count)
 		ws.forward(job.n.w, job.n.b)
 		copy(job.out[lo*out:(lo+count)*out], ws.out())
 	}

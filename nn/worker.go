@@ -14,7 +14,6 @@ import (
 type workspace struct {
 	desc *compiled.Network
 	x    []float32   // Batch×Input
-	from []int       // Batch: load's scratch
 	z, y [][]float32 // per layer, Batch×Out; z is nil unless PreActivation
 
 	own *predictJob // the state of a Predict call this workspace leads
@@ -24,7 +23,7 @@ type workspace struct {
 
 func newWorkspace(desc *compiled.Network) *workspace {
 	B := desc.Batch
-	ws := &workspace{desc: desc, x: make([]float32, B*desc.Input), from: make([]int, B), own: new(predictJob)}
+	ws := &workspace{desc: desc, x: make([]float32, B*desc.Input), own: new(predictJob)}
 	for _, l := range desc.Layers {
 		var z []float32
 		if l.PreActivation {
@@ -63,18 +62,20 @@ type span struct{ lo, hi, c0, c1, width int }
 func wholeRows(lo, hi, width int) span { return span{lo, hi, 0, width, width} }
 
 // load fills the span of the tile from x, rows of the same width: tile
-// row r from row src.row(r) of x when r < count, zeroes past it. The rows
-// are copied by vec.GatherRows, four at a time: a shuffled epoch's rows
-// lie anywhere in x, and copying four at once overlaps their cache
-// misses. from is the scratch for the rows' offsets in x, room for the
-// span's rows.
-func load(tile, x []float32, s span, src rowSource, count int, from []int) {
+// row r from row src.row(r) of x when r < count, zeroes past it. A
+// shuffled epoch's rows lie anywhere in x: vec.GatherRows copies them four
+// at a time, so that their cache misses overlap.
+func load(tile, x []float32, s span, src rowSource, count int) {
 	last := max(s.lo, min(s.hi, count)) // the rows from last on are past the data
-	from = from[:last-s.lo]
-	for j := range from {
-		from[j] = src.row(s.lo+j)*s.width + s.c0
+	if src.idx != nil && last > s.lo {
+		rows := src.idx[src.lo+s.lo : src.lo+last]
+		vec.GatherRows(tile[s.lo*s.width+s.c0:], s.width, x[s.c0:], s.width, rows, s.c1-s.c0)
+	} else {
+		for r := s.lo; r < last; r++ {
+			i := src.lo + r
+			copy(tile[r*s.width+s.c0:r*s.width+s.c1], x[i*s.width+s.c0:i*s.width+s.c1])
+		}
 	}
-	vec.GatherRows(tile[s.lo*s.width+s.c0:], s.width, x, from, s.c1-s.c0)
 	for r := last; r < s.hi; r++ {
 		clear(tile[r*s.width+s.c0 : r*s.width+s.c1])
 	}
@@ -197,8 +198,8 @@ func (w *worker) trainForward() {
 // as the loss kernel scales it, by 1/Batch) in t.grad.
 func (w *worker) train(t *tile) {
 	d, n := w.desc, w.net
-	load(w.workspace.x, n.srcX, wholeRows(0, d.Batch, d.Input), t.src, t.count, w.from)
-	load(w.target, n.srcT, wholeRows(0, d.Batch, d.Output()), t.src, t.count, w.from)
+	load(w.workspace.x, n.srcX, wholeRows(0, d.Batch, d.Input), t.src, t.count)
+	load(w.target, n.srcT, wholeRows(0, d.Batch, d.Output()), t.src, t.count)
 	w.trainForward()
 	w.loss(t)
 	last := len(d.Layers) - 1

@@ -166,13 +166,13 @@ found:
 	VZEROUPPER
 	RET
 
-// func gatherRowsAVX512(dst *float32, stride int, src *float32, from *int, groups int, n int)
+// func gatherRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int)
 // Requires: AVX, AVX512F
-TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-48
+TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-56
 	MOVQ  dst+0(FP), AX
-	MOVQ  from+24(FP), CX
-	MOVQ  groups+32(FP), DX
-	MOVQ  n+40(FP), BX
+	MOVQ  rows+32(FP), CX
+	MOVQ  groups+40(FP), DX
+	MOVQ  n+48(FP), BX
 	SHLQ  $0x02, BX
 	MOVQ  BX, SI
 	ANDQ  $-64, SI
@@ -180,34 +180,40 @@ TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-48
 	JZ    gathered
 
 group:
-	// The group's rows: src + 4·from[q] and dst + 4·q·stride.
-	MOVQ src+16(FP), DI
-	MOVQ stride+8(FP), R8
-	SHLQ $0x02, R8
-	MOVQ (CX), R9
-	LEAQ (DI)(R9*4), R9
-	MOVQ 8(CX), R10
-	LEAQ (DI)(R10*4), R10
-	LEAQ (AX)(R8*1), R11
-	MOVQ 16(CX), R12
-	LEAQ (DI)(R12*4), R12
-	LEAQ (R11)(R8*1), R13
-	MOVQ 24(CX), R14
-	LEAQ (DI)(R14*4), R14
-	LEAQ (R13)(R8*1), DI
-	XORQ R8, R8
+	// The group's rows: src + 4·rows[q]·srcStride and dst + 4·q·dstStride.
+	MOVQ  src+16(FP), DI
+	MOVQ  srcStride+24(FP), R8
+	MOVQ  dstStride+8(FP), R9
+	SHLQ  $0x02, R8
+	SHLQ  $0x02, R9
+	MOVQ  (CX), R10
+	IMULQ R8, R10
+	ADDQ  DI, R10
+	MOVQ  8(CX), R11
+	IMULQ R8, R11
+	ADDQ  DI, R11
+	LEAQ  (AX)(R9*1), R12
+	MOVQ  16(CX), R13
+	IMULQ R8, R13
+	ADDQ  DI, R13
+	LEAQ  (R12)(R9*1), R14
+	MOVQ  24(CX), R15
+	IMULQ R8, R15
+	ADDQ  DI, R15
+	LEAQ  (R14)(R9*1), DI
+	XORQ  R8, R8
 
 vectors:
 	// One vector of each row, loads first: four rows' misses in flight.
 	CMPQ    R8, SI
 	JAE     floats
-	VMOVUPS (R9)(R8*1), Z0
-	VMOVUPS (R10)(R8*1), Z1
-	VMOVUPS (R12)(R8*1), Z2
-	VMOVUPS (R14)(R8*1), Z3
+	VMOVUPS (R10)(R8*1), Z0
+	VMOVUPS (R11)(R8*1), Z1
+	VMOVUPS (R13)(R8*1), Z2
+	VMOVUPS (R15)(R8*1), Z3
 	VMOVUPS Z0, (AX)(R8*1)
-	VMOVUPS Z1, (R11)(R8*1)
-	VMOVUPS Z2, (R13)(R8*1)
+	VMOVUPS Z1, (R12)(R8*1)
+	VMOVUPS Z2, (R14)(R8*1)
 	VMOVUPS Z3, (DI)(R8*1)
 	ADDQ    $0x40, R8
 	JMP     vectors
@@ -216,19 +222,19 @@ floats:
 	// The rows' last floats, fewer than a vector, one at a time.
 	CMPQ   R8, BX
 	JAE    next
-	VMOVSS (R9)(R8*1), X0
-	VMOVSS X0, (AX)(R8*1)
 	VMOVSS (R10)(R8*1), X0
-	VMOVSS X0, (R11)(R8*1)
-	VMOVSS (R12)(R8*1), X0
-	VMOVSS X0, (R13)(R8*1)
-	VMOVSS (R14)(R8*1), X0
+	VMOVSS X0, (AX)(R8*1)
+	VMOVSS (R11)(R8*1), X0
+	VMOVSS X0, (R12)(R8*1)
+	VMOVSS (R13)(R8*1), X0
+	VMOVSS X0, (R14)(R8*1)
+	VMOVSS (R15)(R8*1), X0
 	VMOVSS X0, (DI)(R8*1)
 	ADDQ   $0x04, R8
 	JMP    floats
 
 next:
-	MOVQ stride+8(FP), AX
+	MOVQ dstStride+8(FP), AX
 	SHLQ $0x02, AX
 	ADDQ AX, DI
 	MOVQ DI, AX

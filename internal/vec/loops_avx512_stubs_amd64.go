@@ -14,7 +14,7 @@ func sumScaledAVX512(dst *float32, srcs *[]float32, nsrcs int, n int, scale floa
 //go:noescape
 func firstNonFiniteAVX512(v *float32, n int) int
 
-// gatherRowsAVX512 copies groups·4 rows of n floats, dst[j·stride+i] = src[from[j]+i], four rows at a time.
+// gatherRowsAVX512 copies groups·4 rows of n floats, dst[j·dstStride+i] = src[rows[j]·srcStride+i], four rows at a time.
 //
 //go:noescape
-func gatherRowsAVX512(dst *float32, stride int, src *float32, from *int, groups int, n int)
+func gatherRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int)

@@ -14,7 +14,7 @@ func sumScaledAVX2(dst *float32, srcs *[]float32, nsrcs int, n int, scale float3
 //go:noescape
 func firstNonFiniteAVX2(v *float32, n int) int
 
-// gatherRowsAVX2 copies groups·4 rows of n floats, dst[j·stride+i] = src[from[j]+i], four rows at a time.
+// gatherRowsAVX2 copies groups·4 rows of n floats, dst[j·dstStride+i] = src[rows[j]·srcStride+i], four rows at a time.
 //
 //go:noescape
-func gatherRowsAVX2(dst *float32, stride int, src *float32, from *int, groups int, n int)
+func gatherRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int)

@@ -83,44 +83,50 @@ func firstNonFiniteGo(v []float32, from int) int {
 	return -1
 }
 
-// GatherRows copies len(from) rows of n floats from src into dst, stride
-// floats apart: dst[j·stride + i] = src[from[j] + i] for i < n. It copies
-// four rows at a time, a vector of each in turn, so that rows scattered
-// over memory, each missing in every cache, have their misses in flight
-// together (see gen's gatherRows). The rows of dst must not overlap
-// (stride ≥ n) and every row must lie inside dst and src.
-func GatherRows(dst []float32, stride int, src []float32, from []int, n int) {
-	if n < 0 || (len(from) > 1 && stride < n) {
-		panic(fmt.Sprintf("vec: rows of %d floats at a stride of %d", n, stride))
+// GatherRows copies rows of the row-major matrix src, srcStride floats
+// apart, into dst, dstStride floats apart: dst[j·dstStride + i] =
+// src[rows[j]·srcStride + i] for j < len(rows) and i < n. It copies four
+// rows at a time, a vector of each in turn, so that rows scattered over
+// memory, each missing in every cache, have their misses in flight
+// together (see gen's gatherRows). Rows are n floats or more apart in
+// both, and every row must lie inside dst and src.
+func GatherRows(dst []float32, dstStride int, src []float32, srcStride int, rows []int, n int) {
+	if n < 0 || (len(rows) > 0 && n > 0 && (dstStride < n || srcStride < n)) {
+		panic(fmt.Sprintf("vec: rows of %d floats at strides of %d and %d", n, dstStride, srcStride))
 	}
-	if len(from) == 0 || n == 0 {
+	if len(rows) == 0 || n == 0 {
 		return
 	}
-	if len(dst) < n || (len(from) > 1 && (len(dst)-n)/stride < len(from)-1) {
-		panic(fmt.Sprintf("vec: %d rows of %d floats, %d apart, do not fit %d floats", len(from), n, stride, len(dst)))
+	if len(dst) < n || (len(dst)-n)/dstStride < len(rows)-1 {
+		panic(fmt.Sprintf("vec: %d rows of %d floats, %d apart, do not fit %d floats", len(rows), n, dstStride, len(dst)))
 	}
-	for j, f := range from {
-		if f < 0 || f > len(src)-n {
-			panic(fmt.Sprintf("vec: row %d starts at %d, past the %d floats of src less %d", j, f, len(src), n))
+	last := -1 // the last row of src that fits, or −1
+	if len(src) >= n {
+		last = (len(src) - n) / srcStride
+	}
+	for j, r := range rows {
+		if r < 0 || r > last {
+			panic(fmt.Sprintf("vec: row %d of src (rows[%d]) is not among its %d rows", r, j, last+1))
 		}
 	}
-	groups := len(from) / gatherGroup
+	groups := len(rows) / gatherGroup
 	switch tier {
 	case compiled.AVX512:
 		if groups > 0 {
-			gatherRowsAVX512(&dst[0], stride, &src[0], &from[0], groups, n)
+			gatherRowsAVX512(&dst[0], dstStride, &src[0], srcStride, &rows[0], groups, n)
 		}
 	case compiled.AVX2:
 		if groups > 0 {
-			gatherRowsAVX2(&dst[0], stride, &src[0], &from[0], groups, n)
+			gatherRowsAVX2(&dst[0], dstStride, &src[0], srcStride, &rows[0], groups, n)
 		}
 	default:
 		groups = 0
 	}
-	for j := groups * gatherGroup; j < len(from); j++ {
-		copy(dst[j*stride:j*stride+n], src[from[j]:from[j]+n])
+	for j := groups * gatherGroup; j < len(rows); j++ {
+		copy(dst[j*dstStride:j*dstStride+n], src[rows[j]*srcStride:rows[j]*srcStride+n])
 	}
 }
 
-// gatherGroup is the number of rows gatherRows<ISA> copies at once.
+// gatherGroup is the number of rows gatherRows<ISA> copies at once
+// (gen.gatherRowsGroup).
 const gatherGroup = 4

@@ -23,10 +23,10 @@ func firstNonFiniteAVX512(v *float32, n int) int {
 	panic("vec: firstNonFiniteAVX512 called in a build without assembly")
 }
 
-func gatherRowsAVX2(dst *float32, stride int, src *float32, from *int, groups int, n int) {
+func gatherRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int) {
 	panic("vec: gatherRowsAVX2 called in a build without assembly")
 }
 
-func gatherRowsAVX512(dst *float32, stride int, src *float32, from *int, groups int, n int) {
+func gatherRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int) {
 	panic("vec: gatherRowsAVX512 called in a build without assembly")
 }

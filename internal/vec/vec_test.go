@@ -161,39 +161,39 @@ func BenchmarkSumScaled(b *testing.B) {
 // every tier, bit for bit (NaN payloads and subnormals included), for row
 // counts through every group of four and the rows left over, row lengths
 // through every code path (whole vectors, single floats), strides equal
-// to and past the length, rows at every alignment and in any order
-// (repeats too), inside guard bands: nothing outside the rows is written
-// and src is left unchanged.
+// to and past the length, the matrices at every alignment and the rows in
+// any order (repeats too), inside guard bands: nothing outside the rows is
+// written and src is left unchanged.
 func TestGatherRowsMatchesCopy(t *testing.T) { eachTier(t, testGatherRowsMatchesCopy) }
 
 func testGatherRowsMatchesCopy(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	for _, rows := range []int{0, 1, 3, 4, 5, 8, 11} {
+	for _, count := range []int{0, 1, 3, 4, 5, 8, 11} {
 		for _, n := range []int{1, 7, 8, 9, 15, 16, 17, 33, 392, 784} {
 			for _, gap := range []int{0, 5} {
-				t.Run(fmt.Sprintf("rows=%d/n=%d/stride=n+%d", rows, n, gap), func(t *testing.T) {
-					stride := n + gap
+				t.Run(fmt.Sprintf("rows=%d/n=%d/stride=n+%d", count, n, gap), func(t *testing.T) {
 					const srcRows = 50
-					src := kerneltest.NewGuarded("src", srcRows*n+3, 1)
+					dstStride, srcStride := n+gap, n+3*gap
+					src := kerneltest.NewGuarded("src", (srcRows-1)*srcStride+n, rng.IntN(4))
 					for i := range src.S() {
 						src.S()[i] = math.Float32frombits(rng.Uint32()) // every bit pattern, NaNs too
 						if i%97 == 0 {
 							src.S()[i] = 0x1p-140 // a subnormal
 						}
 					}
-					dst := kerneltest.NewGuarded("dst", max(rows*stride-gap, 0), 3)
+					dst := kerneltest.NewGuarded("dst", max(count*dstStride-gap, 0), rng.IntN(4))
 					kerneltest.Fill(rng, dst.S(), 1)
-					from := make([]int, rows)
-					for j := range from {
-						from[j] = rng.IntN(srcRows)*n + rng.IntN(4) // any alignment, repeats allowed
+					rows := make([]int, count)
+					for j := range rows {
+						rows[j] = rng.IntN(srcRows) // repeats allowed
 					}
 					want := append([]float32(nil), dst.S()...)
-					for j, f := range from {
-						copy(want[j*stride:j*stride+n], src.S()[f:f+n])
+					for j, r := range rows {
+						copy(want[j*dstStride:j*dstStride+n], src.S()[r*srcStride:r*srcStride+n])
 					}
 					inputs := kerneltest.Save(src)
 
-					GatherRows(dst.S(), stride, src.S(), from, n)
+					GatherRows(dst.S(), dstStride, src.S(), srcStride, rows, n)
 					kerneltest.Equal(t, "dst", dst.S(), want)
 					kerneltest.CheckMargins(t, src, dst)
 					inputs.Unchanged(t)
@@ -208,19 +208,21 @@ func testGatherRowsMatchesCopy(t *testing.T) {
 func TestGatherRowsRejectsBadRows(t *testing.T) {
 	src, dst := make([]float32, 40), make([]float32, 20)
 	for _, c := range []struct {
-		name, want string
-		stride, n  int
-		from       []int
+		name, want           string
+		dstStride, srcStride int
+		rows                 []int
+		n                    int
 	}{
-		{"overlapping rows", "vec: rows of 8 floats at a stride of 4", 4, 8, []int{0, 8}},
-		{"negative length", "vec: rows of -1 floats at a stride of 4", 4, -1, []int{0}},
-		{"past dst", "vec: 3 rows of 8 floats, 8 apart, do not fit 20 floats", 8, 8, []int{0, 8, 16}},
-		{"past src", "vec: row 1 starts at 33, past the 40 floats of src less 8", 10, 8, []int{0, 33}},
-		{"before src", "vec: row 0 starts at -1, past the 40 floats of src less 8", 10, 8, []int{-1, 0}},
+		{"overlapping rows of dst", "vec: rows of 8 floats at strides of 4 and 10", 4, 10, []int{0, 1}, 8},
+		{"overlapping rows of src", "vec: rows of 8 floats at strides of 8 and 4", 8, 4, []int{0, 1}, 8},
+		{"negative length", "vec: rows of -1 floats at strides of 4 and 4", 4, 4, []int{0}, -1},
+		{"past dst", "vec: 3 rows of 8 floats, 8 apart, do not fit 20 floats", 8, 10, []int{0, 1, 2}, 8},
+		{"past src", "vec: row 4 of src (rows[1]) is not among its 4 rows", 8, 10, []int{0, 4}, 8},
+		{"before src", "vec: row -1 of src (rows[0]) is not among its 4 rows", 8, 10, []int{-1, 0}, 8},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			before := append([]float32(nil), dst...)
-			assert.PanicsWithValue(t, c.want, func() { GatherRows(dst, c.stride, src, c.from, c.n) })
+			assert.PanicsWithValue(t, c.want, func() { GatherRows(dst, c.dstStride, src, c.srcStride, c.rows, c.n) })
 			assert.Equal(t, before, dst)
 		})
 	}
@@ -238,15 +240,15 @@ func BenchmarkGatherRows(b *testing.B) {
 	}
 	order := rand.New(rand.NewPCG(7, 8)).Perm(samples)
 	tile, junk := make([]float32, batch*width), make([]float32, 1<<20)
-	from := make([]int, batch)
+	rows := make([]int, batch)
 	for _, impl := range []struct {
 		name   string
 		gather func()
 	}{
-		{"GatherRows", func() { GatherRows(tile, width, data, from, width) }},
+		{"GatherRows", func() { GatherRows(tile, width, data, width, rows, width) }},
 		{"copy", func() {
-			for j, f := range from {
-				copy(tile[j*width:(j+1)*width], data[f:f+width])
+			for j, r := range rows {
+				copy(tile[j*width:(j+1)*width], data[r*width:(r+1)*width])
 			}
 		}},
 	} {
@@ -260,9 +262,7 @@ func BenchmarkGatherRows(b *testing.B) {
 				if next+batch > samples {
 					next = 0
 				}
-				for j := range from {
-					from[j] = order[next+j] * width
-				}
+				copy(rows, order[next:next+batch])
 				next += batch
 				b.StartTimer()
 				impl.gather()
