@@ -72,7 +72,7 @@ func load(tile, x []float32, s span, src rowSource, count int) {
 		vec.GatherRows(tile[s.lo*s.width+s.c0:], s.width, x[s.c0:], s.width, rows, s.c1-s.c0)
 	} else {
 		for r := s.lo; r < last; r++ {
-			i := src.lo + r
+			i := src.row(r)
 			copy(tile[r*s.width+s.c0:r*s.width+s.c1], x[i*s.width+s.c0:i*s.width+s.c1])
 		}
 	}
