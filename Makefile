@@ -7,6 +7,12 @@ BENCH_COUNT ?= 10
 PYTHON ?= /usr/bin/python3
 FASHION ?= /usr/share/datasets/fashion-mnist
 
+# A recipe fails when any command of a pipe fails, not only the last: make
+# bench pipes each benchmark into tee, and a peer that cannot run (make deps
+# not run yet) must stop it before PERFORMANCE.md is rewritten.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
+
 .PHONY: all deps demo generate test test-native test-race test-avx2 test-noavx2 test-purego test-arm64 test-haswell test-fuzz bench vet
 
 all: generate test
