@@ -119,36 +119,43 @@ test-fuzz:
 # The comparison with Go peers and the machine's FMA ceilings (ymm and
 # zmm) in the same run, nn's training step and prediction, and every
 # kernel's benchmark (not in the tables: half as many runs, which keeps make
-# bench near 5 minutes on two cores); then vecgen's products, SGD steps on
+# bench near 10 minutes on two cores); then vecgen's products, SGD steps on
 # one core and batch-1 prediction again on the AVX2 tier
 # (GODEBUG=cpu.avx512f=off), their names suffixed /avx2; then numpy and
 # PyTorch on one thread (internal/compare/peers.py), with OpenBLAS left to
 # pick its own core; then one Fashion-MNIST epoch through nn's Fit (1 and 2
-# workers) and through PyTorch's usual loop (1 and 2 threads), one after the
-# other; then the tables of PERFORMANCE.md are regenerated from this run's
-# medians.
+# workers) and through PyTorch's usual loop (1 and 2 threads); then the
+# tables of PERFORMANCE.md are regenerated from this run's medians.
+#
+# The Go benchmarks and the epochs run in rounds: each round times every
+# benchmark once (-count 1), and the rounds repeat. The tables divide one
+# benchmark's median by another's (two cores against one, Fit against its
+# steps and against PyTorch), and a shared machine's speed drifts by 10–30%
+# over minutes; with -count N a benchmark's N runs come one after the other
+# and a slow spell lands on one side of a ratio only.
 BENCH_TIME ?= 200ms
 KERNEL_BENCH_COUNT ?= $(shell expr \( $(BENCH_COUNT) + 1 \) / 2)
-bench_flags = -run '^$$' -benchtime $(BENCH_TIME)
-# The epochs run EPOCH_COUNT times, each run two epochs of a fresh network
-# (an epoch takes 0.7 to 2.5 s here): about 40 s for both.
+bench_flags = -run '^$$' -benchtime $(BENCH_TIME) -count 1
+# The epochs run EPOCH_COUNT rounds, each two epochs of a fresh network per
+# benchmark (an epoch takes 0.3 to 2.5 s here): about a minute for all.
 EPOCH_COUNT ?= 3
-epoch_flags = -benchtime 2x -count $(EPOCH_COUNT)
+epoch_flags = -benchtime 2x -count 1
 peers = env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PYTHON) internal/compare/peers.py -fashion $(FASHION)
+# $(call rounds,N,COMMAND) runs COMMAND N times, stopping at a failure.
+rounds = for round in $$(seq $(1)); do $(2) || exit 1; done
 # $(call avx2_bench,PATTERN,PACKAGE) appends the benchmarks of PACKAGE
 # that match PATTERN (a leaf benchmark runs only if PATTERN has no more
 # levels than its name) on the AVX2 tier, with /avx2 appended to each
 # result's name before go test's -N suffix.
-avx2_bench = GODEBUG=cpu.avx512f=off $(GO) test $(bench_flags) -count $(BENCH_COUNT) -bench '$(1)' $(2) \
+avx2_bench = $(call rounds,$(BENCH_COUNT),GODEBUG=cpu.avx512f=off $(GO) test $(bench_flags) -bench '$(1)' $(2)) \
 	| sed -E -e 's|^(Benchmark[^[:space:]]*)(-[0-9]+[[:space:]])|\1/avx2\2|;t' -e 's|^(Benchmark[^[:space:]]*)([[:space:]])|\1/avx2\2|' \
 	| tee -a bench.txt
 bench:
-	$(GO) test $(bench_flags) -count $(BENCH_COUNT) -bench . -skip '^BenchmarkFitEpoch$$' ./internal/compare/ ./nn/ | tee bench.txt
-	$(GO) test $(bench_flags) -count $(KERNEL_BENCH_COUNT) -bench . ./kernels/ | tee -a bench.txt
+	$(call rounds,$(BENCH_COUNT),$(GO) test $(bench_flags) -bench . -skip '^BenchmarkFitEpoch$$' ./internal/compare/ ./nn/) | tee bench.txt
+	$(call rounds,$(KERNEL_BENCH_COUNT),$(GO) test $(bench_flags) -bench . ./kernels/) | tee -a bench.txt
 	$(call avx2_bench,^BenchmarkProduct$$/./^vecgen$$,./internal/compare/)
 	$(call avx2_bench,^BenchmarkTrainStep$$/^sgd$$/^samples=(64|256)$$/^procs=1$$,./nn/)
 	$(call avx2_bench,^BenchmarkPredictOne$$,./nn/)
 	$(peers) -count $(BENCH_COUNT) -benchtime $(BENCH_TIME) -skip '^BenchmarkFitEpoch/' | tee -a bench.txt
-	$(GO) test -run '^$$' -bench '^BenchmarkFitEpoch$$' $(epoch_flags) ./nn/ | tee -a bench.txt
-	$(peers) -bench '^BenchmarkFitEpoch/' $(epoch_flags) | tee -a bench.txt
+	$(call rounds,$(EPOCH_COUNT),$(GO) test -run '^$$' -bench '^BenchmarkFitEpoch$$' $(epoch_flags) ./nn/ && $(peers) -bench '^BenchmarkFitEpoch/' $(epoch_flags)) | tee -a bench.txt
 	$(GO) run ./internal/benchreport -update PERFORMANCE.md < bench.txt
