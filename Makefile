@@ -129,10 +129,14 @@ test-fuzz:
 #
 # The Go benchmarks and the epochs run in rounds: each round times every
 # benchmark once (-count 1), and the rounds repeat. The tables divide one
-# benchmark's median by another's (two cores against one, Fit against its
-# steps and against PyTorch), and a shared machine's speed drifts by 10–30%
-# over minutes; with -count N a benchmark's N runs come one after the other
-# and a slow spell lands on one side of a ratio only.
+# benchmark's median by another's, and a shared machine's speed drifts by
+# 10–30% over minutes; with -count N a benchmark's N runs come one after
+# the other, and a slow spell lands on one side of a ratio only. In rounds,
+# the ratios within a round (a step on two cores or more workers against
+# one, a product against the FMA ceiling, Fit's epoch against PyTorch's)
+# compare runs seconds apart. The others (the AVX2 tier and the numpy and
+# PyTorch products, which run after, and Fit's epoch against the step
+# timed in the first rounds) still compare runs minutes apart.
 BENCH_TIME ?= 200ms
 KERNEL_BENCH_COUNT ?= $(shell expr \( $(BENCH_COUNT) + 1 \) / 2)
 bench_flags = -run '^$$' -benchtime $(BENCH_TIME) -count 1
