@@ -1,6 +1,7 @@
 // Package gen is vecgen's compiler: it plans a validated model (package
-// plan) and renders the plan as Go assembly (with avo), the Go API and
-// dispatch (with jennifer), and the package's tests (internal/testgen).
+// plan) and renders the plan as Go assembly (package amd64, with avo),
+// the Go API and dispatch (with jennifer), and the package's tests
+// (internal/testgen).
 package gen
 
 import (
@@ -14,6 +15,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/vecgen/vecgen/gen/amd64"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/internal/testgen"
 	"github.com/vecgen/vecgen/spec"
@@ -67,7 +69,7 @@ func Render(p *plan.Plan) ([]File, error) {
 		{p.Lower + "_test.go", tests},
 	}
 	for _, isa := range plan.Tiers {
-		asm, stubs, err := emitAsm(p, isa)
+		asm, stubs, err := amd64.Emit(p, isa)
 		if err != nil {
 			return nil, err
 		}
@@ -279,4 +281,17 @@ func mkdirs(dir string) ([]string, error) {
 		created = append(created, missing[i])
 	}
 	return created, nil
+}
+
+// MathFiles renders the vector elementary functions the kernels inline,
+// each as a standalone loop over n float32, for tier isa and package pkg
+// (see amd64.MathFiles).
+func MathFiles(pkg string, n int, isa plan.ISA) (asm, stubs []byte, err error) {
+	return amd64.MathFiles(pkg, n, isa)
+}
+
+// VecFiles renders the vector loops package vec runs over lengths known
+// only at run time, for tier isa and package pkg (see amd64.VecFiles).
+func VecFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
+	return amd64.VecFiles(pkg, isa)
 }

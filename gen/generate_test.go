@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/cpu"
 
 	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/gen/amd64"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/internal/scratchmod"
 	"github.com/vecgen/vecgen/spec"
@@ -196,17 +197,6 @@ func TestPlanBatchOne(t *testing.T) {
 	assert.Equal(t, 1, row.Chains(12))
 	assert.Equal(t, 2, row.Chains(5))
 	assert.Equal(t, 1, p.Find(plan.WeightGrad, 1).Impl(plan.AVX2).Chains(1), "a many-row tile has its rows as independent chains")
-}
-
-func TestLint(t *testing.T) {
-	good := "TEXT ·f(SB), NOSPLIT, $0-8\n\tVXORPS Y0, Y0, Y0\n\tVZEROUPPER\n\tRET\n"
-	assert.NoError(t, Lint([]byte(good)))
-	assert.ErrorContains(t, Lint([]byte(strings.Replace(good, "Y0, Y0, Y0", "Y16, Y0, Y0", 1))), "uses Y16")
-	assert.ErrorContains(t, Lint([]byte(strings.Replace(good, "Y0, Y0, Y0", "Y0, Y31, Y0", 1))), "uses Y31")
-	assert.ErrorContains(t, Lint([]byte(strings.Replace(good, "\tVZEROUPPER\n", "", 1))), "without VZEROUPPER")
-	assert.ErrorContains(t, Lint([]byte(strings.Replace(good, "Y0, Y0, Y0", "Z1, Z1, Z1", 1))), "ZMM")
-	// A function with no vector code needs no VZEROUPPER.
-	assert.NoError(t, Lint([]byte("TEXT ·g(SB), NOSPLIT, $0-8\n\tMOVQ AX, BX\n\tRET\n")))
 }
 
 func TestWriteSkipsUnchangedAndLeavesNoTemporaries(t *testing.T) {
@@ -530,7 +520,7 @@ func TestUpperRegisterIsCaught(t *testing.T) {
 	for _, f := range files {
 		if f.Name == "mut_amd64.s" {
 			require.Contains(t, string(f.Data), "Y14")
-			err := Lint([]byte(toY16(string(f.Data))))
+			err := amd64.Lint([]byte(toY16(string(f.Data))))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "uses Y16")
 			t.Logf("lint: %v", err)

@@ -6,6 +6,7 @@ import (
 
 	"github.com/dave/jennifer/jen"
 
+	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
 )
@@ -294,14 +295,14 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 		return []string{
 			fmt.Sprintf("%s updates the parameter vector p in place from its gradient grad", name),
 			"",
-			"\t" + meaning(p, k),
+			"\t" + kerneldoc.Meaning(p, k),
 			"",
 			"State vectors start at zero; see package scalar for the rule.",
 		}
 	}
 	return []string{
 		fmt.Sprintf("%s returns the %s loss of outputs y against targets target, and writes its", name, p.Model.Loss),
-		fmt.Sprintf("gradient to d. %s", meaning(p, k)),
+		fmt.Sprintf("gradient to d. %s", kerneldoc.Meaning(p, k)),
 		lossGradientNote(p),
 	}
 }

@@ -1,4 +1,4 @@
-package gen
+package amd64
 
 import (
 	"fmt"

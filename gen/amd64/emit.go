@@ -1,4 +1,7 @@
-package gen
+// Package amd64 is vecgen's x86-64 backend: it renders a plan's kernels
+// for the AVX2 and AVX-512 tiers as Go assembly, through avo, with the Go
+// stubs that declare them.
+package amd64
 
 import (
 	"fmt"
@@ -15,9 +18,9 @@ import (
 	"github.com/vecgen/vecgen/gen/plan"
 )
 
-// emitAsm renders every kernel of p for tier isa as Go assembly, returning
+// Emit renders every kernel of p for tier isa as Go assembly, returning
 // the .s file and the Go stub declarations that go with it.
-func emitAsm(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error) {
+func Emit(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error) {
 	c := build.NewContext()
 	c.ConstraintExpr("gc,!purego") // avo takes the +build syntax: gc && !purego
 	a := newAsmWriter(c, isa)
