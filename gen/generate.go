@@ -39,18 +39,30 @@ func Generate(m *spec.Model, source, pkg string) ([]File, error) {
 	return Render(p)
 }
 
-// tierFile is the part of a tier's file names after the model's: the AVX2
-// files keep the names they had before there were tiers.
+// tierFile is the part of a tier's file names after the model's, before
+// the architecture's: the AVX2 files keep the names they had before there
+// were tiers.
 var tierFile = map[string]string{plan.AVX2.Name: "", plan.AVX512.Name: "_avx512"}
+
+// TierFiles names the assembly and the Go stubs of tier isa in files
+// named after base: fashion_avx512_amd64.s and
+// fashion_avx512_stubs_amd64.go, say.
+func TierFiles(base string, isa plan.ISA) (asm, stubs string) {
+	base += tierFile[isa.Name]
+	return base + "_" + isa.Arch + ".s", base + "_stubs_" + isa.Arch + ".go"
+}
+
+// backend renders a plan for one tier: its assembly and the Go stubs
+// that declare the functions.
+type backend func(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error)
+
+// backends are the assembly backends, by architecture.
+var backends = map[string]backend{"amd64": amd64.Emit}
 
 // Render renders a plan. It is deterministic: the same plan gives the same
 // bytes.
 func Render(p *plan.Plan) ([]File, error) {
 	api, err := emitAPI(p)
-	if err != nil {
-		return nil, err
-	}
-	dispatch, err := emitDispatch(p)
 	if err != nil {
 		return nil, err
 	}
@@ -64,17 +76,23 @@ func Render(p *plan.Plan) ([]File, error) {
 	}
 	files := []File{
 		{p.Lower + ".go", api},
-		{p.Lower + "_amd64.go", dispatch},
 		{p.Lower + "_other.go", fallback},
 		{p.Lower + "_test.go", tests},
 	}
-	for _, isa := range plan.Tiers {
-		asm, stubs, err := amd64.Emit(p, isa)
+	for _, arch := range Arches() {
+		dispatch, err := emitDispatch(p, arch)
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, File{p.Lower + tierFile[isa.Name] + "_amd64.s", asm},
-			File{p.Lower + tierFile[isa.Name] + "_stubs_amd64.go", stubs})
+		files = append(files, File{p.Lower + "_" + arch + ".go", dispatch})
+	}
+	for _, isa := range plan.Tiers {
+		asm, stubs, err := backends[isa.Arch](p, isa)
+		if err != nil {
+			return nil, err
+		}
+		asmName, stubsName := TierFiles(p.Lower, isa)
+		files = append(files, File{asmName, asm}, File{stubsName, stubs})
 	}
 	for i, f := range files {
 		if filepath.Ext(f.Name) != ".go" {

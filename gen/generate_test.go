@@ -48,27 +48,23 @@ func TestKernelsUpToDate(t *testing.T) {
 // The committed assembly of the model-independent packages must match
 // their generators too: the math kernels and nn's reduction.
 func TestStandaloneKernelsUpToDate(t *testing.T) {
-	mathAsm, mathStubs, err := MathFiles("mathkernels", 4096, plan.AVX2)
-	require.NoError(t, err)
-	wideMathAsm, wideMathStubs, err := MathFiles("mathkernels", 4096, plan.AVX512)
-	require.NoError(t, err)
-	sumAsm, sumStubs, err := VecFiles("vec", plan.AVX2)
-	require.NoError(t, err)
-	wideAsm, wideStubs, err := VecFiles("vec", plan.AVX512)
-	require.NoError(t, err)
-	for path, want := range map[string][]byte{
-		"internal/mathkernels/math_amd64.s":               mathAsm,
-		"internal/mathkernels/math_stubs_amd64.go":        mathStubs,
-		"internal/mathkernels/math_avx512_amd64.s":        wideMathAsm,
-		"internal/mathkernels/math_avx512_stubs_amd64.go": wideMathStubs,
-		"internal/vec/loops_amd64.s":                      sumAsm,
-		"internal/vec/loops_stubs_amd64.go":               sumStubs,
-		"internal/vec/loops_avx512_amd64.s":               wideAsm,
-		"internal/vec/loops_avx512_stubs_amd64.go":        wideStubs,
-	} {
-		have, err := os.ReadFile(filepath.Join("..", path))
+	for _, isa := range plan.Tiers {
+		mathAsm, mathStubs, err := MathFiles("mathkernels", 4096, isa)
 		require.NoError(t, err)
-		assert.True(t, bytes.Equal(have, want), "%s is stale: run go generate ./...", path)
+		vecAsm, vecStubs, err := VecFiles("vec", isa)
+		require.NoError(t, err)
+		mathAsmName, mathStubsName := TierFiles("math", isa)
+		vecAsmName, vecStubsName := TierFiles("loops", isa)
+		for path, want := range map[string][]byte{
+			"internal/mathkernels/" + mathAsmName:   mathAsm,
+			"internal/mathkernels/" + mathStubsName: mathStubs,
+			"internal/vec/" + vecAsmName:            vecAsm,
+			"internal/vec/" + vecStubsName:          vecStubs,
+		} {
+			have, err := os.ReadFile(filepath.Join("..", path))
+			require.NoError(t, err)
+			assert.True(t, bytes.Equal(have, want), "%s is stale: run go generate ./...", path)
+		}
 	}
 }
 
@@ -105,7 +101,7 @@ func TestPlanFashion(t *testing.T) {
 		got = append(got, k.Public)
 		for _, m := range k.Impls {
 			if k.Gemm != nil {
-				assert.LessOrEqual(t, m.Registers(), m.ISA.Registers, "%s: tile needs more registers than %s has", k.Public, m.ISA.Name)
+				assert.LessOrEqual(t, m.Registers(k.Gemm), m.ISA.Registers, "%s: tile needs more registers than %s has", k.Public, m.ISA.Name)
 			}
 		}
 	}
@@ -185,7 +181,7 @@ func TestPlanBatchOne(t *testing.T) {
 				want = plan.RowTile
 			}
 			assert.Equal(t, want, m.Tile, k.Public)
-			assert.LessOrEqual(t, m.Registers(), 16, k.Public)
+			assert.LessOrEqual(t, m.Registers(g), 16, k.Public)
 		}
 	}
 	row := p.Find(plan.Forward, 1).Impl(plan.AVX2)
@@ -271,7 +267,7 @@ func matrixSpec(i int, sizes []int) string {
 		i, sizes[i], sizes[(i+3)%n], sizes[(i+6)%n], hidden[i%len(hidden)], sizes[(i+9)%n], out[0], out[1])
 }
 
-// blockedSpec has products whose B exceeds plan.BlockBudget, so they run
+// blockedSpec has products whose B exceeds its tier's plan.Core.BlockBudget, so they run
 // in panels: L1 forward in 2 chunks of depth and 2 panels of columns, L2
 // forward in 8 chunks (a loop of them) and one partial panel, and L2's dX
 // in 2 chunks and 2 panels.

@@ -3,6 +3,8 @@ package gen
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/dave/jennifer/jen"
 
@@ -314,21 +316,48 @@ func lossGradientNote(p *plan.Plan) string {
 	return "d is the gradient with respect to y; apply the last layer's ActivationGrad to get dz."
 }
 
-// emitDispatch renders the amd64 file that says which tiers can run.
-func emitDispatch(p *plan.Plan) ([]byte, error) {
+// Arches lists the architectures the plan's tiers have assembly for, in
+// the order of plan.Tiers.
+func Arches() []string {
+	var arches []string
+	for _, isa := range plan.Tiers {
+		if !slices.Contains(arches, isa.Arch) {
+			arches = append(arches, isa.Arch)
+		}
+	}
+	return arches
+}
+
+// emitDispatch renders the file of architecture arch that says which
+// tiers can run (the CPU's, as compiled.CPUHas reads them), with the
+// bodies of the other architectures' kernels, which never run there.
+func emitDispatch(p *plan.Plan, arch string) ([]byte, error) {
 	f := newFile(p, "gc && !purego")
 	f.Commentf("%s reports whether the CPU has the instructions of tier t.", canRunVar(p))
 	f.Var().Id(canRunVar(p)).Op("=").Qual(compiledPath, "CPUHas")
+	absentKernels(f, p, func(isa plan.ISA) bool { return isa.Arch != arch }, "on "+arch)
 	return render(f)
 }
 
 // emitFallback renders the binding for builds without the assembly.
 func emitFallback(p *plan.Plan) ([]byte, error) {
-	f := newFile(p, "!amd64 || !gc || purego")
+	var asm []string
+	for _, arch := range Arches() {
+		asm = append(asm, "!"+arch)
+	}
+	f := newFile(p, strings.Join(asm, " && ")+" || !gc || purego")
 	f.Commentf("%s allows only the reference: this build has no assembly.", canRunVar(p))
 	f.Func().Id(canRunVar(p)).Params(jen.Id("t").Qual(compiledPath, "Tier")).Bool().Block(
 		jen.Return(jen.Id("t").Op("==").Qual(compiledPath, "Reference")),
 	)
+	absentKernels(f, p, func(plan.ISA) bool { return true }, "in a build without assembly")
+	return render(f)
+}
+
+// absentKernels renders a body that panics for each kernel of the tiers
+// absent selects, which the build cannot run (where explains why): the API
+// names every tier's kernels, and dispatch never calls these.
+func absentKernels(f *jen.File, p *plan.Plan, absent func(plan.ISA) bool, where string) {
 	for i := range p.Kernels {
 		k := &p.Kernels[i]
 		params, _ := paramList(p, k)
@@ -337,13 +366,15 @@ func emitFallback(p *plan.Plan) ([]byte, error) {
 			ret = jen.Float32()
 		}
 		for _, m := range k.Impls {
+			if !absent(m.ISA) {
+				continue
+			}
 			f.Line()
 			f.Func().Id(m.Asm).Params(params...).Add(ret).Block(
-				jen.Panic(jen.Lit("vecgen: " + m.Asm + " called in a build without assembly")),
+				jen.Panic(jen.Lit("vecgen: " + m.Asm + " called " + where)),
 			)
 		}
 	}
-	return render(f)
 }
 
 // emitDescriptor renders <Name>Network, the compiled.Network that lets

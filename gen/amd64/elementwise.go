@@ -174,9 +174,9 @@ func (a *asmWriter) activationGrad(k *plan.Kernel) {
 }
 
 // softmaxRows replaces each of the rows of y (n wide) by its softmax:
-// subtract the row maximum, exponentiate, divide by the sum. A row of up to
-// shortRow vectors is loaded once and kept in registers; a longer one takes
-// three passes over memory (max; exp and sum; scale).
+// subtract the row maximum, exponentiate, divide by the sum. A row of up
+// to the tier's SoftmaxRow vectors is loaded once and kept in registers; a
+// longer one takes three passes over memory (max; exp and sum; scale).
 func (a *asmWriter) softmaxRows(y reg.Register, rows, n int) {
 	c := a.c
 	start := c.GP64()
@@ -184,7 +184,7 @@ func (a *asmWriter) softmaxRows(y reg.Register, rows, n int) {
 	vecs := (n + a.lanes() - 1) / a.lanes()
 	lanes := n - a.lanes()*(vecs-1) // of the last vector
 	a.loop("softmax", rows, func() {
-		if vecs <= shortRow {
+		if vecs <= a.isa.SoftmaxRow {
 			a.softmaxShortRow(start, vecs, lanes)
 		} else {
 			a.softmaxLongRow(start, n)
@@ -192,10 +192,6 @@ func (a *asmWriter) softmaxRows(y reg.Register, rows, n int) {
 		c.ADDQ(imm(4*n), start)
 	})
 }
-
-// shortRow is the widest softmax row, in vectors, held in registers: with
-// exp's temporaries it leaves room in the 16 YMM registers.
-const shortRow = 4
 
 // softmaxShortRow computes the softmax of the row at p (vecs vectors, the
 // last holding lanes floats) in registers.

@@ -15,6 +15,7 @@ import (
 	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 )
 
@@ -31,7 +32,7 @@ func Emit(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error) {
 		c.Attributes(attr.NOSPLIT)
 		c.Pragma("noescape")
 		c.SignatureExpr(signature(p, k))
-		c.Doc(asmDoc(p, k, m)...)
+		c.Doc(kerneldoc.Lines(p, k, m)...)
 		a.begin()
 		restore := func() {}
 		if p.Flush {

@@ -17,7 +17,7 @@ type epilogue struct {
 }
 
 // gemm emits C = A·B, then the epilogue, over the whole product. A product
-// whose B exceeds plan.BlockBudget is computed in panels (m.ColBlock
+// whose B exceeds its tier's plan.Core.BlockBudget is computed in panels (m.ColBlock
 // columns by m.DepthBlock steps of depth, which stay in L2 while every
 // block of rows streams past them), each panel's sums added to C and the
 // epilogue applied with the last chunk of depth. It walks copies of the

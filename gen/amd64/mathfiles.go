@@ -12,11 +12,7 @@ import (
 	"github.com/vecgen/vecgen/gen/plan"
 )
 
-// MathFunctions are the vector elementary functions the kernels inline,
-// by the name MathFiles exports each under.
-var MathFunctions = []string{"Exp", "Log", "Sigmoid", "Tanh", "GELU", "SiLU"}
-
-// MathFiles renders each of MathFunctions on its own for tier isa, as an
+// MathFiles renders each of plan.MathFunctions on its own for tier isa, as an
 // in-place loop over n float32 (n a multiple of 16), so the exact
 // instruction sequences the kernels use can be swept against float64
 // math. The AVX2 functions keep the plain names, the others have the
@@ -36,7 +32,7 @@ func MathFiles(pkg string, n int, isa plan.ISA) (asm, stubs []byte, err error) {
 	if isa == plan.AVX2 {
 		suffix = ""
 	}
-	for _, name := range MathFunctions {
+	for _, name := range plan.MathFunctions {
 		f := apply[name]
 		c.Function(name + suffix)
 		c.Attributes(attr.NOSPLIT)

@@ -44,21 +44,36 @@ func (o Op) String() string { return opNames[o] }
 // ISA is an instruction-set tier every kernel is rendered for, with the
 // facts the emitters and the tile choices depend on.
 type ISA struct {
-	Name      string // suffix of the assembly symbols: AVX2, AVX512
+	Name      string // suffix of the assembly symbols: AVX2, AVX512, NEON
+	Arch      string // the GOARCH its assembly is for
 	Lanes     int    // float32 lanes in one vector register
 	Registers int    // vector registers the tier may use
+	Core      Core   // what the tile model assumes of the cores that run it
+	// SoftmaxRow is the widest softmax row, in vectors, a kernel keeps in
+	// registers (loaded once); a wider row takes three passes over memory.
+	// With exp's temporaries, 4 leaves room in the 16 YMM registers.
+	SoftmaxRow int
+	// StreamStores is set when the tier writes a kernel's p with
+	// non-temporal stores where the plan asks for them (Kernel.StreamParams).
+	StreamStores bool
 }
 
 // The tiers. AVX2 (with FMA) has 16 YMM registers of 8 lanes; AVX-512 has
 // 32 ZMM registers of 16 lanes and the opmask registers K1–K7, which the
-// kernels use for every partial vector.
+// kernels use for every partial vector. NEON (arm64's Advanced SIMD, in
+// every arm64 CPU) has 32 V registers of 4 lanes and no masks: its partial
+// vectors are moved in pieces of 2 and 1 floats. Its stores are regular:
+// the non-temporal stores of the x86 tiers were measured to pay on x86
+// only, and arm64's STNP is a hint whose effect on a line another core
+// holds no arm64 machine here can measure.
 var (
-	AVX2   = ISA{Name: "AVX2", Lanes: 8, Registers: 16}
-	AVX512 = ISA{Name: "AVX512", Lanes: 16, Registers: 32}
+	AVX2   = ISA{Name: "AVX2", Arch: "amd64", Lanes: 8, Registers: 16, Core: x86Core, SoftmaxRow: 4, StreamStores: true}
+	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true}
+	NEON   = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4}
 )
 
 // Tiers lists the tiers a plan renders, widest first: the order dispatch
-// tries them in.
+// tries them in (a tier of another GOARCH is never tried).
 var Tiers = []ISA{AVX512, AVX2}
 
 // Impl is one kernel rendered for one tier: its assembly symbol and, for a
@@ -68,8 +83,8 @@ type Impl struct {
 	Asm    string // assembly symbol, e.g. fashionL1ForwardAVX2
 	Tile   Tile   // zero when the kernel has no product
 	Unroll int    // depth steps per loop iteration
-	// DepthBlock and ColBlock split a product whose B exceeds
-	// BlockBudget into panels of ColBlock columns by DepthBlock steps of
+	// DepthBlock and ColBlock split a product whose B exceeds the tier's
+	// Core.BlockBudget into panels of ColBlock columns by DepthBlock steps of
 	// depth; zero when B is small enough to stay in L2 whole.
 	DepthBlock, ColBlock int
 	// PanelTranspose makes an InputGrad transpose w one panel of
@@ -327,7 +342,7 @@ func (p *Plan) add(k Kernel) {
 		m := Impl{ISA: isa, Asm: strings.ToLower(k.Public[:1]) + k.Public[1:] + isa.Name}
 		if k.Gemm != nil {
 			m.Tile, m.Unroll = tile(isa, k.Gemm)
-			m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile)
+			m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile, isa.Core)
 			m.PanelTranspose = k.Op == InputGrad && m.DepthBlock == 0
 		}
 		k.Impls = append(k.Impls, m)

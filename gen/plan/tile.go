@@ -16,22 +16,17 @@ var DefaultTile = Tile{MR: 6, NR: 16}
 // by streaming B from cache, not by arithmetic.
 var RowTile = Tile{MR: 1, NR: 96}
 
-// BlockBudget is the most bytes of B a product keeps in L2 while every
-// block of rows streams past it: half of the smallest L2 of the CPUs the
-// kernels have run on (2 MB a core), so that A and C have room too.
-const BlockBudget = 1 << 20
-
-// blocks returns the panels of a product of tile t: none when B fits
-// BlockBudget or A has one row (each element of B is then used once
-// anyway); otherwise depth in chunks of 256 steps (or all of it, when
+// blocks returns the panels of a product of tile t on cores c: none when
+// B fits c.BlockBudget or A has one row (each element of B is then used
+// once anyway); otherwise depth in chunks of 256 steps (or all of it, when
 // shorter) and columns in the widest multiple of the tile's width whose
 // chunk of B fits the budget.
-func blocks(g *Gemm, t Tile) (depth, cols int) {
-	if g.Rows == 1 || 4*g.Depth*g.Cols <= BlockBudget {
+func blocks(g *Gemm, t Tile, c Core) (depth, cols int) {
+	if g.Rows == 1 || 4*g.Depth*g.Cols <= c.BlockBudget {
 		return 0, 0
 	}
 	depth = min(g.Depth, 256)
-	cols = max(t.NR, BlockBudget/(4*depth)/t.NR*t.NR)
+	cols = max(t.NR, c.BlockBudget/(4*depth)/t.NR*t.NR)
 	return depth, cols
 }
 
@@ -47,12 +42,20 @@ func (m Impl) Chains(vecs int) int {
 	return max(1, min(m.Unroll, m.Tile.NR/m.ISA.Lanes/vecs))
 }
 
-// Registers is the number of vector registers the tile's inner loop keeps
-// live at most, counting the one a partial column tail is assembled in
-// (its high half, or for a one-row tile the whole vector, which cannot fold
-// into the FMA as a full one does).
-func (m Impl) Registers() int {
+// Registers is the number of vector registers the inner loop of the
+// tile of product g keeps live at most. On the x86 tiers, that counts the
+// one a partial column tail is assembled in (its high half, or for a
+// one-row tile the whole vector, which cannot fold into the FMA as a full
+// one does); on NEON, the accumulators, the vectors of A (neonALoads) and
+// two of B, loaded in pairs.
+func (m Impl) Registers(g *Gemm) int {
 	vecs := m.Tile.NR / m.ISA.Lanes
+	if m.ISA == NEON {
+		if m.Tile.MR == 1 {
+			return vecs + 1 + 2
+		}
+		return neonRegisters(g, m.Tile.MR, vecs)
+	}
 	if m.Tile.MR == 1 {
 		return vecs + 1 + 1
 	}
@@ -60,13 +63,16 @@ func (m Impl) Registers() int {
 }
 
 // tile is the register block a product gets on tier isa, and its depth
-// unrolling. AVX2 keeps its classic tiles; AVX-512 takes the tile of
-// wideTiles that bestTile's model finds fastest for this shape.
+// unrolling. AVX2 keeps its classic tiles; AVX-512 and NEON take the tile
+// bestTile's model finds fastest for this shape, and a one-row product
+// their matrix-vector tile.
 func tile(isa ISA, g *Gemm) (Tile, int) {
 	switch {
 	case isa == AVX512 && g.Rows == 1:
 		return WideRowTile, 4
-	case isa == AVX512:
+	case isa == NEON && g.Rows == 1:
+		return NEONRowTile, 4
+	case isa == AVX512 || isa == NEON:
 		return bestTile(g, isa), 4
 	case g.Rows == 1:
 		return RowTile, 4
@@ -79,67 +85,149 @@ func tile(isa ISA, g *Gemm) (Tile, int) {
 // flight to cover a 4-cycle latency.
 var WideRowTile = Tile{MR: 1, NR: 256}
 
-// Step costs of the tile model, in cycles: two FMAs and two vector loads
-// issue per cycle, and since each accumulator is updated once per depth
-// step, a step takes at least minStep cycles: an FMA's latency (4 cycles
-// on the cores measured) plus one of scheduling slack, so a tile needs
-// more than the bare 2×4 = 8 accumulators to keep both ports busy.
-const (
-	fmaPorts  = 2
-	loadPorts = 2
-	minStep   = 5
-)
+// NEONRowTile is the NEON matrix-vector tile: 16 accumulators across 64
+// columns. Each element of B is used once, so the product streams B at
+// the load pipes' rate (two or three vectors a cycle), and 16 independent
+// FMAs cover a 4-cycle latency at up to four a cycle.
+var NEONRowTile = Tile{MR: 1, NR: 64}
 
-// stepCycles is the model's time of one depth step of a rows×vecs tile:
-// rows·vecs FMAs, rows broadcasts and vecs loads of B.
-func stepCycles(rows, vecs int) float64 {
-	fma := float64(rows*vecs) / fmaPorts
-	loads := float64(rows+vecs) / loadPorts
-	return max(fma, loads, minStep)
+// Core is what the tile model assumes of the cores a tier runs on.
+type Core struct {
+	FMAPorts  int // vector FMAs issued per cycle
+	LoadPorts int // vector loads issued per cycle
+	// MinStep is the fewest cycles one depth step of a tile takes: each
+	// accumulator is updated once per step, so a step waits at least for
+	// an FMA's latency (4 cycles on every core modeled) plus one of
+	// scheduling slack, and a tile needs more than FMAPorts×4
+	// accumulators to keep every FMA port busy.
+	MinStep int
+	// BlockBudget is the most bytes of B a product keeps in L2 while
+	// every block of rows streams past it: half of the smallest L2 of the
+	// cores, so that A and C have room too.
+	BlockBudget int
+}
+
+// x86Core is the x86 tiers' model: two FMA ports and two loads a cycle
+// on every core measured (Zen 4 and Zen 5, Intel Xeons), 2 MB of L2 on
+// the smallest.
+var x86Core = Core{FMAPorts: 2, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 20}
+
+// arm64Core is NEON's model, for one tile that must serve every arm64
+// core: four 128-bit FMA pipes as Neoverse V1 and Apple's cores have (a
+// tile that keeps four busy keeps Neoverse N1's two busy too), two loads a
+// cycle as N1 (V1 and Apple's cores have three), and the 1 MB L2 of N1
+// and V1 (Graviton 2 and 3).
+var arm64Core = Core{FMAPorts: 4, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 19}
+
+// stepCycles is the model's time of one depth step of a tile with fmas
+// FMAs and loads vector loads a step.
+func stepCycles(c Core, fmas, loads float64) float64 {
+	return max(fmas/float64(c.FMAPorts), loads/float64(c.LoadPorts), float64(c.MinStep))
 }
 
 // tileCycles is the model's time of one rows×vecs tile over depth steps:
 // the steps, then zeroing, finishing and storing each accumulator and
 // setting up the tile's pointers (about 2 cycles an accumulator and 10 a
 // tile), which weigh on short depths such as a batch of 64 in dW.
-func tileCycles(rows, vecs, depth int) float64 {
-	return float64(depth)*stepCycles(rows, vecs) + float64(2*rows*vecs+10)
+func tileCycles(isa ISA, g *Gemm, rows, vecs, depth int) float64 {
+	fmas := float64(rows * vecs)
+	loads := float64(rows + vecs) // x86: a broadcast of A per row, a load of B per vector
+	if isa == NEON {
+		loads = float64(vecs) + neonALoads(g, rows)
+	}
+	return float64(depth)*stepCycles(isa.Core, fmas, loads) + float64(2*rows*vecs+10)
 }
 
-// bestTile returns the tile of at most isa.Registers − 3 accumulators
-// and B registers (one left for the broadcast, one for a tail, one for
-// the epilogue's temporaries; with two, avo failed to allocate a 9×48
-// tile) that
-// minimizes the model's time for the whole product, its row and column
-// remainders included; among equals, the one with more accumulators (each
-// value loaded serves more FMAs), then more rows, so the choice is
-// deterministic.
+// NEON has no broadcast-FMA: its FMLA by element multiplies a vector of B
+// by one lane of a register of A. A product whose A runs along the depth
+// (ADepth 1: forward, dX) loads one vector per row of the tile for every
+// 4 steps, each lane a step; one whose A runs along the rows (ARow 1: dW,
+// where A is xᵀ) loads one vector per 4 rows every step, each lane a row,
+// so its tiles have a multiple of 4 rows.
+
+// DepthLanes reports whether the NEON kernels read A of product g along
+// its depth, 4 steps to a vector (otherwise along its rows, 4 rows to a
+// vector, which needs ARow 1).
+func (g Gemm) DepthLanes() bool { return g.ADepth == 1 }
+
+// neonALoads is the vectors of A a NEON tile of rows rows loads per depth
+// step, on average.
+func neonALoads(g *Gemm, rows int) float64 {
+	if g.DepthLanes() {
+		return float64(rows) / 4
+	}
+	return float64((rows + 3) / 4)
+}
+
+// neonRegisters is the vector registers a NEON mr×vecs tile of product g
+// keeps live: its accumulators, its registers of A (one per row, or one
+// per 4 rows) and two of B, loaded in pairs.
+func neonRegisters(g *Gemm, mr, vecs int) int {
+	a := mr
+	if !g.DepthLanes() {
+		a = (mr + 3) / 4
+	}
+	return mr*vecs + a + 2
+}
+
+// tileCandidates returns the tiles bestTile weighs on tier isa, by
+// accumulator vectors a row and rows. On x86, at most isa.Registers − 3
+// accumulators and B registers (one left for the broadcast, one for a
+// tail, one for the epilogue's temporaries; with two, avo failed to
+// allocate a 9×48 tile), up to 4 vectors wide. On NEON, every tile up to 8
+// vectors wide whose registers (neonRegisters) fit, with a multiple of 4
+// rows when A runs along the rows.
+func tileCandidates(isa ISA, g *Gemm) []Tile {
+	var tiles []Tile
+	if isa != NEON {
+		for vecs := 1; vecs <= 4; vecs++ {
+			for mr := 1; mr*vecs+vecs+3 <= isa.Registers; mr++ {
+				tiles = append(tiles, Tile{MR: mr, NR: vecs * isa.Lanes})
+			}
+		}
+		return tiles
+	}
+	step := 1
+	if !g.DepthLanes() {
+		step = 4
+	}
+	for vecs := 1; vecs <= 8; vecs++ {
+		for mr := step; neonRegisters(g, mr, vecs) <= isa.Registers; mr += step {
+			tiles = append(tiles, Tile{MR: mr, NR: vecs * isa.Lanes})
+		}
+	}
+	return tiles
+}
+
+// bestTile returns the tile of tileCandidates that minimizes the model's
+// time for the whole product, its row and column remainders included;
+// among equals, the one with more accumulators (each value loaded serves
+// more FMAs), then more rows, so the choice is deterministic.
 func bestTile(g *Gemm, isa ISA) Tile {
 	var best Tile
 	bestCost, bestAccs := 0.0, 0
-	for vecs := 1; vecs <= 4; vecs++ {
-		for mr := 1; mr*vecs+vecs+3 <= isa.Registers; mr++ {
-			nr := vecs * isa.Lanes
-			cost := 0.0
-			for _, rows := range []int{mr, g.Rows % mr} {
-				n := g.Rows / mr
-				if rows != mr {
-					n = 1
-				}
-				if rows == 0 || n == 0 {
-					continue
-				}
-				full, rem := g.Cols/nr, g.Cols%nr
-				c := float64(full) * tileCycles(rows, vecs, g.Depth)
-				if rem > 0 {
-					c += tileCycles(rows, (rem+isa.Lanes-1)/isa.Lanes, g.Depth)
-				}
-				cost += float64(n) * c
+	for _, t := range tileCandidates(isa, g) {
+		mr, nr := t.MR, t.NR
+		vecs := nr / isa.Lanes
+		cost := 0.0
+		for _, rows := range []int{mr, g.Rows % mr} {
+			n := g.Rows / mr
+			if rows != mr {
+				n = 1
 			}
-			accs := mr * vecs
-			if best.MR == 0 || cost < bestCost || cost == bestCost && accs >= bestAccs {
-				best, bestCost, bestAccs = Tile{MR: mr, NR: nr}, cost, accs
+			if rows == 0 || n == 0 {
+				continue
 			}
+			full, rem := g.Cols/nr, g.Cols%nr
+			c := float64(full) * tileCycles(isa, g, rows, vecs, g.Depth)
+			if rem > 0 {
+				c += tileCycles(isa, g, rows, (rem+isa.Lanes-1)/isa.Lanes, g.Depth)
+			}
+			cost += float64(n) * c
+		}
+		accs := mr * vecs
+		if best.MR == 0 || cost < bestCost || cost == bestCost && accs >= bestAccs {
+			best, bestCost, bestAccs = t, cost, accs
 		}
 	}
 	return best

@@ -53,3 +53,8 @@ var Losses = map[spec.Loss]LossInfo{
 	spec.BinaryCrossEntropy: {Scalar: "SigmoidBinaryCrossEntropy", Compiled: "BinaryCrossEntropy", Targets: "unit", Absorbs: spec.Sigmoid},
 	spec.CrossEntropy:       {Scalar: "SoftmaxCrossEntropy", Compiled: "CrossEntropy", Targets: "onehot", Absorbs: spec.Softmax},
 }
+
+// MathFunctions are the vector elementary functions the kernels inline, by
+// the name each backend's MathFiles exports them under (with the tier's
+// name appended, but for AVX2).
+var MathFunctions = []string{"Exp", "Log", "Sigmoid", "Tanh", "GELU", "SiLU"}

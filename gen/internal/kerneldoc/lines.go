@@ -1,21 +1,24 @@
-package amd64
+package kerneldoc
 
 import (
 	"fmt"
 
-	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
 )
 
-// tierDoc names each tier in the kernels' doc comments.
-var tierDoc = map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512"}
+// tierDoc names each tier in the kernels' doc comments, and flushModes
+// the control bits that flush subnormals on each architecture.
+var flushModes = map[string]string{"amd64": "MXCSR's DAZ and FTZ", "arm64": "FPCR's FZ"}
 
-// asmDoc is the doc comment of a kernel's stub: its scalar meaning, shapes
+// tierDoc names each tier in the kernels' doc comments.
+var tierDoc = map[string]string{"AVX2": "AVX2+FMA", "AVX512": "AVX-512", "NEON": "NEON"}
+
+// Lines is the doc comment of a kernel's assembly and stub: its scalar meaning, shapes
 // and register plan on tier m.ISA.
-func asmDoc(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
+func Lines(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 	lanes := m.ISA.Lanes
-	lines := []string{fmt.Sprintf("%s is the %s body of %s: %s", m.Asm, tierDoc[m.ISA.Name], k.Public, kerneldoc.Meaning(p, k))}
+	lines := []string{fmt.Sprintf("%s is the %s body of %s: %s", m.Asm, tierDoc[m.ISA.Name], k.Public, Meaning(p, k))}
 	if g := k.Gemm; g != nil {
 		lines = append(lines, fmt.Sprintf("Product: %d×%d · %d×%d in %d×%d tiles (%d accumulators), depth unrolled ×%d.",
 			g.Rows, g.Depth, g.Depth, g.Cols, m.Tile.MR, m.Tile.NR, m.Tile.MR*m.Tile.NR/lanes, m.Unroll))
@@ -34,7 +37,7 @@ func asmDoc(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 			}
 		}
 		if k.Op == plan.Forward && k.Activation == spec.Softmax {
-			if (g.Cols+lanes-1)/lanes <= shortRow {
+			if (g.Cols+lanes-1)/lanes <= m.ISA.SoftmaxRow {
 				lines = append(lines, "Softmax loads each row once and keeps it in registers.")
 			} else {
 				lines = append(lines, "Softmax takes three passes over each row: maximum, exp and sum, scale.")
@@ -60,11 +63,11 @@ func asmDoc(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 			lines = append(lines, "w is transposed into wt first, in register blocks, so the product reads it along rows.")
 		}
 	}
-	if k.StreamParams {
+	if k.StreamParams && m.ISA.StreamStores {
 		lines = append(lines, fmt.Sprintf("p is written with non-temporal stores, past the caches, when it is aligned to %d bytes; with regular stores when not.", 4*lanes))
 	}
 	if p.Flush {
-		lines = append(lines, "Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).")
+		lines = append(lines, "Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 ("+flushModes[m.ISA.Arch]+", restored on return).")
 	}
 	return lines
 }
