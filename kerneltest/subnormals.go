@@ -17,26 +17,21 @@ const (
 	smallParam     = 0x1p-125
 )
 
-// mxcsrModes are MXCSR's control bits (rounding, flush-to-zero,
-// denormals-are-zero and the exception masks), without the sticky flags
-// an operation may raise.
-const mxcsrModes = 0xffc0
-
 // CheckSubnormals checks what the network's kernels, on its current tier,
 // do with subnormal values. When flush is set (spec subnormals: flush, on
 // an assembly tier), the first layer's forward reads a subnormal input as
 // 0, and SGD writes 0 where its result would be subnormal; otherwise both
 // follow IEEE gradual underflow, as the reference does. Either way each
-// call leaves the caller's MXCSR modes as they were.
+// call leaves the caller's floating-point modes (MXCSR, FPCR) as they were.
 func CheckSubnormals(t *testing.T, net compiled.Network, flush bool) {
 	t.Helper()
-	runtime.LockOSThread() // MXCSR is the thread's
+	runtime.LockOSThread() // the modes are the thread's
 	defer runtime.UnlockOSThread()
-	before, canRead := MXCSR()
+	before, canRead := FloatModes()
 	modes := func(name string) {
 		t.Helper()
-		if after, _ := MXCSR(); canRead && after&mxcsrModes != before&mxcsrModes {
-			t.Errorf("%s changed the caller's MXCSR modes from %#x to %#x", name, before&mxcsrModes, after&mxcsrModes)
+		if after, _ := FloatModes(); canRead && after != before {
+			t.Errorf("%s changed the caller's floating-point modes from %#x to %#x", name, before, after)
 		}
 	}
 
