@@ -12,12 +12,14 @@ const (
 	Reference Tier = iota // package scalar, on every CPU and in every build
 	AVX2                  // AVX2 and FMA: 16 YMM registers of 8 float32
 	AVX512                // AVX-512 F, DQ and VL: 32 ZMM registers of 16 float32, opmasks for tails
+	NEON                  // arm64's Advanced SIMD: 32 V registers of 4 float32
 )
 
 // Tiers lists every tier, widest first: the order dispatch tries them.
-var Tiers = []Tier{AVX512, AVX2, Reference}
+// A CPU has the tiers of one architecture only, and the reference.
+var Tiers = []Tier{AVX512, AVX2, NEON, Reference}
 
-var tierNames = [...]string{"reference", "avx2", "avx512"}
+var tierNames = [...]string{"reference", "avx2", "avx512", "neon"}
 
 func (t Tier) String() string {
 	if t < 0 || int(t) >= len(tierNames) {
@@ -31,7 +33,9 @@ func (t Tier) String() string {
 // and opmasks), DQ (VANDPS, VORPS and VXORPS on ZMM, VPMOVD2M) and VL (the
 // EVEX forms of the YMM and XMM instructions, which may use registers 16
 // to 31), as well as AVX2 and FMA. GODEBUG=cpu.avx512f=off turns the
-// AVX-512 tier off and GODEBUG=cpu.avx2=off both assembly tiers.
+// AVX-512 tier off and GODEBUG=cpu.avx2=off both x86 assembly tiers. NEON
+// needs ASIMD, which every arm64 CPU has (golang.org/x/sys/cpu reports it
+// on arm64 only); GODEBUG=cpu.asimd=off turns it off.
 func CPUHas(t Tier) bool {
 	avx2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	switch t {
@@ -39,6 +43,8 @@ func CPUHas(t Tier) bool {
 		return avx2 && cpu.X86.HasAVX512F && cpu.X86.HasAVX512DQ && cpu.X86.HasAVX512VL
 	case AVX2:
 		return avx2
+	case NEON:
+		return cpu.ARM64.HasASIMD
 	}
 	return t == Reference
 }

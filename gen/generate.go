@@ -1,7 +1,7 @@
 // Package gen is vecgen's compiler: it plans a validated model (package
-// plan) and renders the plan as Go assembly (package amd64, with avo),
-// the Go API and dispatch (with jennifer), and the package's tests
-// (internal/testgen).
+// plan) and renders the plan as Go assembly (package amd64 with avo for
+// x86-64, package arm64 for arm64), the Go API and dispatch (with
+// jennifer), and the package's tests (internal/testgen).
 package gen
 
 import (
@@ -16,6 +16,7 @@ import (
 	"strings"
 
 	"github.com/vecgen/vecgen/gen/amd64"
+	"github.com/vecgen/vecgen/gen/arm64"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/internal/testgen"
 	"github.com/vecgen/vecgen/spec"
@@ -41,8 +42,8 @@ func Generate(m *spec.Model, source, pkg string) ([]File, error) {
 
 // tierFile is the part of a tier's file names after the model's, before
 // the architecture's: the AVX2 files keep the names they had before there
-// were tiers.
-var tierFile = map[string]string{plan.AVX2.Name: "", plan.AVX512.Name: "_avx512"}
+// were tiers, and NEON is arm64's only tier.
+var tierFile = map[string]string{plan.AVX2.Name: "", plan.AVX512.Name: "_avx512", plan.NEON.Name: ""}
 
 // TierFiles names the assembly and the Go stubs of tier isa in files
 // named after base: fashion_avx512_amd64.s and
@@ -57,7 +58,7 @@ func TierFiles(base string, isa plan.ISA) (asm, stubs string) {
 type backend func(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error)
 
 // backends are the assembly backends, by architecture.
-var backends = map[string]backend{"amd64": amd64.Emit}
+var backends = map[string]backend{"amd64": amd64.Emit, "arm64": arm64.Emit}
 
 // Render renders a plan. It is deterministic: the same plan gives the same
 // bytes.
@@ -303,13 +304,20 @@ func mkdirs(dir string) ([]string, error) {
 
 // MathFiles renders the vector elementary functions the kernels inline,
 // each as a standalone loop over n float32, for tier isa and package pkg
-// (see amd64.MathFiles).
+// (see amd64.MathFiles and arm64.MathFiles).
 func MathFiles(pkg string, n int, isa plan.ISA) (asm, stubs []byte, err error) {
+	if isa.Arch == "arm64" {
+		return arm64.MathFiles(pkg, n, isa)
+	}
 	return amd64.MathFiles(pkg, n, isa)
 }
 
 // VecFiles renders the vector loops package vec runs over lengths known
-// only at run time, for tier isa and package pkg (see amd64.VecFiles).
+// only at run time, for tier isa and package pkg (see amd64.VecFiles and
+// arm64.VecFiles).
 func VecFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
+	if isa.Arch == "arm64" {
+		return arm64.VecFiles(pkg, isa)
+	}
 	return amd64.VecFiles(pkg, isa)
 }

@@ -50,7 +50,7 @@ func tierVar(p *plan.Plan) string   { return p.Lower + "Tier" }
 func canRunVar(p *plan.Plan) string { return p.Lower + "CanRun" }
 
 // tierConst is the compiled.Tier constant of an ISA.
-var tierConst = map[string]string{plan.AVX2.Name: "AVX2", plan.AVX512.Name: "AVX512"}
+var tierConst = map[string]string{plan.AVX2.Name: "AVX2", plan.AVX512.Name: "AVX512", plan.NEON.Name: "NEON"}
 
 // arrayType renders *[Size]float32 with the size spelled in shape constants.
 func arrayType(q plan.Param) jen.Code {
@@ -101,7 +101,8 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 	f.Const().Defs(defs...)
 	f.Line()
 	f.Commentf("%s is the tier every %s kernel runs on: the widest this build and CPU", tierVar(p), p.Prefix)
-	f.Comment("can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.")
+	f.Comment("can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference;")
+	f.Comment("on arm64, GODEBUG=cpu.asimd=off selects the reference instead of NEON.")
 	f.Var().Id(tierVar(p)).Op("=").Qual(compiledPath, "Widest").Call(jen.Id(canRunVar(p)))
 	f.Line()
 	emitDescriptor(f, p)

@@ -26,7 +26,8 @@ const (
 )
 
 // digitsTier is the tier every Digits kernel runs on: the widest this build and CPU
-// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference;
+// on arm64, GODEBUG=cpu.asimd=off selects the reference instead of NEON.
 var digitsTier = compiled.Widest(digitsCanRun)
 
 // DigitsNetwork describes the Digits model to package nn: its shapes, activations
@@ -129,6 +130,8 @@ func DigitsL1Forward(x *[DigitsBatch * DigitsL1In]float32, w *[DigitsL1In * Digi
 		digitsL1ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		digitsL1ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL1ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], DigitsBatch, DigitsL1In, DigitsL1Out, scalar.Tanh)
 	}
@@ -143,6 +146,8 @@ func DigitsL1ActivationGrad(y *[DigitsBatch * DigitsL1Out]float32, d *[DigitsBat
 		digitsL1ActivationGradAVX512(y, d)
 	case compiled.AVX2:
 		digitsL1ActivationGradAVX2(y, d)
+	case compiled.NEON:
+		digitsL1ActivationGradNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.Tanh)
 	}
@@ -159,6 +164,8 @@ func DigitsL1WeightGrad(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch *
 		digitsL1WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		digitsL1WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		digitsL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], DigitsBatch, DigitsL1In, DigitsL1Out)
 	}
@@ -176,6 +183,8 @@ func DigitsL2Forward(x *[DigitsBatch * DigitsL2In]float32, w *[DigitsL2In * Digi
 		digitsL2ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		digitsL2ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL2ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], DigitsBatch, DigitsL2In, DigitsL2Out, scalar.Softmax)
 	}
@@ -192,6 +201,8 @@ func DigitsL2WeightGrad(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch *
 		digitsL2WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		digitsL2WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		digitsL2WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], DigitsBatch, DigitsL2In, DigitsL2Out)
 	}
@@ -208,6 +219,8 @@ func DigitsL2InputGrad(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * 
 		digitsL2InputGradAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		digitsL2InputGradAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		digitsL2InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], DigitsBatch, DigitsL2In, DigitsL2Out)
 	}
@@ -221,6 +234,8 @@ func DigitsL1ActivationGradHalf(y *[(DigitsBatch / 2) * DigitsL1Out]float32, d *
 		digitsL1ActivationGradHalfAVX512(y, d)
 	case compiled.AVX2:
 		digitsL1ActivationGradHalfAVX2(y, d)
+	case compiled.NEON:
+		digitsL1ActivationGradHalfNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.Tanh)
 	}
@@ -238,6 +253,8 @@ func DigitsL1WeightGradHalf(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, d
 		digitsL1WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		digitsL1WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		digitsL1WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], DigitsBatch, DigitsL1In, DigitsL1In/2, DigitsL1Out)
 	}
@@ -251,6 +268,8 @@ func DigitsL1BiasGrad(dz *[DigitsBatch * DigitsL1Out]float32, db *[DigitsL1Out]f
 		digitsL1BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		digitsL1BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		digitsL1BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], DigitsBatch, DigitsL1Out)
 	}
@@ -264,6 +283,8 @@ func DigitsL2ForwardHalf(x *[(DigitsBatch / 2) * DigitsL2In]float32, w *[DigitsL
 		digitsL2ForwardHalfAVX512(x, w, b, y)
 	case compiled.AVX2:
 		digitsL2ForwardHalfAVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL2ForwardHalfNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], (DigitsBatch / 2), DigitsL2In, DigitsL2Out, scalar.Softmax)
 	}
@@ -281,6 +302,8 @@ func DigitsL2WeightGradHalf(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, d
 		digitsL2WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		digitsL2WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		digitsL2WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], DigitsBatch, DigitsL2In, DigitsL2In/2, DigitsL2Out)
 	}
@@ -294,6 +317,8 @@ func DigitsL2InputGradHalf(dz *[(DigitsBatch / 2) * DigitsL2Out]float32, w *[Dig
 		digitsL2InputGradHalfAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		digitsL2InputGradHalfAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		digitsL2InputGradHalfNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (DigitsBatch / 2), DigitsL2In, DigitsL2Out)
 	}
@@ -307,6 +332,8 @@ func DigitsL2BiasGrad(dz *[DigitsBatch * DigitsL2Out]float32, db *[DigitsL2Out]f
 		digitsL2BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		digitsL2BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		digitsL2BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], DigitsBatch, DigitsL2Out)
 	}
@@ -325,6 +352,8 @@ func DigitsL1PartialForward(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, w
 		digitsL1PartialForwardAVX512(x, w, p)
 	case compiled.AVX2:
 		digitsL1PartialForwardAVX2(x, w, p)
+	case compiled.NEON:
+		digitsL1PartialForwardNEON(x, w, p)
 	default:
 		scalar.DenseRows(x[:], w[:], p[:], DigitsBatch, DigitsL1In, DigitsL1In/2, DigitsL1Out)
 	}
@@ -342,6 +371,8 @@ func DigitsL1Combine(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(DigitsB
 		digitsL1CombineAVX512(p0, p1, b, y)
 	case compiled.AVX2:
 		digitsL1CombineAVX2(p0, p1, b, y)
+	case compiled.NEON:
+		digitsL1CombineNEON(p0, p1, b, y)
 	default:
 		scalar.Combine(p0[:], p1[:], b[:], y[:], (DigitsBatch / 2), DigitsL1Out, scalar.Tanh)
 	}
@@ -356,6 +387,8 @@ func DigitsLoss(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * Di
 		return digitsLossAVX512(y, target, d)
 	case compiled.AVX2:
 		return digitsLossAVX2(y, target, d)
+	case compiled.NEON:
+		return digitsLossNEON(y, target, d)
 	default:
 		return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], DigitsBatch, DigitsL2Out)
 	}
@@ -372,6 +405,8 @@ func DigitsSGD(p *[DigitsParams]float32, grad *[DigitsParams]float32, lr float32
 		digitsSGDAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		digitsSGDAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		digitsSGDNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -388,6 +423,8 @@ func DigitsMomentum(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[D
 		digitsMomentumAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		digitsMomentumAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		digitsMomentumNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -404,6 +441,8 @@ func DigitsNesterov(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[D
 		digitsNesterovAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		digitsNesterovAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		digitsNesterovNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -420,6 +459,8 @@ func DigitsAdam(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[Digit
 		digitsAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		digitsAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		digitsAdamNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -436,6 +477,8 @@ func DigitsAdamW(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[Digi
 		digitsAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		digitsAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		digitsAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}

@@ -7,3 +7,87 @@ import "github.com/vecgen/vecgen/compiled"
 
 // digitsCanRun reports whether the CPU has the instructions of tier t.
 var digitsCanRun = compiled.CPUHas
+
+func digitsL1ForwardNEON(x *[DigitsBatch * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[DigitsBatch * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardNEON called on amd64")
+}
+
+func digitsL1ActivationGradNEON(y *[DigitsBatch * DigitsL1Out]float32, d *[DigitsBatch * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ActivationGradNEON called on amd64")
+}
+
+func digitsL1WeightGradNEON(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, dw *[DigitsL1In * DigitsL1Out]float32, db *[DigitsL1Out]float32) {
+	panic("vecgen: digitsL1WeightGradNEON called on amd64")
+}
+
+func digitsL2ForwardNEON(x *[DigitsBatch * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[DigitsBatch * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardNEON called on amd64")
+}
+
+func digitsL2WeightGradNEON(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, dw *[DigitsL2In * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
+	panic("vecgen: digitsL2WeightGradNEON called on amd64")
+}
+
+func digitsL2InputGradNEON(dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[DigitsBatch * DigitsL2In]float32) {
+	panic("vecgen: digitsL2InputGradNEON called on amd64")
+}
+
+func digitsL1ActivationGradHalfNEON(y *[(DigitsBatch / 2) * DigitsL1Out]float32, d *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ActivationGradHalfNEON called on amd64")
+}
+
+func digitsL1WeightGradHalfNEON(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, dw *[(DigitsL1In / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1WeightGradHalfNEON called on amd64")
+}
+
+func digitsL1BiasGradNEON(dz *[DigitsBatch * DigitsL1Out]float32, db *[DigitsL1Out]float32) {
+	panic("vecgen: digitsL1BiasGradNEON called on amd64")
+}
+
+func digitsL2ForwardHalfNEON(x *[(DigitsBatch / 2) * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[(DigitsBatch / 2) * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardHalfNEON called on amd64")
+}
+
+func digitsL2WeightGradHalfNEON(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, dw *[(DigitsL2In / 2) * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2WeightGradHalfNEON called on amd64")
+}
+
+func digitsL2InputGradHalfNEON(dz *[(DigitsBatch / 2) * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, wt *[DigitsL2Out * DigitsL2In]float32, dx *[(DigitsBatch / 2) * DigitsL2In]float32) {
+	panic("vecgen: digitsL2InputGradHalfNEON called on amd64")
+}
+
+func digitsL2BiasGradNEON(dz *[DigitsBatch * DigitsL2Out]float32, db *[DigitsL2Out]float32) {
+	panic("vecgen: digitsL2BiasGradNEON called on amd64")
+}
+
+func digitsL1PartialForwardNEON(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, p *[DigitsBatch * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1PartialForwardNEON called on amd64")
+}
+
+func digitsL1CombineNEON(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(DigitsBatch / 2) * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[(DigitsBatch / 2) * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1CombineNEON called on amd64")
+}
+
+func digitsLossNEON(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
+	panic("vecgen: digitsLossNEON called on amd64")
+}
+
+func digitsSGDNEON(p *[DigitsParams]float32, grad *[DigitsParams]float32, lr float32, decay float32) {
+	panic("vecgen: digitsSGDNEON called on amd64")
+}
+
+func digitsMomentumNEON(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: digitsMomentumNEON called on amd64")
+}
+
+func digitsNesterovNEON(p *[DigitsParams]float32, grad *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: digitsNesterovNEON called on amd64")
+}
+
+func digitsAdamNEON(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: digitsAdamNEON called on amd64")
+}
+
+func digitsAdamWNEON(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: digitsAdamWNEON called on amd64")
+}

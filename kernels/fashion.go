@@ -32,7 +32,8 @@ const (
 )
 
 // fashionTier is the tier every Fashion kernel runs on: the widest this build and CPU
-// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference;
+// on arm64, GODEBUG=cpu.asimd=off selects the reference instead of NEON.
 var fashionTier = compiled.Widest(fashionCanRun)
 
 // FashionNetwork describes the Fashion model to package nn: its shapes, activations
@@ -203,6 +204,8 @@ func FashionL1Forward(x *[FashionBatch * FashionL1In]float32, w *[FashionL1In * 
 		fashionL1ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		fashionL1ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL1ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL1In, FashionL1Out, scalar.ReLU)
 	}
@@ -217,6 +220,8 @@ func FashionL1ActivationGrad(y *[FashionBatch * FashionL1Out]float32, d *[Fashio
 		fashionL1ActivationGradAVX512(y, d)
 	case compiled.AVX2:
 		fashionL1ActivationGradAVX2(y, d)
+	case compiled.NEON:
+		fashionL1ActivationGradNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
@@ -233,6 +238,8 @@ func FashionL1WeightGrad(x *[FashionBatch * FashionL1In]float32, dz *[FashionBat
 		fashionL1WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		fashionL1WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		fashionL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL1In, FashionL1Out)
 	}
@@ -249,6 +256,8 @@ func FashionL2Forward(x *[FashionBatch * FashionL2In]float32, w *[FashionL2In * 
 		fashionL2ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		fashionL2ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL2ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL2In, FashionL2Out, scalar.ReLU)
 	}
@@ -263,6 +272,8 @@ func FashionL2ActivationGrad(y *[FashionBatch * FashionL2Out]float32, d *[Fashio
 		fashionL2ActivationGradAVX512(y, d)
 	case compiled.AVX2:
 		fashionL2ActivationGradAVX2(y, d)
+	case compiled.NEON:
+		fashionL2ActivationGradNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
@@ -279,6 +290,8 @@ func FashionL2WeightGrad(x *[FashionBatch * FashionL2In]float32, dz *[FashionBat
 		fashionL2WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		fashionL2WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		fashionL2WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL2In, FashionL2Out)
 	}
@@ -295,6 +308,8 @@ func FashionL2InputGrad(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2I
 		fashionL2InputGradAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		fashionL2InputGradAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		fashionL2InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL2In, FashionL2Out)
 	}
@@ -312,6 +327,8 @@ func FashionL3Forward(x *[FashionBatch * FashionL3In]float32, w *[FashionL3In * 
 		fashionL3ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		fashionL3ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL3ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], FashionBatch, FashionL3In, FashionL3Out, scalar.Softmax)
 	}
@@ -328,6 +345,8 @@ func FashionL3WeightGrad(x *[FashionBatch * FashionL3In]float32, dz *[FashionBat
 		fashionL3WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		fashionL3WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		fashionL3WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], FashionBatch, FashionL3In, FashionL3Out)
 	}
@@ -344,6 +363,8 @@ func FashionL3InputGrad(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3I
 		fashionL3InputGradAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		fashionL3InputGradAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		fashionL3InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], FashionBatch, FashionL3In, FashionL3Out)
 	}
@@ -357,6 +378,8 @@ func FashionL1ActivationGradHalf(y *[(FashionBatch / 2) * FashionL1Out]float32, 
 		fashionL1ActivationGradHalfAVX512(y, d)
 	case compiled.AVX2:
 		fashionL1ActivationGradHalfAVX2(y, d)
+	case compiled.NEON:
+		fashionL1ActivationGradHalfNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
@@ -374,6 +397,8 @@ func FashionL1WeightGradHalf(x *[FashionBatch*FashionL1In - FashionL1In/2]float3
 		fashionL1WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		fashionL1WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		fashionL1WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], FashionBatch, FashionL1In, FashionL1In/2, FashionL1Out)
 	}
@@ -387,6 +412,8 @@ func FashionL1BiasGrad(dz *[FashionBatch * FashionL1Out]float32, db *[FashionL1O
 		fashionL1BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		fashionL1BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		fashionL1BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], FashionBatch, FashionL1Out)
 	}
@@ -400,6 +427,8 @@ func FashionL2ForwardHalf(x *[(FashionBatch / 2) * FashionL2In]float32, w *[Fash
 		fashionL2ForwardHalfAVX512(x, w, b, y)
 	case compiled.AVX2:
 		fashionL2ForwardHalfAVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL2ForwardHalfNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], (FashionBatch / 2), FashionL2In, FashionL2Out, scalar.ReLU)
 	}
@@ -413,6 +442,8 @@ func FashionL2ActivationGradHalf(y *[(FashionBatch / 2) * FashionL2Out]float32, 
 		fashionL2ActivationGradHalfAVX512(y, d)
 	case compiled.AVX2:
 		fashionL2ActivationGradHalfAVX2(y, d)
+	case compiled.NEON:
+		fashionL2ActivationGradHalfNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
@@ -430,6 +461,8 @@ func FashionL2WeightGradHalf(x *[FashionBatch*FashionL2In - FashionL2In/2]float3
 		fashionL2WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		fashionL2WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		fashionL2WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], FashionBatch, FashionL2In, FashionL2In/2, FashionL2Out)
 	}
@@ -443,6 +476,8 @@ func FashionL2InputGradHalf(dz *[(FashionBatch / 2) * FashionL2Out]float32, w *[
 		fashionL2InputGradHalfAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		fashionL2InputGradHalfAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		fashionL2InputGradHalfNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (FashionBatch / 2), FashionL2In, FashionL2Out)
 	}
@@ -456,6 +491,8 @@ func FashionL2BiasGrad(dz *[FashionBatch * FashionL2Out]float32, db *[FashionL2O
 		fashionL2BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		fashionL2BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		fashionL2BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], FashionBatch, FashionL2Out)
 	}
@@ -469,6 +506,8 @@ func FashionL3ForwardHalf(x *[(FashionBatch / 2) * FashionL3In]float32, w *[Fash
 		fashionL3ForwardHalfAVX512(x, w, b, y)
 	case compiled.AVX2:
 		fashionL3ForwardHalfAVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL3ForwardHalfNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], (FashionBatch / 2), FashionL3In, FashionL3Out, scalar.Softmax)
 	}
@@ -486,6 +525,8 @@ func FashionL3WeightGradHalf(x *[FashionBatch*FashionL3In - FashionL3In/2]float3
 		fashionL3WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		fashionL3WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		fashionL3WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], FashionBatch, FashionL3In, FashionL3In/2, FashionL3Out)
 	}
@@ -499,6 +540,8 @@ func FashionL3InputGradHalf(dz *[(FashionBatch / 2) * FashionL3Out]float32, w *[
 		fashionL3InputGradHalfAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		fashionL3InputGradHalfAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		fashionL3InputGradHalfNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (FashionBatch / 2), FashionL3In, FashionL3Out)
 	}
@@ -512,6 +555,8 @@ func FashionL3BiasGrad(dz *[FashionBatch * FashionL3Out]float32, db *[FashionL3O
 		fashionL3BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		fashionL3BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		fashionL3BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], FashionBatch, FashionL3Out)
 	}
@@ -530,6 +575,8 @@ func FashionL1PartialForward(x *[FashionBatch*FashionL1In - FashionL1In/2]float3
 		fashionL1PartialForwardAVX512(x, w, p)
 	case compiled.AVX2:
 		fashionL1PartialForwardAVX2(x, w, p)
+	case compiled.NEON:
+		fashionL1PartialForwardNEON(x, w, p)
 	default:
 		scalar.DenseRows(x[:], w[:], p[:], FashionBatch, FashionL1In, FashionL1In/2, FashionL1Out)
 	}
@@ -547,6 +594,8 @@ func FashionL1Combine(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(Fash
 		fashionL1CombineAVX512(p0, p1, b, y)
 	case compiled.AVX2:
 		fashionL1CombineAVX2(p0, p1, b, y)
+	case compiled.NEON:
+		fashionL1CombineNEON(p0, p1, b, y)
 	default:
 		scalar.Combine(p0[:], p1[:], b[:], y[:], (FashionBatch / 2), FashionL1Out, scalar.ReLU)
 	}
@@ -561,6 +610,8 @@ func FashionLoss(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch 
 		return fashionLossAVX512(y, target, d)
 	case compiled.AVX2:
 		return fashionLossAVX2(y, target, d)
+	case compiled.NEON:
+		return fashionLossNEON(y, target, d)
 	default:
 		return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], FashionBatch, FashionL3Out)
 	}
@@ -577,6 +628,8 @@ func FashionSGD(p *[FashionParams]float32, grad *[FashionParams]float32, lr floa
 		fashionSGDAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		fashionSGDAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		fashionSGDNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -593,6 +646,8 @@ func FashionMomentum(p *[FashionParams]float32, grad *[FashionParams]float32, v 
 		fashionMomentumAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashionMomentumAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashionMomentumNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -609,6 +664,8 @@ func FashionNesterov(p *[FashionParams]float32, grad *[FashionParams]float32, v 
 		fashionNesterovAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashionNesterovAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashionNesterovNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -625,6 +682,8 @@ func FashionAdam(p *[FashionParams]float32, grad *[FashionParams]float32, m *[Fa
 		fashionAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashionAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashionAdamNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -641,6 +700,8 @@ func FashionAdamW(p *[FashionParams]float32, grad *[FashionParams]float32, m *[F
 		fashionAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashionAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashionAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
@@ -654,6 +715,8 @@ func FashionSGDChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]f
 		fashionSGDChunkAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		fashionSGDChunkAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		fashionSGDChunkNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -667,6 +730,8 @@ func FashionSGDLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad *[
 		fashionSGDLastChunkAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		fashionSGDLastChunkAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		fashionSGDLastChunkNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -680,6 +745,8 @@ func FashionMomentumChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateCh
 		fashionMomentumChunkAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashionMomentumChunkAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashionMomentumChunkNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -693,6 +760,8 @@ func FashionMomentumLastChunk(p *[FashionParams % FashionUpdateChunk]float32, gr
 		fashionMomentumLastChunkAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashionMomentumLastChunkAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashionMomentumLastChunkNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -706,6 +775,8 @@ func FashionNesterovChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateCh
 		fashionNesterovChunkAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashionNesterovChunkAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashionNesterovChunkNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -719,6 +790,8 @@ func FashionNesterovLastChunk(p *[FashionParams % FashionUpdateChunk]float32, gr
 		fashionNesterovLastChunkAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashionNesterovLastChunkAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashionNesterovLastChunkNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -732,6 +805,8 @@ func FashionAdamChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]
 		fashionAdamChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashionAdamChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashionAdamChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -745,6 +820,8 @@ func FashionAdamLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad *
 		fashionAdamLastChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashionAdamLastChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashionAdamLastChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -758,6 +835,8 @@ func FashionAdamWChunk(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk
 		fashionAdamWChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashionAdamWChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashionAdamWChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
@@ -771,6 +850,8 @@ func FashionAdamWLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad 
 		fashionAdamWLastChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashionAdamWLastChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashionAdamWLastChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}

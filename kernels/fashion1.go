@@ -32,7 +32,8 @@ const (
 )
 
 // fashion1Tier is the tier every Fashion1 kernel runs on: the widest this build and CPU
-// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference;
+// on arm64, GODEBUG=cpu.asimd=off selects the reference instead of NEON.
 var fashion1Tier = compiled.Widest(fashion1CanRun)
 
 // Fashion1Network describes the Fashion1 model to package nn: its shapes, activations
@@ -161,6 +162,8 @@ func Fashion1L1Forward(x *[Fashion1Batch * Fashion1L1In]float32, w *[Fashion1L1I
 		fashion1L1ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		fashion1L1ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		fashion1L1ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L1In, Fashion1L1Out, scalar.ReLU)
 	}
@@ -175,6 +178,8 @@ func Fashion1L1ActivationGrad(y *[Fashion1Batch * Fashion1L1Out]float32, d *[Fas
 		fashion1L1ActivationGradAVX512(y, d)
 	case compiled.AVX2:
 		fashion1L1ActivationGradAVX2(y, d)
+	case compiled.NEON:
+		fashion1L1ActivationGradNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
@@ -191,6 +196,8 @@ func Fashion1L1WeightGrad(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion
 		fashion1L1WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		fashion1L1WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		fashion1L1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L1In, Fashion1L1Out)
 	}
@@ -207,6 +214,8 @@ func Fashion1L2Forward(x *[Fashion1Batch * Fashion1L2In]float32, w *[Fashion1L2I
 		fashion1L2ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		fashion1L2ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		fashion1L2ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out, scalar.ReLU)
 	}
@@ -221,6 +230,8 @@ func Fashion1L2ActivationGrad(y *[Fashion1Batch * Fashion1L2Out]float32, d *[Fas
 		fashion1L2ActivationGradAVX512(y, d)
 	case compiled.AVX2:
 		fashion1L2ActivationGradAVX2(y, d)
+	case compiled.NEON:
+		fashion1L2ActivationGradNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.ReLU)
 	}
@@ -237,6 +248,8 @@ func Fashion1L2WeightGrad(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion
 		fashion1L2WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		fashion1L2WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		fashion1L2WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out)
 	}
@@ -253,6 +266,8 @@ func Fashion1L2InputGrad(dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion
 		fashion1L2InputGradAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		fashion1L2InputGradAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		fashion1L2InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L2In, Fashion1L2Out)
 	}
@@ -270,6 +285,8 @@ func Fashion1L3Forward(x *[Fashion1Batch * Fashion1L3In]float32, w *[Fashion1L3I
 		fashion1L3ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		fashion1L3ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		fashion1L3ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out, scalar.Softmax)
 	}
@@ -286,6 +303,8 @@ func Fashion1L3WeightGrad(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion
 		fashion1L3WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		fashion1L3WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		fashion1L3WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out)
 	}
@@ -302,6 +321,8 @@ func Fashion1L3InputGrad(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion
 		fashion1L3InputGradAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		fashion1L3InputGradAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		fashion1L3InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out)
 	}
@@ -316,6 +337,8 @@ func Fashion1Loss(y *[Fashion1Batch * Fashion1L3Out]float32, target *[Fashion1Ba
 		return fashion1LossAVX512(y, target, d)
 	case compiled.AVX2:
 		return fashion1LossAVX2(y, target, d)
+	case compiled.NEON:
+		return fashion1LossNEON(y, target, d)
 	default:
 		return scalar.SoftmaxCrossEntropy(y[:], target[:], d[:], Fashion1Batch, Fashion1L3Out)
 	}
@@ -332,6 +355,8 @@ func Fashion1SGD(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, lr f
 		fashion1SGDAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		fashion1SGDAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		fashion1SGDNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -348,6 +373,8 @@ func Fashion1Momentum(p *[Fashion1Params]float32, grad *[Fashion1Params]float32,
 		fashion1MomentumAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashion1MomentumAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashion1MomentumNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -364,6 +391,8 @@ func Fashion1Nesterov(p *[Fashion1Params]float32, grad *[Fashion1Params]float32,
 		fashion1NesterovAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashion1NesterovAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashion1NesterovNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -380,6 +409,8 @@ func Fashion1Adam(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *
 		fashion1AdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashion1AdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashion1AdamNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -396,6 +427,8 @@ func Fashion1AdamW(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m 
 		fashion1AdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashion1AdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashion1AdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
@@ -409,6 +442,8 @@ func Fashion1SGDChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChun
 		fashion1SGDChunkAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		fashion1SGDChunkAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		fashion1SGDChunkNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -422,6 +457,8 @@ func Fashion1SGDLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad
 		fashion1SGDLastChunkAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		fashion1SGDLastChunkAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		fashion1SGDLastChunkNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -435,6 +472,8 @@ func Fashion1MomentumChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1Updat
 		fashion1MomentumChunkAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashion1MomentumChunkAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashion1MomentumChunkNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -448,6 +487,8 @@ func Fashion1MomentumLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32,
 		fashion1MomentumLastChunkAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashion1MomentumLastChunkAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashion1MomentumLastChunkNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -461,6 +502,8 @@ func Fashion1NesterovChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1Updat
 		fashion1NesterovChunkAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashion1NesterovChunkAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashion1NesterovChunkNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -474,6 +517,8 @@ func Fashion1NesterovLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32,
 		fashion1NesterovLastChunkAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		fashion1NesterovLastChunkAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		fashion1NesterovLastChunkNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -487,6 +532,8 @@ func Fashion1AdamChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChu
 		fashion1AdamChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashion1AdamChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashion1AdamChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -500,6 +547,8 @@ func Fashion1AdamLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, gra
 		fashion1AdamLastChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashion1AdamLastChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashion1AdamLastChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -513,6 +562,8 @@ func Fashion1AdamWChunk(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateCh
 		fashion1AdamWChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashion1AdamWChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashion1AdamWChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}
@@ -526,6 +577,8 @@ func Fashion1AdamWLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, gr
 		fashion1AdamWLastChunkAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		fashion1AdamWLastChunkAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		fashion1AdamWLastChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}

@@ -7,3 +7,107 @@ import "github.com/vecgen/vecgen/compiled"
 
 // fashion1CanRun reports whether the CPU has the instructions of tier t.
 var fashion1CanRun = compiled.CPUHas
+
+func fashion1L1ForwardNEON(x *[Fashion1Batch * Fashion1L1In]float32, w *[Fashion1L1In * Fashion1L1Out]float32, b *[Fashion1L1Out]float32, y *[Fashion1Batch * Fashion1L1Out]float32) {
+	panic("vecgen: fashion1L1ForwardNEON called on amd64")
+}
+
+func fashion1L1ActivationGradNEON(y *[Fashion1Batch * Fashion1L1Out]float32, d *[Fashion1Batch * Fashion1L1Out]float32) {
+	panic("vecgen: fashion1L1ActivationGradNEON called on amd64")
+}
+
+func fashion1L1WeightGradNEON(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion1Batch * Fashion1L1Out]float32, dw *[Fashion1L1In * Fashion1L1Out]float32, db *[Fashion1L1Out]float32) {
+	panic("vecgen: fashion1L1WeightGradNEON called on amd64")
+}
+
+func fashion1L2ForwardNEON(x *[Fashion1Batch * Fashion1L2In]float32, w *[Fashion1L2In * Fashion1L2Out]float32, b *[Fashion1L2Out]float32, y *[Fashion1Batch * Fashion1L2Out]float32) {
+	panic("vecgen: fashion1L2ForwardNEON called on amd64")
+}
+
+func fashion1L2ActivationGradNEON(y *[Fashion1Batch * Fashion1L2Out]float32, d *[Fashion1Batch * Fashion1L2Out]float32) {
+	panic("vecgen: fashion1L2ActivationGradNEON called on amd64")
+}
+
+func fashion1L2WeightGradNEON(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion1Batch * Fashion1L2Out]float32, dw *[Fashion1L2In * Fashion1L2Out]float32, db *[Fashion1L2Out]float32) {
+	panic("vecgen: fashion1L2WeightGradNEON called on amd64")
+}
+
+func fashion1L2InputGradNEON(dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, wt *[Fashion1L2Out * Fashion1L2In]float32, dx *[Fashion1Batch * Fashion1L2In]float32) {
+	panic("vecgen: fashion1L2InputGradNEON called on amd64")
+}
+
+func fashion1L3ForwardNEON(x *[Fashion1Batch * Fashion1L3In]float32, w *[Fashion1L3In * Fashion1L3Out]float32, b *[Fashion1L3Out]float32, y *[Fashion1Batch * Fashion1L3Out]float32) {
+	panic("vecgen: fashion1L3ForwardNEON called on amd64")
+}
+
+func fashion1L3WeightGradNEON(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion1Batch * Fashion1L3Out]float32, dw *[Fashion1L3In * Fashion1L3Out]float32, db *[Fashion1L3Out]float32) {
+	panic("vecgen: fashion1L3WeightGradNEON called on amd64")
+}
+
+func fashion1L3InputGradNEON(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, wt *[Fashion1L3Out * Fashion1L3In]float32, dx *[Fashion1Batch * Fashion1L3In]float32) {
+	panic("vecgen: fashion1L3InputGradNEON called on amd64")
+}
+
+func fashion1LossNEON(y *[Fashion1Batch * Fashion1L3Out]float32, target *[Fashion1Batch * Fashion1L3Out]float32, d *[Fashion1Batch * Fashion1L3Out]float32) float32 {
+	panic("vecgen: fashion1LossNEON called on amd64")
+}
+
+func fashion1SGDNEON(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1SGDNEON called on amd64")
+}
+
+func fashion1MomentumNEON(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1MomentumNEON called on amd64")
+}
+
+func fashion1NesterovNEON(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1NesterovNEON called on amd64")
+}
+
+func fashion1AdamNEON(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamNEON called on amd64")
+}
+
+func fashion1AdamWNEON(p *[Fashion1Params]float32, grad *[Fashion1Params]float32, m *[Fashion1Params]float32, v *[Fashion1Params]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamWNEON called on amd64")
+}
+
+func fashion1SGDChunkNEON(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1SGDChunkNEON called on amd64")
+}
+
+func fashion1SGDLastChunkNEON(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1SGDLastChunkNEON called on amd64")
+}
+
+func fashion1MomentumChunkNEON(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1MomentumChunkNEON called on amd64")
+}
+
+func fashion1MomentumLastChunkNEON(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1MomentumLastChunkNEON called on amd64")
+}
+
+func fashion1NesterovChunkNEON(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1NesterovChunkNEON called on amd64")
+}
+
+func fashion1NesterovLastChunkNEON(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashion1NesterovLastChunkNEON called on amd64")
+}
+
+func fashion1AdamChunkNEON(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, m *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamChunkNEON called on amd64")
+}
+
+func fashion1AdamLastChunkNEON(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamLastChunkNEON called on amd64")
+}
+
+func fashion1AdamWChunkNEON(p *[Fashion1UpdateChunk]float32, grad *[Fashion1UpdateChunk]float32, m *[Fashion1UpdateChunk]float32, v *[Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamWChunkNEON called on amd64")
+}
+
+func fashion1AdamWLastChunkNEON(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashion1AdamWLastChunkNEON called on amd64")
+}

@@ -7,3 +7,163 @@ import "github.com/vecgen/vecgen/compiled"
 
 // fashionCanRun reports whether the CPU has the instructions of tier t.
 var fashionCanRun = compiled.CPUHas
+
+func fashionL1ForwardNEON(x *[FashionBatch * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[FashionBatch * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardNEON called on amd64")
+}
+
+func fashionL1ActivationGradNEON(y *[FashionBatch * FashionL1Out]float32, d *[FashionBatch * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ActivationGradNEON called on amd64")
+}
+
+func fashionL1WeightGradNEON(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, dw *[FashionL1In * FashionL1Out]float32, db *[FashionL1Out]float32) {
+	panic("vecgen: fashionL1WeightGradNEON called on amd64")
+}
+
+func fashionL2ForwardNEON(x *[FashionBatch * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[FashionBatch * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardNEON called on amd64")
+}
+
+func fashionL2ActivationGradNEON(y *[FashionBatch * FashionL2Out]float32, d *[FashionBatch * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ActivationGradNEON called on amd64")
+}
+
+func fashionL2WeightGradNEON(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, dw *[FashionL2In * FashionL2Out]float32, db *[FashionL2Out]float32) {
+	panic("vecgen: fashionL2WeightGradNEON called on amd64")
+}
+
+func fashionL2InputGradNEON(dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[FashionBatch * FashionL2In]float32) {
+	panic("vecgen: fashionL2InputGradNEON called on amd64")
+}
+
+func fashionL3ForwardNEON(x *[FashionBatch * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[FashionBatch * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardNEON called on amd64")
+}
+
+func fashionL3WeightGradNEON(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, dw *[FashionL3In * FashionL3Out]float32, db *[FashionL3Out]float32) {
+	panic("vecgen: fashionL3WeightGradNEON called on amd64")
+}
+
+func fashionL3InputGradNEON(dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[FashionBatch * FashionL3In]float32) {
+	panic("vecgen: fashionL3InputGradNEON called on amd64")
+}
+
+func fashionL1ActivationGradHalfNEON(y *[(FashionBatch / 2) * FashionL1Out]float32, d *[(FashionBatch / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ActivationGradHalfNEON called on amd64")
+}
+
+func fashionL1WeightGradHalfNEON(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, dw *[(FashionL1In / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1WeightGradHalfNEON called on amd64")
+}
+
+func fashionL1BiasGradNEON(dz *[FashionBatch * FashionL1Out]float32, db *[FashionL1Out]float32) {
+	panic("vecgen: fashionL1BiasGradNEON called on amd64")
+}
+
+func fashionL2ForwardHalfNEON(x *[(FashionBatch / 2) * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[(FashionBatch / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardHalfNEON called on amd64")
+}
+
+func fashionL2ActivationGradHalfNEON(y *[(FashionBatch / 2) * FashionL2Out]float32, d *[(FashionBatch / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ActivationGradHalfNEON called on amd64")
+}
+
+func fashionL2WeightGradHalfNEON(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, dw *[(FashionL2In / 2) * FashionL2Out]float32) {
+	panic("vecgen: fashionL2WeightGradHalfNEON called on amd64")
+}
+
+func fashionL2InputGradHalfNEON(dz *[(FashionBatch / 2) * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, wt *[FashionL2Out * FashionL2In]float32, dx *[(FashionBatch / 2) * FashionL2In]float32) {
+	panic("vecgen: fashionL2InputGradHalfNEON called on amd64")
+}
+
+func fashionL2BiasGradNEON(dz *[FashionBatch * FashionL2Out]float32, db *[FashionL2Out]float32) {
+	panic("vecgen: fashionL2BiasGradNEON called on amd64")
+}
+
+func fashionL3ForwardHalfNEON(x *[(FashionBatch / 2) * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[(FashionBatch / 2) * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardHalfNEON called on amd64")
+}
+
+func fashionL3WeightGradHalfNEON(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, dw *[(FashionL3In / 2) * FashionL3Out]float32) {
+	panic("vecgen: fashionL3WeightGradHalfNEON called on amd64")
+}
+
+func fashionL3InputGradHalfNEON(dz *[(FashionBatch / 2) * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, wt *[FashionL3Out * FashionL3In]float32, dx *[(FashionBatch / 2) * FashionL3In]float32) {
+	panic("vecgen: fashionL3InputGradHalfNEON called on amd64")
+}
+
+func fashionL3BiasGradNEON(dz *[FashionBatch * FashionL3Out]float32, db *[FashionL3Out]float32) {
+	panic("vecgen: fashionL3BiasGradNEON called on amd64")
+}
+
+func fashionL1PartialForwardNEON(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, p *[FashionBatch * FashionL1Out]float32) {
+	panic("vecgen: fashionL1PartialForwardNEON called on amd64")
+}
+
+func fashionL1CombineNEON(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(FashionBatch / 2) * FashionL1Out]float32, b *[FashionL1Out]float32, y *[(FashionBatch / 2) * FashionL1Out]float32) {
+	panic("vecgen: fashionL1CombineNEON called on amd64")
+}
+
+func fashionLossNEON(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch * FashionL3Out]float32, d *[FashionBatch * FashionL3Out]float32) float32 {
+	panic("vecgen: fashionLossNEON called on amd64")
+}
+
+func fashionSGDNEON(p *[FashionParams]float32, grad *[FashionParams]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDNEON called on amd64")
+}
+
+func fashionMomentumNEON(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumNEON called on amd64")
+}
+
+func fashionNesterovNEON(p *[FashionParams]float32, grad *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovNEON called on amd64")
+}
+
+func fashionAdamNEON(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamNEON called on amd64")
+}
+
+func fashionAdamWNEON(p *[FashionParams]float32, grad *[FashionParams]float32, m *[FashionParams]float32, v *[FashionParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWNEON called on amd64")
+}
+
+func fashionSGDChunkNEON(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDChunkNEON called on amd64")
+}
+
+func fashionSGDLastChunkNEON(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32) {
+	panic("vecgen: fashionSGDLastChunkNEON called on amd64")
+}
+
+func fashionMomentumChunkNEON(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumChunkNEON called on amd64")
+}
+
+func fashionMomentumLastChunkNEON(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionMomentumLastChunkNEON called on amd64")
+}
+
+func fashionNesterovChunkNEON(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovChunkNEON called on amd64")
+}
+
+func fashionNesterovLastChunkNEON(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: fashionNesterovLastChunkNEON called on amd64")
+}
+
+func fashionAdamChunkNEON(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, m *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamChunkNEON called on amd64")
+}
+
+func fashionAdamLastChunkNEON(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamLastChunkNEON called on amd64")
+}
+
+func fashionAdamWChunkNEON(p *[FashionUpdateChunk]float32, grad *[FashionUpdateChunk]float32, m *[FashionUpdateChunk]float32, v *[FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWChunkNEON called on amd64")
+}
+
+func fashionAdamWLastChunkNEON(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: fashionAdamWLastChunkNEON called on amd64")
+}

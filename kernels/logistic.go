@@ -23,7 +23,8 @@ const (
 )
 
 // logisticTier is the tier every Logistic kernel runs on: the widest this build and CPU
-// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference;
+// on arm64, GODEBUG=cpu.asimd=off selects the reference instead of NEON.
 var logisticTier = compiled.Widest(logisticCanRun)
 
 // LogisticNetwork describes the Logistic model to package nn: its shapes, activations
@@ -82,6 +83,8 @@ func LogisticL1Forward(x *[LogisticBatch * LogisticL1In]float32, w *[LogisticL1I
 		logisticL1ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		logisticL1ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		logisticL1ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], LogisticBatch, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
 	}
@@ -98,6 +101,8 @@ func LogisticL1WeightGrad(x *[LogisticBatch * LogisticL1In]float32, dz *[Logisti
 		logisticL1WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		logisticL1WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		logisticL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], LogisticBatch, LogisticL1In, LogisticL1Out)
 	}
@@ -112,6 +117,8 @@ func LogisticLoss(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBa
 		return logisticLossAVX512(y, target, d)
 	case compiled.AVX2:
 		return logisticLossAVX2(y, target, d)
+	case compiled.NEON:
+		return logisticLossNEON(y, target, d)
 	default:
 		return scalar.SigmoidBinaryCrossEntropy(y[:], target[:], d[:], LogisticBatch, LogisticL1Out)
 	}
@@ -128,6 +135,8 @@ func LogisticSGD(p *[LogisticParams]float32, grad *[LogisticParams]float32, lr f
 		logisticSGDAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		logisticSGDAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		logisticSGDNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -144,6 +153,8 @@ func LogisticMomentum(p *[LogisticParams]float32, grad *[LogisticParams]float32,
 		logisticMomentumAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		logisticMomentumAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		logisticMomentumNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -160,6 +171,8 @@ func LogisticNesterov(p *[LogisticParams]float32, grad *[LogisticParams]float32,
 		logisticNesterovAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		logisticNesterovAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		logisticNesterovNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -176,6 +189,8 @@ func LogisticAdam(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *
 		logisticAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		logisticAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		logisticAdamNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -192,6 +207,8 @@ func LogisticAdamW(p *[LogisticParams]float32, grad *[LogisticParams]float32, m 
 		logisticAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		logisticAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		logisticAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}

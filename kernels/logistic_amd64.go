@@ -7,3 +7,35 @@ import "github.com/vecgen/vecgen/compiled"
 
 // logisticCanRun reports whether the CPU has the instructions of tier t.
 var logisticCanRun = compiled.CPUHas
+
+func logisticL1ForwardNEON(x *[LogisticBatch * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[LogisticBatch * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardNEON called on amd64")
+}
+
+func logisticL1WeightGradNEON(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, dw *[LogisticL1In * LogisticL1Out]float32, db *[LogisticL1Out]float32) {
+	panic("vecgen: logisticL1WeightGradNEON called on amd64")
+}
+
+func logisticLossNEON(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBatch * LogisticL1Out]float32, d *[LogisticBatch * LogisticL1Out]float32) float32 {
+	panic("vecgen: logisticLossNEON called on amd64")
+}
+
+func logisticSGDNEON(p *[LogisticParams]float32, grad *[LogisticParams]float32, lr float32, decay float32) {
+	panic("vecgen: logisticSGDNEON called on amd64")
+}
+
+func logisticMomentumNEON(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: logisticMomentumNEON called on amd64")
+}
+
+func logisticNesterovNEON(p *[LogisticParams]float32, grad *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: logisticNesterovNEON called on amd64")
+}
+
+func logisticAdamNEON(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: logisticAdamNEON called on amd64")
+}
+
+func logisticAdamWNEON(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: logisticAdamWNEON called on amd64")
+}

@@ -32,7 +32,8 @@ const (
 )
 
 // scorerTier is the tier every Scorer kernel runs on: the widest this build and CPU
-// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference;
+// on arm64, GODEBUG=cpu.asimd=off selects the reference instead of NEON.
 var scorerTier = compiled.Widest(scorerCanRun)
 
 // ScorerNetwork describes the Scorer model to package nn: its shapes, activations
@@ -202,6 +203,8 @@ func ScorerL1Forward(x *[ScorerBatch * ScorerL1In]float32, w *[ScorerL1In * Scor
 		scorerL1ForwardAVX512(x, w, b, z, y)
 	case compiled.AVX2:
 		scorerL1ForwardAVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL1ForwardNEON(x, w, b, z, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], z[:], ScorerBatch, ScorerL1In, ScorerL1Out, scalar.Identity)
 		*y = *z
@@ -218,6 +221,8 @@ func ScorerL1ActivationGrad(z *[ScorerBatch * ScorerL1Out]float32, d *[ScorerBat
 		scorerL1ActivationGradAVX512(z, d)
 	case compiled.AVX2:
 		scorerL1ActivationGradAVX2(z, d)
+	case compiled.NEON:
+		scorerL1ActivationGradNEON(z, d)
 	default:
 		scalar.ActivationGrad(z[:], d[:], scalar.GELU)
 	}
@@ -234,6 +239,8 @@ func ScorerL1WeightGrad(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch *
 		scorerL1WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		scorerL1WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		scorerL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL1In, ScorerL1Out)
 	}
@@ -251,6 +258,8 @@ func ScorerL2Forward(x *[ScorerBatch * ScorerL2In]float32, w *[ScorerL2In * Scor
 		scorerL2ForwardAVX512(x, w, b, z, y)
 	case compiled.AVX2:
 		scorerL2ForwardAVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL2ForwardNEON(x, w, b, z, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], z[:], ScorerBatch, ScorerL2In, ScorerL2Out, scalar.Identity)
 		*y = *z
@@ -267,6 +276,8 @@ func ScorerL2ActivationGrad(z *[ScorerBatch * ScorerL2Out]float32, d *[ScorerBat
 		scorerL2ActivationGradAVX512(z, d)
 	case compiled.AVX2:
 		scorerL2ActivationGradAVX2(z, d)
+	case compiled.NEON:
+		scorerL2ActivationGradNEON(z, d)
 	default:
 		scalar.ActivationGrad(z[:], d[:], scalar.SiLU)
 	}
@@ -283,6 +294,8 @@ func ScorerL2WeightGrad(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch *
 		scorerL2WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		scorerL2WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		scorerL2WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL2In, ScorerL2Out)
 	}
@@ -299,6 +312,8 @@ func ScorerL2InputGrad(dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * 
 		scorerL2InputGradAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		scorerL2InputGradAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		scorerL2InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL2In, ScorerL2Out)
 	}
@@ -315,6 +330,8 @@ func ScorerL3Forward(x *[ScorerBatch * ScorerL3In]float32, w *[ScorerL3In * Scor
 		scorerL3ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		scorerL3ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL3ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], ScorerBatch, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
 	}
@@ -329,6 +346,8 @@ func ScorerL3ActivationGrad(y *[ScorerBatch * ScorerL3Out]float32, d *[ScorerBat
 		scorerL3ActivationGradAVX512(y, d)
 	case compiled.AVX2:
 		scorerL3ActivationGradAVX2(y, d)
+	case compiled.NEON:
+		scorerL3ActivationGradNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.LeakyReLU)
 	}
@@ -345,6 +364,8 @@ func ScorerL3WeightGrad(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch *
 		scorerL3WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		scorerL3WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		scorerL3WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL3In, ScorerL3Out)
 	}
@@ -361,6 +382,8 @@ func ScorerL3InputGrad(dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * 
 		scorerL3InputGradAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		scorerL3InputGradAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		scorerL3InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL3In, ScorerL3Out)
 	}
@@ -377,6 +400,8 @@ func ScorerL4Forward(x *[ScorerBatch * ScorerL4In]float32, w *[ScorerL4In * Scor
 		scorerL4ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		scorerL4ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL4ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], ScorerBatch, ScorerL4In, ScorerL4Out, scalar.Identity)
 	}
@@ -393,6 +418,8 @@ func ScorerL4WeightGrad(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch *
 		scorerL4WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		scorerL4WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		scorerL4WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], ScorerBatch, ScorerL4In, ScorerL4Out)
 	}
@@ -409,6 +436,8 @@ func ScorerL4InputGrad(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * 
 		scorerL4InputGradAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		scorerL4InputGradAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		scorerL4InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], ScorerBatch, ScorerL4In, ScorerL4Out)
 	}
@@ -422,6 +451,8 @@ func ScorerL1ActivationGradHalf(z *[(ScorerBatch / 2) * ScorerL1Out]float32, d *
 		scorerL1ActivationGradHalfAVX512(z, d)
 	case compiled.AVX2:
 		scorerL1ActivationGradHalfAVX2(z, d)
+	case compiled.NEON:
+		scorerL1ActivationGradHalfNEON(z, d)
 	default:
 		scalar.ActivationGrad(z[:], d[:], scalar.GELU)
 	}
@@ -439,6 +470,8 @@ func ScorerL1WeightGradHalf(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, d
 		scorerL1WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		scorerL1WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		scorerL1WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], ScorerBatch, ScorerL1In, ScorerL1In/2, ScorerL1Out)
 	}
@@ -452,6 +485,8 @@ func ScorerL1BiasGrad(dz *[ScorerBatch * ScorerL1Out]float32, db *[ScorerL1Out]f
 		scorerL1BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		scorerL1BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		scorerL1BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL1Out)
 	}
@@ -465,6 +500,8 @@ func ScorerL2ForwardHalf(x *[(ScorerBatch / 2) * ScorerL2In]float32, w *[ScorerL
 		scorerL2ForwardHalfAVX512(x, w, b, z, y)
 	case compiled.AVX2:
 		scorerL2ForwardHalfAVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL2ForwardHalfNEON(x, w, b, z, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], z[:], (ScorerBatch / 2), ScorerL2In, ScorerL2Out, scalar.Identity)
 		*y = *z
@@ -480,6 +517,8 @@ func ScorerL2ActivationGradHalf(z *[(ScorerBatch / 2) * ScorerL2Out]float32, d *
 		scorerL2ActivationGradHalfAVX512(z, d)
 	case compiled.AVX2:
 		scorerL2ActivationGradHalfAVX2(z, d)
+	case compiled.NEON:
+		scorerL2ActivationGradHalfNEON(z, d)
 	default:
 		scalar.ActivationGrad(z[:], d[:], scalar.SiLU)
 	}
@@ -497,6 +536,8 @@ func ScorerL2WeightGradHalf(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, d
 		scorerL2WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		scorerL2WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		scorerL2WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], ScorerBatch, ScorerL2In, ScorerL2In/2, ScorerL2Out)
 	}
@@ -510,6 +551,8 @@ func ScorerL2InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL2Out]float32, w *[Sco
 		scorerL2InputGradHalfAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		scorerL2InputGradHalfAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		scorerL2InputGradHalfNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL2In, ScorerL2Out)
 	}
@@ -523,6 +566,8 @@ func ScorerL2BiasGrad(dz *[ScorerBatch * ScorerL2Out]float32, db *[ScorerL2Out]f
 		scorerL2BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		scorerL2BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		scorerL2BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL2Out)
 	}
@@ -536,6 +581,8 @@ func ScorerL3ForwardHalf(x *[(ScorerBatch / 2) * ScorerL3In]float32, w *[ScorerL
 		scorerL3ForwardHalfAVX512(x, w, b, y)
 	case compiled.AVX2:
 		scorerL3ForwardHalfAVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL3ForwardHalfNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], (ScorerBatch / 2), ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
 	}
@@ -549,6 +596,8 @@ func ScorerL3ActivationGradHalf(y *[(ScorerBatch / 2) * ScorerL3Out]float32, d *
 		scorerL3ActivationGradHalfAVX512(y, d)
 	case compiled.AVX2:
 		scorerL3ActivationGradHalfAVX2(y, d)
+	case compiled.NEON:
+		scorerL3ActivationGradHalfNEON(y, d)
 	default:
 		scalar.ActivationGrad(y[:], d[:], scalar.LeakyReLU)
 	}
@@ -566,6 +615,8 @@ func ScorerL3WeightGradHalf(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, d
 		scorerL3WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		scorerL3WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		scorerL3WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], ScorerBatch, ScorerL3In, ScorerL3In/2, ScorerL3Out)
 	}
@@ -579,6 +630,8 @@ func ScorerL3InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL3Out]float32, w *[Sco
 		scorerL3InputGradHalfAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		scorerL3InputGradHalfAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		scorerL3InputGradHalfNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL3In, ScorerL3Out)
 	}
@@ -592,6 +645,8 @@ func ScorerL3BiasGrad(dz *[ScorerBatch * ScorerL3Out]float32, db *[ScorerL3Out]f
 		scorerL3BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		scorerL3BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		scorerL3BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL3Out)
 	}
@@ -605,6 +660,8 @@ func ScorerL4ForwardHalf(x *[(ScorerBatch / 2) * ScorerL4In]float32, w *[ScorerL
 		scorerL4ForwardHalfAVX512(x, w, b, y)
 	case compiled.AVX2:
 		scorerL4ForwardHalfAVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL4ForwardHalfNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], (ScorerBatch / 2), ScorerL4In, ScorerL4Out, scalar.Identity)
 	}
@@ -622,6 +679,8 @@ func ScorerL4WeightGradHalf(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, d
 		scorerL4WeightGradHalfAVX512(x, dz, dw)
 	case compiled.AVX2:
 		scorerL4WeightGradHalfAVX2(x, dz, dw)
+	case compiled.NEON:
+		scorerL4WeightGradHalfNEON(x, dz, dw)
 	default:
 		scalar.DenseGradRows(x[:], dz[:], dw[:], ScorerBatch, ScorerL4In, ScorerL4In/2, ScorerL4Out)
 	}
@@ -635,6 +694,8 @@ func ScorerL4InputGradHalf(dz *[(ScorerBatch / 2) * ScorerL4Out]float32, w *[Sco
 		scorerL4InputGradHalfAVX512(dz, w, wt, dx)
 	case compiled.AVX2:
 		scorerL4InputGradHalfAVX2(dz, w, wt, dx)
+	case compiled.NEON:
+		scorerL4InputGradHalfNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], (ScorerBatch / 2), ScorerL4In, ScorerL4Out)
 	}
@@ -648,6 +709,8 @@ func ScorerL4BiasGrad(dz *[ScorerBatch * ScorerL4Out]float32, db *[ScorerL4Out]f
 		scorerL4BiasGradAVX512(dz, db)
 	case compiled.AVX2:
 		scorerL4BiasGradAVX2(dz, db)
+	case compiled.NEON:
+		scorerL4BiasGradNEON(dz, db)
 	default:
 		scalar.ColumnSums(dz[:], db[:], ScorerBatch, ScorerL4Out)
 	}
@@ -666,6 +729,8 @@ func ScorerL1PartialForward(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, w
 		scorerL1PartialForwardAVX512(x, w, p)
 	case compiled.AVX2:
 		scorerL1PartialForwardAVX2(x, w, p)
+	case compiled.NEON:
+		scorerL1PartialForwardNEON(x, w, p)
 	default:
 		scalar.DenseRows(x[:], w[:], p[:], ScorerBatch, ScorerL1In, ScorerL1In/2, ScorerL1Out)
 	}
@@ -684,6 +749,8 @@ func ScorerL1Combine(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(ScorerB
 		scorerL1CombineAVX512(p0, p1, b, z, y)
 	case compiled.AVX2:
 		scorerL1CombineAVX2(p0, p1, b, z, y)
+	case compiled.NEON:
+		scorerL1CombineNEON(p0, p1, b, z, y)
 	default:
 		scalar.Combine(p0[:], p1[:], b[:], z[:], (ScorerBatch / 2), ScorerL1Out, scalar.Identity)
 		*y = *z
@@ -700,6 +767,8 @@ func ScorerLoss(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * Sc
 		return scorerLossAVX512(y, target, d)
 	case compiled.AVX2:
 		return scorerLossAVX2(y, target, d)
+	case compiled.NEON:
+		return scorerLossNEON(y, target, d)
 	default:
 		return scalar.MeanSquaredError(y[:], target[:], d[:], ScorerBatch, ScorerL4Out)
 	}
@@ -716,6 +785,8 @@ func ScorerSGD(p *[ScorerParams]float32, grad *[ScorerParams]float32, lr float32
 		scorerSGDAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		scorerSGDAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		scorerSGDNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -732,6 +803,8 @@ func ScorerMomentum(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[S
 		scorerMomentumAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		scorerMomentumAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		scorerMomentumNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -748,6 +821,8 @@ func ScorerNesterov(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[S
 		scorerNesterovAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		scorerNesterovAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		scorerNesterovNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -764,6 +839,8 @@ func ScorerAdam(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[Score
 		scorerAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		scorerAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		scorerAdamNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -780,6 +857,8 @@ func ScorerAdamW(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[Scor
 		scorerAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		scorerAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		scorerAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}

@@ -7,3 +7,159 @@ import "github.com/vecgen/vecgen/compiled"
 
 // scorerCanRun reports whether the CPU has the instructions of tier t.
 var scorerCanRun = compiled.CPUHas
+
+func scorerL1ForwardNEON(x *[ScorerBatch * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[ScorerBatch * ScorerL1Out]float32, y *[ScorerBatch * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardNEON called on amd64")
+}
+
+func scorerL1ActivationGradNEON(z *[ScorerBatch * ScorerL1Out]float32, d *[ScorerBatch * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ActivationGradNEON called on amd64")
+}
+
+func scorerL1WeightGradNEON(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, dw *[ScorerL1In * ScorerL1Out]float32, db *[ScorerL1Out]float32) {
+	panic("vecgen: scorerL1WeightGradNEON called on amd64")
+}
+
+func scorerL2ForwardNEON(x *[ScorerBatch * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[ScorerBatch * ScorerL2Out]float32, y *[ScorerBatch * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardNEON called on amd64")
+}
+
+func scorerL2ActivationGradNEON(z *[ScorerBatch * ScorerL2Out]float32, d *[ScorerBatch * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ActivationGradNEON called on amd64")
+}
+
+func scorerL2WeightGradNEON(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, dw *[ScorerL2In * ScorerL2Out]float32, db *[ScorerL2Out]float32) {
+	panic("vecgen: scorerL2WeightGradNEON called on amd64")
+}
+
+func scorerL2InputGradNEON(dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[ScorerBatch * ScorerL2In]float32) {
+	panic("vecgen: scorerL2InputGradNEON called on amd64")
+}
+
+func scorerL3ForwardNEON(x *[ScorerBatch * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[ScorerBatch * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardNEON called on amd64")
+}
+
+func scorerL3ActivationGradNEON(y *[ScorerBatch * ScorerL3Out]float32, d *[ScorerBatch * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ActivationGradNEON called on amd64")
+}
+
+func scorerL3WeightGradNEON(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, dw *[ScorerL3In * ScorerL3Out]float32, db *[ScorerL3Out]float32) {
+	panic("vecgen: scorerL3WeightGradNEON called on amd64")
+}
+
+func scorerL3InputGradNEON(dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[ScorerBatch * ScorerL3In]float32) {
+	panic("vecgen: scorerL3InputGradNEON called on amd64")
+}
+
+func scorerL4ForwardNEON(x *[ScorerBatch * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[ScorerBatch * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardNEON called on amd64")
+}
+
+func scorerL4WeightGradNEON(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, dw *[ScorerL4In * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
+	panic("vecgen: scorerL4WeightGradNEON called on amd64")
+}
+
+func scorerL4InputGradNEON(dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[ScorerBatch * ScorerL4In]float32) {
+	panic("vecgen: scorerL4InputGradNEON called on amd64")
+}
+
+func scorerL1ActivationGradHalfNEON(z *[(ScorerBatch / 2) * ScorerL1Out]float32, d *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ActivationGradHalfNEON called on amd64")
+}
+
+func scorerL1WeightGradHalfNEON(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, dw *[(ScorerL1In / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1WeightGradHalfNEON called on amd64")
+}
+
+func scorerL1BiasGradNEON(dz *[ScorerBatch * ScorerL1Out]float32, db *[ScorerL1Out]float32) {
+	panic("vecgen: scorerL1BiasGradNEON called on amd64")
+}
+
+func scorerL2ForwardHalfNEON(x *[(ScorerBatch / 2) * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[(ScorerBatch / 2) * ScorerL2Out]float32, y *[(ScorerBatch / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardHalfNEON called on amd64")
+}
+
+func scorerL2ActivationGradHalfNEON(z *[(ScorerBatch / 2) * ScorerL2Out]float32, d *[(ScorerBatch / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ActivationGradHalfNEON called on amd64")
+}
+
+func scorerL2WeightGradHalfNEON(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, dw *[(ScorerL2In / 2) * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2WeightGradHalfNEON called on amd64")
+}
+
+func scorerL2InputGradHalfNEON(dz *[(ScorerBatch / 2) * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, wt *[ScorerL2Out * ScorerL2In]float32, dx *[(ScorerBatch / 2) * ScorerL2In]float32) {
+	panic("vecgen: scorerL2InputGradHalfNEON called on amd64")
+}
+
+func scorerL2BiasGradNEON(dz *[ScorerBatch * ScorerL2Out]float32, db *[ScorerL2Out]float32) {
+	panic("vecgen: scorerL2BiasGradNEON called on amd64")
+}
+
+func scorerL3ForwardHalfNEON(x *[(ScorerBatch / 2) * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[(ScorerBatch / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardHalfNEON called on amd64")
+}
+
+func scorerL3ActivationGradHalfNEON(y *[(ScorerBatch / 2) * ScorerL3Out]float32, d *[(ScorerBatch / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ActivationGradHalfNEON called on amd64")
+}
+
+func scorerL3WeightGradHalfNEON(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, dw *[(ScorerL3In / 2) * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3WeightGradHalfNEON called on amd64")
+}
+
+func scorerL3InputGradHalfNEON(dz *[(ScorerBatch / 2) * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, wt *[ScorerL3Out * ScorerL3In]float32, dx *[(ScorerBatch / 2) * ScorerL3In]float32) {
+	panic("vecgen: scorerL3InputGradHalfNEON called on amd64")
+}
+
+func scorerL3BiasGradNEON(dz *[ScorerBatch * ScorerL3Out]float32, db *[ScorerL3Out]float32) {
+	panic("vecgen: scorerL3BiasGradNEON called on amd64")
+}
+
+func scorerL4ForwardHalfNEON(x *[(ScorerBatch / 2) * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[(ScorerBatch / 2) * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardHalfNEON called on amd64")
+}
+
+func scorerL4WeightGradHalfNEON(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, dw *[(ScorerL4In / 2) * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4WeightGradHalfNEON called on amd64")
+}
+
+func scorerL4InputGradHalfNEON(dz *[(ScorerBatch / 2) * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, wt *[ScorerL4Out * ScorerL4In]float32, dx *[(ScorerBatch / 2) * ScorerL4In]float32) {
+	panic("vecgen: scorerL4InputGradHalfNEON called on amd64")
+}
+
+func scorerL4BiasGradNEON(dz *[ScorerBatch * ScorerL4Out]float32, db *[ScorerL4Out]float32) {
+	panic("vecgen: scorerL4BiasGradNEON called on amd64")
+}
+
+func scorerL1PartialForwardNEON(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, p *[ScorerBatch * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1PartialForwardNEON called on amd64")
+}
+
+func scorerL1CombineNEON(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(ScorerBatch / 2) * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[(ScorerBatch / 2) * ScorerL1Out]float32, y *[(ScorerBatch / 2) * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1CombineNEON called on amd64")
+}
+
+func scorerLossNEON(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * ScorerL4Out]float32, d *[ScorerBatch * ScorerL4Out]float32) float32 {
+	panic("vecgen: scorerLossNEON called on amd64")
+}
+
+func scorerSGDNEON(p *[ScorerParams]float32, grad *[ScorerParams]float32, lr float32, decay float32) {
+	panic("vecgen: scorerSGDNEON called on amd64")
+}
+
+func scorerMomentumNEON(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: scorerMomentumNEON called on amd64")
+}
+
+func scorerNesterovNEON(p *[ScorerParams]float32, grad *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: scorerNesterovNEON called on amd64")
+}
+
+func scorerAdamNEON(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: scorerAdamNEON called on amd64")
+}
+
+func scorerAdamWNEON(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: scorerAdamWNEON called on amd64")
+}

@@ -23,7 +23,8 @@ const (
 )
 
 // seedTier is the tier every Seed kernel runs on: the widest this build and CPU
-// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference.
+// can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference;
+// on arm64, GODEBUG=cpu.asimd=off selects the reference instead of NEON.
 var seedTier = compiled.Widest(seedCanRun)
 
 // SeedNetwork describes the Seed model to package nn: its shapes, activations
@@ -82,6 +83,8 @@ func SeedL1Forward(x *[SeedBatch * SeedL1In]float32, w *[SeedL1In * SeedL1Out]fl
 		seedL1ForwardAVX512(x, w, b, y)
 	case compiled.AVX2:
 		seedL1ForwardAVX2(x, w, b, y)
+	case compiled.NEON:
+		seedL1ForwardNEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], SeedBatch, SeedL1In, SeedL1Out, scalar.Identity)
 	}
@@ -98,6 +101,8 @@ func SeedL1WeightGrad(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1O
 		seedL1WeightGradAVX512(x, dz, dw, db)
 	case compiled.AVX2:
 		seedL1WeightGradAVX2(x, dz, dw, db)
+	case compiled.NEON:
+		seedL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], SeedBatch, SeedL1In, SeedL1Out)
 	}
@@ -112,6 +117,8 @@ func SeedLoss(y *[SeedBatch * SeedL1Out]float32, target *[SeedBatch * SeedL1Out]
 		return seedLossAVX512(y, target, d)
 	case compiled.AVX2:
 		return seedLossAVX2(y, target, d)
+	case compiled.NEON:
+		return seedLossNEON(y, target, d)
 	default:
 		return scalar.MeanSquaredError(y[:], target[:], d[:], SeedBatch, SeedL1Out)
 	}
@@ -128,6 +135,8 @@ func SeedSGD(p *[SeedParams]float32, grad *[SeedParams]float32, lr float32, deca
 		seedSGDAVX512(p, grad, lr, decay)
 	case compiled.AVX2:
 		seedSGDAVX2(p, grad, lr, decay)
+	case compiled.NEON:
+		seedSGDNEON(p, grad, lr, decay)
 	default:
 		scalar.SGD(p[:], grad[:], lr, decay)
 	}
@@ -144,6 +153,8 @@ func SeedMomentum(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedPar
 		seedMomentumAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		seedMomentumAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		seedMomentumNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, false)
 	}
@@ -160,6 +171,8 @@ func SeedNesterov(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedPar
 		seedNesterovAVX512(p, grad, v, lr, decay, mu)
 	case compiled.AVX2:
 		seedNesterovAVX2(p, grad, v, lr, decay, mu)
+	case compiled.NEON:
+		seedNesterovNEON(p, grad, v, lr, decay, mu)
 	default:
 		scalar.Momentum(p[:], grad[:], v[:], lr, decay, mu, true)
 	}
@@ -176,6 +189,8 @@ func SeedAdam(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]
 		seedAdamAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		seedAdamAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		seedAdamNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, false)
 	}
@@ -192,6 +207,8 @@ func SeedAdamW(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams
 		seedAdamWAVX512(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	case compiled.AVX2:
 		seedAdamWAVX2(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
+	case compiled.NEON:
+		seedAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
 	}

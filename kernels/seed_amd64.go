@@ -7,3 +7,35 @@ import "github.com/vecgen/vecgen/compiled"
 
 // seedCanRun reports whether the CPU has the instructions of tier t.
 var seedCanRun = compiled.CPUHas
+
+func seedL1ForwardNEON(x *[SeedBatch * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[SeedBatch * SeedL1Out]float32) {
+	panic("vecgen: seedL1ForwardNEON called on amd64")
+}
+
+func seedL1WeightGradNEON(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, dw *[SeedL1In * SeedL1Out]float32, db *[SeedL1Out]float32) {
+	panic("vecgen: seedL1WeightGradNEON called on amd64")
+}
+
+func seedLossNEON(y *[SeedBatch * SeedL1Out]float32, target *[SeedBatch * SeedL1Out]float32, d *[SeedBatch * SeedL1Out]float32) float32 {
+	panic("vecgen: seedLossNEON called on amd64")
+}
+
+func seedSGDNEON(p *[SeedParams]float32, grad *[SeedParams]float32, lr float32, decay float32) {
+	panic("vecgen: seedSGDNEON called on amd64")
+}
+
+func seedMomentumNEON(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: seedMomentumNEON called on amd64")
+}
+
+func seedNesterovNEON(p *[SeedParams]float32, grad *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, mu float32) {
+	panic("vecgen: seedNesterovNEON called on amd64")
+}
+
+func seedAdamNEON(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: seedAdamNEON called on amd64")
+}
+
+func seedAdamWNEON(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
+	panic("vecgen: seedAdamWNEON called on amd64")
+}

@@ -83,5 +83,5 @@ total: 235146 parameters (940584 bytes as float32), 469898 FLOPs per sample forw
 `, kernels.FashionNetwork().Tier)
 	assert.Equal(t, want, net.Summary())
 	assert.Equal(t, 2*(784*256+256*128+128*10)+256+128+10, net.FLOPs())
-	assert.Contains(t, []string{compiled.AVX512.String(), compiled.AVX2.String(), compiled.Reference.String()}, net.Desc().Tier.String())
+	assert.Contains(t, []string{compiled.AVX512.String(), compiled.AVX2.String(), compiled.NEON.String(), compiled.Reference.String()}, net.Desc().Tier.String())
 }

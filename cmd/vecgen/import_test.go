@@ -29,7 +29,7 @@ func TestImport(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "the loss is not in ONNX: mse")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	assert.Len(t, lines, 10)
+	assert.Len(t, lines, 13)
 	assert.Contains(t, lines, filepath.Join(out, "myscorer.yaml"))
 	assert.Contains(t, lines, filepath.Join(out, "myscorer.safetensors"))
 	m, err := spec.Load(filepath.Join(out, "myscorer.yaml"))

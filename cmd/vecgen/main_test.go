@@ -22,7 +22,7 @@ func TestGeneratesAndListsFiles(t *testing.T) {
 	code, stdout, stderr := runVecgen("-spec", "../../spec/seed.yaml", "-out", out)
 	require.Equal(t, 0, code, stderr)
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	assert.Len(t, lines, 8)
+	assert.Len(t, lines, 11)
 	assert.Contains(t, lines, filepath.Join(out, "seed_amd64.s"))
 	assert.Contains(t, lines, filepath.Join(out, "seed_avx512_amd64.s"))
 	data, err := os.ReadFile(filepath.Join(out, "seed.go"))
@@ -178,5 +178,5 @@ func TestCleanRemovesARenamedModelsFiles(t *testing.T) {
 	assert.Contains(t, names, "gen.go")
 	assert.Contains(t, names, "other.go")
 	assert.Contains(t, names, "renamed.go")
-	assert.Len(t, names, 17, "8 of each model and gen.go")
+	assert.Len(t, names, 23, "11 of each model and gen.go")
 }

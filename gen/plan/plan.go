@@ -74,7 +74,7 @@ var (
 
 // Tiers lists the tiers a plan renders, widest first: the order dispatch
 // tries them in (a tier of another GOARCH is never tried).
-var Tiers = []ISA{AVX512, AVX2}
+var Tiers = []ISA{AVX512, AVX2, NEON}
 
 // Impl is one kernel rendered for one tier: its assembly symbol and, for a
 // product, the tile and the depth unrolling.

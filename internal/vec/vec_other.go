@@ -1,4 +1,4 @@
-//go:build !amd64 || !gc || purego
+//go:build !amd64 && !arm64 || !gc || purego
 
 package vec
 
@@ -29,4 +29,16 @@ func gatherRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, ro
 
 func gatherRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int) {
 	panic("vec: gatherRowsAVX512 called in a build without assembly")
+}
+
+func sumScaledNEON(dst *float32, srcs *[]float32, nsrcs int, n int, scale float32) {
+	panic("vec: sumScaledNEON called in a build without assembly")
+}
+
+func firstNonFiniteNEON(v *float32, n int) int {
+	panic("vec: firstNonFiniteNEON called in a build without assembly")
+}
+
+func gatherRowsNEON(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int) {
+	panic("vec: gatherRowsNEON called in a build without assembly")
 }

@@ -22,6 +22,13 @@ func Lines(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 	if g := k.Gemm; g != nil {
 		lines = append(lines, fmt.Sprintf("Product: %d×%d · %d×%d in %d×%d tiles (%d accumulators), depth unrolled ×%d.",
 			g.Rows, g.Depth, g.Depth, g.Cols, m.Tile.MR, m.Tile.NR, m.Tile.MR*m.Tile.NR/lanes, m.Unroll))
+		if m.ISA == plan.NEON && m.Tile.MR > 1 {
+			if g.DepthLanes() {
+				lines = append(lines, "A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.")
+			} else {
+				lines = append(lines, "A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.")
+			}
+		}
 		if m.DepthBlock > 0 {
 			lines = append(lines, fmt.Sprintf("In panels of %d columns by %d steps of depth (%d KB of the right operand, kept in L2 while the rows stream past).",
 				m.ColBlock, m.DepthBlock, 4*m.ColBlock*m.DepthBlock/1024))

@@ -10,12 +10,6 @@ import (
 	"github.com/vecgen/vecgen/gen/plan"
 )
 
-// files names each tier's assembly and stubs.
-var files = map[plan.ISA][2]string{
-	plan.AVX2:   {"loops_amd64.s", "loops_stubs_amd64.go"},
-	plan.AVX512: {"loops_avx512_amd64.s", "loops_avx512_stubs_amd64.go"},
-}
-
 func main() {
 	var out []gen.File
 	for _, isa := range plan.Tiers {
@@ -24,7 +18,8 @@ func main() {
 			fmt.Fprintln(os.Stderr, "mkvec:", err)
 			os.Exit(1)
 		}
-		out = append(out, gen.File{Name: files[isa][0], Data: asm}, gen.File{Name: files[isa][1], Data: stubs})
+		asmName, stubsName := gen.TierFiles("loops", isa)
+		out = append(out, gen.File{Name: asmName, Data: asm}, gen.File{Name: stubsName, Data: stubs})
 	}
 	if _, err := gen.Write(".", out); err != nil {
 		fmt.Fprintln(os.Stderr, "mkvec:", err)

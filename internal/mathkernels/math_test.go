@@ -1,4 +1,4 @@
-//go:build gc && !purego
+//go:build gc && !purego && (amd64 || arm64)
 
 package mathkernels
 
@@ -46,17 +46,6 @@ var bounds = []bound{
 	{"Tanh", scalar.Tanh, activation(scalar.Tanh), finite, 2, false},
 	{"GELU", scalar.GELU, activation(scalar.GELU), finite, 4, true},
 	{"SiLU", scalar.SiLU, activation(scalar.SiLU), finite, 4, true},
-}
-
-// tiers lists each tier's functions by name, widest first.
-var tiers = []struct {
-	tier compiled.Tier
-	fn   map[string]func(*[Len]float32)
-}{
-	{compiled.AVX512, map[string]func(*[Len]float32){
-		"Exp": ExpAVX512, "Log": LogAVX512, "Sigmoid": SigmoidAVX512, "Tanh": TanhAVX512, "GELU": GELUAVX512, "SiLU": SiLUAVX512}},
-	{compiled.AVX2, map[string]func(*[Len]float32){
-		"Exp": Exp, "Log": Log, "Sigmoid": Sigmoid, "Tanh": Tanh, "GELU": GELU, "SiLU": SiLU}},
 }
 
 // eachTier runs f as a subtest with the functions of every tier, skipping
