@@ -1,6 +1,8 @@
 # vecgen: make deps once, then make test. See README.md.
 GO ?= go
 QEMU ?= qemu-x86_64
+QEMU_ARM64 ?= qemu-aarch64
+LLVM_MCA ?= llvm-mca-19
 PKG_NATIVE := ./...
 BENCH_COUNT ?= 10
 
@@ -19,7 +21,10 @@ all: generate test
 
 # Installs what the tests and examples need beyond Go, from Debian or
 # Ubuntu (needs root): qemu-user, to run the kernels as an AVX2-only CPU
-# (Haswell has no AVX-512); python3-torch, to check weights against PyTorch;
+# (Haswell has no AVX-512) and the NEON tier as arm64 binaries;
+# binutils-aarch64-linux-gnu, whose GNU as checks the NEON encodings and
+# whose objdump disassembles the arm64 loops llvm-19's llvm-mca predicts
+# for make bench; python3-torch, to check weights against PyTorch;
 # python3-onnx, whose onnx.checker checks the ONNX models nn exports;
 # python3-numpy, python3-threadpoolctl and OpenBLAS (Debian's libblas.so.3
 # is otherwise the reference BLAS), for the peers make bench times;
@@ -33,6 +38,9 @@ all: generate test
 deps:
 	@missing=""; \
 	command -v $(QEMU) >/dev/null 2>&1 || missing="$$missing qemu-user"; \
+	command -v $(QEMU_ARM64) >/dev/null 2>&1 || missing="$$missing qemu-user"; \
+	command -v aarch64-linux-gnu-as >/dev/null 2>&1 || missing="$$missing binutils-aarch64-linux-gnu"; \
+	command -v $(LLVM_MCA) >/dev/null 2>&1 || missing="$$missing llvm-19"; \
 	$(PYTHON) -I -c 'import torch' >/dev/null 2>&1 || missing="$$missing python3-torch"; \
 	$(PYTHON) -I -c 'import onnx' >/dev/null 2>&1 || missing="$$missing python3-onnx"; \
 	$(PYTHON) -I -c 'import numpy' >/dev/null 2>&1 || missing="$$missing python3-numpy"; \
@@ -67,7 +75,7 @@ vet:
 # VECGEN_REQUIRE_TORCH makes the PyTorch round trip fail rather than skip
 # when python3-torch is missing.
 test-native:
-	VECGEN_REQUIRE_TORCH=1 VECGEN_REQUIRE_QEMU=1 VECGEN_PYTHON=$(PYTHON) $(GO) test -count=1 ./...
+	VECGEN_REQUIRE_TORCH=1 VECGEN_REQUIRE_QEMU=1 VECGEN_REQUIRE_ARM64_TOOLS=1 VECGEN_PYTHON=$(PYTHON) $(GO) test -count=1 ./...
 
 # Concurrent Predict calls and parallel training under the race detector.
 test-race:
@@ -86,8 +94,20 @@ test-noavx2:
 test-purego:
 	$(GO) test -count=1 -tags purego ./...
 
+# The NEON tier: vet (with its assembly check) and a build for linux/arm64
+# and darwin/arm64, then the tests of the kernels, vec, the math kernels,
+# nn and the examples as arm64 binaries under qemu-aarch64 (user mode),
+# and gen's generated packages (the shape matrix, blocked products,
+# panels, split depths and the NEON mutants) the same way: every
+# generated test runs its NEON subtest and the reference. Times under
+# qemu say nothing of an arm64 CPU's.
 test-arm64:
+	@command -v $(QEMU_ARM64) >/dev/null 2>&1 || { echo "$(QEMU_ARM64) not found: run make deps"; exit 1; }
 	GOARCH=arm64 $(GO) vet ./...
+	GOOS=darwin GOARCH=arm64 $(GO) vet ./kernels/ ./internal/... ./nn/...
+	GOOS=darwin GOARCH=arm64 $(GO) build ./...
+	GOARCH=arm64 $(GO) test -count=1 -exec $(QEMU_ARM64) ./kernels/ ./kerneltest/ ./internal/vec/ ./internal/mathkernels/ ./nn/... ./examples/...
+	VECGEN_TEST_ARCH=arm64 $(GO) test -count=1 ./gen/
 
 # The assembly on an emulated AVX2-only CPU: a stray AVX-512 (EVEX)
 # encoding dies here with SIGILL.

@@ -7,6 +7,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -228,7 +229,8 @@ func TestWriteFailureLeavesDirectoryAsItWas(t *testing.T) {
 
 // A spec with shapes the repository has never seen: every dimension odd,
 // a width of 1, tails in every direction. Its package must build and pass
-// its own generated tests natively and with -tags purego.
+// its own generated tests natively and with -tags purego, and build for
+// linux/arm64 and darwin/arm64.
 func TestEndToEndUnseenShapes(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module and runs its tests")
@@ -242,11 +244,20 @@ func TestEndToEndUnseenShapes(t *testing.T) {
 	_, err = Write(filepath.Join(mod, "odd"), files)
 	require.NoError(t, err)
 	for _, tags := range []string{"", "purego"} {
-		cmd := exec.Command("go", "test", "-count=1", "-tags="+tags, "./odd")
-		cmd.Dir = mod
-		out, err := cmd.CombinedOutput()
+		out, err := goTest(mod, "-tags="+tags, "./odd")
 		require.NoError(t, err, "go test -tags=%q:\n%s", tags, out)
-		t.Logf("-tags=%q: %s", tags, strings.TrimSpace(string(out)))
+		t.Logf("-tags=%q: %s", tags, strings.TrimSpace(out))
+	}
+	// The package and its tests build for the arm64 systems users deploy
+	// to and write on, and vet's assembly check passes there.
+	for _, target := range [][2]string{{"linux", "arm64"}, {"darwin", "arm64"}} {
+		for _, args := range [][]string{{"vet", "./odd"}, {"test", "-c", "-o", os.DevNull, "./odd"}} {
+			cmd := exec.Command("go", args...)
+			cmd.Dir = mod
+			cmd.Env = append(os.Environ(), "GOOS="+target[0], "GOARCH="+target[1])
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "GOOS=%s GOARCH=%s go %s:\n%s", target[0], target[1], strings.Join(args, " "), out)
+		}
 	}
 }
 
@@ -416,12 +427,10 @@ func TestShapeMatrix(t *testing.T) {
 		_, err = Write(filepath.Join(mod, pkg), files)
 		require.NoError(t, err)
 	}
-	cmd := exec.Command("go", "test", "-count=1", "./...")
-	cmd.Dir = mod
-	out, err := cmd.CombinedOutput()
+	out, err := goTest(mod, "./...")
 	require.NoError(t, err, "%s", out)
 	t.Logf("%s", out)
-	assert.Equal(t, len(sizes), strings.Count(string(out), "\nok ")+boolInt(strings.HasPrefix(string(out), "ok ")), "%s", out)
+	assert.Equal(t, len(sizes), strings.Count(out, "\nok ")+boolInt(strings.HasPrefix(out, "ok ")), "%s", out)
 }
 
 func boolInt(b bool) int {
@@ -463,6 +472,27 @@ func remask(f func(uint16) uint16) func(string) string {
 	}
 }
 
+// The NEON mutants' patterns: a one-lane tail store (to memory through
+// a register, not the result slot), the lane store that completes a
+// three-lane tail, and a by-element FMLA.
+var (
+	oneLaneStore   = regexp.MustCompile(`FMOVS (F[0-9]+), (-?[0-9]*\(R[0-9]+\))`)
+	thirdLaneStore = regexp.MustCompile(`\n\tVST1 V[0-9]+\.S\[2\], \(R[0-9]+\)`)
+	firstFMLA      = regexp.MustCompile(`WORD \$0x([0-9a-f]{8}) // fmla (v[0-9]+\.4s, v[0-9]+\.4s, v[0-9]+\.s)\[([0-3])\]`)
+)
+
+// flipFirstFMLA rewrites the first by-element FMLA's word with bits
+// flipped (and its comment with mnemonic and lane), so the kernel computes
+// something else.
+func flipFirstFMLA(bits uint32, mnemonic string, lane func(int) int) func(string) string {
+	return func(s string) string {
+		m := firstFMLA.FindStringSubmatchIndex(s)
+		word, _ := strconv.ParseUint(s[m[2]:m[3]], 16, 32)
+		l, _ := strconv.Atoi(s[m[6]:m[7]])
+		return s[:m[0]] + fmt.Sprintf("WORD $0x%08x // %s %s[%d]", uint32(word)^bits, mnemonic, s[m[4]:m[5]], lane(l)) + s[m[1]:]
+	}
+}
+
 // mutants are the defects the suite exists to catch.
 var mutants = []mutant{
 	// Every partial-vector store (the 4, 2 or 1 floats of its low half)
@@ -477,6 +507,14 @@ var mutants = []mutant{
 	// computed or stored.
 	{"mask-narrowed", plan.AVX512, remask(func(b uint16) uint16 { return b >> 1 }), "want"},
 	{"wrong-sign-avx512", plan.AVX512, wrongSign, "tolerance"},
+	// Every one-float tail store writes two: one float past its row.
+	{"tail-long-neon", plan.NEON, func(s string) string { return oneLaneStore.ReplaceAllString(s, "FMOVD $1, $2") }, "outside the buffer was overwritten"},
+	// Every three-float tail stores two: its last float is never written.
+	{"tail-short-neon", plan.NEON, func(s string) string { return thirdLaneStore.ReplaceAllString(s, "") }, "want"},
+	// The first product term subtracted (FMLA turned FMLS: bit 14).
+	{"wrong-sign-neon", plan.NEON, flipFirstFMLA(1<<14, "fmls", func(l int) int { return l }), "tolerance"},
+	// The first product term taken from the neighbouring lane of A (L, bit 21).
+	{"wrong-lane-neon", plan.NEON, flipFirstFMLA(1<<21, "fmla", func(l int) int { return l ^ 1 }), "tolerance"},
 }
 
 // TestMutantsAreCaught breaks a generated package on purpose, one defect
@@ -491,6 +529,9 @@ func TestMutantsAreCaught(t *testing.T) {
 	mod := scratchmod.New(t, "..", "scratch")
 	for _, mu := range mutants {
 		t.Run(mu.name, func(t *testing.T) {
+			if mu.tier.Arch != testArch() {
+				t.Skipf("the tests run on %s, so the mutated %s assembly would not run", testArch(), mu.tier.Arch)
+			}
 			if mu.tier == plan.AVX512 && !compiled.CPUHas(compiled.AVX512) {
 				t.Skip("this CPU has no AVX-512, so the mutated assembly would not run")
 			}
@@ -512,6 +553,9 @@ func TestUpperRegisterIsCaught(t *testing.T) {
 		t.Skip("builds a module and runs its tests")
 	}
 	requireAssembly(t)
+	if testArch() != "amd64" {
+		t.Skipf("the tests run on %s, not on an x86 CPU", testArch())
+	}
 	files := mutantFiles(t)
 	toY16 := func(s string) string { return regexp.MustCompile(`\bY14\b`).ReplaceAllString(s, "Y16") }
 	for _, f := range files {
@@ -544,12 +588,15 @@ func TestUpperRegisterIsCaught(t *testing.T) {
 
 // requireAssembly skips a mutant test where the generated tests would run
 // the scalar fallback instead of the (mutated) assembly: on a CPU without
-// AVX2+FMA, or when GODEBUG turns them off (make test-noavx2; the native run
-// covers the mutants).
+// AVX2+FMA, or when GODEBUG turns CPU features off (make test-noavx2; the
+// native run covers the mutants), or for arm64 without qemu-aarch64.
 func requireAssembly(t *testing.T) {
 	t.Helper()
 	if strings.Contains(os.Getenv("GODEBUG"), "cpu.") {
 		t.Skip("GODEBUG turns CPU features off, so the mutated assembly would not run")
+	}
+	if testArch() == "arm64" {
+		return // ASIMD is in every arm64 CPU, and qemu-aarch64's (goTest requires it)
 	}
 	if !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
 		t.Skip("this CPU has no AVX2+FMA, so the mutated assembly would not run")
@@ -575,7 +622,7 @@ func writeMutant(t *testing.T, mod, dir string, files []File, tier plan.ISA, mut
 	out := make([]File, len(files))
 	copy(out, files)
 	for i, f := range out {
-		if f.Name == "mut"+tierFile[tier.Name]+"_amd64.s" {
+		if asm, _ := TierFiles("mut", tier); f.Name == asm {
 			mutated := mutate(string(f.Data))
 			if mutated == string(f.Data) {
 				t.Fatalf("the mutation changed nothing in %s", f.Name)
@@ -587,9 +634,32 @@ func writeMutant(t *testing.T, mod, dir string, files []File, tier plan.ISA, mut
 	require.NoError(t, err)
 }
 
+// testArch is the architecture the generated packages' tests run on: the
+// machine's own, or arm64 when VECGEN_TEST_ARCH=arm64 (make test-arm64
+// sets it), whose binaries run under qemu-aarch64 on another machine.
+func testArch() string {
+	if a := os.Getenv("VECGEN_TEST_ARCH"); a != "" {
+		return a
+	}
+	return runtime.GOARCH
+}
+
+// goTest runs go test with args in the module at dir, for testArch: a
+// cross-built test binary runs under qemu-user.
 func goTest(dir string, args ...string) (string, error) {
-	cmd := exec.Command("go", append([]string{"test", "-count=1"}, args...)...)
+	all := []string{"test", "-count=1"}
+	env := os.Environ()
+	if arch := testArch(); arch != runtime.GOARCH {
+		qemu, err := exec.LookPath("qemu-" + map[string]string{"arm64": "aarch64"}[arch])
+		if err != nil {
+			return "", fmt.Errorf("the %s tests need qemu-user (make deps installs it): %w", arch, err)
+		}
+		all = append(all, "-exec", qemu)
+		env = append(env, "GOARCH="+arch)
+	}
+	cmd := exec.Command("go", append(all, args...)...)
 	cmd.Dir = dir
+	cmd.Env = env
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
