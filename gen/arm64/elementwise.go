@@ -3,6 +3,7 @@ package arm64
 import (
 	"math"
 
+	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
 )
@@ -60,11 +61,11 @@ func (w *writer) elementwise(n int, ptrs []greg, body func(vec func(i int) mem, 
 // activations that need more registers than a tile leaves free.
 func (k *kernelWriter) forward(kn *plan.Kernel, m *plan.Impl) {
 	x, w, b, y := k.param("x"), k.param("w"), k.param("b"), k.param("y")
-	z, names := y, operands{"x", "w", "y"} // the product's destination: y, or z for the layers that keep it
+	z := y // the product's destination: y, or z for the layers that keep it
 	if plan.PreActivation(kn.Activation) {
-		z, names.c = k.param("z"), "z"
+		z = k.param("z")
 	}
-	k.gemm(kn.Gemm, m, x, w, z, epilogue{bias: b, hasBias: true, act: kn.Activation}, names)
+	k.gemm(kn.Gemm, m, x, w, z, epilogue{bias: b, hasBias: true, act: kn.Activation}, kerneldoc.ProductOperands(kn))
 	k.activationPass(kn.Activation, z, y, kn.Gemm.Rows, kn.Gemm.Cols)
 }
 
@@ -75,7 +76,7 @@ func (k *kernelWriter) activationPass(act spec.Activation, z, y greg, rows, cols
 	n := rows * cols
 	switch act {
 	case spec.Sigmoid, spec.Tanh:
-		k.comment("y = %s(y), elementwise.", act)
+		k.note(kerneldoc.ActivationPass(act))
 		k.elementwise(n, []greg{y}, func(vec func(int) mem, lanes int) {
 			v := k.vec()
 			k.load(vec(0), lanes, v)
@@ -87,7 +88,7 @@ func (k *kernelWriter) activationPass(act spec.Activation, z, y greg, rows, cols
 			k.store(v, lanes, vec(0))
 		})
 	case spec.GELU, spec.SiLU:
-		k.comment("y = %s(z), elementwise.", act)
+		k.note(kerneldoc.ActivationPass(act))
 		k.elementwise(n, []greg{z, y}, func(vec func(int) mem, lanes int) {
 			v := k.vec()
 			k.load(vec(0), lanes, v)
@@ -117,10 +118,10 @@ func (k *kernelWriter) combine(kn *plan.Kernel, out int) {
 	}
 	end := k.scope()
 	row := []greg{k.copyGP(p0), k.copyGP(p1), k.copyGP(z)} // p0, p1 and z at the current row
-	k.comment("z = (p0 + p1) + b, row by row.")
+	k.note(kerneldoc.Combine)
 	k.loop("rows", rows, func() {
 		k.elementwise(out, []greg{row[0], row[1], b, row[2]}, func(vec func(int) mem, lanes int) {
-			zero, slope, _ := k.fusedActivationOperands(kn.Activation)
+			zero, slope := k.fusedActivationOperands(kn.Activation)
 			s, t := k.vec(), k.vec()
 			k.load(vec(0), lanes, s)
 			k.load(vec(1), lanes, t)
@@ -141,7 +142,7 @@ func (k *kernelWriter) combine(kn *plan.Kernel, out int) {
 // columnSums writes s[c] = Σᵢ m[i,c] for the rows×cols matrix m, adding
 // the rows in order.
 func (k *kernelWriter) columnSums(m, s greg, rows, cols int) {
-	k.comment("db = Σ rows of dz (%d rows of %d).", rows, cols)
+	k.note(kerneldoc.ColumnSums(rows, cols))
 	k.elementwise(cols, []greg{m, s}, func(vec func(int) mem, lanes int) {
 		sum, v := k.vec(), k.vec()
 		k.zero(sum)
@@ -163,7 +164,7 @@ func (k *kernelWriter) activationGrad(kn *plan.Kernel) {
 		src = "z"
 	}
 	y, d := k.param(src), k.param("d")
-	k.comment("d ← d ⊙ %s′(%s), elementwise.", kn.Activation, src)
+	k.note(kerneldoc.ActivationGrad(kn.Activation))
 	k.elementwise(kn.Elements, []greg{y, d}, func(vec func(int) mem, lanes int) {
 		yv, dv, t := k.vec(), k.vec(), k.vec()
 		k.load(vec(0), lanes, yv)
@@ -207,7 +208,7 @@ func (k *kernelWriter) softmaxRows(y greg, rows, n int) {
 	start := k.copyGP(y)
 	vecs := (n + lanes - 1) / lanes
 	last := n - lanes*(vecs-1) // floats in the last vector
-	k.comment("y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.")
+	k.note(kerneldoc.Softmax)
 	k.hoisted(func() {
 		k.loop("softmax", rows, func() {
 			if vecs <= plan.NEON.SoftmaxRow {

@@ -245,12 +245,12 @@ func (k *kernelWriter) kernel(kn *plan.Kernel, m *plan.Impl) {
 		k.activationGrad(kn)
 	case plan.WeightGrad:
 		x, dz, dw := k.param("x"), k.param("dz"), k.param("dw")
-		k.gemm(kn.Gemm, m, x, dz, dw, epilogue{}, gemmNames(kn.Op))
+		k.gemm(kn.Gemm, m, x, dz, dw, epilogue{}, kerneldoc.ProductOperands(kn))
 		if !kn.Half { // a half leaves db to BiasGrad
 			k.columnSums(dz, k.param("db"), kn.Gemm.Depth, kn.Gemm.Cols)
 		}
 	case plan.PartialForward: // the product alone: the bias and activation come with the combine
-		k.gemm(kn.Gemm, m, k.param("x"), k.param("w"), k.param("p"), epilogue{}, gemmNames(kn.Op))
+		k.gemm(kn.Gemm, m, k.param("x"), k.param("w"), k.param("p"), epilogue{}, kerneldoc.ProductOperands(kn))
 	case plan.Combine:
 		k.combine(kn, p.Layers[kn.Layer-1].Out)
 	case plan.BiasGrad:
@@ -263,9 +263,9 @@ func (k *kernelWriter) kernel(kn *plan.Kernel, m *plan.Impl) {
 			k.panelInputGrad(g, m, dz, w, wt, dx)
 			break
 		}
-		k.comment("wt = wᵀ (%d×%d), so the product reads it along rows.", g.Depth, g.Cols)
+		k.note(kerneldoc.Transpose(g))
 		k.transpose(w, wt, g.Cols, g.Depth) // W is K×N = Cols×Depth
-		k.gemm(g, m, dz, wt, dx, epilogue{}, gemmNames(kn.Op))
+		k.gemm(g, m, dz, wt, dx, epilogue{}, kerneldoc.ProductOperands(kn))
 	case plan.Loss:
 		k.loss(kn)
 	default:

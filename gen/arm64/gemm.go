@@ -1,6 +1,7 @@
 package arm64
 
 import (
+	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
 )
@@ -14,20 +15,14 @@ type epilogue struct {
 	act     spec.Activation
 }
 
-// operands names a product's A, B and C in the phase comments, so the
-// assembly says which arrays each loop walks: x, w and y for a forward
-// pass, xᵀ, dz and dw for dW, dz, wᵀ and dx for dX.
-type operands struct{ a, b, c string }
-
 // gemm emits C = A·B, then the epilogue, over the whole product. A
 // product whose B exceeds its tier's block budget is computed in panels
 // (m.ColBlock columns by m.DepthBlock steps of depth, which stay in L2
 // while every block of rows streams past them), each panel's sums added
 // to C and the epilogue applied with the last chunk of depth. A, B, C and
 // the bias still point at the arrays' starts afterwards.
-func (k *kernelWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogue, names operands) {
-	k.comment("%s = %s·%s: %d×%d · %d×%d, in %d×%d tiles of %s.", names.c, names.a, names.b,
-		g.Rows, g.Depth, g.Depth, g.Cols, m.Tile.MR, m.Tile.NR, names.c)
+func (k *kernelWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogue, names kerneldoc.Operands) {
+	k.note(kerneldoc.Product(names, g, m.Tile))
 	if m.DepthBlock == 0 {
 		k.panel(g, m, A, B, C, e, g.Cols, g.Depth, false, names)
 		return
@@ -55,15 +50,14 @@ func (k *kernelWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogue
 		if chunks == 1 {
 			chunk(g.Depth, true, true)
 		} else {
-			k.comment("The first %d steps of depth of this panel, then %d more chunks added to %s.", kc, chunks-1, names.c)
+			k.note(kerneldoc.Chunks(names, kc, chunks-1))
 			chunk(kc, true, false)
 			k.loop("chunks", chunks-2, func() { chunk(kc, false, false) })
 			chunk(g.Depth-kc*(chunks-1), false, true)
 		}
 		endColumns()
 	}
-	k.comment("Panels of %d columns of %s (%d KB of %s, kept in L2), %d steps of depth at a time.",
-		nc, names.c, 4*nc*kc/1024, names.b, kc)
+	k.note(kerneldoc.Panels(names, nc, kc))
 	k.loop("panels", g.Cols/nc, func() {
 		columns(nc)
 		k.addImm(colB, 4*nc)
@@ -73,7 +67,7 @@ func (k *kernelWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogue
 		}
 	})
 	if rem := g.Cols % nc; rem > 0 {
-		k.comment("The last %d columns of %s.", rem, names.c)
+		k.note(kerneldoc.LastColumns(names, rem))
 		columns(rem)
 	}
 	end()
@@ -83,7 +77,7 @@ func (k *kernelWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogue
 // epilogue, over cols columns and depth steps of the product, in tiles of
 // m.Tile: rows of C in blocks of MR, columns in blocks of NR, and the
 // remainders as smaller tiles, the last vector of a row partial.
-func (k *kernelWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogue, cols, depth int, accumulate bool, names operands) {
+func (k *kernelWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogue, cols, depth int, accumulate bool, names kerneldoc.Operands) {
 	end := k.scope()
 	rowA, rowC := k.copyGP(A), k.copyGP(C)
 	mr, nr := m.Tile.MR, m.Tile.NR
@@ -97,7 +91,7 @@ func (k *kernelWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogu
 		}
 		t.rows = rows
 		if cols/nr > 0 {
-			k.comment("%d rows of %s, %d columns at a time.", rows, names.c, nr)
+			k.note(kerneldoc.RowBlock(names, rows, nr))
 		}
 		k.loop("cols", cols/nr, func() {
 			t.vecs, t.lastLanes = nr/lanes, lanes
@@ -111,7 +105,7 @@ func (k *kernelWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogu
 		if rem := cols % nr; rem > 0 {
 			t.vecs = (rem + lanes - 1) / lanes
 			t.lastLanes = rem - lanes*(t.vecs-1)
-			k.comment("%d rows of %s, the last %d columns.", rows, names.c, rem)
+			k.note(kerneldoc.RowBlockTail(names, rows, rem))
 			k.tile(g, m, t, rowA, colB, colC, col, names)
 		}
 		endBlock()
@@ -148,7 +142,7 @@ func (t tileShape) lanesOf(v int) int {
 // the epilogue in registers and the store. Each depth step loads a row of
 // B's columns in pairs and adds it, times a lane of A, into every row's
 // accumulators with FMLA by element.
-func (k *kernelWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C greg, e epilogue, names operands) {
+func (k *kernelWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C greg, e epilogue, names kerneldoc.Operands) {
 	end := k.scope()
 	chains := m.Chains(t.vecs)
 	accs := make([][][]vreg, chains) // [chain][row][vector]
@@ -168,7 +162,7 @@ func (k *kernelWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C gre
 		k.rowLaneSteps(g, t, accs[0], ap, bp, bStride, names)
 	}
 	if chains > 1 {
-		k.comment("Sum the %d accumulator sets pairwise into the first.", chains)
+		k.note(kerneldoc.SumChains(chains))
 	}
 	for n := chains; n > 1; n = (n + 1) / 2 {
 		half := (n + 1) / 2
@@ -186,7 +180,7 @@ func (k *kernelWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C gre
 
 // startAccumulators zeroes the accumulators, or for a later chunk of
 // depth loads the first set from C.
-func (k *kernelWriter) startAccumulators(accs [][][]vreg, t tileShape, C greg, cRow int, names operands) {
+func (k *kernelWriter) startAccumulators(accs [][][]vreg, t tileShape, C greg, cRow int, names kerneldoc.Operands) {
 	if !t.accumulate {
 		for _, set := range accs {
 			for _, row := range set {
@@ -197,7 +191,7 @@ func (k *kernelWriter) startAccumulators(accs [][][]vreg, t tileShape, C greg, c
 		}
 		return
 	}
-	k.comment("Start from the sums %s holds.", names.c)
+	k.note(kerneldoc.Accumulate(names))
 	for r, row := range accs[0] {
 		end := k.scope()
 		p := k.pointer(C, 4*r*cRow)
@@ -239,7 +233,7 @@ func (k *kernelWriter) loadRowOfB(t tileShape, bp greg, b []vreg, use func(v int
 // depth (g.ADepth 1): for every 4 steps, one vector of each row of A,
 // whose lane s is that row's factor at step s. Step s adds into
 // accumulator set s mod chains.
-func (k *kernelWriter) depthLaneSteps(g *plan.Gemm, t tileShape, accs [][][]vreg, ap, bp, bStride greg, names operands) {
+func (k *kernelWriter) depthLaneSteps(g *plan.Gemm, t tileShape, accs [][][]vreg, ap, bp, bStride greg, names kerneldoc.Operands) {
 	end := k.scope()
 	a, b := k.vecs(t.rows), k.vecs(2)
 	group := func(steps int) {
@@ -257,14 +251,14 @@ func (k *kernelWriter) depthLaneSteps(g *plan.Gemm, t tileShape, accs [][][]vreg
 		}
 	}
 	if n := t.depth / lanes; n > 0 {
-		k.comment("Depth in steps of 4: a vector of each of %d rows of %s, times 4 rows of %s.", t.rows, names.a, names.b)
+		k.comment("Depth in steps of 4: a vector of each of %d rows of %s, times 4 rows of %s.", t.rows, names.A, names.B)
 		k.loop("depth", n, func() {
 			group(lanes)
 			k.addImm(ap, 16)
 		})
 	}
 	if rem := t.depth % lanes; rem > 0 {
-		k.comment("The last %d steps of depth.", rem)
+		k.note(kerneldoc.DepthTail(rem))
 		group(rem)
 	}
 	end()
@@ -273,7 +267,7 @@ func (k *kernelWriter) depthLaneSteps(g *plan.Gemm, t tileShape, accs [][][]vreg
 // rowLaneSteps emits the depth loop of a tile whose A runs along its rows
 // (g.ARow 1): every step loads the rows' factors 4 rows to a vector, lane
 // i of vector q being row 4q+i.
-func (k *kernelWriter) rowLaneSteps(g *plan.Gemm, t tileShape, acc [][]vreg, ap, bp, bStride greg, names operands) {
+func (k *kernelWriter) rowLaneSteps(g *plan.Gemm, t tileShape, acc [][]vreg, ap, bp, bStride greg, names kerneldoc.Operands) {
 	end := k.scope()
 	groups := (t.rows + lanes - 1) / lanes
 	a, b := k.vecs(groups), k.vecs(2)
@@ -299,7 +293,7 @@ func (k *kernelWriter) rowLaneSteps(g *plan.Gemm, t tileShape, acc [][]vreg, ap,
 	}
 	const unroll = 4
 	if n := t.depth / unroll; n > 0 {
-		k.comment("Depth, 4 steps an iteration: %d rows of %s 4 to a vector, times a row of %s.", t.rows, names.a, names.b)
+		k.comment("Depth, 4 steps an iteration: %d rows of %s 4 to a vector, times a row of %s.", t.rows, names.A, names.B)
 		k.loop("depth", n, func() {
 			for range unroll {
 				step()
@@ -307,7 +301,7 @@ func (k *kernelWriter) rowLaneSteps(g *plan.Gemm, t tileShape, acc [][]vreg, ap,
 		})
 	}
 	if rem := t.depth % unroll; rem > 0 {
-		k.comment("The last %d steps of depth.", rem)
+		k.note(kerneldoc.DepthTail(rem))
 		for range rem {
 			step()
 		}
@@ -317,17 +311,10 @@ func (k *kernelWriter) rowLaneSteps(g *plan.Gemm, t tileShape, acc [][]vreg, ap,
 
 // storeTile applies the epilogue to the accumulators acc[row][vector] and
 // stores them at C (rows cRow floats apart).
-func (k *kernelWriter) storeTile(acc [][]vreg, t tileShape, C greg, cRow int, e epilogue, names operands) {
+func (k *kernelWriter) storeTile(acc [][]vreg, t tileShape, C greg, cRow int, e epilogue, names kerneldoc.Operands) {
 	end := k.scope()
-	zero, slope, phase := k.fusedActivationOperands(e.act)
-	switch {
-	case e.hasBias && phase != "":
-		k.comment("Add the bias, apply %s and store the tile of %s.", phase, names.c)
-	case e.hasBias:
-		k.comment("Add the bias and store the tile of %s.", names.c)
-	default:
-		k.comment("Store the tile of %s.", names.c)
-	}
+	zero, slope := k.fusedActivationOperands(e.act)
+	k.note(kerneldoc.Store(names, e.hasBias, e.act))
 	bv := k.vec()
 	for r, row := range acc {
 		endRow := k.scope()
@@ -360,17 +347,16 @@ func (k *kernelWriter) storeRow(row []vreg, t tileShape, p greg) {
 	}
 }
 
-// fusedActivationOperands returns what fusedActivation needs for act (0
-// for relu, the slope for leaky_relu) and the activation's
-// name for the comments ("" for none).
-func (k *kernelWriter) fusedActivationOperands(act spec.Activation) (zero, slope vreg, name string) {
+// fusedActivationOperands returns what fusedActivation needs for act: 0
+// for relu, the slope for leaky_relu.
+func (k *kernelWriter) fusedActivationOperands(act spec.Activation) (zero, slope vreg) {
 	switch act {
 	case spec.ReLU:
-		return k.constantF("zero", 0), 0, "relu"
+		return k.constantF("zero", 0), 0
 	case spec.LeakyReLU:
-		return 0, k.constantF("leakyslope", 0.01), "leaky_relu"
+		return 0, k.constantF("leakyslope", 0.01)
 	}
-	return 0, 0, ""
+	return 0, 0
 }
 
 // fusedActivation applies relu or leaky_relu to z in place (the
@@ -478,15 +464,15 @@ func (k *kernelWriter) panelInputGrad(g *plan.Gemm, m *plan.Impl, dz, w, wt, dx 
 	nr := min(m.Tile.NR, g.Cols)
 	end := k.scope()
 	wp, dxp := k.copyGP(w), k.copyGP(dx)
-	names := operands{"dz", "wᵀ", "dx"}
+	names := kerneldoc.Operands{A: "dz", B: "wᵀ", C: "dx"}
 	panel := func(cols int) {
-		k.comment("wt = %d rows of w transposed (%d×%d), then dx's %d columns from them.", cols, g.Depth, cols, cols)
+		k.note(kerneldoc.InputGradPanel(g, cols))
 		k.transpose(wp, wt, cols, g.Depth)
 		packed := *g
 		packed.BDepth = cols
 		k.panel(&packed, m, dz, wt, dxp, epilogue{}, cols, g.Depth, false, names)
 	}
-	k.comment("dx = dz·wᵀ: %d×%d · %d×%d, %d columns of dx (rows of w) at a time.", g.Rows, g.Depth, g.Depth, g.Cols, nr)
+	k.note(kerneldoc.PanelInputGrad(g, nr))
 	k.loop("dxpanels", g.Cols/nr, func() {
 		panel(nr)
 		k.addImm(wp, 4*nr*g.Depth)
@@ -496,17 +482,4 @@ func (k *kernelWriter) panelInputGrad(g *plan.Gemm, m *plan.Impl, dz, w, wt, dx 
 		panel(rem)
 	}
 	end()
-}
-
-// gemmNames is a kernel's operand names for its product.
-func gemmNames(op plan.Op) operands {
-	switch op {
-	case plan.WeightGrad:
-		return operands{"xᵀ", "dz", "dw"}
-	case plan.InputGrad:
-		return operands{"dz", "wᵀ", "dx"}
-	case plan.PartialForward:
-		return operands{"x", "w", "p"}
-	}
-	return operands{"x", "w", "y"}
 }

@@ -1,6 +1,7 @@
 package arm64
 
 import (
+	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
 )
@@ -13,7 +14,7 @@ import (
 // the reference's flushSubnormal says why. NEON writes p with regular
 // stores (plan.NEON.StreamStores).
 func (k *kernelWriter) optimizer(kn *plan.Kernel) {
-	k.comment("%s over %d parameters.", kn.Op, kn.Elements)
+	k.note(kerneldoc.Optimizer(kn))
 	switch kn.Op {
 	case plan.SGD:
 		lr, decay := k.scalar("lr"), k.scalar("decay")
@@ -107,7 +108,7 @@ func (k *kernelWriter) loss(kn *plan.Kernel) {
 	acc := k.vec()
 	k.zero(acc)
 	y, t, d := k.param("y"), k.param("target"), k.param("d")
-	k.comment("d = the loss's gradient, elementwise; the loss's terms summed in one vector.")
+	k.note(kerneldoc.Loss)
 	k.elementwise(n, []greg{y, t, d}, func(vec func(int) mem, lanes int) {
 		yv, tv, g := k.vec(), k.vec(), k.vec()
 		k.load(vec(0), lanes, yv)

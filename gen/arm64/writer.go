@@ -138,6 +138,9 @@ func (w *writer) comment(format string, args ...any) {
 	w.fn.lines = append(w.fn.lines, "\t// "+fmt.Sprintf(format, args...))
 }
 
+// note emits a phase comment given whole.
+func (w *writer) note(text string) { w.fn.lines = append(w.fn.lines, "\t// "+text) }
+
 // label places a label, unique in the function.
 func (w *writer) label(name string) { w.fn.lines = append(w.fn.lines, name+":") }
 
