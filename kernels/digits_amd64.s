@@ -11,6 +11,8 @@ TEXT ·digitsL1ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
+
+	// y = x·w: 32×64 · 64×32, in 6×16 tiles of y.
 	MOVQ BX, SI
 	MOVQ $0x00000005, DI
 
@@ -18,6 +20,8 @@ rows1:
 	MOVQ CX, R8
 	MOVQ SI, R9
 	MOVQ DX, R10
+
+	// 6 rows of y, 16 columns at a time.
 	MOVQ $0x00000002, R11
 
 cols2:
@@ -35,7 +39,9 @@ cols2:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R12
 	MOVQ   R8, R13
-	MOVQ   $0x00000010, R14
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000010, R14
 
 depth3:
 	VMOVUPS      (R13), Y12
@@ -122,53 +128,56 @@ depth3:
 	ADDQ         $0x00000200, R13
 	DECQ         R14
 	JNZ          depth3
-	VMOVUPS      (R10), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 128(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 160(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 256(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 288(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 384(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y7, Y7
-	VMOVUPS      Y7, 416(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 512(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y9, Y9
-	VMOVUPS      Y9, 544(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 640(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y11, Y11
-	VMOVUPS      Y11, 672(R9)
-	ADDQ         $0x40, R8
-	ADDQ         $0x40, R9
-	ADDQ         $0x40, R10
-	DECQ         R11
-	JNZ          cols2
-	ADDQ         $0x00000600, AX
-	ADDQ         $0x00000300, SI
-	DECQ         DI
-	JNZ          rows1
-	MOVQ         SI, SI
-	MOVQ         $0x00000002, DI
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (R10), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 128(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 160(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 256(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 288(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 384(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 416(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 512(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y9, Y9
+	VMOVUPS Y9, 544(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 640(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y11, Y11
+	VMOVUPS Y11, 672(R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+	DECQ    R11
+	JNZ     cols2
+	ADDQ    $0x00000600, AX
+	ADDQ    $0x00000300, SI
+	DECQ    DI
+	JNZ     rows1
+
+	// 2 rows of y, 16 columns at a time.
+	MOVQ $0x00000002, DI
 
 cols4:
 	VXORPS Y0, Y0, Y0
@@ -177,7 +186,9 @@ cols4:
 	VXORPS Y3, Y3, Y3
 	MOVQ   AX, R8
 	MOVQ   CX, R9
-	MOVQ   $0x00000010, R10
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000010, R10
 
 depth5:
 	VMOVUPS      (R9), Y4
@@ -216,25 +227,29 @@ depth5:
 	ADDQ         $0x00000200, R9
 	DECQ         R10
 	JNZ          depth5
-	VMOVUPS      (DX), Y4
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 128(SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 160(SI)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DX
-	DECQ         DI
-	JNZ          cols4
-	MOVQ         BX, AX
-	MOVQ         $0x00000080, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 128(SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 160(SI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+	DECQ    DI
+	JNZ     cols4
+
+	// y = tanh(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000080, CX
 
 elems6:
 	VMOVUPS      (AX), Y0
@@ -247,7 +262,6 @@ elems6:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -517,7 +531,8 @@ GLOBL tanhsmall<>(SB), RODATA|NOPTR, $32
 TEXT ·digitsL1ActivationGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ tanh′(y), elementwise.
 	MOVQ $0x00000080, DX
 
 elems7:
@@ -541,12 +556,15 @@ TEXT ·digitsL1WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 64×32 · 32×32, in 6×16 tiles of dw.
 	MOVQ $0x0000000a, SI
 
 rows8:
 	MOVQ CX, DI
 	MOVQ DX, R8
+
+	// 6 rows of dw, 16 columns at a time.
 	MOVQ $0x00000002, R9
 
 cols9:
@@ -564,7 +582,9 @@ cols9:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R10
 	MOVQ   DI, R11
-	MOVQ   $0x00000008, R12
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000008, R12
 
 depth10:
 	VMOVUPS      (R11), Y12
@@ -651,28 +671,32 @@ depth10:
 	ADDQ         $0x00000200, R11
 	DECQ         R12
 	JNZ          depth10
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 128(R8)
-	VMOVUPS      Y3, 160(R8)
-	VMOVUPS      Y4, 256(R8)
-	VMOVUPS      Y5, 288(R8)
-	VMOVUPS      Y6, 384(R8)
-	VMOVUPS      Y7, 416(R8)
-	VMOVUPS      Y8, 512(R8)
-	VMOVUPS      Y9, 544(R8)
-	VMOVUPS      Y10, 640(R8)
-	VMOVUPS      Y11, 672(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	DECQ         R9
-	JNZ          cols9
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000300, DX
-	DECQ         SI
-	JNZ          rows8
-	MOVQ         CX, SI
-	MOVQ         $0x00000002, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 128(R8)
+	VMOVUPS Y3, 160(R8)
+	VMOVUPS Y4, 256(R8)
+	VMOVUPS Y5, 288(R8)
+	VMOVUPS Y6, 384(R8)
+	VMOVUPS Y7, 416(R8)
+	VMOVUPS Y8, 512(R8)
+	VMOVUPS Y9, 544(R8)
+	VMOVUPS Y10, 640(R8)
+	VMOVUPS Y11, 672(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	DECQ    R9
+	JNZ     cols9
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000300, DX
+	DECQ    SI
+	JNZ     rows8
+	MOVQ    CX, SI
+
+	// 4 rows of dw, 16 columns at a time.
+	MOVQ $0x00000002, DI
 
 cols11:
 	VXORPS Y0, Y0, Y0
@@ -685,7 +709,9 @@ cols11:
 	VXORPS Y7, Y7, Y7
 	MOVQ   AX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000008, R10
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 4 rows, times a row of dz.
+	MOVQ $0x00000008, R10
 
 depth12:
 	VMOVUPS      (R9), Y8
@@ -748,21 +774,25 @@ depth12:
 	ADDQ         $0x00000200, R9
 	DECQ         R10
 	JNZ          depth12
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 128(DX)
-	VMOVUPS      Y3, 160(DX)
-	VMOVUPS      Y4, 256(DX)
-	VMOVUPS      Y5, 288(DX)
-	VMOVUPS      Y6, 384(DX)
-	VMOVUPS      Y7, 416(DX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DX
-	DECQ         DI
-	JNZ          cols11
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000004, DX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 128(DX)
+	VMOVUPS Y3, 160(DX)
+	VMOVUPS Y4, 256(DX)
+	VMOVUPS Y5, 288(DX)
+	VMOVUPS Y6, 384(DX)
+	VMOVUPS Y7, 416(DX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+	DECQ    DI
+	JNZ     cols11
+
+	// db = Σ rows of dz (32 rows of 32).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000004, DX
 
 elems13:
 	VXORPS Y0, Y0, Y0
@@ -790,13 +820,17 @@ TEXT ·digitsL2ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
+
+	// y = x·w: 32×32 · 32×10, in 6×16 tiles of y.
 	MOVQ BX, SI
 	MOVQ $0x00000005, DI
 
 rows15:
-	MOVQ   CX, R8
-	MOVQ   SI, R9
-	MOVQ   DX, R10
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ DX, R10
+
+	// 6 rows of y, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -810,7 +844,9 @@ rows15:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R11
-	MOVQ   $0x00000008, R12
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000008, R12
 
 depth16:
 	VMOVUPS      (R8), Y12
@@ -901,59 +937,63 @@ depth16:
 	ADDQ         $0xa0, R8
 	DECQ         R12
 	JNZ          depth16
-	VMOVUPS      (R10), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 40(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSD       X3, 72(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 80(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSD       X5, 112(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 120(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y7, Y7
-	VMOVSD       X7, 152(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 160(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y9, Y9
-	VMOVSD       X9, 192(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 200(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y11, Y11
-	VMOVSD       X11, 232(R9)
-	ADDQ         $0x00000300, AX
-	ADDQ         $0xf0, SI
-	DECQ         DI
-	JNZ          rows15
-	MOVQ         SI, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         CX, CX
-	MOVQ         $0x00000008, DI
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (R10), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 80(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y5, Y5
+	VMOVSD  X5, 112(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 120(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y7, Y7
+	VMOVSD  X7, 152(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 160(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y9, Y9
+	VMOVSD  X9, 192(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 200(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y11, Y11
+	VMOVSD  X11, 232(R9)
+	ADDQ    $0x00000300, AX
+	ADDQ    $0xf0, SI
+	DECQ    DI
+	JNZ     rows15
+
+	// 2 rows of y, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000008, DI
 
 depth17:
 	VMOVUPS      (CX), Y4
@@ -996,22 +1036,26 @@ depth17:
 	ADDQ         $0xa0, CX
 	DECQ         DI
 	JNZ          depth17
-	VMOVUPS      (DX), Y4
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 40(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSD       X3, 72(SI)
-	MOVQ         BX, AX
-	MOVQ         $0x00000020, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(SI)
+	MOVQ    BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000020, CX
 
 softmax18:
 	VMOVUPS      (AX), Y1
@@ -1034,7 +1078,6 @@ softmax18:
 	VMAXPS       Y1, Y3, Y1
 	VMULPS       log2e<>+0(SB), Y1, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y1, Y1
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -1065,7 +1108,6 @@ softmax18:
 	VMAXPS       Y2, Y0, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y0
 	VROUNDPS     $0x00, Y0, Y0
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y0, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y0, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -1135,12 +1177,15 @@ TEXT ·digitsL2WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 32×32 · 32×10, in 6×16 tiles of dw.
 	MOVQ $0x00000005, SI
 
 rows19:
-	MOVQ   CX, DI
-	MOVQ   DX, R8
+	MOVQ CX, DI
+	MOVQ DX, R8
+
+	// 6 rows of dw, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1154,7 +1199,9 @@ rows19:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
-	MOVQ   $0x00000008, R10
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000008, R10
 
 depth20:
 	VMOVUPS      (DI), Y12
@@ -1245,29 +1292,34 @@ depth20:
 	ADDQ         $0xa0, DI
 	DECQ         R10
 	JNZ          depth20
-	VMOVUPS      Y0, (R8)
-	VMOVSD       X1, 32(R8)
-	VMOVUPS      Y2, 40(R8)
-	VMOVSD       X3, 72(R8)
-	VMOVUPS      Y4, 80(R8)
-	VMOVSD       X5, 112(R8)
-	VMOVUPS      Y6, 120(R8)
-	VMOVSD       X7, 152(R8)
-	VMOVUPS      Y8, 160(R8)
-	VMOVSD       X9, 192(R8)
-	VMOVUPS      Y10, 200(R8)
-	VMOVSD       X11, 232(R8)
-	ADDQ         $0x18, AX
-	ADDQ         $0xf0, DX
-	DECQ         SI
-	JNZ          rows19
-	MOVQ         CX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, SI
-	MOVQ         $0x00000008, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVSD  X1, 32(R8)
+	VMOVUPS Y2, 40(R8)
+	VMOVSD  X3, 72(R8)
+	VMOVUPS Y4, 80(R8)
+	VMOVSD  X5, 112(R8)
+	VMOVUPS Y6, 120(R8)
+	VMOVSD  X7, 152(R8)
+	VMOVUPS Y8, 160(R8)
+	VMOVSD  X9, 192(R8)
+	VMOVUPS Y10, 200(R8)
+	VMOVSD  X11, 232(R8)
+	ADDQ    $0x18, AX
+	ADDQ    $0xf0, DX
+	DECQ    SI
+	JNZ     rows19
+	MOVQ    CX, SI
+
+	// 2 rows of dw, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000008, DI
 
 depth21:
 	VMOVUPS      (SI), Y4
@@ -1310,15 +1362,19 @@ depth21:
 	ADDQ         $0xa0, SI
 	DECQ         DI
 	JNZ          depth21
-	VMOVUPS      Y0, (DX)
-	VMOVSD       X1, 32(DX)
-	VMOVUPS      Y2, 40(DX)
-	VMOVSD       X3, 72(DX)
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	VXORPS       Y0, Y0, Y0
-	MOVQ         AX, DX
-	MOVQ         $0x00000020, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVSD  X1, 32(DX)
+	VMOVUPS Y2, 40(DX)
+	VMOVSD  X3, 72(DX)
+
+	// db = Σ rows of dz (32 rows of 10).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DX
+	MOVQ   $0x00000020, BX
 
 rows22:
 	VMOVUPS (DX), Y1
@@ -1352,9 +1408,12 @@ TEXT ·digitsL2InputGradAVX2(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 32×10 · 10×32, 16 columns of dx (rows of w) at a time.
 	MOVQ $0x00000002, 16(SP)
 
 dxpanels24:
+	// wt = 16 rows of w transposed (10×16), then dx's 16 columns from them.
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
@@ -1434,8 +1493,10 @@ tcols27:
 	MOVQ $0x00000005, SI
 
 rows28:
-	MOVQ   DX, DI
-	MOVQ   CX, R8
+	MOVQ DX, DI
+	MOVQ CX, R8
+
+	// 6 rows of dx, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1450,7 +1511,9 @@ rows28:
 	VXORPS Y11, Y11, Y11
 	MOVQ   BX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000002, R11
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R11
 
 depth29:
 	VMOVUPS      (R10), Y12
@@ -1537,6 +1600,8 @@ depth29:
 	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth29
+
+	// The last 2 steps of depth.
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -1577,31 +1642,37 @@ depth29:
 	VBROADCASTSS 204(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 128(R8)
-	VMOVUPS      Y3, 160(R8)
-	VMOVUPS      Y4, 256(R8)
-	VMOVUPS      Y5, 288(R8)
-	VMOVUPS      Y6, 384(R8)
-	VMOVUPS      Y7, 416(R8)
-	VMOVUPS      Y8, 512(R8)
-	VMOVUPS      Y9, 544(R8)
-	VMOVUPS      Y10, 640(R8)
-	VMOVUPS      Y11, 672(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0xf0, BX
-	ADDQ         $0x00000300, CX
-	DECQ         SI
-	JNZ          rows28
-	MOVQ         DX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, DI
-	MOVQ         $0x00000002, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 128(R8)
+	VMOVUPS Y3, 160(R8)
+	VMOVUPS Y4, 256(R8)
+	VMOVUPS Y5, 288(R8)
+	VMOVUPS Y6, 384(R8)
+	VMOVUPS Y7, 416(R8)
+	VMOVUPS Y8, 512(R8)
+	VMOVUPS Y9, 544(R8)
+	VMOVUPS Y10, 640(R8)
+	VMOVUPS Y11, 672(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0xf0, BX
+	ADDQ    $0x00000300, CX
+	DECQ    SI
+	JNZ     rows28
+	MOVQ    DX, SI
+
+	// 2 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 2 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R8
 
 depth30:
 	VMOVUPS      (DI), Y4
@@ -1640,6 +1711,8 @@ depth30:
 	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          depth30
+
+	// The last 2 steps of depth.
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (BX), Y6
@@ -1656,20 +1729,22 @@ depth30:
 	VBROADCASTSS 44(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 128(CX)
-	VMOVUPS      Y3, 160(CX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00000280, CX
-	MOVQ         CX, (SP)
-	MOVQ         8(SP), CX
-	ADDQ         $0x40, CX
-	MOVQ         CX, 8(SP)
-	DECQ         16(SP)
-	JNZ          dxpanels24
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 128(CX)
+	VMOVUPS Y3, 160(CX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, CX
+	MOVQ    (SP), CX
+	ADDQ    $0x00000280, CX
+	MOVQ    CX, (SP)
+	MOVQ    8(SP), CX
+	ADDQ    $0x40, CX
+	MOVQ    CX, 8(SP)
+	DECQ    16(SP)
+	JNZ     dxpanels24
 	VZEROUPPER
 	RET
 
@@ -1678,7 +1753,8 @@ depth30:
 TEXT ·digitsL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ tanh′(y), elementwise.
 	MOVQ $0x00000040, DX
 
 elems31:
@@ -1701,12 +1777,15 @@ TEXT ·digitsL1WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 32×32 · 32×32, in 6×16 tiles of dw.
 	MOVQ $0x00000005, BX
 
 rows32:
 	MOVQ CX, SI
 	MOVQ DX, DI
+
+	// 6 rows of dw, 16 columns at a time.
 	MOVQ $0x00000002, R8
 
 cols33:
@@ -1724,7 +1803,9 @@ cols33:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
 	MOVQ   SI, R10
-	MOVQ   $0x00000008, R11
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000008, R11
 
 depth34:
 	VMOVUPS      (R10), Y12
@@ -1811,28 +1892,31 @@ depth34:
 	ADDQ         $0x00000200, R10
 	DECQ         R11
 	JNZ          depth34
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 128(DI)
-	VMOVUPS      Y3, 160(DI)
-	VMOVUPS      Y4, 256(DI)
-	VMOVUPS      Y5, 288(DI)
-	VMOVUPS      Y6, 384(DI)
-	VMOVUPS      Y7, 416(DI)
-	VMOVUPS      Y8, 512(DI)
-	VMOVUPS      Y9, 544(DI)
-	VMOVUPS      Y10, 640(DI)
-	VMOVUPS      Y11, 672(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols33
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000300, DX
-	DECQ         BX
-	JNZ          rows32
-	MOVQ         DX, DX
-	MOVQ         $0x00000002, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 128(DI)
+	VMOVUPS Y3, 160(DI)
+	VMOVUPS Y4, 256(DI)
+	VMOVUPS Y5, 288(DI)
+	VMOVUPS Y6, 384(DI)
+	VMOVUPS Y7, 416(DI)
+	VMOVUPS Y8, 512(DI)
+	VMOVUPS Y9, 544(DI)
+	VMOVUPS Y10, 640(DI)
+	VMOVUPS Y11, 672(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    R8
+	JNZ     cols33
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000300, DX
+	DECQ    BX
+	JNZ     rows32
+
+	// 2 rows of dw, 16 columns at a time.
+	MOVQ $0x00000002, BX
 
 cols35:
 	VXORPS Y0, Y0, Y0
@@ -1841,7 +1925,9 @@ cols35:
 	VXORPS Y3, Y3, Y3
 	MOVQ   AX, SI
 	MOVQ   CX, DI
-	MOVQ   $0x00000008, R8
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000008, R8
 
 depth36:
 	VMOVUPS      (DI), Y4
@@ -1880,14 +1966,16 @@ depth36:
 	ADDQ         $0x00000200, DI
 	DECQ         R8
 	JNZ          depth36
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 128(DX)
-	VMOVUPS      Y3, 160(DX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          cols35
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 128(DX)
+	VMOVUPS Y3, 160(DX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	DECQ    BX
+	JNZ     cols35
 	VZEROUPPER
 	RET
 
@@ -1896,7 +1984,8 @@ depth36:
 TEXT ·digitsL1BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ dz+0(FP), AX
 	MOVQ db+8(FP), CX
-	MOVQ CX, CX
+
+	// db = Σ rows of dz (32 rows of 32).
 	MOVQ $0x00000004, DX
 
 elems37:
@@ -1925,13 +2014,17 @@ TEXT ·digitsL2ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
+
+	// y = x·w: 16×32 · 32×10, in 6×16 tiles of y.
 	MOVQ BX, SI
 	MOVQ $0x00000002, DI
 
 rows39:
-	MOVQ   CX, R8
-	MOVQ   SI, R9
-	MOVQ   DX, R10
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ DX, R10
+
+	// 6 rows of y, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1945,7 +2038,9 @@ rows39:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R11
-	MOVQ   $0x00000008, R12
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000008, R12
 
 depth40:
 	VMOVUPS      (R8), Y12
@@ -2036,63 +2131,67 @@ depth40:
 	ADDQ         $0xa0, R8
 	DECQ         R12
 	JNZ          depth40
-	VMOVUPS      (R10), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 40(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSD       X3, 72(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 80(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSD       X5, 112(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 120(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y7, Y7
-	VMOVSD       X7, 152(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 160(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y9, Y9
-	VMOVSD       X9, 192(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 200(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y11, Y11
-	VMOVSD       X11, 232(R9)
-	ADDQ         $0x00000300, AX
-	ADDQ         $0xf0, SI
-	DECQ         DI
-	JNZ          rows39
-	MOVQ         SI, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         CX, CX
-	MOVQ         $0x00000008, DI
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (R10), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 80(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y5, Y5
+	VMOVSD  X5, 112(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 120(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y7, Y7
+	VMOVSD  X7, 152(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 160(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y9, Y9
+	VMOVSD  X9, 192(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 200(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y11, Y11
+	VMOVSD  X11, 232(R9)
+	ADDQ    $0x00000300, AX
+	ADDQ    $0xf0, SI
+	DECQ    DI
+	JNZ     rows39
+
+	// 4 rows of y, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000008, DI
 
 depth41:
 	VMOVUPS      (CX), Y8
@@ -2159,36 +2258,40 @@ depth41:
 	ADDQ         $0xa0, CX
 	DECQ         DI
 	JNZ          depth41
-	VMOVUPS      (DX), Y8
-	VADDPS       Y8, Y0, Y0
-	VMOVUPS      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 40(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSD       X3, 72(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 80(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSD       X5, 112(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 120(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y7, Y7
-	VMOVSD       X7, 152(SI)
-	MOVQ         BX, AX
-	MOVQ         $0x00000010, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 80(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y5, Y5
+	VMOVSD  X5, 112(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 120(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y7, Y7
+	VMOVSD  X7, 152(SI)
+	MOVQ    BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000010, CX
 
 softmax42:
 	VMOVUPS      (AX), Y1
@@ -2211,7 +2314,6 @@ softmax42:
 	VMAXPS       Y1, Y3, Y1
 	VMULPS       log2e<>+0(SB), Y1, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y1, Y1
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -2242,7 +2344,6 @@ softmax42:
 	VMAXPS       Y2, Y0, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y0
 	VROUNDPS     $0x00, Y0, Y0
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y0, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y0, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -2291,12 +2392,15 @@ TEXT ·digitsL2WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 16×32 · 32×10, in 6×16 tiles of dw.
 	MOVQ $0x00000002, BX
 
 rows43:
-	MOVQ   CX, SI
-	MOVQ   DX, DI
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 6 rows of dw, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2310,7 +2414,9 @@ rows43:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R8
-	MOVQ   $0x00000008, R9
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000008, R9
 
 depth44:
 	VMOVUPS      (SI), Y12
@@ -2401,33 +2507,37 @@ depth44:
 	ADDQ         $0xa0, SI
 	DECQ         R9
 	JNZ          depth44
-	VMOVUPS      Y0, (DI)
-	VMOVSD       X1, 32(DI)
-	VMOVUPS      Y2, 40(DI)
-	VMOVSD       X3, 72(DI)
-	VMOVUPS      Y4, 80(DI)
-	VMOVSD       X5, 112(DI)
-	VMOVUPS      Y6, 120(DI)
-	VMOVSD       X7, 152(DI)
-	VMOVUPS      Y8, 160(DI)
-	VMOVSD       X9, 192(DI)
-	VMOVUPS      Y10, 200(DI)
-	VMOVSD       X11, 232(DI)
-	ADDQ         $0x18, AX
-	ADDQ         $0xf0, DX
-	DECQ         BX
-	JNZ          rows43
-	MOVQ         DX, DX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         CX, CX
-	MOVQ         $0x00000008, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DI)
+	VMOVSD  X1, 32(DI)
+	VMOVUPS Y2, 40(DI)
+	VMOVSD  X3, 72(DI)
+	VMOVUPS Y4, 80(DI)
+	VMOVSD  X5, 112(DI)
+	VMOVUPS Y6, 120(DI)
+	VMOVSD  X7, 152(DI)
+	VMOVUPS Y8, 160(DI)
+	VMOVSD  X9, 192(DI)
+	VMOVUPS Y10, 200(DI)
+	VMOVSD  X11, 232(DI)
+	ADDQ    $0x18, AX
+	ADDQ    $0xf0, DX
+	DECQ    BX
+	JNZ     rows43
+
+	// 4 rows of dw, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 4 rows, times a row of dz.
+	MOVQ $0x00000008, BX
 
 depth45:
 	VMOVUPS      (CX), Y8
@@ -2494,14 +2604,16 @@ depth45:
 	ADDQ         $0xa0, CX
 	DECQ         BX
 	JNZ          depth45
-	VMOVUPS      Y0, (DX)
-	VMOVSD       X1, 32(DX)
-	VMOVUPS      Y2, 40(DX)
-	VMOVSD       X3, 72(DX)
-	VMOVUPS      Y4, 80(DX)
-	VMOVSD       X5, 112(DX)
-	VMOVUPS      Y6, 120(DX)
-	VMOVSD       X7, 152(DX)
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVSD  X1, 32(DX)
+	VMOVUPS Y2, 40(DX)
+	VMOVSD  X3, 72(DX)
+	VMOVUPS Y4, 80(DX)
+	VMOVSD  X5, 112(DX)
+	VMOVUPS Y6, 120(DX)
+	VMOVSD  X7, 152(DX)
 	VZEROUPPER
 	RET
 
@@ -2514,9 +2626,12 @@ TEXT ·digitsL2InputGradHalfAVX2(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 16×10 · 10×32, 16 columns of dx (rows of w) at a time.
 	MOVQ $0x00000002, 16(SP)
 
 dxpanels46:
+	// wt = 16 rows of w transposed (10×16), then dx's 16 columns from them.
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
@@ -2596,8 +2711,10 @@ tcols49:
 	MOVQ $0x00000002, SI
 
 rows50:
-	MOVQ   DX, DI
-	MOVQ   CX, R8
+	MOVQ DX, DI
+	MOVQ CX, R8
+
+	// 6 rows of dx, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2612,7 +2729,9 @@ rows50:
 	VXORPS Y11, Y11, Y11
 	MOVQ   BX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000002, R11
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R11
 
 depth51:
 	VMOVUPS      (R10), Y12
@@ -2699,6 +2818,8 @@ depth51:
 	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth51
+
+	// The last 2 steps of depth.
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2739,35 +2860,41 @@ depth51:
 	VBROADCASTSS 204(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 128(R8)
-	VMOVUPS      Y3, 160(R8)
-	VMOVUPS      Y4, 256(R8)
-	VMOVUPS      Y5, 288(R8)
-	VMOVUPS      Y6, 384(R8)
-	VMOVUPS      Y7, 416(R8)
-	VMOVUPS      Y8, 512(R8)
-	VMOVUPS      Y9, 544(R8)
-	VMOVUPS      Y10, 640(R8)
-	VMOVUPS      Y11, 672(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0xf0, BX
-	ADDQ         $0x00000300, CX
-	DECQ         SI
-	JNZ          rows50
-	MOVQ         DX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         SI, DI
-	MOVQ         $0x00000002, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 128(R8)
+	VMOVUPS Y3, 160(R8)
+	VMOVUPS Y4, 256(R8)
+	VMOVUPS Y5, 288(R8)
+	VMOVUPS Y6, 384(R8)
+	VMOVUPS Y7, 416(R8)
+	VMOVUPS Y8, 512(R8)
+	VMOVUPS Y9, 544(R8)
+	VMOVUPS Y10, 640(R8)
+	VMOVUPS Y11, 672(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0xf0, BX
+	ADDQ    $0x00000300, CX
+	DECQ    SI
+	JNZ     rows50
+	MOVQ    DX, SI
+
+	// 4 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 4 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R8
 
 depth52:
 	VMOVUPS      (DI), Y8
@@ -2830,6 +2957,8 @@ depth52:
 	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          depth52
+
+	// The last 2 steps of depth.
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (BX), Y10
@@ -2858,33 +2987,36 @@ depth52:
 	VBROADCASTSS 124(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 128(CX)
-	VMOVUPS      Y3, 160(CX)
-	VMOVUPS      Y4, 256(CX)
-	VMOVUPS      Y5, 288(CX)
-	VMOVUPS      Y6, 384(CX)
-	VMOVUPS      Y7, 416(CX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00000280, CX
-	MOVQ         CX, (SP)
-	MOVQ         8(SP), CX
-	ADDQ         $0x40, CX
-	MOVQ         CX, 8(SP)
-	DECQ         16(SP)
-	JNZ          dxpanels46
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 128(CX)
+	VMOVUPS Y3, 160(CX)
+	VMOVUPS Y4, 256(CX)
+	VMOVUPS Y5, 288(CX)
+	VMOVUPS Y6, 384(CX)
+	VMOVUPS Y7, 416(CX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, CX
+	MOVQ    (SP), CX
+	ADDQ    $0x00000280, CX
+	MOVQ    CX, (SP)
+	MOVQ    8(SP), CX
+	ADDQ    $0x40, CX
+	MOVQ    CX, 8(SP)
+	DECQ    16(SP)
+	JNZ     dxpanels46
 	VZEROUPPER
 	RET
 
 // func digitsL2BiasGradAVX2(dz *[320]float32, db *[10]float32)
 // Requires: AVX
 TEXT ·digitsL2BiasGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+
+	// db = Σ rows of dz (32 rows of 10).
 	VXORPS Y0, Y0, Y0
 	MOVQ   AX, DX
 	MOVQ   $0x00000020, BX
@@ -2918,12 +3050,15 @@ TEXT ·digitsL1PartialForwardAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ p+16(FP), DX
-	MOVQ DX, DX
+
+	// p = x·w: 32×32 · 32×32, in 6×16 tiles of p.
 	MOVQ $0x00000005, BX
 
 rows55:
 	MOVQ CX, SI
 	MOVQ DX, DI
+
+	// 6 rows of p, 16 columns at a time.
 	MOVQ $0x00000002, R8
 
 cols56:
@@ -2941,7 +3076,9 @@ cols56:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
 	MOVQ   SI, R10
-	MOVQ   $0x00000008, R11
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000008, R11
 
 depth57:
 	VMOVUPS      (R10), Y12
@@ -3028,28 +3165,31 @@ depth57:
 	ADDQ         $0x00000200, R10
 	DECQ         R11
 	JNZ          depth57
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 128(DI)
-	VMOVUPS      Y3, 160(DI)
-	VMOVUPS      Y4, 256(DI)
-	VMOVUPS      Y5, 288(DI)
-	VMOVUPS      Y6, 384(DI)
-	VMOVUPS      Y7, 416(DI)
-	VMOVUPS      Y8, 512(DI)
-	VMOVUPS      Y9, 544(DI)
-	VMOVUPS      Y10, 640(DI)
-	VMOVUPS      Y11, 672(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols56
-	ADDQ         $0x00000600, AX
-	ADDQ         $0x00000300, DX
-	DECQ         BX
-	JNZ          rows55
-	MOVQ         DX, DX
-	MOVQ         $0x00000002, BX
+
+	// Store the tile of p.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 128(DI)
+	VMOVUPS Y3, 160(DI)
+	VMOVUPS Y4, 256(DI)
+	VMOVUPS Y5, 288(DI)
+	VMOVUPS Y6, 384(DI)
+	VMOVUPS Y7, 416(DI)
+	VMOVUPS Y8, 512(DI)
+	VMOVUPS Y9, 544(DI)
+	VMOVUPS Y10, 640(DI)
+	VMOVUPS Y11, 672(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    R8
+	JNZ     cols56
+	ADDQ    $0x00000600, AX
+	ADDQ    $0x00000300, DX
+	DECQ    BX
+	JNZ     rows55
+
+	// 2 rows of p, 16 columns at a time.
+	MOVQ $0x00000002, BX
 
 cols58:
 	VXORPS Y0, Y0, Y0
@@ -3058,7 +3198,9 @@ cols58:
 	VXORPS Y3, Y3, Y3
 	MOVQ   AX, SI
 	MOVQ   CX, DI
-	MOVQ   $0x00000008, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000008, R8
 
 depth59:
 	VMOVUPS      (DI), Y4
@@ -3097,14 +3239,16 @@ depth59:
 	ADDQ         $0x00000200, DI
 	DECQ         R8
 	JNZ          depth59
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 128(DX)
-	VMOVUPS      Y3, 160(DX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          cols58
+
+	// Store the tile of p.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 128(DX)
+	VMOVUPS Y3, 160(DX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	DECQ    BX
+	JNZ     cols58
 	VZEROUPPER
 	RET
 
@@ -3115,8 +3259,9 @@ TEXT ·digitsL1CombineAVX2(SB), NOSPLIT, $0-32
 	MOVQ p1+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
-	MOVQ CX, CX
 	MOVQ BX, SI
+
+	// z = (p0 + p1) + b, row by row.
 	MOVQ $0x00000010, DI
 
 rows60:
@@ -3144,8 +3289,10 @@ elems61:
 	ADDQ    $0x80, SI
 	DECQ    DI
 	JNZ     rows60
-	MOVQ    BX, AX
-	MOVQ    $0x00000040, CX
+
+	// y = tanh(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000040, CX
 
 elems62:
 	VMOVUPS      (AX), Y0
@@ -3158,7 +3305,6 @@ elems62:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -3210,8 +3356,9 @@ TEXT ·digitsLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   y+0(FP), AX
 	MOVQ   target+8(FP), CX
 	MOVQ   d+16(FP), DX
-	MOVQ   CX, CX
-	MOVQ   $0x00000028, BX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
+	MOVQ $0x00000028, BX
 
 elems63:
 	VMOVUPS      (AX), Y1
@@ -3442,13 +3589,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 // func digitsSGDAVX2(p *[2410]float32, grad *[2410]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·digitsSGDAVX2(SB), NOSPLIT, $0-24
+	// SGD over 2410 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Y1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVQ         $0x0000012d, DX
 
 elems64:
@@ -3474,6 +3621,7 @@ elems64:
 // func digitsMomentumAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·digitsMomentumAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 2410 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -3483,7 +3631,6 @@ TEXT ·digitsMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x0000012d, BX
 
 elems65:
@@ -3533,6 +3680,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 // func digitsNesterovAVX2(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·digitsNesterovAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 2410 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -3542,7 +3690,6 @@ TEXT ·digitsNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x0000012d, BX
 
 elems66:
@@ -3584,6 +3731,7 @@ elems66:
 // func digitsAdamAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·digitsAdamAVX2(SB), NOSPLIT, $0-60
+	// Adam over 2410 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3606,8 +3754,6 @@ TEXT ·digitsAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x0000012d, SI
 
 elems67:
@@ -3677,6 +3823,7 @@ elems67:
 // func digitsAdamWAVX2(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·digitsAdamWAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 2410 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3700,8 +3847,6 @@ TEXT ·digitsAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x0000012d, SI
 
 elems68:

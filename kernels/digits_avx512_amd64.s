@@ -11,13 +11,17 @@ TEXT ·digitsL1ForwardAVX512(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
+
+	// y = x·w: 32×64 · 64×32, in 13×32 tiles of y.
 	MOVQ BX, SI
 	MOVQ $0x00000002, DI
 
 rows1:
-	MOVQ   CX, R8
-	MOVQ   SI, R9
-	MOVQ   DX, R10
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ DX, R10
+
+	// 13 rows of y, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -46,7 +50,9 @@ rows1:
 	VXORPS Z25, Z25, Z25
 	MOVQ   AX, R11
 	MOVQ   R8, R12
-	MOVQ   $0x00000010, R13
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
+	MOVQ $0x00000010, R13
 
 depth2:
 	VMOVUPS      (R12), Z26
@@ -217,106 +223,111 @@ depth2:
 	ADDQ         $0x00000200, R12
 	DECQ         R13
 	JNZ          depth2
-	VMOVUPS      (R10), Z26
-	VADDPS       Z26, Z0, Z0
-	VMOVUPS      Z0, (R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 64(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z2, Z2
-	VMOVUPS      Z2, 128(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z3, Z3
-	VMOVUPS      Z3, 192(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z4, Z4
-	VMOVUPS      Z4, 256(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z5, Z5
-	VMOVUPS      Z5, 320(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z6, Z6
-	VMOVUPS      Z6, 384(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z7, Z7
-	VMOVUPS      Z7, 448(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z8, Z8
-	VMOVUPS      Z8, 512(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z9, Z9
-	VMOVUPS      Z9, 576(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z10, Z10
-	VMOVUPS      Z10, 640(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z11, Z11
-	VMOVUPS      Z11, 704(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z12, Z12
-	VMOVUPS      Z12, 768(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z13, Z13
-	VMOVUPS      Z13, 832(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z14, Z14
-	VMOVUPS      Z14, 896(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z15, Z15
-	VMOVUPS      Z15, 960(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z16, Z16
-	VMOVUPS      Z16, 1024(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z17, Z17
-	VMOVUPS      Z17, 1088(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z18, Z18
-	VMOVUPS      Z18, 1152(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z19, Z19
-	VMOVUPS      Z19, 1216(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z20, Z20
-	VMOVUPS      Z20, 1280(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z21, Z21
-	VMOVUPS      Z21, 1344(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z22, Z22
-	VMOVUPS      Z22, 1408(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z23, Z23
-	VMOVUPS      Z23, 1472(R9)
-	VMOVUPS      (R10), Z0
-	VADDPS       Z0, Z24, Z24
-	VMOVUPS      Z24, 1536(R9)
-	VMOVUPS      64(R10), Z0
-	VADDPS       Z0, Z25, Z25
-	VMOVUPS      Z25, 1600(R9)
-	ADDQ         $0x80, R8
-	ADDQ         $0x80, R9
-	ADDQ         $0x80, R10
-	ADDQ         $0x00000d00, AX
-	ADDQ         $0x00000680, SI
-	DECQ         DI
-	JNZ          rows1
-	MOVQ         SI, SI
-	VXORPS       Z0, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VXORPS       Z2, Z2, Z2
-	VXORPS       Z3, Z3, Z3
-	VXORPS       Z4, Z4, Z4
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
-	VXORPS       Z7, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VXORPS       Z9, Z9, Z9
-	VXORPS       Z10, Z10, Z10
-	VXORPS       Z11, Z11, Z11
-	MOVQ         CX, DI
-	MOVQ         $0x00000010, R8
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (R10), Z26
+	VADDPS  Z26, Z0, Z0
+	VMOVUPS Z0, (R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z2, 128(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z3, 192(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z4, 256(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z5, Z5
+	VMOVUPS Z5, 320(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z6, Z6
+	VMOVUPS Z6, 384(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z7, Z7
+	VMOVUPS Z7, 448(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z8, Z8
+	VMOVUPS Z8, 512(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z9, Z9
+	VMOVUPS Z9, 576(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z10, Z10
+	VMOVUPS Z10, 640(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z11, Z11
+	VMOVUPS Z11, 704(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z12, Z12
+	VMOVUPS Z12, 768(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z13, Z13
+	VMOVUPS Z13, 832(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z14, Z14
+	VMOVUPS Z14, 896(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z15, Z15
+	VMOVUPS Z15, 960(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z16, Z16
+	VMOVUPS Z16, 1024(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z17, Z17
+	VMOVUPS Z17, 1088(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z18, Z18
+	VMOVUPS Z18, 1152(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z19, Z19
+	VMOVUPS Z19, 1216(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z20, Z20
+	VMOVUPS Z20, 1280(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z21, Z21
+	VMOVUPS Z21, 1344(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z22, Z22
+	VMOVUPS Z22, 1408(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z23, Z23
+	VMOVUPS Z23, 1472(R9)
+	VMOVUPS (R10), Z0
+	VADDPS  Z0, Z24, Z24
+	VMOVUPS Z24, 1536(R9)
+	VMOVUPS 64(R10), Z0
+	VADDPS  Z0, Z25, Z25
+	VMOVUPS Z25, 1600(R9)
+	ADDQ    $0x80, R8
+	ADDQ    $0x80, R9
+	ADDQ    $0x80, R10
+	ADDQ    $0x00000d00, AX
+	ADDQ    $0x00000680, SI
+	DECQ    DI
+	JNZ     rows1
+
+	// 6 rows of y, 32 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   CX, DI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000010, R8
 
 depth3:
 	VMOVUPS      (DI), Z12
@@ -403,47 +414,51 @@ depth3:
 	ADDQ         $0x00000200, DI
 	DECQ         R8
 	JNZ          depth3
-	VMOVUPS      (DX), Z12
-	VADDPS       Z12, Z0, Z0
-	VMOVUPS      Z0, (SI)
-	VMOVUPS      64(DX), Z0
-	VADDPS       Z0, Z1, Z1
-	VMOVUPS      Z1, 64(SI)
-	VMOVUPS      (DX), Z0
-	VADDPS       Z0, Z2, Z2
-	VMOVUPS      Z2, 128(SI)
-	VMOVUPS      64(DX), Z0
-	VADDPS       Z0, Z3, Z3
-	VMOVUPS      Z3, 192(SI)
-	VMOVUPS      (DX), Z0
-	VADDPS       Z0, Z4, Z4
-	VMOVUPS      Z4, 256(SI)
-	VMOVUPS      64(DX), Z0
-	VADDPS       Z0, Z5, Z5
-	VMOVUPS      Z5, 320(SI)
-	VMOVUPS      (DX), Z0
-	VADDPS       Z0, Z6, Z6
-	VMOVUPS      Z6, 384(SI)
-	VMOVUPS      64(DX), Z0
-	VADDPS       Z0, Z7, Z7
-	VMOVUPS      Z7, 448(SI)
-	VMOVUPS      (DX), Z0
-	VADDPS       Z0, Z8, Z8
-	VMOVUPS      Z8, 512(SI)
-	VMOVUPS      64(DX), Z0
-	VADDPS       Z0, Z9, Z9
-	VMOVUPS      Z9, 576(SI)
-	VMOVUPS      (DX), Z0
-	VADDPS       Z0, Z10, Z10
-	VMOVUPS      Z10, 640(SI)
-	VMOVUPS      64(DX), Z0
-	VADDPS       Z0, Z11, Z11
-	VMOVUPS      Z11, 704(SI)
-	ADDQ         $0x80, CX
-	ADDQ         $0x80, SI
-	ADDQ         $0x80, DX
-	MOVQ         BX, AX
-	MOVQ         $0x00000040, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Z12
+	VADDPS  Z12, Z0, Z0
+	VMOVUPS Z0, (SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z4, 256(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMOVUPS Z5, 320(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMOVUPS Z6, 384(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMOVUPS Z7, 448(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z8, Z8
+	VMOVUPS Z8, 512(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z9, Z9
+	VMOVUPS Z9, 576(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z10, Z10
+	VMOVUPS Z10, 640(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z11, Z11
+	VMOVUPS Z11, 704(SI)
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, SI
+	ADDQ    $0x80, DX
+
+	// y = tanh(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000040, CX
 
 elems4:
 	VMOVUPS      (AX), Z0
@@ -456,7 +471,6 @@ elems4:
 	VMAXPS       Z2, Z3, Z2
 	VMULPS       log2e<>+0(SB), Z2, Z3
 	VRNDSCALEPS  $0x00, Z3, Z3
-	VMOVAPS      Z2, Z2
 	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
 	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
 	VMOVUPS      expc0<>+0(SB), Z4
@@ -902,7 +916,8 @@ GLOBL tanhsmall<>(SB), RODATA|NOPTR, $64
 TEXT ·digitsL1ActivationGradAVX512(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ tanh′(y), elementwise.
 	MOVQ $0x00000040, DX
 
 elems5:
@@ -926,12 +941,15 @@ TEXT ·digitsL1WeightGradAVX512(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 64×32 · 32×32, in 13×32 tiles of dw.
 	MOVQ $0x00000004, SI
 
 rows6:
-	MOVQ   CX, DI
-	MOVQ   DX, R8
+	MOVQ CX, DI
+	MOVQ DX, R8
+
+	// 13 rows of dw, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -960,7 +978,9 @@ rows6:
 	VXORPS Z25, Z25, Z25
 	MOVQ   AX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000008, R11
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
+	MOVQ $0x00000008, R11
 
 depth7:
 	VMOVUPS      (R10), Z26
@@ -1131,65 +1151,71 @@ depth7:
 	ADDQ         $0x00000200, R10
 	DECQ         R11
 	JNZ          depth7
-	VMOVUPS      Z0, (R8)
-	VMOVUPS      Z1, 64(R8)
-	VMOVUPS      Z2, 128(R8)
-	VMOVUPS      Z3, 192(R8)
-	VMOVUPS      Z4, 256(R8)
-	VMOVUPS      Z5, 320(R8)
-	VMOVUPS      Z6, 384(R8)
-	VMOVUPS      Z7, 448(R8)
-	VMOVUPS      Z8, 512(R8)
-	VMOVUPS      Z9, 576(R8)
-	VMOVUPS      Z10, 640(R8)
-	VMOVUPS      Z11, 704(R8)
-	VMOVUPS      Z12, 768(R8)
-	VMOVUPS      Z13, 832(R8)
-	VMOVUPS      Z14, 896(R8)
-	VMOVUPS      Z15, 960(R8)
-	VMOVUPS      Z16, 1024(R8)
-	VMOVUPS      Z17, 1088(R8)
-	VMOVUPS      Z18, 1152(R8)
-	VMOVUPS      Z19, 1216(R8)
-	VMOVUPS      Z20, 1280(R8)
-	VMOVUPS      Z21, 1344(R8)
-	VMOVUPS      Z22, 1408(R8)
-	VMOVUPS      Z23, 1472(R8)
-	VMOVUPS      Z24, 1536(R8)
-	VMOVUPS      Z25, 1600(R8)
-	ADDQ         $0x80, DI
-	ADDQ         $0x80, R8
-	ADDQ         $0x34, AX
-	ADDQ         $0x00000680, DX
-	DECQ         SI
-	JNZ          rows6
-	MOVQ         CX, SI
-	VXORPS       Z0, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VXORPS       Z2, Z2, Z2
-	VXORPS       Z3, Z3, Z3
-	VXORPS       Z4, Z4, Z4
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
-	VXORPS       Z7, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VXORPS       Z9, Z9, Z9
-	VXORPS       Z10, Z10, Z10
-	VXORPS       Z11, Z11, Z11
-	VXORPS       Z12, Z12, Z12
-	VXORPS       Z13, Z13, Z13
-	VXORPS       Z14, Z14, Z14
-	VXORPS       Z15, Z15, Z15
-	VXORPS       Z16, Z16, Z16
-	VXORPS       Z17, Z17, Z17
-	VXORPS       Z18, Z18, Z18
-	VXORPS       Z19, Z19, Z19
-	VXORPS       Z20, Z20, Z20
-	VXORPS       Z21, Z21, Z21
-	VXORPS       Z22, Z22, Z22
-	VXORPS       Z23, Z23, Z23
-	MOVQ         SI, DI
-	MOVQ         $0x00000008, R8
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z2, 128(R8)
+	VMOVUPS Z3, 192(R8)
+	VMOVUPS Z4, 256(R8)
+	VMOVUPS Z5, 320(R8)
+	VMOVUPS Z6, 384(R8)
+	VMOVUPS Z7, 448(R8)
+	VMOVUPS Z8, 512(R8)
+	VMOVUPS Z9, 576(R8)
+	VMOVUPS Z10, 640(R8)
+	VMOVUPS Z11, 704(R8)
+	VMOVUPS Z12, 768(R8)
+	VMOVUPS Z13, 832(R8)
+	VMOVUPS Z14, 896(R8)
+	VMOVUPS Z15, 960(R8)
+	VMOVUPS Z16, 1024(R8)
+	VMOVUPS Z17, 1088(R8)
+	VMOVUPS Z18, 1152(R8)
+	VMOVUPS Z19, 1216(R8)
+	VMOVUPS Z20, 1280(R8)
+	VMOVUPS Z21, 1344(R8)
+	VMOVUPS Z22, 1408(R8)
+	VMOVUPS Z23, 1472(R8)
+	VMOVUPS Z24, 1536(R8)
+	VMOVUPS Z25, 1600(R8)
+	ADDQ    $0x80, DI
+	ADDQ    $0x80, R8
+	ADDQ    $0x34, AX
+	ADDQ    $0x00000680, DX
+	DECQ    SI
+	JNZ     rows6
+	MOVQ    CX, SI
+
+	// 12 rows of dw, 32 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 12 rows, times a row of dz.
+	MOVQ $0x00000008, R8
 
 depth8:
 	VMOVUPS      (DI), Z24
@@ -1348,35 +1374,39 @@ depth8:
 	ADDQ         $0x00000200, DI
 	DECQ         R8
 	JNZ          depth8
-	VMOVUPS      Z0, (DX)
-	VMOVUPS      Z1, 64(DX)
-	VMOVUPS      Z2, 128(DX)
-	VMOVUPS      Z3, 192(DX)
-	VMOVUPS      Z4, 256(DX)
-	VMOVUPS      Z5, 320(DX)
-	VMOVUPS      Z6, 384(DX)
-	VMOVUPS      Z7, 448(DX)
-	VMOVUPS      Z8, 512(DX)
-	VMOVUPS      Z9, 576(DX)
-	VMOVUPS      Z10, 640(DX)
-	VMOVUPS      Z11, 704(DX)
-	VMOVUPS      Z12, 768(DX)
-	VMOVUPS      Z13, 832(DX)
-	VMOVUPS      Z14, 896(DX)
-	VMOVUPS      Z15, 960(DX)
-	VMOVUPS      Z16, 1024(DX)
-	VMOVUPS      Z17, 1088(DX)
-	VMOVUPS      Z18, 1152(DX)
-	VMOVUPS      Z19, 1216(DX)
-	VMOVUPS      Z20, 1280(DX)
-	VMOVUPS      Z21, 1344(DX)
-	VMOVUPS      Z22, 1408(DX)
-	VMOVUPS      Z23, 1472(DX)
-	ADDQ         $0x80, SI
-	ADDQ         $0x80, DX
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000002, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VMOVUPS Z4, 256(DX)
+	VMOVUPS Z5, 320(DX)
+	VMOVUPS Z6, 384(DX)
+	VMOVUPS Z7, 448(DX)
+	VMOVUPS Z8, 512(DX)
+	VMOVUPS Z9, 576(DX)
+	VMOVUPS Z10, 640(DX)
+	VMOVUPS Z11, 704(DX)
+	VMOVUPS Z12, 768(DX)
+	VMOVUPS Z13, 832(DX)
+	VMOVUPS Z14, 896(DX)
+	VMOVUPS Z15, 960(DX)
+	VMOVUPS Z16, 1024(DX)
+	VMOVUPS Z17, 1088(DX)
+	VMOVUPS Z18, 1152(DX)
+	VMOVUPS Z19, 1216(DX)
+	VMOVUPS Z20, 1280(DX)
+	VMOVUPS Z21, 1344(DX)
+	VMOVUPS Z22, 1408(DX)
+	VMOVUPS Z23, 1472(DX)
+	ADDQ    $0x80, SI
+	ADDQ    $0x80, DX
+
+	// db = Σ rows of dz (32 rows of 32).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000002, DX
 
 elems9:
 	VXORPS Z0, Z0, Z0
@@ -1400,14 +1430,18 @@ rows10:
 // func digitsL2ForwardAVX512(x *[1024]float32, w *[320]float32, b *[10]float32, y *[320]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·digitsL2ForwardAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, SI
-	MOVQ   CX, DI
-	MOVQ   SI, R8
-	MOVQ   DX, R9
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 32×32 · 32×10, in 23×16 tiles of y.
+	MOVQ BX, SI
+	MOVQ CX, DI
+	MOVQ SI, R8
+	MOVQ DX, R9
+
+	// 23 rows of y, the last 10 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1434,7 +1468,9 @@ TEXT ·digitsL2ForwardAVX512(SB), NOSPLIT, $0-32
 	MOVQ   AX, R10
 	MOVL   $0x000003ff, R11
 	KMOVW  R11, K1
-	MOVQ   $0x00000008, R11
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 23 rows, times a row of w.
+	MOVQ $0x00000008, R11
 
 depth11:
 	VMOVUPS.Z        (DI), K1, Z23
@@ -1537,89 +1573,93 @@ depth11:
 	ADDQ             $0xa0, DI
 	DECQ             R11
 	JNZ              depth11
-	VMOVUPS.Z        (R9), K1, Z23
-	VADDPS           Z23, Z0, Z0
-	VMOVUPS          Z0, K1, (R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, K1, 40(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, K1, 80(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, K1, 120(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, K1, 160(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, K1, 200(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, K1, 240(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, K1, 280(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z8, Z8
-	VMOVUPS          Z8, K1, 320(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z9, Z9
-	VMOVUPS          Z9, K1, 360(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z10, Z10
-	VMOVUPS          Z10, K1, 400(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z11, Z11
-	VMOVUPS          Z11, K1, 440(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z12, Z12
-	VMOVUPS          Z12, K1, 480(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z13, Z13
-	VMOVUPS          Z13, K1, 520(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z14, Z14
-	VMOVUPS          Z14, K1, 560(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z15, Z15
-	VMOVUPS          Z15, K1, 600(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z16, Z16
-	VMOVUPS          Z16, K1, 640(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z17, Z17
-	VMOVUPS          Z17, K1, 680(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z18, Z18
-	VMOVUPS          Z18, K1, 720(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z19, Z19
-	VMOVUPS          Z19, K1, 760(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z20, Z20
-	VMOVUPS          Z20, K1, 800(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z21, Z21
-	VMOVUPS          Z21, K1, 840(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z22, Z22
-	VMOVUPS          Z22, K1, 880(R8)
-	ADDQ             $0x00000b80, AX
-	ADDQ             $0x00000398, SI
-	MOVQ             SI, SI
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	VXORPS           Z8, Z8, Z8
-	MOVQ             CX, CX
-	MOVQ             $0x00000008, DI
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (R9), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS   Z0, K1, (R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 40(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 80(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 120(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 160(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 200(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 240(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 280(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, K1, 320(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z9, Z9
+	VMOVUPS   Z9, K1, 360(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z10, Z10
+	VMOVUPS   Z10, K1, 400(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z11, Z11
+	VMOVUPS   Z11, K1, 440(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z12, Z12
+	VMOVUPS   Z12, K1, 480(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, 520(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z14, Z14
+	VMOVUPS   Z14, K1, 560(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z15, Z15
+	VMOVUPS   Z15, K1, 600(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z16, Z16
+	VMOVUPS   Z16, K1, 640(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z17, Z17
+	VMOVUPS   Z17, K1, 680(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z18, Z18
+	VMOVUPS   Z18, K1, 720(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z19, Z19
+	VMOVUPS   Z19, K1, 760(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z20, Z20
+	VMOVUPS   Z20, K1, 800(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z21, Z21
+	VMOVUPS   Z21, K1, 840(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z22, Z22
+	VMOVUPS   Z22, K1, 880(R8)
+	ADDQ      $0x00000b80, AX
+	ADDQ      $0x00000398, SI
+
+	// 9 rows of y, the last 10 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 9 rows, times a row of w.
+	MOVQ $0x00000008, DI
 
 depth12:
 	VMOVUPS.Z        (CX), K1, Z9
@@ -1666,35 +1706,39 @@ depth12:
 	ADDQ             $0xa0, CX
 	DECQ             DI
 	JNZ              depth12
-	VMOVUPS.Z        (DX), K1, Z9
-	VADDPS           Z9, Z0, Z0
-	VMOVUPS          Z0, K1, (SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, K1, 40(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, K1, 80(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, K1, 120(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, K1, 160(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, K1, 200(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, K1, 240(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, K1, 280(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z8, Z8
-	VMOVUPS          Z8, K1, 320(SI)
-	MOVQ             BX, AX
-	MOVQ             $0x00000020, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 40(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 80(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 120(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 160(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 200(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 240(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 280(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, K1, 320(SI)
+	MOVQ      BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000020, CX
 
 softmax13:
 	VMOVUPS.Z     (AX), K1, Z1
@@ -1719,7 +1763,6 @@ softmax13:
 	VMAXPS        Z1, Z0, Z1
 	VMULPS        log2e<>+0(SB), Z1, Z0
 	VRNDSCALEPS   $0x00, Z0, Z0
-	VMOVAPS       Z1, Z1
 	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
 	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
 	VMOVUPS       expc0<>+0(SB), Z2
@@ -1803,13 +1846,16 @@ GLOBL zero<>(SB), RODATA|NOPTR, $64
 // func digitsL2WeightGradAVX512(x *[1024]float32, dz *[320]float32, dw *[320]float32, db *[10]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·digitsL2WeightGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   db+24(FP), BX
-	MOVQ   DX, DX
-	MOVQ   CX, SI
-	MOVQ   DX, DI
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+
+	// dw = xᵀ·dz: 32×32 · 32×10, in 23×16 tiles of dw.
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 23 rows of dw, the last 10 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1836,7 +1882,9 @@ TEXT ·digitsL2WeightGradAVX512(SB), NOSPLIT, $0-32
 	MOVQ   AX, R8
 	MOVL   $0x000003ff, R9
 	KMOVW  R9, K1
-	MOVQ   $0x00000008, R9
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 23 rows, times a row of dz.
+	MOVQ $0x00000008, R9
 
 depth14:
 	VMOVUPS.Z        (SI), K1, Z23
@@ -1939,43 +1987,48 @@ depth14:
 	ADDQ             $0xa0, SI
 	DECQ             R9
 	JNZ              depth14
-	VMOVUPS          Z0, K1, (DI)
-	VMOVUPS          Z1, K1, 40(DI)
-	VMOVUPS          Z2, K1, 80(DI)
-	VMOVUPS          Z3, K1, 120(DI)
-	VMOVUPS          Z4, K1, 160(DI)
-	VMOVUPS          Z5, K1, 200(DI)
-	VMOVUPS          Z6, K1, 240(DI)
-	VMOVUPS          Z7, K1, 280(DI)
-	VMOVUPS          Z8, K1, 320(DI)
-	VMOVUPS          Z9, K1, 360(DI)
-	VMOVUPS          Z10, K1, 400(DI)
-	VMOVUPS          Z11, K1, 440(DI)
-	VMOVUPS          Z12, K1, 480(DI)
-	VMOVUPS          Z13, K1, 520(DI)
-	VMOVUPS          Z14, K1, 560(DI)
-	VMOVUPS          Z15, K1, 600(DI)
-	VMOVUPS          Z16, K1, 640(DI)
-	VMOVUPS          Z17, K1, 680(DI)
-	VMOVUPS          Z18, K1, 720(DI)
-	VMOVUPS          Z19, K1, 760(DI)
-	VMOVUPS          Z20, K1, 800(DI)
-	VMOVUPS          Z21, K1, 840(DI)
-	VMOVUPS          Z22, K1, 880(DI)
-	ADDQ             $0x5c, AX
-	ADDQ             $0x00000398, DX
-	MOVQ             CX, SI
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	VXORPS           Z8, Z8, Z8
-	MOVQ             SI, SI
-	MOVQ             $0x00000008, DI
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DI)
+	VMOVUPS Z1, K1, 40(DI)
+	VMOVUPS Z2, K1, 80(DI)
+	VMOVUPS Z3, K1, 120(DI)
+	VMOVUPS Z4, K1, 160(DI)
+	VMOVUPS Z5, K1, 200(DI)
+	VMOVUPS Z6, K1, 240(DI)
+	VMOVUPS Z7, K1, 280(DI)
+	VMOVUPS Z8, K1, 320(DI)
+	VMOVUPS Z9, K1, 360(DI)
+	VMOVUPS Z10, K1, 400(DI)
+	VMOVUPS Z11, K1, 440(DI)
+	VMOVUPS Z12, K1, 480(DI)
+	VMOVUPS Z13, K1, 520(DI)
+	VMOVUPS Z14, K1, 560(DI)
+	VMOVUPS Z15, K1, 600(DI)
+	VMOVUPS Z16, K1, 640(DI)
+	VMOVUPS Z17, K1, 680(DI)
+	VMOVUPS Z18, K1, 720(DI)
+	VMOVUPS Z19, K1, 760(DI)
+	VMOVUPS Z20, K1, 800(DI)
+	VMOVUPS Z21, K1, 840(DI)
+	VMOVUPS Z22, K1, 880(DI)
+	ADDQ    $0x5c, AX
+	ADDQ    $0x00000398, DX
+	MOVQ    CX, SI
+
+	// 9 rows of dw, the last 10 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 9 rows, times a row of dz.
+	MOVQ $0x00000008, DI
 
 depth15:
 	VMOVUPS.Z        (SI), K1, Z9
@@ -2022,19 +2075,23 @@ depth15:
 	ADDQ             $0xa0, SI
 	DECQ             DI
 	JNZ              depth15
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 40(DX)
-	VMOVUPS          Z2, K1, 80(DX)
-	VMOVUPS          Z3, K1, 120(DX)
-	VMOVUPS          Z4, K1, 160(DX)
-	VMOVUPS          Z5, K1, 200(DX)
-	VMOVUPS          Z6, K1, 240(DX)
-	VMOVUPS          Z7, K1, 280(DX)
-	VMOVUPS          Z8, K1, 320(DX)
-	MOVQ             CX, AX
-	MOVQ             BX, CX
-	VXORPS           Z0, Z0, Z0
-	MOVQ             $0x00000020, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 40(DX)
+	VMOVUPS Z2, K1, 80(DX)
+	VMOVUPS Z3, K1, 120(DX)
+	VMOVUPS Z4, K1, 160(DX)
+	VMOVUPS Z5, K1, 200(DX)
+	VMOVUPS Z6, K1, 240(DX)
+	VMOVUPS Z7, K1, 280(DX)
+	VMOVUPS Z8, K1, 320(DX)
+
+	// db = Σ rows of dz (32 rows of 10).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000020, DX
 
 rows16:
 	VMOVUPS.Z (AX), K1, Z1
@@ -2055,6 +2112,9 @@ TEXT ·digitsL2InputGradAVX512(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 32×10 · 10×32, 32 columns of dx (rows of w) at a time.
+	// wt = 32 rows of w transposed (10×32), then dx's 32 columns from them.
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
@@ -2130,12 +2190,13 @@ tcols19:
 	DECQ SI
 	JNZ  trows18
 	MOVQ 8(SP), CX
-	MOVQ CX, CX
 	MOVQ $0x00000002, BX
 
 rows20:
-	MOVQ   DX, SI
-	MOVQ   CX, DI
+	MOVQ DX, SI
+	MOVQ CX, DI
+
+	// 13 rows of dx, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2164,7 +2225,9 @@ rows20:
 	VXORPS Z25, Z25, Z25
 	MOVQ   AX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000002, R10
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R10
 
 depth21:
 	VMOVUPS      (R9), Z26
@@ -2335,6 +2398,8 @@ depth21:
 	ADDQ         $0x00000200, R9
 	DECQ         R10
 	JNZ          depth21
+
+	// The last 2 steps of depth.
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -2417,53 +2482,58 @@ depth21:
 	VBROADCASTSS 484(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      Z0, (DI)
-	VMOVUPS      Z1, 64(DI)
-	VMOVUPS      Z2, 128(DI)
-	VMOVUPS      Z3, 192(DI)
-	VMOVUPS      Z4, 256(DI)
-	VMOVUPS      Z5, 320(DI)
-	VMOVUPS      Z6, 384(DI)
-	VMOVUPS      Z7, 448(DI)
-	VMOVUPS      Z8, 512(DI)
-	VMOVUPS      Z9, 576(DI)
-	VMOVUPS      Z10, 640(DI)
-	VMOVUPS      Z11, 704(DI)
-	VMOVUPS      Z12, 768(DI)
-	VMOVUPS      Z13, 832(DI)
-	VMOVUPS      Z14, 896(DI)
-	VMOVUPS      Z15, 960(DI)
-	VMOVUPS      Z16, 1024(DI)
-	VMOVUPS      Z17, 1088(DI)
-	VMOVUPS      Z18, 1152(DI)
-	VMOVUPS      Z19, 1216(DI)
-	VMOVUPS      Z20, 1280(DI)
-	VMOVUPS      Z21, 1344(DI)
-	VMOVUPS      Z22, 1408(DI)
-	VMOVUPS      Z23, 1472(DI)
-	VMOVUPS      Z24, 1536(DI)
-	VMOVUPS      Z25, 1600(DI)
-	ADDQ         $0x80, SI
-	ADDQ         $0x80, DI
-	ADDQ         $0x00000208, AX
-	ADDQ         $0x00000680, CX
-	DECQ         BX
-	JNZ          rows20
-	MOVQ         CX, CX
-	VXORPS       Z0, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VXORPS       Z2, Z2, Z2
-	VXORPS       Z3, Z3, Z3
-	VXORPS       Z4, Z4, Z4
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
-	VXORPS       Z7, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VXORPS       Z9, Z9, Z9
-	VXORPS       Z10, Z10, Z10
-	VXORPS       Z11, Z11, Z11
-	MOVQ         DX, BX
-	MOVQ         $0x00000002, SI
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VMOVUPS Z24, 1536(DI)
+	VMOVUPS Z25, 1600(DI)
+	ADDQ    $0x80, SI
+	ADDQ    $0x80, DI
+	ADDQ    $0x00000208, AX
+	ADDQ    $0x00000680, CX
+	DECQ    BX
+	JNZ     rows20
+
+	// 6 rows of dx, 32 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   DX, BX
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000002, SI
 
 depth22:
 	VMOVUPS      (BX), Z12
@@ -2550,6 +2620,8 @@ depth22:
 	ADDQ         $0x00000200, BX
 	DECQ         SI
 	JNZ          depth22
+
+	// The last 2 steps of depth.
 	VMOVUPS      (BX), Z12
 	VMOVUPS      64(BX), Z13
 	VBROADCASTSS (AX), Z14
@@ -2590,26 +2662,28 @@ depth22:
 	VBROADCASTSS 204(AX), Z14
 	VFMADD231PS  Z12, Z14, Z10
 	VFMADD231PS  Z13, Z14, Z11
-	VMOVUPS      Z0, (CX)
-	VMOVUPS      Z1, 64(CX)
-	VMOVUPS      Z2, 128(CX)
-	VMOVUPS      Z3, 192(CX)
-	VMOVUPS      Z4, 256(CX)
-	VMOVUPS      Z5, 320(CX)
-	VMOVUPS      Z6, 384(CX)
-	VMOVUPS      Z7, 448(CX)
-	VMOVUPS      Z8, 512(CX)
-	VMOVUPS      Z9, 576(CX)
-	VMOVUPS      Z10, 640(CX)
-	VMOVUPS      Z11, 704(CX)
-	ADDQ         $0x80, DX
-	ADDQ         $0x80, CX
-	MOVQ         (SP), AX
-	ADDQ         $0x00000500, AX
-	MOVQ         AX, (SP)
-	MOVQ         8(SP), AX
-	ADDQ         $0x80, AX
-	MOVQ         AX, 8(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	VMOVUPS Z4, 256(CX)
+	VMOVUPS Z5, 320(CX)
+	VMOVUPS Z6, 384(CX)
+	VMOVUPS Z7, 448(CX)
+	VMOVUPS Z8, 512(CX)
+	VMOVUPS Z9, 576(CX)
+	VMOVUPS Z10, 640(CX)
+	VMOVUPS Z11, 704(CX)
+	ADDQ    $0x80, DX
+	ADDQ    $0x80, CX
+	MOVQ    (SP), AX
+	ADDQ    $0x00000500, AX
+	MOVQ    AX, (SP)
+	MOVQ    8(SP), AX
+	ADDQ    $0x80, AX
+	MOVQ    AX, 8(SP)
 	VZEROUPPER
 	RET
 
@@ -2618,7 +2692,8 @@ depth22:
 TEXT ·digitsL1ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ tanh′(y), elementwise.
 	MOVQ $0x00000020, DX
 
 elems23:
@@ -2641,12 +2716,15 @@ TEXT ·digitsL1WeightGradHalfAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 32×32 · 32×32, in 13×32 tiles of dw.
 	MOVQ $0x00000002, BX
 
 rows24:
-	MOVQ   CX, SI
-	MOVQ   DX, DI
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 13 rows of dw, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -2675,7 +2753,9 @@ rows24:
 	VXORPS Z25, Z25, Z25
 	MOVQ   AX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000008, R10
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
+	MOVQ $0x00000008, R10
 
 depth25:
 	VMOVUPS      (R9), Z26
@@ -2846,53 +2926,58 @@ depth25:
 	ADDQ         $0x00000200, R9
 	DECQ         R10
 	JNZ          depth25
-	VMOVUPS      Z0, (DI)
-	VMOVUPS      Z1, 64(DI)
-	VMOVUPS      Z2, 128(DI)
-	VMOVUPS      Z3, 192(DI)
-	VMOVUPS      Z4, 256(DI)
-	VMOVUPS      Z5, 320(DI)
-	VMOVUPS      Z6, 384(DI)
-	VMOVUPS      Z7, 448(DI)
-	VMOVUPS      Z8, 512(DI)
-	VMOVUPS      Z9, 576(DI)
-	VMOVUPS      Z10, 640(DI)
-	VMOVUPS      Z11, 704(DI)
-	VMOVUPS      Z12, 768(DI)
-	VMOVUPS      Z13, 832(DI)
-	VMOVUPS      Z14, 896(DI)
-	VMOVUPS      Z15, 960(DI)
-	VMOVUPS      Z16, 1024(DI)
-	VMOVUPS      Z17, 1088(DI)
-	VMOVUPS      Z18, 1152(DI)
-	VMOVUPS      Z19, 1216(DI)
-	VMOVUPS      Z20, 1280(DI)
-	VMOVUPS      Z21, 1344(DI)
-	VMOVUPS      Z22, 1408(DI)
-	VMOVUPS      Z23, 1472(DI)
-	VMOVUPS      Z24, 1536(DI)
-	VMOVUPS      Z25, 1600(DI)
-	ADDQ         $0x80, SI
-	ADDQ         $0x80, DI
-	ADDQ         $0x34, AX
-	ADDQ         $0x00000680, DX
-	DECQ         BX
-	JNZ          rows24
-	MOVQ         DX, DX
-	VXORPS       Z0, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VXORPS       Z2, Z2, Z2
-	VXORPS       Z3, Z3, Z3
-	VXORPS       Z4, Z4, Z4
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
-	VXORPS       Z7, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VXORPS       Z9, Z9, Z9
-	VXORPS       Z10, Z10, Z10
-	VXORPS       Z11, Z11, Z11
-	MOVQ         CX, BX
-	MOVQ         $0x00000008, SI
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VMOVUPS Z24, 1536(DI)
+	VMOVUPS Z25, 1600(DI)
+	ADDQ    $0x80, SI
+	ADDQ    $0x80, DI
+	ADDQ    $0x34, AX
+	ADDQ    $0x00000680, DX
+	DECQ    BX
+	JNZ     rows24
+
+	// 6 rows of dw, 32 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   CX, BX
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000008, SI
 
 depth26:
 	VMOVUPS      (BX), Z12
@@ -2979,20 +3064,22 @@ depth26:
 	ADDQ         $0x00000200, BX
 	DECQ         SI
 	JNZ          depth26
-	VMOVUPS      Z0, (DX)
-	VMOVUPS      Z1, 64(DX)
-	VMOVUPS      Z2, 128(DX)
-	VMOVUPS      Z3, 192(DX)
-	VMOVUPS      Z4, 256(DX)
-	VMOVUPS      Z5, 320(DX)
-	VMOVUPS      Z6, 384(DX)
-	VMOVUPS      Z7, 448(DX)
-	VMOVUPS      Z8, 512(DX)
-	VMOVUPS      Z9, 576(DX)
-	VMOVUPS      Z10, 640(DX)
-	VMOVUPS      Z11, 704(DX)
-	ADDQ         $0x80, CX
-	ADDQ         $0x80, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VMOVUPS Z4, 256(DX)
+	VMOVUPS Z5, 320(DX)
+	VMOVUPS Z6, 384(DX)
+	VMOVUPS Z7, 448(DX)
+	VMOVUPS Z8, 512(DX)
+	VMOVUPS Z9, 576(DX)
+	VMOVUPS Z10, 640(DX)
+	VMOVUPS Z11, 704(DX)
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, DX
 	VZEROUPPER
 	RET
 
@@ -3001,7 +3088,8 @@ depth26:
 TEXT ·digitsL1BiasGradAVX512(SB), NOSPLIT, $0-16
 	MOVQ dz+0(FP), AX
 	MOVQ db+8(FP), CX
-	MOVQ CX, CX
+
+	// db = Σ rows of dz (32 rows of 32).
 	MOVQ $0x00000002, DX
 
 elems27:
@@ -3026,12 +3114,15 @@ rows28:
 // func digitsL2ForwardHalfAVX512(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·digitsL2ForwardHalfAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, SI
-	MOVQ   SI, SI
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 16×32 · 32×10, in 28×16 tiles of y.
+	MOVQ BX, SI
+
+	// 16 rows of y, the last 10 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3048,10 +3139,11 @@ TEXT ·digitsL2ForwardHalfAVX512(SB), NOSPLIT, $0-32
 	VXORPS Z13, Z13, Z13
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
-	MOVQ   CX, CX
 	MOVL   $0x000003ff, DI
 	KMOVW  DI, K1
-	MOVQ   $0x00000008, DI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 16 rows, times a row of w.
+	MOVQ $0x00000008, DI
 
 depth29:
 	VMOVUPS.Z        (CX), K1, Z16
@@ -3126,56 +3218,60 @@ depth29:
 	ADDQ             $0xa0, CX
 	DECQ             DI
 	JNZ              depth29
-	VMOVUPS.Z        (DX), K1, Z16
-	VADDPS           Z16, Z0, Z0
-	VMOVUPS          Z0, K1, (SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, K1, 40(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, K1, 80(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, K1, 120(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, K1, 160(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, K1, 200(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, K1, 240(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, K1, 280(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z8, Z8
-	VMOVUPS          Z8, K1, 320(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z9, Z9
-	VMOVUPS          Z9, K1, 360(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z10, Z10
-	VMOVUPS          Z10, K1, 400(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z11, Z11
-	VMOVUPS          Z11, K1, 440(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z12, Z12
-	VMOVUPS          Z12, K1, 480(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z13, Z13
-	VMOVUPS          Z13, K1, 520(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z14, Z14
-	VMOVUPS          Z14, K1, 560(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z15, Z15
-	VMOVUPS          Z15, K1, 600(SI)
-	MOVQ             BX, AX
-	MOVQ             $0x00000010, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 40(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 80(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 120(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 160(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 200(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 240(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 280(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, K1, 320(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z9, Z9
+	VMOVUPS   Z9, K1, 360(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z10, Z10
+	VMOVUPS   Z10, K1, 400(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z11, Z11
+	VMOVUPS   Z11, K1, 440(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z12, Z12
+	VMOVUPS   Z12, K1, 480(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, 520(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z14, Z14
+	VMOVUPS   Z14, K1, 560(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z15, Z15
+	VMOVUPS   Z15, K1, 600(SI)
+	MOVQ      BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000010, CX
 
 softmax30:
 	VMOVUPS.Z     (AX), K1, Z1
@@ -3200,7 +3296,6 @@ softmax30:
 	VMAXPS        Z1, Z0, Z1
 	VMULPS        log2e<>+0(SB), Z1, Z0
 	VRNDSCALEPS   $0x00, Z0, Z0
-	VMOVAPS       Z1, Z1
 	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
 	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
 	VMOVUPS       expc0<>+0(SB), Z2
@@ -3248,11 +3343,12 @@ softmax30:
 // func digitsL2WeightGradHalfAVX512(x *[1008]float32, dz *[320]float32, dw *[160]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·digitsL2WeightGradHalfAVX512(SB), NOSPLIT, $0-24
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   DX, DX
-	MOVQ   DX, DX
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+
+	// dw = xᵀ·dz: 16×32 · 32×10, in 28×16 tiles of dw.
+	// 16 rows of dw, the last 10 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3269,10 +3365,11 @@ TEXT ·digitsL2WeightGradHalfAVX512(SB), NOSPLIT, $0-24
 	VXORPS Z13, Z13, Z13
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
-	MOVQ   CX, CX
 	MOVL   $0x000003ff, BX
 	KMOVW  BX, K1
-	MOVQ   $0x00000008, BX
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 16 rows, times a row of dz.
+	MOVQ $0x00000008, BX
 
 depth31:
 	VMOVUPS.Z        (CX), K1, Z16
@@ -3347,22 +3444,24 @@ depth31:
 	ADDQ             $0xa0, CX
 	DECQ             BX
 	JNZ              depth31
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 40(DX)
-	VMOVUPS          Z2, K1, 80(DX)
-	VMOVUPS          Z3, K1, 120(DX)
-	VMOVUPS          Z4, K1, 160(DX)
-	VMOVUPS          Z5, K1, 200(DX)
-	VMOVUPS          Z6, K1, 240(DX)
-	VMOVUPS          Z7, K1, 280(DX)
-	VMOVUPS          Z8, K1, 320(DX)
-	VMOVUPS          Z9, K1, 360(DX)
-	VMOVUPS          Z10, K1, 400(DX)
-	VMOVUPS          Z11, K1, 440(DX)
-	VMOVUPS          Z12, K1, 480(DX)
-	VMOVUPS          Z13, K1, 520(DX)
-	VMOVUPS          Z14, K1, 560(DX)
-	VMOVUPS          Z15, K1, 600(DX)
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 40(DX)
+	VMOVUPS Z2, K1, 80(DX)
+	VMOVUPS Z3, K1, 120(DX)
+	VMOVUPS Z4, K1, 160(DX)
+	VMOVUPS Z5, K1, 200(DX)
+	VMOVUPS Z6, K1, 240(DX)
+	VMOVUPS Z7, K1, 280(DX)
+	VMOVUPS Z8, K1, 320(DX)
+	VMOVUPS Z9, K1, 360(DX)
+	VMOVUPS Z10, K1, 400(DX)
+	VMOVUPS Z11, K1, 440(DX)
+	VMOVUPS Z12, K1, 480(DX)
+	VMOVUPS Z13, K1, 520(DX)
+	VMOVUPS Z14, K1, 560(DX)
+	VMOVUPS Z15, K1, 600(DX)
 	VZEROUPPER
 	RET
 
@@ -3375,6 +3474,9 @@ TEXT ·digitsL2InputGradHalfAVX512(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 16×10 · 10×32, 32 columns of dx (rows of w) at a time.
+	// wt = 32 rows of w transposed (10×32), then dx's 32 columns from them.
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
@@ -3450,12 +3552,13 @@ tcols34:
 	DECQ SI
 	JNZ  trows33
 	MOVQ 8(SP), CX
-	MOVQ CX, CX
 	MOVQ $0x00000002, BX
 
 rows35:
-	MOVQ   DX, SI
-	MOVQ   CX, DI
+	MOVQ DX, SI
+	MOVQ CX, DI
+
+	// 8 rows of dx, the last 32 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3473,7 +3576,9 @@ rows35:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 	MOVQ   AX, R8
-	MOVQ   $0x00000002, R9
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 8 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R9
 
 depth36:
 	VMOVUPS      (SI), Z16
@@ -3584,6 +3689,8 @@ depth36:
 	ADDQ         $0x00000200, SI
 	DECQ         R9
 	JNZ          depth36
+
+	// The last 2 steps of depth.
 	VMOVUPS      (SI), Z16
 	VMOVUPS      64(SI), Z17
 	VBROADCASTSS (R8), Z18
@@ -3636,41 +3743,44 @@ depth36:
 	VBROADCASTSS 284(R8), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
-	VMOVUPS      Z0, (DI)
-	VMOVUPS      Z1, 64(DI)
-	VMOVUPS      Z2, 128(DI)
-	VMOVUPS      Z3, 192(DI)
-	VMOVUPS      Z4, 256(DI)
-	VMOVUPS      Z5, 320(DI)
-	VMOVUPS      Z6, 384(DI)
-	VMOVUPS      Z7, 448(DI)
-	VMOVUPS      Z8, 512(DI)
-	VMOVUPS      Z9, 576(DI)
-	VMOVUPS      Z10, 640(DI)
-	VMOVUPS      Z11, 704(DI)
-	VMOVUPS      Z12, 768(DI)
-	VMOVUPS      Z13, 832(DI)
-	VMOVUPS      Z14, 896(DI)
-	VMOVUPS      Z15, 960(DI)
-	ADDQ         $0x00000140, AX
-	ADDQ         $0x00000400, CX
-	DECQ         BX
-	JNZ          rows35
-	MOVQ         (SP), AX
-	ADDQ         $0x00000500, AX
-	MOVQ         AX, (SP)
-	MOVQ         8(SP), AX
-	ADDQ         $0x80, AX
-	MOVQ         AX, 8(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	ADDQ    $0x00000140, AX
+	ADDQ    $0x00000400, CX
+	DECQ    BX
+	JNZ     rows35
+	MOVQ    (SP), AX
+	ADDQ    $0x00000500, AX
+	MOVQ    AX, (SP)
+	MOVQ    8(SP), AX
+	ADDQ    $0x80, AX
+	MOVQ    AX, 8(SP)
 	VZEROUPPER
 	RET
 
 // func digitsL2BiasGradAVX512(dz *[320]float32, db *[10]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·digitsL2BiasGradAVX512(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+
+	// db = Σ rows of dz (32 rows of 10).
 	VXORPS Z0, Z0, Z0
 	MOVQ   $0x00000020, DX
 
@@ -3692,12 +3802,15 @@ TEXT ·digitsL1PartialForwardAVX512(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ p+16(FP), DX
-	MOVQ DX, DX
+
+	// p = x·w: 32×32 · 32×32, in 13×32 tiles of p.
 	MOVQ $0x00000002, BX
 
 rows38:
-	MOVQ   CX, SI
-	MOVQ   DX, DI
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 13 rows of p, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -3726,7 +3839,9 @@ rows38:
 	VXORPS Z25, Z25, Z25
 	MOVQ   AX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000008, R10
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
+	MOVQ $0x00000008, R10
 
 depth39:
 	VMOVUPS      (R9), Z26
@@ -3897,53 +4012,58 @@ depth39:
 	ADDQ         $0x00000200, R9
 	DECQ         R10
 	JNZ          depth39
-	VMOVUPS      Z0, (DI)
-	VMOVUPS      Z1, 64(DI)
-	VMOVUPS      Z2, 128(DI)
-	VMOVUPS      Z3, 192(DI)
-	VMOVUPS      Z4, 256(DI)
-	VMOVUPS      Z5, 320(DI)
-	VMOVUPS      Z6, 384(DI)
-	VMOVUPS      Z7, 448(DI)
-	VMOVUPS      Z8, 512(DI)
-	VMOVUPS      Z9, 576(DI)
-	VMOVUPS      Z10, 640(DI)
-	VMOVUPS      Z11, 704(DI)
-	VMOVUPS      Z12, 768(DI)
-	VMOVUPS      Z13, 832(DI)
-	VMOVUPS      Z14, 896(DI)
-	VMOVUPS      Z15, 960(DI)
-	VMOVUPS      Z16, 1024(DI)
-	VMOVUPS      Z17, 1088(DI)
-	VMOVUPS      Z18, 1152(DI)
-	VMOVUPS      Z19, 1216(DI)
-	VMOVUPS      Z20, 1280(DI)
-	VMOVUPS      Z21, 1344(DI)
-	VMOVUPS      Z22, 1408(DI)
-	VMOVUPS      Z23, 1472(DI)
-	VMOVUPS      Z24, 1536(DI)
-	VMOVUPS      Z25, 1600(DI)
-	ADDQ         $0x80, SI
-	ADDQ         $0x80, DI
-	ADDQ         $0x00000d00, AX
-	ADDQ         $0x00000680, DX
-	DECQ         BX
-	JNZ          rows38
-	MOVQ         DX, DX
-	VXORPS       Z0, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VXORPS       Z2, Z2, Z2
-	VXORPS       Z3, Z3, Z3
-	VXORPS       Z4, Z4, Z4
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
-	VXORPS       Z7, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VXORPS       Z9, Z9, Z9
-	VXORPS       Z10, Z10, Z10
-	VXORPS       Z11, Z11, Z11
-	MOVQ         CX, BX
-	MOVQ         $0x00000008, SI
+
+	// Store the tile of p.
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS Z15, 960(DI)
+	VMOVUPS Z16, 1024(DI)
+	VMOVUPS Z17, 1088(DI)
+	VMOVUPS Z18, 1152(DI)
+	VMOVUPS Z19, 1216(DI)
+	VMOVUPS Z20, 1280(DI)
+	VMOVUPS Z21, 1344(DI)
+	VMOVUPS Z22, 1408(DI)
+	VMOVUPS Z23, 1472(DI)
+	VMOVUPS Z24, 1536(DI)
+	VMOVUPS Z25, 1600(DI)
+	ADDQ    $0x80, SI
+	ADDQ    $0x80, DI
+	ADDQ    $0x00000d00, AX
+	ADDQ    $0x00000680, DX
+	DECQ    BX
+	JNZ     rows38
+
+	// 6 rows of p, 32 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   CX, BX
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000008, SI
 
 depth40:
 	VMOVUPS      (BX), Z12
@@ -4030,20 +4150,22 @@ depth40:
 	ADDQ         $0x00000200, BX
 	DECQ         SI
 	JNZ          depth40
-	VMOVUPS      Z0, (DX)
-	VMOVUPS      Z1, 64(DX)
-	VMOVUPS      Z2, 128(DX)
-	VMOVUPS      Z3, 192(DX)
-	VMOVUPS      Z4, 256(DX)
-	VMOVUPS      Z5, 320(DX)
-	VMOVUPS      Z6, 384(DX)
-	VMOVUPS      Z7, 448(DX)
-	VMOVUPS      Z8, 512(DX)
-	VMOVUPS      Z9, 576(DX)
-	VMOVUPS      Z10, 640(DX)
-	VMOVUPS      Z11, 704(DX)
-	ADDQ         $0x80, CX
-	ADDQ         $0x80, DX
+
+	// Store the tile of p.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VMOVUPS Z4, 256(DX)
+	VMOVUPS Z5, 320(DX)
+	VMOVUPS Z6, 384(DX)
+	VMOVUPS Z7, 448(DX)
+	VMOVUPS Z8, 512(DX)
+	VMOVUPS Z9, 576(DX)
+	VMOVUPS Z10, 640(DX)
+	VMOVUPS Z11, 704(DX)
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, DX
 	VZEROUPPER
 	RET
 
@@ -4054,8 +4176,9 @@ TEXT ·digitsL1CombineAVX512(SB), NOSPLIT, $0-32
 	MOVQ p1+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
-	MOVQ CX, CX
 	MOVQ BX, SI
+
+	// z = (p0 + p1) + b, row by row.
 	MOVQ $0x00000010, DI
 
 rows41:
@@ -4083,8 +4206,10 @@ elems42:
 	ADDQ    $0x80, SI
 	DECQ    DI
 	JNZ     rows41
-	MOVQ    BX, AX
-	MOVQ    $0x00000020, CX
+
+	// y = tanh(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000020, CX
 
 elems43:
 	VMOVUPS      (AX), Z0
@@ -4097,7 +4222,6 @@ elems43:
 	VMAXPS       Z2, Z3, Z2
 	VMULPS       log2e<>+0(SB), Z2, Z3
 	VRNDSCALEPS  $0x00, Z3, Z3
-	VMOVAPS      Z2, Z2
 	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
 	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
 	VMOVUPS      expc0<>+0(SB), Z4
@@ -4149,8 +4273,9 @@ TEXT ·digitsLossAVX512(SB), NOSPLIT, $0-28
 	MOVQ   y+0(FP), AX
 	MOVQ   target+8(FP), CX
 	MOVQ   d+16(FP), DX
-	MOVQ   CX, CX
-	MOVQ   $0x00000014, BX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
+	MOVQ $0x00000014, BX
 
 elems44:
 	VMOVUPS       (AX), Z1
@@ -4519,13 +4644,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 // func digitsSGDAVX512(p *[2410]float32, grad *[2410]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
 TEXT ·digitsSGDAVX512(SB), NOSPLIT, $0-24
+	// SGD over 2410 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Z1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVQ         $0x00000096, DX
 
 elems45:
@@ -4551,6 +4676,7 @@ elems45:
 // func digitsMomentumAVX512(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·digitsMomentumAVX512(SB), NOSPLIT, $0-36
+	// Momentum over 2410 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -4560,7 +4686,6 @@ TEXT ·digitsMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x00000096, BX
 
 elems46:
@@ -4617,6 +4742,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 // func digitsNesterovAVX512(p *[2410]float32, grad *[2410]float32, v *[2410]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·digitsNesterovAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 2410 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -4626,7 +4752,6 @@ TEXT ·digitsNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x00000096, BX
 
 elems47:
@@ -4667,6 +4792,7 @@ elems47:
 // func digitsAdamAVX512(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·digitsAdamAVX512(SB), NOSPLIT, $0-60
+	// Adam over 2410 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -4689,8 +4815,6 @@ TEXT ·digitsAdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x00000096, SI
 
 elems48:
@@ -4758,6 +4882,7 @@ elems48:
 // func digitsAdamWAVX512(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·digitsAdamWAVX512(SB), NOSPLIT, $0-60
+	// AdamW over 2410 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -4781,8 +4906,6 @@ TEXT ·digitsAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x00000096, SI
 
 elems49:

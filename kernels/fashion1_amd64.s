@@ -11,8 +11,11 @@ TEXT ·fashion1L1ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
-	MOVQ BX, BX
+
+	// y = x·w: 1×784 · 784×256, in 1×96 tiles of y.
 	MOVQ BX, SI
+
+	// 1 rows of y, 96 columns at a time.
 	MOVQ $0x00000002, DI
 
 cols1:
@@ -30,7 +33,9 @@ cols1:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R8
 	MOVQ   CX, R9
-	MOVQ   $0x000000c4, R10
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x000000c4, R10
 
 depth2:
 	VBROADCASTSS (R8), Y12
@@ -89,70 +94,76 @@ depth2:
 	ADDQ         $0x00001000, R9
 	DECQ         R10
 	JNZ          depth2
-	VXORPS       Y12, Y12, Y12
-	VMOVUPS      (DX), Y13
-	VADDPS       Y13, Y0, Y0
-	VMAXPS       Y0, Y12, Y0
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y12, Y1
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      64(DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y12, Y2
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      96(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y12, Y3
-	VMOVUPS      Y3, 96(SI)
-	VMOVUPS      128(DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y12, Y4
-	VMOVUPS      Y4, 128(SI)
-	VMOVUPS      160(DX), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y12, Y5
-	VMOVUPS      Y5, 160(SI)
-	VMOVUPS      192(DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y12, Y6
-	VMOVUPS      Y6, 192(SI)
-	VMOVUPS      224(DX), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y12, Y7
-	VMOVUPS      Y7, 224(SI)
-	VMOVUPS      256(DX), Y0
-	VADDPS       Y0, Y8, Y8
-	VMAXPS       Y8, Y12, Y8
-	VMOVUPS      Y8, 256(SI)
-	VMOVUPS      288(DX), Y0
-	VADDPS       Y0, Y9, Y9
-	VMAXPS       Y9, Y12, Y9
-	VMOVUPS      Y9, 288(SI)
-	VMOVUPS      320(DX), Y0
-	VADDPS       Y0, Y10, Y10
-	VMAXPS       Y10, Y12, Y10
-	VMOVUPS      Y10, 320(SI)
-	VMOVUPS      352(DX), Y0
-	VADDPS       Y0, Y11, Y11
-	VMAXPS       Y11, Y12, Y11
-	VMOVUPS      Y11, 352(SI)
-	ADDQ         $0x00000180, CX
-	ADDQ         $0x00000180, SI
-	ADDQ         $0x00000180, DX
-	DECQ         DI
-	JNZ          cols1
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         AX, DI
-	MOVQ         $0x000000c4, R8
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y0, Y0
+	VMAXPS  Y0, Y12, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS 64(DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y12, Y2
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS 96(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y12, Y3
+	VMOVUPS Y3, 96(SI)
+	VMOVUPS 128(DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y12, Y4
+	VMOVUPS Y4, 128(SI)
+	VMOVUPS 160(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMAXPS  Y5, Y12, Y5
+	VMOVUPS Y5, 160(SI)
+	VMOVUPS 192(DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMAXPS  Y6, Y12, Y6
+	VMOVUPS Y6, 192(SI)
+	VMOVUPS 224(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMAXPS  Y7, Y12, Y7
+	VMOVUPS Y7, 224(SI)
+	VMOVUPS 256(DX), Y0
+	VADDPS  Y0, Y8, Y8
+	VMAXPS  Y8, Y12, Y8
+	VMOVUPS Y8, 256(SI)
+	VMOVUPS 288(DX), Y0
+	VADDPS  Y0, Y9, Y9
+	VMAXPS  Y9, Y12, Y9
+	VMOVUPS Y9, 288(SI)
+	VMOVUPS 320(DX), Y0
+	VADDPS  Y0, Y10, Y10
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS Y10, 320(SI)
+	VMOVUPS 352(DX), Y0
+	VADDPS  Y0, Y11, Y11
+	VMAXPS  Y11, Y12, Y11
+	VMOVUPS Y11, 352(SI)
+	ADDQ    $0x00000180, CX
+	ADDQ    $0x00000180, SI
+	ADDQ    $0x00000180, DX
+	DECQ    DI
+	JNZ     cols1
+
+	// 1 rows of y, the last 64 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, DI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x000000c4, R8
 
 depth3:
 	VBROADCASTSS (DI), Y8
@@ -195,41 +206,43 @@ depth3:
 	ADDQ         $0x00001000, CX
 	DECQ         R8
 	JNZ          depth3
-	VXORPS       Y8, Y8, Y8
-	VMOVUPS      (DX), Y9
-	VADDPS       Y9, Y0, Y0
-	VMAXPS       Y0, Y8, Y0
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y8, Y1
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      64(DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y8, Y2
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      96(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y8, Y3
-	VMOVUPS      Y3, 96(SI)
-	VMOVUPS      128(DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y8, Y4
-	VMOVUPS      Y4, 128(SI)
-	VMOVUPS      160(DX), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y8, Y5
-	VMOVUPS      Y5, 160(SI)
-	VMOVUPS      192(DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y8, Y6
-	VMOVUPS      Y6, 192(SI)
-	VMOVUPS      224(DX), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y8, Y7
-	VMOVUPS      Y7, 224(SI)
-	ADDQ         $0x00000c40, AX
-	ADDQ         $0x00000400, BX
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y8, Y8, Y8
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y0, Y0
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y8, Y1
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS 64(DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y8, Y2
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS 96(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y8, Y3
+	VMOVUPS Y3, 96(SI)
+	VMOVUPS 128(DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y8, Y4
+	VMOVUPS Y4, 128(SI)
+	VMOVUPS 160(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS Y5, 160(SI)
+	VMOVUPS 192(DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS Y6, 192(SI)
+	VMOVUPS 224(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMAXPS  Y7, Y8, Y7
+	VMOVUPS Y7, 224(SI)
+	ADDQ    $0x00000c40, AX
+	ADDQ    $0x00000400, BX
 	VZEROUPPER
 	RET
 
@@ -238,7 +251,8 @@ depth3:
 TEXT ·fashion1L1ActivationGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00000020, DX
 
 elems4:
@@ -262,29 +276,34 @@ TEXT ·fashion1L1WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 784×1 · 1×256, in 6×16 tiles of dw.
 	MOVQ $0x00000082, SI
 
 rows5:
 	MOVQ CX, DI
 	MOVQ DX, R8
+
+	// 6 rows of dw, 16 columns at a time.
 	MOVQ $0x00000010, R9
 
 cols6:
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VXORPS       Y8, Y8, Y8
-	VXORPS       Y9, Y9, Y9
-	VXORPS       Y10, Y10, Y10
-	VXORPS       Y11, Y11, Y11
-	MOVQ         AX, R10
-	MOVQ         DI, R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R10
+	MOVQ   DI, R11
+
+	// The last 1 steps of depth.
 	VMOVUPS      (R11), Y12
 	VMOVUPS      32(R11), Y13
 	VBROADCASTSS (R10), Y14
@@ -305,40 +324,46 @@ cols6:
 	VBROADCASTSS 20(R10), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 1024(R8)
-	VMOVUPS      Y3, 1056(R8)
-	VMOVUPS      Y4, 2048(R8)
-	VMOVUPS      Y5, 2080(R8)
-	VMOVUPS      Y6, 3072(R8)
-	VMOVUPS      Y7, 3104(R8)
-	VMOVUPS      Y8, 4096(R8)
-	VMOVUPS      Y9, 4128(R8)
-	VMOVUPS      Y10, 5120(R8)
-	VMOVUPS      Y11, 5152(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	DECQ         R9
-	JNZ          cols6
-	ADDQ         $0x18, AX
-	ADDQ         $0x00001800, DX
-	DECQ         SI
-	JNZ          rows5
-	MOVQ         CX, SI
-	MOVQ         $0x00000010, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 1024(R8)
+	VMOVUPS Y3, 1056(R8)
+	VMOVUPS Y4, 2048(R8)
+	VMOVUPS Y5, 2080(R8)
+	VMOVUPS Y6, 3072(R8)
+	VMOVUPS Y7, 3104(R8)
+	VMOVUPS Y8, 4096(R8)
+	VMOVUPS Y9, 4128(R8)
+	VMOVUPS Y10, 5120(R8)
+	VMOVUPS Y11, 5152(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	DECQ    R9
+	JNZ     cols6
+	ADDQ    $0x18, AX
+	ADDQ    $0x00001800, DX
+	DECQ    SI
+	JNZ     rows5
+	MOVQ    CX, SI
+
+	// 4 rows of dw, 16 columns at a time.
+	MOVQ $0x00000010, DI
 
 cols7:
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         AX, R8
-	MOVQ         SI, R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, R8
+	MOVQ   SI, R9
+
+	// The last 1 steps of depth.
 	VMOVUPS      (R9), Y8
 	VMOVUPS      32(R9), Y9
 	VBROADCASTSS (R8), Y10
@@ -353,21 +378,25 @@ cols7:
 	VBROADCASTSS 12(R8), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 1024(DX)
-	VMOVUPS      Y3, 1056(DX)
-	VMOVUPS      Y4, 2048(DX)
-	VMOVUPS      Y5, 2080(DX)
-	VMOVUPS      Y6, 3072(DX)
-	VMOVUPS      Y7, 3104(DX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DX
-	DECQ         DI
-	JNZ          cols7
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000020, DX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 1024(DX)
+	VMOVUPS Y3, 1056(DX)
+	VMOVUPS Y4, 2048(DX)
+	VMOVUPS Y5, 2080(DX)
+	VMOVUPS Y6, 3072(DX)
+	VMOVUPS Y7, 3104(DX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+	DECQ    DI
+	JNZ     cols7
+
+	// db = Σ rows of dz (1 rows of 256).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000020, DX
 
 elems8:
 	VXORPS  Y0, Y0, Y0
@@ -386,12 +415,15 @@ elems8:
 // func fashion1L2ForwardAVX2(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
 // Requires: AVX, FMA3
 TEXT ·fashion1L2ForwardAVX2(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   BX, SI
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×256 · 256×128, in 1×96 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, 96 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -406,7 +438,9 @@ TEXT ·fashion1L2ForwardAVX2(SB), NOSPLIT, $0-32
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, DI
 	MOVQ   CX, R8
-	MOVQ   $0x00000040, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000040, R9
 
 depth9:
 	VBROADCASTSS (DI), Y12
@@ -465,72 +499,78 @@ depth9:
 	ADDQ         $0x00000800, R8
 	DECQ         R9
 	JNZ          depth9
-	VXORPS       Y12, Y12, Y12
-	VMOVUPS      (DX), Y13
-	VADDPS       Y13, Y0, Y0
-	VMAXPS       Y0, Y12, Y0
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y12, Y1
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      64(DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y12, Y2
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      96(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y12, Y3
-	VMOVUPS      Y3, 96(SI)
-	VMOVUPS      128(DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y12, Y4
-	VMOVUPS      Y4, 128(SI)
-	VMOVUPS      160(DX), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y12, Y5
-	VMOVUPS      Y5, 160(SI)
-	VMOVUPS      192(DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y12, Y6
-	VMOVUPS      Y6, 192(SI)
-	VMOVUPS      224(DX), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y12, Y7
-	VMOVUPS      Y7, 224(SI)
-	VMOVUPS      256(DX), Y0
-	VADDPS       Y0, Y8, Y8
-	VMAXPS       Y8, Y12, Y8
-	VMOVUPS      Y8, 256(SI)
-	VMOVUPS      288(DX), Y0
-	VADDPS       Y0, Y9, Y9
-	VMAXPS       Y9, Y12, Y9
-	VMOVUPS      Y9, 288(SI)
-	VMOVUPS      320(DX), Y0
-	VADDPS       Y0, Y10, Y10
-	VMAXPS       Y10, Y12, Y10
-	VMOVUPS      Y10, 320(SI)
-	VMOVUPS      352(DX), Y0
-	VADDPS       Y0, Y11, Y11
-	VMAXPS       Y11, Y12, Y11
-	VMOVUPS      Y11, 352(SI)
-	ADDQ         $0x00000180, CX
-	ADDQ         $0x00000180, SI
-	ADDQ         $0x00000180, DX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VXORPS       Y8, Y8, Y8
-	VXORPS       Y9, Y9, Y9
-	VXORPS       Y10, Y10, Y10
-	VXORPS       Y11, Y11, Y11
-	MOVQ         AX, DI
-	MOVQ         $0x00000040, R8
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS (DX), Y13
+	VADDPS  Y13, Y0, Y0
+	VMAXPS  Y0, Y12, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS 64(DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y12, Y2
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS 96(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y12, Y3
+	VMOVUPS Y3, 96(SI)
+	VMOVUPS 128(DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y12, Y4
+	VMOVUPS Y4, 128(SI)
+	VMOVUPS 160(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMAXPS  Y5, Y12, Y5
+	VMOVUPS Y5, 160(SI)
+	VMOVUPS 192(DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMAXPS  Y6, Y12, Y6
+	VMOVUPS Y6, 192(SI)
+	VMOVUPS 224(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMAXPS  Y7, Y12, Y7
+	VMOVUPS Y7, 224(SI)
+	VMOVUPS 256(DX), Y0
+	VADDPS  Y0, Y8, Y8
+	VMAXPS  Y8, Y12, Y8
+	VMOVUPS Y8, 256(SI)
+	VMOVUPS 288(DX), Y0
+	VADDPS  Y0, Y9, Y9
+	VMAXPS  Y9, Y12, Y9
+	VMOVUPS Y9, 288(SI)
+	VMOVUPS 320(DX), Y0
+	VADDPS  Y0, Y10, Y10
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS Y10, 320(SI)
+	VMOVUPS 352(DX), Y0
+	VADDPS  Y0, Y11, Y11
+	VMAXPS  Y11, Y12, Y11
+	VMOVUPS Y11, 352(SI)
+	ADDQ    $0x00000180, CX
+	ADDQ    $0x00000180, SI
+	ADDQ    $0x00000180, DX
+
+	// 1 rows of y, the last 32 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, DI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000040, R8
 
 depth10:
 	VBROADCASTSS (DI), Y12
@@ -557,33 +597,37 @@ depth10:
 	ADDQ         $0x00000800, CX
 	DECQ         R8
 	JNZ          depth10
-	VADDPS       Y8, Y0, Y0
-	VADDPS       Y9, Y1, Y1
-	VADDPS       Y10, Y2, Y2
-	VADDPS       Y11, Y3, Y3
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y7, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VMOVUPS      (DX), Y5
-	VADDPS       Y5, Y0, Y0
-	VMAXPS       Y0, Y4, Y0
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y4, Y1
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      64(DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y4, Y2
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      96(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y4, Y3
-	VMOVUPS      Y3, 96(SI)
-	ADDQ         $0x00000400, AX
-	ADDQ         $0x00000200, BX
+
+	// Sum the 3 accumulator sets pairwise into the first.
+	VADDPS Y8, Y0, Y0
+	VADDPS Y9, Y1, Y1
+	VADDPS Y10, Y2, Y2
+	VADDPS Y11, Y3, Y3
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y0, Y0
+	VMAXPS  Y0, Y4, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y4, Y1
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS 64(DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y4, Y2
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS 96(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y4, Y3
+	VMOVUPS Y3, 96(SI)
+	ADDQ    $0x00000400, AX
+	ADDQ    $0x00000200, BX
 	VZEROUPPER
 	RET
 
@@ -592,7 +636,8 @@ depth10:
 TEXT ·fashion1L2ActivationGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00000010, DX
 
 elems11:
@@ -616,29 +661,34 @@ TEXT ·fashion1L2WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 256×1 · 1×128, in 6×16 tiles of dw.
 	MOVQ $0x0000002a, SI
 
 rows12:
 	MOVQ CX, DI
 	MOVQ DX, R8
+
+	// 6 rows of dw, 16 columns at a time.
 	MOVQ $0x00000008, R9
 
 cols13:
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VXORPS       Y8, Y8, Y8
-	VXORPS       Y9, Y9, Y9
-	VXORPS       Y10, Y10, Y10
-	VXORPS       Y11, Y11, Y11
-	MOVQ         AX, R10
-	MOVQ         DI, R11
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R10
+	MOVQ   DI, R11
+
+	// The last 1 steps of depth.
 	VMOVUPS      (R11), Y12
 	VMOVUPS      32(R11), Y13
 	VBROADCASTSS (R10), Y14
@@ -659,40 +709,46 @@ cols13:
 	VBROADCASTSS 20(R10), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 512(R8)
-	VMOVUPS      Y3, 544(R8)
-	VMOVUPS      Y4, 1024(R8)
-	VMOVUPS      Y5, 1056(R8)
-	VMOVUPS      Y6, 1536(R8)
-	VMOVUPS      Y7, 1568(R8)
-	VMOVUPS      Y8, 2048(R8)
-	VMOVUPS      Y9, 2080(R8)
-	VMOVUPS      Y10, 2560(R8)
-	VMOVUPS      Y11, 2592(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	DECQ         R9
-	JNZ          cols13
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000c00, DX
-	DECQ         SI
-	JNZ          rows12
-	MOVQ         CX, SI
-	MOVQ         $0x00000008, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 512(R8)
+	VMOVUPS Y3, 544(R8)
+	VMOVUPS Y4, 1024(R8)
+	VMOVUPS Y5, 1056(R8)
+	VMOVUPS Y6, 1536(R8)
+	VMOVUPS Y7, 1568(R8)
+	VMOVUPS Y8, 2048(R8)
+	VMOVUPS Y9, 2080(R8)
+	VMOVUPS Y10, 2560(R8)
+	VMOVUPS Y11, 2592(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	DECQ    R9
+	JNZ     cols13
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000c00, DX
+	DECQ    SI
+	JNZ     rows12
+	MOVQ    CX, SI
+
+	// 4 rows of dw, 16 columns at a time.
+	MOVQ $0x00000008, DI
 
 cols14:
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         AX, R8
-	MOVQ         SI, R9
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, R8
+	MOVQ   SI, R9
+
+	// The last 1 steps of depth.
 	VMOVUPS      (R9), Y8
 	VMOVUPS      32(R9), Y9
 	VBROADCASTSS (R8), Y10
@@ -707,21 +763,25 @@ cols14:
 	VBROADCASTSS 12(R8), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 512(DX)
-	VMOVUPS      Y3, 544(DX)
-	VMOVUPS      Y4, 1024(DX)
-	VMOVUPS      Y5, 1056(DX)
-	VMOVUPS      Y6, 1536(DX)
-	VMOVUPS      Y7, 1568(DX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DX
-	DECQ         DI
-	JNZ          cols14
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000010, DX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 512(DX)
+	VMOVUPS Y3, 544(DX)
+	VMOVUPS Y4, 1024(DX)
+	VMOVUPS Y5, 1056(DX)
+	VMOVUPS Y6, 1536(DX)
+	VMOVUPS Y7, 1568(DX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+	DECQ    DI
+	JNZ     cols14
+
+	// db = Σ rows of dz (1 rows of 128).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000010, DX
 
 elems15:
 	VXORPS  Y0, Y0, Y0
@@ -746,9 +806,12 @@ TEXT ·fashion1L2InputGradAVX2(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 1×128 · 128×256, 96 columns of dx (rows of w) at a time.
 	MOVQ $0x00000002, 16(SP)
 
 dxpanels16:
+	// wt = 96 rows of w transposed (128×96), then dx's 96 columns from them.
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x0000000c, SI
@@ -811,21 +874,25 @@ tblocks18:
 	MOVQ       AX, BX
 	MOVQ       DX, SI
 	MOVQ       CX, DI
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	VXORPS     Y8, Y8, Y8
-	VXORPS     Y9, Y9, Y9
-	VXORPS     Y10, Y10, Y10
-	VXORPS     Y11, Y11, Y11
-	MOVQ       BX, R8
-	MOVQ       SI, R9
-	MOVQ       $0x00000020, R10
+
+	// 1 rows of dx, 96 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   BX, R8
+	MOVQ   SI, R9
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 1 rows, times a row of wᵀ.
+	MOVQ $0x00000020, R10
 
 depth19:
 	VBROADCASTSS (R8), Y12
@@ -884,33 +951,37 @@ depth19:
 	ADDQ         $0x00000600, R9
 	DECQ         R10
 	JNZ          depth19
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 64(DI)
-	VMOVUPS      Y3, 96(DI)
-	VMOVUPS      Y4, 128(DI)
-	VMOVUPS      Y5, 160(DI)
-	VMOVUPS      Y6, 192(DI)
-	VMOVUPS      Y7, 224(DI)
-	VMOVUPS      Y8, 256(DI)
-	VMOVUPS      Y9, 288(DI)
-	VMOVUPS      Y10, 320(DI)
-	VMOVUPS      Y11, 352(DI)
-	ADDQ         $0x00000180, SI
-	ADDQ         $0x00000180, DI
-	ADDQ         $0x00000200, BX
-	ADDQ         $0x00000400, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x0000c000, CX
-	MOVQ         CX, (SP)
-	MOVQ         8(SP), CX
-	ADDQ         $0x00000180, CX
-	MOVQ         CX, 8(SP)
-	DECQ         16(SP)
-	JNZ          dxpanels16
-	MOVQ         (SP), CX
-	MOVQ         DX, BX
-	MOVQ         $0x00000008, SI
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VMOVUPS Y9, 288(DI)
+	VMOVUPS Y10, 320(DI)
+	VMOVUPS Y11, 352(DI)
+	ADDQ    $0x00000180, SI
+	ADDQ    $0x00000180, DI
+	ADDQ    $0x00000200, BX
+	ADDQ    $0x00000400, CX
+	MOVQ    (SP), CX
+	ADDQ    $0x0000c000, CX
+	MOVQ    CX, (SP)
+	MOVQ    8(SP), CX
+	ADDQ    $0x00000180, CX
+	MOVQ    CX, 8(SP)
+	DECQ    16(SP)
+	JNZ     dxpanels16
+
+	// wt = 64 rows of w transposed (128×64), then dx's 64 columns from them.
+	MOVQ (SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000008, SI
 
 tblockrows20:
 	MOVQ CX, DI
@@ -967,18 +1038,21 @@ tblocks21:
 	DECQ       SI
 	JNZ        tblockrows20
 	MOVQ       8(SP), CX
-	MOVQ       CX, CX
 	MOVQ       CX, BX
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	MOVQ       AX, SI
-	MOVQ       $0x00000020, DI
+
+	// 1 rows of dx, the last 64 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, SI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 1 rows, times a row of wᵀ.
+	MOVQ $0x00000020, DI
 
 depth22:
 	VBROADCASTSS (SI), Y8
@@ -1021,28 +1095,34 @@ depth22:
 	ADDQ         $0x00000400, DX
 	DECQ         DI
 	JNZ          depth22
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      Y1, 32(BX)
-	VMOVUPS      Y2, 64(BX)
-	VMOVUPS      Y3, 96(BX)
-	VMOVUPS      Y4, 128(BX)
-	VMOVUPS      Y5, 160(BX)
-	VMOVUPS      Y6, 192(BX)
-	VMOVUPS      Y7, 224(BX)
-	ADDQ         $0x00000200, AX
-	ADDQ         $0x00000400, CX
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	VMOVUPS Y4, 128(BX)
+	VMOVUPS Y5, 160(BX)
+	VMOVUPS Y6, 192(BX)
+	VMOVUPS Y7, 224(BX)
+	ADDQ    $0x00000200, AX
+	ADDQ    $0x00000400, CX
 	VZEROUPPER
 	RET
 
 // func fashion1L3ForwardAVX2(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·fashion1L3ForwardAVX2(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, SI
-	MOVQ   SI, DI
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×128 · 128×10, in 1×96 tiles of y.
+	MOVQ BX, SI
+	MOVQ SI, DI
+
+	// 1 rows of y, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1052,7 +1132,9 @@ TEXT ·fashion1L3ForwardAVX2(SB), NOSPLIT, $0-32
 	VXORPS Y6, Y6, Y6
 	VXORPS Y7, Y7, Y7
 	MOVQ   AX, R8
-	MOVQ   $0x00000020, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000020, R9
 
 depth23:
 	VBROADCASTSS (R8), Y8
@@ -1079,22 +1161,28 @@ depth23:
 	ADDQ         $0xa0, CX
 	DECQ         R9
 	JNZ          depth23
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y7, Y3, Y3
-	VADDPS       Y2, Y0, Y0
-	VADDPS       Y3, Y1, Y1
-	VMOVUPS      (DX), Y2
-	VADDPS       Y2, Y0, Y0
-	VMOVUPS      Y0, (DI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(DI)
-	ADDQ         $0x00000200, AX
-	ADDQ         $0x28, SI
-	MOVQ         BX, AX
+
+	// Sum the 4 accumulator sets pairwise into the first.
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+	VADDPS Y2, Y0, Y0
+	VADDPS Y3, Y1, Y1
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(DI)
+	ADDQ    $0x00000200, AX
+	ADDQ    $0x28, SI
+	MOVQ    BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
 	VMOVUPS      (AX), Y1
 	VMOVAPS      Y1, Y0
 	VXORPS       Y2, Y2, Y2
@@ -1115,7 +1203,6 @@ depth23:
 	VMAXPS       Y1, Y3, Y1
 	VMULPS       log2e<>+0(SB), Y1, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y1, Y1
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -1146,7 +1233,6 @@ depth23:
 	VMAXPS       Y2, Y0, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y0
 	VROUNDPS     $0x00, Y0, Y0
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y0, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y0, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -1344,25 +1430,30 @@ TEXT ·fashion1L3WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 128×1 · 1×10, in 6×16 tiles of dw.
 	MOVQ $0x00000015, SI
 
 rows24:
-	MOVQ         CX, DI
-	MOVQ         DX, R8
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VXORPS       Y8, Y8, Y8
-	VXORPS       Y9, Y9, Y9
-	VXORPS       Y10, Y10, Y10
-	VXORPS       Y11, Y11, Y11
-	MOVQ         AX, R9
+	MOVQ CX, DI
+	MOVQ DX, R8
+
+	// 6 rows of dw, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R9
+
+	// The last 1 steps of depth.
 	VMOVUPS      (DI), Y12
 	VXORPS       Y13, Y13, Y13
 	VMOVSD       32(DI), X13
@@ -1384,28 +1475,33 @@ rows24:
 	VBROADCASTSS 20(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (R8)
-	VMOVSD       X1, 32(R8)
-	VMOVUPS      Y2, 40(R8)
-	VMOVSD       X3, 72(R8)
-	VMOVUPS      Y4, 80(R8)
-	VMOVSD       X5, 112(R8)
-	VMOVUPS      Y6, 120(R8)
-	VMOVSD       X7, 152(R8)
-	VMOVUPS      Y8, 160(R8)
-	VMOVSD       X9, 192(R8)
-	VMOVUPS      Y10, 200(R8)
-	VMOVSD       X11, 232(R8)
-	ADDQ         $0x18, AX
-	ADDQ         $0xf0, DX
-	DECQ         SI
-	JNZ          rows24
-	MOVQ         CX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, SI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVSD  X1, 32(R8)
+	VMOVUPS Y2, 40(R8)
+	VMOVSD  X3, 72(R8)
+	VMOVUPS Y4, 80(R8)
+	VMOVSD  X5, 112(R8)
+	VMOVUPS Y6, 120(R8)
+	VMOVSD  X7, 152(R8)
+	VMOVUPS Y8, 160(R8)
+	VMOVSD  X9, 192(R8)
+	VMOVUPS Y10, 200(R8)
+	VMOVSD  X11, 232(R8)
+	ADDQ    $0x18, AX
+	ADDQ    $0xf0, DX
+	DECQ    SI
+	JNZ     rows24
+	MOVQ    CX, SI
+
+	// 2 rows of dw, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// The last 1 steps of depth.
 	VMOVUPS      (SI), Y4
 	VXORPS       Y5, Y5, Y5
 	VMOVSD       32(SI), X5
@@ -1415,26 +1511,30 @@ rows24:
 	VBROADCASTSS 4(AX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      Y0, (DX)
-	VMOVSD       X1, 32(DX)
-	VMOVUPS      Y2, 40(DX)
-	VMOVSD       X3, 72(DX)
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	VXORPS       Y0, Y0, Y0
-	MOVQ         AX, DX
-	VMOVUPS      (DX), Y1
-	VADDPS       Y1, Y0, Y0
-	ADDQ         $0x28, DX
-	VMOVUPS      Y0, (CX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VMOVSD       (AX), X1
-	VADDPS       Y1, Y0, Y0
-	ADDQ         $0x28, AX
-	VMOVSD       X0, (CX)
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVSD  X1, 32(DX)
+	VMOVUPS Y2, 40(DX)
+	VMOVSD  X3, 72(DX)
+
+	// db = Σ rows of dz (1 rows of 10).
+	MOVQ    CX, AX
+	MOVQ    BX, CX
+	VXORPS  Y0, Y0, Y0
+	MOVQ    AX, DX
+	VMOVUPS (DX), Y1
+	VADDPS  Y1, Y0, Y0
+	ADDQ    $0x28, DX
+	VMOVUPS Y0, (CX)
+	ADDQ    $0x20, AX
+	ADDQ    $0x20, CX
+	VXORPS  Y0, Y0, Y0
+	VXORPS  Y1, Y1, Y1
+	VMOVSD  (AX), X1
+	VADDPS  Y1, Y0, Y0
+	ADDQ    $0x28, AX
+	VMOVSD  X0, (CX)
 	VZEROUPPER
 	RET
 
@@ -1447,6 +1547,9 @@ TEXT ·fashion1L3InputGradAVX2(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 1×10 · 10×128, 96 columns of dx (rows of w) at a time.
+	// wt = 96 rows of w transposed (10×96), then dx's 96 columns from them.
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
@@ -1511,20 +1614,22 @@ trows26:
 	MOVQ $0x00000002, R10
 
 tcols27:
-	MOVL   (DI), R9
-	MOVL   R9, (R8)
-	ADDQ   $0x04, DI
-	ADDQ   $0x00000180, R8
-	DECQ   R10
-	JNZ    tcols27
-	ADDQ   $0x28, CX
-	ADDQ   $0x04, BX
-	DECQ   SI
-	JNZ    trows26
-	MOVQ   8(SP), CX
-	MOVQ   AX, BX
-	MOVQ   DX, SI
-	MOVQ   CX, DI
+	MOVL (DI), R9
+	MOVL R9, (R8)
+	ADDQ $0x04, DI
+	ADDQ $0x00000180, R8
+	DECQ R10
+	JNZ  tcols27
+	ADDQ $0x28, CX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  trows26
+	MOVQ 8(SP), CX
+	MOVQ AX, BX
+	MOVQ DX, SI
+	MOVQ CX, DI
+
+	// 1 rows of dx, 96 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1539,7 +1644,9 @@ tcols27:
 	VXORPS Y11, Y11, Y11
 	MOVQ   BX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000002, R10
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 1 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R10
 
 depth28:
 	VBROADCASTSS (R8), Y12
@@ -1598,6 +1705,8 @@ depth28:
 	ADDQ         $0x00000600, R9
 	DECQ         R10
 	JNZ          depth28
+
+	// The last 2 steps of depth.
 	VBROADCASTSS (R8), Y12
 	VFMADD231PS  (R9), Y12, Y0
 	VFMADD231PS  32(R9), Y12, Y1
@@ -1624,32 +1733,36 @@ depth28:
 	VFMADD231PS  672(R9), Y12, Y9
 	VFMADD231PS  704(R9), Y12, Y10
 	VFMADD231PS  736(R9), Y12, Y11
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 64(DI)
-	VMOVUPS      Y3, 96(DI)
-	VMOVUPS      Y4, 128(DI)
-	VMOVUPS      Y5, 160(DI)
-	VMOVUPS      Y6, 192(DI)
-	VMOVUPS      Y7, 224(DI)
-	VMOVUPS      Y8, 256(DI)
-	VMOVUPS      Y9, 288(DI)
-	VMOVUPS      Y10, 320(DI)
-	VMOVUPS      Y11, 352(DI)
-	ADDQ         $0x00000180, SI
-	ADDQ         $0x00000180, DI
-	ADDQ         $0x28, BX
-	ADDQ         $0x00000200, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00000f00, CX
-	MOVQ         CX, (SP)
-	MOVQ         8(SP), CX
-	ADDQ         $0x00000180, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         (SP), CX
-	MOVQ         CX, BX
-	MOVQ         DX, SI
-	MOVQ         $0x00000004, DI
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VMOVUPS Y9, 288(DI)
+	VMOVUPS Y10, 320(DI)
+	VMOVUPS Y11, 352(DI)
+	ADDQ    $0x00000180, SI
+	ADDQ    $0x00000180, DI
+	ADDQ    $0x28, BX
+	ADDQ    $0x00000200, CX
+	MOVQ    (SP), CX
+	ADDQ    $0x00000f00, CX
+	MOVQ    CX, (SP)
+	MOVQ    8(SP), CX
+	ADDQ    $0x00000180, CX
+	MOVQ    CX, 8(SP)
+
+	// wt = 32 rows of w transposed (10×32), then dx's 32 columns from them.
+	MOVQ (SP), CX
+	MOVQ CX, BX
+	MOVQ DX, SI
+	MOVQ $0x00000004, DI
 
 tblockrows29:
 	MOVQ       BX, R8
@@ -1710,19 +1823,20 @@ trows30:
 	MOVQ $0x00000002, R10
 
 tcols31:
-	MOVL   (DI), R9
-	MOVL   R9, (R8)
-	ADDQ   $0x04, DI
-	ADDQ   $0x80, R8
-	DECQ   R10
-	JNZ    tcols31
-	ADDQ   $0x28, CX
-	ADDQ   $0x04, BX
-	DECQ   SI
-	JNZ    trows30
-	MOVQ   8(SP), CX
-	MOVQ   CX, CX
-	MOVQ   CX, BX
+	MOVL (DI), R9
+	MOVL R9, (R8)
+	ADDQ $0x04, DI
+	ADDQ $0x80, R8
+	DECQ R10
+	JNZ  tcols31
+	ADDQ $0x28, CX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  trows30
+	MOVQ 8(SP), CX
+	MOVQ CX, BX
+
+	// 1 rows of dx, the last 32 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1736,7 +1850,9 @@ tcols31:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, SI
-	MOVQ   $0x00000002, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 1 rows, times a row of wᵀ.
+	MOVQ $0x00000002, DI
 
 depth32:
 	VBROADCASTSS (SI), Y12
@@ -1763,6 +1879,8 @@ depth32:
 	ADDQ         $0x00000200, DX
 	DECQ         DI
 	JNZ          depth32
+
+	// The last 2 steps of depth.
 	VBROADCASTSS (SI), Y12
 	VFMADD231PS  (DX), Y12, Y0
 	VFMADD231PS  32(DX), Y12, Y1
@@ -1773,31 +1891,36 @@ depth32:
 	VFMADD231PS  160(DX), Y12, Y5
 	VFMADD231PS  192(DX), Y12, Y6
 	VFMADD231PS  224(DX), Y12, Y7
-	VADDPS       Y8, Y0, Y0
-	VADDPS       Y9, Y1, Y1
-	VADDPS       Y10, Y2, Y2
-	VADDPS       Y11, Y3, Y3
-	VADDPS       Y4, Y0, Y0
-	VADDPS       Y5, Y1, Y1
-	VADDPS       Y6, Y2, Y2
-	VADDPS       Y7, Y3, Y3
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      Y1, 32(BX)
-	VMOVUPS      Y2, 64(BX)
-	VMOVUPS      Y3, 96(BX)
-	ADDQ         $0x28, AX
-	ADDQ         $0x00000200, CX
+
+	// Sum the 3 accumulator sets pairwise into the first.
+	VADDPS Y8, Y0, Y0
+	VADDPS Y9, Y1, Y1
+	VADDPS Y10, Y2, Y2
+	VADDPS Y11, Y3, Y3
+	VADDPS Y4, Y0, Y0
+	VADDPS Y5, Y1, Y1
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y3, Y3
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS Y3, 96(BX)
+	ADDQ    $0x28, AX
+	ADDQ    $0x00000200, CX
 	VZEROUPPER
 	RET
 
 // func fashion1LossAVX2(y *[10]float32, target *[10]float32, d *[10]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashion1LossAVX2(SB), NOSPLIT, $0-28
-	VXORPS       Y0, Y0, Y0
-	MOVQ         y+0(FP), AX
-	MOVQ         target+8(FP), CX
-	MOVQ         d+16(FP), DX
-	MOVQ         CX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   y+0(FP), AX
+	MOVQ   target+8(FP), CX
+	MOVQ   d+16(FP), DX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -2064,13 +2187,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 // func fashion1SGDAVX2(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashion1SGDAVX2(SB), NOSPLIT, $0-24
+	// SGD over 235146 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Y1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVQ         $0x000072d1, DX
 
 elems33:
@@ -2096,6 +2219,7 @@ elems33:
 // func fashion1MomentumAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashion1MomentumAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 235146 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2105,7 +2229,6 @@ TEXT ·fashion1MomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
 elems34:
@@ -2165,6 +2288,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 // func fashion1NesterovAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashion1NesterovAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 235146 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2174,7 +2298,6 @@ TEXT ·fashion1NesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
 elems35:
@@ -2216,6 +2339,7 @@ elems35:
 // func fashion1AdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashion1AdamAVX2(SB), NOSPLIT, $0-60
+	// Adam over 235146 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -2238,8 +2362,6 @@ TEXT ·fashion1AdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
 elems36:
@@ -2309,6 +2431,7 @@ elems36:
 // func fashion1AdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashion1AdamWAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 235146 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -2332,8 +2455,6 @@ TEXT ·fashion1AdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
 elems37:
@@ -2403,6 +2524,7 @@ elems37:
 // func fashion1SGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1SGDChunkAVX2(SB), NOSPLIT, $0-24
+	// SGD over 16384 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -2414,7 +2536,6 @@ TEXT ·fashion1SGDChunkAVX2(SB), NOSPLIT, $0-24
 	JNZ   cachedstores38
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
-	MOVQ  CX, CX
 	MOVQ  $0x00000800, DX
 
 elems39:
@@ -2434,7 +2555,6 @@ cachedstores38:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
-	MOVQ CX, CX
 	MOVQ $0x00000800, DX
 
 elems40:
@@ -2455,6 +2575,7 @@ updated38:
 // func fashion1SGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1SGDLastChunkAVX2(SB), NOSPLIT, $0-24
+	// SGD over 5770 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -2466,7 +2587,6 @@ TEXT ·fashion1SGDLastChunkAVX2(SB), NOSPLIT, $0-24
 	JNZ   cachedstores41
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
-	MOVQ  CX, CX
 	MOVQ  $0x000002d1, DX
 
 elems42:
@@ -2493,7 +2613,6 @@ cachedstores41:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
-	MOVQ CX, CX
 	MOVQ $0x000002d1, DX
 
 elems43:
@@ -2521,6 +2640,7 @@ updated41:
 // func fashion1MomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1MomentumChunkAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2535,7 +2655,6 @@ TEXT ·fashion1MomentumChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x00000800, BX
 
 elems45:
@@ -2563,7 +2682,6 @@ cachedstores44:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x00000800, BX
 
 elems46:
@@ -2591,6 +2709,7 @@ updated44:
 // func fashion1MomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1MomentumLastChunkAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 5770 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2605,7 +2724,6 @@ TEXT ·fashion1MomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x000002d1, BX
 
 elems48:
@@ -2647,7 +2765,6 @@ cachedstores47:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x000002d1, BX
 
 elems49:
@@ -2689,6 +2806,7 @@ updated47:
 // func fashion1NesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1NesterovChunkAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2703,7 +2821,6 @@ TEXT ·fashion1NesterovChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x00000800, BX
 
 elems51:
@@ -2732,7 +2849,6 @@ cachedstores50:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x00000800, BX
 
 elems52:
@@ -2761,6 +2877,7 @@ updated50:
 // func fashion1NesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1NesterovLastChunkAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 5770 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -2775,7 +2892,6 @@ TEXT ·fashion1NesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x000002d1, BX
 
 elems54:
@@ -2819,7 +2935,6 @@ cachedstores53:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x000002d1, BX
 
 elems55:
@@ -2863,6 +2978,7 @@ updated53:
 // func fashion1AdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1AdamChunkAVX2(SB), NOSPLIT, $0-60
+	// Adam over 16384 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -2890,8 +3006,6 @@ TEXT ·fashion1AdamChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x00000800, SI
 
 elems57:
@@ -2935,8 +3049,6 @@ cachedstores56:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x00000800, SI
 
 elems58:
@@ -2979,6 +3091,7 @@ updated56:
 // func fashion1AdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1AdamLastChunkAVX2(SB), NOSPLIT, $0-60
+	// Adam over 5770 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3006,8 +3119,6 @@ TEXT ·fashion1AdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x000002d1, SI
 
 elems60:
@@ -3080,8 +3191,6 @@ cachedstores59:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x000002d1, SI
 
 elems61:
@@ -3153,6 +3262,7 @@ updated59:
 // func fashion1AdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1AdamWChunkAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 16384 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3181,8 +3291,6 @@ TEXT ·fashion1AdamWChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x00000800, SI
 
 elems63:
@@ -3226,8 +3334,6 @@ cachedstores62:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x00000800, SI
 
 elems64:
@@ -3270,6 +3376,7 @@ updated62:
 // func fashion1AdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashion1AdamWLastChunkAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 5770 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -3298,8 +3405,6 @@ TEXT ·fashion1AdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x000002d1, SI
 
 elems66:
@@ -3372,8 +3477,6 @@ cachedstores65:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x000002d1, SI
 
 elems67:

@@ -7,12 +7,15 @@
 // func fashion1L1ForwardAVX512(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·fashion1L1ForwardAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   BX, SI
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×784 · 784×256, in 1×256 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, 256 columns at a time.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -31,7 +34,9 @@ TEXT ·fashion1L1ForwardAVX512(SB), NOSPLIT, $0-32
 	VXORPS Z15, Z15, Z15
 	MOVQ   AX, DI
 	MOVQ   CX, R8
-	MOVQ   $0x000000c4, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x000000c4, R9
 
 depth1:
 	VBROADCASTSS (DI), Z16
@@ -106,76 +111,78 @@ depth1:
 	ADDQ         $0x00001000, R8
 	DECQ         R9
 	JNZ          depth1
-	VXORPS       Z16, Z16, Z16
-	VMOVUPS      (DX), Z17
-	VADDPS       Z17, Z0, Z0
-	VMAXPS       Z0, Z16, Z0
-	VMOVUPS      Z0, (SI)
-	VMOVUPS      64(DX), Z0
-	VADDPS       Z0, Z1, Z1
-	VMAXPS       Z1, Z16, Z1
-	VMOVUPS      Z1, 64(SI)
-	VMOVUPS      128(DX), Z0
-	VADDPS       Z0, Z2, Z2
-	VMAXPS       Z2, Z16, Z2
-	VMOVUPS      Z2, 128(SI)
-	VMOVUPS      192(DX), Z0
-	VADDPS       Z0, Z3, Z3
-	VMAXPS       Z3, Z16, Z3
-	VMOVUPS      Z3, 192(SI)
-	VMOVUPS      256(DX), Z0
-	VADDPS       Z0, Z4, Z4
-	VMAXPS       Z4, Z16, Z4
-	VMOVUPS      Z4, 256(SI)
-	VMOVUPS      320(DX), Z0
-	VADDPS       Z0, Z5, Z5
-	VMAXPS       Z5, Z16, Z5
-	VMOVUPS      Z5, 320(SI)
-	VMOVUPS      384(DX), Z0
-	VADDPS       Z0, Z6, Z6
-	VMAXPS       Z6, Z16, Z6
-	VMOVUPS      Z6, 384(SI)
-	VMOVUPS      448(DX), Z0
-	VADDPS       Z0, Z7, Z7
-	VMAXPS       Z7, Z16, Z7
-	VMOVUPS      Z7, 448(SI)
-	VMOVUPS      512(DX), Z0
-	VADDPS       Z0, Z8, Z8
-	VMAXPS       Z8, Z16, Z8
-	VMOVUPS      Z8, 512(SI)
-	VMOVUPS      576(DX), Z0
-	VADDPS       Z0, Z9, Z9
-	VMAXPS       Z9, Z16, Z9
-	VMOVUPS      Z9, 576(SI)
-	VMOVUPS      640(DX), Z0
-	VADDPS       Z0, Z10, Z10
-	VMAXPS       Z10, Z16, Z10
-	VMOVUPS      Z10, 640(SI)
-	VMOVUPS      704(DX), Z0
-	VADDPS       Z0, Z11, Z11
-	VMAXPS       Z11, Z16, Z11
-	VMOVUPS      Z11, 704(SI)
-	VMOVUPS      768(DX), Z0
-	VADDPS       Z0, Z12, Z12
-	VMAXPS       Z12, Z16, Z12
-	VMOVUPS      Z12, 768(SI)
-	VMOVUPS      832(DX), Z0
-	VADDPS       Z0, Z13, Z13
-	VMAXPS       Z13, Z16, Z13
-	VMOVUPS      Z13, 832(SI)
-	VMOVUPS      896(DX), Z0
-	VADDPS       Z0, Z14, Z14
-	VMAXPS       Z14, Z16, Z14
-	VMOVUPS      Z14, 896(SI)
-	VMOVUPS      960(DX), Z0
-	VADDPS       Z0, Z15, Z15
-	VMAXPS       Z15, Z16, Z15
-	VMOVUPS      Z15, 960(SI)
-	ADDQ         $0x00000400, CX
-	ADDQ         $0x00000400, SI
-	ADDQ         $0x00000400, DX
-	ADDQ         $0x00000c40, AX
-	ADDQ         $0x00000400, BX
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Z16, Z16, Z16
+	VMOVUPS (DX), Z17
+	VADDPS  Z17, Z0, Z0
+	VMAXPS  Z0, Z16, Z0
+	VMOVUPS Z0, (SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMAXPS  Z1, Z16, Z1
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS 128(DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMAXPS  Z2, Z16, Z2
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS 192(DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMAXPS  Z3, Z16, Z3
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS 256(DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMAXPS  Z4, Z16, Z4
+	VMOVUPS Z4, 256(SI)
+	VMOVUPS 320(DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMAXPS  Z5, Z16, Z5
+	VMOVUPS Z5, 320(SI)
+	VMOVUPS 384(DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMAXPS  Z6, Z16, Z6
+	VMOVUPS Z6, 384(SI)
+	VMOVUPS 448(DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMAXPS  Z7, Z16, Z7
+	VMOVUPS Z7, 448(SI)
+	VMOVUPS 512(DX), Z0
+	VADDPS  Z0, Z8, Z8
+	VMAXPS  Z8, Z16, Z8
+	VMOVUPS Z8, 512(SI)
+	VMOVUPS 576(DX), Z0
+	VADDPS  Z0, Z9, Z9
+	VMAXPS  Z9, Z16, Z9
+	VMOVUPS Z9, 576(SI)
+	VMOVUPS 640(DX), Z0
+	VADDPS  Z0, Z10, Z10
+	VMAXPS  Z10, Z16, Z10
+	VMOVUPS Z10, 640(SI)
+	VMOVUPS 704(DX), Z0
+	VADDPS  Z0, Z11, Z11
+	VMAXPS  Z11, Z16, Z11
+	VMOVUPS Z11, 704(SI)
+	VMOVUPS 768(DX), Z0
+	VADDPS  Z0, Z12, Z12
+	VMAXPS  Z12, Z16, Z12
+	VMOVUPS Z12, 768(SI)
+	VMOVUPS 832(DX), Z0
+	VADDPS  Z0, Z13, Z13
+	VMAXPS  Z13, Z16, Z13
+	VMOVUPS Z13, 832(SI)
+	VMOVUPS 896(DX), Z0
+	VADDPS  Z0, Z14, Z14
+	VMAXPS  Z14, Z16, Z14
+	VMOVUPS Z14, 896(SI)
+	VMOVUPS 960(DX), Z0
+	VADDPS  Z0, Z15, Z15
+	VMAXPS  Z15, Z16, Z15
+	VMOVUPS Z15, 960(SI)
+	ADDQ    $0x00000400, CX
+	ADDQ    $0x00000400, SI
+	ADDQ    $0x00000400, DX
+	ADDQ    $0x00000c40, AX
+	ADDQ    $0x00000400, BX
 	VZEROUPPER
 	RET
 
@@ -184,7 +191,8 @@ depth1:
 TEXT ·fashion1L1ActivationGradAVX512(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00000010, DX
 
 elems2:
@@ -208,45 +216,50 @@ TEXT ·fashion1L1WeightGradAVX512(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 784×1 · 1×256, in 28×16 tiles of dw.
 	MOVQ $0x0000001c, SI
 
 rows3:
 	MOVQ CX, DI
 	MOVQ DX, R8
+
+	// 28 rows of dw, 16 columns at a time.
 	MOVQ $0x00000010, R9
 
 cols4:
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	VXORPS           Z8, Z8, Z8
-	VXORPS           Z9, Z9, Z9
-	VXORPS           Z10, Z10, Z10
-	VXORPS           Z11, Z11, Z11
-	VXORPS           Z12, Z12, Z12
-	VXORPS           Z13, Z13, Z13
-	VXORPS           Z14, Z14, Z14
-	VXORPS           Z15, Z15, Z15
-	VXORPS           Z16, Z16, Z16
-	VXORPS           Z17, Z17, Z17
-	VXORPS           Z18, Z18, Z18
-	VXORPS           Z19, Z19, Z19
-	VXORPS           Z20, Z20, Z20
-	VXORPS           Z21, Z21, Z21
-	VXORPS           Z22, Z22, Z22
-	VXORPS           Z23, Z23, Z23
-	VXORPS           Z24, Z24, Z24
-	VXORPS           Z25, Z25, Z25
-	VXORPS           Z26, Z26, Z26
-	VXORPS           Z27, Z27, Z27
-	MOVQ             AX, R10
-	MOVQ             DI, R11
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	VXORPS Z27, Z27, Z27
+	MOVQ   AX, R10
+	MOVQ   DI, R11
+
+	// The last 1 steps of depth.
 	VMOVUPS          (R11), Z28
 	VFMADD231PS.BCST (R10), Z28, Z0
 	VFMADD231PS.BCST 4(R10), Z28, Z1
@@ -276,45 +289,49 @@ cols4:
 	VFMADD231PS.BCST 100(R10), Z28, Z25
 	VFMADD231PS.BCST 104(R10), Z28, Z26
 	VFMADD231PS.BCST 108(R10), Z28, Z27
-	VMOVUPS          Z0, (R8)
-	VMOVUPS          Z1, 1024(R8)
-	VMOVUPS          Z2, 2048(R8)
-	VMOVUPS          Z3, 3072(R8)
-	VMOVUPS          Z4, 4096(R8)
-	VMOVUPS          Z5, 5120(R8)
-	VMOVUPS          Z6, 6144(R8)
-	VMOVUPS          Z7, 7168(R8)
-	VMOVUPS          Z8, 8192(R8)
-	VMOVUPS          Z9, 9216(R8)
-	VMOVUPS          Z10, 10240(R8)
-	VMOVUPS          Z11, 11264(R8)
-	VMOVUPS          Z12, 12288(R8)
-	VMOVUPS          Z13, 13312(R8)
-	VMOVUPS          Z14, 14336(R8)
-	VMOVUPS          Z15, 15360(R8)
-	VMOVUPS          Z16, 16384(R8)
-	VMOVUPS          Z17, 17408(R8)
-	VMOVUPS          Z18, 18432(R8)
-	VMOVUPS          Z19, 19456(R8)
-	VMOVUPS          Z20, 20480(R8)
-	VMOVUPS          Z21, 21504(R8)
-	VMOVUPS          Z22, 22528(R8)
-	VMOVUPS          Z23, 23552(R8)
-	VMOVUPS          Z24, 24576(R8)
-	VMOVUPS          Z25, 25600(R8)
-	VMOVUPS          Z26, 26624(R8)
-	VMOVUPS          Z27, 27648(R8)
-	ADDQ             $0x40, DI
-	ADDQ             $0x40, R8
-	DECQ             R9
-	JNZ              cols4
-	ADDQ             $0x70, AX
-	ADDQ             $0x00007000, DX
-	DECQ             SI
-	JNZ              rows3
-	MOVQ             CX, AX
-	MOVQ             BX, CX
-	MOVQ             $0x00000010, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 1024(R8)
+	VMOVUPS Z2, 2048(R8)
+	VMOVUPS Z3, 3072(R8)
+	VMOVUPS Z4, 4096(R8)
+	VMOVUPS Z5, 5120(R8)
+	VMOVUPS Z6, 6144(R8)
+	VMOVUPS Z7, 7168(R8)
+	VMOVUPS Z8, 8192(R8)
+	VMOVUPS Z9, 9216(R8)
+	VMOVUPS Z10, 10240(R8)
+	VMOVUPS Z11, 11264(R8)
+	VMOVUPS Z12, 12288(R8)
+	VMOVUPS Z13, 13312(R8)
+	VMOVUPS Z14, 14336(R8)
+	VMOVUPS Z15, 15360(R8)
+	VMOVUPS Z16, 16384(R8)
+	VMOVUPS Z17, 17408(R8)
+	VMOVUPS Z18, 18432(R8)
+	VMOVUPS Z19, 19456(R8)
+	VMOVUPS Z20, 20480(R8)
+	VMOVUPS Z21, 21504(R8)
+	VMOVUPS Z22, 22528(R8)
+	VMOVUPS Z23, 23552(R8)
+	VMOVUPS Z24, 24576(R8)
+	VMOVUPS Z25, 25600(R8)
+	VMOVUPS Z26, 26624(R8)
+	VMOVUPS Z27, 27648(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	DECQ    R9
+	JNZ     cols4
+	ADDQ    $0x70, AX
+	ADDQ    $0x00007000, DX
+	DECQ    SI
+	JNZ     rows3
+
+	// db = Σ rows of dz (1 rows of 256).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000010, DX
 
 elems5:
 	VXORPS  Z0, Z0, Z0
@@ -333,12 +350,15 @@ elems5:
 // func fashion1L2ForwardAVX512(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·fashion1L2ForwardAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, BX
-	MOVQ   BX, SI
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×256 · 256×128, in 1×256 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, the last 128 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -356,7 +376,9 @@ TEXT ·fashion1L2ForwardAVX512(SB), NOSPLIT, $0-32
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 	MOVQ   AX, DI
-	MOVQ   $0x00000040, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000040, R8
 
 depth6:
 	VBROADCASTSS (DI), Z16
@@ -399,49 +421,53 @@ depth6:
 	ADDQ         $0x00000800, CX
 	DECQ         R8
 	JNZ          depth6
-	VADDPS       Z8, Z0, Z0
-	VADDPS       Z9, Z1, Z1
-	VADDPS       Z10, Z2, Z2
-	VADDPS       Z11, Z3, Z3
-	VADDPS       Z12, Z4, Z4
-	VADDPS       Z13, Z5, Z5
-	VADDPS       Z14, Z6, Z6
-	VADDPS       Z15, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VMOVUPS      (DX), Z9
-	VADDPS       Z9, Z0, Z0
-	VMAXPS       Z0, Z8, Z0
-	VMOVUPS      Z0, (SI)
-	VMOVUPS      64(DX), Z0
-	VADDPS       Z0, Z1, Z1
-	VMAXPS       Z1, Z8, Z1
-	VMOVUPS      Z1, 64(SI)
-	VMOVUPS      128(DX), Z0
-	VADDPS       Z0, Z2, Z2
-	VMAXPS       Z2, Z8, Z2
-	VMOVUPS      Z2, 128(SI)
-	VMOVUPS      192(DX), Z0
-	VADDPS       Z0, Z3, Z3
-	VMAXPS       Z3, Z8, Z3
-	VMOVUPS      Z3, 192(SI)
-	VMOVUPS      256(DX), Z0
-	VADDPS       Z0, Z4, Z4
-	VMAXPS       Z4, Z8, Z4
-	VMOVUPS      Z4, 256(SI)
-	VMOVUPS      320(DX), Z0
-	VADDPS       Z0, Z5, Z5
-	VMAXPS       Z5, Z8, Z5
-	VMOVUPS      Z5, 320(SI)
-	VMOVUPS      384(DX), Z0
-	VADDPS       Z0, Z6, Z6
-	VMAXPS       Z6, Z8, Z6
-	VMOVUPS      Z6, 384(SI)
-	VMOVUPS      448(DX), Z0
-	VADDPS       Z0, Z7, Z7
-	VMAXPS       Z7, Z8, Z7
-	VMOVUPS      Z7, 448(SI)
-	ADDQ         $0x00000400, AX
-	ADDQ         $0x00000200, BX
+
+	// Sum the 2 accumulator sets pairwise into the first.
+	VADDPS Z8, Z0, Z0
+	VADDPS Z9, Z1, Z1
+	VADDPS Z10, Z2, Z2
+	VADDPS Z11, Z3, Z3
+	VADDPS Z12, Z4, Z4
+	VADDPS Z13, Z5, Z5
+	VADDPS Z14, Z6, Z6
+	VADDPS Z15, Z7, Z7
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Z8, Z8, Z8
+	VMOVUPS (DX), Z9
+	VADDPS  Z9, Z0, Z0
+	VMAXPS  Z0, Z8, Z0
+	VMOVUPS Z0, (SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMAXPS  Z1, Z8, Z1
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS 128(DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMAXPS  Z2, Z8, Z2
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS 192(DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMAXPS  Z3, Z8, Z3
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS 256(DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMAXPS  Z4, Z8, Z4
+	VMOVUPS Z4, 256(SI)
+	VMOVUPS 320(DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMAXPS  Z5, Z8, Z5
+	VMOVUPS Z5, 320(SI)
+	VMOVUPS 384(DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMAXPS  Z6, Z8, Z6
+	VMOVUPS Z6, 384(SI)
+	VMOVUPS 448(DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMAXPS  Z7, Z8, Z7
+	VMOVUPS Z7, 448(SI)
+	ADDQ    $0x00000400, AX
+	ADDQ    $0x00000200, BX
 	VZEROUPPER
 	RET
 
@@ -450,7 +476,8 @@ depth6:
 TEXT ·fashion1L2ActivationGradAVX512(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00000008, DX
 
 elems7:
@@ -474,43 +501,48 @@ TEXT ·fashion1L2WeightGradAVX512(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 256×1 · 1×128, in 13×32 tiles of dw.
 	MOVQ $0x00000013, SI
 
 rows8:
 	MOVQ CX, DI
 	MOVQ DX, R8
+
+	// 13 rows of dw, 32 columns at a time.
 	MOVQ $0x00000004, R9
 
 cols9:
-	VXORPS       Z0, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VXORPS       Z2, Z2, Z2
-	VXORPS       Z3, Z3, Z3
-	VXORPS       Z4, Z4, Z4
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
-	VXORPS       Z7, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VXORPS       Z9, Z9, Z9
-	VXORPS       Z10, Z10, Z10
-	VXORPS       Z11, Z11, Z11
-	VXORPS       Z12, Z12, Z12
-	VXORPS       Z13, Z13, Z13
-	VXORPS       Z14, Z14, Z14
-	VXORPS       Z15, Z15, Z15
-	VXORPS       Z16, Z16, Z16
-	VXORPS       Z17, Z17, Z17
-	VXORPS       Z18, Z18, Z18
-	VXORPS       Z19, Z19, Z19
-	VXORPS       Z20, Z20, Z20
-	VXORPS       Z21, Z21, Z21
-	VXORPS       Z22, Z22, Z22
-	VXORPS       Z23, Z23, Z23
-	VXORPS       Z24, Z24, Z24
-	VXORPS       Z25, Z25, Z25
-	MOVQ         AX, R10
-	MOVQ         DI, R11
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	MOVQ   AX, R10
+	MOVQ   DI, R11
+
+	// The last 1 steps of depth.
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -552,64 +584,70 @@ cols9:
 	VBROADCASTSS 48(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      Z0, (R8)
-	VMOVUPS      Z1, 64(R8)
-	VMOVUPS      Z2, 512(R8)
-	VMOVUPS      Z3, 576(R8)
-	VMOVUPS      Z4, 1024(R8)
-	VMOVUPS      Z5, 1088(R8)
-	VMOVUPS      Z6, 1536(R8)
-	VMOVUPS      Z7, 1600(R8)
-	VMOVUPS      Z8, 2048(R8)
-	VMOVUPS      Z9, 2112(R8)
-	VMOVUPS      Z10, 2560(R8)
-	VMOVUPS      Z11, 2624(R8)
-	VMOVUPS      Z12, 3072(R8)
-	VMOVUPS      Z13, 3136(R8)
-	VMOVUPS      Z14, 3584(R8)
-	VMOVUPS      Z15, 3648(R8)
-	VMOVUPS      Z16, 4096(R8)
-	VMOVUPS      Z17, 4160(R8)
-	VMOVUPS      Z18, 4608(R8)
-	VMOVUPS      Z19, 4672(R8)
-	VMOVUPS      Z20, 5120(R8)
-	VMOVUPS      Z21, 5184(R8)
-	VMOVUPS      Z22, 5632(R8)
-	VMOVUPS      Z23, 5696(R8)
-	VMOVUPS      Z24, 6144(R8)
-	VMOVUPS      Z25, 6208(R8)
-	ADDQ         $0x80, DI
-	ADDQ         $0x80, R8
-	DECQ         R9
-	JNZ          cols9
-	ADDQ         $0x34, AX
-	ADDQ         $0x00001a00, DX
-	DECQ         SI
-	JNZ          rows8
-	MOVQ         CX, SI
-	MOVQ         $0x00000004, DI
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (R8)
+	VMOVUPS Z1, 64(R8)
+	VMOVUPS Z2, 512(R8)
+	VMOVUPS Z3, 576(R8)
+	VMOVUPS Z4, 1024(R8)
+	VMOVUPS Z5, 1088(R8)
+	VMOVUPS Z6, 1536(R8)
+	VMOVUPS Z7, 1600(R8)
+	VMOVUPS Z8, 2048(R8)
+	VMOVUPS Z9, 2112(R8)
+	VMOVUPS Z10, 2560(R8)
+	VMOVUPS Z11, 2624(R8)
+	VMOVUPS Z12, 3072(R8)
+	VMOVUPS Z13, 3136(R8)
+	VMOVUPS Z14, 3584(R8)
+	VMOVUPS Z15, 3648(R8)
+	VMOVUPS Z16, 4096(R8)
+	VMOVUPS Z17, 4160(R8)
+	VMOVUPS Z18, 4608(R8)
+	VMOVUPS Z19, 4672(R8)
+	VMOVUPS Z20, 5120(R8)
+	VMOVUPS Z21, 5184(R8)
+	VMOVUPS Z22, 5632(R8)
+	VMOVUPS Z23, 5696(R8)
+	VMOVUPS Z24, 6144(R8)
+	VMOVUPS Z25, 6208(R8)
+	ADDQ    $0x80, DI
+	ADDQ    $0x80, R8
+	DECQ    R9
+	JNZ     cols9
+	ADDQ    $0x34, AX
+	ADDQ    $0x00001a00, DX
+	DECQ    SI
+	JNZ     rows8
+	MOVQ    CX, SI
+
+	// 9 rows of dw, 32 columns at a time.
+	MOVQ $0x00000004, DI
 
 cols10:
-	VXORPS       Z0, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VXORPS       Z2, Z2, Z2
-	VXORPS       Z3, Z3, Z3
-	VXORPS       Z4, Z4, Z4
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
-	VXORPS       Z7, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VXORPS       Z9, Z9, Z9
-	VXORPS       Z10, Z10, Z10
-	VXORPS       Z11, Z11, Z11
-	VXORPS       Z12, Z12, Z12
-	VXORPS       Z13, Z13, Z13
-	VXORPS       Z14, Z14, Z14
-	VXORPS       Z15, Z15, Z15
-	VXORPS       Z16, Z16, Z16
-	VXORPS       Z17, Z17, Z17
-	MOVQ         AX, R8
-	MOVQ         SI, R9
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	MOVQ   AX, R8
+	MOVQ   SI, R9
+
+	// The last 1 steps of depth.
 	VMOVUPS      (R9), Z18
 	VMOVUPS      64(R9), Z19
 	VBROADCASTSS (R8), Z20
@@ -639,31 +677,35 @@ cols10:
 	VBROADCASTSS 32(R8), Z20
 	VFMADD231PS  Z18, Z20, Z16
 	VFMADD231PS  Z19, Z20, Z17
-	VMOVUPS      Z0, (DX)
-	VMOVUPS      Z1, 64(DX)
-	VMOVUPS      Z2, 512(DX)
-	VMOVUPS      Z3, 576(DX)
-	VMOVUPS      Z4, 1024(DX)
-	VMOVUPS      Z5, 1088(DX)
-	VMOVUPS      Z6, 1536(DX)
-	VMOVUPS      Z7, 1600(DX)
-	VMOVUPS      Z8, 2048(DX)
-	VMOVUPS      Z9, 2112(DX)
-	VMOVUPS      Z10, 2560(DX)
-	VMOVUPS      Z11, 2624(DX)
-	VMOVUPS      Z12, 3072(DX)
-	VMOVUPS      Z13, 3136(DX)
-	VMOVUPS      Z14, 3584(DX)
-	VMOVUPS      Z15, 3648(DX)
-	VMOVUPS      Z16, 4096(DX)
-	VMOVUPS      Z17, 4160(DX)
-	ADDQ         $0x80, SI
-	ADDQ         $0x80, DX
-	DECQ         DI
-	JNZ          cols10
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000008, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 512(DX)
+	VMOVUPS Z3, 576(DX)
+	VMOVUPS Z4, 1024(DX)
+	VMOVUPS Z5, 1088(DX)
+	VMOVUPS Z6, 1536(DX)
+	VMOVUPS Z7, 1600(DX)
+	VMOVUPS Z8, 2048(DX)
+	VMOVUPS Z9, 2112(DX)
+	VMOVUPS Z10, 2560(DX)
+	VMOVUPS Z11, 2624(DX)
+	VMOVUPS Z12, 3072(DX)
+	VMOVUPS Z13, 3136(DX)
+	VMOVUPS Z14, 3584(DX)
+	VMOVUPS Z15, 3648(DX)
+	VMOVUPS Z16, 4096(DX)
+	VMOVUPS Z17, 4160(DX)
+	ADDQ    $0x80, SI
+	ADDQ    $0x80, DX
+	DECQ    DI
+	JNZ     cols10
+
+	// db = Σ rows of dz (1 rows of 128).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000008, DX
 
 elems11:
 	VXORPS  Z0, Z0, Z0
@@ -688,6 +730,9 @@ TEXT ·fashion1L2InputGradAVX512(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 1×128 · 128×256, 256 columns of dx (rows of w) at a time.
+	// wt = 256 rows of w transposed (128×256), then dx's 256 columns from them.
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000010, SI
@@ -803,27 +848,30 @@ tblocks13:
 	DECQ       SI
 	JNZ        tblockrows12
 	MOVQ       8(SP), CX
-	MOVQ       CX, CX
 	MOVQ       CX, BX
-	VXORPS     Z0, Z0, Z0
-	VXORPS     Z1, Z1, Z1
-	VXORPS     Z2, Z2, Z2
-	VXORPS     Z3, Z3, Z3
-	VXORPS     Z4, Z4, Z4
-	VXORPS     Z5, Z5, Z5
-	VXORPS     Z6, Z6, Z6
-	VXORPS     Z7, Z7, Z7
-	VXORPS     Z8, Z8, Z8
-	VXORPS     Z9, Z9, Z9
-	VXORPS     Z10, Z10, Z10
-	VXORPS     Z11, Z11, Z11
-	VXORPS     Z12, Z12, Z12
-	VXORPS     Z13, Z13, Z13
-	VXORPS     Z14, Z14, Z14
-	VXORPS     Z15, Z15, Z15
-	MOVQ       AX, SI
-	MOVQ       DX, DI
-	MOVQ       $0x00000020, R8
+
+	// 1 rows of dx, 256 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   AX, SI
+	MOVQ   DX, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 1 rows, times a row of wᵀ.
+	MOVQ $0x00000020, R8
 
 depth14:
 	VBROADCASTSS (SI), Z16
@@ -898,44 +946,50 @@ depth14:
 	ADDQ         $0x00001000, DI
 	DECQ         R8
 	JNZ          depth14
-	VMOVUPS      Z0, (BX)
-	VMOVUPS      Z1, 64(BX)
-	VMOVUPS      Z2, 128(BX)
-	VMOVUPS      Z3, 192(BX)
-	VMOVUPS      Z4, 256(BX)
-	VMOVUPS      Z5, 320(BX)
-	VMOVUPS      Z6, 384(BX)
-	VMOVUPS      Z7, 448(BX)
-	VMOVUPS      Z8, 512(BX)
-	VMOVUPS      Z9, 576(BX)
-	VMOVUPS      Z10, 640(BX)
-	VMOVUPS      Z11, 704(BX)
-	VMOVUPS      Z12, 768(BX)
-	VMOVUPS      Z13, 832(BX)
-	VMOVUPS      Z14, 896(BX)
-	VMOVUPS      Z15, 960(BX)
-	ADDQ         $0x00000400, DX
-	ADDQ         $0x00000400, BX
-	ADDQ         $0x00000200, AX
-	ADDQ         $0x00000400, CX
-	MOVQ         (SP), AX
-	ADDQ         $0x00020000, AX
-	MOVQ         AX, (SP)
-	MOVQ         8(SP), AX
-	ADDQ         $0x00000400, AX
-	MOVQ         AX, 8(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS Z3, 192(BX)
+	VMOVUPS Z4, 256(BX)
+	VMOVUPS Z5, 320(BX)
+	VMOVUPS Z6, 384(BX)
+	VMOVUPS Z7, 448(BX)
+	VMOVUPS Z8, 512(BX)
+	VMOVUPS Z9, 576(BX)
+	VMOVUPS Z10, 640(BX)
+	VMOVUPS Z11, 704(BX)
+	VMOVUPS Z12, 768(BX)
+	VMOVUPS Z13, 832(BX)
+	VMOVUPS Z14, 896(BX)
+	VMOVUPS Z15, 960(BX)
+	ADDQ    $0x00000400, DX
+	ADDQ    $0x00000400, BX
+	ADDQ    $0x00000200, AX
+	ADDQ    $0x00000400, CX
+	MOVQ    (SP), AX
+	ADDQ    $0x00020000, AX
+	MOVQ    AX, (SP)
+	MOVQ    8(SP), AX
+	ADDQ    $0x00000400, AX
+	MOVQ    AX, 8(SP)
 	VZEROUPPER
 	RET
 
 // func fashion1L3ForwardAVX512(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·fashion1L3ForwardAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   w+8(FP), CX
-	MOVQ   b+16(FP), DX
-	MOVQ   y+24(FP), BX
-	MOVQ   BX, SI
-	MOVQ   SI, DI
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×128 · 128×10, in 1×256 tiles of y.
+	MOVQ BX, SI
+	MOVQ SI, DI
+
+	// 1 rows of y, the last 10 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -943,34 +997,42 @@ TEXT ·fashion1L3ForwardAVX512(SB), NOSPLIT, $0-32
 	MOVQ   AX, R8
 	MOVL   $0x000003ff, R9
 	KMOVW  R9, K1
-	MOVQ   $0x00000020, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000020, R9
 
 depth15:
-	VBROADCASTSS  (R8), Z4
-	VMOVUPS.Z     (CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z0
-	VBROADCASTSS  4(R8), Z4
-	VMOVUPS.Z     40(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z1
-	VBROADCASTSS  8(R8), Z4
-	VMOVUPS.Z     80(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z2
-	VBROADCASTSS  12(R8), Z4
-	VMOVUPS.Z     120(CX), K1, Z5
-	VFMADD231PS   Z5, Z4, Z3
-	ADDQ          $0x10, R8
-	ADDQ          $0xa0, CX
-	DECQ          R9
-	JNZ           depth15
-	VADDPS        Z2, Z0, Z0
-	VADDPS        Z3, Z1, Z1
-	VADDPS        Z1, Z0, Z0
-	VMOVUPS.Z     (DX), K1, Z1
-	VADDPS        Z1, Z0, Z0
-	VMOVUPS       Z0, K1, (DI)
-	ADDQ          $0x00000200, AX
-	ADDQ          $0x28, SI
-	MOVQ          BX, AX
+	VBROADCASTSS (R8), Z4
+	VMOVUPS.Z    (CX), K1, Z5
+	VFMADD231PS  Z5, Z4, Z0
+	VBROADCASTSS 4(R8), Z4
+	VMOVUPS.Z    40(CX), K1, Z5
+	VFMADD231PS  Z5, Z4, Z1
+	VBROADCASTSS 8(R8), Z4
+	VMOVUPS.Z    80(CX), K1, Z5
+	VFMADD231PS  Z5, Z4, Z2
+	VBROADCASTSS 12(R8), Z4
+	VMOVUPS.Z    120(CX), K1, Z5
+	VFMADD231PS  Z5, Z4, Z3
+	ADDQ         $0x10, R8
+	ADDQ         $0xa0, CX
+	DECQ         R9
+	JNZ          depth15
+
+	// Sum the 4 accumulator sets pairwise into the first.
+	VADDPS Z2, Z0, Z0
+	VADDPS Z3, Z1, Z1
+	VADDPS Z1, Z0, Z0
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      $0x00000200, AX
+	ADDQ      $0x28, SI
+	MOVQ      BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
 	VMOVUPS.Z     (AX), K1, Z1
 	MOVL          $0x0000fc00, CX
 	KMOVW         CX, K1
@@ -993,7 +1055,6 @@ depth15:
 	VMAXPS        Z1, Z0, Z1
 	VMULPS        log2e<>+0(SB), Z1, Z0
 	VRNDSCALEPS   $0x00, Z0, Z0
-	VMOVAPS       Z1, Z1
 	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
 	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
 	VMOVUPS       expc0<>+0(SB), Z2
@@ -1313,43 +1374,48 @@ TEXT ·fashion1L3WeightGradAVX512(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 128×1 · 1×10, in 28×16 tiles of dw.
 	MOVQ $0x00000004, SI
 
 rows16:
-	MOVQ             CX, DI
-	MOVQ             DX, R8
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	VXORPS           Z8, Z8, Z8
-	VXORPS           Z9, Z9, Z9
-	VXORPS           Z10, Z10, Z10
-	VXORPS           Z11, Z11, Z11
-	VXORPS           Z12, Z12, Z12
-	VXORPS           Z13, Z13, Z13
-	VXORPS           Z14, Z14, Z14
-	VXORPS           Z15, Z15, Z15
-	VXORPS           Z16, Z16, Z16
-	VXORPS           Z17, Z17, Z17
-	VXORPS           Z18, Z18, Z18
-	VXORPS           Z19, Z19, Z19
-	VXORPS           Z20, Z20, Z20
-	VXORPS           Z21, Z21, Z21
-	VXORPS           Z22, Z22, Z22
-	VXORPS           Z23, Z23, Z23
-	VXORPS           Z24, Z24, Z24
-	VXORPS           Z25, Z25, Z25
-	VXORPS           Z26, Z26, Z26
-	VXORPS           Z27, Z27, Z27
-	MOVQ             AX, R9
-	MOVL             $0x000003ff, R10
-	KMOVW            R10, K1
+	MOVQ CX, DI
+	MOVQ DX, R8
+
+	// 28 rows of dw, the last 10 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	VXORPS Z24, Z24, Z24
+	VXORPS Z25, Z25, Z25
+	VXORPS Z26, Z26, Z26
+	VXORPS Z27, Z27, Z27
+	MOVQ   AX, R9
+	MOVL   $0x000003ff, R10
+	KMOVW  R10, K1
+
+	// The last 1 steps of depth.
 	VMOVUPS.Z        (DI), K1, Z28
 	VFMADD231PS.BCST (R9), Z28, Z0
 	VFMADD231PS.BCST 4(R9), Z28, Z1
@@ -1379,56 +1445,61 @@ rows16:
 	VFMADD231PS.BCST 100(R9), Z28, Z25
 	VFMADD231PS.BCST 104(R9), Z28, Z26
 	VFMADD231PS.BCST 108(R9), Z28, Z27
-	VMOVUPS          Z0, K1, (R8)
-	VMOVUPS          Z1, K1, 40(R8)
-	VMOVUPS          Z2, K1, 80(R8)
-	VMOVUPS          Z3, K1, 120(R8)
-	VMOVUPS          Z4, K1, 160(R8)
-	VMOVUPS          Z5, K1, 200(R8)
-	VMOVUPS          Z6, K1, 240(R8)
-	VMOVUPS          Z7, K1, 280(R8)
-	VMOVUPS          Z8, K1, 320(R8)
-	VMOVUPS          Z9, K1, 360(R8)
-	VMOVUPS          Z10, K1, 400(R8)
-	VMOVUPS          Z11, K1, 440(R8)
-	VMOVUPS          Z12, K1, 480(R8)
-	VMOVUPS          Z13, K1, 520(R8)
-	VMOVUPS          Z14, K1, 560(R8)
-	VMOVUPS          Z15, K1, 600(R8)
-	VMOVUPS          Z16, K1, 640(R8)
-	VMOVUPS          Z17, K1, 680(R8)
-	VMOVUPS          Z18, K1, 720(R8)
-	VMOVUPS          Z19, K1, 760(R8)
-	VMOVUPS          Z20, K1, 800(R8)
-	VMOVUPS          Z21, K1, 840(R8)
-	VMOVUPS          Z22, K1, 880(R8)
-	VMOVUPS          Z23, K1, 920(R8)
-	VMOVUPS          Z24, K1, 960(R8)
-	VMOVUPS          Z25, K1, 1000(R8)
-	VMOVUPS          Z26, K1, 1040(R8)
-	VMOVUPS          Z27, K1, 1080(R8)
-	ADDQ             $0x70, AX
-	ADDQ             $0x00000460, DX
-	DECQ             SI
-	JNZ              rows16
-	MOVQ             CX, SI
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	VXORPS           Z8, Z8, Z8
-	VXORPS           Z9, Z9, Z9
-	VXORPS           Z10, Z10, Z10
-	VXORPS           Z11, Z11, Z11
-	VXORPS           Z12, Z12, Z12
-	VXORPS           Z13, Z13, Z13
-	VXORPS           Z14, Z14, Z14
-	VXORPS           Z15, Z15, Z15
-	MOVQ             SI, SI
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (R8)
+	VMOVUPS Z1, K1, 40(R8)
+	VMOVUPS Z2, K1, 80(R8)
+	VMOVUPS Z3, K1, 120(R8)
+	VMOVUPS Z4, K1, 160(R8)
+	VMOVUPS Z5, K1, 200(R8)
+	VMOVUPS Z6, K1, 240(R8)
+	VMOVUPS Z7, K1, 280(R8)
+	VMOVUPS Z8, K1, 320(R8)
+	VMOVUPS Z9, K1, 360(R8)
+	VMOVUPS Z10, K1, 400(R8)
+	VMOVUPS Z11, K1, 440(R8)
+	VMOVUPS Z12, K1, 480(R8)
+	VMOVUPS Z13, K1, 520(R8)
+	VMOVUPS Z14, K1, 560(R8)
+	VMOVUPS Z15, K1, 600(R8)
+	VMOVUPS Z16, K1, 640(R8)
+	VMOVUPS Z17, K1, 680(R8)
+	VMOVUPS Z18, K1, 720(R8)
+	VMOVUPS Z19, K1, 760(R8)
+	VMOVUPS Z20, K1, 800(R8)
+	VMOVUPS Z21, K1, 840(R8)
+	VMOVUPS Z22, K1, 880(R8)
+	VMOVUPS Z23, K1, 920(R8)
+	VMOVUPS Z24, K1, 960(R8)
+	VMOVUPS Z25, K1, 1000(R8)
+	VMOVUPS Z26, K1, 1040(R8)
+	VMOVUPS Z27, K1, 1080(R8)
+	ADDQ    $0x70, AX
+	ADDQ    $0x00000460, DX
+	DECQ    SI
+	JNZ     rows16
+	MOVQ    CX, SI
+
+	// 16 rows of dw, the last 10 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+
+	// The last 1 steps of depth.
 	VMOVUPS.Z        (SI), K1, Z16
 	VFMADD231PS.BCST (AX), Z16, Z0
 	VFMADD231PS.BCST 4(AX), Z16, Z1
@@ -1446,29 +1517,33 @@ rows16:
 	VFMADD231PS.BCST 52(AX), Z16, Z13
 	VFMADD231PS.BCST 56(AX), Z16, Z14
 	VFMADD231PS.BCST 60(AX), Z16, Z15
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 40(DX)
-	VMOVUPS          Z2, K1, 80(DX)
-	VMOVUPS          Z3, K1, 120(DX)
-	VMOVUPS          Z4, K1, 160(DX)
-	VMOVUPS          Z5, K1, 200(DX)
-	VMOVUPS          Z6, K1, 240(DX)
-	VMOVUPS          Z7, K1, 280(DX)
-	VMOVUPS          Z8, K1, 320(DX)
-	VMOVUPS          Z9, K1, 360(DX)
-	VMOVUPS          Z10, K1, 400(DX)
-	VMOVUPS          Z11, K1, 440(DX)
-	VMOVUPS          Z12, K1, 480(DX)
-	VMOVUPS          Z13, K1, 520(DX)
-	VMOVUPS          Z14, K1, 560(DX)
-	VMOVUPS          Z15, K1, 600(DX)
-	MOVQ             CX, AX
-	MOVQ             BX, CX
-	VXORPS           Z0, Z0, Z0
-	VMOVUPS.Z        (AX), K1, Z1
-	VADDPS           Z1, Z0, Z0
-	ADDQ             $0x28, AX
-	VMOVUPS          Z0, K1, (CX)
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 40(DX)
+	VMOVUPS Z2, K1, 80(DX)
+	VMOVUPS Z3, K1, 120(DX)
+	VMOVUPS Z4, K1, 160(DX)
+	VMOVUPS Z5, K1, 200(DX)
+	VMOVUPS Z6, K1, 240(DX)
+	VMOVUPS Z7, K1, 280(DX)
+	VMOVUPS Z8, K1, 320(DX)
+	VMOVUPS Z9, K1, 360(DX)
+	VMOVUPS Z10, K1, 400(DX)
+	VMOVUPS Z11, K1, 440(DX)
+	VMOVUPS Z12, K1, 480(DX)
+	VMOVUPS Z13, K1, 520(DX)
+	VMOVUPS Z14, K1, 560(DX)
+	VMOVUPS Z15, K1, 600(DX)
+
+	// db = Σ rows of dz (1 rows of 10).
+	MOVQ      CX, AX
+	MOVQ      BX, CX
+	VXORPS    Z0, Z0, Z0
+	VMOVUPS.Z (AX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	ADDQ      $0x28, AX
+	VMOVUPS   Z0, K1, (CX)
 	VZEROUPPER
 	RET
 
@@ -1481,6 +1556,9 @@ TEXT ·fashion1L3InputGradAVX512(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 1×10 · 10×128, 128 columns of dx (rows of w) at a time.
+	// wt = 128 rows of w transposed (10×128), then dx's 128 columns from them.
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
@@ -1545,19 +1623,20 @@ trows18:
 	MOVQ $0x00000002, R10
 
 tcols19:
-	MOVL   (DI), R9
-	MOVL   R9, (R8)
-	ADDQ   $0x04, DI
-	ADDQ   $0x00000200, R8
-	DECQ   R10
-	JNZ    tcols19
-	ADDQ   $0x28, CX
-	ADDQ   $0x04, BX
-	DECQ   SI
-	JNZ    trows18
-	MOVQ   8(SP), CX
-	MOVQ   CX, CX
-	MOVQ   CX, BX
+	MOVL (DI), R9
+	MOVL R9, (R8)
+	ADDQ $0x04, DI
+	ADDQ $0x00000200, R8
+	DECQ R10
+	JNZ  tcols19
+	ADDQ $0x28, CX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  trows18
+	MOVQ 8(SP), CX
+	MOVQ CX, BX
+
+	// 1 rows of dx, the last 128 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1575,7 +1654,9 @@ tcols19:
 	VXORPS Z14, Z14, Z14
 	VXORPS Z15, Z15, Z15
 	MOVQ   AX, SI
-	MOVQ   $0x00000002, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 1 rows, times a row of wᵀ.
+	MOVQ $0x00000002, DI
 
 depth20:
 	VBROADCASTSS (SI), Z16
@@ -1618,6 +1699,8 @@ depth20:
 	ADDQ         $0x00000800, DX
 	DECQ         DI
 	JNZ          depth20
+
+	// The last 2 steps of depth.
 	VBROADCASTSS (SI), Z16
 	VFMADD231PS  (DX), Z16, Z0
 	VFMADD231PS  64(DX), Z16, Z1
@@ -1636,41 +1719,46 @@ depth20:
 	VFMADD231PS  832(DX), Z16, Z13
 	VFMADD231PS  896(DX), Z16, Z14
 	VFMADD231PS  960(DX), Z16, Z15
-	VADDPS       Z8, Z0, Z0
-	VADDPS       Z9, Z1, Z1
-	VADDPS       Z10, Z2, Z2
-	VADDPS       Z11, Z3, Z3
-	VADDPS       Z12, Z4, Z4
-	VADDPS       Z13, Z5, Z5
-	VADDPS       Z14, Z6, Z6
-	VADDPS       Z15, Z7, Z7
-	VMOVUPS      Z0, (BX)
-	VMOVUPS      Z1, 64(BX)
-	VMOVUPS      Z2, 128(BX)
-	VMOVUPS      Z3, 192(BX)
-	VMOVUPS      Z4, 256(BX)
-	VMOVUPS      Z5, 320(BX)
-	VMOVUPS      Z6, 384(BX)
-	VMOVUPS      Z7, 448(BX)
-	ADDQ         $0x28, AX
-	ADDQ         $0x00000200, CX
-	MOVQ         (SP), AX
-	ADDQ         $0x00001400, AX
-	MOVQ         AX, (SP)
-	MOVQ         8(SP), AX
-	ADDQ         $0x00000200, AX
-	MOVQ         AX, 8(SP)
+
+	// Sum the 2 accumulator sets pairwise into the first.
+	VADDPS Z8, Z0, Z0
+	VADDPS Z9, Z1, Z1
+	VADDPS Z10, Z2, Z2
+	VADDPS Z11, Z3, Z3
+	VADDPS Z12, Z4, Z4
+	VADDPS Z13, Z5, Z5
+	VADDPS Z14, Z6, Z6
+	VADDPS Z15, Z7, Z7
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (BX)
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS Z3, 192(BX)
+	VMOVUPS Z4, 256(BX)
+	VMOVUPS Z5, 320(BX)
+	VMOVUPS Z6, 384(BX)
+	VMOVUPS Z7, 448(BX)
+	ADDQ    $0x28, AX
+	ADDQ    $0x00000200, CX
+	MOVQ    (SP), AX
+	ADDQ    $0x00001400, AX
+	MOVQ    AX, (SP)
+	MOVQ    8(SP), AX
+	ADDQ    $0x00000200, AX
+	MOVQ    AX, 8(SP)
 	VZEROUPPER
 	RET
 
 // func fashion1LossAVX512(y *[10]float32, target *[10]float32, d *[10]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1LossAVX512(SB), NOSPLIT, $0-28
-	VXORPS        Z0, Z0, Z0
-	MOVQ          y+0(FP), AX
-	MOVQ          target+8(FP), CX
-	MOVQ          d+16(FP), DX
-	MOVQ          CX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   y+0(FP), AX
+	MOVQ   target+8(FP), CX
+	MOVQ   d+16(FP), DX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVL          $0x000003ff, BX
 	KMOVW         BX, K1
 	VMOVUPS.Z     (AX), K1, Z1
@@ -2034,13 +2122,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 // func fashion1SGDAVX512(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
 TEXT ·fashion1SGDAVX512(SB), NOSPLIT, $0-24
+	// SGD over 235146 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Z1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVQ         $0x00003968, DX
 
 elems21:
@@ -2066,6 +2154,7 @@ elems21:
 // func fashion1MomentumAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1MomentumAVX512(SB), NOSPLIT, $0-36
+	// Momentum over 235146 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2075,7 +2164,6 @@ TEXT ·fashion1MomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x00003968, BX
 
 elems22:
@@ -2150,6 +2238,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 // func fashion1NesterovAVX512(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1NesterovAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 235146 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2159,7 +2248,6 @@ TEXT ·fashion1NesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x00003968, BX
 
 elems23:
@@ -2200,6 +2288,7 @@ elems23:
 // func fashion1AdamAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1AdamAVX512(SB), NOSPLIT, $0-60
+	// Adam over 235146 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -2222,8 +2311,6 @@ TEXT ·fashion1AdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x00003968, SI
 
 elems24:
@@ -2291,6 +2378,7 @@ elems24:
 // func fashion1AdamWAVX512(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·fashion1AdamWAVX512(SB), NOSPLIT, $0-60
+	// AdamW over 235146 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -2314,8 +2402,6 @@ TEXT ·fashion1AdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x00003968, SI
 
 elems25:
@@ -2383,6 +2469,7 @@ elems25:
 // func fashion1SGDChunkAVX512(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, MMX+, SSE
 TEXT ·fashion1SGDChunkAVX512(SB), NOSPLIT, $0-24
+	// SGD over 16384 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -2394,7 +2481,6 @@ TEXT ·fashion1SGDChunkAVX512(SB), NOSPLIT, $0-24
 	JNZ   cachedstores26
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
-	MOVQ  CX, CX
 	MOVQ  $0x00000400, DX
 
 elems27:
@@ -2414,7 +2500,6 @@ cachedstores26:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
-	MOVQ CX, CX
 	MOVQ $0x00000400, DX
 
 elems28:
@@ -2435,6 +2520,7 @@ updated26:
 // func fashion1SGDLastChunkAVX512(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, MMX+, SSE
 TEXT ·fashion1SGDLastChunkAVX512(SB), NOSPLIT, $0-24
+	// SGD over 5770 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
@@ -2446,7 +2532,6 @@ TEXT ·fashion1SGDLastChunkAVX512(SB), NOSPLIT, $0-24
 	JNZ   cachedstores29
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
-	MOVQ  CX, CX
 	MOVQ  $0x00000168, DX
 
 elems30:
@@ -2473,7 +2558,6 @@ cachedstores29:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
-	MOVQ CX, CX
 	MOVQ $0x00000168, DX
 
 elems31:
@@ -2501,6 +2585,7 @@ updated29:
 // func fashion1MomentumChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1MomentumChunkAVX512(SB), NOSPLIT, $0-36
+	// Momentum over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2515,7 +2600,6 @@ TEXT ·fashion1MomentumChunkAVX512(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x00000400, BX
 
 elems33:
@@ -2543,7 +2627,6 @@ cachedstores32:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x00000400, BX
 
 elems34:
@@ -2571,6 +2654,7 @@ updated32:
 // func fashion1MomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1MomentumLastChunkAVX512(SB), NOSPLIT, $0-36
+	// Momentum over 5770 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2585,7 +2669,6 @@ TEXT ·fashion1MomentumLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x00000168, BX
 
 elems36:
@@ -2626,7 +2709,6 @@ cachedstores35:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x00000168, BX
 
 elems37:
@@ -2667,6 +2749,7 @@ updated35:
 // func fashion1NesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1NesterovChunkAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2681,7 +2764,6 @@ TEXT ·fashion1NesterovChunkAVX512(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x00000400, BX
 
 elems39:
@@ -2710,7 +2792,6 @@ cachedstores38:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x00000400, BX
 
 elems40:
@@ -2739,6 +2820,7 @@ updated38:
 // func fashion1NesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1NesterovLastChunkAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 5770 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -2753,7 +2835,6 @@ TEXT ·fashion1NesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x00000168, BX
 
 elems42:
@@ -2796,7 +2877,6 @@ cachedstores41:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x00000168, BX
 
 elems43:
@@ -2839,6 +2919,7 @@ updated41:
 // func fashion1AdamChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1AdamChunkAVX512(SB), NOSPLIT, $0-60
+	// Adam over 16384 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -2866,8 +2947,6 @@ TEXT ·fashion1AdamChunkAVX512(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x00000400, SI
 
 elems45:
@@ -2911,8 +2990,6 @@ cachedstores44:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x00000400, SI
 
 elems46:
@@ -2955,6 +3032,7 @@ updated44:
 // func fashion1AdamLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1AdamLastChunkAVX512(SB), NOSPLIT, $0-60
+	// Adam over 5770 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -2982,8 +3060,6 @@ TEXT ·fashion1AdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x00000168, SI
 
 elems48:
@@ -3054,8 +3130,6 @@ cachedstores47:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x00000168, SI
 
 elems49:
@@ -3125,6 +3199,7 @@ updated47:
 // func fashion1AdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1AdamWChunkAVX512(SB), NOSPLIT, $0-60
+	// AdamW over 16384 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -3153,8 +3228,6 @@ TEXT ·fashion1AdamWChunkAVX512(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x00000400, SI
 
 elems51:
@@ -3198,8 +3271,6 @@ cachedstores50:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x00000400, SI
 
 elems52:
@@ -3242,6 +3313,7 @@ updated50:
 // func fashion1AdamWLastChunkAVX512(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashion1AdamWLastChunkAVX512(SB), NOSPLIT, $0-60
+	// AdamW over 5770 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -3270,8 +3342,6 @@ TEXT ·fashion1AdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x00000168, SI
 
 elems54:
@@ -3342,8 +3412,6 @@ cachedstores53:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x00000168, SI
 
 elems55:

@@ -11,13 +11,16 @@ TEXT ·fashionL1ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
-	MOVQ BX, BX
+
+	// y = x·w: 64×784 · 784×256, in 6×16 tiles of y.
 	MOVQ $0x0000000a, SI
 
 rows1:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ DX, R9
+
+	// 6 rows of y, 16 columns at a time.
 	MOVQ $0x00000010, R10
 
 cols2:
@@ -35,7 +38,9 @@ cols2:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R11
 	MOVQ   DI, R12
-	MOVQ   $0x000000c4, R13
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x000000c4, R13
 
 depth3:
 	VMOVUPS      (R12), Y12
@@ -122,66 +127,69 @@ depth3:
 	ADDQ         $0x00001000, R12
 	DECQ         R13
 	JNZ          depth3
-	VXORPS       Y12, Y12, Y12
-	VMOVUPS      (R9), Y13
-	VADDPS       Y13, Y0, Y0
-	VMAXPS       Y0, Y12, Y0
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y12, Y1
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y12, Y2
-	VMOVUPS      Y2, 1024(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y12, Y3
-	VMOVUPS      Y3, 1056(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y12, Y4
-	VMOVUPS      Y4, 2048(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y12, Y5
-	VMOVUPS      Y5, 2080(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y12, Y6
-	VMOVUPS      Y6, 3072(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y12, Y7
-	VMOVUPS      Y7, 3104(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y8, Y8
-	VMAXPS       Y8, Y12, Y8
-	VMOVUPS      Y8, 4096(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y9, Y9
-	VMAXPS       Y9, Y12, Y9
-	VMOVUPS      Y9, 4128(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y10, Y10
-	VMAXPS       Y10, Y12, Y10
-	VMOVUPS      Y10, 5120(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y11, Y11
-	VMAXPS       Y11, Y12, Y11
-	VMOVUPS      Y11, 5152(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0x40, R9
-	DECQ         R10
-	JNZ          cols2
-	ADDQ         $0x00004980, AX
-	ADDQ         $0x00001800, BX
-	DECQ         SI
-	JNZ          rows1
-	MOVQ         BX, BX
-	MOVQ         $0x00000010, SI
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS (R9), Y13
+	VADDPS  Y13, Y0, Y0
+	VMAXPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y12, Y2
+	VMOVUPS Y2, 1024(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y12, Y3
+	VMOVUPS Y3, 1056(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y12, Y4
+	VMOVUPS Y4, 2048(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y5, Y5
+	VMAXPS  Y5, Y12, Y5
+	VMOVUPS Y5, 2080(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y6, Y6
+	VMAXPS  Y6, Y12, Y6
+	VMOVUPS Y6, 3072(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y7, Y7
+	VMAXPS  Y7, Y12, Y7
+	VMOVUPS Y7, 3104(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y8, Y8
+	VMAXPS  Y8, Y12, Y8
+	VMOVUPS Y8, 4096(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y9, Y9
+	VMAXPS  Y9, Y12, Y9
+	VMOVUPS Y9, 4128(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y10, Y10
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS Y10, 5120(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y11, Y11
+	VMAXPS  Y11, Y12, Y11
+	VMOVUPS Y11, 5152(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	DECQ    R10
+	JNZ     cols2
+	ADDQ    $0x00004980, AX
+	ADDQ    $0x00001800, BX
+	DECQ    SI
+	JNZ     rows1
+
+	// 4 rows of y, 16 columns at a time.
+	MOVQ $0x00000010, SI
 
 cols4:
 	VXORPS Y0, Y0, Y0
@@ -194,7 +202,9 @@ cols4:
 	VXORPS Y7, Y7, Y7
 	MOVQ   AX, DI
 	MOVQ   CX, R8
-	MOVQ   $0x000000c4, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x000000c4, R9
 
 depth5:
 	VMOVUPS      (R8), Y8
@@ -257,44 +267,46 @@ depth5:
 	ADDQ         $0x00001000, R8
 	DECQ         R9
 	JNZ          depth5
-	VXORPS       Y8, Y8, Y8
-	VMOVUPS      (DX), Y9
-	VADDPS       Y9, Y0, Y0
-	VMAXPS       Y0, Y8, Y0
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y8, Y1
-	VMOVUPS      Y1, 32(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y8, Y2
-	VMOVUPS      Y2, 1024(BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y8, Y3
-	VMOVUPS      Y3, 1056(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y8, Y4
-	VMOVUPS      Y4, 2048(BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y8, Y5
-	VMOVUPS      Y5, 2080(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y8, Y6
-	VMOVUPS      Y6, 3072(BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y8, Y7
-	VMOVUPS      Y7, 3104(BX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, BX
-	ADDQ         $0x40, DX
-	DECQ         SI
-	JNZ          cols4
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y8, Y8, Y8
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y0, Y0
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y8, Y1
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y8, Y2
+	VMOVUPS Y2, 1024(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y8, Y3
+	VMOVUPS Y3, 1056(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y8, Y4
+	VMOVUPS Y4, 2048(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS Y5, 2080(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS Y6, 3072(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMAXPS  Y7, Y8, Y7
+	VMOVUPS Y7, 3104(BX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, BX
+	ADDQ    $0x40, DX
+	DECQ    SI
+	JNZ     cols4
 	VZEROUPPER
 	RET
 
@@ -303,7 +315,8 @@ depth5:
 TEXT ·fashionL1ActivationGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00000800, DX
 
 elems6:
@@ -327,12 +340,15 @@ TEXT ·fashionL1WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 784×64 · 64×256, in 6×16 tiles of dw.
 	MOVQ $0x00000082, SI
 
 rows7:
 	MOVQ CX, DI
 	MOVQ DX, R8
+
+	// 6 rows of dw, 16 columns at a time.
 	MOVQ $0x00000010, R9
 
 cols8:
@@ -350,7 +366,9 @@ cols8:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R10
 	MOVQ   DI, R11
-	MOVQ   $0x00000010, R12
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000010, R12
 
 depth9:
 	VMOVUPS      (R11), Y12
@@ -437,28 +455,32 @@ depth9:
 	ADDQ         $0x00001000, R11
 	DECQ         R12
 	JNZ          depth9
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 1024(R8)
-	VMOVUPS      Y3, 1056(R8)
-	VMOVUPS      Y4, 2048(R8)
-	VMOVUPS      Y5, 2080(R8)
-	VMOVUPS      Y6, 3072(R8)
-	VMOVUPS      Y7, 3104(R8)
-	VMOVUPS      Y8, 4096(R8)
-	VMOVUPS      Y9, 4128(R8)
-	VMOVUPS      Y10, 5120(R8)
-	VMOVUPS      Y11, 5152(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	DECQ         R9
-	JNZ          cols8
-	ADDQ         $0x18, AX
-	ADDQ         $0x00001800, DX
-	DECQ         SI
-	JNZ          rows7
-	MOVQ         CX, SI
-	MOVQ         $0x00000010, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 1024(R8)
+	VMOVUPS Y3, 1056(R8)
+	VMOVUPS Y4, 2048(R8)
+	VMOVUPS Y5, 2080(R8)
+	VMOVUPS Y6, 3072(R8)
+	VMOVUPS Y7, 3104(R8)
+	VMOVUPS Y8, 4096(R8)
+	VMOVUPS Y9, 4128(R8)
+	VMOVUPS Y10, 5120(R8)
+	VMOVUPS Y11, 5152(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	DECQ    R9
+	JNZ     cols8
+	ADDQ    $0x18, AX
+	ADDQ    $0x00001800, DX
+	DECQ    SI
+	JNZ     rows7
+	MOVQ    CX, SI
+
+	// 4 rows of dw, 16 columns at a time.
+	MOVQ $0x00000010, DI
 
 cols10:
 	VXORPS Y0, Y0, Y0
@@ -471,7 +493,9 @@ cols10:
 	VXORPS Y7, Y7, Y7
 	MOVQ   AX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000010, R10
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 4 rows, times a row of dz.
+	MOVQ $0x00000010, R10
 
 depth11:
 	VMOVUPS      (R9), Y8
@@ -534,21 +558,25 @@ depth11:
 	ADDQ         $0x00001000, R9
 	DECQ         R10
 	JNZ          depth11
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 1024(DX)
-	VMOVUPS      Y3, 1056(DX)
-	VMOVUPS      Y4, 2048(DX)
-	VMOVUPS      Y5, 2080(DX)
-	VMOVUPS      Y6, 3072(DX)
-	VMOVUPS      Y7, 3104(DX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DX
-	DECQ         DI
-	JNZ          cols10
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000020, DX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 1024(DX)
+	VMOVUPS Y3, 1056(DX)
+	VMOVUPS Y4, 2048(DX)
+	VMOVUPS Y5, 2080(DX)
+	VMOVUPS Y6, 3072(DX)
+	VMOVUPS Y7, 3104(DX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+	DECQ    DI
+	JNZ     cols10
+
+	// db = Σ rows of dz (64 rows of 256).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000020, DX
 
 elems12:
 	VXORPS Y0, Y0, Y0
@@ -576,13 +604,16 @@ TEXT ·fashionL2ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
-	MOVQ BX, BX
+
+	// y = x·w: 64×256 · 256×128, in 6×16 tiles of y.
 	MOVQ $0x0000000a, SI
 
 rows14:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ DX, R9
+
+	// 6 rows of y, 16 columns at a time.
 	MOVQ $0x00000008, R10
 
 cols15:
@@ -600,7 +631,9 @@ cols15:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R11
 	MOVQ   DI, R12
-	MOVQ   $0x00000040, R13
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000040, R13
 
 depth16:
 	VMOVUPS      (R12), Y12
@@ -687,66 +720,69 @@ depth16:
 	ADDQ         $0x00000800, R12
 	DECQ         R13
 	JNZ          depth16
-	VXORPS       Y12, Y12, Y12
-	VMOVUPS      (R9), Y13
-	VADDPS       Y13, Y0, Y0
-	VMAXPS       Y0, Y12, Y0
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y12, Y1
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y12, Y2
-	VMOVUPS      Y2, 512(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y12, Y3
-	VMOVUPS      Y3, 544(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y12, Y4
-	VMOVUPS      Y4, 1024(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y12, Y5
-	VMOVUPS      Y5, 1056(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y12, Y6
-	VMOVUPS      Y6, 1536(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y12, Y7
-	VMOVUPS      Y7, 1568(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y8, Y8
-	VMAXPS       Y8, Y12, Y8
-	VMOVUPS      Y8, 2048(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y9, Y9
-	VMAXPS       Y9, Y12, Y9
-	VMOVUPS      Y9, 2080(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y10, Y10
-	VMAXPS       Y10, Y12, Y10
-	VMOVUPS      Y10, 2560(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y11, Y11
-	VMAXPS       Y11, Y12, Y11
-	VMOVUPS      Y11, 2592(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0x40, R9
-	DECQ         R10
-	JNZ          cols15
-	ADDQ         $0x00001800, AX
-	ADDQ         $0x00000c00, BX
-	DECQ         SI
-	JNZ          rows14
-	MOVQ         BX, BX
-	MOVQ         $0x00000008, SI
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS (R9), Y13
+	VADDPS  Y13, Y0, Y0
+	VMAXPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y12, Y2
+	VMOVUPS Y2, 512(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y12, Y3
+	VMOVUPS Y3, 544(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y12, Y4
+	VMOVUPS Y4, 1024(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y5, Y5
+	VMAXPS  Y5, Y12, Y5
+	VMOVUPS Y5, 1056(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y6, Y6
+	VMAXPS  Y6, Y12, Y6
+	VMOVUPS Y6, 1536(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y7, Y7
+	VMAXPS  Y7, Y12, Y7
+	VMOVUPS Y7, 1568(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y8, Y8
+	VMAXPS  Y8, Y12, Y8
+	VMOVUPS Y8, 2048(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y9, Y9
+	VMAXPS  Y9, Y12, Y9
+	VMOVUPS Y9, 2080(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y10, Y10
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS Y10, 2560(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y11, Y11
+	VMAXPS  Y11, Y12, Y11
+	VMOVUPS Y11, 2592(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	DECQ    R10
+	JNZ     cols15
+	ADDQ    $0x00001800, AX
+	ADDQ    $0x00000c00, BX
+	DECQ    SI
+	JNZ     rows14
+
+	// 4 rows of y, 16 columns at a time.
+	MOVQ $0x00000008, SI
 
 cols17:
 	VXORPS Y0, Y0, Y0
@@ -759,7 +795,9 @@ cols17:
 	VXORPS Y7, Y7, Y7
 	MOVQ   AX, DI
 	MOVQ   CX, R8
-	MOVQ   $0x00000040, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000040, R9
 
 depth18:
 	VMOVUPS      (R8), Y8
@@ -822,44 +860,46 @@ depth18:
 	ADDQ         $0x00000800, R8
 	DECQ         R9
 	JNZ          depth18
-	VXORPS       Y8, Y8, Y8
-	VMOVUPS      (DX), Y9
-	VADDPS       Y9, Y0, Y0
-	VMAXPS       Y0, Y8, Y0
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y8, Y1
-	VMOVUPS      Y1, 32(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y8, Y2
-	VMOVUPS      Y2, 512(BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y8, Y3
-	VMOVUPS      Y3, 544(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y8, Y4
-	VMOVUPS      Y4, 1024(BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y8, Y5
-	VMOVUPS      Y5, 1056(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y8, Y6
-	VMOVUPS      Y6, 1536(BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y8, Y7
-	VMOVUPS      Y7, 1568(BX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, BX
-	ADDQ         $0x40, DX
-	DECQ         SI
-	JNZ          cols17
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y8, Y8, Y8
+	VMOVUPS (DX), Y9
+	VADDPS  Y9, Y0, Y0
+	VMAXPS  Y0, Y8, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y8, Y1
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y8, Y2
+	VMOVUPS Y2, 512(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y8, Y3
+	VMOVUPS Y3, 544(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y8, Y4
+	VMOVUPS Y4, 1024(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMAXPS  Y5, Y8, Y5
+	VMOVUPS Y5, 1056(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMAXPS  Y6, Y8, Y6
+	VMOVUPS Y6, 1536(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMAXPS  Y7, Y8, Y7
+	VMOVUPS Y7, 1568(BX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, BX
+	ADDQ    $0x40, DX
+	DECQ    SI
+	JNZ     cols17
 	VZEROUPPER
 	RET
 
@@ -868,7 +908,8 @@ depth18:
 TEXT ·fashionL2ActivationGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00000400, DX
 
 elems19:
@@ -892,12 +933,15 @@ TEXT ·fashionL2WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 256×64 · 64×128, in 6×16 tiles of dw.
 	MOVQ $0x0000002a, SI
 
 rows20:
 	MOVQ CX, DI
 	MOVQ DX, R8
+
+	// 6 rows of dw, 16 columns at a time.
 	MOVQ $0x00000008, R9
 
 cols21:
@@ -915,7 +959,9 @@ cols21:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R10
 	MOVQ   DI, R11
-	MOVQ   $0x00000010, R12
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000010, R12
 
 depth22:
 	VMOVUPS      (R11), Y12
@@ -1002,28 +1048,32 @@ depth22:
 	ADDQ         $0x00000800, R11
 	DECQ         R12
 	JNZ          depth22
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 512(R8)
-	VMOVUPS      Y3, 544(R8)
-	VMOVUPS      Y4, 1024(R8)
-	VMOVUPS      Y5, 1056(R8)
-	VMOVUPS      Y6, 1536(R8)
-	VMOVUPS      Y7, 1568(R8)
-	VMOVUPS      Y8, 2048(R8)
-	VMOVUPS      Y9, 2080(R8)
-	VMOVUPS      Y10, 2560(R8)
-	VMOVUPS      Y11, 2592(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	DECQ         R9
-	JNZ          cols21
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000c00, DX
-	DECQ         SI
-	JNZ          rows20
-	MOVQ         CX, SI
-	MOVQ         $0x00000008, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 512(R8)
+	VMOVUPS Y3, 544(R8)
+	VMOVUPS Y4, 1024(R8)
+	VMOVUPS Y5, 1056(R8)
+	VMOVUPS Y6, 1536(R8)
+	VMOVUPS Y7, 1568(R8)
+	VMOVUPS Y8, 2048(R8)
+	VMOVUPS Y9, 2080(R8)
+	VMOVUPS Y10, 2560(R8)
+	VMOVUPS Y11, 2592(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	DECQ    R9
+	JNZ     cols21
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000c00, DX
+	DECQ    SI
+	JNZ     rows20
+	MOVQ    CX, SI
+
+	// 4 rows of dw, 16 columns at a time.
+	MOVQ $0x00000008, DI
 
 cols23:
 	VXORPS Y0, Y0, Y0
@@ -1036,7 +1086,9 @@ cols23:
 	VXORPS Y7, Y7, Y7
 	MOVQ   AX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000010, R10
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 4 rows, times a row of dz.
+	MOVQ $0x00000010, R10
 
 depth24:
 	VMOVUPS      (R9), Y8
@@ -1099,21 +1151,25 @@ depth24:
 	ADDQ         $0x00000800, R9
 	DECQ         R10
 	JNZ          depth24
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 512(DX)
-	VMOVUPS      Y3, 544(DX)
-	VMOVUPS      Y4, 1024(DX)
-	VMOVUPS      Y5, 1056(DX)
-	VMOVUPS      Y6, 1536(DX)
-	VMOVUPS      Y7, 1568(DX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DX
-	DECQ         DI
-	JNZ          cols23
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000010, DX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 512(DX)
+	VMOVUPS Y3, 544(DX)
+	VMOVUPS Y4, 1024(DX)
+	VMOVUPS Y5, 1056(DX)
+	VMOVUPS Y6, 1536(DX)
+	VMOVUPS Y7, 1568(DX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+	DECQ    DI
+	JNZ     cols23
+
+	// db = Σ rows of dz (64 rows of 128).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000010, DX
 
 elems25:
 	VXORPS Y0, Y0, Y0
@@ -1143,9 +1199,12 @@ TEXT ·fashionL2InputGradAVX2(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 64×128 · 128×256, 16 columns of dx (rows of w) at a time.
 	MOVQ $0x00000010, 16(SP)
 
 dxpanels27:
+	// wt = 16 rows of w transposed (128×16), then dx's 16 columns from them.
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
@@ -1209,8 +1268,10 @@ tblocks29:
 	MOVQ       $0x0000000a, SI
 
 rows30:
-	MOVQ   DX, DI
-	MOVQ   CX, R8
+	MOVQ DX, DI
+	MOVQ CX, R8
+
+	// 6 rows of dx, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1225,7 +1286,9 @@ rows30:
 	VXORPS Y11, Y11, Y11
 	MOVQ   BX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000020, R11
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000020, R11
 
 depth31:
 	VMOVUPS      (R10), Y12
@@ -1312,35 +1375,41 @@ depth31:
 	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth31
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 1024(R8)
-	VMOVUPS      Y3, 1056(R8)
-	VMOVUPS      Y4, 2048(R8)
-	VMOVUPS      Y5, 2080(R8)
-	VMOVUPS      Y6, 3072(R8)
-	VMOVUPS      Y7, 3104(R8)
-	VMOVUPS      Y8, 4096(R8)
-	VMOVUPS      Y9, 4128(R8)
-	VMOVUPS      Y10, 5120(R8)
-	VMOVUPS      Y11, 5152(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0x00000c00, BX
-	ADDQ         $0x00001800, CX
-	DECQ         SI
-	JNZ          rows30
-	MOVQ         DX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         SI, DI
-	MOVQ         $0x00000020, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 1024(R8)
+	VMOVUPS Y3, 1056(R8)
+	VMOVUPS Y4, 2048(R8)
+	VMOVUPS Y5, 2080(R8)
+	VMOVUPS Y6, 3072(R8)
+	VMOVUPS Y7, 3104(R8)
+	VMOVUPS Y8, 4096(R8)
+	VMOVUPS Y9, 4128(R8)
+	VMOVUPS Y10, 5120(R8)
+	VMOVUPS Y11, 5152(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0x00000c00, BX
+	ADDQ    $0x00001800, CX
+	DECQ    SI
+	JNZ     rows30
+	MOVQ    DX, SI
+
+	// 4 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 4 rows, times a row of wᵀ.
+	MOVQ $0x00000020, R8
 
 depth32:
 	VMOVUPS      (DI), Y8
@@ -1403,24 +1472,26 @@ depth32:
 	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          depth32
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 1024(CX)
-	VMOVUPS      Y3, 1056(CX)
-	VMOVUPS      Y4, 2048(CX)
-	VMOVUPS      Y5, 2080(CX)
-	VMOVUPS      Y6, 3072(CX)
-	VMOVUPS      Y7, 3104(CX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00002000, CX
-	MOVQ         CX, (SP)
-	MOVQ         8(SP), CX
-	ADDQ         $0x40, CX
-	MOVQ         CX, 8(SP)
-	DECQ         16(SP)
-	JNZ          dxpanels27
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 1024(CX)
+	VMOVUPS Y3, 1056(CX)
+	VMOVUPS Y4, 2048(CX)
+	VMOVUPS Y5, 2080(CX)
+	VMOVUPS Y6, 3072(CX)
+	VMOVUPS Y7, 3104(CX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, CX
+	MOVQ    (SP), CX
+	ADDQ    $0x00002000, CX
+	MOVQ    CX, (SP)
+	MOVQ    8(SP), CX
+	ADDQ    $0x40, CX
+	MOVQ    CX, 8(SP)
+	DECQ    16(SP)
+	JNZ     dxpanels27
 	VZEROUPPER
 	RET
 
@@ -1431,13 +1502,17 @@ TEXT ·fashionL3ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
+
+	// y = x·w: 64×128 · 128×10, in 6×16 tiles of y.
 	MOVQ BX, SI
 	MOVQ $0x0000000a, DI
 
 rows33:
-	MOVQ   CX, R8
-	MOVQ   SI, R9
-	MOVQ   DX, R10
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ DX, R10
+
+	// 6 rows of y, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1451,7 +1526,9 @@ rows33:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R11
-	MOVQ   $0x00000020, R12
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000020, R12
 
 depth34:
 	VMOVUPS      (R8), Y12
@@ -1542,63 +1619,67 @@ depth34:
 	ADDQ         $0xa0, R8
 	DECQ         R12
 	JNZ          depth34
-	VMOVUPS      (R10), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 40(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSD       X3, 72(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 80(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSD       X5, 112(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 120(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y7, Y7
-	VMOVSD       X7, 152(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 160(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y9, Y9
-	VMOVSD       X9, 192(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 200(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y11, Y11
-	VMOVSD       X11, 232(R9)
-	ADDQ         $0x00000c00, AX
-	ADDQ         $0xf0, SI
-	DECQ         DI
-	JNZ          rows33
-	MOVQ         SI, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         CX, CX
-	MOVQ         $0x00000020, DI
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (R10), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 80(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y5, Y5
+	VMOVSD  X5, 112(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 120(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y7, Y7
+	VMOVSD  X7, 152(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 160(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y9, Y9
+	VMOVSD  X9, 192(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 200(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y11, Y11
+	VMOVSD  X11, 232(R9)
+	ADDQ    $0x00000c00, AX
+	ADDQ    $0xf0, SI
+	DECQ    DI
+	JNZ     rows33
+
+	// 4 rows of y, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000020, DI
 
 depth35:
 	VMOVUPS      (CX), Y8
@@ -1665,36 +1746,40 @@ depth35:
 	ADDQ         $0xa0, CX
 	DECQ         DI
 	JNZ          depth35
-	VMOVUPS      (DX), Y8
-	VADDPS       Y8, Y0, Y0
-	VMOVUPS      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 40(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSD       X3, 72(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 80(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSD       X5, 112(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 120(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y7, Y7
-	VMOVSD       X7, 152(SI)
-	MOVQ         BX, AX
-	MOVQ         $0x00000040, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 80(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y5, Y5
+	VMOVSD  X5, 112(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 120(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y7, Y7
+	VMOVSD  X7, 152(SI)
+	MOVQ    BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000040, CX
 
 softmax36:
 	VMOVUPS      (AX), Y1
@@ -1717,7 +1802,6 @@ softmax36:
 	VMAXPS       Y1, Y3, Y1
 	VMULPS       log2e<>+0(SB), Y1, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y1, Y1
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -1748,7 +1832,6 @@ softmax36:
 	VMAXPS       Y2, Y0, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y0
 	VROUNDPS     $0x00, Y0, Y0
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y0, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y0, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -1948,12 +2031,15 @@ TEXT ·fashionL3WeightGradAVX2(SB), NOSPLIT, $0-32
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
 	MOVQ db+24(FP), BX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 128×64 · 64×10, in 6×16 tiles of dw.
 	MOVQ $0x00000015, SI
 
 rows37:
-	MOVQ   CX, DI
-	MOVQ   DX, R8
+	MOVQ CX, DI
+	MOVQ DX, R8
+
+	// 6 rows of dw, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1967,7 +2053,9 @@ rows37:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
-	MOVQ   $0x00000010, R10
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000010, R10
 
 depth38:
 	VMOVUPS      (DI), Y12
@@ -2058,29 +2146,34 @@ depth38:
 	ADDQ         $0xa0, DI
 	DECQ         R10
 	JNZ          depth38
-	VMOVUPS      Y0, (R8)
-	VMOVSD       X1, 32(R8)
-	VMOVUPS      Y2, 40(R8)
-	VMOVSD       X3, 72(R8)
-	VMOVUPS      Y4, 80(R8)
-	VMOVSD       X5, 112(R8)
-	VMOVUPS      Y6, 120(R8)
-	VMOVSD       X7, 152(R8)
-	VMOVUPS      Y8, 160(R8)
-	VMOVSD       X9, 192(R8)
-	VMOVUPS      Y10, 200(R8)
-	VMOVSD       X11, 232(R8)
-	ADDQ         $0x18, AX
-	ADDQ         $0xf0, DX
-	DECQ         SI
-	JNZ          rows37
-	MOVQ         CX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, SI
-	MOVQ         $0x00000010, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVSD  X1, 32(R8)
+	VMOVUPS Y2, 40(R8)
+	VMOVSD  X3, 72(R8)
+	VMOVUPS Y4, 80(R8)
+	VMOVSD  X5, 112(R8)
+	VMOVUPS Y6, 120(R8)
+	VMOVSD  X7, 152(R8)
+	VMOVUPS Y8, 160(R8)
+	VMOVSD  X9, 192(R8)
+	VMOVUPS Y10, 200(R8)
+	VMOVSD  X11, 232(R8)
+	ADDQ    $0x18, AX
+	ADDQ    $0xf0, DX
+	DECQ    SI
+	JNZ     rows37
+	MOVQ    CX, SI
+
+	// 2 rows of dw, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000010, DI
 
 depth39:
 	VMOVUPS      (SI), Y4
@@ -2123,15 +2216,19 @@ depth39:
 	ADDQ         $0xa0, SI
 	DECQ         DI
 	JNZ          depth39
-	VMOVUPS      Y0, (DX)
-	VMOVSD       X1, 32(DX)
-	VMOVUPS      Y2, 40(DX)
-	VMOVSD       X3, 72(DX)
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	VXORPS       Y0, Y0, Y0
-	MOVQ         AX, DX
-	MOVQ         $0x00000040, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVSD  X1, 32(DX)
+	VMOVUPS Y2, 40(DX)
+	VMOVSD  X3, 72(DX)
+
+	// db = Σ rows of dz (64 rows of 10).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DX
+	MOVQ   $0x00000040, BX
 
 rows40:
 	VMOVUPS (DX), Y1
@@ -2165,9 +2262,12 @@ TEXT ·fashionL3InputGradAVX2(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 64×10 · 10×128, 16 columns of dx (rows of w) at a time.
 	MOVQ $0x00000008, 16(SP)
 
 dxpanels42:
+	// wt = 16 rows of w transposed (10×16), then dx's 16 columns from them.
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
@@ -2247,8 +2347,10 @@ tcols45:
 	MOVQ $0x0000000a, SI
 
 rows46:
-	MOVQ   DX, DI
-	MOVQ   CX, R8
+	MOVQ DX, DI
+	MOVQ CX, R8
+
+	// 6 rows of dx, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2263,7 +2365,9 @@ rows46:
 	VXORPS Y11, Y11, Y11
 	MOVQ   BX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000002, R11
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R11
 
 depth47:
 	VMOVUPS      (R10), Y12
@@ -2350,6 +2454,8 @@ depth47:
 	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth47
+
+	// The last 2 steps of depth.
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -2390,35 +2496,41 @@ depth47:
 	VBROADCASTSS 204(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 512(R8)
-	VMOVUPS      Y3, 544(R8)
-	VMOVUPS      Y4, 1024(R8)
-	VMOVUPS      Y5, 1056(R8)
-	VMOVUPS      Y6, 1536(R8)
-	VMOVUPS      Y7, 1568(R8)
-	VMOVUPS      Y8, 2048(R8)
-	VMOVUPS      Y9, 2080(R8)
-	VMOVUPS      Y10, 2560(R8)
-	VMOVUPS      Y11, 2592(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0xf0, BX
-	ADDQ         $0x00000c00, CX
-	DECQ         SI
-	JNZ          rows46
-	MOVQ         DX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         SI, DI
-	MOVQ         $0x00000002, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 512(R8)
+	VMOVUPS Y3, 544(R8)
+	VMOVUPS Y4, 1024(R8)
+	VMOVUPS Y5, 1056(R8)
+	VMOVUPS Y6, 1536(R8)
+	VMOVUPS Y7, 1568(R8)
+	VMOVUPS Y8, 2048(R8)
+	VMOVUPS Y9, 2080(R8)
+	VMOVUPS Y10, 2560(R8)
+	VMOVUPS Y11, 2592(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0xf0, BX
+	ADDQ    $0x00000c00, CX
+	DECQ    SI
+	JNZ     rows46
+	MOVQ    DX, SI
+
+	// 4 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 4 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R8
 
 depth48:
 	VMOVUPS      (DI), Y8
@@ -2481,6 +2593,8 @@ depth48:
 	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          depth48
+
+	// The last 2 steps of depth.
 	VMOVUPS      (DI), Y8
 	VMOVUPS      32(DI), Y9
 	VBROADCASTSS (BX), Y10
@@ -2509,24 +2623,26 @@ depth48:
 	VBROADCASTSS 124(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 512(CX)
-	VMOVUPS      Y3, 544(CX)
-	VMOVUPS      Y4, 1024(CX)
-	VMOVUPS      Y5, 1056(CX)
-	VMOVUPS      Y6, 1536(CX)
-	VMOVUPS      Y7, 1568(CX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00000280, CX
-	MOVQ         CX, (SP)
-	MOVQ         8(SP), CX
-	ADDQ         $0x40, CX
-	MOVQ         CX, 8(SP)
-	DECQ         16(SP)
-	JNZ          dxpanels42
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 512(CX)
+	VMOVUPS Y3, 544(CX)
+	VMOVUPS Y4, 1024(CX)
+	VMOVUPS Y5, 1056(CX)
+	VMOVUPS Y6, 1536(CX)
+	VMOVUPS Y7, 1568(CX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, CX
+	MOVQ    (SP), CX
+	ADDQ    $0x00000280, CX
+	MOVQ    CX, (SP)
+	MOVQ    8(SP), CX
+	ADDQ    $0x40, CX
+	MOVQ    CX, 8(SP)
+	DECQ    16(SP)
+	JNZ     dxpanels42
 	VZEROUPPER
 	RET
 
@@ -2535,7 +2651,8 @@ depth48:
 TEXT ·fashionL1ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00000400, DX
 
 elems49:
@@ -2558,12 +2675,15 @@ TEXT ·fashionL1WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 392×64 · 64×256, in 6×16 tiles of dw.
 	MOVQ $0x00000041, BX
 
 rows50:
 	MOVQ CX, SI
 	MOVQ DX, DI
+
+	// 6 rows of dw, 16 columns at a time.
 	MOVQ $0x00000010, R8
 
 cols51:
@@ -2581,7 +2701,9 @@ cols51:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
 	MOVQ   SI, R10
-	MOVQ   $0x00000010, R11
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000010, R11
 
 depth52:
 	VMOVUPS      (R10), Y12
@@ -2668,28 +2790,31 @@ depth52:
 	ADDQ         $0x00001000, R10
 	DECQ         R11
 	JNZ          depth52
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 1024(DI)
-	VMOVUPS      Y3, 1056(DI)
-	VMOVUPS      Y4, 2048(DI)
-	VMOVUPS      Y5, 2080(DI)
-	VMOVUPS      Y6, 3072(DI)
-	VMOVUPS      Y7, 3104(DI)
-	VMOVUPS      Y8, 4096(DI)
-	VMOVUPS      Y9, 4128(DI)
-	VMOVUPS      Y10, 5120(DI)
-	VMOVUPS      Y11, 5152(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols51
-	ADDQ         $0x18, AX
-	ADDQ         $0x00001800, DX
-	DECQ         BX
-	JNZ          rows50
-	MOVQ         DX, DX
-	MOVQ         $0x00000010, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 1024(DI)
+	VMOVUPS Y3, 1056(DI)
+	VMOVUPS Y4, 2048(DI)
+	VMOVUPS Y5, 2080(DI)
+	VMOVUPS Y6, 3072(DI)
+	VMOVUPS Y7, 3104(DI)
+	VMOVUPS Y8, 4096(DI)
+	VMOVUPS Y9, 4128(DI)
+	VMOVUPS Y10, 5120(DI)
+	VMOVUPS Y11, 5152(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    R8
+	JNZ     cols51
+	ADDQ    $0x18, AX
+	ADDQ    $0x00001800, DX
+	DECQ    BX
+	JNZ     rows50
+
+	// 2 rows of dw, 16 columns at a time.
+	MOVQ $0x00000010, BX
 
 cols53:
 	VXORPS Y0, Y0, Y0
@@ -2698,7 +2823,9 @@ cols53:
 	VXORPS Y3, Y3, Y3
 	MOVQ   AX, SI
 	MOVQ   CX, DI
-	MOVQ   $0x00000010, R8
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000010, R8
 
 depth54:
 	VMOVUPS      (DI), Y4
@@ -2737,14 +2864,16 @@ depth54:
 	ADDQ         $0x00001000, DI
 	DECQ         R8
 	JNZ          depth54
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 1024(DX)
-	VMOVUPS      Y3, 1056(DX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          cols53
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 1024(DX)
+	VMOVUPS Y3, 1056(DX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	DECQ    BX
+	JNZ     cols53
 	VZEROUPPER
 	RET
 
@@ -2753,7 +2882,8 @@ depth54:
 TEXT ·fashionL1BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ dz+0(FP), AX
 	MOVQ db+8(FP), CX
-	MOVQ CX, CX
+
+	// db = Σ rows of dz (64 rows of 256).
 	MOVQ $0x00000020, DX
 
 elems55:
@@ -2782,13 +2912,16 @@ TEXT ·fashionL2ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
-	MOVQ BX, BX
+
+	// y = x·w: 32×256 · 256×128, in 6×16 tiles of y.
 	MOVQ $0x00000005, SI
 
 rows57:
 	MOVQ CX, DI
 	MOVQ BX, R8
 	MOVQ DX, R9
+
+	// 6 rows of y, 16 columns at a time.
 	MOVQ $0x00000008, R10
 
 cols58:
@@ -2806,7 +2939,9 @@ cols58:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R11
 	MOVQ   DI, R12
-	MOVQ   $0x00000040, R13
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000040, R13
 
 depth59:
 	VMOVUPS      (R12), Y12
@@ -2893,66 +3028,69 @@ depth59:
 	ADDQ         $0x00000800, R12
 	DECQ         R13
 	JNZ          depth59
-	VXORPS       Y12, Y12, Y12
-	VMOVUPS      (R9), Y13
-	VADDPS       Y13, Y0, Y0
-	VMAXPS       Y0, Y12, Y0
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y12, Y1
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y12, Y2
-	VMOVUPS      Y2, 512(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y12, Y3
-	VMOVUPS      Y3, 544(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y4, Y4
-	VMAXPS       Y4, Y12, Y4
-	VMOVUPS      Y4, 1024(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y5, Y5
-	VMAXPS       Y5, Y12, Y5
-	VMOVUPS      Y5, 1056(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y6, Y6
-	VMAXPS       Y6, Y12, Y6
-	VMOVUPS      Y6, 1536(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y7, Y7
-	VMAXPS       Y7, Y12, Y7
-	VMOVUPS      Y7, 1568(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y8, Y8
-	VMAXPS       Y8, Y12, Y8
-	VMOVUPS      Y8, 2048(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y9, Y9
-	VMAXPS       Y9, Y12, Y9
-	VMOVUPS      Y9, 2080(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y10, Y10
-	VMAXPS       Y10, Y12, Y10
-	VMOVUPS      Y10, 2560(R8)
-	VMOVUPS      32(R9), Y0
-	VADDPS       Y0, Y11, Y11
-	VMAXPS       Y11, Y12, Y11
-	VMOVUPS      Y11, 2592(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0x40, R9
-	DECQ         R10
-	JNZ          cols58
-	ADDQ         $0x00001800, AX
-	ADDQ         $0x00000c00, BX
-	DECQ         SI
-	JNZ          rows57
-	MOVQ         BX, BX
-	MOVQ         $0x00000008, SI
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y12, Y12, Y12
+	VMOVUPS (R9), Y13
+	VADDPS  Y13, Y0, Y0
+	VMAXPS  Y0, Y12, Y0
+	VMOVUPS Y0, (R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y12, Y1
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y12, Y2
+	VMOVUPS Y2, 512(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y12, Y3
+	VMOVUPS Y3, 544(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y4, Y4
+	VMAXPS  Y4, Y12, Y4
+	VMOVUPS Y4, 1024(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y5, Y5
+	VMAXPS  Y5, Y12, Y5
+	VMOVUPS Y5, 1056(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y6, Y6
+	VMAXPS  Y6, Y12, Y6
+	VMOVUPS Y6, 1536(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y7, Y7
+	VMAXPS  Y7, Y12, Y7
+	VMOVUPS Y7, 1568(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y8, Y8
+	VMAXPS  Y8, Y12, Y8
+	VMOVUPS Y8, 2048(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y9, Y9
+	VMAXPS  Y9, Y12, Y9
+	VMOVUPS Y9, 2080(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y10, Y10
+	VMAXPS  Y10, Y12, Y10
+	VMOVUPS Y10, 2560(R8)
+	VMOVUPS 32(R9), Y0
+	VADDPS  Y0, Y11, Y11
+	VMAXPS  Y11, Y12, Y11
+	VMOVUPS Y11, 2592(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	DECQ    R10
+	JNZ     cols58
+	ADDQ    $0x00001800, AX
+	ADDQ    $0x00000c00, BX
+	DECQ    SI
+	JNZ     rows57
+
+	// 2 rows of y, 16 columns at a time.
+	MOVQ $0x00000008, SI
 
 cols60:
 	VXORPS Y0, Y0, Y0
@@ -2961,7 +3099,9 @@ cols60:
 	VXORPS Y3, Y3, Y3
 	MOVQ   AX, DI
 	MOVQ   CX, R8
-	MOVQ   $0x00000040, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000040, R9
 
 depth61:
 	VMOVUPS      (R8), Y4
@@ -3000,28 +3140,30 @@ depth61:
 	ADDQ         $0x00000800, R8
 	DECQ         R9
 	JNZ          depth61
-	VXORPS       Y4, Y4, Y4
-	VMOVUPS      (DX), Y5
-	VADDPS       Y5, Y0, Y0
-	VMAXPS       Y0, Y4, Y0
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMAXPS       Y1, Y4, Y1
-	VMOVUPS      Y1, 32(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMAXPS       Y2, Y4, Y2
-	VMOVUPS      Y2, 512(BX)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMAXPS       Y3, Y4, Y3
-	VMOVUPS      Y3, 544(BX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, BX
-	ADDQ         $0x40, DX
-	DECQ         SI
-	JNZ          cols60
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y0, Y0
+	VMAXPS  Y0, Y4, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y4, Y1
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y4, Y2
+	VMOVUPS Y2, 512(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y4, Y3
+	VMOVUPS Y3, 544(BX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, BX
+	ADDQ    $0x40, DX
+	DECQ    SI
+	JNZ     cols60
 	VZEROUPPER
 	RET
 
@@ -3030,7 +3172,8 @@ depth61:
 TEXT ·fashionL2ActivationGradHalfAVX2(SB), NOSPLIT, $0-16
 	MOVQ y+0(FP), AX
 	MOVQ d+8(FP), CX
-	MOVQ CX, CX
+
+	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00000200, DX
 
 elems62:
@@ -3053,12 +3196,15 @@ TEXT ·fashionL2WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 128×64 · 64×128, in 6×16 tiles of dw.
 	MOVQ $0x00000015, BX
 
 rows63:
 	MOVQ CX, SI
 	MOVQ DX, DI
+
+	// 6 rows of dw, 16 columns at a time.
 	MOVQ $0x00000008, R8
 
 cols64:
@@ -3076,7 +3222,9 @@ cols64:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
 	MOVQ   SI, R10
-	MOVQ   $0x00000010, R11
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000010, R11
 
 depth65:
 	VMOVUPS      (R10), Y12
@@ -3163,28 +3311,31 @@ depth65:
 	ADDQ         $0x00000800, R10
 	DECQ         R11
 	JNZ          depth65
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 512(DI)
-	VMOVUPS      Y3, 544(DI)
-	VMOVUPS      Y4, 1024(DI)
-	VMOVUPS      Y5, 1056(DI)
-	VMOVUPS      Y6, 1536(DI)
-	VMOVUPS      Y7, 1568(DI)
-	VMOVUPS      Y8, 2048(DI)
-	VMOVUPS      Y9, 2080(DI)
-	VMOVUPS      Y10, 2560(DI)
-	VMOVUPS      Y11, 2592(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols64
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000c00, DX
-	DECQ         BX
-	JNZ          rows63
-	MOVQ         DX, DX
-	MOVQ         $0x00000008, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 512(DI)
+	VMOVUPS Y3, 544(DI)
+	VMOVUPS Y4, 1024(DI)
+	VMOVUPS Y5, 1056(DI)
+	VMOVUPS Y6, 1536(DI)
+	VMOVUPS Y7, 1568(DI)
+	VMOVUPS Y8, 2048(DI)
+	VMOVUPS Y9, 2080(DI)
+	VMOVUPS Y10, 2560(DI)
+	VMOVUPS Y11, 2592(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    R8
+	JNZ     cols64
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000c00, DX
+	DECQ    BX
+	JNZ     rows63
+
+	// 2 rows of dw, 16 columns at a time.
+	MOVQ $0x00000008, BX
 
 cols66:
 	VXORPS Y0, Y0, Y0
@@ -3193,7 +3344,9 @@ cols66:
 	VXORPS Y3, Y3, Y3
 	MOVQ   AX, SI
 	MOVQ   CX, DI
-	MOVQ   $0x00000010, R8
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000010, R8
 
 depth67:
 	VMOVUPS      (DI), Y4
@@ -3232,14 +3385,16 @@ depth67:
 	ADDQ         $0x00000800, DI
 	DECQ         R8
 	JNZ          depth67
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 512(DX)
-	VMOVUPS      Y3, 544(DX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          cols66
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 512(DX)
+	VMOVUPS Y3, 544(DX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	DECQ    BX
+	JNZ     cols66
 	VZEROUPPER
 	RET
 
@@ -3252,9 +3407,12 @@ TEXT ·fashionL2InputGradHalfAVX2(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 32×128 · 128×256, 16 columns of dx (rows of w) at a time.
 	MOVQ $0x00000010, 16(SP)
 
 dxpanels68:
+	// wt = 16 rows of w transposed (128×16), then dx's 16 columns from them.
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
@@ -3318,8 +3476,10 @@ tblocks70:
 	MOVQ       $0x00000005, SI
 
 rows71:
-	MOVQ   DX, DI
-	MOVQ   CX, R8
+	MOVQ DX, DI
+	MOVQ CX, R8
+
+	// 6 rows of dx, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3334,7 +3494,9 @@ rows71:
 	VXORPS Y11, Y11, Y11
 	MOVQ   BX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000020, R11
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000020, R11
 
 depth72:
 	VMOVUPS      (R10), Y12
@@ -3421,31 +3583,37 @@ depth72:
 	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth72
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 1024(R8)
-	VMOVUPS      Y3, 1056(R8)
-	VMOVUPS      Y4, 2048(R8)
-	VMOVUPS      Y5, 2080(R8)
-	VMOVUPS      Y6, 3072(R8)
-	VMOVUPS      Y7, 3104(R8)
-	VMOVUPS      Y8, 4096(R8)
-	VMOVUPS      Y9, 4128(R8)
-	VMOVUPS      Y10, 5120(R8)
-	VMOVUPS      Y11, 5152(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0x00000c00, BX
-	ADDQ         $0x00001800, CX
-	DECQ         SI
-	JNZ          rows71
-	MOVQ         DX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, DI
-	MOVQ         $0x00000020, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 1024(R8)
+	VMOVUPS Y3, 1056(R8)
+	VMOVUPS Y4, 2048(R8)
+	VMOVUPS Y5, 2080(R8)
+	VMOVUPS Y6, 3072(R8)
+	VMOVUPS Y7, 3104(R8)
+	VMOVUPS Y8, 4096(R8)
+	VMOVUPS Y9, 4128(R8)
+	VMOVUPS Y10, 5120(R8)
+	VMOVUPS Y11, 5152(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0x00000c00, BX
+	ADDQ    $0x00001800, CX
+	DECQ    SI
+	JNZ     rows71
+	MOVQ    DX, SI
+
+	// 2 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 2 rows, times a row of wᵀ.
+	MOVQ $0x00000020, R8
 
 depth73:
 	VMOVUPS      (DI), Y4
@@ -3484,20 +3652,22 @@ depth73:
 	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          depth73
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 1024(CX)
-	VMOVUPS      Y3, 1056(CX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00002000, CX
-	MOVQ         CX, (SP)
-	MOVQ         8(SP), CX
-	ADDQ         $0x40, CX
-	MOVQ         CX, 8(SP)
-	DECQ         16(SP)
-	JNZ          dxpanels68
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 1024(CX)
+	VMOVUPS Y3, 1056(CX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, CX
+	MOVQ    (SP), CX
+	ADDQ    $0x00002000, CX
+	MOVQ    CX, (SP)
+	MOVQ    8(SP), CX
+	ADDQ    $0x40, CX
+	MOVQ    CX, 8(SP)
+	DECQ    16(SP)
+	JNZ     dxpanels68
 	VZEROUPPER
 	RET
 
@@ -3506,7 +3676,8 @@ depth73:
 TEXT ·fashionL2BiasGradAVX2(SB), NOSPLIT, $0-16
 	MOVQ dz+0(FP), AX
 	MOVQ db+8(FP), CX
-	MOVQ CX, CX
+
+	// db = Σ rows of dz (64 rows of 128).
 	MOVQ $0x00000010, DX
 
 elems74:
@@ -3535,13 +3706,17 @@ TEXT ·fashionL3ForwardHalfAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
+
+	// y = x·w: 32×128 · 128×10, in 6×16 tiles of y.
 	MOVQ BX, SI
 	MOVQ $0x00000005, DI
 
 rows76:
-	MOVQ   CX, R8
-	MOVQ   SI, R9
-	MOVQ   DX, R10
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ DX, R10
+
+	// 6 rows of y, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3555,7 +3730,9 @@ rows76:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R11
-	MOVQ   $0x00000020, R12
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000020, R12
 
 depth77:
 	VMOVUPS      (R8), Y12
@@ -3646,59 +3823,63 @@ depth77:
 	ADDQ         $0xa0, R8
 	DECQ         R12
 	JNZ          depth77
-	VMOVUPS      (R10), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 40(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSD       X3, 72(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 80(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSD       X5, 112(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 120(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y7, Y7
-	VMOVSD       X7, 152(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 160(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y9, Y9
-	VMOVSD       X9, 192(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 200(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(R10), X0
-	VADDPS       Y0, Y11, Y11
-	VMOVSD       X11, 232(R9)
-	ADDQ         $0x00000c00, AX
-	ADDQ         $0xf0, SI
-	DECQ         DI
-	JNZ          rows76
-	MOVQ         SI, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         CX, CX
-	MOVQ         $0x00000020, DI
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (R10), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 80(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y5, Y5
+	VMOVSD  X5, 112(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 120(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y7, Y7
+	VMOVSD  X7, 152(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 160(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y9, Y9
+	VMOVSD  X9, 192(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 200(R9)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(R10), X0
+	VADDPS  Y0, Y11, Y11
+	VMOVSD  X11, 232(R9)
+	ADDQ    $0x00000c00, AX
+	ADDQ    $0xf0, SI
+	DECQ    DI
+	JNZ     rows76
+
+	// 2 rows of y, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000020, DI
 
 depth78:
 	VMOVUPS      (CX), Y4
@@ -3741,22 +3922,26 @@ depth78:
 	ADDQ         $0xa0, CX
 	DECQ         DI
 	JNZ          depth78
-	VMOVUPS      (DX), Y4
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 32(SI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 40(SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       32(DX), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSD       X3, 72(SI)
-	MOVQ         BX, AX
-	MOVQ         $0x00000020, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(SI)
+	MOVQ    BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000020, CX
 
 softmax79:
 	VMOVUPS      (AX), Y1
@@ -3779,7 +3964,6 @@ softmax79:
 	VMAXPS       Y1, Y3, Y1
 	VMULPS       log2e<>+0(SB), Y1, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y1, Y1
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -3810,7 +3994,6 @@ softmax79:
 	VMAXPS       Y2, Y0, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y0
 	VROUNDPS     $0x00, Y0, Y0
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y0, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y0, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -3859,12 +4042,15 @@ TEXT ·fashionL3WeightGradHalfAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
-	MOVQ DX, DX
+
+	// dw = xᵀ·dz: 64×64 · 64×10, in 6×16 tiles of dw.
 	MOVQ $0x0000000a, BX
 
 rows80:
-	MOVQ   CX, SI
-	MOVQ   DX, DI
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 6 rows of dw, the last 10 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3878,7 +4064,9 @@ rows80:
 	VXORPS Y10, Y10, Y10
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R8
-	MOVQ   $0x00000010, R9
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000010, R9
 
 depth81:
 	VMOVUPS      (SI), Y12
@@ -3969,33 +4157,37 @@ depth81:
 	ADDQ         $0xa0, SI
 	DECQ         R9
 	JNZ          depth81
-	VMOVUPS      Y0, (DI)
-	VMOVSD       X1, 32(DI)
-	VMOVUPS      Y2, 40(DI)
-	VMOVSD       X3, 72(DI)
-	VMOVUPS      Y4, 80(DI)
-	VMOVSD       X5, 112(DI)
-	VMOVUPS      Y6, 120(DI)
-	VMOVSD       X7, 152(DI)
-	VMOVUPS      Y8, 160(DI)
-	VMOVSD       X9, 192(DI)
-	VMOVUPS      Y10, 200(DI)
-	VMOVSD       X11, 232(DI)
-	ADDQ         $0x18, AX
-	ADDQ         $0xf0, DX
-	DECQ         BX
-	JNZ          rows80
-	MOVQ         DX, DX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         CX, CX
-	MOVQ         $0x00000010, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DI)
+	VMOVSD  X1, 32(DI)
+	VMOVUPS Y2, 40(DI)
+	VMOVSD  X3, 72(DI)
+	VMOVUPS Y4, 80(DI)
+	VMOVSD  X5, 112(DI)
+	VMOVUPS Y6, 120(DI)
+	VMOVSD  X7, 152(DI)
+	VMOVUPS Y8, 160(DI)
+	VMOVSD  X9, 192(DI)
+	VMOVUPS Y10, 200(DI)
+	VMOVSD  X11, 232(DI)
+	ADDQ    $0x18, AX
+	ADDQ    $0xf0, DX
+	DECQ    BX
+	JNZ     rows80
+
+	// 4 rows of dw, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 4 rows, times a row of dz.
+	MOVQ $0x00000010, BX
 
 depth82:
 	VMOVUPS      (CX), Y8
@@ -4062,14 +4254,16 @@ depth82:
 	ADDQ         $0xa0, CX
 	DECQ         BX
 	JNZ          depth82
-	VMOVUPS      Y0, (DX)
-	VMOVSD       X1, 32(DX)
-	VMOVUPS      Y2, 40(DX)
-	VMOVSD       X3, 72(DX)
-	VMOVUPS      Y4, 80(DX)
-	VMOVSD       X5, 112(DX)
-	VMOVUPS      Y6, 120(DX)
-	VMOVSD       X7, 152(DX)
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVSD  X1, 32(DX)
+	VMOVUPS Y2, 40(DX)
+	VMOVSD  X3, 72(DX)
+	VMOVUPS Y4, 80(DX)
+	VMOVSD  X5, 112(DX)
+	VMOVUPS Y6, 120(DX)
+	VMOVSD  X7, 152(DX)
 	VZEROUPPER
 	RET
 
@@ -4082,9 +4276,12 @@ TEXT ·fashionL3InputGradHalfAVX2(SB), NOSPLIT, $24-32
 	MOVQ dx+24(FP), BX
 	MOVQ CX, (SP)
 	MOVQ BX, 8(SP)
+
+	// dx = dz·wᵀ: 32×10 · 10×128, 16 columns of dx (rows of w) at a time.
 	MOVQ $0x00000008, 16(SP)
 
 dxpanels83:
+	// wt = 16 rows of w transposed (10×16), then dx's 16 columns from them.
 	MOVQ (SP), CX
 	MOVQ CX, BX
 	MOVQ DX, SI
@@ -4164,8 +4361,10 @@ tcols86:
 	MOVQ $0x00000005, SI
 
 rows87:
-	MOVQ   DX, DI
-	MOVQ   CX, R8
+	MOVQ DX, DI
+	MOVQ CX, R8
+
+	// 6 rows of dx, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -4180,7 +4379,9 @@ rows87:
 	VXORPS Y11, Y11, Y11
 	MOVQ   BX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000002, R11
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R11
 
 depth88:
 	VMOVUPS      (R10), Y12
@@ -4267,6 +4468,8 @@ depth88:
 	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth88
+
+	// The last 2 steps of depth.
 	VMOVUPS      (R10), Y12
 	VMOVUPS      32(R10), Y13
 	VBROADCASTSS (R9), Y14
@@ -4307,31 +4510,37 @@ depth88:
 	VBROADCASTSS 204(R9), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 512(R8)
-	VMOVUPS      Y3, 544(R8)
-	VMOVUPS      Y4, 1024(R8)
-	VMOVUPS      Y5, 1056(R8)
-	VMOVUPS      Y6, 1536(R8)
-	VMOVUPS      Y7, 1568(R8)
-	VMOVUPS      Y8, 2048(R8)
-	VMOVUPS      Y9, 2080(R8)
-	VMOVUPS      Y10, 2560(R8)
-	VMOVUPS      Y11, 2592(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0xf0, BX
-	ADDQ         $0x00000c00, CX
-	DECQ         SI
-	JNZ          rows87
-	MOVQ         DX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, DI
-	MOVQ         $0x00000002, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 512(R8)
+	VMOVUPS Y3, 544(R8)
+	VMOVUPS Y4, 1024(R8)
+	VMOVUPS Y5, 1056(R8)
+	VMOVUPS Y6, 1536(R8)
+	VMOVUPS Y7, 1568(R8)
+	VMOVUPS Y8, 2048(R8)
+	VMOVUPS Y9, 2080(R8)
+	VMOVUPS Y10, 2560(R8)
+	VMOVUPS Y11, 2592(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0xf0, BX
+	ADDQ    $0x00000c00, CX
+	DECQ    SI
+	JNZ     rows87
+	MOVQ    DX, SI
+
+	// 2 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 2 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R8
 
 depth89:
 	VMOVUPS      (DI), Y4
@@ -4370,6 +4579,8 @@ depth89:
 	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          depth89
+
+	// The last 2 steps of depth.
 	VMOVUPS      (DI), Y4
 	VMOVUPS      32(DI), Y5
 	VBROADCASTSS (BX), Y6
@@ -4386,29 +4597,32 @@ depth89:
 	VBROADCASTSS 44(BX), Y6
 	VFMADD231PS  Y4, Y6, Y2
 	VFMADD231PS  Y5, Y6, Y3
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 512(CX)
-	VMOVUPS      Y3, 544(CX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, CX
-	MOVQ         (SP), CX
-	ADDQ         $0x00000280, CX
-	MOVQ         CX, (SP)
-	MOVQ         8(SP), CX
-	ADDQ         $0x40, CX
-	MOVQ         CX, 8(SP)
-	DECQ         16(SP)
-	JNZ          dxpanels83
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 512(CX)
+	VMOVUPS Y3, 544(CX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, CX
+	MOVQ    (SP), CX
+	ADDQ    $0x00000280, CX
+	MOVQ    CX, (SP)
+	MOVQ    8(SP), CX
+	ADDQ    $0x40, CX
+	MOVQ    CX, 8(SP)
+	DECQ    16(SP)
+	JNZ     dxpanels83
 	VZEROUPPER
 	RET
 
 // func fashionL3BiasGradAVX2(dz *[640]float32, db *[10]float32)
 // Requires: AVX
 TEXT ·fashionL3BiasGradAVX2(SB), NOSPLIT, $0-16
-	MOVQ   dz+0(FP), AX
-	MOVQ   db+8(FP), CX
-	MOVQ   CX, CX
+	MOVQ dz+0(FP), AX
+	MOVQ db+8(FP), CX
+
+	// db = Σ rows of dz (64 rows of 10).
 	VXORPS Y0, Y0, Y0
 	MOVQ   AX, DX
 	MOVQ   $0x00000040, BX
@@ -4442,12 +4656,15 @@ TEXT ·fashionL1PartialForwardAVX2(SB), NOSPLIT, $0-24
 	MOVQ x+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ p+16(FP), DX
-	MOVQ DX, DX
+
+	// p = x·w: 64×392 · 392×256, in 6×16 tiles of p.
 	MOVQ $0x0000000a, BX
 
 rows92:
 	MOVQ CX, SI
 	MOVQ DX, DI
+
+	// 6 rows of p, 16 columns at a time.
 	MOVQ $0x00000010, R8
 
 cols93:
@@ -4465,7 +4682,9 @@ cols93:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
 	MOVQ   SI, R10
-	MOVQ   $0x00000062, R11
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000062, R11
 
 depth94:
 	VMOVUPS      (R10), Y12
@@ -4552,28 +4771,31 @@ depth94:
 	ADDQ         $0x00001000, R10
 	DECQ         R11
 	JNZ          depth94
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 1024(DI)
-	VMOVUPS      Y3, 1056(DI)
-	VMOVUPS      Y4, 2048(DI)
-	VMOVUPS      Y5, 2080(DI)
-	VMOVUPS      Y6, 3072(DI)
-	VMOVUPS      Y7, 3104(DI)
-	VMOVUPS      Y8, 4096(DI)
-	VMOVUPS      Y9, 4128(DI)
-	VMOVUPS      Y10, 5120(DI)
-	VMOVUPS      Y11, 5152(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	DECQ         R8
-	JNZ          cols93
-	ADDQ         $0x00004980, AX
-	ADDQ         $0x00001800, DX
-	DECQ         BX
-	JNZ          rows92
-	MOVQ         DX, DX
-	MOVQ         $0x00000010, BX
+
+	// Store the tile of p.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 1024(DI)
+	VMOVUPS Y3, 1056(DI)
+	VMOVUPS Y4, 2048(DI)
+	VMOVUPS Y5, 2080(DI)
+	VMOVUPS Y6, 3072(DI)
+	VMOVUPS Y7, 3104(DI)
+	VMOVUPS Y8, 4096(DI)
+	VMOVUPS Y9, 4128(DI)
+	VMOVUPS Y10, 5120(DI)
+	VMOVUPS Y11, 5152(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	DECQ    R8
+	JNZ     cols93
+	ADDQ    $0x00004980, AX
+	ADDQ    $0x00001800, DX
+	DECQ    BX
+	JNZ     rows92
+
+	// 4 rows of p, 16 columns at a time.
+	MOVQ $0x00000010, BX
 
 cols95:
 	VXORPS Y0, Y0, Y0
@@ -4586,7 +4808,9 @@ cols95:
 	VXORPS Y7, Y7, Y7
 	MOVQ   AX, SI
 	MOVQ   CX, DI
-	MOVQ   $0x00000062, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000062, R8
 
 depth96:
 	VMOVUPS      (DI), Y8
@@ -4649,18 +4873,20 @@ depth96:
 	ADDQ         $0x00001000, DI
 	DECQ         R8
 	JNZ          depth96
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 1024(DX)
-	VMOVUPS      Y3, 1056(DX)
-	VMOVUPS      Y4, 2048(DX)
-	VMOVUPS      Y5, 2080(DX)
-	VMOVUPS      Y6, 3072(DX)
-	VMOVUPS      Y7, 3104(DX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          cols95
+
+	// Store the tile of p.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 1024(DX)
+	VMOVUPS Y3, 1056(DX)
+	VMOVUPS Y4, 2048(DX)
+	VMOVUPS Y5, 2080(DX)
+	VMOVUPS Y6, 3072(DX)
+	VMOVUPS Y7, 3104(DX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+	DECQ    BX
+	JNZ     cols95
 	VZEROUPPER
 	RET
 
@@ -4672,8 +4898,9 @@ TEXT ·fashionL1CombineAVX2(SB), NOSPLIT, $0-32
 	MOVQ   b+16(FP), DX
 	MOVQ   y+24(FP), BX
 	VXORPS Y0, Y0, Y0
-	MOVQ   CX, CX
-	MOVQ   $0x00000020, SI
+
+	// z = (p0 + p1) + b, row by row.
+	MOVQ $0x00000020, SI
 
 rows97:
 	MOVQ AX, DI
@@ -4711,8 +4938,9 @@ TEXT ·fashionLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   y+0(FP), AX
 	MOVQ   target+8(FP), CX
 	MOVQ   d+16(FP), DX
-	MOVQ   CX, CX
-	MOVQ   $0x00000050, BX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
+	MOVQ $0x00000050, BX
 
 elems99:
 	VMOVUPS      (AX), Y1
@@ -4943,13 +5171,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 // func fashionSGDAVX2(p *[235146]float32, grad *[235146]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashionSGDAVX2(SB), NOSPLIT, $0-24
+	// SGD over 235146 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Y1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVQ         $0x000072d1, DX
 
 elems100:
@@ -4975,6 +5203,7 @@ elems100:
 // func fashionMomentumAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 235146 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -4984,7 +5213,6 @@ TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
 elems101:
@@ -5044,6 +5272,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 // func fashionNesterovAVX2(p *[235146]float32, grad *[235146]float32, v *[235146]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 235146 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5053,7 +5282,6 @@ TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x000072d1, BX
 
 elems102:
@@ -5095,6 +5323,7 @@ elems102:
 // func fashionAdamAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashionAdamAVX2(SB), NOSPLIT, $0-60
+	// Adam over 235146 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -5117,8 +5346,6 @@ TEXT ·fashionAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
 elems103:
@@ -5188,6 +5415,7 @@ elems103:
 // func fashionAdamWAVX2(p *[235146]float32, grad *[235146]float32, m *[235146]float32, v *[235146]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 235146 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -5211,8 +5439,6 @@ TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x000072d1, SI
 
 elems104:
@@ -5282,6 +5508,7 @@ elems104:
 // func fashionSGDChunkAVX2(p *[16384]float32, grad *[16384]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $0-24
+	// SGD over 16384 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -5293,7 +5520,6 @@ TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $0-24
 	JNZ   cachedstores105
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
-	MOVQ  CX, CX
 	MOVQ  $0x00000800, DX
 
 elems106:
@@ -5313,7 +5539,6 @@ cachedstores105:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
-	MOVQ CX, CX
 	MOVQ $0x00000800, DX
 
 elems107:
@@ -5334,6 +5559,7 @@ updated105:
 // func fashionSGDLastChunkAVX2(p *[5770]float32, grad *[5770]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
+	// SGD over 5770 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
@@ -5345,7 +5571,6 @@ TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
 	JNZ   cachedstores108
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
-	MOVQ  CX, CX
 	MOVQ  $0x000002d1, DX
 
 elems109:
@@ -5372,7 +5597,6 @@ cachedstores108:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
-	MOVQ CX, CX
 	MOVQ $0x000002d1, DX
 
 elems110:
@@ -5400,6 +5624,7 @@ updated108:
 // func fashionMomentumChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5414,7 +5639,6 @@ TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x00000800, BX
 
 elems112:
@@ -5442,7 +5666,6 @@ cachedstores111:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x00000800, BX
 
 elems113:
@@ -5470,6 +5693,7 @@ updated111:
 // func fashionMomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 5770 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5484,7 +5708,6 @@ TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x000002d1, BX
 
 elems115:
@@ -5526,7 +5749,6 @@ cachedstores114:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x000002d1, BX
 
 elems116:
@@ -5568,6 +5790,7 @@ updated114:
 // func fashionNesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5582,7 +5805,6 @@ TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x00000800, BX
 
 elems118:
@@ -5611,7 +5833,6 @@ cachedstores117:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x00000800, BX
 
 elems119:
@@ -5640,6 +5861,7 @@ updated117:
 // func fashionNesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 5770 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -5654,7 +5876,6 @@ TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  CX, CX
 	MOVQ  $0x000002d1, BX
 
 elems121:
@@ -5698,7 +5919,6 @@ cachedstores120:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ CX, CX
 	MOVQ $0x000002d1, BX
 
 elems122:
@@ -5742,6 +5962,7 @@ updated120:
 // func fashionAdamChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
+	// Adam over 16384 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -5769,8 +5990,6 @@ TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x00000800, SI
 
 elems124:
@@ -5814,8 +6033,6 @@ cachedstores123:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x00000800, SI
 
 elems125:
@@ -5858,6 +6075,7 @@ updated123:
 // func fashionAdamLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
+	// Adam over 5770 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -5885,8 +6103,6 @@ TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x000002d1, SI
 
 elems127:
@@ -5959,8 +6175,6 @@ cachedstores126:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x000002d1, SI
 
 elems128:
@@ -6032,6 +6246,7 @@ updated126:
 // func fashionAdamWChunkAVX2(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 16384 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -6060,8 +6275,6 @@ TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x00000800, SI
 
 elems130:
@@ -6105,8 +6318,6 @@ cachedstores129:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x00000800, SI
 
 elems131:
@@ -6149,6 +6360,7 @@ updated129:
 // func fashionAdamWLastChunkAVX2(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 5770 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -6177,8 +6389,6 @@ TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  CX, CX
-	MOVQ  BX, BX
 	MOVQ  $0x000002d1, SI
 
 elems133:
@@ -6251,8 +6461,6 @@ cachedstores132:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ CX, CX
-	MOVQ BX, BX
 	MOVQ $0x000002d1, SI
 
 elems134:

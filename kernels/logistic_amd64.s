@@ -11,20 +11,26 @@ TEXT ·logisticL1ForwardAVX2(SB), NOSPLIT, $0-32
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
+
+	// y = x·w: 32×2 · 2×1, in 6×16 tiles of y.
 	MOVQ BX, SI
 	MOVQ $0x00000005, DI
 
 rows1:
-	MOVQ         CX, R8
-	MOVQ         SI, R9
-	MOVQ         DX, R10
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	MOVQ         AX, R11
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ DX, R10
+
+	// 6 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R11
+
+	// The last 2 steps of depth.
 	VXORPS       Y6, Y6, Y6
 	VMOVSS       (R8), X6
 	VBROADCASTSS (R11), Y7
@@ -53,38 +59,42 @@ rows1:
 	VFMADD231PS  Y6, Y7, Y4
 	VBROADCASTSS 44(R11), Y7
 	VFMADD231PS  Y6, Y7, Y5
-	VXORPS       Y6, Y6, Y6
-	VMOVSS       (R10), X6
-	VADDPS       Y6, Y0, Y0
-	VMOVSS       X0, (R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R10), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSS       X1, 4(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R10), X0
-	VADDPS       Y0, Y2, Y2
-	VMOVSS       X2, 8(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R10), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSS       X3, 12(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R10), X0
-	VADDPS       Y0, Y4, Y4
-	VMOVSS       X4, 16(R9)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R10), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSS       X5, 20(R9)
-	ADDQ         $0x30, AX
-	ADDQ         $0x18, SI
-	DECQ         DI
-	JNZ          rows1
-	MOVQ         SI, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	MOVQ         CX, CX
+
+	// Add the bias and store the tile of y.
+	VXORPS Y6, Y6, Y6
+	VMOVSS (R10), X6
+	VADDPS Y6, Y0, Y0
+	VMOVSS X0, (R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y4, Y4
+	VMOVSS X4, 16(R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y5, Y5
+	VMOVSS X5, 20(R9)
+	ADDQ   $0x30, AX
+	ADDQ   $0x18, SI
+	DECQ   DI
+	JNZ    rows1
+
+	// 2 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// The last 2 steps of depth.
 	VXORPS       Y2, Y2, Y2
 	VMOVSS       (CX), X2
 	VBROADCASTSS (AX), Y3
@@ -97,16 +107,20 @@ rows1:
 	VFMADD231PS  Y2, Y3, Y0
 	VBROADCASTSS 12(AX), Y3
 	VFMADD231PS  Y2, Y3, Y1
-	VXORPS       Y2, Y2, Y2
-	VMOVSS       (DX), X2
-	VADDPS       Y2, Y0, Y0
-	VMOVSS       X0, (SI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSS       X1, 4(SI)
-	MOVQ         BX, AX
-	MOVQ         $0x00000004, CX
+
+	// Add the bias and store the tile of y.
+	VXORPS Y2, Y2, Y2
+	VMOVSS (DX), X2
+	VADDPS Y2, Y0, Y0
+	VMOVSS X0, (SI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000004, CX
 
 elems2:
 	VMOVUPS      (AX), Y0
@@ -118,7 +132,6 @@ elems2:
 	VMAXPS       Y1, Y2, Y1
 	VMULPS       log2e<>+0(SB), Y1, Y2
 	VROUNDPS     $0x00, Y2, Y2
-	VMOVAPS      Y1, Y1
 	VFNMADD231PS ln2hi<>+0(SB), Y2, Y1
 	VFNMADD231PS ln2lo<>+0(SB), Y2, Y1
 	VMOVUPS      expc0<>+0(SB), Y3
@@ -304,16 +317,20 @@ GLOBL expbias<>(SB), RODATA|NOPTR, $32
 // func logisticL1WeightGradAVX2(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 // Requires: AVX, FMA3
 TEXT ·logisticL1WeightGradAVX2(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   db+24(FP), BX
-	MOVQ   DX, DX
-	MOVQ   CX, SI
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+
+	// dw = xᵀ·dz: 2×32 · 32×1, in 6×16 tiles of dw.
+	MOVQ CX, SI
+
+	// 2 rows of dw, the last 1 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
-	MOVQ   SI, SI
-	MOVQ   $0x00000008, DI
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000008, DI
 
 depth3:
 	VXORPS       Y2, Y2, Y2
@@ -344,12 +361,16 @@ depth3:
 	ADDQ         $0x10, SI
 	DECQ         DI
 	JNZ          depth3
-	VMOVSS       X0, (DX)
-	VMOVSS       X1, 4(DX)
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	VXORPS       Y0, Y0, Y0
-	MOVQ         $0x00000020, DX
+
+	// Store the tile of dw.
+	VMOVSS X0, (DX)
+	VMOVSS X1, 4(DX)
+
+	// db = Σ rows of dz (32 rows of 1).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   $0x00000020, DX
 
 rows4:
 	VXORPS Y1, Y1, Y1
@@ -369,8 +390,9 @@ TEXT ·logisticLossAVX2(SB), NOSPLIT, $0-28
 	MOVQ   y+0(FP), AX
 	MOVQ   target+8(FP), CX
 	MOVQ   d+16(FP), DX
-	MOVQ   CX, CX
-	MOVQ   $0x00000004, BX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
+	MOVQ $0x00000004, BX
 
 elems5:
 	VMOVUPS      (AX), Y1
@@ -637,13 +659,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 // func logisticSGDAVX2(p *[3]float32, grad *[3]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·logisticSGDAVX2(SB), NOSPLIT, $0-24
+	// SGD over 3 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Y1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VINSERTPS    $0x20, 8(AX), X2, X2
@@ -660,6 +682,7 @@ TEXT ·logisticSGDAVX2(SB), NOSPLIT, $0-24
 // func logisticMomentumAVX2(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·logisticMomentumAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 3 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -669,7 +692,6 @@ TEXT ·logisticMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VINSERTPS    $0x20, 8(AX), X3, X3
@@ -705,6 +727,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 // func logisticNesterovAVX2(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·logisticNesterovAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 3 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -714,7 +737,6 @@ TEXT ·logisticNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VINSERTPS    $0x20, 8(AX), X3, X3
@@ -741,6 +763,7 @@ TEXT ·logisticNesterovAVX2(SB), NOSPLIT, $0-36
 // func logisticAdamAVX2(p *[3]float32, grad *[3]float32, m *[3]float32, v *[3]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·logisticAdamAVX2(SB), NOSPLIT, $0-60
+	// Adam over 3 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -763,8 +786,6 @@ TEXT ·logisticAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	VXORPS       Y0, Y0, Y0
 	VMOVSD       (AX), X0
 	VINSERTPS    $0x20, 8(AX), X0, X0
@@ -807,6 +828,7 @@ TEXT ·logisticAdamAVX2(SB), NOSPLIT, $0-60
 // func logisticAdamWAVX2(p *[3]float32, grad *[3]float32, m *[3]float32, v *[3]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·logisticAdamWAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 3 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -830,8 +852,6 @@ TEXT ·logisticAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	VXORPS       Y0, Y0, Y0
 	VMOVSD       (AX), X0
 	VINSERTPS    $0x20, 8(AX), X0, X0

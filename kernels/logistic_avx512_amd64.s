@@ -7,40 +7,46 @@
 // func logisticL1ForwardAVX512(x *[64]float32, w *[2]float32, b *[1]float32, y *[32]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·logisticL1ForwardAVX512(SB), NOSPLIT, $0-32
-	MOVQ             x+0(FP), AX
-	MOVQ             w+8(FP), CX
-	MOVQ             b+16(FP), DX
-	MOVQ             y+24(FP), BX
-	MOVQ             BX, SI
-	MOVQ             CX, DI
-	MOVQ             SI, R8
-	MOVQ             DX, R9
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	VXORPS           Z8, Z8, Z8
-	VXORPS           Z9, Z9, Z9
-	VXORPS           Z10, Z10, Z10
-	VXORPS           Z11, Z11, Z11
-	VXORPS           Z12, Z12, Z12
-	VXORPS           Z13, Z13, Z13
-	VXORPS           Z14, Z14, Z14
-	VXORPS           Z15, Z15, Z15
-	VXORPS           Z16, Z16, Z16
-	VXORPS           Z17, Z17, Z17
-	VXORPS           Z18, Z18, Z18
-	VXORPS           Z19, Z19, Z19
-	VXORPS           Z20, Z20, Z20
-	VXORPS           Z21, Z21, Z21
-	VXORPS           Z22, Z22, Z22
-	MOVQ             AX, R10
-	MOVL             $0x00000001, R11
-	KMOVW            R11, K1
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 32×2 · 2×1, in 23×16 tiles of y.
+	MOVQ BX, SI
+	MOVQ CX, DI
+	MOVQ SI, R8
+	MOVQ DX, R9
+
+	// 23 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	MOVQ   AX, R10
+	MOVL   $0x00000001, R11
+	KMOVW  R11, K1
+
+	// The last 2 steps of depth.
 	VMOVUPS.Z        (DI), K1, Z23
 	VFMADD231PS.BCST (R10), Z23, Z0
 	VFMADD231PS.BCST 8(R10), Z23, Z1
@@ -89,88 +95,92 @@ TEXT ·logisticL1ForwardAVX512(SB), NOSPLIT, $0-32
 	VFMADD231PS.BCST 164(R10), Z23, Z20
 	VFMADD231PS.BCST 172(R10), Z23, Z21
 	VFMADD231PS.BCST 180(R10), Z23, Z22
-	VMOVUPS.Z        (R9), K1, Z23
-	VADDPS           Z23, Z0, Z0
-	VMOVUPS          Z0, K1, (R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, K1, 4(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, K1, 8(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, K1, 12(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, K1, 16(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, K1, 20(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, K1, 24(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, K1, 28(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z8, Z8
-	VMOVUPS          Z8, K1, 32(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z9, Z9
-	VMOVUPS          Z9, K1, 36(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z10, Z10
-	VMOVUPS          Z10, K1, 40(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z11, Z11
-	VMOVUPS          Z11, K1, 44(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z12, Z12
-	VMOVUPS          Z12, K1, 48(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z13, Z13
-	VMOVUPS          Z13, K1, 52(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z14, Z14
-	VMOVUPS          Z14, K1, 56(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z15, Z15
-	VMOVUPS          Z15, K1, 60(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z16, Z16
-	VMOVUPS          Z16, K1, 64(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z17, Z17
-	VMOVUPS          Z17, K1, 68(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z18, Z18
-	VMOVUPS          Z18, K1, 72(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z19, Z19
-	VMOVUPS          Z19, K1, 76(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z20, Z20
-	VMOVUPS          Z20, K1, 80(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z21, Z21
-	VMOVUPS          Z21, K1, 84(R8)
-	VMOVUPS.Z        (R9), K1, Z0
-	VADDPS           Z0, Z22, Z22
-	VMOVUPS          Z22, K1, 88(R8)
-	ADDQ             $0xb8, AX
-	ADDQ             $0x5c, SI
-	MOVQ             SI, SI
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	VXORPS           Z8, Z8, Z8
-	MOVQ             CX, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (R9), K1, Z23
+	VADDPS    Z23, Z0, Z0
+	VMOVUPS   Z0, K1, (R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 16(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 20(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 24(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 28(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, K1, 32(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z9, Z9
+	VMOVUPS   Z9, K1, 36(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z10, Z10
+	VMOVUPS   Z10, K1, 40(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z11, Z11
+	VMOVUPS   Z11, K1, 44(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z12, Z12
+	VMOVUPS   Z12, K1, 48(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, 52(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z14, Z14
+	VMOVUPS   Z14, K1, 56(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z15, Z15
+	VMOVUPS   Z15, K1, 60(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z16, Z16
+	VMOVUPS   Z16, K1, 64(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z17, Z17
+	VMOVUPS   Z17, K1, 68(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z18, Z18
+	VMOVUPS   Z18, K1, 72(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z19, Z19
+	VMOVUPS   Z19, K1, 76(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z20, Z20
+	VMOVUPS   Z20, K1, 80(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z21, Z21
+	VMOVUPS   Z21, K1, 84(R8)
+	VMOVUPS.Z (R9), K1, Z0
+	VADDPS    Z0, Z22, Z22
+	VMOVUPS   Z22, K1, 88(R8)
+	ADDQ      $0xb8, AX
+	ADDQ      $0x5c, SI
+
+	// 9 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+
+	// The last 2 steps of depth.
 	VMOVUPS.Z        (CX), K1, Z9
 	VFMADD231PS.BCST (AX), Z9, Z0
 	VFMADD231PS.BCST 8(AX), Z9, Z1
@@ -191,35 +201,39 @@ TEXT ·logisticL1ForwardAVX512(SB), NOSPLIT, $0-32
 	VFMADD231PS.BCST 52(AX), Z9, Z6
 	VFMADD231PS.BCST 60(AX), Z9, Z7
 	VFMADD231PS.BCST 68(AX), Z9, Z8
-	VMOVUPS.Z        (DX), K1, Z9
-	VADDPS           Z9, Z0, Z0
-	VMOVUPS          Z0, K1, (SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, K1, 4(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, K1, 8(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, K1, 12(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, K1, 16(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, K1, 20(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, K1, 24(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, K1, 28(SI)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z8, Z8
-	VMOVUPS          Z8, K1, 32(SI)
-	MOVQ             BX, AX
-	MOVQ             $0x00000002, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z9
+	VADDPS    Z9, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 16(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 20(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 24(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 28(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, K1, 32(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000002, CX
 
 elems1:
 	VMOVUPS      (AX), Z0
@@ -231,7 +245,6 @@ elems1:
 	VMAXPS       Z1, Z2, Z1
 	VMULPS       log2e<>+0(SB), Z1, Z2
 	VRNDSCALEPS  $0x00, Z2, Z2
-	VMOVAPS      Z1, Z1
 	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
 	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
 	VMOVUPS      expc0<>+0(SB), Z3
@@ -538,18 +551,22 @@ GLOBL expbias<>(SB), RODATA|NOPTR, $64
 // func logisticL1WeightGradAVX512(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·logisticL1WeightGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ   x+0(FP), AX
-	MOVQ   dz+8(FP), CX
-	MOVQ   dw+16(FP), DX
-	MOVQ   db+24(FP), BX
-	MOVQ   DX, DX
-	MOVQ   CX, SI
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+
+	// dw = xᵀ·dz: 2×32 · 32×1, in 28×16 tiles of dw.
+	MOVQ CX, SI
+
+	// 2 rows of dw, the last 1 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
-	MOVQ   SI, SI
 	MOVL   $0x00000001, DI
 	KMOVW  DI, K1
-	MOVQ   $0x00000008, DI
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000008, DI
 
 depth2:
 	VMOVUPS.Z        (SI), K1, Z2
@@ -568,12 +585,16 @@ depth2:
 	ADDQ             $0x10, SI
 	DECQ             DI
 	JNZ              depth2
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 4(DX)
-	MOVQ             CX, AX
-	MOVQ             BX, CX
-	VXORPS           Z0, Z0, Z0
-	MOVQ             $0x00000020, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 4(DX)
+
+	// db = Σ rows of dz (32 rows of 1).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000020, DX
 
 rows3:
 	VMOVUPS.Z (AX), K1, Z1
@@ -592,8 +613,9 @@ TEXT ·logisticLossAVX512(SB), NOSPLIT, $0-28
 	MOVQ   y+0(FP), AX
 	MOVQ   target+8(FP), CX
 	MOVQ   d+16(FP), DX
-	MOVQ   CX, CX
-	MOVQ   $0x00000002, BX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
+	MOVQ $0x00000002, BX
 
 elems4:
 	VMOVUPS       (AX), Z1
@@ -998,13 +1020,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 // func logisticSGDAVX512(p *[3]float32, grad *[3]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
 TEXT ·logisticSGDAVX512(SB), NOSPLIT, $0-24
+	// SGD over 3 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Z1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVL         $0x00000007, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -1018,6 +1040,7 @@ TEXT ·logisticSGDAVX512(SB), NOSPLIT, $0-24
 // func logisticMomentumAVX512(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticMomentumAVX512(SB), NOSPLIT, $0-36
+	// Momentum over 3 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -1027,7 +1050,6 @@ TEXT ·logisticMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVL         $0x00000007, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -1065,6 +1087,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 // func logisticNesterovAVX512(p *[3]float32, grad *[3]float32, v *[3]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticNesterovAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 3 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -1074,7 +1097,6 @@ TEXT ·logisticNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVL         $0x00000007, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -1095,6 +1117,7 @@ TEXT ·logisticNesterovAVX512(SB), NOSPLIT, $0-36
 // func logisticAdamAVX512(p *[3]float32, grad *[3]float32, m *[3]float32, v *[3]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticAdamAVX512(SB), NOSPLIT, $0-60
+	// Adam over 3 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -1117,8 +1140,6 @@ TEXT ·logisticAdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVL         $0x00000007, SI
 	KMOVW        SI, K1
 	VMOVUPS.Z    (AX), K1, Z0
@@ -1152,6 +1173,7 @@ TEXT ·logisticAdamAVX512(SB), NOSPLIT, $0-60
 // func logisticAdamWAVX512(p *[3]float32, grad *[3]float32, m *[3]float32, v *[3]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticAdamWAVX512(SB), NOSPLIT, $0-60
+	// AdamW over 3 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -1175,8 +1197,6 @@ TEXT ·logisticAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVL         $0x00000007, SI
 	KMOVW        SI, K1
 	VMOVUPS.Z    (AX), K1, Z0

@@ -18,13 +18,17 @@ TEXT ·scorerL1ForwardAVX2(SB), NOSPLIT, $8-40
 	MOVQ    b+16(FP), DX
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
-	MOVQ    SI, DI
-	MOVQ    $0x00000002, R8
+
+	// z = x·w: 16×12 · 12×24, in 6×16 tiles of z.
+	MOVQ SI, DI
+	MOVQ $0x00000002, R8
 
 rows1:
-	MOVQ   CX, R9
-	MOVQ   DI, R10
-	MOVQ   DX, R11
+	MOVQ CX, R9
+	MOVQ DI, R10
+	MOVQ DX, R11
+
+	// 6 rows of z, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -39,7 +43,9 @@ rows1:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R12
 	MOVQ   R9, R13
-	MOVQ   $0x00000003, R14
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000003, R14
 
 depth2:
 	VMOVUPS      (R13), Y12
@@ -126,53 +132,59 @@ depth2:
 	ADDQ         $0x00000180, R13
 	DECQ         R14
 	JNZ          depth2
-	VMOVUPS      (R11), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 96(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 128(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 192(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 224(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 288(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y7, Y7
-	VMOVUPS      Y7, 320(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 384(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y9, Y9
-	VMOVUPS      Y9, 416(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 480(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y11, Y11
-	VMOVUPS      Y11, 512(R10)
-	ADDQ         $0x40, R9
-	ADDQ         $0x40, R10
-	ADDQ         $0x40, R11
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	MOVQ         AX, R12
-	MOVQ         $0x00000003, R13
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (R11), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 96(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 128(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 192(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 224(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 288(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 320(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 384(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y9, Y9
+	VMOVUPS Y9, 416(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 480(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y11, Y11
+	VMOVUPS Y11, 512(R10)
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+	ADDQ    $0x40, R11
+
+	// 6 rows of z, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R12
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000003, R13
 
 depth3:
 	VMOVUPS      (R9), Y6
@@ -231,40 +243,45 @@ depth3:
 	ADDQ         $0x00000180, R9
 	DECQ         R13
 	JNZ          depth3
-	VMOVUPS      (R11), Y6
-	VADDPS       Y6, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 96(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 192(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 288(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 384(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 480(R10)
-	ADDQ         $0x00000120, AX
-	ADDQ         $0x00000240, DI
-	DECQ         R8
-	JNZ          rows1
-	MOVQ         DI, DI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         AX, R8
-	MOVQ         CX, R9
-	MOVQ         $0x00000003, R10
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (R11), Y6
+	VADDPS  Y6, Y0, Y0
+	VMOVUPS Y0, (R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 192(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 288(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 384(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 480(R10)
+	ADDQ    $0x00000120, AX
+	ADDQ    $0x00000240, DI
+	DECQ    R8
+	JNZ     rows1
+
+	// 4 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000003, R10
 
 depth4:
 	VMOVUPS      (R9), Y8
@@ -327,39 +344,44 @@ depth4:
 	ADDQ         $0x00000180, R9
 	DECQ         R10
 	JNZ          depth4
-	VMOVUPS      (DX), Y8
-	VADDPS       Y8, Y0, Y0
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 96(DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 128(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 192(DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 224(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 288(DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y7, Y7
-	VMOVUPS      Y7, 320(DI)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, DX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         CX, CX
-	MOVQ         $0x00000003, R8
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 96(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 128(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 192(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 224(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 288(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 320(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// 4 rows of z, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000003, R8
 
 depth5:
 	VMOVUPS      (CX), Y4
@@ -402,21 +424,25 @@ depth5:
 	ADDQ         $0x00000180, CX
 	DECQ         R8
 	JNZ          depth5
-	VMOVUPS      (DX), Y4
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 96(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 192(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 288(DI)
-	MOVQ         SI, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000030, DX
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 192(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 288(DI)
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000030, DX
 
 elems6:
 	VMOVUPS      (AX), Y0
@@ -432,7 +458,6 @@ elems6:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -651,8 +676,9 @@ TEXT ·scorerL1ActivationGradAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    z+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000030, DX
+
+	// d ← d ⊙ gelu′(z), elementwise.
+	MOVQ $0x00000030, DX
 
 elems7:
 	VMOVUPS      (AX), Y0
@@ -673,7 +699,6 @@ elems7:
 	VMAXPS       Y5, Y4, Y5
 	VMULPS       log2e<>+0(SB), Y5, Y4
 	VROUNDPS     $0x00, Y4, Y4
-	VMOVAPS      Y5, Y5
 	VFNMADD231PS ln2hi<>+0(SB), Y4, Y5
 	VFNMADD231PS ln2lo<>+0(SB), Y4, Y5
 	VMOVUPS      expc0<>+0(SB), Y6
@@ -762,12 +787,15 @@ TEXT ·scorerL1WeightGradAVX2(SB), NOSPLIT, $8-32
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
 	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, SI
+
+	// dw = xᵀ·dz: 12×16 · 16×24, in 6×16 tiles of dw.
+	MOVQ $0x00000002, SI
 
 rows8:
-	MOVQ   CX, DI
-	MOVQ   DX, R8
+	MOVQ CX, DI
+	MOVQ DX, R8
+
+	// 6 rows of dw, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -782,7 +810,9 @@ rows8:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000004, R11
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, R11
 
 depth9:
 	VMOVUPS      (R10), Y12
@@ -869,28 +899,34 @@ depth9:
 	ADDQ         $0x00000180, R10
 	DECQ         R11
 	JNZ          depth9
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 96(R8)
-	VMOVUPS      Y3, 128(R8)
-	VMOVUPS      Y4, 192(R8)
-	VMOVUPS      Y5, 224(R8)
-	VMOVUPS      Y6, 288(R8)
-	VMOVUPS      Y7, 320(R8)
-	VMOVUPS      Y8, 384(R8)
-	VMOVUPS      Y9, 416(R8)
-	VMOVUPS      Y10, 480(R8)
-	VMOVUPS      Y11, 512(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	MOVQ         AX, R9
-	MOVQ         $0x00000004, R10
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 96(R8)
+	VMOVUPS Y3, 128(R8)
+	VMOVUPS Y4, 192(R8)
+	VMOVUPS Y5, 224(R8)
+	VMOVUPS Y6, 288(R8)
+	VMOVUPS Y7, 320(R8)
+	VMOVUPS Y8, 384(R8)
+	VMOVUPS Y9, 416(R8)
+	VMOVUPS Y10, 480(R8)
+	VMOVUPS Y11, 512(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+
+	// 6 rows of dw, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, R10
 
 depth10:
 	VMOVUPS      (DI), Y6
@@ -949,19 +985,23 @@ depth10:
 	ADDQ         $0x00000180, DI
 	DECQ         R10
 	JNZ          depth10
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 96(R8)
-	VMOVUPS      Y2, 192(R8)
-	VMOVUPS      Y3, 288(R8)
-	VMOVUPS      Y4, 384(R8)
-	VMOVUPS      Y5, 480(R8)
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000240, DX
-	DECQ         SI
-	JNZ          rows8
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000003, DX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 96(R8)
+	VMOVUPS Y2, 192(R8)
+	VMOVUPS Y3, 288(R8)
+	VMOVUPS Y4, 384(R8)
+	VMOVUPS Y5, 480(R8)
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000240, DX
+	DECQ    SI
+	JNZ     rows8
+
+	// db = Σ rows of dz (16 rows of 24).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000003, DX
 
 elems11:
 	VXORPS Y0, Y0, Y0
@@ -999,13 +1039,17 @@ TEXT ·scorerL2ForwardAVX2(SB), NOSPLIT, $8-40
 	MOVQ    b+16(FP), DX
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
-	MOVQ    SI, DI
-	MOVQ    $0x00000002, R8
+
+	// z = x·w: 16×24 · 24×16, in 6×16 tiles of z.
+	MOVQ SI, DI
+	MOVQ $0x00000002, R8
 
 rows13:
-	MOVQ   CX, R9
-	MOVQ   DI, R10
-	MOVQ   DX, R11
+	MOVQ CX, R9
+	MOVQ DI, R10
+	MOVQ DX, R11
+
+	// 6 rows of z, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1020,7 +1064,9 @@ rows13:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R12
 	MOVQ   R9, R13
-	MOVQ   $0x00000006, R14
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000006, R14
 
 depth14:
 	VMOVUPS      (R13), Y12
@@ -1107,60 +1153,65 @@ depth14:
 	ADDQ         $0x00000100, R13
 	DECQ         R14
 	JNZ          depth14
-	VMOVUPS      (R11), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 64(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 96(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 128(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 160(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 192(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y7, Y7
-	VMOVUPS      Y7, 224(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 256(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y9, Y9
-	VMOVUPS      Y9, 288(R10)
-	VMOVUPS      (R11), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 320(R10)
-	VMOVUPS      32(R11), Y0
-	VADDPS       Y0, Y11, Y11
-	VMOVUPS      Y11, 352(R10)
-	ADDQ         $0x40, R9
-	ADDQ         $0x40, R10
-	ADDQ         $0x40, R11
-	ADDQ         $0x00000240, AX
-	ADDQ         $0x00000180, DI
-	DECQ         R8
-	JNZ          rows13
-	MOVQ         DI, DI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         CX, R8
-	MOVQ         $0x00000006, R9
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (R11), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 128(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 160(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 192(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 224(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 256(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y9, Y9
+	VMOVUPS Y9, 288(R10)
+	VMOVUPS (R11), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 320(R10)
+	VMOVUPS 32(R11), Y0
+	VADDPS  Y0, Y11, Y11
+	VMOVUPS Y11, 352(R10)
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+	ADDQ    $0x40, R11
+	ADDQ    $0x00000240, AX
+	ADDQ    $0x00000180, DI
+	DECQ    R8
+	JNZ     rows13
+
+	// 4 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000006, R9
 
 depth15:
 	VMOVUPS      (R8), Y8
@@ -1223,36 +1274,40 @@ depth15:
 	ADDQ         $0x00000100, R8
 	DECQ         R9
 	JNZ          depth15
-	VMOVUPS      (DX), Y8
-	VADDPS       Y8, Y0, Y0
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 64(DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 96(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 128(DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 160(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 192(DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y7, Y7
-	VMOVUPS      Y7, 224(DI)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, DX
-	MOVQ         SI, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000020, DX
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 224(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000020, DX
 
 elems16:
 	VMOVUPS      (AX), Y0
@@ -1265,7 +1320,6 @@ elems16:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -1314,8 +1368,9 @@ TEXT ·scorerL2ActivationGradAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    z+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000020, DX
+
+	// d ← d ⊙ silu′(z), elementwise.
+	MOVQ $0x00000020, DX
 
 elems17:
 	VMOVUPS      (AX), Y0
@@ -1329,7 +1384,6 @@ elems17:
 	VMAXPS       Y4, Y3, Y4
 	VMULPS       log2e<>+0(SB), Y4, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y4, Y4
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y4
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y4
 	VMOVUPS      expc0<>+0(SB), Y5
@@ -1385,12 +1439,15 @@ TEXT ·scorerL2WeightGradAVX2(SB), NOSPLIT, $8-32
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
 	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000004, SI
+
+	// dw = xᵀ·dz: 24×16 · 16×16, in 6×16 tiles of dw.
+	MOVQ $0x00000004, SI
 
 rows18:
-	MOVQ   CX, DI
-	MOVQ   DX, R8
+	MOVQ CX, DI
+	MOVQ DX, R8
+
+	// 6 rows of dw, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1405,7 +1462,9 @@ rows18:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000004, R11
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, R11
 
 depth19:
 	VMOVUPS      (R10), Y12
@@ -1492,27 +1551,31 @@ depth19:
 	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth19
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 64(R8)
-	VMOVUPS      Y3, 96(R8)
-	VMOVUPS      Y4, 128(R8)
-	VMOVUPS      Y5, 160(R8)
-	VMOVUPS      Y6, 192(R8)
-	VMOVUPS      Y7, 224(R8)
-	VMOVUPS      Y8, 256(R8)
-	VMOVUPS      Y9, 288(R8)
-	VMOVUPS      Y10, 320(R8)
-	VMOVUPS      Y11, 352(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000180, DX
-	DECQ         SI
-	JNZ          rows18
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000002, DX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 64(R8)
+	VMOVUPS Y3, 96(R8)
+	VMOVUPS Y4, 128(R8)
+	VMOVUPS Y5, 160(R8)
+	VMOVUPS Y6, 192(R8)
+	VMOVUPS Y7, 224(R8)
+	VMOVUPS Y8, 256(R8)
+	VMOVUPS Y9, 288(R8)
+	VMOVUPS Y10, 320(R8)
+	VMOVUPS Y11, 352(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000180, DX
+	DECQ    SI
+	JNZ     rows18
+
+	// db = Σ rows of dz (16 rows of 16).
+	MOVQ CX, AX
+	MOVQ BX, CX
+	MOVQ $0x00000002, DX
 
 elems20:
 	VXORPS Y0, Y0, Y0
@@ -1551,9 +1614,12 @@ TEXT ·scorerL2InputGradAVX2(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    DX, BX
-	MOVQ    $0x00000002, SI
+
+	// dx = dz·wᵀ: 16×16 · 16×24, 16 columns of dx (rows of w) at a time.
+	// wt = 16 rows of w transposed (16×16), then dx's 16 columns from them.
+	MOVQ 8(SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
 tblockrows22:
 	MOVQ CX, DI
@@ -1614,8 +1680,10 @@ tblocks23:
 	MOVQ       $0x00000002, SI
 
 rows24:
-	MOVQ   DX, DI
-	MOVQ   CX, R8
+	MOVQ DX, DI
+	MOVQ CX, R8
+
+	// 6 rows of dx, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1630,7 +1698,9 @@ rows24:
 	VXORPS Y11, Y11, Y11
 	MOVQ   BX, R9
 	MOVQ   DI, R10
-	MOVQ   $0x00000004, R11
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000004, R11
 
 depth25:
 	VMOVUPS      (R10), Y12
@@ -1717,35 +1787,41 @@ depth25:
 	ADDQ         $0x00000100, R10
 	DECQ         R11
 	JNZ          depth25
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 96(R8)
-	VMOVUPS      Y3, 128(R8)
-	VMOVUPS      Y4, 192(R8)
-	VMOVUPS      Y5, 224(R8)
-	VMOVUPS      Y6, 288(R8)
-	VMOVUPS      Y7, 320(R8)
-	VMOVUPS      Y8, 384(R8)
-	VMOVUPS      Y9, 416(R8)
-	VMOVUPS      Y10, 480(R8)
-	VMOVUPS      Y11, 512(R8)
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, R8
-	ADDQ         $0x00000180, BX
-	ADDQ         $0x00000240, CX
-	DECQ         SI
-	JNZ          rows24
-	MOVQ         DX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         SI, DI
-	MOVQ         $0x00000004, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 96(R8)
+	VMOVUPS Y3, 128(R8)
+	VMOVUPS Y4, 192(R8)
+	VMOVUPS Y5, 224(R8)
+	VMOVUPS Y6, 288(R8)
+	VMOVUPS Y7, 320(R8)
+	VMOVUPS Y8, 384(R8)
+	VMOVUPS Y9, 416(R8)
+	VMOVUPS Y10, 480(R8)
+	VMOVUPS Y11, 512(R8)
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, R8
+	ADDQ    $0x00000180, BX
+	ADDQ    $0x00000240, CX
+	DECQ    SI
+	JNZ     rows24
+	MOVQ    DX, SI
+
+	// 4 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 4 rows, times a row of wᵀ.
+	MOVQ $0x00000004, R8
 
 depth26:
 	VMOVUPS      (DI), Y8
@@ -1808,27 +1884,31 @@ depth26:
 	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          depth26
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 96(CX)
-	VMOVUPS      Y3, 128(CX)
-	VMOVUPS      Y4, 192(CX)
-	VMOVUPS      Y5, 224(CX)
-	VMOVUPS      Y6, 288(CX)
-	VMOVUPS      Y7, 320(CX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, CX
-	MOVQ         8(SP), CX
-	ADDQ         $0x00000400, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
-	ADDQ         $0x40, CX
-	MOVQ         CX, 16(SP)
-	MOVQ         8(SP), CX
-	MOVQ         DX, BX
-	MOVQ         CX, SI
-	MOVQ         BX, DI
-	MOVQ         $0x00000002, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 96(CX)
+	VMOVUPS Y3, 128(CX)
+	VMOVUPS Y4, 192(CX)
+	VMOVUPS Y5, 224(CX)
+	VMOVUPS Y6, 288(CX)
+	VMOVUPS Y7, 320(CX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, CX
+	MOVQ    8(SP), CX
+	ADDQ    $0x00000400, CX
+	MOVQ    CX, 8(SP)
+	MOVQ    16(SP), CX
+	ADDQ    $0x40, CX
+	MOVQ    CX, 16(SP)
+
+	// wt = 8 rows of w transposed (16×8), then dx's 8 columns from them.
+	MOVQ 8(SP), CX
+	MOVQ DX, BX
+	MOVQ CX, SI
+	MOVQ BX, DI
+	MOVQ $0x00000002, R8
 
 tblocks27:
 	VMOVUPS    (SI), Y0
@@ -1878,12 +1958,13 @@ tblocks27:
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, BX
 	MOVQ       16(SP), CX
-	MOVQ       CX, CX
 	MOVQ       $0x00000002, BX
 
 rows28:
-	MOVQ   DX, SI
-	MOVQ   CX, DI
+	MOVQ DX, SI
+	MOVQ CX, DI
+
+	// 6 rows of dx, the last 8 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -1891,7 +1972,9 @@ rows28:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	MOVQ   AX, R8
-	MOVQ   $0x00000004, R9
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000004, R9
 
 depth29:
 	VMOVUPS      (SI), Y6
@@ -1950,23 +2033,27 @@ depth29:
 	ADDQ         $0x80, SI
 	DECQ         R9
 	JNZ          depth29
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 96(DI)
-	VMOVUPS      Y2, 192(DI)
-	VMOVUPS      Y3, 288(DI)
-	VMOVUPS      Y4, 384(DI)
-	VMOVUPS      Y5, 480(DI)
-	ADDQ         $0x00000180, AX
-	ADDQ         $0x00000240, CX
-	DECQ         BX
-	JNZ          rows28
-	MOVQ         CX, CX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         DX, DX
-	MOVQ         $0x00000004, BX
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 96(DI)
+	VMOVUPS Y2, 192(DI)
+	VMOVUPS Y3, 288(DI)
+	VMOVUPS Y4, 384(DI)
+	VMOVUPS Y5, 480(DI)
+	ADDQ    $0x00000180, AX
+	ADDQ    $0x00000240, CX
+	DECQ    BX
+	JNZ     rows28
+
+	// 4 rows of dx, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 4 rows, times a row of wᵀ.
+	MOVQ $0x00000004, BX
 
 depth30:
 	VMOVUPS      (DX), Y4
@@ -2009,10 +2096,12 @@ depth30:
 	ADDQ         $0x80, DX
 	DECQ         BX
 	JNZ          depth30
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 96(CX)
-	VMOVUPS      Y2, 192(CX)
-	VMOVUPS      Y3, 288(CX)
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 96(CX)
+	VMOVUPS Y2, 192(CX)
+	VMOVUPS Y3, 288(CX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2032,13 +2121,16 @@ TEXT ·scorerL3ForwardAVX2(SB), NOSPLIT, $8-32
 	MOVQ    w+8(FP), CX
 	MOVQ    b+16(FP), DX
 	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    $0x00000002, SI
+
+	// y = x·w: 16×16 · 16×8, in 6×16 tiles of y.
+	MOVQ $0x00000002, SI
 
 rows31:
-	MOVQ   CX, DI
-	MOVQ   BX, R8
-	MOVQ   DX, R9
+	MOVQ CX, DI
+	MOVQ BX, R8
+	MOVQ DX, R9
+
+	// 6 rows of y, the last 8 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2046,7 +2138,9 @@ rows31:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	MOVQ   AX, R10
-	MOVQ   $0x00000004, R11
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000004, R11
 
 depth32:
 	VMOVUPS      (DI), Y6
@@ -2105,47 +2199,51 @@ depth32:
 	ADDQ         $0x80, DI
 	DECQ         R11
 	JNZ          depth32
-	VMOVUPS      (R9), Y6
-	VADDPS       Y6, Y0, Y0
-	VMULPS       leakyslope<>+0(SB), Y0, Y6
-	VMAXPS       Y0, Y6, Y0
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y1, Y1
-	VMULPS       leakyslope<>+0(SB), Y1, Y0
-	VMAXPS       Y1, Y0, Y1
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y2, Y2
-	VMULPS       leakyslope<>+0(SB), Y2, Y0
-	VMAXPS       Y2, Y0, Y2
-	VMOVUPS      Y2, 64(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y3, Y3
-	VMULPS       leakyslope<>+0(SB), Y3, Y0
-	VMAXPS       Y3, Y0, Y3
-	VMOVUPS      Y3, 96(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y4, Y4
-	VMULPS       leakyslope<>+0(SB), Y4, Y0
-	VMAXPS       Y4, Y0, Y4
-	VMOVUPS      Y4, 128(R8)
-	VMOVUPS      (R9), Y0
-	VADDPS       Y0, Y5, Y5
-	VMULPS       leakyslope<>+0(SB), Y5, Y0
-	VMAXPS       Y5, Y0, Y5
-	VMOVUPS      Y5, 160(R8)
-	ADDQ         $0x00000180, AX
-	ADDQ         $0xc0, BX
-	DECQ         SI
-	JNZ          rows31
-	MOVQ         BX, BX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         CX, CX
-	MOVQ         $0x00000004, SI
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (R9), Y6
+	VADDPS  Y6, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS Y0, (R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y1, Y1
+	VMULPS  leakyslope<>+0(SB), Y1, Y0
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y2, Y2
+	VMULPS  leakyslope<>+0(SB), Y2, Y0
+	VMAXPS  Y2, Y0, Y2
+	VMOVUPS Y2, 64(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y3, Y3
+	VMULPS  leakyslope<>+0(SB), Y3, Y0
+	VMAXPS  Y3, Y0, Y3
+	VMOVUPS Y3, 96(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y4, Y4
+	VMULPS  leakyslope<>+0(SB), Y4, Y0
+	VMAXPS  Y4, Y0, Y4
+	VMOVUPS Y4, 128(R8)
+	VMOVUPS (R9), Y0
+	VADDPS  Y0, Y5, Y5
+	VMULPS  leakyslope<>+0(SB), Y5, Y0
+	VMAXPS  Y5, Y0, Y5
+	VMOVUPS Y5, 160(R8)
+	ADDQ    $0x00000180, AX
+	ADDQ    $0xc0, BX
+	DECQ    SI
+	JNZ     rows31
+
+	// 4 rows of y, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000004, SI
 
 depth33:
 	VMOVUPS      (CX), Y4
@@ -2188,26 +2286,28 @@ depth33:
 	ADDQ         $0x80, CX
 	DECQ         SI
 	JNZ          depth33
-	VMOVUPS      (DX), Y4
-	VADDPS       Y4, Y0, Y0
-	VMULPS       leakyslope<>+0(SB), Y0, Y4
-	VMAXPS       Y0, Y4, Y0
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMULPS       leakyslope<>+0(SB), Y1, Y0
-	VMAXPS       Y1, Y0, Y1
-	VMOVUPS      Y1, 32(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMULPS       leakyslope<>+0(SB), Y2, Y0
-	VMAXPS       Y2, Y0, Y2
-	VMOVUPS      Y2, 64(BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMULPS       leakyslope<>+0(SB), Y3, Y0
-	VMAXPS       Y3, Y0, Y3
-	VMOVUPS      Y3, 96(BX)
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y4
+	VMAXPS  Y0, Y4, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMULPS  leakyslope<>+0(SB), Y1, Y0
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMULPS  leakyslope<>+0(SB), Y2, Y0
+	VMAXPS  Y2, Y0, Y2
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMULPS  leakyslope<>+0(SB), Y3, Y0
+	VMAXPS  Y3, Y0, Y3
+	VMOVUPS Y3, 96(BX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2235,8 +2335,9 @@ TEXT ·scorerL3ActivationGradAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    y+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000010, DX
+
+	// d ← d ⊙ leaky_relu′(y), elementwise.
+	MOVQ $0x00000010, DX
 
 elems34:
 	VMOVUPS   (AX), Y0
@@ -2269,12 +2370,15 @@ TEXT ·scorerL3WeightGradAVX2(SB), NOSPLIT, $8-32
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
 	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, SI
+
+	// dw = xᵀ·dz: 16×16 · 16×8, in 6×16 tiles of dw.
+	MOVQ $0x00000002, SI
 
 rows35:
-	MOVQ   CX, DI
-	MOVQ   DX, R8
+	MOVQ CX, DI
+	MOVQ DX, R8
+
+	// 6 rows of dw, the last 8 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2282,7 +2386,9 @@ rows35:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	MOVQ   AX, R9
-	MOVQ   $0x00000004, R10
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, R10
 
 depth36:
 	VMOVUPS      (DI), Y6
@@ -2341,23 +2447,28 @@ depth36:
 	ADDQ         $0x80, DI
 	DECQ         R10
 	JNZ          depth36
-	VMOVUPS      Y0, (R8)
-	VMOVUPS      Y1, 32(R8)
-	VMOVUPS      Y2, 64(R8)
-	VMOVUPS      Y3, 96(R8)
-	VMOVUPS      Y4, 128(R8)
-	VMOVUPS      Y5, 160(R8)
-	ADDQ         $0x18, AX
-	ADDQ         $0xc0, DX
-	DECQ         SI
-	JNZ          rows35
-	MOVQ         CX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, SI
-	MOVQ         $0x00000004, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (R8)
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS Y2, 64(R8)
+	VMOVUPS Y3, 96(R8)
+	VMOVUPS Y4, 128(R8)
+	VMOVUPS Y5, 160(R8)
+	ADDQ    $0x18, AX
+	ADDQ    $0xc0, DX
+	DECQ    SI
+	JNZ     rows35
+	MOVQ    CX, SI
+
+	// 4 rows of dw, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 4 rows, times a row of dz.
+	MOVQ $0x00000004, DI
 
 depth37:
 	VMOVUPS      (SI), Y4
@@ -2400,15 +2511,19 @@ depth37:
 	ADDQ         $0x80, SI
 	DECQ         DI
 	JNZ          depth37
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 64(DX)
-	VMOVUPS      Y3, 96(DX)
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	VXORPS       Y0, Y0, Y0
-	MOVQ         AX, DX
-	MOVQ         $0x00000010, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 64(DX)
+	VMOVUPS Y3, 96(DX)
+
+	// db = Σ rows of dz (16 rows of 8).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DX
+	MOVQ   $0x00000010, BX
 
 rows38:
 	VMOVUPS (DX), Y1
@@ -2440,9 +2555,12 @@ TEXT ·scorerL3InputGradAVX2(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    DX, BX
-	MOVQ    $0x00000002, SI
+
+	// dx = dz·wᵀ: 16×8 · 8×16, 16 columns of dx (rows of w) at a time.
+	// wt = 16 rows of w transposed (8×16), then dx's 16 columns from them.
+	MOVQ 8(SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
 tblockrows39:
 	MOVQ       CX, DI
@@ -2494,12 +2612,13 @@ tblockrows39:
 	DECQ       SI
 	JNZ        tblockrows39
 	MOVQ       16(SP), CX
-	MOVQ       CX, CX
 	MOVQ       $0x00000002, BX
 
 rows40:
-	MOVQ   DX, SI
-	MOVQ   CX, DI
+	MOVQ DX, SI
+	MOVQ CX, DI
+
+	// 6 rows of dx, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2514,7 +2633,9 @@ rows40:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000002, R10
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R10
 
 depth41:
 	VMOVUPS      (R9), Y12
@@ -2601,35 +2722,40 @@ depth41:
 	ADDQ         $0x00000100, R9
 	DECQ         R10
 	JNZ          depth41
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 64(DI)
-	VMOVUPS      Y3, 96(DI)
-	VMOVUPS      Y4, 128(DI)
-	VMOVUPS      Y5, 160(DI)
-	VMOVUPS      Y6, 192(DI)
-	VMOVUPS      Y7, 224(DI)
-	VMOVUPS      Y8, 256(DI)
-	VMOVUPS      Y9, 288(DI)
-	VMOVUPS      Y10, 320(DI)
-	VMOVUPS      Y11, 352(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	ADDQ         $0xc0, AX
-	ADDQ         $0x00000180, CX
-	DECQ         BX
-	JNZ          rows40
-	MOVQ         CX, CX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         DX, BX
-	MOVQ         $0x00000002, SI
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VMOVUPS Y9, 288(DI)
+	VMOVUPS Y10, 320(DI)
+	VMOVUPS Y11, 352(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	ADDQ    $0xc0, AX
+	ADDQ    $0x00000180, CX
+	DECQ    BX
+	JNZ     rows40
+
+	// 4 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   DX, BX
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 4 rows, times a row of wᵀ.
+	MOVQ $0x00000002, SI
 
 depth42:
 	VMOVUPS      (BX), Y8
@@ -2692,22 +2818,24 @@ depth42:
 	ADDQ         $0x00000100, BX
 	DECQ         SI
 	JNZ          depth42
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 64(CX)
-	VMOVUPS      Y3, 96(CX)
-	VMOVUPS      Y4, 128(CX)
-	VMOVUPS      Y5, 160(CX)
-	VMOVUPS      Y6, 192(CX)
-	VMOVUPS      Y7, 224(CX)
-	ADDQ         $0x40, DX
-	ADDQ         $0x40, CX
-	MOVQ         8(SP), AX
-	ADDQ         $0x00000200, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
-	ADDQ         $0x40, AX
-	MOVQ         AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 64(CX)
+	VMOVUPS Y3, 96(CX)
+	VMOVUPS Y4, 128(CX)
+	VMOVUPS Y5, 160(CX)
+	VMOVUPS Y6, 192(CX)
+	VMOVUPS Y7, 224(CX)
+	ADDQ    $0x40, DX
+	ADDQ    $0x40, CX
+	MOVQ    8(SP), AX
+	ADDQ    $0x00000200, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x40, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2727,13 +2855,16 @@ TEXT ·scorerL4ForwardAVX2(SB), NOSPLIT, $8-32
 	MOVQ    w+8(FP), CX
 	MOVQ    b+16(FP), DX
 	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    $0x00000002, SI
+
+	// y = x·w: 16×8 · 8×1, in 6×16 tiles of y.
+	MOVQ $0x00000002, SI
 
 rows43:
-	MOVQ   CX, DI
-	MOVQ   BX, R8
-	MOVQ   DX, R9
+	MOVQ CX, DI
+	MOVQ BX, R8
+	MOVQ DX, R9
+
+	// 6 rows of y, the last 1 columns.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -2741,7 +2872,9 @@ rows43:
 	VXORPS Y4, Y4, Y4
 	VXORPS Y5, Y5, Y5
 	MOVQ   AX, R10
-	MOVQ   $0x00000002, R11
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000002, R11
 
 depth44:
 	VXORPS       Y6, Y6, Y6
@@ -2804,41 +2937,45 @@ depth44:
 	ADDQ         $0x10, DI
 	DECQ         R11
 	JNZ          depth44
-	VXORPS       Y6, Y6, Y6
-	VMOVSS       (R9), X6
-	VADDPS       Y6, Y0, Y0
-	VMOVSS       X0, (R8)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R9), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSS       X1, 4(R8)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R9), X0
-	VADDPS       Y0, Y2, Y2
-	VMOVSS       X2, 8(R8)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R9), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSS       X3, 12(R8)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R9), X0
-	VADDPS       Y0, Y4, Y4
-	VMOVSS       X4, 16(R8)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R9), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSS       X5, 20(R8)
-	ADDQ         $0xc0, AX
-	ADDQ         $0x18, BX
-	DECQ         SI
-	JNZ          rows43
-	MOVQ         BX, BX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         CX, CX
-	MOVQ         $0x00000002, SI
+
+	// Add the bias and store the tile of y.
+	VXORPS Y6, Y6, Y6
+	VMOVSS (R9), X6
+	VADDPS Y6, Y0, Y0
+	VMOVSS X0, (R8)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R9), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(R8)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R9), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(R8)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R9), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(R8)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R9), X0
+	VADDPS Y0, Y4, Y4
+	VMOVSS X4, 16(R8)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R9), X0
+	VADDPS Y0, Y5, Y5
+	VMOVSS X5, 20(R8)
+	ADDQ   $0xc0, AX
+	ADDQ   $0x18, BX
+	DECQ   SI
+	JNZ    rows43
+
+	// 4 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000002, SI
 
 depth45:
 	VXORPS       Y4, Y4, Y4
@@ -2885,22 +3022,24 @@ depth45:
 	ADDQ         $0x10, CX
 	DECQ         SI
 	JNZ          depth45
-	VXORPS       Y4, Y4, Y4
-	VMOVSS       (DX), X4
-	VADDPS       Y4, Y0, Y0
-	VMOVSS       X0, (BX)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSS       X1, 4(BX)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (DX), X0
-	VADDPS       Y0, Y2, Y2
-	VMOVSS       X2, 8(BX)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (DX), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSS       X3, 12(BX)
+
+	// Add the bias and store the tile of y.
+	VXORPS Y4, Y4, Y4
+	VMOVSS (DX), X4
+	VADDPS Y4, Y0, Y0
+	VMOVSS X0, (BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(BX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2920,17 +3059,22 @@ TEXT ·scorerL4WeightGradAVX2(SB), NOSPLIT, $8-32
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
 	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    CX, SI
-	MOVQ    DX, DI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	MOVQ    AX, R8
-	MOVQ    $0x00000004, R9
+
+	// dw = xᵀ·dz: 8×16 · 16×1, in 6×16 tiles of dw.
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 6 rows of dw, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R8
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, R9
 
 depth46:
 	VXORPS       Y6, Y6, Y6
@@ -2993,19 +3137,24 @@ depth46:
 	ADDQ         $0x10, SI
 	DECQ         R9
 	JNZ          depth46
-	VMOVSS       X0, (DI)
-	VMOVSS       X1, 4(DI)
-	VMOVSS       X2, 8(DI)
-	VMOVSS       X3, 12(DI)
-	VMOVSS       X4, 16(DI)
-	VMOVSS       X5, 20(DI)
-	ADDQ         $0x18, AX
-	ADDQ         $0x18, DX
-	MOVQ         CX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	MOVQ         SI, SI
-	MOVQ         $0x00000004, DI
+
+	// Store the tile of dw.
+	VMOVSS X0, (DI)
+	VMOVSS X1, 4(DI)
+	VMOVSS X2, 8(DI)
+	VMOVSS X3, 12(DI)
+	VMOVSS X4, 16(DI)
+	VMOVSS X5, 20(DI)
+	ADDQ   $0x18, AX
+	ADDQ   $0x18, DX
+	MOVQ   CX, SI
+
+	// 2 rows of dw, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000004, DI
 
 depth47:
 	VXORPS       Y2, Y2, Y2
@@ -3036,12 +3185,16 @@ depth47:
 	ADDQ         $0x10, SI
 	DECQ         DI
 	JNZ          depth47
-	VMOVSS       X0, (DX)
-	VMOVSS       X1, 4(DX)
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	VXORPS       Y0, Y0, Y0
-	MOVQ         $0x00000010, DX
+
+	// Store the tile of dw.
+	VMOVSS X0, (DX)
+	VMOVSS X1, 4(DX)
+
+	// db = Σ rows of dz (16 rows of 1).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   $0x00000010, DX
 
 rows48:
 	VXORPS Y1, Y1, Y1
@@ -3072,10 +3225,13 @@ TEXT ·scorerL4InputGradAVX2(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	LEAQ    (CX), CX
-	LEAQ    (DX), BX
-	MOVQ    $0x00000008, SI
+
+	// dx = dz·wᵀ: 16×1 · 1×8, 8 columns of dx (rows of w) at a time.
+	// wt = 8 rows of w transposed (1×8), then dx's 8 columns from them.
+	MOVQ 8(SP), CX
+	LEAQ (CX), CX
+	LEAQ (DX), BX
+	MOVQ $0x00000008, SI
 
 trows49:
 	MOVQ CX, DI
@@ -3089,19 +3245,22 @@ trows49:
 	DECQ SI
 	JNZ  trows49
 	MOVQ 16(SP), CX
-	MOVQ CX, CX
 	MOVQ $0x00000002, BX
 
 rows50:
-	MOVQ         DX, SI
-	MOVQ         CX, DI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	MOVQ         AX, R8
+	MOVQ DX, SI
+	MOVQ CX, DI
+
+	// 6 rows of dx, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R8
+
+	// The last 1 steps of depth.
 	VMOVUPS      (SI), Y6
 	VBROADCASTSS (R8), Y7
 	VFMADD231PS  Y6, Y7, Y0
@@ -3115,22 +3274,26 @@ rows50:
 	VFMADD231PS  Y6, Y7, Y4
 	VBROADCASTSS 20(R8), Y7
 	VFMADD231PS  Y6, Y7, Y5
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 64(DI)
-	VMOVUPS      Y3, 96(DI)
-	VMOVUPS      Y4, 128(DI)
-	VMOVUPS      Y5, 160(DI)
-	ADDQ         $0x18, AX
-	ADDQ         $0xc0, CX
-	DECQ         BX
-	JNZ          rows50
-	MOVQ         CX, CX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         DX, DX
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	ADDQ    $0x18, AX
+	ADDQ    $0xc0, CX
+	DECQ    BX
+	JNZ     rows50
+
+	// 4 rows of dx, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// The last 1 steps of depth.
 	VMOVUPS      (DX), Y4
 	VBROADCASTSS (AX), Y5
 	VFMADD231PS  Y4, Y5, Y0
@@ -3140,16 +3303,18 @@ rows50:
 	VFMADD231PS  Y4, Y5, Y2
 	VBROADCASTSS 12(AX), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 64(CX)
-	VMOVUPS      Y3, 96(CX)
-	MOVQ         8(SP), AX
-	ADDQ         $0x20, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
-	ADDQ         $0x20, AX
-	MOVQ         AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 64(CX)
+	VMOVUPS Y3, 96(CX)
+	MOVQ    8(SP), AX
+	ADDQ    $0x20, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x20, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -3167,8 +3332,9 @@ TEXT ·scorerL1ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    z+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000018, DX
+
+	// d ← d ⊙ gelu′(z), elementwise.
+	MOVQ $0x00000018, DX
 
 elems51:
 	VMOVUPS      (AX), Y0
@@ -3189,7 +3355,6 @@ elems51:
 	VMAXPS       Y5, Y4, Y5
 	VMULPS       log2e<>+0(SB), Y5, Y4
 	VROUNDPS     $0x00, Y4, Y4
-	VMOVAPS      Y5, Y5
 	VFNMADD231PS ln2hi<>+0(SB), Y4, Y5
 	VFNMADD231PS ln2lo<>+0(SB), Y4, Y5
 	VMOVUPS      expc0<>+0(SB), Y6
@@ -3247,23 +3412,28 @@ TEXT ·scorerL1WeightGradHalfAVX2(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    DX, BX
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	VXORPS  Y8, Y8, Y8
-	VXORPS  Y9, Y9, Y9
-	VXORPS  Y10, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	MOVQ    AX, SI
-	MOVQ    CX, DI
-	MOVQ    $0x00000004, R8
+
+	// dw = xᵀ·dz: 6×16 · 16×24, in 6×16 tiles of dw.
+	MOVQ DX, BX
+
+	// 6 rows of dw, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, SI
+	MOVQ   CX, DI
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, R8
 
 depth52:
 	VMOVUPS      (DI), Y12
@@ -3350,28 +3520,34 @@ depth52:
 	ADDQ         $0x00000180, DI
 	DECQ         R8
 	JNZ          depth52
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      Y1, 32(BX)
-	VMOVUPS      Y2, 96(BX)
-	VMOVUPS      Y3, 128(BX)
-	VMOVUPS      Y4, 192(BX)
-	VMOVUPS      Y5, 224(BX)
-	VMOVUPS      Y6, 288(BX)
-	VMOVUPS      Y7, 320(BX)
-	VMOVUPS      Y8, 384(BX)
-	VMOVUPS      Y9, 416(BX)
-	VMOVUPS      Y10, 480(BX)
-	VMOVUPS      Y11, 512(BX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, BX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	MOVQ         AX, SI
-	MOVQ         $0x00000004, DI
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS Y2, 96(BX)
+	VMOVUPS Y3, 128(BX)
+	VMOVUPS Y4, 192(BX)
+	VMOVUPS Y5, 224(BX)
+	VMOVUPS Y6, 288(BX)
+	VMOVUPS Y7, 320(BX)
+	VMOVUPS Y8, 384(BX)
+	VMOVUPS Y9, 416(BX)
+	VMOVUPS Y10, 480(BX)
+	VMOVUPS Y11, 512(BX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, BX
+
+	// 6 rows of dw, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, SI
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, DI
 
 depth53:
 	VMOVUPS      (CX), Y6
@@ -3430,14 +3606,16 @@ depth53:
 	ADDQ         $0x00000180, CX
 	DECQ         DI
 	JNZ          depth53
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      Y1, 96(BX)
-	VMOVUPS      Y2, 192(BX)
-	VMOVUPS      Y3, 288(BX)
-	VMOVUPS      Y4, 384(BX)
-	VMOVUPS      Y5, 480(BX)
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000240, DX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (BX)
+	VMOVUPS Y1, 96(BX)
+	VMOVUPS Y2, 192(BX)
+	VMOVUPS Y3, 288(BX)
+	VMOVUPS Y4, 384(BX)
+	VMOVUPS Y5, 480(BX)
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000240, DX
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -3455,8 +3633,9 @@ TEXT ·scorerL1BiasGradAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    dz+0(FP), AX
 	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000003, DX
+
+	// db = Σ rows of dz (16 rows of 24).
+	MOVQ $0x00000003, DX
 
 elems54:
 	VXORPS Y0, Y0, Y0
@@ -3494,25 +3673,31 @@ TEXT ·scorerL2ForwardHalfAVX2(SB), NOSPLIT, $8-40
 	MOVQ    b+16(FP), DX
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
-	MOVQ    SI, DI
-	MOVQ    CX, R8
-	MOVQ    DI, R9
-	MOVQ    DX, R10
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	VXORPS  Y6, Y6, Y6
-	VXORPS  Y7, Y7, Y7
-	VXORPS  Y8, Y8, Y8
-	VXORPS  Y9, Y9, Y9
-	VXORPS  Y10, Y10, Y10
-	VXORPS  Y11, Y11, Y11
-	MOVQ    AX, R11
-	MOVQ    R8, R12
-	MOVQ    $0x00000006, R13
+
+	// z = x·w: 8×24 · 24×16, in 6×16 tiles of z.
+	MOVQ SI, DI
+	MOVQ CX, R8
+	MOVQ DI, R9
+	MOVQ DX, R10
+
+	// 6 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R11
+	MOVQ   R8, R12
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000006, R13
 
 depth56:
 	VMOVUPS      (R12), Y12
@@ -3599,54 +3784,59 @@ depth56:
 	ADDQ         $0x00000100, R12
 	DECQ         R13
 	JNZ          depth56
-	VMOVUPS      (R10), Y12
-	VADDPS       Y12, Y0, Y0
-	VMOVUPS      Y0, (R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 64(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 96(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y4, Y4
-	VMOVUPS      Y4, 128(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y5, Y5
-	VMOVUPS      Y5, 160(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y6, Y6
-	VMOVUPS      Y6, 192(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y7, Y7
-	VMOVUPS      Y7, 224(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y8, Y8
-	VMOVUPS      Y8, 256(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y9, Y9
-	VMOVUPS      Y9, 288(R9)
-	VMOVUPS      (R10), Y0
-	VADDPS       Y0, Y10, Y10
-	VMOVUPS      Y10, 320(R9)
-	VMOVUPS      32(R10), Y0
-	VADDPS       Y0, Y11, Y11
-	VMOVUPS      Y11, 352(R9)
-	ADDQ         $0x40, R8
-	ADDQ         $0x40, R9
-	ADDQ         $0x40, R10
-	ADDQ         $0x00000240, AX
-	ADDQ         $0x00000180, DI
-	MOVQ         DI, DI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         CX, R8
-	MOVQ         $0x00000006, R9
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (R10), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 128(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 160(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 192(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 224(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 256(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y9, Y9
+	VMOVUPS Y9, 288(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 320(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y11, Y11
+	VMOVUPS Y11, 352(R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+	ADDQ    $0x00000240, AX
+	ADDQ    $0x00000180, DI
+
+	// 2 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000006, R9
 
 depth57:
 	VMOVUPS      (R8), Y4
@@ -3685,24 +3875,28 @@ depth57:
 	ADDQ         $0x00000100, R8
 	DECQ         R9
 	JNZ          depth57
-	VMOVUPS      (DX), Y4
-	VADDPS       Y4, Y0, Y0
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y2, Y2
-	VMOVUPS      Y2, 64(DI)
-	VMOVUPS      32(DX), Y0
-	VADDPS       Y0, Y3, Y3
-	VMOVUPS      Y3, 96(DI)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DI
-	ADDQ         $0x40, DX
-	MOVQ         SI, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000010, DX
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000010, DX
 
 elems58:
 	VMOVUPS      (AX), Y0
@@ -3715,7 +3909,6 @@ elems58:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -3764,8 +3957,9 @@ TEXT ·scorerL2ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    z+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000010, DX
+
+	// d ← d ⊙ silu′(z), elementwise.
+	MOVQ $0x00000010, DX
 
 elems59:
 	VMOVUPS      (AX), Y0
@@ -3779,7 +3973,6 @@ elems59:
 	VMAXPS       Y4, Y3, Y4
 	VMULPS       log2e<>+0(SB), Y4, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y4, Y4
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y4
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y4
 	VMOVUPS      expc0<>+0(SB), Y5
@@ -3834,12 +4027,15 @@ TEXT ·scorerL2WeightGradHalfAVX2(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, BX
+
+	// dw = xᵀ·dz: 12×16 · 16×16, in 6×16 tiles of dw.
+	MOVQ $0x00000002, BX
 
 rows60:
-	MOVQ   CX, SI
-	MOVQ   DX, DI
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 6 rows of dw, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -3854,7 +4050,9 @@ rows60:
 	VXORPS Y11, Y11, Y11
 	MOVQ   AX, R8
 	MOVQ   SI, R9
-	MOVQ   $0x00000004, R10
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, R10
 
 depth61:
 	VMOVUPS      (R9), Y12
@@ -3941,24 +4139,26 @@ depth61:
 	ADDQ         $0x00000100, R9
 	DECQ         R10
 	JNZ          depth61
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 64(DI)
-	VMOVUPS      Y3, 96(DI)
-	VMOVUPS      Y4, 128(DI)
-	VMOVUPS      Y5, 160(DI)
-	VMOVUPS      Y6, 192(DI)
-	VMOVUPS      Y7, 224(DI)
-	VMOVUPS      Y8, 256(DI)
-	VMOVUPS      Y9, 288(DI)
-	VMOVUPS      Y10, 320(DI)
-	VMOVUPS      Y11, 352(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	ADDQ         $0x18, AX
-	ADDQ         $0x00000180, DX
-	DECQ         BX
-	JNZ          rows60
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS Y7, 224(DI)
+	VMOVUPS Y8, 256(DI)
+	VMOVUPS Y9, 288(DI)
+	VMOVUPS Y10, 320(DI)
+	VMOVUPS Y11, 352(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	ADDQ    $0x18, AX
+	ADDQ    $0x00000180, DX
+	DECQ    BX
+	JNZ     rows60
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -3980,9 +4180,12 @@ TEXT ·scorerL2InputGradHalfAVX2(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    DX, BX
-	MOVQ    $0x00000002, SI
+
+	// dx = dz·wᵀ: 8×16 · 16×24, 16 columns of dx (rows of w) at a time.
+	// wt = 16 rows of w transposed (16×16), then dx's 16 columns from them.
+	MOVQ 8(SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
 tblockrows62:
 	MOVQ CX, DI
@@ -4042,21 +4245,25 @@ tblocks63:
 	MOVQ       AX, BX
 	MOVQ       DX, SI
 	MOVQ       CX, DI
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	VXORPS     Y8, Y8, Y8
-	VXORPS     Y9, Y9, Y9
-	VXORPS     Y10, Y10, Y10
-	VXORPS     Y11, Y11, Y11
-	MOVQ       BX, R8
-	MOVQ       SI, R9
-	MOVQ       $0x00000004, R10
+
+	// 6 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   BX, R8
+	MOVQ   SI, R9
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000004, R10
 
 depth64:
 	VMOVUPS      (R9), Y12
@@ -4143,29 +4350,35 @@ depth64:
 	ADDQ         $0x00000100, R9
 	DECQ         R10
 	JNZ          depth64
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 96(DI)
-	VMOVUPS      Y3, 128(DI)
-	VMOVUPS      Y4, 192(DI)
-	VMOVUPS      Y5, 224(DI)
-	VMOVUPS      Y6, 288(DI)
-	VMOVUPS      Y7, 320(DI)
-	VMOVUPS      Y8, 384(DI)
-	VMOVUPS      Y9, 416(DI)
-	VMOVUPS      Y10, 480(DI)
-	VMOVUPS      Y11, 512(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	ADDQ         $0x00000180, BX
-	ADDQ         $0x00000240, CX
-	MOVQ         DX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, DI
-	MOVQ         $0x00000004, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 96(DI)
+	VMOVUPS Y3, 128(DI)
+	VMOVUPS Y4, 192(DI)
+	VMOVUPS Y5, 224(DI)
+	VMOVUPS Y6, 288(DI)
+	VMOVUPS Y7, 320(DI)
+	VMOVUPS Y8, 384(DI)
+	VMOVUPS Y9, 416(DI)
+	VMOVUPS Y10, 480(DI)
+	VMOVUPS Y11, 512(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+	ADDQ    $0x00000180, BX
+	ADDQ    $0x00000240, CX
+	MOVQ    DX, SI
+
+	// 2 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 2 rows, times a row of wᵀ.
+	MOVQ $0x00000004, R8
 
 depth65:
 	VMOVUPS      (DI), Y4
@@ -4204,23 +4417,27 @@ depth65:
 	ADDQ         $0x00000100, DI
 	DECQ         R8
 	JNZ          depth65
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 96(CX)
-	VMOVUPS      Y3, 128(CX)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, CX
-	MOVQ         8(SP), CX
-	ADDQ         $0x00000400, CX
-	MOVQ         CX, 8(SP)
-	MOVQ         16(SP), CX
-	ADDQ         $0x40, CX
-	MOVQ         CX, 16(SP)
-	MOVQ         8(SP), CX
-	MOVQ         DX, BX
-	MOVQ         CX, SI
-	MOVQ         BX, DI
-	MOVQ         $0x00000002, R8
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 96(CX)
+	VMOVUPS Y3, 128(CX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, CX
+	MOVQ    8(SP), CX
+	ADDQ    $0x00000400, CX
+	MOVQ    CX, 8(SP)
+	MOVQ    16(SP), CX
+	ADDQ    $0x40, CX
+	MOVQ    CX, 16(SP)
+
+	// wt = 8 rows of w transposed (16×8), then dx's 8 columns from them.
+	MOVQ 8(SP), CX
+	MOVQ DX, BX
+	MOVQ CX, SI
+	MOVQ BX, DI
+	MOVQ $0x00000002, R8
 
 tblocks66:
 	VMOVUPS    (SI), Y0
@@ -4270,17 +4487,20 @@ tblocks66:
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, BX
 	MOVQ       16(SP), CX
-	MOVQ       CX, CX
 	MOVQ       DX, BX
 	MOVQ       CX, SI
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	MOVQ       AX, DI
-	MOVQ       $0x00000004, R8
+
+	// 6 rows of dx, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, DI
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000004, R8
 
 depth67:
 	VMOVUPS      (BX), Y6
@@ -4339,19 +4559,23 @@ depth67:
 	ADDQ         $0x80, BX
 	DECQ         R8
 	JNZ          depth67
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      Y1, 96(SI)
-	VMOVUPS      Y2, 192(SI)
-	VMOVUPS      Y3, 288(SI)
-	VMOVUPS      Y4, 384(SI)
-	VMOVUPS      Y5, 480(SI)
-	ADDQ         $0x00000180, AX
-	ADDQ         $0x00000240, CX
-	MOVQ         CX, CX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	MOVQ         DX, DX
-	MOVQ         $0x00000004, BX
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 96(SI)
+	VMOVUPS Y2, 192(SI)
+	VMOVUPS Y3, 288(SI)
+	VMOVUPS Y4, 384(SI)
+	VMOVUPS Y5, 480(SI)
+	ADDQ    $0x00000180, AX
+	ADDQ    $0x00000240, CX
+
+	// 2 rows of dx, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 2 rows, times a row of wᵀ.
+	MOVQ $0x00000004, BX
 
 depth68:
 	VMOVUPS      (DX), Y2
@@ -4378,8 +4602,10 @@ depth68:
 	ADDQ         $0x80, DX
 	DECQ         BX
 	JNZ          depth68
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 96(CX)
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 96(CX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -4397,8 +4623,9 @@ TEXT ·scorerL2BiasGradAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    dz+0(FP), AX
 	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000002, DX
+
+	// db = Σ rows of dz (16 rows of 16).
+	MOVQ $0x00000002, DX
 
 elems69:
 	VXORPS Y0, Y0, Y0
@@ -4435,18 +4662,23 @@ TEXT ·scorerL3ForwardHalfAVX2(SB), NOSPLIT, $8-32
 	MOVQ    w+8(FP), CX
 	MOVQ    b+16(FP), DX
 	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    CX, SI
-	MOVQ    BX, DI
-	MOVQ    DX, R8
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	MOVQ    AX, R9
-	MOVQ    $0x00000004, R10
+
+	// y = x·w: 8×16 · 16×8, in 6×16 tiles of y.
+	MOVQ CX, SI
+	MOVQ BX, DI
+	MOVQ DX, R8
+
+	// 6 rows of y, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000004, R10
 
 depth71:
 	VMOVUPS      (SI), Y6
@@ -4505,43 +4737,47 @@ depth71:
 	ADDQ         $0x80, SI
 	DECQ         R10
 	JNZ          depth71
-	VMOVUPS      (R8), Y6
-	VADDPS       Y6, Y0, Y0
-	VMULPS       leakyslope<>+0(SB), Y0, Y6
-	VMAXPS       Y0, Y6, Y0
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      (R8), Y0
-	VADDPS       Y0, Y1, Y1
-	VMULPS       leakyslope<>+0(SB), Y1, Y0
-	VMAXPS       Y1, Y0, Y1
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      (R8), Y0
-	VADDPS       Y0, Y2, Y2
-	VMULPS       leakyslope<>+0(SB), Y2, Y0
-	VMAXPS       Y2, Y0, Y2
-	VMOVUPS      Y2, 64(DI)
-	VMOVUPS      (R8), Y0
-	VADDPS       Y0, Y3, Y3
-	VMULPS       leakyslope<>+0(SB), Y3, Y0
-	VMAXPS       Y3, Y0, Y3
-	VMOVUPS      Y3, 96(DI)
-	VMOVUPS      (R8), Y0
-	VADDPS       Y0, Y4, Y4
-	VMULPS       leakyslope<>+0(SB), Y4, Y0
-	VMAXPS       Y4, Y0, Y4
-	VMOVUPS      Y4, 128(DI)
-	VMOVUPS      (R8), Y0
-	VADDPS       Y0, Y5, Y5
-	VMULPS       leakyslope<>+0(SB), Y5, Y0
-	VMAXPS       Y5, Y0, Y5
-	VMOVUPS      Y5, 160(DI)
-	ADDQ         $0x00000180, AX
-	ADDQ         $0xc0, BX
-	MOVQ         BX, BX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	MOVQ         CX, CX
-	MOVQ         $0x00000004, SI
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (R8), Y6
+	VADDPS  Y6, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y1, Y1
+	VMULPS  leakyslope<>+0(SB), Y1, Y0
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y2, Y2
+	VMULPS  leakyslope<>+0(SB), Y2, Y0
+	VMAXPS  Y2, Y0, Y2
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y3, Y3
+	VMULPS  leakyslope<>+0(SB), Y3, Y0
+	VMAXPS  Y3, Y0, Y3
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y4, Y4
+	VMULPS  leakyslope<>+0(SB), Y4, Y0
+	VMAXPS  Y4, Y0, Y4
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y5, Y5
+	VMULPS  leakyslope<>+0(SB), Y5, Y0
+	VMAXPS  Y5, Y0, Y5
+	VMOVUPS Y5, 160(DI)
+	ADDQ    $0x00000180, AX
+	ADDQ    $0xc0, BX
+
+	// 2 rows of y, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000004, SI
 
 depth72:
 	VMOVUPS      (CX), Y2
@@ -4568,16 +4804,18 @@ depth72:
 	ADDQ         $0x80, CX
 	DECQ         SI
 	JNZ          depth72
-	VMOVUPS      (DX), Y2
-	VADDPS       Y2, Y0, Y0
-	VMULPS       leakyslope<>+0(SB), Y0, Y2
-	VMAXPS       Y0, Y2, Y0
-	VMOVUPS      Y0, (BX)
-	VMOVUPS      (DX), Y0
-	VADDPS       Y0, Y1, Y1
-	VMULPS       leakyslope<>+0(SB), Y1, Y0
-	VMAXPS       Y1, Y0, Y1
-	VMOVUPS      Y1, 32(BX)
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (DX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y2
+	VMAXPS  Y0, Y2, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMULPS  leakyslope<>+0(SB), Y1, Y0
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, 32(BX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -4595,8 +4833,9 @@ TEXT ·scorerL3ActivationGradHalfAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    y+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000008, DX
+
+	// d ← d ⊙ leaky_relu′(y), elementwise.
+	MOVQ $0x00000008, DX
 
 elems73:
 	VMOVUPS   (AX), Y0
@@ -4628,17 +4867,22 @@ TEXT ·scorerL3WeightGradHalfAVX2(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    CX, BX
-	MOVQ    DX, SI
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	MOVQ    AX, DI
-	MOVQ    $0x00000004, R8
+
+	// dw = xᵀ·dz: 8×16 · 16×8, in 6×16 tiles of dw.
+	MOVQ CX, BX
+	MOVQ DX, SI
+
+	// 6 rows of dw, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, DI
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, R8
 
 depth74:
 	VMOVUPS      (BX), Y6
@@ -4697,19 +4941,23 @@ depth74:
 	ADDQ         $0x80, BX
 	DECQ         R8
 	JNZ          depth74
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      Y3, 96(SI)
-	VMOVUPS      Y4, 128(SI)
-	VMOVUPS      Y5, 160(SI)
-	ADDQ         $0x18, AX
-	ADDQ         $0xc0, DX
-	MOVQ         DX, DX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	MOVQ         CX, CX
-	MOVQ         $0x00000004, BX
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS Y3, 96(SI)
+	VMOVUPS Y4, 128(SI)
+	VMOVUPS Y5, 160(SI)
+	ADDQ    $0x18, AX
+	ADDQ    $0xc0, DX
+
+	// 2 rows of dw, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000004, BX
 
 depth75:
 	VMOVUPS      (CX), Y2
@@ -4736,8 +4984,10 @@ depth75:
 	ADDQ         $0x80, CX
 	DECQ         BX
 	JNZ          depth75
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
+
+	// Store the tile of dw.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -4759,9 +5009,12 @@ TEXT ·scorerL3InputGradHalfAVX2(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    DX, BX
-	MOVQ    $0x00000002, SI
+
+	// dx = dz·wᵀ: 8×8 · 8×16, 16 columns of dx (rows of w) at a time.
+	// wt = 16 rows of w transposed (8×16), then dx's 16 columns from them.
+	MOVQ 8(SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
 tblockrows76:
 	MOVQ       CX, DI
@@ -4813,24 +5066,27 @@ tblockrows76:
 	DECQ       SI
 	JNZ        tblockrows76
 	MOVQ       16(SP), CX
-	MOVQ       CX, CX
 	MOVQ       DX, BX
 	MOVQ       CX, SI
-	VXORPS     Y0, Y0, Y0
-	VXORPS     Y1, Y1, Y1
-	VXORPS     Y2, Y2, Y2
-	VXORPS     Y3, Y3, Y3
-	VXORPS     Y4, Y4, Y4
-	VXORPS     Y5, Y5, Y5
-	VXORPS     Y6, Y6, Y6
-	VXORPS     Y7, Y7, Y7
-	VXORPS     Y8, Y8, Y8
-	VXORPS     Y9, Y9, Y9
-	VXORPS     Y10, Y10, Y10
-	VXORPS     Y11, Y11, Y11
-	MOVQ       AX, DI
-	MOVQ       BX, R8
-	MOVQ       $0x00000002, R9
+
+	// 6 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, DI
+	MOVQ   BX, R8
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 6 rows, times a row of wᵀ.
+	MOVQ $0x00000002, R9
 
 depth77:
 	VMOVUPS      (R8), Y12
@@ -4917,29 +5173,34 @@ depth77:
 	ADDQ         $0x00000100, R8
 	DECQ         R9
 	JNZ          depth77
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      Y3, 96(SI)
-	VMOVUPS      Y4, 128(SI)
-	VMOVUPS      Y5, 160(SI)
-	VMOVUPS      Y6, 192(SI)
-	VMOVUPS      Y7, 224(SI)
-	VMOVUPS      Y8, 256(SI)
-	VMOVUPS      Y9, 288(SI)
-	VMOVUPS      Y10, 320(SI)
-	VMOVUPS      Y11, 352(SI)
-	ADDQ         $0x40, BX
-	ADDQ         $0x40, SI
-	ADDQ         $0xc0, AX
-	ADDQ         $0x00000180, CX
-	MOVQ         CX, CX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         DX, BX
-	MOVQ         $0x00000002, SI
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS Y3, 96(SI)
+	VMOVUPS Y4, 128(SI)
+	VMOVUPS Y5, 160(SI)
+	VMOVUPS Y6, 192(SI)
+	VMOVUPS Y7, 224(SI)
+	VMOVUPS Y8, 256(SI)
+	VMOVUPS Y9, 288(SI)
+	VMOVUPS Y10, 320(SI)
+	VMOVUPS Y11, 352(SI)
+	ADDQ    $0x40, BX
+	ADDQ    $0x40, SI
+	ADDQ    $0xc0, AX
+	ADDQ    $0x00000180, CX
+
+	// 2 rows of dx, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   DX, BX
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 2 rows, times a row of wᵀ.
+	MOVQ $0x00000002, SI
 
 depth78:
 	VMOVUPS      (BX), Y4
@@ -4978,18 +5239,20 @@ depth78:
 	ADDQ         $0x00000100, BX
 	DECQ         SI
 	JNZ          depth78
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	VMOVUPS      Y2, 64(CX)
-	VMOVUPS      Y3, 96(CX)
-	ADDQ         $0x40, DX
-	ADDQ         $0x40, CX
-	MOVQ         8(SP), AX
-	ADDQ         $0x00000200, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
-	ADDQ         $0x40, AX
-	MOVQ         AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	VMOVUPS Y2, 64(CX)
+	VMOVUPS Y3, 96(CX)
+	ADDQ    $0x40, DX
+	ADDQ    $0x40, CX
+	MOVQ    8(SP), AX
+	ADDQ    $0x00000200, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x40, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -5007,10 +5270,11 @@ TEXT ·scorerL3BiasGradAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    dz+0(FP), AX
 	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Y0, Y0, Y0
-	MOVQ    AX, DX
-	MOVQ    $0x00000010, BX
+
+	// db = Σ rows of dz (16 rows of 8).
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DX
+	MOVQ   $0x00000010, BX
 
 rows79:
 	VMOVUPS (DX), Y1
@@ -5040,18 +5304,23 @@ TEXT ·scorerL4ForwardHalfAVX2(SB), NOSPLIT, $8-32
 	MOVQ    w+8(FP), CX
 	MOVQ    b+16(FP), DX
 	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    CX, SI
-	MOVQ    BX, DI
-	MOVQ    DX, R8
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	VXORPS  Y4, Y4, Y4
-	VXORPS  Y5, Y5, Y5
-	MOVQ    AX, R9
-	MOVQ    $0x00000002, R10
+
+	// y = x·w: 8×8 · 8×1, in 6×16 tiles of y.
+	MOVQ CX, SI
+	MOVQ BX, DI
+	MOVQ DX, R8
+
+	// 6 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000002, R10
 
 depth80:
 	VXORPS       Y6, Y6, Y6
@@ -5114,37 +5383,41 @@ depth80:
 	ADDQ         $0x10, SI
 	DECQ         R10
 	JNZ          depth80
-	VXORPS       Y6, Y6, Y6
-	VMOVSS       (R8), X6
-	VADDPS       Y6, Y0, Y0
-	VMOVSS       X0, (DI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R8), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSS       X1, 4(DI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R8), X0
-	VADDPS       Y0, Y2, Y2
-	VMOVSS       X2, 8(DI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R8), X0
-	VADDPS       Y0, Y3, Y3
-	VMOVSS       X3, 12(DI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R8), X0
-	VADDPS       Y0, Y4, Y4
-	VMOVSS       X4, 16(DI)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (R8), X0
-	VADDPS       Y0, Y5, Y5
-	VMOVSS       X5, 20(DI)
-	ADDQ         $0xc0, AX
-	ADDQ         $0x18, BX
-	MOVQ         BX, BX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	MOVQ         CX, CX
-	MOVQ         $0x00000002, SI
+
+	// Add the bias and store the tile of y.
+	VXORPS Y6, Y6, Y6
+	VMOVSS (R8), X6
+	VADDPS Y6, Y0, Y0
+	VMOVSS X0, (DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y4, Y4
+	VMOVSS X4, 16(DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y5, Y5
+	VMOVSS X5, 20(DI)
+	ADDQ   $0xc0, AX
+	ADDQ   $0x18, BX
+
+	// 2 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000002, SI
 
 depth81:
 	VXORPS       Y2, Y2, Y2
@@ -5175,14 +5448,16 @@ depth81:
 	ADDQ         $0x10, CX
 	DECQ         SI
 	JNZ          depth81
-	VXORPS       Y2, Y2, Y2
-	VMOVSS       (DX), X2
-	VADDPS       Y2, Y0, Y0
-	VMOVSS       X0, (BX)
-	VXORPS       Y0, Y0, Y0
-	VMOVSS       (DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSS       X1, 4(BX)
+
+	// Add the bias and store the tile of y.
+	VXORPS Y2, Y2, Y2
+	VMOVSS (DX), X2
+	VADDPS Y2, Y0, Y0
+	VMOVSS X0, (BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(BX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -5201,14 +5476,16 @@ TEXT ·scorerL4WeightGradHalfAVX2(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    DX, DX
-	VXORPS  Y0, Y0, Y0
-	VXORPS  Y1, Y1, Y1
-	VXORPS  Y2, Y2, Y2
-	VXORPS  Y3, Y3, Y3
-	MOVQ    CX, CX
-	MOVQ    $0x00000004, BX
+
+	// dw = xᵀ·dz: 4×16 · 16×1, in 6×16 tiles of dw.
+	// 4 rows of dw, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 4 rows, times a row of dz.
+	MOVQ $0x00000004, BX
 
 depth82:
 	VXORPS       Y4, Y4, Y4
@@ -5255,10 +5532,12 @@ depth82:
 	ADDQ         $0x10, CX
 	DECQ         BX
 	JNZ          depth82
-	VMOVSS       X0, (DX)
-	VMOVSS       X1, 4(DX)
-	VMOVSS       X2, 8(DX)
-	VMOVSS       X3, 12(DX)
+
+	// Store the tile of dw.
+	VMOVSS X0, (DX)
+	VMOVSS X1, 4(DX)
+	VMOVSS X2, 8(DX)
+	VMOVSS X3, 12(DX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -5280,33 +5559,39 @@ TEXT ·scorerL4InputGradHalfAVX2(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	LEAQ    (CX), CX
-	LEAQ    (DX), BX
-	MOVQ    $0x00000008, SI
+
+	// dx = dz·wᵀ: 8×1 · 1×8, 8 columns of dx (rows of w) at a time.
+	// wt = 8 rows of w transposed (1×8), then dx's 8 columns from them.
+	MOVQ 8(SP), CX
+	LEAQ (CX), CX
+	LEAQ (DX), BX
+	MOVQ $0x00000008, SI
 
 trows83:
-	MOVQ         CX, DI
-	MOVQ         BX, R8
-	MOVL         (DI), R9
-	MOVL         R9, (R8)
-	ADDQ         $0x04, DI
-	ADDQ         $0x20, R8
-	ADDQ         $0x04, CX
-	ADDQ         $0x04, BX
-	DECQ         SI
-	JNZ          trows83
-	MOVQ         16(SP), CX
-	MOVQ         CX, CX
-	MOVQ         DX, BX
-	MOVQ         CX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	MOVQ         AX, DI
+	MOVQ CX, DI
+	MOVQ BX, R8
+	MOVL (DI), R9
+	MOVL R9, (R8)
+	ADDQ $0x04, DI
+	ADDQ $0x20, R8
+	ADDQ $0x04, CX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  trows83
+	MOVQ 16(SP), CX
+	MOVQ DX, BX
+	MOVQ CX, SI
+
+	// 6 rows of dx, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, DI
+
+	// The last 1 steps of depth.
 	VMOVUPS      (BX), Y6
 	VBROADCASTSS (DI), Y7
 	VFMADD231PS  Y6, Y7, Y0
@@ -5320,31 +5605,37 @@ trows83:
 	VFMADD231PS  Y6, Y7, Y4
 	VBROADCASTSS 20(DI), Y7
 	VFMADD231PS  Y6, Y7, Y5
-	VMOVUPS      Y0, (SI)
-	VMOVUPS      Y1, 32(SI)
-	VMOVUPS      Y2, 64(SI)
-	VMOVUPS      Y3, 96(SI)
-	VMOVUPS      Y4, 128(SI)
-	VMOVUPS      Y5, 160(SI)
-	ADDQ         $0x18, AX
-	ADDQ         $0xc0, CX
-	MOVQ         CX, CX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	MOVQ         DX, DX
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (SI)
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS Y2, 64(SI)
+	VMOVUPS Y3, 96(SI)
+	VMOVUPS Y4, 128(SI)
+	VMOVUPS Y5, 160(SI)
+	ADDQ    $0x18, AX
+	ADDQ    $0xc0, CX
+
+	// 2 rows of dx, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// The last 1 steps of depth.
 	VMOVUPS      (DX), Y2
 	VBROADCASTSS (AX), Y3
 	VFMADD231PS  Y2, Y3, Y0
 	VBROADCASTSS 4(AX), Y3
 	VFMADD231PS  Y2, Y3, Y1
-	VMOVUPS      Y0, (CX)
-	VMOVUPS      Y1, 32(CX)
-	MOVQ         8(SP), AX
-	ADDQ         $0x20, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
-	ADDQ         $0x20, AX
-	MOVQ         AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Y0, (CX)
+	VMOVUPS Y1, 32(CX)
+	MOVQ    8(SP), AX
+	ADDQ    $0x20, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x20, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -5362,9 +5653,10 @@ TEXT ·scorerL4BiasGradAVX2(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    dz+0(FP), AX
 	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Y0, Y0, Y0
-	MOVQ    $0x00000010, DX
+
+	// db = Σ rows of dz (16 rows of 1).
+	VXORPS Y0, Y0, Y0
+	MOVQ   $0x00000010, DX
 
 rows84:
 	VXORPS Y1, Y1, Y1
@@ -5392,26 +5684,31 @@ TEXT ·scorerL1PartialForwardAVX2(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    w+8(FP), CX
 	MOVQ    p+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, BX
+
+	// p = x·w: 16×6 · 6×24, in 6×16 tiles of p.
+	MOVQ $0x00000002, BX
 
 rows85:
-	MOVQ         CX, SI
-	MOVQ         DX, DI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	VXORPS       Y8, Y8, Y8
-	VXORPS       Y9, Y9, Y9
-	VXORPS       Y10, Y10, Y10
-	VXORPS       Y11, Y11, Y11
-	MOVQ         AX, R8
-	MOVQ         SI, R9
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 6 rows of p, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R8
+	MOVQ   SI, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
 	VMOVUPS      (R9), Y12
 	VMOVUPS      32(R9), Y13
 	VBROADCASTSS (R8), Y14
@@ -5494,6 +5791,8 @@ rows85:
 	VFMADD231PS  Y13, Y14, Y11
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000180, R9
+
+	// The last 2 steps of depth.
 	VMOVUPS      (R9), Y12
 	VMOVUPS      32(R9), Y13
 	VBROADCASTSS (R8), Y14
@@ -5534,27 +5833,33 @@ rows85:
 	VBROADCASTSS 244(R8), Y14
 	VFMADD231PS  Y12, Y14, Y10
 	VFMADD231PS  Y13, Y14, Y11
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 32(DI)
-	VMOVUPS      Y2, 96(DI)
-	VMOVUPS      Y3, 128(DI)
-	VMOVUPS      Y4, 192(DI)
-	VMOVUPS      Y5, 224(DI)
-	VMOVUPS      Y6, 288(DI)
-	VMOVUPS      Y7, 320(DI)
-	VMOVUPS      Y8, 384(DI)
-	VMOVUPS      Y9, 416(DI)
-	VMOVUPS      Y10, 480(DI)
-	VMOVUPS      Y11, 512(DI)
-	ADDQ         $0x40, SI
-	ADDQ         $0x40, DI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	MOVQ         AX, R8
+
+	// Store the tile of p.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS Y2, 96(DI)
+	VMOVUPS Y3, 128(DI)
+	VMOVUPS Y4, 192(DI)
+	VMOVUPS Y5, 224(DI)
+	VMOVUPS Y6, 288(DI)
+	VMOVUPS Y7, 320(DI)
+	VMOVUPS Y8, 384(DI)
+	VMOVUPS Y9, 416(DI)
+	VMOVUPS Y10, 480(DI)
+	VMOVUPS Y11, 512(DI)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DI
+
+	// 6 rows of p, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
 	VMOVUPS      (SI), Y6
 	VBROADCASTSS (R8), Y7
 	VFMADD231PS  Y6, Y7, Y0
@@ -5609,6 +5914,8 @@ rows85:
 	VFMADD231PS  Y6, Y7, Y5
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000180, SI
+
+	// The last 2 steps of depth.
 	VMOVUPS      (SI), Y6
 	VBROADCASTSS (R8), Y7
 	VFMADD231PS  Y6, Y7, Y0
@@ -5635,27 +5942,32 @@ rows85:
 	VFMADD231PS  Y6, Y7, Y4
 	VBROADCASTSS 244(R8), Y7
 	VFMADD231PS  Y6, Y7, Y5
-	VMOVUPS      Y0, (DI)
-	VMOVUPS      Y1, 96(DI)
-	VMOVUPS      Y2, 192(DI)
-	VMOVUPS      Y3, 288(DI)
-	VMOVUPS      Y4, 384(DI)
-	VMOVUPS      Y5, 480(DI)
-	ADDQ         $0x00000120, AX
-	ADDQ         $0x00000240, DX
-	DECQ         BX
-	JNZ          rows85
-	MOVQ         DX, DX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	VXORPS       Y4, Y4, Y4
-	VXORPS       Y5, Y5, Y5
-	VXORPS       Y6, Y6, Y6
-	VXORPS       Y7, Y7, Y7
-	MOVQ         AX, BX
-	MOVQ         CX, SI
+
+	// Store the tile of p.
+	VMOVUPS Y0, (DI)
+	VMOVUPS Y1, 96(DI)
+	VMOVUPS Y2, 192(DI)
+	VMOVUPS Y3, 288(DI)
+	VMOVUPS Y4, 384(DI)
+	VMOVUPS Y5, 480(DI)
+	ADDQ    $0x00000120, AX
+	ADDQ    $0x00000240, DX
+	DECQ    BX
+	JNZ     rows85
+
+	// 4 rows of p, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, BX
+	MOVQ   CX, SI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
 	VMOVUPS      (SI), Y8
 	VMOVUPS      32(SI), Y9
 	VBROADCASTSS (BX), Y10
@@ -5714,6 +6026,8 @@ rows85:
 	VFMADD231PS  Y9, Y10, Y7
 	ADDQ         $0x10, BX
 	ADDQ         $0x00000180, SI
+
+	// The last 2 steps of depth.
 	VMOVUPS      (SI), Y8
 	VMOVUPS      32(SI), Y9
 	VBROADCASTSS (BX), Y10
@@ -5742,21 +6056,26 @@ rows85:
 	VBROADCASTSS 148(BX), Y10
 	VFMADD231PS  Y8, Y10, Y6
 	VFMADD231PS  Y9, Y10, Y7
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 32(DX)
-	VMOVUPS      Y2, 96(DX)
-	VMOVUPS      Y3, 128(DX)
-	VMOVUPS      Y4, 192(DX)
-	VMOVUPS      Y5, 224(DX)
-	VMOVUPS      Y6, 288(DX)
-	VMOVUPS      Y7, 320(DX)
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         CX, CX
+
+	// Store the tile of p.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 32(DX)
+	VMOVUPS Y2, 96(DX)
+	VMOVUPS Y3, 128(DX)
+	VMOVUPS Y4, 192(DX)
+	VMOVUPS Y5, 224(DX)
+	VMOVUPS Y6, 288(DX)
+	VMOVUPS Y7, 320(DX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
+
+	// 4 rows of p, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
 	VMOVUPS      (CX), Y4
 	VBROADCASTSS (AX), Y5
 	VFMADD231PS  Y4, Y5, Y0
@@ -5795,6 +6114,8 @@ rows85:
 	VFMADD231PS  Y4, Y5, Y3
 	ADDQ         $0x10, AX
 	ADDQ         $0x00000180, CX
+
+	// The last 2 steps of depth.
 	VMOVUPS      (CX), Y4
 	VBROADCASTSS (AX), Y5
 	VFMADD231PS  Y4, Y5, Y0
@@ -5813,10 +6134,12 @@ rows85:
 	VFMADD231PS  Y4, Y5, Y2
 	VBROADCASTSS 148(AX), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	VMOVUPS      Y0, (DX)
-	VMOVUPS      Y1, 96(DX)
-	VMOVUPS      Y2, 192(DX)
-	VMOVUPS      Y3, 288(DX)
+
+	// Store the tile of p.
+	VMOVUPS Y0, (DX)
+	VMOVUPS Y1, 96(DX)
+	VMOVUPS Y2, 192(DX)
+	VMOVUPS Y3, 288(DX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -5837,9 +6160,10 @@ TEXT ·scorerL1CombineAVX2(SB), NOSPLIT, $8-40
 	MOVQ    b+16(FP), DX
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
-	MOVQ    CX, CX
 	MOVQ    SI, DI
-	MOVQ    $0x00000008, R8
+
+	// z = (p0 + p1) + b, row by row.
+	MOVQ $0x00000008, R8
 
 rows86:
 	MOVQ AX, R9
@@ -5866,9 +6190,11 @@ elems87:
 	ADDQ    $0x60, DI
 	DECQ    R8
 	JNZ     rows86
-	MOVQ    SI, AX
-	MOVQ    BX, CX
-	MOVQ    $0x00000018, DX
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000018, DX
 
 elems88:
 	VMOVUPS      (AX), Y0
@@ -5884,7 +6210,6 @@ elems88:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -5935,8 +6260,9 @@ TEXT ·scorerLossAVX2(SB), NOSPLIT, $8-28
 	MOVQ    y+0(FP), AX
 	MOVQ    target+8(FP), CX
 	MOVQ    d+16(FP), DX
-	MOVQ    CX, CX
-	MOVQ    $0x00000002, BX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
+	MOVQ $0x00000002, BX
 
 elems89:
 	VMOVUPS      (AX), Y1
@@ -5989,18 +6315,19 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·scorerSGDAVX2(SB), NOSPLIT, $8-24
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// SGD over 857 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Y1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVQ         $0x0000006b, DX
 
 elems90:
@@ -6030,11 +6357,13 @@ elems90:
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·scorerMomentumAVX2(SB), NOSPLIT, $8-36
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// Momentum over 857 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -6044,7 +6373,6 @@ TEXT ·scorerMomentumAVX2(SB), NOSPLIT, $8-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x0000006b, BX
 
 elems91:
@@ -6098,11 +6426,13 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·scorerNesterovAVX2(SB), NOSPLIT, $8-36
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// Nesterov over 857 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -6112,7 +6442,6 @@ TEXT ·scorerNesterovAVX2(SB), NOSPLIT, $8-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x0000006b, BX
 
 elems92:
@@ -6158,11 +6487,13 @@ elems92:
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·scorerAdamAVX2(SB), NOSPLIT, $8-60
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// Adam over 857 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -6185,8 +6516,6 @@ TEXT ·scorerAdamAVX2(SB), NOSPLIT, $8-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x0000006b, SI
 
 elems93:
@@ -6260,11 +6589,13 @@ elems93:
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·scorerAdamWAVX2(SB), NOSPLIT, $8-60
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// AdamW over 857 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -6288,8 +6619,6 @@ TEXT ·scorerAdamWAVX2(SB), NOSPLIT, $8-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x0000006b, SI
 
 elems94:

@@ -18,13 +18,17 @@ TEXT ·scorerL1ForwardAVX512(SB), NOSPLIT, $8-40
 	MOVQ    b+16(FP), DX
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
-	MOVQ    SI, DI
-	MOVQ    $0x00000002, R8
+
+	// z = x·w: 16×12 · 12×24, in 8×48 tiles of z.
+	MOVQ SI, DI
+	MOVQ $0x00000002, R8
 
 rows1:
-	MOVQ   CX, R9
-	MOVQ   DI, R10
-	MOVQ   DX, R11
+	MOVQ CX, R9
+	MOVQ DI, R10
+	MOVQ DX, R11
+
+	// 8 rows of z, the last 24 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -44,7 +48,9 @@ rows1:
 	MOVQ   AX, R12
 	MOVL   $0x000000ff, R13
 	KMOVW  R13, K1
-	MOVQ   $0x00000003, R13
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
+	MOVQ $0x00000003, R13
 
 depth2:
 	VMOVUPS      (R9), Z16
@@ -155,61 +161,65 @@ depth2:
 	ADDQ         $0x00000180, R9
 	DECQ         R13
 	JNZ          depth2
-	VMOVUPS      (R11), Z16
-	VADDPS       Z16, Z0, Z0
-	VMOVUPS      Z0, (R10)
-	VMOVUPS.Z    64(R11), K1, Z0
-	VADDPS       Z0, Z1, Z1
-	VMOVUPS      Z1, K1, 64(R10)
-	VMOVUPS      (R11), Z0
-	VADDPS       Z0, Z2, Z2
-	VMOVUPS      Z2, 96(R10)
-	VMOVUPS.Z    64(R11), K1, Z0
-	VADDPS       Z0, Z3, Z3
-	VMOVUPS      Z3, K1, 160(R10)
-	VMOVUPS      (R11), Z0
-	VADDPS       Z0, Z4, Z4
-	VMOVUPS      Z4, 192(R10)
-	VMOVUPS.Z    64(R11), K1, Z0
-	VADDPS       Z0, Z5, Z5
-	VMOVUPS      Z5, K1, 256(R10)
-	VMOVUPS      (R11), Z0
-	VADDPS       Z0, Z6, Z6
-	VMOVUPS      Z6, 288(R10)
-	VMOVUPS.Z    64(R11), K1, Z0
-	VADDPS       Z0, Z7, Z7
-	VMOVUPS      Z7, K1, 352(R10)
-	VMOVUPS      (R11), Z0
-	VADDPS       Z0, Z8, Z8
-	VMOVUPS      Z8, 384(R10)
-	VMOVUPS.Z    64(R11), K1, Z0
-	VADDPS       Z0, Z9, Z9
-	VMOVUPS      Z9, K1, 448(R10)
-	VMOVUPS      (R11), Z0
-	VADDPS       Z0, Z10, Z10
-	VMOVUPS      Z10, 480(R10)
-	VMOVUPS.Z    64(R11), K1, Z0
-	VADDPS       Z0, Z11, Z11
-	VMOVUPS      Z11, K1, 544(R10)
-	VMOVUPS      (R11), Z0
-	VADDPS       Z0, Z12, Z12
-	VMOVUPS      Z12, 576(R10)
-	VMOVUPS.Z    64(R11), K1, Z0
-	VADDPS       Z0, Z13, Z13
-	VMOVUPS      Z13, K1, 640(R10)
-	VMOVUPS      (R11), Z0
-	VADDPS       Z0, Z14, Z14
-	VMOVUPS      Z14, 672(R10)
-	VMOVUPS.Z    64(R11), K1, Z0
-	VADDPS       Z0, Z15, Z15
-	VMOVUPS      Z15, K1, 736(R10)
-	ADDQ         $0x00000180, AX
-	ADDQ         $0x00000300, DI
-	DECQ         R8
-	JNZ          rows1
-	MOVQ         SI, AX
-	MOVQ         BX, CX
-	MOVQ         $0x00000018, DX
+
+	// Add the bias and store the tile of z.
+	VMOVUPS   (R11), Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS   Z0, (R10)
+	VMOVUPS.Z 64(R11), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 64(R10)
+	VMOVUPS   (R11), Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, 96(R10)
+	VMOVUPS.Z 64(R11), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 160(R10)
+	VMOVUPS   (R11), Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, 192(R10)
+	VMOVUPS.Z 64(R11), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 256(R10)
+	VMOVUPS   (R11), Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, 288(R10)
+	VMOVUPS.Z 64(R11), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 352(R10)
+	VMOVUPS   (R11), Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, 384(R10)
+	VMOVUPS.Z 64(R11), K1, Z0
+	VADDPS    Z0, Z9, Z9
+	VMOVUPS   Z9, K1, 448(R10)
+	VMOVUPS   (R11), Z0
+	VADDPS    Z0, Z10, Z10
+	VMOVUPS   Z10, 480(R10)
+	VMOVUPS.Z 64(R11), K1, Z0
+	VADDPS    Z0, Z11, Z11
+	VMOVUPS   Z11, K1, 544(R10)
+	VMOVUPS   (R11), Z0
+	VADDPS    Z0, Z12, Z12
+	VMOVUPS   Z12, 576(R10)
+	VMOVUPS.Z 64(R11), K1, Z0
+	VADDPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, 640(R10)
+	VMOVUPS   (R11), Z0
+	VADDPS    Z0, Z14, Z14
+	VMOVUPS   Z14, 672(R10)
+	VMOVUPS.Z 64(R11), K1, Z0
+	VADDPS    Z0, Z15, Z15
+	VMOVUPS   Z15, K1, 736(R10)
+	ADDQ      $0x00000180, AX
+	ADDQ      $0x00000300, DI
+	DECQ      R8
+	JNZ       rows1
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000018, DX
 
 elems3:
 	VMOVUPS      (AX), Z0
@@ -225,7 +235,6 @@ elems3:
 	VMAXPS       Z2, Z3, Z2
 	VMULPS       log2e<>+0(SB), Z2, Z3
 	VRNDSCALEPS  $0x00, Z3, Z3
-	VMOVAPS      Z2, Z2
 	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
 	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
 	VMOVUPS      expc0<>+0(SB), Z4
@@ -581,8 +590,9 @@ TEXT ·scorerL1ActivationGradAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    z+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000018, DX
+
+	// d ← d ⊙ gelu′(z), elementwise.
+	MOVQ $0x00000018, DX
 
 elems4:
 	VMOVUPS      (AX), Z0
@@ -603,7 +613,6 @@ elems4:
 	VMAXPS       Z6, Z7, Z6
 	VMULPS       log2e<>+0(SB), Z6, Z7
 	VRNDSCALEPS  $0x00, Z7, Z7
-	VMOVAPS      Z6, Z6
 	VFNMADD231PS ln2hi<>+0(SB), Z7, Z6
 	VFNMADD231PS ln2lo<>+0(SB), Z7, Z6
 	VMOVUPS      expc0<>+0(SB), Z8
@@ -718,36 +727,40 @@ TEXT ·scorerL1WeightGradAVX512(SB), NOSPLIT, $8-32
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
 	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    CX, SI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	VXORPS  Z16, Z16, Z16
-	VXORPS  Z17, Z17, Z17
-	VXORPS  Z18, Z18, Z18
-	VXORPS  Z19, Z19, Z19
-	VXORPS  Z20, Z20, Z20
-	VXORPS  Z21, Z21, Z21
-	VXORPS  Z22, Z22, Z22
-	VXORPS  Z23, Z23, Z23
-	MOVQ    SI, SI
-	MOVL    $0x000000ff, DI
-	KMOVW   DI, K1
-	MOVQ    $0x00000004, DI
+
+	// dw = xᵀ·dz: 12×16 · 16×24, in 13×32 tiles of dw.
+	MOVQ CX, SI
+
+	// 12 rows of dw, the last 24 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVL   $0x000000ff, DI
+	KMOVW  DI, K1
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 12 rows, times a row of dz.
+	MOVQ $0x00000004, DI
 
 depth5:
 	VMOVUPS      (SI), Z24
@@ -906,35 +919,39 @@ depth5:
 	ADDQ         $0x00000180, SI
 	DECQ         DI
 	JNZ          depth5
-	VMOVUPS      Z0, (DX)
-	VMOVUPS      Z1, K1, 64(DX)
-	VMOVUPS      Z2, 96(DX)
-	VMOVUPS      Z3, K1, 160(DX)
-	VMOVUPS      Z4, 192(DX)
-	VMOVUPS      Z5, K1, 256(DX)
-	VMOVUPS      Z6, 288(DX)
-	VMOVUPS      Z7, K1, 352(DX)
-	VMOVUPS      Z8, 384(DX)
-	VMOVUPS      Z9, K1, 448(DX)
-	VMOVUPS      Z10, 480(DX)
-	VMOVUPS      Z11, K1, 544(DX)
-	VMOVUPS      Z12, 576(DX)
-	VMOVUPS      Z13, K1, 640(DX)
-	VMOVUPS      Z14, 672(DX)
-	VMOVUPS      Z15, K1, 736(DX)
-	VMOVUPS      Z16, 768(DX)
-	VMOVUPS      Z17, K1, 832(DX)
-	VMOVUPS      Z18, 864(DX)
-	VMOVUPS      Z19, K1, 928(DX)
-	VMOVUPS      Z20, 960(DX)
-	VMOVUPS      Z21, K1, 1024(DX)
-	VMOVUPS      Z22, 1056(DX)
-	VMOVUPS      Z23, K1, 1120(DX)
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	VXORPS       Z0, Z0, Z0
-	MOVQ         AX, DX
-	MOVQ         $0x00000010, BX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, K1, 64(DX)
+	VMOVUPS Z2, 96(DX)
+	VMOVUPS Z3, K1, 160(DX)
+	VMOVUPS Z4, 192(DX)
+	VMOVUPS Z5, K1, 256(DX)
+	VMOVUPS Z6, 288(DX)
+	VMOVUPS Z7, K1, 352(DX)
+	VMOVUPS Z8, 384(DX)
+	VMOVUPS Z9, K1, 448(DX)
+	VMOVUPS Z10, 480(DX)
+	VMOVUPS Z11, K1, 544(DX)
+	VMOVUPS Z12, 576(DX)
+	VMOVUPS Z13, K1, 640(DX)
+	VMOVUPS Z14, 672(DX)
+	VMOVUPS Z15, K1, 736(DX)
+	VMOVUPS Z16, 768(DX)
+	VMOVUPS Z17, K1, 832(DX)
+	VMOVUPS Z18, 864(DX)
+	VMOVUPS Z19, K1, 928(DX)
+	VMOVUPS Z20, 960(DX)
+	VMOVUPS Z21, K1, 1024(DX)
+	VMOVUPS Z22, 1056(DX)
+	VMOVUPS Z23, K1, 1120(DX)
+
+	// db = Σ rows of dz (16 rows of 24).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, DX
+	MOVQ   $0x00000010, BX
 
 rows6:
 	VMOVUPS (DX), Z1
@@ -975,26 +992,31 @@ TEXT ·scorerL2ForwardAVX512(SB), NOSPLIT, $8-40
 	MOVQ    b+16(FP), DX
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
-	MOVQ    SI, DI
-	MOVQ    DI, DI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	MOVQ    CX, R8
-	MOVQ    $0x00000006, R9
+
+	// z = x·w: 16×24 · 24×16, in 28×16 tiles of z.
+	MOVQ SI, DI
+
+	// 16 rows of z, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 16 rows, times a row of w.
+	MOVQ $0x00000006, R9
 
 depth8:
 	VMOVUPS          (R8), Z16
@@ -1069,60 +1091,64 @@ depth8:
 	ADDQ             $0x00000100, R8
 	DECQ             R9
 	JNZ              depth8
-	VMOVUPS          (DX), Z16
-	VADDPS           Z16, Z0, Z0
-	VMOVUPS          Z0, (DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, 64(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, 128(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, 192(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, 256(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, 320(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, 384(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, 448(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z8, Z8
-	VMOVUPS          Z8, 512(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z9, Z9
-	VMOVUPS          Z9, 576(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z10, Z10
-	VMOVUPS          Z10, 640(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z11, Z11
-	VMOVUPS          Z11, 704(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z12, Z12
-	VMOVUPS          Z12, 768(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z13, Z13
-	VMOVUPS          Z13, 832(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z14, Z14
-	VMOVUPS          Z14, 896(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z15, Z15
-	VMOVUPS          Z15, 960(DI)
-	ADDQ             $0x40, CX
-	ADDQ             $0x40, DI
-	ADDQ             $0x40, DX
-	MOVQ             SI, AX
-	MOVQ             BX, CX
-	MOVQ             $0x00000010, DX
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Z16
+	VADDPS  Z16, Z0, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMOVUPS Z7, 448(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z8, Z8
+	VMOVUPS Z8, 512(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z9, Z9
+	VMOVUPS Z9, 576(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z10, Z10
+	VMOVUPS Z10, 640(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z11, Z11
+	VMOVUPS Z11, 704(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z12, Z12
+	VMOVUPS Z12, 768(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z13, Z13
+	VMOVUPS Z13, 832(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z14, Z14
+	VMOVUPS Z14, 896(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z15, Z15
+	VMOVUPS Z15, 960(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000010, DX
 
 elems9:
 	VMOVUPS      (AX), Z0
@@ -1135,7 +1161,6 @@ elems9:
 	VMAXPS       Z2, Z3, Z2
 	VMULPS       log2e<>+0(SB), Z2, Z3
 	VRNDSCALEPS  $0x00, Z3, Z3
-	VMOVAPS      Z2, Z2
 	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
 	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
 	VMOVUPS      expc0<>+0(SB), Z4
@@ -1185,8 +1210,9 @@ TEXT ·scorerL2ActivationGradAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    z+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000010, DX
+
+	// d ← d ⊙ silu′(z), elementwise.
+	MOVQ $0x00000010, DX
 
 elems10:
 	VMOVUPS      (AX), Z0
@@ -1200,7 +1226,6 @@ elems10:
 	VMAXPS       Z4, Z5, Z4
 	VMULPS       log2e<>+0(SB), Z4, Z5
 	VRNDSCALEPS  $0x00, Z5, Z5
-	VMOVAPS      Z4, Z4
 	VFNMADD231PS ln2hi<>+0(SB), Z5, Z4
 	VFNMADD231PS ln2lo<>+0(SB), Z5, Z4
 	VMOVUPS      expc0<>+0(SB), Z7
@@ -1258,34 +1283,39 @@ TEXT ·scorerL2WeightGradAVX512(SB), NOSPLIT, $8-32
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
 	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    CX, SI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	VXORPS  Z16, Z16, Z16
-	VXORPS  Z17, Z17, Z17
-	VXORPS  Z18, Z18, Z18
-	VXORPS  Z19, Z19, Z19
-	VXORPS  Z20, Z20, Z20
-	VXORPS  Z21, Z21, Z21
-	VXORPS  Z22, Z22, Z22
-	VXORPS  Z23, Z23, Z23
-	MOVQ    SI, DI
-	MOVQ    $0x00000004, R8
+
+	// dw = xᵀ·dz: 24×16 · 16×16, in 28×16 tiles of dw.
+	MOVQ CX, SI
+
+	// 24 rows of dw, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	VXORPS Z18, Z18, Z18
+	VXORPS Z19, Z19, Z19
+	VXORPS Z20, Z20, Z20
+	VXORPS Z21, Z21, Z21
+	VXORPS Z22, Z22, Z22
+	VXORPS Z23, Z23, Z23
+	MOVQ   SI, DI
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 24 rows, times a row of dz.
+	MOVQ $0x00000004, R8
 
 depth11:
 	VMOVUPS          (DI), Z24
@@ -1392,37 +1422,41 @@ depth11:
 	ADDQ             $0x00000100, DI
 	DECQ             R8
 	JNZ              depth11
-	VMOVUPS          Z0, (DX)
-	VMOVUPS          Z1, 64(DX)
-	VMOVUPS          Z2, 128(DX)
-	VMOVUPS          Z3, 192(DX)
-	VMOVUPS          Z4, 256(DX)
-	VMOVUPS          Z5, 320(DX)
-	VMOVUPS          Z6, 384(DX)
-	VMOVUPS          Z7, 448(DX)
-	VMOVUPS          Z8, 512(DX)
-	VMOVUPS          Z9, 576(DX)
-	VMOVUPS          Z10, 640(DX)
-	VMOVUPS          Z11, 704(DX)
-	VMOVUPS          Z12, 768(DX)
-	VMOVUPS          Z13, 832(DX)
-	VMOVUPS          Z14, 896(DX)
-	VMOVUPS          Z15, 960(DX)
-	VMOVUPS          Z16, 1024(DX)
-	VMOVUPS          Z17, 1088(DX)
-	VMOVUPS          Z18, 1152(DX)
-	VMOVUPS          Z19, 1216(DX)
-	VMOVUPS          Z20, 1280(DX)
-	VMOVUPS          Z21, 1344(DX)
-	VMOVUPS          Z22, 1408(DX)
-	VMOVUPS          Z23, 1472(DX)
-	ADDQ             $0x40, SI
-	ADDQ             $0x40, DX
-	MOVQ             CX, AX
-	MOVQ             BX, CX
-	VXORPS           Z0, Z0, Z0
-	MOVQ             AX, DX
-	MOVQ             $0x00000010, BX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VMOVUPS Z4, 256(DX)
+	VMOVUPS Z5, 320(DX)
+	VMOVUPS Z6, 384(DX)
+	VMOVUPS Z7, 448(DX)
+	VMOVUPS Z8, 512(DX)
+	VMOVUPS Z9, 576(DX)
+	VMOVUPS Z10, 640(DX)
+	VMOVUPS Z11, 704(DX)
+	VMOVUPS Z12, 768(DX)
+	VMOVUPS Z13, 832(DX)
+	VMOVUPS Z14, 896(DX)
+	VMOVUPS Z15, 960(DX)
+	VMOVUPS Z16, 1024(DX)
+	VMOVUPS Z17, 1088(DX)
+	VMOVUPS Z18, 1152(DX)
+	VMOVUPS Z19, 1216(DX)
+	VMOVUPS Z20, 1280(DX)
+	VMOVUPS Z21, 1344(DX)
+	VMOVUPS Z22, 1408(DX)
+	VMOVUPS Z23, 1472(DX)
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+
+	// db = Σ rows of dz (16 rows of 16).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, DX
+	MOVQ   $0x00000010, BX
 
 rows12:
 	VMOVUPS (DX), Z1
@@ -1443,17 +1477,20 @@ rows12:
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerL2InputGradAVX512(SB), NOSPLIT, $32-32
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR    (SP)
-	MOVL       (SP), AX
-	ORL        $0x00008040, AX
-	MOVL       AX, 4(SP)
-	LDMXCSR    4(SP)
-	MOVQ       dz+0(FP), AX
-	MOVQ       w+8(FP), CX
-	MOVQ       wt+16(FP), DX
-	MOVQ       dx+24(FP), BX
-	MOVQ       CX, 8(SP)
-	MOVQ       BX, 16(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+
+	// dx = dz·wᵀ: 16×16 · 16×24, 24 columns of dx (rows of w) at a time.
+	// wt = 24 rows of w transposed (16×24), then dx's 24 columns from them.
 	MOVQ       8(SP), CX
 	MOVQ       CX, BX
 	MOVQ       DX, SI
@@ -1613,12 +1650,13 @@ tblocks13:
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, BX
 	MOVQ       16(SP), CX
-	MOVQ       CX, CX
 	MOVQ       $0x00000002, BX
 
 rows14:
-	MOVQ   DX, SI
-	MOVQ   CX, DI
+	MOVQ DX, SI
+	MOVQ CX, DI
+
+	// 8 rows of dx, the last 24 columns.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -1638,7 +1676,9 @@ rows14:
 	MOVQ   AX, R8
 	MOVL   $0x000000ff, R9
 	KMOVW  R9, K1
-	MOVQ   $0x00000004, R9
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 8 rows, times a row of wᵀ.
+	MOVQ $0x00000004, R9
 
 depth15:
 	VMOVUPS      (SI), Z16
@@ -1749,32 +1789,34 @@ depth15:
 	ADDQ         $0x00000180, SI
 	DECQ         R9
 	JNZ          depth15
-	VMOVUPS      Z0, (DI)
-	VMOVUPS      Z1, K1, 64(DI)
-	VMOVUPS      Z2, 96(DI)
-	VMOVUPS      Z3, K1, 160(DI)
-	VMOVUPS      Z4, 192(DI)
-	VMOVUPS      Z5, K1, 256(DI)
-	VMOVUPS      Z6, 288(DI)
-	VMOVUPS      Z7, K1, 352(DI)
-	VMOVUPS      Z8, 384(DI)
-	VMOVUPS      Z9, K1, 448(DI)
-	VMOVUPS      Z10, 480(DI)
-	VMOVUPS      Z11, K1, 544(DI)
-	VMOVUPS      Z12, 576(DI)
-	VMOVUPS      Z13, K1, 640(DI)
-	VMOVUPS      Z14, 672(DI)
-	VMOVUPS      Z15, K1, 736(DI)
-	ADDQ         $0x00000200, AX
-	ADDQ         $0x00000300, CX
-	DECQ         BX
-	JNZ          rows14
-	MOVQ         8(SP), AX
-	ADDQ         $0x00000600, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
-	ADDQ         $0x60, AX
-	MOVQ         AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, 96(DI)
+	VMOVUPS Z3, K1, 160(DI)
+	VMOVUPS Z4, 192(DI)
+	VMOVUPS Z5, K1, 256(DI)
+	VMOVUPS Z6, 288(DI)
+	VMOVUPS Z7, K1, 352(DI)
+	VMOVUPS Z8, 384(DI)
+	VMOVUPS Z9, K1, 448(DI)
+	VMOVUPS Z10, 480(DI)
+	VMOVUPS Z11, K1, 544(DI)
+	VMOVUPS Z12, 576(DI)
+	VMOVUPS Z13, K1, 640(DI)
+	VMOVUPS Z14, 672(DI)
+	VMOVUPS Z15, K1, 736(DI)
+	ADDQ    $0x00000200, AX
+	ADDQ    $0x00000300, CX
+	DECQ    BX
+	JNZ     rows14
+	MOVQ    8(SP), AX
+	ADDQ    $0x00000600, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x60, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -1794,28 +1836,30 @@ TEXT ·scorerL3ForwardAVX512(SB), NOSPLIT, $8-32
 	MOVQ    w+8(FP), CX
 	MOVQ    b+16(FP), DX
 	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    BX, BX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	MOVQ    CX, CX
-	MOVL    $0x000000ff, SI
-	KMOVW   SI, K1
-	MOVQ    $0x00000004, SI
+
+	// y = x·w: 16×16 · 16×8, in 28×16 tiles of y.
+	// 16 rows of y, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVL   $0x000000ff, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 16 rows, times a row of w.
+	MOVQ $0x00000004, SI
 
 depth16:
 	VMOVUPS.Z        (CX), K1, Z16
@@ -1890,86 +1934,88 @@ depth16:
 	ADDQ             $0x80, CX
 	DECQ             SI
 	JNZ              depth16
-	VMOVUPS.Z        (DX), K1, Z16
-	VADDPS           Z16, Z0, Z0
-	VMULPS           leakyslope<>+0(SB), Z0, Z16
-	VMAXPS           Z0, Z16, Z0
-	VMOVUPS          Z0, K1, (BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMULPS           leakyslope<>+0(SB), Z1, Z0
-	VMAXPS           Z1, Z0, Z1
-	VMOVUPS          Z1, K1, 32(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMULPS           leakyslope<>+0(SB), Z2, Z0
-	VMAXPS           Z2, Z0, Z2
-	VMOVUPS          Z2, K1, 64(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMULPS           leakyslope<>+0(SB), Z3, Z0
-	VMAXPS           Z3, Z0, Z3
-	VMOVUPS          Z3, K1, 96(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMULPS           leakyslope<>+0(SB), Z4, Z0
-	VMAXPS           Z4, Z0, Z4
-	VMOVUPS          Z4, K1, 128(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMULPS           leakyslope<>+0(SB), Z5, Z0
-	VMAXPS           Z5, Z0, Z5
-	VMOVUPS          Z5, K1, 160(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMULPS           leakyslope<>+0(SB), Z6, Z0
-	VMAXPS           Z6, Z0, Z6
-	VMOVUPS          Z6, K1, 192(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMULPS           leakyslope<>+0(SB), Z7, Z0
-	VMAXPS           Z7, Z0, Z7
-	VMOVUPS          Z7, K1, 224(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z8, Z8
-	VMULPS           leakyslope<>+0(SB), Z8, Z0
-	VMAXPS           Z8, Z0, Z8
-	VMOVUPS          Z8, K1, 256(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z9, Z9
-	VMULPS           leakyslope<>+0(SB), Z9, Z0
-	VMAXPS           Z9, Z0, Z9
-	VMOVUPS          Z9, K1, 288(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z10, Z10
-	VMULPS           leakyslope<>+0(SB), Z10, Z0
-	VMAXPS           Z10, Z0, Z10
-	VMOVUPS          Z10, K1, 320(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z11, Z11
-	VMULPS           leakyslope<>+0(SB), Z11, Z0
-	VMAXPS           Z11, Z0, Z11
-	VMOVUPS          Z11, K1, 352(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z12, Z12
-	VMULPS           leakyslope<>+0(SB), Z12, Z0
-	VMAXPS           Z12, Z0, Z12
-	VMOVUPS          Z12, K1, 384(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z13, Z13
-	VMULPS           leakyslope<>+0(SB), Z13, Z0
-	VMAXPS           Z13, Z0, Z13
-	VMOVUPS          Z13, K1, 416(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z14, Z14
-	VMULPS           leakyslope<>+0(SB), Z14, Z0
-	VMAXPS           Z14, Z0, Z14
-	VMOVUPS          Z14, K1, 448(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z15, Z15
-	VMULPS           leakyslope<>+0(SB), Z15, Z0
-	VMAXPS           Z15, Z0, Z15
-	VMOVUPS          Z15, K1, 480(BX)
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMULPS    leakyslope<>+0(SB), Z0, Z16
+	VMAXPS    Z0, Z16, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMULPS    leakyslope<>+0(SB), Z1, Z0
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, 32(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMULPS    leakyslope<>+0(SB), Z2, Z0
+	VMAXPS    Z2, Z0, Z2
+	VMOVUPS   Z2, K1, 64(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMULPS    leakyslope<>+0(SB), Z3, Z0
+	VMAXPS    Z3, Z0, Z3
+	VMOVUPS   Z3, K1, 96(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMULPS    leakyslope<>+0(SB), Z4, Z0
+	VMAXPS    Z4, Z0, Z4
+	VMOVUPS   Z4, K1, 128(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMULPS    leakyslope<>+0(SB), Z5, Z0
+	VMAXPS    Z5, Z0, Z5
+	VMOVUPS   Z5, K1, 160(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMULPS    leakyslope<>+0(SB), Z6, Z0
+	VMAXPS    Z6, Z0, Z6
+	VMOVUPS   Z6, K1, 192(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMULPS    leakyslope<>+0(SB), Z7, Z0
+	VMAXPS    Z7, Z0, Z7
+	VMOVUPS   Z7, K1, 224(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z8, Z8
+	VMULPS    leakyslope<>+0(SB), Z8, Z0
+	VMAXPS    Z8, Z0, Z8
+	VMOVUPS   Z8, K1, 256(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z9, Z9
+	VMULPS    leakyslope<>+0(SB), Z9, Z0
+	VMAXPS    Z9, Z0, Z9
+	VMOVUPS   Z9, K1, 288(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z10, Z10
+	VMULPS    leakyslope<>+0(SB), Z10, Z0
+	VMAXPS    Z10, Z0, Z10
+	VMOVUPS   Z10, K1, 320(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z11, Z11
+	VMULPS    leakyslope<>+0(SB), Z11, Z0
+	VMAXPS    Z11, Z0, Z11
+	VMOVUPS   Z11, K1, 352(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z12, Z12
+	VMULPS    leakyslope<>+0(SB), Z12, Z0
+	VMAXPS    Z12, Z0, Z12
+	VMOVUPS   Z12, K1, 384(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z13, Z13
+	VMULPS    leakyslope<>+0(SB), Z13, Z0
+	VMAXPS    Z13, Z0, Z13
+	VMOVUPS   Z13, K1, 416(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z14, Z14
+	VMULPS    leakyslope<>+0(SB), Z14, Z0
+	VMAXPS    Z14, Z0, Z14
+	VMOVUPS   Z14, K1, 448(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z15, Z15
+	VMULPS    leakyslope<>+0(SB), Z15, Z0
+	VMAXPS    Z15, Z0, Z15
+	VMOVUPS   Z15, K1, 480(BX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2005,8 +2051,9 @@ TEXT ·scorerL3ActivationGradAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    y+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000008, DX
+
+	// d ← d ⊙ leaky_relu′(y), elementwise.
+	MOVQ $0x00000008, DX
 
 elems17:
 	VMOVUPS   (AX), Z0
@@ -2039,28 +2086,32 @@ TEXT ·scorerL3WeightGradAVX512(SB), NOSPLIT, $8-32
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
 	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    CX, SI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	MOVQ    SI, SI
-	MOVL    $0x000000ff, DI
-	KMOVW   DI, K1
-	MOVQ    $0x00000004, DI
+
+	// dw = xᵀ·dz: 16×16 · 16×8, in 28×16 tiles of dw.
+	MOVQ CX, SI
+
+	// 16 rows of dw, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVL   $0x000000ff, DI
+	KMOVW  DI, K1
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 16 rows, times a row of dz.
+	MOVQ $0x00000004, DI
 
 depth18:
 	VMOVUPS.Z        (SI), K1, Z16
@@ -2135,26 +2186,30 @@ depth18:
 	ADDQ             $0x80, SI
 	DECQ             DI
 	JNZ              depth18
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 32(DX)
-	VMOVUPS          Z2, K1, 64(DX)
-	VMOVUPS          Z3, K1, 96(DX)
-	VMOVUPS          Z4, K1, 128(DX)
-	VMOVUPS          Z5, K1, 160(DX)
-	VMOVUPS          Z6, K1, 192(DX)
-	VMOVUPS          Z7, K1, 224(DX)
-	VMOVUPS          Z8, K1, 256(DX)
-	VMOVUPS          Z9, K1, 288(DX)
-	VMOVUPS          Z10, K1, 320(DX)
-	VMOVUPS          Z11, K1, 352(DX)
-	VMOVUPS          Z12, K1, 384(DX)
-	VMOVUPS          Z13, K1, 416(DX)
-	VMOVUPS          Z14, K1, 448(DX)
-	VMOVUPS          Z15, K1, 480(DX)
-	MOVQ             CX, AX
-	MOVQ             BX, CX
-	VXORPS           Z0, Z0, Z0
-	MOVQ             $0x00000010, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 32(DX)
+	VMOVUPS Z2, K1, 64(DX)
+	VMOVUPS Z3, K1, 96(DX)
+	VMOVUPS Z4, K1, 128(DX)
+	VMOVUPS Z5, K1, 160(DX)
+	VMOVUPS Z6, K1, 192(DX)
+	VMOVUPS Z7, K1, 224(DX)
+	VMOVUPS Z8, K1, 256(DX)
+	VMOVUPS Z9, K1, 288(DX)
+	VMOVUPS Z10, K1, 320(DX)
+	VMOVUPS Z11, K1, 352(DX)
+	VMOVUPS Z12, K1, 384(DX)
+	VMOVUPS Z13, K1, 416(DX)
+	VMOVUPS Z14, K1, 448(DX)
+	VMOVUPS Z15, K1, 480(DX)
+
+	// db = Σ rows of dz (16 rows of 8).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000010, DX
 
 rows19:
 	VMOVUPS.Z (AX), K1, Z1
@@ -2184,9 +2239,12 @@ TEXT ·scorerL3InputGradAVX512(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    DX, BX
-	MOVQ    $0x00000002, SI
+
+	// dx = dz·wᵀ: 16×8 · 8×16, 16 columns of dx (rows of w) at a time.
+	// wt = 16 rows of w transposed (8×16), then dx's 16 columns from them.
+	MOVQ 8(SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
 tblockrows20:
 	MOVQ       CX, DI
@@ -2238,26 +2296,28 @@ tblockrows20:
 	DECQ       SI
 	JNZ        tblockrows20
 	MOVQ       16(SP), CX
-	MOVQ       CX, CX
-	MOVQ       CX, CX
-	VXORPS     Z0, Z0, Z0
-	VXORPS     Z1, Z1, Z1
-	VXORPS     Z2, Z2, Z2
-	VXORPS     Z3, Z3, Z3
-	VXORPS     Z4, Z4, Z4
-	VXORPS     Z5, Z5, Z5
-	VXORPS     Z6, Z6, Z6
-	VXORPS     Z7, Z7, Z7
-	VXORPS     Z8, Z8, Z8
-	VXORPS     Z9, Z9, Z9
-	VXORPS     Z10, Z10, Z10
-	VXORPS     Z11, Z11, Z11
-	VXORPS     Z12, Z12, Z12
-	VXORPS     Z13, Z13, Z13
-	VXORPS     Z14, Z14, Z14
-	VXORPS     Z15, Z15, Z15
-	MOVQ       DX, BX
-	MOVQ       $0x00000002, SI
+
+	// 16 rows of dx, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   DX, BX
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 16 rows, times a row of wᵀ.
+	MOVQ $0x00000002, SI
 
 depth21:
 	VMOVUPS          (BX), Z16
@@ -2332,30 +2392,32 @@ depth21:
 	ADDQ             $0x00000100, BX
 	DECQ             SI
 	JNZ              depth21
-	VMOVUPS          Z0, (CX)
-	VMOVUPS          Z1, 64(CX)
-	VMOVUPS          Z2, 128(CX)
-	VMOVUPS          Z3, 192(CX)
-	VMOVUPS          Z4, 256(CX)
-	VMOVUPS          Z5, 320(CX)
-	VMOVUPS          Z6, 384(CX)
-	VMOVUPS          Z7, 448(CX)
-	VMOVUPS          Z8, 512(CX)
-	VMOVUPS          Z9, 576(CX)
-	VMOVUPS          Z10, 640(CX)
-	VMOVUPS          Z11, 704(CX)
-	VMOVUPS          Z12, 768(CX)
-	VMOVUPS          Z13, 832(CX)
-	VMOVUPS          Z14, 896(CX)
-	VMOVUPS          Z15, 960(CX)
-	ADDQ             $0x40, DX
-	ADDQ             $0x40, CX
-	MOVQ             8(SP), AX
-	ADDQ             $0x00000200, AX
-	MOVQ             AX, 8(SP)
-	MOVQ             16(SP), AX
-	ADDQ             $0x40, AX
-	MOVQ             AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	VMOVUPS Z4, 256(CX)
+	VMOVUPS Z5, 320(CX)
+	VMOVUPS Z6, 384(CX)
+	VMOVUPS Z7, 448(CX)
+	VMOVUPS Z8, 512(CX)
+	VMOVUPS Z9, 576(CX)
+	VMOVUPS Z10, 640(CX)
+	VMOVUPS Z11, 704(CX)
+	VMOVUPS Z12, 768(CX)
+	VMOVUPS Z13, 832(CX)
+	VMOVUPS Z14, 896(CX)
+	VMOVUPS Z15, 960(CX)
+	ADDQ    $0x40, DX
+	ADDQ    $0x40, CX
+	MOVQ    8(SP), AX
+	ADDQ    $0x00000200, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x40, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2375,28 +2437,30 @@ TEXT ·scorerL4ForwardAVX512(SB), NOSPLIT, $8-32
 	MOVQ    w+8(FP), CX
 	MOVQ    b+16(FP), DX
 	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    BX, BX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	VXORPS  Z12, Z12, Z12
-	VXORPS  Z13, Z13, Z13
-	VXORPS  Z14, Z14, Z14
-	VXORPS  Z15, Z15, Z15
-	MOVQ    CX, CX
-	MOVL    $0x00000001, SI
-	KMOVW   SI, K1
-	MOVQ    $0x00000002, SI
+
+	// y = x·w: 16×8 · 8×1, in 28×16 tiles of y.
+	// 16 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVL   $0x00000001, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 16 rows, times a row of w.
+	MOVQ $0x00000002, SI
 
 depth22:
 	VMOVUPS.Z        (CX), K1, Z16
@@ -2471,54 +2535,56 @@ depth22:
 	ADDQ             $0x10, CX
 	DECQ             SI
 	JNZ              depth22
-	VMOVUPS.Z        (DX), K1, Z16
-	VADDPS           Z16, Z0, Z0
-	VMOVUPS          Z0, K1, (BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, K1, 4(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, K1, 8(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, K1, 12(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, K1, 16(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, K1, 20(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, K1, 24(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, K1, 28(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z8, Z8
-	VMOVUPS          Z8, K1, 32(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z9, Z9
-	VMOVUPS          Z9, K1, 36(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z10, Z10
-	VMOVUPS          Z10, K1, 40(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z11, Z11
-	VMOVUPS          Z11, K1, 44(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z12, Z12
-	VMOVUPS          Z12, K1, 48(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z13, Z13
-	VMOVUPS          Z13, K1, 52(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z14, Z14
-	VMOVUPS          Z14, K1, 56(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z15, Z15
-	VMOVUPS          Z15, K1, 60(BX)
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 16(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 20(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 24(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 28(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, K1, 32(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z9, Z9
+	VMOVUPS   Z9, K1, 36(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z10, Z10
+	VMOVUPS   Z10, K1, 40(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z11, Z11
+	VMOVUPS   Z11, K1, 44(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z12, Z12
+	VMOVUPS   Z12, K1, 48(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, 52(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z14, Z14
+	VMOVUPS   Z14, K1, 56(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z15, Z15
+	VMOVUPS   Z15, K1, 60(BX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2538,20 +2604,24 @@ TEXT ·scorerL4WeightGradAVX512(SB), NOSPLIT, $8-32
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
 	MOVQ    db+24(FP), BX
-	MOVQ    DX, DX
-	MOVQ    CX, SI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	MOVQ    SI, SI
-	MOVL    $0x00000001, DI
-	KMOVW   DI, K1
-	MOVQ    $0x00000004, DI
+
+	// dw = xᵀ·dz: 8×16 · 16×1, in 28×16 tiles of dw.
+	MOVQ CX, SI
+
+	// 8 rows of dw, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x00000001, DI
+	KMOVW  DI, K1
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 8 rows, times a row of dz.
+	MOVQ $0x00000004, DI
 
 depth23:
 	VMOVUPS.Z        (SI), K1, Z8
@@ -2594,18 +2664,22 @@ depth23:
 	ADDQ             $0x10, SI
 	DECQ             DI
 	JNZ              depth23
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 4(DX)
-	VMOVUPS          Z2, K1, 8(DX)
-	VMOVUPS          Z3, K1, 12(DX)
-	VMOVUPS          Z4, K1, 16(DX)
-	VMOVUPS          Z5, K1, 20(DX)
-	VMOVUPS          Z6, K1, 24(DX)
-	VMOVUPS          Z7, K1, 28(DX)
-	MOVQ             CX, AX
-	MOVQ             BX, CX
-	VXORPS           Z0, Z0, Z0
-	MOVQ             $0x00000010, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 4(DX)
+	VMOVUPS Z2, K1, 8(DX)
+	VMOVUPS Z3, K1, 12(DX)
+	VMOVUPS Z4, K1, 16(DX)
+	VMOVUPS Z5, K1, 20(DX)
+	VMOVUPS Z6, K1, 24(DX)
+	VMOVUPS Z7, K1, 28(DX)
+
+	// db = Σ rows of dz (16 rows of 1).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000010, DX
 
 rows24:
 	VMOVUPS.Z (AX), K1, Z1
@@ -2635,44 +2709,48 @@ TEXT ·scorerL4InputGradAVX512(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	LEAQ    (CX), CX
-	LEAQ    (DX), BX
-	MOVQ    $0x00000008, SI
+
+	// dx = dz·wᵀ: 16×1 · 1×8, 8 columns of dx (rows of w) at a time.
+	// wt = 8 rows of w transposed (1×8), then dx's 8 columns from them.
+	MOVQ 8(SP), CX
+	LEAQ (CX), CX
+	LEAQ (DX), BX
+	MOVQ $0x00000008, SI
 
 trows25:
-	MOVQ             CX, DI
-	MOVQ             BX, R8
-	MOVL             (DI), R9
-	MOVL             R9, (R8)
-	ADDQ             $0x04, DI
-	ADDQ             $0x20, R8
-	ADDQ             $0x04, CX
-	ADDQ             $0x04, BX
-	DECQ             SI
-	JNZ              trows25
-	MOVQ             16(SP), CX
-	MOVQ             CX, CX
-	MOVQ             CX, CX
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	VXORPS           Z8, Z8, Z8
-	VXORPS           Z9, Z9, Z9
-	VXORPS           Z10, Z10, Z10
-	VXORPS           Z11, Z11, Z11
-	VXORPS           Z12, Z12, Z12
-	VXORPS           Z13, Z13, Z13
-	VXORPS           Z14, Z14, Z14
-	VXORPS           Z15, Z15, Z15
-	MOVQ             DX, DX
-	MOVL             $0x000000ff, BX
-	KMOVW            BX, K1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	MOVL (DI), R9
+	MOVL R9, (R8)
+	ADDQ $0x04, DI
+	ADDQ $0x20, R8
+	ADDQ $0x04, CX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  trows25
+	MOVQ 16(SP), CX
+
+	// 16 rows of dx, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVL   $0x000000ff, BX
+	KMOVW  BX, K1
+
+	// The last 1 steps of depth.
 	VMOVUPS.Z        (DX), K1, Z16
 	VFMADD231PS.BCST (AX), Z16, Z0
 	VFMADD231PS.BCST 4(AX), Z16, Z1
@@ -2690,28 +2768,30 @@ trows25:
 	VFMADD231PS.BCST 52(AX), Z16, Z13
 	VFMADD231PS.BCST 56(AX), Z16, Z14
 	VFMADD231PS.BCST 60(AX), Z16, Z15
-	VMOVUPS          Z0, K1, (CX)
-	VMOVUPS          Z1, K1, 32(CX)
-	VMOVUPS          Z2, K1, 64(CX)
-	VMOVUPS          Z3, K1, 96(CX)
-	VMOVUPS          Z4, K1, 128(CX)
-	VMOVUPS          Z5, K1, 160(CX)
-	VMOVUPS          Z6, K1, 192(CX)
-	VMOVUPS          Z7, K1, 224(CX)
-	VMOVUPS          Z8, K1, 256(CX)
-	VMOVUPS          Z9, K1, 288(CX)
-	VMOVUPS          Z10, K1, 320(CX)
-	VMOVUPS          Z11, K1, 352(CX)
-	VMOVUPS          Z12, K1, 384(CX)
-	VMOVUPS          Z13, K1, 416(CX)
-	VMOVUPS          Z14, K1, 448(CX)
-	VMOVUPS          Z15, K1, 480(CX)
-	MOVQ             8(SP), AX
-	ADDQ             $0x20, AX
-	MOVQ             AX, 8(SP)
-	MOVQ             16(SP), AX
-	ADDQ             $0x20, AX
-	MOVQ             AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K1, 32(CX)
+	VMOVUPS Z2, K1, 64(CX)
+	VMOVUPS Z3, K1, 96(CX)
+	VMOVUPS Z4, K1, 128(CX)
+	VMOVUPS Z5, K1, 160(CX)
+	VMOVUPS Z6, K1, 192(CX)
+	VMOVUPS Z7, K1, 224(CX)
+	VMOVUPS Z8, K1, 256(CX)
+	VMOVUPS Z9, K1, 288(CX)
+	VMOVUPS Z10, K1, 320(CX)
+	VMOVUPS Z11, K1, 352(CX)
+	VMOVUPS Z12, K1, 384(CX)
+	VMOVUPS Z13, K1, 416(CX)
+	VMOVUPS Z14, K1, 448(CX)
+	VMOVUPS Z15, K1, 480(CX)
+	MOVQ    8(SP), AX
+	ADDQ    $0x20, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x20, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2729,8 +2809,9 @@ TEXT ·scorerL1ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    z+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x0000000c, DX
+
+	// d ← d ⊙ gelu′(z), elementwise.
+	MOVQ $0x0000000c, DX
 
 elems26:
 	VMOVUPS      (AX), Z0
@@ -2751,7 +2832,6 @@ elems26:
 	VMAXPS       Z6, Z7, Z6
 	VMULPS       log2e<>+0(SB), Z6, Z7
 	VRNDSCALEPS  $0x00, Z7, Z7
-	VMOVAPS      Z6, Z6
 	VFNMADD231PS ln2hi<>+0(SB), Z7, Z6
 	VFNMADD231PS ln2lo<>+0(SB), Z7, Z6
 	VMOVUPS      expc0<>+0(SB), Z8
@@ -2811,24 +2891,26 @@ TEXT ·scorerL1WeightGradHalfAVX512(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    DX, DX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	MOVQ    CX, CX
-	MOVL    $0x000000ff, BX
-	KMOVW   BX, K1
-	MOVQ    $0x00000004, BX
+
+	// dw = xᵀ·dz: 6×16 · 16×24, in 13×32 tiles of dw.
+	// 6 rows of dw, the last 24 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVL   $0x000000ff, BX
+	KMOVW  BX, K1
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 6 rows, times a row of dz.
+	MOVQ $0x00000004, BX
 
 depth27:
 	VMOVUPS      (CX), Z12
@@ -2915,18 +2997,20 @@ depth27:
 	ADDQ         $0x00000180, CX
 	DECQ         BX
 	JNZ          depth27
-	VMOVUPS      Z0, (DX)
-	VMOVUPS      Z1, K1, 64(DX)
-	VMOVUPS      Z2, 96(DX)
-	VMOVUPS      Z3, K1, 160(DX)
-	VMOVUPS      Z4, 192(DX)
-	VMOVUPS      Z5, K1, 256(DX)
-	VMOVUPS      Z6, 288(DX)
-	VMOVUPS      Z7, K1, 352(DX)
-	VMOVUPS      Z8, 384(DX)
-	VMOVUPS      Z9, K1, 448(DX)
-	VMOVUPS      Z10, 480(DX)
-	VMOVUPS      Z11, K1, 544(DX)
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, K1, 64(DX)
+	VMOVUPS Z2, 96(DX)
+	VMOVUPS Z3, K1, 160(DX)
+	VMOVUPS Z4, 192(DX)
+	VMOVUPS Z5, K1, 256(DX)
+	VMOVUPS Z6, 288(DX)
+	VMOVUPS Z7, K1, 352(DX)
+	VMOVUPS Z8, 384(DX)
+	VMOVUPS Z9, K1, 448(DX)
+	VMOVUPS Z10, 480(DX)
+	VMOVUPS Z11, K1, 544(DX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -2944,10 +3028,11 @@ TEXT ·scorerL1BiasGradAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    dz+0(FP), AX
 	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Z0, Z0, Z0
-	MOVQ    AX, DX
-	MOVQ    $0x00000010, BX
+
+	// db = Σ rows of dz (16 rows of 24).
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, DX
+	MOVQ   $0x00000010, BX
 
 rows28:
 	VMOVUPS (DX), Z1
@@ -2990,18 +3075,23 @@ TEXT ·scorerL2ForwardHalfAVX512(SB), NOSPLIT, $8-40
 	MOVQ    b+16(FP), DX
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
-	MOVQ    SI, DI
-	MOVQ    DI, DI
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	MOVQ    CX, R8
-	MOVQ    $0x00000006, R9
+
+	// z = x·w: 8×24 · 24×16, in 28×16 tiles of z.
+	MOVQ SI, DI
+
+	// 8 rows of z, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
+	MOVQ $0x00000006, R9
 
 depth30:
 	VMOVUPS          (R8), Z8
@@ -3044,36 +3134,40 @@ depth30:
 	ADDQ             $0x00000100, R8
 	DECQ             R9
 	JNZ              depth30
-	VMOVUPS          (DX), Z8
-	VADDPS           Z8, Z0, Z0
-	VMOVUPS          Z0, (DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, 64(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, 128(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, 192(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, 256(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, 320(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, 384(DI)
-	VMOVUPS          (DX), Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, 448(DI)
-	ADDQ             $0x40, CX
-	ADDQ             $0x40, DI
-	ADDQ             $0x40, DX
-	MOVQ             SI, AX
-	MOVQ             BX, CX
-	MOVQ             $0x00000008, DX
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Z8
+	VADDPS  Z8, Z0, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMOVUPS Z7, 448(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000008, DX
 
 elems31:
 	VMOVUPS      (AX), Z0
@@ -3086,7 +3180,6 @@ elems31:
 	VMAXPS       Z2, Z3, Z2
 	VMULPS       log2e<>+0(SB), Z2, Z3
 	VRNDSCALEPS  $0x00, Z3, Z3
-	VMOVAPS      Z2, Z2
 	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
 	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
 	VMOVUPS      expc0<>+0(SB), Z4
@@ -3136,8 +3229,9 @@ TEXT ·scorerL2ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    z+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000008, DX
+
+	// d ← d ⊙ silu′(z), elementwise.
+	MOVQ $0x00000008, DX
 
 elems32:
 	VMOVUPS      (AX), Z0
@@ -3151,7 +3245,6 @@ elems32:
 	VMAXPS       Z4, Z5, Z4
 	VMULPS       log2e<>+0(SB), Z4, Z5
 	VRNDSCALEPS  $0x00, Z5, Z5
-	VMOVAPS      Z4, Z4
 	VFNMADD231PS ln2hi<>+0(SB), Z5, Z4
 	VFNMADD231PS ln2lo<>+0(SB), Z5, Z4
 	VMOVUPS      expc0<>+0(SB), Z7
@@ -3208,22 +3301,25 @@ TEXT ·scorerL2WeightGradHalfAVX512(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    DX, DX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	VXORPS  Z8, Z8, Z8
-	VXORPS  Z9, Z9, Z9
-	VXORPS  Z10, Z10, Z10
-	VXORPS  Z11, Z11, Z11
-	MOVQ    CX, BX
-	MOVQ    $0x00000004, SI
+
+	// dw = xᵀ·dz: 12×16 · 16×16, in 28×16 tiles of dw.
+	// 12 rows of dw, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	MOVQ   CX, BX
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 12 rows, times a row of dz.
+	MOVQ $0x00000004, SI
 
 depth33:
 	VMOVUPS          (BX), Z12
@@ -3282,20 +3378,22 @@ depth33:
 	ADDQ             $0x00000100, BX
 	DECQ             SI
 	JNZ              depth33
-	VMOVUPS          Z0, (DX)
-	VMOVUPS          Z1, 64(DX)
-	VMOVUPS          Z2, 128(DX)
-	VMOVUPS          Z3, 192(DX)
-	VMOVUPS          Z4, 256(DX)
-	VMOVUPS          Z5, 320(DX)
-	VMOVUPS          Z6, 384(DX)
-	VMOVUPS          Z7, 448(DX)
-	VMOVUPS          Z8, 512(DX)
-	VMOVUPS          Z9, 576(DX)
-	VMOVUPS          Z10, 640(DX)
-	VMOVUPS          Z11, 704(DX)
-	ADDQ             $0x40, CX
-	ADDQ             $0x40, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 128(DX)
+	VMOVUPS Z3, 192(DX)
+	VMOVUPS Z4, 256(DX)
+	VMOVUPS Z5, 320(DX)
+	VMOVUPS Z6, 384(DX)
+	VMOVUPS Z7, 448(DX)
+	VMOVUPS Z8, 512(DX)
+	VMOVUPS Z9, 576(DX)
+	VMOVUPS Z10, 640(DX)
+	VMOVUPS Z11, 704(DX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DX
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -3306,17 +3404,20 @@ depth33:
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerL2InputGradHalfAVX512(SB), NOSPLIT, $32-32
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR    (SP)
-	MOVL       (SP), AX
-	ORL        $0x00008040, AX
-	MOVL       AX, 4(SP)
-	LDMXCSR    4(SP)
-	MOVQ       dz+0(FP), AX
-	MOVQ       w+8(FP), CX
-	MOVQ       wt+16(FP), DX
-	MOVQ       dx+24(FP), BX
-	MOVQ       CX, 8(SP)
-	MOVQ       BX, 16(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    dz+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    wt+16(FP), DX
+	MOVQ    dx+24(FP), BX
+	MOVQ    CX, 8(SP)
+	MOVQ    BX, 16(SP)
+
+	// dx = dz·wᵀ: 8×16 · 16×24, 24 columns of dx (rows of w) at a time.
+	// wt = 24 rows of w transposed (16×24), then dx's 24 columns from them.
 	MOVQ       8(SP), CX
 	MOVQ       CX, BX
 	MOVQ       DX, SI
@@ -3476,28 +3577,29 @@ tblocks34:
 	ADDQ       $0x00000200, CX
 	ADDQ       $0x20, BX
 	MOVQ       16(SP), CX
-	MOVQ       CX, CX
-	MOVQ       CX, CX
-	VXORPS     Z0, Z0, Z0
-	VXORPS     Z1, Z1, Z1
-	VXORPS     Z2, Z2, Z2
-	VXORPS     Z3, Z3, Z3
-	VXORPS     Z4, Z4, Z4
-	VXORPS     Z5, Z5, Z5
-	VXORPS     Z6, Z6, Z6
-	VXORPS     Z7, Z7, Z7
-	VXORPS     Z8, Z8, Z8
-	VXORPS     Z9, Z9, Z9
-	VXORPS     Z10, Z10, Z10
-	VXORPS     Z11, Z11, Z11
-	VXORPS     Z12, Z12, Z12
-	VXORPS     Z13, Z13, Z13
-	VXORPS     Z14, Z14, Z14
-	VXORPS     Z15, Z15, Z15
-	MOVQ       DX, DX
-	MOVL       $0x000000ff, BX
-	KMOVW      BX, K1
-	MOVQ       $0x00000004, BX
+
+	// 8 rows of dx, the last 24 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVL   $0x000000ff, BX
+	KMOVW  BX, K1
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 8 rows, times a row of wᵀ.
+	MOVQ $0x00000004, BX
 
 depth35:
 	VMOVUPS      (DX), Z16
@@ -3608,28 +3710,30 @@ depth35:
 	ADDQ         $0x00000180, DX
 	DECQ         BX
 	JNZ          depth35
-	VMOVUPS      Z0, (CX)
-	VMOVUPS      Z1, K1, 64(CX)
-	VMOVUPS      Z2, 96(CX)
-	VMOVUPS      Z3, K1, 160(CX)
-	VMOVUPS      Z4, 192(CX)
-	VMOVUPS      Z5, K1, 256(CX)
-	VMOVUPS      Z6, 288(CX)
-	VMOVUPS      Z7, K1, 352(CX)
-	VMOVUPS      Z8, 384(CX)
-	VMOVUPS      Z9, K1, 448(CX)
-	VMOVUPS      Z10, 480(CX)
-	VMOVUPS      Z11, K1, 544(CX)
-	VMOVUPS      Z12, 576(CX)
-	VMOVUPS      Z13, K1, 640(CX)
-	VMOVUPS      Z14, 672(CX)
-	VMOVUPS      Z15, K1, 736(CX)
-	MOVQ         8(SP), AX
-	ADDQ         $0x00000600, AX
-	MOVQ         AX, 8(SP)
-	MOVQ         16(SP), AX
-	ADDQ         $0x60, AX
-	MOVQ         AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, K1, 64(CX)
+	VMOVUPS Z2, 96(CX)
+	VMOVUPS Z3, K1, 160(CX)
+	VMOVUPS Z4, 192(CX)
+	VMOVUPS Z5, K1, 256(CX)
+	VMOVUPS Z6, 288(CX)
+	VMOVUPS Z7, K1, 352(CX)
+	VMOVUPS Z8, 384(CX)
+	VMOVUPS Z9, K1, 448(CX)
+	VMOVUPS Z10, 480(CX)
+	VMOVUPS Z11, K1, 544(CX)
+	VMOVUPS Z12, 576(CX)
+	VMOVUPS Z13, K1, 640(CX)
+	VMOVUPS Z14, 672(CX)
+	VMOVUPS Z15, K1, 736(CX)
+	MOVQ    8(SP), AX
+	ADDQ    $0x00000600, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x60, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -3647,10 +3751,11 @@ TEXT ·scorerL2BiasGradAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    dz+0(FP), AX
 	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Z0, Z0, Z0
-	MOVQ    AX, DX
-	MOVQ    $0x00000010, BX
+
+	// db = Σ rows of dz (16 rows of 16).
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, DX
+	MOVQ   $0x00000010, BX
 
 rows36:
 	VMOVUPS (DX), Z1
@@ -3680,20 +3785,22 @@ TEXT ·scorerL3ForwardHalfAVX512(SB), NOSPLIT, $8-32
 	MOVQ    w+8(FP), CX
 	MOVQ    b+16(FP), DX
 	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    BX, BX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	MOVQ    CX, CX
-	MOVL    $0x000000ff, SI
-	KMOVW   SI, K1
-	MOVQ    $0x00000004, SI
+
+	// y = x·w: 8×16 · 16×8, in 28×16 tiles of y.
+	// 8 rows of y, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x000000ff, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
+	MOVQ $0x00000004, SI
 
 depth37:
 	VMOVUPS.Z        (CX), K1, Z8
@@ -3736,46 +3843,48 @@ depth37:
 	ADDQ             $0x80, CX
 	DECQ             SI
 	JNZ              depth37
-	VMOVUPS.Z        (DX), K1, Z8
-	VADDPS           Z8, Z0, Z0
-	VMULPS           leakyslope<>+0(SB), Z0, Z8
-	VMAXPS           Z0, Z8, Z0
-	VMOVUPS          Z0, K1, (BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMULPS           leakyslope<>+0(SB), Z1, Z0
-	VMAXPS           Z1, Z0, Z1
-	VMOVUPS          Z1, K1, 32(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMULPS           leakyslope<>+0(SB), Z2, Z0
-	VMAXPS           Z2, Z0, Z2
-	VMOVUPS          Z2, K1, 64(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMULPS           leakyslope<>+0(SB), Z3, Z0
-	VMAXPS           Z3, Z0, Z3
-	VMOVUPS          Z3, K1, 96(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMULPS           leakyslope<>+0(SB), Z4, Z0
-	VMAXPS           Z4, Z0, Z4
-	VMOVUPS          Z4, K1, 128(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMULPS           leakyslope<>+0(SB), Z5, Z0
-	VMAXPS           Z5, Z0, Z5
-	VMOVUPS          Z5, K1, 160(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMULPS           leakyslope<>+0(SB), Z6, Z0
-	VMAXPS           Z6, Z0, Z6
-	VMOVUPS          Z6, K1, 192(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMULPS           leakyslope<>+0(SB), Z7, Z0
-	VMAXPS           Z7, Z0, Z7
-	VMOVUPS          Z7, K1, 224(BX)
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMULPS    leakyslope<>+0(SB), Z0, Z8
+	VMAXPS    Z0, Z8, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMULPS    leakyslope<>+0(SB), Z1, Z0
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, 32(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMULPS    leakyslope<>+0(SB), Z2, Z0
+	VMAXPS    Z2, Z0, Z2
+	VMOVUPS   Z2, K1, 64(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMULPS    leakyslope<>+0(SB), Z3, Z0
+	VMAXPS    Z3, Z0, Z3
+	VMOVUPS   Z3, K1, 96(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMULPS    leakyslope<>+0(SB), Z4, Z0
+	VMAXPS    Z4, Z0, Z4
+	VMOVUPS   Z4, K1, 128(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMULPS    leakyslope<>+0(SB), Z5, Z0
+	VMAXPS    Z5, Z0, Z5
+	VMOVUPS   Z5, K1, 160(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMULPS    leakyslope<>+0(SB), Z6, Z0
+	VMAXPS    Z6, Z0, Z6
+	VMOVUPS   Z6, K1, 192(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMULPS    leakyslope<>+0(SB), Z7, Z0
+	VMAXPS    Z7, Z0, Z7
+	VMOVUPS   Z7, K1, 224(BX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -3793,8 +3902,9 @@ TEXT ·scorerL3ActivationGradHalfAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    y+0(FP), AX
 	MOVQ    d+8(FP), CX
-	MOVQ    CX, CX
-	MOVQ    $0x00000004, DX
+
+	// d ← d ⊙ leaky_relu′(y), elementwise.
+	MOVQ $0x00000004, DX
 
 elems38:
 	VMOVUPS   (AX), Z0
@@ -3826,20 +3936,22 @@ TEXT ·scorerL3WeightGradHalfAVX512(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    DX, DX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	MOVQ    CX, CX
-	MOVL    $0x000000ff, BX
-	KMOVW   BX, K1
-	MOVQ    $0x00000004, BX
+
+	// dw = xᵀ·dz: 8×16 · 16×8, in 28×16 tiles of dw.
+	// 8 rows of dw, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x000000ff, BX
+	KMOVW  BX, K1
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 8 rows, times a row of dz.
+	MOVQ $0x00000004, BX
 
 depth39:
 	VMOVUPS.Z        (CX), K1, Z8
@@ -3882,14 +3994,16 @@ depth39:
 	ADDQ             $0x80, CX
 	DECQ             BX
 	JNZ              depth39
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 32(DX)
-	VMOVUPS          Z2, K1, 64(DX)
-	VMOVUPS          Z3, K1, 96(DX)
-	VMOVUPS          Z4, K1, 128(DX)
-	VMOVUPS          Z5, K1, 160(DX)
-	VMOVUPS          Z6, K1, 192(DX)
-	VMOVUPS          Z7, K1, 224(DX)
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 32(DX)
+	VMOVUPS Z2, K1, 64(DX)
+	VMOVUPS Z3, K1, 96(DX)
+	VMOVUPS Z4, K1, 128(DX)
+	VMOVUPS Z5, K1, 160(DX)
+	VMOVUPS Z6, K1, 192(DX)
+	VMOVUPS Z7, K1, 224(DX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -3911,9 +4025,12 @@ TEXT ·scorerL3InputGradHalfAVX512(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	MOVQ    DX, BX
-	MOVQ    $0x00000002, SI
+
+	// dx = dz·wᵀ: 8×8 · 8×16, 16 columns of dx (rows of w) at a time.
+	// wt = 16 rows of w transposed (8×16), then dx's 16 columns from them.
+	MOVQ 8(SP), CX
+	MOVQ DX, BX
+	MOVQ $0x00000002, SI
 
 tblockrows40:
 	MOVQ       CX, DI
@@ -3965,18 +4082,20 @@ tblockrows40:
 	DECQ       SI
 	JNZ        tblockrows40
 	MOVQ       16(SP), CX
-	MOVQ       CX, CX
-	MOVQ       CX, CX
-	VXORPS     Z0, Z0, Z0
-	VXORPS     Z1, Z1, Z1
-	VXORPS     Z2, Z2, Z2
-	VXORPS     Z3, Z3, Z3
-	VXORPS     Z4, Z4, Z4
-	VXORPS     Z5, Z5, Z5
-	VXORPS     Z6, Z6, Z6
-	VXORPS     Z7, Z7, Z7
-	MOVQ       DX, BX
-	MOVQ       $0x00000002, SI
+
+	// 8 rows of dx, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   DX, BX
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 8 rows, times a row of wᵀ.
+	MOVQ $0x00000002, SI
 
 depth41:
 	VMOVUPS          (BX), Z8
@@ -4019,22 +4138,24 @@ depth41:
 	ADDQ             $0x00000100, BX
 	DECQ             SI
 	JNZ              depth41
-	VMOVUPS          Z0, (CX)
-	VMOVUPS          Z1, 64(CX)
-	VMOVUPS          Z2, 128(CX)
-	VMOVUPS          Z3, 192(CX)
-	VMOVUPS          Z4, 256(CX)
-	VMOVUPS          Z5, 320(CX)
-	VMOVUPS          Z6, 384(CX)
-	VMOVUPS          Z7, 448(CX)
-	ADDQ             $0x40, DX
-	ADDQ             $0x40, CX
-	MOVQ             8(SP), AX
-	ADDQ             $0x00000200, AX
-	MOVQ             AX, 8(SP)
-	MOVQ             16(SP), AX
-	ADDQ             $0x40, AX
-	MOVQ             AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (CX)
+	VMOVUPS Z1, 64(CX)
+	VMOVUPS Z2, 128(CX)
+	VMOVUPS Z3, 192(CX)
+	VMOVUPS Z4, 256(CX)
+	VMOVUPS Z5, 320(CX)
+	VMOVUPS Z6, 384(CX)
+	VMOVUPS Z7, 448(CX)
+	ADDQ    $0x40, DX
+	ADDQ    $0x40, CX
+	MOVQ    8(SP), AX
+	ADDQ    $0x00000200, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x40, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -4052,9 +4173,10 @@ TEXT ·scorerL3BiasGradAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    dz+0(FP), AX
 	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Z0, Z0, Z0
-	MOVQ    $0x00000010, DX
+
+	// db = Σ rows of dz (16 rows of 8).
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000010, DX
 
 rows42:
 	MOVL      $0x000000ff, BX
@@ -4084,20 +4206,22 @@ TEXT ·scorerL4ForwardHalfAVX512(SB), NOSPLIT, $8-32
 	MOVQ    w+8(FP), CX
 	MOVQ    b+16(FP), DX
 	MOVQ    y+24(FP), BX
-	MOVQ    BX, BX
-	MOVQ    BX, BX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	VXORPS  Z4, Z4, Z4
-	VXORPS  Z5, Z5, Z5
-	VXORPS  Z6, Z6, Z6
-	VXORPS  Z7, Z7, Z7
-	MOVQ    CX, CX
-	MOVL    $0x00000001, SI
-	KMOVW   SI, K1
-	MOVQ    $0x00000002, SI
+
+	// y = x·w: 8×8 · 8×1, in 28×16 tiles of y.
+	// 8 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x00000001, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
+	MOVQ $0x00000002, SI
 
 depth43:
 	VMOVUPS.Z        (CX), K1, Z8
@@ -4140,30 +4264,32 @@ depth43:
 	ADDQ             $0x10, CX
 	DECQ             SI
 	JNZ              depth43
-	VMOVUPS.Z        (DX), K1, Z8
-	VADDPS           Z8, Z0, Z0
-	VMOVUPS          Z0, K1, (BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, K1, 4(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, K1, 8(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z3, Z3
-	VMOVUPS          Z3, K1, 12(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z4, Z4
-	VMOVUPS          Z4, K1, 16(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z5, Z5
-	VMOVUPS          Z5, K1, 20(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z6, Z6
-	VMOVUPS          Z6, K1, 24(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z7, Z7
-	VMOVUPS          Z7, K1, 28(BX)
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 16(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 20(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 24(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 28(BX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -4182,16 +4308,18 @@ TEXT ·scorerL4WeightGradHalfAVX512(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    dz+8(FP), CX
 	MOVQ    dw+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    DX, DX
-	VXORPS  Z0, Z0, Z0
-	VXORPS  Z1, Z1, Z1
-	VXORPS  Z2, Z2, Z2
-	VXORPS  Z3, Z3, Z3
-	MOVQ    CX, CX
-	MOVL    $0x00000001, BX
-	KMOVW   BX, K1
-	MOVQ    $0x00000004, BX
+
+	// dw = xᵀ·dz: 4×16 · 16×1, in 28×16 tiles of dw.
+	// 4 rows of dw, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVL   $0x00000001, BX
+	KMOVW  BX, K1
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 4 rows, times a row of dz.
+	MOVQ $0x00000004, BX
 
 depth44:
 	VMOVUPS.Z        (CX), K1, Z4
@@ -4218,10 +4346,12 @@ depth44:
 	ADDQ             $0x10, CX
 	DECQ             BX
 	JNZ              depth44
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 4(DX)
-	VMOVUPS          Z2, K1, 8(DX)
-	VMOVUPS          Z3, K1, 12(DX)
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 4(DX)
+	VMOVUPS Z2, K1, 8(DX)
+	VMOVUPS Z3, K1, 12(DX)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -4243,36 +4373,40 @@ TEXT ·scorerL4InputGradHalfAVX512(SB), NOSPLIT, $32-32
 	MOVQ    dx+24(FP), BX
 	MOVQ    CX, 8(SP)
 	MOVQ    BX, 16(SP)
-	MOVQ    8(SP), CX
-	LEAQ    (CX), CX
-	LEAQ    (DX), BX
-	MOVQ    $0x00000008, SI
+
+	// dx = dz·wᵀ: 8×1 · 1×8, 8 columns of dx (rows of w) at a time.
+	// wt = 8 rows of w transposed (1×8), then dx's 8 columns from them.
+	MOVQ 8(SP), CX
+	LEAQ (CX), CX
+	LEAQ (DX), BX
+	MOVQ $0x00000008, SI
 
 trows45:
-	MOVQ             CX, DI
-	MOVQ             BX, R8
-	MOVL             (DI), R9
-	MOVL             R9, (R8)
-	ADDQ             $0x04, DI
-	ADDQ             $0x20, R8
-	ADDQ             $0x04, CX
-	ADDQ             $0x04, BX
-	DECQ             SI
-	JNZ              trows45
-	MOVQ             16(SP), CX
-	MOVQ             CX, CX
-	MOVQ             CX, CX
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	VXORPS           Z4, Z4, Z4
-	VXORPS           Z5, Z5, Z5
-	VXORPS           Z6, Z6, Z6
-	VXORPS           Z7, Z7, Z7
-	MOVQ             DX, DX
-	MOVL             $0x000000ff, BX
-	KMOVW            BX, K1
+	MOVQ CX, DI
+	MOVQ BX, R8
+	MOVL (DI), R9
+	MOVL R9, (R8)
+	ADDQ $0x04, DI
+	ADDQ $0x20, R8
+	ADDQ $0x04, CX
+	ADDQ $0x04, BX
+	DECQ SI
+	JNZ  trows45
+	MOVQ 16(SP), CX
+
+	// 8 rows of dx, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x000000ff, BX
+	KMOVW  BX, K1
+
+	// The last 1 steps of depth.
 	VMOVUPS.Z        (DX), K1, Z8
 	VFMADD231PS.BCST (AX), Z8, Z0
 	VFMADD231PS.BCST 4(AX), Z8, Z1
@@ -4282,20 +4416,22 @@ trows45:
 	VFMADD231PS.BCST 20(AX), Z8, Z5
 	VFMADD231PS.BCST 24(AX), Z8, Z6
 	VFMADD231PS.BCST 28(AX), Z8, Z7
-	VMOVUPS          Z0, K1, (CX)
-	VMOVUPS          Z1, K1, 32(CX)
-	VMOVUPS          Z2, K1, 64(CX)
-	VMOVUPS          Z3, K1, 96(CX)
-	VMOVUPS          Z4, K1, 128(CX)
-	VMOVUPS          Z5, K1, 160(CX)
-	VMOVUPS          Z6, K1, 192(CX)
-	VMOVUPS          Z7, K1, 224(CX)
-	MOVQ             8(SP), AX
-	ADDQ             $0x20, AX
-	MOVQ             AX, 8(SP)
-	MOVQ             16(SP), AX
-	ADDQ             $0x20, AX
-	MOVQ             AX, 16(SP)
+
+	// Store the tile of dx.
+	VMOVUPS Z0, K1, (CX)
+	VMOVUPS Z1, K1, 32(CX)
+	VMOVUPS Z2, K1, 64(CX)
+	VMOVUPS Z3, K1, 96(CX)
+	VMOVUPS Z4, K1, 128(CX)
+	VMOVUPS Z5, K1, 160(CX)
+	VMOVUPS Z6, K1, 192(CX)
+	VMOVUPS Z7, K1, 224(CX)
+	MOVQ    8(SP), AX
+	ADDQ    $0x20, AX
+	MOVQ    AX, 8(SP)
+	MOVQ    16(SP), AX
+	ADDQ    $0x20, AX
+	MOVQ    AX, 16(SP)
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -4313,9 +4449,10 @@ TEXT ·scorerL4BiasGradAVX512(SB), NOSPLIT, $8-16
 	LDMXCSR 4(SP)
 	MOVQ    dz+0(FP), AX
 	MOVQ    db+8(FP), CX
-	MOVQ    CX, CX
-	VXORPS  Z0, Z0, Z0
-	MOVQ    $0x00000010, DX
+
+	// db = Σ rows of dz (16 rows of 1).
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000010, DX
 
 rows46:
 	MOVL      $0x00000001, BX
@@ -4344,31 +4481,36 @@ TEXT ·scorerL1PartialForwardAVX512(SB), NOSPLIT, $8-24
 	MOVQ    x+0(FP), AX
 	MOVQ    w+8(FP), CX
 	MOVQ    p+16(FP), DX
-	MOVQ    DX, DX
-	MOVQ    $0x00000002, BX
+
+	// p = x·w: 16×6 · 6×24, in 8×48 tiles of p.
+	MOVQ $0x00000002, BX
 
 rows47:
-	MOVQ         CX, SI
-	MOVQ         DX, DI
-	VXORPS       Z0, Z0, Z0
-	VXORPS       Z1, Z1, Z1
-	VXORPS       Z2, Z2, Z2
-	VXORPS       Z3, Z3, Z3
-	VXORPS       Z4, Z4, Z4
-	VXORPS       Z5, Z5, Z5
-	VXORPS       Z6, Z6, Z6
-	VXORPS       Z7, Z7, Z7
-	VXORPS       Z8, Z8, Z8
-	VXORPS       Z9, Z9, Z9
-	VXORPS       Z10, Z10, Z10
-	VXORPS       Z11, Z11, Z11
-	VXORPS       Z12, Z12, Z12
-	VXORPS       Z13, Z13, Z13
-	VXORPS       Z14, Z14, Z14
-	VXORPS       Z15, Z15, Z15
-	MOVQ         AX, R8
-	MOVL         $0x000000ff, R9
-	KMOVW        R9, K1
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 8 rows of p, the last 24 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   AX, R8
+	MOVL   $0x000000ff, R9
+	KMOVW  R9, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
 	VMOVUPS      (SI), Z16
 	VMOVUPS.Z    64(SI), K1, Z17
 	VBROADCASTSS (R8), Z18
@@ -4475,6 +4617,8 @@ rows47:
 	VFMADD231PS  Z17, Z18, Z15
 	ADDQ         $0x10, R8
 	ADDQ         $0x00000180, SI
+
+	// The last 2 steps of depth.
 	VMOVUPS      (SI), Z16
 	VMOVUPS.Z    64(SI), K1, Z17
 	VBROADCASTSS (R8), Z18
@@ -4527,26 +4671,28 @@ rows47:
 	VBROADCASTSS 340(R8), Z18
 	VFMADD231PS  Z16, Z18, Z14
 	VFMADD231PS  Z17, Z18, Z15
-	VMOVUPS      Z0, (DI)
-	VMOVUPS      Z1, K1, 64(DI)
-	VMOVUPS      Z2, 96(DI)
-	VMOVUPS      Z3, K1, 160(DI)
-	VMOVUPS      Z4, 192(DI)
-	VMOVUPS      Z5, K1, 256(DI)
-	VMOVUPS      Z6, 288(DI)
-	VMOVUPS      Z7, K1, 352(DI)
-	VMOVUPS      Z8, 384(DI)
-	VMOVUPS      Z9, K1, 448(DI)
-	VMOVUPS      Z10, 480(DI)
-	VMOVUPS      Z11, K1, 544(DI)
-	VMOVUPS      Z12, 576(DI)
-	VMOVUPS      Z13, K1, 640(DI)
-	VMOVUPS      Z14, 672(DI)
-	VMOVUPS      Z15, K1, 736(DI)
-	ADDQ         $0x00000180, AX
-	ADDQ         $0x00000300, DX
-	DECQ         BX
-	JNZ          rows47
+
+	// Store the tile of p.
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, K1, 64(DI)
+	VMOVUPS Z2, 96(DI)
+	VMOVUPS Z3, K1, 160(DI)
+	VMOVUPS Z4, 192(DI)
+	VMOVUPS Z5, K1, 256(DI)
+	VMOVUPS Z6, 288(DI)
+	VMOVUPS Z7, K1, 352(DI)
+	VMOVUPS Z8, 384(DI)
+	VMOVUPS Z9, K1, 448(DI)
+	VMOVUPS Z10, 480(DI)
+	VMOVUPS Z11, K1, 544(DI)
+	VMOVUPS Z12, 576(DI)
+	VMOVUPS Z13, K1, 640(DI)
+	VMOVUPS Z14, 672(DI)
+	VMOVUPS Z15, K1, 736(DI)
+	ADDQ    $0x00000180, AX
+	ADDQ    $0x00000300, DX
+	DECQ    BX
+	JNZ     rows47
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -4567,9 +4713,10 @@ TEXT ·scorerL1CombineAVX512(SB), NOSPLIT, $8-40
 	MOVQ    b+16(FP), DX
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
-	MOVQ    CX, CX
 	MOVQ    SI, DI
-	MOVQ    $0x00000008, R8
+
+	// z = (p0 + p1) + b, row by row.
+	MOVQ $0x00000008, R8
 
 rows48:
 	MOVQ      AX, R9
@@ -4599,9 +4746,11 @@ rows48:
 	ADDQ      $0x60, DI
 	DECQ      R8
 	JNZ       rows48
-	MOVQ      SI, AX
-	MOVQ      BX, CX
-	MOVQ      $0x0000000c, DX
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x0000000c, DX
 
 elems49:
 	VMOVUPS      (AX), Z0
@@ -4617,7 +4766,6 @@ elems49:
 	VMAXPS       Z3, Z4, Z3
 	VMULPS       log2e<>+0(SB), Z3, Z4
 	VRNDSCALEPS  $0x00, Z4, Z4
-	VMOVAPS      Z3, Z3
 	VFNMADD231PS ln2hi<>+0(SB), Z4, Z3
 	VFNMADD231PS ln2lo<>+0(SB), Z4, Z3
 	VMOVUPS      expc0<>+0(SB), Z5
@@ -4660,16 +4808,17 @@ elems49:
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerLossAVX512(SB), NOSPLIT, $8-28
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR       (SP)
-	MOVL          (SP), AX
-	ORL           $0x00008040, AX
-	MOVL          AX, 4(SP)
-	LDMXCSR       4(SP)
-	VXORPS        Z0, Z0, Z0
-	MOVQ          y+0(FP), AX
-	MOVQ          target+8(FP), CX
-	MOVQ          d+16(FP), DX
-	MOVQ          CX, CX
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	VXORPS  Z0, Z0, Z0
+	MOVQ    y+0(FP), AX
+	MOVQ    target+8(FP), CX
+	MOVQ    d+16(FP), DX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	VMOVUPS       (AX), Z1
 	VMOVUPS       (CX), Z2
 	VSUBPS        Z2, Z1, Z1
@@ -4736,18 +4885,19 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 // Requires: AVX, AVX512F, SSE
 TEXT ·scorerSGDAVX512(SB), NOSPLIT, $8-24
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// SGD over 857 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Z1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVQ         $0x00000035, DX
 
 elems50:
@@ -4777,11 +4927,13 @@ elems50:
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerMomentumAVX512(SB), NOSPLIT, $8-36
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// Momentum over 857 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -4791,7 +4943,6 @@ TEXT ·scorerMomentumAVX512(SB), NOSPLIT, $8-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x00000035, BX
 
 elems51:
@@ -4852,11 +5003,13 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerNesterovAVX512(SB), NOSPLIT, $8-36
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// Nesterov over 857 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -4866,7 +5019,6 @@ TEXT ·scorerNesterovAVX512(SB), NOSPLIT, $8-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVQ         $0x00000035, BX
 
 elems52:
@@ -4911,11 +5063,13 @@ elems52:
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerAdamAVX512(SB), NOSPLIT, $8-60
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// Adam over 857 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -4938,8 +5092,6 @@ TEXT ·scorerAdamAVX512(SB), NOSPLIT, $8-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x00000035, SI
 
 elems53:
@@ -5011,11 +5163,13 @@ elems53:
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerAdamWAVX512(SB), NOSPLIT, $8-60
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
-	STMXCSR      (SP)
-	MOVL         (SP), AX
-	ORL          $0x00008040, AX
-	MOVL         AX, 4(SP)
-	LDMXCSR      4(SP)
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+
+	// AdamW over 857 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -5039,8 +5193,6 @@ TEXT ·scorerAdamWAVX512(SB), NOSPLIT, $8-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVQ         $0x00000035, SI
 
 elems54:

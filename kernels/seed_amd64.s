@@ -7,16 +7,18 @@
 // func seedL1ForwardAVX2(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float32)
 // Requires: AVX, FMA3
 TEXT ·seedL1ForwardAVX2(SB), NOSPLIT, $0-32
-	MOVQ         x+0(FP), AX
-	MOVQ         w+8(FP), CX
-	MOVQ         b+16(FP), DX
-	MOVQ         y+24(FP), BX
-	MOVQ         BX, BX
-	MOVQ         BX, BX
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	MOVQ         CX, CX
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 3×4 · 4×2, in 6×16 tiles of y.
+	// 3 rows of y, the last 2 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 3 rows, times a row of w.
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (CX), X3
 	VBROADCASTSS (AX), Y4
@@ -51,35 +53,41 @@ TEXT ·seedL1ForwardAVX2(SB), NOSPLIT, $0-32
 	VFMADD231PS  Y3, Y4, Y2
 	ADDQ         $0x10, AX
 	ADDQ         $0x20, CX
-	VXORPS       Y3, Y3, Y3
-	VMOVSD       (DX), X3
-	VADDPS       Y3, Y0, Y0
-	VMOVSD       X0, (BX)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       (DX), X0
-	VADDPS       Y0, Y1, Y1
-	VMOVSD       X1, 8(BX)
-	VXORPS       Y0, Y0, Y0
-	VMOVSD       (DX), X0
-	VADDPS       Y0, Y2, Y2
-	VMOVSD       X2, 16(BX)
+
+	// Add the bias and store the tile of y.
+	VXORPS Y3, Y3, Y3
+	VMOVSD (DX), X3
+	VADDPS Y3, Y0, Y0
+	VMOVSD X0, (BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSD (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSD X1, 8(BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSD (DX), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSD X2, 16(BX)
 	VZEROUPPER
 	RET
 
 // func seedL1WeightGradAVX2(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
 // Requires: AVX, FMA3
 TEXT ·seedL1WeightGradAVX2(SB), NOSPLIT, $0-32
-	MOVQ         x+0(FP), AX
-	MOVQ         dz+8(FP), CX
-	MOVQ         dw+16(FP), DX
-	MOVQ         db+24(FP), BX
-	MOVQ         DX, DX
-	MOVQ         CX, SI
-	VXORPS       Y0, Y0, Y0
-	VXORPS       Y1, Y1, Y1
-	VXORPS       Y2, Y2, Y2
-	VXORPS       Y3, Y3, Y3
-	MOVQ         SI, SI
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+
+	// dw = xᵀ·dz: 4×3 · 3×2, in 6×16 tiles of dw.
+	MOVQ CX, SI
+
+	// 4 rows of dw, the last 2 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// The last 3 steps of depth.
 	VXORPS       Y4, Y4, Y4
 	VMOVSD       (SI), X4
 	VBROADCASTSS (AX), Y5
@@ -110,14 +118,18 @@ TEXT ·seedL1WeightGradAVX2(SB), NOSPLIT, $0-32
 	VFMADD231PS  Y4, Y5, Y2
 	VBROADCASTSS 44(AX), Y5
 	VFMADD231PS  Y4, Y5, Y3
-	VMOVSD       X0, (DX)
-	VMOVSD       X1, 8(DX)
-	VMOVSD       X2, 16(DX)
-	VMOVSD       X3, 24(DX)
-	MOVQ         CX, AX
-	MOVQ         BX, CX
-	VXORPS       Y0, Y0, Y0
-	MOVQ         $0x00000003, DX
+
+	// Store the tile of dw.
+	VMOVSD X0, (DX)
+	VMOVSD X1, 8(DX)
+	VMOVSD X2, 16(DX)
+	VMOVSD X3, 24(DX)
+
+	// db = Σ rows of dz (3 rows of 2).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   $0x00000003, DX
 
 rows1:
 	VXORPS Y1, Y1, Y1
@@ -133,11 +145,12 @@ rows1:
 // func seedLossAVX2(y *[6]float32, target *[6]float32, d *[6]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·seedLossAVX2(SB), NOSPLIT, $0-28
-	VXORPS       Y0, Y0, Y0
-	MOVQ         y+0(FP), AX
-	MOVQ         target+8(FP), CX
-	MOVQ         d+16(FP), DX
-	MOVQ         CX, CX
+	VXORPS Y0, Y0, Y0
+	MOVQ   y+0(FP), AX
+	MOVQ   target+8(FP), CX
+	MOVQ   d+16(FP), DX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	VXORPS       Y1, Y1, Y1
 	VMOVUPS      (AX), X1
 	VMOVSD       16(AX), X2
@@ -187,13 +200,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $32
 // func seedSGDAVX2(p *[10]float32, grad *[10]float32, lr float32, decay float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·seedSGDAVX2(SB), NOSPLIT, $0-24
+	// SGD over 10 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Y1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -214,6 +227,7 @@ TEXT ·seedSGDAVX2(SB), NOSPLIT, $0-24
 // func seedMomentumAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·seedMomentumAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 10 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -223,7 +237,6 @@ TEXT ·seedMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -278,6 +291,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $32
 // func seedNesterovAVX2(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·seedNesterovAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 10 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -287,7 +301,6 @@ TEXT ·seedNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -324,6 +337,7 @@ TEXT ·seedNesterovAVX2(SB), NOSPLIT, $0-36
 // func seedAdamAVX2(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·seedAdamAVX2(SB), NOSPLIT, $0-60
+	// Adam over 10 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -346,8 +360,6 @@ TEXT ·seedAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y9
 	VMOVUPS      (DX), Y10
@@ -422,6 +434,7 @@ GLOBL one<>(SB), RODATA|NOPTR, $32
 // func seedAdamWAVX2(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·seedAdamWAVX2(SB), NOSPLIT, $0-60
+	// AdamW over 10 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+36(FP), X1
@@ -445,8 +458,6 @@ TEXT ·seedAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	VMOVUPS      (AX), Y0
 	VMOVUPS      (CX), Y7
 	VMOVUPS      (DX), Y10

@@ -7,18 +7,20 @@
 // func seedL1ForwardAVX512(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·seedL1ForwardAVX512(SB), NOSPLIT, $0-32
-	MOVQ             x+0(FP), AX
-	MOVQ             w+8(FP), CX
-	MOVQ             b+16(FP), DX
-	MOVQ             y+24(FP), BX
-	MOVQ             BX, BX
-	MOVQ             BX, BX
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	MOVQ             CX, CX
-	MOVL             $0x00000003, SI
-	KMOVW            SI, K1
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 3×4 · 4×2, in 28×16 tiles of y.
+	// 3 rows of y, the last 2 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	MOVL   $0x00000003, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 3 rows, times a row of w.
 	VMOVUPS.Z        (CX), K1, Z3
 	VFMADD231PS.BCST (AX), Z3, Z0
 	VFMADD231PS.BCST 16(AX), Z3, Z1
@@ -37,34 +39,40 @@ TEXT ·seedL1ForwardAVX512(SB), NOSPLIT, $0-32
 	VFMADD231PS.BCST 44(AX), Z3, Z2
 	ADDQ             $0x10, AX
 	ADDQ             $0x20, CX
-	VMOVUPS.Z        (DX), K1, Z3
-	VADDPS           Z3, Z0, Z0
-	VMOVUPS          Z0, K1, (BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z1, Z1
-	VMOVUPS          Z1, K1, 8(BX)
-	VMOVUPS.Z        (DX), K1, Z0
-	VADDPS           Z0, Z2, Z2
-	VMOVUPS          Z2, K1, 16(BX)
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z3
+	VADDPS    Z3, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 8(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 16(BX)
 	VZEROUPPER
 	RET
 
 // func seedL1WeightGradAVX512(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·seedL1WeightGradAVX512(SB), NOSPLIT, $0-32
-	MOVQ             x+0(FP), AX
-	MOVQ             dz+8(FP), CX
-	MOVQ             dw+16(FP), DX
-	MOVQ             db+24(FP), BX
-	MOVQ             DX, DX
-	MOVQ             CX, SI
-	VXORPS           Z0, Z0, Z0
-	VXORPS           Z1, Z1, Z1
-	VXORPS           Z2, Z2, Z2
-	VXORPS           Z3, Z3, Z3
-	MOVQ             SI, SI
-	MOVL             $0x00000003, DI
-	KMOVW            DI, K1
+	MOVQ x+0(FP), AX
+	MOVQ dz+8(FP), CX
+	MOVQ dw+16(FP), DX
+	MOVQ db+24(FP), BX
+
+	// dw = xᵀ·dz: 4×3 · 3×2, in 28×16 tiles of dw.
+	MOVQ CX, SI
+
+	// 4 rows of dw, the last 2 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVL   $0x00000003, DI
+	KMOVW  DI, K1
+
+	// The last 3 steps of depth.
 	VMOVUPS.Z        (SI), K1, Z4
 	VFMADD231PS.BCST (AX), Z4, Z0
 	VFMADD231PS.BCST 4(AX), Z4, Z1
@@ -80,14 +88,18 @@ TEXT ·seedL1WeightGradAVX512(SB), NOSPLIT, $0-32
 	VFMADD231PS.BCST 36(AX), Z4, Z1
 	VFMADD231PS.BCST 40(AX), Z4, Z2
 	VFMADD231PS.BCST 44(AX), Z4, Z3
-	VMOVUPS          Z0, K1, (DX)
-	VMOVUPS          Z1, K1, 8(DX)
-	VMOVUPS          Z2, K1, 16(DX)
-	VMOVUPS          Z3, K1, 24(DX)
-	MOVQ             CX, AX
-	MOVQ             BX, CX
-	VXORPS           Z0, Z0, Z0
-	MOVQ             $0x00000003, DX
+
+	// Store the tile of dw.
+	VMOVUPS Z0, K1, (DX)
+	VMOVUPS Z1, K1, 8(DX)
+	VMOVUPS Z2, K1, 16(DX)
+	VMOVUPS Z3, K1, 24(DX)
+
+	// db = Σ rows of dz (3 rows of 2).
+	MOVQ   CX, AX
+	MOVQ   BX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000003, DX
 
 rows1:
 	VMOVUPS.Z (AX), K1, Z1
@@ -102,11 +114,12 @@ rows1:
 // func seedLossAVX512(y *[6]float32, target *[6]float32, d *[6]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedLossAVX512(SB), NOSPLIT, $0-28
-	VXORPS        Z0, Z0, Z0
-	MOVQ          y+0(FP), AX
-	MOVQ          target+8(FP), CX
-	MOVQ          d+16(FP), DX
-	MOVQ          CX, CX
+	VXORPS Z0, Z0, Z0
+	MOVQ   y+0(FP), AX
+	MOVQ   target+8(FP), CX
+	MOVQ   d+16(FP), DX
+
+	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVL          $0x0000003f, BX
 	KMOVW         BX, K1
 	VMOVUPS.Z     (AX), K1, Z1
@@ -168,13 +181,13 @@ GLOBL lossscale<>(SB), RODATA|NOPTR, $64
 // func seedSGDAVX512(p *[10]float32, grad *[10]float32, lr float32, decay float32)
 // Requires: AVX, AVX512F, SSE
 TEXT ·seedSGDAVX512(SB), NOSPLIT, $0-24
+	// SGD over 10 parameters.
 	MOVSS        lr+16(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+20(FP), X1
 	VBROADCASTSS X1, Z1
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
-	MOVQ         CX, CX
 	MOVL         $0x000003ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -188,6 +201,7 @@ TEXT ·seedSGDAVX512(SB), NOSPLIT, $0-24
 // func seedMomentumAVX512(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedMomentumAVX512(SB), NOSPLIT, $0-36
+	// Momentum over 10 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -197,7 +211,6 @@ TEXT ·seedMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -253,6 +266,7 @@ GLOBL minnormal<>(SB), RODATA|NOPTR, $64
 // func seedNesterovAVX512(p *[10]float32, grad *[10]float32, v *[10]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedNesterovAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 10 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -262,7 +276,6 @@ TEXT ·seedNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         p+0(FP), AX
 	MOVQ         grad+8(FP), CX
 	MOVQ         v+16(FP), DX
-	MOVQ         CX, CX
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -283,6 +296,7 @@ TEXT ·seedNesterovAVX512(SB), NOSPLIT, $0-36
 // func seedAdamAVX512(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedAdamAVX512(SB), NOSPLIT, $0-60
+	// Adam over 10 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -305,8 +319,6 @@ TEXT ·seedAdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVL         $0x000003ff, SI
 	KMOVW        SI, K1
 	VMOVUPS.Z    (AX), K1, Z0
@@ -358,6 +370,7 @@ GLOBL one<>(SB), RODATA|NOPTR, $64
 // func seedAdamWAVX512(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedAdamWAVX512(SB), NOSPLIT, $0-60
+	// AdamW over 10 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -381,8 +394,6 @@ TEXT ·seedAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         grad+8(FP), CX
 	MOVQ         m+16(FP), DX
 	MOVQ         v+24(FP), BX
-	MOVQ         CX, CX
-	MOVQ         BX, BX
 	MOVL         $0x000003ff, SI
 	KMOVW        SI, K1
 	VMOVUPS.Z    (AX), K1, Z0

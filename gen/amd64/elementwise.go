@@ -6,6 +6,7 @@ import (
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
 )
@@ -41,7 +42,7 @@ func (a *asmWriter) forward(k *plan.Kernel, m *plan.Impl) {
 	if plan.PreActivation(k.Activation) {
 		z = a.param("z")
 	}
-	a.gemm(k.Gemm, m, x, w, z, epilogue{bias: b, act: k.Activation})
+	a.gemm(k.Gemm, m, x, w, z, epilogue{bias: b, act: k.Activation}, kerneldoc.ProductOperands(k))
 	a.activationPass(k.Activation, z, y, k.Gemm.Rows, k.Gemm.Cols)
 }
 
@@ -52,6 +53,7 @@ func (a *asmWriter) activationPass(act spec.Activation, z, y reg.Register, rows,
 	n := rows * cols
 	switch act {
 	case spec.Sigmoid, spec.Tanh:
+		a.c.Comment(kerneldoc.ActivationPass(act))
 		a.elementwise(n, []reg.Register{y}, func(vec func(int) operand.Mem, lanes int) {
 			v := a.vec()
 			a.load(vec(0), lanes, v)
@@ -63,6 +65,7 @@ func (a *asmWriter) activationPass(act spec.Activation, z, y reg.Register, rows,
 			a.store(v, lanes, vec(0))
 		})
 	case spec.GELU, spec.SiLU:
+		a.c.Comment(kerneldoc.ActivationPass(act))
 		a.elementwise(n, []reg.Register{z, y}, func(vec func(int) operand.Mem, lanes int) {
 			v := a.vec()
 			a.load(vec(0), lanes, v)
@@ -96,6 +99,7 @@ func (a *asmWriter) combine(k *plan.Kernel, out int) {
 	for i, r := range []reg.Register{p0, p1, z} {
 		c.MOVQ(r, row[i])
 	}
+	c.Comment(kerneldoc.Combine)
 	a.loop("rows", rows, func() {
 		a.elementwise(out, []reg.Register{row[0], row[1], b, row[2]}, func(vec func(int) operand.Mem, lanes int) {
 			s, t := a.vec(), a.vec()
@@ -116,6 +120,7 @@ func (a *asmWriter) combine(k *plan.Kernel, out int) {
 // columnSums writes s[c] = Σᵢ m[i,c] for the rows×cols matrix m.
 func (a *asmWriter) columnSums(m, s reg.Register, rows, cols int) {
 	c := a.c
+	c.Comment(kerneldoc.ColumnSums(rows, cols))
 	a.elementwise(cols, []reg.Register{m, s}, func(vec func(int) operand.Mem, lanes int) {
 		sum, v, p := a.vec(), a.vec(), c.GP64()
 		a.zero(sum)
@@ -138,6 +143,7 @@ func (a *asmWriter) activationGrad(k *plan.Kernel) {
 		src = "z"
 	}
 	y, d := a.param(src), a.param("d")
+	c.Comment(kerneldoc.ActivationGrad(k.Activation))
 	a.elementwise(k.Elements, []reg.Register{y, d}, func(vec func(int) operand.Mem, lanes int) {
 		yv, dv, t := a.vec(), a.vec(), a.vec()
 		a.load(vec(0), lanes, yv)
@@ -183,6 +189,7 @@ func (a *asmWriter) softmaxRows(y reg.Register, rows, n int) {
 	c.MOVQ(y, start)
 	vecs := (n + a.lanes() - 1) / a.lanes()
 	lanes := n - a.lanes()*(vecs-1) // of the last vector
+	c.Comment(kerneldoc.Softmax)
 	a.loop("softmax", rows, func() {
 		if vecs <= a.isa.SoftmaxRow {
 			a.softmaxShortRow(start, vecs, lanes)

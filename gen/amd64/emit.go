@@ -10,6 +10,7 @@ import (
 
 	"github.com/mmcloughlin/avo/attr"
 	"github.com/mmcloughlin/avo/build"
+	"github.com/mmcloughlin/avo/ir"
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/pass"
 	"github.com/mmcloughlin/avo/printer"
@@ -59,6 +60,9 @@ func assemble(c *build.Context, isa plan.ISA, cfg printer.Config) (asm, stubs []
 	}
 	if err := pass.Compile.Execute(f); err != nil {
 		return nil, nil, fmt.Errorf("%w (the tile plan needs more registers than exist)", err)
+	}
+	for _, fn := range f.Functions() {
+		pruneSelfMoves(fn)
 	}
 	if asm, err = printer.NewGoAsm(cfg).Print(f); err != nil {
 		return nil, nil, err
@@ -219,14 +223,14 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 	case plan.WeightGrad:
 		x, dz, dw := a.param("x"), a.param("dz"), a.param("dw")
 		if k.Half { // a half leaves db to BiasGrad
-			a.gemm(k.Gemm, m, x, dz, dw, epilogue{})
+			a.gemm(k.Gemm, m, x, dz, dw, epilogue{}, kerneldoc.ProductOperands(k))
 			break
 		}
 		db := a.param("db")
-		a.gemm(k.Gemm, m, x, dz, dw, epilogue{})
+		a.gemm(k.Gemm, m, x, dz, dw, epilogue{}, kerneldoc.ProductOperands(k))
 		a.columnSums(dz, db, k.Gemm.Depth, k.Gemm.Cols)
 	case plan.PartialForward: // the product alone: the bias and activation come with the combine
-		a.gemm(k.Gemm, m, a.param("x"), a.param("w"), a.param("p"), epilogue{})
+		a.gemm(k.Gemm, m, a.param("x"), a.param("w"), a.param("p"), epilogue{}, kerneldoc.ProductOperands(k))
 	case plan.Combine:
 		a.combine(k, p.Layers[k.Layer-1].Out)
 	case plan.BiasGrad:
@@ -239,11 +243,42 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 			a.panelInputGrad(g, m, dz, w, wt, dx)
 			break
 		}
+		a.c.Comment(kerneldoc.Transpose(g))
 		a.transpose(w, wt, g.Cols, g.Depth) // W is K×N = Cols×Depth
-		a.gemm(g, m, dz, wt, dx, epilogue{})
+		a.gemm(g, m, dz, wt, dx, epilogue{}, kerneldoc.ProductOperands(k))
 	case plan.Loss:
 		a.loss(p, k)
 	default:
 		a.optimizer(k)
 	}
+}
+
+// pruneSelfMoves removes the moves of a register to itself that register
+// allocation leaves where a copy and its source got the same register:
+// MOVQ, and VMOVAPS of a whole YMM or ZMM register (a VMOVAPS of an XMM
+// register clears the bits above it, so it stays). avo's own pass skips
+// the second of two such moves in a row.
+func pruneSelfMoves(fn *ir.Function) {
+	nodes := fn.Nodes[:0]
+	for _, n := range fn.Nodes {
+		if i, ok := n.(*ir.Instruction); ok && isSelfMove(i) {
+			continue
+		}
+		nodes = append(nodes, n)
+	}
+	fn.Nodes = nodes
+}
+
+// isSelfMove reports whether i moves a register to itself and nothing else.
+func isSelfMove(i *ir.Instruction) bool {
+	if len(i.Operands) != 2 || i.Operands[0] != i.Operands[1] || !operand.IsRegister(i.Operands[0]) {
+		return false
+	}
+	switch i.Opcode {
+	case "MOVQ":
+		return true
+	case "VMOVAPS":
+		return operand.IsYMM(i.Operands[0]) || operand.IsZMM(i.Operands[0])
+	}
+	return false
 }

@@ -1,9 +1,12 @@
 package amd64
 
 import (
+	"fmt"
+
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
 )
@@ -23,9 +26,10 @@ type epilogue struct {
 // epilogue applied with the last chunk of depth. It walks copies of the
 // pointers, so A, B, C and the bias still point at the arrays' starts
 // afterwards.
-func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue) {
+func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, names kerneldoc.Operands) {
+	a.c.Comment(kerneldoc.Product(names, g, m.Tile))
 	if m.DepthBlock == 0 {
-		a.panel(g, m, A, B, C, e, g.Cols, g.Depth, false)
+		a.panel(g, m, A, B, C, e, g.Cols, g.Depth, false, names)
 		return
 	}
 	// The loops over panels and chunks keep their pointers and counts in
@@ -61,7 +65,7 @@ func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epi
 					c.MOVQ(colBias, ce.bias)
 				}
 			}
-			a.panel(g, m, pa, pb, pc, ce, cols, depth, !first)
+			a.panel(g, m, pa, pb, pc, ce, cols, depth, !first, names)
 			c.ADDQ(imm(4*depth*g.ADepth), chunkA)
 			c.ADDQ(imm(4*depth*g.BDepth), chunkB)
 		}
@@ -69,10 +73,12 @@ func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epi
 			chunk(g.Depth, true, true)
 			return
 		}
+		c.Comment(kerneldoc.Chunks(names, kc, chunks-1))
 		chunk(kc, true, false)
 		a.loopIn("chunks", chunks-2, chunksLeft, func() { chunk(kc, false, false) })
 		chunk(g.Depth-kc*(chunks-1), false, true)
 	}
+	c.Comment(kerneldoc.Panels(names, nc, kc))
 	a.loopIn("panels", g.Cols/nc, panelsLeft, func() {
 		columns(nc)
 		c.ADDQ(imm(4*nc), colB)
@@ -82,6 +88,7 @@ func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epi
 		}
 	})
 	if rem := g.Cols % nc; rem > 0 {
+		c.Comment(kerneldoc.LastColumns(names, rem))
 		columns(rem)
 	}
 }
@@ -91,7 +98,7 @@ func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epi
 // m.Tile: rows of C in blocks of MR, columns in blocks of NR, and the
 // remainders as smaller tiles whose last vector is partial. B is reread
 // for every row block.
-func (a *asmWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, cols, depth int, accumulate bool) {
+func (a *asmWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, cols, depth int, accumulate bool, names kerneldoc.Operands) {
 	c := a.c
 	rowA, rowC := c.GP64(), c.GP64()
 	c.MOVQ(A, rowA)
@@ -109,9 +116,12 @@ func (a *asmWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e ep
 			c.MOVQ(e.bias, col.bias)
 		}
 		t.rows = rows
+		if cols/nr > 0 {
+			c.Comment(kerneldoc.RowBlock(names, rows, nr))
+		}
 		a.loop("cols", cols/nr, func() {
 			t.vecs, t.lastLanes = nr/lanes, lanes
-			a.tile(g, m, t, A, colB, colC, col)
+			a.tile(g, m, t, A, colB, colC, col, names)
 			c.ADDQ(imm(4*nr), colB)
 			c.ADDQ(imm(4*nr), colC)
 			if col.bias != nil {
@@ -121,7 +131,8 @@ func (a *asmWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e ep
 		if rem := cols % nr; rem > 0 {
 			t.vecs = (rem + lanes - 1) / lanes
 			t.lastLanes = rem - lanes*(t.vecs-1)
-			a.tile(g, m, t, A, colB, colC, col)
+			c.Comment(kerneldoc.RowBlockTail(names, rows, rem))
+			a.tile(g, m, t, A, colB, colC, col, names)
 		}
 	}
 	a.loop("rows", g.Rows/mr, func() {
@@ -145,12 +156,15 @@ type tileShape struct {
 
 // tile is the micro-kernel: t.rows×t.vecs accumulator vectors over
 // t.depth, then the epilogue in registers and the store.
-func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Register, e epilogue) {
+func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Register, e epilogue, names kerneldoc.Operands) {
 	c := a.c
 	lanes := a.lanes()
 	rows, vecs, lastLanes := t.rows, t.vecs, t.lastLanes
 	chains := m.Chains(vecs)
 	accs := make([][][]reg.VecVirtual, chains) // [chain][row][vector]
+	if t.accumulate {
+		c.Comment(kerneldoc.Accumulate(names))
+	}
 	for ch := range accs {
 		accs[ch] = make([][]reg.VecVirtual, rows)
 		for r := range rows {
@@ -200,6 +214,9 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Re
 		}
 	}
 	u := m.Unroll
+	if t.depth/u > 0 {
+		c.Comment(fmt.Sprintf("Depth, %d steps an iteration: %s's element broadcast for each of %d rows, times a row of %s.", u, names.A, rows, names.B))
+	}
 	a.loop("depth", t.depth/u, func() {
 		for i := range u {
 			step(i)
@@ -207,8 +224,14 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Re
 		c.ADDQ(imm(4*u*g.ADepth), ap)
 		c.ADDQ(imm(4*u*g.BDepth), bp)
 	})
+	if rem := t.depth % u; rem > 0 {
+		c.Comment(kerneldoc.DepthTail(rem))
+	}
 	for i := range t.depth % u {
 		step(i)
+	}
+	if chains > 1 {
+		c.Comment(kerneldoc.SumChains(chains))
 	}
 	for n := chains; n > 1; n = (n + 1) / 2 { // sum the chains pairwise into the first
 		half := (n + 1) / 2
@@ -220,6 +243,7 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Re
 			}
 		}
 	}
+	c.Comment(kerneldoc.Store(names, e.bias != nil, e.act))
 	a.storeTile(acc, lanesOf, C, g.CRow, e)
 }
 
@@ -469,14 +493,16 @@ func (a *asmWriter) panelInputGrad(g *plan.Gemm, m *plan.Impl, dz, w, wt, dx reg
 	c.MOVQ(w, wp)
 	c.MOVQ(dx, dxp)
 	panel := func(cols int) {
+		c.Comment(kerneldoc.InputGradPanel(g, cols))
 		src, out := c.GP64(), c.GP64()
 		c.MOVQ(wp, src)
 		a.transpose(src, wt, cols, g.Depth)
 		packed := *g
 		packed.BDepth = cols
 		c.MOVQ(dxp, out)
-		a.panel(&packed, m, dz, wt, out, epilogue{}, cols, g.Depth, false)
+		a.panel(&packed, m, dz, wt, out, epilogue{}, cols, g.Depth, false, kerneldoc.Operands{A: "dz", B: "wᵀ", C: "dx"})
 	}
+	c.Comment(kerneldoc.PanelInputGrad(g, nr))
 	a.loopIn("dxpanels", g.Cols/nr, count, func() {
 		panel(nr)
 		r := c.GP64()

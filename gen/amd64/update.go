@@ -7,6 +7,7 @@ import (
 	"github.com/mmcloughlin/avo/operand"
 	"github.com/mmcloughlin/avo/reg"
 
+	"github.com/vecgen/vecgen/gen/internal/kerneldoc"
 	"github.com/vecgen/vecgen/gen/plan"
 	"github.com/vecgen/vecgen/spec"
 )
@@ -18,6 +19,7 @@ import (
 // the reference's flushSubnormal says why.
 func (a *asmWriter) optimizer(k *plan.Kernel) {
 	c := a.c
+	c.Comment(kerneldoc.Optimizer(k))
 	scalar := func(name string) reg.VecVirtual {
 		x, v := c.XMM(), a.vec()
 		c.Load(c.Param(name), x)
@@ -165,6 +167,7 @@ func (a *asmWriter) loss(p *plan.Plan, k *plan.Kernel) {
 	acc := a.vec()
 	a.zero(acc)
 	y, t, d := a.param("y"), a.param("target"), a.param("d")
+	c.Comment(kerneldoc.Loss)
 	a.elementwise(n, []reg.Register{y, t, d}, func(vec func(int) operand.Mem, lanes int) {
 		yv, tv, g := a.vec(), a.vec(), a.vec()
 		a.load(vec(0), lanes, yv)

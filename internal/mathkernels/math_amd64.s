@@ -18,7 +18,6 @@ elems1:
 	VMAXPS       Y0, Y1, Y0
 	VMULPS       log2e<>+0(SB), Y0, Y1
 	VROUNDPS     $0x00, Y1, Y1
-	VMOVAPS      Y0, Y0
 	VFNMADD231PS ln2hi<>+0(SB), Y1, Y0
 	VFNMADD231PS ln2lo<>+0(SB), Y1, Y0
 	VMOVUPS      expc0<>+0(SB), Y2
@@ -376,7 +375,6 @@ elems3:
 	VMAXPS       Y1, Y2, Y1
 	VMULPS       log2e<>+0(SB), Y1, Y2
 	VROUNDPS     $0x00, Y2, Y2
-	VMOVAPS      Y1, Y1
 	VFNMADD231PS ln2hi<>+0(SB), Y2, Y1
 	VFNMADD231PS ln2lo<>+0(SB), Y2, Y1
 	VMOVUPS      expc0<>+0(SB), Y3
@@ -446,7 +444,6 @@ elems4:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -581,7 +578,6 @@ elems5:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4
@@ -652,7 +648,6 @@ elems6:
 	VMAXPS       Y2, Y3, Y2
 	VMULPS       log2e<>+0(SB), Y2, Y3
 	VROUNDPS     $0x00, Y3, Y3
-	VMOVAPS      Y2, Y2
 	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
 	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
 	VMOVUPS      expc0<>+0(SB), Y4

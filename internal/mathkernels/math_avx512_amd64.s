@@ -18,7 +18,6 @@ elems1:
 	VMAXPS       Z0, Z1, Z0
 	VMULPS       log2e<>+0(SB), Z0, Z1
 	VRNDSCALEPS  $0x00, Z1, Z1
-	VMOVAPS      Z0, Z0
 	VFNMADD231PS ln2hi<>+0(SB), Z1, Z0
 	VFNMADD231PS ln2lo<>+0(SB), Z1, Z0
 	VMOVUPS      expc0<>+0(SB), Z2
@@ -592,7 +591,6 @@ elems3:
 	VMAXPS       Z1, Z2, Z1
 	VMULPS       log2e<>+0(SB), Z1, Z2
 	VRNDSCALEPS  $0x00, Z2, Z2
-	VMOVAPS      Z1, Z1
 	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
 	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
 	VMOVUPS      expc0<>+0(SB), Z4
@@ -679,7 +677,6 @@ elems4:
 	VMAXPS       Z2, Z3, Z2
 	VMULPS       log2e<>+0(SB), Z2, Z3
 	VRNDSCALEPS  $0x00, Z3, Z3
-	VMOVAPS      Z2, Z2
 	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
 	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
 	VMOVUPS      expc0<>+0(SB), Z4
@@ -870,7 +867,6 @@ elems5:
 	VMAXPS       Z2, Z4, Z2
 	VMULPS       log2e<>+0(SB), Z2, Z4
 	VRNDSCALEPS  $0x00, Z4, Z4
-	VMOVAPS      Z2, Z2
 	VFNMADD231PS ln2hi<>+0(SB), Z4, Z2
 	VFNMADD231PS ln2lo<>+0(SB), Z4, Z2
 	VMOVUPS      expc0<>+0(SB), Z5
@@ -958,7 +954,6 @@ elems6:
 	VMAXPS       Z2, Z3, Z2
 	VMULPS       log2e<>+0(SB), Z2, Z3
 	VRNDSCALEPS  $0x00, Z3, Z3
-	VMOVAPS      Z2, Z2
 	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
 	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
 	VMOVUPS      expc0<>+0(SB), Z5

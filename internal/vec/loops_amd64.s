@@ -116,7 +116,6 @@ four:
 	JB        fourdone
 	VMOVUPS   (AX)(DX*4), Y0
 	VSUBPS    Y0, Y0, Y0
-	VMOVAPS   Y0, Y0
 	VMOVUPS   32(AX)(DX*4), Y1
 	VSUBPS    Y1, Y1, Y1
 	VADDPS    Y1, Y0, Y0
@@ -141,7 +140,6 @@ one:
 	JB        onedone
 	VMOVUPS   (AX)(DX*4), Y0
 	VSUBPS    Y0, Y0, Y0
-	VMOVAPS   Y0, Y0
 	VCMPPS    $0x03, Y0, Y0, Y0
 	VMOVMSKPS Y0, BX
 	TESTL     BX, BX

@@ -116,7 +116,6 @@ four:
 	JB       fourdone
 	VMOVUPS  (AX)(DX*4), Z0
 	VSUBPS   Z0, Z0, Z0
-	VMOVAPS  Z0, Z0
 	VMOVUPS  64(AX)(DX*4), Z1
 	VSUBPS   Z1, Z1, Z1
 	VADDPS   Z1, Z0, Z0
@@ -140,7 +139,6 @@ one:
 	JB       onedone
 	VMOVUPS  (AX)(DX*4), Z0
 	VSUBPS   Z0, Z0, Z0
-	VMOVAPS  Z0, Z0
 	VCMPPS   $0x03, Z0, Z0, K1
 	KORTESTW K1, K1
 	JNZ      found
