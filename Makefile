@@ -139,7 +139,10 @@ test-fuzz:
 # The comparison with Go peers and the machine's FMA ceilings (ymm and
 # zmm) in the same run, nn's training step and prediction, and every
 # kernel's benchmark (not in the tables: half as many runs, which keeps make
-# bench near 10 minutes on two cores); then vecgen's products, SGD steps on
+# bench near 10 minutes on two cores); then llvm-mca's prediction of each
+# product's inner loop on the NEON tier (Neoverse N1 and V1, Apple M1) and
+# the x86 tiers (the model of this machine's core), by
+# internal/mcapredict; then vecgen's products, SGD steps on
 # one core and batch-1 prediction again on the AVX2 tier
 # (GODEBUG=cpu.avx512f=off), their names suffixed /avx2; then numpy and
 # PyTorch on one thread (internal/compare/peers.py), with OpenBLAS left to
@@ -177,6 +180,8 @@ avx2_bench = $(call rounds,$(BENCH_COUNT),GODEBUG=cpu.avx512f=off $(GO) test $(b
 bench:
 	$(call rounds,$(BENCH_COUNT),$(GO) test $(bench_flags) -bench . -skip '^BenchmarkFitEpoch$$' ./internal/compare/ ./nn/) | tee bench.txt
 	$(call rounds,$(KERNEL_BENCH_COUNT),$(GO) test $(bench_flags) -bench . ./kernels/) | tee -a bench.txt
+	$(GO) run ./internal/mcapredict -mca $(LLVM_MCA) | tee -a bench.txt
+	$(GO) run ./internal/mcapredict -mca $(LLVM_MCA) -spec spec/fashion1.yaml -label B1 | tee -a bench.txt
 	$(call avx2_bench,^BenchmarkProduct$$/./^vecgen$$,./internal/compare/)
 	$(call avx2_bench,^BenchmarkTrainStep$$/^sgd$$/^samples=(64|256)$$/^procs=1$$,./nn/)
 	$(call avx2_bench,^BenchmarkPredictOne$$,./nn/)

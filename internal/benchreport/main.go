@@ -400,7 +400,60 @@ func render(runs map[string]*result, conf map[string]string) string {
 	}
 	b.WriteString(workersTable(runs))
 	b.WriteString(epochTable(runs))
+	b.WriteString(predictionTable(runs, conf))
 	return b.String()
+}
+
+// predicted is the benchmark-format name internal/mcapredict gives
+// product's inner loop on tier and cpu.
+func predicted(product, tier, cpu string) string {
+	return "BenchmarkPredict/" + product + "/" + tier + "/" + cpu
+}
+
+// predictionTable is llvm-mca's prediction of each product's inner loop:
+// the NEON tier's share of the FMA peak of Neoverse N1 and V1 and Apple M1
+// (and of the M1 model's own bound), and the x86 tiers' share of the
+// model's bound beside the share of this run's ceiling the product
+// measured. "" when nothing was predicted.
+func predictionTable(runs map[string]*result, conf map[string]string) string {
+	pct := func(name, unit string) string {
+		if v, ok := median(runs, name, unit); ok {
+			return fmt.Sprintf("%.0f%%", v)
+		}
+		return "–"
+	}
+	x86 := conf["mcacpu"]
+	measured := func(name, peak string) string {
+		rate, ok := median(runs, name, "GFLOP/s")
+		ceiling, okCeil := median(runs, peak, "GFLOP/s")
+		if !ok || !okCeil {
+			return "–"
+		}
+		return fmt.Sprintf("%.0f%%", 100*rate/ceiling)
+	}
+	var rows strings.Builder
+	for _, p := range products {
+		if _, ok := median(runs, predicted(p.name, "neon", "neoverse-n1"), "%peak"); !ok {
+			continue
+		}
+		fmt.Fprintf(&rows, "| %s | %s | %s | %s | %s / %s | %s | %s | %s | %s |\n", p.name, p.shape,
+			pct(predicted(p.name, "neon", "neoverse-n1"), "%peak"), pct(predicted(p.name, "neon", "neoverse-v1"), "%peak"),
+			pct(predicted(p.name, "neon", "apple-m1"), "%bound"), pct(predicted(p.name, "neon", "apple-m1"), "%peak"),
+			pct(predicted(p.name, "avx512", x86), "%bound"), measured("BenchmarkProduct/"+p.name+"/vecgen", "BenchmarkPeakZMM"),
+			pct(predicted(p.name, "avx2", x86), "%bound"), measured("BenchmarkProduct/"+p.name+"/vecgen/avx2", "BenchmarkPeak"))
+	}
+	if rows.Len() == 0 {
+		return ""
+	}
+	version := conf["mca"]
+	if version == "" {
+		version = "llvm-mca"
+	}
+	return fmt.Sprintf("\nEach product's inner loop as %s predicts it (internal/mcapredict: the loop of the most FMAs, disassembled from the test binary): "+
+		"the NEON tier's share of the FMA peak of Neoverse N1 (2 FMA pipes) and V1 (4), and of Apple M1 as llvm's model knows it (3 pipes) / as it is (4); "+
+		"the x86 tiers' share of the %s model's FMA bound, beside the share of this run's ceiling the whole kernel measured:\n\n", version, x86) +
+		"| product | shape | NEON, N1 | NEON, V1 | NEON, M1 (model / core) | AVX-512 predicted | AVX-512 measured (% of zmm) | AVX2 predicted | AVX2 measured (% of ymm) |\n" +
+		"|---|---|---|---|---|---|---|---|---|\n" + rows.String()
 }
 
 // epochTable is the table of one Fashion-MNIST epoch through Fit on each of
