@@ -12,7 +12,6 @@ import (
 	"github.com/mmcloughlin/avo/build"
 	"github.com/mmcloughlin/avo/ir"
 	"github.com/mmcloughlin/avo/operand"
-	"github.com/mmcloughlin/avo/pass"
 	"github.com/mmcloughlin/avo/printer"
 	"github.com/mmcloughlin/avo/reg"
 
@@ -58,11 +57,8 @@ func assemble(c *build.Context, isa plan.ISA, cfg printer.Config) (asm, stubs []
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := pass.Compile.Execute(f); err != nil {
+	if err := compile.Execute(f); err != nil {
 		return nil, nil, fmt.Errorf("%w (the tile plan needs more registers than exist)", err)
-	}
-	for _, fn := range f.Functions() {
-		pruneSelfMoves(fn)
 	}
 	if asm, err = printer.NewGoAsm(cfg).Print(f); err != nil {
 		return nil, nil, err
@@ -258,7 +254,7 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 // MOVQ, and VMOVAPS of a whole YMM or ZMM register (a VMOVAPS of an XMM
 // register clears the bits above it, so it stays). avo's own pass skips
 // the second of two such moves in a row.
-func pruneSelfMoves(fn *ir.Function) {
+func pruneSelfMoves(fn *ir.Function) error {
 	nodes := fn.Nodes[:0]
 	for _, n := range fn.Nodes {
 		if i, ok := n.(*ir.Instruction); ok && isSelfMove(i) {
@@ -267,6 +263,7 @@ func pruneSelfMoves(fn *ir.Function) {
 		nodes = append(nodes, n)
 	}
 	fn.Nodes = nodes
+	return nil
 }
 
 // isSelfMove reports whether i moves a register to itself and nothing else.
