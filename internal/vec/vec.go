@@ -34,16 +34,11 @@ func SumScaled(dst []float32, srcs [][]float32, scale float32) {
 	if len(srcs) > 0 {
 		first = &srcs[0]
 	}
-	switch tier {
-	case compiled.AVX512:
-		sumScaledAVX512(&dst[0], first, len(srcs), len(dst), scale)
-	case compiled.AVX2:
-		sumScaledAVX2(&dst[0], first, len(srcs), len(dst), scale)
-	case compiled.NEON:
-		sumScaledNEON(&dst[0], first, len(srcs), len(dst), scale)
-	default:
+	if tier == compiled.Reference {
 		sumScaledGo(dst, srcs, scale)
+		return
 	}
+	sumScaledAsm(tier, &dst[0], first, len(srcs), len(dst), scale)
 }
 
 // sumScaledGo is SumScaled in Go, in the same order of operations.
@@ -63,15 +58,8 @@ func sumScaledGo(dst []float32, srcs [][]float32, scale float32) {
 // −1 when every element is finite.
 func FirstNonFinite(v []float32) int {
 	from := 0
-	if len(v) > 0 {
-		switch tier {
-		case compiled.AVX512:
-			from = firstNonFiniteAVX512(&v[0], len(v))
-		case compiled.AVX2:
-			from = firstNonFiniteAVX2(&v[0], len(v))
-		case compiled.NEON:
-			from = firstNonFiniteNEON(&v[0], len(v))
-		}
+	if len(v) > 0 && tier != compiled.Reference {
+		from = firstNonFiniteAsm(tier, &v[0], len(v))
 	}
 	return firstNonFiniteGo(v, from)
 }
@@ -113,21 +101,11 @@ func GatherRows(dst []float32, dstStride int, src []float32, srcStride int, rows
 		}
 	}
 	groups := len(rows) / gatherGroup
-	switch tier {
-	case compiled.AVX512:
-		if groups > 0 {
-			gatherRowsAVX512(&dst[0], dstStride, &src[0], srcStride, &rows[0], groups, n)
-		}
-	case compiled.AVX2:
-		if groups > 0 {
-			gatherRowsAVX2(&dst[0], dstStride, &src[0], srcStride, &rows[0], groups, n)
-		}
-	case compiled.NEON:
-		if groups > 0 {
-			gatherRowsNEON(&dst[0], dstStride, &src[0], srcStride, &rows[0], groups, n)
-		}
-	default:
+	if tier == compiled.Reference {
 		groups = 0
+	}
+	if groups > 0 {
+		gatherRowsAsm(tier, &dst[0], dstStride, &src[0], srcStride, &rows[0], groups, n)
 	}
 	for j := groups * gatherGroup; j < len(rows); j++ {
 		copy(dst[j*dstStride:j*dstStride+n], src[rows[j]*srcStride:rows[j]*srcStride+n])
