@@ -18,8 +18,9 @@ type CSVOptions struct {
 	// Header says the first row names the columns.
 	Header bool
 	// Target names the target columns by their header name (needs
-	// Header); TargetColumns gives them by 0-based index, negative counting
-	// from the end. At most one of the two may be set; neither means the
+	// Header; a name two columns share is refused as ambiguous);
+	// TargetColumns gives them by 0-based index, negative counting from
+	// the end. At most one of the two may be set; neither means the
 	// last column.
 	Target        []string
 	TargetColumns []int
@@ -66,8 +67,9 @@ func LoadCSV(path string, opts CSVOptions) (Set, error) {
 // columns opts names and every other column a feature. Numbers are in
 // plain decimal notation (no NaN, infinities, hex or digit separators)
 // and must be finite after scaling; labels are integers from 0 to
-// MaxClasses−1 (or Classes−1). Errors name the line of the file, blank
-// lines included, and the column.
+// MaxClasses−1 (or Classes−1). A UTF-8 byte-order mark before the first
+// row is skipped. Errors name the line of the file, blank lines included,
+// and the column.
 func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	scale := opts.Scale
 	if scale == 0 {
@@ -85,7 +87,11 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	if opts.Classes < 0 || opts.Classes > MaxClasses {
 		return Set{}, fmt.Errorf("csv: Classes %d is not from 0 to %d", opts.Classes, MaxClasses)
 	}
-	cr := csv.NewReader(bufio.NewReader(r))
+	br := bufio.NewReader(r)
+	if head, err := br.Peek(len(byteOrderMark)); err == nil && string(head) == byteOrderMark {
+		br.Discard(len(byteOrderMark))
+	}
+	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
 	var s Set
 	var target []bool // per column
@@ -156,6 +162,10 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	return s, nil
 }
 
+// byteOrderMark starts the files spreadsheets save as "CSV UTF-8"; it
+// belongs to no field.
+const byteOrderMark = "\uFEFF"
+
 // headerHint suggests Header when the first row fails to parse.
 func headerHint(opts CSVOptions, s Set) string {
 	if !opts.Header && len(s.X) == 0 {
@@ -174,6 +184,9 @@ func targetColumns(rec []string, opts CSVOptions, line int) ([]bool, error) {
 			i := slices.Index(rec, name)
 			if i < 0 {
 				return nil, fmt.Errorf("csv: line %d: no column named %q in the header", line, name)
+			}
+			if j := slices.Index(rec[i+1:], name); j >= 0 {
+				return nil, fmt.Errorf("csv: line %d: columns %d and %d are both named %q; rename one, or give the target by index (CSVOptions.TargetColumns)", line, i+1, i+j+2, name)
 			}
 			cols = append(cols, i)
 		}

@@ -105,3 +105,21 @@ func TestStandardizer(t *testing.T) {
 	_, err = FitStandardizer([]float32{1, float32(math.NaN())}, 1)
 	assert.ErrorContains(t, err, "sample 1: feature 0 is NaN")
 }
+
+// A spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not
+// part of the first column's name (nor of a first number); a name the
+// header gives two columns cannot say which is the target.
+func TestCSVHeaderBOMAndDuplicateNames(t *testing.T) {
+	s, err := ReadCSVOptions(strings.NewReader("\uFEFFclass,x\n1,2.5\n0,3\n"), CSVOptions{Header: true, Target: []string{"class"}})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 0}, s.Labels)
+	s, err = ReadCSV(strings.NewReader("\uFEFF1.5,1\n2,0\n"), -1, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []float32{1.5, 2}, s.X)
+
+	_, err = ReadCSVOptions(strings.NewReader("y,x,y\n1,2,0\n"), CSVOptions{Header: true, Target: []string{"y"}})
+	assert.EqualError(t, err, `csv: line 1: columns 1 and 3 are both named "y"; rename one, or give the target by index (CSVOptions.TargetColumns)`)
+	s, err = ReadCSVOptions(strings.NewReader("x,x,y\n1,2,0\n"), CSVOptions{Header: true, Target: []string{"y"}})
+	require.NoError(t, err, "features may share a name: nothing binds them by it")
+	assert.Equal(t, []float32{1, 2}, s.X)
+}
