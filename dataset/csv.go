@@ -91,7 +91,11 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	if head, err := br.Peek(len(byteOrderMark)); err == nil && string(head) == byteOrderMark {
 		br.Discard(len(byteOrderMark))
 	}
-	cr := csv.NewReader(br)
+	columns := MaxFeatures + 1
+	if opts.Regression {
+		columns = MaxFeatures + MaxTargets
+	}
+	cr := csv.NewReader(newColumnLimit(br, columns))
 	cr.ReuseRecord = true
 	var s Set
 	var target []bool // per column
@@ -99,6 +103,9 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
+		}
+		if wide := (*wideRowError)(nil); errors.As(err, &wide) {
+			return Set{}, fmt.Errorf("csv: %v; no model takes more than %d features (MaxFeatures, a spec's widest input) and %s", wide, MaxFeatures, targetLimit(opts))
 		}
 		if err != nil {
 			return Set{}, fmt.Errorf("csv: %w", err)
@@ -115,6 +122,12 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 				}
 			}
 			s.Targets = len(rec) - s.Features
+			if s.Features > MaxFeatures {
+				return Set{}, fmt.Errorf("csv: line %d: %d features; no model takes more than %d (MaxFeatures, a spec's widest input)", line, s.Features, MaxFeatures)
+			}
+			if s.Targets > MaxTargets {
+				return Set{}, fmt.Errorf("csv: line %d: %d targets; no model takes more than %d (MaxTargets)", line, s.Targets, MaxTargets)
+			}
 			if !opts.Regression {
 				s.Targets = 0
 			}
@@ -160,6 +173,14 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 		s.Classes = opts.Classes
 	}
 	return s, nil
+}
+
+// targetLimit says how many target columns a model can take.
+func targetLimit(opts CSVOptions) string {
+	if opts.Regression {
+		return fmt.Sprintf("%d targets (MaxTargets)", MaxTargets)
+	}
+	return "a label"
 }
 
 // byteOrderMark starts the files spreadsheets save as "CSV UTF-8"; it
@@ -218,3 +239,11 @@ func targetColumns(rec []string, opts CSVOptions, line int) ([]bool, error) {
 	}
 	return target, nil
 }
+
+// MaxFeatures and MaxTargets bound the columns ReadCSVOptions reads: no
+// model takes more features, or gives more outputs, than a spec's widest
+// layer (spec.MaxWidth).
+const (
+	MaxFeatures = 16384
+	MaxTargets  = 16384
+)
