@@ -5,14 +5,14 @@ import (
 	"os"
 	"testing"
 
-	"github.com/vecgen/vecgen/internal/alloctest"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 )
 
 // FuzzDecode feeds arbitrary bytes to the weights decoder: it must return
-// an error or load a network, never panic, never allocate more than the
-// budget for the file's size, and never change the network when it fails.
+// an error or load a network, never panic, never take more time or
+// allocate more than the budget for the file's size, and never change the
+// network when it fails.
 func FuzzDecode(f *testing.F) {
 	net, err := nn.New(kernels.SeedNetwork(), nn.Options{Seed: 1})
 	if err != nil {
@@ -33,9 +33,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte) {
 		before := append([]float32(nil), net.Params()...)
 		var err error
-		if alloc := alloctest.Allocated(func() { err = net.Decode(file) }); alloc > decodeBudget(len(file)) {
-			t.Fatalf("Decode allocated %d bytes for a file of %d", alloc, len(file))
-		}
+		decodeBudget.Check(t, "Decode", len(file), func() { err = net.Decode(file) })
 		if err != nil {
 			for i, v := range net.Params() {
 				if v != before[i] {
@@ -43,8 +41,6 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
-		if alloc := alloctest.Allocated(func() { nn.DecodeTensors(file) }); alloc > decodeBudget(len(file)) {
-			t.Fatalf("DecodeTensors allocated %d bytes for a file of %d", alloc, len(file))
-		}
+		decodeBudget.Check(t, "DecodeTensors", len(file), func() { nn.DecodeTensors(file) })
 	})
 }
