@@ -123,3 +123,34 @@ func TestCSVHeaderBOMAndDuplicateNames(t *testing.T) {
 	require.NoError(t, err, "features may share a name: nothing binds them by it")
 	assert.Equal(t, []float32{1, 2}, s.X)
 }
+
+// ParseStandardizer reads the metadata as PyTorch's side does
+// (json.loads, then st["mean"]): exact keys, none twice, none unknown;
+// and every mean finite, every deviation one FitStandardizer could give.
+func TestParseStandardizerIsStrict(t *testing.T) {
+	for in, msg := range map[string]string{
+		`{"mean":[0],"std":[1],"MEAN":[100]}`:   `dataset: standardizer: unknown key "MEAN"; the keys are "mean", "std"`,
+		`{"Mean":[0],"std":[1]}`:                `unknown key "Mean"`,
+		`{"mean":[0],"mean":[100],"std":[1]}`:   `dataset: standardizer: "mean" appears twice`,
+		`{"mean":[0],"std":[1],"scale":[2]}`:    `unknown key "scale"`,
+		`{"mean":[0],"std":[1e-45]}`:            "dataset: standardizer: feature 0 has deviation 1e-45; a deviation must be finite and at least 2.938737e-39 (MinStd), as FitStandardizer gives",
+		`{"mean":[0,0],"std":[1,2.938736e-39]}`: "feature 1 has deviation 2.938736e-39",
+		`{"mean":[0],"std":[1e39]}`:             "cannot unmarshal number 1e39",
+	} {
+		_, err := ParseStandardizer(in)
+		assert.ErrorContains(t, err, msg, in)
+	}
+	assert.False(t, math.IsInf(float64(1/MinStd), 0), "1/MinStd is finite")
+	assert.True(t, math.IsInf(float64(1/math.Nextafter32(MinStd, 0)), 0), "no smaller float32's reciprocal is")
+	st, err := ParseStandardizer(`{"mean":[-1e30],"std":[2.938737e-39]}`)
+	require.NoError(t, err)
+	x := []float32{-1e30}
+	require.NoError(t, st.Apply(x))
+	assert.Equal(t, []float32{0}, x)
+
+	fit, err := FitStandardizer([]float32{0, 1e-38}, 1)
+	require.NoError(t, err)
+	back, err := ParseStandardizer(fit.String())
+	require.NoError(t, err, "what FitStandardizer gives parses: %s", fit)
+	assert.Equal(t, fit, back)
+}

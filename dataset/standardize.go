@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/internal/strictjson"
 )
 
 // Standardizer maps each feature to (x − Mean)/Std. Fit it on the
@@ -26,9 +27,15 @@ type Standardizer struct {
 // under.
 const StandardizerKey = "standardizer"
 
+// MinStd is the smallest deviation a Standardizer takes: the smallest
+// float32 whose reciprocal is finite (just above 2⁻¹²⁸), below which a
+// feature one unit from its mean would standardize to infinity.
+const MinStd float32 = 0x1p-128 + 0x1p-149
+
 // FitStandardizer computes each feature's mean and standard deviation
 // (the population's, as scikit-learn's StandardScaler) over the samples x
-// of features values each, in float64. A feature with no spread gets Std 1.
+// of features values each, in float64. A feature with no spread, or less
+// than MinStd, gets Std 1.
 func FitStandardizer(x []float32, features int) (Standardizer, error) {
 	if features <= 0 || len(x) == 0 || len(x)%features != 0 {
 		return Standardizer{}, fmt.Errorf("dataset: %d values are not one or more samples of %d features", len(x), features)
@@ -53,7 +60,7 @@ func FitStandardizer(x []float32, features int) (Standardizer, error) {
 	for j := range mean {
 		st.Mean[j] = float32(mean[j])
 		sd := float32(math.Sqrt(sq[j] / float64(n)))
-		if !(sd > 0) || math.IsInf(float64(1/sd), 0) {
+		if !(sd >= MinStd) {
 			sd = 1
 		}
 		st.Std[j] = sd
@@ -80,19 +87,22 @@ func (s Standardizer) String() string {
 	return string(b)
 }
 
-// ParseStandardizer decodes String's form, checking the shapes and that
-// every value is finite and every Std positive.
+// ParseStandardizer decodes String's form as strictly as the Python
+// reader in the README sees it (json.loads, then st["mean"]): the keys
+// "mean" and "std" exactly, each once, and no other; as many means as
+// deviations, every mean finite and every deviation finite and at least
+// MinStd, as FitStandardizer gives them.
 func ParseStandardizer(text string) (Standardizer, error) {
 	var s Standardizer
-	if err := json.Unmarshal([]byte(text), &s); err != nil {
+	if err := strictjson.Unmarshal([]byte(text), &s); err != nil {
 		return Standardizer{}, fmt.Errorf("dataset: standardizer: %w", err)
 	}
 	if len(s.Mean) == 0 || len(s.Mean) != len(s.Std) {
 		return Standardizer{}, fmt.Errorf("dataset: standardizer has %d means and %d deviations", len(s.Mean), len(s.Std))
 	}
 	for j := range s.Std {
-		if !(s.Std[j] > 0) || math.IsInf(float64(s.Std[j]), 0) {
-			return Standardizer{}, fmt.Errorf("dataset: standardizer: feature %d has deviation %v", j, s.Std[j])
+		if !(s.Std[j] >= MinStd) || math.IsInf(float64(s.Std[j]), 0) {
+			return Standardizer{}, fmt.Errorf("dataset: standardizer: feature %d has deviation %v; a deviation must be finite and at least %v (MinStd), as FitStandardizer gives", j, s.Std[j], MinStd)
 		}
 	}
 	return s, nil
