@@ -19,6 +19,7 @@ import (
 
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/internal/bounded"
+	"github.com/vecgen/vecgen/internal/strictjson"
 )
 
 // The weights file is safetensors (https://huggingface.co/docs/safetensors):
@@ -234,7 +235,9 @@ type entry struct {
 
 // DecodeTensors parses a safetensors file of float32 tensors. It checks
 // the whole header before decoding any data: the JSON (no name twice,
-// __metadata__ a map of strings), every dtype (other dtypes are errors),
+// __metadata__ a map of strings with no key twice, each entry's keys
+// spelled exactly as other readers need them), every dtype (other dtypes
+// are errors),
 // shape and byte range. The ranges must lie in the data, be aligned to 4
 // bytes, and tile the data exactly, with no overlap and no gap, so the
 // tensors it returns take no more memory than the file.
@@ -288,14 +291,18 @@ func parseHeader(file []byte) ([]entry, map[string]string, []byte, error) {
 			return nil, nil, nil, fmt.Errorf("safetensors header: %q appears twice", name)
 		}
 		seen[name] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, nil, fmt.Errorf("safetensors header: %w", err)
+		}
 		if name == "__metadata__" {
-			if err := dec.Decode(&meta); err != nil {
-				return nil, nil, nil, fmt.Errorf("safetensors header: __metadata__ is not a map of strings: %w", err)
+			if err := strictjson.Unmarshal(raw, &meta); err != nil {
+				return nil, nil, nil, fmt.Errorf("safetensors header: __metadata__ is not a map of strings, each key once: %w", err)
 			}
 			continue
 		}
 		var t tensorInfo
-		if err := dec.Decode(&t); err != nil {
+		if err := strictjson.Unmarshal(raw, &t); err != nil {
 			return nil, nil, nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
 		e, err := checkEntry(name, t, int64(len(data)))
