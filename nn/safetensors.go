@@ -147,6 +147,8 @@ func (n *Network) metadata() map[string]string {
 		"vecgen.layers": strings.Join(layers, ", "),
 		"vecgen.loss":   string(n.desc.Loss),
 	}
+	n.metaMu.RLock()
+	defer n.metaMu.RUnlock()
 	maps.Copy(meta, n.meta)
 	return meta
 }
@@ -159,11 +161,13 @@ func reservedKey(key string) bool { return key == "format" || strings.HasPrefix(
 // __metadata__ (Save and Encode write it, Load and Decode restore it): a
 // standardizer's statistics, say, so a served model needs one file. An
 // empty value removes the key. Keys "format" and "vecgen.*" are the
-// file's own.
+// file's own. It may run while other goroutines save or predict.
 func (n *Network) SetMetadata(key, value string) error {
 	if key == "" || reservedKey(key) {
 		return fmt.Errorf("nn: metadata key %q is reserved", key)
 	}
+	n.metaMu.Lock()
+	defer n.metaMu.Unlock()
 	if value == "" {
 		delete(n.meta, key)
 		return nil
@@ -177,7 +181,11 @@ func (n *Network) SetMetadata(key, value string) error {
 
 // Metadata returns a copy of the metadata set by SetMetadata or restored
 // by the last Load or Decode.
-func (n *Network) Metadata() map[string]string { return maps.Clone(n.meta) }
+func (n *Network) Metadata() map[string]string {
+	n.metaMu.RLock()
+	defer n.metaMu.RUnlock()
+	return maps.Clone(n.meta)
+}
 
 // Load replaces the parameters with those in the safetensors file at path.
 // Every tensor's name, dtype and shape must match the network and every
@@ -209,6 +217,8 @@ func (n *Network) Decode(file []byte) error {
 
 // setMeta keeps the user's entries of a file's metadata.
 func (n *Network) setMeta(meta map[string]string) {
+	n.metaMu.Lock()
+	defer n.metaMu.Unlock()
 	n.meta = nil
 	for k, v := range meta {
 		if !reservedKey(k) {
