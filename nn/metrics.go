@@ -126,7 +126,7 @@ func (n *Network) ConfusionOf(x []float32, labels []int) (Confusion, error) {
 		return Confusion{}, err
 	}
 	if count != len(labels) {
-		return Confusion{}, fmt.Errorf("nn: %d samples, %d labels", count, len(labels))
+		return Confusion{}, fmt.Errorf("nn: x holds %d samples, labels has %d; give one per sample", count, len(labels))
 	}
 	if err := n.Classify(x, pred); err != nil {
 		return Confusion{}, err

@@ -85,3 +85,18 @@ total: 235146 parameters (940584 bytes as float32), 469898 FLOPs per sample forw
 	assert.Equal(t, 2*(784*256+256*128+128*10)+256+128+10, net.FLOPs())
 	assert.Contains(t, []string{compiled.AVX512.String(), compiled.AVX2.String(), compiled.Reference.String()}, net.Desc().Tier.String())
 }
+
+// Classify and ConfusionOf take exactly one slot or label per sample: more
+// slots were left as class 0 without an error.
+func TestClassifyShapes(t *testing.T) {
+	desc := kernels.DigitsNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 1})
+	require.NoError(t, err)
+	x, _ := samples(desc, 3, 1)
+	for _, slots := range []int{2, 4} {
+		assert.EqualError(t, net.Classify(x, make([]int, slots)), fmt.Sprintf("nn: x holds 3 samples, classes has %d slots; give one per sample", slots))
+		_, err := net.ConfusionOf(x, make([]int, slots))
+		assert.EqualError(t, err, fmt.Sprintf("nn: x holds 3 samples, labels has %d; give one per sample", slots))
+	}
+	assert.NoError(t, net.Classify(x, make([]int, 3)))
+}
