@@ -26,8 +26,11 @@ func NewConfusion(predicted, truth []int, classes int) (Confusion, error) {
 	}
 	for i, t := range truth {
 		p := predicted[i]
-		if t < 0 || t >= classes || p < 0 || p >= classes {
-			return Confusion{}, fmt.Errorf("nn: sample %d: class %d predicted for %d; classes are 0 to %d", i, p, t, classes-1)
+		if t < 0 || t >= classes {
+			return Confusion{}, fmt.Errorf("nn: sample %d: label %d is not a class from 0 to %d", i, t, classes-1)
+		}
+		if p < 0 || p >= classes {
+			return Confusion{}, fmt.Errorf("nn: sample %d: predicted class %d is not a class from 0 to %d", i, p, classes-1)
 		}
 		c.Counts[t][p]++
 	}
