@@ -74,14 +74,29 @@ func TestTargetsFor(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, y, digits.Len()*10)
 
-	three := Set{X: []float32{1, 2}, Features: 1, Labels: []int{0, 1}, Classes: 3}
+	// The fix for too many classes is the model's width; for too few,
+	// when the file lacks the last classes, CSVOptions.Classes.
+	three := Set{X: make([]float32, 2*64), Features: 64, Labels: []int{0, 1}, Classes: 3}
 	_, err = three.TargetsFor(kernels.DigitsNetwork())
-	assert.ErrorContains(t, err, "has 10 outputs; the set has 3 classes")
-	_, err = three.TargetsFor(kernels.ScorerNetwork())
+	assert.EqualError(t, err, "dataset: Digits (cross_entropy) has 10 outputs; the set has 3 classes: if the file lacks the last classes, set CSVOptions.Classes to 10")
+	twelve := three
+	twelve.Classes = 12
+	_, err = twelve.TargetsFor(kernels.DigitsNetwork())
+	assert.EqualError(t, err, "dataset: Digits (cross_entropy) has 10 outputs; the set has 12 classes: train a model whose last layer has 12 outputs (its spec's last dense width)")
+
+	// A set of other features names both counts.
+	wine := Set{X: make([]float32, 178*13), Features: 13, Labels: make([]int, 178), Classes: 10}
+	_, err = wine.TargetsFor(kernels.DigitsNetwork())
+	assert.EqualError(t, err, "dataset: the set has 13 features per sample; Digits takes 64 (its spec's input)")
+
+	scorer := kernels.ScorerNetwork()
+	three.X, three.Features = make([]float32, 2*scorer.Input), scorer.Input
+	_, err = three.TargetsFor(scorer)
 	assert.ErrorContains(t, err, "needs")
 
-	three.Classes = 2
-	y, err = three.TargetsFor(kernels.LogisticNetwork()) // one sigmoid output
+	logistic := kernels.LogisticNetwork()
+	three.X, three.Features, three.Classes = make([]float32, 2*logistic.Input), logistic.Input, 2
+	y, err = three.TargetsFor(logistic) // one sigmoid output
 	require.NoError(t, err)
 	assert.Equal(t, []float32{0, 1}, y)
 }

@@ -109,11 +109,15 @@ func ParseStandardizer(text string) (Standardizer, error) {
 }
 
 // TargetsFor returns the targets a model with descriptor desc trains on,
-// checked against its loss and output width: one-hot rows of Classes ==
-// Output for cross-entropy; for binary cross-entropy with one output,
-// labels that are 0 or 1; for mse, Y with Targets == Output.
+// checked against its input width, its loss and its output width: one-hot
+// rows of Classes == Output for cross-entropy; for binary cross-entropy
+// with one output, labels that are 0 or 1; for mse, Y with Targets ==
+// Output. Each error says what to change: the set or the model.
 func (s Set) TargetsFor(desc compiled.Network) ([]float32, error) {
 	out := desc.Output()
+	if s.Features != desc.Input {
+		return nil, fmt.Errorf("dataset: the set has %d features per sample; %s takes %d (its spec's input)", s.Features, desc.Name, desc.Input)
+	}
 	switch {
 	case desc.Loss == compiled.MSE:
 		if s.Y == nil || s.Targets != out {
@@ -124,11 +128,15 @@ func (s Set) TargetsFor(desc compiled.Network) ([]float32, error) {
 		return nil, fmt.Errorf("dataset: %s (%s) needs class labels; the set has none", desc.Name, desc.Loss)
 	case desc.Loss == compiled.BinaryCrossEntropy && out == 1:
 		return s.Binary()
-	case desc.Loss == compiled.CrossEntropy && s.Classes == out:
-		if err := s.Check(); err != nil {
-			return nil, err
-		}
-		return s.OneHot(), nil
+	case desc.Loss == compiled.BinaryCrossEntropy:
+		return nil, fmt.Errorf("dataset: %s (%s) has %d outputs, each its own 0/1 target; a class label is one per sample (read %d targets with CSVOptions.Regression)", desc.Name, desc.Loss, out, out)
+	case s.Classes > out:
+		return nil, fmt.Errorf("dataset: %s (%s) has %d outputs; the set has %d classes: train a model whose last layer has %d outputs (its spec's last dense width)", desc.Name, desc.Loss, out, s.Classes, s.Classes)
+	case s.Classes < out:
+		return nil, fmt.Errorf("dataset: %s (%s) has %d outputs; the set has %d classes: if the file lacks the last classes, set CSVOptions.Classes to %d", desc.Name, desc.Loss, out, s.Classes, out)
 	}
-	return nil, fmt.Errorf("dataset: %s (%s) has %d outputs; the set has %d classes (fix the count with CSVOptions.Classes)", desc.Name, desc.Loss, out, s.Classes)
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	return s.OneHot(), nil
 }

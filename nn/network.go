@@ -297,10 +297,10 @@ func (n *Network) Layer(i int) (w, b []float32, err error) {
 }
 
 // rows returns how many samples x holds, or an error when its length is not
-// a multiple of the width.
+// a multiple of the width the model takes.
 func rows(what string, x []float32, width int) (int, error) {
 	if len(x)%width != 0 {
-		return 0, fmt.Errorf("nn: %s has %d values, not a multiple of %d per sample", what, len(x), width)
+		return 0, fmt.Errorf("nn: %s has %d values, not a whole number of samples of the %d features the model takes (dataset.Set.TargetsFor compares a set's width with the model's)", what, len(x), width)
 	}
 	return len(x) / width, nil
 }
