@@ -124,7 +124,8 @@ func (r checkpointRecord) stopBest() float64 {
 // LoadCheckpoint restores what SaveCheckpoint wrote: the weights, the
 // metadata, the optimizer (rule, hyperparameters, state and step count)
 // and the shuffling generator. It returns the epochs done. On any error
-// the network is unchanged.
+// the network is unchanged; the error for a checkpoint of another model
+// names both models.
 func (n *Network) LoadCheckpoint(path string) (epoch int, err error) {
 	return n.loadCheckpoint(path, nil, nil)
 }
@@ -132,10 +133,18 @@ func (n *Network) LoadCheckpoint(path string) (epoch int, err error) {
 func (n *Network) loadCheckpoint(path string, plateau *ReduceOnPlateau, stop *EarlyStopping) (int, error) {
 	file, err := bounded.ReadFile(path, int64(8+maxHeader+4*4*n.desc.Params))
 	if err != nil {
+		if other := n.otherModelAt(path); other != nil {
+			err = other
+		}
 		return 0, fmt.Errorf("nn: loading checkpoint: %w", err)
 	}
-	fail := func(err error) (int, error) { return 0, fmt.Errorf("%s: checkpoint: %w", path, err) }
 	tensors, meta, err := decodeTensors(file)
+	fail := func(err error) (int, error) {
+		if other := n.otherModel(path, meta); other != nil {
+			return 0, fmt.Errorf("nn: loading checkpoint: %w", other)
+		}
+		return 0, fmt.Errorf("%s: checkpoint: %w", path, err)
+	}
 	if err != nil {
 		return fail(err)
 	}

@@ -179,3 +179,26 @@ func TestEpochLine(t *testing.T) {
 	e.SamplesPerSecond = 950
 	assert.Contains(t, e.String(), " 950 samples/s")
 }
+
+// Weights or a checkpoint of another model are refused by naming both
+// models, whether the file is too large for this network (it said
+// "2822656 bytes, more than the 1087144 it can need") or not.
+func TestLoadNamesAnotherModel(t *testing.T) {
+	dir := t.TempDir()
+	fashion, err := nn.New(kernels.FashionNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})
+	require.NoError(t, err)
+	digits, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})
+	require.NoError(t, err)
+	const fashionLayers, digitsLayers = "Fashion (784-256 relu, 256-128 relu, 128-10 softmax)", "Digits (64-32 tanh, 32-10 softmax)"
+	for _, c := range []struct {
+		from, into *nn.Network
+		holds, is  string
+	}{{fashion, digits, fashionLayers, digitsLayers}, {digits, fashion, digitsLayers, fashionLayers}} {
+		weights, ckpt := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "c.safetensors")
+		require.NoError(t, c.from.Save(weights))
+		require.NoError(t, c.from.SaveCheckpoint(ckpt, 1))
+		assert.EqualError(t, c.into.Load(weights), fmt.Sprintf("nn: loading weights: %s holds model %s; this network is %s", weights, c.holds, c.is))
+		_, err := c.into.LoadCheckpoint(ckpt)
+		assert.EqualError(t, err, fmt.Sprintf("nn: loading checkpoint: %s holds model %s; this network is %s", ckpt, c.holds, c.is))
+	}
+}

@@ -137,14 +137,10 @@ func (n *Network) encode(w io.Writer, extraMeta map[string]string, extra map[str
 
 // metadata records the network's shapes in the file's string metadata.
 func (n *Network) metadata() map[string]string {
-	var layers []string
-	for _, l := range n.desc.Layers {
-		layers = append(layers, fmt.Sprintf("%d-%d %s", l.In, l.Out, l.Activation))
-	}
 	meta := map[string]string{
 		"format":        "pt",
 		"vecgen.model":  n.desc.Name,
-		"vecgen.layers": strings.Join(layers, ", "),
+		"vecgen.layers": n.layers(),
 		"vecgen.loss":   string(n.desc.Loss),
 	}
 	n.metaMu.RLock()
@@ -191,12 +187,19 @@ func (n *Network) Metadata() map[string]string {
 // Every tensor's name, dtype and shape must match the network and every
 // value must be finite; on any error the network keeps its parameters.
 // path must be a regular file no larger than the network's weights need.
+// The error for a file of another model names both models.
 func (n *Network) Load(path string) error {
 	data, err := bounded.ReadFile(path, int64(8+maxHeader+4*n.desc.Params))
 	if err != nil {
+		if other := n.otherModelAt(path); other != nil {
+			err = other
+		}
 		return fmt.Errorf("nn: loading weights: %w", err)
 	}
-	if err := n.Decode(data); err != nil {
+	if meta, err := n.decode(data); err != nil {
+		if other := n.otherModel(path, meta); other != nil {
+			return fmt.Errorf("nn: loading weights: %w", other)
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
@@ -206,13 +209,25 @@ func (n *Network) Load(path string) error {
 // file, under the same rules as Load. On any error the network keeps its
 // parameters.
 func (n *Network) Decode(file []byte) error {
+	meta, err := n.decode(file)
+	if err != nil {
+		if other := n.otherModel("the file", meta); other != nil {
+			return fmt.Errorf("nn: %w", other)
+		}
+	}
+	return err
+}
+
+// decode is Decode without naming another model; it returns the file's
+// metadata whenever its header could be read, so that the error can.
+func (n *Network) decode(file []byte) (map[string]string, error) {
 	params, meta, err := decodeSafetensors(file, &n.desc)
 	if err != nil {
-		return err
+		return meta, err
 	}
 	copy(n.params, params)
 	n.setMeta(meta)
-	return nil
+	return meta, nil
 }
 
 // setMeta keeps the user's entries of a file's metadata.
