@@ -166,11 +166,12 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 		}
 	}
 	if cfg.Resume != "" {
-		done, err := n.loadCheckpoint(cfg.Resume, cfg.Plateau, cfg.EarlyStopping)
+		c, err := n.readCheckpoint(cfg.Resume, cfg.Plateau != nil, cfg.EarlyStopping != nil)
 		if err != nil {
 			return nil, err
 		}
-		cfg.InitialEpoch = done
+		n.restore(c, cfg.Plateau, cfg.EarlyStopping)
+		cfg.InitialEpoch = c.rec.Epoch
 	}
 	if cfg.InitialEpoch < 0 {
 		return nil, fmt.Errorf("nn: InitialEpoch %d is negative", cfg.InitialEpoch)

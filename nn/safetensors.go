@@ -417,10 +417,8 @@ func paramsFrom(tensors map[string]Tensor, d *compiled.Network) ([]float32, erro
 		if !slices.Equal(t.Shape, shape) {
 			return nil, fmt.Errorf("tensor %q has shape %v, the network needs %v", name, t.Shape, shape)
 		}
-		for i, v := range t.Data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("tensor %q: value %d is %v; weights must be finite", name, i, v)
-			}
+		if err := checkFinite(name, t.Data, "weights"); err != nil {
+			return nil, err
 		}
 		delete(tensors, name)
 		return t.Data, nil
