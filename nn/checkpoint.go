@@ -16,11 +16,12 @@ import (
 // state vectors ("optimizer.m", "optimizer.v"), early stopping's best
 // weights ("early_stopping.best"), and in the metadata key
 // "vecgen.checkpoint" a JSON record of the epochs done, the optimizer
-// (rule, hyperparameters, current rate, step count), the shuffling
-// generator's state and the plateau and early-stopping state. A run
-// resumed from the checkpoint of epoch e reaches the same weights, bit for
-// bit, as one that never stopped, given the same data and configuration
-// (the step size is recorded and checked; the worker count may differ).
+// (rule, hyperparameters, configured and current rate, step count), the
+// shuffling generator's state and the plateau and early-stopping state. A
+// run resumed from the checkpoint of epoch e reaches the same weights, bit
+// for bit, as one that never stopped, given the same data and
+// configuration (the step size and the optimizer are recorded and
+// checked; the worker count may differ).
 
 const checkpointKey = "vecgen.checkpoint"
 
@@ -39,7 +40,6 @@ type checkpointRecord struct {
 // that is to resume from it.
 type checkpoint struct {
 	rec                checkpointRecord
-	opt                Optimizer // the record's, checked
 	params, m, v, best []float32
 	pcg                rand.PCG
 	meta               map[string]string
@@ -60,6 +60,7 @@ func (n *Network) saveCheckpoint(path string, epoch int, plateau *ReduceOnPlatea
 		return err
 	}
 	rec := checkpointRecord{Epoch: epoch, Step: n.step, StepSize: n.stepSize, Optimizer: encodeOptimizer(n.opt), RNG: base64.StdEncoding.EncodeToString(rng)}
+	rec.Optimizer.BaseLR = n.baseLR
 	extra := map[string][]float32{}
 	if n.m != nil {
 		extra["optimizer.m"] = n.m
@@ -96,10 +97,13 @@ func (r checkpointRecord) stopBest() float64 {
 }
 
 // LoadCheckpoint restores what SaveCheckpoint wrote: the weights, the
-// metadata, the optimizer (rule, hyperparameters, state and step count)
-// and the shuffling generator. It returns the epochs done. Every tensor
-// and count is checked: on any error the network is unchanged, and the
-// error for a checkpoint of another model names both models.
+// metadata, the optimizer's state, step count and current rate, and the
+// shuffling generator. It returns the epochs done. The network must be
+// configured as the one that saved it: the same step size, and the same
+// optimizer rule, hyperparameters and rate given to New or SetOptimizer;
+// a difference is an error naming both values. Every tensor and count is
+// checked: on any error the network is unchanged, and the error for a
+// checkpoint of another model names both models.
 func (n *Network) LoadCheckpoint(path string) (epoch int, err error) {
 	c, err := n.readCheckpoint(path, false, false)
 	if err != nil {
@@ -130,10 +134,12 @@ func (n *Network) readCheckpoint(path string, plateau, stop bool) (*checkpoint, 
 }
 
 // restore puts a checked checkpoint into the network: nothing can fail.
+// The network's optimizer is the checkpoint's (decodeCheckpoint compared
+// them), so its state vectors have the checkpoint's sizes.
 func (n *Network) restore(c *checkpoint, plateau *ReduceOnPlateau, stop *EarlyStopping) {
-	n.SetOptimizer(c.opt) // checked by decodeCheckpoint; it allocates the state vectors
 	copy(n.params, c.params)
 	n.setMeta(c.meta)
+	n.opt = n.opt.withLearningRate(c.rec.Optimizer.LR)
 	n.step = c.rec.Step
 	copy(n.m, c.m)
 	copy(n.v, c.v)

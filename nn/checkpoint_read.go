@@ -16,7 +16,7 @@ const maxCount = 1 << 53
 
 // decodeCheckpoint checks everything in a checkpoint file against the
 // network, without changing it: the record (its keys exactly, every count
-// in range, the step size that of the network, the optimizer valid, the
+// in range, the step size and the optimizer those of the network, the
 // plateau and early-stopping state present as a Fit with plateau and stop
 // keeps it) and every tensor (its shape, and its values finite, Adam's
 // second moments not negative). It returns the file's metadata whenever
@@ -30,7 +30,7 @@ func (n *Network) decodeCheckpoint(file []byte, plateau, stop bool) (*checkpoint
 	if err := strictjson.Unmarshal([]byte(meta[checkpointKey]), &c.rec); err != nil {
 		return nil, meta, fmt.Errorf("no valid %s record: %w", checkpointKey, err)
 	}
-	if c.opt, err = n.checkRecord(&c.rec, plateau, stop); err != nil {
+	if err := n.checkRecord(&c.rec, plateau, stop); err != nil {
 		return nil, meta, err
 	}
 	if err := c.takeTensors(tensors, n, stop); err != nil {
@@ -46,22 +46,21 @@ func (n *Network) decodeCheckpoint(file []byte, plateau, stop bool) (*checkpoint
 	return c, meta, nil
 }
 
-// checkRecord checks a checkpoint's record against the network and
-// returns its optimizer.
-func (n *Network) checkRecord(rec *checkpointRecord, plateau, stop bool) (Optimizer, error) {
+// checkRecord checks a checkpoint's record against the network.
+func (n *Network) checkRecord(rec *checkpointRecord, plateau, stop bool) error {
 	for _, c := range []struct {
 		name  string
 		count int
 	}{{"epoch", rec.Epoch}, {"step", rec.Step}} {
 		if c.count < 0 || c.count > maxCount {
-			return nil, fmt.Errorf("%s %d is out of range: 0 to %d (2⁵³)", c.name, c.count, maxCount)
+			return fmt.Errorf("%s %d is out of range: 0 to %d (2⁵³)", c.name, c.count, maxCount)
 		}
 	}
 	if rec.StepSize != 0 && rec.StepSize != n.stepSize {
-		return nil, fmt.Errorf("it was trained with steps of %d samples; this network takes %d (Options.StepSize)", rec.StepSize, n.stepSize)
+		return fmt.Errorf("it was trained with steps of %d samples; this network takes %d (Options.StepSize)", rec.StepSize, n.stepSize)
 	}
 	if plateau != (rec.Plateau != nil) || stop != (rec.Stop != nil) {
-		return nil, fmt.Errorf("saved by a Fit with other Plateau or EarlyStopping settings")
+		return fmt.Errorf("saved by a Fit with other Plateau or EarlyStopping settings")
 	}
 	epochs := func(what string, name string, count int) error {
 		if count < 0 || count > rec.Epoch {
@@ -71,18 +70,18 @@ func (n *Network) checkRecord(rec *checkpointRecord, plateau, stop bool) (Optimi
 	}
 	if p := rec.Plateau; p != nil {
 		if err := epochs("plateau", "bad", p.Bad); err != nil {
-			return nil, err
+			return err
 		}
 		if !(p.LR >= 0) {
-			return nil, fmt.Errorf("plateau: lr %v is not 0 (none yet) or a positive rate", p.LR)
+			return fmt.Errorf("plateau: lr %v is not 0 (none yet) or a positive rate", p.LR)
 		}
 	}
 	if s := rec.Stop; s != nil {
 		if err := epochs("early_stopping", "best_epoch", s.BestEpoch); err != nil {
-			return nil, err
+			return err
 		}
 		if err := epochs("early_stopping", "bad", s.Bad); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	opt, err := rec.Optimizer.decode()
@@ -90,9 +89,9 @@ func (n *Network) checkRecord(rec *checkpointRecord, plateau, stop bool) (Optimi
 		err = checkOptimizer(opt)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("optimizer: %w", err)
+		return fmt.Errorf("optimizer: %w", err)
 	}
-	return opt, nil
+	return sameOptimizer(rec.Optimizer, n.opt, n.baseLR)
 }
 
 // takeTensors takes the optimizer's state, early stopping's best weights
@@ -113,7 +112,7 @@ func (c *checkpoint) takeTensors(tensors map[string]Tensor, n *Network, stop boo
 		}
 		return t.Data, checkFinite(name, t.Data, what)
 	}
-	states := c.opt.state()
+	states := n.opt.state()
 	var err error
 	if c.m, err = take("optimizer.m", states == 2, "optimizer state"); err != nil {
 		return err

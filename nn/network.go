@@ -134,10 +134,11 @@ type Network struct {
 	scale                      float32
 	infer                      chan *workspace // idle inference workspaces, one per worker
 
-	opt   Optimizer
-	hyper hyper     // the current step's update rule and values
-	m, v  []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
-	step  int       // optimizer steps taken, for Adam's bias correction
+	opt    Optimizer
+	baseLR float32   // the rate SetOptimizer was given, which SetLearningRate leaves
+	hyper  hyper     // the current step's update rule and values
+	m, v   []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
+	step   int       // optimizer steps taken, for Adam's bias correction
 
 	metaMu sync.RWMutex      // guards meta, which SetMetadata may change while others read it
 	meta   map[string]string // the user's entries of the weights file's __metadata__

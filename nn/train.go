@@ -214,7 +214,7 @@ func (n *Network) SetOptimizer(opt Optimizer) error {
 	if err := checkOptimizer(opt); err != nil {
 		return fmt.Errorf("nn: %w", err)
 	}
-	n.opt, n.step = opt, 0
+	n.opt, n.baseLR, n.step = opt, opt.learningRate(), 0
 	n.m, n.v = nil, nil
 	switch opt.state() {
 	case 1:
