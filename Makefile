@@ -97,8 +97,9 @@ test-haswell:
 
 # Bounded fuzzing of every loader: the spec (any bytes give a model or a
 # positioned error, never a panic, within a time and memory budget linear
-# in their size), the weights, IDX and CSV files (an error, never a panic,
-# never more allocation than a budget per input byte); and of two forward
+# in their size), the weights, checkpoint, IDX and CSV files (an error,
+# never a panic, never more allocation than a budget per input byte, nor
+# for weights, checkpoints and CSV more time); and of two forward
 # kernels against their reference (softmax and gelu, with fuzzed special
 # values). Each runs a fixed number of inputs (about 15 s each here), not a
 # fixed time: Go 1.26's fuzz coordinator can report a spurious "context
@@ -110,6 +111,7 @@ fuzz = $(GO) test -run '^$$' -fuzz '^$(1)$$' -fuzztime $$(( $(2) * $(FUZZ_SCALE)
 test-fuzz:
 	$(call fuzz,FuzzParse,150000,./spec/)
 	$(call fuzz,FuzzDecode,150000,./nn/)
+	$(call fuzz,FuzzDecodeCheckpoint,50000,./nn/)
 	$(call fuzz,FuzzReadIDX,150000,./dataset/)
 	$(call fuzz,FuzzReadCSV,150000,./dataset/)
 	$(call fuzz,FuzzImport,50000,./onnx/)
