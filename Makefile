@@ -97,9 +97,8 @@ test-haswell:
 
 # Bounded fuzzing of every loader: the spec (any bytes give a model or a
 # positioned error, never a panic, within a time and memory budget linear
-# in their size), the weights, checkpoint, IDX and CSV files (an error,
-# never a panic, never more allocation than a budget per input byte, nor
-# for weights, checkpoints and CSV more time); and of two forward
+# in their size), the weights, IDX and CSV files (an error, never a panic,
+# never more allocation than a budget per input byte); and of two forward
 # kernels against their reference (softmax and gelu, with fuzzed special
 # values). Each runs a fixed number of inputs (about 15 s each here), not a
 # fixed time: Go 1.26's fuzz coordinator can report a spurious "context
