@@ -18,8 +18,9 @@ import (
 // Unmarshal decodes data into v, a pointer, as json.Unmarshal does, and
 // refuses an object that gives a key twice, and a key of an object
 // decoded into a struct that is not one of its fields' names exactly as
-// their json tags spell them. On an error *v is unchanged. The check
-// allocates next to nothing.
+// their json tags spell them (structs with embedded fields, whose keys
+// encoding/json flattens, are not supported). On an error *v is
+// unchanged. The check allocates next to nothing.
 func Unmarshal(data []byte, v any) error {
 	ptr := reflect.ValueOf(v)
 	if ptr.Kind() != reflect.Pointer || ptr.IsNil() {
