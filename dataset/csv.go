@@ -18,8 +18,9 @@ type CSVOptions struct {
 	// Header says the first row names the columns.
 	Header bool
 	// Target names the target columns by their header name (needs
-	// Header); TargetColumns gives them by 0-based index, negative counting
-	// from the end. At most one of the two may be set; neither means the
+	// Header; a name two columns share is refused as ambiguous);
+	// TargetColumns gives them by 0-based index, negative counting from
+	// the end. At most one of the two may be set; neither means the
 	// last column.
 	Target        []string
 	TargetColumns []int
@@ -66,8 +67,9 @@ func LoadCSV(path string, opts CSVOptions) (Set, error) {
 // columns opts names and every other column a feature. Numbers are in
 // plain decimal notation (no NaN, infinities, hex or digit separators)
 // and must be finite after scaling; labels are integers from 0 to
-// MaxClasses−1 (or Classes−1). Errors name the line of the file, blank
-// lines included, and the column.
+// MaxClasses−1 (or Classes−1). A UTF-8 byte-order mark before the first
+// row is skipped. Errors name the line of the file, blank lines included,
+// and the column.
 func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	scale := opts.Scale
 	if scale == 0 {
@@ -85,7 +87,15 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	if opts.Classes < 0 || opts.Classes > MaxClasses {
 		return Set{}, fmt.Errorf("csv: Classes %d is not from 0 to %d", opts.Classes, MaxClasses)
 	}
-	cr := csv.NewReader(bufio.NewReader(r))
+	br := bufio.NewReader(r)
+	if head, err := br.Peek(len(byteOrderMark)); err == nil && string(head) == byteOrderMark {
+		br.Discard(len(byteOrderMark))
+	}
+	columns := MaxFeatures + 1
+	if opts.Regression {
+		columns = MaxFeatures + MaxTargets
+	}
+	cr := csv.NewReader(newColumnLimit(br, columns))
 	cr.ReuseRecord = true
 	var s Set
 	var target []bool // per column
@@ -93,6 +103,9 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
+		}
+		if wide := (*wideRowError)(nil); errors.As(err, &wide) {
+			return Set{}, fmt.Errorf("csv: %v; no model takes more than %d features (MaxFeatures, a spec's widest input) and %s", wide, MaxFeatures, targetLimit(opts))
 		}
 		if err != nil {
 			return Set{}, fmt.Errorf("csv: %w", err)
@@ -109,6 +122,12 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 				}
 			}
 			s.Targets = len(rec) - s.Features
+			if s.Features > MaxFeatures {
+				return Set{}, fmt.Errorf("csv: line %d: %d features; no model takes more than %d (MaxFeatures, a spec's widest input)", line, s.Features, MaxFeatures)
+			}
+			if s.Targets > MaxTargets {
+				return Set{}, fmt.Errorf("csv: line %d: %d targets; no model takes more than %d (MaxTargets)", line, s.Targets, MaxTargets)
+			}
 			if !opts.Regression {
 				s.Targets = 0
 			}
@@ -156,6 +175,18 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	return s, nil
 }
 
+// targetLimit says how many target columns a model can take.
+func targetLimit(opts CSVOptions) string {
+	if opts.Regression {
+		return fmt.Sprintf("%d targets (MaxTargets)", MaxTargets)
+	}
+	return "a label"
+}
+
+// byteOrderMark starts the files spreadsheets save as "CSV UTF-8"; it
+// belongs to no field.
+const byteOrderMark = "\uFEFF"
+
 // headerHint suggests Header when the first row fails to parse.
 func headerHint(opts CSVOptions, s Set) string {
 	if !opts.Header && len(s.X) == 0 {
@@ -174,6 +205,9 @@ func targetColumns(rec []string, opts CSVOptions, line int) ([]bool, error) {
 			i := slices.Index(rec, name)
 			if i < 0 {
 				return nil, fmt.Errorf("csv: line %d: no column named %q in the header", line, name)
+			}
+			if j := slices.Index(rec[i+1:], name); j >= 0 {
+				return nil, fmt.Errorf("csv: line %d: columns %d and %d are both named %q; rename one, or give the target by index (CSVOptions.TargetColumns)", line, i+1, i+j+2, name)
 			}
 			cols = append(cols, i)
 		}
@@ -205,3 +239,11 @@ func targetColumns(rec []string, opts CSVOptions, line int) ([]bool, error) {
 	}
 	return target, nil
 }
+
+// MaxFeatures and MaxTargets bound the columns ReadCSVOptions reads: no
+// model takes more features, or gives more outputs, than a spec's widest
+// layer (spec.MaxWidth).
+const (
+	MaxFeatures = 16384
+	MaxTargets  = 16384
+)

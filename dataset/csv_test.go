@@ -74,14 +74,29 @@ func TestTargetsFor(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, y, digits.Len()*10)
 
-	three := Set{X: []float32{1, 2}, Features: 1, Labels: []int{0, 1}, Classes: 3}
+	// The fix for too many classes is the model's width; for too few,
+	// when the file lacks the last classes, CSVOptions.Classes.
+	three := Set{X: make([]float32, 2*64), Features: 64, Labels: []int{0, 1}, Classes: 3}
 	_, err = three.TargetsFor(kernels.DigitsNetwork())
-	assert.ErrorContains(t, err, "has 10 outputs; the set has 3 classes")
-	_, err = three.TargetsFor(kernels.ScorerNetwork())
+	assert.EqualError(t, err, "dataset: Digits (cross_entropy) has 10 outputs; the set has 3 classes: if the file lacks the last classes, set CSVOptions.Classes to 10")
+	twelve := three
+	twelve.Classes = 12
+	_, err = twelve.TargetsFor(kernels.DigitsNetwork())
+	assert.EqualError(t, err, "dataset: Digits (cross_entropy) has 10 outputs; the set has 12 classes: train a model whose last layer has 12 outputs (its spec's last dense width)")
+
+	// A set of other features names both counts.
+	wine := Set{X: make([]float32, 178*13), Features: 13, Labels: make([]int, 178), Classes: 10}
+	_, err = wine.TargetsFor(kernels.DigitsNetwork())
+	assert.EqualError(t, err, "dataset: the set has 13 features per sample; Digits takes 64 (its spec's input)")
+
+	scorer := kernels.ScorerNetwork()
+	three.X, three.Features = make([]float32, 2*scorer.Input), scorer.Input
+	_, err = three.TargetsFor(scorer)
 	assert.ErrorContains(t, err, "needs")
 
-	three.Classes = 2
-	y, err = three.TargetsFor(kernels.LogisticNetwork()) // one sigmoid output
+	logistic := kernels.LogisticNetwork()
+	three.X, three.Features, three.Classes = make([]float32, 2*logistic.Input), logistic.Input, 2
+	y, err = three.TargetsFor(logistic) // one sigmoid output
 	require.NoError(t, err)
 	assert.Equal(t, []float32{0, 1}, y)
 }
@@ -104,4 +119,53 @@ func TestStandardizer(t *testing.T) {
 	assert.ErrorContains(t, err, "deviation 0")
 	_, err = FitStandardizer([]float32{1, float32(math.NaN())}, 1)
 	assert.ErrorContains(t, err, "sample 1: feature 0 is NaN")
+}
+
+// A spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not
+// part of the first column's name (nor of a first number); a name the
+// header gives two columns cannot say which is the target.
+func TestCSVHeaderBOMAndDuplicateNames(t *testing.T) {
+	s, err := ReadCSVOptions(strings.NewReader("\uFEFFclass,x\n1,2.5\n0,3\n"), CSVOptions{Header: true, Target: []string{"class"}})
+	require.NoError(t, err)
+	assert.Equal(t, []int{1, 0}, s.Labels)
+	s, err = ReadCSV(strings.NewReader("\uFEFF1.5,1\n2,0\n"), -1, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []float32{1.5, 2}, s.X)
+
+	_, err = ReadCSVOptions(strings.NewReader("y,x,y\n1,2,0\n"), CSVOptions{Header: true, Target: []string{"y"}})
+	assert.EqualError(t, err, `csv: line 1: columns 1 and 3 are both named "y"; rename one, or give the target by index (CSVOptions.TargetColumns)`)
+	s, err = ReadCSVOptions(strings.NewReader("x,x,y\n1,2,0\n"), CSVOptions{Header: true, Target: []string{"y"}})
+	require.NoError(t, err, "features may share a name: nothing binds them by it")
+	assert.Equal(t, []float32{1, 2}, s.X)
+}
+
+// ParseStandardizer reads the metadata as PyTorch's side does
+// (json.loads, then st["mean"]): exact keys, none twice, none unknown;
+// and every mean finite, every deviation one FitStandardizer could give.
+func TestParseStandardizerIsStrict(t *testing.T) {
+	for in, msg := range map[string]string{
+		`{"mean":[0],"std":[1],"MEAN":[100]}`:   `dataset: standardizer: unknown key "MEAN"; the keys are "mean", "std"`,
+		`{"Mean":[0],"std":[1]}`:                `unknown key "Mean"`,
+		`{"mean":[0],"mean":[100],"std":[1]}`:   `dataset: standardizer: "mean" appears twice`,
+		`{"mean":[0],"std":[1],"scale":[2]}`:    `unknown key "scale"`,
+		`{"mean":[0],"std":[1e-45]}`:            "dataset: standardizer: feature 0 has deviation 1e-45; a deviation must be finite and at least 2.938737e-39 (MinStd), as FitStandardizer gives",
+		`{"mean":[0,0],"std":[1,2.938736e-39]}`: "feature 1 has deviation 2.938736e-39",
+		`{"mean":[0],"std":[1e39]}`:             "cannot unmarshal number 1e39",
+	} {
+		_, err := ParseStandardizer(in)
+		assert.ErrorContains(t, err, msg, in)
+	}
+	assert.False(t, math.IsInf(float64(1/MinStd), 0), "1/MinStd is finite")
+	assert.True(t, math.IsInf(float64(1/math.Nextafter32(MinStd, 0)), 0), "no smaller float32's reciprocal is")
+	st, err := ParseStandardizer(`{"mean":[-1e30],"std":[2.938737e-39]}`)
+	require.NoError(t, err)
+	x := []float32{-1e30}
+	require.NoError(t, st.Apply(x))
+	assert.Equal(t, []float32{0}, x)
+
+	fit, err := FitStandardizer([]float32{0, 1e-38}, 1)
+	require.NoError(t, err)
+	back, err := ParseStandardizer(fit.String())
+	require.NoError(t, err, "what FitStandardizer gives parses: %s", fit)
+	assert.Equal(t, fit, back)
 }

@@ -8,11 +8,13 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/vecgen/vecgen/internal/alloctest"
+	"github.com/vecgen/vecgen/spec"
 )
 
 // idxBudget bounds what ReadIDX may allocate for an input of n bytes: the
@@ -145,21 +147,69 @@ func TestCSVStrictNumbers(t *testing.T) {
 	assert.ErrorContains(t, err, `"1e30" is not a finite decimal number`, "overflows once scaled")
 }
 
-// csvBudget bounds what ReadCSV may allocate for n bytes of input: a row
-// of empty fields costs encoding/csv about 100 bytes a one-byte field (the
-// string header, its index and position, the record's slices).
-func csvBudget(n int) uint64 { return 64<<10 + 128*uint64(n) }
+// A row of more columns than any model takes is refused as soon as the
+// reader has seen one too many, at a cost that does not grow with the row:
+// a 4 MiB line of 2M columns took 190 MB before it was accepted.
+func TestCSVWideRowIsRefusedEarly(t *testing.T) {
+	line := []byte(strings.Repeat("0,", 1<<21) + "1\n")
+	for _, c := range []struct {
+		opts CSVOptions
+		err  string
+	}{
+		{CSVOptions{}, "csv: line 1: more than 16385 columns; no model takes more than 16384 features (MaxFeatures, a spec's widest input) and a label"},
+		{CSVOptions{Regression: true}, "csv: line 1: more than 32768 columns; no model takes more than 16384 features (MaxFeatures, a spec's widest input) and 16384 targets (MaxTargets)"},
+	} {
+		var err error
+		alloc := alloctest.Allocated(func() { _, err = ReadCSVOptions(bytes.NewReader(line), c.opts) })
+		assert.EqualError(t, err, c.err)
+		assert.Less(t, alloc, uint64(8<<20), "%d bytes allocated for a line of %d", alloc, len(line))
+	}
+	// The limits are a spec's, and each is checked on its own.
+	assert.Equal(t, spec.MaxWidth, MaxFeatures)
+	assert.Equal(t, spec.MaxWidth, MaxTargets)
+	wide := func(features, targets int) string {
+		return strings.Repeat("0,", features+targets-1) + "0\n"
+	}
+	_, err := ReadCSVOptions(strings.NewReader(wide(MaxFeatures+1, 1)), CSVOptions{Regression: true})
+	assert.EqualError(t, err, "csv: line 1: 16385 features; no model takes more than 16384 (MaxFeatures, a spec's widest input)")
+	_, err = ReadCSVOptions(strings.NewReader(wide(1, MaxTargets+1)), CSVOptions{Regression: true, TargetColumns: seq(1, MaxTargets+2)})
+	assert.EqualError(t, err, "csv: line 1: 16385 targets; no model takes more than 16384 (MaxTargets)")
+	s, err := ReadCSVOptions(strings.NewReader(wide(MaxFeatures, MaxTargets)), CSVOptions{Regression: true, TargetColumns: seq(MaxFeatures, MaxFeatures+MaxTargets)})
+	require.NoError(t, err)
+	assert.Equal(t, MaxFeatures, s.Features)
+	assert.Equal(t, MaxTargets, s.Targets)
+	// A quoted comma is no separator.
+	s, err = ReadCSVOptions(strings.NewReader("\"a,b\","+strings.Repeat("x,", MaxFeatures-1)+"y\n"+strings.Repeat("1,", MaxFeatures)+"0\n"), CSVOptions{Header: true, Target: []string{"y"}})
+	require.NoError(t, err)
+	assert.Equal(t, MaxFeatures, s.Features)
+}
+
+// seq returns the integers from lo up to hi, hi excluded.
+func seq(lo, hi int) []int {
+	var out []int
+	for i := lo; i < hi; i++ {
+		out = append(out, i)
+	}
+	return out
+}
+
+// csvBudget is what ReadCSV may spend on an input: the widest row a model
+// takes costs encoding/csv at most about 2.7 MB (some 100 bytes a field:
+// the string header, its index and position, the record's slices); rows
+// cost about 18 bytes a byte (the values and labels with their slices'
+// growth). The time allows some 20 times what it takes here.
+var csvBudget = alloctest.Budget{Time: time.Second, TimePerByte: time.Microsecond, Bytes: 4 << 20, BytesPerByte: 32}
 
 func FuzzReadCSV(f *testing.F) {
 	f.Add([]byte("1,2,0\n3,4,2\n"), int8(-1))
 	f.Add([]byte("5,1,2\n\n7,\"8\",1\n"), int8(0))
 	f.Add([]byte("1,NaN,0\n1e39,1_000,65536\n"), int8(-1))
+	f.Add([]byte(strings.Repeat("0,", 50000)+"0\n"), int8(-1)) // wider than any model
+	f.Add([]byte(strings.Repeat(",", 16384)+"\n"), int8(0))    // the widest row of one-byte fields
 	f.Fuzz(func(t *testing.T, b []byte, col int8) {
 		var s Set
 		var err error
-		if alloc := alloctest.Allocated(func() { s, err = ReadCSV(bytes.NewReader(b), int(col), 3) }); alloc > csvBudget(len(b)) {
-			t.Fatalf("ReadCSV allocated %d bytes for %d of input", alloc, len(b))
-		}
+		csvBudget.Check(t, "ReadCSV", len(b), func() { s, err = ReadCSV(bytes.NewReader(b), int(col), 3) })
 		if err != nil {
 			return
 		}

@@ -6,6 +6,7 @@ import (
 	"math"
 
 	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/internal/strictjson"
 )
 
 // Standardizer maps each feature to (x − Mean)/Std. Fit it on the
@@ -26,9 +27,15 @@ type Standardizer struct {
 // under.
 const StandardizerKey = "standardizer"
 
+// MinStd is the smallest deviation a Standardizer takes: the smallest
+// float32 whose reciprocal is finite (just above 2⁻¹²⁸), below which a
+// feature one unit from its mean would standardize to infinity.
+const MinStd float32 = 0x1p-128 + 0x1p-149
+
 // FitStandardizer computes each feature's mean and standard deviation
 // (the population's, as scikit-learn's StandardScaler) over the samples x
-// of features values each, in float64. A feature with no spread gets Std 1.
+// of features values each, in float64. A feature with no spread, or less
+// than MinStd, gets Std 1.
 func FitStandardizer(x []float32, features int) (Standardizer, error) {
 	if features <= 0 || len(x) == 0 || len(x)%features != 0 {
 		return Standardizer{}, fmt.Errorf("dataset: %d values are not one or more samples of %d features", len(x), features)
@@ -53,7 +60,7 @@ func FitStandardizer(x []float32, features int) (Standardizer, error) {
 	for j := range mean {
 		st.Mean[j] = float32(mean[j])
 		sd := float32(math.Sqrt(sq[j] / float64(n)))
-		if !(sd > 0) || math.IsInf(float64(1/sd), 0) {
+		if !(sd >= MinStd) {
 			sd = 1
 		}
 		st.Std[j] = sd
@@ -80,30 +87,37 @@ func (s Standardizer) String() string {
 	return string(b)
 }
 
-// ParseStandardizer decodes String's form, checking the shapes and that
-// every value is finite and every Std positive.
+// ParseStandardizer decodes String's form as strictly as the Python
+// reader in the README sees it (json.loads, then st["mean"]): the keys
+// "mean" and "std" exactly, each once, and no other; as many means as
+// deviations, every mean finite and every deviation finite and at least
+// MinStd, as FitStandardizer gives them.
 func ParseStandardizer(text string) (Standardizer, error) {
 	var s Standardizer
-	if err := json.Unmarshal([]byte(text), &s); err != nil {
+	if err := strictjson.Unmarshal([]byte(text), &s); err != nil {
 		return Standardizer{}, fmt.Errorf("dataset: standardizer: %w", err)
 	}
 	if len(s.Mean) == 0 || len(s.Mean) != len(s.Std) {
 		return Standardizer{}, fmt.Errorf("dataset: standardizer has %d means and %d deviations", len(s.Mean), len(s.Std))
 	}
 	for j := range s.Std {
-		if !(s.Std[j] > 0) || math.IsInf(float64(s.Std[j]), 0) {
-			return Standardizer{}, fmt.Errorf("dataset: standardizer: feature %d has deviation %v", j, s.Std[j])
+		if !(s.Std[j] >= MinStd) || math.IsInf(float64(s.Std[j]), 0) {
+			return Standardizer{}, fmt.Errorf("dataset: standardizer: feature %d has deviation %v; a deviation must be finite and at least %v (MinStd), as FitStandardizer gives", j, s.Std[j], MinStd)
 		}
 	}
 	return s, nil
 }
 
 // TargetsFor returns the targets a model with descriptor desc trains on,
-// checked against its loss and output width: one-hot rows of Classes ==
-// Output for cross-entropy; for binary cross-entropy with one output,
-// labels that are 0 or 1; for mse, Y with Targets == Output.
+// checked against its input width, its loss and its output width: one-hot
+// rows of Classes == Output for cross-entropy; for binary cross-entropy
+// with one output, labels that are 0 or 1; for mse, Y with Targets ==
+// Output. Each error says what to change: the set or the model.
 func (s Set) TargetsFor(desc compiled.Network) ([]float32, error) {
 	out := desc.Output()
+	if s.Features != desc.Input {
+		return nil, fmt.Errorf("dataset: the set has %d features per sample; %s takes %d (its spec's input)", s.Features, desc.Name, desc.Input)
+	}
 	switch {
 	case desc.Loss == compiled.MSE:
 		if s.Y == nil || s.Targets != out {
@@ -114,11 +128,15 @@ func (s Set) TargetsFor(desc compiled.Network) ([]float32, error) {
 		return nil, fmt.Errorf("dataset: %s (%s) needs class labels; the set has none", desc.Name, desc.Loss)
 	case desc.Loss == compiled.BinaryCrossEntropy && out == 1:
 		return s.Binary()
-	case desc.Loss == compiled.CrossEntropy && s.Classes == out:
-		if err := s.Check(); err != nil {
-			return nil, err
-		}
-		return s.OneHot(), nil
+	case desc.Loss == compiled.BinaryCrossEntropy:
+		return nil, fmt.Errorf("dataset: %s (%s) has %d outputs, each its own 0/1 target; a class label is one per sample (read %d targets with CSVOptions.Regression)", desc.Name, desc.Loss, out, out)
+	case s.Classes > out:
+		return nil, fmt.Errorf("dataset: %s (%s) has %d outputs; the set has %d classes: train a model whose last layer has %d outputs (its spec's last dense width)", desc.Name, desc.Loss, out, s.Classes, s.Classes)
+	case s.Classes < out:
+		return nil, fmt.Errorf("dataset: %s (%s) has %d outputs; the set has %d classes: if the file lacks the last classes, set CSVOptions.Classes to %d", desc.Name, desc.Loss, out, s.Classes, out)
 	}
-	return nil, fmt.Errorf("dataset: %s (%s) has %d outputs; the set has %d classes (fix the count with CSVOptions.Classes)", desc.Name, desc.Loss, out, s.Classes)
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
+	return s.OneHot(), nil
 }

@@ -7,7 +7,6 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
-	"slices"
 
 	"github.com/vecgen/vecgen/internal/bounded"
 )
@@ -17,11 +16,12 @@ import (
 // state vectors ("optimizer.m", "optimizer.v"), early stopping's best
 // weights ("early_stopping.best"), and in the metadata key
 // "vecgen.checkpoint" a JSON record of the epochs done, the optimizer
-// (rule, hyperparameters, current rate, step count), the shuffling
-// generator's state and the plateau and early-stopping state. A run
-// resumed from the checkpoint of epoch e reaches the same weights, bit for
-// bit, as one that never stopped, given the same data and configuration
-// (the step size is recorded and checked; the worker count may differ).
+// (rule, hyperparameters, configured and current rate, step count), the
+// shuffling generator's state and the plateau and early-stopping state. A
+// run resumed from the checkpoint of epoch e reaches the same weights, bit
+// for bit, as one that never stopped, given the same data and
+// configuration (the step size and the optimizer are recorded and
+// checked; the worker count may differ).
 
 const checkpointKey = "vecgen.checkpoint"
 
@@ -36,39 +36,13 @@ type checkpointRecord struct {
 	Stop      *stopState    `json:"early_stopping,omitempty"`
 }
 
-type optimizerJSON struct {
-	Rule        string  `json:"rule"` // sgd, adam or adamw
-	LR          float32 `json:"lr"`
-	Momentum    float32 `json:"momentum,omitempty"`
-	Nesterov    bool    `json:"nesterov,omitempty"`
-	WeightDecay float32 `json:"weight_decay,omitempty"`
-	Beta1       float32 `json:"beta1,omitempty"`
-	Beta2       float32 `json:"beta2,omitempty"`
-	Eps         float32 `json:"eps,omitempty"`
-}
-
-func encodeOptimizer(o Optimizer) optimizerJSON {
-	switch o := o.(type) {
-	case SGD:
-		return optimizerJSON{Rule: "sgd", LR: o.LR, Momentum: o.Momentum, Nesterov: o.Nesterov, WeightDecay: o.WeightDecay}
-	case Adam:
-		return optimizerJSON{Rule: "adam", LR: o.LR, WeightDecay: o.WeightDecay, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}
-	case AdamW:
-		return optimizerJSON{Rule: "adamw", LR: o.LR, WeightDecay: o.WeightDecay, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}
-	}
-	return optimizerJSON{}
-}
-
-func (o optimizerJSON) decode() (Optimizer, error) {
-	switch o.Rule {
-	case "sgd":
-		return SGD{LR: o.LR, Momentum: o.Momentum, Nesterov: o.Nesterov, WeightDecay: o.WeightDecay}, nil
-	case "adam":
-		return Adam{LR: o.LR, WeightDecay: o.WeightDecay, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}, nil
-	case "adamw":
-		return AdamW{LR: o.LR, WeightDecay: o.WeightDecay, Beta1: o.Beta1, Beta2: o.Beta2, Eps: o.Eps}, nil
-	}
-	return nil, fmt.Errorf("unknown optimizer rule %q", o.Rule)
+// checkpoint is a checkpoint file's contents, checked against the network
+// that is to resume from it.
+type checkpoint struct {
+	rec                checkpointRecord
+	params, m, v, best []float32
+	pcg                rand.PCG
+	meta               map[string]string
 }
 
 // SaveCheckpoint writes the weights, the optimizer's state and the
@@ -86,6 +60,7 @@ func (n *Network) saveCheckpoint(path string, epoch int, plateau *ReduceOnPlatea
 		return err
 	}
 	rec := checkpointRecord{Epoch: epoch, Step: n.step, StepSize: n.stepSize, Optimizer: encodeOptimizer(n.opt), RNG: base64.StdEncoding.EncodeToString(rng)}
+	rec.Optimizer.BaseLR = n.baseLR
 	extra := map[string][]float32{}
 	if n.m != nil {
 		extra["optimizer.m"] = n.m
@@ -122,96 +97,58 @@ func (r checkpointRecord) stopBest() float64 {
 }
 
 // LoadCheckpoint restores what SaveCheckpoint wrote: the weights, the
-// metadata, the optimizer (rule, hyperparameters, state and step count)
-// and the shuffling generator. It returns the epochs done. On any error
-// the network is unchanged.
+// metadata, the optimizer's state, step count and current rate, and the
+// shuffling generator. It returns the epochs done. The network must be
+// configured as the one that saved it: the same step size, and the same
+// optimizer rule, hyperparameters and rate given to New or SetOptimizer;
+// a difference is an error naming both values. Every tensor and count is
+// checked: on any error the network is unchanged, and the error for a
+// checkpoint of another model names both models.
 func (n *Network) LoadCheckpoint(path string) (epoch int, err error) {
-	return n.loadCheckpoint(path, nil, nil)
+	c, err := n.readCheckpoint(path, false, false)
+	if err != nil {
+		return 0, err
+	}
+	n.restore(c, nil, nil)
+	return c.rec.Epoch, nil
 }
 
-func (n *Network) loadCheckpoint(path string, plateau *ReduceOnPlateau, stop *EarlyStopping) (int, error) {
+// readCheckpoint reads and checks the checkpoint at path, for a Fit with
+// or without a plateau schedule and early stopping.
+func (n *Network) readCheckpoint(path string, plateau, stop bool) (*checkpoint, error) {
 	file, err := bounded.ReadFile(path, int64(8+maxHeader+4*4*n.desc.Params))
 	if err != nil {
-		return 0, fmt.Errorf("nn: loading checkpoint: %w", err)
-	}
-	fail := func(err error) (int, error) { return 0, fmt.Errorf("%s: checkpoint: %w", path, err) }
-	tensors, meta, err := decodeTensors(file)
-	if err != nil {
-		return fail(err)
-	}
-	var rec checkpointRecord
-	if err := json.Unmarshal([]byte(meta[checkpointKey]), &rec); err != nil {
-		return fail(fmt.Errorf("no valid %s record: %w", checkpointKey, err))
-	}
-	if rec.StepSize != 0 && rec.StepSize != n.stepSize {
-		return fail(fmt.Errorf("it was trained with steps of %d samples; this network takes %d (Options.StepSize)", rec.StepSize, n.stepSize))
-	}
-	if (plateau != nil) != (rec.Plateau != nil) || (stop != nil) != (rec.Stop != nil) {
-		return fail(fmt.Errorf("saved by a Fit with other Plateau or EarlyStopping settings"))
-	}
-	opt, err := rec.Optimizer.decode()
-	if err != nil {
-		return fail(err)
-	}
-	take := func(name string, want bool) ([]float32, error) {
-		t, ok := tensors[name]
-		delete(tensors, name)
-		switch {
-		case !want && ok:
-			return nil, fmt.Errorf("tensor %q does not belong to this optimizer", name)
-		case !want:
-			return nil, nil
-		case !ok:
-			return nil, fmt.Errorf("tensor %q is missing", name)
-		case !slices.Equal(t.Shape, []int{n.desc.Params}):
-			return nil, fmt.Errorf("tensor %q has shape %v, want [%d]", name, t.Shape, n.desc.Params)
+		if other := n.otherModelAt(path); other != nil {
+			err = other
 		}
-		return t.Data, nil
+		return nil, fmt.Errorf("nn: loading checkpoint: %w", err)
 	}
-	states := opt.state()
-	m, err := take("optimizer.m", states == 2)
+	c, meta, err := n.decodeCheckpoint(file, plateau, stop)
 	if err != nil {
-		return fail(err)
+		if other := n.otherModel(path, meta); other != nil {
+			return nil, fmt.Errorf("nn: loading checkpoint: %w", other)
+		}
+		return nil, fmt.Errorf("%s: checkpoint: %w", path, err)
 	}
-	v, err := take("optimizer.v", states >= 1)
-	if err != nil {
-		return fail(err)
-	}
-	best, err := take("early_stopping.best", stop != nil && rec.Stop != nil && rec.Stop.BestEpoch > 0)
-	if err != nil {
-		return fail(err)
-	}
-	params, err := paramsFrom(tensors, &n.desc)
-	if err != nil {
-		return fail(err)
-	}
-	rng, err := base64.StdEncoding.DecodeString(rec.RNG)
-	if err != nil {
-		return fail(fmt.Errorf("rng: %w", err))
-	}
-	var pcg rand.PCG
-	if err := pcg.UnmarshalBinary(rng); err != nil {
-		return fail(fmt.Errorf("rng: %w", err))
-	}
-	if rec.Epoch < 0 || rec.Step < 0 {
-		return fail(fmt.Errorf("epoch %d, step %d", rec.Epoch, rec.Step))
-	}
-	if err := n.SetOptimizer(opt); err != nil {
-		return fail(err)
-	}
-	// Nothing can fail past this point.
-	copy(n.params, params)
-	n.setMeta(meta)
-	n.step = rec.Step
-	copy(n.m, m)
-	copy(n.v, v)
-	*n.pcg = pcg
+	return c, nil
+}
+
+// restore puts a checked checkpoint into the network: nothing can fail.
+// The network's optimizer is the checkpoint's (decodeCheckpoint compared
+// them), so its state vectors have the checkpoint's sizes.
+func (n *Network) restore(c *checkpoint, plateau *ReduceOnPlateau, stop *EarlyStopping) {
+	copy(n.params, c.params)
+	n.setMeta(c.meta)
+	n.opt = n.opt.withLearningRate(c.rec.Optimizer.LR)
+	n.step = c.rec.Step
+	copy(n.m, c.m)
+	copy(n.v, c.v)
+	*n.pcg = c.pcg
 	if plateau != nil {
-		plateau.state = *rec.Plateau
+		plateau.state = *c.rec.Plateau
 	}
 	if stop != nil {
-		stop.state = *rec.Stop
-		stop.best = append(stop.best[:0], best...)
+		stop.state = *c.rec.Stop
+		stop.best = append(stop.best[:0], c.best...)
 	}
-	return rec.Epoch, nil
 }

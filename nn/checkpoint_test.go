@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,7 +59,7 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		c.Resume, c.EarlyStopping = path, nil
 		_, err = first.Fit(x, y, c)
 		assert.ErrorContains(t, err, "saved by a Fit with other Plateau or EarlyStopping settings")
-		resumed, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 99, Workers: 1, StepSize: step})
+		resumed, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 99, Workers: 1, StepSize: step, Optimizer: opt})
 		require.NoError(t, err)
 		c = cfg()
 		c.Resume = path
@@ -80,7 +82,7 @@ func TestCheckpointErrors(t *testing.T) {
 	a, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})
 	require.NoError(t, err)
 	require.NoError(t, a.SaveCheckpoint(path, 4))
-	b, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 2})
+	b, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 2, Optimizer: nn.Adam{LR: 0.01}})
 	require.NoError(t, err)
 	epoch, err := b.LoadCheckpoint(path)
 	require.NoError(t, err)
@@ -178,4 +180,85 @@ func TestEpochLine(t *testing.T) {
 	assert.Equal(t, "epoch 3: loss 0.5000, 12.3k samples/s, 2.35s", e.String())
 	e.SamplesPerSecond = 950
 	assert.Contains(t, e.String(), " 950 samples/s")
+}
+
+// Weights or a checkpoint of another model are refused by naming both
+// models, whether the file is too large for this network (it said
+// "2822656 bytes, more than the 1087144 it can need") or not.
+func TestLoadNamesAnotherModel(t *testing.T) {
+	dir := t.TempDir()
+	fashion, err := nn.New(kernels.FashionNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})
+	require.NoError(t, err)
+	digits, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01}})
+	require.NoError(t, err)
+	const fashionLayers, digitsLayers = "Fashion (784-256 relu, 256-128 relu, 128-10 softmax)", "Digits (64-32 tanh, 32-10 softmax)"
+	for _, c := range []struct {
+		from, into *nn.Network
+		holds, is  string
+	}{{fashion, digits, fashionLayers, digitsLayers}, {digits, fashion, digitsLayers, fashionLayers}} {
+		weights, ckpt := filepath.Join(dir, "w.safetensors"), filepath.Join(dir, "c.safetensors")
+		require.NoError(t, c.from.Save(weights))
+		require.NoError(t, c.from.SaveCheckpoint(ckpt, 1))
+		assert.EqualError(t, c.into.Load(weights), fmt.Sprintf("nn: loading weights: %s holds model %s; this network is %s", weights, c.holds, c.is))
+		_, err := c.into.LoadCheckpoint(ckpt)
+		assert.EqualError(t, err, fmt.Sprintf("nn: loading checkpoint: %s holds model %s; this network is %s", ckpt, c.holds, c.is))
+	}
+}
+
+// TestResumeChecksTheConfiguration resumes with a network configured
+// otherwise than the run that wrote the checkpoint: each difference is an
+// error naming both values, as a changed step size already was, and the
+// network is unchanged. A network built with SGD trained on with the
+// checkpoint's Adam, and Epochs below the epochs done trained nothing.
+func TestResumeChecksTheConfiguration(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ckpt.safetensors")
+	x, y := dataset.Digits().X[:64*64], dataset.Digits().OneHot()[:64*10]
+	saved, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.01, Beta2: 0.99}})
+	require.NoError(t, err)
+	_, err = saved.Fit(x, y, nn.FitConfig{Epochs: 4, Checkpoint: path, Schedule: nn.CosineDecay(0.01, 4)})
+	require.NoError(t, err)
+	for _, c := range []struct {
+		opt nn.Optimizer
+		err string
+	}{
+		{nn.SGD{LR: 0.01}, "it was trained with adam; this network's optimizer is sgd (Options.Optimizer)"},
+		{nn.AdamW{LR: 0.01, Beta2: 0.99}, "it was trained with adam; this network's optimizer is adamw (Options.Optimizer)"},
+		{nn.Adam{LR: 0.01}, "it was trained with adam's beta2 at 0.99; this network's is 0.999 (Options.Optimizer)"},
+		{nn.Adam{LR: 0.5, Beta2: 0.99}, "it was trained with adam at learning rate 0.01; this network's is 0.5 (Options.Optimizer)"},
+	} {
+		net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 2, Optimizer: c.opt})
+		require.NoError(t, err)
+		before := slices.Clone(net.Params())
+		_, err = net.Fit(x, y, nn.FitConfig{Epochs: 6, Resume: path})
+		assert.EqualError(t, err, path+": checkpoint: "+c.err)
+		_, err = net.LoadCheckpoint(path)
+		assert.EqualError(t, err, path+": checkpoint: "+c.err)
+		assert.True(t, slices.Equal(before, net.Params()), "%v: the network changed", c.opt)
+		assert.Equal(t, c.opt, net.Optimizer())
+	}
+	// The same configuration resumes at the checkpoint's rate: the
+	// default betas and eps are the same values as explicit ones.
+	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 2, Optimizer: nn.Adam{LR: 0.01, Beta1: 0.9, Beta2: 0.99, Eps: 1e-8}})
+	require.NoError(t, err)
+	_, err = net.LoadCheckpoint(path)
+	require.NoError(t, err)
+	assert.Equal(t, nn.Adam{LR: saved.Optimizer().(nn.Adam).LR, Beta1: 0.9, Beta2: 0.99, Eps: 1e-8}, net.Optimizer(), "as configured, at the checkpoint's rate")
+
+	// Epochs must leave something to train.
+	net, err = nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 2, Optimizer: nn.Adam{LR: 0.01, Beta2: 0.99}})
+	require.NoError(t, err)
+	before := slices.Clone(net.Params())
+	for _, epochs := range []int{3, 4} {
+		history, err := net.Fit(x, y, nn.FitConfig{Epochs: epochs, Resume: path})
+		assert.EqualError(t, err, fmt.Sprintf("nn: %s records 4 epochs done; FitConfig.Epochs is %d, which leaves none to train (set it above 4)", path, epochs))
+		assert.Empty(t, history)
+		assert.True(t, slices.Equal(before, net.Params()), "the network changed")
+	}
+	_, err = net.Fit(x, y, nn.FitConfig{Epochs: 3, InitialEpoch: 3})
+	assert.EqualError(t, err, "nn: FitConfig.InitialEpoch is 3 of FitConfig.Epochs 3, which leaves none to train")
+	var progress strings.Builder
+	history, err := net.Fit(x, y, nn.FitConfig{Epochs: 5, Resume: path, Progress: &progress})
+	require.NoError(t, err)
+	require.Len(t, history, 1)
+	assert.True(t, strings.HasPrefix(progress.String(), "resuming "+path+" after epoch 4 of 5: adam at learning rate "), progress.String())
 }

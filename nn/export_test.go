@@ -21,3 +21,26 @@ func ShareSmallSteps() (restore func()) {
 // SharedInHalves reports whether two workers split the last training step
 // in halves.
 func (n *Network) SharedInHalves() bool { return n.halved }
+
+// DecodeCheckpoint checks the checkpoint in file as LoadCheckpoint and
+// Fit's Resume do (with or without a plateau schedule and early stopping)
+// and restores it when it passes, for the fuzz target.
+func (n *Network) DecodeCheckpoint(file []byte, plateau, stop bool) (epoch int, err error) {
+	c, _, err := n.decodeCheckpoint(file, plateau, stop)
+	if err != nil {
+		return 0, err
+	}
+	var p *ReduceOnPlateau
+	if plateau {
+		p = &ReduceOnPlateau{}
+	}
+	var s *EarlyStopping
+	if stop {
+		s = &EarlyStopping{Patience: 1}
+	}
+	n.restore(c, p, s)
+	return c.rec.Epoch, nil
+}
+
+// OptimizerState returns the optimizer's state vectors and step count.
+func (n *Network) OptimizerState() (m, v []float32, step int) { return n.m, n.v, n.step }

@@ -42,8 +42,11 @@ type FitConfig struct {
 	Checkpoint string
 	// Resume, when set, is a checkpoint Fit loads before training,
 	// continuing after the epoch it records with the same data and
-	// configuration (the step size included; the worker count may differ):
-	// the weights it reaches are those of an uninterrupted run, bit for bit.
+	// configuration (the worker count may differ): the weights it reaches
+	// are those of an uninterrupted run, bit for bit. The step size and
+	// the optimizer (rule, hyperparameters, configured rate) are checked
+	// as LoadCheckpoint does, and the epochs done must be fewer than
+	// Epochs. Progress, when set, gets a line saying what resumes.
 	Resume string
 }
 
@@ -166,14 +169,25 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 		}
 	}
 	if cfg.Resume != "" {
-		done, err := n.loadCheckpoint(cfg.Resume, cfg.Plateau, cfg.EarlyStopping)
+		c, err := n.readCheckpoint(cfg.Resume, cfg.Plateau != nil, cfg.EarlyStopping != nil)
 		if err != nil {
 			return nil, err
 		}
-		cfg.InitialEpoch = done
+		if done := c.rec.Epoch; done >= cfg.Epochs {
+			return nil, fmt.Errorf("nn: %s records %d epochs done; FitConfig.Epochs is %d, which leaves none to train (set it above %d)", cfg.Resume, done, cfg.Epochs, done)
+		}
+		n.restore(c, cfg.Plateau, cfg.EarlyStopping)
+		cfg.InitialEpoch = c.rec.Epoch
+		if cfg.Progress != nil {
+			fmt.Fprintf(cfg.Progress, "resuming %s after epoch %d of %d: %s at learning rate %v, step %d\n",
+				cfg.Resume, cfg.InitialEpoch, cfg.Epochs, encodeOptimizer(n.opt).Rule, n.opt.learningRate(), n.step)
+		}
 	}
 	if cfg.InitialEpoch < 0 {
 		return nil, fmt.Errorf("nn: InitialEpoch %d is negative", cfg.InitialEpoch)
+	}
+	if cfg.InitialEpoch >= cfg.Epochs {
+		return nil, fmt.Errorf("nn: FitConfig.InitialEpoch is %d of FitConfig.Epochs %d, which leaves none to train", cfg.InitialEpoch, cfg.Epochs)
 	}
 	idx := make([]int, count)
 	bar := newProgress(cfg.Progress, cfg.Epochs, count)

@@ -3,16 +3,18 @@ package nn_test
 import (
 	"bytes"
 	"os"
+	"path/filepath"
+	"slices"
 	"testing"
 
-	"github.com/vecgen/vecgen/internal/alloctest"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 )
 
 // FuzzDecode feeds arbitrary bytes to the weights decoder: it must return
-// an error or load a network, never panic, never allocate more than the
-// budget for the file's size, and never change the network when it fails.
+// an error or load a network, never panic, never take more time or
+// allocate more than the budget for the file's size, and never change the
+// network when it fails.
 func FuzzDecode(f *testing.F) {
 	net, err := nn.New(kernels.SeedNetwork(), nn.Options{Seed: 1})
 	if err != nil {
@@ -33,9 +35,7 @@ func FuzzDecode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, file []byte) {
 		before := append([]float32(nil), net.Params()...)
 		var err error
-		if alloc := alloctest.Allocated(func() { err = net.Decode(file) }); alloc > decodeBudget(len(file)) {
-			t.Fatalf("Decode allocated %d bytes for a file of %d", alloc, len(file))
-		}
+		decodeBudget.Check(t, "Decode", len(file), func() { err = net.Decode(file) })
 		if err != nil {
 			for i, v := range net.Params() {
 				if v != before[i] {
@@ -43,8 +43,66 @@ func FuzzDecode(f *testing.F) {
 				}
 			}
 		}
-		if alloc := alloctest.Allocated(func() { nn.DecodeTensors(file) }); alloc > decodeBudget(len(file)) {
-			t.Fatalf("DecodeTensors allocated %d bytes for a file of %d", alloc, len(file))
+		decodeBudget.Check(t, "DecodeTensors", len(file), func() { nn.DecodeTensors(file) })
+	})
+}
+
+// FuzzDecodeCheckpoint feeds arbitrary bytes to the checkpoint decoder,
+// for a Fit with or without a plateau schedule and early stopping: it
+// must return an error or restore a checkpoint whose every value is
+// finite and count in range, never panic, never take more time or
+// allocate more than the budget for the file's size, and never change the
+// network when it fails.
+func FuzzDecodeCheckpoint(f *testing.F) {
+	opts := nn.Options{Seed: 1, Workers: 1, Optimizer: nn.Adam{LR: 0.01}}
+	trained, err := nn.New(kernels.SeedNetwork(), opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	x, y := samples(kernels.SeedNetwork(), 12, 1)
+	dir := f.TempDir()
+	for _, c := range []struct{ plateau, stop bool }{{false, false}, {true, true}} {
+		path := filepath.Join(dir, "c.safetensors")
+		cfg := nn.FitConfig{Epochs: 2, Checkpoint: path}
+		if c.plateau {
+			cfg.Plateau = &nn.ReduceOnPlateau{}
+		}
+		if c.stop {
+			cfg.EarlyStopping = &nn.EarlyStopping{Patience: 5}
+		}
+		if _, err := trained.Fit(x, y, cfg); err != nil {
+			f.Fatal(err)
+		}
+		file, err := os.ReadFile(path)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(file, c.plateau, c.stop)
+	}
+	net, err := nn.New(kernels.SeedNetwork(), opts)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, file []byte, plateau, stop bool) {
+		before := slices.Clone(net.Params())
+		m, v, step := net.OptimizerState()
+		m, v = slices.Clone(m), slices.Clone(v)
+		var err error
+		decodeBudget.Check(t, "DecodeCheckpoint", len(file), func() { _, err = net.DecodeCheckpoint(file, plateau, stop) })
+		nowM, nowV, nowStep := net.OptimizerState()
+		if err != nil {
+			if !slices.Equal(before, net.Params()) || !slices.Equal(m, nowM) || !slices.Equal(v, nowV) || step != nowStep {
+				t.Fatalf("a failed decode changed the network: %v", err)
+			}
+			return
+		}
+		for _, values := range [][]float32{net.Params(), nowM, nowV} {
+			if i := slices.IndexFunc(values, func(v float32) bool { return v-v != 0 }); i >= 0 {
+				t.Fatalf("restored a value %v", values[i])
+			}
+		}
+		if nowStep < 0 || nowStep > 1<<53 {
+			t.Fatalf("restored step %d", nowStep)
 		}
 	})
 }

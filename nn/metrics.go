@@ -26,8 +26,11 @@ func NewConfusion(predicted, truth []int, classes int) (Confusion, error) {
 	}
 	for i, t := range truth {
 		p := predicted[i]
-		if t < 0 || t >= classes || p < 0 || p >= classes {
-			return Confusion{}, fmt.Errorf("nn: sample %d: class %d predicted for %d; classes are 0 to %d", i, p, t, classes-1)
+		if t < 0 || t >= classes {
+			return Confusion{}, fmt.Errorf("nn: sample %d: label %d is not a class from 0 to %d", i, t, classes-1)
+		}
+		if p < 0 || p >= classes {
+			return Confusion{}, fmt.Errorf("nn: sample %d: predicted class %d is not a class from 0 to %d", i, p, classes-1)
 		}
 		c.Counts[t][p]++
 	}
@@ -126,7 +129,7 @@ func (n *Network) ConfusionOf(x []float32, labels []int) (Confusion, error) {
 		return Confusion{}, err
 	}
 	if count != len(labels) {
-		return Confusion{}, fmt.Errorf("nn: %d samples, %d labels", count, len(labels))
+		return Confusion{}, fmt.Errorf("nn: x holds %d samples, labels has %d; give one per sample", count, len(labels))
 	}
 	if err := n.Classify(x, pred); err != nil {
 		return Confusion{}, err

@@ -29,7 +29,7 @@ func TestConfusion(t *testing.T) {
 	assert.InDelta(t, 4.0/6, c.Accuracy(), 1e-12)
 	assert.Contains(t, c.String(), "accuracy 0.6667, macro F1 0.6556")
 	_, err = nn.NewConfusion([]int{3}, []int{0}, 3)
-	assert.ErrorContains(t, err, "sample 0: class 3 predicted for 0")
+	assert.ErrorContains(t, err, "sample 0: predicted class 3 is not a class from 0 to 2")
 	// An empty class divides by nothing: 0, not NaN.
 	c, err = nn.NewConfusion([]int{0}, []int{0}, 2)
 	require.NoError(t, err)
@@ -84,4 +84,35 @@ total: 235146 parameters (940584 bytes as float32), 469898 FLOPs per sample forw
 	assert.Equal(t, want, net.Summary())
 	assert.Equal(t, 2*(784*256+256*128+128*10)+256+128+10, net.FLOPs())
 	assert.Contains(t, []string{compiled.AVX512.String(), compiled.AVX2.String(), compiled.NEON.String(), compiled.Reference.String()}, net.Desc().Tier.String())
+}
+
+// A label out of range is the truth's fault, a class out of range the
+// prediction's, and each error says which.
+func TestConfusionNamesWhichIsOutOfRange(t *testing.T) {
+	_, err := nn.NewConfusion([]int{0, 1}, []int{0, 3}, 3)
+	assert.EqualError(t, err, "nn: sample 1: label 3 is not a class from 0 to 2")
+	_, err = nn.NewConfusion([]int{0, -1}, []int{0, 1}, 3)
+	assert.EqualError(t, err, "nn: sample 1: predicted class -1 is not a class from 0 to 2")
+
+	desc := kernels.DigitsNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 1})
+	require.NoError(t, err)
+	x, _ := samples(desc, 2, 1)
+	_, err = net.ConfusionOf(x, []int{0, 10})
+	assert.EqualError(t, err, "nn: sample 1: label 10 is not a class from 0 to 9")
+}
+
+// Classify and ConfusionOf take exactly one slot or label per sample: more
+// slots were left as class 0 without an error.
+func TestClassifyShapes(t *testing.T) {
+	desc := kernels.DigitsNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 1})
+	require.NoError(t, err)
+	x, _ := samples(desc, 3, 1)
+	for _, slots := range []int{2, 4} {
+		assert.EqualError(t, net.Classify(x, make([]int, slots)), fmt.Sprintf("nn: x holds 3 samples, classes has %d slots; give one per sample", slots))
+		_, err := net.ConfusionOf(x, make([]int, slots))
+		assert.EqualError(t, err, fmt.Sprintf("nn: x holds 3 samples, labels has %d; give one per sample", slots))
+	}
+	assert.NoError(t, net.Classify(x, make([]int, 3)))
 }

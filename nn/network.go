@@ -48,6 +48,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/scalar"
@@ -96,9 +97,13 @@ type Options struct {
 
 // Network is a compiled network with its parameters and buffers.
 //
-// Predict, Classify and Evaluate may be called from many goroutines at
-// once. TrainStep, Fit, SetOptimizer, SetLearningRate and Load change the
-// network and must not run concurrently with anything else on it.
+// Methods that only read the network may be called from many goroutines
+// at once: Predict, Classify, Evaluate, ConfusionOf, RegressionOf,
+// Summary, Save, Encode, SaveCheckpoint, ExportONNX and Metadata; and
+// SetMetadata, which changes only the metadata, beside any of them.
+// TrainStep, Fit, SetOptimizer, SetLearningRate, Load, Decode and
+// LoadCheckpoint change the parameters or the optimizer and must not run
+// concurrently with anything else on the network.
 type Network struct {
 	desc   compiled.Network
 	params []float32   // the parameter vector
@@ -129,12 +134,14 @@ type Network struct {
 	scale                      float32
 	infer                      chan *workspace // idle inference workspaces, one per worker
 
-	opt   Optimizer
-	hyper hyper     // the current step's update rule and values
-	m, v  []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
-	step  int       // optimizer steps taken, for Adam's bias correction
+	opt    Optimizer
+	baseLR float32   // the rate SetOptimizer was given, which SetLearningRate leaves
+	hyper  hyper     // the current step's update rule and values
+	m, v   []float32 // optimizer state: velocity (v) or Adam's moments (m, v)
+	step   int       // optimizer steps taken, for Adam's bias correction
 
-	meta map[string]string // the user's entries of the weights file's __metadata__
+	metaMu sync.RWMutex      // guards meta, which SetMetadata may change while others read it
+	meta   map[string]string // the user's entries of the weights file's __metadata__
 }
 
 // New builds a network for desc with freshly initialized weights.
@@ -291,10 +298,10 @@ func (n *Network) Layer(i int) (w, b []float32, err error) {
 }
 
 // rows returns how many samples x holds, or an error when its length is not
-// a multiple of the width.
+// a multiple of the width the model takes.
 func rows(what string, x []float32, width int) (int, error) {
 	if len(x)%width != 0 {
-		return 0, fmt.Errorf("nn: %s has %d values, not a multiple of %d per sample", what, len(x), width)
+		return 0, fmt.Errorf("nn: %s has %d values, not a whole number of samples of the %d features the model takes (dataset.Set.TargetsFor compares a set's width with the model's)", what, len(x), width)
 	}
 	return len(x) / width, nil
 }

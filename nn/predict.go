@@ -93,16 +93,17 @@ take:
 	return nil
 }
 
-// Classify writes the predicted class of each sample in x to classes: the
-// largest output's index, or for a single sigmoid output 1 when it is at
-// least 0.5. It allocates a buffer of len(classes)×Output floats.
+// Classify writes the predicted class of each sample in x to classes,
+// which has one slot per sample: the largest output's index, or for a
+// single sigmoid output 1 when it is at least 0.5. It allocates a buffer
+// of len(classes)×Output floats.
 func (n *Network) Classify(x []float32, classes []int) error {
 	count, err := rows("x", x, n.desc.Input)
 	if err != nil {
 		return err
 	}
-	if len(classes) < count {
-		return fmt.Errorf("nn: classes has room for %d, x holds %d samples", len(classes), count)
+	if len(classes) != count {
+		return fmt.Errorf("nn: x holds %d samples, classes has %d slots; give one per sample", count, len(classes))
 	}
 	width := n.desc.Output()
 	out := make([]float32, count*width)

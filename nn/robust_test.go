@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -26,10 +27,12 @@ func safetensors(header string, data []byte) []byte {
 	return append(append(out, header...), data...)
 }
 
-// decodeBudget is the most decoding a file of n bytes may allocate: the
-// JSON header's entries cost a few times their size, the tensors no more
-// than the data.
-func decodeBudget(n int) uint64 { return 64<<10 + 16*uint64(n) }
+// decodeBudget is what decoding a file may spend: the JSON header's
+// entries cost a few times their size (a header of 4000 tensor entries 14
+// bytes a byte, of 40,000 one-character metadata keys 18: Go's map and
+// strings), the tensors no more than the data. The time allows some 20
+// times what a megabyte of header takes here.
+var decodeBudget = alloctest.Budget{Time: time.Second, TimePerByte: time.Microsecond, Bytes: 64 << 10, BytesPerByte: 24}
 
 func TestSafetensorsHeaderChecks(t *testing.T) {
 	f32 := func(name string, shape string, begin, end int) string {
@@ -46,6 +49,9 @@ func TestSafetensorsHeaderChecks(t *testing.T) {
 		{"duplicate", "{" + f32("a", "[4]", 0, 16) + "," + f32("a", "[4]", 0, 16) + "}", `"a" appears twice`},
 		{"metadata", `{"__metadata__": 12,` + f32("a", "[4]", 0, 16) + "}", "__metadata__ is not a map of strings"},
 		{"metadata values", `{"__metadata__": {"a": 1},` + f32("a", "[4]", 0, 16) + "}", "__metadata__ is not a map of strings"},
+		{"metadata key twice", `{"__metadata__": {"k": "a", "k": "b"},` + f32("a", "[4]", 0, 16) + "}", `safetensors header: __metadata__ is not a map of strings, each key once: "k" appears twice`},
+		{"key case", `{"a": {"DTYPE": "F32", "shape": [4], "data_offsets": [0, 16]}}`, `tensor "a": unknown key "DTYPE"; the keys are "dtype", "shape", "data_offsets"`},
+		{"key twice", `{"a": {"dtype": "F16", "dtype": "F32", "shape": [4], "data_offsets": [0, 16]}}`, `tensor "a": "dtype" appears twice`},
 		{"trailing", "{" + f32("a", "[4]", 0, 16) + "} x", "data after the JSON object"},
 		{"not an object", "[]", "not a JSON object"},
 	} {
@@ -73,9 +79,8 @@ func TestSafetensorsAliasBomb(t *testing.T) {
 	h.WriteString("}")
 	file := safetensors(h.String(), data)
 	var err error
-	alloc := alloctest.Allocated(func() { _, err = nn.DecodeTensors(file) })
+	decodeBudget.Check(t, "DecodeTensors", len(file), func() { _, err = nn.DecodeTensors(file) })
 	assert.ErrorContains(t, err, "overlap")
-	assert.Less(t, alloc, decodeBudget(len(file)), "%d bytes allocated for a file of %d", alloc, len(file))
 }
 
 func TestLoadRefusesWhatIsNotAWeightsFile(t *testing.T) {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/internal/bounded"
+	"github.com/vecgen/vecgen/internal/strictjson"
 )
 
 // The weights file is safetensors (https://huggingface.co/docs/safetensors):
@@ -136,16 +137,14 @@ func (n *Network) encode(w io.Writer, extraMeta map[string]string, extra map[str
 
 // metadata records the network's shapes in the file's string metadata.
 func (n *Network) metadata() map[string]string {
-	var layers []string
-	for _, l := range n.desc.Layers {
-		layers = append(layers, fmt.Sprintf("%d-%d %s", l.In, l.Out, l.Activation))
-	}
 	meta := map[string]string{
 		"format":        "pt",
 		"vecgen.model":  n.desc.Name,
-		"vecgen.layers": strings.Join(layers, ", "),
+		"vecgen.layers": n.layers(),
 		"vecgen.loss":   string(n.desc.Loss),
 	}
+	n.metaMu.RLock()
+	defer n.metaMu.RUnlock()
 	maps.Copy(meta, n.meta)
 	return meta
 }
@@ -158,11 +157,13 @@ func reservedKey(key string) bool { return key == "format" || strings.HasPrefix(
 // __metadata__ (Save and Encode write it, Load and Decode restore it): a
 // standardizer's statistics, say, so a served model needs one file. An
 // empty value removes the key. Keys "format" and "vecgen.*" are the
-// file's own.
+// file's own. It may run while other goroutines save or predict.
 func (n *Network) SetMetadata(key, value string) error {
 	if key == "" || reservedKey(key) {
 		return fmt.Errorf("nn: metadata key %q is reserved", key)
 	}
+	n.metaMu.Lock()
+	defer n.metaMu.Unlock()
 	if value == "" {
 		delete(n.meta, key)
 		return nil
@@ -176,18 +177,29 @@ func (n *Network) SetMetadata(key, value string) error {
 
 // Metadata returns a copy of the metadata set by SetMetadata or restored
 // by the last Load or Decode.
-func (n *Network) Metadata() map[string]string { return maps.Clone(n.meta) }
+func (n *Network) Metadata() map[string]string {
+	n.metaMu.RLock()
+	defer n.metaMu.RUnlock()
+	return maps.Clone(n.meta)
+}
 
 // Load replaces the parameters with those in the safetensors file at path.
 // Every tensor's name, dtype and shape must match the network and every
 // value must be finite; on any error the network keeps its parameters.
 // path must be a regular file no larger than the network's weights need.
+// The error for a file of another model names both models.
 func (n *Network) Load(path string) error {
 	data, err := bounded.ReadFile(path, int64(8+maxHeader+4*n.desc.Params))
 	if err != nil {
+		if other := n.otherModelAt(path); other != nil {
+			err = other
+		}
 		return fmt.Errorf("nn: loading weights: %w", err)
 	}
-	if err := n.Decode(data); err != nil {
+	if meta, err := n.decode(data); err != nil {
+		if other := n.otherModel(path, meta); other != nil {
+			return fmt.Errorf("nn: loading weights: %w", other)
+		}
 		return fmt.Errorf("%s: %w", path, err)
 	}
 	return nil
@@ -197,17 +209,31 @@ func (n *Network) Load(path string) error {
 // file, under the same rules as Load. On any error the network keeps its
 // parameters.
 func (n *Network) Decode(file []byte) error {
+	meta, err := n.decode(file)
+	if err != nil {
+		if other := n.otherModel("the file", meta); other != nil {
+			return fmt.Errorf("nn: %w", other)
+		}
+	}
+	return err
+}
+
+// decode is Decode without naming another model; it returns the file's
+// metadata whenever its header could be read, so that the error can.
+func (n *Network) decode(file []byte) (map[string]string, error) {
 	params, meta, err := decodeSafetensors(file, &n.desc)
 	if err != nil {
-		return err
+		return meta, err
 	}
 	copy(n.params, params)
 	n.setMeta(meta)
-	return nil
+	return meta, nil
 }
 
 // setMeta keeps the user's entries of a file's metadata.
 func (n *Network) setMeta(meta map[string]string) {
+	n.metaMu.Lock()
+	defer n.metaMu.Unlock()
 	n.meta = nil
 	for k, v := range meta {
 		if !reservedKey(k) {
@@ -234,7 +260,9 @@ type entry struct {
 
 // DecodeTensors parses a safetensors file of float32 tensors. It checks
 // the whole header before decoding any data: the JSON (no name twice,
-// __metadata__ a map of strings), every dtype (other dtypes are errors),
+// __metadata__ a map of strings with no key twice, each entry's keys
+// spelled exactly as other readers need them), every dtype (other dtypes
+// are errors),
 // shape and byte range. The ranges must lie in the data, be aligned to 4
 // bytes, and tile the data exactly, with no overlap and no gap, so the
 // tensors it returns take no more memory than the file.
@@ -288,14 +316,18 @@ func parseHeader(file []byte) ([]entry, map[string]string, []byte, error) {
 			return nil, nil, nil, fmt.Errorf("safetensors header: %q appears twice", name)
 		}
 		seen[name] = true
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, nil, nil, fmt.Errorf("safetensors header: %w", err)
+		}
 		if name == "__metadata__" {
-			if err := dec.Decode(&meta); err != nil {
-				return nil, nil, nil, fmt.Errorf("safetensors header: __metadata__ is not a map of strings: %w", err)
+			if err := strictjson.Unmarshal(raw, &meta); err != nil {
+				return nil, nil, nil, fmt.Errorf("safetensors header: __metadata__ is not a map of strings, each key once: %w", err)
 			}
 			continue
 		}
 		var t tensorInfo
-		if err := dec.Decode(&t); err != nil {
+		if err := strictjson.Unmarshal(raw, &t); err != nil {
 			return nil, nil, nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
 		e, err := checkEntry(name, t, int64(len(data)))
@@ -385,10 +417,8 @@ func paramsFrom(tensors map[string]Tensor, d *compiled.Network) ([]float32, erro
 		if !slices.Equal(t.Shape, shape) {
 			return nil, fmt.Errorf("tensor %q has shape %v, the network needs %v", name, t.Shape, shape)
 		}
-		for i, v := range t.Data {
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return nil, fmt.Errorf("tensor %q: value %d is %v; weights must be finite", name, i, v)
-			}
+		if err := checkFinite(name, t.Data, "weights"); err != nil {
+			return nil, err
 		}
 		delete(tensors, name)
 		return t.Data, nil

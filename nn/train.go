@@ -211,19 +211,10 @@ func (o Adam) withDefaults() Adam {
 // SetOptimizer replaces the update rule and resets its state (velocity,
 // moments and step count).
 func (n *Network) SetOptimizer(opt Optimizer) error {
-	if opt == nil {
-		return fmt.Errorf("nn: nil optimizer")
+	if err := checkOptimizer(opt); err != nil {
+		return fmt.Errorf("nn: %w", err)
 	}
-	if lr := opt.learningRate(); !(lr > 0) || math.IsInf(float64(lr), 0) {
-		return fmt.Errorf("nn: learning rate %g is not a positive number", lr)
-	}
-	if s, ok := opt.(SGD); ok && s.Nesterov && s.Momentum == 0 {
-		return fmt.Errorf("nn: Nesterov momentum needs a nonzero Momentum")
-	}
-	if err := checkHyper(opt); err != nil {
-		return err
-	}
-	n.opt, n.step = opt, 0
+	n.opt, n.baseLR, n.step = opt, opt.learningRate(), 0
 	n.m, n.v = nil, nil
 	switch opt.state() {
 	case 1:
@@ -232,6 +223,20 @@ func (n *Network) SetOptimizer(opt Optimizer) error {
 		n.m, n.v = make([]float32, n.desc.Params), make([]float32, n.desc.Params)
 	}
 	return nil
+}
+
+// checkOptimizer refuses an optimizer SetOptimizer cannot take.
+func checkOptimizer(opt Optimizer) error {
+	if opt == nil {
+		return fmt.Errorf("nil optimizer")
+	}
+	if lr := opt.learningRate(); !(lr > 0) || math.IsInf(float64(lr), 0) {
+		return fmt.Errorf("learning rate %g is not a positive number", lr)
+	}
+	if s, ok := opt.(SGD); ok && s.Nesterov && s.Momentum == 0 {
+		return fmt.Errorf("Nesterov momentum needs a nonzero Momentum")
+	}
+	return checkHyper(opt)
 }
 
 // checkHyper refuses hyperparameters outside PyTorch's ranges: momentum,
@@ -251,16 +256,16 @@ func checkHyper(opt Optimizer) error {
 	}
 	for _, name := range slices.Sorted(maps.Keys(nonNeg)) {
 		if v := nonNeg[name]; !(v >= 0) || math.IsInf(float64(v), 0) {
-			return fmt.Errorf("nn: %s %g is not a finite number ≥ 0", name, v)
+			return fmt.Errorf("%s %g is not a finite number ≥ 0", name, v)
 		}
 	}
 	for i, b := range []float32{b1, b2} {
 		if !(b >= 0 && b < 1) {
-			return fmt.Errorf("nn: Beta%d %g is not in [0, 1)", i+1, b)
+			return fmt.Errorf("Beta%d %g is not in [0, 1)", i+1, b)
 		}
 	}
 	if eps != 0 && eps < MinEps {
-		return fmt.Errorf("nn: Eps %g is below %g: the kernels store second moments below 2⁻¹²⁶ as 0, which would change steps beside so small an Eps", eps, MinEps)
+		return fmt.Errorf("Eps %g is below %g: the kernels store second moments below 2⁻¹²⁶ as 0, which would change steps beside so small an Eps", eps, MinEps)
 	}
 	return nil
 }

@@ -1,5 +1,5 @@
-// Package alloctest measures what a call allocates, for the tests that
-// hold loaders and decoders to an allocation budget.
+// Package alloctest measures what a call allocates and how long it takes,
+// for the tests that hold loaders and decoders to a budget per input byte.
 package alloctest
 
 import "runtime"

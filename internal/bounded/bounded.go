@@ -15,18 +15,11 @@ import (
 // it reads one byte past the size it found, so a growing file cannot keep
 // it reading.
 func ReadFile(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
+	f, st, err := openRegular(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
 	if st.Size() > limit {
 		return nil, fmt.Errorf("%s is %d bytes, more than the %d it can need", path, st.Size(), limit)
 	}
@@ -38,4 +31,34 @@ func ReadFile(path string, limit int64) ([]byte, error) {
 		return nil, fmt.Errorf("%s changed size while it was read", path)
 	}
 	return data, nil
+}
+
+// ReadHead returns the first n bytes of the regular file at path, or all
+// of a shorter one, refusing anything else as ReadFile does: a loader
+// reads a file's header to say what the file is even when it refuses the
+// whole.
+func ReadHead(path string, n int64) ([]byte, error) {
+	f, _, err := openRegular(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, n))
+}
+
+// openRegular opens path when it is a regular file.
+func openRegular(path string) (*os.File, os.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	st, err := f.Stat()
+	if err == nil && !st.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, st, nil
 }

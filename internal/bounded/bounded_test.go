@@ -24,4 +24,13 @@ func TestReadFile(t *testing.T) {
 	assert.EqualError(t, err, "/dev/zero is not a regular file")
 	_, err = ReadFile(filepath.Join(dir, "missing"), 1)
 	assert.ErrorIs(t, err, os.ErrNotExist)
+
+	head, err := ReadHead(path, 4)
+	require.NoError(t, err)
+	assert.Equal(t, "0123", string(head))
+	head, err = ReadHead(path, 100)
+	require.NoError(t, err)
+	assert.Equal(t, "0123456789", string(head))
+	_, err = ReadHead("/dev/zero", 4)
+	assert.EqualError(t, err, "/dev/zero is not a regular file")
 }

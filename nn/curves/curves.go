@@ -111,12 +111,17 @@ func build(history []nn.Epoch) ([]*plot.Plot, error) {
 		p.X.Label.Text = "epoch"
 		p.Y.Label.Text = ylabel
 		p.Add(plotter.NewGrid())
-		args := []any{"training", series(train)}
+		lines := []plotter.XYs{series(train)}
+		args := []any{"training", lines[0]}
 		if hasVal {
-			args = append(args, "validation", series(val))
+			lines = append(lines, series(val))
+			args = append(args, "validation", lines[1])
 		}
 		if err := plotutil.AddLinePoints(p, args...); err != nil {
 			return nil, fmt.Errorf("curves: %w", err)
+		}
+		if err := fitAxes(p, ylabel, lines...); err != nil {
+			return nil, err
 		}
 		p.Legend.Top = true
 		return p, nil

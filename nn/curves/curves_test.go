@@ -68,3 +68,42 @@ func TestSavePNGAndSVG(t *testing.T) {
 
 	assert.Error(t, Save(filepath.Join(dir, "none.png"), nil))
 }
+
+// TestSaveExtremeValues draws histories whose values gonum's axes cannot
+// take as they are: a spread that overflows float64 (its tick search ran
+// for minutes) is an error naming the values, and a constant too large for
+// gonum's padding of ±1 (it panicked) is drawn; each in bounded time.
+func TestSaveExtremeValues(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name   string
+		epochs []int
+		losses []float64
+		err    string
+	}{
+		{"spread overflows", []int{1, 2}, []float64{1e308, -1e308}, "curves: loss from -1e+308 to 1e+308: the axis's span overflows float64"},
+		{"largest floats", []int{1, 2}, []float64{math.MaxFloat64, -math.MaxFloat64}, "curves: loss from -1.7976931348623157e+308 to 1.7976931348623157e+308"},
+		{"wide but finite", []int{1, 2}, []float64{8e307, -8e307}, ""},
+		{"large constant", []int{1, 2}, []float64{1e16, 1e16}, ""},
+		{"largest constant", []int{1, 2}, []float64{math.MaxFloat64, math.MaxFloat64}, ""},
+		{"one late epoch", []int{1 << 60}, []float64{0.5}, ""},
+		{"epochs far apart", []int{math.MinInt, math.MaxInt}, []float64{1, 2}, ""},
+	} {
+		var h []nn.Epoch
+		for i, e := range c.epochs {
+			h = append(h, nn.Epoch{Epoch: e, Loss: c.losses[i], Accuracy: math.NaN()})
+		}
+		done := make(chan error, 1)
+		go func() { done <- Save(filepath.Join(dir, "extreme.png"), h) }()
+		select {
+		case err := <-done:
+			if c.err == "" {
+				assert.NoError(t, err, c.name)
+			} else {
+				assert.ErrorContains(t, err, c.err, c.name)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: Save still runs after 10 s", c.name)
+		}
+	}
+}

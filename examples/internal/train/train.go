@@ -47,7 +47,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Plot, "plot", f.Plot, "draw the loss and accuracy per epoch to this `file` (.png or .svg)")
 	fs.StringVar(&f.Log, "log", f.Log, "write one CSV row per epoch to this `file`")
 	fs.StringVar(&f.Checkpoint, "checkpoint", f.Checkpoint, "rewrite this `file` after every epoch with what resuming needs")
-	fs.StringVar(&f.Resume, "resume", f.Resume, "continue the run this checkpoint `file` recorded (same flags)")
+	fs.StringVar(&f.Resume, "resume", f.Resume, "continue the run this checkpoint `file` recorded, with the same flags but a larger -epochs if it finished (another optimizer, rate or step size is refused)")
 	fs.IntVar(&f.StopAfter, "stop-after", f.StopAfter, "stop after this epoch (continue later with -resume)")
 }
 

@@ -71,10 +71,27 @@ func TestCheckpointResumePlotLog(t *testing.T) {
 	assert.Len(t, strings.Split(strings.TrimSpace(string(log)), "\n"), 3, "header and 2 epochs")
 	assert.FileExists(t, p("curves.png"))
 
+	// Flags other than the run's are refused by name, and so is a count
+	// of epochs that leaves nothing to train.
+	for _, c := range []struct {
+		change func(*Flags)
+		err    string
+	}{
+		{func(f *Flags) { f.Optimizer, f.LR = "sgd", 0.5 }, "it was trained with adam; this network's optimizer is sgd"},
+		{func(f *Flags) { f.LR = 0.5 }, "it was trained with adam at learning rate 0.01; this network's is 0.5"},
+		{func(f *Flags) { f.Epochs = 2 }, "records 2 epochs done; FitConfig.Epochs is 2, which leaves none to train"},
+	} {
+		f := base
+		f.Resume = p("ckpt")
+		c.change(&f)
+		assert.ErrorContains(t, Run(kernels.DigitsNetwork(), f, tr, te, &bytes.Buffer{}), c.err)
+	}
+
 	second := base
 	second.Resume, second.Save = p("ckpt"), p("resumed.safetensors")
 	out.Reset()
 	require.NoError(t, Run(kernels.DigitsNetwork(), second, tr, te, &out))
+	assert.Contains(t, out.String(), "\nresuming "+p("ckpt")+" after epoch 2 of 4: adam at learning rate ", "says what it resumes")
 	assert.Regexp(t, `(?m)^epoch 3: `, out.String())
 	assert.NotRegexp(t, `(?m)^epoch 1: `, out.String())
 	a, err := os.ReadFile(whole.Save)
