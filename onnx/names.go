@@ -1,0 +1,66 @@
+package onnx
+
+import (
+	"strconv"
+	"strings"
+	"unicode"
+
+	"github.com/vecgen/vecgen/spec"
+)
+
+// quoteName quotes an ONNX name for a message or a comment, cut to 64
+// bytes.
+func quoteName(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return strconv.Quote(s)
+}
+
+// commentSafe keeps text on one YAML comment line.
+func commentSafe(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < ' ' || r == 0x7f || r == '\u2028' || r == '\u2029' || r == '\ufeff' {
+			return ' '
+		}
+		return r
+	}, s)
+}
+
+// specFileName is the spec file of a model: its name in lower case.
+func specFileName(name string) string { return strings.ToLower(name) + ".yaml" }
+
+// SpecFile and WeightsFile are the names Import's outputs take for a
+// model name.
+func SpecFile(name string) string    { return specFileName(name) }
+func WeightsFile(name string) string { return strings.ToLower(name) + ".safetensors" }
+
+// NameFromFile derives a model name from an ONNX file's name:
+// "mnist_mlp-v2.onnx" gives "MnistMlpV2"; one that starts with a digit
+// gets a leading "M".
+func NameFromFile(path string) string {
+	base := path[strings.LastIndexAny(path, `/\`)+1:]
+	base = strings.TrimSuffix(base, ".onnx")
+	var b strings.Builder
+	up := true
+	for _, r := range base {
+		switch {
+		case r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)):
+			if up {
+				r = unicode.ToUpper(r)
+			}
+			b.WriteRune(r)
+			up = false
+		default:
+			up = true
+		}
+	}
+	name := b.String()
+	if name == "" || !unicode.IsUpper(rune(name[0])) {
+		name = "M" + name
+	}
+	if len(name) > spec.MaxName {
+		name = name[:spec.MaxName]
+	}
+	return name
+}

@@ -1,0 +1,256 @@
+package onnx
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+
+	"github.com/vecgen/vecgen/internal/onnxpb"
+	"github.com/vecgen/vecgen/spec"
+)
+
+// importer walks the chain from the graph's input to its output, node by
+// node, building its layers.
+type importer struct {
+	g      *onnxpb.Graph
+	opset  int64
+	consts map[string]*onnxpb.Tensor
+	users  map[string][]int // value → nodes reading it, each once
+	done   []bool
+	layers []*layer
+	cur    string // the chain's current value
+	rank   int    // its rank
+	width  int    // its last dimension, 0 when unknown
+	// skipped lists the nodes (Flatten, Identity, Dropout) since the last
+	// layer started, for the spec's comments.
+	skipped []string
+}
+
+// maxInputs bounds a node's inputs: the ops Import knows take at most 3.
+const maxInputs = 8
+
+// nodeErr formats an error about node i.
+func (im *importer) nodeErr(i int, format string, args ...any) error {
+	n := &im.g.Nodes[i]
+	return fmt.Errorf("onnx: node %d (%s %s): %s", i, n.OpType, quoteName(n.Name), fmt.Sprintf(format, args...))
+}
+
+func (im *importer) walk() error {
+	g := im.g
+	for i := range g.Initializers {
+		t := &g.Initializers[i]
+		if _, ok := im.consts[t.Name]; ok {
+			return fmt.Errorf("onnx: two initializers are called %s", quoteName(t.Name))
+		}
+		im.consts[t.Name] = t
+	}
+	var inputs []*onnxpb.ValueInfo
+	for i := range g.Inputs {
+		if _, ok := im.consts[g.Inputs[i].Name]; !ok {
+			inputs = append(inputs, &g.Inputs[i])
+		}
+	}
+	if len(inputs) != 1 {
+		return fmt.Errorf("onnx: the graph has %d inputs besides its initializers; vecgen takes one", len(inputs))
+	}
+	in := inputs[0]
+	if in.ElemType != onnxpb.Float {
+		return fmt.Errorf("onnx: input %s has element type %s; vecgen computes in float32 (FLOAT)", quoteName(in.Name), onnxpb.DataTypeName(in.ElemType))
+	}
+	im.cur, im.rank = in.Name, 2
+	if in.HasShape {
+		im.rank = len(in.Dims)
+		if im.rank < 2 {
+			return fmt.Errorf("onnx: input %s has rank %d; vecgen takes rows of features (rank 2 or more)", quoteName(in.Name), im.rank)
+		}
+		if d := in.Dims[im.rank-1]; d.Known {
+			im.width = int(min(d.Value, math.MaxInt32))
+		}
+	}
+	im.done = make([]bool, len(g.Nodes))
+	for i := range g.Nodes {
+		n := &g.Nodes[i]
+		if n.Domain != "" && n.Domain != "ai.onnx" {
+			return im.nodeErr(i, "operator domain %q; %s", n.Domain, Supported)
+		}
+		if n.OpType == "Constant" {
+			if len(n.Outputs) != 1 {
+				return im.nodeErr(i, "a Constant with %d outputs", len(n.Outputs))
+			}
+			t, err := constantValue(n)
+			if err != nil {
+				return im.nodeErr(i, "%v", err)
+			}
+			im.consts[n.Outputs[0]] = t
+			im.done[i] = true
+			continue
+		}
+		if len(n.Inputs) > maxInputs {
+			return im.nodeErr(i, "op %s with %d inputs is not supported; %s", n.OpType, len(n.Inputs), Supported)
+		}
+		for j, name := range n.Inputs {
+			if name == "" || slices.Index(n.Inputs, name) < j {
+				continue
+			}
+			im.users[name] = append(im.users[name], i)
+		}
+	}
+	for {
+		users := im.users[im.cur]
+		if len(users) == 0 {
+			break
+		}
+		if err := im.step(users); err != nil {
+			return err
+		}
+	}
+	if len(g.Outputs) != 1 || g.Outputs[0].Name != im.cur {
+		names := make([]string, len(g.Outputs))
+		for i, o := range g.Outputs {
+			names[i] = quoteName(o.Name)
+		}
+		return fmt.Errorf("onnx: the graph's outputs are [%s]; the chain of layers ends at %s", strings.Join(names, ", "), quoteName(im.cur))
+	}
+	for i, d := range im.done {
+		if !d {
+			return im.nodeErr(i, "not on the chain from the input to the output; %s", Supported)
+		}
+	}
+	if len(im.layers) == 0 {
+		return errors.New("onnx: the model has no dense layer (Gemm or MatMul)")
+	}
+	l := im.last()
+	l.from = append(l.from, im.skipped...)
+	return nil
+}
+
+// constantValue is a Constant node's tensor.
+func constantValue(n *onnxpb.Node) (*onnxpb.Tensor, error) {
+	for _, a := range n.Attrs {
+		switch a.Name {
+		case "value":
+			if a.T == nil {
+				return nil, errors.New("its value is not a tensor")
+			}
+			return a.T, nil
+		case "value_float":
+			raw := make([]byte, 4)
+			putFloat(raw, a.F)
+			return &onnxpb.Tensor{DataType: onnxpb.Float, RawData: raw}, nil
+		}
+	}
+	return nil, errors.New("a Constant without a value or value_float attribute")
+}
+
+func putFloat(b []byte, f float32) {
+	u := math.Float32bits(f)
+	b[0], b[1], b[2], b[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
+}
+
+// last is the layer being built, or nil.
+func (im *importer) last() *layer {
+	if len(im.layers) == 0 {
+		return nil
+	}
+	return im.layers[len(im.layers)-1]
+}
+
+// step consumes the node or subgraph that reads the current value.
+func (im *importer) step(users []int) error {
+	i := users[0]
+	n := &im.g.Nodes[i]
+	if len(users) > 1 {
+		if isElementwise(n.OpType) {
+			return im.pattern(users)
+		}
+		return im.branchErr(users)
+	}
+	if isElementwise(n.OpType) && n.OpType != "Tanh" && n.OpType != "Sigmoid" && !im.isBias(n) {
+		return im.pattern(users)
+	}
+	if len(n.Inputs) == 0 || n.Inputs[0] != im.cur {
+		if !im.isBias(n) {
+			return im.nodeErr(i, "reads %s as input %d; vecgen needs it as the first", quoteName(im.cur), slices.Index(n.Inputs, im.cur))
+		}
+	}
+	for j, name := range n.Inputs[1:] {
+		if _, ok := im.consts[name]; !ok && name != "" && name != im.cur {
+			return im.nodeErr(i, "input %d, %s, is computed, not a constant: vecgen supports only a chain of layers", j+1, quoteName(name))
+		}
+	}
+	if len(n.Outputs) == 0 {
+		return im.nodeErr(i, "has no output")
+	}
+	var err error
+	switch n.OpType {
+	case "Identity", "Dropout", "Flatten":
+		im.skipped = append(im.skipped, fmt.Sprintf("node %d %s", i, n.OpType))
+	}
+	switch n.OpType {
+	case "Identity", "Dropout":
+		for _, o := range n.Outputs[1:] {
+			if len(im.users[o]) > 0 || im.isGraphOutput(o) {
+				return im.nodeErr(i, "its output %s is used; vecgen infers without dropout masks", quoteName(o))
+			}
+		}
+	case "Flatten":
+		err = im.flatten(i)
+	case "Gemm":
+		err = im.gemm(i)
+	case "MatMul":
+		err = im.matmul(i)
+	case "Add":
+		err = im.bias(i)
+	case "Relu":
+		err = im.activate(i, spec.ReLU, "Relu")
+	case "Sigmoid":
+		err = im.activate(i, spec.Sigmoid, "Sigmoid")
+	case "Tanh":
+		err = im.activate(i, spec.Tanh, "Tanh")
+	case "LeakyRelu":
+		alpha := float32(0.01)
+		if a := n.Attr("alpha"); a != nil {
+			alpha = a.F
+		}
+		if alpha != float32(0.01) {
+			return im.nodeErr(i, "alpha is %g; vecgen's leaky_relu has PyTorch's default slope 0.01 only", alpha)
+		}
+		err = im.activate(i, spec.LeakyReLU, "LeakyRelu")
+	case "Softmax":
+		err = im.softmax(i)
+	default:
+		return im.nodeErr(i, "op %s is not supported; %s", n.OpType, Supported)
+	}
+	if err != nil {
+		return err
+	}
+	if len(n.Outputs) > 1 && n.OpType != "Dropout" {
+		return im.nodeErr(i, "has %d outputs, want 1", len(n.Outputs))
+	}
+	im.done[i] = true
+	im.cur = n.Outputs[0]
+	return nil
+}
+
+func (im *importer) isGraphOutput(name string) bool {
+	for _, o := range im.g.Outputs {
+		if o.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// branchErr explains a value read by several nodes.
+func (im *importer) branchErr(users []int) error {
+	var parts []string
+	for _, u := range users[:min(len(users), 4)] {
+		parts = append(parts, fmt.Sprintf("node %d (%s)", u, im.g.Nodes[u].OpType))
+	}
+	if len(users) > 4 {
+		parts = append(parts, fmt.Sprintf("and %d more", len(users)-4))
+	}
+	return im.nodeErr(users[0], "value %s feeds %s: a branch or residual connection; vecgen supports only a chain of layers", quoteName(im.cur), strings.Join(parts, ", "))
+}
