@@ -214,6 +214,12 @@ func TestImportErrors(t *testing.T) {
 			b.g.Outputs = append(b.g.Outputs, onnxpb.ValueInfo{Name: "x", ElemType: onnxpb.Float})
 			return onnxpb.Encode(&onnxpb.Model{Opsets: []onnxpb.Opset{{Version: 13}}, Graph: &b.g})
 		}, []string{"outputs are [\"Gemm_b\", \"x\"]"}},
+		{"many outputs", func() []byte {
+			b := newBuilder(5)
+			out := b.node("Relu", nil, b.gemm("x", 5, 3))
+			b.g.Nodes[1].Outputs = append(b.g.Nodes[1].Outputs, "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8")
+			return b.bytes(out)
+		}, []string{"node 1 (Relu", "with 1 inputs and 9 outputs is not supported"}},
 		{"graph field as a varint", func() []byte {
 			return []byte{7<<3 | 0, 1}
 		}, []string{"model", "field 7 has wire type 0"}},

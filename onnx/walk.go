@@ -28,8 +28,12 @@ type importer struct {
 	skipped []string
 }
 
-// maxInputs bounds a node's inputs: the ops Import knows take at most 3.
-const maxInputs = 8
+// maxInputs and maxOutputs bound a node's inputs and outputs: the ops
+// Import knows take at most 3 and write at most 2.
+const (
+	maxInputs  = 8
+	maxOutputs = 8
+)
 
 // nodeErr formats an error about node i.
 func (im *importer) nodeErr(i int, format string, args ...any) error {
@@ -87,8 +91,8 @@ func (im *importer) walk() error {
 			im.done[i] = true
 			continue
 		}
-		if len(n.Inputs) > maxInputs {
-			return im.nodeErr(i, "op %s with %d inputs is not supported; %s", n.OpType, len(n.Inputs), Supported)
+		if len(n.Inputs) > maxInputs || len(n.Outputs) > maxOutputs {
+			return im.nodeErr(i, "op %s with %d inputs and %d outputs is not supported; %s", n.OpType, len(n.Inputs), len(n.Outputs), Supported)
 		}
 		for j, name := range n.Inputs {
 			if name == "" || slices.Index(n.Inputs, name) < j {
@@ -96,6 +100,9 @@ func (im *importer) walk() error {
 			}
 			im.users[name] = append(im.users[name], i)
 		}
+	}
+	if err := im.checkAcyclic(); err != nil {
+		return err
 	}
 	for {
 		users := im.users[im.cur]
