@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/vecgen/vecgen/internal/onnxpb"
 	"github.com/vecgen/vecgen/spec"
 )
 
@@ -19,11 +20,11 @@ func (im *importer) classify(nodes []int) (spec.Activation, error) {
 				continue
 			}
 			if n, err := t.Elements(1); err != nil || n != 1 {
-				return "", im.nodeErr(j, "constant %s has dims %v; an activation pattern takes scalars", quoteName(in), t.Dims)
+				return "", im.nodeErr(j, "constant %s has dims %v; an activation pattern takes scalars", onnxpb.QuoteName(in), t.Dims)
 			}
 			v, err := t.Floats()
 			if err != nil {
-				return "", im.nodeErr(j, "constant %s: %v", quoteName(in), err)
+				return "", im.nodeErr(j, "constant %s: %v", onnxpb.QuoteName(in), err)
 			}
 			scalars[in] = float64(v[0])
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/vecgen/vecgen/internal/onnxpb"
 )
 
 // maxCycleNames bounds the nodes a cycle's error names.
@@ -104,7 +106,7 @@ func (im *importer) cycleErr(cycle []int) error {
 		if k > 0 {
 			b.WriteString(" → ")
 		}
-		fmt.Fprintf(&b, "node %d (%s %s)", i, im.g.Nodes[i].OpType, quoteName(im.g.Nodes[i].Name))
+		fmt.Fprintf(&b, "node %d (%s %s)", i, im.g.Nodes[i].OpType, onnxpb.QuoteName(im.g.Nodes[i].Name))
 	}
 	if len(cycle) > maxCycleNames {
 		fmt.Fprintf(&b, " → ... %d more", len(cycle)-maxCycleNames)

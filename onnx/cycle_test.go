@@ -8,25 +8,17 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vecgen/vecgen/internal/alloctest"
 	"github.com/vecgen/vecgen/internal/onnxpb"
 )
 
 // importWithin imports data, and stops the whole test binary when Import
 // has not returned within limit: a hang that allocates as it loops would
 // otherwise keep running beside the other tests.
-func importWithin(t *testing.T, limit time.Duration, data []byte) error {
-	t.Helper()
-	done := make(chan error, 1)
-	go func() {
-		_, err := importBytes(data)
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(limit):
-		panic(fmt.Sprintf("%s: Import of %d bytes has not returned after %v", t.Name(), len(data), limit))
-	}
+func importWithin(limit time.Duration, data []byte) error {
+	var err error
+	alloctest.Measure(limit, func() { _, err = importBytes(data) })
+	return err
 }
 
 // A cycle of any kind is an error naming its nodes, found before the walk
@@ -73,7 +65,7 @@ func TestImportCycles(t *testing.T) {
 			`node 1 (Mul "/cyc0") → node 2 (Tanh "/cyc1") → node 1`},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			err := importWithin(t, 5*time.Second, model(c.nodes...))
+			err := importWithin(5*time.Second, model(c.nodes...))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), "onnx: the graph has a cycle: "+c.want)
 			assert.Contains(t, err.Error(), "re-export")
@@ -92,7 +84,7 @@ func TestImportLongCycle(t *testing.T) {
 		b.g.Nodes = append(b.g.Nodes, onnxpb.Node{OpType: "Identity", Inputs: []string{fmt.Sprint("v", i)}, Outputs: []string{fmt.Sprint("v", (i+1)%n)}})
 	}
 	start := time.Now()
-	err := importWithin(t, 20*time.Second, b.bytes(h))
+	err := importWithin(20*time.Second, b.bytes(h))
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), `onnx: the graph has a cycle: node 1 (Identity "") → node 2 (Identity "") → `)
 	assert.Contains(t, err.Error(), "→ ... 99992 more")

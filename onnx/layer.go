@@ -85,14 +85,14 @@ func (im *importer) inputInfo() *onnxpb.ValueInfo {
 func (im *importer) constant(i int, name, role string) (*onnxpb.Tensor, []float32, error) {
 	t, ok := im.consts[name]
 	if !ok {
-		return nil, nil, im.nodeErr(i, "its %s %s is not a constant (an initializer or a Constant node)", role, quoteName(name))
+		return nil, nil, im.nodeErr(i, "its %s %s is not a constant (an initializer or a Constant node)", role, onnxpb.QuoteName(name))
 	}
 	v, err := t.Floats()
 	if err != nil {
 		return nil, nil, im.nodeErr(i, "its %s: %v", role, err)
 	}
 	if len(v) == 0 {
-		return nil, nil, im.nodeErr(i, "its %s %s is empty (dims %v)", role, quoteName(name), t.Dims)
+		return nil, nil, im.nodeErr(i, "its %s %s is empty (dims %v)", role, onnxpb.QuoteName(name), t.Dims)
 	}
 	return t, v, nil
 }
@@ -107,7 +107,7 @@ func (im *importer) newLayer(i, in, out int, what string) (*layer, error) {
 		return nil, im.nodeErr(i, "%s is %d×%d; vecgen's widths are at most %d", what, in, out, spec.MaxWidth)
 	}
 	if im.width != 0 && in != im.width {
-		return nil, im.nodeErr(i, "shape mismatch: %s takes %d inputs, but the value it reads, %s, has %d", what, in, quoteName(im.cur), im.width)
+		return nil, im.nodeErr(i, "shape mismatch: %s takes %d inputs, but the value it reads, %s, has %d", what, in, onnxpb.QuoteName(im.cur), im.width)
 	}
 	if len(im.layers) == spec.MaxLayers {
 		return nil, im.nodeErr(i, "more than vecgen's %d layers", spec.MaxLayers)
@@ -148,13 +148,13 @@ func (im *importer) gemm(i int) error {
 		return err
 	}
 	if len(t.Dims) != 2 {
-		return im.nodeErr(i, "its weight %s has dims %v, want 2", quoteName(n.Inputs[1]), t.Dims)
+		return im.nodeErr(i, "its weight %s has dims %v, want 2", onnxpb.QuoteName(n.Inputs[1]), t.Dims)
 	}
 	in, out := int(t.Dims[0]), int(t.Dims[1])
 	if transB {
 		in, out = out, in
 	}
-	what := fmt.Sprintf("Gemm weight %s", quoteName(n.Inputs[1]))
+	what := fmt.Sprintf("Gemm weight %s", onnxpb.QuoteName(n.Inputs[1]))
 	l, err := im.newLayer(i, in, out, what)
 	if err != nil {
 		return err
@@ -168,17 +168,17 @@ func (im *importer) gemm(i int) error {
 			}
 		}
 	}
-	src := fmt.Sprintf("node %d Gemm %s: weight %s %v", i, quoteName(n.Name), quoteName(n.Inputs[1]), t.Dims)
+	src := fmt.Sprintf("node %d Gemm %s: weight %s %v", i, onnxpb.QuoteName(n.Name), onnxpb.QuoteName(n.Inputs[1]), t.Dims)
 	if len(n.Inputs) > 2 && n.Inputs[2] != "" {
 		bt, b, err := im.constant(i, n.Inputs[2], "bias")
 		if err != nil {
 			return err
 		}
 		if len(b) != out || len(bt.Dims) == 0 || bt.Dims[len(bt.Dims)-1] != int64(out) {
-			return im.nodeErr(i, "its bias %s has dims %v; vecgen needs %d values, one per output", quoteName(n.Inputs[2]), bt.Dims, out)
+			return im.nodeErr(i, "its bias %s has dims %v; vecgen needs %d values, one per output", onnxpb.QuoteName(n.Inputs[2]), bt.Dims, out)
 		}
 		l.b = b
-		src += fmt.Sprintf(", bias %s", quoteName(n.Inputs[2]))
+		src += fmt.Sprintf(", bias %s", onnxpb.QuoteName(n.Inputs[2]))
 	}
 	l.from = append(l.from, src)
 	return nil
@@ -194,15 +194,15 @@ func (im *importer) matmul(i int) error {
 		return err
 	}
 	if len(t.Dims) != 2 {
-		return im.nodeErr(i, "its weight %s has dims %v; vecgen needs a matrix [in,out]", quoteName(n.Inputs[1]), t.Dims)
+		return im.nodeErr(i, "its weight %s has dims %v; vecgen needs a matrix [in,out]", onnxpb.QuoteName(n.Inputs[1]), t.Dims)
 	}
-	l, err := im.newLayer(i, int(t.Dims[0]), int(t.Dims[1]), fmt.Sprintf("MatMul weight %s", quoteName(n.Inputs[1])))
+	l, err := im.newLayer(i, int(t.Dims[0]), int(t.Dims[1]), fmt.Sprintf("MatMul weight %s", onnxpb.QuoteName(n.Inputs[1])))
 	if err != nil {
 		return err
 	}
 	l.w = w
 	l.matmul = n.Outputs[0]
-	l.from = append(l.from, fmt.Sprintf("node %d MatMul %s: weight %s %v", i, quoteName(n.Name), quoteName(n.Inputs[1]), t.Dims))
+	l.from = append(l.from, fmt.Sprintf("node %d MatMul %s: weight %s %v", i, onnxpb.QuoteName(n.Name), onnxpb.QuoteName(n.Inputs[1]), t.Dims))
 	return nil
 }
 
@@ -218,10 +218,10 @@ func (im *importer) bias(i int) error {
 		return err
 	}
 	if len(b) != l.out {
-		return im.nodeErr(i, "its bias %s has dims %v; vecgen needs %d values, one per output", quoteName(other), t.Dims, l.out)
+		return im.nodeErr(i, "its bias %s has dims %v; vecgen needs %d values, one per output", onnxpb.QuoteName(other), t.Dims, l.out)
 	}
 	l.b, l.matmul = b, ""
-	l.from = append(l.from, fmt.Sprintf("node %d Add %s: bias %s", i, quoteName(n.Name), quoteName(other)))
+	l.from = append(l.from, fmt.Sprintf("node %d Add %s: bias %s", i, onnxpb.QuoteName(n.Name), onnxpb.QuoteName(other)))
 	return nil
 }
 

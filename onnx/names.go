@@ -1,21 +1,11 @@
 package onnx
 
 import (
-	"strconv"
 	"strings"
 	"unicode"
 
 	"github.com/vecgen/vecgen/spec"
 )
-
-// quoteName quotes an ONNX name for a message or a comment, cut to 64
-// bytes.
-func quoteName(s string) string {
-	if len(s) > 64 {
-		s = s[:64] + "..."
-	}
-	return strconv.Quote(s)
-}
 
 // commentSafe keeps text on one YAML comment line.
 func commentSafe(s string) string {

@@ -3,6 +3,8 @@ package onnx
 import (
 	"fmt"
 	"slices"
+
+	"github.com/vecgen/vecgen/internal/onnxpb"
 )
 
 // isElementwise reports whether op may appear in a GELU or SiLU pattern.
@@ -38,9 +40,9 @@ func (im *importer) pattern(users []int) error {
 		for _, v := range n.Inputs {
 			if _, ok := im.consts[v]; !ok && !region[v] {
 				if n.OpType == "Add" || n.OpType == "Sub" {
-					return im.nodeErr(i, "combines two computed values, %s and %s: a residual or branching connection; vecgen supports only a chain of layers", quoteName(n.Inputs[0]), quoteName(n.Inputs[1]))
+					return im.nodeErr(i, "combines two computed values, %s and %s: a residual or branching connection; vecgen supports only a chain of layers", onnxpb.QuoteName(n.Inputs[0]), onnxpb.QuoteName(n.Inputs[1]))
 				}
-				return im.nodeErr(i, "its input %s is computed outside the chain; vecgen supports only a chain of layers", quoteName(v))
+				return im.nodeErr(i, "its input %s is computed outside the chain; vecgen supports only a chain of layers", onnxpb.QuoteName(v))
 			}
 		}
 		if len(n.Outputs) != 1 {

@@ -38,7 +38,7 @@ const (
 // nodeErr formats an error about node i.
 func (im *importer) nodeErr(i int, format string, args ...any) error {
 	n := &im.g.Nodes[i]
-	return fmt.Errorf("onnx: node %d (%s %s): %s", i, n.OpType, quoteName(n.Name), fmt.Sprintf(format, args...))
+	return fmt.Errorf("onnx: node %d (%s %s): %s", i, n.OpType, onnxpb.QuoteName(n.Name), fmt.Sprintf(format, args...))
 }
 
 func (im *importer) walk() error {
@@ -46,7 +46,7 @@ func (im *importer) walk() error {
 	for i := range g.Initializers {
 		t := &g.Initializers[i]
 		if _, ok := im.consts[t.Name]; ok {
-			return fmt.Errorf("onnx: two initializers are called %s", quoteName(t.Name))
+			return fmt.Errorf("onnx: two initializers are called %s", onnxpb.QuoteName(t.Name))
 		}
 		im.consts[t.Name] = t
 	}
@@ -61,13 +61,13 @@ func (im *importer) walk() error {
 	}
 	in := inputs[0]
 	if in.ElemType != onnxpb.Float {
-		return fmt.Errorf("onnx: input %s has element type %s; vecgen computes in float32 (FLOAT)", quoteName(in.Name), onnxpb.DataTypeName(in.ElemType))
+		return fmt.Errorf("onnx: input %s has element type %s; vecgen computes in float32 (FLOAT)", onnxpb.QuoteName(in.Name), onnxpb.DataTypeName(in.ElemType))
 	}
 	im.cur, im.rank = in.Name, 2
 	if in.HasShape {
 		im.rank = len(in.Dims)
 		if im.rank < 2 {
-			return fmt.Errorf("onnx: input %s has rank %d; vecgen takes rows of features (rank 2 or more)", quoteName(in.Name), im.rank)
+			return fmt.Errorf("onnx: input %s has rank %d; vecgen takes rows of features (rank 2 or more)", onnxpb.QuoteName(in.Name), im.rank)
 		}
 		if d := in.Dims[im.rank-1]; d.Known {
 			im.width = int(min(d.Value, math.MaxInt32))
@@ -116,9 +116,9 @@ func (im *importer) walk() error {
 	if len(g.Outputs) != 1 || g.Outputs[0].Name != im.cur {
 		names := make([]string, len(g.Outputs))
 		for i, o := range g.Outputs {
-			names[i] = quoteName(o.Name)
+			names[i] = onnxpb.QuoteName(o.Name)
 		}
-		return fmt.Errorf("onnx: the graph's outputs are [%s]; the chain of layers ends at %s", strings.Join(names, ", "), quoteName(im.cur))
+		return fmt.Errorf("onnx: the graph's outputs are [%s]; the chain of layers ends at %s", strings.Join(names, ", "), onnxpb.QuoteName(im.cur))
 	}
 	for i, d := range im.done {
 		if !d {
@@ -179,12 +179,12 @@ func (im *importer) step(users []int) error {
 	}
 	if len(n.Inputs) == 0 || n.Inputs[0] != im.cur {
 		if !im.isBias(n) {
-			return im.nodeErr(i, "reads %s as input %d; vecgen needs it as the first", quoteName(im.cur), slices.Index(n.Inputs, im.cur))
+			return im.nodeErr(i, "reads %s as input %d; vecgen needs it as the first", onnxpb.QuoteName(im.cur), slices.Index(n.Inputs, im.cur))
 		}
 	}
 	for j, name := range n.Inputs[1:] {
 		if _, ok := im.consts[name]; !ok && name != "" && name != im.cur {
-			return im.nodeErr(i, "input %d, %s, is computed, not a constant: vecgen supports only a chain of layers", j+1, quoteName(name))
+			return im.nodeErr(i, "input %d, %s, is computed, not a constant: vecgen supports only a chain of layers", j+1, onnxpb.QuoteName(name))
 		}
 	}
 	if len(n.Outputs) == 0 {
@@ -199,7 +199,7 @@ func (im *importer) step(users []int) error {
 	case "Identity", "Dropout":
 		for _, o := range n.Outputs[1:] {
 			if len(im.users[o]) > 0 || im.isGraphOutput(o) {
-				return im.nodeErr(i, "its output %s is used; vecgen infers without dropout masks", quoteName(o))
+				return im.nodeErr(i, "its output %s is used; vecgen infers without dropout masks", onnxpb.QuoteName(o))
 			}
 		}
 	case "Flatten":
@@ -259,5 +259,5 @@ func (im *importer) branchErr(users []int) error {
 	if len(users) > 4 {
 		parts = append(parts, fmt.Sprintf("and %d more", len(users)-4))
 	}
-	return im.nodeErr(users[0], "value %s feeds %s: a branch or residual connection; vecgen supports only a chain of layers", quoteName(im.cur), strings.Join(parts, ", "))
+	return im.nodeErr(users[0], "value %s feeds %s: a branch or residual connection; vecgen supports only a chain of layers", onnxpb.QuoteName(im.cur), strings.Join(parts, ", "))
 }

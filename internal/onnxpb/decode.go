@@ -10,7 +10,7 @@ import (
 // Decode parses a ModelProto.
 func Decode(data []byte) (*Model, error) {
 	m := &Model{}
-	if err := decodeMessage(&reader{b: data}, "model", m.field); err != nil {
+	if err := decodeMessage(&reader{b: data}, where{field: "model", index: -1}, m.field); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -48,7 +48,7 @@ func (m *Model) field(r *reader, num, wire int) error {
 			return errors.New("the model has two graphs")
 		}
 		m.Graph = &Graph{}
-		return decodeMessage(r.sub(b), "graph", m.Graph.field)
+		return decodeMessage(r.sub(b), where{field: "graph", index: -1}, m.Graph.field)
 	case 8: // opset_import
 		if wire != wireBytes {
 			return wrongWire(num, wire, "message (opset_import)")
@@ -58,7 +58,7 @@ func (m *Model) field(r *reader, num, wire int) error {
 			return err
 		}
 		var o Opset
-		if err := decodeMessage(r.sub(b), fmt.Sprintf("opset_import[%d]", len(m.Opsets)), o.field); err != nil {
+		if err := decodeMessage(r.sub(b), where{field: "opset_import", index: len(m.Opsets)}, o.field); err != nil {
 			return err
 		}
 		m.Opsets = append(m.Opsets, o)
@@ -68,8 +68,8 @@ func (m *Model) field(r *reader, num, wire int) error {
 }
 
 // decodeMessage runs field over every field of r's message; errors name
-// path and the offset of the field.
-func decodeMessage(r *reader, path string, field func(r *reader, num, wire int) error) error {
+// the message (w) and the offset of the field.
+func decodeMessage(r *reader, w where, field func(r *reader, num, wire int) error) error {
 	for !r.done() {
 		start := r.off
 		num, wire, err := r.field()
@@ -81,7 +81,7 @@ func decodeMessage(r *reader, path string, field func(r *reader, num, wire int) 
 			if errors.As(err, &fe) {
 				return err
 			}
-			return &fieldError{path, r.base + start, err}
+			return &fieldError{w, r.base + start, err}
 		}
 	}
 	return nil
@@ -121,19 +121,19 @@ func (g *Graph) field(r *reader, num, wire int) error {
 		switch num {
 		case 1:
 			var n Node
-			err = decodeMessage(sub, fmt.Sprintf("graph.node[%d]", len(g.Nodes)), n.field)
+			err = decodeMessage(sub, where{field: "graph.node", index: len(g.Nodes)}, n.field)
 			g.Nodes = append(g.Nodes, n)
 		case 5:
 			var t Tensor
-			err = decodeMessage(sub, fmt.Sprintf("graph.initializer[%d]", len(g.Initializers)), t.field)
+			err = decodeMessage(sub, where{field: "graph.initializer", index: len(g.Initializers)}, t.field)
 			g.Initializers = append(g.Initializers, t)
 		case 11:
 			var v ValueInfo
-			err = decodeMessage(sub, fmt.Sprintf("graph.input[%d]", len(g.Inputs)), v.field)
+			err = decodeMessage(sub, where{field: "graph.input", index: len(g.Inputs)}, v.field)
 			g.Inputs = append(g.Inputs, v)
 		case 12:
 			var v ValueInfo
-			err = decodeMessage(sub, fmt.Sprintf("graph.output[%d]", len(g.Outputs)), v.field)
+			err = decodeMessage(sub, where{field: "graph.output", index: len(g.Outputs)}, v.field)
 			g.Outputs = append(g.Outputs, v)
 		}
 		return err
@@ -180,7 +180,7 @@ func (n *Node) field(r *reader, num, wire int) error {
 			return err
 		}
 		var a Attribute
-		if err := decodeMessage(r.sub(b), fmt.Sprintf("node %q attribute[%d]", n.Name, len(n.Attrs)), a.field); err != nil {
+		if err := decodeMessage(r.sub(b), where{owner: "node", name: n.Name, field: "attribute", index: len(n.Attrs)}, a.field); err != nil {
 			return err
 		}
 		n.Attrs = append(n.Attrs, a)
@@ -232,7 +232,7 @@ func (a *Attribute) field(r *reader, num, wire int) error {
 			return errors.New("attribute has two tensors")
 		}
 		a.T = &Tensor{}
-		return decodeMessage(r.sub(b), fmt.Sprintf("attribute %q tensor", a.Name), a.T.field)
+		return decodeMessage(r.sub(b), where{owner: "attribute", name: a.Name, field: "tensor", index: -1}, a.T.field)
 	}
 	return r.skip(wire)
 }
@@ -374,9 +374,14 @@ func (v *ValueInfo) field(r *reader, num, wire int) error {
 		if err != nil {
 			return err
 		}
-		return decodeMessage(r.sub(b), fmt.Sprintf("value %q type", v.Name), v.typeField)
+		return decodeMessage(r.sub(b), v.where("type", -1), v.typeField)
 	}
 	return r.skip(wire)
+}
+
+// where names a message inside the value for errors.
+func (v *ValueInfo) where(field string, index int) where {
+	return where{owner: "value", name: v.Name, field: field, index: index}
 }
 
 // typeField reads TypeProto: only tensor_type.
@@ -391,7 +396,7 @@ func (v *ValueInfo) typeField(r *reader, num, wire int) error {
 	if err != nil {
 		return err
 	}
-	return decodeMessage(r.sub(b), fmt.Sprintf("value %q tensor type", v.Name), v.tensorTypeField)
+	return decodeMessage(r.sub(b), v.where("tensor type", -1), v.tensorTypeField)
 }
 
 func (v *ValueInfo) tensorTypeField(r *reader, num, wire int) error {
@@ -412,7 +417,7 @@ func (v *ValueInfo) tensorTypeField(r *reader, num, wire int) error {
 			return err
 		}
 		v.HasShape = true
-		return decodeMessage(r.sub(b), fmt.Sprintf("value %q shape", v.Name), v.shapeField)
+		return decodeMessage(r.sub(b), v.where("shape", -1), v.shapeField)
 	}
 	return r.skip(wire)
 }
@@ -429,7 +434,7 @@ func (v *ValueInfo) shapeField(r *reader, num, wire int) error {
 		return err
 	}
 	var d Dim
-	err = decodeMessage(r.sub(b), fmt.Sprintf("value %q dim %d", v.Name, len(v.Dims)), d.field)
+	err = decodeMessage(r.sub(b), v.where("dim", len(v.Dims)), d.field)
 	v.Dims = append(v.Dims, d)
 	return err
 }

@@ -121,15 +121,15 @@ func (t *Tensor) Elements(limit int64) (int64, error) {
 	n := int64(1)
 	for _, d := range t.Dims {
 		if d < 0 {
-			return 0, fmt.Errorf("tensor %q has a negative dimension in %v", t.Name, t.Dims)
+			return 0, fmt.Errorf("tensor %s has a negative dimension in %v", QuoteName(t.Name), t.Dims)
 		}
 		if d != 0 && n > limit/d {
-			return 0, fmt.Errorf("tensor %q declares dims %v, more than %d values", t.Name, t.Dims, limit)
+			return 0, fmt.Errorf("tensor %s declares dims %v, more than %d values", QuoteName(t.Name), t.Dims, limit)
 		}
 		n *= d
 	}
 	if n > limit {
-		return 0, fmt.Errorf("tensor %q declares dims %v, more than %d values", t.Name, t.Dims, limit)
+		return 0, fmt.Errorf("tensor %s declares dims %v, more than %d values", QuoteName(t.Name), t.Dims, limit)
 	}
 	return n, nil
 }
@@ -141,30 +141,30 @@ func (t *Tensor) Elements(limit int64) (int64, error) {
 // nothing.
 func (t *Tensor) Floats() ([]float32, error) {
 	if t.External {
-		return nil, fmt.Errorf("tensor %q keeps its values in an external file; export the model with its weights inside it", t.Name)
+		return nil, fmt.Errorf("tensor %s keeps its values in an external file; export the model with its weights inside it", QuoteName(t.Name))
 	}
 	if t.DataType != Float {
-		return nil, fmt.Errorf("tensor %q has data type %s, want FLOAT", t.Name, DataTypeName(t.DataType))
+		return nil, fmt.Errorf("tensor %s has data type %s, want FLOAT", QuoteName(t.Name), DataTypeName(t.DataType))
 	}
 	if t.OtherData > 0 {
-		return nil, fmt.Errorf("tensor %q of type FLOAT holds values in another type's field", t.Name)
+		return nil, fmt.Errorf("tensor %s of type FLOAT holds values in another type's field", QuoteName(t.Name))
 	}
 	held := int64(len(t.FloatData))
 	if t.RawData != nil {
 		if len(t.FloatData) > 0 {
-			return nil, fmt.Errorf("tensor %q has both raw_data and float_data", t.Name)
+			return nil, fmt.Errorf("tensor %s has both raw_data and float_data", QuoteName(t.Name))
 		}
 		if len(t.RawData)%4 != 0 {
-			return nil, fmt.Errorf("tensor %q has %d bytes of raw_data, not a whole number of float32 values", t.Name, len(t.RawData))
+			return nil, fmt.Errorf("tensor %s has %d bytes of raw_data, not a whole number of float32 values", QuoteName(t.Name), len(t.RawData))
 		}
 		held = int64(len(t.RawData) / 4)
 	}
 	n, err := t.Elements(held)
 	if err != nil {
-		return nil, fmt.Errorf("tensor %q declares dims %v but holds %d values", t.Name, t.Dims, held)
+		return nil, fmt.Errorf("tensor %s declares dims %v but holds %d values", QuoteName(t.Name), t.Dims, held)
 	}
 	if n != held {
-		return nil, fmt.Errorf("tensor %q declares dims %v (%d values) but holds %d", t.Name, t.Dims, n, held)
+		return nil, fmt.Errorf("tensor %s declares dims %v (%d values) but holds %d", QuoteName(t.Name), t.Dims, n, held)
 	}
 	if t.RawData == nil {
 		return t.FloatData, nil

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 )
 
 // Protobuf wire types.
@@ -104,16 +106,49 @@ func (r *reader) skip(wire int) error {
 // sub returns a reader for an embedded message's bytes.
 func (r *reader) sub(b []byte) *reader { return &reader{b: b, base: r.base + r.off - len(b)} }
 
+// where names a message for errors: a field of the message that holds it,
+// with its index when the field repeats, and the name of the node or
+// value it belongs to. It is formatted only when an error occurs, so that
+// decoding formats no name per element (a 64 KiB node name formatted for
+// each of its 20,000 attributes took 23 s and 4.4 GB).
+type where struct {
+	owner string // "node", "value" or "attribute": what name names; "" for none
+	name  string
+	field string // e.g. "graph.node" or "attribute"
+	index int    // the element's index in a repeated field, or -1
+}
+
+func (w where) String() string {
+	var b strings.Builder
+	if w.owner != "" {
+		fmt.Fprintf(&b, "%s %s ", w.owner, QuoteName(w.name))
+	}
+	b.WriteString(w.field)
+	if w.index >= 0 {
+		fmt.Fprintf(&b, "[%d]", w.index)
+	}
+	return b.String()
+}
+
+// QuoteName quotes an ONNX name for a message or a comment, cut to 64
+// bytes.
+func QuoteName(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return strconv.Quote(s)
+}
+
 // fieldError is a problem with a field of a message, at a byte offset of
 // the whole input.
 type fieldError struct {
-	path string
-	at   int
-	err  error
+	in  where
+	at  int
+	err error
 }
 
 func (e *fieldError) Error() string {
-	return fmt.Sprintf("onnx: %s: %v (at byte %d)", e.path, e.err, e.at)
+	return fmt.Sprintf("onnx: %s: %v (at byte %d)", e.in, e.err, e.at)
 }
 
 func (e *fieldError) Unwrap() error { return e.err }
