@@ -30,17 +30,17 @@ func (im *importer) checkAcyclic() error {
 			}
 		})
 	}
-	var ready []int
+	ready := make([]int32, 0, len(nodes)) // the sorted nodes, then those whose inputs are all sorted
 	for j, p := range pending {
 		if p == 0 {
-			ready = append(ready, j)
+			ready = append(ready, int32(j))
 		}
 	}
 	for sorted := 0; sorted < len(ready); sorted++ {
-		im.eachOutput(ready[sorted], func(o string) {
+		im.eachOutput(int(ready[sorted]), func(o string) {
 			for _, j := range im.users[o] {
 				if pending[j]--; pending[j] == 0 {
-					ready = append(ready, j)
+					ready = append(ready, int32(j))
 				}
 			}
 		})

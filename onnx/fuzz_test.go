@@ -12,8 +12,8 @@ import (
 )
 
 // FuzzImport feeds arbitrary bytes to the ONNX decoder and the importer:
-// they must return a result or an error, never panic, and never allocate
-// more than the budget for the file's size.
+// they must return a result or an error, never panic, and each stay
+// within importBudget's time and allocation for the file's size.
 func FuzzImport(f *testing.F) {
 	f.Add(validModel())
 	net, err := nn.New(kernels.ScorerNetwork(), nn.Options{Seed: 1})
@@ -27,13 +27,14 @@ func FuzzImport(f *testing.F) {
 	f.Add(scorer.Bytes())
 	f.Add(scorer.Bytes()[:scorer.Len()/3])
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if alloc := alloctest.Allocated(func() { onnxpb.Decode(data) }); alloc > importBudget(len(data)) {
-			t.Fatalf("Decode allocated %d bytes for %d", alloc, len(data))
+		maxTime, maxAlloc := importBudget(len(data))
+		if took, alloc := alloctest.Measure(2*maxTime, func() { onnxpb.Decode(data) }); took > maxTime || alloc > maxAlloc {
+			t.Fatalf("Decode took %v and allocated %d bytes for %d (budget %v, %d)", took, alloc, len(data), maxTime, maxAlloc)
 		}
 		var res *onnx.Result
 		var err error
-		if alloc := alloctest.Allocated(func() { res, err = importBytes(data) }); alloc > importBudget(len(data)) {
-			t.Fatalf("Import allocated %d bytes for %d", alloc, len(data))
+		if took, alloc := alloctest.Measure(2*maxTime, func() { res, err = importBytes(data) }); took > maxTime || alloc > maxAlloc {
+			t.Fatalf("Import took %v and allocated %d bytes for %d (budget %v, %d)", took, alloc, len(data), maxTime, maxAlloc)
 		}
 		if err == nil && (res.Model == nil || len(res.Weights) == 0) {
 			t.Fatal("Import returned no error and no model")

@@ -246,12 +246,6 @@ func TestImportTruncated(t *testing.T) {
 	assert.ErrorContains(t, err, "truncated")
 }
 
-// importBudget is the most Import may allocate for a file of n bytes: the
-// spec it writes and checks costs up to a few MiB whatever the file (32
-// layers of commented YAML), and the decoded graph and weights a small
-// multiple of the file.
-func importBudget(n int) uint64 { return 8<<20 + 64*uint64(n) }
-
 func TestHugeDeclaredTensorAllocatesLittle(t *testing.T) {
 	b := newBuilder(1 << 14)
 	out := b.gemm("x", 1, 1)

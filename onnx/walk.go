@@ -76,6 +76,9 @@ func (im *importer) walk() error {
 	im.done = make([]bool, len(g.Nodes))
 	for i := range g.Nodes {
 		n := &g.Nodes[i]
+		if n.OpType == "" {
+			return im.nodeErr(i, "has no op_type; the file is not a valid ONNX model")
+		}
 		if n.Domain != "" && n.Domain != "ai.onnx" {
 			return im.nodeErr(i, "operator domain %q; %s", n.Domain, Supported)
 		}

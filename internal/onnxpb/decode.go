@@ -9,452 +9,384 @@ import (
 
 // Decode parses a ModelProto.
 func Decode(data []byte) (*Model, error) {
-	m := &Model{}
-	if err := decodeMessage(&reader{b: data}, where{field: "model", index: -1}, m.field); err != nil {
+	m := &Model{Opsets: sized[Opset](tally(data, nil)[8])}
+	if err := decodeMessage(data, 0, where{field: "model", index: -1}, m.field); err != nil {
 		return nil, err
 	}
 	return m, nil
 }
 
-func (m *Model) field(r *reader, num, wire int) error {
+// expect returns the error for field num when v's wire type is not want;
+// what names the field for the message.
+func expect(num int, v value, want int, what string) error {
+	if v.wire == want {
+		return nil
+	}
+	return wrongWire(num, v.wire, what)
+}
+
+func (m *Model) field(num int, v value) error {
 	switch num {
 	case 1: // ir_version
-		if wire != wireVarint {
-			return wrongWire(num, wire, "varint (ir_version)")
+		if err := expect(num, v, wireVarint, "varint (ir_version)"); err != nil {
+			return err
 		}
-		v, err := r.varint()
-		m.IRVersion = int64(v)
-		return err
+		m.IRVersion = int64(v.u)
 	case 2, 3: // producer_name, producer_version
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes (producer)")
+		if err := expect(num, v, wireBytes, "bytes (producer)"); err != nil {
+			return err
 		}
-		b, err := r.bytes()
 		if num == 2 {
-			m.ProducerName = string(b)
+			m.ProducerName = string(v.b)
 		} else {
-			m.ProducerVersion = string(b)
+			m.ProducerVersion = string(v.b)
 		}
-		return err
 	case 7: // graph
-		if wire != wireBytes {
-			return wrongWire(num, wire, "message (graph)")
-		}
-		b, err := r.bytes()
-		if err != nil {
+		if err := expect(num, v, wireBytes, "message (graph)"); err != nil {
 			return err
 		}
 		if m.Graph != nil {
 			return errors.New("the model has two graphs")
 		}
 		m.Graph = &Graph{}
-		return decodeMessage(r.sub(b), where{field: "graph", index: -1}, m.Graph.field)
+		return m.Graph.decode(v)
 	case 8: // opset_import
-		if wire != wireBytes {
-			return wrongWire(num, wire, "message (opset_import)")
-		}
-		b, err := r.bytes()
-		if err != nil {
+		if err := expect(num, v, wireBytes, "message (opset_import)"); err != nil {
 			return err
 		}
-		var o Opset
-		if err := decodeMessage(r.sub(b), where{field: "opset_import", index: len(m.Opsets)}, o.field); err != nil {
-			return err
-		}
-		m.Opsets = append(m.Opsets, o)
-		return nil
-	}
-	return r.skip(wire)
-}
-
-// decodeMessage runs field over every field of r's message; errors name
-// the message (w) and the offset of the field.
-func decodeMessage(r *reader, w where, field func(r *reader, num, wire int) error) error {
-	for !r.done() {
-		start := r.off
-		num, wire, err := r.field()
-		if err == nil {
-			err = field(r, num, wire)
-		}
-		if err != nil {
-			var fe *fieldError
-			if errors.As(err, &fe) {
-				return err
-			}
-			return &fieldError{w, r.base + start, err}
-		}
+		m.Opsets = append(m.Opsets, Opset{})
+		return decodeMessage(v.b, v.at, where{field: "opset_import", index: len(m.Opsets) - 1}, m.Opsets[len(m.Opsets)-1].field)
 	}
 	return nil
 }
 
-func (o *Opset) field(r *reader, num, wire int) error {
+func (o *Opset) field(num int, v value) error {
 	switch num {
 	case 1:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes (domain)")
-		}
-		b, err := r.bytes()
-		o.Domain = string(b)
-		return err
-	case 2:
-		if wire != wireVarint {
-			return wrongWire(num, wire, "varint (version)")
-		}
-		v, err := r.varint()
-		o.Version = int64(v)
-		return err
-	}
-	return r.skip(wire)
-}
-
-func (g *Graph) field(r *reader, num, wire int) error {
-	switch num {
-	case 1, 5, 11, 12:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "message")
-		}
-		b, err := r.bytes()
-		if err != nil {
+		if err := expect(num, v, wireBytes, "bytes (domain)"); err != nil {
 			return err
 		}
-		sub := r.sub(b)
-		switch num {
-		case 1:
-			var n Node
-			err = decodeMessage(sub, where{field: "graph.node", index: len(g.Nodes)}, n.field)
-			g.Nodes = append(g.Nodes, n)
-		case 5:
-			var t Tensor
-			err = decodeMessage(sub, where{field: "graph.initializer", index: len(g.Initializers)}, t.field)
-			g.Initializers = append(g.Initializers, t)
-		case 11:
-			var v ValueInfo
-			err = decodeMessage(sub, where{field: "graph.input", index: len(g.Inputs)}, v.field)
-			g.Inputs = append(g.Inputs, v)
-		case 12:
-			var v ValueInfo
-			err = decodeMessage(sub, where{field: "graph.output", index: len(g.Outputs)}, v.field)
-			g.Outputs = append(g.Outputs, v)
-		}
-		return err
+		o.Domain = string(v.b)
 	case 2:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes (name)")
+		if err := expect(num, v, wireVarint, "varint (version)"); err != nil {
+			return err
 		}
-		b, err := r.bytes()
-		g.Name = string(b)
-		return err
+		o.Version = int64(v.u)
 	}
-	return r.skip(wire)
+	return nil
 }
 
-func (n *Node) field(r *reader, num, wire int) error {
+// decode reads a GraphProto, its repeated fields allocated at their size.
+func (g *Graph) decode(v value) error {
+	counts := tally(v.b, nil)
+	g.Nodes = sized[Node](counts[1])
+	g.Initializers = sized[Tensor](counts[5])
+	g.Inputs = sized[ValueInfo](counts[11])
+	g.Outputs = sized[ValueInfo](counts[12])
+	return decodeMessage(v.b, v.at, where{field: "graph", index: -1}, g.field)
+}
+
+func (g *Graph) field(num int, v value) error {
+	switch num {
+	case 1:
+		if err := expect(num, v, wireBytes, "message (node)"); err != nil {
+			return err
+		}
+		g.Nodes = append(g.Nodes, Node{})
+		return g.Nodes[len(g.Nodes)-1].decode(v, len(g.Nodes)-1)
+	case 5:
+		if err := expect(num, v, wireBytes, "message (initializer)"); err != nil {
+			return err
+		}
+		g.Initializers = append(g.Initializers, Tensor{})
+		return g.Initializers[len(g.Initializers)-1].decode(v, where{field: "graph.initializer", index: len(g.Initializers) - 1})
+	case 11, 12:
+		list, field := &g.Inputs, "graph.input"
+		if num == 12 {
+			list, field = &g.Outputs, "graph.output"
+		}
+		if err := expect(num, v, wireBytes, "message ("+field[len("graph."):]+")"); err != nil {
+			return err
+		}
+		*list = append(*list, ValueInfo{})
+		vi := &(*list)[len(*list)-1]
+		return decodeMessage(v.b, v.at, where{field: field, index: len(*list) - 1}, vi.field)
+	case 2:
+		if err := expect(num, v, wireBytes, "bytes (name)"); err != nil {
+			return err
+		}
+		g.Name = string(v.b)
+	}
+	return nil
+}
+
+// decode reads the NodeProto at index i of its graph.
+func (n *Node) decode(v value, i int) error {
+	counts := tally(v.b, nil)
+	n.Inputs = sized[string](counts[1])
+	n.Outputs = sized[string](counts[2])
+	n.Attrs = sized[Attribute](counts[5])
+	return decodeMessage(v.b, v.at, where{field: "graph.node", index: i}, n.field)
+}
+
+func (n *Node) field(num int, v value) error {
 	switch num {
 	case 1, 2, 3, 4, 7:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes")
-		}
-		b, err := r.bytes()
-		if err != nil {
+		if err := expect(num, v, wireBytes, "bytes"); err != nil {
 			return err
 		}
 		switch num {
 		case 1:
-			n.Inputs = append(n.Inputs, string(b))
+			n.Inputs = append(n.Inputs, string(v.b))
 		case 2:
-			n.Outputs = append(n.Outputs, string(b))
+			n.Outputs = append(n.Outputs, string(v.b))
 		case 3:
-			n.Name = string(b)
+			n.Name = string(v.b)
 		case 4:
-			n.OpType = string(b)
+			n.OpType = string(v.b)
 		case 7:
-			n.Domain = string(b)
+			n.Domain = string(v.b)
 		}
-		return nil
 	case 5:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "message (attribute)")
-		}
-		b, err := r.bytes()
-		if err != nil {
+		if err := expect(num, v, wireBytes, "message (attribute)"); err != nil {
 			return err
 		}
-		var a Attribute
-		if err := decodeMessage(r.sub(b), where{owner: "node", name: n.Name, field: "attribute", index: len(n.Attrs)}, a.field); err != nil {
-			return err
-		}
-		n.Attrs = append(n.Attrs, a)
-		return nil
+		n.Attrs = append(n.Attrs, Attribute{})
+		a := &n.Attrs[len(n.Attrs)-1]
+		return decodeMessage(v.b, v.at, where{owner: "node", name: n.Name, field: "attribute", index: len(n.Attrs) - 1}, a.field)
 	}
-	return r.skip(wire)
+	return nil
 }
 
-func (a *Attribute) field(r *reader, num, wire int) error {
+func (a *Attribute) field(num int, v value) error {
 	switch num {
 	case 1, 4:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes")
+		if err := expect(num, v, wireBytes, "bytes"); err != nil {
+			return err
 		}
-		b, err := r.bytes()
 		if num == 1 {
-			a.Name = string(b)
+			a.Name = string(v.b)
 		} else {
-			a.S = b
+			a.S = v.b
 		}
-		return err
 	case 2:
-		if wire != wireFixed32 {
-			return wrongWire(num, wire, "fixed32 (f)")
+		if err := expect(num, v, wireFixed32, "fixed32 (f)"); err != nil {
+			return err
 		}
-		v, err := r.fixed32()
-		a.F = math.Float32frombits(v)
-		return err
+		a.F = math.Float32frombits(uint32(v.u))
 	case 3, 20:
-		if wire != wireVarint {
-			return wrongWire(num, wire, "varint")
+		if err := expect(num, v, wireVarint, "varint"); err != nil {
+			return err
 		}
-		v, err := r.varint()
 		if num == 3 {
-			a.I = int64(v)
+			a.I = int64(v.u)
 		} else {
-			a.Type = int32(v)
+			a.Type = int32(v.u)
 		}
-		return err
 	case 5:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "message (t)")
-		}
-		b, err := r.bytes()
-		if err != nil {
+		if err := expect(num, v, wireBytes, "message (t)"); err != nil {
 			return err
 		}
 		if a.T != nil {
 			return errors.New("attribute has two tensors")
 		}
 		a.T = &Tensor{}
-		return decodeMessage(r.sub(b), where{owner: "attribute", name: a.Name, field: "tensor", index: -1}, a.T.field)
+		return a.T.decode(v, where{owner: "attribute", name: a.Name, field: "tensor", index: -1})
 	}
-	return r.skip(wire)
+	return nil
 }
 
-func (t *Tensor) field(r *reader, num, wire int) error {
+// decode reads a TensorProto, its dims and float_data allocated at their
+// size.
+func (t *Tensor) decode(v value, w where) error {
+	counts := tally(v.b, func(num int, data []byte) int {
+		switch num {
+		case 1:
+			return countVarints(data)
+		case 4:
+			return len(data) / 4
+		}
+		return 1
+	})
+	t.Dims = sized[int64](counts[1])
+	t.FloatData = sized[float32](counts[4])
+	return decodeMessage(v.b, v.at, w, t.field)
+}
+
+// countVarints is the number of varints in packed data: the bytes that
+// end one.
+func countVarints(data []byte) int {
+	n := 0
+	for _, c := range data {
+		if c < 0x80 {
+			n++
+		}
+	}
+	return n
+}
+
+func (t *Tensor) field(num int, v value) error {
 	switch num {
 	case 1: // dims: repeated int64, packed or not
-		if wire == wireVarint {
-			v, err := r.varint()
-			t.Dims = append(t.Dims, int64(v))
+		if v.wire == wireVarint {
+			t.Dims = append(t.Dims, int64(v.u))
+			return nil
+		}
+		if err := expect(num, v, wireBytes, "varint or packed varints (dims)"); err != nil {
 			return err
 		}
-		if wire != wireBytes {
-			return wrongWire(num, wire, "varint or packed varints (dims)")
-		}
-		b, err := r.bytes()
-		if err != nil {
-			return err
-		}
-		p := r.sub(b)
+		p := reader{b: v.b}
 		for !p.done() {
-			v, err := p.varint()
+			d, err := p.varint()
 			if err != nil {
 				return fmt.Errorf("dims: %w", err)
 			}
-			t.Dims = append(t.Dims, int64(v))
+			t.Dims = append(t.Dims, int64(d))
 		}
-		return nil
 	case 2:
-		if wire != wireVarint {
-			return wrongWire(num, wire, "varint (data_type)")
+		if err := expect(num, v, wireVarint, "varint (data_type)"); err != nil {
+			return err
 		}
-		v, err := r.varint()
-		t.DataType = int32(v)
-		return err
+		t.DataType = int32(v.u)
 	case 4: // float_data: repeated float, packed or not
-		if wire == wireFixed32 {
-			v, err := r.fixed32()
-			t.FloatData = append(t.FloatData, math.Float32frombits(v))
+		if v.wire == wireFixed32 {
+			t.FloatData = append(t.FloatData, math.Float32frombits(uint32(v.u)))
+			return nil
+		}
+		if err := expect(num, v, wireBytes, "fixed32 or packed floats (float_data)"); err != nil {
 			return err
 		}
-		if wire != wireBytes {
-			return wrongWire(num, wire, "fixed32 or packed floats (float_data)")
+		if len(v.b)%4 != 0 {
+			return fmt.Errorf("float_data of %d bytes is not a whole number of floats", len(v.b))
 		}
-		b, err := r.bytes()
-		if err != nil {
-			return err
+		for i := 0; i < len(v.b); i += 4 {
+			t.FloatData = append(t.FloatData, math.Float32frombits(binary.LittleEndian.Uint32(v.b[i:])))
 		}
-		if len(b)%4 != 0 {
-			return fmt.Errorf("float_data of %d bytes is not a whole number of floats", len(b))
-		}
-		if t.FloatData == nil {
-			t.FloatData = make([]float32, 0, len(b)/4)
-		}
-		for i := 0; i < len(b); i += 4 {
-			t.FloatData = append(t.FloatData, math.Float32frombits(binary.LittleEndian.Uint32(b[i:])))
-		}
-		return nil
 	case 5, 7, 11: // int32_data, int64_data, uint64_data: varints
-		return t.countOther(r, num, wire, wireVarint, 0)
+		return t.countOther(num, v, wireVarint, countVarints)
 	case 10: // double_data
-		return t.countOther(r, num, wire, wireFixed64, 8)
+		return t.countOther(num, v, wireFixed64, func(b []byte) int { return len(b) / 8 })
 	case 6: // string_data
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes (string_data)")
+		if err := expect(num, v, wireBytes, "bytes (string_data)"); err != nil {
+			return err
 		}
 		t.OtherData++
-		_, err := r.bytes()
-		return err
 	case 8:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes (name)")
+		if err := expect(num, v, wireBytes, "bytes (name)"); err != nil {
+			return err
 		}
-		b, err := r.bytes()
-		t.Name = string(b)
-		return err
+		t.Name = string(v.b)
 	case 9:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes (raw_data)")
+		if err := expect(num, v, wireBytes, "bytes (raw_data)"); err != nil {
+			return err
 		}
-		b, err := r.bytes()
-		t.RawData = b
-		return err
+		t.RawData = v.b
 	case 13: // external_data
 		t.External = true
-		return r.skip(wire)
 	case 14: // data_location
-		if wire != wireVarint {
-			return wrongWire(num, wire, "varint (data_location)")
+		if err := expect(num, v, wireVarint, "varint (data_location)"); err != nil {
+			return err
 		}
-		v, err := r.varint()
-		if v != 0 {
+		if v.u != 0 {
 			t.External = true
-		}
-		return err
-	}
-	return r.skip(wire)
-}
-
-// countOther skips a repeated numeric field, counting its values.
-func (t *Tensor) countOther(r *reader, num, wire, scalarWire, size int) error {
-	if wire == scalarWire {
-		t.OtherData++
-		return r.skip(wire)
-	}
-	if wire != wireBytes {
-		return wrongWire(num, wire, "a repeated number")
-	}
-	b, err := r.bytes()
-	if err != nil {
-		return err
-	}
-	if size > 0 {
-		t.OtherData += len(b) / size
-		return nil
-	}
-	for _, c := range b {
-		if c < 0x80 {
-			t.OtherData++
 		}
 	}
 	return nil
 }
 
-func (v *ValueInfo) field(r *reader, num, wire int) error {
+// countOther counts the values of a repeated numeric field this package
+// does not keep: one when unpacked (of wire type scalar), packed(bytes)
+// when packed.
+func (t *Tensor) countOther(num int, v value, scalar int, packed func([]byte) int) error {
+	switch v.wire {
+	case scalar:
+		t.OtherData++
+	case wireBytes:
+		t.OtherData += packed(v.b)
+	default:
+		return wrongWire(num, v.wire, "a repeated number")
+	}
+	return nil
+}
+
+func (vi *ValueInfo) field(num int, v value) error {
 	switch num {
 	case 1:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes (name)")
-		}
-		b, err := r.bytes()
-		v.Name = string(b)
-		return err
-	case 2:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "message (type)")
-		}
-		b, err := r.bytes()
-		if err != nil {
+		if err := expect(num, v, wireBytes, "bytes (name)"); err != nil {
 			return err
 		}
-		return decodeMessage(r.sub(b), v.where("type", -1), v.typeField)
+		vi.Name = string(v.b)
+	case 2:
+		if err := expect(num, v, wireBytes, "message (type)"); err != nil {
+			return err
+		}
+		return decodeMessage(v.b, v.at, vi.where("type"), vi.typeField)
 	}
-	return r.skip(wire)
+	return nil
 }
 
 // where names a message inside the value for errors.
-func (v *ValueInfo) where(field string, index int) where {
-	return where{owner: "value", name: v.Name, field: field, index: index}
+func (vi *ValueInfo) where(field string) where {
+	return where{owner: "value", name: vi.Name, field: field, index: -1}
 }
 
 // typeField reads TypeProto: only tensor_type.
-func (v *ValueInfo) typeField(r *reader, num, wire int) error {
+func (vi *ValueInfo) typeField(num int, v value) error {
 	if num != 1 {
-		return r.skip(wire)
+		return nil
 	}
-	if wire != wireBytes {
-		return wrongWire(num, wire, "message (tensor_type)")
-	}
-	b, err := r.bytes()
-	if err != nil {
+	if err := expect(num, v, wireBytes, "message (tensor_type)"); err != nil {
 		return err
 	}
-	return decodeMessage(r.sub(b), v.where("tensor type", -1), v.tensorTypeField)
+	return decodeMessage(v.b, v.at, vi.where("tensor type"), vi.tensorTypeField)
 }
 
-func (v *ValueInfo) tensorTypeField(r *reader, num, wire int) error {
+func (vi *ValueInfo) tensorTypeField(num int, v value) error {
 	switch num {
 	case 1:
-		if wire != wireVarint {
-			return wrongWire(num, wire, "varint (elem_type)")
-		}
-		x, err := r.varint()
-		v.ElemType = int32(x)
-		return err
-	case 2:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "message (shape)")
-		}
-		b, err := r.bytes()
-		if err != nil {
+		if err := expect(num, v, wireVarint, "varint (elem_type)"); err != nil {
 			return err
 		}
-		v.HasShape = true
-		return decodeMessage(r.sub(b), v.where("shape", -1), v.shapeField)
+		vi.ElemType = int32(v.u)
+	case 2:
+		if err := expect(num, v, wireBytes, "message (shape)"); err != nil {
+			return err
+		}
+		if vi.HasShape {
+			return errors.New("the value has two shapes")
+		}
+		vi.HasShape = true
+		vi.Dims = sized[Dim](tally(v.b, nil)[1])
+		return decodeMessage(v.b, v.at, vi.where("shape"), vi.shapeField)
 	}
-	return r.skip(wire)
+	return nil
 }
 
-func (v *ValueInfo) shapeField(r *reader, num, wire int) error {
+func (vi *ValueInfo) shapeField(num int, v value) error {
 	if num != 1 {
-		return r.skip(wire)
+		return nil
 	}
-	if wire != wireBytes {
-		return wrongWire(num, wire, "message (dim)")
-	}
-	b, err := r.bytes()
-	if err != nil {
+	if err := expect(num, v, wireBytes, "message (dim)"); err != nil {
 		return err
 	}
-	var d Dim
-	err = decodeMessage(r.sub(b), v.where("dim", len(v.Dims)), d.field)
-	v.Dims = append(v.Dims, d)
-	return err
+	vi.Dims = append(vi.Dims, Dim{})
+	w := vi.where("dim")
+	w.index = len(vi.Dims) - 1
+	return decodeMessage(v.b, v.at, w, vi.Dims[len(vi.Dims)-1].field)
 }
 
-func (d *Dim) field(r *reader, num, wire int) error {
+func (d *Dim) field(num int, v value) error {
 	switch num {
 	case 1:
-		if wire != wireVarint {
-			return wrongWire(num, wire, "varint (dim_value)")
+		if err := expect(num, v, wireVarint, "varint (dim_value)"); err != nil {
+			return err
 		}
-		x, err := r.varint()
-		d.Value, d.Known = int64(x), true
-		return err
+		d.Value, d.Known = int64(v.u), true
 	case 2:
-		if wire != wireBytes {
-			return wrongWire(num, wire, "bytes (dim_param)")
+		if err := expect(num, v, wireBytes, "bytes (dim_param)"); err != nil {
+			return err
 		}
-		b, err := r.bytes()
-		d.Param = string(b)
-		return err
+		d.Param = string(v.b)
 	}
-	return r.skip(wire)
+	return nil
 }

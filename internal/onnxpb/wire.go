@@ -22,8 +22,6 @@ var errTruncated = errors.New("truncated")
 type reader struct {
 	b   []byte
 	off int
-	// base is the message's offset in the whole input, for errors.
-	base int
 }
 
 func (r *reader) done() bool { return r.off >= len(r.b) }
@@ -47,64 +45,111 @@ func (r *reader) varint() (uint64, error) {
 	return 0, errors.New("varint longer than 10 bytes")
 }
 
-// field reads a field's tag.
-func (r *reader) field() (num int, wire int, err error) {
+// value is one field's value as the wire holds it.
+type value struct {
+	wire int
+	u    uint64 // a varint's, fixed32's or fixed64's value
+	b    []byte // a length-delimited field's bytes, within the input
+	at   int    // b's offset in the whole input (in its message, as next returns it)
+}
+
+// next reads a field: its number and its value.
+func (r *reader) next() (int, value, error) {
 	tag, err := r.varint()
 	if err != nil {
-		return 0, 0, err
+		return 0, value{}, err
 	}
-	num, wire = int(tag>>3), int(tag&7)
-	if tag>>3 == 0 || tag>>3 > 1<<29-1 {
-		return 0, 0, fmt.Errorf("invalid field number %d", tag>>3)
+	num, v := tag>>3, value{wire: int(tag & 7)}
+	if num == 0 || num > 1<<29-1 {
+		return 0, value{}, fmt.Errorf("invalid field number %d", num)
 	}
-	return num, wire, nil
-}
-
-func (r *reader) bytes() ([]byte, error) {
-	n, err := r.varint()
-	if err != nil {
-		return nil, err
-	}
-	if n > uint64(len(r.b)-r.off) {
-		return nil, fmt.Errorf("length %d runs past the %d bytes left: %w", n, len(r.b)-r.off, errTruncated)
-	}
-	b := r.b[r.off : r.off+int(n) : r.off+int(n)]
-	r.off += int(n)
-	return b, nil
-}
-
-func (r *reader) fixed32() (uint32, error) {
-	if len(r.b)-r.off < 4 {
-		return 0, errTruncated
-	}
-	v := binary.LittleEndian.Uint32(r.b[r.off:])
-	r.off += 4
-	return v, nil
-}
-
-func (r *reader) skip(wire int) error {
-	switch wire {
+	switch v.wire {
 	case wireVarint:
-		_, err := r.varint()
-		return err
+		v.u, err = r.varint()
 	case wireFixed64:
 		if len(r.b)-r.off < 8 {
-			return errTruncated
+			return 0, value{}, errTruncated
 		}
+		v.u = binary.LittleEndian.Uint64(r.b[r.off:])
 		r.off += 8
-		return nil
-	case wireBytes:
-		_, err := r.bytes()
-		return err
 	case wireFixed32:
-		_, err := r.fixed32()
-		return err
+		if len(r.b)-r.off < 4 {
+			return 0, value{}, errTruncated
+		}
+		v.u = uint64(binary.LittleEndian.Uint32(r.b[r.off:]))
+		r.off += 4
+	case wireBytes:
+		var n uint64
+		if n, err = r.varint(); err == nil && n > uint64(len(r.b)-r.off) {
+			err = fmt.Errorf("length %d runs past the %d bytes left: %w", n, len(r.b)-r.off, errTruncated)
+		}
+		if err == nil {
+			v.b, v.at = r.b[r.off:r.off+int(n):r.off+int(n)], r.off
+			r.off += int(n)
+		}
+	default:
+		err = fmt.Errorf("unsupported wire type %d", v.wire)
 	}
-	return fmt.Errorf("unsupported wire type %d", wire)
+	return int(num), v, err
 }
 
-// sub returns a reader for an embedded message's bytes.
-func (r *reader) sub(b []byte) *reader { return &reader{b: b, base: r.base + r.off - len(b)} }
+// decodeMessage reads the fields of a message, whose bytes b begin at
+// offset base of the whole input, and hands each to field. An error
+// names the message (w) and the offset of the field it is about; an
+// error from a message nested in it is returned as it is.
+func decodeMessage(b []byte, base int, w where, field func(num int, v value) error) error {
+	r := reader{b: b}
+	for !r.done() {
+		start := r.off
+		num, v, err := r.next()
+		if err == nil {
+			v.at += base
+			err = field(num, v)
+		}
+		if err != nil {
+			var fe *fieldError
+			if errors.As(err, &fe) {
+				return err
+			}
+			return &fieldError{w, base + start, err}
+		}
+	}
+	return nil
+}
+
+// tally counts the elements of a message's repeated fields, by field
+// number, before the message is decoded, so that each slice is allocated
+// once at its final size: growing one by append allocates up to five
+// times that along the way. packed, when not nil, counts the elements a
+// length-delimited field holds (a packed repeated number); otherwise each
+// field counts one. A malformed message is counted as far as it can be
+// read: decoding stops at the same byte with an error.
+func tally(b []byte, packed func(num int, data []byte) int) (counts [16]int) {
+	r := reader{b: b}
+	for !r.done() {
+		num, v, err := r.next()
+		if err != nil {
+			return counts
+		}
+		if num >= len(counts) {
+			continue
+		}
+		if v.wire == wireBytes && packed != nil {
+			counts[num] += packed(num, v.b)
+		} else {
+			counts[num]++
+		}
+	}
+	return counts
+}
+
+// sized is an empty slice with room for n elements, or nil for none.
+func sized[T any](n int) []T {
+	if n == 0 {
+		return nil
+	}
+	return make([]T, 0, n)
+}
 
 // where names a message for errors: a field of the message that holds it,
 // with its index when the field repeats, and the name of the node or

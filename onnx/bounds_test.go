@@ -1,0 +1,73 @@
+package onnx_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/vecgen/vecgen/internal/alloctest"
+	"github.com/vecgen/vecgen/internal/onnxpb"
+)
+
+// importBudget is the time and memory Import (or Decode alone) may take
+// on a file of n bytes, as the README's limits table says: the spec it
+// writes and checks costs up to a few MiB whatever the file (32 layers of
+// commented YAML), the decoded graph and weights at most 64 bytes per
+// byte (an empty NodeProto of 2 bytes decodes into a 120-byte Node); a
+// second, and a microsecond per byte, hold on a loaded machine what takes
+// tens of nanoseconds per byte on an idle one.
+func importBudget(n int) (time.Duration, uint64) {
+	return time.Second + time.Duration(n)*time.Microsecond, 8<<20 + 64*uint64(n)
+}
+
+// hostileGraphs are graphs shaped to make the importer allocate or work
+// more than linearly, each with the one input a model needs, so that the
+// walk gets as far as it can.
+func hostileGraphs() []struct {
+	name  string
+	graph onnxpb.Graph
+} {
+	input := []onnxpb.ValueInfo{{Name: "x", ElemType: onnxpb.Float}}
+	bigName := strings.Repeat("n", 512<<10)
+	chain := newBuilder(5)
+	out := chain.gemm("x", 5, 3)
+	for i := range 100_000 {
+		next := fmt.Sprint("v", i)
+		chain.g.Nodes = append(chain.g.Nodes, onnxpb.Node{OpType: "Identity", Inputs: []string{out}, Outputs: []string{next}})
+		out = next
+	}
+	chain.bytes(out)
+	readers := make([]onnxpb.Node, 1<<18)
+	for i := range readers {
+		readers[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{fmt.Sprint("r", i)}}
+	}
+	return []struct {
+		name  string
+		graph onnxpb.Graph
+	}{
+		{"1M empty nodes", onnxpb.Graph{Inputs: input, Nodes: make([]onnxpb.Node, 1<<20)}},
+		{"1M empty initializers", onnxpb.Graph{Inputs: input, Initializers: make([]onnxpb.Tensor, 1<<20)}},
+		{"a node with a 512 KiB name and 200,000 empty attributes", onnxpb.Graph{Inputs: input,
+			Nodes: []onnxpb.Node{{Name: bigName, OpType: "Relu", Inputs: []string{"x"}, Attrs: make([]onnxpb.Attribute, 200_000)}}}},
+		{"an input with a 512 KiB name and 200,000 dims", onnxpb.Graph{
+			Inputs: []onnxpb.ValueInfo{{Name: bigName, ElemType: onnxpb.Float, HasShape: true, Dims: make([]onnxpb.Dim, 200_000)}}}},
+		{"a value read by 2^18 nodes", onnxpb.Graph{Inputs: input, Nodes: readers}},
+		{"a Gemm and a chain of 100,000 Identity nodes", chain.g},
+	}
+}
+
+// Import takes time and memory linear in its input, within importBudget,
+// whatever the graph's shape.
+func TestImportBoundedPerByte(t *testing.T) {
+	for _, c := range hostileGraphs() {
+		data := onnxpb.Encode(&onnxpb.Model{Opsets: []onnxpb.Opset{{Version: 13}}, Graph: &c.graph})
+		maxTime, maxAlloc := importBudget(len(data))
+		var err error
+		took, alloc := alloctest.Measure(2*maxTime, func() { _, err = importBytes(data) })
+		t.Logf("%s: %d bytes, %.1f bytes allocated and %.1f ns per byte: %.200v", c.name, len(data), float64(alloc)/float64(len(data)), float64(took.Nanoseconds())/float64(len(data)), err)
+		if took > maxTime || alloc > maxAlloc {
+			t.Errorf("%s: Import took %v and allocated %d bytes for %d (budget %v, %d)", c.name, took, alloc, len(data), maxTime, maxAlloc)
+		}
+	}
+}
