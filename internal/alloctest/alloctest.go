@@ -47,3 +47,16 @@ func Measure(limit time.Duration, f func()) (time.Duration, uint64) {
 		panic(fmt.Sprintf("alloctest: the call has not returned after %v", limit))
 	}
 }
+
+// Within runs f on an input of n bytes as Measure does, with twice the
+// budget's time as the limit, and reports what it took, per byte too, and
+// whether that stayed within budget(n): the most time and allocation the
+// input may cost.
+func Within(n int, budget func(n int) (time.Duration, uint64), f func()) (report string, ok bool) {
+	maxTime, maxAlloc := budget(n)
+	took, alloc := Measure(2*maxTime, f)
+	per := float64(max(n, 1))
+	report = fmt.Sprintf("%v and %d bytes allocated for %d bytes (%.1f ns and %.1f bytes per byte; budget %v and %d bytes)",
+		took, alloc, n, float64(took.Nanoseconds())/per, float64(alloc)/per, maxTime, maxAlloc)
+	return report, took <= maxTime && alloc <= maxAlloc
+}

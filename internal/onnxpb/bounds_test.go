@@ -65,12 +65,10 @@ func hostileModels() []struct {
 // whatever the input's shape.
 func TestDecodeBoundedPerByte(t *testing.T) {
 	for _, c := range hostileModels() {
-		name, data := c.name, c.data
-		maxTime, maxAlloc := decodeBudget(len(data))
-		took, alloc := alloctest.Measure(2*maxTime, func() { Decode(data) })
-		t.Logf("%s: %d bytes, %.1f bytes allocated and %.1f ns per byte", name, len(data), float64(alloc)/float64(len(data)), float64(took.Nanoseconds())/float64(len(data)))
-		if took > maxTime || alloc > maxAlloc {
-			t.Errorf("%s: Decode took %v and allocated %d bytes for %d (budget %v, %d)", name, took, alloc, len(data), maxTime, maxAlloc)
+		report, ok := alloctest.Within(len(c.data), decodeBudget, func() { Decode(c.data) })
+		t.Logf("%s: %s", c.name, report)
+		if !ok {
+			t.Errorf("%s: Decode took more than its budget: %s", c.name, report)
 		}
 	}
 }
