@@ -13,7 +13,7 @@
 //     Erf, Exp, Sqrt and Reciprocal with scalar constants that compute GELU's
 //     tanh form or SiLU (z·sigmoid(z)), whatever their order of operations;
 //   - Flatten(axis=1) before the first layer; Identity and Dropout, which
-//     inference skips.
+//     inference skips; an Identity of a constant, which is that constant.
 //
 // Anything else is an error naming the node, its index and op type.
 package onnx

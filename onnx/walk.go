@@ -35,6 +35,12 @@ const (
 	maxOutputs = 8
 )
 
+// unsupportedOpHints say how to export a model without an op that Import
+// does not take but that has a way around.
+var unsupportedOpHints = map[string]string{
+	"BatchNormalization": "fold each BatchNorm1d into the Linear before it with torch.nn.utils.fusion.fuse_linear_bn_eval(linear, bn) in eval mode, and export again",
+}
+
 // nodeErr formats an error about node i.
 func (im *importer) nodeErr(i int, format string, args ...any) error {
 	n := &im.g.Nodes[i]
@@ -107,6 +113,9 @@ func (im *importer) walk() error {
 	if err := im.checkAcyclic(); err != nil {
 		return err
 	}
+	if err := im.foldIdentities(); err != nil {
+		return err
+	}
 	for {
 		users := im.users[im.cur]
 		if len(users) == 0 {
@@ -134,29 +143,6 @@ func (im *importer) walk() error {
 	l := im.last()
 	l.from = append(l.from, im.skipped...)
 	return nil
-}
-
-// constantValue is a Constant node's tensor.
-func constantValue(n *onnxpb.Node) (*onnxpb.Tensor, error) {
-	for _, a := range n.Attrs {
-		switch a.Name {
-		case "value":
-			if a.T == nil {
-				return nil, errors.New("its value is not a tensor")
-			}
-			return a.T, nil
-		case "value_float":
-			raw := make([]byte, 4)
-			putFloat(raw, a.F)
-			return &onnxpb.Tensor{DataType: onnxpb.Float, RawData: raw}, nil
-		}
-	}
-	return nil, errors.New("a Constant without a value or value_float attribute")
-}
-
-func putFloat(b []byte, f float32) {
-	u := math.Float32bits(f)
-	b[0], b[1], b[2], b[3] = byte(u), byte(u>>8), byte(u>>16), byte(u>>24)
 }
 
 // last is the layer being built, or nil.
@@ -231,6 +217,9 @@ func (im *importer) step(users []int) error {
 	case "Softmax":
 		err = im.softmax(i)
 	default:
+		if hint, ok := unsupportedOpHints[n.OpType]; ok {
+			return im.nodeErr(i, "op %s is not supported: %s; %s", n.OpType, hint, Supported)
+		}
 		return im.nodeErr(i, "op %s is not supported; %s", n.OpType, Supported)
 	}
 	if err != nil {
