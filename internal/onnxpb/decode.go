@@ -7,13 +7,43 @@ import (
 	"math"
 )
 
-// Decode parses a ModelProto.
+// ErrNotONNX is the error Decode wraps when its input is not an ONNX
+// model at all (a spec, a weights file, text) rather than a damaged one.
+var ErrNotONNX = errors.New("onnx: not an ONNX model")
+
+// readsWhat tells the user of ErrNotONNX what to give instead.
+const readsWhat = "vecgen import reads the .onnx files torch.onnx.export writes"
+
+// Decode parses a ModelProto. When the input holds none of a ModelProto's
+// fields before its first error, or none at all, the error wraps
+// ErrNotONNX.
 func Decode(data []byte) (*Model, error) {
 	m := &Model{Opsets: sized[Opset](tally(data, nil)[8])}
-	if err := decodeMessage(data, 0, where{field: "model", index: -1}, m.field); err != nil {
+	known := false // a ModelProto field was read
+	err := decodeMessage(data, 0, where{field: "model", index: -1}, func(num int, v value) error {
+		err := m.field(num, v)
+		known = known || err == nil && isModelField(num)
+		return err
+	})
+	var fe *fieldError
+	switch {
+	case err != nil && !known && errors.As(err, &fe) && fe.in.field == "model":
+		return nil, fmt.Errorf("%w (its bytes do not decode as a ModelProto: %v at byte %d); %s", ErrNotONNX, fe.err, fe.at, readsWhat)
+	case err != nil:
 		return nil, err
+	case !known:
+		return nil, fmt.Errorf("%w (it holds no graph, no IR version and no opset import); %s", ErrNotONNX, readsWhat)
 	}
 	return m, nil
+}
+
+// isModelField reports whether num is a ModelProto field Decode reads.
+func isModelField(num int) bool {
+	switch num {
+	case 1, 2, 3, 7, 8:
+		return true
+	}
+	return false
 }
 
 // expect returns the error for field num when v's wire type is not want;
