@@ -73,6 +73,10 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	files = append(files, gen.File{Name: specFile, Data: res.Spec}, gen.File{Name: weightsFile, Data: res.Weights})
+	if err := removeTemporaries(*out, files); err != nil {
+		fmt.Fprintln(stderr, "vecgen:", err)
+		return 1
+	}
 	written, err := gen.WriteWith(*out, files, rules)
 	if err != nil {
 		fmt.Fprintln(stderr, "vecgen:", err)

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 	"github.com/vecgen/vecgen/spec"
@@ -74,11 +75,11 @@ func TestImport(t *testing.T) {
 	assert.Equal(t, 2, code)
 }
 
-// exportScorer writes the scorer network, initialized from seed, as the
-// ONNX file path.
-func exportScorer(t *testing.T, path string, seed uint64) {
+// exportNetwork writes the network desc describes, initialized from seed,
+// as the ONNX file path.
+func exportNetwork(t *testing.T, path string, desc compiled.Network, seed uint64) {
 	t.Helper()
-	net, err := nn.New(kernels.ScorerNetwork(), nn.Options{Seed: seed})
+	net, err := nn.New(desc, nn.Options{Seed: seed})
 	require.NoError(t, err)
 	var model bytes.Buffer
 	require.NoError(t, net.ExportONNX(&model))
@@ -91,7 +92,7 @@ func exportScorer(t *testing.T, path string, seed uint64) {
 func TestImportIsAllOrNothing(t *testing.T) {
 	dir := t.TempDir()
 	path, out := filepath.Join(dir, "m.onnx"), filepath.Join(dir, "out")
-	exportScorer(t, path, 2)
+	exportNetwork(t, path, kernels.ScorerNetwork(), 2)
 	code, _, stderr := runVecgen("import", "-onnx", path, "-batch", "3", "-out", out)
 	require.Equal(t, 0, code, stderr)
 	weights := filepath.Join(out, "m.safetensors")
@@ -99,7 +100,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Join(weights, "kept"), 0o755))
 	before := listing(t, out)
 
-	exportScorer(t, path, 3)
+	exportNetwork(t, path, kernels.ScorerNetwork(), 3)
 	code, stdout, stderr := runVecgen("import", "-onnx", path, "-batch", "4", "-out", out)
 	assert.Equal(t, 1, code)
 	assert.Empty(t, stdout)
@@ -112,7 +113,7 @@ func TestImportIsAllOrNothing(t *testing.T) {
 func TestImportLeavesOtherWeights(t *testing.T) {
 	dir := t.TempDir()
 	path, out := filepath.Join(dir, "m.onnx"), filepath.Join(dir, "out")
-	exportScorer(t, path, 2)
+	exportNetwork(t, path, kernels.ScorerNetwork(), 2)
 	require.NoError(t, os.Mkdir(out, 0o755))
 	require.NoError(t, os.WriteFile(filepath.Join(out, "m.safetensors"), []byte("mine"), 0o644))
 	before := listing(t, out)
