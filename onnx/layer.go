@@ -112,8 +112,7 @@ func (im *importer) newLayer(i, in, out int, what string) (*layer, error) {
 	if len(im.layers) == spec.MaxLayers {
 		return nil, im.nodeErr(i, "more than vecgen's %d layers", spec.MaxLayers)
 	}
-	l := &layer{in: in, out: out, from: im.skipped}
-	im.skipped = nil
+	l := &layer{in: in, out: out, from: im.takeSkipped()}
 	im.layers = append(im.layers, l)
 	im.width = out
 	return l, nil

@@ -2,6 +2,7 @@ package onnx_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -268,4 +269,21 @@ func TestNameFromFile(t *testing.T) {
 	} {
 		assert.Equal(t, want, onnx.NameFromFile(in), in)
 	}
+}
+
+// The nodes skipped between layers are named in the spec's comments up
+// to a few: 60,000 Identity nodes made a comment line past the spec's
+// 1 MiB limit.
+func TestImportLongIdentityChain(t *testing.T) {
+	b := newBuilder(5)
+	out := b.gemm("x", 5, 3)
+	for i := range 60_000 {
+		next := fmt.Sprint("v", i)
+		b.g.Nodes = append(b.g.Nodes, onnxpb.Node{OpType: "Identity", Inputs: []string{out}, Outputs: []string{next}})
+		out = next
+	}
+	res, err := importBytes(b.bytes(out))
+	require.NoError(t, err)
+	assert.Contains(t, string(res.Spec), "node 8 Identity; and 59992 more nodes skipped")
+	assert.Less(t, len(res.Spec), 1000)
 }

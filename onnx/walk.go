@@ -23,9 +23,36 @@ type importer struct {
 	cur    string // the chain's current value
 	rank   int    // its rank
 	width  int    // its last dimension, 0 when unknown
-	// skipped lists the nodes (Flatten, Identity, Dropout) since the last
-	// layer started, for the spec's comments.
-	skipped []string
+	// skipped names the first maxSkippedNames nodes (Flatten, Identity,
+	// Dropout) since the last layer started, for the spec's comments, and
+	// moreSkipped counts the others.
+	skipped     []string
+	moreSkipped int
+}
+
+// maxSkippedNames bounds the skipped nodes a layer's comment names: a
+// chain of 60,000 Identity nodes made a comment line past the spec's size
+// limit.
+const maxSkippedNames = 8
+
+// skip records node i as skipped.
+func (im *importer) skip(i int) {
+	if len(im.skipped) == maxSkippedNames {
+		im.moreSkipped++
+		return
+	}
+	im.skipped = append(im.skipped, fmt.Sprintf("node %d %s", i, im.g.Nodes[i].OpType))
+}
+
+// takeSkipped returns the comments for the nodes skipped since the last
+// layer started, and starts afresh.
+func (im *importer) takeSkipped() []string {
+	s := im.skipped
+	if im.moreSkipped > 0 {
+		s = append(s, fmt.Sprintf("and %d more nodes skipped", im.moreSkipped))
+	}
+	im.skipped, im.moreSkipped = nil, 0
+	return s
 }
 
 // maxInputs and maxOutputs bound a node's inputs and outputs: the ops
@@ -141,7 +168,7 @@ func (im *importer) walk() error {
 		return errors.New("onnx: the model has no dense layer (Gemm or MatMul)")
 	}
 	l := im.last()
-	l.from = append(l.from, im.skipped...)
+	l.from = append(l.from, im.takeSkipped()...)
 	return nil
 }
 
@@ -182,7 +209,7 @@ func (im *importer) step(users []int) error {
 	var err error
 	switch n.OpType {
 	case "Identity", "Dropout", "Flatten":
-		im.skipped = append(im.skipped, fmt.Sprintf("node %d %s", i, n.OpType))
+		im.skip(i)
 	}
 	switch n.OpType {
 	case "Identity", "Dropout":
