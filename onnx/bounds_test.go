@@ -31,13 +31,7 @@ func hostileGraphs() []struct {
 	input := []onnxpb.ValueInfo{{Name: "x", ElemType: onnxpb.Float}}
 	bigName := strings.Repeat("n", 512<<10)
 	chain := newBuilder(5)
-	out := chain.gemm("x", 5, 3)
-	for i := range 100_000 {
-		next := fmt.Sprint("v", i)
-		chain.g.Nodes = append(chain.g.Nodes, onnxpb.Node{OpType: "Identity", Inputs: []string{out}, Outputs: []string{next}})
-		out = next
-	}
-	chain.bytes(out)
+	chain.bytes(chain.identities(chain.gemm("x", 5, 3), 100_000))
 	readers := make([]onnxpb.Node, 1<<18)
 	for i := range readers {
 		readers[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{fmt.Sprint("r", i)}}

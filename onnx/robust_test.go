@@ -61,6 +61,18 @@ func (b *builder) node(op string, attrs []onnxpb.Attribute, inputs ...string) st
 	return out
 }
 
+// identities appends a chain of n Identity nodes from value in, named
+// shortly (the names node makes grow with the node count), and returns its
+// end.
+func (b *builder) identities(in string, n int) string {
+	for i := range n {
+		out := fmt.Sprint("v", i)
+		b.g.Nodes = append(b.g.Nodes, onnxpb.Node{OpType: "Identity", Inputs: []string{in}, Outputs: []string{out}})
+		in = out
+	}
+	return in
+}
+
 func (b *builder) gemm(in string, inputs, outputs int) string {
 	w := b.init(in+".weight", int64(outputs), int64(inputs))
 	bias := b.init(in+".bias", int64(outputs))
@@ -276,13 +288,7 @@ func TestNameFromFile(t *testing.T) {
 // 1 MiB limit.
 func TestImportLongIdentityChain(t *testing.T) {
 	b := newBuilder(5)
-	out := b.gemm("x", 5, 3)
-	for i := range 60_000 {
-		next := fmt.Sprint("v", i)
-		b.g.Nodes = append(b.g.Nodes, onnxpb.Node{OpType: "Identity", Inputs: []string{out}, Outputs: []string{next}})
-		out = next
-	}
-	res, err := importBytes(b.bytes(out))
+	res, err := importBytes(b.bytes(b.identities(b.gemm("x", 5, 3), 60_000)))
 	require.NoError(t, err)
 	assert.Contains(t, string(res.Spec), "node 8 Identity; and 59992 more nodes skipped")
 	assert.Less(t, len(res.Spec), 1000)
