@@ -20,7 +20,7 @@ func (im *importer) classify(nodes []int) (spec.Activation, error) {
 				continue
 			}
 			if n, err := t.Elements(1); err != nil || n != 1 {
-				return "", im.nodeErr(j, "constant %s has dims %v; an activation pattern takes scalars", onnxpb.QuoteName(in), t.Dims)
+				return "", im.nodeErr(j, "constant %s has dims %s; an activation pattern takes scalars", onnxpb.QuoteName(in), onnxpb.FormatDims(t.Dims))
 			}
 			v, err := t.Floats()
 			if err != nil {

@@ -92,7 +92,7 @@ func (im *importer) constant(i int, name, role string) (*onnxpb.Tensor, []float3
 		return nil, nil, im.nodeErr(i, "its %s: %v", role, err)
 	}
 	if len(v) == 0 {
-		return nil, nil, im.nodeErr(i, "its %s %s is empty (dims %v)", role, onnxpb.QuoteName(name), t.Dims)
+		return nil, nil, im.nodeErr(i, "its %s %s is empty (dims %s)", role, onnxpb.QuoteName(name), onnxpb.FormatDims(t.Dims))
 	}
 	return t, v, nil
 }
@@ -147,7 +147,7 @@ func (im *importer) gemm(i int) error {
 		return err
 	}
 	if len(t.Dims) != 2 {
-		return im.nodeErr(i, "its weight %s has dims %v, want 2", onnxpb.QuoteName(n.Inputs[1]), t.Dims)
+		return im.nodeErr(i, "its weight %s has dims %s, want 2", onnxpb.QuoteName(n.Inputs[1]), onnxpb.FormatDims(t.Dims))
 	}
 	in, out := int(t.Dims[0]), int(t.Dims[1])
 	if transB {
@@ -174,7 +174,7 @@ func (im *importer) gemm(i int) error {
 			return err
 		}
 		if len(b) != out || len(bt.Dims) == 0 || bt.Dims[len(bt.Dims)-1] != int64(out) {
-			return im.nodeErr(i, "its bias %s has dims %v; vecgen needs %d values, one per output", onnxpb.QuoteName(n.Inputs[2]), bt.Dims, out)
+			return im.nodeErr(i, "its bias %s has dims %s; vecgen needs %d values, one per output", onnxpb.QuoteName(n.Inputs[2]), onnxpb.FormatDims(bt.Dims), out)
 		}
 		l.b = b
 		src += fmt.Sprintf(", bias %s", onnxpb.QuoteName(n.Inputs[2]))
@@ -193,7 +193,7 @@ func (im *importer) matmul(i int) error {
 		return err
 	}
 	if len(t.Dims) != 2 {
-		return im.nodeErr(i, "its weight %s has dims %v; vecgen needs a matrix [in,out]", onnxpb.QuoteName(n.Inputs[1]), t.Dims)
+		return im.nodeErr(i, "its weight %s has dims %s; vecgen needs a matrix [in,out]", onnxpb.QuoteName(n.Inputs[1]), onnxpb.FormatDims(t.Dims))
 	}
 	l, err := im.newLayer(i, int(t.Dims[0]), int(t.Dims[1]), fmt.Sprintf("MatMul weight %s", onnxpb.QuoteName(n.Inputs[1])))
 	if err != nil {
@@ -217,7 +217,7 @@ func (im *importer) bias(i int) error {
 		return err
 	}
 	if len(b) != l.out {
-		return im.nodeErr(i, "its bias %s has dims %v; vecgen needs %d values, one per output", onnxpb.QuoteName(other), t.Dims, l.out)
+		return im.nodeErr(i, "its bias %s has dims %s; vecgen needs %d values, one per output", onnxpb.QuoteName(other), onnxpb.FormatDims(t.Dims), l.out)
 	}
 	l.b, l.matmul = b, ""
 	l.from = append(l.from, fmt.Sprintf("node %d Add %s: bias %s", i, onnxpb.QuoteName(n.Name), onnxpb.QuoteName(other)))

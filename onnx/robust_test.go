@@ -293,3 +293,20 @@ func TestImportLongIdentityChain(t *testing.T) {
 	assert.Contains(t, string(res.Spec), "node 8 Identity; and 59992 more nodes skipped")
 	assert.Less(t, len(res.Spec), 1000)
 }
+
+// An error about a tensor with many dims names a few: a Gemm weight of
+// 200,000 dims gave a 400 KB message.
+func TestImportErrorsStayShort(t *testing.T) {
+	for _, role := range []int{0, 1} {
+		b := newBuilder(5)
+		out := b.gemm("x", 5, 3)
+		b.g.Initializers[role].Dims = make([]int64, 200_000)
+		for i := range b.g.Initializers[role].Dims {
+			b.g.Initializers[role].Dims[i] = 1
+		}
+		_, err := importBytes(b.bytes(out))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "[1 1 1 1 1 1 1 1 ...] (200000 dims)")
+		assert.Less(t, len(err.Error()), 1000)
+	}
+}

@@ -121,15 +121,15 @@ func (t *Tensor) Elements(limit int64) (int64, error) {
 	n := int64(1)
 	for _, d := range t.Dims {
 		if d < 0 {
-			return 0, fmt.Errorf("tensor %s has a negative dimension in %v", QuoteName(t.Name), t.Dims)
+			return 0, fmt.Errorf("tensor %s has a negative dimension in %s", QuoteName(t.Name), FormatDims(t.Dims))
 		}
 		if d != 0 && n > limit/d {
-			return 0, fmt.Errorf("tensor %s declares dims %v, more than %d values", QuoteName(t.Name), t.Dims, limit)
+			return 0, fmt.Errorf("tensor %s declares dims %s, more than %d values", QuoteName(t.Name), FormatDims(t.Dims), limit)
 		}
 		n *= d
 	}
 	if n > limit {
-		return 0, fmt.Errorf("tensor %s declares dims %v, more than %d values", QuoteName(t.Name), t.Dims, limit)
+		return 0, fmt.Errorf("tensor %s declares dims %s, more than %d values", QuoteName(t.Name), FormatDims(t.Dims), limit)
 	}
 	return n, nil
 }
@@ -161,10 +161,10 @@ func (t *Tensor) Floats() ([]float32, error) {
 	}
 	n, err := t.Elements(held)
 	if err != nil {
-		return nil, fmt.Errorf("tensor %s declares dims %v but holds %d values", QuoteName(t.Name), t.Dims, held)
+		return nil, fmt.Errorf("tensor %s declares dims %s but holds %d values", QuoteName(t.Name), FormatDims(t.Dims), held)
 	}
 	if n != held {
-		return nil, fmt.Errorf("tensor %s declares dims %v (%d values) but holds %d", QuoteName(t.Name), t.Dims, n, held)
+		return nil, fmt.Errorf("tensor %s declares dims %s (%d values) but holds %d", QuoteName(t.Name), FormatDims(t.Dims), n, held)
 	}
 	if t.RawData == nil {
 		return t.FloatData, nil
@@ -174,6 +174,17 @@ func (t *Tensor) Floats() ([]float32, error) {
 		out[i] = math.Float32frombits(binary.LittleEndian.Uint32(t.RawData[4*i:]))
 	}
 	return out, nil
+}
+
+// FormatDims writes a tensor's dims for a message as fmt's %v does, cut to
+// the first 8 and their count: a tensor may declare millions.
+func FormatDims(dims []int64) string {
+	const most = 8
+	if len(dims) <= most {
+		return fmt.Sprint(dims)
+	}
+	s := fmt.Sprint(dims[:most])
+	return fmt.Sprintf("%s ...] (%d dims)", s[:len(s)-1], len(dims))
 }
 
 var dataTypeNames = map[int32]string{
