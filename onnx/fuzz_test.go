@@ -26,6 +26,16 @@ func FuzzImport(f *testing.F) {
 	}
 	f.Add(scorer.Bytes())
 	f.Add(scorer.Bytes()[:scorer.Len()/3])
+	// A cycle through an Identity, and a bias copied by one.
+	cycle := newBuilder(5)
+	h := cycle.gemm("x", 5, 3)
+	cycle.g.Nodes = append(cycle.g.Nodes, onnxpb.Node{OpType: "Identity", Inputs: []string{h}, Outputs: []string{h}})
+	f.Add(cycle.bytes(h))
+	copied := newBuilder(5)
+	out := copied.gemm("x", 5, 3)
+	copied.identity(copied.g.Initializers[1].Name, "copy")
+	copied.g.Nodes[1].Inputs[2] = "copy"
+	f.Add(copied.bytes(out))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if report, ok := alloctest.Within(len(data), importBudget, func() { onnxpb.Decode(data) }); !ok {
 			t.Fatalf("Decode took more than its budget: %s", report)
