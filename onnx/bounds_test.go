@@ -36,6 +36,14 @@ func hostileGraphs() []struct {
 	for i := range readers {
 		readers[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{fmt.Sprint("r", i)}}
 	}
+	// many nodes write one value that many read (ONNX allows one writer)
+	manyToMany := make([]onnxpb.Node, 1<<17)
+	for i := range manyToMany {
+		manyToMany[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"v"}}
+		if i%2 == 1 {
+			manyToMany[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"v"}, Outputs: []string{fmt.Sprint("r", i)}}
+		}
+	}
 	return []struct {
 		name  string
 		graph onnxpb.Graph
@@ -47,6 +55,7 @@ func hostileGraphs() []struct {
 		{"an input with a 512 KiB name and 200,000 dims", onnxpb.Graph{
 			Inputs: []onnxpb.ValueInfo{{Name: bigName, ElemType: onnxpb.Float, HasShape: true, Dims: make([]onnxpb.Dim, 200_000)}}}},
 		{"a value read by 2^18 nodes", onnxpb.Graph{Inputs: input, Nodes: readers}},
+		{"a value written by 2^16 nodes and read by 2^16", onnxpb.Graph{Inputs: input, Nodes: manyToMany}},
 		{"a Gemm and a chain of 100,000 Identity nodes", chain.g},
 	}
 }

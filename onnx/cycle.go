@@ -15,22 +15,27 @@ const maxCycleNames = 8
 // has one: a node that reads, through any number of others, a value it
 // writes. The walk along the chain and the growth of elementwise patterns
 // assume there is none (an Identity reading its own output would send the
-// walk round forever). It takes time linear in the graph: Kahn's
-// topological sort over im.users, then, only when nodes are left, one walk
-// back along their inputs.
+// walk round forever). It takes time linear in the graph, however many
+// nodes write one value and read it: Kahn's topological sort over
+// im.users, then, only when nodes are left, one walk back along their
+// inputs.
 func (im *importer) checkAcyclic() error {
 	nodes := im.g.Nodes
-	// pending[j] counts node j's inputs written by nodes not yet sorted,
-	// once per writer.
-	pending := make([]int32, len(nodes))
+	// writersLeft counts the nodes not yet sorted that write a value;
+	// pending[j] counts node j's inputs that such nodes write.
+	writersLeft := map[string]int32{}
 	for i := range nodes {
-		im.eachOutput(i, func(o string) {
-			for _, j := range im.users[o] {
+		im.eachOutput(i, func(o string) { writersLeft[o]++ })
+	}
+	pending := make([]int32, len(nodes))
+	for v, readers := range im.users {
+		if writersLeft[v] > 0 {
+			for _, j := range readers {
 				pending[j]++
 			}
-		})
+		}
 	}
-	ready := make([]int32, 0, len(nodes)) // the sorted nodes, then those whose inputs are all sorted
+	ready := make([]int32, 0, len(nodes)) // the sorted nodes, then those whose inputs are all written
 	for j, p := range pending {
 		if p == 0 {
 			ready = append(ready, int32(j))
@@ -38,6 +43,9 @@ func (im *importer) checkAcyclic() error {
 	}
 	for sorted := 0; sorted < len(ready); sorted++ {
 		im.eachOutput(int(ready[sorted]), func(o string) {
+			if writersLeft[o]--; writersLeft[o] > 0 {
+				return
+			}
 			for _, j := range im.users[o] {
 				if pending[j]--; pending[j] == 0 {
 					ready = append(ready, int32(j))
