@@ -32,6 +32,16 @@ func hostileGraphs() []struct {
 	bigName := strings.Repeat("n", 512<<10)
 	chain := newBuilder(5)
 	chain.bytes(chain.identities(chain.gemm("x", 5, 3), 100_000))
+	// many Dropouts, each checking that its mask is no graph output
+	dropouts := newBuilder(5)
+	out := dropouts.gemm("x", 5, 3)
+	for i := range 30_000 {
+		next := fmt.Sprint("d", i)
+		dropouts.g.Nodes = append(dropouts.g.Nodes, onnxpb.Node{OpType: "Dropout", Inputs: []string{out}, Outputs: []string{next, fmt.Sprint("m", i)}})
+		out = next
+	}
+	dropouts.bytes(out)
+	dropouts.g.Outputs = append(dropouts.g.Outputs, make([]onnxpb.ValueInfo, 300_000)...)
 	readers := make([]onnxpb.Node, 1<<18)
 	for i := range readers {
 		readers[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{fmt.Sprint("r", i)}}
@@ -57,6 +67,7 @@ func hostileGraphs() []struct {
 		{"a value read by 2^18 nodes", onnxpb.Graph{Inputs: input, Nodes: readers}},
 		{"a value written by 2^16 nodes and read by 2^16", onnxpb.Graph{Inputs: input, Nodes: manyToMany}},
 		{"a Gemm and a chain of 100,000 Identity nodes", chain.g},
+		{"30,000 Dropout nodes and 300,000 graph outputs", dropouts.g},
 	}
 }
 

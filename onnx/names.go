@@ -1,11 +1,26 @@
 package onnx
 
 import (
+	"fmt"
 	"strings"
 	"unicode"
 
 	"github.com/vecgen/vecgen/spec"
 )
+
+// few names the first 4 of n things, and counts the others: a message
+// about a value that a million nodes read names four.
+func few(n int, name func(i int) string) string {
+	const most = 4
+	parts := make([]string, 0, most+1)
+	for i := range min(n, most) {
+		parts = append(parts, name(i))
+	}
+	if n > most {
+		parts = append(parts, fmt.Sprintf("and %d more", n-most))
+	}
+	return strings.Join(parts, ", ")
+}
 
 // commentSafe keeps text on one YAML comment line.
 func commentSafe(s string) string {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"strings"
 
 	"github.com/vecgen/vecgen/internal/onnxpb"
 	"github.com/vecgen/vecgen/spec"
@@ -92,6 +91,10 @@ func (im *importer) walk() error {
 	if len(inputs) != 1 {
 		return fmt.Errorf("onnx: the graph has %d inputs besides its initializers; vecgen takes one", len(inputs))
 	}
+	if len(g.Outputs) != 1 {
+		names := few(len(g.Outputs), func(i int) string { return onnxpb.QuoteName(g.Outputs[i].Name) })
+		return fmt.Errorf("onnx: the graph has %d outputs [%s]; vecgen takes one, the end of its chain of layers", len(g.Outputs), names)
+	}
 	in := inputs[0]
 	if in.ElemType != onnxpb.Float {
 		return fmt.Errorf("onnx: input %s has element type %s; vecgen computes in float32 (FLOAT)", onnxpb.QuoteName(in.Name), onnxpb.DataTypeName(in.ElemType))
@@ -152,12 +155,8 @@ func (im *importer) walk() error {
 			return err
 		}
 	}
-	if len(g.Outputs) != 1 || g.Outputs[0].Name != im.cur {
-		names := make([]string, len(g.Outputs))
-		for i, o := range g.Outputs {
-			names[i] = onnxpb.QuoteName(o.Name)
-		}
-		return fmt.Errorf("onnx: the graph's outputs are [%s]; the chain of layers ends at %s", strings.Join(names, ", "), onnxpb.QuoteName(im.cur))
+	if g.Outputs[0].Name != im.cur {
+		return fmt.Errorf("onnx: the graph's output is %s; the chain of layers ends at %s", onnxpb.QuoteName(g.Outputs[0].Name), onnxpb.QuoteName(im.cur))
 	}
 	for i, d := range im.done {
 		if !d {
@@ -261,22 +260,11 @@ func (im *importer) step(users []int) error {
 }
 
 func (im *importer) isGraphOutput(name string) bool {
-	for _, o := range im.g.Outputs {
-		if o.Name == name {
-			return true
-		}
-	}
-	return false
+	return name == im.g.Outputs[0].Name // walk checked there is one
 }
 
 // branchErr explains a value read by several nodes.
 func (im *importer) branchErr(users []int) error {
-	var parts []string
-	for _, u := range users[:min(len(users), 4)] {
-		parts = append(parts, fmt.Sprintf("node %d (%s)", u, im.g.Nodes[u].OpType))
-	}
-	if len(users) > 4 {
-		parts = append(parts, fmt.Sprintf("and %d more", len(users)-4))
-	}
-	return im.nodeErr(users[0], "value %s feeds %s: a branch or residual connection; vecgen supports only a chain of layers", onnxpb.QuoteName(im.cur), strings.Join(parts, ", "))
+	readers := few(len(users), func(k int) string { return fmt.Sprintf("node %d (%s)", users[k], im.g.Nodes[users[k]].OpType) })
+	return im.nodeErr(users[0], "value %s feeds %s: a branch or residual connection; vecgen supports only a chain of layers", onnxpb.QuoteName(im.cur), readers)
 }
