@@ -23,64 +23,93 @@ func importBudget(n int) (time.Duration, uint64) {
 
 // hostileGraphs are graphs shaped to make the importer allocate or work
 // more than linearly, each with the one input a model needs, so that the
-// walk gets as far as it can.
-func hostileGraphs() []struct {
+// walk gets as far as it can; each is built when its test runs.
+var hostileGraphs = []struct {
 	name  string
-	graph onnxpb.Graph
-} {
-	input := []onnxpb.ValueInfo{{Name: "x", ElemType: onnxpb.Float}}
-	bigName := strings.Repeat("n", 512<<10)
-	chain := newBuilder(5)
-	chain.bytes(chain.identities(chain.gemm("x", 5, 3), 100_000))
-	// many Dropouts, each checking that its mask is no graph output
-	dropouts := newBuilder(5)
-	out := dropouts.gemm("x", 5, 3)
-	for i := range 30_000 {
-		next := fmt.Sprint("d", i)
-		dropouts.g.Nodes = append(dropouts.g.Nodes, onnxpb.Node{OpType: "Dropout", Inputs: []string{out}, Outputs: []string{next, fmt.Sprint("m", i)}})
-		out = next
-	}
-	dropouts.bytes(out)
-	dropouts.g.Outputs = append(dropouts.g.Outputs, make([]onnxpb.ValueInfo, 300_000)...)
-	readers := make([]onnxpb.Node, 1<<18)
-	for i := range readers {
-		readers[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{fmt.Sprint("r", i)}}
-	}
-	// many nodes write one value that many read (ONNX allows one writer)
-	manyToMany := make([]onnxpb.Node, 1<<17)
-	for i := range manyToMany {
-		manyToMany[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"v"}}
-		if i%2 == 1 {
-			manyToMany[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"v"}, Outputs: []string{fmt.Sprint("r", i)}}
+	graph func() onnxpb.Graph
+}{
+	{"1M empty nodes", func() onnxpb.Graph {
+		return onnxpb.Graph{Inputs: dataInput, Nodes: make([]onnxpb.Node, 1<<20)}
+	}},
+	{"2^18 empty initializers", func() onnxpb.Graph {
+		return onnxpb.Graph{Inputs: dataInput, Initializers: make([]onnxpb.Tensor, 1<<18)}
+	}},
+	{"a node with a 512 KiB name and 200,000 empty attributes", func() onnxpb.Graph {
+		return onnxpb.Graph{Inputs: dataInput, Nodes: []onnxpb.Node{{Name: strings.Repeat("n", 512<<10), OpType: "Relu", Inputs: []string{"x"}, Attrs: make([]onnxpb.Attribute, 200_000)}}}
+	}},
+	{"an input with a 512 KiB name and 200,000 dims", func() onnxpb.Graph {
+		return onnxpb.Graph{Inputs: []onnxpb.ValueInfo{{Name: strings.Repeat("n", 512<<10), ElemType: onnxpb.Float, HasShape: true, Dims: make([]onnxpb.Dim, 200_000)}}}
+	}},
+	{"a value read by 2^17 nodes", func() onnxpb.Graph {
+		readers := make([]onnxpb.Node, 1<<17)
+		for i := range readers {
+			readers[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{fmt.Sprint("r", i)}}
 		}
-	}
-	return []struct {
-		name  string
-		graph onnxpb.Graph
-	}{
-		{"1M empty nodes", onnxpb.Graph{Inputs: input, Nodes: make([]onnxpb.Node, 1<<20)}},
-		{"1M empty initializers", onnxpb.Graph{Inputs: input, Initializers: make([]onnxpb.Tensor, 1<<20)}},
-		{"a node with a 512 KiB name and 200,000 empty attributes", onnxpb.Graph{Inputs: input,
-			Nodes: []onnxpb.Node{{Name: bigName, OpType: "Relu", Inputs: []string{"x"}, Attrs: make([]onnxpb.Attribute, 200_000)}}}},
-		{"an input with a 512 KiB name and 200,000 dims", onnxpb.Graph{
-			Inputs: []onnxpb.ValueInfo{{Name: bigName, ElemType: onnxpb.Float, HasShape: true, Dims: make([]onnxpb.Dim, 200_000)}}}},
-		{"a value read by 2^18 nodes", onnxpb.Graph{Inputs: input, Nodes: readers}},
-		{"a value written by 2^16 nodes and read by 2^16", onnxpb.Graph{Inputs: input, Nodes: manyToMany}},
-		{"a Gemm and a chain of 100,000 Identity nodes", chain.g},
-		{"30,000 Dropout nodes and 300,000 graph outputs", dropouts.g},
-	}
+		return onnxpb.Graph{Inputs: dataInput, Nodes: readers}
+	}},
+	{"a value written by 2^16 nodes and read by 2^16", func() onnxpb.Graph {
+		nodes := make([]onnxpb.Node, 1<<17) // ONNX allows one writer
+		for i := range nodes {
+			nodes[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"x"}, Outputs: []string{"v"}}
+			if i%2 == 1 {
+				nodes[i] = onnxpb.Node{OpType: "Relu", Inputs: []string{"v"}, Outputs: []string{fmt.Sprint("r", i)}}
+			}
+		}
+		return onnxpb.Graph{Inputs: dataInput, Nodes: nodes}
+	}},
+	{"a Gemm and a chain of 100,000 Identity nodes", func() onnxpb.Graph {
+		b := newBuilder(5)
+		b.bytes(b.identities(b.gemm("x", 5, 3), 100_000))
+		return b.g
+	}},
+	{"30,000 Dropout nodes and 300,000 graph outputs", func() onnxpb.Graph {
+		// each Dropout checks that its mask is no graph output
+		b := newBuilder(5)
+		out := b.gemm("x", 5, 3)
+		for i := range 30_000 {
+			next := fmt.Sprint("d", i)
+			b.g.Nodes = append(b.g.Nodes, onnxpb.Node{OpType: "Dropout", Inputs: []string{out}, Outputs: []string{next, fmt.Sprint("m", i)}})
+			out = next
+		}
+		b.bytes(out)
+		b.g.Outputs = append(b.g.Outputs, make([]onnxpb.ValueInfo, 300_000)...)
+		return b.g
+	}},
+	{"50,000 Flatten nodes and 200,000 initializers listed as inputs", func() onnxpb.Graph {
+		// each Flatten looks for the graph's data input
+		b := newBuilder(5)
+		for i := range 200_000 {
+			name := fmt.Sprint("i", i)
+			b.g.Initializers = append(b.g.Initializers, onnxpb.Tensor{Name: name})
+			b.g.Inputs = append(b.g.Inputs, onnxpb.ValueInfo{Name: name})
+		}
+		out := "x"
+		for i := range 50_000 {
+			next := fmt.Sprint("f", i)
+			b.g.Nodes = append(b.g.Nodes, onnxpb.Node{OpType: "Flatten", Inputs: []string{out}, Outputs: []string{next}})
+			out = next
+		}
+		b.bytes(out)
+		return b.g
+	}},
 }
+
+// dataInput is a graph's one data input.
+var dataInput = []onnxpb.ValueInfo{{Name: "x", ElemType: onnxpb.Float}}
 
 // Import takes time and memory linear in its input, within importBudget,
 // whatever the graph's shape.
 func TestImportBoundedPerByte(t *testing.T) {
-	for _, c := range hostileGraphs() {
-		data := onnxpb.Encode(&onnxpb.Model{Opsets: []onnxpb.Opset{{Version: 13}}, Graph: &c.graph})
-		var err error
-		report, ok := alloctest.Within(len(data), importBudget, func() { _, err = importBytes(data) })
-		t.Logf("%s: %s: %.200v", c.name, report, err)
-		if !ok {
-			t.Errorf("%s: Import took more than its budget: %s", c.name, report)
-		}
+	for _, c := range hostileGraphs {
+		t.Run(c.name, func(t *testing.T) {
+			g := c.graph()
+			data := onnxpb.Encode(&onnxpb.Model{Opsets: []onnxpb.Opset{{Version: 13}}, Graph: &g})
+			var err error
+			report, ok := alloctest.Within(len(data), importBudget, func() { _, err = importBytes(data) })
+			t.Logf("%s: %.200v", report, err)
+			if !ok {
+				t.Errorf("Import took more than its budget: %s", report)
+			}
+		})
 	}
 }

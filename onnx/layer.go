@@ -73,12 +73,10 @@ func (im *importer) flatten(i int) error {
 
 // inputInfo is the graph's data input when the chain is still at it.
 func (im *importer) inputInfo() *onnxpb.ValueInfo {
-	for i := range im.g.Inputs {
-		if im.g.Inputs[i].Name == im.cur {
-			return &im.g.Inputs[i]
-		}
+	if im.input.Name != im.cur {
+		return nil
 	}
-	return nil
+	return im.input
 }
 
 // constant returns the floats of a constant input of node i.

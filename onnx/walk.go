@@ -14,6 +14,7 @@ import (
 // node, building its layers.
 type importer struct {
 	g      *onnxpb.Graph
+	input  *onnxpb.ValueInfo // the graph's data input
 	opset  int64
 	consts map[string]*onnxpb.Tensor
 	users  map[string][]int // value → nodes reading it, each once
@@ -96,6 +97,7 @@ func (im *importer) walk() error {
 		return fmt.Errorf("onnx: the graph has %d outputs [%s]; vecgen takes one, the end of its chain of layers", len(g.Outputs), names)
 	}
 	in := inputs[0]
+	im.input = in
 	if in.ElemType != onnxpb.Float {
 		return fmt.Errorf("onnx: input %s has element type %s; vecgen computes in float32 (FLOAT)", onnxpb.QuoteName(in.Name), onnxpb.DataTypeName(in.ElemType))
 	}
