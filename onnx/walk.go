@@ -74,7 +74,49 @@ func (im *importer) nodeErr(i int, format string, args ...any) error {
 	return fmt.Errorf("onnx: node %d (%s %s): %s", i, n.OpType, onnxpb.QuoteName(n.Name), fmt.Sprintf(format, args...))
 }
 
+// walk follows the chain from the graph's data input to its output,
+// building the layers, after checking and indexing the graph.
 func (im *importer) walk() error {
+	if err := im.findInput(); err != nil {
+		return err
+	}
+	if err := im.indexNodes(); err != nil {
+		return err
+	}
+	if err := im.checkAcyclic(); err != nil {
+		return err
+	}
+	if err := im.foldIdentities(); err != nil {
+		return err
+	}
+	for {
+		users := im.users[im.cur]
+		if len(users) == 0 {
+			break
+		}
+		if err := im.step(users); err != nil {
+			return err
+		}
+	}
+	if out := im.g.Outputs[0].Name; out != im.cur {
+		return fmt.Errorf("onnx: the graph's output is %s; the chain of layers ends at %s", onnxpb.QuoteName(out), onnxpb.QuoteName(im.cur))
+	}
+	for i, d := range im.done {
+		if !d {
+			return im.nodeErr(i, "not on the chain from the input to the output; %s", Supported)
+		}
+	}
+	if len(im.layers) == 0 {
+		return errors.New("onnx: the model has no dense layer (Gemm or MatMul)")
+	}
+	l := im.last()
+	l.from = append(l.from, im.takeSkipped()...)
+	return nil
+}
+
+// findInput records the initializers as constants and starts the chain at
+// the graph's one other input, checking that the graph has one output.
+func (im *importer) findInput() error {
 	g := im.g
 	for i := range g.Initializers {
 		t := &g.Initializers[i]
@@ -111,9 +153,15 @@ func (im *importer) walk() error {
 			im.width = int(min(d.Value, math.MaxInt32))
 		}
 	}
-	im.done = make([]bool, len(g.Nodes))
-	for i := range g.Nodes {
-		n := &g.Nodes[i]
+	return nil
+}
+
+// indexNodes checks each node's domain and size, records Constant nodes'
+// values, and indexes which nodes read each value (im.users).
+func (im *importer) indexNodes() error {
+	im.done = make([]bool, len(im.g.Nodes))
+	for i := range im.g.Nodes {
+		n := &im.g.Nodes[i]
 		if n.OpType == "" {
 			return im.nodeErr(i, "has no op_type; the file is not a valid ONNX model")
 		}
@@ -142,34 +190,6 @@ func (im *importer) walk() error {
 			im.users[name] = append(im.users[name], i)
 		}
 	}
-	if err := im.checkAcyclic(); err != nil {
-		return err
-	}
-	if err := im.foldIdentities(); err != nil {
-		return err
-	}
-	for {
-		users := im.users[im.cur]
-		if len(users) == 0 {
-			break
-		}
-		if err := im.step(users); err != nil {
-			return err
-		}
-	}
-	if g.Outputs[0].Name != im.cur {
-		return fmt.Errorf("onnx: the graph's output is %s; the chain of layers ends at %s", onnxpb.QuoteName(g.Outputs[0].Name), onnxpb.QuoteName(im.cur))
-	}
-	for i, d := range im.done {
-		if !d {
-			return im.nodeErr(i, "not on the chain from the input to the output; %s", Supported)
-		}
-	}
-	if len(im.layers) == 0 {
-		return errors.New("onnx: the model has no dense layer (Gemm or MatMul)")
-	}
-	l := im.last()
-	l.from = append(l.from, im.takeSkipped()...)
 	return nil
 }
 
