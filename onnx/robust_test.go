@@ -2,6 +2,7 @@ package onnx_test
 
 import (
 	"encoding/binary"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -58,6 +59,18 @@ func (b *builder) node(op string, attrs []onnxpb.Attribute, inputs ...string) st
 	b.g.Nodes = append(b.g.Nodes, onnxpb.Node{OpType: op, Name: "/" + out, Inputs: inputs, Outputs: []string{out}})
 	b.g.Nodes[len(b.g.Nodes)-1].Attrs = attrs
 	return out
+}
+
+// identities appends a chain of n Identity nodes from value in, named
+// shortly (the names node makes grow with the node count), and returns its
+// end.
+func (b *builder) identities(in string, n int) string {
+	for i := range n {
+		out := fmt.Sprint("v", i)
+		b.g.Nodes = append(b.g.Nodes, onnxpb.Node{OpType: "Identity", Inputs: []string{in}, Outputs: []string{out}})
+		in = out
+	}
+	return in
 }
 
 func (b *builder) gemm(in string, inputs, outputs int) string {
@@ -213,7 +226,13 @@ func TestImportErrors(t *testing.T) {
 			b.bytes(h)
 			b.g.Outputs = append(b.g.Outputs, onnxpb.ValueInfo{Name: "x", ElemType: onnxpb.Float})
 			return onnxpb.Encode(&onnxpb.Model{Opsets: []onnxpb.Opset{{Version: 13}}, Graph: &b.g})
-		}, []string{"outputs are [\"Gemm_b\", \"x\"]"}},
+		}, []string{"graph has 2 outputs [\"Gemm_b\", \"x\"]; vecgen takes one"}},
+		{"many outputs", func() []byte {
+			b := newBuilder(5)
+			out := b.node("Relu", nil, b.gemm("x", 5, 3))
+			b.g.Nodes[1].Outputs = append(b.g.Nodes[1].Outputs, "o1", "o2", "o3", "o4", "o5", "o6", "o7", "o8")
+			return b.bytes(out)
+		}, []string{"node 1 (Relu", "with 1 inputs and 9 outputs is not supported"}},
 		{"graph field as a varint", func() []byte {
 			return []byte{7<<3 | 0, 1}
 		}, []string{"model", "field 7 has wire type 0"}},
@@ -240,12 +259,6 @@ func TestImportTruncated(t *testing.T) {
 	assert.ErrorContains(t, err, "truncated")
 }
 
-// importBudget is the most Import may allocate for a file of n bytes: the
-// spec it writes and checks costs up to a few MiB whatever the file (32
-// layers of commented YAML), and the decoded graph and weights a small
-// multiple of the file.
-func importBudget(n int) uint64 { return 8<<20 + 64*uint64(n) }
-
 func TestHugeDeclaredTensorAllocatesLittle(t *testing.T) {
 	b := newBuilder(1 << 14)
 	out := b.gemm("x", 1, 1)
@@ -267,5 +280,33 @@ func TestNameFromFile(t *testing.T) {
 		".onnx":             "M",
 	} {
 		assert.Equal(t, want, onnx.NameFromFile(in), in)
+	}
+}
+
+// The nodes skipped between layers are named in the spec's comments up
+// to a few: 60,000 Identity nodes made a comment line past the spec's
+// 1 MiB limit.
+func TestImportLongIdentityChain(t *testing.T) {
+	b := newBuilder(5)
+	res, err := importBytes(b.bytes(b.identities(b.gemm("x", 5, 3), 60_000)))
+	require.NoError(t, err)
+	assert.Contains(t, string(res.Spec), "node 8 Identity; and 59992 more nodes skipped")
+	assert.Less(t, len(res.Spec), 1000)
+}
+
+// An error about a tensor with many dims names a few: a Gemm weight of
+// 200,000 dims gave a 400 KB message.
+func TestImportErrorsStayShort(t *testing.T) {
+	for _, role := range []int{0, 1} {
+		b := newBuilder(5)
+		out := b.gemm("x", 5, 3)
+		b.g.Initializers[role].Dims = make([]int64, 200_000)
+		for i := range b.g.Initializers[role].Dims {
+			b.g.Initializers[role].Dims[i] = 1
+		}
+		_, err := importBytes(b.bytes(out))
+		require.Error(t, err)
+		assert.Contains(t, err.Error(), "[1 1 1 1 1 1 1 1 ...] (200000 dims)")
+		assert.Less(t, len(err.Error()), 1000)
 	}
 }

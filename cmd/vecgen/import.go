@@ -67,28 +67,20 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "vecgen:", err)
 		return 1
 	}
-	specPath, weightsPath := filepath.Join(*out, specFile), filepath.Join(*out, weightsFile)
-	if err := checkImportTargets(specPath, weightsPath); err != nil {
-		fmt.Fprintln(stderr, "vecgen:", err)
-		return 1
-	}
-	written, err := gen.Write(*out, files)
+	rules, err := importRules(*out, specFile, weightsFile)
 	if err != nil {
 		fmt.Fprintln(stderr, "vecgen:", err)
 		return 1
 	}
-	for _, f := range []struct {
-		path string
-		data []byte
-	}{{specPath, res.Spec}, {weightsPath, res.Weights}} {
-		if old, err := os.ReadFile(f.path); err == nil && bytes.Equal(old, f.data) {
-			continue
-		}
-		if err := writeAtomic(f.path, f.data); err != nil {
-			fmt.Fprintln(stderr, "vecgen:", err)
-			return 1
-		}
-		written = append(written, f.path)
+	files = append(files, gen.File{Name: specFile, Data: res.Spec}, gen.File{Name: weightsFile, Data: res.Weights})
+	if err := removeTemporaries(*out, files); err != nil {
+		fmt.Fprintln(stderr, "vecgen:", err)
+		return 1
+	}
+	written, err := gen.WriteWith(*out, files, rules)
+	if err != nil {
+		fmt.Fprintln(stderr, "vecgen:", err)
+		return 1
 	}
 	for _, f := range written {
 		fmt.Fprintln(stdout, f)
@@ -99,49 +91,29 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// checkImportTargets refuses to replace a spec that an import did not
-// write, or weights beside one (or beside no spec).
-func checkImportTargets(specPath, weightsPath string) error {
-	old, err := os.ReadFile(specPath)
-	specOurs := err == nil && bytes.HasPrefix(old, []byte(onnx.SpecHeader))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return err
-	case !specOurs:
-		return fmt.Errorf("%s exists and was not written by vecgen import; not overwriting it", specPath)
+// importRules says when an import may replace the spec and the weights
+// that gen.WriteWith writes with the package, all or nothing: a spec only
+// when an import wrote it, weights only beside such a spec.
+func importRules(out, specFile, weightsFile string) (map[string]func(old []byte) error, error) {
+	specPath, weightsPath := filepath.Join(out, specFile), filepath.Join(out, weightsFile)
+	imported := func(spec []byte) bool { return bytes.HasPrefix(spec, []byte(onnx.SpecHeader)) }
+	spec, err := os.ReadFile(specPath)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
 	}
-	if _, err := os.Lstat(weightsPath); err == nil && !specOurs {
-		return fmt.Errorf("%s exists beside no imported spec; not overwriting it", weightsPath)
-	} else if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return err
-	}
-	return nil
-}
-
-// writeAtomic writes data to a temporary file beside path and renames it
-// over path.
-func writeAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp, 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-	}
-	return err
+	besideImported := err == nil && imported(spec)
+	return map[string]func([]byte) error{
+		specFile: func(old []byte) error {
+			if !imported(old) {
+				return fmt.Errorf("%s exists and was not written by vecgen import; not overwriting it", specPath)
+			}
+			return nil
+		},
+		weightsFile: func([]byte) error {
+			if !besideImported {
+				return fmt.Errorf("%s exists beside no imported spec; not overwriting it", weightsPath)
+			}
+			return nil
+		},
+	}, nil
 }

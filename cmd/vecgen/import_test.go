@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 	"github.com/vecgen/vecgen/spec"
@@ -72,4 +73,53 @@ func TestImport(t *testing.T) {
 
 	code, _, _ = runVecgen("import")
 	assert.Equal(t, 2, code)
+}
+
+// exportNetwork writes the network desc describes, initialized from seed,
+// as the ONNX file path.
+func exportNetwork(t *testing.T, path string, desc compiled.Network, seed uint64) {
+	t.Helper()
+	net, err := nn.New(desc, nn.Options{Seed: seed})
+	require.NoError(t, err)
+	var model bytes.Buffer
+	require.NoError(t, net.ExportONNX(&model))
+	require.NoError(t, os.WriteFile(path, model.Bytes(), 0o644))
+}
+
+// An import that cannot write one of its files writes none: with the
+// weights' place taken by a directory, the spec and the package of the
+// previous import stay as they were.
+func TestImportIsAllOrNothing(t *testing.T) {
+	dir := t.TempDir()
+	path, out := filepath.Join(dir, "m.onnx"), filepath.Join(dir, "out")
+	exportNetwork(t, path, kernels.ScorerNetwork(), 2)
+	code, _, stderr := runVecgen("import", "-onnx", path, "-batch", "3", "-out", out)
+	require.Equal(t, 0, code, stderr)
+	weights := filepath.Join(out, "m.safetensors")
+	require.NoError(t, os.Remove(weights))
+	require.NoError(t, os.MkdirAll(filepath.Join(weights, "kept"), 0o755))
+	before := listing(t, out)
+
+	exportNetwork(t, path, kernels.ScorerNetwork(), 3)
+	code, stdout, stderr := runVecgen("import", "-onnx", path, "-batch", "4", "-out", out)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, weights+" exists and is not a regular file")
+	assert.Equal(t, before, listing(t, out))
+}
+
+// Weights of that name beside no imported spec are someone else's: the
+// import writes nothing.
+func TestImportLeavesOtherWeights(t *testing.T) {
+	dir := t.TempDir()
+	path, out := filepath.Join(dir, "m.onnx"), filepath.Join(dir, "out")
+	exportNetwork(t, path, kernels.ScorerNetwork(), 2)
+	require.NoError(t, os.Mkdir(out, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(out, "m.safetensors"), []byte("mine"), 0o644))
+	before := listing(t, out)
+	code, stdout, stderr := runVecgen("import", "-onnx", path, "-out", out)
+	assert.Equal(t, 1, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, filepath.Join(out, "m.safetensors")+" exists beside no imported spec")
+	assert.Equal(t, before, listing(t, out))
 }

@@ -14,6 +14,8 @@
 // Main, or another model's files). With -clean it also removes the files
 // in the output directory it generated from the same spec but no longer
 // writes (those of a renamed model), printing "removed FILE" for each.
+// It removes the temporary files (.FILE.*.tmp) that a vecgen killed while
+// writing left for the files it writes.
 // Exit status: 0 on success, 1 when the spec is invalid (every wrong
 // value is reported, one line each, in file order) or the output cannot
 // be written (nothing is written then), 2 on bad usage.
@@ -93,6 +95,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	source := sourceName(*specPath, *out)
 	files, err := gen.Generate(m, source, name)
 	if err != nil {
+		fmt.Fprintln(stderr, "vecgen:", err)
+		return 1
+	}
+	if err := removeTemporaries(*out, files); err != nil {
 		fmt.Fprintln(stderr, "vecgen:", err)
 		return 1
 	}

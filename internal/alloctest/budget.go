@@ -1,6 +1,7 @@
 package alloctest
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -14,29 +15,30 @@ type Budget struct {
 	Bytes, BytesPerByte uint64
 }
 
+// For returns the time and the allocation the budget allows an input of
+// n bytes.
+func (b Budget) For(n int) (time.Duration, uint64) {
+	return b.Time + time.Duration(n)*b.TimePerByte, b.Bytes + uint64(n)*b.BytesPerByte
+}
+
+// Within runs f on an input of n bytes as Measure does, with twice the
+// budget's time as the limit, and reports what it took, per byte too, and
+// whether that stayed within the budget.
+func (b Budget) Within(n int, f func()) (report string, ok bool) {
+	maxTime, maxBytes := b.For(n)
+	took, alloc := Measure(2*maxTime, f)
+	per := float64(max(n, 1))
+	report = fmt.Sprintf("%v and %d bytes allocated for %d bytes (%.1f ns and %.1f bytes per byte; budget %v and %d bytes)",
+		took, alloc, n, float64(took.Nanoseconds())/per, float64(alloc)/per, maxTime, maxBytes)
+	return report, took <= maxTime && alloc <= maxBytes
+}
+
 // Check runs f, the loading of an input of n bytes named what, and fails
 // t when it takes longer or allocates more than the budget allows. A call
-// still running at twice its time fails at once.
+// still running at twice its time stops the test binary (see Measure).
 func (b Budget) Check(t testing.TB, what string, n int, f func()) {
 	t.Helper()
-	maxTime := b.Time + time.Duration(n)*b.TimePerByte
-	maxBytes := b.Bytes + uint64(n)*b.BytesPerByte
-	type spent struct {
-		took  time.Duration
-		bytes uint64
-	}
-	done := make(chan spent, 1)
-	go func() {
-		start := time.Now()
-		bytes := Allocated(f)
-		done <- spent{time.Since(start), bytes}
-	}()
-	select {
-	case s := <-done:
-		if s.took > maxTime || s.bytes > maxBytes {
-			t.Fatalf("%s took %v and allocated %d bytes for %d bytes of input; the budget is %v and %d", what, s.took, s.bytes, n, maxTime, maxBytes)
-		}
-	case <-time.After(2 * maxTime):
-		t.Fatalf("%s still runs after %v on %d bytes of input; the budget is %v", what, 2*maxTime, n, maxTime)
+	if report, ok := b.Within(n, f); !ok {
+		t.Fatalf("%s took more than its budget: %s", what, report)
 	}
 }

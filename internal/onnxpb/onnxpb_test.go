@@ -33,7 +33,8 @@ func TestDecodeErrors(t *testing.T) {
 		{"length past the end", []byte{7<<3 | 2, 100, 0}, "runs past"},
 		{"field number 0", []byte{0, 1}, "invalid field number"},
 		{"group", []byte{9<<3 | 3}, "wire type 3"},
-		{"unpacked dims in a tensor", []byte{7<<3 | 2, 5, 5<<3 | 2, 3, 1<<3 | 5, 0, 0}, "dims"},
+		{"dims as a fixed32 in a tensor", []byte{7<<3 | 2, 7, 5<<3 | 2, 5, 1<<3 | 5, 0, 0, 0, 0}, "dims"},
+		{"two shapes", []byte{7<<3 | 2, 10, 11<<3 | 2, 8, 2<<3 | 2, 6, 1<<3 | 2, 4, 2<<3 | 2, 0, 2<<3 | 2, 0}, "the value has two shapes"},
 		{"odd float_data", []byte{7<<3 | 2, 6, 5<<3 | 2, 4, 4<<3 | 2, 2, 0, 0}, "not a whole number"},
 	} {
 		_, err := Decode(c.data)
