@@ -121,6 +121,21 @@ func TestStandardizer(t *testing.T) {
 	assert.ErrorContains(t, err, "sample 1: feature 0 is NaN")
 }
 
+// Apply never writes a value that is not finite, and fails whole: a
+// deviation at MinStd (which FitStandardizer gives a feature spread over
+// 1e-38) turns any distance from the mean past about 1e-30 into ±Inf.
+func TestStandardizerApplyStaysFinite(t *testing.T) {
+	st, err := FitStandardizer([]float32{0, 6e-39}, 1)
+	require.NoError(t, err)
+	require.Less(t, st.Std[0], float32(1e-37), "a tiny spread keeps its tiny deviation")
+	x := []float32{3e-39, 2, -3}
+	assert.EqualError(t, st.Apply(x), "dataset: sample 1, feature 0: (2 − mean 3e-39) / std 3e-39 is not finite")
+	assert.Equal(t, []float32{3e-39, 2, -3}, x, "x is left as it was")
+	x = []float32{2, float32(math.NaN())}
+	assert.ErrorContains(t, Standardizer{Mean: []float32{0}, Std: []float32{1}}.Apply(x), "sample 1, feature 0: (NaN − mean 0) / std 1 is not finite")
+	require.NoError(t, st.Apply([]float32{3e-39, 6e-39}))
+}
+
 // A spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not
 // part of the first column's name (nor of a first number); a name the
 // header gives two columns cannot say which is the target.

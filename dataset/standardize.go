@@ -68,11 +68,20 @@ func FitStandardizer(x []float32, features int) (Standardizer, error) {
 	return st, nil
 }
 
-// Apply standardizes the samples x in place.
+// Apply standardizes the samples x in place: x[i] = (x[i] − Mean[j]) /
+// Std[j] for feature j. A value whose result is not finite (a NaN in x,
+// or a deviation so far beyond a tiny Std that it overflows float32) is
+// an error naming it, and x is then left as it was.
 func (s Standardizer) Apply(x []float32) error {
 	f := len(s.Mean)
 	if f == 0 || len(s.Std) != f || len(x)%f != 0 {
 		return fmt.Errorf("dataset: %d values are not samples of the standardizer's %d features", len(x), f)
+	}
+	for i, v := range x {
+		j := i % f
+		if z := (v - s.Mean[j]) / s.Std[j]; math.IsNaN(float64(z)) || math.IsInf(float64(z), 0) {
+			return fmt.Errorf("dataset: sample %d, feature %d: (%v − mean %v) / std %v is not finite", i/f, j, v, s.Mean[j], s.Std[j])
+		}
 	}
 	for i := range x {
 		x[i] = (x[i] - s.Mean[i%f]) / s.Std[i%f]
