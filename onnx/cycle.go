@@ -114,7 +114,7 @@ func (im *importer) cycleErr(cycle []int) error {
 		if k > 0 {
 			b.WriteString(" → ")
 		}
-		fmt.Fprintf(&b, "node %d (%s %s)", i, im.g.Nodes[i].OpType, onnxpb.QuoteName(im.g.Nodes[i].Name))
+		fmt.Fprintf(&b, "node %d (%s %s)", i, im.opName(i), onnxpb.QuoteName(im.g.Nodes[i].Name))
 	}
 	if len(cycle) > maxCycleNames {
 		fmt.Fprintf(&b, " → ... %d more", len(cycle)-maxCycleNames)

@@ -310,3 +310,29 @@ func TestImportErrorsStayShort(t *testing.T) {
 		assert.Less(t, len(err.Error()), 1000)
 	}
 }
+
+// An operator's type and domain come from the file too: a message names
+// them cut as names are, where a 1 MiB op_type gave a 2 MiB message and a
+// 1 MiB domain a 1 MiB one.
+func TestImportErrorsCutOperatorNames(t *testing.T) {
+	long := strings.Repeat("Q", 1<<20)
+	for _, c := range []struct {
+		name string
+		edit func(n *onnxpb.Node)
+		want string
+	}{
+		{"op_type", func(n *onnxpb.Node) { n.OpType = long }, `op ` + long[:64] + `... is not supported`},
+		{"domain", func(n *onnxpb.Node) { n.Domain = long }, `operator domain "` + long[:64] + `..."`},
+		{"op_type of many outputs", func(n *onnxpb.Node) { n.OpType = long; n.Outputs = strings.Split("a b c d e f g h i", " ") }, `op ` + long[:64] + `... with 1 inputs and 9 outputs`},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			b := newBuilder(5)
+			out := b.node("Relu", nil, b.gemm("x", 5, 3))
+			c.edit(&b.g.Nodes[len(b.g.Nodes)-1])
+			_, err := importBytes(b.bytes(out))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+			assert.Less(t, len(err.Error()), 1000)
+		})
+	}
+}

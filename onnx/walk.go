@@ -41,7 +41,7 @@ func (im *importer) skip(i int) {
 		im.moreSkipped++
 		return
 	}
-	im.skipped = append(im.skipped, fmt.Sprintf("node %d %s", i, im.g.Nodes[i].OpType))
+	im.skipped = append(im.skipped, fmt.Sprintf("node %d %s", i, im.opName(i)))
 }
 
 // takeSkipped returns the comments for the nodes skipped since the last
@@ -70,9 +70,11 @@ var unsupportedOpHints = map[string]string{
 
 // nodeErr formats an error about node i.
 func (im *importer) nodeErr(i int, format string, args ...any) error {
-	n := &im.g.Nodes[i]
-	return fmt.Errorf("onnx: node %d (%s %s): %s", i, n.OpType, onnxpb.QuoteName(n.Name), fmt.Sprintf(format, args...))
+	return fmt.Errorf("onnx: node %d (%s %s): %s", i, im.opName(i), onnxpb.QuoteName(im.g.Nodes[i].Name), fmt.Sprintf(format, args...))
 }
+
+// opName is node i's op_type for a message, cut as names are.
+func (im *importer) opName(i int) string { return onnxpb.CutName(im.g.Nodes[i].OpType) }
 
 // walk follows the chain from the graph's data input to its output,
 // building the layers, after checking and indexing the graph.
@@ -166,7 +168,7 @@ func (im *importer) indexNodes() error {
 			return im.nodeErr(i, "has no op_type; the file is not a valid ONNX model")
 		}
 		if n.Domain != "" && n.Domain != "ai.onnx" {
-			return im.nodeErr(i, "operator domain %q; %s", n.Domain, Supported)
+			return im.nodeErr(i, "operator domain %s; %s", onnxpb.QuoteName(n.Domain), Supported)
 		}
 		if n.OpType == "Constant" {
 			if len(n.Outputs) != 1 {
@@ -181,7 +183,7 @@ func (im *importer) indexNodes() error {
 			continue
 		}
 		if len(n.Inputs) > maxInputs || len(n.Outputs) > maxOutputs {
-			return im.nodeErr(i, "op %s with %d inputs and %d outputs is not supported; %s", n.OpType, len(n.Inputs), len(n.Outputs), Supported)
+			return im.nodeErr(i, "op %s with %d inputs and %d outputs is not supported; %s", im.opName(i), len(n.Inputs), len(n.Outputs), Supported)
 		}
 		for j, name := range n.Inputs {
 			if name == "" || slices.Index(n.Inputs, name) < j {
@@ -266,9 +268,9 @@ func (im *importer) step(users []int) error {
 		err = im.softmax(i)
 	default:
 		if hint, ok := unsupportedOpHints[n.OpType]; ok {
-			return im.nodeErr(i, "op %s is not supported: %s; %s", n.OpType, hint, Supported)
+			return im.nodeErr(i, "op %s is not supported: %s; %s", im.opName(i), hint, Supported)
 		}
-		return im.nodeErr(i, "op %s is not supported; %s", n.OpType, Supported)
+		return im.nodeErr(i, "op %s is not supported; %s", im.opName(i), Supported)
 	}
 	if err != nil {
 		return err
@@ -287,6 +289,6 @@ func (im *importer) isGraphOutput(name string) bool {
 
 // branchErr explains a value read by several nodes.
 func (im *importer) branchErr(users []int) error {
-	readers := few(len(users), func(k int) string { return fmt.Sprintf("node %d (%s)", users[k], im.g.Nodes[users[k]].OpType) })
+	readers := few(len(users), func(k int) string { return fmt.Sprintf("node %d (%s)", users[k], im.opName(users[k])) })
 	return im.nodeErr(users[0], "value %s feeds %s: a branch or residual connection; vecgen supports only a chain of layers", onnxpb.QuoteName(im.cur), readers)
 }

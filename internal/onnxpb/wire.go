@@ -177,11 +177,16 @@ func (w where) String() string {
 
 // QuoteName quotes an ONNX name for a message or a comment, cut to 64
 // bytes.
-func QuoteName(s string) string {
+func QuoteName(s string) string { return strconv.Quote(CutName(s)) }
+
+// CutName cuts a name read from a file (a node's, an operator's) to 64
+// bytes for a message, marking the cut with "...": a message's size
+// stays bounded whatever the file holds.
+func CutName(s string) string {
 	if len(s) > 64 {
-		s = s[:64] + "..."
+		return s[:64] + "..."
 	}
-	return strconv.Quote(s)
+	return s
 }
 
 // fieldError is a problem with a field of a message, at a byte offset of
