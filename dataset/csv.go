@@ -34,7 +34,20 @@ type CSVOptions struct {
 	Classes int
 	// Scale divides every feature; zero means 1.
 	Scale float32
+	// Comma is the field delimiter (encoding/csv's name for it), an ASCII
+	// character that cannot be part of a number: ';' for the CSV of
+	// spreadsheets in locales whose decimal mark is a comma, '\t' for
+	// TSV. Zero means ','.
+	Comma rune
+	// SkipRows is the number of rows before the header (or the first
+	// sample) that are neither: scikit-learn's bundled CSV files start
+	// with a row of counts and class names.
+	SkipRows int
 }
+
+// maxSkipRows bounds CSVOptions.SkipRows: the rows skipped are read, and
+// a count from a typo should not read a whole file.
+const maxSkipRows = 1 << 20
 
 // ReadCSV reads a numeric CSV file without a header: one sample per row,
 // the class label (an integer from 0 to MaxClasses−1) in column
@@ -67,8 +80,10 @@ func LoadCSV(path string, opts CSVOptions) (Set, error) {
 // columns opts names and every other column a feature. Numbers are in
 // plain decimal notation (no NaN, infinities, hex or digit separators)
 // and must be finite after scaling; labels are integers from 0 to
-// MaxClasses−1 (or Classes−1). A UTF-8 byte-order mark before the first
-// row is skipped. Errors name the line of the file, blank lines included,
+// MaxClasses−1 (or Classes−1), written as such or with a fraction of
+// zeros (1.0, as pandas writes a float column of classes). Spaces around
+// a field are ignored, and a UTF-8 byte-order mark before the first row
+// is skipped. Errors name the line of the file, blank lines included,
 // and the column.
 func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	scale := opts.Scale
@@ -87,6 +102,16 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	if opts.Classes < 0 || opts.Classes > MaxClasses {
 		return Set{}, fmt.Errorf("csv: Classes %d is not from 0 to %d", opts.Classes, MaxClasses)
 	}
+	if opts.SkipRows < 0 || opts.SkipRows > maxSkipRows {
+		return Set{}, fmt.Errorf("csv: SkipRows %d is not from 0 to %d", opts.SkipRows, maxSkipRows)
+	}
+	comma := opts.Comma
+	if comma == 0 {
+		comma = ','
+	}
+	if !validComma(comma) {
+		return Set{}, fmt.Errorf("csv: Comma %q cannot separate fields", comma)
+	}
 	br := bufio.NewReader(r)
 	if head, err := br.Peek(len(byteOrderMark)); err == nil && string(head) == byteOrderMark {
 		br.Discard(len(byteOrderMark))
@@ -95,14 +120,23 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	if opts.Regression {
 		columns = MaxFeatures + MaxTargets
 	}
-	cr := csv.NewReader(newColumnLimit(br, columns))
+	cr := csv.NewReader(newColumnLimit(br, columns, byte(comma)))
 	cr.ReuseRecord = true
+	cr.Comma = comma
+	cr.TrimLeadingSpace = comma != '\t' // else a run of tabs would be one delimiter
+	cr.FieldsPerRecord = -1             // counted below, with a better message
 	var s Set
 	var target []bool // per column
+	skip := opts.SkipRows
+	samples := 0 // rows read whole
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
+		}
+		if err == nil && skip > 0 {
+			skip--
+			continue
 		}
 		if wide := (*wideRowError)(nil); errors.As(err, &wide) {
 			return Set{}, fmt.Errorf("csv: %v; no model takes more than %d features (MaxFeatures, a spec's widest input) and %s", wide, MaxFeatures, targetLimit(opts))
@@ -112,6 +146,12 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 		}
 		line, _ := cr.FieldPos(0)
 		if target == nil {
+			for i := range rec {
+				rec[i] = strings.Trim(rec[i], " \t")
+			}
+			if hint := commaHint(rec, comma); hint != "" {
+				return Set{}, fmt.Errorf("csv: line %d: one column, %q; %s", line, cut(rec[0]), hint)
+			}
 			if target, err = targetColumns(rec, opts, line); err != nil {
 				return Set{}, err
 			}
@@ -135,21 +175,22 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 				continue
 			}
 		} else if len(rec) != len(target) {
-			return Set{}, fmt.Errorf("csv: line %d: %d columns, the first row has %d", line, len(rec), len(target))
+			return Set{}, fmt.Errorf("csv: line %d: %d columns, the first row has %d%s", line, len(rec), len(target), widthHint(opts, samples))
 		}
 		for i, field := range rec {
+			field = strings.Trim(field, " \t")
 			switch {
 			case !target[i]:
 				v, err := strconv.ParseFloat(field, 32)
 				x := float32(v) / scale
 				if err != nil || !decimal(field) || math.IsInf(float64(x), 0) {
-					return Set{}, fmt.Errorf("csv: line %d, column %d: %q is not a finite decimal number%s", line, i+1, field, headerHint(opts, s))
+					return Set{}, fmt.Errorf("csv: line %d, column %d: %q is not a finite decimal number%s", line, i+1, field, headerHint(opts, samples, field))
 				}
 				s.X = append(s.X, x)
 			case opts.Regression:
 				v, err := strconv.ParseFloat(field, 32)
 				if err != nil || !decimal(field) || math.IsInf(v, 0) {
-					return Set{}, fmt.Errorf("csv: line %d, column %d: target %q is not a finite decimal number%s", line, i+1, field, headerHint(opts, s))
+					return Set{}, fmt.Errorf("csv: line %d, column %d: target %q is not a finite decimal number%s", line, i+1, field, headerHint(opts, samples, field))
 				}
 				s.Y = append(s.Y, float32(v))
 			default:
@@ -157,14 +198,16 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 				if opts.Classes > 0 {
 					limit = opts.Classes
 				}
-				label, err := strconv.Atoi(field)
-				if err != nil || label < 0 || label >= limit || strings.Trim(field, "0123456789") != "" {
-					return Set{}, fmt.Errorf("csv: line %d: label %q is not an integer from 0 to %d%s", line, field, limit-1, headerHint(opts, s))
+				digits := integral(field)
+				label, err := strconv.Atoi(digits)
+				if err != nil || label < 0 || label >= limit || strings.Trim(digits, "0123456789") != "" {
+					return Set{}, fmt.Errorf("csv: line %d: label %q is not an integer from 0 to %d%s", line, field, limit-1, headerHint(opts, samples, field))
 				}
 				s.Labels = append(s.Labels, label)
 				s.Classes = max(s.Classes, label+1)
 			}
 		}
+		samples++
 	}
 	if s.Len() == 0 {
 		return Set{}, errors.New("csv: no rows")
@@ -173,6 +216,44 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 		s.Classes = opts.Classes
 	}
 	return s, nil
+}
+
+// integral returns a label's digits: the field itself, or without a
+// fraction of zeros (1.0, 2.00), as pandas writes a float column.
+func integral(field string) string {
+	if i := strings.IndexByte(field, '.'); i > 0 && i < len(field)-1 && strings.Trim(field[i+1:], "0") == "" {
+		return field[:i]
+	}
+	return field
+}
+
+// validComma reports whether r can separate the fields of a numeric CSV
+// file: ASCII, and neither part of a number nor of CSV's quoting and
+// lines.
+func validComma(r rune) bool {
+	return r > ' ' && r < 0x7f && !strings.ContainsRune(`"0123456789.+-eE`, r) || r == '\t'
+}
+
+// commaHint suggests CSVOptions.Comma for a first row that is one column
+// holding another common delimiter.
+func commaHint(rec []string, comma rune) string {
+	if len(rec) != 1 {
+		return ""
+	}
+	for _, d := range []rune{';', '\t', '|'} {
+		if d != comma && strings.ContainsRune(rec[0], d) {
+			return fmt.Sprintf("the fields look separated by %q: set CSVOptions.Comma to it", d)
+		}
+	}
+	return ""
+}
+
+// cut shortens a field for a message.
+func cut(f string) string {
+	if len(f) > 64 {
+		return f[:64] + "..."
+	}
+	return f
 }
 
 // targetLimit says how many target columns a model can take.
@@ -187,10 +268,27 @@ func targetLimit(opts CSVOptions) string {
 // belongs to no field.
 const byteOrderMark = "\uFEFF"
 
-// headerHint suggests Header when the first row fails to parse.
-func headerHint(opts CSVOptions, s Set) string {
-	if !opts.Header && len(s.X) == 0 {
-		return " (if the first row names the columns, set CSVOptions.Header)"
+// countRow names the rows scikit-learn's bundled CSV files start with.
+const countRow = "such as the count row scikit-learn's CSV files start with, set CSVOptions.SkipRows"
+
+// headerHint suggests Header, or SkipRows, when a field of the first row
+// is a word rather than a number (NaN and 1e999 are numbers that are not
+// finite, not names).
+func headerHint(opts CSVOptions, samples int, field string) string {
+	if _, err := strconv.ParseFloat(field, 64); err == nil || errors.Is(err, strconv.ErrRange) {
+		return ""
+	}
+	if !opts.Header && samples == 0 {
+		return " (if the first row names the columns, set CSVOptions.Header; if it is not part of the table, " + countRow + ")"
+	}
+	return ""
+}
+
+// widthHint suggests SkipRows when the row after the header has another
+// width than the header, as a file whose header is a row of counts does.
+func widthHint(opts CSVOptions, samples int) string {
+	if opts.Header && samples == 0 {
+		return " (if rows before the header are not part of the table, " + countRow + ")"
 	}
 	return ""
 }

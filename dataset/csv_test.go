@@ -28,7 +28,7 @@ func TestCSVHeaderAndNamedTarget(t *testing.T) {
 	_, err = ReadCSVOptions(strings.NewReader(in), CSVOptions{Target: []string{"class"}})
 	assert.ErrorContains(t, err, "set Header")
 	_, err = ReadCSVOptions(strings.NewReader(in), CSVOptions{TargetColumns: []int{1}})
-	assert.EqualError(t, err, `csv: line 1, column 1: "age" is not a finite decimal number (if the first row names the columns, set CSVOptions.Header)`)
+	assert.EqualError(t, err, `csv: line 1, column 1: "age" is not a finite decimal number (if the first row names the columns, set CSVOptions.Header; if it is not part of the table, such as the count row scikit-learn's CSV files start with, set CSVOptions.SkipRows)`)
 	_, err = ReadCSVOptions(strings.NewReader(in), CSVOptions{Header: true, Target: []string{"class", "age"}})
 	assert.ErrorContains(t, err, "class labels take one")
 }
@@ -183,4 +183,64 @@ func TestParseStandardizerIsStrict(t *testing.T) {
 	back, err := ParseStandardizer(fit.String())
 	require.NoError(t, err, "what FitStandardizer gives parses: %s", fit)
 	assert.Equal(t, fit, back)
+}
+
+// CSV files as spreadsheets, pandas and scikit-learn write them: another
+// delimiter, labels written as floats, spaces after the commas, and rows
+// before the table.
+func TestCSVAsTheyCome(t *testing.T) {
+	read := func(text string, opts CSVOptions) (Set, error) { return ReadCSVOptions(strings.NewReader(text), opts) }
+
+	s, err := read("x;y;class\n1.5;2;1\n3;4;0\n", CSVOptions{Header: true, Comma: ';'})
+	require.NoError(t, err)
+	assert.Equal(t, []float32{1.5, 2, 3, 4}, s.X)
+	assert.Equal(t, []int{1, 0}, s.Labels)
+	_, err = read("x;y;class\n1.5;2;1\n", CSVOptions{Header: true})
+	assert.EqualError(t, err, `csv: line 1: one column, "x;y;class"; the fields look separated by ';': set CSVOptions.Comma to it`)
+	_, err = read("1.5\t2\t1\n", CSVOptions{})
+	assert.EqualError(t, err, `csv: line 1: one column, "1.5\t2\t1"; the fields look separated by '\t': set CSVOptions.Comma to it`)
+	s, err = read("1.5\t2\t1\n3\t4\t0\n", CSVOptions{Comma: '\t'})
+	require.NoError(t, err)
+	assert.Equal(t, []float32{1.5, 2, 3, 4}, s.X)
+	for _, bad := range []rune{'"', '\n', '.', '-', '5', 'e', ' ', 'é'} {
+		_, err = read("1,2\n", CSVOptions{Comma: bad})
+		assert.ErrorContains(t, err, "cannot separate fields", "%q", bad)
+	}
+
+	s, err = read("x,class\n0.5,1.0\n0.25,0.0\n1,2.00\n", CSVOptions{Header: true})
+	require.NoError(t, err, "pandas writes a float column of classes as 1.0")
+	assert.Equal(t, []int{1, 0, 2}, s.Labels)
+	for _, bad := range []string{"1.5", "1.", ".0", "1.0e0", "-1.0", "1.0.0"} {
+		_, err = read("0.5,"+bad+"\n", CSVOptions{})
+		assert.ErrorContains(t, err, "label \""+bad+"\" is not an integer", bad)
+	}
+
+	s, err = read("x, y , class\n 1.5, 2 , 1\n3 ,4,0 \n", CSVOptions{Header: true, Target: []string{"class"}})
+	require.NoError(t, err, "spaces around fields and header names")
+	assert.Equal(t, []float32{1.5, 2, 3, 4}, s.X)
+	assert.Equal(t, []int{1, 0}, s.Labels)
+
+	// scikit-learn's breast_cancer.csv starts "569,30,malignant,benign",
+	// then a row of 30 features and the class; iris.csv a row of as many
+	// columns as the table.
+	cancer := "3,2,malignant,benign\n1.5,2,0\n3,4,1\n5,6,1\n"
+	_, err = read(cancer, CSVOptions{Header: true})
+	assert.EqualError(t, err, "csv: line 2: 3 columns, the first row has 4 (if rows before the header are not part of the table, such as the count row scikit-learn's CSV files start with, set CSVOptions.SkipRows)")
+	s, err = read(cancer, CSVOptions{SkipRows: 1})
+	require.NoError(t, err)
+	assert.Equal(t, 3, s.Len())
+	assert.Equal(t, []int{0, 1, 1}, s.Labels)
+	iris := "2,2,setosa,versicolor,virginica\n5.1,3.5,1.4,0.2,0\n7,3.2,4.7,1.4,1\n"
+	_, err = read(iris, CSVOptions{})
+	assert.ErrorContains(t, err, `csv: line 1, column 3: "setosa" is not a finite decimal number (if the first row names the columns, set CSVOptions.Header; if it is not part of the table, such as the count row scikit-learn's CSV files start with, set CSVOptions.SkipRows)`)
+	s, err = read(iris, CSVOptions{SkipRows: 1})
+	require.NoError(t, err)
+	assert.Equal(t, []int{0, 1}, s.Labels)
+	s, err = read("# made by hand\nx,class\n1,0\n2,1\n", CSVOptions{SkipRows: 1, Header: true, Target: []string{"class"}})
+	require.NoError(t, err, "SkipRows skips rows before the header")
+	assert.Equal(t, []float32{1, 2}, s.X)
+	_, err = read(iris, CSVOptions{SkipRows: 3})
+	assert.EqualError(t, err, "csv: no rows")
+	_, err = read(iris, CSVOptions{SkipRows: -1})
+	assert.ErrorContains(t, err, "SkipRows -1 is not from 0 to")
 }

@@ -10,10 +10,12 @@ import (
 // record and about 50 bytes per field before returning it, never holds a
 // wider one: a row of millions of columns costs the reader no more than
 // the widest a model can take. It follows the quoting as encoding/csv
-// reads valid CSV: a comma or line break inside quotes separates nothing.
+// reads valid CSV: a comma (the delimiter, an ASCII byte) or line break
+// inside quotes separates nothing.
 type columnLimit struct {
 	r       io.Reader
 	max     int
+	comma   byte
 	columns int  // of the current record so far
 	quoted  bool // inside a quoted field
 	line    int  // of the input, from 1
@@ -29,8 +31,8 @@ func (e *wideRowError) Error() string {
 	return fmt.Sprintf("line %d: more than %d columns", e.line, e.max)
 }
 
-func newColumnLimit(r io.Reader, max int) *columnLimit {
-	return &columnLimit{r: r, max: max, columns: 1, line: 1}
+func newColumnLimit(r io.Reader, max int, comma byte) *columnLimit {
+	return &columnLimit{r: r, max: max, comma: comma, columns: 1, line: 1}
 }
 
 func (c *columnLimit) Read(p []byte) (int, error) {
@@ -47,7 +49,7 @@ func (c *columnLimit) Read(p []byte) (int, error) {
 			if !c.quoted {
 				c.columns = 1
 			}
-		case b == ',' && !c.quoted:
+		case b == c.comma && !c.quoted:
 			if c.columns++; c.columns > c.max {
 				c.err = &wideRowError{c.line, c.max}
 				return i, c.err

@@ -121,7 +121,7 @@ func TestCSV(t *testing.T) {
 		"":             "no rows",
 		"1,2,x\n":      `label "x"`,
 		"1,y,0\n":      `"y" is not a finite decimal number`,
-		"1,2,0\n1,0\n": "wrong number of fields",
+		"1,2,0\n1,0\n": "line 2: 2 columns, the first row has 3",
 		"1,2,-1\n":     "label",
 		"7\n":          "no label column",
 	} {
