@@ -23,8 +23,10 @@
 // Record it as a tool of your module and generate with go tool, so that
 // go mod tidy keeps it:
 //
-//	go get -tool github.com/vecgen/vecgen/cmd/vecgen
+//	go get -tool github.com/vecgen/vecgen/cmd/vecgen@latest
 //
+// (or go mod edit -tool github.com/vecgen/vecgen/cmd/vecgen, which asks
+// no module proxy, beside a replace directive for a checkout)
 // and in a Go file of the package:
 //
 //	//go:generate go tool vecgen -spec model.yaml
@@ -58,7 +60,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	pkg := fs.String("pkg", "", "Go package `name` of the output (default: the output directory's name)")
 	clean := fs.Bool("clean", false, "remove files in the output directory generated from this spec that it no longer produces")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vecgen -spec model.yaml [-out DIR] [-pkg NAME] [-clean]")
+		fmt.Fprint(stderr, `usage: vecgen -spec model.yaml [-out DIR] [-pkg NAME] [-clean]
+       vecgen import -onnx model.onnx [-batch N] [-name Model] [-out DIR] [-pkg NAME]
+
+vecgen writes the Go package of a model spec: its kernels in assembly for
+every tier, the Go around them and their tests. vecgen import turns an
+ONNX model into a spec, its weights and that package (vecgen import -h).
+
+example: vecgen -spec model.yaml -out model
+
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
