@@ -30,7 +30,15 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	out := fs.String("out", ".", "output `directory`; created if missing")
 	pkg := fs.String("pkg", "", "Go package `name` of the output (default: the output directory's name)")
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: vecgen import -onnx model.onnx [-batch N] [-name Model] [-out DIR] [-pkg NAME]")
+		fmt.Fprint(stderr, `usage: vecgen import -onnx model.onnx [-batch N] [-name Model] [-out DIR] [-pkg NAME]
+
+vecgen import reads a chain of dense layers from an ONNX model and writes
+its spec and weights (mlp.yaml and mlp.safetensors for a model named MLP)
+and the package generated from the spec, all or nothing.
+
+example: vecgen import -onnx mlp.onnx -name MLP -out mlp
+
+`)
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

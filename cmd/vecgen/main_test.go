@@ -120,6 +120,22 @@ func TestRefusesASecondModelOfTheSameName(t *testing.T) {
 	}
 }
 
+// -h says what vecgen does, names import, and gives an example line;
+// import -h the same for import.
+func TestHelp(t *testing.T) {
+	code, stdout, stderr := runVecgen("-h")
+	assert.Equal(t, 0, code)
+	assert.Empty(t, stdout)
+	assert.Contains(t, stderr, "\n       vecgen import -onnx model.onnx")
+	assert.Contains(t, stderr, "\nexample: vecgen -spec model.yaml -out model\n")
+	assert.Contains(t, stderr, "-clean")
+	code, _, stderr = runVecgen("import", "-h")
+	assert.Equal(t, 0, code)
+	assert.True(t, strings.HasPrefix(stderr, "usage: vecgen import -onnx model.onnx"), stderr)
+	assert.Contains(t, stderr, "\nexample: vecgen import -onnx mlp.onnx -name MLP -out mlp\n")
+	assert.Contains(t, stderr, "-batch")
+}
+
 func TestUsageSaysWhy(t *testing.T) {
 	code, _, stderr := runVecgen()
 	assert.Equal(t, 2, code)
