@@ -135,8 +135,9 @@ func TestEarlyStoppingRestoresTheBest(t *testing.T) {
 	for i := range 20 {
 		valY[i*10+(tr.Labels[i]+1)%10] = 1
 	}
+	var progress strings.Builder
 	history, err := net.Fit(tr.X, tr.OneHot(), nn.FitConfig{Epochs: 30, ValX: valX, ValY: valY, EarlyStopping: stop,
-		Schedule: func(int) float32 { return 0.05 }})
+		Schedule: func(int) float32 { return 0.05 }, Progress: &progress})
 	require.NoError(t, err)
 	require.Less(t, len(history), 30, "stopped early")
 	best := history[0]
@@ -147,6 +148,10 @@ func TestEarlyStoppingRestoresTheBest(t *testing.T) {
 	}
 	assert.Equal(t, best.Epoch, stop.BestEpoch())
 	assert.Equal(t, len(history), stop.BestEpoch()+2)
+	lines := strings.Split(strings.TrimSuffix(progress.String(), "\n"), "\n")
+	require.Len(t, lines, len(history)+2, "a line an epoch, then what early stopping did:\n%s", progress.String())
+	assert.Equal(t, fmt.Sprintf("early stopping after epoch %d: the validation loss has not fallen for 2 epochs", len(history)), lines[len(history)])
+	assert.Equal(t, fmt.Sprintf("kept the weights of epoch %d, of the lowest validation loss (%.4f)", best.Epoch, best.Val.Loss), lines[len(history)+1])
 	m, err := net.Evaluate(valX, valY)
 	require.NoError(t, err)
 	assert.Equal(t, best.Val.Loss, m.Loss, "the best epoch's weights")

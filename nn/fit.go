@@ -247,12 +247,19 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 				return history, err
 			}
 		}
-		if stop || cfg.OnEpoch != nil && !cfg.OnEpoch(ep) {
+		if stop {
+			bar.stopped(e, cfg.EarlyStopping, hasVal)
+			break
+		}
+		if cfg.OnEpoch != nil && !cfg.OnEpoch(ep) {
 			break
 		}
 	}
-	if cfg.EarlyStopping != nil {
-		cfg.EarlyStopping.restore(n.params)
+	if s := cfg.EarlyStopping; s != nil {
+		if last := len(history); last > 0 && s.BestEpoch() != history[last-1].Epoch {
+			bar.kept(s, hasVal)
+		}
+		s.restore(n.params)
 	}
 	return history, nil
 }
@@ -274,6 +281,33 @@ func newProgress(w io.Writer, epochs, count int) *progress {
 		}
 	}
 	return p
+}
+
+// stopped says that early stopping ended training after epoch e.
+func (p *progress) stopped(e int, s *EarlyStopping, val bool) {
+	if p.w == nil {
+		return
+	}
+	by := ""
+	if s.MinDelta > 0 {
+		by = fmt.Sprintf(" by more than %v", s.MinDelta)
+	}
+	fmt.Fprintf(p.w, "early stopping after epoch %d: the %s loss has not fallen%s for %d epochs\n", e, monitoredName(val), by, s.Patience)
+}
+
+// kept says which epoch's weights early stopping keeps, when not the last.
+func (p *progress) kept(s *EarlyStopping, val bool) {
+	if p.w != nil {
+		fmt.Fprintf(p.w, "kept the weights of epoch %d, of the lowest %s loss (%.4f)\n", s.BestEpoch(), monitoredName(val), s.state.Best)
+	}
+}
+
+// monitoredName names the loss Plateau and EarlyStopping watch.
+func monitoredName(val bool) string {
+	if val {
+		return "validation"
+	}
+	return "training"
 }
 
 // step redraws the bar, at most ten times a second.
