@@ -34,6 +34,7 @@ type checkpointRecord struct {
 	RNG       string        `json:"rng"` // base64 of the PCG's MarshalBinary
 	Plateau   *plateauState `json:"plateau,omitempty"`
 	Stop      *stopState    `json:"early_stopping,omitempty"`
+	History   []epochRecord `json:"history,omitempty"` // Fit's, the last MaxCheckpointHistory epochs
 }
 
 // checkpoint is a checkpoint file's contents, checked against the network
@@ -51,16 +52,17 @@ type checkpoint struct {
 // when FitConfig.Checkpoint is set, with its plateau and early-stopping
 // state too.
 func (n *Network) SaveCheckpoint(path string, epoch int) error {
-	return n.saveCheckpoint(path, epoch, nil, nil)
+	return n.saveCheckpoint(path, epoch, nil, nil, nil)
 }
 
-func (n *Network) saveCheckpoint(path string, epoch int, plateau *ReduceOnPlateau, stop *EarlyStopping) error {
+func (n *Network) saveCheckpoint(path string, epoch int, plateau *ReduceOnPlateau, stop *EarlyStopping, history []Epoch) error {
 	rng, err := n.pcg.MarshalBinary()
 	if err != nil {
 		return err
 	}
 	rec := checkpointRecord{Epoch: epoch, Step: n.step, StepSize: n.stepSize, Optimizer: encodeOptimizer(n.opt), RNG: base64.StdEncoding.EncodeToString(rng)}
 	rec.Optimizer.BaseLR = n.baseLR
+	rec.History = recordHistory(history)
 	extra := map[string][]float32{}
 	if n.m != nil {
 		extra["optimizer.m"] = n.m

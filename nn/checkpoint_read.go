@@ -84,6 +84,9 @@ func (n *Network) checkRecord(rec *checkpointRecord, plateau, stop bool) error {
 			return err
 		}
 	}
+	if err := checkHistory(rec.History, rec.Epoch); err != nil {
+		return err
+	}
 	opt, err := rec.Optimizer.decode()
 	if err == nil {
 		err = checkOptimizer(opt)

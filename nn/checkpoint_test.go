@@ -65,12 +65,16 @@ func TestResumeIsBitIdentical(t *testing.T) {
 		c.Resume = path
 		got, err := resumed.Fit(x, y, c)
 		require.NoError(t, err)
-		require.Len(t, got, 3)
+		require.Len(t, got, 5, "the checkpoint's 2 epochs, then 3")
 		assert.Equal(t, full.Params(), resumed.Params(), "%T", opt)
 		assert.Equal(t, full.Optimizer(), resumed.Optimizer())
 		for i := range got {
-			assert.Equal(t, want[2+i].Loss, got[i].Loss)
-			assert.Equal(t, want[2+i].LR, got[i].LR)
+			assert.Equal(t, want[i].Epoch, got[i].Epoch)
+			assert.Equal(t, want[i].Loss, got[i].Loss)
+			assert.Equal(t, want[i].Accuracy, got[i].Accuracy)
+			assert.Equal(t, want[i].Val, got[i].Val)
+			assert.Equal(t, want[i].LR, got[i].LR)
+			assert.Equal(t, want[i].Samples, got[i].Samples)
 		}
 		assert.Less(t, want[4].LR, want[0].LR, "the plateau schedule lowered the rate")
 	}
@@ -264,6 +268,7 @@ func TestResumeChecksTheConfiguration(t *testing.T) {
 	var progress strings.Builder
 	history, err := net.Fit(x, y, nn.FitConfig{Epochs: 5, Resume: path, Progress: &progress})
 	require.NoError(t, err)
-	require.Len(t, history, 1)
+	require.Len(t, history, 5, "the checkpoint's 4 epochs, then the fifth")
+	assert.Equal(t, 5, history[4].Epoch)
 	assert.True(t, strings.HasPrefix(progress.String(), "resuming "+path+" after epoch 4 of 5: adam at learning rate "), progress.String())
 }

@@ -76,6 +76,7 @@ func TestCheckpointValuesAreChecked(t *testing.T) {
 		return func(rec map[string]any, _ map[string]nn.Tensor) { edit(rec) }
 	}
 	sub := func(rec map[string]any, key string) map[string]any { return rec[key].(map[string]any) }
+	epoch := func(rec map[string]any, i int) map[string]any { return rec["history"].([]any)[i].(map[string]any) }
 	for _, c := range []struct {
 		name string
 		edit func(map[string]any, map[string]nn.Tensor)
@@ -96,7 +97,12 @@ func TestCheckpointValuesAreChecked(t *testing.T) {
 		{"plateau's bad epochs", record(func(r map[string]any) { sub(r, "plateau")["bad"] = 1 << 40 }), "plateau: bad 1099511627776 is out of range: 0 to the 2 epochs done"},
 		{"plateau's rate", record(func(r map[string]any) { sub(r, "plateau")["lr"] = -0.5 }), "plateau: lr -0.5 is not 0 (none yet) or a positive rate"},
 		{"optimizer's rate", record(func(r map[string]any) { sub(r, "optimizer")["lr"] = 0 }), "optimizer: learning rate 0 is not a positive number"},
-		{"key in capitals", record(func(r map[string]any) { r["STEP"] = 5 }), `no valid vecgen.checkpoint record: unknown key "STEP"; the keys are "epoch", "step", "step_size", "optimizer", "rng", "plateau", "early_stopping"`},
+		{"key in capitals", record(func(r map[string]any) { r["STEP"] = 5 }), `no valid vecgen.checkpoint record: unknown key "STEP"; the keys are "epoch", "step", "step_size", "optimizer", "rng", "plateau", "early_stopping", "history"`},
+		{"history ahead", record(func(r map[string]any) { epoch(r, 1)["epoch"] = 3 }), "history: entry 1: epoch 3 follows epoch 1, of 2 done"},
+		{"history out of order", record(func(r map[string]any) { epoch(r, 1)["epoch"] = 1 }), "history: entry 1: epoch 1 follows epoch 1, of 2 done"},
+		{"history's loss", record(func(r map[string]any) { epoch(r, 0)["loss"] = -1 }), "history: entry 0: a loss is negative or not finite"},
+		{"history's accuracy", record(func(r map[string]any) { epoch(r, 0)["accuracy"] = 1.5 }), "history: entry 0: an accuracy is not from 0 to 1"},
+		{"history's seconds", record(func(r map[string]any) { epoch(r, 1)["seconds"] = 1e300 }), "history: entry 1: its rate, samples or seconds are out of range"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			path := filepath.Join(dir, "bad.safetensors")

@@ -117,7 +117,9 @@ func formatDuration(d time.Duration) string {
 // Fit trains on the samples x (rows of Input features) with targets y
 // (rows of Output values) for cfg.Epochs epochs of steps of StepSize()
 // samples, the last step of an epoch taking what remains. It returns the
-// record of every epoch run. NaN or infinite samples, targets or
+// record of every epoch run, after those of the run it resumes (its
+// checkpoint keeps the last MaxCheckpointHistory), so that a resumed
+// run's log and curves hold the whole story. NaN or infinite samples, targets or
 // validation data are errors before any step; a step whose loss or
 // gradient is not finite (a learning rate from cfg.Schedule that diverges,
 // say) ends Fit with an error naming it, and the network keeps the
@@ -168,6 +170,7 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 			return nil, fmt.Errorf("validation: %w", err)
 		}
 	}
+	var resumed []Epoch // the history a checkpoint recorded
 	if cfg.Resume != "" {
 		c, err := n.readCheckpoint(cfg.Resume, cfg.Plateau != nil, cfg.EarlyStopping != nil)
 		if err != nil {
@@ -178,6 +181,7 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 		}
 		n.restore(c, cfg.Plateau, cfg.EarlyStopping)
 		cfg.InitialEpoch = c.rec.Epoch
+		resumed = epochsOf(c.rec.History)
 		if cfg.Progress != nil {
 			fmt.Fprintf(cfg.Progress, "resuming %s after epoch %d of %d: %s at learning rate %v, step %d\n",
 				cfg.Resume, cfg.InitialEpoch, cfg.Epochs, encodeOptimizer(n.opt).Rule, n.opt.learningRate(), n.step)
@@ -191,7 +195,7 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 	}
 	idx := make([]int, count)
 	bar := newProgress(cfg.Progress, cfg.Epochs, count)
-	var history []Epoch
+	history := resumed
 	for e := cfg.InitialEpoch + 1; e <= cfg.Epochs; e++ {
 		// Each epoch shuffles the identity, so an epoch's order depends
 		// only on the generator's state, which checkpoints keep.
@@ -243,7 +247,7 @@ func (n *Network) Fit(x, y []float32, cfg FitConfig) ([]Epoch, error) {
 		}
 		stop := cfg.EarlyStopping != nil && cfg.EarlyStopping.observe(e, monitored, n.params)
 		if cfg.Checkpoint != "" {
-			if err := n.saveCheckpoint(cfg.Checkpoint, e, cfg.Plateau, cfg.EarlyStopping); err != nil {
+			if err := n.saveCheckpoint(cfg.Checkpoint, e, cfg.Plateau, cfg.EarlyStopping, history); err != nil {
 				return history, err
 			}
 		}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -89,6 +90,7 @@ func TestCheckpointResumePlotLog(t *testing.T) {
 
 	second := base
 	second.Resume, second.Save = p("ckpt"), p("resumed.safetensors")
+	second.Log, second.Plot = p("log.csv"), p("curves.png")
 	out.Reset()
 	require.NoError(t, Run(kernels.DigitsNetwork(), second, tr, te, &out))
 	assert.Contains(t, out.String(), "\nresuming "+p("ckpt")+" after epoch 2 of 4: adam at learning rate ", "says what it resumes")
@@ -99,4 +101,13 @@ func TestCheckpointResumePlotLog(t *testing.T) {
 	b, err := os.ReadFile(second.Save)
 	require.NoError(t, err)
 	assert.Equal(t, a, b)
+	// The resumed run's log holds the whole story: the epochs before the
+	// checkpoint too.
+	log, err = os.ReadFile(p("log.csv"))
+	require.NoError(t, err)
+	rows := strings.Split(strings.TrimSpace(string(log)), "\n")
+	require.Len(t, rows, 5, "header and 4 epochs:\n%s", log)
+	for i, row := range rows[1:] {
+		assert.True(t, strings.HasPrefix(row, fmt.Sprint(i+1, ",")), row)
+	}
 }
