@@ -6,6 +6,7 @@ import (
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
 )
 
 // fitAxes sets p's axes to the range of the points in series, in a form
@@ -47,4 +48,93 @@ func axisRange(name string, v []float64) (lo, hi float64, err error) {
 		return lo - 1, hi + 1, nil // gonum's padding of a constant
 	}
 	return min(lo, 0), max(hi, 0), nil
+}
+
+// useLog reports whether a panel's axis is logarithmic: as mode says, and
+// for LogAuto when every value is positive and they span more than a
+// factor of 10.
+func useLog(name string, mode LogMode, series []plotter.XYs) (bool, error) {
+	if mode == LogNever {
+		return false, nil
+	}
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for _, xy := range s {
+			lo, hi = min(lo, xy.Y), max(hi, xy.Y)
+		}
+	}
+	switch {
+	case lo > hi: // no values
+		return false, nil
+	case mode == LogAlways && !(lo > 0):
+		return false, fmt.Errorf("curves: a logarithmic %s axis cannot show %g", name, lo)
+	case mode == LogAlways:
+		return true, nil
+	}
+	return lo > 0 && hi > 10*lo, nil
+}
+
+// logAxis makes p's y axis logarithmic over the range of the positive
+// values of series (useLog allowed no others), a constant's widened to
+// a factor of 2 either side.
+func logAxis(p *plot.Plot, series []plotter.XYs) {
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, s := range series {
+		for _, xy := range s {
+			lo, hi = min(lo, xy.Y), max(hi, xy.Y)
+		}
+	}
+	if lo == hi {
+		if lo/2 > 0 {
+			lo /= 2
+		}
+		if !math.IsInf(hi*2, 0) {
+			hi *= 2
+		}
+	}
+	p.Y.Min, p.Y.Max = lo, hi
+	p.Y.Scale = plot.LogScale{}
+	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+}
+
+// placeLegend puts p's legend in the corner of its data area that the
+// series cross least (among equals: top right, top left, bottom right,
+// bottom left), a little inside the frame.
+func placeLegend(p *plot.Plot, series []plotter.XYs, logScale bool) {
+	y := func(v float64) float64 { return v }
+	if logScale {
+		y = math.Log
+	}
+	x0, x1, y0, y1 := p.X.Min, p.X.Max, y(p.Y.Min), y(p.Y.Max)
+	// The legend covers about a third of the width and a quarter of the
+	// height of a panel in the corner it takes.
+	const wide, tall = 0.35, 0.25
+	best, bestCount := 0, math.MaxInt
+	for corner := range 4 {
+		top, left := corner < 2, corner%2 == 1
+		count := 0
+		for _, s := range series {
+			for _, xy := range s {
+				fx := (xy.X - x0) / (x1 - x0)
+				fy := (y(xy.Y) - y0) / (y1 - y0)
+				if left && fx <= wide || !left && fx >= 1-wide {
+					if top && fy >= 1-tall || !top && fy <= tall {
+						count++
+					}
+				}
+			}
+		}
+		if count < bestCount {
+			best, bestCount = corner, count
+		}
+	}
+	p.Legend.Top, p.Legend.Left = best < 2, best%2 == 1
+	inset := vg.Millimeter * 3
+	p.Legend.XOffs, p.Legend.YOffs = -inset, -inset
+	if p.Legend.Left {
+		p.Legend.XOffs = inset
+	}
+	if !p.Legend.Top {
+		p.Legend.YOffs = inset
+	}
 }

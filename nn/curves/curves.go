@@ -56,27 +56,90 @@ func num(v float64) string {
 	return strconv.FormatFloat(v, 'g', -1, 64)
 }
 
+// Options say how Save draws.
+type Options struct {
+	// Width and Height are the picture's size in pixels (at 96 per inch
+	// for SVG); zero means 1200 by 450 with an accuracy panel, 640 by 450
+	// without.
+	Width, Height int
+	// LogLoss says when the loss axis is logarithmic: LogAuto (the
+	// default) when every loss is positive and they span more than a
+	// factor of 10, so that an mse curve stays readable after its first
+	// epochs.
+	LogLoss LogMode
+	// Markers says when each epoch gets a marker: MarkersAuto (the
+	// default) up to MaxMarkedEpochs epochs, where markers still read as
+	// points rather than a thick line.
+	Markers MarkerMode
+}
+
+// LogMode says when the loss axis is logarithmic.
+type LogMode int
+
+const (
+	LogAuto   LogMode = iota // when the positive losses span more than a decade
+	LogAlways                // always; an error when a loss is not positive
+	LogNever
+)
+
+// MarkerMode says when each epoch gets a marker.
+type MarkerMode int
+
+const (
+	MarkersAuto   MarkerMode = iota // up to MaxMarkedEpochs epochs
+	MarkersAlways                   // on every epoch
+	MarkersNever
+)
+
+// MaxMarkedEpochs is the most epochs MarkersAuto marks.
+const MaxMarkedEpochs = 30
+
+// marks reports whether a run of n epochs gets a marker per epoch.
+func (m MarkerMode) marks(n int) bool {
+	return m == MarkersAlways || m == MarkersAuto && n <= MaxMarkedEpochs
+}
+
+// maxPixels bounds Options.Width and Height.
+const maxPixels = 16384
+
 // Save draws the loss per epoch (training and, when there is one,
 // validation) and, beside it, the accuracy when the loss has one, and
 // writes the picture to path: SVG when path ends in .svg, PNG otherwise.
-func Save(path string, history []nn.Epoch) error {
+func Save(path string, history []nn.Epoch) error { return SaveWith(path, history, Options{}) }
+
+// SaveWith is Save drawn as opts says.
+func SaveWith(path string, history []nn.Epoch, opts Options) error {
 	if len(history) == 0 {
 		return fmt.Errorf("curves: no epochs to plot")
 	}
-	plots, err := build(history)
+	if opts.Width < 0 || opts.Height < 0 || opts.Width > maxPixels || opts.Height > maxPixels {
+		return fmt.Errorf("curves: a picture of %d by %d pixels; each side must be from 1 to %d (0 for the default)", opts.Width, opts.Height, maxPixels)
+	}
+	plots, err := build(history, opts)
 	if err != nil {
 		return err
 	}
-	width, height := vg.Length(len(plots))*4*vg.Inch, 3*vg.Inch
+	w, h := opts.Width, opts.Height
+	if w == 0 {
+		w = 640 * len(plots)
+		if len(plots) > 1 {
+			w = 1200
+		}
+	}
+	if h == 0 {
+		h = 450
+	}
+	const dpi = 96
+	width, height := vg.Length(w)*vg.Inch/dpi, vg.Length(h)*vg.Inch/dpi
 	var c vg.CanvasWriterTo
 	svg := strings.EqualFold(filepath.Ext(path), ".svg")
 	if svg {
 		c = vgsvg.New(width, height)
 	} else {
-		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(96))}
+		c = vgimg.PngCanvas{Canvas: vgimg.NewWith(vgimg.UseWH(width, height), vgimg.UseDPI(dpi))}
 	}
-	dc := draw.New(c)
-	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Millimeter * 4}
+	dc := draw.Crop(draw.New(c), vg.Millimeter*2, -vg.Millimeter*2, vg.Millimeter*2, -vg.Millimeter*2)
+	tiles := draw.Tiles{Rows: 1, Cols: len(plots), PadX: vg.Millimeter * 8}
 	canvases := plot.Align([][]*plot.Plot{plots}, tiles, dc)
 	for i, p := range plots {
 		p.Draw(canvases[0][i])
@@ -94,7 +157,7 @@ func Save(path string, history []nn.Epoch) error {
 
 // build makes the loss plot and, when the epochs have an accuracy, the
 // accuracy plot.
-func build(history []nn.Epoch) ([]*plot.Plot, error) {
+func build(history []nn.Epoch, opts Options) ([]*plot.Plot, error) {
 	series := func(get func(nn.Epoch) float64) plotter.XYs {
 		var xy plotter.XYs
 		for _, e := range history {
@@ -104,39 +167,78 @@ func build(history []nn.Epoch) ([]*plot.Plot, error) {
 		}
 		return xy
 	}
+	marked := opts.Markers.marks(len(history))
 	hasVal := history[0].HasVal
-	one := func(title, ylabel string, train, val func(nn.Epoch) float64) (*plot.Plot, error) {
+	one := func(title string, train, val func(nn.Epoch) float64, logMode LogMode) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title
 		p.X.Label.Text = "epoch"
-		p.Y.Label.Text = ylabel
+		p.Y.Label.Text = title
 		p.Add(plotter.NewGrid())
 		lines := []plotter.XYs{series(train)}
-		args := []any{"training", lines[0]}
+		names := []string{"training"}
 		if hasVal {
 			lines = append(lines, series(val))
-			args = append(args, "validation", lines[1])
+			names = append(names, "validation")
 		}
-		if err := plotutil.AddLinePoints(p, args...); err != nil {
-			return nil, fmt.Errorf("curves: %w", err)
-		}
-		if err := fitAxes(p, ylabel, lines...); err != nil {
+		logScale, err := useLog(title, logMode, lines)
+		if err != nil {
 			return nil, err
 		}
-		p.Legend.Top = true
+		for i, xy := range lines {
+			if err := addSeries(p, names[i], xy, i, marked); err != nil {
+				return nil, err
+			}
+		}
+		if err := fitAxes(p, title, lines...); err != nil {
+			return nil, err
+		}
+		if logScale {
+			logAxis(p, lines)
+		}
+		placeLegend(p, lines, logScale)
 		return p, nil
 	}
-	loss, err := one("loss", "loss", func(e nn.Epoch) float64 { return e.Loss }, func(e nn.Epoch) float64 { return e.Val.Loss })
+	loss, err := one("loss", func(e nn.Epoch) float64 { return e.Loss }, func(e nn.Epoch) float64 { return e.Val.Loss }, opts.LogLoss)
 	if err != nil {
 		return nil, err
 	}
 	plots := []*plot.Plot{loss}
 	if !math.IsNaN(history[0].Accuracy) {
-		acc, err := one("accuracy", "accuracy", func(e nn.Epoch) float64 { return e.Accuracy }, func(e nn.Epoch) float64 { return e.Val.Accuracy })
+		acc, err := one("accuracy", func(e nn.Epoch) float64 { return e.Accuracy }, func(e nn.Epoch) float64 { return e.Val.Accuracy }, LogNever)
 		if err != nil {
 			return nil, err
 		}
 		plots = append(plots, acc)
 	}
 	return plots, nil
+}
+
+// addSeries adds the i-th series of a panel as a line in the i-th of
+// plotutil's colors and dashes, with a marker per epoch when marked.
+func addSeries(p *plot.Plot, name string, xy plotter.XYs, i int, marked bool) error {
+	if len(xy) == 0 {
+		return nil
+	}
+	line, err := plotter.NewLine(xy)
+	if err != nil {
+		return fmt.Errorf("curves: %w", err)
+	}
+	line.Color = plotutil.Color(i)
+	line.Dashes = plotutil.Dashes(i)
+	line.Width = vg.Points(1.5)
+	p.Add(line)
+	if !marked {
+		p.Legend.Add(name, line)
+		return nil
+	}
+	points, err := plotter.NewScatter(xy)
+	if err != nil {
+		return fmt.Errorf("curves: %w", err)
+	}
+	points.Color = plotutil.Color(i)
+	points.Shape = plotutil.Shape(i)
+	p.Add(points)
+	p.Legend.Add(name, line, points)
+	return nil
 }

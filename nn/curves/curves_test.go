@@ -12,6 +12,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gonum.org/v1/plot"
 
 	"github.com/vecgen/vecgen/nn"
 )
@@ -50,8 +51,18 @@ func TestSavePNGAndSVG(t *testing.T) {
 	defer f.Close()
 	img, err := png.Decode(f)
 	require.NoError(t, err)
-	assert.Equal(t, 2*4*96, img.Bounds().Dx(), "two panels, loss and accuracy")
-	assert.Equal(t, 3*96, img.Bounds().Dy())
+	assert.Equal(t, 1200, img.Bounds().Dx(), "two panels, loss and accuracy")
+	assert.Equal(t, 450, img.Bounds().Dy())
+
+	require.NoError(t, SaveWith(pngPath, history(true), Options{Width: 800, Height: 300}))
+	f2, err := os.Open(pngPath)
+	require.NoError(t, err)
+	defer f2.Close()
+	cfg, err := png.DecodeConfig(f2)
+	require.NoError(t, err)
+	assert.Equal(t, [2]int{800, 300}, [2]int{cfg.Width, cfg.Height}, "Options' size")
+	assert.ErrorContains(t, SaveWith(pngPath, history(true), Options{Width: -1}), "each side must be from 1 to 16384")
+	assert.ErrorContains(t, SaveWith(pngPath, history(true), Options{Height: 1 << 20}), "each side must be from 1 to 16384")
 
 	svgPath := filepath.Join(dir, "curves.svg")
 	h := history(false)
@@ -106,4 +117,75 @@ func TestSaveExtremeValues(t *testing.T) {
 			t.Fatalf("%s: Save still runs after 10 s", c.name)
 		}
 	}
+}
+
+// curve is a history of n epochs whose loss falls from 50 to 0.05 (mse's
+// first epochs) and whose accuracy rises, or is NaN without one.
+func curve(n int, accuracy bool) []nn.Epoch {
+	var h []nn.Epoch
+	for e := 1; e <= n; e++ {
+		ep := nn.Epoch{Epoch: e, Loss: 50*math.Exp(-float64(e)) + 0.05, Accuracy: math.NaN()}
+		if accuracy {
+			ep.Accuracy = 0.9 - 0.4*math.Exp(-float64(e)/4)
+		}
+		h = append(h, ep)
+	}
+	return h
+}
+
+// The loss axis turns logarithmic when the losses span more than a
+// decade; markers go on short runs only; the legend takes the corner the
+// curves leave empty.
+func TestSaveReadability(t *testing.T) {
+	isLog := func(h []nn.Epoch, opts Options) bool {
+		plots, err := build(h, opts)
+		require.NoError(t, err)
+		_, ok := plots[0].Y.Scale.(plot.LogScale)
+		return ok
+	}
+	assert.True(t, isLog(curve(200, false), Options{}), "50 to 0.05")
+	assert.False(t, isLog(history(false), Options{}), "1 to 0.25")
+	assert.False(t, isLog(curve(200, false), Options{LogLoss: LogNever}))
+	assert.True(t, isLog(history(false), Options{LogLoss: LogAlways}))
+	zero := curve(5, false)
+	zero[4].Loss = 0
+	assert.False(t, isLog(zero, Options{}), "a zero loss has no logarithm")
+	_, err := build(zero, Options{LogLoss: LogAlways})
+	assert.EqualError(t, err, "curves: a logarithmic loss axis cannot show 0")
+	constant := curve(3, false)
+	for i := range constant {
+		constant[i].Loss = 0.5
+	}
+	plots, err := build(constant, Options{LogLoss: LogAlways})
+	require.NoError(t, err)
+	assert.Equal(t, [2]float64{0.25, 1}, [2]float64{plots[0].Y.Min, plots[0].Y.Max})
+
+	assert.True(t, MarkersAuto.marks(MaxMarkedEpochs), "a marker per epoch on a short run")
+	assert.False(t, MarkersAuto.marks(MaxMarkedEpochs+1))
+	assert.True(t, MarkersAlways.marks(200))
+	assert.False(t, MarkersNever.marks(5))
+	dir := t.TempDir()
+	svgSize := func(m MarkerMode) int {
+		path := filepath.Join(dir, "m.svg")
+		require.NoError(t, SaveWith(path, curve(20, true), Options{Markers: m}))
+		data, err := os.ReadFile(path)
+		require.NoError(t, err)
+		return len(data)
+	}
+	assert.Greater(t, svgSize(MarkersAlways), svgSize(MarkersNever)+20*4*50, "80 markers drawn, some 50 bytes each at least")
+
+	plots, err = build(curve(40, true), Options{})
+	require.NoError(t, err)
+	loss, acc := plots[0].Legend, plots[1].Legend
+	assert.Equal(t, [2]bool{true, false}, [2]bool{loss.Top, loss.Left}, "a falling loss leaves the top right empty")
+	assert.Equal(t, [2]bool{false, false}, [2]bool{acc.Top, acc.Left}, "a rising accuracy leaves the bottom right empty")
+	rising := curve(40, false)
+	for i := range rising {
+		rising[i].Loss = float64(i)
+	}
+	plots, err = build(rising, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, [2]bool{true, true}, [2]bool{plots[0].Legend.Top, plots[0].Legend.Left}, "a rising loss leaves the top left empty")
+	assert.Negative(t, float64(plots[0].Legend.YOffs), "inside the frame, not touching it")
+	assert.Positive(t, float64(plots[0].Legend.XOffs))
 }
