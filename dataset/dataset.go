@@ -114,6 +114,38 @@ func (s Set) Split(testFraction float64, seed uint64) (train, test Set, err erro
 	return s.subset(order[nTest:]), s.subset(order[:nTest]), nil
 }
 
+// StratifiedSplit is Split keeping each class's share: of the samples of
+// each class, round(testFraction·count) go to test (scikit-learn's
+// train_test_split with stratify), the classes mixed in both sets as the
+// seed shuffles them. It needs class labels.
+func (s Set) StratifiedSplit(testFraction float64, seed uint64) (train, test Set, err error) {
+	if !(testFraction >= 0 && testFraction <= 1) {
+		return Set{}, Set{}, fmt.Errorf("dataset: test fraction %g is not in [0, 1]", testFraction)
+	}
+	if len(s.Labels) != s.Len() || s.Len() == 0 {
+		return Set{}, Set{}, fmt.Errorf("dataset: a stratified split needs a class label for each of the %d samples (it has %d)", s.Len(), len(s.Labels))
+	}
+	counts := make(map[int]int)
+	for _, l := range s.Labels {
+		counts[l]++
+	}
+	quota := make(map[int]int, len(counts))
+	for l, n := range counts {
+		quota[l] = int(math.Round(testFraction * float64(n)))
+	}
+	order := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Perm(s.Len())
+	var trainRows, testRows []int
+	for _, r := range order {
+		if l := s.Labels[r]; quota[l] > 0 {
+			quota[l]--
+			testRows = append(testRows, r)
+		} else {
+			trainRows = append(trainRows, r)
+		}
+	}
+	return s.subset(trainRows), s.subset(testRows), nil
+}
+
 func (s Set) subset(rows []int) Set {
 	out := Set{Features: s.Features, Classes: s.Classes, Targets: s.Targets, X: make([]float32, 0, len(rows)*s.Features)}
 	if s.Labels != nil {

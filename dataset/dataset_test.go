@@ -155,3 +155,51 @@ func FuzzReadIDX(f *testing.F) {
 		}
 	})
 }
+
+// StratifiedSplit keeps each class's share in both sets, where Split may
+// leave a rare class out of the test set.
+func TestStratifiedSplit(t *testing.T) {
+	s := Set{Features: 1, Classes: 3}
+	for i := range 100 {
+		label := 0
+		switch {
+		case i%10 == 0:
+			label = 1 // 10 samples
+		case i%50 == 1:
+			label = 2 // 2 samples
+		}
+		s.X = append(s.X, float32(i))
+		s.Labels = append(s.Labels, label)
+	}
+	count := func(set Set) map[int]int {
+		c := map[int]int{}
+		for _, l := range set.Labels {
+			c[l]++
+		}
+		return c
+	}
+	train, test, err := s.StratifiedSplit(0.2, 7)
+	require.NoError(t, err)
+	assert.Equal(t, map[int]int{0: 18, 1: 2}, count(test), "round(0.2·88) = 18, round(0.2·10) = 2, round(0.2·2) = 0")
+	assert.Equal(t, map[int]int{0: 70, 1: 8, 2: 2}, count(train))
+	seen := map[float32]bool{}
+	for _, set := range []Set{train, test} {
+		for i, x := range set.X {
+			require.False(t, seen[x], "sample %v twice", x)
+			seen[x] = true
+			assert.Equal(t, s.Labels[int(x)], set.Labels[i], "a sample keeps its label")
+		}
+	}
+	assert.Len(t, seen, 100)
+	again, _, err := s.StratifiedSplit(0.2, 7)
+	require.NoError(t, err)
+	assert.Equal(t, train, again, "the seed decides")
+	other, _, err := s.StratifiedSplit(0.2, 8)
+	require.NoError(t, err)
+	assert.NotEqual(t, train.X, other.X)
+
+	_, _, err = Set{Features: 1, X: []float32{1, 2}, Targets: 1, Y: []float32{1, 2}}.StratifiedSplit(0.5, 1)
+	assert.ErrorContains(t, err, "needs a class label for each of the 2 samples")
+	_, _, err = s.StratifiedSplit(1.5, 1)
+	assert.ErrorContains(t, err, "not in [0, 1]")
+}
