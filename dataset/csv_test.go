@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -134,6 +135,23 @@ func TestStandardizerApplyStaysFinite(t *testing.T) {
 	x = []float32{2, float32(math.NaN())}
 	assert.ErrorContains(t, Standardizer{Mean: []float32{0}, Std: []float32{1}}.Apply(x), "sample 1, feature 0: (NaN − mean 0) / std 1 is not finite")
 	require.NoError(t, st.Apply([]float32{3e-39, 6e-39}))
+}
+
+// Invert maps standardized values back to their units.
+func TestStandardizerInvert(t *testing.T) {
+	y := []float32{120, 80, 250, 150}
+	st, err := FitStandardizer(y, 1)
+	require.NoError(t, err)
+	z := slices.Clone(y)
+	require.NoError(t, st.Apply(z))
+	assert.InDelta(t, 0, z[0]+z[1]+z[2]+z[3], 1e-5)
+	require.NoError(t, st.Invert(z))
+	assert.InDeltaSlice(t, y, z, 1e-4)
+	big := Standardizer{Mean: []float32{0}, Std: []float32{1e30}}
+	x := []float32{1, 1e10}
+	assert.EqualError(t, big.Invert(x), "dataset: sample 1, feature 0: 1e+10 · std 1e+30 + mean 0 is not finite")
+	assert.Equal(t, []float32{1, 1e10}, x, "x is left as it was")
+	assert.ErrorContains(t, Standardizer{Mean: []float32{0, 0}, Std: []float32{1, 1}}.Invert([]float32{1, 2, 3}), "3 values are not samples of the standardizer's 2 features")
 }
 
 // A spreadsheet's "CSV UTF-8" starts with a byte-order mark, which is not

@@ -89,6 +89,27 @@ func (s Standardizer) Apply(x []float32) error {
 	return nil
 }
 
+// Invert undoes Apply in place: x[i] = x[i]·Std[j] + Mean[j] for feature
+// j, so that a model trained on standardized targets predicts in the
+// targets' units. A result that is not finite is an error naming it, and
+// x is then left as it was.
+func (s Standardizer) Invert(x []float32) error {
+	f := len(s.Mean)
+	if f == 0 || len(s.Std) != f || len(x)%f != 0 {
+		return fmt.Errorf("dataset: %d values are not samples of the standardizer's %d features", len(x), f)
+	}
+	for i, v := range x {
+		j := i % f
+		if y := v*s.Std[j] + s.Mean[j]; math.IsNaN(float64(y)) || math.IsInf(float64(y), 0) {
+			return fmt.Errorf("dataset: sample %d, feature %d: %v · std %v + mean %v is not finite", i/f, j, v, s.Std[j], s.Mean[j])
+		}
+	}
+	for i := range x {
+		x[i] = x[i]*s.Std[i%f] + s.Mean[i%f]
+	}
+	return nil
+}
+
 // String encodes the standardizer as JSON; ParseStandardizer reads it
 // back exactly.
 func (s Standardizer) String() string {
