@@ -8,7 +8,10 @@
 //     constant [in,out] matrix followed by an optional Add of a constant
 //     bias (either operand order): one dense layer each;
 //   - Relu, LeakyRelu (alpha 0.01), Sigmoid, Tanh, and Softmax over the last
-//     axis on the last layer: the activation of the layer before;
+//     axis on the last layer: the activation of the layer before; LogSoftmax
+//     there as its softmax (a note says the outputs are probabilities);
+//   - BatchNormalization in eval mode between a layer and its activation,
+//     folded into the layer's weights and bias (a note says so);
 //   - elementwise subgraphs of Add, Sub, Mul, Div, Pow, Neg, Tanh, Sigmoid,
 //     Erf, Exp, Sqrt and Reciprocal with scalar constants that compute GELU's
 //     tanh form or SiLU (z·sigmoid(z)), whatever their order of operations;
@@ -43,9 +46,9 @@ type Result struct {
 }
 
 // Supported says what Import recognizes, for error messages.
-const Supported = "vecgen imports Gemm or MatMul (+ Add) dense layers, each followed by at most one of Relu, LeakyRelu (alpha 0.01), " +
-	"Sigmoid, Tanh, GELU (tanh form), SiLU or, on the last layer, Softmax over the last axis; Flatten(axis=1) at the input; " +
-	"Identity and Dropout are skipped"
+const Supported = "vecgen imports Gemm or MatMul (+ Add) dense layers, each followed by an optional BatchNormalization (folded into it) " +
+	"and at most one of Relu, LeakyRelu (alpha 0.01), Sigmoid, Tanh, GELU (tanh form), SiLU or, on the last layer, Softmax or LogSoftmax " +
+	"over the last axis; Flatten(axis=1) at the input; Identity and Dropout are skipped"
 
 // SpecHeader starts the first line of every spec Import writes.
 const SpecHeader = "# Imported by vecgen from "

@@ -15,6 +15,11 @@ type layer struct {
 	act     spec.Activation
 	from    []string // where its parts came from
 	matmul  string   // the output of a MatMul still waiting for its bias, or ""
+	folded  bool     // a BatchNormalization was folded into w and b
+	// wName and bName are the initializers w and b came from as they are,
+	// PyTorch's parameter names (a Gemm's transB = 1 weight, a bias), or
+	// "" when the file holds them in another form (a MatMul's [in,out]).
+	wName, bName string
 }
 
 // isBias reports whether node n adds a constant bias to a MatMul's output.
@@ -157,7 +162,8 @@ func (im *importer) gemm(i int) error {
 		return err
 	}
 	l.w = w
-	if transB { // [out,in] → In×Out
+	if transB { // [out,in] → In×Out, the file's tensor PyTorch's Linear.weight
+		l.wName = n.Inputs[1]
 		l.w = make([]float32, len(w))
 		for j := range out {
 			for k := range in {
@@ -174,7 +180,7 @@ func (im *importer) gemm(i int) error {
 		if len(b) != out || len(bt.Dims) == 0 || bt.Dims[len(bt.Dims)-1] != int64(out) {
 			return im.nodeErr(i, "its bias %s has dims %s; vecgen needs %d values, one per output", onnxpb.QuoteName(n.Inputs[2]), onnxpb.FormatDims(bt.Dims), out)
 		}
-		l.b = b
+		l.b, l.bName = b, n.Inputs[2]
 		src += fmt.Sprintf(", bias %s", onnxpb.QuoteName(n.Inputs[2]))
 	}
 	l.from = append(l.from, src)
@@ -217,7 +223,7 @@ func (im *importer) bias(i int) error {
 	if len(b) != l.out {
 		return im.nodeErr(i, "its bias %s has dims %s; vecgen needs %d values, one per output", onnxpb.QuoteName(other), onnxpb.FormatDims(t.Dims), l.out)
 	}
-	l.b, l.matmul = b, ""
+	l.b, l.bName, l.matmul = b, other, ""
 	l.from = append(l.from, fmt.Sprintf("node %d Add %s: bias %s", i, onnxpb.QuoteName(n.Name), onnxpb.QuoteName(other)))
 	return nil
 }

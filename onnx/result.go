@@ -2,6 +2,7 @@ package onnx
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -23,6 +24,16 @@ func LossFor(act spec.Activation) spec.Loss {
 	return spec.MSE
 }
 
+// NamesKey is the weights' metadata entry that maps each tensor to the
+// initializer it came from, as JSON ({"0.weight": "fc1.weight", …}): the
+// parameter names of the PyTorch module the model was exported from, so
+// that its state_dict can take the weights back (the README shows how). A
+// tensor the file holds in another form (a MatMul's transposed weight) or
+// that a folded BatchNormalization changed has no entry; the zero bias of
+// a layer that has none maps to "". It is a user's entry, which
+// nn.Network.Load keeps and Save writes again.
+const NamesKey = "onnx_names"
+
 // result writes the spec and the weights.
 func (im *importer) result(m *onnxpb.Model, opts Options) (*Result, error) {
 	source := opts.Source
@@ -39,6 +50,7 @@ func (im *importer) result(m *onnxpb.Model, opts Options) (*Result, error) {
 	fmt.Fprintf(&sb, "# Weights: %s; layer i's w and b are tensors \"2(i-1).weight\" ([out,in], PyTorch's Linear.weight) and \"2(i-1).bias\".\n", weightsName)
 	fmt.Fprintf(&sb, "name: %s\nbatch: %d\ninput: %d\nlayers:\n", opts.Name, opts.Batch, im.layers[0].in)
 	tensors := map[string]nn.Tensor{}
+	names := map[string]string{} // vecgen's tensor → the file's initializer
 	for i, l := range im.layers {
 		if l.act == "" {
 			l.act = spec.Identity
@@ -46,6 +58,7 @@ func (im *importer) result(m *onnxpb.Model, opts Options) (*Result, error) {
 		if l.b == nil {
 			l.b = make([]float32, l.out)
 			l.from = append(l.from, "no bias: zeros")
+			names[fmt.Sprintf("%d.bias", 2*i)] = "" // the module has none
 		}
 		entry := fmt.Sprintf("{dense: %d, activation: %s}", l.out, l.act)
 		fmt.Fprintf(&sb, "  - %-40s # %s\n", entry, commentSafe(strings.Join(l.from, "; ")))
@@ -62,6 +75,12 @@ func (im *importer) result(m *onnxpb.Model, opts Options) (*Result, error) {
 		}
 		tensors[fmt.Sprintf("%d.weight", 2*i)] = nn.Tensor{Shape: []int{l.out, l.in}, Data: wt}
 		tensors[fmt.Sprintf("%d.bias", 2*i)] = nn.Tensor{Shape: []int{l.out}, Data: l.b}
+		if l.wName != "" {
+			names[fmt.Sprintf("%d.weight", 2*i)] = l.wName
+		}
+		if l.bName != "" {
+			names[fmt.Sprintf("%d.bias", 2*i)] = l.bName
+		}
 	}
 	last := im.layers[len(im.layers)-1].act
 	loss := LossFor(last)
@@ -73,8 +92,15 @@ func (im *importer) result(m *onnxpb.Model, opts Options) (*Result, error) {
 	}
 	var wb bytes.Buffer
 	meta := map[string]string{"format": "pt", "vecgen.model": opts.Name, "vecgen.source": source}
+	if len(names) > 0 {
+		js, err := json.Marshal(names)
+		if err != nil {
+			return nil, err
+		}
+		meta[NamesKey] = string(js)
+	}
 	if err := nn.EncodeTensors(&wb, tensors, meta); err != nil {
 		return nil, err
 	}
-	return &Result{Model: model, Spec: sb.Bytes(), Weights: wb.Bytes(), Opset: im.opset, Notes: []string{note}}, nil
+	return &Result{Model: model, Spec: sb.Bytes(), Weights: wb.Bytes(), Opset: im.opset, Notes: append(im.notes, note)}, nil
 }

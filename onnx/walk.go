@@ -28,6 +28,7 @@ type importer struct {
 	// moreSkipped counts the others.
 	skipped     []string
 	moreSkipped int
+	notes       []string // what the user should know of the import
 }
 
 // maxSkippedNames bounds the skipped nodes a layer's comment names: a
@@ -65,7 +66,7 @@ const (
 // unsupportedOpHints say how to export a model without an op that Import
 // does not take but that has a way around.
 var unsupportedOpHints = map[string]string{
-	"BatchNormalization": "fold each BatchNorm1d into the Linear before it with torch.nn.utils.fusion.fuse_linear_bn_eval(linear, bn) in eval mode, and export again",
+	"LayerNormalization": "vecgen's layers normalize nothing; a LayerNorm depends on each sample's own values and cannot be folded into a Linear",
 }
 
 // nodeErr formats an error about node i.
@@ -266,6 +267,10 @@ func (im *importer) step(users []int) error {
 		err = im.activate(i, spec.LeakyReLU, "LeakyRelu")
 	case "Softmax":
 		err = im.softmax(i)
+	case "LogSoftmax":
+		err = im.logSoftmax(i)
+	case "BatchNormalization":
+		err = im.batchNorm(i)
 	default:
 		if hint, ok := unsupportedOpHints[n.OpType]; ok {
 			return im.nodeErr(i, "op %s is not supported: %s; %s", im.opName(i), hint, Supported)

@@ -4,11 +4,16 @@
 Usage: torch_models.py OUTDIR. For each model it writes NAME.onnx and
 NAME_io.safetensors (tensors "x", the inputs, and "y", PyTorch's outputs),
 NAME_state.safetensors (the state_dict as save_vecgen.py writes it),
-and OUTDIR/models.json lists the models: name, opset and the batch the
-import should use. Between them the models cover every op vecgen imports
-(Gemm and MatMul + Add, bias first or none; Relu, LeakyRelu, Sigmoid, Tanh,
-Softmax, GELU's tanh form, SiLU, Flatten, Dropout, Identity) at opsets 9,
-11, 13 and 17, with odd widths and inputs of rank 2 and 3.
+NAME.pt (the module, for loading vecgen's weights back into it), and
+OUTDIR/models.json lists the models: name, opset, the batch the import
+should use, and whether the import keeps the state_dict's values exactly
+(not when it folds a BatchNorm1d). Between them the models cover every op
+vecgen imports (Gemm and MatMul + Add, bias first or none; Relu, LeakyRelu,
+Sigmoid, Tanh, Softmax, LogSoftmax, GELU's tanh form, SiLU, BatchNorm1d
+between a Linear and its activation, Flatten, Dropout, Identity) at
+opsets 9, 11, 13 and 17, with odd widths and inputs of rank 2 and 3. A
+model that ends in LogSoftmax has its outputs saved as probabilities
+(exp), as vecgen's softmax gives them.
 
     /usr/bin/python3 onnx/testdata/torch_models.py OUTDIR
 """
@@ -58,6 +63,11 @@ def models():
         nn.Linear(8, 6), nn.Tanh(), nn.Dropout(), nn.Linear(6, 4), nn.Softmax(dim=-1)]
     yield "opset9", 9, 2, (6, 4), [
         nn.Linear(4, 3), nn.Sigmoid()]
+    yield "batchnorm", 13, 4, (9, 10), [
+        nn.Linear(10, 12), nn.BatchNorm1d(12), nn.ReLU(), nn.Linear(12, 6, bias=False), nn.BatchNorm1d(6),
+        nn.Linear(6, 4), nn.LogSoftmax(dim=1)]
+    yield "logsoftmax", 11, 2, (5, 7), [
+        nn.Flatten(), nn.Linear(7, 5), nn.Tanh(), nn.Linear(5, 3), nn.LogSoftmax(dim=-1)]
 
 
 def main(out):
@@ -68,13 +78,21 @@ def main(out):
         with torch.no_grad():
             for p in model.parameters():  # weights of several magnitudes
                 p.mul_(1.5)
+            for m in model.modules():  # running statistics as training leaves them
+                if isinstance(m, nn.BatchNorm1d):
+                    m.running_mean.copy_(torch.randn(m.num_features))
+                    m.running_var.copy_(torch.rand(m.num_features) * 3 + 0.2)
         x = torch.randn(*shape) * 2
         with torch.no_grad():
             y = model(x)
+        if isinstance(layers[-1], nn.LogSoftmax):
+            y = y.exp()
         torch.onnx.export(model, x, f"{out}/{name}.onnx", opset_version=opset)
         save_safetensors(f"{out}/{name}_io.safetensors", {"x": x, "y": y})
         save_vecgen(model, f"{out}/{name}_state.safetensors")
-        index.append({"name": name, "opset": opset, "batch": batch})
+        torch.save(model, f"{out}/{name}.pt")
+        folds = any(isinstance(m, nn.BatchNorm1d) for m in model.modules())
+        index.append({"name": name, "opset": opset, "batch": batch, "exact": not folds})
     with open(f"{out}/models.json", "w") as f:
         json.dump(index, f)
 
