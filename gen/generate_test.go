@@ -271,9 +271,9 @@ var longSizes = []int{4, 6, 11, 12, 13, 23, 24, 25, 47, 48, 49, 95, 96, 97, 255,
 // as i runs, and the activations and loss rotate.
 func matrixSpec(i int, sizes []int) string {
 	n := len(sizes)
-	hidden := []string{"identity", "relu", "sigmoid", "tanh", "leaky_relu", "gelu", "silu"}
+	hidden := []string{"identity", "relu", "sigmoid", "tanh", "leaky_relu", "gelu", "silu", "gelu_erf"}
 	outputs := [][2]string{{"softmax", "cross_entropy"}, {"sigmoid", "binary_cross_entropy"}, {"identity", "mse"},
-		{"tanh", "mse"}, {"relu", "mse"}, {"gelu", "mse"}, {"leaky_relu", "mse"}, {"silu", "mse"}}
+		{"tanh", "mse"}, {"relu", "mse"}, {"gelu", "mse"}, {"leaky_relu", "mse"}, {"silu", "mse"}, {"gelu_erf", "mse"}}
 	out := outputs[i%len(outputs)]
 	return fmt.Sprintf("name: M%d\nbatch: %d\ninput: %d\nlayers:\n  - {dense: %d, activation: %s}\n  - {dense: %d, activation: %s}\nloss: %s\n",
 		i, sizes[i], sizes[(i+3)%n], sizes[(i+6)%n], hidden[i%len(hidden)], sizes[(i+9)%n], out[0], out[1])

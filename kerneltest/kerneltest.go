@@ -207,10 +207,11 @@ func ActivationUlps(z, want []float32, act scalar.Activation, k float64) []float
 }
 
 // GradTolerance is the tolerance of ActivationGrad's d·act′(a): k ulp of
-// |d|·|act′| where act′ is one term. gelu′ = s + z·s(1−s)·v′ and silu′ =
-// s + z·s(1−s) cancel near their zeros, so for them it is k ulp of |d|
+// |d|·|act′| where act′ is one term. gelu′ = s + z·s(1−s)·v′, silu′ =
+// s + z·s(1−s) and gelu_erf′ = Φ + z·φ cancel near their zeros, so for
+// them it is k ulp of |d|
 // times the sum of the terms' magnitudes, times Conditioning, plus the
-// absolute error of a subnormal s carried through |d·z·v′|: half of 2⁻¹⁴⁹
+// absolute error of a subnormal s (or φ) carried through |d·z·v′|: half of 2⁻¹⁴⁹
 // where subnormals are kept, 2⁻¹²⁶ where flushed is set (s may be read or
 // written as 0).
 func GradTolerance(a, d []float32, act scalar.Activation, k float64, flushed bool) []float64 {
@@ -233,6 +234,11 @@ func GradTolerance(a, d []float32, act scalar.Activation, k float64, flushed boo
 			s := 1 / (1 + math.Exp(-z))
 			m = s + math.Abs(z*s*(1-s))
 			sub = math.Abs(z)
+		case scalar.GELUErf:
+			zc := math.Max(-1e4, math.Min(1e4, z))
+			cdf, pdf := 0.5*math.Erfc(-zc/math.Sqrt2), math.Exp(-zc*zc/2)/math.Sqrt(2*math.Pi)
+			m = cdf + math.Abs(zc*pdf)
+			sub = math.Abs(zc)
 		default:
 			m = math.Abs(scalar.Derivative(z, act))
 		}

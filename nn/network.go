@@ -58,7 +58,7 @@ import (
 type Init int
 
 const (
-	// InitAuto is He for layers with relu, leaky_relu, gelu or silu and
+	// InitAuto is He for layers with relu, leaky_relu, gelu, gelu_erf or silu and
 	// Xavier for the others.
 	InitAuto Init = iota
 	// InitHe draws w from N(0, 2/In) (He et al. 2015, for relu-like layers).
@@ -251,7 +251,7 @@ func (n *Network) initWeights(init Init) {
 		if mode == InitAuto {
 			mode = InitXavier
 			switch l.Activation {
-			case scalar.ReLU, scalar.LeakyReLU, scalar.GELU, scalar.SiLU:
+			case scalar.ReLU, scalar.LeakyReLU, scalar.GELU, scalar.GELUErf, scalar.SiLU:
 				mode = InitHe
 			}
 		}

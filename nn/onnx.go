@@ -24,8 +24,8 @@ const (
 // as in the weights file ("0.weight", Out×In as PyTorch's Linear.weight,
 // and "0.bias", then "2.weight", ...), followed by its activation: Relu,
 // LeakyRelu (alpha 0.01), Sigmoid, Tanh, Softmax (axis −1), GELU's tanh
-// form as Mul, Add and Tanh nodes (opset 13 has no Gelu), or SiLU as
-// x·Sigmoid(x). The values are the parameters' float32 bits.
+// form as Mul, Add and Tanh nodes (opset 13 has no Gelu), the exact GELU
+// as Div, Erf, Add and Mul nodes, or SiLU as x·Sigmoid(x). The values are the parameters' float32 bits.
 func (n *Network) ExportONNX(w io.Writer) error {
 	g := &onnxpb.Graph{Name: n.desc.Name}
 	value := "input"
@@ -92,6 +92,13 @@ func (n *Network) ExportONNX(w io.Writer) error {
 			t1 := node("Add", a+"/Add_1", scalarConst(a+"/one", 1), t)
 			zt := node("Mul", a+"/Mul_4", z, t1)
 			value = node("Mul", a+"/Mul_5", scalarConst(a+"/half", 0.5), zt)
+		case scalar.GELUErf:
+			// z·0.5·(1 + erf(z/√2)), as PyTorch exports nn.GELU().
+			z := value
+			e := node("Erf", a+"/Erf", node("Div", a+"/Div", z, scalarConst(a+"/sqrt2", math.Sqrt2)))
+			t1 := node("Add", a+"/Add", e, scalarConst(a+"/one", 1))
+			zt := node("Mul", a+"/Mul", z, t1)
+			value = node("Mul", a+"/Mul_1", zt, scalarConst(a+"/half", 0.5))
 		default:
 			return fmt.Errorf("nn: layer %d's activation %v has no ONNX form", i+1, l.Activation)
 		}

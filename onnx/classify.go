@@ -9,7 +9,7 @@ import (
 )
 
 // classify evaluates the pattern's nodes at sample points and names the
-// activation they compute: gelu, silu, "erf" for GELU's exact form, or ""
+// activation they compute: gelu (the tanh form), gelu_erf, silu, or ""
 // for none of these.
 func (im *importer) classify(nodes []int) (spec.Activation, error) {
 	scalars := map[string]float64{}
@@ -37,7 +37,7 @@ func (im *importer) classify(nodes []int) (spec.Activation, error) {
 			return 0.5 * z * (1 + math.Tanh(math.Sqrt(2/math.Pi)*(z+0.044715*z*z*z)))
 		}},
 		{spec.SiLU, func(z float64) float64 { return z / (1 + math.Exp(-z)) }},
-		{"erf", func(z float64) float64 { return 0.5 * z * (1 + math.Erf(z/math.Sqrt2)) }},
+		{spec.GELUErf, func(z float64) float64 { return 0.5 * z * (1 + math.Erf(z/math.Sqrt2)) }},
 	}
 	points := []float64{-9, -4.5, -2.25, -1.1, -0.6, -0.2, -0.03, 0, 0.01, 0.3, 0.75, 1.4, 2.6, 5.2, 11}
 	values := make([]float64, len(points))

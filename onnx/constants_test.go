@@ -133,3 +133,15 @@ func TestImportLayerNorm(t *testing.T) {
 	_, err := importBytes(b.bytes(b.node("LayerNormalization", nil, b.gemm("x", 4, 3), b.values("s", 1, 1, 1))))
 	assert.ErrorContains(t, err, "op LayerNormalization is not supported: vecgen's layers normalize nothing; a LayerNorm depends on each sample's own values and cannot be folded into a Linear")
 }
+
+// The exact GELU as PyTorch exports nn.GELU(): z·0.5·(1 + erf(z/√2)).
+func TestImportExactGELU(t *testing.T) {
+	b := newBuilder(5)
+	z := b.gemm("x", 5, 3)
+	e := b.node("Erf", nil, b.node("Div", nil, z, b.values("sqrt2", math.Sqrt2)))
+	out := b.node("Mul", nil, b.node("Mul", nil, z, b.node("Add", nil, e, b.values("one", 1))), b.values("half", 0.5))
+	res, err := importBytes(b.bytes(out))
+	require.NoError(t, err)
+	assert.Equal(t, "gelu_erf", string(res.Model.Layers[0].Activation))
+	assert.Contains(t, string(res.Spec), "gelu_erf as 5 elementwise ops")
+}

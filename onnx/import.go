@@ -14,7 +14,8 @@
 //     folded into the layer's weights and bias (a note says so);
 //   - elementwise subgraphs of Add, Sub, Mul, Div, Pow, Neg, Tanh, Sigmoid,
 //     Erf, Exp, Sqrt and Reciprocal with scalar constants that compute GELU's
-//     tanh form or SiLU (z·sigmoid(z)), whatever their order of operations;
+//     tanh form, the exact GELU (gelu_erf) or SiLU (z·sigmoid(z)), whatever
+//     their order of operations;
 //   - Flatten(axis=1) before the first layer; Identity and Dropout, which
 //     inference skips; an Identity of a constant, which is that constant.
 //
@@ -47,7 +48,7 @@ type Result struct {
 
 // Supported says what Import recognizes, for error messages.
 const Supported = "vecgen imports Gemm or MatMul (+ Add) dense layers, each followed by an optional BatchNormalization (folded into it) " +
-	"and at most one of Relu, LeakyRelu (alpha 0.01), Sigmoid, Tanh, GELU (tanh form), SiLU or, on the last layer, Softmax or LogSoftmax " +
+	"and at most one of Relu, LeakyRelu (alpha 0.01), Sigmoid, Tanh, GELU (tanh or exact form), SiLU or, on the last layer, Softmax or LogSoftmax " +
 	"over the last axis; Flatten(axis=1) at the input; Identity and Dropout are skipped"
 
 // SpecHeader starts the first line of every spec Import writes.

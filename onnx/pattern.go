@@ -7,7 +7,7 @@ import (
 	"github.com/vecgen/vecgen/internal/onnxpb"
 )
 
-// isElementwise reports whether op may appear in a GELU or SiLU pattern.
+// isElementwise reports whether op may appear in a GELU (tanh or exact) or SiLU pattern.
 func isElementwise(op string) bool {
 	switch op {
 	case "Add", "Sub", "Mul", "Div", "Pow", "Neg", "Tanh", "Sigmoid", "Erf", "Exp", "Sqrt", "Reciprocal":
@@ -22,7 +22,7 @@ const maxPattern = 32
 // pattern recognizes the elementwise subgraph that starts at the current
 // value and ends at a single value it hands on, by evaluating it: it grows
 // the subgraph node by node and accepts the first end whose function is
-// GELU's tanh form or SiLU.
+// GELU's tanh or exact form, or SiLU.
 func (im *importer) pattern(users []int) error {
 	first := users[0]
 	region := map[string]bool{im.cur: true}
@@ -51,7 +51,7 @@ func (im *importer) pattern(users []int) error {
 		nodes = append(nodes, i)
 		in[i] = true
 		if len(nodes) > maxPattern {
-			return im.nodeErr(first, "an elementwise subgraph of more than %d nodes; vecgen recognizes GELU's tanh form and SiLU", maxPattern)
+			return im.nodeErr(first, "an elementwise subgraph of more than %d nodes; vecgen recognizes GELU (tanh and exact) and SiLU", maxPattern)
 		}
 		region[n.Outputs[0]] = true
 		// A candidate end: the only value of the subgraph read outside it
@@ -77,10 +77,8 @@ func (im *importer) pattern(users []int) error {
 		from, to := nodes[0], nodes[len(nodes)-1]
 		switch act {
 		case "":
-			failed = im.nodeErr(from, "nodes %d-%d compute an elementwise function that is neither GELU's tanh form nor SiLU; %s", from, to, Supported)
+			failed = im.nodeErr(from, "nodes %d-%d compute an elementwise function that is neither GELU (its tanh or exact form) nor SiLU; %s", from, to, Supported)
 			continue
-		case "erf":
-			return im.nodeErr(from, "nodes %d-%d compute GELU's exact (erf) form; vecgen has only the tanh form: use nn.GELU(approximate=\"tanh\")", from, to)
 		}
 		if err := im.activate(from, act, string(act)); err != nil {
 			return err

@@ -35,9 +35,10 @@ const (
 	LeakyReLU                   // a(z) = z for z > 0, LeakySlope·z otherwise
 	GELU                        // a(z) = 0.5·z·(1 + tanh u), u = √(2/π)·(z + 0.044715·z³)
 	SiLU                        // a(z) = z·sigmoid(z)
+	GELUErf                     // a(z) = z·Φ(z) = 0.5·z·(1 + erf(z/√2)), Φ the normal distribution
 )
 
-var activationNames = [...]string{"identity", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "gelu", "silu"}
+var activationNames = [...]string{"identity", "relu", "sigmoid", "tanh", "softmax", "leaky_relu", "gelu", "silu", "gelu_erf"}
 
 // LeakySlope is LeakyReLU's slope below zero (PyTorch's default).
 const LeakySlope = 0.01
@@ -49,8 +50,8 @@ const (
 )
 
 // FromPreActivation reports whether act′ is computed from the pre-activation
-// z (GELU, SiLU) rather than from the output y (all others).
-func (a Activation) FromPreActivation() bool { return a == GELU || a == SiLU }
+// z (GELU, GELUErf, SiLU) rather than from the output y (all others).
+func (a Activation) FromPreActivation() bool { return a == GELU || a == GELUErf || a == SiLU }
 
 func (a Activation) String() string {
 	if a >= 0 && int(a) < len(activationNames) {
@@ -167,6 +168,10 @@ func Activate[F Float](row []F, act Activation) {
 		for j, z := range row {
 			row[j] = F(float64(z) * sigmoid(float64(z)))
 		}
+	case GELUErf:
+		for j, z := range row {
+			row[j] = F(float64(z) * normalCDF(float64(z)))
+		}
 	default:
 		panic("scalar: unknown activation " + act.String())
 	}
@@ -187,6 +192,12 @@ func GELUArg(z float64) float64 { return 2 * GELUScale * (z + GELUCubic*z*z*z) }
 // (1 + tanh u = 2·sigmoid(2u)) without the cancellation of 1 + tanh u for
 // negative z.
 func gelu(z float64) float64 { return z * sigmoid(GELUArg(z)) }
+
+// normalCDF is Φ(z) = 0.5·erfc(−z/√2), accurate in the lower tail too.
+func normalCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
+
+// normalPDF is φ(z) = e^(−z²/2)/√(2π).
+func normalPDF(z float64) float64 { return math.Exp(-z*z/2) / math.Sqrt(2*math.Pi) }
 
 func relu(z float64) float64 {
 	if z > 0 || z != z {
@@ -228,6 +239,7 @@ func softmax[F Float](row []F) {
 //	tanh        1−y²
 //	gelu        s + z·s(1−s)·v′,  s = sigmoid(v), v = 2u = 2√(2/π)(z + 0.044715z³), v′ = 2√(2/π)(1 + 3·0.044715z²)
 //	silu        s·(1 + z(1−s)),   s = sigmoid(z)
+//	gelu_erf    Φ(z) + z·φ(z),    Φ and φ the normal distribution and density
 //
 // Softmax has no elementwise derivative: its gradient comes fused with the
 // cross-entropy loss (see SoftmaxCrossEntropy).
@@ -271,6 +283,11 @@ func Derivative(a float64, act Activation) float64 {
 	case SiLU:
 		s := sigmoid(a)
 		return s * (1 + a*(1-s))
+	case GELUErf:
+		if math.IsInf(a, 0) {
+			return normalCDF(a) // the limits at ∓∞, where the second term is ∞·0
+		}
+		return normalCDF(a) + a*normalPDF(a)
 	}
 	panic("scalar: no elementwise derivative for " + act.String())
 }

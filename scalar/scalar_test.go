@@ -178,12 +178,23 @@ func TestNewActivations(t *testing.T) {
 	Activate(row, GELU)
 	assert.Less(t, row[0], 0.0)
 	assert.InEpsilon(t, -10*math.Exp(GELUArg(-10)), row[0], 1e-12)
+
+	// The exact GELU: Φ(1) = 0.8413447460685429, Φ(−1) its complement, and
+	// far below zero the tail z·Φ(z) ≈ z·φ(z)/|z|·(1 − 1/z²), which erfc
+	// keeps where 1 + erf(z/√2) would be 0.
+	row = []float64{1, -1, -10}
+	Activate(row, GELUErf)
+	assert.InDeltaSlice(t, []float64{0.8413447460685429, -0.15865525393145707}, row[:2], 1e-15)
+	phi := math.Exp(-50) / math.Sqrt(2*math.Pi)
+	assert.InEpsilon(t, -phi*(1-0.01+0.0003), row[2], 1e-4)
+	assert.Equal(t, 1.0, Derivative(math.Inf(1), GELUErf))
+	assert.Equal(t, 0.0, Derivative(math.Inf(-1), GELUErf))
 }
 
 // TestDerivatives checks every elementwise derivative against central
 // differences of the activation, at points away from kinks.
 func TestDerivatives(t *testing.T) {
-	for _, act := range []Activation{Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU} {
+	for _, act := range []Activation{Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, GELUErf, SiLU} {
 		for _, z := range []float64{-7, -2.5, -0.75, -0.1, 0.3, 1, 4, 9} {
 			f := func(z float64) float64 { r := []float64{z}; Activate(r, act); return r[0] }
 			const h = 1e-6

@@ -37,10 +37,13 @@ const (
 	GELU Activation = "gelu"
 	// SiLU is z·sigmoid(z), also called swish.
 	SiLU Activation = "silu"
+	// GELUErf is the exact GELU z·Φ(z) = 0.5·z·(1 + erf(z/√2)), PyTorch's
+	// nn.GELU() by default.
+	GELUErf Activation = "gelu_erf"
 )
 
 // Activations lists every valid activation in documentation order.
-var Activations = []Activation{Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, SiLU, Softmax}
+var Activations = []Activation{Identity, ReLU, LeakyReLU, Sigmoid, Tanh, GELU, GELUErf, SiLU, Softmax}
 
 // Loss is the training loss, by its spec name.
 type Loss string

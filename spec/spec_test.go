@@ -120,7 +120,7 @@ func TestErrorsInFileOrder(t *testing.T) {
 	var list Errors
 	require.ErrorAs(t, err, &list)
 	assert.Equal(t, "two.yaml:2:8: batch must be at least 1, got 0\n"+
-		"two.yaml:5:28: unknown activation \"swish\" (want one of: identity, relu, leaky_relu, sigmoid, tanh, gelu, silu, softmax)\n"+
+		"two.yaml:5:28: unknown activation \"swish\" (want one of: identity, relu, leaky_relu, sigmoid, tanh, gelu, gelu_erf, silu, softmax)\n"+
 		"two.yaml:6:13: dense must be at least 1, got 0\n"+
 		"two.yaml:7:7: unknown loss \"hinge\" (want one of: mse, binary_cross_entropy, cross_entropy)", err.Error())
 	var first *Error

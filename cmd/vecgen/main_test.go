@@ -47,7 +47,7 @@ func TestInvalidSpecWritesNothing(t *testing.T) {
 	code, stdout, stderr := runVecgen("-spec", bad, "-out", out)
 	assert.Equal(t, 1, code)
 	assert.Empty(t, stdout)
-	assert.Equal(t, bad+":5:28: unknown activation \"swish\" (want one of: identity, relu, leaky_relu, sigmoid, tanh, gelu, silu, softmax)\n", stderr)
+	assert.Equal(t, bad+":5:28: unknown activation \"swish\" (want one of: identity, relu, leaky_relu, sigmoid, tanh, gelu, gelu_erf, silu, softmax)\n", stderr)
 	entries, err := os.ReadDir(out)
 	require.NoError(t, err)
 	assert.Len(t, entries, 1)

@@ -64,16 +64,13 @@ func (a *asmWriter) activationPass(act spec.Activation, z, y reg.Register, rows,
 			}
 			a.store(v, lanes, vec(0))
 		})
-	case spec.GELU, spec.SiLU:
+	case spec.GELU, spec.GELUErf, spec.SiLU:
 		a.c.Comment(kerneldoc.ActivationPass(act))
+		f := map[spec.Activation]func(reg.VecVirtual){spec.GELU: a.gelu, spec.GELUErf: a.geluErf, spec.SiLU: a.silu}[act]
 		a.elementwise(n, []reg.Register{z, y}, func(vec func(int) operand.Mem, lanes int) {
 			v := a.vec()
 			a.load(vec(0), lanes, v)
-			if act == spec.GELU {
-				a.gelu(v)
-			} else {
-				a.silu(v)
-			}
+			f(v)
 			a.store(v, lanes, vec(1))
 		})
 	case spec.Softmax:
@@ -170,6 +167,9 @@ func (a *asmWriter) activationGrad(k *plan.Kernel) {
 			c.VMULPS(t, dv, dv)
 		case spec.GELU: // d ← d·gelu′(z)
 			a.geluGrad(yv)
+			c.VMULPS(yv, dv, dv)
+		case spec.GELUErf: // d ← d·gelu_erf′(z)
+			a.geluErfGrad(yv)
 			c.VMULPS(yv, dv, dv)
 		case spec.SiLU: // d ← d·silu′(z)
 			a.siluGrad(yv)

@@ -5,6 +5,8 @@ import (
 	"math"
 
 	"github.com/mmcloughlin/avo/reg"
+
+	"github.com/vecgen/vecgen/gen/internal/mathcoef"
 )
 
 // The vector elementary functions. Each works in place on one YMM register
@@ -230,4 +232,69 @@ func (a *asmWriter) siluGrad(x reg.VecVirtual) {
 	c.VMULPS(x, t, t)
 	c.VFMADD213PS(s, s, t) // s·z(1−s) + s
 	c.VMOVAPS(t, x)
+}
+
+// The exact GELU, z·Φ(z), through the lower tail of the normal
+// distribution (see mathcoef for the approximation). Φ(z) is that tail
+// for z < 0 and 1 minus it otherwise, so the lower tail keeps its relative
+// precision down to the subnormals. No rounding of a² reaches the
+// exponent: h = a·a rounded and l = h − a·a exactly (one FMA), so
+// e^(−a²/2) = e^(−h/2)·(1 + l/2) to within 10⁻¹², and e^Q(t), whose
+// argument lies in [−1.27, 0], is a second exp.
+
+// normalTail sets q to Φ(−|z|) and g to e^(−z²/2), for z in x (kept).
+// |z| is capped at mathcoef.ErfcMax, past which both are 0; NaN is kept.
+func (a *asmWriter) normalTail(x, q, g reg.VecVirtual) {
+	c := a.c
+	ab, t, l := a.vec(), a.vec(), a.vec()
+	c.VANDPS(a.splat("absmask", 0x7fffffff), x, ab)
+	c.VMINPS(ab, a.reg32("erfcmax", mathcoef.ErfcMax), ab) // NaN stays: ab is the second source
+	one := a.reg32("one", 1)
+	c.VMOVAPS(one, t)
+	c.VFMADD231PS(a.f32("erfcscale", mathcoef.ErfcScale), ab, t) // 1 + a/(2√2)
+	c.VDIVPS(t, one, t)
+
+	a.horner(q, t, "erfcc", mathcoef.ErfcPoly)
+	a.exp(q) // e^Q(t)
+
+	c.VMULPS(ab, ab, g) // h = a·a, rounded
+	c.VMOVAPS(g, l)
+	c.VFNMADD231PS(ab, ab, l)              // l = h − a·a, exactly
+	c.VMULPS(a.f32("half", 0.5), l, l)     // l/2, exactly
+	c.VADDPS(one, l, l)                    // 1 + l/2
+	c.VMULPS(a.f32("neghalf", -0.5), g, g) // −h/2, exactly
+	a.exp(g)                               // e^(−h/2)
+	c.VMULPS(l, g, g)                      // e^(−a²/2)
+	c.VMULPS(t, q, q)                      // t·e^Q
+	c.VMULPS(a.f32("half", 0.5), q, q)     // ½·t·e^Q
+	c.VMULPS(g, q, q)                      // Φ(−a)
+}
+
+// normalCDF sets p to Φ(z) from q = Φ(−|z|): q for z < 0, 1 − q otherwise.
+func (a *asmWriter) normalCDF(x, q, p reg.VecVirtual) {
+	om := a.vec()
+	a.c.VSUBPS(q, a.reg32("one", 1), om) // 1 − q
+	a.chooseBySign(x, q, om, p)
+}
+
+// geluErf sets x to z·Φ(z), the exact GELU.
+func (a *asmWriter) geluErf(x reg.VecVirtual) {
+	q, g := a.vec(), a.vec()
+	a.normalTail(x, q, g)
+	a.normalCDF(x, q, g)
+	a.c.VMULPS(g, x, x)
+}
+
+// geluErfGrad sets x (holding z) to gelu_erf′(z) = Φ(z) + z·φ(z). z is
+// first clamped to ±10⁴, past which the derivative is exactly 0 or 1, so
+// an infinite z cannot meet φ(z) = 0 in ∞·0; NaN is kept.
+func (a *asmWriter) geluErfGrad(x reg.VecVirtual) {
+	c := a.c
+	a.clamp(x, "gelu", -1e4, 1e4)
+	q, g, p := a.vec(), a.vec(), a.vec()
+	a.normalTail(x, q, g)
+	a.normalCDF(x, q, p)
+	c.VMULPS(a.f32("invsqrt2pi", mathcoef.InvSqrt2Pi), g, g) // φ(z)
+	c.VFMADD213PS(p, x, g)                                   // z·φ(z) + Φ(z)
+	c.VMOVAPS(g, x)
 }

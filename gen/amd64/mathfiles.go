@@ -26,7 +26,7 @@ func MathFiles(pkg string, n int, isa plan.ISA) (asm, stubs []byte, err error) {
 	c.ConstraintExpr("gc,!purego")
 	a := newAsmWriter(c, isa)
 	apply := map[string]func(reg.VecVirtual){
-		"Exp": a.exp, "Log": a.log, "Sigmoid": a.sigmoid, "Tanh": a.tanh, "GELU": a.gelu, "SiLU": a.silu,
+		"Exp": a.exp, "Log": a.log, "Sigmoid": a.sigmoid, "Tanh": a.tanh, "GELU": a.gelu, "GELUErf": a.geluErf, "SiLU": a.silu,
 	}
 	suffix := isa.Name
 	if isa == plan.AVX2 {

@@ -87,16 +87,13 @@ func (k *kernelWriter) activationPass(act spec.Activation, z, y greg, rows, cols
 			}
 			k.store(v, lanes, vec(0))
 		})
-	case spec.GELU, spec.SiLU:
+	case spec.GELU, spec.GELUErf, spec.SiLU:
 		k.note(kerneldoc.ActivationPass(act))
+		f := map[spec.Activation]func(vreg){spec.GELU: k.gelu, spec.GELUErf: k.geluErf, spec.SiLU: k.silu}[act]
 		k.elementwise(n, []greg{z, y}, func(vec func(int) mem, lanes int) {
 			v := k.vec()
 			k.load(vec(0), lanes, v)
-			if act == spec.GELU {
-				k.gelu(v)
-			} else {
-				k.silu(v)
-			}
+			f(v)
 			k.store(v, lanes, vec(1))
 		})
 	case spec.Softmax:
@@ -190,6 +187,9 @@ func (k *kernelWriter) activationGrad(kn *plan.Kernel) {
 			k.fmul(dv, dv, t)
 		case spec.GELU: // d ← d·gelu′(z)
 			k.geluGrad(yv)
+			k.fmul(dv, dv, yv)
+		case spec.GELUErf: // d ← d·gelu_erf′(z)
+			k.geluErfGrad(yv)
 			k.fmul(dv, dv, yv)
 		case spec.SiLU: // d ← d·silu′(z)
 			k.siluGrad(yv)

@@ -3,6 +3,8 @@ package arm64
 import (
 	"fmt"
 	"math"
+
+	"github.com/vecgen/vecgen/gen/internal/mathcoef"
 )
 
 // The vector elementary functions, the same algorithms and coefficients as
@@ -234,5 +236,78 @@ func (w *writer) siluGrad(x vreg) {
 	w.fmul(t, t, x)
 	w.op("VFMLA %s, %s, %s", t.s4(), s.s4(), s.s4()) // s·z(1−s) + s
 	w.mov(x, s)
+	end()
+}
+
+// The exact GELU, z·Φ(z), through the lower tail of the normal
+// distribution (see mathcoef for the approximation), as on the x86 tiers:
+// Φ(z) is the tail for z < 0 and 1 minus it otherwise; h = a·a rounded and
+// l = h − a·a exactly (one FMLS), so e^(−a²/2) = e^(−h/2)·(1 + l/2), and
+// e^Q(t) is a second exp.
+
+// normalTail sets q to Φ(−|z|) and g to e^(−z²/2), for z in x (kept).
+// |z| is capped at mathcoef.ErfcMax, past which both are 0; NaN is kept.
+func (w *writer) normalTail(x, q, g vreg) {
+	end := w.scope()
+	ab, t, l, p := w.vec(), w.vec(), w.vec(), w.vec()
+	w.fabs(ab, x)
+	w.fmin(ab, ab, w.constantF("erfcmax", mathcoef.ErfcMax)) // FMIN keeps NaN
+	one := w.constantF("one", 1)
+	w.mov(t, one)
+	w.op("VFMLA %s, %s, %s", w.constantF("erfcscale", mathcoef.ErfcScale).s4(), ab.s4(), t.s4()) // 1 + a/(2√2)
+	w.fdiv(t, one, t)
+
+	if poly := w.horner(q, p, t, "erfcc", mathcoef.ErfcPoly); poly != q {
+		w.mov(q, poly)
+	}
+	w.exp(q) // e^Q(t)
+
+	w.fmul(g, ab, ab) // h = a·a, rounded
+	w.mov(l, g)
+	w.op("VFMLS %s, %s, %s", ab.s4(), ab.s4(), l.s4()) // l = h − a·a, exactly
+	half := w.constantF("half", 0.5)
+	w.mov(p, one)
+	w.op("VFMLA %s, %s, %s", half.s4(), l.s4(), p.s4()) // 1 + l/2
+	w.fmul(g, g, w.constantF("neghalf", -0.5))          // −h/2, exactly
+	w.exp(g)                                            // e^(−h/2)
+	w.fmul(g, g, p)                                     // e^(−a²/2)
+	w.fmul(q, q, t)                                     // t·e^Q
+	w.fmul(q, q, half)                                  // ½·t·e^Q
+	w.fmul(q, q, g)                                     // Φ(−a)
+	end()
+}
+
+// normalCDF sets p to Φ(z) from q = Φ(−|z|): q for z < 0, 1 − q otherwise.
+func (w *writer) normalCDF(x, q, p vreg) {
+	end := w.scope()
+	om, neg := w.vec(), w.vec()
+	w.fsub(om, w.constantF("one", 1), q) // 1 − q
+	w.signMask(x, neg)
+	w.choose(neg, q, om, p)
+	end()
+}
+
+// geluErf sets x to z·Φ(z), the exact GELU.
+func (w *writer) geluErf(x vreg) {
+	end := w.scope()
+	q, g := w.vec(), w.vec()
+	w.normalTail(x, q, g)
+	w.normalCDF(x, q, g)
+	w.fmul(x, x, g)
+	end()
+}
+
+// geluErfGrad sets x (holding z) to gelu_erf′(z) = Φ(z) + z·φ(z). z is
+// first clamped to ±10⁴, past which the derivative is exactly 0 or 1, so
+// an infinite z cannot meet φ(z) = 0 in ∞·0; NaN is kept.
+func (w *writer) geluErfGrad(x vreg) {
+	end := w.scope()
+	w.clamp(x, "gelu", -1e4, 1e4)
+	q, g, p := w.vec(), w.vec(), w.vec()
+	w.normalTail(x, q, g)
+	w.normalCDF(x, q, p)
+	w.fmul(g, g, w.constantF("invsqrt2pi", mathcoef.InvSqrt2Pi)) // φ(z)
+	w.op("VFMLA %s, %s, %s", x.s4(), g.s4(), p.s4())             // Φ(z) + z·φ(z)
+	w.mov(x, p)
 	end()
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // MathFiles renders each of the vector elementary functions the kernels
-// inline (exp, log, sigmoid, tanh, gelu, silu) on its own for tier isa
+// inline (exp, log, sigmoid, tanh, gelu, gelu_erf, silu) on its own for tier isa
 // (NEON), as an in-place loop over n float32 (n a multiple of 16), so the
 // exact instruction sequences the kernels use can be swept against float64
 // math: ExpNEON, LogNEON, …, for package pkg.
@@ -21,7 +21,7 @@ func MathFiles(pkg string, n int, isa plan.ISA) (asm, stubs []byte, err error) {
 	f := newFile("gen.MathFiles", pkg)
 	w := f.w
 	apply := map[string]func(vreg){
-		"Exp": w.exp, "Log": w.log, "Sigmoid": w.sigmoid, "Tanh": w.tanh, "GELU": w.gelu, "SiLU": w.silu,
+		"Exp": w.exp, "Log": w.log, "Sigmoid": w.sigmoid, "Tanh": w.tanh, "GELU": w.gelu, "GELUErf": w.geluErf, "SiLU": w.silu,
 	}
 	err = render(func() {
 		for _, name := range plan.MathFunctions {

@@ -16,7 +16,8 @@ type ActivationInfo struct {
 	// Ulps bounds the vector form's error against the float64 reference,
 	// in units in the last place, over the generated tests' sweep (measured:
 	// sigmoid within 2 ulp, tanh within 1, softmax within 2 for rows of
-	// 10; one ulp of margin, softmax two). Softmax also sums its row across
+	// 10; one ulp of margin, softmax two; gelu_erf within 7, its erfc
+	// approximation and two exps, with three of margin). Softmax also sums its row across
 	// the lanes of a vector, whose relative error grows like N/8 ulp, so its
 	// tests add ⌈N/8⌉.
 	Ulps int
@@ -31,6 +32,8 @@ var Activations = map[spec.Activation]ActivationInfo{
 	spec.Tanh:      {Scalar: "Tanh", Ulps: 3, Derivative: "computed from y: tanh′ = 1−y²"},
 	spec.GELU: {Scalar: "GELU", Ulps: 4, FromZ: true,
 		Derivative: "computed from z: gelu′ = s + z·s(1−s)·v′ with s = sigmoid(v), v = 2√(2/π)(z + 0.044715z³)"},
+	spec.GELUErf: {Scalar: "GELUErf", Ulps: 10, FromZ: true,
+		Derivative: "computed from z: gelu_erf′ = Φ(z) + z·φ(z), the normal distribution and density"},
 	spec.SiLU:    {Scalar: "SiLU", Ulps: 4, FromZ: true, Derivative: "computed from z: silu′ = s·(1 + z(1−s)) with s = sigmoid(z)"},
 	spec.Softmax: {Scalar: "Softmax", Ulps: 4},
 }
@@ -57,4 +60,4 @@ var Losses = map[spec.Loss]LossInfo{
 // MathFunctions are the vector elementary functions the kernels inline, by
 // the name each backend's MathFiles exports them under (with the tier's
 // name appended, but for AVX2).
-var MathFunctions = []string{"Exp", "Log", "Sigmoid", "Tanh", "GELU", "SiLU"}
+var MathFunctions = []string{"Exp", "Log", "Sigmoid", "Tanh", "GELU", "GELUErf", "SiLU"}

@@ -631,13 +631,233 @@ DATA geluv1<>+24(SB)/4, $0x3fcc422a
 DATA geluv1<>+28(SB)/4, $0x3fcc422a
 GLOBL geluv1<>(SB), RODATA|NOPTR, $32
 
+// func GELUErf(x *[4096]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·GELUErf(SB), NOSPLIT, $0-8
+	MOVQ x+0(FP), AX
+	MOVQ $0x00000200, CX
+
+elems6:
+	VMOVUPS      (AX), Y0
+	VANDPS       absmask<>+0(SB), Y0, Y3
+	VMOVUPS      erfcmax<>+0(SB), Y1
+	VMINPS       Y3, Y1, Y3
+	VMOVUPS      one<>+0(SB), Y6
+	VMOVAPS      Y6, Y4
+	VFMADD231PS  erfcscale<>+0(SB), Y3, Y4
+	VDIVPS       Y4, Y6, Y4
+	VMOVUPS      erfcc0<>+0(SB), Y1
+	VFMADD213PS  erfcc1<>+0(SB), Y4, Y1
+	VFMADD213PS  erfcc2<>+0(SB), Y4, Y1
+	VFMADD213PS  erfcc3<>+0(SB), Y4, Y1
+	VFMADD213PS  erfcc4<>+0(SB), Y4, Y1
+	VFMADD213PS  erfcc5<>+0(SB), Y4, Y1
+	VFMADD213PS  erfcc6<>+0(SB), Y4, Y1
+	VFMADD213PS  erfcc7<>+0(SB), Y4, Y1
+	VFMADD213PS  erfcc8<>+0(SB), Y4, Y1
+	VFMADD213PS  erfcc9<>+0(SB), Y4, Y1
+	VMOVUPS      exphi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMOVUPS      explo<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMULPS       log2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VFNMADD231PS ln2hi<>+0(SB), Y2, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y2, Y1
+	VMOVUPS      expc0<>+0(SB), Y5
+	VFMADD213PS  expc1<>+0(SB), Y1, Y5
+	VFMADD213PS  expc2<>+0(SB), Y1, Y5
+	VFMADD213PS  expc3<>+0(SB), Y1, Y5
+	VFMADD213PS  expc4<>+0(SB), Y1, Y5
+	VFMADD213PS  expc5<>+0(SB), Y1, Y5
+	VMULPS       Y1, Y1, Y7
+	VFMADD213PS  Y1, Y7, Y5
+	VADDPS       one<>+0(SB), Y5, Y5
+	VCVTPS2DQ    Y2, Y2
+	VPSRAD       $0x01, Y2, Y1
+	VPSUBD       Y1, Y2, Y2
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y5, Y5
+	VPADDD       expbias<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y5, Y5
+	VMOVAPS      Y5, Y1
+	VMULPS       Y3, Y3, Y2
+	VMOVAPS      Y2, Y5
+	VFNMADD231PS Y3, Y3, Y5
+	VMULPS       half<>+0(SB), Y5, Y5
+	VADDPS       Y6, Y5, Y5
+	VMULPS       neghalf<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y6
+	VFMADD213PS  expc1<>+0(SB), Y2, Y6
+	VFMADD213PS  expc2<>+0(SB), Y2, Y6
+	VFMADD213PS  expc3<>+0(SB), Y2, Y6
+	VFMADD213PS  expc4<>+0(SB), Y2, Y6
+	VFMADD213PS  expc5<>+0(SB), Y2, Y6
+	VMULPS       Y2, Y2, Y7
+	VFMADD213PS  Y2, Y7, Y6
+	VADDPS       one<>+0(SB), Y6, Y6
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y6, Y6
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y6, Y6
+	VMOVAPS      Y6, Y2
+	VMULPS       Y5, Y2, Y2
+	VMULPS       Y4, Y1, Y1
+	VMULPS       half<>+0(SB), Y1, Y1
+	VMULPS       Y2, Y1, Y1
+	VMOVUPS      one<>+0(SB), Y2
+	VSUBPS       Y1, Y2, Y2
+	VBLENDVPS    Y0, Y1, Y2, Y2
+	VMULPS       Y2, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	DECQ         CX
+	JNZ          elems6
+	VZEROUPPER
+	RET
+
+DATA erfcmax<>+0(SB)/4, $0x41a00000
+DATA erfcmax<>+4(SB)/4, $0x41a00000
+DATA erfcmax<>+8(SB)/4, $0x41a00000
+DATA erfcmax<>+12(SB)/4, $0x41a00000
+DATA erfcmax<>+16(SB)/4, $0x41a00000
+DATA erfcmax<>+20(SB)/4, $0x41a00000
+DATA erfcmax<>+24(SB)/4, $0x41a00000
+DATA erfcmax<>+28(SB)/4, $0x41a00000
+GLOBL erfcmax<>(SB), RODATA|NOPTR, $32
+
+DATA erfcscale<>+0(SB)/4, $0x3eb504f3
+DATA erfcscale<>+4(SB)/4, $0x3eb504f3
+DATA erfcscale<>+8(SB)/4, $0x3eb504f3
+DATA erfcscale<>+12(SB)/4, $0x3eb504f3
+DATA erfcscale<>+16(SB)/4, $0x3eb504f3
+DATA erfcscale<>+20(SB)/4, $0x3eb504f3
+DATA erfcscale<>+24(SB)/4, $0x3eb504f3
+DATA erfcscale<>+28(SB)/4, $0x3eb504f3
+GLOBL erfcscale<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc0<>+0(SB)/4, $0x3e2ef945
+DATA erfcc0<>+4(SB)/4, $0x3e2ef945
+DATA erfcc0<>+8(SB)/4, $0x3e2ef945
+DATA erfcc0<>+12(SB)/4, $0x3e2ef945
+DATA erfcc0<>+16(SB)/4, $0x3e2ef945
+DATA erfcc0<>+20(SB)/4, $0x3e2ef945
+DATA erfcc0<>+24(SB)/4, $0x3e2ef945
+DATA erfcc0<>+28(SB)/4, $0x3e2ef945
+GLOBL erfcc0<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc1<>+0(SB)/4, $0xbf527892
+DATA erfcc1<>+4(SB)/4, $0xbf527892
+DATA erfcc1<>+8(SB)/4, $0xbf527892
+DATA erfcc1<>+12(SB)/4, $0xbf527892
+DATA erfcc1<>+16(SB)/4, $0xbf527892
+DATA erfcc1<>+20(SB)/4, $0xbf527892
+DATA erfcc1<>+24(SB)/4, $0xbf527892
+DATA erfcc1<>+28(SB)/4, $0xbf527892
+GLOBL erfcc1<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc2<>+0(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+4(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+8(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+12(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+16(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+20(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+24(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+28(SB)/4, $0x3fbe87b0
+GLOBL erfcc2<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc3<>+0(SB)/4, $0xbf914e5d
+DATA erfcc3<>+4(SB)/4, $0xbf914e5d
+DATA erfcc3<>+8(SB)/4, $0xbf914e5d
+DATA erfcc3<>+12(SB)/4, $0xbf914e5d
+DATA erfcc3<>+16(SB)/4, $0xbf914e5d
+DATA erfcc3<>+20(SB)/4, $0xbf914e5d
+DATA erfcc3<>+24(SB)/4, $0xbf914e5d
+DATA erfcc3<>+28(SB)/4, $0xbf914e5d
+GLOBL erfcc3<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc4<>+0(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+4(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+8(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+12(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+16(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+20(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+24(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+28(SB)/4, $0x3e8ec7cc
+GLOBL erfcc4<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc5<>+0(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+4(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+8(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+12(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+16(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+20(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+24(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+28(SB)/4, $0xbe3ec24c
+GLOBL erfcc5<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc6<>+0(SB)/4, $0x3dc636c9
+DATA erfcc6<>+4(SB)/4, $0x3dc636c9
+DATA erfcc6<>+8(SB)/4, $0x3dc636c9
+DATA erfcc6<>+12(SB)/4, $0x3dc636c9
+DATA erfcc6<>+16(SB)/4, $0x3dc636c9
+DATA erfcc6<>+20(SB)/4, $0x3dc636c9
+DATA erfcc6<>+24(SB)/4, $0x3dc636c9
+DATA erfcc6<>+28(SB)/4, $0x3dc636c9
+GLOBL erfcc6<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc7<>+0(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+4(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+8(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+12(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+16(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+20(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+24(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+28(SB)/4, $0x3ebf88fb
+GLOBL erfcc7<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc8<>+0(SB)/4, $0x3f8000c7
+DATA erfcc8<>+4(SB)/4, $0x3f8000c7
+DATA erfcc8<>+8(SB)/4, $0x3f8000c7
+DATA erfcc8<>+12(SB)/4, $0x3f8000c7
+DATA erfcc8<>+16(SB)/4, $0x3f8000c7
+DATA erfcc8<>+20(SB)/4, $0x3f8000c7
+DATA erfcc8<>+24(SB)/4, $0x3f8000c7
+DATA erfcc8<>+28(SB)/4, $0x3f8000c7
+GLOBL erfcc8<>(SB), RODATA|NOPTR, $32
+
+DATA erfcc9<>+0(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+4(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+8(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+12(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+16(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+20(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+24(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+28(SB)/4, $0xbfa1fc4e
+GLOBL erfcc9<>(SB), RODATA|NOPTR, $32
+
 // func SiLU(x *[4096]float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·SiLU(SB), NOSPLIT, $0-8
 	MOVQ x+0(FP), AX
 	MOVQ $0x00000200, CX
 
-elems6:
+elems7:
 	VMOVUPS      (AX), Y0
 	VMOVAPS      Y0, Y1
 	VANDPS       absmask<>+0(SB), Y1, Y2
@@ -677,6 +897,6 @@ elems6:
 	VMOVUPS      Y0, (AX)
 	ADDQ         $0x20, AX
 	DECQ         CX
-	JNZ          elems6
+	JNZ          elems7
 	VZEROUPPER
 	RET

@@ -949,6 +949,446 @@ elems1:
 	BNE elems1
 	RET
 
+// GELUErfNEON replaces each x[i] by GELUErf(x[i]), with the instructions the kernels inline.
+// func GELUErfNEON(x *[4096]float32)
+TEXT ·GELUErfNEON(SB), NOSPLIT, $0-8
+	MOVD $neonconsts<>(SB), R3
+	MOVD x+0(FP), R0
+	MOVD R0, R1
+	FMOVQ 592(R3), F7 // erfcmax
+	FMOVQ 176(R3), F8 // one
+	FMOVQ 608(R3), F9 // erfcscale
+	FMOVQ (R3), F10 // exphi
+	FMOVQ 16(R3), F11 // explo
+	FMOVQ 32(R3), F17 // log2e
+	FMOVQ 48(R3), F18 // ln2hi
+	FMOVQ 64(R3), F19 // ln2lo
+	FMOVQ 192(R3), F20 // expbias
+	FMOVQ 240(R3), F21 // half
+	FMOVQ 416(R3), F22 // neghalf
+	MOVD $256, R2
+elems1:
+	FMOVQ (R1), F0
+	WORD $0x4ea0f803 // fabs v3.4s, v0.4s
+	WORD $0x4ea7f463 // fmin v3.4s, v3.4s, v7.4s
+	VMOV V8.B16, V4.B16
+	VFMLA V9.S4, V3.S4, V4.S4
+	WORD $0x6e24fd04 // fdiv v4.4s, v8.4s, v4.4s
+	FMOVQ 624(R3), F1 // erfcc0
+	FMOVQ 640(R3), F6 // erfcc1
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 656(R3), F1 // erfcc2
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 672(R3), F6 // erfcc3
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 688(R3), F1 // erfcc4
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 704(R3), F6 // erfcc5
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 720(R3), F1 // erfcc6
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 736(R3), F6 // erfcc7
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 752(R3), F1 // erfcc8
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 768(R3), F6 // erfcc9
+	VFMLA V4.S4, V1.S4, V6.S4
+	VMOV V6.B16, V1.B16
+	WORD $0x4eaaf421 // fmin v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bf421 // fmax v1.4s, v1.4s, v11.4s
+	WORD $0x6e31dc2c // fmul v12.4s, v1.4s, v17.4s
+	WORD $0x4e21898c // frintn v12.4s, v12.4s
+	VMOV V1.B16, V13.B16
+	VFMLS V18.S4, V12.S4, V13.S4
+	VFMLS V19.S4, V12.S4, V13.S4
+	FMOVQ 80(R3), F14 // expc0
+	FMOVQ 96(R3), F15 // expc1
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 112(R3), F14 // expc2
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 128(R3), F15 // expc3
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 144(R3), F14 // expc4
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 160(R3), F15 // expc5
+	VFMLA V13.S4, V14.S4, V15.S4
+	WORD $0x6e2dddb0 // fmul v16.4s, v13.4s, v13.4s
+	VFMLA V16.S4, V15.S4, V13.S4
+	WORD $0x4e28d5b0 // fadd v16.4s, v13.4s, v8.4s
+	WORD $0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD $0x4f3f058f // sshr v15.4s, v12.4s, #1
+	VSUB V15.S4, V12.S4, V12.S4
+	VADD V20.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	VADD V20.S4, V15.S4, V15.S4
+	VSHL $23, V15.S4, V15.S4
+	WORD $0x6e2fde10 // fmul v16.4s, v16.4s, v15.4s
+	VMOV V16.B16, V1.B16
+	WORD $0x6e23dc62 // fmul v2.4s, v3.4s, v3.4s
+	VMOV V2.B16, V5.B16
+	VFMLS V3.S4, V3.S4, V5.S4
+	VMOV V8.B16, V6.B16
+	VFMLA V21.S4, V5.S4, V6.S4
+	WORD $0x6e36dc42 // fmul v2.4s, v2.4s, v22.4s
+	WORD $0x4eaaf442 // fmin v2.4s, v2.4s, v10.4s
+	WORD $0x4e2bf442 // fmax v2.4s, v2.4s, v11.4s
+	WORD $0x6e31dc4c // fmul v12.4s, v2.4s, v17.4s
+	WORD $0x4e21898c // frintn v12.4s, v12.4s
+	VMOV V2.B16, V13.B16
+	VFMLS V18.S4, V12.S4, V13.S4
+	VFMLS V19.S4, V12.S4, V13.S4
+	FMOVQ 80(R3), F14 // expc0
+	FMOVQ 96(R3), F15 // expc1
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 112(R3), F14 // expc2
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 128(R3), F15 // expc3
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 144(R3), F14 // expc4
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 160(R3), F15 // expc5
+	VFMLA V13.S4, V14.S4, V15.S4
+	WORD $0x6e2dddb0 // fmul v16.4s, v13.4s, v13.4s
+	VFMLA V16.S4, V15.S4, V13.S4
+	WORD $0x4e28d5b0 // fadd v16.4s, v13.4s, v8.4s
+	WORD $0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD $0x4f3f058f // sshr v15.4s, v12.4s, #1
+	VSUB V15.S4, V12.S4, V12.S4
+	VADD V20.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	VADD V20.S4, V15.S4, V15.S4
+	VSHL $23, V15.S4, V15.S4
+	WORD $0x6e2fde10 // fmul v16.4s, v16.4s, v15.4s
+	VMOV V16.B16, V2.B16
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e35dc21 // fmul v1.4s, v1.4s, v21.4s
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	WORD $0x4ea1d503 // fsub v3.4s, v8.4s, v1.4s
+	WORD $0x4f200404 // sshr v4.4s, v0.4s, #32
+	VMOV V4.B16, V2.B16
+	VBSL V3.B16, V1.B16, V2.B16
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	FMOVQ F0, (R1)
+	FMOVQ 16(R1), F0
+	WORD $0x4ea0f803 // fabs v3.4s, v0.4s
+	WORD $0x4ea7f463 // fmin v3.4s, v3.4s, v7.4s
+	VMOV V8.B16, V4.B16
+	VFMLA V9.S4, V3.S4, V4.S4
+	WORD $0x6e24fd04 // fdiv v4.4s, v8.4s, v4.4s
+	FMOVQ 624(R3), F1 // erfcc0
+	FMOVQ 640(R3), F6 // erfcc1
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 656(R3), F1 // erfcc2
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 672(R3), F6 // erfcc3
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 688(R3), F1 // erfcc4
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 704(R3), F6 // erfcc5
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 720(R3), F1 // erfcc6
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 736(R3), F6 // erfcc7
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 752(R3), F1 // erfcc8
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 768(R3), F6 // erfcc9
+	VFMLA V4.S4, V1.S4, V6.S4
+	VMOV V6.B16, V1.B16
+	WORD $0x4eaaf421 // fmin v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bf421 // fmax v1.4s, v1.4s, v11.4s
+	WORD $0x6e31dc2c // fmul v12.4s, v1.4s, v17.4s
+	WORD $0x4e21898c // frintn v12.4s, v12.4s
+	VMOV V1.B16, V13.B16
+	VFMLS V18.S4, V12.S4, V13.S4
+	VFMLS V19.S4, V12.S4, V13.S4
+	FMOVQ 80(R3), F14 // expc0
+	FMOVQ 96(R3), F15 // expc1
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 112(R3), F14 // expc2
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 128(R3), F15 // expc3
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 144(R3), F14 // expc4
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 160(R3), F15 // expc5
+	VFMLA V13.S4, V14.S4, V15.S4
+	WORD $0x6e2dddb0 // fmul v16.4s, v13.4s, v13.4s
+	VFMLA V16.S4, V15.S4, V13.S4
+	WORD $0x4e28d5b0 // fadd v16.4s, v13.4s, v8.4s
+	WORD $0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD $0x4f3f058f // sshr v15.4s, v12.4s, #1
+	VSUB V15.S4, V12.S4, V12.S4
+	VADD V20.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	VADD V20.S4, V15.S4, V15.S4
+	VSHL $23, V15.S4, V15.S4
+	WORD $0x6e2fde10 // fmul v16.4s, v16.4s, v15.4s
+	VMOV V16.B16, V1.B16
+	WORD $0x6e23dc62 // fmul v2.4s, v3.4s, v3.4s
+	VMOV V2.B16, V5.B16
+	VFMLS V3.S4, V3.S4, V5.S4
+	VMOV V8.B16, V6.B16
+	VFMLA V21.S4, V5.S4, V6.S4
+	WORD $0x6e36dc42 // fmul v2.4s, v2.4s, v22.4s
+	WORD $0x4eaaf442 // fmin v2.4s, v2.4s, v10.4s
+	WORD $0x4e2bf442 // fmax v2.4s, v2.4s, v11.4s
+	WORD $0x6e31dc4c // fmul v12.4s, v2.4s, v17.4s
+	WORD $0x4e21898c // frintn v12.4s, v12.4s
+	VMOV V2.B16, V13.B16
+	VFMLS V18.S4, V12.S4, V13.S4
+	VFMLS V19.S4, V12.S4, V13.S4
+	FMOVQ 80(R3), F14 // expc0
+	FMOVQ 96(R3), F15 // expc1
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 112(R3), F14 // expc2
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 128(R3), F15 // expc3
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 144(R3), F14 // expc4
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 160(R3), F15 // expc5
+	VFMLA V13.S4, V14.S4, V15.S4
+	WORD $0x6e2dddb0 // fmul v16.4s, v13.4s, v13.4s
+	VFMLA V16.S4, V15.S4, V13.S4
+	WORD $0x4e28d5b0 // fadd v16.4s, v13.4s, v8.4s
+	WORD $0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD $0x4f3f058f // sshr v15.4s, v12.4s, #1
+	VSUB V15.S4, V12.S4, V12.S4
+	VADD V20.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	VADD V20.S4, V15.S4, V15.S4
+	VSHL $23, V15.S4, V15.S4
+	WORD $0x6e2fde10 // fmul v16.4s, v16.4s, v15.4s
+	VMOV V16.B16, V2.B16
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e35dc21 // fmul v1.4s, v1.4s, v21.4s
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	WORD $0x4ea1d503 // fsub v3.4s, v8.4s, v1.4s
+	WORD $0x4f200404 // sshr v4.4s, v0.4s, #32
+	VMOV V4.B16, V2.B16
+	VBSL V3.B16, V1.B16, V2.B16
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	FMOVQ F0, 16(R1)
+	FMOVQ 32(R1), F0
+	WORD $0x4ea0f803 // fabs v3.4s, v0.4s
+	WORD $0x4ea7f463 // fmin v3.4s, v3.4s, v7.4s
+	VMOV V8.B16, V4.B16
+	VFMLA V9.S4, V3.S4, V4.S4
+	WORD $0x6e24fd04 // fdiv v4.4s, v8.4s, v4.4s
+	FMOVQ 624(R3), F1 // erfcc0
+	FMOVQ 640(R3), F6 // erfcc1
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 656(R3), F1 // erfcc2
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 672(R3), F6 // erfcc3
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 688(R3), F1 // erfcc4
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 704(R3), F6 // erfcc5
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 720(R3), F1 // erfcc6
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 736(R3), F6 // erfcc7
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 752(R3), F1 // erfcc8
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 768(R3), F6 // erfcc9
+	VFMLA V4.S4, V1.S4, V6.S4
+	VMOV V6.B16, V1.B16
+	WORD $0x4eaaf421 // fmin v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bf421 // fmax v1.4s, v1.4s, v11.4s
+	WORD $0x6e31dc2c // fmul v12.4s, v1.4s, v17.4s
+	WORD $0x4e21898c // frintn v12.4s, v12.4s
+	VMOV V1.B16, V13.B16
+	VFMLS V18.S4, V12.S4, V13.S4
+	VFMLS V19.S4, V12.S4, V13.S4
+	FMOVQ 80(R3), F14 // expc0
+	FMOVQ 96(R3), F15 // expc1
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 112(R3), F14 // expc2
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 128(R3), F15 // expc3
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 144(R3), F14 // expc4
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 160(R3), F15 // expc5
+	VFMLA V13.S4, V14.S4, V15.S4
+	WORD $0x6e2dddb0 // fmul v16.4s, v13.4s, v13.4s
+	VFMLA V16.S4, V15.S4, V13.S4
+	WORD $0x4e28d5b0 // fadd v16.4s, v13.4s, v8.4s
+	WORD $0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD $0x4f3f058f // sshr v15.4s, v12.4s, #1
+	VSUB V15.S4, V12.S4, V12.S4
+	VADD V20.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	VADD V20.S4, V15.S4, V15.S4
+	VSHL $23, V15.S4, V15.S4
+	WORD $0x6e2fde10 // fmul v16.4s, v16.4s, v15.4s
+	VMOV V16.B16, V1.B16
+	WORD $0x6e23dc62 // fmul v2.4s, v3.4s, v3.4s
+	VMOV V2.B16, V5.B16
+	VFMLS V3.S4, V3.S4, V5.S4
+	VMOV V8.B16, V6.B16
+	VFMLA V21.S4, V5.S4, V6.S4
+	WORD $0x6e36dc42 // fmul v2.4s, v2.4s, v22.4s
+	WORD $0x4eaaf442 // fmin v2.4s, v2.4s, v10.4s
+	WORD $0x4e2bf442 // fmax v2.4s, v2.4s, v11.4s
+	WORD $0x6e31dc4c // fmul v12.4s, v2.4s, v17.4s
+	WORD $0x4e21898c // frintn v12.4s, v12.4s
+	VMOV V2.B16, V13.B16
+	VFMLS V18.S4, V12.S4, V13.S4
+	VFMLS V19.S4, V12.S4, V13.S4
+	FMOVQ 80(R3), F14 // expc0
+	FMOVQ 96(R3), F15 // expc1
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 112(R3), F14 // expc2
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 128(R3), F15 // expc3
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 144(R3), F14 // expc4
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 160(R3), F15 // expc5
+	VFMLA V13.S4, V14.S4, V15.S4
+	WORD $0x6e2dddb0 // fmul v16.4s, v13.4s, v13.4s
+	VFMLA V16.S4, V15.S4, V13.S4
+	WORD $0x4e28d5b0 // fadd v16.4s, v13.4s, v8.4s
+	WORD $0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD $0x4f3f058f // sshr v15.4s, v12.4s, #1
+	VSUB V15.S4, V12.S4, V12.S4
+	VADD V20.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	VADD V20.S4, V15.S4, V15.S4
+	VSHL $23, V15.S4, V15.S4
+	WORD $0x6e2fde10 // fmul v16.4s, v16.4s, v15.4s
+	VMOV V16.B16, V2.B16
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e35dc21 // fmul v1.4s, v1.4s, v21.4s
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	WORD $0x4ea1d503 // fsub v3.4s, v8.4s, v1.4s
+	WORD $0x4f200404 // sshr v4.4s, v0.4s, #32
+	VMOV V4.B16, V2.B16
+	VBSL V3.B16, V1.B16, V2.B16
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	FMOVQ F0, 32(R1)
+	FMOVQ 48(R1), F0
+	WORD $0x4ea0f803 // fabs v3.4s, v0.4s
+	WORD $0x4ea7f463 // fmin v3.4s, v3.4s, v7.4s
+	VMOV V8.B16, V4.B16
+	VFMLA V9.S4, V3.S4, V4.S4
+	WORD $0x6e24fd04 // fdiv v4.4s, v8.4s, v4.4s
+	FMOVQ 624(R3), F1 // erfcc0
+	FMOVQ 640(R3), F6 // erfcc1
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 656(R3), F1 // erfcc2
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 672(R3), F6 // erfcc3
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 688(R3), F1 // erfcc4
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 704(R3), F6 // erfcc5
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 720(R3), F1 // erfcc6
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 736(R3), F6 // erfcc7
+	VFMLA V4.S4, V1.S4, V6.S4
+	FMOVQ 752(R3), F1 // erfcc8
+	VFMLA V4.S4, V6.S4, V1.S4
+	FMOVQ 768(R3), F6 // erfcc9
+	VFMLA V4.S4, V1.S4, V6.S4
+	VMOV V6.B16, V1.B16
+	WORD $0x4eaaf421 // fmin v1.4s, v1.4s, v10.4s
+	WORD $0x4e2bf421 // fmax v1.4s, v1.4s, v11.4s
+	WORD $0x6e31dc2c // fmul v12.4s, v1.4s, v17.4s
+	WORD $0x4e21898c // frintn v12.4s, v12.4s
+	VMOV V1.B16, V13.B16
+	VFMLS V18.S4, V12.S4, V13.S4
+	VFMLS V19.S4, V12.S4, V13.S4
+	FMOVQ 80(R3), F14 // expc0
+	FMOVQ 96(R3), F15 // expc1
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 112(R3), F14 // expc2
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 128(R3), F15 // expc3
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 144(R3), F14 // expc4
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 160(R3), F15 // expc5
+	VFMLA V13.S4, V14.S4, V15.S4
+	WORD $0x6e2dddb0 // fmul v16.4s, v13.4s, v13.4s
+	VFMLA V16.S4, V15.S4, V13.S4
+	WORD $0x4e28d5b0 // fadd v16.4s, v13.4s, v8.4s
+	WORD $0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD $0x4f3f058f // sshr v15.4s, v12.4s, #1
+	VSUB V15.S4, V12.S4, V12.S4
+	VADD V20.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	VADD V20.S4, V15.S4, V15.S4
+	VSHL $23, V15.S4, V15.S4
+	WORD $0x6e2fde10 // fmul v16.4s, v16.4s, v15.4s
+	VMOV V16.B16, V1.B16
+	WORD $0x6e23dc62 // fmul v2.4s, v3.4s, v3.4s
+	VMOV V2.B16, V5.B16
+	VFMLS V3.S4, V3.S4, V5.S4
+	VMOV V8.B16, V6.B16
+	VFMLA V21.S4, V5.S4, V6.S4
+	WORD $0x6e36dc42 // fmul v2.4s, v2.4s, v22.4s
+	WORD $0x4eaaf442 // fmin v2.4s, v2.4s, v10.4s
+	WORD $0x4e2bf442 // fmax v2.4s, v2.4s, v11.4s
+	WORD $0x6e31dc4c // fmul v12.4s, v2.4s, v17.4s
+	WORD $0x4e21898c // frintn v12.4s, v12.4s
+	VMOV V2.B16, V13.B16
+	VFMLS V18.S4, V12.S4, V13.S4
+	VFMLS V19.S4, V12.S4, V13.S4
+	FMOVQ 80(R3), F14 // expc0
+	FMOVQ 96(R3), F15 // expc1
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 112(R3), F14 // expc2
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 128(R3), F15 // expc3
+	VFMLA V13.S4, V14.S4, V15.S4
+	FMOVQ 144(R3), F14 // expc4
+	VFMLA V13.S4, V15.S4, V14.S4
+	FMOVQ 160(R3), F15 // expc5
+	VFMLA V13.S4, V14.S4, V15.S4
+	WORD $0x6e2dddb0 // fmul v16.4s, v13.4s, v13.4s
+	VFMLA V16.S4, V15.S4, V13.S4
+	WORD $0x4e28d5b0 // fadd v16.4s, v13.4s, v8.4s
+	WORD $0x4ea1b98c // fcvtzs v12.4s, v12.4s
+	WORD $0x4f3f058f // sshr v15.4s, v12.4s, #1
+	VSUB V15.S4, V12.S4, V12.S4
+	VADD V20.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cde10 // fmul v16.4s, v16.4s, v12.4s
+	VADD V20.S4, V15.S4, V15.S4
+	VSHL $23, V15.S4, V15.S4
+	WORD $0x6e2fde10 // fmul v16.4s, v16.4s, v15.4s
+	VMOV V16.B16, V2.B16
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x6e24dc21 // fmul v1.4s, v1.4s, v4.4s
+	WORD $0x6e35dc21 // fmul v1.4s, v1.4s, v21.4s
+	WORD $0x6e22dc21 // fmul v1.4s, v1.4s, v2.4s
+	WORD $0x4ea1d503 // fsub v3.4s, v8.4s, v1.4s
+	WORD $0x4f200404 // sshr v4.4s, v0.4s, #32
+	VMOV V4.B16, V2.B16
+	VBSL V3.B16, V1.B16, V2.B16
+	WORD $0x6e22dc00 // fmul v0.4s, v0.4s, v2.4s
+	FMOVQ F0, 48(R1)
+	ADD $64, R1, R1
+	SUBS $1, R2, R2
+	BNE elems1
+	RET
+
 // SiLUNEON replaces each x[i] by SiLU(x[i]), with the instructions the kernels inline.
 // func SiLUNEON(x *[4096]float32)
 TEXT ·SiLUNEON(SB), NOSPLIT, $0-8
@@ -1323,4 +1763,64 @@ DATA neonconsts<>+576(SB)/4, $0x3d922279
 DATA neonconsts<>+580(SB)/4, $0x3d922279
 DATA neonconsts<>+584(SB)/4, $0x3d922279
 DATA neonconsts<>+588(SB)/4, $0x3d922279
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $592
+// 592: erfcmax
+DATA neonconsts<>+592(SB)/4, $0x41a00000
+DATA neonconsts<>+596(SB)/4, $0x41a00000
+DATA neonconsts<>+600(SB)/4, $0x41a00000
+DATA neonconsts<>+604(SB)/4, $0x41a00000
+// 608: erfcscale
+DATA neonconsts<>+608(SB)/4, $0x3eb504f3
+DATA neonconsts<>+612(SB)/4, $0x3eb504f3
+DATA neonconsts<>+616(SB)/4, $0x3eb504f3
+DATA neonconsts<>+620(SB)/4, $0x3eb504f3
+// 624: erfcc0
+DATA neonconsts<>+624(SB)/4, $0x3e2ef945
+DATA neonconsts<>+628(SB)/4, $0x3e2ef945
+DATA neonconsts<>+632(SB)/4, $0x3e2ef945
+DATA neonconsts<>+636(SB)/4, $0x3e2ef945
+// 640: erfcc1
+DATA neonconsts<>+640(SB)/4, $0xbf527892
+DATA neonconsts<>+644(SB)/4, $0xbf527892
+DATA neonconsts<>+648(SB)/4, $0xbf527892
+DATA neonconsts<>+652(SB)/4, $0xbf527892
+// 656: erfcc2
+DATA neonconsts<>+656(SB)/4, $0x3fbe87b0
+DATA neonconsts<>+660(SB)/4, $0x3fbe87b0
+DATA neonconsts<>+664(SB)/4, $0x3fbe87b0
+DATA neonconsts<>+668(SB)/4, $0x3fbe87b0
+// 672: erfcc3
+DATA neonconsts<>+672(SB)/4, $0xbf914e5d
+DATA neonconsts<>+676(SB)/4, $0xbf914e5d
+DATA neonconsts<>+680(SB)/4, $0xbf914e5d
+DATA neonconsts<>+684(SB)/4, $0xbf914e5d
+// 688: erfcc4
+DATA neonconsts<>+688(SB)/4, $0x3e8ec7cc
+DATA neonconsts<>+692(SB)/4, $0x3e8ec7cc
+DATA neonconsts<>+696(SB)/4, $0x3e8ec7cc
+DATA neonconsts<>+700(SB)/4, $0x3e8ec7cc
+// 704: erfcc5
+DATA neonconsts<>+704(SB)/4, $0xbe3ec24c
+DATA neonconsts<>+708(SB)/4, $0xbe3ec24c
+DATA neonconsts<>+712(SB)/4, $0xbe3ec24c
+DATA neonconsts<>+716(SB)/4, $0xbe3ec24c
+// 720: erfcc6
+DATA neonconsts<>+720(SB)/4, $0x3dc636c9
+DATA neonconsts<>+724(SB)/4, $0x3dc636c9
+DATA neonconsts<>+728(SB)/4, $0x3dc636c9
+DATA neonconsts<>+732(SB)/4, $0x3dc636c9
+// 736: erfcc7
+DATA neonconsts<>+736(SB)/4, $0x3ebf88fb
+DATA neonconsts<>+740(SB)/4, $0x3ebf88fb
+DATA neonconsts<>+744(SB)/4, $0x3ebf88fb
+DATA neonconsts<>+748(SB)/4, $0x3ebf88fb
+// 752: erfcc8
+DATA neonconsts<>+752(SB)/4, $0x3f8000c7
+DATA neonconsts<>+756(SB)/4, $0x3f8000c7
+DATA neonconsts<>+760(SB)/4, $0x3f8000c7
+DATA neonconsts<>+764(SB)/4, $0x3f8000c7
+// 768: erfcc9
+DATA neonconsts<>+768(SB)/4, $0xbfa1fc4e
+DATA neonconsts<>+772(SB)/4, $0xbfa1fc4e
+DATA neonconsts<>+776(SB)/4, $0xbfa1fc4e
+DATA neonconsts<>+780(SB)/4, $0xbfa1fc4e
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $784

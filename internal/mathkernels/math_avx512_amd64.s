@@ -937,13 +937,330 @@ DATA geluv1<>+56(SB)/4, $0x3fcc422a
 DATA geluv1<>+60(SB)/4, $0x3fcc422a
 GLOBL geluv1<>(SB), RODATA|NOPTR, $64
 
+// func GELUErfAVX512(x *[4096]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·GELUErfAVX512(SB), NOSPLIT, $0-8
+	MOVQ x+0(FP), AX
+	MOVQ $0x00000100, CX
+
+elems6:
+	VMOVUPS      (AX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z3
+	VMOVUPS      erfcmax<>+0(SB), Z1
+	VMINPS       Z3, Z1, Z3
+	VMOVUPS      one<>+0(SB), Z6
+	VMOVAPS      Z6, Z4
+	VFMADD231PS  erfcscale<>+0(SB), Z3, Z4
+	VDIVPS       Z4, Z6, Z4
+	VMOVUPS      erfcc0<>+0(SB), Z1
+	VFMADD213PS  erfcc1<>+0(SB), Z4, Z1
+	VFMADD213PS  erfcc2<>+0(SB), Z4, Z1
+	VFMADD213PS  erfcc3<>+0(SB), Z4, Z1
+	VFMADD213PS  erfcc4<>+0(SB), Z4, Z1
+	VFMADD213PS  erfcc5<>+0(SB), Z4, Z1
+	VFMADD213PS  erfcc6<>+0(SB), Z4, Z1
+	VFMADD213PS  erfcc7<>+0(SB), Z4, Z1
+	VFMADD213PS  erfcc8<>+0(SB), Z4, Z1
+	VFMADD213PS  erfcc9<>+0(SB), Z4, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z5
+	VFMADD213PS  expc1<>+0(SB), Z1, Z5
+	VFMADD213PS  expc2<>+0(SB), Z1, Z5
+	VFMADD213PS  expc3<>+0(SB), Z1, Z5
+	VFMADD213PS  expc4<>+0(SB), Z1, Z5
+	VFMADD213PS  expc5<>+0(SB), Z1, Z5
+	VMULPS       Z1, Z1, Z7
+	VFMADD213PS  Z1, Z7, Z5
+	VADDPS       one<>+0(SB), Z5, Z5
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z5, Z5
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z5, Z5
+	VMOVAPS      Z5, Z1
+	VMULPS       Z3, Z3, Z2
+	VMOVAPS      Z2, Z5
+	VFNMADD231PS Z3, Z3, Z5
+	VMULPS       half<>+0(SB), Z5, Z5
+	VADDPS       Z6, Z5, Z5
+	VMULPS       neghalf<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z6
+	VFMADD213PS  expc1<>+0(SB), Z2, Z6
+	VFMADD213PS  expc2<>+0(SB), Z2, Z6
+	VFMADD213PS  expc3<>+0(SB), Z2, Z6
+	VFMADD213PS  expc4<>+0(SB), Z2, Z6
+	VFMADD213PS  expc5<>+0(SB), Z2, Z6
+	VMULPS       Z2, Z2, Z7
+	VFMADD213PS  Z2, Z7, Z6
+	VADDPS       one<>+0(SB), Z6, Z6
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z6, Z6
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z6, Z6
+	VMOVAPS      Z6, Z2
+	VMULPS       Z5, Z2, Z2
+	VMULPS       Z4, Z1, Z1
+	VMULPS       half<>+0(SB), Z1, Z1
+	VMULPS       Z2, Z1, Z1
+	VMOVUPS      one<>+0(SB), Z3
+	VSUBPS       Z1, Z3, Z3
+	VPMOVD2M     Z0, K1
+	VBLENDMPS    Z1, Z3, K1, Z2
+	VMULPS       Z2, Z0, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x40, AX
+	DECQ         CX
+	JNZ          elems6
+	VZEROUPPER
+	RET
+
+DATA erfcmax<>+0(SB)/4, $0x41a00000
+DATA erfcmax<>+4(SB)/4, $0x41a00000
+DATA erfcmax<>+8(SB)/4, $0x41a00000
+DATA erfcmax<>+12(SB)/4, $0x41a00000
+DATA erfcmax<>+16(SB)/4, $0x41a00000
+DATA erfcmax<>+20(SB)/4, $0x41a00000
+DATA erfcmax<>+24(SB)/4, $0x41a00000
+DATA erfcmax<>+28(SB)/4, $0x41a00000
+DATA erfcmax<>+32(SB)/4, $0x41a00000
+DATA erfcmax<>+36(SB)/4, $0x41a00000
+DATA erfcmax<>+40(SB)/4, $0x41a00000
+DATA erfcmax<>+44(SB)/4, $0x41a00000
+DATA erfcmax<>+48(SB)/4, $0x41a00000
+DATA erfcmax<>+52(SB)/4, $0x41a00000
+DATA erfcmax<>+56(SB)/4, $0x41a00000
+DATA erfcmax<>+60(SB)/4, $0x41a00000
+GLOBL erfcmax<>(SB), RODATA|NOPTR, $64
+
+DATA erfcscale<>+0(SB)/4, $0x3eb504f3
+DATA erfcscale<>+4(SB)/4, $0x3eb504f3
+DATA erfcscale<>+8(SB)/4, $0x3eb504f3
+DATA erfcscale<>+12(SB)/4, $0x3eb504f3
+DATA erfcscale<>+16(SB)/4, $0x3eb504f3
+DATA erfcscale<>+20(SB)/4, $0x3eb504f3
+DATA erfcscale<>+24(SB)/4, $0x3eb504f3
+DATA erfcscale<>+28(SB)/4, $0x3eb504f3
+DATA erfcscale<>+32(SB)/4, $0x3eb504f3
+DATA erfcscale<>+36(SB)/4, $0x3eb504f3
+DATA erfcscale<>+40(SB)/4, $0x3eb504f3
+DATA erfcscale<>+44(SB)/4, $0x3eb504f3
+DATA erfcscale<>+48(SB)/4, $0x3eb504f3
+DATA erfcscale<>+52(SB)/4, $0x3eb504f3
+DATA erfcscale<>+56(SB)/4, $0x3eb504f3
+DATA erfcscale<>+60(SB)/4, $0x3eb504f3
+GLOBL erfcscale<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc0<>+0(SB)/4, $0x3e2ef945
+DATA erfcc0<>+4(SB)/4, $0x3e2ef945
+DATA erfcc0<>+8(SB)/4, $0x3e2ef945
+DATA erfcc0<>+12(SB)/4, $0x3e2ef945
+DATA erfcc0<>+16(SB)/4, $0x3e2ef945
+DATA erfcc0<>+20(SB)/4, $0x3e2ef945
+DATA erfcc0<>+24(SB)/4, $0x3e2ef945
+DATA erfcc0<>+28(SB)/4, $0x3e2ef945
+DATA erfcc0<>+32(SB)/4, $0x3e2ef945
+DATA erfcc0<>+36(SB)/4, $0x3e2ef945
+DATA erfcc0<>+40(SB)/4, $0x3e2ef945
+DATA erfcc0<>+44(SB)/4, $0x3e2ef945
+DATA erfcc0<>+48(SB)/4, $0x3e2ef945
+DATA erfcc0<>+52(SB)/4, $0x3e2ef945
+DATA erfcc0<>+56(SB)/4, $0x3e2ef945
+DATA erfcc0<>+60(SB)/4, $0x3e2ef945
+GLOBL erfcc0<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc1<>+0(SB)/4, $0xbf527892
+DATA erfcc1<>+4(SB)/4, $0xbf527892
+DATA erfcc1<>+8(SB)/4, $0xbf527892
+DATA erfcc1<>+12(SB)/4, $0xbf527892
+DATA erfcc1<>+16(SB)/4, $0xbf527892
+DATA erfcc1<>+20(SB)/4, $0xbf527892
+DATA erfcc1<>+24(SB)/4, $0xbf527892
+DATA erfcc1<>+28(SB)/4, $0xbf527892
+DATA erfcc1<>+32(SB)/4, $0xbf527892
+DATA erfcc1<>+36(SB)/4, $0xbf527892
+DATA erfcc1<>+40(SB)/4, $0xbf527892
+DATA erfcc1<>+44(SB)/4, $0xbf527892
+DATA erfcc1<>+48(SB)/4, $0xbf527892
+DATA erfcc1<>+52(SB)/4, $0xbf527892
+DATA erfcc1<>+56(SB)/4, $0xbf527892
+DATA erfcc1<>+60(SB)/4, $0xbf527892
+GLOBL erfcc1<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc2<>+0(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+4(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+8(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+12(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+16(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+20(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+24(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+28(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+32(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+36(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+40(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+44(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+48(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+52(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+56(SB)/4, $0x3fbe87b0
+DATA erfcc2<>+60(SB)/4, $0x3fbe87b0
+GLOBL erfcc2<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc3<>+0(SB)/4, $0xbf914e5d
+DATA erfcc3<>+4(SB)/4, $0xbf914e5d
+DATA erfcc3<>+8(SB)/4, $0xbf914e5d
+DATA erfcc3<>+12(SB)/4, $0xbf914e5d
+DATA erfcc3<>+16(SB)/4, $0xbf914e5d
+DATA erfcc3<>+20(SB)/4, $0xbf914e5d
+DATA erfcc3<>+24(SB)/4, $0xbf914e5d
+DATA erfcc3<>+28(SB)/4, $0xbf914e5d
+DATA erfcc3<>+32(SB)/4, $0xbf914e5d
+DATA erfcc3<>+36(SB)/4, $0xbf914e5d
+DATA erfcc3<>+40(SB)/4, $0xbf914e5d
+DATA erfcc3<>+44(SB)/4, $0xbf914e5d
+DATA erfcc3<>+48(SB)/4, $0xbf914e5d
+DATA erfcc3<>+52(SB)/4, $0xbf914e5d
+DATA erfcc3<>+56(SB)/4, $0xbf914e5d
+DATA erfcc3<>+60(SB)/4, $0xbf914e5d
+GLOBL erfcc3<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc4<>+0(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+4(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+8(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+12(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+16(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+20(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+24(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+28(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+32(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+36(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+40(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+44(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+48(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+52(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+56(SB)/4, $0x3e8ec7cc
+DATA erfcc4<>+60(SB)/4, $0x3e8ec7cc
+GLOBL erfcc4<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc5<>+0(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+4(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+8(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+12(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+16(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+20(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+24(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+28(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+32(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+36(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+40(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+44(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+48(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+52(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+56(SB)/4, $0xbe3ec24c
+DATA erfcc5<>+60(SB)/4, $0xbe3ec24c
+GLOBL erfcc5<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc6<>+0(SB)/4, $0x3dc636c9
+DATA erfcc6<>+4(SB)/4, $0x3dc636c9
+DATA erfcc6<>+8(SB)/4, $0x3dc636c9
+DATA erfcc6<>+12(SB)/4, $0x3dc636c9
+DATA erfcc6<>+16(SB)/4, $0x3dc636c9
+DATA erfcc6<>+20(SB)/4, $0x3dc636c9
+DATA erfcc6<>+24(SB)/4, $0x3dc636c9
+DATA erfcc6<>+28(SB)/4, $0x3dc636c9
+DATA erfcc6<>+32(SB)/4, $0x3dc636c9
+DATA erfcc6<>+36(SB)/4, $0x3dc636c9
+DATA erfcc6<>+40(SB)/4, $0x3dc636c9
+DATA erfcc6<>+44(SB)/4, $0x3dc636c9
+DATA erfcc6<>+48(SB)/4, $0x3dc636c9
+DATA erfcc6<>+52(SB)/4, $0x3dc636c9
+DATA erfcc6<>+56(SB)/4, $0x3dc636c9
+DATA erfcc6<>+60(SB)/4, $0x3dc636c9
+GLOBL erfcc6<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc7<>+0(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+4(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+8(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+12(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+16(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+20(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+24(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+28(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+32(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+36(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+40(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+44(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+48(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+52(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+56(SB)/4, $0x3ebf88fb
+DATA erfcc7<>+60(SB)/4, $0x3ebf88fb
+GLOBL erfcc7<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc8<>+0(SB)/4, $0x3f8000c7
+DATA erfcc8<>+4(SB)/4, $0x3f8000c7
+DATA erfcc8<>+8(SB)/4, $0x3f8000c7
+DATA erfcc8<>+12(SB)/4, $0x3f8000c7
+DATA erfcc8<>+16(SB)/4, $0x3f8000c7
+DATA erfcc8<>+20(SB)/4, $0x3f8000c7
+DATA erfcc8<>+24(SB)/4, $0x3f8000c7
+DATA erfcc8<>+28(SB)/4, $0x3f8000c7
+DATA erfcc8<>+32(SB)/4, $0x3f8000c7
+DATA erfcc8<>+36(SB)/4, $0x3f8000c7
+DATA erfcc8<>+40(SB)/4, $0x3f8000c7
+DATA erfcc8<>+44(SB)/4, $0x3f8000c7
+DATA erfcc8<>+48(SB)/4, $0x3f8000c7
+DATA erfcc8<>+52(SB)/4, $0x3f8000c7
+DATA erfcc8<>+56(SB)/4, $0x3f8000c7
+DATA erfcc8<>+60(SB)/4, $0x3f8000c7
+GLOBL erfcc8<>(SB), RODATA|NOPTR, $64
+
+DATA erfcc9<>+0(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+4(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+8(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+12(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+16(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+20(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+24(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+28(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+32(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+36(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+40(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+44(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+48(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+52(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+56(SB)/4, $0xbfa1fc4e
+DATA erfcc9<>+60(SB)/4, $0xbfa1fc4e
+GLOBL erfcc9<>(SB), RODATA|NOPTR, $64
+
 // func SiLUAVX512(x *[4096]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·SiLUAVX512(SB), NOSPLIT, $0-8
 	MOVQ x+0(FP), AX
 	MOVQ $0x00000100, CX
 
-elems6:
+elems7:
 	VMOVUPS      (AX), Z0
 	VMOVAPS      Z0, Z1
 	VANDPS       absmask<>+0(SB), Z1, Z2
@@ -984,6 +1301,6 @@ elems6:
 	VMOVUPS      Z0, (AX)
 	ADDQ         $0x40, AX
 	DECQ         CX
-	JNZ          elems6
+	JNZ          elems7
 	VZEROUPPER
 	RET

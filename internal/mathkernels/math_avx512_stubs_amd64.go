@@ -29,6 +29,11 @@ func TanhAVX512(x *[4096]float32)
 //go:noescape
 func GELUAVX512(x *[4096]float32)
 
+// GELUErfAVX512 replaces each x[i] by GELUErf(x[i]), with the instructions the kernels inline.
+//
+//go:noescape
+func GELUErfAVX512(x *[4096]float32)
+
 // SiLUAVX512 replaces each x[i] by SiLU(x[i]), with the instructions the kernels inline.
 //
 //go:noescape

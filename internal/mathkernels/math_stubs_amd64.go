@@ -29,6 +29,11 @@ func Tanh(x *[4096]float32)
 //go:noescape
 func GELU(x *[4096]float32)
 
+// GELUErf replaces each x[i] by GELUErf(x[i]), with the instructions the kernels inline.
+//
+//go:noescape
+func GELUErf(x *[4096]float32)
+
 // SiLU replaces each x[i] by SiLU(x[i]), with the instructions the kernels inline.
 //
 //go:noescape

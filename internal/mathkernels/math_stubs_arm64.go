@@ -29,6 +29,11 @@ func TanhNEON(x *[4096]float32)
 //go:noescape
 func GELUNEON(x *[4096]float32)
 
+// GELUErfNEON replaces each x[i] by GELUErf(x[i]), with the instructions the kernels inline.
+//
+//go:noescape
+func GELUErfNEON(x *[4096]float32)
+
 // SiLUNEON replaces each x[i] by SiLU(x[i]), with the instructions the kernels inline.
 //
 //go:noescape

@@ -15,9 +15,10 @@ import (
 // bound is a function's documented accuracy over the inputs domain
 // admits: |got − want| ≤ ulps·Conditioning(x)·ulp(want), where ulp is
 // 2⁻¹⁴⁹ among the subnormals and kerneltest.Conditioning is 1 but for gelu;
-// plus, for the functions computed as z·s with s a sigmoid (gelu, silu),
-// |z|·2⁻¹⁵⁰: s is rounded to a subnormal first when the result is tiny
-// (below about 10⁻³⁶), and that rounding error is multiplied by |z|.
+// plus, for the functions computed as z·s with s a sigmoid or the normal
+// distribution (gelu, gelu_erf, silu), |z|·2⁻¹⁵⁰: s is rounded to a
+// subnormal first when the result is tiny (below about 10⁻³⁶), and that
+// rounding error is multiplied by |z|.
 type bound struct {
 	name   string
 	act    scalar.Activation // for Conditioning; Identity for exp and log
@@ -45,6 +46,7 @@ var bounds = []bound{
 	{"Sigmoid", scalar.Sigmoid, activation(scalar.Sigmoid), finite, 3, false},
 	{"Tanh", scalar.Tanh, activation(scalar.Tanh), finite, 2, false},
 	{"GELU", scalar.GELU, activation(scalar.GELU), finite, 4, true},
+	{"GELUErf", scalar.GELUErf, activation(scalar.GELUErf), finite, 10, true},
 	{"SiLU", scalar.SiLU, activation(scalar.SiLU), finite, 4, true},
 }
 
@@ -154,6 +156,8 @@ func testSpecialValues(t *testing.T, fn map[string]func(*[Len]float32)) {
 		{"Sigmoid", nan, nan}, {"Sigmoid", inf, 1}, {"Sigmoid", -inf, 0},
 		{"Tanh", nan, nan}, {"Tanh", inf, 1}, {"Tanh", -inf, -1}, {"Tanh", negZero, negZero},
 		{"GELU", nan, nan}, {"GELU", inf, inf}, {"GELU", -1e4, negZero},
+		{"GELUErf", nan, nan}, {"GELUErf", inf, inf}, {"GELUErf", -1e4, negZero}, {"GELUErf", -20, negZero},
+		{"GELUErf", 0, 0}, {"GELUErf", 1e4, 1e4},
 		{"SiLU", nan, nan}, {"SiLU", inf, inf}, {"SiLU", -1e4, negZero},
 	}
 	for _, c := range cases {

@@ -10,7 +10,7 @@ var tiers = []struct {
 	fn   map[string]func(*[Len]float32)
 }{
 	{compiled.AVX512, map[string]func(*[Len]float32){
-		"Exp": ExpAVX512, "Log": LogAVX512, "Sigmoid": SigmoidAVX512, "Tanh": TanhAVX512, "GELU": GELUAVX512, "SiLU": SiLUAVX512}},
+		"Exp": ExpAVX512, "Log": LogAVX512, "Sigmoid": SigmoidAVX512, "Tanh": TanhAVX512, "GELU": GELUAVX512, "GELUErf": GELUErfAVX512, "SiLU": SiLUAVX512}},
 	{compiled.AVX2, map[string]func(*[Len]float32){
-		"Exp": Exp, "Log": Log, "Sigmoid": Sigmoid, "Tanh": Tanh, "GELU": GELU, "SiLU": SiLU}},
+		"Exp": Exp, "Log": Log, "Sigmoid": Sigmoid, "Tanh": Tanh, "GELU": GELU, "GELUErf": GELUErf, "SiLU": SiLU}},
 }

@@ -10,5 +10,5 @@ var tiers = []struct {
 	fn   map[string]func(*[Len]float32)
 }{
 	{compiled.NEON, map[string]func(*[Len]float32){
-		"Exp": ExpNEON, "Log": LogNEON, "Sigmoid": SigmoidNEON, "Tanh": TanhNEON, "GELU": GELUNEON, "SiLU": SiLUNEON}},
+		"Exp": ExpNEON, "Log": LogNEON, "Sigmoid": SigmoidNEON, "Tanh": TanhNEON, "GELU": GELUNEON, "GELUErf": GELUErfNEON, "SiLU": SiLUNEON}},
 }

@@ -9,7 +9,7 @@ OUTDIR/models.json lists the models: name, opset, the batch the import
 should use, and whether the import keeps the state_dict's values exactly
 (not when it folds a BatchNorm1d). Between them the models cover every op
 vecgen imports (Gemm and MatMul + Add, bias first or none; Relu, LeakyRelu,
-Sigmoid, Tanh, Softmax, LogSoftmax, GELU's tanh form, SiLU, BatchNorm1d
+Sigmoid, Tanh, Softmax, LogSoftmax, GELU's tanh and exact forms, SiLU, BatchNorm1d
 between a Linear and its activation, Flatten, Dropout, Identity) at
 opsets 9, 11, 13 and 17, with odd widths and inputs of rank 2 and 3. A
 model that ends in LogSoftmax has its outputs saved as probabilities
@@ -66,6 +66,8 @@ def models():
     yield "batchnorm", 13, 4, (9, 10), [
         nn.Linear(10, 12), nn.BatchNorm1d(12), nn.ReLU(), nn.Linear(12, 6, bias=False), nn.BatchNorm1d(6),
         nn.Linear(6, 4), nn.LogSoftmax(dim=1)]
+    yield "exactgelu", 13, 3, (7, 9), [
+        nn.Linear(9, 14), nn.GELU(), nn.Linear(14, 6), nn.GELU(), nn.Linear(6, 2)]
     yield "logsoftmax", 11, 2, (5, 7), [
         nn.Flatten(), nn.Linear(7, 5), nn.Tanh(), nn.Linear(5, 3), nn.LogSoftmax(dim=-1)]
 
