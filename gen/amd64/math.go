@@ -22,9 +22,6 @@ import (
 // source of VMINPS/VMAXPS), and a NaN polynomial stays NaN through the
 // scaling.
 
-// expPoly are the coefficients of e^r ≈ 1 + r + r²·P(r), highest first.
-var expPoly = []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
-
 // exp sets x to eˣ.
 func (a *asmWriter) exp(x reg.VecVirtual) {
 	c := a.c
@@ -34,10 +31,10 @@ func (a *asmWriter) exp(x reg.VecVirtual) {
 	c.VMULPS(a.f32("log2e", math.Log2E), x, n)
 	a.roundEven(n)
 	c.VMOVAPS(x, r)
-	c.VFNMADD231PS(a.f32("ln2hi", 0.693359375), n, r) // r = x − n·ln2, ln2 split so n·ln2hi is exact
-	c.VFNMADD231PS(a.f32("ln2lo", -2.12194440e-4), n, r)
+	c.VFNMADD231PS(a.f32("ln2hi", mathcoef.Ln2Hi), n, r) // r = x − n·ln2, ln2 split so n·ln2hi is exact
+	c.VFNMADD231PS(a.f32("ln2lo", mathcoef.Ln2Lo), n, r)
 
-	a.horner(p, r, "expc", expPoly)
+	a.horner(p, r, "expc", mathcoef.ExpPoly)
 	z := a.vec()
 	c.VMULPS(r, r, z)
 	c.VFMADD213PS(r, z, p) // p = p·r² + r
@@ -85,9 +82,6 @@ func (a *asmWriter) sigmoidPair(x, q reg.VecVirtual) {
 	c.VDIVPS(s, num, x)
 }
 
-// tanhPoly approximates tanh x ≈ x + x³·P(x²) for |x| < 0.625, highest first.
-var tanhPoly = []float32{-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1}
-
 // tanh sets x to tanh x: the odd polynomial below |x| = 0.625, and
 // 1 − 2/(e^{2|x|}+1) with x's sign above, where no cancellation remains.
 func (a *asmWriter) tanh(x reg.VecVirtual) {
@@ -107,7 +101,7 @@ func (a *asmWriter) tanh(x reg.VecVirtual) {
 
 	z, p := a.vec(), a.vec()
 	c.VMULPS(ax, ax, z)
-	a.horner(p, z, "tanhc", tanhPoly)
+	a.horner(p, z, "tanhc", mathcoef.TanhPoly)
 	c.VMULPS(z, p, p)
 	c.VFMADD213PS(ax, ax, p) // |x| + |x|³·P
 
@@ -115,9 +109,6 @@ func (a *asmWriter) tanh(x reg.VecVirtual) {
 	a.choose(small, p, big, big)
 	c.VORPS(sign, big, x)
 }
-
-// logPoly approximates ln(1+m) ≈ m − m²/2 + m³·P(m) for m in [√½−1, √2−1], highest first.
-var logPoly = []float32{7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1}
 
 // log sets x to ln x for positive normal x (callers floor x at 2⁻¹²⁶ first):
 // x = 2ᵉ·m with m in [√½, √2), then ln x = e·ln2 + ln m by the Cephes
@@ -141,13 +132,13 @@ func (a *asmWriter) log(x reg.VecVirtual) {
 
 	z, y := a.vec(), a.vec()
 	c.VMULPS(m, m, z)
-	a.horner(y, m, "logc", logPoly)
+	a.horner(y, m, "logc", mathcoef.LogPoly)
 	c.VMULPS(m, y, y)
 	c.VMULPS(z, y, y)
-	c.VFMADD231PS(a.f32("ln2lo", -2.12194440e-4), e, y)
+	c.VFMADD231PS(a.f32("ln2lo", mathcoef.Ln2Lo), e, y)
 	c.VFMADD231PS(a.f32("neghalf", -0.5), z, y)
 	c.VADDPS(m, y, x)
-	c.VFMADD231PS(a.f32("ln2hi", 0.693359375), e, x)
+	c.VFMADD231PS(a.f32("ln2hi", mathcoef.Ln2Hi), e, x)
 }
 
 // clamp sets x to min(max(x, lo), hi), keeping NaN (x is the second
@@ -171,19 +162,13 @@ func (a *asmWriter) horner(p, x reg.VecVirtual, prefix string, coef []float32) {
 	}
 }
 
-// The tanh-form GELU as a sigmoid: 0.5·z·(1 + tanh u) = z·sigmoid(v) with
-// v = 2u = geluV1·z + geluV3·z³; dv/dz = geluV1 + 3·geluV3·z².
-const (
-	geluV1 = 2 * 0.7978845608028654 // 2·√(2/π)
-	geluV3 = geluV1 * 0.044715
-)
-
-// geluArg sets v to 2u = z·(geluV1 + geluV3·z²) and z2 to z².
+// geluArg sets v to 2u = z·(GELUV1 + GELUV3·z²) (mathcoef's tanh-form GELU
+// as a sigmoid) and z2 to z².
 func (a *asmWriter) geluArg(z, v, z2 reg.VecVirtual) {
 	c := a.c
 	c.VMULPS(z, z, z2)
-	c.VMOVUPS(a.f32("geluv3", geluV3), v)
-	c.VFMADD213PS(a.f32("geluv1", geluV1), z2, v) // geluV3·z² + geluV1
+	c.VMOVUPS(a.f32("geluv3", mathcoef.GELUV3), v)
+	c.VFMADD213PS(a.f32("geluv1", mathcoef.GELUV1), z2, v) // GELUV3·z² + GELUV1
 	c.VMULPS(z, v, v)
 }
 
@@ -207,8 +192,8 @@ func (a *asmWriter) geluGrad(x reg.VecVirtual) {
 	a.sigmoidPair(s, t) // t = 1 − s
 	c.VMULPS(s, t, t)
 	vp := a.vec()
-	c.VMOVUPS(a.f32("geluv3x3", 3*geluV3), vp)
-	c.VFMADD213PS(a.f32("geluv1", geluV1), z2, vp) // v′ = geluV1 + 3·geluV3·z²
+	c.VMOVUPS(a.f32("geluv3x3", 3*mathcoef.GELUV3), vp)
+	c.VFMADD213PS(a.f32("geluv1", mathcoef.GELUV1), z2, vp) // v′ = GELUV1 + 3·GELUV3·z²
 	c.VMULPS(vp, t, t)
 	c.VFMADD213PS(s, x, t) // z·s(1−s)·v′ + s
 	c.VMOVAPS(t, x)

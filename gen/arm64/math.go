@@ -7,8 +7,9 @@ import (
 	"github.com/vecgen/vecgen/gen/internal/mathcoef"
 )
 
-// The vector elementary functions, the same algorithms and coefficients as
-// the x86 tiers' (gen/amd64/math.go), so the same ulp bounds hold. Each
+// The vector elementary functions, the same algorithms as the x86 tiers'
+// (gen/amd64/math.go) with the same coefficients (mathcoef), so the same
+// ulp bounds hold. Each
 // works in place on one register and allocates its temporaries in its own
 // scope; its constants come from the table, hoisted before the loop that
 // calls it where registers allow.
@@ -22,9 +23,6 @@ import (
 // operand is NaN, so the clamps keep NaN, and a NaN polynomial stays NaN
 // through the scaling.
 
-// expPoly are the coefficients of e^r ≈ 1 + r + r²·P(r), highest first.
-var expPoly = []float32{1.9875691500e-4, 1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1}
-
 // exp sets x to eˣ.
 func (w *writer) exp(x vreg) {
 	end := w.scope()
@@ -33,10 +31,10 @@ func (w *writer) exp(x vreg) {
 	w.fmul(n, x, w.constantF("log2e", math.Log2E))
 	w.frintn(n, n)
 	w.mov(r, x)
-	w.op("VFMLS %s, %s, %s", w.constantF("ln2hi", 0.693359375).s4(), n.s4(), r.s4()) // r = x − n·ln2, ln2 split so n·ln2hi is exact
-	w.op("VFMLS %s, %s, %s", w.constantF("ln2lo", -2.12194440e-4).s4(), n.s4(), r.s4())
+	w.op("VFMLS %s, %s, %s", w.constantF("ln2hi", mathcoef.Ln2Hi).s4(), n.s4(), r.s4()) // r = x − n·ln2, ln2 split so n·ln2hi is exact
+	w.op("VFMLS %s, %s, %s", w.constantF("ln2lo", mathcoef.Ln2Lo).s4(), n.s4(), r.s4())
 
-	poly := w.horner(p, t, r, "expc", expPoly)
+	poly := w.horner(p, t, r, "expc", mathcoef.ExpPoly)
 	w.fmul(z, r, r)
 	w.op("VFMLA %s, %s, %s", z.s4(), poly.s4(), r.s4()) // r = P·r² + r
 	w.fadd(z, r, w.constantF("one", 1))                 // e^r
@@ -98,9 +96,6 @@ func (w *writer) sigmoidPair(x, q vreg, withQ bool) {
 	end()
 }
 
-// tanhPoly approximates tanh x ≈ x + x³·P(x²) for |x| < 0.625, highest first.
-var tanhPoly = []float32{-5.70498872745e-3, 2.06390887954e-2, -5.37397155531e-2, 1.33314422036e-1, -3.33332819422e-1}
-
 // tanh sets x to tanh x: the odd polynomial below |x| = 0.625, and
 // 1 − 2/(e^{2|x|}+1) with x's sign above, where no cancellation remains.
 func (w *writer) tanh(x vreg) {
@@ -115,7 +110,7 @@ func (w *writer) tanh(x vreg) {
 	w.fsub(big, one, big) // 1 − 2/(e^{2|x|}+1)
 
 	w.fmul(z, ax, ax)
-	poly := w.horner(p, t, z, "tanhc", tanhPoly)
+	poly := w.horner(p, t, z, "tanhc", mathcoef.TanhPoly)
 	small := p // the register horner left free
 	if poly == p {
 		small = t
@@ -130,9 +125,6 @@ func (w *writer) tanh(x vreg) {
 	w.mov(x, big)
 	end()
 }
-
-// logPoly approximates ln(1+m) ≈ m − m²/2 + m³·P(m) for m in [√½−1, √2−1], highest first.
-var logPoly = []float32{7.0376836292e-2, -1.1514610310e-1, 1.1676998740e-1, -1.2420140846e-1, 1.4249322787e-1, -1.6668057665e-1, 2.0000714765e-1, -2.4999993993e-1, 3.3333331174e-1}
 
 // log sets x to ln x for positive normal x (callers floor x at 2⁻¹²⁶ first):
 // x = 2ᵉ·m with m in [√½, √2), then ln x = e·ln2 + ln m by the Cephes
@@ -155,13 +147,13 @@ func (w *writer) log(x vreg) {
 	w.fadd(m, m, t) // m − 1, or 2m − 1
 
 	w.fmul(z, m, m)
-	y = w.horner(y, u, m, "logc", logPoly)
+	y = w.horner(y, u, m, "logc", mathcoef.LogPoly)
 	w.fmul(y, y, m)
 	w.fmul(y, y, z)
-	w.op("VFMLA %s, %s, %s", w.constantF("ln2lo", -2.12194440e-4).s4(), e.s4(), y.s4())
+	w.op("VFMLA %s, %s, %s", w.constantF("ln2lo", mathcoef.Ln2Lo).s4(), e.s4(), y.s4())
 	w.op("VFMLA %s, %s, %s", w.constantF("neghalf", -0.5).s4(), z.s4(), y.s4())
 	w.fadd(x, m, y)
-	w.op("VFMLA %s, %s, %s", w.constantF("ln2hi", 0.693359375).s4(), e.s4(), x.s4())
+	w.op("VFMLA %s, %s, %s", w.constantF("ln2hi", mathcoef.Ln2Hi).s4(), e.s4(), x.s4())
 	end()
 }
 
@@ -172,18 +164,12 @@ func (w *writer) clamp(x vreg, prefix string, lo, hi float32) {
 	w.fmax(x, x, w.constantF(prefix+"lo", lo))
 }
 
-// The tanh-form GELU as a sigmoid: 0.5·z·(1 + tanh u) = z·sigmoid(v) with
-// v = 2u = geluV1·z + geluV3·z³; dv/dz = geluV1 + 3·geluV3·z².
-const (
-	geluV1 = 2 * 0.7978845608028654 // 2·√(2/π)
-	geluV3 = geluV1 * 0.044715
-)
-
-// geluArg sets v to 2u = z·(geluV1 + geluV3·z²) and z2 to z².
+// geluArg sets v to 2u = z·(GELUV1 + GELUV3·z²) (mathcoef's tanh-form GELU
+// as a sigmoid) and z2 to z².
 func (w *writer) geluArg(z, v, z2 vreg) {
 	w.fmul(z2, z, z)
-	w.constantInto("geluv1", geluV1, v)
-	w.op("VFMLA %s, %s, %s", w.constantF("geluv3", geluV3).s4(), z2.s4(), v.s4()) // geluV3·z² + geluV1
+	w.constantInto("geluv1", mathcoef.GELUV1, v)
+	w.op("VFMLA %s, %s, %s", w.constantF("geluv3", mathcoef.GELUV3).s4(), z2.s4(), v.s4()) // GELUV3·z² + GELUV1
 	w.fmul(v, v, z)
 }
 
@@ -208,8 +194,8 @@ func (w *writer) geluGrad(x vreg) {
 	w.geluArg(x, s, z2)
 	w.sigmoidPair(s, t, true) // t = 1 − s
 	w.fmul(t, t, s)
-	w.constantInto("geluv1", geluV1, vp)
-	w.op("VFMLA %s, %s, %s", w.constantF("geluv3x3", 3*geluV3).s4(), z2.s4(), vp.s4()) // v′ = geluV1 + 3·geluV3·z²
+	w.constantInto("geluv1", mathcoef.GELUV1, vp)
+	w.op("VFMLA %s, %s, %s", w.constantF("geluv3x3", 3*mathcoef.GELUV3).s4(), z2.s4(), vp.s4()) // v′ = GELUV1 + 3·GELUV3·z²
 	w.fmul(t, t, vp)
 	w.op("VFMLA %s, %s, %s", x.s4(), t.s4(), s.s4()) // s(1−s)·v′·z + s
 	w.mov(x, s)
