@@ -135,6 +135,14 @@ func TestStandardizerApplyStaysFinite(t *testing.T) {
 	x = []float32{2, float32(math.NaN())}
 	assert.ErrorContains(t, Standardizer{Mean: []float32{0}, Std: []float32{1}}.Apply(x), "sample 1, feature 0: (NaN − mean 0) / std 1 is not finite")
 	require.NoError(t, st.Apply([]float32{3e-39, 6e-39}))
+
+	// Several sets at once: all or none.
+	a, b := []float32{3e-39}, []float32{6e-39, 2}
+	assert.EqualError(t, st.Apply(a, b), "dataset: set 1: sample 1, feature 0: (2 − mean 3e-39) / std 3e-39 is not finite")
+	assert.Equal(t, []float32{3e-39}, a, "the first set is left as it was too")
+	require.NoError(t, st.Apply(a, b[:1]))
+	assert.Equal(t, []float32{0}, a)
+	assert.InDelta(t, 1, b[0], 1e-5)
 }
 
 // Invert maps standardized values back to their units.

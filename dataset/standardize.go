@@ -68,23 +68,32 @@ func FitStandardizer(x []float32, features int) (Standardizer, error) {
 	return st, nil
 }
 
-// Apply standardizes the samples x in place: x[i] = (x[i] − Mean[j]) /
-// Std[j] for feature j. A value whose result is not finite (a NaN in x,
-// or a deviation so far beyond a tiny Std that it overflows float32) is
-// an error naming it, and x is then left as it was.
-func (s Standardizer) Apply(x []float32) error {
+// Apply standardizes the samples in each of xs in place (the training,
+// validation and test sets in one call, say): x[i] = (x[i] − Mean[j]) /
+// Std[j] for feature j. A value whose result is not finite (a NaN, or a
+// deviation so far beyond a tiny Std that it overflows float32) is an
+// error naming it, and every x is then left as it was.
+func (s Standardizer) Apply(xs ...[]float32) error {
 	f := len(s.Mean)
-	if f == 0 || len(s.Std) != f || len(x)%f != 0 {
-		return fmt.Errorf("dataset: %d values are not samples of the standardizer's %d features", len(x), f)
-	}
-	for i, v := range x {
-		j := i % f
-		if z := (v - s.Mean[j]) / s.Std[j]; math.IsNaN(float64(z)) || math.IsInf(float64(z), 0) {
-			return fmt.Errorf("dataset: sample %d, feature %d: (%v − mean %v) / std %v is not finite", i/f, j, v, s.Mean[j], s.Std[j])
+	for k, x := range xs {
+		of := ""
+		if len(xs) > 1 {
+			of = fmt.Sprintf("set %d: ", k)
+		}
+		if f == 0 || len(s.Std) != f || len(x)%f != 0 {
+			return fmt.Errorf("dataset: %s%d values are not samples of the standardizer's %d features", of, len(x), f)
+		}
+		for i, v := range x {
+			j := i % f
+			if z := (v - s.Mean[j]) / s.Std[j]; math.IsNaN(float64(z)) || math.IsInf(float64(z), 0) {
+				return fmt.Errorf("dataset: %ssample %d, feature %d: (%v − mean %v) / std %v is not finite", of, i/f, j, v, s.Mean[j], s.Std[j])
+			}
 		}
 	}
-	for i := range x {
-		x[i] = (x[i] - s.Mean[i%f]) / s.Std[i%f]
+	for _, x := range xs {
+		for i := range x {
+			x[i] = (x[i] - s.Mean[i%f]) / s.Std[i%f]
+		}
 	}
 	return nil
 }

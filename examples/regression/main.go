@@ -46,10 +46,8 @@ func run(epochs int, progress io.Writer) (nn.Regression, error) {
 	if err != nil {
 		return nn.Regression{}, err
 	}
-	for _, x := range [][]float32{train.X, test.X} {
-		if err := features.Apply(x); err != nil {
-			return nn.Regression{}, err
-		}
+	if err := features.Apply(train.X, test.X); err != nil {
+		return nn.Regression{}, err
 	}
 	trainY := slices.Clone(train.Y) // test.Y stays in thousands
 	if err := target.Apply(trainY); err != nil {

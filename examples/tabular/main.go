@@ -68,10 +68,8 @@ func train(path, out string) error {
 	if err != nil {
 		return err
 	}
-	for _, x := range [][]float32{train.X, val.X, test.X} {
-		if err := st.Apply(x); err != nil {
-			return err
-		}
+	if err := st.Apply(train.X, val.X, test.X); err != nil {
+		return err
 	}
 	net, err := nn.New(model.DigitsNetwork(), nn.Options{Seed: 1, Optimizer: nn.Adam{LR: 0.003}})
 	if err != nil {
