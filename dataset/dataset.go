@@ -6,6 +6,7 @@ package dataset
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	_ "embed"
 	"encoding/binary"
@@ -15,6 +16,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -114,10 +116,12 @@ func (s Set) Split(testFraction float64, seed uint64) (train, test Set, err erro
 	return s.subset(order[nTest:]), s.subset(order[:nTest]), nil
 }
 
-// StratifiedSplit is Split keeping each class's share: of the samples of
-// each class, round(testFraction·count) go to test (scikit-learn's
-// train_test_split with stratify), the classes mixed in both sets as the
-// seed shuffles them. It needs class labels.
+// StratifiedSplit is Split keeping each class's share: the test set has
+// round(testFraction·Len) samples, as Split's, shared among the classes
+// in proportion to their counts (each class gets ⌊testFraction·count⌋,
+// and the samples left over go to the classes of the largest remainders,
+// as scikit-learn's train_test_split with stratify does), the classes
+// mixed in both sets as the seed shuffles them. It needs class labels.
 func (s Set) StratifiedSplit(testFraction float64, seed uint64) (train, test Set, err error) {
 	if !(testFraction >= 0 && testFraction <= 1) {
 		return Set{}, Set{}, fmt.Errorf("dataset: test fraction %g is not in [0, 1]", testFraction)
@@ -125,14 +129,7 @@ func (s Set) StratifiedSplit(testFraction float64, seed uint64) (train, test Set
 	if len(s.Labels) != s.Len() || s.Len() == 0 {
 		return Set{}, Set{}, fmt.Errorf("dataset: a stratified split needs a class label for each of the %d samples (it has %d)", s.Len(), len(s.Labels))
 	}
-	counts := make(map[int]int)
-	for _, l := range s.Labels {
-		counts[l]++
-	}
-	quota := make(map[int]int, len(counts))
-	for l, n := range counts {
-		quota[l] = int(math.Round(testFraction * float64(n)))
-	}
+	quota := testQuotas(s.Labels, testFraction)
 	order := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)).Perm(s.Len())
 	var trainRows, testRows []int
 	for _, r := range order {
@@ -144,6 +141,44 @@ func (s Set) StratifiedSplit(testFraction float64, seed uint64) (train, test Set
 		}
 	}
 	return s.subset(trainRows), s.subset(testRows), nil
+}
+
+// testQuotas shares round(fraction·len(labels)) test samples among the
+// classes by largest remainder: ⌊fraction·count⌋ each, then one more for
+// the classes of the largest fractional parts (ties to the larger class,
+// then the lower label).
+func testQuotas(labels []int, fraction float64) map[int]int {
+	counts := make(map[int]int)
+	for _, l := range labels {
+		counts[l]++
+	}
+	type share struct {
+		label, count int
+		rest         float64
+	}
+	shares := make([]share, 0, len(counts))
+	quota := make(map[int]int, len(counts))
+	left := int(math.Round(fraction * float64(len(labels))))
+	for l, n := range counts {
+		exact := fraction * float64(n)
+		quota[l] = int(math.Floor(exact))
+		left -= quota[l]
+		shares = append(shares, share{l, n, exact - math.Floor(exact)})
+	}
+	slices.SortFunc(shares, func(a, b share) int {
+		switch {
+		case a.rest != b.rest:
+			return cmp.Compare(b.rest, a.rest)
+		case a.count != b.count:
+			return cmp.Compare(b.count, a.count)
+		}
+		return cmp.Compare(a.label, b.label)
+	})
+	for i := 0; left > 0 && i < len(shares); i++ {
+		quota[shares[i].label]++
+		left--
+	}
+	return quota
 }
 
 func (s Set) subset(rows []int) Set {

@@ -198,6 +198,31 @@ func TestStratifiedSplit(t *testing.T) {
 	require.NoError(t, err)
 	assert.NotEqual(t, train.X, other.X)
 
+	// The test set is Split's size however the classes divide: 10 classes
+	// of 4 at 0.1 (each class's own share rounds to 0) and 0.15 (to 1);
+	// 5 classes of one at 0.5.
+	for _, c := range []struct {
+		classes, each int
+		fraction      float64
+		test          int
+	}{{10, 4, 0.1, 4}, {10, 4, 0.15, 6}, {5, 1, 0.5, 3}} {
+		var set Set
+		set.Features = 1
+		for l := range c.classes {
+			for range c.each {
+				set.X = append(set.X, float32(len(set.X)))
+				set.Labels = append(set.Labels, l)
+			}
+		}
+		train, test, err := set.StratifiedSplit(c.fraction, 3)
+		require.NoError(t, err)
+		assert.Equal(t, c.test, test.Len(), "%d classes of %d at %g", c.classes, c.each, c.fraction)
+		assert.Equal(t, c.classes*c.each-c.test, train.Len())
+		for l, n := range count(test) {
+			assert.LessOrEqual(t, n, (c.each*int(c.fraction*100)+99)/100, "class %d's share", l)
+		}
+	}
+
 	_, _, err = Set{Features: 1, X: []float32{1, 2}, Targets: 1, Y: []float32{1, 2}}.StratifiedSplit(0.5, 1)
 	assert.ErrorContains(t, err, "needs a class label for each of the 2 samples")
 	_, _, err = s.StratifiedSplit(1.5, 1)
