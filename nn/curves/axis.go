@@ -3,6 +3,7 @@ package curves
 import (
 	"fmt"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -94,7 +95,48 @@ func logAxis(p *plot.Plot, series []plotter.XYs) {
 	}
 	p.Y.Min, p.Y.Max = lo, hi
 	p.Y.Scale = plot.LogScale{}
-	p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
+	p.Y.Tick.Marker = logTicks{}
+}
+
+// logTicks marks a logarithmic axis at 1, 2 and 5 times the powers of 10
+// (gonum's LogTicks labels the powers only, which left a loss from 1.8 to
+// 0.16 one label), the powers alone past 3 decades and every few past 10,
+// and every multiple of a power from 1 to 9 when fewer than two labels
+// would fall in the range; the other multiples are minor ticks.
+type logTicks struct{}
+
+func (logTicks) Ticks(lo, hi float64) []plot.Tick {
+	if !(lo > 0 && hi >= lo) || math.IsInf(hi, 0) {
+		return nil
+	}
+	first, last := int(math.Floor(math.Log10(lo))), int(math.Ceil(math.Log10(hi)))
+	every := max(1, (last-first)/10) // past 10 decades, every few powers
+	labelled := func(d, m int) bool {
+		return m == 1 && d%every == 0 || last-first <= 3 && (m == 2 || m == 5)
+	}
+	var ticks []plot.Tick
+	count := 0
+	for pass := 0; pass < 2; pass++ {
+		ticks, count = ticks[:0], 0
+		for d := first; d <= last; d++ {
+			for m := 1; m <= 9; m++ {
+				v, _ := strconv.ParseFloat(fmt.Sprintf("%de%d", m, d), 64) // m·10ᵈ rounded once
+				if v < lo || v > hi || m > 1 && last-first > 10 {
+					continue
+				}
+				t := plot.Tick{Value: v}
+				if pass == 1 || labelled(d, m) {
+					t.Label = strconv.FormatFloat(v, 'g', 3, 64)
+					count++
+				}
+				ticks = append(ticks, t)
+			}
+		}
+		if count >= 2 {
+			break
+		}
+	}
+	return ticks
 }
 
 // placeLegend puts p's legend in the corner of its data area that the

@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -168,7 +169,7 @@ func build(history []nn.Epoch, opts Options) ([]*plot.Plot, error) {
 		return xy
 	}
 	marked := opts.Markers.marks(len(history))
-	hasVal := history[0].HasVal
+	hasVal := slices.ContainsFunc(history, func(e nn.Epoch) bool { return e.HasVal }) // a resumed run's first epochs may have none
 	one := func(title string, train, val func(nn.Epoch) float64, logMode LogMode) (*plot.Plot, error) {
 		p := plot.New()
 		p.Title.Text = title
@@ -199,19 +200,30 @@ func build(history []nn.Epoch, opts Options) ([]*plot.Plot, error) {
 		placeLegend(p, lines, logScale)
 		return p, nil
 	}
-	loss, err := one("loss", func(e nn.Epoch) float64 { return e.Loss }, func(e nn.Epoch) float64 { return e.Val.Loss }, opts.LogLoss)
+	loss, err := one("loss", func(e nn.Epoch) float64 { return e.Loss }, valOf(func(m nn.Metrics) float64 { return m.Loss }), opts.LogLoss)
 	if err != nil {
 		return nil, err
 	}
 	plots := []*plot.Plot{loss}
-	if !math.IsNaN(history[0].Accuracy) {
-		acc, err := one("accuracy", func(e nn.Epoch) float64 { return e.Accuracy }, func(e nn.Epoch) float64 { return e.Val.Accuracy }, LogNever)
+	if slices.ContainsFunc(history, func(e nn.Epoch) bool { return !math.IsNaN(e.Accuracy) }) {
+		acc, err := one("accuracy", func(e nn.Epoch) float64 { return e.Accuracy }, valOf(func(m nn.Metrics) float64 { return m.Accuracy }), LogNever)
 		if err != nil {
 			return nil, err
 		}
 		plots = append(plots, acc)
 	}
 	return plots, nil
+}
+
+// valOf reads a validation metric of an epoch, NaN (no point) for an
+// epoch without validation.
+func valOf(get func(nn.Metrics) float64) func(nn.Epoch) float64 {
+	return func(e nn.Epoch) float64 {
+		if !e.HasVal {
+			return math.NaN()
+		}
+		return get(e.Val)
+	}
 }
 
 // addSeries adds the i-th series of a panel as a line in the i-th of

@@ -189,3 +189,36 @@ func TestSaveReadability(t *testing.T) {
 	assert.Negative(t, float64(plots[0].Legend.YOffs), "inside the frame, not touching it")
 	assert.Positive(t, float64(plots[0].Legend.XOffs))
 }
+
+// A logarithmic loss axis has labels wherever its range lies: 1, 2 and 5
+// times the powers of 10 over a few decades, every multiple within one.
+func TestLogTicks(t *testing.T) {
+	labels := func(lo, hi float64) []string {
+		var out []string
+		for _, tk := range (logTicks{}).Ticks(lo, hi) {
+			if tk.Label != "" {
+				out = append(out, tk.Label)
+			}
+		}
+		return out
+	}
+	assert.Equal(t, []string{"0.2", "0.5", "1"}, labels(0.16, 1.84))
+	assert.Equal(t, []string{"0.05", "0.1", "0.2", "0.5"}, labels(0.05, 0.84))
+	assert.Equal(t, []string{"0.2", "0.3"}, labels(0.2, 0.3))
+	assert.Equal(t, []string{"0.001", "0.01", "0.1", "1", "10", "100"}, labels(0.0005, 500))
+	many := labels(1e-300, 1e300)
+	assert.Less(t, len(many), 20, "a label every few decades")
+	assert.Nil(t, labels(0, 1))
+}
+
+// A resumed run's history may start without validation (the run before
+// had none): the validation curve is drawn from the epochs that have it.
+func TestSaveValidationFromLaterEpochs(t *testing.T) {
+	h := history(true)
+	h[0].HasVal, h[0].Val = false, nn.Metrics{}
+	path := filepath.Join(t.TempDir(), "c.svg")
+	require.NoError(t, Save(path, h))
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(data), "validation")
+}
