@@ -11,12 +11,15 @@ import (
 // loader holds to 1 MiB.
 const MaxCheckpointHistory = 2048
 
-// epochRecord is an Epoch as a checkpoint keeps it. Accuracies that are
-// NaN (mse's) and the validation of a Fit without one are absent.
+// epochRecord is an Epoch as a checkpoint keeps it. JSON has no NaN or
+// infinity: a value that is not finite (mse's accuracy, a validation loss
+// that overflowed) is absent, and reads back as NaN; so is the validation
+// of an epoch without one, which HasVal tells apart.
 type epochRecord struct {
 	Epoch       int      `json:"epoch"`
 	Loss        float64  `json:"loss"`
 	Accuracy    *float64 `json:"accuracy,omitempty"`
+	HasVal      bool     `json:"has_val,omitempty"`
 	ValLoss     *float64 `json:"val_loss,omitempty"`
 	ValAccuracy *float64 `json:"val_accuracy,omitempty"`
 	LR          float32  `json:"lr"`
@@ -29,7 +32,7 @@ func recordHistory(history []Epoch) []epochRecord {
 	history = history[max(0, len(history)-MaxCheckpointHistory):]
 	recs := make([]epochRecord, len(history))
 	number := func(v float64) *float64 {
-		if math.IsNaN(v) {
+		if !finite(v) {
 			return nil
 		}
 		return &v
@@ -38,7 +41,7 @@ func recordHistory(history []Epoch) []epochRecord {
 		recs[i] = epochRecord{Epoch: e.Epoch, Loss: e.Loss, Accuracy: number(e.Accuracy),
 			LR: e.LR, Samples: e.Samples, Seconds: e.Duration.Seconds()}
 		if e.HasVal {
-			recs[i].ValLoss, recs[i].ValAccuracy = number(e.Val.Loss), number(e.Val.Accuracy)
+			recs[i].HasVal, recs[i].ValLoss, recs[i].ValAccuracy = true, number(e.Val.Loss), number(e.Val.Accuracy)
 		}
 	}
 	return recs
@@ -61,8 +64,8 @@ func checkHistory(recs []epochRecord, done int) error {
 			bad = "a loss is negative or not finite"
 		case r.Accuracy != nil && !(*r.Accuracy >= 0 && *r.Accuracy <= 1) || r.ValAccuracy != nil && !(*r.ValAccuracy >= 0 && *r.ValAccuracy <= 1):
 			bad = "an accuracy is not from 0 to 1"
-		case r.ValAccuracy != nil && r.ValLoss == nil:
-			bad = "a validation accuracy without a validation loss"
+		case !r.HasVal && (r.ValLoss != nil || r.ValAccuracy != nil):
+			bad = "a validation loss or accuracy without has_val"
 		case !finite(float64(r.LR)) || r.LR < 0 || r.Samples < 0 || r.Samples > maxCount || !(r.Seconds >= 0 && r.Seconds <= maxEpochSeconds):
 			bad = "its rate, samples or seconds are out of range"
 		}
@@ -86,8 +89,8 @@ func epochsOf(recs []epochRecord) []Epoch {
 	for i, r := range recs {
 		history[i] = Epoch{Epoch: r.Epoch, Loss: r.Loss, Accuracy: value(r.Accuracy), LR: r.LR, Samples: r.Samples,
 			Duration: time.Duration(r.Seconds * float64(time.Second))}
-		if r.ValLoss != nil {
-			history[i].HasVal, history[i].Val = true, Metrics{Loss: *r.ValLoss, Accuracy: value(r.ValAccuracy)}
+		if r.HasVal {
+			history[i].HasVal, history[i].Val = true, Metrics{Loss: value(r.ValLoss), Accuracy: value(r.ValAccuracy)}
 		}
 		if r.Seconds > 0 {
 			history[i].SamplesPerSecond = float64(r.Samples) / r.Seconds

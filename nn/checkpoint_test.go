@@ -272,3 +272,34 @@ func TestResumeChecksTheConfiguration(t *testing.T) {
 	assert.Equal(t, 5, history[4].Epoch)
 	assert.True(t, strings.HasPrefix(progress.String(), "resuming "+path+" after epoch 4 of 5: adam at learning rate "), progress.String())
 }
+
+// A validation loss that overflows is not JSON: the checkpoint keeps the
+// epoch without it (has_val, no val_loss), Fit goes on, and a resumed run
+// reads it back as NaN.
+func TestCheckpointHistoryWithInfiniteValidation(t *testing.T) {
+	desc := kernels.ScorerNetwork()
+	x := make([]float32, 4*desc.Batch*desc.Input)
+	y := make([]float32, 4*desc.Batch)
+	for i := range x {
+		x[i] = float32(i%7) / 7
+	}
+	valY := make([]float32, desc.Batch)
+	for i := range valY {
+		valY[i] = 3e19 // its squared error overflows float32's range of losses
+	}
+	path := filepath.Join(t.TempDir(), "ckpt")
+	net, err := nn.New(desc, nn.Options{Seed: 1, Workers: 1, Optimizer: nn.SGD{LR: 0.01}})
+	require.NoError(t, err)
+	history, err := net.Fit(x, y, nn.FitConfig{Epochs: 2, ValX: x[:desc.Batch*desc.Input], ValY: valY, Checkpoint: path})
+	require.NoError(t, err)
+	require.Len(t, history, 2)
+	require.True(t, math.IsInf(history[0].Val.Loss, 1), "the validation loss overflows: %v", history[0].Val.Loss)
+
+	resumed, err := nn.New(desc, nn.Options{Seed: 1, Workers: 1, Optimizer: nn.SGD{LR: 0.01}})
+	require.NoError(t, err)
+	history, err = resumed.Fit(x, y, nn.FitConfig{Epochs: 3, ValX: x[:desc.Batch*desc.Input], ValY: valY, Resume: path})
+	require.NoError(t, err)
+	require.Len(t, history, 3)
+	assert.True(t, history[0].HasVal)
+	assert.True(t, math.IsNaN(history[0].Val.Loss), "read back as NaN: %v", history[0].Val.Loss)
+}
