@@ -35,18 +35,18 @@ type CSVOptions struct {
 	// Scale divides every feature; zero means 1.
 	Scale float32
 	// Comma is the field delimiter (encoding/csv's name for it), an ASCII
-	// character that cannot be part of a number: ';' for the CSV of
-	// spreadsheets in locales whose decimal mark is a comma, '\t' for
-	// TSV. Zero means ','.
+	// character that cannot be part of a number: ';' or '\t' (TSV), say.
+	// Zero means ','. Numbers take a decimal point: a file whose
+	// numbers have decimal commas (1,5) must be converted first.
 	Comma rune
-	// SkipRows is the number of rows before the header (or the first
-	// sample) that are neither: scikit-learn's bundled CSV files start
-	// with a row of counts and class names.
+	// SkipRows is the number of lines before the header (or the first
+	// sample) that are not part of the table, skipped as text, whatever
+	// they hold: scikit-learn's bundled CSV files start with a line of
+	// counts and class names.
 	SkipRows int
 }
 
-// maxSkipRows bounds CSVOptions.SkipRows: the rows skipped are read, and
-// a count from a typo should not read a whole file.
+// maxSkipRows bounds CSVOptions.SkipRows.
 const maxSkipRows = 1 << 20
 
 // ReadCSV reads a numeric CSV file without a header: one sample per row,
@@ -82,8 +82,8 @@ func LoadCSV(path string, opts CSVOptions) (Set, error) {
 // and must be finite after scaling; labels are integers from 0 to
 // MaxClasses−1 (or Classes−1), written as such or with a fraction of
 // zeros (1.0, as pandas writes a float column of classes). Spaces around
-// a field are ignored, and a UTF-8 byte-order mark before the first row
-// is skipped. Errors name the line of the file, blank lines included,
+// an unquoted field are ignored, and a UTF-8 byte-order mark before the
+// first row is skipped. Errors name the line of the file, blank lines included,
 // and the column.
 func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	scale := opts.Scale
@@ -116,27 +116,31 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 	if head, err := br.Peek(len(byteOrderMark)); err == nil && string(head) == byteOrderMark {
 		br.Discard(len(byteOrderMark))
 	}
+	skipped, err := skipLines(br, opts.SkipRows)
+	if err != nil {
+		return Set{}, fmt.Errorf("csv: %w", err)
+	}
 	columns := MaxFeatures + 1
 	if opts.Regression {
 		columns = MaxFeatures + MaxTargets
 	}
-	cr := csv.NewReader(newColumnLimit(br, columns, byte(comma)))
+	limit := newColumnLimit(br, columns, byte(comma))
+	limit.line += skipped
+	cr := csv.NewReader(limit)
 	cr.ReuseRecord = true
 	cr.Comma = comma
 	cr.TrimLeadingSpace = comma != '\t' // else a run of tabs would be one delimiter
 	cr.FieldsPerRecord = -1             // counted below, with a better message
 	var s Set
 	var target []bool // per column
-	skip := opts.SkipRows
-	samples := 0 // rows read whole
+	samples := 0      // rows read whole
 	for {
 		rec, err := cr.Read()
 		if err == io.EOF {
 			break
 		}
-		if err == nil && skip > 0 {
-			skip--
-			continue
+		if pe := (*csv.ParseError)(nil); errors.As(err, &pe) {
+			pe.StartLine, pe.Line = pe.StartLine+skipped, pe.Line+skipped // of the file
 		}
 		if wide := (*wideRowError)(nil); errors.As(err, &wide) {
 			return Set{}, fmt.Errorf("csv: %v; no model takes more than %d features (MaxFeatures, a spec's widest input) and %s", wide, MaxFeatures, targetLimit(opts))
@@ -145,6 +149,7 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 			return Set{}, fmt.Errorf("csv: %w", err)
 		}
 		line, _ := cr.FieldPos(0)
+		line += skipped
 		if target == nil {
 			for i := range rec {
 				rec[i] = strings.Trim(rec[i], " \t")
@@ -210,12 +215,38 @@ func ReadCSVOptions(r io.Reader, opts CSVOptions) (Set, error) {
 		samples++
 	}
 	if s.Len() == 0 {
+		if skipped > 0 {
+			return Set{}, fmt.Errorf("csv: no rows after the %d lines SkipRows skips", skipped)
+		}
 		return Set{}, errors.New("csv: no rows")
 	}
 	if opts.Classes > 0 {
 		s.Classes = opts.Classes
 	}
 	return s, nil
+}
+
+// skipLines reads past the first n lines of br as text (a line may be of
+// any length: it is read piecewise, never held) and returns how many
+// there were, fewer when the input ends first.
+func skipLines(br *bufio.Reader, n int) (int, error) {
+	for skipped := 0; skipped < n; skipped++ {
+		line, err := br.ReadSlice('\n')
+		length := len(line)
+		for err == bufio.ErrBufferFull {
+			line, err = br.ReadSlice('\n')
+			length += len(line)
+		}
+		switch {
+		case err == io.EOF && length > 0: // a last line without its newline
+			return skipped + 1, nil
+		case err == io.EOF:
+			return skipped, nil
+		case err != nil:
+			return skipped, err
+		}
+	}
+	return n, nil
 }
 
 // integral returns a label's digits: the field itself, or without a
@@ -240,12 +271,25 @@ func commaHint(rec []string, comma rune) string {
 	if len(rec) != 1 {
 		return ""
 	}
-	for _, d := range []rune{';', '\t', '|'} {
-		if d != comma && strings.ContainsRune(rec[0], d) {
+	return otherDelimiter(rec[0], comma)
+}
+
+// otherDelimiter suggests CSVOptions.Comma for a field that holds one of
+// the common delimiters other than comma.
+func otherDelimiter(field string, comma rune) string {
+	for _, d := range []rune{';', '\t', '|', ','} {
+		if d != comma && strings.ContainsRune(field, d) {
 			return fmt.Sprintf("the fields look separated by %q: set CSVOptions.Comma to it", d)
 		}
 	}
 	return ""
+}
+
+// decimalComma reports whether f is a number written with a decimal
+// comma (1,5 or -0,25), as spreadsheets write them in many locales.
+func decimalComma(f string) bool {
+	whole, frac, ok := strings.Cut(trimSign(f), ",")
+	return ok && whole != "" && frac != "" && strings.Trim(whole+frac, "0123456789") == ""
 }
 
 // cut shortens a field for a message.
@@ -273,8 +317,19 @@ const countRow = "such as the count row scikit-learn's CSV files start with, set
 
 // headerHint suggests Header, or SkipRows, when a field of the first row
 // is a word rather than a number (NaN and 1e999 are numbers that are not
-// finite, not names).
+// finite, not names), and says that decimal commas are not read when the
+// field is one.
 func headerHint(opts CSVOptions, samples int, field string) string {
+	comma := opts.Comma
+	if comma == 0 {
+		comma = ','
+	}
+	switch other := otherDelimiter(field, comma); {
+	case decimalComma(field):
+		return " (numbers take a decimal point: convert the file's decimal commas first)"
+	case other != "" && samples == 0:
+		return " (" + other + ")"
+	}
 	if _, err := strconv.ParseFloat(field, 64); err == nil || errors.Is(err, strconv.ErrRange) {
 		return ""
 	}
@@ -287,8 +342,11 @@ func headerHint(opts CSVOptions, samples int, field string) string {
 // widthHint suggests SkipRows when the row after the header has another
 // width than the header, as a file whose header is a row of counts does.
 func widthHint(opts CSVOptions, samples int) string {
-	if opts.Header && samples == 0 {
+	switch {
+	case opts.Header && samples == 0:
 		return " (if rows before the header are not part of the table, " + countRow + ")"
+	case !opts.Header && samples == 1:
+		return " (if the first row is not part of the table, " + countRow + ")"
 	}
 	return ""
 }

@@ -266,7 +266,32 @@ func TestCSVAsTheyCome(t *testing.T) {
 	require.NoError(t, err, "SkipRows skips rows before the header")
 	assert.Equal(t, []float32{1, 2}, s.X)
 	_, err = read(iris, CSVOptions{SkipRows: 3})
-	assert.EqualError(t, err, "csv: no rows")
+	assert.EqualError(t, err, "csv: no rows after the 3 lines SkipRows skips")
+	_, err = read(iris, CSVOptions{SkipRows: 10})
+	assert.EqualError(t, err, "csv: no rows after the 3 lines SkipRows skips", "a file shorter than SkipRows")
+	// Skipped lines are text: quotes and widths do not matter, and lines
+	// are numbered as in the file.
+	s, err = read("My \"data\" file\n"+strings.Repeat(",", 100000)+"\nx,class\n1,0\n2,1\n", CSVOptions{SkipRows: 2, Header: true})
+	require.NoError(t, err)
+	assert.Equal(t, 2, s.Len())
+	_, err = read("title\nx,class\n1,0\n2,z\n", CSVOptions{SkipRows: 1, Header: true})
+	assert.EqualError(t, err, `csv: line 4: label "z" is not an integer from 0 to 65535`)
+	_, err = read("title\nx,class\n1,0\n2,\"z\n", CSVOptions{SkipRows: 1, Header: true})
+	assert.ErrorContains(t, err, "line 4")
 	_, err = read(iris, CSVOptions{SkipRows: -1})
 	assert.ErrorContains(t, err, "SkipRows -1 is not from 0 to")
+}
+
+// The hints name what a file's first lines suggest: another delimiter
+// (',' too, for a comma file read with ';'), decimal commas, which are
+// not read, and a count row without a header.
+func TestCSVHints(t *testing.T) {
+	read := func(text string, opts CSVOptions) error {
+		_, err := ReadCSVOptions(strings.NewReader(text), opts)
+		return err
+	}
+	assert.ErrorContains(t, read("x,y,class\n1,2,0\n", CSVOptions{Header: true, Comma: ';'}), `the fields look separated by ',': set CSVOptions.Comma to it`)
+	assert.ErrorContains(t, read("1,5;2;0\n", CSVOptions{Comma: ';'}), `"1,5" is not a finite decimal number (numbers take a decimal point: convert the file's decimal commas first)`)
+	assert.ErrorContains(t, read("1,5;2,5;0\n", CSVOptions{}), `"5;2" is not a finite decimal number (the fields look separated by ';': set CSVOptions.Comma to it)`)
+	assert.ErrorContains(t, read("150,4\n5.1,3.5,0\n", CSVOptions{}), "line 2: 3 columns, the first row has 2 (if the first row is not part of the table, such as the count row scikit-learn's CSV files start with, set CSVOptions.SkipRows)")
 }
