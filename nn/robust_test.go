@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"io"
 	"math"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -97,9 +99,12 @@ func TestLoadRefusesNonFiniteWeights(t *testing.T) {
 	for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1))} {
 		src, err := nn.New(kernels.SeedNetwork(), nn.Options{Seed: 1})
 		require.NoError(t, err)
-		src.Params()[9] = bad // layer 1's bias, entry 1
-		var file bytes.Buffer
-		require.NoError(t, src.Encode(&file))
+		var good, file bytes.Buffer
+		require.NoError(t, src.Encode(&good))
+		ts, err := nn.DecodeTensors(good.Bytes()) // Encode refuses a bad value: write it with EncodeTensors
+		require.NoError(t, err)
+		ts["0.bias"].Data[1] = bad // layer 1's bias, entry 1
+		require.NoError(t, nn.EncodeTensors(&file, ts, map[string]string{"format": "pt"}))
 		dst, err := nn.New(kernels.SeedNetwork(), nn.Options{Seed: 2})
 		require.NoError(t, err)
 		before := slices.Clone(dst.Params())
@@ -238,4 +243,24 @@ func TestDivergingStepIsNotTaken(t *testing.T) {
 		assert.ErrorContains(t, err, "step 1 (samples 0 to")
 		assert.Equal(t, -1, slices.IndexFunc(net.Params(), func(v float32) bool { return v-v != 0 }))
 	}
+}
+
+// Save refuses weights Load would refuse, naming the value as the file
+// would hold it, and writes nothing: a NaN written through Params.
+func TestSaveRefusesNonFiniteWeights(t *testing.T) {
+	net, err := nn.New(kernels.DigitsNetwork(), nn.Options{Seed: 1})
+	require.NoError(t, err)
+	desc := kernels.DigitsNetwork()
+	in, out := desc.Layers[0].In, desc.Layers[0].Out
+	// Parameter k·Out+j of layer 0's w is row j, column k of "0.weight".
+	k, j := 2, 3
+	net.Params()[k*out+j] = float32(math.NaN())
+	path := filepath.Join(t.TempDir(), "w.safetensors")
+	err = net.Save(path)
+	assert.EqualError(t, err, fmt.Sprintf(`nn: saving %s: tensor "0.weight": value %d is NaN; weights must be finite, and Load would refuse them: not saved`, path, j*in+k))
+	assert.NoFileExists(t, path)
+	net.Params()[k*out+j] = 0
+	b := len(net.Params()) - 1 // the last bias
+	net.Params()[b] = float32(math.Inf(-1))
+	assert.ErrorContains(t, net.Encode(io.Discard), fmt.Sprintf(`tensor "2.bias": value %d is -Inf`, desc.Layers[1].Out-1))
 }

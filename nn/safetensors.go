@@ -20,6 +20,7 @@ import (
 	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/internal/bounded"
 	"github.com/vecgen/vecgen/internal/strictjson"
+	"github.com/vecgen/vecgen/internal/vec"
 )
 
 // The weights file is safetensors (https://huggingface.co/docs/safetensors):
@@ -53,7 +54,7 @@ func tensorNames(i int) (weight, bias string) {
 // temporary file in the same directory and renames it over path, so path
 // holds either its old contents or the complete new file, never a part.
 func (n *Network) Save(path string) error {
-	return writeAtomic(path, n.Encode)
+	return writeAtomic(path, func(w io.Writer) error { return n.encode(w, nil, nil) })
 }
 
 // writeAtomic writes path through a temporary file in its directory.
@@ -91,11 +92,53 @@ func writeAtomic(path string, encode func(io.Writer) error) error {
 }
 
 // Encode writes the parameters and metadata to w as safetensors.
-func (n *Network) Encode(w io.Writer) error { return n.encode(w, nil, nil) }
+func (n *Network) Encode(w io.Writer) error {
+	if err := n.encode(w, nil, nil); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	}
+	return nil
+}
+
+// checkSavable refuses to write a file Load would refuse: a parameter or
+// an extra tensor that is not finite (a caller may have written one
+// through Params), named as the file would name it.
+func (n *Network) checkSavable(extra map[string][]float32) error {
+	if i := vec.FirstNonFinite(n.params); i >= 0 {
+		name, at := n.tensorIndex(i)
+		return fmt.Errorf("tensor %q: value %d is %v; weights must be finite, and Load would refuse them: not saved", name, at, n.params[i])
+	}
+	for _, name := range slices.Sorted(maps.Keys(extra)) {
+		if err := checkFinite(name, extra[name], "saved state"); err != nil {
+			return fmt.Errorf("%w: not saved", err)
+		}
+	}
+	return nil
+}
+
+// tensorIndex names parameter i as the weights file does: its tensor and
+// its index there (w is stored Out×In, PyTorch's Linear.weight).
+func (n *Network) tensorIndex(i int) (string, int) {
+	for l, layer := range n.desc.Layers {
+		wn, bn := tensorNames(l)
+		size := layer.In * layer.Out
+		switch {
+		case i < size:
+			k, j := i/layer.Out, i%layer.Out
+			return wn, j*layer.In + k
+		case i < size+layer.Out:
+			return bn, i - size
+		}
+		i -= size + layer.Out
+	}
+	return "", i
+}
 
 // encode writes the parameters, the metadata with extraMeta added, and
 // the extra tensors (1-D, in the order of their sorted names).
 func (n *Network) encode(w io.Writer, extraMeta map[string]string, extra map[string][]float32) error {
+	if err := n.checkSavable(extra); err != nil {
+		return err
+	}
 	meta := n.metadata()
 	maps.Copy(meta, extraMeta)
 	header := map[string]any{"__metadata__": meta}
