@@ -4,13 +4,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/vecgen/vecgen/dataset"
 	"github.com/vecgen/vecgen/internal/pythontest"
+	"github.com/vecgen/vecgen/internal/readme"
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 )
@@ -21,14 +21,7 @@ import (
 func TestReadmeTorchSnippet(t *testing.T) {
 	t.Parallel() // most of its time is Python importing torch
 	python := pythontest.Python(t, "torch")
-	readme, err := os.ReadFile("../README.md")
-	require.NoError(t, err)
-	text := string(readme)
-	i := strings.Index(text, "<!-- tested: torch")
-	require.GreaterOrEqual(t, i, 0)
-	block := text[i:]
-	block = block[strings.Index(block, "```python\n")+len("```python\n"):]
-	snippet := block[:strings.Index(block, "```")]
+	snippet := readme.Block(t, "..", "<!-- tested: torch", "python")
 
 	tr, _, err := dataset.Digits().Split(0.2, 1)
 	require.NoError(t, err)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/vecgen/vecgen/gen"
 	"github.com/vecgen/vecgen/internal/pythontest"
+	"github.com/vecgen/vecgen/internal/readme"
 	"github.com/vecgen/vecgen/internal/scratchmod"
 	"github.com/vecgen/vecgen/nn"
 	"github.com/vecgen/vecgen/onnx"
@@ -226,14 +227,7 @@ func namesEvery(t *testing.T, file []byte) bool {
 // transposed weight) are refused by name.
 func loadBack(t *testing.T, py, data string, named map[string]bool) {
 	t.Helper()
-	readme, err := os.ReadFile("../README.md")
-	require.NoError(t, err)
-	text := string(readme)
-	i := strings.Index(text, "<!-- tested: onnx-names")
-	require.GreaterOrEqual(t, i, 0)
-	block := text[i:]
-	block = block[strings.Index(block, "```python\n")+len("```python\n"):]
-	snippet := block[:strings.Index(block, "```")]
+	snippet := readme.Block(t, "..", "<!-- tested: onnx-names", "python")
 	harness := snippet + `
 import sys, warnings
 warnings.filterwarnings("ignore")

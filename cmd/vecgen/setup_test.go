@@ -12,23 +12,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-)
 
-// readmeBlock returns the first fenced block of the given language after
-// the line containing marker in the README.
-func readmeBlock(t *testing.T, readme, marker, lang string) string {
-	t.Helper()
-	i := strings.Index(readme, marker)
-	require.GreaterOrEqual(t, i, 0, "README has no %q", marker)
-	rest := readme[i:]
-	open := "```" + lang + "\n"
-	j := strings.Index(rest, open)
-	require.GreaterOrEqual(t, j, 0, "no %s block after %q", lang, marker)
-	body := rest[j+len(open):]
-	k := strings.Index(body, "```")
-	require.GreaterOrEqual(t, k, 0)
-	return body[:k]
-}
+	"github.com/vecgen/vecgen/internal/readme"
+)
 
 // TestReadmeSetUp runs the README's set-up commands in a scratch module
 // whose replace directive points at this checkout: the tool directive,
@@ -43,12 +29,9 @@ func TestReadmeSetUp(t *testing.T) {
 	}
 	root, err := filepath.Abs("../..")
 	require.NoError(t, err)
-	data, err := os.ReadFile(filepath.Join(root, "README.md"))
-	require.NoError(t, err)
-	readme := string(data)
-	genFile := readmeBlock(t, readme, "## Use it in your module", "go")
+	genFile := readme.Block(t, root, "## Use it in your module", "go")
 	require.Contains(t, genFile, "//go:generate go tool vecgen -spec model.yaml\n")
-	script := readmeBlock(t, readme, "<!-- tested: setup", "sh")
+	script := readme.Block(t, root, "<!-- tested: setup", "sh")
 	require.Contains(t, script, "=../vecgen ")
 	script = strings.ReplaceAll(script, "=../vecgen ", "="+root+" ")
 

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/vecgen/vecgen/dataset"
+	"github.com/vecgen/vecgen/internal/readme"
 	model "github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 )
@@ -18,14 +19,7 @@ import (
 // and they run: a classifier of the digits written as CSV, saved with its
 // standardizer, loaded and serving.
 func TestReadmeTabular(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
-	require.NoError(t, err)
-	text := string(readme)
-	i := strings.Index(text, "<!-- tested: tabular")
-	require.GreaterOrEqual(t, i, 0)
-	block := text[i:]
-	block = block[strings.Index(block, "```go\n")+len("```go\n"):]
-	block = block[:strings.Index(block, "```")]
+	block := readme.Block(t, "../..", "<!-- tested: tabular", "go")
 	src, err := os.ReadFile("main.go")
 	require.NoError(t, err)
 	code := string(src)
