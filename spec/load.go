@@ -356,7 +356,7 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 		}
 	}
 	m := &Model{Subnormals: Keep}
-	var inputN, layersN, lossN ast.Node
+	var inputN, layersN, lossN, serveN ast.Node
 	have := map[string]bool{}
 	for _, f := range fields {
 		have[f.key] = true
@@ -387,6 +387,8 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 			if err != nil {
 				lossN = nil
 			}
+		case "serve":
+			serveN = f.value
 		case "subnormals":
 			var s string
 			if s, err = d.str(f.value, "subnormals"); err == nil {
@@ -411,6 +413,11 @@ func (d *decoder) model(body ast.Node) (*Model, error) {
 		}
 		if m.Batch*m.Input > MaxElements {
 			return nil, d.errNode(inputN, "input is %d×%d = %d floats per batch; at most %d", m.Batch, m.Input, m.Batch*m.Input, MaxElements)
+		}
+		if serveN != nil {
+			if m.Serve, err = d.serve(serveN, m.Batch); err != nil {
+				note(err)
+			}
 		}
 	}
 	if layersN != nil {
@@ -535,6 +542,33 @@ func (d *decoder) layers(n ast.Node, m *Model) (layers []Layer, errs []*Error, e
 	return layers, errs, nil
 }
 
+// serve decodes the serve list: distinct row counts from 1 to batch−1,
+// at most MaxServe of them.
+func (d *decoder) serve(n ast.Node, batch int) ([]int, error) {
+	seq, ok := n.(*ast.SequenceNode)
+	if !ok {
+		return nil, d.errNode(n, "serve must be a list of row counts, got %s", describe(n))
+	}
+	if len(seq.Values) > MaxServe {
+		return nil, d.errNode(seq.Values[MaxServe], "serve lists at most %d row counts", MaxServe)
+	}
+	rows := []int{}
+	for _, v := range seq.Values {
+		r, err := d.size(v, "a serve row count", MaxBatch)
+		if err != nil {
+			return nil, err
+		}
+		if r >= batch {
+			return nil, d.errNode(v, "a serve row count must be below batch (%d), got %d: a batch is served by the training kernels", batch, r)
+		}
+		if slices.Contains(rows, r) {
+			return nil, d.errNode(v, "serve lists %d twice", r)
+		}
+		rows = append(rows, r)
+	}
+	return rows, nil
+}
+
 func (d *decoder) checkLoss(m *Model, lossN ast.Node) error {
 	last := m.Layers[len(m.Layers)-1].Activation
 	switch {
@@ -552,7 +586,7 @@ func (d *decoder) checkLoss(m *Model, lossN ast.Node) error {
 // requiredKeys are the model's keys that have no default.
 var (
 	requiredKeys = []string{"name", "batch", "input", "layers", "loss"}
-	modelKeys    = append(slices.Clip(requiredKeys), "subnormals")
+	modelKeys    = append(slices.Clip(requiredKeys), "subnormals", "serve")
 	layerKeys    = []string{"dense", "activation"}
 )
 

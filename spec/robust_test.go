@@ -57,7 +57,7 @@ func TestHostileSpecsAreBounded(t *testing.T) {
 			}
 			return b.String()
 		}(), "f.yaml:5:5: spec nests lists and mappings more than 4 deep"},
-		{"many unknown keys", keys.String(), `f.yaml:2:1: unknown key "key0" in model (known keys: name, batch, input, layers, loss, subnormals)`},
+		{"many unknown keys", keys.String(), `f.yaml:2:1: unknown key "key0" in model (known keys: name, batch, input, layers, loss, subnormals, serve)`},
 		{"many layer keys", layers.String(), `f.yaml:6:16: unknown key "activat" in a layer (known keys: dense, activation)`},
 		{"many list items", "name: A\nlayers:\n" + strings.Repeat("  - 1\n", 100_000), "f.yaml:512:5: spec has more than 1024 YAML tokens (keys, values and punctuation); a model needs far fewer"},
 	} {

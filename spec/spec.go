@@ -13,6 +13,8 @@
 //	  - {dense: 10,  activation: softmax}
 //	loss: cross_entropy
 //	subnormals: keep       # optional: keep (the default) or flush
+//	serve: [1, 8, 32]      # optional: the row counts below batch that get
+//	                       # forward kernels of their own for serving
 package spec
 
 import (
@@ -89,6 +91,8 @@ const (
 	// MaxDepth bounds how deep lists and mappings nest: a model needs 3
 	// (the model, its layers, a layer).
 	MaxDepth = 4
+	// MaxServe bounds the row counts a serve list names.
+	MaxServe = 16
 	// MaxTokens bounds a spec's YAML tokens (keys, values and punctuation;
 	// comments are free): a model of MaxLayers layers needs about 500.
 	MaxTokens = 1024
@@ -104,6 +108,12 @@ type Model struct {
 	// Subnormals is the kernels' treatment of subnormal values; the
 	// zero value means Keep.
 	Subnormals Subnormals
+	// Serve lists the row counts, each below Batch, that get forward
+	// kernels of their own for serving fewer rows than a batch, as the
+	// spec gives them (distinct). Nil when the spec has no serve key: the
+	// generator then chooses them; empty for "serve: []", no serving
+	// kernels (every call of fewer rows pads to a batch).
+	Serve []int
 }
 
 // Layer is one dense layer: Y = act(X·W + b) with W of In×Out.

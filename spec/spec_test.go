@@ -127,3 +127,19 @@ func TestErrorsInFileOrder(t *testing.T) {
 	require.ErrorAs(t, err, &first)
 	assert.Equal(t, 2, first.Line)
 }
+
+func TestServe(t *testing.T) {
+	base := "name: N\nbatch: 48\ninput: 3\nlayers:\n  - dense: 1\nloss: mse\n"
+	m, err := Parse("m.yaml", []byte(base))
+	require.NoError(t, err)
+	assert.Nil(t, m.Serve, "without the key the generator chooses")
+	m, err = Parse("m.yaml", []byte(base+"serve: []\n"))
+	require.NoError(t, err)
+	assert.NotNil(t, m.Serve)
+	assert.Empty(t, m.Serve, "an empty list asks for no serving kernels")
+	m, err = Parse("m.yaml", []byte(base+"serve: [16, 1, 3]\n"))
+	require.NoError(t, err)
+	assert.Equal(t, []int{16, 1, 3}, m.Serve)
+	_, err = Parse("m.yaml", []byte(base+"serve: ["+strings.Repeat("1, ", MaxServe)+"1]\n"))
+	assert.EqualError(t, err, "m.yaml:7:57: serve lists at most 16 row counts")
+}
