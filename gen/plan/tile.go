@@ -207,28 +207,36 @@ func bestTile(g *Gemm, isa ISA) Tile {
 	var best Tile
 	bestCost, bestAccs := 0.0, 0
 	for _, t := range tileCandidates(isa, g) {
-		mr, nr := t.MR, t.NR
-		vecs := nr / isa.Lanes
-		cost := 0.0
-		for _, rows := range []int{mr, g.Rows % mr} {
-			n := g.Rows / mr
-			if rows != mr {
-				n = 1
-			}
-			if rows == 0 || n == 0 {
-				continue
-			}
-			full, rem := g.Cols/nr, g.Cols%nr
-			c := float64(full) * tileCycles(isa, g, rows, vecs, g.Depth)
-			if rem > 0 {
-				c += tileCycles(isa, g, rows, (rem+isa.Lanes-1)/isa.Lanes, g.Depth)
-			}
-			cost += float64(n) * c
-		}
-		accs := mr * vecs
+		cost := productCycles(isa, g, t)
+		accs := t.MR * t.NR / isa.Lanes
 		if best.MR == 0 || cost < bestCost || cost == bestCost && accs >= bestAccs {
 			best, bestCost, bestAccs = t, cost, accs
 		}
 	}
 	return best
+}
+
+// productCycles is the model's time of product g in tiles of t on tier
+// isa: the whole tiles, then the row and column remainders as smaller
+// tiles.
+func productCycles(isa ISA, g *Gemm, t Tile) float64 {
+	mr, nr := t.MR, t.NR
+	vecs := nr / isa.Lanes
+	cost := 0.0
+	for _, rows := range []int{mr, g.Rows % mr} {
+		n := g.Rows / mr
+		if rows != mr {
+			n = 1
+		}
+		if rows == 0 || n == 0 {
+			continue
+		}
+		full, rem := g.Cols/nr, g.Cols%nr
+		c := float64(full) * tileCycles(isa, g, rows, vecs, g.Depth)
+		if rem > 0 {
+			c += tileCycles(isa, g, rows, (rem+isa.Lanes-1)/isa.Lanes, g.Depth)
+		}
+		cost += float64(n) * c
+	}
+	return cost
 }
