@@ -182,7 +182,7 @@ bench:
 	$(call rounds,$(BENCH_COUNT),$(GO) test $(bench_flags) -bench . -skip '^BenchmarkFitEpoch$$' ./internal/compare/ ./nn/) | tee bench.txt
 	$(call rounds,$(KERNEL_BENCH_COUNT),$(GO) test $(bench_flags) -bench . ./kernels/) | tee -a bench.txt
 	$(GO) run ./internal/mcapredict -mca $(LLVM_MCA) | tee -a bench.txt
-	$(GO) run ./internal/mcapredict -mca $(LLVM_MCA) -spec spec/fashion1.yaml -label B1 | tee -a bench.txt
+	$(GO) run ./internal/mcapredict -mca $(LLVM_MCA) -spec spec/testdata/fashion1.yaml -label B1 | tee -a bench.txt
 	$(call avx2_bench,^BenchmarkProduct$$/./^vecgen$$,./internal/compare/)
 	$(call avx2_bench,^BenchmarkTrainStep$$/^sgd$$/^samples=(64|256)$$/^procs=1$$,./nn/)
 	$(call avx2_bench,^BenchmarkPredictOne$$,./nn/)

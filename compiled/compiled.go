@@ -32,8 +32,16 @@ type Network struct {
 	Batch  int    // B: samples per kernel call
 	Input  int    // features per sample
 	Layers []Layer
-	Loss   Loss
-	Params int // length of the parameter vector
+	// BatchCycles is the plan's model of the time of a forward pass over
+	// Batch rows through the Forward kernels on this tier, in cycles.
+	BatchCycles float64
+	// Serving lists forward passes over fewer rows than Batch, largest
+	// first, for serving fewer rows than a batch without padding them to
+	// one (empty when the spec asks for none). Each row they write is bit
+	// for bit the row the Forward kernels write for it.
+	Serving []Serving
+	Loss    Loss
+	Params  int // length of the parameter vector
 
 	// LossGrad computes the loss of the last layer's output y (B×Out)
 	// against target (B×Out), mean over the batch as the scalar reference
@@ -64,6 +72,16 @@ type Network struct {
 	NesterovChunk func(i int, p, grad, v []float32, lr, decay, mu float32)
 	AdamChunk     func(i int, p, grad, m, v []float32, lr, decay, beta1, beta2, eps, c1, c2 float32)
 	AdamWChunk    func(i int, p, grad, m, v []float32, lr, decay, beta1, beta2, eps, c1, c2 float32)
+}
+
+// Serving is a forward pass over Rows rows: Forward[i] is layer i's, with
+// the arguments of Layer.Forward over Rows rows instead of Batch.
+// Cycles is the plan's model of the pass's time on this tier, which with
+// Network.BatchCycles chooses how a number of rows is cut into calls.
+type Serving struct {
+	Rows    int
+	Cycles  float64
+	Forward []func(x, w, b, z, y []float32)
 }
 
 // Layer is one dense layer, y = act(x·w + b), with x B×In, w In×Out and

@@ -35,8 +35,9 @@ func TestKernelsUpToDate(t *testing.T) {
 	specs, err := filepath.Glob("../spec/*.yaml")
 	require.NoError(t, err)
 	require.NotEmpty(t, specs)
+	specs = append(specs, "../spec/testdata/fashion1.yaml") // the explicit batch-1 model
 	for _, s := range specs {
-		files, err := Generate(load(t, s), "../spec/"+filepath.Base(s), "kernels")
+		files, err := Generate(load(t, s), s, "kernels")
 		require.NoError(t, err, s)
 		for _, f := range files {
 			have, err := os.ReadFile(filepath.Join("../kernels", f.Name))
@@ -115,11 +116,28 @@ func TestPlanFashion(t *testing.T) {
 		"FashionL2ForwardHalf", "FashionL2ActivationGradHalf", "FashionL2WeightGradHalf", "FashionL2InputGradHalf", "FashionL2BiasGrad",
 		"FashionL3ForwardHalf", "FashionL3WeightGradHalf", "FashionL3InputGradHalf", "FashionL3BiasGrad",
 		"FashionL1PartialForward", "FashionL1Combine",
+		"FashionL1ForwardRows32", "FashionL2ForwardRows32", "FashionL3ForwardRows32",
+		"FashionL1ForwardRows16", "FashionL2ForwardRows16", "FashionL3ForwardRows16",
+		"FashionL1ForwardRows8", "FashionL2ForwardRows8", "FashionL3ForwardRows8",
+		"FashionL1ForwardRows4", "FashionL2ForwardRows4", "FashionL3ForwardRows4",
+		"FashionL1ForwardRows1", "FashionL2ForwardRows1", "FashionL3ForwardRows1",
 		"FashionLoss", "FashionSGD", "FashionMomentum", "FashionNesterov", "FashionAdam", "FashionAdamW",
 		"FashionSGDChunk", "FashionSGDLastChunk", "FashionMomentumChunk", "FashionMomentumLastChunk",
 		"FashionNesterovChunk", "FashionNesterovLastChunk", "FashionAdamChunk", "FashionAdamLastChunk",
 		"FashionAdamWChunk", "FashionAdamWLastChunk",
 	}, got)
+	// The serving kernels: the default row counts, each a Forward over
+	// fewer rows that keeps every sum in one chain, as the batch's tiles
+	// do, so its rows are bit for bit theirs.
+	assert.Equal(t, []int{32, 16, 8, 4, 1}, p.Serve)
+	one := p.FindServe(3, 1)
+	assert.Equal(t, plan.Gemm{Rows: 1, Cols: 10, Depth: 128, ARow: 128, ADepth: 1, BDepth: 10, CRow: 10}, *one.Gemm)
+	for _, m := range one.Impls {
+		assert.True(t, m.OneChain, m.Asm)
+		assert.Equal(t, 1, m.Chains(1), m.Asm)
+	}
+	assert.Nil(t, p.FindServe(1, 64), "a batch is served by the training kernels")
+	assert.Same(t, p.Find(plan.Forward, 1), &p.Kernels[0], "Find returns the training kernel")
 	// The chunks of the update: whole ones, and the rest.
 	assert.Equal(t, 15, p.Chunks())
 	assert.Equal(t, plan.UpdateChunk, p.FindChunk(plan.Adam, false).Elements)
@@ -152,7 +170,7 @@ func TestPlanFashion(t *testing.T) {
 // the split depth, halves and more than one layer (it then replaces the
 // first layer's forward half).
 func TestPlanHalves(t *testing.T) {
-	for file, want := range map[string]bool{"fashion.yaml": true, "fashion1.yaml": false, "digits.yaml": true} {
+	for file, want := range map[string]bool{"fashion.yaml": true, "testdata/fashion1.yaml": false, "digits.yaml": true} {
 		p, err := plan.New(load(t, "../spec/"+file), file, "k")
 		require.NoError(t, err)
 		assert.Equal(t, want, p.Halves(), file)
@@ -173,7 +191,7 @@ func TestPlanHalves(t *testing.T) {
 
 // A batch of one makes every product with one row a matrix-vector product.
 func TestPlanBatchOne(t *testing.T) {
-	p, err := plan.New(load(t, "../spec/fashion1.yaml"), "fashion1.yaml", "k")
+	p, err := plan.New(load(t, "../spec/testdata/fashion1.yaml"), "fashion1.yaml", "k")
 	require.NoError(t, err)
 	for _, k := range p.Kernels {
 		if g := k.Gemm; g != nil {
@@ -667,4 +685,45 @@ func goTest(dir string, args ...string) (string, error) {
 func firstLines(s string, n int) string {
 	lines := strings.SplitN(s, "\n", n+1)
 	return strings.Join(lines[:min(n, len(lines))], "\n")
+}
+
+// The serving row counts: the spec's serve list, largest first, or the
+// model's default; a batch of one has none to choose.
+func TestPlanServe(t *testing.T) {
+	const base = "name: S\nbatch: 48\ninput: 784\nlayers:\n  - {dense: 256, activation: relu}\n  - {dense: 10, activation: softmax}\nloss: cross_entropy\n"
+	for _, c := range []struct {
+		serve string
+		want  []int
+	}{
+		{"", []int{32, 16, 8, 4, 1}},
+		{"serve: [3, 40, 1]\n", []int{40, 3, 1}},
+		{"serve: []\n", []int{}},
+	} {
+		m, err := spec.Parse("s.yaml", []byte(base+c.serve))
+		require.NoError(t, err)
+		p, err := plan.New(m, "s.yaml", "k")
+		require.NoError(t, err)
+		assert.Equal(t, c.want, p.Serve, c.serve)
+		for _, rows := range c.want {
+			for l := 1; l <= 2; l++ {
+				k := p.FindServe(l, rows)
+				require.NotNil(t, k, "layer %d, %d rows", l, rows)
+				assert.Equal(t, rows, k.Gemm.Rows)
+				assert.Equal(t, fmt.Sprintf("SL%dForwardRows%d", l, rows), k.Public)
+			}
+		}
+	}
+	one := load(t, "../spec/testdata/fashion1.yaml")
+	assert.Empty(t, plan.DefaultServe(one))
+	// A smaller serving kernel is kept only where the model puts it at
+	// least plan.ServeSaving faster than the next larger on every tier.
+	fashion := load(t, "../spec/fashion.yaml")
+	serve := plan.DefaultServe(fashion)
+	larger := fashion.Batch
+	for _, rows := range serve[:len(serve)-1] {
+		for _, isa := range plan.Tiers {
+			assert.LessOrEqual(t, plan.ForwardCycles(isa, fashion, rows), (1-plan.ServeSaving)*plan.ForwardCycles(isa, fashion, larger), "%d rows on %s", rows, isa.Name)
+		}
+		larger = rows
+	}
 }

@@ -3,6 +3,7 @@ package gen
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -163,6 +164,9 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	if k.Half || k.Op == plan.Combine {
 		B = jen.Parens(jen.Id(p.Batch()).Op("/").Lit(2))
 	}
+	if k.Rows > 0 {
+		B = jen.Lit(k.Rows)
+	}
 	switch {
 	case k.Op == plan.PartialForward:
 		return []jen.Code{s("DenseRows", slice("x"), slice("w"), slice("p"), B, K, half, N)}
@@ -200,6 +204,13 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 // apiDoc is the doc comment of an exported kernel.
 func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 	name := k.Public
+	if k.Rows > 0 {
+		whole := p.Find(k.Op, k.Layer).Public
+		return []string{
+			fmt.Sprintf("%s is %s on %d rows instead of a batch, for serving:", name, whole, k.Rows),
+			"each row of y (and z) is bit for bit the row " + whole + " writes for the same row of x.",
+		}
+	}
 	if k.Half {
 		whole := p.Find(k.Op, k.Layer).Public
 		if k.Op == plan.WeightGrad {
@@ -419,6 +430,18 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		}
 		layers = append(layers, composite(fields...))
 	}
+	var serving []jen.Code
+	for i, rows := range p.Serve {
+		var forwards []jen.Code
+		for _, l := range p.Layers {
+			forwards = append(forwards, adapter(p, p.FindServe(l.Index, rows), "x", "w", "b", "z", "y"))
+		}
+		serving = append(serving, composite(
+			field("Rows", jen.Lit(rows)),
+			field("Cycles", jen.Id("cycles").Index(jen.Lit(i+1))),
+			field("Forward", jen.Index().Func().Params(jen.Id("x"), jen.Id("w"), jen.Id("b"), jen.Id("z"), jen.Id("y").Index().Float32()).Add(composite(forwards...))),
+		))
+	}
 	loss := plan.Losses[m.Loss].Compiled
 	fields := []jen.Code{
 		field("Name", jen.Lit(m.Name)),
@@ -426,11 +449,17 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		field("Batch", jen.Id(p.Batch())),
 		field("Input", jen.Id(p.Prefix+"Input")),
 		field("Layers", jen.Index().Qual(compiledPath, "Layer").Add(composite(layers...))),
+		field("BatchCycles", jen.Id("cycles").Index(jen.Lit(0))),
+	}
+	if len(serving) > 0 {
+		fields = append(fields, field("Serving", jen.Index().Qual(compiledPath, "Serving").Add(composite(serving...))))
+	}
+	fields = append(fields,
 		field("Loss", jen.Qual(compiledPath, loss)),
 		field("Params", jen.Id(p.ParamsConst())),
 		field("LossGrad", adapter(p, p.Find(plan.Loss, 0), "y", "target", "d")),
 		field("LossGivesDZ", jen.Lit(p.LossGivesDZ())),
-	}
+	)
 	for _, op := range plan.Optimizers {
 		k := p.Find(op, 0)
 		var names []string
@@ -448,8 +477,37 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 	f.Commentf("%sNetwork describes the %s model to package nn: its shapes, activations", p.Prefix, m.Name)
 	f.Comment("and kernels, called through slices of exactly the kernels' lengths.")
 	f.Func().Id(p.Prefix+"Network").Params().Qual(compiledPath, "Network").Block(
+		jen.Id("cycles").Op(":=").Id(cyclesVar(p)).Index(jen.Id(tierVar(p))),
 		jen.Return(jen.Qual(compiledPath, "Network").Add(composite(fields...))),
 	)
+	f.Line()
+	emitCycles(f, p)
+}
+
+// cyclesVar is the table of the forward passes' modeled times.
+func cyclesVar(p *plan.Plan) string { return p.Lower + "ForwardCycles" }
+
+// emitCycles renders the plan's model of a forward pass's time on each
+// tier, for the batch and then each serving row count: nn chooses with
+// it how to cut a number of rows into calls. The reference is modeled as
+// one multiply-add a cycle.
+func emitCycles(f *jen.File, p *plan.Plan) {
+	rows := append([]int{p.Model.Batch}, p.Serve...)
+	table := func(cycles func(rows int) float64) jen.Code {
+		var vals []jen.Code
+		for _, r := range rows {
+			vals = append(vals, jen.Lit(math.Round(cycles(r))))
+		}
+		return jen.Values(vals...)
+	}
+	var entries []jen.Code
+	for _, isa := range plan.Tiers {
+		entries = append(entries, jen.Qual(compiledPath, tierConst[isa.Name]).Op(":").Add(table(func(r int) float64 { return plan.ForwardCycles(isa, p.Model, r) })))
+	}
+	entries = append(entries, jen.Qual(compiledPath, "Reference").Op(":").Add(table(func(r int) float64 { return plan.ReferenceCycles(p.Model, r) })))
+	f.Commentf("%s is the plan's model of a forward pass's time in cycles on each", cyclesVar(p))
+	f.Commentf("tier, over %s rows, then over each serving kernel's rows.", p.Batch())
+	f.Var().Id(cyclesVar(p)).Op("=").Map(jen.Qual(compiledPath, "Tier")).Index().Float64().Add(composite(entries...))
 }
 
 // field is one key: value element of a composite literal.

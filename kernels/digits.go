@@ -33,6 +33,7 @@ var digitsTier = compiled.Widest(digitsCanRun)
 // DigitsNetwork describes the Digits model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func DigitsNetwork() compiled.Network {
+	cycles := digitsForwardCycles[digitsTier]
 	return compiled.Network{
 		Name:  "Digits",
 		Tier:  digitsTier,
@@ -95,6 +96,45 @@ func DigitsNetwork() compiled.Network {
 				},
 			},
 		},
+		BatchCycles: cycles[0],
+		Serving: []compiled.Serving{
+			{
+				Rows:   16,
+				Cycles: cycles[1],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL1ForwardRows16((*[16 * DigitsL1In]float32)(x), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[16 * DigitsL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL2ForwardRows16((*[16 * DigitsL2In]float32)(x), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out]float32)(b), (*[16 * DigitsL2Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   8,
+				Cycles: cycles[2],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL1ForwardRows8((*[8 * DigitsL1In]float32)(x), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[8 * DigitsL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL2ForwardRows8((*[8 * DigitsL2In]float32)(x), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out]float32)(b), (*[8 * DigitsL2Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   1,
+				Cycles: cycles[3],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL1ForwardRows1((*[1 * DigitsL1In]float32)(x), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[1 * DigitsL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL2ForwardRows1((*[1 * DigitsL2In]float32)(x), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out]float32)(b), (*[1 * DigitsL2Out]float32)(y))
+					},
+				},
+			},
+		},
 		Loss:   compiled.CrossEntropy,
 		Params: DigitsParams,
 		LossGrad: func(y []float32, target []float32, d []float32) float32 {
@@ -117,6 +157,15 @@ func DigitsNetwork() compiled.Network {
 			DigitsAdamW((*[DigitsParams]float32)(p), (*[DigitsParams]float32)(grad), (*[DigitsParams]float32)(m), (*[DigitsParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
 		},
 	}
+}
+
+// digitsForwardCycles is the plan's model of a forward pass's time in cycles on each
+// tier, over DigitsBatch rows, then over each serving kernel's rows.
+var digitsForwardCycles = map[compiled.Tier][]float64{
+	compiled.AVX512:    {3034.0, 1622.0, 940.0, 706.0},
+	compiled.AVX2:      {6364.0, 3202.0, 2116.0, 712.0},
+	compiled.NEON:      {6056.0, 3298.0, 1834.0, 722.0},
+	compiled.Reference: {75976.0, 38088.0, 19144.0, 2568.0},
 }
 
 // DigitsL1Forward is layer 1's forward pass on one batch:
@@ -375,6 +424,96 @@ func DigitsL1Combine(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(DigitsB
 		digitsL1CombineNEON(p0, p1, b, y)
 	default:
 		scalar.Combine(p0[:], p1[:], b[:], y[:], (DigitsBatch / 2), DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL1ForwardRows16 is DigitsL1Forward on 16 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL1Forward writes for the same row of x.
+func DigitsL1ForwardRows16(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ForwardRows16AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL1ForwardRows16AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL1ForwardRows16NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 16, DigitsL1In, DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL2ForwardRows16 is DigitsL2Forward on 16 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL2Forward writes for the same row of x.
+func DigitsL2ForwardRows16(x *[16 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[16 * DigitsL2Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2ForwardRows16AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL2ForwardRows16AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL2ForwardRows16NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 16, DigitsL2In, DigitsL2Out, scalar.Softmax)
+	}
+}
+
+// DigitsL1ForwardRows8 is DigitsL1Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL1Forward writes for the same row of x.
+func DigitsL1ForwardRows8(x *[8 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[8 * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ForwardRows8AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL1ForwardRows8AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL1ForwardRows8NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 8, DigitsL1In, DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL2ForwardRows8 is DigitsL2Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL2Forward writes for the same row of x.
+func DigitsL2ForwardRows8(x *[8 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[8 * DigitsL2Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2ForwardRows8AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL2ForwardRows8AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL2ForwardRows8NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 8, DigitsL2In, DigitsL2Out, scalar.Softmax)
+	}
+}
+
+// DigitsL1ForwardRows1 is DigitsL1Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL1Forward writes for the same row of x.
+func DigitsL1ForwardRows1(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL1ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL1ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, DigitsL1In, DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL2ForwardRows1 is DigitsL2Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL2Forward writes for the same row of x.
+func DigitsL2ForwardRows1(x *[1 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[1 * DigitsL2Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL2ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL2ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, DigitsL2In, DigitsL2Out, scalar.Softmax)
 	}
 }
 

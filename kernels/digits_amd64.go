@@ -68,6 +68,30 @@ func digitsL1CombineNEON(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(Dig
 	panic("vecgen: digitsL1CombineNEON called on amd64")
 }
 
+func digitsL1ForwardRows16NEON(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows16NEON called on amd64")
+}
+
+func digitsL2ForwardRows16NEON(x *[16 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[16 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows16NEON called on amd64")
+}
+
+func digitsL1ForwardRows8NEON(x *[8 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[8 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows8NEON called on amd64")
+}
+
+func digitsL2ForwardRows8NEON(x *[8 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[8 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows8NEON called on amd64")
+}
+
+func digitsL1ForwardRows1NEON(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows1NEON called on amd64")
+}
+
+func digitsL2ForwardRows1NEON(x *[1 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[1 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows1NEON called on amd64")
+}
+
 func digitsLossNEON(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
 	panic("vecgen: digitsLossNEON called on amd64")
 }

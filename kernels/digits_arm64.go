@@ -128,6 +128,54 @@ func digitsL1CombineAVX2(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(Dig
 	panic("vecgen: digitsL1CombineAVX2 called on arm64")
 }
 
+func digitsL1ForwardRows16AVX512(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows16AVX512 called on arm64")
+}
+
+func digitsL1ForwardRows16AVX2(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows16AVX2 called on arm64")
+}
+
+func digitsL2ForwardRows16AVX512(x *[16 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[16 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows16AVX512 called on arm64")
+}
+
+func digitsL2ForwardRows16AVX2(x *[16 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[16 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows16AVX2 called on arm64")
+}
+
+func digitsL1ForwardRows8AVX512(x *[8 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[8 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows8AVX512 called on arm64")
+}
+
+func digitsL1ForwardRows8AVX2(x *[8 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[8 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows8AVX2 called on arm64")
+}
+
+func digitsL2ForwardRows8AVX512(x *[8 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[8 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows8AVX512 called on arm64")
+}
+
+func digitsL2ForwardRows8AVX2(x *[8 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[8 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows8AVX2 called on arm64")
+}
+
+func digitsL1ForwardRows1AVX512(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows1AVX512 called on arm64")
+}
+
+func digitsL1ForwardRows1AVX2(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows1AVX2 called on arm64")
+}
+
+func digitsL2ForwardRows1AVX512(x *[1 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[1 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows1AVX512 called on arm64")
+}
+
+func digitsL2ForwardRows1AVX2(x *[1 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[1 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows1AVX2 called on arm64")
+}
+
 func digitsLossAVX512(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
 	panic("vecgen: digitsLossAVX512 called on arm64")
 }

@@ -4473,6 +4473,2711 @@ elems3:
 	BNE elems3
 	RET
 
+// digitsL1ForwardRows16NEON is the NEON body of DigitsL1ForwardRows16: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 16 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 16×64 · 64×32 in 6×16 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func digitsL1ForwardRows16NEON(x *[1024]float32, w *[2048]float32, b *[32]float32, y *[512]float32)
+TEXT ·digitsL1ForwardRows16NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R15
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 16×64 · 64×32, in 6×16 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD $2, R6
+rows1:
+	MOVD R1, R7
+	MOVD R5, R8
+	MOVD R2, R9
+	// 6 rows of y, 16 columns at a time.
+	MOVD $2, R10
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R4, R11
+	MOVD R7, R12
+	MOVD $128, R13
+	// Depth in steps of 4: a vector of each of 6 rows of x, times 4 rows of w.
+	MOVD $16, R14
+depth3:
+	FMOVQ (R11), F24
+	FMOVQ 256(R11), F25
+	FMOVQ 512(R11), F26
+	FMOVQ 768(R11), F27
+	FMOVQ 1024(R11), F28
+	FMOVQ 1280(R11), F29
+	FLDPQ (R12), (F30, F31)
+	WORD $0x4f9813c0 // fmla v0.4s, v30.4s, v24.s[0]
+	WORD $0x4f9913c4 // fmla v4.4s, v30.4s, v25.s[0]
+	WORD $0x4f9a13c8 // fmla v8.4s, v30.4s, v26.s[0]
+	WORD $0x4f9b13cc // fmla v12.4s, v30.4s, v27.s[0]
+	WORD $0x4f9c13d0 // fmla v16.4s, v30.4s, v28.s[0]
+	WORD $0x4f9d13d4 // fmla v20.4s, v30.4s, v29.s[0]
+	WORD $0x4f9813e1 // fmla v1.4s, v31.4s, v24.s[0]
+	WORD $0x4f9913e5 // fmla v5.4s, v31.4s, v25.s[0]
+	WORD $0x4f9a13e9 // fmla v9.4s, v31.4s, v26.s[0]
+	WORD $0x4f9b13ed // fmla v13.4s, v31.4s, v27.s[0]
+	WORD $0x4f9c13f1 // fmla v17.4s, v31.4s, v28.s[0]
+	WORD $0x4f9d13f5 // fmla v21.4s, v31.4s, v29.s[0]
+	FLDPQ 32(R12), (F30, F31)
+	WORD $0x4f9813c2 // fmla v2.4s, v30.4s, v24.s[0]
+	WORD $0x4f9913c6 // fmla v6.4s, v30.4s, v25.s[0]
+	WORD $0x4f9a13ca // fmla v10.4s, v30.4s, v26.s[0]
+	WORD $0x4f9b13ce // fmla v14.4s, v30.4s, v27.s[0]
+	WORD $0x4f9c13d2 // fmla v18.4s, v30.4s, v28.s[0]
+	WORD $0x4f9d13d6 // fmla v22.4s, v30.4s, v29.s[0]
+	WORD $0x4f9813e3 // fmla v3.4s, v31.4s, v24.s[0]
+	WORD $0x4f9913e7 // fmla v7.4s, v31.4s, v25.s[0]
+	WORD $0x4f9a13eb // fmla v11.4s, v31.4s, v26.s[0]
+	WORD $0x4f9b13ef // fmla v15.4s, v31.4s, v27.s[0]
+	WORD $0x4f9c13f3 // fmla v19.4s, v31.4s, v28.s[0]
+	WORD $0x4f9d13f7 // fmla v23.4s, v31.4s, v29.s[0]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F30, F31)
+	WORD $0x4fb813c0 // fmla v0.4s, v30.4s, v24.s[1]
+	WORD $0x4fb913c4 // fmla v4.4s, v30.4s, v25.s[1]
+	WORD $0x4fba13c8 // fmla v8.4s, v30.4s, v26.s[1]
+	WORD $0x4fbb13cc // fmla v12.4s, v30.4s, v27.s[1]
+	WORD $0x4fbc13d0 // fmla v16.4s, v30.4s, v28.s[1]
+	WORD $0x4fbd13d4 // fmla v20.4s, v30.4s, v29.s[1]
+	WORD $0x4fb813e1 // fmla v1.4s, v31.4s, v24.s[1]
+	WORD $0x4fb913e5 // fmla v5.4s, v31.4s, v25.s[1]
+	WORD $0x4fba13e9 // fmla v9.4s, v31.4s, v26.s[1]
+	WORD $0x4fbb13ed // fmla v13.4s, v31.4s, v27.s[1]
+	WORD $0x4fbc13f1 // fmla v17.4s, v31.4s, v28.s[1]
+	WORD $0x4fbd13f5 // fmla v21.4s, v31.4s, v29.s[1]
+	FLDPQ 32(R12), (F30, F31)
+	WORD $0x4fb813c2 // fmla v2.4s, v30.4s, v24.s[1]
+	WORD $0x4fb913c6 // fmla v6.4s, v30.4s, v25.s[1]
+	WORD $0x4fba13ca // fmla v10.4s, v30.4s, v26.s[1]
+	WORD $0x4fbb13ce // fmla v14.4s, v30.4s, v27.s[1]
+	WORD $0x4fbc13d2 // fmla v18.4s, v30.4s, v28.s[1]
+	WORD $0x4fbd13d6 // fmla v22.4s, v30.4s, v29.s[1]
+	WORD $0x4fb813e3 // fmla v3.4s, v31.4s, v24.s[1]
+	WORD $0x4fb913e7 // fmla v7.4s, v31.4s, v25.s[1]
+	WORD $0x4fba13eb // fmla v11.4s, v31.4s, v26.s[1]
+	WORD $0x4fbb13ef // fmla v15.4s, v31.4s, v27.s[1]
+	WORD $0x4fbc13f3 // fmla v19.4s, v31.4s, v28.s[1]
+	WORD $0x4fbd13f7 // fmla v23.4s, v31.4s, v29.s[1]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F30, F31)
+	WORD $0x4f981bc0 // fmla v0.4s, v30.4s, v24.s[2]
+	WORD $0x4f991bc4 // fmla v4.4s, v30.4s, v25.s[2]
+	WORD $0x4f9a1bc8 // fmla v8.4s, v30.4s, v26.s[2]
+	WORD $0x4f9b1bcc // fmla v12.4s, v30.4s, v27.s[2]
+	WORD $0x4f9c1bd0 // fmla v16.4s, v30.4s, v28.s[2]
+	WORD $0x4f9d1bd4 // fmla v20.4s, v30.4s, v29.s[2]
+	WORD $0x4f981be1 // fmla v1.4s, v31.4s, v24.s[2]
+	WORD $0x4f991be5 // fmla v5.4s, v31.4s, v25.s[2]
+	WORD $0x4f9a1be9 // fmla v9.4s, v31.4s, v26.s[2]
+	WORD $0x4f9b1bed // fmla v13.4s, v31.4s, v27.s[2]
+	WORD $0x4f9c1bf1 // fmla v17.4s, v31.4s, v28.s[2]
+	WORD $0x4f9d1bf5 // fmla v21.4s, v31.4s, v29.s[2]
+	FLDPQ 32(R12), (F30, F31)
+	WORD $0x4f981bc2 // fmla v2.4s, v30.4s, v24.s[2]
+	WORD $0x4f991bc6 // fmla v6.4s, v30.4s, v25.s[2]
+	WORD $0x4f9a1bca // fmla v10.4s, v30.4s, v26.s[2]
+	WORD $0x4f9b1bce // fmla v14.4s, v30.4s, v27.s[2]
+	WORD $0x4f9c1bd2 // fmla v18.4s, v30.4s, v28.s[2]
+	WORD $0x4f9d1bd6 // fmla v22.4s, v30.4s, v29.s[2]
+	WORD $0x4f981be3 // fmla v3.4s, v31.4s, v24.s[2]
+	WORD $0x4f991be7 // fmla v7.4s, v31.4s, v25.s[2]
+	WORD $0x4f9a1beb // fmla v11.4s, v31.4s, v26.s[2]
+	WORD $0x4f9b1bef // fmla v15.4s, v31.4s, v27.s[2]
+	WORD $0x4f9c1bf3 // fmla v19.4s, v31.4s, v28.s[2]
+	WORD $0x4f9d1bf7 // fmla v23.4s, v31.4s, v29.s[2]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F30, F31)
+	WORD $0x4fb81bc0 // fmla v0.4s, v30.4s, v24.s[3]
+	WORD $0x4fb91bc4 // fmla v4.4s, v30.4s, v25.s[3]
+	WORD $0x4fba1bc8 // fmla v8.4s, v30.4s, v26.s[3]
+	WORD $0x4fbb1bcc // fmla v12.4s, v30.4s, v27.s[3]
+	WORD $0x4fbc1bd0 // fmla v16.4s, v30.4s, v28.s[3]
+	WORD $0x4fbd1bd4 // fmla v20.4s, v30.4s, v29.s[3]
+	WORD $0x4fb81be1 // fmla v1.4s, v31.4s, v24.s[3]
+	WORD $0x4fb91be5 // fmla v5.4s, v31.4s, v25.s[3]
+	WORD $0x4fba1be9 // fmla v9.4s, v31.4s, v26.s[3]
+	WORD $0x4fbb1bed // fmla v13.4s, v31.4s, v27.s[3]
+	WORD $0x4fbc1bf1 // fmla v17.4s, v31.4s, v28.s[3]
+	WORD $0x4fbd1bf5 // fmla v21.4s, v31.4s, v29.s[3]
+	FLDPQ 32(R12), (F30, F31)
+	WORD $0x4fb81bc2 // fmla v2.4s, v30.4s, v24.s[3]
+	WORD $0x4fb91bc6 // fmla v6.4s, v30.4s, v25.s[3]
+	WORD $0x4fba1bca // fmla v10.4s, v30.4s, v26.s[3]
+	WORD $0x4fbb1bce // fmla v14.4s, v30.4s, v27.s[3]
+	WORD $0x4fbc1bd2 // fmla v18.4s, v30.4s, v28.s[3]
+	WORD $0x4fbd1bd6 // fmla v22.4s, v30.4s, v29.s[3]
+	WORD $0x4fb81be3 // fmla v3.4s, v31.4s, v24.s[3]
+	WORD $0x4fb91be7 // fmla v7.4s, v31.4s, v25.s[3]
+	WORD $0x4fba1beb // fmla v11.4s, v31.4s, v26.s[3]
+	WORD $0x4fbb1bef // fmla v15.4s, v31.4s, v27.s[3]
+	WORD $0x4fbc1bf3 // fmla v19.4s, v31.4s, v28.s[3]
+	WORD $0x4fbd1bf7 // fmla v23.4s, v31.4s, v29.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth3
+	// Add the bias and store the tile of y.
+	MOVD R8, R14
+	FMOVQ (R9), F24
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d421 // fadd v1.4s, v1.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d442 // fadd v2.4s, v2.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	FSTPQ (F0, F1), (R14)
+	FSTPQ (F2, F3), 32(R14)
+	ADD $128, R8, R14
+	FMOVQ (R9), F24
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d4a5 // fadd v5.4s, v5.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d4c6 // fadd v6.4s, v6.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d4e7 // fadd v7.4s, v7.4s, v24.4s
+	FSTPQ (F4, F5), (R14)
+	FSTPQ (F6, F7), 32(R14)
+	ADD $256, R8, R14
+	FMOVQ (R9), F24
+	WORD $0x4e38d508 // fadd v8.4s, v8.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d529 // fadd v9.4s, v9.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d54a // fadd v10.4s, v10.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d56b // fadd v11.4s, v11.4s, v24.4s
+	FSTPQ (F8, F9), (R14)
+	FSTPQ (F10, F11), 32(R14)
+	ADD $384, R8, R14
+	FMOVQ (R9), F24
+	WORD $0x4e38d58c // fadd v12.4s, v12.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d5ad // fadd v13.4s, v13.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d5ce // fadd v14.4s, v14.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d5ef // fadd v15.4s, v15.4s, v24.4s
+	FSTPQ (F12, F13), (R14)
+	FSTPQ (F14, F15), 32(R14)
+	ADD $512, R8, R14
+	FMOVQ (R9), F24
+	WORD $0x4e38d610 // fadd v16.4s, v16.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d631 // fadd v17.4s, v17.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d652 // fadd v18.4s, v18.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d673 // fadd v19.4s, v19.4s, v24.4s
+	FSTPQ (F16, F17), (R14)
+	FSTPQ (F18, F19), 32(R14)
+	ADD $640, R8, R14
+	FMOVQ (R9), F24
+	WORD $0x4e38d694 // fadd v20.4s, v20.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d6b5 // fadd v21.4s, v21.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d6d6 // fadd v22.4s, v22.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d6f7 // fadd v23.4s, v23.4s, v24.4s
+	FSTPQ (F20, F21), (R14)
+	FSTPQ (F22, F23), 32(R14)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	ADD $64, R9, R9
+	SUBS $1, R10, R10
+	BNE cols2
+	ADD $1536, R4, R4
+	ADD $768, R5, R5
+	SUBS $1, R6, R6
+	BNE rows1
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 4 rows of y, 16 columns at a time.
+	MOVD $2, R9
+cols4:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R4, R10
+	MOVD R6, R11
+	MOVD $128, R12
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $16, R13
+depth5:
+	FMOVQ (R10), F16
+	FMOVQ 256(R10), F17
+	FMOVQ 512(R10), F18
+	FMOVQ 768(R10), F19
+	FLDPQ (R11), (F20, F21)
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4f911284 // fmla v4.4s, v20.4s, v17.s[0]
+	WORD $0x4f921288 // fmla v8.4s, v20.4s, v18.s[0]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4f9012a1 // fmla v1.4s, v21.4s, v16.s[0]
+	WORD $0x4f9112a5 // fmla v5.4s, v21.4s, v17.s[0]
+	WORD $0x4f9212a9 // fmla v9.4s, v21.4s, v18.s[0]
+	WORD $0x4f9312ad // fmla v13.4s, v21.4s, v19.s[0]
+	FLDPQ 32(R11), (F20, F21)
+	WORD $0x4f901282 // fmla v2.4s, v20.4s, v16.s[0]
+	WORD $0x4f911286 // fmla v6.4s, v20.4s, v17.s[0]
+	WORD $0x4f92128a // fmla v10.4s, v20.4s, v18.s[0]
+	WORD $0x4f93128e // fmla v14.4s, v20.4s, v19.s[0]
+	WORD $0x4f9012a3 // fmla v3.4s, v21.4s, v16.s[0]
+	WORD $0x4f9112a7 // fmla v7.4s, v21.4s, v17.s[0]
+	WORD $0x4f9212ab // fmla v11.4s, v21.4s, v18.s[0]
+	WORD $0x4f9312af // fmla v15.4s, v21.4s, v19.s[0]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F20, F21)
+	WORD $0x4fb01280 // fmla v0.4s, v20.4s, v16.s[1]
+	WORD $0x4fb11284 // fmla v4.4s, v20.4s, v17.s[1]
+	WORD $0x4fb21288 // fmla v8.4s, v20.4s, v18.s[1]
+	WORD $0x4fb3128c // fmla v12.4s, v20.4s, v19.s[1]
+	WORD $0x4fb012a1 // fmla v1.4s, v21.4s, v16.s[1]
+	WORD $0x4fb112a5 // fmla v5.4s, v21.4s, v17.s[1]
+	WORD $0x4fb212a9 // fmla v9.4s, v21.4s, v18.s[1]
+	WORD $0x4fb312ad // fmla v13.4s, v21.4s, v19.s[1]
+	FLDPQ 32(R11), (F20, F21)
+	WORD $0x4fb01282 // fmla v2.4s, v20.4s, v16.s[1]
+	WORD $0x4fb11286 // fmla v6.4s, v20.4s, v17.s[1]
+	WORD $0x4fb2128a // fmla v10.4s, v20.4s, v18.s[1]
+	WORD $0x4fb3128e // fmla v14.4s, v20.4s, v19.s[1]
+	WORD $0x4fb012a3 // fmla v3.4s, v21.4s, v16.s[1]
+	WORD $0x4fb112a7 // fmla v7.4s, v21.4s, v17.s[1]
+	WORD $0x4fb212ab // fmla v11.4s, v21.4s, v18.s[1]
+	WORD $0x4fb312af // fmla v15.4s, v21.4s, v19.s[1]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F20, F21)
+	WORD $0x4f901a80 // fmla v0.4s, v20.4s, v16.s[2]
+	WORD $0x4f911a84 // fmla v4.4s, v20.4s, v17.s[2]
+	WORD $0x4f921a88 // fmla v8.4s, v20.4s, v18.s[2]
+	WORD $0x4f931a8c // fmla v12.4s, v20.4s, v19.s[2]
+	WORD $0x4f901aa1 // fmla v1.4s, v21.4s, v16.s[2]
+	WORD $0x4f911aa5 // fmla v5.4s, v21.4s, v17.s[2]
+	WORD $0x4f921aa9 // fmla v9.4s, v21.4s, v18.s[2]
+	WORD $0x4f931aad // fmla v13.4s, v21.4s, v19.s[2]
+	FLDPQ 32(R11), (F20, F21)
+	WORD $0x4f901a82 // fmla v2.4s, v20.4s, v16.s[2]
+	WORD $0x4f911a86 // fmla v6.4s, v20.4s, v17.s[2]
+	WORD $0x4f921a8a // fmla v10.4s, v20.4s, v18.s[2]
+	WORD $0x4f931a8e // fmla v14.4s, v20.4s, v19.s[2]
+	WORD $0x4f901aa3 // fmla v3.4s, v21.4s, v16.s[2]
+	WORD $0x4f911aa7 // fmla v7.4s, v21.4s, v17.s[2]
+	WORD $0x4f921aab // fmla v11.4s, v21.4s, v18.s[2]
+	WORD $0x4f931aaf // fmla v15.4s, v21.4s, v19.s[2]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F20, F21)
+	WORD $0x4fb01a80 // fmla v0.4s, v20.4s, v16.s[3]
+	WORD $0x4fb11a84 // fmla v4.4s, v20.4s, v17.s[3]
+	WORD $0x4fb21a88 // fmla v8.4s, v20.4s, v18.s[3]
+	WORD $0x4fb31a8c // fmla v12.4s, v20.4s, v19.s[3]
+	WORD $0x4fb01aa1 // fmla v1.4s, v21.4s, v16.s[3]
+	WORD $0x4fb11aa5 // fmla v5.4s, v21.4s, v17.s[3]
+	WORD $0x4fb21aa9 // fmla v9.4s, v21.4s, v18.s[3]
+	WORD $0x4fb31aad // fmla v13.4s, v21.4s, v19.s[3]
+	FLDPQ 32(R11), (F20, F21)
+	WORD $0x4fb01a82 // fmla v2.4s, v20.4s, v16.s[3]
+	WORD $0x4fb11a86 // fmla v6.4s, v20.4s, v17.s[3]
+	WORD $0x4fb21a8a // fmla v10.4s, v20.4s, v18.s[3]
+	WORD $0x4fb31a8e // fmla v14.4s, v20.4s, v19.s[3]
+	WORD $0x4fb01aa3 // fmla v3.4s, v21.4s, v16.s[3]
+	WORD $0x4fb11aa7 // fmla v7.4s, v21.4s, v17.s[3]
+	WORD $0x4fb21aab // fmla v11.4s, v21.4s, v18.s[3]
+	WORD $0x4fb31aaf // fmla v15.4s, v21.4s, v19.s[3]
+	ADD R12, R11, R11
+	ADD $16, R10, R10
+	SUBS $1, R13, R13
+	BNE depth5
+	// Add the bias and store the tile of y.
+	MOVD R7, R13
+	FMOVQ (R8), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ 16(R8), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ 32(R8), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ 48(R8), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FSTPQ (F0, F1), (R13)
+	FSTPQ (F2, F3), 32(R13)
+	ADD $128, R7, R13
+	FMOVQ (R8), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ 16(R8), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ 32(R8), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ 48(R8), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FSTPQ (F4, F5), (R13)
+	FSTPQ (F6, F7), 32(R13)
+	ADD $256, R7, R13
+	FMOVQ (R8), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ 16(R8), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ 32(R8), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ 48(R8), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FSTPQ (F8, F9), (R13)
+	FSTPQ (F10, F11), 32(R13)
+	ADD $384, R7, R13
+	FMOVQ (R8), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ 16(R8), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ 32(R8), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ 48(R8), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FSTPQ (F12, F13), (R13)
+	FSTPQ (F14, F15), 32(R13)
+	ADD $64, R6, R6
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE cols4
+	// y = tanh(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R15), F6 // exphi
+	FMOVQ 16(R15), F7 // explo
+	FMOVQ 32(R15), F13 // log2e
+	FMOVQ 48(R15), F14 // ln2hi
+	FMOVQ 64(R15), F15 // ln2lo
+	FMOVQ 176(R15), F16 // one
+	FMOVQ 192(R15), F17 // expbias
+	FMOVQ 208(R15), F18 // two
+	FMOVQ 304(R15), F19 // tanhsmall
+	FMOVQ 320(R15), F20 // signmask
+	MOVD $32, R5
+elems6:
+	FMOVQ (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R15), F10 // expc0
+	FMOVQ 96(R15), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R15), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R15), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R15), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R15), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R15), F4 // tanhc0
+	FMOVQ 240(R15), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R15), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R15), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R15), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, (R4)
+	FMOVQ 16(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R15), F10 // expc0
+	FMOVQ 96(R15), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R15), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R15), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R15), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R15), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R15), F4 // tanhc0
+	FMOVQ 240(R15), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R15), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R15), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R15), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 16(R4)
+	FMOVQ 32(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R15), F10 // expc0
+	FMOVQ 96(R15), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R15), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R15), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R15), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R15), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R15), F4 // tanhc0
+	FMOVQ 240(R15), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R15), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R15), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R15), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 32(R4)
+	FMOVQ 48(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R15), F10 // expc0
+	FMOVQ 96(R15), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R15), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R15), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R15), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R15), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R15), F4 // tanhc0
+	FMOVQ 240(R15), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R15), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R15), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R15), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 48(R4)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE elems6
+	RET
+
+// digitsL2ForwardRows16NEON is the NEON body of DigitsL2ForwardRows16: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 16 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 16×32 · 32×10 in 6×16 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+// func digitsL2ForwardRows16NEON(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
+TEXT ·digitsL2ForwardRows16NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R14
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 16×32 · 32×10, in 6×16 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD $2, R6
+rows1:
+	MOVD R1, R7
+	MOVD R5, R8
+	MOVD R2, R9
+	// 6 rows of y, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	MOVD R4, R10
+	MOVD R7, R11
+	MOVD $40, R12
+	// Depth in steps of 4: a vector of each of 6 rows of x, times 4 rows of w.
+	MOVD $8, R13
+depth2:
+	FMOVQ (R10), F18
+	FMOVQ 128(R10), F19
+	FMOVQ 256(R10), F20
+	FMOVQ 384(R10), F21
+	FMOVQ 512(R10), F22
+	FMOVQ 640(R10), F23
+	FLDPQ (R11), (F24, F25)
+	WORD $0x4f921300 // fmla v0.4s, v24.4s, v18.s[0]
+	WORD $0x4f931303 // fmla v3.4s, v24.4s, v19.s[0]
+	WORD $0x4f941306 // fmla v6.4s, v24.4s, v20.s[0]
+	WORD $0x4f951309 // fmla v9.4s, v24.4s, v21.s[0]
+	WORD $0x4f96130c // fmla v12.4s, v24.4s, v22.s[0]
+	WORD $0x4f97130f // fmla v15.4s, v24.4s, v23.s[0]
+	WORD $0x4f921321 // fmla v1.4s, v25.4s, v18.s[0]
+	WORD $0x4f931324 // fmla v4.4s, v25.4s, v19.s[0]
+	WORD $0x4f941327 // fmla v7.4s, v25.4s, v20.s[0]
+	WORD $0x4f95132a // fmla v10.4s, v25.4s, v21.s[0]
+	WORD $0x4f96132d // fmla v13.4s, v25.4s, v22.s[0]
+	WORD $0x4f971330 // fmla v16.4s, v25.4s, v23.s[0]
+	FMOVD 32(R11), F24
+	WORD $0x4f921302 // fmla v2.4s, v24.4s, v18.s[0]
+	WORD $0x4f931305 // fmla v5.4s, v24.4s, v19.s[0]
+	WORD $0x4f941308 // fmla v8.4s, v24.4s, v20.s[0]
+	WORD $0x4f95130b // fmla v11.4s, v24.4s, v21.s[0]
+	WORD $0x4f96130e // fmla v14.4s, v24.4s, v22.s[0]
+	WORD $0x4f971311 // fmla v17.4s, v24.4s, v23.s[0]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F24, F25)
+	WORD $0x4fb21300 // fmla v0.4s, v24.4s, v18.s[1]
+	WORD $0x4fb31303 // fmla v3.4s, v24.4s, v19.s[1]
+	WORD $0x4fb41306 // fmla v6.4s, v24.4s, v20.s[1]
+	WORD $0x4fb51309 // fmla v9.4s, v24.4s, v21.s[1]
+	WORD $0x4fb6130c // fmla v12.4s, v24.4s, v22.s[1]
+	WORD $0x4fb7130f // fmla v15.4s, v24.4s, v23.s[1]
+	WORD $0x4fb21321 // fmla v1.4s, v25.4s, v18.s[1]
+	WORD $0x4fb31324 // fmla v4.4s, v25.4s, v19.s[1]
+	WORD $0x4fb41327 // fmla v7.4s, v25.4s, v20.s[1]
+	WORD $0x4fb5132a // fmla v10.4s, v25.4s, v21.s[1]
+	WORD $0x4fb6132d // fmla v13.4s, v25.4s, v22.s[1]
+	WORD $0x4fb71330 // fmla v16.4s, v25.4s, v23.s[1]
+	FMOVD 32(R11), F24
+	WORD $0x4fb21302 // fmla v2.4s, v24.4s, v18.s[1]
+	WORD $0x4fb31305 // fmla v5.4s, v24.4s, v19.s[1]
+	WORD $0x4fb41308 // fmla v8.4s, v24.4s, v20.s[1]
+	WORD $0x4fb5130b // fmla v11.4s, v24.4s, v21.s[1]
+	WORD $0x4fb6130e // fmla v14.4s, v24.4s, v22.s[1]
+	WORD $0x4fb71311 // fmla v17.4s, v24.4s, v23.s[1]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F24, F25)
+	WORD $0x4f921b00 // fmla v0.4s, v24.4s, v18.s[2]
+	WORD $0x4f931b03 // fmla v3.4s, v24.4s, v19.s[2]
+	WORD $0x4f941b06 // fmla v6.4s, v24.4s, v20.s[2]
+	WORD $0x4f951b09 // fmla v9.4s, v24.4s, v21.s[2]
+	WORD $0x4f961b0c // fmla v12.4s, v24.4s, v22.s[2]
+	WORD $0x4f971b0f // fmla v15.4s, v24.4s, v23.s[2]
+	WORD $0x4f921b21 // fmla v1.4s, v25.4s, v18.s[2]
+	WORD $0x4f931b24 // fmla v4.4s, v25.4s, v19.s[2]
+	WORD $0x4f941b27 // fmla v7.4s, v25.4s, v20.s[2]
+	WORD $0x4f951b2a // fmla v10.4s, v25.4s, v21.s[2]
+	WORD $0x4f961b2d // fmla v13.4s, v25.4s, v22.s[2]
+	WORD $0x4f971b30 // fmla v16.4s, v25.4s, v23.s[2]
+	FMOVD 32(R11), F24
+	WORD $0x4f921b02 // fmla v2.4s, v24.4s, v18.s[2]
+	WORD $0x4f931b05 // fmla v5.4s, v24.4s, v19.s[2]
+	WORD $0x4f941b08 // fmla v8.4s, v24.4s, v20.s[2]
+	WORD $0x4f951b0b // fmla v11.4s, v24.4s, v21.s[2]
+	WORD $0x4f961b0e // fmla v14.4s, v24.4s, v22.s[2]
+	WORD $0x4f971b11 // fmla v17.4s, v24.4s, v23.s[2]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F24, F25)
+	WORD $0x4fb21b00 // fmla v0.4s, v24.4s, v18.s[3]
+	WORD $0x4fb31b03 // fmla v3.4s, v24.4s, v19.s[3]
+	WORD $0x4fb41b06 // fmla v6.4s, v24.4s, v20.s[3]
+	WORD $0x4fb51b09 // fmla v9.4s, v24.4s, v21.s[3]
+	WORD $0x4fb61b0c // fmla v12.4s, v24.4s, v22.s[3]
+	WORD $0x4fb71b0f // fmla v15.4s, v24.4s, v23.s[3]
+	WORD $0x4fb21b21 // fmla v1.4s, v25.4s, v18.s[3]
+	WORD $0x4fb31b24 // fmla v4.4s, v25.4s, v19.s[3]
+	WORD $0x4fb41b27 // fmla v7.4s, v25.4s, v20.s[3]
+	WORD $0x4fb51b2a // fmla v10.4s, v25.4s, v21.s[3]
+	WORD $0x4fb61b2d // fmla v13.4s, v25.4s, v22.s[3]
+	WORD $0x4fb71b30 // fmla v16.4s, v25.4s, v23.s[3]
+	FMOVD 32(R11), F24
+	WORD $0x4fb21b02 // fmla v2.4s, v24.4s, v18.s[3]
+	WORD $0x4fb31b05 // fmla v5.4s, v24.4s, v19.s[3]
+	WORD $0x4fb41b08 // fmla v8.4s, v24.4s, v20.s[3]
+	WORD $0x4fb51b0b // fmla v11.4s, v24.4s, v21.s[3]
+	WORD $0x4fb61b0e // fmla v14.4s, v24.4s, v22.s[3]
+	WORD $0x4fb71b11 // fmla v17.4s, v24.4s, v23.s[3]
+	ADD R12, R11, R11
+	ADD $16, R10, R10
+	SUBS $1, R13, R13
+	BNE depth2
+	// Add the bias and store the tile of y.
+	MOVD R8, R13
+	FMOVQ (R9), F18
+	WORD $0x4e32d400 // fadd v0.4s, v0.4s, v18.4s
+	FMOVQ 16(R9), F18
+	WORD $0x4e32d421 // fadd v1.4s, v1.4s, v18.4s
+	FMOVD 32(R9), F18
+	WORD $0x4e32d442 // fadd v2.4s, v2.4s, v18.4s
+	FSTPQ (F0, F1), (R13)
+	FMOVD F2, 32(R13)
+	ADD $40, R8, R13
+	FMOVQ (R9), F18
+	WORD $0x4e32d463 // fadd v3.4s, v3.4s, v18.4s
+	FMOVQ 16(R9), F18
+	WORD $0x4e32d484 // fadd v4.4s, v4.4s, v18.4s
+	FMOVD 32(R9), F18
+	WORD $0x4e32d4a5 // fadd v5.4s, v5.4s, v18.4s
+	FSTPQ (F3, F4), (R13)
+	FMOVD F5, 32(R13)
+	ADD $80, R8, R13
+	FMOVQ (R9), F18
+	WORD $0x4e32d4c6 // fadd v6.4s, v6.4s, v18.4s
+	FMOVQ 16(R9), F18
+	WORD $0x4e32d4e7 // fadd v7.4s, v7.4s, v18.4s
+	FMOVD 32(R9), F18
+	WORD $0x4e32d508 // fadd v8.4s, v8.4s, v18.4s
+	FSTPQ (F6, F7), (R13)
+	FMOVD F8, 32(R13)
+	ADD $120, R8, R13
+	FMOVQ (R9), F18
+	WORD $0x4e32d529 // fadd v9.4s, v9.4s, v18.4s
+	FMOVQ 16(R9), F18
+	WORD $0x4e32d54a // fadd v10.4s, v10.4s, v18.4s
+	FMOVD 32(R9), F18
+	WORD $0x4e32d56b // fadd v11.4s, v11.4s, v18.4s
+	FSTPQ (F9, F10), (R13)
+	FMOVD F11, 32(R13)
+	ADD $160, R8, R13
+	FMOVQ (R9), F18
+	WORD $0x4e32d58c // fadd v12.4s, v12.4s, v18.4s
+	FMOVQ 16(R9), F18
+	WORD $0x4e32d5ad // fadd v13.4s, v13.4s, v18.4s
+	FMOVD 32(R9), F18
+	WORD $0x4e32d5ce // fadd v14.4s, v14.4s, v18.4s
+	FSTPQ (F12, F13), (R13)
+	FMOVD F14, 32(R13)
+	ADD $200, R8, R13
+	FMOVQ (R9), F18
+	WORD $0x4e32d5ef // fadd v15.4s, v15.4s, v18.4s
+	FMOVQ 16(R9), F18
+	WORD $0x4e32d610 // fadd v16.4s, v16.4s, v18.4s
+	FMOVD 32(R9), F18
+	WORD $0x4e32d631 // fadd v17.4s, v17.4s, v18.4s
+	FSTPQ (F15, F16), (R13)
+	FMOVD F17, 32(R13)
+	ADD $768, R4, R4
+	ADD $240, R5, R5
+	SUBS $1, R6, R6
+	BNE rows1
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 4 rows of y, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $40, R11
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $8, R12
+depth3:
+	FMOVQ (R9), F12
+	FMOVQ 128(R9), F13
+	FMOVQ 256(R9), F14
+	FMOVQ 384(R9), F15
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4f8c1200 // fmla v0.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1203 // fmla v3.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1206 // fmla v6.4s, v16.4s, v14.s[0]
+	WORD $0x4f8f1209 // fmla v9.4s, v16.4s, v15.s[0]
+	WORD $0x4f8c1221 // fmla v1.4s, v17.4s, v12.s[0]
+	WORD $0x4f8d1224 // fmla v4.4s, v17.4s, v13.s[0]
+	WORD $0x4f8e1227 // fmla v7.4s, v17.4s, v14.s[0]
+	WORD $0x4f8f122a // fmla v10.4s, v17.4s, v15.s[0]
+	FMOVD 32(R10), F16
+	WORD $0x4f8c1202 // fmla v2.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1205 // fmla v5.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1208 // fmla v8.4s, v16.4s, v14.s[0]
+	WORD $0x4f8f120b // fmla v11.4s, v16.4s, v15.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4fac1200 // fmla v0.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1203 // fmla v3.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1206 // fmla v6.4s, v16.4s, v14.s[1]
+	WORD $0x4faf1209 // fmla v9.4s, v16.4s, v15.s[1]
+	WORD $0x4fac1221 // fmla v1.4s, v17.4s, v12.s[1]
+	WORD $0x4fad1224 // fmla v4.4s, v17.4s, v13.s[1]
+	WORD $0x4fae1227 // fmla v7.4s, v17.4s, v14.s[1]
+	WORD $0x4faf122a // fmla v10.4s, v17.4s, v15.s[1]
+	FMOVD 32(R10), F16
+	WORD $0x4fac1202 // fmla v2.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1205 // fmla v5.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1208 // fmla v8.4s, v16.4s, v14.s[1]
+	WORD $0x4faf120b // fmla v11.4s, v16.4s, v15.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4f8c1a00 // fmla v0.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a03 // fmla v3.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a06 // fmla v6.4s, v16.4s, v14.s[2]
+	WORD $0x4f8f1a09 // fmla v9.4s, v16.4s, v15.s[2]
+	WORD $0x4f8c1a21 // fmla v1.4s, v17.4s, v12.s[2]
+	WORD $0x4f8d1a24 // fmla v4.4s, v17.4s, v13.s[2]
+	WORD $0x4f8e1a27 // fmla v7.4s, v17.4s, v14.s[2]
+	WORD $0x4f8f1a2a // fmla v10.4s, v17.4s, v15.s[2]
+	FMOVD 32(R10), F16
+	WORD $0x4f8c1a02 // fmla v2.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a05 // fmla v5.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a08 // fmla v8.4s, v16.4s, v14.s[2]
+	WORD $0x4f8f1a0b // fmla v11.4s, v16.4s, v15.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4fac1a00 // fmla v0.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a03 // fmla v3.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a06 // fmla v6.4s, v16.4s, v14.s[3]
+	WORD $0x4faf1a09 // fmla v9.4s, v16.4s, v15.s[3]
+	WORD $0x4fac1a21 // fmla v1.4s, v17.4s, v12.s[3]
+	WORD $0x4fad1a24 // fmla v4.4s, v17.4s, v13.s[3]
+	WORD $0x4fae1a27 // fmla v7.4s, v17.4s, v14.s[3]
+	WORD $0x4faf1a2a // fmla v10.4s, v17.4s, v15.s[3]
+	FMOVD 32(R10), F16
+	WORD $0x4fac1a02 // fmla v2.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a05 // fmla v5.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a08 // fmla v8.4s, v16.4s, v14.s[3]
+	WORD $0x4faf1a0b // fmla v11.4s, v16.4s, v15.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth3
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	FMOVD 32(R8), F12
+	WORD $0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	FSTPQ (F0, F1), (R12)
+	FMOVD F2, 32(R12)
+	ADD $40, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	FMOVD 32(R8), F12
+	WORD $0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	FSTPQ (F3, F4), (R12)
+	FMOVD F5, 32(R12)
+	ADD $80, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	FMOVD 32(R8), F12
+	WORD $0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
+	FSTPQ (F6, F7), (R12)
+	FMOVD F8, 32(R12)
+	ADD $120, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd529 // fadd v9.4s, v9.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	FMOVD 32(R8), F12
+	WORD $0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	FSTPQ (F9, F10), (R12)
+	FMOVD F11, 32(R12)
+	MOVD R3, R4
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 336(R14), F4 // neginf
+	FMOVQ 352(R14), F5 // lanesfrom2
+	FMOVQ (R14), F7 // exphi
+	FMOVQ 16(R14), F8 // explo
+	FMOVQ 32(R14), F14 // log2e
+	FMOVQ 48(R14), F15 // ln2hi
+	FMOVQ 64(R14), F16 // ln2lo
+	FMOVQ 176(R14), F17 // one
+	FMOVQ 192(R14), F18 // expbias
+	MOVD $16, R5
+softmax4:
+	FMOVQ (R4), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R4), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R4), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R14), F11 // expc0
+	FMOVQ 96(R14), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R14), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R14), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R14), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R14), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R14), F11 // expc0
+	FMOVQ 96(R14), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R14), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R14), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R14), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R14), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R14), F11 // expc0
+	FMOVQ 96(R14), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R14), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R14), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R14), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R14), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R4)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R4)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R4)
+	ADD $40, R4, R4
+	SUBS $1, R5, R5
+	BNE softmax4
+	RET
+
+// digitsL1ForwardRows8NEON is the NEON body of DigitsL1ForwardRows8: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 8 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 8×64 · 64×32 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func digitsL1ForwardRows8NEON(x *[512]float32, w *[2048]float32, b *[32]float32, y *[256]float32)
+TEXT ·digitsL1ForwardRows8NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R14
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 8×64 · 64×32, in 3×32 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD $2, R6
+rows1:
+	MOVD R1, R7
+	MOVD R5, R8
+	MOVD R2, R9
+	// 3 rows of y, 32 columns at a time.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R4, R10
+	MOVD R7, R11
+	MOVD $128, R12
+	// Depth in steps of 4: a vector of each of 3 rows of x, times 4 rows of w.
+	MOVD $16, R13
+depth2:
+	FMOVQ (R10), F24
+	FMOVQ 256(R10), F25
+	FMOVQ 512(R10), F26
+	FLDPQ (R11), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	FLDPQ 32(R11), (F27, F28)
+	WORD $0x4f981362 // fmla v2.4s, v27.4s, v24.s[0]
+	WORD $0x4f99136a // fmla v10.4s, v27.4s, v25.s[0]
+	WORD $0x4f9a1372 // fmla v18.4s, v27.4s, v26.s[0]
+	WORD $0x4f981383 // fmla v3.4s, v28.4s, v24.s[0]
+	WORD $0x4f99138b // fmla v11.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a1393 // fmla v19.4s, v28.4s, v26.s[0]
+	FLDPQ 64(R11), (F27, F28)
+	WORD $0x4f981364 // fmla v4.4s, v27.4s, v24.s[0]
+	WORD $0x4f99136c // fmla v12.4s, v27.4s, v25.s[0]
+	WORD $0x4f9a1374 // fmla v20.4s, v27.4s, v26.s[0]
+	WORD $0x4f981385 // fmla v5.4s, v28.4s, v24.s[0]
+	WORD $0x4f99138d // fmla v13.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a1395 // fmla v21.4s, v28.4s, v26.s[0]
+	FLDPQ 96(R11), (F27, F28)
+	WORD $0x4f981366 // fmla v6.4s, v27.4s, v24.s[0]
+	WORD $0x4f99136e // fmla v14.4s, v27.4s, v25.s[0]
+	WORD $0x4f9a1376 // fmla v22.4s, v27.4s, v26.s[0]
+	WORD $0x4f981387 // fmla v7.4s, v28.4s, v24.s[0]
+	WORD $0x4f99138f // fmla v15.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a1397 // fmla v23.4s, v28.4s, v26.s[0]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F27, F28)
+	WORD $0x4fb81360 // fmla v0.4s, v27.4s, v24.s[1]
+	WORD $0x4fb91368 // fmla v8.4s, v27.4s, v25.s[1]
+	WORD $0x4fba1370 // fmla v16.4s, v27.4s, v26.s[1]
+	WORD $0x4fb81381 // fmla v1.4s, v28.4s, v24.s[1]
+	WORD $0x4fb91389 // fmla v9.4s, v28.4s, v25.s[1]
+	WORD $0x4fba1391 // fmla v17.4s, v28.4s, v26.s[1]
+	FLDPQ 32(R11), (F27, F28)
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	FLDPQ 64(R11), (F27, F28)
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4fb9136c // fmla v12.4s, v27.4s, v25.s[1]
+	WORD $0x4fba1374 // fmla v20.4s, v27.4s, v26.s[1]
+	WORD $0x4fb81385 // fmla v5.4s, v28.4s, v24.s[1]
+	WORD $0x4fb9138d // fmla v13.4s, v28.4s, v25.s[1]
+	WORD $0x4fba1395 // fmla v21.4s, v28.4s, v26.s[1]
+	FLDPQ 96(R11), (F27, F28)
+	WORD $0x4fb81366 // fmla v6.4s, v27.4s, v24.s[1]
+	WORD $0x4fb9136e // fmla v14.4s, v27.4s, v25.s[1]
+	WORD $0x4fba1376 // fmla v22.4s, v27.4s, v26.s[1]
+	WORD $0x4fb81387 // fmla v7.4s, v28.4s, v24.s[1]
+	WORD $0x4fb9138f // fmla v15.4s, v28.4s, v25.s[1]
+	WORD $0x4fba1397 // fmla v23.4s, v28.4s, v26.s[1]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F27, F28)
+	WORD $0x4f981b60 // fmla v0.4s, v27.4s, v24.s[2]
+	WORD $0x4f991b68 // fmla v8.4s, v27.4s, v25.s[2]
+	WORD $0x4f9a1b70 // fmla v16.4s, v27.4s, v26.s[2]
+	WORD $0x4f981b81 // fmla v1.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b89 // fmla v9.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b91 // fmla v17.4s, v28.4s, v26.s[2]
+	FLDPQ 32(R11), (F27, F28)
+	WORD $0x4f981b62 // fmla v2.4s, v27.4s, v24.s[2]
+	WORD $0x4f991b6a // fmla v10.4s, v27.4s, v25.s[2]
+	WORD $0x4f9a1b72 // fmla v18.4s, v27.4s, v26.s[2]
+	WORD $0x4f981b83 // fmla v3.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b8b // fmla v11.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b93 // fmla v19.4s, v28.4s, v26.s[2]
+	FLDPQ 64(R11), (F27, F28)
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	FLDPQ 96(R11), (F27, F28)
+	WORD $0x4f981b66 // fmla v6.4s, v27.4s, v24.s[2]
+	WORD $0x4f991b6e // fmla v14.4s, v27.4s, v25.s[2]
+	WORD $0x4f9a1b76 // fmla v22.4s, v27.4s, v26.s[2]
+	WORD $0x4f981b87 // fmla v7.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b8f // fmla v15.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b97 // fmla v23.4s, v28.4s, v26.s[2]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F27, F28)
+	WORD $0x4fb81b60 // fmla v0.4s, v27.4s, v24.s[3]
+	WORD $0x4fb91b68 // fmla v8.4s, v27.4s, v25.s[3]
+	WORD $0x4fba1b70 // fmla v16.4s, v27.4s, v26.s[3]
+	WORD $0x4fb81b81 // fmla v1.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b89 // fmla v9.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b91 // fmla v17.4s, v28.4s, v26.s[3]
+	FLDPQ 32(R11), (F27, F28)
+	WORD $0x4fb81b62 // fmla v2.4s, v27.4s, v24.s[3]
+	WORD $0x4fb91b6a // fmla v10.4s, v27.4s, v25.s[3]
+	WORD $0x4fba1b72 // fmla v18.4s, v27.4s, v26.s[3]
+	WORD $0x4fb81b83 // fmla v3.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b8b // fmla v11.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b93 // fmla v19.4s, v28.4s, v26.s[3]
+	FLDPQ 64(R11), (F27, F28)
+	WORD $0x4fb81b64 // fmla v4.4s, v27.4s, v24.s[3]
+	WORD $0x4fb91b6c // fmla v12.4s, v27.4s, v25.s[3]
+	WORD $0x4fba1b74 // fmla v20.4s, v27.4s, v26.s[3]
+	WORD $0x4fb81b85 // fmla v5.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b8d // fmla v13.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b95 // fmla v21.4s, v28.4s, v26.s[3]
+	FLDPQ 96(R11), (F27, F28)
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R12, R11, R11
+	ADD $16, R10, R10
+	SUBS $1, R13, R13
+	BNE depth2
+	// Add the bias and store the tile of y.
+	MOVD R8, R13
+	FMOVQ (R9), F24
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d421 // fadd v1.4s, v1.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d442 // fadd v2.4s, v2.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	FMOVQ 64(R9), F24
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	FMOVQ 80(R9), F24
+	WORD $0x4e38d4a5 // fadd v5.4s, v5.4s, v24.4s
+	FMOVQ 96(R9), F24
+	WORD $0x4e38d4c6 // fadd v6.4s, v6.4s, v24.4s
+	FMOVQ 112(R9), F24
+	WORD $0x4e38d4e7 // fadd v7.4s, v7.4s, v24.4s
+	FSTPQ (F0, F1), (R13)
+	FSTPQ (F2, F3), 32(R13)
+	FSTPQ (F4, F5), 64(R13)
+	FSTPQ (F6, F7), 96(R13)
+	ADD $128, R8, R13
+	FMOVQ (R9), F24
+	WORD $0x4e38d508 // fadd v8.4s, v8.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d529 // fadd v9.4s, v9.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d54a // fadd v10.4s, v10.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d56b // fadd v11.4s, v11.4s, v24.4s
+	FMOVQ 64(R9), F24
+	WORD $0x4e38d58c // fadd v12.4s, v12.4s, v24.4s
+	FMOVQ 80(R9), F24
+	WORD $0x4e38d5ad // fadd v13.4s, v13.4s, v24.4s
+	FMOVQ 96(R9), F24
+	WORD $0x4e38d5ce // fadd v14.4s, v14.4s, v24.4s
+	FMOVQ 112(R9), F24
+	WORD $0x4e38d5ef // fadd v15.4s, v15.4s, v24.4s
+	FSTPQ (F8, F9), (R13)
+	FSTPQ (F10, F11), 32(R13)
+	FSTPQ (F12, F13), 64(R13)
+	FSTPQ (F14, F15), 96(R13)
+	ADD $256, R8, R13
+	FMOVQ (R9), F24
+	WORD $0x4e38d610 // fadd v16.4s, v16.4s, v24.4s
+	FMOVQ 16(R9), F24
+	WORD $0x4e38d631 // fadd v17.4s, v17.4s, v24.4s
+	FMOVQ 32(R9), F24
+	WORD $0x4e38d652 // fadd v18.4s, v18.4s, v24.4s
+	FMOVQ 48(R9), F24
+	WORD $0x4e38d673 // fadd v19.4s, v19.4s, v24.4s
+	FMOVQ 64(R9), F24
+	WORD $0x4e38d694 // fadd v20.4s, v20.4s, v24.4s
+	FMOVQ 80(R9), F24
+	WORD $0x4e38d6b5 // fadd v21.4s, v21.4s, v24.4s
+	FMOVQ 96(R9), F24
+	WORD $0x4e38d6d6 // fadd v22.4s, v22.4s, v24.4s
+	FMOVQ 112(R9), F24
+	WORD $0x4e38d6f7 // fadd v23.4s, v23.4s, v24.4s
+	FSTPQ (F16, F17), (R13)
+	FSTPQ (F18, F19), 32(R13)
+	FSTPQ (F20, F21), 64(R13)
+	FSTPQ (F22, F23), 96(R13)
+	ADD $128, R7, R7
+	ADD $128, R8, R8
+	ADD $128, R9, R9
+	ADD $768, R4, R4
+	ADD $384, R5, R5
+	SUBS $1, R6, R6
+	BNE rows1
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 2 rows of y, 32 columns at a time.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $128, R11
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $16, R12
+depth3:
+	FMOVQ (R9), F16
+	FMOVQ 256(R9), F17
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	FLDPQ 32(R10), (F18, F19)
+	WORD $0x4f901242 // fmla v2.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124a // fmla v10.4s, v18.4s, v17.s[0]
+	WORD $0x4f901263 // fmla v3.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126b // fmla v11.4s, v19.4s, v17.s[0]
+	FLDPQ 64(R10), (F18, F19)
+	WORD $0x4f901244 // fmla v4.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124c // fmla v12.4s, v18.4s, v17.s[0]
+	WORD $0x4f901265 // fmla v5.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126d // fmla v13.4s, v19.4s, v17.s[0]
+	FLDPQ 96(R10), (F18, F19)
+	WORD $0x4f901246 // fmla v6.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124e // fmla v14.4s, v18.4s, v17.s[0]
+	WORD $0x4f901267 // fmla v7.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126f // fmla v15.4s, v19.4s, v17.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4fb01240 // fmla v0.4s, v18.4s, v16.s[1]
+	WORD $0x4fb11248 // fmla v8.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01261 // fmla v1.4s, v19.4s, v16.s[1]
+	WORD $0x4fb11269 // fmla v9.4s, v19.4s, v17.s[1]
+	FLDPQ 32(R10), (F18, F19)
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	FLDPQ 64(R10), (F18, F19)
+	WORD $0x4fb01244 // fmla v4.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124c // fmla v12.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01265 // fmla v5.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126d // fmla v13.4s, v19.4s, v17.s[1]
+	FLDPQ 96(R10), (F18, F19)
+	WORD $0x4fb01246 // fmla v6.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124e // fmla v14.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01267 // fmla v7.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126f // fmla v15.4s, v19.4s, v17.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4f901a40 // fmla v0.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a48 // fmla v8.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a61 // fmla v1.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a69 // fmla v9.4s, v19.4s, v17.s[2]
+	FLDPQ 32(R10), (F18, F19)
+	WORD $0x4f901a42 // fmla v2.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4a // fmla v10.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a63 // fmla v3.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6b // fmla v11.4s, v19.4s, v17.s[2]
+	FLDPQ 64(R10), (F18, F19)
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	FLDPQ 96(R10), (F18, F19)
+	WORD $0x4f901a46 // fmla v6.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4e // fmla v14.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a67 // fmla v7.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6f // fmla v15.4s, v19.4s, v17.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4fb01a40 // fmla v0.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a48 // fmla v8.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a61 // fmla v1.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a69 // fmla v9.4s, v19.4s, v17.s[3]
+	FLDPQ 32(R10), (F18, F19)
+	WORD $0x4fb01a42 // fmla v2.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4a // fmla v10.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a63 // fmla v3.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6b // fmla v11.4s, v19.4s, v17.s[3]
+	FLDPQ 64(R10), (F18, F19)
+	WORD $0x4fb01a44 // fmla v4.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4c // fmla v12.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a65 // fmla v5.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6d // fmla v13.4s, v19.4s, v17.s[3]
+	FLDPQ 96(R10), (F18, F19)
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth3
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ 16(R8), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ 32(R8), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ 48(R8), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FMOVQ 64(R8), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ 80(R8), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ 96(R8), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ 112(R8), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FSTPQ (F0, F1), (R12)
+	FSTPQ (F2, F3), 32(R12)
+	FSTPQ (F4, F5), 64(R12)
+	FSTPQ (F6, F7), 96(R12)
+	ADD $128, R7, R12
+	FMOVQ (R8), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ 16(R8), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ 32(R8), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ 48(R8), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FMOVQ 64(R8), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ 80(R8), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ 96(R8), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ 112(R8), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FSTPQ (F8, F9), (R12)
+	FSTPQ (F10, F11), 32(R12)
+	FSTPQ (F12, F13), 64(R12)
+	FSTPQ (F14, F15), 96(R12)
+	ADD $128, R6, R6
+	ADD $128, R7, R7
+	ADD $128, R8, R8
+	// y = tanh(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R14), F6 // exphi
+	FMOVQ 16(R14), F7 // explo
+	FMOVQ 32(R14), F13 // log2e
+	FMOVQ 48(R14), F14 // ln2hi
+	FMOVQ 64(R14), F15 // ln2lo
+	FMOVQ 176(R14), F16 // one
+	FMOVQ 192(R14), F17 // expbias
+	FMOVQ 208(R14), F18 // two
+	FMOVQ 304(R14), F19 // tanhsmall
+	FMOVQ 320(R14), F20 // signmask
+	MOVD $16, R5
+elems4:
+	FMOVQ (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R14), F10 // expc0
+	FMOVQ 96(R14), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R14), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R14), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R14), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R14), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R14), F4 // tanhc0
+	FMOVQ 240(R14), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R14), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R14), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R14), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, (R4)
+	FMOVQ 16(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R14), F10 // expc0
+	FMOVQ 96(R14), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R14), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R14), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R14), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R14), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R14), F4 // tanhc0
+	FMOVQ 240(R14), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R14), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R14), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R14), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 16(R4)
+	FMOVQ 32(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R14), F10 // expc0
+	FMOVQ 96(R14), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R14), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R14), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R14), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R14), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R14), F4 // tanhc0
+	FMOVQ 240(R14), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R14), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R14), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R14), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 32(R4)
+	FMOVQ 48(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R14), F10 // expc0
+	FMOVQ 96(R14), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R14), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R14), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R14), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R14), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R14), F4 // tanhc0
+	FMOVQ 240(R14), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R14), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R14), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R14), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 48(R4)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE elems4
+	RET
+
+// digitsL2ForwardRows8NEON is the NEON body of DigitsL2ForwardRows8: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 8 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 8×32 · 32×10 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+// func digitsL2ForwardRows8NEON(x *[256]float32, w *[320]float32, b *[10]float32, y *[80]float32)
+TEXT ·digitsL2ForwardRows8NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 8×32 · 32×10, in 5×20 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 5 rows of y, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $40, R11
+	// Depth in steps of 4: a vector of each of 5 rows of x, times 4 rows of w.
+	MOVD $8, R12
+depth1:
+	FMOVQ (R9), F15
+	FMOVQ 128(R9), F16
+	FMOVQ 256(R9), F17
+	FMOVQ 384(R9), F18
+	FMOVQ 512(R9), F19
+	FLDPQ (R10), (F20, F21)
+	WORD $0x4f8f1280 // fmla v0.4s, v20.4s, v15.s[0]
+	WORD $0x4f901283 // fmla v3.4s, v20.4s, v16.s[0]
+	WORD $0x4f911286 // fmla v6.4s, v20.4s, v17.s[0]
+	WORD $0x4f921289 // fmla v9.4s, v20.4s, v18.s[0]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4f8f12a1 // fmla v1.4s, v21.4s, v15.s[0]
+	WORD $0x4f9012a4 // fmla v4.4s, v21.4s, v16.s[0]
+	WORD $0x4f9112a7 // fmla v7.4s, v21.4s, v17.s[0]
+	WORD $0x4f9212aa // fmla v10.4s, v21.4s, v18.s[0]
+	WORD $0x4f9312ad // fmla v13.4s, v21.4s, v19.s[0]
+	FMOVD 32(R10), F20
+	WORD $0x4f8f1282 // fmla v2.4s, v20.4s, v15.s[0]
+	WORD $0x4f901285 // fmla v5.4s, v20.4s, v16.s[0]
+	WORD $0x4f911288 // fmla v8.4s, v20.4s, v17.s[0]
+	WORD $0x4f92128b // fmla v11.4s, v20.4s, v18.s[0]
+	WORD $0x4f93128e // fmla v14.4s, v20.4s, v19.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F20, F21)
+	WORD $0x4faf1280 // fmla v0.4s, v20.4s, v15.s[1]
+	WORD $0x4fb01283 // fmla v3.4s, v20.4s, v16.s[1]
+	WORD $0x4fb11286 // fmla v6.4s, v20.4s, v17.s[1]
+	WORD $0x4fb21289 // fmla v9.4s, v20.4s, v18.s[1]
+	WORD $0x4fb3128c // fmla v12.4s, v20.4s, v19.s[1]
+	WORD $0x4faf12a1 // fmla v1.4s, v21.4s, v15.s[1]
+	WORD $0x4fb012a4 // fmla v4.4s, v21.4s, v16.s[1]
+	WORD $0x4fb112a7 // fmla v7.4s, v21.4s, v17.s[1]
+	WORD $0x4fb212aa // fmla v10.4s, v21.4s, v18.s[1]
+	WORD $0x4fb312ad // fmla v13.4s, v21.4s, v19.s[1]
+	FMOVD 32(R10), F20
+	WORD $0x4faf1282 // fmla v2.4s, v20.4s, v15.s[1]
+	WORD $0x4fb01285 // fmla v5.4s, v20.4s, v16.s[1]
+	WORD $0x4fb11288 // fmla v8.4s, v20.4s, v17.s[1]
+	WORD $0x4fb2128b // fmla v11.4s, v20.4s, v18.s[1]
+	WORD $0x4fb3128e // fmla v14.4s, v20.4s, v19.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F20, F21)
+	WORD $0x4f8f1a80 // fmla v0.4s, v20.4s, v15.s[2]
+	WORD $0x4f901a83 // fmla v3.4s, v20.4s, v16.s[2]
+	WORD $0x4f911a86 // fmla v6.4s, v20.4s, v17.s[2]
+	WORD $0x4f921a89 // fmla v9.4s, v20.4s, v18.s[2]
+	WORD $0x4f931a8c // fmla v12.4s, v20.4s, v19.s[2]
+	WORD $0x4f8f1aa1 // fmla v1.4s, v21.4s, v15.s[2]
+	WORD $0x4f901aa4 // fmla v4.4s, v21.4s, v16.s[2]
+	WORD $0x4f911aa7 // fmla v7.4s, v21.4s, v17.s[2]
+	WORD $0x4f921aaa // fmla v10.4s, v21.4s, v18.s[2]
+	WORD $0x4f931aad // fmla v13.4s, v21.4s, v19.s[2]
+	FMOVD 32(R10), F20
+	WORD $0x4f8f1a82 // fmla v2.4s, v20.4s, v15.s[2]
+	WORD $0x4f901a85 // fmla v5.4s, v20.4s, v16.s[2]
+	WORD $0x4f911a88 // fmla v8.4s, v20.4s, v17.s[2]
+	WORD $0x4f921a8b // fmla v11.4s, v20.4s, v18.s[2]
+	WORD $0x4f931a8e // fmla v14.4s, v20.4s, v19.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F20, F21)
+	WORD $0x4faf1a80 // fmla v0.4s, v20.4s, v15.s[3]
+	WORD $0x4fb01a83 // fmla v3.4s, v20.4s, v16.s[3]
+	WORD $0x4fb11a86 // fmla v6.4s, v20.4s, v17.s[3]
+	WORD $0x4fb21a89 // fmla v9.4s, v20.4s, v18.s[3]
+	WORD $0x4fb31a8c // fmla v12.4s, v20.4s, v19.s[3]
+	WORD $0x4faf1aa1 // fmla v1.4s, v21.4s, v15.s[3]
+	WORD $0x4fb01aa4 // fmla v4.4s, v21.4s, v16.s[3]
+	WORD $0x4fb11aa7 // fmla v7.4s, v21.4s, v17.s[3]
+	WORD $0x4fb21aaa // fmla v10.4s, v21.4s, v18.s[3]
+	WORD $0x4fb31aad // fmla v13.4s, v21.4s, v19.s[3]
+	FMOVD 32(R10), F20
+	WORD $0x4faf1a82 // fmla v2.4s, v20.4s, v15.s[3]
+	WORD $0x4fb01a85 // fmla v5.4s, v20.4s, v16.s[3]
+	WORD $0x4fb11a88 // fmla v8.4s, v20.4s, v17.s[3]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4fb31a8e // fmla v14.4s, v20.4s, v19.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F15
+	WORD $0x4e2fd400 // fadd v0.4s, v0.4s, v15.4s
+	FMOVQ 16(R8), F15
+	WORD $0x4e2fd421 // fadd v1.4s, v1.4s, v15.4s
+	FMOVD 32(R8), F15
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	FSTPQ (F0, F1), (R12)
+	FMOVD F2, 32(R12)
+	ADD $40, R7, R12
+	FMOVQ (R8), F15
+	WORD $0x4e2fd463 // fadd v3.4s, v3.4s, v15.4s
+	FMOVQ 16(R8), F15
+	WORD $0x4e2fd484 // fadd v4.4s, v4.4s, v15.4s
+	FMOVD 32(R8), F15
+	WORD $0x4e2fd4a5 // fadd v5.4s, v5.4s, v15.4s
+	FSTPQ (F3, F4), (R12)
+	FMOVD F5, 32(R12)
+	ADD $80, R7, R12
+	FMOVQ (R8), F15
+	WORD $0x4e2fd4c6 // fadd v6.4s, v6.4s, v15.4s
+	FMOVQ 16(R8), F15
+	WORD $0x4e2fd4e7 // fadd v7.4s, v7.4s, v15.4s
+	FMOVD 32(R8), F15
+	WORD $0x4e2fd508 // fadd v8.4s, v8.4s, v15.4s
+	FSTPQ (F6, F7), (R12)
+	FMOVD F8, 32(R12)
+	ADD $120, R7, R12
+	FMOVQ (R8), F15
+	WORD $0x4e2fd529 // fadd v9.4s, v9.4s, v15.4s
+	FMOVQ 16(R8), F15
+	WORD $0x4e2fd54a // fadd v10.4s, v10.4s, v15.4s
+	FMOVD 32(R8), F15
+	WORD $0x4e2fd56b // fadd v11.4s, v11.4s, v15.4s
+	FSTPQ (F9, F10), (R12)
+	FMOVD F11, 32(R12)
+	ADD $160, R7, R12
+	FMOVQ (R8), F15
+	WORD $0x4e2fd58c // fadd v12.4s, v12.4s, v15.4s
+	FMOVQ 16(R8), F15
+	WORD $0x4e2fd5ad // fadd v13.4s, v13.4s, v15.4s
+	FMOVD 32(R8), F15
+	WORD $0x4e2fd5ce // fadd v14.4s, v14.4s, v15.4s
+	FSTPQ (F12, F13), (R12)
+	FMOVD F14, 32(R12)
+	ADD $640, R4, R4
+	ADD $200, R5, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 3 rows of y, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $40, R11
+	// Depth in steps of 4: a vector of each of 3 rows of x, times 4 rows of w.
+	MOVD $8, R12
+depth2:
+	FMOVQ (R9), F9
+	FMOVQ 128(R9), F10
+	FMOVQ 256(R9), F11
+	FLDPQ (R10), (F12, F13)
+	WORD $0x4f891180 // fmla v0.4s, v12.4s, v9.s[0]
+	WORD $0x4f8a1183 // fmla v3.4s, v12.4s, v10.s[0]
+	WORD $0x4f8b1186 // fmla v6.4s, v12.4s, v11.s[0]
+	WORD $0x4f8911a1 // fmla v1.4s, v13.4s, v9.s[0]
+	WORD $0x4f8a11a4 // fmla v4.4s, v13.4s, v10.s[0]
+	WORD $0x4f8b11a7 // fmla v7.4s, v13.4s, v11.s[0]
+	FMOVD 32(R10), F12
+	WORD $0x4f891182 // fmla v2.4s, v12.4s, v9.s[0]
+	WORD $0x4f8a1185 // fmla v5.4s, v12.4s, v10.s[0]
+	WORD $0x4f8b1188 // fmla v8.4s, v12.4s, v11.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F12, F13)
+	WORD $0x4fa91180 // fmla v0.4s, v12.4s, v9.s[1]
+	WORD $0x4faa1183 // fmla v3.4s, v12.4s, v10.s[1]
+	WORD $0x4fab1186 // fmla v6.4s, v12.4s, v11.s[1]
+	WORD $0x4fa911a1 // fmla v1.4s, v13.4s, v9.s[1]
+	WORD $0x4faa11a4 // fmla v4.4s, v13.4s, v10.s[1]
+	WORD $0x4fab11a7 // fmla v7.4s, v13.4s, v11.s[1]
+	FMOVD 32(R10), F12
+	WORD $0x4fa91182 // fmla v2.4s, v12.4s, v9.s[1]
+	WORD $0x4faa1185 // fmla v5.4s, v12.4s, v10.s[1]
+	WORD $0x4fab1188 // fmla v8.4s, v12.4s, v11.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F12, F13)
+	WORD $0x4f891980 // fmla v0.4s, v12.4s, v9.s[2]
+	WORD $0x4f8a1983 // fmla v3.4s, v12.4s, v10.s[2]
+	WORD $0x4f8b1986 // fmla v6.4s, v12.4s, v11.s[2]
+	WORD $0x4f8919a1 // fmla v1.4s, v13.4s, v9.s[2]
+	WORD $0x4f8a19a4 // fmla v4.4s, v13.4s, v10.s[2]
+	WORD $0x4f8b19a7 // fmla v7.4s, v13.4s, v11.s[2]
+	FMOVD 32(R10), F12
+	WORD $0x4f891982 // fmla v2.4s, v12.4s, v9.s[2]
+	WORD $0x4f8a1985 // fmla v5.4s, v12.4s, v10.s[2]
+	WORD $0x4f8b1988 // fmla v8.4s, v12.4s, v11.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F12, F13)
+	WORD $0x4fa91980 // fmla v0.4s, v12.4s, v9.s[3]
+	WORD $0x4faa1983 // fmla v3.4s, v12.4s, v10.s[3]
+	WORD $0x4fab1986 // fmla v6.4s, v12.4s, v11.s[3]
+	WORD $0x4fa919a1 // fmla v1.4s, v13.4s, v9.s[3]
+	WORD $0x4faa19a4 // fmla v4.4s, v13.4s, v10.s[3]
+	WORD $0x4fab19a7 // fmla v7.4s, v13.4s, v11.s[3]
+	FMOVD 32(R10), F12
+	WORD $0x4fa91982 // fmla v2.4s, v12.4s, v9.s[3]
+	WORD $0x4faa1985 // fmla v5.4s, v12.4s, v10.s[3]
+	WORD $0x4fab1988 // fmla v8.4s, v12.4s, v11.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth2
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F9
+	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	FMOVQ 16(R8), F9
+	WORD $0x4e29d421 // fadd v1.4s, v1.4s, v9.4s
+	FMOVD 32(R8), F9
+	WORD $0x4e29d442 // fadd v2.4s, v2.4s, v9.4s
+	FSTPQ (F0, F1), (R12)
+	FMOVD F2, 32(R12)
+	ADD $40, R7, R12
+	FMOVQ (R8), F9
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	FMOVQ 16(R8), F9
+	WORD $0x4e29d484 // fadd v4.4s, v4.4s, v9.4s
+	FMOVD 32(R8), F9
+	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	FSTPQ (F3, F4), (R12)
+	FMOVD F5, 32(R12)
+	ADD $80, R7, R12
+	FMOVQ (R8), F9
+	WORD $0x4e29d4c6 // fadd v6.4s, v6.4s, v9.4s
+	FMOVQ 16(R8), F9
+	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	FMOVD 32(R8), F9
+	WORD $0x4e29d508 // fadd v8.4s, v8.4s, v9.4s
+	FSTPQ (F6, F7), (R12)
+	FMOVD F8, 32(R12)
+	MOVD R3, R4
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 336(R13), F4 // neginf
+	FMOVQ 352(R13), F5 // lanesfrom2
+	FMOVQ (R13), F7 // exphi
+	FMOVQ 16(R13), F8 // explo
+	FMOVQ 32(R13), F14 // log2e
+	FMOVQ 48(R13), F15 // ln2hi
+	FMOVQ 64(R13), F16 // ln2lo
+	FMOVQ 176(R13), F17 // one
+	FMOVQ 192(R13), F18 // expbias
+	MOVD $8, R5
+softmax3:
+	FMOVQ (R4), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R4), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R4), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R4)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R4)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R4)
+	ADD $40, R4, R4
+	SUBS $1, R5, R5
+	BNE softmax3
+	RET
+
+// digitsL1ForwardRows1NEON is the NEON body of DigitsL1ForwardRows1: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 1 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 1×64 · 64×32 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// func digitsL1ForwardRows1NEON(x *[64]float32, w *[2048]float32, b *[32]float32, y *[32]float32)
+TEXT ·digitsL1ForwardRows1NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 1×64 · 64×32, in 1×64 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 1 rows of y, the last 32 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $128, R11
+	// Depth in steps of 4: a vector of each of 1 rows of x, times 4 rows of w.
+	MOVD $16, R12
+depth1:
+	FMOVQ (R9), F8
+	FLDPQ (R10), (F9, F10)
+	WORD $0x4f881120 // fmla v0.4s, v9.4s, v8.s[0]
+	WORD $0x4f881141 // fmla v1.4s, v10.4s, v8.s[0]
+	FLDPQ 32(R10), (F9, F10)
+	WORD $0x4f881122 // fmla v2.4s, v9.4s, v8.s[0]
+	WORD $0x4f881143 // fmla v3.4s, v10.4s, v8.s[0]
+	FLDPQ 64(R10), (F9, F10)
+	WORD $0x4f881124 // fmla v4.4s, v9.4s, v8.s[0]
+	WORD $0x4f881145 // fmla v5.4s, v10.4s, v8.s[0]
+	FLDPQ 96(R10), (F9, F10)
+	WORD $0x4f881126 // fmla v6.4s, v9.4s, v8.s[0]
+	WORD $0x4f881147 // fmla v7.4s, v10.4s, v8.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F9, F10)
+	WORD $0x4fa81120 // fmla v0.4s, v9.4s, v8.s[1]
+	WORD $0x4fa81141 // fmla v1.4s, v10.4s, v8.s[1]
+	FLDPQ 32(R10), (F9, F10)
+	WORD $0x4fa81122 // fmla v2.4s, v9.4s, v8.s[1]
+	WORD $0x4fa81143 // fmla v3.4s, v10.4s, v8.s[1]
+	FLDPQ 64(R10), (F9, F10)
+	WORD $0x4fa81124 // fmla v4.4s, v9.4s, v8.s[1]
+	WORD $0x4fa81145 // fmla v5.4s, v10.4s, v8.s[1]
+	FLDPQ 96(R10), (F9, F10)
+	WORD $0x4fa81126 // fmla v6.4s, v9.4s, v8.s[1]
+	WORD $0x4fa81147 // fmla v7.4s, v10.4s, v8.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F9, F10)
+	WORD $0x4f881920 // fmla v0.4s, v9.4s, v8.s[2]
+	WORD $0x4f881941 // fmla v1.4s, v10.4s, v8.s[2]
+	FLDPQ 32(R10), (F9, F10)
+	WORD $0x4f881922 // fmla v2.4s, v9.4s, v8.s[2]
+	WORD $0x4f881943 // fmla v3.4s, v10.4s, v8.s[2]
+	FLDPQ 64(R10), (F9, F10)
+	WORD $0x4f881924 // fmla v4.4s, v9.4s, v8.s[2]
+	WORD $0x4f881945 // fmla v5.4s, v10.4s, v8.s[2]
+	FLDPQ 96(R10), (F9, F10)
+	WORD $0x4f881926 // fmla v6.4s, v9.4s, v8.s[2]
+	WORD $0x4f881947 // fmla v7.4s, v10.4s, v8.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F9, F10)
+	WORD $0x4fa81920 // fmla v0.4s, v9.4s, v8.s[3]
+	WORD $0x4fa81941 // fmla v1.4s, v10.4s, v8.s[3]
+	FLDPQ 32(R10), (F9, F10)
+	WORD $0x4fa81922 // fmla v2.4s, v9.4s, v8.s[3]
+	WORD $0x4fa81943 // fmla v3.4s, v10.4s, v8.s[3]
+	FLDPQ 64(R10), (F9, F10)
+	WORD $0x4fa81924 // fmla v4.4s, v9.4s, v8.s[3]
+	WORD $0x4fa81945 // fmla v5.4s, v10.4s, v8.s[3]
+	FLDPQ 96(R10), (F9, F10)
+	WORD $0x4fa81926 // fmla v6.4s, v9.4s, v8.s[3]
+	WORD $0x4fa81947 // fmla v7.4s, v10.4s, v8.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ 16(R8), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ 32(R8), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ 48(R8), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ 64(R8), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ 80(R8), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ 96(R8), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ 112(R8), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FSTPQ (F0, F1), (R12)
+	FSTPQ (F2, F3), 32(R12)
+	FSTPQ (F4, F5), 64(R12)
+	FSTPQ (F6, F7), 96(R12)
+	ADD $256, R4, R4
+	ADD $128, R5, R5
+	// y = tanh(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R13), F6 // exphi
+	FMOVQ 16(R13), F7 // explo
+	FMOVQ 32(R13), F13 // log2e
+	FMOVQ 48(R13), F14 // ln2hi
+	FMOVQ 64(R13), F15 // ln2lo
+	FMOVQ 176(R13), F16 // one
+	FMOVQ 192(R13), F17 // expbias
+	FMOVQ 208(R13), F18 // two
+	FMOVQ 304(R13), F19 // tanhsmall
+	FMOVQ 320(R13), F20 // signmask
+	MOVD $2, R5
+elems2:
+	FMOVQ (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, (R4)
+	FMOVQ 16(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 16(R4)
+	FMOVQ 32(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 32(R4)
+	FMOVQ 48(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 48(R4)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE elems2
+	RET
+
+// digitsL2ForwardRows1NEON is the NEON body of DigitsL2ForwardRows1: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 1 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 1×32 · 32×10 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Softmax loads each row once and keeps it in registers.
+// func digitsL2ForwardRows1NEON(x *[32]float32, w *[320]float32, b *[10]float32, y *[10]float32)
+TEXT ·digitsL2ForwardRows1NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 1×32 · 32×10, in 1×64 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 1 rows of y, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $40, R11
+	// Depth in steps of 4: a vector of each of 1 rows of x, times 4 rows of w.
+	MOVD $8, R12
+depth1:
+	FMOVQ (R9), F3
+	FLDPQ (R10), (F4, F5)
+	WORD $0x4f831080 // fmla v0.4s, v4.4s, v3.s[0]
+	WORD $0x4f8310a1 // fmla v1.4s, v5.4s, v3.s[0]
+	FMOVD 32(R10), F4
+	WORD $0x4f831082 // fmla v2.4s, v4.4s, v3.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F4, F5)
+	WORD $0x4fa31080 // fmla v0.4s, v4.4s, v3.s[1]
+	WORD $0x4fa310a1 // fmla v1.4s, v5.4s, v3.s[1]
+	FMOVD 32(R10), F4
+	WORD $0x4fa31082 // fmla v2.4s, v4.4s, v3.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F4, F5)
+	WORD $0x4f831880 // fmla v0.4s, v4.4s, v3.s[2]
+	WORD $0x4f8318a1 // fmla v1.4s, v5.4s, v3.s[2]
+	FMOVD 32(R10), F4
+	WORD $0x4f831882 // fmla v2.4s, v4.4s, v3.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F4, F5)
+	WORD $0x4fa31880 // fmla v0.4s, v4.4s, v3.s[3]
+	WORD $0x4fa318a1 // fmla v1.4s, v5.4s, v3.s[3]
+	FMOVD 32(R10), F4
+	WORD $0x4fa31882 // fmla v2.4s, v4.4s, v3.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F3
+	WORD $0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	FMOVQ 16(R8), F3
+	WORD $0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	FMOVD 32(R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	FSTPQ (F0, F1), (R12)
+	FMOVD F2, 32(R12)
+	ADD $128, R4, R4
+	ADD $40, R5, R5
+	MOVD R3, R4
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 336(R13), F4 // neginf
+	FMOVQ 352(R13), F5 // lanesfrom2
+	FMOVQ (R13), F7 // exphi
+	FMOVQ 16(R13), F8 // explo
+	FMOVQ 32(R13), F14 // log2e
+	FMOVQ 48(R13), F15 // ln2hi
+	FMOVQ 64(R13), F16 // ln2lo
+	FMOVQ 176(R13), F17 // one
+	FMOVQ 192(R13), F18 // expbias
+	FMOVQ (R4), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R4), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R4), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R4)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R4)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R4)
+	ADD $40, R4, R4
+	RET
+
 // digitsLossNEON is the NEON body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 // func digitsLossNEON(y *[320]float32, target *[320]float32, d *[320]float32) float32
 TEXT ·digitsLossNEON(SB), NOSPLIT, $0-28

@@ -93,6 +93,49 @@ func digitsL1PartialForwardAVX512(x *[2016]float32, w *[1024]float32, p *[1024]f
 //go:noescape
 func digitsL1CombineAVX512(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
 
+// digitsL1ForwardRows16AVX512 is the AVX-512 body of DigitsL1ForwardRows16: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 16 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 16×64 · 64×32 in 8×48 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1ForwardRows16AVX512(x *[1024]float32, w *[2048]float32, b *[32]float32, y *[512]float32)
+
+// digitsL2ForwardRows16AVX512 is the AVX-512 body of DigitsL2ForwardRows16: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 16 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 16×32 · 32×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardRows16AVX512(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
+
+// digitsL1ForwardRows8AVX512 is the AVX-512 body of DigitsL1ForwardRows8: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 8 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 8×64 · 64×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1ForwardRows8AVX512(x *[512]float32, w *[2048]float32, b *[32]float32, y *[256]float32)
+
+// digitsL2ForwardRows8AVX512 is the AVX-512 body of DigitsL2ForwardRows8: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 8 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 8×32 · 32×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardRows8AVX512(x *[256]float32, w *[320]float32, b *[10]float32, y *[80]float32)
+
+// digitsL1ForwardRows1AVX512 is the AVX-512 body of DigitsL1ForwardRows1: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 1 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 1×64 · 64×32 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func digitsL1ForwardRows1AVX512(x *[64]float32, w *[2048]float32, b *[32]float32, y *[32]float32)
+
+// digitsL2ForwardRows1AVX512 is the AVX-512 body of DigitsL2ForwardRows1: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 1 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 1×32 · 32×10 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardRows1AVX512(x *[32]float32, w *[320]float32, b *[10]float32, y *[10]float32)
+
 // digitsLossAVX512 is the AVX-512 body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

@@ -190,6 +190,78 @@ func digitsL1CombineNEON(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(Dig
 	panic("vecgen: digitsL1CombineNEON called in a build without assembly")
 }
 
+func digitsL1ForwardRows16AVX512(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows16AVX512 called in a build without assembly")
+}
+
+func digitsL1ForwardRows16AVX2(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows16AVX2 called in a build without assembly")
+}
+
+func digitsL1ForwardRows16NEON(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows16NEON called in a build without assembly")
+}
+
+func digitsL2ForwardRows16AVX512(x *[16 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[16 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows16AVX512 called in a build without assembly")
+}
+
+func digitsL2ForwardRows16AVX2(x *[16 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[16 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows16AVX2 called in a build without assembly")
+}
+
+func digitsL2ForwardRows16NEON(x *[16 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[16 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows16NEON called in a build without assembly")
+}
+
+func digitsL1ForwardRows8AVX512(x *[8 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[8 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows8AVX512 called in a build without assembly")
+}
+
+func digitsL1ForwardRows8AVX2(x *[8 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[8 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows8AVX2 called in a build without assembly")
+}
+
+func digitsL1ForwardRows8NEON(x *[8 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[8 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows8NEON called in a build without assembly")
+}
+
+func digitsL2ForwardRows8AVX512(x *[8 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[8 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows8AVX512 called in a build without assembly")
+}
+
+func digitsL2ForwardRows8AVX2(x *[8 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[8 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows8AVX2 called in a build without assembly")
+}
+
+func digitsL2ForwardRows8NEON(x *[8 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[8 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows8NEON called in a build without assembly")
+}
+
+func digitsL1ForwardRows1AVX512(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows1AVX512 called in a build without assembly")
+}
+
+func digitsL1ForwardRows1AVX2(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows1AVX2 called in a build without assembly")
+}
+
+func digitsL1ForwardRows1NEON(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows1NEON called in a build without assembly")
+}
+
+func digitsL2ForwardRows1AVX512(x *[1 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[1 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows1AVX512 called in a build without assembly")
+}
+
+func digitsL2ForwardRows1AVX2(x *[1 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[1 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows1AVX2 called in a build without assembly")
+}
+
+func digitsL2ForwardRows1NEON(x *[1 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[1 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows1NEON called in a build without assembly")
+}
+
 func digitsLossAVX512(y *[DigitsBatch * DigitsL2Out]float32, target *[DigitsBatch * DigitsL2Out]float32, d *[DigitsBatch * DigitsL2Out]float32) float32 {
 	panic("vecgen: digitsLossAVX512 called in a build without assembly")
 }

@@ -103,6 +103,53 @@ func digitsL1PartialForwardNEON(x *[2016]float32, w *[1024]float32, p *[1024]flo
 //go:noescape
 func digitsL1CombineNEON(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
 
+// digitsL1ForwardRows16NEON is the NEON body of DigitsL1ForwardRows16: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 16 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 16×64 · 64×32 in 6×16 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func digitsL1ForwardRows16NEON(x *[1024]float32, w *[2048]float32, b *[32]float32, y *[512]float32)
+
+// digitsL2ForwardRows16NEON is the NEON body of DigitsL2ForwardRows16: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 16 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 16×32 · 32×10 in 6×16 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardRows16NEON(x *[512]float32, w *[320]float32, b *[10]float32, y *[160]float32)
+
+// digitsL1ForwardRows8NEON is the NEON body of DigitsL1ForwardRows8: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 8 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 8×64 · 64×32 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func digitsL1ForwardRows8NEON(x *[512]float32, w *[2048]float32, b *[32]float32, y *[256]float32)
+
+// digitsL2ForwardRows8NEON is the NEON body of DigitsL2ForwardRows8: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 8 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 8×32 · 32×10 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardRows8NEON(x *[256]float32, w *[320]float32, b *[10]float32, y *[80]float32)
+
+// digitsL1ForwardRows1NEON is the NEON body of DigitsL1ForwardRows1: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 1 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 1×64 · 64×32 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func digitsL1ForwardRows1NEON(x *[64]float32, w *[2048]float32, b *[32]float32, y *[32]float32)
+
+// digitsL2ForwardRows1NEON is the NEON body of DigitsL2ForwardRows1: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 1 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 1×32 · 32×10 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardRows1NEON(x *[32]float32, w *[320]float32, b *[10]float32, y *[10]float32)
+
 // digitsLossNEON is the NEON body of DigitsLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

@@ -39,6 +39,7 @@ var fashionTier = compiled.Widest(fashionCanRun)
 // FashionNetwork describes the Fashion model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func FashionNetwork() compiled.Network {
+	cycles := fashionForwardCycles[fashionTier]
 	return compiled.Network{
 		Name:  "Fashion",
 		Tier:  fashionTier,
@@ -133,6 +134,84 @@ func FashionNetwork() compiled.Network {
 				},
 			},
 		},
+		BatchCycles: cycles[0],
+		Serving: []compiled.Serving{
+			{
+				Rows:   32,
+				Cycles: cycles[1],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL1ForwardRows32((*[32 * FashionL1In]float32)(x), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[32 * FashionL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL2ForwardRows32((*[32 * FashionL2In]float32)(x), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), (*[32 * FashionL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL3ForwardRows32((*[32 * FashionL3In]float32)(x), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), (*[32 * FashionL3Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   16,
+				Cycles: cycles[2],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL1ForwardRows16((*[16 * FashionL1In]float32)(x), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[16 * FashionL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL2ForwardRows16((*[16 * FashionL2In]float32)(x), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), (*[16 * FashionL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL3ForwardRows16((*[16 * FashionL3In]float32)(x), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), (*[16 * FashionL3Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   8,
+				Cycles: cycles[3],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL1ForwardRows8((*[8 * FashionL1In]float32)(x), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[8 * FashionL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL2ForwardRows8((*[8 * FashionL2In]float32)(x), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), (*[8 * FashionL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL3ForwardRows8((*[8 * FashionL3In]float32)(x), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), (*[8 * FashionL3Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   4,
+				Cycles: cycles[4],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL1ForwardRows4((*[4 * FashionL1In]float32)(x), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[4 * FashionL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL2ForwardRows4((*[4 * FashionL2In]float32)(x), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), (*[4 * FashionL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL3ForwardRows4((*[4 * FashionL3In]float32)(x), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), (*[4 * FashionL3Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   1,
+				Cycles: cycles[5],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL1ForwardRows1((*[1 * FashionL1In]float32)(x), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[1 * FashionL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL2ForwardRows1((*[1 * FashionL2In]float32)(x), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), (*[1 * FashionL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL3ForwardRows1((*[1 * FashionL3In]float32)(x), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), (*[1 * FashionL3Out]float32)(y))
+					},
+				},
+			},
+		},
 		Loss:   compiled.CrossEntropy,
 		Params: FashionParams,
 		LossGrad: func(y []float32, target []float32, d []float32) float32 {
@@ -191,6 +270,15 @@ func FashionNetwork() compiled.Network {
 			}
 		},
 	}
+}
+
+// fashionForwardCycles is the plan's model of a forward pass's time in cycles on each
+// tier, over FashionBatch rows, then over each serving kernel's rows.
+var fashionForwardCycles = map[compiled.Tier][]float64{
+	compiled.AVX512:    {475362.0, 237928.0, 119114.0, 59828.0, 30394.0, 30136.0},
+	compiled.AVX2:      {966250.0, 520200.0, 252890.0, 163520.0, 74550.0, 30138.0},
+	compiled.NEON:      {959050.0, 485574.0, 244754.0, 122852.0, 61832.0, 30848.0},
+	compiled.Reference: {1.5024428e+07, 7.512364e+06, 3.756332e+06, 1.878316e+06, 939308.0, 235052.0},
 }
 
 // FashionL1Forward is layer 1's forward pass on one batch:
@@ -598,6 +686,231 @@ func FashionL1Combine(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(Fash
 		fashionL1CombineNEON(p0, p1, b, y)
 	default:
 		scalar.Combine(p0[:], p1[:], b[:], y[:], (FashionBatch / 2), FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL1ForwardRows32 is FashionL1Forward on 32 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL1Forward writes for the same row of x.
+func FashionL1ForwardRows32(x *[32 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[32 * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ForwardRows32AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL1ForwardRows32AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL1ForwardRows32NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 32, FashionL1In, FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL2ForwardRows32 is FashionL2Forward on 32 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL2Forward writes for the same row of x.
+func FashionL2ForwardRows32(x *[32 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[32 * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ForwardRows32AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL2ForwardRows32AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL2ForwardRows32NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 32, FashionL2In, FashionL2Out, scalar.ReLU)
+	}
+}
+
+// FashionL3ForwardRows32 is FashionL3Forward on 32 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL3Forward writes for the same row of x.
+func FashionL3ForwardRows32(x *[32 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[32 * FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3ForwardRows32AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL3ForwardRows32AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL3ForwardRows32NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 32, FashionL3In, FashionL3Out, scalar.Softmax)
+	}
+}
+
+// FashionL1ForwardRows16 is FashionL1Forward on 16 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL1Forward writes for the same row of x.
+func FashionL1ForwardRows16(x *[16 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[16 * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ForwardRows16AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL1ForwardRows16AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL1ForwardRows16NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 16, FashionL1In, FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL2ForwardRows16 is FashionL2Forward on 16 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL2Forward writes for the same row of x.
+func FashionL2ForwardRows16(x *[16 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[16 * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ForwardRows16AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL2ForwardRows16AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL2ForwardRows16NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 16, FashionL2In, FashionL2Out, scalar.ReLU)
+	}
+}
+
+// FashionL3ForwardRows16 is FashionL3Forward on 16 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL3Forward writes for the same row of x.
+func FashionL3ForwardRows16(x *[16 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[16 * FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3ForwardRows16AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL3ForwardRows16AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL3ForwardRows16NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 16, FashionL3In, FashionL3Out, scalar.Softmax)
+	}
+}
+
+// FashionL1ForwardRows8 is FashionL1Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL1Forward writes for the same row of x.
+func FashionL1ForwardRows8(x *[8 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[8 * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ForwardRows8AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL1ForwardRows8AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL1ForwardRows8NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 8, FashionL1In, FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL2ForwardRows8 is FashionL2Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL2Forward writes for the same row of x.
+func FashionL2ForwardRows8(x *[8 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[8 * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ForwardRows8AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL2ForwardRows8AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL2ForwardRows8NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 8, FashionL2In, FashionL2Out, scalar.ReLU)
+	}
+}
+
+// FashionL3ForwardRows8 is FashionL3Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL3Forward writes for the same row of x.
+func FashionL3ForwardRows8(x *[8 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[8 * FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3ForwardRows8AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL3ForwardRows8AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL3ForwardRows8NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 8, FashionL3In, FashionL3Out, scalar.Softmax)
+	}
+}
+
+// FashionL1ForwardRows4 is FashionL1Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL1Forward writes for the same row of x.
+func FashionL1ForwardRows4(x *[4 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[4 * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ForwardRows4AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL1ForwardRows4AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL1ForwardRows4NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 4, FashionL1In, FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL2ForwardRows4 is FashionL2Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL2Forward writes for the same row of x.
+func FashionL2ForwardRows4(x *[4 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[4 * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ForwardRows4AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL2ForwardRows4AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL2ForwardRows4NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 4, FashionL2In, FashionL2Out, scalar.ReLU)
+	}
+}
+
+// FashionL3ForwardRows4 is FashionL3Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL3Forward writes for the same row of x.
+func FashionL3ForwardRows4(x *[4 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[4 * FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3ForwardRows4AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL3ForwardRows4AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL3ForwardRows4NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 4, FashionL3In, FashionL3Out, scalar.Softmax)
+	}
+}
+
+// FashionL1ForwardRows1 is FashionL1Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL1Forward writes for the same row of x.
+func FashionL1ForwardRows1(x *[1 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[1 * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL1ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL1ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, FashionL1In, FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL2ForwardRows1 is FashionL2Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL2Forward writes for the same row of x.
+func FashionL2ForwardRows1(x *[1 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[1 * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL2ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL2ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, FashionL2In, FashionL2Out, scalar.ReLU)
+	}
+}
+
+// FashionL3ForwardRows1 is FashionL3Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL3Forward writes for the same row of x.
+func FashionL3ForwardRows1(x *[1 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[1 * FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL3ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL3ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, FashionL3In, FashionL3Out, scalar.Softmax)
 	}
 }
 

@@ -104,6 +104,66 @@ func fashionL1CombineNEON(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(
 	panic("vecgen: fashionL1CombineNEON called on amd64")
 }
 
+func fashionL1ForwardRows32NEON(x *[32 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[32 * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardRows32NEON called on amd64")
+}
+
+func fashionL2ForwardRows32NEON(x *[32 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[32 * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardRows32NEON called on amd64")
+}
+
+func fashionL3ForwardRows32NEON(x *[32 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[32 * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardRows32NEON called on amd64")
+}
+
+func fashionL1ForwardRows16NEON(x *[16 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[16 * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardRows16NEON called on amd64")
+}
+
+func fashionL2ForwardRows16NEON(x *[16 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[16 * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardRows16NEON called on amd64")
+}
+
+func fashionL3ForwardRows16NEON(x *[16 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[16 * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardRows16NEON called on amd64")
+}
+
+func fashionL1ForwardRows8NEON(x *[8 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[8 * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardRows8NEON called on amd64")
+}
+
+func fashionL2ForwardRows8NEON(x *[8 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[8 * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardRows8NEON called on amd64")
+}
+
+func fashionL3ForwardRows8NEON(x *[8 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[8 * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardRows8NEON called on amd64")
+}
+
+func fashionL1ForwardRows4NEON(x *[4 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[4 * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardRows4NEON called on amd64")
+}
+
+func fashionL2ForwardRows4NEON(x *[4 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[4 * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardRows4NEON called on amd64")
+}
+
+func fashionL3ForwardRows4NEON(x *[4 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[4 * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardRows4NEON called on amd64")
+}
+
+func fashionL1ForwardRows1NEON(x *[1 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[1 * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardRows1NEON called on amd64")
+}
+
+func fashionL2ForwardRows1NEON(x *[1 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[1 * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardRows1NEON called on amd64")
+}
+
+func fashionL3ForwardRows1NEON(x *[1 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[1 * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardRows1NEON called on amd64")
+}
+
 func fashionLossNEON(y *[FashionBatch * FashionL3Out]float32, target *[FashionBatch * FashionL3Out]float32, d *[FashionBatch * FashionL3Out]float32) float32 {
 	panic("vecgen: fashionLossNEON called on amd64")
 }

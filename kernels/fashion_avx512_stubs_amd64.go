@@ -146,6 +146,107 @@ func fashionL1PartialForwardAVX512(x *[49784]float32, w *[100352]float32, p *[16
 //go:noescape
 func fashionL1CombineAVX512(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
 
+// fashionL1ForwardRows32AVX512 is the AVX-512 body of FashionL1ForwardRows32: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 32 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 32×784 · 784×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1ForwardRows32AVX512(x *[25088]float32, w *[200704]float32, b *[256]float32, y *[8192]float32)
+
+// fashionL2ForwardRows32AVX512 is the AVX-512 body of FashionL2ForwardRows32: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 32 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 32×256 · 256×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2ForwardRows32AVX512(x *[8192]float32, w *[32768]float32, b *[128]float32, y *[4096]float32)
+
+// fashionL3ForwardRows32AVX512 is the AVX-512 body of FashionL3ForwardRows32: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 32 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 32×128 · 128×10 in 23×16 tiles (23 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows32AVX512(x *[4096]float32, w *[1280]float32, b *[10]float32, y *[320]float32)
+
+// fashionL1ForwardRows16AVX512 is the AVX-512 body of FashionL1ForwardRows16: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 16 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 16×784 · 784×256 in 6×64 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1ForwardRows16AVX512(x *[12544]float32, w *[200704]float32, b *[256]float32, y *[4096]float32)
+
+// fashionL2ForwardRows16AVX512 is the AVX-512 body of FashionL2ForwardRows16: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 16 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 16×256 · 256×128 in 6×64 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2ForwardRows16AVX512(x *[4096]float32, w *[32768]float32, b *[128]float32, y *[2048]float32)
+
+// fashionL3ForwardRows16AVX512 is the AVX-512 body of FashionL3ForwardRows16: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 16 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 16×128 · 128×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows16AVX512(x *[2048]float32, w *[1280]float32, b *[10]float32, y *[160]float32)
+
+// fashionL1ForwardRows8AVX512 is the AVX-512 body of FashionL1ForwardRows8: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 8 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 8×784 · 784×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1ForwardRows8AVX512(x *[6272]float32, w *[200704]float32, b *[256]float32, y *[2048]float32)
+
+// fashionL2ForwardRows8AVX512 is the AVX-512 body of FashionL2ForwardRows8: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 8 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 8×256 · 256×128 in 8×48 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2ForwardRows8AVX512(x *[2048]float32, w *[32768]float32, b *[128]float32, y *[1024]float32)
+
+// fashionL3ForwardRows8AVX512 is the AVX-512 body of FashionL3ForwardRows8: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 8 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 8×128 · 128×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows8AVX512(x *[1024]float32, w *[1280]float32, b *[10]float32, y *[80]float32)
+
+// fashionL1ForwardRows4AVX512 is the AVX-512 body of FashionL1ForwardRows4: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 4 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 4×784 · 784×256 in 6×64 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1ForwardRows4AVX512(x *[3136]float32, w *[200704]float32, b *[256]float32, y *[1024]float32)
+
+// fashionL2ForwardRows4AVX512 is the AVX-512 body of FashionL2ForwardRows4: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 4 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 4×256 · 256×128 in 6×64 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2ForwardRows4AVX512(x *[1024]float32, w *[32768]float32, b *[128]float32, y *[512]float32)
+
+// fashionL3ForwardRows4AVX512 is the AVX-512 body of FashionL3ForwardRows4: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 4 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 4×128 · 128×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows4AVX512(x *[512]float32, w *[1280]float32, b *[10]float32, y *[40]float32)
+
+// fashionL1ForwardRows1AVX512 is the AVX-512 body of FashionL1ForwardRows1: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 1 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 1×784 · 784×256 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func fashionL1ForwardRows1AVX512(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
+
+// fashionL2ForwardRows1AVX512 is the AVX-512 body of FashionL2ForwardRows1: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 1 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 1×256 · 256×128 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func fashionL2ForwardRows1AVX512(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
+
+// fashionL3ForwardRows1AVX512 is the AVX-512 body of FashionL3ForwardRows1: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 1 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 1×128 · 128×10 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows1AVX512(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
+
 // fashionLossAVX512 is the AVX-512 body of FashionLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

@@ -163,6 +163,123 @@ func fashionL1PartialForwardNEON(x *[49784]float32, w *[100352]float32, p *[1638
 //go:noescape
 func fashionL1CombineNEON(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
 
+// fashionL1ForwardRows32NEON is the NEON body of FashionL1ForwardRows32: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 32 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 32×784 · 784×256 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// In panels of 512 columns by 256 steps of depth (512 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func fashionL1ForwardRows32NEON(x *[25088]float32, w *[200704]float32, b *[256]float32, y *[8192]float32)
+
+// fashionL2ForwardRows32NEON is the NEON body of FashionL2ForwardRows32: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 32 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 32×256 · 256×128 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func fashionL2ForwardRows32NEON(x *[8192]float32, w *[32768]float32, b *[128]float32, y *[4096]float32)
+
+// fashionL3ForwardRows32NEON is the NEON body of FashionL3ForwardRows32: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 32 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 32×128 · 128×10 in 7×12 tiles (21 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows32NEON(x *[4096]float32, w *[1280]float32, b *[10]float32, y *[320]float32)
+
+// fashionL1ForwardRows16NEON is the NEON body of FashionL1ForwardRows16: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 16 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 16×784 · 784×256 in 4×24 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// In panels of 504 columns by 256 steps of depth (504 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func fashionL1ForwardRows16NEON(x *[12544]float32, w *[200704]float32, b *[256]float32, y *[4096]float32)
+
+// fashionL2ForwardRows16NEON is the NEON body of FashionL2ForwardRows16: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 16 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 16×256 · 256×128 in 6×16 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func fashionL2ForwardRows16NEON(x *[4096]float32, w *[32768]float32, b *[128]float32, y *[2048]float32)
+
+// fashionL3ForwardRows16NEON is the NEON body of FashionL3ForwardRows16: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 16 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 16×128 · 128×10 in 6×16 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows16NEON(x *[2048]float32, w *[1280]float32, b *[10]float32, y *[160]float32)
+
+// fashionL1ForwardRows8NEON is the NEON body of FashionL1ForwardRows8: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 8 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 8×784 · 784×256 in 4×24 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// In panels of 504 columns by 256 steps of depth (504 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func fashionL1ForwardRows8NEON(x *[6272]float32, w *[200704]float32, b *[256]float32, y *[2048]float32)
+
+// fashionL2ForwardRows8NEON is the NEON body of FashionL2ForwardRows8: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 8 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 8×256 · 256×128 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func fashionL2ForwardRows8NEON(x *[2048]float32, w *[32768]float32, b *[128]float32, y *[1024]float32)
+
+// fashionL3ForwardRows8NEON is the NEON body of FashionL3ForwardRows8: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 8 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 8×128 · 128×10 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows8NEON(x *[1024]float32, w *[1280]float32, b *[10]float32, y *[80]float32)
+
+// fashionL1ForwardRows4NEON is the NEON body of FashionL1ForwardRows4: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 4 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 4×784 · 784×256 in 4×24 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// In panels of 504 columns by 256 steps of depth (504 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func fashionL1ForwardRows4NEON(x *[3136]float32, w *[200704]float32, b *[256]float32, y *[1024]float32)
+
+// fashionL2ForwardRows4NEON is the NEON body of FashionL2ForwardRows4: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 4 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 4×256 · 256×128 in 4×24 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func fashionL2ForwardRows4NEON(x *[1024]float32, w *[32768]float32, b *[128]float32, y *[512]float32)
+
+// fashionL3ForwardRows4NEON is the NEON body of FashionL3ForwardRows4: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 4 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 4×128 · 128×10 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows4NEON(x *[512]float32, w *[1280]float32, b *[10]float32, y *[40]float32)
+
+// fashionL1ForwardRows1NEON is the NEON body of FashionL1ForwardRows1: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 1 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 1×784 · 784×256 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func fashionL1ForwardRows1NEON(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
+
+// fashionL2ForwardRows1NEON is the NEON body of FashionL2ForwardRows1: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 1 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 1×256 · 256×128 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func fashionL2ForwardRows1NEON(x *[256]float32, w *[32768]float32, b *[128]float32, y *[128]float32)
+
+// fashionL3ForwardRows1NEON is the NEON body of FashionL3ForwardRows1: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 1 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 1×128 · 128×10 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows1NEON(x *[128]float32, w *[1280]float32, b *[10]float32, y *[10]float32)
+
 // fashionLossNEON is the NEON body of FashionLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

@@ -708,6 +708,1971 @@ func TestFashionL3InputGrad(t *testing.T) {
 	})
 }
 
+// TestFashionL1ForwardRows32 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL1ForwardRows32(t *testing.T) {
+	fashionEachTier(t, 12845056, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(200704) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 32*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 32*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL1ForwardRows32(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(200704) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 32*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 32*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL1ForwardRows32(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL1ForwardRows32 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL1ForwardRows32(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(200704) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 32*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 32*FashionL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(12845056) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL1ForwardRows32(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL1ForwardRows32Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL1ForwardRows32Activation(t *testing.T) {
+	fashionEachTier(t, 12845056, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 32*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 32*FashionL1Out, offset)
+		n := min(FashionL1In, FashionL1Out)
+		for k := range n {
+			w.S()[k*FashionL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 32 {
+				for k := range n {
+					x.S()[i*FashionL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL1ForwardRows32((*[32 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[32 * FashionL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 32, FashionL1In, FashionL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 32 {
+				scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL1ForwardRows32 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL1ForwardRows32(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL1ForwardRows32((*[32 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[32 * FashionL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(32, FashionL1In*FashionL1Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL1In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL1Out), make([]float32, len(rows)*FashionL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL1In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 32), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL2ForwardRows32 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL2ForwardRows32(t *testing.T) {
+	fashionEachTier(t, 2097152, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 32*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 32*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL2ForwardRows32(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(32768) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 32*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 32*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL2ForwardRows32(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL2ForwardRows32 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL2ForwardRows32(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(32768) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 32*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 32*FashionL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(2097152) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL2ForwardRows32(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL2ForwardRows32Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL2ForwardRows32Activation(t *testing.T) {
+	fashionEachTier(t, 2097152, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 32*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 32*FashionL2Out, offset)
+		n := min(FashionL2In, FashionL2Out)
+		for k := range n {
+			w.S()[k*FashionL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 32 {
+				for k := range n {
+					x.S()[i*FashionL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL2ForwardRows32((*[32 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[32 * FashionL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 32, FashionL2In, FashionL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 32 {
+				scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL2ForwardRows32 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL2ForwardRows32(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL2ForwardRows32((*[32 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[32 * FashionL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(32, FashionL2In*FashionL2Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL2In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL2Out), make([]float32, len(rows)*FashionL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL2In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 32), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL3ForwardRows32 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL3ForwardRows32(t *testing.T) {
+	fashionEachTier(t, 81920, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(4096) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 32*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 32*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL3ForwardRows32(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(4096) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 32*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 32*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL3ForwardRows32(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL3ForwardRows32 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL3ForwardRows32(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(4096) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 32*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 32*FashionL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(81920) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL3ForwardRows32(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL3ForwardRows32Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// softmax(z) with the float64 reference over a sweep of float32 values,
+// to within 6 ulp.
+func TestFashionL3ForwardRows32Activation(t *testing.T) {
+	fashionEachTier(t, 81920, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 32*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 32*FashionL3Out, offset)
+		n := min(FashionL3In, FashionL3Out)
+		for k := range n {
+			w.S()[k*FashionL3Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		for len(values) > 0 {
+			for i := range 32 {
+				for k := range n {
+					x.S()[i*FashionL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL3ForwardRows32((*[32 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[32 * FashionL3Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 32, FashionL3In, FashionL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range 32 {
+				scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL3ForwardRows32 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL3ForwardRows32(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL3ForwardRows32((*[32 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[32 * FashionL3Out]float32)(y.S()))
+	rows := kerneltest.Rows(32, FashionL3In*FashionL3Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL3In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL3Out), make([]float32, len(rows)*FashionL3Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL3In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 32), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL1ForwardRows16 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL1ForwardRows16(t *testing.T) {
+	fashionEachTier(t, 6422528, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(200704) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 16*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 16*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL1ForwardRows16(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(200704) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 16*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 16*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL1ForwardRows16(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL1ForwardRows16 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL1ForwardRows16(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(200704) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 16*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 16*FashionL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(6422528) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL1ForwardRows16(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL1ForwardRows16Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL1ForwardRows16Activation(t *testing.T) {
+	fashionEachTier(t, 6422528, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 16*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 16*FashionL1Out, offset)
+		n := min(FashionL1In, FashionL1Out)
+		for k := range n {
+			w.S()[k*FashionL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 16 {
+				for k := range n {
+					x.S()[i*FashionL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL1ForwardRows16((*[16 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[16 * FashionL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 16, FashionL1In, FashionL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 16 {
+				scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL1ForwardRows16 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL1ForwardRows16(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL1ForwardRows16((*[16 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[16 * FashionL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(16, FashionL1In*FashionL1Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL1In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL1Out), make([]float32, len(rows)*FashionL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL1In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 16), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL2ForwardRows16 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL2ForwardRows16(t *testing.T) {
+	fashionEachTier(t, 1048576, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 16*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 16*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL2ForwardRows16(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(32768) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 16*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 16*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL2ForwardRows16(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL2ForwardRows16 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL2ForwardRows16(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(32768) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 16*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 16*FashionL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(1048576) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL2ForwardRows16(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL2ForwardRows16Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL2ForwardRows16Activation(t *testing.T) {
+	fashionEachTier(t, 1048576, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 16*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 16*FashionL2Out, offset)
+		n := min(FashionL2In, FashionL2Out)
+		for k := range n {
+			w.S()[k*FashionL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 16 {
+				for k := range n {
+					x.S()[i*FashionL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL2ForwardRows16((*[16 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[16 * FashionL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 16, FashionL2In, FashionL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 16 {
+				scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL2ForwardRows16 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL2ForwardRows16(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL2ForwardRows16((*[16 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[16 * FashionL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(16, FashionL2In*FashionL2Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL2In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL2Out), make([]float32, len(rows)*FashionL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL2In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 16), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL3ForwardRows16 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL3ForwardRows16(t *testing.T) {
+	fashionEachTier(t, 40960, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(2048) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 16*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 16*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL3ForwardRows16(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(2048) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 16*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 16*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL3ForwardRows16(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL3ForwardRows16 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL3ForwardRows16(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(2048) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 16*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 16*FashionL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(40960) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL3ForwardRows16(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL3ForwardRows16Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// softmax(z) with the float64 reference over a sweep of float32 values,
+// to within 6 ulp.
+func TestFashionL3ForwardRows16Activation(t *testing.T) {
+	fashionEachTier(t, 40960, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 16*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 16*FashionL3Out, offset)
+		n := min(FashionL3In, FashionL3Out)
+		for k := range n {
+			w.S()[k*FashionL3Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		for len(values) > 0 {
+			for i := range 16 {
+				for k := range n {
+					x.S()[i*FashionL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL3ForwardRows16((*[16 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[16 * FashionL3Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 16, FashionL3In, FashionL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range 16 {
+				scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL3ForwardRows16 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL3ForwardRows16(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL3ForwardRows16((*[16 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[16 * FashionL3Out]float32)(y.S()))
+	rows := kerneltest.Rows(16, FashionL3In*FashionL3Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL3In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL3Out), make([]float32, len(rows)*FashionL3Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL3In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 16), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL1ForwardRows8 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL1ForwardRows8(t *testing.T) {
+	fashionEachTier(t, 3211264, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(200704) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 8*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 8*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL1ForwardRows8(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(200704) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 8*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 8*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL1ForwardRows8(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL1ForwardRows8 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL1ForwardRows8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(200704) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 8*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 8*FashionL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(3211264) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL1ForwardRows8(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL1ForwardRows8Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL1ForwardRows8Activation(t *testing.T) {
+	fashionEachTier(t, 3211264, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 8*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 8*FashionL1Out, offset)
+		n := min(FashionL1In, FashionL1Out)
+		for k := range n {
+			w.S()[k*FashionL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 8 {
+				for k := range n {
+					x.S()[i*FashionL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL1ForwardRows8((*[8 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[8 * FashionL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 8, FashionL1In, FashionL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 8 {
+				scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL1ForwardRows8 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL1ForwardRows8(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL1ForwardRows8((*[8 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[8 * FashionL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(8, FashionL1In*FashionL1Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL1In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL1Out), make([]float32, len(rows)*FashionL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL1In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 8), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL2ForwardRows8 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL2ForwardRows8(t *testing.T) {
+	fashionEachTier(t, 524288, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 8*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 8*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL2ForwardRows8(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(32768) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 8*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 8*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL2ForwardRows8(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL2ForwardRows8 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL2ForwardRows8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(32768) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 8*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 8*FashionL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(524288) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL2ForwardRows8(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL2ForwardRows8Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL2ForwardRows8Activation(t *testing.T) {
+	fashionEachTier(t, 524288, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 8*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 8*FashionL2Out, offset)
+		n := min(FashionL2In, FashionL2Out)
+		for k := range n {
+			w.S()[k*FashionL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 8 {
+				for k := range n {
+					x.S()[i*FashionL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL2ForwardRows8((*[8 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[8 * FashionL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 8, FashionL2In, FashionL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 8 {
+				scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL2ForwardRows8 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL2ForwardRows8(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL2ForwardRows8((*[8 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[8 * FashionL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(8, FashionL2In*FashionL2Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL2In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL2Out), make([]float32, len(rows)*FashionL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL2In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 8), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL3ForwardRows8 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL3ForwardRows8(t *testing.T) {
+	fashionEachTier(t, 20480, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(1280) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 8*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 8*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL3ForwardRows8(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(1280) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 8*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 8*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL3ForwardRows8(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL3ForwardRows8 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL3ForwardRows8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(1280) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 8*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 8*FashionL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(20480) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL3ForwardRows8(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL3ForwardRows8Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// softmax(z) with the float64 reference over a sweep of float32 values,
+// to within 6 ulp.
+func TestFashionL3ForwardRows8Activation(t *testing.T) {
+	fashionEachTier(t, 20480, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 8*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 8*FashionL3Out, offset)
+		n := min(FashionL3In, FashionL3Out)
+		for k := range n {
+			w.S()[k*FashionL3Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		for len(values) > 0 {
+			for i := range 8 {
+				for k := range n {
+					x.S()[i*FashionL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL3ForwardRows8((*[8 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[8 * FashionL3Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 8, FashionL3In, FashionL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range 8 {
+				scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL3ForwardRows8 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL3ForwardRows8(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL3ForwardRows8((*[8 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[8 * FashionL3Out]float32)(y.S()))
+	rows := kerneltest.Rows(8, FashionL3In*FashionL3Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL3In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL3Out), make([]float32, len(rows)*FashionL3Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL3In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 8), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL1ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL1ForwardRows4(t *testing.T) {
+	fashionEachTier(t, 1605632, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(200704) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 4*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL1ForwardRows4(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(200704) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 4*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL1ForwardRows4(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL1ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL1ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(200704) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 4*FashionL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(1605632) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL1ForwardRows4(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL1ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL1ForwardRows4Activation(t *testing.T) {
+	fashionEachTier(t, 1605632, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 4*FashionL1Out, offset)
+		n := min(FashionL1In, FashionL1Out)
+		for k := range n {
+			w.S()[k*FashionL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*FashionL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL1ForwardRows4((*[4 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[4 * FashionL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, FashionL1In, FashionL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL1ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL1ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL1ForwardRows4((*[4 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[4 * FashionL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, FashionL1In*FashionL1Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL1In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL1Out), make([]float32, len(rows)*FashionL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL1In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL2ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL2ForwardRows4(t *testing.T) {
+	fashionEachTier(t, 262144, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 4*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL2ForwardRows4(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(32768) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 4*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL2ForwardRows4(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL2ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL2ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(32768) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 4*FashionL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(262144) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL2ForwardRows4(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL2ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL2ForwardRows4Activation(t *testing.T) {
+	fashionEachTier(t, 262144, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 4*FashionL2Out, offset)
+		n := min(FashionL2In, FashionL2Out)
+		for k := range n {
+			w.S()[k*FashionL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*FashionL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL2ForwardRows4((*[4 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[4 * FashionL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, FashionL2In, FashionL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL2ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL2ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL2ForwardRows4((*[4 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[4 * FashionL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, FashionL2In*FashionL2Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL2In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL2Out), make([]float32, len(rows)*FashionL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL2In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL3ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL3ForwardRows4(t *testing.T) {
+	fashionEachTier(t, 10240, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(1280) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 4*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL3ForwardRows4(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(1280) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 4*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL3ForwardRows4(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL3ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL3ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(1280) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 4*FashionL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(10240) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL3ForwardRows4(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL3ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// softmax(z) with the float64 reference over a sweep of float32 values,
+// to within 6 ulp.
+func TestFashionL3ForwardRows4Activation(t *testing.T) {
+	fashionEachTier(t, 10240, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 4*FashionL3Out, offset)
+		n := min(FashionL3In, FashionL3Out)
+		for k := range n {
+			w.S()[k*FashionL3Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*FashionL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL3ForwardRows4((*[4 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[4 * FashionL3Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, FashionL3In, FashionL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL3ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL3ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL3ForwardRows4((*[4 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[4 * FashionL3Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, FashionL3In*FashionL3Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL3In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL3Out), make([]float32, len(rows)*FashionL3Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL3In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL1ForwardRows1 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL1ForwardRows1(t *testing.T) {
+	fashionEachTier(t, 401408, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(200704) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 1*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 1*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL1ForwardRows1(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(200704) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 1*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 1*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL1ForwardRows1(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL1ForwardRows1 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL1ForwardRows1(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(200704) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 1*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 1*FashionL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(401408) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL1ForwardRows1(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL1ForwardRows1Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL1ForwardRows1Activation(t *testing.T) {
+	fashionEachTier(t, 401408, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 1*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 1*FashionL1Out, offset)
+		n := min(FashionL1In, FashionL1Out)
+		for k := range n {
+			w.S()[k*FashionL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 1 {
+				for k := range n {
+					x.S()[i*FashionL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL1ForwardRows1((*[1 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[1 * FashionL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 1, FashionL1In, FashionL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 1 {
+				scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL1ForwardRows1 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL1ForwardRows1(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL1ForwardRows1((*[1 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[1 * FashionL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(1, FashionL1In*FashionL1Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL1In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL1Out), make([]float32, len(rows)*FashionL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL1In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 1), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL2ForwardRows1 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL2ForwardRows1(t *testing.T) {
+	fashionEachTier(t, 65536, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 1*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 1*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL2ForwardRows1(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(32768) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 1*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 1*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL2ForwardRows1(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL2ForwardRows1 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL2ForwardRows1(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(32768) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 1*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 1*FashionL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(65536) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL2ForwardRows1(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL2ForwardRows1Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL2ForwardRows1Activation(t *testing.T) {
+	fashionEachTier(t, 65536, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 1*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 1*FashionL2Out, offset)
+		n := min(FashionL2In, FashionL2Out)
+		for k := range n {
+			w.S()[k*FashionL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 1 {
+				for k := range n {
+					x.S()[i*FashionL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL2ForwardRows1((*[1 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[1 * FashionL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 1, FashionL2In, FashionL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 1 {
+				scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL2ForwardRows1 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL2ForwardRows1(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL2ForwardRows1((*[1 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[1 * FashionL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(1, FashionL2In*FashionL2Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL2In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL2Out), make([]float32, len(rows)*FashionL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL2In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 1), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL3ForwardRows1 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL3ForwardRows1(t *testing.T) {
+	fashionEachTier(t, 2560, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(1280) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 1*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 1*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL3ForwardRows1(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(1280) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 1*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 1*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL3ForwardRows1(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL3ForwardRows1 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL3ForwardRows1(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(1280) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 1*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 1*FashionL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(2560) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL3ForwardRows1(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL3ForwardRows1Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// softmax(z) with the float64 reference over a sweep of float32 values,
+// to within 6 ulp.
+func TestFashionL3ForwardRows1Activation(t *testing.T) {
+	fashionEachTier(t, 2560, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 1*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 1*FashionL3Out, offset)
+		n := min(FashionL3In, FashionL3Out)
+		for k := range n {
+			w.S()[k*FashionL3Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		for len(values) > 0 {
+			for i := range 1 {
+				for k := range n {
+					x.S()[i*FashionL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL3ForwardRows1((*[1 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[1 * FashionL3Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 1, FashionL3In, FashionL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range 1 {
+				scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL3ForwardRows1 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL3ForwardRows1(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL3ForwardRows1((*[1 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[1 * FashionL3Out]float32)(y.S()))
+	rows := kerneltest.Rows(1, FashionL3In*FashionL3Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL3In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL3Out), make([]float32, len(rows)*FashionL3Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL3In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 1), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
 // TestFashionLoss compares the loss and its gradient with
 // scalar.SoftmaxCrossEntropy, then with one special value planted in y.
 func TestFashionLoss(t *testing.T) {
@@ -1030,6 +2995,13 @@ func TestFashionAdamW(t *testing.T) {
 	})
 }
 
+// TestFashionServing checks that the serving kernels, which serve
+// fewer rows than a batch, write each row bit for bit as the Forward
+// kernels do, on every tier.
+func TestFashionServing(t *testing.T) {
+	fashionEachTier(t, 3*30048256, func(t *testing.T) { kerneltest.CheckServing(t, FashionNetwork()) })
+}
+
 // TestFashionHalves checks that the half kernels two workers share a
 // batch with write exactly their half of the whole kernels' outputs, bit
 // for bit, on every tier.
@@ -1305,6 +3277,246 @@ func BenchmarkFashionL1PartialForward(bench *testing.B) {
 		FashionL1PartialForward((*[FashionBatch*FashionL1In - FashionL1In/2]float32)(x.S()), (*[(FashionL1In / 2) * FashionL1Out]float32)(w.S()), (*[FashionBatch * FashionL1Out]float32)(p.S()))
 	}
 	kerneltest.GFLOPS(bench, 12845056)
+}
+
+func BenchmarkFashionL1ForwardRows32(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 32*FashionL1In, offset)
+	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+	y := kerneltest.NewGuarded("y", 32*FashionL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL1ForwardRows32((*[32 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[32 * FashionL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 12845056)
+}
+
+func BenchmarkFashionL2ForwardRows32(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 32*FashionL2In, offset)
+	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+	y := kerneltest.NewGuarded("y", 32*FashionL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL2ForwardRows32((*[32 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[32 * FashionL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 2097152)
+}
+
+func BenchmarkFashionL3ForwardRows32(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 32*FashionL3In, offset)
+	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+	y := kerneltest.NewGuarded("y", 32*FashionL3Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL3ForwardRows32((*[32 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[32 * FashionL3Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 81920)
+}
+
+func BenchmarkFashionL1ForwardRows16(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 16*FashionL1In, offset)
+	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+	y := kerneltest.NewGuarded("y", 16*FashionL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL1ForwardRows16((*[16 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[16 * FashionL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 6422528)
+}
+
+func BenchmarkFashionL2ForwardRows16(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 16*FashionL2In, offset)
+	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+	y := kerneltest.NewGuarded("y", 16*FashionL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL2ForwardRows16((*[16 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[16 * FashionL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 1048576)
+}
+
+func BenchmarkFashionL3ForwardRows16(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 16*FashionL3In, offset)
+	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+	y := kerneltest.NewGuarded("y", 16*FashionL3Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL3ForwardRows16((*[16 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[16 * FashionL3Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 40960)
+}
+
+func BenchmarkFashionL1ForwardRows8(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 8*FashionL1In, offset)
+	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+	y := kerneltest.NewGuarded("y", 8*FashionL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL1ForwardRows8((*[8 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[8 * FashionL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 3211264)
+}
+
+func BenchmarkFashionL2ForwardRows8(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 8*FashionL2In, offset)
+	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+	y := kerneltest.NewGuarded("y", 8*FashionL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL2ForwardRows8((*[8 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[8 * FashionL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 524288)
+}
+
+func BenchmarkFashionL3ForwardRows8(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 8*FashionL3In, offset)
+	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+	y := kerneltest.NewGuarded("y", 8*FashionL3Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL3ForwardRows8((*[8 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[8 * FashionL3Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 20480)
+}
+
+func BenchmarkFashionL1ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*FashionL1In, offset)
+	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+	y := kerneltest.NewGuarded("y", 4*FashionL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL1ForwardRows4((*[4 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[4 * FashionL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 1605632)
+}
+
+func BenchmarkFashionL2ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*FashionL2In, offset)
+	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+	y := kerneltest.NewGuarded("y", 4*FashionL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL2ForwardRows4((*[4 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[4 * FashionL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 262144)
+}
+
+func BenchmarkFashionL3ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*FashionL3In, offset)
+	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+	y := kerneltest.NewGuarded("y", 4*FashionL3Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL3ForwardRows4((*[4 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[4 * FashionL3Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 10240)
+}
+
+func BenchmarkFashionL1ForwardRows1(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 1*FashionL1In, offset)
+	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+	y := kerneltest.NewGuarded("y", 1*FashionL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL1ForwardRows1((*[1 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[1 * FashionL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 401408)
+}
+
+func BenchmarkFashionL2ForwardRows1(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 1*FashionL2In, offset)
+	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+	y := kerneltest.NewGuarded("y", 1*FashionL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL2ForwardRows1((*[1 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[1 * FashionL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 65536)
+}
+
+func BenchmarkFashionL3ForwardRows1(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 1*FashionL3In, offset)
+	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+	y := kerneltest.NewGuarded("y", 1*FashionL3Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL3ForwardRows1((*[1 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[1 * FashionL3Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 2560)
 }
 
 func BenchmarkFashionLoss(bench *testing.B) {

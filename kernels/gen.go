@@ -1,11 +1,12 @@
 // Package kernels holds the generated kernels of the models in ../spec:
-// Fashion, its batch-1 twin Fashion1, Logistic, Seed, Digits and Scorer.
-// Every other file here is generated; run go generate ./... after changing
-// a spec or the generator.
+// Fashion, Logistic, Seed, Digits and Scorer; and Fashion1, Fashion at
+// batch 1 (../spec/testdata/fashion1.yaml), a test of an explicit batch-1
+// model. Every other file here is generated; run go generate ./... after
+// changing a spec or the generator.
 package kernels
 
 //go:generate go run ../cmd/vecgen -spec ../spec/fashion.yaml
-//go:generate go run ../cmd/vecgen -spec ../spec/fashion1.yaml
+//go:generate go run ../cmd/vecgen -spec ../spec/testdata/fashion1.yaml
 //go:generate go run ../cmd/vecgen -spec ../spec/logistic.yaml
 //go:generate go run ../cmd/vecgen -spec ../spec/seed.yaml
 //go:generate go run ../cmd/vecgen -spec ../spec/digits.yaml

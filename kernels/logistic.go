@@ -30,6 +30,7 @@ var logisticTier = compiled.Widest(logisticCanRun)
 // LogisticNetwork describes the Logistic model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func LogisticNetwork() compiled.Network {
+	cycles := logisticForwardCycles[logisticTier]
 	return compiled.Network{
 		Name:  "Logistic",
 		Tier:  logisticTier,
@@ -45,6 +46,27 @@ func LogisticNetwork() compiled.Network {
 				},
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					LogisticL1WeightGrad((*[LogisticBatch * LogisticL1In]float32)(x), (*[LogisticBatch * LogisticL1Out]float32)(dz), (*[LogisticL1In * LogisticL1Out]float32)(dw), (*[LogisticL1Out]float32)(db))
+				},
+			},
+		},
+		BatchCycles: cycles[0],
+		Serving: []compiled.Serving{
+			{
+				Rows:   8,
+				Cycles: cycles[1],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						LogisticL1ForwardRows8((*[8 * LogisticL1In]float32)(x), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), (*[8 * LogisticL1Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   1,
+				Cycles: cycles[2],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						LogisticL1ForwardRows1((*[1 * LogisticL1In]float32)(x), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), (*[1 * LogisticL1Out]float32)(y))
+					},
 				},
 			},
 		},
@@ -70,6 +92,15 @@ func LogisticNetwork() compiled.Network {
 			LogisticAdamW((*[LogisticParams]float32)(p), (*[LogisticParams]float32)(grad), (*[LogisticParams]float32)(m), (*[LogisticParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
 		},
 	}
+}
+
+// logisticForwardCycles is the plan's model of a forward pass's time in cycles on each
+// tier, over LogisticBatch rows, then over each serving kernel's rows.
+var logisticForwardCycles = map[compiled.Tier][]float64{
+	compiled.AVX512:    {218.0, 136.0, 122.0},
+	compiled.AVX2:      {284.0, 156.0, 122.0},
+	compiled.NEON:      {224.0, 136.0, 122.0},
+	compiled.Reference: {164.0, 116.0, 102.0},
 }
 
 // LogisticL1Forward is layer 1's forward pass on one batch:
@@ -105,6 +136,36 @@ func LogisticL1WeightGrad(x *[LogisticBatch * LogisticL1In]float32, dz *[Logisti
 		logisticL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], LogisticBatch, LogisticL1In, LogisticL1Out)
+	}
+}
+
+// LogisticL1ForwardRows8 is LogisticL1Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row LogisticL1Forward writes for the same row of x.
+func LogisticL1ForwardRows8(x *[8 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[8 * LogisticL1Out]float32) {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticL1ForwardRows8AVX512(x, w, b, y)
+	case compiled.AVX2:
+		logisticL1ForwardRows8AVX2(x, w, b, y)
+	case compiled.NEON:
+		logisticL1ForwardRows8NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 8, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
+	}
+}
+
+// LogisticL1ForwardRows1 is LogisticL1Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row LogisticL1Forward writes for the same row of x.
+func LogisticL1ForwardRows1(x *[1 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[1 * LogisticL1Out]float32) {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticL1ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		logisticL1ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		logisticL1ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
 	}
 }
 

@@ -16,6 +16,14 @@ func logisticL1WeightGradNEON(x *[LogisticBatch * LogisticL1In]float32, dz *[Log
 	panic("vecgen: logisticL1WeightGradNEON called on amd64")
 }
 
+func logisticL1ForwardRows8NEON(x *[8 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[8 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows8NEON called on amd64")
+}
+
+func logisticL1ForwardRows1NEON(x *[1 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[1 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows1NEON called on amd64")
+}
+
 func logisticLossNEON(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBatch * LogisticL1Out]float32, d *[LogisticBatch * LogisticL1Out]float32) float32 {
 	panic("vecgen: logisticLossNEON called on amd64")
 }

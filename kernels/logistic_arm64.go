@@ -24,6 +24,22 @@ func logisticL1WeightGradAVX2(x *[LogisticBatch * LogisticL1In]float32, dz *[Log
 	panic("vecgen: logisticL1WeightGradAVX2 called on arm64")
 }
 
+func logisticL1ForwardRows8AVX512(x *[8 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[8 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows8AVX512 called on arm64")
+}
+
+func logisticL1ForwardRows8AVX2(x *[8 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[8 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows8AVX2 called on arm64")
+}
+
+func logisticL1ForwardRows1AVX512(x *[1 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[1 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows1AVX512 called on arm64")
+}
+
+func logisticL1ForwardRows1AVX2(x *[1 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[1 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows1AVX2 called on arm64")
+}
+
 func logisticLossAVX512(y *[LogisticBatch * LogisticL1Out]float32, target *[LogisticBatch * LogisticL1Out]float32, d *[LogisticBatch * LogisticL1Out]float32) float32 {
 	panic("vecgen: logisticLossAVX512 called on arm64")
 }

@@ -431,6 +431,276 @@ rows2:
 	FMOVS F0, (R5)
 	RET
 
+// logisticL1ForwardRows8NEON is the NEON body of LogisticL1ForwardRows8: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 8 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 8×2 · 2×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func logisticL1ForwardRows8NEON(x *[16]float32, w *[2]float32, b *[1]float32, y *[8]float32)
+TEXT ·logisticL1ForwardRows8NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 8×2 · 2×1, in 10×8 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 8 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $4, R11
+	// The last 2 steps of depth.
+	FMOVD (R9), F8
+	FMOVD 8(R9), F9
+	FMOVD 16(R9), F10
+	FMOVD 24(R9), F11
+	FMOVD 32(R9), F12
+	FMOVD 40(R9), F13
+	FMOVD 48(R9), F14
+	FMOVD 56(R9), F15
+	FMOVS (R10), F16
+	WORD $0x4f881200 // fmla v0.4s, v16.4s, v8.s[0]
+	WORD $0x4f891201 // fmla v1.4s, v16.4s, v9.s[0]
+	WORD $0x4f8a1202 // fmla v2.4s, v16.4s, v10.s[0]
+	WORD $0x4f8b1203 // fmla v3.4s, v16.4s, v11.s[0]
+	WORD $0x4f8c1204 // fmla v4.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1205 // fmla v5.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1206 // fmla v6.4s, v16.4s, v14.s[0]
+	WORD $0x4f8f1207 // fmla v7.4s, v16.4s, v15.s[0]
+	ADD R11, R10, R10
+	FMOVS (R10), F16
+	WORD $0x4fa81200 // fmla v0.4s, v16.4s, v8.s[1]
+	WORD $0x4fa91201 // fmla v1.4s, v16.4s, v9.s[1]
+	WORD $0x4faa1202 // fmla v2.4s, v16.4s, v10.s[1]
+	WORD $0x4fab1203 // fmla v3.4s, v16.4s, v11.s[1]
+	WORD $0x4fac1204 // fmla v4.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1205 // fmla v5.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1206 // fmla v6.4s, v16.4s, v14.s[1]
+	WORD $0x4faf1207 // fmla v7.4s, v16.4s, v15.s[1]
+	ADD R11, R10, R10
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVS (R8), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVS F0, (R12)
+	ADD $4, R7, R12
+	FMOVS (R8), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVS F1, (R12)
+	ADD $8, R7, R12
+	FMOVS (R8), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVS F2, (R12)
+	ADD $12, R7, R12
+	FMOVS (R8), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVS F3, (R12)
+	ADD $16, R7, R12
+	FMOVS (R8), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVS F4, (R12)
+	ADD $20, R7, R12
+	FMOVS (R8), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVS F5, (R12)
+	ADD $24, R7, R12
+	FMOVS (R8), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVS F6, (R12)
+	ADD $28, R7, R12
+	FMOVS (R8), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVS F7, (R12)
+	// y = sigmoid(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R13), F4 // exphi
+	FMOVQ 16(R13), F5 // explo
+	FMOVQ 32(R13), F11 // log2e
+	FMOVQ 48(R13), F12 // ln2hi
+	FMOVQ 64(R13), F13 // ln2lo
+	FMOVQ 176(R13), F14 // one
+	FMOVQ 192(R13), F15 // expbias
+	FMOVQ (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVQ F0, (R4)
+	FMOVQ 16(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVQ F0, 16(R4)
+	ADD $32, R4, R4
+	RET
+
+// logisticL1ForwardRows1NEON is the NEON body of LogisticL1ForwardRows1: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 1 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 1×2 · 2×1 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// func logisticL1ForwardRows1NEON(x *[2]float32, w *[2]float32, b *[1]float32, y *[1]float32)
+TEXT ·logisticL1ForwardRows1NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 1×2 · 2×1, in 1×64 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 1 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $4, R11
+	// The last 2 steps of depth.
+	FMOVD (R9), F1
+	FMOVS (R10), F2
+	WORD $0x4f811040 // fmla v0.4s, v2.4s, v1.s[0]
+	ADD R11, R10, R10
+	FMOVS (R10), F2
+	WORD $0x4fa11040 // fmla v0.4s, v2.4s, v1.s[1]
+	ADD R11, R10, R10
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVS (R8), F1
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	FMOVS F0, (R12)
+	ADD $8, R4, R4
+	ADD $4, R5, R5
+	// y = sigmoid(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R13), F4 // exphi
+	FMOVQ 16(R13), F5 // explo
+	FMOVQ 32(R13), F11 // log2e
+	FMOVQ 48(R13), F12 // ln2hi
+	FMOVQ 64(R13), F13 // ln2lo
+	FMOVQ 176(R13), F14 // one
+	FMOVQ 192(R13), F15 // expbias
+	FMOVS (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVS F0, (R4)
+	RET
+
 // logisticLossNEON is the NEON body of LogisticLoss: L = −(1/(B·N))·Σ target·ln y + (1−target)·ln(1−y) (logs floored at 2⁻¹²⁶), d = (y − target)/(B·N).
 // func logisticLossNEON(y *[32]float32, target *[32]float32, d *[32]float32) float32
 TEXT ·logisticLossNEON(SB), NOSPLIT, $0-28

@@ -606,6 +606,192 @@ rows3:
 	VZEROUPPER
 	RET
 
+// func logisticL1ForwardRows8AVX512(x *[16]float32, w *[2]float32, b *[1]float32, y *[8]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·logisticL1ForwardRows8AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 8×2 · 2×1, in 28×16 tiles of y.
+	MOVQ BX, SI
+
+	// 8 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x00000001, DI
+	KMOVW  DI, K1
+
+	// The last 2 steps of depth.
+	VMOVUPS.Z        (CX), K1, Z8
+	VFMADD231PS.BCST (AX), Z8, Z0
+	VFMADD231PS.BCST 8(AX), Z8, Z1
+	VFMADD231PS.BCST 16(AX), Z8, Z2
+	VFMADD231PS.BCST 24(AX), Z8, Z3
+	VFMADD231PS.BCST 32(AX), Z8, Z4
+	VFMADD231PS.BCST 40(AX), Z8, Z5
+	VFMADD231PS.BCST 48(AX), Z8, Z6
+	VFMADD231PS.BCST 56(AX), Z8, Z7
+	VMOVUPS.Z        4(CX), K1, Z8
+	VFMADD231PS.BCST 4(AX), Z8, Z0
+	VFMADD231PS.BCST 12(AX), Z8, Z1
+	VFMADD231PS.BCST 20(AX), Z8, Z2
+	VFMADD231PS.BCST 28(AX), Z8, Z3
+	VFMADD231PS.BCST 36(AX), Z8, Z4
+	VFMADD231PS.BCST 44(AX), Z8, Z5
+	VFMADD231PS.BCST 52(AX), Z8, Z6
+	VFMADD231PS.BCST 60(AX), Z8, Z7
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 16(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 20(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 24(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 28(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ         BX, AX
+	MOVL         $0x000000ff, CX
+	KMOVW        CX, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z3
+	VFMADD213PS  expc1<>+0(SB), Z1, Z3
+	VFMADD213PS  expc2<>+0(SB), Z1, Z3
+	VFMADD213PS  expc3<>+0(SB), Z1, Z3
+	VFMADD213PS  expc4<>+0(SB), Z1, Z3
+	VFMADD213PS  expc5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z4
+	VFMADD213PS  Z1, Z4, Z3
+	VADDPS       one<>+0(SB), Z3, Z3
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VMOVAPS      Z3, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z9
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z9, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func logisticL1ForwardRows1AVX512(x *[2]float32, w *[2]float32, b *[1]float32, y *[1]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·logisticL1ForwardRows1AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×2 · 2×1, in 1×256 tiles of y.
+	MOVQ BX, SI
+	MOVQ SI, DI
+
+	// 1 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, R8
+	MOVL   $0x00000001, R9
+	KMOVW  R9, K1
+
+	// The last 2 steps of depth.
+	VBROADCASTSS (R8), Z1
+	VMOVUPS.Z    (CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 4(R8), Z1
+	VMOVUPS.Z    4(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (DI)
+	ADDQ      $0x08, AX
+	ADDQ      $0x04, SI
+
+	// y = sigmoid(y), elementwise.
+	MOVQ         BX, AX
+	VMOVUPS.Z    (AX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z1, Z4
+	VFMADD213PS  expc2<>+0(SB), Z1, Z4
+	VFMADD213PS  expc3<>+0(SB), Z1, Z4
+	VFMADD213PS  expc4<>+0(SB), Z1, Z4
+	VFMADD213PS  expc5<>+0(SB), Z1, Z4
+	VMULPS       Z1, Z1, Z5
+	VFMADD213PS  Z1, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z4, Z4
+	VMOVAPS      Z4, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z3
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z3, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
 // func logisticLossAVX512(y *[32]float32, target *[32]float32, d *[32]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·logisticLossAVX512(SB), NOSPLIT, $0-28

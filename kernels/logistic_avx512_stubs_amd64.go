@@ -16,6 +16,20 @@ func logisticL1ForwardAVX512(x *[64]float32, w *[2]float32, b *[1]float32, y *[3
 //go:noescape
 func logisticL1WeightGradAVX512(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 
+// logisticL1ForwardRows8AVX512 is the AVX-512 body of LogisticL1ForwardRows8: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 8 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 8×2 · 2×1 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func logisticL1ForwardRows8AVX512(x *[16]float32, w *[2]float32, b *[1]float32, y *[8]float32)
+
+// logisticL1ForwardRows1AVX512 is the AVX-512 body of LogisticL1ForwardRows1: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 1 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 1×2 · 2×1 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func logisticL1ForwardRows1AVX512(x *[2]float32, w *[2]float32, b *[1]float32, y *[1]float32)
+
 // logisticLossAVX512 is the AVX-512 body of LogisticLoss: L = −(1/(B·N))·Σ target·ln y + (1−target)·ln(1−y) (logs floored at 2⁻¹²⁶), d = (y − target)/(B·N).
 //
 //go:noescape

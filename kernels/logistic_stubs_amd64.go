@@ -16,6 +16,20 @@ func logisticL1ForwardAVX2(x *[64]float32, w *[2]float32, b *[1]float32, y *[32]
 //go:noescape
 func logisticL1WeightGradAVX2(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 
+// logisticL1ForwardRows8AVX2 is the AVX2+FMA body of LogisticL1ForwardRows8: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 8 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 8×2 · 2×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func logisticL1ForwardRows8AVX2(x *[16]float32, w *[2]float32, b *[1]float32, y *[8]float32)
+
+// logisticL1ForwardRows1AVX2 is the AVX2+FMA body of LogisticL1ForwardRows1: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 1 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 1×2 · 2×1 in 1×96 tiles (12 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func logisticL1ForwardRows1AVX2(x *[2]float32, w *[2]float32, b *[1]float32, y *[1]float32)
+
 // logisticLossAVX2 is the AVX2+FMA body of LogisticLoss: L = −(1/(B·N))·Σ target·ln y + (1−target)·ln(1−y) (logs floored at 2⁻¹²⁶), d = (y − target)/(B·N).
 //
 //go:noescape

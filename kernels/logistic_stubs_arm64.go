@@ -18,6 +18,21 @@ func logisticL1ForwardNEON(x *[64]float32, w *[2]float32, b *[1]float32, y *[32]
 //go:noescape
 func logisticL1WeightGradNEON(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 
+// logisticL1ForwardRows8NEON is the NEON body of LogisticL1ForwardRows8: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 8 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 8×2 · 2×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func logisticL1ForwardRows8NEON(x *[16]float32, w *[2]float32, b *[1]float32, y *[8]float32)
+
+// logisticL1ForwardRows1NEON is the NEON body of LogisticL1ForwardRows1: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 1 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 1×2 · 2×1 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+//
+//go:noescape
+func logisticL1ForwardRows1NEON(x *[2]float32, w *[2]float32, b *[1]float32, y *[1]float32)
+
 // logisticLossNEON is the NEON body of LogisticLoss: L = −(1/(B·N))·Σ target·ln y + (1−target)·ln(1−y) (logs floored at 2⁻¹²⁶), d = (y − target)/(B·N).
 //
 //go:noescape

@@ -39,6 +39,7 @@ var scorerTier = compiled.Widest(scorerCanRun)
 // ScorerNetwork describes the Scorer model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func ScorerNetwork() compiled.Network {
+	cycles := scorerForwardCycles[scorerTier]
 	return compiled.Network{
 		Name:  "Scorer",
 		Tier:  scorerTier,
@@ -167,6 +168,45 @@ func ScorerNetwork() compiled.Network {
 				},
 			},
 		},
+		BatchCycles: cycles[0],
+		Serving: []compiled.Serving{
+			{
+				Rows:   8,
+				Cycles: cycles[1],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
+						ScorerL1ForwardRows8((*[8 * ScorerL1In]float32)(x), (*[ScorerL1In * ScorerL1Out]float32)(w), (*[ScorerL1Out]float32)(b), (*[8 * ScorerL1Out]float32)(z), (*[8 * ScorerL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
+						ScorerL2ForwardRows8((*[8 * ScorerL2In]float32)(x), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out]float32)(b), (*[8 * ScorerL2Out]float32)(z), (*[8 * ScorerL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						ScorerL3ForwardRows8((*[8 * ScorerL3In]float32)(x), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out]float32)(b), (*[8 * ScorerL3Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						ScorerL4ForwardRows8((*[8 * ScorerL4In]float32)(x), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out]float32)(b), (*[8 * ScorerL4Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   1,
+				Cycles: cycles[2],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
+						ScorerL1ForwardRows1((*[1 * ScorerL1In]float32)(x), (*[ScorerL1In * ScorerL1Out]float32)(w), (*[ScorerL1Out]float32)(b), (*[1 * ScorerL1Out]float32)(z), (*[1 * ScorerL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
+						ScorerL2ForwardRows1((*[1 * ScorerL2In]float32)(x), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out]float32)(b), (*[1 * ScorerL2Out]float32)(z), (*[1 * ScorerL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						ScorerL3ForwardRows1((*[1 * ScorerL3In]float32)(x), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out]float32)(b), (*[1 * ScorerL3Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						ScorerL4ForwardRows1((*[1 * ScorerL4In]float32)(x), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out]float32)(b), (*[1 * ScorerL4Out]float32)(y))
+					},
+				},
+			},
+		},
 		Loss:   compiled.MSE,
 		Params: ScorerParams,
 		LossGrad: func(y []float32, target []float32, d []float32) float32 {
@@ -189,6 +229,15 @@ func ScorerNetwork() compiled.Network {
 			ScorerAdamW((*[ScorerParams]float32)(p), (*[ScorerParams]float32)(grad), (*[ScorerParams]float32)(m), (*[ScorerParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
 		},
 	}
+}
+
+// scorerForwardCycles is the plan's model of a forward pass's time in cycles on each
+// tier, over ScorerBatch rows, then over each serving kernel's rows.
+var scorerForwardCycles = map[compiled.Tier][]float64{
+	compiled.AVX512:    {1210.0, 856.0, 750.0},
+	compiled.AVX2:      {1926.0, 1368.0, 754.0},
+	compiled.NEON:      {1862.0, 1172.0, 766.0},
+	compiled.Reference: {13328.0, 6864.0, 1208.0},
 }
 
 // ScorerL1Forward is layer 1's forward pass on one batch:
@@ -755,6 +804,134 @@ func ScorerL1Combine(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(ScorerB
 		scalar.Combine(p0[:], p1[:], b[:], z[:], (ScorerBatch / 2), ScorerL1Out, scalar.Identity)
 		*y = *z
 		scalar.Activate(y[:], scalar.GELU)
+	}
+}
+
+// ScorerL1ForwardRows8 is ScorerL1Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL1Forward writes for the same row of x.
+func ScorerL1ForwardRows8(x *[8 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[8 * ScorerL1Out]float32, y *[8 * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1ForwardRows8AVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL1ForwardRows8AVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL1ForwardRows8NEON(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], 8, ScorerL1In, ScorerL1Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.GELU)
+	}
+}
+
+// ScorerL2ForwardRows8 is ScorerL2Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL2Forward writes for the same row of x.
+func ScorerL2ForwardRows8(x *[8 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[8 * ScorerL2Out]float32, y *[8 * ScorerL2Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2ForwardRows8AVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL2ForwardRows8AVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL2ForwardRows8NEON(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], 8, ScorerL2In, ScorerL2Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.SiLU)
+	}
+}
+
+// ScorerL3ForwardRows8 is ScorerL3Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL3Forward writes for the same row of x.
+func ScorerL3ForwardRows8(x *[8 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[8 * ScorerL3Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3ForwardRows8AVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL3ForwardRows8AVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL3ForwardRows8NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 8, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+	}
+}
+
+// ScorerL4ForwardRows8 is ScorerL4Forward on 8 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL4Forward writes for the same row of x.
+func ScorerL4ForwardRows8(x *[8 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[8 * ScorerL4Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4ForwardRows8AVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL4ForwardRows8AVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL4ForwardRows8NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 8, ScorerL4In, ScorerL4Out, scalar.Identity)
+	}
+}
+
+// ScorerL1ForwardRows1 is ScorerL1Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL1Forward writes for the same row of x.
+func ScorerL1ForwardRows1(x *[1 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[1 * ScorerL1Out]float32, y *[1 * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1ForwardRows1AVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL1ForwardRows1AVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL1ForwardRows1NEON(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], 1, ScorerL1In, ScorerL1Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.GELU)
+	}
+}
+
+// ScorerL2ForwardRows1 is ScorerL2Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL2Forward writes for the same row of x.
+func ScorerL2ForwardRows1(x *[1 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[1 * ScorerL2Out]float32, y *[1 * ScorerL2Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2ForwardRows1AVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL2ForwardRows1AVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL2ForwardRows1NEON(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], 1, ScorerL2In, ScorerL2Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.SiLU)
+	}
+}
+
+// ScorerL3ForwardRows1 is ScorerL3Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL3Forward writes for the same row of x.
+func ScorerL3ForwardRows1(x *[1 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[1 * ScorerL3Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL3ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL3ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+	}
+}
+
+// ScorerL4ForwardRows1 is ScorerL4Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL4Forward writes for the same row of x.
+func ScorerL4ForwardRows1(x *[1 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[1 * ScorerL4Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL4ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL4ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, ScorerL4In, ScorerL4Out, scalar.Identity)
 	}
 }
 

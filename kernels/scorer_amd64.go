@@ -140,6 +140,38 @@ func scorerL1CombineNEON(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(Sco
 	panic("vecgen: scorerL1CombineNEON called on amd64")
 }
 
+func scorerL1ForwardRows8NEON(x *[8 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[8 * ScorerL1Out]float32, y *[8 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows8NEON called on amd64")
+}
+
+func scorerL2ForwardRows8NEON(x *[8 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[8 * ScorerL2Out]float32, y *[8 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows8NEON called on amd64")
+}
+
+func scorerL3ForwardRows8NEON(x *[8 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[8 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows8NEON called on amd64")
+}
+
+func scorerL4ForwardRows8NEON(x *[8 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[8 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows8NEON called on amd64")
+}
+
+func scorerL1ForwardRows1NEON(x *[1 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[1 * ScorerL1Out]float32, y *[1 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows1NEON called on amd64")
+}
+
+func scorerL2ForwardRows1NEON(x *[1 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[1 * ScorerL2Out]float32, y *[1 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows1NEON called on amd64")
+}
+
+func scorerL3ForwardRows1NEON(x *[1 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[1 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows1NEON called on amd64")
+}
+
+func scorerL4ForwardRows1NEON(x *[1 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[1 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows1NEON called on amd64")
+}
+
 func scorerLossNEON(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * ScorerL4Out]float32, d *[ScorerBatch * ScorerL4Out]float32) float32 {
 	panic("vecgen: scorerLossNEON called on amd64")
 }

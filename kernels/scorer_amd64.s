@@ -6247,6 +6247,1399 @@ elems88:
 	VZEROUPPER
 	RET
 
+// func scorerL1ForwardRows8AVX2(x *[96]float32, w *[288]float32, b *[24]float32, z *[192]float32, y *[192]float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL1ForwardRows8AVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 8×12 · 12×24, in 6×16 tiles of z.
+	MOVQ SI, DI
+	MOVQ CX, R8
+	MOVQ DI, R9
+	MOVQ DX, R10
+
+	// 6 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R11
+	MOVQ   R8, R12
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000003, R13
+
+depth89:
+	VMOVUPS      (R12), Y12
+	VMOVUPS      32(R12), Y13
+	VBROADCASTSS (R11), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 48(R11), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 96(R11), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 144(R11), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 192(R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 240(R11), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      96(R12), Y12
+	VMOVUPS      128(R12), Y13
+	VBROADCASTSS 4(R11), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 52(R11), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 100(R11), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 148(R11), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 196(R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 244(R11), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      192(R12), Y12
+	VMOVUPS      224(R12), Y13
+	VBROADCASTSS 8(R11), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 56(R11), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 104(R11), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 152(R11), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 200(R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 248(R11), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      288(R12), Y12
+	VMOVUPS      320(R12), Y13
+	VBROADCASTSS 12(R11), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 60(R11), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 108(R11), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 156(R11), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 204(R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 252(R11), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x10, R11
+	ADDQ         $0x00000180, R12
+	DECQ         R13
+	JNZ          depth89
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (R10), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 96(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 128(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 192(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 224(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 288(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 320(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 384(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y9, Y9
+	VMOVUPS Y9, 416(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 480(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y11, Y11
+	VMOVUPS Y11, 512(R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+
+	// 6 rows of z, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R11
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000003, R12
+
+depth90:
+	VMOVUPS      (R8), Y6
+	VBROADCASTSS (R11), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 48(R11), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 96(R11), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 144(R11), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 192(R11), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 240(R11), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VMOVUPS      96(R8), Y6
+	VBROADCASTSS 4(R11), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 52(R11), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 100(R11), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 148(R11), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 196(R11), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 244(R11), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VMOVUPS      192(R8), Y6
+	VBROADCASTSS 8(R11), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 56(R11), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 104(R11), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 152(R11), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 200(R11), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 248(R11), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VMOVUPS      288(R8), Y6
+	VBROADCASTSS 12(R11), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 60(R11), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 108(R11), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 156(R11), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 204(R11), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 252(R11), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	ADDQ         $0x10, R11
+	ADDQ         $0x00000180, R8
+	DECQ         R12
+	JNZ          depth90
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (R10), Y6
+	VADDPS  Y6, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 192(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 288(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 384(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 480(R9)
+	ADDQ    $0x00000120, AX
+	ADDQ    $0x00000240, DI
+
+	// 2 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000003, R10
+
+depth91:
+	VMOVUPS      (R9), Y4
+	VMOVUPS      32(R9), Y5
+	VBROADCASTSS (R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 48(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      96(R9), Y4
+	VMOVUPS      128(R9), Y5
+	VBROADCASTSS 4(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 52(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      192(R9), Y4
+	VMOVUPS      224(R9), Y5
+	VBROADCASTSS 8(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 56(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      288(R9), Y4
+	VMOVUPS      320(R9), Y5
+	VBROADCASTSS 12(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 60(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000180, R9
+	DECQ         R10
+	JNZ          depth91
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 96(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 128(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// 2 rows of z, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000003, R8
+
+depth92:
+	VMOVUPS      (CX), Y2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 48(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      96(CX), Y2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 52(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      192(CX), Y2
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 56(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      288(CX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 60(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000180, CX
+	DECQ         R8
+	JNZ          depth92
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(DI)
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000018, DX
+
+elems93:
+	VMOVUPS      (AX), Y0
+	VMULPS       Y0, Y0, Y2
+	VMOVUPS      geluv3<>+0(SB), Y1
+	VFMADD213PS  geluv1<>+0(SB), Y2, Y1
+	VMULPS       Y0, Y1, Y1
+	VANDPS       absmask<>+0(SB), Y1, Y2
+	VXORPS       signmask<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VBLENDVPS    Y1, Y2, Y3, Y1
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems93
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL2ForwardRows8AVX2(x *[192]float32, w *[384]float32, b *[16]float32, z *[128]float32, y *[128]float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL2ForwardRows8AVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 8×24 · 24×16, in 6×16 tiles of z.
+	MOVQ SI, DI
+	MOVQ CX, R8
+	MOVQ DI, R9
+	MOVQ DX, R10
+
+	// 6 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	MOVQ   AX, R11
+	MOVQ   R8, R12
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000006, R13
+
+depth94:
+	VMOVUPS      (R12), Y12
+	VMOVUPS      32(R12), Y13
+	VBROADCASTSS (R11), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 96(R11), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 192(R11), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 288(R11), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 384(R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 480(R11), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      64(R12), Y12
+	VMOVUPS      96(R12), Y13
+	VBROADCASTSS 4(R11), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 100(R11), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 196(R11), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 292(R11), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 388(R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 484(R11), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      128(R12), Y12
+	VMOVUPS      160(R12), Y13
+	VBROADCASTSS 8(R11), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 104(R11), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 200(R11), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 296(R11), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 392(R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 488(R11), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	VMOVUPS      192(R12), Y12
+	VMOVUPS      224(R12), Y13
+	VBROADCASTSS 12(R11), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 108(R11), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 204(R11), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 300(R11), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 396(R11), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 492(R11), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+	ADDQ         $0x10, R11
+	ADDQ         $0x00000100, R12
+	DECQ         R13
+	JNZ          depth94
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (R10), Y12
+	VADDPS  Y12, Y0, Y0
+	VMOVUPS Y0, (R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 128(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 160(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 192(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 224(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y8, Y8
+	VMOVUPS Y8, 256(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y9, Y9
+	VMOVUPS Y9, 288(R9)
+	VMOVUPS (R10), Y0
+	VADDPS  Y0, Y10, Y10
+	VMOVUPS Y10, 320(R9)
+	VMOVUPS 32(R10), Y0
+	VADDPS  Y0, Y11, Y11
+	VMOVUPS Y11, 352(R9)
+	ADDQ    $0x40, R8
+	ADDQ    $0x40, R9
+	ADDQ    $0x40, R10
+	ADDQ    $0x00000240, AX
+	ADDQ    $0x00000180, DI
+
+	// 2 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000006, R9
+
+depth95:
+	VMOVUPS      (R8), Y4
+	VMOVUPS      32(R8), Y5
+	VBROADCASTSS (AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 96(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      64(R8), Y4
+	VMOVUPS      96(R8), Y5
+	VBROADCASTSS 4(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 100(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      128(R8), Y4
+	VMOVUPS      160(R8), Y5
+	VBROADCASTSS 8(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 104(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      192(R8), Y4
+	VMOVUPS      224(R8), Y5
+	VBROADCASTSS 12(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 108(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000100, R8
+	DECQ         R9
+	JNZ          depth95
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000010, DX
+
+elems96:
+	VMOVUPS      (AX), Y0
+	VMOVAPS      Y0, Y1
+	VANDPS       absmask<>+0(SB), Y1, Y2
+	VXORPS       signmask<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VBLENDVPS    Y1, Y2, Y3, Y1
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems96
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardRows8AVX2(x *[128]float32, w *[128]float32, b *[8]float32, y *[64]float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3ForwardRows8AVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 8×16 · 16×8, in 6×16 tiles of y.
+	MOVQ CX, SI
+	MOVQ BX, DI
+	MOVQ DX, R8
+
+	// 6 rows of y, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000004, R10
+
+depth97:
+	VMOVUPS      (SI), Y6
+	VBROADCASTSS (R9), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 64(R9), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 128(R9), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 192(R9), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 256(R9), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 320(R9), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VMOVUPS      32(SI), Y6
+	VBROADCASTSS 4(R9), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 68(R9), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 132(R9), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 196(R9), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 260(R9), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 324(R9), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VMOVUPS      64(SI), Y6
+	VBROADCASTSS 8(R9), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 72(R9), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 136(R9), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 200(R9), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 264(R9), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 328(R9), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VMOVUPS      96(SI), Y6
+	VBROADCASTSS 12(R9), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 76(R9), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 140(R9), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 204(R9), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 268(R9), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 332(R9), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	ADDQ         $0x10, R9
+	ADDQ         $0x80, SI
+	DECQ         R10
+	JNZ          depth97
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (R8), Y6
+	VADDPS  Y6, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y6
+	VMAXPS  Y0, Y6, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y1, Y1
+	VMULPS  leakyslope<>+0(SB), Y1, Y0
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y2, Y2
+	VMULPS  leakyslope<>+0(SB), Y2, Y0
+	VMAXPS  Y2, Y0, Y2
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y3, Y3
+	VMULPS  leakyslope<>+0(SB), Y3, Y0
+	VMAXPS  Y3, Y0, Y3
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y4, Y4
+	VMULPS  leakyslope<>+0(SB), Y4, Y0
+	VMAXPS  Y4, Y0, Y4
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS (R8), Y0
+	VADDPS  Y0, Y5, Y5
+	VMULPS  leakyslope<>+0(SB), Y5, Y0
+	VMAXPS  Y5, Y0, Y5
+	VMOVUPS Y5, 160(DI)
+	ADDQ    $0x00000180, AX
+	ADDQ    $0xc0, BX
+
+	// 2 rows of y, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000004, SI
+
+depth98:
+	VMOVUPS      (CX), Y2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 64(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      32(CX), Y2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 68(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      64(CX), Y2
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 72(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      96(CX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 76(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x10, AX
+	ADDQ         $0x80, CX
+	DECQ         SI
+	JNZ          depth98
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (DX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y2
+	VMAXPS  Y0, Y2, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMULPS  leakyslope<>+0(SB), Y1, Y0
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, 32(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardRows8AVX2(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4ForwardRows8AVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 8×8 · 8×1, in 6×16 tiles of y.
+	MOVQ CX, SI
+	MOVQ BX, DI
+	MOVQ DX, R8
+
+	// 6 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 6 rows, times a row of w.
+	MOVQ $0x00000002, R10
+
+depth99:
+	VXORPS       Y6, Y6, Y6
+	VMOVSS       (SI), X6
+	VBROADCASTSS (R9), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 32(R9), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 64(R9), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 96(R9), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 128(R9), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 160(R9), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VXORPS       Y6, Y6, Y6
+	VMOVSS       4(SI), X6
+	VBROADCASTSS 4(R9), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 36(R9), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 68(R9), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 100(R9), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 132(R9), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 164(R9), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VXORPS       Y6, Y6, Y6
+	VMOVSS       8(SI), X6
+	VBROADCASTSS 8(R9), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 40(R9), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 72(R9), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 104(R9), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 136(R9), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 168(R9), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VXORPS       Y6, Y6, Y6
+	VMOVSS       12(SI), X6
+	VBROADCASTSS 12(R9), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 44(R9), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 76(R9), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 108(R9), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 140(R9), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 172(R9), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	ADDQ         $0x10, R9
+	ADDQ         $0x10, SI
+	DECQ         R10
+	JNZ          depth99
+
+	// Add the bias and store the tile of y.
+	VXORPS Y6, Y6, Y6
+	VMOVSS (R8), X6
+	VADDPS Y6, Y0, Y0
+	VMOVSS X0, (DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y4, Y4
+	VMOVSS X4, 16(DI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R8), X0
+	VADDPS Y0, Y5, Y5
+	VMOVSS X5, 20(DI)
+	ADDQ   $0xc0, AX
+	ADDQ   $0x18, BX
+
+	// 2 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000002, SI
+
+depth100:
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       (CX), X2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 32(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       4(CX), X2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 36(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       8(CX), X2
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 40(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       12(CX), X2
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 44(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, CX
+	DECQ         SI
+	JNZ          depth100
+
+	// Add the bias and store the tile of y.
+	VXORPS Y2, Y2, Y2
+	VMOVSS (DX), X2
+	VADDPS Y2, Y0, Y0
+	VMOVSS X0, (BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL1ForwardRows1AVX2(x *[12]float32, w *[288]float32, b *[24]float32, z *[24]float32, y *[24]float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL1ForwardRows1AVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 1×12 · 12×24, in 1×96 tiles of z.
+	MOVQ SI, DI
+	MOVQ DI, R8
+
+	// 1 rows of z, the last 24 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000003, R10
+
+depth101:
+	VBROADCASTSS (R9), Y3
+	VFMADD231PS  (CX), Y3, Y0
+	VFMADD231PS  32(CX), Y3, Y1
+	VFMADD231PS  64(CX), Y3, Y2
+	VBROADCASTSS 4(R9), Y3
+	VFMADD231PS  96(CX), Y3, Y0
+	VFMADD231PS  128(CX), Y3, Y1
+	VFMADD231PS  160(CX), Y3, Y2
+	VBROADCASTSS 8(R9), Y3
+	VFMADD231PS  192(CX), Y3, Y0
+	VFMADD231PS  224(CX), Y3, Y1
+	VFMADD231PS  256(CX), Y3, Y2
+	VBROADCASTSS 12(R9), Y3
+	VFMADD231PS  288(CX), Y3, Y0
+	VFMADD231PS  320(CX), Y3, Y1
+	VFMADD231PS  352(CX), Y3, Y2
+	ADDQ         $0x10, R9
+	ADDQ         $0x00000180, CX
+	DECQ         R10
+	JNZ          depth101
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS Y0, (R8)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS 64(DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(R8)
+	ADDQ    $0x30, AX
+	ADDQ    $0x60, DI
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000003, DX
+
+elems102:
+	VMOVUPS      (AX), Y0
+	VMULPS       Y0, Y0, Y2
+	VMOVUPS      geluv3<>+0(SB), Y1
+	VFMADD213PS  geluv1<>+0(SB), Y2, Y1
+	VMULPS       Y0, Y1, Y1
+	VANDPS       absmask<>+0(SB), Y1, Y2
+	VXORPS       signmask<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VBLENDVPS    Y1, Y2, Y3, Y1
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems102
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL2ForwardRows1AVX2(x *[24]float32, w *[384]float32, b *[16]float32, z *[16]float32, y *[16]float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL2ForwardRows1AVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 1×24 · 24×16, in 1×96 tiles of z.
+	MOVQ SI, DI
+	MOVQ DI, R8
+
+	// 1 rows of z, the last 16 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000006, R10
+
+depth103:
+	VBROADCASTSS (R9), Y2
+	VFMADD231PS  (CX), Y2, Y0
+	VFMADD231PS  32(CX), Y2, Y1
+	VBROADCASTSS 4(R9), Y2
+	VFMADD231PS  64(CX), Y2, Y0
+	VFMADD231PS  96(CX), Y2, Y1
+	VBROADCASTSS 8(R9), Y2
+	VFMADD231PS  128(CX), Y2, Y0
+	VFMADD231PS  160(CX), Y2, Y1
+	VBROADCASTSS 12(R9), Y2
+	VFMADD231PS  192(CX), Y2, Y0
+	VFMADD231PS  224(CX), Y2, Y1
+	ADDQ         $0x10, R9
+	ADDQ         $0x00000100, CX
+	DECQ         R10
+	JNZ          depth103
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R8)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R8)
+	ADDQ    $0x60, AX
+	ADDQ    $0x40, DI
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000002, DX
+
+elems104:
+	VMOVUPS      (AX), Y0
+	VMOVAPS      Y0, Y1
+	VANDPS       absmask<>+0(SB), Y1, Y2
+	VXORPS       signmask<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VBLENDVPS    Y1, Y2, Y3, Y1
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems104
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardRows1AVX2(x *[16]float32, w *[128]float32, b *[8]float32, y *[8]float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3ForwardRows1AVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 1×16 · 16×8, in 1×96 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000004, R8
+
+depth105:
+	VBROADCASTSS (DI), Y1
+	VFMADD231PS  (CX), Y1, Y0
+	VBROADCASTSS 4(DI), Y1
+	VFMADD231PS  32(CX), Y1, Y0
+	VBROADCASTSS 8(DI), Y1
+	VFMADD231PS  64(CX), Y1, Y0
+	VBROADCASTSS 12(DI), Y1
+	VFMADD231PS  96(CX), Y1, Y0
+	ADDQ         $0x10, DI
+	ADDQ         $0x80, CX
+	DECQ         R8
+	JNZ          depth105
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (DX), Y1
+	VADDPS  Y1, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y1
+	VMAXPS  Y0, Y1, Y0
+	VMOVUPS Y0, (SI)
+	ADDQ    $0x40, AX
+	ADDQ    $0x20, BX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardRows1AVX2(x *[8]float32, w *[8]float32, b *[1]float32, y *[1]float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4ForwardRows1AVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 1×8 · 8×1, in 1×96 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000002, R8
+
+depth106:
+	VBROADCASTSS (DI), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       (CX), X2
+	VFMADD231PS  Y2, Y1, Y0
+	VBROADCASTSS 4(DI), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       4(CX), X2
+	VFMADD231PS  Y2, Y1, Y0
+	VBROADCASTSS 8(DI), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       8(CX), X2
+	VFMADD231PS  Y2, Y1, Y0
+	VBROADCASTSS 12(DI), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       12(CX), X2
+	VFMADD231PS  Y2, Y1, Y0
+	ADDQ         $0x10, DI
+	ADDQ         $0x10, CX
+	DECQ         R8
+	JNZ          depth106
+
+	// Add the bias and store the tile of y.
+	VXORPS Y1, Y1, Y1
+	VMOVSS (DX), X1
+	VADDPS Y1, Y0, Y0
+	VMOVSS X0, (SI)
+	ADDQ   $0x20, AX
+	ADDQ   $0x04, BX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
 // func scorerLossAVX2(y *[16]float32, target *[16]float32, d *[16]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·scorerLossAVX2(SB), NOSPLIT, $8-28
@@ -6264,7 +7657,7 @@ TEXT ·scorerLossAVX2(SB), NOSPLIT, $8-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000002, BX
 
-elems89:
+elems107:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y1
@@ -6275,7 +7668,7 @@ elems89:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems89
+	JNZ          elems107
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -6330,7 +7723,7 @@ TEXT ·scorerSGDAVX2(SB), NOSPLIT, $8-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x0000006b, DX
 
-elems90:
+elems108:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -6339,7 +7732,7 @@ elems90:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems90
+	JNZ          elems108
 	VXORPS       Y2, Y2, Y2
 	VMOVSS       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -6375,7 +7768,7 @@ TEXT ·scorerMomentumAVX2(SB), NOSPLIT, $8-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x0000006b, BX
 
-elems91:
+elems109:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -6391,7 +7784,7 @@ elems91:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems91
+	JNZ          elems109
 	VXORPS       Y3, Y3, Y3
 	VMOVSS       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -6444,7 +7837,7 @@ TEXT ·scorerNesterovAVX2(SB), NOSPLIT, $8-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x0000006b, BX
 
-elems92:
+elems110:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -6461,7 +7854,7 @@ elems92:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems92
+	JNZ          elems110
 	VXORPS       Y3, Y3, Y3
 	VMOVSS       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -6518,7 +7911,7 @@ TEXT ·scorerAdamAVX2(SB), NOSPLIT, $8-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x0000006b, SI
 
-elems93:
+elems111:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -6549,7 +7942,7 @@ elems93:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems93
+	JNZ         elems111
 	VXORPS      Y0, Y0, Y0
 	VMOVSS      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -6621,7 +8014,7 @@ TEXT ·scorerAdamWAVX2(SB), NOSPLIT, $8-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x0000006b, SI
 
-elems94:
+elems112:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -6652,7 +8045,7 @@ elems94:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems94
+	JNZ         elems112
 	VXORPS      Y0, Y0, Y0
 	VMOVSS      (AX), X0
 	VXORPS      Y7, Y7, Y7

@@ -7201,6 +7201,2086 @@ elems2:
 	MSR R0, FPCR
 	RET
 
+// scorerL1ForwardRows8NEON is the NEON body of ScorerL1ForwardRows8: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 8 rows for serving, bit for bit the rows ScorerL1Forward writes.
+// Product: 8×12 · 12×24 in 4×24 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL1ForwardRows8NEON(x *[96]float32, w *[288]float32, b *[24]float32, z *[192]float32, y *[192]float32)
+TEXT ·scorerL1ForwardRows8NEON(SB), NOSPLIT, $0-40
+	MOVD $neonconsts<>(SB), R17
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+32(FP), R5
+	MOVD z+24(FP), R6
+	// z = x·w: 8×12 · 12×24, in 4×24 tiles of z.
+	MOVD R2, R7
+	MOVD R6, R8
+	MOVD $2, R9
+rows1:
+	MOVD R3, R10
+	MOVD R8, R11
+	MOVD R4, R12
+	// 4 rows of z, 24 columns at a time.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R7, R13
+	MOVD R10, R14
+	MOVD $96, R15
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $3, R16
+depth2:
+	FMOVQ (R13), F24
+	FMOVQ 48(R13), F25
+	FMOVQ 96(R13), F26
+	FMOVQ 144(R13), F27
+	FLDPQ (R14), (F28, F29)
+	WORD $0x4f981380 // fmla v0.4s, v28.4s, v24.s[0]
+	WORD $0x4f991386 // fmla v6.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a138c // fmla v12.4s, v28.4s, v26.s[0]
+	WORD $0x4f9b1392 // fmla v18.4s, v28.4s, v27.s[0]
+	WORD $0x4f9813a1 // fmla v1.4s, v29.4s, v24.s[0]
+	WORD $0x4f9913a7 // fmla v7.4s, v29.4s, v25.s[0]
+	WORD $0x4f9a13ad // fmla v13.4s, v29.4s, v26.s[0]
+	WORD $0x4f9b13b3 // fmla v19.4s, v29.4s, v27.s[0]
+	FLDPQ 32(R14), (F28, F29)
+	WORD $0x4f981382 // fmla v2.4s, v28.4s, v24.s[0]
+	WORD $0x4f991388 // fmla v8.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a138e // fmla v14.4s, v28.4s, v26.s[0]
+	WORD $0x4f9b1394 // fmla v20.4s, v28.4s, v27.s[0]
+	WORD $0x4f9813a3 // fmla v3.4s, v29.4s, v24.s[0]
+	WORD $0x4f9913a9 // fmla v9.4s, v29.4s, v25.s[0]
+	WORD $0x4f9a13af // fmla v15.4s, v29.4s, v26.s[0]
+	WORD $0x4f9b13b5 // fmla v21.4s, v29.4s, v27.s[0]
+	FLDPQ 64(R14), (F28, F29)
+	WORD $0x4f981384 // fmla v4.4s, v28.4s, v24.s[0]
+	WORD $0x4f99138a // fmla v10.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a1390 // fmla v16.4s, v28.4s, v26.s[0]
+	WORD $0x4f9b1396 // fmla v22.4s, v28.4s, v27.s[0]
+	WORD $0x4f9813a5 // fmla v5.4s, v29.4s, v24.s[0]
+	WORD $0x4f9913ab // fmla v11.4s, v29.4s, v25.s[0]
+	WORD $0x4f9a13b1 // fmla v17.4s, v29.4s, v26.s[0]
+	WORD $0x4f9b13b7 // fmla v23.4s, v29.4s, v27.s[0]
+	ADD R15, R14, R14
+	FLDPQ (R14), (F28, F29)
+	WORD $0x4fb81380 // fmla v0.4s, v28.4s, v24.s[1]
+	WORD $0x4fb91386 // fmla v6.4s, v28.4s, v25.s[1]
+	WORD $0x4fba138c // fmla v12.4s, v28.4s, v26.s[1]
+	WORD $0x4fbb1392 // fmla v18.4s, v28.4s, v27.s[1]
+	WORD $0x4fb813a1 // fmla v1.4s, v29.4s, v24.s[1]
+	WORD $0x4fb913a7 // fmla v7.4s, v29.4s, v25.s[1]
+	WORD $0x4fba13ad // fmla v13.4s, v29.4s, v26.s[1]
+	WORD $0x4fbb13b3 // fmla v19.4s, v29.4s, v27.s[1]
+	FLDPQ 32(R14), (F28, F29)
+	WORD $0x4fb81382 // fmla v2.4s, v28.4s, v24.s[1]
+	WORD $0x4fb91388 // fmla v8.4s, v28.4s, v25.s[1]
+	WORD $0x4fba138e // fmla v14.4s, v28.4s, v26.s[1]
+	WORD $0x4fbb1394 // fmla v20.4s, v28.4s, v27.s[1]
+	WORD $0x4fb813a3 // fmla v3.4s, v29.4s, v24.s[1]
+	WORD $0x4fb913a9 // fmla v9.4s, v29.4s, v25.s[1]
+	WORD $0x4fba13af // fmla v15.4s, v29.4s, v26.s[1]
+	WORD $0x4fbb13b5 // fmla v21.4s, v29.4s, v27.s[1]
+	FLDPQ 64(R14), (F28, F29)
+	WORD $0x4fb81384 // fmla v4.4s, v28.4s, v24.s[1]
+	WORD $0x4fb9138a // fmla v10.4s, v28.4s, v25.s[1]
+	WORD $0x4fba1390 // fmla v16.4s, v28.4s, v26.s[1]
+	WORD $0x4fbb1396 // fmla v22.4s, v28.4s, v27.s[1]
+	WORD $0x4fb813a5 // fmla v5.4s, v29.4s, v24.s[1]
+	WORD $0x4fb913ab // fmla v11.4s, v29.4s, v25.s[1]
+	WORD $0x4fba13b1 // fmla v17.4s, v29.4s, v26.s[1]
+	WORD $0x4fbb13b7 // fmla v23.4s, v29.4s, v27.s[1]
+	ADD R15, R14, R14
+	FLDPQ (R14), (F28, F29)
+	WORD $0x4f981b80 // fmla v0.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b86 // fmla v6.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b8c // fmla v12.4s, v28.4s, v26.s[2]
+	WORD $0x4f9b1b92 // fmla v18.4s, v28.4s, v27.s[2]
+	WORD $0x4f981ba1 // fmla v1.4s, v29.4s, v24.s[2]
+	WORD $0x4f991ba7 // fmla v7.4s, v29.4s, v25.s[2]
+	WORD $0x4f9a1bad // fmla v13.4s, v29.4s, v26.s[2]
+	WORD $0x4f9b1bb3 // fmla v19.4s, v29.4s, v27.s[2]
+	FLDPQ 32(R14), (F28, F29)
+	WORD $0x4f981b82 // fmla v2.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b88 // fmla v8.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b8e // fmla v14.4s, v28.4s, v26.s[2]
+	WORD $0x4f9b1b94 // fmla v20.4s, v28.4s, v27.s[2]
+	WORD $0x4f981ba3 // fmla v3.4s, v29.4s, v24.s[2]
+	WORD $0x4f991ba9 // fmla v9.4s, v29.4s, v25.s[2]
+	WORD $0x4f9a1baf // fmla v15.4s, v29.4s, v26.s[2]
+	WORD $0x4f9b1bb5 // fmla v21.4s, v29.4s, v27.s[2]
+	FLDPQ 64(R14), (F28, F29)
+	WORD $0x4f981b84 // fmla v4.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b8a // fmla v10.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b90 // fmla v16.4s, v28.4s, v26.s[2]
+	WORD $0x4f9b1b96 // fmla v22.4s, v28.4s, v27.s[2]
+	WORD $0x4f981ba5 // fmla v5.4s, v29.4s, v24.s[2]
+	WORD $0x4f991bab // fmla v11.4s, v29.4s, v25.s[2]
+	WORD $0x4f9a1bb1 // fmla v17.4s, v29.4s, v26.s[2]
+	WORD $0x4f9b1bb7 // fmla v23.4s, v29.4s, v27.s[2]
+	ADD R15, R14, R14
+	FLDPQ (R14), (F28, F29)
+	WORD $0x4fb81b80 // fmla v0.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b86 // fmla v6.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b8c // fmla v12.4s, v28.4s, v26.s[3]
+	WORD $0x4fbb1b92 // fmla v18.4s, v28.4s, v27.s[3]
+	WORD $0x4fb81ba1 // fmla v1.4s, v29.4s, v24.s[3]
+	WORD $0x4fb91ba7 // fmla v7.4s, v29.4s, v25.s[3]
+	WORD $0x4fba1bad // fmla v13.4s, v29.4s, v26.s[3]
+	WORD $0x4fbb1bb3 // fmla v19.4s, v29.4s, v27.s[3]
+	FLDPQ 32(R14), (F28, F29)
+	WORD $0x4fb81b82 // fmla v2.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b88 // fmla v8.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b8e // fmla v14.4s, v28.4s, v26.s[3]
+	WORD $0x4fbb1b94 // fmla v20.4s, v28.4s, v27.s[3]
+	WORD $0x4fb81ba3 // fmla v3.4s, v29.4s, v24.s[3]
+	WORD $0x4fb91ba9 // fmla v9.4s, v29.4s, v25.s[3]
+	WORD $0x4fba1baf // fmla v15.4s, v29.4s, v26.s[3]
+	WORD $0x4fbb1bb5 // fmla v21.4s, v29.4s, v27.s[3]
+	FLDPQ 64(R14), (F28, F29)
+	WORD $0x4fb81b84 // fmla v4.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b8a // fmla v10.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b90 // fmla v16.4s, v28.4s, v26.s[3]
+	WORD $0x4fbb1b96 // fmla v22.4s, v28.4s, v27.s[3]
+	WORD $0x4fb81ba5 // fmla v5.4s, v29.4s, v24.s[3]
+	WORD $0x4fb91bab // fmla v11.4s, v29.4s, v25.s[3]
+	WORD $0x4fba1bb1 // fmla v17.4s, v29.4s, v26.s[3]
+	WORD $0x4fbb1bb7 // fmla v23.4s, v29.4s, v27.s[3]
+	ADD R15, R14, R14
+	ADD $16, R13, R13
+	SUBS $1, R16, R16
+	BNE depth2
+	// Add the bias and store the tile of z.
+	MOVD R11, R16
+	FMOVQ (R12), F24
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	FMOVQ 16(R12), F24
+	WORD $0x4e38d421 // fadd v1.4s, v1.4s, v24.4s
+	FMOVQ 32(R12), F24
+	WORD $0x4e38d442 // fadd v2.4s, v2.4s, v24.4s
+	FMOVQ 48(R12), F24
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	FMOVQ 64(R12), F24
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	FMOVQ 80(R12), F24
+	WORD $0x4e38d4a5 // fadd v5.4s, v5.4s, v24.4s
+	FSTPQ (F0, F1), (R16)
+	FSTPQ (F2, F3), 32(R16)
+	FSTPQ (F4, F5), 64(R16)
+	ADD $96, R11, R16
+	FMOVQ (R12), F24
+	WORD $0x4e38d4c6 // fadd v6.4s, v6.4s, v24.4s
+	FMOVQ 16(R12), F24
+	WORD $0x4e38d4e7 // fadd v7.4s, v7.4s, v24.4s
+	FMOVQ 32(R12), F24
+	WORD $0x4e38d508 // fadd v8.4s, v8.4s, v24.4s
+	FMOVQ 48(R12), F24
+	WORD $0x4e38d529 // fadd v9.4s, v9.4s, v24.4s
+	FMOVQ 64(R12), F24
+	WORD $0x4e38d54a // fadd v10.4s, v10.4s, v24.4s
+	FMOVQ 80(R12), F24
+	WORD $0x4e38d56b // fadd v11.4s, v11.4s, v24.4s
+	FSTPQ (F6, F7), (R16)
+	FSTPQ (F8, F9), 32(R16)
+	FSTPQ (F10, F11), 64(R16)
+	ADD $192, R11, R16
+	FMOVQ (R12), F24
+	WORD $0x4e38d58c // fadd v12.4s, v12.4s, v24.4s
+	FMOVQ 16(R12), F24
+	WORD $0x4e38d5ad // fadd v13.4s, v13.4s, v24.4s
+	FMOVQ 32(R12), F24
+	WORD $0x4e38d5ce // fadd v14.4s, v14.4s, v24.4s
+	FMOVQ 48(R12), F24
+	WORD $0x4e38d5ef // fadd v15.4s, v15.4s, v24.4s
+	FMOVQ 64(R12), F24
+	WORD $0x4e38d610 // fadd v16.4s, v16.4s, v24.4s
+	FMOVQ 80(R12), F24
+	WORD $0x4e38d631 // fadd v17.4s, v17.4s, v24.4s
+	FSTPQ (F12, F13), (R16)
+	FSTPQ (F14, F15), 32(R16)
+	FSTPQ (F16, F17), 64(R16)
+	ADD $288, R11, R16
+	FMOVQ (R12), F24
+	WORD $0x4e38d652 // fadd v18.4s, v18.4s, v24.4s
+	FMOVQ 16(R12), F24
+	WORD $0x4e38d673 // fadd v19.4s, v19.4s, v24.4s
+	FMOVQ 32(R12), F24
+	WORD $0x4e38d694 // fadd v20.4s, v20.4s, v24.4s
+	FMOVQ 48(R12), F24
+	WORD $0x4e38d6b5 // fadd v21.4s, v21.4s, v24.4s
+	FMOVQ 64(R12), F24
+	WORD $0x4e38d6d6 // fadd v22.4s, v22.4s, v24.4s
+	FMOVQ 80(R12), F24
+	WORD $0x4e38d6f7 // fadd v23.4s, v23.4s, v24.4s
+	FSTPQ (F18, F19), (R16)
+	FSTPQ (F20, F21), 32(R16)
+	FSTPQ (F22, F23), 64(R16)
+	ADD $96, R10, R10
+	ADD $96, R11, R11
+	ADD $96, R12, R12
+	ADD $192, R7, R7
+	ADD $384, R8, R8
+	SUBS $1, R9, R9
+	BNE rows1
+	// y = gelu(z), elementwise.
+	MOVD R6, R7
+	MOVD R5, R8
+	FMOVQ 16(R17), F3 // geluv3
+	FMOVQ 32(R17), F7 // exphi
+	FMOVQ 48(R17), F8 // explo
+	FMOVQ 64(R17), F14 // log2e
+	FMOVQ 80(R17), F15 // ln2hi
+	FMOVQ 96(R17), F16 // ln2lo
+	FMOVQ 208(R17), F17 // one
+	FMOVQ 224(R17), F18 // expbias
+	MOVD $12, R9
+elems3:
+	FMOVQ (R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R17), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R17), F11 // expc0
+	FMOVQ 128(R17), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R17), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R17), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R17), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R17), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R17), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R17), F11 // expc0
+	FMOVQ 128(R17), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R17), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R17), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R17), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R17), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	FMOVQ 32(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R17), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R17), F11 // expc0
+	FMOVQ 128(R17), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R17), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R17), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R17), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R17), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R8)
+	FMOVQ 48(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R17), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R17), F11 // expc0
+	FMOVQ 128(R17), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R17), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R17), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R17), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R17), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R8)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE elems3
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL2ForwardRows8NEON is the NEON body of ScorerL2ForwardRows8: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on 8 rows for serving, bit for bit the rows ScorerL2Forward writes.
+// Product: 8×24 · 24×16 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL2ForwardRows8NEON(x *[192]float32, w *[384]float32, b *[16]float32, z *[128]float32, y *[128]float32)
+TEXT ·scorerL2ForwardRows8NEON(SB), NOSPLIT, $0-40
+	MOVD $neonconsts<>(SB), R16
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+32(FP), R5
+	MOVD z+24(FP), R6
+	// z = x·w: 8×24 · 24×16, in 5×20 tiles of z.
+	MOVD R2, R7
+	MOVD R6, R8
+	MOVD R3, R9
+	MOVD R8, R10
+	MOVD R4, R11
+	// 5 rows of z, the last 16 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $64, R14
+	// Depth in steps of 4: a vector of each of 5 rows of x, times 4 rows of w.
+	MOVD $6, R15
+depth1:
+	FMOVQ (R12), F20
+	FMOVQ 96(R12), F21
+	FMOVQ 192(R12), F22
+	FMOVQ 288(R12), F23
+	FMOVQ 384(R12), F24
+	FLDPQ (R13), (F25, F26)
+	WORD $0x4f941320 // fmla v0.4s, v25.4s, v20.s[0]
+	WORD $0x4f951324 // fmla v4.4s, v25.4s, v21.s[0]
+	WORD $0x4f961328 // fmla v8.4s, v25.4s, v22.s[0]
+	WORD $0x4f97132c // fmla v12.4s, v25.4s, v23.s[0]
+	WORD $0x4f981330 // fmla v16.4s, v25.4s, v24.s[0]
+	WORD $0x4f941341 // fmla v1.4s, v26.4s, v20.s[0]
+	WORD $0x4f951345 // fmla v5.4s, v26.4s, v21.s[0]
+	WORD $0x4f961349 // fmla v9.4s, v26.4s, v22.s[0]
+	WORD $0x4f97134d // fmla v13.4s, v26.4s, v23.s[0]
+	WORD $0x4f981351 // fmla v17.4s, v26.4s, v24.s[0]
+	FLDPQ 32(R13), (F25, F26)
+	WORD $0x4f941322 // fmla v2.4s, v25.4s, v20.s[0]
+	WORD $0x4f951326 // fmla v6.4s, v25.4s, v21.s[0]
+	WORD $0x4f96132a // fmla v10.4s, v25.4s, v22.s[0]
+	WORD $0x4f97132e // fmla v14.4s, v25.4s, v23.s[0]
+	WORD $0x4f981332 // fmla v18.4s, v25.4s, v24.s[0]
+	WORD $0x4f941343 // fmla v3.4s, v26.4s, v20.s[0]
+	WORD $0x4f951347 // fmla v7.4s, v26.4s, v21.s[0]
+	WORD $0x4f96134b // fmla v11.4s, v26.4s, v22.s[0]
+	WORD $0x4f97134f // fmla v15.4s, v26.4s, v23.s[0]
+	WORD $0x4f981353 // fmla v19.4s, v26.4s, v24.s[0]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F25, F26)
+	WORD $0x4fb41320 // fmla v0.4s, v25.4s, v20.s[1]
+	WORD $0x4fb51324 // fmla v4.4s, v25.4s, v21.s[1]
+	WORD $0x4fb61328 // fmla v8.4s, v25.4s, v22.s[1]
+	WORD $0x4fb7132c // fmla v12.4s, v25.4s, v23.s[1]
+	WORD $0x4fb81330 // fmla v16.4s, v25.4s, v24.s[1]
+	WORD $0x4fb41341 // fmla v1.4s, v26.4s, v20.s[1]
+	WORD $0x4fb51345 // fmla v5.4s, v26.4s, v21.s[1]
+	WORD $0x4fb61349 // fmla v9.4s, v26.4s, v22.s[1]
+	WORD $0x4fb7134d // fmla v13.4s, v26.4s, v23.s[1]
+	WORD $0x4fb81351 // fmla v17.4s, v26.4s, v24.s[1]
+	FLDPQ 32(R13), (F25, F26)
+	WORD $0x4fb41322 // fmla v2.4s, v25.4s, v20.s[1]
+	WORD $0x4fb51326 // fmla v6.4s, v25.4s, v21.s[1]
+	WORD $0x4fb6132a // fmla v10.4s, v25.4s, v22.s[1]
+	WORD $0x4fb7132e // fmla v14.4s, v25.4s, v23.s[1]
+	WORD $0x4fb81332 // fmla v18.4s, v25.4s, v24.s[1]
+	WORD $0x4fb41343 // fmla v3.4s, v26.4s, v20.s[1]
+	WORD $0x4fb51347 // fmla v7.4s, v26.4s, v21.s[1]
+	WORD $0x4fb6134b // fmla v11.4s, v26.4s, v22.s[1]
+	WORD $0x4fb7134f // fmla v15.4s, v26.4s, v23.s[1]
+	WORD $0x4fb81353 // fmla v19.4s, v26.4s, v24.s[1]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F25, F26)
+	WORD $0x4f941b20 // fmla v0.4s, v25.4s, v20.s[2]
+	WORD $0x4f951b24 // fmla v4.4s, v25.4s, v21.s[2]
+	WORD $0x4f961b28 // fmla v8.4s, v25.4s, v22.s[2]
+	WORD $0x4f971b2c // fmla v12.4s, v25.4s, v23.s[2]
+	WORD $0x4f981b30 // fmla v16.4s, v25.4s, v24.s[2]
+	WORD $0x4f941b41 // fmla v1.4s, v26.4s, v20.s[2]
+	WORD $0x4f951b45 // fmla v5.4s, v26.4s, v21.s[2]
+	WORD $0x4f961b49 // fmla v9.4s, v26.4s, v22.s[2]
+	WORD $0x4f971b4d // fmla v13.4s, v26.4s, v23.s[2]
+	WORD $0x4f981b51 // fmla v17.4s, v26.4s, v24.s[2]
+	FLDPQ 32(R13), (F25, F26)
+	WORD $0x4f941b22 // fmla v2.4s, v25.4s, v20.s[2]
+	WORD $0x4f951b26 // fmla v6.4s, v25.4s, v21.s[2]
+	WORD $0x4f961b2a // fmla v10.4s, v25.4s, v22.s[2]
+	WORD $0x4f971b2e // fmla v14.4s, v25.4s, v23.s[2]
+	WORD $0x4f981b32 // fmla v18.4s, v25.4s, v24.s[2]
+	WORD $0x4f941b43 // fmla v3.4s, v26.4s, v20.s[2]
+	WORD $0x4f951b47 // fmla v7.4s, v26.4s, v21.s[2]
+	WORD $0x4f961b4b // fmla v11.4s, v26.4s, v22.s[2]
+	WORD $0x4f971b4f // fmla v15.4s, v26.4s, v23.s[2]
+	WORD $0x4f981b53 // fmla v19.4s, v26.4s, v24.s[2]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F25, F26)
+	WORD $0x4fb41b20 // fmla v0.4s, v25.4s, v20.s[3]
+	WORD $0x4fb51b24 // fmla v4.4s, v25.4s, v21.s[3]
+	WORD $0x4fb61b28 // fmla v8.4s, v25.4s, v22.s[3]
+	WORD $0x4fb71b2c // fmla v12.4s, v25.4s, v23.s[3]
+	WORD $0x4fb81b30 // fmla v16.4s, v25.4s, v24.s[3]
+	WORD $0x4fb41b41 // fmla v1.4s, v26.4s, v20.s[3]
+	WORD $0x4fb51b45 // fmla v5.4s, v26.4s, v21.s[3]
+	WORD $0x4fb61b49 // fmla v9.4s, v26.4s, v22.s[3]
+	WORD $0x4fb71b4d // fmla v13.4s, v26.4s, v23.s[3]
+	WORD $0x4fb81b51 // fmla v17.4s, v26.4s, v24.s[3]
+	FLDPQ 32(R13), (F25, F26)
+	WORD $0x4fb41b22 // fmla v2.4s, v25.4s, v20.s[3]
+	WORD $0x4fb51b26 // fmla v6.4s, v25.4s, v21.s[3]
+	WORD $0x4fb61b2a // fmla v10.4s, v25.4s, v22.s[3]
+	WORD $0x4fb71b2e // fmla v14.4s, v25.4s, v23.s[3]
+	WORD $0x4fb81b32 // fmla v18.4s, v25.4s, v24.s[3]
+	WORD $0x4fb41b43 // fmla v3.4s, v26.4s, v20.s[3]
+	WORD $0x4fb51b47 // fmla v7.4s, v26.4s, v21.s[3]
+	WORD $0x4fb61b4b // fmla v11.4s, v26.4s, v22.s[3]
+	WORD $0x4fb71b4f // fmla v15.4s, v26.4s, v23.s[3]
+	WORD $0x4fb81b53 // fmla v19.4s, v26.4s, v24.s[3]
+	ADD R14, R13, R13
+	ADD $16, R12, R12
+	SUBS $1, R15, R15
+	BNE depth1
+	// Add the bias and store the tile of z.
+	MOVD R10, R15
+	FMOVQ (R11), F20
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	FMOVQ 16(R11), F20
+	WORD $0x4e34d421 // fadd v1.4s, v1.4s, v20.4s
+	FMOVQ 32(R11), F20
+	WORD $0x4e34d442 // fadd v2.4s, v2.4s, v20.4s
+	FMOVQ 48(R11), F20
+	WORD $0x4e34d463 // fadd v3.4s, v3.4s, v20.4s
+	FSTPQ (F0, F1), (R15)
+	FSTPQ (F2, F3), 32(R15)
+	ADD $64, R10, R15
+	FMOVQ (R11), F20
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	FMOVQ 16(R11), F20
+	WORD $0x4e34d4a5 // fadd v5.4s, v5.4s, v20.4s
+	FMOVQ 32(R11), F20
+	WORD $0x4e34d4c6 // fadd v6.4s, v6.4s, v20.4s
+	FMOVQ 48(R11), F20
+	WORD $0x4e34d4e7 // fadd v7.4s, v7.4s, v20.4s
+	FSTPQ (F4, F5), (R15)
+	FSTPQ (F6, F7), 32(R15)
+	ADD $128, R10, R15
+	FMOVQ (R11), F20
+	WORD $0x4e34d508 // fadd v8.4s, v8.4s, v20.4s
+	FMOVQ 16(R11), F20
+	WORD $0x4e34d529 // fadd v9.4s, v9.4s, v20.4s
+	FMOVQ 32(R11), F20
+	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
+	FMOVQ 48(R11), F20
+	WORD $0x4e34d56b // fadd v11.4s, v11.4s, v20.4s
+	FSTPQ (F8, F9), (R15)
+	FSTPQ (F10, F11), 32(R15)
+	ADD $192, R10, R15
+	FMOVQ (R11), F20
+	WORD $0x4e34d58c // fadd v12.4s, v12.4s, v20.4s
+	FMOVQ 16(R11), F20
+	WORD $0x4e34d5ad // fadd v13.4s, v13.4s, v20.4s
+	FMOVQ 32(R11), F20
+	WORD $0x4e34d5ce // fadd v14.4s, v14.4s, v20.4s
+	FMOVQ 48(R11), F20
+	WORD $0x4e34d5ef // fadd v15.4s, v15.4s, v20.4s
+	FSTPQ (F12, F13), (R15)
+	FSTPQ (F14, F15), 32(R15)
+	ADD $256, R10, R15
+	FMOVQ (R11), F20
+	WORD $0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	FMOVQ 16(R11), F20
+	WORD $0x4e34d631 // fadd v17.4s, v17.4s, v20.4s
+	FMOVQ 32(R11), F20
+	WORD $0x4e34d652 // fadd v18.4s, v18.4s, v20.4s
+	FMOVQ 48(R11), F20
+	WORD $0x4e34d673 // fadd v19.4s, v19.4s, v20.4s
+	FSTPQ (F16, F17), (R15)
+	FSTPQ (F18, F19), 32(R15)
+	ADD $480, R7, R7
+	ADD $320, R8, R8
+	MOVD R3, R9
+	MOVD R8, R10
+	MOVD R4, R11
+	// 3 rows of z, the last 16 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $64, R14
+	// Depth in steps of 4: a vector of each of 3 rows of x, times 4 rows of w.
+	MOVD $6, R15
+depth2:
+	FMOVQ (R12), F12
+	FMOVQ 96(R12), F13
+	FMOVQ 192(R12), F14
+	FLDPQ (R13), (F15, F16)
+	WORD $0x4f8c11e0 // fmla v0.4s, v15.4s, v12.s[0]
+	WORD $0x4f8d11e4 // fmla v4.4s, v15.4s, v13.s[0]
+	WORD $0x4f8e11e8 // fmla v8.4s, v15.4s, v14.s[0]
+	WORD $0x4f8c1201 // fmla v1.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1205 // fmla v5.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1209 // fmla v9.4s, v16.4s, v14.s[0]
+	FLDPQ 32(R13), (F15, F16)
+	WORD $0x4f8c11e2 // fmla v2.4s, v15.4s, v12.s[0]
+	WORD $0x4f8d11e6 // fmla v6.4s, v15.4s, v13.s[0]
+	WORD $0x4f8e11ea // fmla v10.4s, v15.4s, v14.s[0]
+	WORD $0x4f8c1203 // fmla v3.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1207 // fmla v7.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e120b // fmla v11.4s, v16.4s, v14.s[0]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F15, F16)
+	WORD $0x4fac11e0 // fmla v0.4s, v15.4s, v12.s[1]
+	WORD $0x4fad11e4 // fmla v4.4s, v15.4s, v13.s[1]
+	WORD $0x4fae11e8 // fmla v8.4s, v15.4s, v14.s[1]
+	WORD $0x4fac1201 // fmla v1.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1205 // fmla v5.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1209 // fmla v9.4s, v16.4s, v14.s[1]
+	FLDPQ 32(R13), (F15, F16)
+	WORD $0x4fac11e2 // fmla v2.4s, v15.4s, v12.s[1]
+	WORD $0x4fad11e6 // fmla v6.4s, v15.4s, v13.s[1]
+	WORD $0x4fae11ea // fmla v10.4s, v15.4s, v14.s[1]
+	WORD $0x4fac1203 // fmla v3.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1207 // fmla v7.4s, v16.4s, v13.s[1]
+	WORD $0x4fae120b // fmla v11.4s, v16.4s, v14.s[1]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F15, F16)
+	WORD $0x4f8c19e0 // fmla v0.4s, v15.4s, v12.s[2]
+	WORD $0x4f8d19e4 // fmla v4.4s, v15.4s, v13.s[2]
+	WORD $0x4f8e19e8 // fmla v8.4s, v15.4s, v14.s[2]
+	WORD $0x4f8c1a01 // fmla v1.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a05 // fmla v5.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a09 // fmla v9.4s, v16.4s, v14.s[2]
+	FLDPQ 32(R13), (F15, F16)
+	WORD $0x4f8c19e2 // fmla v2.4s, v15.4s, v12.s[2]
+	WORD $0x4f8d19e6 // fmla v6.4s, v15.4s, v13.s[2]
+	WORD $0x4f8e19ea // fmla v10.4s, v15.4s, v14.s[2]
+	WORD $0x4f8c1a03 // fmla v3.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a07 // fmla v7.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a0b // fmla v11.4s, v16.4s, v14.s[2]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F15, F16)
+	WORD $0x4fac19e0 // fmla v0.4s, v15.4s, v12.s[3]
+	WORD $0x4fad19e4 // fmla v4.4s, v15.4s, v13.s[3]
+	WORD $0x4fae19e8 // fmla v8.4s, v15.4s, v14.s[3]
+	WORD $0x4fac1a01 // fmla v1.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a05 // fmla v5.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a09 // fmla v9.4s, v16.4s, v14.s[3]
+	FLDPQ 32(R13), (F15, F16)
+	WORD $0x4fac19e2 // fmla v2.4s, v15.4s, v12.s[3]
+	WORD $0x4fad19e6 // fmla v6.4s, v15.4s, v13.s[3]
+	WORD $0x4fae19ea // fmla v10.4s, v15.4s, v14.s[3]
+	WORD $0x4fac1a03 // fmla v3.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a07 // fmla v7.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a0b // fmla v11.4s, v16.4s, v14.s[3]
+	ADD R14, R13, R13
+	ADD $16, R12, R12
+	SUBS $1, R15, R15
+	BNE depth2
+	// Add the bias and store the tile of z.
+	MOVD R10, R15
+	FMOVQ (R11), F12
+	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	FMOVQ 16(R11), F12
+	WORD $0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	FMOVQ 32(R11), F12
+	WORD $0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	FMOVQ 48(R11), F12
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	FSTPQ (F0, F1), (R15)
+	FSTPQ (F2, F3), 32(R15)
+	ADD $64, R10, R15
+	FMOVQ (R11), F12
+	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	FMOVQ 16(R11), F12
+	WORD $0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	FMOVQ 32(R11), F12
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	FMOVQ 48(R11), F12
+	WORD $0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	FSTPQ (F4, F5), (R15)
+	FSTPQ (F6, F7), 32(R15)
+	ADD $128, R10, R15
+	FMOVQ (R11), F12
+	WORD $0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
+	FMOVQ 16(R11), F12
+	WORD $0x4e2cd529 // fadd v9.4s, v9.4s, v12.4s
+	FMOVQ 32(R11), F12
+	WORD $0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	FMOVQ 48(R11), F12
+	WORD $0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	FSTPQ (F8, F9), (R15)
+	FSTPQ (F10, F11), 32(R15)
+	// y = silu(z), elementwise.
+	MOVD R6, R7
+	MOVD R5, R8
+	FMOVQ 32(R16), F5 // exphi
+	FMOVQ 48(R16), F6 // explo
+	FMOVQ 64(R16), F12 // log2e
+	FMOVQ 80(R16), F13 // ln2hi
+	FMOVQ 96(R16), F14 // ln2lo
+	FMOVQ 208(R16), F15 // one
+	FMOVQ 224(R16), F16 // expbias
+	MOVD $8, R9
+elems3:
+	FMOVQ (R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	FMOVQ 32(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R8)
+	FMOVQ 48(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R8)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE elems3
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL3ForwardRows8NEON is the NEON body of ScorerL3ForwardRows8: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on 8 rows for serving, bit for bit the rows ScorerL3Forward writes.
+// Product: 8×16 · 16×8 in 10×8 tiles (20 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL3ForwardRows8NEON(x *[128]float32, w *[128]float32, b *[8]float32, y *[64]float32)
+TEXT ·scorerL3ForwardRows8NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R15
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+24(FP), R5
+	// y = x·w: 8×16 · 16×8, in 10×8 tiles of y.
+	MOVD R2, R6
+	MOVD R5, R7
+	MOVD R3, R8
+	MOVD R7, R9
+	MOVD R4, R10
+	// 8 rows of y, 8 columns at a time.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R6, R11
+	MOVD R8, R12
+	MOVD $32, R13
+	// Depth in steps of 4: a vector of each of 8 rows of x, times 4 rows of w.
+	MOVD $4, R14
+depth1:
+	FMOVQ (R11), F16
+	FMOVQ 64(R11), F17
+	FMOVQ 128(R11), F18
+	FMOVQ 192(R11), F19
+	FMOVQ 256(R11), F20
+	FMOVQ 320(R11), F21
+	FMOVQ 384(R11), F22
+	FMOVQ 448(R11), F23
+	FLDPQ (R12), (F24, F25)
+	WORD $0x4f901300 // fmla v0.4s, v24.4s, v16.s[0]
+	WORD $0x4f911302 // fmla v2.4s, v24.4s, v17.s[0]
+	WORD $0x4f921304 // fmla v4.4s, v24.4s, v18.s[0]
+	WORD $0x4f931306 // fmla v6.4s, v24.4s, v19.s[0]
+	WORD $0x4f941308 // fmla v8.4s, v24.4s, v20.s[0]
+	WORD $0x4f95130a // fmla v10.4s, v24.4s, v21.s[0]
+	WORD $0x4f96130c // fmla v12.4s, v24.4s, v22.s[0]
+	WORD $0x4f97130e // fmla v14.4s, v24.4s, v23.s[0]
+	WORD $0x4f901321 // fmla v1.4s, v25.4s, v16.s[0]
+	WORD $0x4f911323 // fmla v3.4s, v25.4s, v17.s[0]
+	WORD $0x4f921325 // fmla v5.4s, v25.4s, v18.s[0]
+	WORD $0x4f931327 // fmla v7.4s, v25.4s, v19.s[0]
+	WORD $0x4f941329 // fmla v9.4s, v25.4s, v20.s[0]
+	WORD $0x4f95132b // fmla v11.4s, v25.4s, v21.s[0]
+	WORD $0x4f96132d // fmla v13.4s, v25.4s, v22.s[0]
+	WORD $0x4f97132f // fmla v15.4s, v25.4s, v23.s[0]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F24, F25)
+	WORD $0x4fb01300 // fmla v0.4s, v24.4s, v16.s[1]
+	WORD $0x4fb11302 // fmla v2.4s, v24.4s, v17.s[1]
+	WORD $0x4fb21304 // fmla v4.4s, v24.4s, v18.s[1]
+	WORD $0x4fb31306 // fmla v6.4s, v24.4s, v19.s[1]
+	WORD $0x4fb41308 // fmla v8.4s, v24.4s, v20.s[1]
+	WORD $0x4fb5130a // fmla v10.4s, v24.4s, v21.s[1]
+	WORD $0x4fb6130c // fmla v12.4s, v24.4s, v22.s[1]
+	WORD $0x4fb7130e // fmla v14.4s, v24.4s, v23.s[1]
+	WORD $0x4fb01321 // fmla v1.4s, v25.4s, v16.s[1]
+	WORD $0x4fb11323 // fmla v3.4s, v25.4s, v17.s[1]
+	WORD $0x4fb21325 // fmla v5.4s, v25.4s, v18.s[1]
+	WORD $0x4fb31327 // fmla v7.4s, v25.4s, v19.s[1]
+	WORD $0x4fb41329 // fmla v9.4s, v25.4s, v20.s[1]
+	WORD $0x4fb5132b // fmla v11.4s, v25.4s, v21.s[1]
+	WORD $0x4fb6132d // fmla v13.4s, v25.4s, v22.s[1]
+	WORD $0x4fb7132f // fmla v15.4s, v25.4s, v23.s[1]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F24, F25)
+	WORD $0x4f901b00 // fmla v0.4s, v24.4s, v16.s[2]
+	WORD $0x4f911b02 // fmla v2.4s, v24.4s, v17.s[2]
+	WORD $0x4f921b04 // fmla v4.4s, v24.4s, v18.s[2]
+	WORD $0x4f931b06 // fmla v6.4s, v24.4s, v19.s[2]
+	WORD $0x4f941b08 // fmla v8.4s, v24.4s, v20.s[2]
+	WORD $0x4f951b0a // fmla v10.4s, v24.4s, v21.s[2]
+	WORD $0x4f961b0c // fmla v12.4s, v24.4s, v22.s[2]
+	WORD $0x4f971b0e // fmla v14.4s, v24.4s, v23.s[2]
+	WORD $0x4f901b21 // fmla v1.4s, v25.4s, v16.s[2]
+	WORD $0x4f911b23 // fmla v3.4s, v25.4s, v17.s[2]
+	WORD $0x4f921b25 // fmla v5.4s, v25.4s, v18.s[2]
+	WORD $0x4f931b27 // fmla v7.4s, v25.4s, v19.s[2]
+	WORD $0x4f941b29 // fmla v9.4s, v25.4s, v20.s[2]
+	WORD $0x4f951b2b // fmla v11.4s, v25.4s, v21.s[2]
+	WORD $0x4f961b2d // fmla v13.4s, v25.4s, v22.s[2]
+	WORD $0x4f971b2f // fmla v15.4s, v25.4s, v23.s[2]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F24, F25)
+	WORD $0x4fb01b00 // fmla v0.4s, v24.4s, v16.s[3]
+	WORD $0x4fb11b02 // fmla v2.4s, v24.4s, v17.s[3]
+	WORD $0x4fb21b04 // fmla v4.4s, v24.4s, v18.s[3]
+	WORD $0x4fb31b06 // fmla v6.4s, v24.4s, v19.s[3]
+	WORD $0x4fb41b08 // fmla v8.4s, v24.4s, v20.s[3]
+	WORD $0x4fb51b0a // fmla v10.4s, v24.4s, v21.s[3]
+	WORD $0x4fb61b0c // fmla v12.4s, v24.4s, v22.s[3]
+	WORD $0x4fb71b0e // fmla v14.4s, v24.4s, v23.s[3]
+	WORD $0x4fb01b21 // fmla v1.4s, v25.4s, v16.s[3]
+	WORD $0x4fb11b23 // fmla v3.4s, v25.4s, v17.s[3]
+	WORD $0x4fb21b25 // fmla v5.4s, v25.4s, v18.s[3]
+	WORD $0x4fb31b27 // fmla v7.4s, v25.4s, v19.s[3]
+	WORD $0x4fb41b29 // fmla v9.4s, v25.4s, v20.s[3]
+	WORD $0x4fb51b2b // fmla v11.4s, v25.4s, v21.s[3]
+	WORD $0x4fb61b2d // fmla v13.4s, v25.4s, v22.s[3]
+	WORD $0x4fb71b2f // fmla v15.4s, v25.4s, v23.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth1
+	FMOVQ 288(R15), F16 // leakyslope
+	// Add the bias, apply leaky_relu and store the tile of y.
+	MOVD R9, R14
+	FMOVQ (R10), F17
+	WORD $0x4e31d400 // fadd v0.4s, v0.4s, v17.4s
+	WORD $0x6e30dc12 // fmul v18.4s, v0.4s, v16.4s
+	WORD $0x4e32f400 // fmax v0.4s, v0.4s, v18.4s
+	FMOVQ 16(R10), F17
+	WORD $0x4e31d421 // fadd v1.4s, v1.4s, v17.4s
+	WORD $0x6e30dc32 // fmul v18.4s, v1.4s, v16.4s
+	WORD $0x4e32f421 // fmax v1.4s, v1.4s, v18.4s
+	FSTPQ (F0, F1), (R14)
+	ADD $32, R9, R14
+	FMOVQ (R10), F17
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x6e30dc52 // fmul v18.4s, v2.4s, v16.4s
+	WORD $0x4e32f442 // fmax v2.4s, v2.4s, v18.4s
+	FMOVQ 16(R10), F17
+	WORD $0x4e31d463 // fadd v3.4s, v3.4s, v17.4s
+	WORD $0x6e30dc72 // fmul v18.4s, v3.4s, v16.4s
+	WORD $0x4e32f463 // fmax v3.4s, v3.4s, v18.4s
+	FSTPQ (F2, F3), (R14)
+	ADD $64, R9, R14
+	FMOVQ (R10), F17
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e30dc92 // fmul v18.4s, v4.4s, v16.4s
+	WORD $0x4e32f484 // fmax v4.4s, v4.4s, v18.4s
+	FMOVQ 16(R10), F17
+	WORD $0x4e31d4a5 // fadd v5.4s, v5.4s, v17.4s
+	WORD $0x6e30dcb2 // fmul v18.4s, v5.4s, v16.4s
+	WORD $0x4e32f4a5 // fmax v5.4s, v5.4s, v18.4s
+	FSTPQ (F4, F5), (R14)
+	ADD $96, R9, R14
+	FMOVQ (R10), F17
+	WORD $0x4e31d4c6 // fadd v6.4s, v6.4s, v17.4s
+	WORD $0x6e30dcd2 // fmul v18.4s, v6.4s, v16.4s
+	WORD $0x4e32f4c6 // fmax v6.4s, v6.4s, v18.4s
+	FMOVQ 16(R10), F17
+	WORD $0x4e31d4e7 // fadd v7.4s, v7.4s, v17.4s
+	WORD $0x6e30dcf2 // fmul v18.4s, v7.4s, v16.4s
+	WORD $0x4e32f4e7 // fmax v7.4s, v7.4s, v18.4s
+	FSTPQ (F6, F7), (R14)
+	ADD $128, R9, R14
+	FMOVQ (R10), F17
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x6e30dd12 // fmul v18.4s, v8.4s, v16.4s
+	WORD $0x4e32f508 // fmax v8.4s, v8.4s, v18.4s
+	FMOVQ 16(R10), F17
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x6e30dd32 // fmul v18.4s, v9.4s, v16.4s
+	WORD $0x4e32f529 // fmax v9.4s, v9.4s, v18.4s
+	FSTPQ (F8, F9), (R14)
+	ADD $160, R9, R14
+	FMOVQ (R10), F17
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x6e30dd52 // fmul v18.4s, v10.4s, v16.4s
+	WORD $0x4e32f54a // fmax v10.4s, v10.4s, v18.4s
+	FMOVQ 16(R10), F17
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x6e30dd72 // fmul v18.4s, v11.4s, v16.4s
+	WORD $0x4e32f56b // fmax v11.4s, v11.4s, v18.4s
+	FSTPQ (F10, F11), (R14)
+	ADD $192, R9, R14
+	FMOVQ (R10), F17
+	WORD $0x4e31d58c // fadd v12.4s, v12.4s, v17.4s
+	WORD $0x6e30dd92 // fmul v18.4s, v12.4s, v16.4s
+	WORD $0x4e32f58c // fmax v12.4s, v12.4s, v18.4s
+	FMOVQ 16(R10), F17
+	WORD $0x4e31d5ad // fadd v13.4s, v13.4s, v17.4s
+	WORD $0x6e30ddb2 // fmul v18.4s, v13.4s, v16.4s
+	WORD $0x4e32f5ad // fmax v13.4s, v13.4s, v18.4s
+	FSTPQ (F12, F13), (R14)
+	ADD $224, R9, R14
+	FMOVQ (R10), F17
+	WORD $0x4e31d5ce // fadd v14.4s, v14.4s, v17.4s
+	WORD $0x6e30ddd2 // fmul v18.4s, v14.4s, v16.4s
+	WORD $0x4e32f5ce // fmax v14.4s, v14.4s, v18.4s
+	FMOVQ 16(R10), F17
+	WORD $0x4e31d5ef // fadd v15.4s, v15.4s, v17.4s
+	WORD $0x6e30ddf2 // fmul v18.4s, v15.4s, v16.4s
+	WORD $0x4e32f5ef // fmax v15.4s, v15.4s, v18.4s
+	FSTPQ (F14, F15), (R14)
+	ADD $32, R8, R8
+	ADD $32, R9, R9
+	ADD $32, R10, R10
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL4ForwardRows8NEON is the NEON body of ScorerL4ForwardRows8: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on 8 rows for serving, bit for bit the rows ScorerL4Forward writes.
+// Product: 8×8 · 8×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL4ForwardRows8NEON(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
+TEXT ·scorerL4ForwardRows8NEON(SB), NOSPLIT, $0-32
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+24(FP), R5
+	// y = x·w: 8×8 · 8×1, in 10×8 tiles of y.
+	MOVD R2, R6
+	MOVD R5, R7
+	MOVD R3, R8
+	MOVD R7, R9
+	MOVD R4, R10
+	// 8 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	MOVD R6, R11
+	MOVD R8, R12
+	MOVD $4, R13
+	// Depth in steps of 4: a vector of each of 8 rows of x, times 4 rows of w.
+	MOVD $2, R14
+depth1:
+	FMOVQ (R11), F8
+	FMOVQ 32(R11), F9
+	FMOVQ 64(R11), F10
+	FMOVQ 96(R11), F11
+	FMOVQ 128(R11), F12
+	FMOVQ 160(R11), F13
+	FMOVQ 192(R11), F14
+	FMOVQ 224(R11), F15
+	FMOVS (R12), F16
+	WORD $0x4f881200 // fmla v0.4s, v16.4s, v8.s[0]
+	WORD $0x4f891201 // fmla v1.4s, v16.4s, v9.s[0]
+	WORD $0x4f8a1202 // fmla v2.4s, v16.4s, v10.s[0]
+	WORD $0x4f8b1203 // fmla v3.4s, v16.4s, v11.s[0]
+	WORD $0x4f8c1204 // fmla v4.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1205 // fmla v5.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1206 // fmla v6.4s, v16.4s, v14.s[0]
+	WORD $0x4f8f1207 // fmla v7.4s, v16.4s, v15.s[0]
+	ADD R13, R12, R12
+	FMOVS (R12), F16
+	WORD $0x4fa81200 // fmla v0.4s, v16.4s, v8.s[1]
+	WORD $0x4fa91201 // fmla v1.4s, v16.4s, v9.s[1]
+	WORD $0x4faa1202 // fmla v2.4s, v16.4s, v10.s[1]
+	WORD $0x4fab1203 // fmla v3.4s, v16.4s, v11.s[1]
+	WORD $0x4fac1204 // fmla v4.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1205 // fmla v5.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1206 // fmla v6.4s, v16.4s, v14.s[1]
+	WORD $0x4faf1207 // fmla v7.4s, v16.4s, v15.s[1]
+	ADD R13, R12, R12
+	FMOVS (R12), F16
+	WORD $0x4f881a00 // fmla v0.4s, v16.4s, v8.s[2]
+	WORD $0x4f891a01 // fmla v1.4s, v16.4s, v9.s[2]
+	WORD $0x4f8a1a02 // fmla v2.4s, v16.4s, v10.s[2]
+	WORD $0x4f8b1a03 // fmla v3.4s, v16.4s, v11.s[2]
+	WORD $0x4f8c1a04 // fmla v4.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a05 // fmla v5.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a06 // fmla v6.4s, v16.4s, v14.s[2]
+	WORD $0x4f8f1a07 // fmla v7.4s, v16.4s, v15.s[2]
+	ADD R13, R12, R12
+	FMOVS (R12), F16
+	WORD $0x4fa81a00 // fmla v0.4s, v16.4s, v8.s[3]
+	WORD $0x4fa91a01 // fmla v1.4s, v16.4s, v9.s[3]
+	WORD $0x4faa1a02 // fmla v2.4s, v16.4s, v10.s[3]
+	WORD $0x4fab1a03 // fmla v3.4s, v16.4s, v11.s[3]
+	WORD $0x4fac1a04 // fmla v4.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a05 // fmla v5.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a06 // fmla v6.4s, v16.4s, v14.s[3]
+	WORD $0x4faf1a07 // fmla v7.4s, v16.4s, v15.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R9, R14
+	FMOVS (R10), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVS F0, (R14)
+	ADD $4, R9, R14
+	FMOVS (R10), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVS F1, (R14)
+	ADD $8, R9, R14
+	FMOVS (R10), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVS F2, (R14)
+	ADD $12, R9, R14
+	FMOVS (R10), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVS F3, (R14)
+	ADD $16, R9, R14
+	FMOVS (R10), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVS F4, (R14)
+	ADD $20, R9, R14
+	FMOVS (R10), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVS F5, (R14)
+	ADD $24, R9, R14
+	FMOVS (R10), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVS F6, (R14)
+	ADD $28, R9, R14
+	FMOVS (R10), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FMOVS F7, (R14)
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL1ForwardRows1NEON is the NEON body of ScorerL1ForwardRows1: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 1 rows for serving, bit for bit the rows ScorerL1Forward writes.
+// Product: 1×12 · 12×24 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL1ForwardRows1NEON(x *[12]float32, w *[288]float32, b *[24]float32, z *[24]float32, y *[24]float32)
+TEXT ·scorerL1ForwardRows1NEON(SB), NOSPLIT, $0-40
+	MOVD $neonconsts<>(SB), R16
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+32(FP), R5
+	MOVD z+24(FP), R6
+	// z = x·w: 1×12 · 12×24, in 1×64 tiles of z.
+	MOVD R2, R7
+	MOVD R6, R8
+	MOVD R3, R9
+	MOVD R8, R10
+	MOVD R4, R11
+	// 1 rows of z, the last 24 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $96, R14
+	// Depth in steps of 4: a vector of each of 1 rows of x, times 4 rows of w.
+	MOVD $3, R15
+depth1:
+	FMOVQ (R12), F6
+	FLDPQ (R13), (F7, F8)
+	WORD $0x4f8610e0 // fmla v0.4s, v7.4s, v6.s[0]
+	WORD $0x4f861101 // fmla v1.4s, v8.4s, v6.s[0]
+	FLDPQ 32(R13), (F7, F8)
+	WORD $0x4f8610e2 // fmla v2.4s, v7.4s, v6.s[0]
+	WORD $0x4f861103 // fmla v3.4s, v8.4s, v6.s[0]
+	FLDPQ 64(R13), (F7, F8)
+	WORD $0x4f8610e4 // fmla v4.4s, v7.4s, v6.s[0]
+	WORD $0x4f861105 // fmla v5.4s, v8.4s, v6.s[0]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F7, F8)
+	WORD $0x4fa610e0 // fmla v0.4s, v7.4s, v6.s[1]
+	WORD $0x4fa61101 // fmla v1.4s, v8.4s, v6.s[1]
+	FLDPQ 32(R13), (F7, F8)
+	WORD $0x4fa610e2 // fmla v2.4s, v7.4s, v6.s[1]
+	WORD $0x4fa61103 // fmla v3.4s, v8.4s, v6.s[1]
+	FLDPQ 64(R13), (F7, F8)
+	WORD $0x4fa610e4 // fmla v4.4s, v7.4s, v6.s[1]
+	WORD $0x4fa61105 // fmla v5.4s, v8.4s, v6.s[1]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F7, F8)
+	WORD $0x4f8618e0 // fmla v0.4s, v7.4s, v6.s[2]
+	WORD $0x4f861901 // fmla v1.4s, v8.4s, v6.s[2]
+	FLDPQ 32(R13), (F7, F8)
+	WORD $0x4f8618e2 // fmla v2.4s, v7.4s, v6.s[2]
+	WORD $0x4f861903 // fmla v3.4s, v8.4s, v6.s[2]
+	FLDPQ 64(R13), (F7, F8)
+	WORD $0x4f8618e4 // fmla v4.4s, v7.4s, v6.s[2]
+	WORD $0x4f861905 // fmla v5.4s, v8.4s, v6.s[2]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F7, F8)
+	WORD $0x4fa618e0 // fmla v0.4s, v7.4s, v6.s[3]
+	WORD $0x4fa61901 // fmla v1.4s, v8.4s, v6.s[3]
+	FLDPQ 32(R13), (F7, F8)
+	WORD $0x4fa618e2 // fmla v2.4s, v7.4s, v6.s[3]
+	WORD $0x4fa61903 // fmla v3.4s, v8.4s, v6.s[3]
+	FLDPQ 64(R13), (F7, F8)
+	WORD $0x4fa618e4 // fmla v4.4s, v7.4s, v6.s[3]
+	WORD $0x4fa61905 // fmla v5.4s, v8.4s, v6.s[3]
+	ADD R14, R13, R13
+	ADD $16, R12, R12
+	SUBS $1, R15, R15
+	BNE depth1
+	// Add the bias and store the tile of z.
+	MOVD R10, R15
+	FMOVQ (R11), F6
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	FMOVQ 16(R11), F6
+	WORD $0x4e26d421 // fadd v1.4s, v1.4s, v6.4s
+	FMOVQ 32(R11), F6
+	WORD $0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	FMOVQ 48(R11), F6
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	FMOVQ 64(R11), F6
+	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	FMOVQ 80(R11), F6
+	WORD $0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	FSTPQ (F0, F1), (R15)
+	FSTPQ (F2, F3), 32(R15)
+	FSTPQ (F4, F5), 64(R15)
+	ADD $48, R7, R7
+	ADD $96, R8, R8
+	// y = gelu(z), elementwise.
+	MOVD R6, R7
+	MOVD R5, R8
+	FMOVQ 16(R16), F3 // geluv3
+	FMOVQ 32(R16), F7 // exphi
+	FMOVQ 48(R16), F8 // explo
+	FMOVQ 64(R16), F14 // log2e
+	FMOVQ 80(R16), F15 // ln2hi
+	FMOVQ 96(R16), F16 // ln2lo
+	FMOVQ 208(R16), F17 // one
+	FMOVQ 224(R16), F18 // expbias
+	FMOVQ (R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	FMOVQ 32(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R8)
+	FMOVQ 48(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R8)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	FMOVQ (R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	ADD $32, R7, R7
+	ADD $32, R8, R8
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL2ForwardRows1NEON is the NEON body of ScorerL2ForwardRows1: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on 1 rows for serving, bit for bit the rows ScorerL2Forward writes.
+// Product: 1×24 · 24×16 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL2ForwardRows1NEON(x *[24]float32, w *[384]float32, b *[16]float32, z *[16]float32, y *[16]float32)
+TEXT ·scorerL2ForwardRows1NEON(SB), NOSPLIT, $0-40
+	MOVD $neonconsts<>(SB), R16
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+32(FP), R5
+	MOVD z+24(FP), R6
+	// z = x·w: 1×24 · 24×16, in 1×64 tiles of z.
+	MOVD R2, R7
+	MOVD R6, R8
+	MOVD R3, R9
+	MOVD R8, R10
+	MOVD R4, R11
+	// 1 rows of z, the last 16 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $64, R14
+	// Depth in steps of 4: a vector of each of 1 rows of x, times 4 rows of w.
+	MOVD $6, R15
+depth1:
+	FMOVQ (R12), F4
+	FLDPQ (R13), (F5, F6)
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4f8410c1 // fmla v1.4s, v6.4s, v4.s[0]
+	FLDPQ 32(R13), (F5, F6)
+	WORD $0x4f8410a2 // fmla v2.4s, v5.4s, v4.s[0]
+	WORD $0x4f8410c3 // fmla v3.4s, v6.4s, v4.s[0]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F5, F6)
+	WORD $0x4fa410a0 // fmla v0.4s, v5.4s, v4.s[1]
+	WORD $0x4fa410c1 // fmla v1.4s, v6.4s, v4.s[1]
+	FLDPQ 32(R13), (F5, F6)
+	WORD $0x4fa410a2 // fmla v2.4s, v5.4s, v4.s[1]
+	WORD $0x4fa410c3 // fmla v3.4s, v6.4s, v4.s[1]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F5, F6)
+	WORD $0x4f8418a0 // fmla v0.4s, v5.4s, v4.s[2]
+	WORD $0x4f8418c1 // fmla v1.4s, v6.4s, v4.s[2]
+	FLDPQ 32(R13), (F5, F6)
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4f8418c3 // fmla v3.4s, v6.4s, v4.s[2]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F5, F6)
+	WORD $0x4fa418a0 // fmla v0.4s, v5.4s, v4.s[3]
+	WORD $0x4fa418c1 // fmla v1.4s, v6.4s, v4.s[3]
+	FLDPQ 32(R13), (F5, F6)
+	WORD $0x4fa418a2 // fmla v2.4s, v5.4s, v4.s[3]
+	WORD $0x4fa418c3 // fmla v3.4s, v6.4s, v4.s[3]
+	ADD R14, R13, R13
+	ADD $16, R12, R12
+	SUBS $1, R15, R15
+	BNE depth1
+	// Add the bias and store the tile of z.
+	MOVD R10, R15
+	FMOVQ (R11), F4
+	WORD $0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	FMOVQ 16(R11), F4
+	WORD $0x4e24d421 // fadd v1.4s, v1.4s, v4.4s
+	FMOVQ 32(R11), F4
+	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	FMOVQ 48(R11), F4
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	FSTPQ (F0, F1), (R15)
+	FSTPQ (F2, F3), 32(R15)
+	ADD $96, R7, R7
+	ADD $64, R8, R8
+	// y = silu(z), elementwise.
+	MOVD R6, R7
+	MOVD R5, R8
+	FMOVQ 32(R16), F5 // exphi
+	FMOVQ 48(R16), F6 // explo
+	FMOVQ 64(R16), F12 // log2e
+	FMOVQ 80(R16), F13 // ln2hi
+	FMOVQ 96(R16), F14 // ln2lo
+	FMOVQ 208(R16), F15 // one
+	FMOVQ 224(R16), F16 // expbias
+	FMOVQ (R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	FMOVQ 32(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R8)
+	FMOVQ 48(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R8)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL3ForwardRows1NEON is the NEON body of ScorerL3ForwardRows1: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on 1 rows for serving, bit for bit the rows ScorerL3Forward writes.
+// Product: 1×16 · 16×8 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL3ForwardRows1NEON(x *[16]float32, w *[128]float32, b *[8]float32, y *[8]float32)
+TEXT ·scorerL3ForwardRows1NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R15
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+24(FP), R5
+	// y = x·w: 1×16 · 16×8, in 1×64 tiles of y.
+	MOVD R2, R6
+	MOVD R5, R7
+	MOVD R3, R8
+	MOVD R7, R9
+	MOVD R4, R10
+	// 1 rows of y, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	MOVD R6, R11
+	MOVD R8, R12
+	MOVD $32, R13
+	// Depth in steps of 4: a vector of each of 1 rows of x, times 4 rows of w.
+	MOVD $4, R14
+depth1:
+	FMOVQ (R11), F2
+	FLDPQ (R12), (F3, F4)
+	WORD $0x4f821060 // fmla v0.4s, v3.4s, v2.s[0]
+	WORD $0x4f821081 // fmla v1.4s, v4.4s, v2.s[0]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F3, F4)
+	WORD $0x4fa21060 // fmla v0.4s, v3.4s, v2.s[1]
+	WORD $0x4fa21081 // fmla v1.4s, v4.4s, v2.s[1]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F3, F4)
+	WORD $0x4f821860 // fmla v0.4s, v3.4s, v2.s[2]
+	WORD $0x4f821881 // fmla v1.4s, v4.4s, v2.s[2]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F3, F4)
+	WORD $0x4fa21860 // fmla v0.4s, v3.4s, v2.s[3]
+	WORD $0x4fa21881 // fmla v1.4s, v4.4s, v2.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth1
+	FMOVQ 288(R15), F2 // leakyslope
+	// Add the bias, apply leaky_relu and store the tile of y.
+	MOVD R9, R14
+	FMOVQ (R10), F3
+	WORD $0x4e23d400 // fadd v0.4s, v0.4s, v3.4s
+	WORD $0x6e22dc04 // fmul v4.4s, v0.4s, v2.4s
+	WORD $0x4e24f400 // fmax v0.4s, v0.4s, v4.4s
+	FMOVQ 16(R10), F3
+	WORD $0x4e23d421 // fadd v1.4s, v1.4s, v3.4s
+	WORD $0x6e22dc24 // fmul v4.4s, v1.4s, v2.4s
+	WORD $0x4e24f421 // fmax v1.4s, v1.4s, v4.4s
+	FSTPQ (F0, F1), (R14)
+	ADD $64, R6, R6
+	ADD $32, R7, R7
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL4ForwardRows1NEON is the NEON body of ScorerL4ForwardRows1: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on 1 rows for serving, bit for bit the rows ScorerL4Forward writes.
+// Product: 1×8 · 8×1 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL4ForwardRows1NEON(x *[8]float32, w *[8]float32, b *[1]float32, y *[1]float32)
+TEXT ·scorerL4ForwardRows1NEON(SB), NOSPLIT, $0-32
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+24(FP), R5
+	// y = x·w: 1×8 · 8×1, in 1×64 tiles of y.
+	MOVD R2, R6
+	MOVD R5, R7
+	MOVD R3, R8
+	MOVD R7, R9
+	MOVD R4, R10
+	// 1 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	MOVD R6, R11
+	MOVD R8, R12
+	MOVD $4, R13
+	// Depth in steps of 4: a vector of each of 1 rows of x, times 4 rows of w.
+	MOVD $2, R14
+depth1:
+	FMOVQ (R11), F1
+	FMOVS (R12), F2
+	WORD $0x4f811040 // fmla v0.4s, v2.4s, v1.s[0]
+	ADD R13, R12, R12
+	FMOVS (R12), F2
+	WORD $0x4fa11040 // fmla v0.4s, v2.4s, v1.s[1]
+	ADD R13, R12, R12
+	FMOVS (R12), F2
+	WORD $0x4f811840 // fmla v0.4s, v2.4s, v1.s[2]
+	ADD R13, R12, R12
+	FMOVS (R12), F2
+	WORD $0x4fa11840 // fmla v0.4s, v2.4s, v1.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R9, R14
+	FMOVS (R10), F1
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	FMOVS F0, (R14)
+	ADD $32, R6, R6
+	ADD $4, R7, R7
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
 // scorerLossNEON is the NEON body of ScorerLoss: L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 // Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
 // func scorerLossNEON(y *[16]float32, target *[16]float32, d *[16]float32) float32

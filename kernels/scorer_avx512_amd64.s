@@ -4804,6 +4804,1007 @@ elems49:
 	VZEROUPPER
 	RET
 
+// func scorerL1ForwardRows8AVX512(x *[96]float32, w *[288]float32, b *[24]float32, z *[192]float32, y *[192]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1ForwardRows8AVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 8×12 · 12×24, in 13×32 tiles of z.
+	MOVQ SI, DI
+
+	// 8 rows of z, the last 24 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVL   $0x000000ff, R8
+	KMOVW  R8, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
+	MOVQ $0x00000003, R8
+
+depth50:
+	VMOVUPS      (CX), Z16
+	VMOVUPS.Z    64(CX), K1, Z17
+	VBROADCASTSS (AX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 48(AX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 96(AX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 144(AX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 192(AX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 240(AX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 288(AX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 336(AX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      96(CX), Z16
+	VMOVUPS.Z    160(CX), K1, Z17
+	VBROADCASTSS 4(AX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 52(AX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 100(AX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 148(AX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 196(AX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 244(AX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 292(AX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 340(AX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      192(CX), Z16
+	VMOVUPS.Z    256(CX), K1, Z17
+	VBROADCASTSS 8(AX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 56(AX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 104(AX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 152(AX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 200(AX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 248(AX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 296(AX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 344(AX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	VMOVUPS      288(CX), Z16
+	VMOVUPS.Z    352(CX), K1, Z17
+	VBROADCASTSS 12(AX), Z18
+	VFMADD231PS  Z16, Z18, Z0
+	VFMADD231PS  Z17, Z18, Z1
+	VBROADCASTSS 60(AX), Z18
+	VFMADD231PS  Z16, Z18, Z2
+	VFMADD231PS  Z17, Z18, Z3
+	VBROADCASTSS 108(AX), Z18
+	VFMADD231PS  Z16, Z18, Z4
+	VFMADD231PS  Z17, Z18, Z5
+	VBROADCASTSS 156(AX), Z18
+	VFMADD231PS  Z16, Z18, Z6
+	VFMADD231PS  Z17, Z18, Z7
+	VBROADCASTSS 204(AX), Z18
+	VFMADD231PS  Z16, Z18, Z8
+	VFMADD231PS  Z17, Z18, Z9
+	VBROADCASTSS 252(AX), Z18
+	VFMADD231PS  Z16, Z18, Z10
+	VFMADD231PS  Z17, Z18, Z11
+	VBROADCASTSS 300(AX), Z18
+	VFMADD231PS  Z16, Z18, Z12
+	VFMADD231PS  Z17, Z18, Z13
+	VBROADCASTSS 348(AX), Z18
+	VFMADD231PS  Z16, Z18, Z14
+	VFMADD231PS  Z17, Z18, Z15
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000180, CX
+	DECQ         R8
+	JNZ          depth50
+
+	// Add the bias and store the tile of z.
+	VMOVUPS   (DX), Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS   Z0, (DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 64(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, 96(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 160(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, 192(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 256(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, 288(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 352(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, 384(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z9, Z9
+	VMOVUPS   Z9, K1, 448(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z10, Z10
+	VMOVUPS   Z10, 480(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z11, Z11
+	VMOVUPS   Z11, K1, 544(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z12, Z12
+	VMOVUPS   Z12, 576(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, 640(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z14, Z14
+	VMOVUPS   Z14, 672(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z15, Z15
+	VMOVUPS   Z15, K1, 736(DI)
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x0000000c, DX
+
+elems51:
+	VMOVUPS      (AX), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z19
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z19, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems51
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL2ForwardRows8AVX512(x *[192]float32, w *[384]float32, b *[16]float32, z *[128]float32, y *[128]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2ForwardRows8AVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 8×24 · 24×16, in 28×16 tiles of z.
+	MOVQ SI, DI
+
+	// 8 rows of z, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
+	MOVQ $0x00000006, R9
+
+depth52:
+	VMOVUPS          (R8), Z8
+	VFMADD231PS.BCST (AX), Z8, Z0
+	VFMADD231PS.BCST 96(AX), Z8, Z1
+	VFMADD231PS.BCST 192(AX), Z8, Z2
+	VFMADD231PS.BCST 288(AX), Z8, Z3
+	VFMADD231PS.BCST 384(AX), Z8, Z4
+	VFMADD231PS.BCST 480(AX), Z8, Z5
+	VFMADD231PS.BCST 576(AX), Z8, Z6
+	VFMADD231PS.BCST 672(AX), Z8, Z7
+	VMOVUPS          64(R8), Z8
+	VFMADD231PS.BCST 4(AX), Z8, Z0
+	VFMADD231PS.BCST 100(AX), Z8, Z1
+	VFMADD231PS.BCST 196(AX), Z8, Z2
+	VFMADD231PS.BCST 292(AX), Z8, Z3
+	VFMADD231PS.BCST 388(AX), Z8, Z4
+	VFMADD231PS.BCST 484(AX), Z8, Z5
+	VFMADD231PS.BCST 580(AX), Z8, Z6
+	VFMADD231PS.BCST 676(AX), Z8, Z7
+	VMOVUPS          128(R8), Z8
+	VFMADD231PS.BCST 8(AX), Z8, Z0
+	VFMADD231PS.BCST 104(AX), Z8, Z1
+	VFMADD231PS.BCST 200(AX), Z8, Z2
+	VFMADD231PS.BCST 296(AX), Z8, Z3
+	VFMADD231PS.BCST 392(AX), Z8, Z4
+	VFMADD231PS.BCST 488(AX), Z8, Z5
+	VFMADD231PS.BCST 584(AX), Z8, Z6
+	VFMADD231PS.BCST 680(AX), Z8, Z7
+	VMOVUPS          192(R8), Z8
+	VFMADD231PS.BCST 12(AX), Z8, Z0
+	VFMADD231PS.BCST 108(AX), Z8, Z1
+	VFMADD231PS.BCST 204(AX), Z8, Z2
+	VFMADD231PS.BCST 300(AX), Z8, Z3
+	VFMADD231PS.BCST 396(AX), Z8, Z4
+	VFMADD231PS.BCST 492(AX), Z8, Z5
+	VFMADD231PS.BCST 588(AX), Z8, Z6
+	VFMADD231PS.BCST 684(AX), Z8, Z7
+	ADDQ             $0x10, AX
+	ADDQ             $0x00000100, R8
+	DECQ             R9
+	JNZ              depth52
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Z8
+	VADDPS  Z8, Z0, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z3, 192(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z4, 256(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMOVUPS Z5, 320(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMOVUPS Z6, 384(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMOVUPS Z7, 448(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000008, DX
+
+elems53:
+	VMOVUPS      (AX), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z9
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z9, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems53
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardRows8AVX512(x *[128]float32, w *[128]float32, b *[8]float32, y *[64]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3ForwardRows8AVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 8×16 · 16×8, in 28×16 tiles of y.
+	// 8 rows of y, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x000000ff, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
+	MOVQ $0x00000004, SI
+
+depth54:
+	VMOVUPS.Z        (CX), K1, Z8
+	VFMADD231PS.BCST (AX), Z8, Z0
+	VFMADD231PS.BCST 64(AX), Z8, Z1
+	VFMADD231PS.BCST 128(AX), Z8, Z2
+	VFMADD231PS.BCST 192(AX), Z8, Z3
+	VFMADD231PS.BCST 256(AX), Z8, Z4
+	VFMADD231PS.BCST 320(AX), Z8, Z5
+	VFMADD231PS.BCST 384(AX), Z8, Z6
+	VFMADD231PS.BCST 448(AX), Z8, Z7
+	VMOVUPS.Z        32(CX), K1, Z8
+	VFMADD231PS.BCST 4(AX), Z8, Z0
+	VFMADD231PS.BCST 68(AX), Z8, Z1
+	VFMADD231PS.BCST 132(AX), Z8, Z2
+	VFMADD231PS.BCST 196(AX), Z8, Z3
+	VFMADD231PS.BCST 260(AX), Z8, Z4
+	VFMADD231PS.BCST 324(AX), Z8, Z5
+	VFMADD231PS.BCST 388(AX), Z8, Z6
+	VFMADD231PS.BCST 452(AX), Z8, Z7
+	VMOVUPS.Z        64(CX), K1, Z8
+	VFMADD231PS.BCST 8(AX), Z8, Z0
+	VFMADD231PS.BCST 72(AX), Z8, Z1
+	VFMADD231PS.BCST 136(AX), Z8, Z2
+	VFMADD231PS.BCST 200(AX), Z8, Z3
+	VFMADD231PS.BCST 264(AX), Z8, Z4
+	VFMADD231PS.BCST 328(AX), Z8, Z5
+	VFMADD231PS.BCST 392(AX), Z8, Z6
+	VFMADD231PS.BCST 456(AX), Z8, Z7
+	VMOVUPS.Z        96(CX), K1, Z8
+	VFMADD231PS.BCST 12(AX), Z8, Z0
+	VFMADD231PS.BCST 76(AX), Z8, Z1
+	VFMADD231PS.BCST 140(AX), Z8, Z2
+	VFMADD231PS.BCST 204(AX), Z8, Z3
+	VFMADD231PS.BCST 268(AX), Z8, Z4
+	VFMADD231PS.BCST 332(AX), Z8, Z5
+	VFMADD231PS.BCST 396(AX), Z8, Z6
+	VFMADD231PS.BCST 460(AX), Z8, Z7
+	ADDQ             $0x10, AX
+	ADDQ             $0x80, CX
+	DECQ             SI
+	JNZ              depth54
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMULPS    leakyslope<>+0(SB), Z0, Z8
+	VMAXPS    Z0, Z8, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMULPS    leakyslope<>+0(SB), Z1, Z0
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, 32(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMULPS    leakyslope<>+0(SB), Z2, Z0
+	VMAXPS    Z2, Z0, Z2
+	VMOVUPS   Z2, K1, 64(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMULPS    leakyslope<>+0(SB), Z3, Z0
+	VMAXPS    Z3, Z0, Z3
+	VMOVUPS   Z3, K1, 96(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMULPS    leakyslope<>+0(SB), Z4, Z0
+	VMAXPS    Z4, Z0, Z4
+	VMOVUPS   Z4, K1, 128(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMULPS    leakyslope<>+0(SB), Z5, Z0
+	VMAXPS    Z5, Z0, Z5
+	VMOVUPS   Z5, K1, 160(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMULPS    leakyslope<>+0(SB), Z6, Z0
+	VMAXPS    Z6, Z0, Z6
+	VMOVUPS   Z6, K1, 192(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMULPS    leakyslope<>+0(SB), Z7, Z0
+	VMAXPS    Z7, Z0, Z7
+	VMOVUPS   Z7, K1, 224(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardRows8AVX512(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4ForwardRows8AVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 8×8 · 8×1, in 28×16 tiles of y.
+	// 8 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x00000001, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 8 rows, times a row of w.
+	MOVQ $0x00000002, SI
+
+depth55:
+	VMOVUPS.Z        (CX), K1, Z8
+	VFMADD231PS.BCST (AX), Z8, Z0
+	VFMADD231PS.BCST 32(AX), Z8, Z1
+	VFMADD231PS.BCST 64(AX), Z8, Z2
+	VFMADD231PS.BCST 96(AX), Z8, Z3
+	VFMADD231PS.BCST 128(AX), Z8, Z4
+	VFMADD231PS.BCST 160(AX), Z8, Z5
+	VFMADD231PS.BCST 192(AX), Z8, Z6
+	VFMADD231PS.BCST 224(AX), Z8, Z7
+	VMOVUPS.Z        4(CX), K1, Z8
+	VFMADD231PS.BCST 4(AX), Z8, Z0
+	VFMADD231PS.BCST 36(AX), Z8, Z1
+	VFMADD231PS.BCST 68(AX), Z8, Z2
+	VFMADD231PS.BCST 100(AX), Z8, Z3
+	VFMADD231PS.BCST 132(AX), Z8, Z4
+	VFMADD231PS.BCST 164(AX), Z8, Z5
+	VFMADD231PS.BCST 196(AX), Z8, Z6
+	VFMADD231PS.BCST 228(AX), Z8, Z7
+	VMOVUPS.Z        8(CX), K1, Z8
+	VFMADD231PS.BCST 8(AX), Z8, Z0
+	VFMADD231PS.BCST 40(AX), Z8, Z1
+	VFMADD231PS.BCST 72(AX), Z8, Z2
+	VFMADD231PS.BCST 104(AX), Z8, Z3
+	VFMADD231PS.BCST 136(AX), Z8, Z4
+	VFMADD231PS.BCST 168(AX), Z8, Z5
+	VFMADD231PS.BCST 200(AX), Z8, Z6
+	VFMADD231PS.BCST 232(AX), Z8, Z7
+	VMOVUPS.Z        12(CX), K1, Z8
+	VFMADD231PS.BCST 12(AX), Z8, Z0
+	VFMADD231PS.BCST 44(AX), Z8, Z1
+	VFMADD231PS.BCST 76(AX), Z8, Z2
+	VFMADD231PS.BCST 108(AX), Z8, Z3
+	VFMADD231PS.BCST 140(AX), Z8, Z4
+	VFMADD231PS.BCST 172(AX), Z8, Z5
+	VFMADD231PS.BCST 204(AX), Z8, Z6
+	VFMADD231PS.BCST 236(AX), Z8, Z7
+	ADDQ             $0x10, AX
+	ADDQ             $0x10, CX
+	DECQ             SI
+	JNZ              depth55
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 16(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 20(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 24(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 28(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL1ForwardRows1AVX512(x *[12]float32, w *[288]float32, b *[24]float32, z *[24]float32, y *[24]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1ForwardRows1AVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 1×12 · 12×24, in 1×256 tiles of z.
+	MOVQ SI, DI
+	MOVQ DI, R8
+
+	// 1 rows of z, the last 24 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   AX, R9
+	MOVL   $0x000000ff, R10
+	KMOVW  R10, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000003, R10
+
+depth56:
+	VBROADCASTSS (R9), Z2
+	VFMADD231PS  (CX), Z2, Z0
+	VMOVUPS.Z    64(CX), K1, Z3
+	VFMADD231PS  Z3, Z2, Z1
+	VBROADCASTSS 4(R9), Z2
+	VFMADD231PS  96(CX), Z2, Z0
+	VMOVUPS.Z    160(CX), K1, Z3
+	VFMADD231PS  Z3, Z2, Z1
+	VBROADCASTSS 8(R9), Z2
+	VFMADD231PS  192(CX), Z2, Z0
+	VMOVUPS.Z    256(CX), K1, Z3
+	VFMADD231PS  Z3, Z2, Z1
+	VBROADCASTSS 12(R9), Z2
+	VFMADD231PS  288(CX), Z2, Z0
+	VMOVUPS.Z    352(CX), K1, Z3
+	VFMADD231PS  Z3, Z2, Z1
+	ADDQ         $0x10, R9
+	ADDQ         $0x00000180, CX
+	DECQ         R10
+	JNZ          depth56
+
+	// Add the bias and store the tile of z.
+	VMOVUPS   (DX), Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, (R8)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 64(R8)
+	ADDQ      $0x30, AX
+	ADDQ      $0x60, DI
+
+	// y = gelu(z), elementwise.
+	MOVQ         SI, AX
+	MOVQ         BX, CX
+	VMOVUPS      (AX), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z6
+	VFMADD213PS  expc1<>+0(SB), Z2, Z6
+	VFMADD213PS  expc2<>+0(SB), Z2, Z6
+	VFMADD213PS  expc3<>+0(SB), Z2, Z6
+	VFMADD213PS  expc4<>+0(SB), Z2, Z6
+	VFMADD213PS  expc5<>+0(SB), Z2, Z6
+	VMULPS       Z2, Z2, Z7
+	VFMADD213PS  Z2, Z7, Z6
+	VADDPS       one<>+0(SB), Z6, Z6
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z6, Z6
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z6, Z6
+	VMOVAPS      Z6, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z4
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z4, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	VMOVUPS.Z    (AX), K1, Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z6
+	VFMADD213PS  Z2, Z6, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z5
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z5, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (CX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL2ForwardRows1AVX512(x *[24]float32, w *[384]float32, b *[16]float32, z *[16]float32, y *[16]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2ForwardRows1AVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 1×24 · 24×16, in 1×256 tiles of z.
+	MOVQ SI, DI
+	MOVQ DI, R8
+
+	// 1 rows of z, the last 16 columns.
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000006, R10
+
+depth57:
+	VBROADCASTSS (R9), Z1
+	VFMADD231PS  (CX), Z1, Z0
+	VBROADCASTSS 4(R9), Z1
+	VFMADD231PS  64(CX), Z1, Z0
+	VBROADCASTSS 8(R9), Z1
+	VFMADD231PS  128(CX), Z1, Z0
+	VBROADCASTSS 12(R9), Z1
+	VFMADD231PS  192(CX), Z1, Z0
+	ADDQ         $0x10, R9
+	ADDQ         $0x00000100, CX
+	DECQ         R10
+	JNZ          depth57
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Z1
+	VADDPS  Z1, Z0, Z0
+	VMOVUPS Z0, (R8)
+	ADDQ    $0x60, AX
+	ADDQ    $0x40, DI
+
+	// y = silu(z), elementwise.
+	MOVQ         SI, AX
+	MOVQ         BX, CX
+	VMOVUPS      (AX), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z3
+	VXORPS       signmask<>+0(SB), Z3, Z3
+	VMOVUPS      exphi<>+0(SB), Z4
+	VMINPS       Z3, Z4, Z3
+	VMOVUPS      explo<>+0(SB), Z4
+	VMAXPS       Z3, Z4, Z3
+	VMULPS       log2e<>+0(SB), Z3, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFNMADD231PS ln2hi<>+0(SB), Z4, Z3
+	VFNMADD231PS ln2lo<>+0(SB), Z4, Z3
+	VMOVUPS      expc0<>+0(SB), Z5
+	VFMADD213PS  expc1<>+0(SB), Z3, Z5
+	VFMADD213PS  expc2<>+0(SB), Z3, Z5
+	VFMADD213PS  expc3<>+0(SB), Z3, Z5
+	VFMADD213PS  expc4<>+0(SB), Z3, Z5
+	VFMADD213PS  expc5<>+0(SB), Z3, Z5
+	VMULPS       Z3, Z3, Z6
+	VFMADD213PS  Z3, Z6, Z5
+	VADDPS       one<>+0(SB), Z5, Z5
+	VCVTPS2DQ    Z4, Z4
+	VPSRAD       $0x01, Z4, Z3
+	VPSUBD       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z4, Z4
+	VPSLLD       $0x17, Z4, Z4
+	VMULPS       Z4, Z5, Z5
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z5, Z5
+	VMOVAPS      Z5, Z3
+	VMOVUPS      one<>+0(SB), Z4
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z3, Z4, K1, Z2
+	VADDPS       Z4, Z3, Z3
+	VDIVPS       Z3, Z2, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardRows1AVX512(x *[16]float32, w *[128]float32, b *[8]float32, y *[8]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3ForwardRows1AVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 1×16 · 16×8, in 1×256 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, DI
+	MOVL   $0x000000ff, R8
+	KMOVW  R8, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000004, R8
+
+depth58:
+	VBROADCASTSS (DI), Z1
+	VMOVUPS.Z    (CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 4(DI), Z1
+	VMOVUPS.Z    32(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 8(DI), Z1
+	VMOVUPS.Z    64(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 12(DI), Z1
+	VMOVUPS.Z    96(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	ADDQ         $0x10, DI
+	ADDQ         $0x80, CX
+	DECQ         R8
+	JNZ          depth58
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMULPS    leakyslope<>+0(SB), Z0, Z1
+	VMAXPS    Z0, Z1, Z0
+	VMOVUPS   Z0, K1, (SI)
+	ADDQ      $0x40, AX
+	ADDQ      $0x20, BX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardRows1AVX512(x *[8]float32, w *[8]float32, b *[1]float32, y *[1]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4ForwardRows1AVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 1×8 · 8×1, in 1×256 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, DI
+	MOVL   $0x00000001, R8
+	KMOVW  R8, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000002, R8
+
+depth59:
+	VBROADCASTSS (DI), Z1
+	VMOVUPS.Z    (CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 4(DI), Z1
+	VMOVUPS.Z    4(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 8(DI), Z1
+	VMOVUPS.Z    8(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 12(DI), Z1
+	VMOVUPS.Z    12(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	ADDQ         $0x10, DI
+	ADDQ         $0x10, CX
+	DECQ         R8
+	JNZ          depth59
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	ADDQ      $0x20, AX
+	ADDQ      $0x04, BX
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
 // func scorerLossAVX512(y *[16]float32, target *[16]float32, d *[16]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerLossAVX512(SB), NOSPLIT, $8-28
@@ -4900,7 +5901,7 @@ TEXT ·scorerSGDAVX512(SB), NOSPLIT, $8-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x00000035, DX
 
-elems50:
+elems60:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -4909,7 +5910,7 @@ elems50:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems50
+	JNZ          elems60
 	MOVL         $0x000001ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -4945,7 +5946,7 @@ TEXT ·scorerMomentumAVX512(SB), NOSPLIT, $8-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x00000035, BX
 
-elems51:
+elems61:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -4961,7 +5962,7 @@ elems51:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems51
+	JNZ          elems61
 	MOVL         $0x000001ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -5021,7 +6022,7 @@ TEXT ·scorerNesterovAVX512(SB), NOSPLIT, $8-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x00000035, BX
 
-elems52:
+elems62:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -5038,7 +6039,7 @@ elems52:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems52
+	JNZ          elems62
 	MOVL         $0x000001ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -5094,7 +6095,7 @@ TEXT ·scorerAdamAVX512(SB), NOSPLIT, $8-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x00000035, SI
 
-elems53:
+elems63:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -5125,7 +6126,7 @@ elems53:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems53
+	JNZ         elems63
 	MOVL        $0x000001ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -5195,7 +6196,7 @@ TEXT ·scorerAdamWAVX512(SB), NOSPLIT, $8-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x00000035, SI
 
-elems54:
+elems64:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -5226,7 +6227,7 @@ elems54:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems54
+	JNZ         elems64
 	MOVL        $0x000001ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0

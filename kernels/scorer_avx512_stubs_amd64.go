@@ -230,6 +230,70 @@ func scorerL1PartialForwardAVX512(x *[186]float32, w *[144]float32, p *[384]floa
 //go:noescape
 func scorerL1CombineAVX512(p0 *[192]float32, p1 *[192]float32, b *[24]float32, z *[192]float32, y *[192]float32)
 
+// scorerL1ForwardRows8AVX512 is the AVX-512 body of ScorerL1ForwardRows8: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 8 rows for serving, bit for bit the rows ScorerL1Forward writes.
+// Product: 8×12 · 12×24 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL1ForwardRows8AVX512(x *[96]float32, w *[288]float32, b *[24]float32, z *[192]float32, y *[192]float32)
+
+// scorerL2ForwardRows8AVX512 is the AVX-512 body of ScorerL2ForwardRows8: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on 8 rows for serving, bit for bit the rows ScorerL2Forward writes.
+// Product: 8×24 · 24×16 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL2ForwardRows8AVX512(x *[192]float32, w *[384]float32, b *[16]float32, z *[128]float32, y *[128]float32)
+
+// scorerL3ForwardRows8AVX512 is the AVX-512 body of ScorerL3ForwardRows8: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on 8 rows for serving, bit for bit the rows ScorerL3Forward writes.
+// Product: 8×16 · 16×8 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL3ForwardRows8AVX512(x *[128]float32, w *[128]float32, b *[8]float32, y *[64]float32)
+
+// scorerL4ForwardRows8AVX512 is the AVX-512 body of ScorerL4ForwardRows8: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on 8 rows for serving, bit for bit the rows ScorerL4Forward writes.
+// Product: 8×8 · 8×1 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL4ForwardRows8AVX512(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
+
+// scorerL1ForwardRows1AVX512 is the AVX-512 body of ScorerL1ForwardRows1: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 1 rows for serving, bit for bit the rows ScorerL1Forward writes.
+// Product: 1×12 · 12×24 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL1ForwardRows1AVX512(x *[12]float32, w *[288]float32, b *[24]float32, z *[24]float32, y *[24]float32)
+
+// scorerL2ForwardRows1AVX512 is the AVX-512 body of ScorerL2ForwardRows1: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on 1 rows for serving, bit for bit the rows ScorerL2Forward writes.
+// Product: 1×24 · 24×16 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL2ForwardRows1AVX512(x *[24]float32, w *[384]float32, b *[16]float32, z *[16]float32, y *[16]float32)
+
+// scorerL3ForwardRows1AVX512 is the AVX-512 body of ScorerL3ForwardRows1: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on 1 rows for serving, bit for bit the rows ScorerL3Forward writes.
+// Product: 1×16 · 16×8 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL3ForwardRows1AVX512(x *[16]float32, w *[128]float32, b *[8]float32, y *[8]float32)
+
+// scorerL4ForwardRows1AVX512 is the AVX-512 body of ScorerL4ForwardRows1: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on 1 rows for serving, bit for bit the rows ScorerL4Forward writes.
+// Product: 1×8 · 8×1 in 1×256 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL4ForwardRows1AVX512(x *[8]float32, w *[8]float32, b *[1]float32, y *[1]float32)
+
 // scorerLossAVX512 is the AVX-512 body of ScorerLoss: L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 // Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
 //

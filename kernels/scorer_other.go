@@ -406,6 +406,102 @@ func scorerL1CombineNEON(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(Sco
 	panic("vecgen: scorerL1CombineNEON called in a build without assembly")
 }
 
+func scorerL1ForwardRows8AVX512(x *[8 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[8 * ScorerL1Out]float32, y *[8 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows8AVX512 called in a build without assembly")
+}
+
+func scorerL1ForwardRows8AVX2(x *[8 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[8 * ScorerL1Out]float32, y *[8 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows8AVX2 called in a build without assembly")
+}
+
+func scorerL1ForwardRows8NEON(x *[8 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[8 * ScorerL1Out]float32, y *[8 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows8NEON called in a build without assembly")
+}
+
+func scorerL2ForwardRows8AVX512(x *[8 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[8 * ScorerL2Out]float32, y *[8 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows8AVX512 called in a build without assembly")
+}
+
+func scorerL2ForwardRows8AVX2(x *[8 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[8 * ScorerL2Out]float32, y *[8 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows8AVX2 called in a build without assembly")
+}
+
+func scorerL2ForwardRows8NEON(x *[8 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[8 * ScorerL2Out]float32, y *[8 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows8NEON called in a build without assembly")
+}
+
+func scorerL3ForwardRows8AVX512(x *[8 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[8 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows8AVX512 called in a build without assembly")
+}
+
+func scorerL3ForwardRows8AVX2(x *[8 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[8 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows8AVX2 called in a build without assembly")
+}
+
+func scorerL3ForwardRows8NEON(x *[8 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[8 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows8NEON called in a build without assembly")
+}
+
+func scorerL4ForwardRows8AVX512(x *[8 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[8 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows8AVX512 called in a build without assembly")
+}
+
+func scorerL4ForwardRows8AVX2(x *[8 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[8 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows8AVX2 called in a build without assembly")
+}
+
+func scorerL4ForwardRows8NEON(x *[8 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[8 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows8NEON called in a build without assembly")
+}
+
+func scorerL1ForwardRows1AVX512(x *[1 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[1 * ScorerL1Out]float32, y *[1 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows1AVX512 called in a build without assembly")
+}
+
+func scorerL1ForwardRows1AVX2(x *[1 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[1 * ScorerL1Out]float32, y *[1 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows1AVX2 called in a build without assembly")
+}
+
+func scorerL1ForwardRows1NEON(x *[1 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[1 * ScorerL1Out]float32, y *[1 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows1NEON called in a build without assembly")
+}
+
+func scorerL2ForwardRows1AVX512(x *[1 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[1 * ScorerL2Out]float32, y *[1 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows1AVX512 called in a build without assembly")
+}
+
+func scorerL2ForwardRows1AVX2(x *[1 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[1 * ScorerL2Out]float32, y *[1 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows1AVX2 called in a build without assembly")
+}
+
+func scorerL2ForwardRows1NEON(x *[1 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[1 * ScorerL2Out]float32, y *[1 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows1NEON called in a build without assembly")
+}
+
+func scorerL3ForwardRows1AVX512(x *[1 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[1 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows1AVX512 called in a build without assembly")
+}
+
+func scorerL3ForwardRows1AVX2(x *[1 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[1 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows1AVX2 called in a build without assembly")
+}
+
+func scorerL3ForwardRows1NEON(x *[1 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[1 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows1NEON called in a build without assembly")
+}
+
+func scorerL4ForwardRows1AVX512(x *[1 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[1 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows1AVX512 called in a build without assembly")
+}
+
+func scorerL4ForwardRows1AVX2(x *[1 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[1 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows1AVX2 called in a build without assembly")
+}
+
+func scorerL4ForwardRows1NEON(x *[1 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[1 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows1NEON called in a build without assembly")
+}
+
 func scorerLossAVX512(y *[ScorerBatch * ScorerL4Out]float32, target *[ScorerBatch * ScorerL4Out]float32, d *[ScorerBatch * ScorerL4Out]float32) float32 {
 	panic("vecgen: scorerLossAVX512 called in a build without assembly")
 }

@@ -30,6 +30,7 @@ var seedTier = compiled.Widest(seedCanRun)
 // SeedNetwork describes the Seed model to package nn: its shapes, activations
 // and kernels, called through slices of exactly the kernels' lengths.
 func SeedNetwork() compiled.Network {
+	cycles := seedForwardCycles[seedTier]
 	return compiled.Network{
 		Name:  "Seed",
 		Tier:  seedTier,
@@ -45,6 +46,18 @@ func SeedNetwork() compiled.Network {
 				},
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					SeedL1WeightGrad((*[SeedBatch * SeedL1In]float32)(x), (*[SeedBatch * SeedL1Out]float32)(dz), (*[SeedL1In * SeedL1Out]float32)(dw), (*[SeedL1Out]float32)(db))
+				},
+			},
+		},
+		BatchCycles: cycles[0],
+		Serving: []compiled.Serving{
+			{
+				Rows:   1,
+				Cycles: cycles[1],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						SeedL1ForwardRows1((*[1 * SeedL1In]float32)(x), (*[SeedL1In * SeedL1Out]float32)(w), (*[SeedL1Out]float32)(b), (*[1 * SeedL1Out]float32)(y))
+					},
 				},
 			},
 		},
@@ -70,6 +83,15 @@ func SeedNetwork() compiled.Network {
 			SeedAdamW((*[SeedParams]float32)(p), (*[SeedParams]float32)(grad), (*[SeedParams]float32)(m), (*[SeedParams]float32)(v), lr, decay, beta1, beta2, eps, c1, c2)
 		},
 	}
+}
+
+// seedForwardCycles is the plan's model of a forward pass's time in cycles on each
+// tier, over SeedBatch rows, then over each serving kernel's rows.
+var seedForwardCycles = map[compiled.Tier][]float64{
+	compiled.AVX512:    {136.0, 132.0},
+	compiled.AVX2:      {136.0, 132.0},
+	compiled.NEON:      {136.0, 132.0},
+	compiled.Reference: {124.0, 108.0},
 }
 
 // SeedL1Forward is layer 1's forward pass on one batch:
@@ -105,6 +127,21 @@ func SeedL1WeightGrad(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1O
 		seedL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], SeedBatch, SeedL1In, SeedL1Out)
+	}
+}
+
+// SeedL1ForwardRows1 is SeedL1Forward on 1 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row SeedL1Forward writes for the same row of x.
+func SeedL1ForwardRows1(x *[1 * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[1 * SeedL1Out]float32) {
+	switch seedTier {
+	case compiled.AVX512:
+		seedL1ForwardRows1AVX512(x, w, b, y)
+	case compiled.AVX2:
+		seedL1ForwardRows1AVX2(x, w, b, y)
+	case compiled.NEON:
+		seedL1ForwardRows1NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 1, SeedL1In, SeedL1Out, scalar.Identity)
 	}
 }
 

@@ -142,6 +142,51 @@ rows1:
 	VZEROUPPER
 	RET
 
+// func seedL1ForwardRows1AVX2(x *[4]float32, w *[8]float32, b *[2]float32, y *[2]float32)
+// Requires: AVX, FMA3
+TEXT ·seedL1ForwardRows1AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×4 · 4×2, in 1×96 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, the last 2 columns.
+	VXORPS Y0, Y0, Y0
+	MOVQ   AX, DI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	VBROADCASTSS (DI), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       (CX), X2
+	VFMADD231PS  Y2, Y1, Y0
+	VBROADCASTSS 4(DI), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       8(CX), X2
+	VFMADD231PS  Y2, Y1, Y0
+	VBROADCASTSS 8(DI), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       16(CX), X2
+	VFMADD231PS  Y2, Y1, Y0
+	VBROADCASTSS 12(DI), Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       24(CX), X2
+	VFMADD231PS  Y2, Y1, Y0
+	ADDQ         $0x10, DI
+	ADDQ         $0x20, CX
+
+	// Add the bias and store the tile of y.
+	VXORPS Y1, Y1, Y1
+	VMOVSD (DX), X1
+	VADDPS Y1, Y0, Y0
+	VMOVSD X0, (SI)
+	ADDQ   $0x10, AX
+	ADDQ   $0x08, BX
+	VZEROUPPER
+	RET
+
 // func seedLossAVX2(y *[6]float32, target *[6]float32, d *[6]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·seedLossAVX2(SB), NOSPLIT, $0-28

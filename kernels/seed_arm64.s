@@ -140,6 +140,51 @@ rows1:
 	FMOVD F0, (R5)
 	RET
 
+// seedL1ForwardRows1NEON is the NEON body of SeedL1ForwardRows1: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 1 rows for serving, bit for bit the rows SeedL1Forward writes.
+// Product: 1×4 · 4×2 in 1×64 tiles (16 accumulators), depth unrolled ×4.
+// One row makes it a matrix-vector product: each element of the right operand is used once,
+// so it is streamed once into the FMAs, across enough accumulators to hide their latency.
+// func seedL1ForwardRows1NEON(x *[4]float32, w *[8]float32, b *[2]float32, y *[2]float32)
+TEXT ·seedL1ForwardRows1NEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 1×4 · 4×2, in 1×64 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 1 rows of y, the last 2 columns.
+	VMOVI $0, V0.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $8, R11
+	// Depth in steps of 4: a vector of each of 1 rows of x, times 4 rows of w.
+	FMOVQ (R9), F1
+	FMOVD (R10), F2
+	WORD $0x4f811040 // fmla v0.4s, v2.4s, v1.s[0]
+	ADD R11, R10, R10
+	FMOVD (R10), F2
+	WORD $0x4fa11040 // fmla v0.4s, v2.4s, v1.s[1]
+	ADD R11, R10, R10
+	FMOVD (R10), F2
+	WORD $0x4f811840 // fmla v0.4s, v2.4s, v1.s[2]
+	ADD R11, R10, R10
+	FMOVD (R10), F2
+	WORD $0x4fa11840 // fmla v0.4s, v2.4s, v1.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVD (R8), F1
+	WORD $0x4e21d400 // fadd v0.4s, v0.4s, v1.4s
+	FMOVD F0, (R12)
+	ADD $16, R4, R4
+	ADD $8, R5, R5
+	RET
+
 // seedLossNEON is the NEON body of SeedLoss: L = (1/(B·N))·Σ (y − target)², d = 2(y − target)/(B·N).
 // func seedLossNEON(y *[6]float32, target *[6]float32, d *[6]float32) float32
 TEXT ·seedLossNEON(SB), NOSPLIT, $0-28

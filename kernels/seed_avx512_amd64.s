@@ -111,6 +111,48 @@ rows1:
 	VZEROUPPER
 	RET
 
+// func seedL1ForwardRows1AVX512(x *[4]float32, w *[8]float32, b *[2]float32, y *[2]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·seedL1ForwardRows1AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×4 · 4×2, in 1×256 tiles of y.
+	MOVQ BX, SI
+
+	// 1 rows of y, the last 2 columns.
+	VXORPS Z0, Z0, Z0
+	MOVQ   AX, DI
+	MOVL   $0x00000003, R8
+	KMOVW  R8, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	VBROADCASTSS (DI), Z1
+	VMOVUPS.Z    (CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 4(DI), Z1
+	VMOVUPS.Z    8(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 8(DI), Z1
+	VMOVUPS.Z    16(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	VBROADCASTSS 12(DI), Z1
+	VMOVUPS.Z    24(CX), K1, Z2
+	VFMADD231PS  Z2, Z1, Z0
+	ADDQ         $0x10, DI
+	ADDQ         $0x20, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z1
+	VADDPS    Z1, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	ADDQ      $0x10, AX
+	ADDQ      $0x08, BX
+	VZEROUPPER
+	RET
+
 // func seedLossAVX512(y *[6]float32, target *[6]float32, d *[6]float32) float32
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·seedLossAVX512(SB), NOSPLIT, $0-28

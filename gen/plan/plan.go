@@ -95,6 +95,10 @@ type Impl struct {
 	// of it moving wt through L2. A blocked product keeps the whole
 	// transpose, since its panels walk wᵀ in chunks of depth.
 	PanelTranspose bool
+	// OneChain keeps every sum in one accumulator, in depth order, where a
+	// one-row tile would split it over Chains sets: a serving kernel's
+	// rows then equal the training Forward's bit for bit.
+	OneChain bool
 }
 
 // Gemm is one matrix product C = A·B as the micro-kernel sees it: C is
@@ -142,6 +146,9 @@ type Kernel struct {
 	// it. Measured on Zen 5: a core's regular stores over 470 KB that the
 	// other core had read took 70–75 µs, its non-temporal stores 15 µs.
 	StreamParams bool
+	// Rows, set on a serving Forward kernel, is the rows it computes, fewer
+	// than the batch (see DefaultServe); 0 on every kernel of training.
+	Rows int
 }
 
 // LastChunk reports whether the kernel is an optimizer over the last chunk
@@ -178,6 +185,9 @@ type Plan struct {
 	// (spec subnormals: flush): it sets MXCSR's FTZ and DAZ on entry and
 	// restores the caller's MXCSR before it returns.
 	Flush bool
+	// Serve is the row counts below the batch that have serving Forward
+	// kernels, largest first.
+	Serve []int
 }
 
 // New plans a validated model. source names the spec in generated headers;
@@ -191,10 +201,8 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 		p.Layers = append(p.Layers, Layer{Layer: l, Index: i + 1, Name: fmt.Sprintf("L%d", i+1)})
 	}
 	for _, l := range p.Layers {
-		p.add(Kernel{Op: Forward, Layer: l.Index, Activation: l.Activation, Gemm: &Gemm{
-			Rows: m.Batch, Cols: l.Out, Depth: l.In,
-			ARow: l.In, ADepth: 1, BDepth: l.Out, CRow: l.Out,
-		}})
+		g := forwardGemm(m.Batch, l.Layer)
+		p.add(Kernel{Op: Forward, Layer: l.Index, Activation: l.Activation, Gemm: &g})
 		if hasElementwiseGrad(l.Activation) && !p.lossAbsorbs(l) {
 			p.add(Kernel{Op: ActivationGrad, Layer: l.Index, Activation: l.Activation, Elements: m.Batch * l.Out})
 		}
@@ -218,6 +226,13 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 	}
 	if p.SplitDepth() {
 		p.addSplitDepth(p.Layers[0])
+	}
+	p.Serve = serveRows(m)
+	for _, rows := range p.Serve {
+		for _, l := range p.Layers {
+			g := forwardGemm(rows, l.Layer)
+			p.add(Kernel{Op: Forward, Layer: l.Index, Activation: l.Activation, Gemm: &g, Rows: rows})
+		}
 	}
 	p.add(Kernel{Op: Loss, Activation: p.Layers[len(p.Layers)-1].Activation, Elements: m.Batch * m.Output()})
 	for _, op := range Optimizers {
@@ -337,6 +352,8 @@ func (p *Plan) add(k Kernel) {
 		k.Public += "LastChunk"
 	case k.Chunk:
 		k.Public += "Chunk"
+	case k.Rows > 0:
+		k.Public += fmt.Sprintf("Rows%d", k.Rows)
 	}
 	for _, isa := range Tiers {
 		m := Impl{ISA: isa, Asm: strings.ToLower(k.Public[:1]) + k.Public[1:] + isa.Name}
@@ -344,6 +361,7 @@ func (p *Plan) add(k Kernel) {
 			m.Tile, m.Unroll = tile(isa, k.Gemm)
 			m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile, isa.Core)
 			m.PanelTranspose = k.Op == InputGrad && m.DepthBlock == 0
+			m.OneChain = k.Rows > 0
 		}
 		k.Impls = append(k.Impls, m)
 	}
@@ -388,7 +406,7 @@ func (p *Plan) FindHalf(op Op, layer int) *Kernel { return p.find(op, layer, tru
 
 func (p *Plan) find(op Op, layer int, half bool) *Kernel {
 	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half && !k.Chunk {
+		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half && !k.Chunk && k.Rows == 0 {
 			return k
 		}
 	}
@@ -470,10 +488,7 @@ func (p *Plan) Params(k *Kernel) []Param {
 	}
 	l := p.layer(k)
 	K, N, i := l.In, l.Out, l.Index
-	rows, rowsName := B, p.Batch() // the batch rows the kernel sees
-	if k.Half && k.Op != WeightGrad || k.Op == Combine {
-		rows, rowsName = B/2, "("+p.Batch()+" / 2)"
-	}
+	rows, rowsName := p.RowsOf(k)
 	x := Param{Name: "x", Len: rows * K, Size: mul(rowsName, p.In(i))}
 	w := Param{Name: "w", Len: K * N, Size: mul(p.In(i), p.Out(i))}
 	b := Param{Name: "b", Len: N, Size: p.Out(i)}
@@ -525,6 +540,20 @@ func (p *Plan) Params(k *Kernel) []Param {
 		return []Param{rename(y, "dz", false), w, wt, rename(x, "dx", true)}
 	}
 	panic("plan: unknown op " + k.Op.String())
+}
+
+// RowsOf is the rows of the batch arrays (x, y, z, dz, dx) kernel k sees,
+// and that count as Go source: the batch, half of it for the halves
+// (but dW's, whose rows are the inputs) and the combine, or a serving
+// kernel's rows.
+func (p *Plan) RowsOf(k *Kernel) (int, string) {
+	switch {
+	case k.Rows > 0:
+		return k.Rows, fmt.Sprint(k.Rows)
+	case k.Half && k.Op != WeightGrad || k.Op == Combine:
+		return p.Model.Batch / 2, "(" + p.Batch() + " / 2)"
+	}
+	return p.Model.Batch, p.Batch()
 }
 
 // Returns reports whether the kernel returns a float32 (the loss value).

@@ -36,7 +36,7 @@ func blocks(g *Gemm, t Tile, c Core) (depth, cols int) {
 // leave too few independent FMAs in flight to cover their latency: the
 // batch-1 output layer has 2 AVX2 vectors.
 func (m Impl) Chains(vecs int) int {
-	if m.Tile.MR != 1 {
+	if m.Tile.MR != 1 || m.OneChain {
 		return 1
 	}
 	return max(1, min(m.Unroll, m.Tile.NR/m.ISA.Lanes/vecs))
@@ -105,19 +105,23 @@ type Core struct {
 	// every block of rows streams past it: half of the smallest L2 of the
 	// cores, so that A and C have room too.
 	BlockBudget int
+	// L2Bytes is the bytes a cycle a core streams from L2, the bound of a
+	// product that reads each element of B once (a few rows of A).
+	L2Bytes int
 }
 
 // x86Core is the x86 tiers' model: two FMA ports and two loads a cycle
 // on every core measured (Zen 4 and Zen 5, Intel Xeons), 2 MB of L2 on
-// the smallest.
-var x86Core = Core{FMAPorts: 2, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 20}
+// the smallest. L2 streams 64 bytes a cycle on Zen 4 and Zen 5 and about
+// 32 sustained on Intel's cores: the model takes the slower.
+var x86Core = Core{FMAPorts: 2, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 20, L2Bytes: 32}
 
 // arm64Core is NEON's model, for one tile that must serve every arm64
 // core: four 128-bit FMA pipes as Neoverse V1 and Apple's cores have (a
 // tile that keeps four busy keeps Neoverse N1's two busy too), two loads a
 // cycle as N1 (V1 and Apple's cores have three), and the 1 MB L2 of N1
-// and V1 (Graviton 2 and 3).
-var arm64Core = Core{FMAPorts: 4, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 19}
+// and V1 (Graviton 2 and 3), which streams 32 bytes a cycle to L1.
+var arm64Core = Core{FMAPorts: 4, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 19, L2Bytes: 32}
 
 // stepCycles is the model's time of one depth step of a tile with fmas
 // FMAs and loads vector loads a step.

@@ -51,7 +51,7 @@ func main() {
 	pkg := flag.String("pkg", "kernels", "the directory of the package generated from it")
 	mca := flag.String("mca", "llvm-mca-19", "llvm-mca")
 	x86 := flag.String("x86-cpu", "", "llvm-mca's -mcpu for the x86 loops (default: this machine's, from /proc/cpuinfo)")
-	label := flag.String("label", "", "a prefix for the products' names (B1 for spec/fashion1.yaml's, as internal/benchreport names them)")
+	label := flag.String("label", "", "a prefix for the products' names (B1 for spec/testdata/fashion1.yaml's, as internal/benchreport names them)")
 	flag.Parse()
 	if *x86 == "" {
 		*x86 = nearestX86()

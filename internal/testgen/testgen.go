@@ -142,7 +142,8 @@ func Emit(p *plan.Plan) ([]byte, error) {
 		if k.Half || k.Op == plan.BiasGrad || k.Chunk || k.Op == plan.Combine {
 			continue // checked by kerneltest.CheckHalves, CheckChunks and CheckSplitDepth
 		}
-		kd := kernel{Kernel: k, Params: p.Params(k), B: p.Batch()}
+		kd := kernel{Kernel: k, Params: p.Params(k)}
+		_, kd.B = p.RowsOf(k)
 		if k.Layer > 0 {
 			kd.K, kd.N, kd.Act = p.In(k.Layer), p.Out(k.Layer), scalarActivation(k.Activation)
 		} else {
@@ -195,7 +196,7 @@ func Emit(p *plan.Plan) ([]byte, error) {
 		d.Backward = append(d.Backward, s)
 	}
 	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == plan.Forward && !k.Half {
+		if k := &p.Kernels[i]; k.Op == plan.Forward && !k.Half && k.Rows == 0 {
 			d.ForwardFlops += k.Gemm.Flops()
 		}
 	}

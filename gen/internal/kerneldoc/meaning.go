@@ -39,6 +39,10 @@ func Meaning(p *plan.Plan, k *plan.Kernel) string {
 	}
 	l := p.Layers[k.Layer-1]
 	shape := fmt.Sprintf("B=%d, K=%d, N=%d", p.Model.Batch, l.In, l.Out)
+	if k.Rows > 0 {
+		whole := strings.TrimSuffix(Meaning(p, p.Find(k.Op, k.Layer)), ".")
+		return fmt.Sprintf("%s, on %d rows for serving, bit for bit the rows %s writes.", whole, k.Rows, p.Find(k.Op, k.Layer).Public)
+	}
 	if k.Half {
 		switch k.Op {
 		case plan.WeightGrad:

@@ -1,0 +1,73 @@
+package kerneltest
+
+import (
+	"fmt"
+	"math"
+	"testing"
+
+	"github.com/vecgen/vecgen/compiled"
+)
+
+// CheckServing checks the network's serving forward passes against its
+// Forward kernels: for each serving row count and layer, the first rows
+// and the last rows of a batch, passed through the serving kernel, come
+// out bit for bit as the batch's rows of Forward's y (and z), into
+// buffers whose margins stay untouched. The rows hold random values and
+// one row of special ones (0, ±1e30, NaN, ±Inf, a subnormal), each layer's
+// input the previous layer's output. It also checks the serving list's
+// shape: row counts below the batch, largest first, a kernel per layer
+// and a positive modeled time.
+func CheckServing(t *testing.T, net compiled.Network) {
+	t.Helper()
+	B := net.Batch
+	if net.BatchCycles <= 0 {
+		t.Errorf("BatchCycles = %v, want a positive time", net.BatchCycles)
+	}
+	for i, s := range net.Serving {
+		if s.Rows < 1 || s.Rows >= B || i > 0 && s.Rows >= net.Serving[i-1].Rows {
+			t.Fatalf("serving %d has %d rows: want fewer than the batch (%d) and than the one before", i, s.Rows, B)
+		}
+		if len(s.Forward) != len(net.Layers) || !(s.Cycles > 0) {
+			t.Fatalf("serving %d rows has %d kernels for %d layers and a time of %v cycles", s.Rows, len(s.Forward), len(net.Layers), s.Cycles)
+		}
+	}
+	r := Case{Seed: 23}.Rand()
+	in := net.Input
+	x := make([]float32, B*in)
+	Fill(r, x, 1)
+	specials := []float32{0, 1e30, -1e30, float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0x1p-140}
+	for k := range in { // one row of specials, in the first rows every kernel sees
+		x[k] = specials[k%len(specials)]
+	}
+	for i, l := range net.Layers {
+		w, b := make([]float32, l.In*l.Out), make([]float32, l.Out)
+		Fill(r, w, float32(2/math.Sqrt(float64(l.In))))
+		Fill(r, b, 0.1)
+		var z []float32
+		if l.PreActivation {
+			z = make([]float32, B*l.Out)
+		}
+		y := make([]float32, B*l.Out)
+		l.Forward(x, w, b, z, y)
+		for _, s := range net.Serving {
+			for _, first := range []int{0, B - s.Rows} {
+				name := fmt.Sprintf("layer %d, rows %d to %d through the %d-row kernel", i+1, first, first+s.Rows-1, s.Rows)
+				ys := filled("y", s.Rows*l.Out)
+				var zs *Guarded
+				var zArg []float32
+				if l.PreActivation {
+					zs = filled("z", s.Rows*l.Out)
+					zArg = zs.S()
+				}
+				s.Forward[i](x[first*in:(first+s.Rows)*in], w, b, zArg, ys.S())
+				Equal(t, name+": y", ys.S(), y[first*l.Out:(first+s.Rows)*l.Out])
+				ys.CheckMargins(t)
+				if zs != nil {
+					Equal(t, name+": z", zs.S(), z[first*l.Out:(first+s.Rows)*l.Out])
+					zs.CheckMargins(t)
+				}
+			}
+		}
+		x, in = y, l.Out
+	}
+}
