@@ -63,7 +63,8 @@ func trainSteps(b *testing.B, workers, stepSize int, opt nn.Optimizer) {
 func BenchmarkPredict(b *testing.B) { predict(b, kernels.FashionNetwork()) }
 
 // BenchmarkPredictOne is the forward pass of one sample through
-// spec/fashion1.yaml, the batch-1 twin: serving latency.
+// spec/testdata/fashion1.yaml, fashion at batch 1: the way one request was
+// served before the serving kernels, beside BenchmarkPredictRows/rows=1.
 func BenchmarkPredictOne(b *testing.B) { predict(b, kernels.Fashion1Network()) }
 
 func predict(b *testing.B, desc compiled.Network) {

@@ -1,5 +1,7 @@
 package nn
 
+import "github.com/vecgen/vecgen/compiled"
+
 // LetWorkersExceedCores lets a step use more workers than the machine has
 // cores (still no more than GOMAXPROCS), so that tests on a small machine
 // run every worker count; it returns the function that restores the limit.
@@ -44,3 +46,10 @@ func (n *Network) DecodeCheckpoint(file []byte, plateau, stop bool) (epoch int, 
 
 // OptimizerState returns the optimizer's state vectors and step count.
 func (n *Network) OptimizerState() (m, v []float32, step int) { return n.m, n.v, n.step }
+
+// Cuts returns the calls Predict makes for r rows left past the whole
+// batches: indices into desc.Serving, −1 for a padded batch.
+func Cuts(desc compiled.Network, r int) []int16 {
+	c := planCuts(&desc)
+	return c.of(r)
+}

@@ -133,6 +133,7 @@ type Network struct {
 	activeTiles, activeWorkers int
 	scale                      float32
 	infer                      chan *workspace // idle inference workspaces, one per worker
+	cuts                       cuts            // how Predict cuts rows into calls
 
 	opt    Optimizer
 	baseLR float32   // the rate SetOptimizer was given, which SetLearningRate leaves
@@ -184,6 +185,7 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 		off += l.Out
 	}
 	n.initWeights(opts.Init)
+	n.cuts = planCuts(&n.desc)
 	n.splitDepth = desc.Layers[0].PartialForward != nil && desc.Layers[0].Combine != nil
 	n.tileFlops = tileFlops(&desc)
 	n.halves = true
@@ -242,7 +244,7 @@ func check(d *compiled.Network) error {
 	default:
 		return fmt.Errorf("nn: unknown loss %q", d.Loss)
 	}
-	return nil
+	return checkServing(d)
 }
 
 func (n *Network) initWeights(init Init) {

@@ -2,20 +2,27 @@ package nn
 
 import (
 	"fmt"
+
+	"github.com/vecgen/vecgen/compiled"
 	"sync"
 	"sync/atomic"
 )
 
 // predictJob is one Predict call shared by the workspaces working on it:
-// they take tiles from next until none are left.
+// they take calls from next until none are left: the whole batches, then
+// the rest's (cuts).
 type predictJob struct {
-	n      *Network
-	x, out []float32
-	count  int // samples
-	tiles  int
-	next   atomic.Int64
-	wg     sync.WaitGroup
+	n       *Network
+	x, out  []float32
+	count   int     // samples
+	batches int     // whole batches
+	rest    []int16 // the calls after them, for the rows left (cuts.of)
+	next    atomic.Int64
+	wg      sync.WaitGroup
 }
+
+// calls is the number of kernel passes the job takes.
+func (job *predictJob) calls() int { return job.batches + len(job.rest) }
 
 // help works on ws.job as a helper goroutine.
 func (ws *workspace) help() {
@@ -24,28 +31,51 @@ func (ws *workspace) help() {
 	job.wg.Done()
 }
 
-// work runs the job's remaining tiles through ws.
+// work runs the job's remaining calls through ws. Call t < batches is
+// batch t; the rest start after the batches' rows, each after the rows
+// of the calls before it.
 func (job *predictJob) work(ws *workspace) {
-	B, in, out := job.n.desc.Batch, job.n.desc.Input, job.n.desc.Output()
+	desc := &job.n.desc
+	B, in, out := desc.Batch, desc.Input, desc.Output()
 	for {
 		t := int(job.next.Add(1)) - 1
-		if t >= job.tiles {
+		if t >= job.calls() {
 			return
 		}
-		lo := t * B
-		count := min(B, job.count-lo)
-		load(ws.x, job.x, wholeRows(0, B, in), rowSource{lo: lo}, count)
-		ws.forward(job.n.w, job.n.b)
-		copy(job.out[lo*out:(lo+count)*out], ws.out())
+		lo, pass, rows := t*B, -1, B
+		if t >= job.batches {
+			lo = job.batches * B
+			for _, s := range job.rest[:t-job.batches] {
+				lo += passRows(desc, int(s))
+			}
+			pass = int(job.rest[t-job.batches])
+			rows = passRows(desc, pass)
+		}
+		count := min(rows, job.count-lo)
+		load(ws.x, job.x, wholeRows(0, rows, in), rowSource{lo: lo}, count)
+		y := ws.serve(pass, job.n.w, job.n.b)
+		copy(job.out[lo*out:(lo+count)*out], y)
 	}
+}
+
+// passRows is the rows of serving pass s, or of a batch for −1.
+func passRows(desc *compiled.Network, s int) int {
+	if s < 0 {
+		return desc.Batch
+	}
+	return desc.Serving[s].Rows
 }
 
 // Predict writes the network's outputs for the samples in x (rows of Input
 // features) to out (rows of Output values), which must have room for
-// them. Any number of samples works: they are cut into tiles of Batch
-// rows, the last padded with zeros, and the tiles shared among up to
-// Workers goroutines. Predict allocates nothing and is safe to call
-// from many goroutines at once.
+// them. Any number of samples works: whole batches of Batch rows go
+// through the training kernels, and the rows left through the generated
+// serving kernels over fewer rows, cut as the plan's model of their
+// times finds fastest (a call padded with zero rows only where that
+// costs less than more calls). A sample's outputs do not depend on the
+// number of samples or on the kernel that computed them, bit for bit.
+// The calls are shared among up to Workers goroutines. Predict allocates
+// nothing and is safe to call from many goroutines at once.
 func (n *Network) Predict(x, out []float32) error {
 	count, err := rows("x", x, n.desc.Input)
 	if err != nil {
@@ -57,19 +87,20 @@ func (n *Network) Predict(x, out []float32) error {
 	if count == 0 {
 		return nil
 	}
-	tiles := (count + n.desc.Batch - 1) / n.desc.Batch
 	lead := <-n.infer
 	defer func() { n.infer <- lead }()
 	job := lead.own
-	job.n, job.x, job.out, job.count, job.tiles = n, x, out, count, tiles
+	job.n, job.x, job.out, job.count = n, x, out, count
+	job.batches, job.rest = count/n.desc.Batch, n.cuts.of(count%n.desc.Batch)
 	job.next.Store(0)
+	calls := job.calls()
 	// Helpers are whichever other workspaces are idle now (up to 63, an
 	// array on the stack): never waiting for one keeps concurrent callers
 	// from deadlocking on each other.
 	var idle [63]*workspace
 	taken := 0
 take:
-	for taken < min(tiles-1, len(idle)) {
+	for taken < min(calls-1, len(idle)) {
 		select {
 		case ws := <-n.infer:
 			ws.job = job

@@ -54,6 +54,29 @@ func (ws *workspace) forwardFrom(first int, w, b [][]float32) {
 
 func (ws *workspace) out() []float32 { return ws.y[len(ws.y)-1] }
 
+// serve runs serving pass s (an index into the descriptor's Serving, or
+// −1 for the batch's Forward kernels) on the first rows of ws.x, and
+// returns the output's rows: the pass's Rows of them.
+func (ws *workspace) serve(s int, w, b [][]float32) []float32 {
+	if s < 0 {
+		ws.forward(w, b)
+		return ws.out()
+	}
+	pass := &ws.desc.Serving[s]
+	rows := pass.Rows
+	in := ws.x[:rows*ws.desc.Input]
+	for i, l := range ws.desc.Layers {
+		var z []float32
+		if ws.z[i] != nil {
+			z = ws.z[i][:rows*l.Out]
+		}
+		y := ws.y[i][:rows*l.Out]
+		pass.Forward[i](in, w[i], b[i], z, y)
+		in = y
+	}
+	return in
+}
+
 // span is a block of a tile: its rows lo to hi−1 and, in each, the
 // columns c0 to c1−1 of rows width floats long.
 type span struct{ lo, hi, c0, c1, width int }
