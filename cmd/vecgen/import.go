@@ -25,7 +25,7 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("vecgen import", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	model := fs.String("onnx", "", "ONNX model `file` to import")
-	batch := fs.Int("batch", 1, "samples per kernel call in the spec")
+	batch := fs.Int("batch", 64, "training batch: samples per kernel call of the training kernels (any number of rows is served)")
 	name := fs.String("name", "", "model `name` (default: from the file name)")
 	out := fs.String("out", ".", "output `directory`; created if missing")
 	pkg := fs.String("pkg", "", "Go package `name` of the output (default: the output directory's name)")
