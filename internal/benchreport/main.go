@@ -4,7 +4,8 @@
 // tables of PERFORMANCE.md: each product's and workload's median time for
 // vecgen, its AVX2 tier and its peers, the ratio to the best peer, the
 // fraction of this run's widest measured FMA ceiling and of the nominal
-// one, the performance targets next to what was measured, and a
+// one, the performance targets next to what was measured, Predict of n
+// rows against numpy's and PyTorch's forward of as many, and a
 // Fashion-MNIST epoch through nn's Fit against PyTorch's training loop.
 //
 //	go run ./internal/benchreport [-update PERFORMANCE.md] < bench.txt
@@ -174,7 +175,7 @@ type workload struct {
 var workloads = []workload{
 	{"L3 forward with softmax, 64×128·128×10", "BenchmarkProduct/L3Forward/vecgen", 2 * 64 * 128 * 10,
 		1.0, "BenchmarkProduct/L3Forward/numpy-bare", "numpy's bare product"},
-	{"batch-1 forward, Predict (spec/fashion1.yaml)", "BenchmarkPredictOne", fashionFlops,
+	{"batch-1 forward, Predict (spec/testdata/fashion1.yaml)", "BenchmarkPredictOne", fashionFlops,
 		0.20, "BenchmarkPredictOne/numpy", "numpy's"},
 	// A step's products: the forward and dW of every layer, dX of all but the first.
 	{"train step, SGD, 64 samples, 1 core", "BenchmarkTrainStep/sgd/samples=64/procs=1", 64 * (2*fashionFlops + 2*(256*128+128*10)),
@@ -364,7 +365,7 @@ func render(runs map[string]*result, conf map[string]string) string {
 		{"BenchmarkTrainStep/adam/samples=256/procs=1", "train step, Adam, 256 samples, 1 core", "", "", 0},
 		{"BenchmarkTrainStep/adam/samples=256/procs=2", "train step, Adam, 256 samples, 2 cores", "", "BenchmarkTrainStep/adam/samples=256/procs=1", 1.8},
 		{"BenchmarkPredict", "Predict, 64 samples", "", "", 0},
-		{"BenchmarkPredictOne", "Predict, 1 sample (spec/fashion1.yaml)", "", "", 0},
+		{"BenchmarkPredictOne", "Predict, 1 sample (spec/testdata/fashion1.yaml)", "", "", 0},
 	}
 	var rows bytes.Buffer
 	for _, s := range steps {
@@ -398,6 +399,7 @@ func render(runs map[string]*result, conf map[string]string) string {
 		b.WriteString("\n| nn (spec/fashion.yaml) | time | samples/s | target |\n|---|---|---|---|\n")
 		b.Write(rows.Bytes())
 	}
+	b.WriteString(rowsTable(runs))
 	b.WriteString(workersTable(runs))
 	b.WriteString(epochTable(runs))
 	b.WriteString(predictionTable(runs, conf))
@@ -514,6 +516,141 @@ func epochTable(runs map[string]*result) string {
 		"|---|---|---|---|---|---|\n" + rows.String()
 }
 
+// predictRows is nn's benchmark of Predict of n samples on
+// spec/fashion.yaml with one worker, a sub-benchmark rows=N for each N of
+// rowCounts (in increasing order); peers.py's forward of as many rows in
+// numpy and PyTorch is rows=N/numpy and rows=N/torch.
+const predictRows = "BenchmarkPredictRows"
+
+var rowCounts = []int{1, 2, 4, 8, 16, 32, 64, 100, 1000}
+
+// The targets of Predict of one row: at most maxRowOverTwin times
+// twinPredict, Predict of one sample on the batch-1 twin
+// (spec/testdata/fashion1.yaml), and at most maxRowOverBatch times Predict
+// of batchRows rows, the network's batch.
+const (
+	twinPredict     = "BenchmarkPredictOne"
+	maxRowOverTwin  = 1.10
+	batchRows       = 64
+	maxRowOverBatch = 0.15
+)
+
+// rowsTable is the table of Predict of each of rowCounts rows against
+// numpy and PyTorch (median times in µs), then its targets: every n faster
+// than both peers, no n costlier than the next larger, one row at most
+// maxRowOverTwin × the batch-1 twin's and maxRowOverBatch × the batch's
+// call. It is "" when no row count was measured.
+func rowsTable(runs map[string]*result) string {
+	name := func(n int) string { return fmt.Sprintf("%s/rows=%d", predictRows, n) }
+	var rows strings.Builder
+	measured := false
+	// The worst time ratio to the faster peer and its n, the counts where
+	// vecgen is not faster than both, and those not fully measured.
+	var worst float64
+	var worstN int
+	var slower, unmeasured []string
+	for _, n := range rowCounts {
+		ns, ok := median(runs, name(n), "ns/op")
+		measured = measured || ok
+		cells := []string{"–"}
+		if ok {
+			cells[0] = micros(ns)
+		}
+		var best float64
+		var bestLabel string
+		all := ok
+		for _, p := range peers {
+			v, okPeer := median(runs, name(n)+"/"+p.suffix, "ns/op")
+			if !okPeer {
+				all = false
+				cells = append(cells, "–")
+				continue
+			}
+			cells = append(cells, micros(v))
+			if best == 0 || v < best {
+				best, bestLabel = v, p.label
+			}
+		}
+		ratio := "–"
+		if ok && best > 0 {
+			ratio = fmt.Sprintf("%.2f× (%s)", ns/best, bestLabel)
+		}
+		faster := all && ns < best
+		switch {
+		case all && !faster:
+			slower = append(slower, fmt.Sprintf("%d (%.2f× %s's)", n, ns/best, bestLabel))
+		case !all:
+			unmeasured = append(unmeasured, strconv.Itoa(n))
+		}
+		if all && ns/best > worst {
+			worst, worstN = ns/best, n
+		}
+		fmt.Fprintf(&rows, "| %d | %s | %s | %s |\n", n, strings.Join(cells, " | "), ratio, mark(all, faster))
+	}
+	if !measured {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("\nPredict of n rows (spec/fashion.yaml, batch 64: whole batches through the training kernels, the rest through the serving kernels; " +
+		"one worker; median µs per call; the time ratio is below 1 where vecgen is faster):\n\n" +
+		"| rows | vecgen (µs) | numpy (µs) | PyTorch (µs) | vecgen's time ÷ faster peer's | faster than both |\n" +
+		"|---|---|---|---|---|---|\n")
+	b.WriteString(rows.String())
+
+	b.WriteString("\nIts targets:\n\n- every n faster than numpy and PyTorch: ")
+	switch {
+	case len(slower) > 0:
+		fmt.Fprintf(&b, "not at n = %s, missed\n", strings.Join(slower, "; "))
+	case len(unmeasured) > 0:
+		fmt.Fprintf(&b, "not measured (n = %s)\n", strings.Join(unmeasured, ", "))
+	default:
+		fmt.Fprintf(&b, "at most %.2f× the faster peer's time (n = %d), met\n", worst, worstN)
+	}
+
+	// Each n against the next larger: the pairs that break the order, and
+	// the closest of those that keep it.
+	b.WriteString("- monotone, no n costs more than the next larger n: ")
+	var broken []string
+	closest, closestAt, complete := 0.0, "", true
+	for i := 0; i+1 < len(rowCounts); i++ {
+		lo, hi := rowCounts[i], rowCounts[i+1]
+		a, okA := median(runs, name(lo), "ns/op")
+		c, okC := median(runs, name(hi), "ns/op")
+		if !okA || !okC {
+			complete = false
+			continue
+		}
+		if a > c {
+			broken = append(broken, fmt.Sprintf("%s (%s µs) > %d rows (%s µs)", plural(lo, "row"), micros(a), hi, micros(c)))
+		} else if closestAt == "" || c/a < closest {
+			closest, closestAt = c/a, fmt.Sprintf("%d → %d rows", lo, hi)
+		}
+	}
+	switch {
+	case len(broken) > 0:
+		fmt.Fprintf(&b, "%s, missed\n", strings.Join(broken, "; "))
+	case !complete:
+		b.WriteString("not measured\n")
+	default:
+		fmt.Fprintf(&b, "the closest pair %s, %.2f×, met\n", closestAt, closest)
+	}
+
+	one, okOne := median(runs, name(1), "ns/op")
+	fmt.Fprintf(&b, "- 1 row ≤ %.2f× %s, Predict of 1 sample on spec/testdata/fashion1.yaml", maxRowOverTwin, twinPredict)
+	if twin, ok := median(runs, twinPredict, "ns/op"); ok && okOne {
+		fmt.Fprintf(&b, " (%s µs): %.2f×, %s\n", micros(twin), one/twin, mark(true, one <= maxRowOverTwin*twin))
+	} else {
+		b.WriteString(": not measured\n")
+	}
+	fmt.Fprintf(&b, "- 1 row ≤ %.2f× the %d-row call", maxRowOverBatch, batchRows)
+	if batch, ok := median(runs, name(batchRows), "ns/op"); ok && okOne {
+		fmt.Fprintf(&b, " (%s µs): %.2f×, %s\n", micros(batch), one/batch, mark(true, one <= maxRowOverBatch*batch))
+	} else {
+		b.WriteString(": not measured\n")
+	}
+	return b.String()
+}
+
 // stepWorkers is nn's benchmark of the SGD step of 256 samples for each
 // GOMAXPROCS (procs=P) and worker count (workers=W) of workersGrid.
 const stepWorkers = "BenchmarkStepWorkers"
@@ -595,6 +732,23 @@ func ratio(runs map[string]*result, base, impl string, ns float64) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.1f×", other/ns)
+}
+
+// plural is "1 row", "2 rows" and the like.
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// micros is ns in µs, with three significant digits below 1,000 µs and
+// whole µs from there.
+func micros(ns float64) string {
+	if us := ns / 1e3; us < 999.5 {
+		return fmt.Sprintf("%.3g", us)
+	}
+	return fmt.Sprintf("%.0f", ns/1e3)
 }
 
 // duration is ns with three significant digits, in s, ms, µs or ns.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -76,13 +77,15 @@ func TestReport(t *testing.T) {
 	assert.Contains(t, out, "| L2Forward | 64×256·256×128 | 40 µs | – | 50 µs | – | 1.25× (numpy) | 90% | ≥ 1.15× and ≥ 85%: met |")
 	assert.Contains(t, out, "| L3Forward | 64×128·128×10 | 4 µs | – | 15 µs | – | 3.75× (numpy) | 20% | – |")
 	assert.Contains(t, out, "| L3 forward with softmax, 64×128·128×10 | 4 µs | – | 15 µs | – | 0.27× (numpy) | 20% | ≤ 1.00× numpy's bare product (3.5 µs): 1.14×, missed |")
-	assert.Contains(t, out, "| batch-1 forward, Predict (spec/fashion1.yaml) | 10 µs | – | 20 µs | 30 µs | 0.50× (numpy) | 23% | ≤ 0.20× numpy's (20 µs): 0.50×, missed |")
+	assert.Contains(t, out, "| batch-1 forward, Predict (spec/testdata/fashion1.yaml) | 10 µs | – | 20 µs | 30 µs | 0.50× (numpy) | 23% | ≤ 0.20× numpy's (20 µs): 0.50×, missed |")
 	assert.Contains(t, out, "| train step, SGD, 64 samples, 1 core | 600 µs | 650 µs | 1 ms | – | 0.60× (numpy) | 54% | ≤ 0.70× numpy's (1 ms): 0.60×, met |")
 	assert.NotContains(t, out, "256 samples", "rows without a vecgen result are left out")
 	assert.Contains(t, out, "| L1Forward | 83.0 | 72% | ≥ 104 (missed) | 10.0× | 40.0× |")
 	assert.Contains(t, out, "| train step, SGD, 64 samples, 1 core | 600 µs | 106.7k | ≤ 0.62 ms (met) |")
 	assert.NotContains(t, out, "L2WeightGrad", "rows without results are left out")
 	assert.NotContains(t, out, "batch-1 forward (the three", "the batch-1 total needs all three kernels")
+	assert.Contains(t, out, "| Predict, 1 sample (spec/testdata/fashion1.yaml) | 10 µs | – | – |")
+	assert.NotContains(t, out, "Predict of n rows", "no row count was measured")
 
 	assert.Contains(t, out, "as llvm-mca 19.1.7 predicts it")
 	assert.Contains(t, out, "| L1Forward | 64×784·784×256 | 100% | 100% | 100% / 75% | 67% | 42% | 100% | 84% |",
@@ -141,7 +144,92 @@ func TestReportWithoutPeers(t *testing.T) {
 	assert.NotContains(t, out, "Peers (")
 	assert.Contains(t, out, "\"% of ymm\" is of the widest.")
 	assert.Contains(t, out, "| L1Forward | 64×784·784×256 | 300 µs | – | – | – | – | 86% | ≥ 1.15× and ≥ 85%: not measured |")
-	assert.Contains(t, out, "| batch-1 forward, Predict (spec/fashion1.yaml) | 10 µs | – | – | – | – | 47% | ≤ 0.20× numpy's: not measured |")
+	assert.Contains(t, out, "| batch-1 forward, Predict (spec/testdata/fashion1.yaml) | 10 µs | – | – | – | – | 47% | ≤ 0.20× numpy's: not measured |")
+}
+
+// rowsInput is go test's output of BenchmarkPredictRows (with a -2
+// suffix) and peers.py's of its numpy and PyTorch cases, for the times in
+// ns by row count of vecgen, numpy and torch; a count a map lacks is not
+// measured.
+func rowsInput(vecgen, numpy, torch map[int]float64) string {
+	var b strings.Builder
+	for _, n := range rowCounts {
+		if ns, ok := vecgen[n]; ok {
+			fmt.Fprintf(&b, "BenchmarkPredictRows/rows=%d-2 \t 100\t %.0f ns/op\n", n, ns)
+		}
+		for suffix, times := range map[string]map[int]float64{"numpy": numpy, "torch": torch} {
+			if ns, ok := times[n]; ok {
+				fmt.Fprintf(&b, "BenchmarkPredictRows/rows=%d/%s \t 100\t %.0f ns/op\n", n, suffix, ns)
+			}
+		}
+	}
+	return b.String()
+}
+
+// Predict of n rows: each count against the faster peer, then the four
+// targets, met and missed.
+func TestRowsTable(t *testing.T) {
+	vecgen := map[int]float64{1: 8000, 2: 8500, 4: 9000, 8: 18000, 16: 40000, 32: 80000, 64: 150000, 100: 240000, 1000: 2300000}
+	numpy, torch := map[int]float64{}, map[int]float64{}
+	for n, ns := range vecgen {
+		numpy[n], torch[n] = 2*ns, 3*ns
+	}
+	numpy[1000] = 2500000
+	// Two runs of the 64-row call: the median is their mean.
+	in := rowsInput(vecgen, numpy, torch) + "BenchmarkPredictRows/rows=64-2 100 140000 ns/op\nBenchmarkPredictRows/rows=64-2 100 160000 ns/op\n" +
+		"BenchmarkPredictOne-2 100 7500 ns/op\n"
+	runs, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	out := render(runs, configs([]byte(in)))
+	assert.Contains(t, out, "| rows | vecgen (µs) | numpy (µs) | PyTorch (µs) | vecgen's time ÷ faster peer's | faster than both |\n|---|---|---|---|---|---|\n"+
+		"| 1 | 8 | 16 | 24 | 0.50× (numpy) | met |\n| 2 | 8.5 | 17 | 25.5 | 0.50× (numpy) | met |\n")
+	assert.Contains(t, out, "| 64 | 150 | 300 | 450 | 0.50× (numpy) | met |\n| 100 | 240 | 480 | 720 | 0.50× (numpy) | met |\n"+
+		"| 1000 | 2300 | 2500 | 6900 | 0.92× (numpy) | met |\n")
+	assert.Contains(t, out, "- every n faster than numpy and PyTorch: at most 0.92× the faster peer's time (n = 1000), met\n"+
+		"- monotone, no n costs more than the next larger n: the closest pair 2 → 4 rows, 1.06×, met\n"+
+		"- 1 row ≤ 1.10× BenchmarkPredictOne, Predict of 1 sample on spec/testdata/fashion1.yaml (7.5 µs): 1.07×, met\n"+
+		"- 1 row ≤ 0.15× the 64-row call (150 µs): 0.05×, met\n")
+
+	// 2 rows cost more than 4, 32 more than 64, PyTorch wins at 1000 and
+	// numpy at 4, and one row is slow against the twin and the batch.
+	vecgen[2], vecgen[64] = 9500, 40000
+	torch[1000], numpy[4] = 2000000, 8000
+	in = rowsInput(vecgen, numpy, torch) + "BenchmarkPredictOne-2 100 7000 ns/op\n"
+	runs, err = parse(strings.NewReader(in))
+	require.NoError(t, err)
+	out = rowsTable(runs)
+	assert.Contains(t, out, "| 4 | 9 | 8 | 27 | 1.12× (numpy) | missed |\n")
+	assert.Contains(t, out, "| 1000 | 2300 | 2500 | 2000 | 1.15× (PyTorch) | missed |\n")
+	assert.Contains(t, out, "- every n faster than numpy and PyTorch: not at n = 4 (1.12× numpy's); 1000 (1.15× PyTorch's), missed\n"+
+		"- monotone, no n costs more than the next larger n: 2 rows (9.5 µs) > 4 rows (9 µs); 32 rows (80 µs) > 64 rows (40 µs), missed\n"+
+		"- 1 row ≤ 1.10× BenchmarkPredictOne, Predict of 1 sample on spec/testdata/fashion1.yaml (7 µs): 1.14×, missed\n"+
+		"- 1 row ≤ 0.15× the 64-row call (40 µs): 0.20×, missed\n")
+}
+
+// Counts, peers and the twin that were not measured leave their cells
+// blank and their targets not measured; without any count there is no
+// table.
+func TestRowsTableNotMeasured(t *testing.T) {
+	runs, err := parse(strings.NewReader(rowsInput(map[int]float64{1: 8000, 2: 8500, 4: 9000}, map[int]float64{1: 20000}, nil)))
+	require.NoError(t, err)
+	out := rowsTable(runs)
+	assert.Contains(t, out, "| 1 | 8 | 20 | – | 0.40× (numpy) | not measured |\n| 2 | 8.5 | – | – | – | not measured |\n")
+	assert.Contains(t, out, "| 8 | – | – | – | – | not measured |\n")
+	assert.Contains(t, out, "| 1000 | – | – | – | – | not measured |\n")
+	assert.Contains(t, out, "- every n faster than numpy and PyTorch: not measured (n = 1, 2, 4, 8, 16, 32, 64, 100, 1000)\n"+
+		"- monotone, no n costs more than the next larger n: not measured\n"+
+		"- 1 row ≤ 1.10× BenchmarkPredictOne, Predict of 1 sample on spec/testdata/fashion1.yaml: not measured\n"+
+		"- 1 row ≤ 0.15× the 64-row call: not measured\n")
+
+	// A pair that breaks the order is missed though others are not measured.
+	runs, err = parse(strings.NewReader(rowsInput(map[int]float64{1: 8000, 2: 7000}, nil, nil)))
+	require.NoError(t, err)
+	assert.Contains(t, rowsTable(runs), "- monotone, no n costs more than the next larger n: 1 row (8 µs) > 2 rows (7 µs), missed\n")
+
+	assert.Empty(t, rowsTable(map[string]*result{}))
+	runs, err = parse(strings.NewReader(rowsInput(nil, map[int]float64{1: 20000}, map[int]float64{1: 30000})))
+	require.NoError(t, err)
+	assert.Empty(t, rowsTable(runs), "peers alone make no table")
 }
 
 func TestConfigs(t *testing.T) {

@@ -12,6 +12,9 @@ format, so internal/benchreport reads it together with go test's:
         dW and dX are the bare products
     BenchmarkProduct/L3Forward/{numpy,torch}-bare  the L3 product alone
     BenchmarkPredictOne/{numpy,torch}              the whole batch-1 forward
+    BenchmarkPredictRows/rows=N/{numpy,torch}      the whole forward of N rows
+        as one matrix, softmax over each row, N = 1, 2, 4, 8, 16, 32, 64,
+        100, 1000: the pair of nn's Predict of N samples on spec/fashion.yaml
     BenchmarkTrainStep/sgd/samples=N/procs=1/{numpy,torch}
                                                    one SGD step with softmax
                                                    cross-entropy, N = 64, 256
@@ -77,6 +80,9 @@ PRODUCTS = [
     ("B1L2Forward", 1, 256, 128, "forward"),
     ("B1L3Forward", 1, 128, 10, "forward"),
 ]
+
+# The row counts of the whole-forward cases, as nn's BenchmarkPredictRows.
+PREDICT_ROWS = (1, 2, 4, 8, 16, 32, 64, 100, 1000)
 
 
 
@@ -162,6 +168,19 @@ class NumpyMLP:
         z /= z.sum()
         return z
 
+    def predict(self, x):
+        """The forward pass of the rows of the matrix x, softmax per row."""
+        w1, b1, w2, b2, w3, b3 = self.params
+        h = x @ w1
+        h += b1
+        np.maximum(h, 0, out=h)
+        h = h @ w2
+        h += b2
+        np.maximum(h, 0, out=h)
+        z = h @ w3
+        z += b3
+        return np_act(z, "softmax")
+
     def train_step(self, x, y, lr):
         """One SGD step on samples x with one-hot targets y; returns the
         mean cross-entropy."""
@@ -228,6 +247,15 @@ def network_cases(rng):
             return serving(tx1)
 
     yield "BenchmarkPredictOne", None, lambda: mlp.predict_one(x1), torch_predict_one
+    for n in PREDICT_ROWS:
+        x = samples(rng, n)[0]
+        tx = torch.from_numpy(x)
+
+        def torch_predict(tx=tx):
+            with torch.no_grad():
+                return serving(tx)
+
+        yield "BenchmarkPredictRows/rows=%d" % n, None, lambda x=x: mlp.predict(x), torch_predict
     for n in (64, 256):
         x, y, labels = samples(rng, n)
         net = NumpyMLP(rng)
@@ -534,6 +562,16 @@ def check(fashion):
         want = torch_model(mlp, softmax=True)(torch.from_numpy(x[0])).numpy()
     expect(got.dtype == np.float32 and np.allclose(got, want, rtol=1e-4, atol=1e-6),
            "PredictOne: numpy and torch differ")
+    serving = torch_model(mlp, softmax=True)
+    for n in PREDICT_ROWS:
+        rows = samples(rng, n)[0]
+        got = mlp.predict(rows)
+        with torch.no_grad():
+            want = serving(torch.from_numpy(rows)).numpy()
+        expect(got.dtype == np.float32 and got.shape == want.shape == (n, LAYERS[-1][1])
+               and np.allclose(got, want, rtol=1e-4, atol=1e-6), "PredictRows, %d rows: numpy and torch differ" % n)
+        expect(np.allclose(got[0], mlp.predict_one(rows[0]), rtol=1e-5, atol=1e-7),
+               "PredictRows, %d rows: the first row differs from PredictOne's" % n)
     model = torch_model(mlp)
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     opt.zero_grad()
