@@ -2,6 +2,7 @@ package kerneltest
 
 import (
 	"math"
+	"math/rand/v2"
 	"slices"
 	"testing"
 
@@ -32,14 +33,7 @@ func CheckHalves(t *testing.T, net compiled.Network) {
 		if l.ForwardHalf == nil && l.PartialForward == nil || l.WeightGradHalf == nil || l.BiasGrad == nil {
 			t.Fatalf("layer %d lacks a half kernel", i+1)
 		}
-		w, b := make([]float32, l.In*l.Out), make([]float32, l.Out)
-		Fill(r, w, float32(2/math.Sqrt(float64(l.In))))
-		Fill(r, b, 0.1)
-		var z []float32
-		if l.PreActivation {
-			z = make([]float32, B*l.Out)
-		}
-		y := make([]float32, B*l.Out)
+		w, b, z, y := layerArrays(r, l, B)
 		l.Forward(x, w, b, z, y)
 		if l.ForwardHalf != nil { // else the split depth replaces it (CheckSplitDepth)
 			checkForwardHalves(t, l, x, w, b, z, y)
@@ -137,6 +131,18 @@ func onlyHalf(t *testing.T, what string, h, rows, width int, got *Guarded) {
 
 // otherRows is a copy of m (rows of width) whose rows outside half h hold
 // the untouched NaN; nil for nil.
+// layerArrays returns layer l's random weights w and bias b, and its
+// outputs y and, when it keeps its pre-activation, z over B rows.
+func layerArrays(r *rand.Rand, l compiled.Layer, B int) (w, b, z, y []float32) {
+	w, b = make([]float32, l.In*l.Out), make([]float32, l.Out)
+	Fill(r, w, float32(2/math.Sqrt(float64(l.In))))
+	Fill(r, b, 0.1)
+	if l.PreActivation {
+		z = make([]float32, B*l.Out)
+	}
+	return w, b, z, make([]float32, B*l.Out)
+}
+
 func otherRows(m []float32, h, width int) []float32 {
 	if m == nil {
 		return nil

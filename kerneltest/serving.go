@@ -40,14 +40,7 @@ func CheckServing(t *testing.T, net compiled.Network) {
 		x[k] = specials[k%len(specials)]
 	}
 	for i, l := range net.Layers {
-		w, b := make([]float32, l.In*l.Out), make([]float32, l.Out)
-		Fill(r, w, float32(2/math.Sqrt(float64(l.In))))
-		Fill(r, b, 0.1)
-		var z []float32
-		if l.PreActivation {
-			z = make([]float32, B*l.Out)
-		}
-		y := make([]float32, B*l.Out)
+		w, b, z, y := layerArrays(r, l, B)
 		l.Forward(x, w, b, z, y)
 		for _, s := range net.Serving {
 			for _, first := range []int{0, B - s.Rows} {

@@ -153,7 +153,8 @@ class NumpyMLP:
         for fan_in, fan_out, _ in LAYERS:
             self.params += [he(rng, fan_in, fan_out), np.zeros(fan_out, np.float32)]
 
-    def predict_one(self, x):
+    def logits(self, x):
+        """The last layer's pre-activation for x, a vector or rows."""
         w1, b1, w2, b2, w3, b3 = self.params
         h = x @ w1
         h += b1
@@ -163,6 +164,10 @@ class NumpyMLP:
         np.maximum(h, 0, out=h)
         z = h @ w3
         z += b3
+        return z
+
+    def predict_one(self, x):
+        z = self.logits(x)
         z -= z.max()
         np.exp(z, out=z)
         z /= z.sum()
@@ -170,16 +175,7 @@ class NumpyMLP:
 
     def predict(self, x):
         """The forward pass of the rows of the matrix x, softmax per row."""
-        w1, b1, w2, b2, w3, b3 = self.params
-        h = x @ w1
-        h += b1
-        np.maximum(h, 0, out=h)
-        h = h @ w2
-        h += b2
-        np.maximum(h, 0, out=h)
-        z = h @ w3
-        z += b3
-        return np_act(z, "softmax")
+        return np_act(self.logits(x), "softmax")
 
     def train_step(self, x, y, lr):
         """One SGD step on samples x with one-hot targets y; returns the
