@@ -51,9 +51,16 @@ func (job *predictJob) work(ws *workspace) {
 			pass = int(job.rest[t-job.batches])
 			rows = passRows(desc, pass)
 		}
+		// A call whose rows are all in x reads them there; one padded
+		// with zero rows reads a copy in ws.x.
 		count := min(rows, job.count-lo)
-		load(ws.x, job.x, wholeRows(0, rows, in), rowSource{lo: lo}, count)
-		y := ws.serve(pass, job.n.w, job.n.b)
+		x := ws.x[:rows*in]
+		if count == rows {
+			x = job.x[lo*in : (lo+rows)*in : (lo+rows)*in]
+		} else {
+			load(ws.x, job.x, wholeRows(0, rows, in), rowSource{lo: lo}, count)
+		}
+		y := ws.serve(pass, x, job.n.w, job.n.b)
 		copy(job.out[lo*out:(lo+count)*out], y)
 	}
 }

@@ -16,7 +16,8 @@ import (
 // A sample's outputs do not depend on how many samples Predict is given,
 // nor where they sit, nor the workers: any count of rows goes through
 // the batch's kernels and the serving kernels, and each row comes out bit
-// for bit the same.
+// for bit the same. Every count up to a batch and one is tried, from the
+// start and the end of the samples, and a few past that.
 func TestPredictRowsDoNotDependOnCount(t *testing.T) {
 	defer nn.LetWorkersExceedCores()()
 	for _, desc := range []compiled.Network{kernels.FashionNetwork(), kernels.DigitsNetwork(), kernels.ScorerNetwork()} {
@@ -29,8 +30,12 @@ func TestPredictRowsDoNotDependOnCount(t *testing.T) {
 			require.NoError(t, err)
 			all := make([]float32, total*width)
 			require.NoError(t, net.Predict(x, all))
-			for n := 1; n <= total; n++ {
-				for _, first := range []int{0, total - n, (total - n) / 3} {
+			counts := []int{2*B - 1, 2 * B, total} // past a batch, every count of the rows left
+			for n := 1; n <= B+1; n++ {
+				counts = append(counts, n)
+			}
+			for _, n := range counts {
+				for _, first := range []int{0, total - n} {
 					out := make([]float32, n*width)
 					require.NoError(t, net.Predict(x[first*desc.Input:(first+n)*desc.Input], out))
 					want := all[first*width : (first+n)*width]

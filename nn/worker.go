@@ -55,16 +55,19 @@ func (ws *workspace) forwardFrom(first int, w, b [][]float32) {
 func (ws *workspace) out() []float32 { return ws.y[len(ws.y)-1] }
 
 // serve runs serving pass s (an index into the descriptor's Serving, or
-// −1 for the batch's Forward kernels) on the first rows of ws.x, and
-// returns the output's rows: the pass's Rows of them.
-func (ws *workspace) serve(s int, w, b [][]float32) []float32 {
+// −1 for the batch's Forward kernels) on x, its rows of inputs (ws.x's
+// first rows, or the caller's), and returns the output's rows.
+func (ws *workspace) serve(s int, x []float32, w, b [][]float32) []float32 {
 	if s < 0 {
-		ws.forward(w, b)
-		return ws.out()
+		for i, l := range ws.desc.Layers {
+			l.Forward(x, w[i], b[i], ws.z[i], ws.y[i])
+			x = ws.y[i]
+		}
+		return x
 	}
 	pass := &ws.desc.Serving[s]
 	rows := pass.Rows
-	in := ws.x[:rows*ws.desc.Input]
+	in := x
 	for i, l := range ws.desc.Layers {
 		var z []float32
 		if ws.z[i] != nil {
