@@ -120,6 +120,7 @@ func TestPlanFashion(t *testing.T) {
 		"FashionL1ForwardRows16", "FashionL2ForwardRows16", "FashionL3ForwardRows16",
 		"FashionL1ForwardRows8", "FashionL2ForwardRows8", "FashionL3ForwardRows8",
 		"FashionL1ForwardRows4", "FashionL2ForwardRows4", "FashionL3ForwardRows4",
+		"FashionL1ForwardRows2", "FashionL2ForwardRows2", "FashionL3ForwardRows2",
 		"FashionL1ForwardRows1", "FashionL2ForwardRows1", "FashionL3ForwardRows1",
 		"FashionLoss", "FashionSGD", "FashionMomentum", "FashionNesterov", "FashionAdam", "FashionAdamW",
 		"FashionSGDChunk", "FashionSGDLastChunk", "FashionMomentumChunk", "FashionMomentumLastChunk",
@@ -129,7 +130,7 @@ func TestPlanFashion(t *testing.T) {
 	// The serving kernels: the default row counts, each a Forward over
 	// fewer rows that keeps every sum in one chain, as the batch's tiles
 	// do, so its rows are bit for bit theirs.
-	assert.Equal(t, []int{32, 16, 8, 4, 1}, p.Serve)
+	assert.Equal(t, []int{32, 16, 8, 4, 2, 1}, p.Serve)
 	one := p.FindServe(3, 1)
 	assert.Equal(t, plan.Gemm{Rows: 1, Cols: 10, Depth: 128, ARow: 128, ADepth: 1, BDepth: 10, CRow: 10}, *one.Gemm)
 	for _, m := range one.Impls {
@@ -695,7 +696,7 @@ func TestPlanServe(t *testing.T) {
 		serve string
 		want  []int
 	}{
-		{"", []int{32, 16, 8, 4, 1}},
+		{"", []int{32, 16, 8, 4, 2, 1}},
 		{"serve: [3, 40, 1]\n", []int{40, 3, 1}},
 		{"serve: []\n", []int{}},
 	} {
@@ -715,14 +716,14 @@ func TestPlanServe(t *testing.T) {
 	}
 	one := load(t, "../spec/testdata/fashion1.yaml")
 	assert.Empty(t, plan.DefaultServe(one))
-	// A smaller serving kernel is kept only where the model puts it at
-	// least plan.ServeSaving faster than the next larger on every tier.
+	// A smaller serving kernel is kept only where the model puts it
+	// faster than padding into the next larger on every tier.
 	fashion := load(t, "../spec/fashion.yaml")
 	serve := plan.DefaultServe(fashion)
 	larger := fashion.Batch
 	for _, rows := range serve[:len(serve)-1] {
 		for _, isa := range plan.Tiers {
-			assert.LessOrEqual(t, plan.ForwardCycles(isa, fashion, rows), (1-plan.ServeSaving)*plan.ForwardCycles(isa, fashion, larger), "%d rows on %s", rows, isa.Name)
+			assert.Less(t, plan.ForwardCycles(isa, fashion, rows), plan.ForwardCycles(isa, fashion, larger)+plan.PadCycles(fashion, larger), "%d rows on %s", rows, isa.Name)
 		}
 		larger = rows
 	}

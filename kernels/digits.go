@@ -123,8 +123,32 @@ func DigitsNetwork() compiled.Network {
 				},
 			},
 			{
-				Rows:   1,
+				Rows:   4,
 				Cycles: cycles[3],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL1ForwardRows4((*[4 * DigitsL1In]float32)(x), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[4 * DigitsL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL2ForwardRows4((*[4 * DigitsL2In]float32)(x), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out]float32)(b), (*[4 * DigitsL2Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   2,
+				Cycles: cycles[4],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL1ForwardRows2((*[2 * DigitsL1In]float32)(x), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[2 * DigitsL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						DigitsL2ForwardRows2((*[2 * DigitsL2In]float32)(x), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out]float32)(b), (*[2 * DigitsL2Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   1,
+				Cycles: cycles[5],
 				Forward: []func(x, w, b, z, y []float32){
 					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
 						DigitsL1ForwardRows1((*[1 * DigitsL1In]float32)(x), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), (*[1 * DigitsL1Out]float32)(y))
@@ -162,10 +186,10 @@ func DigitsNetwork() compiled.Network {
 // digitsForwardCycles is the plan's model of a forward pass's time in cycles on each
 // tier, over DigitsBatch rows, then over each serving kernel's rows.
 var digitsForwardCycles = map[compiled.Tier][]float64{
-	compiled.AVX512:    {3034.0, 1622.0, 940.0, 706.0},
-	compiled.AVX2:      {6364.0, 3202.0, 2116.0, 712.0},
-	compiled.NEON:      {6056.0, 3298.0, 1834.0, 722.0},
-	compiled.Reference: {75976.0, 38088.0, 19144.0, 2568.0},
+	compiled.AVX512:    {3034.0, 1622.0, 940.0, 724.0, 712.0, 706.0},
+	compiled.AVX2:      {6364.0, 3202.0, 2116.0, 1078.0, 1054.0, 712.0},
+	compiled.NEON:      {6056.0, 3298.0, 1834.0, 1118.0, 744.0, 722.0},
+	compiled.Reference: {75976.0, 38088.0, 19144.0, 9672.0, 4936.0, 2568.0},
 }
 
 // DigitsL1Forward is layer 1's forward pass on one batch:
@@ -484,6 +508,66 @@ func DigitsL2ForwardRows8(x *[8 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2O
 		digitsL2ForwardRows8NEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], 8, DigitsL2In, DigitsL2Out, scalar.Softmax)
+	}
+}
+
+// DigitsL1ForwardRows4 is DigitsL1Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL1Forward writes for the same row of x.
+func DigitsL1ForwardRows4(x *[4 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[4 * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ForwardRows4AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL1ForwardRows4AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL1ForwardRows4NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 4, DigitsL1In, DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL2ForwardRows4 is DigitsL2Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL2Forward writes for the same row of x.
+func DigitsL2ForwardRows4(x *[4 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[4 * DigitsL2Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2ForwardRows4AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL2ForwardRows4AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL2ForwardRows4NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 4, DigitsL2In, DigitsL2Out, scalar.Softmax)
+	}
+}
+
+// DigitsL1ForwardRows2 is DigitsL1Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL1Forward writes for the same row of x.
+func DigitsL1ForwardRows2(x *[2 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[2 * DigitsL1Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1ForwardRows2AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL1ForwardRows2AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL1ForwardRows2NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 2, DigitsL1In, DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL2ForwardRows2 is DigitsL2Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row DigitsL2Forward writes for the same row of x.
+func DigitsL2ForwardRows2(x *[2 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[2 * DigitsL2Out]float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2ForwardRows2AVX512(x, w, b, y)
+	case compiled.AVX2:
+		digitsL2ForwardRows2AVX2(x, w, b, y)
+	case compiled.NEON:
+		digitsL2ForwardRows2NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 2, DigitsL2In, DigitsL2Out, scalar.Softmax)
 	}
 }
 

@@ -84,6 +84,22 @@ func digitsL2ForwardRows8NEON(x *[8 * DigitsL2In]float32, w *[DigitsL2In * Digit
 	panic("vecgen: digitsL2ForwardRows8NEON called on amd64")
 }
 
+func digitsL1ForwardRows4NEON(x *[4 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[4 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows4NEON called on amd64")
+}
+
+func digitsL2ForwardRows4NEON(x *[4 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[4 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows4NEON called on amd64")
+}
+
+func digitsL1ForwardRows2NEON(x *[2 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[2 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows2NEON called on amd64")
+}
+
+func digitsL2ForwardRows2NEON(x *[2 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[2 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows2NEON called on amd64")
+}
+
 func digitsL1ForwardRows1NEON(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
 	panic("vecgen: digitsL1ForwardRows1NEON called on amd64")
 }

@@ -4699,75 +4699,133 @@ softmax80:
 	VZEROUPPER
 	RET
 
-// func digitsL1ForwardRows1AVX2(x *[64]float32, w *[2048]float32, b *[32]float32, y *[32]float32)
+// func digitsL1ForwardRows4AVX2(x *[256]float32, w *[2048]float32, b *[32]float32, y *[128]float32)
 // Requires: AVX, AVX2, FMA3
-TEXT ·digitsL1ForwardRows1AVX2(SB), NOSPLIT, $0-32
+TEXT ·digitsL1ForwardRows4AVX2(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
 
-	// y = x·w: 1×64 · 64×32, in 1×96 tiles of y.
+	// y = x·w: 4×64 · 64×32, in 6×16 tiles of y.
 	MOVQ BX, SI
-	MOVQ SI, DI
 
-	// 1 rows of y, the last 32 columns.
+	// 4 rows of y, 16 columns at a time.
+	MOVQ $0x00000002, DI
+
+cols81:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
 	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
 	MOVQ   AX, R8
+	MOVQ   CX, R9
 
-	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
-	MOVQ $0x00000010, R9
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000010, R10
 
-depth81:
-	VBROADCASTSS (R8), Y4
-	VFMADD231PS  (CX), Y4, Y0
-	VFMADD231PS  32(CX), Y4, Y1
-	VFMADD231PS  64(CX), Y4, Y2
-	VFMADD231PS  96(CX), Y4, Y3
-	VBROADCASTSS 4(R8), Y4
-	VFMADD231PS  128(CX), Y4, Y0
-	VFMADD231PS  160(CX), Y4, Y1
-	VFMADD231PS  192(CX), Y4, Y2
-	VFMADD231PS  224(CX), Y4, Y3
-	VBROADCASTSS 8(R8), Y4
-	VFMADD231PS  256(CX), Y4, Y0
-	VFMADD231PS  288(CX), Y4, Y1
-	VFMADD231PS  320(CX), Y4, Y2
-	VFMADD231PS  352(CX), Y4, Y3
-	VBROADCASTSS 12(R8), Y4
-	VFMADD231PS  384(CX), Y4, Y0
-	VFMADD231PS  416(CX), Y4, Y1
-	VFMADD231PS  448(CX), Y4, Y2
-	VFMADD231PS  480(CX), Y4, Y3
+depth82:
+	VMOVUPS      (R9), Y8
+	VMOVUPS      32(R9), Y9
+	VBROADCASTSS (R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 256(R8), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 512(R8), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 768(R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      128(R9), Y8
+	VMOVUPS      160(R9), Y9
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 260(R8), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 516(R8), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 772(R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      256(R9), Y8
+	VMOVUPS      288(R9), Y9
+	VBROADCASTSS 8(R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 264(R8), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 520(R8), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 776(R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      384(R9), Y8
+	VMOVUPS      416(R9), Y9
+	VBROADCASTSS 12(R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 268(R8), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 524(R8), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 780(R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
 	ADDQ         $0x10, R8
-	ADDQ         $0x00000200, CX
-	DECQ         R9
-	JNZ          depth81
+	ADDQ         $0x00000200, R9
+	DECQ         R10
+	JNZ          depth82
 
 	// Add the bias and store the tile of y.
-	VMOVUPS (DX), Y4
-	VADDPS  Y4, Y0, Y0
-	VMOVUPS Y0, (DI)
+	VMOVUPS (DX), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS Y0, (SI)
 	VMOVUPS 32(DX), Y0
 	VADDPS  Y0, Y1, Y1
-	VMOVUPS Y1, 32(DI)
-	VMOVUPS 64(DX), Y0
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS (DX), Y0
 	VADDPS  Y0, Y2, Y2
-	VMOVUPS Y2, 64(DI)
-	VMOVUPS 96(DX), Y0
+	VMOVUPS Y2, 128(SI)
+	VMOVUPS 32(DX), Y0
 	VADDPS  Y0, Y3, Y3
-	VMOVUPS Y3, 96(DI)
-	ADDQ    $0x00000100, AX
-	ADDQ    $0x80, SI
+	VMOVUPS Y3, 160(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 256(SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 288(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 384(SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 416(SI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+	DECQ    DI
+	JNZ     cols81
 
 	// y = tanh(y), elementwise.
 	MOVQ BX, AX
-	MOVQ $0x00000004, CX
+	MOVQ $0x00000010, CX
 
-elems82:
+elems83:
 	VMOVUPS      (AX), Y0
 	VANDPS       absmask<>+0(SB), Y0, Y1
 	VANDPS       signmask<>+0(SB), Y0, Y0
@@ -4818,7 +4876,663 @@ elems82:
 	VMOVUPS      Y0, (AX)
 	ADDQ         $0x20, AX
 	DECQ         CX
-	JNZ          elems82
+	JNZ          elems83
+	VZEROUPPER
+	RET
+
+// func digitsL2ForwardRows4AVX2(x *[128]float32, w *[320]float32, b *[10]float32, y *[40]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL2ForwardRows4AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 4×32 · 32×10, in 6×16 tiles of y.
+	MOVQ BX, SI
+
+	// 4 rows of y, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000008, DI
+
+depth84:
+	VMOVUPS      (CX), Y8
+	VXORPS       Y9, Y9, Y9
+	VMOVSD       32(CX), X9
+	VBROADCASTSS (AX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 128(AX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 256(AX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 384(AX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      40(CX), Y8
+	VXORPS       Y9, Y9, Y9
+	VMOVSD       72(CX), X9
+	VBROADCASTSS 4(AX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 132(AX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 260(AX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 388(AX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      80(CX), Y8
+	VXORPS       Y9, Y9, Y9
+	VMOVSD       112(CX), X9
+	VBROADCASTSS 8(AX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 136(AX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 264(AX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 392(AX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      120(CX), Y8
+	VXORPS       Y9, Y9, Y9
+	VMOVSD       152(CX), X9
+	VBROADCASTSS 12(AX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 140(AX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 268(AX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 396(AX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x10, AX
+	ADDQ         $0xa0, CX
+	DECQ         DI
+	JNZ          depth84
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 80(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y5, Y5
+	VMOVSD  X5, 112(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 120(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y7, Y7
+	VMOVSD  X7, 152(SI)
+	MOVQ    BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000004, CX
+
+softmax85:
+	VMOVUPS      (AX), Y1
+	VMOVAPS      Y1, Y0
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       32(AX), X2
+	VBLENDPS     $0xfc, neginf<>+0(SB), Y2, Y2
+	VMAXPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X3
+	VMAXPS       X3, X0, X3
+	VPERMILPS    $0x4e, X3, X0
+	VMAXPS       X0, X3, X3
+	VPERMILPS    $0xb1, X3, X0
+	VMAXPS       X0, X3, X3
+	VBROADCASTSS X3, Y0
+	VSUBPS       Y0, Y1, Y1
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y1, Y3, Y1
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y1, Y3, Y1
+	VMULPS       log2e<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y1, Y4
+	VFMADD213PS  expc2<>+0(SB), Y1, Y4
+	VFMADD213PS  expc3<>+0(SB), Y1, Y4
+	VFMADD213PS  expc4<>+0(SB), Y1, Y4
+	VFMADD213PS  expc5<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y5
+	VFMADD213PS  Y1, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y1
+	VPSUBD       Y1, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VMOVAPS      Y4, Y1
+	VMOVAPS      Y1, Y3
+	VBLENDPS     $0xfc, Y0, Y2, Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y0
+	VMINPS       Y2, Y0, Y2
+	VMOVUPS      explo<>+0(SB), Y0
+	VMAXPS       Y2, Y0, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS ln2hi<>+0(SB), Y0, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y0, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y0, Y0
+	VPSRAD       $0x01, Y0, Y2
+	VPSUBD       Y2, Y0, Y0
+	VPADDD       expbias<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VBLENDPS     $0xfc, zero<>+0(SB), Y2, Y2
+	VADDPS       Y2, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X0
+	VPERMILPS    $0x4e, X0, X3
+	VADDPS       X3, X0, X0
+	VPERMILPS    $0xb1, X0, X3
+	VADDPS       X3, X0, X0
+	VBROADCASTSS X0, Y3
+	VMOVUPS      one<>+0(SB), Y0
+	VDIVPS       Y3, Y0, Y0
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMULPS       Y0, Y2, Y2
+	VMOVSD       X2, 32(AX)
+	ADDQ         $0x28, AX
+	DECQ         CX
+	JNZ          softmax85
+	VZEROUPPER
+	RET
+
+// func digitsL1ForwardRows2AVX2(x *[128]float32, w *[2048]float32, b *[32]float32, y *[64]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL1ForwardRows2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×64 · 64×32, in 6×16 tiles of y.
+	MOVQ BX, SI
+
+	// 2 rows of y, 16 columns at a time.
+	MOVQ $0x00000002, DI
+
+cols86:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000010, R10
+
+depth87:
+	VMOVUPS      (R9), Y4
+	VMOVUPS      32(R9), Y5
+	VBROADCASTSS (R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 256(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      128(R9), Y4
+	VMOVUPS      160(R9), Y5
+	VBROADCASTSS 4(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 260(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      256(R9), Y4
+	VMOVUPS      288(R9), Y5
+	VBROADCASTSS 8(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 264(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      384(R9), Y4
+	VMOVUPS      416(R9), Y5
+	VBROADCASTSS 12(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 268(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, R9
+	DECQ         R10
+	JNZ          depth87
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 128(SI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 160(SI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, SI
+	ADDQ    $0x40, DX
+	DECQ    DI
+	JNZ     cols86
+
+	// y = tanh(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000008, CX
+
+elems88:
+	VMOVUPS      (AX), Y0
+	VANDPS       absmask<>+0(SB), Y0, Y1
+	VANDPS       signmask<>+0(SB), Y0, Y0
+	VADDPS       Y1, Y1, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      two<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y2
+	VSUBPS       Y2, Y3, Y2
+	VMULPS       Y1, Y1, Y3
+	VMOVUPS      tanhc0<>+0(SB), Y4
+	VFMADD213PS  tanhc1<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc2<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc3<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc4<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD213PS  Y1, Y1, Y4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Y1, Y3
+	VBLENDVPS    Y3, Y4, Y2, Y2
+	VORPS        Y0, Y2, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	DECQ         CX
+	JNZ          elems88
+	VZEROUPPER
+	RET
+
+// func digitsL2ForwardRows2AVX2(x *[64]float32, w *[320]float32, b *[10]float32, y *[20]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL2ForwardRows2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×32 · 32×10, in 6×16 tiles of y.
+	MOVQ BX, SI
+
+	// 2 rows of y, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000008, DI
+
+depth89:
+	VMOVUPS      (CX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       32(CX), X5
+	VBROADCASTSS (AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 128(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      40(CX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       72(CX), X5
+	VBROADCASTSS 4(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 132(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      80(CX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       112(CX), X5
+	VBROADCASTSS 8(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 136(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      120(CX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       152(CX), X5
+	VBROADCASTSS 12(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 140(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, AX
+	ADDQ         $0xa0, CX
+	DECQ         DI
+	JNZ          depth89
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(SI)
+	MOVQ    BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000002, CX
+
+softmax90:
+	VMOVUPS      (AX), Y1
+	VMOVAPS      Y1, Y0
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       32(AX), X2
+	VBLENDPS     $0xfc, neginf<>+0(SB), Y2, Y2
+	VMAXPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X3
+	VMAXPS       X3, X0, X3
+	VPERMILPS    $0x4e, X3, X0
+	VMAXPS       X0, X3, X3
+	VPERMILPS    $0xb1, X3, X0
+	VMAXPS       X0, X3, X3
+	VBROADCASTSS X3, Y0
+	VSUBPS       Y0, Y1, Y1
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y1, Y3, Y1
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y1, Y3, Y1
+	VMULPS       log2e<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y1, Y4
+	VFMADD213PS  expc2<>+0(SB), Y1, Y4
+	VFMADD213PS  expc3<>+0(SB), Y1, Y4
+	VFMADD213PS  expc4<>+0(SB), Y1, Y4
+	VFMADD213PS  expc5<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y5
+	VFMADD213PS  Y1, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y1
+	VPSUBD       Y1, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VMOVAPS      Y4, Y1
+	VMOVAPS      Y1, Y3
+	VBLENDPS     $0xfc, Y0, Y2, Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y0
+	VMINPS       Y2, Y0, Y2
+	VMOVUPS      explo<>+0(SB), Y0
+	VMAXPS       Y2, Y0, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS ln2hi<>+0(SB), Y0, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y0, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y0, Y0
+	VPSRAD       $0x01, Y0, Y2
+	VPSUBD       Y2, Y0, Y0
+	VPADDD       expbias<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VBLENDPS     $0xfc, zero<>+0(SB), Y2, Y2
+	VADDPS       Y2, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X0
+	VPERMILPS    $0x4e, X0, X3
+	VADDPS       X3, X0, X0
+	VPERMILPS    $0xb1, X0, X3
+	VADDPS       X3, X0, X0
+	VBROADCASTSS X0, Y3
+	VMOVUPS      one<>+0(SB), Y0
+	VDIVPS       Y3, Y0, Y0
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMULPS       Y0, Y2, Y2
+	VMOVSD       X2, 32(AX)
+	ADDQ         $0x28, AX
+	DECQ         CX
+	JNZ          softmax90
+	VZEROUPPER
+	RET
+
+// func digitsL1ForwardRows1AVX2(x *[64]float32, w *[2048]float32, b *[32]float32, y *[32]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·digitsL1ForwardRows1AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×64 · 64×32, in 1×96 tiles of y.
+	MOVQ BX, SI
+	MOVQ SI, DI
+
+	// 1 rows of y, the last 32 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000010, R9
+
+depth91:
+	VBROADCASTSS (R8), Y4
+	VFMADD231PS  (CX), Y4, Y0
+	VFMADD231PS  32(CX), Y4, Y1
+	VFMADD231PS  64(CX), Y4, Y2
+	VFMADD231PS  96(CX), Y4, Y3
+	VBROADCASTSS 4(R8), Y4
+	VFMADD231PS  128(CX), Y4, Y0
+	VFMADD231PS  160(CX), Y4, Y1
+	VFMADD231PS  192(CX), Y4, Y2
+	VFMADD231PS  224(CX), Y4, Y3
+	VBROADCASTSS 8(R8), Y4
+	VFMADD231PS  256(CX), Y4, Y0
+	VFMADD231PS  288(CX), Y4, Y1
+	VFMADD231PS  320(CX), Y4, Y2
+	VFMADD231PS  352(CX), Y4, Y3
+	VBROADCASTSS 12(R8), Y4
+	VFMADD231PS  384(CX), Y4, Y0
+	VFMADD231PS  416(CX), Y4, Y1
+	VFMADD231PS  448(CX), Y4, Y2
+	VFMADD231PS  480(CX), Y4, Y3
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, CX
+	DECQ         R9
+	JNZ          depth91
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS 64(DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS 96(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x80, SI
+
+	// y = tanh(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000004, CX
+
+elems92:
+	VMOVUPS      (AX), Y0
+	VANDPS       absmask<>+0(SB), Y0, Y1
+	VANDPS       signmask<>+0(SB), Y0, Y0
+	VADDPS       Y1, Y1, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VADDPS       Y3, Y2, Y2
+	VMOVUPS      two<>+0(SB), Y4
+	VDIVPS       Y2, Y4, Y2
+	VSUBPS       Y2, Y3, Y2
+	VMULPS       Y1, Y1, Y3
+	VMOVUPS      tanhc0<>+0(SB), Y4
+	VFMADD213PS  tanhc1<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc2<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc3<>+0(SB), Y3, Y4
+	VFMADD213PS  tanhc4<>+0(SB), Y3, Y4
+	VMULPS       Y3, Y4, Y4
+	VFMADD213PS  Y1, Y1, Y4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Y1, Y3
+	VBLENDVPS    Y3, Y4, Y2, Y2
+	VORPS        Y0, Y2, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	DECQ         CX
+	JNZ          elems92
 	VZEROUPPER
 	RET
 
@@ -4842,7 +5556,7 @@ TEXT ·digitsL2ForwardRows1AVX2(SB), NOSPLIT, $0-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000008, R9
 
-depth83:
+depth93:
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  (CX), Y2, Y0
 	VXORPS       Y3, Y3, Y3
@@ -4866,7 +5580,7 @@ depth83:
 	ADDQ         $0x10, R8
 	ADDQ         $0xa0, CX
 	DECQ         R9
-	JNZ          depth83
+	JNZ          depth93
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (DX), Y2
@@ -4982,7 +5696,7 @@ TEXT ·digitsLossAVX2(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000028, BX
 
-elems84:
+elems94:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -5025,7 +5739,7 @@ elems84:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems84
+	JNZ          elems94
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -5220,7 +5934,7 @@ TEXT ·digitsSGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x0000012d, DX
 
-elems85:
+elems95:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -5229,7 +5943,7 @@ elems85:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems85
+	JNZ          elems95
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -5255,7 +5969,7 @@ TEXT ·digitsMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x0000012d, BX
 
-elems86:
+elems96:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5271,7 +5985,7 @@ elems86:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems86
+	JNZ          elems96
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5314,7 +6028,7 @@ TEXT ·digitsNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x0000012d, BX
 
-elems87:
+elems97:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -5331,7 +6045,7 @@ elems87:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems87
+	JNZ          elems97
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -5378,7 +6092,7 @@ TEXT ·digitsAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x0000012d, SI
 
-elems88:
+elems98:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -5409,7 +6123,7 @@ elems88:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems88
+	JNZ         elems98
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -5471,7 +6185,7 @@ TEXT ·digitsAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x0000012d, SI
 
-elems89:
+elems99:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -5502,7 +6216,7 @@ elems89:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems89
+	JNZ         elems99
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7

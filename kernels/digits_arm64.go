@@ -160,6 +160,38 @@ func digitsL2ForwardRows8AVX2(x *[8 * DigitsL2In]float32, w *[DigitsL2In * Digit
 	panic("vecgen: digitsL2ForwardRows8AVX2 called on arm64")
 }
 
+func digitsL1ForwardRows4AVX512(x *[4 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[4 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows4AVX512 called on arm64")
+}
+
+func digitsL1ForwardRows4AVX2(x *[4 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[4 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows4AVX2 called on arm64")
+}
+
+func digitsL2ForwardRows4AVX512(x *[4 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[4 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows4AVX512 called on arm64")
+}
+
+func digitsL2ForwardRows4AVX2(x *[4 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[4 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows4AVX2 called on arm64")
+}
+
+func digitsL1ForwardRows2AVX512(x *[2 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[2 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows2AVX512 called on arm64")
+}
+
+func digitsL1ForwardRows2AVX2(x *[2 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[2 * DigitsL1Out]float32) {
+	panic("vecgen: digitsL1ForwardRows2AVX2 called on arm64")
+}
+
+func digitsL2ForwardRows2AVX512(x *[2 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[2 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows2AVX512 called on arm64")
+}
+
+func digitsL2ForwardRows2AVX2(x *[2 * DigitsL2In]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, y *[2 * DigitsL2Out]float32) {
+	panic("vecgen: digitsL2ForwardRows2AVX2 called on arm64")
+}
+
 func digitsL1ForwardRows1AVX512(x *[1 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[1 * DigitsL1Out]float32) {
 	panic("vecgen: digitsL1ForwardRows1AVX512 called on arm64")
 }

@@ -6625,6 +6625,1493 @@ softmax3:
 	BNE softmax3
 	RET
 
+// digitsL1ForwardRows4NEON is the NEON body of DigitsL1ForwardRows4: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 4 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 4×64 · 64×32 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func digitsL1ForwardRows4NEON(x *[256]float32, w *[2048]float32, b *[32]float32, y *[128]float32)
+TEXT ·digitsL1ForwardRows4NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 4×64 · 64×32, in 5×20 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 4 rows of y, 20 columns at a time.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $128, R11
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $16, R12
+depth1:
+	FMOVQ (R9), F20
+	FMOVQ 256(R9), F21
+	FMOVQ 512(R9), F22
+	FMOVQ 768(R9), F23
+	FLDPQ (R10), (F24, F25)
+	WORD $0x4f941300 // fmla v0.4s, v24.4s, v20.s[0]
+	WORD $0x4f951305 // fmla v5.4s, v24.4s, v21.s[0]
+	WORD $0x4f96130a // fmla v10.4s, v24.4s, v22.s[0]
+	WORD $0x4f97130f // fmla v15.4s, v24.4s, v23.s[0]
+	WORD $0x4f941321 // fmla v1.4s, v25.4s, v20.s[0]
+	WORD $0x4f951326 // fmla v6.4s, v25.4s, v21.s[0]
+	WORD $0x4f96132b // fmla v11.4s, v25.4s, v22.s[0]
+	WORD $0x4f971330 // fmla v16.4s, v25.4s, v23.s[0]
+	FLDPQ 32(R10), (F24, F25)
+	WORD $0x4f941302 // fmla v2.4s, v24.4s, v20.s[0]
+	WORD $0x4f951307 // fmla v7.4s, v24.4s, v21.s[0]
+	WORD $0x4f96130c // fmla v12.4s, v24.4s, v22.s[0]
+	WORD $0x4f971311 // fmla v17.4s, v24.4s, v23.s[0]
+	WORD $0x4f941323 // fmla v3.4s, v25.4s, v20.s[0]
+	WORD $0x4f951328 // fmla v8.4s, v25.4s, v21.s[0]
+	WORD $0x4f96132d // fmla v13.4s, v25.4s, v22.s[0]
+	WORD $0x4f971332 // fmla v18.4s, v25.4s, v23.s[0]
+	FMOVQ 64(R10), F24
+	WORD $0x4f941304 // fmla v4.4s, v24.4s, v20.s[0]
+	WORD $0x4f951309 // fmla v9.4s, v24.4s, v21.s[0]
+	WORD $0x4f96130e // fmla v14.4s, v24.4s, v22.s[0]
+	WORD $0x4f971313 // fmla v19.4s, v24.4s, v23.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F24, F25)
+	WORD $0x4fb41300 // fmla v0.4s, v24.4s, v20.s[1]
+	WORD $0x4fb51305 // fmla v5.4s, v24.4s, v21.s[1]
+	WORD $0x4fb6130a // fmla v10.4s, v24.4s, v22.s[1]
+	WORD $0x4fb7130f // fmla v15.4s, v24.4s, v23.s[1]
+	WORD $0x4fb41321 // fmla v1.4s, v25.4s, v20.s[1]
+	WORD $0x4fb51326 // fmla v6.4s, v25.4s, v21.s[1]
+	WORD $0x4fb6132b // fmla v11.4s, v25.4s, v22.s[1]
+	WORD $0x4fb71330 // fmla v16.4s, v25.4s, v23.s[1]
+	FLDPQ 32(R10), (F24, F25)
+	WORD $0x4fb41302 // fmla v2.4s, v24.4s, v20.s[1]
+	WORD $0x4fb51307 // fmla v7.4s, v24.4s, v21.s[1]
+	WORD $0x4fb6130c // fmla v12.4s, v24.4s, v22.s[1]
+	WORD $0x4fb71311 // fmla v17.4s, v24.4s, v23.s[1]
+	WORD $0x4fb41323 // fmla v3.4s, v25.4s, v20.s[1]
+	WORD $0x4fb51328 // fmla v8.4s, v25.4s, v21.s[1]
+	WORD $0x4fb6132d // fmla v13.4s, v25.4s, v22.s[1]
+	WORD $0x4fb71332 // fmla v18.4s, v25.4s, v23.s[1]
+	FMOVQ 64(R10), F24
+	WORD $0x4fb41304 // fmla v4.4s, v24.4s, v20.s[1]
+	WORD $0x4fb51309 // fmla v9.4s, v24.4s, v21.s[1]
+	WORD $0x4fb6130e // fmla v14.4s, v24.4s, v22.s[1]
+	WORD $0x4fb71313 // fmla v19.4s, v24.4s, v23.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F24, F25)
+	WORD $0x4f941b00 // fmla v0.4s, v24.4s, v20.s[2]
+	WORD $0x4f951b05 // fmla v5.4s, v24.4s, v21.s[2]
+	WORD $0x4f961b0a // fmla v10.4s, v24.4s, v22.s[2]
+	WORD $0x4f971b0f // fmla v15.4s, v24.4s, v23.s[2]
+	WORD $0x4f941b21 // fmla v1.4s, v25.4s, v20.s[2]
+	WORD $0x4f951b26 // fmla v6.4s, v25.4s, v21.s[2]
+	WORD $0x4f961b2b // fmla v11.4s, v25.4s, v22.s[2]
+	WORD $0x4f971b30 // fmla v16.4s, v25.4s, v23.s[2]
+	FLDPQ 32(R10), (F24, F25)
+	WORD $0x4f941b02 // fmla v2.4s, v24.4s, v20.s[2]
+	WORD $0x4f951b07 // fmla v7.4s, v24.4s, v21.s[2]
+	WORD $0x4f961b0c // fmla v12.4s, v24.4s, v22.s[2]
+	WORD $0x4f971b11 // fmla v17.4s, v24.4s, v23.s[2]
+	WORD $0x4f941b23 // fmla v3.4s, v25.4s, v20.s[2]
+	WORD $0x4f951b28 // fmla v8.4s, v25.4s, v21.s[2]
+	WORD $0x4f961b2d // fmla v13.4s, v25.4s, v22.s[2]
+	WORD $0x4f971b32 // fmla v18.4s, v25.4s, v23.s[2]
+	FMOVQ 64(R10), F24
+	WORD $0x4f941b04 // fmla v4.4s, v24.4s, v20.s[2]
+	WORD $0x4f951b09 // fmla v9.4s, v24.4s, v21.s[2]
+	WORD $0x4f961b0e // fmla v14.4s, v24.4s, v22.s[2]
+	WORD $0x4f971b13 // fmla v19.4s, v24.4s, v23.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F24, F25)
+	WORD $0x4fb41b00 // fmla v0.4s, v24.4s, v20.s[3]
+	WORD $0x4fb51b05 // fmla v5.4s, v24.4s, v21.s[3]
+	WORD $0x4fb61b0a // fmla v10.4s, v24.4s, v22.s[3]
+	WORD $0x4fb71b0f // fmla v15.4s, v24.4s, v23.s[3]
+	WORD $0x4fb41b21 // fmla v1.4s, v25.4s, v20.s[3]
+	WORD $0x4fb51b26 // fmla v6.4s, v25.4s, v21.s[3]
+	WORD $0x4fb61b2b // fmla v11.4s, v25.4s, v22.s[3]
+	WORD $0x4fb71b30 // fmla v16.4s, v25.4s, v23.s[3]
+	FLDPQ 32(R10), (F24, F25)
+	WORD $0x4fb41b02 // fmla v2.4s, v24.4s, v20.s[3]
+	WORD $0x4fb51b07 // fmla v7.4s, v24.4s, v21.s[3]
+	WORD $0x4fb61b0c // fmla v12.4s, v24.4s, v22.s[3]
+	WORD $0x4fb71b11 // fmla v17.4s, v24.4s, v23.s[3]
+	WORD $0x4fb41b23 // fmla v3.4s, v25.4s, v20.s[3]
+	WORD $0x4fb51b28 // fmla v8.4s, v25.4s, v21.s[3]
+	WORD $0x4fb61b2d // fmla v13.4s, v25.4s, v22.s[3]
+	WORD $0x4fb71b32 // fmla v18.4s, v25.4s, v23.s[3]
+	FMOVQ 64(R10), F24
+	WORD $0x4fb41b04 // fmla v4.4s, v24.4s, v20.s[3]
+	WORD $0x4fb51b09 // fmla v9.4s, v24.4s, v21.s[3]
+	WORD $0x4fb61b0e // fmla v14.4s, v24.4s, v22.s[3]
+	WORD $0x4fb71b13 // fmla v19.4s, v24.4s, v23.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F20
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	FMOVQ 16(R8), F20
+	WORD $0x4e34d421 // fadd v1.4s, v1.4s, v20.4s
+	FMOVQ 32(R8), F20
+	WORD $0x4e34d442 // fadd v2.4s, v2.4s, v20.4s
+	FMOVQ 48(R8), F20
+	WORD $0x4e34d463 // fadd v3.4s, v3.4s, v20.4s
+	FMOVQ 64(R8), F20
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	FSTPQ (F0, F1), (R12)
+	FSTPQ (F2, F3), 32(R12)
+	FMOVQ F4, 64(R12)
+	ADD $128, R7, R12
+	FMOVQ (R8), F20
+	WORD $0x4e34d4a5 // fadd v5.4s, v5.4s, v20.4s
+	FMOVQ 16(R8), F20
+	WORD $0x4e34d4c6 // fadd v6.4s, v6.4s, v20.4s
+	FMOVQ 32(R8), F20
+	WORD $0x4e34d4e7 // fadd v7.4s, v7.4s, v20.4s
+	FMOVQ 48(R8), F20
+	WORD $0x4e34d508 // fadd v8.4s, v8.4s, v20.4s
+	FMOVQ 64(R8), F20
+	WORD $0x4e34d529 // fadd v9.4s, v9.4s, v20.4s
+	FSTPQ (F5, F6), (R12)
+	FSTPQ (F7, F8), 32(R12)
+	FMOVQ F9, 64(R12)
+	ADD $256, R7, R12
+	FMOVQ (R8), F20
+	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
+	FMOVQ 16(R8), F20
+	WORD $0x4e34d56b // fadd v11.4s, v11.4s, v20.4s
+	FMOVQ 32(R8), F20
+	WORD $0x4e34d58c // fadd v12.4s, v12.4s, v20.4s
+	FMOVQ 48(R8), F20
+	WORD $0x4e34d5ad // fadd v13.4s, v13.4s, v20.4s
+	FMOVQ 64(R8), F20
+	WORD $0x4e34d5ce // fadd v14.4s, v14.4s, v20.4s
+	FSTPQ (F10, F11), (R12)
+	FSTPQ (F12, F13), 32(R12)
+	FMOVQ F14, 64(R12)
+	ADD $384, R7, R12
+	FMOVQ (R8), F20
+	WORD $0x4e34d5ef // fadd v15.4s, v15.4s, v20.4s
+	FMOVQ 16(R8), F20
+	WORD $0x4e34d610 // fadd v16.4s, v16.4s, v20.4s
+	FMOVQ 32(R8), F20
+	WORD $0x4e34d631 // fadd v17.4s, v17.4s, v20.4s
+	FMOVQ 48(R8), F20
+	WORD $0x4e34d652 // fadd v18.4s, v18.4s, v20.4s
+	FMOVQ 64(R8), F20
+	WORD $0x4e34d673 // fadd v19.4s, v19.4s, v20.4s
+	FSTPQ (F15, F16), (R12)
+	FSTPQ (F17, F18), 32(R12)
+	FMOVQ F19, 64(R12)
+	ADD $80, R6, R6
+	ADD $80, R7, R7
+	ADD $80, R8, R8
+	// 4 rows of y, the last 12 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $128, R11
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $16, R12
+depth2:
+	FMOVQ (R9), F12
+	FMOVQ 256(R9), F13
+	FMOVQ 512(R9), F14
+	FMOVQ 768(R9), F15
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4f8c1200 // fmla v0.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1203 // fmla v3.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1206 // fmla v6.4s, v16.4s, v14.s[0]
+	WORD $0x4f8f1209 // fmla v9.4s, v16.4s, v15.s[0]
+	WORD $0x4f8c1221 // fmla v1.4s, v17.4s, v12.s[0]
+	WORD $0x4f8d1224 // fmla v4.4s, v17.4s, v13.s[0]
+	WORD $0x4f8e1227 // fmla v7.4s, v17.4s, v14.s[0]
+	WORD $0x4f8f122a // fmla v10.4s, v17.4s, v15.s[0]
+	FMOVQ 32(R10), F16
+	WORD $0x4f8c1202 // fmla v2.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1205 // fmla v5.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1208 // fmla v8.4s, v16.4s, v14.s[0]
+	WORD $0x4f8f120b // fmla v11.4s, v16.4s, v15.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4fac1200 // fmla v0.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1203 // fmla v3.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1206 // fmla v6.4s, v16.4s, v14.s[1]
+	WORD $0x4faf1209 // fmla v9.4s, v16.4s, v15.s[1]
+	WORD $0x4fac1221 // fmla v1.4s, v17.4s, v12.s[1]
+	WORD $0x4fad1224 // fmla v4.4s, v17.4s, v13.s[1]
+	WORD $0x4fae1227 // fmla v7.4s, v17.4s, v14.s[1]
+	WORD $0x4faf122a // fmla v10.4s, v17.4s, v15.s[1]
+	FMOVQ 32(R10), F16
+	WORD $0x4fac1202 // fmla v2.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1205 // fmla v5.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1208 // fmla v8.4s, v16.4s, v14.s[1]
+	WORD $0x4faf120b // fmla v11.4s, v16.4s, v15.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4f8c1a00 // fmla v0.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a03 // fmla v3.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a06 // fmla v6.4s, v16.4s, v14.s[2]
+	WORD $0x4f8f1a09 // fmla v9.4s, v16.4s, v15.s[2]
+	WORD $0x4f8c1a21 // fmla v1.4s, v17.4s, v12.s[2]
+	WORD $0x4f8d1a24 // fmla v4.4s, v17.4s, v13.s[2]
+	WORD $0x4f8e1a27 // fmla v7.4s, v17.4s, v14.s[2]
+	WORD $0x4f8f1a2a // fmla v10.4s, v17.4s, v15.s[2]
+	FMOVQ 32(R10), F16
+	WORD $0x4f8c1a02 // fmla v2.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a05 // fmla v5.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a08 // fmla v8.4s, v16.4s, v14.s[2]
+	WORD $0x4f8f1a0b // fmla v11.4s, v16.4s, v15.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4fac1a00 // fmla v0.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a03 // fmla v3.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a06 // fmla v6.4s, v16.4s, v14.s[3]
+	WORD $0x4faf1a09 // fmla v9.4s, v16.4s, v15.s[3]
+	WORD $0x4fac1a21 // fmla v1.4s, v17.4s, v12.s[3]
+	WORD $0x4fad1a24 // fmla v4.4s, v17.4s, v13.s[3]
+	WORD $0x4fae1a27 // fmla v7.4s, v17.4s, v14.s[3]
+	WORD $0x4faf1a2a // fmla v10.4s, v17.4s, v15.s[3]
+	FMOVQ 32(R10), F16
+	WORD $0x4fac1a02 // fmla v2.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a05 // fmla v5.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a08 // fmla v8.4s, v16.4s, v14.s[3]
+	WORD $0x4faf1a0b // fmla v11.4s, v16.4s, v15.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth2
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	FMOVQ 32(R8), F12
+	WORD $0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	FSTPQ (F0, F1), (R12)
+	FMOVQ F2, 32(R12)
+	ADD $128, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	FMOVQ 32(R8), F12
+	WORD $0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	FSTPQ (F3, F4), (R12)
+	FMOVQ F5, 32(R12)
+	ADD $256, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	FMOVQ 32(R8), F12
+	WORD $0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
+	FSTPQ (F6, F7), (R12)
+	FMOVQ F8, 32(R12)
+	ADD $384, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd529 // fadd v9.4s, v9.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	FMOVQ 32(R8), F12
+	WORD $0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	FSTPQ (F9, F10), (R12)
+	FMOVQ F11, 32(R12)
+	// y = tanh(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R13), F6 // exphi
+	FMOVQ 16(R13), F7 // explo
+	FMOVQ 32(R13), F13 // log2e
+	FMOVQ 48(R13), F14 // ln2hi
+	FMOVQ 64(R13), F15 // ln2lo
+	FMOVQ 176(R13), F16 // one
+	FMOVQ 192(R13), F17 // expbias
+	FMOVQ 208(R13), F18 // two
+	FMOVQ 304(R13), F19 // tanhsmall
+	FMOVQ 320(R13), F20 // signmask
+	MOVD $8, R5
+elems3:
+	FMOVQ (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, (R4)
+	FMOVQ 16(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 16(R4)
+	FMOVQ 32(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 32(R4)
+	FMOVQ 48(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 48(R4)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE elems3
+	RET
+
+// digitsL2ForwardRows4NEON is the NEON body of DigitsL2ForwardRows4: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 4 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 4×32 · 32×10 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+// func digitsL2ForwardRows4NEON(x *[128]float32, w *[320]float32, b *[10]float32, y *[40]float32)
+TEXT ·digitsL2ForwardRows4NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 4×32 · 32×10, in 5×20 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 4 rows of y, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $40, R11
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $8, R12
+depth1:
+	FMOVQ (R9), F12
+	FMOVQ 128(R9), F13
+	FMOVQ 256(R9), F14
+	FMOVQ 384(R9), F15
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4f8c1200 // fmla v0.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1203 // fmla v3.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1206 // fmla v6.4s, v16.4s, v14.s[0]
+	WORD $0x4f8f1209 // fmla v9.4s, v16.4s, v15.s[0]
+	WORD $0x4f8c1221 // fmla v1.4s, v17.4s, v12.s[0]
+	WORD $0x4f8d1224 // fmla v4.4s, v17.4s, v13.s[0]
+	WORD $0x4f8e1227 // fmla v7.4s, v17.4s, v14.s[0]
+	WORD $0x4f8f122a // fmla v10.4s, v17.4s, v15.s[0]
+	FMOVD 32(R10), F16
+	WORD $0x4f8c1202 // fmla v2.4s, v16.4s, v12.s[0]
+	WORD $0x4f8d1205 // fmla v5.4s, v16.4s, v13.s[0]
+	WORD $0x4f8e1208 // fmla v8.4s, v16.4s, v14.s[0]
+	WORD $0x4f8f120b // fmla v11.4s, v16.4s, v15.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4fac1200 // fmla v0.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1203 // fmla v3.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1206 // fmla v6.4s, v16.4s, v14.s[1]
+	WORD $0x4faf1209 // fmla v9.4s, v16.4s, v15.s[1]
+	WORD $0x4fac1221 // fmla v1.4s, v17.4s, v12.s[1]
+	WORD $0x4fad1224 // fmla v4.4s, v17.4s, v13.s[1]
+	WORD $0x4fae1227 // fmla v7.4s, v17.4s, v14.s[1]
+	WORD $0x4faf122a // fmla v10.4s, v17.4s, v15.s[1]
+	FMOVD 32(R10), F16
+	WORD $0x4fac1202 // fmla v2.4s, v16.4s, v12.s[1]
+	WORD $0x4fad1205 // fmla v5.4s, v16.4s, v13.s[1]
+	WORD $0x4fae1208 // fmla v8.4s, v16.4s, v14.s[1]
+	WORD $0x4faf120b // fmla v11.4s, v16.4s, v15.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4f8c1a00 // fmla v0.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a03 // fmla v3.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a06 // fmla v6.4s, v16.4s, v14.s[2]
+	WORD $0x4f8f1a09 // fmla v9.4s, v16.4s, v15.s[2]
+	WORD $0x4f8c1a21 // fmla v1.4s, v17.4s, v12.s[2]
+	WORD $0x4f8d1a24 // fmla v4.4s, v17.4s, v13.s[2]
+	WORD $0x4f8e1a27 // fmla v7.4s, v17.4s, v14.s[2]
+	WORD $0x4f8f1a2a // fmla v10.4s, v17.4s, v15.s[2]
+	FMOVD 32(R10), F16
+	WORD $0x4f8c1a02 // fmla v2.4s, v16.4s, v12.s[2]
+	WORD $0x4f8d1a05 // fmla v5.4s, v16.4s, v13.s[2]
+	WORD $0x4f8e1a08 // fmla v8.4s, v16.4s, v14.s[2]
+	WORD $0x4f8f1a0b // fmla v11.4s, v16.4s, v15.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F16, F17)
+	WORD $0x4fac1a00 // fmla v0.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a03 // fmla v3.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a06 // fmla v6.4s, v16.4s, v14.s[3]
+	WORD $0x4faf1a09 // fmla v9.4s, v16.4s, v15.s[3]
+	WORD $0x4fac1a21 // fmla v1.4s, v17.4s, v12.s[3]
+	WORD $0x4fad1a24 // fmla v4.4s, v17.4s, v13.s[3]
+	WORD $0x4fae1a27 // fmla v7.4s, v17.4s, v14.s[3]
+	WORD $0x4faf1a2a // fmla v10.4s, v17.4s, v15.s[3]
+	FMOVD 32(R10), F16
+	WORD $0x4fac1a02 // fmla v2.4s, v16.4s, v12.s[3]
+	WORD $0x4fad1a05 // fmla v5.4s, v16.4s, v13.s[3]
+	WORD $0x4fae1a08 // fmla v8.4s, v16.4s, v14.s[3]
+	WORD $0x4faf1a0b // fmla v11.4s, v16.4s, v15.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	FMOVD 32(R8), F12
+	WORD $0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	FSTPQ (F0, F1), (R12)
+	FMOVD F2, 32(R12)
+	ADD $40, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	FMOVD 32(R8), F12
+	WORD $0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	FSTPQ (F3, F4), (R12)
+	FMOVD F5, 32(R12)
+	ADD $80, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	FMOVD 32(R8), F12
+	WORD $0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
+	FSTPQ (F6, F7), (R12)
+	FMOVD F8, 32(R12)
+	ADD $120, R7, R12
+	FMOVQ (R8), F12
+	WORD $0x4e2cd529 // fadd v9.4s, v9.4s, v12.4s
+	FMOVQ 16(R8), F12
+	WORD $0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	FMOVD 32(R8), F12
+	WORD $0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	FSTPQ (F9, F10), (R12)
+	FMOVD F11, 32(R12)
+	MOVD R3, R4
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 336(R13), F4 // neginf
+	FMOVQ 352(R13), F5 // lanesfrom2
+	FMOVQ (R13), F7 // exphi
+	FMOVQ 16(R13), F8 // explo
+	FMOVQ 32(R13), F14 // log2e
+	FMOVQ 48(R13), F15 // ln2hi
+	FMOVQ 64(R13), F16 // ln2lo
+	FMOVQ 176(R13), F17 // one
+	FMOVQ 192(R13), F18 // expbias
+	MOVD $4, R5
+softmax2:
+	FMOVQ (R4), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R4), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R4), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R4)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R4)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R4)
+	ADD $40, R4, R4
+	SUBS $1, R5, R5
+	BNE softmax2
+	RET
+
+// digitsL1ForwardRows2NEON is the NEON body of DigitsL1ForwardRows2: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 2 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 2×64 · 64×32 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func digitsL1ForwardRows2NEON(x *[128]float32, w *[2048]float32, b *[32]float32, y *[64]float32)
+TEXT ·digitsL1ForwardRows2NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 2×64 · 64×32, in 3×32 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 2 rows of y, 32 columns at a time.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $128, R11
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $16, R12
+depth1:
+	FMOVQ (R9), F16
+	FMOVQ 256(R9), F17
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	FLDPQ 32(R10), (F18, F19)
+	WORD $0x4f901242 // fmla v2.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124a // fmla v10.4s, v18.4s, v17.s[0]
+	WORD $0x4f901263 // fmla v3.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126b // fmla v11.4s, v19.4s, v17.s[0]
+	FLDPQ 64(R10), (F18, F19)
+	WORD $0x4f901244 // fmla v4.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124c // fmla v12.4s, v18.4s, v17.s[0]
+	WORD $0x4f901265 // fmla v5.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126d // fmla v13.4s, v19.4s, v17.s[0]
+	FLDPQ 96(R10), (F18, F19)
+	WORD $0x4f901246 // fmla v6.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124e // fmla v14.4s, v18.4s, v17.s[0]
+	WORD $0x4f901267 // fmla v7.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126f // fmla v15.4s, v19.4s, v17.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4fb01240 // fmla v0.4s, v18.4s, v16.s[1]
+	WORD $0x4fb11248 // fmla v8.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01261 // fmla v1.4s, v19.4s, v16.s[1]
+	WORD $0x4fb11269 // fmla v9.4s, v19.4s, v17.s[1]
+	FLDPQ 32(R10), (F18, F19)
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	FLDPQ 64(R10), (F18, F19)
+	WORD $0x4fb01244 // fmla v4.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124c // fmla v12.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01265 // fmla v5.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126d // fmla v13.4s, v19.4s, v17.s[1]
+	FLDPQ 96(R10), (F18, F19)
+	WORD $0x4fb01246 // fmla v6.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124e // fmla v14.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01267 // fmla v7.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126f // fmla v15.4s, v19.4s, v17.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4f901a40 // fmla v0.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a48 // fmla v8.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a61 // fmla v1.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a69 // fmla v9.4s, v19.4s, v17.s[2]
+	FLDPQ 32(R10), (F18, F19)
+	WORD $0x4f901a42 // fmla v2.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4a // fmla v10.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a63 // fmla v3.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6b // fmla v11.4s, v19.4s, v17.s[2]
+	FLDPQ 64(R10), (F18, F19)
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	FLDPQ 96(R10), (F18, F19)
+	WORD $0x4f901a46 // fmla v6.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4e // fmla v14.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a67 // fmla v7.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6f // fmla v15.4s, v19.4s, v17.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4fb01a40 // fmla v0.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a48 // fmla v8.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a61 // fmla v1.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a69 // fmla v9.4s, v19.4s, v17.s[3]
+	FLDPQ 32(R10), (F18, F19)
+	WORD $0x4fb01a42 // fmla v2.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4a // fmla v10.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a63 // fmla v3.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6b // fmla v11.4s, v19.4s, v17.s[3]
+	FLDPQ 64(R10), (F18, F19)
+	WORD $0x4fb01a44 // fmla v4.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4c // fmla v12.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a65 // fmla v5.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6d // fmla v13.4s, v19.4s, v17.s[3]
+	FLDPQ 96(R10), (F18, F19)
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ 16(R8), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ 32(R8), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ 48(R8), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FMOVQ 64(R8), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ 80(R8), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ 96(R8), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ 112(R8), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FSTPQ (F0, F1), (R12)
+	FSTPQ (F2, F3), 32(R12)
+	FSTPQ (F4, F5), 64(R12)
+	FSTPQ (F6, F7), 96(R12)
+	ADD $128, R7, R12
+	FMOVQ (R8), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ 16(R8), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ 32(R8), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ 48(R8), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FMOVQ 64(R8), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ 80(R8), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ 96(R8), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ 112(R8), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FSTPQ (F8, F9), (R12)
+	FSTPQ (F10, F11), 32(R12)
+	FSTPQ (F12, F13), 64(R12)
+	FSTPQ (F14, F15), 96(R12)
+	ADD $128, R6, R6
+	ADD $128, R7, R7
+	ADD $128, R8, R8
+	// y = tanh(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R13), F6 // exphi
+	FMOVQ 16(R13), F7 // explo
+	FMOVQ 32(R13), F13 // log2e
+	FMOVQ 48(R13), F14 // ln2hi
+	FMOVQ 64(R13), F15 // ln2lo
+	FMOVQ 176(R13), F16 // one
+	FMOVQ 192(R13), F17 // expbias
+	FMOVQ 208(R13), F18 // two
+	FMOVQ 304(R13), F19 // tanhsmall
+	FMOVQ 320(R13), F20 // signmask
+	MOVD $4, R5
+elems2:
+	FMOVQ (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, (R4)
+	FMOVQ 16(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 16(R4)
+	FMOVQ 32(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 32(R4)
+	FMOVQ 48(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x4e21d422 // fadd v2.4s, v1.4s, v1.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 80(R13), F10 // expc0
+	FMOVQ 96(R13), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 112(R13), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 144(R13), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 160(R13), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	WORD $0x6e22fe42 // fdiv v2.4s, v18.4s, v2.4s
+	WORD $0x4ea2d602 // fsub v2.4s, v16.4s, v2.4s
+	WORD $0x6e21dc23 // fmul v3.4s, v1.4s, v1.4s
+	FMOVQ 224(R13), F4 // tanhc0
+	FMOVQ 240(R13), F5 // tanhc1
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 256(R13), F4 // tanhc2
+	VFMLA V3.S4, V5.S4, V4.S4
+	FMOVQ 272(R13), F5 // tanhc3
+	VFMLA V3.S4, V4.S4, V5.S4
+	FMOVQ 288(R13), F4 // tanhc4
+	VFMLA V3.S4, V5.S4, V4.S4
+	WORD $0x6e23dc84 // fmul v4.4s, v4.4s, v3.4s
+	VMOV V1.B16, V5.B16
+	VFMLA V1.S4, V4.S4, V5.S4
+	WORD $0x6ea1e663 // fcmgt v3.4s, v19.4s, v1.4s
+	VBIT V3.B16, V5.B16, V2.B16
+	VBIT V20.B16, V0.B16, V2.B16
+	VMOV V2.B16, V0.B16
+	FMOVQ F0, 48(R4)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE elems2
+	RET
+
+// digitsL2ForwardRows2NEON is the NEON body of DigitsL2ForwardRows2: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 2 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 2×32 · 32×10 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+// func digitsL2ForwardRows2NEON(x *[64]float32, w *[320]float32, b *[10]float32, y *[20]float32)
+TEXT ·digitsL2ForwardRows2NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 2×32 · 32×10, in 5×20 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 2 rows of y, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $40, R11
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $8, R12
+depth1:
+	FMOVQ (R9), F6
+	FMOVQ 128(R9), F7
+	FLDPQ (R10), (F8, F9)
+	WORD $0x4f861100 // fmla v0.4s, v8.4s, v6.s[0]
+	WORD $0x4f871103 // fmla v3.4s, v8.4s, v7.s[0]
+	WORD $0x4f861121 // fmla v1.4s, v9.4s, v6.s[0]
+	WORD $0x4f871124 // fmla v4.4s, v9.4s, v7.s[0]
+	FMOVD 32(R10), F8
+	WORD $0x4f861102 // fmla v2.4s, v8.4s, v6.s[0]
+	WORD $0x4f871105 // fmla v5.4s, v8.4s, v7.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F8, F9)
+	WORD $0x4fa61100 // fmla v0.4s, v8.4s, v6.s[1]
+	WORD $0x4fa71103 // fmla v3.4s, v8.4s, v7.s[1]
+	WORD $0x4fa61121 // fmla v1.4s, v9.4s, v6.s[1]
+	WORD $0x4fa71124 // fmla v4.4s, v9.4s, v7.s[1]
+	FMOVD 32(R10), F8
+	WORD $0x4fa61102 // fmla v2.4s, v8.4s, v6.s[1]
+	WORD $0x4fa71105 // fmla v5.4s, v8.4s, v7.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F8, F9)
+	WORD $0x4f861900 // fmla v0.4s, v8.4s, v6.s[2]
+	WORD $0x4f871903 // fmla v3.4s, v8.4s, v7.s[2]
+	WORD $0x4f861921 // fmla v1.4s, v9.4s, v6.s[2]
+	WORD $0x4f871924 // fmla v4.4s, v9.4s, v7.s[2]
+	FMOVD 32(R10), F8
+	WORD $0x4f861902 // fmla v2.4s, v8.4s, v6.s[2]
+	WORD $0x4f871905 // fmla v5.4s, v8.4s, v7.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F8, F9)
+	WORD $0x4fa61900 // fmla v0.4s, v8.4s, v6.s[3]
+	WORD $0x4fa71903 // fmla v3.4s, v8.4s, v7.s[3]
+	WORD $0x4fa61921 // fmla v1.4s, v9.4s, v6.s[3]
+	WORD $0x4fa71924 // fmla v4.4s, v9.4s, v7.s[3]
+	FMOVD 32(R10), F8
+	WORD $0x4fa61902 // fmla v2.4s, v8.4s, v6.s[3]
+	WORD $0x4fa71905 // fmla v5.4s, v8.4s, v7.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F6
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	FMOVQ 16(R8), F6
+	WORD $0x4e26d421 // fadd v1.4s, v1.4s, v6.4s
+	FMOVD 32(R8), F6
+	WORD $0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	FSTPQ (F0, F1), (R12)
+	FMOVD F2, 32(R12)
+	ADD $40, R7, R12
+	FMOVQ (R8), F6
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	FMOVQ 16(R8), F6
+	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	FMOVD 32(R8), F6
+	WORD $0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	FSTPQ (F3, F4), (R12)
+	FMOVD F5, 32(R12)
+	MOVD R3, R4
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 336(R13), F4 // neginf
+	FMOVQ 352(R13), F5 // lanesfrom2
+	FMOVQ (R13), F7 // exphi
+	FMOVQ 16(R13), F8 // explo
+	FMOVQ 32(R13), F14 // log2e
+	FMOVQ 48(R13), F15 // ln2hi
+	FMOVQ 64(R13), F16 // ln2lo
+	FMOVQ 176(R13), F17 // one
+	FMOVQ 192(R13), F18 // expbias
+	MOVD $2, R5
+softmax2:
+	FMOVQ (R4), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R4), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R4), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 80(R13), F11 // expc0
+	FMOVQ 96(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 112(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 128(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R4)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R4)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R4)
+	ADD $40, R4, R4
+	SUBS $1, R5, R5
+	BNE softmax2
+	RET
+
 // digitsL1ForwardRows1NEON is the NEON body of DigitsL1ForwardRows1: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 1 rows for serving, bit for bit the rows DigitsL1Forward writes.
 // Product: 1×64 · 64×32 in 1×64 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

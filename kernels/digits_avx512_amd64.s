@@ -5177,57 +5177,125 @@ softmax52:
 	VZEROUPPER
 	RET
 
-// func digitsL1ForwardRows1AVX512(x *[64]float32, w *[2048]float32, b *[32]float32, y *[32]float32)
+// func digitsL1ForwardRows4AVX512(x *[256]float32, w *[2048]float32, b *[32]float32, y *[128]float32)
 // Requires: AVX, AVX512DQ, AVX512F
-TEXT ·digitsL1ForwardRows1AVX512(SB), NOSPLIT, $0-32
+TEXT ·digitsL1ForwardRows4AVX512(SB), NOSPLIT, $0-32
 	MOVQ x+0(FP), AX
 	MOVQ w+8(FP), CX
 	MOVQ b+16(FP), DX
 	MOVQ y+24(FP), BX
 
-	// y = x·w: 1×64 · 64×32, in 1×256 tiles of y.
+	// y = x·w: 4×64 · 64×32, in 13×32 tiles of y.
 	MOVQ BX, SI
-	MOVQ SI, DI
 
-	// 1 rows of y, the last 32 columns.
+	// 4 rows of y, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
-	MOVQ   AX, R8
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   CX, DI
 
-	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
-	MOVQ $0x00000010, R9
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000010, R8
 
 depth53:
-	VBROADCASTSS (R8), Z2
-	VFMADD231PS  (CX), Z2, Z0
-	VFMADD231PS  64(CX), Z2, Z1
-	VBROADCASTSS 4(R8), Z2
-	VFMADD231PS  128(CX), Z2, Z0
-	VFMADD231PS  192(CX), Z2, Z1
-	VBROADCASTSS 8(R8), Z2
-	VFMADD231PS  256(CX), Z2, Z0
-	VFMADD231PS  320(CX), Z2, Z1
-	VBROADCASTSS 12(R8), Z2
-	VFMADD231PS  384(CX), Z2, Z0
-	VFMADD231PS  448(CX), Z2, Z1
-	ADDQ         $0x10, R8
-	ADDQ         $0x00000200, CX
-	DECQ         R9
+	VMOVUPS      (DI), Z8
+	VMOVUPS      64(DI), Z9
+	VBROADCASTSS (AX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 256(AX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 512(AX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 768(AX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      128(DI), Z8
+	VMOVUPS      192(DI), Z9
+	VBROADCASTSS 4(AX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 260(AX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 516(AX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 772(AX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      256(DI), Z8
+	VMOVUPS      320(DI), Z9
+	VBROADCASTSS 8(AX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 264(AX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 520(AX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 776(AX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      384(DI), Z8
+	VMOVUPS      448(DI), Z9
+	VBROADCASTSS 12(AX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 268(AX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 524(AX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 780(AX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000200, DI
+	DECQ         R8
 	JNZ          depth53
 
 	// Add the bias and store the tile of y.
-	VMOVUPS (DX), Z2
-	VADDPS  Z2, Z0, Z0
-	VMOVUPS Z0, (DI)
+	VMOVUPS (DX), Z8
+	VADDPS  Z8, Z0, Z0
+	VMOVUPS Z0, (SI)
 	VMOVUPS 64(DX), Z0
 	VADDPS  Z0, Z1, Z1
-	VMOVUPS Z1, 64(DI)
-	ADDQ    $0x00000100, AX
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z3, 192(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMOVUPS Z4, 256(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMOVUPS Z5, 320(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMOVUPS Z6, 384(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMOVUPS Z7, 448(SI)
+	ADDQ    $0x80, CX
 	ADDQ    $0x80, SI
+	ADDQ    $0x80, DX
 
 	// y = tanh(y), elementwise.
 	MOVQ BX, AX
-	MOVQ $0x00000002, CX
+	MOVQ $0x00000008, CX
 
 elems54:
 	VMOVUPS      (AX), Z0
@@ -5284,6 +5352,498 @@ elems54:
 	VZEROUPPER
 	RET
 
+// func digitsL2ForwardRows4AVX512(x *[128]float32, w *[320]float32, b *[10]float32, y *[40]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2ForwardRows4AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 4×32 · 32×10, in 28×16 tiles of y.
+	MOVQ BX, SI
+
+	// 4 rows of y, the last 10 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVL   $0x000003ff, DI
+	KMOVW  DI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000008, DI
+
+depth55:
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (AX), Z4, Z0
+	VFMADD231PS.BCST 128(AX), Z4, Z1
+	VFMADD231PS.BCST 256(AX), Z4, Z2
+	VFMADD231PS.BCST 384(AX), Z4, Z3
+	VMOVUPS.Z        40(CX), K1, Z4
+	VFMADD231PS.BCST 4(AX), Z4, Z0
+	VFMADD231PS.BCST 132(AX), Z4, Z1
+	VFMADD231PS.BCST 260(AX), Z4, Z2
+	VFMADD231PS.BCST 388(AX), Z4, Z3
+	VMOVUPS.Z        80(CX), K1, Z4
+	VFMADD231PS.BCST 8(AX), Z4, Z0
+	VFMADD231PS.BCST 136(AX), Z4, Z1
+	VFMADD231PS.BCST 264(AX), Z4, Z2
+	VFMADD231PS.BCST 392(AX), Z4, Z3
+	VMOVUPS.Z        120(CX), K1, Z4
+	VFMADD231PS.BCST 12(AX), Z4, Z0
+	VFMADD231PS.BCST 140(AX), Z4, Z1
+	VFMADD231PS.BCST 268(AX), Z4, Z2
+	VFMADD231PS.BCST 396(AX), Z4, Z3
+	ADDQ             $0x10, AX
+	ADDQ             $0xa0, CX
+	DECQ             DI
+	JNZ              depth55
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 40(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 80(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 120(SI)
+	MOVQ      BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000004, CX
+
+softmax56:
+	VMOVUPS.Z     (AX), K1, Z1
+	MOVL          $0x0000fc00, DX
+	KMOVW         DX, K2
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(AX)
+	ADDQ          $0x28, AX
+	DECQ          CX
+	JNZ           softmax56
+	VZEROUPPER
+	RET
+
+// func digitsL1ForwardRows2AVX512(x *[128]float32, w *[2048]float32, b *[32]float32, y *[64]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL1ForwardRows2AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×64 · 64×32, in 13×32 tiles of y.
+	MOVQ BX, SI
+
+	// 2 rows of y, 32 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   CX, DI
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000010, R8
+
+depth57:
+	VMOVUPS      (DI), Z4
+	VMOVUPS      64(DI), Z5
+	VBROADCASTSS (AX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 256(AX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      128(DI), Z4
+	VMOVUPS      192(DI), Z5
+	VBROADCASTSS 4(AX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 260(AX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      256(DI), Z4
+	VMOVUPS      320(DI), Z5
+	VBROADCASTSS 8(AX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 264(AX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      384(DI), Z4
+	VMOVUPS      448(DI), Z5
+	VBROADCASTSS 12(AX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 268(AX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000200, DI
+	DECQ         R8
+	JNZ          depth57
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Z4
+	VADDPS  Z4, Z0, Z0
+	VMOVUPS Z0, (SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(SI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z2, 128(SI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z3, 192(SI)
+	ADDQ    $0x80, CX
+	ADDQ    $0x80, SI
+	ADDQ    $0x80, DX
+
+	// y = tanh(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000004, CX
+
+elems58:
+	VMOVUPS      (AX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VANDPS       signmask<>+0(SB), Z0, Z0
+	VADDPS       Z1, Z1, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      two<>+0(SB), Z4
+	VDIVPS       Z2, Z4, Z2
+	VSUBPS       Z2, Z3, Z2
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      tanhc0<>+0(SB), Z4
+	VFMADD213PS  tanhc1<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc2<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc3<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc4<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z4, Z4
+	VFMADD213PS  Z1, Z1, Z4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Z1, K1
+	VBLENDMPS    Z4, Z2, K1, Z2
+	VORPS        Z0, Z2, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x40, AX
+	DECQ         CX
+	JNZ          elems58
+	VZEROUPPER
+	RET
+
+// func digitsL2ForwardRows2AVX512(x *[64]float32, w *[320]float32, b *[10]float32, y *[20]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL2ForwardRows2AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×32 · 32×10, in 28×16 tiles of y.
+	MOVQ BX, SI
+
+	// 2 rows of y, the last 10 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVL   $0x000003ff, DI
+	KMOVW  DI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000008, DI
+
+depth59:
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (AX), Z2, Z0
+	VFMADD231PS.BCST 128(AX), Z2, Z1
+	VMOVUPS.Z        40(CX), K1, Z2
+	VFMADD231PS.BCST 4(AX), Z2, Z0
+	VFMADD231PS.BCST 132(AX), Z2, Z1
+	VMOVUPS.Z        80(CX), K1, Z2
+	VFMADD231PS.BCST 8(AX), Z2, Z0
+	VFMADD231PS.BCST 136(AX), Z2, Z1
+	VMOVUPS.Z        120(CX), K1, Z2
+	VFMADD231PS.BCST 12(AX), Z2, Z0
+	VFMADD231PS.BCST 140(AX), Z2, Z1
+	ADDQ             $0x10, AX
+	ADDQ             $0xa0, CX
+	DECQ             DI
+	JNZ              depth59
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 40(SI)
+	MOVQ      BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000002, CX
+
+softmax60:
+	VMOVUPS.Z     (AX), K1, Z1
+	MOVL          $0x0000fc00, DX
+	KMOVW         DX, K2
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(AX)
+	ADDQ          $0x28, AX
+	DECQ          CX
+	JNZ           softmax60
+	VZEROUPPER
+	RET
+
+// func digitsL1ForwardRows1AVX512(x *[64]float32, w *[2048]float32, b *[32]float32, y *[32]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·digitsL1ForwardRows1AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 1×64 · 64×32, in 1×256 tiles of y.
+	MOVQ BX, SI
+	MOVQ SI, DI
+
+	// 1 rows of y, the last 32 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   AX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000010, R9
+
+depth61:
+	VBROADCASTSS (R8), Z2
+	VFMADD231PS  (CX), Z2, Z0
+	VFMADD231PS  64(CX), Z2, Z1
+	VBROADCASTSS 4(R8), Z2
+	VFMADD231PS  128(CX), Z2, Z0
+	VFMADD231PS  192(CX), Z2, Z1
+	VBROADCASTSS 8(R8), Z2
+	VFMADD231PS  256(CX), Z2, Z0
+	VFMADD231PS  320(CX), Z2, Z1
+	VBROADCASTSS 12(R8), Z2
+	VFMADD231PS  384(CX), Z2, Z0
+	VFMADD231PS  448(CX), Z2, Z1
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000200, CX
+	DECQ         R9
+	JNZ          depth61
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Z2
+	VADDPS  Z2, Z0, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(DI)
+	ADDQ    $0x00000100, AX
+	ADDQ    $0x80, SI
+
+	// y = tanh(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000002, CX
+
+elems62:
+	VMOVUPS      (AX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VANDPS       signmask<>+0(SB), Z0, Z0
+	VADDPS       Z1, Z1, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      two<>+0(SB), Z4
+	VDIVPS       Z2, Z4, Z2
+	VSUBPS       Z2, Z3, Z2
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      tanhc0<>+0(SB), Z4
+	VFMADD213PS  tanhc1<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc2<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc3<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc4<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z4, Z4
+	VFMADD213PS  Z1, Z1, Z4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Z1, K1
+	VBLENDMPS    Z4, Z2, K1, Z2
+	VORPS        Z0, Z2, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x40, AX
+	DECQ         CX
+	JNZ          elems62
+	VZEROUPPER
+	RET
+
 // func digitsL2ForwardRows1AVX512(x *[32]float32, w *[320]float32, b *[10]float32, y *[10]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·digitsL2ForwardRows1AVX512(SB), NOSPLIT, $0-32
@@ -5305,7 +5865,7 @@ TEXT ·digitsL2ForwardRows1AVX512(SB), NOSPLIT, $0-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000008, R9
 
-depth55:
+depth63:
 	VBROADCASTSS (R8), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VFMADD231PS  Z2, Z1, Z0
@@ -5321,7 +5881,7 @@ depth55:
 	ADDQ         $0x10, R8
 	ADDQ         $0xa0, CX
 	DECQ         R9
-	JNZ          depth55
+	JNZ          depth63
 
 	// Add the bias and store the tile of y.
 	VMOVUPS.Z (DX), K1, Z1
@@ -5407,7 +5967,7 @@ TEXT ·digitsLossAVX512(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000014, BX
 
-elems56:
+elems64:
 	VMOVUPS       (AX), Z1
 	VMOVUPS       (CX), Z2
 	VSUBPS        Z2, Z1, Z3
@@ -5450,7 +6010,7 @@ elems56:
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	DECQ          BX
-	JNZ           elems56
+	JNZ           elems64
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y1, Y0, Y1
 	VEXTRACTF128  $0x01, Y1, X0
@@ -5783,7 +6343,7 @@ TEXT ·digitsSGDAVX512(SB), NOSPLIT, $0-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x00000096, DX
 
-elems57:
+elems65:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -5792,7 +6352,7 @@ elems57:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems57
+	JNZ          elems65
 	MOVL         $0x000003ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -5818,7 +6378,7 @@ TEXT ·digitsMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x00000096, BX
 
-elems58:
+elems66:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -5834,7 +6394,7 @@ elems58:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems58
+	JNZ          elems66
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -5884,7 +6444,7 @@ TEXT ·digitsNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x00000096, BX
 
-elems59:
+elems67:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -5901,7 +6461,7 @@ elems59:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems59
+	JNZ          elems67
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -5947,7 +6507,7 @@ TEXT ·digitsAdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x00000096, SI
 
-elems60:
+elems68:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -5978,7 +6538,7 @@ elems60:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems60
+	JNZ         elems68
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -6038,7 +6598,7 @@ TEXT ·digitsAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x00000096, SI
 
-elems61:
+elems69:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -6069,7 +6629,7 @@ elems61:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems61
+	JNZ         elems69
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0

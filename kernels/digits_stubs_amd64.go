@@ -119,6 +119,32 @@ func digitsL1ForwardRows8AVX2(x *[512]float32, w *[2048]float32, b *[32]float32,
 //go:noescape
 func digitsL2ForwardRows8AVX2(x *[256]float32, w *[320]float32, b *[10]float32, y *[80]float32)
 
+// digitsL1ForwardRows4AVX2 is the AVX2+FMA body of DigitsL1ForwardRows4: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 4 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 4×64 · 64×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1ForwardRows4AVX2(x *[256]float32, w *[2048]float32, b *[32]float32, y *[128]float32)
+
+// digitsL2ForwardRows4AVX2 is the AVX2+FMA body of DigitsL2ForwardRows4: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 4 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 4×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardRows4AVX2(x *[128]float32, w *[320]float32, b *[10]float32, y *[40]float32)
+
+// digitsL1ForwardRows2AVX2 is the AVX2+FMA body of DigitsL1ForwardRows2: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 2 rows for serving, bit for bit the rows DigitsL1Forward writes.
+// Product: 2×64 · 64×32 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1ForwardRows2AVX2(x *[128]float32, w *[2048]float32, b *[32]float32, y *[64]float32)
+
+// digitsL2ForwardRows2AVX2 is the AVX2+FMA body of DigitsL2ForwardRows2: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=32, K=32, N=10), on 2 rows for serving, bit for bit the rows DigitsL2Forward writes.
+// Product: 2×32 · 32×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func digitsL2ForwardRows2AVX2(x *[64]float32, w *[320]float32, b *[10]float32, y *[20]float32)
+
 // digitsL1ForwardRows1AVX2 is the AVX2+FMA body of DigitsL1ForwardRows1: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 1 rows for serving, bit for bit the rows DigitsL1Forward writes.
 // Product: 1×64 · 64×32 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

@@ -999,6 +999,530 @@ func digitsCheckDigitsL2ForwardRows8(t *testing.T, x, w, b, y *kerneltest.Guarde
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
 
+// TestDigitsL1ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestDigitsL1ForwardRows4(t *testing.T) {
+	digitsEachTier(t, 16384, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(2048) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*DigitsL1In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+				y := kerneltest.NewGuarded("y", 4*DigitsL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				digitsCheckDigitsL1ForwardRows4(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(2048) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*DigitsL1In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+				y := kerneltest.NewGuarded("y", 4*DigitsL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				digitsCheckDigitsL1ForwardRows4(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzDigitsL1ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzDigitsL1ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(2048) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*DigitsL1In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+		y := kerneltest.NewGuarded("y", 4*DigitsL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range digitsRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(16384) {
+				continue
+			}
+			digitsWithTier(tier, func() { digitsCheckDigitsL1ForwardRows4(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestDigitsL1ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// tanh(z) with the float64 reference over a sweep of float32 values,
+// to within 3 ulp.
+func TestDigitsL1ForwardRows4Activation(t *testing.T) {
+	digitsEachTier(t, 16384, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*DigitsL1In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+		y := kerneltest.NewGuarded("y", 4*DigitsL1Out, offset)
+		n := min(DigitsL1In, DigitsL1Out)
+		for k := range n {
+			w.S()[k*DigitsL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*DigitsL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			DigitsL1ForwardRows4((*[4 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[4 * DigitsL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, DigitsL1In, DigitsL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*DigitsL1Out:(i+1)*DigitsL1Out], scalar.Tanh)
+			}
+			digitsClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Tanh, 3))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// digitsCheckDigitsL1ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func digitsCheckDigitsL1ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	DigitsL1ForwardRows4((*[4 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[4 * DigitsL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, DigitsL1In*DigitsL1Out)
+	xs, ws, bs := digitsSeen(kerneltest.GatherRows(x.S(), DigitsL1In, rows)), digitsSeen(w.S()), digitsSeen(b.S())
+	want, pre := make([]float32, len(rows)*DigitsL1Out), make([]float32, len(rows)*DigitsL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), DigitsL1In, DigitsL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*DigitsL1Out:(i+1)*DigitsL1Out], scalar.Tanh)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), DigitsL1In, DigitsL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, DigitsL1In)
+	digitsClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), DigitsL1Out, rows), want, kerneltest.Activated(tol, pre, want, DigitsL1Out, scalar.Tanh))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestDigitsL2ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestDigitsL2ForwardRows4(t *testing.T) {
+	digitsEachTier(t, 2560, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(320) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*DigitsL2In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+				y := kerneltest.NewGuarded("y", 4*DigitsL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				digitsCheckDigitsL2ForwardRows4(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(320) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*DigitsL2In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+				y := kerneltest.NewGuarded("y", 4*DigitsL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				digitsCheckDigitsL2ForwardRows4(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzDigitsL2ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzDigitsL2ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(320) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*DigitsL2In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+		y := kerneltest.NewGuarded("y", 4*DigitsL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range digitsRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(2560) {
+				continue
+			}
+			digitsWithTier(tier, func() { digitsCheckDigitsL2ForwardRows4(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestDigitsL2ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// softmax(z) with the float64 reference over a sweep of float32 values,
+// to within 6 ulp.
+func TestDigitsL2ForwardRows4Activation(t *testing.T) {
+	digitsEachTier(t, 2560, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*DigitsL2In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+		y := kerneltest.NewGuarded("y", 4*DigitsL2Out, offset)
+		n := min(DigitsL2In, DigitsL2Out)
+		for k := range n {
+			w.S()[k*DigitsL2Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*DigitsL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			DigitsL2ForwardRows4((*[4 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[4 * DigitsL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, DigitsL2In, DigitsL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*DigitsL2Out:(i+1)*DigitsL2Out], scalar.Softmax)
+			}
+			digitsClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// digitsCheckDigitsL2ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func digitsCheckDigitsL2ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	DigitsL2ForwardRows4((*[4 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[4 * DigitsL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, DigitsL2In*DigitsL2Out)
+	xs, ws, bs := digitsSeen(kerneltest.GatherRows(x.S(), DigitsL2In, rows)), digitsSeen(w.S()), digitsSeen(b.S())
+	want, pre := make([]float32, len(rows)*DigitsL2Out), make([]float32, len(rows)*DigitsL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), DigitsL2In, DigitsL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*DigitsL2Out:(i+1)*DigitsL2Out], scalar.Softmax)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), DigitsL2In, DigitsL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, DigitsL2In)
+	digitsClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), DigitsL2Out, rows), want, kerneltest.Activated(tol, pre, want, DigitsL2Out, scalar.Softmax))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestDigitsL1ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestDigitsL1ForwardRows2(t *testing.T) {
+	digitsEachTier(t, 8192, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(2048) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*DigitsL1In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*DigitsL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				digitsCheckDigitsL1ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(2048) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*DigitsL1In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*DigitsL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				digitsCheckDigitsL1ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzDigitsL1ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzDigitsL1ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(2048) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*DigitsL1In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*DigitsL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range digitsRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(8192) {
+				continue
+			}
+			digitsWithTier(tier, func() { digitsCheckDigitsL1ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestDigitsL1ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// tanh(z) with the float64 reference over a sweep of float32 values,
+// to within 3 ulp.
+func TestDigitsL1ForwardRows2Activation(t *testing.T) {
+	digitsEachTier(t, 8192, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*DigitsL1In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*DigitsL1Out, offset)
+		n := min(DigitsL1In, DigitsL1Out)
+		for k := range n {
+			w.S()[k*DigitsL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*DigitsL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			DigitsL1ForwardRows2((*[2 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[2 * DigitsL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, DigitsL1In, DigitsL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*DigitsL1Out:(i+1)*DigitsL1Out], scalar.Tanh)
+			}
+			digitsClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Tanh, 3))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// digitsCheckDigitsL1ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func digitsCheckDigitsL1ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	DigitsL1ForwardRows2((*[2 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[2 * DigitsL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, DigitsL1In*DigitsL1Out)
+	xs, ws, bs := digitsSeen(kerneltest.GatherRows(x.S(), DigitsL1In, rows)), digitsSeen(w.S()), digitsSeen(b.S())
+	want, pre := make([]float32, len(rows)*DigitsL1Out), make([]float32, len(rows)*DigitsL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), DigitsL1In, DigitsL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*DigitsL1Out:(i+1)*DigitsL1Out], scalar.Tanh)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), DigitsL1In, DigitsL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, DigitsL1In)
+	digitsClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), DigitsL1Out, rows), want, kerneltest.Activated(tol, pre, want, DigitsL1Out, scalar.Tanh))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestDigitsL2ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestDigitsL2ForwardRows2(t *testing.T) {
+	digitsEachTier(t, 1280, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(320) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*DigitsL2In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+				y := kerneltest.NewGuarded("y", 2*DigitsL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				digitsCheckDigitsL2ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(320) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*DigitsL2In, offset)
+				w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+				b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+				y := kerneltest.NewGuarded("y", 2*DigitsL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				digitsCheckDigitsL2ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzDigitsL2ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzDigitsL2ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(320) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*DigitsL2In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+		y := kerneltest.NewGuarded("y", 2*DigitsL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range digitsRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(1280) {
+				continue
+			}
+			digitsWithTier(tier, func() { digitsCheckDigitsL2ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestDigitsL2ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// softmax(z) with the float64 reference over a sweep of float32 values,
+// to within 6 ulp.
+func TestDigitsL2ForwardRows2Activation(t *testing.T) {
+	digitsEachTier(t, 1280, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*DigitsL2In, offset)
+		w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+		b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+		y := kerneltest.NewGuarded("y", 2*DigitsL2Out, offset)
+		n := min(DigitsL2In, DigitsL2Out)
+		for k := range n {
+			w.S()[k*DigitsL2Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*DigitsL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			DigitsL2ForwardRows2((*[2 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[2 * DigitsL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, DigitsL2In, DigitsL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*DigitsL2Out:(i+1)*DigitsL2Out], scalar.Softmax)
+			}
+			digitsClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// digitsCheckDigitsL2ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func digitsCheckDigitsL2ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	DigitsL2ForwardRows2((*[2 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[2 * DigitsL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, DigitsL2In*DigitsL2Out)
+	xs, ws, bs := digitsSeen(kerneltest.GatherRows(x.S(), DigitsL2In, rows)), digitsSeen(w.S()), digitsSeen(b.S())
+	want, pre := make([]float32, len(rows)*DigitsL2Out), make([]float32, len(rows)*DigitsL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), DigitsL2In, DigitsL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*DigitsL2Out:(i+1)*DigitsL2Out], scalar.Softmax)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), DigitsL2In, DigitsL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, DigitsL2In)
+	digitsClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), DigitsL2Out, rows), want, kerneltest.Activated(tol, pre, want, DigitsL2Out, scalar.Softmax))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
 // TestDigitsL1ForwardRows1 compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestDigitsL1ForwardRows1(t *testing.T) {
@@ -1848,6 +2372,70 @@ func BenchmarkDigitsL2ForwardRows8(bench *testing.B) {
 		DigitsL2ForwardRows8((*[8 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[8 * DigitsL2Out]float32)(y.S()))
 	}
 	kerneltest.GFLOPS(bench, 5120)
+}
+
+func BenchmarkDigitsL1ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*DigitsL1In, offset)
+	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+	y := kerneltest.NewGuarded("y", 4*DigitsL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		DigitsL1ForwardRows4((*[4 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[4 * DigitsL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 16384)
+}
+
+func BenchmarkDigitsL2ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*DigitsL2In, offset)
+	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+	y := kerneltest.NewGuarded("y", 4*DigitsL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		DigitsL2ForwardRows4((*[4 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[4 * DigitsL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 2560)
+}
+
+func BenchmarkDigitsL1ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*DigitsL1In, offset)
+	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
+	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
+	y := kerneltest.NewGuarded("y", 2*DigitsL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		DigitsL1ForwardRows2((*[2 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[2 * DigitsL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 8192)
+}
+
+func BenchmarkDigitsL2ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*DigitsL2In, offset)
+	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
+	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
+	y := kerneltest.NewGuarded("y", 2*DigitsL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		DigitsL2ForwardRows2((*[2 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[2 * DigitsL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 1280)
 }
 
 func BenchmarkDigitsL1ForwardRows1(bench *testing.B) {

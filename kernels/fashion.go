@@ -197,8 +197,23 @@ func FashionNetwork() compiled.Network {
 				},
 			},
 			{
-				Rows:   1,
+				Rows:   2,
 				Cycles: cycles[5],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL1ForwardRows2((*[2 * FashionL1In]float32)(x), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[2 * FashionL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL2ForwardRows2((*[2 * FashionL2In]float32)(x), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), (*[2 * FashionL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						FashionL3ForwardRows2((*[2 * FashionL3In]float32)(x), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), (*[2 * FashionL3Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   1,
+				Cycles: cycles[6],
 				Forward: []func(x, w, b, z, y []float32){
 					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
 						FashionL1ForwardRows1((*[1 * FashionL1In]float32)(x), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), (*[1 * FashionL1Out]float32)(y))
@@ -275,10 +290,10 @@ func FashionNetwork() compiled.Network {
 // fashionForwardCycles is the plan's model of a forward pass's time in cycles on each
 // tier, over FashionBatch rows, then over each serving kernel's rows.
 var fashionForwardCycles = map[compiled.Tier][]float64{
-	compiled.AVX512:    {475362.0, 237928.0, 119114.0, 59828.0, 30394.0, 30136.0},
-	compiled.AVX2:      {966250.0, 520200.0, 252890.0, 163520.0, 74550.0, 30138.0},
-	compiled.NEON:      {959050.0, 485574.0, 244754.0, 122852.0, 61832.0, 30848.0},
-	compiled.Reference: {1.5024428e+07, 7.512364e+06, 3.756332e+06, 1.878316e+06, 939308.0, 235052.0},
+	compiled.AVX512:    {475362.0, 237928.0, 119114.0, 59828.0, 30394.0, 30138.0, 30136.0},
+	compiled.AVX2:      {966250.0, 520200.0, 252890.0, 163520.0, 74550.0, 74350.0, 30138.0},
+	compiled.NEON:      {959050.0, 485574.0, 244754.0, 122852.0, 61832.0, 37946.0, 30848.0},
+	compiled.Reference: {1.5024428e+07, 7.512364e+06, 3.756332e+06, 1.878316e+06, 939308.0, 469804.0, 235052.0},
 }
 
 // FashionL1Forward is layer 1's forward pass on one batch:
@@ -866,6 +881,51 @@ func FashionL3ForwardRows4(x *[4 * FashionL3In]float32, w *[FashionL3In * Fashio
 		fashionL3ForwardRows4NEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], 4, FashionL3In, FashionL3Out, scalar.Softmax)
+	}
+}
+
+// FashionL1ForwardRows2 is FashionL1Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL1Forward writes for the same row of x.
+func FashionL1ForwardRows2(x *[2 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[2 * FashionL1Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1ForwardRows2AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL1ForwardRows2AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL1ForwardRows2NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 2, FashionL1In, FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL2ForwardRows2 is FashionL2Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL2Forward writes for the same row of x.
+func FashionL2ForwardRows2(x *[2 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[2 * FashionL2Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2ForwardRows2AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL2ForwardRows2AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL2ForwardRows2NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 2, FashionL2In, FashionL2Out, scalar.ReLU)
+	}
+}
+
+// FashionL3ForwardRows2 is FashionL3Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row FashionL3Forward writes for the same row of x.
+func FashionL3ForwardRows2(x *[2 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[2 * FashionL3Out]float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3ForwardRows2AVX512(x, w, b, y)
+	case compiled.AVX2:
+		fashionL3ForwardRows2AVX2(x, w, b, y)
+	case compiled.NEON:
+		fashionL3ForwardRows2NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 2, FashionL3In, FashionL3Out, scalar.Softmax)
 	}
 }
 

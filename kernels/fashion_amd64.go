@@ -152,6 +152,18 @@ func fashionL3ForwardRows4NEON(x *[4 * FashionL3In]float32, w *[FashionL3In * Fa
 	panic("vecgen: fashionL3ForwardRows4NEON called on amd64")
 }
 
+func fashionL1ForwardRows2NEON(x *[2 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[2 * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardRows2NEON called on amd64")
+}
+
+func fashionL2ForwardRows2NEON(x *[2 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[2 * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardRows2NEON called on amd64")
+}
+
+func fashionL3ForwardRows2NEON(x *[2 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[2 * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardRows2NEON called on amd64")
+}
+
 func fashionL1ForwardRows1NEON(x *[1 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[1 * FashionL1Out]float32) {
 	panic("vecgen: fashionL1ForwardRows1NEON called on amd64")
 }

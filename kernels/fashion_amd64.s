@@ -8108,6 +8108,355 @@ softmax143:
 	VZEROUPPER
 	RET
 
+// func fashionL1ForwardRows2AVX2(x *[1568]float32, w *[200704]float32, b *[256]float32, y *[512]float32)
+// Requires: AVX, FMA3
+TEXT ·fashionL1ForwardRows2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×784 · 784×256, in 6×16 tiles of y.
+	// 2 rows of y, 16 columns at a time.
+	MOVQ $0x00000010, SI
+
+cols144:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, DI
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x000000c4, R9
+
+depth145:
+	VMOVUPS      (R8), Y4
+	VMOVUPS      32(R8), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 3136(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      1024(R8), Y4
+	VMOVUPS      1056(R8), Y5
+	VBROADCASTSS 4(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 3140(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      2048(R8), Y4
+	VMOVUPS      2080(R8), Y5
+	VBROADCASTSS 8(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 3144(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      3072(R8), Y4
+	VMOVUPS      3104(R8), Y5
+	VBROADCASTSS 12(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 3148(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, DI
+	ADDQ         $0x00001000, R8
+	DECQ         R9
+	JNZ          depth145
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y0, Y0
+	VMAXPS  Y0, Y4, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y4, Y1
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y4, Y2
+	VMOVUPS Y2, 1024(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y4, Y3
+	VMOVUPS Y3, 1056(BX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, BX
+	ADDQ    $0x40, DX
+	DECQ    SI
+	JNZ     cols144
+	VZEROUPPER
+	RET
+
+// func fashionL2ForwardRows2AVX2(x *[512]float32, w *[32768]float32, b *[128]float32, y *[256]float32)
+// Requires: AVX, FMA3
+TEXT ·fashionL2ForwardRows2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×256 · 256×128, in 6×16 tiles of y.
+	// 2 rows of y, 16 columns at a time.
+	MOVQ $0x00000008, SI
+
+cols146:
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, DI
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000040, R9
+
+depth147:
+	VMOVUPS      (R8), Y4
+	VMOVUPS      32(R8), Y5
+	VBROADCASTSS (DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 1024(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      512(R8), Y4
+	VMOVUPS      544(R8), Y5
+	VBROADCASTSS 4(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 1028(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      1024(R8), Y4
+	VMOVUPS      1056(R8), Y5
+	VBROADCASTSS 8(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 1032(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      1536(R8), Y4
+	VMOVUPS      1568(R8), Y5
+	VBROADCASTSS 12(DI), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 1036(DI), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000800, R8
+	DECQ         R9
+	JNZ          depth147
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Y4, Y4, Y4
+	VMOVUPS (DX), Y5
+	VADDPS  Y5, Y0, Y0
+	VMAXPS  Y0, Y4, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMAXPS  Y1, Y4, Y1
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMAXPS  Y2, Y4, Y2
+	VMOVUPS Y2, 512(BX)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMAXPS  Y3, Y4, Y3
+	VMOVUPS Y3, 544(BX)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, BX
+	ADDQ    $0x40, DX
+	DECQ    SI
+	JNZ     cols146
+	VZEROUPPER
+	RET
+
+// func fashionL3ForwardRows2AVX2(x *[256]float32, w *[1280]float32, b *[10]float32, y *[20]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·fashionL3ForwardRows2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×128 · 128×10, in 6×16 tiles of y.
+	MOVQ BX, SI
+
+	// 2 rows of y, the last 10 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000020, DI
+
+depth148:
+	VMOVUPS      (CX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       32(CX), X5
+	VBROADCASTSS (AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 512(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      40(CX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       72(CX), X5
+	VBROADCASTSS 4(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 516(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      80(CX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       112(CX), X5
+	VBROADCASTSS 8(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 520(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      120(CX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       152(CX), X5
+	VBROADCASTSS 12(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 524(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, AX
+	ADDQ         $0xa0, CX
+	DECQ         DI
+	JNZ          depth148
+
+	// Add the bias and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y1, Y1
+	VMOVSD  X1, 32(SI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 40(SI)
+	VXORPS  Y0, Y0, Y0
+	VMOVSD  32(DX), X0
+	VADDPS  Y0, Y3, Y3
+	VMOVSD  X3, 72(SI)
+	MOVQ    BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000002, CX
+
+softmax149:
+	VMOVUPS      (AX), Y1
+	VMOVAPS      Y1, Y0
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       32(AX), X2
+	VBLENDPS     $0xfc, neginf<>+0(SB), Y2, Y2
+	VMAXPS       Y2, Y0, Y0
+	VEXTRACTF128 $0x01, Y0, X3
+	VMAXPS       X3, X0, X3
+	VPERMILPS    $0x4e, X3, X0
+	VMAXPS       X0, X3, X3
+	VPERMILPS    $0xb1, X3, X0
+	VMAXPS       X0, X3, X3
+	VBROADCASTSS X3, Y0
+	VSUBPS       Y0, Y1, Y1
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y1, Y3, Y1
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y1, Y3, Y1
+	VMULPS       log2e<>+0(SB), Y1, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y1
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y1, Y4
+	VFMADD213PS  expc2<>+0(SB), Y1, Y4
+	VFMADD213PS  expc3<>+0(SB), Y1, Y4
+	VFMADD213PS  expc4<>+0(SB), Y1, Y4
+	VFMADD213PS  expc5<>+0(SB), Y1, Y4
+	VMULPS       Y1, Y1, Y5
+	VFMADD213PS  Y1, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y1
+	VPSUBD       Y1, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y4, Y4
+	VMOVAPS      Y4, Y1
+	VMOVAPS      Y1, Y3
+	VBLENDPS     $0xfc, Y0, Y2, Y2
+	VSUBPS       Y0, Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y0
+	VMINPS       Y2, Y0, Y2
+	VMOVUPS      explo<>+0(SB), Y0
+	VMAXPS       Y2, Y0, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y0
+	VROUNDPS     $0x00, Y0, Y0
+	VFNMADD231PS ln2hi<>+0(SB), Y0, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y0, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y0, Y0
+	VPSRAD       $0x01, Y0, Y2
+	VPSUBD       Y2, Y0, Y0
+	VPADDD       expbias<>+0(SB), Y0, Y0
+	VPSLLD       $0x17, Y0, Y0
+	VMULPS       Y0, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VBLENDPS     $0xfc, zero<>+0(SB), Y2, Y2
+	VADDPS       Y2, Y3, Y3
+	VEXTRACTF128 $0x01, Y3, X0
+	VADDPS       X0, X3, X0
+	VPERMILPS    $0x4e, X0, X3
+	VADDPS       X3, X0, X0
+	VPERMILPS    $0xb1, X0, X3
+	VADDPS       X3, X0, X0
+	VBROADCASTSS X0, Y3
+	VMOVUPS      one<>+0(SB), Y0
+	VDIVPS       Y3, Y0, Y0
+	VMULPS       Y0, Y1, Y1
+	VMOVUPS      Y1, (AX)
+	VMULPS       Y0, Y2, Y2
+	VMOVSD       X2, 32(AX)
+	ADDQ         $0x28, AX
+	DECQ         CX
+	JNZ          softmax149
+	VZEROUPPER
+	RET
+
 // func fashionL1ForwardRows1AVX2(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
 // Requires: AVX, FMA3
 TEXT ·fashionL1ForwardRows1AVX2(SB), NOSPLIT, $0-32
@@ -8122,7 +8471,7 @@ TEXT ·fashionL1ForwardRows1AVX2(SB), NOSPLIT, $0-32
 	// 1 rows of y, 96 columns at a time.
 	MOVQ $0x00000002, DI
 
-cols144:
+cols150:
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -8141,7 +8490,7 @@ cols144:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x000000c4, R10
 
-depth145:
+depth151:
 	VBROADCASTSS (R8), Y12
 	VFMADD231PS  (R9), Y12, Y0
 	VFMADD231PS  32(R9), Y12, Y1
@@ -8197,7 +8546,7 @@ depth145:
 	ADDQ         $0x10, R8
 	ADDQ         $0x00001000, R9
 	DECQ         R10
-	JNZ          depth145
+	JNZ          depth151
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Y12, Y12, Y12
@@ -8253,7 +8602,7 @@ depth145:
 	ADDQ    $0x00000180, SI
 	ADDQ    $0x00000180, DX
 	DECQ    DI
-	JNZ     cols144
+	JNZ     cols150
 
 	// 1 rows of y, the last 64 columns.
 	VXORPS Y0, Y0, Y0
@@ -8269,7 +8618,7 @@ depth145:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x000000c4, R8
 
-depth146:
+depth152:
 	VBROADCASTSS (DI), Y8
 	VFMADD231PS  (CX), Y8, Y0
 	VFMADD231PS  32(CX), Y8, Y1
@@ -8309,7 +8658,7 @@ depth146:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00001000, CX
 	DECQ         R8
-	JNZ          depth146
+	JNZ          depth152
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Y8, Y8, Y8
@@ -8380,7 +8729,7 @@ TEXT ·fashionL2ForwardRows1AVX2(SB), NOSPLIT, $0-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000040, R9
 
-depth147:
+depth153:
 	VBROADCASTSS (DI), Y12
 	VFMADD231PS  (R8), Y12, Y0
 	VFMADD231PS  32(R8), Y12, Y1
@@ -8436,7 +8785,7 @@ depth147:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00000800, R8
 	DECQ         R9
-	JNZ          depth147
+	JNZ          depth153
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Y12, Y12, Y12
@@ -8502,7 +8851,7 @@ depth147:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000040, R8
 
-depth148:
+depth154:
 	VBROADCASTSS (DI), Y4
 	VFMADD231PS  (CX), Y4, Y0
 	VFMADD231PS  32(CX), Y4, Y1
@@ -8526,7 +8875,7 @@ depth148:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00000800, CX
 	DECQ         R8
-	JNZ          depth148
+	JNZ          depth154
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Y4, Y4, Y4
@@ -8571,7 +8920,7 @@ TEXT ·fashionL3ForwardRows1AVX2(SB), NOSPLIT, $0-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000020, R9
 
-depth149:
+depth155:
 	VBROADCASTSS (R8), Y2
 	VFMADD231PS  (CX), Y2, Y0
 	VXORPS       Y3, Y3, Y3
@@ -8595,7 +8944,7 @@ depth149:
 	ADDQ         $0x10, R8
 	ADDQ         $0xa0, CX
 	DECQ         R9
-	JNZ          depth149
+	JNZ          depth155
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (DX), Y2
@@ -8711,7 +9060,7 @@ TEXT ·fashionLossAVX2(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000050, BX
 
-elems150:
+elems156:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -8754,7 +9103,7 @@ elems150:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems150
+	JNZ          elems156
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -8949,7 +9298,7 @@ TEXT ·fashionSGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x000072d1, DX
 
-elems151:
+elems157:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -8958,7 +9307,7 @@ elems151:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems151
+	JNZ          elems157
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -8984,7 +9333,7 @@ TEXT ·fashionMomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x000072d1, BX
 
-elems152:
+elems158:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -9000,7 +9349,7 @@ elems152:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems152
+	JNZ          elems158
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -9053,7 +9402,7 @@ TEXT ·fashionNesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x000072d1, BX
 
-elems153:
+elems159:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -9070,7 +9419,7 @@ elems153:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems153
+	JNZ          elems159
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -9117,7 +9466,7 @@ TEXT ·fashionAdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x000072d1, SI
 
-elems154:
+elems160:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -9148,7 +9497,7 @@ elems154:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems154
+	JNZ         elems160
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -9210,7 +9559,7 @@ TEXT ·fashionAdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x000072d1, SI
 
-elems155:
+elems161:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -9241,7 +9590,7 @@ elems155:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems155
+	JNZ         elems161
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -9286,12 +9635,12 @@ TEXT ·fashionSGDChunkAVX2(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores156
+	JNZ   cachedstores162
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  $0x00000800, DX
 
-elems157:
+elems163:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -9300,17 +9649,17 @@ elems157:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems157
+	JNZ          elems163
 	SFENCE
-	JMP          updated156
+	JMP          updated162
 
-cachedstores156:
+cachedstores162:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ $0x00000800, DX
 
-elems158:
+elems164:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -9319,9 +9668,9 @@ elems158:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems158
+	JNZ          elems164
 
-updated156:
+updated162:
 	VZEROUPPER
 	RET
 
@@ -9337,12 +9686,12 @@ TEXT ·fashionSGDLastChunkAVX2(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores159
+	JNZ   cachedstores165
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  $0x000002d1, DX
 
-elems160:
+elems166:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -9351,7 +9700,7 @@ elems160:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems160
+	JNZ          elems166
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -9360,15 +9709,15 @@ elems160:
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
 	SFENCE
-	JMP          updated159
+	JMP          updated165
 
-cachedstores159:
+cachedstores165:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ $0x000002d1, DX
 
-elems161:
+elems167:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -9377,7 +9726,7 @@ elems161:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems161
+	JNZ          elems167
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -9386,7 +9735,7 @@ elems161:
 	VFNMADD231PS Y3, Y0, Y2
 	VMOVSD       X2, (AX)
 
-updated159:
+updated165:
 	VZEROUPPER
 	RET
 
@@ -9394,172 +9743,6 @@ updated159:
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
 TEXT ·fashionMomentumChunkAVX2(SB), NOSPLIT, $0-36
 	// Momentum over 16384 parameters.
-	MOVSS        lr+24(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        decay+28(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVSS        mu+32(FP), X2
-	VBROADCASTSS X2, Y2
-
-	// p aligned to a vector: its stores stream past the caches
-	MOVQ  p+0(FP), AX
-	TESTQ $0x0000001f, AX
-	JNZ   cachedstores162
-	MOVQ  p+0(FP), AX
-	MOVQ  grad+8(FP), CX
-	MOVQ  v+16(FP), DX
-	MOVQ  $0x00000800, BX
-
-elems163:
-	VMOVUPS      (AX), Y3
-	VMOVUPS      (CX), Y4
-	VMOVUPS      (DX), Y5
-	VFMADD231PS  Y3, Y1, Y4
-	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y4
-	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
-	VANDPS       Y5, Y4, Y5
-	VMOVUPS      Y5, (DX)
-	VFNMADD231PS Y5, Y0, Y3
-	VMOVNTPS     Y3, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	DECQ         BX
-	JNZ          elems163
-	SFENCE
-	JMP          updated162
-
-cachedstores162:
-	// p not aligned to a vector: regular stores
-	MOVQ p+0(FP), AX
-	MOVQ grad+8(FP), CX
-	MOVQ v+16(FP), DX
-	MOVQ $0x00000800, BX
-
-elems164:
-	VMOVUPS      (AX), Y3
-	VMOVUPS      (CX), Y4
-	VMOVUPS      (DX), Y5
-	VFMADD231PS  Y3, Y1, Y4
-	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y4
-	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
-	VANDPS       Y5, Y4, Y5
-	VMOVUPS      Y5, (DX)
-	VFNMADD231PS Y5, Y0, Y3
-	VMOVUPS      Y3, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	DECQ         BX
-	JNZ          elems164
-
-updated162:
-	VZEROUPPER
-	RET
-
-// func fashionMomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
-	// Momentum over 5770 parameters.
-	MOVSS        lr+24(FP), X0
-	VBROADCASTSS X0, Y0
-	MOVSS        decay+28(FP), X1
-	VBROADCASTSS X1, Y1
-	MOVSS        mu+32(FP), X2
-	VBROADCASTSS X2, Y2
-
-	// p aligned to a vector: its stores stream past the caches
-	MOVQ  p+0(FP), AX
-	TESTQ $0x0000001f, AX
-	JNZ   cachedstores165
-	MOVQ  p+0(FP), AX
-	MOVQ  grad+8(FP), CX
-	MOVQ  v+16(FP), DX
-	MOVQ  $0x000002d1, BX
-
-elems166:
-	VMOVUPS      (AX), Y3
-	VMOVUPS      (CX), Y4
-	VMOVUPS      (DX), Y5
-	VFMADD231PS  Y3, Y1, Y4
-	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y4
-	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
-	VANDPS       Y5, Y4, Y5
-	VMOVUPS      Y5, (DX)
-	VFNMADD231PS Y5, Y0, Y3
-	VMOVNTPS     Y3, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	DECQ         BX
-	JNZ          elems166
-	VXORPS       Y3, Y3, Y3
-	VMOVSD       (AX), X3
-	VXORPS       Y4, Y4, Y4
-	VMOVSD       (CX), X4
-	VXORPS       Y5, Y5, Y5
-	VMOVSD       (DX), X5
-	VFMADD231PS  Y3, Y1, Y4
-	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y1
-	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
-	VANDPS       Y5, Y1, Y5
-	VMOVSD       X5, (DX)
-	VFNMADD231PS Y5, Y0, Y3
-	VMOVSD       X3, (AX)
-	SFENCE
-	JMP          updated165
-
-cachedstores165:
-	// p not aligned to a vector: regular stores
-	MOVQ p+0(FP), AX
-	MOVQ grad+8(FP), CX
-	MOVQ v+16(FP), DX
-	MOVQ $0x000002d1, BX
-
-elems167:
-	VMOVUPS      (AX), Y3
-	VMOVUPS      (CX), Y4
-	VMOVUPS      (DX), Y5
-	VFMADD231PS  Y3, Y1, Y4
-	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y4
-	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
-	VANDPS       Y5, Y4, Y5
-	VMOVUPS      Y5, (DX)
-	VFNMADD231PS Y5, Y0, Y3
-	VMOVUPS      Y3, (AX)
-	ADDQ         $0x20, AX
-	ADDQ         $0x20, CX
-	ADDQ         $0x20, DX
-	DECQ         BX
-	JNZ          elems167
-	VXORPS       Y3, Y3, Y3
-	VMOVSD       (AX), X3
-	VXORPS       Y4, Y4, Y4
-	VMOVSD       (CX), X4
-	VXORPS       Y5, Y5, Y5
-	VMOVSD       (DX), X5
-	VFMADD231PS  Y3, Y1, Y4
-	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y1
-	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
-	VANDPS       Y5, Y1, Y5
-	VMOVSD       X5, (DX)
-	VFNMADD231PS Y5, Y0, Y3
-	VMOVSD       X3, (AX)
-
-updated165:
-	VZEROUPPER
-	RET
-
-// func fashionNesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
-	// Nesterov over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -9582,12 +9765,11 @@ elems169:
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y6
-	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
-	VANDPS       Y5, Y6, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
 	VMOVUPS      Y5, (DX)
-	VFMADD231PS  Y5, Y2, Y4
-	VFNMADD231PS Y4, Y0, Y3
+	VFNMADD231PS Y5, Y0, Y3
 	VMOVNTPS     Y3, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
@@ -9610,12 +9792,11 @@ elems170:
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y6
-	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
-	VANDPS       Y5, Y6, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
 	VMOVUPS      Y5, (DX)
-	VFMADD231PS  Y5, Y2, Y4
-	VFNMADD231PS Y4, Y0, Y3
+	VFNMADD231PS Y5, Y0, Y3
 	VMOVUPS      Y3, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
@@ -9627,10 +9808,10 @@ updated168:
 	VZEROUPPER
 	RET
 
-// func fashionNesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
+// func fashionMomentumLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX2, FMA3, MMX+, SSE
-TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
-	// Nesterov over 5770 parameters.
+TEXT ·fashionMomentumLastChunkAVX2(SB), NOSPLIT, $0-36
+	// Momentum over 5770 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Y0
 	MOVSS        decay+28(FP), X1
@@ -9653,12 +9834,11 @@ elems172:
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y6
-	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
-	VANDPS       Y5, Y6, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
 	VMOVUPS      Y5, (DX)
-	VFMADD231PS  Y5, Y2, Y4
-	VFNMADD231PS Y4, Y0, Y3
+	VFNMADD231PS Y5, Y0, Y3
 	VMOVNTPS     Y3, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
@@ -9677,8 +9857,7 @@ elems172:
 	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
 	VANDPS       Y5, Y1, Y5
 	VMOVSD       X5, (DX)
-	VFMADD231PS  Y5, Y2, Y4
-	VFNMADD231PS Y4, Y0, Y3
+	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
 	SFENCE
 	JMP          updated171
@@ -9696,12 +9875,11 @@ elems173:
 	VMOVUPS      (DX), Y5
 	VFMADD231PS  Y3, Y1, Y4
 	VFMADD213PS  Y4, Y2, Y5
-	VANDPS       absmask<>+0(SB), Y5, Y6
-	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
-	VANDPS       Y5, Y6, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y4
+	VCMPPS       $0x05, minnormal<>+0(SB), Y4, Y4
+	VANDPS       Y5, Y4, Y5
 	VMOVUPS      Y5, (DX)
-	VFMADD231PS  Y5, Y2, Y4
-	VFNMADD231PS Y4, Y0, Y3
+	VFNMADD231PS Y5, Y0, Y3
 	VMOVUPS      Y3, (AX)
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
@@ -9720,11 +9898,182 @@ elems173:
 	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
 	VANDPS       Y5, Y1, Y5
 	VMOVSD       X5, (DX)
+	VFNMADD231PS Y5, Y0, Y3
+	VMOVSD       X3, (AX)
+
+updated171:
+	VZEROUPPER
+	RET
+
+// func fashionNesterovChunkAVX2(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·fashionNesterovChunkAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 16384 parameters.
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores174
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  $0x00000800, BX
+
+elems175:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVNTPS     Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems175
+	SFENCE
+	JMP          updated174
+
+cachedstores174:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ $0x00000800, BX
+
+elems176:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems176
+
+updated174:
+	VZEROUPPER
+	RET
+
+// func fashionNesterovLastChunkAVX2(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·fashionNesterovLastChunkAVX2(SB), NOSPLIT, $0-36
+	// Nesterov over 5770 parameters.
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Y0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Y1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Y2
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000001f, AX
+	JNZ   cachedstores177
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  $0x000002d1, BX
+
+elems178:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVNTPS     Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems178
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (AX), X3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (CX), X4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       (DX), X5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
+	VMOVSD       X5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVSD       X3, (AX)
+	SFENCE
+	JMP          updated177
+
+cachedstores177:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ $0x000002d1, BX
+
+elems179:
+	VMOVUPS      (AX), Y3
+	VMOVUPS      (CX), Y4
+	VMOVUPS      (DX), Y5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y6
+	VCMPPS       $0x05, minnormal<>+0(SB), Y6, Y6
+	VANDPS       Y5, Y6, Y5
+	VMOVUPS      Y5, (DX)
+	VFMADD231PS  Y5, Y2, Y4
+	VFNMADD231PS Y4, Y0, Y3
+	VMOVUPS      Y3, (AX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, DX
+	DECQ         BX
+	JNZ          elems179
+	VXORPS       Y3, Y3, Y3
+	VMOVSD       (AX), X3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (CX), X4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       (DX), X5
+	VFMADD231PS  Y3, Y1, Y4
+	VFMADD213PS  Y4, Y2, Y5
+	VANDPS       absmask<>+0(SB), Y5, Y1
+	VCMPPS       $0x05, minnormal<>+0(SB), Y1, Y1
+	VANDPS       Y5, Y1, Y5
+	VMOVSD       X5, (DX)
 	VFMADD231PS  Y5, Y2, Y4
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
 
-updated171:
+updated177:
 	VZEROUPPER
 	RET
 
@@ -9754,14 +10103,14 @@ TEXT ·fashionAdamChunkAVX2(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores174
+	JNZ   cachedstores180
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000800, SI
 
-elems175:
+elems181:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -9792,11 +10141,11 @@ elems175:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems175
+	JNZ         elems181
 	SFENCE
-	JMP         updated174
+	JMP         updated180
 
-cachedstores174:
+cachedstores180:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -9804,7 +10153,7 @@ cachedstores174:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000800, SI
 
-elems176:
+elems182:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -9835,9 +10184,9 @@ elems176:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems176
+	JNZ         elems182
 
-updated174:
+updated180:
 	VZEROUPPER
 	RET
 
@@ -9867,14 +10216,14 @@ TEXT ·fashionAdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores177
+	JNZ   cachedstores183
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x000002d1, SI
 
-elems178:
+elems184:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -9905,7 +10254,7 @@ elems178:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems178
+	JNZ         elems184
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -9936,9 +10285,9 @@ elems178:
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
 	SFENCE
-	JMP         updated177
+	JMP         updated183
 
-cachedstores177:
+cachedstores183:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -9946,7 +10295,7 @@ cachedstores177:
 	MOVQ v+24(FP), BX
 	MOVQ $0x000002d1, SI
 
-elems179:
+elems185:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -9977,7 +10326,7 @@ elems179:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems179
+	JNZ         elems185
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -10008,7 +10357,7 @@ elems179:
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
 
-updated177:
+updated183:
 	VZEROUPPER
 	RET
 
@@ -10039,14 +10388,14 @@ TEXT ·fashionAdamWChunkAVX2(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores180
+	JNZ   cachedstores186
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000800, SI
 
-elems181:
+elems187:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -10077,11 +10426,11 @@ elems181:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems181
+	JNZ         elems187
 	SFENCE
-	JMP         updated180
+	JMP         updated186
 
-cachedstores180:
+cachedstores186:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -10089,7 +10438,7 @@ cachedstores180:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000800, SI
 
-elems182:
+elems188:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -10120,9 +10469,9 @@ elems182:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems182
+	JNZ         elems188
 
-updated180:
+updated186:
 	VZEROUPPER
 	RET
 
@@ -10153,14 +10502,14 @@ TEXT ·fashionAdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores183
+	JNZ   cachedstores189
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x000002d1, SI
 
-elems184:
+elems190:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -10191,7 +10540,7 @@ elems184:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems184
+	JNZ         elems190
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -10222,9 +10571,9 @@ elems184:
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
 	SFENCE
-	JMP         updated183
+	JMP         updated189
 
-cachedstores183:
+cachedstores189:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -10232,7 +10581,7 @@ cachedstores183:
 	MOVQ v+24(FP), BX
 	MOVQ $0x000002d1, SI
 
-elems185:
+elems191:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -10263,7 +10612,7 @@ elems185:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems185
+	JNZ         elems191
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -10294,6 +10643,6 @@ elems185:
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
 
-updated183:
+updated189:
 	VZEROUPPER
 	RET

@@ -296,6 +296,30 @@ func fashionL3ForwardRows4AVX2(x *[4 * FashionL3In]float32, w *[FashionL3In * Fa
 	panic("vecgen: fashionL3ForwardRows4AVX2 called on arm64")
 }
 
+func fashionL1ForwardRows2AVX512(x *[2 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[2 * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardRows2AVX512 called on arm64")
+}
+
+func fashionL1ForwardRows2AVX2(x *[2 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[2 * FashionL1Out]float32) {
+	panic("vecgen: fashionL1ForwardRows2AVX2 called on arm64")
+}
+
+func fashionL2ForwardRows2AVX512(x *[2 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[2 * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardRows2AVX512 called on arm64")
+}
+
+func fashionL2ForwardRows2AVX2(x *[2 * FashionL2In]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, y *[2 * FashionL2Out]float32) {
+	panic("vecgen: fashionL2ForwardRows2AVX2 called on arm64")
+}
+
+func fashionL3ForwardRows2AVX512(x *[2 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[2 * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardRows2AVX512 called on arm64")
+}
+
+func fashionL3ForwardRows2AVX2(x *[2 * FashionL3In]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, y *[2 * FashionL3Out]float32) {
+	panic("vecgen: fashionL3ForwardRows2AVX2 called on arm64")
+}
+
 func fashionL1ForwardRows1AVX512(x *[1 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[1 * FashionL1Out]float32) {
 	panic("vecgen: fashionL1ForwardRows1AVX512 called on arm64")
 }

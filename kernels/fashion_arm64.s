@@ -16582,6 +16582,919 @@ softmax2:
 	BNE softmax2
 	RET
 
+// fashionL1ForwardRows2NEON is the NEON body of FashionL1ForwardRows2: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 2 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 2×784 · 784×256 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// In panels of 512 columns by 256 steps of depth (512 KB of the right operand, kept in L2 while the rows stream past).
+// func fashionL1ForwardRows2NEON(x *[1568]float32, w *[200704]float32, b *[256]float32, y *[512]float32)
+TEXT ·fashionL1ForwardRows2NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R20
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 2×784 · 784×256, in 3×32 tiles of y.
+	MOVD R1, R4
+	MOVD R3, R5
+	MOVD R2, R6
+	// Panels of 512 columns of y (512 KB of w, kept in L2), 256 steps of depth at a time.
+	// The last 256 columns of y.
+	MOVD R0, R7
+	MOVD R4, R8
+	// The first 256 steps of depth of this panel, then 3 more chunks added to y.
+	MOVD R7, R9
+	MOVD R5, R10
+	MOVD R8, R11
+	MOVD R10, R12
+	// 2 rows of y, 32 columns at a time.
+	MOVD $8, R13
+cols1:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R9, R14
+	MOVD R11, R15
+	MOVD $1024, R16
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $64, R17
+depth2:
+	FMOVQ (R14), F16
+	FMOVQ 3136(R14), F17
+	FLDPQ (R15), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	FLDPQ 32(R15), (F18, F19)
+	WORD $0x4f901242 // fmla v2.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124a // fmla v10.4s, v18.4s, v17.s[0]
+	WORD $0x4f901263 // fmla v3.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126b // fmla v11.4s, v19.4s, v17.s[0]
+	FLDPQ 64(R15), (F18, F19)
+	WORD $0x4f901244 // fmla v4.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124c // fmla v12.4s, v18.4s, v17.s[0]
+	WORD $0x4f901265 // fmla v5.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126d // fmla v13.4s, v19.4s, v17.s[0]
+	FLDPQ 96(R15), (F18, F19)
+	WORD $0x4f901246 // fmla v6.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124e // fmla v14.4s, v18.4s, v17.s[0]
+	WORD $0x4f901267 // fmla v7.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126f // fmla v15.4s, v19.4s, v17.s[0]
+	ADD R16, R15, R15
+	FLDPQ (R15), (F18, F19)
+	WORD $0x4fb01240 // fmla v0.4s, v18.4s, v16.s[1]
+	WORD $0x4fb11248 // fmla v8.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01261 // fmla v1.4s, v19.4s, v16.s[1]
+	WORD $0x4fb11269 // fmla v9.4s, v19.4s, v17.s[1]
+	FLDPQ 32(R15), (F18, F19)
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	FLDPQ 64(R15), (F18, F19)
+	WORD $0x4fb01244 // fmla v4.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124c // fmla v12.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01265 // fmla v5.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126d // fmla v13.4s, v19.4s, v17.s[1]
+	FLDPQ 96(R15), (F18, F19)
+	WORD $0x4fb01246 // fmla v6.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124e // fmla v14.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01267 // fmla v7.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126f // fmla v15.4s, v19.4s, v17.s[1]
+	ADD R16, R15, R15
+	FLDPQ (R15), (F18, F19)
+	WORD $0x4f901a40 // fmla v0.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a48 // fmla v8.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a61 // fmla v1.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a69 // fmla v9.4s, v19.4s, v17.s[2]
+	FLDPQ 32(R15), (F18, F19)
+	WORD $0x4f901a42 // fmla v2.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4a // fmla v10.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a63 // fmla v3.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6b // fmla v11.4s, v19.4s, v17.s[2]
+	FLDPQ 64(R15), (F18, F19)
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	FLDPQ 96(R15), (F18, F19)
+	WORD $0x4f901a46 // fmla v6.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4e // fmla v14.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a67 // fmla v7.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6f // fmla v15.4s, v19.4s, v17.s[2]
+	ADD R16, R15, R15
+	FLDPQ (R15), (F18, F19)
+	WORD $0x4fb01a40 // fmla v0.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a48 // fmla v8.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a61 // fmla v1.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a69 // fmla v9.4s, v19.4s, v17.s[3]
+	FLDPQ 32(R15), (F18, F19)
+	WORD $0x4fb01a42 // fmla v2.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4a // fmla v10.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a63 // fmla v3.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6b // fmla v11.4s, v19.4s, v17.s[3]
+	FLDPQ 64(R15), (F18, F19)
+	WORD $0x4fb01a44 // fmla v4.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4c // fmla v12.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a65 // fmla v5.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6d // fmla v13.4s, v19.4s, v17.s[3]
+	FLDPQ 96(R15), (F18, F19)
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R16, R15, R15
+	ADD $16, R14, R14
+	SUBS $1, R17, R17
+	BNE depth2
+	// Store the tile of y.
+	MOVD R12, R17
+	FSTPQ (F0, F1), (R17)
+	FSTPQ (F2, F3), 32(R17)
+	FSTPQ (F4, F5), 64(R17)
+	FSTPQ (F6, F7), 96(R17)
+	ADD $1024, R12, R17
+	FSTPQ (F8, F9), (R17)
+	FSTPQ (F10, F11), 32(R17)
+	FSTPQ (F12, F13), 64(R17)
+	FSTPQ (F14, F15), 96(R17)
+	ADD $128, R11, R11
+	ADD $128, R12, R12
+	SUBS $1, R13, R13
+	BNE cols1
+	ADD $1024, R7, R7
+	ADD $262144, R8, R8
+	MOVD $2, R9
+chunks3:
+	MOVD R7, R10
+	MOVD R5, R11
+	MOVD R8, R12
+	MOVD R11, R13
+	// 2 rows of y, 32 columns at a time.
+	MOVD $8, R14
+cols4:
+	// Start from the sums y holds.
+	MOVD R13, R15
+	FMOVQ (R15), F0
+	FMOVQ 16(R15), F1
+	FMOVQ 32(R15), F2
+	FMOVQ 48(R15), F3
+	FMOVQ 64(R15), F4
+	FMOVQ 80(R15), F5
+	FMOVQ 96(R15), F6
+	FMOVQ 112(R15), F7
+	ADD $1024, R13, R15
+	FMOVQ (R15), F8
+	FMOVQ 16(R15), F9
+	FMOVQ 32(R15), F10
+	FMOVQ 48(R15), F11
+	FMOVQ 64(R15), F12
+	FMOVQ 80(R15), F13
+	FMOVQ 96(R15), F14
+	FMOVQ 112(R15), F15
+	MOVD R10, R15
+	MOVD R12, R16
+	MOVD $1024, R17
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $64, R19
+depth5:
+	FMOVQ (R15), F16
+	FMOVQ 3136(R15), F17
+	FLDPQ (R16), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	FLDPQ 32(R16), (F18, F19)
+	WORD $0x4f901242 // fmla v2.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124a // fmla v10.4s, v18.4s, v17.s[0]
+	WORD $0x4f901263 // fmla v3.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126b // fmla v11.4s, v19.4s, v17.s[0]
+	FLDPQ 64(R16), (F18, F19)
+	WORD $0x4f901244 // fmla v4.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124c // fmla v12.4s, v18.4s, v17.s[0]
+	WORD $0x4f901265 // fmla v5.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126d // fmla v13.4s, v19.4s, v17.s[0]
+	FLDPQ 96(R16), (F18, F19)
+	WORD $0x4f901246 // fmla v6.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124e // fmla v14.4s, v18.4s, v17.s[0]
+	WORD $0x4f901267 // fmla v7.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126f // fmla v15.4s, v19.4s, v17.s[0]
+	ADD R17, R16, R16
+	FLDPQ (R16), (F18, F19)
+	WORD $0x4fb01240 // fmla v0.4s, v18.4s, v16.s[1]
+	WORD $0x4fb11248 // fmla v8.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01261 // fmla v1.4s, v19.4s, v16.s[1]
+	WORD $0x4fb11269 // fmla v9.4s, v19.4s, v17.s[1]
+	FLDPQ 32(R16), (F18, F19)
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	FLDPQ 64(R16), (F18, F19)
+	WORD $0x4fb01244 // fmla v4.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124c // fmla v12.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01265 // fmla v5.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126d // fmla v13.4s, v19.4s, v17.s[1]
+	FLDPQ 96(R16), (F18, F19)
+	WORD $0x4fb01246 // fmla v6.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124e // fmla v14.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01267 // fmla v7.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126f // fmla v15.4s, v19.4s, v17.s[1]
+	ADD R17, R16, R16
+	FLDPQ (R16), (F18, F19)
+	WORD $0x4f901a40 // fmla v0.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a48 // fmla v8.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a61 // fmla v1.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a69 // fmla v9.4s, v19.4s, v17.s[2]
+	FLDPQ 32(R16), (F18, F19)
+	WORD $0x4f901a42 // fmla v2.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4a // fmla v10.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a63 // fmla v3.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6b // fmla v11.4s, v19.4s, v17.s[2]
+	FLDPQ 64(R16), (F18, F19)
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	FLDPQ 96(R16), (F18, F19)
+	WORD $0x4f901a46 // fmla v6.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4e // fmla v14.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a67 // fmla v7.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6f // fmla v15.4s, v19.4s, v17.s[2]
+	ADD R17, R16, R16
+	FLDPQ (R16), (F18, F19)
+	WORD $0x4fb01a40 // fmla v0.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a48 // fmla v8.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a61 // fmla v1.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a69 // fmla v9.4s, v19.4s, v17.s[3]
+	FLDPQ 32(R16), (F18, F19)
+	WORD $0x4fb01a42 // fmla v2.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4a // fmla v10.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a63 // fmla v3.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6b // fmla v11.4s, v19.4s, v17.s[3]
+	FLDPQ 64(R16), (F18, F19)
+	WORD $0x4fb01a44 // fmla v4.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4c // fmla v12.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a65 // fmla v5.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6d // fmla v13.4s, v19.4s, v17.s[3]
+	FLDPQ 96(R16), (F18, F19)
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R17, R16, R16
+	ADD $16, R15, R15
+	SUBS $1, R19, R19
+	BNE depth5
+	// Store the tile of y.
+	MOVD R13, R19
+	FSTPQ (F0, F1), (R19)
+	FSTPQ (F2, F3), 32(R19)
+	FSTPQ (F4, F5), 64(R19)
+	FSTPQ (F6, F7), 96(R19)
+	ADD $1024, R13, R19
+	FSTPQ (F8, F9), (R19)
+	FSTPQ (F10, F11), 32(R19)
+	FSTPQ (F12, F13), 64(R19)
+	FSTPQ (F14, F15), 96(R19)
+	ADD $128, R12, R12
+	ADD $128, R13, R13
+	SUBS $1, R14, R14
+	BNE cols4
+	ADD $1024, R7, R7
+	ADD $262144, R8, R8
+	SUBS $1, R9, R9
+	BNE chunks3
+	MOVD R7, R9
+	MOVD R5, R10
+	MOVD R8, R11
+	MOVD R10, R12
+	MOVD R6, R13
+	// 2 rows of y, 32 columns at a time.
+	MOVD $8, R14
+cols6:
+	// Start from the sums y holds.
+	MOVD R12, R15
+	FMOVQ (R15), F0
+	FMOVQ 16(R15), F1
+	FMOVQ 32(R15), F2
+	FMOVQ 48(R15), F3
+	FMOVQ 64(R15), F4
+	FMOVQ 80(R15), F5
+	FMOVQ 96(R15), F6
+	FMOVQ 112(R15), F7
+	ADD $1024, R12, R15
+	FMOVQ (R15), F8
+	FMOVQ 16(R15), F9
+	FMOVQ 32(R15), F10
+	FMOVQ 48(R15), F11
+	FMOVQ 64(R15), F12
+	FMOVQ 80(R15), F13
+	FMOVQ 96(R15), F14
+	FMOVQ 112(R15), F15
+	MOVD R9, R15
+	MOVD R11, R16
+	MOVD $1024, R17
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $4, R19
+depth7:
+	FMOVQ (R15), F16
+	FMOVQ 3136(R15), F17
+	FLDPQ (R16), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	FLDPQ 32(R16), (F18, F19)
+	WORD $0x4f901242 // fmla v2.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124a // fmla v10.4s, v18.4s, v17.s[0]
+	WORD $0x4f901263 // fmla v3.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126b // fmla v11.4s, v19.4s, v17.s[0]
+	FLDPQ 64(R16), (F18, F19)
+	WORD $0x4f901244 // fmla v4.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124c // fmla v12.4s, v18.4s, v17.s[0]
+	WORD $0x4f901265 // fmla v5.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126d // fmla v13.4s, v19.4s, v17.s[0]
+	FLDPQ 96(R16), (F18, F19)
+	WORD $0x4f901246 // fmla v6.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124e // fmla v14.4s, v18.4s, v17.s[0]
+	WORD $0x4f901267 // fmla v7.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126f // fmla v15.4s, v19.4s, v17.s[0]
+	ADD R17, R16, R16
+	FLDPQ (R16), (F18, F19)
+	WORD $0x4fb01240 // fmla v0.4s, v18.4s, v16.s[1]
+	WORD $0x4fb11248 // fmla v8.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01261 // fmla v1.4s, v19.4s, v16.s[1]
+	WORD $0x4fb11269 // fmla v9.4s, v19.4s, v17.s[1]
+	FLDPQ 32(R16), (F18, F19)
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	FLDPQ 64(R16), (F18, F19)
+	WORD $0x4fb01244 // fmla v4.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124c // fmla v12.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01265 // fmla v5.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126d // fmla v13.4s, v19.4s, v17.s[1]
+	FLDPQ 96(R16), (F18, F19)
+	WORD $0x4fb01246 // fmla v6.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124e // fmla v14.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01267 // fmla v7.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126f // fmla v15.4s, v19.4s, v17.s[1]
+	ADD R17, R16, R16
+	FLDPQ (R16), (F18, F19)
+	WORD $0x4f901a40 // fmla v0.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a48 // fmla v8.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a61 // fmla v1.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a69 // fmla v9.4s, v19.4s, v17.s[2]
+	FLDPQ 32(R16), (F18, F19)
+	WORD $0x4f901a42 // fmla v2.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4a // fmla v10.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a63 // fmla v3.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6b // fmla v11.4s, v19.4s, v17.s[2]
+	FLDPQ 64(R16), (F18, F19)
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	FLDPQ 96(R16), (F18, F19)
+	WORD $0x4f901a46 // fmla v6.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4e // fmla v14.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a67 // fmla v7.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6f // fmla v15.4s, v19.4s, v17.s[2]
+	ADD R17, R16, R16
+	FLDPQ (R16), (F18, F19)
+	WORD $0x4fb01a40 // fmla v0.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a48 // fmla v8.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a61 // fmla v1.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a69 // fmla v9.4s, v19.4s, v17.s[3]
+	FLDPQ 32(R16), (F18, F19)
+	WORD $0x4fb01a42 // fmla v2.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4a // fmla v10.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a63 // fmla v3.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6b // fmla v11.4s, v19.4s, v17.s[3]
+	FLDPQ 64(R16), (F18, F19)
+	WORD $0x4fb01a44 // fmla v4.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4c // fmla v12.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a65 // fmla v5.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6d // fmla v13.4s, v19.4s, v17.s[3]
+	FLDPQ 96(R16), (F18, F19)
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R17, R16, R16
+	ADD $16, R15, R15
+	SUBS $1, R19, R19
+	BNE depth7
+	FMOVQ (R20), F16 // zero
+	// Add the bias, apply relu and store the tile of y.
+	MOVD R12, R19
+	FMOVQ (R13), F17
+	WORD $0x4e31d400 // fadd v0.4s, v0.4s, v17.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ 16(R13), F17
+	WORD $0x4e31d421 // fadd v1.4s, v1.4s, v17.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ 32(R13), F17
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ 48(R13), F17
+	WORD $0x4e31d463 // fadd v3.4s, v3.4s, v17.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ 64(R13), F17
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ 80(R13), F17
+	WORD $0x4e31d4a5 // fadd v5.4s, v5.4s, v17.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ 96(R13), F17
+	WORD $0x4e31d4c6 // fadd v6.4s, v6.4s, v17.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ 112(R13), F17
+	WORD $0x4e31d4e7 // fadd v7.4s, v7.4s, v17.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FSTPQ (F0, F1), (R19)
+	FSTPQ (F2, F3), 32(R19)
+	FSTPQ (F4, F5), 64(R19)
+	FSTPQ (F6, F7), 96(R19)
+	ADD $1024, R12, R19
+	FMOVQ (R13), F17
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ 16(R13), F17
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ 32(R13), F17
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ 48(R13), F17
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ 64(R13), F17
+	WORD $0x4e31d58c // fadd v12.4s, v12.4s, v17.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ 80(R13), F17
+	WORD $0x4e31d5ad // fadd v13.4s, v13.4s, v17.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ 96(R13), F17
+	WORD $0x4e31d5ce // fadd v14.4s, v14.4s, v17.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ 112(R13), F17
+	WORD $0x4e31d5ef // fadd v15.4s, v15.4s, v17.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FSTPQ (F8, F9), (R19)
+	FSTPQ (F10, F11), 32(R19)
+	FSTPQ (F12, F13), 64(R19)
+	FSTPQ (F14, F15), 96(R19)
+	ADD $128, R11, R11
+	ADD $128, R12, R12
+	ADD $128, R13, R13
+	SUBS $1, R14, R14
+	BNE cols6
+	ADD $64, R7, R7
+	ADD $16384, R8, R8
+	RET
+
+// fashionL2ForwardRows2NEON is the NEON body of FashionL2ForwardRows2: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 2 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 2×256 · 256×128 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func fashionL2ForwardRows2NEON(x *[512]float32, w *[32768]float32, b *[128]float32, y *[256]float32)
+TEXT ·fashionL2ForwardRows2NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R14
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 2×256 · 256×128, in 3×32 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 2 rows of y, 32 columns at a time.
+	MOVD $4, R9
+cols1:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R4, R10
+	MOVD R6, R11
+	MOVD $512, R12
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $64, R13
+depth2:
+	FMOVQ (R10), F16
+	FMOVQ 1024(R10), F17
+	FLDPQ (R11), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	FLDPQ 32(R11), (F18, F19)
+	WORD $0x4f901242 // fmla v2.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124a // fmla v10.4s, v18.4s, v17.s[0]
+	WORD $0x4f901263 // fmla v3.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126b // fmla v11.4s, v19.4s, v17.s[0]
+	FLDPQ 64(R11), (F18, F19)
+	WORD $0x4f901244 // fmla v4.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124c // fmla v12.4s, v18.4s, v17.s[0]
+	WORD $0x4f901265 // fmla v5.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126d // fmla v13.4s, v19.4s, v17.s[0]
+	FLDPQ 96(R11), (F18, F19)
+	WORD $0x4f901246 // fmla v6.4s, v18.4s, v16.s[0]
+	WORD $0x4f91124e // fmla v14.4s, v18.4s, v17.s[0]
+	WORD $0x4f901267 // fmla v7.4s, v19.4s, v16.s[0]
+	WORD $0x4f91126f // fmla v15.4s, v19.4s, v17.s[0]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F18, F19)
+	WORD $0x4fb01240 // fmla v0.4s, v18.4s, v16.s[1]
+	WORD $0x4fb11248 // fmla v8.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01261 // fmla v1.4s, v19.4s, v16.s[1]
+	WORD $0x4fb11269 // fmla v9.4s, v19.4s, v17.s[1]
+	FLDPQ 32(R11), (F18, F19)
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	FLDPQ 64(R11), (F18, F19)
+	WORD $0x4fb01244 // fmla v4.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124c // fmla v12.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01265 // fmla v5.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126d // fmla v13.4s, v19.4s, v17.s[1]
+	FLDPQ 96(R11), (F18, F19)
+	WORD $0x4fb01246 // fmla v6.4s, v18.4s, v16.s[1]
+	WORD $0x4fb1124e // fmla v14.4s, v18.4s, v17.s[1]
+	WORD $0x4fb01267 // fmla v7.4s, v19.4s, v16.s[1]
+	WORD $0x4fb1126f // fmla v15.4s, v19.4s, v17.s[1]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F18, F19)
+	WORD $0x4f901a40 // fmla v0.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a48 // fmla v8.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a61 // fmla v1.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a69 // fmla v9.4s, v19.4s, v17.s[2]
+	FLDPQ 32(R11), (F18, F19)
+	WORD $0x4f901a42 // fmla v2.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4a // fmla v10.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a63 // fmla v3.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6b // fmla v11.4s, v19.4s, v17.s[2]
+	FLDPQ 64(R11), (F18, F19)
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	FLDPQ 96(R11), (F18, F19)
+	WORD $0x4f901a46 // fmla v6.4s, v18.4s, v16.s[2]
+	WORD $0x4f911a4e // fmla v14.4s, v18.4s, v17.s[2]
+	WORD $0x4f901a67 // fmla v7.4s, v19.4s, v16.s[2]
+	WORD $0x4f911a6f // fmla v15.4s, v19.4s, v17.s[2]
+	ADD R12, R11, R11
+	FLDPQ (R11), (F18, F19)
+	WORD $0x4fb01a40 // fmla v0.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a48 // fmla v8.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a61 // fmla v1.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a69 // fmla v9.4s, v19.4s, v17.s[3]
+	FLDPQ 32(R11), (F18, F19)
+	WORD $0x4fb01a42 // fmla v2.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4a // fmla v10.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a63 // fmla v3.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6b // fmla v11.4s, v19.4s, v17.s[3]
+	FLDPQ 64(R11), (F18, F19)
+	WORD $0x4fb01a44 // fmla v4.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4c // fmla v12.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a65 // fmla v5.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6d // fmla v13.4s, v19.4s, v17.s[3]
+	FLDPQ 96(R11), (F18, F19)
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R12, R11, R11
+	ADD $16, R10, R10
+	SUBS $1, R13, R13
+	BNE depth2
+	FMOVQ (R14), F16 // zero
+	// Add the bias, apply relu and store the tile of y.
+	MOVD R7, R13
+	FMOVQ (R8), F17
+	WORD $0x4e31d400 // fadd v0.4s, v0.4s, v17.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ 16(R8), F17
+	WORD $0x4e31d421 // fadd v1.4s, v1.4s, v17.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ 32(R8), F17
+	WORD $0x4e31d442 // fadd v2.4s, v2.4s, v17.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ 48(R8), F17
+	WORD $0x4e31d463 // fadd v3.4s, v3.4s, v17.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ 64(R8), F17
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ 80(R8), F17
+	WORD $0x4e31d4a5 // fadd v5.4s, v5.4s, v17.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ 96(R8), F17
+	WORD $0x4e31d4c6 // fadd v6.4s, v6.4s, v17.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ 112(R8), F17
+	WORD $0x4e31d4e7 // fadd v7.4s, v7.4s, v17.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FSTPQ (F0, F1), (R13)
+	FSTPQ (F2, F3), 32(R13)
+	FSTPQ (F4, F5), 64(R13)
+	FSTPQ (F6, F7), 96(R13)
+	ADD $512, R7, R13
+	FMOVQ (R8), F17
+	WORD $0x4e31d508 // fadd v8.4s, v8.4s, v17.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ 16(R8), F17
+	WORD $0x4e31d529 // fadd v9.4s, v9.4s, v17.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ 32(R8), F17
+	WORD $0x4e31d54a // fadd v10.4s, v10.4s, v17.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ 48(R8), F17
+	WORD $0x4e31d56b // fadd v11.4s, v11.4s, v17.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ 64(R8), F17
+	WORD $0x4e31d58c // fadd v12.4s, v12.4s, v17.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ 80(R8), F17
+	WORD $0x4e31d5ad // fadd v13.4s, v13.4s, v17.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ 96(R8), F17
+	WORD $0x4e31d5ce // fadd v14.4s, v14.4s, v17.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ 112(R8), F17
+	WORD $0x4e31d5ef // fadd v15.4s, v15.4s, v17.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FSTPQ (F8, F9), (R13)
+	FSTPQ (F10, F11), 32(R13)
+	FSTPQ (F12, F13), 64(R13)
+	FSTPQ (F14, F15), 96(R13)
+	ADD $128, R6, R6
+	ADD $128, R7, R7
+	ADD $128, R8, R8
+	SUBS $1, R9, R9
+	BNE cols1
+	RET
+
+// fashionL3ForwardRows2NEON is the NEON body of FashionL3ForwardRows2: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 2 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 2×128 · 128×10 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+// func fashionL3ForwardRows2NEON(x *[256]float32, w *[1280]float32, b *[10]float32, y *[20]float32)
+TEXT ·fashionL3ForwardRows2NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 2×128 · 128×10, in 5×20 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 2 rows of y, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $40, R11
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $32, R12
+depth1:
+	FMOVQ (R9), F6
+	FMOVQ 512(R9), F7
+	FLDPQ (R10), (F8, F9)
+	WORD $0x4f861100 // fmla v0.4s, v8.4s, v6.s[0]
+	WORD $0x4f871103 // fmla v3.4s, v8.4s, v7.s[0]
+	WORD $0x4f861121 // fmla v1.4s, v9.4s, v6.s[0]
+	WORD $0x4f871124 // fmla v4.4s, v9.4s, v7.s[0]
+	FMOVD 32(R10), F8
+	WORD $0x4f861102 // fmla v2.4s, v8.4s, v6.s[0]
+	WORD $0x4f871105 // fmla v5.4s, v8.4s, v7.s[0]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F8, F9)
+	WORD $0x4fa61100 // fmla v0.4s, v8.4s, v6.s[1]
+	WORD $0x4fa71103 // fmla v3.4s, v8.4s, v7.s[1]
+	WORD $0x4fa61121 // fmla v1.4s, v9.4s, v6.s[1]
+	WORD $0x4fa71124 // fmla v4.4s, v9.4s, v7.s[1]
+	FMOVD 32(R10), F8
+	WORD $0x4fa61102 // fmla v2.4s, v8.4s, v6.s[1]
+	WORD $0x4fa71105 // fmla v5.4s, v8.4s, v7.s[1]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F8, F9)
+	WORD $0x4f861900 // fmla v0.4s, v8.4s, v6.s[2]
+	WORD $0x4f871903 // fmla v3.4s, v8.4s, v7.s[2]
+	WORD $0x4f861921 // fmla v1.4s, v9.4s, v6.s[2]
+	WORD $0x4f871924 // fmla v4.4s, v9.4s, v7.s[2]
+	FMOVD 32(R10), F8
+	WORD $0x4f861902 // fmla v2.4s, v8.4s, v6.s[2]
+	WORD $0x4f871905 // fmla v5.4s, v8.4s, v7.s[2]
+	ADD R11, R10, R10
+	FLDPQ (R10), (F8, F9)
+	WORD $0x4fa61900 // fmla v0.4s, v8.4s, v6.s[3]
+	WORD $0x4fa71903 // fmla v3.4s, v8.4s, v7.s[3]
+	WORD $0x4fa61921 // fmla v1.4s, v9.4s, v6.s[3]
+	WORD $0x4fa71924 // fmla v4.4s, v9.4s, v7.s[3]
+	FMOVD 32(R10), F8
+	WORD $0x4fa61902 // fmla v2.4s, v8.4s, v6.s[3]
+	WORD $0x4fa71905 // fmla v5.4s, v8.4s, v7.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	SUBS $1, R12, R12
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVQ (R8), F6
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	FMOVQ 16(R8), F6
+	WORD $0x4e26d421 // fadd v1.4s, v1.4s, v6.4s
+	FMOVD 32(R8), F6
+	WORD $0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	FSTPQ (F0, F1), (R12)
+	FMOVD F2, 32(R12)
+	ADD $40, R7, R12
+	FMOVQ (R8), F6
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	FMOVQ 16(R8), F6
+	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	FMOVD 32(R8), F6
+	WORD $0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	FSTPQ (F3, F4), (R12)
+	FMOVD F5, 32(R12)
+	MOVD R3, R4
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R13), F4 // neginf
+	FMOVQ 32(R13), F5 // lanesfrom2
+	FMOVQ 48(R13), F7 // exphi
+	FMOVQ 64(R13), F8 // explo
+	FMOVQ 80(R13), F14 // log2e
+	FMOVQ 96(R13), F15 // ln2hi
+	FMOVQ 112(R13), F16 // ln2lo
+	FMOVQ 224(R13), F17 // one
+	FMOVQ 240(R13), F18 // expbias
+	MOVD $2, R5
+softmax2:
+	FMOVQ (R4), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R4), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R4), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc0
+	FMOVQ 144(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc0
+	FMOVQ 144(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R13), F11 // expc0
+	FMOVQ 144(R13), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R13), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R13), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R13), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R13), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R4)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R4)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R4)
+	ADD $40, R4, R4
+	SUBS $1, R5, R5
+	BNE softmax2
+	RET
+
 // fashionL1ForwardRows1NEON is the NEON body of FashionL1ForwardRows1: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 1 rows for serving, bit for bit the rows FashionL1Forward writes.
 // Product: 1×784 · 784×256 in 1×64 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

@@ -12360,6 +12360,385 @@ softmax133:
 	VZEROUPPER
 	RET
 
+// func fashionL1ForwardRows2AVX512(x *[1568]float32, w *[200704]float32, b *[256]float32, y *[512]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL1ForwardRows2AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×784 · 784×256, in 6×64 tiles of y.
+	// 2 rows of y, 64 columns at a time.
+	MOVQ $0x00000004, SI
+
+cols134:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   AX, DI
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x000000c4, R9
+
+depth135:
+	VMOVUPS      (R8), Z8
+	VMOVUPS      64(R8), Z9
+	VMOVUPS      128(R8), Z10
+	VMOVUPS      192(R8), Z11
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 3136(DI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VMOVUPS      1024(R8), Z8
+	VMOVUPS      1088(R8), Z9
+	VMOVUPS      1152(R8), Z10
+	VMOVUPS      1216(R8), Z11
+	VBROADCASTSS 4(DI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 3140(DI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VMOVUPS      2048(R8), Z8
+	VMOVUPS      2112(R8), Z9
+	VMOVUPS      2176(R8), Z10
+	VMOVUPS      2240(R8), Z11
+	VBROADCASTSS 8(DI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 3144(DI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VMOVUPS      3072(R8), Z8
+	VMOVUPS      3136(R8), Z9
+	VMOVUPS      3200(R8), Z10
+	VMOVUPS      3264(R8), Z11
+	VBROADCASTSS 12(DI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 3148(DI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	ADDQ         $0x10, DI
+	ADDQ         $0x00001000, R8
+	DECQ         R9
+	JNZ          depth135
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Z8, Z8, Z8
+	VMOVUPS (DX), Z9
+	VADDPS  Z9, Z0, Z0
+	VMAXPS  Z0, Z8, Z0
+	VMOVUPS Z0, (BX)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMAXPS  Z1, Z8, Z1
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS 128(DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMAXPS  Z2, Z8, Z2
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS 192(DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMAXPS  Z3, Z8, Z3
+	VMOVUPS Z3, 192(BX)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMAXPS  Z4, Z8, Z4
+	VMOVUPS Z4, 1024(BX)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMAXPS  Z5, Z8, Z5
+	VMOVUPS Z5, 1088(BX)
+	VMOVUPS 128(DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMAXPS  Z6, Z8, Z6
+	VMOVUPS Z6, 1152(BX)
+	VMOVUPS 192(DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMAXPS  Z7, Z8, Z7
+	VMOVUPS Z7, 1216(BX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, BX
+	ADDQ    $0x00000100, DX
+	DECQ    SI
+	JNZ     cols134
+	VZEROUPPER
+	RET
+
+// func fashionL2ForwardRows2AVX512(x *[512]float32, w *[32768]float32, b *[128]float32, y *[256]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL2ForwardRows2AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×256 · 256×128, in 6×64 tiles of y.
+	// 2 rows of y, 64 columns at a time.
+	MOVQ $0x00000002, SI
+
+cols136:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   AX, DI
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000040, R9
+
+depth137:
+	VMOVUPS      (R8), Z8
+	VMOVUPS      64(R8), Z9
+	VMOVUPS      128(R8), Z10
+	VMOVUPS      192(R8), Z11
+	VBROADCASTSS (DI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 1024(DI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VMOVUPS      512(R8), Z8
+	VMOVUPS      576(R8), Z9
+	VMOVUPS      640(R8), Z10
+	VMOVUPS      704(R8), Z11
+	VBROADCASTSS 4(DI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 1028(DI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VMOVUPS      1024(R8), Z8
+	VMOVUPS      1088(R8), Z9
+	VMOVUPS      1152(R8), Z10
+	VMOVUPS      1216(R8), Z11
+	VBROADCASTSS 8(DI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 1032(DI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	VMOVUPS      1536(R8), Z8
+	VMOVUPS      1600(R8), Z9
+	VMOVUPS      1664(R8), Z10
+	VMOVUPS      1728(R8), Z11
+	VBROADCASTSS 12(DI), Z12
+	VFMADD231PS  Z8, Z12, Z0
+	VFMADD231PS  Z9, Z12, Z1
+	VFMADD231PS  Z10, Z12, Z2
+	VFMADD231PS  Z11, Z12, Z3
+	VBROADCASTSS 1036(DI), Z12
+	VFMADD231PS  Z8, Z12, Z4
+	VFMADD231PS  Z9, Z12, Z5
+	VFMADD231PS  Z10, Z12, Z6
+	VFMADD231PS  Z11, Z12, Z7
+	ADDQ         $0x10, DI
+	ADDQ         $0x00000800, R8
+	DECQ         R9
+	JNZ          depth137
+
+	// Add the bias, apply relu and store the tile of y.
+	VXORPS  Z8, Z8, Z8
+	VMOVUPS (DX), Z9
+	VADDPS  Z9, Z0, Z0
+	VMAXPS  Z0, Z8, Z0
+	VMOVUPS Z0, (BX)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMAXPS  Z1, Z8, Z1
+	VMOVUPS Z1, 64(BX)
+	VMOVUPS 128(DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMAXPS  Z2, Z8, Z2
+	VMOVUPS Z2, 128(BX)
+	VMOVUPS 192(DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMAXPS  Z3, Z8, Z3
+	VMOVUPS Z3, 192(BX)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z4, Z4
+	VMAXPS  Z4, Z8, Z4
+	VMOVUPS Z4, 512(BX)
+	VMOVUPS 64(DX), Z0
+	VADDPS  Z0, Z5, Z5
+	VMAXPS  Z5, Z8, Z5
+	VMOVUPS Z5, 576(BX)
+	VMOVUPS 128(DX), Z0
+	VADDPS  Z0, Z6, Z6
+	VMAXPS  Z6, Z8, Z6
+	VMOVUPS Z6, 640(BX)
+	VMOVUPS 192(DX), Z0
+	VADDPS  Z0, Z7, Z7
+	VMAXPS  Z7, Z8, Z7
+	VMOVUPS Z7, 704(BX)
+	ADDQ    $0x00000100, CX
+	ADDQ    $0x00000100, BX
+	ADDQ    $0x00000100, DX
+	DECQ    SI
+	JNZ     cols136
+	VZEROUPPER
+	RET
+
+// func fashionL3ForwardRows2AVX512(x *[256]float32, w *[1280]float32, b *[10]float32, y *[20]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·fashionL3ForwardRows2AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×128 · 128×10, in 28×16 tiles of y.
+	MOVQ BX, SI
+
+	// 2 rows of y, the last 10 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVL   $0x000003ff, DI
+	KMOVW  DI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000020, DI
+
+depth138:
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (AX), Z2, Z0
+	VFMADD231PS.BCST 512(AX), Z2, Z1
+	VMOVUPS.Z        40(CX), K1, Z2
+	VFMADD231PS.BCST 4(AX), Z2, Z0
+	VFMADD231PS.BCST 516(AX), Z2, Z1
+	VMOVUPS.Z        80(CX), K1, Z2
+	VFMADD231PS.BCST 8(AX), Z2, Z0
+	VFMADD231PS.BCST 520(AX), Z2, Z1
+	VMOVUPS.Z        120(CX), K1, Z2
+	VFMADD231PS.BCST 12(AX), Z2, Z0
+	VFMADD231PS.BCST 524(AX), Z2, Z1
+	ADDQ             $0x10, AX
+	ADDQ             $0xa0, CX
+	DECQ             DI
+	JNZ              depth138
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 40(SI)
+	MOVQ      BX, AX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	MOVQ $0x00000002, CX
+
+softmax139:
+	VMOVUPS.Z     (AX), K1, Z1
+	MOVL          $0x0000fc00, DX
+	KMOVW         DX, K2
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (AX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(AX)
+	ADDQ          $0x28, AX
+	DECQ          CX
+	JNZ           softmax139
+	VZEROUPPER
+	RET
+
 // func fashionL1ForwardRows1AVX512(x *[784]float32, w *[200704]float32, b *[256]float32, y *[256]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·fashionL1ForwardRows1AVX512(SB), NOSPLIT, $0-32
@@ -12394,7 +12773,7 @@ TEXT ·fashionL1ForwardRows1AVX512(SB), NOSPLIT, $0-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x000000c4, R9
 
-depth134:
+depth140:
 	VBROADCASTSS (DI), Z16
 	VFMADD231PS  (R8), Z16, Z0
 	VFMADD231PS  64(R8), Z16, Z1
@@ -12466,7 +12845,7 @@ depth134:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00001000, R8
 	DECQ         R9
-	JNZ          depth134
+	JNZ          depth140
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z16, Z16, Z16
@@ -12567,7 +12946,7 @@ TEXT ·fashionL2ForwardRows1AVX512(SB), NOSPLIT, $0-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000040, R8
 
-depth135:
+depth141:
 	VBROADCASTSS (DI), Z8
 	VFMADD231PS  (CX), Z8, Z0
 	VFMADD231PS  64(CX), Z8, Z1
@@ -12607,7 +12986,7 @@ depth135:
 	ADDQ         $0x10, DI
 	ADDQ         $0x00000800, CX
 	DECQ         R8
-	JNZ          depth135
+	JNZ          depth141
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z8, Z8, Z8
@@ -12669,7 +13048,7 @@ TEXT ·fashionL3ForwardRows1AVX512(SB), NOSPLIT, $0-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000020, R9
 
-depth136:
+depth142:
 	VBROADCASTSS (R8), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VFMADD231PS  Z2, Z1, Z0
@@ -12685,7 +13064,7 @@ depth136:
 	ADDQ         $0x10, R8
 	ADDQ         $0xa0, CX
 	DECQ         R9
-	JNZ          depth136
+	JNZ          depth142
 
 	// Add the bias and store the tile of y.
 	VMOVUPS.Z (DX), K1, Z1
@@ -12771,7 +13150,7 @@ TEXT ·fashionLossAVX512(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000028, BX
 
-elems137:
+elems143:
 	VMOVUPS       (AX), Z1
 	VMOVUPS       (CX), Z2
 	VSUBPS        Z2, Z1, Z3
@@ -12814,7 +13193,7 @@ elems137:
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	DECQ          BX
-	JNZ           elems137
+	JNZ           elems143
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y1, Y0, Y1
 	VEXTRACTF128  $0x01, Y1, X0
@@ -13147,7 +13526,7 @@ TEXT ·fashionSGDAVX512(SB), NOSPLIT, $0-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x00003968, DX
 
-elems138:
+elems144:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -13156,7 +13535,7 @@ elems138:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems138
+	JNZ          elems144
 	MOVL         $0x000003ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -13182,7 +13561,7 @@ TEXT ·fashionMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x00003968, BX
 
-elems139:
+elems145:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -13198,7 +13577,7 @@ elems139:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems139
+	JNZ          elems145
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -13266,7 +13645,7 @@ TEXT ·fashionNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x00003968, BX
 
-elems140:
+elems146:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -13283,7 +13662,7 @@ elems140:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems140
+	JNZ          elems146
 	MOVL         $0x000003ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -13329,7 +13708,7 @@ TEXT ·fashionAdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x00003968, SI
 
-elems141:
+elems147:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -13360,7 +13739,7 @@ elems141:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems141
+	JNZ         elems147
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -13420,7 +13799,7 @@ TEXT ·fashionAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x00003968, SI
 
-elems142:
+elems148:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -13451,7 +13830,7 @@ elems142:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems142
+	JNZ         elems148
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -13494,12 +13873,12 @@ TEXT ·fashionSGDChunkAVX512(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores143
+	JNZ   cachedstores149
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  $0x00000400, DX
 
-elems144:
+elems150:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -13508,17 +13887,17 @@ elems144:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems144
+	JNZ          elems150
 	SFENCE
-	JMP          updated143
+	JMP          updated149
 
-cachedstores143:
+cachedstores149:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ $0x00000400, DX
 
-elems145:
+elems151:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -13527,9 +13906,9 @@ elems145:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems145
+	JNZ          elems151
 
-updated143:
+updated149:
 	VZEROUPPER
 	RET
 
@@ -13545,12 +13924,12 @@ TEXT ·fashionSGDLastChunkAVX512(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores146
+	JNZ   cachedstores152
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  $0x00000168, DX
 
-elems147:
+elems153:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -13559,7 +13938,7 @@ elems147:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems147
+	JNZ          elems153
 	MOVL         $0x000003ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -13568,15 +13947,15 @@ elems147:
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
 	SFENCE
-	JMP          updated146
+	JMP          updated152
 
-cachedstores146:
+cachedstores152:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ $0x00000168, DX
 
-elems148:
+elems154:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -13585,7 +13964,7 @@ elems148:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems148
+	JNZ          elems154
 	MOVL         $0x000003ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -13594,7 +13973,7 @@ elems148:
 	VFNMADD231PS Z3, Z0, Z2
 	VMOVUPS      Z2, K1, (AX)
 
-updated146:
+updated152:
 	VZEROUPPER
 	RET
 
@@ -13602,170 +13981,6 @@ updated146:
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
 TEXT ·fashionMomentumChunkAVX512(SB), NOSPLIT, $0-36
 	// Momentum over 16384 parameters.
-	MOVSS        lr+24(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        decay+28(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVSS        mu+32(FP), X2
-	VBROADCASTSS X2, Z2
-
-	// p aligned to a vector: its stores stream past the caches
-	MOVQ  p+0(FP), AX
-	TESTQ $0x0000003f, AX
-	JNZ   cachedstores149
-	MOVQ  p+0(FP), AX
-	MOVQ  grad+8(FP), CX
-	MOVQ  v+16(FP), DX
-	MOVQ  $0x00000400, BX
-
-elems150:
-	VMOVUPS      (AX), Z3
-	VMOVUPS      (CX), Z4
-	VMOVUPS      (DX), Z5
-	VFMADD231PS  Z3, Z1, Z4
-	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z4
-	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
-	VMOVAPS.Z    Z5, K1, Z5
-	VMOVUPS      Z5, (DX)
-	VFNMADD231PS Z5, Z0, Z3
-	VMOVNTPS     Z3, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          elems150
-	SFENCE
-	JMP          updated149
-
-cachedstores149:
-	// p not aligned to a vector: regular stores
-	MOVQ p+0(FP), AX
-	MOVQ grad+8(FP), CX
-	MOVQ v+16(FP), DX
-	MOVQ $0x00000400, BX
-
-elems151:
-	VMOVUPS      (AX), Z3
-	VMOVUPS      (CX), Z4
-	VMOVUPS      (DX), Z5
-	VFMADD231PS  Z3, Z1, Z4
-	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z4
-	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
-	VMOVAPS.Z    Z5, K1, Z5
-	VMOVUPS      Z5, (DX)
-	VFNMADD231PS Z5, Z0, Z3
-	VMOVUPS      Z3, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          elems151
-
-updated149:
-	VZEROUPPER
-	RET
-
-// func fashionMomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·fashionMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
-	// Momentum over 5770 parameters.
-	MOVSS        lr+24(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        decay+28(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVSS        mu+32(FP), X2
-	VBROADCASTSS X2, Z2
-
-	// p aligned to a vector: its stores stream past the caches
-	MOVQ  p+0(FP), AX
-	TESTQ $0x0000003f, AX
-	JNZ   cachedstores152
-	MOVQ  p+0(FP), AX
-	MOVQ  grad+8(FP), CX
-	MOVQ  v+16(FP), DX
-	MOVQ  $0x00000168, BX
-
-elems153:
-	VMOVUPS      (AX), Z3
-	VMOVUPS      (CX), Z4
-	VMOVUPS      (DX), Z5
-	VFMADD231PS  Z3, Z1, Z4
-	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z4
-	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
-	VMOVAPS.Z    Z5, K1, Z5
-	VMOVUPS      Z5, (DX)
-	VFNMADD231PS Z5, Z0, Z3
-	VMOVNTPS     Z3, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          elems153
-	MOVL         $0x000003ff, BX
-	KMOVW        BX, K1
-	VMOVUPS.Z    (AX), K1, Z3
-	VMOVUPS.Z    (CX), K1, Z4
-	VMOVUPS.Z    (DX), K1, Z5
-	VFMADD231PS  Z3, Z1, Z4
-	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z1
-	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
-	VMOVAPS.Z    Z5, K2, Z5
-	VMOVUPS      Z5, K1, (DX)
-	VFNMADD231PS Z5, Z0, Z3
-	VMOVUPS      Z3, K1, (AX)
-	SFENCE
-	JMP          updated152
-
-cachedstores152:
-	// p not aligned to a vector: regular stores
-	MOVQ p+0(FP), AX
-	MOVQ grad+8(FP), CX
-	MOVQ v+16(FP), DX
-	MOVQ $0x00000168, BX
-
-elems154:
-	VMOVUPS      (AX), Z3
-	VMOVUPS      (CX), Z4
-	VMOVUPS      (DX), Z5
-	VFMADD231PS  Z3, Z1, Z4
-	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z4
-	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
-	VMOVAPS.Z    Z5, K1, Z5
-	VMOVUPS      Z5, (DX)
-	VFNMADD231PS Z5, Z0, Z3
-	VMOVUPS      Z3, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          elems154
-	MOVL         $0x000003ff, BX
-	KMOVW        BX, K1
-	VMOVUPS.Z    (AX), K1, Z3
-	VMOVUPS.Z    (CX), K1, Z4
-	VMOVUPS.Z    (DX), K1, Z5
-	VFMADD231PS  Z3, Z1, Z4
-	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z1
-	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
-	VMOVAPS.Z    Z5, K2, Z5
-	VMOVUPS      Z5, K1, (DX)
-	VFNMADD231PS Z5, Z0, Z3
-	VMOVUPS      Z3, K1, (AX)
-
-updated152:
-	VZEROUPPER
-	RET
-
-// func fashionNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·fashionNesterovChunkAVX512(SB), NOSPLIT, $0-36
-	// Nesterov over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -13788,12 +14003,11 @@ elems156:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z6
-	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
 	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
-	VFMADD231PS  Z5, Z2, Z4
-	VFNMADD231PS Z4, Z0, Z3
+	VFNMADD231PS Z5, Z0, Z3
 	VMOVNTPS     Z3, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
@@ -13816,12 +14030,11 @@ elems157:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z6
-	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
 	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
-	VFMADD231PS  Z5, Z2, Z4
-	VFNMADD231PS Z4, Z0, Z3
+	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
@@ -13833,10 +14046,10 @@ updated155:
 	VZEROUPPER
 	RET
 
-// func fashionNesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
+// func fashionMomentumLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·fashionNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
-	// Nesterov over 5770 parameters.
+TEXT ·fashionMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
+	// Momentum over 5770 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -13859,12 +14072,11 @@ elems159:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z6
-	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
 	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
-	VFMADD231PS  Z5, Z2, Z4
-	VFNMADD231PS Z4, Z0, Z3
+	VFNMADD231PS Z5, Z0, Z3
 	VMOVNTPS     Z3, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
@@ -13882,8 +14094,7 @@ elems159:
 	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
 	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
-	VFMADD231PS  Z5, Z2, Z4
-	VFNMADD231PS Z4, Z0, Z3
+	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
 	SFENCE
 	JMP          updated158
@@ -13901,12 +14112,11 @@ elems160:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z6
-	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
 	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
-	VFMADD231PS  Z5, Z2, Z4
-	VFNMADD231PS Z4, Z0, Z3
+	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
@@ -13924,11 +14134,180 @@ elems160:
 	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
 	VMOVAPS.Z    Z5, K2, Z5
 	VMOVUPS      Z5, K1, (DX)
+	VFNMADD231PS Z5, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+
+updated158:
+	VZEROUPPER
+	RET
+
+// func fashionNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
+TEXT ·fashionNesterovChunkAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 16384 parameters.
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Z2
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores161
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  $0x00000400, BX
+
+elems162:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems162
+	SFENCE
+	JMP          updated161
+
+cachedstores161:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ $0x00000400, BX
+
+elems163:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems163
+
+updated161:
+	VZEROUPPER
+	RET
+
+// func fashionNesterovLastChunkAVX512(p *[5770]float32, grad *[5770]float32, v *[5770]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
+TEXT ·fashionNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 5770 parameters.
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Z2
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores164
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  $0x00000168, BX
+
+elems165:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems165
+	MOVL         $0x000003ff, BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (AX), K1, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VMOVUPS.Z    (DX), K1, Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, K1, (AX)
+	SFENCE
+	JMP          updated164
+
+cachedstores164:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ $0x00000168, BX
+
+elems166:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems166
+	MOVL         $0x000003ff, BX
+	KMOVW        BX, K1
+	VMOVUPS.Z    (AX), K1, Z3
+	VMOVUPS.Z    (CX), K1, Z4
+	VMOVUPS.Z    (DX), K1, Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z1
+	VCMPPS       $0x05, minnormal<>+0(SB), Z1, K2
+	VMOVAPS.Z    Z5, K2, Z5
+	VMOVUPS      Z5, K1, (DX)
 	VFMADD231PS  Z5, Z2, Z4
 	VFNMADD231PS Z4, Z0, Z3
 	VMOVUPS      Z3, K1, (AX)
 
-updated158:
+updated164:
 	VZEROUPPER
 	RET
 
@@ -13958,14 +14337,14 @@ TEXT ·fashionAdamChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores161
+	JNZ   cachedstores167
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000400, SI
 
-elems162:
+elems168:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -13996,11 +14375,11 @@ elems162:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems162
+	JNZ         elems168
 	SFENCE
-	JMP         updated161
+	JMP         updated167
 
-cachedstores161:
+cachedstores167:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -14008,7 +14387,7 @@ cachedstores161:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000400, SI
 
-elems163:
+elems169:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -14039,9 +14418,9 @@ elems163:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems163
+	JNZ         elems169
 
-updated161:
+updated167:
 	VZEROUPPER
 	RET
 
@@ -14071,14 +14450,14 @@ TEXT ·fashionAdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores164
+	JNZ   cachedstores170
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000168, SI
 
-elems165:
+elems171:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -14109,7 +14488,7 @@ elems165:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems165
+	JNZ         elems171
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -14138,9 +14517,9 @@ elems165:
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 	SFENCE
-	JMP         updated164
+	JMP         updated170
 
-cachedstores164:
+cachedstores170:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -14148,7 +14527,7 @@ cachedstores164:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000168, SI
 
-elems166:
+elems172:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -14179,7 +14558,7 @@ elems166:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems166
+	JNZ         elems172
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -14208,7 +14587,7 @@ elems166:
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-updated164:
+updated170:
 	VZEROUPPER
 	RET
 
@@ -14239,14 +14618,14 @@ TEXT ·fashionAdamWChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores167
+	JNZ   cachedstores173
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000400, SI
 
-elems168:
+elems174:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -14277,11 +14656,11 @@ elems168:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems168
+	JNZ         elems174
 	SFENCE
-	JMP         updated167
+	JMP         updated173
 
-cachedstores167:
+cachedstores173:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -14289,7 +14668,7 @@ cachedstores167:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000400, SI
 
-elems169:
+elems175:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -14320,9 +14699,9 @@ elems169:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems169
+	JNZ         elems175
 
-updated167:
+updated173:
 	VZEROUPPER
 	RET
 
@@ -14353,14 +14732,14 @@ TEXT ·fashionAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores170
+	JNZ   cachedstores176
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000168, SI
 
-elems171:
+elems177:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -14391,7 +14770,7 @@ elems171:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems171
+	JNZ         elems177
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -14420,9 +14799,9 @@ elems171:
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 	SFENCE
-	JMP         updated170
+	JMP         updated176
 
-cachedstores170:
+cachedstores176:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -14430,7 +14809,7 @@ cachedstores170:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000168, SI
 
-elems172:
+elems178:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -14461,7 +14840,7 @@ elems172:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems172
+	JNZ         elems178
 	MOVL        $0x000003ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -14490,6 +14869,6 @@ elems172:
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, K1, (AX)
 
-updated170:
+updated176:
 	VZEROUPPER
 	RET

@@ -222,6 +222,25 @@ func fashionL2ForwardRows4AVX512(x *[1024]float32, w *[32768]float32, b *[128]fl
 //go:noescape
 func fashionL3ForwardRows4AVX512(x *[512]float32, w *[1280]float32, b *[10]float32, y *[40]float32)
 
+// fashionL1ForwardRows2AVX512 is the AVX-512 body of FashionL1ForwardRows2: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 2 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 2×784 · 784×256 in 6×64 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1ForwardRows2AVX512(x *[1568]float32, w *[200704]float32, b *[256]float32, y *[512]float32)
+
+// fashionL2ForwardRows2AVX512 is the AVX-512 body of FashionL2ForwardRows2: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 2 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 2×256 · 256×128 in 6×64 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2ForwardRows2AVX512(x *[512]float32, w *[32768]float32, b *[128]float32, y *[256]float32)
+
+// fashionL3ForwardRows2AVX512 is the AVX-512 body of FashionL3ForwardRows2: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 2 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 2×128 · 128×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows2AVX512(x *[256]float32, w *[1280]float32, b *[10]float32, y *[20]float32)
+
 // fashionL1ForwardRows1AVX512 is the AVX-512 body of FashionL1ForwardRows1: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 1 rows for serving, bit for bit the rows FashionL1Forward writes.
 // Product: 1×784 · 784×256 in 1×256 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

@@ -255,6 +255,29 @@ func fashionL2ForwardRows4NEON(x *[1024]float32, w *[32768]float32, b *[128]floa
 //go:noescape
 func fashionL3ForwardRows4NEON(x *[512]float32, w *[1280]float32, b *[10]float32, y *[40]float32)
 
+// fashionL1ForwardRows2NEON is the NEON body of FashionL1ForwardRows2: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 2 rows for serving, bit for bit the rows FashionL1Forward writes.
+// Product: 2×784 · 784×256 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// In panels of 512 columns by 256 steps of depth (512 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func fashionL1ForwardRows2NEON(x *[1568]float32, w *[200704]float32, b *[256]float32, y *[512]float32)
+
+// fashionL2ForwardRows2NEON is the NEON body of FashionL2ForwardRows2: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=256, N=128), on 2 rows for serving, bit for bit the rows FashionL2Forward writes.
+// Product: 2×256 · 256×128 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func fashionL2ForwardRows2NEON(x *[512]float32, w *[32768]float32, b *[128]float32, y *[256]float32)
+
+// fashionL3ForwardRows2NEON is the NEON body of FashionL3ForwardRows2: y = softmax(x·w + b), x B×K, w K×N, y B×N (B=64, K=128, N=10), on 2 rows for serving, bit for bit the rows FashionL3Forward writes.
+// Product: 2×128 · 128×10 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Softmax loads each row once and keeps it in registers.
+//
+//go:noescape
+func fashionL3ForwardRows2NEON(x *[256]float32, w *[1280]float32, b *[10]float32, y *[20]float32)
+
 // fashionL1ForwardRows1NEON is the NEON body of FashionL1ForwardRows1: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 1 rows for serving, bit for bit the rows FashionL1Forward writes.
 // Product: 1×784 · 784×256 in 1×64 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

@@ -2280,6 +2280,399 @@ func fashionCheckFashionL3ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guar
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
 
+// TestFashionL1ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL1ForwardRows2(t *testing.T) {
+	fashionEachTier(t, 802816, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(200704) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL1ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(200704) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*FashionL1In, offset)
+				w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*FashionL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL1ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL1ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL1ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(200704) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*FashionL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(802816) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL1ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL1ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL1ForwardRows2Activation(t *testing.T) {
+	fashionEachTier(t, 802816, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*FashionL1In, offset)
+		w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*FashionL1Out, offset)
+		n := min(FashionL1In, FashionL1Out)
+		for k := range n {
+			w.S()[k*FashionL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*FashionL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL1ForwardRows2((*[2 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[2 * FashionL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, FashionL1In, FashionL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL1ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL1ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL1ForwardRows2((*[2 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[2 * FashionL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, FashionL1In*FashionL1Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL1In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL1Out), make([]float32, len(rows)*FashionL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL1Out:(i+1)*FashionL1Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL1In, FashionL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL1In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), FashionL1Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL1Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL2ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL2ForwardRows2(t *testing.T) {
+	fashionEachTier(t, 131072, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32768) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 2*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL2ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(32768) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*FashionL2In, offset)
+				w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+				y := kerneltest.NewGuarded("y", 2*FashionL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL2ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL2ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL2ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(32768) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 2*FashionL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(131072) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL2ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL2ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// relu(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestFashionL2ForwardRows2Activation(t *testing.T) {
+	fashionEachTier(t, 131072, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*FashionL2In, offset)
+		w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+		y := kerneltest.NewGuarded("y", 2*FashionL2Out, offset)
+		n := min(FashionL2In, FashionL2Out)
+		for k := range n {
+			w.S()[k*FashionL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*FashionL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL2ForwardRows2((*[2 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[2 * FashionL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, FashionL2In, FashionL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.ReLU, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL2ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL2ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL2ForwardRows2((*[2 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[2 * FashionL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, FashionL2In*FashionL2Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL2In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL2Out), make([]float32, len(rows)*FashionL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL2Out:(i+1)*FashionL2Out], scalar.ReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL2In, FashionL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL2In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), FashionL2Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL2Out, scalar.ReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestFashionL3ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestFashionL3ForwardRows2(t *testing.T) {
+	fashionEachTier(t, 5120, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(1280) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 2*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				fashionCheckFashionL3ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(1280) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*FashionL3In, offset)
+				w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+				b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+				y := kerneltest.NewGuarded("y", 2*FashionL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				fashionCheckFashionL3ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzFashionL3ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzFashionL3ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(1280) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 2*FashionL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range fashionRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(5120) {
+				continue
+			}
+			fashionWithTier(tier, func() { fashionCheckFashionL3ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestFashionL3ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// softmax(z) with the float64 reference over a sweep of float32 values,
+// to within 6 ulp.
+func TestFashionL3ForwardRows2Activation(t *testing.T) {
+	fashionEachTier(t, 5120, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*FashionL3In, offset)
+		w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+		b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+		y := kerneltest.NewGuarded("y", 2*FashionL3Out, offset)
+		n := min(FashionL3In, FashionL3Out)
+		for k := range n {
+			w.S()[k*FashionL3Out+k] = 1
+		}
+		values := append(kerneltest.SweepRange(1<<14, -110, 110), kerneltest.LogitExtremes(1<<10)...)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*FashionL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			FashionL3ForwardRows2((*[2 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[2 * FashionL3Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, FashionL3In, FashionL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+			}
+			fashionClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Softmax, 6))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// fashionCheckFashionL3ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func fashionCheckFashionL3ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	FashionL3ForwardRows2((*[2 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[2 * FashionL3Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, FashionL3In*FashionL3Out)
+	xs, ws, bs := fashionSeen(kerneltest.GatherRows(x.S(), FashionL3In, rows)), fashionSeen(w.S()), fashionSeen(b.S())
+	want, pre := make([]float32, len(rows)*FashionL3Out), make([]float32, len(rows)*FashionL3Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*FashionL3Out:(i+1)*FashionL3Out], scalar.Softmax)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), FashionL3In, FashionL3Out, scalar.Identity)
+	tol := kerneltest.Product(mag, FashionL3In)
+	fashionClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), FashionL3Out, rows), want, kerneltest.Activated(tol, pre, want, FashionL3Out, scalar.Softmax))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
 // TestFashionL1ForwardRows1 compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestFashionL1ForwardRows1(t *testing.T) {
@@ -3469,6 +3862,54 @@ func BenchmarkFashionL3ForwardRows4(bench *testing.B) {
 		FashionL3ForwardRows4((*[4 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[4 * FashionL3Out]float32)(y.S()))
 	}
 	kerneltest.GFLOPS(bench, 10240)
+}
+
+func BenchmarkFashionL1ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*FashionL1In, offset)
+	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
+	y := kerneltest.NewGuarded("y", 2*FashionL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL1ForwardRows2((*[2 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[2 * FashionL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 802816)
+}
+
+func BenchmarkFashionL2ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*FashionL2In, offset)
+	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
+	y := kerneltest.NewGuarded("y", 2*FashionL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL2ForwardRows2((*[2 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[2 * FashionL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 131072)
+}
+
+func BenchmarkFashionL3ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*FashionL3In, offset)
+	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
+	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
+	y := kerneltest.NewGuarded("y", 2*FashionL3Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		FashionL3ForwardRows2((*[2 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[2 * FashionL3Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 5120)
 }
 
 func BenchmarkFashionL1ForwardRows1(bench *testing.B) {

@@ -52,8 +52,17 @@ func LogisticNetwork() compiled.Network {
 		BatchCycles: cycles[0],
 		Serving: []compiled.Serving{
 			{
-				Rows:   8,
+				Rows:   16,
 				Cycles: cycles[1],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						LogisticL1ForwardRows16((*[16 * LogisticL1In]float32)(x), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), (*[16 * LogisticL1Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   8,
+				Cycles: cycles[2],
 				Forward: []func(x, w, b, z, y []float32){
 					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
 						LogisticL1ForwardRows8((*[8 * LogisticL1In]float32)(x), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), (*[8 * LogisticL1Out]float32)(y))
@@ -61,8 +70,26 @@ func LogisticNetwork() compiled.Network {
 				},
 			},
 			{
+				Rows:   4,
+				Cycles: cycles[3],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						LogisticL1ForwardRows4((*[4 * LogisticL1In]float32)(x), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), (*[4 * LogisticL1Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   2,
+				Cycles: cycles[4],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						LogisticL1ForwardRows2((*[2 * LogisticL1In]float32)(x), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), (*[2 * LogisticL1Out]float32)(y))
+					},
+				},
+			},
+			{
 				Rows:   1,
-				Cycles: cycles[2],
+				Cycles: cycles[5],
 				Forward: []func(x, w, b, z, y []float32){
 					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
 						LogisticL1ForwardRows1((*[1 * LogisticL1In]float32)(x), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), (*[1 * LogisticL1Out]float32)(y))
@@ -97,10 +124,10 @@ func LogisticNetwork() compiled.Network {
 // logisticForwardCycles is the plan's model of a forward pass's time in cycles on each
 // tier, over LogisticBatch rows, then over each serving kernel's rows.
 var logisticForwardCycles = map[compiled.Tier][]float64{
-	compiled.AVX512:    {218.0, 136.0, 122.0},
-	compiled.AVX2:      {284.0, 156.0, 122.0},
-	compiled.NEON:      {224.0, 136.0, 122.0},
-	compiled.Reference: {164.0, 116.0, 102.0},
+	compiled.AVX512:    {218.0, 159.0, 136.0, 128.0, 124.0, 122.0},
+	compiled.AVX2:      {284.0, 192.0, 156.0, 128.0, 124.0, 122.0},
+	compiled.NEON:      {224.0, 172.0, 136.0, 128.0, 124.0, 122.0},
+	compiled.Reference: {164.0, 132.0, 116.0, 108.0, 104.0, 102.0},
 }
 
 // LogisticL1Forward is layer 1's forward pass on one batch:
@@ -139,6 +166,21 @@ func LogisticL1WeightGrad(x *[LogisticBatch * LogisticL1In]float32, dz *[Logisti
 	}
 }
 
+// LogisticL1ForwardRows16 is LogisticL1Forward on 16 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row LogisticL1Forward writes for the same row of x.
+func LogisticL1ForwardRows16(x *[16 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[16 * LogisticL1Out]float32) {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticL1ForwardRows16AVX512(x, w, b, y)
+	case compiled.AVX2:
+		logisticL1ForwardRows16AVX2(x, w, b, y)
+	case compiled.NEON:
+		logisticL1ForwardRows16NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 16, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
+	}
+}
+
 // LogisticL1ForwardRows8 is LogisticL1Forward on 8 rows instead of a batch, for serving:
 // each row of y (and z) is bit for bit the row LogisticL1Forward writes for the same row of x.
 func LogisticL1ForwardRows8(x *[8 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[8 * LogisticL1Out]float32) {
@@ -151,6 +193,36 @@ func LogisticL1ForwardRows8(x *[8 * LogisticL1In]float32, w *[LogisticL1In * Log
 		logisticL1ForwardRows8NEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], 8, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
+	}
+}
+
+// LogisticL1ForwardRows4 is LogisticL1Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row LogisticL1Forward writes for the same row of x.
+func LogisticL1ForwardRows4(x *[4 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[4 * LogisticL1Out]float32) {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticL1ForwardRows4AVX512(x, w, b, y)
+	case compiled.AVX2:
+		logisticL1ForwardRows4AVX2(x, w, b, y)
+	case compiled.NEON:
+		logisticL1ForwardRows4NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 4, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
+	}
+}
+
+// LogisticL1ForwardRows2 is LogisticL1Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row LogisticL1Forward writes for the same row of x.
+func LogisticL1ForwardRows2(x *[2 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[2 * LogisticL1Out]float32) {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticL1ForwardRows2AVX512(x, w, b, y)
+	case compiled.AVX2:
+		logisticL1ForwardRows2AVX2(x, w, b, y)
+	case compiled.NEON:
+		logisticL1ForwardRows2NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 2, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
 	}
 }
 

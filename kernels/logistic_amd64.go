@@ -16,8 +16,20 @@ func logisticL1WeightGradNEON(x *[LogisticBatch * LogisticL1In]float32, dz *[Log
 	panic("vecgen: logisticL1WeightGradNEON called on amd64")
 }
 
+func logisticL1ForwardRows16NEON(x *[16 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[16 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows16NEON called on amd64")
+}
+
 func logisticL1ForwardRows8NEON(x *[8 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[8 * LogisticL1Out]float32) {
 	panic("vecgen: logisticL1ForwardRows8NEON called on amd64")
+}
+
+func logisticL1ForwardRows4NEON(x *[4 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[4 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows4NEON called on amd64")
+}
+
+func logisticL1ForwardRows2NEON(x *[2 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[2 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows2NEON called on amd64")
 }
 
 func logisticL1ForwardRows1NEON(x *[1 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[1 * LogisticL1Out]float32) {

@@ -383,6 +383,184 @@ rows4:
 	VZEROUPPER
 	RET
 
+// func logisticL1ForwardRows16AVX2(x *[32]float32, w *[2]float32, b *[1]float32, y *[16]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·logisticL1ForwardRows16AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 16×2 · 2×1, in 6×16 tiles of y.
+	MOVQ BX, SI
+	MOVQ $0x00000002, DI
+
+rows5:
+	MOVQ CX, R8
+	MOVQ SI, R9
+	MOVQ DX, R10
+
+	// 6 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	MOVQ   AX, R11
+
+	// The last 2 steps of depth.
+	VXORPS       Y6, Y6, Y6
+	VMOVSS       (R8), X6
+	VBROADCASTSS (R11), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 8(R11), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 16(R11), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 24(R11), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 32(R11), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 40(R11), Y7
+	VFMADD231PS  Y6, Y7, Y5
+	VXORPS       Y6, Y6, Y6
+	VMOVSS       4(R8), X6
+	VBROADCASTSS 4(R11), Y7
+	VFMADD231PS  Y6, Y7, Y0
+	VBROADCASTSS 12(R11), Y7
+	VFMADD231PS  Y6, Y7, Y1
+	VBROADCASTSS 20(R11), Y7
+	VFMADD231PS  Y6, Y7, Y2
+	VBROADCASTSS 28(R11), Y7
+	VFMADD231PS  Y6, Y7, Y3
+	VBROADCASTSS 36(R11), Y7
+	VFMADD231PS  Y6, Y7, Y4
+	VBROADCASTSS 44(R11), Y7
+	VFMADD231PS  Y6, Y7, Y5
+
+	// Add the bias and store the tile of y.
+	VXORPS Y6, Y6, Y6
+	VMOVSS (R10), X6
+	VADDPS Y6, Y0, Y0
+	VMOVSS X0, (R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y4, Y4
+	VMOVSS X4, 16(R9)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (R10), X0
+	VADDPS Y0, Y5, Y5
+	VMOVSS X5, 20(R9)
+	ADDQ   $0x30, AX
+	ADDQ   $0x18, SI
+	DECQ   DI
+	JNZ    rows5
+
+	// 4 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// The last 2 steps of depth.
+	VXORPS       Y4, Y4, Y4
+	VMOVSS       (CX), X4
+	VBROADCASTSS (AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 8(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 16(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 24(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVSS       4(CX), X4
+	VBROADCASTSS 4(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 12(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 20(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 28(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+
+	// Add the bias and store the tile of y.
+	VXORPS Y4, Y4, Y4
+	VMOVSS (DX), X4
+	VADDPS Y4, Y0, Y0
+	VMOVSS X0, (SI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(SI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(SI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ BX, AX
+	MOVQ $0x00000002, CX
+
+elems6:
+	VMOVUPS      (AX), Y0
+	VANDPS       absmask<>+0(SB), Y0, Y1
+	VXORPS       signmask<>+0(SB), Y1, Y1
+	VMOVUPS      exphi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMOVUPS      explo<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMULPS       log2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VFNMADD231PS ln2hi<>+0(SB), Y2, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y2, Y1
+	VMOVUPS      expc0<>+0(SB), Y3
+	VFMADD213PS  expc1<>+0(SB), Y1, Y3
+	VFMADD213PS  expc2<>+0(SB), Y1, Y3
+	VFMADD213PS  expc3<>+0(SB), Y1, Y3
+	VFMADD213PS  expc4<>+0(SB), Y1, Y3
+	VFMADD213PS  expc5<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y3
+	VADDPS       one<>+0(SB), Y3, Y3
+	VCVTPS2DQ    Y2, Y2
+	VPSRAD       $0x01, Y2, Y1
+	VPSUBD       Y1, Y2, Y2
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VMOVAPS      Y3, Y1
+	VMOVUPS      one<>+0(SB), Y2
+	VBLENDVPS    Y0, Y1, Y2, Y0
+	VADDPS       Y2, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (AX)
+	ADDQ         $0x20, AX
+	DECQ         CX
+	JNZ          elems6
+	VZEROUPPER
+	RET
+
 // func logisticL1ForwardRows8AVX2(x *[16]float32, w *[2]float32, b *[1]float32, y *[8]float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·logisticL1ForwardRows8AVX2(SB), NOSPLIT, $0-32
@@ -533,6 +711,184 @@ TEXT ·logisticL1ForwardRows8AVX2(SB), NOSPLIT, $0-32
 	VZEROUPPER
 	RET
 
+// func logisticL1ForwardRows4AVX2(x *[8]float32, w *[2]float32, b *[1]float32, y *[4]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·logisticL1ForwardRows4AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 4×2 · 2×1, in 6×16 tiles of y.
+	MOVQ BX, SI
+
+	// 4 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// The last 2 steps of depth.
+	VXORPS       Y4, Y4, Y4
+	VMOVSS       (CX), X4
+	VBROADCASTSS (AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 8(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 16(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 24(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVSS       4(CX), X4
+	VBROADCASTSS 4(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 12(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 20(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 28(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+
+	// Add the bias and store the tile of y.
+	VXORPS Y4, Y4, Y4
+	VMOVSS (DX), X4
+	VADDPS Y4, Y0, Y0
+	VMOVSS X0, (SI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(SI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(SI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ         BX, AX
+	VXORPS       Y0, Y0, Y0
+	VMOVUPS      (AX), X0
+	VANDPS       absmask<>+0(SB), Y0, Y1
+	VXORPS       signmask<>+0(SB), Y1, Y1
+	VMOVUPS      exphi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMOVUPS      explo<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMULPS       log2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VFNMADD231PS ln2hi<>+0(SB), Y2, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y2, Y1
+	VMOVUPS      expc0<>+0(SB), Y3
+	VFMADD213PS  expc1<>+0(SB), Y1, Y3
+	VFMADD213PS  expc2<>+0(SB), Y1, Y3
+	VFMADD213PS  expc3<>+0(SB), Y1, Y3
+	VFMADD213PS  expc4<>+0(SB), Y1, Y3
+	VFMADD213PS  expc5<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y3
+	VADDPS       one<>+0(SB), Y3, Y3
+	VCVTPS2DQ    Y2, Y2
+	VPSRAD       $0x01, Y2, Y1
+	VPSUBD       Y1, Y2, Y2
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VMOVAPS      Y3, Y1
+	VMOVUPS      one<>+0(SB), Y2
+	VBLENDVPS    Y0, Y1, Y2, Y0
+	VADDPS       Y2, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVUPS      X0, (AX)
+	VZEROUPPER
+	RET
+
+// func logisticL1ForwardRows2AVX2(x *[4]float32, w *[2]float32, b *[1]float32, y *[2]float32)
+// Requires: AVX, AVX2, FMA3
+TEXT ·logisticL1ForwardRows2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×2 · 2×1, in 6×16 tiles of y.
+	MOVQ BX, SI
+
+	// 2 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// The last 2 steps of depth.
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       (CX), X2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       4(CX), X2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+
+	// Add the bias and store the tile of y.
+	VXORPS Y2, Y2, Y2
+	VMOVSS (DX), X2
+	VADDPS Y2, Y0, Y0
+	VMOVSS X0, (SI)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ         BX, AX
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       (AX), X0
+	VANDPS       absmask<>+0(SB), Y0, Y1
+	VXORPS       signmask<>+0(SB), Y1, Y1
+	VMOVUPS      exphi<>+0(SB), Y2
+	VMINPS       Y1, Y2, Y1
+	VMOVUPS      explo<>+0(SB), Y2
+	VMAXPS       Y1, Y2, Y1
+	VMULPS       log2e<>+0(SB), Y1, Y2
+	VROUNDPS     $0x00, Y2, Y2
+	VFNMADD231PS ln2hi<>+0(SB), Y2, Y1
+	VFNMADD231PS ln2lo<>+0(SB), Y2, Y1
+	VMOVUPS      expc0<>+0(SB), Y3
+	VFMADD213PS  expc1<>+0(SB), Y1, Y3
+	VFMADD213PS  expc2<>+0(SB), Y1, Y3
+	VFMADD213PS  expc3<>+0(SB), Y1, Y3
+	VFMADD213PS  expc4<>+0(SB), Y1, Y3
+	VFMADD213PS  expc5<>+0(SB), Y1, Y3
+	VMULPS       Y1, Y1, Y4
+	VFMADD213PS  Y1, Y4, Y3
+	VADDPS       one<>+0(SB), Y3, Y3
+	VCVTPS2DQ    Y2, Y2
+	VPSRAD       $0x01, Y2, Y1
+	VPSUBD       Y1, Y2, Y2
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y1, Y1
+	VPSLLD       $0x17, Y1, Y1
+	VMULPS       Y1, Y3, Y3
+	VMOVAPS      Y3, Y1
+	VMOVUPS      one<>+0(SB), Y2
+	VBLENDVPS    Y0, Y1, Y2, Y0
+	VADDPS       Y2, Y1, Y1
+	VDIVPS       Y1, Y0, Y0
+	VMOVSD       X0, (AX)
+	VZEROUPPER
+	RET
+
 // func logisticL1ForwardRows1AVX2(x *[2]float32, w *[2]float32, b *[1]float32, y *[1]float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·logisticL1ForwardRows1AVX2(SB), NOSPLIT, $0-32
@@ -619,7 +975,7 @@ TEXT ·logisticLossAVX2(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000004, BX
 
-elems5:
+elems7:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -698,7 +1054,7 @@ elems5:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems5
+	JNZ          elems7
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0

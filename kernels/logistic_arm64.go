@@ -24,12 +24,36 @@ func logisticL1WeightGradAVX2(x *[LogisticBatch * LogisticL1In]float32, dz *[Log
 	panic("vecgen: logisticL1WeightGradAVX2 called on arm64")
 }
 
+func logisticL1ForwardRows16AVX512(x *[16 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[16 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows16AVX512 called on arm64")
+}
+
+func logisticL1ForwardRows16AVX2(x *[16 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[16 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows16AVX2 called on arm64")
+}
+
 func logisticL1ForwardRows8AVX512(x *[8 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[8 * LogisticL1Out]float32) {
 	panic("vecgen: logisticL1ForwardRows8AVX512 called on arm64")
 }
 
 func logisticL1ForwardRows8AVX2(x *[8 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[8 * LogisticL1Out]float32) {
 	panic("vecgen: logisticL1ForwardRows8AVX2 called on arm64")
+}
+
+func logisticL1ForwardRows4AVX512(x *[4 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[4 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows4AVX512 called on arm64")
+}
+
+func logisticL1ForwardRows4AVX2(x *[4 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[4 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows4AVX2 called on arm64")
+}
+
+func logisticL1ForwardRows2AVX512(x *[2 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[2 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows2AVX512 called on arm64")
+}
+
+func logisticL1ForwardRows2AVX2(x *[2 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[2 * LogisticL1Out]float32) {
+	panic("vecgen: logisticL1ForwardRows2AVX2 called on arm64")
 }
 
 func logisticL1ForwardRows1AVX512(x *[1 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[1 * LogisticL1Out]float32) {

@@ -431,6 +431,347 @@ rows2:
 	FMOVS F0, (R5)
 	RET
 
+// logisticL1ForwardRows16NEON is the NEON body of LogisticL1ForwardRows16: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 16 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 16×2 · 2×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func logisticL1ForwardRows16NEON(x *[32]float32, w *[2]float32, b *[1]float32, y *[16]float32)
+TEXT ·logisticL1ForwardRows16NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 16×2 · 2×1, in 10×8 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 10 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $4, R11
+	// The last 2 steps of depth.
+	FMOVD (R9), F10
+	FMOVD 8(R9), F11
+	FMOVD 16(R9), F12
+	FMOVD 24(R9), F13
+	FMOVD 32(R9), F14
+	FMOVD 40(R9), F15
+	FMOVD 48(R9), F16
+	FMOVD 56(R9), F17
+	FMOVD 64(R9), F18
+	FMOVD 72(R9), F19
+	FMOVS (R10), F20
+	WORD $0x4f8a1280 // fmla v0.4s, v20.4s, v10.s[0]
+	WORD $0x4f8b1281 // fmla v1.4s, v20.4s, v11.s[0]
+	WORD $0x4f8c1282 // fmla v2.4s, v20.4s, v12.s[0]
+	WORD $0x4f8d1283 // fmla v3.4s, v20.4s, v13.s[0]
+	WORD $0x4f8e1284 // fmla v4.4s, v20.4s, v14.s[0]
+	WORD $0x4f8f1285 // fmla v5.4s, v20.4s, v15.s[0]
+	WORD $0x4f901286 // fmla v6.4s, v20.4s, v16.s[0]
+	WORD $0x4f911287 // fmla v7.4s, v20.4s, v17.s[0]
+	WORD $0x4f921288 // fmla v8.4s, v20.4s, v18.s[0]
+	WORD $0x4f931289 // fmla v9.4s, v20.4s, v19.s[0]
+	ADD R11, R10, R10
+	FMOVS (R10), F20
+	WORD $0x4faa1280 // fmla v0.4s, v20.4s, v10.s[1]
+	WORD $0x4fab1281 // fmla v1.4s, v20.4s, v11.s[1]
+	WORD $0x4fac1282 // fmla v2.4s, v20.4s, v12.s[1]
+	WORD $0x4fad1283 // fmla v3.4s, v20.4s, v13.s[1]
+	WORD $0x4fae1284 // fmla v4.4s, v20.4s, v14.s[1]
+	WORD $0x4faf1285 // fmla v5.4s, v20.4s, v15.s[1]
+	WORD $0x4fb01286 // fmla v6.4s, v20.4s, v16.s[1]
+	WORD $0x4fb11287 // fmla v7.4s, v20.4s, v17.s[1]
+	WORD $0x4fb21288 // fmla v8.4s, v20.4s, v18.s[1]
+	WORD $0x4fb31289 // fmla v9.4s, v20.4s, v19.s[1]
+	ADD R11, R10, R10
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad400 // fadd v0.4s, v0.4s, v10.4s
+	FMOVS F0, (R12)
+	ADD $4, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	FMOVS F1, (R12)
+	ADD $8, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad442 // fadd v2.4s, v2.4s, v10.4s
+	FMOVS F2, (R12)
+	ADD $12, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad463 // fadd v3.4s, v3.4s, v10.4s
+	FMOVS F3, (R12)
+	ADD $16, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
+	FMOVS F4, (R12)
+	ADD $20, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad4a5 // fadd v5.4s, v5.4s, v10.4s
+	FMOVS F5, (R12)
+	ADD $24, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad4c6 // fadd v6.4s, v6.4s, v10.4s
+	FMOVS F6, (R12)
+	ADD $28, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad4e7 // fadd v7.4s, v7.4s, v10.4s
+	FMOVS F7, (R12)
+	ADD $32, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad508 // fadd v8.4s, v8.4s, v10.4s
+	FMOVS F8, (R12)
+	ADD $36, R7, R12
+	FMOVS (R8), F10
+	WORD $0x4e2ad529 // fadd v9.4s, v9.4s, v10.4s
+	FMOVS F9, (R12)
+	ADD $80, R4, R4
+	ADD $40, R5, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 6 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $4, R11
+	// The last 2 steps of depth.
+	FMOVD (R9), F6
+	FMOVD 8(R9), F7
+	FMOVD 16(R9), F8
+	FMOVD 24(R9), F9
+	FMOVD 32(R9), F10
+	FMOVD 40(R9), F11
+	FMOVS (R10), F12
+	WORD $0x4f861180 // fmla v0.4s, v12.4s, v6.s[0]
+	WORD $0x4f871181 // fmla v1.4s, v12.4s, v7.s[0]
+	WORD $0x4f881182 // fmla v2.4s, v12.4s, v8.s[0]
+	WORD $0x4f891183 // fmla v3.4s, v12.4s, v9.s[0]
+	WORD $0x4f8a1184 // fmla v4.4s, v12.4s, v10.s[0]
+	WORD $0x4f8b1185 // fmla v5.4s, v12.4s, v11.s[0]
+	ADD R11, R10, R10
+	FMOVS (R10), F12
+	WORD $0x4fa61180 // fmla v0.4s, v12.4s, v6.s[1]
+	WORD $0x4fa71181 // fmla v1.4s, v12.4s, v7.s[1]
+	WORD $0x4fa81182 // fmla v2.4s, v12.4s, v8.s[1]
+	WORD $0x4fa91183 // fmla v3.4s, v12.4s, v9.s[1]
+	WORD $0x4faa1184 // fmla v4.4s, v12.4s, v10.s[1]
+	WORD $0x4fab1185 // fmla v5.4s, v12.4s, v11.s[1]
+	ADD R11, R10, R10
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVS (R8), F6
+	WORD $0x4e26d400 // fadd v0.4s, v0.4s, v6.4s
+	FMOVS F0, (R12)
+	ADD $4, R7, R12
+	FMOVS (R8), F6
+	WORD $0x4e26d421 // fadd v1.4s, v1.4s, v6.4s
+	FMOVS F1, (R12)
+	ADD $8, R7, R12
+	FMOVS (R8), F6
+	WORD $0x4e26d442 // fadd v2.4s, v2.4s, v6.4s
+	FMOVS F2, (R12)
+	ADD $12, R7, R12
+	FMOVS (R8), F6
+	WORD $0x4e26d463 // fadd v3.4s, v3.4s, v6.4s
+	FMOVS F3, (R12)
+	ADD $16, R7, R12
+	FMOVS (R8), F6
+	WORD $0x4e26d484 // fadd v4.4s, v4.4s, v6.4s
+	FMOVS F4, (R12)
+	ADD $20, R7, R12
+	FMOVS (R8), F6
+	WORD $0x4e26d4a5 // fadd v5.4s, v5.4s, v6.4s
+	FMOVS F5, (R12)
+	// y = sigmoid(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R13), F4 // exphi
+	FMOVQ 16(R13), F5 // explo
+	FMOVQ 32(R13), F11 // log2e
+	FMOVQ 48(R13), F12 // ln2hi
+	FMOVQ 64(R13), F13 // ln2lo
+	FMOVQ 176(R13), F14 // one
+	FMOVQ 192(R13), F15 // expbias
+	FMOVQ (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVQ F0, (R4)
+	FMOVQ 16(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVQ F0, 16(R4)
+	FMOVQ 32(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVQ F0, 32(R4)
+	FMOVQ 48(R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVQ F0, 48(R4)
+	ADD $64, R4, R4
+	RET
+
 // logisticL1ForwardRows8NEON is the NEON body of LogisticL1ForwardRows8: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 8 rows for serving, bit for bit the rows LogisticL1Forward writes.
 // Product: 8×2 · 2×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
@@ -611,6 +952,209 @@ TEXT ·logisticL1ForwardRows8NEON(SB), NOSPLIT, $0-32
 	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
 	FMOVQ F0, 16(R4)
 	ADD $32, R4, R4
+	RET
+
+// logisticL1ForwardRows4NEON is the NEON body of LogisticL1ForwardRows4: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 4 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 4×2 · 2×1 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func logisticL1ForwardRows4NEON(x *[8]float32, w *[2]float32, b *[1]float32, y *[4]float32)
+TEXT ·logisticL1ForwardRows4NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 4×2 · 2×1, in 5×20 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 4 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $4, R11
+	// The last 2 steps of depth.
+	FMOVD (R9), F4
+	FMOVD 8(R9), F5
+	FMOVD 16(R9), F6
+	FMOVD 24(R9), F7
+	FMOVS (R10), F8
+	WORD $0x4f841100 // fmla v0.4s, v8.4s, v4.s[0]
+	WORD $0x4f851101 // fmla v1.4s, v8.4s, v5.s[0]
+	WORD $0x4f861102 // fmla v2.4s, v8.4s, v6.s[0]
+	WORD $0x4f871103 // fmla v3.4s, v8.4s, v7.s[0]
+	ADD R11, R10, R10
+	FMOVS (R10), F8
+	WORD $0x4fa41100 // fmla v0.4s, v8.4s, v4.s[1]
+	WORD $0x4fa51101 // fmla v1.4s, v8.4s, v5.s[1]
+	WORD $0x4fa61102 // fmla v2.4s, v8.4s, v6.s[1]
+	WORD $0x4fa71103 // fmla v3.4s, v8.4s, v7.s[1]
+	ADD R11, R10, R10
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVS (R8), F4
+	WORD $0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	FMOVS F0, (R12)
+	ADD $4, R7, R12
+	FMOVS (R8), F4
+	WORD $0x4e24d421 // fadd v1.4s, v1.4s, v4.4s
+	FMOVS F1, (R12)
+	ADD $8, R7, R12
+	FMOVS (R8), F4
+	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	FMOVS F2, (R12)
+	ADD $12, R7, R12
+	FMOVS (R8), F4
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	FMOVS F3, (R12)
+	// y = sigmoid(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R13), F4 // exphi
+	FMOVQ 16(R13), F5 // explo
+	FMOVQ 32(R13), F11 // log2e
+	FMOVQ 48(R13), F12 // ln2hi
+	FMOVQ 64(R13), F13 // ln2lo
+	FMOVQ 176(R13), F14 // one
+	FMOVQ 192(R13), F15 // expbias
+	FMOVQ (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVQ F0, (R4)
+	ADD $16, R4, R4
+	RET
+
+// logisticL1ForwardRows2NEON is the NEON body of LogisticL1ForwardRows2: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 2 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 2×2 · 2×1 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func logisticL1ForwardRows2NEON(x *[4]float32, w *[2]float32, b *[1]float32, y *[2]float32)
+TEXT ·logisticL1ForwardRows2NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R13
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 2×2 · 2×1, in 5×20 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 2 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $4, R11
+	// The last 2 steps of depth.
+	FMOVD (R9), F2
+	FMOVD 8(R9), F3
+	FMOVS (R10), F4
+	WORD $0x4f821080 // fmla v0.4s, v4.4s, v2.s[0]
+	WORD $0x4f831081 // fmla v1.4s, v4.4s, v3.s[0]
+	ADD R11, R10, R10
+	FMOVS (R10), F4
+	WORD $0x4fa21080 // fmla v0.4s, v4.4s, v2.s[1]
+	WORD $0x4fa31081 // fmla v1.4s, v4.4s, v3.s[1]
+	ADD R11, R10, R10
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVS (R8), F2
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	FMOVS F0, (R12)
+	ADD $4, R7, R12
+	FMOVS (R8), F2
+	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	FMOVS F1, (R12)
+	// y = sigmoid(y), elementwise.
+	MOVD R3, R4
+	FMOVQ (R13), F4 // exphi
+	FMOVQ 16(R13), F5 // explo
+	FMOVQ 32(R13), F11 // log2e
+	FMOVQ 48(R13), F12 // ln2hi
+	FMOVQ 64(R13), F13 // ln2lo
+	FMOVQ 176(R13), F14 // one
+	FMOVQ 192(R13), F15 // expbias
+	FMOVD (R4), F0
+	WORD $0x4ea0f801 // fabs v1.4s, v0.4s
+	WORD $0x6ea0f821 // fneg v1.4s, v1.4s
+	WORD $0x4ea4f421 // fmin v1.4s, v1.4s, v4.4s
+	WORD $0x4e25f421 // fmax v1.4s, v1.4s, v5.4s
+	WORD $0x6e2bdc26 // fmul v6.4s, v1.4s, v11.4s
+	WORD $0x4e2188c6 // frintn v6.4s, v6.4s
+	VMOV V1.B16, V7.B16
+	VFMLS V12.S4, V6.S4, V7.S4
+	VFMLS V13.S4, V6.S4, V7.S4
+	FMOVQ 80(R13), F8 // expc0
+	FMOVQ 96(R13), F9 // expc1
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 112(R13), F8 // expc2
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 128(R13), F9 // expc3
+	VFMLA V7.S4, V8.S4, V9.S4
+	FMOVQ 144(R13), F8 // expc4
+	VFMLA V7.S4, V9.S4, V8.S4
+	FMOVQ 160(R13), F9 // expc5
+	VFMLA V7.S4, V8.S4, V9.S4
+	WORD $0x6e27dcea // fmul v10.4s, v7.4s, v7.4s
+	VFMLA V10.S4, V9.S4, V7.S4
+	WORD $0x4e2ed4ea // fadd v10.4s, v7.4s, v14.4s
+	WORD $0x4ea1b8c6 // fcvtzs v6.4s, v6.4s
+	WORD $0x4f3f04c9 // sshr v9.4s, v6.4s, #1
+	VSUB V9.S4, V6.S4, V6.S4
+	VADD V15.S4, V6.S4, V6.S4
+	VSHL $23, V6.S4, V6.S4
+	WORD $0x6e26dd4a // fmul v10.4s, v10.4s, v6.4s
+	VADD V15.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29dd4a // fmul v10.4s, v10.4s, v9.4s
+	VMOV V10.B16, V1.B16
+	WORD $0x4f200402 // sshr v2.4s, v0.4s, #32
+	VMOV V2.B16, V3.B16
+	VBSL V14.B16, V1.B16, V3.B16
+	WORD $0x4e2ed421 // fadd v1.4s, v1.4s, v14.4s
+	WORD $0x6e21fc60 // fdiv v0.4s, v3.4s, v1.4s
+	FMOVD F0, (R4)
 	RET
 
 // logisticL1ForwardRows1NEON is the NEON body of LogisticL1ForwardRows1: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 1 rows for serving, bit for bit the rows LogisticL1Forward writes.

@@ -606,6 +606,165 @@ rows3:
 	VZEROUPPER
 	RET
 
+// func logisticL1ForwardRows16AVX512(x *[32]float32, w *[2]float32, b *[1]float32, y *[16]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·logisticL1ForwardRows16AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 16×2 · 2×1, in 28×16 tiles of y.
+	MOVQ BX, SI
+
+	// 16 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVL   $0x00000001, DI
+	KMOVW  DI, K1
+
+	// The last 2 steps of depth.
+	VMOVUPS.Z        (CX), K1, Z16
+	VFMADD231PS.BCST (AX), Z16, Z0
+	VFMADD231PS.BCST 8(AX), Z16, Z1
+	VFMADD231PS.BCST 16(AX), Z16, Z2
+	VFMADD231PS.BCST 24(AX), Z16, Z3
+	VFMADD231PS.BCST 32(AX), Z16, Z4
+	VFMADD231PS.BCST 40(AX), Z16, Z5
+	VFMADD231PS.BCST 48(AX), Z16, Z6
+	VFMADD231PS.BCST 56(AX), Z16, Z7
+	VFMADD231PS.BCST 64(AX), Z16, Z8
+	VFMADD231PS.BCST 72(AX), Z16, Z9
+	VFMADD231PS.BCST 80(AX), Z16, Z10
+	VFMADD231PS.BCST 88(AX), Z16, Z11
+	VFMADD231PS.BCST 96(AX), Z16, Z12
+	VFMADD231PS.BCST 104(AX), Z16, Z13
+	VFMADD231PS.BCST 112(AX), Z16, Z14
+	VFMADD231PS.BCST 120(AX), Z16, Z15
+	VMOVUPS.Z        4(CX), K1, Z16
+	VFMADD231PS.BCST 4(AX), Z16, Z0
+	VFMADD231PS.BCST 12(AX), Z16, Z1
+	VFMADD231PS.BCST 20(AX), Z16, Z2
+	VFMADD231PS.BCST 28(AX), Z16, Z3
+	VFMADD231PS.BCST 36(AX), Z16, Z4
+	VFMADD231PS.BCST 44(AX), Z16, Z5
+	VFMADD231PS.BCST 52(AX), Z16, Z6
+	VFMADD231PS.BCST 60(AX), Z16, Z7
+	VFMADD231PS.BCST 68(AX), Z16, Z8
+	VFMADD231PS.BCST 76(AX), Z16, Z9
+	VFMADD231PS.BCST 84(AX), Z16, Z10
+	VFMADD231PS.BCST 92(AX), Z16, Z11
+	VFMADD231PS.BCST 100(AX), Z16, Z12
+	VFMADD231PS.BCST 108(AX), Z16, Z13
+	VFMADD231PS.BCST 116(AX), Z16, Z14
+	VFMADD231PS.BCST 124(AX), Z16, Z15
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z16
+	VADDPS    Z16, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, K1, 16(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 20(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, K1, 24(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 28(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z8, Z8
+	VMOVUPS   Z8, K1, 32(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z9, Z9
+	VMOVUPS   Z9, K1, 36(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z10, Z10
+	VMOVUPS   Z10, K1, 40(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z11, Z11
+	VMOVUPS   Z11, K1, 44(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z12, Z12
+	VMOVUPS   Z12, K1, 48(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z13, Z13
+	VMOVUPS   Z13, K1, 52(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z14, Z14
+	VMOVUPS   Z14, K1, 56(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z15, Z15
+	VMOVUPS   Z15, K1, 60(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ         BX, AX
+	VMOVUPS      (AX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z3
+	VFMADD213PS  expc1<>+0(SB), Z1, Z3
+	VFMADD213PS  expc2<>+0(SB), Z1, Z3
+	VFMADD213PS  expc3<>+0(SB), Z1, Z3
+	VFMADD213PS  expc4<>+0(SB), Z1, Z3
+	VFMADD213PS  expc5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z4
+	VFMADD213PS  Z1, Z4, Z3
+	VADDPS       one<>+0(SB), Z3, Z3
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VMOVAPS      Z3, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K1
+	VBLENDMPS    Z1, Z2, K1, Z17
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z17, Z0
+	VMOVUPS      Z0, (AX)
+	ADDQ         $0x40, AX
+	VZEROUPPER
+	RET
+
 // func logisticL1ForwardRows8AVX512(x *[16]float32, w *[2]float32, b *[1]float32, y *[8]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·logisticL1ForwardRows8AVX512(SB), NOSPLIT, $0-32
@@ -714,6 +873,170 @@ TEXT ·logisticL1ForwardRows8AVX512(SB), NOSPLIT, $0-32
 	VBLENDMPS    Z1, Z2, K2, Z9
 	VADDPS       Z2, Z1, Z1
 	VDIVPS       Z1, Z9, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func logisticL1ForwardRows4AVX512(x *[8]float32, w *[2]float32, b *[1]float32, y *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·logisticL1ForwardRows4AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 4×2 · 2×1, in 28×16 tiles of y.
+	MOVQ BX, SI
+
+	// 4 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVL   $0x00000001, DI
+	KMOVW  DI, K1
+
+	// The last 2 steps of depth.
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (AX), Z4, Z0
+	VFMADD231PS.BCST 8(AX), Z4, Z1
+	VFMADD231PS.BCST 16(AX), Z4, Z2
+	VFMADD231PS.BCST 24(AX), Z4, Z3
+	VMOVUPS.Z        4(CX), K1, Z4
+	VFMADD231PS.BCST 4(AX), Z4, Z0
+	VFMADD231PS.BCST 12(AX), Z4, Z1
+	VFMADD231PS.BCST 20(AX), Z4, Z2
+	VFMADD231PS.BCST 28(AX), Z4, Z3
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ         BX, AX
+	MOVL         $0x0000000f, CX
+	KMOVW        CX, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z3
+	VFMADD213PS  expc1<>+0(SB), Z1, Z3
+	VFMADD213PS  expc2<>+0(SB), Z1, Z3
+	VFMADD213PS  expc3<>+0(SB), Z1, Z3
+	VFMADD213PS  expc4<>+0(SB), Z1, Z3
+	VFMADD213PS  expc5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z4
+	VFMADD213PS  Z1, Z4, Z3
+	VADDPS       one<>+0(SB), Z3, Z3
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VMOVAPS      Z3, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z5
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z5, Z0
+	VMOVUPS      Z0, K1, (AX)
+	VZEROUPPER
+	RET
+
+// func logisticL1ForwardRows2AVX512(x *[4]float32, w *[2]float32, b *[1]float32, y *[2]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·logisticL1ForwardRows2AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×2 · 2×1, in 28×16 tiles of y.
+	MOVQ BX, SI
+
+	// 2 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVL   $0x00000001, DI
+	KMOVW  DI, K1
+
+	// The last 2 steps of depth.
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (AX), Z2, Z0
+	VFMADD231PS.BCST 8(AX), Z2, Z1
+	VMOVUPS.Z        4(CX), K1, Z2
+	VFMADD231PS.BCST 4(AX), Z2, Z0
+	VFMADD231PS.BCST 12(AX), Z2, Z1
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (SI)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(SI)
+
+	// y = sigmoid(y), elementwise.
+	MOVQ         BX, AX
+	MOVL         $0x00000003, CX
+	KMOVW        CX, K1
+	VMOVUPS.Z    (AX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z1, Z4
+	VFMADD213PS  expc2<>+0(SB), Z1, Z4
+	VFMADD213PS  expc3<>+0(SB), Z1, Z4
+	VFMADD213PS  expc4<>+0(SB), Z1, Z4
+	VFMADD213PS  expc5<>+0(SB), Z1, Z4
+	VMULPS       Z1, Z1, Z5
+	VFMADD213PS  Z1, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z4, Z4
+	VMOVAPS      Z4, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z3
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z3, Z0
 	VMOVUPS      Z0, K1, (AX)
 	VZEROUPPER
 	RET

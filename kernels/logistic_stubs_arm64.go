@@ -18,12 +18,33 @@ func logisticL1ForwardNEON(x *[64]float32, w *[2]float32, b *[1]float32, y *[32]
 //go:noescape
 func logisticL1WeightGradNEON(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 
+// logisticL1ForwardRows16NEON is the NEON body of LogisticL1ForwardRows16: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 16 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 16×2 · 2×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func logisticL1ForwardRows16NEON(x *[32]float32, w *[2]float32, b *[1]float32, y *[16]float32)
+
 // logisticL1ForwardRows8NEON is the NEON body of LogisticL1ForwardRows8: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 8 rows for serving, bit for bit the rows LogisticL1Forward writes.
 // Product: 8×2 · 2×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
 //
 //go:noescape
 func logisticL1ForwardRows8NEON(x *[16]float32, w *[2]float32, b *[1]float32, y *[8]float32)
+
+// logisticL1ForwardRows4NEON is the NEON body of LogisticL1ForwardRows4: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 4 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 4×2 · 2×1 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func logisticL1ForwardRows4NEON(x *[8]float32, w *[2]float32, b *[1]float32, y *[4]float32)
+
+// logisticL1ForwardRows2NEON is the NEON body of LogisticL1ForwardRows2: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 2 rows for serving, bit for bit the rows LogisticL1Forward writes.
+// Product: 2×2 · 2×1 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func logisticL1ForwardRows2NEON(x *[4]float32, w *[2]float32, b *[1]float32, y *[2]float32)
 
 // logisticL1ForwardRows1NEON is the NEON body of LogisticL1ForwardRows1: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 1 rows for serving, bit for bit the rows LogisticL1Forward writes.
 // Product: 1×2 · 2×1 in 1×64 tiles (16 accumulators), depth unrolled ×4.

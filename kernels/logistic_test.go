@@ -242,6 +242,137 @@ func TestLogisticL1WeightGrad(t *testing.T) {
 	})
 }
 
+// TestLogisticL1ForwardRows16 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestLogisticL1ForwardRows16(t *testing.T) {
+	logisticEachTier(t, 64, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 16*LogisticL1In, offset)
+				w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+				b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+				y := kerneltest.NewGuarded("y", 16*LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				logisticCheckLogisticL1ForwardRows16(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(32) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 16*LogisticL1In, offset)
+				w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+				b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+				y := kerneltest.NewGuarded("y", 16*LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				logisticCheckLogisticL1ForwardRows16(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzLogisticL1ForwardRows16 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzLogisticL1ForwardRows16(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(32) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 16*LogisticL1In, offset)
+		w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+		b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+		y := kerneltest.NewGuarded("y", 16*LogisticL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range logisticRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(64) {
+				continue
+			}
+			logisticWithTier(tier, func() { logisticCheckLogisticL1ForwardRows16(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestLogisticL1ForwardRows16Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// sigmoid(z) with the float64 reference over a sweep of float32 values,
+// to within 3 ulp.
+func TestLogisticL1ForwardRows16Activation(t *testing.T) {
+	logisticEachTier(t, 64, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 16*LogisticL1In, offset)
+		w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+		b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+		y := kerneltest.NewGuarded("y", 16*LogisticL1Out, offset)
+		n := min(LogisticL1In, LogisticL1Out)
+		for k := range n {
+			w.S()[k*LogisticL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 16 {
+				for k := range n {
+					x.S()[i*LogisticL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			LogisticL1ForwardRows16((*[16 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[16 * LogisticL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 16, LogisticL1In, LogisticL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 16 {
+				scalar.Activate(want[i*LogisticL1Out:(i+1)*LogisticL1Out], scalar.Sigmoid)
+			}
+			logisticClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Sigmoid, 3))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// logisticCheckLogisticL1ForwardRows16 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func logisticCheckLogisticL1ForwardRows16(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	LogisticL1ForwardRows16((*[16 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[16 * LogisticL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(16, LogisticL1In*LogisticL1Out)
+	xs, ws, bs := logisticSeen(kerneltest.GatherRows(x.S(), LogisticL1In, rows)), logisticSeen(w.S()), logisticSeen(b.S())
+	want, pre := make([]float32, len(rows)*LogisticL1Out), make([]float32, len(rows)*LogisticL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), LogisticL1In, LogisticL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*LogisticL1Out:(i+1)*LogisticL1Out], scalar.Sigmoid)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), LogisticL1In, LogisticL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, LogisticL1In)
+	logisticClose(t, kerneltest.RowsName("y", rows, 16), kerneltest.GatherRows(y.S(), LogisticL1Out, rows), want, kerneltest.Activated(tol, pre, want, LogisticL1Out, scalar.Sigmoid))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
 // TestLogisticL1ForwardRows8 compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestLogisticL1ForwardRows8(t *testing.T) {
@@ -369,6 +500,268 @@ func logisticCheckLogisticL1ForwardRows8(t *testing.T, x, w, b, y *kerneltest.Gu
 	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), LogisticL1In, LogisticL1Out, scalar.Identity)
 	tol := kerneltest.Product(mag, LogisticL1In)
 	logisticClose(t, kerneltest.RowsName("y", rows, 8), kerneltest.GatherRows(y.S(), LogisticL1Out, rows), want, kerneltest.Activated(tol, pre, want, LogisticL1Out, scalar.Sigmoid))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestLogisticL1ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestLogisticL1ForwardRows4(t *testing.T) {
+	logisticEachTier(t, 16, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(8) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*LogisticL1In, offset)
+				w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+				b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+				y := kerneltest.NewGuarded("y", 4*LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				logisticCheckLogisticL1ForwardRows4(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(8) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*LogisticL1In, offset)
+				w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+				b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+				y := kerneltest.NewGuarded("y", 4*LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				logisticCheckLogisticL1ForwardRows4(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzLogisticL1ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzLogisticL1ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(8) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*LogisticL1In, offset)
+		w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+		b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+		y := kerneltest.NewGuarded("y", 4*LogisticL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range logisticRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(16) {
+				continue
+			}
+			logisticWithTier(tier, func() { logisticCheckLogisticL1ForwardRows4(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestLogisticL1ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// sigmoid(z) with the float64 reference over a sweep of float32 values,
+// to within 3 ulp.
+func TestLogisticL1ForwardRows4Activation(t *testing.T) {
+	logisticEachTier(t, 16, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*LogisticL1In, offset)
+		w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+		b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+		y := kerneltest.NewGuarded("y", 4*LogisticL1Out, offset)
+		n := min(LogisticL1In, LogisticL1Out)
+		for k := range n {
+			w.S()[k*LogisticL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*LogisticL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			LogisticL1ForwardRows4((*[4 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[4 * LogisticL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, LogisticL1In, LogisticL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*LogisticL1Out:(i+1)*LogisticL1Out], scalar.Sigmoid)
+			}
+			logisticClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Sigmoid, 3))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// logisticCheckLogisticL1ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func logisticCheckLogisticL1ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	LogisticL1ForwardRows4((*[4 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[4 * LogisticL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, LogisticL1In*LogisticL1Out)
+	xs, ws, bs := logisticSeen(kerneltest.GatherRows(x.S(), LogisticL1In, rows)), logisticSeen(w.S()), logisticSeen(b.S())
+	want, pre := make([]float32, len(rows)*LogisticL1Out), make([]float32, len(rows)*LogisticL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), LogisticL1In, LogisticL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*LogisticL1Out:(i+1)*LogisticL1Out], scalar.Sigmoid)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), LogisticL1In, LogisticL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, LogisticL1In)
+	logisticClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), LogisticL1Out, rows), want, kerneltest.Activated(tol, pre, want, LogisticL1Out, scalar.Sigmoid))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestLogisticL1ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestLogisticL1ForwardRows2(t *testing.T) {
+	logisticEachTier(t, 8, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(4) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*LogisticL1In, offset)
+				w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+				b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				logisticCheckLogisticL1ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(4) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*LogisticL1In, offset)
+				w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+				b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*LogisticL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				logisticCheckLogisticL1ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzLogisticL1ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzLogisticL1ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(4) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*LogisticL1In, offset)
+		w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+		b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*LogisticL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range logisticRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(8) {
+				continue
+			}
+			logisticWithTier(tier, func() { logisticCheckLogisticL1ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestLogisticL1ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// sigmoid(z) with the float64 reference over a sweep of float32 values,
+// to within 3 ulp.
+func TestLogisticL1ForwardRows2Activation(t *testing.T) {
+	logisticEachTier(t, 8, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*LogisticL1In, offset)
+		w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+		b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*LogisticL1Out, offset)
+		n := min(LogisticL1In, LogisticL1Out)
+		for k := range n {
+			w.S()[k*LogisticL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*LogisticL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			LogisticL1ForwardRows2((*[2 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[2 * LogisticL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, LogisticL1In, LogisticL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*LogisticL1Out:(i+1)*LogisticL1Out], scalar.Sigmoid)
+			}
+			logisticClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Sigmoid, 3))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// logisticCheckLogisticL1ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func logisticCheckLogisticL1ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	LogisticL1ForwardRows2((*[2 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[2 * LogisticL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, LogisticL1In*LogisticL1Out)
+	xs, ws, bs := logisticSeen(kerneltest.GatherRows(x.S(), LogisticL1In, rows)), logisticSeen(w.S()), logisticSeen(b.S())
+	want, pre := make([]float32, len(rows)*LogisticL1Out), make([]float32, len(rows)*LogisticL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), LogisticL1In, LogisticL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*LogisticL1Out:(i+1)*LogisticL1Out], scalar.Sigmoid)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), LogisticL1In, LogisticL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, LogisticL1In)
+	logisticClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), LogisticL1Out, rows), want, kerneltest.Activated(tol, pre, want, LogisticL1Out, scalar.Sigmoid))
 	in.Unchanged(t)
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
@@ -927,6 +1320,22 @@ func BenchmarkLogisticL1WeightGrad(bench *testing.B) {
 	kerneltest.GFLOPS(bench, 128)
 }
 
+func BenchmarkLogisticL1ForwardRows16(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 16*LogisticL1In, offset)
+	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+	y := kerneltest.NewGuarded("y", 16*LogisticL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		LogisticL1ForwardRows16((*[16 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[16 * LogisticL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 64)
+}
+
 func BenchmarkLogisticL1ForwardRows8(bench *testing.B) {
 	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
 	x := kerneltest.NewGuarded("x", 8*LogisticL1In, offset)
@@ -941,6 +1350,38 @@ func BenchmarkLogisticL1ForwardRows8(bench *testing.B) {
 		LogisticL1ForwardRows8((*[8 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[8 * LogisticL1Out]float32)(y.S()))
 	}
 	kerneltest.GFLOPS(bench, 32)
+}
+
+func BenchmarkLogisticL1ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*LogisticL1In, offset)
+	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+	y := kerneltest.NewGuarded("y", 4*LogisticL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		LogisticL1ForwardRows4((*[4 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[4 * LogisticL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 16)
+}
+
+func BenchmarkLogisticL1ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*LogisticL1In, offset)
+	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
+	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
+	y := kerneltest.NewGuarded("y", 2*LogisticL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		LogisticL1ForwardRows2((*[2 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[2 * LogisticL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 8)
 }
 
 func BenchmarkLogisticL1ForwardRows1(bench *testing.B) {

@@ -189,8 +189,44 @@ func ScorerNetwork() compiled.Network {
 				},
 			},
 			{
-				Rows:   1,
+				Rows:   4,
 				Cycles: cycles[2],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
+						ScorerL1ForwardRows4((*[4 * ScorerL1In]float32)(x), (*[ScorerL1In * ScorerL1Out]float32)(w), (*[ScorerL1Out]float32)(b), (*[4 * ScorerL1Out]float32)(z), (*[4 * ScorerL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
+						ScorerL2ForwardRows4((*[4 * ScorerL2In]float32)(x), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out]float32)(b), (*[4 * ScorerL2Out]float32)(z), (*[4 * ScorerL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						ScorerL3ForwardRows4((*[4 * ScorerL3In]float32)(x), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out]float32)(b), (*[4 * ScorerL3Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						ScorerL4ForwardRows4((*[4 * ScorerL4In]float32)(x), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out]float32)(b), (*[4 * ScorerL4Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   2,
+				Cycles: cycles[3],
+				Forward: []func(x, w, b, z, y []float32){
+					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
+						ScorerL1ForwardRows2((*[2 * ScorerL1In]float32)(x), (*[ScorerL1In * ScorerL1Out]float32)(w), (*[ScorerL1Out]float32)(b), (*[2 * ScorerL1Out]float32)(z), (*[2 * ScorerL1Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
+						ScorerL2ForwardRows2((*[2 * ScorerL2In]float32)(x), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out]float32)(b), (*[2 * ScorerL2Out]float32)(z), (*[2 * ScorerL2Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						ScorerL3ForwardRows2((*[2 * ScorerL3In]float32)(x), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out]float32)(b), (*[2 * ScorerL3Out]float32)(y))
+					},
+					func(x []float32, w []float32, b []float32, _ []float32, y []float32) {
+						ScorerL4ForwardRows2((*[2 * ScorerL4In]float32)(x), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out]float32)(b), (*[2 * ScorerL4Out]float32)(y))
+					},
+				},
+			},
+			{
+				Rows:   1,
+				Cycles: cycles[4],
 				Forward: []func(x, w, b, z, y []float32){
 					func(x []float32, w []float32, b []float32, z []float32, y []float32) {
 						ScorerL1ForwardRows1((*[1 * ScorerL1In]float32)(x), (*[ScorerL1In * ScorerL1Out]float32)(w), (*[ScorerL1Out]float32)(b), (*[1 * ScorerL1Out]float32)(z), (*[1 * ScorerL1Out]float32)(y))
@@ -234,10 +270,10 @@ func ScorerNetwork() compiled.Network {
 // scorerForwardCycles is the plan's model of a forward pass's time in cycles on each
 // tier, over ScorerBatch rows, then over each serving kernel's rows.
 var scorerForwardCycles = map[compiled.Tier][]float64{
-	compiled.AVX512:    {1210.0, 856.0, 750.0},
-	compiled.AVX2:      {1926.0, 1368.0, 754.0},
-	compiled.NEON:      {1862.0, 1172.0, 766.0},
-	compiled.Reference: {13328.0, 6864.0, 1208.0},
+	compiled.AVX512:    {1210.0, 856.0, 780.0, 760.0, 750.0},
+	compiled.AVX2:      {1926.0, 1368.0, 866.0, 838.0, 754.0},
+	compiled.NEON:      {1862.0, 1172.0, 856.0, 792.0, 766.0},
+	compiled.Reference: {13328.0, 6864.0, 3632.0, 2016.0, 1208.0},
 }
 
 // ScorerL1Forward is layer 1's forward pass on one batch:
@@ -868,6 +904,134 @@ func ScorerL4ForwardRows8(x *[8 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4O
 		scorerL4ForwardRows8NEON(x, w, b, y)
 	default:
 		scalar.Dense(x[:], w[:], b[:], y[:], 8, ScorerL4In, ScorerL4Out, scalar.Identity)
+	}
+}
+
+// ScorerL1ForwardRows4 is ScorerL1Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL1Forward writes for the same row of x.
+func ScorerL1ForwardRows4(x *[4 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[4 * ScorerL1Out]float32, y *[4 * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1ForwardRows4AVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL1ForwardRows4AVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL1ForwardRows4NEON(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], 4, ScorerL1In, ScorerL1Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.GELU)
+	}
+}
+
+// ScorerL2ForwardRows4 is ScorerL2Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL2Forward writes for the same row of x.
+func ScorerL2ForwardRows4(x *[4 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[4 * ScorerL2Out]float32, y *[4 * ScorerL2Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2ForwardRows4AVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL2ForwardRows4AVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL2ForwardRows4NEON(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], 4, ScorerL2In, ScorerL2Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.SiLU)
+	}
+}
+
+// ScorerL3ForwardRows4 is ScorerL3Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL3Forward writes for the same row of x.
+func ScorerL3ForwardRows4(x *[4 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[4 * ScorerL3Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3ForwardRows4AVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL3ForwardRows4AVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL3ForwardRows4NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 4, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+	}
+}
+
+// ScorerL4ForwardRows4 is ScorerL4Forward on 4 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL4Forward writes for the same row of x.
+func ScorerL4ForwardRows4(x *[4 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[4 * ScorerL4Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4ForwardRows4AVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL4ForwardRows4AVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL4ForwardRows4NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 4, ScorerL4In, ScorerL4Out, scalar.Identity)
+	}
+}
+
+// ScorerL1ForwardRows2 is ScorerL1Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL1Forward writes for the same row of x.
+func ScorerL1ForwardRows2(x *[2 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[2 * ScorerL1Out]float32, y *[2 * ScorerL1Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1ForwardRows2AVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL1ForwardRows2AVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL1ForwardRows2NEON(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], 2, ScorerL1In, ScorerL1Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.GELU)
+	}
+}
+
+// ScorerL2ForwardRows2 is ScorerL2Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL2Forward writes for the same row of x.
+func ScorerL2ForwardRows2(x *[2 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[2 * ScorerL2Out]float32, y *[2 * ScorerL2Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2ForwardRows2AVX512(x, w, b, z, y)
+	case compiled.AVX2:
+		scorerL2ForwardRows2AVX2(x, w, b, z, y)
+	case compiled.NEON:
+		scorerL2ForwardRows2NEON(x, w, b, z, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], z[:], 2, ScorerL2In, ScorerL2Out, scalar.Identity)
+		*y = *z
+		scalar.Activate(y[:], scalar.SiLU)
+	}
+}
+
+// ScorerL3ForwardRows2 is ScorerL3Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL3Forward writes for the same row of x.
+func ScorerL3ForwardRows2(x *[2 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[2 * ScorerL3Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3ForwardRows2AVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL3ForwardRows2AVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL3ForwardRows2NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 2, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+	}
+}
+
+// ScorerL4ForwardRows2 is ScorerL4Forward on 2 rows instead of a batch, for serving:
+// each row of y (and z) is bit for bit the row ScorerL4Forward writes for the same row of x.
+func ScorerL4ForwardRows2(x *[2 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[2 * ScorerL4Out]float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4ForwardRows2AVX512(x, w, b, y)
+	case compiled.AVX2:
+		scorerL4ForwardRows2AVX2(x, w, b, y)
+	case compiled.NEON:
+		scorerL4ForwardRows2NEON(x, w, b, y)
+	default:
+		scalar.Dense(x[:], w[:], b[:], y[:], 2, ScorerL4In, ScorerL4Out, scalar.Identity)
 	}
 }
 

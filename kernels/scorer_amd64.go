@@ -156,6 +156,38 @@ func scorerL4ForwardRows8NEON(x *[8 * ScorerL4In]float32, w *[ScorerL4In * Score
 	panic("vecgen: scorerL4ForwardRows8NEON called on amd64")
 }
 
+func scorerL1ForwardRows4NEON(x *[4 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[4 * ScorerL1Out]float32, y *[4 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows4NEON called on amd64")
+}
+
+func scorerL2ForwardRows4NEON(x *[4 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[4 * ScorerL2Out]float32, y *[4 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows4NEON called on amd64")
+}
+
+func scorerL3ForwardRows4NEON(x *[4 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[4 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows4NEON called on amd64")
+}
+
+func scorerL4ForwardRows4NEON(x *[4 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[4 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows4NEON called on amd64")
+}
+
+func scorerL1ForwardRows2NEON(x *[2 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[2 * ScorerL1Out]float32, y *[2 * ScorerL1Out]float32) {
+	panic("vecgen: scorerL1ForwardRows2NEON called on amd64")
+}
+
+func scorerL2ForwardRows2NEON(x *[2 * ScorerL2In]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, z *[2 * ScorerL2Out]float32, y *[2 * ScorerL2Out]float32) {
+	panic("vecgen: scorerL2ForwardRows2NEON called on amd64")
+}
+
+func scorerL3ForwardRows2NEON(x *[2 * ScorerL3In]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, y *[2 * ScorerL3Out]float32) {
+	panic("vecgen: scorerL3ForwardRows2NEON called on amd64")
+}
+
+func scorerL4ForwardRows2NEON(x *[2 * ScorerL4In]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, y *[2 * ScorerL4Out]float32) {
+	panic("vecgen: scorerL4ForwardRows2NEON called on amd64")
+}
+
 func scorerL1ForwardRows1NEON(x *[1 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[1 * ScorerL1Out]float32, y *[1 * ScorerL1Out]float32) {
 	panic("vecgen: scorerL1ForwardRows1NEON called on amd64")
 }

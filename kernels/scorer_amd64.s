@@ -7302,9 +7302,9 @@ depth100:
 	VZEROUPPER
 	RET
 
-// func scorerL1ForwardRows1AVX2(x *[12]float32, w *[288]float32, b *[24]float32, z *[24]float32, y *[24]float32)
+// func scorerL1ForwardRows4AVX2(x *[48]float32, w *[288]float32, b *[24]float32, z *[96]float32, y *[96]float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·scorerL1ForwardRows1AVX2(SB), NOSPLIT, $8-40
+TEXT ·scorerL1ForwardRows4AVX2(SB), NOSPLIT, $8-40
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
 	STMXCSR (SP)
 	MOVL    (SP), AX
@@ -7317,60 +7317,186 @@ TEXT ·scorerL1ForwardRows1AVX2(SB), NOSPLIT, $8-40
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
 
-	// z = x·w: 1×12 · 12×24, in 1×96 tiles of z.
+	// z = x·w: 4×12 · 12×24, in 6×16 tiles of z.
 	MOVQ SI, DI
-	MOVQ DI, R8
 
-	// 1 rows of z, the last 24 columns.
+	// 4 rows of z, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
-	MOVQ   AX, R9
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   AX, R8
+	MOVQ   CX, R9
 
-	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
 	MOVQ $0x00000003, R10
 
 depth101:
-	VBROADCASTSS (R9), Y3
-	VFMADD231PS  (CX), Y3, Y0
-	VFMADD231PS  32(CX), Y3, Y1
-	VFMADD231PS  64(CX), Y3, Y2
-	VBROADCASTSS 4(R9), Y3
-	VFMADD231PS  96(CX), Y3, Y0
-	VFMADD231PS  128(CX), Y3, Y1
-	VFMADD231PS  160(CX), Y3, Y2
-	VBROADCASTSS 8(R9), Y3
-	VFMADD231PS  192(CX), Y3, Y0
-	VFMADD231PS  224(CX), Y3, Y1
-	VFMADD231PS  256(CX), Y3, Y2
-	VBROADCASTSS 12(R9), Y3
-	VFMADD231PS  288(CX), Y3, Y0
-	VFMADD231PS  320(CX), Y3, Y1
-	VFMADD231PS  352(CX), Y3, Y2
-	ADDQ         $0x10, R9
-	ADDQ         $0x00000180, CX
+	VMOVUPS      (R9), Y8
+	VMOVUPS      32(R9), Y9
+	VBROADCASTSS (R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 48(R8), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 96(R8), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 144(R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      96(R9), Y8
+	VMOVUPS      128(R9), Y9
+	VBROADCASTSS 4(R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 52(R8), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 100(R8), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 148(R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      192(R9), Y8
+	VMOVUPS      224(R9), Y9
+	VBROADCASTSS 8(R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 56(R8), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 104(R8), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 152(R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      288(R9), Y8
+	VMOVUPS      320(R9), Y9
+	VBROADCASTSS 12(R8), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 60(R8), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 108(R8), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 156(R8), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000180, R9
 	DECQ         R10
 	JNZ          depth101
 
 	// Add the bias and store the tile of z.
-	VMOVUPS (DX), Y3
-	VADDPS  Y3, Y0, Y0
-	VMOVUPS Y0, (R8)
+	VMOVUPS (DX), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS Y0, (DI)
 	VMOVUPS 32(DX), Y0
 	VADDPS  Y0, Y1, Y1
-	VMOVUPS Y1, 32(R8)
-	VMOVUPS 64(DX), Y0
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
 	VADDPS  Y0, Y2, Y2
-	VMOVUPS Y2, 64(R8)
-	ADDQ    $0x30, AX
-	ADDQ    $0x60, DI
+	VMOVUPS Y2, 96(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 128(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 192(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 224(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 288(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 320(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// 4 rows of z, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000003, R8
+
+depth102:
+	VMOVUPS      (CX), Y4
+	VBROADCASTSS (AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 48(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 96(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 144(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VMOVUPS      96(CX), Y4
+	VBROADCASTSS 4(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 52(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 100(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 148(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VMOVUPS      192(CX), Y4
+	VBROADCASTSS 8(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 56(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 104(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 152(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VMOVUPS      288(CX), Y4
+	VBROADCASTSS 12(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 60(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 108(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 156(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000180, CX
+	DECQ         R8
+	JNZ          depth102
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 192(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 288(DI)
 
 	// y = gelu(z), elementwise.
 	MOVQ SI, AX
 	MOVQ BX, CX
-	MOVQ $0x00000003, DX
+	MOVQ $0x0000000c, DX
 
-elems102:
+elems103:
 	VMOVUPS      (AX), Y0
 	VMULPS       Y0, Y0, Y2
 	VMOVUPS      geluv3<>+0(SB), Y1
@@ -7414,16 +7540,16 @@ elems102:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems102
+	JNZ          elems103
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
 	VZEROUPPER
 	RET
 
-// func scorerL2ForwardRows1AVX2(x *[24]float32, w *[384]float32, b *[16]float32, z *[16]float32, y *[16]float32)
+// func scorerL2ForwardRows4AVX2(x *[96]float32, w *[384]float32, b *[16]float32, z *[64]float32, y *[64]float32)
 // Requires: AVX, AVX2, FMA3, SSE
-TEXT ·scorerL2ForwardRows1AVX2(SB), NOSPLIT, $8-40
+TEXT ·scorerL2ForwardRows4AVX2(SB), NOSPLIT, $8-40
 	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
 	STMXCSR (SP)
 	MOVL    (SP), AX
@@ -7436,52 +7562,120 @@ TEXT ·scorerL2ForwardRows1AVX2(SB), NOSPLIT, $8-40
 	MOVQ    y+32(FP), BX
 	MOVQ    z+24(FP), SI
 
-	// z = x·w: 1×24 · 24×16, in 1×96 tiles of z.
+	// z = x·w: 4×24 · 24×16, in 6×16 tiles of z.
 	MOVQ SI, DI
-	MOVQ DI, R8
 
-	// 1 rows of z, the last 16 columns.
+	// 4 rows of z, 16 columns at a time.
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
-	MOVQ   AX, R9
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	MOVQ   CX, R8
 
-	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
-	MOVQ $0x00000006, R10
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000006, R9
 
-depth103:
-	VBROADCASTSS (R9), Y2
-	VFMADD231PS  (CX), Y2, Y0
-	VFMADD231PS  32(CX), Y2, Y1
-	VBROADCASTSS 4(R9), Y2
-	VFMADD231PS  64(CX), Y2, Y0
-	VFMADD231PS  96(CX), Y2, Y1
-	VBROADCASTSS 8(R9), Y2
-	VFMADD231PS  128(CX), Y2, Y0
-	VFMADD231PS  160(CX), Y2, Y1
-	VBROADCASTSS 12(R9), Y2
-	VFMADD231PS  192(CX), Y2, Y0
-	VFMADD231PS  224(CX), Y2, Y1
-	ADDQ         $0x10, R9
-	ADDQ         $0x00000100, CX
-	DECQ         R10
-	JNZ          depth103
+depth104:
+	VMOVUPS      (R8), Y8
+	VMOVUPS      32(R8), Y9
+	VBROADCASTSS (AX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 96(AX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 192(AX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 288(AX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      64(R8), Y8
+	VMOVUPS      96(R8), Y9
+	VBROADCASTSS 4(AX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 100(AX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 196(AX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 292(AX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      128(R8), Y8
+	VMOVUPS      160(R8), Y9
+	VBROADCASTSS 8(AX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 104(AX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 200(AX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 296(AX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	VMOVUPS      192(R8), Y8
+	VMOVUPS      224(R8), Y9
+	VBROADCASTSS 12(AX), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 108(AX), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 204(AX), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 300(AX), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000100, R8
+	DECQ         R9
+	JNZ          depth104
 
 	// Add the bias and store the tile of z.
-	VMOVUPS (DX), Y2
-	VADDPS  Y2, Y0, Y0
-	VMOVUPS Y0, (R8)
+	VMOVUPS (DX), Y8
+	VADDPS  Y8, Y0, Y0
+	VMOVUPS Y0, (DI)
 	VMOVUPS 32(DX), Y0
 	VADDPS  Y0, Y1, Y1
-	VMOVUPS Y1, 32(R8)
-	ADDQ    $0x60, AX
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y4, Y4
+	VMOVUPS Y4, 128(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y5, Y5
+	VMOVUPS Y5, 160(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y6, Y6
+	VMOVUPS Y6, 192(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y7, Y7
+	VMOVUPS Y7, 224(DI)
+	ADDQ    $0x40, CX
 	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
 
 	// y = silu(z), elementwise.
 	MOVQ SI, AX
 	MOVQ BX, CX
-	MOVQ $0x00000002, DX
+	MOVQ $0x00000008, DX
 
-elems104:
+elems105:
 	VMOVUPS      (AX), Y0
 	VMOVAPS      Y0, Y1
 	VANDPS       absmask<>+0(SB), Y1, Y2
@@ -7522,7 +7716,869 @@ elems104:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems104
+	JNZ          elems105
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardRows4AVX2(x *[64]float32, w *[128]float32, b *[8]float32, y *[32]float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3ForwardRows4AVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 4×16 · 16×8, in 6×16 tiles of y.
+	// 4 rows of y, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000004, SI
+
+depth106:
+	VMOVUPS      (CX), Y4
+	VBROADCASTSS (AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 64(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 128(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 192(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VMOVUPS      32(CX), Y4
+	VBROADCASTSS 4(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 68(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 132(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 196(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VMOVUPS      64(CX), Y4
+	VBROADCASTSS 8(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 72(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 136(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 200(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VMOVUPS      96(CX), Y4
+	VBROADCASTSS 12(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 76(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 140(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 204(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x10, AX
+	ADDQ         $0x80, CX
+	DECQ         SI
+	JNZ          depth106
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y4
+	VMAXPS  Y0, Y4, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMULPS  leakyslope<>+0(SB), Y1, Y0
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, 32(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMULPS  leakyslope<>+0(SB), Y2, Y0
+	VMAXPS  Y2, Y0, Y2
+	VMOVUPS Y2, 64(BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMULPS  leakyslope<>+0(SB), Y3, Y0
+	VMAXPS  Y3, Y0, Y3
+	VMOVUPS Y3, 96(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardRows4AVX2(x *[32]float32, w *[8]float32, b *[1]float32, y *[4]float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4ForwardRows4AVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 4×8 · 8×1, in 6×16 tiles of y.
+	// 4 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000002, SI
+
+depth107:
+	VXORPS       Y4, Y4, Y4
+	VMOVSS       (CX), X4
+	VBROADCASTSS (AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 32(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 64(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 96(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVSS       4(CX), X4
+	VBROADCASTSS 4(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 36(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 68(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 100(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVSS       8(CX), X4
+	VBROADCASTSS 8(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 40(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 72(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 104(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVSS       12(CX), X4
+	VBROADCASTSS 12(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 44(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 76(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 108(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, CX
+	DECQ         SI
+	JNZ          depth107
+
+	// Add the bias and store the tile of y.
+	VXORPS Y4, Y4, Y4
+	VMOVSS (DX), X4
+	VADDPS Y4, Y0, Y0
+	VMOVSS X0, (BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y2, Y2
+	VMOVSS X2, 8(BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y3, Y3
+	VMOVSS X3, 12(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL1ForwardRows2AVX2(x *[24]float32, w *[288]float32, b *[24]float32, z *[48]float32, y *[48]float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL1ForwardRows2AVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 2×12 · 12×24, in 6×16 tiles of z.
+	MOVQ SI, DI
+
+	// 2 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   AX, R8
+	MOVQ   CX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000003, R10
+
+depth108:
+	VMOVUPS      (R9), Y4
+	VMOVUPS      32(R9), Y5
+	VBROADCASTSS (R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 48(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      96(R9), Y4
+	VMOVUPS      128(R9), Y5
+	VBROADCASTSS 4(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 52(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      192(R9), Y4
+	VMOVUPS      224(R9), Y5
+	VBROADCASTSS 8(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 56(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      288(R9), Y4
+	VMOVUPS      320(R9), Y5
+	VBROADCASTSS 12(R8), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 60(R8), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, R8
+	ADDQ         $0x00000180, R9
+	DECQ         R10
+	JNZ          depth108
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 96(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 128(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// 2 rows of z, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000003, R8
+
+depth109:
+	VMOVUPS      (CX), Y2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 48(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      96(CX), Y2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 52(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      192(CX), Y2
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 56(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      288(CX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 60(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000180, CX
+	DECQ         R8
+	JNZ          depth109
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 96(DI)
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000006, DX
+
+elems110:
+	VMOVUPS      (AX), Y0
+	VMULPS       Y0, Y0, Y2
+	VMOVUPS      geluv3<>+0(SB), Y1
+	VFMADD213PS  geluv1<>+0(SB), Y2, Y1
+	VMULPS       Y0, Y1, Y1
+	VANDPS       absmask<>+0(SB), Y1, Y2
+	VXORPS       signmask<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VBLENDVPS    Y1, Y2, Y3, Y1
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems110
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL2ForwardRows2AVX2(x *[48]float32, w *[384]float32, b *[16]float32, z *[32]float32, y *[32]float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL2ForwardRows2AVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 2×24 · 24×16, in 6×16 tiles of z.
+	MOVQ SI, DI
+
+	// 2 rows of z, 16 columns at a time.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	VXORPS Y3, Y3, Y3
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000006, R9
+
+depth111:
+	VMOVUPS      (R8), Y4
+	VMOVUPS      32(R8), Y5
+	VBROADCASTSS (AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 96(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      64(R8), Y4
+	VMOVUPS      96(R8), Y5
+	VBROADCASTSS 4(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 100(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      128(R8), Y4
+	VMOVUPS      160(R8), Y5
+	VBROADCASTSS 8(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 104(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	VMOVUPS      192(R8), Y4
+	VMOVUPS      224(R8), Y5
+	VBROADCASTSS 12(AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 108(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000100, R8
+	DECQ         R9
+	JNZ          depth111
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y4
+	VADDPS  Y4, Y0, Y0
+	VMOVUPS Y0, (DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(DI)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(DI)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y3, Y3
+	VMOVUPS Y3, 96(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000004, DX
+
+elems112:
+	VMOVUPS      (AX), Y0
+	VMOVAPS      Y0, Y1
+	VANDPS       absmask<>+0(SB), Y1, Y2
+	VXORPS       signmask<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VBLENDVPS    Y1, Y2, Y3, Y1
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems112
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardRows2AVX2(x *[32]float32, w *[128]float32, b *[8]float32, y *[16]float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL3ForwardRows2AVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 2×16 · 16×8, in 6×16 tiles of y.
+	// 2 rows of y, the last 8 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000004, SI
+
+depth113:
+	VMOVUPS      (CX), Y2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 64(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      32(CX), Y2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 68(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      64(CX), Y2
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 72(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VMOVUPS      96(CX), Y2
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 76(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x10, AX
+	ADDQ         $0x80, CX
+	DECQ         SI
+	JNZ          depth113
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS (DX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMULPS  leakyslope<>+0(SB), Y0, Y2
+	VMAXPS  Y0, Y2, Y0
+	VMOVUPS Y0, (BX)
+	VMOVUPS (DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMULPS  leakyslope<>+0(SB), Y1, Y0
+	VMAXPS  Y1, Y0, Y1
+	VMOVUPS Y1, 32(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardRows2AVX2(x *[16]float32, w *[8]float32, b *[1]float32, y *[2]float32)
+// Requires: AVX, FMA3, SSE
+TEXT ·scorerL4ForwardRows2AVX2(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 2×8 · 8×1, in 6×16 tiles of y.
+	// 2 rows of y, the last 1 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000002, SI
+
+depth114:
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       (CX), X2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 32(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       4(CX), X2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 36(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       8(CX), X2
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 40(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       12(CX), X2
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 44(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x10, AX
+	ADDQ         $0x10, CX
+	DECQ         SI
+	JNZ          depth114
+
+	// Add the bias and store the tile of y.
+	VXORPS Y2, Y2, Y2
+	VMOVSS (DX), X2
+	VADDPS Y2, Y0, Y0
+	VMOVSS X0, (BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSS (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSS X1, 4(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL1ForwardRows1AVX2(x *[12]float32, w *[288]float32, b *[24]float32, z *[24]float32, y *[24]float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL1ForwardRows1AVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 1×12 · 12×24, in 1×96 tiles of z.
+	MOVQ SI, DI
+	MOVQ DI, R8
+
+	// 1 rows of z, the last 24 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	VXORPS Y2, Y2, Y2
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000003, R10
+
+depth115:
+	VBROADCASTSS (R9), Y3
+	VFMADD231PS  (CX), Y3, Y0
+	VFMADD231PS  32(CX), Y3, Y1
+	VFMADD231PS  64(CX), Y3, Y2
+	VBROADCASTSS 4(R9), Y3
+	VFMADD231PS  96(CX), Y3, Y0
+	VFMADD231PS  128(CX), Y3, Y1
+	VFMADD231PS  160(CX), Y3, Y2
+	VBROADCASTSS 8(R9), Y3
+	VFMADD231PS  192(CX), Y3, Y0
+	VFMADD231PS  224(CX), Y3, Y1
+	VFMADD231PS  256(CX), Y3, Y2
+	VBROADCASTSS 12(R9), Y3
+	VFMADD231PS  288(CX), Y3, Y0
+	VFMADD231PS  320(CX), Y3, Y1
+	VFMADD231PS  352(CX), Y3, Y2
+	ADDQ         $0x10, R9
+	ADDQ         $0x00000180, CX
+	DECQ         R10
+	JNZ          depth115
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y3
+	VADDPS  Y3, Y0, Y0
+	VMOVUPS Y0, (R8)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R8)
+	VMOVUPS 64(DX), Y0
+	VADDPS  Y0, Y2, Y2
+	VMOVUPS Y2, 64(R8)
+	ADDQ    $0x30, AX
+	ADDQ    $0x60, DI
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000003, DX
+
+elems116:
+	VMOVUPS      (AX), Y0
+	VMULPS       Y0, Y0, Y2
+	VMOVUPS      geluv3<>+0(SB), Y1
+	VFMADD213PS  geluv1<>+0(SB), Y2, Y1
+	VMULPS       Y0, Y1, Y1
+	VANDPS       absmask<>+0(SB), Y1, Y2
+	VXORPS       signmask<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VBLENDVPS    Y1, Y2, Y3, Y1
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems116
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL2ForwardRows1AVX2(x *[24]float32, w *[384]float32, b *[16]float32, z *[16]float32, y *[16]float32)
+// Requires: AVX, AVX2, FMA3, SSE
+TEXT ·scorerL2ForwardRows1AVX2(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 1×24 · 24×16, in 1×96 tiles of z.
+	MOVQ SI, DI
+	MOVQ DI, R8
+
+	// 1 rows of z, the last 16 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+	MOVQ   AX, R9
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
+	MOVQ $0x00000006, R10
+
+depth117:
+	VBROADCASTSS (R9), Y2
+	VFMADD231PS  (CX), Y2, Y0
+	VFMADD231PS  32(CX), Y2, Y1
+	VBROADCASTSS 4(R9), Y2
+	VFMADD231PS  64(CX), Y2, Y0
+	VFMADD231PS  96(CX), Y2, Y1
+	VBROADCASTSS 8(R9), Y2
+	VFMADD231PS  128(CX), Y2, Y0
+	VFMADD231PS  160(CX), Y2, Y1
+	VBROADCASTSS 12(R9), Y2
+	VFMADD231PS  192(CX), Y2, Y0
+	VFMADD231PS  224(CX), Y2, Y1
+	ADDQ         $0x10, R9
+	ADDQ         $0x00000100, CX
+	DECQ         R10
+	JNZ          depth117
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Y2
+	VADDPS  Y2, Y0, Y0
+	VMOVUPS Y0, (R8)
+	VMOVUPS 32(DX), Y0
+	VADDPS  Y0, Y1, Y1
+	VMOVUPS Y1, 32(R8)
+	ADDQ    $0x60, AX
+	ADDQ    $0x40, DI
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000002, DX
+
+elems118:
+	VMOVUPS      (AX), Y0
+	VMOVAPS      Y0, Y1
+	VANDPS       absmask<>+0(SB), Y1, Y2
+	VXORPS       signmask<>+0(SB), Y2, Y2
+	VMOVUPS      exphi<>+0(SB), Y3
+	VMINPS       Y2, Y3, Y2
+	VMOVUPS      explo<>+0(SB), Y3
+	VMAXPS       Y2, Y3, Y2
+	VMULPS       log2e<>+0(SB), Y2, Y3
+	VROUNDPS     $0x00, Y3, Y3
+	VFNMADD231PS ln2hi<>+0(SB), Y3, Y2
+	VFNMADD231PS ln2lo<>+0(SB), Y3, Y2
+	VMOVUPS      expc0<>+0(SB), Y4
+	VFMADD213PS  expc1<>+0(SB), Y2, Y4
+	VFMADD213PS  expc2<>+0(SB), Y2, Y4
+	VFMADD213PS  expc3<>+0(SB), Y2, Y4
+	VFMADD213PS  expc4<>+0(SB), Y2, Y4
+	VFMADD213PS  expc5<>+0(SB), Y2, Y4
+	VMULPS       Y2, Y2, Y5
+	VFMADD213PS  Y2, Y5, Y4
+	VADDPS       one<>+0(SB), Y4, Y4
+	VCVTPS2DQ    Y3, Y3
+	VPSRAD       $0x01, Y3, Y2
+	VPSUBD       Y2, Y3, Y3
+	VPADDD       expbias<>+0(SB), Y3, Y3
+	VPSLLD       $0x17, Y3, Y3
+	VMULPS       Y3, Y4, Y4
+	VPADDD       expbias<>+0(SB), Y2, Y2
+	VPSLLD       $0x17, Y2, Y2
+	VMULPS       Y2, Y4, Y4
+	VMOVAPS      Y4, Y2
+	VMOVUPS      one<>+0(SB), Y3
+	VBLENDVPS    Y1, Y2, Y3, Y1
+	VADDPS       Y3, Y2, Y2
+	VDIVPS       Y2, Y1, Y1
+	VMULPS       Y1, Y0, Y0
+	VMOVUPS      Y0, (CX)
+	ADDQ         $0x20, AX
+	ADDQ         $0x20, CX
+	DECQ         DX
+	JNZ          elems118
 
 	// Restore the caller's MXCSR.
 	LDMXCSR (SP)
@@ -7553,7 +8609,7 @@ TEXT ·scorerL3ForwardRows1AVX2(SB), NOSPLIT, $8-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000004, R8
 
-depth105:
+depth119:
 	VBROADCASTSS (DI), Y1
 	VFMADD231PS  (CX), Y1, Y0
 	VBROADCASTSS 4(DI), Y1
@@ -7565,7 +8621,7 @@ depth105:
 	ADDQ         $0x10, DI
 	ADDQ         $0x80, CX
 	DECQ         R8
-	JNZ          depth105
+	JNZ          depth119
 
 	// Add the bias, apply leaky_relu and store the tile of y.
 	VMOVUPS (DX), Y1
@@ -7605,7 +8661,7 @@ TEXT ·scorerL4ForwardRows1AVX2(SB), NOSPLIT, $8-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000002, R8
 
-depth106:
+depth120:
 	VBROADCASTSS (DI), Y1
 	VXORPS       Y2, Y2, Y2
 	VMOVSS       (CX), X2
@@ -7625,7 +8681,7 @@ depth106:
 	ADDQ         $0x10, DI
 	ADDQ         $0x10, CX
 	DECQ         R8
-	JNZ          depth106
+	JNZ          depth120
 
 	// Add the bias and store the tile of y.
 	VXORPS Y1, Y1, Y1
@@ -7657,7 +8713,7 @@ TEXT ·scorerLossAVX2(SB), NOSPLIT, $8-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000002, BX
 
-elems107:
+elems121:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y1
@@ -7668,7 +8724,7 @@ elems107:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems107
+	JNZ          elems121
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0
@@ -7723,7 +8779,7 @@ TEXT ·scorerSGDAVX2(SB), NOSPLIT, $8-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x0000006b, DX
 
-elems108:
+elems122:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y2, Y1, Y3
@@ -7732,7 +8788,7 @@ elems108:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems108
+	JNZ          elems122
 	VXORPS       Y2, Y2, Y2
 	VMOVSS       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -7768,7 +8824,7 @@ TEXT ·scorerMomentumAVX2(SB), NOSPLIT, $8-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x0000006b, BX
 
-elems109:
+elems123:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -7784,7 +8840,7 @@ elems109:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems109
+	JNZ          elems123
 	VXORPS       Y3, Y3, Y3
 	VMOVSS       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -7837,7 +8893,7 @@ TEXT ·scorerNesterovAVX2(SB), NOSPLIT, $8-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x0000006b, BX
 
-elems110:
+elems124:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -7854,7 +8910,7 @@ elems110:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems110
+	JNZ          elems124
 	VXORPS       Y3, Y3, Y3
 	VMOVSS       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -7911,7 +8967,7 @@ TEXT ·scorerAdamAVX2(SB), NOSPLIT, $8-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x0000006b, SI
 
-elems111:
+elems125:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -7942,7 +8998,7 @@ elems111:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems111
+	JNZ         elems125
 	VXORPS      Y0, Y0, Y0
 	VMOVSS      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -8014,7 +9070,7 @@ TEXT ·scorerAdamWAVX2(SB), NOSPLIT, $8-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x0000006b, SI
 
-elems112:
+elems126:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -8045,7 +9101,7 @@ elems112:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems112
+	JNZ         elems126
 	VXORPS      Y0, Y0, Y0
 	VMOVSS      (AX), X0
 	VXORPS      Y7, Y7, Y7

@@ -8504,6 +8504,1813 @@ depth1:
 	MSR R0, FPCR
 	RET
 
+// scorerL1ForwardRows4NEON is the NEON body of ScorerL1ForwardRows4: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 4 rows for serving, bit for bit the rows ScorerL1Forward writes.
+// Product: 4×12 · 12×24 in 4×24 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL1ForwardRows4NEON(x *[48]float32, w *[288]float32, b *[24]float32, z *[96]float32, y *[96]float32)
+TEXT ·scorerL1ForwardRows4NEON(SB), NOSPLIT, $0-40
+	MOVD $neonconsts<>(SB), R16
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+32(FP), R5
+	MOVD z+24(FP), R6
+	// z = x·w: 4×12 · 12×24, in 4×24 tiles of z.
+	MOVD R2, R7
+	MOVD R6, R8
+	MOVD R3, R9
+	MOVD R8, R10
+	MOVD R4, R11
+	// 4 rows of z, 24 columns at a time.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $96, R14
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $3, R15
+depth1:
+	FMOVQ (R12), F24
+	FMOVQ 48(R12), F25
+	FMOVQ 96(R12), F26
+	FMOVQ 144(R12), F27
+	FLDPQ (R13), (F28, F29)
+	WORD $0x4f981380 // fmla v0.4s, v28.4s, v24.s[0]
+	WORD $0x4f991386 // fmla v6.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a138c // fmla v12.4s, v28.4s, v26.s[0]
+	WORD $0x4f9b1392 // fmla v18.4s, v28.4s, v27.s[0]
+	WORD $0x4f9813a1 // fmla v1.4s, v29.4s, v24.s[0]
+	WORD $0x4f9913a7 // fmla v7.4s, v29.4s, v25.s[0]
+	WORD $0x4f9a13ad // fmla v13.4s, v29.4s, v26.s[0]
+	WORD $0x4f9b13b3 // fmla v19.4s, v29.4s, v27.s[0]
+	FLDPQ 32(R13), (F28, F29)
+	WORD $0x4f981382 // fmla v2.4s, v28.4s, v24.s[0]
+	WORD $0x4f991388 // fmla v8.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a138e // fmla v14.4s, v28.4s, v26.s[0]
+	WORD $0x4f9b1394 // fmla v20.4s, v28.4s, v27.s[0]
+	WORD $0x4f9813a3 // fmla v3.4s, v29.4s, v24.s[0]
+	WORD $0x4f9913a9 // fmla v9.4s, v29.4s, v25.s[0]
+	WORD $0x4f9a13af // fmla v15.4s, v29.4s, v26.s[0]
+	WORD $0x4f9b13b5 // fmla v21.4s, v29.4s, v27.s[0]
+	FLDPQ 64(R13), (F28, F29)
+	WORD $0x4f981384 // fmla v4.4s, v28.4s, v24.s[0]
+	WORD $0x4f99138a // fmla v10.4s, v28.4s, v25.s[0]
+	WORD $0x4f9a1390 // fmla v16.4s, v28.4s, v26.s[0]
+	WORD $0x4f9b1396 // fmla v22.4s, v28.4s, v27.s[0]
+	WORD $0x4f9813a5 // fmla v5.4s, v29.4s, v24.s[0]
+	WORD $0x4f9913ab // fmla v11.4s, v29.4s, v25.s[0]
+	WORD $0x4f9a13b1 // fmla v17.4s, v29.4s, v26.s[0]
+	WORD $0x4f9b13b7 // fmla v23.4s, v29.4s, v27.s[0]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F28, F29)
+	WORD $0x4fb81380 // fmla v0.4s, v28.4s, v24.s[1]
+	WORD $0x4fb91386 // fmla v6.4s, v28.4s, v25.s[1]
+	WORD $0x4fba138c // fmla v12.4s, v28.4s, v26.s[1]
+	WORD $0x4fbb1392 // fmla v18.4s, v28.4s, v27.s[1]
+	WORD $0x4fb813a1 // fmla v1.4s, v29.4s, v24.s[1]
+	WORD $0x4fb913a7 // fmla v7.4s, v29.4s, v25.s[1]
+	WORD $0x4fba13ad // fmla v13.4s, v29.4s, v26.s[1]
+	WORD $0x4fbb13b3 // fmla v19.4s, v29.4s, v27.s[1]
+	FLDPQ 32(R13), (F28, F29)
+	WORD $0x4fb81382 // fmla v2.4s, v28.4s, v24.s[1]
+	WORD $0x4fb91388 // fmla v8.4s, v28.4s, v25.s[1]
+	WORD $0x4fba138e // fmla v14.4s, v28.4s, v26.s[1]
+	WORD $0x4fbb1394 // fmla v20.4s, v28.4s, v27.s[1]
+	WORD $0x4fb813a3 // fmla v3.4s, v29.4s, v24.s[1]
+	WORD $0x4fb913a9 // fmla v9.4s, v29.4s, v25.s[1]
+	WORD $0x4fba13af // fmla v15.4s, v29.4s, v26.s[1]
+	WORD $0x4fbb13b5 // fmla v21.4s, v29.4s, v27.s[1]
+	FLDPQ 64(R13), (F28, F29)
+	WORD $0x4fb81384 // fmla v4.4s, v28.4s, v24.s[1]
+	WORD $0x4fb9138a // fmla v10.4s, v28.4s, v25.s[1]
+	WORD $0x4fba1390 // fmla v16.4s, v28.4s, v26.s[1]
+	WORD $0x4fbb1396 // fmla v22.4s, v28.4s, v27.s[1]
+	WORD $0x4fb813a5 // fmla v5.4s, v29.4s, v24.s[1]
+	WORD $0x4fb913ab // fmla v11.4s, v29.4s, v25.s[1]
+	WORD $0x4fba13b1 // fmla v17.4s, v29.4s, v26.s[1]
+	WORD $0x4fbb13b7 // fmla v23.4s, v29.4s, v27.s[1]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F28, F29)
+	WORD $0x4f981b80 // fmla v0.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b86 // fmla v6.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b8c // fmla v12.4s, v28.4s, v26.s[2]
+	WORD $0x4f9b1b92 // fmla v18.4s, v28.4s, v27.s[2]
+	WORD $0x4f981ba1 // fmla v1.4s, v29.4s, v24.s[2]
+	WORD $0x4f991ba7 // fmla v7.4s, v29.4s, v25.s[2]
+	WORD $0x4f9a1bad // fmla v13.4s, v29.4s, v26.s[2]
+	WORD $0x4f9b1bb3 // fmla v19.4s, v29.4s, v27.s[2]
+	FLDPQ 32(R13), (F28, F29)
+	WORD $0x4f981b82 // fmla v2.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b88 // fmla v8.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b8e // fmla v14.4s, v28.4s, v26.s[2]
+	WORD $0x4f9b1b94 // fmla v20.4s, v28.4s, v27.s[2]
+	WORD $0x4f981ba3 // fmla v3.4s, v29.4s, v24.s[2]
+	WORD $0x4f991ba9 // fmla v9.4s, v29.4s, v25.s[2]
+	WORD $0x4f9a1baf // fmla v15.4s, v29.4s, v26.s[2]
+	WORD $0x4f9b1bb5 // fmla v21.4s, v29.4s, v27.s[2]
+	FLDPQ 64(R13), (F28, F29)
+	WORD $0x4f981b84 // fmla v4.4s, v28.4s, v24.s[2]
+	WORD $0x4f991b8a // fmla v10.4s, v28.4s, v25.s[2]
+	WORD $0x4f9a1b90 // fmla v16.4s, v28.4s, v26.s[2]
+	WORD $0x4f9b1b96 // fmla v22.4s, v28.4s, v27.s[2]
+	WORD $0x4f981ba5 // fmla v5.4s, v29.4s, v24.s[2]
+	WORD $0x4f991bab // fmla v11.4s, v29.4s, v25.s[2]
+	WORD $0x4f9a1bb1 // fmla v17.4s, v29.4s, v26.s[2]
+	WORD $0x4f9b1bb7 // fmla v23.4s, v29.4s, v27.s[2]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F28, F29)
+	WORD $0x4fb81b80 // fmla v0.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b86 // fmla v6.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b8c // fmla v12.4s, v28.4s, v26.s[3]
+	WORD $0x4fbb1b92 // fmla v18.4s, v28.4s, v27.s[3]
+	WORD $0x4fb81ba1 // fmla v1.4s, v29.4s, v24.s[3]
+	WORD $0x4fb91ba7 // fmla v7.4s, v29.4s, v25.s[3]
+	WORD $0x4fba1bad // fmla v13.4s, v29.4s, v26.s[3]
+	WORD $0x4fbb1bb3 // fmla v19.4s, v29.4s, v27.s[3]
+	FLDPQ 32(R13), (F28, F29)
+	WORD $0x4fb81b82 // fmla v2.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b88 // fmla v8.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b8e // fmla v14.4s, v28.4s, v26.s[3]
+	WORD $0x4fbb1b94 // fmla v20.4s, v28.4s, v27.s[3]
+	WORD $0x4fb81ba3 // fmla v3.4s, v29.4s, v24.s[3]
+	WORD $0x4fb91ba9 // fmla v9.4s, v29.4s, v25.s[3]
+	WORD $0x4fba1baf // fmla v15.4s, v29.4s, v26.s[3]
+	WORD $0x4fbb1bb5 // fmla v21.4s, v29.4s, v27.s[3]
+	FLDPQ 64(R13), (F28, F29)
+	WORD $0x4fb81b84 // fmla v4.4s, v28.4s, v24.s[3]
+	WORD $0x4fb91b8a // fmla v10.4s, v28.4s, v25.s[3]
+	WORD $0x4fba1b90 // fmla v16.4s, v28.4s, v26.s[3]
+	WORD $0x4fbb1b96 // fmla v22.4s, v28.4s, v27.s[3]
+	WORD $0x4fb81ba5 // fmla v5.4s, v29.4s, v24.s[3]
+	WORD $0x4fb91bab // fmla v11.4s, v29.4s, v25.s[3]
+	WORD $0x4fba1bb1 // fmla v17.4s, v29.4s, v26.s[3]
+	WORD $0x4fbb1bb7 // fmla v23.4s, v29.4s, v27.s[3]
+	ADD R14, R13, R13
+	ADD $16, R12, R12
+	SUBS $1, R15, R15
+	BNE depth1
+	// Add the bias and store the tile of z.
+	MOVD R10, R15
+	FMOVQ (R11), F24
+	WORD $0x4e38d400 // fadd v0.4s, v0.4s, v24.4s
+	FMOVQ 16(R11), F24
+	WORD $0x4e38d421 // fadd v1.4s, v1.4s, v24.4s
+	FMOVQ 32(R11), F24
+	WORD $0x4e38d442 // fadd v2.4s, v2.4s, v24.4s
+	FMOVQ 48(R11), F24
+	WORD $0x4e38d463 // fadd v3.4s, v3.4s, v24.4s
+	FMOVQ 64(R11), F24
+	WORD $0x4e38d484 // fadd v4.4s, v4.4s, v24.4s
+	FMOVQ 80(R11), F24
+	WORD $0x4e38d4a5 // fadd v5.4s, v5.4s, v24.4s
+	FSTPQ (F0, F1), (R15)
+	FSTPQ (F2, F3), 32(R15)
+	FSTPQ (F4, F5), 64(R15)
+	ADD $96, R10, R15
+	FMOVQ (R11), F24
+	WORD $0x4e38d4c6 // fadd v6.4s, v6.4s, v24.4s
+	FMOVQ 16(R11), F24
+	WORD $0x4e38d4e7 // fadd v7.4s, v7.4s, v24.4s
+	FMOVQ 32(R11), F24
+	WORD $0x4e38d508 // fadd v8.4s, v8.4s, v24.4s
+	FMOVQ 48(R11), F24
+	WORD $0x4e38d529 // fadd v9.4s, v9.4s, v24.4s
+	FMOVQ 64(R11), F24
+	WORD $0x4e38d54a // fadd v10.4s, v10.4s, v24.4s
+	FMOVQ 80(R11), F24
+	WORD $0x4e38d56b // fadd v11.4s, v11.4s, v24.4s
+	FSTPQ (F6, F7), (R15)
+	FSTPQ (F8, F9), 32(R15)
+	FSTPQ (F10, F11), 64(R15)
+	ADD $192, R10, R15
+	FMOVQ (R11), F24
+	WORD $0x4e38d58c // fadd v12.4s, v12.4s, v24.4s
+	FMOVQ 16(R11), F24
+	WORD $0x4e38d5ad // fadd v13.4s, v13.4s, v24.4s
+	FMOVQ 32(R11), F24
+	WORD $0x4e38d5ce // fadd v14.4s, v14.4s, v24.4s
+	FMOVQ 48(R11), F24
+	WORD $0x4e38d5ef // fadd v15.4s, v15.4s, v24.4s
+	FMOVQ 64(R11), F24
+	WORD $0x4e38d610 // fadd v16.4s, v16.4s, v24.4s
+	FMOVQ 80(R11), F24
+	WORD $0x4e38d631 // fadd v17.4s, v17.4s, v24.4s
+	FSTPQ (F12, F13), (R15)
+	FSTPQ (F14, F15), 32(R15)
+	FSTPQ (F16, F17), 64(R15)
+	ADD $288, R10, R15
+	FMOVQ (R11), F24
+	WORD $0x4e38d652 // fadd v18.4s, v18.4s, v24.4s
+	FMOVQ 16(R11), F24
+	WORD $0x4e38d673 // fadd v19.4s, v19.4s, v24.4s
+	FMOVQ 32(R11), F24
+	WORD $0x4e38d694 // fadd v20.4s, v20.4s, v24.4s
+	FMOVQ 48(R11), F24
+	WORD $0x4e38d6b5 // fadd v21.4s, v21.4s, v24.4s
+	FMOVQ 64(R11), F24
+	WORD $0x4e38d6d6 // fadd v22.4s, v22.4s, v24.4s
+	FMOVQ 80(R11), F24
+	WORD $0x4e38d6f7 // fadd v23.4s, v23.4s, v24.4s
+	FSTPQ (F18, F19), (R15)
+	FSTPQ (F20, F21), 32(R15)
+	FSTPQ (F22, F23), 64(R15)
+	ADD $96, R9, R9
+	ADD $96, R10, R10
+	ADD $96, R11, R11
+	ADD $192, R7, R7
+	ADD $384, R8, R8
+	// y = gelu(z), elementwise.
+	MOVD R6, R7
+	MOVD R5, R8
+	FMOVQ 16(R16), F3 // geluv3
+	FMOVQ 32(R16), F7 // exphi
+	FMOVQ 48(R16), F8 // explo
+	FMOVQ 64(R16), F14 // log2e
+	FMOVQ 80(R16), F15 // ln2hi
+	FMOVQ 96(R16), F16 // ln2lo
+	FMOVQ 208(R16), F17 // one
+	FMOVQ 224(R16), F18 // expbias
+	MOVD $6, R9
+elems2:
+	FMOVQ (R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	FMOVQ 32(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R8)
+	FMOVQ 48(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R8)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE elems2
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL2ForwardRows4NEON is the NEON body of ScorerL2ForwardRows4: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on 4 rows for serving, bit for bit the rows ScorerL2Forward writes.
+// Product: 4×24 · 24×16 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL2ForwardRows4NEON(x *[96]float32, w *[384]float32, b *[16]float32, z *[64]float32, y *[64]float32)
+TEXT ·scorerL2ForwardRows4NEON(SB), NOSPLIT, $0-40
+	MOVD $neonconsts<>(SB), R16
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+32(FP), R5
+	MOVD z+24(FP), R6
+	// z = x·w: 4×24 · 24×16, in 5×20 tiles of z.
+	MOVD R2, R7
+	MOVD R6, R8
+	MOVD R3, R9
+	MOVD R8, R10
+	MOVD R4, R11
+	// 4 rows of z, the last 16 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $64, R14
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $6, R15
+depth1:
+	FMOVQ (R12), F16
+	FMOVQ 96(R12), F17
+	FMOVQ 192(R12), F18
+	FMOVQ 288(R12), F19
+	FLDPQ (R13), (F20, F21)
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4f911284 // fmla v4.4s, v20.4s, v17.s[0]
+	WORD $0x4f921288 // fmla v8.4s, v20.4s, v18.s[0]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4f9012a1 // fmla v1.4s, v21.4s, v16.s[0]
+	WORD $0x4f9112a5 // fmla v5.4s, v21.4s, v17.s[0]
+	WORD $0x4f9212a9 // fmla v9.4s, v21.4s, v18.s[0]
+	WORD $0x4f9312ad // fmla v13.4s, v21.4s, v19.s[0]
+	FLDPQ 32(R13), (F20, F21)
+	WORD $0x4f901282 // fmla v2.4s, v20.4s, v16.s[0]
+	WORD $0x4f911286 // fmla v6.4s, v20.4s, v17.s[0]
+	WORD $0x4f92128a // fmla v10.4s, v20.4s, v18.s[0]
+	WORD $0x4f93128e // fmla v14.4s, v20.4s, v19.s[0]
+	WORD $0x4f9012a3 // fmla v3.4s, v21.4s, v16.s[0]
+	WORD $0x4f9112a7 // fmla v7.4s, v21.4s, v17.s[0]
+	WORD $0x4f9212ab // fmla v11.4s, v21.4s, v18.s[0]
+	WORD $0x4f9312af // fmla v15.4s, v21.4s, v19.s[0]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F20, F21)
+	WORD $0x4fb01280 // fmla v0.4s, v20.4s, v16.s[1]
+	WORD $0x4fb11284 // fmla v4.4s, v20.4s, v17.s[1]
+	WORD $0x4fb21288 // fmla v8.4s, v20.4s, v18.s[1]
+	WORD $0x4fb3128c // fmla v12.4s, v20.4s, v19.s[1]
+	WORD $0x4fb012a1 // fmla v1.4s, v21.4s, v16.s[1]
+	WORD $0x4fb112a5 // fmla v5.4s, v21.4s, v17.s[1]
+	WORD $0x4fb212a9 // fmla v9.4s, v21.4s, v18.s[1]
+	WORD $0x4fb312ad // fmla v13.4s, v21.4s, v19.s[1]
+	FLDPQ 32(R13), (F20, F21)
+	WORD $0x4fb01282 // fmla v2.4s, v20.4s, v16.s[1]
+	WORD $0x4fb11286 // fmla v6.4s, v20.4s, v17.s[1]
+	WORD $0x4fb2128a // fmla v10.4s, v20.4s, v18.s[1]
+	WORD $0x4fb3128e // fmla v14.4s, v20.4s, v19.s[1]
+	WORD $0x4fb012a3 // fmla v3.4s, v21.4s, v16.s[1]
+	WORD $0x4fb112a7 // fmla v7.4s, v21.4s, v17.s[1]
+	WORD $0x4fb212ab // fmla v11.4s, v21.4s, v18.s[1]
+	WORD $0x4fb312af // fmla v15.4s, v21.4s, v19.s[1]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F20, F21)
+	WORD $0x4f901a80 // fmla v0.4s, v20.4s, v16.s[2]
+	WORD $0x4f911a84 // fmla v4.4s, v20.4s, v17.s[2]
+	WORD $0x4f921a88 // fmla v8.4s, v20.4s, v18.s[2]
+	WORD $0x4f931a8c // fmla v12.4s, v20.4s, v19.s[2]
+	WORD $0x4f901aa1 // fmla v1.4s, v21.4s, v16.s[2]
+	WORD $0x4f911aa5 // fmla v5.4s, v21.4s, v17.s[2]
+	WORD $0x4f921aa9 // fmla v9.4s, v21.4s, v18.s[2]
+	WORD $0x4f931aad // fmla v13.4s, v21.4s, v19.s[2]
+	FLDPQ 32(R13), (F20, F21)
+	WORD $0x4f901a82 // fmla v2.4s, v20.4s, v16.s[2]
+	WORD $0x4f911a86 // fmla v6.4s, v20.4s, v17.s[2]
+	WORD $0x4f921a8a // fmla v10.4s, v20.4s, v18.s[2]
+	WORD $0x4f931a8e // fmla v14.4s, v20.4s, v19.s[2]
+	WORD $0x4f901aa3 // fmla v3.4s, v21.4s, v16.s[2]
+	WORD $0x4f911aa7 // fmla v7.4s, v21.4s, v17.s[2]
+	WORD $0x4f921aab // fmla v11.4s, v21.4s, v18.s[2]
+	WORD $0x4f931aaf // fmla v15.4s, v21.4s, v19.s[2]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F20, F21)
+	WORD $0x4fb01a80 // fmla v0.4s, v20.4s, v16.s[3]
+	WORD $0x4fb11a84 // fmla v4.4s, v20.4s, v17.s[3]
+	WORD $0x4fb21a88 // fmla v8.4s, v20.4s, v18.s[3]
+	WORD $0x4fb31a8c // fmla v12.4s, v20.4s, v19.s[3]
+	WORD $0x4fb01aa1 // fmla v1.4s, v21.4s, v16.s[3]
+	WORD $0x4fb11aa5 // fmla v5.4s, v21.4s, v17.s[3]
+	WORD $0x4fb21aa9 // fmla v9.4s, v21.4s, v18.s[3]
+	WORD $0x4fb31aad // fmla v13.4s, v21.4s, v19.s[3]
+	FLDPQ 32(R13), (F20, F21)
+	WORD $0x4fb01a82 // fmla v2.4s, v20.4s, v16.s[3]
+	WORD $0x4fb11a86 // fmla v6.4s, v20.4s, v17.s[3]
+	WORD $0x4fb21a8a // fmla v10.4s, v20.4s, v18.s[3]
+	WORD $0x4fb31a8e // fmla v14.4s, v20.4s, v19.s[3]
+	WORD $0x4fb01aa3 // fmla v3.4s, v21.4s, v16.s[3]
+	WORD $0x4fb11aa7 // fmla v7.4s, v21.4s, v17.s[3]
+	WORD $0x4fb21aab // fmla v11.4s, v21.4s, v18.s[3]
+	WORD $0x4fb31aaf // fmla v15.4s, v21.4s, v19.s[3]
+	ADD R14, R13, R13
+	ADD $16, R12, R12
+	SUBS $1, R15, R15
+	BNE depth1
+	// Add the bias and store the tile of z.
+	MOVD R10, R15
+	FMOVQ (R11), F16
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ 16(R11), F16
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ 32(R11), F16
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVQ 48(R11), F16
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FSTPQ (F0, F1), (R15)
+	FSTPQ (F2, F3), 32(R15)
+	ADD $64, R10, R15
+	FMOVQ (R11), F16
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ 16(R11), F16
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVQ 32(R11), F16
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ 48(R11), F16
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FSTPQ (F4, F5), (R15)
+	FSTPQ (F6, F7), 32(R15)
+	ADD $128, R10, R15
+	FMOVQ (R11), F16
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVQ 16(R11), F16
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ 32(R11), F16
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ 48(R11), F16
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FSTPQ (F8, F9), (R15)
+	FSTPQ (F10, F11), 32(R15)
+	ADD $192, R10, R15
+	FMOVQ (R11), F16
+	WORD $0x4e30d58c // fadd v12.4s, v12.4s, v16.4s
+	FMOVQ 16(R11), F16
+	WORD $0x4e30d5ad // fadd v13.4s, v13.4s, v16.4s
+	FMOVQ 32(R11), F16
+	WORD $0x4e30d5ce // fadd v14.4s, v14.4s, v16.4s
+	FMOVQ 48(R11), F16
+	WORD $0x4e30d5ef // fadd v15.4s, v15.4s, v16.4s
+	FSTPQ (F12, F13), (R15)
+	FSTPQ (F14, F15), 32(R15)
+	// y = silu(z), elementwise.
+	MOVD R6, R7
+	MOVD R5, R8
+	FMOVQ 32(R16), F5 // exphi
+	FMOVQ 48(R16), F6 // explo
+	FMOVQ 64(R16), F12 // log2e
+	FMOVQ 80(R16), F13 // ln2hi
+	FMOVQ 96(R16), F14 // ln2lo
+	FMOVQ 208(R16), F15 // one
+	FMOVQ 224(R16), F16 // expbias
+	MOVD $4, R9
+elems2:
+	FMOVQ (R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	FMOVQ 32(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R8)
+	FMOVQ 48(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R8)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE elems2
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL3ForwardRows4NEON is the NEON body of ScorerL3ForwardRows4: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on 4 rows for serving, bit for bit the rows ScorerL3Forward writes.
+// Product: 4×16 · 16×8 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL3ForwardRows4NEON(x *[64]float32, w *[128]float32, b *[8]float32, y *[32]float32)
+TEXT ·scorerL3ForwardRows4NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R15
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+24(FP), R5
+	// y = x·w: 4×16 · 16×8, in 5×20 tiles of y.
+	MOVD R2, R6
+	MOVD R5, R7
+	MOVD R3, R8
+	MOVD R7, R9
+	MOVD R4, R10
+	// 4 rows of y, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	MOVD R6, R11
+	MOVD R8, R12
+	MOVD $32, R13
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $4, R14
+depth1:
+	FMOVQ (R11), F8
+	FMOVQ 64(R11), F9
+	FMOVQ 128(R11), F10
+	FMOVQ 192(R11), F11
+	FLDPQ (R12), (F12, F13)
+	WORD $0x4f881180 // fmla v0.4s, v12.4s, v8.s[0]
+	WORD $0x4f891182 // fmla v2.4s, v12.4s, v9.s[0]
+	WORD $0x4f8a1184 // fmla v4.4s, v12.4s, v10.s[0]
+	WORD $0x4f8b1186 // fmla v6.4s, v12.4s, v11.s[0]
+	WORD $0x4f8811a1 // fmla v1.4s, v13.4s, v8.s[0]
+	WORD $0x4f8911a3 // fmla v3.4s, v13.4s, v9.s[0]
+	WORD $0x4f8a11a5 // fmla v5.4s, v13.4s, v10.s[0]
+	WORD $0x4f8b11a7 // fmla v7.4s, v13.4s, v11.s[0]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F12, F13)
+	WORD $0x4fa81180 // fmla v0.4s, v12.4s, v8.s[1]
+	WORD $0x4fa91182 // fmla v2.4s, v12.4s, v9.s[1]
+	WORD $0x4faa1184 // fmla v4.4s, v12.4s, v10.s[1]
+	WORD $0x4fab1186 // fmla v6.4s, v12.4s, v11.s[1]
+	WORD $0x4fa811a1 // fmla v1.4s, v13.4s, v8.s[1]
+	WORD $0x4fa911a3 // fmla v3.4s, v13.4s, v9.s[1]
+	WORD $0x4faa11a5 // fmla v5.4s, v13.4s, v10.s[1]
+	WORD $0x4fab11a7 // fmla v7.4s, v13.4s, v11.s[1]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F12, F13)
+	WORD $0x4f881980 // fmla v0.4s, v12.4s, v8.s[2]
+	WORD $0x4f891982 // fmla v2.4s, v12.4s, v9.s[2]
+	WORD $0x4f8a1984 // fmla v4.4s, v12.4s, v10.s[2]
+	WORD $0x4f8b1986 // fmla v6.4s, v12.4s, v11.s[2]
+	WORD $0x4f8819a1 // fmla v1.4s, v13.4s, v8.s[2]
+	WORD $0x4f8919a3 // fmla v3.4s, v13.4s, v9.s[2]
+	WORD $0x4f8a19a5 // fmla v5.4s, v13.4s, v10.s[2]
+	WORD $0x4f8b19a7 // fmla v7.4s, v13.4s, v11.s[2]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F12, F13)
+	WORD $0x4fa81980 // fmla v0.4s, v12.4s, v8.s[3]
+	WORD $0x4fa91982 // fmla v2.4s, v12.4s, v9.s[3]
+	WORD $0x4faa1984 // fmla v4.4s, v12.4s, v10.s[3]
+	WORD $0x4fab1986 // fmla v6.4s, v12.4s, v11.s[3]
+	WORD $0x4fa819a1 // fmla v1.4s, v13.4s, v8.s[3]
+	WORD $0x4fa919a3 // fmla v3.4s, v13.4s, v9.s[3]
+	WORD $0x4faa19a5 // fmla v5.4s, v13.4s, v10.s[3]
+	WORD $0x4fab19a7 // fmla v7.4s, v13.4s, v11.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth1
+	FMOVQ 288(R15), F8 // leakyslope
+	// Add the bias, apply leaky_relu and store the tile of y.
+	MOVD R9, R14
+	FMOVQ (R10), F9
+	WORD $0x4e29d400 // fadd v0.4s, v0.4s, v9.4s
+	WORD $0x6e28dc0a // fmul v10.4s, v0.4s, v8.4s
+	WORD $0x4e2af400 // fmax v0.4s, v0.4s, v10.4s
+	FMOVQ 16(R10), F9
+	WORD $0x4e29d421 // fadd v1.4s, v1.4s, v9.4s
+	WORD $0x6e28dc2a // fmul v10.4s, v1.4s, v8.4s
+	WORD $0x4e2af421 // fmax v1.4s, v1.4s, v10.4s
+	FSTPQ (F0, F1), (R14)
+	ADD $32, R9, R14
+	FMOVQ (R10), F9
+	WORD $0x4e29d442 // fadd v2.4s, v2.4s, v9.4s
+	WORD $0x6e28dc4a // fmul v10.4s, v2.4s, v8.4s
+	WORD $0x4e2af442 // fmax v2.4s, v2.4s, v10.4s
+	FMOVQ 16(R10), F9
+	WORD $0x4e29d463 // fadd v3.4s, v3.4s, v9.4s
+	WORD $0x6e28dc6a // fmul v10.4s, v3.4s, v8.4s
+	WORD $0x4e2af463 // fmax v3.4s, v3.4s, v10.4s
+	FSTPQ (F2, F3), (R14)
+	ADD $64, R9, R14
+	FMOVQ (R10), F9
+	WORD $0x4e29d484 // fadd v4.4s, v4.4s, v9.4s
+	WORD $0x6e28dc8a // fmul v10.4s, v4.4s, v8.4s
+	WORD $0x4e2af484 // fmax v4.4s, v4.4s, v10.4s
+	FMOVQ 16(R10), F9
+	WORD $0x4e29d4a5 // fadd v5.4s, v5.4s, v9.4s
+	WORD $0x6e28dcaa // fmul v10.4s, v5.4s, v8.4s
+	WORD $0x4e2af4a5 // fmax v5.4s, v5.4s, v10.4s
+	FSTPQ (F4, F5), (R14)
+	ADD $96, R9, R14
+	FMOVQ (R10), F9
+	WORD $0x4e29d4c6 // fadd v6.4s, v6.4s, v9.4s
+	WORD $0x6e28dcca // fmul v10.4s, v6.4s, v8.4s
+	WORD $0x4e2af4c6 // fmax v6.4s, v6.4s, v10.4s
+	FMOVQ 16(R10), F9
+	WORD $0x4e29d4e7 // fadd v7.4s, v7.4s, v9.4s
+	WORD $0x6e28dcea // fmul v10.4s, v7.4s, v8.4s
+	WORD $0x4e2af4e7 // fmax v7.4s, v7.4s, v10.4s
+	FSTPQ (F6, F7), (R14)
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL4ForwardRows4NEON is the NEON body of ScorerL4ForwardRows4: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on 4 rows for serving, bit for bit the rows ScorerL4Forward writes.
+// Product: 4×8 · 8×1 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL4ForwardRows4NEON(x *[32]float32, w *[8]float32, b *[1]float32, y *[4]float32)
+TEXT ·scorerL4ForwardRows4NEON(SB), NOSPLIT, $0-32
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+24(FP), R5
+	// y = x·w: 4×8 · 8×1, in 5×20 tiles of y.
+	MOVD R2, R6
+	MOVD R5, R7
+	MOVD R3, R8
+	MOVD R7, R9
+	MOVD R4, R10
+	// 4 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD R6, R11
+	MOVD R8, R12
+	MOVD $4, R13
+	// Depth in steps of 4: a vector of each of 4 rows of x, times 4 rows of w.
+	MOVD $2, R14
+depth1:
+	FMOVQ (R11), F4
+	FMOVQ 32(R11), F5
+	FMOVQ 64(R11), F6
+	FMOVQ 96(R11), F7
+	FMOVS (R12), F8
+	WORD $0x4f841100 // fmla v0.4s, v8.4s, v4.s[0]
+	WORD $0x4f851101 // fmla v1.4s, v8.4s, v5.s[0]
+	WORD $0x4f861102 // fmla v2.4s, v8.4s, v6.s[0]
+	WORD $0x4f871103 // fmla v3.4s, v8.4s, v7.s[0]
+	ADD R13, R12, R12
+	FMOVS (R12), F8
+	WORD $0x4fa41100 // fmla v0.4s, v8.4s, v4.s[1]
+	WORD $0x4fa51101 // fmla v1.4s, v8.4s, v5.s[1]
+	WORD $0x4fa61102 // fmla v2.4s, v8.4s, v6.s[1]
+	WORD $0x4fa71103 // fmla v3.4s, v8.4s, v7.s[1]
+	ADD R13, R12, R12
+	FMOVS (R12), F8
+	WORD $0x4f841900 // fmla v0.4s, v8.4s, v4.s[2]
+	WORD $0x4f851901 // fmla v1.4s, v8.4s, v5.s[2]
+	WORD $0x4f861902 // fmla v2.4s, v8.4s, v6.s[2]
+	WORD $0x4f871903 // fmla v3.4s, v8.4s, v7.s[2]
+	ADD R13, R12, R12
+	FMOVS (R12), F8
+	WORD $0x4fa41900 // fmla v0.4s, v8.4s, v4.s[3]
+	WORD $0x4fa51901 // fmla v1.4s, v8.4s, v5.s[3]
+	WORD $0x4fa61902 // fmla v2.4s, v8.4s, v6.s[3]
+	WORD $0x4fa71903 // fmla v3.4s, v8.4s, v7.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R9, R14
+	FMOVS (R10), F4
+	WORD $0x4e24d400 // fadd v0.4s, v0.4s, v4.4s
+	FMOVS F0, (R14)
+	ADD $4, R9, R14
+	FMOVS (R10), F4
+	WORD $0x4e24d421 // fadd v1.4s, v1.4s, v4.4s
+	FMOVS F1, (R14)
+	ADD $8, R9, R14
+	FMOVS (R10), F4
+	WORD $0x4e24d442 // fadd v2.4s, v2.4s, v4.4s
+	FMOVS F2, (R14)
+	ADD $12, R9, R14
+	FMOVS (R10), F4
+	WORD $0x4e24d463 // fadd v3.4s, v3.4s, v4.4s
+	FMOVS F3, (R14)
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL1ForwardRows2NEON is the NEON body of ScorerL1ForwardRows2: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 2 rows for serving, bit for bit the rows ScorerL1Forward writes.
+// Product: 2×12 · 12×24 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL1ForwardRows2NEON(x *[24]float32, w *[288]float32, b *[24]float32, z *[48]float32, y *[48]float32)
+TEXT ·scorerL1ForwardRows2NEON(SB), NOSPLIT, $0-40
+	MOVD $neonconsts<>(SB), R16
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+32(FP), R5
+	MOVD z+24(FP), R6
+	// z = x·w: 2×12 · 12×24, in 3×32 tiles of z.
+	MOVD R2, R7
+	MOVD R6, R8
+	MOVD R3, R9
+	MOVD R8, R10
+	MOVD R4, R11
+	// 2 rows of z, the last 24 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $96, R14
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $3, R15
+depth1:
+	FMOVQ (R12), F12
+	FMOVQ 48(R12), F13
+	FLDPQ (R13), (F14, F15)
+	WORD $0x4f8c11c0 // fmla v0.4s, v14.4s, v12.s[0]
+	WORD $0x4f8d11c6 // fmla v6.4s, v14.4s, v13.s[0]
+	WORD $0x4f8c11e1 // fmla v1.4s, v15.4s, v12.s[0]
+	WORD $0x4f8d11e7 // fmla v7.4s, v15.4s, v13.s[0]
+	FLDPQ 32(R13), (F14, F15)
+	WORD $0x4f8c11c2 // fmla v2.4s, v14.4s, v12.s[0]
+	WORD $0x4f8d11c8 // fmla v8.4s, v14.4s, v13.s[0]
+	WORD $0x4f8c11e3 // fmla v3.4s, v15.4s, v12.s[0]
+	WORD $0x4f8d11e9 // fmla v9.4s, v15.4s, v13.s[0]
+	FLDPQ 64(R13), (F14, F15)
+	WORD $0x4f8c11c4 // fmla v4.4s, v14.4s, v12.s[0]
+	WORD $0x4f8d11ca // fmla v10.4s, v14.4s, v13.s[0]
+	WORD $0x4f8c11e5 // fmla v5.4s, v15.4s, v12.s[0]
+	WORD $0x4f8d11eb // fmla v11.4s, v15.4s, v13.s[0]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F14, F15)
+	WORD $0x4fac11c0 // fmla v0.4s, v14.4s, v12.s[1]
+	WORD $0x4fad11c6 // fmla v6.4s, v14.4s, v13.s[1]
+	WORD $0x4fac11e1 // fmla v1.4s, v15.4s, v12.s[1]
+	WORD $0x4fad11e7 // fmla v7.4s, v15.4s, v13.s[1]
+	FLDPQ 32(R13), (F14, F15)
+	WORD $0x4fac11c2 // fmla v2.4s, v14.4s, v12.s[1]
+	WORD $0x4fad11c8 // fmla v8.4s, v14.4s, v13.s[1]
+	WORD $0x4fac11e3 // fmla v3.4s, v15.4s, v12.s[1]
+	WORD $0x4fad11e9 // fmla v9.4s, v15.4s, v13.s[1]
+	FLDPQ 64(R13), (F14, F15)
+	WORD $0x4fac11c4 // fmla v4.4s, v14.4s, v12.s[1]
+	WORD $0x4fad11ca // fmla v10.4s, v14.4s, v13.s[1]
+	WORD $0x4fac11e5 // fmla v5.4s, v15.4s, v12.s[1]
+	WORD $0x4fad11eb // fmla v11.4s, v15.4s, v13.s[1]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F14, F15)
+	WORD $0x4f8c19c0 // fmla v0.4s, v14.4s, v12.s[2]
+	WORD $0x4f8d19c6 // fmla v6.4s, v14.4s, v13.s[2]
+	WORD $0x4f8c19e1 // fmla v1.4s, v15.4s, v12.s[2]
+	WORD $0x4f8d19e7 // fmla v7.4s, v15.4s, v13.s[2]
+	FLDPQ 32(R13), (F14, F15)
+	WORD $0x4f8c19c2 // fmla v2.4s, v14.4s, v12.s[2]
+	WORD $0x4f8d19c8 // fmla v8.4s, v14.4s, v13.s[2]
+	WORD $0x4f8c19e3 // fmla v3.4s, v15.4s, v12.s[2]
+	WORD $0x4f8d19e9 // fmla v9.4s, v15.4s, v13.s[2]
+	FLDPQ 64(R13), (F14, F15)
+	WORD $0x4f8c19c4 // fmla v4.4s, v14.4s, v12.s[2]
+	WORD $0x4f8d19ca // fmla v10.4s, v14.4s, v13.s[2]
+	WORD $0x4f8c19e5 // fmla v5.4s, v15.4s, v12.s[2]
+	WORD $0x4f8d19eb // fmla v11.4s, v15.4s, v13.s[2]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F14, F15)
+	WORD $0x4fac19c0 // fmla v0.4s, v14.4s, v12.s[3]
+	WORD $0x4fad19c6 // fmla v6.4s, v14.4s, v13.s[3]
+	WORD $0x4fac19e1 // fmla v1.4s, v15.4s, v12.s[3]
+	WORD $0x4fad19e7 // fmla v7.4s, v15.4s, v13.s[3]
+	FLDPQ 32(R13), (F14, F15)
+	WORD $0x4fac19c2 // fmla v2.4s, v14.4s, v12.s[3]
+	WORD $0x4fad19c8 // fmla v8.4s, v14.4s, v13.s[3]
+	WORD $0x4fac19e3 // fmla v3.4s, v15.4s, v12.s[3]
+	WORD $0x4fad19e9 // fmla v9.4s, v15.4s, v13.s[3]
+	FLDPQ 64(R13), (F14, F15)
+	WORD $0x4fac19c4 // fmla v4.4s, v14.4s, v12.s[3]
+	WORD $0x4fad19ca // fmla v10.4s, v14.4s, v13.s[3]
+	WORD $0x4fac19e5 // fmla v5.4s, v15.4s, v12.s[3]
+	WORD $0x4fad19eb // fmla v11.4s, v15.4s, v13.s[3]
+	ADD R14, R13, R13
+	ADD $16, R12, R12
+	SUBS $1, R15, R15
+	BNE depth1
+	// Add the bias and store the tile of z.
+	MOVD R10, R15
+	FMOVQ (R11), F12
+	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	FMOVQ 16(R11), F12
+	WORD $0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	FMOVQ 32(R11), F12
+	WORD $0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	FMOVQ 48(R11), F12
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	FMOVQ 64(R11), F12
+	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	FMOVQ 80(R11), F12
+	WORD $0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	FSTPQ (F0, F1), (R15)
+	FSTPQ (F2, F3), 32(R15)
+	FSTPQ (F4, F5), 64(R15)
+	ADD $96, R10, R15
+	FMOVQ (R11), F12
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	FMOVQ 16(R11), F12
+	WORD $0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	FMOVQ 32(R11), F12
+	WORD $0x4e2cd508 // fadd v8.4s, v8.4s, v12.4s
+	FMOVQ 48(R11), F12
+	WORD $0x4e2cd529 // fadd v9.4s, v9.4s, v12.4s
+	FMOVQ 64(R11), F12
+	WORD $0x4e2cd54a // fadd v10.4s, v10.4s, v12.4s
+	FMOVQ 80(R11), F12
+	WORD $0x4e2cd56b // fadd v11.4s, v11.4s, v12.4s
+	FSTPQ (F6, F7), (R15)
+	FSTPQ (F8, F9), 32(R15)
+	FSTPQ (F10, F11), 64(R15)
+	// y = gelu(z), elementwise.
+	MOVD R6, R7
+	MOVD R5, R8
+	FMOVQ 16(R16), F3 // geluv3
+	FMOVQ 32(R16), F7 // exphi
+	FMOVQ 48(R16), F8 // explo
+	FMOVQ 64(R16), F14 // log2e
+	FMOVQ 80(R16), F15 // ln2hi
+	FMOVQ 96(R16), F16 // ln2lo
+	FMOVQ 208(R16), F17 // one
+	FMOVQ 224(R16), F18 // expbias
+	MOVD $3, R9
+elems2:
+	FMOVQ (R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	FMOVQ 32(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R8)
+	FMOVQ 48(R7), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R16), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R16), F11 // expc0
+	FMOVQ 128(R16), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R16), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R16), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R16), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R16), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R8)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE elems2
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL2ForwardRows2NEON is the NEON body of ScorerL2ForwardRows2: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on 2 rows for serving, bit for bit the rows ScorerL2Forward writes.
+// Product: 2×24 · 24×16 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL2ForwardRows2NEON(x *[48]float32, w *[384]float32, b *[16]float32, z *[32]float32, y *[32]float32)
+TEXT ·scorerL2ForwardRows2NEON(SB), NOSPLIT, $0-40
+	MOVD $neonconsts<>(SB), R16
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+32(FP), R5
+	MOVD z+24(FP), R6
+	// z = x·w: 2×24 · 24×16, in 5×20 tiles of z.
+	MOVD R2, R7
+	MOVD R6, R8
+	MOVD R3, R9
+	MOVD R8, R10
+	MOVD R4, R11
+	// 2 rows of z, the last 16 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $64, R14
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $6, R15
+depth1:
+	FMOVQ (R12), F8
+	FMOVQ 96(R12), F9
+	FLDPQ (R13), (F10, F11)
+	WORD $0x4f881140 // fmla v0.4s, v10.4s, v8.s[0]
+	WORD $0x4f891144 // fmla v4.4s, v10.4s, v9.s[0]
+	WORD $0x4f881161 // fmla v1.4s, v11.4s, v8.s[0]
+	WORD $0x4f891165 // fmla v5.4s, v11.4s, v9.s[0]
+	FLDPQ 32(R13), (F10, F11)
+	WORD $0x4f881142 // fmla v2.4s, v10.4s, v8.s[0]
+	WORD $0x4f891146 // fmla v6.4s, v10.4s, v9.s[0]
+	WORD $0x4f881163 // fmla v3.4s, v11.4s, v8.s[0]
+	WORD $0x4f891167 // fmla v7.4s, v11.4s, v9.s[0]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F10, F11)
+	WORD $0x4fa81140 // fmla v0.4s, v10.4s, v8.s[1]
+	WORD $0x4fa91144 // fmla v4.4s, v10.4s, v9.s[1]
+	WORD $0x4fa81161 // fmla v1.4s, v11.4s, v8.s[1]
+	WORD $0x4fa91165 // fmla v5.4s, v11.4s, v9.s[1]
+	FLDPQ 32(R13), (F10, F11)
+	WORD $0x4fa81142 // fmla v2.4s, v10.4s, v8.s[1]
+	WORD $0x4fa91146 // fmla v6.4s, v10.4s, v9.s[1]
+	WORD $0x4fa81163 // fmla v3.4s, v11.4s, v8.s[1]
+	WORD $0x4fa91167 // fmla v7.4s, v11.4s, v9.s[1]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F10, F11)
+	WORD $0x4f881940 // fmla v0.4s, v10.4s, v8.s[2]
+	WORD $0x4f891944 // fmla v4.4s, v10.4s, v9.s[2]
+	WORD $0x4f881961 // fmla v1.4s, v11.4s, v8.s[2]
+	WORD $0x4f891965 // fmla v5.4s, v11.4s, v9.s[2]
+	FLDPQ 32(R13), (F10, F11)
+	WORD $0x4f881942 // fmla v2.4s, v10.4s, v8.s[2]
+	WORD $0x4f891946 // fmla v6.4s, v10.4s, v9.s[2]
+	WORD $0x4f881963 // fmla v3.4s, v11.4s, v8.s[2]
+	WORD $0x4f891967 // fmla v7.4s, v11.4s, v9.s[2]
+	ADD R14, R13, R13
+	FLDPQ (R13), (F10, F11)
+	WORD $0x4fa81940 // fmla v0.4s, v10.4s, v8.s[3]
+	WORD $0x4fa91944 // fmla v4.4s, v10.4s, v9.s[3]
+	WORD $0x4fa81961 // fmla v1.4s, v11.4s, v8.s[3]
+	WORD $0x4fa91965 // fmla v5.4s, v11.4s, v9.s[3]
+	FLDPQ 32(R13), (F10, F11)
+	WORD $0x4fa81942 // fmla v2.4s, v10.4s, v8.s[3]
+	WORD $0x4fa91946 // fmla v6.4s, v10.4s, v9.s[3]
+	WORD $0x4fa81963 // fmla v3.4s, v11.4s, v8.s[3]
+	WORD $0x4fa91967 // fmla v7.4s, v11.4s, v9.s[3]
+	ADD R14, R13, R13
+	ADD $16, R12, R12
+	SUBS $1, R15, R15
+	BNE depth1
+	// Add the bias and store the tile of z.
+	MOVD R10, R15
+	FMOVQ (R11), F8
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ 16(R11), F8
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ 32(R11), F8
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ 48(R11), F8
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FSTPQ (F0, F1), (R15)
+	FSTPQ (F2, F3), 32(R15)
+	ADD $64, R10, R15
+	FMOVQ (R11), F8
+	WORD $0x4e28d484 // fadd v4.4s, v4.4s, v8.4s
+	FMOVQ 16(R11), F8
+	WORD $0x4e28d4a5 // fadd v5.4s, v5.4s, v8.4s
+	FMOVQ 32(R11), F8
+	WORD $0x4e28d4c6 // fadd v6.4s, v6.4s, v8.4s
+	FMOVQ 48(R11), F8
+	WORD $0x4e28d4e7 // fadd v7.4s, v7.4s, v8.4s
+	FSTPQ (F4, F5), (R15)
+	FSTPQ (F6, F7), 32(R15)
+	// y = silu(z), elementwise.
+	MOVD R6, R7
+	MOVD R5, R8
+	FMOVQ 32(R16), F5 // exphi
+	FMOVQ 48(R16), F6 // explo
+	FMOVQ 64(R16), F12 // log2e
+	FMOVQ 80(R16), F13 // ln2hi
+	FMOVQ 96(R16), F14 // ln2lo
+	FMOVQ 208(R16), F15 // one
+	FMOVQ 224(R16), F16 // expbias
+	MOVD $2, R9
+elems2:
+	FMOVQ (R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R8)
+	FMOVQ 16(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R8)
+	FMOVQ 32(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R8)
+	FMOVQ 48(R7), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R16), F9 // expc0
+	FMOVQ 128(R16), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R16), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R16), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R16), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R16), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R8)
+	ADD $64, R7, R7
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE elems2
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL3ForwardRows2NEON is the NEON body of ScorerL3ForwardRows2: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on 2 rows for serving, bit for bit the rows ScorerL3Forward writes.
+// Product: 2×16 · 16×8 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL3ForwardRows2NEON(x *[32]float32, w *[128]float32, b *[8]float32, y *[16]float32)
+TEXT ·scorerL3ForwardRows2NEON(SB), NOSPLIT, $0-32
+	MOVD $neonconsts<>(SB), R15
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+24(FP), R5
+	// y = x·w: 2×16 · 16×8, in 5×20 tiles of y.
+	MOVD R2, R6
+	MOVD R5, R7
+	MOVD R3, R8
+	MOVD R7, R9
+	MOVD R4, R10
+	// 2 rows of y, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD R6, R11
+	MOVD R8, R12
+	MOVD $32, R13
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $4, R14
+depth1:
+	FMOVQ (R11), F4
+	FMOVQ 64(R11), F5
+	FLDPQ (R12), (F6, F7)
+	WORD $0x4f8410c0 // fmla v0.4s, v6.4s, v4.s[0]
+	WORD $0x4f8510c2 // fmla v2.4s, v6.4s, v5.s[0]
+	WORD $0x4f8410e1 // fmla v1.4s, v7.4s, v4.s[0]
+	WORD $0x4f8510e3 // fmla v3.4s, v7.4s, v5.s[0]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F6, F7)
+	WORD $0x4fa410c0 // fmla v0.4s, v6.4s, v4.s[1]
+	WORD $0x4fa510c2 // fmla v2.4s, v6.4s, v5.s[1]
+	WORD $0x4fa410e1 // fmla v1.4s, v7.4s, v4.s[1]
+	WORD $0x4fa510e3 // fmla v3.4s, v7.4s, v5.s[1]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F6, F7)
+	WORD $0x4f8418c0 // fmla v0.4s, v6.4s, v4.s[2]
+	WORD $0x4f8518c2 // fmla v2.4s, v6.4s, v5.s[2]
+	WORD $0x4f8418e1 // fmla v1.4s, v7.4s, v4.s[2]
+	WORD $0x4f8518e3 // fmla v3.4s, v7.4s, v5.s[2]
+	ADD R13, R12, R12
+	FLDPQ (R12), (F6, F7)
+	WORD $0x4fa418c0 // fmla v0.4s, v6.4s, v4.s[3]
+	WORD $0x4fa518c2 // fmla v2.4s, v6.4s, v5.s[3]
+	WORD $0x4fa418e1 // fmla v1.4s, v7.4s, v4.s[3]
+	WORD $0x4fa518e3 // fmla v3.4s, v7.4s, v5.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth1
+	FMOVQ 288(R15), F4 // leakyslope
+	// Add the bias, apply leaky_relu and store the tile of y.
+	MOVD R9, R14
+	FMOVQ (R10), F5
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	WORD $0x6e24dc06 // fmul v6.4s, v0.4s, v4.4s
+	WORD $0x4e26f400 // fmax v0.4s, v0.4s, v6.4s
+	FMOVQ 16(R10), F5
+	WORD $0x4e25d421 // fadd v1.4s, v1.4s, v5.4s
+	WORD $0x6e24dc26 // fmul v6.4s, v1.4s, v4.4s
+	WORD $0x4e26f421 // fmax v1.4s, v1.4s, v6.4s
+	FSTPQ (F0, F1), (R14)
+	ADD $32, R9, R14
+	FMOVQ (R10), F5
+	WORD $0x4e25d442 // fadd v2.4s, v2.4s, v5.4s
+	WORD $0x6e24dc46 // fmul v6.4s, v2.4s, v4.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	FMOVQ 16(R10), F5
+	WORD $0x4e25d463 // fadd v3.4s, v3.4s, v5.4s
+	WORD $0x6e24dc66 // fmul v6.4s, v3.4s, v4.4s
+	WORD $0x4e26f463 // fmax v3.4s, v3.4s, v6.4s
+	FSTPQ (F2, F3), (R14)
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL4ForwardRows2NEON is the NEON body of ScorerL4ForwardRows2: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on 2 rows for serving, bit for bit the rows ScorerL4Forward writes.
+// Product: 2×8 · 8×1 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL4ForwardRows2NEON(x *[16]float32, w *[8]float32, b *[1]float32, y *[2]float32)
+TEXT ·scorerL4ForwardRows2NEON(SB), NOSPLIT, $0-32
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD w+8(FP), R3
+	MOVD b+16(FP), R4
+	MOVD y+24(FP), R5
+	// y = x·w: 2×8 · 8×1, in 5×20 tiles of y.
+	MOVD R2, R6
+	MOVD R5, R7
+	MOVD R3, R8
+	MOVD R7, R9
+	MOVD R4, R10
+	// 2 rows of y, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	MOVD R6, R11
+	MOVD R8, R12
+	MOVD $4, R13
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	MOVD $2, R14
+depth1:
+	FMOVQ (R11), F2
+	FMOVQ 32(R11), F3
+	FMOVS (R12), F4
+	WORD $0x4f821080 // fmla v0.4s, v4.4s, v2.s[0]
+	WORD $0x4f831081 // fmla v1.4s, v4.4s, v3.s[0]
+	ADD R13, R12, R12
+	FMOVS (R12), F4
+	WORD $0x4fa21080 // fmla v0.4s, v4.4s, v2.s[1]
+	WORD $0x4fa31081 // fmla v1.4s, v4.4s, v3.s[1]
+	ADD R13, R12, R12
+	FMOVS (R12), F4
+	WORD $0x4f821880 // fmla v0.4s, v4.4s, v2.s[2]
+	WORD $0x4f831881 // fmla v1.4s, v4.4s, v3.s[2]
+	ADD R13, R12, R12
+	FMOVS (R12), F4
+	WORD $0x4fa21880 // fmla v0.4s, v4.4s, v2.s[3]
+	WORD $0x4fa31881 // fmla v1.4s, v4.4s, v3.s[3]
+	ADD R13, R12, R12
+	ADD $16, R11, R11
+	SUBS $1, R14, R14
+	BNE depth1
+	// Add the bias and store the tile of y.
+	MOVD R9, R14
+	FMOVS (R10), F2
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	FMOVS F0, (R14)
+	ADD $4, R9, R14
+	FMOVS (R10), F2
+	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	FMOVS F1, (R14)
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
 // scorerL1ForwardRows1NEON is the NEON body of ScorerL1ForwardRows1: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 1 rows for serving, bit for bit the rows ScorerL1Forward writes.
 // Product: 1×12 · 12×24 in 1×64 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

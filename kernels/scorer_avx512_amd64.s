@@ -5441,6 +5441,820 @@ depth55:
 	VZEROUPPER
 	RET
 
+// func scorerL1ForwardRows4AVX512(x *[48]float32, w *[288]float32, b *[24]float32, z *[96]float32, y *[96]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1ForwardRows4AVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 4×12 · 12×24, in 13×32 tiles of z.
+	MOVQ SI, DI
+
+	// 4 rows of z, the last 24 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVL   $0x000000ff, R8
+	KMOVW  R8, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000003, R8
+
+depth56:
+	VMOVUPS      (CX), Z8
+	VMOVUPS.Z    64(CX), K1, Z9
+	VBROADCASTSS (AX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 48(AX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 96(AX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 144(AX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      96(CX), Z8
+	VMOVUPS.Z    160(CX), K1, Z9
+	VBROADCASTSS 4(AX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 52(AX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 100(AX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 148(AX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      192(CX), Z8
+	VMOVUPS.Z    256(CX), K1, Z9
+	VBROADCASTSS 8(AX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 56(AX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 104(AX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 152(AX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	VMOVUPS      288(CX), Z8
+	VMOVUPS.Z    352(CX), K1, Z9
+	VBROADCASTSS 12(AX), Z10
+	VFMADD231PS  Z8, Z10, Z0
+	VFMADD231PS  Z9, Z10, Z1
+	VBROADCASTSS 60(AX), Z10
+	VFMADD231PS  Z8, Z10, Z2
+	VFMADD231PS  Z9, Z10, Z3
+	VBROADCASTSS 108(AX), Z10
+	VFMADD231PS  Z8, Z10, Z4
+	VFMADD231PS  Z9, Z10, Z5
+	VBROADCASTSS 156(AX), Z10
+	VFMADD231PS  Z8, Z10, Z6
+	VFMADD231PS  Z9, Z10, Z7
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000180, CX
+	DECQ         R8
+	JNZ          depth56
+
+	// Add the bias and store the tile of z.
+	VMOVUPS   (DX), Z8
+	VADDPS    Z8, Z0, Z0
+	VMOVUPS   Z0, (DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 64(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, 96(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 160(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z4, Z4
+	VMOVUPS   Z4, 192(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z5, Z5
+	VMOVUPS   Z5, K1, 256(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z6, Z6
+	VMOVUPS   Z6, 288(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z7, Z7
+	VMOVUPS   Z7, K1, 352(DI)
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000006, DX
+
+elems57:
+	VMOVUPS      (AX), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z11
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z11, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems57
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL2ForwardRows4AVX512(x *[96]float32, w *[384]float32, b *[16]float32, z *[64]float32, y *[64]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2ForwardRows4AVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 4×24 · 24×16, in 28×16 tiles of z.
+	MOVQ SI, DI
+
+	// 4 rows of z, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000006, R9
+
+depth58:
+	VMOVUPS          (R8), Z4
+	VFMADD231PS.BCST (AX), Z4, Z0
+	VFMADD231PS.BCST 96(AX), Z4, Z1
+	VFMADD231PS.BCST 192(AX), Z4, Z2
+	VFMADD231PS.BCST 288(AX), Z4, Z3
+	VMOVUPS          64(R8), Z4
+	VFMADD231PS.BCST 4(AX), Z4, Z0
+	VFMADD231PS.BCST 100(AX), Z4, Z1
+	VFMADD231PS.BCST 196(AX), Z4, Z2
+	VFMADD231PS.BCST 292(AX), Z4, Z3
+	VMOVUPS          128(R8), Z4
+	VFMADD231PS.BCST 8(AX), Z4, Z0
+	VFMADD231PS.BCST 104(AX), Z4, Z1
+	VFMADD231PS.BCST 200(AX), Z4, Z2
+	VFMADD231PS.BCST 296(AX), Z4, Z3
+	VMOVUPS          192(R8), Z4
+	VFMADD231PS.BCST 12(AX), Z4, Z0
+	VFMADD231PS.BCST 108(AX), Z4, Z1
+	VFMADD231PS.BCST 204(AX), Z4, Z2
+	VFMADD231PS.BCST 300(AX), Z4, Z3
+	ADDQ             $0x10, AX
+	ADDQ             $0x00000100, R8
+	DECQ             R9
+	JNZ              depth58
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Z4
+	VADDPS  Z4, Z0, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z2, Z2
+	VMOVUPS Z2, 128(DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z3, Z3
+	VMOVUPS Z3, 192(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000004, DX
+
+elems59:
+	VMOVUPS      (AX), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z6
+	VFMADD213PS  Z2, Z6, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z5
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z5, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems59
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardRows4AVX512(x *[64]float32, w *[128]float32, b *[8]float32, y *[32]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3ForwardRows4AVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 4×16 · 16×8, in 28×16 tiles of y.
+	// 4 rows of y, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVL   $0x000000ff, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000004, SI
+
+depth60:
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (AX), Z4, Z0
+	VFMADD231PS.BCST 64(AX), Z4, Z1
+	VFMADD231PS.BCST 128(AX), Z4, Z2
+	VFMADD231PS.BCST 192(AX), Z4, Z3
+	VMOVUPS.Z        32(CX), K1, Z4
+	VFMADD231PS.BCST 4(AX), Z4, Z0
+	VFMADD231PS.BCST 68(AX), Z4, Z1
+	VFMADD231PS.BCST 132(AX), Z4, Z2
+	VFMADD231PS.BCST 196(AX), Z4, Z3
+	VMOVUPS.Z        64(CX), K1, Z4
+	VFMADD231PS.BCST 8(AX), Z4, Z0
+	VFMADD231PS.BCST 72(AX), Z4, Z1
+	VFMADD231PS.BCST 136(AX), Z4, Z2
+	VFMADD231PS.BCST 200(AX), Z4, Z3
+	VMOVUPS.Z        96(CX), K1, Z4
+	VFMADD231PS.BCST 12(AX), Z4, Z0
+	VFMADD231PS.BCST 76(AX), Z4, Z1
+	VFMADD231PS.BCST 140(AX), Z4, Z2
+	VFMADD231PS.BCST 204(AX), Z4, Z3
+	ADDQ             $0x10, AX
+	ADDQ             $0x80, CX
+	DECQ             SI
+	JNZ              depth60
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMULPS    leakyslope<>+0(SB), Z0, Z4
+	VMAXPS    Z0, Z4, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMULPS    leakyslope<>+0(SB), Z1, Z0
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, 32(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMULPS    leakyslope<>+0(SB), Z2, Z0
+	VMAXPS    Z2, Z0, Z2
+	VMOVUPS   Z2, K1, 64(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMULPS    leakyslope<>+0(SB), Z3, Z0
+	VMAXPS    Z3, Z0, Z3
+	VMOVUPS   Z3, K1, 96(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardRows4AVX512(x *[32]float32, w *[8]float32, b *[1]float32, y *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4ForwardRows4AVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 4×8 · 8×1, in 28×16 tiles of y.
+	// 4 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVL   $0x00000001, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 4 rows, times a row of w.
+	MOVQ $0x00000002, SI
+
+depth61:
+	VMOVUPS.Z        (CX), K1, Z4
+	VFMADD231PS.BCST (AX), Z4, Z0
+	VFMADD231PS.BCST 32(AX), Z4, Z1
+	VFMADD231PS.BCST 64(AX), Z4, Z2
+	VFMADD231PS.BCST 96(AX), Z4, Z3
+	VMOVUPS.Z        4(CX), K1, Z4
+	VFMADD231PS.BCST 4(AX), Z4, Z0
+	VFMADD231PS.BCST 36(AX), Z4, Z1
+	VFMADD231PS.BCST 68(AX), Z4, Z2
+	VFMADD231PS.BCST 100(AX), Z4, Z3
+	VMOVUPS.Z        8(CX), K1, Z4
+	VFMADD231PS.BCST 8(AX), Z4, Z0
+	VFMADD231PS.BCST 40(AX), Z4, Z1
+	VFMADD231PS.BCST 72(AX), Z4, Z2
+	VFMADD231PS.BCST 104(AX), Z4, Z3
+	VMOVUPS.Z        12(CX), K1, Z4
+	VFMADD231PS.BCST 12(AX), Z4, Z0
+	VFMADD231PS.BCST 44(AX), Z4, Z1
+	VFMADD231PS.BCST 76(AX), Z4, Z2
+	VFMADD231PS.BCST 108(AX), Z4, Z3
+	ADDQ             $0x10, AX
+	ADDQ             $0x10, CX
+	DECQ             SI
+	JNZ              depth61
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, K1, 8(BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 12(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL1ForwardRows2AVX512(x *[24]float32, w *[288]float32, b *[24]float32, z *[48]float32, y *[48]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL1ForwardRows2AVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 2×12 · 12×24, in 13×32 tiles of z.
+	MOVQ SI, DI
+
+	// 2 rows of z, the last 24 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVL   $0x000000ff, R8
+	KMOVW  R8, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000003, R8
+
+depth62:
+	VMOVUPS      (CX), Z4
+	VMOVUPS.Z    64(CX), K1, Z5
+	VBROADCASTSS (AX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 48(AX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      96(CX), Z4
+	VMOVUPS.Z    160(CX), K1, Z5
+	VBROADCASTSS 4(AX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 52(AX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      192(CX), Z4
+	VMOVUPS.Z    256(CX), K1, Z5
+	VBROADCASTSS 8(AX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 56(AX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	VMOVUPS      288(CX), Z4
+	VMOVUPS.Z    352(CX), K1, Z5
+	VBROADCASTSS 12(AX), Z6
+	VFMADD231PS  Z4, Z6, Z0
+	VFMADD231PS  Z5, Z6, Z1
+	VBROADCASTSS 60(AX), Z6
+	VFMADD231PS  Z4, Z6, Z2
+	VFMADD231PS  Z5, Z6, Z3
+	ADDQ         $0x10, AX
+	ADDQ         $0x00000180, CX
+	DECQ         R8
+	JNZ          depth62
+
+	// Add the bias and store the tile of z.
+	VMOVUPS   (DX), Z4
+	VADDPS    Z4, Z0, Z0
+	VMOVUPS   Z0, (DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 64(DI)
+	VMOVUPS   (DX), Z0
+	VADDPS    Z0, Z2, Z2
+	VMOVUPS   Z2, 96(DI)
+	VMOVUPS.Z 64(DX), K1, Z0
+	VADDPS    Z0, Z3, Z3
+	VMOVUPS   Z3, K1, 160(DI)
+
+	// y = gelu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000003, DX
+
+elems63:
+	VMOVUPS      (AX), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z7
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z7, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems63
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL2ForwardRows2AVX512(x *[48]float32, w *[384]float32, b *[16]float32, z *[32]float32, y *[32]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL2ForwardRows2AVX512(SB), NOSPLIT, $8-40
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+32(FP), BX
+	MOVQ    z+24(FP), SI
+
+	// z = x·w: 2×24 · 24×16, in 28×16 tiles of z.
+	MOVQ SI, DI
+
+	// 2 rows of z, 16 columns at a time.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   CX, R8
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000006, R9
+
+depth64:
+	VMOVUPS          (R8), Z2
+	VFMADD231PS.BCST (AX), Z2, Z0
+	VFMADD231PS.BCST 96(AX), Z2, Z1
+	VMOVUPS          64(R8), Z2
+	VFMADD231PS.BCST 4(AX), Z2, Z0
+	VFMADD231PS.BCST 100(AX), Z2, Z1
+	VMOVUPS          128(R8), Z2
+	VFMADD231PS.BCST 8(AX), Z2, Z0
+	VFMADD231PS.BCST 104(AX), Z2, Z1
+	VMOVUPS          192(R8), Z2
+	VFMADD231PS.BCST 12(AX), Z2, Z0
+	VFMADD231PS.BCST 108(AX), Z2, Z1
+	ADDQ             $0x10, AX
+	ADDQ             $0x00000100, R8
+	DECQ             R9
+	JNZ              depth64
+
+	// Add the bias and store the tile of z.
+	VMOVUPS (DX), Z2
+	VADDPS  Z2, Z0, Z0
+	VMOVUPS Z0, (DI)
+	VMOVUPS (DX), Z0
+	VADDPS  Z0, Z1, Z1
+	VMOVUPS Z1, 64(DI)
+	ADDQ    $0x40, CX
+	ADDQ    $0x40, DI
+	ADDQ    $0x40, DX
+
+	// y = silu(z), elementwise.
+	MOVQ SI, AX
+	MOVQ BX, CX
+	MOVQ $0x00000002, DX
+
+elems65:
+	VMOVUPS      (AX), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z4
+	VMINPS       Z2, Z4, Z2
+	VMOVUPS      explo<>+0(SB), Z4
+	VMAXPS       Z2, Z4, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z4
+	VRNDSCALEPS  $0x00, Z4, Z4
+	VFNMADD231PS ln2hi<>+0(SB), Z4, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z4, Z2
+	VMOVUPS      expc0<>+0(SB), Z5
+	VFMADD213PS  expc1<>+0(SB), Z2, Z5
+	VFMADD213PS  expc2<>+0(SB), Z2, Z5
+	VFMADD213PS  expc3<>+0(SB), Z2, Z5
+	VFMADD213PS  expc4<>+0(SB), Z2, Z5
+	VFMADD213PS  expc5<>+0(SB), Z2, Z5
+	VMULPS       Z2, Z2, Z6
+	VFMADD213PS  Z2, Z6, Z5
+	VADDPS       one<>+0(SB), Z5, Z5
+	VCVTPS2DQ    Z4, Z4
+	VPSRAD       $0x01, Z4, Z2
+	VPSUBD       Z2, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z4, Z4
+	VPSLLD       $0x17, Z4, Z4
+	VMULPS       Z4, Z5, Z5
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z5, Z5
+	VMOVAPS      Z5, Z2
+	VMOVUPS      one<>+0(SB), Z4
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z4, K1, Z3
+	VADDPS       Z4, Z2, Z2
+	VDIVPS       Z2, Z3, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (CX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems65
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardRows2AVX512(x *[32]float32, w *[128]float32, b *[8]float32, y *[16]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL3ForwardRows2AVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 2×16 · 16×8, in 28×16 tiles of y.
+	// 2 rows of y, the last 8 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVL   $0x000000ff, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000004, SI
+
+depth66:
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (AX), Z2, Z0
+	VFMADD231PS.BCST 64(AX), Z2, Z1
+	VMOVUPS.Z        32(CX), K1, Z2
+	VFMADD231PS.BCST 4(AX), Z2, Z0
+	VFMADD231PS.BCST 68(AX), Z2, Z1
+	VMOVUPS.Z        64(CX), K1, Z2
+	VFMADD231PS.BCST 8(AX), Z2, Z0
+	VFMADD231PS.BCST 72(AX), Z2, Z1
+	VMOVUPS.Z        96(CX), K1, Z2
+	VFMADD231PS.BCST 12(AX), Z2, Z0
+	VFMADD231PS.BCST 76(AX), Z2, Z1
+	ADDQ             $0x10, AX
+	ADDQ             $0x80, CX
+	DECQ             SI
+	JNZ              depth66
+
+	// Add the bias, apply leaky_relu and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMULPS    leakyslope<>+0(SB), Z0, Z2
+	VMAXPS    Z0, Z2, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMULPS    leakyslope<>+0(SB), Z1, Z0
+	VMAXPS    Z1, Z0, Z1
+	VMOVUPS   Z1, K1, 32(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardRows2AVX512(x *[16]float32, w *[8]float32, b *[1]float32, y *[2]float32)
+// Requires: AVX, AVX512DQ, AVX512F, SSE
+TEXT ·scorerL4ForwardRows2AVX512(SB), NOSPLIT, $8-32
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    x+0(FP), AX
+	MOVQ    w+8(FP), CX
+	MOVQ    b+16(FP), DX
+	MOVQ    y+24(FP), BX
+
+	// y = x·w: 2×8 · 8×1, in 28×16 tiles of y.
+	// 2 rows of y, the last 1 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVL   $0x00000001, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	MOVQ $0x00000002, SI
+
+depth67:
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (AX), Z2, Z0
+	VFMADD231PS.BCST 32(AX), Z2, Z1
+	VMOVUPS.Z        4(CX), K1, Z2
+	VFMADD231PS.BCST 4(AX), Z2, Z0
+	VFMADD231PS.BCST 36(AX), Z2, Z1
+	VMOVUPS.Z        8(CX), K1, Z2
+	VFMADD231PS.BCST 8(AX), Z2, Z0
+	VFMADD231PS.BCST 40(AX), Z2, Z1
+	VMOVUPS.Z        12(CX), K1, Z2
+	VFMADD231PS.BCST 12(AX), Z2, Z0
+	VFMADD231PS.BCST 44(AX), Z2, Z1
+	ADDQ             $0x10, AX
+	ADDQ             $0x10, CX
+	DECQ             SI
+	JNZ              depth67
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 4(BX)
+
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
 // func scorerL1ForwardRows1AVX512(x *[12]float32, w *[288]float32, b *[24]float32, z *[24]float32, y *[24]float32)
 // Requires: AVX, AVX512DQ, AVX512F, SSE
 TEXT ·scorerL1ForwardRows1AVX512(SB), NOSPLIT, $8-40
@@ -5470,7 +6284,7 @@ TEXT ·scorerL1ForwardRows1AVX512(SB), NOSPLIT, $8-40
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000003, R10
 
-depth56:
+depth68:
 	VBROADCASTSS (R9), Z2
 	VFMADD231PS  (CX), Z2, Z0
 	VMOVUPS.Z    64(CX), K1, Z3
@@ -5490,7 +6304,7 @@ depth56:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000180, CX
 	DECQ         R10
-	JNZ          depth56
+	JNZ          depth68
 
 	// Add the bias and store the tile of z.
 	VMOVUPS   (DX), Z2
@@ -5621,7 +6435,7 @@ TEXT ·scorerL2ForwardRows1AVX512(SB), NOSPLIT, $8-40
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000006, R10
 
-depth57:
+depth69:
 	VBROADCASTSS (R9), Z1
 	VFMADD231PS  (CX), Z1, Z0
 	VBROADCASTSS 4(R9), Z1
@@ -5633,7 +6447,7 @@ depth57:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000100, CX
 	DECQ         R10
-	JNZ          depth57
+	JNZ          depth69
 
 	// Add the bias and store the tile of z.
 	VMOVUPS (DX), Z1
@@ -5717,7 +6531,7 @@ TEXT ·scorerL3ForwardRows1AVX512(SB), NOSPLIT, $8-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000004, R8
 
-depth58:
+depth70:
 	VBROADCASTSS (DI), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VFMADD231PS  Z2, Z1, Z0
@@ -5733,7 +6547,7 @@ depth58:
 	ADDQ         $0x10, DI
 	ADDQ         $0x80, CX
 	DECQ         R8
-	JNZ          depth58
+	JNZ          depth70
 
 	// Add the bias, apply leaky_relu and store the tile of y.
 	VMOVUPS.Z (DX), K1, Z1
@@ -5775,7 +6589,7 @@ TEXT ·scorerL4ForwardRows1AVX512(SB), NOSPLIT, $8-32
 	// Depth, 4 steps an iteration: x's element broadcast for each of 1 rows, times a row of w.
 	MOVQ $0x00000002, R8
 
-depth59:
+depth71:
 	VBROADCASTSS (DI), Z1
 	VMOVUPS.Z    (CX), K1, Z2
 	VFMADD231PS  Z2, Z1, Z0
@@ -5791,7 +6605,7 @@ depth59:
 	ADDQ         $0x10, DI
 	ADDQ         $0x10, CX
 	DECQ         R8
-	JNZ          depth59
+	JNZ          depth71
 
 	// Add the bias and store the tile of y.
 	VMOVUPS.Z (DX), K1, Z1
@@ -5901,7 +6715,7 @@ TEXT ·scorerSGDAVX512(SB), NOSPLIT, $8-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x00000035, DX
 
-elems60:
+elems72:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -5910,7 +6724,7 @@ elems60:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems60
+	JNZ          elems72
 	MOVL         $0x000001ff, DX
 	KMOVW        DX, K1
 	VMOVUPS.Z    (AX), K1, Z2
@@ -5946,7 +6760,7 @@ TEXT ·scorerMomentumAVX512(SB), NOSPLIT, $8-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x00000035, BX
 
-elems61:
+elems73:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -5962,7 +6776,7 @@ elems61:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems61
+	JNZ          elems73
 	MOVL         $0x000001ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -6022,7 +6836,7 @@ TEXT ·scorerNesterovAVX512(SB), NOSPLIT, $8-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x00000035, BX
 
-elems62:
+elems74:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -6039,7 +6853,7 @@ elems62:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems62
+	JNZ          elems74
 	MOVL         $0x000001ff, BX
 	KMOVW        BX, K1
 	VMOVUPS.Z    (AX), K1, Z3
@@ -6095,7 +6909,7 @@ TEXT ·scorerAdamAVX512(SB), NOSPLIT, $8-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x00000035, SI
 
-elems63:
+elems75:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -6126,7 +6940,7 @@ elems63:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems63
+	JNZ         elems75
 	MOVL        $0x000001ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0
@@ -6196,7 +7010,7 @@ TEXT ·scorerAdamWAVX512(SB), NOSPLIT, $8-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x00000035, SI
 
-elems64:
+elems76:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -6227,7 +7041,7 @@ elems64:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems64
+	JNZ         elems76
 	MOVL        $0x000001ff, SI
 	KMOVW       SI, K1
 	VMOVUPS.Z   (AX), K1, Z0

@@ -284,6 +284,70 @@ func scorerL3ForwardRows8NEON(x *[128]float32, w *[128]float32, b *[8]float32, y
 //go:noescape
 func scorerL4ForwardRows8NEON(x *[64]float32, w *[8]float32, b *[1]float32, y *[8]float32)
 
+// scorerL1ForwardRows4NEON is the NEON body of ScorerL1ForwardRows4: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 4 rows for serving, bit for bit the rows ScorerL1Forward writes.
+// Product: 4×12 · 12×24 in 4×24 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+//
+//go:noescape
+func scorerL1ForwardRows4NEON(x *[48]float32, w *[288]float32, b *[24]float32, z *[96]float32, y *[96]float32)
+
+// scorerL2ForwardRows4NEON is the NEON body of ScorerL2ForwardRows4: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on 4 rows for serving, bit for bit the rows ScorerL2Forward writes.
+// Product: 4×24 · 24×16 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+//
+//go:noescape
+func scorerL2ForwardRows4NEON(x *[96]float32, w *[384]float32, b *[16]float32, z *[64]float32, y *[64]float32)
+
+// scorerL3ForwardRows4NEON is the NEON body of ScorerL3ForwardRows4: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on 4 rows for serving, bit for bit the rows ScorerL3Forward writes.
+// Product: 4×16 · 16×8 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+//
+//go:noescape
+func scorerL3ForwardRows4NEON(x *[64]float32, w *[128]float32, b *[8]float32, y *[32]float32)
+
+// scorerL4ForwardRows4NEON is the NEON body of ScorerL4ForwardRows4: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on 4 rows for serving, bit for bit the rows ScorerL4Forward writes.
+// Product: 4×8 · 8×1 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+//
+//go:noescape
+func scorerL4ForwardRows4NEON(x *[32]float32, w *[8]float32, b *[1]float32, y *[4]float32)
+
+// scorerL1ForwardRows2NEON is the NEON body of ScorerL1ForwardRows2: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 2 rows for serving, bit for bit the rows ScorerL1Forward writes.
+// Product: 2×12 · 12×24 in 3×32 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+//
+//go:noescape
+func scorerL1ForwardRows2NEON(x *[24]float32, w *[288]float32, b *[24]float32, z *[48]float32, y *[48]float32)
+
+// scorerL2ForwardRows2NEON is the NEON body of ScorerL2ForwardRows2: z = x·w + b, y = silu(z), x B×K, w K×N, z and y B×N (B=16, K=24, N=16), on 2 rows for serving, bit for bit the rows ScorerL2Forward writes.
+// Product: 2×24 · 24×16 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+//
+//go:noescape
+func scorerL2ForwardRows2NEON(x *[48]float32, w *[384]float32, b *[16]float32, z *[32]float32, y *[32]float32)
+
+// scorerL3ForwardRows2NEON is the NEON body of ScorerL3ForwardRows2: y = leaky_relu(x·w + b), x B×K, w K×N, y B×N (B=16, K=16, N=8), on 2 rows for serving, bit for bit the rows ScorerL3Forward writes.
+// Product: 2×16 · 16×8 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+//
+//go:noescape
+func scorerL3ForwardRows2NEON(x *[32]float32, w *[128]float32, b *[8]float32, y *[16]float32)
+
+// scorerL4ForwardRows2NEON is the NEON body of ScorerL4ForwardRows2: y = identity(x·w + b), x B×K, w K×N, y B×N (B=16, K=8, N=1), on 2 rows for serving, bit for bit the rows ScorerL4Forward writes.
+// Product: 2×8 · 8×1 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+//
+//go:noescape
+func scorerL4ForwardRows2NEON(x *[16]float32, w *[8]float32, b *[1]float32, y *[2]float32)
+
 // scorerL1ForwardRows1NEON is the NEON body of ScorerL1ForwardRows1: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 1 rows for serving, bit for bit the rows ScorerL1Forward writes.
 // Product: 1×12 · 12×24 in 1×64 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

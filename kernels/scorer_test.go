@@ -1488,6 +1488,1074 @@ func scorerCheckScorerL4ForwardRows8(t *testing.T, x, w, b, y *kerneltest.Guarde
 	kerneltest.CheckMargins(t, x, w, b, y)
 }
 
+// TestScorerL1ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestScorerL1ForwardRows4(t *testing.T) {
+	scorerEachTier(t, 2304, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(288) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*ScorerL1In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+				z := kerneltest.NewGuarded("z", 4*ScorerL1Out, offset)
+				y := kerneltest.NewGuarded("y", 4*ScorerL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL1ForwardRows4(t, x, w, b, z, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(288) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*ScorerL1In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+				z := kerneltest.NewGuarded("z", 4*ScorerL1Out, offset)
+				y := kerneltest.NewGuarded("y", 4*ScorerL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL1ForwardRows4(t, x, w, b, z, y)
+			})
+		}
+	})
+}
+
+// FuzzScorerL1ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL1ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(288) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*ScorerL1In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+		z := kerneltest.NewGuarded("z", 4*ScorerL1Out, offset)
+		y := kerneltest.NewGuarded("y", 4*ScorerL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range scorerRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(2304) {
+				continue
+			}
+			scorerWithTier(tier, func() { scorerCheckScorerL1ForwardRows4(t, x, w, b, z, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestScorerL1ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// gelu(z) with the float64 reference over a sweep of float32 values,
+// to within 4 ulp.
+func TestScorerL1ForwardRows4Activation(t *testing.T) {
+	scorerEachTier(t, 2304, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*ScorerL1In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+		z := kerneltest.NewGuarded("z", 4*ScorerL1Out, offset)
+		y := kerneltest.NewGuarded("y", 4*ScorerL1Out, offset)
+		n := min(ScorerL1In, ScorerL1Out)
+		for k := range n {
+			w.S()[k*ScorerL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*ScorerL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL1ForwardRows4((*[4 * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[4 * ScorerL1Out]float32)(z.S()), (*[4 * ScorerL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, ScorerL1In, ScorerL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*ScorerL1Out:(i+1)*ScorerL1Out], scalar.GELU)
+			}
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.GELU, 4))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// scorerCheckScorerL1ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func scorerCheckScorerL1ForwardRows4(t *testing.T, x, w, b, z, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	ScorerL1ForwardRows4((*[4 * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[4 * ScorerL1Out]float32)(z.S()), (*[4 * ScorerL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, ScorerL1In*ScorerL1Out)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL1In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
+	want, pre := make([]float32, len(rows)*ScorerL1Out), make([]float32, len(rows)*ScorerL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL1Out:(i+1)*ScorerL1Out], scalar.GELU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, ScorerL1In)
+	scorerClose(t, kerneltest.RowsName("z", rows, 4), kerneltest.GatherRows(z.S(), ScorerL1Out, rows), pre, tol)
+	scorerClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), ScorerL1Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL1Out, scalar.GELU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, z, y)
+}
+
+// TestScorerL2ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestScorerL2ForwardRows4(t *testing.T) {
+	scorerEachTier(t, 3072, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(384) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*ScorerL2In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+				z := kerneltest.NewGuarded("z", 4*ScorerL2Out, offset)
+				y := kerneltest.NewGuarded("y", 4*ScorerL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL2ForwardRows4(t, x, w, b, z, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(384) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*ScorerL2In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+				z := kerneltest.NewGuarded("z", 4*ScorerL2Out, offset)
+				y := kerneltest.NewGuarded("y", 4*ScorerL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL2ForwardRows4(t, x, w, b, z, y)
+			})
+		}
+	})
+}
+
+// FuzzScorerL2ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL2ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(384) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*ScorerL2In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+		z := kerneltest.NewGuarded("z", 4*ScorerL2Out, offset)
+		y := kerneltest.NewGuarded("y", 4*ScorerL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range scorerRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(3072) {
+				continue
+			}
+			scorerWithTier(tier, func() { scorerCheckScorerL2ForwardRows4(t, x, w, b, z, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestScorerL2ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// silu(z) with the float64 reference over a sweep of float32 values,
+// to within 4 ulp.
+func TestScorerL2ForwardRows4Activation(t *testing.T) {
+	scorerEachTier(t, 3072, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*ScorerL2In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+		z := kerneltest.NewGuarded("z", 4*ScorerL2Out, offset)
+		y := kerneltest.NewGuarded("y", 4*ScorerL2Out, offset)
+		n := min(ScorerL2In, ScorerL2Out)
+		for k := range n {
+			w.S()[k*ScorerL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*ScorerL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL2ForwardRows4((*[4 * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[4 * ScorerL2Out]float32)(z.S()), (*[4 * ScorerL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, ScorerL2In, ScorerL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*ScorerL2Out:(i+1)*ScorerL2Out], scalar.SiLU)
+			}
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.SiLU, 4))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// scorerCheckScorerL2ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func scorerCheckScorerL2ForwardRows4(t *testing.T, x, w, b, z, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	ScorerL2ForwardRows4((*[4 * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[4 * ScorerL2Out]float32)(z.S()), (*[4 * ScorerL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, ScorerL2In*ScorerL2Out)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL2In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
+	want, pre := make([]float32, len(rows)*ScorerL2Out), make([]float32, len(rows)*ScorerL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL2Out:(i+1)*ScorerL2Out], scalar.SiLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, ScorerL2In)
+	scorerClose(t, kerneltest.RowsName("z", rows, 4), kerneltest.GatherRows(z.S(), ScorerL2Out, rows), pre, tol)
+	scorerClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), ScorerL2Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL2Out, scalar.SiLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, z, y)
+}
+
+// TestScorerL3ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestScorerL3ForwardRows4(t *testing.T) {
+	scorerEachTier(t, 1024, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(128) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*ScorerL3In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+				y := kerneltest.NewGuarded("y", 4*ScorerL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL3ForwardRows4(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(128) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*ScorerL3In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+				y := kerneltest.NewGuarded("y", 4*ScorerL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL3ForwardRows4(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzScorerL3ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL3ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(128) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*ScorerL3In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+		y := kerneltest.NewGuarded("y", 4*ScorerL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range scorerRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(1024) {
+				continue
+			}
+			scorerWithTier(tier, func() { scorerCheckScorerL3ForwardRows4(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestScorerL3ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// leaky_relu(z) with the float64 reference over a sweep of float32 values,
+// to within 1 ulp.
+func TestScorerL3ForwardRows4Activation(t *testing.T) {
+	scorerEachTier(t, 1024, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*ScorerL3In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+		y := kerneltest.NewGuarded("y", 4*ScorerL3Out, offset)
+		n := min(ScorerL3In, ScorerL3Out)
+		for k := range n {
+			w.S()[k*ScorerL3Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*ScorerL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL3ForwardRows4((*[4 * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[4 * ScorerL3Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, ScorerL3In, ScorerL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*ScorerL3Out:(i+1)*ScorerL3Out], scalar.LeakyReLU)
+			}
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.LeakyReLU, 1))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// scorerCheckScorerL3ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func scorerCheckScorerL3ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	ScorerL3ForwardRows4((*[4 * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[4 * ScorerL3Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, ScorerL3In*ScorerL3Out)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL3In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
+	want, pre := make([]float32, len(rows)*ScorerL3Out), make([]float32, len(rows)*ScorerL3Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL3Out:(i+1)*ScorerL3Out], scalar.LeakyReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
+	tol := kerneltest.Product(mag, ScorerL3In)
+	scorerClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), ScorerL3Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL3Out, scalar.LeakyReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestScorerL4ForwardRows4 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestScorerL4ForwardRows4(t *testing.T) {
+	scorerEachTier(t, 64, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(32) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 4*ScorerL4In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+				y := kerneltest.NewGuarded("y", 4*ScorerL4Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL4ForwardRows4(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(32) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 4*ScorerL4In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+				y := kerneltest.NewGuarded("y", 4*ScorerL4Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL4ForwardRows4(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzScorerL4ForwardRows4 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL4ForwardRows4(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(32) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 4*ScorerL4In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+		y := kerneltest.NewGuarded("y", 4*ScorerL4Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range scorerRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(64) {
+				continue
+			}
+			scorerWithTier(tier, func() { scorerCheckScorerL4ForwardRows4(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestScorerL4ForwardRows4Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// identity(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestScorerL4ForwardRows4Activation(t *testing.T) {
+	scorerEachTier(t, 64, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 4*ScorerL4In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+		y := kerneltest.NewGuarded("y", 4*ScorerL4Out, offset)
+		n := min(ScorerL4In, ScorerL4Out)
+		for k := range n {
+			w.S()[k*ScorerL4Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 4 {
+				for k := range n {
+					x.S()[i*ScorerL4In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL4ForwardRows4((*[4 * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[4 * ScorerL4Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 4, ScorerL4In, ScorerL4Out)
+			want := append([]float32(nil), pre...)
+			for i := range 4 {
+				scalar.Activate(want[i*ScorerL4Out:(i+1)*ScorerL4Out], scalar.Identity)
+			}
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// scorerCheckScorerL4ForwardRows4 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func scorerCheckScorerL4ForwardRows4(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	ScorerL4ForwardRows4((*[4 * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[4 * ScorerL4Out]float32)(y.S()))
+	rows := kerneltest.Rows(4, ScorerL4In*ScorerL4Out)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL4In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
+	want, pre := make([]float32, len(rows)*ScorerL4Out), make([]float32, len(rows)*ScorerL4Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL4Out:(i+1)*ScorerL4Out], scalar.Identity)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
+	tol := kerneltest.Product(mag, ScorerL4In)
+	scorerClose(t, kerneltest.RowsName("y", rows, 4), kerneltest.GatherRows(y.S(), ScorerL4Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL4Out, scalar.Identity))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestScorerL1ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestScorerL1ForwardRows2(t *testing.T) {
+	scorerEachTier(t, 1152, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(288) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*ScorerL1In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+				z := kerneltest.NewGuarded("z", 2*ScorerL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*ScorerL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL1ForwardRows2(t, x, w, b, z, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(288) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*ScorerL1In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+				z := kerneltest.NewGuarded("z", 2*ScorerL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*ScorerL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL1ForwardRows2(t, x, w, b, z, y)
+			})
+		}
+	})
+}
+
+// FuzzScorerL1ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL1ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(288) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*ScorerL1In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+		z := kerneltest.NewGuarded("z", 2*ScorerL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*ScorerL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range scorerRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(1152) {
+				continue
+			}
+			scorerWithTier(tier, func() { scorerCheckScorerL1ForwardRows2(t, x, w, b, z, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestScorerL1ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// gelu(z) with the float64 reference over a sweep of float32 values,
+// to within 4 ulp.
+func TestScorerL1ForwardRows2Activation(t *testing.T) {
+	scorerEachTier(t, 1152, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*ScorerL1In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+		z := kerneltest.NewGuarded("z", 2*ScorerL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*ScorerL1Out, offset)
+		n := min(ScorerL1In, ScorerL1Out)
+		for k := range n {
+			w.S()[k*ScorerL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*ScorerL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL1ForwardRows2((*[2 * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[2 * ScorerL1Out]float32)(z.S()), (*[2 * ScorerL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, ScorerL1In, ScorerL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*ScorerL1Out:(i+1)*ScorerL1Out], scalar.GELU)
+			}
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.GELU, 4))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// scorerCheckScorerL1ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func scorerCheckScorerL1ForwardRows2(t *testing.T, x, w, b, z, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	ScorerL1ForwardRows2((*[2 * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[2 * ScorerL1Out]float32)(z.S()), (*[2 * ScorerL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, ScorerL1In*ScorerL1Out)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL1In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
+	want, pre := make([]float32, len(rows)*ScorerL1Out), make([]float32, len(rows)*ScorerL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL1Out:(i+1)*ScorerL1Out], scalar.GELU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL1In, ScorerL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, ScorerL1In)
+	scorerClose(t, kerneltest.RowsName("z", rows, 2), kerneltest.GatherRows(z.S(), ScorerL1Out, rows), pre, tol)
+	scorerClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), ScorerL1Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL1Out, scalar.GELU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, z, y)
+}
+
+// TestScorerL2ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestScorerL2ForwardRows2(t *testing.T) {
+	scorerEachTier(t, 1536, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(384) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*ScorerL2In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+				z := kerneltest.NewGuarded("z", 2*ScorerL2Out, offset)
+				y := kerneltest.NewGuarded("y", 2*ScorerL2Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL2ForwardRows2(t, x, w, b, z, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(384) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*ScorerL2In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+				z := kerneltest.NewGuarded("z", 2*ScorerL2Out, offset)
+				y := kerneltest.NewGuarded("y", 2*ScorerL2Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL2ForwardRows2(t, x, w, b, z, y)
+			})
+		}
+	})
+}
+
+// FuzzScorerL2ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL2ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(384) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*ScorerL2In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+		z := kerneltest.NewGuarded("z", 2*ScorerL2Out, offset)
+		y := kerneltest.NewGuarded("y", 2*ScorerL2Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range scorerRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(1536) {
+				continue
+			}
+			scorerWithTier(tier, func() { scorerCheckScorerL2ForwardRows2(t, x, w, b, z, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestScorerL2ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// silu(z) with the float64 reference over a sweep of float32 values,
+// to within 4 ulp.
+func TestScorerL2ForwardRows2Activation(t *testing.T) {
+	scorerEachTier(t, 1536, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*ScorerL2In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+		z := kerneltest.NewGuarded("z", 2*ScorerL2Out, offset)
+		y := kerneltest.NewGuarded("y", 2*ScorerL2Out, offset)
+		n := min(ScorerL2In, ScorerL2Out)
+		for k := range n {
+			w.S()[k*ScorerL2Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*ScorerL2In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL2ForwardRows2((*[2 * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[2 * ScorerL2Out]float32)(z.S()), (*[2 * ScorerL2Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, ScorerL2In, ScorerL2Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*ScorerL2Out:(i+1)*ScorerL2Out], scalar.SiLU)
+			}
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.SiLU, 4))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// scorerCheckScorerL2ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func scorerCheckScorerL2ForwardRows2(t *testing.T, x, w, b, z, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	ScorerL2ForwardRows2((*[2 * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[2 * ScorerL2Out]float32)(z.S()), (*[2 * ScorerL2Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, ScorerL2In*ScorerL2Out)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL2In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
+	want, pre := make([]float32, len(rows)*ScorerL2Out), make([]float32, len(rows)*ScorerL2Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL2Out:(i+1)*ScorerL2Out], scalar.SiLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL2In, ScorerL2Out, scalar.Identity)
+	tol := kerneltest.Product(mag, ScorerL2In)
+	scorerClose(t, kerneltest.RowsName("z", rows, 2), kerneltest.GatherRows(z.S(), ScorerL2Out, rows), pre, tol)
+	scorerClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), ScorerL2Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL2Out, scalar.SiLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, z, y)
+}
+
+// TestScorerL3ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestScorerL3ForwardRows2(t *testing.T) {
+	scorerEachTier(t, 512, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(128) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*ScorerL3In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+				y := kerneltest.NewGuarded("y", 2*ScorerL3Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL3ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(128) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*ScorerL3In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+				y := kerneltest.NewGuarded("y", 2*ScorerL3Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL3ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzScorerL3ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL3ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(128) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*ScorerL3In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+		y := kerneltest.NewGuarded("y", 2*ScorerL3Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range scorerRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(512) {
+				continue
+			}
+			scorerWithTier(tier, func() { scorerCheckScorerL3ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestScorerL3ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// leaky_relu(z) with the float64 reference over a sweep of float32 values,
+// to within 1 ulp.
+func TestScorerL3ForwardRows2Activation(t *testing.T) {
+	scorerEachTier(t, 512, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*ScorerL3In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+		y := kerneltest.NewGuarded("y", 2*ScorerL3Out, offset)
+		n := min(ScorerL3In, ScorerL3Out)
+		for k := range n {
+			w.S()[k*ScorerL3Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*ScorerL3In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL3ForwardRows2((*[2 * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[2 * ScorerL3Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, ScorerL3In, ScorerL3Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*ScorerL3Out:(i+1)*ScorerL3Out], scalar.LeakyReLU)
+			}
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.LeakyReLU, 1))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// scorerCheckScorerL3ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func scorerCheckScorerL3ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	ScorerL3ForwardRows2((*[2 * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[2 * ScorerL3Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, ScorerL3In*ScorerL3Out)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL3In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
+	want, pre := make([]float32, len(rows)*ScorerL3Out), make([]float32, len(rows)*ScorerL3Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL3Out:(i+1)*ScorerL3Out], scalar.LeakyReLU)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL3In, ScorerL3Out, scalar.Identity)
+	tol := kerneltest.Product(mag, ScorerL3In)
+	scorerClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), ScorerL3Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL3Out, scalar.LeakyReLU))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
+// TestScorerL4ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestScorerL4ForwardRows2(t *testing.T) {
+	scorerEachTier(t, 32, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(16) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*ScorerL4In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+				y := kerneltest.NewGuarded("y", 2*ScorerL4Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				scorerCheckScorerL4ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(16) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*ScorerL4In, offset)
+				w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+				b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+				y := kerneltest.NewGuarded("y", 2*ScorerL4Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				scorerCheckScorerL4ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzScorerL4ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzScorerL4ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(16) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*ScorerL4In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+		y := kerneltest.NewGuarded("y", 2*ScorerL4Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range scorerRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(32) {
+				continue
+			}
+			scorerWithTier(tier, func() { scorerCheckScorerL4ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestScorerL4ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// identity(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestScorerL4ForwardRows2Activation(t *testing.T) {
+	scorerEachTier(t, 32, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*ScorerL4In, offset)
+		w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+		b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+		y := kerneltest.NewGuarded("y", 2*ScorerL4Out, offset)
+		n := min(ScorerL4In, ScorerL4Out)
+		for k := range n {
+			w.S()[k*ScorerL4Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*ScorerL4In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			ScorerL4ForwardRows2((*[2 * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[2 * ScorerL4Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, ScorerL4In, ScorerL4Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*ScorerL4Out:(i+1)*ScorerL4Out], scalar.Identity)
+			}
+			scorerClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// scorerCheckScorerL4ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func scorerCheckScorerL4ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	ScorerL4ForwardRows2((*[2 * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[2 * ScorerL4Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, ScorerL4In*ScorerL4Out)
+	xs, ws, bs := scorerSeen(kerneltest.GatherRows(x.S(), ScorerL4In, rows)), scorerSeen(w.S()), scorerSeen(b.S())
+	want, pre := make([]float32, len(rows)*ScorerL4Out), make([]float32, len(rows)*ScorerL4Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*ScorerL4Out:(i+1)*ScorerL4Out], scalar.Identity)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), ScorerL4In, ScorerL4Out, scalar.Identity)
+	tol := kerneltest.Product(mag, ScorerL4In)
+	scorerClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), ScorerL4Out, rows), want, kerneltest.Activated(tol, pre, want, ScorerL4Out, scalar.Identity))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
 // TestScorerL1ForwardRows1 compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestScorerL1ForwardRows1(t *testing.T) {
@@ -2767,6 +3835,142 @@ func BenchmarkScorerL4ForwardRows8(bench *testing.B) {
 		ScorerL4ForwardRows8((*[8 * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[8 * ScorerL4Out]float32)(y.S()))
 	}
 	kerneltest.GFLOPS(bench, 128)
+}
+
+func BenchmarkScorerL1ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*ScorerL1In, offset)
+	w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+	b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+	z := kerneltest.NewGuarded("z", 4*ScorerL1Out, offset)
+	y := kerneltest.NewGuarded("y", 4*ScorerL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, z.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL1ForwardRows4((*[4 * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[4 * ScorerL1Out]float32)(z.S()), (*[4 * ScorerL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 2304)
+}
+
+func BenchmarkScorerL2ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*ScorerL2In, offset)
+	w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+	b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+	z := kerneltest.NewGuarded("z", 4*ScorerL2Out, offset)
+	y := kerneltest.NewGuarded("y", 4*ScorerL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, z.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL2ForwardRows4((*[4 * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[4 * ScorerL2Out]float32)(z.S()), (*[4 * ScorerL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 3072)
+}
+
+func BenchmarkScorerL3ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*ScorerL3In, offset)
+	w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+	b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+	y := kerneltest.NewGuarded("y", 4*ScorerL3Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL3ForwardRows4((*[4 * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[4 * ScorerL3Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 1024)
+}
+
+func BenchmarkScorerL4ForwardRows4(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 4*ScorerL4In, offset)
+	w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+	b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+	y := kerneltest.NewGuarded("y", 4*ScorerL4Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL4ForwardRows4((*[4 * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[4 * ScorerL4Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 64)
+}
+
+func BenchmarkScorerL1ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*ScorerL1In, offset)
+	w := kerneltest.NewGuarded("w", ScorerL1In*ScorerL1Out, offset)
+	b := kerneltest.NewGuarded("b", ScorerL1Out, offset)
+	z := kerneltest.NewGuarded("z", 2*ScorerL1Out, offset)
+	y := kerneltest.NewGuarded("y", 2*ScorerL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, z.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL1ForwardRows2((*[2 * ScorerL1In]float32)(x.S()), (*[ScorerL1In * ScorerL1Out]float32)(w.S()), (*[ScorerL1Out]float32)(b.S()), (*[2 * ScorerL1Out]float32)(z.S()), (*[2 * ScorerL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 1152)
+}
+
+func BenchmarkScorerL2ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*ScorerL2In, offset)
+	w := kerneltest.NewGuarded("w", ScorerL2In*ScorerL2Out, offset)
+	b := kerneltest.NewGuarded("b", ScorerL2Out, offset)
+	z := kerneltest.NewGuarded("z", 2*ScorerL2Out, offset)
+	y := kerneltest.NewGuarded("y", 2*ScorerL2Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, z.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL2ForwardRows2((*[2 * ScorerL2In]float32)(x.S()), (*[ScorerL2In * ScorerL2Out]float32)(w.S()), (*[ScorerL2Out]float32)(b.S()), (*[2 * ScorerL2Out]float32)(z.S()), (*[2 * ScorerL2Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 1536)
+}
+
+func BenchmarkScorerL3ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*ScorerL3In, offset)
+	w := kerneltest.NewGuarded("w", ScorerL3In*ScorerL3Out, offset)
+	b := kerneltest.NewGuarded("b", ScorerL3Out, offset)
+	y := kerneltest.NewGuarded("y", 2*ScorerL3Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL3ForwardRows2((*[2 * ScorerL3In]float32)(x.S()), (*[ScorerL3In * ScorerL3Out]float32)(w.S()), (*[ScorerL3Out]float32)(b.S()), (*[2 * ScorerL3Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 512)
+}
+
+func BenchmarkScorerL4ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*ScorerL4In, offset)
+	w := kerneltest.NewGuarded("w", ScorerL4In*ScorerL4Out, offset)
+	b := kerneltest.NewGuarded("b", ScorerL4Out, offset)
+	y := kerneltest.NewGuarded("y", 2*ScorerL4Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		ScorerL4ForwardRows2((*[2 * ScorerL4In]float32)(x.S()), (*[ScorerL4In * ScorerL4Out]float32)(w.S()), (*[ScorerL4Out]float32)(b.S()), (*[2 * ScorerL4Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 32)
 }
 
 func BenchmarkScorerL1ForwardRows1(bench *testing.B) {

@@ -142,6 +142,59 @@ rows1:
 	VZEROUPPER
 	RET
 
+// func seedL1ForwardRows2AVX2(x *[8]float32, w *[8]float32, b *[2]float32, y *[4]float32)
+// Requires: AVX, FMA3
+TEXT ·seedL1ForwardRows2AVX2(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×4 · 4×2, in 6×16 tiles of y.
+	// 2 rows of y, the last 2 columns.
+	VXORPS Y0, Y0, Y0
+	VXORPS Y1, Y1, Y1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       (CX), X2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 16(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       8(CX), X2
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 20(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       16(CX), X2
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 24(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSD       24(CX), X2
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 28(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x10, AX
+	ADDQ         $0x20, CX
+
+	// Add the bias and store the tile of y.
+	VXORPS Y2, Y2, Y2
+	VMOVSD (DX), X2
+	VADDPS Y2, Y0, Y0
+	VMOVSD X0, (BX)
+	VXORPS Y0, Y0, Y0
+	VMOVSD (DX), X0
+	VADDPS Y0, Y1, Y1
+	VMOVSD X1, 8(BX)
+	VZEROUPPER
+	RET
+
 // func seedL1ForwardRows1AVX2(x *[4]float32, w *[8]float32, b *[2]float32, y *[2]float32)
 // Requires: AVX, FMA3
 TEXT ·seedL1ForwardRows1AVX2(SB), NOSPLIT, $0-32

@@ -140,6 +140,58 @@ rows1:
 	FMOVD F0, (R5)
 	RET
 
+// seedL1ForwardRows2NEON is the NEON body of SeedL1ForwardRows2: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 2 rows for serving, bit for bit the rows SeedL1Forward writes.
+// Product: 2×4 · 4×2 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+// func seedL1ForwardRows2NEON(x *[8]float32, w *[8]float32, b *[2]float32, y *[4]float32)
+TEXT ·seedL1ForwardRows2NEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD w+8(FP), R1
+	MOVD b+16(FP), R2
+	MOVD y+24(FP), R3
+	// y = x·w: 2×4 · 4×2, in 5×20 tiles of y.
+	MOVD R0, R4
+	MOVD R3, R5
+	MOVD R1, R6
+	MOVD R5, R7
+	MOVD R2, R8
+	// 2 rows of y, the last 2 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	MOVD R4, R9
+	MOVD R6, R10
+	MOVD $8, R11
+	// Depth in steps of 4: a vector of each of 2 rows of x, times 4 rows of w.
+	FMOVQ (R9), F2
+	FMOVQ 16(R9), F3
+	FMOVD (R10), F4
+	WORD $0x4f821080 // fmla v0.4s, v4.4s, v2.s[0]
+	WORD $0x4f831081 // fmla v1.4s, v4.4s, v3.s[0]
+	ADD R11, R10, R10
+	FMOVD (R10), F4
+	WORD $0x4fa21080 // fmla v0.4s, v4.4s, v2.s[1]
+	WORD $0x4fa31081 // fmla v1.4s, v4.4s, v3.s[1]
+	ADD R11, R10, R10
+	FMOVD (R10), F4
+	WORD $0x4f821880 // fmla v0.4s, v4.4s, v2.s[2]
+	WORD $0x4f831881 // fmla v1.4s, v4.4s, v3.s[2]
+	ADD R11, R10, R10
+	FMOVD (R10), F4
+	WORD $0x4fa21880 // fmla v0.4s, v4.4s, v2.s[3]
+	WORD $0x4fa31881 // fmla v1.4s, v4.4s, v3.s[3]
+	ADD R11, R10, R10
+	ADD $16, R9, R9
+	// Add the bias and store the tile of y.
+	MOVD R7, R12
+	FMOVD (R8), F2
+	WORD $0x4e22d400 // fadd v0.4s, v0.4s, v2.4s
+	FMOVD F0, (R12)
+	ADD $8, R7, R12
+	FMOVD (R8), F2
+	WORD $0x4e22d421 // fadd v1.4s, v1.4s, v2.4s
+	FMOVD F1, (R12)
+	RET
+
 // seedL1ForwardRows1NEON is the NEON body of SeedL1ForwardRows1: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 1 rows for serving, bit for bit the rows SeedL1Forward writes.
 // Product: 1×4 · 4×2 in 1×64 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

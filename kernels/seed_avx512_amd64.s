@@ -111,6 +111,47 @@ rows1:
 	VZEROUPPER
 	RET
 
+// func seedL1ForwardRows2AVX512(x *[8]float32, w *[8]float32, b *[2]float32, y *[4]float32)
+// Requires: AVX, AVX512DQ, AVX512F
+TEXT ·seedL1ForwardRows2AVX512(SB), NOSPLIT, $0-32
+	MOVQ x+0(FP), AX
+	MOVQ w+8(FP), CX
+	MOVQ b+16(FP), DX
+	MOVQ y+24(FP), BX
+
+	// y = x·w: 2×4 · 4×2, in 28×16 tiles of y.
+	// 2 rows of y, the last 2 columns.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVL   $0x00000003, SI
+	KMOVW  SI, K1
+
+	// Depth, 4 steps an iteration: x's element broadcast for each of 2 rows, times a row of w.
+	VMOVUPS.Z        (CX), K1, Z2
+	VFMADD231PS.BCST (AX), Z2, Z0
+	VFMADD231PS.BCST 16(AX), Z2, Z1
+	VMOVUPS.Z        8(CX), K1, Z2
+	VFMADD231PS.BCST 4(AX), Z2, Z0
+	VFMADD231PS.BCST 20(AX), Z2, Z1
+	VMOVUPS.Z        16(CX), K1, Z2
+	VFMADD231PS.BCST 8(AX), Z2, Z0
+	VFMADD231PS.BCST 24(AX), Z2, Z1
+	VMOVUPS.Z        24(CX), K1, Z2
+	VFMADD231PS.BCST 12(AX), Z2, Z0
+	VFMADD231PS.BCST 28(AX), Z2, Z1
+	ADDQ             $0x10, AX
+	ADDQ             $0x20, CX
+
+	// Add the bias and store the tile of y.
+	VMOVUPS.Z (DX), K1, Z2
+	VADDPS    Z2, Z0, Z0
+	VMOVUPS   Z0, K1, (BX)
+	VMOVUPS.Z (DX), K1, Z0
+	VADDPS    Z0, Z1, Z1
+	VMOVUPS   Z1, K1, 8(BX)
+	VZEROUPPER
+	RET
+
 // func seedL1ForwardRows1AVX512(x *[4]float32, w *[8]float32, b *[2]float32, y *[2]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·seedL1ForwardRows1AVX512(SB), NOSPLIT, $0-32

@@ -34,6 +34,18 @@ func seedL1WeightGradNEON(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * See
 	panic("vecgen: seedL1WeightGradNEON called in a build without assembly")
 }
 
+func seedL1ForwardRows2AVX512(x *[2 * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[2 * SeedL1Out]float32) {
+	panic("vecgen: seedL1ForwardRows2AVX512 called in a build without assembly")
+}
+
+func seedL1ForwardRows2AVX2(x *[2 * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[2 * SeedL1Out]float32) {
+	panic("vecgen: seedL1ForwardRows2AVX2 called in a build without assembly")
+}
+
+func seedL1ForwardRows2NEON(x *[2 * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[2 * SeedL1Out]float32) {
+	panic("vecgen: seedL1ForwardRows2NEON called in a build without assembly")
+}
+
 func seedL1ForwardRows1AVX512(x *[1 * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[1 * SeedL1Out]float32) {
 	panic("vecgen: seedL1ForwardRows1AVX512 called in a build without assembly")
 }

@@ -16,6 +16,12 @@ func seedL1ForwardAVX2(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float
 //go:noescape
 func seedL1WeightGradAVX2(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
 
+// seedL1ForwardRows2AVX2 is the AVX2+FMA body of SeedL1ForwardRows2: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 2 rows for serving, bit for bit the rows SeedL1Forward writes.
+// Product: 2×4 · 4×2 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func seedL1ForwardRows2AVX2(x *[8]float32, w *[8]float32, b *[2]float32, y *[4]float32)
+
 // seedL1ForwardRows1AVX2 is the AVX2+FMA body of SeedL1ForwardRows1: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 1 rows for serving, bit for bit the rows SeedL1Forward writes.
 // Product: 1×4 · 4×2 in 1×96 tiles (12 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

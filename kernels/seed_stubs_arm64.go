@@ -18,6 +18,13 @@ func seedL1ForwardNEON(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float
 //go:noescape
 func seedL1WeightGradNEON(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
 
+// seedL1ForwardRows2NEON is the NEON body of SeedL1ForwardRows2: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 2 rows for serving, bit for bit the rows SeedL1Forward writes.
+// Product: 2×4 · 4×2 in 5×20 tiles (25 accumulators), depth unrolled ×4.
+// A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.
+//
+//go:noescape
+func seedL1ForwardRows2NEON(x *[8]float32, w *[8]float32, b *[2]float32, y *[4]float32)
+
 // seedL1ForwardRows1NEON is the NEON body of SeedL1ForwardRows1: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 1 rows for serving, bit for bit the rows SeedL1Forward writes.
 // Product: 1×4 · 4×2 in 1×64 tiles (16 accumulators), depth unrolled ×4.
 // One row makes it a matrix-vector product: each element of the right operand is used once,

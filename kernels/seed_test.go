@@ -242,6 +242,137 @@ func TestSeedL1WeightGrad(t *testing.T) {
 	})
 }
 
+// TestSeedL1ForwardRows2 compares the kernel with scalar.Dense on random inputs,
+// then with one special value planted in x.
+func TestSeedL1ForwardRows2(t *testing.T) {
+	seedEachTier(t, 32, func(t *testing.T) {
+		for _, c := range kerneltest.CasesFor(8) {
+			t.Run(c.String(), func(t *testing.T) {
+				r, offset := c.Rand(), c.Offset
+				x := kerneltest.NewGuarded("x", 2*SeedL1In, offset)
+				w := kerneltest.NewGuarded("w", SeedL1In*SeedL1Out, offset)
+				b := kerneltest.NewGuarded("b", SeedL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*SeedL1Out, offset)
+				kerneltest.Fill(r, x.S(), c.Scale)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), c.Scale)
+				seedCheckSeedL1ForwardRows2(t, x, w, b, y)
+			})
+		}
+		for i, v := range kerneltest.SpecialsFor(8) {
+			t.Run("special="+kerneltest.Label(v), func(t *testing.T) {
+				r, offset := kerneltest.Case{Seed: uint64(100 + i)}.Rand(), i
+				x := kerneltest.NewGuarded("x", 2*SeedL1In, offset)
+				w := kerneltest.NewGuarded("w", SeedL1In*SeedL1Out, offset)
+				b := kerneltest.NewGuarded("b", SeedL1Out, offset)
+				y := kerneltest.NewGuarded("y", 2*SeedL1Out, offset)
+				kerneltest.Fill(r, x.S(), 1)
+				kerneltest.Fill(r, w.S(), 1)
+				kerneltest.Fill(r, b.S(), 1)
+				x.S()[r.IntN(len(x.S()))] = v
+				seedCheckSeedL1ForwardRows2(t, x, w, b, y)
+			})
+		}
+	})
+}
+
+// FuzzSeedL1ForwardRows2 compares the kernel with scalar.Dense on inputs the
+// fuzzer chooses: raw's float32 bit patterns are planted at the start of x
+// and w in turn (NaN and ±Inf kept, finite values folded into
+// ±kerneltest.FuzzBound), over random values from seed.
+func FuzzSeedL1ForwardRows2(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	if !kerneltest.Large(8) { // one seed for a large kernel: its test plants the specials
+		f.Add(uint64(2), kerneltest.Bytes(float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0))
+		f.Add(uint64(3), kerneltest.Bytes(1e4, -1e4, 0x1p-140, float32(math.Copysign(0, -1)), 1e15, -3e38))
+	}
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		r, offset := kerneltest.Case{Seed: seed}.Rand(), int(seed%8)
+		x := kerneltest.NewGuarded("x", 2*SeedL1In, offset)
+		w := kerneltest.NewGuarded("w", SeedL1In*SeedL1Out, offset)
+		b := kerneltest.NewGuarded("b", SeedL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*SeedL1Out, offset)
+		kerneltest.Fill(r, x.S(), 1)
+		kerneltest.Fill(r, w.S(), 1)
+		kerneltest.Fill(r, b.S(), 1)
+		kerneltest.Plant(raw, x.S(), w.S())
+		for _, tier := range seedRunnable() {
+			if tier == compiled.Reference && !kerneltest.Affordable(32) {
+				continue
+			}
+			seedWithTier(tier, func() { seedCheckSeedL1ForwardRows2(t, x, w, b, y) })
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
+}
+
+// TestSeedL1ForwardRows2Activation feeds pre-activations through the kernel
+// exactly (w holds an identity block and b is zero, so z = x) and compares
+// identity(z) with the float64 reference over a sweep of float32 values,
+// to within 0 ulp.
+func TestSeedL1ForwardRows2Activation(t *testing.T) {
+	seedEachTier(t, 32, func(t *testing.T) {
+		offset := 0
+		x := kerneltest.NewGuarded("x", 2*SeedL1In, offset)
+		w := kerneltest.NewGuarded("w", SeedL1In*SeedL1Out, offset)
+		b := kerneltest.NewGuarded("b", SeedL1Out, offset)
+		y := kerneltest.NewGuarded("y", 2*SeedL1Out, offset)
+		n := min(SeedL1In, SeedL1Out)
+		for k := range n {
+			w.S()[k*SeedL1Out+k] = 1
+		}
+		values := kerneltest.Sweep(1 << 16)
+		for len(values) > 0 {
+			for i := range 2 {
+				for k := range n {
+					x.S()[i*SeedL1In+k] = values[0]
+					if len(values) > 1 {
+						values = values[1:]
+					}
+				}
+			}
+			if len(values) == 1 {
+				values = nil
+			}
+			SeedL1ForwardRows2((*[2 * SeedL1In]float32)(x.S()), (*[SeedL1In * SeedL1Out]float32)(w.S()), (*[SeedL1Out]float32)(b.S()), (*[2 * SeedL1Out]float32)(y.S()))
+			pre := kerneltest.IdentityProduct(x.S(), 2, SeedL1In, SeedL1Out)
+			want := append([]float32(nil), pre...)
+			for i := range 2 {
+				scalar.Activate(want[i*SeedL1Out:(i+1)*SeedL1Out], scalar.Identity)
+			}
+			seedClose(t, "y", y.S(), want, kerneltest.ActivationUlps(pre, want, scalar.Identity, 0))
+			if t.Failed() {
+				return
+			}
+		}
+	})
+}
+
+// seedCheckSeedL1ForwardRows2 runs the kernel and compares every row of the
+// result (a sample of them past kerneltest.ReferenceBudget) with the
+// reference.
+func seedCheckSeedL1ForwardRows2(t *testing.T, x, w, b, y *kerneltest.Guarded) {
+	t.Helper()
+	in := kerneltest.Save(x, w, b)
+	SeedL1ForwardRows2((*[2 * SeedL1In]float32)(x.S()), (*[SeedL1In * SeedL1Out]float32)(w.S()), (*[SeedL1Out]float32)(b.S()), (*[2 * SeedL1Out]float32)(y.S()))
+	rows := kerneltest.Rows(2, SeedL1In*SeedL1Out)
+	xs, ws, bs := seedSeen(kerneltest.GatherRows(x.S(), SeedL1In, rows)), seedSeen(w.S()), seedSeen(b.S())
+	want, pre := make([]float32, len(rows)*SeedL1Out), make([]float32, len(rows)*SeedL1Out)
+	scalar.Dense(xs, ws, bs, pre, len(rows), SeedL1In, SeedL1Out, scalar.Identity)
+	copy(want, pre) // scalar.Dense applies the activation to these rows
+	for i := range rows {
+		scalar.Activate(want[i*SeedL1Out:(i+1)*SeedL1Out], scalar.Identity)
+	}
+	mag := make([]float64, len(want))
+	scalar.Dense(kerneltest.Abs(xs), kerneltest.Abs(ws), kerneltest.Abs(bs), mag, len(rows), SeedL1In, SeedL1Out, scalar.Identity)
+	tol := kerneltest.Product(mag, SeedL1In)
+	seedClose(t, kerneltest.RowsName("y", rows, 2), kerneltest.GatherRows(y.S(), SeedL1Out, rows), want, kerneltest.Activated(tol, pre, want, SeedL1Out, scalar.Identity))
+	in.Unchanged(t)
+	kerneltest.CheckMargins(t, x, w, b, y)
+}
+
 // TestSeedL1ForwardRows1 compares the kernel with scalar.Dense on random inputs,
 // then with one special value planted in x.
 func TestSeedL1ForwardRows1(t *testing.T) {
@@ -794,6 +925,22 @@ func BenchmarkSeedL1WeightGrad(bench *testing.B) {
 		SeedL1WeightGrad((*[SeedBatch * SeedL1In]float32)(x.S()), (*[SeedBatch * SeedL1Out]float32)(dz.S()), (*[SeedL1In * SeedL1Out]float32)(dw.S()), (*[SeedL1Out]float32)(db.S()))
 	}
 	kerneltest.GFLOPS(bench, 48)
+}
+
+func BenchmarkSeedL1ForwardRows2(bench *testing.B) {
+	r, offset := kerneltest.Case{Seed: 7}.Rand(), 0
+	x := kerneltest.NewGuarded("x", 2*SeedL1In, offset)
+	w := kerneltest.NewGuarded("w", SeedL1In*SeedL1Out, offset)
+	b := kerneltest.NewGuarded("b", SeedL1Out, offset)
+	y := kerneltest.NewGuarded("y", 2*SeedL1Out, offset)
+	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	for bench.Loop() {
+		SeedL1ForwardRows2((*[2 * SeedL1In]float32)(x.S()), (*[SeedL1In * SeedL1Out]float32)(w.S()), (*[SeedL1Out]float32)(b.S()), (*[2 * SeedL1Out]float32)(y.S()))
+	}
+	kerneltest.GFLOPS(bench, 32)
 }
 
 func BenchmarkSeedL1ForwardRows1(bench *testing.B) {
