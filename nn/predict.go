@@ -2,10 +2,10 @@ package nn
 
 import (
 	"fmt"
-
-	"github.com/vecgen/vecgen/compiled"
 	"sync"
 	"sync/atomic"
+
+	"github.com/vecgen/vecgen/compiled"
 )
 
 // predictJob is one Predict call shared by the workspaces working on it:

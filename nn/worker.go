@@ -37,15 +37,11 @@ func newWorkspace(desc *compiled.Network) *workspace {
 }
 
 // forward runs every layer on the tile in ws.x; the result is ws.out().
-func (ws *workspace) forward(w, b [][]float32) { ws.forwardFrom(0, w, b) }
+func (ws *workspace) forward(w, b [][]float32) { ws.forwardFrom(0, ws.x, w, b) }
 
-// forwardFrom runs layers first, first+1, … on the previous layer's output
-// (ws.x for the first).
-func (ws *workspace) forwardFrom(first int, w, b [][]float32) {
-	in := ws.x
-	if first > 0 {
-		in = ws.y[first-1]
-	}
+// forwardFrom runs layers first, first+1, … from in, layer first's input
+// (a batch of rows), each on the previous layer's output.
+func (ws *workspace) forwardFrom(first int, in []float32, w, b [][]float32) {
 	for i := first; i < len(ws.desc.Layers); i++ {
 		ws.desc.Layers[i].Forward(in, w[i], b[i], ws.z[i], ws.y[i])
 		in = ws.y[i]
@@ -59,11 +55,8 @@ func (ws *workspace) out() []float32 { return ws.y[len(ws.y)-1] }
 // first rows, or the caller's), and returns the output's rows.
 func (ws *workspace) serve(s int, x []float32, w, b [][]float32) []float32 {
 	if s < 0 {
-		for i, l := range ws.desc.Layers {
-			l.Forward(x, w[i], b[i], ws.z[i], ws.y[i])
-			x = ws.y[i]
-		}
-		return x
+		ws.forwardFrom(0, x, w, b)
+		return ws.out()
 	}
 	pass := &ws.desc.Serving[s]
 	rows := pass.Rows
@@ -217,7 +210,7 @@ func (w *worker) trainForward() {
 	for h := range w.part {
 		l.Combine(h, w.part[0], w.part[1], n.b[0], w.z[0], w.y[0])
 	}
-	w.forwardFrom(1, n.w, n.b)
+	w.forwardFrom(1, w.y[0], n.w, n.b)
 }
 
 // train runs forward and backward on tile t, leaving its gradient (scaled
