@@ -256,12 +256,13 @@ func lanesOf(vecs, lastLanes, lanes, v int) int {
 	return lanes
 }
 
-// broadcastFMA adds x·w[v] to acc[v] for every v, x the float at m.
+// broadcastFMA adds x·w[v] to acc[v] for every v, x the float at m. x is
+// the FMA's second source and w[v] its third, as in the one-row tiles
+// (where w comes from memory): an FMA of two NaNs keeps the first
+// source's payload, so every tile must give x and w the same places for
+// its rows to equal another tile's bit for bit. (The embedded broadcast
+// of AVX-512, one micro-op fewer, puts x third.)
 func (a *asmWriter) broadcastFMA(m operand.Mem, w, acc []reg.VecVirtual) {
-	if a.wide() && len(w) == 1 { // one use: broadcast inside the FMA, one micro-op fewer
-		a.c.VFMADD231PS_BCST(m, w[0], acc[0])
-		return
-	}
 	x := a.vec()
 	a.c.VBROADCASTSS(m, x)
 	for v := range w {
