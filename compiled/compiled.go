@@ -13,7 +13,12 @@
 // input k to output j) followed by its bias b (Out).
 package compiled
 
-import "github.com/vecgen/vecgen/scalar"
+import (
+	"fmt"
+	"math"
+
+	"github.com/vecgen/vecgen/scalar"
+)
 
 // Loss names a network's training loss, by its spec name.
 type Loss string
@@ -140,3 +145,27 @@ type Layer struct {
 
 // Output is the width of the last layer.
 func (n *Network) Output() int { return n.Layers[len(n.Layers)-1].Out }
+
+// CheckServing checks the serving passes: row counts below the batch,
+// largest first, a kernel per layer and a positive finite time each, and
+// a positive finite BatchCycles when there are any.
+func (n *Network) CheckServing() error {
+	timed := func(c float64) bool { return c > 0 && !math.IsInf(c, 0) }
+	if len(n.Serving) > 0 && !timed(n.BatchCycles) {
+		return fmt.Errorf("the descriptor has serving passes but a batch time of %v cycles", n.BatchCycles)
+	}
+	for i, s := range n.Serving {
+		if s.Rows < 1 || s.Rows >= n.Batch || i > 0 && s.Rows >= n.Serving[i-1].Rows {
+			return fmt.Errorf("serving pass %d has %d rows; want fewer than the batch (%d) and than the pass before", i, s.Rows, n.Batch)
+		}
+		if len(s.Forward) != len(n.Layers) || !timed(s.Cycles) {
+			return fmt.Errorf("the %d-row serving pass has %d kernels for %d layers and a time of %v cycles", s.Rows, len(s.Forward), len(n.Layers), s.Cycles)
+		}
+		for j, f := range s.Forward {
+			if f == nil {
+				return fmt.Errorf("the %d-row serving pass lacks layer %d's kernel", s.Rows, j+1)
+			}
+		}
+	}
+	return nil
+}

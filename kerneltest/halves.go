@@ -129,8 +129,6 @@ func onlyHalf(t *testing.T, what string, h, rows, width int, got *Guarded) {
 	got.CheckMargins(t)
 }
 
-// otherRows is a copy of m (rows of width) whose rows outside half h hold
-// the untouched NaN; nil for nil.
 // layerArrays returns layer l's random weights w and bias b, and its
 // outputs y and, when it keeps its pre-activation, z over B rows.
 func layerArrays(r *rand.Rand, l compiled.Layer, B int) (w, b, z, y []float32) {
@@ -143,6 +141,8 @@ func layerArrays(r *rand.Rand, l compiled.Layer, B int) (w, b, z, y []float32) {
 	return w, b, z, make([]float32, B*l.Out)
 }
 
+// otherRows is a copy of m (rows of width) whose rows outside half h hold
+// the untouched NaN; nil for nil.
 func otherRows(m []float32, h, width int) []float32 {
 	if m == nil {
 		return nil

@@ -1,7 +1,6 @@
 package nn
 
 import (
-	"fmt"
 	"math"
 
 	"github.com/vecgen/vecgen/compiled"
@@ -20,7 +19,7 @@ import (
 type cuts struct {
 	// calls[from[r]:from[r+1]] are the calls for r rows left, each the
 	// index of a serving pass in desc.Serving, or -1 for a batch.
-	calls []int16
+	calls []int
 	from  []int32
 }
 
@@ -31,13 +30,13 @@ type cuts struct {
 func planCuts(desc *compiled.Network) cuts {
 	B := desc.Batch
 	type pass struct {
-		index  int16
+		index  int
 		rows   int
 		cycles float64
 	}
 	passes := []pass{{-1, B, max(desc.BatchCycles, 1)}}
 	for i, s := range desc.Serving {
-		passes = append(passes, pass{int16(i), s.Rows, s.Cycles})
+		passes = append(passes, pass{int(i), s.Rows, s.Cycles})
 	}
 	best := make([]float64, B)
 	first := make([]int, B) // index into passes of r rows' first call
@@ -61,27 +60,4 @@ func planCuts(desc *compiled.Network) cuts {
 }
 
 // of returns the calls for r rows left (0 ≤ r < Batch).
-func (c *cuts) of(r int) []int16 { return c.calls[c.from[r]:c.from[r+1]] }
-
-// checkServing checks a descriptor's serving passes: row counts below the
-// batch, largest first, a kernel per layer and a positive finite time.
-func checkServing(d *compiled.Network) error {
-	timed := func(c float64) bool { return c > 0 && !math.IsInf(c, 0) }
-	if len(d.Serving) > 0 && !timed(d.BatchCycles) {
-		return fmt.Errorf("nn: the descriptor has serving passes but a batch time of %v cycles", d.BatchCycles)
-	}
-	for i, s := range d.Serving {
-		if s.Rows < 1 || s.Rows >= d.Batch || i > 0 && s.Rows >= d.Serving[i-1].Rows {
-			return fmt.Errorf("nn: serving pass %d has %d rows; want fewer than the batch (%d) and than the pass before", i, s.Rows, d.Batch)
-		}
-		if len(s.Forward) != len(d.Layers) || !timed(s.Cycles) {
-			return fmt.Errorf("nn: the %d-row serving pass has %d kernels for %d layers and a time of %v cycles", s.Rows, len(s.Forward), len(d.Layers), s.Cycles)
-		}
-		for j, f := range s.Forward {
-			if f == nil {
-				return fmt.Errorf("nn: the %d-row serving pass lacks layer %d's kernel", s.Rows, j+1)
-			}
-		}
-	}
-	return nil
-}
+func (c *cuts) of(r int) []int { return c.calls[c.from[r]:c.from[r+1]] }

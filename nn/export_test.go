@@ -49,7 +49,7 @@ func (n *Network) OptimizerState() (m, v []float32, step int) { return n.m, n.v,
 
 // Cuts returns the calls Predict makes for r rows left past the whole
 // batches: indices into desc.Serving, −1 for a padded batch.
-func Cuts(desc compiled.Network, r int) []int16 {
+func Cuts(desc compiled.Network, r int) []int {
 	c := planCuts(&desc)
 	return c.of(r)
 }

@@ -8,9 +8,10 @@
 // buffers per worker, and the optimizer's state, all allocated by New. A
 // training step and a prediction allocate nothing.
 //
-// The kernels process exactly Batch samples per call. A training step
-// takes up to StepSize samples (Options.StepSize, by default Batch) and cuts
-// them into tiles of Batch rows at fixed places. How the workers share a
+// The training kernels process exactly Batch samples per call (Predict
+// also serves fewer rows through the serving kernels). A training step
+// takes up to StepSize samples (Options.StepSize, by default Batch) and
+// cuts them into tiles of Batch rows at fixed places. How the workers share a
 // step never changes its arithmetic, so the number of workers and
 // GOMAXPROCS change the speed of training, never its result: the same
 // seed, data and StepSize give bit-identical weights.
@@ -244,7 +245,10 @@ func check(d *compiled.Network) error {
 	default:
 		return fmt.Errorf("nn: unknown loss %q", d.Loss)
 	}
-	return checkServing(d)
+	if err := d.CheckServing(); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	}
+	return nil
 }
 
 func (n *Network) initWeights(init Init) {

@@ -14,9 +14,9 @@ import (
 type predictJob struct {
 	n       *Network
 	x, out  []float32
-	count   int     // samples
-	batches int     // whole batches
-	rest    []int16 // the calls after them, for the rows left (cuts.of)
+	count   int   // samples
+	batches int   // whole batches
+	rest    []int // the calls after them, for the rows left (cuts.of)
 	next    atomic.Int64
 	wg      sync.WaitGroup
 }

@@ -55,7 +55,7 @@ func TestPredictRowsDoNotDependOnCount(t *testing.T) {
 // below the batch has calls.
 func TestCutsCoverTheRows(t *testing.T) {
 	for _, desc := range []compiled.Network{kernels.FashionNetwork(), kernels.DigitsNetwork(), kernels.LogisticNetwork(), kernels.SeedNetwork()} {
-		rows := func(s int16) int {
+		rows := func(s int) int {
 			if s < 0 {
 				return desc.Batch
 			}
@@ -73,13 +73,13 @@ func TestCutsCoverTheRows(t *testing.T) {
 			assert.GreaterOrEqual(t, covered+rows(calls[len(calls)-1]), r, "%s, %d rows: the calls leave some", desc.Name, r)
 		}
 		if len(desc.Serving) > 0 && desc.Serving[len(desc.Serving)-1].Rows == 1 {
-			assert.Equal(t, []int16{int16(len(desc.Serving) - 1)}, nn.Cuts(desc, 1), "%s: one row takes the one-row kernel", desc.Name)
+			assert.Equal(t, []int{len(desc.Serving) - 1}, nn.Cuts(desc, 1), "%s: one row takes the one-row kernel", desc.Name)
 		}
 	}
 	// Without serving passes every count pads into a batch.
 	desc := kernels.DigitsNetwork()
 	desc.Serving = nil
-	assert.Equal(t, []int16{-1}, nn.Cuts(desc, 5))
+	assert.Equal(t, []int{-1}, nn.Cuts(desc, 5))
 }
 
 // New refuses a descriptor whose serving passes are malformed.
