@@ -399,14 +399,16 @@ func (p *Plan) lossAbsorbs(l Layer) bool {
 func (p *Plan) LossGivesDZ() bool { return p.lossAbsorbs(p.Layers[len(p.Layers)-1]) }
 
 // Find returns the kernel for op on layer (0 for the loss), or nil.
-func (p *Plan) Find(op Op, layer int) *Kernel { return p.find(op, layer, false) }
+func (p *Plan) Find(op Op, layer int) *Kernel { return p.find(op, layer, false, 0) }
 
 // FindHalf returns the half kernel for op on layer, or nil.
-func (p *Plan) FindHalf(op Op, layer int) *Kernel { return p.find(op, layer, true) }
+func (p *Plan) FindHalf(op Op, layer int) *Kernel { return p.find(op, layer, true, 0) }
 
-func (p *Plan) find(op Op, layer int, half bool) *Kernel {
+// find returns the kernel for op on layer, half or whole, over rows rows
+// for a serving kernel (0 otherwise), that is no chunk optimizer.
+func (p *Plan) find(op Op, layer int, half bool, rows int) *Kernel {
 	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half && !k.Chunk && k.Rows == 0 {
+		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half && !k.Chunk && k.Rows == rows {
 			return k
 		}
 	}

@@ -119,10 +119,8 @@ func serveRows(m *spec.Model) []int {
 
 // FindServe returns layer's serving Forward kernel over rows rows, or nil.
 func (p *Plan) FindServe(layer, rows int) *Kernel {
-	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == Forward && k.Layer == layer && k.Rows == rows && rows > 0 {
-			return k
-		}
+	if rows <= 0 {
+		return nil
 	}
-	return nil
+	return p.find(Forward, layer, false, rows)
 }
