@@ -12,8 +12,8 @@ import (
 // batch's), the last padded with zero rows when its kernel has more rows
 // than remain. The choice for each r is the one the plan's model of the
 // passes' times (Network.BatchCycles, Serving.Cycles) finds fastest in
-// all: with serving passes of 32, 16, 8, 4 and 1 rows, 7 rows may take 4,
-// then 1, 1 and 1, or 8 padded, whichever costs less. Rows are
+// all: with serving passes of 32, 16, 8, 4, 2 and 1 rows, 7 rows may take
+// 4, 2 and 1, or 8 padded, whichever costs less. Rows are
 // independent in every kernel and the serving kernels write each row as
 // Forward does, so a row's output does not depend on how its call was cut.
 type cuts struct {
