@@ -240,7 +240,7 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 			break
 		}
 		a.c.Comment(kerneldoc.Transpose(g))
-		a.transpose(w, wt, g.Cols, g.Depth) // W is K×N = Cols×Depth
+		a.transpose(w, wt, g.Cols, g.Depth, g.Depth, g.Cols) // W is K×N = Cols×Depth
 		a.gemm(g, m, dz, wt, dx, epilogue{}, kerneldoc.ProductOperands(k))
 	case plan.Loss:
 		a.loss(p, k)

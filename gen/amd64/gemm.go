@@ -321,31 +321,37 @@ func (a *asmWriter) fusedActivation(act spec.Activation, z, zero reg.VecVirtual,
 	}
 }
 
-// transpose writes the cols×rows matrix t = mᵀ of the rows×cols matrix m:
-// square blocks in registers, the largest first (16×16 in ZMM, whose rows
-// of t are whole cache lines; then 8×8 in YMM over what they leave), then
-// the rows and columns past the last whole block one element at a time.
-func (a *asmWriter) transpose(m, t reg.Register, rows, cols int) {
+// transpose writes the cols×rows matrix t = mᵀ of the rows×cols matrix m,
+// whose rows are srcStride floats apart (t's rows dstStride apart): square
+// blocks in registers, the largest first (16×16 in ZMM, whose rows of t
+// are whole cache lines; then 8×8 in YMM over what they leave), then the
+// rows and columns past the last whole block one element at a time.
+func (a *asmWriter) transpose(m, t reg.Register, rows, cols, srcStride, dstStride int) {
 	sizes := []int{8}
 	if a.wide() {
 		sizes = []int{16, 8}
 	}
+	s := strides{src: srcStride, dst: dstStride}
 	doneRows, doneCols := 0, 0 // the corner [0, doneRows)×[0, doneCols) of m is done
 	for _, v := range sizes {
 		blockRows, blockCols := rows/v*v, cols/v*v
-		a.transposeBlocks(m, t, rows, cols, v, 0, doneRows, doneCols, blockCols)  // right of the corner
-		a.transposeBlocks(m, t, rows, cols, v, doneRows, blockRows, 0, blockCols) // below it
+		a.transposeBlocks(m, t, s, v, 0, doneRows, doneCols, blockCols)  // right of the corner
+		a.transposeBlocks(m, t, s, v, doneRows, blockRows, 0, blockCols) // below it
 		doneRows, doneCols = blockRows, blockCols
 	}
 	// The scalar remainder: columns past the blocks for the block rows,
 	// then every column of the rows past them.
-	a.transposeScalar(m, t, rows, cols, 0, doneRows, doneCols)
-	a.transposeScalar(m, t, rows, cols, doneRows, rows, 0)
+	a.transposeScalar(m, t, s, cols, 0, doneRows, doneCols)
+	a.transposeScalar(m, t, s, cols, doneRows, rows, 0)
 }
+
+// strides are the distances in floats between the rows of a transpose's
+// source and between those of its destination.
+type strides struct{ src, dst int }
 
 // transposeBlocks transposes the rows [rowLo, rowHi) and columns [colLo,
 // colHi) of m (both spans multiples of v) in v×v blocks.
-func (a *asmWriter) transposeBlocks(m, t reg.Register, rows, cols, v, rowLo, rowHi, colLo, colHi int) {
+func (a *asmWriter) transposeBlocks(m, t reg.Register, s strides, v, rowLo, rowHi, colLo, colHi int) {
 	if rowLo >= rowHi || colLo >= colHi {
 		return
 	}
@@ -358,7 +364,7 @@ func (a *asmWriter) transposeBlocks(m, t reg.Register, rows, cols, v, rowLo, row
 	for _, p := range []struct {
 		base, to reg.Register
 		offset   int
-	}{{m, src, rowLo*cols + colLo}, {t, dst, colLo*rows + rowLo}} {
+	}{{m, src, rowLo*s.src + colLo}, {t, dst, colLo*s.dst + rowLo}} {
 		if p.offset == 0 {
 			c.MOVQ(p.base, p.to)
 		} else {
@@ -366,15 +372,15 @@ func (a *asmWriter) transposeBlocks(m, t reg.Register, rows, cols, v, rowLo, row
 		}
 	}
 	a.loop("tblockrows", (rowHi-rowLo)/v, func() {
-		s, d := c.GP64(), c.GP64()
-		c.MOVQ(src, s)
+		sp, d := c.GP64(), c.GP64()
+		c.MOVQ(src, sp)
 		c.MOVQ(dst, d)
 		a.loop("tblocks", (colHi-colLo)/v, func() {
-			block(s, d, cols, rows)
-			c.ADDQ(imm(4*v), s)
-			c.ADDQ(imm(4*v*rows), d)
+			block(sp, d, s.src, s.dst)
+			c.ADDQ(imm(4*v), sp)
+			c.ADDQ(imm(4*v*s.dst), d)
 		})
-		c.ADDQ(imm(4*v*cols), src)
+		c.ADDQ(imm(4*v*s.src), src)
 		c.ADDQ(imm(4*v), dst)
 	})
 }
@@ -457,25 +463,25 @@ func (a *asmWriter) transposeBlock16(s, d reg.Register, srcStride, dstStride int
 
 // transposeScalar copies m[i][j] to t[j][i] for rows i in [fromRow, toRow)
 // and columns j in [fromCol, cols), one element at a time.
-func (a *asmWriter) transposeScalar(m, t reg.Register, rows, cols, fromRow, toRow, fromCol int) {
+func (a *asmWriter) transposeScalar(m, t reg.Register, s strides, cols, fromRow, toRow, fromCol int) {
 	if fromRow >= toRow || fromCol >= cols {
 		return
 	}
 	c := a.c
 	src, dstRow := c.GP64(), c.GP64()
-	c.LEAQ(at(m, 4*(fromRow*cols+fromCol)), src)
-	c.LEAQ(at(t, 4*(fromCol*rows+fromRow)), dstRow)
+	c.LEAQ(at(m, 4*(fromRow*s.src+fromCol)), src)
+	c.LEAQ(at(t, 4*(fromCol*s.dst+fromRow)), dstRow)
 	a.loop("trows", toRow-fromRow, func() {
-		s, dst, x := c.GP64(), c.GP64(), c.GP32()
-		c.MOVQ(src, s)
+		sp, dst, x := c.GP64(), c.GP64(), c.GP32()
+		c.MOVQ(src, sp)
 		c.MOVQ(dstRow, dst)
 		a.loop("tcols", cols-fromCol, func() {
-			c.MOVL(at(s, 0), x)
+			c.MOVL(at(sp, 0), x)
 			c.MOVL(x, at(dst, 0))
-			c.ADDQ(imm(4), s)
-			c.ADDQ(imm(4*rows), dst)
+			c.ADDQ(imm(4), sp)
+			c.ADDQ(imm(4*s.dst), dst)
 		})
-		c.ADDQ(imm(4*cols), src)
+		c.ADDQ(imm(4*s.src), src)
 		c.ADDQ(imm(4), dstRow)
 	})
 }
@@ -497,7 +503,7 @@ func (a *asmWriter) panelInputGrad(g *plan.Gemm, m *plan.Impl, dz, w, wt, dx reg
 		c.Comment(kerneldoc.InputGradPanel(g, cols))
 		src, out := c.GP64(), c.GP64()
 		c.MOVQ(wp, src)
-		a.transpose(src, wt, cols, g.Depth)
+		a.transpose(src, wt, cols, g.Depth, g.Depth, cols)
 		packed := *g
 		packed.BDepth = cols
 		c.MOVQ(dxp, out)
