@@ -298,15 +298,16 @@ func matrixSpec(i int, sizes []int) string {
 		i, sizes[i], sizes[(i+3)%n], sizes[(i+6)%n], hidden[i%len(hidden)], sizes[(i+9)%n], out[0], out[1])
 }
 
-// blockedSpec has products whose B exceeds its tier's plan.Core.BlockBudget, so they run
-// in panels: L1 forward in 2 chunks of depth and 2 panels of columns, L2
-// forward in 8 chunks (a loop of them) and one partial panel, and L2's dX
-// in 2 chunks and 2 panels.
+// blockedSpec has products whose B exceeds its tier's plan.Core.BlockBudget,
+// so that NEON runs them in panels: L1 forward in 2 chunks of depth and 2
+// panels of columns, L2 forward in 8 chunks (a loop of them) and one
+// partial panel, and L2's dX in 2 chunks and 2 panels. The x86 tiers read
+// B in place, once for 5 rows (TestPackedProducts tests their packing).
 const blockedSpec = "name: Blocked\nbatch: 5\ninput: 300\nlayers:\n  - {dense: 2048, activation: relu}\n" +
 	"  - {dense: 300, activation: tanh}\n  - {dense: 3, activation: softmax}\nloss: cross_entropy\n"
 
-// TestBlockedProducts generates blockedSpec and runs its tests: every
-// tier's panels, chunk sums and last-chunk epilogue against the reference.
+// TestBlockedProducts generates blockedSpec and runs its tests: NEON's
+// panels, chunk sums and last-chunk epilogue against the reference.
 func TestBlockedProducts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module and runs its tests")
@@ -316,11 +317,15 @@ func TestBlockedProducts(t *testing.T) {
 	p, err := plan.New(m, "blocked.yaml", "blocked")
 	require.NoError(t, err)
 	for _, want := range []struct {
-		op           plan.Op
-		layer, depth int
-	}{{plan.Forward, 1, 256}, {plan.Forward, 2, 256}, {plan.InputGrad, 2, 256}} {
+		op    plan.Op
+		layer int
+	}{{plan.Forward, 1}, {plan.Forward, 2}, {plan.InputGrad, 2}} {
 		for _, impl := range p.Find(want.op, want.layer).Impls {
-			require.Equal(t, want.depth, impl.DepthBlock, "%v L%d %s", want.op, want.layer, impl.ISA.Name)
+			if impl.ISA.Packs {
+				require.Zero(t, impl.PackDepth, "%s: 5 rows read B once, in place", impl.Asm)
+				continue
+			}
+			require.Equal(t, 256, impl.DepthBlock, impl.Asm)
 			require.False(t, impl.PanelTranspose, "a blocked dX transposes all of w first")
 		}
 	}
@@ -330,6 +335,56 @@ func TestBlockedProducts(t *testing.T) {
 	_, err = Write(filepath.Join(mod, "blocked"), files)
 	require.NoError(t, err)
 	out, err := goTest(mod, "./blocked")
+	require.NoError(t, err, "%s", out)
+}
+
+// packedSpec has products that the x86 tiers pack, with every remainder
+// of the packing's loops: L1's forward (gelu, a pass of its own after the
+// product) in chunks of depth and a shorter last one whose steps are no
+// multiple of the unrolling, a last micro-panel with a partial vector,
+// and on AVX2 in panels of rows and a shorter last one; its dW packs dz
+// and reads x in place; L2's forward and its dX, which packs wᵀ from w by
+// transposing blocks of w, with columns of dx past the last whole
+// micro-panel; the halves and the split depth; and serving kernels of 20
+// rows (packed) and 5 (fewer than a tile: read in place), whose rows must
+// equal the batch's bit for bit.
+const packedSpec = "name: Packed\nbatch: 250\ninput: 602\nlayers:\n  - {dense: 1100, activation: gelu}\n" +
+	"  - {dense: 700, activation: relu}\n  - {dense: 3, activation: softmax}\nloss: cross_entropy\nserve: [20, 5]\n"
+
+// TestPackedProducts generates packedSpec and runs its tests on the x86
+// tiers (NEON does not pack: TestBlockedProducts tests its panels).
+func TestPackedProducts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module and runs its tests")
+	}
+	if testArch() != "amd64" {
+		t.Skip("only the x86 tiers pack; NEON's panels are TestBlockedProducts'")
+	}
+	m, err := spec.Parse("packed.yaml", []byte(packedSpec))
+	require.NoError(t, err)
+	p, err := plan.New(m, "packed.yaml", "packed")
+	require.NoError(t, err)
+	forward := p.Find(plan.Forward, 1)
+	for _, isa := range []plan.ISA{plan.AVX512, plan.AVX2} {
+		m := forward.Impl(isa)
+		require.NotZero(t, 602%m.PackDepth%m.Unroll, "%s: a last chunk with a depth tail", m.Asm)
+		require.NotZero(t, 1100%m.Tile.NR%isa.Lanes, "%s: a partial vector in the last micro-panel", m.Asm)
+		for _, k := range []*plan.Kernel{p.Find(plan.WeightGrad, 1), p.Find(plan.Forward, 2), p.Find(plan.InputGrad, 2),
+			p.FindHalf(plan.Forward, 2), p.Find(plan.PartialForward, 1), p.FindServe(1, 20)} {
+			require.Positive(t, k.Impl(isa).PackDepth, k.Impl(isa).Asm)
+		}
+		require.Zero(t, p.FindServe(1, 5).Impl(isa).PackDepth, "5 rows read B once: no copy")
+		require.NotZero(t, 1100%p.Find(plan.InputGrad, 2).Impl(isa).Tile.NR, "dX's last micro-panel is partial")
+	}
+	avx2 := forward.Impl(plan.AVX2)
+	require.Less(t, avx2.PackRows, 250, "AVX2: more than one panel of rows")
+	require.NotZero(t, 250%avx2.PackRows, "AVX2: a shorter last panel of rows")
+	files, err := Generate(m, "packed.yaml", "packed")
+	require.NoError(t, err)
+	mod := scratchmod.New(t, "..", "scratch")
+	_, err = Write(filepath.Join(mod, "packed"), files)
+	require.NoError(t, err)
+	out, err := goTest(mod, "./packed")
 	require.NoError(t, err, "%s", out)
 }
 

@@ -29,7 +29,9 @@ func Emit(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error) {
 		k := &p.Kernels[i]
 		m := k.Impl(isa)
 		c.Function(m.Asm)
-		c.Attributes(attr.NOSPLIT)
+		if m.PackDepth == 0 { // a packed product's buffer makes a frame too large for NOSPLIT
+			c.Attributes(attr.NOSPLIT)
+		}
 		c.Pragma("noescape")
 		c.SignatureExpr(signature(p, k))
 		c.Doc(kerneldoc.Lines(p, k, m)...)
@@ -237,6 +239,12 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 		g := k.Gemm
 		if m.PanelTranspose {
 			a.panelInputGrad(g, m, dz, w, wt, dx)
+			break
+		}
+		if m.PackDepth > 0 { // each micro-panel of wᵀ is packed from w: wt is not used
+			names := kerneldoc.ProductOperands(k)
+			a.c.Comment(kerneldoc.Product(names, g, m.Tile))
+			a.packedGemm(g, m, dz, w, dx, epilogue{}, a.transposedOf(g, m.Tile.NR), names)
 			break
 		}
 		a.c.Comment(kerneldoc.Transpose(g))

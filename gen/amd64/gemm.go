@@ -28,6 +28,10 @@ type epilogue struct {
 // afterwards.
 func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, names kerneldoc.Operands) {
 	a.c.Comment(kerneldoc.Product(names, g, m.Tile))
+	if m.PackDepth > 0 {
+		a.packedGemm(g, m, A, B, C, e, a.rowsOf(g, m.Tile.NR, names), names)
+		return
+	}
 	if m.DepthBlock == 0 {
 		a.panel(g, m, A, B, C, e, g.Cols, g.Depth, false, names)
 		return
@@ -99,13 +103,19 @@ func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epi
 // remainders as smaller tiles whose last vector is partial. B is reread
 // for every row block.
 func (a *asmWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, cols, depth int, accumulate bool, names kerneldoc.Operands) {
+	a.panelPrefetching(g, m, A, B, C, e, cols, depth, accumulate, nil, names)
+}
+
+// panelPrefetching is panel with every iteration of its tiles' depth loops
+// taking a step of walk, when not nil.
+func (a *asmWriter) panelPrefetching(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, cols, depth int, accumulate bool, walk *prefetchWalk, names kerneldoc.Operands) {
 	c := a.c
 	rowA, rowC := c.GP64(), c.GP64()
 	c.MOVQ(A, rowA)
 	c.MOVQ(C, rowC)
 	A, C = rowA, rowC
 	mr, nr, lanes := m.Tile.MR, m.Tile.NR, a.lanes()
-	t := tileShape{depth: depth, accumulate: accumulate}
+	t := tileShape{depth: depth, accumulate: accumulate, prefetch: walk}
 	rowBlock := func(rows int) {
 		colB, colC := c.GP64(), c.GP64()
 		c.MOVQ(B, colB)
@@ -148,10 +158,12 @@ func (a *asmWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e ep
 // tileShape is one call of the micro-kernel: rows×vecs accumulator
 // vectors, the last holding lastLanes columns, over depth steps, starting
 // from C's values when accumulate is set (a later chunk of depth) and
-// from zero otherwise.
+// from zero otherwise; each iteration of its depth loop takes a step of
+// prefetch, when not nil.
 type tileShape struct {
 	rows, vecs, lastLanes, depth int
 	accumulate                   bool
+	prefetch                     *prefetchWalk
 }
 
 // tile is the micro-kernel: t.rows×t.vecs accumulator vectors over
@@ -220,6 +232,9 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Re
 	a.loop("depth", t.depth/u, func() {
 		for i := range u {
 			step(i)
+		}
+		if t.prefetch != nil {
+			a.prefetchStep(t.prefetch)
 		}
 		c.ADDQ(imm(4*u*g.ADepth), ap)
 		c.ADDQ(imm(4*u*g.BDepth), bp)

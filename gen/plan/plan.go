@@ -56,6 +56,10 @@ type ISA struct {
 	// StreamStores is set when the tier writes a kernel's p with
 	// non-temporal stores where the plan asks for them (Kernel.StreamParams).
 	StreamStores bool
+	// Packs is set when the tier's products whose B outgrows the caches
+	// pack it (Impl.PackDepth); the others compute them in panels
+	// (Impl.DepthBlock, Impl.ColBlock).
+	Packs bool
 }
 
 // The tiers. AVX2 (with FMA) has 16 YMM registers of 8 lanes; AVX-512 has
@@ -67,8 +71,8 @@ type ISA struct {
 // only, and arm64's STNP is a hint whose effect on a line another core
 // holds no arm64 machine here can measure.
 var (
-	AVX2   = ISA{Name: "AVX2", Arch: "amd64", Lanes: 8, Registers: 16, Core: x86Core, SoftmaxRow: 4, StreamStores: true}
-	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true}
+	AVX2   = ISA{Name: "AVX2", Arch: "amd64", Lanes: 8, Registers: 16, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true}
+	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true}
 	NEON   = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4}
 )
 
@@ -87,6 +91,14 @@ type Impl struct {
 	// Core.BlockBudget into panels of ColBlock columns by DepthBlock steps of
 	// depth; zero when B is small enough to stay in L2 whole.
 	DepthBlock, ColBlock int
+	// PackDepth and PackRows, on the tiers with Packs set, replace the
+	// panels: a product whose B reaches Core.BlockBudget copies B one
+	// micro-panel (Tile.NR columns by PackDepth steps of depth) at a time
+	// into a buffer in the kernel's frame, and every block of rows reads
+	// it from there; when Gemm.PacksA, A's rows are copied too, PackRows
+	// of them by PackDepth steps at a time. Zero when the product reads
+	// its operands where they lie.
+	PackDepth, PackRows int
 	// PanelTranspose makes an InputGrad transpose w one panel of
 	// Tile.NR of its rows at a time into the start of wt (Depth×NR floats:
 	// 16 KB for spec/fashion.yaml's L2 on AVX-512, which stays in L1) and compute that
@@ -359,8 +371,12 @@ func (p *Plan) add(k Kernel) {
 		m := Impl{ISA: isa, Asm: strings.ToLower(k.Public[:1]) + k.Public[1:] + isa.Name}
 		if k.Gemm != nil {
 			m.Tile, m.Unroll = tile(isa, k.Gemm)
-			m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile, isa.Core)
-			m.PanelTranspose = k.Op == InputGrad && m.DepthBlock == 0
+			if isa.Packs {
+				m.PackDepth, m.PackRows = packing(k.Gemm, m.Tile, m.Unroll, isa.Core)
+			} else {
+				m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile, isa.Core)
+			}
+			m.PanelTranspose = k.Op == InputGrad && m.DepthBlock == 0 && m.PackDepth == 0
 			m.OneChain = k.Rows > 0
 		}
 		k.Impls = append(k.Impls, m)

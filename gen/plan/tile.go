@@ -17,18 +17,50 @@ var DefaultTile = Tile{MR: 6, NR: 16}
 var RowTile = Tile{MR: 1, NR: 96}
 
 // blocks returns the panels of a product of tile t on cores c: none when
-// B fits c.BlockBudget or A has one row (each element of B is then used
+// B is smaller than c.BlockBudget or A has one row (each element of B is then used
 // once anyway); otherwise depth in chunks of 256 steps (or all of it, when
 // shorter) and columns in the widest multiple of the tile's width whose
 // chunk of B fits the budget.
 func blocks(g *Gemm, t Tile, c Core) (depth, cols int) {
-	if g.Rows == 1 || 4*g.Depth*g.Cols <= c.BlockBudget {
+	if g.Rows == 1 || 4*g.Depth*g.Cols < c.BlockBudget {
 		return 0, 0
 	}
 	depth = min(g.Depth, 256)
 	cols = max(t.NR, c.BlockBudget/(4*depth)/t.NR*t.NR)
 	return depth, cols
 }
+
+// packing returns the blocks a packed product of tile t copies its
+// operands in on cores c: depth steps of each micro-panel of B at a time,
+// the most multiples of unroll whose Tile.NR columns fit c.PackBytes (or
+// the whole depth when shorter); and, when A is copied too (PacksA), rows
+// of A at a time, the most multiples of t.MR whose chunks fit
+// c.PackABytes (or all of them). None when B is smaller than
+// c.BlockBudget, or A has no more rows than one tile: B is then read once
+// whatever its layout, and a copy would double its traffic.
+func packing(g *Gemm, t Tile, unroll int, c Core) (depth, rows int) {
+	if g.Rows <= t.MR || 4*g.Depth*g.Cols < c.BlockBudget {
+		return 0, 0
+	}
+	depth = min(g.Depth, max(unroll, c.PackBytes/(4*t.NR)/unroll*unroll))
+	rows = g.Rows
+	if g.PacksA() {
+		rows = min(g.Rows, max(t.MR, c.PackABytes/(4*PackedARow(depth))/t.MR*t.MR))
+	}
+	return depth, rows
+}
+
+// PacksA reports whether a packed product copies A as well as B: when
+// A's rows lie along the depth (forward, dX), each step of a tile reads
+// one float from each of MR rows, and rows a power of two of bytes apart
+// (a layer 1024 wide) all fall in one set of L1 and evict each other. A
+// copy whose rows are PackedARow apart spreads them over the sets. (dW's
+// A is xᵀ: a step reads MR adjacent floats of one row of x.)
+func (g Gemm) PacksA() bool { return g.ADepth == 1 }
+
+// PackedARow is the floats between the rows of a packed A whose chunks
+// are depth steps: the chunk rounded up to a cache line, and one line more.
+func PackedARow(depth int) int { return (depth+15)/16*16 + 16 }
 
 // Chains is the number of accumulator sets a tile of vecs vectors (vecs ≤
 // NR/lanes) splits the depth over, step d adding into set d mod Chains,
@@ -101,20 +133,33 @@ type Core struct {
 	// scheduling slack, and a tile needs more than FMAPorts×4
 	// accumulators to keep every FMA port busy.
 	MinStep int
-	// BlockBudget is the most bytes of B a product keeps in L2 while
-	// every block of rows streams past it: half of the smallest L2 of the
-	// cores, so that A and C have room too.
+	// BlockBudget bounds the bytes of B a product reads in place, from L2
+	// for every block of rows: a B this large or larger is packed (the
+	// tiers with Packs set) or computed in panels.
 	BlockBudget int
+	// PackBytes is the most bytes of a packed micro-panel of B, which
+	// every block of rows reads (from L1 when it fits), and PackABytes
+	// the most of a packed chunk of A's rows, which every micro-panel
+	// reads (from L2).
+	PackBytes, PackABytes int
 	// L2Bytes is the bytes a cycle a core streams from L2, the bound of a
 	// product that reads each element of B once (a few rows of A).
 	L2Bytes int
 }
 
 // x86Core is the x86 tiers' model: two FMA ports and two loads a cycle
-// on every core measured (Zen 4 and Zen 5, Intel Xeons), 2 MB of L2 on
-// the smallest. L2 streams 64 bytes a cycle on Zen 4 and Zen 5 and about
-// 32 sustained on Intel's cores: the model takes the slower.
-var x86Core = Core{FMAPorts: 2, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 20, L2Bytes: 32}
+// on every core measured (Zen 4 and Zen 5, Intel Xeons). L2 streams 64
+// bytes a cycle on Zen 4 and Zen 5 and about 32 sustained on Intel's
+// cores: the model takes the slower. B stays in place below 1 MB, the L2
+// of a Zen 4 or Zen 5 core (Intel's have 2 MB): on Zen 5, fashion's first
+// forward (784 KB of B) runs at 94% of the FMA ceiling in place and 85%
+// packed, and a 128×1024·1024×2048 dW (B of exactly 1 MB, its rows 8 KB
+// apart) at 71% in place and 88% packed. A packed micro-panel of B takes
+// up to 32 KB, a chunk of 256 steps of a 32-column tile: measured on Zen 5
+// (48 KB of L1), the wide forward ran at 85% of the ceiling with 16 KB,
+// 90% with 32 and 86% with 64, where C's fewer round trips through the
+// cache outweigh a micro-panel past L1. Zen 4's L1 is 32 KB: unmeasured.
+var x86Core = Core{FMAPorts: 2, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 20, PackBytes: 32 << 10, PackABytes: 256 << 10, L2Bytes: 32}
 
 // arm64Core is NEON's model, for one tile that must serve every arm64
 // core: four 128-bit FMA pipes as Neoverse V1 and Apple's cores have (a

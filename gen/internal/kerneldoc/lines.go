@@ -33,6 +33,10 @@ func Lines(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 			lines = append(lines, fmt.Sprintf("In panels of %d columns by %d steps of depth (%d KB of the right operand, kept in L2 while the rows stream past).",
 				m.ColBlock, m.DepthBlock, 4*m.ColBlock*m.DepthBlock/1024))
 		}
+		if m.PackDepth > 0 {
+			lines = append(lines, fmt.Sprintf("The right operand is packed: %d columns by %d steps of depth at a time (%d KB, in L1 while every block of rows reads it).",
+				m.Tile.NR, m.PackDepth, 4*m.Tile.NR*m.PackDepth/1024))
+		}
 		if m.Tile.MR == 1 {
 			lines = append(lines, "One row makes it a matrix-vector product: each element of the right operand is used once,",
 				"so it is streamed once into the FMAs, across enough accumulators to hide their latency.")

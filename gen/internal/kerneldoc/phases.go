@@ -42,6 +42,36 @@ func Panels(n Operands, cols, depth int) string {
 	return fmt.Sprintf("Panels of %d columns of %s (%d KB of %s, kept in L2), %d steps of depth at a time.", cols, n.C, 4*cols*depth/1024, n.B, depth)
 }
 
+// MicroPanels begins a product whose B is packed.
+func MicroPanels(n Operands, cols, depth int) string {
+	return fmt.Sprintf("Chunks of %d steps of depth; in each, micro-panels of %d columns of %s, each copied into a contiguous buffer (%d KB, in L1) that every block of rows reads.", depth, cols, n.C, 4*cols*depth/1024)
+}
+
+// PackA begins the copy of a chunk of every row of A.
+func PackA(n Operands, rows, depth int) string {
+	return fmt.Sprintf("Copy %d steps of depth of %s's %d rows into its buffer, a line more than their length apart.", depth, n.A, rows)
+}
+
+// PackRows begins the copy of a chunk of a micro-panel of B.
+func PackRows(n Operands, depth, cols int) string {
+	return fmt.Sprintf("Copy %d steps × %d columns of %s into the buffer.", depth, cols, n.B)
+}
+
+// PackTransposed begins the copy of a chunk of a micro-panel of wᵀ.
+func PackTransposed(depth, cols int) string {
+	return fmt.Sprintf("Copy %d rows × %d columns of w into the buffer, transposed: a chunk of wᵀ.", cols, depth)
+}
+
+// RowPanels begins a packed product taken a panel of rows at a time.
+func RowPanels(n Operands, rows int) string {
+	return fmt.Sprintf("Panels of %d rows of %s at a time, the last one shorter.", rows, n.C)
+}
+
+// LastRows begins the rows past the last whole panel.
+func LastRows(n Operands, rows int) string {
+	return fmt.Sprintf("The last %d rows of %s.", rows, n.C)
+}
+
 // Chunks begins the chunks of depth of one panel.
 func Chunks(n Operands, depth, more int) string {
 	return fmt.Sprintf("The first %d steps of depth of this panel, then %d more chunks added to %s.", depth, more, n.C)
