@@ -2211,10 +2211,10 @@ func BenchmarkDigitsL1Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
 	y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.125, 0.125)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL1Forward((*[DigitsBatch * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[DigitsBatch * DigitsL1Out]float32)(y.S()))
 	}
@@ -2238,10 +2238,10 @@ func BenchmarkDigitsL1WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", DigitsBatch*DigitsL1Out, offset)
 	dw := kerneltest.NewGuarded("dw", DigitsL1In*DigitsL1Out, offset)
 	db := kerneltest.NewGuarded("db", DigitsL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL1WeightGrad((*[DigitsBatch * DigitsL1In]float32)(x.S()), (*[DigitsBatch * DigitsL1Out]float32)(dz.S()), (*[DigitsL1In * DigitsL1Out]float32)(dw.S()), (*[DigitsL1Out]float32)(db.S()))
 	}
@@ -2254,10 +2254,10 @@ func BenchmarkDigitsL2Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
 	y := kerneltest.NewGuarded("y", DigitsBatch*DigitsL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.177, 0.177)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL2Forward((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[DigitsBatch * DigitsL2Out]float32)(y.S()))
 	}
@@ -2270,10 +2270,10 @@ func BenchmarkDigitsL2WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", DigitsBatch*DigitsL2Out, offset)
 	dw := kerneltest.NewGuarded("dw", DigitsL2In*DigitsL2Out, offset)
 	db := kerneltest.NewGuarded("db", DigitsL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL2WeightGrad((*[DigitsBatch * DigitsL2In]float32)(x.S()), (*[DigitsBatch * DigitsL2Out]float32)(dz.S()), (*[DigitsL2In * DigitsL2Out]float32)(dw.S()), (*[DigitsL2Out]float32)(db.S()))
 	}
@@ -2286,10 +2286,10 @@ func BenchmarkDigitsL2InputGrad(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
 	wt := kerneltest.NewGuarded("wt", DigitsL2Out*DigitsL2In, offset)
 	dx := kerneltest.NewGuarded("dx", DigitsBatch*DigitsL2In, offset)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, wt.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dx.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.177, 0.177)
+	kerneltest.FillRange(r, wt.S(), -1, 1)
+	kerneltest.FillRange(r, dx.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL2InputGrad((*[DigitsBatch * DigitsL2Out]float32)(dz.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out * DigitsL2In]float32)(wt.S()), (*[DigitsBatch * DigitsL2In]float32)(dx.S()))
 	}
@@ -2301,9 +2301,9 @@ func BenchmarkDigitsL1PartialForward(bench *testing.B) {
 	x := kerneltest.NewGuarded("x", DigitsBatch*DigitsL1In-DigitsL1In/2, offset)
 	w := kerneltest.NewGuarded("w", (DigitsL1In/2)*DigitsL1Out, offset)
 	p := kerneltest.NewGuarded("p", DigitsBatch*DigitsL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.125, 0.125)
+	kerneltest.FillRange(r, p.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL1PartialForward((*[DigitsBatch*DigitsL1In - DigitsL1In/2]float32)(x.S()), (*[(DigitsL1In / 2) * DigitsL1Out]float32)(w.S()), (*[DigitsBatch * DigitsL1Out]float32)(p.S()))
 	}
@@ -2316,10 +2316,10 @@ func BenchmarkDigitsL1ForwardRows16(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
 	y := kerneltest.NewGuarded("y", 16*DigitsL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.125, 0.125)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL1ForwardRows16((*[16 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[16 * DigitsL1Out]float32)(y.S()))
 	}
@@ -2332,10 +2332,10 @@ func BenchmarkDigitsL2ForwardRows16(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
 	y := kerneltest.NewGuarded("y", 16*DigitsL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.177, 0.177)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL2ForwardRows16((*[16 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[16 * DigitsL2Out]float32)(y.S()))
 	}
@@ -2348,10 +2348,10 @@ func BenchmarkDigitsL1ForwardRows8(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
 	y := kerneltest.NewGuarded("y", 8*DigitsL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.125, 0.125)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL1ForwardRows8((*[8 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[8 * DigitsL1Out]float32)(y.S()))
 	}
@@ -2364,10 +2364,10 @@ func BenchmarkDigitsL2ForwardRows8(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
 	y := kerneltest.NewGuarded("y", 8*DigitsL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.177, 0.177)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL2ForwardRows8((*[8 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[8 * DigitsL2Out]float32)(y.S()))
 	}
@@ -2380,10 +2380,10 @@ func BenchmarkDigitsL1ForwardRows4(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
 	y := kerneltest.NewGuarded("y", 4*DigitsL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.125, 0.125)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL1ForwardRows4((*[4 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[4 * DigitsL1Out]float32)(y.S()))
 	}
@@ -2396,10 +2396,10 @@ func BenchmarkDigitsL2ForwardRows4(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
 	y := kerneltest.NewGuarded("y", 4*DigitsL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.177, 0.177)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL2ForwardRows4((*[4 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[4 * DigitsL2Out]float32)(y.S()))
 	}
@@ -2412,10 +2412,10 @@ func BenchmarkDigitsL1ForwardRows2(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
 	y := kerneltest.NewGuarded("y", 2*DigitsL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.125, 0.125)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL1ForwardRows2((*[2 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[2 * DigitsL1Out]float32)(y.S()))
 	}
@@ -2428,10 +2428,10 @@ func BenchmarkDigitsL2ForwardRows2(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
 	y := kerneltest.NewGuarded("y", 2*DigitsL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.177, 0.177)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL2ForwardRows2((*[2 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[2 * DigitsL2Out]float32)(y.S()))
 	}
@@ -2444,10 +2444,10 @@ func BenchmarkDigitsL1ForwardRows1(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL1In*DigitsL1Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL1Out, offset)
 	y := kerneltest.NewGuarded("y", 1*DigitsL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.125, 0.125)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL1ForwardRows1((*[1 * DigitsL1In]float32)(x.S()), (*[DigitsL1In * DigitsL1Out]float32)(w.S()), (*[DigitsL1Out]float32)(b.S()), (*[1 * DigitsL1Out]float32)(y.S()))
 	}
@@ -2460,10 +2460,10 @@ func BenchmarkDigitsL2ForwardRows1(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", DigitsL2In*DigitsL2Out, offset)
 	b := kerneltest.NewGuarded("b", DigitsL2Out, offset)
 	y := kerneltest.NewGuarded("y", 1*DigitsL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.177, 0.177)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		DigitsL2ForwardRows1((*[1 * DigitsL2In]float32)(x.S()), (*[DigitsL2In * DigitsL2Out]float32)(w.S()), (*[DigitsL2Out]float32)(b.S()), (*[1 * DigitsL2Out]float32)(y.S()))
 	}

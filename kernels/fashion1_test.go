@@ -1135,10 +1135,10 @@ func BenchmarkFashion1L1Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", Fashion1L1In*Fashion1L1Out, offset)
 	b := kerneltest.NewGuarded("b", Fashion1L1Out, offset)
 	y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		Fashion1L1Forward((*[Fashion1Batch * Fashion1L1In]float32)(x.S()), (*[Fashion1L1In * Fashion1L1Out]float32)(w.S()), (*[Fashion1L1Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(y.S()))
 	}
@@ -1162,10 +1162,10 @@ func BenchmarkFashion1L1WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L1Out, offset)
 	dw := kerneltest.NewGuarded("dw", Fashion1L1In*Fashion1L1Out, offset)
 	db := kerneltest.NewGuarded("db", Fashion1L1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		Fashion1L1WeightGrad((*[Fashion1Batch * Fashion1L1In]float32)(x.S()), (*[Fashion1Batch * Fashion1L1Out]float32)(dz.S()), (*[Fashion1L1In * Fashion1L1Out]float32)(dw.S()), (*[Fashion1L1Out]float32)(db.S()))
 	}
@@ -1178,10 +1178,10 @@ func BenchmarkFashion1L2Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
 	b := kerneltest.NewGuarded("b", Fashion1L2Out, offset)
 	y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		Fashion1L2Forward((*[Fashion1Batch * Fashion1L2In]float32)(x.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(w.S()), (*[Fashion1L2Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(y.S()))
 	}
@@ -1205,10 +1205,10 @@ func BenchmarkFashion1L2WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L2Out, offset)
 	dw := kerneltest.NewGuarded("dw", Fashion1L2In*Fashion1L2Out, offset)
 	db := kerneltest.NewGuarded("db", Fashion1L2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		Fashion1L2WeightGrad((*[Fashion1Batch * Fashion1L2In]float32)(x.S()), (*[Fashion1Batch * Fashion1L2Out]float32)(dz.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(dw.S()), (*[Fashion1L2Out]float32)(db.S()))
 	}
@@ -1221,10 +1221,10 @@ func BenchmarkFashion1L2InputGrad(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", Fashion1L2In*Fashion1L2Out, offset)
 	wt := kerneltest.NewGuarded("wt", Fashion1L2Out*Fashion1L2In, offset)
 	dx := kerneltest.NewGuarded("dx", Fashion1Batch*Fashion1L2In, offset)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, wt.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dx.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, wt.S(), -1, 1)
+	kerneltest.FillRange(r, dx.S(), -1, 1)
 	for bench.Loop() {
 		Fashion1L2InputGrad((*[Fashion1Batch * Fashion1L2Out]float32)(dz.S()), (*[Fashion1L2In * Fashion1L2Out]float32)(w.S()), (*[Fashion1L2Out * Fashion1L2In]float32)(wt.S()), (*[Fashion1Batch * Fashion1L2In]float32)(dx.S()))
 	}
@@ -1237,10 +1237,10 @@ func BenchmarkFashion1L3Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
 	b := kerneltest.NewGuarded("b", Fashion1L3Out, offset)
 	y := kerneltest.NewGuarded("y", Fashion1Batch*Fashion1L3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		Fashion1L3Forward((*[Fashion1Batch * Fashion1L3In]float32)(x.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(w.S()), (*[Fashion1L3Out]float32)(b.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(y.S()))
 	}
@@ -1253,10 +1253,10 @@ func BenchmarkFashion1L3WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", Fashion1Batch*Fashion1L3Out, offset)
 	dw := kerneltest.NewGuarded("dw", Fashion1L3In*Fashion1L3Out, offset)
 	db := kerneltest.NewGuarded("db", Fashion1L3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		Fashion1L3WeightGrad((*[Fashion1Batch * Fashion1L3In]float32)(x.S()), (*[Fashion1Batch * Fashion1L3Out]float32)(dz.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(dw.S()), (*[Fashion1L3Out]float32)(db.S()))
 	}
@@ -1269,10 +1269,10 @@ func BenchmarkFashion1L3InputGrad(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", Fashion1L3In*Fashion1L3Out, offset)
 	wt := kerneltest.NewGuarded("wt", Fashion1L3Out*Fashion1L3In, offset)
 	dx := kerneltest.NewGuarded("dx", Fashion1Batch*Fashion1L3In, offset)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, wt.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dx.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, wt.S(), -1, 1)
+	kerneltest.FillRange(r, dx.S(), -1, 1)
 	for bench.Loop() {
 		Fashion1L3InputGrad((*[Fashion1Batch * Fashion1L3Out]float32)(dz.S()), (*[Fashion1L3In * Fashion1L3Out]float32)(w.S()), (*[Fashion1L3Out * Fashion1L3In]float32)(wt.S()), (*[Fashion1Batch * Fashion1L3In]float32)(dx.S()))
 	}

@@ -3514,10 +3514,10 @@ func BenchmarkFashionL1Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
 	y := kerneltest.NewGuarded("y", FashionBatch*FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1Forward((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[FashionBatch * FashionL1Out]float32)(y.S()))
 	}
@@ -3541,10 +3541,10 @@ func BenchmarkFashionL1WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL1Out, offset)
 	dw := kerneltest.NewGuarded("dw", FashionL1In*FashionL1Out, offset)
 	db := kerneltest.NewGuarded("db", FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1WeightGrad((*[FashionBatch * FashionL1In]float32)(x.S()), (*[FashionBatch * FashionL1Out]float32)(dz.S()), (*[FashionL1In * FashionL1Out]float32)(dw.S()), (*[FashionL1Out]float32)(db.S()))
 	}
@@ -3557,10 +3557,10 @@ func BenchmarkFashionL2Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
 	y := kerneltest.NewGuarded("y", FashionBatch*FashionL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2Forward((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[FashionBatch * FashionL2Out]float32)(y.S()))
 	}
@@ -3584,10 +3584,10 @@ func BenchmarkFashionL2WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL2Out, offset)
 	dw := kerneltest.NewGuarded("dw", FashionL2In*FashionL2Out, offset)
 	db := kerneltest.NewGuarded("db", FashionL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2WeightGrad((*[FashionBatch * FashionL2In]float32)(x.S()), (*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(dw.S()), (*[FashionL2Out]float32)(db.S()))
 	}
@@ -3600,10 +3600,10 @@ func BenchmarkFashionL2InputGrad(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
 	wt := kerneltest.NewGuarded("wt", FashionL2Out*FashionL2In, offset)
 	dx := kerneltest.NewGuarded("dx", FashionBatch*FashionL2In, offset)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, wt.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dx.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, wt.S(), -1, 1)
+	kerneltest.FillRange(r, dx.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2InputGrad((*[FashionBatch * FashionL2Out]float32)(dz.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out * FashionL2In]float32)(wt.S()), (*[FashionBatch * FashionL2In]float32)(dx.S()))
 	}
@@ -3616,10 +3616,10 @@ func BenchmarkFashionL3Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
 	y := kerneltest.NewGuarded("y", FashionBatch*FashionL3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3Forward((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[FashionBatch * FashionL3Out]float32)(y.S()))
 	}
@@ -3632,10 +3632,10 @@ func BenchmarkFashionL3WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", FashionBatch*FashionL3Out, offset)
 	dw := kerneltest.NewGuarded("dw", FashionL3In*FashionL3Out, offset)
 	db := kerneltest.NewGuarded("db", FashionL3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3WeightGrad((*[FashionBatch * FashionL3In]float32)(x.S()), (*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(dw.S()), (*[FashionL3Out]float32)(db.S()))
 	}
@@ -3648,10 +3648,10 @@ func BenchmarkFashionL3InputGrad(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
 	wt := kerneltest.NewGuarded("wt", FashionL3Out*FashionL3In, offset)
 	dx := kerneltest.NewGuarded("dx", FashionBatch*FashionL3In, offset)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, wt.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dx.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, wt.S(), -1, 1)
+	kerneltest.FillRange(r, dx.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3InputGrad((*[FashionBatch * FashionL3Out]float32)(dz.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out * FashionL3In]float32)(wt.S()), (*[FashionBatch * FashionL3In]float32)(dx.S()))
 	}
@@ -3663,9 +3663,9 @@ func BenchmarkFashionL1PartialForward(bench *testing.B) {
 	x := kerneltest.NewGuarded("x", FashionBatch*FashionL1In-FashionL1In/2, offset)
 	w := kerneltest.NewGuarded("w", (FashionL1In/2)*FashionL1Out, offset)
 	p := kerneltest.NewGuarded("p", FashionBatch*FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, p.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, p.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1PartialForward((*[FashionBatch*FashionL1In - FashionL1In/2]float32)(x.S()), (*[(FashionL1In / 2) * FashionL1Out]float32)(w.S()), (*[FashionBatch * FashionL1Out]float32)(p.S()))
 	}
@@ -3678,10 +3678,10 @@ func BenchmarkFashionL1ForwardRows32(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
 	y := kerneltest.NewGuarded("y", 32*FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1ForwardRows32((*[32 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[32 * FashionL1Out]float32)(y.S()))
 	}
@@ -3694,10 +3694,10 @@ func BenchmarkFashionL2ForwardRows32(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
 	y := kerneltest.NewGuarded("y", 32*FashionL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2ForwardRows32((*[32 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[32 * FashionL2Out]float32)(y.S()))
 	}
@@ -3710,10 +3710,10 @@ func BenchmarkFashionL3ForwardRows32(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
 	y := kerneltest.NewGuarded("y", 32*FashionL3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3ForwardRows32((*[32 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[32 * FashionL3Out]float32)(y.S()))
 	}
@@ -3726,10 +3726,10 @@ func BenchmarkFashionL1ForwardRows16(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
 	y := kerneltest.NewGuarded("y", 16*FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1ForwardRows16((*[16 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[16 * FashionL1Out]float32)(y.S()))
 	}
@@ -3742,10 +3742,10 @@ func BenchmarkFashionL2ForwardRows16(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
 	y := kerneltest.NewGuarded("y", 16*FashionL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2ForwardRows16((*[16 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[16 * FashionL2Out]float32)(y.S()))
 	}
@@ -3758,10 +3758,10 @@ func BenchmarkFashionL3ForwardRows16(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
 	y := kerneltest.NewGuarded("y", 16*FashionL3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3ForwardRows16((*[16 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[16 * FashionL3Out]float32)(y.S()))
 	}
@@ -3774,10 +3774,10 @@ func BenchmarkFashionL1ForwardRows8(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
 	y := kerneltest.NewGuarded("y", 8*FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1ForwardRows8((*[8 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[8 * FashionL1Out]float32)(y.S()))
 	}
@@ -3790,10 +3790,10 @@ func BenchmarkFashionL2ForwardRows8(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
 	y := kerneltest.NewGuarded("y", 8*FashionL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2ForwardRows8((*[8 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[8 * FashionL2Out]float32)(y.S()))
 	}
@@ -3806,10 +3806,10 @@ func BenchmarkFashionL3ForwardRows8(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
 	y := kerneltest.NewGuarded("y", 8*FashionL3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3ForwardRows8((*[8 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[8 * FashionL3Out]float32)(y.S()))
 	}
@@ -3822,10 +3822,10 @@ func BenchmarkFashionL1ForwardRows4(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
 	y := kerneltest.NewGuarded("y", 4*FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1ForwardRows4((*[4 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[4 * FashionL1Out]float32)(y.S()))
 	}
@@ -3838,10 +3838,10 @@ func BenchmarkFashionL2ForwardRows4(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
 	y := kerneltest.NewGuarded("y", 4*FashionL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2ForwardRows4((*[4 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[4 * FashionL2Out]float32)(y.S()))
 	}
@@ -3854,10 +3854,10 @@ func BenchmarkFashionL3ForwardRows4(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
 	y := kerneltest.NewGuarded("y", 4*FashionL3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3ForwardRows4((*[4 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[4 * FashionL3Out]float32)(y.S()))
 	}
@@ -3870,10 +3870,10 @@ func BenchmarkFashionL1ForwardRows2(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
 	y := kerneltest.NewGuarded("y", 2*FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1ForwardRows2((*[2 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[2 * FashionL1Out]float32)(y.S()))
 	}
@@ -3886,10 +3886,10 @@ func BenchmarkFashionL2ForwardRows2(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
 	y := kerneltest.NewGuarded("y", 2*FashionL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2ForwardRows2((*[2 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[2 * FashionL2Out]float32)(y.S()))
 	}
@@ -3902,10 +3902,10 @@ func BenchmarkFashionL3ForwardRows2(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
 	y := kerneltest.NewGuarded("y", 2*FashionL3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3ForwardRows2((*[2 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[2 * FashionL3Out]float32)(y.S()))
 	}
@@ -3918,10 +3918,10 @@ func BenchmarkFashionL1ForwardRows1(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL1In*FashionL1Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL1Out, offset)
 	y := kerneltest.NewGuarded("y", 1*FashionL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0357, 0.0357)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL1ForwardRows1((*[1 * FashionL1In]float32)(x.S()), (*[FashionL1In * FashionL1Out]float32)(w.S()), (*[FashionL1Out]float32)(b.S()), (*[1 * FashionL1Out]float32)(y.S()))
 	}
@@ -3934,10 +3934,10 @@ func BenchmarkFashionL2ForwardRows1(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL2In*FashionL2Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL2Out, offset)
 	y := kerneltest.NewGuarded("y", 1*FashionL2Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0625, 0.0625)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL2ForwardRows1((*[1 * FashionL2In]float32)(x.S()), (*[FashionL2In * FashionL2Out]float32)(w.S()), (*[FashionL2Out]float32)(b.S()), (*[1 * FashionL2Out]float32)(y.S()))
 	}
@@ -3950,10 +3950,10 @@ func BenchmarkFashionL3ForwardRows1(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", FashionL3In*FashionL3Out, offset)
 	b := kerneltest.NewGuarded("b", FashionL3Out, offset)
 	y := kerneltest.NewGuarded("y", 1*FashionL3Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.0884, 0.0884)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		FashionL3ForwardRows1((*[1 * FashionL3In]float32)(x.S()), (*[FashionL3In * FashionL3Out]float32)(w.S()), (*[FashionL3Out]float32)(b.S()), (*[1 * FashionL3Out]float32)(y.S()))
 	}

@@ -1294,10 +1294,10 @@ func BenchmarkLogisticL1Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
 	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
 	y := kerneltest.NewGuarded("y", LogisticBatch*LogisticL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.707, 0.707)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		LogisticL1Forward((*[LogisticBatch * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[LogisticBatch * LogisticL1Out]float32)(y.S()))
 	}
@@ -1310,10 +1310,10 @@ func BenchmarkLogisticL1WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", LogisticBatch*LogisticL1Out, offset)
 	dw := kerneltest.NewGuarded("dw", LogisticL1In*LogisticL1Out, offset)
 	db := kerneltest.NewGuarded("db", LogisticL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		LogisticL1WeightGrad((*[LogisticBatch * LogisticL1In]float32)(x.S()), (*[LogisticBatch * LogisticL1Out]float32)(dz.S()), (*[LogisticL1In * LogisticL1Out]float32)(dw.S()), (*[LogisticL1Out]float32)(db.S()))
 	}
@@ -1326,10 +1326,10 @@ func BenchmarkLogisticL1ForwardRows16(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
 	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
 	y := kerneltest.NewGuarded("y", 16*LogisticL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.707, 0.707)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		LogisticL1ForwardRows16((*[16 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[16 * LogisticL1Out]float32)(y.S()))
 	}
@@ -1342,10 +1342,10 @@ func BenchmarkLogisticL1ForwardRows8(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
 	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
 	y := kerneltest.NewGuarded("y", 8*LogisticL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.707, 0.707)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		LogisticL1ForwardRows8((*[8 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[8 * LogisticL1Out]float32)(y.S()))
 	}
@@ -1358,10 +1358,10 @@ func BenchmarkLogisticL1ForwardRows4(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
 	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
 	y := kerneltest.NewGuarded("y", 4*LogisticL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.707, 0.707)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		LogisticL1ForwardRows4((*[4 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[4 * LogisticL1Out]float32)(y.S()))
 	}
@@ -1374,10 +1374,10 @@ func BenchmarkLogisticL1ForwardRows2(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
 	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
 	y := kerneltest.NewGuarded("y", 2*LogisticL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.707, 0.707)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		LogisticL1ForwardRows2((*[2 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[2 * LogisticL1Out]float32)(y.S()))
 	}
@@ -1390,10 +1390,10 @@ func BenchmarkLogisticL1ForwardRows1(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", LogisticL1In*LogisticL1Out, offset)
 	b := kerneltest.NewGuarded("b", LogisticL1Out, offset)
 	y := kerneltest.NewGuarded("y", 1*LogisticL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.707, 0.707)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		LogisticL1ForwardRows1((*[1 * LogisticL1In]float32)(x.S()), (*[LogisticL1In * LogisticL1Out]float32)(w.S()), (*[LogisticL1Out]float32)(b.S()), (*[1 * LogisticL1Out]float32)(y.S()))
 	}

@@ -901,10 +901,10 @@ func BenchmarkSeedL1Forward(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", SeedL1In*SeedL1Out, offset)
 	b := kerneltest.NewGuarded("b", SeedL1Out, offset)
 	y := kerneltest.NewGuarded("y", SeedBatch*SeedL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.5, 0.5)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		SeedL1Forward((*[SeedBatch * SeedL1In]float32)(x.S()), (*[SeedL1In * SeedL1Out]float32)(w.S()), (*[SeedL1Out]float32)(b.S()), (*[SeedBatch * SeedL1Out]float32)(y.S()))
 	}
@@ -917,10 +917,10 @@ func BenchmarkSeedL1WeightGrad(bench *testing.B) {
 	dz := kerneltest.NewGuarded("dz", SeedBatch*SeedL1Out, offset)
 	dw := kerneltest.NewGuarded("dw", SeedL1In*SeedL1Out, offset)
 	db := kerneltest.NewGuarded("db", SeedL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dz.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, dw.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, db.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, dz.S(), -1, 1)
+	kerneltest.FillRange(r, dw.S(), -1, 1)
+	kerneltest.FillRange(r, db.S(), -1, 1)
 	for bench.Loop() {
 		SeedL1WeightGrad((*[SeedBatch * SeedL1In]float32)(x.S()), (*[SeedBatch * SeedL1Out]float32)(dz.S()), (*[SeedL1In * SeedL1Out]float32)(dw.S()), (*[SeedL1Out]float32)(db.S()))
 	}
@@ -933,10 +933,10 @@ func BenchmarkSeedL1ForwardRows2(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", SeedL1In*SeedL1Out, offset)
 	b := kerneltest.NewGuarded("b", SeedL1Out, offset)
 	y := kerneltest.NewGuarded("y", 2*SeedL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.5, 0.5)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		SeedL1ForwardRows2((*[2 * SeedL1In]float32)(x.S()), (*[SeedL1In * SeedL1Out]float32)(w.S()), (*[SeedL1Out]float32)(b.S()), (*[2 * SeedL1Out]float32)(y.S()))
 	}
@@ -949,10 +949,10 @@ func BenchmarkSeedL1ForwardRows1(bench *testing.B) {
 	w := kerneltest.NewGuarded("w", SeedL1In*SeedL1Out, offset)
 	b := kerneltest.NewGuarded("b", SeedL1Out, offset)
 	y := kerneltest.NewGuarded("y", 1*SeedL1Out, offset)
-	kerneltest.FillRange(r, x.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, w.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, b.S(), 0.01, 0.99)
-	kerneltest.FillRange(r, y.S(), 0.01, 0.99)
+	kerneltest.FillRange(r, x.S(), -1, 1)
+	kerneltest.FillRange(r, w.S(), -0.5, 0.5)
+	kerneltest.FillRange(r, b.S(), -1, 1)
+	kerneltest.FillRange(r, y.S(), -1, 1)
 	for bench.Loop() {
 		SeedL1ForwardRows1((*[1 * SeedL1In]float32)(x.S()), (*[SeedL1In * SeedL1Out]float32)(w.S()), (*[SeedL1Out]float32)(b.S()), (*[1 * SeedL1Out]float32)(y.S()))
 	}
