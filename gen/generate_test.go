@@ -342,8 +342,8 @@ func TestBlockedProducts(t *testing.T) {
 // of the packing's loops: L1's forward (gelu, a pass of its own after the
 // product) in chunks of depth and a shorter last one whose steps are no
 // multiple of the unrolling, a last micro-panel with a partial vector,
-// and on AVX2 in panels of rows and a shorter last one; its dW packs dz
-// and reads x in place; L2's forward and its dX, which packs wᵀ from w by
+// and on AVX2 in panels of rows and a shorter last one; its dW, whose A
+// (xᵀ) is packed a step a line, in panels of rows too; L2's forward and its dX, which packs wᵀ from w by
 // transposing blocks of w, with columns of dx past the last whole
 // micro-panel; the halves and the split depth; and serving kernels of 20
 // rows (packed) and 5 (fewer than a tile: read in place), whose rows must
@@ -375,6 +375,9 @@ func TestPackedProducts(t *testing.T) {
 		}
 		require.Zero(t, p.FindServe(1, 5).Impl(isa).PackDepth, "5 rows read B once: no copy")
 		require.NotZero(t, 1100%p.Find(plan.InputGrad, 2).Impl(isa).Tile.NR, "dX's last micro-panel is partial")
+	}
+	for _, m := range p.Find(plan.WeightGrad, 1).Impls[:2] {
+		require.Less(t, m.PackRows, 602, "%s: more than one panel of dW's rows", m.Asm)
 	}
 	avx2 := forward.Impl(plan.AVX2)
 	require.Less(t, avx2.PackRows, 250, "AVX2: more than one panel of rows")

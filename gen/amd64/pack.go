@@ -61,10 +61,9 @@ func (a *asmWriter) transposedOf(g *plan.Gemm, nr int) packSource {
 }
 
 // packedGemm emits C = A·B, then the epilogue, with B packed
-// (plan.Impl.PackDepth), and A too when g.PacksA. For each panel of
-// m.PackRows rows of A and each chunk of m.PackDepth steps of depth, A's
-// chunk is copied into a buffer in the frame, its rows plan.PackedARow
-// apart; then for each micro-panel of m.Tile.NR columns of C, B's chunk
+// and A (plan.Impl.PackDepth, PackRows). For each panel of m.PackRows
+// rows of A and each chunk of m.PackDepth steps of depth, A's chunk is
+// copied into a buffer in the frame (plan.Gemm.PackedA); then for each micro-panel of m.Tile.NR columns of C, B's chunk
 // is copied by src.pack into a second buffer, NR floats a step, and every
 // block of rows computes its tile from the two. The chunks after the
 // first add to C, and the last applies the epilogue. A and B read in
@@ -85,9 +84,8 @@ func (a *asmWriter) packedGemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register,
 		rowPanelsLeft: slot(9), chunksLeft: slot(10), panelsLeft: slot(11),
 		walk: prefetchWalk{at: slot(12), left: slot(13)},
 	}
-	if g.PacksA() {
-		f.abuf = c.AllocLocal(4*mc*plan.PackedARow(kc) + 64)
-	}
+	_, floats := g.PackedA(kc, mc)
+	f.abuf = c.AllocLocal(4*floats + 64)
 	f.bbuf = c.AllocLocal(4*kc*nr + 64)
 	for _, p := range []struct {
 		r reg.Register
@@ -159,8 +157,8 @@ func (a *asmWriter) aligned(buf operand.Mem) reg.Register {
 }
 
 // packedChunk emits one chunk of depth steps of a panel of g.Rows rows of
-// a packed product (packedGemm): the copy of A's chunk into its buffer
-// (when g.PacksA), then every micro-panel of C's columns, each copying B's
+// a packed product (packedGemm): the copy of A's chunk into its buffer,
+// then every micro-panel of C's columns, each copying B's
 // chunk into its own. Its tiles start from zero when first is set and from
 // C otherwise, and apply the epilogue when last is set. It moves the
 // chunk's pointers on to the next chunk.
@@ -169,12 +167,16 @@ func (a *asmWriter) packedChunk(g *plan.Gemm, m *plan.Impl, f packFrame, e epilo
 	nr := m.Tile.NR
 	packed := *g
 	packed.BDepth = nr
-	if g.PacksA() {
-		packed.ARow = plan.PackedARow(depth)
-		c.Comment(kerneldoc.PackA(names, g.Rows, depth))
-		s := c.GP64()
-		c.MOVQ(f.chunkA, s)
-		a.packRows(s, a.aligned(f.abuf), g.Rows, depth, g.ARow, packed.ARow)
+	stride, _ := g.PackedA(depth, g.Rows)
+	c.Comment(kerneldoc.PackA(names, g.Rows, depth))
+	s := c.GP64()
+	c.MOVQ(f.chunkA, s)
+	if g.ADepth == 1 { // a line a row
+		packed.ARow = stride
+		a.packRows(s, a.aligned(f.abuf), g.Rows, depth, g.ARow, stride)
+	} else { // a line a step
+		packed.ADepth = stride
+		a.packRows(s, a.aligned(f.abuf), depth, g.Rows, g.ADepth, stride)
 	}
 	r := c.GP64()
 	c.MOVQ(f.chunkB, r)
@@ -194,13 +196,7 @@ func (a *asmWriter) packedChunk(g *plan.Gemm, m *plan.Impl, f packFrame, e epilo
 		w := src.walk(depth)
 		w.at, w.left = f.walk.at, f.walk.left
 		a.startWalk(&w, f.panelB, src.panelBytes)
-		var pa reg.Register
-		if g.PacksA() {
-			pa = a.aligned(f.abuf)
-		} else {
-			pa = c.GP64()
-			c.MOVQ(f.chunkA, pa)
-		}
+		pa := a.aligned(f.abuf)
 		pc := c.GP64()
 		c.MOVQ(f.panelC, pc)
 		ce := epilogue{}
@@ -232,11 +228,13 @@ func (a *asmWriter) packedChunk(g *plan.Gemm, m *plan.Impl, f packFrame, e epilo
 	c.ADDQ(imm(src.chunkBytes(depth)), f.chunkB)
 }
 
-// packRows copies depth rows of cols floats from src (rows srcStride
-// floats apart) to dst (dstStride apart), 4 rows an iteration; the last
-// vector of a row is partial when cols is not a multiple of the lanes,
-// and is stored whole with its lanes past cols zeroed.
-func (a *asmWriter) packRows(src, dst reg.Register, depth, cols, srcStride, dstStride int) {
+// packRows copies lines lines of cols floats from src (lines srcStride
+// floats apart) to dst (dstStride apart); the last vector of a line is
+// partial when cols is not a multiple of the lanes, and is stored whole
+// with its lanes past cols zeroed (dstStride leaves room for it). Lines of
+// up to 4 vectors are copied 4 lines an iteration; longer ones a line an
+// iteration, 4 vectors at a time.
+func (a *asmWriter) packRows(src, dst reg.Register, lines, cols, srcStride, dstStride int) {
 	c := a.c
 	lanes := a.lanes()
 	vecs := (cols + lanes - 1) / lanes
@@ -247,24 +245,51 @@ func (a *asmWriter) packRows(src, dst reg.Register, depth, cols, srcStride, dstS
 	s, d := c.GP64(), c.GP64()
 	c.MOVQ(src, s)
 	c.MOVQ(dst, d)
+	move := func(s, d reg.Register, from, to, lanes int) {
+		t := a.vec()
+		a.load(at(s, 4*from), lanes, t)
+		c.VMOVUPS(t, at(d, 4*to))
+	}
 	const unroll = 4
-	step := func(i int) {
-		for v := range vecs {
-			t := a.vec()
-			a.load(at(s, 4*(i*srcStride+v*lanes)), lanesOf(vecs, last, lanes, v), t)
-			c.VMOVUPS(t, at(d, 4*(i*dstStride+v*lanes)))
+	if vecs <= unroll {
+		line := func(i int) {
+			for v := range vecs {
+				move(s, d, i*srcStride+v*lanes, i*dstStride+v*lanes, lanesOf(vecs, last, lanes, v))
+			}
 		}
+		a.loop("pack", lines/unroll, func() {
+			for i := range unroll {
+				line(i)
+			}
+			c.ADDQ(imm(4*unroll*srcStride), s)
+			c.ADDQ(imm(4*unroll*dstStride), d)
+		})
+		for i := range lines % unroll {
+			line(i)
+		}
+		return
 	}
-	a.loop("pack", depth/unroll, func() {
-		for i := range unroll {
-			step(i)
+	a.loop("packlines", lines, func() {
+		ls, ld := c.GP64(), c.GP64()
+		c.MOVQ(s, ls)
+		c.MOVQ(d, ld)
+		whole := cols / lanes
+		a.loop("packvecs", whole/unroll, func() {
+			for v := range unroll {
+				move(ls, ld, v*lanes, v*lanes, lanes)
+			}
+			c.ADDQ(imm(4*unroll*lanes), ls)
+			c.ADDQ(imm(4*unroll*lanes), ld)
+		})
+		for v := range whole % unroll {
+			move(ls, ld, v*lanes, v*lanes, lanes)
 		}
-		c.ADDQ(imm(4*unroll*srcStride), s)
-		c.ADDQ(imm(4*unroll*dstStride), d)
+		if rem := cols % lanes; rem > 0 {
+			move(ls, ld, whole%unroll*lanes, whole%unroll*lanes, rem)
+		}
+		c.ADDQ(imm(4*srcStride), s)
+		c.ADDQ(imm(4*dstStride), d)
 	})
-	for i := range depth % unroll {
-		step(i)
-	}
 }
 
 // prefetchWalk walks the lines of the next micro-panel's source while the

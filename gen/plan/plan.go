@@ -95,8 +95,8 @@ type Impl struct {
 	// panels: a product whose B reaches Core.BlockBudget copies B one
 	// micro-panel (Tile.NR columns by PackDepth steps of depth) at a time
 	// into a buffer in the kernel's frame, and every block of rows reads
-	// it from there; when Gemm.PacksA, A's rows are copied too, PackRows
-	// of them by PackDepth steps at a time. Zero when the product reads
+	// it from there; A is copied too, PackRows of its rows by PackDepth
+	// steps at a time (Gemm.PackedA). Zero when the product reads
 	// its operands where they lie.
 	PackDepth, PackRows int
 	// PanelTranspose makes an InputGrad transpose w one panel of

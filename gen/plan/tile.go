@@ -33,34 +33,46 @@ func blocks(g *Gemm, t Tile, c Core) (depth, cols int) {
 // packing returns the blocks a packed product of tile t copies its
 // operands in on cores c: depth steps of each micro-panel of B at a time,
 // the most multiples of unroll whose Tile.NR columns fit c.PackBytes (or
-// the whole depth when shorter); and, when A is copied too (PacksA), rows
-// of A at a time, the most multiples of t.MR whose chunks fit
-// c.PackABytes (or all of them). None when B is smaller than
-// c.BlockBudget, or A has no more rows than one tile: B is then read once
-// whatever its layout, and a copy would double its traffic.
+// the whole depth when shorter); and rows of A at a time, the most
+// multiples of t.MR whose chunk (Gemm.PackedA) fits c.PackABytes (or all
+// of them). None when B is smaller than c.BlockBudget, or A has no more
+// rows than one tile: B is then read once whatever its layout, and a copy
+// would double its traffic.
 func packing(g *Gemm, t Tile, unroll int, c Core) (depth, rows int) {
 	if g.Rows <= t.MR || 4*g.Depth*g.Cols < c.BlockBudget {
 		return 0, 0
 	}
 	depth = min(g.Depth, max(unroll, c.PackBytes/(4*t.NR)/unroll*unroll))
 	rows = g.Rows
-	if g.PacksA() {
-		rows = min(g.Rows, max(t.MR, c.PackABytes/(4*PackedARow(depth))/t.MR*t.MR))
+	for rows > t.MR {
+		if _, floats := g.PackedA(depth, rows); 4*floats <= c.PackABytes {
+			break
+		}
+		rows = (rows - 1) / t.MR * t.MR // the next multiple of MR down
 	}
 	return depth, rows
 }
 
-// PacksA reports whether a packed product copies A as well as B: when
-// A's rows lie along the depth (forward, dX), each step of a tile reads
-// one float from each of MR rows, and rows a power of two of bytes apart
-// (a layer 1024 wide) all fall in one set of L1 and evict each other. A
-// copy whose rows are PackedARow apart spreads them over the sets. (dW's
-// A is xᵀ: a step reads MR adjacent floats of one row of x.)
-func (g Gemm) PacksA() bool { return g.ADepth == 1 }
+// PackedA is the layout of a packed chunk of depth steps of rows rows of
+// A: stride floats between its lines, floats in all. When A's rows lie
+// along the depth (forward, dX), a line is a row; otherwise (dW, where A
+// is xᵀ) a line is a step, holding rows adjacent floats of a row of x.
+// Read in place, the lines a tile reads are often a power of two of bytes
+// apart (a layer 1024 wide), so that they all fall in one set of L1 and
+// evict each other; packed, they are a cache line more than their length
+// apart (PackedStride) and spread over the sets.
+func (g Gemm) PackedA(depth, rows int) (stride, floats int) {
+	if g.ADepth == 1 {
+		stride = PackedStride(depth)
+		return stride, rows * stride
+	}
+	stride = PackedStride(rows)
+	return stride, depth * stride
+}
 
-// PackedARow is the floats between the rows of a packed A whose chunks
-// are depth steps: the chunk rounded up to a cache line, and one line more.
-func PackedARow(depth int) int { return (depth+15)/16*16 + 16 }
+// PackedStride is the floats between the lines of n floats of a packed
+// operand: n rounded up to a cache line, and one line more.
+func PackedStride(n int) int { return (n+15)/16*16 + 16 }
 
 // Chains is the number of accumulator sets a tile of vecs vectors (vecs ≤
 // NR/lanes) splits the depth over, step d adding into set d mod Chains,
