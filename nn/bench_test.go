@@ -44,8 +44,23 @@ func BenchmarkStepWorkers(b *testing.B) {
 	}
 }
 
+// BenchmarkTrainStepWide is one SGD step of spec/wide.yaml over its
+// batch of 128 samples, with 1 and 2 workers on as many cores: products
+// whose w outgrows L2, computed on packed operands.
+func BenchmarkTrainStepWide(b *testing.B) {
+	for _, procs := range []int{1, 2} {
+		b.Run(fmt.Sprintf("sgd/samples=128/procs=%d", procs), func(b *testing.B) {
+			defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+			trainStepsOf(b, kernels.WideNetwork(), procs, 128, nn.SGD{LR: 1e-3})
+		})
+	}
+}
+
 func trainSteps(b *testing.B, workers, stepSize int, opt nn.Optimizer) {
-	desc := kernels.FashionNetwork()
+	trainStepsOf(b, kernels.FashionNetwork(), workers, stepSize, opt)
+}
+
+func trainStepsOf(b *testing.B, desc compiled.Network, workers, stepSize int, opt nn.Optimizer) {
 	net, err := nn.New(desc, nn.Options{Workers: workers, StepSize: stepSize, Optimizer: opt})
 	if err != nil {
 		b.Fatal(err)
