@@ -137,12 +137,14 @@ test-fuzz:
 	$(call fuzz,FuzzFashionL3Forward,15000,./kernels/)
 	$(call fuzz,FuzzScorerL1Forward,8000,./kernels/)
 
-# The comparison with Go peers and the machine's FMA ceilings (ymm and
-# zmm) in the same run, nn's training step and prediction, and every
-# kernel's benchmark (not in the tables: half as many runs, which keeps make
-# bench near 10 minutes on two cores); then llvm-mca's prediction of each
-# product's inner loop on the NEON tier (Neoverse N1 and V1, Apple M1) and
-# the x86 tiers (the model of this machine's core), by
+# The comparison with Go peers (spec/wide.yaml's products, too large for
+# them, by vecgen alone) and the machine's FMA ceilings (ymm and zmm) in the
+# same run, nn's training steps (spec/fashion.yaml's and spec/wide.yaml's)
+# and prediction, and every kernel's benchmark (not in the tables: half as
+# many runs, which keeps make bench near 10 minutes on two cores); then
+# llvm-mca's prediction of each product's inner loop on the NEON tier
+# (Neoverse N1 and V1, Apple M1) and the x86 tiers (the model of this
+# machine's core), by
 # internal/mcapredict; then vecgen's products, SGD steps on
 # one core and batch-1 prediction again on the AVX2 tier
 # (GODEBUG=cpu.avx512f=off), their names suffixed /avx2; then numpy and

@@ -5,8 +5,9 @@
 // vecgen, its AVX2 tier and its peers, the ratio to the best peer, the
 // fraction of this run's widest measured FMA ceiling and of the nominal
 // one, the performance targets next to what was measured, Predict of n
-// rows against numpy's and PyTorch's forward of as many, and a
-// Fashion-MNIST epoch through nn's Fit against PyTorch's training loop.
+// rows against numpy's and PyTorch's forward of as many, a Fashion-MNIST
+// epoch through nn's Fit against PyTorch's training loop, and
+// spec/wide.yaml's products and SGD step against numpy's and PyTorch's.
 //
 //	go run ./internal/benchreport [-update PERFORMANCE.md] < bench.txt
 //
@@ -146,10 +147,33 @@ var products = []product{
 	{"B1L3Forward", "1×128·128×10", 0, false},
 }
 
-// The performance targets against the peers.
+// The performance targets against the peers, of spec/fashion.yaml's and
+// spec/wide.yaml's L1 and L2 products.
 const (
-	minSpeedup   = 1.15 // L1 and L2 products: speed over the best peer's
+	minSpeedup   = 1.15 // speed over the best peer's
 	minOfCeiling = 0.85 // and fraction of the widest ceiling
+)
+
+// wideProducts are spec/wide.yaml's L1 and L2 products, each held to
+// minSpeedup and minOfCeiling.
+var wideProducts = []struct{ name, shape string }{
+	{"WideL1Forward", "128×1024·1024×2048"}, {"WideL1WeightGrad", "1024×128·128×2048"},
+	{"WideL2Forward", "128×2048·2048×1024"}, {"WideL2WeightGrad", "2048×128·128×1024"},
+	{"WideL2InputGrad", "128×1024·1024×2048"},
+}
+
+// wideStep is nn's benchmark of one SGD step of spec/wide.yaml on its batch
+// of 128 samples, with procs=1 and procs=2 (1 and 2 workers on as many
+// cores); peers.py's numpy and PyTorch step is procs=1/numpy and
+// procs=1/torch.
+const wideStep = "BenchmarkTrainStepWide/sgd/samples=128"
+
+// The wide step's targets: on one core at most maxWideStepOverNumpy times
+// numpy's step, and on two cores minWideStepSpeedup times faster than on
+// one.
+const (
+	maxWideStepOverNumpy = 0.70
+	minWideStepSpeedup   = 1.8
 )
 
 // peers are the libraries peers.py times: the suffix of their benchmark
@@ -402,7 +426,83 @@ func render(runs map[string]*result, conf map[string]string) string {
 	b.WriteString(rowsTable(runs))
 	b.WriteString(workersTable(runs))
 	b.WriteString(epochTable(runs))
+	b.WriteString(wideTable(runs))
 	b.WriteString(predictionTable(runs, conf))
+	return b.String()
+}
+
+// wideTable is spec/wide.yaml against numpy and PyTorch: each of
+// wideProducts' median GFLOP/s, its share of this run's widest ceiling
+// (≥ minOfCeiling) and its speed over the faster peer's (≥ minSpeedup);
+// then the SGD step's median times on 1 and 2 cores and in the peers, the
+// 1-core step over numpy's (≤ maxWideStepOverNumpy) and the speed-up of 2
+// cores (≥ minWideStepSpeedup). Each part is left out when vecgen did not
+// run it, and the table is "" when it ran neither.
+func wideTable(runs map[string]*result) string {
+	width, ceil, haveCeil := ceiling(runs)
+	if !haveCeil {
+		width = "ceiling"
+	}
+	gflops := func(name string) string {
+		if v, ok := median(runs, name, "GFLOP/s"); ok {
+			return fmt.Sprintf("%.1f", v)
+		}
+		return "–"
+	}
+	var products strings.Builder
+	for _, p := range wideProducts {
+		name := "BenchmarkProduct/" + p.name + "/vecgen"
+		ns, ok := median(runs, name, "ns/op")
+		if !ok {
+			continue
+		}
+		ofCeil := fmt.Sprintf("≥ %.0f%%: not measured", 100*minOfCeiling)
+		if rate, ok := median(runs, name, "GFLOP/s"); ok && haveCeil {
+			ofCeil = fmt.Sprintf("%.0f%% (≥ %.0f%%: %s)", 100*rate/ceil, 100*minOfCeiling, mark(true, rate/ceil >= minOfCeiling))
+		}
+		_, best, bestLabel := peerCells(runs, name)
+		speedup := fmt.Sprintf("≥ %.2f×: not measured", minSpeedup)
+		if best > 0 {
+			speedup = fmt.Sprintf("%.2f× (%s; ≥ %.2f×: %s)", best/ns, bestLabel, minSpeedup, mark(true, best/ns >= minSpeedup))
+		}
+		_, peer := peerNames(name)
+		fmt.Fprintf(&products, "| %s | %s | %s | %s | %s | %s | %s |\n", p.name, p.shape, gflops(name), ofCeil,
+			gflops(peer[0]), gflops(peer[1]), speedup)
+	}
+	var b strings.Builder
+	if products.Len() > 0 {
+		b.WriteString("\nspec/wide.yaml's products (batch 128; its first w is 8 MiB) against numpy and PyTorch (median GFLOP/s; the speed ratio is above 1 where vecgen is faster):\n\n")
+		fmt.Fprintf(&b, "| product | shape | vecgen | %% of %s | numpy | PyTorch | vecgen's speed ÷ best peer's |\n", width)
+		b.WriteString("|---|---|---|---|---|---|---|\n")
+		b.WriteString(products.String())
+	}
+
+	one, okOne := median(runs, wideStep+"/procs=1", "ns/op")
+	two, okTwo := median(runs, wideStep+"/procs=2", "ns/op")
+	if !okOne && !okTwo {
+		return b.String()
+	}
+	cell := func(ns float64, ok bool) string {
+		if ok {
+			return duration(ns)
+		}
+		return "–"
+	}
+	numpy, okNumpy := median(runs, wideStep+"/procs=1/numpy", "ns/op")
+	torch, okTorch := median(runs, wideStep+"/procs=1/torch", "ns/op")
+	vsNumpy := fmt.Sprintf("≤ %.2f×: not measured", maxWideStepOverNumpy)
+	if okOne && okNumpy {
+		vsNumpy = fmt.Sprintf("%.2f× (≤ %.2f×: %s)", one/numpy, maxWideStepOverNumpy, mark(true, one <= maxWideStepOverNumpy*numpy))
+	}
+	speedup := fmt.Sprintf("≥ %.2f×: not measured", minWideStepSpeedup)
+	if okOne && okTwo {
+		speedup = fmt.Sprintf("%.2f× (≥ %.2f×: %s)", one/two, minWideStepSpeedup, mark(true, one/two >= minWideStepSpeedup))
+	}
+	b.WriteString("\nspec/wide.yaml's SGD step of 128 samples (median times; the time ratio is below 1 where vecgen is faster; numpy and PyTorch on one thread):\n\n" +
+		"| step | vecgen, 1 core | vecgen, 2 cores | numpy | PyTorch | vecgen's time ÷ numpy's, 1 core | speed-up of 2 cores |\n" +
+		"|---|---|---|---|---|---|---|\n")
+	fmt.Fprintf(&b, "| SGD, 128 samples | %s | %s | %s | %s | %s | %s |\n", cell(one, okOne), cell(two, okTwo),
+		cell(numpy, okNumpy), cell(torch, okTorch), vsNumpy, speedup)
 	return b.String()
 }
 

@@ -232,6 +232,73 @@ func TestRowsTableNotMeasured(t *testing.T) {
 	assert.Empty(t, rowsTable(runs), "peers alone make no table")
 }
 
+// spec/wide.yaml's table: each product's share of the zmm ceiling and
+// speed over the faster peer, and the step against numpy and on two cores,
+// each target met or missed; the products appear in no other table.
+func TestWideTable(t *testing.T) {
+	in := "BenchmarkPeak-2 100 100000 ns/op 100.0 GFLOP/s\n" +
+		"BenchmarkPeakZMM-2 100 100000 ns/op 200.0 GFLOP/s\n" +
+		// 180 and 176 GFLOP/s (90% and 88% of 200), 1.20× and 1.10× the faster peer.
+		"BenchmarkProduct/WideL1Forward/vecgen-2 100 6000000 ns/op 180.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL1Forward/vecgen/avx2-2 100 12000000 ns/op 90.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL1Forward/numpy 100 7200000 ns/op 150.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL1Forward/torch 100 8000000 ns/op 135.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL2Forward/vecgen-2 100 6000000 ns/op 176.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL2Forward/vecgen-2 100 6200000 ns/op 172.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL2Forward/vecgen-2 100 5800000 ns/op 180.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL2Forward/numpy 100 7000000 ns/op 153.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL2Forward/torch 100 6600000 ns/op 163.0 GFLOP/s\n" +
+		// 160 GFLOP/s, 80% of 200, and 2× numpy's speed.
+		"BenchmarkProduct/WideL2InputGrad/vecgen-2 100 6700000 ns/op 160.0 GFLOP/s\n" +
+		"BenchmarkProduct/WideL2InputGrad/numpy 100 13400000 ns/op 80.0 GFLOP/s\n" +
+		"BenchmarkTrainStepWide/sgd/samples=128/procs=1-2 10 30000000 ns/op 4267 samples/s\n" +
+		"BenchmarkTrainStepWide/sgd/samples=128/procs=2-2 10 16000000 ns/op 8000 samples/s\n" +
+		"BenchmarkTrainStepWide/sgd/samples=128/procs=1/numpy 10 50000000 ns/op 2560 samples/s\n" +
+		"BenchmarkTrainStepWide/sgd/samples=128/procs=1/torch 10 45000000 ns/op 2844 samples/s\n"
+	runs, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	out := render(runs, configs([]byte(in)))
+	assert.Contains(t, out, "| product | shape | vecgen | % of zmm | numpy | PyTorch | vecgen's speed ÷ best peer's |\n|---|---|---|---|---|---|---|\n"+
+		"| WideL1Forward | 128×1024·1024×2048 | 180.0 | 90% (≥ 85%: met) | 150.0 | 135.0 | 1.20× (numpy; ≥ 1.15×: met) |\n"+
+		"| WideL2Forward | 128×2048·2048×1024 | 176.0 | 88% (≥ 85%: met) | 153.0 | 163.0 | 1.10× (PyTorch; ≥ 1.15×: missed) |\n"+
+		"| WideL2InputGrad | 128×1024·1024×2048 | 160.0 | 80% (≥ 85%: missed) | 80.0 | – | 2.00× (numpy; ≥ 1.15×: met) |\n",
+		"the median of three runs; products vecgen did not run have no row")
+	assert.Equal(t, 1, strings.Count(out, "| WideL1Forward |"), "the wide products are in their own table only")
+	assert.Contains(t, out, "| step | vecgen, 1 core | vecgen, 2 cores | numpy | PyTorch | vecgen's time ÷ numpy's, 1 core | speed-up of 2 cores |\n|---|---|---|---|---|---|---|\n"+
+		"| SGD, 128 samples | 30 ms | 16 ms | 50 ms | 45 ms | 0.60× (≤ 0.70×: met) | 1.88× (≥ 1.80×: met) |\n")
+
+	// Slower against numpy and on two cores.
+	in = "BenchmarkTrainStepWide/sgd/samples=128/procs=1-2 10 40000000 ns/op\n" +
+		"BenchmarkTrainStepWide/sgd/samples=128/procs=2-2 10 25000000 ns/op\n" +
+		"BenchmarkTrainStepWide/sgd/samples=128/procs=1/numpy 10 50000000 ns/op\n"
+	runs, err = parse(strings.NewReader(in))
+	require.NoError(t, err)
+	assert.Contains(t, wideTable(runs), "| SGD, 128 samples | 40 ms | 25 ms | 50 ms | – | 0.80× (≤ 0.70×: missed) | 1.60× (≥ 1.80×: missed) |\n")
+	assert.NotContains(t, wideTable(runs), "| product |", "no product was measured")
+}
+
+// Without peers, a ceiling or the two-core step, the wide targets are not
+// measured; without any vecgen result there is no table.
+func TestWideTableNotMeasured(t *testing.T) {
+	in := "BenchmarkProduct/WideL1WeightGrad/vecgen-2 100 5000000 ns/op 215.0 GFLOP/s\n" +
+		"BenchmarkTrainStepWide/sgd/samples=128/procs=1-2 10 30000000 ns/op\n"
+	runs, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	out := wideTable(runs)
+	assert.Contains(t, out, "| product | shape | vecgen | % of ceiling | numpy | PyTorch | vecgen's speed ÷ best peer's |")
+	assert.Contains(t, out, "| WideL1WeightGrad | 1024×128·128×2048 | 215.0 | ≥ 85%: not measured | – | – | ≥ 1.15×: not measured |\n")
+	assert.Contains(t, out, "| SGD, 128 samples | 30 ms | – | – | – | ≤ 0.70×: not measured | ≥ 1.80×: not measured |\n")
+
+	assert.Empty(t, wideTable(map[string]*result{}))
+	runs, err = parse(strings.NewReader("BenchmarkProduct/WideL1Forward/numpy 100 7200000 ns/op 150.0 GFLOP/s\n" +
+		"BenchmarkTrainStepWide/sgd/samples=128/procs=1/numpy 10 50000000 ns/op\n"))
+	require.NoError(t, err)
+	assert.Empty(t, wideTable(runs), "peers alone make no table")
+	runs, err = parse(strings.NewReader(sample))
+	require.NoError(t, err)
+	assert.NotContains(t, render(runs, configs([]byte(sample))), "spec/wide.yaml", "a run without the wide model has no wide table")
+}
+
 func TestConfigs(t *testing.T) {
 	conf := configs([]byte("goos: linux\ncpu: A\nBenchmarkX-2 1 2 ns/op\nGODEBUG sys/cpu: x\ncpu: B\nblas: openblas 0.3.21\nok  \tpkg\t1.2s\n"))
 	assert.Equal(t, map[string]string{"goos": "linux", "cpu": "A", "blas": "openblas 0.3.21"}, conf)

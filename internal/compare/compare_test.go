@@ -11,8 +11,9 @@ import (
 )
 
 // product is one matrix product of spec/fashion.yaml (or its batch-1 twin)
-// as each implementation computes it. kind is the layout: "forward" is
-// c = a·b, "dW" is c = aᵀ·b (a is k×m), "dX" is c = a·bᵀ (b is n×k).
+// or of spec/wide.yaml as each implementation computes it. kind is the
+// layout: "forward" is c = a·b, "dW" is c = aᵀ·b (a is k×m), "dX" is
+// c = a·bᵀ (b is n×k).
 type product struct {
 	name    string
 	m, k, n int
@@ -58,7 +59,30 @@ var products = []product{
 	{"B1L3Forward", 1, 128, 10, "forward", func(a, b, c []float32) {
 		k.Fashion1L3Forward((*[128]float32)(a), (*[128 * 10]float32)(b), &bias10, (*[10]float32)(c))
 	}},
+	{"WideL1Forward", 128, 1024, 2048, "forward", func(a, b, c []float32) {
+		k.WideL1Forward((*[128 * 1024]float32)(a), (*[1024 * 2048]float32)(b), &bias2048, (*[128 * 2048]float32)(c))
+	}},
+	{"WideL2Forward", 128, 2048, 1024, "forward", func(a, b, c []float32) {
+		k.WideL2Forward((*[128 * 2048]float32)(a), (*[2048 * 1024]float32)(b), &bias1024, (*[128 * 1024]float32)(c))
+	}},
+	{"WideL1WeightGrad", 1024, 128, 2048, "dW", func(a, b, c []float32) {
+		k.WideL1WeightGrad((*[128 * 1024]float32)(a), (*[128 * 2048]float32)(b), (*[1024 * 2048]float32)(c), &bias2048)
+	}},
+	{"WideL2WeightGrad", 2048, 128, 1024, "dW", func(a, b, c []float32) {
+		k.WideL2WeightGrad((*[128 * 2048]float32)(a), (*[128 * 1024]float32)(b), (*[2048 * 1024]float32)(c), &bias1024)
+	}},
+	{"WideL2InputGrad", 128, 1024, 2048, "dX", func(a, b, c []float32) {
+		k.WideL2InputGrad((*[128 * 1024]float32)(a), (*[2048 * 1024]float32)(b), &wtWide2, (*[128 * 2048]float32)(c))
+	}},
 }
+
+// maxGoPeerMACs is the largest product, in multiply-adds (m·k·n), that the
+// Go peers (gonum and the naive loop) time. spec/fashion.yaml's products
+// reach 2²⁴ at most; spec/wide.yaml's, 2²⁸ each, take gonum some 50 ms a
+// call and the naive loop over 100 ms, 20 to 60 times vecgen's time, which
+// would add about a minute to make bench's rounds for a comparison no
+// table shows: vecgen alone times them.
+const maxGoPeerMACs = 1 << 24
 
 var (
 	bias256 [256]float32
@@ -66,6 +90,10 @@ var (
 	bias10  [10]float32
 	wt2     [256 * 128]float32
 	wt3     [128 * 10]float32
+
+	bias2048 [2048]float32
+	bias1024 [1024]float32
+	wtWide2  [1024 * 2048]float32
 )
 
 // BenchmarkPeak is the machine's FMA ceiling in this run: registers only.
@@ -123,8 +151,8 @@ func BenchmarkStreamZMM(b *testing.B) {
 	}
 }
 
-// BenchmarkProduct times every product by every implementation, reporting
-// GFLOP/s as 2·m·k·n per call.
+// BenchmarkProduct times every product by every implementation (by
+// vecgen alone past maxGoPeerMACs), reporting GFLOP/s as 2·m·k·n per call.
 func BenchmarkProduct(b *testing.B) {
 	r := kerneltest.Case{Seed: 1}.Rand()
 	for _, p := range products {
@@ -161,6 +189,9 @@ func BenchmarkProduct(b *testing.B) {
 					Naive(a, bm, c, p.m, p.k, p.n)
 				}
 			}},
+		}
+		if p.m*p.k*p.n > maxGoPeerMACs {
+			impls = impls[:1]
 		}
 		for _, im := range impls {
 			b.Run(p.name+"/"+im.name, func(b *testing.B) {

@@ -2,9 +2,12 @@
 // developer could use instead, in one run so that the ratios hold on a
 // noisy machine: a plain Go loop, gonum's blas32.Gemm, and, as the
 // machine's ceilings, loops of independent ymm and zmm FMAs with no memory
-// traffic. peers.py times the same products, and whole forward passes and
-// training steps, in numpy and PyTorch; make bench runs both, and
-// internal/benchreport turns their output into PERFORMANCE.md's tables.
+// traffic. The products are spec/fashion.yaml's (and its batch-1 twin's)
+// and spec/wide.yaml's; the Go peers time only the former, the wide ones
+// being 21 times the largest of them. peers.py times the same products, and
+// whole forward passes and training steps (spec/wide.yaml's too), in numpy
+// and PyTorch; make bench runs both, and internal/benchreport turns their
+// output into PERFORMANCE.md's tables.
 package compare
 
 // Naive computes c = a·b (c is m×n, a is m×k, b is k×n, all row-major)

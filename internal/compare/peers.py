@@ -7,9 +7,10 @@ format, so internal/benchreport reads it together with go test's:
 
     BenchmarkProduct/<product>/{numpy,torch}       each product of
         internal/compare (spec/fashion.yaml at batch 64 and its batch-1
-        twin), with what vecgen's kernel fuses where a library user writes
-        it: the forward products add the bias and apply the activation;
-        dW and dX are the bare products
+        twin, and spec/wide.yaml's L1 and L2 products, named Wide…), with
+        what vecgen's kernel fuses where a library user writes it: the
+        forward products add the bias and apply the activation; dW and dX
+        are the bare products
     BenchmarkProduct/L3Forward/{numpy,torch}-bare  the L3 product alone
     BenchmarkPredictOne/{numpy,torch}              the whole batch-1 forward
     BenchmarkPredictRows/rows=N/{numpy,torch}      the whole forward of N rows
@@ -18,6 +19,9 @@ format, so internal/benchreport reads it together with go test's:
     BenchmarkTrainStep/sgd/samples=N/procs=1/{numpy,torch}
                                                    one SGD step with softmax
                                                    cross-entropy, N = 64, 256
+    BenchmarkTrainStepWide/sgd/samples=128/procs=1/{numpy,torch}
+                                                   the same step of
+                                                   spec/wide.yaml on its batch
     BenchmarkFitEpoch/workers=N/torch              one epoch of Fashion-MNIST's
         60,000 training images in PyTorch's usual loop (shuffled batches of
         64 drawn from in-memory tensors, Adam at 1e-3) with
@@ -63,7 +67,14 @@ try:
 except ImportError:
     threadpoolctl = None
 
+# The layers (in, out, activation) of spec/fashion.yaml, the network of
+# every case but the Wide ones, and of spec/wide.yaml.
 LAYERS = [(784, 256, "relu"), (256, 128, "relu"), (128, 10, "softmax")]
+WIDE_LAYERS = [(1024, 2048, "relu"), (2048, 1024, "relu"), (1024, 16, "softmax")]
+
+# The layers of a product by the prefix of its name: Fashion, its batch-1
+# twin (B1) and Wide.
+PRODUCT_LAYERS = {"": LAYERS, "B1": LAYERS, "Wide": WIDE_LAYERS}
 
 # name, m, k, n, kind: as in compare_test.go. "forward" is c = a·b,
 # "dW" is c = aᵀ·b (a is k×m), "dX" is c = a·bᵀ (b is n×k).
@@ -79,6 +90,11 @@ PRODUCTS = [
     ("B1L1Forward", 1, 784, 256, "forward"),
     ("B1L2Forward", 1, 256, 128, "forward"),
     ("B1L3Forward", 1, 128, 10, "forward"),
+    ("WideL1Forward", 128, 1024, 2048, "forward"),
+    ("WideL2Forward", 128, 2048, 1024, "forward"),
+    ("WideL1WeightGrad", 1024, 128, 2048, "dW"),
+    ("WideL2WeightGrad", 2048, 128, 1024, "dW"),
+    ("WideL2InputGrad", 128, 1024, 2048, "dX"),
 ]
 
 # The row counts of the whole-forward cases, as nn's BenchmarkPredictRows.
@@ -105,6 +121,13 @@ def torch_act(z, act):
     return torch.relu_(z) if act == "relu" else torch.softmax(z, dim=-1)
 
 
+def forward_activation(name):
+    """The activation of the forward product name: "WideL2Forward" is layer
+    2 of WIDE_LAYERS."""
+    prefix, layer = re.fullmatch(r"(\w*?)L(\d+)Forward", name).groups()
+    return PRODUCT_LAYERS[prefix][int(layer) - 1][2]
+
+
 def product_cases(rng):
     """Yields (name, flops, numpy fn, torch fn) for every product.
 
@@ -114,7 +137,7 @@ def product_cases(rng):
     for name, m, k, n, kind in PRODUCTS:
         flops = 2 * m * k * n
         if kind == "forward":
-            act = LAYERS[int(name[name.index("Forward") - 1]) - 1][2]
+            act = forward_activation(name)
             x = uniform(rng, k) if m == 1 else uniform(rng, m, k)
             w, b = uniform(rng, k, n), uniform(rng, n)
             tx, tw, tb = torch.from_numpy(x), torch.from_numpy(w.T.copy()), torch.from_numpy(b)
@@ -145,25 +168,31 @@ def he(rng, fan_in, fan_out):
 
 
 class NumpyMLP:
-    """784-256-128-10 as the classic numpy MLP: w is in×out, biases are
-    vectors, the backward pass is written out by hand."""
+    """The network of layers (LAYERS, 784-256-128-10, unless given) as the
+    classic numpy MLP: relu on every layer but the last, whose softmax is
+    left to the prediction and the loss; w is in×out, biases are vectors,
+    params holds each layer's w then b, and the backward pass is written
+    out by hand."""
 
-    def __init__(self, rng):
+    def __init__(self, rng, layers=LAYERS):
+        for _, _, act in layers[:-1]:
+            if act != "relu":
+                raise ValueError("NumpyMLP: a hidden layer's activation is %s, not relu" % act)
+        self.layers = layers
         self.params = []
-        for fan_in, fan_out, _ in LAYERS:
+        for fan_in, fan_out, _ in layers:
             self.params += [he(rng, fan_in, fan_out), np.zeros(fan_out, np.float32)]
 
     def logits(self, x):
         """The last layer's pre-activation for x, a vector or rows."""
-        w1, b1, w2, b2, w3, b3 = self.params
-        h = x @ w1
-        h += b1
-        np.maximum(h, 0, out=h)
-        h = h @ w2
-        h += b2
-        np.maximum(h, 0, out=h)
-        z = h @ w3
-        z += b3
+        ws, bs = self.params[0::2], self.params[1::2]
+        h = x
+        for w, b in zip(ws[:-1], bs[:-1]):
+            h = h @ w
+            h += b
+            np.maximum(h, 0, out=h)
+        z = h @ ws[-1]
+        z += bs[-1]
         return z
 
     def predict_one(self, x):
@@ -180,28 +209,34 @@ class NumpyMLP:
     def train_step(self, x, y, lr):
         """One SGD step on samples x with one-hot targets y; returns the
         mean cross-entropy."""
-        w1, b1, w2, b2, w3, b3 = self.params
+        ws, bs = self.params[0::2], self.params[1::2]
         n = x.shape[0]
-        a1 = np.maximum(x @ w1 + b1, 0)
-        a2 = np.maximum(a1 @ w2 + b2, 0)
-        z3 = a2 @ w3 + b3
-        z3 -= z3.max(axis=1, keepdims=True)
-        p = np.exp(z3)
+        a = [x]  # each layer's input
+        for w, b in zip(ws[:-1], bs[:-1]):
+            a.append(np.maximum(a[-1] @ w + b, 0))
+        z = a[-1] @ ws[-1] + bs[-1]
+        z -= z.max(axis=1, keepdims=True)
+        p = np.exp(z)
         p /= p.sum(axis=1, keepdims=True)
         loss = -np.log((p * y).sum(axis=1)).mean()
-        dz3 = (p - y) / n
-        dz2 = (dz3 @ w3.T) * (a2 > 0)
-        dz1 = (dz2 @ w2.T) * (a1 > 0)
-        grads = [x.T @ dz1, dz1.sum(axis=0), a1.T @ dz2, dz2.sum(axis=0), a2.T @ dz3, dz3.sum(axis=0)]
+        # From the last layer back: its dz gives its dw and db and, but for
+        # the first layer, the dz of the layer before.
+        dz = (p - y) / n
+        grads = []
+        for i in reversed(range(len(ws))):
+            grads[:0] = [a[i].T @ dz, dz.sum(axis=0)]
+            if i > 0:
+                dz = (dz @ ws[i].T) * (a[i] > 0)
         for p_, g in zip(self.params, grads):
             p_ -= lr * g
         return loss
 
 
 def torch_model(mlp=None, softmax=False):
-    """784-256-128-10 as an nn.Sequential, with mlp's weights if given."""
+    """mlp's layers (else LAYERS, 784-256-128-10) as an nn.Sequential, with
+    mlp's weights if given."""
     mods = []
-    for fan_in, fan_out, act in LAYERS:
+    for fan_in, fan_out, act in mlp.layers if mlp is not None else LAYERS:
         mods.append(torch.nn.Linear(fan_in, fan_out))
         if act == "relu":
             mods.append(torch.nn.ReLU())
@@ -217,17 +252,26 @@ def torch_model(mlp=None, softmax=False):
     return model
 
 
-def samples(rng, n):
-    """n inputs from a standard normal and their one-hot targets, as nn's
-    benchmarks draw them; also the targets as class indices."""
-    x = rng.standard_normal((n, LAYERS[0][0])).astype(np.float32)
-    labels = rng.integers(0, LAYERS[-1][1], n)
-    y = np.zeros((n, LAYERS[-1][1]), np.float32)
+def samples(rng, n, layers=LAYERS):
+    """n inputs of the network of layers from a standard normal and their
+    one-hot targets, as nn's benchmarks draw them; also the targets as class
+    indices."""
+    x = rng.standard_normal((n, layers[0][0])).astype(np.float32)
+    labels = rng.integers(0, layers[-1][1], n)
+    y = np.zeros((n, layers[-1][1]), np.float32)
     y[np.arange(n), labels] = 1
     return x, y, labels
 
 
 LR = 1e-3
+
+# The SGD step cases: the nn benchmark each pairs with, the network's
+# layers and the samples of a step.
+TRAIN_STEPS = [
+    ("BenchmarkTrainStep/sgd/samples=64/procs=1", LAYERS, 64),
+    ("BenchmarkTrainStep/sgd/samples=256/procs=1", LAYERS, 256),
+    ("BenchmarkTrainStepWide/sgd/samples=128/procs=1", WIDE_LAYERS, 128),
+]
 
 
 def network_cases(rng):
@@ -252,9 +296,9 @@ def network_cases(rng):
                 return serving(tx)
 
         yield "BenchmarkPredictRows/rows=%d" % n, None, lambda x=x: mlp.predict(x), torch_predict
-    for n in (64, 256):
-        x, y, labels = samples(rng, n)
-        net = NumpyMLP(rng)
+    for name, layers, n in TRAIN_STEPS:
+        x, y, labels = samples(rng, n, layers)
+        net = NumpyMLP(rng, layers)
         model = torch_model(net)
         loss_fn = torch.nn.CrossEntropyLoss()
         opt = torch.optim.SGD(model.parameters(), lr=LR)
@@ -267,7 +311,6 @@ def network_cases(rng):
             opt.step()
             return loss
 
-        name = "BenchmarkTrainStep/sgd/samples=%d/procs=1" % n
         yield name, ("samples/s", n), lambda net=net, x=x, y=y: net.train_step(x, y, LR), torch_step
 
 
@@ -568,19 +611,9 @@ def check(fashion):
                and np.allclose(got, want, rtol=1e-4, atol=1e-6), "PredictRows, %d rows: numpy and torch differ" % n)
         expect(np.allclose(got[0], mlp.predict_one(rows[0]), rtol=1e-5, atol=1e-7),
                "PredictRows, %d rows: the first row differs from PredictOne's" % n)
-    model = torch_model(mlp)
-    opt = torch.optim.SGD(model.parameters(), lr=0.1)
-    opt.zero_grad()
-    tloss = torch.nn.CrossEntropyLoss()(model(torch.from_numpy(x)), torch.from_numpy(labels))
-    tloss.backward()
-    opt.step()
-    loss = mlp.train_step(x, y, 0.1)
-    expect(abs(loss - tloss.item()) < 1e-4, "train step: loss %g, torch %g" % (loss, tloss.item()))
-    for i, p in enumerate(model.parameters()):
-        want = p.detach().numpy()
-        got = mlp.params[i].T if want.ndim == 2 else mlp.params[i]
-        expect(got.dtype == np.float32, "train step: parameter %d is %s" % (i, got.dtype))
-        expect(np.allclose(got, want, rtol=1e-4, atol=1e-5), "train step: parameter %d differs from torch's" % i)
+    check_train_step(expect, "train step", mlp, x, y, labels)
+    wide = NumpyMLP(rng, WIDE_LAYERS)
+    check_train_step(expect, "wide train step", wide, *samples(rng, 128, WIDE_LAYERS))
     check_epoch(expect, fashion)
     expect(torch.get_num_threads() == 1, "torch runs %d threads" % torch.get_num_threads())
     if threadpoolctl is not None:
@@ -590,6 +623,25 @@ def check(fashion):
         print("FAIL:", f)
     print("FAIL" if failures else "ok")
     return not failures
+
+
+def check_train_step(expect, what, mlp, x, y, labels):
+    """check's part for an SGD step of mlp on samples x (y one-hot, labels
+    the class indices): the step of its twin in PyTorch gives the same loss
+    and parameters."""
+    model = torch_model(mlp)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    opt.zero_grad()
+    tloss = torch.nn.CrossEntropyLoss()(model(torch.from_numpy(x)), torch.from_numpy(labels))
+    tloss.backward()
+    opt.step()
+    loss = mlp.train_step(x, y, 0.1)
+    expect(abs(loss - tloss.item()) < 1e-4, "%s: loss %g, torch %g" % (what, loss, tloss.item()))
+    for i, p in enumerate(model.parameters()):
+        want = p.detach().numpy()
+        got = mlp.params[i].T if want.ndim == 2 else mlp.params[i]
+        expect(got.dtype == np.float32, "%s: parameter %d is %s" % (what, i, got.dtype))
+        expect(np.allclose(got, want, rtol=1e-4, atol=1e-5), "%s: parameter %d differs from torch's" % (what, i))
 
 
 def write_idx(path, values, compress):
