@@ -1847,7 +1847,7 @@ elems29:
 
 // func wideL1WeightGradAVX512(x *[131072]float32, dz *[262144]float32, dw *[2097152]float32, db *[2048]float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·wideL1WeightGradAVX512(SB), $278768-32
+TEXT ·wideL1WeightGradAVX512(SB), $205040-32
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
@@ -1859,7 +1859,7 @@ TEXT ·wideL1WeightGradAVX512(SB), $278768-32
 	MOVQ DX, 16(SP)
 
 	// Chunks of 128 steps of depth; in each, micro-panels of 32 columns of dw, each copied into a contiguous buffer (16 KB, in L1) that every block of rows reads.
-	// Panels of 494 rows of dw at a time, the last one shorter.
+	// Panels of 351 rows of dw at a time, the last one shorter.
 	MOVQ $0x00000002, 72(SP)
 
 rowpanels30:
@@ -1868,19 +1868,19 @@ rowpanels30:
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 494 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps of depth of xᵀ's 351 rows into its buffer, a line more than their length apart.
 	MOVQ  32(SP), AX
 	LEAQ  112(SP), DX
 	ADDQ  $0x3f, DX
 	ANDQ  $-64, DX
-	MOVL  $0x00003fff, SI
+	MOVL  $0x00007fff, SI
 	KMOVW SI, K1
 	MOVQ  $0x00000080, SI
 
 packlines31:
 	MOVQ AX, DI
 	MOVQ DX, R8
-	MOVQ $0x00000007, R9
+	MOVQ $0x00000005, R9
 
 packvecs32:
 	VMOVUPS   (DI), Z0
@@ -1897,12 +1897,10 @@ packvecs32:
 	JNZ       packvecs32
 	VMOVUPS   (DI), Z0
 	VMOVUPS   Z0, (R8)
-	VMOVUPS   64(DI), Z0
+	VMOVUPS.Z 64(DI), K1, Z0
 	VMOVUPS   Z0, 64(R8)
-	VMOVUPS.Z 128(DI), K1, Z0
-	VMOVUPS   Z0, 128(R8)
 	ADDQ      $0x00001000, AX
-	ADDQ      $0x00000800, DX
+	ADDQ      $0x000005c0, DX
 	DECQ      SI
 	JNZ       packlines31
 	MOVQ      40(SP), AX
@@ -1913,7 +1911,7 @@ packvecs32:
 
 panels33:
 	// Copy 128 steps × 32 columns of dz into the buffer.
-	LEAQ 262320(SP), AX
+	LEAQ 188592(SP), AX
 	ADDQ $0x3f, AX
 	ANDQ $-64, AX
 	MOVQ 48(SP), DX
@@ -1949,7 +1947,7 @@ pack34:
 	ADDQ    $0x3f, DX
 	ANDQ    $-64, DX
 	MOVQ    56(SP), SI
-	MOVQ    $0x00000026, DI
+	MOVQ    $0x0000001b, DI
 
 rows35:
 	MOVQ AX, R8
@@ -2032,125 +2030,125 @@ depth36:
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      128(R11), Z26
 	VMOVUPS      192(R11), Z27
-	VBROADCASTSS 2048(R10), Z28
+	VBROADCASTSS 1472(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 2052(R10), Z28
+	VBROADCASTSS 1476(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2056(R10), Z28
+	VBROADCASTSS 1480(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 2060(R10), Z28
+	VBROADCASTSS 1484(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 2064(R10), Z28
+	VBROADCASTSS 1488(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 2068(R10), Z28
+	VBROADCASTSS 1492(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 2072(R10), Z28
+	VBROADCASTSS 1496(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 2076(R10), Z28
+	VBROADCASTSS 1500(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 2080(R10), Z28
+	VBROADCASTSS 1504(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 2084(R10), Z28
+	VBROADCASTSS 1508(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 2088(R10), Z28
+	VBROADCASTSS 1512(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 2092(R10), Z28
+	VBROADCASTSS 1516(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 2096(R10), Z28
+	VBROADCASTSS 1520(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      256(R11), Z26
 	VMOVUPS      320(R11), Z27
-	VBROADCASTSS 4096(R10), Z28
+	VBROADCASTSS 2944(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 4100(R10), Z28
+	VBROADCASTSS 2948(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 4104(R10), Z28
+	VBROADCASTSS 2952(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 4108(R10), Z28
+	VBROADCASTSS 2956(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 4112(R10), Z28
+	VBROADCASTSS 2960(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 4116(R10), Z28
+	VBROADCASTSS 2964(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 4120(R10), Z28
+	VBROADCASTSS 2968(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 4124(R10), Z28
+	VBROADCASTSS 2972(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 4128(R10), Z28
+	VBROADCASTSS 2976(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 4132(R10), Z28
+	VBROADCASTSS 2980(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 4136(R10), Z28
+	VBROADCASTSS 2984(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 4140(R10), Z28
+	VBROADCASTSS 2988(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 4144(R10), Z28
+	VBROADCASTSS 2992(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      384(R11), Z26
 	VMOVUPS      448(R11), Z27
-	VBROADCASTSS 6144(R10), Z28
+	VBROADCASTSS 4416(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 6148(R10), Z28
+	VBROADCASTSS 4420(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 6152(R10), Z28
+	VBROADCASTSS 4424(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 6156(R10), Z28
+	VBROADCASTSS 4428(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 6160(R10), Z28
+	VBROADCASTSS 4432(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 6164(R10), Z28
+	VBROADCASTSS 4436(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 6168(R10), Z28
+	VBROADCASTSS 4440(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 6172(R10), Z28
+	VBROADCASTSS 4444(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 6176(R10), Z28
+	VBROADCASTSS 4448(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 6180(R10), Z28
+	VBROADCASTSS 4452(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 6184(R10), Z28
+	VBROADCASTSS 4456(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 6188(R10), Z28
+	VBROADCASTSS 4460(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 6192(R10), Z28
+	VBROADCASTSS 4464(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	MOVQ         96(SP), R13
@@ -2163,7 +2161,7 @@ depth36:
 	MOVQ         $0x00000080, 104(SP)
 
 samerun37:
-	ADDQ $0x00002000, R10
+	ADDQ $0x00001700, R10
 	ADDQ $0x00000200, R11
 	DECQ R12
 	JNZ  depth36
@@ -2209,71 +2207,66 @@ samerun37:
 	JNZ     panels33
 	ADDQ    $0x00080000, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
-	ADDQ    $0x000007b8, (SP)
-	ADDQ    $0x003dc000, 16(SP)
+	ADDQ    $0x0000057c, (SP)
+	ADDQ    $0x002be000, 16(SP)
 	DECQ    72(SP)
 	JNZ     rowpanels30
 
-	// The last 36 rows of dw.
+	// The last 322 rows of dw.
 	MOVQ (SP), AX
 	MOVQ AX, 32(SP)
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 36 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps of depth of xᵀ's 322 rows into its buffer, a line more than their length apart.
 	MOVQ  32(SP), AX
 	LEAQ  112(SP), DX
 	ADDQ  $0x3f, DX
 	ANDQ  $-64, DX
-	MOVL  $0x0000000f, SI
+	MOVL  $0x00000003, SI
 	KMOVW SI, K1
-	MOVQ  $0x00000020, SI
+	MOVQ  $0x00000080, SI
 
-pack38:
-	VMOVUPS   (AX), Z0
-	VMOVUPS   Z0, (DX)
-	VMOVUPS   64(AX), Z0
-	VMOVUPS   Z0, 64(DX)
-	VMOVUPS.Z 128(AX), K1, Z0
-	VMOVUPS   Z0, 128(DX)
-	VMOVUPS   4096(AX), Z0
-	VMOVUPS   Z0, 256(DX)
-	VMOVUPS   4160(AX), Z0
-	VMOVUPS   Z0, 320(DX)
-	VMOVUPS.Z 4224(AX), K1, Z0
-	VMOVUPS   Z0, 384(DX)
-	VMOVUPS   8192(AX), Z0
-	VMOVUPS   Z0, 512(DX)
-	VMOVUPS   8256(AX), Z0
-	VMOVUPS   Z0, 576(DX)
-	VMOVUPS.Z 8320(AX), K1, Z0
-	VMOVUPS   Z0, 640(DX)
-	VMOVUPS   12288(AX), Z0
-	VMOVUPS   Z0, 768(DX)
-	VMOVUPS   12352(AX), Z0
-	VMOVUPS   Z0, 832(DX)
-	VMOVUPS.Z 12416(AX), K1, Z0
-	VMOVUPS   Z0, 896(DX)
-	ADDQ      $0x00004000, AX
-	ADDQ      $0x00000400, DX
+packlines38:
+	MOVQ AX, DI
+	MOVQ DX, R8
+	MOVQ $0x00000005, R9
+
+packvecs39:
+	VMOVUPS   (DI), Z0
+	VMOVUPS   Z0, (R8)
+	VMOVUPS   64(DI), Z0
+	VMOVUPS   Z0, 64(R8)
+	VMOVUPS   128(DI), Z0
+	VMOVUPS   Z0, 128(R8)
+	VMOVUPS   192(DI), Z0
+	VMOVUPS   Z0, 192(R8)
+	ADDQ      $0x00000100, DI
+	ADDQ      $0x00000100, R8
+	DECQ      R9
+	JNZ       packvecs39
+	VMOVUPS.Z (DI), K1, Z0
+	VMOVUPS   Z0, (R8)
+	ADDQ      $0x00001000, AX
+	ADDQ      $0x00000580, DX
 	DECQ      SI
-	JNZ       pack38
+	JNZ       packlines38
 	MOVQ      40(SP), AX
 	MOVQ      AX, 48(SP)
 	MOVQ      16(SP), AX
 	MOVQ      AX, 56(SP)
 	MOVQ      $0x00000040, 88(SP)
 
-panels39:
+panels40:
 	// Copy 128 steps × 32 columns of dz into the buffer.
-	LEAQ 262320(SP), AX
+	LEAQ 188592(SP), AX
 	ADDQ $0x3f, AX
 	ANDQ $-64, AX
 	MOVQ 48(SP), DX
 	MOVQ AX, SI
 	MOVQ $0x00000020, DI
 
-pack40:
+pack41:
 	VMOVUPS (DX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(DX), Z0
@@ -2293,7 +2286,7 @@ pack40:
 	ADDQ    $0x00008000, DX
 	ADDQ    $0x00000200, SI
 	DECQ    DI
-	JNZ     pack40
+	JNZ     pack41
 	MOVQ    48(SP), DX
 	ADDQ    $0x80, DX
 	MOVQ    DX, 96(SP)
@@ -2302,9 +2295,9 @@ pack40:
 	ADDQ    $0x3f, DX
 	ANDQ    $-64, DX
 	MOVQ    56(SP), SI
-	MOVQ    $0x00000002, DI
+	MOVQ    $0x00000018, DI
 
-rows41:
+rows42:
 	MOVQ AX, R8
 	MOVQ SI, R9
 
@@ -2341,7 +2334,7 @@ rows41:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R12
 
-depth42:
+depth43:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -2385,125 +2378,125 @@ depth42:
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      128(R11), Z26
 	VMOVUPS      192(R11), Z27
-	VBROADCASTSS 256(R10), Z28
+	VBROADCASTSS 1408(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 260(R10), Z28
+	VBROADCASTSS 1412(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 264(R10), Z28
+	VBROADCASTSS 1416(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 268(R10), Z28
+	VBROADCASTSS 1420(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 272(R10), Z28
+	VBROADCASTSS 1424(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 276(R10), Z28
+	VBROADCASTSS 1428(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 280(R10), Z28
+	VBROADCASTSS 1432(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 284(R10), Z28
+	VBROADCASTSS 1436(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 288(R10), Z28
+	VBROADCASTSS 1440(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 292(R10), Z28
+	VBROADCASTSS 1444(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 296(R10), Z28
+	VBROADCASTSS 1448(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 300(R10), Z28
+	VBROADCASTSS 1452(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 304(R10), Z28
+	VBROADCASTSS 1456(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      256(R11), Z26
 	VMOVUPS      320(R11), Z27
-	VBROADCASTSS 512(R10), Z28
+	VBROADCASTSS 2816(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 516(R10), Z28
+	VBROADCASTSS 2820(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 520(R10), Z28
+	VBROADCASTSS 2824(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 524(R10), Z28
+	VBROADCASTSS 2828(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 528(R10), Z28
+	VBROADCASTSS 2832(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 532(R10), Z28
+	VBROADCASTSS 2836(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 536(R10), Z28
+	VBROADCASTSS 2840(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 540(R10), Z28
+	VBROADCASTSS 2844(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 544(R10), Z28
+	VBROADCASTSS 2848(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 548(R10), Z28
+	VBROADCASTSS 2852(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 552(R10), Z28
+	VBROADCASTSS 2856(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 556(R10), Z28
+	VBROADCASTSS 2860(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 560(R10), Z28
+	VBROADCASTSS 2864(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      384(R11), Z26
 	VMOVUPS      448(R11), Z27
-	VBROADCASTSS 768(R10), Z28
+	VBROADCASTSS 4224(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 772(R10), Z28
+	VBROADCASTSS 4228(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 776(R10), Z28
+	VBROADCASTSS 4232(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 780(R10), Z28
+	VBROADCASTSS 4236(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 784(R10), Z28
+	VBROADCASTSS 4240(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 788(R10), Z28
+	VBROADCASTSS 4244(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 792(R10), Z28
+	VBROADCASTSS 4248(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 796(R10), Z28
+	VBROADCASTSS 4252(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 800(R10), Z28
+	VBROADCASTSS 4256(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 804(R10), Z28
+	VBROADCASTSS 4260(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 808(R10), Z28
+	VBROADCASTSS 4264(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 812(R10), Z28
+	VBROADCASTSS 4268(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 816(R10), Z28
+	VBROADCASTSS 4272(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	MOVQ         96(SP), R13
@@ -2511,15 +2504,15 @@ depth42:
 	PREFETCHT0   64(R13)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun43
+	JNZ          samerun44
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun43:
-	ADDQ $0x00000400, R10
+samerun44:
+	ADDQ $0x00001600, R10
 	ADDQ $0x00000200, R11
 	DECQ R12
-	JNZ  depth42
+	JNZ  depth43
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (R9)
@@ -2553,7 +2546,7 @@ samerun43:
 	ADDQ    $0x34, DX
 	ADDQ    $0x0001a000, SI
 	DECQ    DI
-	JNZ     rows41
+	JNZ     rows42
 
 	// 10 rows of dw, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -2581,7 +2574,7 @@ samerun43:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 10 rows, times a row of dz.
 	MOVQ $0x00000020, R8
 
-depth44:
+depth45:
 	VMOVUPS      (DI), Z20
 	VMOVUPS      64(DI), Z21
 	VBROADCASTSS (DX), Z22
@@ -2616,98 +2609,98 @@ depth44:
 	VFMADD231PS  Z21, Z22, Z19
 	VMOVUPS      128(DI), Z20
 	VMOVUPS      192(DI), Z21
-	VBROADCASTSS 256(DX), Z22
+	VBROADCASTSS 1408(DX), Z22
 	VFMADD231PS  Z20, Z22, Z0
 	VFMADD231PS  Z21, Z22, Z1
-	VBROADCASTSS 260(DX), Z22
+	VBROADCASTSS 1412(DX), Z22
 	VFMADD231PS  Z20, Z22, Z2
 	VFMADD231PS  Z21, Z22, Z3
-	VBROADCASTSS 264(DX), Z22
+	VBROADCASTSS 1416(DX), Z22
 	VFMADD231PS  Z20, Z22, Z4
 	VFMADD231PS  Z21, Z22, Z5
-	VBROADCASTSS 268(DX), Z22
+	VBROADCASTSS 1420(DX), Z22
 	VFMADD231PS  Z20, Z22, Z6
 	VFMADD231PS  Z21, Z22, Z7
-	VBROADCASTSS 272(DX), Z22
+	VBROADCASTSS 1424(DX), Z22
 	VFMADD231PS  Z20, Z22, Z8
 	VFMADD231PS  Z21, Z22, Z9
-	VBROADCASTSS 276(DX), Z22
+	VBROADCASTSS 1428(DX), Z22
 	VFMADD231PS  Z20, Z22, Z10
 	VFMADD231PS  Z21, Z22, Z11
-	VBROADCASTSS 280(DX), Z22
+	VBROADCASTSS 1432(DX), Z22
 	VFMADD231PS  Z20, Z22, Z12
 	VFMADD231PS  Z21, Z22, Z13
-	VBROADCASTSS 284(DX), Z22
+	VBROADCASTSS 1436(DX), Z22
 	VFMADD231PS  Z20, Z22, Z14
 	VFMADD231PS  Z21, Z22, Z15
-	VBROADCASTSS 288(DX), Z22
+	VBROADCASTSS 1440(DX), Z22
 	VFMADD231PS  Z20, Z22, Z16
 	VFMADD231PS  Z21, Z22, Z17
-	VBROADCASTSS 292(DX), Z22
+	VBROADCASTSS 1444(DX), Z22
 	VFMADD231PS  Z20, Z22, Z18
 	VFMADD231PS  Z21, Z22, Z19
 	VMOVUPS      256(DI), Z20
 	VMOVUPS      320(DI), Z21
-	VBROADCASTSS 512(DX), Z22
+	VBROADCASTSS 2816(DX), Z22
 	VFMADD231PS  Z20, Z22, Z0
 	VFMADD231PS  Z21, Z22, Z1
-	VBROADCASTSS 516(DX), Z22
+	VBROADCASTSS 2820(DX), Z22
 	VFMADD231PS  Z20, Z22, Z2
 	VFMADD231PS  Z21, Z22, Z3
-	VBROADCASTSS 520(DX), Z22
+	VBROADCASTSS 2824(DX), Z22
 	VFMADD231PS  Z20, Z22, Z4
 	VFMADD231PS  Z21, Z22, Z5
-	VBROADCASTSS 524(DX), Z22
+	VBROADCASTSS 2828(DX), Z22
 	VFMADD231PS  Z20, Z22, Z6
 	VFMADD231PS  Z21, Z22, Z7
-	VBROADCASTSS 528(DX), Z22
+	VBROADCASTSS 2832(DX), Z22
 	VFMADD231PS  Z20, Z22, Z8
 	VFMADD231PS  Z21, Z22, Z9
-	VBROADCASTSS 532(DX), Z22
+	VBROADCASTSS 2836(DX), Z22
 	VFMADD231PS  Z20, Z22, Z10
 	VFMADD231PS  Z21, Z22, Z11
-	VBROADCASTSS 536(DX), Z22
+	VBROADCASTSS 2840(DX), Z22
 	VFMADD231PS  Z20, Z22, Z12
 	VFMADD231PS  Z21, Z22, Z13
-	VBROADCASTSS 540(DX), Z22
+	VBROADCASTSS 2844(DX), Z22
 	VFMADD231PS  Z20, Z22, Z14
 	VFMADD231PS  Z21, Z22, Z15
-	VBROADCASTSS 544(DX), Z22
+	VBROADCASTSS 2848(DX), Z22
 	VFMADD231PS  Z20, Z22, Z16
 	VFMADD231PS  Z21, Z22, Z17
-	VBROADCASTSS 548(DX), Z22
+	VBROADCASTSS 2852(DX), Z22
 	VFMADD231PS  Z20, Z22, Z18
 	VFMADD231PS  Z21, Z22, Z19
 	VMOVUPS      384(DI), Z20
 	VMOVUPS      448(DI), Z21
-	VBROADCASTSS 768(DX), Z22
+	VBROADCASTSS 4224(DX), Z22
 	VFMADD231PS  Z20, Z22, Z0
 	VFMADD231PS  Z21, Z22, Z1
-	VBROADCASTSS 772(DX), Z22
+	VBROADCASTSS 4228(DX), Z22
 	VFMADD231PS  Z20, Z22, Z2
 	VFMADD231PS  Z21, Z22, Z3
-	VBROADCASTSS 776(DX), Z22
+	VBROADCASTSS 4232(DX), Z22
 	VFMADD231PS  Z20, Z22, Z4
 	VFMADD231PS  Z21, Z22, Z5
-	VBROADCASTSS 780(DX), Z22
+	VBROADCASTSS 4236(DX), Z22
 	VFMADD231PS  Z20, Z22, Z6
 	VFMADD231PS  Z21, Z22, Z7
-	VBROADCASTSS 784(DX), Z22
+	VBROADCASTSS 4240(DX), Z22
 	VFMADD231PS  Z20, Z22, Z8
 	VFMADD231PS  Z21, Z22, Z9
-	VBROADCASTSS 788(DX), Z22
+	VBROADCASTSS 4244(DX), Z22
 	VFMADD231PS  Z20, Z22, Z10
 	VFMADD231PS  Z21, Z22, Z11
-	VBROADCASTSS 792(DX), Z22
+	VBROADCASTSS 4248(DX), Z22
 	VFMADD231PS  Z20, Z22, Z12
 	VFMADD231PS  Z21, Z22, Z13
-	VBROADCASTSS 796(DX), Z22
+	VBROADCASTSS 4252(DX), Z22
 	VFMADD231PS  Z20, Z22, Z14
 	VFMADD231PS  Z21, Z22, Z15
-	VBROADCASTSS 800(DX), Z22
+	VBROADCASTSS 4256(DX), Z22
 	VFMADD231PS  Z20, Z22, Z16
 	VFMADD231PS  Z21, Z22, Z17
-	VBROADCASTSS 804(DX), Z22
+	VBROADCASTSS 4260(DX), Z22
 	VFMADD231PS  Z20, Z22, Z18
 	VFMADD231PS  Z21, Z22, Z19
 	MOVQ         96(SP), R9
@@ -2715,15 +2708,15 @@ depth44:
 	PREFETCHT0   64(R9)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun45
+	JNZ          samerun46
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun45:
-	ADDQ $0x00000400, DX
+samerun46:
+	ADDQ $0x00001600, DX
 	ADDQ $0x00000200, DI
 	DECQ R8
-	JNZ  depth44
+	JNZ  depth45
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (SI)
@@ -2753,7 +2746,7 @@ samerun45:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels39
+	JNZ     panels40
 	ADDQ    $0x00080000, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 
@@ -2762,22 +2755,22 @@ samerun45:
 	MOVQ BX, CX
 	MOVQ $0x00000080, DX
 
-elems46:
+elems47:
 	VXORPS Z0, Z0, Z0
 	MOVQ   AX, BX
 	MOVQ   $0x00000080, SI
 
-rows47:
+rows48:
 	VMOVUPS (BX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x00002000, BX
 	DECQ    SI
-	JNZ     rows47
+	JNZ     rows48
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
 	DECQ    DX
-	JNZ     elems46
+	JNZ     elems47
 	VZEROUPPER
 	RET
 
@@ -2809,12 +2802,12 @@ TEXT ·wideL2ForwardAVX512(SB), $172272-32
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines48:
+packlines49:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs49:
+packvecs50:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -2826,18 +2819,18 @@ packvecs49:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs49
+	JNZ     packvecs50
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines48
+	JNZ     packlines49
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels50:
+panels51:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -2846,7 +2839,7 @@ panels50:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack51:
+pack52:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -2866,7 +2859,7 @@ pack51:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack51
+	JNZ     pack52
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -2877,7 +2870,7 @@ pack51:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000009, BX
 
-rows52:
+rows53:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -2914,7 +2907,7 @@ rows52:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth53:
+depth54:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -3084,15 +3077,15 @@ depth53:
 	PREFETCHT0   64(R11)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun54
+	JNZ          samerun55
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun54:
+samerun55:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth53
+	JNZ  depth54
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DI)
@@ -3126,7 +3119,7 @@ samerun54:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows52
+	JNZ     rows53
 
 	// 11 rows of y, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -3156,7 +3149,7 @@ samerun54:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth55:
+depth56:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -3302,15 +3295,15 @@ depth55:
 	PREFETCHT0   64(DI)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun56
+	JNZ          samerun57
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun56:
+samerun57:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth55
+	JNZ  depth56
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DX)
@@ -3342,12 +3335,12 @@ samerun56:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels50
+	JNZ     panels51
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	MOVQ    $0x00000006, 80(SP)
 
-chunks57:
+chunks58:
 	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
@@ -3355,12 +3348,12 @@ chunks57:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines58:
+packlines59:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs59:
+packvecs60:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -3372,18 +3365,18 @@ packvecs59:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs59
+	JNZ     packvecs60
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines58
+	JNZ     packlines59
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels60:
+panels61:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -3392,7 +3385,7 @@ panels60:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack61:
+pack62:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -3412,7 +3405,7 @@ pack61:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack61
+	JNZ     pack62
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -3423,7 +3416,7 @@ pack61:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000009, BX
 
-rows62:
+rows63:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -3461,7 +3454,7 @@ rows62:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth63:
+depth64:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -3631,15 +3624,15 @@ depth63:
 	PREFETCHT0   64(R11)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun64
+	JNZ          samerun65
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun64:
+samerun65:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth63
+	JNZ  depth64
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DI)
@@ -3673,7 +3666,7 @@ samerun64:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows62
+	JNZ     rows63
 
 	// 11 rows of y, 32 columns at a time.
 	// Start from the sums y holds.
@@ -3704,7 +3697,7 @@ samerun64:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth65:
+depth66:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -3850,15 +3843,15 @@ depth65:
 	PREFETCHT0   64(DI)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun66
+	JNZ          samerun67
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun66:
+samerun67:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth65
+	JNZ  depth66
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DX)
@@ -3890,11 +3883,11 @@ samerun66:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels60
+	JNZ     panels61
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	DECQ    80(SP)
-	JNZ     chunks57
+	JNZ     chunks58
 
 	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
@@ -3903,12 +3896,12 @@ samerun66:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines67:
+packlines68:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs68:
+packvecs69:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -3920,11 +3913,11 @@ packvecs68:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs68
+	JNZ     packvecs69
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines67
+	JNZ     packlines68
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
@@ -3933,7 +3926,7 @@ packvecs68:
 	MOVQ    AX, 64(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels69:
+panels70:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -3942,7 +3935,7 @@ panels69:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack70:
+pack71:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -3962,7 +3955,7 @@ pack70:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack70
+	JNZ     pack71
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -3974,7 +3967,7 @@ pack70:
 	MOVQ    64(SP), BX
 	MOVQ    $0x00000009, SI
 
-rows71:
+rows72:
 	MOVQ AX, DI
 	MOVQ DX, R8
 	MOVQ BX, R9
@@ -4013,7 +4006,7 @@ rows71:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R12
 
-depth72:
+depth73:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -4183,15 +4176,15 @@ depth72:
 	PREFETCHT0   64(R13)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun73
+	JNZ          samerun74
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun73:
+samerun74:
 	ADDQ $0x10, R10
 	ADDQ $0x00000200, R11
 	DECQ R12
-	JNZ  depth72
+	JNZ  depth73
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z26, Z26, Z26
@@ -4305,7 +4298,7 @@ samerun73:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    SI
-	JNZ     rows71
+	JNZ     rows72
 
 	// 11 rows of y, 32 columns at a time.
 	// Start from the sums y holds.
@@ -4336,7 +4329,7 @@ samerun73:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, DI
 
-depth74:
+depth75:
 	VMOVUPS      (SI), Z22
 	VMOVUPS      64(SI), Z23
 	VBROADCASTSS (CX), Z24
@@ -4482,15 +4475,15 @@ depth74:
 	PREFETCHT0   64(R8)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun75
+	JNZ          samerun76
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun75:
+samerun76:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, SI
 	DECQ DI
-	JNZ  depth74
+	JNZ  depth75
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z22, Z22, Z22
@@ -4591,7 +4584,7 @@ samerun75:
 	ADDQ    $0x80, 56(SP)
 	ADDQ    $0x80, 64(SP)
 	DECQ    88(SP)
-	JNZ     panels69
+	JNZ     panels70
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	ADDQ    $0x00100000, (SP)
@@ -4608,7 +4601,7 @@ TEXT ·wideL2ActivationGradAVX512(SB), NOSPLIT, $0-16
 	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00002000, DX
 
-elems76:
+elems77:
 	VMOVUPS   (AX), Z0
 	VMOVUPS   (CX), Z1
 	VXORPS    Z2, Z2, Z2
@@ -4618,7 +4611,7 @@ elems76:
 	ADDQ      $0x40, AX
 	ADDQ      $0x40, CX
 	DECQ      DX
-	JNZ       elems76
+	JNZ       elems77
 	VZEROUPPER
 	RET
 
@@ -4633,14 +4626,14 @@ TEXT ·wideL2WeightGradAVX512(SB), NOSPLIT, $0-32
 	// dw = xᵀ·dz: 2048×128 · 128×1024, in 13×32 tiles of dw.
 	MOVQ $0x0000009d, SI
 
-rows77:
+rows78:
 	MOVQ CX, DI
 	MOVQ DX, R8
 
 	// 13 rows of dw, 32 columns at a time.
 	MOVQ $0x00000020, R9
 
-cols78:
+cols79:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4673,7 +4666,7 @@ cols78:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R12
 
-depth79:
+depth80:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -4841,7 +4834,7 @@ depth79:
 	ADDQ         $0x00008000, R10
 	ADDQ         $0x00004000, R11
 	DECQ         R12
-	JNZ          depth79
+	JNZ          depth80
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (R8)
@@ -4873,17 +4866,17 @@ depth79:
 	ADDQ    $0x80, DI
 	ADDQ    $0x80, R8
 	DECQ    R9
-	JNZ     cols78
+	JNZ     cols79
 	ADDQ    $0x34, AX
 	ADDQ    $0x0000d000, DX
 	DECQ    SI
-	JNZ     rows77
+	JNZ     rows78
 	MOVQ    CX, SI
 
 	// 7 rows of dw, 32 columns at a time.
 	MOVQ $0x00000020, DI
 
-cols80:
+cols81:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4904,7 +4897,7 @@ cols80:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 7 rows, times a row of dz.
 	MOVQ $0x00000020, R10
 
-depth81:
+depth82:
 	VMOVUPS      (R9), Z14
 	VMOVUPS      64(R9), Z15
 	VBROADCASTSS (R8), Z16
@@ -5000,7 +4993,7 @@ depth81:
 	ADDQ         $0x00008000, R8
 	ADDQ         $0x00004000, R9
 	DECQ         R10
-	JNZ          depth81
+	JNZ          depth82
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -5020,29 +5013,29 @@ depth81:
 	ADDQ    $0x80, SI
 	ADDQ    $0x80, DX
 	DECQ    DI
-	JNZ     cols80
+	JNZ     cols81
 
 	// db = Σ rows of dz (128 rows of 1024).
 	MOVQ CX, AX
 	MOVQ BX, CX
 	MOVQ $0x00000040, DX
 
-elems82:
+elems83:
 	VXORPS Z0, Z0, Z0
 	MOVQ   AX, BX
 	MOVQ   $0x00000080, SI
 
-rows83:
+rows84:
 	VMOVUPS (BX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x00001000, BX
 	DECQ    SI
-	JNZ     rows83
+	JNZ     rows84
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
 	DECQ    DX
-	JNZ     elems82
+	JNZ     elems83
 	VZEROUPPER
 	RET
 
@@ -5073,12 +5066,12 @@ TEXT ·wideL2InputGradAVX512(SB), $172272-32
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines84:
+packlines85:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs85:
+packvecs86:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -5090,18 +5083,18 @@ packvecs85:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs85
+	JNZ     packvecs86
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines84
+	JNZ     packlines85
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels86:
+panels87:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -5110,12 +5103,12 @@ panels86:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows87:
+tblockrows88:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks88:
+tblocks89:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -5215,11 +5208,11 @@ tblocks88:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks88
+	JNZ        tblocks89
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows87
+	JNZ        tblockrows88
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -5230,7 +5223,7 @@ tblocks88:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000009, BX
 
-rows89:
+rows90:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -5267,7 +5260,7 @@ rows89:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth90:
+depth91:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -5437,15 +5430,15 @@ depth90:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun91
+	JNZ          samerun92
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun91:
+samerun92:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth90
+	JNZ  depth91
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -5479,7 +5472,7 @@ samerun91:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows89
+	JNZ     rows90
 
 	// 11 rows of dx, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -5509,7 +5502,7 @@ samerun91:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 11 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth92:
+depth93:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -5655,15 +5648,15 @@ depth92:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun93
+	JNZ          samerun94
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun93:
+samerun94:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth92
+	JNZ  depth93
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -5695,12 +5688,12 @@ samerun93:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels86
+	JNZ     panels87
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	MOVQ    $0x00000002, 80(SP)
 
-chunks94:
+chunks95:
 	// Copy 256 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
@@ -5708,12 +5701,12 @@ chunks94:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines95:
+packlines96:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs96:
+packvecs97:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -5725,18 +5718,18 @@ packvecs96:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs96
+	JNZ     packvecs97
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines95
+	JNZ     packlines96
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels97:
+panels98:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -5745,12 +5738,12 @@ panels97:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows98:
+tblockrows99:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks99:
+tblocks100:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -5850,11 +5843,11 @@ tblocks99:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks99
+	JNZ        tblocks100
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows98
+	JNZ        tblockrows99
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -5865,7 +5858,7 @@ tblocks99:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000009, BX
 
-rows100:
+rows101:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -5903,7 +5896,7 @@ rows100:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth101:
+depth102:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -6073,15 +6066,15 @@ depth101:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun102
+	JNZ          samerun103
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun102:
+samerun103:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth101
+	JNZ  depth102
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -6115,7 +6108,7 @@ samerun102:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows100
+	JNZ     rows101
 
 	// 11 rows of dx, 32 columns at a time.
 	// Start from the sums dx holds.
@@ -6146,7 +6139,7 @@ samerun102:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 11 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth103:
+depth104:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -6292,15 +6285,15 @@ depth103:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun104
+	JNZ          samerun105
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun104:
+samerun105:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth103
+	JNZ  depth104
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -6332,11 +6325,11 @@ samerun104:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels97
+	JNZ     panels98
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	DECQ    80(SP)
-	JNZ     chunks94
+	JNZ     chunks95
 
 	// Copy 256 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
@@ -6345,12 +6338,12 @@ samerun104:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines105:
+packlines106:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs106:
+packvecs107:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -6362,18 +6355,18 @@ packvecs106:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs106
+	JNZ     packvecs107
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines105
+	JNZ     packlines106
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels107:
+panels108:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -6382,12 +6375,12 @@ panels107:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows108:
+tblockrows109:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks109:
+tblocks110:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -6487,11 +6480,11 @@ tblocks109:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks109
+	JNZ        tblocks110
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows108
+	JNZ        tblockrows109
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -6502,7 +6495,7 @@ tblocks109:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000009, BX
 
-rows110:
+rows111:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -6540,7 +6533,7 @@ rows110:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth111:
+depth112:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -6710,15 +6703,15 @@ depth111:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun112
+	JNZ          samerun113
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun112:
+samerun113:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth111
+	JNZ  depth112
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -6752,7 +6745,7 @@ samerun112:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows110
+	JNZ     rows111
 
 	// 11 rows of dx, 32 columns at a time.
 	// Start from the sums dx holds.
@@ -6783,7 +6776,7 @@ samerun112:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 11 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth113:
+depth114:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -6929,15 +6922,15 @@ depth113:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun114
+	JNZ          samerun115
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun114:
+samerun115:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth113
+	JNZ  depth114
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -6969,7 +6962,7 @@ samerun114:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels107
+	JNZ     panels108
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	ADDQ    $0x00080000, (SP)
@@ -6989,7 +6982,7 @@ TEXT ·wideL3ForwardAVX512(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000004, DI
 
-rows115:
+rows116:
 	MOVQ CX, R8
 	MOVQ SI, R9
 	MOVQ DX, R10
@@ -7029,7 +7022,7 @@ rows115:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 28 rows, times a row of w.
 	MOVQ $0x00000100, R13
 
-depth116:
+depth117:
 	VMOVUPS      (R12), Z28
 	VBROADCASTSS (R11), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -7261,7 +7254,7 @@ depth116:
 	ADDQ         $0x10, R11
 	ADDQ         $0x00000100, R12
 	DECQ         R13
-	JNZ          depth116
+	JNZ          depth117
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (R10), Z28
@@ -7354,7 +7347,7 @@ depth116:
 	ADDQ    $0x0001c000, AX
 	ADDQ    $0x00000700, SI
 	DECQ    DI
-	JNZ     rows115
+	JNZ     rows116
 
 	// 16 rows of y, 16 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -7378,7 +7371,7 @@ depth116:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 16 rows, times a row of w.
 	MOVQ $0x00000100, R8
 
-depth117:
+depth118:
 	VMOVUPS      (DI), Z16
 	VBROADCASTSS (AX), Z17
 	VFMADD231PS  Z16, Z17, Z0
@@ -7514,7 +7507,7 @@ depth117:
 	ADDQ         $0x10, AX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth117
+	JNZ          depth118
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (DX), Z16
@@ -7573,7 +7566,7 @@ depth117:
 	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
 	MOVQ $0x00000080, CX
 
-softmax118:
+softmax119:
 	VMOVUPS       (AX), Z1
 	VMOVAPS       Z1, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y2
@@ -7629,7 +7622,7 @@ softmax118:
 	VMOVUPS       Z1, (AX)
 	ADDQ          $0x40, AX
 	DECQ          CX
-	JNZ           softmax118
+	JNZ           softmax119
 	VZEROUPPER
 	RET
 
@@ -7878,7 +7871,7 @@ TEXT ·wideL3WeightGradAVX512(SB), NOSPLIT, $0-32
 	// dw = xᵀ·dz: 1024×128 · 128×16, in 28×16 tiles of dw.
 	MOVQ $0x00000024, SI
 
-rows119:
+rows120:
 	MOVQ CX, DI
 	MOVQ DX, R8
 
@@ -7917,7 +7910,7 @@ rows119:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 28 rows, times a row of dz.
 	MOVQ $0x00000020, R11
 
-depth120:
+depth121:
 	VMOVUPS      (R10), Z28
 	VBROADCASTSS (R9), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -8149,7 +8142,7 @@ depth120:
 	ADDQ         $0x00004000, R9
 	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          depth120
+	JNZ          depth121
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (R8)
@@ -8185,7 +8178,7 @@ depth120:
 	ADDQ    $0x70, AX
 	ADDQ    $0x00000700, DX
 	DECQ    SI
-	JNZ     rows119
+	JNZ     rows120
 	MOVQ    CX, SI
 
 	// 16 rows of dw, 16 columns at a time.
@@ -8210,7 +8203,7 @@ depth120:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 16 rows, times a row of dz.
 	MOVQ $0x00000020, R8
 
-depth121:
+depth122:
 	VMOVUPS      (DI), Z16
 	VBROADCASTSS (AX), Z17
 	VFMADD231PS  Z16, Z17, Z0
@@ -8346,7 +8339,7 @@ depth121:
 	ADDQ         $0x00004000, AX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth121
+	JNZ          depth122
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -8375,12 +8368,12 @@ depth121:
 	MOVQ   AX, DX
 	MOVQ   $0x00000080, BX
 
-rows122:
+rows123:
 	VMOVUPS (DX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x40, DX
 	DECQ    BX
-	JNZ     rows122
+	JNZ     rows123
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
@@ -8400,13 +8393,13 @@ TEXT ·wideL3InputGradAVX512(SB), NOSPLIT, $24-32
 	// dx = dz·wᵀ: 128×16 · 16×1024, 32 columns of dx (rows of w) at a time.
 	MOVQ $0x00000020, 16(SP)
 
-dxpanels123:
+dxpanels124:
 	// wt = 32 rows of w transposed (16×32), then dx's 32 columns from them.
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
-tblockrows124:
+tblockrows125:
 	MOVQ       CX, DI
 	MOVQ       BX, R8
 	VMOVUPS    (DI), Z0
@@ -8510,12 +8503,12 @@ tblockrows124:
 	ADDQ       $0x00000400, CX
 	ADDQ       $0x40, BX
 	DECQ       SI
-	JNZ        tblockrows124
+	JNZ        tblockrows125
 	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000009, SI
 
-rows125:
+rows126:
 	MOVQ DX, DI
 	MOVQ CX, R8
 
@@ -8552,7 +8545,7 @@ rows125:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000004, R11
 
-depth126:
+depth127:
 	VMOVUPS      (R10), Z26
 	VMOVUPS      64(R10), Z27
 	VBROADCASTSS (R9), Z28
@@ -8720,7 +8713,7 @@ depth126:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          depth126
+	JNZ          depth127
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (R8)
@@ -8754,7 +8747,7 @@ depth126:
 	ADDQ    $0x00000340, BX
 	ADDQ    $0x0000d000, CX
 	DECQ    SI
-	JNZ     rows125
+	JNZ     rows126
 	MOVQ    DX, SI
 
 	// 11 rows of dx, 32 columns at a time.
@@ -8785,7 +8778,7 @@ depth126:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 11 rows, times a row of wᵀ.
 	MOVQ $0x00000004, R8
 
-depth127:
+depth128:
 	VMOVUPS      (DI), Z22
 	VMOVUPS      64(DI), Z23
 	VBROADCASTSS (BX), Z24
@@ -8929,7 +8922,7 @@ depth127:
 	ADDQ         $0x10, BX
 	ADDQ         $0x00000200, DI
 	DECQ         R8
-	JNZ          depth127
+	JNZ          depth128
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (CX)
@@ -8963,7 +8956,7 @@ depth127:
 	ADDQ    $0x80, CX
 	MOVQ    CX, 8(SP)
 	DECQ    16(SP)
-	JNZ     dxpanels123
+	JNZ     dxpanels124
 	VZEROUPPER
 	RET
 
@@ -8976,7 +8969,7 @@ TEXT ·wideL1ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
 	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00002000, DX
 
-elems128:
+elems129:
 	VMOVUPS   (AX), Z0
 	VMOVUPS   (CX), Z1
 	VXORPS    Z2, Z2, Z2
@@ -8986,13 +8979,13 @@ elems128:
 	ADDQ      $0x40, AX
 	ADDQ      $0x40, CX
 	DECQ      DX
-	JNZ       elems128
+	JNZ       elems129
 	VZEROUPPER
 	RET
 
 // func wideL1WeightGradHalfAVX512(x *[130560]float32, dz *[262144]float32, dw *[1048576]float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·wideL1WeightGradHalfAVX512(SB), $278768-24
+TEXT ·wideL1WeightGradHalfAVX512(SB), $164080-24
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
@@ -9003,27 +8996,27 @@ TEXT ·wideL1WeightGradHalfAVX512(SB), $278768-24
 	MOVQ DX, 16(SP)
 
 	// Chunks of 128 steps of depth; in each, micro-panels of 32 columns of dw, each copied into a contiguous buffer (16 KB, in L1) that every block of rows reads.
-	// Panels of 494 rows of dw at a time, the last one shorter.
+	// Panels of 260 rows of dw at a time, the last one shorter.
 	MOVQ (SP), AX
 	MOVQ AX, 32(SP)
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 494 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps of depth of xᵀ's 260 rows into its buffer, a line more than their length apart.
 	MOVQ  32(SP), AX
 	LEAQ  112(SP), CX
 	ADDQ  $0x3f, CX
 	ANDQ  $-64, CX
-	MOVL  $0x00003fff, DX
+	MOVL  $0x0000000f, DX
 	KMOVW DX, K1
 	MOVQ  $0x00000080, DX
 
-packlines129:
+packlines130:
 	MOVQ AX, BX
 	MOVQ CX, SI
-	MOVQ $0x00000007, DI
+	MOVQ $0x00000004, DI
 
-packvecs130:
+packvecs131:
 	VMOVUPS   (BX), Z0
 	VMOVUPS   Z0, (SI)
 	VMOVUPS   64(BX), Z0
@@ -9035,33 +9028,29 @@ packvecs130:
 	ADDQ      $0x00000100, BX
 	ADDQ      $0x00000100, SI
 	DECQ      DI
-	JNZ       packvecs130
-	VMOVUPS   (BX), Z0
+	JNZ       packvecs131
+	VMOVUPS.Z (BX), K1, Z0
 	VMOVUPS   Z0, (SI)
-	VMOVUPS   64(BX), Z0
-	VMOVUPS   Z0, 64(SI)
-	VMOVUPS.Z 128(BX), K1, Z0
-	VMOVUPS   Z0, 128(SI)
 	ADDQ      $0x00001000, AX
-	ADDQ      $0x00000800, CX
+	ADDQ      $0x00000480, CX
 	DECQ      DX
-	JNZ       packlines129
+	JNZ       packlines130
 	MOVQ      40(SP), AX
 	MOVQ      AX, 48(SP)
 	MOVQ      16(SP), AX
 	MOVQ      AX, 56(SP)
 	MOVQ      $0x00000040, 88(SP)
 
-panels131:
+panels132:
 	// Copy 128 steps × 32 columns of dz into the buffer.
-	LEAQ 262320(SP), AX
+	LEAQ 147632(SP), AX
 	ADDQ $0x3f, AX
 	ANDQ $-64, AX
 	MOVQ 48(SP), CX
 	MOVQ AX, DX
 	MOVQ $0x00000020, BX
 
-pack132:
+pack133:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -9081,7 +9070,7 @@ pack132:
 	ADDQ    $0x00008000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack132
+	JNZ     pack133
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -9090,9 +9079,9 @@ pack132:
 	ADDQ    $0x3f, CX
 	ANDQ    $-64, CX
 	MOVQ    56(SP), DX
-	MOVQ    $0x00000026, BX
+	MOVQ    $0x00000014, BX
 
-rows133:
+rows134:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -9129,7 +9118,7 @@ rows133:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R10
 
-depth134:
+depth135:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -9173,125 +9162,125 @@ depth134:
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      128(R9), Z26
 	VMOVUPS      192(R9), Z27
-	VBROADCASTSS 2048(R8), Z28
+	VBROADCASTSS 1152(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 2052(R8), Z28
+	VBROADCASTSS 1156(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2056(R8), Z28
+	VBROADCASTSS 1160(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 2060(R8), Z28
+	VBROADCASTSS 1164(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 2064(R8), Z28
+	VBROADCASTSS 1168(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 2068(R8), Z28
+	VBROADCASTSS 1172(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 2072(R8), Z28
+	VBROADCASTSS 1176(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 2076(R8), Z28
+	VBROADCASTSS 1180(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 2080(R8), Z28
+	VBROADCASTSS 1184(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 2084(R8), Z28
+	VBROADCASTSS 1188(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 2088(R8), Z28
+	VBROADCASTSS 1192(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 2092(R8), Z28
+	VBROADCASTSS 1196(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 2096(R8), Z28
+	VBROADCASTSS 1200(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      256(R9), Z26
 	VMOVUPS      320(R9), Z27
-	VBROADCASTSS 4096(R8), Z28
+	VBROADCASTSS 2304(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 4100(R8), Z28
+	VBROADCASTSS 2308(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 4104(R8), Z28
+	VBROADCASTSS 2312(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 4108(R8), Z28
+	VBROADCASTSS 2316(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 4112(R8), Z28
+	VBROADCASTSS 2320(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 4116(R8), Z28
+	VBROADCASTSS 2324(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 4120(R8), Z28
+	VBROADCASTSS 2328(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 4124(R8), Z28
+	VBROADCASTSS 2332(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 4128(R8), Z28
+	VBROADCASTSS 2336(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 4132(R8), Z28
+	VBROADCASTSS 2340(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 4136(R8), Z28
+	VBROADCASTSS 2344(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 4140(R8), Z28
+	VBROADCASTSS 2348(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 4144(R8), Z28
+	VBROADCASTSS 2352(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      384(R9), Z26
 	VMOVUPS      448(R9), Z27
-	VBROADCASTSS 6144(R8), Z28
+	VBROADCASTSS 3456(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 6148(R8), Z28
+	VBROADCASTSS 3460(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 6152(R8), Z28
+	VBROADCASTSS 3464(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 6156(R8), Z28
+	VBROADCASTSS 3468(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 6160(R8), Z28
+	VBROADCASTSS 3472(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 6164(R8), Z28
+	VBROADCASTSS 3476(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 6168(R8), Z28
+	VBROADCASTSS 3480(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 6172(R8), Z28
+	VBROADCASTSS 3484(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 6176(R8), Z28
+	VBROADCASTSS 3488(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 6180(R8), Z28
+	VBROADCASTSS 3492(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 6184(R8), Z28
+	VBROADCASTSS 3496(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 6188(R8), Z28
+	VBROADCASTSS 3500(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 6192(R8), Z28
+	VBROADCASTSS 3504(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	MOVQ         96(SP), R11
@@ -9299,15 +9288,15 @@ depth134:
 	PREFETCHT0   64(R11)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun135
+	JNZ          samerun136
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun135:
-	ADDQ $0x00002000, R8
+samerun136:
+	ADDQ $0x00001200, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth134
+	JNZ  depth135
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DI)
@@ -9341,70 +9330,79 @@ samerun135:
 	ADDQ    $0x34, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows133
+	JNZ     rows134
 	MOVQ    48(SP), AX
 	ADDQ    $0x80, AX
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels131
+	JNZ     panels132
 	ADDQ    $0x00080000, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
-	ADDQ    $0x000007b8, (SP)
-	ADDQ    $0x003dc000, 16(SP)
+	ADDQ    $0x00000410, (SP)
+	ADDQ    $0x00208000, 16(SP)
 
-	// The last 18 rows of dw.
+	// The last 252 rows of dw.
 	MOVQ (SP), AX
 	MOVQ AX, 32(SP)
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 18 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps of depth of xᵀ's 252 rows into its buffer, a line more than their length apart.
 	MOVQ  32(SP), AX
 	LEAQ  112(SP), CX
 	ADDQ  $0x3f, CX
 	ANDQ  $-64, CX
-	MOVL  $0x00000003, DX
+	MOVL  $0x00000fff, DX
 	KMOVW DX, K1
-	MOVQ  $0x00000020, DX
+	MOVQ  $0x00000080, DX
 
-pack136:
-	VMOVUPS   (AX), Z0
-	VMOVUPS   Z0, (CX)
-	VMOVUPS.Z 64(AX), K1, Z0
-	VMOVUPS   Z0, 64(CX)
-	VMOVUPS   4096(AX), Z0
-	VMOVUPS   Z0, 192(CX)
-	VMOVUPS.Z 4160(AX), K1, Z0
-	VMOVUPS   Z0, 256(CX)
-	VMOVUPS   8192(AX), Z0
-	VMOVUPS   Z0, 384(CX)
-	VMOVUPS.Z 8256(AX), K1, Z0
-	VMOVUPS   Z0, 448(CX)
-	VMOVUPS   12288(AX), Z0
-	VMOVUPS   Z0, 576(CX)
-	VMOVUPS.Z 12352(AX), K1, Z0
-	VMOVUPS   Z0, 640(CX)
-	ADDQ      $0x00004000, AX
-	ADDQ      $0x00000300, CX
+packlines137:
+	MOVQ AX, BX
+	MOVQ CX, SI
+	MOVQ $0x00000003, DI
+
+packvecs138:
+	VMOVUPS   (BX), Z0
+	VMOVUPS   Z0, (SI)
+	VMOVUPS   64(BX), Z0
+	VMOVUPS   Z0, 64(SI)
+	VMOVUPS   128(BX), Z0
+	VMOVUPS   Z0, 128(SI)
+	VMOVUPS   192(BX), Z0
+	VMOVUPS   Z0, 192(SI)
+	ADDQ      $0x00000100, BX
+	ADDQ      $0x00000100, SI
+	DECQ      DI
+	JNZ       packvecs138
+	VMOVUPS   (BX), Z0
+	VMOVUPS   Z0, (SI)
+	VMOVUPS   64(BX), Z0
+	VMOVUPS   Z0, 64(SI)
+	VMOVUPS   128(BX), Z0
+	VMOVUPS   Z0, 128(SI)
+	VMOVUPS.Z 192(BX), K1, Z0
+	VMOVUPS   Z0, 192(SI)
+	ADDQ      $0x00001000, AX
+	ADDQ      $0x00000440, CX
 	DECQ      DX
-	JNZ       pack136
+	JNZ       packlines137
 	MOVQ      40(SP), AX
 	MOVQ      AX, 48(SP)
 	MOVQ      16(SP), AX
 	MOVQ      AX, 56(SP)
 	MOVQ      $0x00000040, 88(SP)
 
-panels137:
+panels139:
 	// Copy 128 steps × 32 columns of dz into the buffer.
-	LEAQ 262320(SP), AX
+	LEAQ 147632(SP), AX
 	ADDQ $0x3f, AX
 	ANDQ $-64, AX
 	MOVQ 48(SP), CX
 	MOVQ AX, DX
 	MOVQ $0x00000020, BX
 
-pack138:
+pack140:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -9424,7 +9422,7 @@ pack138:
 	ADDQ    $0x00008000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack138
+	JNZ     pack140
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -9433,8 +9431,11 @@ pack138:
 	ADDQ    $0x3f, CX
 	ANDQ    $-64, CX
 	MOVQ    56(SP), DX
-	MOVQ    AX, BX
-	MOVQ    DX, SI
+	MOVQ    $0x00000013, BX
+
+rows141:
+	MOVQ AX, SI
+	MOVQ DX, DI
 
 	// 13 rows of dw, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -9463,223 +9464,225 @@ pack138:
 	VXORPS Z23, Z23, Z23
 	VXORPS Z24, Z24, Z24
 	VXORPS Z25, Z25, Z25
-	MOVQ   CX, DI
-	MOVQ   BX, R8
+	MOVQ   CX, R8
+	MOVQ   SI, R9
 
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
-	MOVQ $0x00000020, R9
+	MOVQ $0x00000020, R10
 
-depth139:
-	VMOVUPS      (R8), Z26
-	VMOVUPS      64(R8), Z27
-	VBROADCASTSS (DI), Z28
+depth142:
+	VMOVUPS      (R9), Z26
+	VMOVUPS      64(R9), Z27
+	VBROADCASTSS (R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 4(DI), Z28
+	VBROADCASTSS 4(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 8(DI), Z28
+	VBROADCASTSS 8(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 12(DI), Z28
+	VBROADCASTSS 12(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 16(DI), Z28
+	VBROADCASTSS 16(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 20(DI), Z28
+	VBROADCASTSS 20(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 24(DI), Z28
+	VBROADCASTSS 24(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 28(DI), Z28
+	VBROADCASTSS 28(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 32(DI), Z28
+	VBROADCASTSS 32(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 36(DI), Z28
+	VBROADCASTSS 36(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 40(DI), Z28
+	VBROADCASTSS 40(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 44(DI), Z28
+	VBROADCASTSS 44(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 48(DI), Z28
+	VBROADCASTSS 48(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      128(R8), Z26
-	VMOVUPS      192(R8), Z27
-	VBROADCASTSS 192(DI), Z28
+	VMOVUPS      128(R9), Z26
+	VMOVUPS      192(R9), Z27
+	VBROADCASTSS 1088(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 196(DI), Z28
+	VBROADCASTSS 1092(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 200(DI), Z28
+	VBROADCASTSS 1096(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 204(DI), Z28
+	VBROADCASTSS 1100(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 208(DI), Z28
+	VBROADCASTSS 1104(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 212(DI), Z28
+	VBROADCASTSS 1108(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 216(DI), Z28
+	VBROADCASTSS 1112(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 220(DI), Z28
+	VBROADCASTSS 1116(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 224(DI), Z28
+	VBROADCASTSS 1120(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 228(DI), Z28
+	VBROADCASTSS 1124(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 232(DI), Z28
+	VBROADCASTSS 1128(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 236(DI), Z28
+	VBROADCASTSS 1132(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 240(DI), Z28
+	VBROADCASTSS 1136(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      256(R8), Z26
-	VMOVUPS      320(R8), Z27
-	VBROADCASTSS 384(DI), Z28
+	VMOVUPS      256(R9), Z26
+	VMOVUPS      320(R9), Z27
+	VBROADCASTSS 2176(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 388(DI), Z28
+	VBROADCASTSS 2180(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 392(DI), Z28
+	VBROADCASTSS 2184(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 396(DI), Z28
+	VBROADCASTSS 2188(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 400(DI), Z28
+	VBROADCASTSS 2192(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 404(DI), Z28
+	VBROADCASTSS 2196(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 408(DI), Z28
+	VBROADCASTSS 2200(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 412(DI), Z28
+	VBROADCASTSS 2204(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 416(DI), Z28
+	VBROADCASTSS 2208(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 420(DI), Z28
+	VBROADCASTSS 2212(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 424(DI), Z28
+	VBROADCASTSS 2216(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 428(DI), Z28
+	VBROADCASTSS 2220(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 432(DI), Z28
+	VBROADCASTSS 2224(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      384(R8), Z26
-	VMOVUPS      448(R8), Z27
-	VBROADCASTSS 576(DI), Z28
+	VMOVUPS      384(R9), Z26
+	VMOVUPS      448(R9), Z27
+	VBROADCASTSS 3264(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 580(DI), Z28
+	VBROADCASTSS 3268(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 584(DI), Z28
+	VBROADCASTSS 3272(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 588(DI), Z28
+	VBROADCASTSS 3276(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 592(DI), Z28
+	VBROADCASTSS 3280(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 596(DI), Z28
+	VBROADCASTSS 3284(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 600(DI), Z28
+	VBROADCASTSS 3288(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 604(DI), Z28
+	VBROADCASTSS 3292(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 608(DI), Z28
+	VBROADCASTSS 3296(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 612(DI), Z28
+	VBROADCASTSS 3300(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 616(DI), Z28
+	VBROADCASTSS 3304(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 620(DI), Z28
+	VBROADCASTSS 3308(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 624(DI), Z28
+	VBROADCASTSS 3312(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
-	MOVQ         96(SP), R10
-	PREFETCHT0   (R10)
-	PREFETCHT0   64(R10)
+	MOVQ         96(SP), R11
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun140
+	JNZ          samerun143
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun140:
-	ADDQ $0x00000300, DI
-	ADDQ $0x00000200, R8
-	DECQ R9
-	JNZ  depth139
+samerun143:
+	ADDQ $0x00001100, R8
+	ADDQ $0x00000200, R9
+	DECQ R10
+	JNZ  depth142
 
 	// Store the tile of dw.
-	VMOVUPS Z0, (SI)
-	VMOVUPS Z1, 64(SI)
-	VMOVUPS Z2, 8192(SI)
-	VMOVUPS Z3, 8256(SI)
-	VMOVUPS Z4, 16384(SI)
-	VMOVUPS Z5, 16448(SI)
-	VMOVUPS Z6, 24576(SI)
-	VMOVUPS Z7, 24640(SI)
-	VMOVUPS Z8, 32768(SI)
-	VMOVUPS Z9, 32832(SI)
-	VMOVUPS Z10, 40960(SI)
-	VMOVUPS Z11, 41024(SI)
-	VMOVUPS Z12, 49152(SI)
-	VMOVUPS Z13, 49216(SI)
-	VMOVUPS Z14, 57344(SI)
-	VMOVUPS Z15, 57408(SI)
-	VMOVUPS Z16, 65536(SI)
-	VMOVUPS Z17, 65600(SI)
-	VMOVUPS Z18, 73728(SI)
-	VMOVUPS Z19, 73792(SI)
-	VMOVUPS Z20, 81920(SI)
-	VMOVUPS Z21, 81984(SI)
-	VMOVUPS Z22, 90112(SI)
-	VMOVUPS Z23, 90176(SI)
-	VMOVUPS Z24, 98304(SI)
-	VMOVUPS Z25, 98368(SI)
-	ADDQ    $0x80, BX
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	VMOVUPS Z2, 8192(DI)
+	VMOVUPS Z3, 8256(DI)
+	VMOVUPS Z4, 16384(DI)
+	VMOVUPS Z5, 16448(DI)
+	VMOVUPS Z6, 24576(DI)
+	VMOVUPS Z7, 24640(DI)
+	VMOVUPS Z8, 32768(DI)
+	VMOVUPS Z9, 32832(DI)
+	VMOVUPS Z10, 40960(DI)
+	VMOVUPS Z11, 41024(DI)
+	VMOVUPS Z12, 49152(DI)
+	VMOVUPS Z13, 49216(DI)
+	VMOVUPS Z14, 57344(DI)
+	VMOVUPS Z15, 57408(DI)
+	VMOVUPS Z16, 65536(DI)
+	VMOVUPS Z17, 65600(DI)
+	VMOVUPS Z18, 73728(DI)
+	VMOVUPS Z19, 73792(DI)
+	VMOVUPS Z20, 81920(DI)
+	VMOVUPS Z21, 81984(DI)
+	VMOVUPS Z22, 90112(DI)
+	VMOVUPS Z23, 90176(DI)
+	VMOVUPS Z24, 98304(DI)
+	VMOVUPS Z25, 98368(DI)
 	ADDQ    $0x80, SI
+	ADDQ    $0x80, DI
 	ADDQ    $0x34, CX
 	ADDQ    $0x0001a000, DX
+	DECQ    BX
+	JNZ     rows141
 
 	// 5 rows of dw, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -9697,7 +9700,7 @@ samerun140:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 5 rows, times a row of dz.
 	MOVQ $0x00000020, SI
 
-depth141:
+depth144:
 	VMOVUPS      (BX), Z10
 	VMOVUPS      64(BX), Z11
 	VBROADCASTSS (CX), Z12
@@ -9717,53 +9720,53 @@ depth141:
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      128(BX), Z10
 	VMOVUPS      192(BX), Z11
-	VBROADCASTSS 192(CX), Z12
+	VBROADCASTSS 1088(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
 	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSS 196(CX), Z12
+	VBROADCASTSS 1092(CX), Z12
 	VFMADD231PS  Z10, Z12, Z2
 	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSS 200(CX), Z12
+	VBROADCASTSS 1096(CX), Z12
 	VFMADD231PS  Z10, Z12, Z4
 	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSS 204(CX), Z12
+	VBROADCASTSS 1100(CX), Z12
 	VFMADD231PS  Z10, Z12, Z6
 	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSS 208(CX), Z12
+	VBROADCASTSS 1104(CX), Z12
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      256(BX), Z10
 	VMOVUPS      320(BX), Z11
-	VBROADCASTSS 384(CX), Z12
+	VBROADCASTSS 2176(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
 	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSS 388(CX), Z12
+	VBROADCASTSS 2180(CX), Z12
 	VFMADD231PS  Z10, Z12, Z2
 	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSS 392(CX), Z12
+	VBROADCASTSS 2184(CX), Z12
 	VFMADD231PS  Z10, Z12, Z4
 	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSS 396(CX), Z12
+	VBROADCASTSS 2188(CX), Z12
 	VFMADD231PS  Z10, Z12, Z6
 	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSS 400(CX), Z12
+	VBROADCASTSS 2192(CX), Z12
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      384(BX), Z10
 	VMOVUPS      448(BX), Z11
-	VBROADCASTSS 576(CX), Z12
+	VBROADCASTSS 3264(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
 	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSS 580(CX), Z12
+	VBROADCASTSS 3268(CX), Z12
 	VFMADD231PS  Z10, Z12, Z2
 	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSS 584(CX), Z12
+	VBROADCASTSS 3272(CX), Z12
 	VFMADD231PS  Z10, Z12, Z4
 	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSS 588(CX), Z12
+	VBROADCASTSS 3276(CX), Z12
 	VFMADD231PS  Z10, Z12, Z6
 	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSS 592(CX), Z12
+	VBROADCASTSS 3280(CX), Z12
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	MOVQ         96(SP), DI
@@ -9771,15 +9774,15 @@ depth141:
 	PREFETCHT0   64(DI)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun142
+	JNZ          samerun145
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun142:
-	ADDQ $0x00000300, CX
+samerun145:
+	ADDQ $0x00001100, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth141
+	JNZ  depth144
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -9799,7 +9802,7 @@ samerun142:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels137
+	JNZ     panels139
 	ADDQ    $0x00080000, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	VZEROUPPER
@@ -9814,22 +9817,22 @@ TEXT ·wideL1BiasGradAVX512(SB), NOSPLIT, $0-16
 	// db = Σ rows of dz (128 rows of 2048).
 	MOVQ $0x00000080, DX
 
-elems143:
+elems146:
 	VXORPS Z0, Z0, Z0
 	MOVQ   AX, BX
 	MOVQ   $0x00000080, SI
 
-rows144:
+rows147:
 	VMOVUPS (BX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x00002000, BX
 	DECQ    SI
-	JNZ     rows144
+	JNZ     rows147
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
 	DECQ    DX
-	JNZ     elems143
+	JNZ     elems146
 	VZEROUPPER
 	RET
 
@@ -9861,12 +9864,12 @@ TEXT ·wideL2ForwardHalfAVX512(SB), $102640-32
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines145:
+packlines148:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs146:
+packvecs149:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -9878,18 +9881,18 @@ packvecs146:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs146
+	JNZ     packvecs149
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines145
+	JNZ     packlines148
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels147:
+panels150:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -9898,7 +9901,7 @@ panels147:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack148:
+pack151:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -9918,7 +9921,7 @@ pack148:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack148
+	JNZ     pack151
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -9929,7 +9932,7 @@ pack148:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000004, BX
 
-rows149:
+rows152:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -9966,7 +9969,7 @@ rows149:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth150:
+depth153:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -10136,15 +10139,15 @@ depth150:
 	PREFETCHT0   64(R11)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun151
+	JNZ          samerun154
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun151:
+samerun154:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth150
+	JNZ  depth153
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DI)
@@ -10178,7 +10181,7 @@ samerun151:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows149
+	JNZ     rows152
 
 	// 12 rows of y, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -10210,7 +10213,7 @@ samerun151:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 12 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth152:
+depth155:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -10368,15 +10371,15 @@ depth152:
 	PREFETCHT0   64(DI)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun153
+	JNZ          samerun156
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun153:
+samerun156:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth152
+	JNZ  depth155
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DX)
@@ -10410,12 +10413,12 @@ samerun153:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels147
+	JNZ     panels150
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	MOVQ    $0x00000006, 80(SP)
 
-chunks154:
+chunks157:
 	// Copy 256 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
@@ -10423,12 +10426,12 @@ chunks154:
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines155:
+packlines158:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs156:
+packvecs159:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -10440,18 +10443,18 @@ packvecs156:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs156
+	JNZ     packvecs159
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines155
+	JNZ     packlines158
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels157:
+panels160:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -10460,7 +10463,7 @@ panels157:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack158:
+pack161:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -10480,7 +10483,7 @@ pack158:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack158
+	JNZ     pack161
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -10491,7 +10494,7 @@ pack158:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000004, BX
 
-rows159:
+rows162:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -10529,7 +10532,7 @@ rows159:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth160:
+depth163:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -10699,15 +10702,15 @@ depth160:
 	PREFETCHT0   64(R11)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun161
+	JNZ          samerun164
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun161:
+samerun164:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth160
+	JNZ  depth163
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DI)
@@ -10741,7 +10744,7 @@ samerun161:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows159
+	JNZ     rows162
 
 	// 12 rows of y, 32 columns at a time.
 	// Start from the sums y holds.
@@ -10774,7 +10777,7 @@ samerun161:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 12 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth162:
+depth165:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -10932,15 +10935,15 @@ depth162:
 	PREFETCHT0   64(DI)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun163
+	JNZ          samerun166
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun163:
+samerun166:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth162
+	JNZ  depth165
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DX)
@@ -10974,11 +10977,11 @@ samerun163:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels157
+	JNZ     panels160
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	DECQ    80(SP)
-	JNZ     chunks154
+	JNZ     chunks157
 
 	// Copy 256 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
@@ -10987,12 +10990,12 @@ samerun163:
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines164:
+packlines167:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs165:
+packvecs168:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -11004,11 +11007,11 @@ packvecs165:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs165
+	JNZ     packvecs168
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines164
+	JNZ     packlines167
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
@@ -11017,7 +11020,7 @@ packvecs165:
 	MOVQ    AX, 64(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels166:
+panels169:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -11026,7 +11029,7 @@ panels166:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack167:
+pack170:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -11046,7 +11049,7 @@ pack167:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack167
+	JNZ     pack170
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -11058,7 +11061,7 @@ pack167:
 	MOVQ    64(SP), BX
 	MOVQ    $0x00000004, SI
 
-rows168:
+rows171:
 	MOVQ AX, DI
 	MOVQ DX, R8
 	MOVQ BX, R9
@@ -11097,7 +11100,7 @@ rows168:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R12
 
-depth169:
+depth172:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -11267,15 +11270,15 @@ depth169:
 	PREFETCHT0   64(R13)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun170
+	JNZ          samerun173
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun170:
+samerun173:
 	ADDQ $0x10, R10
 	ADDQ $0x00000200, R11
 	DECQ R12
-	JNZ  depth169
+	JNZ  depth172
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z26, Z26, Z26
@@ -11389,7 +11392,7 @@ samerun170:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    SI
-	JNZ     rows168
+	JNZ     rows171
 
 	// 12 rows of y, 32 columns at a time.
 	// Start from the sums y holds.
@@ -11422,7 +11425,7 @@ samerun170:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 12 rows, times a row of w.
 	MOVQ $0x00000040, DI
 
-depth171:
+depth174:
 	VMOVUPS      (SI), Z24
 	VMOVUPS      64(SI), Z25
 	VBROADCASTSS (CX), Z26
@@ -11580,15 +11583,15 @@ depth171:
 	PREFETCHT0   64(R8)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun172
+	JNZ          samerun175
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun172:
+samerun175:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, SI
 	DECQ DI
-	JNZ  depth171
+	JNZ  depth174
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z24, Z24, Z24
@@ -11697,7 +11700,7 @@ samerun172:
 	ADDQ    $0x80, 56(SP)
 	ADDQ    $0x80, 64(SP)
 	DECQ    88(SP)
-	JNZ     panels166
+	JNZ     panels169
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	ADDQ    $0x00080000, (SP)
@@ -11714,7 +11717,7 @@ TEXT ·wideL2ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
 	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00001000, DX
 
-elems173:
+elems176:
 	VMOVUPS   (AX), Z0
 	VMOVUPS   (CX), Z1
 	VXORPS    Z2, Z2, Z2
@@ -11724,7 +11727,7 @@ elems173:
 	ADDQ      $0x40, AX
 	ADDQ      $0x40, CX
 	DECQ      DX
-	JNZ       elems173
+	JNZ       elems176
 	VZEROUPPER
 	RET
 
@@ -11738,14 +11741,14 @@ TEXT ·wideL2WeightGradHalfAVX512(SB), NOSPLIT, $0-24
 	// dw = xᵀ·dz: 1024×128 · 128×1024, in 13×32 tiles of dw.
 	MOVQ $0x0000004e, BX
 
-rows174:
+rows177:
 	MOVQ CX, SI
 	MOVQ DX, DI
 
 	// 13 rows of dw, 32 columns at a time.
 	MOVQ $0x00000020, R8
 
-cols175:
+cols178:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11778,7 +11781,7 @@ cols175:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R11
 
-depth176:
+depth179:
 	VMOVUPS      (R10), Z26
 	VMOVUPS      64(R10), Z27
 	VBROADCASTSS (R9), Z28
@@ -11946,7 +11949,7 @@ depth176:
 	ADDQ         $0x00008000, R9
 	ADDQ         $0x00004000, R10
 	DECQ         R11
-	JNZ          depth176
+	JNZ          depth179
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DI)
@@ -11978,16 +11981,16 @@ depth176:
 	ADDQ    $0x80, SI
 	ADDQ    $0x80, DI
 	DECQ    R8
-	JNZ     cols175
+	JNZ     cols178
 	ADDQ    $0x34, AX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows174
+	JNZ     rows177
 
 	// 10 rows of dw, 32 columns at a time.
 	MOVQ $0x00000020, BX
 
-cols177:
+cols180:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12014,7 +12017,7 @@ cols177:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 10 rows, times a row of dz.
 	MOVQ $0x00000020, R8
 
-depth178:
+depth181:
 	VMOVUPS      (DI), Z20
 	VMOVUPS      64(DI), Z21
 	VBROADCASTSS (SI), Z22
@@ -12146,7 +12149,7 @@ depth178:
 	ADDQ         $0x00008000, SI
 	ADDQ         $0x00004000, DI
 	DECQ         R8
-	JNZ          depth178
+	JNZ          depth181
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -12172,7 +12175,7 @@ depth178:
 	ADDQ    $0x80, CX
 	ADDQ    $0x80, DX
 	DECQ    BX
-	JNZ     cols177
+	JNZ     cols180
 	VZEROUPPER
 	RET
 
@@ -12203,12 +12206,12 @@ TEXT ·wideL2InputGradHalfAVX512(SB), $102640-32
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines179:
+packlines182:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs180:
+packvecs183:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -12220,18 +12223,18 @@ packvecs180:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs180
+	JNZ     packvecs183
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines179
+	JNZ     packlines182
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels181:
+panels184:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -12240,12 +12243,12 @@ panels181:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows182:
+tblockrows185:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks183:
+tblocks186:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -12345,11 +12348,11 @@ tblocks183:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks183
+	JNZ        tblocks186
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows182
+	JNZ        tblockrows185
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -12360,7 +12363,7 @@ tblocks183:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000004, BX
 
-rows184:
+rows187:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -12397,7 +12400,7 @@ rows184:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth185:
+depth188:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -12567,15 +12570,15 @@ depth185:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun186
+	JNZ          samerun189
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun186:
+samerun189:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth185
+	JNZ  depth188
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -12609,7 +12612,7 @@ samerun186:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows184
+	JNZ     rows187
 
 	// 12 rows of dx, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -12641,7 +12644,7 @@ samerun186:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 12 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth187:
+depth190:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -12799,15 +12802,15 @@ depth187:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun188
+	JNZ          samerun191
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun188:
+samerun191:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth187
+	JNZ  depth190
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -12841,12 +12844,12 @@ samerun188:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels181
+	JNZ     panels184
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	MOVQ    $0x00000002, 80(SP)
 
-chunks189:
+chunks192:
 	// Copy 256 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
@@ -12854,12 +12857,12 @@ chunks189:
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines190:
+packlines193:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs191:
+packvecs194:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -12871,18 +12874,18 @@ packvecs191:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs191
+	JNZ     packvecs194
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines190
+	JNZ     packlines193
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels192:
+panels195:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -12891,12 +12894,12 @@ panels192:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows193:
+tblockrows196:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks194:
+tblocks197:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -12996,11 +12999,11 @@ tblocks194:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks194
+	JNZ        tblocks197
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows193
+	JNZ        tblockrows196
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -13011,7 +13014,7 @@ tblocks194:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000004, BX
 
-rows195:
+rows198:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -13049,7 +13052,7 @@ rows195:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth196:
+depth199:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -13219,15 +13222,15 @@ depth196:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun197
+	JNZ          samerun200
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun197:
+samerun200:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth196
+	JNZ  depth199
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -13261,7 +13264,7 @@ samerun197:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows195
+	JNZ     rows198
 
 	// 12 rows of dx, 32 columns at a time.
 	// Start from the sums dx holds.
@@ -13294,7 +13297,7 @@ samerun197:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 12 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth198:
+depth201:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -13452,15 +13455,15 @@ depth198:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun199
+	JNZ          samerun202
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun199:
+samerun202:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth198
+	JNZ  depth201
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -13494,11 +13497,11 @@ samerun199:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels192
+	JNZ     panels195
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	DECQ    80(SP)
-	JNZ     chunks189
+	JNZ     chunks192
 
 	// Copy 256 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
@@ -13507,12 +13510,12 @@ samerun199:
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines200:
+packlines203:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs201:
+packvecs204:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -13524,18 +13527,18 @@ packvecs201:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs201
+	JNZ     packvecs204
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines200
+	JNZ     packlines203
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels202:
+panels205:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -13544,12 +13547,12 @@ panels202:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows203:
+tblockrows206:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks204:
+tblocks207:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -13649,11 +13652,11 @@ tblocks204:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks204
+	JNZ        tblocks207
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows203
+	JNZ        tblockrows206
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -13664,7 +13667,7 @@ tblocks204:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000004, BX
 
-rows205:
+rows208:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -13702,7 +13705,7 @@ rows205:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth206:
+depth209:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -13872,15 +13875,15 @@ depth206:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun207
+	JNZ          samerun210
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun207:
+samerun210:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth206
+	JNZ  depth209
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -13914,7 +13917,7 @@ samerun207:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows205
+	JNZ     rows208
 
 	// 12 rows of dx, 32 columns at a time.
 	// Start from the sums dx holds.
@@ -13947,7 +13950,7 @@ samerun207:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 12 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth208:
+depth211:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -14105,15 +14108,15 @@ depth208:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun209
+	JNZ          samerun212
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun209:
+samerun212:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth208
+	JNZ  depth211
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -14147,7 +14150,7 @@ samerun209:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels202
+	JNZ     panels205
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	ADDQ    $0x00040000, (SP)
@@ -14164,22 +14167,22 @@ TEXT ·wideL2BiasGradAVX512(SB), NOSPLIT, $0-16
 	// db = Σ rows of dz (128 rows of 1024).
 	MOVQ $0x00000040, DX
 
-elems210:
+elems213:
 	VXORPS Z0, Z0, Z0
 	MOVQ   AX, BX
 	MOVQ   $0x00000080, SI
 
-rows211:
+rows214:
 	VMOVUPS (BX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x00001000, BX
 	DECQ    SI
-	JNZ     rows211
+	JNZ     rows214
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
 	DECQ    DX
-	JNZ     elems210
+	JNZ     elems213
 	VZEROUPPER
 	RET
 
@@ -14195,7 +14198,7 @@ TEXT ·wideL3ForwardHalfAVX512(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000002, DI
 
-rows212:
+rows215:
 	MOVQ CX, R8
 	MOVQ SI, R9
 	MOVQ DX, R10
@@ -14234,7 +14237,7 @@ rows212:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 27 rows, times a row of w.
 	MOVQ $0x00000100, R13
 
-depth213:
+depth216:
 	VMOVUPS      (R12), Z27
 	VBROADCASTSS (R11), Z28
 	VFMADD231PS  Z27, Z28, Z0
@@ -14458,7 +14461,7 @@ depth213:
 	ADDQ         $0x10, R11
 	ADDQ         $0x00000100, R12
 	DECQ         R13
-	JNZ          depth213
+	JNZ          depth216
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (R10), Z27
@@ -14548,7 +14551,7 @@ depth213:
 	ADDQ    $0x0001b000, AX
 	ADDQ    $0x000006c0, SI
 	DECQ    DI
-	JNZ     rows212
+	JNZ     rows215
 
 	// 10 rows of y, 16 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -14566,7 +14569,7 @@ depth213:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 10 rows, times a row of w.
 	MOVQ $0x00000100, R8
 
-depth214:
+depth217:
 	VMOVUPS      (DI), Z10
 	VBROADCASTSS (AX), Z11
 	VFMADD231PS  Z10, Z11, Z0
@@ -14654,7 +14657,7 @@ depth214:
 	ADDQ         $0x10, AX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth214
+	JNZ          depth217
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (DX), Z10
@@ -14695,7 +14698,7 @@ depth214:
 	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
 	MOVQ $0x00000040, CX
 
-softmax215:
+softmax218:
 	VMOVUPS       (AX), Z1
 	VMOVAPS       Z1, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y2
@@ -14751,7 +14754,7 @@ softmax215:
 	VMOVUPS       Z1, (AX)
 	ADDQ          $0x40, AX
 	DECQ          CX
-	JNZ           softmax215
+	JNZ           softmax218
 	VZEROUPPER
 	RET
 
@@ -14765,7 +14768,7 @@ TEXT ·wideL3WeightGradHalfAVX512(SB), NOSPLIT, $0-24
 	// dw = xᵀ·dz: 512×128 · 128×16, in 27×16 tiles of dw.
 	MOVQ $0x00000012, BX
 
-rows216:
+rows219:
 	MOVQ CX, SI
 	MOVQ DX, DI
 
@@ -14803,7 +14806,7 @@ rows216:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 27 rows, times a row of dz.
 	MOVQ $0x00000020, R10
 
-depth217:
+depth220:
 	VMOVUPS      (R9), Z27
 	VBROADCASTSS (R8), Z28
 	VFMADD231PS  Z27, Z28, Z0
@@ -15027,7 +15030,7 @@ depth217:
 	ADDQ         $0x00004000, R8
 	ADDQ         $0x00000100, R9
 	DECQ         R10
-	JNZ          depth217
+	JNZ          depth220
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DI)
@@ -15062,7 +15065,7 @@ depth217:
 	ADDQ    $0x6c, AX
 	ADDQ    $0x000006c0, DX
 	DECQ    BX
-	JNZ     rows216
+	JNZ     rows219
 
 	// 26 rows of dw, 16 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -15096,7 +15099,7 @@ depth217:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 26 rows, times a row of dz.
 	MOVQ $0x00000020, SI
 
-depth218:
+depth221:
 	VMOVUPS      (BX), Z26
 	VBROADCASTSS (AX), Z27
 	VFMADD231PS  Z26, Z27, Z0
@@ -15312,7 +15315,7 @@ depth218:
 	ADDQ         $0x00004000, AX
 	ADDQ         $0x00000100, BX
 	DECQ         SI
-	JNZ          depth218
+	JNZ          depth221
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -15359,13 +15362,13 @@ TEXT ·wideL3InputGradHalfAVX512(SB), NOSPLIT, $24-32
 	// dx = dz·wᵀ: 64×16 · 16×1024, 32 columns of dx (rows of w) at a time.
 	MOVQ $0x00000020, 16(SP)
 
-dxpanels219:
+dxpanels222:
 	// wt = 32 rows of w transposed (16×32), then dx's 32 columns from them.
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
-tblockrows220:
+tblockrows223:
 	MOVQ       CX, DI
 	MOVQ       BX, R8
 	VMOVUPS    (DI), Z0
@@ -15469,12 +15472,12 @@ tblockrows220:
 	ADDQ       $0x00000400, CX
 	ADDQ       $0x40, BX
 	DECQ       SI
-	JNZ        tblockrows220
+	JNZ        tblockrows223
 	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000004, SI
 
-rows221:
+rows224:
 	MOVQ DX, DI
 	MOVQ CX, R8
 
@@ -15511,7 +15514,7 @@ rows221:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000004, R11
 
-depth222:
+depth225:
 	VMOVUPS      (R10), Z26
 	VMOVUPS      64(R10), Z27
 	VBROADCASTSS (R9), Z28
@@ -15679,7 +15682,7 @@ depth222:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          depth222
+	JNZ          depth225
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (R8)
@@ -15713,7 +15716,7 @@ depth222:
 	ADDQ    $0x00000340, BX
 	ADDQ    $0x0000d000, CX
 	DECQ    SI
-	JNZ     rows221
+	JNZ     rows224
 	MOVQ    DX, SI
 
 	// 12 rows of dx, 32 columns at a time.
@@ -15746,7 +15749,7 @@ depth222:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 12 rows, times a row of wᵀ.
 	MOVQ $0x00000004, R8
 
-depth223:
+depth226:
 	VMOVUPS      (DI), Z24
 	VMOVUPS      64(DI), Z25
 	VBROADCASTSS (BX), Z26
@@ -15902,7 +15905,7 @@ depth223:
 	ADDQ         $0x10, BX
 	ADDQ         $0x00000200, DI
 	DECQ         R8
-	JNZ          depth223
+	JNZ          depth226
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (CX)
@@ -15938,7 +15941,7 @@ depth223:
 	ADDQ    $0x80, CX
 	MOVQ    CX, 8(SP)
 	DECQ    16(SP)
-	JNZ     dxpanels219
+	JNZ     dxpanels222
 	VZEROUPPER
 	RET
 
@@ -15953,12 +15956,12 @@ TEXT ·wideL3BiasGradAVX512(SB), NOSPLIT, $0-16
 	MOVQ   AX, DX
 	MOVQ   $0x00000080, BX
 
-rows224:
+rows227:
 	VMOVUPS (DX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x40, DX
 	DECQ    BX
-	JNZ     rows224
+	JNZ     rows227
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
@@ -15991,12 +15994,12 @@ TEXT ·wideL1PartialForwardAVX512(SB), $172272-24
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines225:
+packlines228:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs226:
+packvecs229:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -16008,18 +16011,18 @@ packvecs226:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs226
+	JNZ     packvecs229
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines225
+	JNZ     packlines228
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels227:
+panels230:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -16028,7 +16031,7 @@ panels227:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack228:
+pack231:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -16048,7 +16051,7 @@ pack228:
 	ADDQ    $0x00008000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack228
+	JNZ     pack231
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -16059,7 +16062,7 @@ pack228:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000009, BX
 
-rows229:
+rows232:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -16096,7 +16099,7 @@ rows229:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth230:
+depth233:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -16266,15 +16269,15 @@ depth230:
 	PREFETCHT0   64(R11)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun231
+	JNZ          samerun234
 	ADDQ         $-2097024, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun231:
+samerun234:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth230
+	JNZ  depth233
 
 	// Store the tile of p.
 	VMOVUPS Z0, (DI)
@@ -16308,7 +16311,7 @@ samerun231:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows229
+	JNZ     rows232
 
 	// 11 rows of p, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -16338,7 +16341,7 @@ samerun231:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth232:
+depth235:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -16484,15 +16487,15 @@ depth232:
 	PREFETCHT0   64(DI)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun233
+	JNZ          samerun236
 	ADDQ         $-2097024, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun233:
+samerun236:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth232
+	JNZ  depth235
 
 	// Store the tile of p.
 	VMOVUPS Z0, (DX)
@@ -16524,7 +16527,7 @@ samerun233:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels227
+	JNZ     panels230
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00200000, 40(SP)
 
@@ -16535,12 +16538,12 @@ samerun233:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines234:
+packlines237:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs235:
+packvecs238:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -16552,18 +16555,18 @@ packvecs235:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs235
+	JNZ     packvecs238
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines234
+	JNZ     packlines237
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels236:
+panels239:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -16572,7 +16575,7 @@ panels236:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack237:
+pack240:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -16592,7 +16595,7 @@ pack237:
 	ADDQ    $0x00008000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack237
+	JNZ     pack240
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -16603,7 +16606,7 @@ pack237:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000009, BX
 
-rows238:
+rows241:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -16641,7 +16644,7 @@ rows238:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth239:
+depth242:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -16811,15 +16814,15 @@ depth239:
 	PREFETCHT0   64(R11)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun240
+	JNZ          samerun243
 	ADDQ         $-2097024, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun240:
+samerun243:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth239
+	JNZ  depth242
 
 	// Store the tile of p.
 	VMOVUPS Z0, (DI)
@@ -16853,7 +16856,7 @@ samerun240:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows238
+	JNZ     rows241
 
 	// 11 rows of p, 32 columns at a time.
 	// Start from the sums p holds.
@@ -16884,7 +16887,7 @@ samerun240:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth241:
+depth244:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -17030,15 +17033,15 @@ depth241:
 	PREFETCHT0   64(DI)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun242
+	JNZ          samerun245
 	ADDQ         $-2097024, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun242:
+samerun245:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth241
+	JNZ  depth244
 
 	// Store the tile of p.
 	VMOVUPS Z0, (DX)
@@ -17070,7 +17073,7 @@ samerun242:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels236
+	JNZ     panels239
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00200000, 40(SP)
 	ADDQ    $0x00080000, (SP)
@@ -17090,14 +17093,14 @@ TEXT ·wideL1CombineAVX512(SB), NOSPLIT, $0-32
 	// z = (p0 + p1) + b, row by row.
 	MOVQ $0x00000040, SI
 
-rows243:
+rows246:
 	MOVQ AX, DI
 	MOVQ CX, R8
 	MOVQ DX, R9
 	MOVQ BX, R10
 	MOVQ $0x00000080, R11
 
-elems244:
+elems247:
 	VMOVUPS (DI), Z1
 	VMOVUPS (R8), Z2
 	VADDPS  Z2, Z1, Z1
@@ -17110,12 +17113,12 @@ elems244:
 	ADDQ    $0x40, R9
 	ADDQ    $0x40, R10
 	DECQ    R11
-	JNZ     elems244
+	JNZ     elems247
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00002000, CX
 	ADDQ    $0x00002000, BX
 	DECQ    SI
-	JNZ     rows243
+	JNZ     rows246
 	VZEROUPPER
 	RET
 
@@ -17130,7 +17133,7 @@ TEXT ·wideLossAVX512(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000080, BX
 
-elems245:
+elems248:
 	VMOVUPS       (AX), Z1
 	VMOVUPS       (CX), Z2
 	VSUBPS        Z2, Z1, Z3
@@ -17173,7 +17176,7 @@ elems245:
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	DECQ          BX
-	JNZ           elems245
+	JNZ           elems248
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y1, Y0, Y1
 	VEXTRACTF128  $0x01, Y1, X0
@@ -17506,7 +17509,7 @@ TEXT ·wideSGDAVX512(SB), NOSPLIT, $0-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x000404c1, DX
 
-elems246:
+elems249:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -17515,7 +17518,7 @@ elems246:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems246
+	JNZ          elems249
 	VZEROUPPER
 	RET
 
@@ -17534,7 +17537,7 @@ TEXT ·wideMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x000404c1, BX
 
-elems247:
+elems250:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -17550,7 +17553,7 @@ elems247:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems247
+	JNZ          elems250
 	VZEROUPPER
 	RET
 
@@ -17605,7 +17608,7 @@ TEXT ·wideNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x000404c1, BX
 
-elems248:
+elems251:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -17622,7 +17625,7 @@ elems248:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems248
+	JNZ          elems251
 	VZEROUPPER
 	RET
 
@@ -17654,7 +17657,7 @@ TEXT ·wideAdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x000404c1, SI
 
-elems249:
+elems252:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -17685,7 +17688,7 @@ elems249:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems249
+	JNZ         elems252
 	VZEROUPPER
 	RET
 
@@ -17718,7 +17721,7 @@ TEXT ·wideAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x000404c1, SI
 
-elems250:
+elems253:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -17749,7 +17752,7 @@ elems250:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems250
+	JNZ         elems253
 	VZEROUPPER
 	RET
 
@@ -17765,61 +17768,10 @@ TEXT ·wideSGDChunkAVX512(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores251
-	MOVQ  p+0(FP), AX
-	MOVQ  grad+8(FP), CX
-	MOVQ  $0x00000400, DX
-
-elems252:
-	VMOVUPS      (AX), Z2
-	VMOVUPS      (CX), Z3
-	VFMADD231PS  Z2, Z1, Z3
-	VFNMADD231PS Z3, Z0, Z2
-	VMOVNTPS     Z2, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	DECQ         DX
-	JNZ          elems252
-	SFENCE
-	JMP          updated251
-
-cachedstores251:
-	// p not aligned to a vector: regular stores
-	MOVQ p+0(FP), AX
-	MOVQ grad+8(FP), CX
-	MOVQ $0x00000400, DX
-
-elems253:
-	VMOVUPS      (AX), Z2
-	VMOVUPS      (CX), Z3
-	VFMADD231PS  Z2, Z1, Z3
-	VFNMADD231PS Z3, Z0, Z2
-	VMOVUPS      Z2, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	DECQ         DX
-	JNZ          elems253
-
-updated251:
-	VZEROUPPER
-	RET
-
-// func wideSGDLastChunkAVX512(p *[3088]float32, grad *[3088]float32, lr float32, decay float32)
-// Requires: AVX, AVX512F, MMX+, SSE
-TEXT ·wideSGDLastChunkAVX512(SB), NOSPLIT, $0-24
-	// SGD over 3088 parameters.
-	MOVSS        lr+16(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        decay+20(FP), X1
-	VBROADCASTSS X1, Z1
-
-	// p aligned to a vector: its stores stream past the caches
-	MOVQ  p+0(FP), AX
-	TESTQ $0x0000003f, AX
 	JNZ   cachedstores254
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
-	MOVQ  $0x000000c1, DX
+	MOVQ  $0x00000400, DX
 
 elems255:
 	VMOVUPS      (AX), Z2
@@ -17838,7 +17790,7 @@ cachedstores254:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
-	MOVQ $0x000000c1, DX
+	MOVQ $0x00000400, DX
 
 elems256:
 	VMOVUPS      (AX), Z2
@@ -17852,6 +17804,57 @@ elems256:
 	JNZ          elems256
 
 updated254:
+	VZEROUPPER
+	RET
+
+// func wideSGDLastChunkAVX512(p *[3088]float32, grad *[3088]float32, lr float32, decay float32)
+// Requires: AVX, AVX512F, MMX+, SSE
+TEXT ·wideSGDLastChunkAVX512(SB), NOSPLIT, $0-24
+	// SGD over 3088 parameters.
+	MOVSS        lr+16(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+20(FP), X1
+	VBROADCASTSS X1, Z1
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores257
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  $0x000000c1, DX
+
+elems258:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVNTPS     Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems258
+	SFENCE
+	JMP          updated257
+
+cachedstores257:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ $0x000000c1, DX
+
+elems259:
+	VMOVUPS      (AX), Z2
+	VMOVUPS      (CX), Z3
+	VFMADD231PS  Z2, Z1, Z3
+	VFNMADD231PS Z3, Z0, Z2
+	VMOVUPS      Z2, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	DECQ         DX
+	JNZ          elems259
+
+updated257:
 	VZEROUPPER
 	RET
 
@@ -17869,80 +17872,11 @@ TEXT ·wideMomentumChunkAVX512(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores257
-	MOVQ  p+0(FP), AX
-	MOVQ  grad+8(FP), CX
-	MOVQ  v+16(FP), DX
-	MOVQ  $0x00000400, BX
-
-elems258:
-	VMOVUPS      (AX), Z3
-	VMOVUPS      (CX), Z4
-	VMOVUPS      (DX), Z5
-	VFMADD231PS  Z3, Z1, Z4
-	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z4
-	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
-	VMOVAPS.Z    Z5, K1, Z5
-	VMOVUPS      Z5, (DX)
-	VFNMADD231PS Z5, Z0, Z3
-	VMOVNTPS     Z3, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          elems258
-	SFENCE
-	JMP          updated257
-
-cachedstores257:
-	// p not aligned to a vector: regular stores
-	MOVQ p+0(FP), AX
-	MOVQ grad+8(FP), CX
-	MOVQ v+16(FP), DX
-	MOVQ $0x00000400, BX
-
-elems259:
-	VMOVUPS      (AX), Z3
-	VMOVUPS      (CX), Z4
-	VMOVUPS      (DX), Z5
-	VFMADD231PS  Z3, Z1, Z4
-	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z4
-	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
-	VMOVAPS.Z    Z5, K1, Z5
-	VMOVUPS      Z5, (DX)
-	VFNMADD231PS Z5, Z0, Z3
-	VMOVUPS      Z3, (AX)
-	ADDQ         $0x40, AX
-	ADDQ         $0x40, CX
-	ADDQ         $0x40, DX
-	DECQ         BX
-	JNZ          elems259
-
-updated257:
-	VZEROUPPER
-	RET
-
-// func wideMomentumLastChunkAVX512(p *[3088]float32, grad *[3088]float32, v *[3088]float32, lr float32, decay float32, mu float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·wideMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
-	// Momentum over 3088 parameters.
-	MOVSS        lr+24(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        decay+28(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVSS        mu+32(FP), X2
-	VBROADCASTSS X2, Z2
-
-	// p aligned to a vector: its stores stream past the caches
-	MOVQ  p+0(FP), AX
-	TESTQ $0x0000003f, AX
 	JNZ   cachedstores260
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  $0x000000c1, BX
+	MOVQ  $0x00000400, BX
 
 elems261:
 	VMOVUPS      (AX), Z3
@@ -17969,7 +17903,7 @@ cachedstores260:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ $0x000000c1, BX
+	MOVQ $0x00000400, BX
 
 elems262:
 	VMOVUPS      (AX), Z3
@@ -17993,10 +17927,10 @@ updated260:
 	VZEROUPPER
 	RET
 
-// func wideNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
+// func wideMomentumLastChunkAVX512(p *[3088]float32, grad *[3088]float32, v *[3088]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·wideNesterovChunkAVX512(SB), NOSPLIT, $0-36
-	// Nesterov over 16384 parameters.
+TEXT ·wideMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
+	// Momentum over 3088 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -18011,7 +17945,7 @@ TEXT ·wideNesterovChunkAVX512(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  $0x00000400, BX
+	MOVQ  $0x000000c1, BX
 
 elems264:
 	VMOVUPS      (AX), Z3
@@ -18019,12 +17953,11 @@ elems264:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z6
-	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
 	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
-	VFMADD231PS  Z5, Z2, Z4
-	VFNMADD231PS Z4, Z0, Z3
+	VFNMADD231PS Z5, Z0, Z3
 	VMOVNTPS     Z3, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
@@ -18039,7 +17972,7 @@ cachedstores263:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ $0x00000400, BX
+	MOVQ $0x000000c1, BX
 
 elems265:
 	VMOVUPS      (AX), Z3
@@ -18047,12 +17980,11 @@ elems265:
 	VMOVUPS      (DX), Z5
 	VFMADD231PS  Z3, Z1, Z4
 	VFMADD213PS  Z4, Z2, Z5
-	VANDPS       absmask<>+0(SB), Z5, Z6
-	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VANDPS       absmask<>+0(SB), Z5, Z4
+	VCMPPS       $0x05, minnormal<>+0(SB), Z4, K1
 	VMOVAPS.Z    Z5, K1, Z5
 	VMOVUPS      Z5, (DX)
-	VFMADD231PS  Z5, Z2, Z4
-	VFNMADD231PS Z4, Z0, Z3
+	VFNMADD231PS Z5, Z0, Z3
 	VMOVUPS      Z3, (AX)
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
@@ -18064,10 +17996,10 @@ updated263:
 	VZEROUPPER
 	RET
 
-// func wideNesterovLastChunkAVX512(p *[3088]float32, grad *[3088]float32, v *[3088]float32, lr float32, decay float32, mu float32)
+// func wideNesterovChunkAVX512(p *[16384]float32, grad *[16384]float32, v *[16384]float32, lr float32, decay float32, mu float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·wideNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
-	// Nesterov over 3088 parameters.
+TEXT ·wideNesterovChunkAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 16384 parameters.
 	MOVSS        lr+24(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+28(FP), X1
@@ -18082,7 +18014,7 @@ TEXT ·wideNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
-	MOVQ  $0x000000c1, BX
+	MOVQ  $0x00000400, BX
 
 elems267:
 	VMOVUPS      (AX), Z3
@@ -18110,7 +18042,7 @@ cachedstores266:
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
-	MOVQ $0x000000c1, BX
+	MOVQ $0x00000400, BX
 
 elems268:
 	VMOVUPS      (AX), Z3
@@ -18132,6 +18064,77 @@ elems268:
 	JNZ          elems268
 
 updated266:
+	VZEROUPPER
+	RET
+
+// func wideNesterovLastChunkAVX512(p *[3088]float32, grad *[3088]float32, v *[3088]float32, lr float32, decay float32, mu float32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
+TEXT ·wideNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
+	// Nesterov over 3088 parameters.
+	MOVSS        lr+24(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+28(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        mu+32(FP), X2
+	VBROADCASTSS X2, Z2
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores269
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  v+16(FP), DX
+	MOVQ  $0x000000c1, BX
+
+elems270:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVNTPS     Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems270
+	SFENCE
+	JMP          updated269
+
+cachedstores269:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ v+16(FP), DX
+	MOVQ $0x000000c1, BX
+
+elems271:
+	VMOVUPS      (AX), Z3
+	VMOVUPS      (CX), Z4
+	VMOVUPS      (DX), Z5
+	VFMADD231PS  Z3, Z1, Z4
+	VFMADD213PS  Z4, Z2, Z5
+	VANDPS       absmask<>+0(SB), Z5, Z6
+	VCMPPS       $0x05, minnormal<>+0(SB), Z6, K1
+	VMOVAPS.Z    Z5, K1, Z5
+	VMOVUPS      Z5, (DX)
+	VFMADD231PS  Z5, Z2, Z4
+	VFNMADD231PS Z4, Z0, Z3
+	VMOVUPS      Z3, (AX)
+	ADDQ         $0x40, AX
+	ADDQ         $0x40, CX
+	ADDQ         $0x40, DX
+	DECQ         BX
+	JNZ          elems271
+
+updated269:
 	VZEROUPPER
 	RET
 
@@ -18161,125 +18164,12 @@ TEXT ·wideAdamChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores269
-	MOVQ  p+0(FP), AX
-	MOVQ  grad+8(FP), CX
-	MOVQ  m+16(FP), DX
-	MOVQ  v+24(FP), BX
-	MOVQ  $0x00000400, SI
-
-elems270:
-	VMOVUPS     (AX), Z0
-	VMOVUPS     (CX), Z9
-	VMOVUPS     (DX), Z10
-	VMOVUPS     (BX), Z11
-	VFMADD231PS Z0, Z1, Z9
-	VMULPS      Z2, Z10, Z10
-	VFMADD231PS Z9, Z8, Z10
-	VMULPS      Z9, Z9, Z9
-	VMULPS      Z3, Z11, Z11
-	VFMADD231PS Z9, Z7, Z11
-	VANDPS      absmask<>+0(SB), Z10, Z9
-	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
-	VMOVAPS.Z   Z10, K1, Z10
-	VANDPS      absmask<>+0(SB), Z11, Z9
-	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
-	VMOVAPS.Z   Z11, K1, Z11
-	VMOVUPS     Z10, (DX)
-	VMOVUPS     Z11, (BX)
-	VMULPS      Z6, Z11, Z9
-	VSQRTPS     Z9, Z9
-	VADDPS      Z4, Z9, Z9
-	VMULPS      Z5, Z10, Z11
-	VDIVPS      Z9, Z11, Z11
-	VSUBPS      Z11, Z0, Z0
-	VMOVNTPS    Z0, (AX)
-	ADDQ        $0x40, AX
-	ADDQ        $0x40, CX
-	ADDQ        $0x40, DX
-	ADDQ        $0x40, BX
-	DECQ        SI
-	JNZ         elems270
-	SFENCE
-	JMP         updated269
-
-cachedstores269:
-	// p not aligned to a vector: regular stores
-	MOVQ p+0(FP), AX
-	MOVQ grad+8(FP), CX
-	MOVQ m+16(FP), DX
-	MOVQ v+24(FP), BX
-	MOVQ $0x00000400, SI
-
-elems271:
-	VMOVUPS     (AX), Z0
-	VMOVUPS     (CX), Z9
-	VMOVUPS     (DX), Z10
-	VMOVUPS     (BX), Z11
-	VFMADD231PS Z0, Z1, Z9
-	VMULPS      Z2, Z10, Z10
-	VFMADD231PS Z9, Z8, Z10
-	VMULPS      Z9, Z9, Z9
-	VMULPS      Z3, Z11, Z11
-	VFMADD231PS Z9, Z7, Z11
-	VANDPS      absmask<>+0(SB), Z10, Z9
-	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
-	VMOVAPS.Z   Z10, K1, Z10
-	VANDPS      absmask<>+0(SB), Z11, Z9
-	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
-	VMOVAPS.Z   Z11, K1, Z11
-	VMOVUPS     Z10, (DX)
-	VMOVUPS     Z11, (BX)
-	VMULPS      Z6, Z11, Z9
-	VSQRTPS     Z9, Z9
-	VADDPS      Z4, Z9, Z9
-	VMULPS      Z5, Z10, Z11
-	VDIVPS      Z9, Z11, Z11
-	VSUBPS      Z11, Z0, Z0
-	VMOVUPS     Z0, (AX)
-	ADDQ        $0x40, AX
-	ADDQ        $0x40, CX
-	ADDQ        $0x40, DX
-	ADDQ        $0x40, BX
-	DECQ        SI
-	JNZ         elems271
-
-updated269:
-	VZEROUPPER
-	RET
-
-// func wideAdamLastChunkAVX512(p *[3088]float32, grad *[3088]float32, m *[3088]float32, v *[3088]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
-// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·wideAdamLastChunkAVX512(SB), NOSPLIT, $0-60
-	// Adam over 3088 parameters.
-	MOVSS        lr+32(FP), X0
-	VBROADCASTSS X0, Z0
-	MOVSS        decay+36(FP), X1
-	VBROADCASTSS X1, Z1
-	MOVSS        beta1+40(FP), X2
-	VBROADCASTSS X2, Z2
-	MOVSS        beta2+44(FP), X3
-	VBROADCASTSS X3, Z3
-	MOVSS        eps+48(FP), X4
-	VBROADCASTSS X4, Z4
-	MOVSS        c1+52(FP), X5
-	VBROADCASTSS X5, Z5
-	MOVSS        c2+56(FP), X6
-	VBROADCASTSS X6, Z6
-	VMOVUPS      one<>+0(SB), Z7
-	VSUBPS       Z2, Z7, Z8
-	VSUBPS       Z3, Z7, Z7
-	VMULPS       Z5, Z0, Z5
-
-	// p aligned to a vector: its stores stream past the caches
-	MOVQ  p+0(FP), AX
-	TESTQ $0x0000003f, AX
 	JNZ   cachedstores272
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  $0x000000c1, SI
+	MOVQ  $0x00000400, SI
 
 elems273:
 	VMOVUPS     (AX), Z0
@@ -18322,7 +18212,7 @@ cachedstores272:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ $0x000000c1, SI
+	MOVQ $0x00000400, SI
 
 elems274:
 	VMOVUPS     (AX), Z0
@@ -18361,10 +18251,10 @@ updated272:
 	VZEROUPPER
 	RET
 
-// func wideAdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// func wideAdamLastChunkAVX512(p *[3088]float32, grad *[3088]float32, m *[3088]float32, v *[3088]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·wideAdamWChunkAVX512(SB), NOSPLIT, $0-60
-	// AdamW over 16384 parameters.
+TEXT ·wideAdamLastChunkAVX512(SB), NOSPLIT, $0-60
+	// Adam over 3088 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -18381,9 +18271,8 @@ TEXT ·wideAdamWChunkAVX512(SB), NOSPLIT, $0-60
 	VBROADCASTSS X6, Z6
 	VMOVUPS      one<>+0(SB), Z7
 	VSUBPS       Z2, Z7, Z8
-	VSUBPS       Z3, Z7, Z9
+	VSUBPS       Z3, Z7, Z7
 	VMULPS       Z5, Z0, Z5
-	VFNMADD213PS Z7, Z0, Z1
 
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
@@ -18393,32 +18282,32 @@ TEXT ·wideAdamWChunkAVX512(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  $0x00000400, SI
+	MOVQ  $0x000000c1, SI
 
 elems276:
 	VMOVUPS     (AX), Z0
-	VMOVUPS     (CX), Z7
+	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
 	VMOVUPS     (BX), Z11
-	VMULPS      Z1, Z0, Z0
+	VFMADD231PS Z0, Z1, Z9
 	VMULPS      Z2, Z10, Z10
-	VFMADD231PS Z7, Z8, Z10
-	VMULPS      Z7, Z7, Z7
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
 	VMULPS      Z3, Z11, Z11
-	VFMADD231PS Z7, Z9, Z11
-	VANDPS      absmask<>+0(SB), Z10, Z7
-	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
 	VMOVAPS.Z   Z10, K1, Z10
-	VANDPS      absmask<>+0(SB), Z11, Z7
-	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
 	VMOVAPS.Z   Z11, K1, Z11
 	VMOVUPS     Z10, (DX)
 	VMOVUPS     Z11, (BX)
-	VMULPS      Z6, Z11, Z7
-	VSQRTPS     Z7, Z7
-	VADDPS      Z4, Z7, Z7
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
 	VMULPS      Z5, Z10, Z11
-	VDIVPS      Z7, Z11, Z11
+	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVNTPS    Z0, (AX)
 	ADDQ        $0x40, AX
@@ -18436,32 +18325,32 @@ cachedstores275:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ $0x00000400, SI
+	MOVQ $0x000000c1, SI
 
 elems277:
 	VMOVUPS     (AX), Z0
-	VMOVUPS     (CX), Z7
+	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
 	VMOVUPS     (BX), Z11
-	VMULPS      Z1, Z0, Z0
+	VFMADD231PS Z0, Z1, Z9
 	VMULPS      Z2, Z10, Z10
-	VFMADD231PS Z7, Z8, Z10
-	VMULPS      Z7, Z7, Z7
+	VFMADD231PS Z9, Z8, Z10
+	VMULPS      Z9, Z9, Z9
 	VMULPS      Z3, Z11, Z11
-	VFMADD231PS Z7, Z9, Z11
-	VANDPS      absmask<>+0(SB), Z10, Z7
-	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VFMADD231PS Z9, Z7, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
 	VMOVAPS.Z   Z10, K1, Z10
-	VANDPS      absmask<>+0(SB), Z11, Z7
-	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VANDPS      absmask<>+0(SB), Z11, Z9
+	VCMPPS      $0x05, minnormal<>+0(SB), Z9, K1
 	VMOVAPS.Z   Z11, K1, Z11
 	VMOVUPS     Z10, (DX)
 	VMOVUPS     Z11, (BX)
-	VMULPS      Z6, Z11, Z7
-	VSQRTPS     Z7, Z7
-	VADDPS      Z4, Z7, Z7
+	VMULPS      Z6, Z11, Z9
+	VSQRTPS     Z9, Z9
+	VADDPS      Z4, Z9, Z9
 	VMULPS      Z5, Z10, Z11
-	VDIVPS      Z7, Z11, Z11
+	VDIVPS      Z9, Z11, Z11
 	VSUBPS      Z11, Z0, Z0
 	VMOVUPS     Z0, (AX)
 	ADDQ        $0x40, AX
@@ -18475,10 +18364,10 @@ updated275:
 	VZEROUPPER
 	RET
 
-// func wideAdamWLastChunkAVX512(p *[3088]float32, grad *[3088]float32, m *[3088]float32, v *[3088]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// func wideAdamWChunkAVX512(p *[16384]float32, grad *[16384]float32, m *[16384]float32, v *[16384]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
-TEXT ·wideAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
-	// AdamW over 3088 parameters.
+TEXT ·wideAdamWChunkAVX512(SB), NOSPLIT, $0-60
+	// AdamW over 16384 parameters.
 	MOVSS        lr+32(FP), X0
 	VBROADCASTSS X0, Z0
 	MOVSS        decay+36(FP), X1
@@ -18507,7 +18396,7 @@ TEXT ·wideAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
-	MOVQ  $0x000000c1, SI
+	MOVQ  $0x00000400, SI
 
 elems279:
 	VMOVUPS     (AX), Z0
@@ -18550,7 +18439,7 @@ cachedstores278:
 	MOVQ grad+8(FP), CX
 	MOVQ m+16(FP), DX
 	MOVQ v+24(FP), BX
-	MOVQ $0x000000c1, SI
+	MOVQ $0x00000400, SI
 
 elems280:
 	VMOVUPS     (AX), Z0
@@ -18586,5 +18475,119 @@ elems280:
 	JNZ         elems280
 
 updated278:
+	VZEROUPPER
+	RET
+
+// func wideAdamWLastChunkAVX512(p *[3088]float32, grad *[3088]float32, m *[3088]float32, v *[3088]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
+TEXT ·wideAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
+	// AdamW over 3088 parameters.
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Z0
+	MOVSS        decay+36(FP), X1
+	VBROADCASTSS X1, Z1
+	MOVSS        beta1+40(FP), X2
+	VBROADCASTSS X2, Z2
+	MOVSS        beta2+44(FP), X3
+	VBROADCASTSS X3, Z3
+	MOVSS        eps+48(FP), X4
+	VBROADCASTSS X4, Z4
+	MOVSS        c1+52(FP), X5
+	VBROADCASTSS X5, Z5
+	MOVSS        c2+56(FP), X6
+	VBROADCASTSS X6, Z6
+	VMOVUPS      one<>+0(SB), Z7
+	VSUBPS       Z2, Z7, Z8
+	VSUBPS       Z3, Z7, Z9
+	VMULPS       Z5, Z0, Z5
+	VFNMADD213PS Z7, Z0, Z1
+
+	// p aligned to a vector: its stores stream past the caches
+	MOVQ  p+0(FP), AX
+	TESTQ $0x0000003f, AX
+	JNZ   cachedstores281
+	MOVQ  p+0(FP), AX
+	MOVQ  grad+8(FP), CX
+	MOVQ  m+16(FP), DX
+	MOVQ  v+24(FP), BX
+	MOVQ  $0x000000c1, SI
+
+elems282:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z7
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVNTPS    Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems282
+	SFENCE
+	JMP         updated281
+
+cachedstores281:
+	// p not aligned to a vector: regular stores
+	MOVQ p+0(FP), AX
+	MOVQ grad+8(FP), CX
+	MOVQ m+16(FP), DX
+	MOVQ v+24(FP), BX
+	MOVQ $0x000000c1, SI
+
+elems283:
+	VMOVUPS     (AX), Z0
+	VMOVUPS     (CX), Z7
+	VMOVUPS     (DX), Z10
+	VMOVUPS     (BX), Z11
+	VMULPS      Z1, Z0, Z0
+	VMULPS      Z2, Z10, Z10
+	VFMADD231PS Z7, Z8, Z10
+	VMULPS      Z7, Z7, Z7
+	VMULPS      Z3, Z11, Z11
+	VFMADD231PS Z7, Z9, Z11
+	VANDPS      absmask<>+0(SB), Z10, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z10, K1, Z10
+	VANDPS      absmask<>+0(SB), Z11, Z7
+	VCMPPS      $0x05, minnormal<>+0(SB), Z7, K1
+	VMOVAPS.Z   Z11, K1, Z11
+	VMOVUPS     Z10, (DX)
+	VMOVUPS     Z11, (BX)
+	VMULPS      Z6, Z11, Z7
+	VSQRTPS     Z7, Z7
+	VADDPS      Z4, Z7, Z7
+	VMULPS      Z5, Z10, Z11
+	VDIVPS      Z7, Z11, Z11
+	VSUBPS      Z11, Z0, Z0
+	VMOVUPS     Z0, (AX)
+	ADDQ        $0x40, AX
+	ADDQ        $0x40, CX
+	ADDQ        $0x40, DX
+	ADDQ        $0x40, BX
+	DECQ        SI
+	JNZ         elems283
+
+updated281:
 	VZEROUPPER
 	RET

@@ -33,9 +33,9 @@ func blocks(g *Gemm, t Tile, c Core) (depth, cols int) {
 // packing returns the blocks a packed product of tile t copies its
 // operands in on cores c: depth steps of each micro-panel of B at a time,
 // the most multiples of unroll whose Tile.NR columns fit c.PackBytes (or
-// the whole depth when shorter); and rows of A at a time, the most
-// multiples of t.MR whose chunk (Gemm.PackedA) fits c.PackABytes (or all
-// of them). None when B is smaller than c.BlockBudget, or A has no more
+// the whole depth when shorter); and rows of A at a time, a multiple of
+// t.MR (or all of them) making the fewest panels whose chunks
+// (Gemm.PackedA) fit c.PackABytes, as even as the tiles allow. None when B is smaller than c.BlockBudget, or A has no more
 // rows than one tile: B is then read once whatever its layout, and a copy
 // would double its traffic.
 func packing(g *Gemm, t Tile, unroll int, c Core) (depth, rows int) {
@@ -43,14 +43,16 @@ func packing(g *Gemm, t Tile, unroll int, c Core) (depth, rows int) {
 		return 0, 0
 	}
 	depth = min(g.Depth, max(unroll, c.PackBytes/(4*t.NR)/unroll*unroll))
-	rows = g.Rows
-	for rows > t.MR {
-		if _, floats := g.PackedA(depth, rows); 4*floats <= c.PackABytes {
+	most := g.Rows // the most rows whose chunk fits, a multiple of MR below Rows
+	for most > t.MR {
+		if _, floats := g.PackedA(depth, most); 4*floats <= c.PackABytes {
 			break
 		}
-		rows = (rows - 1) / t.MR * t.MR // the next multiple of MR down
+		most = (most - 1) / t.MR * t.MR
 	}
-	return depth, rows
+	panels := (g.Rows + most - 1) / most // as few as fit, as even as tiles allow
+	rows = ((g.Rows+panels-1)/panels + t.MR - 1) / t.MR * t.MR
+	return depth, min(rows, g.Rows)
 }
 
 // PackedA is the layout of a packed chunk of depth steps of rows rows of
