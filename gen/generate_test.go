@@ -384,6 +384,19 @@ func TestPackedProducts(t *testing.T) {
 	require.NotZero(t, 250%avx2.PackRows, "AVX2: a shorter last panel of rows")
 	files, err := Generate(m, "packed.yaml", "packed")
 	require.NoError(t, err)
+	// The packing buffers are in the frame: it stays under 448 KB, so that
+	// a goroutine's stack grows to 512 KB at most.
+	frame := regexp.MustCompile(`TEXT ·(\w+)\(SB\), (?:NOSPLIT, )?\$(\d+)-`)
+	frames := 0
+	for _, file := range files {
+		for _, f := range frame.FindAllStringSubmatch(string(file.Data), -1) {
+			size, err := strconv.Atoi(f[2])
+			require.NoError(t, err)
+			require.Less(t, size, 448<<10, "%s: %s's frame", file.Name, f[1])
+			frames++
+		}
+	}
+	require.NotZero(t, frames, "no TEXT lines found")
 	mod := scratchmod.New(t, "..", "scratch")
 	_, err = Write(filepath.Join(mod, "packed"), files)
 	require.NoError(t, err)

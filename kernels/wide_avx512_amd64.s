@@ -1847,7 +1847,7 @@ elems29:
 
 // func wideL1WeightGradAVX512(x *[131072]float32, dz *[262144]float32, dw *[2097152]float32, db *[2048]float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·wideL1WeightGradAVX512(SB), $205040-32
+TEXT ·wideL1WeightGradAVX512(SB), $295152-32
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
@@ -1859,30 +1859,27 @@ TEXT ·wideL1WeightGradAVX512(SB), $205040-32
 	MOVQ DX, 16(SP)
 
 	// Chunks of 128 steps of depth; in each, micro-panels of 32 columns of dw, each copied into a contiguous buffer (16 KB, in L1) that every block of rows reads.
-	// Panels of 351 rows of dw at a time, the last one shorter.
-	MOVQ $0x00000002, 72(SP)
-
-rowpanels30:
+	// Panels of 520 rows of dw at a time, the last one shorter.
 	MOVQ (SP), AX
 	MOVQ AX, 32(SP)
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 351 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps of depth of xᵀ's 520 rows into its buffer, a line more than their length apart.
 	MOVQ  32(SP), AX
 	LEAQ  112(SP), DX
 	ADDQ  $0x3f, DX
 	ANDQ  $-64, DX
-	MOVL  $0x00007fff, SI
+	MOVL  $0x000000ff, SI
 	KMOVW SI, K1
 	MOVQ  $0x00000080, SI
 
-packlines31:
+packlines30:
 	MOVQ AX, DI
 	MOVQ DX, R8
-	MOVQ $0x00000005, R9
+	MOVQ $0x00000008, R9
 
-packvecs32:
+packvecs31:
 	VMOVUPS   (DI), Z0
 	VMOVUPS   Z0, (R8)
 	VMOVUPS   64(DI), Z0
@@ -1894,31 +1891,29 @@ packvecs32:
 	ADDQ      $0x00000100, DI
 	ADDQ      $0x00000100, R8
 	DECQ      R9
-	JNZ       packvecs32
-	VMOVUPS   (DI), Z0
+	JNZ       packvecs31
+	VMOVUPS.Z (DI), K1, Z0
 	VMOVUPS   Z0, (R8)
-	VMOVUPS.Z 64(DI), K1, Z0
-	VMOVUPS   Z0, 64(R8)
 	ADDQ      $0x00001000, AX
-	ADDQ      $0x000005c0, DX
+	ADDQ      $0x00000880, DX
 	DECQ      SI
-	JNZ       packlines31
+	JNZ       packlines30
 	MOVQ      40(SP), AX
 	MOVQ      AX, 48(SP)
 	MOVQ      16(SP), AX
 	MOVQ      AX, 56(SP)
 	MOVQ      $0x00000040, 88(SP)
 
-panels33:
+panels32:
 	// Copy 128 steps × 32 columns of dz into the buffer.
-	LEAQ 188592(SP), AX
+	LEAQ 278704(SP), AX
 	ADDQ $0x3f, AX
 	ANDQ $-64, AX
 	MOVQ 48(SP), DX
 	MOVQ AX, SI
 	MOVQ $0x00000020, DI
 
-pack34:
+pack33:
 	VMOVUPS (DX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(DX), Z0
@@ -1938,7 +1933,7 @@ pack34:
 	ADDQ    $0x00008000, DX
 	ADDQ    $0x00000200, SI
 	DECQ    DI
-	JNZ     pack34
+	JNZ     pack33
 	MOVQ    48(SP), DX
 	ADDQ    $0x80, DX
 	MOVQ    DX, 96(SP)
@@ -1947,9 +1942,9 @@ pack34:
 	ADDQ    $0x3f, DX
 	ANDQ    $-64, DX
 	MOVQ    56(SP), SI
-	MOVQ    $0x0000001b, DI
+	MOVQ    $0x00000028, DI
 
-rows35:
+rows34:
 	MOVQ AX, R8
 	MOVQ SI, R9
 
@@ -1986,7 +1981,7 @@ rows35:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R12
 
-depth36:
+depth35:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -2030,125 +2025,125 @@ depth36:
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      128(R11), Z26
 	VMOVUPS      192(R11), Z27
-	VBROADCASTSS 1472(R10), Z28
+	VBROADCASTSS 2176(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 1476(R10), Z28
+	VBROADCASTSS 2180(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 1480(R10), Z28
+	VBROADCASTSS 2184(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 1484(R10), Z28
+	VBROADCASTSS 2188(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 1488(R10), Z28
+	VBROADCASTSS 2192(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 1492(R10), Z28
+	VBROADCASTSS 2196(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 1496(R10), Z28
+	VBROADCASTSS 2200(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 1500(R10), Z28
+	VBROADCASTSS 2204(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 1504(R10), Z28
+	VBROADCASTSS 2208(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 1508(R10), Z28
+	VBROADCASTSS 2212(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 1512(R10), Z28
+	VBROADCASTSS 2216(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 1516(R10), Z28
+	VBROADCASTSS 2220(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 1520(R10), Z28
+	VBROADCASTSS 2224(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      256(R11), Z26
 	VMOVUPS      320(R11), Z27
-	VBROADCASTSS 2944(R10), Z28
+	VBROADCASTSS 4352(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 2948(R10), Z28
+	VBROADCASTSS 4356(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2952(R10), Z28
+	VBROADCASTSS 4360(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 2956(R10), Z28
+	VBROADCASTSS 4364(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 2960(R10), Z28
+	VBROADCASTSS 4368(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 2964(R10), Z28
+	VBROADCASTSS 4372(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 2968(R10), Z28
+	VBROADCASTSS 4376(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 2972(R10), Z28
+	VBROADCASTSS 4380(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 2976(R10), Z28
+	VBROADCASTSS 4384(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 2980(R10), Z28
+	VBROADCASTSS 4388(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 2984(R10), Z28
+	VBROADCASTSS 4392(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 2988(R10), Z28
+	VBROADCASTSS 4396(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 2992(R10), Z28
+	VBROADCASTSS 4400(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      384(R11), Z26
 	VMOVUPS      448(R11), Z27
-	VBROADCASTSS 4416(R10), Z28
+	VBROADCASTSS 6528(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 4420(R10), Z28
+	VBROADCASTSS 6532(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 4424(R10), Z28
+	VBROADCASTSS 6536(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 4428(R10), Z28
+	VBROADCASTSS 6540(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 4432(R10), Z28
+	VBROADCASTSS 6544(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 4436(R10), Z28
+	VBROADCASTSS 6548(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 4440(R10), Z28
+	VBROADCASTSS 6552(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 4444(R10), Z28
+	VBROADCASTSS 6556(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 4448(R10), Z28
+	VBROADCASTSS 6560(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 4452(R10), Z28
+	VBROADCASTSS 6564(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 4456(R10), Z28
+	VBROADCASTSS 6568(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 4460(R10), Z28
+	VBROADCASTSS 6572(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 4464(R10), Z28
+	VBROADCASTSS 6576(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	MOVQ         96(SP), R13
@@ -2156,15 +2151,15 @@ depth36:
 	PREFETCHT0   64(R13)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun37
+	JNZ          samerun36
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun37:
-	ADDQ $0x00001700, R10
+samerun36:
+	ADDQ $0x00002200, R10
 	ADDQ $0x00000200, R11
 	DECQ R12
-	JNZ  depth36
+	JNZ  depth35
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (R9)
@@ -2198,41 +2193,37 @@ samerun37:
 	ADDQ    $0x34, DX
 	ADDQ    $0x0001a000, SI
 	DECQ    DI
-	JNZ     rows35
+	JNZ     rows34
 	MOVQ    48(SP), AX
 	ADDQ    $0x80, AX
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels33
+	JNZ     panels32
 	ADDQ    $0x00080000, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
-	ADDQ    $0x0000057c, (SP)
-	ADDQ    $0x002be000, 16(SP)
-	DECQ    72(SP)
-	JNZ     rowpanels30
+	ADDQ    $0x00000820, (SP)
+	ADDQ    $0x00410000, 16(SP)
 
-	// The last 322 rows of dw.
+	// The last 504 rows of dw.
 	MOVQ (SP), AX
 	MOVQ AX, 32(SP)
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 322 rows into its buffer, a line more than their length apart.
-	MOVQ  32(SP), AX
-	LEAQ  112(SP), DX
-	ADDQ  $0x3f, DX
-	ANDQ  $-64, DX
-	MOVL  $0x00000003, SI
-	KMOVW SI, K1
-	MOVQ  $0x00000080, SI
+	// Copy 128 steps of depth of xᵀ's 504 rows into its buffer, a line more than their length apart.
+	MOVQ 32(SP), AX
+	LEAQ 112(SP), DX
+	ADDQ $0x3f, DX
+	ANDQ $-64, DX
+	MOVQ $0x00000080, SI
 
-packlines38:
+packlines37:
 	MOVQ AX, DI
 	MOVQ DX, R8
-	MOVQ $0x00000005, R9
+	MOVQ $0x00000007, R9
 
-packvecs39:
+packvecs38:
 	VMOVUPS   (DI), Z0
 	VMOVUPS   Z0, (R8)
 	VMOVUPS   64(DI), Z0
@@ -2244,29 +2235,35 @@ packvecs39:
 	ADDQ      $0x00000100, DI
 	ADDQ      $0x00000100, R8
 	DECQ      R9
-	JNZ       packvecs39
-	VMOVUPS.Z (DI), K1, Z0
+	JNZ       packvecs38
+	VMOVUPS   (DI), Z0
 	VMOVUPS   Z0, (R8)
+	VMOVUPS   64(DI), Z0
+	VMOVUPS   Z0, 64(R8)
+	VMOVUPS   128(DI), Z0
+	VMOVUPS   Z0, 128(R8)
+	VMOVUPS.Z 192(DI), K1, Z0
+	VMOVUPS   Z0, 192(R8)
 	ADDQ      $0x00001000, AX
-	ADDQ      $0x00000580, DX
+	ADDQ      $0x00000840, DX
 	DECQ      SI
-	JNZ       packlines38
+	JNZ       packlines37
 	MOVQ      40(SP), AX
 	MOVQ      AX, 48(SP)
 	MOVQ      16(SP), AX
 	MOVQ      AX, 56(SP)
 	MOVQ      $0x00000040, 88(SP)
 
-panels40:
+panels39:
 	// Copy 128 steps × 32 columns of dz into the buffer.
-	LEAQ 188592(SP), AX
+	LEAQ 278704(SP), AX
 	ADDQ $0x3f, AX
 	ANDQ $-64, AX
 	MOVQ 48(SP), DX
 	MOVQ AX, SI
 	MOVQ $0x00000020, DI
 
-pack41:
+pack40:
 	VMOVUPS (DX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(DX), Z0
@@ -2286,7 +2283,7 @@ pack41:
 	ADDQ    $0x00008000, DX
 	ADDQ    $0x00000200, SI
 	DECQ    DI
-	JNZ     pack41
+	JNZ     pack40
 	MOVQ    48(SP), DX
 	ADDQ    $0x80, DX
 	MOVQ    DX, 96(SP)
@@ -2295,9 +2292,9 @@ pack41:
 	ADDQ    $0x3f, DX
 	ANDQ    $-64, DX
 	MOVQ    56(SP), SI
-	MOVQ    $0x00000018, DI
+	MOVQ    $0x00000026, DI
 
-rows42:
+rows41:
 	MOVQ AX, R8
 	MOVQ SI, R9
 
@@ -2334,7 +2331,7 @@ rows42:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R12
 
-depth43:
+depth42:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -2378,88 +2375,47 @@ depth43:
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      128(R11), Z26
 	VMOVUPS      192(R11), Z27
-	VBROADCASTSS 1408(R10), Z28
+	VBROADCASTSS 2112(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 1412(R10), Z28
+	VBROADCASTSS 2116(R10), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 1416(R10), Z28
+	VBROADCASTSS 2120(R10), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 1420(R10), Z28
+	VBROADCASTSS 2124(R10), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 1424(R10), Z28
+	VBROADCASTSS 2128(R10), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 1428(R10), Z28
+	VBROADCASTSS 2132(R10), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 1432(R10), Z28
+	VBROADCASTSS 2136(R10), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 1436(R10), Z28
+	VBROADCASTSS 2140(R10), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 1440(R10), Z28
+	VBROADCASTSS 2144(R10), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 1444(R10), Z28
+	VBROADCASTSS 2148(R10), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 1448(R10), Z28
+	VBROADCASTSS 2152(R10), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 1452(R10), Z28
+	VBROADCASTSS 2156(R10), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 1456(R10), Z28
+	VBROADCASTSS 2160(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      256(R11), Z26
 	VMOVUPS      320(R11), Z27
-	VBROADCASTSS 2816(R10), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 2820(R10), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2824(R10), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 2828(R10), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 2832(R10), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 2836(R10), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 2840(R10), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 2844(R10), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 2848(R10), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 2852(R10), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 2856(R10), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 2860(R10), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 2864(R10), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      384(R11), Z26
-	VMOVUPS      448(R11), Z27
 	VBROADCASTSS 4224(R10), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
@@ -2499,20 +2455,61 @@ depth43:
 	VBROADCASTSS 4272(R10), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      384(R11), Z26
+	VMOVUPS      448(R11), Z27
+	VBROADCASTSS 6336(R10), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 6340(R10), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 6344(R10), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 6348(R10), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 6352(R10), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 6356(R10), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 6360(R10), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 6364(R10), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 6368(R10), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 6372(R10), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 6376(R10), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 6380(R10), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 6384(R10), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
 	MOVQ         96(SP), R13
 	PREFETCHT0   (R13)
 	PREFETCHT0   64(R13)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun44
+	JNZ          samerun43
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun44:
-	ADDQ $0x00001600, R10
+samerun43:
+	ADDQ $0x00002100, R10
 	ADDQ $0x00000200, R11
 	DECQ R12
-	JNZ  depth43
+	JNZ  depth42
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (R9)
@@ -2546,7 +2543,7 @@ samerun44:
 	ADDQ    $0x34, DX
 	ADDQ    $0x0001a000, SI
 	DECQ    DI
-	JNZ     rows42
+	JNZ     rows41
 
 	// 10 rows of dw, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -2574,7 +2571,7 @@ samerun44:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 10 rows, times a row of dz.
 	MOVQ $0x00000020, R8
 
-depth45:
+depth44:
 	VMOVUPS      (DI), Z20
 	VMOVUPS      64(DI), Z21
 	VBROADCASTSS (DX), Z22
@@ -2609,70 +2606,38 @@ depth45:
 	VFMADD231PS  Z21, Z22, Z19
 	VMOVUPS      128(DI), Z20
 	VMOVUPS      192(DI), Z21
-	VBROADCASTSS 1408(DX), Z22
+	VBROADCASTSS 2112(DX), Z22
 	VFMADD231PS  Z20, Z22, Z0
 	VFMADD231PS  Z21, Z22, Z1
-	VBROADCASTSS 1412(DX), Z22
+	VBROADCASTSS 2116(DX), Z22
 	VFMADD231PS  Z20, Z22, Z2
 	VFMADD231PS  Z21, Z22, Z3
-	VBROADCASTSS 1416(DX), Z22
+	VBROADCASTSS 2120(DX), Z22
 	VFMADD231PS  Z20, Z22, Z4
 	VFMADD231PS  Z21, Z22, Z5
-	VBROADCASTSS 1420(DX), Z22
+	VBROADCASTSS 2124(DX), Z22
 	VFMADD231PS  Z20, Z22, Z6
 	VFMADD231PS  Z21, Z22, Z7
-	VBROADCASTSS 1424(DX), Z22
+	VBROADCASTSS 2128(DX), Z22
 	VFMADD231PS  Z20, Z22, Z8
 	VFMADD231PS  Z21, Z22, Z9
-	VBROADCASTSS 1428(DX), Z22
+	VBROADCASTSS 2132(DX), Z22
 	VFMADD231PS  Z20, Z22, Z10
 	VFMADD231PS  Z21, Z22, Z11
-	VBROADCASTSS 1432(DX), Z22
+	VBROADCASTSS 2136(DX), Z22
 	VFMADD231PS  Z20, Z22, Z12
 	VFMADD231PS  Z21, Z22, Z13
-	VBROADCASTSS 1436(DX), Z22
+	VBROADCASTSS 2140(DX), Z22
 	VFMADD231PS  Z20, Z22, Z14
 	VFMADD231PS  Z21, Z22, Z15
-	VBROADCASTSS 1440(DX), Z22
+	VBROADCASTSS 2144(DX), Z22
 	VFMADD231PS  Z20, Z22, Z16
 	VFMADD231PS  Z21, Z22, Z17
-	VBROADCASTSS 1444(DX), Z22
+	VBROADCASTSS 2148(DX), Z22
 	VFMADD231PS  Z20, Z22, Z18
 	VFMADD231PS  Z21, Z22, Z19
 	VMOVUPS      256(DI), Z20
 	VMOVUPS      320(DI), Z21
-	VBROADCASTSS 2816(DX), Z22
-	VFMADD231PS  Z20, Z22, Z0
-	VFMADD231PS  Z21, Z22, Z1
-	VBROADCASTSS 2820(DX), Z22
-	VFMADD231PS  Z20, Z22, Z2
-	VFMADD231PS  Z21, Z22, Z3
-	VBROADCASTSS 2824(DX), Z22
-	VFMADD231PS  Z20, Z22, Z4
-	VFMADD231PS  Z21, Z22, Z5
-	VBROADCASTSS 2828(DX), Z22
-	VFMADD231PS  Z20, Z22, Z6
-	VFMADD231PS  Z21, Z22, Z7
-	VBROADCASTSS 2832(DX), Z22
-	VFMADD231PS  Z20, Z22, Z8
-	VFMADD231PS  Z21, Z22, Z9
-	VBROADCASTSS 2836(DX), Z22
-	VFMADD231PS  Z20, Z22, Z10
-	VFMADD231PS  Z21, Z22, Z11
-	VBROADCASTSS 2840(DX), Z22
-	VFMADD231PS  Z20, Z22, Z12
-	VFMADD231PS  Z21, Z22, Z13
-	VBROADCASTSS 2844(DX), Z22
-	VFMADD231PS  Z20, Z22, Z14
-	VFMADD231PS  Z21, Z22, Z15
-	VBROADCASTSS 2848(DX), Z22
-	VFMADD231PS  Z20, Z22, Z16
-	VFMADD231PS  Z21, Z22, Z17
-	VBROADCASTSS 2852(DX), Z22
-	VFMADD231PS  Z20, Z22, Z18
-	VFMADD231PS  Z21, Z22, Z19
-	VMOVUPS      384(DI), Z20
-	VMOVUPS      448(DI), Z21
 	VBROADCASTSS 4224(DX), Z22
 	VFMADD231PS  Z20, Z22, Z0
 	VFMADD231PS  Z21, Z22, Z1
@@ -2703,20 +2668,52 @@ depth45:
 	VBROADCASTSS 4260(DX), Z22
 	VFMADD231PS  Z20, Z22, Z18
 	VFMADD231PS  Z21, Z22, Z19
+	VMOVUPS      384(DI), Z20
+	VMOVUPS      448(DI), Z21
+	VBROADCASTSS 6336(DX), Z22
+	VFMADD231PS  Z20, Z22, Z0
+	VFMADD231PS  Z21, Z22, Z1
+	VBROADCASTSS 6340(DX), Z22
+	VFMADD231PS  Z20, Z22, Z2
+	VFMADD231PS  Z21, Z22, Z3
+	VBROADCASTSS 6344(DX), Z22
+	VFMADD231PS  Z20, Z22, Z4
+	VFMADD231PS  Z21, Z22, Z5
+	VBROADCASTSS 6348(DX), Z22
+	VFMADD231PS  Z20, Z22, Z6
+	VFMADD231PS  Z21, Z22, Z7
+	VBROADCASTSS 6352(DX), Z22
+	VFMADD231PS  Z20, Z22, Z8
+	VFMADD231PS  Z21, Z22, Z9
+	VBROADCASTSS 6356(DX), Z22
+	VFMADD231PS  Z20, Z22, Z10
+	VFMADD231PS  Z21, Z22, Z11
+	VBROADCASTSS 6360(DX), Z22
+	VFMADD231PS  Z20, Z22, Z12
+	VFMADD231PS  Z21, Z22, Z13
+	VBROADCASTSS 6364(DX), Z22
+	VFMADD231PS  Z20, Z22, Z14
+	VFMADD231PS  Z21, Z22, Z15
+	VBROADCASTSS 6368(DX), Z22
+	VFMADD231PS  Z20, Z22, Z16
+	VFMADD231PS  Z21, Z22, Z17
+	VBROADCASTSS 6372(DX), Z22
+	VFMADD231PS  Z20, Z22, Z18
+	VFMADD231PS  Z21, Z22, Z19
 	MOVQ         96(SP), R9
 	PREFETCHT0   (R9)
 	PREFETCHT0   64(R9)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun46
+	JNZ          samerun45
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun46:
-	ADDQ $0x00001600, DX
+samerun45:
+	ADDQ $0x00002100, DX
 	ADDQ $0x00000200, DI
 	DECQ R8
-	JNZ  depth45
+	JNZ  depth44
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (SI)
@@ -2746,7 +2743,7 @@ samerun46:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels40
+	JNZ     panels39
 	ADDQ    $0x00080000, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 
@@ -2755,22 +2752,22 @@ samerun46:
 	MOVQ BX, CX
 	MOVQ $0x00000080, DX
 
-elems47:
+elems46:
 	VXORPS Z0, Z0, Z0
 	MOVQ   AX, BX
 	MOVQ   $0x00000080, SI
 
-rows48:
+rows47:
 	VMOVUPS (BX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x00002000, BX
 	DECQ    SI
-	JNZ     rows48
+	JNZ     rows47
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
 	DECQ    DX
-	JNZ     elems47
+	JNZ     elems46
 	VZEROUPPER
 	RET
 
@@ -2802,12 +2799,12 @@ TEXT ·wideL2ForwardAVX512(SB), $172272-32
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines49:
+packlines48:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs50:
+packvecs49:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -2819,18 +2816,18 @@ packvecs50:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs50
+	JNZ     packvecs49
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines49
+	JNZ     packlines48
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels51:
+panels50:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -2839,7 +2836,7 @@ panels51:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack52:
+pack51:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -2859,7 +2856,7 @@ pack52:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack52
+	JNZ     pack51
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -2870,7 +2867,7 @@ pack52:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000009, BX
 
-rows53:
+rows52:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -2907,7 +2904,7 @@ rows53:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth54:
+depth53:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -3077,15 +3074,15 @@ depth54:
 	PREFETCHT0   64(R11)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun55
+	JNZ          samerun54
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun55:
+samerun54:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth54
+	JNZ  depth53
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DI)
@@ -3119,7 +3116,7 @@ samerun55:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows53
+	JNZ     rows52
 
 	// 11 rows of y, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -3149,7 +3146,7 @@ samerun55:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth56:
+depth55:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -3295,15 +3292,15 @@ depth56:
 	PREFETCHT0   64(DI)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun57
+	JNZ          samerun56
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun57:
+samerun56:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth56
+	JNZ  depth55
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DX)
@@ -3335,12 +3332,12 @@ samerun57:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels51
+	JNZ     panels50
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	MOVQ    $0x00000006, 80(SP)
 
-chunks58:
+chunks57:
 	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
@@ -3348,12 +3345,12 @@ chunks58:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines59:
+packlines58:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs60:
+packvecs59:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -3365,18 +3362,18 @@ packvecs60:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs60
+	JNZ     packvecs59
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines59
+	JNZ     packlines58
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels61:
+panels60:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -3385,7 +3382,7 @@ panels61:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack62:
+pack61:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -3405,7 +3402,7 @@ pack62:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack62
+	JNZ     pack61
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -3416,7 +3413,7 @@ pack62:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000009, BX
 
-rows63:
+rows62:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -3454,7 +3451,7 @@ rows63:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth64:
+depth63:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -3624,15 +3621,15 @@ depth64:
 	PREFETCHT0   64(R11)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun65
+	JNZ          samerun64
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun65:
+samerun64:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth64
+	JNZ  depth63
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DI)
@@ -3666,7 +3663,7 @@ samerun65:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows63
+	JNZ     rows62
 
 	// 11 rows of y, 32 columns at a time.
 	// Start from the sums y holds.
@@ -3697,7 +3694,7 @@ samerun65:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth66:
+depth65:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -3843,15 +3840,15 @@ depth66:
 	PREFETCHT0   64(DI)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun67
+	JNZ          samerun66
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun67:
+samerun66:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth66
+	JNZ  depth65
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DX)
@@ -3883,11 +3880,11 @@ samerun67:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels61
+	JNZ     panels60
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	DECQ    80(SP)
-	JNZ     chunks58
+	JNZ     chunks57
 
 	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
@@ -3896,12 +3893,12 @@ samerun67:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines68:
+packlines67:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs69:
+packvecs68:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -3913,11 +3910,11 @@ packvecs69:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs69
+	JNZ     packvecs68
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines68
+	JNZ     packlines67
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
@@ -3926,7 +3923,7 @@ packvecs69:
 	MOVQ    AX, 64(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels70:
+panels69:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -3935,7 +3932,7 @@ panels70:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack71:
+pack70:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -3955,7 +3952,7 @@ pack71:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack71
+	JNZ     pack70
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -3967,7 +3964,7 @@ pack71:
 	MOVQ    64(SP), BX
 	MOVQ    $0x00000009, SI
 
-rows72:
+rows71:
 	MOVQ AX, DI
 	MOVQ DX, R8
 	MOVQ BX, R9
@@ -4006,7 +4003,7 @@ rows72:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R12
 
-depth73:
+depth72:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -4176,15 +4173,15 @@ depth73:
 	PREFETCHT0   64(R13)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun74
+	JNZ          samerun73
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun74:
+samerun73:
 	ADDQ $0x10, R10
 	ADDQ $0x00000200, R11
 	DECQ R12
-	JNZ  depth73
+	JNZ  depth72
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z26, Z26, Z26
@@ -4298,7 +4295,7 @@ samerun74:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    SI
-	JNZ     rows72
+	JNZ     rows71
 
 	// 11 rows of y, 32 columns at a time.
 	// Start from the sums y holds.
@@ -4329,7 +4326,7 @@ samerun74:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, DI
 
-depth75:
+depth74:
 	VMOVUPS      (SI), Z22
 	VMOVUPS      64(SI), Z23
 	VBROADCASTSS (CX), Z24
@@ -4475,15 +4472,15 @@ depth75:
 	PREFETCHT0   64(R8)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun76
+	JNZ          samerun75
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun76:
+samerun75:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, SI
 	DECQ DI
-	JNZ  depth75
+	JNZ  depth74
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z22, Z22, Z22
@@ -4584,7 +4581,7 @@ samerun76:
 	ADDQ    $0x80, 56(SP)
 	ADDQ    $0x80, 64(SP)
 	DECQ    88(SP)
-	JNZ     panels70
+	JNZ     panels69
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	ADDQ    $0x00100000, (SP)
@@ -4601,7 +4598,7 @@ TEXT ·wideL2ActivationGradAVX512(SB), NOSPLIT, $0-16
 	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00002000, DX
 
-elems77:
+elems76:
 	VMOVUPS   (AX), Z0
 	VMOVUPS   (CX), Z1
 	VXORPS    Z2, Z2, Z2
@@ -4611,7 +4608,7 @@ elems77:
 	ADDQ      $0x40, AX
 	ADDQ      $0x40, CX
 	DECQ      DX
-	JNZ       elems77
+	JNZ       elems76
 	VZEROUPPER
 	RET
 
@@ -4626,14 +4623,14 @@ TEXT ·wideL2WeightGradAVX512(SB), NOSPLIT, $0-32
 	// dw = xᵀ·dz: 2048×128 · 128×1024, in 13×32 tiles of dw.
 	MOVQ $0x0000009d, SI
 
-rows78:
+rows77:
 	MOVQ CX, DI
 	MOVQ DX, R8
 
 	// 13 rows of dw, 32 columns at a time.
 	MOVQ $0x00000020, R9
 
-cols79:
+cols78:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4666,7 +4663,7 @@ cols79:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R12
 
-depth80:
+depth79:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -4834,7 +4831,7 @@ depth80:
 	ADDQ         $0x00008000, R10
 	ADDQ         $0x00004000, R11
 	DECQ         R12
-	JNZ          depth80
+	JNZ          depth79
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (R8)
@@ -4866,17 +4863,17 @@ depth80:
 	ADDQ    $0x80, DI
 	ADDQ    $0x80, R8
 	DECQ    R9
-	JNZ     cols79
+	JNZ     cols78
 	ADDQ    $0x34, AX
 	ADDQ    $0x0000d000, DX
 	DECQ    SI
-	JNZ     rows78
+	JNZ     rows77
 	MOVQ    CX, SI
 
 	// 7 rows of dw, 32 columns at a time.
 	MOVQ $0x00000020, DI
 
-cols81:
+cols80:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -4897,7 +4894,7 @@ cols81:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 7 rows, times a row of dz.
 	MOVQ $0x00000020, R10
 
-depth82:
+depth81:
 	VMOVUPS      (R9), Z14
 	VMOVUPS      64(R9), Z15
 	VBROADCASTSS (R8), Z16
@@ -4993,7 +4990,7 @@ depth82:
 	ADDQ         $0x00008000, R8
 	ADDQ         $0x00004000, R9
 	DECQ         R10
-	JNZ          depth82
+	JNZ          depth81
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -5013,29 +5010,29 @@ depth82:
 	ADDQ    $0x80, SI
 	ADDQ    $0x80, DX
 	DECQ    DI
-	JNZ     cols81
+	JNZ     cols80
 
 	// db = Σ rows of dz (128 rows of 1024).
 	MOVQ CX, AX
 	MOVQ BX, CX
 	MOVQ $0x00000040, DX
 
-elems83:
+elems82:
 	VXORPS Z0, Z0, Z0
 	MOVQ   AX, BX
 	MOVQ   $0x00000080, SI
 
-rows84:
+rows83:
 	VMOVUPS (BX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x00001000, BX
 	DECQ    SI
-	JNZ     rows84
+	JNZ     rows83
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
 	DECQ    DX
-	JNZ     elems83
+	JNZ     elems82
 	VZEROUPPER
 	RET
 
@@ -5066,12 +5063,12 @@ TEXT ·wideL2InputGradAVX512(SB), $172272-32
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines85:
+packlines84:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs86:
+packvecs85:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -5083,18 +5080,18 @@ packvecs86:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs86
+	JNZ     packvecs85
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines85
+	JNZ     packlines84
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels87:
+panels86:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -5103,12 +5100,12 @@ panels87:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows88:
+tblockrows87:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks89:
+tblocks88:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -5208,11 +5205,11 @@ tblocks89:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks89
+	JNZ        tblocks88
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows88
+	JNZ        tblockrows87
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -5223,7 +5220,7 @@ tblocks89:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000009, BX
 
-rows90:
+rows89:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -5260,7 +5257,7 @@ rows90:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth91:
+depth90:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -5430,15 +5427,15 @@ depth91:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun92
+	JNZ          samerun91
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun92:
+samerun91:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth91
+	JNZ  depth90
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -5472,7 +5469,7 @@ samerun92:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows90
+	JNZ     rows89
 
 	// 11 rows of dx, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -5502,7 +5499,7 @@ samerun92:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 11 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth93:
+depth92:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -5648,15 +5645,15 @@ depth93:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun94
+	JNZ          samerun93
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun94:
+samerun93:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth93
+	JNZ  depth92
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -5688,12 +5685,12 @@ samerun94:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels87
+	JNZ     panels86
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	MOVQ    $0x00000002, 80(SP)
 
-chunks95:
+chunks94:
 	// Copy 256 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
@@ -5701,12 +5698,12 @@ chunks95:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines96:
+packlines95:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs97:
+packvecs96:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -5718,18 +5715,18 @@ packvecs97:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs97
+	JNZ     packvecs96
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines96
+	JNZ     packlines95
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels98:
+panels97:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -5738,12 +5735,12 @@ panels98:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows99:
+tblockrows98:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks100:
+tblocks99:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -5843,11 +5840,11 @@ tblocks100:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks100
+	JNZ        tblocks99
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows99
+	JNZ        tblockrows98
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -5858,7 +5855,7 @@ tblocks100:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000009, BX
 
-rows101:
+rows100:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -5896,7 +5893,7 @@ rows101:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth102:
+depth101:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -6066,15 +6063,15 @@ depth102:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun103
+	JNZ          samerun102
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun103:
+samerun102:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth102
+	JNZ  depth101
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -6108,7 +6105,7 @@ samerun103:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows101
+	JNZ     rows100
 
 	// 11 rows of dx, 32 columns at a time.
 	// Start from the sums dx holds.
@@ -6139,7 +6136,7 @@ samerun103:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 11 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth104:
+depth103:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -6285,15 +6282,15 @@ depth104:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun105
+	JNZ          samerun104
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun105:
+samerun104:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth104
+	JNZ  depth103
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -6325,11 +6322,11 @@ samerun105:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels98
+	JNZ     panels97
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	DECQ    80(SP)
-	JNZ     chunks95
+	JNZ     chunks94
 
 	// Copy 256 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
@@ -6338,12 +6335,12 @@ samerun105:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines106:
+packlines105:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs107:
+packvecs106:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -6355,18 +6352,18 @@ packvecs107:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs107
+	JNZ     packvecs106
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines106
+	JNZ     packlines105
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels108:
+panels107:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -6375,12 +6372,12 @@ panels108:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows109:
+tblockrows108:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks110:
+tblocks109:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -6480,11 +6477,11 @@ tblocks110:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks110
+	JNZ        tblocks109
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows109
+	JNZ        tblockrows108
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -6495,7 +6492,7 @@ tblocks110:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000009, BX
 
-rows111:
+rows110:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -6533,7 +6530,7 @@ rows111:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth112:
+depth111:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -6703,15 +6700,15 @@ depth112:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun113
+	JNZ          samerun112
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun113:
+samerun112:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth112
+	JNZ  depth111
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -6745,7 +6742,7 @@ samerun113:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows111
+	JNZ     rows110
 
 	// 11 rows of dx, 32 columns at a time.
 	// Start from the sums dx holds.
@@ -6776,7 +6773,7 @@ samerun113:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 11 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth114:
+depth113:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -6922,15 +6919,15 @@ depth114:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun115
+	JNZ          samerun114
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun115:
+samerun114:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth114
+	JNZ  depth113
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -6962,7 +6959,7 @@ samerun115:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels108
+	JNZ     panels107
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	ADDQ    $0x00080000, (SP)
@@ -6982,7 +6979,7 @@ TEXT ·wideL3ForwardAVX512(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000004, DI
 
-rows116:
+rows115:
 	MOVQ CX, R8
 	MOVQ SI, R9
 	MOVQ DX, R10
@@ -7022,7 +7019,7 @@ rows116:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 28 rows, times a row of w.
 	MOVQ $0x00000100, R13
 
-depth117:
+depth116:
 	VMOVUPS      (R12), Z28
 	VBROADCASTSS (R11), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -7254,7 +7251,7 @@ depth117:
 	ADDQ         $0x10, R11
 	ADDQ         $0x00000100, R12
 	DECQ         R13
-	JNZ          depth117
+	JNZ          depth116
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (R10), Z28
@@ -7347,7 +7344,7 @@ depth117:
 	ADDQ    $0x0001c000, AX
 	ADDQ    $0x00000700, SI
 	DECQ    DI
-	JNZ     rows116
+	JNZ     rows115
 
 	// 16 rows of y, 16 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -7371,7 +7368,7 @@ depth117:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 16 rows, times a row of w.
 	MOVQ $0x00000100, R8
 
-depth118:
+depth117:
 	VMOVUPS      (DI), Z16
 	VBROADCASTSS (AX), Z17
 	VFMADD231PS  Z16, Z17, Z0
@@ -7507,7 +7504,7 @@ depth118:
 	ADDQ         $0x10, AX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth118
+	JNZ          depth117
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (DX), Z16
@@ -7566,7 +7563,7 @@ depth118:
 	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
 	MOVQ $0x00000080, CX
 
-softmax119:
+softmax118:
 	VMOVUPS       (AX), Z1
 	VMOVAPS       Z1, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y2
@@ -7622,7 +7619,7 @@ softmax119:
 	VMOVUPS       Z1, (AX)
 	ADDQ          $0x40, AX
 	DECQ          CX
-	JNZ           softmax119
+	JNZ           softmax118
 	VZEROUPPER
 	RET
 
@@ -7871,7 +7868,7 @@ TEXT ·wideL3WeightGradAVX512(SB), NOSPLIT, $0-32
 	// dw = xᵀ·dz: 1024×128 · 128×16, in 28×16 tiles of dw.
 	MOVQ $0x00000024, SI
 
-rows120:
+rows119:
 	MOVQ CX, DI
 	MOVQ DX, R8
 
@@ -7910,7 +7907,7 @@ rows120:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 28 rows, times a row of dz.
 	MOVQ $0x00000020, R11
 
-depth121:
+depth120:
 	VMOVUPS      (R10), Z28
 	VBROADCASTSS (R9), Z29
 	VFMADD231PS  Z28, Z29, Z0
@@ -8142,7 +8139,7 @@ depth121:
 	ADDQ         $0x00004000, R9
 	ADDQ         $0x00000100, R10
 	DECQ         R11
-	JNZ          depth121
+	JNZ          depth120
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (R8)
@@ -8178,7 +8175,7 @@ depth121:
 	ADDQ    $0x70, AX
 	ADDQ    $0x00000700, DX
 	DECQ    SI
-	JNZ     rows120
+	JNZ     rows119
 	MOVQ    CX, SI
 
 	// 16 rows of dw, 16 columns at a time.
@@ -8203,7 +8200,7 @@ depth121:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 16 rows, times a row of dz.
 	MOVQ $0x00000020, R8
 
-depth122:
+depth121:
 	VMOVUPS      (DI), Z16
 	VBROADCASTSS (AX), Z17
 	VFMADD231PS  Z16, Z17, Z0
@@ -8339,7 +8336,7 @@ depth122:
 	ADDQ         $0x00004000, AX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth122
+	JNZ          depth121
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -8368,12 +8365,12 @@ depth122:
 	MOVQ   AX, DX
 	MOVQ   $0x00000080, BX
 
-rows123:
+rows122:
 	VMOVUPS (DX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x40, DX
 	DECQ    BX
-	JNZ     rows123
+	JNZ     rows122
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
@@ -8393,13 +8390,13 @@ TEXT ·wideL3InputGradAVX512(SB), NOSPLIT, $24-32
 	// dx = dz·wᵀ: 128×16 · 16×1024, 32 columns of dx (rows of w) at a time.
 	MOVQ $0x00000020, 16(SP)
 
-dxpanels124:
+dxpanels123:
 	// wt = 32 rows of w transposed (16×32), then dx's 32 columns from them.
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
-tblockrows125:
+tblockrows124:
 	MOVQ       CX, DI
 	MOVQ       BX, R8
 	VMOVUPS    (DI), Z0
@@ -8503,12 +8500,12 @@ tblockrows125:
 	ADDQ       $0x00000400, CX
 	ADDQ       $0x40, BX
 	DECQ       SI
-	JNZ        tblockrows125
+	JNZ        tblockrows124
 	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000009, SI
 
-rows126:
+rows125:
 	MOVQ DX, DI
 	MOVQ CX, R8
 
@@ -8545,7 +8542,7 @@ rows126:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000004, R11
 
-depth127:
+depth126:
 	VMOVUPS      (R10), Z26
 	VMOVUPS      64(R10), Z27
 	VBROADCASTSS (R9), Z28
@@ -8713,7 +8710,7 @@ depth127:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          depth127
+	JNZ          depth126
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (R8)
@@ -8747,7 +8744,7 @@ depth127:
 	ADDQ    $0x00000340, BX
 	ADDQ    $0x0000d000, CX
 	DECQ    SI
-	JNZ     rows126
+	JNZ     rows125
 	MOVQ    DX, SI
 
 	// 11 rows of dx, 32 columns at a time.
@@ -8778,7 +8775,7 @@ depth127:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 11 rows, times a row of wᵀ.
 	MOVQ $0x00000004, R8
 
-depth128:
+depth127:
 	VMOVUPS      (DI), Z22
 	VMOVUPS      64(DI), Z23
 	VBROADCASTSS (BX), Z24
@@ -8922,7 +8919,7 @@ depth128:
 	ADDQ         $0x10, BX
 	ADDQ         $0x00000200, DI
 	DECQ         R8
-	JNZ          depth128
+	JNZ          depth127
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (CX)
@@ -8956,7 +8953,7 @@ depth128:
 	ADDQ    $0x80, CX
 	MOVQ    CX, 8(SP)
 	DECQ    16(SP)
-	JNZ     dxpanels124
+	JNZ     dxpanels123
 	VZEROUPPER
 	RET
 
@@ -8969,7 +8966,7 @@ TEXT ·wideL1ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
 	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00002000, DX
 
-elems129:
+elems128:
 	VMOVUPS   (AX), Z0
 	VMOVUPS   (CX), Z1
 	VXORPS    Z2, Z2, Z2
@@ -8979,13 +8976,13 @@ elems129:
 	ADDQ      $0x40, AX
 	ADDQ      $0x40, CX
 	DECQ      DX
-	JNZ       elems129
+	JNZ       elems128
 	VZEROUPPER
 	RET
 
 // func wideL1WeightGradHalfAVX512(x *[130560]float32, dz *[262144]float32, dw *[1048576]float32)
 // Requires: AVX, AVX512DQ, AVX512F, MMX+
-TEXT ·wideL1WeightGradHalfAVX512(SB), $164080-24
+TEXT ·wideL1WeightGradHalfAVX512(SB), $286960-24
 	MOVQ x+0(FP), AX
 	MOVQ dz+8(FP), CX
 	MOVQ dw+16(FP), DX
@@ -8996,413 +8993,56 @@ TEXT ·wideL1WeightGradHalfAVX512(SB), $164080-24
 	MOVQ DX, 16(SP)
 
 	// Chunks of 128 steps of depth; in each, micro-panels of 32 columns of dw, each copied into a contiguous buffer (16 KB, in L1) that every block of rows reads.
-	// Panels of 260 rows of dw at a time, the last one shorter.
 	MOVQ (SP), AX
 	MOVQ AX, 32(SP)
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 260 rows into its buffer, a line more than their length apart.
-	MOVQ  32(SP), AX
-	LEAQ  112(SP), CX
-	ADDQ  $0x3f, CX
-	ANDQ  $-64, CX
-	MOVL  $0x0000000f, DX
-	KMOVW DX, K1
-	MOVQ  $0x00000080, DX
+	// Copy 128 steps of depth of xᵀ's 512 rows into its buffer, a line more than their length apart.
+	MOVQ 32(SP), AX
+	LEAQ 112(SP), CX
+	ADDQ $0x3f, CX
+	ANDQ $-64, CX
+	MOVQ $0x00000080, DX
 
-packlines130:
+packlines129:
 	MOVQ AX, BX
 	MOVQ CX, SI
-	MOVQ $0x00000004, DI
+	MOVQ $0x00000008, DI
 
-packvecs131:
-	VMOVUPS   (BX), Z0
-	VMOVUPS   Z0, (SI)
-	VMOVUPS   64(BX), Z0
-	VMOVUPS   Z0, 64(SI)
-	VMOVUPS   128(BX), Z0
-	VMOVUPS   Z0, 128(SI)
-	VMOVUPS   192(BX), Z0
-	VMOVUPS   Z0, 192(SI)
-	ADDQ      $0x00000100, BX
-	ADDQ      $0x00000100, SI
-	DECQ      DI
-	JNZ       packvecs131
-	VMOVUPS.Z (BX), K1, Z0
-	VMOVUPS   Z0, (SI)
-	ADDQ      $0x00001000, AX
-	ADDQ      $0x00000480, CX
-	DECQ      DX
-	JNZ       packlines130
-	MOVQ      40(SP), AX
-	MOVQ      AX, 48(SP)
-	MOVQ      16(SP), AX
-	MOVQ      AX, 56(SP)
-	MOVQ      $0x00000040, 88(SP)
-
-panels132:
-	// Copy 128 steps × 32 columns of dz into the buffer.
-	LEAQ 147632(SP), AX
-	ADDQ $0x3f, AX
-	ANDQ $-64, AX
-	MOVQ 48(SP), CX
-	MOVQ AX, DX
-	MOVQ $0x00000020, BX
-
-pack133:
-	VMOVUPS (CX), Z0
-	VMOVUPS Z0, (DX)
-	VMOVUPS 64(CX), Z0
-	VMOVUPS Z0, 64(DX)
-	VMOVUPS 8192(CX), Z0
-	VMOVUPS Z0, 128(DX)
-	VMOVUPS 8256(CX), Z0
-	VMOVUPS Z0, 192(DX)
-	VMOVUPS 16384(CX), Z0
-	VMOVUPS Z0, 256(DX)
-	VMOVUPS 16448(CX), Z0
-	VMOVUPS Z0, 320(DX)
-	VMOVUPS 24576(CX), Z0
-	VMOVUPS Z0, 384(DX)
-	VMOVUPS 24640(CX), Z0
-	VMOVUPS Z0, 448(DX)
-	ADDQ    $0x00008000, CX
-	ADDQ    $0x00000200, DX
-	DECQ    BX
-	JNZ     pack133
-	MOVQ    48(SP), CX
-	ADDQ    $0x80, CX
-	MOVQ    CX, 96(SP)
-	MOVQ    $0x00000080, 104(SP)
-	LEAQ    112(SP), CX
-	ADDQ    $0x3f, CX
-	ANDQ    $-64, CX
-	MOVQ    56(SP), DX
-	MOVQ    $0x00000014, BX
-
-rows134:
-	MOVQ AX, SI
-	MOVQ DX, DI
-
-	// 13 rows of dw, 32 columns at a time.
-	VXORPS Z0, Z0, Z0
-	VXORPS Z1, Z1, Z1
-	VXORPS Z2, Z2, Z2
-	VXORPS Z3, Z3, Z3
-	VXORPS Z4, Z4, Z4
-	VXORPS Z5, Z5, Z5
-	VXORPS Z6, Z6, Z6
-	VXORPS Z7, Z7, Z7
-	VXORPS Z8, Z8, Z8
-	VXORPS Z9, Z9, Z9
-	VXORPS Z10, Z10, Z10
-	VXORPS Z11, Z11, Z11
-	VXORPS Z12, Z12, Z12
-	VXORPS Z13, Z13, Z13
-	VXORPS Z14, Z14, Z14
-	VXORPS Z15, Z15, Z15
-	VXORPS Z16, Z16, Z16
-	VXORPS Z17, Z17, Z17
-	VXORPS Z18, Z18, Z18
-	VXORPS Z19, Z19, Z19
-	VXORPS Z20, Z20, Z20
-	VXORPS Z21, Z21, Z21
-	VXORPS Z22, Z22, Z22
-	VXORPS Z23, Z23, Z23
-	VXORPS Z24, Z24, Z24
-	VXORPS Z25, Z25, Z25
-	MOVQ   CX, R8
-	MOVQ   SI, R9
-
-	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
-	MOVQ $0x00000020, R10
-
-depth135:
-	VMOVUPS      (R9), Z26
-	VMOVUPS      64(R9), Z27
-	VBROADCASTSS (R8), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 4(R8), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 8(R8), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 12(R8), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 16(R8), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 20(R8), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 24(R8), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 28(R8), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 32(R8), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 36(R8), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 40(R8), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 44(R8), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 48(R8), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      128(R9), Z26
-	VMOVUPS      192(R9), Z27
-	VBROADCASTSS 1152(R8), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 1156(R8), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 1160(R8), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 1164(R8), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 1168(R8), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 1172(R8), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 1176(R8), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 1180(R8), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 1184(R8), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 1188(R8), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 1192(R8), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 1196(R8), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 1200(R8), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      256(R9), Z26
-	VMOVUPS      320(R9), Z27
-	VBROADCASTSS 2304(R8), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 2308(R8), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2312(R8), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 2316(R8), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 2320(R8), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 2324(R8), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 2328(R8), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 2332(R8), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 2336(R8), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 2340(R8), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 2344(R8), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 2348(R8), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 2352(R8), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      384(R9), Z26
-	VMOVUPS      448(R9), Z27
-	VBROADCASTSS 3456(R8), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 3460(R8), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 3464(R8), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 3468(R8), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 3472(R8), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 3476(R8), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 3480(R8), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 3484(R8), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 3488(R8), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 3492(R8), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 3496(R8), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 3500(R8), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 3504(R8), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	MOVQ         96(SP), R11
-	PREFETCHT0   (R11)
-	PREFETCHT0   64(R11)
-	ADDQ         $+8192, 96(SP)
-	DECQ         104(SP)
-	JNZ          samerun136
-	ADDQ         $-1048448, 96(SP)
-	MOVQ         $0x00000080, 104(SP)
-
-samerun136:
-	ADDQ $0x00001200, R8
-	ADDQ $0x00000200, R9
-	DECQ R10
-	JNZ  depth135
-
-	// Store the tile of dw.
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	VMOVUPS Z2, 8192(DI)
-	VMOVUPS Z3, 8256(DI)
-	VMOVUPS Z4, 16384(DI)
-	VMOVUPS Z5, 16448(DI)
-	VMOVUPS Z6, 24576(DI)
-	VMOVUPS Z7, 24640(DI)
-	VMOVUPS Z8, 32768(DI)
-	VMOVUPS Z9, 32832(DI)
-	VMOVUPS Z10, 40960(DI)
-	VMOVUPS Z11, 41024(DI)
-	VMOVUPS Z12, 49152(DI)
-	VMOVUPS Z13, 49216(DI)
-	VMOVUPS Z14, 57344(DI)
-	VMOVUPS Z15, 57408(DI)
-	VMOVUPS Z16, 65536(DI)
-	VMOVUPS Z17, 65600(DI)
-	VMOVUPS Z18, 73728(DI)
-	VMOVUPS Z19, 73792(DI)
-	VMOVUPS Z20, 81920(DI)
-	VMOVUPS Z21, 81984(DI)
-	VMOVUPS Z22, 90112(DI)
-	VMOVUPS Z23, 90176(DI)
-	VMOVUPS Z24, 98304(DI)
-	VMOVUPS Z25, 98368(DI)
-	ADDQ    $0x80, SI
-	ADDQ    $0x80, DI
-	ADDQ    $0x34, CX
-	ADDQ    $0x0001a000, DX
-	DECQ    BX
-	JNZ     rows134
-	MOVQ    48(SP), AX
-	ADDQ    $0x80, AX
+packvecs130:
+	VMOVUPS (BX), Z0
+	VMOVUPS Z0, (SI)
+	VMOVUPS 64(BX), Z0
+	VMOVUPS Z0, 64(SI)
+	VMOVUPS 128(BX), Z0
+	VMOVUPS Z0, 128(SI)
+	VMOVUPS 192(BX), Z0
+	VMOVUPS Z0, 192(SI)
+	ADDQ    $0x00000100, BX
+	ADDQ    $0x00000100, SI
+	DECQ    DI
+	JNZ     packvecs130
+	ADDQ    $0x00001000, AX
+	ADDQ    $0x00000840, CX
+	DECQ    DX
+	JNZ     packlines129
+	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
-	ADDQ    $0x80, 56(SP)
-	DECQ    88(SP)
-	JNZ     panels132
-	ADDQ    $0x00080000, 32(SP)
-	ADDQ    $0x00100000, 40(SP)
-	ADDQ    $0x00000410, (SP)
-	ADDQ    $0x00208000, 16(SP)
+	MOVQ    16(SP), AX
+	MOVQ    AX, 56(SP)
+	MOVQ    $0x00000040, 88(SP)
 
-	// The last 252 rows of dw.
-	MOVQ (SP), AX
-	MOVQ AX, 32(SP)
-	MOVQ 8(SP), AX
-	MOVQ AX, 40(SP)
-
-	// Copy 128 steps of depth of xᵀ's 252 rows into its buffer, a line more than their length apart.
-	MOVQ  32(SP), AX
-	LEAQ  112(SP), CX
-	ADDQ  $0x3f, CX
-	ANDQ  $-64, CX
-	MOVL  $0x00000fff, DX
-	KMOVW DX, K1
-	MOVQ  $0x00000080, DX
-
-packlines137:
-	MOVQ AX, BX
-	MOVQ CX, SI
-	MOVQ $0x00000003, DI
-
-packvecs138:
-	VMOVUPS   (BX), Z0
-	VMOVUPS   Z0, (SI)
-	VMOVUPS   64(BX), Z0
-	VMOVUPS   Z0, 64(SI)
-	VMOVUPS   128(BX), Z0
-	VMOVUPS   Z0, 128(SI)
-	VMOVUPS   192(BX), Z0
-	VMOVUPS   Z0, 192(SI)
-	ADDQ      $0x00000100, BX
-	ADDQ      $0x00000100, SI
-	DECQ      DI
-	JNZ       packvecs138
-	VMOVUPS   (BX), Z0
-	VMOVUPS   Z0, (SI)
-	VMOVUPS   64(BX), Z0
-	VMOVUPS   Z0, 64(SI)
-	VMOVUPS   128(BX), Z0
-	VMOVUPS   Z0, 128(SI)
-	VMOVUPS.Z 192(BX), K1, Z0
-	VMOVUPS   Z0, 192(SI)
-	ADDQ      $0x00001000, AX
-	ADDQ      $0x00000440, CX
-	DECQ      DX
-	JNZ       packlines137
-	MOVQ      40(SP), AX
-	MOVQ      AX, 48(SP)
-	MOVQ      16(SP), AX
-	MOVQ      AX, 56(SP)
-	MOVQ      $0x00000040, 88(SP)
-
-panels139:
+panels131:
 	// Copy 128 steps × 32 columns of dz into the buffer.
-	LEAQ 147632(SP), AX
+	LEAQ 270512(SP), AX
 	ADDQ $0x3f, AX
 	ANDQ $-64, AX
 	MOVQ 48(SP), CX
 	MOVQ AX, DX
 	MOVQ $0x00000020, BX
 
-pack140:
+pack132:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -9422,7 +9062,7 @@ pack140:
 	ADDQ    $0x00008000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack140
+	JNZ     pack132
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -9431,9 +9071,9 @@ pack140:
 	ADDQ    $0x3f, CX
 	ANDQ    $-64, CX
 	MOVQ    56(SP), DX
-	MOVQ    $0x00000013, BX
+	MOVQ    $0x00000027, BX
 
-rows141:
+rows133:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -9470,7 +9110,7 @@ rows141:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R10
 
-depth142:
+depth134:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -9514,125 +9154,125 @@ depth142:
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      128(R9), Z26
 	VMOVUPS      192(R9), Z27
-	VBROADCASTSS 1088(R8), Z28
+	VBROADCASTSS 2112(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 1092(R8), Z28
+	VBROADCASTSS 2116(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 1096(R8), Z28
+	VBROADCASTSS 2120(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 1100(R8), Z28
+	VBROADCASTSS 2124(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 1104(R8), Z28
+	VBROADCASTSS 2128(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 1108(R8), Z28
+	VBROADCASTSS 2132(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 1112(R8), Z28
+	VBROADCASTSS 2136(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 1116(R8), Z28
+	VBROADCASTSS 2140(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 1120(R8), Z28
+	VBROADCASTSS 2144(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 1124(R8), Z28
+	VBROADCASTSS 2148(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 1128(R8), Z28
+	VBROADCASTSS 2152(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 1132(R8), Z28
+	VBROADCASTSS 2156(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 1136(R8), Z28
+	VBROADCASTSS 2160(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      256(R9), Z26
 	VMOVUPS      320(R9), Z27
-	VBROADCASTSS 2176(R8), Z28
+	VBROADCASTSS 4224(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 2180(R8), Z28
+	VBROADCASTSS 4228(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2184(R8), Z28
+	VBROADCASTSS 4232(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 2188(R8), Z28
+	VBROADCASTSS 4236(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 2192(R8), Z28
+	VBROADCASTSS 4240(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 2196(R8), Z28
+	VBROADCASTSS 4244(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 2200(R8), Z28
+	VBROADCASTSS 4248(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 2204(R8), Z28
+	VBROADCASTSS 4252(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 2208(R8), Z28
+	VBROADCASTSS 4256(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 2212(R8), Z28
+	VBROADCASTSS 4260(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 2216(R8), Z28
+	VBROADCASTSS 4264(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 2220(R8), Z28
+	VBROADCASTSS 4268(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 2224(R8), Z28
+	VBROADCASTSS 4272(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	VMOVUPS      384(R9), Z26
 	VMOVUPS      448(R9), Z27
-	VBROADCASTSS 3264(R8), Z28
+	VBROADCASTSS 6336(R8), Z28
 	VFMADD231PS  Z26, Z28, Z0
 	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 3268(R8), Z28
+	VBROADCASTSS 6340(R8), Z28
 	VFMADD231PS  Z26, Z28, Z2
 	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 3272(R8), Z28
+	VBROADCASTSS 6344(R8), Z28
 	VFMADD231PS  Z26, Z28, Z4
 	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 3276(R8), Z28
+	VBROADCASTSS 6348(R8), Z28
 	VFMADD231PS  Z26, Z28, Z6
 	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 3280(R8), Z28
+	VBROADCASTSS 6352(R8), Z28
 	VFMADD231PS  Z26, Z28, Z8
 	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 3284(R8), Z28
+	VBROADCASTSS 6356(R8), Z28
 	VFMADD231PS  Z26, Z28, Z10
 	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 3288(R8), Z28
+	VBROADCASTSS 6360(R8), Z28
 	VFMADD231PS  Z26, Z28, Z12
 	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 3292(R8), Z28
+	VBROADCASTSS 6364(R8), Z28
 	VFMADD231PS  Z26, Z28, Z14
 	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 3296(R8), Z28
+	VBROADCASTSS 6368(R8), Z28
 	VFMADD231PS  Z26, Z28, Z16
 	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 3300(R8), Z28
+	VBROADCASTSS 6372(R8), Z28
 	VFMADD231PS  Z26, Z28, Z18
 	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 3304(R8), Z28
+	VBROADCASTSS 6376(R8), Z28
 	VFMADD231PS  Z26, Z28, Z20
 	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 3308(R8), Z28
+	VBROADCASTSS 6380(R8), Z28
 	VFMADD231PS  Z26, Z28, Z22
 	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 3312(R8), Z28
+	VBROADCASTSS 6384(R8), Z28
 	VFMADD231PS  Z26, Z28, Z24
 	VFMADD231PS  Z27, Z28, Z25
 	MOVQ         96(SP), R11
@@ -9640,15 +9280,15 @@ depth142:
 	PREFETCHT0   64(R11)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun143
+	JNZ          samerun135
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun143:
-	ADDQ $0x00001100, R8
+samerun135:
+	ADDQ $0x00002100, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth142
+	JNZ  depth134
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DI)
@@ -9682,7 +9322,7 @@ samerun143:
 	ADDQ    $0x34, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows141
+	JNZ     rows133
 
 	// 5 rows of dw, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -9700,7 +9340,7 @@ samerun143:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 5 rows, times a row of dz.
 	MOVQ $0x00000020, SI
 
-depth144:
+depth136:
 	VMOVUPS      (BX), Z10
 	VMOVUPS      64(BX), Z11
 	VBROADCASTSS (CX), Z12
@@ -9720,53 +9360,53 @@ depth144:
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      128(BX), Z10
 	VMOVUPS      192(BX), Z11
-	VBROADCASTSS 1088(CX), Z12
+	VBROADCASTSS 2112(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
 	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSS 1092(CX), Z12
+	VBROADCASTSS 2116(CX), Z12
 	VFMADD231PS  Z10, Z12, Z2
 	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSS 1096(CX), Z12
+	VBROADCASTSS 2120(CX), Z12
 	VFMADD231PS  Z10, Z12, Z4
 	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSS 1100(CX), Z12
+	VBROADCASTSS 2124(CX), Z12
 	VFMADD231PS  Z10, Z12, Z6
 	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSS 1104(CX), Z12
+	VBROADCASTSS 2128(CX), Z12
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      256(BX), Z10
 	VMOVUPS      320(BX), Z11
-	VBROADCASTSS 2176(CX), Z12
+	VBROADCASTSS 4224(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
 	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSS 2180(CX), Z12
+	VBROADCASTSS 4228(CX), Z12
 	VFMADD231PS  Z10, Z12, Z2
 	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSS 2184(CX), Z12
+	VBROADCASTSS 4232(CX), Z12
 	VFMADD231PS  Z10, Z12, Z4
 	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSS 2188(CX), Z12
+	VBROADCASTSS 4236(CX), Z12
 	VFMADD231PS  Z10, Z12, Z6
 	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSS 2192(CX), Z12
+	VBROADCASTSS 4240(CX), Z12
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	VMOVUPS      384(BX), Z10
 	VMOVUPS      448(BX), Z11
-	VBROADCASTSS 3264(CX), Z12
+	VBROADCASTSS 6336(CX), Z12
 	VFMADD231PS  Z10, Z12, Z0
 	VFMADD231PS  Z11, Z12, Z1
-	VBROADCASTSS 3268(CX), Z12
+	VBROADCASTSS 6340(CX), Z12
 	VFMADD231PS  Z10, Z12, Z2
 	VFMADD231PS  Z11, Z12, Z3
-	VBROADCASTSS 3272(CX), Z12
+	VBROADCASTSS 6344(CX), Z12
 	VFMADD231PS  Z10, Z12, Z4
 	VFMADD231PS  Z11, Z12, Z5
-	VBROADCASTSS 3276(CX), Z12
+	VBROADCASTSS 6348(CX), Z12
 	VFMADD231PS  Z10, Z12, Z6
 	VFMADD231PS  Z11, Z12, Z7
-	VBROADCASTSS 3280(CX), Z12
+	VBROADCASTSS 6352(CX), Z12
 	VFMADD231PS  Z10, Z12, Z8
 	VFMADD231PS  Z11, Z12, Z9
 	MOVQ         96(SP), DI
@@ -9774,15 +9414,15 @@ depth144:
 	PREFETCHT0   64(DI)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun145
+	JNZ          samerun137
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000080, 104(SP)
 
-samerun145:
-	ADDQ $0x00001100, CX
+samerun137:
+	ADDQ $0x00002100, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth144
+	JNZ  depth136
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -9802,9 +9442,11 @@ samerun145:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels139
+	JNZ     panels131
 	ADDQ    $0x00080000, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
+	ADDQ    $0x00000800, (SP)
+	ADDQ    $0x00400000, 16(SP)
 	VZEROUPPER
 	RET
 
@@ -9817,22 +9459,22 @@ TEXT ·wideL1BiasGradAVX512(SB), NOSPLIT, $0-16
 	// db = Σ rows of dz (128 rows of 2048).
 	MOVQ $0x00000080, DX
 
-elems146:
+elems138:
 	VXORPS Z0, Z0, Z0
 	MOVQ   AX, BX
 	MOVQ   $0x00000080, SI
 
-rows147:
+rows139:
 	VMOVUPS (BX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x00002000, BX
 	DECQ    SI
-	JNZ     rows147
+	JNZ     rows139
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
 	DECQ    DX
-	JNZ     elems146
+	JNZ     elems138
 	VZEROUPPER
 	RET
 
@@ -9864,12 +9506,12 @@ TEXT ·wideL2ForwardHalfAVX512(SB), $102640-32
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines148:
+packlines140:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs149:
+packvecs141:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -9881,18 +9523,18 @@ packvecs149:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs149
+	JNZ     packvecs141
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines148
+	JNZ     packlines140
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels150:
+panels142:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -9901,7 +9543,7 @@ panels150:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack151:
+pack143:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -9921,7 +9563,7 @@ pack151:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack151
+	JNZ     pack143
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -9932,7 +9574,7 @@ pack151:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000004, BX
 
-rows152:
+rows144:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -9969,7 +9611,7 @@ rows152:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth153:
+depth145:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -10139,15 +9781,15 @@ depth153:
 	PREFETCHT0   64(R11)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun154
+	JNZ          samerun146
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun154:
+samerun146:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth153
+	JNZ  depth145
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DI)
@@ -10181,7 +9823,7 @@ samerun154:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows152
+	JNZ     rows144
 
 	// 12 rows of y, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -10213,7 +9855,7 @@ samerun154:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 12 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth155:
+depth147:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -10371,15 +10013,15 @@ depth155:
 	PREFETCHT0   64(DI)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun156
+	JNZ          samerun148
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun156:
+samerun148:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth155
+	JNZ  depth147
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DX)
@@ -10413,12 +10055,12 @@ samerun156:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels150
+	JNZ     panels142
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	MOVQ    $0x00000006, 80(SP)
 
-chunks157:
+chunks149:
 	// Copy 256 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
@@ -10426,12 +10068,12 @@ chunks157:
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines158:
+packlines150:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs159:
+packvecs151:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -10443,18 +10085,18 @@ packvecs159:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs159
+	JNZ     packvecs151
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines158
+	JNZ     packlines150
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels160:
+panels152:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -10463,7 +10105,7 @@ panels160:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack161:
+pack153:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -10483,7 +10125,7 @@ pack161:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack161
+	JNZ     pack153
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -10494,7 +10136,7 @@ pack161:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000004, BX
 
-rows162:
+rows154:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -10532,7 +10174,7 @@ rows162:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth163:
+depth155:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -10702,15 +10344,15 @@ depth163:
 	PREFETCHT0   64(R11)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun164
+	JNZ          samerun156
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun164:
+samerun156:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth163
+	JNZ  depth155
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DI)
@@ -10744,7 +10386,7 @@ samerun164:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows162
+	JNZ     rows154
 
 	// 12 rows of y, 32 columns at a time.
 	// Start from the sums y holds.
@@ -10777,7 +10419,7 @@ samerun164:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 12 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth165:
+depth157:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -10935,15 +10577,15 @@ depth165:
 	PREFETCHT0   64(DI)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun166
+	JNZ          samerun158
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun166:
+samerun158:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth165
+	JNZ  depth157
 
 	// Store the tile of y.
 	VMOVUPS Z0, (DX)
@@ -10977,11 +10619,11 @@ samerun166:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels160
+	JNZ     panels152
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	DECQ    80(SP)
-	JNZ     chunks157
+	JNZ     chunks149
 
 	// Copy 256 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
@@ -10990,12 +10632,12 @@ samerun166:
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines167:
+packlines159:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs168:
+packvecs160:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -11007,11 +10649,11 @@ packvecs168:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs168
+	JNZ     packvecs160
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines167
+	JNZ     packlines159
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
@@ -11020,7 +10662,7 @@ packvecs168:
 	MOVQ    AX, 64(SP)
 	MOVQ    $0x00000020, 88(SP)
 
-panels169:
+panels161:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -11029,7 +10671,7 @@ panels169:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack170:
+pack162:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -11049,7 +10691,7 @@ pack170:
 	ADDQ    $0x00004000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack170
+	JNZ     pack162
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -11061,7 +10703,7 @@ pack170:
 	MOVQ    64(SP), BX
 	MOVQ    $0x00000004, SI
 
-rows171:
+rows163:
 	MOVQ AX, DI
 	MOVQ DX, R8
 	MOVQ BX, R9
@@ -11100,7 +10742,7 @@ rows171:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R12
 
-depth172:
+depth164:
 	VMOVUPS      (R11), Z26
 	VMOVUPS      64(R11), Z27
 	VBROADCASTSS (R10), Z28
@@ -11270,15 +10912,15 @@ depth172:
 	PREFETCHT0   64(R13)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun173
+	JNZ          samerun165
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun173:
+samerun165:
 	ADDQ $0x10, R10
 	ADDQ $0x00000200, R11
 	DECQ R12
-	JNZ  depth172
+	JNZ  depth164
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z26, Z26, Z26
@@ -11392,7 +11034,7 @@ samerun173:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0000d000, DX
 	DECQ    SI
-	JNZ     rows171
+	JNZ     rows163
 
 	// 12 rows of y, 32 columns at a time.
 	// Start from the sums y holds.
@@ -11425,7 +11067,7 @@ samerun173:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 12 rows, times a row of w.
 	MOVQ $0x00000040, DI
 
-depth174:
+depth166:
 	VMOVUPS      (SI), Z24
 	VMOVUPS      64(SI), Z25
 	VBROADCASTSS (CX), Z26
@@ -11583,15 +11225,15 @@ depth174:
 	PREFETCHT0   64(R8)
 	ADDQ         $+4096, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun175
+	JNZ          samerun167
 	ADDQ         $-1048448, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun175:
+samerun167:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, SI
 	DECQ DI
-	JNZ  depth174
+	JNZ  depth166
 
 	// Add the bias, apply relu and store the tile of y.
 	VXORPS  Z24, Z24, Z24
@@ -11700,7 +11342,7 @@ samerun175:
 	ADDQ    $0x80, 56(SP)
 	ADDQ    $0x80, 64(SP)
 	DECQ    88(SP)
-	JNZ     panels169
+	JNZ     panels161
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00100000, 40(SP)
 	ADDQ    $0x00080000, (SP)
@@ -11717,7 +11359,7 @@ TEXT ·wideL2ActivationGradHalfAVX512(SB), NOSPLIT, $0-16
 	// d ← d ⊙ relu′(y), elementwise.
 	MOVQ $0x00001000, DX
 
-elems176:
+elems168:
 	VMOVUPS   (AX), Z0
 	VMOVUPS   (CX), Z1
 	VXORPS    Z2, Z2, Z2
@@ -11727,7 +11369,7 @@ elems176:
 	ADDQ      $0x40, AX
 	ADDQ      $0x40, CX
 	DECQ      DX
-	JNZ       elems176
+	JNZ       elems168
 	VZEROUPPER
 	RET
 
@@ -11741,14 +11383,14 @@ TEXT ·wideL2WeightGradHalfAVX512(SB), NOSPLIT, $0-24
 	// dw = xᵀ·dz: 1024×128 · 128×1024, in 13×32 tiles of dw.
 	MOVQ $0x0000004e, BX
 
-rows177:
+rows169:
 	MOVQ CX, SI
 	MOVQ DX, DI
 
 	// 13 rows of dw, 32 columns at a time.
 	MOVQ $0x00000020, R8
 
-cols178:
+cols170:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -11781,7 +11423,7 @@ cols178:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 13 rows, times a row of dz.
 	MOVQ $0x00000020, R11
 
-depth179:
+depth171:
 	VMOVUPS      (R10), Z26
 	VMOVUPS      64(R10), Z27
 	VBROADCASTSS (R9), Z28
@@ -11949,7 +11591,7 @@ depth179:
 	ADDQ         $0x00008000, R9
 	ADDQ         $0x00004000, R10
 	DECQ         R11
-	JNZ          depth179
+	JNZ          depth171
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DI)
@@ -11981,16 +11623,16 @@ depth179:
 	ADDQ    $0x80, SI
 	ADDQ    $0x80, DI
 	DECQ    R8
-	JNZ     cols178
+	JNZ     cols170
 	ADDQ    $0x34, AX
 	ADDQ    $0x0000d000, DX
 	DECQ    BX
-	JNZ     rows177
+	JNZ     rows169
 
 	// 10 rows of dw, 32 columns at a time.
 	MOVQ $0x00000020, BX
 
-cols180:
+cols172:
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
 	VXORPS Z2, Z2, Z2
@@ -12017,7 +11659,7 @@ cols180:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 10 rows, times a row of dz.
 	MOVQ $0x00000020, R8
 
-depth181:
+depth173:
 	VMOVUPS      (DI), Z20
 	VMOVUPS      64(DI), Z21
 	VBROADCASTSS (SI), Z22
@@ -12149,7 +11791,7 @@ depth181:
 	ADDQ         $0x00008000, SI
 	ADDQ         $0x00004000, DI
 	DECQ         R8
-	JNZ          depth181
+	JNZ          depth173
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -12175,7 +11817,7 @@ depth181:
 	ADDQ    $0x80, CX
 	ADDQ    $0x80, DX
 	DECQ    BX
-	JNZ     cols180
+	JNZ     cols172
 	VZEROUPPER
 	RET
 
@@ -12206,12 +11848,12 @@ TEXT ·wideL2InputGradHalfAVX512(SB), $102640-32
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines182:
+packlines174:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs183:
+packvecs175:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -12223,18 +11865,18 @@ packvecs183:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs183
+	JNZ     packvecs175
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines182
+	JNZ     packlines174
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels184:
+panels176:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -12243,12 +11885,12 @@ panels184:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows185:
+tblockrows177:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks186:
+tblocks178:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -12348,11 +11990,11 @@ tblocks186:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks186
+	JNZ        tblocks178
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows185
+	JNZ        tblockrows177
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -12363,7 +12005,7 @@ tblocks186:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000004, BX
 
-rows187:
+rows179:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -12400,7 +12042,7 @@ rows187:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth188:
+depth180:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -12570,15 +12212,15 @@ depth188:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun189
+	JNZ          samerun181
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun189:
+samerun181:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth188
+	JNZ  depth180
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -12612,7 +12254,7 @@ samerun189:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows187
+	JNZ     rows179
 
 	// 12 rows of dx, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -12644,7 +12286,7 @@ samerun189:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 12 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth190:
+depth182:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -12802,15 +12444,15 @@ depth190:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun191
+	JNZ          samerun183
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun191:
+samerun183:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth190
+	JNZ  depth182
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -12844,12 +12486,12 @@ samerun191:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels184
+	JNZ     panels176
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	MOVQ    $0x00000002, 80(SP)
 
-chunks192:
+chunks184:
 	// Copy 256 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
@@ -12857,12 +12499,12 @@ chunks192:
 	ANDQ $-64, CX
 	MOVQ $0x00000040, DX
 
-packlines193:
+packlines185:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs194:
+packvecs186:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -12874,18 +12516,18 @@ packvecs194:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs194
+	JNZ     packvecs186
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines193
+	JNZ     packlines185
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels195:
+panels187:
 	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
 	LEAQ 69808(SP), AX
 	ADDQ $0x3f, AX
@@ -12894,12 +12536,12 @@ panels195:
 	MOVQ AX, DX
 	MOVQ $0x00000002, BX
 
-tblockrows196:
+tblockrows188:
 	MOVQ CX, SI
 	MOVQ DX, DI
 	MOVQ $0x00000010, R8
 
-tblocks197:
+tblocks189:
 	VMOVUPS    (SI), Z0
 	VMOVUPS    4096(SI), Z1
 	VMOVUPS    8192(SI), Z2
@@ -12999,11 +12641,11 @@ tblocks197:
 	ADDQ       $0x40, SI
 	ADDQ       $0x00000800, DI
 	DECQ       R8
-	JNZ        tblocks197
+	JNZ        tblocks189
 	ADDQ       $0x00010000, CX
 	ADDQ       $0x40, DX
 	DECQ       BX
-	JNZ        tblockrows196
+	JNZ        tblockrows188
 	MOVQ       48(SP), CX
 	ADDQ       $0x00020000, CX
 	MOVQ       CX, 96(SP)
@@ -13014,7 +12656,7 @@ tblocks197:
 	MOVQ       56(SP), DX
 	MOVQ       $0x00000004, BX
 
-rows198:
+rows190:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -13052,7 +12694,7 @@ rows198:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000040, R10
 
-depth199:
+depth191:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -13222,15 +12864,15 @@ depth199:
 	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun200
+	JNZ          samerun192
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun200:
+samerun192:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth199
+	JNZ  depth191
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -13264,7 +12906,7 @@ samerun200:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows198
+	JNZ     rows190
 
 	// 12 rows of dx, 32 columns at a time.
 	// Start from the sums dx holds.
@@ -13297,7 +12939,7 @@ samerun200:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 12 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth201:
+depth193:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -13453,6 +13095,426 @@ depth201:
 	MOVQ         96(SP), DI
 	PREFETCHT0   (DI)
 	PREFETCHT0   64(DI)
+	ADDQ         $+128, 96(SP)
+	DECQ         104(SP)
+	JNZ          samerun194
+	ADDQ         $+3072, 96(SP)
+	MOVQ         $0x00000008, 104(SP)
+
+samerun194:
+	ADDQ $0x10, CX
+	ADDQ $0x00000200, BX
+	DECQ SI
+	JNZ  depth193
+
+	// Store the tile of dx.
+	VMOVUPS Z0, (DX)
+	VMOVUPS Z1, 64(DX)
+	VMOVUPS Z2, 8192(DX)
+	VMOVUPS Z3, 8256(DX)
+	VMOVUPS Z4, 16384(DX)
+	VMOVUPS Z5, 16448(DX)
+	VMOVUPS Z6, 24576(DX)
+	VMOVUPS Z7, 24640(DX)
+	VMOVUPS Z8, 32768(DX)
+	VMOVUPS Z9, 32832(DX)
+	VMOVUPS Z10, 40960(DX)
+	VMOVUPS Z11, 41024(DX)
+	VMOVUPS Z12, 49152(DX)
+	VMOVUPS Z13, 49216(DX)
+	VMOVUPS Z14, 57344(DX)
+	VMOVUPS Z15, 57408(DX)
+	VMOVUPS Z16, 65536(DX)
+	VMOVUPS Z17, 65600(DX)
+	VMOVUPS Z18, 73728(DX)
+	VMOVUPS Z19, 73792(DX)
+	VMOVUPS Z20, 81920(DX)
+	VMOVUPS Z21, 81984(DX)
+	VMOVUPS Z22, 90112(DX)
+	VMOVUPS Z23, 90176(DX)
+	ADDQ    $0x80, AX
+	ADDQ    $0x80, DX
+	MOVQ    48(SP), AX
+	ADDQ    $0x00020000, AX
+	MOVQ    AX, 48(SP)
+	ADDQ    $0x80, 56(SP)
+	DECQ    88(SP)
+	JNZ     panels187
+	ADDQ    $0x00000400, 32(SP)
+	ADDQ    $0x00000400, 40(SP)
+	DECQ    80(SP)
+	JNZ     chunks184
+
+	// Copy 256 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
+	MOVQ 32(SP), AX
+	LEAQ 112(SP), CX
+	ADDQ $0x3f, CX
+	ANDQ $-64, CX
+	MOVQ $0x00000040, DX
+
+packlines195:
+	MOVQ AX, BX
+	MOVQ CX, SI
+	MOVQ $0x00000004, DI
+
+packvecs196:
+	VMOVUPS (BX), Z0
+	VMOVUPS Z0, (SI)
+	VMOVUPS 64(BX), Z0
+	VMOVUPS Z0, 64(SI)
+	VMOVUPS 128(BX), Z0
+	VMOVUPS Z0, 128(SI)
+	VMOVUPS 192(BX), Z0
+	VMOVUPS Z0, 192(SI)
+	ADDQ    $0x00000100, BX
+	ADDQ    $0x00000100, SI
+	DECQ    DI
+	JNZ     packvecs196
+	ADDQ    $0x00001000, AX
+	ADDQ    $0x00000440, CX
+	DECQ    DX
+	JNZ     packlines195
+	MOVQ    40(SP), AX
+	MOVQ    AX, 48(SP)
+	MOVQ    16(SP), AX
+	MOVQ    AX, 56(SP)
+	MOVQ    $0x00000040, 88(SP)
+
+panels197:
+	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
+	LEAQ 69808(SP), AX
+	ADDQ $0x3f, AX
+	ANDQ $-64, AX
+	MOVQ 48(SP), CX
+	MOVQ AX, DX
+	MOVQ $0x00000002, BX
+
+tblockrows198:
+	MOVQ CX, SI
+	MOVQ DX, DI
+	MOVQ $0x00000010, R8
+
+tblocks199:
+	VMOVUPS    (SI), Z0
+	VMOVUPS    4096(SI), Z1
+	VMOVUPS    8192(SI), Z2
+	VMOVUPS    12288(SI), Z3
+	VMOVUPS    16384(SI), Z4
+	VMOVUPS    20480(SI), Z5
+	VMOVUPS    24576(SI), Z6
+	VMOVUPS    28672(SI), Z7
+	VMOVUPS    32768(SI), Z8
+	VMOVUPS    36864(SI), Z9
+	VMOVUPS    40960(SI), Z10
+	VMOVUPS    45056(SI), Z11
+	VMOVUPS    49152(SI), Z12
+	VMOVUPS    53248(SI), Z13
+	VMOVUPS    57344(SI), Z14
+	VMOVUPS    61440(SI), Z15
+	VUNPCKLPS  Z1, Z0, Z16
+	VUNPCKHPS  Z1, Z0, Z0
+	VUNPCKLPS  Z3, Z2, Z1
+	VUNPCKHPS  Z3, Z2, Z2
+	VUNPCKLPD  Z1, Z16, Z3
+	VUNPCKHPD  Z1, Z16, Z1
+	VUNPCKLPD  Z2, Z0, Z16
+	VUNPCKHPD  Z2, Z0, Z0
+	VUNPCKLPS  Z5, Z4, Z2
+	VUNPCKHPS  Z5, Z4, Z4
+	VUNPCKLPS  Z7, Z6, Z5
+	VUNPCKHPS  Z7, Z6, Z6
+	VUNPCKLPD  Z5, Z2, Z7
+	VUNPCKHPD  Z5, Z2, Z2
+	VUNPCKLPD  Z6, Z4, Z5
+	VUNPCKHPD  Z6, Z4, Z4
+	VUNPCKLPS  Z9, Z8, Z6
+	VUNPCKHPS  Z9, Z8, Z8
+	VUNPCKLPS  Z11, Z10, Z9
+	VUNPCKHPS  Z11, Z10, Z10
+	VUNPCKLPD  Z9, Z6, Z11
+	VUNPCKHPD  Z9, Z6, Z6
+	VUNPCKLPD  Z10, Z8, Z9
+	VUNPCKHPD  Z10, Z8, Z8
+	VUNPCKLPS  Z13, Z12, Z10
+	VUNPCKHPS  Z13, Z12, Z12
+	VUNPCKLPS  Z15, Z14, Z13
+	VUNPCKHPS  Z15, Z14, Z14
+	VUNPCKLPD  Z13, Z10, Z15
+	VUNPCKHPD  Z13, Z10, Z10
+	VUNPCKLPD  Z14, Z12, Z13
+	VUNPCKHPD  Z14, Z12, Z12
+	VSHUFF32X4 $0x44, Z7, Z3, Z14
+	VSHUFF32X4 $0xee, Z7, Z3, Z3
+	VSHUFF32X4 $0x44, Z15, Z11, Z7
+	VSHUFF32X4 $0xee, Z15, Z11, Z11
+	VSHUFF32X4 $0x88, Z7, Z14, Z15
+	VMOVUPS    Z15, (DI)
+	VSHUFF32X4 $0xdd, Z7, Z14, Z7
+	VMOVUPS    Z7, 512(DI)
+	VSHUFF32X4 $0x88, Z11, Z3, Z7
+	VMOVUPS    Z7, 1024(DI)
+	VSHUFF32X4 $0xdd, Z11, Z3, Z3
+	VMOVUPS    Z3, 1536(DI)
+	VSHUFF32X4 $0x44, Z2, Z1, Z3
+	VSHUFF32X4 $0xee, Z2, Z1, Z1
+	VSHUFF32X4 $0x44, Z10, Z6, Z2
+	VSHUFF32X4 $0xee, Z10, Z6, Z6
+	VSHUFF32X4 $0x88, Z2, Z3, Z7
+	VMOVUPS    Z7, 128(DI)
+	VSHUFF32X4 $0xdd, Z2, Z3, Z2
+	VMOVUPS    Z2, 640(DI)
+	VSHUFF32X4 $0x88, Z6, Z1, Z2
+	VMOVUPS    Z2, 1152(DI)
+	VSHUFF32X4 $0xdd, Z6, Z1, Z1
+	VMOVUPS    Z1, 1664(DI)
+	VSHUFF32X4 $0x44, Z5, Z16, Z1
+	VSHUFF32X4 $0xee, Z5, Z16, Z2
+	VSHUFF32X4 $0x44, Z13, Z9, Z3
+	VSHUFF32X4 $0xee, Z13, Z9, Z5
+	VSHUFF32X4 $0x88, Z3, Z1, Z6
+	VMOVUPS    Z6, 256(DI)
+	VSHUFF32X4 $0xdd, Z3, Z1, Z1
+	VMOVUPS    Z1, 768(DI)
+	VSHUFF32X4 $0x88, Z5, Z2, Z1
+	VMOVUPS    Z1, 1280(DI)
+	VSHUFF32X4 $0xdd, Z5, Z2, Z1
+	VMOVUPS    Z1, 1792(DI)
+	VSHUFF32X4 $0x44, Z4, Z0, Z1
+	VSHUFF32X4 $0xee, Z4, Z0, Z0
+	VSHUFF32X4 $0x44, Z12, Z8, Z2
+	VSHUFF32X4 $0xee, Z12, Z8, Z3
+	VSHUFF32X4 $0x88, Z2, Z1, Z4
+	VMOVUPS    Z4, 384(DI)
+	VSHUFF32X4 $0xdd, Z2, Z1, Z1
+	VMOVUPS    Z1, 896(DI)
+	VSHUFF32X4 $0x88, Z3, Z0, Z1
+	VMOVUPS    Z1, 1408(DI)
+	VSHUFF32X4 $0xdd, Z3, Z0, Z0
+	VMOVUPS    Z0, 1920(DI)
+	ADDQ       $0x40, SI
+	ADDQ       $0x00000800, DI
+	DECQ       R8
+	JNZ        tblocks199
+	ADDQ       $0x00010000, CX
+	ADDQ       $0x40, DX
+	DECQ       BX
+	JNZ        tblockrows198
+	MOVQ       48(SP), CX
+	ADDQ       $0x00020000, CX
+	MOVQ       CX, 96(SP)
+	MOVQ       $0x00000008, 104(SP)
+	LEAQ       112(SP), CX
+	ADDQ       $0x3f, CX
+	ANDQ       $-64, CX
+	MOVQ       56(SP), DX
+	MOVQ       $0x00000004, BX
+
+rows200:
+	MOVQ AX, SI
+	MOVQ DX, DI
+
+	// 13 rows of dx, 32 columns at a time.
+	// Start from the sums dx holds.
+	VMOVUPS (DI), Z0
+	VMOVUPS 64(DI), Z1
+	VMOVUPS 8192(DI), Z2
+	VMOVUPS 8256(DI), Z3
+	VMOVUPS 16384(DI), Z4
+	VMOVUPS 16448(DI), Z5
+	VMOVUPS 24576(DI), Z6
+	VMOVUPS 24640(DI), Z7
+	VMOVUPS 32768(DI), Z8
+	VMOVUPS 32832(DI), Z9
+	VMOVUPS 40960(DI), Z10
+	VMOVUPS 41024(DI), Z11
+	VMOVUPS 49152(DI), Z12
+	VMOVUPS 49216(DI), Z13
+	VMOVUPS 57344(DI), Z14
+	VMOVUPS 57408(DI), Z15
+	VMOVUPS 65536(DI), Z16
+	VMOVUPS 65600(DI), Z17
+	VMOVUPS 73728(DI), Z18
+	VMOVUPS 73792(DI), Z19
+	VMOVUPS 81920(DI), Z20
+	VMOVUPS 81984(DI), Z21
+	VMOVUPS 90112(DI), Z22
+	VMOVUPS 90176(DI), Z23
+	VMOVUPS 98304(DI), Z24
+	VMOVUPS 98368(DI), Z25
+	MOVQ    CX, R8
+	MOVQ    SI, R9
+
+	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
+	MOVQ $0x00000040, R10
+
+depth201:
+	VMOVUPS      (R9), Z26
+	VMOVUPS      64(R9), Z27
+	VBROADCASTSS (R8), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 1088(R8), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 2176(R8), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 3264(R8), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 4352(R8), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 5440(R8), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 6528(R8), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 7616(R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 8704(R8), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 9792(R8), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 10880(R8), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 11968(R8), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 13056(R8), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      128(R9), Z26
+	VMOVUPS      192(R9), Z27
+	VBROADCASTSS 4(R8), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 1092(R8), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 2180(R8), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 3268(R8), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 4356(R8), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 5444(R8), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 6532(R8), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 7620(R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 8708(R8), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 9796(R8), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 10884(R8), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 11972(R8), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 13060(R8), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      256(R9), Z26
+	VMOVUPS      320(R9), Z27
+	VBROADCASTSS 8(R8), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 1096(R8), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 2184(R8), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 3272(R8), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 4360(R8), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 5448(R8), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 6536(R8), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 7624(R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 8712(R8), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 9800(R8), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 10888(R8), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 11976(R8), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 13064(R8), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	VMOVUPS      384(R9), Z26
+	VMOVUPS      448(R9), Z27
+	VBROADCASTSS 12(R8), Z28
+	VFMADD231PS  Z26, Z28, Z0
+	VFMADD231PS  Z27, Z28, Z1
+	VBROADCASTSS 1100(R8), Z28
+	VFMADD231PS  Z26, Z28, Z2
+	VFMADD231PS  Z27, Z28, Z3
+	VBROADCASTSS 2188(R8), Z28
+	VFMADD231PS  Z26, Z28, Z4
+	VFMADD231PS  Z27, Z28, Z5
+	VBROADCASTSS 3276(R8), Z28
+	VFMADD231PS  Z26, Z28, Z6
+	VFMADD231PS  Z27, Z28, Z7
+	VBROADCASTSS 4364(R8), Z28
+	VFMADD231PS  Z26, Z28, Z8
+	VFMADD231PS  Z27, Z28, Z9
+	VBROADCASTSS 5452(R8), Z28
+	VFMADD231PS  Z26, Z28, Z10
+	VFMADD231PS  Z27, Z28, Z11
+	VBROADCASTSS 6540(R8), Z28
+	VFMADD231PS  Z26, Z28, Z12
+	VFMADD231PS  Z27, Z28, Z13
+	VBROADCASTSS 7628(R8), Z28
+	VFMADD231PS  Z26, Z28, Z14
+	VFMADD231PS  Z27, Z28, Z15
+	VBROADCASTSS 8716(R8), Z28
+	VFMADD231PS  Z26, Z28, Z16
+	VFMADD231PS  Z27, Z28, Z17
+	VBROADCASTSS 9804(R8), Z28
+	VFMADD231PS  Z26, Z28, Z18
+	VFMADD231PS  Z27, Z28, Z19
+	VBROADCASTSS 10892(R8), Z28
+	VFMADD231PS  Z26, Z28, Z20
+	VFMADD231PS  Z27, Z28, Z21
+	VBROADCASTSS 11980(R8), Z28
+	VFMADD231PS  Z26, Z28, Z22
+	VFMADD231PS  Z27, Z28, Z23
+	VBROADCASTSS 13068(R8), Z28
+	VFMADD231PS  Z26, Z28, Z24
+	VFMADD231PS  Z27, Z28, Z25
+	MOVQ         96(SP), R11
+	PREFETCHT0   (R11)
+	PREFETCHT0   64(R11)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
 	JNZ          samerun202
@@ -13460,430 +13522,10 @@ depth201:
 	MOVQ         $0x00000008, 104(SP)
 
 samerun202:
-	ADDQ $0x10, CX
-	ADDQ $0x00000200, BX
-	DECQ SI
-	JNZ  depth201
-
-	// Store the tile of dx.
-	VMOVUPS Z0, (DX)
-	VMOVUPS Z1, 64(DX)
-	VMOVUPS Z2, 8192(DX)
-	VMOVUPS Z3, 8256(DX)
-	VMOVUPS Z4, 16384(DX)
-	VMOVUPS Z5, 16448(DX)
-	VMOVUPS Z6, 24576(DX)
-	VMOVUPS Z7, 24640(DX)
-	VMOVUPS Z8, 32768(DX)
-	VMOVUPS Z9, 32832(DX)
-	VMOVUPS Z10, 40960(DX)
-	VMOVUPS Z11, 41024(DX)
-	VMOVUPS Z12, 49152(DX)
-	VMOVUPS Z13, 49216(DX)
-	VMOVUPS Z14, 57344(DX)
-	VMOVUPS Z15, 57408(DX)
-	VMOVUPS Z16, 65536(DX)
-	VMOVUPS Z17, 65600(DX)
-	VMOVUPS Z18, 73728(DX)
-	VMOVUPS Z19, 73792(DX)
-	VMOVUPS Z20, 81920(DX)
-	VMOVUPS Z21, 81984(DX)
-	VMOVUPS Z22, 90112(DX)
-	VMOVUPS Z23, 90176(DX)
-	ADDQ    $0x80, AX
-	ADDQ    $0x80, DX
-	MOVQ    48(SP), AX
-	ADDQ    $0x00020000, AX
-	MOVQ    AX, 48(SP)
-	ADDQ    $0x80, 56(SP)
-	DECQ    88(SP)
-	JNZ     panels195
-	ADDQ    $0x00000400, 32(SP)
-	ADDQ    $0x00000400, 40(SP)
-	DECQ    80(SP)
-	JNZ     chunks192
-
-	// Copy 256 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
-	MOVQ 32(SP), AX
-	LEAQ 112(SP), CX
-	ADDQ $0x3f, CX
-	ANDQ $-64, CX
-	MOVQ $0x00000040, DX
-
-packlines203:
-	MOVQ AX, BX
-	MOVQ CX, SI
-	MOVQ $0x00000004, DI
-
-packvecs204:
-	VMOVUPS (BX), Z0
-	VMOVUPS Z0, (SI)
-	VMOVUPS 64(BX), Z0
-	VMOVUPS Z0, 64(SI)
-	VMOVUPS 128(BX), Z0
-	VMOVUPS Z0, 128(SI)
-	VMOVUPS 192(BX), Z0
-	VMOVUPS Z0, 192(SI)
-	ADDQ    $0x00000100, BX
-	ADDQ    $0x00000100, SI
-	DECQ    DI
-	JNZ     packvecs204
-	ADDQ    $0x00001000, AX
-	ADDQ    $0x00000440, CX
-	DECQ    DX
-	JNZ     packlines203
-	MOVQ    40(SP), AX
-	MOVQ    AX, 48(SP)
-	MOVQ    16(SP), AX
-	MOVQ    AX, 56(SP)
-	MOVQ    $0x00000040, 88(SP)
-
-panels205:
-	// Copy 32 rows × 256 columns of w into the buffer, transposed: a chunk of wᵀ.
-	LEAQ 69808(SP), AX
-	ADDQ $0x3f, AX
-	ANDQ $-64, AX
-	MOVQ 48(SP), CX
-	MOVQ AX, DX
-	MOVQ $0x00000002, BX
-
-tblockrows206:
-	MOVQ CX, SI
-	MOVQ DX, DI
-	MOVQ $0x00000010, R8
-
-tblocks207:
-	VMOVUPS    (SI), Z0
-	VMOVUPS    4096(SI), Z1
-	VMOVUPS    8192(SI), Z2
-	VMOVUPS    12288(SI), Z3
-	VMOVUPS    16384(SI), Z4
-	VMOVUPS    20480(SI), Z5
-	VMOVUPS    24576(SI), Z6
-	VMOVUPS    28672(SI), Z7
-	VMOVUPS    32768(SI), Z8
-	VMOVUPS    36864(SI), Z9
-	VMOVUPS    40960(SI), Z10
-	VMOVUPS    45056(SI), Z11
-	VMOVUPS    49152(SI), Z12
-	VMOVUPS    53248(SI), Z13
-	VMOVUPS    57344(SI), Z14
-	VMOVUPS    61440(SI), Z15
-	VUNPCKLPS  Z1, Z0, Z16
-	VUNPCKHPS  Z1, Z0, Z0
-	VUNPCKLPS  Z3, Z2, Z1
-	VUNPCKHPS  Z3, Z2, Z2
-	VUNPCKLPD  Z1, Z16, Z3
-	VUNPCKHPD  Z1, Z16, Z1
-	VUNPCKLPD  Z2, Z0, Z16
-	VUNPCKHPD  Z2, Z0, Z0
-	VUNPCKLPS  Z5, Z4, Z2
-	VUNPCKHPS  Z5, Z4, Z4
-	VUNPCKLPS  Z7, Z6, Z5
-	VUNPCKHPS  Z7, Z6, Z6
-	VUNPCKLPD  Z5, Z2, Z7
-	VUNPCKHPD  Z5, Z2, Z2
-	VUNPCKLPD  Z6, Z4, Z5
-	VUNPCKHPD  Z6, Z4, Z4
-	VUNPCKLPS  Z9, Z8, Z6
-	VUNPCKHPS  Z9, Z8, Z8
-	VUNPCKLPS  Z11, Z10, Z9
-	VUNPCKHPS  Z11, Z10, Z10
-	VUNPCKLPD  Z9, Z6, Z11
-	VUNPCKHPD  Z9, Z6, Z6
-	VUNPCKLPD  Z10, Z8, Z9
-	VUNPCKHPD  Z10, Z8, Z8
-	VUNPCKLPS  Z13, Z12, Z10
-	VUNPCKHPS  Z13, Z12, Z12
-	VUNPCKLPS  Z15, Z14, Z13
-	VUNPCKHPS  Z15, Z14, Z14
-	VUNPCKLPD  Z13, Z10, Z15
-	VUNPCKHPD  Z13, Z10, Z10
-	VUNPCKLPD  Z14, Z12, Z13
-	VUNPCKHPD  Z14, Z12, Z12
-	VSHUFF32X4 $0x44, Z7, Z3, Z14
-	VSHUFF32X4 $0xee, Z7, Z3, Z3
-	VSHUFF32X4 $0x44, Z15, Z11, Z7
-	VSHUFF32X4 $0xee, Z15, Z11, Z11
-	VSHUFF32X4 $0x88, Z7, Z14, Z15
-	VMOVUPS    Z15, (DI)
-	VSHUFF32X4 $0xdd, Z7, Z14, Z7
-	VMOVUPS    Z7, 512(DI)
-	VSHUFF32X4 $0x88, Z11, Z3, Z7
-	VMOVUPS    Z7, 1024(DI)
-	VSHUFF32X4 $0xdd, Z11, Z3, Z3
-	VMOVUPS    Z3, 1536(DI)
-	VSHUFF32X4 $0x44, Z2, Z1, Z3
-	VSHUFF32X4 $0xee, Z2, Z1, Z1
-	VSHUFF32X4 $0x44, Z10, Z6, Z2
-	VSHUFF32X4 $0xee, Z10, Z6, Z6
-	VSHUFF32X4 $0x88, Z2, Z3, Z7
-	VMOVUPS    Z7, 128(DI)
-	VSHUFF32X4 $0xdd, Z2, Z3, Z2
-	VMOVUPS    Z2, 640(DI)
-	VSHUFF32X4 $0x88, Z6, Z1, Z2
-	VMOVUPS    Z2, 1152(DI)
-	VSHUFF32X4 $0xdd, Z6, Z1, Z1
-	VMOVUPS    Z1, 1664(DI)
-	VSHUFF32X4 $0x44, Z5, Z16, Z1
-	VSHUFF32X4 $0xee, Z5, Z16, Z2
-	VSHUFF32X4 $0x44, Z13, Z9, Z3
-	VSHUFF32X4 $0xee, Z13, Z9, Z5
-	VSHUFF32X4 $0x88, Z3, Z1, Z6
-	VMOVUPS    Z6, 256(DI)
-	VSHUFF32X4 $0xdd, Z3, Z1, Z1
-	VMOVUPS    Z1, 768(DI)
-	VSHUFF32X4 $0x88, Z5, Z2, Z1
-	VMOVUPS    Z1, 1280(DI)
-	VSHUFF32X4 $0xdd, Z5, Z2, Z1
-	VMOVUPS    Z1, 1792(DI)
-	VSHUFF32X4 $0x44, Z4, Z0, Z1
-	VSHUFF32X4 $0xee, Z4, Z0, Z0
-	VSHUFF32X4 $0x44, Z12, Z8, Z2
-	VSHUFF32X4 $0xee, Z12, Z8, Z3
-	VSHUFF32X4 $0x88, Z2, Z1, Z4
-	VMOVUPS    Z4, 384(DI)
-	VSHUFF32X4 $0xdd, Z2, Z1, Z1
-	VMOVUPS    Z1, 896(DI)
-	VSHUFF32X4 $0x88, Z3, Z0, Z1
-	VMOVUPS    Z1, 1408(DI)
-	VSHUFF32X4 $0xdd, Z3, Z0, Z0
-	VMOVUPS    Z0, 1920(DI)
-	ADDQ       $0x40, SI
-	ADDQ       $0x00000800, DI
-	DECQ       R8
-	JNZ        tblocks207
-	ADDQ       $0x00010000, CX
-	ADDQ       $0x40, DX
-	DECQ       BX
-	JNZ        tblockrows206
-	MOVQ       48(SP), CX
-	ADDQ       $0x00020000, CX
-	MOVQ       CX, 96(SP)
-	MOVQ       $0x00000008, 104(SP)
-	LEAQ       112(SP), CX
-	ADDQ       $0x3f, CX
-	ANDQ       $-64, CX
-	MOVQ       56(SP), DX
-	MOVQ       $0x00000004, BX
-
-rows208:
-	MOVQ AX, SI
-	MOVQ DX, DI
-
-	// 13 rows of dx, 32 columns at a time.
-	// Start from the sums dx holds.
-	VMOVUPS (DI), Z0
-	VMOVUPS 64(DI), Z1
-	VMOVUPS 8192(DI), Z2
-	VMOVUPS 8256(DI), Z3
-	VMOVUPS 16384(DI), Z4
-	VMOVUPS 16448(DI), Z5
-	VMOVUPS 24576(DI), Z6
-	VMOVUPS 24640(DI), Z7
-	VMOVUPS 32768(DI), Z8
-	VMOVUPS 32832(DI), Z9
-	VMOVUPS 40960(DI), Z10
-	VMOVUPS 41024(DI), Z11
-	VMOVUPS 49152(DI), Z12
-	VMOVUPS 49216(DI), Z13
-	VMOVUPS 57344(DI), Z14
-	VMOVUPS 57408(DI), Z15
-	VMOVUPS 65536(DI), Z16
-	VMOVUPS 65600(DI), Z17
-	VMOVUPS 73728(DI), Z18
-	VMOVUPS 73792(DI), Z19
-	VMOVUPS 81920(DI), Z20
-	VMOVUPS 81984(DI), Z21
-	VMOVUPS 90112(DI), Z22
-	VMOVUPS 90176(DI), Z23
-	VMOVUPS 98304(DI), Z24
-	VMOVUPS 98368(DI), Z25
-	MOVQ    CX, R8
-	MOVQ    SI, R9
-
-	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
-	MOVQ $0x00000040, R10
-
-depth209:
-	VMOVUPS      (R9), Z26
-	VMOVUPS      64(R9), Z27
-	VBROADCASTSS (R8), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 1088(R8), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2176(R8), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 3264(R8), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 4352(R8), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 5440(R8), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 6528(R8), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 7616(R8), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 8704(R8), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 9792(R8), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 10880(R8), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 11968(R8), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 13056(R8), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      128(R9), Z26
-	VMOVUPS      192(R9), Z27
-	VBROADCASTSS 4(R8), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 1092(R8), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2180(R8), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 3268(R8), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 4356(R8), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 5444(R8), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 6532(R8), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 7620(R8), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 8708(R8), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 9796(R8), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 10884(R8), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 11972(R8), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 13060(R8), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      256(R9), Z26
-	VMOVUPS      320(R9), Z27
-	VBROADCASTSS 8(R8), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 1096(R8), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2184(R8), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 3272(R8), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 4360(R8), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 5448(R8), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 6536(R8), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 7624(R8), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 8712(R8), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 9800(R8), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 10888(R8), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 11976(R8), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 13064(R8), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	VMOVUPS      384(R9), Z26
-	VMOVUPS      448(R9), Z27
-	VBROADCASTSS 12(R8), Z28
-	VFMADD231PS  Z26, Z28, Z0
-	VFMADD231PS  Z27, Z28, Z1
-	VBROADCASTSS 1100(R8), Z28
-	VFMADD231PS  Z26, Z28, Z2
-	VFMADD231PS  Z27, Z28, Z3
-	VBROADCASTSS 2188(R8), Z28
-	VFMADD231PS  Z26, Z28, Z4
-	VFMADD231PS  Z27, Z28, Z5
-	VBROADCASTSS 3276(R8), Z28
-	VFMADD231PS  Z26, Z28, Z6
-	VFMADD231PS  Z27, Z28, Z7
-	VBROADCASTSS 4364(R8), Z28
-	VFMADD231PS  Z26, Z28, Z8
-	VFMADD231PS  Z27, Z28, Z9
-	VBROADCASTSS 5452(R8), Z28
-	VFMADD231PS  Z26, Z28, Z10
-	VFMADD231PS  Z27, Z28, Z11
-	VBROADCASTSS 6540(R8), Z28
-	VFMADD231PS  Z26, Z28, Z12
-	VFMADD231PS  Z27, Z28, Z13
-	VBROADCASTSS 7628(R8), Z28
-	VFMADD231PS  Z26, Z28, Z14
-	VFMADD231PS  Z27, Z28, Z15
-	VBROADCASTSS 8716(R8), Z28
-	VFMADD231PS  Z26, Z28, Z16
-	VFMADD231PS  Z27, Z28, Z17
-	VBROADCASTSS 9804(R8), Z28
-	VFMADD231PS  Z26, Z28, Z18
-	VFMADD231PS  Z27, Z28, Z19
-	VBROADCASTSS 10892(R8), Z28
-	VFMADD231PS  Z26, Z28, Z20
-	VFMADD231PS  Z27, Z28, Z21
-	VBROADCASTSS 11980(R8), Z28
-	VFMADD231PS  Z26, Z28, Z22
-	VFMADD231PS  Z27, Z28, Z23
-	VBROADCASTSS 13068(R8), Z28
-	VFMADD231PS  Z26, Z28, Z24
-	VFMADD231PS  Z27, Z28, Z25
-	MOVQ         96(SP), R11
-	PREFETCHT0   (R11)
-	PREFETCHT0   64(R11)
-	ADDQ         $+128, 96(SP)
-	DECQ         104(SP)
-	JNZ          samerun210
-	ADDQ         $+3072, 96(SP)
-	MOVQ         $0x00000008, 104(SP)
-
-samerun210:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth209
+	JNZ  depth201
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DI)
@@ -13917,7 +13559,7 @@ samerun210:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows208
+	JNZ     rows200
 
 	// 12 rows of dx, 32 columns at a time.
 	// Start from the sums dx holds.
@@ -13950,7 +13592,7 @@ samerun210:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 12 rows, times a row of wᵀ.
 	MOVQ $0x00000040, SI
 
-depth211:
+depth203:
 	VMOVUPS      (BX), Z24
 	VMOVUPS      64(BX), Z25
 	VBROADCASTSS (CX), Z26
@@ -14108,15 +13750,15 @@ depth211:
 	PREFETCHT0   64(DI)
 	ADDQ         $+128, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun212
+	JNZ          samerun204
 	ADDQ         $+3072, 96(SP)
 	MOVQ         $0x00000008, 104(SP)
 
-samerun212:
+samerun204:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth211
+	JNZ  depth203
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (DX)
@@ -14150,7 +13792,7 @@ samerun212:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels205
+	JNZ     panels197
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00000400, 40(SP)
 	ADDQ    $0x00040000, (SP)
@@ -14167,22 +13809,22 @@ TEXT ·wideL2BiasGradAVX512(SB), NOSPLIT, $0-16
 	// db = Σ rows of dz (128 rows of 1024).
 	MOVQ $0x00000040, DX
 
-elems213:
+elems205:
 	VXORPS Z0, Z0, Z0
 	MOVQ   AX, BX
 	MOVQ   $0x00000080, SI
 
-rows214:
+rows206:
 	VMOVUPS (BX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x00001000, BX
 	DECQ    SI
-	JNZ     rows214
+	JNZ     rows206
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
 	DECQ    DX
-	JNZ     elems213
+	JNZ     elems205
 	VZEROUPPER
 	RET
 
@@ -14198,7 +13840,7 @@ TEXT ·wideL3ForwardHalfAVX512(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000002, DI
 
-rows215:
+rows207:
 	MOVQ CX, R8
 	MOVQ SI, R9
 	MOVQ DX, R10
@@ -14237,7 +13879,7 @@ rows215:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 27 rows, times a row of w.
 	MOVQ $0x00000100, R13
 
-depth216:
+depth208:
 	VMOVUPS      (R12), Z27
 	VBROADCASTSS (R11), Z28
 	VFMADD231PS  Z27, Z28, Z0
@@ -14461,7 +14103,7 @@ depth216:
 	ADDQ         $0x10, R11
 	ADDQ         $0x00000100, R12
 	DECQ         R13
-	JNZ          depth216
+	JNZ          depth208
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (R10), Z27
@@ -14551,7 +14193,7 @@ depth216:
 	ADDQ    $0x0001b000, AX
 	ADDQ    $0x000006c0, SI
 	DECQ    DI
-	JNZ     rows215
+	JNZ     rows207
 
 	// 10 rows of y, 16 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -14569,7 +14211,7 @@ depth216:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 10 rows, times a row of w.
 	MOVQ $0x00000100, R8
 
-depth217:
+depth209:
 	VMOVUPS      (DI), Z10
 	VBROADCASTSS (AX), Z11
 	VFMADD231PS  Z10, Z11, Z0
@@ -14657,7 +14299,7 @@ depth217:
 	ADDQ         $0x10, AX
 	ADDQ         $0x00000100, DI
 	DECQ         R8
-	JNZ          depth217
+	JNZ          depth209
 
 	// Add the bias and store the tile of y.
 	VMOVUPS (DX), Z10
@@ -14698,7 +14340,7 @@ depth217:
 	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
 	MOVQ $0x00000040, CX
 
-softmax218:
+softmax210:
 	VMOVUPS       (AX), Z1
 	VMOVAPS       Z1, Z0
 	VEXTRACTF64X4 $0x01, Z0, Y2
@@ -14754,7 +14396,7 @@ softmax218:
 	VMOVUPS       Z1, (AX)
 	ADDQ          $0x40, AX
 	DECQ          CX
-	JNZ           softmax218
+	JNZ           softmax210
 	VZEROUPPER
 	RET
 
@@ -14768,7 +14410,7 @@ TEXT ·wideL3WeightGradHalfAVX512(SB), NOSPLIT, $0-24
 	// dw = xᵀ·dz: 512×128 · 128×16, in 27×16 tiles of dw.
 	MOVQ $0x00000012, BX
 
-rows219:
+rows211:
 	MOVQ CX, SI
 	MOVQ DX, DI
 
@@ -14806,7 +14448,7 @@ rows219:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 27 rows, times a row of dz.
 	MOVQ $0x00000020, R10
 
-depth220:
+depth212:
 	VMOVUPS      (R9), Z27
 	VBROADCASTSS (R8), Z28
 	VFMADD231PS  Z27, Z28, Z0
@@ -15030,7 +14672,7 @@ depth220:
 	ADDQ         $0x00004000, R8
 	ADDQ         $0x00000100, R9
 	DECQ         R10
-	JNZ          depth220
+	JNZ          depth212
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DI)
@@ -15065,7 +14707,7 @@ depth220:
 	ADDQ    $0x6c, AX
 	ADDQ    $0x000006c0, DX
 	DECQ    BX
-	JNZ     rows219
+	JNZ     rows211
 
 	// 26 rows of dw, 16 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -15099,7 +14741,7 @@ depth220:
 	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 26 rows, times a row of dz.
 	MOVQ $0x00000020, SI
 
-depth221:
+depth213:
 	VMOVUPS      (BX), Z26
 	VBROADCASTSS (AX), Z27
 	VFMADD231PS  Z26, Z27, Z0
@@ -15315,7 +14957,7 @@ depth221:
 	ADDQ         $0x00004000, AX
 	ADDQ         $0x00000100, BX
 	DECQ         SI
-	JNZ          depth221
+	JNZ          depth213
 
 	// Store the tile of dw.
 	VMOVUPS Z0, (DX)
@@ -15362,13 +15004,13 @@ TEXT ·wideL3InputGradHalfAVX512(SB), NOSPLIT, $24-32
 	// dx = dz·wᵀ: 64×16 · 16×1024, 32 columns of dx (rows of w) at a time.
 	MOVQ $0x00000020, 16(SP)
 
-dxpanels222:
+dxpanels214:
 	// wt = 32 rows of w transposed (16×32), then dx's 32 columns from them.
 	MOVQ (SP), CX
 	MOVQ DX, BX
 	MOVQ $0x00000002, SI
 
-tblockrows223:
+tblockrows215:
 	MOVQ       CX, DI
 	MOVQ       BX, R8
 	VMOVUPS    (DI), Z0
@@ -15472,12 +15114,12 @@ tblockrows223:
 	ADDQ       $0x00000400, CX
 	ADDQ       $0x40, BX
 	DECQ       SI
-	JNZ        tblockrows223
+	JNZ        tblockrows215
 	MOVQ       8(SP), CX
 	MOVQ       AX, BX
 	MOVQ       $0x00000004, SI
 
-rows224:
+rows216:
 	MOVQ DX, DI
 	MOVQ CX, R8
 
@@ -15514,7 +15156,7 @@ rows224:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 13 rows, times a row of wᵀ.
 	MOVQ $0x00000004, R11
 
-depth225:
+depth217:
 	VMOVUPS      (R10), Z26
 	VMOVUPS      64(R10), Z27
 	VBROADCASTSS (R9), Z28
@@ -15682,7 +15324,7 @@ depth225:
 	ADDQ         $0x10, R9
 	ADDQ         $0x00000200, R10
 	DECQ         R11
-	JNZ          depth225
+	JNZ          depth217
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (R8)
@@ -15716,7 +15358,7 @@ depth225:
 	ADDQ    $0x00000340, BX
 	ADDQ    $0x0000d000, CX
 	DECQ    SI
-	JNZ     rows224
+	JNZ     rows216
 	MOVQ    DX, SI
 
 	// 12 rows of dx, 32 columns at a time.
@@ -15749,7 +15391,7 @@ depth225:
 	// Depth, 4 steps an iteration: dz's element broadcast for each of 12 rows, times a row of wᵀ.
 	MOVQ $0x00000004, R8
 
-depth226:
+depth218:
 	VMOVUPS      (DI), Z24
 	VMOVUPS      64(DI), Z25
 	VBROADCASTSS (BX), Z26
@@ -15905,7 +15547,7 @@ depth226:
 	ADDQ         $0x10, BX
 	ADDQ         $0x00000200, DI
 	DECQ         R8
-	JNZ          depth226
+	JNZ          depth218
 
 	// Store the tile of dx.
 	VMOVUPS Z0, (CX)
@@ -15941,7 +15583,7 @@ depth226:
 	ADDQ    $0x80, CX
 	MOVQ    CX, 8(SP)
 	DECQ    16(SP)
-	JNZ     dxpanels222
+	JNZ     dxpanels214
 	VZEROUPPER
 	RET
 
@@ -15956,12 +15598,12 @@ TEXT ·wideL3BiasGradAVX512(SB), NOSPLIT, $0-16
 	MOVQ   AX, DX
 	MOVQ   $0x00000080, BX
 
-rows227:
+rows219:
 	VMOVUPS (DX), Z1
 	VADDPS  Z1, Z0, Z0
 	ADDQ    $0x40, DX
 	DECQ    BX
-	JNZ     rows227
+	JNZ     rows219
 	VMOVUPS Z0, (CX)
 	ADDQ    $0x40, AX
 	ADDQ    $0x40, CX
@@ -15994,12 +15636,12 @@ TEXT ·wideL1PartialForwardAVX512(SB), $172272-24
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines228:
+packlines220:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs229:
+packvecs221:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -16011,18 +15653,18 @@ packvecs229:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs229
+	JNZ     packvecs221
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines228
+	JNZ     packlines220
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels230:
+panels222:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -16031,7 +15673,7 @@ panels230:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack231:
+pack223:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -16051,7 +15693,7 @@ pack231:
 	ADDQ    $0x00008000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack231
+	JNZ     pack223
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -16062,7 +15704,7 @@ pack231:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000009, BX
 
-rows232:
+rows224:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -16099,7 +15741,7 @@ rows232:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth233:
+depth225:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -16269,15 +15911,15 @@ depth233:
 	PREFETCHT0   64(R11)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun234
+	JNZ          samerun226
 	ADDQ         $-2097024, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun234:
+samerun226:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth233
+	JNZ  depth225
 
 	// Store the tile of p.
 	VMOVUPS Z0, (DI)
@@ -16311,7 +15953,7 @@ samerun234:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows232
+	JNZ     rows224
 
 	// 11 rows of p, 32 columns at a time.
 	VXORPS Z0, Z0, Z0
@@ -16341,7 +15983,7 @@ samerun234:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth235:
+depth227:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -16487,15 +16129,15 @@ depth235:
 	PREFETCHT0   64(DI)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun236
+	JNZ          samerun228
 	ADDQ         $-2097024, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun236:
+samerun228:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth235
+	JNZ  depth227
 
 	// Store the tile of p.
 	VMOVUPS Z0, (DX)
@@ -16527,7 +16169,7 @@ samerun236:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels230
+	JNZ     panels222
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00200000, 40(SP)
 
@@ -16538,12 +16180,12 @@ samerun236:
 	ANDQ $-64, CX
 	MOVQ $0x00000080, DX
 
-packlines237:
+packlines229:
 	MOVQ AX, BX
 	MOVQ CX, SI
 	MOVQ $0x00000004, DI
 
-packvecs238:
+packvecs230:
 	VMOVUPS (BX), Z0
 	VMOVUPS Z0, (SI)
 	VMOVUPS 64(BX), Z0
@@ -16555,18 +16197,18 @@ packvecs238:
 	ADDQ    $0x00000100, BX
 	ADDQ    $0x00000100, SI
 	DECQ    DI
-	JNZ     packvecs238
+	JNZ     packvecs230
 	ADDQ    $0x00001000, AX
 	ADDQ    $0x00000440, CX
 	DECQ    DX
-	JNZ     packlines237
+	JNZ     packlines229
 	MOVQ    40(SP), AX
 	MOVQ    AX, 48(SP)
 	MOVQ    16(SP), AX
 	MOVQ    AX, 56(SP)
 	MOVQ    $0x00000040, 88(SP)
 
-panels239:
+panels231:
 	// Copy 256 steps × 32 columns of w into the buffer.
 	LEAQ 139440(SP), AX
 	ADDQ $0x3f, AX
@@ -16575,7 +16217,7 @@ panels239:
 	MOVQ AX, DX
 	MOVQ $0x00000040, BX
 
-pack240:
+pack232:
 	VMOVUPS (CX), Z0
 	VMOVUPS Z0, (DX)
 	VMOVUPS 64(CX), Z0
@@ -16595,7 +16237,7 @@ pack240:
 	ADDQ    $0x00008000, CX
 	ADDQ    $0x00000200, DX
 	DECQ    BX
-	JNZ     pack240
+	JNZ     pack232
 	MOVQ    48(SP), CX
 	ADDQ    $0x80, CX
 	MOVQ    CX, 96(SP)
@@ -16606,7 +16248,7 @@ pack240:
 	MOVQ    56(SP), DX
 	MOVQ    $0x00000009, BX
 
-rows241:
+rows233:
 	MOVQ AX, SI
 	MOVQ DX, DI
 
@@ -16644,7 +16286,7 @@ rows241:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 13 rows, times a row of w.
 	MOVQ $0x00000040, R10
 
-depth242:
+depth234:
 	VMOVUPS      (R9), Z26
 	VMOVUPS      64(R9), Z27
 	VBROADCASTSS (R8), Z28
@@ -16814,15 +16456,15 @@ depth242:
 	PREFETCHT0   64(R11)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun243
+	JNZ          samerun235
 	ADDQ         $-2097024, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun243:
+samerun235:
 	ADDQ $0x10, R8
 	ADDQ $0x00000200, R9
 	DECQ R10
-	JNZ  depth242
+	JNZ  depth234
 
 	// Store the tile of p.
 	VMOVUPS Z0, (DI)
@@ -16856,7 +16498,7 @@ samerun243:
 	ADDQ    $0x00003740, CX
 	ADDQ    $0x0001a000, DX
 	DECQ    BX
-	JNZ     rows241
+	JNZ     rows233
 
 	// 11 rows of p, 32 columns at a time.
 	// Start from the sums p holds.
@@ -16887,7 +16529,7 @@ samerun243:
 	// Depth, 4 steps an iteration: x's element broadcast for each of 11 rows, times a row of w.
 	MOVQ $0x00000040, SI
 
-depth244:
+depth236:
 	VMOVUPS      (BX), Z22
 	VMOVUPS      64(BX), Z23
 	VBROADCASTSS (CX), Z24
@@ -17033,15 +16675,15 @@ depth244:
 	PREFETCHT0   64(DI)
 	ADDQ         $+8192, 96(SP)
 	DECQ         104(SP)
-	JNZ          samerun245
+	JNZ          samerun237
 	ADDQ         $-2097024, 96(SP)
 	MOVQ         $0x00000100, 104(SP)
 
-samerun245:
+samerun237:
 	ADDQ $0x10, CX
 	ADDQ $0x00000200, BX
 	DECQ SI
-	JNZ  depth244
+	JNZ  depth236
 
 	// Store the tile of p.
 	VMOVUPS Z0, (DX)
@@ -17073,7 +16715,7 @@ samerun245:
 	MOVQ    AX, 48(SP)
 	ADDQ    $0x80, 56(SP)
 	DECQ    88(SP)
-	JNZ     panels239
+	JNZ     panels231
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00200000, 40(SP)
 	ADDQ    $0x00080000, (SP)
@@ -17093,14 +16735,14 @@ TEXT ·wideL1CombineAVX512(SB), NOSPLIT, $0-32
 	// z = (p0 + p1) + b, row by row.
 	MOVQ $0x00000040, SI
 
-rows246:
+rows238:
 	MOVQ AX, DI
 	MOVQ CX, R8
 	MOVQ DX, R9
 	MOVQ BX, R10
 	MOVQ $0x00000080, R11
 
-elems247:
+elems239:
 	VMOVUPS (DI), Z1
 	VMOVUPS (R8), Z2
 	VADDPS  Z2, Z1, Z1
@@ -17113,12 +16755,12 @@ elems247:
 	ADDQ    $0x40, R9
 	ADDQ    $0x40, R10
 	DECQ    R11
-	JNZ     elems247
+	JNZ     elems239
 	ADDQ    $0x00002000, AX
 	ADDQ    $0x00002000, CX
 	ADDQ    $0x00002000, BX
 	DECQ    SI
-	JNZ     rows246
+	JNZ     rows238
 	VZEROUPPER
 	RET
 
@@ -17133,7 +16775,7 @@ TEXT ·wideLossAVX512(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000080, BX
 
-elems248:
+elems240:
 	VMOVUPS       (AX), Z1
 	VMOVUPS       (CX), Z2
 	VSUBPS        Z2, Z1, Z3
@@ -17176,7 +16818,7 @@ elems248:
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	DECQ          BX
-	JNZ           elems248
+	JNZ           elems240
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y1, Y0, Y1
 	VEXTRACTF128  $0x01, Y1, X0
@@ -17509,7 +17151,7 @@ TEXT ·wideSGDAVX512(SB), NOSPLIT, $0-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x000404c1, DX
 
-elems249:
+elems241:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -17518,7 +17160,7 @@ elems249:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems249
+	JNZ          elems241
 	VZEROUPPER
 	RET
 
@@ -17537,7 +17179,7 @@ TEXT ·wideMomentumAVX512(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x000404c1, BX
 
-elems250:
+elems242:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -17553,7 +17195,7 @@ elems250:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems250
+	JNZ          elems242
 	VZEROUPPER
 	RET
 
@@ -17608,7 +17250,7 @@ TEXT ·wideNesterovAVX512(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x000404c1, BX
 
-elems251:
+elems243:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -17625,7 +17267,7 @@ elems251:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems251
+	JNZ          elems243
 	VZEROUPPER
 	RET
 
@@ -17657,7 +17299,7 @@ TEXT ·wideAdamAVX512(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x000404c1, SI
 
-elems252:
+elems244:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -17688,7 +17330,7 @@ elems252:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems252
+	JNZ         elems244
 	VZEROUPPER
 	RET
 
@@ -17721,7 +17363,7 @@ TEXT ·wideAdamWAVX512(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x000404c1, SI
 
-elems253:
+elems245:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -17752,7 +17394,7 @@ elems253:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems253
+	JNZ         elems245
 	VZEROUPPER
 	RET
 
@@ -17768,12 +17410,12 @@ TEXT ·wideSGDChunkAVX512(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores254
+	JNZ   cachedstores246
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  $0x00000400, DX
 
-elems255:
+elems247:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -17782,17 +17424,17 @@ elems255:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems255
+	JNZ          elems247
 	SFENCE
-	JMP          updated254
+	JMP          updated246
 
-cachedstores254:
+cachedstores246:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ $0x00000400, DX
 
-elems256:
+elems248:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -17801,9 +17443,9 @@ elems256:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems256
+	JNZ          elems248
 
-updated254:
+updated246:
 	VZEROUPPER
 	RET
 
@@ -17819,12 +17461,12 @@ TEXT ·wideSGDLastChunkAVX512(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores257
+	JNZ   cachedstores249
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  $0x000000c1, DX
 
-elems258:
+elems250:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -17833,17 +17475,17 @@ elems258:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems258
+	JNZ          elems250
 	SFENCE
-	JMP          updated257
+	JMP          updated249
 
-cachedstores257:
+cachedstores249:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ $0x000000c1, DX
 
-elems259:
+elems251:
 	VMOVUPS      (AX), Z2
 	VMOVUPS      (CX), Z3
 	VFMADD231PS  Z2, Z1, Z3
@@ -17852,9 +17494,9 @@ elems259:
 	ADDQ         $0x40, AX
 	ADDQ         $0x40, CX
 	DECQ         DX
-	JNZ          elems259
+	JNZ          elems251
 
-updated257:
+updated249:
 	VZEROUPPER
 	RET
 
@@ -17872,13 +17514,13 @@ TEXT ·wideMomentumChunkAVX512(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores260
+	JNZ   cachedstores252
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
 	MOVQ  $0x00000400, BX
 
-elems261:
+elems253:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -17894,18 +17536,18 @@ elems261:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems261
+	JNZ          elems253
 	SFENCE
-	JMP          updated260
+	JMP          updated252
 
-cachedstores260:
+cachedstores252:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
 	MOVQ $0x00000400, BX
 
-elems262:
+elems254:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -17921,9 +17563,9 @@ elems262:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems262
+	JNZ          elems254
 
-updated260:
+updated252:
 	VZEROUPPER
 	RET
 
@@ -17941,13 +17583,13 @@ TEXT ·wideMomentumLastChunkAVX512(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores263
+	JNZ   cachedstores255
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
 	MOVQ  $0x000000c1, BX
 
-elems264:
+elems256:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -17963,18 +17605,18 @@ elems264:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems264
+	JNZ          elems256
 	SFENCE
-	JMP          updated263
+	JMP          updated255
 
-cachedstores263:
+cachedstores255:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
 	MOVQ $0x000000c1, BX
 
-elems265:
+elems257:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -17990,9 +17632,9 @@ elems265:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems265
+	JNZ          elems257
 
-updated263:
+updated255:
 	VZEROUPPER
 	RET
 
@@ -18010,13 +17652,13 @@ TEXT ·wideNesterovChunkAVX512(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores266
+	JNZ   cachedstores258
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
 	MOVQ  $0x00000400, BX
 
-elems267:
+elems259:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -18033,18 +17675,18 @@ elems267:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems267
+	JNZ          elems259
 	SFENCE
-	JMP          updated266
+	JMP          updated258
 
-cachedstores266:
+cachedstores258:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
 	MOVQ $0x00000400, BX
 
-elems268:
+elems260:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -18061,9 +17703,9 @@ elems268:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems268
+	JNZ          elems260
 
-updated266:
+updated258:
 	VZEROUPPER
 	RET
 
@@ -18081,13 +17723,13 @@ TEXT ·wideNesterovLastChunkAVX512(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores269
+	JNZ   cachedstores261
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
 	MOVQ  $0x000000c1, BX
 
-elems270:
+elems262:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -18104,18 +17746,18 @@ elems270:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems270
+	JNZ          elems262
 	SFENCE
-	JMP          updated269
+	JMP          updated261
 
-cachedstores269:
+cachedstores261:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
 	MOVQ $0x000000c1, BX
 
-elems271:
+elems263:
 	VMOVUPS      (AX), Z3
 	VMOVUPS      (CX), Z4
 	VMOVUPS      (DX), Z5
@@ -18132,9 +17774,9 @@ elems271:
 	ADDQ         $0x40, CX
 	ADDQ         $0x40, DX
 	DECQ         BX
-	JNZ          elems271
+	JNZ          elems263
 
-updated269:
+updated261:
 	VZEROUPPER
 	RET
 
@@ -18164,14 +17806,14 @@ TEXT ·wideAdamChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores272
+	JNZ   cachedstores264
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000400, SI
 
-elems273:
+elems265:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -18202,11 +17844,11 @@ elems273:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems273
+	JNZ         elems265
 	SFENCE
-	JMP         updated272
+	JMP         updated264
 
-cachedstores272:
+cachedstores264:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -18214,7 +17856,7 @@ cachedstores272:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000400, SI
 
-elems274:
+elems266:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -18245,9 +17887,9 @@ elems274:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems274
+	JNZ         elems266
 
-updated272:
+updated264:
 	VZEROUPPER
 	RET
 
@@ -18277,14 +17919,14 @@ TEXT ·wideAdamLastChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores275
+	JNZ   cachedstores267
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x000000c1, SI
 
-elems276:
+elems268:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -18315,11 +17957,11 @@ elems276:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems276
+	JNZ         elems268
 	SFENCE
-	JMP         updated275
+	JMP         updated267
 
-cachedstores275:
+cachedstores267:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -18327,7 +17969,7 @@ cachedstores275:
 	MOVQ v+24(FP), BX
 	MOVQ $0x000000c1, SI
 
-elems277:
+elems269:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z9
 	VMOVUPS     (DX), Z10
@@ -18358,9 +18000,9 @@ elems277:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems277
+	JNZ         elems269
 
-updated275:
+updated267:
 	VZEROUPPER
 	RET
 
@@ -18391,14 +18033,14 @@ TEXT ·wideAdamWChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores278
+	JNZ   cachedstores270
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000400, SI
 
-elems279:
+elems271:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -18429,11 +18071,11 @@ elems279:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems279
+	JNZ         elems271
 	SFENCE
-	JMP         updated278
+	JMP         updated270
 
-cachedstores278:
+cachedstores270:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -18441,7 +18083,7 @@ cachedstores278:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000400, SI
 
-elems280:
+elems272:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -18472,9 +18114,9 @@ elems280:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems280
+	JNZ         elems272
 
-updated278:
+updated270:
 	VZEROUPPER
 	RET
 
@@ -18505,14 +18147,14 @@ TEXT ·wideAdamWLastChunkAVX512(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000003f, AX
-	JNZ   cachedstores281
+	JNZ   cachedstores273
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x000000c1, SI
 
-elems282:
+elems274:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -18543,11 +18185,11 @@ elems282:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems282
+	JNZ         elems274
 	SFENCE
-	JMP         updated281
+	JMP         updated273
 
-cachedstores281:
+cachedstores273:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -18555,7 +18197,7 @@ cachedstores281:
 	MOVQ v+24(FP), BX
 	MOVQ $0x000000c1, SI
 
-elems283:
+elems275:
 	VMOVUPS     (AX), Z0
 	VMOVUPS     (CX), Z7
 	VMOVUPS     (DX), Z10
@@ -18586,8 +18228,8 @@ elems283:
 	ADDQ        $0x40, DX
 	ADDQ        $0x40, BX
 	DECQ        SI
-	JNZ         elems283
+	JNZ         elems275
 
-updated281:
+updated273:
 	VZEROUPPER
 	RET

@@ -173,7 +173,12 @@ type Core struct {
 // (48 KB of L1), the wide forward ran at 85% of the ceiling with 16 KB,
 // 90% with 32 and 86% with 64, where C's fewer round trips through the
 // cache outweigh a micro-panel past L1. Zen 4's L1 is 32 KB: unmeasured.
-var x86Core = Core{FMAPorts: 2, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 20, PackBytes: 32 << 10, PackABytes: 256 << 10, L2Bytes: 32}
+// A packed chunk of A takes up to 384 KB, read from L2 by every
+// micro-panel: with 128 KB the wide forward and dX lost 5% (two panels of
+// rows, B copied twice), and with 256 KB a 256-row forward 1024 wide lost
+// 5% against 384. The two buffers are in the kernel's frame, which stays
+// under 448 KB: the stack of a goroutine that runs one grows to 512 KB.
+var x86Core = Core{FMAPorts: 2, LoadPorts: 2, MinStep: 5, BlockBudget: 1 << 20, PackBytes: 32 << 10, PackABytes: 384 << 10, L2Bytes: 32}
 
 // arm64Core is NEON's model, for one tile that must serve every arm64
 // core: four 128-bit FMA pipes as Neoverse V1 and Apple's cores have (a
