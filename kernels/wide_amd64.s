@@ -25,7 +25,7 @@ TEXT ·wideL1ForwardAVX2(SB), $303344-32
 	MOVQ AX, 40(SP)
 
 	// The first 512 steps of depth of this panel, then 1 more chunks added to y.
-	// Copy 512 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -311,7 +311,7 @@ samerun9:
 	ADDQ    $0x00000800, 32(SP)
 	ADDQ    $0x00400000, 40(SP)
 
-	// Copy 512 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -703,7 +703,7 @@ TEXT ·wideL1WeightGradAVX2(SB), $286960-32
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 516 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps × 516 rows of xᵀ into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), DX
 	ADDQ $0x3f, DX
@@ -935,7 +935,7 @@ samerun26:
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 508 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps × 508 rows of xᵀ into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), DX
 	ADDQ $0x3f, DX
@@ -1307,7 +1307,7 @@ TEXT ·wideL2ForwardAVX2(SB), $303344-32
 	MOVQ AX, 40(SP)
 
 	// The first 512 steps of depth of this panel, then 3 more chunks added to y.
-	// Copy 512 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -1595,7 +1595,7 @@ samerun46:
 	MOVQ    $0x00000002, 80(SP)
 
 chunks47:
-	// Copy 512 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -1885,7 +1885,7 @@ samerun56:
 	DECQ    80(SP)
 	JNZ     chunks47
 
-	// Copy 512 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -2509,7 +2509,7 @@ TEXT ·wideL2InputGradAVX2(SB), $303344-32
 	MOVQ AX, 40(SP)
 
 	// The first 512 steps of depth of this panel, then 1 more chunks added to dx.
-	// Copy 512 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 128 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -2830,7 +2830,7 @@ samerun83:
 	ADDQ    $0x00000800, 32(SP)
 	ADDQ    $0x00000800, 40(SP)
 
-	// Copy 512 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 128 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -4179,7 +4179,7 @@ TEXT ·wideL1WeightGradHalfAVX2(SB), $278768-24
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 512 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps × 512 rows of xᵀ into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -4518,7 +4518,7 @@ TEXT ·wideL2ForwardHalfAVX2(SB), $168176-32
 	MOVQ AX, 40(SP)
 
 	// The first 512 steps of depth of this panel, then 3 more chunks added to y.
-	// Copy 512 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 64 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -4838,7 +4838,7 @@ samerun129:
 	MOVQ    $0x00000002, 80(SP)
 
 chunks130:
-	// Copy 512 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 64 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -5160,7 +5160,7 @@ samerun139:
 	DECQ    80(SP)
 	JNZ     chunks130
 
-	// Copy 512 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 64 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -5836,7 +5836,7 @@ TEXT ·wideL2InputGradHalfAVX2(SB), $168176-32
 	MOVQ AX, 40(SP)
 
 	// The first 512 steps of depth of this panel, then 1 more chunks added to dx.
-	// Copy 512 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 64 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -6189,7 +6189,7 @@ samerun164:
 	ADDQ    $0x00000800, 32(SP)
 	ADDQ    $0x00000800, 40(SP)
 
-	// Copy 512 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 64 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -7489,7 +7489,7 @@ TEXT ·wideL1PartialForwardAVX2(SB), $303344-24
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 512 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 512 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX

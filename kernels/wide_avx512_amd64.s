@@ -25,7 +25,7 @@ TEXT ·wideL1ForwardAVX512(SB), $172272-32
 	MOVQ AX, 40(SP)
 
 	// The first 256 steps of depth of this panel, then 3 more chunks added to y.
-	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -571,7 +571,7 @@ samerun9:
 	MOVQ    $0x00000002, 80(SP)
 
 chunks10:
-	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -1119,7 +1119,7 @@ samerun19:
 	DECQ    80(SP)
 	JNZ     chunks10
 
-	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -1865,7 +1865,7 @@ TEXT ·wideL1WeightGradAVX512(SB), $295152-32
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 520 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps × 520 rows of xᵀ into its buffer, each line a cache line longer than it holds.
 	MOVQ  32(SP), AX
 	LEAQ  112(SP), DX
 	ADDQ  $0x3f, DX
@@ -2211,7 +2211,7 @@ samerun36:
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 504 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps × 504 rows of xᵀ into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), DX
 	ADDQ $0x3f, DX
@@ -2792,7 +2792,7 @@ TEXT ·wideL2ForwardAVX512(SB), $172272-32
 	MOVQ AX, 40(SP)
 
 	// The first 256 steps of depth of this panel, then 7 more chunks added to y.
-	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -3338,7 +3338,7 @@ samerun56:
 	MOVQ    $0x00000006, 80(SP)
 
 chunks57:
-	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -3886,7 +3886,7 @@ samerun66:
 	DECQ    80(SP)
 	JNZ     chunks57
 
-	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -5056,7 +5056,7 @@ TEXT ·wideL2InputGradAVX512(SB), $172272-32
 	MOVQ AX, 40(SP)
 
 	// The first 256 steps of depth of this panel, then 3 more chunks added to dx.
-	// Copy 256 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -5691,7 +5691,7 @@ samerun93:
 	MOVQ    $0x00000002, 80(SP)
 
 chunks94:
-	// Copy 256 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -6328,7 +6328,7 @@ samerun104:
 	DECQ    80(SP)
 	JNZ     chunks94
 
-	// Copy 256 steps of depth of dz's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -8998,7 +8998,7 @@ TEXT ·wideL1WeightGradHalfAVX512(SB), $286960-24
 	MOVQ 8(SP), AX
 	MOVQ AX, 40(SP)
 
-	// Copy 128 steps of depth of xᵀ's 512 rows into its buffer, a line more than their length apart.
+	// Copy 128 steps × 512 rows of xᵀ into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -9499,7 +9499,7 @@ TEXT ·wideL2ForwardHalfAVX512(SB), $102640-32
 	MOVQ AX, 40(SP)
 
 	// The first 256 steps of depth of this panel, then 7 more chunks added to y.
-	// Copy 256 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 64 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -10061,7 +10061,7 @@ samerun148:
 	MOVQ    $0x00000006, 80(SP)
 
 chunks149:
-	// Copy 256 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 64 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -10625,7 +10625,7 @@ samerun158:
 	DECQ    80(SP)
 	JNZ     chunks149
 
-	// Copy 256 steps of depth of x's 64 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 64 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -11841,7 +11841,7 @@ TEXT ·wideL2InputGradHalfAVX512(SB), $102640-32
 	MOVQ AX, 40(SP)
 
 	// The first 256 steps of depth of this panel, then 3 more chunks added to dx.
-	// Copy 256 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 64 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -12492,7 +12492,7 @@ samerun183:
 	MOVQ    $0x00000002, 80(SP)
 
 chunks184:
-	// Copy 256 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 64 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -13145,7 +13145,7 @@ samerun194:
 	DECQ    80(SP)
 	JNZ     chunks184
 
-	// Copy 256 steps of depth of dz's 64 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 64 rows of dz into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -15629,7 +15629,7 @@ TEXT ·wideL1PartialForwardAVX512(SB), $172272-24
 	MOVQ AX, 40(SP)
 
 	// The first 256 steps of depth of this panel, then 1 more chunks added to p.
-	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX
@@ -16173,7 +16173,7 @@ samerun228:
 	ADDQ    $0x00000400, 32(SP)
 	ADDQ    $0x00200000, 40(SP)
 
-	// Copy 256 steps of depth of x's 128 rows into its buffer, a line more than their length apart.
+	// Copy 256 steps × 128 rows of x into its buffer, each line a cache line longer than it holds.
 	MOVQ 32(SP), AX
 	LEAQ 112(SP), CX
 	ADDQ $0x3f, CX

@@ -6,7 +6,7 @@ package kernels
 
 // wideL1ForwardAVX512 is the AVX-512 body of WideL1Forward: y = relu(x·w + b), x B×K, w K×N, y B×N (B=128, K=1024, N=2048).
 // Product: 128×1024 · 1024×2048 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// The right operand is packed: 32 columns by 256 steps of depth at a time (32 KB, in L1 while every block of rows reads it).
+// Both operands are packed, 256 steps of depth at a time: the right 32 columns at a time (32 KB, in L1 while every block of rows reads it), the left 128 rows at a time.
 //
 //go:noescape
 func wideL1ForwardAVX512(x *[131072]float32, w *[2097152]float32, b *[2048]float32, y *[262144]float32)
@@ -18,14 +18,14 @@ func wideL1ActivationGradAVX512(y *[262144]float32, d *[262144]float32)
 
 // wideL1WeightGradAVX512 is the AVX-512 body of WideL1WeightGrad: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=1024, N=2048).
 // Product: 1024×128 · 128×2048 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// The right operand is packed: 32 columns by 128 steps of depth at a time (16 KB, in L1 while every block of rows reads it).
+// Both operands are packed, 128 steps of depth at a time: the right 32 columns at a time (16 KB, in L1 while every block of rows reads it), the left 520 rows at a time.
 //
 //go:noescape
 func wideL1WeightGradAVX512(x *[131072]float32, dz *[262144]float32, dw *[2097152]float32, db *[2048]float32)
 
 // wideL2ForwardAVX512 is the AVX-512 body of WideL2Forward: y = relu(x·w + b), x B×K, w K×N, y B×N (B=128, K=2048, N=1024).
 // Product: 128×2048 · 2048×1024 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// The right operand is packed: 32 columns by 256 steps of depth at a time (32 KB, in L1 while every block of rows reads it).
+// Both operands are packed, 256 steps of depth at a time: the right 32 columns at a time (32 KB, in L1 while every block of rows reads it), the left 128 rows at a time.
 //
 //go:noescape
 func wideL2ForwardAVX512(x *[262144]float32, w *[2097152]float32, b *[1024]float32, y *[131072]float32)
@@ -43,7 +43,7 @@ func wideL2WeightGradAVX512(x *[262144]float32, dz *[131072]float32, dw *[209715
 
 // wideL2InputGradAVX512 is the AVX-512 body of WideL2InputGrad: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=128, K=2048, N=1024).
 // Product: 128×1024 · 1024×2048 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// The right operand is packed: 32 columns by 256 steps of depth at a time (32 KB, in L1 while every block of rows reads it).
+// Both operands are packed, 256 steps of depth at a time: the right 32 columns at a time (32 KB, in L1 while every block of rows reads it), the left 128 rows at a time.
 // w is transposed into wt first, in register blocks, so the product reads it along rows.
 //
 //go:noescape
@@ -76,7 +76,7 @@ func wideL1ActivationGradHalfAVX512(y *[131072]float32, d *[131072]float32)
 
 // wideL1WeightGradHalfAVX512 is the AVX-512 body of WideL1WeightGradHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=1024, N=2048).
 // Product: 512×128 · 128×2048 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// The right operand is packed: 32 columns by 128 steps of depth at a time (16 KB, in L1 while every block of rows reads it).
+// Both operands are packed, 128 steps of depth at a time: the right 32 columns at a time (16 KB, in L1 while every block of rows reads it), the left 512 rows at a time.
 //
 //go:noescape
 func wideL1WeightGradHalfAVX512(x *[130560]float32, dz *[262144]float32, dw *[1048576]float32)
@@ -88,7 +88,7 @@ func wideL1BiasGradAVX512(dz *[262144]float32, db *[2048]float32)
 
 // wideL2ForwardHalfAVX512 is the AVX-512 body of WideL2ForwardHalf: y = relu(x·w + b), x B×K, w K×N, y B×N (B=128, K=2048, N=1024), on half of the batch: B/2 = 64 rows.
 // Product: 64×2048 · 2048×1024 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// The right operand is packed: 32 columns by 256 steps of depth at a time (32 KB, in L1 while every block of rows reads it).
+// Both operands are packed, 256 steps of depth at a time: the right 32 columns at a time (32 KB, in L1 while every block of rows reads it), the left 64 rows at a time.
 //
 //go:noescape
 func wideL2ForwardHalfAVX512(x *[131072]float32, w *[2097152]float32, b *[1024]float32, y *[65536]float32)
@@ -106,7 +106,7 @@ func wideL2WeightGradHalfAVX512(x *[261120]float32, dz *[131072]float32, dw *[10
 
 // wideL2InputGradHalfAVX512 is the AVX-512 body of WideL2InputGradHalf: dx = dz·wᵀ (B×K), with wᵀ packed into wt (B=128, K=2048, N=1024), on half of the batch: B/2 = 64 rows.
 // Product: 64×1024 · 1024×2048 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// The right operand is packed: 32 columns by 256 steps of depth at a time (32 KB, in L1 while every block of rows reads it).
+// Both operands are packed, 256 steps of depth at a time: the right 32 columns at a time (32 KB, in L1 while every block of rows reads it), the left 64 rows at a time.
 // w is transposed into wt first, in register blocks, so the product reads it along rows.
 //
 //go:noescape
@@ -144,7 +144,7 @@ func wideL3BiasGradAVX512(dz *[2048]float32, db *[16]float32)
 
 // wideL1PartialForwardAVX512 is the AVX-512 body of WideL1PartialForward: p = x[:, k0:k0+K/2]·w[k0:k0+K/2, :] over half of the inputs, from column k0 of x and row k0 of w on, p B×N (B=128, K=1024, N=2048).
 // Product: 128×512 · 512×2048 in 13×32 tiles (26 accumulators), depth unrolled ×4.
-// The right operand is packed: 32 columns by 256 steps of depth at a time (32 KB, in L1 while every block of rows reads it).
+// Both operands are packed, 256 steps of depth at a time: the right 32 columns at a time (32 KB, in L1 while every block of rows reads it), the left 128 rows at a time.
 //
 //go:noescape
 func wideL1PartialForwardAVX512(x *[130560]float32, w *[1048576]float32, p *[262144]float32)

@@ -60,19 +60,20 @@ func (a *asmWriter) transposedOf(g *plan.Gemm, nr int) packSource {
 	}
 }
 
-// packedGemm emits C = A·B, then the epilogue, with B packed
-// and A (plan.Impl.PackDepth, PackRows). For each panel of m.PackRows
-// rows of A and each chunk of m.PackDepth steps of depth, A's chunk is
-// copied into a buffer in the frame (plan.Gemm.PackedA); then for each micro-panel of m.Tile.NR columns of C, B's chunk
-// is copied by src.pack into a second buffer, NR floats a step, and every
-// block of rows computes its tile from the two. The chunks after the
-// first add to C, and the last applies the epilogue. A and B read in
-// place take one line from each of their rows, often a power of two of
-// bytes apart, so that the rows share a few sets of L1 and evict each
-// other; the buffers are contiguous, aligned to cache lines, and small
-// enough for L1 (B) and L2 (A). While a micro-panel's tiles run, their
-// depth loops prefetch the next micro-panel's source (src.walk). The
-// outer loops keep their pointers and counts in the frame.
+// packedGemm emits C = A·B, then the epilogue, on packed operands
+// (plan.Impl.PackDepth and PackRows). For each panel of m.PackRows rows
+// of A and each chunk of m.PackDepth steps of depth, A's chunk is copied
+// into a buffer in the frame (plan.Gemm.PackedA); then for each
+// micro-panel of m.Tile.NR columns of C, B's chunk is copied by src.pack
+// into a second buffer, NR floats a step, and every block of rows
+// computes its tile from the two. The chunks after the first add to C,
+// and the last applies the epilogue. A and B read in place take one line
+// from each of their rows, often a power of two of bytes apart, so that
+// the rows share a few sets of L1 and evict each other; the buffers are
+// contiguous, aligned to cache lines, and small enough for L1 (B) and L2
+// (A). While a micro-panel's tiles run, their depth loops prefetch the
+// next micro-panel's source (src.walk). The outer loops keep their
+// pointers and counts in the frame.
 func (a *asmWriter) packedGemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, src packSource, names kerneldoc.Operands) {
 	c := a.c
 	nr, kc, mc := m.Tile.NR, m.PackDepth, m.PackRows
@@ -158,8 +159,8 @@ func (a *asmWriter) aligned(buf operand.Mem) reg.Register {
 
 // packedChunk emits one chunk of depth steps of a panel of g.Rows rows of
 // a packed product (packedGemm): the copy of A's chunk into its buffer,
-// then every micro-panel of C's columns, each copying B's
-// chunk into its own. Its tiles start from zero when first is set and from
+// then every micro-panel of C's columns, each copying B's chunk into its
+// own. Its tiles start from zero when first is set and from
 // C otherwise, and apply the epilogue when last is set. It moves the
 // chunk's pointers on to the next chunk.
 func (a *asmWriter) packedChunk(g *plan.Gemm, m *plan.Impl, f packFrame, e epilogue, src packSource, depth int, first, last bool, names kerneldoc.Operands) {
@@ -168,7 +169,7 @@ func (a *asmWriter) packedChunk(g *plan.Gemm, m *plan.Impl, f packFrame, e epilo
 	packed := *g
 	packed.BDepth = nr
 	stride, _ := g.PackedA(depth, g.Rows)
-	c.Comment(kerneldoc.PackA(names, g.Rows, depth))
+	c.Comment(kerneldoc.PackA(names, depth, g.Rows))
 	s := c.GP64()
 	c.MOVQ(f.chunkA, s)
 	if g.ADepth == 1 { // a line a row

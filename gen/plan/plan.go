@@ -87,7 +87,7 @@ type Impl struct {
 	Asm    string // assembly symbol, e.g. fashionL1ForwardAVX2
 	Tile   Tile   // zero when the kernel has no product
 	Unroll int    // depth steps per loop iteration
-	// DepthBlock and ColBlock split a product whose B exceeds the tier's
+	// DepthBlock and ColBlock split a product whose B reaches the tier's
 	// Core.BlockBudget into panels of ColBlock columns by DepthBlock steps of
 	// depth; zero when B is small enough to stay in L2 whole.
 	DepthBlock, ColBlock int

@@ -34,8 +34,8 @@ func Lines(p *plan.Plan, k *plan.Kernel, m *plan.Impl) []string {
 				m.ColBlock, m.DepthBlock, 4*m.ColBlock*m.DepthBlock/1024))
 		}
 		if m.PackDepth > 0 {
-			lines = append(lines, fmt.Sprintf("The right operand is packed: %d columns by %d steps of depth at a time (%d KB, in L1 while every block of rows reads it).",
-				m.Tile.NR, m.PackDepth, 4*m.Tile.NR*m.PackDepth/1024))
+			lines = append(lines, fmt.Sprintf("Both operands are packed, %d steps of depth at a time: the right %d columns at a time (%d KB, in L1 while every block of rows reads it), the left %d rows at a time.",
+				m.PackDepth, m.Tile.NR, 4*m.Tile.NR*m.PackDepth/1024, m.PackRows))
 		}
 		if m.Tile.MR == 1 {
 			lines = append(lines, "One row makes it a matrix-vector product: each element of the right operand is used once,",

@@ -47,9 +47,9 @@ func MicroPanels(n Operands, cols, depth int) string {
 	return fmt.Sprintf("Chunks of %d steps of depth; in each, micro-panels of %d columns of %s, each copied into a contiguous buffer (%d KB, in L1) that every block of rows reads.", depth, cols, n.C, 4*cols*depth/1024)
 }
 
-// PackA begins the copy of a chunk of every row of A.
-func PackA(n Operands, rows, depth int) string {
-	return fmt.Sprintf("Copy %d steps of depth of %s's %d rows into its buffer, a line more than their length apart.", depth, n.A, rows)
+// PackA begins the copy of a chunk of A's rows.
+func PackA(n Operands, depth, rows int) string {
+	return fmt.Sprintf("Copy %d steps × %d rows of %s into its buffer, each line a cache line longer than it holds.", depth, rows, n.A)
 }
 
 // PackRows begins the copy of a chunk of a micro-panel of B.
