@@ -66,6 +66,12 @@ func trainStepsOf(b *testing.B, desc compiled.Network, workers, stepSize int, op
 		b.Fatal(err)
 	}
 	x, y := samples(desc, net.StepSize(), 1)
+	// Outside the timing: the first step's page faults on the gradients and
+	// activations (about 50 MB for spec/wide.yaml) and the workers' stack
+	// growth, which a run of 200 ms, ten wide steps, would average in.
+	if _, err := net.TrainStep(x, y); err != nil {
+		b.Fatal(err)
+	}
 	for b.Loop() {
 		if _, err := net.TrainStep(x, y); err != nil {
 			b.Fatal(err)
