@@ -237,19 +237,13 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 	case plan.InputGrad:
 		dz, w, wt, dx := a.param("dz"), a.param("w"), a.param("wt"), a.param("dx")
 		g := k.Gemm
-		if m.PanelTranspose {
-			a.panelInputGrad(g, m, dz, w, wt, dx)
-			break
-		}
 		if m.PackDepth > 0 { // each micro-panel of wᵀ is packed from w: wt is not used
 			names := kerneldoc.ProductOperands(k)
 			a.c.Comment(kerneldoc.Product(names, g, m.Tile))
 			a.packedGemm(g, m, dz, w, dx, epilogue{}, a.transposedOf(g, m.Tile.NR), names)
 			break
 		}
-		a.c.Comment(kerneldoc.Transpose(g))
-		a.transpose(w, wt, g.Cols, g.Depth, g.Depth, g.Cols) // W is K×N = Cols×Depth
-		a.gemm(g, m, dz, wt, dx, epilogue{}, kerneldoc.ProductOperands(k))
+		a.panelInputGrad(g, m, dz, w, wt, dx) // plan.Impl.PanelTranspose: every other dX on x86
 	case plan.Loss:
 		a.loss(p, k)
 	default:

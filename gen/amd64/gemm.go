@@ -19,82 +19,18 @@ type epilogue struct {
 	act  spec.Activation
 }
 
-// gemm emits C = A·B, then the epilogue, over the whole product. A product
-// whose B exceeds its tier's plan.Core.BlockBudget is computed in panels (m.ColBlock
-// columns by m.DepthBlock steps of depth, which stay in L2 while every
-// block of rows streams past them), each panel's sums added to C and the
-// epilogue applied with the last chunk of depth. It walks copies of the
-// pointers, so A, B, C and the bias still point at the arrays' starts
-// afterwards.
+// gemm emits C = A·B, then the epilogue, over the whole product: in
+// place, or on packed operands when the plan packs it (the x86 tiers pack
+// every product the NEON tier would compute in panels, so m.DepthBlock is
+// never set here). It walks copies of the pointers, so A, B, C and the
+// bias still point at the arrays' starts afterwards.
 func (a *asmWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C reg.Register, e epilogue, names kerneldoc.Operands) {
 	a.c.Comment(kerneldoc.Product(names, g, m.Tile))
 	if m.PackDepth > 0 {
 		a.packedGemm(g, m, A, B, C, e, a.rowsOf(g, m.Tile.NR, names), names)
 		return
 	}
-	if m.DepthBlock == 0 {
-		a.panel(g, m, A, B, C, e, g.Cols, g.Depth, false, names)
-		return
-	}
-	// The loops over panels and chunks keep their pointers and counts in
-	// the frame: with a panel's own loops, registers would run out.
-	c := a.c
-	kc, nc := m.DepthBlock, m.ColBlock
-	chunks := (g.Depth + kc - 1) / kc
-	frame := c.AllocLocal(8 * 8)
-	slot := func(i int) operand.Mem { return frame.Offset(8 * i) }
-	colA, colB, colC, colBias, chunkA, chunkB, panelsLeft, chunksLeft := slot(0), slot(1), slot(2), slot(3), slot(4), slot(5), slot(6), slot(7)
-	c.MOVQ(A, colA)
-	c.MOVQ(B, colB)
-	c.MOVQ(C, colC)
-	if e.bias != nil {
-		c.MOVQ(e.bias, colBias)
-	}
-	columns := func(cols int) {
-		r := c.GP64()
-		c.MOVQ(colA, r)
-		c.MOVQ(r, chunkA)
-		c.MOVQ(colB, r)
-		c.MOVQ(r, chunkB)
-		chunk := func(depth int, first, last bool) {
-			pa, pb, pc := c.GP64(), c.GP64(), c.GP64()
-			c.MOVQ(chunkA, pa)
-			c.MOVQ(chunkB, pb)
-			c.MOVQ(colC, pc)
-			ce := epilogue{}
-			if last {
-				ce.act = e.act
-				if e.bias != nil {
-					ce.bias = c.GP64()
-					c.MOVQ(colBias, ce.bias)
-				}
-			}
-			a.panel(g, m, pa, pb, pc, ce, cols, depth, !first, names)
-			c.ADDQ(imm(4*depth*g.ADepth), chunkA)
-			c.ADDQ(imm(4*depth*g.BDepth), chunkB)
-		}
-		if chunks == 1 {
-			chunk(g.Depth, true, true)
-			return
-		}
-		c.Comment(kerneldoc.Chunks(names, kc, chunks-1))
-		chunk(kc, true, false)
-		a.loopIn("chunks", chunks-2, chunksLeft, func() { chunk(kc, false, false) })
-		chunk(g.Depth-kc*(chunks-1), false, true)
-	}
-	c.Comment(kerneldoc.Panels(names, nc, kc))
-	a.loopIn("panels", g.Cols/nc, panelsLeft, func() {
-		columns(nc)
-		c.ADDQ(imm(4*nc), colB)
-		c.ADDQ(imm(4*nc), colC)
-		if e.bias != nil {
-			c.ADDQ(imm(4*nc), colBias)
-		}
-	})
-	if rem := g.Cols % nc; rem > 0 {
-		c.Comment(kerneldoc.LastColumns(names, rem))
-		columns(rem)
-	}
+	a.panel(g, m, A, B, C, e, g.Cols, g.Depth, false, names)
 }
 
 // panel emits C = A·B (C += A·B when accumulate is set), then the

@@ -104,8 +104,9 @@ type Impl struct {
 	// 16 KB for spec/fashion.yaml's L2 on AVX-512, which stays in L1) and compute that
 	// panel's columns of dx before the next, instead of writing all of wᵀ
 	// first: on Zen 5 the whole transpose cost 5 µs of L2's 21 µs dX, most
-	// of it moving wt through L2. A blocked product keeps the whole
-	// transpose, since its panels walk wᵀ in chunks of depth.
+	// of it moving wt through L2. A product in panels (NEON) keeps the
+	// whole transpose, since its panels walk wᵀ in chunks of depth; a
+	// packed one (x86) transposes w into its micro-panels instead.
 	PanelTranspose bool
 	// OneChain keeps every sum in one accumulator, in depth order, where a
 	// one-row tile would split it over Chains sets: a serving kernel's
