@@ -123,18 +123,23 @@ func ratio(a, b int) float64 {
 // predictions against labels. The number of classes is the output width,
 // or 2 for a single sigmoid output.
 func (n *Network) ConfusionOf(x []float32, labels []int) (Confusion, error) {
+	return confusionOf(n, x, labels)
+}
+
+func confusionOf(p predictor, x []float32, labels []int) (Confusion, error) {
+	d := p.shape()
 	pred := make([]int, len(labels))
-	count, err := rows("x", x, n.desc.Input)
+	count, err := rows("x", x, d.Input)
 	if err != nil {
 		return Confusion{}, err
 	}
 	if count != len(labels) {
 		return Confusion{}, fmt.Errorf("nn: x holds %d samples, labels has %d; give one per sample", count, len(labels))
 	}
-	if err := n.Classify(x, pred); err != nil {
+	if err := classify(p, x, pred); err != nil {
 		return Confusion{}, err
 	}
-	return NewConfusion(pred, labels, max(n.desc.Output(), 2))
+	return NewConfusion(pred, labels, max(d.Output(), 2))
 }
 
 // Regression holds regression metrics per output: R² (the coefficient of
@@ -177,14 +182,17 @@ func RegressionMetrics(pred, target []float32, width int) (Regression, error) {
 }
 
 // RegressionOf predicts x and returns the metrics against targets y.
-func (n *Network) RegressionOf(x, y []float32) (Regression, error) {
-	count, err := n.checkData(x, y)
+func (n *Network) RegressionOf(x, y []float32) (Regression, error) { return regressionOf(n, x, y) }
+
+func regressionOf(p predictor, x, y []float32) (Regression, error) {
+	d := p.shape()
+	count, err := checkData(d, x, y)
 	if err != nil {
 		return Regression{}, err
 	}
-	out := make([]float32, count*n.desc.Output())
-	if err := n.Predict(x, out); err != nil {
+	out := make([]float32, count*d.Output())
+	if err := p.Predict(x, out); err != nil {
 		return Regression{}, err
 	}
-	return RegressionMetrics(out, y, n.desc.Output())
+	return RegressionMetrics(out, y, d.Output())
 }

@@ -131,21 +131,34 @@ take:
 	return nil
 }
 
+// predictor is what Classify, Evaluate, ConfusionOf and RegressionOf need
+// of a network, float32 (Network) or int8 (Quantized): the descriptor of
+// its shapes and loss, and its Predict.
+type predictor interface {
+	Predict(x, out []float32) error
+	shape() *compiled.Network
+}
+
+func (n *Network) shape() *compiled.Network { return &n.desc }
+
 // Classify writes the predicted class of each sample in x to classes,
 // which has one slot per sample: the largest output's index, or for a
 // single sigmoid output 1 when it is at least 0.5. It allocates a buffer
 // of len(classes)×Output floats.
-func (n *Network) Classify(x []float32, classes []int) error {
-	count, err := rows("x", x, n.desc.Input)
+func (n *Network) Classify(x []float32, classes []int) error { return classify(n, x, classes) }
+
+func classify(p predictor, x []float32, classes []int) error {
+	d := p.shape()
+	count, err := rows("x", x, d.Input)
 	if err != nil {
 		return err
 	}
 	if len(classes) != count {
 		return fmt.Errorf("nn: x holds %d samples, classes has %d slots; give one per sample", count, len(classes))
 	}
-	width := n.desc.Output()
+	width := d.Output()
 	out := make([]float32, count*width)
-	if err := n.Predict(x, out); err != nil {
+	if err := p.Predict(x, out); err != nil {
 		return err
 	}
 	for i := range count {
@@ -172,23 +185,26 @@ type Metrics struct {
 
 // Evaluate returns the loss and accuracy on the samples x with targets y,
 // computed in float64 from the network's predictions.
-func (n *Network) Evaluate(x, y []float32) (Metrics, error) {
-	count, err := n.checkData(x, y)
+func (n *Network) Evaluate(x, y []float32) (Metrics, error) { return evaluate(n, x, y) }
+
+func evaluate(p predictor, x, y []float32) (Metrics, error) {
+	d := p.shape()
+	count, err := checkData(d, x, y)
 	if err != nil {
 		return Metrics{}, err
 	}
 	if count == 0 {
 		return Metrics{}, fmt.Errorf("nn: no samples to evaluate")
 	}
-	if err := n.checkTargets(y); err != nil {
+	if err := checkTargets(d, y); err != nil {
 		return Metrics{}, err
 	}
-	width := n.desc.Output()
+	width := d.Output()
 	out := make([]float32, count*width)
-	if err := n.Predict(x, out); err != nil {
+	if err := p.Predict(x, out); err != nil {
 		return Metrics{}, err
 	}
 	spare := make([]float32, len(out))
-	m := Metrics{Loss: lossOf(n.desc.Loss, out, y, spare, count, width), Accuracy: accuracy(n.desc.Loss, correct(n.desc.Loss, out, y, width), count, width)}
+	m := Metrics{Loss: lossOf(d.Loss, out, y, spare, count, width), Accuracy: accuracy(d.Loss, correct(d.Loss, out, y, width), count, width)}
 	return m, nil
 }

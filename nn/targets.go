@@ -12,9 +12,12 @@ import (
 // makes, or soft labels): values in [0, 1] summing to 1 within 1e-3; for
 // binary cross-entropy every value must lie in [0, 1]. The error names the
 // first sample that fails.
-func (n *Network) checkTargets(y []float32) error {
-	out := n.desc.Output()
-	switch n.desc.Loss {
+func (n *Network) checkTargets(y []float32) error { return checkTargets(&n.desc, y) }
+
+// checkTargets checks targets y against d's loss, as Network.checkTargets.
+func checkTargets(d *compiled.Network, y []float32) error {
+	out := d.Output()
+	switch d.Loss {
 	case compiled.CrossEntropy:
 		for r := 0; r < len(y); r += out {
 			var sum float64

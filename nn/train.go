@@ -46,13 +46,17 @@ func (n *Network) checkFinite(x, y []float32) error {
 }
 
 // checkData returns the number of samples in x, checking y matches.
-func (n *Network) checkData(x, y []float32) (int, error) {
-	count, err := rows("x", x, n.desc.Input)
+func (n *Network) checkData(x, y []float32) (int, error) { return checkData(&n.desc, x, y) }
+
+// checkData returns the number of samples in x, rows of d's inputs,
+// checking y holds as many rows of its outputs.
+func checkData(d *compiled.Network, x, y []float32) (int, error) {
+	count, err := rows("x", x, d.Input)
 	if err != nil {
 		return 0, err
 	}
-	if len(y) != count*n.desc.Output() {
-		return 0, fmt.Errorf("nn: %d samples need %d target values, got %d", count, count*n.desc.Output(), len(y))
+	if len(y) != count*d.Output() {
+		return 0, fmt.Errorf("nn: %d samples need %d target values, got %d", count, count*d.Output(), len(y))
 	}
 	return count, nil
 }
