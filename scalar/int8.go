@@ -107,8 +107,9 @@ func clampByte(v int32) int32 { return min(max(v, 0), 255) }
 //
 //	y[i,j] = act(float32(c[i,j])·(sx[i]·sw[j]) + b[j]).
 //
-// qx is scratch of at least in bytes. in must be at most MaxInt8Depth.
-func DenseInt8(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32, qx []uint8, batch, in, out int, act Activation) {
+// qx and acc are scratch of at least in and out entries. in must be at
+// most MaxInt8Depth.
+func DenseInt8(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32, qx []uint8, acc []int32, batch, in, out int, act Activation) {
 	checkLen("x", len(x), batch*in)
 	checkLen("qw", len(qw), in*out)
 	checkLen("scale", len(scale), out)
@@ -116,29 +117,34 @@ func DenseInt8(x []float32, qw []int8, scale []float32, colsum []int32, b, y []f
 	checkLen("b", len(b), out)
 	checkLen("y", len(y), batch*out)
 	checkLen("qx", len(qx), in)
+	checkLen("acc", len(acc), out)
 	if in > MaxInt8Depth {
 		panic("scalar: an int8 product deeper than MaxInt8Depth could overflow its int32 sums")
 	}
 	for i := range batch {
 		sx, zero := QuantizeRow(x[i*in:(i+1)*in], qx[:in])
+		sums := acc[:out]
+		Int8Sums(qx[:in], qw, sums)
 		row := y[i*out : (i+1)*out]
-		for j := range row {
-			row[j] = float32(Int8Sum(qx[:in], qw[j:], out) - zero*colsum[j])
-		}
-		for j := range row {
+		for j, c := range sums {
 			m := sx * scale[j]
-			row[j] = float32(row[j]*m) + b[j]
+			row[j] = float32(float32(c-zero*colsum[j])*m) + b[j]
 		}
 		Activate(row, act)
 	}
 }
 
-// Int8Sum is Σₖ qx[k]·qw[k·stride], the product of a quantized row with a
-// column of quantized weights whose entries are stride apart.
-func Int8Sum(qx []uint8, qw []int8, stride int) int32 {
-	sum := int32(0)
+// Int8Sums writes sums[j] = Σₖ qx[k]·qw[k,j], the products of a quantized
+// row with the columns of qw (len(qx)×len(sums), row-major), a row of qw
+// at a time: integer sums are the same in any order.
+func Int8Sums(qx []uint8, qw []int8, sums []int32) {
+	out := len(sums)
+	checkLen("qw", len(qw), len(qx)*out)
+	clear(sums)
 	for k, q := range qx {
-		sum += int32(q) * int32(qw[k*stride])
+		xk := int32(q)
+		for j, w := range qw[k*out : (k+1)*out] {
+			sums[j] += xk * int32(w)
+		}
 	}
-	return sum
 }

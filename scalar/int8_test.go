@@ -29,9 +29,11 @@ func TestInt8WorkedExample(t *testing.T) {
 
 	// Σ qx·qw = 0·32 + 85·(−64) + 127·16 + 255·127 = 28977, less 85·111
 	// gives c = 19542; the exact product is −1 + 0 + 0.25 + 8 = 7.25.
-	assert.Equal(t, int32(28977), Int8Sum(qx, qw, 1))
+	sums := []int32{7}
+	Int8Sums(qx, qw, sums)
+	assert.Equal(t, []int32{28977}, sums)
 	y := make([]float32, 1)
-	DenseInt8([]float32{-1, 0, 0.5, 2}, qw, sw, colsum, []float32{0}, y, make([]uint8, 4), 1, 4, 1, Identity)
+	DenseInt8([]float32{-1, 0, 0.5, 2}, qw, sw, colsum, []float32{0}, y, make([]uint8, 4), make([]int32, 1), 1, 4, 1, Identity)
 	want := float32(float32(19542) * (scale * sw[0]))
 	assert.Equal(t, want, y[0])
 	assert.InDelta(t, 7.25, y[0], 0.05)
@@ -117,7 +119,7 @@ func TestDenseInt8ApproximatesDense(t *testing.T) {
 	qw, sw, colsum := make([]int8, in*out), make([]float32, out), make([]int32, out)
 	QuantizeWeights(w, in, out, qw, sw, colsum)
 	y, want := make([]float32, batch*out), make([]float32, batch*out)
-	DenseInt8(x, qw, sw, colsum, b, y, make([]uint8, in), batch, in, out, Identity)
+	DenseInt8(x, qw, sw, colsum, b, y, make([]uint8, in), make([]int32, out), batch, in, out, Identity)
 	Dense(x, w, b, want, batch, in, out, Identity)
 	qx := make([]uint8, in)
 	for i := range batch {
@@ -146,6 +148,6 @@ func TestMaxInt8Depth(t *testing.T) {
 	extreme := int64(MaxInt8Depth) * 255 * 127
 	assert.LessOrEqual(t, 2*extreme, int64(math.MaxInt32))
 	assert.Panics(t, func() {
-		DenseInt8(make([]float32, MaxInt8Depth+1), make([]int8, MaxInt8Depth+1), []float32{1}, []int32{0}, []float32{0}, []float32{0}, make([]uint8, MaxInt8Depth+1), 1, MaxInt8Depth+1, 1, Identity)
+		DenseInt8(make([]float32, MaxInt8Depth+1), make([]int8, MaxInt8Depth+1), []float32{1}, []int32{0}, []float32{0}, []float32{0}, make([]uint8, MaxInt8Depth+1), []int32{0}, 1, MaxInt8Depth+1, 1, Identity)
 	})
 }

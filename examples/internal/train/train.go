@@ -33,6 +33,7 @@ type Flags struct {
 	// a checkpoint recorded (they may name the same file).
 	Checkpoint, Resume string
 	StopAfter          int // stop after this epoch, as if interrupted; 0 runs them all
+	Int8               bool // also report the test accuracy of the network quantized to int8
 }
 
 // Register defines the flags on fs with the given defaults.
@@ -49,6 +50,7 @@ func (f *Flags) Register(fs *flag.FlagSet) {
 	fs.StringVar(&f.Checkpoint, "checkpoint", f.Checkpoint, "rewrite this `file` after every epoch with what resuming needs")
 	fs.StringVar(&f.Resume, "resume", f.Resume, "continue the run this checkpoint `file` recorded, with the same flags but a larger -epochs if it finished (another optimizer, rate or step size is refused)")
 	fs.IntVar(&f.StopAfter, "stop-after", f.StopAfter, "stop after this epoch (continue later with -resume)")
+	fs.BoolVar(&f.Int8, "int8", f.Int8, "quantize the trained network to int8 (nn.Quantize) and print its test accuracy too")
 }
 
 // Rule returns the update rule the flags name.
@@ -70,7 +72,9 @@ func (f *Flags) Rule() (nn.Optimizer, error) {
 }
 
 // Run trains desc on train, validating on test after each epoch, prints a
-// line per epoch to out and ends with the line "test accuracy: 0.XXXX".
+// line per epoch to out and then the line "test accuracy: 0.XXXX", and
+// with f.Int8 the line "int8 test accuracy: 0.XXXX" of the network
+// quantized to int8.
 func Run(desc compiled.Network, f Flags, train, test dataset.Set, out io.Writer) error {
 	opt, err := f.Rule()
 	if err != nil {
@@ -120,6 +124,17 @@ func Run(desc compiled.Network, f Flags, train, test dataset.Set, out io.Writer)
 		return err
 	}
 	fmt.Fprintf(out, "test accuracy: %.4f\n", m.Accuracy)
+	if f.Int8 {
+		q, err := nn.Quantize(net)
+		if err != nil {
+			return err
+		}
+		m, err := q.Evaluate(test.X, testY)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "int8 test accuracy: %.4f\n", m.Accuracy)
+	}
 	if f.Save != "" {
 		if err := net.Save(f.Save); err != nil {
 			return err

@@ -18,20 +18,50 @@ import (
 )
 
 // TestDigits runs what make demo runs and checks its promise: per-epoch
-// lines, then "test accuracy: 0.XXXX" of at least 0.95.
+// lines, then "test accuracy: 0.XXXX" of at least 0.95; and with -int8,
+// the line "int8 test accuracy: 0.XXXX" within 0.5 points of it.
 func TestDigits(t *testing.T) {
 	tr, te, err := dataset.Digits().Split(0.2, 1)
 	require.NoError(t, err)
 	save := filepath.Join(t.TempDir(), "w.safetensors")
 	var out bytes.Buffer
-	f := Flags{Epochs: 30, LR: 0.01, Optimizer: "adam", Seed: 1, Workers: 1, Save: save}
+	f := Flags{Epochs: 30, LR: 0.01, Optimizer: "adam", Seed: 1, Workers: 1, Save: save, Int8: true}
 	require.NoError(t, Run(kernels.DigitsNetwork(), f, tr, te, &out))
 	assert.Regexp(t, `(?m)^epoch 30: loss `, out.String())
-	m := regexp.MustCompile(`(?m)^test accuracy: (0\.\d{4})$`).FindStringSubmatch(out.String())
-	require.NotNil(t, m, out.String())
-	acc, _ := strconv.ParseFloat(m[1], 64)
-	assert.GreaterOrEqual(t, acc, 0.95)
+	float, quantized := accuracies(t, out.String())
+	assert.GreaterOrEqual(t, float, 0.95)
+	assert.InDelta(t, float, quantized, 0.005, "the int8 network's accuracy")
 	assert.FileExists(t, save)
+}
+
+// TestFashionInt8 trains spec/fashion.yaml for 3 epochs on Fashion-MNIST
+// and holds the int8 network's test accuracy within 0.3 points of the
+// float network's, over the 10,000 test images. It reads the data where
+// Debian's dataset-fashion-mnist installs it (make deps installs it).
+func TestFashionInt8(t *testing.T) {
+	const dir = "/usr/share/datasets/fashion-mnist"
+	if _, err := os.Stat(dir); err != nil {
+		t.Skip("dataset-fashion-mnist is not installed")
+	}
+	tr, te, err := dataset.FashionMNIST(dir)
+	require.NoError(t, err)
+	var out bytes.Buffer
+	f := Flags{Epochs: 3, LR: 0.001, Optimizer: "adam", Seed: 1, Int8: true}
+	require.NoError(t, Run(kernels.FashionNetwork(), f, tr, te, &out))
+	float, quantized := accuracies(t, out.String())
+	assert.GreaterOrEqual(t, float, 0.85)
+	assert.InDelta(t, float, quantized, 0.003, "the int8 network's accuracy")
+}
+
+// accuracies returns the test accuracies a run printed: the float
+// network's, then the int8 network's; the int8 line comes right after
+// the float one.
+func accuracies(t *testing.T, out string) (float, quantized float64) {
+	m := regexp.MustCompile(`(?m)^test accuracy: (0\.\d{4})\nint8 test accuracy: (0\.\d{4})$`).FindStringSubmatch(out)
+	require.NotNil(t, m, out)
+	float, _ = strconv.ParseFloat(m[1], 64)
+	quantized, _ = strconv.ParseFloat(m[2], 64)
+	return float, quantized
 }
 
 func TestUnknownOptimizer(t *testing.T) {

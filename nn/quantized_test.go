@@ -1,0 +1,114 @@
+package nn_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vecgen/vecgen/compiled"
+	"github.com/vecgen/vecgen/kernels"
+	"github.com/vecgen/vecgen/nn"
+	"github.com/vecgen/vecgen/scalar"
+)
+
+// The int8 network computes each sample as scalar.DenseInt8 does, layer
+// after layer, bit for bit, whatever the number of samples and the
+// goroutines sharing them; and it stays near the float network.
+func TestQuantizedPredict(t *testing.T) {
+	for _, desc := range []compiled.Network{kernels.DigitsNetwork(), kernels.FashionNetwork(), kernels.ScorerNetwork()} {
+		net, err := nn.New(desc, nn.Options{Seed: 5})
+		require.NoError(t, err)
+		q, err := nn.Quantize(net)
+		require.NoError(t, err)
+		count, width := 3*64+5, desc.Output()
+		x, _ := samples(desc, count, 9)
+		got := make([]float32, count*width)
+		require.NoError(t, q.Predict(x, got))
+
+		want := int8Forward(t, net, desc, x, count)
+		assert.Equal(t, want, got, desc.Name)
+		one := make([]float32, width)
+		for _, r := range []int{0, 100, count - 1} {
+			require.NoError(t, q.Predict(x[r*desc.Input:(r+1)*desc.Input], one))
+			assert.Equal(t, got[r*width:(r+1)*width], one, "%s: sample %d alone", desc.Name, r)
+		}
+
+		float := make([]float32, count*width)
+		require.NoError(t, net.Predict(x, float))
+		worst := 0.0
+		for i := range got {
+			worst = max(worst, math.Abs(float64(got[i])-float64(float[i])))
+		}
+		assert.Less(t, worst, 0.05, "%s: the int8 outputs stay near the float ones", desc.Name)
+	}
+}
+
+// int8Forward runs count samples through the network's layers with the
+// int8 reference, from a quantization of the weights of its own.
+func int8Forward(t *testing.T, net *nn.Network, desc compiled.Network, x []float32, count int) []float32 {
+	a := x
+	for i, l := range desc.Layers {
+		w, b, err := net.Layer(i)
+		require.NoError(t, err)
+		qw, sw, colsum := make([]int8, l.In*l.Out), make([]float32, l.Out), make([]int32, l.Out)
+		scalar.QuantizeWeights(w, l.In, l.Out, qw, sw, colsum)
+		next := make([]float32, count*l.Out)
+		scalar.DenseInt8(a, qw, sw, colsum, b, next, make([]uint8, l.In), make([]int32, l.Out), count, l.In, l.Out, l.Activation)
+		a = next
+	}
+	return a
+}
+
+// Quantize copies: training the float network on does not change the
+// int8 one.
+func TestQuantizeCopies(t *testing.T) {
+	desc := kernels.DigitsNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 1})
+	require.NoError(t, err)
+	q, err := nn.Quantize(net)
+	require.NoError(t, err)
+	x, y := samples(desc, desc.Batch, 2)
+	before := make([]float32, desc.Batch*desc.Output())
+	require.NoError(t, q.Predict(x, before))
+	_, err = net.TrainStep(x, y)
+	require.NoError(t, err)
+	after := make([]float32, len(before))
+	require.NoError(t, q.Predict(x, after))
+	assert.Equal(t, before, after)
+}
+
+func TestQuantizedErrors(t *testing.T) {
+	desc := kernels.DigitsNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 1})
+	require.NoError(t, err)
+	q, err := nn.Quantize(net)
+	require.NoError(t, err)
+	x, y := samples(desc, 3, 4)
+	out := make([]float32, 3*desc.Output())
+	assert.ErrorContains(t, q.Predict(x[:desc.Input+1], out), "x")
+	assert.ErrorContains(t, q.Predict(x, out[:5]), "room")
+	x[desc.Input+7] = float32(math.NaN())
+	assert.EqualError(t, q.Predict(x, out), "nn: sample 1: feature 7 is NaN; int8 inputs must be finite")
+	x[desc.Input+7] = 0
+	_, err = q.Evaluate(x, y[:4])
+	assert.Error(t, err, "targets of another shape")
+
+	// Last-layer weights of ±1e38 overflow float32 in the epilogue, and
+	// softmax turns the infinities into NaN: an error naming the sample,
+	// not a NaN output.
+	w, _, err := net.Layer(len(desc.Layers) - 1)
+	require.NoError(t, err)
+	for i := range w {
+		w[i] = float32(1-2*(i%2)) * 1e38
+	}
+	huge, err := nn.Quantize(net)
+	require.NoError(t, err)
+	assert.ErrorContains(t, huge.Predict(x, out), "nn: sample 0: output 0 is NaN: the int8 network overflowed")
+
+	p := net.Params()
+	p[3] = float32(math.Inf(-1))
+	_, err = nn.Quantize(net)
+	assert.EqualError(t, err, "nn: layer 1: weight 3 is -Inf; only finite weights quantize")
+}
