@@ -110,8 +110,14 @@ func clampByte(v int32) int32 { return min(max(v, 0), 255) }
 // qx and acc are scratch of at least in and out entries. in must be at
 // most MaxInt8Depth.
 func DenseInt8(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32, qx []uint8, acc []int32, batch, in, out int, act Activation) {
-	checkLen("x", len(x), batch*in)
 	checkLen("qw", len(qw), in*out)
+	denseInt8(x, scale, colsum, b, y, qx, acc, batch, in, out, act, func(qx []uint8, sums []int32) { Int8Sums(qx, qw, sums) })
+}
+
+// denseInt8 is DenseInt8 with the sums of a quantized row and the weights
+// computed by sums.
+func denseInt8(x []float32, scale []float32, colsum []int32, b, y []float32, qx []uint8, acc []int32, batch, in, out int, act Activation, sums func(qx []uint8, sums []int32)) {
+	checkLen("x", len(x), batch*in)
 	checkLen("scale", len(scale), out)
 	checkLen("colsum", len(colsum), out)
 	checkLen("b", len(b), out)
@@ -123,15 +129,70 @@ func DenseInt8(x []float32, qw []int8, scale []float32, colsum []int32, b, y []f
 	}
 	for i := range batch {
 		sx, zero := QuantizeRow(x[i*in:(i+1)*in], qx[:in])
-		sums := acc[:out]
-		Int8Sums(qx[:in], qw, sums)
 		row := y[i*out : (i+1)*out]
-		for j, c := range sums {
+		sums(qx[:in], acc[:out])
+		for j, c := range acc[:out] {
 			m := sx * scale[j]
 			row[j] = float32(float32(c-zero*colsum[j])*m) + b[j]
 		}
 		Activate(row, act)
 	}
+}
+
+// The packed layout of int8 weights, the one the int8 kernels read: the
+// inputs in groups of Int8Group, and in each group, for each output j, the
+// group's Int8Group weights of j in a row: what one int32 lane of x86's
+// VPDPBUSD (or arm64's SDOT) sums. The inputs are padded with zero weights
+// to a whole group, and the outputs to a multiple of Int8Lanes (the int32
+// lanes of the widest vector, AVX-512's), so every load of weights is a
+// whole vector.
+const (
+	Int8Group = 4
+	Int8Lanes = 16
+)
+
+// Int8Depth is the inputs of a layer of in inputs in the packed layout.
+func Int8Depth(in int) int { return (in + Int8Group - 1) / Int8Group * Int8Group }
+
+// Int8Width is the outputs of a layer of out outputs in the packed layout.
+func Int8Width(out int) int { return (out + Int8Lanes - 1) / Int8Lanes * Int8Lanes }
+
+// Int8PackedLen is the length of a layer's packed int8 weights.
+func Int8PackedLen(in, out int) int { return Int8Depth(in) * Int8Width(out) }
+
+// Int8PackedIndex is where weight (k, j) of a layer of out outputs lies in
+// the packed layout.
+func Int8PackedIndex(k, j, out int) int {
+	return (k/Int8Group*Int8Width(out)+j)*Int8Group + k%Int8Group
+}
+
+// PackInt8Weights writes qw (in×out, row-major) to packed in the packed
+// layout, with zeros in its padding.
+func PackInt8Weights(qw []int8, in, out int, packed []int8) {
+	checkLen("qw", len(qw), in*out)
+	checkLen("packed", len(packed), Int8PackedLen(in, out))
+	clear(packed[:Int8PackedLen(in, out)])
+	for k := range in {
+		for j := range out {
+			packed[Int8PackedIndex(k, j, out)] = qw[k*out+j]
+		}
+	}
+}
+
+// DenseInt8Packed is DenseInt8 with qw in the packed layout: the same
+// result, bit for bit (integer sums do not depend on their order).
+func DenseInt8Packed(x []float32, packed []int8, scale []float32, colsum []int32, b, y []float32, qx []uint8, acc []int32, batch, in, out int, act Activation) {
+	checkLen("packed", len(packed), Int8PackedLen(in, out))
+	sums := func(qx []uint8, sums []int32) {
+		clear(sums)
+		for k, q := range qx {
+			xk := int32(q)
+			for j := range sums {
+				sums[j] += xk * int32(packed[Int8PackedIndex(k, j, out)])
+			}
+		}
+	}
+	denseInt8(x, scale, colsum, b, y, qx, acc, batch, in, out, act, sums)
 }
 
 // Int8Sums writes sums[j] = Σₖ qx[k]·qw[k,j], the products of a quantized

@@ -151,3 +151,47 @@ func TestMaxInt8Depth(t *testing.T) {
 		DenseInt8(make([]float32, MaxInt8Depth+1), make([]int8, MaxInt8Depth+1), []float32{1}, []int32{0}, []float32{0}, []float32{0}, make([]uint8, MaxInt8Depth+1), []int32{0}, 1, MaxInt8Depth+1, 1, Identity)
 	})
 }
+
+// The packed layout holds every weight once, pads with zeros, and the
+// layer computed from it is the layer computed from the plain weights,
+// bit for bit.
+func TestDenseInt8Packed(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, shape := range [][2]int{{1, 1}, {3, 17}, {4, 16}, {301, 19}, {9, 40}} {
+		in, out := shape[0], shape[1]
+		qw := make([]int8, in*out)
+		for i := range qw {
+			qw[i] = int8(rng.IntN(255) - 127)
+		}
+		packed := make([]int8, Int8PackedLen(in, out))
+		for i := range packed {
+			packed[i] = 99
+		}
+		PackInt8Weights(qw, in, out, packed)
+		seen := map[int]bool{}
+		for k := range in {
+			for j := range out {
+				at := Int8PackedIndex(k, j, out)
+				require.False(t, seen[at], "two weights at %d", at)
+				seen[at] = true
+			}
+		}
+		for i, q := range packed {
+			if !seen[i] {
+				require.Equal(t, int8(0), q, "padding at %d", i)
+			}
+		}
+		batch := 3
+		x, b, scale, colsum := make([]float32, batch*in), make([]float32, out), make([]float32, out), make([]int32, out)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		for j := range out {
+			b[j], scale[j], colsum[j] = float32(rng.NormFloat64()), float32(rng.Float64())/100, int32(rng.IntN(1000)-500)
+		}
+		want, got := make([]float32, batch*out), make([]float32, batch*out)
+		DenseInt8(x, qw, scale, colsum, b, want, make([]uint8, in), make([]int32, out), batch, in, out, Tanh)
+		DenseInt8Packed(x, packed, scale, colsum, b, got, make([]uint8, in), make([]int32, out), batch, in, out, Tanh)
+		assert.Equal(t, want, got, "%d×%d", in, out)
+	}
+}
