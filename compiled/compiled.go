@@ -141,6 +141,17 @@ type Layer struct {
 	// and on every layer but the first.
 	PartialForward func(h int, x, w, p []float32)
 	Combine        func(h int, p0, p1, b, z, y []float32)
+
+	// ForwardInt8 is the layer's int8 forward pass for serving,
+	// scalar.DenseInt8Packed over len(x)/In rows (any number): x is
+	// rows×In and y rows×Out, qw the weights quantized by
+	// scalar.QuantizeWeights in the packed layout of
+	// scalar.PackInt8Weights, scale and colsum their scales and column
+	// sums, b the bias. Each row's outputs are bit for bit the
+	// reference's up to the activation (exactly for identity and relu),
+	// whatever the number of rows. Nil when the package has no int8
+	// kernels.
+	ForwardInt8 func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32)
 }
 
 // Output is the width of the last layer.

@@ -49,6 +49,21 @@ func CPUHas(t Tier) bool {
 	return t == Reference
 }
 
+// CPUHasInt8 reports whether this CPU, its operating system and GODEBUG
+// allow the int8 kernels of tier t: on AVX-512, the tier's instructions
+// and VNNI (VPDPBUSD, u8 × s8 products summed four to an int32 lane) and
+// BW (byte moves); on AVX2, the tier's; on NEON, the dot products of
+// ARMv8.2 (SDOT). GODEBUG=cpu.avx512vnni=off turns AVX-512's off.
+func CPUHasInt8(t Tier) bool {
+	switch t {
+	case AVX512:
+		return CPUHas(t) && cpu.X86.HasAVX512VNNI && cpu.X86.HasAVX512BW
+	case NEON:
+		return CPUHas(t) && cpu.ARM64.HasASIMDDP
+	}
+	return CPUHas(t)
+}
+
 // Widest returns the first tier of Tiers that has(t) allows.
 func Widest(has func(Tier) bool) Tier {
 	for _, t := range Tiers {

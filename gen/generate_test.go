@@ -583,6 +583,22 @@ func flipFirstFMLA(bits uint32, mnemonic string, lane func(int) int) func(string
 	}
 }
 
+// inInt8 applies mutate to the int8 kernels' functions of the assembly
+// alone (the others use the same instructions).
+func inInt8(mutate func(string) string) func(string) string {
+	return func(s string) string {
+		parts := strings.Split(s, "\nTEXT ")
+		for i, p := range parts {
+			if strings.Contains(strings.SplitN(p, "\n", 2)[0], "Int8") {
+				parts[i] = mutate(p)
+			}
+		}
+		return strings.Join(parts, "\nTEXT ")
+	}
+}
+
+var zeroPointCorrection = regexp.MustCompile(`\n\tVPSUBD[^\n]*`)
+
 // mutants are the defects the suite exists to catch.
 var mutants = []mutant{
 	// Every partial-vector store (the 4, 2 or 1 floats of its low half)
@@ -597,6 +613,10 @@ var mutants = []mutant{
 	// computed or stored.
 	{"mask-narrowed", plan.AVX512, remask(func(b uint16) uint16 { return b >> 1 }), "want"},
 	{"wrong-sign-avx512", plan.AVX512, wrongSign, "tolerance"},
+	// The int8 kernels' quantization truncates instead of rounding to nearest.
+	{"int8-truncated", plan.AVX512, inInt8(func(s string) string { return strings.ReplaceAll(s, "VCVTPS2DQ", "VCVTTPS2DQ") }), "--- FAIL: TestMutInt8"},
+	// The int8 kernels forget the rows' zero points.
+	{"int8-no-zero-point", plan.AVX512, inInt8(func(s string) string { return zeroPointCorrection.ReplaceAllString(s, "") }), "--- FAIL: TestMutInt8"},
 	// Every one-float tail store writes two: one float past its row.
 	{"tail-long-neon", plan.NEON, func(s string) string { return oneLaneStore.ReplaceAllString(s, "FMOVD $1, $2") }, "outside the buffer was overwritten"},
 	// Every three-float tail stores two: its last float is never written.

@@ -99,7 +99,7 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 			jen.Id(p.Out(l.Index)).Op("=").Lit(l.Out),
 		)
 	}
-	f.Const().Defs(defs...)
+	f.Const().Defs(append(defs, int8Consts(p)...)...)
 	f.Line()
 	f.Commentf("%s is the tier every %s kernel runs on: the widest this build and CPU", tierVar(p), p.Prefix)
 	f.Comment("can run. GODEBUG=cpu.avx512f=off selects AVX2, GODEBUG=cpu.avx2=off the reference;")
@@ -129,6 +129,7 @@ func emitAPI(p *plan.Plan) ([]byte, error) {
 		cases = append(cases, jen.Default().Block(reference(p, k)...))
 		f.Func().Id(k.Public).Params(params...).Add(ret).Block(jen.Switch(jen.Id(tierVar(p))).Block(cases...))
 	}
+	emitInt8(f, p)
 	return render(f)
 }
 
@@ -387,6 +388,7 @@ func absentKernels(f *jen.File, p *plan.Plan, absent func(plan.ISA) bool, where 
 			)
 		}
 	}
+	absentInt8Kernels(f, p, absent, where)
 }
 
 // emitDescriptor renders <Name>Network, the compiled.Network that lets
@@ -427,6 +429,9 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		if k := p.Find(plan.PartialForward, l.Index); k != nil {
 			fields = append(fields, field("PartialForward", adapter(p, k, "x", "w", "p")))
 			fields = append(fields, field("Combine", adapter(p, p.Find(plan.Combine, l.Index), "p0", "p1", "b", "z", "y")))
+		}
+		if l.Index <= len(p.Int8) {
+			fields = append(fields, field("ForwardInt8", int8Adapter(p, &p.Int8[l.Index-1])))
 		}
 		layers = append(layers, composite(fields...))
 	}

@@ -23,6 +23,12 @@ const (
 	// Layer 2: softmax(x·w + b), w is DigitsL2In×DigitsL2Out.
 	DigitsL2In  = 32
 	DigitsL2Out = 10
+	// DigitsL1Int8Weights is the length of layer 1's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 64 inputs by 32 outputs.
+	DigitsL1Int8Weights = 2048
+	// DigitsL2Int8Weights is the length of layer 2's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 32 inputs by 16 outputs.
+	DigitsL2Int8Weights = 512
 )
 
 // digitsTier is the tier every Digits kernel runs on: the widest this build and CPU
@@ -68,6 +74,9 @@ func DigitsNetwork() compiled.Network {
 				Combine: func(h int, p0 []float32, p1 []float32, b []float32, _ []float32, y []float32) {
 					DigitsL1Combine((*[(DigitsBatch / 2) * DigitsL1Out]float32)(p0[h*((DigitsBatch/2)*DigitsL1Out):]), (*[(DigitsBatch / 2) * DigitsL1Out]float32)(p1[h*((DigitsBatch/2)*DigitsL1Out):]), (*[DigitsL1Out]float32)(b), (*[(DigitsBatch / 2) * DigitsL1Out]float32)(y[h*((DigitsBatch/2)*DigitsL1Out):]))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					DigitsL1ForwardInt8(x, (*[DigitsL1Int8Weights]int8)(qw), (*[DigitsL1Out]float32)(scale), (*[DigitsL1Out]int32)(colsum), (*[DigitsL1Out]float32)(b), y)
+				},
 			},
 			{
 				In:         DigitsL2In,
@@ -93,6 +102,9 @@ func DigitsNetwork() compiled.Network {
 				},
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					DigitsL2InputGradHalf((*[(DigitsBatch / 2) * DigitsL2Out]float32)(dz[h*((DigitsBatch/2)*DigitsL2Out):]), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out * DigitsL2In]float32)(wt), (*[(DigitsBatch / 2) * DigitsL2In]float32)(dx[h*((DigitsBatch/2)*DigitsL2In):]))
+				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					DigitsL2ForwardInt8(x, (*[DigitsL2Int8Weights]int8)(qw), (*[DigitsL2Out]float32)(scale), (*[DigitsL2Out]int32)(colsum), (*[DigitsL2Out]float32)(b), y)
 				},
 			},
 		},
@@ -704,5 +716,69 @@ func DigitsAdamW(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[Digi
 		digitsAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// digitsCanRunInt8 reports whether the int8 kernels of tier t can run: the tiers
+// that have them, where the CPU has their instructions, and the reference.
+func digitsCanRunInt8(t compiled.Tier) bool {
+	switch t {
+	case compiled.AVX512:
+		return digitsCanRun(t) && compiled.CPUHasInt8(t)
+	}
+	return t == compiled.Reference
+}
+
+// digitsInt8Tier is the tier every Digits int8 kernel runs on. GODEBUG=cpu.avx512vnni=off
+// selects the reference on x86.
+var digitsInt8Tier = compiled.Widest(digitsCanRunInt8)
+
+// DigitsL1ForwardInt8 is layer 1's int8 forward pass over rows = len(x)/DigitsL1In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = tanh(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×DigitsL1Out values.
+func DigitsL1ForwardInt8(x []float32, qw *[DigitsL1Int8Weights]int8, scale *[DigitsL1Out]float32, colsum *[DigitsL1Out]int32, b *[DigitsL1Out]float32, y []float32) {
+	rows := len(x) / DigitsL1In
+	if len(x) != rows*DigitsL1In || len(y) < rows*DigitsL1Out {
+		panic("vecgen: DigitsL1ForwardInt8 takes whole rows of 64 inputs in x and room for as many rows of 32 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch digitsInt8Tier {
+	case compiled.AVX512:
+		digitsL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [64]uint8
+		var acc [32]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, DigitsL1In, DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL2ForwardInt8 is layer 2's int8 forward pass over rows = len(x)/DigitsL2In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = softmax(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×DigitsL2Out values.
+func DigitsL2ForwardInt8(x []float32, qw *[DigitsL2Int8Weights]int8, scale *[DigitsL2Out]float32, colsum *[DigitsL2Out]int32, b *[DigitsL2Out]float32, y []float32) {
+	rows := len(x) / DigitsL2In
+	if len(x) != rows*DigitsL2In || len(y) < rows*DigitsL2Out {
+		panic("vecgen: DigitsL2ForwardInt8 takes whole rows of 32 inputs in x and room for as many rows of 10 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch digitsInt8Tier {
+	case compiled.AVX512:
+		digitsL2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [32]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, DigitsL2In, DigitsL2Out, scalar.Softmax)
 	}
 }

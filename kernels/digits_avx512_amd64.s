@@ -7163,3 +7163,1647 @@ elems69:
 	VMOVUPS     Z0, K1, (AX)
 	VZEROUPPER
 	RET
+
+// func digitsL1ForwardInt8AVX512(rows int, x *float32, qw *[2048]int8, scale *[32]float32, colsum *[32]int32, b *[32]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·digitsL1ForwardInt8AVX512(SB), $288-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles70:
+	CMPQ AX, $0x04
+	JB   int8rows70
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000004, SI
+
+elems71:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems71
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 256(SP)
+	VMOVSS        X0, 272(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000004, DI
+
+quantize72:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize72
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   256(CX), BX
+	MOVQ   $0x00000004, SI
+
+elems73:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems73
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 260(SP)
+	VMOVSS        X0, 276(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 256(CX), BX
+	LEAQ 64(SP), SI
+	MOVQ $0x00000004, DI
+
+quantize74:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize74
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   512(CX), BX
+	MOVQ   $0x00000004, SI
+
+elems75:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems75
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 264(SP)
+	VMOVSS        X0, 280(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 512(CX), BX
+	LEAQ 128(SP), SI
+	MOVQ $0x00000004, DI
+
+quantize76:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize76
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   768(CX), BX
+	MOVQ   $0x00000004, SI
+
+elems77:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems77
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 268(SP)
+	VMOVSS        X0, 284(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 768(CX), BX
+	LEAQ 192(SP), SI
+	MOVQ $0x00000004, DI
+
+quantize78:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize78
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000010, R8
+
+int8depth79:
+	VMOVDQU32    (SI), Z8
+	VMOVDQU32    64(SI), Z9
+	VPBROADCASTD (SP)(DI*1), Z10
+	VPDPBUSD     Z8, Z10, Z0
+	VPDPBUSD     Z9, Z10, Z1
+	VPBROADCASTD 64(SP)(DI*1), Z10
+	VPDPBUSD     Z8, Z10, Z2
+	VPDPBUSD     Z9, Z10, Z3
+	VPBROADCASTD 128(SP)(DI*1), Z10
+	VPDPBUSD     Z8, Z10, Z4
+	VPDPBUSD     Z9, Z10, Z5
+	VPBROADCASTD 192(SP)(DI*1), Z10
+	VPDPBUSD     Z8, Z10, Z6
+	VPDPBUSD     Z9, Z10, Z7
+	ADDQ         $0x80, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth79
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 256(SP), Z8
+	VPBROADCASTD 272(SP), Z9
+	VMOVUPS      (DI), Z10
+	VMOVUPS      (SI), Z11
+	VMOVUPS      (R8), Z12
+	VPMULLD      Z9, Z10, Z10
+	VPSUBD       Z10, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z8, Z11, Z11
+	VMULPS       Z11, Z0, Z0
+	VADDPS       Z12, Z0, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(DI), Z0
+	VMOVUPS      64(SI), Z10
+	VMOVUPS      64(R8), Z11
+	VPMULLD      Z9, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z8, Z10, Z10
+	VMULPS       Z10, Z1, Z1
+	VADDPS       Z11, Z1, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VBROADCASTSS 260(SP), Z0
+	VPBROADCASTD 276(SP), Z1
+	VMOVUPS      (DI), Z8
+	VMOVUPS      (SI), Z9
+	VMOVUPS      (R8), Z10
+	VPMULLD      Z1, Z8, Z8
+	VPSUBD       Z8, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z9, Z2, Z2
+	VADDPS       Z10, Z2, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      64(DI), Z2
+	VMOVUPS      64(SI), Z8
+	VMOVUPS      64(R8), Z9
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z8, Z8
+	VMULPS       Z8, Z3, Z3
+	VADDPS       Z9, Z3, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VBROADCASTSS 264(SP), Z0
+	VPBROADCASTD 280(SP), Z1
+	VMOVUPS      (DI), Z2
+	VMOVUPS      (SI), Z3
+	VMOVUPS      (R8), Z8
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VADDPS       Z8, Z4, Z4
+	VMOVUPS      Z4, 256(DX)(BX*1)
+	VMOVUPS      64(DI), Z2
+	VMOVUPS      64(SI), Z3
+	VMOVUPS      64(R8), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z5, Z5
+	VADDPS       Z4, Z5, Z5
+	VMOVUPS      Z5, 320(DX)(BX*1)
+	VBROADCASTSS 268(SP), Z0
+	VPBROADCASTD 284(SP), Z1
+	VMOVUPS      (DI), Z2
+	VMOVUPS      (SI), Z3
+	VMOVUPS      (R8), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z6, Z6
+	VADDPS       Z4, Z6, Z6
+	VMOVUPS      Z6, 384(DX)(BX*1)
+	VMOVUPS      64(DI), Z2
+	VMOVUPS      64(SI), Z3
+	VMOVUPS      64(R8), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z7, Z7
+	VADDPS       Z4, Z7, Z7
+	VMOVUPS      Z7, 448(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = tanh(y), elementwise.
+	MOVQ $0x00000002, SI
+
+elems80:
+	VMOVUPS      (BX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VANDPS       signmask<>+0(SB), Z0, Z0
+	VADDPS       Z1, Z1, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      two<>+0(SB), Z4
+	VDIVPS       Z2, Z4, Z2
+	VSUBPS       Z2, Z3, Z2
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      tanhc0<>+0(SB), Z4
+	VFMADD213PS  tanhc1<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc2<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc3<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc4<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z4, Z4
+	VFMADD213PS  Z1, Z1, Z4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Z1, K1
+	VBLENDMPS    Z4, Z2, K1, Z2
+	VORPS        Z0, Z2, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, BX
+	DECQ         SI
+	JNZ          elems80
+	LEAQ         128(DX), BX
+
+	// y = tanh(y), elementwise.
+	MOVQ $0x00000002, SI
+
+elems81:
+	VMOVUPS      (BX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VANDPS       signmask<>+0(SB), Z0, Z0
+	VADDPS       Z1, Z1, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      two<>+0(SB), Z4
+	VDIVPS       Z2, Z4, Z2
+	VSUBPS       Z2, Z3, Z2
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      tanhc0<>+0(SB), Z4
+	VFMADD213PS  tanhc1<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc2<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc3<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc4<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z4, Z4
+	VFMADD213PS  Z1, Z1, Z4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Z1, K1
+	VBLENDMPS    Z4, Z2, K1, Z2
+	VORPS        Z0, Z2, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, BX
+	DECQ         SI
+	JNZ          elems81
+	LEAQ         256(DX), BX
+
+	// y = tanh(y), elementwise.
+	MOVQ $0x00000002, SI
+
+elems82:
+	VMOVUPS      (BX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VANDPS       signmask<>+0(SB), Z0, Z0
+	VADDPS       Z1, Z1, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      two<>+0(SB), Z4
+	VDIVPS       Z2, Z4, Z2
+	VSUBPS       Z2, Z3, Z2
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      tanhc0<>+0(SB), Z4
+	VFMADD213PS  tanhc1<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc2<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc3<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc4<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z4, Z4
+	VFMADD213PS  Z1, Z1, Z4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Z1, K1
+	VBLENDMPS    Z4, Z2, K1, Z2
+	VORPS        Z0, Z2, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, BX
+	DECQ         SI
+	JNZ          elems82
+	LEAQ         384(DX), BX
+
+	// y = tanh(y), elementwise.
+	MOVQ $0x00000002, SI
+
+elems83:
+	VMOVUPS      (BX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VANDPS       signmask<>+0(SB), Z0, Z0
+	VADDPS       Z1, Z1, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      two<>+0(SB), Z4
+	VDIVPS       Z2, Z4, Z2
+	VSUBPS       Z2, Z3, Z2
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      tanhc0<>+0(SB), Z4
+	VFMADD213PS  tanhc1<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc2<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc3<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc4<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z4, Z4
+	VFMADD213PS  Z1, Z1, Z4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Z1, K1
+	VBLENDMPS    Z4, Z2, K1, Z2
+	VORPS        Z0, Z2, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, BX
+	DECQ         SI
+	JNZ          elems83
+	ADDQ         $0x00000400, CX
+	ADDQ         $0x00000200, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles70
+
+	// The rows left, one at a time.
+int8rows70:
+	TESTQ AX, AX
+	JZ    int8done70
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000004, SI
+
+elems84:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems84
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 256(SP)
+	VMOVSS        X0, 272(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000004, DI
+
+quantize85:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize85
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000010, R8
+
+int8depth86:
+	VPBROADCASTD (SP)(DI*1), Z2
+	VPDPBUSD     (SI), Z2, Z0
+	VPDPBUSD     64(SI), Z2, Z1
+	ADDQ         $0x80, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth86
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 256(SP), Z2
+	VPBROADCASTD 272(SP), Z3
+	VMOVUPS      (DI), Z4
+	VMOVUPS      (SI), Z5
+	VMOVUPS      (R8), Z6
+	VPMULLD      Z3, Z4, Z4
+	VPSUBD       Z4, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z2, Z5, Z5
+	VMULPS       Z5, Z0, Z0
+	VADDPS       Z6, Z0, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(DI), Z0
+	VMOVUPS      64(SI), Z4
+	VMOVUPS      64(R8), Z5
+	VPMULLD      Z3, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = tanh(y), elementwise.
+	MOVQ $0x00000002, SI
+
+elems87:
+	VMOVUPS      (BX), Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VANDPS       signmask<>+0(SB), Z0, Z0
+	VADDPS       Z1, Z1, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VADDPS       Z3, Z2, Z2
+	VMOVUPS      two<>+0(SB), Z4
+	VDIVPS       Z2, Z4, Z2
+	VSUBPS       Z2, Z3, Z2
+	VMULPS       Z1, Z1, Z3
+	VMOVUPS      tanhc0<>+0(SB), Z4
+	VFMADD213PS  tanhc1<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc2<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc3<>+0(SB), Z3, Z4
+	VFMADD213PS  tanhc4<>+0(SB), Z3, Z4
+	VMULPS       Z3, Z4, Z4
+	VFMADD213PS  Z1, Z1, Z4
+	VCMPPS       $0x01, tanhsmall<>+0(SB), Z1, K1
+	VBLENDMPS    Z4, Z2, K1, Z2
+	VORPS        Z0, Z2, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, BX
+	DECQ         SI
+	JNZ          elems87
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x80, DX
+	DECQ         AX
+	JMP          int8rows70
+
+int8done70:
+	VZEROUPPER
+	RET
+
+DATA int8top<>+0(SB)/4, $0x437f0000
+DATA int8top<>+4(SB)/4, $0x437f0000
+DATA int8top<>+8(SB)/4, $0x437f0000
+DATA int8top<>+12(SB)/4, $0x437f0000
+DATA int8top<>+16(SB)/4, $0x437f0000
+DATA int8top<>+20(SB)/4, $0x437f0000
+DATA int8top<>+24(SB)/4, $0x437f0000
+DATA int8top<>+28(SB)/4, $0x437f0000
+DATA int8top<>+32(SB)/4, $0x437f0000
+DATA int8top<>+36(SB)/4, $0x437f0000
+DATA int8top<>+40(SB)/4, $0x437f0000
+DATA int8top<>+44(SB)/4, $0x437f0000
+DATA int8top<>+48(SB)/4, $0x437f0000
+DATA int8top<>+52(SB)/4, $0x437f0000
+DATA int8top<>+56(SB)/4, $0x437f0000
+DATA int8top<>+60(SB)/4, $0x437f0000
+GLOBL int8top<>(SB), RODATA|NOPTR, $64
+
+DATA int8topint<>+0(SB)/4, $0x000000ff
+DATA int8topint<>+4(SB)/4, $0x000000ff
+DATA int8topint<>+8(SB)/4, $0x000000ff
+DATA int8topint<>+12(SB)/4, $0x000000ff
+DATA int8topint<>+16(SB)/4, $0x000000ff
+DATA int8topint<>+20(SB)/4, $0x000000ff
+DATA int8topint<>+24(SB)/4, $0x000000ff
+DATA int8topint<>+28(SB)/4, $0x000000ff
+DATA int8topint<>+32(SB)/4, $0x000000ff
+DATA int8topint<>+36(SB)/4, $0x000000ff
+DATA int8topint<>+40(SB)/4, $0x000000ff
+DATA int8topint<>+44(SB)/4, $0x000000ff
+DATA int8topint<>+48(SB)/4, $0x000000ff
+DATA int8topint<>+52(SB)/4, $0x000000ff
+DATA int8topint<>+56(SB)/4, $0x000000ff
+DATA int8topint<>+60(SB)/4, $0x000000ff
+GLOBL int8topint<>(SB), RODATA|NOPTR, $64
+
+// func digitsL2ForwardInt8AVX512(rows int, x *float32, qw *[512]int8, scale *[10]float32, colsum *[10]int32, b *[10]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·digitsL2ForwardInt8AVX512(SB), $160-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles88:
+	CMPQ AX, $0x04
+	JB   int8rows88
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000002, SI
+
+elems89:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems89
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 128(SP)
+	VMOVSS        X0, 144(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000002, DI
+
+quantize90:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize90
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   128(CX), BX
+	MOVQ   $0x00000002, SI
+
+elems91:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems91
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 132(SP)
+	VMOVSS        X0, 148(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 128(CX), BX
+	LEAQ 32(SP), SI
+	MOVQ $0x00000002, DI
+
+quantize92:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize92
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   256(CX), BX
+	MOVQ   $0x00000002, SI
+
+elems93:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems93
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 136(SP)
+	VMOVSS        X0, 152(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 256(CX), BX
+	LEAQ 64(SP), SI
+	MOVQ $0x00000002, DI
+
+quantize94:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize94
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   384(CX), BX
+	MOVQ   $0x00000002, SI
+
+elems95:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems95
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 140(SP)
+	VMOVSS        X0, 156(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 384(CX), BX
+	LEAQ 96(SP), SI
+	MOVQ $0x00000002, DI
+
+quantize96:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize96
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000008, R8
+
+int8depth97:
+	VMOVDQU32    (SI), Z4
+	VPBROADCASTD (SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z0
+	VPBROADCASTD 32(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z1
+	VPBROADCASTD 64(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z2
+	VPBROADCASTD 96(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth97
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 128(SP), Z4
+	VPBROADCASTD 144(SP), Z5
+	MOVL         $0x000003ff, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z6
+	VMOVUPS.Z    (SI), K1, Z7
+	VMOVUPS.Z    (R8), K1, Z8
+	VPMULLD      Z5, Z6, Z6
+	VPSUBD       Z6, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z4, Z7, Z7
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	VBROADCASTSS 132(SP), Z0
+	VPBROADCASTD 148(SP), Z4
+	VMOVUPS.Z    (DI), K1, Z5
+	VMOVUPS.Z    (SI), K1, Z6
+	VMOVUPS.Z    (R8), K1, Z7
+	VPMULLD      Z4, Z5, Z5
+	VPSUBD       Z5, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z6, Z1, Z1
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, K1, 40(DX)(BX*1)
+	VBROADCASTSS 136(SP), Z0
+	VPBROADCASTD 152(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z4
+	VMOVUPS.Z    (SI), K1, Z5
+	VMOVUPS.Z    (R8), K1, Z6
+	VPMULLD      Z1, Z4, Z4
+	VPSUBD       Z4, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z5, Z5
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMOVUPS      Z2, K1, 80(DX)(BX*1)
+	VBROADCASTSS 140(SP), Z0
+	VPBROADCASTD 156(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z2
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, K1, 120(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	MOVL          $0x0000fc00, SI
+	KMOVW         SI, K2
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	LEAQ          40(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	LEAQ          80(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	LEAQ          120(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	ADDQ          $0x00000200, CX
+	ADDQ          $0xa0, DX
+	SUBQ          $0x04, AX
+	JMP           int8tiles88
+
+	// The rows left, one at a time.
+int8rows88:
+	TESTQ AX, AX
+	JZ    int8done88
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000002, SI
+
+elems98:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems98
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 128(SP)
+	VMOVSS        X0, 144(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000002, DI
+
+quantize99:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize99
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000008, R8
+
+int8depth100:
+	VPBROADCASTD (SP)(DI*1), Z1
+	VPDPBUSD     (SI), Z1, Z0
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth100
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 128(SP), Z1
+	VPBROADCASTD 144(SP), Z2
+	MOVL         $0x000003ff, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z3
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z2, Z3, Z3
+	VPSUBD       Z3, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	MOVL          $0x0000fc00, SI
+	KMOVW         SI, K1
+	VMOVUPS       neginf<>+0(SB), K1, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K1, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K1, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	ADDQ          $0x80, CX
+	ADDQ          $0x28, DX
+	DECQ          AX
+	JMP           int8rows88
+
+int8done88:
+	VZEROUPPER
+	RET

@@ -381,3 +381,11 @@ func digitsAdamWAVX2(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[
 func digitsAdamWNEON(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: digitsAdamWNEON called in a build without assembly")
 }
+
+func digitsL1ForwardInt8AVX512(rows int, x *float32, qw *[DigitsL1Int8Weights]int8, scale *[DigitsL1Out]float32, colsum *[DigitsL1Out]int32, b *[DigitsL1Out]float32, y *float32) {
+	panic("vecgen: digitsL1ForwardInt8AVX512 called in a build without assembly")
+}
+
+func digitsL2ForwardInt8AVX512(rows int, x *float32, qw *[DigitsL2Int8Weights]int8, scale *[DigitsL2Out]float32, colsum *[DigitsL2Out]int32, b *[DigitsL2Out]float32, y *float32) {
+	panic("vecgen: digitsL2ForwardInt8AVX512 called in a build without assembly")
+}

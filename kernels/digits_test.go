@@ -2128,6 +2128,26 @@ func TestDigitsSplitDepth(t *testing.T) {
 	digitsEachTier(t, 151552, func(t *testing.T) { kerneltest.CheckSplitDepth(t, DigitsNetwork(), 3) })
 }
 
+// TestDigitsInt8 checks each layer's int8 forward pass against
+// scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
+// kernels and on the reference, which the other tiers take.
+func TestDigitsInt8(t *testing.T) {
+	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.Reference} {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !digitsCanRunInt8(tier) {
+				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
+			}
+			if tier == compiled.Reference && !kerneltest.Affordable(2292224) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 2292224)
+			}
+			saved := digitsInt8Tier
+			defer func() { digitsInt8Tier = saved }()
+			digitsInt8Tier = tier
+			kerneltest.CheckInt8(t, DigitsNetwork(), []int{3, 6}, 0)
+		})
+	}
+}
+
 // TestDigitsGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

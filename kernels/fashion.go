@@ -29,6 +29,15 @@ const (
 	// Layer 3: softmax(x·w + b), w is FashionL3In×FashionL3Out.
 	FashionL3In  = 128
 	FashionL3Out = 10
+	// FashionL1Int8Weights is the length of layer 1's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 784 inputs by 256 outputs.
+	FashionL1Int8Weights = 200704
+	// FashionL2Int8Weights is the length of layer 2's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 256 inputs by 128 outputs.
+	FashionL2Int8Weights = 32768
+	// FashionL3Int8Weights is the length of layer 3's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 128 inputs by 16 outputs.
+	FashionL3Int8Weights = 2048
 )
 
 // fashionTier is the tier every Fashion kernel runs on: the widest this build and CPU
@@ -74,6 +83,9 @@ func FashionNetwork() compiled.Network {
 				Combine: func(h int, p0 []float32, p1 []float32, b []float32, _ []float32, y []float32) {
 					FashionL1Combine((*[(FashionBatch / 2) * FashionL1Out]float32)(p0[h*((FashionBatch/2)*FashionL1Out):]), (*[(FashionBatch / 2) * FashionL1Out]float32)(p1[h*((FashionBatch/2)*FashionL1Out):]), (*[FashionL1Out]float32)(b), (*[(FashionBatch / 2) * FashionL1Out]float32)(y[h*((FashionBatch/2)*FashionL1Out):]))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					FashionL1ForwardInt8(x, (*[FashionL1Int8Weights]int8)(qw), (*[FashionL1Out]float32)(scale), (*[FashionL1Out]int32)(colsum), (*[FashionL1Out]float32)(b), y)
+				},
 			},
 			{
 				In:         FashionL2In,
@@ -106,6 +118,9 @@ func FashionNetwork() compiled.Network {
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					FashionL2InputGradHalf((*[(FashionBatch / 2) * FashionL2Out]float32)(dz[h*((FashionBatch/2)*FashionL2Out):]), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out * FashionL2In]float32)(wt), (*[(FashionBatch / 2) * FashionL2In]float32)(dx[h*((FashionBatch/2)*FashionL2In):]))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					FashionL2ForwardInt8(x, (*[FashionL2Int8Weights]int8)(qw), (*[FashionL2Out]float32)(scale), (*[FashionL2Out]int32)(colsum), (*[FashionL2Out]float32)(b), y)
+				},
 			},
 			{
 				In:         FashionL3In,
@@ -131,6 +146,9 @@ func FashionNetwork() compiled.Network {
 				},
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					FashionL3InputGradHalf((*[(FashionBatch / 2) * FashionL3Out]float32)(dz[h*((FashionBatch/2)*FashionL3Out):]), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out * FashionL3In]float32)(wt), (*[(FashionBatch / 2) * FashionL3In]float32)(dx[h*((FashionBatch/2)*FashionL3In):]))
+				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					FashionL3ForwardInt8(x, (*[FashionL3Int8Weights]int8)(qw), (*[FashionL3Out]float32)(scale), (*[FashionL3Out]int32)(colsum), (*[FashionL3Out]float32)(b), y)
 				},
 			},
 		},
@@ -1227,5 +1245,94 @@ func FashionAdamWLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad 
 		fashionAdamWLastChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// fashionCanRunInt8 reports whether the int8 kernels of tier t can run: the tiers
+// that have them, where the CPU has their instructions, and the reference.
+func fashionCanRunInt8(t compiled.Tier) bool {
+	switch t {
+	case compiled.AVX512:
+		return fashionCanRun(t) && compiled.CPUHasInt8(t)
+	}
+	return t == compiled.Reference
+}
+
+// fashionInt8Tier is the tier every Fashion int8 kernel runs on. GODEBUG=cpu.avx512vnni=off
+// selects the reference on x86.
+var fashionInt8Tier = compiled.Widest(fashionCanRunInt8)
+
+// FashionL1ForwardInt8 is layer 1's int8 forward pass over rows = len(x)/FashionL1In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = relu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×FashionL1Out values.
+func FashionL1ForwardInt8(x []float32, qw *[FashionL1Int8Weights]int8, scale *[FashionL1Out]float32, colsum *[FashionL1Out]int32, b *[FashionL1Out]float32, y []float32) {
+	rows := len(x) / FashionL1In
+	if len(x) != rows*FashionL1In || len(y) < rows*FashionL1Out {
+		panic("vecgen: FashionL1ForwardInt8 takes whole rows of 784 inputs in x and room for as many rows of 256 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch fashionInt8Tier {
+	case compiled.AVX512:
+		fashionL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [784]uint8
+		var acc [256]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, FashionL1In, FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL2ForwardInt8 is layer 2's int8 forward pass over rows = len(x)/FashionL2In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = relu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×FashionL2Out values.
+func FashionL2ForwardInt8(x []float32, qw *[FashionL2Int8Weights]int8, scale *[FashionL2Out]float32, colsum *[FashionL2Out]int32, b *[FashionL2Out]float32, y []float32) {
+	rows := len(x) / FashionL2In
+	if len(x) != rows*FashionL2In || len(y) < rows*FashionL2Out {
+		panic("vecgen: FashionL2ForwardInt8 takes whole rows of 256 inputs in x and room for as many rows of 128 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch fashionInt8Tier {
+	case compiled.AVX512:
+		fashionL2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [256]uint8
+		var acc [128]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, FashionL2In, FashionL2Out, scalar.ReLU)
+	}
+}
+
+// FashionL3ForwardInt8 is layer 3's int8 forward pass over rows = len(x)/FashionL3In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = softmax(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×FashionL3Out values.
+func FashionL3ForwardInt8(x []float32, qw *[FashionL3Int8Weights]int8, scale *[FashionL3Out]float32, colsum *[FashionL3Out]int32, b *[FashionL3Out]float32, y []float32) {
+	rows := len(x) / FashionL3In
+	if len(x) != rows*FashionL3In || len(y) < rows*FashionL3Out {
+		panic("vecgen: FashionL3ForwardInt8 takes whole rows of 128 inputs in x and room for as many rows of 10 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch fashionInt8Tier {
+	case compiled.AVX512:
+		fashionL3ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [128]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, FashionL3In, FashionL3Out, scalar.Softmax)
 	}
 }

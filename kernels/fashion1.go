@@ -29,6 +29,15 @@ const (
 	// Layer 3: softmax(x·w + b), w is Fashion1L3In×Fashion1L3Out.
 	Fashion1L3In  = 128
 	Fashion1L3Out = 10
+	// Fashion1L1Int8Weights is the length of layer 1's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 784 inputs by 256 outputs.
+	Fashion1L1Int8Weights = 200704
+	// Fashion1L2Int8Weights is the length of layer 2's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 256 inputs by 128 outputs.
+	Fashion1L2Int8Weights = 32768
+	// Fashion1L3Int8Weights is the length of layer 3's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 128 inputs by 16 outputs.
+	Fashion1L3Int8Weights = 2048
 )
 
 // fashion1Tier is the tier every Fashion1 kernel runs on: the widest this build and CPU
@@ -59,6 +68,9 @@ func Fashion1Network() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					Fashion1L1WeightGrad((*[Fashion1Batch * Fashion1L1In]float32)(x), (*[Fashion1Batch * Fashion1L1Out]float32)(dz), (*[Fashion1L1In * Fashion1L1Out]float32)(dw), (*[Fashion1L1Out]float32)(db))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					Fashion1L1ForwardInt8(x, (*[Fashion1L1Int8Weights]int8)(qw), (*[Fashion1L1Out]float32)(scale), (*[Fashion1L1Out]int32)(colsum), (*[Fashion1L1Out]float32)(b), y)
+				},
 			},
 			{
 				In:         Fashion1L2In,
@@ -76,6 +88,9 @@ func Fashion1Network() compiled.Network {
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					Fashion1L2InputGrad((*[Fashion1Batch * Fashion1L2Out]float32)(dz), (*[Fashion1L2In * Fashion1L2Out]float32)(w), (*[Fashion1L2Out * Fashion1L2In]float32)(wt), (*[Fashion1Batch * Fashion1L2In]float32)(dx))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					Fashion1L2ForwardInt8(x, (*[Fashion1L2Int8Weights]int8)(qw), (*[Fashion1L2Out]float32)(scale), (*[Fashion1L2Out]int32)(colsum), (*[Fashion1L2Out]float32)(b), y)
+				},
 			},
 			{
 				In:         Fashion1L3In,
@@ -89,6 +104,9 @@ func Fashion1Network() compiled.Network {
 				},
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					Fashion1L3InputGrad((*[Fashion1Batch * Fashion1L3Out]float32)(dz), (*[Fashion1L3In * Fashion1L3Out]float32)(w), (*[Fashion1L3Out * Fashion1L3In]float32)(wt), (*[Fashion1Batch * Fashion1L3In]float32)(dx))
+				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					Fashion1L3ForwardInt8(x, (*[Fashion1L3Int8Weights]int8)(qw), (*[Fashion1L3Out]float32)(scale), (*[Fashion1L3Out]int32)(colsum), (*[Fashion1L3Out]float32)(b), y)
 				},
 			},
 		},
@@ -592,5 +610,94 @@ func Fashion1AdamWLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, gr
 		fashion1AdamWLastChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// fashion1CanRunInt8 reports whether the int8 kernels of tier t can run: the tiers
+// that have them, where the CPU has their instructions, and the reference.
+func fashion1CanRunInt8(t compiled.Tier) bool {
+	switch t {
+	case compiled.AVX512:
+		return fashion1CanRun(t) && compiled.CPUHasInt8(t)
+	}
+	return t == compiled.Reference
+}
+
+// fashion1Int8Tier is the tier every Fashion1 int8 kernel runs on. GODEBUG=cpu.avx512vnni=off
+// selects the reference on x86.
+var fashion1Int8Tier = compiled.Widest(fashion1CanRunInt8)
+
+// Fashion1L1ForwardInt8 is layer 1's int8 forward pass over rows = len(x)/Fashion1L1In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = relu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×Fashion1L1Out values.
+func Fashion1L1ForwardInt8(x []float32, qw *[Fashion1L1Int8Weights]int8, scale *[Fashion1L1Out]float32, colsum *[Fashion1L1Out]int32, b *[Fashion1L1Out]float32, y []float32) {
+	rows := len(x) / Fashion1L1In
+	if len(x) != rows*Fashion1L1In || len(y) < rows*Fashion1L1Out {
+		panic("vecgen: Fashion1L1ForwardInt8 takes whole rows of 784 inputs in x and room for as many rows of 256 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch fashion1Int8Tier {
+	case compiled.AVX512:
+		fashion1L1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [784]uint8
+		var acc [256]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, Fashion1L1In, Fashion1L1Out, scalar.ReLU)
+	}
+}
+
+// Fashion1L2ForwardInt8 is layer 2's int8 forward pass over rows = len(x)/Fashion1L2In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = relu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×Fashion1L2Out values.
+func Fashion1L2ForwardInt8(x []float32, qw *[Fashion1L2Int8Weights]int8, scale *[Fashion1L2Out]float32, colsum *[Fashion1L2Out]int32, b *[Fashion1L2Out]float32, y []float32) {
+	rows := len(x) / Fashion1L2In
+	if len(x) != rows*Fashion1L2In || len(y) < rows*Fashion1L2Out {
+		panic("vecgen: Fashion1L2ForwardInt8 takes whole rows of 256 inputs in x and room for as many rows of 128 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch fashion1Int8Tier {
+	case compiled.AVX512:
+		fashion1L2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [256]uint8
+		var acc [128]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, Fashion1L2In, Fashion1L2Out, scalar.ReLU)
+	}
+}
+
+// Fashion1L3ForwardInt8 is layer 3's int8 forward pass over rows = len(x)/Fashion1L3In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = softmax(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×Fashion1L3Out values.
+func Fashion1L3ForwardInt8(x []float32, qw *[Fashion1L3Int8Weights]int8, scale *[Fashion1L3Out]float32, colsum *[Fashion1L3Out]int32, b *[Fashion1L3Out]float32, y []float32) {
+	rows := len(x) / Fashion1L3In
+	if len(x) != rows*Fashion1L3In || len(y) < rows*Fashion1L3Out {
+		panic("vecgen: Fashion1L3ForwardInt8 takes whole rows of 128 inputs in x and room for as many rows of 10 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch fashion1Int8Tier {
+	case compiled.AVX512:
+		fashion1L3ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [128]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, Fashion1L3In, Fashion1L3Out, scalar.Softmax)
 	}
 }

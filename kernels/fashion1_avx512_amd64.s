@@ -3549,3 +3549,2404 @@ elems55:
 updated53:
 	VZEROUPPER
 	RET
+
+// func fashion1L1ForwardInt8AVX512(rows int, x *float32, qw *[200704]int8, scale *[256]float32, colsum *[256]int32, b *[256]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·fashion1L1ForwardInt8AVX512(SB), $3168-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles56:
+	CMPQ AX, $0x04
+	JB   int8rows56
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000031, SI
+
+elems57:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems57
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 3136(SP)
+	VMOVSS        X0, 3152(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000031, DI
+
+quantize58:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize58
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   3136(CX), BX
+	MOVQ   $0x00000031, SI
+
+elems59:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems59
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 3140(SP)
+	VMOVSS        X0, 3156(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 3136(CX), BX
+	LEAQ 784(SP), SI
+	MOVQ $0x00000031, DI
+
+quantize60:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize60
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   6272(CX), BX
+	MOVQ   $0x00000031, SI
+
+elems61:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems61
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 3144(SP)
+	VMOVSS        X0, 3160(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 6272(CX), BX
+	LEAQ 1568(SP), SI
+	MOVQ $0x00000031, DI
+
+quantize62:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize62
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   9408(CX), BX
+	MOVQ   $0x00000031, SI
+
+elems63:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems63
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 3148(SP)
+	VMOVSS        X0, 3164(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 9408(CX), BX
+	LEAQ 2352(SP), SI
+	MOVQ $0x00000031, DI
+
+quantize64:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize64
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	MOVQ $0x00000004, SI
+
+int8block65:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   qw+16(FP), DI
+	ADDQ   BX, DI
+	XORQ   R8, R8
+	MOVQ   $0x000000c4, R9
+
+int8depth66:
+	VMOVDQU32    (DI), Z16
+	VMOVDQU32    64(DI), Z17
+	VMOVDQU32    128(DI), Z18
+	VMOVDQU32    192(DI), Z19
+	VPBROADCASTD (SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD 784(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPDPBUSD     Z19, Z20, Z7
+	VPBROADCASTD 1568(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPDPBUSD     Z19, Z20, Z11
+	VPBROADCASTD 2352(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	ADDQ         $0x00000400, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JNZ          int8depth66
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), DI
+	MOVQ         colsum+32(FP), R8
+	MOVQ         b+40(FP), R9
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	VXORPS       Z16, Z16, Z16
+	VBROADCASTSS 3136(SP), Z17
+	VPBROADCASTD 3152(SP), Z18
+	VMOVUPS      (R8), Z19
+	VMOVUPS      (DI), Z20
+	VMOVUPS      (R9), Z21
+	VPMULLD      Z18, Z19, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z17, Z20, Z20
+	VMULPS       Z20, Z0, Z0
+	VADDPS       Z21, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(R8), Z0
+	VMOVUPS      64(DI), Z19
+	VMOVUPS      64(R9), Z20
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z17, Z19, Z19
+	VMULPS       Z19, Z1, Z1
+	VADDPS       Z20, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VMOVUPS      128(R8), Z0
+	VMOVUPS      128(DI), Z1
+	VMOVUPS      128(R9), Z19
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z19, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      192(R8), Z0
+	VMOVUPS      192(DI), Z1
+	VMOVUPS      192(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VBROADCASTSS 3140(SP), Z0
+	VPBROADCASTD 3156(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z17
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, 1024(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z5, Z5
+	VADDPS       Z4, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 1088(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z6, Z6
+	VADDPS       Z4, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, 1152(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z7, Z7
+	VADDPS       Z4, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 1216(DX)(BX*1)
+	VBROADCASTSS 3144(SP), Z0
+	VPBROADCASTD 3160(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z8, Z8
+	VADDPS       Z4, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, 2048(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z9, Z9
+	VADDPS       Z4, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 2112(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z10, Z10
+	VADDPS       Z4, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, 2176(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z11, Z11
+	VADDPS       Z4, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 2240(DX)(BX*1)
+	VBROADCASTSS 3148(SP), Z0
+	VPBROADCASTD 3164(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z12, Z12
+	VADDPS       Z4, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, 3072(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z13, Z13
+	VADDPS       Z4, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 3136(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VADDPS       Z4, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, 3200(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z15, Z15
+	VADDPS       Z4, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 3264(DX)(BX*1)
+	ADDQ         $0x00000100, BX
+	DECQ         SI
+	JNZ          int8block65
+	ADDQ         $0x00003100, CX
+	ADDQ         $0x00001000, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles56
+
+	// The rows left, one at a time.
+int8rows56:
+	TESTQ AX, AX
+	JZ    int8done56
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000031, SI
+
+elems67:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems67
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 3136(SP)
+	VMOVSS        X0, 3152(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000031, DI
+
+quantize68:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize68
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x000000c4, R8
+
+int8depth69:
+	VPBROADCASTD (SP)(DI*1), Z16
+	VPDPBUSD     (SI), Z16, Z0
+	VPDPBUSD     64(SI), Z16, Z1
+	VPDPBUSD     128(SI), Z16, Z2
+	VPDPBUSD     192(SI), Z16, Z3
+	VPDPBUSD     256(SI), Z16, Z4
+	VPDPBUSD     320(SI), Z16, Z5
+	VPDPBUSD     384(SI), Z16, Z6
+	VPDPBUSD     448(SI), Z16, Z7
+	VPDPBUSD     512(SI), Z16, Z8
+	VPDPBUSD     576(SI), Z16, Z9
+	VPDPBUSD     640(SI), Z16, Z10
+	VPDPBUSD     704(SI), Z16, Z11
+	VPDPBUSD     768(SI), Z16, Z12
+	VPDPBUSD     832(SI), Z16, Z13
+	VPDPBUSD     896(SI), Z16, Z14
+	VPDPBUSD     960(SI), Z16, Z15
+	ADDQ         $0x00000400, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth69
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VXORPS       Z16, Z16, Z16
+	VBROADCASTSS 3136(SP), Z17
+	VPBROADCASTD 3152(SP), Z18
+	VMOVUPS      (DI), Z19
+	VMOVUPS      (SI), Z20
+	VMOVUPS      (R8), Z21
+	VPMULLD      Z18, Z19, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z17, Z20, Z20
+	VMULPS       Z20, Z0, Z0
+	VADDPS       Z21, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(DI), Z0
+	VMOVUPS      64(SI), Z19
+	VMOVUPS      64(R8), Z20
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z17, Z19, Z19
+	VMULPS       Z19, Z1, Z1
+	VADDPS       Z20, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VMOVUPS      128(DI), Z0
+	VMOVUPS      128(SI), Z1
+	VMOVUPS      128(R8), Z19
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z19, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      192(DI), Z0
+	VMOVUPS      192(SI), Z1
+	VMOVUPS      192(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VMOVUPS      256(DI), Z0
+	VMOVUPS      256(SI), Z1
+	VMOVUPS      256(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z4, Z4
+	VADDPS       Z2, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, 256(DX)(BX*1)
+	VMOVUPS      320(DI), Z0
+	VMOVUPS      320(SI), Z1
+	VMOVUPS      320(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z5, Z5
+	VADDPS       Z2, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 320(DX)(BX*1)
+	VMOVUPS      384(DI), Z0
+	VMOVUPS      384(SI), Z1
+	VMOVUPS      384(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z6, Z6
+	VADDPS       Z2, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, 384(DX)(BX*1)
+	VMOVUPS      448(DI), Z0
+	VMOVUPS      448(SI), Z1
+	VMOVUPS      448(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z7, Z7
+	VADDPS       Z2, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 448(DX)(BX*1)
+	VMOVUPS      512(DI), Z0
+	VMOVUPS      512(SI), Z1
+	VMOVUPS      512(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z8, Z8
+	VADDPS       Z2, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, 512(DX)(BX*1)
+	VMOVUPS      576(DI), Z0
+	VMOVUPS      576(SI), Z1
+	VMOVUPS      576(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z9, Z9
+	VADDPS       Z2, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 576(DX)(BX*1)
+	VMOVUPS      640(DI), Z0
+	VMOVUPS      640(SI), Z1
+	VMOVUPS      640(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z10, Z10
+	VADDPS       Z2, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, 640(DX)(BX*1)
+	VMOVUPS      704(DI), Z0
+	VMOVUPS      704(SI), Z1
+	VMOVUPS      704(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z11, Z11
+	VADDPS       Z2, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 704(DX)(BX*1)
+	VMOVUPS      768(DI), Z0
+	VMOVUPS      768(SI), Z1
+	VMOVUPS      768(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z12, Z12
+	VADDPS       Z2, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, 768(DX)(BX*1)
+	VMOVUPS      832(DI), Z0
+	VMOVUPS      832(SI), Z1
+	VMOVUPS      832(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z13, Z13
+	VADDPS       Z2, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 832(DX)(BX*1)
+	VMOVUPS      896(DI), Z0
+	VMOVUPS      896(SI), Z1
+	VMOVUPS      896(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z14, Z14
+	VADDPS       Z2, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, 896(DX)(BX*1)
+	VMOVUPS      960(DI), Z0
+	VMOVUPS      960(SI), Z1
+	VMOVUPS      960(R8), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z15, Z15
+	VADDPS       Z2, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 960(DX)(BX*1)
+	ADDQ         $0x00000400, BX
+	ADDQ         $0x00000c40, CX
+	ADDQ         $0x00000400, DX
+	DECQ         AX
+	JMP          int8rows56
+
+int8done56:
+	VZEROUPPER
+	RET
+
+DATA int8top<>+0(SB)/4, $0x437f0000
+DATA int8top<>+4(SB)/4, $0x437f0000
+DATA int8top<>+8(SB)/4, $0x437f0000
+DATA int8top<>+12(SB)/4, $0x437f0000
+DATA int8top<>+16(SB)/4, $0x437f0000
+DATA int8top<>+20(SB)/4, $0x437f0000
+DATA int8top<>+24(SB)/4, $0x437f0000
+DATA int8top<>+28(SB)/4, $0x437f0000
+DATA int8top<>+32(SB)/4, $0x437f0000
+DATA int8top<>+36(SB)/4, $0x437f0000
+DATA int8top<>+40(SB)/4, $0x437f0000
+DATA int8top<>+44(SB)/4, $0x437f0000
+DATA int8top<>+48(SB)/4, $0x437f0000
+DATA int8top<>+52(SB)/4, $0x437f0000
+DATA int8top<>+56(SB)/4, $0x437f0000
+DATA int8top<>+60(SB)/4, $0x437f0000
+GLOBL int8top<>(SB), RODATA|NOPTR, $64
+
+DATA int8topint<>+0(SB)/4, $0x000000ff
+DATA int8topint<>+4(SB)/4, $0x000000ff
+DATA int8topint<>+8(SB)/4, $0x000000ff
+DATA int8topint<>+12(SB)/4, $0x000000ff
+DATA int8topint<>+16(SB)/4, $0x000000ff
+DATA int8topint<>+20(SB)/4, $0x000000ff
+DATA int8topint<>+24(SB)/4, $0x000000ff
+DATA int8topint<>+28(SB)/4, $0x000000ff
+DATA int8topint<>+32(SB)/4, $0x000000ff
+DATA int8topint<>+36(SB)/4, $0x000000ff
+DATA int8topint<>+40(SB)/4, $0x000000ff
+DATA int8topint<>+44(SB)/4, $0x000000ff
+DATA int8topint<>+48(SB)/4, $0x000000ff
+DATA int8topint<>+52(SB)/4, $0x000000ff
+DATA int8topint<>+56(SB)/4, $0x000000ff
+DATA int8topint<>+60(SB)/4, $0x000000ff
+GLOBL int8topint<>(SB), RODATA|NOPTR, $64
+
+// func fashion1L2ForwardInt8AVX512(rows int, x *float32, qw *[32768]int8, scale *[128]float32, colsum *[128]int32, b *[128]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·fashion1L2ForwardInt8AVX512(SB), $1056-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles70:
+	CMPQ AX, $0x04
+	JB   int8rows70
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000010, SI
+
+elems71:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems71
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 1024(SP)
+	VMOVSS        X0, 1040(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000010, DI
+
+quantize72:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize72
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   1024(CX), BX
+	MOVQ   $0x00000010, SI
+
+elems73:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems73
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 1028(SP)
+	VMOVSS        X0, 1044(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 1024(CX), BX
+	LEAQ 256(SP), SI
+	MOVQ $0x00000010, DI
+
+quantize74:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize74
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   2048(CX), BX
+	MOVQ   $0x00000010, SI
+
+elems75:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems75
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 1032(SP)
+	VMOVSS        X0, 1048(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 2048(CX), BX
+	LEAQ 512(SP), SI
+	MOVQ $0x00000010, DI
+
+quantize76:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize76
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   3072(CX), BX
+	MOVQ   $0x00000010, SI
+
+elems77:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems77
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 1036(SP)
+	VMOVSS        X0, 1052(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 3072(CX), BX
+	LEAQ 768(SP), SI
+	MOVQ $0x00000010, DI
+
+quantize78:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize78
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	MOVQ $0x00000002, SI
+
+int8block79:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   qw+16(FP), DI
+	ADDQ   BX, DI
+	XORQ   R8, R8
+	MOVQ   $0x00000040, R9
+
+int8depth80:
+	VMOVDQU32    (DI), Z16
+	VMOVDQU32    64(DI), Z17
+	VMOVDQU32    128(DI), Z18
+	VMOVDQU32    192(DI), Z19
+	VPBROADCASTD (SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD 256(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPDPBUSD     Z19, Z20, Z7
+	VPBROADCASTD 512(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPDPBUSD     Z19, Z20, Z11
+	VPBROADCASTD 768(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	ADDQ         $0x00000200, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JNZ          int8depth80
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), DI
+	MOVQ         colsum+32(FP), R8
+	MOVQ         b+40(FP), R9
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	VXORPS       Z16, Z16, Z16
+	VBROADCASTSS 1024(SP), Z17
+	VPBROADCASTD 1040(SP), Z18
+	VMOVUPS      (R8), Z19
+	VMOVUPS      (DI), Z20
+	VMOVUPS      (R9), Z21
+	VPMULLD      Z18, Z19, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z17, Z20, Z20
+	VMULPS       Z20, Z0, Z0
+	VADDPS       Z21, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(R8), Z0
+	VMOVUPS      64(DI), Z19
+	VMOVUPS      64(R9), Z20
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z17, Z19, Z19
+	VMULPS       Z19, Z1, Z1
+	VADDPS       Z20, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VMOVUPS      128(R8), Z0
+	VMOVUPS      128(DI), Z1
+	VMOVUPS      128(R9), Z19
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z19, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      192(R8), Z0
+	VMOVUPS      192(DI), Z1
+	VMOVUPS      192(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VBROADCASTSS 1028(SP), Z0
+	VPBROADCASTD 1044(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z17
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, 512(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z5, Z5
+	VADDPS       Z4, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 576(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z6, Z6
+	VADDPS       Z4, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, 640(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z7, Z7
+	VADDPS       Z4, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 704(DX)(BX*1)
+	VBROADCASTSS 1032(SP), Z0
+	VPBROADCASTD 1048(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z8, Z8
+	VADDPS       Z4, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, 1024(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z9, Z9
+	VADDPS       Z4, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 1088(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z10, Z10
+	VADDPS       Z4, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, 1152(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z11, Z11
+	VADDPS       Z4, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 1216(DX)(BX*1)
+	VBROADCASTSS 1036(SP), Z0
+	VPBROADCASTD 1052(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z12, Z12
+	VADDPS       Z4, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, 1536(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z13, Z13
+	VADDPS       Z4, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 1600(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VADDPS       Z4, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, 1664(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z15, Z15
+	VADDPS       Z4, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 1728(DX)(BX*1)
+	ADDQ         $0x00000100, BX
+	DECQ         SI
+	JNZ          int8block79
+	ADDQ         $0x00001000, CX
+	ADDQ         $0x00000800, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles70
+
+	// The rows left, one at a time.
+int8rows70:
+	TESTQ AX, AX
+	JZ    int8done70
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000010, SI
+
+elems81:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems81
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 1024(SP)
+	VMOVSS        X0, 1040(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000010, DI
+
+quantize82:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize82
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000040, R8
+
+int8depth83:
+	VPBROADCASTD (SP)(DI*1), Z8
+	VPDPBUSD     (SI), Z8, Z0
+	VPDPBUSD     64(SI), Z8, Z1
+	VPDPBUSD     128(SI), Z8, Z2
+	VPDPBUSD     192(SI), Z8, Z3
+	VPDPBUSD     256(SI), Z8, Z4
+	VPDPBUSD     320(SI), Z8, Z5
+	VPDPBUSD     384(SI), Z8, Z6
+	VPDPBUSD     448(SI), Z8, Z7
+	ADDQ         $0x00000200, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth83
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VXORPS       Z8, Z8, Z8
+	VBROADCASTSS 1024(SP), Z9
+	VPBROADCASTD 1040(SP), Z10
+	VMOVUPS      (DI), Z11
+	VMOVUPS      (SI), Z12
+	VMOVUPS      (R8), Z13
+	VPMULLD      Z10, Z11, Z11
+	VPSUBD       Z11, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z9, Z12, Z12
+	VMULPS       Z12, Z0, Z0
+	VADDPS       Z13, Z0, Z0
+	VMAXPS       Z0, Z8, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(DI), Z0
+	VMOVUPS      64(SI), Z11
+	VMOVUPS      64(R8), Z12
+	VPMULLD      Z10, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z9, Z11, Z11
+	VMULPS       Z11, Z1, Z1
+	VADDPS       Z12, Z1, Z1
+	VMAXPS       Z1, Z8, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VMOVUPS      128(DI), Z0
+	VMOVUPS      128(SI), Z1
+	VMOVUPS      128(R8), Z11
+	VPMULLD      Z10, Z0, Z0
+	VPSUBD       Z0, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z11, Z2, Z2
+	VMAXPS       Z2, Z8, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      192(DI), Z0
+	VMOVUPS      192(SI), Z1
+	VMOVUPS      192(R8), Z2
+	VPMULLD      Z10, Z0, Z0
+	VPSUBD       Z0, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VMAXPS       Z3, Z8, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VMOVUPS      256(DI), Z0
+	VMOVUPS      256(SI), Z1
+	VMOVUPS      256(R8), Z2
+	VPMULLD      Z10, Z0, Z0
+	VPSUBD       Z0, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z1, Z4, Z4
+	VADDPS       Z2, Z4, Z4
+	VMAXPS       Z4, Z8, Z4
+	VMOVUPS      Z4, 256(DX)(BX*1)
+	VMOVUPS      320(DI), Z0
+	VMOVUPS      320(SI), Z1
+	VMOVUPS      320(R8), Z2
+	VPMULLD      Z10, Z0, Z0
+	VPSUBD       Z0, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z1, Z5, Z5
+	VADDPS       Z2, Z5, Z5
+	VMAXPS       Z5, Z8, Z5
+	VMOVUPS      Z5, 320(DX)(BX*1)
+	VMOVUPS      384(DI), Z0
+	VMOVUPS      384(SI), Z1
+	VMOVUPS      384(R8), Z2
+	VPMULLD      Z10, Z0, Z0
+	VPSUBD       Z0, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z1, Z6, Z6
+	VADDPS       Z2, Z6, Z6
+	VMAXPS       Z6, Z8, Z6
+	VMOVUPS      Z6, 384(DX)(BX*1)
+	VMOVUPS      448(DI), Z0
+	VMOVUPS      448(SI), Z1
+	VMOVUPS      448(R8), Z2
+	VPMULLD      Z10, Z0, Z0
+	VPSUBD       Z0, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z9, Z1, Z1
+	VMULPS       Z1, Z7, Z7
+	VADDPS       Z2, Z7, Z7
+	VMAXPS       Z7, Z8, Z7
+	VMOVUPS      Z7, 448(DX)(BX*1)
+	ADDQ         $0x00000400, CX
+	ADDQ         $0x00000200, DX
+	DECQ         AX
+	JMP          int8rows70
+
+int8done70:
+	VZEROUPPER
+	RET
+
+// func fashion1L3ForwardInt8AVX512(rows int, x *float32, qw *[2048]int8, scale *[10]float32, colsum *[10]int32, b *[10]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·fashion1L3ForwardInt8AVX512(SB), $544-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles84:
+	CMPQ AX, $0x04
+	JB   int8rows84
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000008, SI
+
+elems85:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems85
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 512(SP)
+	VMOVSS        X0, 528(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000008, DI
+
+quantize86:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize86
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   512(CX), BX
+	MOVQ   $0x00000008, SI
+
+elems87:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems87
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 516(SP)
+	VMOVSS        X0, 532(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 512(CX), BX
+	LEAQ 128(SP), SI
+	MOVQ $0x00000008, DI
+
+quantize88:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize88
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   1024(CX), BX
+	MOVQ   $0x00000008, SI
+
+elems89:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems89
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 520(SP)
+	VMOVSS        X0, 536(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 1024(CX), BX
+	LEAQ 256(SP), SI
+	MOVQ $0x00000008, DI
+
+quantize90:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize90
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   1536(CX), BX
+	MOVQ   $0x00000008, SI
+
+elems91:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems91
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 524(SP)
+	VMOVSS        X0, 540(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 1536(CX), BX
+	LEAQ 384(SP), SI
+	MOVQ $0x00000008, DI
+
+quantize92:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize92
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000020, R8
+
+int8depth93:
+	VMOVDQU32    (SI), Z4
+	VPBROADCASTD (SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z0
+	VPBROADCASTD 128(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z1
+	VPBROADCASTD 256(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z2
+	VPBROADCASTD 384(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth93
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 512(SP), Z4
+	VPBROADCASTD 528(SP), Z5
+	MOVL         $0x000003ff, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z6
+	VMOVUPS.Z    (SI), K1, Z7
+	VMOVUPS.Z    (R8), K1, Z8
+	VPMULLD      Z5, Z6, Z6
+	VPSUBD       Z6, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z4, Z7, Z7
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	VBROADCASTSS 516(SP), Z0
+	VPBROADCASTD 532(SP), Z4
+	VMOVUPS.Z    (DI), K1, Z5
+	VMOVUPS.Z    (SI), K1, Z6
+	VMOVUPS.Z    (R8), K1, Z7
+	VPMULLD      Z4, Z5, Z5
+	VPSUBD       Z5, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z6, Z1, Z1
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, K1, 40(DX)(BX*1)
+	VBROADCASTSS 520(SP), Z0
+	VPBROADCASTD 536(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z4
+	VMOVUPS.Z    (SI), K1, Z5
+	VMOVUPS.Z    (R8), K1, Z6
+	VPMULLD      Z1, Z4, Z4
+	VPSUBD       Z4, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z5, Z5
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMOVUPS      Z2, K1, 80(DX)(BX*1)
+	VBROADCASTSS 524(SP), Z0
+	VPBROADCASTD 540(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z2
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, K1, 120(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	MOVL          $0x0000fc00, SI
+	KMOVW         SI, K2
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	LEAQ          40(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	LEAQ          80(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	LEAQ          120(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	VMOVUPS       neginf<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K2, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	ADDQ          $0x00000800, CX
+	ADDQ          $0xa0, DX
+	SUBQ          $0x04, AX
+	JMP           int8tiles84
+
+	// The rows left, one at a time.
+int8rows84:
+	TESTQ AX, AX
+	JZ    int8done84
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000008, SI
+
+elems94:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems94
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 512(SP)
+	VMOVSS        X0, 528(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000008, DI
+
+quantize95:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize95
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000020, R8
+
+int8depth96:
+	VPBROADCASTD (SP)(DI*1), Z1
+	VPDPBUSD     (SI), Z1, Z0
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth96
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 512(SP), Z1
+	VPBROADCASTD 528(SP), Z2
+	MOVL         $0x000003ff, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z3
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z2, Z3, Z3
+	VPSUBD       Z3, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS.Z     (BX), K1, Z1
+	MOVL          $0x0000fc00, SI
+	KMOVW         SI, K1
+	VMOVUPS       neginf<>+0(SB), K1, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       Z0, K1, Z1
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVUPS       zero<>+0(SB), K1, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Y1, (BX)
+	VEXTRACTF64X4 $0x01, Z1, Y0
+	VMOVSD        X0, 32(BX)
+	ADDQ          $0x28, BX
+	ADDQ          $0x00000200, CX
+	ADDQ          $0x28, DX
+	DECQ          AX
+	JMP           int8rows84
+
+int8done84:
+	VZEROUPPER
+	RET

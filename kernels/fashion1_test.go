@@ -1037,6 +1037,26 @@ func TestFashion1Chunks(t *testing.T) {
 	fashion1EachTier(t, 0, func(t *testing.T) { kerneltest.CheckChunks(t, Fashion1Network()) })
 }
 
+// TestFashion1Int8 checks each layer's int8 forward pass against
+// scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
+// kernels and on the reference, which the other tiers take.
+func TestFashion1Int8(t *testing.T) {
+	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.Reference} {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !fashion1CanRunInt8(tier) {
+				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
+			}
+			if tier == compiled.Reference && !kerneltest.Affordable(227239936) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 227239936)
+			}
+			saved := fashion1Int8Tier
+			defer func() { fashion1Int8Tier = saved }()
+			fashion1Int8Tier = tier
+			kerneltest.CheckInt8(t, Fashion1Network(), []int{0, 0, 6}, 0)
+		})
+	}
+}
+
 // TestFashion1Gradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

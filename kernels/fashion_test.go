@@ -3416,6 +3416,26 @@ func TestFashionChunks(t *testing.T) {
 	fashionEachTier(t, 0, func(t *testing.T) { kerneltest.CheckChunks(t, FashionNetwork()) })
 }
 
+// TestFashionInt8 checks each layer's int8 forward pass against
+// scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
+// kernels and on the reference, which the other tiers take.
+func TestFashionInt8(t *testing.T) {
+	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.Reference} {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !fashionCanRunInt8(tier) {
+				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
+			}
+			if tier == compiled.Reference && !kerneltest.Affordable(227239936) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 227239936)
+			}
+			saved := fashionInt8Tier
+			defer func() { fashionInt8Tier = saved }()
+			fashionInt8Tier = tier
+			kerneltest.CheckInt8(t, FashionNetwork(), []int{0, 0, 6}, 0)
+		})
+	}
+}
+
 // TestFashionGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

@@ -20,6 +20,9 @@ const (
 	// Layer 1: sigmoid(x·w + b), w is LogisticL1In×LogisticL1Out.
 	LogisticL1In  = 2
 	LogisticL1Out = 1
+	// LogisticL1Int8Weights is the length of layer 1's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 4 inputs by 16 outputs.
+	LogisticL1Int8Weights = 64
 )
 
 // logisticTier is the tier every Logistic kernel runs on: the widest this build and CPU
@@ -46,6 +49,9 @@ func LogisticNetwork() compiled.Network {
 				},
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					LogisticL1WeightGrad((*[LogisticBatch * LogisticL1In]float32)(x), (*[LogisticBatch * LogisticL1Out]float32)(dz), (*[LogisticL1In * LogisticL1Out]float32)(dw), (*[LogisticL1Out]float32)(db))
+				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					LogisticL1ForwardInt8(x, (*[LogisticL1Int8Weights]int8)(qw), (*[LogisticL1Out]float32)(scale), (*[LogisticL1Out]int32)(colsum), (*[LogisticL1Out]float32)(b), y)
 				},
 			},
 		},
@@ -344,5 +350,44 @@ func LogisticAdamW(p *[LogisticParams]float32, grad *[LogisticParams]float32, m 
 		logisticAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// logisticCanRunInt8 reports whether the int8 kernels of tier t can run: the tiers
+// that have them, where the CPU has their instructions, and the reference.
+func logisticCanRunInt8(t compiled.Tier) bool {
+	switch t {
+	case compiled.AVX512:
+		return logisticCanRun(t) && compiled.CPUHasInt8(t)
+	}
+	return t == compiled.Reference
+}
+
+// logisticInt8Tier is the tier every Logistic int8 kernel runs on. GODEBUG=cpu.avx512vnni=off
+// selects the reference on x86.
+var logisticInt8Tier = compiled.Widest(logisticCanRunInt8)
+
+// LogisticL1ForwardInt8 is layer 1's int8 forward pass over rows = len(x)/LogisticL1In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = sigmoid(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×LogisticL1Out values.
+func LogisticL1ForwardInt8(x []float32, qw *[LogisticL1Int8Weights]int8, scale *[LogisticL1Out]float32, colsum *[LogisticL1Out]int32, b *[LogisticL1Out]float32, y []float32) {
+	rows := len(x) / LogisticL1In
+	if len(x) != rows*LogisticL1In || len(y) < rows*LogisticL1Out {
+		panic("vecgen: LogisticL1ForwardInt8 takes whole rows of 2 inputs in x and room for as many rows of 1 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch logisticInt8Tier {
+	case compiled.AVX512:
+		logisticL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [4]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, LogisticL1In, LogisticL1Out, scalar.Sigmoid)
 	}
 }

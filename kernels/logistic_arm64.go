@@ -111,3 +111,7 @@ func logisticAdamWAVX512(p *[LogisticParams]float32, grad *[LogisticParams]float
 func logisticAdamWAVX2(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: logisticAdamWAVX2 called on arm64")
 }
+
+func logisticL1ForwardInt8AVX512(rows int, x *float32, qw *[LogisticL1Int8Weights]int8, scale *[LogisticL1Out]float32, colsum *[LogisticL1Out]int32, b *[LogisticL1Out]float32, y *float32) {
+	panic("vecgen: logisticL1ForwardInt8AVX512 called on arm64")
+}

@@ -1867,3 +1867,644 @@ TEXT ·logisticAdamWAVX512(SB), NOSPLIT, $0-60
 	VMOVUPS      Z0, K1, (AX)
 	VZEROUPPER
 	RET
+
+// func logisticL1ForwardInt8AVX512(rows int, x *float32, qw *[64]int8, scale *[1]float32, colsum *[1]int32, b *[1]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·logisticL1ForwardInt8AVX512(SB), $48-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles5:
+	CMPQ AX, $0x04
+	JB   int8rows5
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	MOVL          $0x00000003, SI
+	KMOVW         SI, K1
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z9
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z9, Z2, K2, Z9
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z9, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 16(SP)
+	VMOVSS        X0, 32(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	MOVL      $0x00000000, (SP)
+	LEAQ      (CX), BX
+	LEAQ      (SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          8(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z9
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z9, Z2, K2, Z9
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z9, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 20(SP)
+	VMOVSS        X0, 36(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	MOVL      $0x00000000, 4(SP)
+	LEAQ      8(CX), BX
+	LEAQ      4(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          16(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z9
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z9, Z2, K2, Z9
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z9, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 24(SP)
+	VMOVSS        X0, 40(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	MOVL      $0x00000000, 8(SP)
+	LEAQ      16(CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          24(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z9
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z9, Z2, K2, Z9
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z9, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 28(SP)
+	VMOVSS        X0, 44(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	MOVL      $0x00000000, 12(SP)
+	LEAQ      24(CX), BX
+	LEAQ      12(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS       Z0, Z0, Z0
+	VXORPS       Z1, Z1, Z1
+	VXORPS       Z2, Z2, Z2
+	VXORPS       Z3, Z3, Z3
+	MOVQ         qw+16(FP), SI
+	ADDQ         BX, SI
+	XORQ         DI, DI
+	VMOVDQU32    (SI), Z9
+	VPBROADCASTD (SP)(DI*1), Z10
+	VPDPBUSD     Z9, Z10, Z0
+	VPBROADCASTD 4(SP)(DI*1), Z10
+	VPDPBUSD     Z9, Z10, Z1
+	VPBROADCASTD 8(SP)(DI*1), Z10
+	VPDPBUSD     Z9, Z10, Z2
+	VPBROADCASTD 12(SP)(DI*1), Z10
+	VPDPBUSD     Z9, Z10, Z3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 16(SP), Z9
+	VPBROADCASTD 32(SP), Z10
+	MOVL         $0x00000001, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z11
+	VMOVUPS.Z    (SI), K1, Z12
+	VMOVUPS.Z    (R8), K1, Z13
+	VPMULLD      Z10, Z11, Z11
+	VPSUBD       Z11, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z9, Z12, Z12
+	VMULPS       Z12, Z0, Z0
+	VADDPS       Z13, Z0, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	VBROADCASTSS 20(SP), Z0
+	VPBROADCASTD 36(SP), Z9
+	VMOVUPS.Z    (DI), K1, Z10
+	VMOVUPS.Z    (SI), K1, Z11
+	VMOVUPS.Z    (R8), K1, Z12
+	VPMULLD      Z9, Z10, Z10
+	VPSUBD       Z10, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z11, Z11
+	VMULPS       Z11, Z1, Z1
+	VADDPS       Z12, Z1, Z1
+	VMOVUPS      Z1, K1, 4(DX)(BX*1)
+	VBROADCASTSS 24(SP), Z0
+	VPBROADCASTD 40(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z9
+	VMOVUPS.Z    (SI), K1, Z10
+	VMOVUPS.Z    (R8), K1, Z11
+	VPMULLD      Z1, Z9, Z9
+	VPSUBD       Z9, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z10, Z2, Z2
+	VADDPS       Z11, Z2, Z2
+	VMOVUPS      Z2, K1, 8(DX)(BX*1)
+	VBROADCASTSS 28(SP), Z0
+	VPBROADCASTD 44(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z2
+	VMOVUPS.Z    (SI), K1, Z9
+	VMOVUPS.Z    (R8), K1, Z10
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, K1, 12(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = sigmoid(y), elementwise.
+	VMOVUPS.Z    (BX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z3
+	VFMADD213PS  expc1<>+0(SB), Z1, Z3
+	VFMADD213PS  expc2<>+0(SB), Z1, Z3
+	VFMADD213PS  expc3<>+0(SB), Z1, Z3
+	VFMADD213PS  expc4<>+0(SB), Z1, Z3
+	VFMADD213PS  expc5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z9
+	VFMADD213PS  Z1, Z9, Z3
+	VADDPS       one<>+0(SB), Z3, Z3
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VMOVAPS      Z3, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z4
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z4, Z0
+	VMOVUPS      Z0, K1, (BX)
+	LEAQ         4(DX), BX
+
+	// y = sigmoid(y), elementwise.
+	VMOVUPS.Z    (BX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z3
+	VFMADD213PS  expc1<>+0(SB), Z1, Z3
+	VFMADD213PS  expc2<>+0(SB), Z1, Z3
+	VFMADD213PS  expc3<>+0(SB), Z1, Z3
+	VFMADD213PS  expc4<>+0(SB), Z1, Z3
+	VFMADD213PS  expc5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z9
+	VFMADD213PS  Z1, Z9, Z3
+	VADDPS       one<>+0(SB), Z3, Z3
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VMOVAPS      Z3, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z5
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z5, Z0
+	VMOVUPS      Z0, K1, (BX)
+	LEAQ         8(DX), BX
+
+	// y = sigmoid(y), elementwise.
+	VMOVUPS.Z    (BX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z3
+	VFMADD213PS  expc1<>+0(SB), Z1, Z3
+	VFMADD213PS  expc2<>+0(SB), Z1, Z3
+	VFMADD213PS  expc3<>+0(SB), Z1, Z3
+	VFMADD213PS  expc4<>+0(SB), Z1, Z3
+	VFMADD213PS  expc5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z9
+	VFMADD213PS  Z1, Z9, Z3
+	VADDPS       one<>+0(SB), Z3, Z3
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VMOVAPS      Z3, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z6
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z6, Z0
+	VMOVUPS      Z0, K1, (BX)
+	LEAQ         12(DX), BX
+
+	// y = sigmoid(y), elementwise.
+	VMOVUPS.Z    (BX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z3
+	VFMADD213PS  expc1<>+0(SB), Z1, Z3
+	VFMADD213PS  expc2<>+0(SB), Z1, Z3
+	VFMADD213PS  expc3<>+0(SB), Z1, Z3
+	VFMADD213PS  expc4<>+0(SB), Z1, Z3
+	VFMADD213PS  expc5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z9
+	VFMADD213PS  Z1, Z9, Z3
+	VADDPS       one<>+0(SB), Z3, Z3
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VMOVAPS      Z3, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z7
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z7, Z0
+	VMOVUPS      Z0, K1, (BX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x10, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles5
+
+	// The rows left, one at a time.
+int8rows5:
+	TESTQ AX, AX
+	JZ    int8done5
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	MOVL          $0x00000003, SI
+	KMOVW         SI, K1
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K2, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 16(SP)
+	VMOVSS        X0, 32(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	MOVL      $0x00000000, (SP)
+	LEAQ      (CX), BX
+	LEAQ      (SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS       Z0, Z0, Z0
+	MOVQ         qw+16(FP), SI
+	ADDQ         BX, SI
+	XORQ         DI, DI
+	VPBROADCASTD (SP)(DI*1), Z1
+	VPDPBUSD     (SI), Z1, Z0
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 16(SP), Z1
+	VPBROADCASTD 32(SP), Z2
+	MOVL         $0x00000001, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z3
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z2, Z3, Z3
+	VPSUBD       Z3, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = sigmoid(y), elementwise.
+	VMOVUPS.Z    (BX), K1, Z0
+	VANDPS       absmask<>+0(SB), Z0, Z1
+	VXORPS       signmask<>+0(SB), Z1, Z1
+	VMOVUPS      exphi<>+0(SB), Z2
+	VMINPS       Z1, Z2, Z1
+	VMOVUPS      explo<>+0(SB), Z2
+	VMAXPS       Z1, Z2, Z1
+	VMULPS       log2e<>+0(SB), Z1, Z2
+	VRNDSCALEPS  $0x00, Z2, Z2
+	VFNMADD231PS ln2hi<>+0(SB), Z2, Z1
+	VFNMADD231PS ln2lo<>+0(SB), Z2, Z1
+	VMOVUPS      expc0<>+0(SB), Z3
+	VFMADD213PS  expc1<>+0(SB), Z1, Z3
+	VFMADD213PS  expc2<>+0(SB), Z1, Z3
+	VFMADD213PS  expc3<>+0(SB), Z1, Z3
+	VFMADD213PS  expc4<>+0(SB), Z1, Z3
+	VFMADD213PS  expc5<>+0(SB), Z1, Z3
+	VMULPS       Z1, Z1, Z4
+	VFMADD213PS  Z1, Z4, Z3
+	VADDPS       one<>+0(SB), Z3, Z3
+	VCVTPS2DQ    Z2, Z2
+	VPSRAD       $0x01, Z2, Z1
+	VPSUBD       Z1, Z2, Z2
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z1, Z1
+	VPSLLD       $0x17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VMOVAPS      Z3, Z1
+	VMOVUPS      one<>+0(SB), Z2
+	VPMOVD2M     Z0, K2
+	VBLENDMPS    Z1, Z2, K2, Z8
+	VADDPS       Z2, Z1, Z1
+	VDIVPS       Z1, Z8, Z0
+	VMOVUPS      Z0, K1, (BX)
+	ADDQ         $0x08, CX
+	ADDQ         $0x04, DX
+	DECQ         AX
+	JMP          int8rows5
+
+int8done5:
+	VZEROUPPER
+	RET
+
+DATA int8top<>+0(SB)/4, $0x437f0000
+DATA int8top<>+4(SB)/4, $0x437f0000
+DATA int8top<>+8(SB)/4, $0x437f0000
+DATA int8top<>+12(SB)/4, $0x437f0000
+DATA int8top<>+16(SB)/4, $0x437f0000
+DATA int8top<>+20(SB)/4, $0x437f0000
+DATA int8top<>+24(SB)/4, $0x437f0000
+DATA int8top<>+28(SB)/4, $0x437f0000
+DATA int8top<>+32(SB)/4, $0x437f0000
+DATA int8top<>+36(SB)/4, $0x437f0000
+DATA int8top<>+40(SB)/4, $0x437f0000
+DATA int8top<>+44(SB)/4, $0x437f0000
+DATA int8top<>+48(SB)/4, $0x437f0000
+DATA int8top<>+52(SB)/4, $0x437f0000
+DATA int8top<>+56(SB)/4, $0x437f0000
+DATA int8top<>+60(SB)/4, $0x437f0000
+GLOBL int8top<>(SB), RODATA|NOPTR, $64
+
+DATA int8topint<>+0(SB)/4, $0x000000ff
+DATA int8topint<>+4(SB)/4, $0x000000ff
+DATA int8topint<>+8(SB)/4, $0x000000ff
+DATA int8topint<>+12(SB)/4, $0x000000ff
+DATA int8topint<>+16(SB)/4, $0x000000ff
+DATA int8topint<>+20(SB)/4, $0x000000ff
+DATA int8topint<>+24(SB)/4, $0x000000ff
+DATA int8topint<>+28(SB)/4, $0x000000ff
+DATA int8topint<>+32(SB)/4, $0x000000ff
+DATA int8topint<>+36(SB)/4, $0x000000ff
+DATA int8topint<>+40(SB)/4, $0x000000ff
+DATA int8topint<>+44(SB)/4, $0x000000ff
+DATA int8topint<>+48(SB)/4, $0x000000ff
+DATA int8topint<>+52(SB)/4, $0x000000ff
+DATA int8topint<>+56(SB)/4, $0x000000ff
+DATA int8topint<>+60(SB)/4, $0x000000ff
+GLOBL int8topint<>(SB), RODATA|NOPTR, $64

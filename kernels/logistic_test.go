@@ -1226,6 +1226,26 @@ func TestLogisticServing(t *testing.T) {
 	logisticEachTier(t, 3*128, func(t *testing.T) { kerneltest.CheckServing(t, LogisticNetwork()) })
 }
 
+// TestLogisticInt8 checks each layer's int8 forward pass against
+// scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
+// kernels and on the reference, which the other tiers take.
+func TestLogisticInt8(t *testing.T) {
+	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.Reference} {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !logisticCanRunInt8(tier) {
+				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
+			}
+			if tier == compiled.Reference && !kerneltest.Affordable(1936) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 1936)
+			}
+			saved := logisticInt8Tier
+			defer func() { logisticInt8Tier = saved }()
+			logisticInt8Tier = tier
+			kerneltest.CheckInt8(t, LogisticNetwork(), []int{3}, 0)
+		})
+	}
+}
+
 // TestLogisticGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

@@ -29,6 +29,18 @@ const (
 	// Layer 4: identity(x·w + b), w is ScorerL4In×ScorerL4Out.
 	ScorerL4In  = 8
 	ScorerL4Out = 1
+	// ScorerL1Int8Weights is the length of layer 1's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 12 inputs by 32 outputs.
+	ScorerL1Int8Weights = 384
+	// ScorerL2Int8Weights is the length of layer 2's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 24 inputs by 16 outputs.
+	ScorerL2Int8Weights = 384
+	// ScorerL3Int8Weights is the length of layer 3's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 16 inputs by 16 outputs.
+	ScorerL3Int8Weights = 256
+	// ScorerL4Int8Weights is the length of layer 4's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 8 inputs by 16 outputs.
+	ScorerL4Int8Weights = 128
 )
 
 // scorerTier is the tier every Scorer kernel runs on: the widest this build and CPU
@@ -75,6 +87,9 @@ func ScorerNetwork() compiled.Network {
 				Combine: func(h int, p0 []float32, p1 []float32, b []float32, z []float32, y []float32) {
 					ScorerL1Combine((*[(ScorerBatch / 2) * ScorerL1Out]float32)(p0[h*((ScorerBatch/2)*ScorerL1Out):]), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(p1[h*((ScorerBatch/2)*ScorerL1Out):]), (*[ScorerL1Out]float32)(b), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(z[h*((ScorerBatch/2)*ScorerL1Out):]), (*[(ScorerBatch / 2) * ScorerL1Out]float32)(y[h*((ScorerBatch/2)*ScorerL1Out):]))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					ScorerL1ForwardInt8(x, (*[ScorerL1Int8Weights]int8)(qw), (*[ScorerL1Out]float32)(scale), (*[ScorerL1Out]int32)(colsum), (*[ScorerL1Out]float32)(b), y)
+				},
 			},
 			{
 				In:            ScorerL2In,
@@ -108,6 +123,9 @@ func ScorerNetwork() compiled.Network {
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL2InputGradHalf((*[(ScorerBatch / 2) * ScorerL2Out]float32)(dz[h*((ScorerBatch/2)*ScorerL2Out):]), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out * ScorerL2In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL2In]float32)(dx[h*((ScorerBatch/2)*ScorerL2In):]))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					ScorerL2ForwardInt8(x, (*[ScorerL2Int8Weights]int8)(qw), (*[ScorerL2Out]float32)(scale), (*[ScorerL2Out]int32)(colsum), (*[ScorerL2Out]float32)(b), y)
+				},
 			},
 			{
 				In:         ScorerL3In,
@@ -140,6 +158,9 @@ func ScorerNetwork() compiled.Network {
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL3InputGradHalf((*[(ScorerBatch / 2) * ScorerL3Out]float32)(dz[h*((ScorerBatch/2)*ScorerL3Out):]), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out * ScorerL3In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL3In]float32)(dx[h*((ScorerBatch/2)*ScorerL3In):]))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					ScorerL3ForwardInt8(x, (*[ScorerL3Int8Weights]int8)(qw), (*[ScorerL3Out]float32)(scale), (*[ScorerL3Out]int32)(colsum), (*[ScorerL3Out]float32)(b), y)
+				},
 			},
 			{
 				In:         ScorerL4In,
@@ -165,6 +186,9 @@ func ScorerNetwork() compiled.Network {
 				},
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL4InputGradHalf((*[(ScorerBatch / 2) * ScorerL4Out]float32)(dz[h*((ScorerBatch/2)*ScorerL4Out):]), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out * ScorerL4In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL4In]float32)(dx[h*((ScorerBatch/2)*ScorerL4In):]))
+				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					ScorerL4ForwardInt8(x, (*[ScorerL4Int8Weights]int8)(qw), (*[ScorerL4Out]float32)(scale), (*[ScorerL4Out]int32)(colsum), (*[ScorerL4Out]float32)(b), y)
 				},
 			},
 		},
@@ -1202,5 +1226,119 @@ func ScorerAdamW(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[Scor
 		scorerAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// scorerCanRunInt8 reports whether the int8 kernels of tier t can run: the tiers
+// that have them, where the CPU has their instructions, and the reference.
+func scorerCanRunInt8(t compiled.Tier) bool {
+	switch t {
+	case compiled.AVX512:
+		return scorerCanRun(t) && compiled.CPUHasInt8(t)
+	}
+	return t == compiled.Reference
+}
+
+// scorerInt8Tier is the tier every Scorer int8 kernel runs on. GODEBUG=cpu.avx512vnni=off
+// selects the reference on x86.
+var scorerInt8Tier = compiled.Widest(scorerCanRunInt8)
+
+// ScorerL1ForwardInt8 is layer 1's int8 forward pass over rows = len(x)/ScorerL1In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = gelu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×ScorerL1Out values.
+func ScorerL1ForwardInt8(x []float32, qw *[ScorerL1Int8Weights]int8, scale *[ScorerL1Out]float32, colsum *[ScorerL1Out]int32, b *[ScorerL1Out]float32, y []float32) {
+	rows := len(x) / ScorerL1In
+	if len(x) != rows*ScorerL1In || len(y) < rows*ScorerL1Out {
+		panic("vecgen: ScorerL1ForwardInt8 takes whole rows of 12 inputs in x and room for as many rows of 24 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch scorerInt8Tier {
+	case compiled.AVX512:
+		scorerL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [12]uint8
+		var acc [32]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, ScorerL1In, ScorerL1Out, scalar.GELU)
+	}
+}
+
+// ScorerL2ForwardInt8 is layer 2's int8 forward pass over rows = len(x)/ScorerL2In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = silu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×ScorerL2Out values.
+func ScorerL2ForwardInt8(x []float32, qw *[ScorerL2Int8Weights]int8, scale *[ScorerL2Out]float32, colsum *[ScorerL2Out]int32, b *[ScorerL2Out]float32, y []float32) {
+	rows := len(x) / ScorerL2In
+	if len(x) != rows*ScorerL2In || len(y) < rows*ScorerL2Out {
+		panic("vecgen: ScorerL2ForwardInt8 takes whole rows of 24 inputs in x and room for as many rows of 16 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch scorerInt8Tier {
+	case compiled.AVX512:
+		scorerL2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [24]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, ScorerL2In, ScorerL2Out, scalar.SiLU)
+	}
+}
+
+// ScorerL3ForwardInt8 is layer 3's int8 forward pass over rows = len(x)/ScorerL3In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = leaky_relu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×ScorerL3Out values.
+func ScorerL3ForwardInt8(x []float32, qw *[ScorerL3Int8Weights]int8, scale *[ScorerL3Out]float32, colsum *[ScorerL3Out]int32, b *[ScorerL3Out]float32, y []float32) {
+	rows := len(x) / ScorerL3In
+	if len(x) != rows*ScorerL3In || len(y) < rows*ScorerL3Out {
+		panic("vecgen: ScorerL3ForwardInt8 takes whole rows of 16 inputs in x and room for as many rows of 8 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch scorerInt8Tier {
+	case compiled.AVX512:
+		scorerL3ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [16]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, ScorerL3In, ScorerL3Out, scalar.LeakyReLU)
+	}
+}
+
+// ScorerL4ForwardInt8 is layer 4's int8 forward pass over rows = len(x)/ScorerL4In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = identity(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×ScorerL4Out values.
+func ScorerL4ForwardInt8(x []float32, qw *[ScorerL4Int8Weights]int8, scale *[ScorerL4Out]float32, colsum *[ScorerL4Out]int32, b *[ScorerL4Out]float32, y []float32) {
+	rows := len(x) / ScorerL4In
+	if len(x) != rows*ScorerL4In || len(y) < rows*ScorerL4Out {
+		panic("vecgen: ScorerL4ForwardInt8 takes whole rows of 8 inputs in x and room for as many rows of 1 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch scorerInt8Tier {
+	case compiled.AVX512:
+		scorerL4ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [8]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, ScorerL4In, ScorerL4Out, scalar.Identity)
 	}
 }

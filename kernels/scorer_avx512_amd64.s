@@ -7938,3 +7938,2529 @@ elems76:
 	LDMXCSR (SP)
 	VZEROUPPER
 	RET
+
+// func scorerL1ForwardInt8AVX512(rows int, x *float32, qw *[384]int8, scale *[24]float32, colsum *[24]int32, b *[24]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI, SSE
+TEXT ·scorerL1ForwardInt8AVX512(SB), $88-56
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    rows+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles77:
+	CMPQ AX, $0x04
+	JB   int8rows77
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	MOVL          $0x00000fff, SI
+	KMOVW         SI, K1
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z14
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z14, Z2, K2, Z14
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z14, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 56(SP)
+	VMOVSS        X0, 72(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      (CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z14, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          48(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z14
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z14, Z2, K2, Z14
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z14, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 60(SP)
+	VMOVSS        X0, 76(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      48(CX), BX
+	LEAQ      20(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z14, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          96(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z14
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z14, Z2, K2, Z14
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z14, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 64(SP)
+	VMOVSS        X0, 80(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      96(CX), BX
+	LEAQ      32(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z14, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          144(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z14
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z14, Z2, K2, Z14
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z14, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 68(SP)
+	VMOVSS        X0, 84(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      144(CX), BX
+	LEAQ      44(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z14, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	VXORPS Z16, Z16, Z16
+	VXORPS Z17, Z17, Z17
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000003, R8
+
+int8depth78:
+	VMOVDQU32    (SI), Z18
+	VMOVDQU32    64(SI), Z19
+	VPBROADCASTD 8(SP)(DI*1), Z20
+	VPDPBUSD     Z18, Z20, Z0
+	VPDPBUSD     Z19, Z20, Z1
+	VPBROADCASTD 20(SP)(DI*1), Z20
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD 32(SP)(DI*1), Z20
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	VPBROADCASTD 44(SP)(DI*1), Z20
+	VPDPBUSD     Z18, Z20, Z16
+	VPDPBUSD     Z19, Z20, Z17
+	ADDQ         $0x80, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth78
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 56(SP), Z18
+	VPBROADCASTD 72(SP), Z19
+	VMOVUPS      (DI), Z20
+	VMOVUPS      (SI), Z21
+	VMOVUPS      (R8), Z22
+	VPMULLD      Z19, Z20, Z20
+	VPSUBD       Z20, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z18, Z21, Z21
+	VMULPS       Z21, Z0, Z0
+	VADDPS       Z22, Z0, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	MOVL         $0x000000ff, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    64(DI), K1, Z0
+	VMOVUPS.Z    64(SI), K1, Z20
+	VMOVUPS.Z    64(R8), K1, Z21
+	VPMULLD      Z19, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z18, Z20, Z20
+	VMULPS       Z20, Z1, Z1
+	VADDPS       Z21, Z1, Z1
+	VMOVUPS      Z1, K1, 64(DX)(BX*1)
+	VBROADCASTSS 60(SP), Z0
+	VPBROADCASTD 76(SP), Z1
+	VMOVUPS      (DI), Z18
+	VMOVUPS      (SI), Z19
+	VMOVUPS      (R8), Z20
+	VPMULLD      Z1, Z18, Z18
+	VPSUBD       Z18, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z19, Z19
+	VMULPS       Z19, Z2, Z2
+	VADDPS       Z20, Z2, Z2
+	VMOVUPS      Z2, 96(DX)(BX*1)
+	VMOVUPS.Z    64(DI), K1, Z2
+	VMOVUPS.Z    64(SI), K1, Z18
+	VMOVUPS.Z    64(R8), K1, Z19
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z18, Z18
+	VMULPS       Z18, Z3, Z3
+	VADDPS       Z19, Z3, Z3
+	VMOVUPS      Z3, K1, 160(DX)(BX*1)
+	VBROADCASTSS 64(SP), Z0
+	VPBROADCASTD 80(SP), Z1
+	VMOVUPS      (DI), Z2
+	VMOVUPS      (SI), Z3
+	VMOVUPS      (R8), Z18
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VADDPS       Z18, Z14, Z14
+	VMOVUPS      Z14, 192(DX)(BX*1)
+	VMOVUPS.Z    64(DI), K1, Z2
+	VMOVUPS.Z    64(SI), K1, Z3
+	VMOVUPS.Z    64(R8), K1, Z14
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z15, Z15
+	VADDPS       Z14, Z15, Z15
+	VMOVUPS      Z15, K1, 256(DX)(BX*1)
+	VBROADCASTSS 68(SP), Z0
+	VPBROADCASTD 84(SP), Z1
+	VMOVUPS      (DI), Z2
+	VMOVUPS      (SI), Z3
+	VMOVUPS      (R8), Z14
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z16, Z16
+	VCVTDQ2PS    Z16, Z16
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z16, Z16
+	VADDPS       Z14, Z16, Z16
+	VMOVUPS      Z16, 288(DX)(BX*1)
+	VMOVUPS.Z    64(DI), K1, Z2
+	VMOVUPS.Z    64(SI), K1, Z3
+	VMOVUPS.Z    64(R8), K1, Z14
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z17, Z17
+	VCVTDQ2PS    Z17, Z17
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z17, Z17
+	VADDPS       Z14, Z17, Z17
+	VMOVUPS      Z17, K1, 352(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = gelu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z14
+	VFMADD213PS  expc1<>+0(SB), Z2, Z14
+	VFMADD213PS  expc2<>+0(SB), Z2, Z14
+	VFMADD213PS  expc3<>+0(SB), Z2, Z14
+	VFMADD213PS  expc4<>+0(SB), Z2, Z14
+	VFMADD213PS  expc5<>+0(SB), Z2, Z14
+	VMULPS       Z2, Z2, Z15
+	VFMADD213PS  Z2, Z15, Z14
+	VADDPS       one<>+0(SB), Z14, Z14
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z14, Z14
+	VMOVAPS      Z14, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z4
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z4, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	VMOVUPS.Z    (SI), K1, Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z14
+	VFMADD213PS  expc1<>+0(SB), Z2, Z14
+	VFMADD213PS  expc2<>+0(SB), Z2, Z14
+	VFMADD213PS  expc3<>+0(SB), Z2, Z14
+	VFMADD213PS  expc4<>+0(SB), Z2, Z14
+	VFMADD213PS  expc5<>+0(SB), Z2, Z14
+	VMULPS       Z2, Z2, Z15
+	VFMADD213PS  Z2, Z15, Z14
+	VADDPS       one<>+0(SB), Z14, Z14
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z14, Z14
+	VMOVAPS      Z14, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z5
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z5, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (BX)
+	LEAQ         96(DX), BX
+
+	// y = gelu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z14
+	VFMADD213PS  expc1<>+0(SB), Z2, Z14
+	VFMADD213PS  expc2<>+0(SB), Z2, Z14
+	VFMADD213PS  expc3<>+0(SB), Z2, Z14
+	VFMADD213PS  expc4<>+0(SB), Z2, Z14
+	VFMADD213PS  expc5<>+0(SB), Z2, Z14
+	VMULPS       Z2, Z2, Z15
+	VFMADD213PS  Z2, Z15, Z14
+	VADDPS       one<>+0(SB), Z14, Z14
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z14, Z14
+	VMOVAPS      Z14, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z6
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z6, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	VMOVUPS.Z    (SI), K1, Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z14
+	VFMADD213PS  expc1<>+0(SB), Z2, Z14
+	VFMADD213PS  expc2<>+0(SB), Z2, Z14
+	VFMADD213PS  expc3<>+0(SB), Z2, Z14
+	VFMADD213PS  expc4<>+0(SB), Z2, Z14
+	VFMADD213PS  expc5<>+0(SB), Z2, Z14
+	VMULPS       Z2, Z2, Z15
+	VFMADD213PS  Z2, Z15, Z14
+	VADDPS       one<>+0(SB), Z14, Z14
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z14, Z14
+	VMOVAPS      Z14, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z7
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z7, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (BX)
+	LEAQ         192(DX), BX
+
+	// y = gelu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z14
+	VFMADD213PS  expc1<>+0(SB), Z2, Z14
+	VFMADD213PS  expc2<>+0(SB), Z2, Z14
+	VFMADD213PS  expc3<>+0(SB), Z2, Z14
+	VFMADD213PS  expc4<>+0(SB), Z2, Z14
+	VFMADD213PS  expc5<>+0(SB), Z2, Z14
+	VMULPS       Z2, Z2, Z15
+	VFMADD213PS  Z2, Z15, Z14
+	VADDPS       one<>+0(SB), Z14, Z14
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z14, Z14
+	VMOVAPS      Z14, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z8
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z8, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	VMOVUPS.Z    (SI), K1, Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z14
+	VFMADD213PS  expc1<>+0(SB), Z2, Z14
+	VFMADD213PS  expc2<>+0(SB), Z2, Z14
+	VFMADD213PS  expc3<>+0(SB), Z2, Z14
+	VFMADD213PS  expc4<>+0(SB), Z2, Z14
+	VFMADD213PS  expc5<>+0(SB), Z2, Z14
+	VMULPS       Z2, Z2, Z15
+	VFMADD213PS  Z2, Z15, Z14
+	VADDPS       one<>+0(SB), Z14, Z14
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z14, Z14
+	VMOVAPS      Z14, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z9
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z9, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (BX)
+	LEAQ         288(DX), BX
+
+	// y = gelu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z14
+	VFMADD213PS  expc1<>+0(SB), Z2, Z14
+	VFMADD213PS  expc2<>+0(SB), Z2, Z14
+	VFMADD213PS  expc3<>+0(SB), Z2, Z14
+	VFMADD213PS  expc4<>+0(SB), Z2, Z14
+	VFMADD213PS  expc5<>+0(SB), Z2, Z14
+	VMULPS       Z2, Z2, Z15
+	VFMADD213PS  Z2, Z15, Z14
+	VADDPS       one<>+0(SB), Z14, Z14
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z14, Z14
+	VMOVAPS      Z14, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z10
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z10, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	VMOVUPS.Z    (SI), K1, Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z14
+	VFMADD213PS  expc1<>+0(SB), Z2, Z14
+	VFMADD213PS  expc2<>+0(SB), Z2, Z14
+	VFMADD213PS  expc3<>+0(SB), Z2, Z14
+	VFMADD213PS  expc4<>+0(SB), Z2, Z14
+	VFMADD213PS  expc5<>+0(SB), Z2, Z14
+	VMULPS       Z2, Z2, Z15
+	VFMADD213PS  Z2, Z15, Z14
+	VADDPS       one<>+0(SB), Z14, Z14
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z14, Z14
+	VMOVAPS      Z14, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z11
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z11, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (BX)
+	ADDQ         $0xc0, CX
+	ADDQ         $0x00000180, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles77
+
+	// The rows left, one at a time.
+int8rows77:
+	TESTQ AX, AX
+	JZ    int8done77
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	MOVL          $0x00000fff, SI
+	KMOVW         SI, K1
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K2, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 56(SP)
+	VMOVSS        X0, 72(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      (CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000003, R8
+
+int8depth79:
+	VPBROADCASTD 8(SP)(DI*1), Z2
+	VPDPBUSD     (SI), Z2, Z0
+	VPDPBUSD     64(SI), Z2, Z1
+	ADDQ         $0x80, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth79
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 56(SP), Z2
+	VPBROADCASTD 72(SP), Z3
+	VMOVUPS      (DI), Z4
+	VMOVUPS      (SI), Z5
+	VMOVUPS      (R8), Z6
+	VPMULLD      Z3, Z4, Z4
+	VPSUBD       Z4, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z2, Z5, Z5
+	VMULPS       Z5, Z0, Z0
+	VADDPS       Z6, Z0, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	MOVL         $0x000000ff, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    64(DI), K1, Z0
+	VMOVUPS.Z    64(SI), K1, Z4
+	VMOVUPS.Z    64(R8), K1, Z5
+	VPMULLD      Z3, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z2, Z4, Z4
+	VMULPS       Z4, Z1, Z1
+	VADDPS       Z5, Z1, Z1
+	VMOVUPS      Z1, K1, 64(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = gelu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z12
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z12, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	VMOVUPS.Z    (SI), K1, Z0
+	VMULPS       Z0, Z0, Z2
+	VMOVUPS      geluv3<>+0(SB), Z1
+	VFMADD213PS  geluv1<>+0(SB), Z2, Z1
+	VMULPS       Z0, Z1, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K2
+	VBLENDMPS    Z2, Z3, K2, Z13
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z13, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, K1, (BX)
+	ADDQ         $0x30, CX
+	ADDQ         $0x60, DX
+	DECQ         AX
+	JMP          int8rows77
+
+int8done77:
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+DATA int8top<>+0(SB)/4, $0x437f0000
+DATA int8top<>+4(SB)/4, $0x437f0000
+DATA int8top<>+8(SB)/4, $0x437f0000
+DATA int8top<>+12(SB)/4, $0x437f0000
+DATA int8top<>+16(SB)/4, $0x437f0000
+DATA int8top<>+20(SB)/4, $0x437f0000
+DATA int8top<>+24(SB)/4, $0x437f0000
+DATA int8top<>+28(SB)/4, $0x437f0000
+DATA int8top<>+32(SB)/4, $0x437f0000
+DATA int8top<>+36(SB)/4, $0x437f0000
+DATA int8top<>+40(SB)/4, $0x437f0000
+DATA int8top<>+44(SB)/4, $0x437f0000
+DATA int8top<>+48(SB)/4, $0x437f0000
+DATA int8top<>+52(SB)/4, $0x437f0000
+DATA int8top<>+56(SB)/4, $0x437f0000
+DATA int8top<>+60(SB)/4, $0x437f0000
+GLOBL int8top<>(SB), RODATA|NOPTR, $64
+
+DATA int8topint<>+0(SB)/4, $0x000000ff
+DATA int8topint<>+4(SB)/4, $0x000000ff
+DATA int8topint<>+8(SB)/4, $0x000000ff
+DATA int8topint<>+12(SB)/4, $0x000000ff
+DATA int8topint<>+16(SB)/4, $0x000000ff
+DATA int8topint<>+20(SB)/4, $0x000000ff
+DATA int8topint<>+24(SB)/4, $0x000000ff
+DATA int8topint<>+28(SB)/4, $0x000000ff
+DATA int8topint<>+32(SB)/4, $0x000000ff
+DATA int8topint<>+36(SB)/4, $0x000000ff
+DATA int8topint<>+40(SB)/4, $0x000000ff
+DATA int8topint<>+44(SB)/4, $0x000000ff
+DATA int8topint<>+48(SB)/4, $0x000000ff
+DATA int8topint<>+52(SB)/4, $0x000000ff
+DATA int8topint<>+56(SB)/4, $0x000000ff
+DATA int8topint<>+60(SB)/4, $0x000000ff
+GLOBL int8topint<>(SB), RODATA|NOPTR, $64
+
+// func scorerL2ForwardInt8AVX512(rows int, x *float32, qw *[384]int8, scale *[16]float32, colsum *[16]int32, b *[16]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI, SSE
+TEXT ·scorerL2ForwardInt8AVX512(SB), $136-56
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    rows+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles80:
+	CMPQ AX, $0x04
+	JB   int8rows80
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	MOVL          $0x000000ff, SI
+	KMOVW         SI, K1
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z9
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z9, Z2, K2, Z9
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z9, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 104(SP)
+	VMOVSS        X0, 120(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      (CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          96(CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z9
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z9, Z2, K2, Z9
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z9, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 108(SP)
+	VMOVSS        X0, 124(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      96(CX), BX
+	LEAQ      32(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          192(CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z9
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z9, Z2, K2, Z9
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z9, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 112(SP)
+	VMOVSS        X0, 128(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      192(CX), BX
+	LEAQ      56(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          288(CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z9
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z9, Z2, K2, Z9
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z9, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 116(SP)
+	VMOVSS        X0, 132(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      288(CX), BX
+	LEAQ      80(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z9, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000006, R8
+
+int8depth81:
+	VMOVDQU32    (SI), Z9
+	VPBROADCASTD 8(SP)(DI*1), Z10
+	VPDPBUSD     Z9, Z10, Z0
+	VPBROADCASTD 32(SP)(DI*1), Z10
+	VPDPBUSD     Z9, Z10, Z1
+	VPBROADCASTD 56(SP)(DI*1), Z10
+	VPDPBUSD     Z9, Z10, Z2
+	VPBROADCASTD 80(SP)(DI*1), Z10
+	VPDPBUSD     Z9, Z10, Z3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth81
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 104(SP), Z9
+	VPBROADCASTD 120(SP), Z10
+	VMOVUPS      (DI), Z11
+	VMOVUPS      (SI), Z12
+	VMOVUPS      (R8), Z13
+	VPMULLD      Z10, Z11, Z11
+	VPSUBD       Z11, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z9, Z12, Z12
+	VMULPS       Z12, Z0, Z0
+	VADDPS       Z13, Z0, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VBROADCASTSS 108(SP), Z0
+	VPBROADCASTD 124(SP), Z9
+	VMOVUPS      (DI), Z10
+	VMOVUPS      (SI), Z11
+	VMOVUPS      (R8), Z12
+	VPMULLD      Z9, Z10, Z10
+	VPSUBD       Z10, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z11, Z11
+	VMULPS       Z11, Z1, Z1
+	VADDPS       Z12, Z1, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VBROADCASTSS 112(SP), Z0
+	VPBROADCASTD 128(SP), Z1
+	VMOVUPS      (DI), Z9
+	VMOVUPS      (SI), Z10
+	VMOVUPS      (R8), Z11
+	VPMULLD      Z1, Z9, Z9
+	VPSUBD       Z9, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z10, Z10
+	VMULPS       Z10, Z2, Z2
+	VADDPS       Z11, Z2, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VBROADCASTSS 116(SP), Z0
+	VPBROADCASTD 132(SP), Z1
+	VMOVUPS      (DI), Z2
+	VMOVUPS      (SI), Z9
+	VMOVUPS      (R8), Z10
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z9, Z9
+	VMULPS       Z9, Z3, Z3
+	VADDPS       Z10, Z3, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = silu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z9
+	VFMADD213PS  expc1<>+0(SB), Z2, Z9
+	VFMADD213PS  expc2<>+0(SB), Z2, Z9
+	VFMADD213PS  expc3<>+0(SB), Z2, Z9
+	VFMADD213PS  expc4<>+0(SB), Z2, Z9
+	VFMADD213PS  expc5<>+0(SB), Z2, Z9
+	VMULPS       Z2, Z2, Z10
+	VFMADD213PS  Z2, Z10, Z9
+	VADDPS       one<>+0(SB), Z9, Z9
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z9, Z9
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z9, Z9
+	VMOVAPS      Z9, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z4
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z4, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	LEAQ         64(DX), BX
+
+	// y = silu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z9
+	VFMADD213PS  expc1<>+0(SB), Z2, Z9
+	VFMADD213PS  expc2<>+0(SB), Z2, Z9
+	VFMADD213PS  expc3<>+0(SB), Z2, Z9
+	VFMADD213PS  expc4<>+0(SB), Z2, Z9
+	VFMADD213PS  expc5<>+0(SB), Z2, Z9
+	VMULPS       Z2, Z2, Z10
+	VFMADD213PS  Z2, Z10, Z9
+	VADDPS       one<>+0(SB), Z9, Z9
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z9, Z9
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z9, Z9
+	VMOVAPS      Z9, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z5
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z5, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	LEAQ         128(DX), BX
+
+	// y = silu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z9
+	VFMADD213PS  expc1<>+0(SB), Z2, Z9
+	VFMADD213PS  expc2<>+0(SB), Z2, Z9
+	VFMADD213PS  expc3<>+0(SB), Z2, Z9
+	VFMADD213PS  expc4<>+0(SB), Z2, Z9
+	VFMADD213PS  expc5<>+0(SB), Z2, Z9
+	VMULPS       Z2, Z2, Z10
+	VFMADD213PS  Z2, Z10, Z9
+	VADDPS       one<>+0(SB), Z9, Z9
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z9, Z9
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z9, Z9
+	VMOVAPS      Z9, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z6
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z6, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	LEAQ         192(DX), BX
+
+	// y = silu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z9
+	VFMADD213PS  expc1<>+0(SB), Z2, Z9
+	VFMADD213PS  expc2<>+0(SB), Z2, Z9
+	VFMADD213PS  expc3<>+0(SB), Z2, Z9
+	VFMADD213PS  expc4<>+0(SB), Z2, Z9
+	VFMADD213PS  expc5<>+0(SB), Z2, Z9
+	VMULPS       Z2, Z2, Z10
+	VFMADD213PS  Z2, Z10, Z9
+	VADDPS       one<>+0(SB), Z9, Z9
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z9, Z9
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z9, Z9
+	VMOVAPS      Z9, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z7
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z7, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	ADDQ         $0x00000180, CX
+	ADDQ         $0x00000100, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles80
+
+	// The rows left, one at a time.
+int8rows80:
+	TESTQ AX, AX
+	JZ    int8done80
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	MOVL          $0x000000ff, SI
+	KMOVW         SI, K1
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K2, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 104(SP)
+	VMOVSS        X0, 120(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      (CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000006, R8
+
+int8depth82:
+	VPBROADCASTD 8(SP)(DI*1), Z1
+	VPDPBUSD     (SI), Z1, Z0
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth82
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 104(SP), Z1
+	VPBROADCASTD 120(SP), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (SI), Z4
+	VMOVUPS      (R8), Z5
+	VPMULLD      Z2, Z3, Z3
+	VPSUBD       Z3, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = silu(z), elementwise.
+	MOVQ         BX, SI
+	VMOVUPS      (SI), Z0
+	VMOVAPS      Z0, Z1
+	VANDPS       absmask<>+0(SB), Z1, Z2
+	VXORPS       signmask<>+0(SB), Z2, Z2
+	VMOVUPS      exphi<>+0(SB), Z3
+	VMINPS       Z2, Z3, Z2
+	VMOVUPS      explo<>+0(SB), Z3
+	VMAXPS       Z2, Z3, Z2
+	VMULPS       log2e<>+0(SB), Z2, Z3
+	VRNDSCALEPS  $0x00, Z3, Z3
+	VFNMADD231PS ln2hi<>+0(SB), Z3, Z2
+	VFNMADD231PS ln2lo<>+0(SB), Z3, Z2
+	VMOVUPS      expc0<>+0(SB), Z4
+	VFMADD213PS  expc1<>+0(SB), Z2, Z4
+	VFMADD213PS  expc2<>+0(SB), Z2, Z4
+	VFMADD213PS  expc3<>+0(SB), Z2, Z4
+	VFMADD213PS  expc4<>+0(SB), Z2, Z4
+	VFMADD213PS  expc5<>+0(SB), Z2, Z4
+	VMULPS       Z2, Z2, Z5
+	VFMADD213PS  Z2, Z5, Z4
+	VADDPS       one<>+0(SB), Z4, Z4
+	VCVTPS2DQ    Z3, Z3
+	VPSRAD       $0x01, Z3, Z2
+	VPSUBD       Z2, Z3, Z3
+	VPADDD       expbias<>+0(SB), Z3, Z3
+	VPSLLD       $0x17, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VPADDD       expbias<>+0(SB), Z2, Z2
+	VPSLLD       $0x17, Z2, Z2
+	VMULPS       Z2, Z4, Z4
+	VMOVAPS      Z4, Z2
+	VMOVUPS      one<>+0(SB), Z3
+	VPMOVD2M     Z1, K1
+	VBLENDMPS    Z2, Z3, K1, Z8
+	VADDPS       Z3, Z2, Z2
+	VDIVPS       Z2, Z8, Z1
+	VMULPS       Z1, Z0, Z0
+	VMOVUPS      Z0, (BX)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, BX
+	ADDQ         $0x60, CX
+	ADDQ         $0x40, DX
+	DECQ         AX
+	JMP          int8rows80
+
+int8done80:
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL3ForwardInt8AVX512(rows int, x *float32, qw *[256]int8, scale *[8]float32, colsum *[8]int32, b *[8]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI, SSE
+TEXT ·scorerL3ForwardInt8AVX512(SB), $104-56
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    rows+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles83:
+	CMPQ AX, $0x04
+	JB   int8rows83
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 72(SP)
+	VMOVSS        X0, 88(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      (CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          64(CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 76(SP)
+	VMOVSS        X0, 92(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      64(CX), BX
+	LEAQ      24(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          128(CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 80(SP)
+	VMOVSS        X0, 96(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      128(CX), BX
+	LEAQ      40(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          192(CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 84(SP)
+	VMOVSS        X0, 100(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      192(CX), BX
+	LEAQ      56(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000004, R8
+
+int8depth84:
+	VMOVDQU32    (SI), Z4
+	VPBROADCASTD 8(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z0
+	VPBROADCASTD 24(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z1
+	VPBROADCASTD 40(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z2
+	VPBROADCASTD 56(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth84
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 72(SP), Z4
+	VPBROADCASTD 88(SP), Z5
+	MOVL         $0x000000ff, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z6
+	VMOVUPS.Z    (SI), K1, Z7
+	VMOVUPS.Z    (R8), K1, Z8
+	VPMULLD      Z5, Z6, Z6
+	VPSUBD       Z6, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z4, Z7, Z7
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMULPS       leakyslope<>+0(SB), Z0, Z4
+	VMAXPS       Z0, Z4, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	VBROADCASTSS 76(SP), Z0
+	VPBROADCASTD 92(SP), Z4
+	VMOVUPS.Z    (DI), K1, Z5
+	VMOVUPS.Z    (SI), K1, Z6
+	VMOVUPS.Z    (R8), K1, Z7
+	VPMULLD      Z4, Z5, Z5
+	VPSUBD       Z5, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z6, Z1, Z1
+	VADDPS       Z7, Z1, Z1
+	VMULPS       leakyslope<>+0(SB), Z1, Z0
+	VMAXPS       Z1, Z0, Z1
+	VMOVUPS      Z1, K1, 32(DX)(BX*1)
+	VBROADCASTSS 80(SP), Z0
+	VPBROADCASTD 96(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z4
+	VMOVUPS.Z    (SI), K1, Z5
+	VMOVUPS.Z    (R8), K1, Z6
+	VPMULLD      Z1, Z4, Z4
+	VPSUBD       Z4, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z5, Z5
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMULPS       leakyslope<>+0(SB), Z2, Z0
+	VMAXPS       Z2, Z0, Z2
+	VMOVUPS      Z2, K1, 64(DX)(BX*1)
+	VBROADCASTSS 84(SP), Z0
+	VPBROADCASTD 100(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z2
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VMULPS       leakyslope<>+0(SB), Z3, Z0
+	VMAXPS       Z3, Z0, Z3
+	VMOVUPS      Z3, K1, 96(DX)(BX*1)
+	ADDQ         $0x00000100, CX
+	ADDQ         $0x80, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles83
+
+	// The rows left, one at a time.
+int8rows83:
+	TESTQ AX, AX
+	JZ    int8done83
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 72(SP)
+	VMOVSS        X0, 88(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      (CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000004, R8
+
+int8depth85:
+	VPBROADCASTD 8(SP)(DI*1), Z1
+	VPDPBUSD     (SI), Z1, Z0
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth85
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 72(SP), Z1
+	VPBROADCASTD 88(SP), Z2
+	MOVL         $0x000000ff, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z3
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z2, Z3, Z3
+	VPSUBD       Z3, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMULPS       leakyslope<>+0(SB), Z0, Z1
+	VMAXPS       Z0, Z1, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	ADDQ         $0x40, CX
+	ADDQ         $0x20, DX
+	DECQ         AX
+	JMP          int8rows83
+
+int8done83:
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET
+
+// func scorerL4ForwardInt8AVX512(rows int, x *float32, qw *[128]int8, scale *[1]float32, colsum *[1]int32, b *[1]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI, SSE
+TEXT ·scorerL4ForwardInt8AVX512(SB), $72-56
+	// Flush subnormals for this call: MXCSR |= FTZ|DAZ.
+	STMXCSR (SP)
+	MOVL    (SP), AX
+	ORL     $0x00008040, AX
+	MOVL    AX, 4(SP)
+	LDMXCSR 4(SP)
+	MOVQ    rows+0(FP), AX
+	MOVQ    x+8(FP), CX
+	MOVQ    y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles86:
+	CMPQ AX, $0x04
+	JB   int8rows86
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	MOVL          $0x000000ff, SI
+	KMOVW         SI, K1
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K2, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 40(SP)
+	VMOVSS        X0, 56(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      (CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          32(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K2, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 44(SP)
+	VMOVSS        X0, 60(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      32(CX), BX
+	LEAQ      16(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          64(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K2, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 48(SP)
+	VMOVSS        X0, 64(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      64(CX), BX
+	LEAQ      24(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          96(CX), BX
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K2, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 52(SP)
+	VMOVSS        X0, 68(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      96(CX), BX
+	LEAQ      32(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000002, R8
+
+int8depth87:
+	VMOVDQU32    (SI), Z4
+	VPBROADCASTD 8(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z0
+	VPBROADCASTD 16(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z1
+	VPBROADCASTD 24(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z2
+	VPBROADCASTD 32(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth87
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 40(SP), Z4
+	VPBROADCASTD 56(SP), Z5
+	MOVL         $0x00000001, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z6
+	VMOVUPS.Z    (SI), K1, Z7
+	VMOVUPS.Z    (R8), K1, Z8
+	VPMULLD      Z5, Z6, Z6
+	VPSUBD       Z6, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z4, Z7, Z7
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	VBROADCASTSS 44(SP), Z0
+	VPBROADCASTD 60(SP), Z4
+	VMOVUPS.Z    (DI), K1, Z5
+	VMOVUPS.Z    (SI), K1, Z6
+	VMOVUPS.Z    (R8), K1, Z7
+	VPMULLD      Z4, Z5, Z5
+	VPSUBD       Z5, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z6, Z1, Z1
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, K1, 4(DX)(BX*1)
+	VBROADCASTSS 48(SP), Z0
+	VPBROADCASTD 64(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z4
+	VMOVUPS.Z    (SI), K1, Z5
+	VMOVUPS.Z    (R8), K1, Z6
+	VPMULLD      Z1, Z4, Z4
+	VPSUBD       Z4, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z5, Z5
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMOVUPS      Z2, K1, 8(DX)(BX*1)
+	VBROADCASTSS 52(SP), Z0
+	VPBROADCASTD 68(SP), Z1
+	VMOVUPS.Z    (DI), K1, Z2
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, K1, 12(DX)(BX*1)
+	ADDQ         $0x80, CX
+	ADDQ         $0x10, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles86
+
+	// The rows left, one at a time.
+int8rows86:
+	TESTQ AX, AX
+	JZ    int8done86
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS        Z2, Z2, Z2
+	VXORPS        Z0, Z0, Z0
+	VXORPS        Z1, Z1, Z1
+	LEAQ          (CX), BX
+	MOVL          $0x000000ff, SI
+	KMOVW         SI, K1
+	VMOVUPS.Z     (BX), K1, Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K2
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K2, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K2, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 40(SP)
+	VMOVSS        X0, 56(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ      (CX), BX
+	LEAQ      8(SP), SI
+	VMOVUPS.Z (BX), K1, Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, K1, (SI)
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000002, R8
+
+int8depth88:
+	VPBROADCASTD 8(SP)(DI*1), Z1
+	VPDPBUSD     (SI), Z1, Z0
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth88
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 40(SP), Z1
+	VPBROADCASTD 56(SP), Z2
+	MOVL         $0x00000001, R9
+	KMOVW        R9, K1
+	VMOVUPS.Z    (DI), K1, Z3
+	VMOVUPS.Z    (SI), K1, Z4
+	VMOVUPS.Z    (R8), K1, Z5
+	VPMULLD      Z2, Z3, Z3
+	VPSUBD       Z3, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMOVUPS      Z0, K1, (DX)(BX*1)
+	ADDQ         $0x20, CX
+	ADDQ         $0x04, DX
+	DECQ         AX
+	JMP          int8rows86
+
+int8done86:
+	// Restore the caller's MXCSR.
+	LDMXCSR (SP)
+	VZEROUPPER
+	RET

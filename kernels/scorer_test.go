@@ -3433,6 +3433,26 @@ func TestScorerSplitDepth(t *testing.T) {
 	scorerEachTier(t, 25856, func(t *testing.T) { kerneltest.CheckSplitDepth(t, ScorerNetwork(), 4) })
 }
 
+// TestScorerInt8 checks each layer's int8 forward pass against
+// scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
+// kernels and on the reference, which the other tiers take.
+func TestScorerInt8(t *testing.T) {
+	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.Reference} {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !scorerCanRunInt8(tier) {
+				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
+			}
+			if tier == compiled.Reference && !kerneltest.Affordable(782144) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 782144)
+			}
+			saved := scorerInt8Tier
+			defer func() { scorerInt8Tier = saved }()
+			scorerInt8Tier = tier
+			kerneltest.CheckInt8(t, ScorerNetwork(), []int{4, 4, 1, 0}, kerneltest.FlushFloor)
+		})
+	}
+}
+
 // TestScorerGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

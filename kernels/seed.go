@@ -20,6 +20,9 @@ const (
 	// Layer 1: identity(x·w + b), w is SeedL1In×SeedL1Out.
 	SeedL1In  = 4
 	SeedL1Out = 2
+	// SeedL1Int8Weights is the length of layer 1's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 4 inputs by 16 outputs.
+	SeedL1Int8Weights = 64
 )
 
 // seedTier is the tier every Seed kernel runs on: the widest this build and CPU
@@ -46,6 +49,9 @@ func SeedNetwork() compiled.Network {
 				},
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					SeedL1WeightGrad((*[SeedBatch * SeedL1In]float32)(x), (*[SeedBatch * SeedL1Out]float32)(dz), (*[SeedL1In * SeedL1Out]float32)(dw), (*[SeedL1Out]float32)(db))
+				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					SeedL1ForwardInt8(x, (*[SeedL1Int8Weights]int8)(qw), (*[SeedL1Out]float32)(scale), (*[SeedL1Out]int32)(colsum), (*[SeedL1Out]float32)(b), y)
 				},
 			},
 		},
@@ -272,5 +278,44 @@ func SeedAdamW(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams
 		seedAdamWNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// seedCanRunInt8 reports whether the int8 kernels of tier t can run: the tiers
+// that have them, where the CPU has their instructions, and the reference.
+func seedCanRunInt8(t compiled.Tier) bool {
+	switch t {
+	case compiled.AVX512:
+		return seedCanRun(t) && compiled.CPUHasInt8(t)
+	}
+	return t == compiled.Reference
+}
+
+// seedInt8Tier is the tier every Seed int8 kernel runs on. GODEBUG=cpu.avx512vnni=off
+// selects the reference on x86.
+var seedInt8Tier = compiled.Widest(seedCanRunInt8)
+
+// SeedL1ForwardInt8 is layer 1's int8 forward pass over rows = len(x)/SeedL1In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = identity(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×SeedL1Out values.
+func SeedL1ForwardInt8(x []float32, qw *[SeedL1Int8Weights]int8, scale *[SeedL1Out]float32, colsum *[SeedL1Out]int32, b *[SeedL1Out]float32, y []float32) {
+	rows := len(x) / SeedL1In
+	if len(x) != rows*SeedL1In || len(y) < rows*SeedL1Out {
+		panic("vecgen: SeedL1ForwardInt8 takes whole rows of 4 inputs in x and room for as many rows of 2 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch seedInt8Tier {
+	case compiled.AVX512:
+		seedL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [4]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, SeedL1In, SeedL1Out, scalar.Identity)
 	}
 }

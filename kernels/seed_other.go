@@ -129,3 +129,7 @@ func seedAdamWAVX2(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedPa
 func seedAdamWNEON(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: seedAdamWNEON called in a build without assembly")
 }
+
+func seedL1ForwardInt8AVX512(rows int, x *float32, qw *[SeedL1Int8Weights]int8, scale *[SeedL1Out]float32, colsum *[SeedL1Out]int32, b *[SeedL1Out]float32, y *float32) {
+	panic("vecgen: seedL1ForwardInt8AVX512 called in a build without assembly")
+}

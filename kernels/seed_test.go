@@ -833,6 +833,26 @@ func TestSeedServing(t *testing.T) {
 	seedEachTier(t, 3*48, func(t *testing.T) { kerneltest.CheckServing(t, SeedNetwork()) })
 }
 
+// TestSeedInt8 checks each layer's int8 forward pass against
+// scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
+// kernels and on the reference, which the other tiers take.
+func TestSeedInt8(t *testing.T) {
+	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.Reference} {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !seedCanRunInt8(tier) {
+				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
+			}
+			if tier == compiled.Reference && !kerneltest.Affordable(7744) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 7744)
+			}
+			saved := seedInt8Tier
+			defer func() { seedInt8Tier = saved }()
+			seedInt8Tier = tier
+			kerneltest.CheckInt8(t, SeedNetwork(), []int{0}, 0)
+		})
+	}
+}
+
 // TestSeedGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

@@ -29,6 +29,15 @@ const (
 	// Layer 3: softmax(x·w + b), w is WideL3In×WideL3Out.
 	WideL3In  = 1024
 	WideL3Out = 16
+	// WideL1Int8Weights is the length of layer 1's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 1024 inputs by 2048 outputs.
+	WideL1Int8Weights = 2097152
+	// WideL2Int8Weights is the length of layer 2's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 2048 inputs by 1024 outputs.
+	WideL2Int8Weights = 2097152
+	// WideL3Int8Weights is the length of layer 3's int8 weights in the packed layout
+	// (scalar.PackInt8Weights): 1024 inputs by 16 outputs.
+	WideL3Int8Weights = 16384
 )
 
 // wideTier is the tier every Wide kernel runs on: the widest this build and CPU
@@ -74,6 +83,9 @@ func WideNetwork() compiled.Network {
 				Combine: func(h int, p0 []float32, p1 []float32, b []float32, _ []float32, y []float32) {
 					WideL1Combine((*[(WideBatch / 2) * WideL1Out]float32)(p0[h*((WideBatch/2)*WideL1Out):]), (*[(WideBatch / 2) * WideL1Out]float32)(p1[h*((WideBatch/2)*WideL1Out):]), (*[WideL1Out]float32)(b), (*[(WideBatch / 2) * WideL1Out]float32)(y[h*((WideBatch/2)*WideL1Out):]))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					WideL1ForwardInt8(x, (*[WideL1Int8Weights]int8)(qw), (*[WideL1Out]float32)(scale), (*[WideL1Out]int32)(colsum), (*[WideL1Out]float32)(b), y)
+				},
 			},
 			{
 				In:         WideL2In,
@@ -106,6 +118,9 @@ func WideNetwork() compiled.Network {
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					WideL2InputGradHalf((*[(WideBatch / 2) * WideL2Out]float32)(dz[h*((WideBatch/2)*WideL2Out):]), (*[WideL2In * WideL2Out]float32)(w), (*[WideL2Out * WideL2In]float32)(wt), (*[(WideBatch / 2) * WideL2In]float32)(dx[h*((WideBatch/2)*WideL2In):]))
 				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					WideL2ForwardInt8(x, (*[WideL2Int8Weights]int8)(qw), (*[WideL2Out]float32)(scale), (*[WideL2Out]int32)(colsum), (*[WideL2Out]float32)(b), y)
+				},
 			},
 			{
 				In:         WideL3In,
@@ -131,6 +146,9 @@ func WideNetwork() compiled.Network {
 				},
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					WideL3InputGradHalf((*[(WideBatch / 2) * WideL3Out]float32)(dz[h*((WideBatch/2)*WideL3Out):]), (*[WideL3In * WideL3Out]float32)(w), (*[WideL3Out * WideL3In]float32)(wt), (*[(WideBatch / 2) * WideL3In]float32)(dx[h*((WideBatch/2)*WideL3In):]))
+				},
+				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
+					WideL3ForwardInt8(x, (*[WideL3Int8Weights]int8)(qw), (*[WideL3Out]float32)(scale), (*[WideL3Out]int32)(colsum), (*[WideL3Out]float32)(b), y)
 				},
 			},
 		},
@@ -865,5 +883,94 @@ func WideAdamWLastChunk(p *[WideParams % WideUpdateChunk]float32, grad *[WidePar
 		wideAdamWLastChunkNEON(p, grad, m, v, lr, decay, beta1, beta2, eps, c1, c2)
 	default:
 		scalar.Adam(p[:], grad[:], m[:], v[:], lr, decay, beta1, beta2, eps, c1, c2, true)
+	}
+}
+
+// wideCanRunInt8 reports whether the int8 kernels of tier t can run: the tiers
+// that have them, where the CPU has their instructions, and the reference.
+func wideCanRunInt8(t compiled.Tier) bool {
+	switch t {
+	case compiled.AVX512:
+		return wideCanRun(t) && compiled.CPUHasInt8(t)
+	}
+	return t == compiled.Reference
+}
+
+// wideInt8Tier is the tier every Wide int8 kernel runs on. GODEBUG=cpu.avx512vnni=off
+// selects the reference on x86.
+var wideInt8Tier = compiled.Widest(wideCanRunInt8)
+
+// WideL1ForwardInt8 is layer 1's int8 forward pass over rows = len(x)/WideL1In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = relu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×WideL1Out values.
+func WideL1ForwardInt8(x []float32, qw *[WideL1Int8Weights]int8, scale *[WideL1Out]float32, colsum *[WideL1Out]int32, b *[WideL1Out]float32, y []float32) {
+	rows := len(x) / WideL1In
+	if len(x) != rows*WideL1In || len(y) < rows*WideL1Out {
+		panic("vecgen: WideL1ForwardInt8 takes whole rows of 1024 inputs in x and room for as many rows of 2048 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch wideInt8Tier {
+	case compiled.AVX512:
+		wideL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [1024]uint8
+		var acc [2048]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, WideL1In, WideL1Out, scalar.ReLU)
+	}
+}
+
+// WideL2ForwardInt8 is layer 2's int8 forward pass over rows = len(x)/WideL2In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = relu(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×WideL2Out values.
+func WideL2ForwardInt8(x []float32, qw *[WideL2Int8Weights]int8, scale *[WideL2Out]float32, colsum *[WideL2Out]int32, b *[WideL2Out]float32, y []float32) {
+	rows := len(x) / WideL2In
+	if len(x) != rows*WideL2In || len(y) < rows*WideL2Out {
+		panic("vecgen: WideL2ForwardInt8 takes whole rows of 2048 inputs in x and room for as many rows of 1024 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch wideInt8Tier {
+	case compiled.AVX512:
+		wideL2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [2048]uint8
+		var acc [1024]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, WideL2In, WideL2Out, scalar.ReLU)
+	}
+}
+
+// WideL3ForwardInt8 is layer 3's int8 forward pass over rows = len(x)/WideL3In rows,
+// each quantized to uint8 with its own scale sx and zero point zx (scalar.QuantizeRow):
+//
+//	y[i,j] = softmax(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j])
+//
+// with the sums in int32 and qw in the packed layout of scalar.PackInt8Weights
+// (scalar.DenseInt8Packed is the reference). y must have room for rows×WideL3Out values.
+func WideL3ForwardInt8(x []float32, qw *[WideL3Int8Weights]int8, scale *[WideL3Out]float32, colsum *[WideL3Out]int32, b *[WideL3Out]float32, y []float32) {
+	rows := len(x) / WideL3In
+	if len(x) != rows*WideL3In || len(y) < rows*WideL3Out {
+		panic("vecgen: WideL3ForwardInt8 takes whole rows of 1024 inputs in x and room for as many rows of 16 outputs in y")
+	}
+	if rows == 0 {
+		return
+	}
+	switch wideInt8Tier {
+	case compiled.AVX512:
+		wideL3ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	default:
+		var qx [1024]uint8
+		var acc [16]int32
+		scalar.DenseInt8Packed(x, qw[:], scale[:], colsum[:], b[:], y, qx[:], acc[:], rows, WideL3In, WideL3Out, scalar.Softmax)
 	}
 }

@@ -18233,3 +18233,2486 @@ elems275:
 updated273:
 	VZEROUPPER
 	RET
+
+// func wideL1ForwardInt8AVX512(rows int, x *float32, qw *[2097152]int8, scale *[2048]float32, colsum *[2048]int32, b *[2048]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·wideL1ForwardInt8AVX512(SB), $4128-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles276:
+	CMPQ AX, $0x04
+	JB   int8rows276
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000040, SI
+
+elems277:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems277
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4096(SP)
+	VMOVSS        X0, 4112(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000040, DI
+
+quantize278:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize278
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   4096(CX), BX
+	MOVQ   $0x00000040, SI
+
+elems279:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems279
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4100(SP)
+	VMOVSS        X0, 4116(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 4096(CX), BX
+	LEAQ 1024(SP), SI
+	MOVQ $0x00000040, DI
+
+quantize280:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize280
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   8192(CX), BX
+	MOVQ   $0x00000040, SI
+
+elems281:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems281
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4104(SP)
+	VMOVSS        X0, 4120(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 8192(CX), BX
+	LEAQ 2048(SP), SI
+	MOVQ $0x00000040, DI
+
+quantize282:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize282
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   12288(CX), BX
+	MOVQ   $0x00000040, SI
+
+elems283:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems283
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4108(SP)
+	VMOVSS        X0, 4124(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 12288(CX), BX
+	LEAQ 3072(SP), SI
+	MOVQ $0x00000040, DI
+
+quantize284:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize284
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	MOVQ $0x00000020, SI
+
+int8block285:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   qw+16(FP), DI
+	ADDQ   BX, DI
+	XORQ   R8, R8
+	MOVQ   $0x00000100, R9
+
+int8depth286:
+	VMOVDQU32    (DI), Z16
+	VMOVDQU32    64(DI), Z17
+	VMOVDQU32    128(DI), Z18
+	VMOVDQU32    192(DI), Z19
+	VPBROADCASTD (SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD 1024(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPDPBUSD     Z19, Z20, Z7
+	VPBROADCASTD 2048(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPDPBUSD     Z19, Z20, Z11
+	VPBROADCASTD 3072(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	ADDQ         $0x00002000, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JNZ          int8depth286
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), DI
+	MOVQ         colsum+32(FP), R8
+	MOVQ         b+40(FP), R9
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	VXORPS       Z16, Z16, Z16
+	VBROADCASTSS 4096(SP), Z17
+	VPBROADCASTD 4112(SP), Z18
+	VMOVUPS      (R8), Z19
+	VMOVUPS      (DI), Z20
+	VMOVUPS      (R9), Z21
+	VPMULLD      Z18, Z19, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z17, Z20, Z20
+	VMULPS       Z20, Z0, Z0
+	VADDPS       Z21, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(R8), Z0
+	VMOVUPS      64(DI), Z19
+	VMOVUPS      64(R9), Z20
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z17, Z19, Z19
+	VMULPS       Z19, Z1, Z1
+	VADDPS       Z20, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VMOVUPS      128(R8), Z0
+	VMOVUPS      128(DI), Z1
+	VMOVUPS      128(R9), Z19
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z19, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      192(R8), Z0
+	VMOVUPS      192(DI), Z1
+	VMOVUPS      192(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VBROADCASTSS 4100(SP), Z0
+	VPBROADCASTD 4116(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z17
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, 8192(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z5, Z5
+	VADDPS       Z4, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 8256(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z6, Z6
+	VADDPS       Z4, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, 8320(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z7, Z7
+	VADDPS       Z4, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 8384(DX)(BX*1)
+	VBROADCASTSS 4104(SP), Z0
+	VPBROADCASTD 4120(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z8, Z8
+	VADDPS       Z4, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, 16384(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z9, Z9
+	VADDPS       Z4, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 16448(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z10, Z10
+	VADDPS       Z4, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, 16512(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z11, Z11
+	VADDPS       Z4, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 16576(DX)(BX*1)
+	VBROADCASTSS 4108(SP), Z0
+	VPBROADCASTD 4124(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z12, Z12
+	VADDPS       Z4, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, 24576(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z13, Z13
+	VADDPS       Z4, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 24640(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VADDPS       Z4, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, 24704(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z15, Z15
+	VADDPS       Z4, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 24768(DX)(BX*1)
+	ADDQ         $0x00000100, BX
+	DECQ         SI
+	JNZ          int8block285
+	ADDQ         $0x00004000, CX
+	ADDQ         $0x00008000, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles276
+
+	// The rows left, one at a time.
+int8rows276:
+	TESTQ AX, AX
+	JZ    int8done276
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000040, SI
+
+elems287:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems287
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4096(SP)
+	VMOVSS        X0, 4112(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000040, DI
+
+quantize288:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize288
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	MOVQ $0x00000008, SI
+
+int8block289:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   qw+16(FP), DI
+	ADDQ   BX, DI
+	XORQ   R8, R8
+	MOVQ   $0x00000100, R9
+
+int8depth290:
+	VPBROADCASTD (SP)(R8*1), Z16
+	VPDPBUSD     (DI), Z16, Z0
+	VPDPBUSD     64(DI), Z16, Z1
+	VPDPBUSD     128(DI), Z16, Z2
+	VPDPBUSD     192(DI), Z16, Z3
+	VPDPBUSD     256(DI), Z16, Z4
+	VPDPBUSD     320(DI), Z16, Z5
+	VPDPBUSD     384(DI), Z16, Z6
+	VPDPBUSD     448(DI), Z16, Z7
+	VPDPBUSD     512(DI), Z16, Z8
+	VPDPBUSD     576(DI), Z16, Z9
+	VPDPBUSD     640(DI), Z16, Z10
+	VPDPBUSD     704(DI), Z16, Z11
+	VPDPBUSD     768(DI), Z16, Z12
+	VPDPBUSD     832(DI), Z16, Z13
+	VPDPBUSD     896(DI), Z16, Z14
+	VPDPBUSD     960(DI), Z16, Z15
+	ADDQ         $0x00002000, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JNZ          int8depth290
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), DI
+	MOVQ         colsum+32(FP), R8
+	MOVQ         b+40(FP), R9
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	VXORPS       Z16, Z16, Z16
+	VBROADCASTSS 4096(SP), Z17
+	VPBROADCASTD 4112(SP), Z18
+	VMOVUPS      (R8), Z19
+	VMOVUPS      (DI), Z20
+	VMOVUPS      (R9), Z21
+	VPMULLD      Z18, Z19, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z17, Z20, Z20
+	VMULPS       Z20, Z0, Z0
+	VADDPS       Z21, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(R8), Z0
+	VMOVUPS      64(DI), Z19
+	VMOVUPS      64(R9), Z20
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z17, Z19, Z19
+	VMULPS       Z19, Z1, Z1
+	VADDPS       Z20, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VMOVUPS      128(R8), Z0
+	VMOVUPS      128(DI), Z1
+	VMOVUPS      128(R9), Z19
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z19, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      192(R8), Z0
+	VMOVUPS      192(DI), Z1
+	VMOVUPS      192(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VMOVUPS      256(R8), Z0
+	VMOVUPS      256(DI), Z1
+	VMOVUPS      256(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z4, Z4
+	VADDPS       Z2, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, 256(DX)(BX*1)
+	VMOVUPS      320(R8), Z0
+	VMOVUPS      320(DI), Z1
+	VMOVUPS      320(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z5, Z5
+	VADDPS       Z2, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 320(DX)(BX*1)
+	VMOVUPS      384(R8), Z0
+	VMOVUPS      384(DI), Z1
+	VMOVUPS      384(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z6, Z6
+	VADDPS       Z2, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, 384(DX)(BX*1)
+	VMOVUPS      448(R8), Z0
+	VMOVUPS      448(DI), Z1
+	VMOVUPS      448(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z7, Z7
+	VADDPS       Z2, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 448(DX)(BX*1)
+	VMOVUPS      512(R8), Z0
+	VMOVUPS      512(DI), Z1
+	VMOVUPS      512(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z8, Z8
+	VADDPS       Z2, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, 512(DX)(BX*1)
+	VMOVUPS      576(R8), Z0
+	VMOVUPS      576(DI), Z1
+	VMOVUPS      576(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z9, Z9
+	VADDPS       Z2, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 576(DX)(BX*1)
+	VMOVUPS      640(R8), Z0
+	VMOVUPS      640(DI), Z1
+	VMOVUPS      640(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z10, Z10
+	VADDPS       Z2, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, 640(DX)(BX*1)
+	VMOVUPS      704(R8), Z0
+	VMOVUPS      704(DI), Z1
+	VMOVUPS      704(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z11, Z11
+	VADDPS       Z2, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 704(DX)(BX*1)
+	VMOVUPS      768(R8), Z0
+	VMOVUPS      768(DI), Z1
+	VMOVUPS      768(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z12, Z12
+	VADDPS       Z2, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, 768(DX)(BX*1)
+	VMOVUPS      832(R8), Z0
+	VMOVUPS      832(DI), Z1
+	VMOVUPS      832(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z13, Z13
+	VADDPS       Z2, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 832(DX)(BX*1)
+	VMOVUPS      896(R8), Z0
+	VMOVUPS      896(DI), Z1
+	VMOVUPS      896(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z14, Z14
+	VADDPS       Z2, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, 896(DX)(BX*1)
+	VMOVUPS      960(R8), Z0
+	VMOVUPS      960(DI), Z1
+	VMOVUPS      960(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z15, Z15
+	VADDPS       Z2, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 960(DX)(BX*1)
+	ADDQ         $0x00000400, BX
+	DECQ         SI
+	JNZ          int8block289
+	ADDQ         $0x00001000, CX
+	ADDQ         $0x00002000, DX
+	DECQ         AX
+	JMP          int8rows276
+
+int8done276:
+	VZEROUPPER
+	RET
+
+DATA int8top<>+0(SB)/4, $0x437f0000
+DATA int8top<>+4(SB)/4, $0x437f0000
+DATA int8top<>+8(SB)/4, $0x437f0000
+DATA int8top<>+12(SB)/4, $0x437f0000
+DATA int8top<>+16(SB)/4, $0x437f0000
+DATA int8top<>+20(SB)/4, $0x437f0000
+DATA int8top<>+24(SB)/4, $0x437f0000
+DATA int8top<>+28(SB)/4, $0x437f0000
+DATA int8top<>+32(SB)/4, $0x437f0000
+DATA int8top<>+36(SB)/4, $0x437f0000
+DATA int8top<>+40(SB)/4, $0x437f0000
+DATA int8top<>+44(SB)/4, $0x437f0000
+DATA int8top<>+48(SB)/4, $0x437f0000
+DATA int8top<>+52(SB)/4, $0x437f0000
+DATA int8top<>+56(SB)/4, $0x437f0000
+DATA int8top<>+60(SB)/4, $0x437f0000
+GLOBL int8top<>(SB), RODATA|NOPTR, $64
+
+DATA int8topint<>+0(SB)/4, $0x000000ff
+DATA int8topint<>+4(SB)/4, $0x000000ff
+DATA int8topint<>+8(SB)/4, $0x000000ff
+DATA int8topint<>+12(SB)/4, $0x000000ff
+DATA int8topint<>+16(SB)/4, $0x000000ff
+DATA int8topint<>+20(SB)/4, $0x000000ff
+DATA int8topint<>+24(SB)/4, $0x000000ff
+DATA int8topint<>+28(SB)/4, $0x000000ff
+DATA int8topint<>+32(SB)/4, $0x000000ff
+DATA int8topint<>+36(SB)/4, $0x000000ff
+DATA int8topint<>+40(SB)/4, $0x000000ff
+DATA int8topint<>+44(SB)/4, $0x000000ff
+DATA int8topint<>+48(SB)/4, $0x000000ff
+DATA int8topint<>+52(SB)/4, $0x000000ff
+DATA int8topint<>+56(SB)/4, $0x000000ff
+DATA int8topint<>+60(SB)/4, $0x000000ff
+GLOBL int8topint<>(SB), RODATA|NOPTR, $64
+
+// func wideL2ForwardInt8AVX512(rows int, x *float32, qw *[2097152]int8, scale *[1024]float32, colsum *[1024]int32, b *[1024]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·wideL2ForwardInt8AVX512(SB), $8224-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles291:
+	CMPQ AX, $0x04
+	JB   int8rows291
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000080, SI
+
+elems292:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems292
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 8192(SP)
+	VMOVSS        X0, 8208(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000080, DI
+
+quantize293:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize293
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   8192(CX), BX
+	MOVQ   $0x00000080, SI
+
+elems294:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems294
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 8196(SP)
+	VMOVSS        X0, 8212(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 8192(CX), BX
+	LEAQ 2048(SP), SI
+	MOVQ $0x00000080, DI
+
+quantize295:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize295
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   16384(CX), BX
+	MOVQ   $0x00000080, SI
+
+elems296:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems296
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 8200(SP)
+	VMOVSS        X0, 8216(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 16384(CX), BX
+	LEAQ 4096(SP), SI
+	MOVQ $0x00000080, DI
+
+quantize297:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize297
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   24576(CX), BX
+	MOVQ   $0x00000080, SI
+
+elems298:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems298
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 8204(SP)
+	VMOVSS        X0, 8220(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 24576(CX), BX
+	LEAQ 6144(SP), SI
+	MOVQ $0x00000080, DI
+
+quantize299:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize299
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	MOVQ $0x00000010, SI
+
+int8block300:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   qw+16(FP), DI
+	ADDQ   BX, DI
+	XORQ   R8, R8
+	MOVQ   $0x00000200, R9
+
+int8depth301:
+	VMOVDQU32    (DI), Z16
+	VMOVDQU32    64(DI), Z17
+	VMOVDQU32    128(DI), Z18
+	VMOVDQU32    192(DI), Z19
+	VPBROADCASTD (SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z0
+	VPDPBUSD     Z17, Z20, Z1
+	VPDPBUSD     Z18, Z20, Z2
+	VPDPBUSD     Z19, Z20, Z3
+	VPBROADCASTD 2048(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z4
+	VPDPBUSD     Z17, Z20, Z5
+	VPDPBUSD     Z18, Z20, Z6
+	VPDPBUSD     Z19, Z20, Z7
+	VPBROADCASTD 4096(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z8
+	VPDPBUSD     Z17, Z20, Z9
+	VPDPBUSD     Z18, Z20, Z10
+	VPDPBUSD     Z19, Z20, Z11
+	VPBROADCASTD 6144(SP)(R8*1), Z20
+	VPDPBUSD     Z16, Z20, Z12
+	VPDPBUSD     Z17, Z20, Z13
+	VPDPBUSD     Z18, Z20, Z14
+	VPDPBUSD     Z19, Z20, Z15
+	ADDQ         $0x00001000, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JNZ          int8depth301
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), DI
+	MOVQ         colsum+32(FP), R8
+	MOVQ         b+40(FP), R9
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	VXORPS       Z16, Z16, Z16
+	VBROADCASTSS 8192(SP), Z17
+	VPBROADCASTD 8208(SP), Z18
+	VMOVUPS      (R8), Z19
+	VMOVUPS      (DI), Z20
+	VMOVUPS      (R9), Z21
+	VPMULLD      Z18, Z19, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z17, Z20, Z20
+	VMULPS       Z20, Z0, Z0
+	VADDPS       Z21, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(R8), Z0
+	VMOVUPS      64(DI), Z19
+	VMOVUPS      64(R9), Z20
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z17, Z19, Z19
+	VMULPS       Z19, Z1, Z1
+	VADDPS       Z20, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VMOVUPS      128(R8), Z0
+	VMOVUPS      128(DI), Z1
+	VMOVUPS      128(R9), Z19
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z19, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      192(R8), Z0
+	VMOVUPS      192(DI), Z1
+	VMOVUPS      192(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VBROADCASTSS 8196(SP), Z0
+	VPBROADCASTD 8212(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z17
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z4, Z4
+	VADDPS       Z17, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, 4096(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z5, Z5
+	VADDPS       Z4, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 4160(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z6, Z6
+	VADDPS       Z4, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, 4224(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z7, Z7
+	VADDPS       Z4, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 4288(DX)(BX*1)
+	VBROADCASTSS 8200(SP), Z0
+	VPBROADCASTD 8216(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z8, Z8
+	VADDPS       Z4, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, 8192(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z9, Z9
+	VADDPS       Z4, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 8256(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z10, Z10
+	VADDPS       Z4, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, 8320(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z11, Z11
+	VADDPS       Z4, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 8384(DX)(BX*1)
+	VBROADCASTSS 8204(SP), Z0
+	VPBROADCASTD 8220(SP), Z1
+	VMOVUPS      (R8), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z12, Z12
+	VADDPS       Z4, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, 12288(DX)(BX*1)
+	VMOVUPS      64(R8), Z2
+	VMOVUPS      64(DI), Z3
+	VMOVUPS      64(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z13, Z13
+	VADDPS       Z4, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 12352(DX)(BX*1)
+	VMOVUPS      128(R8), Z2
+	VMOVUPS      128(DI), Z3
+	VMOVUPS      128(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z14, Z14
+	VADDPS       Z4, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, 12416(DX)(BX*1)
+	VMOVUPS      192(R8), Z2
+	VMOVUPS      192(DI), Z3
+	VMOVUPS      192(R9), Z4
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z0, Z3, Z3
+	VMULPS       Z3, Z15, Z15
+	VADDPS       Z4, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 12480(DX)(BX*1)
+	ADDQ         $0x00000100, BX
+	DECQ         SI
+	JNZ          int8block300
+	ADDQ         $0x00008000, CX
+	ADDQ         $0x00004000, DX
+	SUBQ         $0x04, AX
+	JMP          int8tiles291
+
+	// The rows left, one at a time.
+int8rows291:
+	TESTQ AX, AX
+	JZ    int8done291
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000080, SI
+
+elems302:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems302
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 8192(SP)
+	VMOVSS        X0, 8208(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000080, DI
+
+quantize303:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize303
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	MOVQ $0x00000004, SI
+
+int8block304:
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	VXORPS Z4, Z4, Z4
+	VXORPS Z5, Z5, Z5
+	VXORPS Z6, Z6, Z6
+	VXORPS Z7, Z7, Z7
+	VXORPS Z8, Z8, Z8
+	VXORPS Z9, Z9, Z9
+	VXORPS Z10, Z10, Z10
+	VXORPS Z11, Z11, Z11
+	VXORPS Z12, Z12, Z12
+	VXORPS Z13, Z13, Z13
+	VXORPS Z14, Z14, Z14
+	VXORPS Z15, Z15, Z15
+	MOVQ   qw+16(FP), DI
+	ADDQ   BX, DI
+	XORQ   R8, R8
+	MOVQ   $0x00000200, R9
+
+int8depth305:
+	VPBROADCASTD (SP)(R8*1), Z16
+	VPDPBUSD     (DI), Z16, Z0
+	VPDPBUSD     64(DI), Z16, Z1
+	VPDPBUSD     128(DI), Z16, Z2
+	VPDPBUSD     192(DI), Z16, Z3
+	VPDPBUSD     256(DI), Z16, Z4
+	VPDPBUSD     320(DI), Z16, Z5
+	VPDPBUSD     384(DI), Z16, Z6
+	VPDPBUSD     448(DI), Z16, Z7
+	VPDPBUSD     512(DI), Z16, Z8
+	VPDPBUSD     576(DI), Z16, Z9
+	VPDPBUSD     640(DI), Z16, Z10
+	VPDPBUSD     704(DI), Z16, Z11
+	VPDPBUSD     768(DI), Z16, Z12
+	VPDPBUSD     832(DI), Z16, Z13
+	VPDPBUSD     896(DI), Z16, Z14
+	VPDPBUSD     960(DI), Z16, Z15
+	ADDQ         $0x00001000, DI
+	ADDQ         $0x04, R8
+	DECQ         R9
+	JNZ          int8depth305
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), DI
+	MOVQ         colsum+32(FP), R8
+	MOVQ         b+40(FP), R9
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	ADDQ         BX, R9
+	VXORPS       Z16, Z16, Z16
+	VBROADCASTSS 8192(SP), Z17
+	VPBROADCASTD 8208(SP), Z18
+	VMOVUPS      (R8), Z19
+	VMOVUPS      (DI), Z20
+	VMOVUPS      (R9), Z21
+	VPMULLD      Z18, Z19, Z19
+	VPSUBD       Z19, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z17, Z20, Z20
+	VMULPS       Z20, Z0, Z0
+	VADDPS       Z21, Z0, Z0
+	VMAXPS       Z0, Z16, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VMOVUPS      64(R8), Z0
+	VMOVUPS      64(DI), Z19
+	VMOVUPS      64(R9), Z20
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z17, Z19, Z19
+	VMULPS       Z19, Z1, Z1
+	VADDPS       Z20, Z1, Z1
+	VMAXPS       Z1, Z16, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VMOVUPS      128(R8), Z0
+	VMOVUPS      128(DI), Z1
+	VMOVUPS      128(R9), Z19
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z2, Z2
+	VADDPS       Z19, Z2, Z2
+	VMAXPS       Z2, Z16, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VMOVUPS      192(R8), Z0
+	VMOVUPS      192(DI), Z1
+	VMOVUPS      192(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z3, Z3
+	VADDPS       Z2, Z3, Z3
+	VMAXPS       Z3, Z16, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	VMOVUPS      256(R8), Z0
+	VMOVUPS      256(DI), Z1
+	VMOVUPS      256(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z4, Z4
+	VCVTDQ2PS    Z4, Z4
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z4, Z4
+	VADDPS       Z2, Z4, Z4
+	VMAXPS       Z4, Z16, Z4
+	VMOVUPS      Z4, 256(DX)(BX*1)
+	VMOVUPS      320(R8), Z0
+	VMOVUPS      320(DI), Z1
+	VMOVUPS      320(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z5, Z5
+	VCVTDQ2PS    Z5, Z5
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z5, Z5
+	VADDPS       Z2, Z5, Z5
+	VMAXPS       Z5, Z16, Z5
+	VMOVUPS      Z5, 320(DX)(BX*1)
+	VMOVUPS      384(R8), Z0
+	VMOVUPS      384(DI), Z1
+	VMOVUPS      384(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z6, Z6
+	VCVTDQ2PS    Z6, Z6
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z6, Z6
+	VADDPS       Z2, Z6, Z6
+	VMAXPS       Z6, Z16, Z6
+	VMOVUPS      Z6, 384(DX)(BX*1)
+	VMOVUPS      448(R8), Z0
+	VMOVUPS      448(DI), Z1
+	VMOVUPS      448(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z7, Z7
+	VCVTDQ2PS    Z7, Z7
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z7, Z7
+	VADDPS       Z2, Z7, Z7
+	VMAXPS       Z7, Z16, Z7
+	VMOVUPS      Z7, 448(DX)(BX*1)
+	VMOVUPS      512(R8), Z0
+	VMOVUPS      512(DI), Z1
+	VMOVUPS      512(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z8, Z8
+	VCVTDQ2PS    Z8, Z8
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z8, Z8
+	VADDPS       Z2, Z8, Z8
+	VMAXPS       Z8, Z16, Z8
+	VMOVUPS      Z8, 512(DX)(BX*1)
+	VMOVUPS      576(R8), Z0
+	VMOVUPS      576(DI), Z1
+	VMOVUPS      576(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z9, Z9
+	VCVTDQ2PS    Z9, Z9
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z9, Z9
+	VADDPS       Z2, Z9, Z9
+	VMAXPS       Z9, Z16, Z9
+	VMOVUPS      Z9, 576(DX)(BX*1)
+	VMOVUPS      640(R8), Z0
+	VMOVUPS      640(DI), Z1
+	VMOVUPS      640(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z10, Z10
+	VCVTDQ2PS    Z10, Z10
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z10, Z10
+	VADDPS       Z2, Z10, Z10
+	VMAXPS       Z10, Z16, Z10
+	VMOVUPS      Z10, 640(DX)(BX*1)
+	VMOVUPS      704(R8), Z0
+	VMOVUPS      704(DI), Z1
+	VMOVUPS      704(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z11, Z11
+	VCVTDQ2PS    Z11, Z11
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z11, Z11
+	VADDPS       Z2, Z11, Z11
+	VMAXPS       Z11, Z16, Z11
+	VMOVUPS      Z11, 704(DX)(BX*1)
+	VMOVUPS      768(R8), Z0
+	VMOVUPS      768(DI), Z1
+	VMOVUPS      768(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z12, Z12
+	VCVTDQ2PS    Z12, Z12
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z12, Z12
+	VADDPS       Z2, Z12, Z12
+	VMAXPS       Z12, Z16, Z12
+	VMOVUPS      Z12, 768(DX)(BX*1)
+	VMOVUPS      832(R8), Z0
+	VMOVUPS      832(DI), Z1
+	VMOVUPS      832(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z13, Z13
+	VCVTDQ2PS    Z13, Z13
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z13, Z13
+	VADDPS       Z2, Z13, Z13
+	VMAXPS       Z13, Z16, Z13
+	VMOVUPS      Z13, 832(DX)(BX*1)
+	VMOVUPS      896(R8), Z0
+	VMOVUPS      896(DI), Z1
+	VMOVUPS      896(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z14, Z14
+	VCVTDQ2PS    Z14, Z14
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z14, Z14
+	VADDPS       Z2, Z14, Z14
+	VMAXPS       Z14, Z16, Z14
+	VMOVUPS      Z14, 896(DX)(BX*1)
+	VMOVUPS      960(R8), Z0
+	VMOVUPS      960(DI), Z1
+	VMOVUPS      960(R9), Z2
+	VPMULLD      Z18, Z0, Z0
+	VPSUBD       Z0, Z15, Z15
+	VCVTDQ2PS    Z15, Z15
+	VMULPS       Z17, Z1, Z1
+	VMULPS       Z1, Z15, Z15
+	VADDPS       Z2, Z15, Z15
+	VMAXPS       Z15, Z16, Z15
+	VMOVUPS      Z15, 960(DX)(BX*1)
+	ADDQ         $0x00000400, BX
+	DECQ         SI
+	JNZ          int8block304
+	ADDQ         $0x00002000, CX
+	ADDQ         $0x00001000, DX
+	DECQ         AX
+	JMP          int8rows291
+
+int8done291:
+	VZEROUPPER
+	RET
+
+// func wideL3ForwardInt8AVX512(rows int, x *float32, qw *[16384]int8, scale *[16]float32, colsum *[16]int32, b *[16]float32, y *float32)
+// Requires: AVX, AVX512DQ, AVX512F, AVX512VNNI
+TEXT ·wideL3ForwardInt8AVX512(SB), $4128-56
+	MOVQ rows+0(FP), AX
+	MOVQ x+8(FP), CX
+	MOVQ y+48(FP), DX
+
+	// Tiles of 4 rows while that many are left.
+int8tiles306:
+	CMPQ AX, $0x04
+	JB   int8rows306
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000040, SI
+
+elems307:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems307
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4096(SP)
+	VMOVSS        X0, 4112(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000040, DI
+
+quantize308:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize308
+
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   4096(CX), BX
+	MOVQ   $0x00000040, SI
+
+elems309:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems309
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4100(SP)
+	VMOVSS        X0, 4116(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 4096(CX), BX
+	LEAQ 1024(SP), SI
+	MOVQ $0x00000040, DI
+
+quantize310:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize310
+
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   8192(CX), BX
+	MOVQ   $0x00000040, SI
+
+elems311:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems311
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4104(SP)
+	VMOVSS        X0, 4120(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 8192(CX), BX
+	LEAQ 2048(SP), SI
+	MOVQ $0x00000040, DI
+
+quantize312:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize312
+
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   12288(CX), BX
+	MOVQ   $0x00000040, SI
+
+elems313:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems313
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4108(SP)
+	VMOVSS        X0, 4124(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ 12288(CX), BX
+	LEAQ 3072(SP), SI
+	MOVQ $0x00000040, DI
+
+quantize314:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize314
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	VXORPS Z2, Z2, Z2
+	VXORPS Z3, Z3, Z3
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000100, R8
+
+int8depth315:
+	VMOVDQU32    (SI), Z4
+	VPBROADCASTD (SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z0
+	VPBROADCASTD 1024(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z1
+	VPBROADCASTD 2048(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z2
+	VPBROADCASTD 3072(SP)(DI*1), Z5
+	VPDPBUSD     Z4, Z5, Z3
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth315
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 4096(SP), Z4
+	VPBROADCASTD 4112(SP), Z5
+	VMOVUPS      (DI), Z6
+	VMOVUPS      (SI), Z7
+	VMOVUPS      (R8), Z8
+	VPMULLD      Z5, Z6, Z6
+	VPSUBD       Z6, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z4, Z7, Z7
+	VMULPS       Z7, Z0, Z0
+	VADDPS       Z8, Z0, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	VBROADCASTSS 4100(SP), Z0
+	VPBROADCASTD 4116(SP), Z4
+	VMOVUPS      (DI), Z5
+	VMOVUPS      (SI), Z6
+	VMOVUPS      (R8), Z7
+	VPMULLD      Z4, Z5, Z5
+	VPSUBD       Z5, Z1, Z1
+	VCVTDQ2PS    Z1, Z1
+	VMULPS       Z0, Z6, Z6
+	VMULPS       Z6, Z1, Z1
+	VADDPS       Z7, Z1, Z1
+	VMOVUPS      Z1, 64(DX)(BX*1)
+	VBROADCASTSS 4104(SP), Z0
+	VPBROADCASTD 4120(SP), Z1
+	VMOVUPS      (DI), Z4
+	VMOVUPS      (SI), Z5
+	VMOVUPS      (R8), Z6
+	VPMULLD      Z1, Z4, Z4
+	VPSUBD       Z4, Z2, Z2
+	VCVTDQ2PS    Z2, Z2
+	VMULPS       Z0, Z5, Z5
+	VMULPS       Z5, Z2, Z2
+	VADDPS       Z6, Z2, Z2
+	VMOVUPS      Z2, 128(DX)(BX*1)
+	VBROADCASTSS 4108(SP), Z0
+	VPBROADCASTD 4124(SP), Z1
+	VMOVUPS      (DI), Z2
+	VMOVUPS      (SI), Z4
+	VMOVUPS      (R8), Z5
+	VPMULLD      Z1, Z2, Z2
+	VPSUBD       Z2, Z3, Z3
+	VCVTDQ2PS    Z3, Z3
+	VMULPS       Z0, Z4, Z4
+	VMULPS       Z4, Z3, Z3
+	VADDPS       Z5, Z3, Z3
+	VMOVUPS      Z3, 192(DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS       (BX), Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Z1, (BX)
+	ADDQ          $0x40, BX
+	LEAQ          64(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS       (BX), Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Z1, (BX)
+	ADDQ          $0x40, BX
+	LEAQ          128(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS       (BX), Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Z1, (BX)
+	ADDQ          $0x40, BX
+	LEAQ          192(DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS       (BX), Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Z1, (BX)
+	ADDQ          $0x40, BX
+	ADDQ          $0x00004000, CX
+	ADDQ          $0x00000100, DX
+	SUBQ          $0x04, AX
+	JMP           int8tiles306
+
+	// The rows left, one at a time.
+int8rows306:
+	TESTQ AX, AX
+	JZ    int8done306
+
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	VXORPS Z2, Z2, Z2
+	VXORPS Z0, Z0, Z0
+	VXORPS Z1, Z1, Z1
+	LEAQ   (CX), BX
+	MOVQ   $0x00000040, SI
+
+elems316:
+	VMOVUPS       (BX), Z3
+	VMINPS        Z3, Z0, Z0
+	VMAXPS        Z3, Z1, Z1
+	ADDQ          $0x40, BX
+	DECQ          SI
+	JNZ           elems316
+	VEXTRACTF64X4 $0x01, Z0, Y3
+	VMINPS        Y3, Y0, Y3
+	VEXTRACTF128  $0x01, Y3, X0
+	VMINPS        X0, X3, X0
+	VPERMILPS     $0x4e, X0, X3
+	VMINPS        X3, X0, X0
+	VPERMILPS     $0xb1, X0, X3
+	VMINPS        X3, X0, X0
+	VBROADCASTSS  X0, Z0
+	VEXTRACTF64X4 $0x01, Z1, Y3
+	VMAXPS        Y3, Y1, Y3
+	VEXTRACTF128  $0x01, Y3, X1
+	VMAXPS        X1, X3, X1
+	VPERMILPS     $0x4e, X1, X3
+	VMAXPS        X3, X1, X1
+	VPERMILPS     $0xb1, X1, X3
+	VMAXPS        X3, X1, X1
+	VBROADCASTSS  X1, Z1
+	VMOVUPS       int8top<>+0(SB), Z3
+	VSUBPS        Z0, Z1, Z1
+	VCMPPS        $0x1e, Z2, Z1, K1
+	VDIVPS        Z1, Z3, Z4
+	VDIVPS        Z3, Z1, Z1
+	VBLENDMPS     Z4, Z2, K1, Z4
+	VMOVUPS       one<>+0(SB), Z3
+	VBLENDMPS     Z1, Z3, K1, Z1
+	VSUBPS        Z0, Z2, Z0
+	VMULPS        Z4, Z0, Z0
+	VCVTPS2DQ     Z0, Z0
+	VPMAXSD       Z2, Z0, Z0
+	VPMINSD       int8topint<>+0(SB), Z0, Z0
+	VMOVSS        X1, 4096(SP)
+	VMOVSS        X0, 4112(SP)
+
+	// qx = clamp(round(x·inv) + zero, 0, 255), 16 bytes a step.
+	LEAQ (CX), BX
+	LEAQ (SP), SI
+	MOVQ $0x00000040, DI
+
+quantize317:
+	VMOVUPS   (BX), Z1
+	VMULPS    Z4, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPADDD    Z0, Z1, Z1
+	VPMAXSD   Z2, Z1, Z1
+	VPMOVUSDB Z1, (SI)
+	ADDQ      $0x40, BX
+	ADDQ      $0x10, SI
+	DECQ      DI
+	JNZ       quantize317
+	XORQ      BX, BX
+
+	// Σ over groups of 4 inputs: VPDPBUSD adds 4 u8 × s8 products into each int32 lane.
+	VXORPS Z0, Z0, Z0
+	MOVQ   qw+16(FP), SI
+	ADDQ   BX, SI
+	XORQ   DI, DI
+	MOVQ   $0x00000100, R8
+
+int8depth318:
+	VPBROADCASTD (SP)(DI*1), Z1
+	VPDPBUSD     (SI), Z1, Z0
+	ADDQ         $0x40, SI
+	ADDQ         $0x04, DI
+	DECQ         R8
+	JNZ          int8depth318
+
+	// y = act(float32(Σ − zero·colsum)·(sx·scale) + b)
+	MOVQ         scale+24(FP), SI
+	MOVQ         colsum+32(FP), DI
+	MOVQ         b+40(FP), R8
+	ADDQ         BX, SI
+	ADDQ         BX, DI
+	ADDQ         BX, R8
+	VBROADCASTSS 4096(SP), Z1
+	VPBROADCASTD 4112(SP), Z2
+	VMOVUPS      (DI), Z3
+	VMOVUPS      (SI), Z4
+	VMOVUPS      (R8), Z5
+	VPMULLD      Z2, Z3, Z3
+	VPSUBD       Z3, Z0, Z0
+	VCVTDQ2PS    Z0, Z0
+	VMULPS       Z1, Z4, Z4
+	VMULPS       Z4, Z0, Z0
+	VADDPS       Z5, Z0, Z0
+	VMOVUPS      Z0, (DX)(BX*1)
+	LEAQ         (DX), BX
+
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	VMOVUPS       (BX), Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VMAXPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VMAXPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VMAXPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VMAXPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VSUBPS        Z0, Z1, Z1
+	VMOVUPS       exphi<>+0(SB), Z0
+	VMINPS        Z1, Z0, Z1
+	VMOVUPS       explo<>+0(SB), Z0
+	VMAXPS        Z1, Z0, Z1
+	VMULPS        log2e<>+0(SB), Z1, Z0
+	VRNDSCALEPS   $0x00, Z0, Z0
+	VFNMADD231PS  ln2hi<>+0(SB), Z0, Z1
+	VFNMADD231PS  ln2lo<>+0(SB), Z0, Z1
+	VMOVUPS       expc0<>+0(SB), Z2
+	VFMADD213PS   expc1<>+0(SB), Z1, Z2
+	VFMADD213PS   expc2<>+0(SB), Z1, Z2
+	VFMADD213PS   expc3<>+0(SB), Z1, Z2
+	VFMADD213PS   expc4<>+0(SB), Z1, Z2
+	VFMADD213PS   expc5<>+0(SB), Z1, Z2
+	VMULPS        Z1, Z1, Z3
+	VFMADD213PS   Z1, Z3, Z2
+	VADDPS        one<>+0(SB), Z2, Z2
+	VCVTPS2DQ     Z0, Z0
+	VPSRAD        $0x01, Z0, Z1
+	VPSUBD        Z1, Z0, Z0
+	VPADDD        expbias<>+0(SB), Z0, Z0
+	VPSLLD        $0x17, Z0, Z0
+	VMULPS        Z0, Z2, Z2
+	VPADDD        expbias<>+0(SB), Z1, Z1
+	VPSLLD        $0x17, Z1, Z1
+	VMULPS        Z1, Z2, Z2
+	VMOVAPS       Z2, Z1
+	VMOVAPS       Z1, Z0
+	VEXTRACTF64X4 $0x01, Z0, Y2
+	VADDPS        Y2, Y0, Y2
+	VEXTRACTF128  $0x01, Y2, X0
+	VADDPS        X0, X2, X0
+	VPERMILPS     $0x4e, X0, X2
+	VADDPS        X2, X0, X0
+	VPERMILPS     $0xb1, X0, X2
+	VADDPS        X2, X0, X0
+	VBROADCASTSS  X0, Z0
+	VMOVUPS       one<>+0(SB), Z2
+	VDIVPS        Z0, Z2, Z2
+	VMULPS        Z2, Z1, Z1
+	VMOVUPS       Z1, (BX)
+	ADDQ          $0x40, BX
+	ADDQ          $0x00001000, CX
+	ADDQ          $0x40, DX
+	DECQ          AX
+	JMP           int8rows306
+
+int8done306:
+	VZEROUPPER
+	RET

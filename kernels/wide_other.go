@@ -489,3 +489,15 @@ func wideAdamWLastChunkAVX2(p *[WideParams % WideUpdateChunk]float32, grad *[Wid
 func wideAdamWLastChunkNEON(p *[WideParams % WideUpdateChunk]float32, grad *[WideParams % WideUpdateChunk]float32, m *[WideParams % WideUpdateChunk]float32, v *[WideParams % WideUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: wideAdamWLastChunkNEON called in a build without assembly")
 }
+
+func wideL1ForwardInt8AVX512(rows int, x *float32, qw *[WideL1Int8Weights]int8, scale *[WideL1Out]float32, colsum *[WideL1Out]int32, b *[WideL1Out]float32, y *float32) {
+	panic("vecgen: wideL1ForwardInt8AVX512 called in a build without assembly")
+}
+
+func wideL2ForwardInt8AVX512(rows int, x *float32, qw *[WideL2Int8Weights]int8, scale *[WideL2Out]float32, colsum *[WideL2Out]int32, b *[WideL2Out]float32, y *float32) {
+	panic("vecgen: wideL2ForwardInt8AVX512 called in a build without assembly")
+}
+
+func wideL3ForwardInt8AVX512(rows int, x *float32, qw *[WideL3Int8Weights]int8, scale *[WideL3Out]float32, colsum *[WideL3Out]int32, b *[WideL3Out]float32, y *float32) {
+	panic("vecgen: wideL3ForwardInt8AVX512 called in a build without assembly")
+}

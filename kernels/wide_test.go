@@ -1051,6 +1051,26 @@ func TestWideChunks(t *testing.T) {
 	wideEachTier(t, 0, func(t *testing.T) { kerneltest.CheckChunks(t, WideNetwork()) })
 }
 
+// TestWideInt8 checks each layer's int8 forward pass against
+// scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
+// kernels and on the reference, which the other tiers take.
+func TestWideInt8(t *testing.T) {
+	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.Reference} {
+		t.Run(tier.String(), func(t *testing.T) {
+			if !wideCanRunInt8(tier) {
+				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
+			}
+			if tier == compiled.Reference && !kerneltest.Affordable(4075945984) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 4075945984)
+			}
+			saved := wideInt8Tier
+			defer func() { wideInt8Tier = saved }()
+			wideInt8Tier = tier
+			kerneltest.CheckInt8(t, WideNetwork(), []int{0, 0, 6}, 0)
+		})
+	}
+}
+
 // TestWideGradient checks the whole network's gradient, as the
 // generated kernels compute it, against central finite differences of the
 // loss computed in float64 by package scalar. Each difference takes two

@@ -45,6 +45,26 @@ func Emit(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error) {
 		c.VZEROUPPER()
 		c.RET()
 	}
+	for i := range p.Int8 {
+		k := &p.Int8[i]
+		m := k.Impl(isa)
+		if m == nil {
+			continue
+		}
+		c.Function(m.Asm) // its frame holds a tile's quantized rows: not NOSPLIT
+		c.Pragma("noescape")
+		c.SignatureExpr(int8Signature(k))
+		c.Doc(int8Doc(k, m)...)
+		a.begin()
+		restore := func() {}
+		if p.Flush {
+			restore = a.flushSubnormals()
+		}
+		a.forwardInt8(k, m)
+		restore()
+		c.VZEROUPPER()
+		c.RET()
+	}
 	asm, stubs, err = assemble(c, isa, printer.Config{Name: "vecgen from " + p.Source, Pkg: p.Package})
 	if err != nil {
 		return nil, nil, fmt.Errorf("assembling %s for %s: %w", p.Model.Name, isa.Name, err)

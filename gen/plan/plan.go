@@ -60,6 +60,9 @@ type ISA struct {
 	// pack it (Impl.PackDepth); the others compute them in panels
 	// (Impl.DepthBlock, Impl.ColBlock).
 	Packs bool
+	// Int8 is the tile of the tier's int8 kernels (Int8Kernel); zero when
+	// the tier has none.
+	Int8 Int8Tile
 }
 
 // The tiers. AVX2 (with FMA) has 16 YMM registers of 8 lanes; AVX-512 has
@@ -72,7 +75,8 @@ type ISA struct {
 // holds no arm64 machine here can measure.
 var (
 	AVX2   = ISA{Name: "AVX2", Arch: "amd64", Lanes: 8, Registers: 16, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true}
-	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true}
+	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true,
+		Int8: Int8Tile{Rows: 4, Vecs: 4, OneRowVecs: 16}}
 	NEON   = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4}
 )
 
@@ -201,6 +205,8 @@ type Plan struct {
 	// Serve is the row counts below the batch that have serving Forward
 	// kernels, largest first.
 	Serve []int
+	// Int8 is each layer's int8 forward kernel, in layer order.
+	Int8 []Int8Kernel
 }
 
 // New plans a validated model. source names the spec in generated headers;
@@ -247,6 +253,7 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 			p.add(Kernel{Op: Forward, Layer: l.Index, Activation: l.Activation, Gemm: &g, Rows: rows})
 		}
 	}
+	p.addInt8()
 	p.add(Kernel{Op: Loss, Activation: p.Layers[len(p.Layers)-1].Activation, Elements: m.Batch * m.Output()})
 	for _, op := range Optimizers {
 		p.add(Kernel{Op: op, Elements: p.ParamCount()})

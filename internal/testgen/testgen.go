@@ -76,6 +76,13 @@ type data struct {
 	// SplitDepthUlps bounds the first layer's activation in the combine
 	// (the generator's table), when the plan splits its depth.
 	SplitDepthUlps int
+	// Int8Tiers names the compiled.Tier of each tier with int8 kernels,
+	// Int8Ulps bounds each layer's activation in its int8 kernel (as in
+	// its Forward test), and Int8Flops is the reference's work in
+	// kerneltest.CheckInt8.
+	Int8Tiers []string
+	Int8Ulps  []int
+	Int8Flops int
 }
 
 // step is one layer of the backward pass in the gradient check.
@@ -165,10 +172,7 @@ func Emit(p *plan.Plan) ([]byte, error) {
 			optimizerReference(&kd)
 		}
 		if k.Op == plan.Forward {
-			kd.ActivationUlps = plan.Activations[k.Activation].Ulps
-			if k.Activation == spec.Softmax {
-				kd.ActivationUlps += (k.Gemm.Cols + plan.AVX2.Lanes - 1) / plan.AVX2.Lanes
-			}
+			kd.ActivationUlps = activationUlps(k.Activation, k.Gemm.Cols)
 			kd.ActivationSweep = "kerneltest.Sweep(1 << 16)"
 			if k.Activation == spec.Softmax {
 				// Every finite logit range where the probabilities are not all 0
@@ -207,6 +211,15 @@ func Emit(p *plan.Plan) ([]byte, error) {
 	}
 	d.GradientChecks = 2 * 8 * 2 * len(p.Layers)
 	d.SplitDepthUlps = plan.Activations[p.Layers[0].Activation].Ulps
+	if len(p.Int8) > 0 {
+		for _, isa := range plan.Int8Tiers() {
+			d.Int8Tiers = append(d.Int8Tiers, isa.Name)
+		}
+		for _, k := range p.Int8 {
+			d.Int8Ulps = append(d.Int8Ulps, activationUlps(k.Activation, k.Out))
+			d.Int8Flops += 2 * k.In * k.Out * int8CheckRows
+		}
+	}
 	d.LossDZ = p.LossGivesDZ()
 	loss := plan.Losses[p.Model.Loss]
 	d.LossFunc, d.Targets = loss.Scalar, loss.Targets
@@ -220,6 +233,23 @@ func Emit(p *plan.Plan) ([]byte, error) {
 	}
 	return src, nil
 }
+
+// activationUlps bounds a Forward kernel's activation a over rows of n
+// outputs, in ulp: the table's, and for softmax, whose row sum's error
+// grows like n/8 ulp, ⌈n/8⌉ more.
+func activationUlps(a spec.Activation, n int) int {
+	ulps := plan.Activations[a].Ulps
+	if a == spec.Softmax {
+		ulps += (n + plan.AVX2.Lanes - 1) / plan.AVX2.Lanes
+	}
+	return ulps
+}
+
+// int8CheckRows is the rows kerneltest.CheckInt8 runs through the
+// reference and the kernels of a layer, counted over its calls: 11 rows
+// drawn, each count of its int8Counts from both ends, and the check of
+// each count's first rows (about 4·11 calls of 11 rows).
+const int8CheckRows = 4 * 11 * 11
 
 // benchRanges are the ranges Benchmark<Kernel> fills the arguments of k
 // from. A product's take the values a layer sees in training, centered,
