@@ -88,6 +88,32 @@ func BenchmarkPredict(b *testing.B) { predict(b, kernels.FashionNetwork()) }
 // served before the serving kernels, beside BenchmarkPredictRows/rows=1.
 func BenchmarkPredictOne(b *testing.B) { predict(b, kernels.Fashion1Network()) }
 
+// BenchmarkPredictOneInt8 is the int8 forward pass of one sample through
+// spec/fashion.yaml quantized (nn.Quantize), beside BenchmarkPredictOne.
+func BenchmarkPredictOneInt8(b *testing.B) { predictInt8(b, kernels.FashionNetwork(), 1) }
+
+// BenchmarkPredictInt8 is the int8 forward pass of 64 samples through
+// spec/fashion.yaml quantized, beside BenchmarkPredict.
+func BenchmarkPredictInt8(b *testing.B) { predictInt8(b, kernels.FashionNetwork(), 64) }
+
+func predictInt8(b *testing.B, desc compiled.Network, rows int) {
+	net, err := nn.New(desc, nn.Options{Workers: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	q, err := nn.Quantize(net)
+	if err != nil {
+		b.Fatal(err)
+	}
+	x, _ := samples(desc, rows, 1)
+	out := make([]float32, rows*desc.Output())
+	for b.Loop() {
+		if err := q.Predict(x, out); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
 func predict(b *testing.B, desc compiled.Network) {
 	net, err := nn.New(desc, nn.Options{Workers: 1})
 	if err != nil {

@@ -30,20 +30,40 @@ type Quantized struct {
 type int8Layer struct {
 	in, out int
 	act     scalar.Activation
-	qw      []int8    // In×Out, row-major as the float w
+	packed  []int8    // the weights in the int8 kernels' layout (scalar.PackInt8Weights)
 	scale   []float32 // Out: the scale of each output's weights
 	colsum  []int32   // Out: Σₖ qw[k,j], for the zero points' correction
 	b       []float32 // Out
+	// kernel is the generated int8 kernel (compiled.Layer.ForwardInt8),
+	// or nil for a package without them, whose layers run the reference.
+	kernel func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32)
 }
 
-// int8Scratch is the working memory of one row's forward pass: the
-// quantized input of a layer, its int32 sums and the outputs of two
-// layers.
+// forward computes the layer's outputs y for the rows of x, through the
+// generated kernel or, without one, the reference (which takes s's
+// scratch).
+func (l *int8Layer) forward(s *int8Scratch, x, y []float32) {
+	if l.kernel != nil {
+		l.kernel(x, l.packed, l.scale, l.colsum, l.b, y)
+		return
+	}
+	scalar.DenseInt8Packed(x, l.packed, l.scale, l.colsum, l.b, y, s.qx, s.acc, len(x)/l.in, l.in, l.out, l.act)
+}
+
+// int8Scratch is the working memory of a forward pass over up to
+// int8Rows rows: the outputs of two layers, and the reference's quantized
+// row and int32 sums.
 type int8Scratch struct {
+	a, b []float32
 	qx   []uint8
 	acc  []int32
-	a, b []float32
 }
+
+// int8Rows is the most rows a call of a layer's int8 kernel takes in
+// Predict: enough for the kernel's tiles to read each block of weights
+// for many rows, few enough that the two layers' outputs stay in L1 and
+// L2.
+const int8Rows = 64
 
 // Quantize returns the int8 form of n's current weights. n is not
 // changed and the two share nothing. It refuses weights that are not
@@ -63,14 +83,16 @@ func Quantize(n *Network) (*Quantized, error) {
 		if at := vec.FirstNonFinite(b); at >= 0 {
 			return nil, fmt.Errorf("nn: layer %d: bias %d is %v; only finite weights quantize", i+1, at, b[at])
 		}
-		ql := int8Layer{in: l.In, out: l.Out, act: l.Activation,
-			qw: make([]int8, l.In*l.Out), scale: make([]float32, l.Out), colsum: make([]int32, l.Out), b: append([]float32(nil), b...)}
-		scalar.QuantizeWeights(w, l.In, l.Out, ql.qw, ql.scale, ql.colsum)
+		ql := int8Layer{in: l.In, out: l.Out, act: l.Activation, kernel: l.ForwardInt8,
+			packed: make([]int8, scalar.Int8PackedLen(l.In, l.Out)), scale: make([]float32, l.Out), colsum: make([]int32, l.Out), b: append([]float32(nil), b...)}
+		qw := make([]int8, l.In*l.Out)
+		scalar.QuantizeWeights(w, l.In, l.Out, qw, ql.scale, ql.colsum)
+		scalar.PackInt8Weights(qw, l.In, l.Out, ql.packed)
 		q.layers = append(q.layers, ql)
 		widest = max(widest, l.Out)
 	}
 	q.scratch.New = func() any {
-		return &int8Scratch{qx: make([]uint8, widest), acc: make([]int32, widest), a: make([]float32, widest), b: make([]float32, widest)}
+		return &int8Scratch{a: make([]float32, int8Rows*widest), b: make([]float32, int8Rows*widest), qx: make([]uint8, widest), acc: make([]int32, widest)}
 	}
 	return q, nil
 }
@@ -87,7 +109,8 @@ func (q *Quantized) Output() int { return q.desc.Output() }
 // the others. The features must be finite (a row's quantization needs
 // its range), and an output that is not finite is an error rather than a
 // value, naming the sample. Many samples are shared among up to
-// GOMAXPROCS goroutines, in runs of at least int8Run samples.
+// GOMAXPROCS goroutines, in runs of at least int8Rows samples, and go
+// through each layer's int8 kernel int8Rows at a time.
 func (q *Quantized) Predict(x, out []float32) error {
 	count, err := rows("x", x, q.desc.Input)
 	if err != nil {
@@ -100,7 +123,10 @@ func (q *Quantized) Predict(x, out []float32) error {
 	if i := vec.FirstNonFinite(x); i >= 0 {
 		return fmt.Errorf("nn: sample %d: feature %d is %v; int8 inputs must be finite", i/q.desc.Input, i%q.desc.Input, x[i])
 	}
-	parts := min(runtime.GOMAXPROCS(0), (count+int8Run-1)/int8Run)
+	parts := min(runtime.GOMAXPROCS(0), (count+int8Rows-1)/int8Rows)
+	if parts == 1 {
+		return q.predictRows(x, out, 0, count)
+	}
 	errs := make([]error, parts)
 	var wg sync.WaitGroup
 	for p := range parts {
@@ -115,37 +141,33 @@ func (q *Quantized) Predict(x, out []float32) error {
 	return nil
 }
 
-// int8Run is the fewest samples Predict gives a goroutine of its own.
-const int8Run = 64
-
-// predictRows runs samples lo to hi−1 of x through the network into out.
+// predictRows runs samples lo to hi−1 of x through the network into out,
+// int8Rows at a time.
 func (q *Quantized) predictRows(x, out []float32, lo, hi int) error {
 	s := q.scratch.Get().(*int8Scratch)
 	defer q.scratch.Put(s)
 	in, width := q.desc.Input, q.desc.Output()
-	for r := lo; r < hi; r++ {
-		y := q.forward(s, x[r*in:(r+1)*in])
+	for r := lo; r < hi; r += int8Rows {
+		end := min(r+int8Rows, hi)
+		y := q.forward(s, x[r*in:end*in])
 		if i := vec.FirstNonFinite(y); i >= 0 {
-			return fmt.Errorf("nn: sample %d: output %d is %v: the int8 network overflowed", r, i, y[i])
+			return fmt.Errorf("nn: sample %d: output %d is %v: the int8 network overflowed", r+i/width, i%width, y[i])
 		}
-		copy(out[r*width:(r+1)*width], y)
+		copy(out[r*width:end*width], y)
 	}
 	return nil
 }
 
-// forward runs one sample through the layers, alternating between the
-// scratch's two rows, and returns the last layer's outputs.
+// forward runs the rows of x through the layers, alternating between the
+// scratch's two buffers, and returns the last layer's outputs.
 func (q *Quantized) forward(s *int8Scratch, x []float32) []float32 {
-	in, next := x, s.a
-	for _, l := range q.layers {
-		y := next[:l.out]
-		scalar.DenseInt8(in, l.qw, l.scale, l.colsum, l.b, y, s.qx, s.acc, 1, l.in, l.out, l.act)
-		in = y
-		if &next[0] == &s.a[0] {
-			next = s.b
-		} else {
-			next = s.a
-		}
+	rows := len(x) / q.desc.Input
+	in, next, other := x, s.a, s.b
+	for i := range q.layers {
+		l := &q.layers[i]
+		y := next[:rows*l.out]
+		l.forward(s, in, y)
+		in, next, other = y, other, next
 	}
 	return in
 }
