@@ -5,7 +5,8 @@
 // vecgen, its AVX2 tier and its peers, the ratio to the best peer, the
 // fraction of this run's widest measured FMA ceiling and of the nominal
 // one, the performance targets next to what was measured, Predict of n
-// rows against numpy's and PyTorch's forward of as many, a Fashion-MNIST
+// rows against numpy's and PyTorch's forward of as many, int8 serving
+// against float32 and PyTorch's dynamic quantization, a Fashion-MNIST
 // epoch through nn's Fit against PyTorch's training loop, and
 // spec/wide.yaml's products and SGD step against numpy's and PyTorch's.
 //
@@ -424,6 +425,7 @@ func render(runs map[string]*result, conf map[string]string) string {
 		b.Write(rows.Bytes())
 	}
 	b.WriteString(rowsTable(runs))
+	b.WriteString(int8Table(runs, conf))
 	b.WriteString(workersTable(runs))
 	b.WriteString(epochTable(runs))
 	b.WriteString(wideTable(runs))
@@ -749,6 +751,65 @@ func rowsTable(runs map[string]*result) string {
 		b.WriteString(": not measured\n")
 	}
 	return b.String()
+}
+
+// int8Target is a row of the int8 serving table: nn's int8 benchmark name,
+// described as label, held to at most limit × the time of the benchmark
+// ref, described as refLabel.
+type int8Target struct {
+	label, name   string
+	limit         float64
+	ref, refLabel string
+}
+
+// int8Targets are the targets of nn's int8 serving of spec/fashion.yaml:
+// one sample and 64 against vecgen's float32 forward of as many, numpy's
+// and PyTorch's dynamic quantization (peers.py's quantize_dynamic of the
+// same model).
+var int8Targets = []int8Target{
+	{"1 sample", "BenchmarkPredictOneInt8", 0.50, "BenchmarkPredictOne", "vecgen float32, 1 sample (BenchmarkPredictOne)"},
+	{"1 sample", "BenchmarkPredictOneInt8", 0.12, "BenchmarkPredictOne/numpy", "numpy float32, 1 sample"},
+	{"1 sample", "BenchmarkPredictOneInt8", 0.20, "BenchmarkPredictOneInt8/torch", "PyTorch quantize_dynamic, 1 sample"},
+	{"64 samples", "BenchmarkPredictInt8", 0.60, "BenchmarkPredict", "vecgen float32 Predict, 64 samples (BenchmarkPredict)"},
+	{"64 samples", "BenchmarkPredictInt8", 0.20, "BenchmarkPredictInt8/torch", "PyTorch quantize_dynamic, 64 samples"},
+}
+
+// int8Table is the table of int8Targets: the median times of each int8
+// benchmark and its reference, their ratio and the target, "not measured"
+// where either is missing. It is "" when neither nn's int8 benchmarks nor
+// PyTorch's were measured.
+func int8Table(runs map[string]*result, conf map[string]string) string {
+	cell := func(ns float64, ok bool) string {
+		if ok {
+			return duration(ns)
+		}
+		return "–"
+	}
+	var rows strings.Builder
+	measured := false
+	for _, t := range int8Targets {
+		ns, ok := median(runs, t.name, "ns/op")
+		ref, okRef := median(runs, t.ref, "ns/op")
+		_, okPeer := median(runs, t.name+"/torch", "ns/op")
+		measured = measured || ok || okPeer
+		ratio, target := "–", fmt.Sprintf("≤ %.2f×: not measured", t.limit)
+		if ok && okRef {
+			ratio = fmt.Sprintf("%.2f×", ns/ref)
+			target = fmt.Sprintf("≤ %.2f×: %s", t.limit, mark(true, ns <= t.limit*ref))
+		}
+		fmt.Fprintf(&rows, "| %s | %s | %s | %s | %s | %s |\n", t.label, cell(ns, ok), t.refLabel, cell(ref, okRef), ratio, target)
+	}
+	if !measured {
+		return ""
+	}
+	engine := ""
+	if e := conf["qengine"]; e != "" {
+		engine = ", on its " + e + " engine"
+	}
+	return "\nint8 serving: nn.Quantize's Predict of spec/fashion.yaml against float32 and PyTorch's dynamic quantization " +
+		"(quantize_dynamic of nn.Linear to qint8, one thread" + engine + "; median times; the time ratio is below 1 where vecgen's int8 is faster):\n\n" +
+		"| int8 | time | against | its time | int8's time ÷ its | target |\n" +
+		"|---|---|---|---|---|---|\n" + rows.String()
 }
 
 // stepWorkers is nn's benchmark of the SGD step of 256 samples for each

@@ -232,6 +232,62 @@ func TestRowsTableNotMeasured(t *testing.T) {
 	assert.Empty(t, rowsTable(runs), "peers alone make no table")
 }
 
+// int8 serving: each int8 benchmark against its references, met at the
+// limit itself, missed above it, and not measured without PyTorch's batch.
+func TestInt8Table(t *testing.T) {
+	in := "BenchmarkPredictOne-2 100 20000 ns/op\n" +
+		"BenchmarkPredict-2 100 200000 ns/op\n" +
+		// Two runs: the median is their mean, 10 µs.
+		"BenchmarkPredictOneInt8-2 100 9000 ns/op\n" +
+		"BenchmarkPredictOneInt8-2 100 11000 ns/op\n" +
+		"BenchmarkPredictInt8-2 100 100000 ns/op\n" +
+		"qengine: onednn\n" +
+		"BenchmarkPredictOne/numpy 100 24000 ns/op\n" +
+		"BenchmarkPredictOneInt8/torch 100 140000 ns/op\n"
+	runs, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	out := render(runs, configs([]byte(in)))
+	assert.Contains(t, out, "(quantize_dynamic of nn.Linear to qint8, one thread, on its onednn engine; median times;")
+	assert.Contains(t, out, "| int8 | time | against | its time | int8's time ÷ its | target |\n|---|---|---|---|---|---|\n"+
+		"| 1 sample | 10 µs | vecgen float32, 1 sample (BenchmarkPredictOne) | 20 µs | 0.50× | ≤ 0.50×: met |\n"+
+		"| 1 sample | 10 µs | numpy float32, 1 sample | 24 µs | 0.42× | ≤ 0.12×: missed |\n"+
+		"| 1 sample | 10 µs | PyTorch quantize_dynamic, 1 sample | 140 µs | 0.07× | ≤ 0.20×: met |\n"+
+		"| 64 samples | 100 µs | vecgen float32 Predict, 64 samples (BenchmarkPredict) | 200 µs | 0.50× | ≤ 0.60×: met |\n"+
+		"| 64 samples | 100 µs | PyTorch quantize_dynamic, 64 samples | – | – | ≤ 0.20×: not measured |\n")
+
+	// Slower than the float32 batch.
+	runs, err = parse(strings.NewReader("BenchmarkPredict-2 100 200000 ns/op\nBenchmarkPredictInt8-2 100 130000 ns/op\n"))
+	require.NoError(t, err)
+	assert.Contains(t, int8Table(runs, nil), "| 64 samples | 130 µs | vecgen float32 Predict, 64 samples (BenchmarkPredict) | 200 µs | 0.65× | ≤ 0.60×: missed |\n")
+}
+
+// Without nn's int8 benchmarks every target is not measured, though the
+// references were; without any int8 result, nn's or PyTorch's, there is
+// no table.
+func TestInt8TableNotMeasured(t *testing.T) {
+	in := "BenchmarkPredictOne-2 100 20000 ns/op\n" +
+		"BenchmarkPredictOne/numpy 100 24000 ns/op\n" +
+		"BenchmarkPredictOneInt8/torch 100 140000 ns/op\n" +
+		"BenchmarkPredictInt8/torch 100 200000 ns/op\n"
+	runs, err := parse(strings.NewReader(in))
+	require.NoError(t, err)
+	out := int8Table(runs, configs([]byte(in)))
+	assert.Contains(t, out, "(quantize_dynamic of nn.Linear to qint8, one thread; median times;", "no qengine line, no engine")
+	assert.Contains(t, out, "| 1 sample | – | vecgen float32, 1 sample (BenchmarkPredictOne) | 20 µs | – | ≤ 0.50×: not measured |\n"+
+		"| 1 sample | – | numpy float32, 1 sample | 24 µs | – | ≤ 0.12×: not measured |\n"+
+		"| 1 sample | – | PyTorch quantize_dynamic, 1 sample | 140 µs | – | ≤ 0.20×: not measured |\n"+
+		"| 64 samples | – | vecgen float32 Predict, 64 samples (BenchmarkPredict) | – | – | ≤ 0.60×: not measured |\n"+
+		"| 64 samples | – | PyTorch quantize_dynamic, 64 samples | 200 µs | – | ≤ 0.20×: not measured |\n")
+	assert.NotContains(t, out, ": met")
+	assert.NotContains(t, out, ": missed")
+
+	assert.Empty(t, int8Table(map[string]*result{}, nil))
+	runs, err = parse(strings.NewReader(sample))
+	require.NoError(t, err)
+	assert.Empty(t, int8Table(runs, configs([]byte(sample))), "float32 results alone make no table")
+	assert.NotContains(t, render(runs, configs([]byte(sample))), "int8")
+}
+
 // spec/wide.yaml's table: each product's share of the zmm ceiling and
 // speed over the faster peer, and the step against numpy and on two cores,
 // each target met or missed; the products appear in no other table.

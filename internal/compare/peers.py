@@ -16,6 +16,12 @@ format, so internal/benchreport reads it together with go test's:
     BenchmarkPredictRows/rows=N/{numpy,torch}      the whole forward of N rows
         as one matrix, softmax over each row, N = 1, 2, 4, 8, 16, 32, 64,
         100, 1000: the pair of nn's Predict of N samples on spec/fashion.yaml
+    BenchmarkPredictOneInt8/torch                  the forward of one row (a
+        1×784 matrix) through PyTorch's dynamic quantization of the same
+        model, torch.ao.quantization.quantize_dynamic of its nn.Linear
+        layers to qint8: the pair of nn's int8 Predict of one sample
+    BenchmarkPredictInt8/torch                     the same of 64 rows, the
+        pair of nn's int8 Predict of 64 samples
     BenchmarkTrainStep/sgd/samples=N/procs=1/{numpy,torch}
                                                    one SGD step with softmax
                                                    cross-entropy, N = 64, 256
@@ -29,10 +35,13 @@ format, so internal/benchreport reads it together with go test's:
         workers. Like go test's BenchmarkFitEpoch, each run trains a fresh
         model for -benchtime Nx epochs (one for a -benchtime in seconds)
 
-Everything is float32. PyTorch keeps nn.Linear's layout (weight is
-out×in) and computes the backward products as autograd does for it:
-dW = dZᵀ·X, dX = dZ·W. It also prints "blas:", "numpy:" and "torch:"
-configuration lines naming the BLAS library and its core.
+Everything is float32 but the Int8 cases' products. PyTorch keeps
+nn.Linear's layout (weight is out×in) and computes the backward products
+as autograd does for it: dW = dZᵀ·X, dX = dZ·W. It also prints "blas:", "numpy:" and "torch:"
+configuration lines naming the BLAS library and its core, and when the
+Int8 cases run a "qengine:" line naming PyTorch's quantized engine: the
+first it supports of fbgemm, x86, onednn and qnnpack. Without any, those
+cases and -check fail.
 
     peers.py [-count 10] [-benchtime 200ms] [-bench REGEXP] [-skip REGEXP] [-fashion DIR]
     peers.py -check     compare numpy with PyTorch and exit
@@ -47,6 +56,10 @@ import os
 # OpenBLAS and OpenMP read these when they load, so before numpy and torch.
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
+# QNNPACK's dynamic quantized Linear logs a warning on every call (the
+# module always asks for reduce_range, which QNNPACK ignores): the log's
+# level, read when torch loads, keeps errors only.
+os.environ.setdefault("GLOG_minloglevel", "2")
 
 import argparse
 import contextlib
@@ -99,6 +112,17 @@ PRODUCTS = [
 
 # The row counts of the whole-forward cases, as nn's BenchmarkPredictRows.
 PREDICT_ROWS = (1, 2, 4, 8, 16, 32, 64, 100, 1000)
+
+# The int8 serving cases: the nn benchmark each pairs with and its rows,
+# each one of PREDICT_ROWS.
+INT8_PREDICTS = [("BenchmarkPredictOneInt8", 1), ("BenchmarkPredictInt8", 64)]
+
+# PyTorch's quantized engines in order of preference: fbgemm (x86; "x86"
+# in newer PyTorch picks between it and oneDNN), oneDNN, QNNPACK (ARM).
+QENGINES = ("fbgemm", "x86", "onednn", "qnnpack")
+
+# How far the int8 cases' softmax outputs may be from numpy's float32 ones.
+INT8_ATOL = 0.05
 
 
 
@@ -252,6 +276,31 @@ def torch_model(mlp=None, softmax=False):
     return model
 
 
+class NoQuantizedEngine(Exception):
+    """PyTorch supports none of QENGINES."""
+
+
+def quantized_engine():
+    """Sets PyTorch's quantized engine to the first of QENGINES it supports
+    and returns its name."""
+    supported = [e for e in torch.backends.quantized.supported_engines if e != "none"]
+    for engine in QENGINES:
+        if engine in supported:
+            torch.backends.quantized.engine = engine
+            return engine
+    raise NoQuantizedEngine("PyTorch %s has none of the quantized engines %s that the Int8 cases need (it has %s)"
+                            % (torch.__version__, ", ".join(QENGINES), ", ".join(supported) or "none"))
+
+
+def quantized_model(mlp):
+    """mlp's serving model, softmax included, with PyTorch's dynamic
+    quantization on quantized_engine(): each nn.Linear becomes one of qint8
+    weights (one scale per tensor) that quantizes each call's input to
+    uint8 and returns float32."""
+    quantized_engine()
+    return torch.ao.quantization.quantize_dynamic(torch_model(mlp, softmax=True), {torch.nn.Linear}, dtype=torch.qint8)
+
+
 def samples(rng, n, layers=LAYERS):
     """n inputs of the network of layers from a standard normal and their
     one-hot targets, as nn's benchmarks draw them; also the targets as class
@@ -274,8 +323,9 @@ TRAIN_STEPS = [
 ]
 
 
-def network_cases(rng):
-    """Yields (name, metric, numpy fn, torch fn) for the whole-network cases.
+def network_cases(rng, int8):
+    """Yields (name, metric, numpy fn, torch fn) for the whole-network cases,
+    with the INT8_PREDICTS cases if int8 (those have no numpy fn, None).
     metric is None or (unit, amount per call)."""
     mlp = NumpyMLP(rng)
     serving = torch_model(mlp, softmax=True)
@@ -287,8 +337,9 @@ def network_cases(rng):
             return serving(tx1)
 
     yield "BenchmarkPredictOne", None, lambda: mlp.predict_one(x1), torch_predict_one
+    rows = {}
     for n in PREDICT_ROWS:
-        x = samples(rng, n)[0]
+        x = rows[n] = samples(rng, n)[0]
         tx = torch.from_numpy(x)
 
         def torch_predict(tx=tx):
@@ -296,6 +347,17 @@ def network_cases(rng):
                 return serving(tx)
 
         yield "BenchmarkPredictRows/rows=%d" % n, None, lambda x=x: mlp.predict(x), torch_predict
+    if int8:
+        quantized = quantized_model(mlp)
+        for name, n in INT8_PREDICTS:
+            # The rows of PredictRows: quantized Linear takes no vector.
+            tx = torch.from_numpy(rows[n])
+
+            def torch_int8(tx=tx):
+                with torch.no_grad():
+                    return quantized(tx)
+
+            yield name, None, None, torch_int8
     for name, layers, n in TRAIN_STEPS:
         x, y, labels = samples(rng, n, layers)
         net = NumpyMLP(rng, layers)
@@ -560,9 +622,13 @@ def run(args):
         for lib, fn in (("numpy", np_fn), ("torch", torch_fn)):
             full = "BenchmarkProduct/%s/%s%s" % (base, lib, "-" + bare if bare else "")
             cases.append((full, ("GFLOP/s", flops), fn))
-    for name, metric, np_fn, torch_fn in network_cases(rng):
-        cases.append((name + "/numpy", metric, np_fn))
-        cases.append((name + "/torch", metric, torch_fn))
+    int8 = any(selected(name + "/torch") for name, _ in INT8_PREDICTS)
+    if int8:
+        print("qengine:", quantized_engine(), flush=True)
+    for name, metric, np_fn, torch_fn in network_cases(rng, int8):
+        for lib, fn in (("numpy", np_fn), ("torch", torch_fn)):
+            if fn is not None:
+                cases.append((name + "/" + lib, metric, fn))
     for name, metric, fn in cases:
         if not selected(name):
             continue
@@ -614,6 +680,7 @@ def check(fashion):
     check_train_step(expect, "train step", mlp, x, y, labels)
     wide = NumpyMLP(rng, WIDE_LAYERS)
     check_train_step(expect, "wide train step", wide, *samples(rng, 128, WIDE_LAYERS))
+    check_int8(expect, mlp, rng)
     check_epoch(expect, fashion)
     expect(torch.get_num_threads() == 1, "torch runs %d threads" % torch.get_num_threads())
     if threadpoolctl is not None:
@@ -623,6 +690,32 @@ def check(fashion):
         print("FAIL:", f)
     print("FAIL" if failures else "ok")
     return not failures
+
+
+def check_int8(expect, mlp, rng):
+    """check's part for the int8 cases: quantized_model replaces every
+    nn.Linear of mlp's serving model by a dynamic quantized Linear of qint8
+    weights, and on each row count of INT8_PREDICTS its softmax outputs are
+    float32 and within INT8_ATOL of numpy's."""
+    try:
+        quantized = quantized_model(mlp)
+    except NoQuantizedEngine as e:
+        expect(False, "Int8: %s" % e)
+        return
+    linears = [m for m in quantized if isinstance(m, torch.nn.Linear)]
+    dynamic = [m for m in quantized if isinstance(m, torch.ao.nn.quantized.dynamic.Linear)]
+    expect(not linears and len(dynamic) == len(mlp.layers), "Int8: %d float Linear and %d dynamic quantized Linear layers"
+           % (len(linears), len(dynamic)))
+    expect(all(m.weight().dtype == torch.qint8 for m in dynamic), "Int8: weights of %s"
+           % [m.weight().dtype for m in dynamic])
+    for name, n in INT8_PREDICTS:
+        rows = samples(rng, n)[0]
+        want = mlp.predict(rows)
+        with torch.no_grad():
+            got = quantized(torch.from_numpy(rows)).numpy()
+        expect(got.dtype == np.float32 and got.shape == want.shape and np.allclose(got, want, rtol=0, atol=INT8_ATOL),
+               "%s: torch's int8 outputs (%s, %s) are up to %g from numpy's float32 ones, more than %g"
+               % (name, got.dtype, got.shape, np.abs(got - want).max() if got.shape == want.shape else np.inf, INT8_ATOL))
 
 
 def check_train_step(expect, what, mlp, x, y, labels):
@@ -706,7 +799,10 @@ def main():
     print("blas:", blas)
     print("numpy:", np.__version__)
     print("torch:", torch.__version__)
-    run(args)
+    try:
+        run(args)
+    except NoQuantizedEngine as e:
+        sys.exit("peers.py: %s" % e)
 
 
 if __name__ == "__main__":

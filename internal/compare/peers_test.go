@@ -14,10 +14,12 @@ import (
 // Fashion-MNIST read from IDX files as package dataset reads them (the real
 // files too when dataset-fashion-mnist is installed), PyTorch on the
 // threads each case names, and a training loop that repeats itself from a
-// fresh model. It needs python3-numpy and
-// python3-torch (VECGEN_PYTHON names the interpreter, by default
-// /usr/bin/python3) and skips without them unless VECGEN_REQUIRE_TORCH is
-// set.
+// fresh model; and the int8 cases: PyTorch's dynamic quantization, on a
+// quantized engine this PyTorch has, turns every Linear layer into one of
+// qint8 weights and stays near numpy's float32 outputs. It needs
+// python3-numpy and python3-torch (VECGEN_PYTHON names the interpreter, by
+// default /usr/bin/python3) and skips without them unless
+// VECGEN_REQUIRE_TORCH is set.
 func TestPeers(t *testing.T) {
 	python := pythontest.Python(t, "numpy", "torch")
 	cmd := exec.Command(python, "peers.py", "-check")
