@@ -77,7 +77,7 @@ var (
 	AVX2   = ISA{Name: "AVX2", Arch: "amd64", Lanes: 8, Registers: 16, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true}
 	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true,
 		Int8: Int8Tile{Rows: 4, Vecs: 4, OneRowVecs: 16}}
-	NEON   = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4}
+	NEON = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4}
 )
 
 // Tiers lists the tiers a plan renders, widest first: the order dispatch

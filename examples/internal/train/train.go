@@ -32,7 +32,7 @@ type Flags struct {
 	// Checkpoint is rewritten after every epoch; Resume continues the run
 	// a checkpoint recorded (they may name the same file).
 	Checkpoint, Resume string
-	StopAfter          int // stop after this epoch, as if interrupted; 0 runs them all
+	StopAfter          int  // stop after this epoch, as if interrupted; 0 runs them all
 	Int8               bool // also report the test accuracy of the network quantized to int8
 }
 
