@@ -75,10 +75,16 @@ type ISA struct {
 // holds no arm64 machine here can measure.
 var (
 	AVX2   = ISA{Name: "AVX2", Arch: "amd64", Lanes: 8, Registers: 16, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true}
-	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true,
-		Int8: Int8Tile{Rows: 4, Vecs: 4, OneRowVecs: 16}}
-	NEON = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4}
+	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true, Int8: avx512Int8}
+	NEON   = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4}
 )
+
+// avx512Int8 is the AVX-512 tier's int8 tile (VNNI): 4 rows by 4
+// vectors (64 outputs) keep 16 accumulators and the 4 vectors of weights
+// of a group in registers; a row alone reads its weights from memory
+// into 16 accumulators, 256 outputs a pass, so that the 4–5 cycles of
+// VPDPBUSD's latency never stall one chain.
+var avx512Int8 = Int8Tile{Rows: 4, Vecs: 4, OneRowVecs: 16}
 
 // Tiers lists the tiers a plan renders, widest first: the order dispatch
 // tries them in (a tier of another GOARCH is never tried).
