@@ -131,6 +131,7 @@ test-fuzz:
 	$(call fuzz,FuzzParse,150000,./spec/)
 	$(call fuzz,FuzzDecode,150000,./nn/)
 	$(call fuzz,FuzzDecodeCheckpoint,50000,./nn/)
+	$(call fuzz,FuzzDecodeQuantized,50000,./nn/)
 	$(call fuzz,FuzzReadIDX,150000,./dataset/)
 	$(call fuzz,FuzzReadCSV,150000,./dataset/)
 	$(call fuzz,FuzzImport,50000,./onnx/)

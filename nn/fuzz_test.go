@@ -5,11 +5,50 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/vecgen/vecgen/kernels"
 	"github.com/vecgen/vecgen/nn"
 )
+
+// FuzzDecodeQuantized feeds arbitrary bytes to the int8 network's
+// decoder: it must return an error or an int8 network that predicts, never
+// panic, and never take more time or allocate more than the budget for
+// the file's size.
+func FuzzDecodeQuantized(f *testing.F) {
+	desc := kernels.SeedNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 1})
+	if err != nil {
+		f.Fatal(err)
+	}
+	q, err := nn.Quantize(net)
+	if err != nil {
+		f.Fatal(err)
+	}
+	var good, float bytes.Buffer
+	if err := q.Encode(&good); err != nil {
+		f.Fatal(err)
+	}
+	if err := net.Encode(&float); err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good.Bytes())
+	f.Add(float.Bytes())
+	f.Add(safetensors(`{"0.weight":{"dtype":"I8","shape":[3],"data_offsets":[0,3]}}`, make([]byte, 3)))
+	x := make([]float32, desc.Input)
+	out := make([]float32, desc.Output())
+	f.Fuzz(func(t *testing.T, file []byte) {
+		var loaded *nn.Quantized
+		var err error
+		decodeBudget.Check(t, "DecodeQuantized", len(file), func() { loaded, err = nn.DecodeQuantized(desc, file) })
+		if err == nil {
+			if err := loaded.Predict(x, out); err != nil && !strings.Contains(err.Error(), "overflowed") {
+				t.Fatalf("a decoded int8 network fails to predict: %v", err)
+			}
+		}
+	})
+}
 
 // FuzzDecode feeds arbitrary bytes to the weights decoder: it must return
 // an error or load a network, never panic, never take more time or

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/vecgen/vecgen/compiled"
 	"github.com/vecgen/vecgen/internal/bounded"
 )
 
@@ -15,9 +16,12 @@ import (
 
 // layers describes the network's layers as the metadata records them:
 // "784-256 relu, 256-128 relu, 128-10 softmax".
-func (n *Network) layers() string {
+func (n *Network) layers() string { return layersOf(&n.desc) }
+
+// layersOf is Network.layers of the network d describes.
+func layersOf(d *compiled.Network) string {
 	var layers []string
-	for _, l := range n.desc.Layers {
+	for _, l := range d.Layers {
 		layers = append(layers, fmt.Sprintf("%d-%d %s", l.In, l.Out, l.Activation))
 	}
 	return strings.Join(layers, ", ")
@@ -27,11 +31,16 @@ func (n *Network) layers() string {
 // weights when its metadata meta names layers other than the network's;
 // nil when it names none (a file from PyTorch) or the same.
 func (n *Network) otherModel(where string, meta map[string]string) error {
+	return otherModelOf(&n.desc, where, meta)
+}
+
+// otherModelOf is Network.otherModel of the network d describes.
+func otherModelOf(d *compiled.Network, where string, meta map[string]string) error {
 	layers := meta["vecgen.layers"]
-	if layers == "" || layers == n.layers() {
+	if layers == "" || layers == layersOf(d) {
 		return nil
 	}
-	return fmt.Errorf("%s holds model %s (%s); this network is %s (%s)", where, meta["vecgen.model"], layers, n.desc.Name, n.layers())
+	return fmt.Errorf("%s holds model %s (%s); this network is %s (%s)", where, meta["vecgen.model"], layers, d.Name, layersOf(d))
 }
 
 // otherModelAt is otherModel for the file at path, whose header it

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"maps"
 	"runtime"
 	"sync"
 
@@ -23,7 +24,8 @@ import (
 type Quantized struct {
 	desc    compiled.Network
 	layers  []int8Layer
-	scratch sync.Pool // *int8Scratch
+	meta    map[string]string // the user's metadata, as Network.Metadata
+	scratch sync.Pool         // *int8Scratch
 }
 
 // int8Layer is one layer's quantized weights and its float32 epilogue.
@@ -70,8 +72,7 @@ const int8Rows = 64
 // finite and layers deeper than scalar.MaxInt8Depth inputs, whose int32
 // sums could overflow.
 func Quantize(n *Network) (*Quantized, error) {
-	q := &Quantized{desc: n.desc}
-	widest := n.desc.Input
+	var layers []int8Layer
 	for i, l := range n.desc.Layers {
 		if l.In > scalar.MaxInt8Depth {
 			return nil, fmt.Errorf("nn: layer %d has %d inputs; int8 sums are exact up to %d", i+1, l.In, scalar.MaxInt8Depth)
@@ -83,19 +84,45 @@ func Quantize(n *Network) (*Quantized, error) {
 		if at := vec.FirstNonFinite(b); at >= 0 {
 			return nil, fmt.Errorf("nn: layer %d: bias %d is %v; only finite weights quantize", i+1, at, b[at])
 		}
-		ql := int8Layer{in: l.In, out: l.Out, act: l.Activation, kernel: l.ForwardInt8,
-			packed: make([]int8, scalar.Int8PackedLen(l.In, l.Out)), scale: make([]float32, l.Out), colsum: make([]int32, l.Out), b: append([]float32(nil), b...)}
-		qw := make([]int8, l.In*l.Out)
-		scalar.QuantizeWeights(w, l.In, l.Out, qw, ql.scale, ql.colsum)
-		scalar.PackInt8Weights(qw, l.In, l.Out, ql.packed)
-		q.layers = append(q.layers, ql)
-		widest = max(widest, l.Out)
+		qw, scale := make([]int8, l.In*l.Out), make([]float32, l.Out)
+		scalar.QuantizeWeights(w, l.In, l.Out, qw, scale, make([]int32, l.Out))
+		layers = append(layers, newInt8Layer(l, qw, scale, b))
+	}
+	return newQuantized(n.desc, layers, n.Metadata()), nil
+}
+
+// newInt8Layer is layer l with the int8 weights qw (In×Out, row-major),
+// their scales and the bias b, which it copies.
+func newInt8Layer(l compiled.Layer, qw []int8, scale, b []float32) int8Layer {
+	ql := int8Layer{in: l.In, out: l.Out, act: l.Activation, kernel: l.ForwardInt8,
+		packed: make([]int8, scalar.Int8PackedLen(l.In, l.Out)), scale: append([]float32(nil), scale...),
+		colsum: make([]int32, l.Out), b: append([]float32(nil), b...)}
+	scalar.PackInt8Weights(qw, l.In, l.Out, ql.packed)
+	for k := range l.In {
+		for j, q := range qw[k*l.Out : (k+1)*l.Out] {
+			ql.colsum[j] += int32(q)
+		}
+	}
+	return ql
+}
+
+// newQuantized is the int8 network of desc with its layers and metadata.
+func newQuantized(desc compiled.Network, layers []int8Layer, meta map[string]string) *Quantized {
+	q := &Quantized{desc: desc, layers: layers, meta: meta}
+	widest := desc.Input
+	for _, l := range layers {
+		widest = max(widest, l.out)
 	}
 	q.scratch.New = func() any {
 		return &int8Scratch{a: make([]float32, int8Rows*widest), b: make([]float32, int8Rows*widest), qx: make([]uint8, widest), acc: make([]int32, widest)}
 	}
-	return q, nil
+	return q
 }
+
+// Metadata returns a copy of the metadata of the network it was quantized
+// from, or of the file it was loaded from (Network.SetMetadata's entries:
+// a standardizer's statistics, say).
+func (q *Quantized) Metadata() map[string]string { return maps.Clone(q.meta) }
 
 func (q *Quantized) shape() *compiled.Network { return &q.desc }
 

@@ -1,7 +1,12 @@
 package nn_test
 
 import (
+	"encoding/binary"
+	"encoding/json"
 	"math"
+	"os"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -115,4 +120,75 @@ func TestQuantizedErrors(t *testing.T) {
 	p[3] = float32(math.Inf(-1))
 	_, err = nn.Quantize(net)
 	assert.EqualError(t, err, "nn: layer 1: weight 3 is -Inf; only finite weights quantize")
+}
+
+// Save and LoadQuantized keep the int8 network bit for bit, with its
+// metadata; the float and int8 loaders refuse each other's files, naming
+// the tensor; and a damaged file is refused.
+func TestQuantizedSaveLoad(t *testing.T) {
+	desc := kernels.DigitsNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 4})
+	require.NoError(t, err)
+	require.NoError(t, net.SetMetadata("note", "kept"))
+	q, err := nn.Quantize(net)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	path := dir + "/int8.safetensors"
+	require.NoError(t, q.Save(path))
+
+	loaded, err := nn.LoadQuantized(desc, path)
+	require.NoError(t, err)
+	x, _ := samples(desc, 70, 3)
+	want, got := make([]float32, 70*desc.Output()), make([]float32, 70*desc.Output())
+	require.NoError(t, q.Predict(x, want))
+	require.NoError(t, loaded.Predict(x, got))
+	assert.Equal(t, want, got)
+	assert.Equal(t, map[string]string{"note": "kept"}, loaded.Metadata())
+
+	// The int8 file is about a quarter of the float one.
+	floatPath := dir + "/float.safetensors"
+	require.NoError(t, net.Save(floatPath))
+	intInfo, err := os.Stat(path)
+	require.NoError(t, err)
+	floatInfo, err := os.Stat(floatPath)
+	require.NoError(t, err)
+	assert.Less(t, intInfo.Size(), floatInfo.Size()/3)
+
+	_, err = nn.LoadQuantized(desc, floatPath)
+	assert.ErrorContains(t, err, `tensor "0.weight" has dtype F32, an int8 network's weights are I8`)
+	assert.ErrorContains(t, net.Load(path), `tensor "0.weight" has dtype "I8", want F32 (an int8 network's file: nn.LoadQuantized reads it)`)
+
+	_, err = nn.LoadQuantized(kernels.FashionNetwork(), path)
+	assert.ErrorContains(t, err, "holds model Digits")
+
+	file, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, c := range []struct {
+		name   string
+		damage func([]byte) []byte
+		err    string
+	}{
+		{"a weight of -128", func(f []byte) []byte { f[len(f)-1] = 0x80; return f }, "is −128"},
+		{"a NaN scale", func(f []byte) []byte { return plantFloat(t, f, `"0.weight_scale"`, float32(math.NaN())) }, `tensor "0.weight_scale": value 0 is NaN`},
+		{"a zero scale", func(f []byte) []byte { return plantFloat(t, f, `"0.weight_scale"`, 0) }, "scales must be finite and positive"},
+		{"an infinite bias", func(f []byte) []byte { return plantFloat(t, f, `"0.bias"`, float32(math.Inf(1))) }, `tensor "0.bias": value 0 is +Inf`},
+		{"cut short", func(f []byte) []byte { return f[:len(f)-1] }, "lie outside"},
+	} {
+		_, err := nn.DecodeQuantized(desc, c.damage(slices.Clone(file)))
+		assert.ErrorContains(t, err, c.err, c.name)
+	}
+}
+
+// plantFloat writes v over the first value of the tensor whose header
+// entry starts with name.
+func plantFloat(t *testing.T, file []byte, name string, v float32) []byte {
+	size := binary.LittleEndian.Uint64(file)
+	var header map[string]json.RawMessage
+	require.NoError(t, json.Unmarshal(file[8:8+size], &header))
+	var info struct {
+		DataOffsets []int `json:"data_offsets"`
+	}
+	require.NoError(t, json.Unmarshal(header[strings.Trim(name, `"`)], &info))
+	binary.LittleEndian.PutUint32(file[8+int(size)+info.DataOffsets[0]:], math.Float32bits(v))
+	return file
 }

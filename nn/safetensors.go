@@ -297,9 +297,17 @@ type Tensor struct {
 // entry is a header entry with its name, checked but not yet decoded.
 type entry struct {
 	name       string
+	dtype      string
 	shape      []int
 	begin, end int64
 }
+
+// dtypeBytes is the size of a value of each dtype the files here hold:
+// F32 for every float tensor, I8 for an int8 network's weights.
+var dtypeBytes = map[string]int64{"F32": 4, "I8": 1}
+
+// floatOnly are the dtypes of a float network's files and checkpoints.
+var floatOnly = []string{"F32"}
 
 // DecodeTensors parses a safetensors file of float32 tensors. It checks
 // the whole header before decoding any data: the JSON (no name twice,
@@ -316,7 +324,7 @@ func DecodeTensors(file []byte) (map[string]Tensor, error) {
 
 // decodeTensors is DecodeTensors that also returns the __metadata__.
 func decodeTensors(file []byte) (map[string]Tensor, map[string]string, error) {
-	entries, meta, data, err := parseHeader(file)
+	entries, meta, data, err := parseHeader(file, floatOnly)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -331,9 +339,10 @@ func decodeTensors(file []byte) (map[string]Tensor, map[string]string, error) {
 	return out, meta, nil
 }
 
-// parseHeader checks a safetensors header and returns its tensors in the
-// order of their data, its metadata, and the data.
-func parseHeader(file []byte) ([]entry, map[string]string, []byte, error) {
+// parseHeader checks a safetensors header, whose tensors may have the
+// dtypes listed, and returns its tensors in the order of their data, its
+// metadata, and the data.
+func parseHeader(file []byte, dtypes []string) ([]entry, map[string]string, []byte, error) {
 	if len(file) < 8 {
 		return nil, nil, nil, fmt.Errorf("not a safetensors file: %d bytes, shorter than its header length", len(file))
 	}
@@ -373,7 +382,7 @@ func parseHeader(file []byte) ([]entry, map[string]string, []byte, error) {
 		if err := strictjson.Unmarshal(raw, &t); err != nil {
 			return nil, nil, nil, fmt.Errorf("tensor %q: %w", name, err)
 		}
-		e, err := checkEntry(name, t, int64(len(data)))
+		e, err := checkEntry(name, t, int64(len(data)), dtypes)
 		if err != nil {
 			return nil, nil, nil, err
 		}
@@ -404,12 +413,17 @@ func parseHeader(file []byte) ([]entry, map[string]string, []byte, error) {
 	return entries, meta, data, nil
 }
 
-// checkEntry checks one tensor's dtype, shape and byte range against the
-// size of the data.
-func checkEntry(name string, t tensorInfo, size int64) (entry, error) {
-	if t.DType != "F32" {
-		return entry{}, fmt.Errorf("tensor %q has dtype %q, want F32", name, t.DType)
+// checkEntry checks one tensor's dtype (one of dtypes), shape and byte
+// range against the size of the data.
+func checkEntry(name string, t tensorInfo, size int64, dtypes []string) (entry, error) {
+	if !slices.Contains(dtypes, t.DType) {
+		hint := ""
+		if t.DType == "I8" {
+			hint = " (an int8 network's file: nn.LoadQuantized reads it)"
+		}
+		return entry{}, fmt.Errorf("tensor %q has dtype %q, want %s%s", name, t.DType, strings.Join(dtypes, " or "), hint)
 	}
+	width := dtypeBytes[t.DType]
 	if len(t.DataOffsets) != 2 {
 		return entry{}, fmt.Errorf("tensor %q: data_offsets has %d entries, want 2", name, len(t.DataOffsets))
 	}
@@ -417,8 +431,8 @@ func checkEntry(name string, t tensorInfo, size int64) (entry, error) {
 	if begin < 0 || end < begin || end > size {
 		return entry{}, fmt.Errorf("tensor %q: bytes %d..%d lie outside the %d bytes of data", name, begin, end, size)
 	}
-	if begin%4 != 0 {
-		return entry{}, fmt.Errorf("tensor %q: bytes %d..%d are not aligned to its 4-byte values", name, begin, end)
+	if begin%width != 0 {
+		return entry{}, fmt.Errorf("tensor %q: bytes %d..%d are not aligned to its %d-byte values", name, begin, end, width)
 	}
 	elems := int64(1)
 	shape := make([]int, len(t.Shape))
@@ -432,10 +446,10 @@ func checkEntry(name string, t tensorInfo, size int64) (entry, error) {
 			return entry{}, fmt.Errorf("tensor %q: shape %v needs more than the %d bytes of data", name, t.Shape, size)
 		}
 	}
-	if end-begin != 4*elems {
-		return entry{}, fmt.Errorf("tensor %q: %d bytes for %d float32 values", name, end-begin, elems)
+	if end-begin != width*elems {
+		return entry{}, fmt.Errorf("tensor %q: %d bytes for %d %s values", name, end-begin, elems, t.DType)
 	}
-	return entry{name, shape, begin, end}, nil
+	return entry{name, t.DType, shape, begin, end}, nil
 }
 
 // decodeSafetensors returns the parameter vector stored in file for the
