@@ -120,6 +120,20 @@ func BenchmarkPeakZMM(b *testing.B) {
 	b.ReportMetric(384*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 }
 
+// BenchmarkPeakDotZMM is the machine's int8 ceiling in this run:
+// VPDPBUSD on ZMM registers only, in int8 multiply-adds (u8 × s8, summed
+// four to an int32 lane) per second, counted as two operations each.
+func BenchmarkPeakDotZMM(b *testing.B) {
+	if !haveDotZMM {
+		b.Skip("no AVX-512 VNNI here (or GODEBUG turns it off)")
+	}
+	const n = 1 << 16
+	for b.Loop() {
+		dotPeakZMM(n)
+	}
+	b.ReportMetric(2*768*n*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOPS")
+}
+
 // BenchmarkPeakZMMParallel is BenchmarkPeakZMM on every core at once
 // (GOMAXPROCS goroutines), reporting their sum: the ceiling of a step
 // shared by workers, which is twice the one-core ceiling only when the

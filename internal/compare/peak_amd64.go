@@ -14,6 +14,12 @@ func fmaPeak(n int)
 //go:noescape
 func fmaPeakZMM(n int)
 
+// dotPeakZMM runs n iterations of 12 independent 64-lane u8 × s8
+// multiply-adds (VPDPBUSD: 768 multiply-adds).
+//
+//go:noescape
+func dotPeakZMM(n int)
+
 // streamZMM reads the n floats at p (n a multiple of 256) in 64-byte loads.
 //
 //go:noescape
@@ -22,4 +28,5 @@ func streamZMM(p *float32, n int)
 var (
 	havePeak    = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	havePeakZMM = cpu.X86.HasAVX512F
+	haveDotZMM  = cpu.X86.HasAVX512F && cpu.X86.HasAVX512VNNI
 )

@@ -8,7 +8,10 @@ func fmaPeakZMM(n int) {}
 
 func streamZMM(p *float32, n int) {}
 
+func dotPeakZMM(n int) {}
+
 const (
 	havePeak    = false
 	havePeakZMM = false
+	haveDotZMM  = false
 )
