@@ -1,6 +1,8 @@
 package nn
 
 import (
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -57,9 +59,19 @@ func (q *Quantized) encode(w io.Writer) error {
 		"vecgen.model":  q.desc.Name,
 		"vecgen.layers": layersOf(&q.desc),
 		"vecgen.loss":   string(q.desc.Loss),
-		"vecgen.dtype":  "int8",
 	}
 	maps.Copy(meta, q.meta)
+	return encodeInt8(w, q.layers, meta)
+}
+
+// encodeInt8 writes layers as the int8 network's file, with meta and
+// "vecgen.dtype" in its metadata.
+func encodeInt8(w io.Writer, layers []int8Layer, meta map[string]string) error {
+	meta = maps.Clone(meta)
+	if meta == nil { // a file from PyTorch has none
+		meta = map[string]string{}
+	}
+	meta["vecgen.dtype"] = "int8"
 	header := map[string]any{"__metadata__": meta}
 	var data []byte
 	add := func(name, dtype string, shape []int64, bytes func([]byte) []byte) {
@@ -75,12 +87,12 @@ func (q *Quantized) encode(w io.Writer) error {
 			return data
 		}
 	}
-	for i, l := range q.layers { // the float tensors first: 4-byte aligned
+	for i, l := range layers { // the float tensors first: 4-byte aligned
 		_, bn := tensorNames(i)
 		add(scaleName(i), "F32", []int64{int64(l.out)}, floats(l.scale))
 		add(bn, "F32", []int64{int64(l.out)}, floats(l.b))
 	}
-	for i, l := range q.layers {
+	for i, l := range layers {
 		wn, _ := tensorNames(i)
 		add(wn, "I8", []int64{int64(l.out), int64(l.in)}, func(data []byte) []byte {
 			for j := range l.out { // row j is output j's weights
@@ -101,6 +113,61 @@ func (q *Quantized) encode(w io.Writer) error {
 	out := binary.LittleEndian.AppendUint64(nil, uint64(len(js)))
 	_, err = w.Write(append(append(out, js...), data...))
 	return err
+}
+
+// QuantizeFile returns the int8 network's file of a float network's
+// weights file (Network.Save's, or PyTorch's state_dict of the same
+// nn.Sequential): each layer's weights quantized as Quantize does, the
+// metadata kept. It needs no generated package: the layers are the
+// file's, "0.weight" and "0.bias", "2.weight" and so on, until a layer
+// is missing; any other tensor is an error, and so is a weight that is
+// not finite.
+func QuantizeFile(float []byte) ([]byte, error) {
+	tensors, meta, err := decodeTensors(float)
+	if err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
+	var layers []int8Layer
+	for i := 0; ; i++ {
+		wn, bn := tensorNames(i)
+		w, ok := tensors[wn]
+		if !ok {
+			break
+		}
+		if len(w.Shape) != 2 || w.Shape[1] > scalar.MaxInt8Depth {
+			return nil, fmt.Errorf("nn: tensor %q has shape %v; a layer's weight is Out×In, In at most %d", wn, w.Shape, scalar.MaxInt8Depth)
+		}
+		out, in := w.Shape[0], w.Shape[1]
+		b, ok := tensors[bn]
+		if !ok || !slices.Equal(b.Shape, []int{out}) {
+			return nil, fmt.Errorf("nn: tensor %q is missing or not of shape [%d]", bn, out)
+		}
+		if err := cmp.Or(checkFinite(wn, w.Data, "weights"), checkFinite(bn, b.Data, "weights")); err != nil {
+			return nil, fmt.Errorf("nn: %w", err)
+		}
+		plain := make([]float32, in*out) // In×Out, as Quantize takes it
+		for j := range out {
+			for k := range in {
+				plain[k*out+j] = w.Data[j*in+k]
+			}
+		}
+		qw, scale := make([]int8, in*out), make([]float32, out)
+		scalar.QuantizeWeights(plain, in, out, qw, scale, make([]int32, out))
+		layers = append(layers, newInt8Layer(compiled.Layer{In: in, Out: out}, qw, scale, b.Data))
+		delete(tensors, wn)
+		delete(tensors, bn)
+	}
+	if len(layers) == 0 {
+		return nil, fmt.Errorf("nn: the file has no tensor \"0.weight\": not a network's weights")
+	}
+	if len(tensors) > 0 {
+		return nil, fmt.Errorf("nn: tensor %q is not part of a chain of %d layers", slices.Sorted(maps.Keys(tensors))[0], len(layers))
+	}
+	var out bytes.Buffer
+	if err := encodeInt8(&out, layers, meta); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
+	return out.Bytes(), nil
 }
 
 // LoadQuantized reads the int8 network of desc's model that Save wrote to

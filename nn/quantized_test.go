@@ -1,6 +1,7 @@
 package nn_test
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"math"
@@ -191,4 +192,46 @@ func plantFloat(t *testing.T, file []byte, name string, v float32) []byte {
 	require.NoError(t, json.Unmarshal(header[strings.Trim(name, `"`)], &info))
 	binary.LittleEndian.PutUint32(file[8+int(size)+info.DataOffsets[0]:], math.Float32bits(v))
 	return file
+}
+
+// QuantizeFile makes of a float weights file, ours or PyTorch's, the int8
+// file Quantize and Save would make, and refuses what is not a network.
+func TestQuantizeFile(t *testing.T) {
+	desc := kernels.DigitsNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 8})
+	require.NoError(t, err)
+	torch, err := os.ReadFile("testdata/torch_digits.safetensors")
+	require.NoError(t, err)
+	var ours bytes.Buffer
+	require.NoError(t, net.Encode(&ours))
+	for name, file := range map[string][]byte{"ours": ours.Bytes(), "PyTorch's": torch} {
+		require.NoError(t, net.Decode(file), name)
+		want, err := nn.Quantize(net)
+		require.NoError(t, err, name)
+		quantized, err := nn.QuantizeFile(file)
+		require.NoError(t, err, name)
+		got, err := nn.DecodeQuantized(desc, quantized)
+		require.NoError(t, err, name)
+		x, _ := samples(desc, 9, 5)
+		a, b := make([]float32, 9*desc.Output()), make([]float32, 9*desc.Output())
+		require.NoError(t, want.Predict(x, a))
+		require.NoError(t, got.Predict(x, b))
+		assert.Equal(t, a, b, name)
+	}
+	_, err = nn.QuantizeFile(safetensorsOf(t, map[string]nn.Tensor{"w": {Shape: []int{1}, Data: []float32{1}}}))
+	assert.ErrorContains(t, err, `no tensor "0.weight"`)
+	_, err = nn.QuantizeFile(safetensorsOf(t, map[string]nn.Tensor{"0.weight": {Shape: []int{1, 2}, Data: []float32{1, 2}}}))
+	assert.ErrorContains(t, err, `tensor "0.bias" is missing`)
+	_, err = nn.QuantizeFile(safetensorsOf(t, map[string]nn.Tensor{
+		"0.weight": {Shape: []int{1, 2}, Data: []float32{1, float32(math.Inf(1))}}, "0.bias": {Shape: []int{1}, Data: []float32{0}}}))
+	assert.ErrorContains(t, err, `tensor "0.weight": value 1 is +Inf`)
+	_, err = nn.QuantizeFile(safetensorsOf(t, map[string]nn.Tensor{
+		"0.weight": {Shape: []int{1, 2}, Data: []float32{1, 2}}, "0.bias": {Shape: []int{1}, Data: []float32{0}}, "extra": {Shape: []int{1}, Data: []float32{0}}}))
+	assert.ErrorContains(t, err, `tensor "extra" is not part of a chain of 1 layers`)
+}
+
+func safetensorsOf(t *testing.T, tensors map[string]nn.Tensor) []byte {
+	var b bytes.Buffer
+	require.NoError(t, nn.EncodeTensors(&b, tensors, nil))
+	return b.Bytes()
 }

@@ -40,6 +40,10 @@ func specFileName(name string) string { return strings.ToLower(name) + ".yaml" }
 func SpecFile(name string) string    { return specFileName(name) }
 func WeightsFile(name string) string { return strings.ToLower(name) + ".safetensors" }
 
+// Int8WeightsFile is the file of the model's weights quantized to int8
+// (vecgen import -int8): mlp.int8.safetensors for a model named MLP.
+func Int8WeightsFile(name string) string { return strings.ToLower(name) + ".int8.safetensors" }
+
 // NameFromFile derives a model name from an ONNX file's name:
 // "mnist_mlp-v2.onnx" gives "MnistMlpV2"; one that starts with a digit
 // gets a leading "M".

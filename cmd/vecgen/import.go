@@ -12,6 +12,7 @@ import (
 
 	"github.com/vecgen/vecgen/gen"
 	"github.com/vecgen/vecgen/internal/bounded"
+	"github.com/vecgen/vecgen/nn"
 	"github.com/vecgen/vecgen/onnx"
 )
 
@@ -29,12 +30,14 @@ func runImport(args []string, stdout, stderr io.Writer) int {
 	name := fs.String("name", "", "model `name` (default: from the file name)")
 	out := fs.String("out", ".", "output `directory`; created if missing")
 	pkg := fs.String("pkg", "", "Go package `name` of the output (default: the output directory's name)")
+	quantize := fs.Bool("int8", false, "also write the weights quantized to int8 (mlp.int8.safetensors; nn.LoadQuantized serves them)")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, `usage: vecgen import -onnx model.onnx [-batch N] [-name Model] [-out DIR] [-pkg NAME]
+		fmt.Fprint(stderr, `usage: vecgen import -onnx model.onnx [-batch N] [-name Model] [-out DIR] [-pkg NAME] [-int8]
 
 vecgen import reads a chain of dense layers from an ONNX model and writes
 its spec and weights (mlp.yaml and mlp.safetensors for a model named MLP)
-and the package generated from the spec, all or nothing.
+and the package generated from the spec, all or nothing; with -int8, the
+weights quantized to int8 too (mlp.int8.safetensors).
 
 example: vecgen import -onnx mlp.onnx -name MLP -out mlp
 
@@ -75,12 +78,22 @@ example: vecgen import -onnx mlp.onnx -name MLP -out mlp
 		fmt.Fprintln(stderr, "vecgen:", err)
 		return 1
 	}
-	rules, err := importRules(*out, specFile, weightsFile)
+	weightFiles := []string{weightsFile}
+	files = append(files, gen.File{Name: specFile, Data: res.Spec}, gen.File{Name: weightsFile, Data: res.Weights})
+	if *quantize {
+		quantized, err := nn.QuantizeFile(res.Weights)
+		if err != nil {
+			fmt.Fprintf(stderr, "vecgen: %s: %v\n", *model, err)
+			return 1
+		}
+		weightFiles = append(weightFiles, onnx.Int8WeightsFile(*name))
+		files = append(files, gen.File{Name: onnx.Int8WeightsFile(*name), Data: quantized})
+	}
+	rules, err := importRules(*out, specFile, weightFiles)
 	if err != nil {
 		fmt.Fprintln(stderr, "vecgen:", err)
 		return 1
 	}
-	files = append(files, gen.File{Name: specFile, Data: res.Spec}, gen.File{Name: weightsFile, Data: res.Weights})
 	if err := removeTemporaries(*out, files); err != nil {
 		fmt.Fprintln(stderr, "vecgen:", err)
 		return 1
@@ -100,28 +113,31 @@ example: vecgen import -onnx mlp.onnx -name MLP -out mlp
 }
 
 // importRules says when an import may replace the spec and the weights
-// that gen.WriteWith writes with the package, all or nothing: a spec only
-// when an import wrote it, weights only beside such a spec.
-func importRules(out, specFile, weightsFile string) (map[string]func(old []byte) error, error) {
-	specPath, weightsPath := filepath.Join(out, specFile), filepath.Join(out, weightsFile)
+// files that gen.WriteWith writes with the package, all or nothing: a
+// spec only when an import wrote it, weights only beside such a spec.
+func importRules(out, specFile string, weightFiles []string) (map[string]func(old []byte) error, error) {
+	specPath := filepath.Join(out, specFile)
 	imported := func(spec []byte) bool { return bytes.HasPrefix(spec, []byte(onnx.SpecHeader)) }
 	spec, err := os.ReadFile(specPath)
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return nil, err
 	}
 	besideImported := err == nil && imported(spec)
-	return map[string]func([]byte) error{
+	rules := map[string]func([]byte) error{
 		specFile: func(old []byte) error {
 			if !imported(old) {
 				return fmt.Errorf("%s exists and was not written by vecgen import; not overwriting it", specPath)
 			}
 			return nil
 		},
-		weightsFile: func([]byte) error {
+	}
+	for _, name := range weightFiles {
+		rules[name] = func([]byte) error {
 			if !besideImported {
-				return fmt.Errorf("%s exists beside no imported spec; not overwriting it", weightsPath)
+				return fmt.Errorf("%s exists beside no imported spec; not overwriting it", filepath.Join(out, name))
 			}
 			return nil
-		},
-	}, nil
+		}
+	}
+	return rules, nil
 }

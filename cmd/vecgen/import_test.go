@@ -26,11 +26,12 @@ func TestImport(t *testing.T) {
 	require.NoError(t, os.WriteFile(path, model.Bytes(), 0o644))
 	out := filepath.Join(dir, "scorer")
 
-	code, stdout, stderr := runVecgen("import", "-onnx", path, "-batch", "3", "-out", out)
+	code, stdout, stderr := runVecgen("import", "-onnx", path, "-batch", "3", "-out", out, "-int8")
 	require.Equal(t, 0, code, stderr)
 	assert.Contains(t, stderr, "the loss is not in ONNX: mse")
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	assert.Len(t, lines, 13)
+	assert.Len(t, lines, 14)
+	assert.Contains(t, lines, filepath.Join(out, "myscorer.int8.safetensors"))
 	assert.Contains(t, lines, filepath.Join(out, "myscorer.yaml"))
 	assert.Contains(t, lines, filepath.Join(out, "myscorer.safetensors"))
 	m, err := spec.Load(filepath.Join(out, "myscorer.yaml"))
@@ -51,9 +52,22 @@ func TestImport(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, copyNet.Load(filepath.Join(out, "myscorer.safetensors")))
 	assert.Equal(t, net.Params(), copyNet.Params())
+	// And the int8 weights are those Quantize makes of it.
+	loaded, err := nn.LoadQuantized(kernels.ScorerNetwork(), filepath.Join(out, "myscorer.int8.safetensors"))
+	require.NoError(t, err)
+	q, err := nn.Quantize(net)
+	require.NoError(t, err)
+	x := make([]float32, 5*12)
+	for i := range x {
+		x[i] = float32(i%7) - 3
+	}
+	want, got := make([]float32, 5), make([]float32, 5)
+	require.NoError(t, q.Predict(x, want))
+	require.NoError(t, loaded.Predict(x, got))
+	assert.Equal(t, want, got)
 
 	// Again: nothing changes, nothing is written.
-	code, stdout, stderr = runVecgen("import", "-onnx", path, "-batch", "3", "-out", out)
+	code, stdout, stderr = runVecgen("import", "-onnx", path, "-batch", "3", "-out", out, "-int8")
 	require.Equal(t, 0, code, stderr)
 	assert.Empty(t, stdout)
 
