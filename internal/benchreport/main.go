@@ -809,7 +809,26 @@ func int8Table(runs map[string]*result, conf map[string]string) string {
 	return "\nint8 serving: nn.Quantize's Predict of spec/fashion.yaml against float32 and PyTorch's dynamic quantization " +
 		"(quantize_dynamic of nn.Linear to qint8, one thread" + engine + "; median times; the time ratio is below 1 where vecgen's int8 is faster):\n\n" +
 		"| int8 | time | against | its time | int8's time ÷ its | target |\n" +
-		"|---|---|---|---|---|---|\n" + rows.String()
+		"|---|---|---|---|---|---|\n" + rows.String() + int8Ceiling(runs)
+}
+
+// int8Ops is the int8 operations (two a multiply-add) of the 64-sample
+// forward of BenchmarkPredictInt8 as its kernels compute them, over the
+// packed layout's padded outputs (the last layer's 10 to 16).
+const int8Ops = 2 * 64 * (784*256 + 256*128 + 128*16)
+
+// int8Ceiling is the line that puts the 64-sample int8 forward against
+// this run's int8 ceiling (BenchmarkPeakDotZMM), or "" without both.
+func int8Ceiling(runs map[string]*result) string {
+	peak, okPeak := median(runs, "BenchmarkPeakDotZMM", "GOPS")
+	ns, ok := median(runs, "BenchmarkPredictInt8", "ns/op")
+	if !okPeak || !ok {
+		return ""
+	}
+	gops := int8Ops / ns
+	return fmt.Sprintf("\nThis run's int8 ceiling (12 independent VPDPBUSD on registers, BenchmarkPeakDotZMM): **%.0f GOPS**; "+
+		"the 64-sample int8 forward's %.1fM multiply-adds ran at %.0f GOPS, %.0f%% of it (quantization, epilogue and softmax included).\n",
+		peak, int8Ops/2/1e6, gops, 100*gops/peak)
 }
 
 // stepWorkers is nn's benchmark of the SGD step of 256 samples for each
