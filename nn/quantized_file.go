@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -103,16 +102,7 @@ func encodeInt8(w io.Writer, layers []int8Layer, meta map[string]string) error {
 			return data
 		})
 	}
-	js, err := json.Marshal(header)
-	if err != nil {
-		return err
-	}
-	for len(js)%8 != 0 {
-		js = append(js, ' ')
-	}
-	out := binary.LittleEndian.AppendUint64(nil, uint64(len(js)))
-	_, err = w.Write(append(append(out, js...), data...))
-	return err
+	return writeSafetensors(w, header, data)
 }
 
 // QuantizeFile returns the int8 network's file of a float network's

@@ -165,17 +165,7 @@ func (n *Network) encode(w io.Writer, extraMeta map[string]string, extra map[str
 		}
 		header[name] = tensorInfo{"F32", []int64{int64(len(extra[name]))}, []int64{int64(begin), int64(len(data))}}
 	}
-	js, err := json.Marshal(header)
-	if err != nil {
-		return err
-	}
-	for len(js)%8 != 0 { // the data starts 8-byte aligned, as safetensors pads it
-		js = append(js, ' ')
-	}
-	out := binary.LittleEndian.AppendUint64(nil, uint64(len(js)))
-	out = append(append(out, js...), data...)
-	_, err = w.Write(out)
-	return err
+	return writeSafetensors(w, header, data)
 }
 
 // metadata records the network's shapes in the file's string metadata.

@@ -41,6 +41,13 @@ func EncodeTensors(w io.Writer, tensors map[string]Tensor, metadata map[string]s
 		}
 		header[name] = tensorInfo{"F32", shape, []int64{int64(begin), int64(len(data))}}
 	}
+	return writeSafetensors(w, header, data)
+}
+
+// writeSafetensors writes a safetensors file: the header's length, the
+// header as JSON padded with spaces so that the data starts 8-byte
+// aligned, as safetensors pads it, then the data.
+func writeSafetensors(w io.Writer, header map[string]any, data []byte) error {
 	js, err := json.Marshal(header)
 	if err != nil {
 		return err
@@ -49,7 +56,6 @@ func EncodeTensors(w io.Writer, tensors map[string]Tensor, metadata map[string]s
 		js = append(js, ' ')
 	}
 	out := binary.LittleEndian.AppendUint64(nil, uint64(len(js)))
-	out = append(append(out, js...), data...)
-	_, err = w.Write(out)
+	_, err = w.Write(append(append(out, js...), data...))
 	return err
 }
