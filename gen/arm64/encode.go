@@ -21,11 +21,14 @@ type form struct {
 type shape int
 
 const (
-	sameThree  shape = iota // Vd.4s, Vn.4s, Vm.4s: Rm at 16, Rn at 5, Rd at 0
-	twoMisc                 // Vd.4s, Vn.4s
-	byElement               // Vd.4s, Vn.4s, Vm.s[i]: i in H:L (bits 11, 21), Vm in M:Rm (bits 20, 19–16)
-	shiftRight              // Vd.4s, Vn.4s, #shift: immh:immb (bits 22–16) = 64 − shift
-	bitwise                 // Vd.16b, Vn.16b, Vm.16b: as sameThree
+	sameThree    shape = iota // Vd.4s, Vn.4s, Vm.4s: Rm at 16, Rn at 5, Rd at 0
+	twoMisc                   // Vd.4s, Vn.4s
+	byElement                 // Vd.4s, Vn.4s, Vm.s[i]: i in H:L (bits 11, 21), Vm in M:Rm (bits 20, 19–16)
+	shiftRight                // Vd.4s, Vn.4s, #shift: immh:immb (bits 22–16) = 64 − shift
+	bitwise                   // Vd.16b, Vn.16b, Vm.16b: as sameThree
+	narrowHalves              // Vd.4h, Vn.4s: as twoMisc, each lane's low half
+	narrowBytes               // Vd.8b, Vn.8h: as twoMisc, each half's low byte
+	dotByElement              // Vd.4s, Vn.16b, Vm.4b[i]: as byElement, four bytes a lane
 )
 
 // The forms, by the name the writer calls them.
@@ -40,12 +43,20 @@ var forms = map[string]form{
 	"fcmge":  {"fcmge", 0x6e20e400, sameThree},
 	"faddp":  {"faddp", 0x6e20d400, sameThree},
 	"fmaxp":  {"fmaxp", 0x6e20f400, sameThree},
+	"fminp":  {"fminp", 0x6ea0f400, sameThree},
+	"smax":   {"smax", 0x4ea06400, sameThree},
+	"smin":   {"smin", 0x4ea06c00, sameThree},
+	"mla":    {"mla", 0x4ea09400, sameThree},
 	"fabs":   {"fabs", 0x4ea0f800, twoMisc},
 	"fneg":   {"fneg", 0x6ea0f800, twoMisc},
 	"fsqrt":  {"fsqrt", 0x6ea1f800, twoMisc},
 	"frintn": {"frintn", 0x4e218800, twoMisc},
 	"scvtf":  {"scvtf", 0x4e21d800, twoMisc},
 	"fcvtzs": {"fcvtzs", 0x4ea1b800, twoMisc},
+	"fcvtns": {"fcvtns", 0x4e21a800, twoMisc},
+	"xtnh":   {"xtn", 0x0e612800, narrowHalves},
+	"xtnb":   {"xtn", 0x0e212800, narrowBytes},
+	"sdote":  {"sdot", 0x4f80e000, dotByElement},
 	"fmlae":  {"fmla", 0x4f801000, byElement},
 	"sshr":   {"sshr", 0x4f000400, shiftRight},
 	"bic":    {"bic", 0x4e601c00, bitwise},
@@ -59,7 +70,7 @@ func encode(f form, d, n, m vreg, imm int) (uint32, string) {
 	switch f.shape {
 	case sameThree, bitwise:
 		word |= uint32(m) << 16
-	case byElement:
+	case byElement, dotByElement:
 		if imm < 0 || imm > 3 {
 			panic(fmt.Sprintf("arm64: lane %d of a 4-lane register", imm))
 		}
@@ -80,6 +91,12 @@ func gnu(f form, d, n, m vreg, imm int) string {
 		return fmt.Sprintf("%s v%d.4s, v%d.4s", f.mnemonic, d, n)
 	case byElement:
 		return fmt.Sprintf("%s v%d.4s, v%d.4s, v%d.s[%d]", f.mnemonic, d, n, m, imm)
+	case dotByElement:
+		return fmt.Sprintf("%s v%d.4s, v%d.16b, v%d.4b[%d]", f.mnemonic, d, n, m, imm)
+	case narrowHalves:
+		return fmt.Sprintf("%s v%d.4h, v%d.4s", f.mnemonic, d, n)
+	case narrowBytes:
+		return fmt.Sprintf("%s v%d.8b, v%d.8h", f.mnemonic, d, n)
 	case shiftRight:
 		return fmt.Sprintf("%s v%d.4s, v%d.4s, #%d", f.mnemonic, d, n, imm)
 	case bitwise:
@@ -117,6 +134,21 @@ func (w *writer) frintn(d, n vreg)   { w.word("frintn", d, n, 0, 0) }
 func (w *writer) scvtf(d, n vreg)    { w.word("scvtf", d, n, 0, 0) }
 func (w *writer) fcvtzs(d, n vreg)   { w.word("fcvtzs", d, n, 0, 0) }
 func (w *writer) bic(d, n, m vreg)   { w.word("bic", d, n, m, 0) }
+func (w *writer) fminp(d, n, m vreg) { w.word("fminp", d, n, m, 0) }
+func (w *writer) fcvtns(d, n vreg)   { w.word("fcvtns", d, n, 0, 0) }
+
+// The integer forms of the int8 kernels, on 32-bit lanes: d = max(n, m),
+// min(n, m), d += n·m; xtnh keeps each lane's low 16 bits (four halves),
+// xtnb each half's low byte.
+func (w *writer) smax(d, n, m vreg) { w.word("smax", d, n, m, 0) }
+func (w *writer) smin(d, n, m vreg) { w.word("smin", d, n, m, 0) }
+func (w *writer) mla(d, n, m vreg)  { w.word("mla", d, n, m, 0) }
+func (w *writer) xtnh(d, n vreg)    { w.word("xtnh", d, n, 0, 0) }
+func (w *writer) xtnb(d, n vreg)    { w.word("xtnb", d, n, 0, 0) }
+
+// sdotLane adds to each lane j of d the dot product of the four signed
+// bytes 4j..4j+3 of n with the four signed bytes of lane i of m.
+func (w *writer) sdotLane(d, n, m vreg, i int) { w.word("sdote", d, n, m, i) }
 
 // fmlaLane adds n times lane i of m to d: d += n·m[i].
 func (w *writer) fmlaLane(d, n, m vreg, i int) { w.word("fmlae", d, n, m, i) }

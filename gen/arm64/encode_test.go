@@ -34,7 +34,8 @@ func assemble(t *testing.T, lines []string) []uint32 {
 	as, objcopy := gnuTools(t)
 	dir := t.TempDir()
 	src, obj, bin := filepath.Join(dir, "x.s"), filepath.Join(dir, "x.o"), filepath.Join(dir, "x.bin")
-	if err := os.WriteFile(src, []byte(".text\n"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+	// SDOT is ARMv8.2's dot product extension, which GNU as takes only when asked.
+	if err := os.WriteFile(src, []byte(".arch armv8.2-a+dotprod\n.text\n"+strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	for _, cmd := range [][]string{{as, "-o", obj, src}, {objcopy, "-O", "binary", "-j", ".text", obj, bin}} {
@@ -75,7 +76,7 @@ func TestEncodingsMatchGNUAs(t *testing.T) {
 		for _, r := range registerSets {
 			imms := []int{0}
 			switch f.shape {
-			case byElement:
+			case byElement, dotByElement:
 				imms = []int{0, 1, 2, 3}
 			case shiftRight:
 				imms = []int{1, 2, 16, 23, 31, 32}
