@@ -597,7 +597,11 @@ func inInt8(mutate func(string) string) func(string) string {
 	}
 }
 
-var zeroPointCorrection = regexp.MustCompile(`\n\tVPSUBD[^\n]*`)
+var (
+	zeroPointCorrection     = regexp.MustCompile(`\n\tVPSUBD[^\n]*`)
+	zeroPointCorrectionNEON = regexp.MustCompile(`\n\tWORD \$0x[0-9a-f]{8} // mla [^\n]*`)
+	quantizeRoundingNEON    = regexp.MustCompile(`WORD \$0x([0-9a-f]{8}) // fcvtns`)
+)
 
 // mutants are the defects the suite exists to catch.
 var mutants = []mutant{
@@ -617,6 +621,17 @@ var mutants = []mutant{
 	{"int8-truncated", plan.AVX512, inInt8(func(s string) string { return strings.ReplaceAll(s, "VCVTPS2DQ", "VCVTTPS2DQ") }), "--- FAIL: TestMutInt8"},
 	// The int8 kernels forget the rows' zero points.
 	{"int8-no-zero-point", plan.AVX512, inInt8(func(s string) string { return zeroPointCorrection.ReplaceAllString(s, "") }), "--- FAIL: TestMutInt8"},
+	// The NEON int8 kernels forget the rows' zero points (and the 128
+	// their stored bytes are shifted by).
+	{"int8-no-zero-point-neon", plan.NEON, inInt8(func(s string) string { return zeroPointCorrectionNEON.ReplaceAllString(s, "") }), "--- FAIL: TestMutInt8"},
+	// The NEON int8 kernels' quantization rounds toward zero (FCVTZS, whose
+	// word differs from FCVTNS's in two bits) instead of to nearest.
+	{"int8-truncated-neon", plan.NEON, inInt8(func(s string) string {
+		return quantizeRoundingNEON.ReplaceAllStringFunc(s, func(m string) string {
+			word, _ := strconv.ParseUint(quantizeRoundingNEON.FindStringSubmatch(m)[1], 16, 32)
+			return fmt.Sprintf("WORD $0x%08x // fcvtzs", uint32(word)^(0x4ea1b800^0x4e21a800)) // FCVTZS's base bits for FCVTNS's
+		})
+	}), "--- FAIL: TestMutInt8"},
 	// Every one-float tail store writes two: one float past its row.
 	{"tail-long-neon", plan.NEON, func(s string) string { return oneLaneStore.ReplaceAllString(s, "FMOVD $1, $2") }, "outside the buffer was overwritten"},
 	// Every three-float tail stores two: its last float is never written.

@@ -61,8 +61,14 @@ func emitInt8(f *jen.File, p *plan.Plan) {
 		in, out := jen.Id(p.In(k.Layer)), jen.Id(p.Out(k.Layer))
 		var cases []jen.Code
 		for _, m := range k.Impls {
-			cases = append(cases, jen.Case(jen.Qual(compiledPath, tierConst[m.ISA.Name])).Block(
-				jen.Id(m.Asm).Call(jen.Id("rows"), jen.Op("&").Id("x").Index(jen.Lit(0)), jen.Id("qw"), jen.Id("scale"), jen.Id("colsum"), jen.Id("b"), jen.Op("&").Id("y").Index(jen.Lit(0)))))
+			args := []jen.Code{jen.Id("rows"), jen.Op("&").Id("x").Index(jen.Lit(0)), jen.Id("qw"), jen.Id("scale"), jen.Id("colsum"), jen.Id("b"), jen.Op("&").Id("y").Index(jen.Lit(0))}
+			var body []jen.Code
+			if m.Scratch > 0 { // a tier without frames takes its buffer from here
+				body = append(body, jen.Var().Id("scratch").Index(jen.Lit(m.Scratch)).Byte())
+				args = append(args, jen.Op("&").Id("scratch"))
+			}
+			body = append(body, jen.Id(m.Asm).Call(args...))
+			cases = append(cases, jen.Case(jen.Qual(compiledPath, tierConst[m.ISA.Name])).Block(body...))
 		}
 		cases = append(cases, jen.Default().Block(
 			jen.Var().Id("qx").Index(jen.Lit(k.Depth())).Uint8(),
@@ -130,17 +136,22 @@ func absentInt8Kernels(f *jen.File, p *plan.Plan, absent func(plan.ISA) bool, wh
 				continue
 			}
 			f.Line()
-			f.Func().Id(m.Asm).Params(int8AsmParams(p, k)...).Block(
+			f.Func().Id(m.Asm).Params(int8AsmParams(p, k, &m)...).Block(
 				jen.Panic(jen.Lit("vecgen: " + m.Asm + " called " + where)),
 			)
 		}
 	}
 }
 
-// int8AsmParams are the parameters of an int8 kernel's assembly: the
-// rows, and pointers to the first element of x and y.
-func int8AsmParams(p *plan.Plan, k *plan.Int8Kernel) []jen.Code {
+// int8AsmParams are the parameters of an int8 kernel's assembly on one
+// tier: the rows, pointers to the first element of x and y, and the
+// buffer of a tier without frames.
+func int8AsmParams(p *plan.Plan, k *plan.Int8Kernel, m *plan.Int8Impl) []jen.Code {
 	params := []jen.Code{jen.Id("rows").Int(), jen.Id("x").Op("*").Float32()}
 	params = append(params, int8Params(p, k)[1:5]...) // qw, scale, colsum, b
-	return append(params, jen.Id("y").Op("*").Float32())
+	params = append(params, jen.Id("y").Op("*").Float32())
+	if m.Scratch > 0 {
+		params = append(params, jen.Id("scratch").Op("*").Index(jen.Lit(m.Scratch)).Byte())
+	}
+	return params
 }

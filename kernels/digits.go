@@ -725,6 +725,8 @@ func digitsCanRunInt8(t compiled.Tier) bool {
 	switch t {
 	case compiled.AVX512:
 		return digitsCanRun(t) && compiled.CPUHasInt8(t)
+	case compiled.NEON:
+		return digitsCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference
 }
@@ -751,6 +753,9 @@ func DigitsL1ForwardInt8(x []float32, qw *[DigitsL1Int8Weights]int8, scale *[Dig
 	switch digitsInt8Tier {
 	case compiled.AVX512:
 		digitsL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [288]byte
+		digitsL1ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [64]uint8
 		var acc [32]int32
@@ -776,6 +781,9 @@ func DigitsL2ForwardInt8(x []float32, qw *[DigitsL2Int8Weights]int8, scale *[Dig
 	switch digitsInt8Tier {
 	case compiled.AVX512:
 		digitsL2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [160]byte
+		digitsL2ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [32]uint8
 		var acc [16]int32

@@ -131,3 +131,11 @@ func digitsAdamNEON(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[D
 func digitsAdamWNEON(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[DigitsParams]float32, v *[DigitsParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: digitsAdamWNEON called on amd64")
 }
+
+func digitsL1ForwardInt8NEON(rows int, x *float32, qw *[DigitsL1Int8Weights]int8, scale *[DigitsL1Out]float32, colsum *[DigitsL1Out]int32, b *[DigitsL1Out]float32, y *float32, scratch *[288]byte) {
+	panic("vecgen: digitsL1ForwardInt8NEON called on amd64")
+}
+
+func digitsL2ForwardInt8NEON(rows int, x *float32, qw *[DigitsL2Int8Weights]int8, scale *[DigitsL2Out]float32, colsum *[DigitsL2Out]int32, b *[DigitsL2Out]float32, y *float32, scratch *[160]byte) {
+	panic("vecgen: digitsL2ForwardInt8NEON called on amd64")
+}

@@ -386,6 +386,14 @@ func digitsL1ForwardInt8AVX512(rows int, x *float32, qw *[DigitsL1Int8Weights]in
 	panic("vecgen: digitsL1ForwardInt8AVX512 called in a build without assembly")
 }
 
+func digitsL1ForwardInt8NEON(rows int, x *float32, qw *[DigitsL1Int8Weights]int8, scale *[DigitsL1Out]float32, colsum *[DigitsL1Out]int32, b *[DigitsL1Out]float32, y *float32, scratch *[288]byte) {
+	panic("vecgen: digitsL1ForwardInt8NEON called in a build without assembly")
+}
+
 func digitsL2ForwardInt8AVX512(rows int, x *float32, qw *[DigitsL2Int8Weights]int8, scale *[DigitsL2Out]float32, colsum *[DigitsL2Out]int32, b *[DigitsL2Out]float32, y *float32) {
 	panic("vecgen: digitsL2ForwardInt8AVX512 called in a build without assembly")
+}
+
+func digitsL2ForwardInt8NEON(rows int, x *float32, qw *[DigitsL2Int8Weights]int8, scale *[DigitsL2Out]float32, colsum *[DigitsL2Out]int32, b *[DigitsL2Out]float32, y *float32, scratch *[160]byte) {
+	panic("vecgen: digitsL2ForwardInt8NEON called in a build without assembly")
 }

@@ -209,3 +209,19 @@ func digitsAdamNEON(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *
 //
 //go:noescape
 func digitsAdamWNEON(p *[2410]float32, grad *[2410]float32, m *[2410]float32, v *[2410]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+
+// digitsL1ForwardInt8NEON is layer 1's int8 forward pass (64 → 32, tanh) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func digitsL1ForwardInt8NEON(rows int, x *float32, qw *[2048]int8, scale *[32]float32, colsum *[32]int32, b *[32]float32, y *float32, scratch *[288]byte)
+
+// digitsL2ForwardInt8NEON is layer 2's int8 forward pass (32 → 10, softmax) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func digitsL2ForwardInt8NEON(rows int, x *float32, qw *[512]int8, scale *[10]float32, colsum *[10]int32, b *[10]float32, y *float32, scratch *[160]byte)

@@ -1254,6 +1254,8 @@ func fashionCanRunInt8(t compiled.Tier) bool {
 	switch t {
 	case compiled.AVX512:
 		return fashionCanRun(t) && compiled.CPUHasInt8(t)
+	case compiled.NEON:
+		return fashionCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference
 }
@@ -1280,6 +1282,9 @@ func FashionL1ForwardInt8(x []float32, qw *[FashionL1Int8Weights]int8, scale *[F
 	switch fashionInt8Tier {
 	case compiled.AVX512:
 		fashionL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [3168]byte
+		fashionL1ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [784]uint8
 		var acc [256]int32
@@ -1305,6 +1310,9 @@ func FashionL2ForwardInt8(x []float32, qw *[FashionL2Int8Weights]int8, scale *[F
 	switch fashionInt8Tier {
 	case compiled.AVX512:
 		fashionL2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [1056]byte
+		fashionL2ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [256]uint8
 		var acc [128]int32
@@ -1330,6 +1338,9 @@ func FashionL3ForwardInt8(x []float32, qw *[FashionL3Int8Weights]int8, scale *[F
 	switch fashionInt8Tier {
 	case compiled.AVX512:
 		fashionL3ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [544]byte
+		fashionL3ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [128]uint8
 		var acc [16]int32

@@ -619,6 +619,8 @@ func fashion1CanRunInt8(t compiled.Tier) bool {
 	switch t {
 	case compiled.AVX512:
 		return fashion1CanRun(t) && compiled.CPUHasInt8(t)
+	case compiled.NEON:
+		return fashion1CanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference
 }
@@ -645,6 +647,9 @@ func Fashion1L1ForwardInt8(x []float32, qw *[Fashion1L1Int8Weights]int8, scale *
 	switch fashion1Int8Tier {
 	case compiled.AVX512:
 		fashion1L1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [3168]byte
+		fashion1L1ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [784]uint8
 		var acc [256]int32
@@ -670,6 +675,9 @@ func Fashion1L2ForwardInt8(x []float32, qw *[Fashion1L2Int8Weights]int8, scale *
 	switch fashion1Int8Tier {
 	case compiled.AVX512:
 		fashion1L2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [1056]byte
+		fashion1L2ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [256]uint8
 		var acc [128]int32
@@ -695,6 +703,9 @@ func Fashion1L3ForwardInt8(x []float32, qw *[Fashion1L3Int8Weights]int8, scale *
 	switch fashion1Int8Tier {
 	case compiled.AVX512:
 		fashion1L3ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [544]byte
+		fashion1L3ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [128]uint8
 		var acc [16]int32

@@ -111,3 +111,15 @@ func fashion1AdamWChunkNEON(p *[Fashion1UpdateChunk]float32, grad *[Fashion1Upda
 func fashion1AdamWLastChunkNEON(p *[Fashion1Params % Fashion1UpdateChunk]float32, grad *[Fashion1Params % Fashion1UpdateChunk]float32, m *[Fashion1Params % Fashion1UpdateChunk]float32, v *[Fashion1Params % Fashion1UpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: fashion1AdamWLastChunkNEON called on amd64")
 }
+
+func fashion1L1ForwardInt8NEON(rows int, x *float32, qw *[Fashion1L1Int8Weights]int8, scale *[Fashion1L1Out]float32, colsum *[Fashion1L1Out]int32, b *[Fashion1L1Out]float32, y *float32, scratch *[3168]byte) {
+	panic("vecgen: fashion1L1ForwardInt8NEON called on amd64")
+}
+
+func fashion1L2ForwardInt8NEON(rows int, x *float32, qw *[Fashion1L2Int8Weights]int8, scale *[Fashion1L2Out]float32, colsum *[Fashion1L2Out]int32, b *[Fashion1L2Out]float32, y *float32, scratch *[1056]byte) {
+	panic("vecgen: fashion1L2ForwardInt8NEON called on amd64")
+}
+
+func fashion1L3ForwardInt8NEON(rows int, x *float32, qw *[Fashion1L3Int8Weights]int8, scale *[Fashion1L3Out]float32, colsum *[Fashion1L3Out]int32, b *[Fashion1L3Out]float32, y *float32, scratch *[544]byte) {
+	panic("vecgen: fashion1L3ForwardInt8NEON called on amd64")
+}

@@ -326,10 +326,22 @@ func fashion1L1ForwardInt8AVX512(rows int, x *float32, qw *[Fashion1L1Int8Weight
 	panic("vecgen: fashion1L1ForwardInt8AVX512 called in a build without assembly")
 }
 
+func fashion1L1ForwardInt8NEON(rows int, x *float32, qw *[Fashion1L1Int8Weights]int8, scale *[Fashion1L1Out]float32, colsum *[Fashion1L1Out]int32, b *[Fashion1L1Out]float32, y *float32, scratch *[3168]byte) {
+	panic("vecgen: fashion1L1ForwardInt8NEON called in a build without assembly")
+}
+
 func fashion1L2ForwardInt8AVX512(rows int, x *float32, qw *[Fashion1L2Int8Weights]int8, scale *[Fashion1L2Out]float32, colsum *[Fashion1L2Out]int32, b *[Fashion1L2Out]float32, y *float32) {
 	panic("vecgen: fashion1L2ForwardInt8AVX512 called in a build without assembly")
 }
 
+func fashion1L2ForwardInt8NEON(rows int, x *float32, qw *[Fashion1L2Int8Weights]int8, scale *[Fashion1L2Out]float32, colsum *[Fashion1L2Out]int32, b *[Fashion1L2Out]float32, y *float32, scratch *[1056]byte) {
+	panic("vecgen: fashion1L2ForwardInt8NEON called in a build without assembly")
+}
+
 func fashion1L3ForwardInt8AVX512(rows int, x *float32, qw *[Fashion1L3Int8Weights]int8, scale *[Fashion1L3Out]float32, colsum *[Fashion1L3Out]int32, b *[Fashion1L3Out]float32, y *float32) {
 	panic("vecgen: fashion1L3ForwardInt8AVX512 called in a build without assembly")
+}
+
+func fashion1L3ForwardInt8NEON(rows int, x *float32, qw *[Fashion1L3Int8Weights]int8, scale *[Fashion1L3Out]float32, colsum *[Fashion1L3Out]int32, b *[Fashion1L3Out]float32, y *float32, scratch *[544]byte) {
+	panic("vecgen: fashion1L3ForwardInt8NEON called in a build without assembly")
 }

@@ -158,3 +158,27 @@ func fashion1AdamWChunkNEON(p *[16384]float32, grad *[16384]float32, m *[16384]f
 //
 //go:noescape
 func fashion1AdamWLastChunkNEON(p *[5770]float32, grad *[5770]float32, m *[5770]float32, v *[5770]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+
+// fashion1L1ForwardInt8NEON is layer 1's int8 forward pass (784 → 256, relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func fashion1L1ForwardInt8NEON(rows int, x *float32, qw *[200704]int8, scale *[256]float32, colsum *[256]int32, b *[256]float32, y *float32, scratch *[3168]byte)
+
+// fashion1L2ForwardInt8NEON is layer 2's int8 forward pass (256 → 128, relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func fashion1L2ForwardInt8NEON(rows int, x *float32, qw *[32768]int8, scale *[128]float32, colsum *[128]int32, b *[128]float32, y *float32, scratch *[1056]byte)
+
+// fashion1L3ForwardInt8NEON is layer 3's int8 forward pass (128 → 10, softmax) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func fashion1L3ForwardInt8NEON(rows int, x *float32, qw *[2048]int8, scale *[10]float32, colsum *[10]int32, b *[10]float32, y *float32, scratch *[544]byte)

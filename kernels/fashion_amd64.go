@@ -239,3 +239,15 @@ func fashionAdamWChunkNEON(p *[FashionUpdateChunk]float32, grad *[FashionUpdateC
 func fashionAdamWLastChunkNEON(p *[FashionParams % FashionUpdateChunk]float32, grad *[FashionParams % FashionUpdateChunk]float32, m *[FashionParams % FashionUpdateChunk]float32, v *[FashionParams % FashionUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: fashionAdamWLastChunkNEON called on amd64")
 }
+
+func fashionL1ForwardInt8NEON(rows int, x *float32, qw *[FashionL1Int8Weights]int8, scale *[FashionL1Out]float32, colsum *[FashionL1Out]int32, b *[FashionL1Out]float32, y *float32, scratch *[3168]byte) {
+	panic("vecgen: fashionL1ForwardInt8NEON called on amd64")
+}
+
+func fashionL2ForwardInt8NEON(rows int, x *float32, qw *[FashionL2Int8Weights]int8, scale *[FashionL2Out]float32, colsum *[FashionL2Out]int32, b *[FashionL2Out]float32, y *float32, scratch *[1056]byte) {
+	panic("vecgen: fashionL2ForwardInt8NEON called on amd64")
+}
+
+func fashionL3ForwardInt8NEON(rows int, x *float32, qw *[FashionL3Int8Weights]int8, scale *[FashionL3Out]float32, colsum *[FashionL3Out]int32, b *[FashionL3Out]float32, y *float32, scratch *[544]byte) {
+	panic("vecgen: fashionL3ForwardInt8NEON called on amd64")
+}

@@ -20289,6 +20289,3257 @@ elems1:
 	FMOVD F11, (R5)
 	RET
 
+// fashionL1ForwardInt8NEON is layer 1's int8 forward pass (784 → 256, relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func fashionL1ForwardInt8NEON(rows int, x *float32, qw *[200704]int8, scale *[256]float32, colsum *[256]int32, b *[256]float32, y *float32, scratch *[3168]byte)
+TEXT ·fashionL1ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R7
+	MOVD rows+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+48(FP), R2
+	MOVD scratch+56(FP), R3
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R0
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $49, R6
+elems4:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems4
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 3136(R3)
+	FMOVS F10, 3152(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $196, R6
+quantize5:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize5
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $3136, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $49, R6
+elems6:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems6
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 3140(R3)
+	FMOVS F10, 3156(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $784, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $196, R6
+quantize7:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize7
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $6272, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $49, R6
+elems8:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems8
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 3144(R3)
+	FMOVS F10, 3160(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $1568, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $196, R6
+quantize9:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize9
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $9408, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $49, R6
+elems10:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems10
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 3148(R3)
+	FMOVS F10, 3164(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $2352, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $196, R6
+quantize11:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize11
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	MOVD $16, R5
+int8block12:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R6
+	ADD R4, R6, R6
+	MOVD R3, R8
+	ADD $784, R3, R9
+	ADD $1568, R3, R10
+	ADD $2352, R3, R11
+	MOVD $49, R12
+int8depth13:
+	FMOVQ (R8), F16
+	FMOVQ (R9), F17
+	FMOVQ (R10), F18
+	FMOVQ (R11), F19
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4f90e280 // sdot v0.4s, v20.16b, v16.4b[0]
+	WORD $0x4f90e2a1 // sdot v1.4s, v21.16b, v16.4b[0]
+	WORD $0x4f90e2c2 // sdot v2.4s, v22.16b, v16.4b[0]
+	WORD $0x4f90e2e3 // sdot v3.4s, v23.16b, v16.4b[0]
+	WORD $0x4f91e284 // sdot v4.4s, v20.16b, v17.4b[0]
+	WORD $0x4f91e2a5 // sdot v5.4s, v21.16b, v17.4b[0]
+	WORD $0x4f91e2c6 // sdot v6.4s, v22.16b, v17.4b[0]
+	WORD $0x4f91e2e7 // sdot v7.4s, v23.16b, v17.4b[0]
+	WORD $0x4f92e288 // sdot v8.4s, v20.16b, v18.4b[0]
+	WORD $0x4f92e2a9 // sdot v9.4s, v21.16b, v18.4b[0]
+	WORD $0x4f92e2ca // sdot v10.4s, v22.16b, v18.4b[0]
+	WORD $0x4f92e2eb // sdot v11.4s, v23.16b, v18.4b[0]
+	WORD $0x4f93e28c // sdot v12.4s, v20.16b, v19.4b[0]
+	WORD $0x4f93e2ad // sdot v13.4s, v21.16b, v19.4b[0]
+	WORD $0x4f93e2ce // sdot v14.4s, v22.16b, v19.4b[0]
+	WORD $0x4f93e2ef // sdot v15.4s, v23.16b, v19.4b[0]
+	ADD $1024, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4fb0e280 // sdot v0.4s, v20.16b, v16.4b[1]
+	WORD $0x4fb0e2a1 // sdot v1.4s, v21.16b, v16.4b[1]
+	WORD $0x4fb0e2c2 // sdot v2.4s, v22.16b, v16.4b[1]
+	WORD $0x4fb0e2e3 // sdot v3.4s, v23.16b, v16.4b[1]
+	WORD $0x4fb1e284 // sdot v4.4s, v20.16b, v17.4b[1]
+	WORD $0x4fb1e2a5 // sdot v5.4s, v21.16b, v17.4b[1]
+	WORD $0x4fb1e2c6 // sdot v6.4s, v22.16b, v17.4b[1]
+	WORD $0x4fb1e2e7 // sdot v7.4s, v23.16b, v17.4b[1]
+	WORD $0x4fb2e288 // sdot v8.4s, v20.16b, v18.4b[1]
+	WORD $0x4fb2e2a9 // sdot v9.4s, v21.16b, v18.4b[1]
+	WORD $0x4fb2e2ca // sdot v10.4s, v22.16b, v18.4b[1]
+	WORD $0x4fb2e2eb // sdot v11.4s, v23.16b, v18.4b[1]
+	WORD $0x4fb3e28c // sdot v12.4s, v20.16b, v19.4b[1]
+	WORD $0x4fb3e2ad // sdot v13.4s, v21.16b, v19.4b[1]
+	WORD $0x4fb3e2ce // sdot v14.4s, v22.16b, v19.4b[1]
+	WORD $0x4fb3e2ef // sdot v15.4s, v23.16b, v19.4b[1]
+	ADD $1024, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4f90ea80 // sdot v0.4s, v20.16b, v16.4b[2]
+	WORD $0x4f90eaa1 // sdot v1.4s, v21.16b, v16.4b[2]
+	WORD $0x4f90eac2 // sdot v2.4s, v22.16b, v16.4b[2]
+	WORD $0x4f90eae3 // sdot v3.4s, v23.16b, v16.4b[2]
+	WORD $0x4f91ea84 // sdot v4.4s, v20.16b, v17.4b[2]
+	WORD $0x4f91eaa5 // sdot v5.4s, v21.16b, v17.4b[2]
+	WORD $0x4f91eac6 // sdot v6.4s, v22.16b, v17.4b[2]
+	WORD $0x4f91eae7 // sdot v7.4s, v23.16b, v17.4b[2]
+	WORD $0x4f92ea88 // sdot v8.4s, v20.16b, v18.4b[2]
+	WORD $0x4f92eaa9 // sdot v9.4s, v21.16b, v18.4b[2]
+	WORD $0x4f92eaca // sdot v10.4s, v22.16b, v18.4b[2]
+	WORD $0x4f92eaeb // sdot v11.4s, v23.16b, v18.4b[2]
+	WORD $0x4f93ea8c // sdot v12.4s, v20.16b, v19.4b[2]
+	WORD $0x4f93eaad // sdot v13.4s, v21.16b, v19.4b[2]
+	WORD $0x4f93eace // sdot v14.4s, v22.16b, v19.4b[2]
+	WORD $0x4f93eaef // sdot v15.4s, v23.16b, v19.4b[2]
+	ADD $1024, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4fb0ea80 // sdot v0.4s, v20.16b, v16.4b[3]
+	WORD $0x4fb0eaa1 // sdot v1.4s, v21.16b, v16.4b[3]
+	WORD $0x4fb0eac2 // sdot v2.4s, v22.16b, v16.4b[3]
+	WORD $0x4fb0eae3 // sdot v3.4s, v23.16b, v16.4b[3]
+	WORD $0x4fb1ea84 // sdot v4.4s, v20.16b, v17.4b[3]
+	WORD $0x4fb1eaa5 // sdot v5.4s, v21.16b, v17.4b[3]
+	WORD $0x4fb1eac6 // sdot v6.4s, v22.16b, v17.4b[3]
+	WORD $0x4fb1eae7 // sdot v7.4s, v23.16b, v17.4b[3]
+	WORD $0x4fb2ea88 // sdot v8.4s, v20.16b, v18.4b[3]
+	WORD $0x4fb2eaa9 // sdot v9.4s, v21.16b, v18.4b[3]
+	WORD $0x4fb2eaca // sdot v10.4s, v22.16b, v18.4b[3]
+	WORD $0x4fb2eaeb // sdot v11.4s, v23.16b, v18.4b[3]
+	WORD $0x4fb3ea8c // sdot v12.4s, v20.16b, v19.4b[3]
+	WORD $0x4fb3eaad // sdot v13.4s, v21.16b, v19.4b[3]
+	WORD $0x4fb3eace // sdot v14.4s, v22.16b, v19.4b[3]
+	WORD $0x4fb3eaef // sdot v15.4s, v23.16b, v19.4b[3]
+	ADD $1024, R6, R6
+	ADD $16, R8, R8
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	SUBS $1, R12, R12
+	BNE int8depth13
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R12
+	MOVD colsum+32(FP), R13
+	MOVD b+40(FP), R14
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD R4, R14, R14
+	FMOVQ (R7), F16 // zero
+	ADD $3136, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $3152, R3, R16
+	VLD1R (R16), [V18.S4]
+	MOVD R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29660 // mla v0.4s, v19.4s, v18.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc00 // fmul v0.4s, v0.4s, v20.4s
+	WORD $0x4e35d400 // fadd v0.4s, v0.4s, v21.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29661 // mla v1.4s, v19.4s, v18.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc21 // fmul v1.4s, v1.4s, v20.4s
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb29662 // mla v2.4s, v19.4s, v18.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc42 // fmul v2.4s, v2.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb29663 // mla v3.4s, v19.4s, v18.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc63 // fmul v3.4s, v3.4s, v20.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 48(R17)
+	ADD $3140, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $3156, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $1024, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29664 // mla v4.4s, v19.4s, v18.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc84 // fmul v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d484 // fadd v4.4s, v4.4s, v21.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ F4, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29665 // mla v5.4s, v19.4s, v18.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dca5 // fmul v5.4s, v5.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb29666 // mla v6.4s, v19.4s, v18.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dcc6 // fmul v6.4s, v6.4s, v20.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb29667 // mla v7.4s, v19.4s, v18.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dce7 // fmul v7.4s, v7.4s, v20.4s
+	WORD $0x4e35d4e7 // fadd v7.4s, v7.4s, v21.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 48(R17)
+	ADD $3144, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $3160, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $2048, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29668 // mla v8.4s, v19.4s, v18.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
+	WORD $0x4e35d508 // fadd v8.4s, v8.4s, v21.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ F8, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29669 // mla v9.4s, v19.4s, v18.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd29 // fmul v9.4s, v9.4s, v20.4s
+	WORD $0x4e35d529 // fadd v9.4s, v9.4s, v21.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb2966a // mla v10.4s, v19.4s, v18.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd4a // fmul v10.4s, v10.4s, v20.4s
+	WORD $0x4e35d54a // fadd v10.4s, v10.4s, v21.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb2966b // mla v11.4s, v19.4s, v18.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd6b // fmul v11.4s, v11.4s, v20.4s
+	WORD $0x4e35d56b // fadd v11.4s, v11.4s, v21.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 48(R17)
+	ADD $3148, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $3164, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $3072, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb2966c // mla v12.4s, v19.4s, v18.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd8c // fmul v12.4s, v12.4s, v20.4s
+	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ F12, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb2966d // mla v13.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddad // fmul v13.4s, v13.4s, v20.4s
+	WORD $0x4e35d5ad // fadd v13.4s, v13.4s, v21.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb2966e // mla v14.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddce // fmul v14.4s, v14.4s, v20.4s
+	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb2966f // mla v15.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddef // fmul v15.4s, v15.4s, v20.4s
+	WORD $0x4e35d5ef // fadd v15.4s, v15.4s, v21.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 48(R17)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE int8block12
+	ADD $12544, R1, R1
+	ADD $4096, R2, R2
+	SUB $4, R0, R0
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R0, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $49, R6
+elems14:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems14
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 3136(R3)
+	FMOVS F10, 3152(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $196, R6
+quantize15:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize15
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	MOVD $4, R5
+int8block16:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R6
+	ADD R4, R6, R6
+	MOVD R3, R8
+	MOVD $49, R9
+int8depth17:
+	FMOVQ (R8), F16
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4f90e220 // sdot v0.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e241 // sdot v1.4s, v18.16b, v16.4b[0]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4f90e222 // sdot v2.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e243 // sdot v3.4s, v18.16b, v16.4b[0]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4f90e224 // sdot v4.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e245 // sdot v5.4s, v18.16b, v16.4b[0]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4f90e226 // sdot v6.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e247 // sdot v7.4s, v18.16b, v16.4b[0]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4f90e228 // sdot v8.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e249 // sdot v9.4s, v18.16b, v16.4b[0]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4f90e22a // sdot v10.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24b // sdot v11.4s, v18.16b, v16.4b[0]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4f90e22c // sdot v12.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24d // sdot v13.4s, v18.16b, v16.4b[0]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4f90e22e // sdot v14.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24f // sdot v15.4s, v18.16b, v16.4b[0]
+	ADD $1024, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4fb0e220 // sdot v0.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e241 // sdot v1.4s, v18.16b, v16.4b[1]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4fb0e222 // sdot v2.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e243 // sdot v3.4s, v18.16b, v16.4b[1]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4fb0e224 // sdot v4.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e245 // sdot v5.4s, v18.16b, v16.4b[1]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4fb0e226 // sdot v6.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e247 // sdot v7.4s, v18.16b, v16.4b[1]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4fb0e228 // sdot v8.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e249 // sdot v9.4s, v18.16b, v16.4b[1]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4fb0e22a // sdot v10.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24b // sdot v11.4s, v18.16b, v16.4b[1]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4fb0e22c // sdot v12.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24d // sdot v13.4s, v18.16b, v16.4b[1]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4fb0e22e // sdot v14.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24f // sdot v15.4s, v18.16b, v16.4b[1]
+	ADD $1024, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4f90ea20 // sdot v0.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea41 // sdot v1.4s, v18.16b, v16.4b[2]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4f90ea22 // sdot v2.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea43 // sdot v3.4s, v18.16b, v16.4b[2]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4f90ea24 // sdot v4.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea45 // sdot v5.4s, v18.16b, v16.4b[2]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4f90ea26 // sdot v6.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea47 // sdot v7.4s, v18.16b, v16.4b[2]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4f90ea28 // sdot v8.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea49 // sdot v9.4s, v18.16b, v16.4b[2]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4f90ea2a // sdot v10.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4b // sdot v11.4s, v18.16b, v16.4b[2]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4f90ea2c // sdot v12.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4d // sdot v13.4s, v18.16b, v16.4b[2]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4f90ea2e // sdot v14.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4f // sdot v15.4s, v18.16b, v16.4b[2]
+	ADD $1024, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4fb0ea20 // sdot v0.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea41 // sdot v1.4s, v18.16b, v16.4b[3]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4fb0ea22 // sdot v2.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea43 // sdot v3.4s, v18.16b, v16.4b[3]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4fb0ea24 // sdot v4.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea45 // sdot v5.4s, v18.16b, v16.4b[3]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4fb0ea26 // sdot v6.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea47 // sdot v7.4s, v18.16b, v16.4b[3]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4fb0ea28 // sdot v8.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea49 // sdot v9.4s, v18.16b, v16.4b[3]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4fb0ea2a // sdot v10.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4b // sdot v11.4s, v18.16b, v16.4b[3]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4fb0ea2c // sdot v12.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4d // sdot v13.4s, v18.16b, v16.4b[3]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4fb0ea2e // sdot v14.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4f // sdot v15.4s, v18.16b, v16.4b[3]
+	ADD $1024, R6, R6
+	ADD $16, R8, R8
+	SUBS $1, R9, R9
+	BNE int8depth17
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R9
+	MOVD colsum+32(FP), R10
+	MOVD b+40(FP), R11
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD R4, R11, R11
+	FMOVQ (R7), F16 // zero
+	ADD $3136, R3, R12
+	VLD1R (R12), [V17.S4]
+	ADD $3152, R3, R13
+	VLD1R (R13), [V18.S4]
+	MOVD R2, R14
+	ADD R4, R14, R14
+	FMOVQ (R10), F19
+	FMOVQ (R9), F20
+	FMOVQ (R11), F21
+	WORD $0x4eb29660 // mla v0.4s, v19.4s, v18.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc00 // fmul v0.4s, v0.4s, v20.4s
+	WORD $0x4e35d400 // fadd v0.4s, v0.4s, v21.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R14)
+	FMOVQ 16(R10), F19
+	FMOVQ 16(R9), F20
+	FMOVQ 16(R11), F21
+	WORD $0x4eb29661 // mla v1.4s, v19.4s, v18.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc21 // fmul v1.4s, v1.4s, v20.4s
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R14)
+	FMOVQ 32(R10), F19
+	FMOVQ 32(R9), F20
+	FMOVQ 32(R11), F21
+	WORD $0x4eb29662 // mla v2.4s, v19.4s, v18.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc42 // fmul v2.4s, v2.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 32(R14)
+	FMOVQ 48(R10), F19
+	FMOVQ 48(R9), F20
+	FMOVQ 48(R11), F21
+	WORD $0x4eb29663 // mla v3.4s, v19.4s, v18.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc63 // fmul v3.4s, v3.4s, v20.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 48(R14)
+	FMOVQ 64(R10), F19
+	FMOVQ 64(R9), F20
+	FMOVQ 64(R11), F21
+	WORD $0x4eb29664 // mla v4.4s, v19.4s, v18.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc84 // fmul v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d484 // fadd v4.4s, v4.4s, v21.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 64(R14)
+	FMOVQ 80(R10), F19
+	FMOVQ 80(R9), F20
+	FMOVQ 80(R11), F21
+	WORD $0x4eb29665 // mla v5.4s, v19.4s, v18.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dca5 // fmul v5.4s, v5.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 80(R14)
+	FMOVQ 96(R10), F19
+	FMOVQ 96(R9), F20
+	FMOVQ 96(R11), F21
+	WORD $0x4eb29666 // mla v6.4s, v19.4s, v18.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dcc6 // fmul v6.4s, v6.4s, v20.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 96(R14)
+	FMOVQ 112(R10), F19
+	FMOVQ 112(R9), F20
+	FMOVQ 112(R11), F21
+	WORD $0x4eb29667 // mla v7.4s, v19.4s, v18.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dce7 // fmul v7.4s, v7.4s, v20.4s
+	WORD $0x4e35d4e7 // fadd v7.4s, v7.4s, v21.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 112(R14)
+	FMOVQ 128(R10), F19
+	FMOVQ 128(R9), F20
+	FMOVQ 128(R11), F21
+	WORD $0x4eb29668 // mla v8.4s, v19.4s, v18.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
+	WORD $0x4e35d508 // fadd v8.4s, v8.4s, v21.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 128(R14)
+	FMOVQ 144(R10), F19
+	FMOVQ 144(R9), F20
+	FMOVQ 144(R11), F21
+	WORD $0x4eb29669 // mla v9.4s, v19.4s, v18.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd29 // fmul v9.4s, v9.4s, v20.4s
+	WORD $0x4e35d529 // fadd v9.4s, v9.4s, v21.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 144(R14)
+	FMOVQ 160(R10), F19
+	FMOVQ 160(R9), F20
+	FMOVQ 160(R11), F21
+	WORD $0x4eb2966a // mla v10.4s, v19.4s, v18.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd4a // fmul v10.4s, v10.4s, v20.4s
+	WORD $0x4e35d54a // fadd v10.4s, v10.4s, v21.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 160(R14)
+	FMOVQ 176(R10), F19
+	FMOVQ 176(R9), F20
+	FMOVQ 176(R11), F21
+	WORD $0x4eb2966b // mla v11.4s, v19.4s, v18.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd6b // fmul v11.4s, v11.4s, v20.4s
+	WORD $0x4e35d56b // fadd v11.4s, v11.4s, v21.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 176(R14)
+	FMOVQ 192(R10), F19
+	FMOVQ 192(R9), F20
+	FMOVQ 192(R11), F21
+	WORD $0x4eb2966c // mla v12.4s, v19.4s, v18.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd8c // fmul v12.4s, v12.4s, v20.4s
+	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 192(R14)
+	FMOVQ 208(R10), F19
+	FMOVQ 208(R9), F20
+	FMOVQ 208(R11), F21
+	WORD $0x4eb2966d // mla v13.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddad // fmul v13.4s, v13.4s, v20.4s
+	WORD $0x4e35d5ad // fadd v13.4s, v13.4s, v21.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 208(R14)
+	FMOVQ 224(R10), F19
+	FMOVQ 224(R9), F20
+	FMOVQ 224(R11), F21
+	WORD $0x4eb2966e // mla v14.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddce // fmul v14.4s, v14.4s, v20.4s
+	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 224(R14)
+	FMOVQ 240(R10), F19
+	FMOVQ 240(R9), F20
+	FMOVQ 240(R11), F21
+	WORD $0x4eb2966f // mla v15.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddef // fmul v15.4s, v15.4s, v20.4s
+	WORD $0x4e35d5ef // fadd v15.4s, v15.4s, v21.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 240(R14)
+	ADD $256, R4, R4
+	SUBS $1, R5, R5
+	BNE int8block16
+	ADD $3136, R1, R1
+	ADD $1024, R2, R2
+	SUB $1, R0, R0
+	B int8rows2
+int8done3:
+	RET
+
+// fashionL2ForwardInt8NEON is layer 2's int8 forward pass (256 → 128, relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func fashionL2ForwardInt8NEON(rows int, x *float32, qw *[32768]int8, scale *[128]float32, colsum *[128]int32, b *[128]float32, y *float32, scratch *[1056]byte)
+TEXT ·fashionL2ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R7
+	MOVD rows+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+48(FP), R2
+	MOVD scratch+56(FP), R3
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R0
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $16, R6
+elems4:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems4
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 1024(R3)
+	FMOVS F10, 1040(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $64, R6
+quantize5:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize5
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $1024, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $16, R6
+elems6:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems6
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 1028(R3)
+	FMOVS F10, 1044(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $256, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $64, R6
+quantize7:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize7
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $2048, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $16, R6
+elems8:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems8
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 1032(R3)
+	FMOVS F10, 1048(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $512, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $64, R6
+quantize9:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize9
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $3072, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $16, R6
+elems10:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems10
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 1036(R3)
+	FMOVS F10, 1052(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $768, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $64, R6
+quantize11:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize11
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	MOVD $8, R5
+int8block12:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R6
+	ADD R4, R6, R6
+	MOVD R3, R8
+	ADD $256, R3, R9
+	ADD $512, R3, R10
+	ADD $768, R3, R11
+	MOVD $16, R12
+int8depth13:
+	FMOVQ (R8), F16
+	FMOVQ (R9), F17
+	FMOVQ (R10), F18
+	FMOVQ (R11), F19
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4f90e280 // sdot v0.4s, v20.16b, v16.4b[0]
+	WORD $0x4f90e2a1 // sdot v1.4s, v21.16b, v16.4b[0]
+	WORD $0x4f90e2c2 // sdot v2.4s, v22.16b, v16.4b[0]
+	WORD $0x4f90e2e3 // sdot v3.4s, v23.16b, v16.4b[0]
+	WORD $0x4f91e284 // sdot v4.4s, v20.16b, v17.4b[0]
+	WORD $0x4f91e2a5 // sdot v5.4s, v21.16b, v17.4b[0]
+	WORD $0x4f91e2c6 // sdot v6.4s, v22.16b, v17.4b[0]
+	WORD $0x4f91e2e7 // sdot v7.4s, v23.16b, v17.4b[0]
+	WORD $0x4f92e288 // sdot v8.4s, v20.16b, v18.4b[0]
+	WORD $0x4f92e2a9 // sdot v9.4s, v21.16b, v18.4b[0]
+	WORD $0x4f92e2ca // sdot v10.4s, v22.16b, v18.4b[0]
+	WORD $0x4f92e2eb // sdot v11.4s, v23.16b, v18.4b[0]
+	WORD $0x4f93e28c // sdot v12.4s, v20.16b, v19.4b[0]
+	WORD $0x4f93e2ad // sdot v13.4s, v21.16b, v19.4b[0]
+	WORD $0x4f93e2ce // sdot v14.4s, v22.16b, v19.4b[0]
+	WORD $0x4f93e2ef // sdot v15.4s, v23.16b, v19.4b[0]
+	ADD $512, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4fb0e280 // sdot v0.4s, v20.16b, v16.4b[1]
+	WORD $0x4fb0e2a1 // sdot v1.4s, v21.16b, v16.4b[1]
+	WORD $0x4fb0e2c2 // sdot v2.4s, v22.16b, v16.4b[1]
+	WORD $0x4fb0e2e3 // sdot v3.4s, v23.16b, v16.4b[1]
+	WORD $0x4fb1e284 // sdot v4.4s, v20.16b, v17.4b[1]
+	WORD $0x4fb1e2a5 // sdot v5.4s, v21.16b, v17.4b[1]
+	WORD $0x4fb1e2c6 // sdot v6.4s, v22.16b, v17.4b[1]
+	WORD $0x4fb1e2e7 // sdot v7.4s, v23.16b, v17.4b[1]
+	WORD $0x4fb2e288 // sdot v8.4s, v20.16b, v18.4b[1]
+	WORD $0x4fb2e2a9 // sdot v9.4s, v21.16b, v18.4b[1]
+	WORD $0x4fb2e2ca // sdot v10.4s, v22.16b, v18.4b[1]
+	WORD $0x4fb2e2eb // sdot v11.4s, v23.16b, v18.4b[1]
+	WORD $0x4fb3e28c // sdot v12.4s, v20.16b, v19.4b[1]
+	WORD $0x4fb3e2ad // sdot v13.4s, v21.16b, v19.4b[1]
+	WORD $0x4fb3e2ce // sdot v14.4s, v22.16b, v19.4b[1]
+	WORD $0x4fb3e2ef // sdot v15.4s, v23.16b, v19.4b[1]
+	ADD $512, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4f90ea80 // sdot v0.4s, v20.16b, v16.4b[2]
+	WORD $0x4f90eaa1 // sdot v1.4s, v21.16b, v16.4b[2]
+	WORD $0x4f90eac2 // sdot v2.4s, v22.16b, v16.4b[2]
+	WORD $0x4f90eae3 // sdot v3.4s, v23.16b, v16.4b[2]
+	WORD $0x4f91ea84 // sdot v4.4s, v20.16b, v17.4b[2]
+	WORD $0x4f91eaa5 // sdot v5.4s, v21.16b, v17.4b[2]
+	WORD $0x4f91eac6 // sdot v6.4s, v22.16b, v17.4b[2]
+	WORD $0x4f91eae7 // sdot v7.4s, v23.16b, v17.4b[2]
+	WORD $0x4f92ea88 // sdot v8.4s, v20.16b, v18.4b[2]
+	WORD $0x4f92eaa9 // sdot v9.4s, v21.16b, v18.4b[2]
+	WORD $0x4f92eaca // sdot v10.4s, v22.16b, v18.4b[2]
+	WORD $0x4f92eaeb // sdot v11.4s, v23.16b, v18.4b[2]
+	WORD $0x4f93ea8c // sdot v12.4s, v20.16b, v19.4b[2]
+	WORD $0x4f93eaad // sdot v13.4s, v21.16b, v19.4b[2]
+	WORD $0x4f93eace // sdot v14.4s, v22.16b, v19.4b[2]
+	WORD $0x4f93eaef // sdot v15.4s, v23.16b, v19.4b[2]
+	ADD $512, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4fb0ea80 // sdot v0.4s, v20.16b, v16.4b[3]
+	WORD $0x4fb0eaa1 // sdot v1.4s, v21.16b, v16.4b[3]
+	WORD $0x4fb0eac2 // sdot v2.4s, v22.16b, v16.4b[3]
+	WORD $0x4fb0eae3 // sdot v3.4s, v23.16b, v16.4b[3]
+	WORD $0x4fb1ea84 // sdot v4.4s, v20.16b, v17.4b[3]
+	WORD $0x4fb1eaa5 // sdot v5.4s, v21.16b, v17.4b[3]
+	WORD $0x4fb1eac6 // sdot v6.4s, v22.16b, v17.4b[3]
+	WORD $0x4fb1eae7 // sdot v7.4s, v23.16b, v17.4b[3]
+	WORD $0x4fb2ea88 // sdot v8.4s, v20.16b, v18.4b[3]
+	WORD $0x4fb2eaa9 // sdot v9.4s, v21.16b, v18.4b[3]
+	WORD $0x4fb2eaca // sdot v10.4s, v22.16b, v18.4b[3]
+	WORD $0x4fb2eaeb // sdot v11.4s, v23.16b, v18.4b[3]
+	WORD $0x4fb3ea8c // sdot v12.4s, v20.16b, v19.4b[3]
+	WORD $0x4fb3eaad // sdot v13.4s, v21.16b, v19.4b[3]
+	WORD $0x4fb3eace // sdot v14.4s, v22.16b, v19.4b[3]
+	WORD $0x4fb3eaef // sdot v15.4s, v23.16b, v19.4b[3]
+	ADD $512, R6, R6
+	ADD $16, R8, R8
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	SUBS $1, R12, R12
+	BNE int8depth13
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R12
+	MOVD colsum+32(FP), R13
+	MOVD b+40(FP), R14
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD R4, R14, R14
+	FMOVQ (R7), F16 // zero
+	ADD $1024, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $1040, R3, R16
+	VLD1R (R16), [V18.S4]
+	MOVD R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29660 // mla v0.4s, v19.4s, v18.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc00 // fmul v0.4s, v0.4s, v20.4s
+	WORD $0x4e35d400 // fadd v0.4s, v0.4s, v21.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29661 // mla v1.4s, v19.4s, v18.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc21 // fmul v1.4s, v1.4s, v20.4s
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb29662 // mla v2.4s, v19.4s, v18.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc42 // fmul v2.4s, v2.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb29663 // mla v3.4s, v19.4s, v18.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc63 // fmul v3.4s, v3.4s, v20.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 48(R17)
+	ADD $1028, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $1044, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $512, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29664 // mla v4.4s, v19.4s, v18.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc84 // fmul v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d484 // fadd v4.4s, v4.4s, v21.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ F4, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29665 // mla v5.4s, v19.4s, v18.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dca5 // fmul v5.4s, v5.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb29666 // mla v6.4s, v19.4s, v18.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dcc6 // fmul v6.4s, v6.4s, v20.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb29667 // mla v7.4s, v19.4s, v18.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dce7 // fmul v7.4s, v7.4s, v20.4s
+	WORD $0x4e35d4e7 // fadd v7.4s, v7.4s, v21.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 48(R17)
+	ADD $1032, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $1048, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $1024, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29668 // mla v8.4s, v19.4s, v18.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
+	WORD $0x4e35d508 // fadd v8.4s, v8.4s, v21.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ F8, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29669 // mla v9.4s, v19.4s, v18.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd29 // fmul v9.4s, v9.4s, v20.4s
+	WORD $0x4e35d529 // fadd v9.4s, v9.4s, v21.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb2966a // mla v10.4s, v19.4s, v18.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd4a // fmul v10.4s, v10.4s, v20.4s
+	WORD $0x4e35d54a // fadd v10.4s, v10.4s, v21.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb2966b // mla v11.4s, v19.4s, v18.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd6b // fmul v11.4s, v11.4s, v20.4s
+	WORD $0x4e35d56b // fadd v11.4s, v11.4s, v21.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 48(R17)
+	ADD $1036, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $1052, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $1536, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb2966c // mla v12.4s, v19.4s, v18.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd8c // fmul v12.4s, v12.4s, v20.4s
+	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ F12, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb2966d // mla v13.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddad // fmul v13.4s, v13.4s, v20.4s
+	WORD $0x4e35d5ad // fadd v13.4s, v13.4s, v21.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb2966e // mla v14.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddce // fmul v14.4s, v14.4s, v20.4s
+	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb2966f // mla v15.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddef // fmul v15.4s, v15.4s, v20.4s
+	WORD $0x4e35d5ef // fadd v15.4s, v15.4s, v21.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 48(R17)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE int8block12
+	ADD $4096, R1, R1
+	ADD $2048, R2, R2
+	SUB $4, R0, R0
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R0, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $16, R6
+elems14:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems14
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 1024(R3)
+	FMOVS F10, 1040(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $64, R6
+quantize15:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize15
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	MOVD $2, R5
+int8block16:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R6
+	ADD R4, R6, R6
+	MOVD R3, R8
+	MOVD $16, R9
+int8depth17:
+	FMOVQ (R8), F16
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4f90e220 // sdot v0.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e241 // sdot v1.4s, v18.16b, v16.4b[0]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4f90e222 // sdot v2.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e243 // sdot v3.4s, v18.16b, v16.4b[0]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4f90e224 // sdot v4.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e245 // sdot v5.4s, v18.16b, v16.4b[0]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4f90e226 // sdot v6.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e247 // sdot v7.4s, v18.16b, v16.4b[0]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4f90e228 // sdot v8.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e249 // sdot v9.4s, v18.16b, v16.4b[0]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4f90e22a // sdot v10.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24b // sdot v11.4s, v18.16b, v16.4b[0]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4f90e22c // sdot v12.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24d // sdot v13.4s, v18.16b, v16.4b[0]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4f90e22e // sdot v14.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24f // sdot v15.4s, v18.16b, v16.4b[0]
+	ADD $512, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4fb0e220 // sdot v0.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e241 // sdot v1.4s, v18.16b, v16.4b[1]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4fb0e222 // sdot v2.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e243 // sdot v3.4s, v18.16b, v16.4b[1]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4fb0e224 // sdot v4.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e245 // sdot v5.4s, v18.16b, v16.4b[1]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4fb0e226 // sdot v6.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e247 // sdot v7.4s, v18.16b, v16.4b[1]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4fb0e228 // sdot v8.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e249 // sdot v9.4s, v18.16b, v16.4b[1]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4fb0e22a // sdot v10.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24b // sdot v11.4s, v18.16b, v16.4b[1]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4fb0e22c // sdot v12.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24d // sdot v13.4s, v18.16b, v16.4b[1]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4fb0e22e // sdot v14.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24f // sdot v15.4s, v18.16b, v16.4b[1]
+	ADD $512, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4f90ea20 // sdot v0.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea41 // sdot v1.4s, v18.16b, v16.4b[2]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4f90ea22 // sdot v2.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea43 // sdot v3.4s, v18.16b, v16.4b[2]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4f90ea24 // sdot v4.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea45 // sdot v5.4s, v18.16b, v16.4b[2]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4f90ea26 // sdot v6.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea47 // sdot v7.4s, v18.16b, v16.4b[2]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4f90ea28 // sdot v8.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea49 // sdot v9.4s, v18.16b, v16.4b[2]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4f90ea2a // sdot v10.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4b // sdot v11.4s, v18.16b, v16.4b[2]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4f90ea2c // sdot v12.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4d // sdot v13.4s, v18.16b, v16.4b[2]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4f90ea2e // sdot v14.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4f // sdot v15.4s, v18.16b, v16.4b[2]
+	ADD $512, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4fb0ea20 // sdot v0.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea41 // sdot v1.4s, v18.16b, v16.4b[3]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4fb0ea22 // sdot v2.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea43 // sdot v3.4s, v18.16b, v16.4b[3]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4fb0ea24 // sdot v4.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea45 // sdot v5.4s, v18.16b, v16.4b[3]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4fb0ea26 // sdot v6.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea47 // sdot v7.4s, v18.16b, v16.4b[3]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4fb0ea28 // sdot v8.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea49 // sdot v9.4s, v18.16b, v16.4b[3]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4fb0ea2a // sdot v10.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4b // sdot v11.4s, v18.16b, v16.4b[3]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4fb0ea2c // sdot v12.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4d // sdot v13.4s, v18.16b, v16.4b[3]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4fb0ea2e // sdot v14.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4f // sdot v15.4s, v18.16b, v16.4b[3]
+	ADD $512, R6, R6
+	ADD $16, R8, R8
+	SUBS $1, R9, R9
+	BNE int8depth17
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R9
+	MOVD colsum+32(FP), R10
+	MOVD b+40(FP), R11
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD R4, R11, R11
+	FMOVQ (R7), F16 // zero
+	ADD $1024, R3, R12
+	VLD1R (R12), [V17.S4]
+	ADD $1040, R3, R13
+	VLD1R (R13), [V18.S4]
+	MOVD R2, R14
+	ADD R4, R14, R14
+	FMOVQ (R10), F19
+	FMOVQ (R9), F20
+	FMOVQ (R11), F21
+	WORD $0x4eb29660 // mla v0.4s, v19.4s, v18.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc00 // fmul v0.4s, v0.4s, v20.4s
+	WORD $0x4e35d400 // fadd v0.4s, v0.4s, v21.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R14)
+	FMOVQ 16(R10), F19
+	FMOVQ 16(R9), F20
+	FMOVQ 16(R11), F21
+	WORD $0x4eb29661 // mla v1.4s, v19.4s, v18.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc21 // fmul v1.4s, v1.4s, v20.4s
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R14)
+	FMOVQ 32(R10), F19
+	FMOVQ 32(R9), F20
+	FMOVQ 32(R11), F21
+	WORD $0x4eb29662 // mla v2.4s, v19.4s, v18.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc42 // fmul v2.4s, v2.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 32(R14)
+	FMOVQ 48(R10), F19
+	FMOVQ 48(R9), F20
+	FMOVQ 48(R11), F21
+	WORD $0x4eb29663 // mla v3.4s, v19.4s, v18.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc63 // fmul v3.4s, v3.4s, v20.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 48(R14)
+	FMOVQ 64(R10), F19
+	FMOVQ 64(R9), F20
+	FMOVQ 64(R11), F21
+	WORD $0x4eb29664 // mla v4.4s, v19.4s, v18.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc84 // fmul v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d484 // fadd v4.4s, v4.4s, v21.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 64(R14)
+	FMOVQ 80(R10), F19
+	FMOVQ 80(R9), F20
+	FMOVQ 80(R11), F21
+	WORD $0x4eb29665 // mla v5.4s, v19.4s, v18.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dca5 // fmul v5.4s, v5.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 80(R14)
+	FMOVQ 96(R10), F19
+	FMOVQ 96(R9), F20
+	FMOVQ 96(R11), F21
+	WORD $0x4eb29666 // mla v6.4s, v19.4s, v18.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dcc6 // fmul v6.4s, v6.4s, v20.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 96(R14)
+	FMOVQ 112(R10), F19
+	FMOVQ 112(R9), F20
+	FMOVQ 112(R11), F21
+	WORD $0x4eb29667 // mla v7.4s, v19.4s, v18.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dce7 // fmul v7.4s, v7.4s, v20.4s
+	WORD $0x4e35d4e7 // fadd v7.4s, v7.4s, v21.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 112(R14)
+	FMOVQ 128(R10), F19
+	FMOVQ 128(R9), F20
+	FMOVQ 128(R11), F21
+	WORD $0x4eb29668 // mla v8.4s, v19.4s, v18.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
+	WORD $0x4e35d508 // fadd v8.4s, v8.4s, v21.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 128(R14)
+	FMOVQ 144(R10), F19
+	FMOVQ 144(R9), F20
+	FMOVQ 144(R11), F21
+	WORD $0x4eb29669 // mla v9.4s, v19.4s, v18.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd29 // fmul v9.4s, v9.4s, v20.4s
+	WORD $0x4e35d529 // fadd v9.4s, v9.4s, v21.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 144(R14)
+	FMOVQ 160(R10), F19
+	FMOVQ 160(R9), F20
+	FMOVQ 160(R11), F21
+	WORD $0x4eb2966a // mla v10.4s, v19.4s, v18.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd4a // fmul v10.4s, v10.4s, v20.4s
+	WORD $0x4e35d54a // fadd v10.4s, v10.4s, v21.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 160(R14)
+	FMOVQ 176(R10), F19
+	FMOVQ 176(R9), F20
+	FMOVQ 176(R11), F21
+	WORD $0x4eb2966b // mla v11.4s, v19.4s, v18.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd6b // fmul v11.4s, v11.4s, v20.4s
+	WORD $0x4e35d56b // fadd v11.4s, v11.4s, v21.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 176(R14)
+	FMOVQ 192(R10), F19
+	FMOVQ 192(R9), F20
+	FMOVQ 192(R11), F21
+	WORD $0x4eb2966c // mla v12.4s, v19.4s, v18.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd8c // fmul v12.4s, v12.4s, v20.4s
+	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 192(R14)
+	FMOVQ 208(R10), F19
+	FMOVQ 208(R9), F20
+	FMOVQ 208(R11), F21
+	WORD $0x4eb2966d // mla v13.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddad // fmul v13.4s, v13.4s, v20.4s
+	WORD $0x4e35d5ad // fadd v13.4s, v13.4s, v21.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 208(R14)
+	FMOVQ 224(R10), F19
+	FMOVQ 224(R9), F20
+	FMOVQ 224(R11), F21
+	WORD $0x4eb2966e // mla v14.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddce // fmul v14.4s, v14.4s, v20.4s
+	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 224(R14)
+	FMOVQ 240(R10), F19
+	FMOVQ 240(R9), F20
+	FMOVQ 240(R11), F21
+	WORD $0x4eb2966f // mla v15.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddef // fmul v15.4s, v15.4s, v20.4s
+	WORD $0x4e35d5ef // fadd v15.4s, v15.4s, v21.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 240(R14)
+	ADD $256, R4, R4
+	SUBS $1, R5, R5
+	BNE int8block16
+	ADD $1024, R1, R1
+	ADD $512, R2, R2
+	SUB $1, R0, R0
+	B int8rows2
+int8done3:
+	RET
+
+// fashionL3ForwardInt8NEON is layer 3's int8 forward pass (128 → 10, softmax) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func fashionL3ForwardInt8NEON(rows int, x *float32, qw *[2048]int8, scale *[10]float32, colsum *[10]int32, b *[10]float32, y *float32, scratch *[544]byte)
+TEXT ·fashionL3ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R7
+	MOVD rows+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+48(FP), R2
+	MOVD scratch+56(FP), R3
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R0
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $8, R6
+elems4:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems4
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 512(R3)
+	FMOVS F10, 528(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $32, R6
+quantize5:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize5
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $512, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $8, R6
+elems6:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems6
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 516(R3)
+	FMOVS F10, 532(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $128, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $32, R6
+quantize7:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize7
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $1024, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $8, R6
+elems8:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems8
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 520(R3)
+	FMOVS F10, 536(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $256, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $32, R6
+quantize9:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize9
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $1536, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $8, R6
+elems10:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems10
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 524(R3)
+	FMOVS F10, 540(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $384, R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $32, R6
+quantize11:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize11
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	MOVD qw+16(FP), R5
+	ADD R4, R5, R5
+	MOVD R3, R6
+	ADD $128, R3, R8
+	ADD $256, R3, R9
+	ADD $384, R3, R10
+	MOVD $8, R11
+int8depth12:
+	FMOVQ (R6), F12
+	FMOVQ (R8), F13
+	FMOVQ (R9), F14
+	FMOVQ (R10), F15
+	FLDPQ (R5), (F16, F17)
+	FMOVQ 32(R5), F18
+	WORD $0x4f8ce200 // sdot v0.4s, v16.16b, v12.4b[0]
+	WORD $0x4f8ce221 // sdot v1.4s, v17.16b, v12.4b[0]
+	WORD $0x4f8ce242 // sdot v2.4s, v18.16b, v12.4b[0]
+	WORD $0x4f8de203 // sdot v3.4s, v16.16b, v13.4b[0]
+	WORD $0x4f8de224 // sdot v4.4s, v17.16b, v13.4b[0]
+	WORD $0x4f8de245 // sdot v5.4s, v18.16b, v13.4b[0]
+	WORD $0x4f8ee206 // sdot v6.4s, v16.16b, v14.4b[0]
+	WORD $0x4f8ee227 // sdot v7.4s, v17.16b, v14.4b[0]
+	WORD $0x4f8ee248 // sdot v8.4s, v18.16b, v14.4b[0]
+	WORD $0x4f8fe209 // sdot v9.4s, v16.16b, v15.4b[0]
+	WORD $0x4f8fe22a // sdot v10.4s, v17.16b, v15.4b[0]
+	WORD $0x4f8fe24b // sdot v11.4s, v18.16b, v15.4b[0]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F16, F17)
+	FMOVQ 32(R5), F18
+	WORD $0x4face200 // sdot v0.4s, v16.16b, v12.4b[1]
+	WORD $0x4face221 // sdot v1.4s, v17.16b, v12.4b[1]
+	WORD $0x4face242 // sdot v2.4s, v18.16b, v12.4b[1]
+	WORD $0x4fade203 // sdot v3.4s, v16.16b, v13.4b[1]
+	WORD $0x4fade224 // sdot v4.4s, v17.16b, v13.4b[1]
+	WORD $0x4fade245 // sdot v5.4s, v18.16b, v13.4b[1]
+	WORD $0x4faee206 // sdot v6.4s, v16.16b, v14.4b[1]
+	WORD $0x4faee227 // sdot v7.4s, v17.16b, v14.4b[1]
+	WORD $0x4faee248 // sdot v8.4s, v18.16b, v14.4b[1]
+	WORD $0x4fafe209 // sdot v9.4s, v16.16b, v15.4b[1]
+	WORD $0x4fafe22a // sdot v10.4s, v17.16b, v15.4b[1]
+	WORD $0x4fafe24b // sdot v11.4s, v18.16b, v15.4b[1]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F16, F17)
+	FMOVQ 32(R5), F18
+	WORD $0x4f8cea00 // sdot v0.4s, v16.16b, v12.4b[2]
+	WORD $0x4f8cea21 // sdot v1.4s, v17.16b, v12.4b[2]
+	WORD $0x4f8cea42 // sdot v2.4s, v18.16b, v12.4b[2]
+	WORD $0x4f8dea03 // sdot v3.4s, v16.16b, v13.4b[2]
+	WORD $0x4f8dea24 // sdot v4.4s, v17.16b, v13.4b[2]
+	WORD $0x4f8dea45 // sdot v5.4s, v18.16b, v13.4b[2]
+	WORD $0x4f8eea06 // sdot v6.4s, v16.16b, v14.4b[2]
+	WORD $0x4f8eea27 // sdot v7.4s, v17.16b, v14.4b[2]
+	WORD $0x4f8eea48 // sdot v8.4s, v18.16b, v14.4b[2]
+	WORD $0x4f8fea09 // sdot v9.4s, v16.16b, v15.4b[2]
+	WORD $0x4f8fea2a // sdot v10.4s, v17.16b, v15.4b[2]
+	WORD $0x4f8fea4b // sdot v11.4s, v18.16b, v15.4b[2]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F16, F17)
+	FMOVQ 32(R5), F18
+	WORD $0x4facea00 // sdot v0.4s, v16.16b, v12.4b[3]
+	WORD $0x4facea21 // sdot v1.4s, v17.16b, v12.4b[3]
+	WORD $0x4facea42 // sdot v2.4s, v18.16b, v12.4b[3]
+	WORD $0x4fadea03 // sdot v3.4s, v16.16b, v13.4b[3]
+	WORD $0x4fadea24 // sdot v4.4s, v17.16b, v13.4b[3]
+	WORD $0x4fadea45 // sdot v5.4s, v18.16b, v13.4b[3]
+	WORD $0x4faeea06 // sdot v6.4s, v16.16b, v14.4b[3]
+	WORD $0x4faeea27 // sdot v7.4s, v17.16b, v14.4b[3]
+	WORD $0x4faeea48 // sdot v8.4s, v18.16b, v14.4b[3]
+	WORD $0x4fafea09 // sdot v9.4s, v16.16b, v15.4b[3]
+	WORD $0x4fafea2a // sdot v10.4s, v17.16b, v15.4b[3]
+	WORD $0x4fafea4b // sdot v11.4s, v18.16b, v15.4b[3]
+	ADD $64, R5, R5
+	ADD $16, R6, R6
+	ADD $16, R8, R8
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	SUBS $1, R11, R11
+	BNE int8depth12
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R11
+	MOVD colsum+32(FP), R12
+	MOVD b+40(FP), R13
+	ADD R4, R11, R11
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD $512, R3, R14
+	VLD1R (R14), [V12.S4]
+	ADD $528, R3, R15
+	VLD1R (R15), [V13.S4]
+	MOVD R2, R16
+	ADD R4, R16, R16
+	FMOVQ (R12), F14
+	FMOVQ (R11), F15
+	FMOVQ (R13), F16
+	WORD $0x4ead95c0 // mla v0.4s, v14.4s, v13.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdc00 // fmul v0.4s, v0.4s, v15.4s
+	WORD $0x4e30d400 // fadd v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R16)
+	FMOVQ 16(R12), F14
+	FMOVQ 16(R11), F15
+	FMOVQ 16(R13), F16
+	WORD $0x4ead95c1 // mla v1.4s, v14.4s, v13.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdc21 // fmul v1.4s, v1.4s, v15.4s
+	WORD $0x4e30d421 // fadd v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R16)
+	FMOVD 32(R12), F14
+	FMOVD 32(R11), F15
+	FMOVD 32(R13), F16
+	WORD $0x4ead95c2 // mla v2.4s, v14.4s, v13.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdc42 // fmul v2.4s, v2.4s, v15.4s
+	WORD $0x4e30d442 // fadd v2.4s, v2.4s, v16.4s
+	FMOVD F2, 32(R16)
+	ADD $516, R3, R14
+	VLD1R (R14), [V12.S4]
+	ADD $532, R3, R15
+	VLD1R (R15), [V13.S4]
+	ADD $40, R2, R16
+	ADD R4, R16, R16
+	FMOVQ (R12), F14
+	FMOVQ (R11), F15
+	FMOVQ (R13), F16
+	WORD $0x4ead95c3 // mla v3.4s, v14.4s, v13.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdc63 // fmul v3.4s, v3.4s, v15.4s
+	WORD $0x4e30d463 // fadd v3.4s, v3.4s, v16.4s
+	FMOVQ F3, (R16)
+	FMOVQ 16(R12), F14
+	FMOVQ 16(R11), F15
+	FMOVQ 16(R13), F16
+	WORD $0x4ead95c4 // mla v4.4s, v14.4s, v13.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdc84 // fmul v4.4s, v4.4s, v15.4s
+	WORD $0x4e30d484 // fadd v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 16(R16)
+	FMOVD 32(R12), F14
+	FMOVD 32(R11), F15
+	FMOVD 32(R13), F16
+	WORD $0x4ead95c5 // mla v5.4s, v14.4s, v13.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdca5 // fmul v5.4s, v5.4s, v15.4s
+	WORD $0x4e30d4a5 // fadd v5.4s, v5.4s, v16.4s
+	FMOVD F5, 32(R16)
+	ADD $520, R3, R14
+	VLD1R (R14), [V12.S4]
+	ADD $536, R3, R15
+	VLD1R (R15), [V13.S4]
+	ADD $80, R2, R16
+	ADD R4, R16, R16
+	FMOVQ (R12), F14
+	FMOVQ (R11), F15
+	FMOVQ (R13), F16
+	WORD $0x4ead95c6 // mla v6.4s, v14.4s, v13.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdcc6 // fmul v6.4s, v6.4s, v15.4s
+	WORD $0x4e30d4c6 // fadd v6.4s, v6.4s, v16.4s
+	FMOVQ F6, (R16)
+	FMOVQ 16(R12), F14
+	FMOVQ 16(R11), F15
+	FMOVQ 16(R13), F16
+	WORD $0x4ead95c7 // mla v7.4s, v14.4s, v13.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdce7 // fmul v7.4s, v7.4s, v15.4s
+	WORD $0x4e30d4e7 // fadd v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 16(R16)
+	FMOVD 32(R12), F14
+	FMOVD 32(R11), F15
+	FMOVD 32(R13), F16
+	WORD $0x4ead95c8 // mla v8.4s, v14.4s, v13.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdd08 // fmul v8.4s, v8.4s, v15.4s
+	WORD $0x4e30d508 // fadd v8.4s, v8.4s, v16.4s
+	FMOVD F8, 32(R16)
+	ADD $524, R3, R14
+	VLD1R (R14), [V12.S4]
+	ADD $540, R3, R15
+	VLD1R (R15), [V13.S4]
+	ADD $120, R2, R16
+	ADD R4, R16, R16
+	FMOVQ (R12), F14
+	FMOVQ (R11), F15
+	FMOVQ (R13), F16
+	WORD $0x4ead95c9 // mla v9.4s, v14.4s, v13.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdd29 // fmul v9.4s, v9.4s, v15.4s
+	WORD $0x4e30d529 // fadd v9.4s, v9.4s, v16.4s
+	FMOVQ F9, (R16)
+	FMOVQ 16(R12), F14
+	FMOVQ 16(R11), F15
+	FMOVQ 16(R13), F16
+	WORD $0x4ead95ca // mla v10.4s, v14.4s, v13.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdd4a // fmul v10.4s, v10.4s, v15.4s
+	WORD $0x4e30d54a // fadd v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 16(R16)
+	FMOVD 32(R12), F14
+	FMOVD 32(R11), F15
+	FMOVD 32(R13), F16
+	WORD $0x4ead95cb // mla v11.4s, v14.4s, v13.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e2fdd8f // fmul v15.4s, v12.4s, v15.4s
+	WORD $0x6e2fdd6b // fmul v11.4s, v11.4s, v15.4s
+	WORD $0x4e30d56b // fadd v11.4s, v11.4s, v16.4s
+	FMOVD F11, 32(R16)
+	MOVD R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F4 // neginf
+	FMOVQ 32(R7), F5 // lanesfrom2
+	FMOVQ 48(R7), F7 // exphi
+	FMOVQ 64(R7), F8 // explo
+	FMOVQ 80(R7), F14 // log2e
+	FMOVQ 96(R7), F15 // ln2hi
+	FMOVQ 112(R7), F16 // ln2lo
+	FMOVQ 224(R7), F17 // one
+	FMOVQ 240(R7), F18 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R6), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R6)
+	ADD $40, R6, R6
+	ADD $40, R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F4 // neginf
+	FMOVQ 32(R7), F5 // lanesfrom2
+	FMOVQ 48(R7), F7 // exphi
+	FMOVQ 64(R7), F8 // explo
+	FMOVQ 80(R7), F14 // log2e
+	FMOVQ 96(R7), F15 // ln2hi
+	FMOVQ 112(R7), F16 // ln2lo
+	FMOVQ 224(R7), F17 // one
+	FMOVQ 240(R7), F18 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R6), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R6)
+	ADD $40, R6, R6
+	ADD $80, R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F4 // neginf
+	FMOVQ 32(R7), F5 // lanesfrom2
+	FMOVQ 48(R7), F7 // exphi
+	FMOVQ 64(R7), F8 // explo
+	FMOVQ 80(R7), F14 // log2e
+	FMOVQ 96(R7), F15 // ln2hi
+	FMOVQ 112(R7), F16 // ln2lo
+	FMOVQ 224(R7), F17 // one
+	FMOVQ 240(R7), F18 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R6), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R6)
+	ADD $40, R6, R6
+	ADD $120, R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F4 // neginf
+	FMOVQ 32(R7), F5 // lanesfrom2
+	FMOVQ 48(R7), F7 // exphi
+	FMOVQ 64(R7), F8 // explo
+	FMOVQ 80(R7), F14 // log2e
+	FMOVQ 96(R7), F15 // ln2hi
+	FMOVQ 112(R7), F16 // ln2lo
+	FMOVQ 224(R7), F17 // one
+	FMOVQ 240(R7), F18 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R6), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R6)
+	ADD $40, R6, R6
+	ADD $2048, R1, R1
+	ADD $160, R2, R2
+	SUB $4, R0, R0
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R0, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $8, R6
+elems13:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems13
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 544(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 224(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 560(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 576(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 512(R3)
+	FMOVS F10, 528(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 592(R7), F13 // int8flip
+	MOVD $32, R6
+quantize14:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize14
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD qw+16(FP), R5
+	ADD R4, R5, R5
+	MOVD R3, R6
+	MOVD $8, R8
+int8depth15:
+	FMOVQ (R6), F3
+	FLDPQ (R5), (F4, F5)
+	WORD $0x4f83e080 // sdot v0.4s, v4.16b, v3.4b[0]
+	WORD $0x4f83e0a1 // sdot v1.4s, v5.16b, v3.4b[0]
+	FMOVQ 32(R5), F4
+	WORD $0x4f83e082 // sdot v2.4s, v4.16b, v3.4b[0]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F4, F5)
+	WORD $0x4fa3e080 // sdot v0.4s, v4.16b, v3.4b[1]
+	WORD $0x4fa3e0a1 // sdot v1.4s, v5.16b, v3.4b[1]
+	FMOVQ 32(R5), F4
+	WORD $0x4fa3e082 // sdot v2.4s, v4.16b, v3.4b[1]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F4, F5)
+	WORD $0x4f83e880 // sdot v0.4s, v4.16b, v3.4b[2]
+	WORD $0x4f83e8a1 // sdot v1.4s, v5.16b, v3.4b[2]
+	FMOVQ 32(R5), F4
+	WORD $0x4f83e882 // sdot v2.4s, v4.16b, v3.4b[2]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F4, F5)
+	WORD $0x4fa3e880 // sdot v0.4s, v4.16b, v3.4b[3]
+	WORD $0x4fa3e8a1 // sdot v1.4s, v5.16b, v3.4b[3]
+	FMOVQ 32(R5), F4
+	WORD $0x4fa3e882 // sdot v2.4s, v4.16b, v3.4b[3]
+	ADD $64, R5, R5
+	ADD $16, R6, R6
+	SUBS $1, R8, R8
+	BNE int8depth15
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R8
+	MOVD colsum+32(FP), R9
+	MOVD b+40(FP), R10
+	ADD R4, R8, R8
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD $512, R3, R11
+	VLD1R (R11), [V3.S4]
+	ADD $528, R3, R12
+	VLD1R (R12), [V4.S4]
+	MOVD R2, R13
+	ADD R4, R13, R13
+	FMOVQ (R9), F5
+	FMOVQ (R8), F6
+	FMOVQ (R10), F7
+	WORD $0x4ea494a0 // mla v0.4s, v5.4s, v4.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	FMOVQ F0, (R13)
+	FMOVQ 16(R9), F5
+	FMOVQ 16(R8), F6
+	FMOVQ 16(R10), F7
+	WORD $0x4ea494a1 // mla v1.4s, v5.4s, v4.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	WORD $0x4e27d421 // fadd v1.4s, v1.4s, v7.4s
+	FMOVQ F1, 16(R13)
+	FMOVD 32(R9), F5
+	FMOVD 32(R8), F6
+	FMOVD 32(R10), F7
+	WORD $0x4ea494a2 // mla v2.4s, v5.4s, v4.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	WORD $0x4e27d442 // fadd v2.4s, v2.4s, v7.4s
+	FMOVD F2, 32(R13)
+	MOVD R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F4 // neginf
+	FMOVQ 32(R7), F5 // lanesfrom2
+	FMOVQ 48(R7), F7 // exphi
+	FMOVQ 64(R7), F8 // explo
+	FMOVQ 80(R7), F14 // log2e
+	FMOVQ 96(R7), F15 // ln2hi
+	FMOVQ 112(R7), F16 // ln2lo
+	FMOVQ 224(R7), F17 // one
+	FMOVQ 240(R7), F18 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V3.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f463 // fmax v3.4s, v3.4s, v1.4s
+	FMOVD 32(R6), F2
+	VBIT V5.B16, V4.B16, V2.B16
+	WORD $0x4e22f463 // fmax v3.4s, v3.4s, v2.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x6e23f463 // fmaxp v3.4s, v3.4s, v3.4s
+	WORD $0x4ea3d400 // fsub v0.4s, v0.4s, v3.4s
+	WORD $0x4ea7f400 // fmin v0.4s, v0.4s, v7.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	WORD $0x6e2edc09 // fmul v9.4s, v0.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V0.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V0.B16
+	VMOV V0.B16, V6.B16
+	WORD $0x4ea3d421 // fsub v1.4s, v1.4s, v3.4s
+	WORD $0x4ea7f421 // fmin v1.4s, v1.4s, v7.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	WORD $0x6e2edc29 // fmul v9.4s, v1.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V1.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V1.B16
+	WORD $0x4e21d4c6 // fadd v6.4s, v6.4s, v1.4s
+	VBIT V5.B16, V3.B16, V2.B16
+	WORD $0x4ea3d442 // fsub v2.4s, v2.4s, v3.4s
+	WORD $0x4ea7f442 // fmin v2.4s, v2.4s, v7.4s
+	WORD $0x4e28f442 // fmax v2.4s, v2.4s, v8.4s
+	WORD $0x6e2edc49 // fmul v9.4s, v2.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V2.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 128(R7), F11 // expc0
+	FMOVQ 144(R7), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 160(R7), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 176(R7), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 192(R7), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 208(R7), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V2.B16
+	VMOVI $0, V9.B16
+	VBIT V5.B16, V9.B16, V2.B16
+	WORD $0x4e22d4c6 // fadd v6.4s, v6.4s, v2.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26d4c6 // faddp v6.4s, v6.4s, v6.4s
+	WORD $0x6e26fe26 // fdiv v6.4s, v17.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e26dc42 // fmul v2.4s, v2.4s, v6.4s
+	FMOVD F2, 32(R6)
+	ADD $40, R6, R6
+	ADD $512, R1, R1
+	ADD $40, R2, R2
+	SUB $1, R0, R0
+	B int8rows2
+int8done3:
+	RET
+
 // The constants the kernels load: 4 lanes each.
 // 0: zero
 DATA neonconsts<>+0(SB)/4, $0x00000000
@@ -20460,4 +23711,24 @@ DATA neonconsts<>+528(SB)/4, $0x00800000
 DATA neonconsts<>+532(SB)/4, $0x00800000
 DATA neonconsts<>+536(SB)/4, $0x00800000
 DATA neonconsts<>+540(SB)/4, $0x00800000
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $544
+// 544: int8top
+DATA neonconsts<>+544(SB)/4, $0x437f0000
+DATA neonconsts<>+548(SB)/4, $0x437f0000
+DATA neonconsts<>+552(SB)/4, $0x437f0000
+DATA neonconsts<>+556(SB)/4, $0x437f0000
+// 560: int8topint
+DATA neonconsts<>+560(SB)/4, $0x000000ff
+DATA neonconsts<>+564(SB)/4, $0x000000ff
+DATA neonconsts<>+568(SB)/4, $0x000000ff
+DATA neonconsts<>+572(SB)/4, $0x000000ff
+// 576: int8half
+DATA neonconsts<>+576(SB)/4, $0x00000080
+DATA neonconsts<>+580(SB)/4, $0x00000080
+DATA neonconsts<>+584(SB)/4, $0x00000080
+DATA neonconsts<>+588(SB)/4, $0x00000080
+// 592: int8flip
+DATA neonconsts<>+592(SB)/4, $0x80808080
+DATA neonconsts<>+596(SB)/4, $0x80808080
+DATA neonconsts<>+600(SB)/4, $0x80808080
+DATA neonconsts<>+604(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $608

@@ -710,10 +710,22 @@ func fashionL1ForwardInt8AVX512(rows int, x *float32, qw *[FashionL1Int8Weights]
 	panic("vecgen: fashionL1ForwardInt8AVX512 called in a build without assembly")
 }
 
+func fashionL1ForwardInt8NEON(rows int, x *float32, qw *[FashionL1Int8Weights]int8, scale *[FashionL1Out]float32, colsum *[FashionL1Out]int32, b *[FashionL1Out]float32, y *float32, scratch *[3168]byte) {
+	panic("vecgen: fashionL1ForwardInt8NEON called in a build without assembly")
+}
+
 func fashionL2ForwardInt8AVX512(rows int, x *float32, qw *[FashionL2Int8Weights]int8, scale *[FashionL2Out]float32, colsum *[FashionL2Out]int32, b *[FashionL2Out]float32, y *float32) {
 	panic("vecgen: fashionL2ForwardInt8AVX512 called in a build without assembly")
 }
 
+func fashionL2ForwardInt8NEON(rows int, x *float32, qw *[FashionL2Int8Weights]int8, scale *[FashionL2Out]float32, colsum *[FashionL2Out]int32, b *[FashionL2Out]float32, y *float32, scratch *[1056]byte) {
+	panic("vecgen: fashionL2ForwardInt8NEON called in a build without assembly")
+}
+
 func fashionL3ForwardInt8AVX512(rows int, x *float32, qw *[FashionL3Int8Weights]int8, scale *[FashionL3Out]float32, colsum *[FashionL3Out]int32, b *[FashionL3Out]float32, y *float32) {
 	panic("vecgen: fashionL3ForwardInt8AVX512 called in a build without assembly")
+}
+
+func fashionL3ForwardInt8NEON(rows int, x *float32, qw *[FashionL3Int8Weights]int8, scale *[FashionL3Out]float32, colsum *[FashionL3Out]int32, b *[FashionL3Out]float32, y *float32, scratch *[544]byte) {
+	panic("vecgen: fashionL3ForwardInt8NEON called in a build without assembly")
 }

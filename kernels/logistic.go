@@ -359,6 +359,8 @@ func logisticCanRunInt8(t compiled.Tier) bool {
 	switch t {
 	case compiled.AVX512:
 		return logisticCanRun(t) && compiled.CPUHasInt8(t)
+	case compiled.NEON:
+		return logisticCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference
 }
@@ -385,6 +387,9 @@ func LogisticL1ForwardInt8(x []float32, qw *[LogisticL1Int8Weights]int8, scale *
 	switch logisticInt8Tier {
 	case compiled.AVX512:
 		logisticL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [96]byte
+		logisticL1ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [4]uint8
 		var acc [16]int32

@@ -59,3 +59,7 @@ func logisticAdamNEON(p *[LogisticParams]float32, grad *[LogisticParams]float32,
 func logisticAdamWNEON(p *[LogisticParams]float32, grad *[LogisticParams]float32, m *[LogisticParams]float32, v *[LogisticParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: logisticAdamWNEON called on amd64")
 }
+
+func logisticL1ForwardInt8NEON(rows int, x *float32, qw *[LogisticL1Int8Weights]int8, scale *[LogisticL1Out]float32, colsum *[LogisticL1Out]int32, b *[LogisticL1Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: logisticL1ForwardInt8NEON called on amd64")
+}

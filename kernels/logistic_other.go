@@ -169,3 +169,7 @@ func logisticAdamWNEON(p *[LogisticParams]float32, grad *[LogisticParams]float32
 func logisticL1ForwardInt8AVX512(rows int, x *float32, qw *[LogisticL1Int8Weights]int8, scale *[LogisticL1Out]float32, colsum *[LogisticL1Out]int32, b *[LogisticL1Out]float32, y *float32) {
 	panic("vecgen: logisticL1ForwardInt8AVX512 called in a build without assembly")
 }
+
+func logisticL1ForwardInt8NEON(rows int, x *float32, qw *[LogisticL1Int8Weights]int8, scale *[LogisticL1Out]float32, colsum *[LogisticL1Out]int32, b *[LogisticL1Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: logisticL1ForwardInt8NEON called in a build without assembly")
+}

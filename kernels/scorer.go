@@ -1235,6 +1235,8 @@ func scorerCanRunInt8(t compiled.Tier) bool {
 	switch t {
 	case compiled.AVX512:
 		return scorerCanRun(t) && compiled.CPUHasInt8(t)
+	case compiled.NEON:
+		return scorerCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference
 }
@@ -1261,6 +1263,9 @@ func ScorerL1ForwardInt8(x []float32, qw *[ScorerL1Int8Weights]int8, scale *[Sco
 	switch scorerInt8Tier {
 	case compiled.AVX512:
 		scorerL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [96]byte
+		scorerL1ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [12]uint8
 		var acc [32]int32
@@ -1286,6 +1291,9 @@ func ScorerL2ForwardInt8(x []float32, qw *[ScorerL2Int8Weights]int8, scale *[Sco
 	switch scorerInt8Tier {
 	case compiled.AVX512:
 		scorerL2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [160]byte
+		scorerL2ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [24]uint8
 		var acc [16]int32
@@ -1311,6 +1319,9 @@ func ScorerL3ForwardInt8(x []float32, qw *[ScorerL3Int8Weights]int8, scale *[Sco
 	switch scorerInt8Tier {
 	case compiled.AVX512:
 		scorerL3ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [96]byte
+		scorerL3ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [16]uint8
 		var acc [16]int32
@@ -1336,6 +1347,9 @@ func ScorerL4ForwardInt8(x []float32, qw *[ScorerL4Int8Weights]int8, scale *[Sco
 	switch scorerInt8Tier {
 	case compiled.AVX512:
 		scorerL4ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [96]byte
+		scorerL4ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [8]uint8
 		var acc [16]int32

@@ -227,3 +227,19 @@ func scorerAdamNEON(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[S
 func scorerAdamWNEON(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[ScorerParams]float32, v *[ScorerParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: scorerAdamWNEON called on amd64")
 }
+
+func scorerL1ForwardInt8NEON(rows int, x *float32, qw *[ScorerL1Int8Weights]int8, scale *[ScorerL1Out]float32, colsum *[ScorerL1Out]int32, b *[ScorerL1Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: scorerL1ForwardInt8NEON called on amd64")
+}
+
+func scorerL2ForwardInt8NEON(rows int, x *float32, qw *[ScorerL2Int8Weights]int8, scale *[ScorerL2Out]float32, colsum *[ScorerL2Out]int32, b *[ScorerL2Out]float32, y *float32, scratch *[160]byte) {
+	panic("vecgen: scorerL2ForwardInt8NEON called on amd64")
+}
+
+func scorerL3ForwardInt8NEON(rows int, x *float32, qw *[ScorerL3Int8Weights]int8, scale *[ScorerL3Out]float32, colsum *[ScorerL3Out]int32, b *[ScorerL3Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: scorerL3ForwardInt8NEON called on amd64")
+}
+
+func scorerL4ForwardInt8NEON(rows int, x *float32, qw *[ScorerL4Int8Weights]int8, scale *[ScorerL4Out]float32, colsum *[ScorerL4Out]int32, b *[ScorerL4Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: scorerL4ForwardInt8NEON called on amd64")
+}

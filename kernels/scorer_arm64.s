@@ -11913,6 +11913,5015 @@ elems1:
 	MSR R0, FPCR
 	RET
 
+// scorerL1ForwardInt8NEON is layer 1's int8 forward pass (12 → 24, gelu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func scorerL1ForwardInt8NEON(rows int, x *float32, qw *[384]int8, scale *[24]float32, colsum *[24]int32, b *[24]float32, y *float32, scratch *[96]byte)
+TEXT ·scorerL1ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R8
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD rows+0(FP), R2
+	MOVD x+8(FP), R3
+	MOVD y+48(FP), R4
+	MOVD scratch+56(FP), R5
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R2
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $48, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 64(R5)
+	FMOVS F10, 80(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $3, R9
+quantize4:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize4
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $48, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $48, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 68(R5)
+	FMOVS F10, 84(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $16, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $3, R9
+quantize5:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize5
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $96, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $48, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 72(R5)
+	FMOVS F10, 88(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $32, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $3, R9
+quantize6:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize6
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $144, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $48, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 76(R5)
+	FMOVS F10, 92(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $48, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $3, R9
+quantize7:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize7
+	MOVD $0, R6
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	ADD $16, R5, R10
+	ADD $32, R5, R11
+	ADD $48, R5, R12
+	FMOVQ (R9), F16
+	FMOVQ (R10), F17
+	FMOVQ (R11), F18
+	FMOVQ (R12), F19
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4f90e280 // sdot v0.4s, v20.16b, v16.4b[0]
+	WORD $0x4f90e2a1 // sdot v1.4s, v21.16b, v16.4b[0]
+	WORD $0x4f90e2c2 // sdot v2.4s, v22.16b, v16.4b[0]
+	WORD $0x4f90e2e3 // sdot v3.4s, v23.16b, v16.4b[0]
+	WORD $0x4f91e284 // sdot v4.4s, v20.16b, v17.4b[0]
+	WORD $0x4f91e2a5 // sdot v5.4s, v21.16b, v17.4b[0]
+	WORD $0x4f91e2c6 // sdot v6.4s, v22.16b, v17.4b[0]
+	WORD $0x4f91e2e7 // sdot v7.4s, v23.16b, v17.4b[0]
+	WORD $0x4f92e288 // sdot v8.4s, v20.16b, v18.4b[0]
+	WORD $0x4f92e2a9 // sdot v9.4s, v21.16b, v18.4b[0]
+	WORD $0x4f92e2ca // sdot v10.4s, v22.16b, v18.4b[0]
+	WORD $0x4f92e2eb // sdot v11.4s, v23.16b, v18.4b[0]
+	WORD $0x4f93e28c // sdot v12.4s, v20.16b, v19.4b[0]
+	WORD $0x4f93e2ad // sdot v13.4s, v21.16b, v19.4b[0]
+	WORD $0x4f93e2ce // sdot v14.4s, v22.16b, v19.4b[0]
+	WORD $0x4f93e2ef // sdot v15.4s, v23.16b, v19.4b[0]
+	ADD $128, R7, R7
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4fb0e280 // sdot v0.4s, v20.16b, v16.4b[1]
+	WORD $0x4fb0e2a1 // sdot v1.4s, v21.16b, v16.4b[1]
+	WORD $0x4fb0e2c2 // sdot v2.4s, v22.16b, v16.4b[1]
+	WORD $0x4fb0e2e3 // sdot v3.4s, v23.16b, v16.4b[1]
+	WORD $0x4fb1e284 // sdot v4.4s, v20.16b, v17.4b[1]
+	WORD $0x4fb1e2a5 // sdot v5.4s, v21.16b, v17.4b[1]
+	WORD $0x4fb1e2c6 // sdot v6.4s, v22.16b, v17.4b[1]
+	WORD $0x4fb1e2e7 // sdot v7.4s, v23.16b, v17.4b[1]
+	WORD $0x4fb2e288 // sdot v8.4s, v20.16b, v18.4b[1]
+	WORD $0x4fb2e2a9 // sdot v9.4s, v21.16b, v18.4b[1]
+	WORD $0x4fb2e2ca // sdot v10.4s, v22.16b, v18.4b[1]
+	WORD $0x4fb2e2eb // sdot v11.4s, v23.16b, v18.4b[1]
+	WORD $0x4fb3e28c // sdot v12.4s, v20.16b, v19.4b[1]
+	WORD $0x4fb3e2ad // sdot v13.4s, v21.16b, v19.4b[1]
+	WORD $0x4fb3e2ce // sdot v14.4s, v22.16b, v19.4b[1]
+	WORD $0x4fb3e2ef // sdot v15.4s, v23.16b, v19.4b[1]
+	ADD $128, R7, R7
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4f90ea80 // sdot v0.4s, v20.16b, v16.4b[2]
+	WORD $0x4f90eaa1 // sdot v1.4s, v21.16b, v16.4b[2]
+	WORD $0x4f90eac2 // sdot v2.4s, v22.16b, v16.4b[2]
+	WORD $0x4f90eae3 // sdot v3.4s, v23.16b, v16.4b[2]
+	WORD $0x4f91ea84 // sdot v4.4s, v20.16b, v17.4b[2]
+	WORD $0x4f91eaa5 // sdot v5.4s, v21.16b, v17.4b[2]
+	WORD $0x4f91eac6 // sdot v6.4s, v22.16b, v17.4b[2]
+	WORD $0x4f91eae7 // sdot v7.4s, v23.16b, v17.4b[2]
+	WORD $0x4f92ea88 // sdot v8.4s, v20.16b, v18.4b[2]
+	WORD $0x4f92eaa9 // sdot v9.4s, v21.16b, v18.4b[2]
+	WORD $0x4f92eaca // sdot v10.4s, v22.16b, v18.4b[2]
+	WORD $0x4f92eaeb // sdot v11.4s, v23.16b, v18.4b[2]
+	WORD $0x4f93ea8c // sdot v12.4s, v20.16b, v19.4b[2]
+	WORD $0x4f93eaad // sdot v13.4s, v21.16b, v19.4b[2]
+	WORD $0x4f93eace // sdot v14.4s, v22.16b, v19.4b[2]
+	WORD $0x4f93eaef // sdot v15.4s, v23.16b, v19.4b[2]
+	ADD $128, R7, R7
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R13
+	MOVD colsum+32(FP), R14
+	MOVD b+40(FP), R15
+	ADD R6, R13, R13
+	ADD R6, R14, R14
+	ADD R6, R15, R15
+	ADD $64, R5, R16
+	VLD1R (R16), [V16.S4]
+	ADD $80, R5, R17
+	VLD1R (R17), [V17.S4]
+	MOVD R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F18
+	FMOVQ (R13), F19
+	FMOVQ (R15), F20
+	WORD $0x4eb19640 // mla v0.4s, v18.4s, v17.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc00 // fmul v0.4s, v0.4s, v19.4s
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	FMOVQ F0, (R19)
+	FMOVQ 16(R14), F18
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R15), F20
+	WORD $0x4eb19641 // mla v1.4s, v18.4s, v17.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc21 // fmul v1.4s, v1.4s, v19.4s
+	WORD $0x4e34d421 // fadd v1.4s, v1.4s, v20.4s
+	FMOVQ F1, 16(R19)
+	FMOVQ 32(R14), F18
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R15), F20
+	WORD $0x4eb19642 // mla v2.4s, v18.4s, v17.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc42 // fmul v2.4s, v2.4s, v19.4s
+	WORD $0x4e34d442 // fadd v2.4s, v2.4s, v20.4s
+	FMOVQ F2, 32(R19)
+	FMOVQ 48(R14), F18
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R15), F20
+	WORD $0x4eb19643 // mla v3.4s, v18.4s, v17.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc63 // fmul v3.4s, v3.4s, v19.4s
+	WORD $0x4e34d463 // fadd v3.4s, v3.4s, v20.4s
+	FMOVQ F3, 48(R19)
+	ADD $68, R5, R16
+	VLD1R (R16), [V16.S4]
+	ADD $84, R5, R17
+	VLD1R (R17), [V17.S4]
+	ADD $96, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F18
+	FMOVQ (R13), F19
+	FMOVQ (R15), F20
+	WORD $0x4eb19644 // mla v4.4s, v18.4s, v17.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc84 // fmul v4.4s, v4.4s, v19.4s
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	FMOVQ F4, (R19)
+	FMOVQ 16(R14), F18
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R15), F20
+	WORD $0x4eb19645 // mla v5.4s, v18.4s, v17.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dca5 // fmul v5.4s, v5.4s, v19.4s
+	WORD $0x4e34d4a5 // fadd v5.4s, v5.4s, v20.4s
+	FMOVQ F5, 16(R19)
+	FMOVQ 32(R14), F18
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R15), F20
+	WORD $0x4eb19646 // mla v6.4s, v18.4s, v17.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dcc6 // fmul v6.4s, v6.4s, v19.4s
+	WORD $0x4e34d4c6 // fadd v6.4s, v6.4s, v20.4s
+	FMOVQ F6, 32(R19)
+	FMOVQ 48(R14), F18
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R15), F20
+	WORD $0x4eb19647 // mla v7.4s, v18.4s, v17.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dce7 // fmul v7.4s, v7.4s, v19.4s
+	WORD $0x4e34d4e7 // fadd v7.4s, v7.4s, v20.4s
+	FMOVQ F7, 48(R19)
+	ADD $72, R5, R16
+	VLD1R (R16), [V16.S4]
+	ADD $88, R5, R17
+	VLD1R (R17), [V17.S4]
+	ADD $192, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F18
+	FMOVQ (R13), F19
+	FMOVQ (R15), F20
+	WORD $0x4eb19648 // mla v8.4s, v18.4s, v17.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd08 // fmul v8.4s, v8.4s, v19.4s
+	WORD $0x4e34d508 // fadd v8.4s, v8.4s, v20.4s
+	FMOVQ F8, (R19)
+	FMOVQ 16(R14), F18
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R15), F20
+	WORD $0x4eb19649 // mla v9.4s, v18.4s, v17.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd29 // fmul v9.4s, v9.4s, v19.4s
+	WORD $0x4e34d529 // fadd v9.4s, v9.4s, v20.4s
+	FMOVQ F9, 16(R19)
+	FMOVQ 32(R14), F18
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R15), F20
+	WORD $0x4eb1964a // mla v10.4s, v18.4s, v17.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd4a // fmul v10.4s, v10.4s, v19.4s
+	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
+	FMOVQ F10, 32(R19)
+	FMOVQ 48(R14), F18
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R15), F20
+	WORD $0x4eb1964b // mla v11.4s, v18.4s, v17.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd6b // fmul v11.4s, v11.4s, v19.4s
+	WORD $0x4e34d56b // fadd v11.4s, v11.4s, v20.4s
+	FMOVQ F11, 48(R19)
+	ADD $76, R5, R16
+	VLD1R (R16), [V16.S4]
+	ADD $92, R5, R17
+	VLD1R (R17), [V17.S4]
+	ADD $288, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F18
+	FMOVQ (R13), F19
+	FMOVQ (R15), F20
+	WORD $0x4eb1964c // mla v12.4s, v18.4s, v17.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd8c // fmul v12.4s, v12.4s, v19.4s
+	WORD $0x4e34d58c // fadd v12.4s, v12.4s, v20.4s
+	FMOVQ F12, (R19)
+	FMOVQ 16(R14), F18
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R15), F20
+	WORD $0x4eb1964d // mla v13.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddad // fmul v13.4s, v13.4s, v19.4s
+	WORD $0x4e34d5ad // fadd v13.4s, v13.4s, v20.4s
+	FMOVQ F13, 16(R19)
+	FMOVQ 32(R14), F18
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R15), F20
+	WORD $0x4eb1964e // mla v14.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddce // fmul v14.4s, v14.4s, v19.4s
+	WORD $0x4e34d5ce // fadd v14.4s, v14.4s, v20.4s
+	FMOVQ F14, 32(R19)
+	FMOVQ 48(R14), F18
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R15), F20
+	WORD $0x4eb1964f // mla v15.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddef // fmul v15.4s, v15.4s, v19.4s
+	WORD $0x4e34d5ef // fadd v15.4s, v15.4s, v20.4s
+	FMOVQ F15, 48(R19)
+	ADD $64, R6, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	ADD $16, R5, R10
+	ADD $32, R5, R11
+	ADD $48, R5, R12
+	FMOVQ (R9), F8
+	FMOVQ (R10), F9
+	FMOVQ (R11), F10
+	FMOVQ (R12), F11
+	FLDPQ (R7), (F12, F13)
+	WORD $0x4f88e180 // sdot v0.4s, v12.16b, v8.4b[0]
+	WORD $0x4f88e1a1 // sdot v1.4s, v13.16b, v8.4b[0]
+	WORD $0x4f89e182 // sdot v2.4s, v12.16b, v9.4b[0]
+	WORD $0x4f89e1a3 // sdot v3.4s, v13.16b, v9.4b[0]
+	WORD $0x4f8ae184 // sdot v4.4s, v12.16b, v10.4b[0]
+	WORD $0x4f8ae1a5 // sdot v5.4s, v13.16b, v10.4b[0]
+	WORD $0x4f8be186 // sdot v6.4s, v12.16b, v11.4b[0]
+	WORD $0x4f8be1a7 // sdot v7.4s, v13.16b, v11.4b[0]
+	ADD $128, R7, R7
+	FLDPQ (R7), (F12, F13)
+	WORD $0x4fa8e180 // sdot v0.4s, v12.16b, v8.4b[1]
+	WORD $0x4fa8e1a1 // sdot v1.4s, v13.16b, v8.4b[1]
+	WORD $0x4fa9e182 // sdot v2.4s, v12.16b, v9.4b[1]
+	WORD $0x4fa9e1a3 // sdot v3.4s, v13.16b, v9.4b[1]
+	WORD $0x4faae184 // sdot v4.4s, v12.16b, v10.4b[1]
+	WORD $0x4faae1a5 // sdot v5.4s, v13.16b, v10.4b[1]
+	WORD $0x4fabe186 // sdot v6.4s, v12.16b, v11.4b[1]
+	WORD $0x4fabe1a7 // sdot v7.4s, v13.16b, v11.4b[1]
+	ADD $128, R7, R7
+	FLDPQ (R7), (F12, F13)
+	WORD $0x4f88e980 // sdot v0.4s, v12.16b, v8.4b[2]
+	WORD $0x4f88e9a1 // sdot v1.4s, v13.16b, v8.4b[2]
+	WORD $0x4f89e982 // sdot v2.4s, v12.16b, v9.4b[2]
+	WORD $0x4f89e9a3 // sdot v3.4s, v13.16b, v9.4b[2]
+	WORD $0x4f8ae984 // sdot v4.4s, v12.16b, v10.4b[2]
+	WORD $0x4f8ae9a5 // sdot v5.4s, v13.16b, v10.4b[2]
+	WORD $0x4f8be986 // sdot v6.4s, v12.16b, v11.4b[2]
+	WORD $0x4f8be9a7 // sdot v7.4s, v13.16b, v11.4b[2]
+	ADD $128, R7, R7
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R13
+	MOVD colsum+32(FP), R14
+	MOVD b+40(FP), R15
+	ADD R6, R13, R13
+	ADD R6, R14, R14
+	ADD R6, R15, R15
+	ADD $64, R5, R16
+	VLD1R (R16), [V8.S4]
+	ADD $80, R5, R17
+	VLD1R (R17), [V9.S4]
+	MOVD R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F10
+	FMOVQ (R13), F11
+	FMOVQ (R15), F12
+	WORD $0x4ea99540 // mla v0.4s, v10.4s, v9.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e2bdd0b // fmul v11.4s, v8.4s, v11.4s
+	WORD $0x6e2bdc00 // fmul v0.4s, v0.4s, v11.4s
+	WORD $0x4e2cd400 // fadd v0.4s, v0.4s, v12.4s
+	FMOVQ F0, (R19)
+	FMOVQ 16(R14), F10
+	FMOVQ 16(R13), F11
+	FMOVQ 16(R15), F12
+	WORD $0x4ea99541 // mla v1.4s, v10.4s, v9.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e2bdd0b // fmul v11.4s, v8.4s, v11.4s
+	WORD $0x6e2bdc21 // fmul v1.4s, v1.4s, v11.4s
+	WORD $0x4e2cd421 // fadd v1.4s, v1.4s, v12.4s
+	FMOVQ F1, 16(R19)
+	ADD $68, R5, R16
+	VLD1R (R16), [V8.S4]
+	ADD $84, R5, R17
+	VLD1R (R17), [V9.S4]
+	ADD $96, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F10
+	FMOVQ (R13), F11
+	FMOVQ (R15), F12
+	WORD $0x4ea99542 // mla v2.4s, v10.4s, v9.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e2bdd0b // fmul v11.4s, v8.4s, v11.4s
+	WORD $0x6e2bdc42 // fmul v2.4s, v2.4s, v11.4s
+	WORD $0x4e2cd442 // fadd v2.4s, v2.4s, v12.4s
+	FMOVQ F2, (R19)
+	FMOVQ 16(R14), F10
+	FMOVQ 16(R13), F11
+	FMOVQ 16(R15), F12
+	WORD $0x4ea99543 // mla v3.4s, v10.4s, v9.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e2bdd0b // fmul v11.4s, v8.4s, v11.4s
+	WORD $0x6e2bdc63 // fmul v3.4s, v3.4s, v11.4s
+	WORD $0x4e2cd463 // fadd v3.4s, v3.4s, v12.4s
+	FMOVQ F3, 16(R19)
+	ADD $72, R5, R16
+	VLD1R (R16), [V8.S4]
+	ADD $88, R5, R17
+	VLD1R (R17), [V9.S4]
+	ADD $192, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F10
+	FMOVQ (R13), F11
+	FMOVQ (R15), F12
+	WORD $0x4ea99544 // mla v4.4s, v10.4s, v9.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e2bdd0b // fmul v11.4s, v8.4s, v11.4s
+	WORD $0x6e2bdc84 // fmul v4.4s, v4.4s, v11.4s
+	WORD $0x4e2cd484 // fadd v4.4s, v4.4s, v12.4s
+	FMOVQ F4, (R19)
+	FMOVQ 16(R14), F10
+	FMOVQ 16(R13), F11
+	FMOVQ 16(R15), F12
+	WORD $0x4ea99545 // mla v5.4s, v10.4s, v9.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e2bdd0b // fmul v11.4s, v8.4s, v11.4s
+	WORD $0x6e2bdca5 // fmul v5.4s, v5.4s, v11.4s
+	WORD $0x4e2cd4a5 // fadd v5.4s, v5.4s, v12.4s
+	FMOVQ F5, 16(R19)
+	ADD $76, R5, R16
+	VLD1R (R16), [V8.S4]
+	ADD $92, R5, R17
+	VLD1R (R17), [V9.S4]
+	ADD $288, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F10
+	FMOVQ (R13), F11
+	FMOVQ (R15), F12
+	WORD $0x4ea99546 // mla v6.4s, v10.4s, v9.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e2bdd0b // fmul v11.4s, v8.4s, v11.4s
+	WORD $0x6e2bdcc6 // fmul v6.4s, v6.4s, v11.4s
+	WORD $0x4e2cd4c6 // fadd v6.4s, v6.4s, v12.4s
+	FMOVQ F6, (R19)
+	FMOVQ 16(R14), F10
+	FMOVQ 16(R13), F11
+	FMOVQ 16(R15), F12
+	WORD $0x4ea99547 // mla v7.4s, v10.4s, v9.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e2bdd0b // fmul v11.4s, v8.4s, v11.4s
+	WORD $0x6e2bdce7 // fmul v7.4s, v7.4s, v11.4s
+	WORD $0x4e2cd4e7 // fadd v7.4s, v7.4s, v12.4s
+	FMOVQ F7, 16(R19)
+	MOVD R4, R7
+	// y = gelu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 16(R8), F3 // geluv3
+	FMOVQ 32(R8), F7 // exphi
+	FMOVQ 48(R8), F8 // explo
+	FMOVQ 64(R8), F14 // log2e
+	FMOVQ 80(R8), F15 // ln2hi
+	FMOVQ 96(R8), F16 // ln2lo
+	FMOVQ 208(R8), F17 // one
+	FMOVQ 224(R8), F18 // expbias
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	ADD $32, R9, R9
+	ADD $32, R10, R10
+	ADD $96, R4, R7
+	// y = gelu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 16(R8), F3 // geluv3
+	FMOVQ 32(R8), F7 // exphi
+	FMOVQ 48(R8), F8 // explo
+	FMOVQ 64(R8), F14 // log2e
+	FMOVQ 80(R8), F15 // ln2hi
+	FMOVQ 96(R8), F16 // ln2lo
+	FMOVQ 208(R8), F17 // one
+	FMOVQ 224(R8), F18 // expbias
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	ADD $32, R9, R9
+	ADD $32, R10, R10
+	ADD $192, R4, R7
+	// y = gelu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 16(R8), F3 // geluv3
+	FMOVQ 32(R8), F7 // exphi
+	FMOVQ 48(R8), F8 // explo
+	FMOVQ 64(R8), F14 // log2e
+	FMOVQ 80(R8), F15 // ln2hi
+	FMOVQ 96(R8), F16 // ln2lo
+	FMOVQ 208(R8), F17 // one
+	FMOVQ 224(R8), F18 // expbias
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	ADD $32, R9, R9
+	ADD $32, R10, R10
+	ADD $288, R4, R7
+	// y = gelu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 16(R8), F3 // geluv3
+	FMOVQ 32(R8), F7 // exphi
+	FMOVQ 48(R8), F8 // explo
+	FMOVQ 64(R8), F14 // log2e
+	FMOVQ 80(R8), F15 // ln2hi
+	FMOVQ 96(R8), F16 // ln2lo
+	FMOVQ 208(R8), F17 // one
+	FMOVQ 224(R8), F18 // expbias
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	ADD $32, R9, R9
+	ADD $32, R10, R10
+	ADD $192, R3, R3
+	ADD $384, R4, R4
+	SUB $4, R2, R2
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R2, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $48, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 64(R5)
+	FMOVS F10, 80(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $3, R9
+quantize8:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize8
+	MOVD $0, R6
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	FMOVQ (R9), F6
+	FLDPQ (R7), (F7, F8)
+	WORD $0x4f86e0e0 // sdot v0.4s, v7.16b, v6.4b[0]
+	WORD $0x4f86e101 // sdot v1.4s, v8.16b, v6.4b[0]
+	FLDPQ 32(R7), (F7, F8)
+	WORD $0x4f86e0e2 // sdot v2.4s, v7.16b, v6.4b[0]
+	WORD $0x4f86e103 // sdot v3.4s, v8.16b, v6.4b[0]
+	FLDPQ 64(R7), (F7, F8)
+	WORD $0x4f86e0e4 // sdot v4.4s, v7.16b, v6.4b[0]
+	WORD $0x4f86e105 // sdot v5.4s, v8.16b, v6.4b[0]
+	ADD $128, R7, R7
+	FLDPQ (R7), (F7, F8)
+	WORD $0x4fa6e0e0 // sdot v0.4s, v7.16b, v6.4b[1]
+	WORD $0x4fa6e101 // sdot v1.4s, v8.16b, v6.4b[1]
+	FLDPQ 32(R7), (F7, F8)
+	WORD $0x4fa6e0e2 // sdot v2.4s, v7.16b, v6.4b[1]
+	WORD $0x4fa6e103 // sdot v3.4s, v8.16b, v6.4b[1]
+	FLDPQ 64(R7), (F7, F8)
+	WORD $0x4fa6e0e4 // sdot v4.4s, v7.16b, v6.4b[1]
+	WORD $0x4fa6e105 // sdot v5.4s, v8.16b, v6.4b[1]
+	ADD $128, R7, R7
+	FLDPQ (R7), (F7, F8)
+	WORD $0x4f86e8e0 // sdot v0.4s, v7.16b, v6.4b[2]
+	WORD $0x4f86e901 // sdot v1.4s, v8.16b, v6.4b[2]
+	FLDPQ 32(R7), (F7, F8)
+	WORD $0x4f86e8e2 // sdot v2.4s, v7.16b, v6.4b[2]
+	WORD $0x4f86e903 // sdot v3.4s, v8.16b, v6.4b[2]
+	FLDPQ 64(R7), (F7, F8)
+	WORD $0x4f86e8e4 // sdot v4.4s, v7.16b, v6.4b[2]
+	WORD $0x4f86e905 // sdot v5.4s, v8.16b, v6.4b[2]
+	ADD $128, R7, R7
+	ADD $16, R9, R9
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R10
+	MOVD colsum+32(FP), R11
+	MOVD b+40(FP), R12
+	ADD R6, R10, R10
+	ADD R6, R11, R11
+	ADD R6, R12, R12
+	ADD $64, R5, R13
+	VLD1R (R13), [V6.S4]
+	ADD $80, R5, R14
+	VLD1R (R14), [V7.S4]
+	MOVD R4, R15
+	ADD R6, R15, R15
+	FMOVQ (R11), F8
+	FMOVQ (R10), F9
+	FMOVQ (R12), F10
+	WORD $0x4ea79500 // mla v0.4s, v8.4s, v7.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e29dcc9 // fmul v9.4s, v6.4s, v9.4s
+	WORD $0x6e29dc00 // fmul v0.4s, v0.4s, v9.4s
+	WORD $0x4e2ad400 // fadd v0.4s, v0.4s, v10.4s
+	FMOVQ F0, (R15)
+	FMOVQ 16(R11), F8
+	FMOVQ 16(R10), F9
+	FMOVQ 16(R12), F10
+	WORD $0x4ea79501 // mla v1.4s, v8.4s, v7.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e29dcc9 // fmul v9.4s, v6.4s, v9.4s
+	WORD $0x6e29dc21 // fmul v1.4s, v1.4s, v9.4s
+	WORD $0x4e2ad421 // fadd v1.4s, v1.4s, v10.4s
+	FMOVQ F1, 16(R15)
+	FMOVQ 32(R11), F8
+	FMOVQ 32(R10), F9
+	FMOVQ 32(R12), F10
+	WORD $0x4ea79502 // mla v2.4s, v8.4s, v7.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e29dcc9 // fmul v9.4s, v6.4s, v9.4s
+	WORD $0x6e29dc42 // fmul v2.4s, v2.4s, v9.4s
+	WORD $0x4e2ad442 // fadd v2.4s, v2.4s, v10.4s
+	FMOVQ F2, 32(R15)
+	FMOVQ 48(R11), F8
+	FMOVQ 48(R10), F9
+	FMOVQ 48(R12), F10
+	WORD $0x4ea79503 // mla v3.4s, v8.4s, v7.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e29dcc9 // fmul v9.4s, v6.4s, v9.4s
+	WORD $0x6e29dc63 // fmul v3.4s, v3.4s, v9.4s
+	WORD $0x4e2ad463 // fadd v3.4s, v3.4s, v10.4s
+	FMOVQ F3, 48(R15)
+	FMOVQ 64(R11), F8
+	FMOVQ 64(R10), F9
+	FMOVQ 64(R12), F10
+	WORD $0x4ea79504 // mla v4.4s, v8.4s, v7.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e29dcc9 // fmul v9.4s, v6.4s, v9.4s
+	WORD $0x6e29dc84 // fmul v4.4s, v4.4s, v9.4s
+	WORD $0x4e2ad484 // fadd v4.4s, v4.4s, v10.4s
+	FMOVQ F4, 64(R15)
+	FMOVQ 80(R11), F8
+	FMOVQ 80(R10), F9
+	FMOVQ 80(R12), F10
+	WORD $0x4ea79505 // mla v5.4s, v8.4s, v7.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e29dcc9 // fmul v9.4s, v6.4s, v9.4s
+	WORD $0x6e29dca5 // fmul v5.4s, v5.4s, v9.4s
+	WORD $0x4e2ad4a5 // fadd v5.4s, v5.4s, v10.4s
+	FMOVQ F5, 80(R15)
+	MOVD R4, R7
+	// y = gelu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 16(R8), F3 // geluv3
+	FMOVQ 32(R8), F7 // exphi
+	FMOVQ 48(R8), F8 // explo
+	FMOVQ 64(R8), F14 // log2e
+	FMOVQ 80(R8), F15 // ln2hi
+	FMOVQ 96(R8), F16 // ln2lo
+	FMOVQ 208(R8), F17 // one
+	FMOVQ 224(R8), F18 // expbias
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	FMOVQ (R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	WORD $0x6e20dc02 // fmul v2.4s, v0.4s, v0.4s
+	FMOVQ (R8), F1 // geluv1
+	VFMLA V3.S4, V2.S4, V1.S4
+	WORD $0x6e20dc21 // fmul v1.4s, v1.4s, v0.4s
+	WORD $0x4ea0f824 // fabs v4.4s, v1.4s
+	WORD $0x6ea0f884 // fneg v4.4s, v4.4s
+	WORD $0x4ea7f484 // fmin v4.4s, v4.4s, v7.4s
+	WORD $0x4e28f484 // fmax v4.4s, v4.4s, v8.4s
+	WORD $0x6e2edc89 // fmul v9.4s, v4.4s, v14.4s
+	WORD $0x4e218929 // frintn v9.4s, v9.4s
+	VMOV V4.B16, V10.B16
+	VFMLS V15.S4, V9.S4, V10.S4
+	VFMLS V16.S4, V9.S4, V10.S4
+	FMOVQ 112(R8), F11 // expc0
+	FMOVQ 128(R8), F12 // expc1
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 144(R8), F11 // expc2
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 160(R8), F12 // expc3
+	VFMLA V10.S4, V11.S4, V12.S4
+	FMOVQ 176(R8), F11 // expc4
+	VFMLA V10.S4, V12.S4, V11.S4
+	FMOVQ 192(R8), F12 // expc5
+	VFMLA V10.S4, V11.S4, V12.S4
+	WORD $0x6e2add4d // fmul v13.4s, v10.4s, v10.4s
+	VFMLA V13.S4, V12.S4, V10.S4
+	WORD $0x4e31d54d // fadd v13.4s, v10.4s, v17.4s
+	WORD $0x4ea1b929 // fcvtzs v9.4s, v9.4s
+	WORD $0x4f3f052c // sshr v12.4s, v9.4s, #1
+	VSUB V12.S4, V9.S4, V9.S4
+	VADD V18.S4, V9.S4, V9.S4
+	VSHL $23, V9.S4, V9.S4
+	WORD $0x6e29ddad // fmul v13.4s, v13.4s, v9.4s
+	VADD V18.S4, V12.S4, V12.S4
+	VSHL $23, V12.S4, V12.S4
+	WORD $0x6e2cddad // fmul v13.4s, v13.4s, v12.4s
+	VMOV V13.B16, V4.B16
+	WORD $0x4f200425 // sshr v5.4s, v1.4s, #32
+	VMOV V5.B16, V6.B16
+	VBSL V17.B16, V4.B16, V6.B16
+	WORD $0x4e31d484 // fadd v4.4s, v4.4s, v17.4s
+	WORD $0x6e24fcc1 // fdiv v1.4s, v6.4s, v4.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	ADD $32, R9, R9
+	ADD $32, R10, R10
+	ADD $48, R3, R3
+	ADD $96, R4, R4
+	SUB $1, R2, R2
+	B int8rows2
+int8done3:
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL2ForwardInt8NEON is layer 2's int8 forward pass (24 → 16, silu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func scorerL2ForwardInt8NEON(rows int, x *float32, qw *[384]int8, scale *[16]float32, colsum *[16]int32, b *[16]float32, y *float32, scratch *[160]byte)
+TEXT ·scorerL2ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R8
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD rows+0(FP), R2
+	MOVD x+8(FP), R3
+	MOVD y+48(FP), R4
+	MOVD scratch+56(FP), R5
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R2
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 128(R5)
+	FMOVS F10, 144(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $6, R9
+quantize4:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize4
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $96, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 132(R5)
+	FMOVS F10, 148(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $32, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $6, R9
+quantize5:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize5
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $192, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 136(R5)
+	FMOVS F10, 152(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $64, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $6, R9
+quantize6:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize6
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $288, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 140(R5)
+	FMOVS F10, 156(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $96, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $6, R9
+quantize7:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize7
+	MOVD $0, R6
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	ADD $32, R5, R10
+	ADD $64, R5, R11
+	ADD $96, R5, R12
+	FMOVQ (R9), F16
+	FMOVQ (R10), F17
+	FMOVQ (R11), F18
+	FMOVQ (R12), F19
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4f90e280 // sdot v0.4s, v20.16b, v16.4b[0]
+	WORD $0x4f90e2a1 // sdot v1.4s, v21.16b, v16.4b[0]
+	WORD $0x4f90e2c2 // sdot v2.4s, v22.16b, v16.4b[0]
+	WORD $0x4f90e2e3 // sdot v3.4s, v23.16b, v16.4b[0]
+	WORD $0x4f91e284 // sdot v4.4s, v20.16b, v17.4b[0]
+	WORD $0x4f91e2a5 // sdot v5.4s, v21.16b, v17.4b[0]
+	WORD $0x4f91e2c6 // sdot v6.4s, v22.16b, v17.4b[0]
+	WORD $0x4f91e2e7 // sdot v7.4s, v23.16b, v17.4b[0]
+	WORD $0x4f92e288 // sdot v8.4s, v20.16b, v18.4b[0]
+	WORD $0x4f92e2a9 // sdot v9.4s, v21.16b, v18.4b[0]
+	WORD $0x4f92e2ca // sdot v10.4s, v22.16b, v18.4b[0]
+	WORD $0x4f92e2eb // sdot v11.4s, v23.16b, v18.4b[0]
+	WORD $0x4f93e28c // sdot v12.4s, v20.16b, v19.4b[0]
+	WORD $0x4f93e2ad // sdot v13.4s, v21.16b, v19.4b[0]
+	WORD $0x4f93e2ce // sdot v14.4s, v22.16b, v19.4b[0]
+	WORD $0x4f93e2ef // sdot v15.4s, v23.16b, v19.4b[0]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4fb0e280 // sdot v0.4s, v20.16b, v16.4b[1]
+	WORD $0x4fb0e2a1 // sdot v1.4s, v21.16b, v16.4b[1]
+	WORD $0x4fb0e2c2 // sdot v2.4s, v22.16b, v16.4b[1]
+	WORD $0x4fb0e2e3 // sdot v3.4s, v23.16b, v16.4b[1]
+	WORD $0x4fb1e284 // sdot v4.4s, v20.16b, v17.4b[1]
+	WORD $0x4fb1e2a5 // sdot v5.4s, v21.16b, v17.4b[1]
+	WORD $0x4fb1e2c6 // sdot v6.4s, v22.16b, v17.4b[1]
+	WORD $0x4fb1e2e7 // sdot v7.4s, v23.16b, v17.4b[1]
+	WORD $0x4fb2e288 // sdot v8.4s, v20.16b, v18.4b[1]
+	WORD $0x4fb2e2a9 // sdot v9.4s, v21.16b, v18.4b[1]
+	WORD $0x4fb2e2ca // sdot v10.4s, v22.16b, v18.4b[1]
+	WORD $0x4fb2e2eb // sdot v11.4s, v23.16b, v18.4b[1]
+	WORD $0x4fb3e28c // sdot v12.4s, v20.16b, v19.4b[1]
+	WORD $0x4fb3e2ad // sdot v13.4s, v21.16b, v19.4b[1]
+	WORD $0x4fb3e2ce // sdot v14.4s, v22.16b, v19.4b[1]
+	WORD $0x4fb3e2ef // sdot v15.4s, v23.16b, v19.4b[1]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4f90ea80 // sdot v0.4s, v20.16b, v16.4b[2]
+	WORD $0x4f90eaa1 // sdot v1.4s, v21.16b, v16.4b[2]
+	WORD $0x4f90eac2 // sdot v2.4s, v22.16b, v16.4b[2]
+	WORD $0x4f90eae3 // sdot v3.4s, v23.16b, v16.4b[2]
+	WORD $0x4f91ea84 // sdot v4.4s, v20.16b, v17.4b[2]
+	WORD $0x4f91eaa5 // sdot v5.4s, v21.16b, v17.4b[2]
+	WORD $0x4f91eac6 // sdot v6.4s, v22.16b, v17.4b[2]
+	WORD $0x4f91eae7 // sdot v7.4s, v23.16b, v17.4b[2]
+	WORD $0x4f92ea88 // sdot v8.4s, v20.16b, v18.4b[2]
+	WORD $0x4f92eaa9 // sdot v9.4s, v21.16b, v18.4b[2]
+	WORD $0x4f92eaca // sdot v10.4s, v22.16b, v18.4b[2]
+	WORD $0x4f92eaeb // sdot v11.4s, v23.16b, v18.4b[2]
+	WORD $0x4f93ea8c // sdot v12.4s, v20.16b, v19.4b[2]
+	WORD $0x4f93eaad // sdot v13.4s, v21.16b, v19.4b[2]
+	WORD $0x4f93eace // sdot v14.4s, v22.16b, v19.4b[2]
+	WORD $0x4f93eaef // sdot v15.4s, v23.16b, v19.4b[2]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4fb0ea80 // sdot v0.4s, v20.16b, v16.4b[3]
+	WORD $0x4fb0eaa1 // sdot v1.4s, v21.16b, v16.4b[3]
+	WORD $0x4fb0eac2 // sdot v2.4s, v22.16b, v16.4b[3]
+	WORD $0x4fb0eae3 // sdot v3.4s, v23.16b, v16.4b[3]
+	WORD $0x4fb1ea84 // sdot v4.4s, v20.16b, v17.4b[3]
+	WORD $0x4fb1eaa5 // sdot v5.4s, v21.16b, v17.4b[3]
+	WORD $0x4fb1eac6 // sdot v6.4s, v22.16b, v17.4b[3]
+	WORD $0x4fb1eae7 // sdot v7.4s, v23.16b, v17.4b[3]
+	WORD $0x4fb2ea88 // sdot v8.4s, v20.16b, v18.4b[3]
+	WORD $0x4fb2eaa9 // sdot v9.4s, v21.16b, v18.4b[3]
+	WORD $0x4fb2eaca // sdot v10.4s, v22.16b, v18.4b[3]
+	WORD $0x4fb2eaeb // sdot v11.4s, v23.16b, v18.4b[3]
+	WORD $0x4fb3ea8c // sdot v12.4s, v20.16b, v19.4b[3]
+	WORD $0x4fb3eaad // sdot v13.4s, v21.16b, v19.4b[3]
+	WORD $0x4fb3eace // sdot v14.4s, v22.16b, v19.4b[3]
+	WORD $0x4fb3eaef // sdot v15.4s, v23.16b, v19.4b[3]
+	ADD $64, R7, R7
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	FMOVQ (R9), F16
+	FMOVQ (R10), F17
+	FMOVQ (R11), F18
+	FMOVQ (R12), F19
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4f90e280 // sdot v0.4s, v20.16b, v16.4b[0]
+	WORD $0x4f90e2a1 // sdot v1.4s, v21.16b, v16.4b[0]
+	WORD $0x4f90e2c2 // sdot v2.4s, v22.16b, v16.4b[0]
+	WORD $0x4f90e2e3 // sdot v3.4s, v23.16b, v16.4b[0]
+	WORD $0x4f91e284 // sdot v4.4s, v20.16b, v17.4b[0]
+	WORD $0x4f91e2a5 // sdot v5.4s, v21.16b, v17.4b[0]
+	WORD $0x4f91e2c6 // sdot v6.4s, v22.16b, v17.4b[0]
+	WORD $0x4f91e2e7 // sdot v7.4s, v23.16b, v17.4b[0]
+	WORD $0x4f92e288 // sdot v8.4s, v20.16b, v18.4b[0]
+	WORD $0x4f92e2a9 // sdot v9.4s, v21.16b, v18.4b[0]
+	WORD $0x4f92e2ca // sdot v10.4s, v22.16b, v18.4b[0]
+	WORD $0x4f92e2eb // sdot v11.4s, v23.16b, v18.4b[0]
+	WORD $0x4f93e28c // sdot v12.4s, v20.16b, v19.4b[0]
+	WORD $0x4f93e2ad // sdot v13.4s, v21.16b, v19.4b[0]
+	WORD $0x4f93e2ce // sdot v14.4s, v22.16b, v19.4b[0]
+	WORD $0x4f93e2ef // sdot v15.4s, v23.16b, v19.4b[0]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F20, F21)
+	FLDPQ 32(R7), (F22, F23)
+	WORD $0x4fb0e280 // sdot v0.4s, v20.16b, v16.4b[1]
+	WORD $0x4fb0e2a1 // sdot v1.4s, v21.16b, v16.4b[1]
+	WORD $0x4fb0e2c2 // sdot v2.4s, v22.16b, v16.4b[1]
+	WORD $0x4fb0e2e3 // sdot v3.4s, v23.16b, v16.4b[1]
+	WORD $0x4fb1e284 // sdot v4.4s, v20.16b, v17.4b[1]
+	WORD $0x4fb1e2a5 // sdot v5.4s, v21.16b, v17.4b[1]
+	WORD $0x4fb1e2c6 // sdot v6.4s, v22.16b, v17.4b[1]
+	WORD $0x4fb1e2e7 // sdot v7.4s, v23.16b, v17.4b[1]
+	WORD $0x4fb2e288 // sdot v8.4s, v20.16b, v18.4b[1]
+	WORD $0x4fb2e2a9 // sdot v9.4s, v21.16b, v18.4b[1]
+	WORD $0x4fb2e2ca // sdot v10.4s, v22.16b, v18.4b[1]
+	WORD $0x4fb2e2eb // sdot v11.4s, v23.16b, v18.4b[1]
+	WORD $0x4fb3e28c // sdot v12.4s, v20.16b, v19.4b[1]
+	WORD $0x4fb3e2ad // sdot v13.4s, v21.16b, v19.4b[1]
+	WORD $0x4fb3e2ce // sdot v14.4s, v22.16b, v19.4b[1]
+	WORD $0x4fb3e2ef // sdot v15.4s, v23.16b, v19.4b[1]
+	ADD $64, R7, R7
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R13
+	MOVD colsum+32(FP), R14
+	MOVD b+40(FP), R15
+	ADD R6, R13, R13
+	ADD R6, R14, R14
+	ADD R6, R15, R15
+	ADD $128, R5, R16
+	VLD1R (R16), [V16.S4]
+	ADD $144, R5, R17
+	VLD1R (R17), [V17.S4]
+	MOVD R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F18
+	FMOVQ (R13), F19
+	FMOVQ (R15), F20
+	WORD $0x4eb19640 // mla v0.4s, v18.4s, v17.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc00 // fmul v0.4s, v0.4s, v19.4s
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	FMOVQ F0, (R19)
+	FMOVQ 16(R14), F18
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R15), F20
+	WORD $0x4eb19641 // mla v1.4s, v18.4s, v17.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc21 // fmul v1.4s, v1.4s, v19.4s
+	WORD $0x4e34d421 // fadd v1.4s, v1.4s, v20.4s
+	FMOVQ F1, 16(R19)
+	FMOVQ 32(R14), F18
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R15), F20
+	WORD $0x4eb19642 // mla v2.4s, v18.4s, v17.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc42 // fmul v2.4s, v2.4s, v19.4s
+	WORD $0x4e34d442 // fadd v2.4s, v2.4s, v20.4s
+	FMOVQ F2, 32(R19)
+	FMOVQ 48(R14), F18
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R15), F20
+	WORD $0x4eb19643 // mla v3.4s, v18.4s, v17.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc63 // fmul v3.4s, v3.4s, v19.4s
+	WORD $0x4e34d463 // fadd v3.4s, v3.4s, v20.4s
+	FMOVQ F3, 48(R19)
+	ADD $132, R5, R16
+	VLD1R (R16), [V16.S4]
+	ADD $148, R5, R17
+	VLD1R (R17), [V17.S4]
+	ADD $64, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F18
+	FMOVQ (R13), F19
+	FMOVQ (R15), F20
+	WORD $0x4eb19644 // mla v4.4s, v18.4s, v17.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc84 // fmul v4.4s, v4.4s, v19.4s
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	FMOVQ F4, (R19)
+	FMOVQ 16(R14), F18
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R15), F20
+	WORD $0x4eb19645 // mla v5.4s, v18.4s, v17.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dca5 // fmul v5.4s, v5.4s, v19.4s
+	WORD $0x4e34d4a5 // fadd v5.4s, v5.4s, v20.4s
+	FMOVQ F5, 16(R19)
+	FMOVQ 32(R14), F18
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R15), F20
+	WORD $0x4eb19646 // mla v6.4s, v18.4s, v17.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dcc6 // fmul v6.4s, v6.4s, v19.4s
+	WORD $0x4e34d4c6 // fadd v6.4s, v6.4s, v20.4s
+	FMOVQ F6, 32(R19)
+	FMOVQ 48(R14), F18
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R15), F20
+	WORD $0x4eb19647 // mla v7.4s, v18.4s, v17.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dce7 // fmul v7.4s, v7.4s, v19.4s
+	WORD $0x4e34d4e7 // fadd v7.4s, v7.4s, v20.4s
+	FMOVQ F7, 48(R19)
+	ADD $136, R5, R16
+	VLD1R (R16), [V16.S4]
+	ADD $152, R5, R17
+	VLD1R (R17), [V17.S4]
+	ADD $128, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F18
+	FMOVQ (R13), F19
+	FMOVQ (R15), F20
+	WORD $0x4eb19648 // mla v8.4s, v18.4s, v17.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd08 // fmul v8.4s, v8.4s, v19.4s
+	WORD $0x4e34d508 // fadd v8.4s, v8.4s, v20.4s
+	FMOVQ F8, (R19)
+	FMOVQ 16(R14), F18
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R15), F20
+	WORD $0x4eb19649 // mla v9.4s, v18.4s, v17.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd29 // fmul v9.4s, v9.4s, v19.4s
+	WORD $0x4e34d529 // fadd v9.4s, v9.4s, v20.4s
+	FMOVQ F9, 16(R19)
+	FMOVQ 32(R14), F18
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R15), F20
+	WORD $0x4eb1964a // mla v10.4s, v18.4s, v17.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd4a // fmul v10.4s, v10.4s, v19.4s
+	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
+	FMOVQ F10, 32(R19)
+	FMOVQ 48(R14), F18
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R15), F20
+	WORD $0x4eb1964b // mla v11.4s, v18.4s, v17.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd6b // fmul v11.4s, v11.4s, v19.4s
+	WORD $0x4e34d56b // fadd v11.4s, v11.4s, v20.4s
+	FMOVQ F11, 48(R19)
+	ADD $140, R5, R16
+	VLD1R (R16), [V16.S4]
+	ADD $156, R5, R17
+	VLD1R (R17), [V17.S4]
+	ADD $192, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F18
+	FMOVQ (R13), F19
+	FMOVQ (R15), F20
+	WORD $0x4eb1964c // mla v12.4s, v18.4s, v17.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd8c // fmul v12.4s, v12.4s, v19.4s
+	WORD $0x4e34d58c // fadd v12.4s, v12.4s, v20.4s
+	FMOVQ F12, (R19)
+	FMOVQ 16(R14), F18
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R15), F20
+	WORD $0x4eb1964d // mla v13.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddad // fmul v13.4s, v13.4s, v19.4s
+	WORD $0x4e34d5ad // fadd v13.4s, v13.4s, v20.4s
+	FMOVQ F13, 16(R19)
+	FMOVQ 32(R14), F18
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R15), F20
+	WORD $0x4eb1964e // mla v14.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddce // fmul v14.4s, v14.4s, v19.4s
+	WORD $0x4e34d5ce // fadd v14.4s, v14.4s, v20.4s
+	FMOVQ F14, 32(R19)
+	FMOVQ 48(R14), F18
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R15), F20
+	WORD $0x4eb1964f // mla v15.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddef // fmul v15.4s, v15.4s, v19.4s
+	WORD $0x4e34d5ef // fadd v15.4s, v15.4s, v20.4s
+	FMOVQ F15, 48(R19)
+	ADD $64, R6, R6
+	MOVD R4, R7
+	// y = silu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 32(R8), F5 // exphi
+	FMOVQ 48(R8), F6 // explo
+	FMOVQ 64(R8), F12 // log2e
+	FMOVQ 80(R8), F13 // ln2hi
+	FMOVQ 96(R8), F14 // ln2lo
+	FMOVQ 208(R8), F15 // one
+	FMOVQ 224(R8), F16 // expbias
+	FMOVQ (R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	ADD $64, R4, R7
+	// y = silu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 32(R8), F5 // exphi
+	FMOVQ 48(R8), F6 // explo
+	FMOVQ 64(R8), F12 // log2e
+	FMOVQ 80(R8), F13 // ln2hi
+	FMOVQ 96(R8), F14 // ln2lo
+	FMOVQ 208(R8), F15 // one
+	FMOVQ 224(R8), F16 // expbias
+	FMOVQ (R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	ADD $128, R4, R7
+	// y = silu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 32(R8), F5 // exphi
+	FMOVQ 48(R8), F6 // explo
+	FMOVQ 64(R8), F12 // log2e
+	FMOVQ 80(R8), F13 // ln2hi
+	FMOVQ 96(R8), F14 // ln2lo
+	FMOVQ 208(R8), F15 // one
+	FMOVQ 224(R8), F16 // expbias
+	FMOVQ (R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	ADD $192, R4, R7
+	// y = silu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 32(R8), F5 // exphi
+	FMOVQ 48(R8), F6 // explo
+	FMOVQ 64(R8), F12 // log2e
+	FMOVQ 80(R8), F13 // ln2hi
+	FMOVQ 96(R8), F14 // ln2lo
+	FMOVQ 208(R8), F15 // one
+	FMOVQ 224(R8), F16 // expbias
+	FMOVQ (R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	ADD $384, R3, R3
+	ADD $256, R4, R4
+	SUB $4, R2, R2
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R2, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 128(R5)
+	FMOVS F10, 144(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $6, R9
+quantize8:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize8
+	MOVD $0, R6
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	FMOVQ (R9), F4
+	FLDPQ (R7), (F5, F6)
+	WORD $0x4f84e0a0 // sdot v0.4s, v5.16b, v4.4b[0]
+	WORD $0x4f84e0c1 // sdot v1.4s, v6.16b, v4.4b[0]
+	FLDPQ 32(R7), (F5, F6)
+	WORD $0x4f84e0a2 // sdot v2.4s, v5.16b, v4.4b[0]
+	WORD $0x4f84e0c3 // sdot v3.4s, v6.16b, v4.4b[0]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F5, F6)
+	WORD $0x4fa4e0a0 // sdot v0.4s, v5.16b, v4.4b[1]
+	WORD $0x4fa4e0c1 // sdot v1.4s, v6.16b, v4.4b[1]
+	FLDPQ 32(R7), (F5, F6)
+	WORD $0x4fa4e0a2 // sdot v2.4s, v5.16b, v4.4b[1]
+	WORD $0x4fa4e0c3 // sdot v3.4s, v6.16b, v4.4b[1]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F5, F6)
+	WORD $0x4f84e8a0 // sdot v0.4s, v5.16b, v4.4b[2]
+	WORD $0x4f84e8c1 // sdot v1.4s, v6.16b, v4.4b[2]
+	FLDPQ 32(R7), (F5, F6)
+	WORD $0x4f84e8a2 // sdot v2.4s, v5.16b, v4.4b[2]
+	WORD $0x4f84e8c3 // sdot v3.4s, v6.16b, v4.4b[2]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F5, F6)
+	WORD $0x4fa4e8a0 // sdot v0.4s, v5.16b, v4.4b[3]
+	WORD $0x4fa4e8c1 // sdot v1.4s, v6.16b, v4.4b[3]
+	FLDPQ 32(R7), (F5, F6)
+	WORD $0x4fa4e8a2 // sdot v2.4s, v5.16b, v4.4b[3]
+	WORD $0x4fa4e8c3 // sdot v3.4s, v6.16b, v4.4b[3]
+	ADD $64, R7, R7
+	ADD $16, R9, R9
+	FMOVQ (R9), F4
+	FLDPQ (R7), (F5, F6)
+	WORD $0x4f84e0a0 // sdot v0.4s, v5.16b, v4.4b[0]
+	WORD $0x4f84e0c1 // sdot v1.4s, v6.16b, v4.4b[0]
+	FLDPQ 32(R7), (F5, F6)
+	WORD $0x4f84e0a2 // sdot v2.4s, v5.16b, v4.4b[0]
+	WORD $0x4f84e0c3 // sdot v3.4s, v6.16b, v4.4b[0]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F5, F6)
+	WORD $0x4fa4e0a0 // sdot v0.4s, v5.16b, v4.4b[1]
+	WORD $0x4fa4e0c1 // sdot v1.4s, v6.16b, v4.4b[1]
+	FLDPQ 32(R7), (F5, F6)
+	WORD $0x4fa4e0a2 // sdot v2.4s, v5.16b, v4.4b[1]
+	WORD $0x4fa4e0c3 // sdot v3.4s, v6.16b, v4.4b[1]
+	ADD $64, R7, R7
+	ADD $16, R9, R9
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R10
+	MOVD colsum+32(FP), R11
+	MOVD b+40(FP), R12
+	ADD R6, R10, R10
+	ADD R6, R11, R11
+	ADD R6, R12, R12
+	ADD $128, R5, R13
+	VLD1R (R13), [V4.S4]
+	ADD $144, R5, R14
+	VLD1R (R14), [V5.S4]
+	MOVD R4, R15
+	ADD R6, R15, R15
+	FMOVQ (R11), F6
+	FMOVQ (R10), F7
+	FMOVQ (R12), F8
+	WORD $0x4ea594c0 // mla v0.4s, v6.4s, v5.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R15)
+	FMOVQ 16(R11), F6
+	FMOVQ 16(R10), F7
+	FMOVQ 16(R12), F8
+	WORD $0x4ea594c1 // mla v1.4s, v6.4s, v5.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 16(R15)
+	FMOVQ 32(R11), F6
+	FMOVQ 32(R10), F7
+	FMOVQ 32(R12), F8
+	WORD $0x4ea594c2 // mla v2.4s, v6.4s, v5.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc42 // fmul v2.4s, v2.4s, v7.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 32(R15)
+	FMOVQ 48(R11), F6
+	FMOVQ 48(R10), F7
+	FMOVQ 48(R12), F8
+	WORD $0x4ea594c3 // mla v3.4s, v6.4s, v5.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 48(R15)
+	MOVD R4, R7
+	// y = silu(z), elementwise.
+	MOVD R7, R9
+	MOVD R7, R10
+	FMOVQ 32(R8), F5 // exphi
+	FMOVQ 48(R8), F6 // explo
+	FMOVQ 64(R8), F12 // log2e
+	FMOVQ 80(R8), F13 // ln2hi
+	FMOVQ 96(R8), F14 // ln2lo
+	FMOVQ 208(R8), F15 // one
+	FMOVQ 224(R8), F16 // expbias
+	FMOVQ (R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, (R10)
+	FMOVQ 16(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 16(R10)
+	FMOVQ 32(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 32(R10)
+	FMOVQ 48(R9), F0
+	VMOV V0.B16, V1.B16
+	WORD $0x4ea0f822 // fabs v2.4s, v1.4s
+	WORD $0x6ea0f842 // fneg v2.4s, v2.4s
+	WORD $0x4ea5f442 // fmin v2.4s, v2.4s, v5.4s
+	WORD $0x4e26f442 // fmax v2.4s, v2.4s, v6.4s
+	WORD $0x6e2cdc47 // fmul v7.4s, v2.4s, v12.4s
+	WORD $0x4e2188e7 // frintn v7.4s, v7.4s
+	VMOV V2.B16, V8.B16
+	VFMLS V13.S4, V7.S4, V8.S4
+	VFMLS V14.S4, V7.S4, V8.S4
+	FMOVQ 112(R8), F9 // expc0
+	FMOVQ 128(R8), F10 // expc1
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 144(R8), F9 // expc2
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 160(R8), F10 // expc3
+	VFMLA V8.S4, V9.S4, V10.S4
+	FMOVQ 176(R8), F9 // expc4
+	VFMLA V8.S4, V10.S4, V9.S4
+	FMOVQ 192(R8), F10 // expc5
+	VFMLA V8.S4, V9.S4, V10.S4
+	WORD $0x6e28dd0b // fmul v11.4s, v8.4s, v8.4s
+	VFMLA V11.S4, V10.S4, V8.S4
+	WORD $0x4e2fd50b // fadd v11.4s, v8.4s, v15.4s
+	WORD $0x4ea1b8e7 // fcvtzs v7.4s, v7.4s
+	WORD $0x4f3f04ea // sshr v10.4s, v7.4s, #1
+	VSUB V10.S4, V7.S4, V7.S4
+	VADD V16.S4, V7.S4, V7.S4
+	VSHL $23, V7.S4, V7.S4
+	WORD $0x6e27dd6b // fmul v11.4s, v11.4s, v7.4s
+	VADD V16.S4, V10.S4, V10.S4
+	VSHL $23, V10.S4, V10.S4
+	WORD $0x6e2add6b // fmul v11.4s, v11.4s, v10.4s
+	VMOV V11.B16, V2.B16
+	WORD $0x4f200423 // sshr v3.4s, v1.4s, #32
+	VMOV V3.B16, V4.B16
+	VBSL V15.B16, V2.B16, V4.B16
+	WORD $0x4e2fd442 // fadd v2.4s, v2.4s, v15.4s
+	WORD $0x6e22fc81 // fdiv v1.4s, v4.4s, v2.4s
+	WORD $0x6e21dc00 // fmul v0.4s, v0.4s, v1.4s
+	FMOVQ F0, 48(R10)
+	ADD $64, R9, R9
+	ADD $64, R10, R10
+	ADD $96, R3, R3
+	ADD $64, R4, R4
+	SUB $1, R2, R2
+	B int8rows2
+int8done3:
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL3ForwardInt8NEON is layer 3's int8 forward pass (16 → 8, leaky_relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func scorerL3ForwardInt8NEON(rows int, x *float32, qw *[256]int8, scale *[8]float32, colsum *[8]int32, b *[8]float32, y *float32, scratch *[96]byte)
+TEXT ·scorerL3ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R8
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD rows+0(FP), R2
+	MOVD x+8(FP), R3
+	MOVD y+48(FP), R4
+	MOVD scratch+56(FP), R5
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R2
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 64(R5)
+	FMOVS F10, 80(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $4, R9
+quantize4:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize4
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $64, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 68(R5)
+	FMOVS F10, 84(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $16, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $4, R9
+quantize5:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize5
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $128, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 72(R5)
+	FMOVS F10, 88(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $32, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $4, R9
+quantize6:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize6
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $192, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 76(R5)
+	FMOVS F10, 92(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $48, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $4, R9
+quantize7:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize7
+	MOVD $0, R6
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	ADD $16, R5, R10
+	ADD $32, R5, R11
+	ADD $48, R5, R12
+	FMOVQ (R9), F8
+	FMOVQ (R10), F9
+	FMOVQ (R11), F10
+	FMOVQ (R12), F11
+	FLDPQ (R7), (F12, F13)
+	WORD $0x4f88e180 // sdot v0.4s, v12.16b, v8.4b[0]
+	WORD $0x4f88e1a1 // sdot v1.4s, v13.16b, v8.4b[0]
+	WORD $0x4f89e182 // sdot v2.4s, v12.16b, v9.4b[0]
+	WORD $0x4f89e1a3 // sdot v3.4s, v13.16b, v9.4b[0]
+	WORD $0x4f8ae184 // sdot v4.4s, v12.16b, v10.4b[0]
+	WORD $0x4f8ae1a5 // sdot v5.4s, v13.16b, v10.4b[0]
+	WORD $0x4f8be186 // sdot v6.4s, v12.16b, v11.4b[0]
+	WORD $0x4f8be1a7 // sdot v7.4s, v13.16b, v11.4b[0]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F12, F13)
+	WORD $0x4fa8e180 // sdot v0.4s, v12.16b, v8.4b[1]
+	WORD $0x4fa8e1a1 // sdot v1.4s, v13.16b, v8.4b[1]
+	WORD $0x4fa9e182 // sdot v2.4s, v12.16b, v9.4b[1]
+	WORD $0x4fa9e1a3 // sdot v3.4s, v13.16b, v9.4b[1]
+	WORD $0x4faae184 // sdot v4.4s, v12.16b, v10.4b[1]
+	WORD $0x4faae1a5 // sdot v5.4s, v13.16b, v10.4b[1]
+	WORD $0x4fabe186 // sdot v6.4s, v12.16b, v11.4b[1]
+	WORD $0x4fabe1a7 // sdot v7.4s, v13.16b, v11.4b[1]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F12, F13)
+	WORD $0x4f88e980 // sdot v0.4s, v12.16b, v8.4b[2]
+	WORD $0x4f88e9a1 // sdot v1.4s, v13.16b, v8.4b[2]
+	WORD $0x4f89e982 // sdot v2.4s, v12.16b, v9.4b[2]
+	WORD $0x4f89e9a3 // sdot v3.4s, v13.16b, v9.4b[2]
+	WORD $0x4f8ae984 // sdot v4.4s, v12.16b, v10.4b[2]
+	WORD $0x4f8ae9a5 // sdot v5.4s, v13.16b, v10.4b[2]
+	WORD $0x4f8be986 // sdot v6.4s, v12.16b, v11.4b[2]
+	WORD $0x4f8be9a7 // sdot v7.4s, v13.16b, v11.4b[2]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F12, F13)
+	WORD $0x4fa8e980 // sdot v0.4s, v12.16b, v8.4b[3]
+	WORD $0x4fa8e9a1 // sdot v1.4s, v13.16b, v8.4b[3]
+	WORD $0x4fa9e982 // sdot v2.4s, v12.16b, v9.4b[3]
+	WORD $0x4fa9e9a3 // sdot v3.4s, v13.16b, v9.4b[3]
+	WORD $0x4faae984 // sdot v4.4s, v12.16b, v10.4b[3]
+	WORD $0x4faae9a5 // sdot v5.4s, v13.16b, v10.4b[3]
+	WORD $0x4fabe986 // sdot v6.4s, v12.16b, v11.4b[3]
+	WORD $0x4fabe9a7 // sdot v7.4s, v13.16b, v11.4b[3]
+	ADD $64, R7, R7
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R13
+	MOVD colsum+32(FP), R14
+	MOVD b+40(FP), R15
+	ADD R6, R13, R13
+	ADD R6, R14, R14
+	ADD R6, R15, R15
+	FMOVQ 288(R8), F8 // leakyslope
+	ADD $64, R5, R16
+	VLD1R (R16), [V9.S4]
+	ADD $80, R5, R17
+	VLD1R (R17), [V10.S4]
+	MOVD R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F11
+	FMOVQ (R13), F12
+	FMOVQ (R15), F13
+	WORD $0x4eaa9560 // mla v0.4s, v11.4s, v10.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e2cdd2c // fmul v12.4s, v9.4s, v12.4s
+	WORD $0x6e2cdc00 // fmul v0.4s, v0.4s, v12.4s
+	WORD $0x4e2dd400 // fadd v0.4s, v0.4s, v13.4s
+	WORD $0x6e28dc0e // fmul v14.4s, v0.4s, v8.4s
+	WORD $0x4e2ef400 // fmax v0.4s, v0.4s, v14.4s
+	FMOVQ F0, (R19)
+	FMOVQ 16(R14), F11
+	FMOVQ 16(R13), F12
+	FMOVQ 16(R15), F13
+	WORD $0x4eaa9561 // mla v1.4s, v11.4s, v10.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e2cdd2c // fmul v12.4s, v9.4s, v12.4s
+	WORD $0x6e2cdc21 // fmul v1.4s, v1.4s, v12.4s
+	WORD $0x4e2dd421 // fadd v1.4s, v1.4s, v13.4s
+	WORD $0x6e28dc2e // fmul v14.4s, v1.4s, v8.4s
+	WORD $0x4e2ef421 // fmax v1.4s, v1.4s, v14.4s
+	FMOVQ F1, 16(R19)
+	ADD $68, R5, R16
+	VLD1R (R16), [V9.S4]
+	ADD $84, R5, R17
+	VLD1R (R17), [V10.S4]
+	ADD $32, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F11
+	FMOVQ (R13), F12
+	FMOVQ (R15), F13
+	WORD $0x4eaa9562 // mla v2.4s, v11.4s, v10.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e2cdd2c // fmul v12.4s, v9.4s, v12.4s
+	WORD $0x6e2cdc42 // fmul v2.4s, v2.4s, v12.4s
+	WORD $0x4e2dd442 // fadd v2.4s, v2.4s, v13.4s
+	WORD $0x6e28dc4e // fmul v14.4s, v2.4s, v8.4s
+	WORD $0x4e2ef442 // fmax v2.4s, v2.4s, v14.4s
+	FMOVQ F2, (R19)
+	FMOVQ 16(R14), F11
+	FMOVQ 16(R13), F12
+	FMOVQ 16(R15), F13
+	WORD $0x4eaa9563 // mla v3.4s, v11.4s, v10.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e2cdd2c // fmul v12.4s, v9.4s, v12.4s
+	WORD $0x6e2cdc63 // fmul v3.4s, v3.4s, v12.4s
+	WORD $0x4e2dd463 // fadd v3.4s, v3.4s, v13.4s
+	WORD $0x6e28dc6e // fmul v14.4s, v3.4s, v8.4s
+	WORD $0x4e2ef463 // fmax v3.4s, v3.4s, v14.4s
+	FMOVQ F3, 16(R19)
+	ADD $72, R5, R16
+	VLD1R (R16), [V9.S4]
+	ADD $88, R5, R17
+	VLD1R (R17), [V10.S4]
+	ADD $64, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F11
+	FMOVQ (R13), F12
+	FMOVQ (R15), F13
+	WORD $0x4eaa9564 // mla v4.4s, v11.4s, v10.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e2cdd2c // fmul v12.4s, v9.4s, v12.4s
+	WORD $0x6e2cdc84 // fmul v4.4s, v4.4s, v12.4s
+	WORD $0x4e2dd484 // fadd v4.4s, v4.4s, v13.4s
+	WORD $0x6e28dc8e // fmul v14.4s, v4.4s, v8.4s
+	WORD $0x4e2ef484 // fmax v4.4s, v4.4s, v14.4s
+	FMOVQ F4, (R19)
+	FMOVQ 16(R14), F11
+	FMOVQ 16(R13), F12
+	FMOVQ 16(R15), F13
+	WORD $0x4eaa9565 // mla v5.4s, v11.4s, v10.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e2cdd2c // fmul v12.4s, v9.4s, v12.4s
+	WORD $0x6e2cdca5 // fmul v5.4s, v5.4s, v12.4s
+	WORD $0x4e2dd4a5 // fadd v5.4s, v5.4s, v13.4s
+	WORD $0x6e28dcae // fmul v14.4s, v5.4s, v8.4s
+	WORD $0x4e2ef4a5 // fmax v5.4s, v5.4s, v14.4s
+	FMOVQ F5, 16(R19)
+	ADD $76, R5, R16
+	VLD1R (R16), [V9.S4]
+	ADD $92, R5, R17
+	VLD1R (R17), [V10.S4]
+	ADD $96, R4, R19
+	ADD R6, R19, R19
+	FMOVQ (R14), F11
+	FMOVQ (R13), F12
+	FMOVQ (R15), F13
+	WORD $0x4eaa9566 // mla v6.4s, v11.4s, v10.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e2cdd2c // fmul v12.4s, v9.4s, v12.4s
+	WORD $0x6e2cdcc6 // fmul v6.4s, v6.4s, v12.4s
+	WORD $0x4e2dd4c6 // fadd v6.4s, v6.4s, v13.4s
+	WORD $0x6e28dcce // fmul v14.4s, v6.4s, v8.4s
+	WORD $0x4e2ef4c6 // fmax v6.4s, v6.4s, v14.4s
+	FMOVQ F6, (R19)
+	FMOVQ 16(R14), F11
+	FMOVQ 16(R13), F12
+	FMOVQ 16(R15), F13
+	WORD $0x4eaa9567 // mla v7.4s, v11.4s, v10.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e2cdd2c // fmul v12.4s, v9.4s, v12.4s
+	WORD $0x6e2cdce7 // fmul v7.4s, v7.4s, v12.4s
+	WORD $0x4e2dd4e7 // fadd v7.4s, v7.4s, v13.4s
+	WORD $0x6e28dcee // fmul v14.4s, v7.4s, v8.4s
+	WORD $0x4e2ef4e7 // fmax v7.4s, v7.4s, v14.4s
+	FMOVQ F7, 16(R19)
+	ADD $256, R3, R3
+	ADD $128, R4, R4
+	SUB $4, R2, R2
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R2, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 64(R5)
+	FMOVS F10, 80(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $4, R9
+quantize8:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize8
+	MOVD $0, R6
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	FMOVQ (R9), F2
+	FLDPQ (R7), (F3, F4)
+	WORD $0x4f82e060 // sdot v0.4s, v3.16b, v2.4b[0]
+	WORD $0x4f82e081 // sdot v1.4s, v4.16b, v2.4b[0]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F3, F4)
+	WORD $0x4fa2e060 // sdot v0.4s, v3.16b, v2.4b[1]
+	WORD $0x4fa2e081 // sdot v1.4s, v4.16b, v2.4b[1]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F3, F4)
+	WORD $0x4f82e860 // sdot v0.4s, v3.16b, v2.4b[2]
+	WORD $0x4f82e881 // sdot v1.4s, v4.16b, v2.4b[2]
+	ADD $64, R7, R7
+	FLDPQ (R7), (F3, F4)
+	WORD $0x4fa2e860 // sdot v0.4s, v3.16b, v2.4b[3]
+	WORD $0x4fa2e881 // sdot v1.4s, v4.16b, v2.4b[3]
+	ADD $64, R7, R7
+	ADD $16, R9, R9
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R10
+	MOVD colsum+32(FP), R11
+	MOVD b+40(FP), R12
+	ADD R6, R10, R10
+	ADD R6, R11, R11
+	ADD R6, R12, R12
+	FMOVQ 288(R8), F2 // leakyslope
+	ADD $64, R5, R13
+	VLD1R (R13), [V3.S4]
+	ADD $80, R5, R14
+	VLD1R (R14), [V4.S4]
+	MOVD R4, R15
+	ADD R6, R15, R15
+	FMOVQ (R11), F5
+	FMOVQ (R10), F6
+	FMOVQ (R12), F7
+	WORD $0x4ea494a0 // mla v0.4s, v5.4s, v4.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
+	WORD $0x6e26dc00 // fmul v0.4s, v0.4s, v6.4s
+	WORD $0x4e27d400 // fadd v0.4s, v0.4s, v7.4s
+	WORD $0x6e22dc08 // fmul v8.4s, v0.4s, v2.4s
+	WORD $0x4e28f400 // fmax v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R15)
+	FMOVQ 16(R11), F5
+	FMOVQ 16(R10), F6
+	FMOVQ 16(R12), F7
+	WORD $0x4ea494a1 // mla v1.4s, v5.4s, v4.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e26dc66 // fmul v6.4s, v3.4s, v6.4s
+	WORD $0x6e26dc21 // fmul v1.4s, v1.4s, v6.4s
+	WORD $0x4e27d421 // fadd v1.4s, v1.4s, v7.4s
+	WORD $0x6e22dc28 // fmul v8.4s, v1.4s, v2.4s
+	WORD $0x4e28f421 // fmax v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 16(R15)
+	ADD $64, R3, R3
+	ADD $32, R4, R4
+	SUB $1, R2, R2
+	B int8rows2
+int8done3:
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL4ForwardInt8NEON is layer 4's int8 forward pass (8 → 1, identity) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func scorerL4ForwardInt8NEON(rows int, x *float32, qw *[128]int8, scale *[1]float32, colsum *[1]int32, b *[1]float32, y *float32, scratch *[96]byte)
+TEXT ·scorerL4ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R8
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD rows+0(FP), R2
+	MOVD x+8(FP), R3
+	MOVD y+48(FP), R4
+	MOVD scratch+56(FP), R5
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R2
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 64(R5)
+	FMOVS F10, 80(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $2, R9
+quantize4:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize4
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $32, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 68(R5)
+	FMOVS F10, 84(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $16, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $2, R9
+quantize5:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize5
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $64, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 72(R5)
+	FMOVS F10, 88(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $32, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $2, R9
+quantize6:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize6
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $96, R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 76(R5)
+	FMOVS F10, 92(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $48, R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $2, R9
+quantize7:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize7
+	MOVD $0, R6
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	ADD $16, R5, R10
+	ADD $32, R5, R11
+	ADD $48, R5, R12
+	FMOVQ (R9), F4
+	FMOVQ (R10), F5
+	FMOVQ (R11), F6
+	FMOVQ (R12), F7
+	FMOVQ (R7), F8
+	WORD $0x4f84e100 // sdot v0.4s, v8.16b, v4.4b[0]
+	WORD $0x4f85e101 // sdot v1.4s, v8.16b, v5.4b[0]
+	WORD $0x4f86e102 // sdot v2.4s, v8.16b, v6.4b[0]
+	WORD $0x4f87e103 // sdot v3.4s, v8.16b, v7.4b[0]
+	ADD $64, R7, R7
+	FMOVQ (R7), F8
+	WORD $0x4fa4e100 // sdot v0.4s, v8.16b, v4.4b[1]
+	WORD $0x4fa5e101 // sdot v1.4s, v8.16b, v5.4b[1]
+	WORD $0x4fa6e102 // sdot v2.4s, v8.16b, v6.4b[1]
+	WORD $0x4fa7e103 // sdot v3.4s, v8.16b, v7.4b[1]
+	ADD $64, R7, R7
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	ADD $16, R12, R12
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R13
+	MOVD colsum+32(FP), R14
+	MOVD b+40(FP), R15
+	ADD R6, R13, R13
+	ADD R6, R14, R14
+	ADD R6, R15, R15
+	ADD $64, R5, R16
+	VLD1R (R16), [V4.S4]
+	ADD $80, R5, R17
+	VLD1R (R17), [V5.S4]
+	MOVD R4, R19
+	ADD R6, R19, R19
+	FMOVS (R14), F6
+	FMOVS (R13), F7
+	FMOVS (R15), F8
+	WORD $0x4ea594c0 // mla v0.4s, v6.4s, v5.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVS F0, (R19)
+	ADD $68, R5, R16
+	VLD1R (R16), [V4.S4]
+	ADD $84, R5, R17
+	VLD1R (R17), [V5.S4]
+	ADD $4, R4, R19
+	ADD R6, R19, R19
+	FMOVS (R14), F6
+	FMOVS (R13), F7
+	FMOVS (R15), F8
+	WORD $0x4ea594c1 // mla v1.4s, v6.4s, v5.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVS F1, (R19)
+	ADD $72, R5, R16
+	VLD1R (R16), [V4.S4]
+	ADD $88, R5, R17
+	VLD1R (R17), [V5.S4]
+	ADD $8, R4, R19
+	ADD R6, R19, R19
+	FMOVS (R14), F6
+	FMOVS (R13), F7
+	FMOVS (R15), F8
+	WORD $0x4ea594c2 // mla v2.4s, v6.4s, v5.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc42 // fmul v2.4s, v2.4s, v7.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVS F2, (R19)
+	ADD $76, R5, R16
+	VLD1R (R16), [V4.S4]
+	ADD $92, R5, R17
+	VLD1R (R17), [V5.S4]
+	ADD $12, R4, R19
+	ADD R6, R19, R19
+	FMOVS (R14), F6
+	FMOVS (R13), F7
+	FMOVS (R15), F8
+	WORD $0x4ea594c3 // mla v3.4s, v6.4s, v5.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVS F3, (R19)
+	ADD $128, R3, R3
+	ADD $16, R4, R4
+	SUB $4, R2, R2
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R2, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R3, R6
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R6, R7
+	FMOVQ (R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R7), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $32, R7, R7
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 352(R8), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 208(R8), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 368(R8), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 384(R8), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 64(R5)
+	FMOVS F10, 80(R5)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R5, R7
+	FMOVQ 400(R8), F13 // int8flip
+	MOVD $2, R9
+quantize8:
+	FMOVQ (R6), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R7)
+	ADD $16, R6, R6
+	ADD $4, R7, R7
+	SUBS $1, R9, R9
+	BNE quantize8
+	MOVD $0, R6
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	MOVD qw+16(FP), R7
+	ADD R6, R7, R7
+	MOVD R5, R9
+	FMOVQ (R9), F1
+	FMOVQ (R7), F2
+	WORD $0x4f81e040 // sdot v0.4s, v2.16b, v1.4b[0]
+	ADD $64, R7, R7
+	FMOVQ (R7), F2
+	WORD $0x4fa1e040 // sdot v0.4s, v2.16b, v1.4b[1]
+	ADD $64, R7, R7
+	ADD $16, R9, R9
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R10
+	MOVD colsum+32(FP), R11
+	MOVD b+40(FP), R12
+	ADD R6, R10, R10
+	ADD R6, R11, R11
+	ADD R6, R12, R12
+	ADD $64, R5, R13
+	VLD1R (R13), [V1.S4]
+	ADD $80, R5, R14
+	VLD1R (R14), [V2.S4]
+	MOVD R4, R15
+	ADD R6, R15, R15
+	FMOVS (R11), F3
+	FMOVS (R10), F4
+	FMOVS (R12), F5
+	WORD $0x4ea29460 // mla v0.4s, v3.4s, v2.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e24dc24 // fmul v4.4s, v1.4s, v4.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	FMOVS F0, (R15)
+	ADD $32, R3, R3
+	ADD $4, R4, R4
+	SUB $1, R2, R2
+	B int8rows2
+int8done3:
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
 // The constants the kernels load: 4 lanes each.
 // 0: geluv1
 DATA neonconsts<>+0(SB)/4, $0x3fcc422a
@@ -12024,4 +17033,24 @@ DATA neonconsts<>+336(SB)/4, $0x00800000
 DATA neonconsts<>+340(SB)/4, $0x00800000
 DATA neonconsts<>+344(SB)/4, $0x00800000
 DATA neonconsts<>+348(SB)/4, $0x00800000
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $352
+// 352: int8top
+DATA neonconsts<>+352(SB)/4, $0x437f0000
+DATA neonconsts<>+356(SB)/4, $0x437f0000
+DATA neonconsts<>+360(SB)/4, $0x437f0000
+DATA neonconsts<>+364(SB)/4, $0x437f0000
+// 368: int8topint
+DATA neonconsts<>+368(SB)/4, $0x000000ff
+DATA neonconsts<>+372(SB)/4, $0x000000ff
+DATA neonconsts<>+376(SB)/4, $0x000000ff
+DATA neonconsts<>+380(SB)/4, $0x000000ff
+// 384: int8half
+DATA neonconsts<>+384(SB)/4, $0x00000080
+DATA neonconsts<>+388(SB)/4, $0x00000080
+DATA neonconsts<>+392(SB)/4, $0x00000080
+DATA neonconsts<>+396(SB)/4, $0x00000080
+// 400: int8flip
+DATA neonconsts<>+400(SB)/4, $0x80808080
+DATA neonconsts<>+404(SB)/4, $0x80808080
+DATA neonconsts<>+408(SB)/4, $0x80808080
+DATA neonconsts<>+412(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $416

@@ -674,14 +674,30 @@ func scorerL1ForwardInt8AVX512(rows int, x *float32, qw *[ScorerL1Int8Weights]in
 	panic("vecgen: scorerL1ForwardInt8AVX512 called in a build without assembly")
 }
 
+func scorerL1ForwardInt8NEON(rows int, x *float32, qw *[ScorerL1Int8Weights]int8, scale *[ScorerL1Out]float32, colsum *[ScorerL1Out]int32, b *[ScorerL1Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: scorerL1ForwardInt8NEON called in a build without assembly")
+}
+
 func scorerL2ForwardInt8AVX512(rows int, x *float32, qw *[ScorerL2Int8Weights]int8, scale *[ScorerL2Out]float32, colsum *[ScorerL2Out]int32, b *[ScorerL2Out]float32, y *float32) {
 	panic("vecgen: scorerL2ForwardInt8AVX512 called in a build without assembly")
+}
+
+func scorerL2ForwardInt8NEON(rows int, x *float32, qw *[ScorerL2Int8Weights]int8, scale *[ScorerL2Out]float32, colsum *[ScorerL2Out]int32, b *[ScorerL2Out]float32, y *float32, scratch *[160]byte) {
+	panic("vecgen: scorerL2ForwardInt8NEON called in a build without assembly")
 }
 
 func scorerL3ForwardInt8AVX512(rows int, x *float32, qw *[ScorerL3Int8Weights]int8, scale *[ScorerL3Out]float32, colsum *[ScorerL3Out]int32, b *[ScorerL3Out]float32, y *float32) {
 	panic("vecgen: scorerL3ForwardInt8AVX512 called in a build without assembly")
 }
 
+func scorerL3ForwardInt8NEON(rows int, x *float32, qw *[ScorerL3Int8Weights]int8, scale *[ScorerL3Out]float32, colsum *[ScorerL3Out]int32, b *[ScorerL3Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: scorerL3ForwardInt8NEON called in a build without assembly")
+}
+
 func scorerL4ForwardInt8AVX512(rows int, x *float32, qw *[ScorerL4Int8Weights]int8, scale *[ScorerL4Out]float32, colsum *[ScorerL4Out]int32, b *[ScorerL4Out]float32, y *float32) {
 	panic("vecgen: scorerL4ForwardInt8AVX512 called in a build without assembly")
+}
+
+func scorerL4ForwardInt8NEON(rows int, x *float32, qw *[ScorerL4Int8Weights]int8, scale *[ScorerL4Out]float32, colsum *[ScorerL4Out]int32, b *[ScorerL4Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: scorerL4ForwardInt8NEON called in a build without assembly")
 }

@@ -419,3 +419,35 @@ func scorerAdamNEON(p *[857]float32, grad *[857]float32, m *[857]float32, v *[85
 //
 //go:noescape
 func scorerAdamWNEON(p *[857]float32, grad *[857]float32, m *[857]float32, v *[857]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+
+// scorerL1ForwardInt8NEON is layer 1's int8 forward pass (12 → 24, gelu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func scorerL1ForwardInt8NEON(rows int, x *float32, qw *[384]int8, scale *[24]float32, colsum *[24]int32, b *[24]float32, y *float32, scratch *[96]byte)
+
+// scorerL2ForwardInt8NEON is layer 2's int8 forward pass (24 → 16, silu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func scorerL2ForwardInt8NEON(rows int, x *float32, qw *[384]int8, scale *[16]float32, colsum *[16]int32, b *[16]float32, y *float32, scratch *[160]byte)
+
+// scorerL3ForwardInt8NEON is layer 3's int8 forward pass (16 → 8, leaky_relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func scorerL3ForwardInt8NEON(rows int, x *float32, qw *[256]int8, scale *[8]float32, colsum *[8]int32, b *[8]float32, y *float32, scratch *[96]byte)
+
+// scorerL4ForwardInt8NEON is layer 4's int8 forward pass (8 → 1, identity) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func scorerL4ForwardInt8NEON(rows int, x *float32, qw *[128]int8, scale *[1]float32, colsum *[1]int32, b *[1]float32, y *float32, scratch *[96]byte)

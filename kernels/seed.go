@@ -287,6 +287,8 @@ func seedCanRunInt8(t compiled.Tier) bool {
 	switch t {
 	case compiled.AVX512:
 		return seedCanRun(t) && compiled.CPUHasInt8(t)
+	case compiled.NEON:
+		return seedCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference
 }
@@ -313,6 +315,9 @@ func SeedL1ForwardInt8(x []float32, qw *[SeedL1Int8Weights]int8, scale *[SeedL1O
 	switch seedInt8Tier {
 	case compiled.AVX512:
 		seedL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [96]byte
+		seedL1ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [4]uint8
 		var acc [16]int32

@@ -47,3 +47,7 @@ func seedAdamNEON(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedPar
 func seedAdamWNEON(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams]float32, v *[SeedParams]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: seedAdamWNEON called on amd64")
 }
+
+func seedL1ForwardInt8NEON(rows int, x *float32, qw *[SeedL1Int8Weights]int8, scale *[SeedL1Out]float32, colsum *[SeedL1Out]int32, b *[SeedL1Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: seedL1ForwardInt8NEON called on amd64")
+}

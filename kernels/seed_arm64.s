@@ -652,6 +652,396 @@ TEXT ·seedAdamWNEON(SB), NOSPLIT, $0-60
 	FMOVD F11, (R5)
 	RET
 
+// seedL1ForwardInt8NEON is layer 1's int8 forward pass (4 → 2, identity) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func seedL1ForwardInt8NEON(rows int, x *float32, qw *[64]int8, scale *[2]float32, colsum *[2]int32, b *[2]float32, y *float32, scratch *[96]byte)
+TEXT ·seedL1ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R6
+	MOVD rows+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+48(FP), R2
+	MOVD scratch+56(FP), R3
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R0
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $16, R5, R5
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 64(R6), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 48(R6), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 80(R6), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 96(R6), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 64(R3)
+	FMOVS F10, 80(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 112(R6), F13 // int8flip
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $16, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $16, R5, R5
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 64(R6), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 48(R6), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 80(R6), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 96(R6), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 68(R3)
+	FMOVS F10, 84(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $16, R3, R5
+	FMOVQ 112(R6), F13 // int8flip
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $32, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $16, R5, R5
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 64(R6), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 48(R6), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 80(R6), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 96(R6), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 72(R3)
+	FMOVS F10, 88(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $32, R3, R5
+	FMOVQ 112(R6), F13 // int8flip
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $48, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $16, R5, R5
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 64(R6), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 48(R6), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 80(R6), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 96(R6), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 76(R3)
+	FMOVS F10, 92(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $48, R3, R5
+	FMOVQ 112(R6), F13 // int8flip
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD qw+16(FP), R5
+	ADD R4, R5, R5
+	MOVD R3, R7
+	ADD $16, R3, R8
+	ADD $32, R3, R9
+	ADD $48, R3, R10
+	FMOVQ (R7), F4
+	FMOVQ (R8), F5
+	FMOVQ (R9), F6
+	FMOVQ (R10), F7
+	FMOVQ (R5), F8
+	WORD $0x4f84e100 // sdot v0.4s, v8.16b, v4.4b[0]
+	WORD $0x4f85e101 // sdot v1.4s, v8.16b, v5.4b[0]
+	WORD $0x4f86e102 // sdot v2.4s, v8.16b, v6.4b[0]
+	WORD $0x4f87e103 // sdot v3.4s, v8.16b, v7.4b[0]
+	ADD $64, R5, R5
+	ADD $16, R7, R7
+	ADD $16, R8, R8
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R11
+	MOVD colsum+32(FP), R12
+	MOVD b+40(FP), R13
+	ADD R4, R11, R11
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD $64, R3, R14
+	VLD1R (R14), [V4.S4]
+	ADD $80, R3, R15
+	VLD1R (R15), [V5.S4]
+	MOVD R2, R16
+	ADD R4, R16, R16
+	FMOVD (R12), F6
+	FMOVD (R11), F7
+	FMOVD (R13), F8
+	WORD $0x4ea594c0 // mla v0.4s, v6.4s, v5.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVD F0, (R16)
+	ADD $68, R3, R14
+	VLD1R (R14), [V4.S4]
+	ADD $84, R3, R15
+	VLD1R (R15), [V5.S4]
+	ADD $8, R2, R16
+	ADD R4, R16, R16
+	FMOVD (R12), F6
+	FMOVD (R11), F7
+	FMOVD (R13), F8
+	WORD $0x4ea594c1 // mla v1.4s, v6.4s, v5.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVD F1, (R16)
+	ADD $72, R3, R14
+	VLD1R (R14), [V4.S4]
+	ADD $88, R3, R15
+	VLD1R (R15), [V5.S4]
+	ADD $16, R2, R16
+	ADD R4, R16, R16
+	FMOVD (R12), F6
+	FMOVD (R11), F7
+	FMOVD (R13), F8
+	WORD $0x4ea594c2 // mla v2.4s, v6.4s, v5.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc42 // fmul v2.4s, v2.4s, v7.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVD F2, (R16)
+	ADD $76, R3, R14
+	VLD1R (R14), [V4.S4]
+	ADD $92, R3, R15
+	VLD1R (R15), [V5.S4]
+	ADD $24, R2, R16
+	ADD R4, R16, R16
+	FMOVD (R12), F6
+	FMOVD (R11), F7
+	FMOVD (R13), F8
+	WORD $0x4ea594c3 // mla v3.4s, v6.4s, v5.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVD F3, (R16)
+	ADD $64, R1, R1
+	ADD $32, R2, R2
+	SUB $4, R0, R0
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R0, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $16, R5, R5
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 64(R6), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 48(R6), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 80(R6), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 96(R6), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 64(R3)
+	FMOVS F10, 80(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 112(R6), F13 // int8flip
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	MOVD qw+16(FP), R5
+	ADD R4, R5, R5
+	MOVD R3, R7
+	FMOVQ (R7), F1
+	FMOVQ (R5), F2
+	WORD $0x4f81e040 // sdot v0.4s, v2.16b, v1.4b[0]
+	ADD $64, R5, R5
+	ADD $16, R7, R7
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R8
+	MOVD colsum+32(FP), R9
+	MOVD b+40(FP), R10
+	ADD R4, R8, R8
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD $64, R3, R11
+	VLD1R (R11), [V1.S4]
+	ADD $80, R3, R12
+	VLD1R (R12), [V2.S4]
+	MOVD R2, R13
+	ADD R4, R13, R13
+	FMOVD (R9), F3
+	FMOVD (R8), F4
+	FMOVD (R10), F5
+	WORD $0x4ea29460 // mla v0.4s, v3.4s, v2.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e24dc24 // fmul v4.4s, v1.4s, v4.4s
+	WORD $0x6e24dc00 // fmul v0.4s, v0.4s, v4.4s
+	WORD $0x4e25d400 // fadd v0.4s, v0.4s, v5.4s
+	FMOVD F0, (R13)
+	ADD $16, R1, R1
+	ADD $8, R2, R2
+	SUB $1, R0, R0
+	B int8rows2
+int8done3:
+	RET
+
 // The constants the kernels load: 4 lanes each.
 // 0: twoscale
 DATA neonconsts<>+0(SB)/4, $0x3eaaaaab
@@ -673,4 +1063,24 @@ DATA neonconsts<>+48(SB)/4, $0x3f800000
 DATA neonconsts<>+52(SB)/4, $0x3f800000
 DATA neonconsts<>+56(SB)/4, $0x3f800000
 DATA neonconsts<>+60(SB)/4, $0x3f800000
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $64
+// 64: int8top
+DATA neonconsts<>+64(SB)/4, $0x437f0000
+DATA neonconsts<>+68(SB)/4, $0x437f0000
+DATA neonconsts<>+72(SB)/4, $0x437f0000
+DATA neonconsts<>+76(SB)/4, $0x437f0000
+// 80: int8topint
+DATA neonconsts<>+80(SB)/4, $0x000000ff
+DATA neonconsts<>+84(SB)/4, $0x000000ff
+DATA neonconsts<>+88(SB)/4, $0x000000ff
+DATA neonconsts<>+92(SB)/4, $0x000000ff
+// 96: int8half
+DATA neonconsts<>+96(SB)/4, $0x00000080
+DATA neonconsts<>+100(SB)/4, $0x00000080
+DATA neonconsts<>+104(SB)/4, $0x00000080
+DATA neonconsts<>+108(SB)/4, $0x00000080
+// 112: int8flip
+DATA neonconsts<>+112(SB)/4, $0x80808080
+DATA neonconsts<>+116(SB)/4, $0x80808080
+DATA neonconsts<>+120(SB)/4, $0x80808080
+DATA neonconsts<>+124(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $128

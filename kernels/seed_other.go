@@ -133,3 +133,7 @@ func seedAdamWNEON(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedPa
 func seedL1ForwardInt8AVX512(rows int, x *float32, qw *[SeedL1Int8Weights]int8, scale *[SeedL1Out]float32, colsum *[SeedL1Out]int32, b *[SeedL1Out]float32, y *float32) {
 	panic("vecgen: seedL1ForwardInt8AVX512 called in a build without assembly")
 }
+
+func seedL1ForwardInt8NEON(rows int, x *float32, qw *[SeedL1Int8Weights]int8, scale *[SeedL1Out]float32, colsum *[SeedL1Out]int32, b *[SeedL1Out]float32, y *float32, scratch *[96]byte) {
+	panic("vecgen: seedL1ForwardInt8NEON called in a build without assembly")
+}

@@ -62,3 +62,11 @@ func seedAdamNEON(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]floa
 //
 //go:noescape
 func seedAdamWNEON(p *[10]float32, grad *[10]float32, m *[10]float32, v *[10]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+
+// seedL1ForwardInt8NEON is layer 1's int8 forward pass (4 → 2, identity) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func seedL1ForwardInt8NEON(rows int, x *float32, qw *[64]int8, scale *[2]float32, colsum *[2]int32, b *[2]float32, y *float32, scratch *[96]byte)

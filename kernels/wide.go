@@ -892,6 +892,8 @@ func wideCanRunInt8(t compiled.Tier) bool {
 	switch t {
 	case compiled.AVX512:
 		return wideCanRun(t) && compiled.CPUHasInt8(t)
+	case compiled.NEON:
+		return wideCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference
 }
@@ -918,6 +920,9 @@ func WideL1ForwardInt8(x []float32, qw *[WideL1Int8Weights]int8, scale *[WideL1O
 	switch wideInt8Tier {
 	case compiled.AVX512:
 		wideL1ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [4128]byte
+		wideL1ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [1024]uint8
 		var acc [2048]int32
@@ -943,6 +948,9 @@ func WideL2ForwardInt8(x []float32, qw *[WideL2Int8Weights]int8, scale *[WideL2O
 	switch wideInt8Tier {
 	case compiled.AVX512:
 		wideL2ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [8224]byte
+		wideL2ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [2048]uint8
 		var acc [1024]int32
@@ -968,6 +976,9 @@ func WideL3ForwardInt8(x []float32, qw *[WideL3Int8Weights]int8, scale *[WideL3O
 	switch wideInt8Tier {
 	case compiled.AVX512:
 		wideL3ForwardInt8AVX512(rows, &x[0], qw, scale, colsum, b, &y[0])
+	case compiled.NEON:
+		var scratch [4128]byte
+		wideL3ForwardInt8NEON(rows, &x[0], qw, scale, colsum, b, &y[0], &scratch)
 	default:
 		var qx [1024]uint8
 		var acc [16]int32

@@ -167,3 +167,15 @@ func wideAdamWChunkNEON(p *[WideUpdateChunk]float32, grad *[WideUpdateChunk]floa
 func wideAdamWLastChunkNEON(p *[WideParams % WideUpdateChunk]float32, grad *[WideParams % WideUpdateChunk]float32, m *[WideParams % WideUpdateChunk]float32, v *[WideParams % WideUpdateChunk]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32) {
 	panic("vecgen: wideAdamWLastChunkNEON called on amd64")
 }
+
+func wideL1ForwardInt8NEON(rows int, x *float32, qw *[WideL1Int8Weights]int8, scale *[WideL1Out]float32, colsum *[WideL1Out]int32, b *[WideL1Out]float32, y *float32, scratch *[4128]byte) {
+	panic("vecgen: wideL1ForwardInt8NEON called on amd64")
+}
+
+func wideL2ForwardInt8NEON(rows int, x *float32, qw *[WideL2Int8Weights]int8, scale *[WideL2Out]float32, colsum *[WideL2Out]int32, b *[WideL2Out]float32, y *float32, scratch *[8224]byte) {
+	panic("vecgen: wideL2ForwardInt8NEON called on amd64")
+}
+
+func wideL3ForwardInt8NEON(rows int, x *float32, qw *[WideL3Int8Weights]int8, scale *[WideL3Out]float32, colsum *[WideL3Out]int32, b *[WideL3Out]float32, y *float32, scratch *[4128]byte) {
+	panic("vecgen: wideL3ForwardInt8NEON called on amd64")
+}

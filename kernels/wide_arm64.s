@@ -13933,6 +13933,3483 @@ elems1:
 	BNE elems1
 	RET
 
+// wideL1ForwardInt8NEON is layer 1's int8 forward pass (1024 → 2048, relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func wideL1ForwardInt8NEON(rows int, x *float32, qw *[2097152]int8, scale *[2048]float32, colsum *[2048]int32, b *[2048]float32, y *float32, scratch *[4128]byte)
+TEXT ·wideL1ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R7
+	MOVD rows+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+48(FP), R2
+	MOVD scratch+56(FP), R3
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R0
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems4:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems4
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4096(R3)
+	FMOVS F10, 4112(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize5:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize5
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $4096, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems6:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems6
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4100(R3)
+	FMOVS F10, 4116(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $1024, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize7:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize7
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $8192, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems8:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems8
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4104(R3)
+	FMOVS F10, 4120(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $2048, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize9:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize9
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $12288, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems10:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems10
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4108(R3)
+	FMOVS F10, 4124(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $3072, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize11:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize11
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	MOVD $128, R5
+int8block12:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R6
+	ADD R4, R6, R6
+	MOVD R3, R8
+	ADD $1024, R3, R9
+	ADD $2048, R3, R10
+	ADD $3072, R3, R11
+	MOVD $64, R12
+int8depth13:
+	FMOVQ (R8), F16
+	FMOVQ (R9), F17
+	FMOVQ (R10), F18
+	FMOVQ (R11), F19
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4f90e280 // sdot v0.4s, v20.16b, v16.4b[0]
+	WORD $0x4f90e2a1 // sdot v1.4s, v21.16b, v16.4b[0]
+	WORD $0x4f90e2c2 // sdot v2.4s, v22.16b, v16.4b[0]
+	WORD $0x4f90e2e3 // sdot v3.4s, v23.16b, v16.4b[0]
+	WORD $0x4f91e284 // sdot v4.4s, v20.16b, v17.4b[0]
+	WORD $0x4f91e2a5 // sdot v5.4s, v21.16b, v17.4b[0]
+	WORD $0x4f91e2c6 // sdot v6.4s, v22.16b, v17.4b[0]
+	WORD $0x4f91e2e7 // sdot v7.4s, v23.16b, v17.4b[0]
+	WORD $0x4f92e288 // sdot v8.4s, v20.16b, v18.4b[0]
+	WORD $0x4f92e2a9 // sdot v9.4s, v21.16b, v18.4b[0]
+	WORD $0x4f92e2ca // sdot v10.4s, v22.16b, v18.4b[0]
+	WORD $0x4f92e2eb // sdot v11.4s, v23.16b, v18.4b[0]
+	WORD $0x4f93e28c // sdot v12.4s, v20.16b, v19.4b[0]
+	WORD $0x4f93e2ad // sdot v13.4s, v21.16b, v19.4b[0]
+	WORD $0x4f93e2ce // sdot v14.4s, v22.16b, v19.4b[0]
+	WORD $0x4f93e2ef // sdot v15.4s, v23.16b, v19.4b[0]
+	ADD $8192, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4fb0e280 // sdot v0.4s, v20.16b, v16.4b[1]
+	WORD $0x4fb0e2a1 // sdot v1.4s, v21.16b, v16.4b[1]
+	WORD $0x4fb0e2c2 // sdot v2.4s, v22.16b, v16.4b[1]
+	WORD $0x4fb0e2e3 // sdot v3.4s, v23.16b, v16.4b[1]
+	WORD $0x4fb1e284 // sdot v4.4s, v20.16b, v17.4b[1]
+	WORD $0x4fb1e2a5 // sdot v5.4s, v21.16b, v17.4b[1]
+	WORD $0x4fb1e2c6 // sdot v6.4s, v22.16b, v17.4b[1]
+	WORD $0x4fb1e2e7 // sdot v7.4s, v23.16b, v17.4b[1]
+	WORD $0x4fb2e288 // sdot v8.4s, v20.16b, v18.4b[1]
+	WORD $0x4fb2e2a9 // sdot v9.4s, v21.16b, v18.4b[1]
+	WORD $0x4fb2e2ca // sdot v10.4s, v22.16b, v18.4b[1]
+	WORD $0x4fb2e2eb // sdot v11.4s, v23.16b, v18.4b[1]
+	WORD $0x4fb3e28c // sdot v12.4s, v20.16b, v19.4b[1]
+	WORD $0x4fb3e2ad // sdot v13.4s, v21.16b, v19.4b[1]
+	WORD $0x4fb3e2ce // sdot v14.4s, v22.16b, v19.4b[1]
+	WORD $0x4fb3e2ef // sdot v15.4s, v23.16b, v19.4b[1]
+	ADD $8192, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4f90ea80 // sdot v0.4s, v20.16b, v16.4b[2]
+	WORD $0x4f90eaa1 // sdot v1.4s, v21.16b, v16.4b[2]
+	WORD $0x4f90eac2 // sdot v2.4s, v22.16b, v16.4b[2]
+	WORD $0x4f90eae3 // sdot v3.4s, v23.16b, v16.4b[2]
+	WORD $0x4f91ea84 // sdot v4.4s, v20.16b, v17.4b[2]
+	WORD $0x4f91eaa5 // sdot v5.4s, v21.16b, v17.4b[2]
+	WORD $0x4f91eac6 // sdot v6.4s, v22.16b, v17.4b[2]
+	WORD $0x4f91eae7 // sdot v7.4s, v23.16b, v17.4b[2]
+	WORD $0x4f92ea88 // sdot v8.4s, v20.16b, v18.4b[2]
+	WORD $0x4f92eaa9 // sdot v9.4s, v21.16b, v18.4b[2]
+	WORD $0x4f92eaca // sdot v10.4s, v22.16b, v18.4b[2]
+	WORD $0x4f92eaeb // sdot v11.4s, v23.16b, v18.4b[2]
+	WORD $0x4f93ea8c // sdot v12.4s, v20.16b, v19.4b[2]
+	WORD $0x4f93eaad // sdot v13.4s, v21.16b, v19.4b[2]
+	WORD $0x4f93eace // sdot v14.4s, v22.16b, v19.4b[2]
+	WORD $0x4f93eaef // sdot v15.4s, v23.16b, v19.4b[2]
+	ADD $8192, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4fb0ea80 // sdot v0.4s, v20.16b, v16.4b[3]
+	WORD $0x4fb0eaa1 // sdot v1.4s, v21.16b, v16.4b[3]
+	WORD $0x4fb0eac2 // sdot v2.4s, v22.16b, v16.4b[3]
+	WORD $0x4fb0eae3 // sdot v3.4s, v23.16b, v16.4b[3]
+	WORD $0x4fb1ea84 // sdot v4.4s, v20.16b, v17.4b[3]
+	WORD $0x4fb1eaa5 // sdot v5.4s, v21.16b, v17.4b[3]
+	WORD $0x4fb1eac6 // sdot v6.4s, v22.16b, v17.4b[3]
+	WORD $0x4fb1eae7 // sdot v7.4s, v23.16b, v17.4b[3]
+	WORD $0x4fb2ea88 // sdot v8.4s, v20.16b, v18.4b[3]
+	WORD $0x4fb2eaa9 // sdot v9.4s, v21.16b, v18.4b[3]
+	WORD $0x4fb2eaca // sdot v10.4s, v22.16b, v18.4b[3]
+	WORD $0x4fb2eaeb // sdot v11.4s, v23.16b, v18.4b[3]
+	WORD $0x4fb3ea8c // sdot v12.4s, v20.16b, v19.4b[3]
+	WORD $0x4fb3eaad // sdot v13.4s, v21.16b, v19.4b[3]
+	WORD $0x4fb3eace // sdot v14.4s, v22.16b, v19.4b[3]
+	WORD $0x4fb3eaef // sdot v15.4s, v23.16b, v19.4b[3]
+	ADD $8192, R6, R6
+	ADD $16, R8, R8
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	SUBS $1, R12, R12
+	BNE int8depth13
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R12
+	MOVD colsum+32(FP), R13
+	MOVD b+40(FP), R14
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD R4, R14, R14
+	FMOVQ (R7), F16 // zero
+	ADD $4096, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $4112, R3, R16
+	VLD1R (R16), [V18.S4]
+	MOVD R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29660 // mla v0.4s, v19.4s, v18.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc00 // fmul v0.4s, v0.4s, v20.4s
+	WORD $0x4e35d400 // fadd v0.4s, v0.4s, v21.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29661 // mla v1.4s, v19.4s, v18.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc21 // fmul v1.4s, v1.4s, v20.4s
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb29662 // mla v2.4s, v19.4s, v18.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc42 // fmul v2.4s, v2.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb29663 // mla v3.4s, v19.4s, v18.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc63 // fmul v3.4s, v3.4s, v20.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 48(R17)
+	ADD $4100, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $4116, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $8192, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29664 // mla v4.4s, v19.4s, v18.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc84 // fmul v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d484 // fadd v4.4s, v4.4s, v21.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ F4, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29665 // mla v5.4s, v19.4s, v18.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dca5 // fmul v5.4s, v5.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb29666 // mla v6.4s, v19.4s, v18.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dcc6 // fmul v6.4s, v6.4s, v20.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb29667 // mla v7.4s, v19.4s, v18.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dce7 // fmul v7.4s, v7.4s, v20.4s
+	WORD $0x4e35d4e7 // fadd v7.4s, v7.4s, v21.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 48(R17)
+	ADD $4104, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $4120, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $16384, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29668 // mla v8.4s, v19.4s, v18.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
+	WORD $0x4e35d508 // fadd v8.4s, v8.4s, v21.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ F8, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29669 // mla v9.4s, v19.4s, v18.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd29 // fmul v9.4s, v9.4s, v20.4s
+	WORD $0x4e35d529 // fadd v9.4s, v9.4s, v21.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb2966a // mla v10.4s, v19.4s, v18.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd4a // fmul v10.4s, v10.4s, v20.4s
+	WORD $0x4e35d54a // fadd v10.4s, v10.4s, v21.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb2966b // mla v11.4s, v19.4s, v18.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd6b // fmul v11.4s, v11.4s, v20.4s
+	WORD $0x4e35d56b // fadd v11.4s, v11.4s, v21.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 48(R17)
+	ADD $4108, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $4124, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $24576, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb2966c // mla v12.4s, v19.4s, v18.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd8c // fmul v12.4s, v12.4s, v20.4s
+	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ F12, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb2966d // mla v13.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddad // fmul v13.4s, v13.4s, v20.4s
+	WORD $0x4e35d5ad // fadd v13.4s, v13.4s, v21.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb2966e // mla v14.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddce // fmul v14.4s, v14.4s, v20.4s
+	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb2966f // mla v15.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddef // fmul v15.4s, v15.4s, v20.4s
+	WORD $0x4e35d5ef // fadd v15.4s, v15.4s, v21.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 48(R17)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE int8block12
+	ADD $16384, R1, R1
+	ADD $32768, R2, R2
+	SUB $4, R0, R0
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R0, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems14:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems14
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4096(R3)
+	FMOVS F10, 4112(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize15:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize15
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	MOVD $32, R5
+int8block16:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R6
+	ADD R4, R6, R6
+	MOVD R3, R8
+	MOVD $64, R9
+int8depth17:
+	FMOVQ (R8), F16
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4f90e220 // sdot v0.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e241 // sdot v1.4s, v18.16b, v16.4b[0]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4f90e222 // sdot v2.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e243 // sdot v3.4s, v18.16b, v16.4b[0]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4f90e224 // sdot v4.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e245 // sdot v5.4s, v18.16b, v16.4b[0]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4f90e226 // sdot v6.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e247 // sdot v7.4s, v18.16b, v16.4b[0]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4f90e228 // sdot v8.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e249 // sdot v9.4s, v18.16b, v16.4b[0]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4f90e22a // sdot v10.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24b // sdot v11.4s, v18.16b, v16.4b[0]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4f90e22c // sdot v12.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24d // sdot v13.4s, v18.16b, v16.4b[0]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4f90e22e // sdot v14.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24f // sdot v15.4s, v18.16b, v16.4b[0]
+	ADD $8192, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4fb0e220 // sdot v0.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e241 // sdot v1.4s, v18.16b, v16.4b[1]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4fb0e222 // sdot v2.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e243 // sdot v3.4s, v18.16b, v16.4b[1]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4fb0e224 // sdot v4.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e245 // sdot v5.4s, v18.16b, v16.4b[1]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4fb0e226 // sdot v6.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e247 // sdot v7.4s, v18.16b, v16.4b[1]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4fb0e228 // sdot v8.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e249 // sdot v9.4s, v18.16b, v16.4b[1]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4fb0e22a // sdot v10.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24b // sdot v11.4s, v18.16b, v16.4b[1]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4fb0e22c // sdot v12.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24d // sdot v13.4s, v18.16b, v16.4b[1]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4fb0e22e // sdot v14.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24f // sdot v15.4s, v18.16b, v16.4b[1]
+	ADD $8192, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4f90ea20 // sdot v0.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea41 // sdot v1.4s, v18.16b, v16.4b[2]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4f90ea22 // sdot v2.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea43 // sdot v3.4s, v18.16b, v16.4b[2]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4f90ea24 // sdot v4.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea45 // sdot v5.4s, v18.16b, v16.4b[2]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4f90ea26 // sdot v6.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea47 // sdot v7.4s, v18.16b, v16.4b[2]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4f90ea28 // sdot v8.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea49 // sdot v9.4s, v18.16b, v16.4b[2]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4f90ea2a // sdot v10.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4b // sdot v11.4s, v18.16b, v16.4b[2]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4f90ea2c // sdot v12.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4d // sdot v13.4s, v18.16b, v16.4b[2]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4f90ea2e // sdot v14.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4f // sdot v15.4s, v18.16b, v16.4b[2]
+	ADD $8192, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4fb0ea20 // sdot v0.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea41 // sdot v1.4s, v18.16b, v16.4b[3]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4fb0ea22 // sdot v2.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea43 // sdot v3.4s, v18.16b, v16.4b[3]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4fb0ea24 // sdot v4.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea45 // sdot v5.4s, v18.16b, v16.4b[3]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4fb0ea26 // sdot v6.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea47 // sdot v7.4s, v18.16b, v16.4b[3]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4fb0ea28 // sdot v8.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea49 // sdot v9.4s, v18.16b, v16.4b[3]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4fb0ea2a // sdot v10.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4b // sdot v11.4s, v18.16b, v16.4b[3]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4fb0ea2c // sdot v12.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4d // sdot v13.4s, v18.16b, v16.4b[3]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4fb0ea2e // sdot v14.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4f // sdot v15.4s, v18.16b, v16.4b[3]
+	ADD $8192, R6, R6
+	ADD $16, R8, R8
+	SUBS $1, R9, R9
+	BNE int8depth17
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R9
+	MOVD colsum+32(FP), R10
+	MOVD b+40(FP), R11
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD R4, R11, R11
+	FMOVQ (R7), F16 // zero
+	ADD $4096, R3, R12
+	VLD1R (R12), [V17.S4]
+	ADD $4112, R3, R13
+	VLD1R (R13), [V18.S4]
+	MOVD R2, R14
+	ADD R4, R14, R14
+	FMOVQ (R10), F19
+	FMOVQ (R9), F20
+	FMOVQ (R11), F21
+	WORD $0x4eb29660 // mla v0.4s, v19.4s, v18.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc00 // fmul v0.4s, v0.4s, v20.4s
+	WORD $0x4e35d400 // fadd v0.4s, v0.4s, v21.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R14)
+	FMOVQ 16(R10), F19
+	FMOVQ 16(R9), F20
+	FMOVQ 16(R11), F21
+	WORD $0x4eb29661 // mla v1.4s, v19.4s, v18.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc21 // fmul v1.4s, v1.4s, v20.4s
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R14)
+	FMOVQ 32(R10), F19
+	FMOVQ 32(R9), F20
+	FMOVQ 32(R11), F21
+	WORD $0x4eb29662 // mla v2.4s, v19.4s, v18.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc42 // fmul v2.4s, v2.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 32(R14)
+	FMOVQ 48(R10), F19
+	FMOVQ 48(R9), F20
+	FMOVQ 48(R11), F21
+	WORD $0x4eb29663 // mla v3.4s, v19.4s, v18.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc63 // fmul v3.4s, v3.4s, v20.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 48(R14)
+	FMOVQ 64(R10), F19
+	FMOVQ 64(R9), F20
+	FMOVQ 64(R11), F21
+	WORD $0x4eb29664 // mla v4.4s, v19.4s, v18.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc84 // fmul v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d484 // fadd v4.4s, v4.4s, v21.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 64(R14)
+	FMOVQ 80(R10), F19
+	FMOVQ 80(R9), F20
+	FMOVQ 80(R11), F21
+	WORD $0x4eb29665 // mla v5.4s, v19.4s, v18.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dca5 // fmul v5.4s, v5.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 80(R14)
+	FMOVQ 96(R10), F19
+	FMOVQ 96(R9), F20
+	FMOVQ 96(R11), F21
+	WORD $0x4eb29666 // mla v6.4s, v19.4s, v18.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dcc6 // fmul v6.4s, v6.4s, v20.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 96(R14)
+	FMOVQ 112(R10), F19
+	FMOVQ 112(R9), F20
+	FMOVQ 112(R11), F21
+	WORD $0x4eb29667 // mla v7.4s, v19.4s, v18.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dce7 // fmul v7.4s, v7.4s, v20.4s
+	WORD $0x4e35d4e7 // fadd v7.4s, v7.4s, v21.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 112(R14)
+	FMOVQ 128(R10), F19
+	FMOVQ 128(R9), F20
+	FMOVQ 128(R11), F21
+	WORD $0x4eb29668 // mla v8.4s, v19.4s, v18.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
+	WORD $0x4e35d508 // fadd v8.4s, v8.4s, v21.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 128(R14)
+	FMOVQ 144(R10), F19
+	FMOVQ 144(R9), F20
+	FMOVQ 144(R11), F21
+	WORD $0x4eb29669 // mla v9.4s, v19.4s, v18.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd29 // fmul v9.4s, v9.4s, v20.4s
+	WORD $0x4e35d529 // fadd v9.4s, v9.4s, v21.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 144(R14)
+	FMOVQ 160(R10), F19
+	FMOVQ 160(R9), F20
+	FMOVQ 160(R11), F21
+	WORD $0x4eb2966a // mla v10.4s, v19.4s, v18.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd4a // fmul v10.4s, v10.4s, v20.4s
+	WORD $0x4e35d54a // fadd v10.4s, v10.4s, v21.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 160(R14)
+	FMOVQ 176(R10), F19
+	FMOVQ 176(R9), F20
+	FMOVQ 176(R11), F21
+	WORD $0x4eb2966b // mla v11.4s, v19.4s, v18.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd6b // fmul v11.4s, v11.4s, v20.4s
+	WORD $0x4e35d56b // fadd v11.4s, v11.4s, v21.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 176(R14)
+	FMOVQ 192(R10), F19
+	FMOVQ 192(R9), F20
+	FMOVQ 192(R11), F21
+	WORD $0x4eb2966c // mla v12.4s, v19.4s, v18.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd8c // fmul v12.4s, v12.4s, v20.4s
+	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 192(R14)
+	FMOVQ 208(R10), F19
+	FMOVQ 208(R9), F20
+	FMOVQ 208(R11), F21
+	WORD $0x4eb2966d // mla v13.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddad // fmul v13.4s, v13.4s, v20.4s
+	WORD $0x4e35d5ad // fadd v13.4s, v13.4s, v21.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 208(R14)
+	FMOVQ 224(R10), F19
+	FMOVQ 224(R9), F20
+	FMOVQ 224(R11), F21
+	WORD $0x4eb2966e // mla v14.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddce // fmul v14.4s, v14.4s, v20.4s
+	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 224(R14)
+	FMOVQ 240(R10), F19
+	FMOVQ 240(R9), F20
+	FMOVQ 240(R11), F21
+	WORD $0x4eb2966f // mla v15.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddef // fmul v15.4s, v15.4s, v20.4s
+	WORD $0x4e35d5ef // fadd v15.4s, v15.4s, v21.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 240(R14)
+	ADD $256, R4, R4
+	SUBS $1, R5, R5
+	BNE int8block16
+	ADD $4096, R1, R1
+	ADD $8192, R2, R2
+	SUB $1, R0, R0
+	B int8rows2
+int8done3:
+	RET
+
+// wideL2ForwardInt8NEON is layer 2's int8 forward pass (2048 → 1024, relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func wideL2ForwardInt8NEON(rows int, x *float32, qw *[2097152]int8, scale *[1024]float32, colsum *[1024]int32, b *[1024]float32, y *float32, scratch *[8224]byte)
+TEXT ·wideL2ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R7
+	MOVD rows+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+48(FP), R2
+	MOVD scratch+56(FP), R3
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R0
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $128, R6
+elems4:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems4
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 8192(R3)
+	FMOVS F10, 8208(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $512, R6
+quantize5:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize5
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $8192, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $128, R6
+elems6:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems6
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 8196(R3)
+	FMOVS F10, 8212(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $2048, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $512, R6
+quantize7:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize7
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $16384, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $128, R6
+elems8:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems8
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 8200(R3)
+	FMOVS F10, 8216(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $4096, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $512, R6
+quantize9:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize9
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $24576, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $128, R6
+elems10:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems10
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 8204(R3)
+	FMOVS F10, 8220(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $6144, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $512, R6
+quantize11:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize11
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	MOVD $64, R5
+int8block12:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R6
+	ADD R4, R6, R6
+	MOVD R3, R8
+	ADD $2048, R3, R9
+	ADD $4096, R3, R10
+	ADD $6144, R3, R11
+	MOVD $128, R12
+int8depth13:
+	FMOVQ (R8), F16
+	FMOVQ (R9), F17
+	FMOVQ (R10), F18
+	FMOVQ (R11), F19
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4f90e280 // sdot v0.4s, v20.16b, v16.4b[0]
+	WORD $0x4f90e2a1 // sdot v1.4s, v21.16b, v16.4b[0]
+	WORD $0x4f90e2c2 // sdot v2.4s, v22.16b, v16.4b[0]
+	WORD $0x4f90e2e3 // sdot v3.4s, v23.16b, v16.4b[0]
+	WORD $0x4f91e284 // sdot v4.4s, v20.16b, v17.4b[0]
+	WORD $0x4f91e2a5 // sdot v5.4s, v21.16b, v17.4b[0]
+	WORD $0x4f91e2c6 // sdot v6.4s, v22.16b, v17.4b[0]
+	WORD $0x4f91e2e7 // sdot v7.4s, v23.16b, v17.4b[0]
+	WORD $0x4f92e288 // sdot v8.4s, v20.16b, v18.4b[0]
+	WORD $0x4f92e2a9 // sdot v9.4s, v21.16b, v18.4b[0]
+	WORD $0x4f92e2ca // sdot v10.4s, v22.16b, v18.4b[0]
+	WORD $0x4f92e2eb // sdot v11.4s, v23.16b, v18.4b[0]
+	WORD $0x4f93e28c // sdot v12.4s, v20.16b, v19.4b[0]
+	WORD $0x4f93e2ad // sdot v13.4s, v21.16b, v19.4b[0]
+	WORD $0x4f93e2ce // sdot v14.4s, v22.16b, v19.4b[0]
+	WORD $0x4f93e2ef // sdot v15.4s, v23.16b, v19.4b[0]
+	ADD $4096, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4fb0e280 // sdot v0.4s, v20.16b, v16.4b[1]
+	WORD $0x4fb0e2a1 // sdot v1.4s, v21.16b, v16.4b[1]
+	WORD $0x4fb0e2c2 // sdot v2.4s, v22.16b, v16.4b[1]
+	WORD $0x4fb0e2e3 // sdot v3.4s, v23.16b, v16.4b[1]
+	WORD $0x4fb1e284 // sdot v4.4s, v20.16b, v17.4b[1]
+	WORD $0x4fb1e2a5 // sdot v5.4s, v21.16b, v17.4b[1]
+	WORD $0x4fb1e2c6 // sdot v6.4s, v22.16b, v17.4b[1]
+	WORD $0x4fb1e2e7 // sdot v7.4s, v23.16b, v17.4b[1]
+	WORD $0x4fb2e288 // sdot v8.4s, v20.16b, v18.4b[1]
+	WORD $0x4fb2e2a9 // sdot v9.4s, v21.16b, v18.4b[1]
+	WORD $0x4fb2e2ca // sdot v10.4s, v22.16b, v18.4b[1]
+	WORD $0x4fb2e2eb // sdot v11.4s, v23.16b, v18.4b[1]
+	WORD $0x4fb3e28c // sdot v12.4s, v20.16b, v19.4b[1]
+	WORD $0x4fb3e2ad // sdot v13.4s, v21.16b, v19.4b[1]
+	WORD $0x4fb3e2ce // sdot v14.4s, v22.16b, v19.4b[1]
+	WORD $0x4fb3e2ef // sdot v15.4s, v23.16b, v19.4b[1]
+	ADD $4096, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4f90ea80 // sdot v0.4s, v20.16b, v16.4b[2]
+	WORD $0x4f90eaa1 // sdot v1.4s, v21.16b, v16.4b[2]
+	WORD $0x4f90eac2 // sdot v2.4s, v22.16b, v16.4b[2]
+	WORD $0x4f90eae3 // sdot v3.4s, v23.16b, v16.4b[2]
+	WORD $0x4f91ea84 // sdot v4.4s, v20.16b, v17.4b[2]
+	WORD $0x4f91eaa5 // sdot v5.4s, v21.16b, v17.4b[2]
+	WORD $0x4f91eac6 // sdot v6.4s, v22.16b, v17.4b[2]
+	WORD $0x4f91eae7 // sdot v7.4s, v23.16b, v17.4b[2]
+	WORD $0x4f92ea88 // sdot v8.4s, v20.16b, v18.4b[2]
+	WORD $0x4f92eaa9 // sdot v9.4s, v21.16b, v18.4b[2]
+	WORD $0x4f92eaca // sdot v10.4s, v22.16b, v18.4b[2]
+	WORD $0x4f92eaeb // sdot v11.4s, v23.16b, v18.4b[2]
+	WORD $0x4f93ea8c // sdot v12.4s, v20.16b, v19.4b[2]
+	WORD $0x4f93eaad // sdot v13.4s, v21.16b, v19.4b[2]
+	WORD $0x4f93eace // sdot v14.4s, v22.16b, v19.4b[2]
+	WORD $0x4f93eaef // sdot v15.4s, v23.16b, v19.4b[2]
+	ADD $4096, R6, R6
+	FLDPQ (R6), (F20, F21)
+	FLDPQ 32(R6), (F22, F23)
+	WORD $0x4fb0ea80 // sdot v0.4s, v20.16b, v16.4b[3]
+	WORD $0x4fb0eaa1 // sdot v1.4s, v21.16b, v16.4b[3]
+	WORD $0x4fb0eac2 // sdot v2.4s, v22.16b, v16.4b[3]
+	WORD $0x4fb0eae3 // sdot v3.4s, v23.16b, v16.4b[3]
+	WORD $0x4fb1ea84 // sdot v4.4s, v20.16b, v17.4b[3]
+	WORD $0x4fb1eaa5 // sdot v5.4s, v21.16b, v17.4b[3]
+	WORD $0x4fb1eac6 // sdot v6.4s, v22.16b, v17.4b[3]
+	WORD $0x4fb1eae7 // sdot v7.4s, v23.16b, v17.4b[3]
+	WORD $0x4fb2ea88 // sdot v8.4s, v20.16b, v18.4b[3]
+	WORD $0x4fb2eaa9 // sdot v9.4s, v21.16b, v18.4b[3]
+	WORD $0x4fb2eaca // sdot v10.4s, v22.16b, v18.4b[3]
+	WORD $0x4fb2eaeb // sdot v11.4s, v23.16b, v18.4b[3]
+	WORD $0x4fb3ea8c // sdot v12.4s, v20.16b, v19.4b[3]
+	WORD $0x4fb3eaad // sdot v13.4s, v21.16b, v19.4b[3]
+	WORD $0x4fb3eace // sdot v14.4s, v22.16b, v19.4b[3]
+	WORD $0x4fb3eaef // sdot v15.4s, v23.16b, v19.4b[3]
+	ADD $4096, R6, R6
+	ADD $16, R8, R8
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	ADD $16, R11, R11
+	SUBS $1, R12, R12
+	BNE int8depth13
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R12
+	MOVD colsum+32(FP), R13
+	MOVD b+40(FP), R14
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD R4, R14, R14
+	FMOVQ (R7), F16 // zero
+	ADD $8192, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $8208, R3, R16
+	VLD1R (R16), [V18.S4]
+	MOVD R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29660 // mla v0.4s, v19.4s, v18.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc00 // fmul v0.4s, v0.4s, v20.4s
+	WORD $0x4e35d400 // fadd v0.4s, v0.4s, v21.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29661 // mla v1.4s, v19.4s, v18.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc21 // fmul v1.4s, v1.4s, v20.4s
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb29662 // mla v2.4s, v19.4s, v18.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc42 // fmul v2.4s, v2.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb29663 // mla v3.4s, v19.4s, v18.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc63 // fmul v3.4s, v3.4s, v20.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 48(R17)
+	ADD $8196, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $8212, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $4096, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29664 // mla v4.4s, v19.4s, v18.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc84 // fmul v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d484 // fadd v4.4s, v4.4s, v21.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ F4, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29665 // mla v5.4s, v19.4s, v18.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dca5 // fmul v5.4s, v5.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb29666 // mla v6.4s, v19.4s, v18.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dcc6 // fmul v6.4s, v6.4s, v20.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb29667 // mla v7.4s, v19.4s, v18.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dce7 // fmul v7.4s, v7.4s, v20.4s
+	WORD $0x4e35d4e7 // fadd v7.4s, v7.4s, v21.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 48(R17)
+	ADD $8200, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $8216, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $8192, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb29668 // mla v8.4s, v19.4s, v18.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
+	WORD $0x4e35d508 // fadd v8.4s, v8.4s, v21.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ F8, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb29669 // mla v9.4s, v19.4s, v18.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd29 // fmul v9.4s, v9.4s, v20.4s
+	WORD $0x4e35d529 // fadd v9.4s, v9.4s, v21.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb2966a // mla v10.4s, v19.4s, v18.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd4a // fmul v10.4s, v10.4s, v20.4s
+	WORD $0x4e35d54a // fadd v10.4s, v10.4s, v21.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb2966b // mla v11.4s, v19.4s, v18.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd6b // fmul v11.4s, v11.4s, v20.4s
+	WORD $0x4e35d56b // fadd v11.4s, v11.4s, v21.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 48(R17)
+	ADD $8204, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $8220, R3, R16
+	VLD1R (R16), [V18.S4]
+	ADD $12288, R2, R17
+	ADD R4, R17, R17
+	FMOVQ (R13), F19
+	FMOVQ (R12), F20
+	FMOVQ (R14), F21
+	WORD $0x4eb2966c // mla v12.4s, v19.4s, v18.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd8c // fmul v12.4s, v12.4s, v20.4s
+	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ F12, (R17)
+	FMOVQ 16(R13), F19
+	FMOVQ 16(R12), F20
+	FMOVQ 16(R14), F21
+	WORD $0x4eb2966d // mla v13.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddad // fmul v13.4s, v13.4s, v20.4s
+	WORD $0x4e35d5ad // fadd v13.4s, v13.4s, v21.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 16(R17)
+	FMOVQ 32(R13), F19
+	FMOVQ 32(R12), F20
+	FMOVQ 32(R14), F21
+	WORD $0x4eb2966e // mla v14.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddce // fmul v14.4s, v14.4s, v20.4s
+	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 32(R17)
+	FMOVQ 48(R13), F19
+	FMOVQ 48(R12), F20
+	FMOVQ 48(R14), F21
+	WORD $0x4eb2966f // mla v15.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddef // fmul v15.4s, v15.4s, v20.4s
+	WORD $0x4e35d5ef // fadd v15.4s, v15.4s, v21.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 48(R17)
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE int8block12
+	ADD $32768, R1, R1
+	ADD $16384, R2, R2
+	SUB $4, R0, R0
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R0, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $128, R6
+elems14:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems14
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 8192(R3)
+	FMOVS F10, 8208(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $512, R6
+quantize15:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize15
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	MOVD $16, R5
+int8block16:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R6
+	ADD R4, R6, R6
+	MOVD R3, R8
+	MOVD $128, R9
+int8depth17:
+	FMOVQ (R8), F16
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4f90e220 // sdot v0.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e241 // sdot v1.4s, v18.16b, v16.4b[0]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4f90e222 // sdot v2.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e243 // sdot v3.4s, v18.16b, v16.4b[0]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4f90e224 // sdot v4.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e245 // sdot v5.4s, v18.16b, v16.4b[0]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4f90e226 // sdot v6.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e247 // sdot v7.4s, v18.16b, v16.4b[0]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4f90e228 // sdot v8.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e249 // sdot v9.4s, v18.16b, v16.4b[0]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4f90e22a // sdot v10.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24b // sdot v11.4s, v18.16b, v16.4b[0]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4f90e22c // sdot v12.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24d // sdot v13.4s, v18.16b, v16.4b[0]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4f90e22e // sdot v14.4s, v17.16b, v16.4b[0]
+	WORD $0x4f90e24f // sdot v15.4s, v18.16b, v16.4b[0]
+	ADD $4096, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4fb0e220 // sdot v0.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e241 // sdot v1.4s, v18.16b, v16.4b[1]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4fb0e222 // sdot v2.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e243 // sdot v3.4s, v18.16b, v16.4b[1]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4fb0e224 // sdot v4.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e245 // sdot v5.4s, v18.16b, v16.4b[1]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4fb0e226 // sdot v6.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e247 // sdot v7.4s, v18.16b, v16.4b[1]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4fb0e228 // sdot v8.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e249 // sdot v9.4s, v18.16b, v16.4b[1]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4fb0e22a // sdot v10.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24b // sdot v11.4s, v18.16b, v16.4b[1]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4fb0e22c // sdot v12.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24d // sdot v13.4s, v18.16b, v16.4b[1]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4fb0e22e // sdot v14.4s, v17.16b, v16.4b[1]
+	WORD $0x4fb0e24f // sdot v15.4s, v18.16b, v16.4b[1]
+	ADD $4096, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4f90ea20 // sdot v0.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea41 // sdot v1.4s, v18.16b, v16.4b[2]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4f90ea22 // sdot v2.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea43 // sdot v3.4s, v18.16b, v16.4b[2]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4f90ea24 // sdot v4.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea45 // sdot v5.4s, v18.16b, v16.4b[2]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4f90ea26 // sdot v6.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea47 // sdot v7.4s, v18.16b, v16.4b[2]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4f90ea28 // sdot v8.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea49 // sdot v9.4s, v18.16b, v16.4b[2]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4f90ea2a // sdot v10.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4b // sdot v11.4s, v18.16b, v16.4b[2]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4f90ea2c // sdot v12.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4d // sdot v13.4s, v18.16b, v16.4b[2]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4f90ea2e // sdot v14.4s, v17.16b, v16.4b[2]
+	WORD $0x4f90ea4f // sdot v15.4s, v18.16b, v16.4b[2]
+	ADD $4096, R6, R6
+	FLDPQ (R6), (F17, F18)
+	WORD $0x4fb0ea20 // sdot v0.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea41 // sdot v1.4s, v18.16b, v16.4b[3]
+	FLDPQ 32(R6), (F17, F18)
+	WORD $0x4fb0ea22 // sdot v2.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea43 // sdot v3.4s, v18.16b, v16.4b[3]
+	FLDPQ 64(R6), (F17, F18)
+	WORD $0x4fb0ea24 // sdot v4.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea45 // sdot v5.4s, v18.16b, v16.4b[3]
+	FLDPQ 96(R6), (F17, F18)
+	WORD $0x4fb0ea26 // sdot v6.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea47 // sdot v7.4s, v18.16b, v16.4b[3]
+	FLDPQ 128(R6), (F17, F18)
+	WORD $0x4fb0ea28 // sdot v8.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea49 // sdot v9.4s, v18.16b, v16.4b[3]
+	FLDPQ 160(R6), (F17, F18)
+	WORD $0x4fb0ea2a // sdot v10.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4b // sdot v11.4s, v18.16b, v16.4b[3]
+	FLDPQ 192(R6), (F17, F18)
+	WORD $0x4fb0ea2c // sdot v12.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4d // sdot v13.4s, v18.16b, v16.4b[3]
+	FLDPQ 224(R6), (F17, F18)
+	WORD $0x4fb0ea2e // sdot v14.4s, v17.16b, v16.4b[3]
+	WORD $0x4fb0ea4f // sdot v15.4s, v18.16b, v16.4b[3]
+	ADD $4096, R6, R6
+	ADD $16, R8, R8
+	SUBS $1, R9, R9
+	BNE int8depth17
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R9
+	MOVD colsum+32(FP), R10
+	MOVD b+40(FP), R11
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD R4, R11, R11
+	FMOVQ (R7), F16 // zero
+	ADD $8192, R3, R12
+	VLD1R (R12), [V17.S4]
+	ADD $8208, R3, R13
+	VLD1R (R13), [V18.S4]
+	MOVD R2, R14
+	ADD R4, R14, R14
+	FMOVQ (R10), F19
+	FMOVQ (R9), F20
+	FMOVQ (R11), F21
+	WORD $0x4eb29660 // mla v0.4s, v19.4s, v18.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc00 // fmul v0.4s, v0.4s, v20.4s
+	WORD $0x4e35d400 // fadd v0.4s, v0.4s, v21.4s
+	WORD $0x4e30f400 // fmax v0.4s, v0.4s, v16.4s
+	FMOVQ F0, (R14)
+	FMOVQ 16(R10), F19
+	FMOVQ 16(R9), F20
+	FMOVQ 16(R11), F21
+	WORD $0x4eb29661 // mla v1.4s, v19.4s, v18.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc21 // fmul v1.4s, v1.4s, v20.4s
+	WORD $0x4e35d421 // fadd v1.4s, v1.4s, v21.4s
+	WORD $0x4e30f421 // fmax v1.4s, v1.4s, v16.4s
+	FMOVQ F1, 16(R14)
+	FMOVQ 32(R10), F19
+	FMOVQ 32(R9), F20
+	FMOVQ 32(R11), F21
+	WORD $0x4eb29662 // mla v2.4s, v19.4s, v18.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc42 // fmul v2.4s, v2.4s, v20.4s
+	WORD $0x4e35d442 // fadd v2.4s, v2.4s, v21.4s
+	WORD $0x4e30f442 // fmax v2.4s, v2.4s, v16.4s
+	FMOVQ F2, 32(R14)
+	FMOVQ 48(R10), F19
+	FMOVQ 48(R9), F20
+	FMOVQ 48(R11), F21
+	WORD $0x4eb29663 // mla v3.4s, v19.4s, v18.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc63 // fmul v3.4s, v3.4s, v20.4s
+	WORD $0x4e35d463 // fadd v3.4s, v3.4s, v21.4s
+	WORD $0x4e30f463 // fmax v3.4s, v3.4s, v16.4s
+	FMOVQ F3, 48(R14)
+	FMOVQ 64(R10), F19
+	FMOVQ 64(R9), F20
+	FMOVQ 64(R11), F21
+	WORD $0x4eb29664 // mla v4.4s, v19.4s, v18.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dc84 // fmul v4.4s, v4.4s, v20.4s
+	WORD $0x4e35d484 // fadd v4.4s, v4.4s, v21.4s
+	WORD $0x4e30f484 // fmax v4.4s, v4.4s, v16.4s
+	FMOVQ F4, 64(R14)
+	FMOVQ 80(R10), F19
+	FMOVQ 80(R9), F20
+	FMOVQ 80(R11), F21
+	WORD $0x4eb29665 // mla v5.4s, v19.4s, v18.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dca5 // fmul v5.4s, v5.4s, v20.4s
+	WORD $0x4e35d4a5 // fadd v5.4s, v5.4s, v21.4s
+	WORD $0x4e30f4a5 // fmax v5.4s, v5.4s, v16.4s
+	FMOVQ F5, 80(R14)
+	FMOVQ 96(R10), F19
+	FMOVQ 96(R9), F20
+	FMOVQ 96(R11), F21
+	WORD $0x4eb29666 // mla v6.4s, v19.4s, v18.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dcc6 // fmul v6.4s, v6.4s, v20.4s
+	WORD $0x4e35d4c6 // fadd v6.4s, v6.4s, v21.4s
+	WORD $0x4e30f4c6 // fmax v6.4s, v6.4s, v16.4s
+	FMOVQ F6, 96(R14)
+	FMOVQ 112(R10), F19
+	FMOVQ 112(R9), F20
+	FMOVQ 112(R11), F21
+	WORD $0x4eb29667 // mla v7.4s, v19.4s, v18.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dce7 // fmul v7.4s, v7.4s, v20.4s
+	WORD $0x4e35d4e7 // fadd v7.4s, v7.4s, v21.4s
+	WORD $0x4e30f4e7 // fmax v7.4s, v7.4s, v16.4s
+	FMOVQ F7, 112(R14)
+	FMOVQ 128(R10), F19
+	FMOVQ 128(R9), F20
+	FMOVQ 128(R11), F21
+	WORD $0x4eb29668 // mla v8.4s, v19.4s, v18.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd08 // fmul v8.4s, v8.4s, v20.4s
+	WORD $0x4e35d508 // fadd v8.4s, v8.4s, v21.4s
+	WORD $0x4e30f508 // fmax v8.4s, v8.4s, v16.4s
+	FMOVQ F8, 128(R14)
+	FMOVQ 144(R10), F19
+	FMOVQ 144(R9), F20
+	FMOVQ 144(R11), F21
+	WORD $0x4eb29669 // mla v9.4s, v19.4s, v18.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd29 // fmul v9.4s, v9.4s, v20.4s
+	WORD $0x4e35d529 // fadd v9.4s, v9.4s, v21.4s
+	WORD $0x4e30f529 // fmax v9.4s, v9.4s, v16.4s
+	FMOVQ F9, 144(R14)
+	FMOVQ 160(R10), F19
+	FMOVQ 160(R9), F20
+	FMOVQ 160(R11), F21
+	WORD $0x4eb2966a // mla v10.4s, v19.4s, v18.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd4a // fmul v10.4s, v10.4s, v20.4s
+	WORD $0x4e35d54a // fadd v10.4s, v10.4s, v21.4s
+	WORD $0x4e30f54a // fmax v10.4s, v10.4s, v16.4s
+	FMOVQ F10, 160(R14)
+	FMOVQ 176(R10), F19
+	FMOVQ 176(R9), F20
+	FMOVQ 176(R11), F21
+	WORD $0x4eb2966b // mla v11.4s, v19.4s, v18.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd6b // fmul v11.4s, v11.4s, v20.4s
+	WORD $0x4e35d56b // fadd v11.4s, v11.4s, v21.4s
+	WORD $0x4e30f56b // fmax v11.4s, v11.4s, v16.4s
+	FMOVQ F11, 176(R14)
+	FMOVQ 192(R10), F19
+	FMOVQ 192(R9), F20
+	FMOVQ 192(R11), F21
+	WORD $0x4eb2966c // mla v12.4s, v19.4s, v18.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34dd8c // fmul v12.4s, v12.4s, v20.4s
+	WORD $0x4e35d58c // fadd v12.4s, v12.4s, v21.4s
+	WORD $0x4e30f58c // fmax v12.4s, v12.4s, v16.4s
+	FMOVQ F12, 192(R14)
+	FMOVQ 208(R10), F19
+	FMOVQ 208(R9), F20
+	FMOVQ 208(R11), F21
+	WORD $0x4eb2966d // mla v13.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddad // fmul v13.4s, v13.4s, v20.4s
+	WORD $0x4e35d5ad // fadd v13.4s, v13.4s, v21.4s
+	WORD $0x4e30f5ad // fmax v13.4s, v13.4s, v16.4s
+	FMOVQ F13, 208(R14)
+	FMOVQ 224(R10), F19
+	FMOVQ 224(R9), F20
+	FMOVQ 224(R11), F21
+	WORD $0x4eb2966e // mla v14.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddce // fmul v14.4s, v14.4s, v20.4s
+	WORD $0x4e35d5ce // fadd v14.4s, v14.4s, v21.4s
+	WORD $0x4e30f5ce // fmax v14.4s, v14.4s, v16.4s
+	FMOVQ F14, 224(R14)
+	FMOVQ 240(R10), F19
+	FMOVQ 240(R9), F20
+	FMOVQ 240(R11), F21
+	WORD $0x4eb2966f // mla v15.4s, v19.4s, v18.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e34de34 // fmul v20.4s, v17.4s, v20.4s
+	WORD $0x6e34ddef // fmul v15.4s, v15.4s, v20.4s
+	WORD $0x4e35d5ef // fadd v15.4s, v15.4s, v21.4s
+	WORD $0x4e30f5ef // fmax v15.4s, v15.4s, v16.4s
+	FMOVQ F15, 240(R14)
+	ADD $256, R4, R4
+	SUBS $1, R5, R5
+	BNE int8block16
+	ADD $8192, R1, R1
+	ADD $4096, R2, R2
+	SUB $1, R0, R0
+	B int8rows2
+int8done3:
+	RET
+
+// wideL3ForwardInt8NEON is layer 3's int8 forward pass (1024 → 16, softmax) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+// func wideL3ForwardInt8NEON(rows int, x *float32, qw *[16384]int8, scale *[16]float32, colsum *[16]int32, b *[16]float32, y *float32, scratch *[4128]byte)
+TEXT ·wideL3ForwardInt8NEON(SB), NOSPLIT, $0-64
+	MOVD $neonconsts<>(SB), R7
+	MOVD rows+0(FP), R0
+	MOVD x+8(FP), R1
+	MOVD y+48(FP), R2
+	MOVD scratch+56(FP), R3
+	// Tiles of 4 rows while that many are left.
+int8tiles1:
+	CMP $4, R0
+	BLT int8rows2
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems4:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems4
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4096(R3)
+	FMOVS F10, 4112(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize5:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize5
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $4096, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems6:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems6
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4100(R3)
+	FMOVS F10, 4116(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $1024, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize7:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize7
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $8192, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems8:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems8
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4104(R3)
+	FMOVS F10, 4120(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $2048, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize9:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize9
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	ADD $12288, R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems10:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems10
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4108(R3)
+	FMOVS F10, 4124(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	ADD $3072, R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize11:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize11
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD qw+16(FP), R5
+	ADD R4, R5, R5
+	MOVD R3, R6
+	ADD $1024, R3, R8
+	ADD $2048, R3, R9
+	ADD $3072, R3, R10
+	MOVD $64, R11
+int8depth12:
+	FMOVQ (R6), F16
+	FMOVQ (R8), F17
+	FMOVQ (R9), F18
+	FMOVQ (R10), F19
+	FLDPQ (R5), (F20, F21)
+	FLDPQ 32(R5), (F22, F23)
+	WORD $0x4f90e280 // sdot v0.4s, v20.16b, v16.4b[0]
+	WORD $0x4f90e2a1 // sdot v1.4s, v21.16b, v16.4b[0]
+	WORD $0x4f90e2c2 // sdot v2.4s, v22.16b, v16.4b[0]
+	WORD $0x4f90e2e3 // sdot v3.4s, v23.16b, v16.4b[0]
+	WORD $0x4f91e284 // sdot v4.4s, v20.16b, v17.4b[0]
+	WORD $0x4f91e2a5 // sdot v5.4s, v21.16b, v17.4b[0]
+	WORD $0x4f91e2c6 // sdot v6.4s, v22.16b, v17.4b[0]
+	WORD $0x4f91e2e7 // sdot v7.4s, v23.16b, v17.4b[0]
+	WORD $0x4f92e288 // sdot v8.4s, v20.16b, v18.4b[0]
+	WORD $0x4f92e2a9 // sdot v9.4s, v21.16b, v18.4b[0]
+	WORD $0x4f92e2ca // sdot v10.4s, v22.16b, v18.4b[0]
+	WORD $0x4f92e2eb // sdot v11.4s, v23.16b, v18.4b[0]
+	WORD $0x4f93e28c // sdot v12.4s, v20.16b, v19.4b[0]
+	WORD $0x4f93e2ad // sdot v13.4s, v21.16b, v19.4b[0]
+	WORD $0x4f93e2ce // sdot v14.4s, v22.16b, v19.4b[0]
+	WORD $0x4f93e2ef // sdot v15.4s, v23.16b, v19.4b[0]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F20, F21)
+	FLDPQ 32(R5), (F22, F23)
+	WORD $0x4fb0e280 // sdot v0.4s, v20.16b, v16.4b[1]
+	WORD $0x4fb0e2a1 // sdot v1.4s, v21.16b, v16.4b[1]
+	WORD $0x4fb0e2c2 // sdot v2.4s, v22.16b, v16.4b[1]
+	WORD $0x4fb0e2e3 // sdot v3.4s, v23.16b, v16.4b[1]
+	WORD $0x4fb1e284 // sdot v4.4s, v20.16b, v17.4b[1]
+	WORD $0x4fb1e2a5 // sdot v5.4s, v21.16b, v17.4b[1]
+	WORD $0x4fb1e2c6 // sdot v6.4s, v22.16b, v17.4b[1]
+	WORD $0x4fb1e2e7 // sdot v7.4s, v23.16b, v17.4b[1]
+	WORD $0x4fb2e288 // sdot v8.4s, v20.16b, v18.4b[1]
+	WORD $0x4fb2e2a9 // sdot v9.4s, v21.16b, v18.4b[1]
+	WORD $0x4fb2e2ca // sdot v10.4s, v22.16b, v18.4b[1]
+	WORD $0x4fb2e2eb // sdot v11.4s, v23.16b, v18.4b[1]
+	WORD $0x4fb3e28c // sdot v12.4s, v20.16b, v19.4b[1]
+	WORD $0x4fb3e2ad // sdot v13.4s, v21.16b, v19.4b[1]
+	WORD $0x4fb3e2ce // sdot v14.4s, v22.16b, v19.4b[1]
+	WORD $0x4fb3e2ef // sdot v15.4s, v23.16b, v19.4b[1]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F20, F21)
+	FLDPQ 32(R5), (F22, F23)
+	WORD $0x4f90ea80 // sdot v0.4s, v20.16b, v16.4b[2]
+	WORD $0x4f90eaa1 // sdot v1.4s, v21.16b, v16.4b[2]
+	WORD $0x4f90eac2 // sdot v2.4s, v22.16b, v16.4b[2]
+	WORD $0x4f90eae3 // sdot v3.4s, v23.16b, v16.4b[2]
+	WORD $0x4f91ea84 // sdot v4.4s, v20.16b, v17.4b[2]
+	WORD $0x4f91eaa5 // sdot v5.4s, v21.16b, v17.4b[2]
+	WORD $0x4f91eac6 // sdot v6.4s, v22.16b, v17.4b[2]
+	WORD $0x4f91eae7 // sdot v7.4s, v23.16b, v17.4b[2]
+	WORD $0x4f92ea88 // sdot v8.4s, v20.16b, v18.4b[2]
+	WORD $0x4f92eaa9 // sdot v9.4s, v21.16b, v18.4b[2]
+	WORD $0x4f92eaca // sdot v10.4s, v22.16b, v18.4b[2]
+	WORD $0x4f92eaeb // sdot v11.4s, v23.16b, v18.4b[2]
+	WORD $0x4f93ea8c // sdot v12.4s, v20.16b, v19.4b[2]
+	WORD $0x4f93eaad // sdot v13.4s, v21.16b, v19.4b[2]
+	WORD $0x4f93eace // sdot v14.4s, v22.16b, v19.4b[2]
+	WORD $0x4f93eaef // sdot v15.4s, v23.16b, v19.4b[2]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F20, F21)
+	FLDPQ 32(R5), (F22, F23)
+	WORD $0x4fb0ea80 // sdot v0.4s, v20.16b, v16.4b[3]
+	WORD $0x4fb0eaa1 // sdot v1.4s, v21.16b, v16.4b[3]
+	WORD $0x4fb0eac2 // sdot v2.4s, v22.16b, v16.4b[3]
+	WORD $0x4fb0eae3 // sdot v3.4s, v23.16b, v16.4b[3]
+	WORD $0x4fb1ea84 // sdot v4.4s, v20.16b, v17.4b[3]
+	WORD $0x4fb1eaa5 // sdot v5.4s, v21.16b, v17.4b[3]
+	WORD $0x4fb1eac6 // sdot v6.4s, v22.16b, v17.4b[3]
+	WORD $0x4fb1eae7 // sdot v7.4s, v23.16b, v17.4b[3]
+	WORD $0x4fb2ea88 // sdot v8.4s, v20.16b, v18.4b[3]
+	WORD $0x4fb2eaa9 // sdot v9.4s, v21.16b, v18.4b[3]
+	WORD $0x4fb2eaca // sdot v10.4s, v22.16b, v18.4b[3]
+	WORD $0x4fb2eaeb // sdot v11.4s, v23.16b, v18.4b[3]
+	WORD $0x4fb3ea8c // sdot v12.4s, v20.16b, v19.4b[3]
+	WORD $0x4fb3eaad // sdot v13.4s, v21.16b, v19.4b[3]
+	WORD $0x4fb3eace // sdot v14.4s, v22.16b, v19.4b[3]
+	WORD $0x4fb3eaef // sdot v15.4s, v23.16b, v19.4b[3]
+	ADD $64, R5, R5
+	ADD $16, R6, R6
+	ADD $16, R8, R8
+	ADD $16, R9, R9
+	ADD $16, R10, R10
+	SUBS $1, R11, R11
+	BNE int8depth12
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R11
+	MOVD colsum+32(FP), R12
+	MOVD b+40(FP), R13
+	ADD R4, R11, R11
+	ADD R4, R12, R12
+	ADD R4, R13, R13
+	ADD $4096, R3, R14
+	VLD1R (R14), [V16.S4]
+	ADD $4112, R3, R15
+	VLD1R (R15), [V17.S4]
+	MOVD R2, R16
+	ADD R4, R16, R16
+	FMOVQ (R12), F18
+	FMOVQ (R11), F19
+	FMOVQ (R13), F20
+	WORD $0x4eb19640 // mla v0.4s, v18.4s, v17.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc00 // fmul v0.4s, v0.4s, v19.4s
+	WORD $0x4e34d400 // fadd v0.4s, v0.4s, v20.4s
+	FMOVQ F0, (R16)
+	FMOVQ 16(R12), F18
+	FMOVQ 16(R11), F19
+	FMOVQ 16(R13), F20
+	WORD $0x4eb19641 // mla v1.4s, v18.4s, v17.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc21 // fmul v1.4s, v1.4s, v19.4s
+	WORD $0x4e34d421 // fadd v1.4s, v1.4s, v20.4s
+	FMOVQ F1, 16(R16)
+	FMOVQ 32(R12), F18
+	FMOVQ 32(R11), F19
+	FMOVQ 32(R13), F20
+	WORD $0x4eb19642 // mla v2.4s, v18.4s, v17.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc42 // fmul v2.4s, v2.4s, v19.4s
+	WORD $0x4e34d442 // fadd v2.4s, v2.4s, v20.4s
+	FMOVQ F2, 32(R16)
+	FMOVQ 48(R12), F18
+	FMOVQ 48(R11), F19
+	FMOVQ 48(R13), F20
+	WORD $0x4eb19643 // mla v3.4s, v18.4s, v17.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc63 // fmul v3.4s, v3.4s, v19.4s
+	WORD $0x4e34d463 // fadd v3.4s, v3.4s, v20.4s
+	FMOVQ F3, 48(R16)
+	ADD $4100, R3, R14
+	VLD1R (R14), [V16.S4]
+	ADD $4116, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $64, R2, R16
+	ADD R4, R16, R16
+	FMOVQ (R12), F18
+	FMOVQ (R11), F19
+	FMOVQ (R13), F20
+	WORD $0x4eb19644 // mla v4.4s, v18.4s, v17.4s
+	WORD $0x4e21d884 // scvtf v4.4s, v4.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dc84 // fmul v4.4s, v4.4s, v19.4s
+	WORD $0x4e34d484 // fadd v4.4s, v4.4s, v20.4s
+	FMOVQ F4, (R16)
+	FMOVQ 16(R12), F18
+	FMOVQ 16(R11), F19
+	FMOVQ 16(R13), F20
+	WORD $0x4eb19645 // mla v5.4s, v18.4s, v17.4s
+	WORD $0x4e21d8a5 // scvtf v5.4s, v5.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dca5 // fmul v5.4s, v5.4s, v19.4s
+	WORD $0x4e34d4a5 // fadd v5.4s, v5.4s, v20.4s
+	FMOVQ F5, 16(R16)
+	FMOVQ 32(R12), F18
+	FMOVQ 32(R11), F19
+	FMOVQ 32(R13), F20
+	WORD $0x4eb19646 // mla v6.4s, v18.4s, v17.4s
+	WORD $0x4e21d8c6 // scvtf v6.4s, v6.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dcc6 // fmul v6.4s, v6.4s, v19.4s
+	WORD $0x4e34d4c6 // fadd v6.4s, v6.4s, v20.4s
+	FMOVQ F6, 32(R16)
+	FMOVQ 48(R12), F18
+	FMOVQ 48(R11), F19
+	FMOVQ 48(R13), F20
+	WORD $0x4eb19647 // mla v7.4s, v18.4s, v17.4s
+	WORD $0x4e21d8e7 // scvtf v7.4s, v7.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dce7 // fmul v7.4s, v7.4s, v19.4s
+	WORD $0x4e34d4e7 // fadd v7.4s, v7.4s, v20.4s
+	FMOVQ F7, 48(R16)
+	ADD $4104, R3, R14
+	VLD1R (R14), [V16.S4]
+	ADD $4120, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $128, R2, R16
+	ADD R4, R16, R16
+	FMOVQ (R12), F18
+	FMOVQ (R11), F19
+	FMOVQ (R13), F20
+	WORD $0x4eb19648 // mla v8.4s, v18.4s, v17.4s
+	WORD $0x4e21d908 // scvtf v8.4s, v8.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd08 // fmul v8.4s, v8.4s, v19.4s
+	WORD $0x4e34d508 // fadd v8.4s, v8.4s, v20.4s
+	FMOVQ F8, (R16)
+	FMOVQ 16(R12), F18
+	FMOVQ 16(R11), F19
+	FMOVQ 16(R13), F20
+	WORD $0x4eb19649 // mla v9.4s, v18.4s, v17.4s
+	WORD $0x4e21d929 // scvtf v9.4s, v9.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd29 // fmul v9.4s, v9.4s, v19.4s
+	WORD $0x4e34d529 // fadd v9.4s, v9.4s, v20.4s
+	FMOVQ F9, 16(R16)
+	FMOVQ 32(R12), F18
+	FMOVQ 32(R11), F19
+	FMOVQ 32(R13), F20
+	WORD $0x4eb1964a // mla v10.4s, v18.4s, v17.4s
+	WORD $0x4e21d94a // scvtf v10.4s, v10.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd4a // fmul v10.4s, v10.4s, v19.4s
+	WORD $0x4e34d54a // fadd v10.4s, v10.4s, v20.4s
+	FMOVQ F10, 32(R16)
+	FMOVQ 48(R12), F18
+	FMOVQ 48(R11), F19
+	FMOVQ 48(R13), F20
+	WORD $0x4eb1964b // mla v11.4s, v18.4s, v17.4s
+	WORD $0x4e21d96b // scvtf v11.4s, v11.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd6b // fmul v11.4s, v11.4s, v19.4s
+	WORD $0x4e34d56b // fadd v11.4s, v11.4s, v20.4s
+	FMOVQ F11, 48(R16)
+	ADD $4108, R3, R14
+	VLD1R (R14), [V16.S4]
+	ADD $4124, R3, R15
+	VLD1R (R15), [V17.S4]
+	ADD $192, R2, R16
+	ADD R4, R16, R16
+	FMOVQ (R12), F18
+	FMOVQ (R11), F19
+	FMOVQ (R13), F20
+	WORD $0x4eb1964c // mla v12.4s, v18.4s, v17.4s
+	WORD $0x4e21d98c // scvtf v12.4s, v12.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33dd8c // fmul v12.4s, v12.4s, v19.4s
+	WORD $0x4e34d58c // fadd v12.4s, v12.4s, v20.4s
+	FMOVQ F12, (R16)
+	FMOVQ 16(R12), F18
+	FMOVQ 16(R11), F19
+	FMOVQ 16(R13), F20
+	WORD $0x4eb1964d // mla v13.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ad // scvtf v13.4s, v13.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddad // fmul v13.4s, v13.4s, v19.4s
+	WORD $0x4e34d5ad // fadd v13.4s, v13.4s, v20.4s
+	FMOVQ F13, 16(R16)
+	FMOVQ 32(R12), F18
+	FMOVQ 32(R11), F19
+	FMOVQ 32(R13), F20
+	WORD $0x4eb1964e // mla v14.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ce // scvtf v14.4s, v14.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddce // fmul v14.4s, v14.4s, v19.4s
+	WORD $0x4e34d5ce // fadd v14.4s, v14.4s, v20.4s
+	FMOVQ F14, 32(R16)
+	FMOVQ 48(R12), F18
+	FMOVQ 48(R11), F19
+	FMOVQ 48(R13), F20
+	WORD $0x4eb1964f // mla v15.4s, v18.4s, v17.4s
+	WORD $0x4e21d9ef // scvtf v15.4s, v15.4s
+	WORD $0x6e33de13 // fmul v19.4s, v16.4s, v19.4s
+	WORD $0x6e33ddef // fmul v15.4s, v15.4s, v19.4s
+	WORD $0x4e34d5ef // fadd v15.4s, v15.4s, v20.4s
+	FMOVQ F15, 48(R16)
+	ADD $64, R4, R4
+	MOVD R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F6 // exphi
+	FMOVQ 32(R7), F7 // explo
+	FMOVQ 48(R7), F13 // log2e
+	FMOVQ 64(R7), F14 // ln2hi
+	FMOVQ 80(R7), F15 // ln2lo
+	FMOVQ 192(R7), F16 // one
+	FMOVQ 208(R7), F17 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V4.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f484 // fmax v4.4s, v4.4s, v1.4s
+	FMOVQ 32(R6), F2
+	WORD $0x4e22f484 // fmax v4.4s, v4.4s, v2.4s
+	FMOVQ 48(R6), F3
+	WORD $0x4e23f484 // fmax v4.4s, v4.4s, v3.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea6f400 // fmin v0.4s, v0.4s, v6.4s
+	WORD $0x4e27f400 // fmax v0.4s, v0.4s, v7.4s
+	WORD $0x6e2ddc08 // fmul v8.4s, v0.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V0.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V0.B16
+	VMOV V0.B16, V5.B16
+	WORD $0x4ea4d421 // fsub v1.4s, v1.4s, v4.4s
+	WORD $0x4ea6f421 // fmin v1.4s, v1.4s, v6.4s
+	WORD $0x4e27f421 // fmax v1.4s, v1.4s, v7.4s
+	WORD $0x6e2ddc28 // fmul v8.4s, v1.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V1.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V1.B16
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	WORD $0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	WORD $0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD $0x4ea6f463 // fmin v3.4s, v3.4s, v6.4s
+	WORD $0x4e27f463 // fmax v3.4s, v3.4s, v7.4s
+	WORD $0x6e2ddc68 // fmul v8.4s, v3.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V3.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V3.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25fe05 // fdiv v5.4s, v16.4s, v5.4s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
+	FMOVQ F2, 32(R6)
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	FMOVQ F3, 48(R6)
+	ADD $64, R6, R6
+	ADD $64, R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F6 // exphi
+	FMOVQ 32(R7), F7 // explo
+	FMOVQ 48(R7), F13 // log2e
+	FMOVQ 64(R7), F14 // ln2hi
+	FMOVQ 80(R7), F15 // ln2lo
+	FMOVQ 192(R7), F16 // one
+	FMOVQ 208(R7), F17 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V4.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f484 // fmax v4.4s, v4.4s, v1.4s
+	FMOVQ 32(R6), F2
+	WORD $0x4e22f484 // fmax v4.4s, v4.4s, v2.4s
+	FMOVQ 48(R6), F3
+	WORD $0x4e23f484 // fmax v4.4s, v4.4s, v3.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea6f400 // fmin v0.4s, v0.4s, v6.4s
+	WORD $0x4e27f400 // fmax v0.4s, v0.4s, v7.4s
+	WORD $0x6e2ddc08 // fmul v8.4s, v0.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V0.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V0.B16
+	VMOV V0.B16, V5.B16
+	WORD $0x4ea4d421 // fsub v1.4s, v1.4s, v4.4s
+	WORD $0x4ea6f421 // fmin v1.4s, v1.4s, v6.4s
+	WORD $0x4e27f421 // fmax v1.4s, v1.4s, v7.4s
+	WORD $0x6e2ddc28 // fmul v8.4s, v1.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V1.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V1.B16
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	WORD $0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	WORD $0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD $0x4ea6f463 // fmin v3.4s, v3.4s, v6.4s
+	WORD $0x4e27f463 // fmax v3.4s, v3.4s, v7.4s
+	WORD $0x6e2ddc68 // fmul v8.4s, v3.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V3.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V3.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25fe05 // fdiv v5.4s, v16.4s, v5.4s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
+	FMOVQ F2, 32(R6)
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	FMOVQ F3, 48(R6)
+	ADD $64, R6, R6
+	ADD $128, R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F6 // exphi
+	FMOVQ 32(R7), F7 // explo
+	FMOVQ 48(R7), F13 // log2e
+	FMOVQ 64(R7), F14 // ln2hi
+	FMOVQ 80(R7), F15 // ln2lo
+	FMOVQ 192(R7), F16 // one
+	FMOVQ 208(R7), F17 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V4.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f484 // fmax v4.4s, v4.4s, v1.4s
+	FMOVQ 32(R6), F2
+	WORD $0x4e22f484 // fmax v4.4s, v4.4s, v2.4s
+	FMOVQ 48(R6), F3
+	WORD $0x4e23f484 // fmax v4.4s, v4.4s, v3.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea6f400 // fmin v0.4s, v0.4s, v6.4s
+	WORD $0x4e27f400 // fmax v0.4s, v0.4s, v7.4s
+	WORD $0x6e2ddc08 // fmul v8.4s, v0.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V0.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V0.B16
+	VMOV V0.B16, V5.B16
+	WORD $0x4ea4d421 // fsub v1.4s, v1.4s, v4.4s
+	WORD $0x4ea6f421 // fmin v1.4s, v1.4s, v6.4s
+	WORD $0x4e27f421 // fmax v1.4s, v1.4s, v7.4s
+	WORD $0x6e2ddc28 // fmul v8.4s, v1.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V1.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V1.B16
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	WORD $0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	WORD $0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD $0x4ea6f463 // fmin v3.4s, v3.4s, v6.4s
+	WORD $0x4e27f463 // fmax v3.4s, v3.4s, v7.4s
+	WORD $0x6e2ddc68 // fmul v8.4s, v3.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V3.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V3.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25fe05 // fdiv v5.4s, v16.4s, v5.4s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
+	FMOVQ F2, 32(R6)
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	FMOVQ F3, 48(R6)
+	ADD $64, R6, R6
+	ADD $192, R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F6 // exphi
+	FMOVQ 32(R7), F7 // explo
+	FMOVQ 48(R7), F13 // log2e
+	FMOVQ 64(R7), F14 // ln2hi
+	FMOVQ 80(R7), F15 // ln2lo
+	FMOVQ 192(R7), F16 // one
+	FMOVQ 208(R7), F17 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V4.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f484 // fmax v4.4s, v4.4s, v1.4s
+	FMOVQ 32(R6), F2
+	WORD $0x4e22f484 // fmax v4.4s, v4.4s, v2.4s
+	FMOVQ 48(R6), F3
+	WORD $0x4e23f484 // fmax v4.4s, v4.4s, v3.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea6f400 // fmin v0.4s, v0.4s, v6.4s
+	WORD $0x4e27f400 // fmax v0.4s, v0.4s, v7.4s
+	WORD $0x6e2ddc08 // fmul v8.4s, v0.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V0.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V0.B16
+	VMOV V0.B16, V5.B16
+	WORD $0x4ea4d421 // fsub v1.4s, v1.4s, v4.4s
+	WORD $0x4ea6f421 // fmin v1.4s, v1.4s, v6.4s
+	WORD $0x4e27f421 // fmax v1.4s, v1.4s, v7.4s
+	WORD $0x6e2ddc28 // fmul v8.4s, v1.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V1.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V1.B16
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	WORD $0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	WORD $0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD $0x4ea6f463 // fmin v3.4s, v3.4s, v6.4s
+	WORD $0x4e27f463 // fmax v3.4s, v3.4s, v7.4s
+	WORD $0x6e2ddc68 // fmul v8.4s, v3.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V3.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V3.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25fe05 // fdiv v5.4s, v16.4s, v5.4s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
+	FMOVQ F2, 32(R6)
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	FMOVQ F3, 48(R6)
+	ADD $64, R6, R6
+	ADD $16384, R1, R1
+	ADD $256, R2, R2
+	SUB $4, R0, R0
+	B int8tiles1
+	// The rows left, one at a time.
+int8rows2:
+	CBZ R0, int8done3
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	MOVD R1, R4
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	MOVD R4, R5
+	MOVD $64, R6
+elems13:
+	FMOVQ (R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 16(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 32(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	FMOVQ 48(R5), F3
+	WORD $0x4ea3f400 // fmin v0.4s, v0.4s, v3.4s
+	WORD $0x4e23f421 // fmax v1.4s, v1.4s, v3.4s
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems13
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6ea0f400 // fminp v0.4s, v0.4s, v0.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	WORD $0x6e21f421 // fmaxp v1.4s, v1.4s, v1.4s
+	FMOVQ 512(R7), F7 // int8top
+	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
+	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
+	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
+	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	VAND V6.B16, V4.B16, V4.B16
+	FMOVQ 192(R7), F8 // one
+	VBIF V6.B16, V8.B16, V5.B16
+	FMOVQ 528(R7), F11 // int8topint
+	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
+	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
+	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
+	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
+	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
+	FMOVQ 544(R7), F12 // int8half
+	VSUB V9.S4, V12.S4, V10.S4
+	FMOVS F5, 4096(R3)
+	FMOVS F10, 4112(R3)
+	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
+	MOVD R3, R5
+	FMOVQ 560(R7), F13 // int8flip
+	MOVD $256, R6
+quantize14:
+	FMOVQ (R4), F14
+	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
+	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
+	VADD V9.S4, V14.S4, V14.S4
+	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
+	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
+	WORD $0x0e6129ce // xtn v14.4h, v14.4s
+	WORD $0x0e2129ce // xtn v14.8b, v14.8h
+	VEOR V13.B16, V14.B16, V14.B16
+	FMOVS F14, (R5)
+	ADD $16, R4, R4
+	ADD $4, R5, R5
+	SUBS $1, R6, R6
+	BNE quantize14
+	MOVD $0, R4
+	// Σ over groups of 4 inputs: SDOT adds 4 s8 × s8 products into each int32 lane.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD qw+16(FP), R5
+	ADD R4, R5, R5
+	MOVD R3, R6
+	MOVD $64, R8
+int8depth15:
+	FMOVQ (R6), F4
+	FLDPQ (R5), (F5, F6)
+	WORD $0x4f84e0a0 // sdot v0.4s, v5.16b, v4.4b[0]
+	WORD $0x4f84e0c1 // sdot v1.4s, v6.16b, v4.4b[0]
+	FLDPQ 32(R5), (F5, F6)
+	WORD $0x4f84e0a2 // sdot v2.4s, v5.16b, v4.4b[0]
+	WORD $0x4f84e0c3 // sdot v3.4s, v6.16b, v4.4b[0]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F5, F6)
+	WORD $0x4fa4e0a0 // sdot v0.4s, v5.16b, v4.4b[1]
+	WORD $0x4fa4e0c1 // sdot v1.4s, v6.16b, v4.4b[1]
+	FLDPQ 32(R5), (F5, F6)
+	WORD $0x4fa4e0a2 // sdot v2.4s, v5.16b, v4.4b[1]
+	WORD $0x4fa4e0c3 // sdot v3.4s, v6.16b, v4.4b[1]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F5, F6)
+	WORD $0x4f84e8a0 // sdot v0.4s, v5.16b, v4.4b[2]
+	WORD $0x4f84e8c1 // sdot v1.4s, v6.16b, v4.4b[2]
+	FLDPQ 32(R5), (F5, F6)
+	WORD $0x4f84e8a2 // sdot v2.4s, v5.16b, v4.4b[2]
+	WORD $0x4f84e8c3 // sdot v3.4s, v6.16b, v4.4b[2]
+	ADD $64, R5, R5
+	FLDPQ (R5), (F5, F6)
+	WORD $0x4fa4e8a0 // sdot v0.4s, v5.16b, v4.4b[3]
+	WORD $0x4fa4e8c1 // sdot v1.4s, v6.16b, v4.4b[3]
+	FLDPQ 32(R5), (F5, F6)
+	WORD $0x4fa4e8a2 // sdot v2.4s, v5.16b, v4.4b[3]
+	WORD $0x4fa4e8c3 // sdot v3.4s, v6.16b, v4.4b[3]
+	ADD $64, R5, R5
+	ADD $16, R6, R6
+	SUBS $1, R8, R8
+	BNE int8depth15
+	// y = act(float32(Σ + (128 − zero)·colsum)·(sx·scale) + b)
+	MOVD scale+24(FP), R8
+	MOVD colsum+32(FP), R9
+	MOVD b+40(FP), R10
+	ADD R4, R8, R8
+	ADD R4, R9, R9
+	ADD R4, R10, R10
+	ADD $4096, R3, R11
+	VLD1R (R11), [V4.S4]
+	ADD $4112, R3, R12
+	VLD1R (R12), [V5.S4]
+	MOVD R2, R13
+	ADD R4, R13, R13
+	FMOVQ (R9), F6
+	FMOVQ (R8), F7
+	FMOVQ (R10), F8
+	WORD $0x4ea594c0 // mla v0.4s, v6.4s, v5.4s
+	WORD $0x4e21d800 // scvtf v0.4s, v0.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc00 // fmul v0.4s, v0.4s, v7.4s
+	WORD $0x4e28d400 // fadd v0.4s, v0.4s, v8.4s
+	FMOVQ F0, (R13)
+	FMOVQ 16(R9), F6
+	FMOVQ 16(R8), F7
+	FMOVQ 16(R10), F8
+	WORD $0x4ea594c1 // mla v1.4s, v6.4s, v5.4s
+	WORD $0x4e21d821 // scvtf v1.4s, v1.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc21 // fmul v1.4s, v1.4s, v7.4s
+	WORD $0x4e28d421 // fadd v1.4s, v1.4s, v8.4s
+	FMOVQ F1, 16(R13)
+	FMOVQ 32(R9), F6
+	FMOVQ 32(R8), F7
+	FMOVQ 32(R10), F8
+	WORD $0x4ea594c2 // mla v2.4s, v6.4s, v5.4s
+	WORD $0x4e21d842 // scvtf v2.4s, v2.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc42 // fmul v2.4s, v2.4s, v7.4s
+	WORD $0x4e28d442 // fadd v2.4s, v2.4s, v8.4s
+	FMOVQ F2, 32(R13)
+	FMOVQ 48(R9), F6
+	FMOVQ 48(R8), F7
+	FMOVQ 48(R10), F8
+	WORD $0x4ea594c3 // mla v3.4s, v6.4s, v5.4s
+	WORD $0x4e21d863 // scvtf v3.4s, v3.4s
+	WORD $0x6e27dc87 // fmul v7.4s, v4.4s, v7.4s
+	WORD $0x6e27dc63 // fmul v3.4s, v3.4s, v7.4s
+	WORD $0x4e28d463 // fadd v3.4s, v3.4s, v8.4s
+	FMOVQ F3, 48(R13)
+	MOVD R2, R5
+	MOVD R5, R6
+	// y = softmax(y), row by row: subtract the row's maximum, exponentiate, divide by the sum.
+	FMOVQ 16(R7), F6 // exphi
+	FMOVQ 32(R7), F7 // explo
+	FMOVQ 48(R7), F13 // log2e
+	FMOVQ 64(R7), F14 // ln2hi
+	FMOVQ 80(R7), F15 // ln2lo
+	FMOVQ 192(R7), F16 // one
+	FMOVQ 208(R7), F17 // expbias
+	FMOVQ (R6), F0
+	VMOV V0.B16, V4.B16
+	FMOVQ 16(R6), F1
+	WORD $0x4e21f484 // fmax v4.4s, v4.4s, v1.4s
+	FMOVQ 32(R6), F2
+	WORD $0x4e22f484 // fmax v4.4s, v4.4s, v2.4s
+	FMOVQ 48(R6), F3
+	WORD $0x4e23f484 // fmax v4.4s, v4.4s, v3.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x6e24f484 // fmaxp v4.4s, v4.4s, v4.4s
+	WORD $0x4ea4d400 // fsub v0.4s, v0.4s, v4.4s
+	WORD $0x4ea6f400 // fmin v0.4s, v0.4s, v6.4s
+	WORD $0x4e27f400 // fmax v0.4s, v0.4s, v7.4s
+	WORD $0x6e2ddc08 // fmul v8.4s, v0.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V0.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V0.B16
+	VMOV V0.B16, V5.B16
+	WORD $0x4ea4d421 // fsub v1.4s, v1.4s, v4.4s
+	WORD $0x4ea6f421 // fmin v1.4s, v1.4s, v6.4s
+	WORD $0x4e27f421 // fmax v1.4s, v1.4s, v7.4s
+	WORD $0x6e2ddc28 // fmul v8.4s, v1.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V1.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V1.B16
+	WORD $0x4e21d4a5 // fadd v5.4s, v5.4s, v1.4s
+	WORD $0x4ea4d442 // fsub v2.4s, v2.4s, v4.4s
+	WORD $0x4ea6f442 // fmin v2.4s, v2.4s, v6.4s
+	WORD $0x4e27f442 // fmax v2.4s, v2.4s, v7.4s
+	WORD $0x6e2ddc48 // fmul v8.4s, v2.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V2.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V2.B16
+	WORD $0x4e22d4a5 // fadd v5.4s, v5.4s, v2.4s
+	WORD $0x4ea4d463 // fsub v3.4s, v3.4s, v4.4s
+	WORD $0x4ea6f463 // fmin v3.4s, v3.4s, v6.4s
+	WORD $0x4e27f463 // fmax v3.4s, v3.4s, v7.4s
+	WORD $0x6e2ddc68 // fmul v8.4s, v3.4s, v13.4s
+	WORD $0x4e218908 // frintn v8.4s, v8.4s
+	VMOV V3.B16, V9.B16
+	VFMLS V14.S4, V8.S4, V9.S4
+	VFMLS V15.S4, V8.S4, V9.S4
+	FMOVQ 96(R7), F10 // expc0
+	FMOVQ 112(R7), F11 // expc1
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 128(R7), F10 // expc2
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 144(R7), F11 // expc3
+	VFMLA V9.S4, V10.S4, V11.S4
+	FMOVQ 160(R7), F10 // expc4
+	VFMLA V9.S4, V11.S4, V10.S4
+	FMOVQ 176(R7), F11 // expc5
+	VFMLA V9.S4, V10.S4, V11.S4
+	WORD $0x6e29dd2c // fmul v12.4s, v9.4s, v9.4s
+	VFMLA V12.S4, V11.S4, V9.S4
+	WORD $0x4e30d52c // fadd v12.4s, v9.4s, v16.4s
+	WORD $0x4ea1b908 // fcvtzs v8.4s, v8.4s
+	WORD $0x4f3f050b // sshr v11.4s, v8.4s, #1
+	VSUB V11.S4, V8.S4, V8.S4
+	VADD V17.S4, V8.S4, V8.S4
+	VSHL $23, V8.S4, V8.S4
+	WORD $0x6e28dd8c // fmul v12.4s, v12.4s, v8.4s
+	VADD V17.S4, V11.S4, V11.S4
+	VSHL $23, V11.S4, V11.S4
+	WORD $0x6e2bdd8c // fmul v12.4s, v12.4s, v11.4s
+	VMOV V12.B16, V3.B16
+	WORD $0x4e23d4a5 // fadd v5.4s, v5.4s, v3.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25d4a5 // faddp v5.4s, v5.4s, v5.4s
+	WORD $0x6e25fe05 // fdiv v5.4s, v16.4s, v5.4s
+	WORD $0x6e25dc00 // fmul v0.4s, v0.4s, v5.4s
+	FMOVQ F0, (R6)
+	WORD $0x6e25dc21 // fmul v1.4s, v1.4s, v5.4s
+	FMOVQ F1, 16(R6)
+	WORD $0x6e25dc42 // fmul v2.4s, v2.4s, v5.4s
+	FMOVQ F2, 32(R6)
+	WORD $0x6e25dc63 // fmul v3.4s, v3.4s, v5.4s
+	FMOVQ F3, 48(R6)
+	ADD $64, R6, R6
+	ADD $4096, R1, R1
+	ADD $64, R2, R2
+	SUB $1, R0, R0
+	B int8rows2
+int8done3:
+	RET
+
 // The constants the kernels load: 4 lanes each.
 // 0: zero
 DATA neonconsts<>+0(SB)/4, $0x00000000
@@ -14094,4 +17571,24 @@ DATA neonconsts<>+496(SB)/4, $0x00800000
 DATA neonconsts<>+500(SB)/4, $0x00800000
 DATA neonconsts<>+504(SB)/4, $0x00800000
 DATA neonconsts<>+508(SB)/4, $0x00800000
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $512
+// 512: int8top
+DATA neonconsts<>+512(SB)/4, $0x437f0000
+DATA neonconsts<>+516(SB)/4, $0x437f0000
+DATA neonconsts<>+520(SB)/4, $0x437f0000
+DATA neonconsts<>+524(SB)/4, $0x437f0000
+// 528: int8topint
+DATA neonconsts<>+528(SB)/4, $0x000000ff
+DATA neonconsts<>+532(SB)/4, $0x000000ff
+DATA neonconsts<>+536(SB)/4, $0x000000ff
+DATA neonconsts<>+540(SB)/4, $0x000000ff
+// 544: int8half
+DATA neonconsts<>+544(SB)/4, $0x00000080
+DATA neonconsts<>+548(SB)/4, $0x00000080
+DATA neonconsts<>+552(SB)/4, $0x00000080
+DATA neonconsts<>+556(SB)/4, $0x00000080
+// 560: int8flip
+DATA neonconsts<>+560(SB)/4, $0x80808080
+DATA neonconsts<>+564(SB)/4, $0x80808080
+DATA neonconsts<>+568(SB)/4, $0x80808080
+DATA neonconsts<>+572(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $576

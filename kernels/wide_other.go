@@ -494,10 +494,22 @@ func wideL1ForwardInt8AVX512(rows int, x *float32, qw *[WideL1Int8Weights]int8, 
 	panic("vecgen: wideL1ForwardInt8AVX512 called in a build without assembly")
 }
 
+func wideL1ForwardInt8NEON(rows int, x *float32, qw *[WideL1Int8Weights]int8, scale *[WideL1Out]float32, colsum *[WideL1Out]int32, b *[WideL1Out]float32, y *float32, scratch *[4128]byte) {
+	panic("vecgen: wideL1ForwardInt8NEON called in a build without assembly")
+}
+
 func wideL2ForwardInt8AVX512(rows int, x *float32, qw *[WideL2Int8Weights]int8, scale *[WideL2Out]float32, colsum *[WideL2Out]int32, b *[WideL2Out]float32, y *float32) {
 	panic("vecgen: wideL2ForwardInt8AVX512 called in a build without assembly")
 }
 
+func wideL2ForwardInt8NEON(rows int, x *float32, qw *[WideL2Int8Weights]int8, scale *[WideL2Out]float32, colsum *[WideL2Out]int32, b *[WideL2Out]float32, y *float32, scratch *[8224]byte) {
+	panic("vecgen: wideL2ForwardInt8NEON called in a build without assembly")
+}
+
 func wideL3ForwardInt8AVX512(rows int, x *float32, qw *[WideL3Int8Weights]int8, scale *[WideL3Out]float32, colsum *[WideL3Out]int32, b *[WideL3Out]float32, y *float32) {
 	panic("vecgen: wideL3ForwardInt8AVX512 called in a build without assembly")
+}
+
+func wideL3ForwardInt8NEON(rows int, x *float32, qw *[WideL3Int8Weights]int8, scale *[WideL3Out]float32, colsum *[WideL3Out]int32, b *[WideL3Out]float32, y *float32, scratch *[4128]byte) {
+	panic("vecgen: wideL3ForwardInt8NEON called in a build without assembly")
 }

@@ -251,3 +251,27 @@ func wideAdamWChunkNEON(p *[16384]float32, grad *[16384]float32, m *[16384]float
 //
 //go:noescape
 func wideAdamWLastChunkNEON(p *[3088]float32, grad *[3088]float32, m *[3088]float32, v *[3088]float32, lr float32, decay float32, beta1 float32, beta2 float32, eps float32, c1 float32, c2 float32)
+
+// wideL1ForwardInt8NEON is layer 1's int8 forward pass (1024 → 2048, relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func wideL1ForwardInt8NEON(rows int, x *float32, qw *[2097152]int8, scale *[2048]float32, colsum *[2048]int32, b *[2048]float32, y *float32, scratch *[4128]byte)
+
+// wideL2ForwardInt8NEON is layer 2's int8 forward pass (2048 → 1024, relu) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func wideL2ForwardInt8NEON(rows int, x *float32, qw *[2097152]int8, scale *[1024]float32, colsum *[1024]int32, b *[1024]float32, y *float32, scratch *[8224]byte)
+
+// wideL3ForwardInt8NEON is layer 3's int8 forward pass (1024 → 16, softmax) over rows rows:
+// y[i,j] = act(float32(Σₖ qx[i,k]·qw[k,j] − zx[i]·colsum[j])·(sx[i]·scale[j]) + b[j]),
+// in tiles of 4 rows by 4 vectors of outputs, then one row at a time by 16;
+// scratch holds a tile's quantized rows, scales and corrections.
+//
+//go:noescape
+func wideL3ForwardInt8NEON(rows int, x *float32, qw *[16384]int8, scale *[16]float32, colsum *[16]int32, b *[16]float32, y *float32, scratch *[4128]byte)

@@ -1055,7 +1055,7 @@ func TestWideChunks(t *testing.T) {
 // scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
 // kernels and on the reference, which the other tiers take.
 func TestWideInt8(t *testing.T) {
-	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.Reference} {
+	for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
 		t.Run(tier.String(), func(t *testing.T) {
 			if !wideCanRunInt8(tier) {
 				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)

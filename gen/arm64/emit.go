@@ -190,6 +190,22 @@ func Emit(p *plan.Plan, isa plan.ISA) (asm, stubs []byte, err error) {
 				restore()
 			})
 		}
+		for i := range p.Int8 {
+			k := &p.Int8[i]
+			m := k.Impl(isa)
+			if m == nil {
+				continue
+			}
+			f.function(m.Asm, int8Args(k, m), nil, int8Doc(k, m), func(frame *frameLayout) {
+				kw := &kernelWriter{writer: f.w, frame: frame, plan: p}
+				restore := func() {}
+				if p.Flush {
+					restore = kw.flushSubnormals()
+				}
+				kw.forwardInt8(k, m)
+				restore()
+			})
+		}
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("assembling %s for %s: %w", p.Model.Name, isa.Name, err)

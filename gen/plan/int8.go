@@ -37,6 +37,12 @@ type Int8Impl struct {
 	ISA  ISA
 	Asm  string // assembly symbol, e.g. fashionL1ForwardInt8AVX512
 	Tile Int8Tile
+	// Scratch, on a tier without frames (ISA.Frames), is the bytes of the
+	// buffer the caller passes: a tile's rows quantized, each ScratchRow
+	// bytes (the packed depth rounded up to 16, so that the last 16-byte
+	// load of a row stays inside it), then a float32 scale and an int32
+	// correction per row. Zero where the kernel keeps them in its frame.
+	Scratch, ScratchRow int
 }
 
 // Impl returns the kernel's rendering for tier isa, or nil when the tier
@@ -80,7 +86,12 @@ func (p *Plan) addInt8() {
 	for _, l := range p.Layers {
 		k := Int8Kernel{Layer: l.Index, Public: p.Prefix + l.Name + "ForwardInt8", Activation: l.Activation, In: l.In, Out: l.Out}
 		for _, isa := range Int8Tiers() {
-			k.Impls = append(k.Impls, Int8Impl{ISA: isa, Asm: strings.ToLower(k.Public[:1]) + k.Public[1:] + isa.Name, Tile: isa.Int8})
+			m := Int8Impl{ISA: isa, Asm: strings.ToLower(k.Public[:1]) + k.Public[1:] + isa.Name, Tile: isa.Int8}
+			if !isa.Frames {
+				m.ScratchRow = (k.Depth() + 15) / 16 * 16
+				m.Scratch = isa.Int8.Rows * (m.ScratchRow + 8)
+			}
+			k.Impls = append(k.Impls, m)
 		}
 		p.Int8 = append(p.Int8, k)
 	}

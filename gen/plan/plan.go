@@ -63,6 +63,11 @@ type ISA struct {
 	// Int8 is the tile of the tier's int8 kernels (Int8Kernel); zero when
 	// the tier has none.
 	Int8 Int8Tile
+	// Frames is set when the tier's assembly may keep buffers in its own
+	// stack frame (avo's functions); the arm64 writer's functions have
+	// none, so their int8 kernels take their buffer from the caller
+	// (Int8Impl.Scratch).
+	Frames bool
 }
 
 // The tiers. AVX2 (with FMA) has 16 YMM registers of 8 lanes; AVX-512 has
@@ -74,9 +79,9 @@ type ISA struct {
 // only, and arm64's STNP is a hint whose effect on a line another core
 // holds no arm64 machine here can measure.
 var (
-	AVX2   = ISA{Name: "AVX2", Arch: "amd64", Lanes: 8, Registers: 16, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true}
-	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true, Int8: avx512Int8}
-	NEON   = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4}
+	AVX2   = ISA{Name: "AVX2", Arch: "amd64", Lanes: 8, Registers: 16, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true, Frames: true}
+	AVX512 = ISA{Name: "AVX512", Arch: "amd64", Lanes: 16, Registers: 32, Core: x86Core, SoftmaxRow: 4, StreamStores: true, Packs: true, Frames: true, Int8: avx512Int8}
+	NEON   = ISA{Name: "NEON", Arch: "arm64", Lanes: 4, Registers: 32, Core: arm64Core, SoftmaxRow: 4, Int8: neonInt8}
 )
 
 // avx512Int8 is the AVX-512 tier's int8 tile (VNNI): 4 rows by 4
@@ -85,6 +90,12 @@ var (
 // into 16 accumulators, 256 outputs a pass, so that the 4–5 cycles of
 // VPDPBUSD's latency never stall one chain.
 var avx512Int8 = Int8Tile{Rows: 4, Vecs: 4, OneRowVecs: 16}
+
+// neonInt8 is the NEON tier's int8 tile (SDOT by element, ARMv8.2's
+// dot product): 4 rows by 4 vectors (16 outputs) keep 16 accumulators,
+// the 4 vectors of weights of a group and each row's 16 quantized inputs
+// in registers; a row alone, 16 vectors (64 outputs) a pass.
+var neonInt8 = Int8Tile{Rows: 4, Vecs: 4, OneRowVecs: 16}
 
 // Tiers lists the tiers a plan renders, widest first: the order dispatch
 // tries them in (a tier of another GOARCH is never tried).
