@@ -100,20 +100,22 @@ test-purego:
 # and gen's generated packages (the shape matrix, blocked products,
 # panels, split depths and the NEON mutants) the same way: every
 # generated test runs its NEON subtest and the reference. Times under
-# qemu say nothing of an arm64 CPU's.
+# qemu say nothing of an arm64 CPU's; emulated, the kernels' tests take
+# about 7 minutes (spec/wide.yaml's most of it), near go test's default
+# limit of 10, so the emulated runs have 30.
 test-arm64:
 	@command -v $(QEMU_ARM64) >/dev/null 2>&1 || { echo "$(QEMU_ARM64) not found: run make deps"; exit 1; }
 	GOARCH=arm64 $(GO) vet ./...
 	GOOS=darwin GOARCH=arm64 $(GO) vet ./kernels/ ./internal/... ./nn/...
 	GOOS=darwin GOARCH=arm64 $(GO) build ./...
-	GOARCH=arm64 $(GO) test -count=1 -exec $(QEMU_ARM64) ./kernels/ ./kerneltest/ ./internal/vec/ ./internal/mathkernels/ ./nn/... ./examples/...
+	GOARCH=arm64 $(GO) test -count=1 -timeout 30m -exec $(QEMU_ARM64) ./kernels/ ./kerneltest/ ./internal/vec/ ./internal/mathkernels/ ./nn/... ./examples/...
 	VECGEN_TEST_ARCH=arm64 $(GO) test -count=1 ./gen/
 
 # The assembly on an emulated AVX2-only CPU: a stray AVX-512 (EVEX)
 # encoding dies here with SIGILL.
 test-haswell:
 	@command -v $(QEMU) >/dev/null 2>&1 || { echo "$(QEMU) not found: run make deps"; exit 1; }
-	$(GO) test -count=1 -exec '$(QEMU) -cpu Haswell' ./kernels/ ./internal/vec/ ./nn/ ./examples/...
+	$(GO) test -count=1 -timeout 30m -exec '$(QEMU) -cpu Haswell' ./kernels/ ./internal/vec/ ./nn/ ./examples/...
 
 # Bounded fuzzing of every loader: the spec (any bytes give a model or a
 # positioned error, never a panic, within a time and memory budget linear
