@@ -34,7 +34,7 @@ func TestDigits(t *testing.T) {
 	assert.FileExists(t, save)
 }
 
-// TestFashionInt8 trains spec/fashion.yaml for 3 epochs on Fashion-MNIST
+// TestFashionInt8 trains spec/fashion.yaml for 2 epochs on Fashion-MNIST
 // and holds the int8 network's test accuracy within 0.3 points of the
 // float network's, over the 10,000 test images. It reads the data where
 // Debian's dataset-fashion-mnist installs it (make deps installs it).
@@ -46,7 +46,7 @@ func TestFashionInt8(t *testing.T) {
 	tr, te, err := dataset.FashionMNIST(dir)
 	require.NoError(t, err)
 	var out bytes.Buffer
-	f := Flags{Epochs: 3, LR: 0.001, Optimizer: "adam", Seed: 1, Int8: true}
+	f := Flags{Epochs: 2, LR: 0.001, Optimizer: "adam", Seed: 1, Int8: true}
 	require.NoError(t, Run(kernels.FashionNetwork(), f, tr, te, &out))
 	float, quantized := accuracies(t, out.String())
 	assert.GreaterOrEqual(t, float, 0.85)
