@@ -101,7 +101,7 @@ test-purego:
 # panels, split depths and the NEON mutants) the same way: every
 # generated test runs its NEON subtest and the reference. Times under
 # qemu say nothing of an arm64 CPU's; emulated, the kernels' tests take
-# about 7 minutes (spec/wide.yaml's most of it), near go test's default
+# about 8 minutes (spec/wide.yaml's most of it), near go test's default
 # limit of 10, so the emulated runs have 30.
 test-arm64:
 	@command -v $(QEMU_ARM64) >/dev/null 2>&1 || { echo "$(QEMU_ARM64) not found: run make deps"; exit 1; }

@@ -32,11 +32,15 @@ const (
 
 // Network is one compiled model.
 type Network struct {
-	Name   string // the spec's model name
-	Tier   Tier   // the kernels' tier: the widest the CPU has, fixed at start-up
-	Batch  int    // B: samples per kernel call
-	Input  int    // features per sample
-	Layers []Layer
+	Name string // the spec's model name
+	Tier Tier   // the kernels' tier: the widest the CPU has, fixed at start-up
+	// Int8Tier is the tier the int8 kernels (Layer.ForwardInt8) run on:
+	// the widest of those that have them that the CPU can run, or
+	// Reference.
+	Int8Tier Tier
+	Batch    int // B: samples per kernel call
+	Input    int // features per sample
+	Layers   []Layer
 	// BatchCycles is the plan's model of the time of a forward pass over
 	// Batch rows through the Forward kernels on this tier, in cycles.
 	BatchCycles float64

@@ -451,11 +451,16 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 	fields := []jen.Code{
 		field("Name", jen.Lit(m.Name)),
 		field("Tier", jen.Id(tierVar(p))),
+	}
+	if len(p.Int8) > 0 {
+		fields = append(fields, field("Int8Tier", jen.Id(int8TierVar(p))))
+	}
+	fields = append(fields,
 		field("Batch", jen.Id(p.Batch())),
 		field("Input", jen.Id(p.Prefix+"Input")),
 		field("Layers", jen.Index().Qual(compiledPath, "Layer").Add(composite(layers...))),
 		field("BatchCycles", jen.Id("cycles").Index(jen.Lit(0))),
-	}
+	)
 	if len(serving) > 0 {
 		fields = append(fields, field("Serving", jen.Index().Qual(compiledPath, "Serving").Add(composite(serving...))))
 	}

@@ -41,10 +41,11 @@ var digitsTier = compiled.Widest(digitsCanRun)
 func DigitsNetwork() compiled.Network {
 	cycles := digitsForwardCycles[digitsTier]
 	return compiled.Network{
-		Name:  "Digits",
-		Tier:  digitsTier,
-		Batch: DigitsBatch,
-		Input: DigitsInput,
+		Name:     "Digits",
+		Tier:     digitsTier,
+		Int8Tier: digitsInt8Tier,
+		Batch:    DigitsBatch,
+		Input:    DigitsInput,
 		Layers: []compiled.Layer{
 			{
 				In:         DigitsL1In,

@@ -50,10 +50,11 @@ var fashionTier = compiled.Widest(fashionCanRun)
 func FashionNetwork() compiled.Network {
 	cycles := fashionForwardCycles[fashionTier]
 	return compiled.Network{
-		Name:  "Fashion",
-		Tier:  fashionTier,
-		Batch: FashionBatch,
-		Input: FashionInput,
+		Name:     "Fashion",
+		Tier:     fashionTier,
+		Int8Tier: fashionInt8Tier,
+		Batch:    FashionBatch,
+		Input:    FashionInput,
 		Layers: []compiled.Layer{
 			{
 				In:         FashionL1In,

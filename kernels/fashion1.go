@@ -50,10 +50,11 @@ var fashion1Tier = compiled.Widest(fashion1CanRun)
 func Fashion1Network() compiled.Network {
 	cycles := fashion1ForwardCycles[fashion1Tier]
 	return compiled.Network{
-		Name:  "Fashion1",
-		Tier:  fashion1Tier,
-		Batch: Fashion1Batch,
-		Input: Fashion1Input,
+		Name:     "Fashion1",
+		Tier:     fashion1Tier,
+		Int8Tier: fashion1Int8Tier,
+		Batch:    Fashion1Batch,
+		Input:    Fashion1Input,
 		Layers: []compiled.Layer{
 			{
 				In:         Fashion1L1In,

@@ -35,10 +35,11 @@ var logisticTier = compiled.Widest(logisticCanRun)
 func LogisticNetwork() compiled.Network {
 	cycles := logisticForwardCycles[logisticTier]
 	return compiled.Network{
-		Name:  "Logistic",
-		Tier:  logisticTier,
-		Batch: LogisticBatch,
-		Input: LogisticInput,
+		Name:     "Logistic",
+		Tier:     logisticTier,
+		Int8Tier: logisticInt8Tier,
+		Batch:    LogisticBatch,
+		Input:    LogisticInput,
 		Layers: []compiled.Layer{
 			{
 				In:         LogisticL1In,

@@ -53,10 +53,11 @@ var scorerTier = compiled.Widest(scorerCanRun)
 func ScorerNetwork() compiled.Network {
 	cycles := scorerForwardCycles[scorerTier]
 	return compiled.Network{
-		Name:  "Scorer",
-		Tier:  scorerTier,
-		Batch: ScorerBatch,
-		Input: ScorerInput,
+		Name:     "Scorer",
+		Tier:     scorerTier,
+		Int8Tier: scorerInt8Tier,
+		Batch:    ScorerBatch,
+		Input:    ScorerInput,
 		Layers: []compiled.Layer{
 			{
 				In:            ScorerL1In,

@@ -35,10 +35,11 @@ var seedTier = compiled.Widest(seedCanRun)
 func SeedNetwork() compiled.Network {
 	cycles := seedForwardCycles[seedTier]
 	return compiled.Network{
-		Name:  "Seed",
-		Tier:  seedTier,
-		Batch: SeedBatch,
-		Input: SeedInput,
+		Name:     "Seed",
+		Tier:     seedTier,
+		Int8Tier: seedInt8Tier,
+		Batch:    SeedBatch,
+		Input:    SeedInput,
 		Layers: []compiled.Layer{
 			{
 				In:         SeedL1In,

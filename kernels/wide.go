@@ -50,10 +50,11 @@ var wideTier = compiled.Widest(wideCanRun)
 func WideNetwork() compiled.Network {
 	cycles := wideForwardCycles[wideTier]
 	return compiled.Network{
-		Name:  "Wide",
-		Tier:  wideTier,
-		Batch: WideBatch,
-		Input: WideInput,
+		Name:     "Wide",
+		Tier:     wideTier,
+		Int8Tier: wideInt8Tier,
+		Batch:    WideBatch,
+		Input:    WideInput,
 		Layers: []compiled.Layer{
 			{
 				In:         WideL1In,

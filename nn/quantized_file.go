@@ -294,5 +294,6 @@ func decodeQuantized(desc compiled.Network, file []byte) (*Quantized, map[string
 			user[k] = v
 		}
 	}
-	return newQuantized(desc, layers, user), meta, nil
+	q, err := newQuantized(desc, layers, user)
+	return q, meta, err
 }

@@ -35,9 +35,15 @@ func TestQuantizedPredict(t *testing.T) {
 		got := make([]float32, count*width)
 		require.NoError(t, q.Predict(x, got))
 
-		want := int8Forward(t, net, desc, x, count)
-		for i := range want {
-			require.InDelta(t, want[i], got[i], 1e-5*(1+math.Abs(float64(want[i]))), "%s: output %d", desc.Name, i)
+		if q.RunsInt8() {
+			want := int8Forward(t, net, desc, x, count)
+			for i := range want {
+				require.InDelta(t, want[i], got[i], 1e-5*(1+math.Abs(float64(want[i]))), "%s: output %d", desc.Name, i)
+			}
+		} else { // the float kernels on the dequantized weights, bit for bit
+			want := make([]float32, len(got))
+			require.NoError(t, dequantized(t, net, desc).Predict(x, want))
+			assert.Equal(t, want, got, "%s: the float kernels on the dequantized weights", desc.Name)
 		}
 		one := make([]float32, width)
 		for _, r := range []int{0, 100, count - 1} {
@@ -69,6 +75,38 @@ func int8Forward(t *testing.T, net *nn.Network, desc compiled.Network, x []float
 		a = next
 	}
 	return a
+}
+
+// dequantized is a float network whose weights are net's quantized and
+// dequantized: each int8 weight times its output's scale.
+func dequantized(t *testing.T, net *nn.Network, desc compiled.Network) *nn.Network {
+	float, err := nn.New(desc, nn.Options{})
+	require.NoError(t, err)
+	for i, l := range desc.Layers {
+		w, b, err := net.Layer(i)
+		require.NoError(t, err)
+		qw, sw := make([]int8, l.In*l.Out), make([]float32, l.Out)
+		scalar.QuantizeWeights(w, l.In, l.Out, qw, sw, make([]int32, l.Out))
+		fw, fb, err := float.Layer(i)
+		require.NoError(t, err)
+		for k := range qw {
+			fw[k] = sw[k%l.Out] * float32(qw[k])
+		}
+		copy(fb, b)
+	}
+	return float
+}
+
+// Where the CPU runs float kernels but no int8 ones, the int8 network runs
+// them on its dequantized weights; elsewhere it computes in int8.
+func TestQuantizedRunsInt8(t *testing.T) {
+	desc := kernels.FashionNetwork()
+	net, err := nn.New(desc, nn.Options{Seed: 1})
+	require.NoError(t, err)
+	q, err := nn.Quantize(net)
+	require.NoError(t, err)
+	assert.Equal(t, desc.Int8Tier != compiled.Reference || desc.Tier == compiled.Reference, q.RunsInt8(),
+		"float tier %v, int8 tier %v", desc.Tier, desc.Int8Tier)
 }
 
 // Quantize copies: training the float network on does not change the

@@ -187,8 +187,9 @@ func DenseInt8Packed(x []float32, packed []int8, scale []float32, colsum []int32
 		clear(sums)
 		for k, q := range qx {
 			xk := int32(q)
+			row := packed[Int8PackedIndex(k, 0, out):] // input k's weights, Int8Group apart
 			for j := range sums {
-				sums[j] += xk * int32(packed[Int8PackedIndex(k, j, out)])
+				sums[j] += xk * int32(row[j*Int8Group])
 			}
 		}
 	}

@@ -34,9 +34,10 @@ func TestDigits(t *testing.T) {
 	assert.FileExists(t, save)
 }
 
-// TestFashionInt8 trains spec/fashion.yaml for 2 epochs on Fashion-MNIST
-// and holds the int8 network's test accuracy within 0.3 points of the
-// float network's, over the 10,000 test images. It reads the data where
+// TestFashionInt8 trains spec/fashion.yaml for 2 epochs on 20,000 of
+// Fashion-MNIST's training images (the test runs under emulation too) and
+// holds the int8 network's test accuracy within 0.3 points of the float
+// network's, over the 10,000 test images. It reads the data where
 // Debian's dataset-fashion-mnist installs it (make deps installs it).
 func TestFashionInt8(t *testing.T) {
 	const dir = "/usr/share/datasets/fashion-mnist"
@@ -45,11 +46,13 @@ func TestFashionInt8(t *testing.T) {
 	}
 	tr, te, err := dataset.FashionMNIST(dir)
 	require.NoError(t, err)
+	tr, _, err = tr.Split(2.0/3, 1) // 20,000 of the 60,000
+	require.NoError(t, err)
 	var out bytes.Buffer
 	f := Flags{Epochs: 2, LR: 0.001, Optimizer: "adam", Seed: 1, Int8: true}
 	require.NoError(t, Run(kernels.FashionNetwork(), f, tr, te, &out))
 	float, quantized := accuracies(t, out.String())
-	assert.GreaterOrEqual(t, float, 0.85)
+	assert.GreaterOrEqual(t, float, 0.80)
 	assert.InDelta(t, float, quantized, 0.003, "the int8 network's accuracy")
 }
 
