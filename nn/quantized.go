@@ -17,7 +17,8 @@ import (
 // scale and zero point, and the products summed in int32 (see
 // scalar.DenseInt8 for the arithmetic). It is calibration-free: the
 // weights' ranges and each row's range are all it needs. Its weights are
-// a quarter of the float32 network's bytes.
+// a quarter of the float32 network's bytes (where Predict runs the float
+// kernels, see RunsInt8, it also keeps a float network of them).
 //
 // A Quantized is read-only once made and safe to use from many goroutines
 // at once.
