@@ -120,9 +120,10 @@ test-haswell:
 # Bounded fuzzing of every loader: the spec (any bytes give a model or a
 # positioned error, never a panic, within a time and memory budget linear
 # in their size), the weights, IDX and CSV files (an error, never a panic,
-# never more allocation than a budget per input byte); and of two forward
-# kernels against their reference (softmax and gelu, with fuzzed special
-# values). Each runs a fixed number of inputs (about 15 s each here), not a
+# never more allocation than a budget per input byte), the int8 weights;
+# of two forward kernels against their reference (softmax and gelu, with
+# fuzzed special values) and of two models' int8 kernels (Fashion's and
+# Scorer's, which flushes subnormals). Each runs a fixed number of inputs (about 15 s each here), not a
 # fixed time: Go 1.26's fuzz coordinator can report a spurious "context
 # deadline exceeded" when a -fuzztime duration expires mid-input
 # (go.dev/issue/75804, fixed in Go 1.27), and a count has no deadline.
@@ -139,6 +140,8 @@ test-fuzz:
 	$(call fuzz,FuzzImport,50000,./onnx/)
 	$(call fuzz,FuzzFashionL3Forward,15000,./kernels/)
 	$(call fuzz,FuzzScorerL1Forward,8000,./kernels/)
+	$(call fuzz,FuzzFashionInt8,1500,./kernels/)
+	$(call fuzz,FuzzScorerInt8,20000,./kernels/)
 
 # The comparison with Go peers (spec/wide.yaml's products, too large for
 # them, by vecgen alone) and the machine's FMA ceilings (ymm and zmm) in the

@@ -9628,7 +9628,7 @@ TEXT ·digitsL1ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -9659,40 +9659,41 @@ elems4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 256(R3)
-	FMOVS F10, 272(R3)
+	FMOVS F11, 272(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $16, R6
 quantize5:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $256, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -9723,40 +9724,41 @@ elems6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 260(R3)
-	FMOVS F10, 276(R3)
+	FMOVS F11, 276(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $64, R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $16, R6
 quantize7:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize7
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $512, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -9787,40 +9789,41 @@ elems8:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 264(R3)
-	FMOVS F10, 280(R3)
+	FMOVS F11, 280(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $128, R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $16, R6
 quantize9:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize9
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $768, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -9851,35 +9854,36 @@ elems10:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 268(R3)
-	FMOVS F10, 284(R3)
+	FMOVS F11, 284(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $192, R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $16, R6
 quantize11:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -11135,7 +11139,7 @@ elems17:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -11166,35 +11170,36 @@ elems18:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 256(R3)
-	FMOVS F10, 272(R3)
+	FMOVS F11, 272(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $16, R6
 quantize19:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -11615,7 +11620,7 @@ TEXT ·digitsL2ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -11646,40 +11651,41 @@ elems4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 128(R3)
-	FMOVS F10, 144(R3)
+	FMOVS F11, 144(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $8, R6
 quantize5:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $128, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -11710,40 +11716,41 @@ elems6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 132(R3)
-	FMOVS F10, 148(R3)
+	FMOVS F11, 148(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $32, R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $8, R6
 quantize7:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize7
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $256, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -11774,40 +11781,41 @@ elems8:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 136(R3)
-	FMOVS F10, 152(R3)
+	FMOVS F11, 152(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $64, R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $8, R6
 quantize9:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize9
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $384, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -11838,35 +11846,36 @@ elems10:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 140(R3)
-	FMOVS F10, 156(R3)
+	FMOVS F11, 156(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $96, R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $8, R6
 quantize11:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -12641,7 +12650,7 @@ int8depth12:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -12672,35 +12681,36 @@ elems13:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 672(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 176(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 672(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 688(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 176(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 688(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 704(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 128(R3)
-	FMOVS F10, 144(R3)
+	FMOVS F11, 144(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 704(R7), F13 // int8flip
+	FMOVQ 720(R7), F14 // int8flip
 	MOVD $8, R6
 quantize14:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -13134,19 +13144,24 @@ DATA neonconsts<>+656(SB)/4, $0x437f0000
 DATA neonconsts<>+660(SB)/4, $0x437f0000
 DATA neonconsts<>+664(SB)/4, $0x437f0000
 DATA neonconsts<>+668(SB)/4, $0x437f0000
-// 672: int8topint
-DATA neonconsts<>+672(SB)/4, $0x000000ff
-DATA neonconsts<>+676(SB)/4, $0x000000ff
-DATA neonconsts<>+680(SB)/4, $0x000000ff
-DATA neonconsts<>+684(SB)/4, $0x000000ff
-// 688: int8half
-DATA neonconsts<>+688(SB)/4, $0x00000080
-DATA neonconsts<>+692(SB)/4, $0x00000080
-DATA neonconsts<>+696(SB)/4, $0x00000080
-DATA neonconsts<>+700(SB)/4, $0x00000080
-// 704: int8flip
-DATA neonconsts<>+704(SB)/4, $0x80808080
-DATA neonconsts<>+708(SB)/4, $0x80808080
-DATA neonconsts<>+712(SB)/4, $0x80808080
-DATA neonconsts<>+716(SB)/4, $0x80808080
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $720
+// 672: int8minrange
+DATA neonconsts<>+672(SB)/4, $0x03800000
+DATA neonconsts<>+676(SB)/4, $0x03800000
+DATA neonconsts<>+680(SB)/4, $0x03800000
+DATA neonconsts<>+684(SB)/4, $0x03800000
+// 688: int8topint
+DATA neonconsts<>+688(SB)/4, $0x000000ff
+DATA neonconsts<>+692(SB)/4, $0x000000ff
+DATA neonconsts<>+696(SB)/4, $0x000000ff
+DATA neonconsts<>+700(SB)/4, $0x000000ff
+// 704: int8half
+DATA neonconsts<>+704(SB)/4, $0x00000080
+DATA neonconsts<>+708(SB)/4, $0x00000080
+DATA neonconsts<>+712(SB)/4, $0x00000080
+DATA neonconsts<>+716(SB)/4, $0x00000080
+// 720: int8flip
+DATA neonconsts<>+720(SB)/4, $0x80808080
+DATA neonconsts<>+724(SB)/4, $0x80808080
+DATA neonconsts<>+728(SB)/4, $0x80808080
+DATA neonconsts<>+732(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $736

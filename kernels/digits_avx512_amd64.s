@@ -7176,7 +7176,7 @@ int8tiles70:
 	CMPQ AX, $0x04
 	JB   int8rows70
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -7210,7 +7210,7 @@ elems71:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -7241,7 +7241,7 @@ quantize72:
 	DECQ      DI
 	JNZ       quantize72
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -7275,7 +7275,7 @@ elems73:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -7306,7 +7306,7 @@ quantize74:
 	DECQ      DI
 	JNZ       quantize74
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -7340,7 +7340,7 @@ elems75:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -7371,7 +7371,7 @@ quantize76:
 	DECQ      DI
 	JNZ       quantize76
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -7405,7 +7405,7 @@ elems77:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -7804,7 +7804,7 @@ int8rows70:
 	TESTQ AX, AX
 	JZ    int8done70
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -7838,7 +7838,7 @@ elems84:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -8000,6 +8000,24 @@ DATA int8top<>+56(SB)/4, $0x437f0000
 DATA int8top<>+60(SB)/4, $0x437f0000
 GLOBL int8top<>(SB), RODATA|NOPTR, $64
 
+DATA int8minrange<>+0(SB)/4, $0x03800000
+DATA int8minrange<>+4(SB)/4, $0x03800000
+DATA int8minrange<>+8(SB)/4, $0x03800000
+DATA int8minrange<>+12(SB)/4, $0x03800000
+DATA int8minrange<>+16(SB)/4, $0x03800000
+DATA int8minrange<>+20(SB)/4, $0x03800000
+DATA int8minrange<>+24(SB)/4, $0x03800000
+DATA int8minrange<>+28(SB)/4, $0x03800000
+DATA int8minrange<>+32(SB)/4, $0x03800000
+DATA int8minrange<>+36(SB)/4, $0x03800000
+DATA int8minrange<>+40(SB)/4, $0x03800000
+DATA int8minrange<>+44(SB)/4, $0x03800000
+DATA int8minrange<>+48(SB)/4, $0x03800000
+DATA int8minrange<>+52(SB)/4, $0x03800000
+DATA int8minrange<>+56(SB)/4, $0x03800000
+DATA int8minrange<>+60(SB)/4, $0x03800000
+GLOBL int8minrange<>(SB), RODATA|NOPTR, $64
+
 DATA int8topint<>+0(SB)/4, $0x000000ff
 DATA int8topint<>+4(SB)/4, $0x000000ff
 DATA int8topint<>+8(SB)/4, $0x000000ff
@@ -8030,7 +8048,7 @@ int8tiles88:
 	CMPQ AX, $0x04
 	JB   int8rows88
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -8064,7 +8082,7 @@ elems89:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -8095,7 +8113,7 @@ quantize90:
 	DECQ      DI
 	JNZ       quantize90
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -8129,7 +8147,7 @@ elems91:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -8160,7 +8178,7 @@ quantize92:
 	DECQ      DI
 	JNZ       quantize92
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -8194,7 +8212,7 @@ elems93:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -8225,7 +8243,7 @@ quantize94:
 	DECQ      DI
 	JNZ       quantize94
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -8259,7 +8277,7 @@ elems95:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -8633,7 +8651,7 @@ int8rows88:
 	TESTQ AX, AX
 	JZ    int8done88
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -8667,7 +8685,7 @@ elems98:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4

@@ -2143,9 +2143,40 @@ func TestDigitsInt8(t *testing.T) {
 			saved := digitsInt8Tier
 			defer func() { digitsInt8Tier = saved }()
 			digitsInt8Tier = tier
-			kerneltest.CheckInt8(t, DigitsNetwork(), []int{3, 6}, 0)
+			kerneltest.CheckInt8(t, DigitsNetwork(), digitsInt8Ulps, digitsInt8Floor)
 		})
 	}
+}
+
+// digitsInt8Ulps bounds each layer's activation in its int8 kernel, in
+// ulp, and digitsInt8Floor is the absolute error a flush of subnormals
+// may add (none: Digits's kernels keep them).
+var (
+	digitsInt8Ulps  = []int{3, 6}
+	digitsInt8Floor = 0.0
+)
+
+// FuzzDigitsInt8 compares a layer's int8 kernel with
+// scalar.DenseInt8Packed on rows the fuzzer plants values in
+// (kerneltest.FuzzInt8), on each tier with int8 kernels this CPU runs.
+func FuzzDigitsInt8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(0, 1e30, -1e30, 0x1p-140, 255, -0.5, 1e-37))
+	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
+			if !digitsCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(2292224) {
+				continue
+			}
+			saved := digitsInt8Tier
+			digitsInt8Tier = tier
+			kerneltest.FuzzInt8(t, DigitsNetwork(), digitsInt8Ulps, digitsInt8Floor, seed, raw)
+			digitsInt8Tier = saved
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
 }
 
 // TestDigitsGradient checks the whole network's gradient, as the

@@ -3849,7 +3849,7 @@ TEXT ·fashion1L1ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -3880,40 +3880,41 @@ elems4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 3136(R3)
-	FMOVS F10, 3152(R3)
+	FMOVS F11, 3152(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $196, R6
 quantize5:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $3136, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -3944,40 +3945,41 @@ elems6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 3140(R3)
-	FMOVS F10, 3156(R3)
+	FMOVS F11, 3156(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $784, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $196, R6
 quantize7:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize7
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $6272, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -4008,40 +4010,41 @@ elems8:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 3144(R3)
-	FMOVS F10, 3160(R3)
+	FMOVS F11, 3160(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $1568, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $196, R6
 quantize9:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize9
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $9408, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -4072,35 +4075,36 @@ elems10:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 3148(R3)
-	FMOVS F10, 3164(R3)
+	FMOVS F11, 3164(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $2352, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $196, R6
 quantize11:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -4421,7 +4425,7 @@ int8depth13:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -4452,35 +4456,36 @@ elems14:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 3136(R3)
-	FMOVS F10, 3152(R3)
+	FMOVS F11, 3152(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $196, R6
 quantize15:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -4813,7 +4818,7 @@ TEXT ·fashion1L2ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -4844,40 +4849,41 @@ elems4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 1024(R3)
-	FMOVS F10, 1040(R3)
+	FMOVS F11, 1040(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $64, R6
 quantize5:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $1024, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -4908,40 +4914,41 @@ elems6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 1028(R3)
-	FMOVS F10, 1044(R3)
+	FMOVS F11, 1044(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $256, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $64, R6
 quantize7:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize7
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $2048, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -4972,40 +4979,41 @@ elems8:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 1032(R3)
-	FMOVS F10, 1048(R3)
+	FMOVS F11, 1048(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $512, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $64, R6
 quantize9:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize9
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $3072, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -5036,35 +5044,36 @@ elems10:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 1036(R3)
-	FMOVS F10, 1052(R3)
+	FMOVS F11, 1052(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $768, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $64, R6
 quantize11:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -5385,7 +5394,7 @@ int8depth13:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -5416,35 +5425,36 @@ elems14:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 1024(R3)
-	FMOVS F10, 1040(R3)
+	FMOVS F11, 1040(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $64, R6
 quantize15:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -5777,7 +5787,7 @@ TEXT ·fashion1L3ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -5808,40 +5818,41 @@ elems4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 512(R3)
-	FMOVS F10, 528(R3)
+	FMOVS F11, 528(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $32, R6
 quantize5:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $512, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -5872,40 +5883,41 @@ elems6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 516(R3)
-	FMOVS F10, 532(R3)
+	FMOVS F11, 532(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $128, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $32, R6
 quantize7:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize7
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $1024, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -5936,40 +5948,41 @@ elems8:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 520(R3)
-	FMOVS F10, 536(R3)
+	FMOVS F11, 536(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $256, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $32, R6
 quantize9:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize9
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $1536, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -6000,35 +6013,36 @@ elems10:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 524(R3)
-	FMOVS F10, 540(R3)
+	FMOVS F11, 540(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $384, R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $32, R6
 quantize11:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -6803,7 +6817,7 @@ int8depth12:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -6834,35 +6848,36 @@ elems13:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 560(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 224(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 560(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 576(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 224(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 576(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 592(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 512(R3)
-	FMOVS F10, 528(R3)
+	FMOVS F11, 528(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 592(R7), F13 // int8flip
+	FMOVQ 608(R7), F14 // int8flip
 	MOVD $32, R6
 quantize14:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -7261,19 +7276,24 @@ DATA neonconsts<>+544(SB)/4, $0x437f0000
 DATA neonconsts<>+548(SB)/4, $0x437f0000
 DATA neonconsts<>+552(SB)/4, $0x437f0000
 DATA neonconsts<>+556(SB)/4, $0x437f0000
-// 560: int8topint
-DATA neonconsts<>+560(SB)/4, $0x000000ff
-DATA neonconsts<>+564(SB)/4, $0x000000ff
-DATA neonconsts<>+568(SB)/4, $0x000000ff
-DATA neonconsts<>+572(SB)/4, $0x000000ff
-// 576: int8half
-DATA neonconsts<>+576(SB)/4, $0x00000080
-DATA neonconsts<>+580(SB)/4, $0x00000080
-DATA neonconsts<>+584(SB)/4, $0x00000080
-DATA neonconsts<>+588(SB)/4, $0x00000080
-// 592: int8flip
-DATA neonconsts<>+592(SB)/4, $0x80808080
-DATA neonconsts<>+596(SB)/4, $0x80808080
-DATA neonconsts<>+600(SB)/4, $0x80808080
-DATA neonconsts<>+604(SB)/4, $0x80808080
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $608
+// 560: int8minrange
+DATA neonconsts<>+560(SB)/4, $0x03800000
+DATA neonconsts<>+564(SB)/4, $0x03800000
+DATA neonconsts<>+568(SB)/4, $0x03800000
+DATA neonconsts<>+572(SB)/4, $0x03800000
+// 576: int8topint
+DATA neonconsts<>+576(SB)/4, $0x000000ff
+DATA neonconsts<>+580(SB)/4, $0x000000ff
+DATA neonconsts<>+584(SB)/4, $0x000000ff
+DATA neonconsts<>+588(SB)/4, $0x000000ff
+// 592: int8half
+DATA neonconsts<>+592(SB)/4, $0x00000080
+DATA neonconsts<>+596(SB)/4, $0x00000080
+DATA neonconsts<>+600(SB)/4, $0x00000080
+DATA neonconsts<>+604(SB)/4, $0x00000080
+// 608: int8flip
+DATA neonconsts<>+608(SB)/4, $0x80808080
+DATA neonconsts<>+612(SB)/4, $0x80808080
+DATA neonconsts<>+616(SB)/4, $0x80808080
+DATA neonconsts<>+620(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $624

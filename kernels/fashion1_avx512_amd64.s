@@ -3562,7 +3562,7 @@ int8tiles56:
 	CMPQ AX, $0x04
 	JB   int8rows56
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -3596,7 +3596,7 @@ elems57:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -3627,7 +3627,7 @@ quantize58:
 	DECQ      DI
 	JNZ       quantize58
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -3661,7 +3661,7 @@ elems59:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -3692,7 +3692,7 @@ quantize60:
 	DECQ      DI
 	JNZ       quantize60
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -3726,7 +3726,7 @@ elems61:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -3757,7 +3757,7 @@ quantize62:
 	DECQ      DI
 	JNZ       quantize62
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -3791,7 +3791,7 @@ elems63:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -4083,7 +4083,7 @@ int8rows56:
 	TESTQ AX, AX
 	JZ    int8done56
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -4117,7 +4117,7 @@ elems67:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -4408,6 +4408,24 @@ DATA int8top<>+56(SB)/4, $0x437f0000
 DATA int8top<>+60(SB)/4, $0x437f0000
 GLOBL int8top<>(SB), RODATA|NOPTR, $64
 
+DATA int8minrange<>+0(SB)/4, $0x03800000
+DATA int8minrange<>+4(SB)/4, $0x03800000
+DATA int8minrange<>+8(SB)/4, $0x03800000
+DATA int8minrange<>+12(SB)/4, $0x03800000
+DATA int8minrange<>+16(SB)/4, $0x03800000
+DATA int8minrange<>+20(SB)/4, $0x03800000
+DATA int8minrange<>+24(SB)/4, $0x03800000
+DATA int8minrange<>+28(SB)/4, $0x03800000
+DATA int8minrange<>+32(SB)/4, $0x03800000
+DATA int8minrange<>+36(SB)/4, $0x03800000
+DATA int8minrange<>+40(SB)/4, $0x03800000
+DATA int8minrange<>+44(SB)/4, $0x03800000
+DATA int8minrange<>+48(SB)/4, $0x03800000
+DATA int8minrange<>+52(SB)/4, $0x03800000
+DATA int8minrange<>+56(SB)/4, $0x03800000
+DATA int8minrange<>+60(SB)/4, $0x03800000
+GLOBL int8minrange<>(SB), RODATA|NOPTR, $64
+
 DATA int8topint<>+0(SB)/4, $0x000000ff
 DATA int8topint<>+4(SB)/4, $0x000000ff
 DATA int8topint<>+8(SB)/4, $0x000000ff
@@ -4438,7 +4456,7 @@ int8tiles70:
 	CMPQ AX, $0x04
 	JB   int8rows70
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -4472,7 +4490,7 @@ elems71:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -4503,7 +4521,7 @@ quantize72:
 	DECQ      DI
 	JNZ       quantize72
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -4537,7 +4555,7 @@ elems73:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -4568,7 +4586,7 @@ quantize74:
 	DECQ      DI
 	JNZ       quantize74
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -4602,7 +4620,7 @@ elems75:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -4633,7 +4651,7 @@ quantize76:
 	DECQ      DI
 	JNZ       quantize76
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -4667,7 +4685,7 @@ elems77:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -4959,7 +4977,7 @@ int8rows70:
 	TESTQ AX, AX
 	JZ    int8done70
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -4993,7 +5011,7 @@ elems81:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -5173,7 +5191,7 @@ int8tiles84:
 	CMPQ AX, $0x04
 	JB   int8rows84
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -5207,7 +5225,7 @@ elems85:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -5238,7 +5256,7 @@ quantize86:
 	DECQ      DI
 	JNZ       quantize86
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -5272,7 +5290,7 @@ elems87:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -5303,7 +5321,7 @@ quantize88:
 	DECQ      DI
 	JNZ       quantize88
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -5337,7 +5355,7 @@ elems89:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -5368,7 +5386,7 @@ quantize90:
 	DECQ      DI
 	JNZ       quantize90
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -5402,7 +5420,7 @@ elems91:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -5776,7 +5794,7 @@ int8rows84:
 	TESTQ AX, AX
 	JZ    int8done84
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -5810,7 +5828,7 @@ elems94:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4

@@ -1052,9 +1052,40 @@ func TestFashion1Int8(t *testing.T) {
 			saved := fashion1Int8Tier
 			defer func() { fashion1Int8Tier = saved }()
 			fashion1Int8Tier = tier
-			kerneltest.CheckInt8(t, Fashion1Network(), []int{0, 0, 6}, 0)
+			kerneltest.CheckInt8(t, Fashion1Network(), fashion1Int8Ulps, fashion1Int8Floor)
 		})
 	}
+}
+
+// fashion1Int8Ulps bounds each layer's activation in its int8 kernel, in
+// ulp, and fashion1Int8Floor is the absolute error a flush of subnormals
+// may add (none: Fashion1's kernels keep them).
+var (
+	fashion1Int8Ulps  = []int{0, 0, 6}
+	fashion1Int8Floor = 0.0
+)
+
+// FuzzFashion1Int8 compares a layer's int8 kernel with
+// scalar.DenseInt8Packed on rows the fuzzer plants values in
+// (kerneltest.FuzzInt8), on each tier with int8 kernels this CPU runs.
+func FuzzFashion1Int8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(0, 1e30, -1e30, 0x1p-140, 255, -0.5, 1e-37))
+	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
+			if !fashion1CanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(227239936) {
+				continue
+			}
+			saved := fashion1Int8Tier
+			fashion1Int8Tier = tier
+			kerneltest.FuzzInt8(t, Fashion1Network(), fashion1Int8Ulps, fashion1Int8Floor, seed, raw)
+			fashion1Int8Tier = saved
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
 }
 
 // TestFashion1Gradient checks the whole network's gradient, as the

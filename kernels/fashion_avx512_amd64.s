@@ -15733,7 +15733,7 @@ int8tiles179:
 	CMPQ AX, $0x04
 	JB   int8rows179
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -15767,7 +15767,7 @@ elems180:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -15798,7 +15798,7 @@ quantize181:
 	DECQ      DI
 	JNZ       quantize181
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -15832,7 +15832,7 @@ elems182:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -15863,7 +15863,7 @@ quantize183:
 	DECQ      DI
 	JNZ       quantize183
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -15897,7 +15897,7 @@ elems184:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -15928,7 +15928,7 @@ quantize185:
 	DECQ      DI
 	JNZ       quantize185
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -15962,7 +15962,7 @@ elems186:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -16254,7 +16254,7 @@ int8rows179:
 	TESTQ AX, AX
 	JZ    int8done179
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -16288,7 +16288,7 @@ elems190:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -16579,6 +16579,24 @@ DATA int8top<>+56(SB)/4, $0x437f0000
 DATA int8top<>+60(SB)/4, $0x437f0000
 GLOBL int8top<>(SB), RODATA|NOPTR, $64
 
+DATA int8minrange<>+0(SB)/4, $0x03800000
+DATA int8minrange<>+4(SB)/4, $0x03800000
+DATA int8minrange<>+8(SB)/4, $0x03800000
+DATA int8minrange<>+12(SB)/4, $0x03800000
+DATA int8minrange<>+16(SB)/4, $0x03800000
+DATA int8minrange<>+20(SB)/4, $0x03800000
+DATA int8minrange<>+24(SB)/4, $0x03800000
+DATA int8minrange<>+28(SB)/4, $0x03800000
+DATA int8minrange<>+32(SB)/4, $0x03800000
+DATA int8minrange<>+36(SB)/4, $0x03800000
+DATA int8minrange<>+40(SB)/4, $0x03800000
+DATA int8minrange<>+44(SB)/4, $0x03800000
+DATA int8minrange<>+48(SB)/4, $0x03800000
+DATA int8minrange<>+52(SB)/4, $0x03800000
+DATA int8minrange<>+56(SB)/4, $0x03800000
+DATA int8minrange<>+60(SB)/4, $0x03800000
+GLOBL int8minrange<>(SB), RODATA|NOPTR, $64
+
 DATA int8topint<>+0(SB)/4, $0x000000ff
 DATA int8topint<>+4(SB)/4, $0x000000ff
 DATA int8topint<>+8(SB)/4, $0x000000ff
@@ -16609,7 +16627,7 @@ int8tiles193:
 	CMPQ AX, $0x04
 	JB   int8rows193
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -16643,7 +16661,7 @@ elems194:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -16674,7 +16692,7 @@ quantize195:
 	DECQ      DI
 	JNZ       quantize195
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -16708,7 +16726,7 @@ elems196:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -16739,7 +16757,7 @@ quantize197:
 	DECQ      DI
 	JNZ       quantize197
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -16773,7 +16791,7 @@ elems198:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -16804,7 +16822,7 @@ quantize199:
 	DECQ      DI
 	JNZ       quantize199
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -16838,7 +16856,7 @@ elems200:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -17130,7 +17148,7 @@ int8rows193:
 	TESTQ AX, AX
 	JZ    int8done193
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17164,7 +17182,7 @@ elems204:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -17344,7 +17362,7 @@ int8tiles207:
 	CMPQ AX, $0x04
 	JB   int8rows207
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17378,7 +17396,7 @@ elems208:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -17409,7 +17427,7 @@ quantize209:
 	DECQ      DI
 	JNZ       quantize209
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17443,7 +17461,7 @@ elems210:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -17474,7 +17492,7 @@ quantize211:
 	DECQ      DI
 	JNZ       quantize211
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17508,7 +17526,7 @@ elems212:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -17539,7 +17557,7 @@ quantize213:
 	DECQ      DI
 	JNZ       quantize213
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17573,7 +17591,7 @@ elems214:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -17947,7 +17965,7 @@ int8rows207:
 	TESTQ AX, AX
 	JZ    int8done207
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -17981,7 +17999,7 @@ elems217:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4

@@ -3431,9 +3431,40 @@ func TestFashionInt8(t *testing.T) {
 			saved := fashionInt8Tier
 			defer func() { fashionInt8Tier = saved }()
 			fashionInt8Tier = tier
-			kerneltest.CheckInt8(t, FashionNetwork(), []int{0, 0, 6}, 0)
+			kerneltest.CheckInt8(t, FashionNetwork(), fashionInt8Ulps, fashionInt8Floor)
 		})
 	}
+}
+
+// fashionInt8Ulps bounds each layer's activation in its int8 kernel, in
+// ulp, and fashionInt8Floor is the absolute error a flush of subnormals
+// may add (none: Fashion's kernels keep them).
+var (
+	fashionInt8Ulps  = []int{0, 0, 6}
+	fashionInt8Floor = 0.0
+)
+
+// FuzzFashionInt8 compares a layer's int8 kernel with
+// scalar.DenseInt8Packed on rows the fuzzer plants values in
+// (kerneltest.FuzzInt8), on each tier with int8 kernels this CPU runs.
+func FuzzFashionInt8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(0, 1e30, -1e30, 0x1p-140, 255, -0.5, 1e-37))
+	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
+			if !fashionCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(227239936) {
+				continue
+			}
+			saved := fashionInt8Tier
+			fashionInt8Tier = tier
+			kerneltest.FuzzInt8(t, FashionNetwork(), fashionInt8Ulps, fashionInt8Floor, seed, raw)
+			fashionInt8Tier = saved
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
 }
 
 // TestFashionGradient checks the whole network's gradient, as the

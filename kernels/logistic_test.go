@@ -1241,9 +1241,40 @@ func TestLogisticInt8(t *testing.T) {
 			saved := logisticInt8Tier
 			defer func() { logisticInt8Tier = saved }()
 			logisticInt8Tier = tier
-			kerneltest.CheckInt8(t, LogisticNetwork(), []int{3}, 0)
+			kerneltest.CheckInt8(t, LogisticNetwork(), logisticInt8Ulps, logisticInt8Floor)
 		})
 	}
+}
+
+// logisticInt8Ulps bounds each layer's activation in its int8 kernel, in
+// ulp, and logisticInt8Floor is the absolute error a flush of subnormals
+// may add (none: Logistic's kernels keep them).
+var (
+	logisticInt8Ulps  = []int{3}
+	logisticInt8Floor = 0.0
+)
+
+// FuzzLogisticInt8 compares a layer's int8 kernel with
+// scalar.DenseInt8Packed on rows the fuzzer plants values in
+// (kerneltest.FuzzInt8), on each tier with int8 kernels this CPU runs.
+func FuzzLogisticInt8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(0, 1e30, -1e30, 0x1p-140, 255, -0.5, 1e-37))
+	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
+			if !logisticCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(1936) {
+				continue
+			}
+			saved := logisticInt8Tier
+			logisticInt8Tier = tier
+			kerneltest.FuzzInt8(t, LogisticNetwork(), logisticInt8Ulps, logisticInt8Floor, seed, raw)
+			logisticInt8Tier = saved
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
 }
 
 // TestLogisticGradient checks the whole network's gradient, as the

@@ -11932,7 +11932,7 @@ TEXT ·scorerL1ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R2
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -11956,40 +11956,41 @@ int8tiles1:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 64(R5)
-	FMOVS F10, 80(R5)
+	FMOVS F11, 80(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $3, R9
 quantize4:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize4
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $48, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -12013,40 +12014,41 @@ quantize4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 68(R5)
-	FMOVS F10, 84(R5)
+	FMOVS F11, 84(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $16, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $3, R9
 quantize5:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize5
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $96, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -12070,40 +12072,41 @@ quantize5:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 72(R5)
-	FMOVS F10, 88(R5)
+	FMOVS F11, 88(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $32, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $3, R9
 quantize6:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize6
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $144, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -12127,35 +12130,36 @@ quantize6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 76(R5)
-	FMOVS F10, 92(R5)
+	FMOVS F11, 92(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $48, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $3, R9
 quantize7:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
@@ -13731,7 +13735,7 @@ quantize7:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R2, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -13755,35 +13759,36 @@ int8rows2:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 64(R5)
-	FMOVS F10, 80(R5)
+	FMOVS F11, 80(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $3, R9
 quantize8:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
@@ -14212,7 +14217,7 @@ TEXT ·scorerL2ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R2
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14246,40 +14251,41 @@ int8tiles1:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 128(R5)
-	FMOVS F10, 144(R5)
+	FMOVS F11, 144(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $6, R9
 quantize4:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize4
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $96, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14313,40 +14319,41 @@ quantize4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 132(R5)
-	FMOVS F10, 148(R5)
+	FMOVS F11, 148(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $32, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $6, R9
 quantize5:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize5
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $192, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14380,40 +14387,41 @@ quantize5:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 136(R5)
-	FMOVS F10, 152(R5)
+	FMOVS F11, 152(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $64, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $6, R9
 quantize6:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize6
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $288, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14447,35 +14455,36 @@ quantize6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 140(R5)
-	FMOVS F10, 156(R5)
+	FMOVS F11, 156(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $96, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $6, R9
 quantize7:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
@@ -15541,7 +15550,7 @@ quantize7:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R2, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -15575,35 +15584,36 @@ int8rows2:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 128(R5)
-	FMOVS F10, 144(R5)
+	FMOVS F11, 144(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $6, R9
 quantize8:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
@@ -15921,7 +15931,7 @@ TEXT ·scorerL3ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R2
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -15948,40 +15958,41 @@ int8tiles1:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 64(R5)
-	FMOVS F10, 80(R5)
+	FMOVS F11, 80(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $4, R9
 quantize4:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize4
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $64, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16008,40 +16019,41 @@ quantize4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 68(R5)
-	FMOVS F10, 84(R5)
+	FMOVS F11, 84(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $16, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $4, R9
 quantize5:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize5
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $128, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16068,40 +16080,41 @@ quantize5:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 72(R5)
-	FMOVS F10, 88(R5)
+	FMOVS F11, 88(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $32, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $4, R9
 quantize6:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize6
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $192, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16128,35 +16141,36 @@ quantize6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 76(R5)
-	FMOVS F10, 92(R5)
+	FMOVS F11, 92(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $48, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $4, R9
 quantize7:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
@@ -16352,7 +16366,7 @@ quantize7:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R2, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16379,35 +16393,36 @@ int8rows2:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 64(R5)
-	FMOVS F10, 80(R5)
+	FMOVS F11, 80(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $4, R9
 quantize8:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
@@ -16501,7 +16516,7 @@ TEXT ·scorerL4ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R2
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16522,40 +16537,41 @@ int8tiles1:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 64(R5)
-	FMOVS F10, 80(R5)
+	FMOVS F11, 80(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $2, R9
 quantize4:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize4
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $32, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16576,40 +16592,41 @@ quantize4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 68(R5)
-	FMOVS F10, 84(R5)
+	FMOVS F11, 84(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $16, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $2, R9
 quantize5:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize5
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $64, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16630,40 +16647,41 @@ quantize5:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 72(R5)
-	FMOVS F10, 88(R5)
+	FMOVS F11, 88(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $32, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $2, R9
 quantize6:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
 	BNE quantize6
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $96, R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16684,35 +16702,36 @@ quantize6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 76(R5)
-	FMOVS F10, 92(R5)
+	FMOVS F11, 92(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $48, R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $2, R9
 quantize7:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
@@ -16823,7 +16842,7 @@ quantize7:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R2, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R3, R6
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16844,35 +16863,36 @@ int8rows2:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 368(R8), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 208(R8), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 368(R8), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 384(R8), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 208(R8), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 384(R8), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 400(R8), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 64(R5)
-	FMOVS F10, 80(R5)
+	FMOVS F11, 80(R5)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R5, R7
-	FMOVQ 400(R8), F13 // int8flip
+	FMOVQ 416(R8), F14 // int8flip
 	MOVD $2, R9
 quantize8:
-	FMOVQ (R6), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R7)
+	FMOVQ (R6), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R7)
 	ADD $16, R6, R6
 	ADD $4, R7, R7
 	SUBS $1, R9, R9
@@ -17038,19 +17058,24 @@ DATA neonconsts<>+352(SB)/4, $0x437f0000
 DATA neonconsts<>+356(SB)/4, $0x437f0000
 DATA neonconsts<>+360(SB)/4, $0x437f0000
 DATA neonconsts<>+364(SB)/4, $0x437f0000
-// 368: int8topint
-DATA neonconsts<>+368(SB)/4, $0x000000ff
-DATA neonconsts<>+372(SB)/4, $0x000000ff
-DATA neonconsts<>+376(SB)/4, $0x000000ff
-DATA neonconsts<>+380(SB)/4, $0x000000ff
-// 384: int8half
-DATA neonconsts<>+384(SB)/4, $0x00000080
-DATA neonconsts<>+388(SB)/4, $0x00000080
-DATA neonconsts<>+392(SB)/4, $0x00000080
-DATA neonconsts<>+396(SB)/4, $0x00000080
-// 400: int8flip
-DATA neonconsts<>+400(SB)/4, $0x80808080
-DATA neonconsts<>+404(SB)/4, $0x80808080
-DATA neonconsts<>+408(SB)/4, $0x80808080
-DATA neonconsts<>+412(SB)/4, $0x80808080
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $416
+// 368: int8minrange
+DATA neonconsts<>+368(SB)/4, $0x03800000
+DATA neonconsts<>+372(SB)/4, $0x03800000
+DATA neonconsts<>+376(SB)/4, $0x03800000
+DATA neonconsts<>+380(SB)/4, $0x03800000
+// 384: int8topint
+DATA neonconsts<>+384(SB)/4, $0x000000ff
+DATA neonconsts<>+388(SB)/4, $0x000000ff
+DATA neonconsts<>+392(SB)/4, $0x000000ff
+DATA neonconsts<>+396(SB)/4, $0x000000ff
+// 400: int8half
+DATA neonconsts<>+400(SB)/4, $0x00000080
+DATA neonconsts<>+404(SB)/4, $0x00000080
+DATA neonconsts<>+408(SB)/4, $0x00000080
+DATA neonconsts<>+412(SB)/4, $0x00000080
+// 416: int8flip
+DATA neonconsts<>+416(SB)/4, $0x80808080
+DATA neonconsts<>+420(SB)/4, $0x80808080
+DATA neonconsts<>+424(SB)/4, $0x80808080
+DATA neonconsts<>+428(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $432

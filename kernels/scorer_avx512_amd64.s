@@ -7957,7 +7957,7 @@ int8tiles77:
 	CMPQ AX, $0x04
 	JB   int8rows77
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -7987,7 +7987,7 @@ int8tiles77:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z14
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z14, Z2, K2, Z14
@@ -8011,7 +8011,7 @@ int8tiles77:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -8039,7 +8039,7 @@ int8tiles77:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z14
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z14, Z2, K2, Z14
@@ -8063,7 +8063,7 @@ int8tiles77:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -8091,7 +8091,7 @@ int8tiles77:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z14
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z14, Z2, K2, Z14
@@ -8115,7 +8115,7 @@ int8tiles77:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -8143,7 +8143,7 @@ int8tiles77:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z14
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z14, Z2, K2, Z14
@@ -8661,7 +8661,7 @@ int8rows77:
 	TESTQ AX, AX
 	JZ    int8done77
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -8691,7 +8691,7 @@ int8rows77:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -8881,6 +8881,24 @@ DATA int8top<>+56(SB)/4, $0x437f0000
 DATA int8top<>+60(SB)/4, $0x437f0000
 GLOBL int8top<>(SB), RODATA|NOPTR, $64
 
+DATA int8minrange<>+0(SB)/4, $0x03800000
+DATA int8minrange<>+4(SB)/4, $0x03800000
+DATA int8minrange<>+8(SB)/4, $0x03800000
+DATA int8minrange<>+12(SB)/4, $0x03800000
+DATA int8minrange<>+16(SB)/4, $0x03800000
+DATA int8minrange<>+20(SB)/4, $0x03800000
+DATA int8minrange<>+24(SB)/4, $0x03800000
+DATA int8minrange<>+28(SB)/4, $0x03800000
+DATA int8minrange<>+32(SB)/4, $0x03800000
+DATA int8minrange<>+36(SB)/4, $0x03800000
+DATA int8minrange<>+40(SB)/4, $0x03800000
+DATA int8minrange<>+44(SB)/4, $0x03800000
+DATA int8minrange<>+48(SB)/4, $0x03800000
+DATA int8minrange<>+52(SB)/4, $0x03800000
+DATA int8minrange<>+56(SB)/4, $0x03800000
+DATA int8minrange<>+60(SB)/4, $0x03800000
+GLOBL int8minrange<>(SB), RODATA|NOPTR, $64
+
 DATA int8topint<>+0(SB)/4, $0x000000ff
 DATA int8topint<>+4(SB)/4, $0x000000ff
 DATA int8topint<>+8(SB)/4, $0x000000ff
@@ -8917,7 +8935,7 @@ int8tiles80:
 	CMPQ AX, $0x04
 	JB   int8rows80
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -8951,7 +8969,7 @@ int8tiles80:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z9
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z9, Z2, K2, Z9
@@ -8983,7 +9001,7 @@ int8tiles80:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9015,7 +9033,7 @@ int8tiles80:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z9
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z9, Z2, K2, Z9
@@ -9047,7 +9065,7 @@ int8tiles80:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9079,7 +9097,7 @@ int8tiles80:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z9
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z9, Z2, K2, Z9
@@ -9111,7 +9129,7 @@ int8tiles80:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9143,7 +9161,7 @@ int8tiles80:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z9
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z9, Z2, K2, Z9
@@ -9442,7 +9460,7 @@ int8rows80:
 	TESTQ AX, AX
 	JZ    int8done80
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9476,7 +9494,7 @@ int8rows80:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -9616,7 +9634,7 @@ int8tiles83:
 	CMPQ AX, $0x04
 	JB   int8rows83
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9645,7 +9663,7 @@ int8tiles83:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -9671,7 +9689,7 @@ int8tiles83:
 	ADDQ      $0x40, BX
 	ADDQ      $0x10, SI
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9700,7 +9718,7 @@ int8tiles83:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -9726,7 +9744,7 @@ int8tiles83:
 	ADDQ      $0x40, BX
 	ADDQ      $0x10, SI
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9755,7 +9773,7 @@ int8tiles83:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -9781,7 +9799,7 @@ int8tiles83:
 	ADDQ      $0x40, BX
 	ADDQ      $0x10, SI
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9810,7 +9828,7 @@ int8tiles83:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -9937,7 +9955,7 @@ int8rows83:
 	TESTQ AX, AX
 	JZ    int8done83
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -9966,7 +9984,7 @@ int8rows83:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -10060,7 +10078,7 @@ int8tiles86:
 	CMPQ AX, $0x04
 	JB   int8rows86
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -10090,7 +10108,7 @@ int8tiles86:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -10114,7 +10132,7 @@ int8tiles86:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -10142,7 +10160,7 @@ int8tiles86:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -10166,7 +10184,7 @@ int8tiles86:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -10194,7 +10212,7 @@ int8tiles86:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -10218,7 +10236,7 @@ int8tiles86:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -10246,7 +10264,7 @@ int8tiles86:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -10363,7 +10381,7 @@ int8rows86:
 	TESTQ AX, AX
 	JZ    int8done86
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -10393,7 +10411,7 @@ int8rows86:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4

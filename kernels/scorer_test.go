@@ -3448,9 +3448,40 @@ func TestScorerInt8(t *testing.T) {
 			saved := scorerInt8Tier
 			defer func() { scorerInt8Tier = saved }()
 			scorerInt8Tier = tier
-			kerneltest.CheckInt8(t, ScorerNetwork(), []int{4, 4, 1, 0}, kerneltest.FlushFloor)
+			kerneltest.CheckInt8(t, ScorerNetwork(), scorerInt8Ulps, scorerInt8Floor)
 		})
 	}
+}
+
+// scorerInt8Ulps bounds each layer's activation in its int8 kernel, in
+// ulp, and scorerInt8Floor is the absolute error a flush of subnormals
+// may add (kerneltest.FlushFloor: Scorer's kernels flush them).
+var (
+	scorerInt8Ulps  = []int{4, 4, 1, 0}
+	scorerInt8Floor = kerneltest.FlushFloor
+)
+
+// FuzzScorerInt8 compares a layer's int8 kernel with
+// scalar.DenseInt8Packed on rows the fuzzer plants values in
+// (kerneltest.FuzzInt8), on each tier with int8 kernels this CPU runs.
+func FuzzScorerInt8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(0, 1e30, -1e30, 0x1p-140, 255, -0.5, 1e-37))
+	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
+			if !scorerCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(782144) {
+				continue
+			}
+			saved := scorerInt8Tier
+			scorerInt8Tier = tier
+			kerneltest.FuzzInt8(t, ScorerNetwork(), scorerInt8Ulps, scorerInt8Floor, seed, raw)
+			scorerInt8Tier = saved
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
 }
 
 // TestScorerGradient checks the whole network's gradient, as the

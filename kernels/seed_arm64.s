@@ -667,7 +667,7 @@ TEXT ·seedL1ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -685,36 +685,37 @@ int8tiles1:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 80(R6), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 48(R6), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 80(R6), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 96(R6), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 48(R6), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 96(R6), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 112(R6), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 64(R3)
-	FMOVS F10, 80(R3)
+	FMOVS F11, 80(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 112(R6), F13 // int8flip
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ 128(R6), F14 // int8flip
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $16, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -732,36 +733,37 @@ int8tiles1:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 80(R6), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 48(R6), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 80(R6), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 96(R6), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 48(R6), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 96(R6), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 112(R6), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 68(R3)
-	FMOVS F10, 84(R3)
+	FMOVS F11, 84(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $16, R3, R5
-	FMOVQ 112(R6), F13 // int8flip
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ 128(R6), F14 // int8flip
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $32, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -779,36 +781,37 @@ int8tiles1:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 80(R6), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 48(R6), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 80(R6), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 96(R6), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 48(R6), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 96(R6), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 112(R6), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 72(R3)
-	FMOVS F10, 88(R3)
+	FMOVS F11, 88(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $32, R3, R5
-	FMOVQ 112(R6), F13 // int8flip
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ 128(R6), F14 // int8flip
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $48, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -826,33 +829,34 @@ int8tiles1:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 80(R6), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 48(R6), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 80(R6), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 96(R6), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 48(R6), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 96(R6), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 112(R6), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 76(R3)
-	FMOVS F10, 92(R3)
+	FMOVS F11, 92(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $48, R3, R5
-	FMOVQ 112(R6), F13 // int8flip
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ 128(R6), F14 // int8flip
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	MOVD $0, R4
@@ -955,7 +959,7 @@ int8tiles1:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -973,33 +977,34 @@ int8rows2:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 80(R6), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 48(R6), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 80(R6), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 96(R6), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 48(R6), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 96(R6), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 112(R6), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 64(R3)
-	FMOVS F10, 80(R3)
+	FMOVS F11, 80(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 112(R6), F13 // int8flip
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ 128(R6), F14 // int8flip
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	MOVD $0, R4
@@ -1068,19 +1073,24 @@ DATA neonconsts<>+64(SB)/4, $0x437f0000
 DATA neonconsts<>+68(SB)/4, $0x437f0000
 DATA neonconsts<>+72(SB)/4, $0x437f0000
 DATA neonconsts<>+76(SB)/4, $0x437f0000
-// 80: int8topint
-DATA neonconsts<>+80(SB)/4, $0x000000ff
-DATA neonconsts<>+84(SB)/4, $0x000000ff
-DATA neonconsts<>+88(SB)/4, $0x000000ff
-DATA neonconsts<>+92(SB)/4, $0x000000ff
-// 96: int8half
-DATA neonconsts<>+96(SB)/4, $0x00000080
-DATA neonconsts<>+100(SB)/4, $0x00000080
-DATA neonconsts<>+104(SB)/4, $0x00000080
-DATA neonconsts<>+108(SB)/4, $0x00000080
-// 112: int8flip
-DATA neonconsts<>+112(SB)/4, $0x80808080
-DATA neonconsts<>+116(SB)/4, $0x80808080
-DATA neonconsts<>+120(SB)/4, $0x80808080
-DATA neonconsts<>+124(SB)/4, $0x80808080
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $128
+// 80: int8minrange
+DATA neonconsts<>+80(SB)/4, $0x03800000
+DATA neonconsts<>+84(SB)/4, $0x03800000
+DATA neonconsts<>+88(SB)/4, $0x03800000
+DATA neonconsts<>+92(SB)/4, $0x03800000
+// 96: int8topint
+DATA neonconsts<>+96(SB)/4, $0x000000ff
+DATA neonconsts<>+100(SB)/4, $0x000000ff
+DATA neonconsts<>+104(SB)/4, $0x000000ff
+DATA neonconsts<>+108(SB)/4, $0x000000ff
+// 112: int8half
+DATA neonconsts<>+112(SB)/4, $0x00000080
+DATA neonconsts<>+116(SB)/4, $0x00000080
+DATA neonconsts<>+120(SB)/4, $0x00000080
+DATA neonconsts<>+124(SB)/4, $0x00000080
+// 128: int8flip
+DATA neonconsts<>+128(SB)/4, $0x80808080
+DATA neonconsts<>+132(SB)/4, $0x80808080
+DATA neonconsts<>+136(SB)/4, $0x80808080
+DATA neonconsts<>+140(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $144

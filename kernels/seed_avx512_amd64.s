@@ -551,7 +551,7 @@ int8tiles2:
 	CMPQ AX, $0x04
 	JB   int8rows2
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -581,7 +581,7 @@ int8tiles2:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -605,7 +605,7 @@ int8tiles2:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -633,7 +633,7 @@ int8tiles2:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -657,7 +657,7 @@ int8tiles2:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -685,7 +685,7 @@ int8tiles2:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -709,7 +709,7 @@ int8tiles2:
 	VPMAXSD   Z2, Z1, Z1
 	VPMOVUSDB Z1, K1, (SI)
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -737,7 +737,7 @@ int8tiles2:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -849,7 +849,7 @@ int8rows2:
 	TESTQ AX, AX
 	JZ    int8done2
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
 	VXORPS        Z0, Z0, Z0
 	VXORPS        Z1, Z1, Z1
@@ -879,7 +879,7 @@ int8rows2:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K2
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K2
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K2, Z4
@@ -961,6 +961,24 @@ DATA int8top<>+52(SB)/4, $0x437f0000
 DATA int8top<>+56(SB)/4, $0x437f0000
 DATA int8top<>+60(SB)/4, $0x437f0000
 GLOBL int8top<>(SB), RODATA|NOPTR, $64
+
+DATA int8minrange<>+0(SB)/4, $0x03800000
+DATA int8minrange<>+4(SB)/4, $0x03800000
+DATA int8minrange<>+8(SB)/4, $0x03800000
+DATA int8minrange<>+12(SB)/4, $0x03800000
+DATA int8minrange<>+16(SB)/4, $0x03800000
+DATA int8minrange<>+20(SB)/4, $0x03800000
+DATA int8minrange<>+24(SB)/4, $0x03800000
+DATA int8minrange<>+28(SB)/4, $0x03800000
+DATA int8minrange<>+32(SB)/4, $0x03800000
+DATA int8minrange<>+36(SB)/4, $0x03800000
+DATA int8minrange<>+40(SB)/4, $0x03800000
+DATA int8minrange<>+44(SB)/4, $0x03800000
+DATA int8minrange<>+48(SB)/4, $0x03800000
+DATA int8minrange<>+52(SB)/4, $0x03800000
+DATA int8minrange<>+56(SB)/4, $0x03800000
+DATA int8minrange<>+60(SB)/4, $0x03800000
+GLOBL int8minrange<>(SB), RODATA|NOPTR, $64
 
 DATA int8topint<>+0(SB)/4, $0x000000ff
 DATA int8topint<>+4(SB)/4, $0x000000ff

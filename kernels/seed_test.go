@@ -848,9 +848,40 @@ func TestSeedInt8(t *testing.T) {
 			saved := seedInt8Tier
 			defer func() { seedInt8Tier = saved }()
 			seedInt8Tier = tier
-			kerneltest.CheckInt8(t, SeedNetwork(), []int{0}, 0)
+			kerneltest.CheckInt8(t, SeedNetwork(), seedInt8Ulps, seedInt8Floor)
 		})
 	}
+}
+
+// seedInt8Ulps bounds each layer's activation in its int8 kernel, in
+// ulp, and seedInt8Floor is the absolute error a flush of subnormals
+// may add (none: Seed's kernels keep them).
+var (
+	seedInt8Ulps  = []int{0}
+	seedInt8Floor = 0.0
+)
+
+// FuzzSeedInt8 compares a layer's int8 kernel with
+// scalar.DenseInt8Packed on rows the fuzzer plants values in
+// (kerneltest.FuzzInt8), on each tier with int8 kernels this CPU runs.
+func FuzzSeedInt8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(0, 1e30, -1e30, 0x1p-140, 255, -0.5, 1e-37))
+	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
+			if !seedCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(7744) {
+				continue
+			}
+			saved := seedInt8Tier
+			seedInt8Tier = tier
+			kerneltest.FuzzInt8(t, SeedNetwork(), seedInt8Ulps, seedInt8Floor, seed, raw)
+			seedInt8Tier = saved
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
 }
 
 // TestSeedGradient checks the whole network's gradient, as the

@@ -13948,7 +13948,7 @@ TEXT ·wideL1ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -13979,40 +13979,41 @@ elems4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4096(R3)
-	FMOVS F10, 4112(R3)
+	FMOVS F11, 4112(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize5:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $4096, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14043,40 +14044,41 @@ elems6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4100(R3)
-	FMOVS F10, 4116(R3)
+	FMOVS F11, 4116(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $1024, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize7:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize7
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $8192, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14107,40 +14109,41 @@ elems8:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4104(R3)
-	FMOVS F10, 4120(R3)
+	FMOVS F11, 4120(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $2048, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize9:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize9
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $12288, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14171,35 +14174,36 @@ elems10:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4108(R3)
-	FMOVS F10, 4124(R3)
+	FMOVS F11, 4124(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $3072, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize11:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -14520,7 +14524,7 @@ int8depth13:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14551,35 +14555,36 @@ elems14:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4096(R3)
-	FMOVS F10, 4112(R3)
+	FMOVS F11, 4112(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize15:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -14912,7 +14917,7 @@ TEXT ·wideL2ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -14943,40 +14948,41 @@ elems4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 8192(R3)
-	FMOVS F10, 8208(R3)
+	FMOVS F11, 8208(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $512, R6
 quantize5:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $8192, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -15007,40 +15013,41 @@ elems6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 8196(R3)
-	FMOVS F10, 8212(R3)
+	FMOVS F11, 8212(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $2048, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $512, R6
 quantize7:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize7
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $16384, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -15071,40 +15078,41 @@ elems8:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 8200(R3)
-	FMOVS F10, 8216(R3)
+	FMOVS F11, 8216(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $4096, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $512, R6
 quantize9:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize9
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $24576, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -15135,35 +15143,36 @@ elems10:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 8204(R3)
-	FMOVS F10, 8220(R3)
+	FMOVS F11, 8220(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $6144, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $512, R6
 quantize11:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -15484,7 +15493,7 @@ int8depth13:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -15515,35 +15524,36 @@ elems14:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 8192(R3)
-	FMOVS F10, 8208(R3)
+	FMOVS F11, 8208(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $512, R6
 quantize15:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -15876,7 +15886,7 @@ TEXT ·wideL3ForwardInt8NEON(SB), NOSPLIT, $0-64
 int8tiles1:
 	CMP $4, R0
 	BLT int8rows2
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -15907,40 +15917,41 @@ elems4:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4096(R3)
-	FMOVS F10, 4112(R3)
+	FMOVS F11, 4112(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize5:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize5
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $4096, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -15971,40 +15982,41 @@ elems6:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4100(R3)
-	FMOVS F10, 4116(R3)
+	FMOVS F11, 4116(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $1024, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize7:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize7
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $8192, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16035,40 +16047,41 @@ elems8:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4104(R3)
-	FMOVS F10, 4120(R3)
+	FMOVS F11, 4120(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $2048, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize9:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
 	BNE quantize9
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	ADD $12288, R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -16099,35 +16112,36 @@ elems10:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4108(R3)
-	FMOVS F10, 4124(R3)
+	FMOVS F11, 4124(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	ADD $3072, R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize11:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -17083,7 +17097,7 @@ int8depth12:
 	// The rows left, one at a time.
 int8rows2:
 	CBZ R0, int8done3
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	MOVD R1, R4
 	VMOVI $0, V0.B16
 	VMOVI $0, V1.B16
@@ -17114,35 +17128,36 @@ elems13:
 	WORD $0x4ea0d423 // fsub v3.4s, v1.4s, v0.4s
 	WORD $0x6e23fce4 // fdiv v4.4s, v7.4s, v3.4s
 	WORD $0x6e27fc65 // fdiv v5.4s, v3.4s, v7.4s
-	WORD $0x6ea2e466 // fcmgt v6.4s, v3.4s, v2.4s
+	FMOVQ 528(R7), F8 // int8minrange
+	WORD $0x6e28e466 // fcmge v6.4s, v3.4s, v8.4s
 	VAND V6.B16, V4.B16, V4.B16
-	FMOVQ 192(R7), F8 // one
-	VBIF V6.B16, V8.B16, V5.B16
-	FMOVQ 528(R7), F11 // int8topint
-	WORD $0x6ea0f809 // fneg v9.4s, v0.4s
-	WORD $0x6e24dd29 // fmul v9.4s, v9.4s, v4.4s
-	WORD $0x4e21a929 // fcvtns v9.4s, v9.4s
-	WORD $0x4ea26529 // smax v9.4s, v9.4s, v2.4s
-	WORD $0x4eab6d29 // smin v9.4s, v9.4s, v11.4s
-	FMOVQ 544(R7), F12 // int8half
-	VSUB V9.S4, V12.S4, V10.S4
+	FMOVQ 192(R7), F9 // one
+	VBIF V6.B16, V9.B16, V5.B16
+	FMOVQ 544(R7), F12 // int8topint
+	WORD $0x6ea0f80a // fneg v10.4s, v0.4s
+	WORD $0x6e24dd4a // fmul v10.4s, v10.4s, v4.4s
+	WORD $0x4e21a94a // fcvtns v10.4s, v10.4s
+	WORD $0x4ea2654a // smax v10.4s, v10.4s, v2.4s
+	WORD $0x4eac6d4a // smin v10.4s, v10.4s, v12.4s
+	FMOVQ 560(R7), F13 // int8half
+	VSUB V10.S4, V13.S4, V11.S4
 	FMOVS F5, 4096(R3)
-	FMOVS F10, 4112(R3)
+	FMOVS F11, 4112(R3)
 	// qx − 128 = (clamp(round(x·inv) + zero, 0, 255) as a byte) with its top bit flipped, 4 bytes a step.
 	MOVD R3, R5
-	FMOVQ 560(R7), F13 // int8flip
+	FMOVQ 576(R7), F14 // int8flip
 	MOVD $256, R6
 quantize14:
-	FMOVQ (R4), F14
-	WORD $0x6e24ddce // fmul v14.4s, v14.4s, v4.4s
-	WORD $0x4e21a9ce // fcvtns v14.4s, v14.4s
-	VADD V9.S4, V14.S4, V14.S4
-	WORD $0x4ea265ce // smax v14.4s, v14.4s, v2.4s
-	WORD $0x4eab6dce // smin v14.4s, v14.4s, v11.4s
-	WORD $0x0e6129ce // xtn v14.4h, v14.4s
-	WORD $0x0e2129ce // xtn v14.8b, v14.8h
-	VEOR V13.B16, V14.B16, V14.B16
-	FMOVS F14, (R5)
+	FMOVQ (R4), F15
+	WORD $0x6e24ddef // fmul v15.4s, v15.4s, v4.4s
+	WORD $0x4e21a9ef // fcvtns v15.4s, v15.4s
+	VADD V10.S4, V15.S4, V15.S4
+	WORD $0x4ea265ef // smax v15.4s, v15.4s, v2.4s
+	WORD $0x4eac6def // smin v15.4s, v15.4s, v12.4s
+	WORD $0x0e6129ef // xtn v15.4h, v15.4s
+	WORD $0x0e2129ef // xtn v15.8b, v15.8h
+	VEOR V14.B16, V15.B16, V15.B16
+	FMOVS F15, (R5)
 	ADD $16, R4, R4
 	ADD $4, R5, R5
 	SUBS $1, R6, R6
@@ -17576,19 +17591,24 @@ DATA neonconsts<>+512(SB)/4, $0x437f0000
 DATA neonconsts<>+516(SB)/4, $0x437f0000
 DATA neonconsts<>+520(SB)/4, $0x437f0000
 DATA neonconsts<>+524(SB)/4, $0x437f0000
-// 528: int8topint
-DATA neonconsts<>+528(SB)/4, $0x000000ff
-DATA neonconsts<>+532(SB)/4, $0x000000ff
-DATA neonconsts<>+536(SB)/4, $0x000000ff
-DATA neonconsts<>+540(SB)/4, $0x000000ff
-// 544: int8half
-DATA neonconsts<>+544(SB)/4, $0x00000080
-DATA neonconsts<>+548(SB)/4, $0x00000080
-DATA neonconsts<>+552(SB)/4, $0x00000080
-DATA neonconsts<>+556(SB)/4, $0x00000080
-// 560: int8flip
-DATA neonconsts<>+560(SB)/4, $0x80808080
-DATA neonconsts<>+564(SB)/4, $0x80808080
-DATA neonconsts<>+568(SB)/4, $0x80808080
-DATA neonconsts<>+572(SB)/4, $0x80808080
-GLOBL neonconsts<>(SB), RODATA|NOPTR, $576
+// 528: int8minrange
+DATA neonconsts<>+528(SB)/4, $0x03800000
+DATA neonconsts<>+532(SB)/4, $0x03800000
+DATA neonconsts<>+536(SB)/4, $0x03800000
+DATA neonconsts<>+540(SB)/4, $0x03800000
+// 544: int8topint
+DATA neonconsts<>+544(SB)/4, $0x000000ff
+DATA neonconsts<>+548(SB)/4, $0x000000ff
+DATA neonconsts<>+552(SB)/4, $0x000000ff
+DATA neonconsts<>+556(SB)/4, $0x000000ff
+// 560: int8half
+DATA neonconsts<>+560(SB)/4, $0x00000080
+DATA neonconsts<>+564(SB)/4, $0x00000080
+DATA neonconsts<>+568(SB)/4, $0x00000080
+DATA neonconsts<>+572(SB)/4, $0x00000080
+// 576: int8flip
+DATA neonconsts<>+576(SB)/4, $0x80808080
+DATA neonconsts<>+580(SB)/4, $0x80808080
+DATA neonconsts<>+584(SB)/4, $0x80808080
+DATA neonconsts<>+588(SB)/4, $0x80808080
+GLOBL neonconsts<>(SB), RODATA|NOPTR, $592

@@ -18246,7 +18246,7 @@ int8tiles276:
 	CMPQ AX, $0x04
 	JB   int8rows276
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18280,7 +18280,7 @@ elems277:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -18311,7 +18311,7 @@ quantize278:
 	DECQ      DI
 	JNZ       quantize278
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18345,7 +18345,7 @@ elems279:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -18376,7 +18376,7 @@ quantize280:
 	DECQ      DI
 	JNZ       quantize280
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18410,7 +18410,7 @@ elems281:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -18441,7 +18441,7 @@ quantize282:
 	DECQ      DI
 	JNZ       quantize282
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18475,7 +18475,7 @@ elems283:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -18767,7 +18767,7 @@ int8rows276:
 	TESTQ AX, AX
 	JZ    int8done276
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -18801,7 +18801,7 @@ elems287:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -19097,6 +19097,24 @@ DATA int8top<>+56(SB)/4, $0x437f0000
 DATA int8top<>+60(SB)/4, $0x437f0000
 GLOBL int8top<>(SB), RODATA|NOPTR, $64
 
+DATA int8minrange<>+0(SB)/4, $0x03800000
+DATA int8minrange<>+4(SB)/4, $0x03800000
+DATA int8minrange<>+8(SB)/4, $0x03800000
+DATA int8minrange<>+12(SB)/4, $0x03800000
+DATA int8minrange<>+16(SB)/4, $0x03800000
+DATA int8minrange<>+20(SB)/4, $0x03800000
+DATA int8minrange<>+24(SB)/4, $0x03800000
+DATA int8minrange<>+28(SB)/4, $0x03800000
+DATA int8minrange<>+32(SB)/4, $0x03800000
+DATA int8minrange<>+36(SB)/4, $0x03800000
+DATA int8minrange<>+40(SB)/4, $0x03800000
+DATA int8minrange<>+44(SB)/4, $0x03800000
+DATA int8minrange<>+48(SB)/4, $0x03800000
+DATA int8minrange<>+52(SB)/4, $0x03800000
+DATA int8minrange<>+56(SB)/4, $0x03800000
+DATA int8minrange<>+60(SB)/4, $0x03800000
+GLOBL int8minrange<>(SB), RODATA|NOPTR, $64
+
 DATA int8topint<>+0(SB)/4, $0x000000ff
 DATA int8topint<>+4(SB)/4, $0x000000ff
 DATA int8topint<>+8(SB)/4, $0x000000ff
@@ -19127,7 +19145,7 @@ int8tiles291:
 	CMPQ AX, $0x04
 	JB   int8rows291
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19161,7 +19179,7 @@ elems292:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -19192,7 +19210,7 @@ quantize293:
 	DECQ      DI
 	JNZ       quantize293
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19226,7 +19244,7 @@ elems294:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -19257,7 +19275,7 @@ quantize295:
 	DECQ      DI
 	JNZ       quantize295
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19291,7 +19309,7 @@ elems296:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -19322,7 +19340,7 @@ quantize297:
 	DECQ      DI
 	JNZ       quantize297
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19356,7 +19374,7 @@ elems298:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -19648,7 +19666,7 @@ int8rows291:
 	TESTQ AX, AX
 	JZ    int8done291
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -19682,7 +19700,7 @@ elems302:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -19972,7 +19990,7 @@ int8tiles306:
 	CMPQ AX, $0x04
 	JB   int8rows306
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20006,7 +20024,7 @@ elems307:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -20037,7 +20055,7 @@ quantize308:
 	DECQ      DI
 	JNZ       quantize308
 
-	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 1: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20071,7 +20089,7 @@ elems309:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -20102,7 +20120,7 @@ quantize310:
 	DECQ      DI
 	JNZ       quantize310
 
-	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 2: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20136,7 +20154,7 @@ elems311:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -20167,7 +20185,7 @@ quantize312:
 	DECQ      DI
 	JNZ       quantize312
 
-	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 3: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20201,7 +20219,7 @@ elems313:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4
@@ -20551,7 +20569,7 @@ int8rows306:
 	TESTQ AX, AX
 	JZ    int8done306
 
-	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).
+	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS Z2, Z2, Z2
 	VXORPS Z0, Z0, Z0
 	VXORPS Z1, Z1, Z1
@@ -20585,7 +20603,7 @@ elems316:
 	VBROADCASTSS  X1, Z1
 	VMOVUPS       int8top<>+0(SB), Z3
 	VSUBPS        Z0, Z1, Z1
-	VCMPPS        $0x1e, Z2, Z1, K1
+	VCMPPS        $0x1d, int8minrange<>+0(SB), Z1, K1
 	VDIVPS        Z1, Z3, Z4
 	VDIVPS        Z3, Z1, Z1
 	VBLENDMPS     Z4, Z2, K1, Z4

@@ -1066,9 +1066,40 @@ func TestWideInt8(t *testing.T) {
 			saved := wideInt8Tier
 			defer func() { wideInt8Tier = saved }()
 			wideInt8Tier = tier
-			kerneltest.CheckInt8(t, WideNetwork(), []int{0, 0, 6}, 0)
+			kerneltest.CheckInt8(t, WideNetwork(), wideInt8Ulps, wideInt8Floor)
 		})
 	}
+}
+
+// wideInt8Ulps bounds each layer's activation in its int8 kernel, in
+// ulp, and wideInt8Floor is the absolute error a flush of subnormals
+// may add (none: Wide's kernels keep them).
+var (
+	wideInt8Ulps  = []int{0, 0, 6}
+	wideInt8Floor = 0.0
+)
+
+// FuzzWideInt8 compares a layer's int8 kernel with
+// scalar.DenseInt8Packed on rows the fuzzer plants values in
+// (kerneltest.FuzzInt8), on each tier with int8 kernels this CPU runs.
+func FuzzWideInt8(f *testing.F) {
+	f.Add(uint64(1), []byte{})
+	f.Add(uint64(2), kerneltest.Bytes(0, 1e30, -1e30, 0x1p-140, 255, -0.5, 1e-37))
+	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
+	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
+		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
+			if !wideCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(4075945984) {
+				continue
+			}
+			saved := wideInt8Tier
+			wideInt8Tier = tier
+			kerneltest.FuzzInt8(t, WideNetwork(), wideInt8Ulps, wideInt8Floor, seed, raw)
+			wideInt8Tier = saved
+			if t.Failed() {
+				t.Fatalf("on the %s tier", tier)
+			}
+		}
+	})
 }
 
 // TestWideGradient checks the whole network's gradient, as the

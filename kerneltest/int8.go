@@ -3,6 +3,7 @@ package kerneltest
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/vecgen/vecgen/compiled"
@@ -36,6 +37,16 @@ var int8Rows = []struct {
 	{name: "1e-30 and smaller", fill: func(r []float32) {
 		for k := range r {
 			r[k] = 1e-30 / float32(1+k%9)
+		}
+	}},
+	{name: "a range below 2⁻¹²⁰, as zeros", fill: func(r []float32) {
+		for k := range r {
+			r[k] = float32(1-2*(k%2)) * 1e-37
+		}
+	}},
+	{name: "a range just above 2⁻¹²⁰", fill: func(r []float32) {
+		for k := range r {
+			r[k] = 1e-36 / float32(1+k%3)
 		}
 	}},
 	{name: "one value, the last", fill: func(r []float32) {
@@ -86,12 +97,7 @@ func CheckInt8(t *testing.T, net compiled.Network, ulps []int, floor float64) {
 		if l.ForwardInt8 == nil {
 			t.Fatalf("layer %d has no int8 kernel", i+1)
 		}
-		w, b, _, _ := layerArrays(r, l, 1)
-		qw, scale, colsum := make([]int8, l.In*l.Out), make([]float32, l.Out), make([]int32, l.Out)
-		scalar.QuantizeWeights(w, l.In, l.Out, qw, scale, colsum)
-		packed := make([]int8, scalar.Int8PackedLen(l.In, l.Out))
-		scalar.PackInt8Weights(qw, l.In, l.Out, packed)
-
+		c := newInt8Case(r, l, ulps[i], floor)
 		n := len(int8Rows)
 		x := make([]float32, n*l.In)
 		for j, row := range int8Rows {
@@ -102,13 +108,7 @@ func CheckInt8(t *testing.T, net compiled.Network, ulps []int, floor float64) {
 				FillRange(r, dst, row.lo, row.hi)
 			}
 		}
-		reference := func(x []float32, count int, act scalar.Activation) []float32 {
-			y := make([]float32, count*l.Out)
-			scalar.DenseInt8Packed(x, packed, scale, colsum, b, y, make([]uint8, l.In), make([]int32, l.Out), count, l.In, l.Out, act)
-			return y
-		}
-		want := reference(x, n, l.Activation)
-		z := reference(x, n, scalar.Identity)
+		want := c.reference(x, n, l.Activation)
 		for j, v := range want {
 			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
 				t.Fatalf("layer %d: the reference gives %v in row %d (%s): the rows must keep the outputs finite", i+1, v, j/l.Out, int8Rows[j/l.Out].name)
@@ -118,33 +118,103 @@ func CheckInt8(t *testing.T, net compiled.Network, ulps []int, floor float64) {
 		for _, count := range int8Counts {
 			for _, first := range []int{0, n - count} {
 				name := fmt.Sprintf("layer %d, rows %d to %d of %d", i+1, first, first+count-1, n)
-				xs := x[first*l.In : (first+count)*l.In]
-				saved := append([]float32(nil), xs...)
-				y := filled("y", count*l.Out)
-				l.ForwardInt8(xs, packed, scale, colsum, b, y.S())
-				y.CheckMargins(t)
-				Equal(t, name+": x after the call", xs, saved)
-				rows := want[first*l.Out : (first+count)*l.Out]
-				zs := z[first*l.Out : (first+count)*l.Out]
-				switch {
-				case ulps[i] == 0 && floor == 0:
-					Equal(t, name, y.S(), rows)
-				case ulps[i] == 0:
-					Close(t, name, y.S(), rows, Floored(make([]float64, len(rows)), floor))
-				case l.Activation == scalar.Softmax:
-					Close(t, name, y.S(), rows, Floored(SoftmaxUlps(zs, rows, l.Out, float64(ulps[i])), floor))
-				default:
-					Close(t, name, y.S(), rows, Floored(ActivationUlps(zs, rows, l.Activation, float64(ulps[i])), floor))
-				}
+				y := c.check(t, name, x[first*l.In:(first+count)*l.In])
 				if count == n {
-					all = append([]float32(nil), y.S()...)
+					all = y
 				}
 			}
 		}
 		for _, count := range int8Counts[:len(int8Counts)-1] {
 			y := make([]float32, count*l.Out)
-			l.ForwardInt8(x[:count*l.In], packed, scale, colsum, b, y)
+			l.ForwardInt8(x[:count*l.In], c.packed, c.scale, c.colsum, c.b, y)
 			Equal(t, fmt.Sprintf("layer %d, the first %d rows against all %d", i+1, count, n), y, all[:count*l.Out])
 		}
 	}
+}
+
+// int8Case is one layer's int8 kernel with weights quantized from random
+// ones, and the tolerance of its activation.
+type int8Case struct {
+	l        compiled.Layer
+	packed   []int8
+	scale, b []float32
+	colsum   []int32
+	ulps     int
+	floor    float64
+}
+
+func newInt8Case(r *rand.Rand, l compiled.Layer, ulps int, floor float64) *int8Case {
+	w, b, _, _ := layerArrays(r, l, 1)
+	c := &int8Case{l: l, packed: make([]int8, scalar.Int8PackedLen(l.In, l.Out)), scale: make([]float32, l.Out), b: b, colsum: make([]int32, l.Out), ulps: ulps, floor: floor}
+	qw := make([]int8, l.In*l.Out)
+	scalar.QuantizeWeights(w, l.In, l.Out, qw, c.scale, c.colsum)
+	scalar.PackInt8Weights(qw, l.In, l.Out, c.packed)
+	return c
+}
+
+// reference is scalar.DenseInt8Packed of count rows of x with act.
+func (c *int8Case) reference(x []float32, count int, act scalar.Activation) []float32 {
+	l := c.l
+	y := make([]float32, count*l.Out)
+	scalar.DenseInt8Packed(x, c.packed, c.scale, c.colsum, c.b, y, make([]uint8, l.In), make([]int32, l.Out), count, l.In, l.Out, act)
+	return y
+}
+
+// check runs the kernel on the rows of x into a guarded y and compares
+// them with the reference: bit for bit for an exact activation (ulps 0)
+// where subnormals are kept, within the activation's ulps and the flush's
+// floor otherwise; x unchanged and nothing written past y. It returns y.
+func (c *int8Case) check(t testing.TB, name string, x []float32) []float32 {
+	t.Helper()
+	l := c.l
+	count := len(x) / l.In
+	want, z := c.reference(x, count, l.Activation), c.reference(x, count, scalar.Identity)
+	saved := append([]float32(nil), x...)
+	y := filled("y", count*l.Out)
+	l.ForwardInt8(x, c.packed, c.scale, c.colsum, c.b, y.S())
+	y.CheckMargins(t)
+	Equal(t, name+": x after the call", x, saved)
+	switch {
+	case c.ulps == 0 && c.floor == 0:
+		Equal(t, name, y.S(), want)
+	case c.ulps == 0:
+		Close(t, name, y.S(), want, Floored(make([]float64, len(want)), c.floor))
+	case l.Activation == scalar.Softmax:
+		Close(t, name, y.S(), want, Floored(SoftmaxUlps(z, want, l.Out, float64(c.ulps)), c.floor))
+	default:
+		Close(t, name, y.S(), want, Floored(ActivationUlps(z, want, l.Activation, float64(c.ulps)), c.floor))
+	}
+	return append([]float32(nil), y.S()...)
+}
+
+// FuzzInt8 checks one layer's int8 kernel (seed picks the layer, the
+// count of rows from 1 to 9, the weights and the rows' random values) on
+// rows where raw's float32 bit patterns are planted (Plant): the kernel
+// takes finite rows, so NaN and ±Inf become 0, and where the kernel
+// flushes subnormals (floor > 0) it reads them as 0, so the rows hold 0
+// instead. ulps and floor are CheckInt8's.
+func FuzzInt8(t *testing.T, net compiled.Network, ulps []int, floor float64, seed uint64, raw []byte) {
+	t.Helper()
+	r := Case{Seed: seed}.Rand()
+	i := int(seed % uint64(len(net.Layers)))
+	l := net.Layers[i]
+	c := newInt8Case(r, l, ulps[i], floor)
+	count := 1 + int(seed/7%9)
+	x := make([]float32, count*l.In)
+	Fill(r, x, 1)
+	Plant(raw, x)
+	for k, v := range x {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+			x[k] = 0
+		}
+	}
+	if floor > 0 {
+		x = DAZ(x)
+	}
+	for j, v := range c.reference(x, count, l.Activation) {
+		if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) { // rows within ±FuzzBound keep every sum finite
+			t.Fatalf("layer %d: the reference gives %v at %d", i+1, v, j)
+		}
+	}
+	c.check(t, fmt.Sprintf("layer %d, %d rows", i+1, count), x)
 }

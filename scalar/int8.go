@@ -69,8 +69,9 @@ func QuantizeWeights(w []float32, in, out int, qw []int8, scale []float32, colsu
 //	zero = clamp(round(−lo·inv), 0, 255)
 //	qx[k] = clamp(round(x[k]·inv) + zero, 0, 255)
 //
-// rounding to nearest, ties to even; a row of zeros has inv 0, scale 1
-// and zero 0. x must be finite. It returns scale and zero, with which
+// rounding to nearest, ties to even. A row whose range is narrower than
+// Int8MinRange (a row of zeros among them) has inv 0, scale 1 and zero 0:
+// every qx is 0. x must be finite. It returns scale and zero, with which
 // x[k] ≈ scale·(qx[k] − zero).
 func QuantizeRow(x []float32, qx []uint8) (scale float32, zero int32) {
 	checkLen("qx", len(qx), len(x))
@@ -80,7 +81,7 @@ func QuantizeRow(x []float32, qx []uint8) (scale float32, zero int32) {
 	}
 	width := hi - lo
 	inv, scale := float32(0), float32(1)
-	if width > 0 {
+	if width >= Int8MinRange {
 		inv, scale = 255/width, width/255
 	}
 	zero = clampByte(roundToEven32(-lo * inv))
@@ -89,6 +90,13 @@ func QuantizeRow(x []float32, qx []uint8) (scale float32, zero int32) {
 	}
 	return scale, zero
 }
+
+// Int8MinRange is the narrowest range of a row QuantizeRow quantizes
+// over: 255 over a narrower one (values all below about 2⁻¹²⁰ in
+// magnitude, subnormals among them) could overflow float32, and such a
+// row quantizes as zeros; its products with the weights would be below
+// float32's resolution beside any bias of normal size.
+const Int8MinRange = 0x1p-120
 
 // roundToEven32 rounds a float32 to the nearest int32, ties to even, as
 // x86's CVTPS2DQ does under the default rounding mode (its arguments here

@@ -116,7 +116,7 @@ func (a *asmWriter) int8Tile(k *plan.Int8Kernel, f int8Frame, x, y reg.Register,
 // scale and zero point from it, each value rounded to nearest even.
 func (a *asmWriter) quantizeRow(k *plan.Int8Kernel, f int8Frame, r int, x reg.Register, off int) {
 	c := a.c
-	c.Comment(fmt.Sprintf("Row %d: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).", r))
+	c.Comment(fmt.Sprintf("Row %d: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).", r))
 	lo, hi, zero := a.vec(), a.vec(), a.vec()
 	a.zero(zero)
 	a.zero(lo)
@@ -133,7 +133,7 @@ func (a *asmWriter) quantizeRow(k *plan.Int8Kernel, f int8Frame, r int, x reg.Re
 	a.hreduce(hi, c.VMAXPS)
 	width, inv, scale, c255 := a.vec(), a.vec(), a.vec(), a.reg32("int8top", 255)
 	c.VSUBPS(lo, hi, width)
-	nonzero := a.compare(0x1e, width, zero, a.vec()) // GT_OQ: a row of zeros has no range
+	nonzero := a.compare(0x1d, width, a.f32("int8minrange", scalar.Int8MinRange), a.vec()) // GE_OQ: a narrower row quantizes as zeros
 	c.VDIVPS(width, c255, inv)
 	c.VDIVPS(c255, width, scale)
 	a.choose(nonzero, inv, zero, inv)

@@ -116,7 +116,7 @@ func int8Info(m *plan.Int8Impl, r int) (scale, correction int) {
 // stored less 128.
 func (k *kernelWriter) quantizeRow(kn *plan.Int8Kernel, m *plan.Int8Impl, r int, x, scratch greg) {
 	end := k.scope()
-	k.comment("Row %d: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255; zero = round(−lo·inv).", r)
+	k.comment("Row %d: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).", r)
 	xr := k.pointer(x, 4*r*kn.In)
 	lo, hi, zero := k.vec(), k.vec(), k.vec()
 	k.zero(lo)
@@ -135,7 +135,7 @@ func (k *kernelWriter) quantizeRow(kn *plan.Int8Kernel, m *plan.Int8Impl, r int,
 	k.fsub(width, hi, lo)
 	k.fdiv(inv, top, width)
 	k.fdiv(scale, width, top)
-	k.fcmgt(mask, width, zero) // a row of zeros has no range
+	k.fcmge(mask, width, k.constantF("int8minrange", scalar.Int8MinRange)) // a narrower row quantizes as zeros
 	k.keep(mask, inv, inv)
 	k.choose(mask, scale, k.constantF("one", 1), scale)
 	zp, correction := k.vec(), k.vec()
