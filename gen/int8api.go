@@ -36,11 +36,12 @@ func emitInt8(f *jen.File, p *plan.Plan) {
 	if len(p.Int8) == 0 {
 		return
 	}
-	var cases []jen.Code
+	var tiers []jen.Code
 	for _, isa := range plan.Int8Tiers() {
-		cases = append(cases, jen.Case(jen.Qual(compiledPath, tierConst[isa.Name])).Block(
-			jen.Return(jen.Id(canRunVar(p)).Call(jen.Id("t")).Op("&&").Qual(compiledPath, "CPUHasInt8").Call(jen.Id("t")))))
+		tiers = append(tiers, jen.Qual(compiledPath, tierConst[isa.Name]))
 	}
+	cases := []jen.Code{jen.Case(tiers...).Block(
+		jen.Return(jen.Id(canRunVar(p)).Call(jen.Id("t")).Op("&&").Qual(compiledPath, "CPUHasInt8").Call(jen.Id("t"))))}
 	f.Line()
 	f.Commentf("%s reports whether the int8 kernels of tier t can run: the tiers", int8CanRunFunc(p))
 	f.Comment("that have them, where the CPU has their instructions, and the reference.")

@@ -724,9 +724,7 @@ func DigitsAdamW(p *[DigitsParams]float32, grad *[DigitsParams]float32, m *[Digi
 // that have them, where the CPU has their instructions, and the reference.
 func digitsCanRunInt8(t compiled.Tier) bool {
 	switch t {
-	case compiled.AVX512:
-		return digitsCanRun(t) && compiled.CPUHasInt8(t)
-	case compiled.NEON:
+	case compiled.AVX512, compiled.NEON:
 		return digitsCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference

@@ -2137,8 +2137,8 @@ func TestDigitsInt8(t *testing.T) {
 			if !digitsCanRunInt8(tier) {
 				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
 			}
-			if tier == compiled.Reference && !kerneltest.Affordable(2292224) {
-				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 2292224)
+			if tier == compiled.Reference && !kerneltest.Affordable(3201536) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 3201536)
 			}
 			saved := digitsInt8Tier
 			defer func() { digitsInt8Tier = saved }()
@@ -2165,7 +2165,7 @@ func FuzzDigitsInt8(f *testing.F) {
 	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
-			if !digitsCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(2292224) {
+			if !digitsCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(3201536) {
 				continue
 			}
 			saved := digitsInt8Tier

@@ -1253,9 +1253,7 @@ func FashionAdamWLastChunk(p *[FashionParams % FashionUpdateChunk]float32, grad 
 // that have them, where the CPU has their instructions, and the reference.
 func fashionCanRunInt8(t compiled.Tier) bool {
 	switch t {
-	case compiled.AVX512:
-		return fashionCanRun(t) && compiled.CPUHasInt8(t)
-	case compiled.NEON:
+	case compiled.AVX512, compiled.NEON:
 		return fashionCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference

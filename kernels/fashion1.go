@@ -618,9 +618,7 @@ func Fashion1AdamWLastChunk(p *[Fashion1Params % Fashion1UpdateChunk]float32, gr
 // that have them, where the CPU has their instructions, and the reference.
 func fashion1CanRunInt8(t compiled.Tier) bool {
 	switch t {
-	case compiled.AVX512:
-		return fashion1CanRun(t) && compiled.CPUHasInt8(t)
-	case compiled.NEON:
+	case compiled.AVX512, compiled.NEON:
 		return fashion1CanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference

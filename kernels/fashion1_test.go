@@ -1046,8 +1046,8 @@ func TestFashion1Int8(t *testing.T) {
 			if !fashion1CanRunInt8(tier) {
 				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
 			}
-			if tier == compiled.Reference && !kerneltest.Affordable(227239936) {
-				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 227239936)
+			if tier == compiled.Reference && !kerneltest.Affordable(317384704) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 317384704)
 			}
 			saved := fashion1Int8Tier
 			defer func() { fashion1Int8Tier = saved }()
@@ -1074,7 +1074,7 @@ func FuzzFashion1Int8(f *testing.F) {
 	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
-			if !fashion1CanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(227239936) {
+			if !fashion1CanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(317384704) {
 				continue
 			}
 			saved := fashion1Int8Tier

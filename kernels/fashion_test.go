@@ -3425,8 +3425,8 @@ func TestFashionInt8(t *testing.T) {
 			if !fashionCanRunInt8(tier) {
 				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
 			}
-			if tier == compiled.Reference && !kerneltest.Affordable(227239936) {
-				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 227239936)
+			if tier == compiled.Reference && !kerneltest.Affordable(317384704) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 317384704)
 			}
 			saved := fashionInt8Tier
 			defer func() { fashionInt8Tier = saved }()
@@ -3453,7 +3453,7 @@ func FuzzFashionInt8(f *testing.F) {
 	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
-			if !fashionCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(227239936) {
+			if !fashionCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(317384704) {
 				continue
 			}
 			saved := fashionInt8Tier

@@ -358,9 +358,7 @@ func LogisticAdamW(p *[LogisticParams]float32, grad *[LogisticParams]float32, m 
 // that have them, where the CPU has their instructions, and the reference.
 func logisticCanRunInt8(t compiled.Tier) bool {
 	switch t {
-	case compiled.AVX512:
-		return logisticCanRun(t) && compiled.CPUHasInt8(t)
-	case compiled.NEON:
+	case compiled.AVX512, compiled.NEON:
 		return logisticCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference

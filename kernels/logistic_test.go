@@ -1235,8 +1235,8 @@ func TestLogisticInt8(t *testing.T) {
 			if !logisticCanRunInt8(tier) {
 				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
 			}
-			if tier == compiled.Reference && !kerneltest.Affordable(1936) {
-				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 1936)
+			if tier == compiled.Reference && !kerneltest.Affordable(2704) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 2704)
 			}
 			saved := logisticInt8Tier
 			defer func() { logisticInt8Tier = saved }()
@@ -1263,7 +1263,7 @@ func FuzzLogisticInt8(f *testing.F) {
 	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
-			if !logisticCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(1936) {
+			if !logisticCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(2704) {
 				continue
 			}
 			saved := logisticInt8Tier

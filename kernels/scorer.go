@@ -1234,9 +1234,7 @@ func ScorerAdamW(p *[ScorerParams]float32, grad *[ScorerParams]float32, m *[Scor
 // that have them, where the CPU has their instructions, and the reference.
 func scorerCanRunInt8(t compiled.Tier) bool {
 	switch t {
-	case compiled.AVX512:
-		return scorerCanRun(t) && compiled.CPUHasInt8(t)
-	case compiled.NEON:
+	case compiled.AVX512, compiled.NEON:
 		return scorerCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference

@@ -3442,8 +3442,8 @@ func TestScorerInt8(t *testing.T) {
 			if !scorerCanRunInt8(tier) {
 				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
 			}
-			if tier == compiled.Reference && !kerneltest.Affordable(782144) {
-				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 782144)
+			if tier == compiled.Reference && !kerneltest.Affordable(1092416) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 1092416)
 			}
 			saved := scorerInt8Tier
 			defer func() { scorerInt8Tier = saved }()
@@ -3470,7 +3470,7 @@ func FuzzScorerInt8(f *testing.F) {
 	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
-			if !scorerCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(782144) {
+			if !scorerCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(1092416) {
 				continue
 			}
 			saved := scorerInt8Tier

@@ -286,9 +286,7 @@ func SeedAdamW(p *[SeedParams]float32, grad *[SeedParams]float32, m *[SeedParams
 // that have them, where the CPU has their instructions, and the reference.
 func seedCanRunInt8(t compiled.Tier) bool {
 	switch t {
-	case compiled.AVX512:
-		return seedCanRun(t) && compiled.CPUHasInt8(t)
-	case compiled.NEON:
+	case compiled.AVX512, compiled.NEON:
 		return seedCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference

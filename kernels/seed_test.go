@@ -842,8 +842,8 @@ func TestSeedInt8(t *testing.T) {
 			if !seedCanRunInt8(tier) {
 				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
 			}
-			if tier == compiled.Reference && !kerneltest.Affordable(7744) {
-				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 7744)
+			if tier == compiled.Reference && !kerneltest.Affordable(10816) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 10816)
 			}
 			saved := seedInt8Tier
 			defer func() { seedInt8Tier = saved }()
@@ -870,7 +870,7 @@ func FuzzSeedInt8(f *testing.F) {
 	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
-			if !seedCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(7744) {
+			if !seedCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(10816) {
 				continue
 			}
 			saved := seedInt8Tier

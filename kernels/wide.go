@@ -891,9 +891,7 @@ func WideAdamWLastChunk(p *[WideParams % WideUpdateChunk]float32, grad *[WidePar
 // that have them, where the CPU has their instructions, and the reference.
 func wideCanRunInt8(t compiled.Tier) bool {
 	switch t {
-	case compiled.AVX512:
-		return wideCanRun(t) && compiled.CPUHasInt8(t)
-	case compiled.NEON:
+	case compiled.AVX512, compiled.NEON:
 		return wideCanRun(t) && compiled.CPUHasInt8(t)
 	}
 	return t == compiled.Reference

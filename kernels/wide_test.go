@@ -1060,8 +1060,8 @@ func TestWideInt8(t *testing.T) {
 			if !wideCanRunInt8(tier) {
 				t.Skipf("this build or CPU cannot run the int8 kernels of the %s tier", tier)
 			}
-			if tier == compiled.Reference && !kerneltest.Affordable(4075945984) {
-				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 4075945984)
+			if tier == compiled.Reference && !kerneltest.Affordable(5692850176) {
+				t.Skipf("the reference tier would take minutes on int8 products of %d flops", 5692850176)
 			}
 			saved := wideInt8Tier
 			defer func() { wideInt8Tier = saved }()
@@ -1088,7 +1088,7 @@ func FuzzWideInt8(f *testing.F) {
 	f.Add(uint64(12), kerneltest.Bytes(1e-37, -1e-37, 1e-36, 0, float32(math.NaN())))
 	f.Fuzz(func(t *testing.T, seed uint64, raw []byte) {
 		for _, tier := range []compiled.Tier{compiled.AVX512, compiled.NEON, compiled.Reference} {
-			if !wideCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(4075945984) {
+			if !wideCanRunInt8(tier) || tier == compiled.Reference && !kerneltest.Affordable(5692850176) {
 				continue
 			}
 			saved := wideInt8Tier

@@ -77,11 +77,11 @@ const int8Rows = 64
 // finite and layers deeper than scalar.MaxInt8Depth inputs, whose int32
 // sums could overflow.
 func Quantize(n *Network) (*Quantized, error) {
+	if err := checkInt8(&n.desc); err != nil {
+		return nil, err
+	}
 	var layers []int8Layer
 	for i, l := range n.desc.Layers {
-		if l.In > scalar.MaxInt8Depth {
-			return nil, fmt.Errorf("nn: layer %d has %d inputs; int8 sums are exact up to %d", i+1, l.In, scalar.MaxInt8Depth)
-		}
 		w, b := n.w[i], n.b[i]
 		if at := vec.FirstNonFinite(w); at >= 0 {
 			return nil, fmt.Errorf("nn: layer %d: weight %d is %v; only finite weights quantize", i+1, at, w[at])

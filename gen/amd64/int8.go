@@ -149,7 +149,7 @@ func (a *asmWriter) quantizeRow(k *plan.Int8Kernel, f int8Frame, r int, x reg.Re
 
 	c.Comment(fmt.Sprintf("qx = clamp(round(x·inv) + zero, 0, 255), %d bytes a step.", a.lanes()))
 	dst := f.row(r)
-	if k.Depth() > k.In { // the padding of the last group: its weights are 0, but 0·x must not be NaN
+	if k.Depth() > k.In { // the last group's bytes past the row: 0, not a previous row's (their weights are 0 too)
 		c.MOVL(operand.U32(0), dst.Offset(k.Depth()-scalar.Int8Group))
 	}
 	c.LEAQ(at(x, off), src)

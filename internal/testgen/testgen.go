@@ -245,11 +245,12 @@ func activationUlps(a spec.Activation, n int) int {
 	return ulps
 }
 
-// int8CheckRows is the rows kerneltest.CheckInt8 runs through the
-// reference and the kernels of a layer, counted over its calls: 11 rows
-// drawn, each count of its int8Counts from both ends, and the check of
-// each count's first rows (about 4·11 calls of 11 rows).
-const int8CheckRows = 4 * 11 * 11
+// int8CheckRows bounds the rows kerneltest.CheckInt8 runs through the
+// reference and the kernels of a layer, counted over its calls: 13 rows
+// drawn, each count of its int8Counts from both ends (each call checked
+// against two passes of the reference), and each count's first rows
+// again (at most 4·13 calls of 13 rows).
+const int8CheckRows = 4 * 13 * 13
 
 // benchRanges are the ranges Benchmark<Kernel> fills the arguments of k
 // from. A product's take the values a layer sees in training, centered,
