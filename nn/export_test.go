@@ -53,3 +53,16 @@ func Cuts(desc compiled.Network, r int) []int {
 	c := planCuts(&desc)
 	return c.of(r)
 }
+
+// HalvedUpdateShares returns the chunks of the parameters (ranges [lo,
+// hi)) each of two workers checks and updates after sharing a step in
+// halves, and the chunks' size. The network needs two workers.
+func (n *Network) HalvedUpdateShares() (shares [2][2][2]int, chunk int) {
+	saved, savedActive := n.halved, n.activeWorkers
+	n.halved, n.activeWorkers = true, 2
+	for h := range shares {
+		shares[h] = n.workers[h].chunkRanges()
+	}
+	n.halved, n.activeWorkers = saved, savedActive
+	return shares, n.desc.UpdateChunk
+}

@@ -295,6 +295,44 @@ func TestSmallStepsRunOnOneWorker(t *testing.T) {
 	}
 }
 
+// TestHalvedUpdateShares checks how two workers that shared a step in
+// halves split its update: every chunk once, shares within a chunk of
+// each other, and each worker keeping the chunks that lie wholly in the
+// half of the first layer's rows of w it computed with (Fashion's first
+// layer holds nearly all its parameters, spec/wide.yaml's half).
+func TestHalvedUpdateShares(t *testing.T) {
+	for _, desc := range []compiled.Network{kernels.FashionNetwork(), kernels.WideNetwork()} {
+		net, err := nn.New(desc, nn.Options{Workers: 2})
+		require.NoError(t, err)
+		shares, chunk := net.HalvedUpdateShares()
+		chunks := (desc.Params + chunk - 1) / chunk
+		owner := make([]int, chunks)
+		var counts [2]int
+		for h, ranges := range shares {
+			for _, r := range ranges {
+				for c := r[0]; c < r[1]; c++ {
+					owner[c] += h + 1 // 1 or 2 when held once
+					counts[h]++
+				}
+			}
+		}
+		for c, o := range owner {
+			require.Contains(t, []int{1, 2}, o, "%s: chunk %d of %d", desc.Name, c, chunks)
+		}
+		assert.LessOrEqual(t, max(counts[0], counts[1])-min(counts[0], counts[1]), 1, "%s: shares %v", desc.Name, counts)
+		l := desc.Layers[0]
+		half := l.In / 2 * l.Out
+		for c := range chunks {
+			switch lo, hi := c*chunk, (c+1)*chunk; {
+			case hi <= half:
+				assert.Equal(t, 1, owner[c], "%s: chunk %d is in worker 0's rows of w", desc.Name, c)
+			case lo >= half && hi <= l.In*l.Out:
+				assert.Equal(t, 2, owner[c], "%s: chunk %d is in worker 1's rows of w", desc.Name, c)
+			}
+		}
+	}
+}
+
 // TestDeterministic trains with the same seed and step size for every
 // worker count and GOMAXPROCS and expects bit-identical weights; another
 // seed gives others. It runs under -race too (make test-race).

@@ -21,23 +21,28 @@ func (w *worker) reduce() {
 	w.sumTiles(n.desc.Params*w.index/n.activeWorkers, n.desc.Params*(w.index+1)/n.activeWorkers)
 }
 
-// chunkRange is the worker's share of the parameters' chunks in an
-// update the step's active workers share: equal shares, except that when
-// two workers shared a step of one tile with the split depth, they split
-// at the chunk boundary nearest to the middle of the first layer's w, so
-// that each updates the rows of w it alone computes with.
-func (w *worker) chunkRange() (lo, hi int) {
+// chunkRanges is the worker's share of the parameters' chunks in an
+// update the step's active workers share, as one or two ranges [lo, hi):
+// equal shares, in order. When two workers shared a step of one tile with
+// the split depth, each computed with half of the first layer's rows of w
+// alone, and keeps them: worker 0 takes the chunks before the boundary
+// nearest to the middle of that w, worker 1 the next half of all chunks,
+// and worker 0 the rest. (Splitting at that boundary alone left worker 1
+// three quarters of a model whose later layers are as large as its first:
+// spec/wide.yaml's update took 0.97 ms on two cores against 0.7 on one.)
+func (w *worker) chunkRanges() [2][2]int {
 	n := w.net
 	if n.splitDepth && n.halved {
 		l := n.desc.Layers[0]
 		mid := (l.In/2*l.Out + n.desc.UpdateChunk/2) / n.desc.UpdateChunk
 		mid = max(1, min(n.chunks-1, mid))
+		end := min(n.chunks, mid+n.chunks/2)
 		if w.index == 0 {
-			return 0, mid
+			return [2][2]int{{0, mid}, {end, n.chunks}}
 		}
-		return mid, n.chunks
+		return [2][2]int{{mid, end}}
 	}
-	return n.chunks * w.index / n.activeWorkers, n.chunks * (w.index + 1) / n.activeWorkers
+	return [2][2]int{{n.chunks * w.index / n.activeWorkers, n.chunks * (w.index + 1) / n.activeWorkers}}
 }
 
 // sumChunks writes scale·Σ_j grad_j into tile 0's gradient over the
@@ -47,16 +52,17 @@ func (w *worker) chunkRange() (lo, hi int) {
 func (w *worker) sumChunks() {
 	n := w.net
 	size := n.desc.UpdateChunk
-	lo, hi := w.chunkRange()
 	w.nonFinite = -1
-	for c := lo; c < hi; c++ {
-		from, to := c*size, min((c+1)*size, n.desc.Params)
-		if n.activeTiles > 1 || n.scale != 1 {
-			w.sumTiles(from, to)
-		}
-		if i := vec.FirstNonFinite(n.tiles[0].grad[from:to]); i >= 0 {
-			w.nonFinite = from + i
-			return
+	for _, r := range w.chunkRanges() {
+		for c := r[0]; c < r[1]; c++ {
+			from, to := c*size, min((c+1)*size, n.desc.Params)
+			if n.activeTiles > 1 || n.scale != 1 {
+				w.sumTiles(from, to)
+			}
+			if i := vec.FirstNonFinite(n.tiles[0].grad[from:to]); i >= 0 {
+				w.nonFinite = from + i
+				return
+			}
 		}
 	}
 }
@@ -64,8 +70,9 @@ func (w *worker) sumChunks() {
 // updateChunks applies the step's update to the worker's chunks.
 func (w *worker) updateChunks() {
 	n := w.net
-	lo, hi := w.chunkRange()
-	for c := lo; c < hi; c++ {
-		n.updateChunk(c, n.tiles[0].grad)
+	for _, r := range w.chunkRanges() {
+		for c := r[0]; c < r[1]; c++ {
+			n.updateChunk(c, n.tiles[0].grad)
+		}
 	}
 }

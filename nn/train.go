@@ -111,16 +111,20 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 	// By chunks, shared by the workers: sum the tiles and look for a value
 	// that is not finite while each chunk is in cache, then, when all are
 	// finite, update. A halved step keeps its two workers, each updating
-	// what it computed (chunkRange).
+	// what it computed (chunkRanges).
 	n.activeWorkers = min(workers, n.chunks)
 	if n.halved {
 		n.activeWorkers = 2
 	}
 	n.parallel((*worker).sumChunks)
+	first := -1 // the first non-finite gradient: a worker's chunks need not be in one run
 	for _, w := range n.workers[:n.activeWorkers] {
-		if w.nonFinite >= 0 {
-			return loss, right, nonFiniteGradient(grad, w.nonFinite)
+		if w.nonFinite >= 0 && (first < 0 || w.nonFinite < first) {
+			first = w.nonFinite
 		}
+	}
+	if first >= 0 {
+		return loss, right, nonFiniteGradient(grad, first)
 	}
 	n.beginUpdate()
 	n.parallel((*worker).updateChunks)
