@@ -116,9 +116,18 @@ func (a *asmWriter) combine(k *plan.Kernel, out int) {
 
 // columnSums writes s[c] = Σᵢ m[i,c] for the rows×cols matrix m.
 func (a *asmWriter) columnSums(m, s reg.Register, rows, cols int) {
+	a.c.Comment(kerneldoc.ColumnSums(rows, cols))
+	a.columnSumsThen([]reg.Register{m, s}, rows, cols, func(sum reg.VecVirtual, lanes int, vec func(int) operand.Mem) {
+		a.store(sum, lanes, vec(1))
+	})
+}
+
+// columnSumsThen sums the rows of the rows×cols matrix at ptrs[0] a
+// vector of columns at a time, and hands each vector of sums to done with
+// the lanes it holds and the same columns' place in every array of ptrs.
+func (a *asmWriter) columnSumsThen(ptrs []reg.Register, rows, cols int, done func(sum reg.VecVirtual, lanes int, vec func(int) operand.Mem)) {
 	c := a.c
-	c.Comment(kerneldoc.ColumnSums(rows, cols))
-	a.elementwise(cols, []reg.Register{m, s}, func(vec func(int) operand.Mem, lanes int) {
+	a.elementwise(cols, ptrs, func(vec func(int) operand.Mem, lanes int) {
 		sum, v, p := a.vec(), a.vec(), c.GP64()
 		a.zero(sum)
 		c.MOVQ(vec(0).Base, p)
@@ -127,7 +136,7 @@ func (a *asmWriter) columnSums(m, s reg.Register, rows, cols int) {
 			c.VADDPS(v, sum, sum)
 			c.ADDQ(imm(4*cols), p)
 		})
-		a.store(sum, lanes, vec(1))
+		done(sum, lanes, vec)
 	})
 }
 

@@ -140,7 +140,16 @@ func (k *kernelWriter) combine(kn *plan.Kernel, out int) {
 // the rows in order.
 func (k *kernelWriter) columnSums(m, s greg, rows, cols int) {
 	k.note(kerneldoc.ColumnSums(rows, cols))
-	k.elementwise(cols, []greg{m, s}, func(vec func(int) mem, lanes int) {
+	k.columnSumsThen([]greg{m, s}, rows, cols, func(sum vreg, lanes int, vec func(int) mem) {
+		k.store(sum, lanes, vec(1))
+	})
+}
+
+// columnSumsThen sums the rows of the rows×cols matrix at ptrs[0] a
+// vector of columns at a time, and hands each vector of sums to done with
+// the lanes it holds and the same columns' place in every array of ptrs.
+func (k *kernelWriter) columnSumsThen(ptrs []greg, rows, cols int, done func(sum vreg, lanes int, vec func(int) mem)) {
+	k.elementwise(cols, ptrs, func(vec func(int) mem, lanes int) {
 		sum, v := k.vec(), k.vec()
 		k.zero(sum)
 		p := k.pointer(vec(0).base, vec(0).off)
@@ -149,7 +158,7 @@ func (k *kernelWriter) columnSums(m, s greg, rows, cols int) {
 			k.fadd(sum, sum, v)
 			k.addImm(p, 4*cols)
 		})
-		k.store(sum, lanes, vec(1))
+		done(sum, lanes, vec)
 	})
 }
 
