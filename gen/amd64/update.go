@@ -34,8 +34,7 @@ func (a *asmWriter) optimizer(k *plan.Kernel) {
 				pv, gv := a.vec(), a.vec()
 				a.load(vec(0), lanes, pv)
 				a.load(vec(1), lanes, gv)
-				c.VFMADD231PS(pv, decay, gv) // g′ = grad + decay·p
-				c.VFNMADD231PS(gv, lr, pv)   // p ← p − lr·g′
+				a.sgdUpdate(pv, gv, lr, decay)
 				storeP(pv, lanes, vec(0))
 			})
 		})
@@ -211,4 +210,12 @@ func (a *asmWriter) safeLog(v reg.VecVirtual) reg.VecVirtual {
 	c.VSUBPS(v, v, nan) // 0, or NaN when v is NaN
 	c.VADDPS(nan, l, l)
 	return l
+}
+
+// sgdUpdate is SGD's step on the parameters p with gradient g, both in
+// registers: g ← g + decay·p, then p ← p − lr·g. lr and decay are
+// registers or vectors in memory.
+func (a *asmWriter) sgdUpdate(p, g reg.VecVirtual, lr, decay operand.Op) {
+	a.c.VFMADD231PS(decay, p, g) // g′ = grad + decay·p
+	a.c.VFNMADD231PS(lr, g, p)   // p ← p − lr·g′
 }

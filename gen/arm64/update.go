@@ -22,8 +22,7 @@ func (k *kernelWriter) optimizer(kn *plan.Kernel) {
 			pv, gv := k.vec(), k.vec()
 			k.load(vec(0), n, pv)
 			k.load(vec(1), n, gv)
-			k.op("VFMLA %s, %s, %s", decay.s4(), pv.s4(), gv.s4()) // g′ = grad + decay·p
-			k.op("VFMLS %s, %s, %s", lr.s4(), gv.s4(), pv.s4())    // p ← p − lr·g′
+			k.sgdUpdate(pv, gv, lr, decay)
 			k.store(pv, n, vec(0))
 		})
 	case plan.Momentum, plan.Nesterov:
@@ -152,4 +151,11 @@ func (k *kernelWriter) safeLog(v vreg) vreg {
 	k.fsub(nan, v, v) // 0, or NaN when v is NaN
 	k.fadd(l, l, nan)
 	return l
+}
+
+// sgdUpdate is SGD's step on the parameters p with gradient g: g ← g +
+// decay·p, then p ← p − lr·g.
+func (k *kernelWriter) sgdUpdate(p, g, lr, decay vreg) {
+	k.op("VFMLA %s, %s, %s", decay.s4(), p.s4(), g.s4()) // g′ = grad + decay·p
+	k.op("VFMLS %s, %s, %s", lr.s4(), g.s4(), p.s4())    // p ← p − lr·g′
 }
