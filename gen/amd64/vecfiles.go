@@ -16,13 +16,14 @@ const sliceHeader = 24
 
 // VecFiles renders, for tier isa, the vector loops nn runs over lengths
 // known only at run time, for package pkg: sumScaled<ISA>,
-// firstNonFinite<ISA> and gatherRows<ISA>.
+// firstNonFinite<ISA>, maxAbsBits<ISA> and gatherRows<ISA>.
 func VecFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
 	c := build.NewContext()
 	c.ConstraintExpr("gc,!purego")
 	a := newAsmWriter(c, isa)
 	a.sumScaled()
 	a.firstNonFinite()
+	a.maxAbsBits()
 	a.gatherRows()
 	return assemble(c, isa, printer.Config{Name: "vecgen from gen.VecFiles", Pkg: pkg})
 }
@@ -184,6 +185,79 @@ func (a *asmWriter) firstNonFinite() {
 	block("scalar", 0)
 	c.Label("found")
 	c.Store(i, c.ReturnIndex(0))
+	c.VZEROUPPER()
+	c.RET()
+}
+
+// maxAbsBits emits
+//
+//	maxAbsBits<ISA>(v *float32, n int) uint32
+//
+// which returns the largest bit pattern of |v[i]| over v[:n] (blocks of 4
+// vectors, then of one, then single floats; 0 when n is 0). Read as
+// unsigned integers, the patterns of magnitudes order as the magnitudes
+// do, with +Inf's (0x7f800000) above every finite one and every NaN's
+// above +Inf's: as a float, the result is the largest magnitude, +Inf
+// when one is infinite, a NaN when one is.
+func (a *asmWriter) maxAbsBits() {
+	c := a.c
+	a.vecFunction("maxAbsBits", "func(v *float32, n int) uint32",
+		"returns the largest bit pattern of |v[i]| over v[:n]: as a float, the largest magnitude, +Inf or a NaN.")
+	v, n := a.param("v"), a.param("n")
+	mask, acc, one := a.vec(), a.vec(), c.XMM()
+	c.VMOVUPS(a.splat("absmask", 0x7fffffff), mask)
+	a.zero(acc)
+	c.VXORPS(one, one, one) // the single floats', apart: a VEX write of acc's low lanes would clear the rest
+	and := func(m operand.Op, mask, d reg.VecVirtual) { c.VPAND(m, mask, d) }
+	if a.wide() {
+		and = func(m operand.Op, mask, d reg.VecVirtual) { c.VPANDD(m, mask, d) }
+	}
+	i := c.GP64() // index of the current block
+	c.XORQ(i, i)
+	block := func(label string, vecs int) {
+		floats := max(vecs*a.lanes(), 1)
+		left := c.GP64()
+		c.Label(label)
+		c.MOVQ(n, left)
+		c.SUBQ(i, left)
+		c.CMPQ(left, operand.U8(floats))
+		c.JB(operand.LabelRef(label + "done"))
+		m := func(j int) operand.Mem { return operand.Mem{Base: v, Index: i, Scale: 4, Disp: 4 * a.lanes() * j} }
+		if vecs == 0 {
+			x := c.XMM()
+			c.VMOVSS(m(0), x)
+			c.VPAND(mask.AsX(), x, x)
+			c.VPMAXUD(x, one, one)
+		}
+		for j := range vecs {
+			d := a.vec()
+			and(m(j), mask, d)
+			c.VPMAXUD(d, acc, acc)
+		}
+		c.ADDQ(operand.U8(floats), i)
+		c.JMP(operand.LabelRef(label))
+		c.Label(label + "done")
+	}
+	block("four", 4)
+	block("one", 1)
+	block("scalar", 0)
+	y := acc
+	if a.wide() { // the upper 256 bits onto the lower first
+		y = c.YMM()
+		c.VEXTRACTI64X4(imm(1), acc, y)
+		c.VPMAXUD(y, acc.AsY(), y)
+	}
+	x, t := c.XMM(), c.XMM()
+	c.VEXTRACTI128(imm(1), y, x)
+	c.VPMAXUD(x, y.AsX(), x)
+	c.VPSHUFD(imm(0x4e), x, t) // swap 64-bit halves
+	c.VPMAXUD(t, x, x)
+	c.VPSHUFD(imm(0xb1), x, t) // swap neighbours
+	c.VPMAXUD(t, x, x)
+	c.VPMAXUD(one, x, x)
+	r := c.GP32()
+	c.VMOVD(x, r)
+	c.Store(r, c.ReturnIndex(0))
 	c.VZEROUPPER()
 	c.RET()
 }

@@ -15,7 +15,7 @@ const gatherRowsGroup = 4
 
 // VecFiles renders, for tier isa (NEON), the vector loops nn runs over
 // lengths known only at run time, for package pkg: sumScaledNEON,
-// firstNonFiniteNEON and gatherRowsNEON, with the same meaning and order
+// firstNonFiniteNEON, maxAbsBitsNEON and gatherRowsNEON, with the same meaning and order
 // of operations as the x86 tiers' (gen/amd64/vecfiles.go).
 func VecFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
 	if isa != plan.NEON {
@@ -25,6 +25,7 @@ func VecFiles(pkg string, isa plan.ISA) (asm, stubs []byte, err error) {
 	err = render(func() {
 		f.sumScaled()
 		f.firstNonFinite()
+		f.maxAbsBits()
 		f.gatherRows()
 	})
 	if err != nil {
@@ -175,6 +176,60 @@ func (f *file) firstNonFinite() {
 		block("scalar", 0)
 		w.label("found")
 		w.op("MOVD %s, %s", i, frame.at("ret"))
+	})
+}
+
+// maxAbsBits emits
+//
+//	maxAbsBitsNEON(v *float32, n int) uint32
+//
+// which returns the bits of the largest |v[i]| over v[:n] (blocks of 4
+// vectors, then of one, then single floats; 0 when n is 0): FMAX keeps a
+// NaN operand, so the result is the largest magnitude, +Inf when one is
+// infinite and a NaN (positive, as FABS left it) when one is, whose bits
+// order as the x86 tiers' do.
+func (f *file) maxAbsBits() {
+	args := []arg{{"v", "*float32"}, {"n", "int"}}
+	doc := []string{"maxAbsBitsNEON returns the bits of the largest |v[i]| over v[:n]: the largest magnitude, +Inf or a NaN."}
+	f.function("maxAbsBitsNEON", args, &arg{"ret", "uint32"}, doc, func(frame *frameLayout) {
+		w := f.w
+		v, n, i, left := w.gp(), w.gp(), w.gp(), w.gp()
+		w.op("MOVD %s, %s", frame.at("v"), v)
+		w.op("MOVD %s, %s", frame.at("n"), n)
+		w.op("MOVD ZR, %s", i) // index of the current block; v points at it
+		acc, one := w.vec(), w.vec()
+		w.zero(acc)
+		w.zero(one) // the single floats', apart: a scalar write clears the other lanes
+		block := func(label string, vecs int) {
+			floats := max(vecs*lanes, 1)
+			end := w.scope()
+			w.label(label)
+			w.op("SUB %s, %s, %s", i, n, left)
+			w.op("CMP $%d, %s", floats, left)
+			w.op("BLT %sdone", label)
+			d := w.vec()
+			if vecs == 0 {
+				w.op("FMOVS (%s), %s", v, d.f())
+				w.op("FABSS %s, %s", d.f(), d.f())
+				w.op("FMAXS %s, %s, %s", d.f(), one.f(), one.f())
+			}
+			for j := range vecs {
+				w.load(at(v, 16*j), lanes, d)
+				w.fabs(d, d)
+				w.fmax(acc, acc, d)
+			}
+			w.addImm(i, floats)
+			w.addImm(v, 4*floats)
+			w.op("B %s", label)
+			w.label(label + "done")
+			end()
+		}
+		block("four", 4)
+		block("one", 1)
+		block("scalar", 0)
+		w.hreduce(acc, w.fmaxp)
+		w.op("FMAXS %s, %s, %s", one.f(), acc.f(), acc.f())
+		w.op("FMOVS %s, %s", acc.f(), frame.at("ret"))
 	})
 }
 

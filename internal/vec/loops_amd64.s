@@ -166,6 +166,78 @@ found:
 	VZEROUPPER
 	RET
 
+// func maxAbsBitsAVX2(v *float32, n int) uint32
+// Requires: AVX, AVX2
+TEXT ·maxAbsBitsAVX2(SB), NOSPLIT, $0-20
+	MOVQ    v+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS absmask<>+0(SB), Y0
+	VXORPS  Y1, Y1, Y1
+	VXORPS  X2, X2, X2
+	XORQ    DX, DX
+
+four:
+	MOVQ    CX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x20
+	JB      fourdone
+	VPAND   (AX)(DX*4), Y0, Y3
+	VPMAXUD Y3, Y1, Y1
+	VPAND   32(AX)(DX*4), Y0, Y3
+	VPMAXUD Y3, Y1, Y1
+	VPAND   64(AX)(DX*4), Y0, Y3
+	VPMAXUD Y3, Y1, Y1
+	VPAND   96(AX)(DX*4), Y0, Y3
+	VPMAXUD Y3, Y1, Y1
+	ADDQ    $0x20, DX
+	JMP     four
+
+fourdone:
+one:
+	MOVQ    CX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x08
+	JB      onedone
+	VPAND   (AX)(DX*4), Y0, Y3
+	VPMAXUD Y3, Y1, Y1
+	ADDQ    $0x08, DX
+	JMP     one
+
+onedone:
+scalar:
+	MOVQ    CX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x01
+	JB      scalardone
+	VMOVSS  (AX)(DX*4), X3
+	VPAND   X0, X3, X3
+	VPMAXUD X3, X2, X2
+	ADDQ    $0x01, DX
+	JMP     scalar
+
+scalardone:
+	VEXTRACTI128 $0x01, Y1, X0
+	VPMAXUD      X0, X1, X0
+	VPSHUFD      $0x4e, X0, X1
+	VPMAXUD      X1, X0, X0
+	VPSHUFD      $0xb1, X0, X1
+	VPMAXUD      X1, X0, X0
+	VPMAXUD      X2, X0, X0
+	VMOVD        X0, AX
+	MOVL         AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
+DATA absmask<>+0(SB)/4, $0x7fffffff
+DATA absmask<>+4(SB)/4, $0x7fffffff
+DATA absmask<>+8(SB)/4, $0x7fffffff
+DATA absmask<>+12(SB)/4, $0x7fffffff
+DATA absmask<>+16(SB)/4, $0x7fffffff
+DATA absmask<>+20(SB)/4, $0x7fffffff
+DATA absmask<>+24(SB)/4, $0x7fffffff
+DATA absmask<>+28(SB)/4, $0x7fffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $32
+
 // func gatherRowsAVX2(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int)
 // Requires: AVX
 TEXT ·gatherRowsAVX2(SB), NOSPLIT, $0-56

@@ -161,6 +161,62 @@ found:
 	MOVD R2, ret+16(FP)
 	RET
 
+// maxAbsBitsNEON returns the bits of the largest |v[i]| over v[:n]: the largest magnitude, +Inf or a NaN.
+// func maxAbsBitsNEON(v *float32, n int) uint32
+TEXT ·maxAbsBitsNEON(SB), NOSPLIT, $0-24
+	MOVD v+0(FP), R0
+	MOVD n+8(FP), R1
+	MOVD ZR, R2
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+four:
+	SUB R2, R1, R3
+	CMP $16, R3
+	BLT fourdone
+	FMOVQ (R0), F2
+	WORD $0x4ea0f842 // fabs v2.4s, v2.4s
+	WORD $0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	FMOVQ 16(R0), F2
+	WORD $0x4ea0f842 // fabs v2.4s, v2.4s
+	WORD $0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	FMOVQ 32(R0), F2
+	WORD $0x4ea0f842 // fabs v2.4s, v2.4s
+	WORD $0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	FMOVQ 48(R0), F2
+	WORD $0x4ea0f842 // fabs v2.4s, v2.4s
+	WORD $0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	ADD $16, R2, R2
+	ADD $64, R0, R0
+	B four
+fourdone:
+one:
+	SUB R2, R1, R3
+	CMP $4, R3
+	BLT onedone
+	FMOVQ (R0), F2
+	WORD $0x4ea0f842 // fabs v2.4s, v2.4s
+	WORD $0x4e22f400 // fmax v0.4s, v0.4s, v2.4s
+	ADD $4, R2, R2
+	ADD $16, R0, R0
+	B one
+onedone:
+scalar:
+	SUB R2, R1, R3
+	CMP $1, R3
+	BLT scalardone
+	FMOVS (R0), F2
+	FABSS F2, F2
+	FMAXS F2, F1, F1
+	ADD $1, R2, R2
+	ADD $4, R0, R0
+	B scalar
+scalardone:
+	WORD $0x6e20f400 // fmaxp v0.4s, v0.4s, v0.4s
+	WORD $0x6e20f400 // fmaxp v0.4s, v0.4s, v0.4s
+	FMAXS F1, F0, F0
+	FMOVS F0, ret+16(FP)
+	RET
+
 // gatherRowsNEON copies groups·4 rows of n floats, dst[j·dstStride+i] = src[rows[j]·srcStride+i], four rows at a time.
 // func gatherRowsNEON(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int)
 TEXT ·gatherRowsNEON(SB), NOSPLIT, $0-56

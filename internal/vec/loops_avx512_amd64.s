@@ -164,6 +164,88 @@ found:
 	VZEROUPPER
 	RET
 
+// func maxAbsBitsAVX512(v *float32, n int) uint32
+// Requires: AVX, AVX2, AVX512DQ, AVX512F
+TEXT ·maxAbsBitsAVX512(SB), NOSPLIT, $0-20
+	MOVQ    v+0(FP), AX
+	MOVQ    n+8(FP), CX
+	VMOVUPS absmask<>+0(SB), Z0
+	VXORPS  Z1, Z1, Z1
+	VXORPS  X2, X2, X2
+	XORQ    DX, DX
+
+four:
+	MOVQ    CX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x40
+	JB      fourdone
+	VPANDD  (AX)(DX*4), Z0, Z3
+	VPMAXUD Z3, Z1, Z1
+	VPANDD  64(AX)(DX*4), Z0, Z3
+	VPMAXUD Z3, Z1, Z1
+	VPANDD  128(AX)(DX*4), Z0, Z3
+	VPMAXUD Z3, Z1, Z1
+	VPANDD  192(AX)(DX*4), Z0, Z3
+	VPMAXUD Z3, Z1, Z1
+	ADDQ    $0x40, DX
+	JMP     four
+
+fourdone:
+one:
+	MOVQ    CX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x10
+	JB      onedone
+	VPANDD  (AX)(DX*4), Z0, Z3
+	VPMAXUD Z3, Z1, Z1
+	ADDQ    $0x10, DX
+	JMP     one
+
+onedone:
+scalar:
+	MOVQ    CX, BX
+	SUBQ    DX, BX
+	CMPQ    BX, $0x01
+	JB      scalardone
+	VMOVSS  (AX)(DX*4), X3
+	VPAND   X0, X3, X3
+	VPMAXUD X3, X2, X2
+	ADDQ    $0x01, DX
+	JMP     scalar
+
+scalardone:
+	VEXTRACTI64X4 $0x01, Z1, Y0
+	VPMAXUD       Y0, Y1, Y0
+	VEXTRACTI128  $0x01, Y0, X1
+	VPMAXUD       X1, X0, X1
+	VPSHUFD       $0x4e, X1, X0
+	VPMAXUD       X0, X1, X1
+	VPSHUFD       $0xb1, X1, X0
+	VPMAXUD       X0, X1, X1
+	VPMAXUD       X2, X1, X1
+	VMOVD         X1, AX
+	MOVL          AX, ret+16(FP)
+	VZEROUPPER
+	RET
+
+DATA absmask<>+0(SB)/4, $0x7fffffff
+DATA absmask<>+4(SB)/4, $0x7fffffff
+DATA absmask<>+8(SB)/4, $0x7fffffff
+DATA absmask<>+12(SB)/4, $0x7fffffff
+DATA absmask<>+16(SB)/4, $0x7fffffff
+DATA absmask<>+20(SB)/4, $0x7fffffff
+DATA absmask<>+24(SB)/4, $0x7fffffff
+DATA absmask<>+28(SB)/4, $0x7fffffff
+DATA absmask<>+32(SB)/4, $0x7fffffff
+DATA absmask<>+36(SB)/4, $0x7fffffff
+DATA absmask<>+40(SB)/4, $0x7fffffff
+DATA absmask<>+44(SB)/4, $0x7fffffff
+DATA absmask<>+48(SB)/4, $0x7fffffff
+DATA absmask<>+52(SB)/4, $0x7fffffff
+DATA absmask<>+56(SB)/4, $0x7fffffff
+DATA absmask<>+60(SB)/4, $0x7fffffff
+GLOBL absmask<>(SB), RODATA|NOPTR, $64
+
 // func gatherRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups int, n int)
 // Requires: AVX, AVX512F
 TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-56

@@ -14,6 +14,11 @@ func sumScaledAVX512(dst *float32, srcs *[]float32, nsrcs int, n int, scale floa
 //go:noescape
 func firstNonFiniteAVX512(v *float32, n int) int
 
+// maxAbsBitsAVX512 returns the largest bit pattern of |v[i]| over v[:n]: as a float, the largest magnitude, +Inf or a NaN.
+//
+//go:noescape
+func maxAbsBitsAVX512(v *float32, n int) uint32
+
 // gatherRowsAVX512 copies groups·4 rows of n floats, dst[j·dstStride+i] = src[rows[j]·srcStride+i], four rows at a time.
 //
 //go:noescape

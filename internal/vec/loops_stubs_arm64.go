@@ -14,6 +14,11 @@ func sumScaledNEON(dst *float32, srcs *[]float32, nsrcs int, n int, scale float3
 //go:noescape
 func firstNonFiniteNEON(v *float32, n int) int
 
+// maxAbsBitsNEON returns the bits of the largest |v[i]| over v[:n]: the largest magnitude, +Inf or a NaN.
+//
+//go:noescape
+func maxAbsBitsNEON(v *float32, n int) uint32
+
 // gatherRowsNEON copies groups·4 rows of n floats, dst[j·dstStride+i] = src[rows[j]·srcStride+i], four rows at a time.
 //
 //go:noescape

@@ -21,6 +21,13 @@ func firstNonFiniteAsm(t compiled.Tier, v *float32, n int) int {
 	return firstNonFiniteAVX2(v, n)
 }
 
+func maxAbsAsm(t compiled.Tier, v *float32, n int) uint32 {
+	if t == compiled.AVX512 {
+		return maxAbsBitsAVX512(v, n)
+	}
+	return maxAbsBitsAVX2(v, n)
+}
+
 func gatherRowsAsm(t compiled.Tier, dst *float32, dstStride int, src *float32, srcStride int, rows *int, groups, n int) {
 	if t == compiled.AVX512 {
 		gatherRowsAVX512(dst, dstStride, src, srcStride, rows, groups, n)

@@ -11,6 +11,7 @@ package vec
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/vecgen/vecgen/compiled"
 )
@@ -72,6 +73,29 @@ func firstNonFiniteGo(v []float32, from int) int {
 		}
 	}
 	return -1
+}
+
+// MaxAbs returns the largest magnitude in v: +Inf when an element is
+// infinite and none is NaN, a NaN when one is, 0 for an empty v.
+func MaxAbs(v []float32) float32 {
+	if len(v) == 0 {
+		return 0
+	}
+	if tier == compiled.Reference {
+		return maxAbsGo(v)
+	}
+	return math.Float32frombits(maxAbsAsm(tier, &v[0], len(v)))
+}
+
+// maxAbsGo is MaxAbs in Go: the largest bit pattern of |v[i]|, which as
+// unsigned integers order as the magnitudes do, +Inf's above every finite
+// one and every NaN's above +Inf's.
+func maxAbsGo(v []float32) float32 {
+	var m uint32
+	for _, f := range v {
+		m = max(m, math.Float32bits(f)&^(1<<31))
+	}
+	return math.Float32frombits(m)
 }
 
 // GatherRows copies rows of the row-major matrix src, srcStride floats

@@ -17,6 +17,10 @@ func firstNonFiniteAsm(compiled.Tier, *float32, int) int {
 	panic("vec: an assembly loop called in a build without assembly")
 }
 
+func maxAbsAsm(compiled.Tier, *float32, int) uint32 {
+	panic("vec: an assembly loop called in a build without assembly")
+}
+
 func gatherRowsAsm(compiled.Tier, *float32, int, *float32, int, *int, int, int) {
 	panic("vec: an assembly loop called in a build without assembly")
 }

@@ -121,6 +121,53 @@ func TestFirstNonFinite(t *testing.T) {
 	})
 }
 
+// TestMaxAbs plants the largest magnitude, +Inf, -Inf or NaN at every
+// position of vectors of every length through every code path, among
+// values that include subnormals, zeros of both signs and negatives, and
+// requires the planted one (any NaN for NaN, which beats +Inf).
+func TestMaxAbs(t *testing.T) {
+	eachTier(t, func(t *testing.T) {
+		rng := rand.New(rand.NewPCG(5, 6))
+		assert.Equal(t, float32(0), MaxAbs(nil))
+		for _, n := range []int{1, 7, 8, 15, 16, 17, 31, 32, 33, 63, 64, 65, 129, 200} {
+			v := make([]float32, n)
+			for i := range v {
+				v[i] = []float32{1, -0x1p-149, -3, 2.5, 0, float32(math.Copysign(0, -1))}[rng.IntN(6)]
+			}
+			assert.Equal(t, maxAbsGo(v), MaxAbs(v), "n=%d", n)
+			for at := range n {
+				for _, big := range []float32{-7, 1e30, float32(math.Inf(1)), float32(math.Inf(-1)), float32(math.NaN())} {
+					w := append([]float32(nil), v...)
+					w[at] = big
+					if at+1 < n && math.IsNaN(float64(big)) {
+						w[at+1+rng.IntN(n-at-1)] = float32(math.Inf(-1)) // NaN beats an infinity after it
+					}
+					got := MaxAbs(w)
+					switch want := float32(math.Abs(float64(big))); {
+					case math.IsNaN(float64(big)):
+						if !math.IsNaN(float64(got)) {
+							t.Fatalf("n=%d: NaN planted at %d, got %v", n, at, got)
+						}
+					case got != want:
+						t.Fatalf("n=%d: %v planted at %d, got %v", n, big, at, got)
+					}
+				}
+			}
+		}
+	})
+}
+
+// BenchmarkMaxAbs scans a batch of spec/wide.yaml's widest activations:
+// what a training step pays to bound its gradients before it fuses SGD
+// into them.
+func BenchmarkMaxAbs(b *testing.B) {
+	v := make([]float32, 128*2048)
+	b.SetBytes(4 * int64(len(v)))
+	for b.Loop() {
+		MaxAbs(v)
+	}
+}
+
 // BenchmarkFirstNonFinite scans a gradient of spec/fashion.yaml, every
 // value finite: what a training step pays to refuse a non-finite one.
 func BenchmarkFirstNonFinite(b *testing.B) {
