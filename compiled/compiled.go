@@ -146,6 +146,20 @@ type Layer struct {
 	PartialForward func(h int, x, w, p []float32)
 	Combine        func(h int, p0, p1, b, z, y []float32)
 
+	// The fused SGD step: each computes a gradient as its twin does and
+	// takes SGD's step with it in place of writing it, bit for bit what
+	// SGD writes from the twin's gradient: WeightGradSGD w ← w − lr·(dw +
+	// decay·w) and b ← b − lr·(db + decay·b), WeightGradSGDHalf the same
+	// on WeightGradHalf's rows of w (w whole, as dw is for WeightGradHalf),
+	// and BiasGradSGD on b alone. A step taken cannot be taken back, so
+	// the caller must know the gradient to be finite first (nn bounds it
+	// by the magnitudes of x and dz). Nil where the package has none: one
+	// generated before them, or whose batch is too deep for a product in
+	// one chunk of depth; the halves nil where WeightGradHalf is.
+	WeightGradSGD     func(x, dz, w, b []float32, lr, decay float32)
+	WeightGradSGDHalf func(h int, x, dz, w []float32, lr, decay float32)
+	BiasGradSGD       func(dz, b []float32, lr, decay float32)
+
 	// ForwardInt8 is the layer's int8 forward pass for serving,
 	// scalar.DenseInt8Packed over len(x)/In rows (any number): x is
 	// rows×In and y rows×Out, qw the weights quantized by

@@ -116,6 +116,9 @@ func TestPlanFashion(t *testing.T) {
 		"FashionL2ForwardHalf", "FashionL2ActivationGradHalf", "FashionL2WeightGradHalf", "FashionL2InputGradHalf", "FashionL2BiasGrad",
 		"FashionL3ForwardHalf", "FashionL3WeightGradHalf", "FashionL3InputGradHalf", "FashionL3BiasGrad",
 		"FashionL1PartialForward", "FashionL1Combine",
+		"FashionL1WeightGradSGD", "FashionL1WeightGradSGDHalf", "FashionL1BiasGradSGD",
+		"FashionL2WeightGradSGD", "FashionL2WeightGradSGDHalf", "FashionL2BiasGradSGD",
+		"FashionL3WeightGradSGD", "FashionL3WeightGradSGDHalf", "FashionL3BiasGradSGD",
 		"FashionL1ForwardRows32", "FashionL2ForwardRows32", "FashionL3ForwardRows32",
 		"FashionL1ForwardRows16", "FashionL2ForwardRows16", "FashionL3ForwardRows16",
 		"FashionL1ForwardRows8", "FashionL2ForwardRows8", "FashionL3ForwardRows8",
@@ -378,6 +381,11 @@ func TestPackedProducts(t *testing.T) {
 	}
 	for _, m := range p.Find(plan.WeightGrad, 1).Impls[:2] {
 		require.Less(t, m.PackRows, 602, "%s: more than one panel of dW's rows", m.Asm)
+	}
+	for _, m := range p.FindFusedSGD(plan.WeightGrad, 1, false).Impls {
+		if m.ISA.Packs {
+			require.Equal(t, 250, m.PackDepth, "%s: the fused step's product takes its depth whole", m.Asm)
+		}
 	}
 	avx2 := forward.Impl(plan.AVX2)
 	require.Less(t, avx2.PackRows, 250, "AVX2: more than one panel of rows")

@@ -168,6 +168,9 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	if k.Rows > 0 {
 		B = jen.Lit(k.Rows)
 	}
+	if k.FusedSGD {
+		return fusedSGDReference(p, k)
+	}
 	switch {
 	case k.Op == plan.PartialForward:
 		return []jen.Code{s("DenseRows", slice("x"), slice("w"), slice("p"), B, K, half, N)}
@@ -202,6 +205,28 @@ func reference(p *plan.Plan, k *plan.Kernel) []jen.Code {
 	panic("gen: no reference for " + k.Op.String())
 }
 
+// fusedSGDReference is a FusedSGD twin's fallback body:
+// scalar.DenseGradSGD row by row through a row of scratch on the stack,
+// and for the bias, its column sums into that row and scalar.SGD.
+func fusedSGDReference(p *plan.Plan, k *plan.Kernel) []jen.Code {
+	s := func(fn string, args ...jen.Code) *jen.Statement { return jen.Qual(scalarPath, fn).Call(args...) }
+	B, K, N := jen.Id(p.Batch()), jen.Id(p.In(k.Layer)), jen.Id(p.Out(k.Layer))
+	g := jen.Var().Id("g").Index(N).Float32()
+	bias := []jen.Code{s("ColumnSums", slice("dz"), slice("g"), B, N), s("SGD", slice("b"), slice("g"), jen.Id("lr"), jen.Id("decay"))}
+	rows := K
+	if k.Half {
+		rows = jen.Id(p.In(k.Layer)).Op("/").Lit(2)
+	}
+	weights := s("DenseGradSGD", slice("x"), slice("dz"), slice("w"), slice("g"), B, K, rows, N, jen.Id("lr"), jen.Id("decay"))
+	switch {
+	case k.Op == plan.BiasGrad:
+		return append([]jen.Code{g}, bias...)
+	case k.Half:
+		return []jen.Code{g, weights}
+	}
+	return append([]jen.Code{g, weights}, bias...)
+}
+
 // apiDoc is the doc comment of an exported kernel.
 func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 	name := k.Public
@@ -211,6 +236,9 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 			fmt.Sprintf("%s is %s on %d rows instead of a batch, for serving:", name, whole, k.Rows),
 			"each row of y (and z) is bit for bit the row " + whole + " writes for the same row of x.",
 		}
+	}
+	if k.FusedSGD {
+		return fusedSGDDoc(p, k)
 	}
 	if k.Half {
 		whole := p.Find(k.Op, k.Layer).Public
@@ -322,6 +350,29 @@ func apiDoc(p *plan.Plan, k *plan.Kernel) []string {
 	}
 }
 
+// fusedSGDDoc is the doc comment of a FusedSGD twin.
+func fusedSGDDoc(p *plan.Plan, k *plan.Kernel) []string {
+	twin := p.Find(k.Op, k.Layer)
+	if k.Half {
+		twin = p.FindHalf(k.Op, k.Layer)
+	}
+	params := "w and b"
+	switch {
+	case k.Op == plan.BiasGrad:
+		params = "b"
+	case k.Half:
+		params = "those rows of w"
+	}
+	return []string{
+		fmt.Sprintf("%s computes the gradient %s does and, in place of writing it,", k.Public, twin.Public),
+		fmt.Sprintf("takes SGD's step with it on %s, bit for bit as %s would:", params, p.Find(plan.SGD, 0).Public),
+		"",
+		"\tp ← p − lr·(grad + decay·p)",
+		"",
+		"The step cannot be taken back: call it once the gradient is known to be finite.",
+	}
+}
+
 func lossGradientNote(p *plan.Plan) string {
 	if p.LossGivesDZ() {
 		return "d is the gradient with respect to the last layer's pre-activation (the fused form)."
@@ -425,6 +476,13 @@ func emitDescriptor(f *jen.File, p *plan.Plan) {
 		}
 		if k := p.FindHalf(plan.InputGrad, l.Index); k != nil {
 			fields = append(fields, field("InputGradHalf", adapter(p, k, "dz", "w", "wt", "dx")))
+		}
+		if k := p.FindFusedSGD(plan.WeightGrad, l.Index, false); k != nil {
+			fields = append(fields, field("WeightGradSGD", adapter(p, k, "x", "dz", "w", "b", "lr", "decay")))
+		}
+		if k := p.FindFusedSGD(plan.WeightGrad, l.Index, true); k != nil {
+			fields = append(fields, field("WeightGradSGDHalf", adapter(p, k, "x", "dz", "w", "lr", "decay")))
+			fields = append(fields, field("BiasGradSGD", adapter(p, p.FindFusedSGD(plan.BiasGrad, l.Index, false), "dz", "b", "lr", "decay")))
 		}
 		if k := p.Find(plan.PartialForward, l.Index); k != nil {
 			fields = append(fields, field("PartialForward", adapter(p, k, "x", "w", "p")))

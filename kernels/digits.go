@@ -69,6 +69,15 @@ func DigitsNetwork() compiled.Network {
 				BiasGrad: func(dz []float32, db []float32) {
 					DigitsL1BiasGrad((*[DigitsBatch * DigitsL1Out]float32)(dz), (*[DigitsL1Out]float32)(db))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					DigitsL1WeightGradSGD((*[DigitsBatch * DigitsL1In]float32)(x), (*[DigitsBatch * DigitsL1Out]float32)(dz), (*[DigitsL1In * DigitsL1Out]float32)(w), (*[DigitsL1Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					DigitsL1WeightGradSGDHalf((*[DigitsBatch*DigitsL1In - DigitsL1In/2]float32)(x[h*(DigitsL1In/2):]), (*[DigitsBatch * DigitsL1Out]float32)(dz), (*[(DigitsL1In / 2) * DigitsL1Out]float32)(w[h*((DigitsL1In/2)*DigitsL1Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					DigitsL1BiasGradSGD((*[DigitsBatch * DigitsL1Out]float32)(dz), (*[DigitsL1Out]float32)(b), lr, decay)
+				},
 				PartialForward: func(h int, x []float32, w []float32, p []float32) {
 					DigitsL1PartialForward((*[DigitsBatch*DigitsL1In - DigitsL1In/2]float32)(x[h*(DigitsL1In/2):]), (*[(DigitsL1In / 2) * DigitsL1Out]float32)(w[h*((DigitsL1In/2)*DigitsL1Out):]), (*[DigitsBatch * DigitsL1Out]float32)(p))
 				},
@@ -103,6 +112,15 @@ func DigitsNetwork() compiled.Network {
 				},
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					DigitsL2InputGradHalf((*[(DigitsBatch / 2) * DigitsL2Out]float32)(dz[h*((DigitsBatch/2)*DigitsL2Out):]), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out * DigitsL2In]float32)(wt), (*[(DigitsBatch / 2) * DigitsL2In]float32)(dx[h*((DigitsBatch/2)*DigitsL2In):]))
+				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					DigitsL2WeightGradSGD((*[DigitsBatch * DigitsL2In]float32)(x), (*[DigitsBatch * DigitsL2Out]float32)(dz), (*[DigitsL2In * DigitsL2Out]float32)(w), (*[DigitsL2Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					DigitsL2WeightGradSGDHalf((*[DigitsBatch*DigitsL2In - DigitsL2In/2]float32)(x[h*(DigitsL2In/2):]), (*[DigitsBatch * DigitsL2Out]float32)(dz), (*[(DigitsL2In / 2) * DigitsL2Out]float32)(w[h*((DigitsL2In/2)*DigitsL2Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					DigitsL2BiasGradSGD((*[DigitsBatch * DigitsL2Out]float32)(dz), (*[DigitsL2Out]float32)(b), lr, decay)
 				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					DigitsL2ForwardInt8(x, (*[DigitsL2Int8Weights]int8)(qw), (*[DigitsL2Out]float32)(scale), (*[DigitsL2Out]int32)(colsum), (*[DigitsL2Out]float32)(b), y)
@@ -461,6 +479,132 @@ func DigitsL1Combine(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(DigitsB
 		digitsL1CombineNEON(p0, p1, b, y)
 	default:
 		scalar.Combine(p0[:], p1[:], b[:], y[:], (DigitsBatch / 2), DigitsL1Out, scalar.Tanh)
+	}
+}
+
+// DigitsL1WeightGradSGD computes the gradient DigitsL1WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as DigitsSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func DigitsL1WeightGradSGD(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		digitsL1WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		digitsL1WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [DigitsL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], DigitsBatch, DigitsL1In, DigitsL1In, DigitsL1Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], DigitsBatch, DigitsL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// DigitsL1WeightGradSGDHalf computes the gradient DigitsL1WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as DigitsSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func DigitsL1WeightGradSGDHalf(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, lr float32, decay float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		digitsL1WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		digitsL1WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [DigitsL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], DigitsBatch, DigitsL1In, DigitsL1In/2, DigitsL1Out, lr, decay)
+	}
+}
+
+// DigitsL1BiasGradSGD computes the gradient DigitsL1BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as DigitsSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func DigitsL1BiasGradSGD(dz *[DigitsBatch * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL1BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		digitsL1BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		digitsL1BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [DigitsL1Out]float32
+		scalar.ColumnSums(dz[:], g[:], DigitsBatch, DigitsL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// DigitsL2WeightGradSGD computes the gradient DigitsL2WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as DigitsSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func DigitsL2WeightGradSGD(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		digitsL2WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		digitsL2WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [DigitsL2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], DigitsBatch, DigitsL2In, DigitsL2In, DigitsL2Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], DigitsBatch, DigitsL2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// DigitsL2WeightGradSGDHalf computes the gradient DigitsL2WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as DigitsSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func DigitsL2WeightGradSGDHalf(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[(DigitsL2In / 2) * DigitsL2Out]float32, lr float32, decay float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		digitsL2WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		digitsL2WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [DigitsL2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], DigitsBatch, DigitsL2In, DigitsL2In/2, DigitsL2Out, lr, decay)
+	}
+}
+
+// DigitsL2BiasGradSGD computes the gradient DigitsL2BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as DigitsSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func DigitsL2BiasGradSGD(dz *[DigitsBatch * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	switch digitsTier {
+	case compiled.AVX512:
+		digitsL2BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		digitsL2BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		digitsL2BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [DigitsL2Out]float32
+		scalar.ColumnSums(dz[:], g[:], DigitsBatch, DigitsL2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
 	}
 }
 

@@ -68,6 +68,30 @@ func digitsL1CombineNEON(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(Dig
 	panic("vecgen: digitsL1CombineNEON called on amd64")
 }
 
+func digitsL1WeightGradSGDNEON(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1WeightGradSGDNEON called on amd64")
+}
+
+func digitsL1WeightGradSGDHalfNEON(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1WeightGradSGDHalfNEON called on amd64")
+}
+
+func digitsL1BiasGradSGDNEON(dz *[DigitsBatch * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1BiasGradSGDNEON called on amd64")
+}
+
+func digitsL2WeightGradSGDNEON(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2WeightGradSGDNEON called on amd64")
+}
+
+func digitsL2WeightGradSGDHalfNEON(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[(DigitsL2In / 2) * DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2WeightGradSGDHalfNEON called on amd64")
+}
+
+func digitsL2BiasGradSGDNEON(dz *[DigitsBatch * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2BiasGradSGDNEON called on amd64")
+}
+
 func digitsL1ForwardRows16NEON(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
 	panic("vecgen: digitsL1ForwardRows16NEON called on amd64")
 }

@@ -4473,6 +4473,1750 @@ elems3:
 	BNE elems3
 	RET
 
+// digitsL1WeightGradSGDNEON is the NEON body of DigitsL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=64, N=32), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 64×32 · 32×32 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func digitsL1WeightGradSGDNEON(x *[2048]float32, dz *[1024]float32, w *[2048]float32, b *[32]float32, lr float32, decay float32)
+TEXT ·digitsL1WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 64×32 · 32×32, in 8×12 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $8, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 8 rows of dw, 12 columns at a time.
+	MOVD $2, R8
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R3, R9
+	MOVD R6, R10
+	MOVD $128, R11
+	MOVD $256, R12
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $8, R13
+depth3:
+	FLDPQ (R9), (F24, F25)
+	FLDPQ (R10), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R10), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ (R10), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R10), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ (R10), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R10), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ (R10), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R10), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	SUBS $1, R13, R13
+	BNE depth3
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+36(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $128, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $256, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $384, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $512, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $640, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $768, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $896, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $48, R6, R6
+	ADD $48, R7, R7
+	SUBS $1, R8, R8
+	BNE cols2
+	// 8 rows of dw, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R3, R8
+	MOVD R6, R9
+	MOVD $128, R10
+	MOVD $256, R11
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $8, R12
+depth4:
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	SUBS $1, R12, R12
+	BNE depth4
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+36(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $128, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $256, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $384, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $512, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $640, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $768, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $896, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $32, R3, R3
+	ADD $1024, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (32 rows of 32).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	MOVD $2, R6
+elems5:
+	VMOVI $0, V2.B16
+	MOVD R4, R7
+	MOVD $32, R8
+rows6:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $128, R7, R7
+	SUBS $1, R8, R8
+	BNE rows6
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R7
+	MOVD $32, R8
+rows7:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $128, R7, R7
+	SUBS $1, R8, R8
+	BNE rows7
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	VMOVI $0, V2.B16
+	ADD $32, R4, R7
+	MOVD $32, R8
+rows8:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $128, R7, R7
+	SUBS $1, R8, R8
+	BNE rows8
+	FMOVQ 32(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R5)
+	VMOVI $0, V2.B16
+	ADD $48, R4, R7
+	MOVD $32, R8
+rows9:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $128, R7, R7
+	SUBS $1, R8, R8
+	BNE rows9
+	FMOVQ 48(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R5)
+	ADD $64, R4, R4
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems5
+	RET
+
+// digitsL1WeightGradSGDHalfNEON is the NEON body of DigitsL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=64, N=32), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 32×32 · 32×32 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func digitsL1WeightGradSGDHalfNEON(x *[2016]float32, dz *[1024]float32, w *[1024]float32, lr float32, decay float32)
+TEXT ·digitsL1WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 32×32 · 32×32, in 8×12 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $4, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 8 rows of dw, 12 columns at a time.
+	MOVD $2, R8
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R3, R9
+	MOVD R6, R10
+	MOVD $128, R11
+	MOVD $256, R12
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $8, R13
+depth3:
+	FLDPQ (R9), (F24, F25)
+	FLDPQ (R10), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R10), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ (R10), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R10), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ (R10), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R10), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ (R10), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R10), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	SUBS $1, R13, R13
+	BNE depth3
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+28(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $128, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $256, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $384, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $512, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $640, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $768, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $896, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	FMOVQ 32(R12), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 32(R12)
+	ADD $48, R6, R6
+	ADD $48, R7, R7
+	SUBS $1, R8, R8
+	BNE cols2
+	// 8 rows of dw, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R3, R8
+	MOVD R6, R9
+	MOVD $128, R10
+	MOVD $256, R11
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $8, R12
+depth4:
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	SUBS $1, R12, R12
+	BNE depth4
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+28(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $128, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $256, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $384, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $512, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $640, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $768, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $896, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $32, R3, R3
+	ADD $1024, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	RET
+
+// digitsL1BiasGradSGDNEON is the NEON body of DigitsL1BiasGradSGD: db = Σ rows of dz (B=32, K=64, N=32), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// func digitsL1BiasGradSGDNEON(dz *[1024]float32, b *[32]float32, lr float32, decay float32)
+TEXT ·digitsL1BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	MOVD dz+0(FP), R0
+	MOVD b+8(FP), R1
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (32 rows of 32).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R0, R2
+	MOVD R1, R3
+	MOVD $2, R4
+elems1:
+	VMOVI $0, V2.B16
+	MOVD R2, R5
+	MOVD $32, R6
+rows2:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $128, R5, R5
+	SUBS $1, R6, R6
+	BNE rows2
+	FMOVQ (R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R3)
+	VMOVI $0, V2.B16
+	ADD $16, R2, R5
+	MOVD $32, R6
+rows3:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $128, R5, R5
+	SUBS $1, R6, R6
+	BNE rows3
+	FMOVQ 16(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R3)
+	VMOVI $0, V2.B16
+	ADD $32, R2, R5
+	MOVD $32, R6
+rows4:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $128, R5, R5
+	SUBS $1, R6, R6
+	BNE rows4
+	FMOVQ 32(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R3)
+	VMOVI $0, V2.B16
+	ADD $48, R2, R5
+	MOVD $32, R6
+rows5:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $128, R5, R5
+	SUBS $1, R6, R6
+	BNE rows5
+	FMOVQ 48(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R3)
+	ADD $64, R2, R2
+	ADD $64, R3, R3
+	SUBS $1, R4, R4
+	BNE elems1
+	RET
+
+// digitsL2WeightGradSGDNEON is the NEON body of DigitsL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=32, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 32×32 · 32×10 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func digitsL2WeightGradSGDNEON(x *[1024]float32, dz *[320]float32, w *[320]float32, b *[10]float32, lr float32, decay float32)
+TEXT ·digitsL2WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 32×32 · 32×10, in 8×12 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $4, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 8 rows of dw, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R3, R8
+	MOVD R6, R9
+	MOVD $40, R10
+	MOVD $128, R11
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $8, R12
+depth2:
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	SUBS $1, R12, R12
+	BNE depth2
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+36(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $40, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $80, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $120, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $160, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $200, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $240, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $280, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $32, R3, R3
+	ADD $320, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (32 rows of 10).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $32, R7
+rows3:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R6, R6
+	SUBS $1, R7, R7
+	BNE rows3
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R6
+	MOVD $32, R7
+rows4:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R6, R6
+	SUBS $1, R7, R7
+	BNE rows4
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	ADD $32, R4, R4
+	ADD $32, R5, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $32, R7
+rows5:
+	FMOVD (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R6, R6
+	SUBS $1, R7, R7
+	BNE rows5
+	FMOVD (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVD F4, (R5)
+	RET
+
+// digitsL2WeightGradSGDHalfNEON is the NEON body of DigitsL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=32, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 16×32 · 32×10 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func digitsL2WeightGradSGDHalfNEON(x *[1008]float32, dz *[320]float32, w *[160]float32, lr float32, decay float32)
+TEXT ·digitsL2WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 16×32 · 32×10, in 8×12 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $2, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 8 rows of dw, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R3, R8
+	MOVD R6, R9
+	MOVD $40, R10
+	MOVD $128, R11
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $8, R12
+depth2:
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	SUBS $1, R12, R12
+	BNE depth2
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+28(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $40, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $80, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $120, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $160, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $200, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $240, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $280, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $32, R3, R3
+	ADD $320, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	RET
+
+// digitsL2BiasGradSGDNEON is the NEON body of DigitsL2BiasGradSGD: db = Σ rows of dz (B=32, K=32, N=10), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// func digitsL2BiasGradSGDNEON(dz *[320]float32, b *[10]float32, lr float32, decay float32)
+TEXT ·digitsL2BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	MOVD dz+0(FP), R0
+	MOVD b+8(FP), R1
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (32 rows of 10).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R0, R2
+	MOVD R1, R3
+	VMOVI $0, V2.B16
+	MOVD R2, R4
+	MOVD $32, R5
+rows1:
+	FMOVQ (R4), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	FMOVQ (R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R3)
+	VMOVI $0, V2.B16
+	ADD $16, R2, R4
+	MOVD $32, R5
+rows2:
+	FMOVQ (R4), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R4, R4
+	SUBS $1, R5, R5
+	BNE rows2
+	FMOVQ 16(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R3)
+	ADD $32, R2, R2
+	ADD $32, R3, R3
+	VMOVI $0, V2.B16
+	MOVD R2, R4
+	MOVD $32, R5
+rows3:
+	FMOVD (R4), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R4, R4
+	SUBS $1, R5, R5
+	BNE rows3
+	FMOVD (R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVD F4, (R3)
+	RET
+
 // digitsL1ForwardRows16NEON is the NEON body of DigitsL1ForwardRows16: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 16 rows for serving, bit for bit the rows DigitsL1Forward writes.
 // Product: 16×64 · 64×32 in 6×16 tiles (24 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.

@@ -93,6 +93,40 @@ func digitsL1PartialForwardAVX512(x *[2016]float32, w *[1024]float32, p *[1024]f
 //go:noescape
 func digitsL1CombineAVX512(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
 
+// digitsL1WeightGradSGDAVX512 is the AVX-512 body of DigitsL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=64, N=32), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 64×32 · 32×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1WeightGradSGDAVX512(x *[2048]float32, dz *[1024]float32, w *[2048]float32, b *[32]float32, lr float32, decay float32)
+
+// digitsL1WeightGradSGDHalfAVX512 is the AVX-512 body of DigitsL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=64, N=32), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 32×32 · 32×32 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL1WeightGradSGDHalfAVX512(x *[2016]float32, dz *[1024]float32, w *[1024]float32, lr float32, decay float32)
+
+// digitsL1BiasGradSGDAVX512 is the AVX-512 body of DigitsL1BiasGradSGD: db = Σ rows of dz (B=32, K=64, N=32), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func digitsL1BiasGradSGDAVX512(dz *[1024]float32, b *[32]float32, lr float32, decay float32)
+
+// digitsL2WeightGradSGDAVX512 is the AVX-512 body of DigitsL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=32, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 32×32 · 32×10 in 23×16 tiles (23 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL2WeightGradSGDAVX512(x *[1024]float32, dz *[320]float32, w *[320]float32, b *[10]float32, lr float32, decay float32)
+
+// digitsL2WeightGradSGDHalfAVX512 is the AVX-512 body of DigitsL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=32, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 16×32 · 32×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func digitsL2WeightGradSGDHalfAVX512(x *[1008]float32, dz *[320]float32, w *[160]float32, lr float32, decay float32)
+
+// digitsL2BiasGradSGDAVX512 is the AVX-512 body of DigitsL2BiasGradSGD: db = Σ rows of dz (B=32, K=32, N=10), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func digitsL2BiasGradSGDAVX512(dz *[320]float32, b *[10]float32, lr float32, decay float32)
+
 // digitsL1ForwardRows16AVX512 is the AVX-512 body of DigitsL1ForwardRows16: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 16 rows for serving, bit for bit the rows DigitsL1Forward writes.
 // Product: 16×64 · 64×32 in 8×48 tiles (24 accumulators), depth unrolled ×4.
 //

@@ -190,6 +190,78 @@ func digitsL1CombineNEON(p0 *[(DigitsBatch / 2) * DigitsL1Out]float32, p1 *[(Dig
 	panic("vecgen: digitsL1CombineNEON called in a build without assembly")
 }
 
+func digitsL1WeightGradSGDAVX512(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func digitsL1WeightGradSGDAVX2(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func digitsL1WeightGradSGDNEON(x *[DigitsBatch * DigitsL1In]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1WeightGradSGDNEON called in a build without assembly")
+}
+
+func digitsL1WeightGradSGDHalfAVX512(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func digitsL1WeightGradSGDHalfAVX2(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func digitsL1WeightGradSGDHalfNEON(x *[DigitsBatch*DigitsL1In - DigitsL1In/2]float32, dz *[DigitsBatch * DigitsL1Out]float32, w *[(DigitsL1In / 2) * DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func digitsL1BiasGradSGDAVX512(dz *[DigitsBatch * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func digitsL1BiasGradSGDAVX2(dz *[DigitsBatch * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func digitsL1BiasGradSGDNEON(dz *[DigitsBatch * DigitsL1Out]float32, b *[DigitsL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL1BiasGradSGDNEON called in a build without assembly")
+}
+
+func digitsL2WeightGradSGDAVX512(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func digitsL2WeightGradSGDAVX2(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func digitsL2WeightGradSGDNEON(x *[DigitsBatch * DigitsL2In]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[DigitsL2In * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2WeightGradSGDNEON called in a build without assembly")
+}
+
+func digitsL2WeightGradSGDHalfAVX512(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[(DigitsL2In / 2) * DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func digitsL2WeightGradSGDHalfAVX2(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[(DigitsL2In / 2) * DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func digitsL2WeightGradSGDHalfNEON(x *[DigitsBatch*DigitsL2In - DigitsL2In/2]float32, dz *[DigitsBatch * DigitsL2Out]float32, w *[(DigitsL2In / 2) * DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func digitsL2BiasGradSGDAVX512(dz *[DigitsBatch * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func digitsL2BiasGradSGDAVX2(dz *[DigitsBatch * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func digitsL2BiasGradSGDNEON(dz *[DigitsBatch * DigitsL2Out]float32, b *[DigitsL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: digitsL2BiasGradSGDNEON called in a build without assembly")
+}
+
 func digitsL1ForwardRows16AVX512(x *[16 * DigitsL1In]float32, w *[DigitsL1In * DigitsL1Out]float32, b *[DigitsL1Out]float32, y *[16 * DigitsL1Out]float32) {
 	panic("vecgen: digitsL1ForwardRows16AVX512 called in a build without assembly")
 }

@@ -103,6 +103,44 @@ func digitsL1PartialForwardNEON(x *[2016]float32, w *[1024]float32, p *[1024]flo
 //go:noescape
 func digitsL1CombineNEON(p0 *[512]float32, p1 *[512]float32, b *[32]float32, y *[512]float32)
 
+// digitsL1WeightGradSGDNEON is the NEON body of DigitsL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=64, N=32), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 64×32 · 32×32 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func digitsL1WeightGradSGDNEON(x *[2048]float32, dz *[1024]float32, w *[2048]float32, b *[32]float32, lr float32, decay float32)
+
+// digitsL1WeightGradSGDHalfNEON is the NEON body of DigitsL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=64, N=32), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 32×32 · 32×32 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func digitsL1WeightGradSGDHalfNEON(x *[2016]float32, dz *[1024]float32, w *[1024]float32, lr float32, decay float32)
+
+// digitsL1BiasGradSGDNEON is the NEON body of DigitsL1BiasGradSGD: db = Σ rows of dz (B=32, K=64, N=32), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func digitsL1BiasGradSGDNEON(dz *[1024]float32, b *[32]float32, lr float32, decay float32)
+
+// digitsL2WeightGradSGDNEON is the NEON body of DigitsL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=32, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 32×32 · 32×10 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func digitsL2WeightGradSGDNEON(x *[1024]float32, dz *[320]float32, w *[320]float32, b *[10]float32, lr float32, decay float32)
+
+// digitsL2WeightGradSGDHalfNEON is the NEON body of DigitsL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=32, K=32, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 16×32 · 32×10 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func digitsL2WeightGradSGDHalfNEON(x *[1008]float32, dz *[320]float32, w *[160]float32, lr float32, decay float32)
+
+// digitsL2BiasGradSGDNEON is the NEON body of DigitsL2BiasGradSGD: db = Σ rows of dz (B=32, K=32, N=10), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func digitsL2BiasGradSGDNEON(dz *[320]float32, b *[10]float32, lr float32, decay float32)
+
 // digitsL1ForwardRows16NEON is the NEON body of DigitsL1ForwardRows16: y = tanh(x·w + b), x B×K, w K×N, y B×N (B=32, K=64, N=32), on 16 rows for serving, bit for bit the rows DigitsL1Forward writes.
 // Product: 16×64 · 64×32 in 6×16 tiles (24 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.

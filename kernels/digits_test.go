@@ -2128,6 +2128,13 @@ func TestDigitsSplitDepth(t *testing.T) {
 	digitsEachTier(t, 151552, func(t *testing.T) { kerneltest.CheckSplitDepth(t, DigitsNetwork(), 3) })
 }
 
+// TestDigitsFusedSGD checks the kernels that take SGD's step with the
+// gradient they compute against the gradient kernels followed by SGD, bit
+// for bit, on every tier.
+func TestDigitsFusedSGD(t *testing.T) {
+	digitsEachTier(t, 3*151552, func(t *testing.T) { kerneltest.CheckFusedSGD(t, DigitsNetwork()) })
+}
+
 // TestDigitsInt8 checks each layer's int8 forward pass against
 // scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
 // kernels and on the reference, which the other tiers take.

@@ -78,6 +78,15 @@ func FashionNetwork() compiled.Network {
 				BiasGrad: func(dz []float32, db []float32) {
 					FashionL1BiasGrad((*[FashionBatch * FashionL1Out]float32)(dz), (*[FashionL1Out]float32)(db))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					FashionL1WeightGradSGD((*[FashionBatch * FashionL1In]float32)(x), (*[FashionBatch * FashionL1Out]float32)(dz), (*[FashionL1In * FashionL1Out]float32)(w), (*[FashionL1Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					FashionL1WeightGradSGDHalf((*[FashionBatch*FashionL1In - FashionL1In/2]float32)(x[h*(FashionL1In/2):]), (*[FashionBatch * FashionL1Out]float32)(dz), (*[(FashionL1In / 2) * FashionL1Out]float32)(w[h*((FashionL1In/2)*FashionL1Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					FashionL1BiasGradSGD((*[FashionBatch * FashionL1Out]float32)(dz), (*[FashionL1Out]float32)(b), lr, decay)
+				},
 				PartialForward: func(h int, x []float32, w []float32, p []float32) {
 					FashionL1PartialForward((*[FashionBatch*FashionL1In - FashionL1In/2]float32)(x[h*(FashionL1In/2):]), (*[(FashionL1In / 2) * FashionL1Out]float32)(w[h*((FashionL1In/2)*FashionL1Out):]), (*[FashionBatch * FashionL1Out]float32)(p))
 				},
@@ -119,6 +128,15 @@ func FashionNetwork() compiled.Network {
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					FashionL2InputGradHalf((*[(FashionBatch / 2) * FashionL2Out]float32)(dz[h*((FashionBatch/2)*FashionL2Out):]), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out * FashionL2In]float32)(wt), (*[(FashionBatch / 2) * FashionL2In]float32)(dx[h*((FashionBatch/2)*FashionL2In):]))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					FashionL2WeightGradSGD((*[FashionBatch * FashionL2In]float32)(x), (*[FashionBatch * FashionL2Out]float32)(dz), (*[FashionL2In * FashionL2Out]float32)(w), (*[FashionL2Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					FashionL2WeightGradSGDHalf((*[FashionBatch*FashionL2In - FashionL2In/2]float32)(x[h*(FashionL2In/2):]), (*[FashionBatch * FashionL2Out]float32)(dz), (*[(FashionL2In / 2) * FashionL2Out]float32)(w[h*((FashionL2In/2)*FashionL2Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					FashionL2BiasGradSGD((*[FashionBatch * FashionL2Out]float32)(dz), (*[FashionL2Out]float32)(b), lr, decay)
+				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					FashionL2ForwardInt8(x, (*[FashionL2Int8Weights]int8)(qw), (*[FashionL2Out]float32)(scale), (*[FashionL2Out]int32)(colsum), (*[FashionL2Out]float32)(b), y)
 				},
@@ -147,6 +165,15 @@ func FashionNetwork() compiled.Network {
 				},
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					FashionL3InputGradHalf((*[(FashionBatch / 2) * FashionL3Out]float32)(dz[h*((FashionBatch/2)*FashionL3Out):]), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out * FashionL3In]float32)(wt), (*[(FashionBatch / 2) * FashionL3In]float32)(dx[h*((FashionBatch/2)*FashionL3In):]))
+				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					FashionL3WeightGradSGD((*[FashionBatch * FashionL3In]float32)(x), (*[FashionBatch * FashionL3Out]float32)(dz), (*[FashionL3In * FashionL3Out]float32)(w), (*[FashionL3Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					FashionL3WeightGradSGDHalf((*[FashionBatch*FashionL3In - FashionL3In/2]float32)(x[h*(FashionL3In/2):]), (*[FashionBatch * FashionL3Out]float32)(dz), (*[(FashionL3In / 2) * FashionL3Out]float32)(w[h*((FashionL3In/2)*FashionL3Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					FashionL3BiasGradSGD((*[FashionBatch * FashionL3Out]float32)(dz), (*[FashionL3Out]float32)(b), lr, decay)
 				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					FashionL3ForwardInt8(x, (*[FashionL3Int8Weights]int8)(qw), (*[FashionL3Out]float32)(scale), (*[FashionL3Out]int32)(colsum), (*[FashionL3Out]float32)(b), y)
@@ -720,6 +747,195 @@ func FashionL1Combine(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(Fash
 		fashionL1CombineNEON(p0, p1, b, y)
 	default:
 		scalar.Combine(p0[:], p1[:], b[:], y[:], (FashionBatch / 2), FashionL1Out, scalar.ReLU)
+	}
+}
+
+// FashionL1WeightGradSGD computes the gradient FashionL1WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL1WeightGradSGD(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		fashionL1WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		fashionL1WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [FashionL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], FashionBatch, FashionL1In, FashionL1In, FashionL1Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], FashionBatch, FashionL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// FashionL1WeightGradSGDHalf computes the gradient FashionL1WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL1WeightGradSGDHalf(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		fashionL1WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		fashionL1WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [FashionL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], FashionBatch, FashionL1In, FashionL1In/2, FashionL1Out, lr, decay)
+	}
+}
+
+// FashionL1BiasGradSGD computes the gradient FashionL1BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL1BiasGradSGD(dz *[FashionBatch * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL1BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		fashionL1BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		fashionL1BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [FashionL1Out]float32
+		scalar.ColumnSums(dz[:], g[:], FashionBatch, FashionL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// FashionL2WeightGradSGD computes the gradient FashionL2WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL2WeightGradSGD(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		fashionL2WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		fashionL2WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [FashionL2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], FashionBatch, FashionL2In, FashionL2In, FashionL2Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], FashionBatch, FashionL2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// FashionL2WeightGradSGDHalf computes the gradient FashionL2WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL2WeightGradSGDHalf(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, w *[(FashionL2In / 2) * FashionL2Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		fashionL2WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		fashionL2WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [FashionL2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], FashionBatch, FashionL2In, FashionL2In/2, FashionL2Out, lr, decay)
+	}
+}
+
+// FashionL2BiasGradSGD computes the gradient FashionL2BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL2BiasGradSGD(dz *[FashionBatch * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL2BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		fashionL2BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		fashionL2BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [FashionL2Out]float32
+		scalar.ColumnSums(dz[:], g[:], FashionBatch, FashionL2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// FashionL3WeightGradSGD computes the gradient FashionL3WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL3WeightGradSGD(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		fashionL3WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		fashionL3WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [FashionL3Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], FashionBatch, FashionL3In, FashionL3In, FashionL3Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], FashionBatch, FashionL3Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// FashionL3WeightGradSGDHalf computes the gradient FashionL3WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL3WeightGradSGDHalf(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, w *[(FashionL3In / 2) * FashionL3Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		fashionL3WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		fashionL3WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [FashionL3Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], FashionBatch, FashionL3In, FashionL3In/2, FashionL3Out, lr, decay)
+	}
+}
+
+// FashionL3BiasGradSGD computes the gradient FashionL3BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as FashionSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func FashionL3BiasGradSGD(dz *[FashionBatch * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	switch fashionTier {
+	case compiled.AVX512:
+		fashionL3BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		fashionL3BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		fashionL3BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [FashionL3Out]float32
+		scalar.ColumnSums(dz[:], g[:], FashionBatch, FashionL3Out)
+		scalar.SGD(b[:], g[:], lr, decay)
 	}
 }
 

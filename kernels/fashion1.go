@@ -69,6 +69,9 @@ func Fashion1Network() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					Fashion1L1WeightGrad((*[Fashion1Batch * Fashion1L1In]float32)(x), (*[Fashion1Batch * Fashion1L1Out]float32)(dz), (*[Fashion1L1In * Fashion1L1Out]float32)(dw), (*[Fashion1L1Out]float32)(db))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					Fashion1L1WeightGradSGD((*[Fashion1Batch * Fashion1L1In]float32)(x), (*[Fashion1Batch * Fashion1L1Out]float32)(dz), (*[Fashion1L1In * Fashion1L1Out]float32)(w), (*[Fashion1L1Out]float32)(b), lr, decay)
+				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					Fashion1L1ForwardInt8(x, (*[Fashion1L1Int8Weights]int8)(qw), (*[Fashion1L1Out]float32)(scale), (*[Fashion1L1Out]int32)(colsum), (*[Fashion1L1Out]float32)(b), y)
 				},
@@ -89,6 +92,9 @@ func Fashion1Network() compiled.Network {
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					Fashion1L2InputGrad((*[Fashion1Batch * Fashion1L2Out]float32)(dz), (*[Fashion1L2In * Fashion1L2Out]float32)(w), (*[Fashion1L2Out * Fashion1L2In]float32)(wt), (*[Fashion1Batch * Fashion1L2In]float32)(dx))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					Fashion1L2WeightGradSGD((*[Fashion1Batch * Fashion1L2In]float32)(x), (*[Fashion1Batch * Fashion1L2Out]float32)(dz), (*[Fashion1L2In * Fashion1L2Out]float32)(w), (*[Fashion1L2Out]float32)(b), lr, decay)
+				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					Fashion1L2ForwardInt8(x, (*[Fashion1L2Int8Weights]int8)(qw), (*[Fashion1L2Out]float32)(scale), (*[Fashion1L2Out]int32)(colsum), (*[Fashion1L2Out]float32)(b), y)
 				},
@@ -105,6 +111,9 @@ func Fashion1Network() compiled.Network {
 				},
 				InputGrad: func(dz []float32, w []float32, wt []float32, dx []float32) {
 					Fashion1L3InputGrad((*[Fashion1Batch * Fashion1L3Out]float32)(dz), (*[Fashion1L3In * Fashion1L3Out]float32)(w), (*[Fashion1L3Out * Fashion1L3In]float32)(wt), (*[Fashion1Batch * Fashion1L3In]float32)(dx))
+				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					Fashion1L3WeightGradSGD((*[Fashion1Batch * Fashion1L3In]float32)(x), (*[Fashion1Batch * Fashion1L3Out]float32)(dz), (*[Fashion1L3In * Fashion1L3Out]float32)(w), (*[Fashion1L3Out]float32)(b), lr, decay)
 				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					Fashion1L3ForwardInt8(x, (*[Fashion1L3Int8Weights]int8)(qw), (*[Fashion1L3Out]float32)(scale), (*[Fashion1L3Out]int32)(colsum), (*[Fashion1L3Out]float32)(b), y)
@@ -355,6 +364,72 @@ func Fashion1L3InputGrad(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion
 		fashion1L3InputGradNEON(dz, w, wt, dx)
 	default:
 		scalar.DenseInputGrad(dz[:], w[:], dx[:], Fashion1Batch, Fashion1L3In, Fashion1L3Out)
+	}
+}
+
+// Fashion1L1WeightGradSGD computes the gradient Fashion1L1WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as Fashion1SGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func Fashion1L1WeightGradSGD(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion1Batch * Fashion1L1Out]float32, w *[Fashion1L1In * Fashion1L1Out]float32, b *[Fashion1L1Out]float32, lr float32, decay float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L1WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		fashion1L1WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		fashion1L1WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [Fashion1L1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], Fashion1Batch, Fashion1L1In, Fashion1L1In, Fashion1L1Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], Fashion1Batch, Fashion1L1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// Fashion1L2WeightGradSGD computes the gradient Fashion1L2WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as Fashion1SGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func Fashion1L2WeightGradSGD(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, b *[Fashion1L2Out]float32, lr float32, decay float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L2WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		fashion1L2WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		fashion1L2WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [Fashion1L2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], Fashion1Batch, Fashion1L2In, Fashion1L2In, Fashion1L2Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], Fashion1Batch, Fashion1L2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// Fashion1L3WeightGradSGD computes the gradient Fashion1L3WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as Fashion1SGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func Fashion1L3WeightGradSGD(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, b *[Fashion1L3Out]float32, lr float32, decay float32) {
+	switch fashion1Tier {
+	case compiled.AVX512:
+		fashion1L3WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		fashion1L3WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		fashion1L3WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [Fashion1L3Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], Fashion1Batch, Fashion1L3In, Fashion1L3In, Fashion1L3Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], Fashion1Batch, Fashion1L3Out)
+		scalar.SGD(b[:], g[:], lr, decay)
 	}
 }
 

@@ -48,6 +48,18 @@ func fashion1L3InputGradNEON(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fas
 	panic("vecgen: fashion1L3InputGradNEON called on amd64")
 }
 
+func fashion1L1WeightGradSGDNEON(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion1Batch * Fashion1L1Out]float32, w *[Fashion1L1In * Fashion1L1Out]float32, b *[Fashion1L1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L1WeightGradSGDNEON called on amd64")
+}
+
+func fashion1L2WeightGradSGDNEON(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, b *[Fashion1L2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L2WeightGradSGDNEON called on amd64")
+}
+
+func fashion1L3WeightGradSGDNEON(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, b *[Fashion1L3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L3WeightGradSGDNEON called on amd64")
+}
+
 func fashion1LossNEON(y *[Fashion1Batch * Fashion1L3Out]float32, target *[Fashion1Batch * Fashion1L3Out]float32, d *[Fashion1Batch * Fashion1L3Out]float32) float32 {
 	panic("vecgen: fashion1LossNEON called on amd64")
 }

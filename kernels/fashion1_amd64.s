@@ -1912,6 +1912,667 @@ depth32:
 	VZEROUPPER
 	RET
 
+// func fashion1L1WeightGradSGDAVX2(x *[784]float32, dz *[256]float32, w *[200704]float32, b *[256]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·fashion1L1WeightGradSGDAVX2(SB), NOSPLIT, $64-40
+	MOVQ         x+0(FP), AX
+	MOVQ         dz+8(FP), CX
+	MOVQ         w+16(FP), DX
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, (SP)
+	MOVSS        decay+36(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, 32(SP)
+
+	// dw = xᵀ·dz: 784×1 · 1×256, in 6×16 tiles of dw.
+	MOVQ $0x00000082, BX
+
+rows33:
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 6 rows of dw, 16 columns at a time.
+	MOVQ $0x00000010, R8
+
+cols34:
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
+	VXORPS     Y10, Y10, Y10
+	VXORPS     Y11, Y11, Y11
+	MOVQ       AX, R9
+	MOVQ       SI, R10
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	PREFETCHT0 1024(DI)
+	PREFETCHT0 1087(DI)
+	PREFETCHT0 2048(DI)
+	PREFETCHT0 2111(DI)
+	PREFETCHT0 3072(DI)
+	PREFETCHT0 3135(DI)
+	PREFETCHT0 4096(DI)
+	PREFETCHT0 4159(DI)
+	PREFETCHT0 5120(DI)
+	PREFETCHT0 5183(DI)
+
+	// The last 1 steps of depth.
+	VMOVUPS      (R10), Y12
+	VMOVUPS      32(R10), Y13
+	VBROADCASTSS (R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 8(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 16(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 20(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VMOVUPS      (DI), Y12
+	VFMADD231PS  32(SP), Y12, Y0
+	VFNMADD231PS (SP), Y0, Y12
+	VMOVUPS      Y12, (DI)
+	VMOVUPS      32(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y1
+	VFNMADD231PS (SP), Y1, Y0
+	VMOVUPS      Y0, 32(DI)
+	VMOVUPS      1024(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y2
+	VFNMADD231PS (SP), Y2, Y0
+	VMOVUPS      Y0, 1024(DI)
+	VMOVUPS      1056(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y3
+	VFNMADD231PS (SP), Y3, Y0
+	VMOVUPS      Y0, 1056(DI)
+	VMOVUPS      2048(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y4
+	VFNMADD231PS (SP), Y4, Y0
+	VMOVUPS      Y0, 2048(DI)
+	VMOVUPS      2080(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y5
+	VFNMADD231PS (SP), Y5, Y0
+	VMOVUPS      Y0, 2080(DI)
+	VMOVUPS      3072(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y6
+	VFNMADD231PS (SP), Y6, Y0
+	VMOVUPS      Y0, 3072(DI)
+	VMOVUPS      3104(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y7
+	VFNMADD231PS (SP), Y7, Y0
+	VMOVUPS      Y0, 3104(DI)
+	VMOVUPS      4096(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y8
+	VFNMADD231PS (SP), Y8, Y0
+	VMOVUPS      Y0, 4096(DI)
+	VMOVUPS      4128(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y9
+	VFNMADD231PS (SP), Y9, Y0
+	VMOVUPS      Y0, 4128(DI)
+	VMOVUPS      5120(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y10
+	VFNMADD231PS (SP), Y10, Y0
+	VMOVUPS      Y0, 5120(DI)
+	VMOVUPS      5152(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y11
+	VFNMADD231PS (SP), Y11, Y0
+	VMOVUPS      Y0, 5152(DI)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
+	DECQ         R8
+	JNZ          cols34
+	ADDQ         $0x18, AX
+	ADDQ         $0x00001800, DX
+	DECQ         BX
+	JNZ          rows33
+	MOVQ         CX, BX
+
+	// 4 rows of dw, 16 columns at a time.
+	MOVQ $0x00000010, SI
+
+cols35:
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	MOVQ       AX, DI
+	MOVQ       BX, R8
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	PREFETCHT0 1024(DX)
+	PREFETCHT0 1087(DX)
+	PREFETCHT0 2048(DX)
+	PREFETCHT0 2111(DX)
+	PREFETCHT0 3072(DX)
+	PREFETCHT0 3135(DX)
+
+	// The last 1 steps of depth.
+	VMOVUPS      (R8), Y8
+	VMOVUPS      32(R8), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VMOVUPS      (DX), Y8
+	VFMADD231PS  32(SP), Y8, Y0
+	VFNMADD231PS (SP), Y0, Y8
+	VMOVUPS      Y8, (DX)
+	VMOVUPS      32(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y1
+	VFNMADD231PS (SP), Y1, Y0
+	VMOVUPS      Y0, 32(DX)
+	VMOVUPS      1024(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y2
+	VFNMADD231PS (SP), Y2, Y0
+	VMOVUPS      Y0, 1024(DX)
+	VMOVUPS      1056(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y3
+	VFNMADD231PS (SP), Y3, Y0
+	VMOVUPS      Y0, 1056(DX)
+	VMOVUPS      2048(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y4
+	VFNMADD231PS (SP), Y4, Y0
+	VMOVUPS      Y0, 2048(DX)
+	VMOVUPS      2080(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y5
+	VFNMADD231PS (SP), Y5, Y0
+	VMOVUPS      Y0, 2080(DX)
+	VMOVUPS      3072(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y6
+	VFNMADD231PS (SP), Y6, Y0
+	VMOVUPS      Y0, 3072(DX)
+	VMOVUPS      3104(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y7
+	VFNMADD231PS (SP), Y7, Y0
+	VMOVUPS      Y0, 3104(DX)
+	ADDQ         $0x40, BX
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JNZ          cols35
+	MOVQ         b+24(FP), AX
+
+	// db = Σ rows of dz (1 rows of 256).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVQ $0x00000020, DX
+
+elems36:
+	VXORPS       Y0, Y0, Y0
+	MOVQ         CX, BX
+	VMOVUPS      (BX), Y1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x00000400, BX
+	VMOVUPS      (AX), Y1
+	VFMADD231PS  32(SP), Y1, Y0
+	VFNMADD231PS (SP), Y0, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          elems36
+	VZEROUPPER
+	RET
+
+// func fashion1L2WeightGradSGDAVX2(x *[256]float32, dz *[128]float32, w *[32768]float32, b *[128]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·fashion1L2WeightGradSGDAVX2(SB), NOSPLIT, $64-40
+	MOVQ         x+0(FP), AX
+	MOVQ         dz+8(FP), CX
+	MOVQ         w+16(FP), DX
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, (SP)
+	MOVSS        decay+36(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, 32(SP)
+
+	// dw = xᵀ·dz: 256×1 · 1×128, in 6×16 tiles of dw.
+	MOVQ $0x0000002a, BX
+
+rows37:
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 6 rows of dw, 16 columns at a time.
+	MOVQ $0x00000008, R8
+
+cols38:
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
+	VXORPS     Y10, Y10, Y10
+	VXORPS     Y11, Y11, Y11
+	MOVQ       AX, R9
+	MOVQ       SI, R10
+	PREFETCHT0 (DI)
+	PREFETCHT0 63(DI)
+	PREFETCHT0 512(DI)
+	PREFETCHT0 575(DI)
+	PREFETCHT0 1024(DI)
+	PREFETCHT0 1087(DI)
+	PREFETCHT0 1536(DI)
+	PREFETCHT0 1599(DI)
+	PREFETCHT0 2048(DI)
+	PREFETCHT0 2111(DI)
+	PREFETCHT0 2560(DI)
+	PREFETCHT0 2623(DI)
+
+	// The last 1 steps of depth.
+	VMOVUPS      (R10), Y12
+	VMOVUPS      32(R10), Y13
+	VBROADCASTSS (R9), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(R9), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 8(R9), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(R9), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 16(R9), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 20(R9), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VMOVUPS      (DI), Y12
+	VFMADD231PS  32(SP), Y12, Y0
+	VFNMADD231PS (SP), Y0, Y12
+	VMOVUPS      Y12, (DI)
+	VMOVUPS      32(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y1
+	VFNMADD231PS (SP), Y1, Y0
+	VMOVUPS      Y0, 32(DI)
+	VMOVUPS      512(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y2
+	VFNMADD231PS (SP), Y2, Y0
+	VMOVUPS      Y0, 512(DI)
+	VMOVUPS      544(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y3
+	VFNMADD231PS (SP), Y3, Y0
+	VMOVUPS      Y0, 544(DI)
+	VMOVUPS      1024(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y4
+	VFNMADD231PS (SP), Y4, Y0
+	VMOVUPS      Y0, 1024(DI)
+	VMOVUPS      1056(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y5
+	VFNMADD231PS (SP), Y5, Y0
+	VMOVUPS      Y0, 1056(DI)
+	VMOVUPS      1536(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y6
+	VFNMADD231PS (SP), Y6, Y0
+	VMOVUPS      Y0, 1536(DI)
+	VMOVUPS      1568(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y7
+	VFNMADD231PS (SP), Y7, Y0
+	VMOVUPS      Y0, 1568(DI)
+	VMOVUPS      2048(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y8
+	VFNMADD231PS (SP), Y8, Y0
+	VMOVUPS      Y0, 2048(DI)
+	VMOVUPS      2080(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y9
+	VFNMADD231PS (SP), Y9, Y0
+	VMOVUPS      Y0, 2080(DI)
+	VMOVUPS      2560(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y10
+	VFNMADD231PS (SP), Y10, Y0
+	VMOVUPS      Y0, 2560(DI)
+	VMOVUPS      2592(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y11
+	VFNMADD231PS (SP), Y11, Y0
+	VMOVUPS      Y0, 2592(DI)
+	ADDQ         $0x40, SI
+	ADDQ         $0x40, DI
+	DECQ         R8
+	JNZ          cols38
+	ADDQ         $0x18, AX
+	ADDQ         $0x00000c00, DX
+	DECQ         BX
+	JNZ          rows37
+	MOVQ         CX, BX
+
+	// 4 rows of dw, 16 columns at a time.
+	MOVQ $0x00000008, SI
+
+cols39:
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	MOVQ       AX, DI
+	MOVQ       BX, R8
+	PREFETCHT0 (DX)
+	PREFETCHT0 63(DX)
+	PREFETCHT0 512(DX)
+	PREFETCHT0 575(DX)
+	PREFETCHT0 1024(DX)
+	PREFETCHT0 1087(DX)
+	PREFETCHT0 1536(DX)
+	PREFETCHT0 1599(DX)
+
+	// The last 1 steps of depth.
+	VMOVUPS      (R8), Y8
+	VMOVUPS      32(R8), Y9
+	VBROADCASTSS (DI), Y10
+	VFMADD231PS  Y8, Y10, Y0
+	VFMADD231PS  Y9, Y10, Y1
+	VBROADCASTSS 4(DI), Y10
+	VFMADD231PS  Y8, Y10, Y2
+	VFMADD231PS  Y9, Y10, Y3
+	VBROADCASTSS 8(DI), Y10
+	VFMADD231PS  Y8, Y10, Y4
+	VFMADD231PS  Y9, Y10, Y5
+	VBROADCASTSS 12(DI), Y10
+	VFMADD231PS  Y8, Y10, Y6
+	VFMADD231PS  Y9, Y10, Y7
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VMOVUPS      (DX), Y8
+	VFMADD231PS  32(SP), Y8, Y0
+	VFNMADD231PS (SP), Y0, Y8
+	VMOVUPS      Y8, (DX)
+	VMOVUPS      32(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y1
+	VFNMADD231PS (SP), Y1, Y0
+	VMOVUPS      Y0, 32(DX)
+	VMOVUPS      512(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y2
+	VFNMADD231PS (SP), Y2, Y0
+	VMOVUPS      Y0, 512(DX)
+	VMOVUPS      544(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y3
+	VFNMADD231PS (SP), Y3, Y0
+	VMOVUPS      Y0, 544(DX)
+	VMOVUPS      1024(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y4
+	VFNMADD231PS (SP), Y4, Y0
+	VMOVUPS      Y0, 1024(DX)
+	VMOVUPS      1056(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y5
+	VFNMADD231PS (SP), Y5, Y0
+	VMOVUPS      Y0, 1056(DX)
+	VMOVUPS      1536(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y6
+	VFNMADD231PS (SP), Y6, Y0
+	VMOVUPS      Y0, 1536(DX)
+	VMOVUPS      1568(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y7
+	VFNMADD231PS (SP), Y7, Y0
+	VMOVUPS      Y0, 1568(DX)
+	ADDQ         $0x40, BX
+	ADDQ         $0x40, DX
+	DECQ         SI
+	JNZ          cols39
+	MOVQ         b+24(FP), AX
+
+	// db = Σ rows of dz (1 rows of 128).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVQ $0x00000010, DX
+
+elems40:
+	VXORPS       Y0, Y0, Y0
+	MOVQ         CX, BX
+	VMOVUPS      (BX), Y1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x00000200, BX
+	VMOVUPS      (AX), Y1
+	VFMADD231PS  32(SP), Y1, Y0
+	VFNMADD231PS (SP), Y0, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	DECQ         DX
+	JNZ          elems40
+	VZEROUPPER
+	RET
+
+// func fashion1L3WeightGradSGDAVX2(x *[128]float32, dz *[10]float32, w *[1280]float32, b *[10]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·fashion1L3WeightGradSGDAVX2(SB), NOSPLIT, $64-40
+	MOVQ         x+0(FP), AX
+	MOVQ         dz+8(FP), CX
+	MOVQ         w+16(FP), DX
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, (SP)
+	MOVSS        decay+36(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, 32(SP)
+
+	// dw = xᵀ·dz: 128×1 · 1×10, in 6×16 tiles of dw.
+	MOVQ $0x00000015, BX
+
+rows41:
+	MOVQ CX, SI
+	MOVQ DX, DI
+
+	// 6 rows of dw, the last 10 columns.
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	VXORPS     Y4, Y4, Y4
+	VXORPS     Y5, Y5, Y5
+	VXORPS     Y6, Y6, Y6
+	VXORPS     Y7, Y7, Y7
+	VXORPS     Y8, Y8, Y8
+	VXORPS     Y9, Y9, Y9
+	VXORPS     Y10, Y10, Y10
+	VXORPS     Y11, Y11, Y11
+	MOVQ       AX, R8
+	PREFETCHT0 (DI)
+	PREFETCHT0 39(DI)
+	PREFETCHT0 40(DI)
+	PREFETCHT0 79(DI)
+	PREFETCHT0 80(DI)
+	PREFETCHT0 119(DI)
+	PREFETCHT0 120(DI)
+	PREFETCHT0 159(DI)
+	PREFETCHT0 160(DI)
+	PREFETCHT0 199(DI)
+	PREFETCHT0 200(DI)
+	PREFETCHT0 239(DI)
+
+	// The last 1 steps of depth.
+	VMOVUPS      (SI), Y12
+	VXORPS       Y13, Y13, Y13
+	VMOVSD       32(SI), X13
+	VBROADCASTSS (R8), Y14
+	VFMADD231PS  Y12, Y14, Y0
+	VFMADD231PS  Y13, Y14, Y1
+	VBROADCASTSS 4(R8), Y14
+	VFMADD231PS  Y12, Y14, Y2
+	VFMADD231PS  Y13, Y14, Y3
+	VBROADCASTSS 8(R8), Y14
+	VFMADD231PS  Y12, Y14, Y4
+	VFMADD231PS  Y13, Y14, Y5
+	VBROADCASTSS 12(R8), Y14
+	VFMADD231PS  Y12, Y14, Y6
+	VFMADD231PS  Y13, Y14, Y7
+	VBROADCASTSS 16(R8), Y14
+	VFMADD231PS  Y12, Y14, Y8
+	VFMADD231PS  Y13, Y14, Y9
+	VBROADCASTSS 20(R8), Y14
+	VFMADD231PS  Y12, Y14, Y10
+	VFMADD231PS  Y13, Y14, Y11
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VMOVUPS      (DI), Y12
+	VFMADD231PS  32(SP), Y12, Y0
+	VFNMADD231PS (SP), Y0, Y12
+	VMOVUPS      Y12, (DI)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       32(DI), X0
+	VFMADD231PS  32(SP), Y0, Y1
+	VFNMADD231PS (SP), Y1, Y0
+	VMOVSD       X0, 32(DI)
+	VMOVUPS      40(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y2
+	VFNMADD231PS (SP), Y2, Y0
+	VMOVUPS      Y0, 40(DI)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       72(DI), X0
+	VFMADD231PS  32(SP), Y0, Y3
+	VFNMADD231PS (SP), Y3, Y0
+	VMOVSD       X0, 72(DI)
+	VMOVUPS      80(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y4
+	VFNMADD231PS (SP), Y4, Y0
+	VMOVUPS      Y0, 80(DI)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       112(DI), X0
+	VFMADD231PS  32(SP), Y0, Y5
+	VFNMADD231PS (SP), Y5, Y0
+	VMOVSD       X0, 112(DI)
+	VMOVUPS      120(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y6
+	VFNMADD231PS (SP), Y6, Y0
+	VMOVUPS      Y0, 120(DI)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       152(DI), X0
+	VFMADD231PS  32(SP), Y0, Y7
+	VFNMADD231PS (SP), Y7, Y0
+	VMOVSD       X0, 152(DI)
+	VMOVUPS      160(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y8
+	VFNMADD231PS (SP), Y8, Y0
+	VMOVUPS      Y0, 160(DI)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       192(DI), X0
+	VFMADD231PS  32(SP), Y0, Y9
+	VFNMADD231PS (SP), Y9, Y0
+	VMOVSD       X0, 192(DI)
+	VMOVUPS      200(DI), Y0
+	VFMADD231PS  32(SP), Y0, Y10
+	VFNMADD231PS (SP), Y10, Y0
+	VMOVUPS      Y0, 200(DI)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       232(DI), X0
+	VFMADD231PS  32(SP), Y0, Y11
+	VFNMADD231PS (SP), Y11, Y0
+	VMOVSD       X0, 232(DI)
+	ADDQ         $0x18, AX
+	ADDQ         $0xf0, DX
+	DECQ         BX
+	JNZ          rows41
+	MOVQ         CX, BX
+
+	// 2 rows of dw, the last 10 columns.
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	PREFETCHT0 (DX)
+	PREFETCHT0 39(DX)
+	PREFETCHT0 40(DX)
+	PREFETCHT0 79(DX)
+
+	// The last 1 steps of depth.
+	VMOVUPS      (BX), Y4
+	VXORPS       Y5, Y5, Y5
+	VMOVSD       32(BX), X5
+	VBROADCASTSS (AX), Y6
+	VFMADD231PS  Y4, Y6, Y0
+	VFMADD231PS  Y5, Y6, Y1
+	VBROADCASTSS 4(AX), Y6
+	VFMADD231PS  Y4, Y6, Y2
+	VFMADD231PS  Y5, Y6, Y3
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VMOVUPS      (DX), Y4
+	VFMADD231PS  32(SP), Y4, Y0
+	VFNMADD231PS (SP), Y0, Y4
+	VMOVUPS      Y4, (DX)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       32(DX), X0
+	VFMADD231PS  32(SP), Y0, Y1
+	VFNMADD231PS (SP), Y1, Y0
+	VMOVSD       X0, 32(DX)
+	VMOVUPS      40(DX), Y0
+	VFMADD231PS  32(SP), Y0, Y2
+	VFNMADD231PS (SP), Y2, Y0
+	VMOVUPS      Y0, 40(DX)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       72(DX), X0
+	VFMADD231PS  32(SP), Y0, Y3
+	VFNMADD231PS (SP), Y3, Y0
+	VMOVSD       X0, 72(DX)
+	MOVQ         b+24(FP), AX
+
+	// db = Σ rows of dz (1 rows of 10).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	VXORPS       Y0, Y0, Y0
+	MOVQ         CX, DX
+	VMOVUPS      (DX), Y1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x28, DX
+	VMOVUPS      (AX), Y1
+	VFMADD231PS  32(SP), Y1, Y0
+	VFNMADD231PS (SP), Y0, Y1
+	VMOVUPS      Y1, (AX)
+	ADDQ         $0x20, CX
+	ADDQ         $0x20, AX
+	VXORPS       Y0, Y0, Y0
+	VXORPS       Y1, Y1, Y1
+	VMOVSD       (CX), X1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x28, CX
+	VXORPS       Y1, Y1, Y1
+	VMOVSD       (AX), X1
+	VFMADD231PS  32(SP), Y1, Y0
+	VFNMADD231PS (SP), Y0, Y1
+	VMOVSD       X1, (AX)
+	VZEROUPPER
+	RET
+
 // func fashion1LossAVX2(y *[10]float32, target *[10]float32, d *[10]float32) float32
 // Requires: AVX, AVX2, FMA3, SSE
 TEXT ·fashion1LossAVX2(SB), NOSPLIT, $0-28
@@ -2196,7 +2857,7 @@ TEXT ·fashion1SGDAVX2(SB), NOSPLIT, $0-24
 	MOVQ         grad+8(FP), CX
 	MOVQ         $0x000072d1, DX
 
-elems33:
+elems42:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y1, Y2, Y3
@@ -2205,7 +2866,7 @@ elems33:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems33
+	JNZ          elems42
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -2231,7 +2892,7 @@ TEXT ·fashion1MomentumAVX2(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x000072d1, BX
 
-elems34:
+elems43:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2247,7 +2908,7 @@ elems34:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems34
+	JNZ          elems43
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -2300,7 +2961,7 @@ TEXT ·fashion1NesterovAVX2(SB), NOSPLIT, $0-36
 	MOVQ         v+16(FP), DX
 	MOVQ         $0x000072d1, BX
 
-elems35:
+elems44:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2317,7 +2978,7 @@ elems35:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems35
+	JNZ          elems44
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -2364,7 +3025,7 @@ TEXT ·fashion1AdamAVX2(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x000072d1, SI
 
-elems36:
+elems45:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -2395,7 +3056,7 @@ elems36:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems36
+	JNZ         elems45
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -2457,7 +3118,7 @@ TEXT ·fashion1AdamWAVX2(SB), NOSPLIT, $0-60
 	MOVQ         v+24(FP), BX
 	MOVQ         $0x000072d1, SI
 
-elems37:
+elems46:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -2488,7 +3149,7 @@ elems37:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems37
+	JNZ         elems46
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -2533,12 +3194,12 @@ TEXT ·fashion1SGDChunkAVX2(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores38
+	JNZ   cachedstores47
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  $0x00000800, DX
 
-elems39:
+elems48:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y1, Y2, Y3
@@ -2547,17 +3208,17 @@ elems39:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems39
+	JNZ          elems48
 	SFENCE
-	JMP          updated38
+	JMP          updated47
 
-cachedstores38:
+cachedstores47:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ $0x00000800, DX
 
-elems40:
+elems49:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y1, Y2, Y3
@@ -2566,9 +3227,9 @@ elems40:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems40
+	JNZ          elems49
 
-updated38:
+updated47:
 	VZEROUPPER
 	RET
 
@@ -2584,12 +3245,12 @@ TEXT ·fashion1SGDLastChunkAVX2(SB), NOSPLIT, $0-24
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores41
+	JNZ   cachedstores50
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  $0x000002d1, DX
 
-elems42:
+elems51:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y1, Y2, Y3
@@ -2598,7 +3259,7 @@ elems42:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems42
+	JNZ          elems51
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -2607,15 +3268,15 @@ elems42:
 	VFNMADD231PS Y0, Y3, Y2
 	VMOVSD       X2, (AX)
 	SFENCE
-	JMP          updated41
+	JMP          updated50
 
-cachedstores41:
+cachedstores50:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ $0x000002d1, DX
 
-elems43:
+elems52:
 	VMOVUPS      (AX), Y2
 	VMOVUPS      (CX), Y3
 	VFMADD231PS  Y1, Y2, Y3
@@ -2624,7 +3285,7 @@ elems43:
 	ADDQ         $0x20, AX
 	ADDQ         $0x20, CX
 	DECQ         DX
-	JNZ          elems43
+	JNZ          elems52
 	VXORPS       Y2, Y2, Y2
 	VMOVSD       (AX), X2
 	VXORPS       Y3, Y3, Y3
@@ -2633,7 +3294,7 @@ elems43:
 	VFNMADD231PS Y0, Y3, Y2
 	VMOVSD       X2, (AX)
 
-updated41:
+updated50:
 	VZEROUPPER
 	RET
 
@@ -2651,13 +3312,13 @@ TEXT ·fashion1MomentumChunkAVX2(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores44
+	JNZ   cachedstores53
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
 	MOVQ  $0x00000800, BX
 
-elems45:
+elems54:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2673,18 +3334,18 @@ elems45:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems45
+	JNZ          elems54
 	SFENCE
-	JMP          updated44
+	JMP          updated53
 
-cachedstores44:
+cachedstores53:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
 	MOVQ $0x00000800, BX
 
-elems46:
+elems55:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2700,9 +3361,9 @@ elems46:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems46
+	JNZ          elems55
 
-updated44:
+updated53:
 	VZEROUPPER
 	RET
 
@@ -2720,13 +3381,13 @@ TEXT ·fashion1MomentumLastChunkAVX2(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores47
+	JNZ   cachedstores56
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
 	MOVQ  $0x000002d1, BX
 
-elems48:
+elems57:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2742,7 +3403,7 @@ elems48:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems48
+	JNZ          elems57
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -2758,16 +3419,16 @@ elems48:
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
 	SFENCE
-	JMP          updated47
+	JMP          updated56
 
-cachedstores47:
+cachedstores56:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
 	MOVQ $0x000002d1, BX
 
-elems49:
+elems58:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2783,7 +3444,7 @@ elems49:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems49
+	JNZ          elems58
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -2799,7 +3460,7 @@ elems49:
 	VFNMADD231PS Y5, Y0, Y3
 	VMOVSD       X3, (AX)
 
-updated47:
+updated56:
 	VZEROUPPER
 	RET
 
@@ -2817,13 +3478,13 @@ TEXT ·fashion1NesterovChunkAVX2(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores50
+	JNZ   cachedstores59
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
 	MOVQ  $0x00000800, BX
 
-elems51:
+elems60:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2840,18 +3501,18 @@ elems51:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems51
+	JNZ          elems60
 	SFENCE
-	JMP          updated50
+	JMP          updated59
 
-cachedstores50:
+cachedstores59:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
 	MOVQ $0x00000800, BX
 
-elems52:
+elems61:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2868,9 +3529,9 @@ elems52:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems52
+	JNZ          elems61
 
-updated50:
+updated59:
 	VZEROUPPER
 	RET
 
@@ -2888,13 +3549,13 @@ TEXT ·fashion1NesterovLastChunkAVX2(SB), NOSPLIT, $0-36
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores53
+	JNZ   cachedstores62
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  v+16(FP), DX
 	MOVQ  $0x000002d1, BX
 
-elems54:
+elems63:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2911,7 +3572,7 @@ elems54:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems54
+	JNZ          elems63
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -2928,16 +3589,16 @@ elems54:
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
 	SFENCE
-	JMP          updated53
+	JMP          updated62
 
-cachedstores53:
+cachedstores62:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
 	MOVQ v+16(FP), DX
 	MOVQ $0x000002d1, BX
 
-elems55:
+elems64:
 	VMOVUPS      (AX), Y3
 	VMOVUPS      (CX), Y4
 	VMOVUPS      (DX), Y5
@@ -2954,7 +3615,7 @@ elems55:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems55
+	JNZ          elems64
 	VXORPS       Y3, Y3, Y3
 	VMOVSD       (AX), X3
 	VXORPS       Y4, Y4, Y4
@@ -2971,7 +3632,7 @@ elems55:
 	VFNMADD231PS Y4, Y0, Y3
 	VMOVSD       X3, (AX)
 
-updated53:
+updated62:
 	VZEROUPPER
 	RET
 
@@ -3001,14 +3662,14 @@ TEXT ·fashion1AdamChunkAVX2(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores56
+	JNZ   cachedstores65
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000800, SI
 
-elems57:
+elems66:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -3039,11 +3700,11 @@ elems57:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems57
+	JNZ         elems66
 	SFENCE
-	JMP         updated56
+	JMP         updated65
 
-cachedstores56:
+cachedstores65:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -3051,7 +3712,7 @@ cachedstores56:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000800, SI
 
-elems58:
+elems67:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -3082,9 +3743,9 @@ elems58:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems58
+	JNZ         elems67
 
-updated56:
+updated65:
 	VZEROUPPER
 	RET
 
@@ -3114,14 +3775,14 @@ TEXT ·fashion1AdamLastChunkAVX2(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores59
+	JNZ   cachedstores68
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x000002d1, SI
 
-elems60:
+elems69:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -3152,7 +3813,7 @@ elems60:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems60
+	JNZ         elems69
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -3183,9 +3844,9 @@ elems60:
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
 	SFENCE
-	JMP         updated59
+	JMP         updated68
 
-cachedstores59:
+cachedstores68:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -3193,7 +3854,7 @@ cachedstores59:
 	MOVQ v+24(FP), BX
 	MOVQ $0x000002d1, SI
 
-elems61:
+elems70:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y9
 	VMOVUPS     (DX), Y10
@@ -3224,7 +3885,7 @@ elems61:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems61
+	JNZ         elems70
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y9, Y9, Y9
@@ -3255,7 +3916,7 @@ elems61:
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
 
-updated59:
+updated68:
 	VZEROUPPER
 	RET
 
@@ -3286,14 +3947,14 @@ TEXT ·fashion1AdamWChunkAVX2(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores62
+	JNZ   cachedstores71
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x00000800, SI
 
-elems63:
+elems72:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -3324,11 +3985,11 @@ elems63:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems63
+	JNZ         elems72
 	SFENCE
-	JMP         updated62
+	JMP         updated71
 
-cachedstores62:
+cachedstores71:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -3336,7 +3997,7 @@ cachedstores62:
 	MOVQ v+24(FP), BX
 	MOVQ $0x00000800, SI
 
-elems64:
+elems73:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -3367,9 +4028,9 @@ elems64:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems64
+	JNZ         elems73
 
-updated62:
+updated71:
 	VZEROUPPER
 	RET
 
@@ -3400,14 +4061,14 @@ TEXT ·fashion1AdamWLastChunkAVX2(SB), NOSPLIT, $0-60
 	// p aligned to a vector: its stores stream past the caches
 	MOVQ  p+0(FP), AX
 	TESTQ $0x0000001f, AX
-	JNZ   cachedstores65
+	JNZ   cachedstores74
 	MOVQ  p+0(FP), AX
 	MOVQ  grad+8(FP), CX
 	MOVQ  m+16(FP), DX
 	MOVQ  v+24(FP), BX
 	MOVQ  $0x000002d1, SI
 
-elems66:
+elems75:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -3438,7 +4099,7 @@ elems66:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems66
+	JNZ         elems75
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -3469,9 +4130,9 @@ elems66:
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
 	SFENCE
-	JMP         updated65
+	JMP         updated74
 
-cachedstores65:
+cachedstores74:
 	// p not aligned to a vector: regular stores
 	MOVQ p+0(FP), AX
 	MOVQ grad+8(FP), CX
@@ -3479,7 +4140,7 @@ cachedstores65:
 	MOVQ v+24(FP), BX
 	MOVQ $0x000002d1, SI
 
-elems67:
+elems76:
 	VMOVUPS     (AX), Y0
 	VMOVUPS     (CX), Y7
 	VMOVUPS     (DX), Y10
@@ -3510,7 +4171,7 @@ elems67:
 	ADDQ        $0x20, DX
 	ADDQ        $0x20, BX
 	DECQ        SI
-	JNZ         elems67
+	JNZ         elems76
 	VXORPS      Y0, Y0, Y0
 	VMOVSD      (AX), X0
 	VXORPS      Y7, Y7, Y7
@@ -3541,6 +4202,6 @@ elems67:
 	VSUBPS      Y11, Y0, Y0
 	VMOVSD      X0, (AX)
 
-updated65:
+updated74:
 	VZEROUPPER
 	RET

@@ -88,6 +88,30 @@ func fashion1L3InputGradAVX2(dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fas
 	panic("vecgen: fashion1L3InputGradAVX2 called on arm64")
 }
 
+func fashion1L1WeightGradSGDAVX512(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion1Batch * Fashion1L1Out]float32, w *[Fashion1L1In * Fashion1L1Out]float32, b *[Fashion1L1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L1WeightGradSGDAVX512 called on arm64")
+}
+
+func fashion1L1WeightGradSGDAVX2(x *[Fashion1Batch * Fashion1L1In]float32, dz *[Fashion1Batch * Fashion1L1Out]float32, w *[Fashion1L1In * Fashion1L1Out]float32, b *[Fashion1L1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L1WeightGradSGDAVX2 called on arm64")
+}
+
+func fashion1L2WeightGradSGDAVX512(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, b *[Fashion1L2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L2WeightGradSGDAVX512 called on arm64")
+}
+
+func fashion1L2WeightGradSGDAVX2(x *[Fashion1Batch * Fashion1L2In]float32, dz *[Fashion1Batch * Fashion1L2Out]float32, w *[Fashion1L2In * Fashion1L2Out]float32, b *[Fashion1L2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L2WeightGradSGDAVX2 called on arm64")
+}
+
+func fashion1L3WeightGradSGDAVX512(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, b *[Fashion1L3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L3WeightGradSGDAVX512 called on arm64")
+}
+
+func fashion1L3WeightGradSGDAVX2(x *[Fashion1Batch * Fashion1L3In]float32, dz *[Fashion1Batch * Fashion1L3Out]float32, w *[Fashion1L3In * Fashion1L3Out]float32, b *[Fashion1L3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashion1L3WeightGradSGDAVX2 called on arm64")
+}
+
 func fashion1LossAVX512(y *[Fashion1Batch * Fashion1L3Out]float32, target *[Fashion1Batch * Fashion1L3Out]float32, d *[Fashion1Batch * Fashion1L3Out]float32) float32 {
 	panic("vecgen: fashion1LossAVX512 called on arm64")
 }

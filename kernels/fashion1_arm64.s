@@ -1718,6 +1718,928 @@ depth6:
 	BNE dxpanels1
 	RET
 
+// fashion1L1WeightGradSGDNEON is the NEON body of Fashion1L1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 784×1 · 1×256 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func fashion1L1WeightGradSGDNEON(x *[784]float32, dz *[256]float32, w *[200704]float32, b *[256]float32, lr float32, decay float32)
+TEXT ·fashion1L1WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 784×1 · 1×256, in 4×28 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $196, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 4 rows of dw, 28 columns at a time.
+	MOVD $9, R8
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	VMOVI $0, V24.B16
+	VMOVI $0, V25.B16
+	VMOVI $0, V26.B16
+	VMOVI $0, V27.B16
+	MOVD R3, R9
+	MOVD R6, R10
+	MOVD $1024, R11
+	MOVD $3136, R12
+	// The last 1 steps of depth.
+	FMOVQ (R9), F28
+	FLDPQ (R10), (F29, F30)
+	WORD $0x4f9c13a0 // fmla v0.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a7 // fmla v7.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bae // fmla v14.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb5 // fmla v21.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c1 // fmla v1.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13c8 // fmla v8.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bcf // fmla v15.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd6 // fmla v22.4s, v30.4s, v28.s[3]
+	FLDPQ 32(R10), (F29, F30)
+	WORD $0x4f9c13a2 // fmla v2.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a9 // fmla v9.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb0 // fmla v16.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb7 // fmla v23.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c3 // fmla v3.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13ca // fmla v10.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd1 // fmla v17.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd8 // fmla v24.4s, v30.4s, v28.s[3]
+	FLDPQ 64(R10), (F29, F30)
+	WORD $0x4f9c13a4 // fmla v4.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ab // fmla v11.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb2 // fmla v18.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb9 // fmla v25.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c5 // fmla v5.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13cc // fmla v12.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd3 // fmla v19.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bda // fmla v26.4s, v30.4s, v28.s[3]
+	FMOVQ 96(R10), F29
+	WORD $0x4f9c13a6 // fmla v6.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ad // fmla v13.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb4 // fmla v20.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bbb // fmla v27.4s, v29.4s, v28.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F28
+	VDUP V28.S[0], V28.S4
+	FMOVS decay+36(FP), F29
+	VDUP V29.S[0], V29.S4
+	MOVD R7, R12
+	FMOVQ (R12), F30
+	VFMLA V29.S4, V30.S4, V0.S4
+	VFMLS V28.S4, V0.S4, V30.S4
+	FMOVQ F30, (R12)
+	FMOVQ 16(R12), F30
+	VFMLA V29.S4, V30.S4, V1.S4
+	VFMLS V28.S4, V1.S4, V30.S4
+	FMOVQ F30, 16(R12)
+	FMOVQ 32(R12), F30
+	VFMLA V29.S4, V30.S4, V2.S4
+	VFMLS V28.S4, V2.S4, V30.S4
+	FMOVQ F30, 32(R12)
+	FMOVQ 48(R12), F30
+	VFMLA V29.S4, V30.S4, V3.S4
+	VFMLS V28.S4, V3.S4, V30.S4
+	FMOVQ F30, 48(R12)
+	FMOVQ 64(R12), F30
+	VFMLA V29.S4, V30.S4, V4.S4
+	VFMLS V28.S4, V4.S4, V30.S4
+	FMOVQ F30, 64(R12)
+	FMOVQ 80(R12), F30
+	VFMLA V29.S4, V30.S4, V5.S4
+	VFMLS V28.S4, V5.S4, V30.S4
+	FMOVQ F30, 80(R12)
+	FMOVQ 96(R12), F30
+	VFMLA V29.S4, V30.S4, V6.S4
+	VFMLS V28.S4, V6.S4, V30.S4
+	FMOVQ F30, 96(R12)
+	ADD $1024, R7, R12
+	FMOVQ (R12), F30
+	VFMLA V29.S4, V30.S4, V7.S4
+	VFMLS V28.S4, V7.S4, V30.S4
+	FMOVQ F30, (R12)
+	FMOVQ 16(R12), F30
+	VFMLA V29.S4, V30.S4, V8.S4
+	VFMLS V28.S4, V8.S4, V30.S4
+	FMOVQ F30, 16(R12)
+	FMOVQ 32(R12), F30
+	VFMLA V29.S4, V30.S4, V9.S4
+	VFMLS V28.S4, V9.S4, V30.S4
+	FMOVQ F30, 32(R12)
+	FMOVQ 48(R12), F30
+	VFMLA V29.S4, V30.S4, V10.S4
+	VFMLS V28.S4, V10.S4, V30.S4
+	FMOVQ F30, 48(R12)
+	FMOVQ 64(R12), F30
+	VFMLA V29.S4, V30.S4, V11.S4
+	VFMLS V28.S4, V11.S4, V30.S4
+	FMOVQ F30, 64(R12)
+	FMOVQ 80(R12), F30
+	VFMLA V29.S4, V30.S4, V12.S4
+	VFMLS V28.S4, V12.S4, V30.S4
+	FMOVQ F30, 80(R12)
+	FMOVQ 96(R12), F30
+	VFMLA V29.S4, V30.S4, V13.S4
+	VFMLS V28.S4, V13.S4, V30.S4
+	FMOVQ F30, 96(R12)
+	ADD $2048, R7, R12
+	FMOVQ (R12), F30
+	VFMLA V29.S4, V30.S4, V14.S4
+	VFMLS V28.S4, V14.S4, V30.S4
+	FMOVQ F30, (R12)
+	FMOVQ 16(R12), F30
+	VFMLA V29.S4, V30.S4, V15.S4
+	VFMLS V28.S4, V15.S4, V30.S4
+	FMOVQ F30, 16(R12)
+	FMOVQ 32(R12), F30
+	VFMLA V29.S4, V30.S4, V16.S4
+	VFMLS V28.S4, V16.S4, V30.S4
+	FMOVQ F30, 32(R12)
+	FMOVQ 48(R12), F30
+	VFMLA V29.S4, V30.S4, V17.S4
+	VFMLS V28.S4, V17.S4, V30.S4
+	FMOVQ F30, 48(R12)
+	FMOVQ 64(R12), F30
+	VFMLA V29.S4, V30.S4, V18.S4
+	VFMLS V28.S4, V18.S4, V30.S4
+	FMOVQ F30, 64(R12)
+	FMOVQ 80(R12), F30
+	VFMLA V29.S4, V30.S4, V19.S4
+	VFMLS V28.S4, V19.S4, V30.S4
+	FMOVQ F30, 80(R12)
+	FMOVQ 96(R12), F30
+	VFMLA V29.S4, V30.S4, V20.S4
+	VFMLS V28.S4, V20.S4, V30.S4
+	FMOVQ F30, 96(R12)
+	ADD $3072, R7, R12
+	FMOVQ (R12), F30
+	VFMLA V29.S4, V30.S4, V21.S4
+	VFMLS V28.S4, V21.S4, V30.S4
+	FMOVQ F30, (R12)
+	FMOVQ 16(R12), F30
+	VFMLA V29.S4, V30.S4, V22.S4
+	VFMLS V28.S4, V22.S4, V30.S4
+	FMOVQ F30, 16(R12)
+	FMOVQ 32(R12), F30
+	VFMLA V29.S4, V30.S4, V23.S4
+	VFMLS V28.S4, V23.S4, V30.S4
+	FMOVQ F30, 32(R12)
+	FMOVQ 48(R12), F30
+	VFMLA V29.S4, V30.S4, V24.S4
+	VFMLS V28.S4, V24.S4, V30.S4
+	FMOVQ F30, 48(R12)
+	FMOVQ 64(R12), F30
+	VFMLA V29.S4, V30.S4, V25.S4
+	VFMLS V28.S4, V25.S4, V30.S4
+	FMOVQ F30, 64(R12)
+	FMOVQ 80(R12), F30
+	VFMLA V29.S4, V30.S4, V26.S4
+	VFMLS V28.S4, V26.S4, V30.S4
+	FMOVQ F30, 80(R12)
+	FMOVQ 96(R12), F30
+	VFMLA V29.S4, V30.S4, V27.S4
+	VFMLS V28.S4, V27.S4, V30.S4
+	FMOVQ F30, 96(R12)
+	ADD $112, R6, R6
+	ADD $112, R7, R7
+	SUBS $1, R8, R8
+	BNE cols2
+	// 4 rows of dw, the last 4 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD R3, R8
+	MOVD R6, R9
+	MOVD $1024, R10
+	MOVD $3136, R11
+	// The last 1 steps of depth.
+	FMOVQ (R8), F4
+	FMOVQ (R9), F5
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4fa410a1 // fmla v1.4s, v5.4s, v4.s[1]
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4fa418a3 // fmla v3.4s, v5.4s, v4.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F4
+	VDUP V4.S[0], V4.S4
+	FMOVS decay+36(FP), F5
+	VDUP V5.S[0], V5.S4
+	MOVD R7, R11
+	FMOVQ (R11), F6
+	VFMLA V5.S4, V6.S4, V0.S4
+	VFMLS V4.S4, V0.S4, V6.S4
+	FMOVQ F6, (R11)
+	ADD $1024, R7, R11
+	FMOVQ (R11), F6
+	VFMLA V5.S4, V6.S4, V1.S4
+	VFMLS V4.S4, V1.S4, V6.S4
+	FMOVQ F6, (R11)
+	ADD $2048, R7, R11
+	FMOVQ (R11), F6
+	VFMLA V5.S4, V6.S4, V2.S4
+	VFMLS V4.S4, V2.S4, V6.S4
+	FMOVQ F6, (R11)
+	ADD $3072, R7, R11
+	FMOVQ (R11), F6
+	VFMLA V5.S4, V6.S4, V3.S4
+	VFMLS V4.S4, V3.S4, V6.S4
+	FMOVQ F6, (R11)
+	ADD $16, R3, R3
+	ADD $4096, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (1 rows of 256).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	MOVD $16, R6
+elems3:
+	VMOVI $0, V2.B16
+	MOVD R4, R7
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $1024, R7, R7
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R7
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $1024, R7, R7
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	VMOVI $0, V2.B16
+	ADD $32, R4, R7
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $1024, R7, R7
+	FMOVQ 32(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R5)
+	VMOVI $0, V2.B16
+	ADD $48, R4, R7
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $1024, R7, R7
+	FMOVQ 48(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R5)
+	ADD $64, R4, R4
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems3
+	RET
+
+// fashion1L2WeightGradSGDNEON is the NEON body of Fashion1L2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 256×1 · 1×128 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func fashion1L2WeightGradSGDNEON(x *[256]float32, dz *[128]float32, w *[32768]float32, b *[128]float32, lr float32, decay float32)
+TEXT ·fashion1L2WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 256×1 · 1×128, in 4×28 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $64, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 4 rows of dw, 28 columns at a time.
+	MOVD $4, R8
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	VMOVI $0, V24.B16
+	VMOVI $0, V25.B16
+	VMOVI $0, V26.B16
+	VMOVI $0, V27.B16
+	MOVD R3, R9
+	MOVD R6, R10
+	MOVD $512, R11
+	MOVD $1024, R12
+	// The last 1 steps of depth.
+	FMOVQ (R9), F28
+	FLDPQ (R10), (F29, F30)
+	WORD $0x4f9c13a0 // fmla v0.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a7 // fmla v7.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bae // fmla v14.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb5 // fmla v21.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c1 // fmla v1.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13c8 // fmla v8.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bcf // fmla v15.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd6 // fmla v22.4s, v30.4s, v28.s[3]
+	FLDPQ 32(R10), (F29, F30)
+	WORD $0x4f9c13a2 // fmla v2.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a9 // fmla v9.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb0 // fmla v16.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb7 // fmla v23.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c3 // fmla v3.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13ca // fmla v10.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd1 // fmla v17.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd8 // fmla v24.4s, v30.4s, v28.s[3]
+	FLDPQ 64(R10), (F29, F30)
+	WORD $0x4f9c13a4 // fmla v4.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ab // fmla v11.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb2 // fmla v18.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb9 // fmla v25.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c5 // fmla v5.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13cc // fmla v12.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd3 // fmla v19.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bda // fmla v26.4s, v30.4s, v28.s[3]
+	FMOVQ 96(R10), F29
+	WORD $0x4f9c13a6 // fmla v6.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ad // fmla v13.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb4 // fmla v20.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bbb // fmla v27.4s, v29.4s, v28.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F28
+	VDUP V28.S[0], V28.S4
+	FMOVS decay+36(FP), F29
+	VDUP V29.S[0], V29.S4
+	MOVD R7, R12
+	FMOVQ (R12), F30
+	VFMLA V29.S4, V30.S4, V0.S4
+	VFMLS V28.S4, V0.S4, V30.S4
+	FMOVQ F30, (R12)
+	FMOVQ 16(R12), F30
+	VFMLA V29.S4, V30.S4, V1.S4
+	VFMLS V28.S4, V1.S4, V30.S4
+	FMOVQ F30, 16(R12)
+	FMOVQ 32(R12), F30
+	VFMLA V29.S4, V30.S4, V2.S4
+	VFMLS V28.S4, V2.S4, V30.S4
+	FMOVQ F30, 32(R12)
+	FMOVQ 48(R12), F30
+	VFMLA V29.S4, V30.S4, V3.S4
+	VFMLS V28.S4, V3.S4, V30.S4
+	FMOVQ F30, 48(R12)
+	FMOVQ 64(R12), F30
+	VFMLA V29.S4, V30.S4, V4.S4
+	VFMLS V28.S4, V4.S4, V30.S4
+	FMOVQ F30, 64(R12)
+	FMOVQ 80(R12), F30
+	VFMLA V29.S4, V30.S4, V5.S4
+	VFMLS V28.S4, V5.S4, V30.S4
+	FMOVQ F30, 80(R12)
+	FMOVQ 96(R12), F30
+	VFMLA V29.S4, V30.S4, V6.S4
+	VFMLS V28.S4, V6.S4, V30.S4
+	FMOVQ F30, 96(R12)
+	ADD $512, R7, R12
+	FMOVQ (R12), F30
+	VFMLA V29.S4, V30.S4, V7.S4
+	VFMLS V28.S4, V7.S4, V30.S4
+	FMOVQ F30, (R12)
+	FMOVQ 16(R12), F30
+	VFMLA V29.S4, V30.S4, V8.S4
+	VFMLS V28.S4, V8.S4, V30.S4
+	FMOVQ F30, 16(R12)
+	FMOVQ 32(R12), F30
+	VFMLA V29.S4, V30.S4, V9.S4
+	VFMLS V28.S4, V9.S4, V30.S4
+	FMOVQ F30, 32(R12)
+	FMOVQ 48(R12), F30
+	VFMLA V29.S4, V30.S4, V10.S4
+	VFMLS V28.S4, V10.S4, V30.S4
+	FMOVQ F30, 48(R12)
+	FMOVQ 64(R12), F30
+	VFMLA V29.S4, V30.S4, V11.S4
+	VFMLS V28.S4, V11.S4, V30.S4
+	FMOVQ F30, 64(R12)
+	FMOVQ 80(R12), F30
+	VFMLA V29.S4, V30.S4, V12.S4
+	VFMLS V28.S4, V12.S4, V30.S4
+	FMOVQ F30, 80(R12)
+	FMOVQ 96(R12), F30
+	VFMLA V29.S4, V30.S4, V13.S4
+	VFMLS V28.S4, V13.S4, V30.S4
+	FMOVQ F30, 96(R12)
+	ADD $1024, R7, R12
+	FMOVQ (R12), F30
+	VFMLA V29.S4, V30.S4, V14.S4
+	VFMLS V28.S4, V14.S4, V30.S4
+	FMOVQ F30, (R12)
+	FMOVQ 16(R12), F30
+	VFMLA V29.S4, V30.S4, V15.S4
+	VFMLS V28.S4, V15.S4, V30.S4
+	FMOVQ F30, 16(R12)
+	FMOVQ 32(R12), F30
+	VFMLA V29.S4, V30.S4, V16.S4
+	VFMLS V28.S4, V16.S4, V30.S4
+	FMOVQ F30, 32(R12)
+	FMOVQ 48(R12), F30
+	VFMLA V29.S4, V30.S4, V17.S4
+	VFMLS V28.S4, V17.S4, V30.S4
+	FMOVQ F30, 48(R12)
+	FMOVQ 64(R12), F30
+	VFMLA V29.S4, V30.S4, V18.S4
+	VFMLS V28.S4, V18.S4, V30.S4
+	FMOVQ F30, 64(R12)
+	FMOVQ 80(R12), F30
+	VFMLA V29.S4, V30.S4, V19.S4
+	VFMLS V28.S4, V19.S4, V30.S4
+	FMOVQ F30, 80(R12)
+	FMOVQ 96(R12), F30
+	VFMLA V29.S4, V30.S4, V20.S4
+	VFMLS V28.S4, V20.S4, V30.S4
+	FMOVQ F30, 96(R12)
+	ADD $1536, R7, R12
+	FMOVQ (R12), F30
+	VFMLA V29.S4, V30.S4, V21.S4
+	VFMLS V28.S4, V21.S4, V30.S4
+	FMOVQ F30, (R12)
+	FMOVQ 16(R12), F30
+	VFMLA V29.S4, V30.S4, V22.S4
+	VFMLS V28.S4, V22.S4, V30.S4
+	FMOVQ F30, 16(R12)
+	FMOVQ 32(R12), F30
+	VFMLA V29.S4, V30.S4, V23.S4
+	VFMLS V28.S4, V23.S4, V30.S4
+	FMOVQ F30, 32(R12)
+	FMOVQ 48(R12), F30
+	VFMLA V29.S4, V30.S4, V24.S4
+	VFMLS V28.S4, V24.S4, V30.S4
+	FMOVQ F30, 48(R12)
+	FMOVQ 64(R12), F30
+	VFMLA V29.S4, V30.S4, V25.S4
+	VFMLS V28.S4, V25.S4, V30.S4
+	FMOVQ F30, 64(R12)
+	FMOVQ 80(R12), F30
+	VFMLA V29.S4, V30.S4, V26.S4
+	VFMLS V28.S4, V26.S4, V30.S4
+	FMOVQ F30, 80(R12)
+	FMOVQ 96(R12), F30
+	VFMLA V29.S4, V30.S4, V27.S4
+	VFMLS V28.S4, V27.S4, V30.S4
+	FMOVQ F30, 96(R12)
+	ADD $112, R6, R6
+	ADD $112, R7, R7
+	SUBS $1, R8, R8
+	BNE cols2
+	// 4 rows of dw, the last 16 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R3, R8
+	MOVD R6, R9
+	MOVD $512, R10
+	MOVD $1024, R11
+	// The last 1 steps of depth.
+	FMOVQ (R8), F16
+	FLDPQ (R9), (F17, F18)
+	WORD $0x4f901220 // fmla v0.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01224 // fmla v4.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a28 // fmla v8.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2c // fmla v12.4s, v17.4s, v16.s[3]
+	WORD $0x4f901241 // fmla v1.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01245 // fmla v5.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a49 // fmla v9.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4d // fmla v13.4s, v18.4s, v16.s[3]
+	FLDPQ 32(R9), (F17, F18)
+	WORD $0x4f901222 // fmla v2.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01226 // fmla v6.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a2a // fmla v10.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2e // fmla v14.4s, v17.4s, v16.s[3]
+	WORD $0x4f901243 // fmla v3.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01247 // fmla v7.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a4b // fmla v11.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4f // fmla v15.4s, v18.4s, v16.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+36(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	FMOVQ 32(R11), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, 32(R11)
+	FMOVQ 48(R11), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 48(R11)
+	ADD $512, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	FMOVQ 32(R11), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, 32(R11)
+	FMOVQ 48(R11), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 48(R11)
+	ADD $1024, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	FMOVQ 32(R11), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, 32(R11)
+	FMOVQ 48(R11), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 48(R11)
+	ADD $1536, R7, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	FMOVQ 32(R11), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, 32(R11)
+	FMOVQ 48(R11), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 48(R11)
+	ADD $16, R3, R3
+	ADD $2048, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (1 rows of 128).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	MOVD $8, R6
+elems3:
+	VMOVI $0, V2.B16
+	MOVD R4, R7
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $512, R7, R7
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R7
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $512, R7, R7
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	VMOVI $0, V2.B16
+	ADD $32, R4, R7
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $512, R7, R7
+	FMOVQ 32(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R5)
+	VMOVI $0, V2.B16
+	ADD $48, R4, R7
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $512, R7, R7
+	FMOVQ 48(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R5)
+	ADD $64, R4, R4
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems3
+	RET
+
+// fashion1L3WeightGradSGDNEON is the NEON body of Fashion1L3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 128×1 · 1×10 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func fashion1L3WeightGradSGDNEON(x *[128]float32, dz *[10]float32, w *[1280]float32, b *[10]float32, lr float32, decay float32)
+TEXT ·fashion1L3WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 128×1 · 1×10, in 8×12 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $16, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 8 rows of dw, the last 10 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R3, R8
+	MOVD R6, R9
+	MOVD $40, R10
+	MOVD $512, R11
+	// The last 1 steps of depth.
+	FLDPQ (R8), (F24, F25)
+	FLDPQ (R9), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVD 32(R9), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+36(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $40, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $80, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $120, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $160, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $200, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $240, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $280, R7, R11
+	FMOVQ (R11), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, (R11)
+	FMOVQ 16(R11), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, 16(R11)
+	FMOVD 32(R11), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVD F26, 32(R11)
+	ADD $32, R3, R3
+	ADD $320, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (1 rows of 10).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R6, R6
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R6
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R6, R6
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	ADD $32, R4, R4
+	ADD $32, R5, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	FMOVD (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $40, R6, R6
+	FMOVD (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVD F4, (R5)
+	RET
+
 // fashion1LossNEON is the NEON body of Fashion1Loss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 // func fashion1LossNEON(y *[10]float32, target *[10]float32, d *[10]float32) float32
 TEXT ·fashion1LossNEON(SB), NOSPLIT, $0-28

@@ -78,6 +78,24 @@ func fashion1L3WeightGradAVX2(x *[128]float32, dz *[10]float32, dw *[1280]float3
 //go:noescape
 func fashion1L3InputGradAVX2(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)
 
+// fashion1L1WeightGradSGDAVX2 is the AVX2+FMA body of Fashion1L1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 784×1 · 1×256 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashion1L1WeightGradSGDAVX2(x *[784]float32, dz *[256]float32, w *[200704]float32, b *[256]float32, lr float32, decay float32)
+
+// fashion1L2WeightGradSGDAVX2 is the AVX2+FMA body of Fashion1L2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 256×1 · 1×128 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashion1L2WeightGradSGDAVX2(x *[256]float32, dz *[128]float32, w *[32768]float32, b *[128]float32, lr float32, decay float32)
+
+// fashion1L3WeightGradSGDAVX2 is the AVX2+FMA body of Fashion1L3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 128×1 · 1×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashion1L3WeightGradSGDAVX2(x *[128]float32, dz *[10]float32, w *[1280]float32, b *[10]float32, lr float32, decay float32)
+
 // fashion1LossAVX2 is the AVX2+FMA body of Fashion1Loss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

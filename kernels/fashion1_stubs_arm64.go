@@ -79,6 +79,27 @@ func fashion1L3WeightGradNEON(x *[128]float32, dz *[10]float32, dw *[1280]float3
 //go:noescape
 func fashion1L3InputGradNEON(dz *[10]float32, w *[1280]float32, wt *[1280]float32, dx *[128]float32)
 
+// fashion1L1WeightGradSGDNEON is the NEON body of Fashion1L1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 784×1 · 1×256 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashion1L1WeightGradSGDNEON(x *[784]float32, dz *[256]float32, w *[200704]float32, b *[256]float32, lr float32, decay float32)
+
+// fashion1L2WeightGradSGDNEON is the NEON body of Fashion1L2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 256×1 · 1×128 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashion1L2WeightGradSGDNEON(x *[256]float32, dz *[128]float32, w *[32768]float32, b *[128]float32, lr float32, decay float32)
+
+// fashion1L3WeightGradSGDNEON is the NEON body of Fashion1L3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=1, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 128×1 · 1×10 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashion1L3WeightGradSGDNEON(x *[128]float32, dz *[10]float32, w *[1280]float32, b *[10]float32, lr float32, decay float32)
+
 // fashion1LossNEON is the NEON body of Fashion1Loss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

@@ -1030,6 +1030,13 @@ func TestFashion1AdamW(t *testing.T) {
 	})
 }
 
+// TestFashion1FusedSGD checks the kernels that take SGD's step with the
+// gradient they compute against the gradient kernels followed by SGD, bit
+// for bit, on every tier.
+func TestFashion1FusedSGD(t *testing.T) {
+	fashion1EachTier(t, 3*469504, func(t *testing.T) { kerneltest.CheckFusedSGD(t, Fashion1Network()) })
+}
+
 // TestFashion1Chunks checks that the optimizers over the chunks of the
 // parameters, which workers share an update with, give the whole update
 // bit for bit on every tier.

@@ -104,6 +104,42 @@ func fashionL1CombineNEON(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(
 	panic("vecgen: fashionL1CombineNEON called on amd64")
 }
 
+func fashionL1WeightGradSGDNEON(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1WeightGradSGDNEON called on amd64")
+}
+
+func fashionL1WeightGradSGDHalfNEON(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1WeightGradSGDHalfNEON called on amd64")
+}
+
+func fashionL1BiasGradSGDNEON(dz *[FashionBatch * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1BiasGradSGDNEON called on amd64")
+}
+
+func fashionL2WeightGradSGDNEON(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2WeightGradSGDNEON called on amd64")
+}
+
+func fashionL2WeightGradSGDHalfNEON(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, w *[(FashionL2In / 2) * FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2WeightGradSGDHalfNEON called on amd64")
+}
+
+func fashionL2BiasGradSGDNEON(dz *[FashionBatch * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2BiasGradSGDNEON called on amd64")
+}
+
+func fashionL3WeightGradSGDNEON(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3WeightGradSGDNEON called on amd64")
+}
+
+func fashionL3WeightGradSGDHalfNEON(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, w *[(FashionL3In / 2) * FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3WeightGradSGDHalfNEON called on amd64")
+}
+
+func fashionL3BiasGradSGDNEON(dz *[FashionBatch * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3BiasGradSGDNEON called on amd64")
+}
+
 func fashionL1ForwardRows32NEON(x *[32 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[32 * FashionL1Out]float32) {
 	panic("vecgen: fashionL1ForwardRows32NEON called on amd64")
 }

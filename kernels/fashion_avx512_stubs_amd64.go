@@ -146,6 +146,57 @@ func fashionL1PartialForwardAVX512(x *[49784]float32, w *[100352]float32, p *[16
 //go:noescape
 func fashionL1CombineAVX512(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
 
+// fashionL1WeightGradSGDAVX512 is the AVX-512 body of FashionL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 784×64 · 64×256 in 6×64 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1WeightGradSGDAVX512(x *[50176]float32, dz *[16384]float32, w *[200704]float32, b *[256]float32, lr float32, decay float32)
+
+// fashionL1WeightGradSGDHalfAVX512 is the AVX-512 body of FashionL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 392×64 · 64×256 in 12×32 tiles (24 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1WeightGradSGDHalfAVX512(x *[49784]float32, dz *[16384]float32, w *[100352]float32, lr float32, decay float32)
+
+// fashionL1BiasGradSGDAVX512 is the AVX-512 body of FashionL1BiasGradSGD: db = Σ rows of dz (B=64, K=784, N=256), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL1BiasGradSGDAVX512(dz *[16384]float32, b *[256]float32, lr float32, decay float32)
+
+// fashionL2WeightGradSGDAVX512 is the AVX-512 body of FashionL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 256×64 · 64×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2WeightGradSGDAVX512(x *[16384]float32, dz *[8192]float32, w *[32768]float32, b *[128]float32, lr float32, decay float32)
+
+// fashionL2WeightGradSGDHalfAVX512 is the AVX-512 body of FashionL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 128×64 · 64×128 in 13×32 tiles (26 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2WeightGradSGDHalfAVX512(x *[16256]float32, dz *[8192]float32, w *[16384]float32, lr float32, decay float32)
+
+// fashionL2BiasGradSGDAVX512 is the AVX-512 body of FashionL2BiasGradSGD: db = Σ rows of dz (B=64, K=256, N=128), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL2BiasGradSGDAVX512(dz *[8192]float32, b *[128]float32, lr float32, decay float32)
+
+// fashionL3WeightGradSGDAVX512 is the AVX-512 body of FashionL3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 128×64 · 64×10 in 28×16 tiles (28 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL3WeightGradSGDAVX512(x *[8192]float32, dz *[640]float32, w *[1280]float32, b *[10]float32, lr float32, decay float32)
+
+// fashionL3WeightGradSGDHalfAVX512 is the AVX-512 body of FashionL3WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 64×64 · 64×10 in 27×16 tiles (27 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL3WeightGradSGDHalfAVX512(x *[8128]float32, dz *[640]float32, w *[640]float32, lr float32, decay float32)
+
+// fashionL3BiasGradSGDAVX512 is the AVX-512 body of FashionL3BiasGradSGD: db = Σ rows of dz (B=64, K=128, N=10), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL3BiasGradSGDAVX512(dz *[640]float32, b *[10]float32, lr float32, decay float32)
+
 // fashionL1ForwardRows32AVX512 is the AVX-512 body of FashionL1ForwardRows32: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 32 rows for serving, bit for bit the rows FashionL1Forward writes.
 // Product: 32×784 · 784×256 in 13×32 tiles (26 accumulators), depth unrolled ×4.
 //

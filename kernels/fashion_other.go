@@ -298,6 +298,114 @@ func fashionL1CombineNEON(p0 *[(FashionBatch / 2) * FashionL1Out]float32, p1 *[(
 	panic("vecgen: fashionL1CombineNEON called in a build without assembly")
 }
 
+func fashionL1WeightGradSGDAVX512(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func fashionL1WeightGradSGDAVX2(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func fashionL1WeightGradSGDNEON(x *[FashionBatch * FashionL1In]float32, dz *[FashionBatch * FashionL1Out]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1WeightGradSGDNEON called in a build without assembly")
+}
+
+func fashionL1WeightGradSGDHalfAVX512(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func fashionL1WeightGradSGDHalfAVX2(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func fashionL1WeightGradSGDHalfNEON(x *[FashionBatch*FashionL1In - FashionL1In/2]float32, dz *[FashionBatch * FashionL1Out]float32, w *[(FashionL1In / 2) * FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func fashionL1BiasGradSGDAVX512(dz *[FashionBatch * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func fashionL1BiasGradSGDAVX2(dz *[FashionBatch * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func fashionL1BiasGradSGDNEON(dz *[FashionBatch * FashionL1Out]float32, b *[FashionL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL1BiasGradSGDNEON called in a build without assembly")
+}
+
+func fashionL2WeightGradSGDAVX512(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func fashionL2WeightGradSGDAVX2(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func fashionL2WeightGradSGDNEON(x *[FashionBatch * FashionL2In]float32, dz *[FashionBatch * FashionL2Out]float32, w *[FashionL2In * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2WeightGradSGDNEON called in a build without assembly")
+}
+
+func fashionL2WeightGradSGDHalfAVX512(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, w *[(FashionL2In / 2) * FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func fashionL2WeightGradSGDHalfAVX2(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, w *[(FashionL2In / 2) * FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func fashionL2WeightGradSGDHalfNEON(x *[FashionBatch*FashionL2In - FashionL2In/2]float32, dz *[FashionBatch * FashionL2Out]float32, w *[(FashionL2In / 2) * FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func fashionL2BiasGradSGDAVX512(dz *[FashionBatch * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func fashionL2BiasGradSGDAVX2(dz *[FashionBatch * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func fashionL2BiasGradSGDNEON(dz *[FashionBatch * FashionL2Out]float32, b *[FashionL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL2BiasGradSGDNEON called in a build without assembly")
+}
+
+func fashionL3WeightGradSGDAVX512(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func fashionL3WeightGradSGDAVX2(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func fashionL3WeightGradSGDNEON(x *[FashionBatch * FashionL3In]float32, dz *[FashionBatch * FashionL3Out]float32, w *[FashionL3In * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3WeightGradSGDNEON called in a build without assembly")
+}
+
+func fashionL3WeightGradSGDHalfAVX512(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, w *[(FashionL3In / 2) * FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func fashionL3WeightGradSGDHalfAVX2(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, w *[(FashionL3In / 2) * FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func fashionL3WeightGradSGDHalfNEON(x *[FashionBatch*FashionL3In - FashionL3In/2]float32, dz *[FashionBatch * FashionL3Out]float32, w *[(FashionL3In / 2) * FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func fashionL3BiasGradSGDAVX512(dz *[FashionBatch * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func fashionL3BiasGradSGDAVX2(dz *[FashionBatch * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func fashionL3BiasGradSGDNEON(dz *[FashionBatch * FashionL3Out]float32, b *[FashionL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: fashionL3BiasGradSGDNEON called in a build without assembly")
+}
+
 func fashionL1ForwardRows32AVX512(x *[32 * FashionL1In]float32, w *[FashionL1In * FashionL1Out]float32, b *[FashionL1Out]float32, y *[32 * FashionL1Out]float32) {
 	panic("vecgen: fashionL1ForwardRows32AVX512 called in a build without assembly")
 }

@@ -146,6 +146,57 @@ func fashionL1PartialForwardAVX2(x *[49784]float32, w *[100352]float32, p *[1638
 //go:noescape
 func fashionL1CombineAVX2(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
 
+// fashionL1WeightGradSGDAVX2 is the AVX2+FMA body of FashionL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 784×64 · 64×256 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1WeightGradSGDAVX2(x *[50176]float32, dz *[16384]float32, w *[200704]float32, b *[256]float32, lr float32, decay float32)
+
+// fashionL1WeightGradSGDHalfAVX2 is the AVX2+FMA body of FashionL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 392×64 · 64×256 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL1WeightGradSGDHalfAVX2(x *[49784]float32, dz *[16384]float32, w *[100352]float32, lr float32, decay float32)
+
+// fashionL1BiasGradSGDAVX2 is the AVX2+FMA body of FashionL1BiasGradSGD: db = Σ rows of dz (B=64, K=784, N=256), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL1BiasGradSGDAVX2(dz *[16384]float32, b *[256]float32, lr float32, decay float32)
+
+// fashionL2WeightGradSGDAVX2 is the AVX2+FMA body of FashionL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 256×64 · 64×128 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2WeightGradSGDAVX2(x *[16384]float32, dz *[8192]float32, w *[32768]float32, b *[128]float32, lr float32, decay float32)
+
+// fashionL2WeightGradSGDHalfAVX2 is the AVX2+FMA body of FashionL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 128×64 · 64×128 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL2WeightGradSGDHalfAVX2(x *[16256]float32, dz *[8192]float32, w *[16384]float32, lr float32, decay float32)
+
+// fashionL2BiasGradSGDAVX2 is the AVX2+FMA body of FashionL2BiasGradSGD: db = Σ rows of dz (B=64, K=256, N=128), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL2BiasGradSGDAVX2(dz *[8192]float32, b *[128]float32, lr float32, decay float32)
+
+// fashionL3WeightGradSGDAVX2 is the AVX2+FMA body of FashionL3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 128×64 · 64×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL3WeightGradSGDAVX2(x *[8192]float32, dz *[640]float32, w *[1280]float32, b *[10]float32, lr float32, decay float32)
+
+// fashionL3WeightGradSGDHalfAVX2 is the AVX2+FMA body of FashionL3WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 64×64 · 64×10 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func fashionL3WeightGradSGDHalfAVX2(x *[8128]float32, dz *[640]float32, w *[640]float32, lr float32, decay float32)
+
+// fashionL3BiasGradSGDAVX2 is the AVX2+FMA body of FashionL3BiasGradSGD: db = Σ rows of dz (B=64, K=128, N=10), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL3BiasGradSGDAVX2(dz *[640]float32, b *[10]float32, lr float32, decay float32)
+
 // fashionL1ForwardRows32AVX2 is the AVX2+FMA body of FashionL1ForwardRows32: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 32 rows for serving, bit for bit the rows FashionL1Forward writes.
 // Product: 32×784 · 784×256 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 //

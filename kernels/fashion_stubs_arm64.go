@@ -163,6 +163,63 @@ func fashionL1PartialForwardNEON(x *[49784]float32, w *[100352]float32, p *[1638
 //go:noescape
 func fashionL1CombineNEON(p0 *[8192]float32, p1 *[8192]float32, b *[256]float32, y *[8192]float32)
 
+// fashionL1WeightGradSGDNEON is the NEON body of FashionL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 784×64 · 64×256 in 24×4 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashionL1WeightGradSGDNEON(x *[50176]float32, dz *[16384]float32, w *[200704]float32, b *[256]float32, lr float32, decay float32)
+
+// fashionL1WeightGradSGDHalfNEON is the NEON body of FashionL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=784, N=256), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 392×64 · 64×256 in 12×8 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashionL1WeightGradSGDHalfNEON(x *[49784]float32, dz *[16384]float32, w *[100352]float32, lr float32, decay float32)
+
+// fashionL1BiasGradSGDNEON is the NEON body of FashionL1BiasGradSGD: db = Σ rows of dz (B=64, K=784, N=256), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL1BiasGradSGDNEON(dz *[16384]float32, b *[256]float32, lr float32, decay float32)
+
+// fashionL2WeightGradSGDNEON is the NEON body of FashionL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 256×64 · 64×128 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashionL2WeightGradSGDNEON(x *[16384]float32, dz *[8192]float32, w *[32768]float32, b *[128]float32, lr float32, decay float32)
+
+// fashionL2WeightGradSGDHalfNEON is the NEON body of FashionL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=256, N=128), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 128×64 · 64×128 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashionL2WeightGradSGDHalfNEON(x *[16256]float32, dz *[8192]float32, w *[16384]float32, lr float32, decay float32)
+
+// fashionL2BiasGradSGDNEON is the NEON body of FashionL2BiasGradSGD: db = Σ rows of dz (B=64, K=256, N=128), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL2BiasGradSGDNEON(dz *[8192]float32, b *[128]float32, lr float32, decay float32)
+
+// fashionL3WeightGradSGDNEON is the NEON body of FashionL3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=64, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 128×64 · 64×10 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashionL3WeightGradSGDNEON(x *[8192]float32, dz *[640]float32, w *[1280]float32, b *[10]float32, lr float32, decay float32)
+
+// fashionL3WeightGradSGDHalfNEON is the NEON body of FashionL3WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=64, K=128, N=10), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 64×64 · 64×10 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func fashionL3WeightGradSGDHalfNEON(x *[8128]float32, dz *[640]float32, w *[640]float32, lr float32, decay float32)
+
+// fashionL3BiasGradSGDNEON is the NEON body of FashionL3BiasGradSGD: db = Σ rows of dz (B=64, K=128, N=10), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func fashionL3BiasGradSGDNEON(dz *[640]float32, b *[10]float32, lr float32, decay float32)
+
 // fashionL1ForwardRows32NEON is the NEON body of FashionL1ForwardRows32: y = relu(x·w + b), x B×K, w K×N, y B×N (B=64, K=784, N=256), on 32 rows for serving, bit for bit the rows FashionL1Forward writes.
 // Product: 32×784 · 784×256 in 3×32 tiles (24 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.

@@ -3409,6 +3409,13 @@ func TestFashionSplitDepth(t *testing.T) {
 	fashionEachTier(t, 30048256, func(t *testing.T) { kerneltest.CheckSplitDepth(t, FashionNetwork(), 0) })
 }
 
+// TestFashionFusedSGD checks the kernels that take SGD's step with the
+// gradient they compute against the gradient kernels followed by SGD, bit
+// for bit, on every tier.
+func TestFashionFusedSGD(t *testing.T) {
+	fashionEachTier(t, 3*30048256, func(t *testing.T) { kerneltest.CheckFusedSGD(t, FashionNetwork()) })
+}
+
 // TestFashionChunks checks that the optimizers over the chunks of the
 // parameters, which workers share an update with, give the whole update
 // bit for bit on every tier.

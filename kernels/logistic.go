@@ -51,6 +51,9 @@ func LogisticNetwork() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					LogisticL1WeightGrad((*[LogisticBatch * LogisticL1In]float32)(x), (*[LogisticBatch * LogisticL1Out]float32)(dz), (*[LogisticL1In * LogisticL1Out]float32)(dw), (*[LogisticL1Out]float32)(db))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					LogisticL1WeightGradSGD((*[LogisticBatch * LogisticL1In]float32)(x), (*[LogisticBatch * LogisticL1Out]float32)(dz), (*[LogisticL1In * LogisticL1Out]float32)(w), (*[LogisticL1Out]float32)(b), lr, decay)
+				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					LogisticL1ForwardInt8(x, (*[LogisticL1Int8Weights]int8)(qw), (*[LogisticL1Out]float32)(scale), (*[LogisticL1Out]int32)(colsum), (*[LogisticL1Out]float32)(b), y)
 				},
@@ -170,6 +173,28 @@ func LogisticL1WeightGrad(x *[LogisticBatch * LogisticL1In]float32, dz *[Logisti
 		logisticL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], LogisticBatch, LogisticL1In, LogisticL1Out)
+	}
+}
+
+// LogisticL1WeightGradSGD computes the gradient LogisticL1WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as LogisticSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func LogisticL1WeightGradSGD(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, lr float32, decay float32) {
+	switch logisticTier {
+	case compiled.AVX512:
+		logisticL1WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		logisticL1WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		logisticL1WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [LogisticL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], LogisticBatch, LogisticL1In, LogisticL1In, LogisticL1Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], LogisticBatch, LogisticL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
 	}
 }
 

@@ -16,6 +16,10 @@ func logisticL1WeightGradNEON(x *[LogisticBatch * LogisticL1In]float32, dz *[Log
 	panic("vecgen: logisticL1WeightGradNEON called on amd64")
 }
 
+func logisticL1WeightGradSGDNEON(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: logisticL1WeightGradSGDNEON called on amd64")
+}
+
 func logisticL1ForwardRows16NEON(x *[16 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[16 * LogisticL1Out]float32) {
 	panic("vecgen: logisticL1ForwardRows16NEON called on amd64")
 }

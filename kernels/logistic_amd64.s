@@ -383,6 +383,96 @@ rows4:
 	VZEROUPPER
 	RET
 
+// func logisticL1WeightGradSGDAVX2(x *[64]float32, dz *[32]float32, w *[2]float32, b *[1]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·logisticL1WeightGradSGDAVX2(SB), NOSPLIT, $64-40
+	MOVQ         x+0(FP), AX
+	MOVQ         dz+8(FP), CX
+	MOVQ         w+16(FP), DX
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, (SP)
+	MOVSS        decay+36(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, 32(SP)
+
+	// dw = xᵀ·dz: 2×32 · 32×1, in 6×16 tiles of dw.
+	MOVQ CX, BX
+
+	// 2 rows of dw, the last 1 columns.
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	PREFETCHT0 (DX)
+	PREFETCHT0 3(DX)
+	PREFETCHT0 4(DX)
+	PREFETCHT0 7(DX)
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000008, SI
+
+depth5:
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       (BX), X2
+	VBROADCASTSS (AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 4(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       4(BX), X2
+	VBROADCASTSS 8(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 12(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       8(BX), X2
+	VBROADCASTSS 16(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 20(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       12(BX), X2
+	VBROADCASTSS 24(AX), Y3
+	VFMADD231PS  Y2, Y3, Y0
+	VBROADCASTSS 28(AX), Y3
+	VFMADD231PS  Y2, Y3, Y1
+	ADDQ         $0x20, AX
+	ADDQ         $0x10, BX
+	DECQ         SI
+	JNZ          depth5
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VXORPS       Y2, Y2, Y2
+	VMOVSS       (DX), X2
+	VFMADD231PS  32(SP), Y2, Y0
+	VFNMADD231PS (SP), Y0, Y2
+	VMOVSS       X2, (DX)
+	VXORPS       Y0, Y0, Y0
+	VMOVSS       4(DX), X0
+	VFMADD231PS  32(SP), Y0, Y1
+	VFNMADD231PS (SP), Y1, Y0
+	VMOVSS       X0, 4(DX)
+	MOVQ         b+24(FP), AX
+
+	// db = Σ rows of dz (32 rows of 1).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	VXORPS Y0, Y0, Y0
+	MOVQ   $0x00000020, DX
+
+rows6:
+	VXORPS       Y1, Y1, Y1
+	VMOVSS       (CX), X1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x04, CX
+	DECQ         DX
+	JNZ          rows6
+	VXORPS       Y1, Y1, Y1
+	VMOVSS       (AX), X1
+	VFMADD231PS  32(SP), Y1, Y0
+	VFNMADD231PS (SP), Y0, Y1
+	VMOVSS       X1, (AX)
+	VZEROUPPER
+	RET
+
 // func logisticL1ForwardRows16AVX2(x *[32]float32, w *[2]float32, b *[1]float32, y *[16]float32)
 // Requires: AVX, AVX2, FMA3
 TEXT ·logisticL1ForwardRows16AVX2(SB), NOSPLIT, $0-32
@@ -395,7 +485,7 @@ TEXT ·logisticL1ForwardRows16AVX2(SB), NOSPLIT, $0-32
 	MOVQ BX, SI
 	MOVQ $0x00000002, DI
 
-rows5:
+rows7:
 	MOVQ CX, R8
 	MOVQ SI, R9
 	MOVQ DX, R10
@@ -467,7 +557,7 @@ rows5:
 	ADDQ   $0x30, AX
 	ADDQ   $0x18, SI
 	DECQ   DI
-	JNZ    rows5
+	JNZ    rows7
 
 	// 4 rows of y, the last 1 columns.
 	VXORPS Y0, Y0, Y0
@@ -519,7 +609,7 @@ rows5:
 	MOVQ BX, AX
 	MOVQ $0x00000002, CX
 
-elems6:
+elems8:
 	VMOVUPS      (AX), Y0
 	VANDPS       absmask<>+0(SB), Y0, Y1
 	VXORPS       signmask<>+0(SB), Y1, Y1
@@ -557,7 +647,7 @@ elems6:
 	VMOVUPS      Y0, (AX)
 	ADDQ         $0x20, AX
 	DECQ         CX
-	JNZ          elems6
+	JNZ          elems8
 	VZEROUPPER
 	RET
 
@@ -975,7 +1065,7 @@ TEXT ·logisticLossAVX2(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000004, BX
 
-elems7:
+elems9:
 	VMOVUPS      (AX), Y1
 	VMOVUPS      (CX), Y2
 	VSUBPS       Y2, Y1, Y3
@@ -1054,7 +1144,7 @@ elems7:
 	ADDQ         $0x20, CX
 	ADDQ         $0x20, DX
 	DECQ         BX
-	JNZ          elems7
+	JNZ          elems9
 	VEXTRACTF128 $0x01, Y0, X1
 	VADDPS       X1, X0, X1
 	VPERMILPS    $0x4e, X1, X0

@@ -24,6 +24,14 @@ func logisticL1WeightGradAVX2(x *[LogisticBatch * LogisticL1In]float32, dz *[Log
 	panic("vecgen: logisticL1WeightGradAVX2 called on arm64")
 }
 
+func logisticL1WeightGradSGDAVX512(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: logisticL1WeightGradSGDAVX512 called on arm64")
+}
+
+func logisticL1WeightGradSGDAVX2(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: logisticL1WeightGradSGDAVX2 called on arm64")
+}
+
 func logisticL1ForwardRows16AVX512(x *[16 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[16 * LogisticL1Out]float32) {
 	panic("vecgen: logisticL1ForwardRows16AVX512 called on arm64")
 }

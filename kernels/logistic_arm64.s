@@ -431,6 +431,94 @@ rows2:
 	FMOVS F0, (R5)
 	RET
 
+// logisticL1WeightGradSGDNEON is the NEON body of LogisticL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=2, N=1), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 2×32 · 32×1 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func logisticL1WeightGradSGDNEON(x *[64]float32, dz *[32]float32, w *[2]float32, b *[1]float32, lr float32, decay float32)
+TEXT ·logisticL1WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 2×32 · 32×1, in 4×28 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD R1, R5
+	MOVD R4, R6
+	// 2 rows of dw, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	MOVD R3, R7
+	MOVD R5, R8
+	MOVD $4, R9
+	MOVD $8, R10
+	// Depth, 4 steps an iteration: 2 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $8, R11
+depth1:
+	FMOVD (R7), F2
+	FMOVS (R8), F3
+	WORD $0x4f821060 // fmla v0.4s, v3.4s, v2.s[0]
+	WORD $0x4fa21061 // fmla v1.4s, v3.4s, v2.s[1]
+	ADD R10, R7, R7
+	ADD R9, R8, R8
+	FMOVD (R7), F2
+	FMOVS (R8), F3
+	WORD $0x4f821060 // fmla v0.4s, v3.4s, v2.s[0]
+	WORD $0x4fa21061 // fmla v1.4s, v3.4s, v2.s[1]
+	ADD R10, R7, R7
+	ADD R9, R8, R8
+	FMOVD (R7), F2
+	FMOVS (R8), F3
+	WORD $0x4f821060 // fmla v0.4s, v3.4s, v2.s[0]
+	WORD $0x4fa21061 // fmla v1.4s, v3.4s, v2.s[1]
+	ADD R10, R7, R7
+	ADD R9, R8, R8
+	FMOVD (R7), F2
+	FMOVS (R8), F3
+	WORD $0x4f821060 // fmla v0.4s, v3.4s, v2.s[0]
+	WORD $0x4fa21061 // fmla v1.4s, v3.4s, v2.s[1]
+	ADD R10, R7, R7
+	ADD R9, R8, R8
+	SUBS $1, R11, R11
+	BNE depth1
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F2
+	VDUP V2.S[0], V2.S4
+	FMOVS decay+36(FP), F3
+	VDUP V3.S[0], V3.S4
+	MOVD R6, R10
+	FMOVS (R10), F4
+	VFMLA V3.S4, V4.S4, V0.S4
+	VFMLS V2.S4, V0.S4, V4.S4
+	FMOVS F4, (R10)
+	ADD $4, R6, R10
+	FMOVS (R10), F4
+	VFMLA V3.S4, V4.S4, V1.S4
+	VFMLS V2.S4, V1.S4, V4.S4
+	FMOVS F4, (R10)
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (32 rows of 1).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $32, R7
+rows2:
+	FMOVS (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4, R6, R6
+	SUBS $1, R7, R7
+	BNE rows2
+	FMOVS (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVS F4, (R5)
+	RET
+
 // logisticL1ForwardRows16NEON is the NEON body of LogisticL1ForwardRows16: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 16 rows for serving, bit for bit the rows LogisticL1Forward writes.
 // Product: 16×2 · 2×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.

@@ -678,6 +678,90 @@ rows3:
 	VZEROUPPER
 	RET
 
+// func logisticL1WeightGradSGDAVX512(x *[64]float32, dz *[32]float32, w *[2]float32, b *[1]float32, lr float32, decay float32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
+TEXT ·logisticL1WeightGradSGDAVX512(SB), NOSPLIT, $128-40
+	MOVQ         x+0(FP), AX
+	MOVQ         dz+8(FP), CX
+	MOVQ         w+16(FP), DX
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Z0
+	VMOVUPS      Z0, (SP)
+	MOVSS        decay+36(FP), X0
+	VBROADCASTSS X0, Z0
+	VMOVUPS      Z0, 64(SP)
+
+	// dw = xᵀ·dz: 2×32 · 32×1, in 28×16 tiles of dw.
+	MOVQ CX, BX
+
+	// 2 rows of dw, the last 1 columns.
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	MOVL       $0x00000001, SI
+	KMOVW      SI, K1
+	PREFETCHT0 (DX)
+	PREFETCHT0 3(DX)
+	PREFETCHT0 4(DX)
+	PREFETCHT0 7(DX)
+
+	// Depth, 4 steps an iteration: xᵀ's element broadcast for each of 2 rows, times a row of dz.
+	MOVQ $0x00000008, SI
+
+depth4:
+	VMOVUPS.Z    (BX), K1, Z2
+	VBROADCASTSS (AX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 4(AX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS.Z    4(BX), K1, Z2
+	VBROADCASTSS 8(AX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 12(AX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS.Z    8(BX), K1, Z2
+	VBROADCASTSS 16(AX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 20(AX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	VMOVUPS.Z    12(BX), K1, Z2
+	VBROADCASTSS 24(AX), Z3
+	VFMADD231PS  Z2, Z3, Z0
+	VBROADCASTSS 28(AX), Z3
+	VFMADD231PS  Z2, Z3, Z1
+	ADDQ         $0x20, AX
+	ADDQ         $0x10, BX
+	DECQ         SI
+	JNZ          depth4
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VMOVUPS.Z    (DX), K1, Z2
+	VFMADD231PS  64(SP), Z2, Z0
+	VFNMADD231PS (SP), Z0, Z2
+	VMOVUPS      Z2, K1, (DX)
+	VMOVUPS.Z    4(DX), K1, Z0
+	VFMADD231PS  64(SP), Z0, Z1
+	VFNMADD231PS (SP), Z1, Z0
+	VMOVUPS      Z0, K1, 4(DX)
+	MOVQ         b+24(FP), AX
+
+	// db = Σ rows of dz (32 rows of 1).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000020, DX
+
+rows5:
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	ADDQ         $0x04, CX
+	DECQ         DX
+	JNZ          rows5
+	VMOVUPS.Z    (AX), K1, Z1
+	VFMADD231PS  64(SP), Z1, Z0
+	VFNMADD231PS (SP), Z0, Z1
+	VMOVUPS      Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
 // func logisticL1ForwardRows16AVX512(x *[32]float32, w *[2]float32, b *[1]float32, y *[16]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·logisticL1ForwardRows16AVX512(SB), NOSPLIT, $0-32
@@ -1258,7 +1342,7 @@ TEXT ·logisticLossAVX512(SB), NOSPLIT, $0-28
 	// d = the loss's gradient, elementwise; the loss's terms summed in one vector.
 	MOVQ $0x00000002, BX
 
-elems4:
+elems6:
 	VMOVUPS       (AX), Z1
 	VMOVUPS       (CX), Z2
 	VSUBPS        Z2, Z1, Z3
@@ -1337,7 +1421,7 @@ elems4:
 	ADDQ          $0x40, CX
 	ADDQ          $0x40, DX
 	DECQ          BX
-	JNZ           elems4
+	JNZ           elems6
 	VEXTRACTF64X4 $0x01, Z0, Y1
 	VADDPS        Y1, Y0, Y1
 	VEXTRACTF128  $0x01, Y1, X0
@@ -1876,9 +1960,9 @@ TEXT ·logisticL1ForwardInt8AVX512(SB), $48-56
 	MOVQ y+48(FP), DX
 
 	// Tiles of 4 rows while that many are left.
-int8tiles5:
+int8tiles7:
 	CMPQ AX, $0x04
-	JB   int8rows5
+	JB   int8rows7
 
 	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
@@ -2331,12 +2415,12 @@ int8tiles5:
 	ADDQ         $0x20, CX
 	ADDQ         $0x10, DX
 	SUBQ         $0x04, AX
-	JMP          int8tiles5
+	JMP          int8tiles7
 
 	// The rows left, one at a time.
-int8rows5:
+int8rows7:
 	TESTQ AX, AX
-	JZ    int8done5
+	JZ    int8done7
 
 	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
@@ -2467,9 +2551,9 @@ int8rows5:
 	ADDQ         $0x08, CX
 	ADDQ         $0x04, DX
 	DECQ         AX
-	JMP          int8rows5
+	JMP          int8rows7
 
-int8done5:
+int8done7:
 	VZEROUPPER
 	RET
 

@@ -34,6 +34,18 @@ func logisticL1WeightGradNEON(x *[LogisticBatch * LogisticL1In]float32, dz *[Log
 	panic("vecgen: logisticL1WeightGradNEON called in a build without assembly")
 }
 
+func logisticL1WeightGradSGDAVX512(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: logisticL1WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func logisticL1WeightGradSGDAVX2(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: logisticL1WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func logisticL1WeightGradSGDNEON(x *[LogisticBatch * LogisticL1In]float32, dz *[LogisticBatch * LogisticL1Out]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: logisticL1WeightGradSGDNEON called in a build without assembly")
+}
+
 func logisticL1ForwardRows16AVX512(x *[16 * LogisticL1In]float32, w *[LogisticL1In * LogisticL1Out]float32, b *[LogisticL1Out]float32, y *[16 * LogisticL1Out]float32) {
 	panic("vecgen: logisticL1ForwardRows16AVX512 called in a build without assembly")
 }

@@ -16,6 +16,12 @@ func logisticL1ForwardAVX2(x *[64]float32, w *[2]float32, b *[1]float32, y *[32]
 //go:noescape
 func logisticL1WeightGradAVX2(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 
+// logisticL1WeightGradSGDAVX2 is the AVX2+FMA body of LogisticL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=2, N=1), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 2×32 · 32×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func logisticL1WeightGradSGDAVX2(x *[64]float32, dz *[32]float32, w *[2]float32, b *[1]float32, lr float32, decay float32)
+
 // logisticL1ForwardRows16AVX2 is the AVX2+FMA body of LogisticL1ForwardRows16: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 16 rows for serving, bit for bit the rows LogisticL1Forward writes.
 // Product: 16×2 · 2×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 //

@@ -18,6 +18,13 @@ func logisticL1ForwardNEON(x *[64]float32, w *[2]float32, b *[1]float32, y *[32]
 //go:noescape
 func logisticL1WeightGradNEON(x *[64]float32, dz *[32]float32, dw *[2]float32, db *[1]float32)
 
+// logisticL1WeightGradSGDNEON is the NEON body of LogisticL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=32, K=2, N=1), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 2×32 · 32×1 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func logisticL1WeightGradSGDNEON(x *[64]float32, dz *[32]float32, w *[2]float32, b *[1]float32, lr float32, decay float32)
+
 // logisticL1ForwardRows16NEON is the NEON body of LogisticL1ForwardRows16: y = sigmoid(x·w + b), x B×K, w K×N, y B×N (B=32, K=2, N=1), on 16 rows for serving, bit for bit the rows LogisticL1Forward writes.
 // Product: 16×2 · 2×1 in 10×8 tiles (20 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.

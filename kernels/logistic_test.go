@@ -1226,6 +1226,13 @@ func TestLogisticServing(t *testing.T) {
 	logisticEachTier(t, 3*128, func(t *testing.T) { kerneltest.CheckServing(t, LogisticNetwork()) })
 }
 
+// TestLogisticFusedSGD checks the kernels that take SGD's step with the
+// gradient they compute against the gradient kernels followed by SGD, bit
+// for bit, on every tier.
+func TestLogisticFusedSGD(t *testing.T) {
+	logisticEachTier(t, 3*128, func(t *testing.T) { kerneltest.CheckFusedSGD(t, LogisticNetwork()) })
+}
+
 // TestLogisticInt8 checks each layer's int8 forward pass against
 // scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
 // kernels and on the reference, which the other tiers take.

@@ -82,6 +82,15 @@ func ScorerNetwork() compiled.Network {
 				BiasGrad: func(dz []float32, db []float32) {
 					ScorerL1BiasGrad((*[ScorerBatch * ScorerL1Out]float32)(dz), (*[ScorerL1Out]float32)(db))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					ScorerL1WeightGradSGD((*[ScorerBatch * ScorerL1In]float32)(x), (*[ScorerBatch * ScorerL1Out]float32)(dz), (*[ScorerL1In * ScorerL1Out]float32)(w), (*[ScorerL1Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					ScorerL1WeightGradSGDHalf((*[ScorerBatch*ScorerL1In - ScorerL1In/2]float32)(x[h*(ScorerL1In/2):]), (*[ScorerBatch * ScorerL1Out]float32)(dz), (*[(ScorerL1In / 2) * ScorerL1Out]float32)(w[h*((ScorerL1In/2)*ScorerL1Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					ScorerL1BiasGradSGD((*[ScorerBatch * ScorerL1Out]float32)(dz), (*[ScorerL1Out]float32)(b), lr, decay)
+				},
 				PartialForward: func(h int, x []float32, w []float32, p []float32) {
 					ScorerL1PartialForward((*[ScorerBatch*ScorerL1In - ScorerL1In/2]float32)(x[h*(ScorerL1In/2):]), (*[(ScorerL1In / 2) * ScorerL1Out]float32)(w[h*((ScorerL1In/2)*ScorerL1Out):]), (*[ScorerBatch * ScorerL1Out]float32)(p))
 				},
@@ -124,6 +133,15 @@ func ScorerNetwork() compiled.Network {
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL2InputGradHalf((*[(ScorerBatch / 2) * ScorerL2Out]float32)(dz[h*((ScorerBatch/2)*ScorerL2Out):]), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out * ScorerL2In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL2In]float32)(dx[h*((ScorerBatch/2)*ScorerL2In):]))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					ScorerL2WeightGradSGD((*[ScorerBatch * ScorerL2In]float32)(x), (*[ScorerBatch * ScorerL2Out]float32)(dz), (*[ScorerL2In * ScorerL2Out]float32)(w), (*[ScorerL2Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					ScorerL2WeightGradSGDHalf((*[ScorerBatch*ScorerL2In - ScorerL2In/2]float32)(x[h*(ScorerL2In/2):]), (*[ScorerBatch * ScorerL2Out]float32)(dz), (*[(ScorerL2In / 2) * ScorerL2Out]float32)(w[h*((ScorerL2In/2)*ScorerL2Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					ScorerL2BiasGradSGD((*[ScorerBatch * ScorerL2Out]float32)(dz), (*[ScorerL2Out]float32)(b), lr, decay)
+				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					ScorerL2ForwardInt8(x, (*[ScorerL2Int8Weights]int8)(qw), (*[ScorerL2Out]float32)(scale), (*[ScorerL2Out]int32)(colsum), (*[ScorerL2Out]float32)(b), y)
 				},
@@ -159,6 +177,15 @@ func ScorerNetwork() compiled.Network {
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL3InputGradHalf((*[(ScorerBatch / 2) * ScorerL3Out]float32)(dz[h*((ScorerBatch/2)*ScorerL3Out):]), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out * ScorerL3In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL3In]float32)(dx[h*((ScorerBatch/2)*ScorerL3In):]))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					ScorerL3WeightGradSGD((*[ScorerBatch * ScorerL3In]float32)(x), (*[ScorerBatch * ScorerL3Out]float32)(dz), (*[ScorerL3In * ScorerL3Out]float32)(w), (*[ScorerL3Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					ScorerL3WeightGradSGDHalf((*[ScorerBatch*ScorerL3In - ScorerL3In/2]float32)(x[h*(ScorerL3In/2):]), (*[ScorerBatch * ScorerL3Out]float32)(dz), (*[(ScorerL3In / 2) * ScorerL3Out]float32)(w[h*((ScorerL3In/2)*ScorerL3Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					ScorerL3BiasGradSGD((*[ScorerBatch * ScorerL3Out]float32)(dz), (*[ScorerL3Out]float32)(b), lr, decay)
+				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					ScorerL3ForwardInt8(x, (*[ScorerL3Int8Weights]int8)(qw), (*[ScorerL3Out]float32)(scale), (*[ScorerL3Out]int32)(colsum), (*[ScorerL3Out]float32)(b), y)
 				},
@@ -187,6 +214,15 @@ func ScorerNetwork() compiled.Network {
 				},
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					ScorerL4InputGradHalf((*[(ScorerBatch / 2) * ScorerL4Out]float32)(dz[h*((ScorerBatch/2)*ScorerL4Out):]), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out * ScorerL4In]float32)(wt), (*[(ScorerBatch / 2) * ScorerL4In]float32)(dx[h*((ScorerBatch/2)*ScorerL4In):]))
+				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					ScorerL4WeightGradSGD((*[ScorerBatch * ScorerL4In]float32)(x), (*[ScorerBatch * ScorerL4Out]float32)(dz), (*[ScorerL4In * ScorerL4Out]float32)(w), (*[ScorerL4Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					ScorerL4WeightGradSGDHalf((*[ScorerBatch*ScorerL4In - ScorerL4In/2]float32)(x[h*(ScorerL4In/2):]), (*[ScorerBatch * ScorerL4Out]float32)(dz), (*[(ScorerL4In / 2) * ScorerL4Out]float32)(w[h*((ScorerL4In/2)*ScorerL4Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					ScorerL4BiasGradSGD((*[ScorerBatch * ScorerL4Out]float32)(dz), (*[ScorerL4Out]float32)(b), lr, decay)
 				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					ScorerL4ForwardInt8(x, (*[ScorerL4Int8Weights]int8)(qw), (*[ScorerL4Out]float32)(scale), (*[ScorerL4Out]int32)(colsum), (*[ScorerL4Out]float32)(b), y)
@@ -865,6 +901,258 @@ func ScorerL1Combine(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(ScorerB
 		scalar.Combine(p0[:], p1[:], b[:], z[:], (ScorerBatch / 2), ScorerL1Out, scalar.Identity)
 		*y = *z
 		scalar.Activate(y[:], scalar.GELU)
+	}
+}
+
+// ScorerL1WeightGradSGD computes the gradient ScorerL1WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL1WeightGradSGD(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		scorerL1WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		scorerL1WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [ScorerL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], ScorerBatch, ScorerL1In, ScorerL1In, ScorerL1Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], ScorerBatch, ScorerL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// ScorerL1WeightGradSGDHalf computes the gradient ScorerL1WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL1WeightGradSGDHalf(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		scorerL1WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		scorerL1WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [ScorerL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], ScorerBatch, ScorerL1In, ScorerL1In/2, ScorerL1Out, lr, decay)
+	}
+}
+
+// ScorerL1BiasGradSGD computes the gradient ScorerL1BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL1BiasGradSGD(dz *[ScorerBatch * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL1BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		scorerL1BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		scorerL1BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [ScorerL1Out]float32
+		scalar.ColumnSums(dz[:], g[:], ScorerBatch, ScorerL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// ScorerL2WeightGradSGD computes the gradient ScorerL2WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL2WeightGradSGD(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		scorerL2WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		scorerL2WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [ScorerL2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], ScorerBatch, ScorerL2In, ScorerL2In, ScorerL2Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], ScorerBatch, ScorerL2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// ScorerL2WeightGradSGDHalf computes the gradient ScorerL2WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL2WeightGradSGDHalf(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[(ScorerL2In / 2) * ScorerL2Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		scorerL2WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		scorerL2WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [ScorerL2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], ScorerBatch, ScorerL2In, ScorerL2In/2, ScorerL2Out, lr, decay)
+	}
+}
+
+// ScorerL2BiasGradSGD computes the gradient ScorerL2BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL2BiasGradSGD(dz *[ScorerBatch * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL2BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		scorerL2BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		scorerL2BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [ScorerL2Out]float32
+		scalar.ColumnSums(dz[:], g[:], ScorerBatch, ScorerL2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// ScorerL3WeightGradSGD computes the gradient ScorerL3WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL3WeightGradSGD(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		scorerL3WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		scorerL3WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [ScorerL3Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], ScorerBatch, ScorerL3In, ScorerL3In, ScorerL3Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], ScorerBatch, ScorerL3Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// ScorerL3WeightGradSGDHalf computes the gradient ScorerL3WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL3WeightGradSGDHalf(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[(ScorerL3In / 2) * ScorerL3Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		scorerL3WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		scorerL3WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [ScorerL3Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], ScorerBatch, ScorerL3In, ScorerL3In/2, ScorerL3Out, lr, decay)
+	}
+}
+
+// ScorerL3BiasGradSGD computes the gradient ScorerL3BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL3BiasGradSGD(dz *[ScorerBatch * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL3BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		scorerL3BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		scorerL3BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [ScorerL3Out]float32
+		scalar.ColumnSums(dz[:], g[:], ScorerBatch, ScorerL3Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// ScorerL4WeightGradSGD computes the gradient ScorerL4WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL4WeightGradSGD(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		scorerL4WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		scorerL4WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [ScorerL4Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], ScorerBatch, ScorerL4In, ScorerL4In, ScorerL4Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], ScorerBatch, ScorerL4Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// ScorerL4WeightGradSGDHalf computes the gradient ScorerL4WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL4WeightGradSGDHalf(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[(ScorerL4In / 2) * ScorerL4Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		scorerL4WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		scorerL4WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [ScorerL4Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], ScorerBatch, ScorerL4In, ScorerL4In/2, ScorerL4Out, lr, decay)
+	}
+}
+
+// ScorerL4BiasGradSGD computes the gradient ScorerL4BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as ScorerSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func ScorerL4BiasGradSGD(dz *[ScorerBatch * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	switch scorerTier {
+	case compiled.AVX512:
+		scorerL4BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		scorerL4BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		scorerL4BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [ScorerL4Out]float32
+		scalar.ColumnSums(dz[:], g[:], ScorerBatch, ScorerL4Out)
+		scalar.SGD(b[:], g[:], lr, decay)
 	}
 }
 

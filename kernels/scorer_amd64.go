@@ -140,6 +140,54 @@ func scorerL1CombineNEON(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(Sco
 	panic("vecgen: scorerL1CombineNEON called on amd64")
 }
 
+func scorerL1WeightGradSGDNEON(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1WeightGradSGDNEON called on amd64")
+}
+
+func scorerL1WeightGradSGDHalfNEON(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1WeightGradSGDHalfNEON called on amd64")
+}
+
+func scorerL1BiasGradSGDNEON(dz *[ScorerBatch * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1BiasGradSGDNEON called on amd64")
+}
+
+func scorerL2WeightGradSGDNEON(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2WeightGradSGDNEON called on amd64")
+}
+
+func scorerL2WeightGradSGDHalfNEON(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[(ScorerL2In / 2) * ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2WeightGradSGDHalfNEON called on amd64")
+}
+
+func scorerL2BiasGradSGDNEON(dz *[ScorerBatch * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2BiasGradSGDNEON called on amd64")
+}
+
+func scorerL3WeightGradSGDNEON(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3WeightGradSGDNEON called on amd64")
+}
+
+func scorerL3WeightGradSGDHalfNEON(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[(ScorerL3In / 2) * ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3WeightGradSGDHalfNEON called on amd64")
+}
+
+func scorerL3BiasGradSGDNEON(dz *[ScorerBatch * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3BiasGradSGDNEON called on amd64")
+}
+
+func scorerL4WeightGradSGDNEON(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4WeightGradSGDNEON called on amd64")
+}
+
+func scorerL4WeightGradSGDHalfNEON(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[(ScorerL4In / 2) * ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4WeightGradSGDHalfNEON called on amd64")
+}
+
+func scorerL4BiasGradSGDNEON(dz *[ScorerBatch * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4BiasGradSGDNEON called on amd64")
+}
+
 func scorerL1ForwardRows8NEON(x *[8 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[8 * ScorerL1Out]float32, y *[8 * ScorerL1Out]float32) {
 	panic("vecgen: scorerL1ForwardRows8NEON called on amd64")
 }

@@ -7201,6 +7201,2244 @@ elems2:
 	MSR R0, FPCR
 	RET
 
+// scorerL1WeightGradSGDNEON is the NEON body of ScorerL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=12, N=24), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 12×16 · 16×24 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL1WeightGradSGDNEON(x *[192]float32, dz *[384]float32, w *[288]float32, b *[24]float32, lr float32, decay float32)
+TEXT ·scorerL1WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD dz+8(FP), R3
+	MOVD w+16(FP), R4
+	// dw = xᵀ·dz: 12×16 · 16×24, in 4×28 tiles of dw.
+	MOVD R2, R5
+	MOVD R4, R6
+	MOVD $3, R7
+rows1:
+	MOVD R3, R8
+	MOVD R6, R9
+	// 4 rows of dw, the last 24 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R5, R10
+	MOVD R8, R11
+	MOVD $96, R12
+	MOVD $48, R13
+	// Depth, 4 steps an iteration: 4 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $4, R14
+depth2:
+	FMOVQ (R10), F24
+	FLDPQ (R11), (F25, F26)
+	WORD $0x4f981320 // fmla v0.4s, v25.4s, v24.s[0]
+	WORD $0x4fb81326 // fmla v6.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b2c // fmla v12.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b32 // fmla v18.4s, v25.4s, v24.s[3]
+	WORD $0x4f981341 // fmla v1.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81347 // fmla v7.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b4d // fmla v13.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b53 // fmla v19.4s, v26.4s, v24.s[3]
+	FLDPQ 32(R11), (F25, F26)
+	WORD $0x4f981322 // fmla v2.4s, v25.4s, v24.s[0]
+	WORD $0x4fb81328 // fmla v8.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b2e // fmla v14.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b34 // fmla v20.4s, v25.4s, v24.s[3]
+	WORD $0x4f981343 // fmla v3.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81349 // fmla v9.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b4f // fmla v15.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b55 // fmla v21.4s, v26.4s, v24.s[3]
+	FLDPQ 64(R11), (F25, F26)
+	WORD $0x4f981324 // fmla v4.4s, v25.4s, v24.s[0]
+	WORD $0x4fb8132a // fmla v10.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b30 // fmla v16.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b36 // fmla v22.4s, v25.4s, v24.s[3]
+	WORD $0x4f981345 // fmla v5.4s, v26.4s, v24.s[0]
+	WORD $0x4fb8134b // fmla v11.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b51 // fmla v17.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b57 // fmla v23.4s, v26.4s, v24.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FMOVQ (R10), F24
+	FLDPQ (R11), (F25, F26)
+	WORD $0x4f981320 // fmla v0.4s, v25.4s, v24.s[0]
+	WORD $0x4fb81326 // fmla v6.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b2c // fmla v12.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b32 // fmla v18.4s, v25.4s, v24.s[3]
+	WORD $0x4f981341 // fmla v1.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81347 // fmla v7.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b4d // fmla v13.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b53 // fmla v19.4s, v26.4s, v24.s[3]
+	FLDPQ 32(R11), (F25, F26)
+	WORD $0x4f981322 // fmla v2.4s, v25.4s, v24.s[0]
+	WORD $0x4fb81328 // fmla v8.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b2e // fmla v14.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b34 // fmla v20.4s, v25.4s, v24.s[3]
+	WORD $0x4f981343 // fmla v3.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81349 // fmla v9.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b4f // fmla v15.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b55 // fmla v21.4s, v26.4s, v24.s[3]
+	FLDPQ 64(R11), (F25, F26)
+	WORD $0x4f981324 // fmla v4.4s, v25.4s, v24.s[0]
+	WORD $0x4fb8132a // fmla v10.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b30 // fmla v16.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b36 // fmla v22.4s, v25.4s, v24.s[3]
+	WORD $0x4f981345 // fmla v5.4s, v26.4s, v24.s[0]
+	WORD $0x4fb8134b // fmla v11.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b51 // fmla v17.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b57 // fmla v23.4s, v26.4s, v24.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FMOVQ (R10), F24
+	FLDPQ (R11), (F25, F26)
+	WORD $0x4f981320 // fmla v0.4s, v25.4s, v24.s[0]
+	WORD $0x4fb81326 // fmla v6.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b2c // fmla v12.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b32 // fmla v18.4s, v25.4s, v24.s[3]
+	WORD $0x4f981341 // fmla v1.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81347 // fmla v7.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b4d // fmla v13.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b53 // fmla v19.4s, v26.4s, v24.s[3]
+	FLDPQ 32(R11), (F25, F26)
+	WORD $0x4f981322 // fmla v2.4s, v25.4s, v24.s[0]
+	WORD $0x4fb81328 // fmla v8.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b2e // fmla v14.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b34 // fmla v20.4s, v25.4s, v24.s[3]
+	WORD $0x4f981343 // fmla v3.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81349 // fmla v9.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b4f // fmla v15.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b55 // fmla v21.4s, v26.4s, v24.s[3]
+	FLDPQ 64(R11), (F25, F26)
+	WORD $0x4f981324 // fmla v4.4s, v25.4s, v24.s[0]
+	WORD $0x4fb8132a // fmla v10.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b30 // fmla v16.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b36 // fmla v22.4s, v25.4s, v24.s[3]
+	WORD $0x4f981345 // fmla v5.4s, v26.4s, v24.s[0]
+	WORD $0x4fb8134b // fmla v11.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b51 // fmla v17.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b57 // fmla v23.4s, v26.4s, v24.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FMOVQ (R10), F24
+	FLDPQ (R11), (F25, F26)
+	WORD $0x4f981320 // fmla v0.4s, v25.4s, v24.s[0]
+	WORD $0x4fb81326 // fmla v6.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b2c // fmla v12.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b32 // fmla v18.4s, v25.4s, v24.s[3]
+	WORD $0x4f981341 // fmla v1.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81347 // fmla v7.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b4d // fmla v13.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b53 // fmla v19.4s, v26.4s, v24.s[3]
+	FLDPQ 32(R11), (F25, F26)
+	WORD $0x4f981322 // fmla v2.4s, v25.4s, v24.s[0]
+	WORD $0x4fb81328 // fmla v8.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b2e // fmla v14.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b34 // fmla v20.4s, v25.4s, v24.s[3]
+	WORD $0x4f981343 // fmla v3.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81349 // fmla v9.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b4f // fmla v15.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b55 // fmla v21.4s, v26.4s, v24.s[3]
+	FLDPQ 64(R11), (F25, F26)
+	WORD $0x4f981324 // fmla v4.4s, v25.4s, v24.s[0]
+	WORD $0x4fb8132a // fmla v10.4s, v25.4s, v24.s[1]
+	WORD $0x4f981b30 // fmla v16.4s, v25.4s, v24.s[2]
+	WORD $0x4fb81b36 // fmla v22.4s, v25.4s, v24.s[3]
+	WORD $0x4f981345 // fmla v5.4s, v26.4s, v24.s[0]
+	WORD $0x4fb8134b // fmla v11.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b51 // fmla v17.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b57 // fmla v23.4s, v26.4s, v24.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	SUBS $1, R14, R14
+	BNE depth2
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+36(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R9, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	FMOVQ 32(R13), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, 32(R13)
+	FMOVQ 48(R13), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, 48(R13)
+	FMOVQ 64(R13), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, 64(R13)
+	FMOVQ 80(R13), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 80(R13)
+	ADD $96, R9, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	FMOVQ 32(R13), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, 32(R13)
+	FMOVQ 48(R13), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, 48(R13)
+	FMOVQ 64(R13), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, 64(R13)
+	FMOVQ 80(R13), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 80(R13)
+	ADD $192, R9, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	FMOVQ 32(R13), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, 32(R13)
+	FMOVQ 48(R13), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, 48(R13)
+	FMOVQ 64(R13), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, 64(R13)
+	FMOVQ 80(R13), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 80(R13)
+	ADD $288, R9, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	FMOVQ 32(R13), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, 32(R13)
+	FMOVQ 48(R13), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, 48(R13)
+	FMOVQ 64(R13), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, 64(R13)
+	FMOVQ 80(R13), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 80(R13)
+	ADD $16, R5, R5
+	ADD $384, R6, R6
+	SUBS $1, R7, R7
+	BNE rows1
+	MOVD b+24(FP), R5
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (16 rows of 24).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R3, R6
+	MOVD R5, R7
+	VMOVI $0, V2.B16
+	MOVD R6, R8
+	MOVD $16, R9
+rows3:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R8, R8
+	SUBS $1, R9, R9
+	BNE rows3
+	FMOVQ (R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R7)
+	VMOVI $0, V2.B16
+	ADD $16, R6, R8
+	MOVD $16, R9
+rows4:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R8, R8
+	SUBS $1, R9, R9
+	BNE rows4
+	FMOVQ 16(R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R7)
+	VMOVI $0, V2.B16
+	ADD $32, R6, R8
+	MOVD $16, R9
+rows5:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R8, R8
+	SUBS $1, R9, R9
+	BNE rows5
+	FMOVQ 32(R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R7)
+	VMOVI $0, V2.B16
+	ADD $48, R6, R8
+	MOVD $16, R9
+rows6:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R8, R8
+	SUBS $1, R9, R9
+	BNE rows6
+	FMOVQ 48(R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R7)
+	ADD $64, R6, R6
+	ADD $64, R7, R7
+	VMOVI $0, V2.B16
+	MOVD R6, R8
+	MOVD $16, R9
+rows7:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R8, R8
+	SUBS $1, R9, R9
+	BNE rows7
+	FMOVQ (R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R7)
+	VMOVI $0, V2.B16
+	ADD $16, R6, R8
+	MOVD $16, R9
+rows8:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R8, R8
+	SUBS $1, R9, R9
+	BNE rows8
+	FMOVQ 16(R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R7)
+	ADD $32, R6, R6
+	ADD $32, R7, R7
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL1WeightGradSGDHalfNEON is the NEON body of ScorerL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=12, N=24), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 6×16 · 16×24 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL1WeightGradSGDHalfNEON(x *[186]float32, dz *[384]float32, w *[144]float32, lr float32, decay float32)
+TEXT ·scorerL1WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD dz+8(FP), R3
+	MOVD w+16(FP), R4
+	// dw = xᵀ·dz: 6×16 · 16×24, in 8×12 tiles of dw.
+	MOVD R2, R5
+	MOVD R4, R6
+	MOVD R3, R7
+	MOVD R6, R8
+	// 6 rows of dw, 12 columns at a time.
+	MOVD $2, R9
+cols1:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	MOVD R5, R10
+	MOVD R7, R11
+	MOVD $96, R12
+	MOVD $48, R13
+	// Depth, 4 steps an iteration: 6 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $4, R14
+depth2:
+	FMOVQ (R10), F18
+	FMOVD 16(R10), F19
+	FLDPQ (R11), (F20, F21)
+	WORD $0x4f921280 // fmla v0.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21283 // fmla v3.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a86 // fmla v6.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a89 // fmla v9.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4fb3128f // fmla v15.4s, v20.4s, v19.s[1]
+	WORD $0x4f9212a1 // fmla v1.4s, v21.4s, v18.s[0]
+	WORD $0x4fb212a4 // fmla v4.4s, v21.4s, v18.s[1]
+	WORD $0x4f921aa7 // fmla v7.4s, v21.4s, v18.s[2]
+	WORD $0x4fb21aaa // fmla v10.4s, v21.4s, v18.s[3]
+	WORD $0x4f9312ad // fmla v13.4s, v21.4s, v19.s[0]
+	WORD $0x4fb312b0 // fmla v16.4s, v21.4s, v19.s[1]
+	FMOVQ 32(R11), F20
+	WORD $0x4f921282 // fmla v2.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21285 // fmla v5.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a88 // fmla v8.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128e // fmla v14.4s, v20.4s, v19.s[0]
+	WORD $0x4fb31291 // fmla v17.4s, v20.4s, v19.s[1]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FMOVQ (R10), F18
+	FMOVD 16(R10), F19
+	FLDPQ (R11), (F20, F21)
+	WORD $0x4f921280 // fmla v0.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21283 // fmla v3.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a86 // fmla v6.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a89 // fmla v9.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4fb3128f // fmla v15.4s, v20.4s, v19.s[1]
+	WORD $0x4f9212a1 // fmla v1.4s, v21.4s, v18.s[0]
+	WORD $0x4fb212a4 // fmla v4.4s, v21.4s, v18.s[1]
+	WORD $0x4f921aa7 // fmla v7.4s, v21.4s, v18.s[2]
+	WORD $0x4fb21aaa // fmla v10.4s, v21.4s, v18.s[3]
+	WORD $0x4f9312ad // fmla v13.4s, v21.4s, v19.s[0]
+	WORD $0x4fb312b0 // fmla v16.4s, v21.4s, v19.s[1]
+	FMOVQ 32(R11), F20
+	WORD $0x4f921282 // fmla v2.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21285 // fmla v5.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a88 // fmla v8.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128e // fmla v14.4s, v20.4s, v19.s[0]
+	WORD $0x4fb31291 // fmla v17.4s, v20.4s, v19.s[1]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FMOVQ (R10), F18
+	FMOVD 16(R10), F19
+	FLDPQ (R11), (F20, F21)
+	WORD $0x4f921280 // fmla v0.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21283 // fmla v3.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a86 // fmla v6.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a89 // fmla v9.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4fb3128f // fmla v15.4s, v20.4s, v19.s[1]
+	WORD $0x4f9212a1 // fmla v1.4s, v21.4s, v18.s[0]
+	WORD $0x4fb212a4 // fmla v4.4s, v21.4s, v18.s[1]
+	WORD $0x4f921aa7 // fmla v7.4s, v21.4s, v18.s[2]
+	WORD $0x4fb21aaa // fmla v10.4s, v21.4s, v18.s[3]
+	WORD $0x4f9312ad // fmla v13.4s, v21.4s, v19.s[0]
+	WORD $0x4fb312b0 // fmla v16.4s, v21.4s, v19.s[1]
+	FMOVQ 32(R11), F20
+	WORD $0x4f921282 // fmla v2.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21285 // fmla v5.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a88 // fmla v8.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128e // fmla v14.4s, v20.4s, v19.s[0]
+	WORD $0x4fb31291 // fmla v17.4s, v20.4s, v19.s[1]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FMOVQ (R10), F18
+	FMOVD 16(R10), F19
+	FLDPQ (R11), (F20, F21)
+	WORD $0x4f921280 // fmla v0.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21283 // fmla v3.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a86 // fmla v6.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a89 // fmla v9.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4fb3128f // fmla v15.4s, v20.4s, v19.s[1]
+	WORD $0x4f9212a1 // fmla v1.4s, v21.4s, v18.s[0]
+	WORD $0x4fb212a4 // fmla v4.4s, v21.4s, v18.s[1]
+	WORD $0x4f921aa7 // fmla v7.4s, v21.4s, v18.s[2]
+	WORD $0x4fb21aaa // fmla v10.4s, v21.4s, v18.s[3]
+	WORD $0x4f9312ad // fmla v13.4s, v21.4s, v19.s[0]
+	WORD $0x4fb312b0 // fmla v16.4s, v21.4s, v19.s[1]
+	FMOVQ 32(R11), F20
+	WORD $0x4f921282 // fmla v2.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21285 // fmla v5.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a88 // fmla v8.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128e // fmla v14.4s, v20.4s, v19.s[0]
+	WORD $0x4fb31291 // fmla v17.4s, v20.4s, v19.s[1]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	SUBS $1, R14, R14
+	BNE depth2
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F18
+	VDUP V18.S[0], V18.S4
+	FMOVS decay+28(FP), F19
+	VDUP V19.S[0], V19.S4
+	MOVD R8, R13
+	FMOVQ (R13), F20
+	VFMLA V19.S4, V20.S4, V0.S4
+	VFMLS V18.S4, V0.S4, V20.S4
+	FMOVQ F20, (R13)
+	FMOVQ 16(R13), F20
+	VFMLA V19.S4, V20.S4, V1.S4
+	VFMLS V18.S4, V1.S4, V20.S4
+	FMOVQ F20, 16(R13)
+	FMOVQ 32(R13), F20
+	VFMLA V19.S4, V20.S4, V2.S4
+	VFMLS V18.S4, V2.S4, V20.S4
+	FMOVQ F20, 32(R13)
+	ADD $96, R8, R13
+	FMOVQ (R13), F20
+	VFMLA V19.S4, V20.S4, V3.S4
+	VFMLS V18.S4, V3.S4, V20.S4
+	FMOVQ F20, (R13)
+	FMOVQ 16(R13), F20
+	VFMLA V19.S4, V20.S4, V4.S4
+	VFMLS V18.S4, V4.S4, V20.S4
+	FMOVQ F20, 16(R13)
+	FMOVQ 32(R13), F20
+	VFMLA V19.S4, V20.S4, V5.S4
+	VFMLS V18.S4, V5.S4, V20.S4
+	FMOVQ F20, 32(R13)
+	ADD $192, R8, R13
+	FMOVQ (R13), F20
+	VFMLA V19.S4, V20.S4, V6.S4
+	VFMLS V18.S4, V6.S4, V20.S4
+	FMOVQ F20, (R13)
+	FMOVQ 16(R13), F20
+	VFMLA V19.S4, V20.S4, V7.S4
+	VFMLS V18.S4, V7.S4, V20.S4
+	FMOVQ F20, 16(R13)
+	FMOVQ 32(R13), F20
+	VFMLA V19.S4, V20.S4, V8.S4
+	VFMLS V18.S4, V8.S4, V20.S4
+	FMOVQ F20, 32(R13)
+	ADD $288, R8, R13
+	FMOVQ (R13), F20
+	VFMLA V19.S4, V20.S4, V9.S4
+	VFMLS V18.S4, V9.S4, V20.S4
+	FMOVQ F20, (R13)
+	FMOVQ 16(R13), F20
+	VFMLA V19.S4, V20.S4, V10.S4
+	VFMLS V18.S4, V10.S4, V20.S4
+	FMOVQ F20, 16(R13)
+	FMOVQ 32(R13), F20
+	VFMLA V19.S4, V20.S4, V11.S4
+	VFMLS V18.S4, V11.S4, V20.S4
+	FMOVQ F20, 32(R13)
+	ADD $384, R8, R13
+	FMOVQ (R13), F20
+	VFMLA V19.S4, V20.S4, V12.S4
+	VFMLS V18.S4, V12.S4, V20.S4
+	FMOVQ F20, (R13)
+	FMOVQ 16(R13), F20
+	VFMLA V19.S4, V20.S4, V13.S4
+	VFMLS V18.S4, V13.S4, V20.S4
+	FMOVQ F20, 16(R13)
+	FMOVQ 32(R13), F20
+	VFMLA V19.S4, V20.S4, V14.S4
+	VFMLS V18.S4, V14.S4, V20.S4
+	FMOVQ F20, 32(R13)
+	ADD $480, R8, R13
+	FMOVQ (R13), F20
+	VFMLA V19.S4, V20.S4, V15.S4
+	VFMLS V18.S4, V15.S4, V20.S4
+	FMOVQ F20, (R13)
+	FMOVQ 16(R13), F20
+	VFMLA V19.S4, V20.S4, V16.S4
+	VFMLS V18.S4, V16.S4, V20.S4
+	FMOVQ F20, 16(R13)
+	FMOVQ 32(R13), F20
+	VFMLA V19.S4, V20.S4, V17.S4
+	VFMLS V18.S4, V17.S4, V20.S4
+	FMOVQ F20, 32(R13)
+	ADD $48, R7, R7
+	ADD $48, R8, R8
+	SUBS $1, R9, R9
+	BNE cols1
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL1BiasGradSGDNEON is the NEON body of ScorerL1BiasGradSGD: db = Σ rows of dz (B=16, K=12, N=24), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL1BiasGradSGDNEON(dz *[384]float32, b *[24]float32, lr float32, decay float32)
+TEXT ·scorerL1BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD dz+0(FP), R2
+	MOVD b+8(FP), R3
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (16 rows of 24).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R2, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $16, R7
+rows1:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R6, R6
+	SUBS $1, R7, R7
+	BNE rows1
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R6
+	MOVD $16, R7
+rows2:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R6, R6
+	SUBS $1, R7, R7
+	BNE rows2
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	VMOVI $0, V2.B16
+	ADD $32, R4, R6
+	MOVD $16, R7
+rows3:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R6, R6
+	SUBS $1, R7, R7
+	BNE rows3
+	FMOVQ 32(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R5)
+	VMOVI $0, V2.B16
+	ADD $48, R4, R6
+	MOVD $16, R7
+rows4:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R6, R6
+	SUBS $1, R7, R7
+	BNE rows4
+	FMOVQ 48(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R5)
+	ADD $64, R4, R4
+	ADD $64, R5, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $16, R7
+rows5:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R6, R6
+	SUBS $1, R7, R7
+	BNE rows5
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R6
+	MOVD $16, R7
+rows6:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $96, R6, R6
+	SUBS $1, R7, R7
+	BNE rows6
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	ADD $32, R4, R4
+	ADD $32, R5, R5
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL2WeightGradSGDNEON is the NEON body of ScorerL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=24, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 24×16 · 16×16 in 12×8 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL2WeightGradSGDNEON(x *[384]float32, dz *[256]float32, w *[384]float32, b *[16]float32, lr float32, decay float32)
+TEXT ·scorerL2WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD dz+8(FP), R3
+	MOVD w+16(FP), R4
+	// dw = xᵀ·dz: 24×16 · 16×16, in 12×8 tiles of dw.
+	MOVD R2, R5
+	MOVD R4, R6
+	MOVD $2, R7
+rows1:
+	MOVD R3, R8
+	MOVD R6, R9
+	// 12 rows of dw, 8 columns at a time.
+	MOVD $2, R10
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R5, R11
+	MOVD R8, R12
+	MOVD $64, R13
+	MOVD $96, R14
+	// Depth, 4 steps an iteration: 12 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $4, R15
+depth3:
+	FLDPQ (R11), (F24, F25)
+	FMOVQ 32(R11), F26
+	FLDPQ (R12), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R14, R11, R11
+	ADD R13, R12, R12
+	FLDPQ (R11), (F24, F25)
+	FMOVQ 32(R11), F26
+	FLDPQ (R12), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R14, R11, R11
+	ADD R13, R12, R12
+	FLDPQ (R11), (F24, F25)
+	FMOVQ 32(R11), F26
+	FLDPQ (R12), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R14, R11, R11
+	ADD R13, R12, R12
+	FLDPQ (R11), (F24, F25)
+	FMOVQ 32(R11), F26
+	FLDPQ (R12), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R14, R11, R11
+	ADD R13, R12, R12
+	SUBS $1, R15, R15
+	BNE depth3
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+36(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $64, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $128, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $192, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $256, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $320, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $384, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $448, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $512, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $576, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $640, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $704, R9, R14
+	FMOVQ (R14), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, (R14)
+	FMOVQ 16(R14), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 16(R14)
+	ADD $32, R8, R8
+	ADD $32, R9, R9
+	SUBS $1, R10, R10
+	BNE cols2
+	ADD $48, R5, R5
+	ADD $768, R6, R6
+	SUBS $1, R7, R7
+	BNE rows1
+	MOVD b+24(FP), R5
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (16 rows of 16).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R3, R6
+	MOVD R5, R7
+	VMOVI $0, V2.B16
+	MOVD R6, R8
+	MOVD $16, R9
+rows4:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE rows4
+	FMOVQ (R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R7)
+	VMOVI $0, V2.B16
+	ADD $16, R6, R8
+	MOVD $16, R9
+rows5:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE rows5
+	FMOVQ 16(R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R7)
+	VMOVI $0, V2.B16
+	ADD $32, R6, R8
+	MOVD $16, R9
+rows6:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE rows6
+	FMOVQ 32(R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R7)
+	VMOVI $0, V2.B16
+	ADD $48, R6, R8
+	MOVD $16, R9
+rows7:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R8, R8
+	SUBS $1, R9, R9
+	BNE rows7
+	FMOVQ 48(R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R7)
+	ADD $64, R6, R6
+	ADD $64, R7, R7
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL2WeightGradSGDHalfNEON is the NEON body of ScorerL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=24, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 12×16 · 16×16 in 12×8 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL2WeightGradSGDHalfNEON(x *[372]float32, dz *[256]float32, w *[192]float32, lr float32, decay float32)
+TEXT ·scorerL2WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD dz+8(FP), R3
+	MOVD w+16(FP), R4
+	// dw = xᵀ·dz: 12×16 · 16×16, in 12×8 tiles of dw.
+	MOVD R2, R5
+	MOVD R4, R6
+	MOVD R3, R7
+	MOVD R6, R8
+	// 12 rows of dw, 8 columns at a time.
+	MOVD $2, R9
+cols1:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R5, R10
+	MOVD R7, R11
+	MOVD $64, R12
+	MOVD $96, R13
+	// Depth, 4 steps an iteration: 12 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $4, R14
+depth2:
+	FLDPQ (R10), (F24, F25)
+	FMOVQ 32(R10), F26
+	FLDPQ (R11), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FLDPQ (R10), (F24, F25)
+	FMOVQ 32(R10), F26
+	FLDPQ (R11), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FLDPQ (R10), (F24, F25)
+	FMOVQ 32(R10), F26
+	FLDPQ (R11), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FLDPQ (R10), (F24, F25)
+	FMOVQ 32(R10), F26
+	FLDPQ (R11), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	SUBS $1, R14, R14
+	BNE depth2
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+28(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $64, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $128, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $192, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $256, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $320, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $384, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $448, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $512, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $576, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $640, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $704, R8, R13
+	FMOVQ (R13), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, (R13)
+	FMOVQ 16(R13), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 16(R13)
+	ADD $32, R7, R7
+	ADD $32, R8, R8
+	SUBS $1, R9, R9
+	BNE cols1
+	ADD $48, R5, R5
+	ADD $768, R6, R6
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL2BiasGradSGDNEON is the NEON body of ScorerL2BiasGradSGD: db = Σ rows of dz (B=16, K=24, N=16), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL2BiasGradSGDNEON(dz *[256]float32, b *[16]float32, lr float32, decay float32)
+TEXT ·scorerL2BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD dz+0(FP), R2
+	MOVD b+8(FP), R3
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (16 rows of 16).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R2, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $16, R7
+rows1:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R6, R6
+	SUBS $1, R7, R7
+	BNE rows1
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R6
+	MOVD $16, R7
+rows2:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R6, R6
+	SUBS $1, R7, R7
+	BNE rows2
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	VMOVI $0, V2.B16
+	ADD $32, R4, R6
+	MOVD $16, R7
+rows3:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R6, R6
+	SUBS $1, R7, R7
+	BNE rows3
+	FMOVQ 32(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R5)
+	VMOVI $0, V2.B16
+	ADD $48, R4, R6
+	MOVD $16, R7
+rows4:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R6, R6
+	SUBS $1, R7, R7
+	BNE rows4
+	FMOVQ 48(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R5)
+	ADD $64, R4, R4
+	ADD $64, R5, R5
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL3WeightGradSGDNEON is the NEON body of ScorerL3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=16, N=8), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 16×16 · 16×8 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL3WeightGradSGDNEON(x *[256]float32, dz *[128]float32, w *[128]float32, b *[8]float32, lr float32, decay float32)
+TEXT ·scorerL3WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD dz+8(FP), R3
+	MOVD w+16(FP), R4
+	// dw = xᵀ·dz: 16×16 · 16×8, in 8×12 tiles of dw.
+	MOVD R2, R5
+	MOVD R4, R6
+	MOVD $2, R7
+rows1:
+	MOVD R3, R8
+	MOVD R6, R9
+	// 8 rows of dw, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R5, R10
+	MOVD R8, R11
+	MOVD $32, R12
+	MOVD $64, R13
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $4, R14
+depth2:
+	FLDPQ (R10), (F16, F17)
+	FLDPQ (R11), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FLDPQ (R10), (F16, F17)
+	FLDPQ (R11), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FLDPQ (R10), (F16, F17)
+	FLDPQ (R11), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	FLDPQ (R10), (F16, F17)
+	FLDPQ (R11), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R13, R10, R10
+	ADD R12, R11, R11
+	SUBS $1, R14, R14
+	BNE depth2
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+36(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R9, R13
+	FMOVQ (R13), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R13)
+	FMOVQ 16(R13), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R13)
+	ADD $32, R9, R13
+	FMOVQ (R13), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R13)
+	FMOVQ 16(R13), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 16(R13)
+	ADD $64, R9, R13
+	FMOVQ (R13), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R13)
+	FMOVQ 16(R13), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R13)
+	ADD $96, R9, R13
+	FMOVQ (R13), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R13)
+	FMOVQ 16(R13), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 16(R13)
+	ADD $128, R9, R13
+	FMOVQ (R13), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R13)
+	FMOVQ 16(R13), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R13)
+	ADD $160, R9, R13
+	FMOVQ (R13), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R13)
+	FMOVQ 16(R13), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 16(R13)
+	ADD $192, R9, R13
+	FMOVQ (R13), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R13)
+	FMOVQ 16(R13), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R13)
+	ADD $224, R9, R13
+	FMOVQ (R13), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R13)
+	FMOVQ 16(R13), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 16(R13)
+	ADD $32, R5, R5
+	ADD $256, R6, R6
+	SUBS $1, R7, R7
+	BNE rows1
+	MOVD b+24(FP), R5
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (16 rows of 8).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R3, R6
+	MOVD R5, R7
+	VMOVI $0, V2.B16
+	MOVD R6, R8
+	MOVD $16, R9
+rows3:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $32, R8, R8
+	SUBS $1, R9, R9
+	BNE rows3
+	FMOVQ (R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R7)
+	VMOVI $0, V2.B16
+	ADD $16, R6, R8
+	MOVD $16, R9
+rows4:
+	FMOVQ (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $32, R8, R8
+	SUBS $1, R9, R9
+	BNE rows4
+	FMOVQ 16(R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R7)
+	ADD $32, R6, R6
+	ADD $32, R7, R7
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL3WeightGradSGDHalfNEON is the NEON body of ScorerL3WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=16, N=8), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 8×16 · 16×8 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL3WeightGradSGDHalfNEON(x *[248]float32, dz *[128]float32, w *[64]float32, lr float32, decay float32)
+TEXT ·scorerL3WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD dz+8(FP), R3
+	MOVD w+16(FP), R4
+	// dw = xᵀ·dz: 8×16 · 16×8, in 8×12 tiles of dw.
+	MOVD R2, R5
+	MOVD R4, R6
+	MOVD R3, R7
+	MOVD R6, R8
+	// 8 rows of dw, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R5, R9
+	MOVD R7, R10
+	MOVD $32, R11
+	MOVD $64, R12
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $4, R13
+depth1:
+	FLDPQ (R9), (F16, F17)
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F16, F17)
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F16, F17)
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F16, F17)
+	FLDPQ (R10), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	SUBS $1, R13, R13
+	BNE depth1
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+28(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R8, R12
+	FMOVQ (R12), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R12)
+	FMOVQ 16(R12), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R12)
+	ADD $32, R8, R12
+	FMOVQ (R12), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R12)
+	FMOVQ 16(R12), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 16(R12)
+	ADD $64, R8, R12
+	FMOVQ (R12), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R12)
+	FMOVQ 16(R12), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R12)
+	ADD $96, R8, R12
+	FMOVQ (R12), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R12)
+	FMOVQ 16(R12), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 16(R12)
+	ADD $128, R8, R12
+	FMOVQ (R12), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R12)
+	FMOVQ 16(R12), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R12)
+	ADD $160, R8, R12
+	FMOVQ (R12), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R12)
+	FMOVQ 16(R12), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 16(R12)
+	ADD $192, R8, R12
+	FMOVQ (R12), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R12)
+	FMOVQ 16(R12), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R12)
+	ADD $224, R8, R12
+	FMOVQ (R12), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R12)
+	FMOVQ 16(R12), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 16(R12)
+	ADD $32, R5, R5
+	ADD $256, R6, R6
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL3BiasGradSGDNEON is the NEON body of ScorerL3BiasGradSGD: db = Σ rows of dz (B=16, K=16, N=8), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL3BiasGradSGDNEON(dz *[128]float32, b *[8]float32, lr float32, decay float32)
+TEXT ·scorerL3BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD dz+0(FP), R2
+	MOVD b+8(FP), R3
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (16 rows of 8).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R2, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $16, R7
+rows1:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $32, R6, R6
+	SUBS $1, R7, R7
+	BNE rows1
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R6
+	MOVD $16, R7
+rows2:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $32, R6, R6
+	SUBS $1, R7, R7
+	BNE rows2
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	ADD $32, R4, R4
+	ADD $32, R5, R5
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL4WeightGradSGDNEON is the NEON body of ScorerL4WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=8, N=1), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 8×16 · 16×1 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL4WeightGradSGDNEON(x *[128]float32, dz *[16]float32, w *[8]float32, b *[1]float32, lr float32, decay float32)
+TEXT ·scorerL4WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD dz+8(FP), R3
+	MOVD w+16(FP), R4
+	// dw = xᵀ·dz: 8×16 · 16×1, in 8×12 tiles of dw.
+	MOVD R2, R5
+	MOVD R4, R6
+	MOVD R3, R7
+	MOVD R6, R8
+	// 8 rows of dw, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	MOVD R5, R9
+	MOVD R7, R10
+	MOVD $4, R11
+	MOVD $32, R12
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $4, R13
+depth1:
+	FLDPQ (R9), (F8, F9)
+	FMOVS (R10), F10
+	WORD $0x4f881140 // fmla v0.4s, v10.4s, v8.s[0]
+	WORD $0x4fa81141 // fmla v1.4s, v10.4s, v8.s[1]
+	WORD $0x4f881942 // fmla v2.4s, v10.4s, v8.s[2]
+	WORD $0x4fa81943 // fmla v3.4s, v10.4s, v8.s[3]
+	WORD $0x4f891144 // fmla v4.4s, v10.4s, v9.s[0]
+	WORD $0x4fa91145 // fmla v5.4s, v10.4s, v9.s[1]
+	WORD $0x4f891946 // fmla v6.4s, v10.4s, v9.s[2]
+	WORD $0x4fa91947 // fmla v7.4s, v10.4s, v9.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F8, F9)
+	FMOVS (R10), F10
+	WORD $0x4f881140 // fmla v0.4s, v10.4s, v8.s[0]
+	WORD $0x4fa81141 // fmla v1.4s, v10.4s, v8.s[1]
+	WORD $0x4f881942 // fmla v2.4s, v10.4s, v8.s[2]
+	WORD $0x4fa81943 // fmla v3.4s, v10.4s, v8.s[3]
+	WORD $0x4f891144 // fmla v4.4s, v10.4s, v9.s[0]
+	WORD $0x4fa91145 // fmla v5.4s, v10.4s, v9.s[1]
+	WORD $0x4f891946 // fmla v6.4s, v10.4s, v9.s[2]
+	WORD $0x4fa91947 // fmla v7.4s, v10.4s, v9.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F8, F9)
+	FMOVS (R10), F10
+	WORD $0x4f881140 // fmla v0.4s, v10.4s, v8.s[0]
+	WORD $0x4fa81141 // fmla v1.4s, v10.4s, v8.s[1]
+	WORD $0x4f881942 // fmla v2.4s, v10.4s, v8.s[2]
+	WORD $0x4fa81943 // fmla v3.4s, v10.4s, v8.s[3]
+	WORD $0x4f891144 // fmla v4.4s, v10.4s, v9.s[0]
+	WORD $0x4fa91145 // fmla v5.4s, v10.4s, v9.s[1]
+	WORD $0x4f891946 // fmla v6.4s, v10.4s, v9.s[2]
+	WORD $0x4fa91947 // fmla v7.4s, v10.4s, v9.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F8, F9)
+	FMOVS (R10), F10
+	WORD $0x4f881140 // fmla v0.4s, v10.4s, v8.s[0]
+	WORD $0x4fa81141 // fmla v1.4s, v10.4s, v8.s[1]
+	WORD $0x4f881942 // fmla v2.4s, v10.4s, v8.s[2]
+	WORD $0x4fa81943 // fmla v3.4s, v10.4s, v8.s[3]
+	WORD $0x4f891144 // fmla v4.4s, v10.4s, v9.s[0]
+	WORD $0x4fa91145 // fmla v5.4s, v10.4s, v9.s[1]
+	WORD $0x4f891946 // fmla v6.4s, v10.4s, v9.s[2]
+	WORD $0x4fa91947 // fmla v7.4s, v10.4s, v9.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	SUBS $1, R13, R13
+	BNE depth1
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F8
+	VDUP V8.S[0], V8.S4
+	FMOVS decay+36(FP), F9
+	VDUP V9.S[0], V9.S4
+	MOVD R8, R12
+	FMOVS (R12), F10
+	VFMLA V9.S4, V10.S4, V0.S4
+	VFMLS V8.S4, V0.S4, V10.S4
+	FMOVS F10, (R12)
+	ADD $4, R8, R12
+	FMOVS (R12), F10
+	VFMLA V9.S4, V10.S4, V1.S4
+	VFMLS V8.S4, V1.S4, V10.S4
+	FMOVS F10, (R12)
+	ADD $8, R8, R12
+	FMOVS (R12), F10
+	VFMLA V9.S4, V10.S4, V2.S4
+	VFMLS V8.S4, V2.S4, V10.S4
+	FMOVS F10, (R12)
+	ADD $12, R8, R12
+	FMOVS (R12), F10
+	VFMLA V9.S4, V10.S4, V3.S4
+	VFMLS V8.S4, V3.S4, V10.S4
+	FMOVS F10, (R12)
+	ADD $16, R8, R12
+	FMOVS (R12), F10
+	VFMLA V9.S4, V10.S4, V4.S4
+	VFMLS V8.S4, V4.S4, V10.S4
+	FMOVS F10, (R12)
+	ADD $20, R8, R12
+	FMOVS (R12), F10
+	VFMLA V9.S4, V10.S4, V5.S4
+	VFMLS V8.S4, V5.S4, V10.S4
+	FMOVS F10, (R12)
+	ADD $24, R8, R12
+	FMOVS (R12), F10
+	VFMLA V9.S4, V10.S4, V6.S4
+	VFMLS V8.S4, V6.S4, V10.S4
+	FMOVS F10, (R12)
+	ADD $28, R8, R12
+	FMOVS (R12), F10
+	VFMLA V9.S4, V10.S4, V7.S4
+	VFMLS V8.S4, V7.S4, V10.S4
+	FMOVS F10, (R12)
+	ADD $32, R5, R5
+	ADD $32, R6, R6
+	MOVD b+24(FP), R5
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (16 rows of 1).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R3, R6
+	MOVD R5, R7
+	VMOVI $0, V2.B16
+	MOVD R6, R8
+	MOVD $16, R9
+rows2:
+	FMOVS (R8), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4, R8, R8
+	SUBS $1, R9, R9
+	BNE rows2
+	FMOVS (R7), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVS F4, (R7)
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL4WeightGradSGDHalfNEON is the NEON body of ScorerL4WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=8, N=1), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 4×16 · 16×1 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL4WeightGradSGDHalfNEON(x *[124]float32, dz *[16]float32, w *[4]float32, lr float32, decay float32)
+TEXT ·scorerL4WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD x+0(FP), R2
+	MOVD dz+8(FP), R3
+	MOVD w+16(FP), R4
+	// dw = xᵀ·dz: 4×16 · 16×1, in 4×28 tiles of dw.
+	MOVD R2, R5
+	MOVD R4, R6
+	MOVD R3, R7
+	MOVD R6, R8
+	// 4 rows of dw, the last 1 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD R5, R9
+	MOVD R7, R10
+	MOVD $4, R11
+	MOVD $32, R12
+	// Depth, 4 steps an iteration: 4 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $4, R13
+depth1:
+	FMOVQ (R9), F4
+	FMOVS (R10), F5
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4fa410a1 // fmla v1.4s, v5.4s, v4.s[1]
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4fa418a3 // fmla v3.4s, v5.4s, v4.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FMOVQ (R9), F4
+	FMOVS (R10), F5
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4fa410a1 // fmla v1.4s, v5.4s, v4.s[1]
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4fa418a3 // fmla v3.4s, v5.4s, v4.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FMOVQ (R9), F4
+	FMOVS (R10), F5
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4fa410a1 // fmla v1.4s, v5.4s, v4.s[1]
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4fa418a3 // fmla v3.4s, v5.4s, v4.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FMOVQ (R9), F4
+	FMOVS (R10), F5
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4fa410a1 // fmla v1.4s, v5.4s, v4.s[1]
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4fa418a3 // fmla v3.4s, v5.4s, v4.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	SUBS $1, R13, R13
+	BNE depth1
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F4
+	VDUP V4.S[0], V4.S4
+	FMOVS decay+28(FP), F5
+	VDUP V5.S[0], V5.S4
+	MOVD R8, R12
+	FMOVS (R12), F6
+	VFMLA V5.S4, V6.S4, V0.S4
+	VFMLS V4.S4, V0.S4, V6.S4
+	FMOVS F6, (R12)
+	ADD $4, R8, R12
+	FMOVS (R12), F6
+	VFMLA V5.S4, V6.S4, V1.S4
+	VFMLS V4.S4, V1.S4, V6.S4
+	FMOVS F6, (R12)
+	ADD $8, R8, R12
+	FMOVS (R12), F6
+	VFMLA V5.S4, V6.S4, V2.S4
+	VFMLS V4.S4, V2.S4, V6.S4
+	FMOVS F6, (R12)
+	ADD $12, R8, R12
+	FMOVS (R12), F6
+	VFMLA V5.S4, V6.S4, V3.S4
+	VFMLS V4.S4, V3.S4, V6.S4
+	FMOVS F6, (R12)
+	ADD $16, R5, R5
+	ADD $16, R6, R6
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
+// scorerL4BiasGradSGDNEON is the NEON body of ScorerL4BiasGradSGD: db = Σ rows of dz (B=16, K=8, N=1), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (FPCR's FZ, restored on return).
+// func scorerL4BiasGradSGDNEON(dz *[16]float32, b *[1]float32, lr float32, decay float32)
+TEXT ·scorerL4BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	// Flush subnormals for this call: FPCR |= FZ.
+	MRS FPCR, R0
+	ORR $0x1000000, R0, R1
+	MSR R1, FPCR
+	MOVD dz+0(FP), R2
+	MOVD b+8(FP), R3
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (16 rows of 1).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R2, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $16, R7
+rows1:
+	FMOVS (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4, R6, R6
+	SUBS $1, R7, R7
+	BNE rows1
+	FMOVS (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVS F4, (R5)
+	// Restore the caller's FPCR.
+	MSR R0, FPCR
+	RET
+
 // scorerL1ForwardRows8NEON is the NEON body of ScorerL1ForwardRows8: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 8 rows for serving, bit for bit the rows ScorerL1Forward writes.
 // Product: 8×12 · 12×24 in 4×24 tiles (24 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.

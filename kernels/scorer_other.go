@@ -406,6 +406,150 @@ func scorerL1CombineNEON(p0 *[(ScorerBatch / 2) * ScorerL1Out]float32, p1 *[(Sco
 	panic("vecgen: scorerL1CombineNEON called in a build without assembly")
 }
 
+func scorerL1WeightGradSGDAVX512(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func scorerL1WeightGradSGDAVX2(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func scorerL1WeightGradSGDNEON(x *[ScorerBatch * ScorerL1In]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1WeightGradSGDNEON called in a build without assembly")
+}
+
+func scorerL1WeightGradSGDHalfAVX512(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func scorerL1WeightGradSGDHalfAVX2(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func scorerL1WeightGradSGDHalfNEON(x *[ScorerBatch*ScorerL1In - ScorerL1In/2]float32, dz *[ScorerBatch * ScorerL1Out]float32, w *[(ScorerL1In / 2) * ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func scorerL1BiasGradSGDAVX512(dz *[ScorerBatch * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func scorerL1BiasGradSGDAVX2(dz *[ScorerBatch * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func scorerL1BiasGradSGDNEON(dz *[ScorerBatch * ScorerL1Out]float32, b *[ScorerL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL1BiasGradSGDNEON called in a build without assembly")
+}
+
+func scorerL2WeightGradSGDAVX512(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func scorerL2WeightGradSGDAVX2(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func scorerL2WeightGradSGDNEON(x *[ScorerBatch * ScorerL2In]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[ScorerL2In * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2WeightGradSGDNEON called in a build without assembly")
+}
+
+func scorerL2WeightGradSGDHalfAVX512(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[(ScorerL2In / 2) * ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func scorerL2WeightGradSGDHalfAVX2(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[(ScorerL2In / 2) * ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func scorerL2WeightGradSGDHalfNEON(x *[ScorerBatch*ScorerL2In - ScorerL2In/2]float32, dz *[ScorerBatch * ScorerL2Out]float32, w *[(ScorerL2In / 2) * ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func scorerL2BiasGradSGDAVX512(dz *[ScorerBatch * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func scorerL2BiasGradSGDAVX2(dz *[ScorerBatch * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func scorerL2BiasGradSGDNEON(dz *[ScorerBatch * ScorerL2Out]float32, b *[ScorerL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL2BiasGradSGDNEON called in a build without assembly")
+}
+
+func scorerL3WeightGradSGDAVX512(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func scorerL3WeightGradSGDAVX2(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func scorerL3WeightGradSGDNEON(x *[ScorerBatch * ScorerL3In]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[ScorerL3In * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3WeightGradSGDNEON called in a build without assembly")
+}
+
+func scorerL3WeightGradSGDHalfAVX512(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[(ScorerL3In / 2) * ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func scorerL3WeightGradSGDHalfAVX2(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[(ScorerL3In / 2) * ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func scorerL3WeightGradSGDHalfNEON(x *[ScorerBatch*ScorerL3In - ScorerL3In/2]float32, dz *[ScorerBatch * ScorerL3Out]float32, w *[(ScorerL3In / 2) * ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func scorerL3BiasGradSGDAVX512(dz *[ScorerBatch * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func scorerL3BiasGradSGDAVX2(dz *[ScorerBatch * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func scorerL3BiasGradSGDNEON(dz *[ScorerBatch * ScorerL3Out]float32, b *[ScorerL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL3BiasGradSGDNEON called in a build without assembly")
+}
+
+func scorerL4WeightGradSGDAVX512(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func scorerL4WeightGradSGDAVX2(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func scorerL4WeightGradSGDNEON(x *[ScorerBatch * ScorerL4In]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[ScorerL4In * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4WeightGradSGDNEON called in a build without assembly")
+}
+
+func scorerL4WeightGradSGDHalfAVX512(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[(ScorerL4In / 2) * ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func scorerL4WeightGradSGDHalfAVX2(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[(ScorerL4In / 2) * ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func scorerL4WeightGradSGDHalfNEON(x *[ScorerBatch*ScorerL4In - ScorerL4In/2]float32, dz *[ScorerBatch * ScorerL4Out]float32, w *[(ScorerL4In / 2) * ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func scorerL4BiasGradSGDAVX512(dz *[ScorerBatch * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func scorerL4BiasGradSGDAVX2(dz *[ScorerBatch * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func scorerL4BiasGradSGDNEON(dz *[ScorerBatch * ScorerL4Out]float32, b *[ScorerL4Out]float32, lr float32, decay float32) {
+	panic("vecgen: scorerL4BiasGradSGDNEON called in a build without assembly")
+}
+
 func scorerL1ForwardRows8AVX512(x *[8 * ScorerL1In]float32, w *[ScorerL1In * ScorerL1Out]float32, b *[ScorerL1Out]float32, z *[8 * ScorerL1Out]float32, y *[8 * ScorerL1Out]float32) {
 	panic("vecgen: scorerL1ForwardRows8AVX512 called in a build without assembly")
 }

@@ -230,6 +230,86 @@ func scorerL1PartialForwardAVX2(x *[186]float32, w *[144]float32, p *[384]float3
 //go:noescape
 func scorerL1CombineAVX2(p0 *[192]float32, p1 *[192]float32, b *[24]float32, z *[192]float32, y *[192]float32)
 
+// scorerL1WeightGradSGDAVX2 is the AVX2+FMA body of ScorerL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=12, N=24), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 12×16 · 16×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL1WeightGradSGDAVX2(x *[192]float32, dz *[384]float32, w *[288]float32, b *[24]float32, lr float32, decay float32)
+
+// scorerL1WeightGradSGDHalfAVX2 is the AVX2+FMA body of ScorerL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=12, N=24), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 6×16 · 16×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL1WeightGradSGDHalfAVX2(x *[186]float32, dz *[384]float32, w *[144]float32, lr float32, decay float32)
+
+// scorerL1BiasGradSGDAVX2 is the AVX2+FMA body of ScorerL1BiasGradSGD: db = Σ rows of dz (B=16, K=12, N=24), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL1BiasGradSGDAVX2(dz *[384]float32, b *[24]float32, lr float32, decay float32)
+
+// scorerL2WeightGradSGDAVX2 is the AVX2+FMA body of ScorerL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=24, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 24×16 · 16×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL2WeightGradSGDAVX2(x *[384]float32, dz *[256]float32, w *[384]float32, b *[16]float32, lr float32, decay float32)
+
+// scorerL2WeightGradSGDHalfAVX2 is the AVX2+FMA body of ScorerL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=24, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 12×16 · 16×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL2WeightGradSGDHalfAVX2(x *[372]float32, dz *[256]float32, w *[192]float32, lr float32, decay float32)
+
+// scorerL2BiasGradSGDAVX2 is the AVX2+FMA body of ScorerL2BiasGradSGD: db = Σ rows of dz (B=16, K=24, N=16), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL2BiasGradSGDAVX2(dz *[256]float32, b *[16]float32, lr float32, decay float32)
+
+// scorerL3WeightGradSGDAVX2 is the AVX2+FMA body of ScorerL3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=16, N=8), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 16×16 · 16×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL3WeightGradSGDAVX2(x *[256]float32, dz *[128]float32, w *[128]float32, b *[8]float32, lr float32, decay float32)
+
+// scorerL3WeightGradSGDHalfAVX2 is the AVX2+FMA body of ScorerL3WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=16, N=8), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 8×16 · 16×8 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL3WeightGradSGDHalfAVX2(x *[248]float32, dz *[128]float32, w *[64]float32, lr float32, decay float32)
+
+// scorerL3BiasGradSGDAVX2 is the AVX2+FMA body of ScorerL3BiasGradSGD: db = Σ rows of dz (B=16, K=16, N=8), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL3BiasGradSGDAVX2(dz *[128]float32, b *[8]float32, lr float32, decay float32)
+
+// scorerL4WeightGradSGDAVX2 is the AVX2+FMA body of ScorerL4WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=16, K=8, N=1), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 8×16 · 16×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL4WeightGradSGDAVX2(x *[128]float32, dz *[16]float32, w *[8]float32, b *[1]float32, lr float32, decay float32)
+
+// scorerL4WeightGradSGDHalfAVX2 is the AVX2+FMA body of ScorerL4WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=16, K=8, N=1), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 4×16 · 16×1 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL4WeightGradSGDHalfAVX2(x *[124]float32, dz *[16]float32, w *[4]float32, lr float32, decay float32)
+
+// scorerL4BiasGradSGDAVX2 is the AVX2+FMA body of ScorerL4BiasGradSGD: db = Σ rows of dz (B=16, K=8, N=1), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).
+//
+//go:noescape
+func scorerL4BiasGradSGDAVX2(dz *[16]float32, b *[1]float32, lr float32, decay float32)
+
 // scorerL1ForwardRows8AVX2 is the AVX2+FMA body of ScorerL1ForwardRows8: z = x·w + b, y = gelu(z), x B×K, w K×N, z and y B×N (B=16, K=12, N=24), on 8 rows for serving, bit for bit the rows ScorerL1Forward writes.
 // Product: 8×12 · 12×24 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 // Subnormals are flushed: subnormal inputs read as 0 and subnormal results are written as 0 (MXCSR's DAZ and FTZ, restored on return).

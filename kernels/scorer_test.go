@@ -3433,6 +3433,13 @@ func TestScorerSplitDepth(t *testing.T) {
 	scorerEachTier(t, 25856, func(t *testing.T) { kerneltest.CheckSplitDepth(t, ScorerNetwork(), 4) })
 }
 
+// TestScorerFusedSGD checks the kernels that take SGD's step with the
+// gradient they compute against the gradient kernels followed by SGD, bit
+// for bit, on every tier.
+func TestScorerFusedSGD(t *testing.T) {
+	scorerEachTier(t, 3*25856, func(t *testing.T) { kerneltest.CheckFusedSGD(t, ScorerNetwork()) })
+}
+
 // TestScorerInt8 checks each layer's int8 forward pass against
 // scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
 // kernels and on the reference, which the other tiers take.

@@ -51,6 +51,9 @@ func SeedNetwork() compiled.Network {
 				WeightGrad: func(x []float32, dz []float32, dw []float32, db []float32) {
 					SeedL1WeightGrad((*[SeedBatch * SeedL1In]float32)(x), (*[SeedBatch * SeedL1Out]float32)(dz), (*[SeedL1In * SeedL1Out]float32)(dw), (*[SeedL1Out]float32)(db))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					SeedL1WeightGradSGD((*[SeedBatch * SeedL1In]float32)(x), (*[SeedBatch * SeedL1Out]float32)(dz), (*[SeedL1In * SeedL1Out]float32)(w), (*[SeedL1Out]float32)(b), lr, decay)
+				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					SeedL1ForwardInt8(x, (*[SeedL1Int8Weights]int8)(qw), (*[SeedL1Out]float32)(scale), (*[SeedL1Out]int32)(colsum), (*[SeedL1Out]float32)(b), y)
 				},
@@ -143,6 +146,28 @@ func SeedL1WeightGrad(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1O
 		seedL1WeightGradNEON(x, dz, dw, db)
 	default:
 		scalar.DenseGrad(x[:], dz[:], dw[:], db[:], SeedBatch, SeedL1In, SeedL1Out)
+	}
+}
+
+// SeedL1WeightGradSGD computes the gradient SeedL1WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as SeedSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func SeedL1WeightGradSGD(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, lr float32, decay float32) {
+	switch seedTier {
+	case compiled.AVX512:
+		seedL1WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		seedL1WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		seedL1WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [SeedL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], SeedBatch, SeedL1In, SeedL1In, SeedL1Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], SeedBatch, SeedL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
 	}
 }
 

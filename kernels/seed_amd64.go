@@ -16,6 +16,10 @@ func seedL1WeightGradNEON(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * See
 	panic("vecgen: seedL1WeightGradNEON called on amd64")
 }
 
+func seedL1WeightGradSGDNEON(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: seedL1WeightGradSGDNEON called on amd64")
+}
+
 func seedL1ForwardRows2NEON(x *[2 * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[2 * SeedL1Out]float32) {
 	panic("vecgen: seedL1ForwardRows2NEON called on amd64")
 }

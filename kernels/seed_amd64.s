@@ -142,6 +142,111 @@ rows1:
 	VZEROUPPER
 	RET
 
+// func seedL1WeightGradSGDAVX2(x *[12]float32, dz *[6]float32, w *[8]float32, b *[2]float32, lr float32, decay float32)
+// Requires: AVX, AVX2, FMA3, MMX+, SSE
+TEXT ·seedL1WeightGradSGDAVX2(SB), NOSPLIT, $64-40
+	MOVQ         x+0(FP), AX
+	MOVQ         dz+8(FP), CX
+	MOVQ         w+16(FP), DX
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, (SP)
+	MOVSS        decay+36(FP), X0
+	VBROADCASTSS X0, Y0
+	VMOVUPS      Y0, 32(SP)
+
+	// dw = xᵀ·dz: 4×3 · 3×2, in 6×16 tiles of dw.
+	MOVQ CX, BX
+
+	// 4 rows of dw, the last 2 columns.
+	VXORPS     Y0, Y0, Y0
+	VXORPS     Y1, Y1, Y1
+	VXORPS     Y2, Y2, Y2
+	VXORPS     Y3, Y3, Y3
+	PREFETCHT0 (DX)
+	PREFETCHT0 7(DX)
+	PREFETCHT0 8(DX)
+	PREFETCHT0 15(DX)
+	PREFETCHT0 16(DX)
+	PREFETCHT0 23(DX)
+	PREFETCHT0 24(DX)
+	PREFETCHT0 31(DX)
+
+	// The last 3 steps of depth.
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (BX), X4
+	VBROADCASTSS (AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 4(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 8(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 12(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       8(BX), X4
+	VBROADCASTSS 16(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 20(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 24(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 28(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       16(BX), X4
+	VBROADCASTSS 32(AX), Y5
+	VFMADD231PS  Y4, Y5, Y0
+	VBROADCASTSS 36(AX), Y5
+	VFMADD231PS  Y4, Y5, Y1
+	VBROADCASTSS 40(AX), Y5
+	VFMADD231PS  Y4, Y5, Y2
+	VBROADCASTSS 44(AX), Y5
+	VFMADD231PS  Y4, Y5, Y3
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VXORPS       Y4, Y4, Y4
+	VMOVSD       (DX), X4
+	VFMADD231PS  32(SP), Y4, Y0
+	VFNMADD231PS (SP), Y0, Y4
+	VMOVSD       X4, (DX)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       8(DX), X0
+	VFMADD231PS  32(SP), Y0, Y1
+	VFNMADD231PS (SP), Y1, Y0
+	VMOVSD       X0, 8(DX)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       16(DX), X0
+	VFMADD231PS  32(SP), Y0, Y2
+	VFNMADD231PS (SP), Y2, Y0
+	VMOVSD       X0, 16(DX)
+	VXORPS       Y0, Y0, Y0
+	VMOVSD       24(DX), X0
+	VFMADD231PS  32(SP), Y0, Y3
+	VFNMADD231PS (SP), Y3, Y0
+	VMOVSD       X0, 24(DX)
+	MOVQ         b+24(FP), AX
+
+	// db = Σ rows of dz (3 rows of 2).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	VXORPS Y0, Y0, Y0
+	MOVQ   $0x00000003, DX
+
+rows2:
+	VXORPS       Y1, Y1, Y1
+	VMOVSD       (CX), X1
+	VADDPS       Y1, Y0, Y0
+	ADDQ         $0x08, CX
+	DECQ         DX
+	JNZ          rows2
+	VXORPS       Y1, Y1, Y1
+	VMOVSD       (AX), X1
+	VFMADD231PS  32(SP), Y1, Y0
+	VFNMADD231PS (SP), Y0, Y1
+	VMOVSD       X1, (AX)
+	VZEROUPPER
+	RET
+
 // func seedL1ForwardRows2AVX2(x *[8]float32, w *[8]float32, b *[2]float32, y *[4]float32)
 // Requires: AVX, FMA3
 TEXT ·seedL1ForwardRows2AVX2(SB), NOSPLIT, $0-32

@@ -24,6 +24,14 @@ func seedL1WeightGradAVX2(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * See
 	panic("vecgen: seedL1WeightGradAVX2 called on arm64")
 }
 
+func seedL1WeightGradSGDAVX512(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: seedL1WeightGradSGDAVX512 called on arm64")
+}
+
+func seedL1WeightGradSGDAVX2(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: seedL1WeightGradSGDAVX2 called on arm64")
+}
+
 func seedL1ForwardRows2AVX512(x *[2 * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[2 * SeedL1Out]float32) {
 	panic("vecgen: seedL1ForwardRows2AVX512 called on arm64")
 }

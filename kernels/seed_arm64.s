@@ -140,6 +140,104 @@ rows1:
 	FMOVD F0, (R5)
 	RET
 
+// seedL1WeightGradSGDNEON is the NEON body of SeedL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=3, K=4, N=2), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 4×3 · 3×2 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func seedL1WeightGradSGDNEON(x *[12]float32, dz *[6]float32, w *[8]float32, b *[2]float32, lr float32, decay float32)
+TEXT ·seedL1WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 4×3 · 3×2, in 4×28 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD R1, R5
+	MOVD R4, R6
+	// 4 rows of dw, the last 2 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	MOVD R3, R7
+	MOVD R5, R8
+	MOVD $8, R9
+	MOVD $16, R10
+	// The last 3 steps of depth.
+	FMOVQ (R7), F4
+	FMOVD (R8), F5
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4fa410a1 // fmla v1.4s, v5.4s, v4.s[1]
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4fa418a3 // fmla v3.4s, v5.4s, v4.s[3]
+	ADD R10, R7, R7
+	ADD R9, R8, R8
+	FMOVQ (R7), F4
+	FMOVD (R8), F5
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4fa410a1 // fmla v1.4s, v5.4s, v4.s[1]
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4fa418a3 // fmla v3.4s, v5.4s, v4.s[3]
+	ADD R10, R7, R7
+	ADD R9, R8, R8
+	FMOVQ (R7), F4
+	FMOVD (R8), F5
+	WORD $0x4f8410a0 // fmla v0.4s, v5.4s, v4.s[0]
+	WORD $0x4fa410a1 // fmla v1.4s, v5.4s, v4.s[1]
+	WORD $0x4f8418a2 // fmla v2.4s, v5.4s, v4.s[2]
+	WORD $0x4fa418a3 // fmla v3.4s, v5.4s, v4.s[3]
+	ADD R10, R7, R7
+	ADD R9, R8, R8
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F4
+	VDUP V4.S[0], V4.S4
+	FMOVS decay+36(FP), F5
+	VDUP V5.S[0], V5.S4
+	MOVD R6, R10
+	FMOVD (R10), F6
+	VFMLA V5.S4, V6.S4, V0.S4
+	VFMLS V4.S4, V0.S4, V6.S4
+	FMOVD F6, (R10)
+	ADD $8, R6, R10
+	FMOVD (R10), F6
+	VFMLA V5.S4, V6.S4, V1.S4
+	VFMLS V4.S4, V1.S4, V6.S4
+	FMOVD F6, (R10)
+	ADD $16, R6, R10
+	FMOVD (R10), F6
+	VFMLA V5.S4, V6.S4, V2.S4
+	VFMLS V4.S4, V2.S4, V6.S4
+	FMOVD F6, (R10)
+	ADD $24, R6, R10
+	FMOVD (R10), F6
+	VFMLA V5.S4, V6.S4, V3.S4
+	VFMLS V4.S4, V3.S4, V6.S4
+	FMOVD F6, (R10)
+	ADD $16, R3, R3
+	ADD $32, R4, R4
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (3 rows of 2).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $3, R7
+rows1:
+	FMOVD (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8, R6, R6
+	SUBS $1, R7, R7
+	BNE rows1
+	FMOVD (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVD F4, (R5)
+	RET
+
 // seedL1ForwardRows2NEON is the NEON body of SeedL1ForwardRows2: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 2 rows for serving, bit for bit the rows SeedL1Forward writes.
 // Product: 2×4 · 4×2 in 5×20 tiles (25 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.

@@ -135,6 +135,104 @@ rows1:
 	VZEROUPPER
 	RET
 
+// func seedL1WeightGradSGDAVX512(x *[12]float32, dz *[6]float32, w *[8]float32, b *[2]float32, lr float32, decay float32)
+// Requires: AVX, AVX512DQ, AVX512F, MMX+, SSE
+TEXT ·seedL1WeightGradSGDAVX512(SB), NOSPLIT, $128-40
+	MOVQ         x+0(FP), AX
+	MOVQ         dz+8(FP), CX
+	MOVQ         w+16(FP), DX
+	MOVSS        lr+32(FP), X0
+	VBROADCASTSS X0, Z0
+	VMOVUPS      Z0, (SP)
+	MOVSS        decay+36(FP), X0
+	VBROADCASTSS X0, Z0
+	VMOVUPS      Z0, 64(SP)
+
+	// dw = xᵀ·dz: 4×3 · 3×2, in 28×16 tiles of dw.
+	MOVQ CX, BX
+
+	// 4 rows of dw, the last 2 columns.
+	VXORPS     Z0, Z0, Z0
+	VXORPS     Z1, Z1, Z1
+	VXORPS     Z2, Z2, Z2
+	VXORPS     Z3, Z3, Z3
+	MOVL       $0x00000003, SI
+	KMOVW      SI, K1
+	PREFETCHT0 (DX)
+	PREFETCHT0 7(DX)
+	PREFETCHT0 8(DX)
+	PREFETCHT0 15(DX)
+	PREFETCHT0 16(DX)
+	PREFETCHT0 23(DX)
+	PREFETCHT0 24(DX)
+	PREFETCHT0 31(DX)
+
+	// The last 3 steps of depth.
+	VMOVUPS.Z    (BX), K1, Z4
+	VBROADCASTSS (AX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 4(AX), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 8(AX), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 12(AX), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS.Z    8(BX), K1, Z4
+	VBROADCASTSS 16(AX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 20(AX), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 24(AX), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 28(AX), Z5
+	VFMADD231PS  Z4, Z5, Z3
+	VMOVUPS.Z    16(BX), K1, Z4
+	VBROADCASTSS 32(AX), Z5
+	VFMADD231PS  Z4, Z5, Z0
+	VBROADCASTSS 36(AX), Z5
+	VFMADD231PS  Z4, Z5, Z1
+	VBROADCASTSS 40(AX), Z5
+	VFMADD231PS  Z4, Z5, Z2
+	VBROADCASTSS 44(AX), Z5
+	VFMADD231PS  Z4, Z5, Z3
+
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	VMOVUPS.Z    (DX), K1, Z4
+	VFMADD231PS  64(SP), Z4, Z0
+	VFNMADD231PS (SP), Z0, Z4
+	VMOVUPS      Z4, K1, (DX)
+	VMOVUPS.Z    8(DX), K1, Z0
+	VFMADD231PS  64(SP), Z0, Z1
+	VFNMADD231PS (SP), Z1, Z0
+	VMOVUPS      Z0, K1, 8(DX)
+	VMOVUPS.Z    16(DX), K1, Z0
+	VFMADD231PS  64(SP), Z0, Z2
+	VFNMADD231PS (SP), Z2, Z0
+	VMOVUPS      Z0, K1, 16(DX)
+	VMOVUPS.Z    24(DX), K1, Z0
+	VFMADD231PS  64(SP), Z0, Z3
+	VFNMADD231PS (SP), Z3, Z0
+	VMOVUPS      Z0, K1, 24(DX)
+	MOVQ         b+24(FP), AX
+
+	// db = Σ rows of dz (3 rows of 2).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	VXORPS Z0, Z0, Z0
+	MOVQ   $0x00000003, DX
+
+rows2:
+	VMOVUPS.Z    (CX), K1, Z1
+	VADDPS       Z1, Z0, Z0
+	ADDQ         $0x08, CX
+	DECQ         DX
+	JNZ          rows2
+	VMOVUPS.Z    (AX), K1, Z1
+	VFMADD231PS  64(SP), Z1, Z0
+	VFNMADD231PS (SP), Z0, Z1
+	VMOVUPS      Z1, K1, (AX)
+	VZEROUPPER
+	RET
+
 // func seedL1ForwardRows2AVX512(x *[8]float32, w *[8]float32, b *[2]float32, y *[4]float32)
 // Requires: AVX, AVX512DQ, AVX512F
 TEXT ·seedL1ForwardRows2AVX512(SB), NOSPLIT, $0-32
@@ -547,9 +645,9 @@ TEXT ·seedL1ForwardInt8AVX512(SB), $48-56
 	MOVQ y+48(FP), DX
 
 	// Tiles of 4 rows while that many are left.
-int8tiles2:
+int8tiles3:
 	CMPQ AX, $0x04
-	JB   int8rows2
+	JB   int8rows3
 
 	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
@@ -842,12 +940,12 @@ int8tiles2:
 	ADDQ         $0x40, CX
 	ADDQ         $0x20, DX
 	SUBQ         $0x04, AX
-	JMP          int8tiles2
+	JMP          int8tiles3
 
 	// The rows left, one at a time.
-int8rows2:
+int8rows3:
 	TESTQ AX, AX
-	JZ    int8done2
+	JZ    int8done3
 
 	// Row 0: lo = min(0, x), hi = max(0, x); inv = 255/(hi−lo), scale = (hi−lo)/255 (0 and 1 when hi−lo < 2⁻¹²⁰); zero = round(−lo·inv).
 	VXORPS        Z2, Z2, Z2
@@ -938,9 +1036,9 @@ int8rows2:
 	ADDQ         $0x10, CX
 	ADDQ         $0x08, DX
 	DECQ         AX
-	JMP          int8rows2
+	JMP          int8rows3
 
-int8done2:
+int8done3:
 	VZEROUPPER
 	RET
 

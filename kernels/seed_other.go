@@ -34,6 +34,18 @@ func seedL1WeightGradNEON(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * See
 	panic("vecgen: seedL1WeightGradNEON called in a build without assembly")
 }
 
+func seedL1WeightGradSGDAVX512(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: seedL1WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func seedL1WeightGradSGDAVX2(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: seedL1WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func seedL1WeightGradSGDNEON(x *[SeedBatch * SeedL1In]float32, dz *[SeedBatch * SeedL1Out]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: seedL1WeightGradSGDNEON called in a build without assembly")
+}
+
 func seedL1ForwardRows2AVX512(x *[2 * SeedL1In]float32, w *[SeedL1In * SeedL1Out]float32, b *[SeedL1Out]float32, y *[2 * SeedL1Out]float32) {
 	panic("vecgen: seedL1ForwardRows2AVX512 called in a build without assembly")
 }

@@ -16,6 +16,12 @@ func seedL1ForwardAVX2(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float
 //go:noescape
 func seedL1WeightGradAVX2(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
 
+// seedL1WeightGradSGDAVX2 is the AVX2+FMA body of SeedL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=3, K=4, N=2), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 4×3 · 3×2 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func seedL1WeightGradSGDAVX2(x *[12]float32, dz *[6]float32, w *[8]float32, b *[2]float32, lr float32, decay float32)
+
 // seedL1ForwardRows2AVX2 is the AVX2+FMA body of SeedL1ForwardRows2: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 2 rows for serving, bit for bit the rows SeedL1Forward writes.
 // Product: 2×4 · 4×2 in 6×16 tiles (12 accumulators), depth unrolled ×4.
 //

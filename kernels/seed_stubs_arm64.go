@@ -18,6 +18,13 @@ func seedL1ForwardNEON(x *[12]float32, w *[8]float32, b *[2]float32, y *[6]float
 //go:noescape
 func seedL1WeightGradNEON(x *[12]float32, dz *[6]float32, dw *[8]float32, db *[2]float32)
 
+// seedL1WeightGradSGDNEON is the NEON body of SeedL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=3, K=4, N=2), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 4×3 · 3×2 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func seedL1WeightGradSGDNEON(x *[12]float32, dz *[6]float32, w *[8]float32, b *[2]float32, lr float32, decay float32)
+
 // seedL1ForwardRows2NEON is the NEON body of SeedL1ForwardRows2: y = identity(x·w + b), x B×K, w K×N, y B×N (B=3, K=4, N=2), on 2 rows for serving, bit for bit the rows SeedL1Forward writes.
 // Product: 2×4 · 4×2 in 5×20 tiles (25 accumulators), depth unrolled ×4.
 // A is read along its depth, 4 steps to a register: FMLA by element multiplies step s's vectors of B by lane s.

@@ -833,6 +833,13 @@ func TestSeedServing(t *testing.T) {
 	seedEachTier(t, 3*48, func(t *testing.T) { kerneltest.CheckServing(t, SeedNetwork()) })
 }
 
+// TestSeedFusedSGD checks the kernels that take SGD's step with the
+// gradient they compute against the gradient kernels followed by SGD, bit
+// for bit, on every tier.
+func TestSeedFusedSGD(t *testing.T) {
+	seedEachTier(t, 3*48, func(t *testing.T) { kerneltest.CheckFusedSGD(t, SeedNetwork()) })
+}
+
 // TestSeedInt8 checks each layer's int8 forward pass against
 // scalar.DenseInt8Packed (kerneltest.CheckInt8) on each tier with int8
 // kernels and on the reference, which the other tiers take.

@@ -78,6 +78,15 @@ func WideNetwork() compiled.Network {
 				BiasGrad: func(dz []float32, db []float32) {
 					WideL1BiasGrad((*[WideBatch * WideL1Out]float32)(dz), (*[WideL1Out]float32)(db))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					WideL1WeightGradSGD((*[WideBatch * WideL1In]float32)(x), (*[WideBatch * WideL1Out]float32)(dz), (*[WideL1In * WideL1Out]float32)(w), (*[WideL1Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					WideL1WeightGradSGDHalf((*[WideBatch*WideL1In - WideL1In/2]float32)(x[h*(WideL1In/2):]), (*[WideBatch * WideL1Out]float32)(dz), (*[(WideL1In / 2) * WideL1Out]float32)(w[h*((WideL1In/2)*WideL1Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					WideL1BiasGradSGD((*[WideBatch * WideL1Out]float32)(dz), (*[WideL1Out]float32)(b), lr, decay)
+				},
 				PartialForward: func(h int, x []float32, w []float32, p []float32) {
 					WideL1PartialForward((*[WideBatch*WideL1In - WideL1In/2]float32)(x[h*(WideL1In/2):]), (*[(WideL1In / 2) * WideL1Out]float32)(w[h*((WideL1In/2)*WideL1Out):]), (*[WideBatch * WideL1Out]float32)(p))
 				},
@@ -119,6 +128,15 @@ func WideNetwork() compiled.Network {
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					WideL2InputGradHalf((*[(WideBatch / 2) * WideL2Out]float32)(dz[h*((WideBatch/2)*WideL2Out):]), (*[WideL2In * WideL2Out]float32)(w), (*[WideL2Out * WideL2In]float32)(wt), (*[(WideBatch / 2) * WideL2In]float32)(dx[h*((WideBatch/2)*WideL2In):]))
 				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					WideL2WeightGradSGD((*[WideBatch * WideL2In]float32)(x), (*[WideBatch * WideL2Out]float32)(dz), (*[WideL2In * WideL2Out]float32)(w), (*[WideL2Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					WideL2WeightGradSGDHalf((*[WideBatch*WideL2In - WideL2In/2]float32)(x[h*(WideL2In/2):]), (*[WideBatch * WideL2Out]float32)(dz), (*[(WideL2In / 2) * WideL2Out]float32)(w[h*((WideL2In/2)*WideL2Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					WideL2BiasGradSGD((*[WideBatch * WideL2Out]float32)(dz), (*[WideL2Out]float32)(b), lr, decay)
+				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					WideL2ForwardInt8(x, (*[WideL2Int8Weights]int8)(qw), (*[WideL2Out]float32)(scale), (*[WideL2Out]int32)(colsum), (*[WideL2Out]float32)(b), y)
 				},
@@ -147,6 +165,15 @@ func WideNetwork() compiled.Network {
 				},
 				InputGradHalf: func(h int, dz []float32, w []float32, wt []float32, dx []float32) {
 					WideL3InputGradHalf((*[(WideBatch / 2) * WideL3Out]float32)(dz[h*((WideBatch/2)*WideL3Out):]), (*[WideL3In * WideL3Out]float32)(w), (*[WideL3Out * WideL3In]float32)(wt), (*[(WideBatch / 2) * WideL3In]float32)(dx[h*((WideBatch/2)*WideL3In):]))
+				},
+				WeightGradSGD: func(x []float32, dz []float32, w []float32, b []float32, lr float32, decay float32) {
+					WideL3WeightGradSGD((*[WideBatch * WideL3In]float32)(x), (*[WideBatch * WideL3Out]float32)(dz), (*[WideL3In * WideL3Out]float32)(w), (*[WideL3Out]float32)(b), lr, decay)
+				},
+				WeightGradSGDHalf: func(h int, x []float32, dz []float32, w []float32, lr float32, decay float32) {
+					WideL3WeightGradSGDHalf((*[WideBatch*WideL3In - WideL3In/2]float32)(x[h*(WideL3In/2):]), (*[WideBatch * WideL3Out]float32)(dz), (*[(WideL3In / 2) * WideL3Out]float32)(w[h*((WideL3In/2)*WideL3Out):]), lr, decay)
+				},
+				BiasGradSGD: func(dz []float32, b []float32, lr float32, decay float32) {
+					WideL3BiasGradSGD((*[WideBatch * WideL3Out]float32)(dz), (*[WideL3Out]float32)(b), lr, decay)
 				},
 				ForwardInt8: func(x []float32, qw []int8, scale []float32, colsum []int32, b, y []float32) {
 					WideL3ForwardInt8(x, (*[WideL3Int8Weights]int8)(qw), (*[WideL3Out]float32)(scale), (*[WideL3Out]int32)(colsum), (*[WideL3Out]float32)(b), y)
@@ -628,6 +655,195 @@ func WideL1Combine(p0 *[(WideBatch / 2) * WideL1Out]float32, p1 *[(WideBatch / 2
 		wideL1CombineNEON(p0, p1, b, y)
 	default:
 		scalar.Combine(p0[:], p1[:], b[:], y[:], (WideBatch / 2), WideL1Out, scalar.ReLU)
+	}
+}
+
+// WideL1WeightGradSGD computes the gradient WideL1WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL1WeightGradSGD(x *[WideBatch * WideL1In]float32, dz *[WideBatch * WideL1Out]float32, w *[WideL1In * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL1WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		wideL1WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		wideL1WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [WideL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], WideBatch, WideL1In, WideL1In, WideL1Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], WideBatch, WideL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// WideL1WeightGradSGDHalf computes the gradient WideL1WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL1WeightGradSGDHalf(x *[WideBatch*WideL1In - WideL1In/2]float32, dz *[WideBatch * WideL1Out]float32, w *[(WideL1In / 2) * WideL1Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL1WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		wideL1WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		wideL1WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [WideL1Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], WideBatch, WideL1In, WideL1In/2, WideL1Out, lr, decay)
+	}
+}
+
+// WideL1BiasGradSGD computes the gradient WideL1BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL1BiasGradSGD(dz *[WideBatch * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL1BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		wideL1BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		wideL1BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [WideL1Out]float32
+		scalar.ColumnSums(dz[:], g[:], WideBatch, WideL1Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// WideL2WeightGradSGD computes the gradient WideL2WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL2WeightGradSGD(x *[WideBatch * WideL2In]float32, dz *[WideBatch * WideL2Out]float32, w *[WideL2In * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL2WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		wideL2WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		wideL2WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [WideL2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], WideBatch, WideL2In, WideL2In, WideL2Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], WideBatch, WideL2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// WideL2WeightGradSGDHalf computes the gradient WideL2WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL2WeightGradSGDHalf(x *[WideBatch*WideL2In - WideL2In/2]float32, dz *[WideBatch * WideL2Out]float32, w *[(WideL2In / 2) * WideL2Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL2WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		wideL2WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		wideL2WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [WideL2Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], WideBatch, WideL2In, WideL2In/2, WideL2Out, lr, decay)
+	}
+}
+
+// WideL2BiasGradSGD computes the gradient WideL2BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL2BiasGradSGD(dz *[WideBatch * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL2BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		wideL2BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		wideL2BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [WideL2Out]float32
+		scalar.ColumnSums(dz[:], g[:], WideBatch, WideL2Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// WideL3WeightGradSGD computes the gradient WideL3WeightGrad does and, in place of writing it,
+// takes SGD's step with it on w and b, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL3WeightGradSGD(x *[WideBatch * WideL3In]float32, dz *[WideBatch * WideL3Out]float32, w *[WideL3In * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL3WeightGradSGDAVX512(x, dz, w, b, lr, decay)
+	case compiled.AVX2:
+		wideL3WeightGradSGDAVX2(x, dz, w, b, lr, decay)
+	case compiled.NEON:
+		wideL3WeightGradSGDNEON(x, dz, w, b, lr, decay)
+	default:
+		var g [WideL3Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], WideBatch, WideL3In, WideL3In, WideL3Out, lr, decay)
+		scalar.ColumnSums(dz[:], g[:], WideBatch, WideL3Out)
+		scalar.SGD(b[:], g[:], lr, decay)
+	}
+}
+
+// WideL3WeightGradSGDHalf computes the gradient WideL3WeightGradHalf does and, in place of writing it,
+// takes SGD's step with it on those rows of w, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL3WeightGradSGDHalf(x *[WideBatch*WideL3In - WideL3In/2]float32, dz *[WideBatch * WideL3Out]float32, w *[(WideL3In / 2) * WideL3Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL3WeightGradSGDHalfAVX512(x, dz, w, lr, decay)
+	case compiled.AVX2:
+		wideL3WeightGradSGDHalfAVX2(x, dz, w, lr, decay)
+	case compiled.NEON:
+		wideL3WeightGradSGDHalfNEON(x, dz, w, lr, decay)
+	default:
+		var g [WideL3Out]float32
+		scalar.DenseGradSGD(x[:], dz[:], w[:], g[:], WideBatch, WideL3In, WideL3In/2, WideL3Out, lr, decay)
+	}
+}
+
+// WideL3BiasGradSGD computes the gradient WideL3BiasGrad does and, in place of writing it,
+// takes SGD's step with it on b, bit for bit as WideSGD would:
+//
+//	p ← p − lr·(grad + decay·p)
+//
+// The step cannot be taken back: call it once the gradient is known to be finite.
+func WideL3BiasGradSGD(dz *[WideBatch * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	switch wideTier {
+	case compiled.AVX512:
+		wideL3BiasGradSGDAVX512(dz, b, lr, decay)
+	case compiled.AVX2:
+		wideL3BiasGradSGDAVX2(dz, b, lr, decay)
+	case compiled.NEON:
+		wideL3BiasGradSGDNEON(dz, b, lr, decay)
+	default:
+		var g [WideL3Out]float32
+		scalar.ColumnSums(dz[:], g[:], WideBatch, WideL3Out)
+		scalar.SGD(b[:], g[:], lr, decay)
 	}
 }
 

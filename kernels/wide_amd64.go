@@ -104,6 +104,42 @@ func wideL1CombineNEON(p0 *[(WideBatch / 2) * WideL1Out]float32, p1 *[(WideBatch
 	panic("vecgen: wideL1CombineNEON called on amd64")
 }
 
+func wideL1WeightGradSGDNEON(x *[WideBatch * WideL1In]float32, dz *[WideBatch * WideL1Out]float32, w *[WideL1In * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1WeightGradSGDNEON called on amd64")
+}
+
+func wideL1WeightGradSGDHalfNEON(x *[WideBatch*WideL1In - WideL1In/2]float32, dz *[WideBatch * WideL1Out]float32, w *[(WideL1In / 2) * WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1WeightGradSGDHalfNEON called on amd64")
+}
+
+func wideL1BiasGradSGDNEON(dz *[WideBatch * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1BiasGradSGDNEON called on amd64")
+}
+
+func wideL2WeightGradSGDNEON(x *[WideBatch * WideL2In]float32, dz *[WideBatch * WideL2Out]float32, w *[WideL2In * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2WeightGradSGDNEON called on amd64")
+}
+
+func wideL2WeightGradSGDHalfNEON(x *[WideBatch*WideL2In - WideL2In/2]float32, dz *[WideBatch * WideL2Out]float32, w *[(WideL2In / 2) * WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2WeightGradSGDHalfNEON called on amd64")
+}
+
+func wideL2BiasGradSGDNEON(dz *[WideBatch * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2BiasGradSGDNEON called on amd64")
+}
+
+func wideL3WeightGradSGDNEON(x *[WideBatch * WideL3In]float32, dz *[WideBatch * WideL3Out]float32, w *[WideL3In * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3WeightGradSGDNEON called on amd64")
+}
+
+func wideL3WeightGradSGDHalfNEON(x *[WideBatch*WideL3In - WideL3In/2]float32, dz *[WideBatch * WideL3Out]float32, w *[(WideL3In / 2) * WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3WeightGradSGDHalfNEON called on amd64")
+}
+
+func wideL3BiasGradSGDNEON(dz *[WideBatch * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3BiasGradSGDNEON called on amd64")
+}
+
 func wideLossNEON(y *[WideBatch * WideL3Out]float32, target *[WideBatch * WideL3Out]float32, d *[WideBatch * WideL3Out]float32) float32 {
 	panic("vecgen: wideLossNEON called on amd64")
 }

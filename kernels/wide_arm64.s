@@ -12281,6 +12281,3429 @@ elems2:
 	BNE rows1
 	RET
 
+// wideL1WeightGradSGDNEON is the NEON body of WideL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 1024×128 · 128×2048 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// In panels of 1020 columns by 128 steps of depth (510 KB of the right operand, kept in L2 while the rows stream past).
+// func wideL1WeightGradSGDNEON(x *[131072]float32, dz *[262144]float32, w *[2097152]float32, b *[2048]float32, lr float32, decay float32)
+TEXT ·wideL1WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 1024×128 · 128×2048, in 8×12 tiles of dw.
+	MOVD R1, R3
+	MOVD R2, R4
+	// Panels of 1020 columns of dw (510 KB of dz, kept in L2), 128 steps of depth at a time.
+	MOVD $2, R5
+panels1:
+	MOVD R0, R6
+	MOVD R3, R7
+	MOVD R6, R8
+	MOVD R4, R9
+	MOVD $128, R10
+rows2:
+	MOVD R7, R11
+	MOVD R9, R12
+	// 8 rows of dw, 12 columns at a time.
+	MOVD $85, R13
+cols3:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R8, R14
+	MOVD R11, R15
+	MOVD $8192, R16
+	MOVD $4096, R17
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R19
+depth4:
+	FLDPQ (R14), (F24, F25)
+	FLDPQ (R15), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R15), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R17, R14, R14
+	ADD R16, R15, R15
+	FLDPQ (R14), (F24, F25)
+	FLDPQ (R15), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R15), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R17, R14, R14
+	ADD R16, R15, R15
+	FLDPQ (R14), (F24, F25)
+	FLDPQ (R15), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R15), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R17, R14, R14
+	ADD R16, R15, R15
+	FLDPQ (R14), (F24, F25)
+	FLDPQ (R15), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R15), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R17, R14, R14
+	ADD R16, R15, R15
+	SUBS $1, R19, R19
+	BNE depth4
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+36(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $8192, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $16384, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $24576, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $32768, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $40960, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $49152, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $57344, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $48, R11, R11
+	ADD $48, R12, R12
+	SUBS $1, R13, R13
+	BNE cols3
+	ADD $32, R8, R8
+	ADD $65536, R9, R9
+	SUBS $1, R10, R10
+	BNE rows2
+	ADD $524288, R6, R6
+	ADD $1048576, R7, R7
+	ADD $4080, R3, R3
+	ADD $4080, R4, R4
+	SUBS $1, R5, R5
+	BNE panels1
+	// The last 8 columns of dw.
+	MOVD R0, R5
+	MOVD R3, R6
+	MOVD R5, R7
+	MOVD R4, R8
+	MOVD $128, R9
+rows5:
+	MOVD R6, R10
+	MOVD R8, R11
+	// 8 rows of dw, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R7, R12
+	MOVD R10, R13
+	MOVD $8192, R14
+	MOVD $4096, R15
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R16
+depth6:
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	SUBS $1, R16, R16
+	BNE depth6
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+36(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $8192, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $16384, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $24576, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $32768, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $40960, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $49152, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $57344, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $32, R7, R7
+	ADD $65536, R8, R8
+	SUBS $1, R9, R9
+	BNE rows5
+	ADD $524288, R5, R5
+	ADD $1048576, R6, R6
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (128 rows of 2048).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	MOVD $128, R6
+elems7:
+	VMOVI $0, V2.B16
+	MOVD R4, R7
+	MOVD $128, R8
+rows8:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8192, R7, R7
+	SUBS $1, R8, R8
+	BNE rows8
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R7
+	MOVD $128, R8
+rows9:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8192, R7, R7
+	SUBS $1, R8, R8
+	BNE rows9
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	VMOVI $0, V2.B16
+	ADD $32, R4, R7
+	MOVD $128, R8
+rows10:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8192, R7, R7
+	SUBS $1, R8, R8
+	BNE rows10
+	FMOVQ 32(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R5)
+	VMOVI $0, V2.B16
+	ADD $48, R4, R7
+	MOVD $128, R8
+rows11:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8192, R7, R7
+	SUBS $1, R8, R8
+	BNE rows11
+	FMOVQ 48(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R5)
+	ADD $64, R4, R4
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems7
+	RET
+
+// wideL1WeightGradSGDHalfNEON is the NEON body of WideL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 512×128 · 128×2048 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// In panels of 1020 columns by 128 steps of depth (510 KB of the right operand, kept in L2 while the rows stream past).
+// func wideL1WeightGradSGDHalfNEON(x *[130560]float32, dz *[262144]float32, w *[1048576]float32, lr float32, decay float32)
+TEXT ·wideL1WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 512×128 · 128×2048, in 8×12 tiles of dw.
+	MOVD R1, R3
+	MOVD R2, R4
+	// Panels of 1020 columns of dw (510 KB of dz, kept in L2), 128 steps of depth at a time.
+	MOVD $2, R5
+panels1:
+	MOVD R0, R6
+	MOVD R3, R7
+	MOVD R6, R8
+	MOVD R4, R9
+	MOVD $64, R10
+rows2:
+	MOVD R7, R11
+	MOVD R9, R12
+	// 8 rows of dw, 12 columns at a time.
+	MOVD $85, R13
+cols3:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R8, R14
+	MOVD R11, R15
+	MOVD $8192, R16
+	MOVD $4096, R17
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R19
+depth4:
+	FLDPQ (R14), (F24, F25)
+	FLDPQ (R15), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R15), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R17, R14, R14
+	ADD R16, R15, R15
+	FLDPQ (R14), (F24, F25)
+	FLDPQ (R15), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R15), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R17, R14, R14
+	ADD R16, R15, R15
+	FLDPQ (R14), (F24, F25)
+	FLDPQ (R15), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R15), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R17, R14, R14
+	ADD R16, R15, R15
+	FLDPQ (R14), (F24, F25)
+	FLDPQ (R15), (F26, F27)
+	WORD $0x4f981340 // fmla v0.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81343 // fmla v3.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b46 // fmla v6.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b49 // fmla v9.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134c // fmla v12.4s, v26.4s, v25.s[0]
+	WORD $0x4fb9134f // fmla v15.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b52 // fmla v18.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b55 // fmla v21.4s, v26.4s, v25.s[3]
+	WORD $0x4f981361 // fmla v1.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81364 // fmla v4.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b67 // fmla v7.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b6a // fmla v10.4s, v27.4s, v24.s[3]
+	WORD $0x4f99136d // fmla v13.4s, v27.4s, v25.s[0]
+	WORD $0x4fb91370 // fmla v16.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b73 // fmla v19.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b76 // fmla v22.4s, v27.4s, v25.s[3]
+	FMOVQ 32(R15), F26
+	WORD $0x4f981342 // fmla v2.4s, v26.4s, v24.s[0]
+	WORD $0x4fb81345 // fmla v5.4s, v26.4s, v24.s[1]
+	WORD $0x4f981b48 // fmla v8.4s, v26.4s, v24.s[2]
+	WORD $0x4fb81b4b // fmla v11.4s, v26.4s, v24.s[3]
+	WORD $0x4f99134e // fmla v14.4s, v26.4s, v25.s[0]
+	WORD $0x4fb91351 // fmla v17.4s, v26.4s, v25.s[1]
+	WORD $0x4f991b54 // fmla v20.4s, v26.4s, v25.s[2]
+	WORD $0x4fb91b57 // fmla v23.4s, v26.4s, v25.s[3]
+	ADD R17, R14, R14
+	ADD R16, R15, R15
+	SUBS $1, R19, R19
+	BNE depth4
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+28(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $8192, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $16384, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $24576, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $32768, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $40960, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $49152, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $57344, R12, R17
+	FMOVQ (R17), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, (R17)
+	FMOVQ 16(R17), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, 16(R17)
+	FMOVQ 32(R17), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 32(R17)
+	ADD $48, R11, R11
+	ADD $48, R12, R12
+	SUBS $1, R13, R13
+	BNE cols3
+	ADD $32, R8, R8
+	ADD $65536, R9, R9
+	SUBS $1, R10, R10
+	BNE rows2
+	ADD $524288, R6, R6
+	ADD $1048576, R7, R7
+	ADD $4080, R3, R3
+	ADD $4080, R4, R4
+	SUBS $1, R5, R5
+	BNE panels1
+	// The last 8 columns of dw.
+	MOVD R0, R5
+	MOVD R3, R6
+	MOVD R5, R7
+	MOVD R4, R8
+	MOVD $64, R9
+rows5:
+	MOVD R6, R10
+	MOVD R8, R11
+	// 8 rows of dw, the last 8 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R7, R12
+	MOVD R10, R13
+	MOVD $8192, R14
+	MOVD $4096, R15
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R16
+depth6:
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	SUBS $1, R16, R16
+	BNE depth6
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+28(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $8192, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $16384, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $24576, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $32768, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $40960, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $49152, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $57344, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $32, R7, R7
+	ADD $65536, R8, R8
+	SUBS $1, R9, R9
+	BNE rows5
+	ADD $524288, R5, R5
+	ADD $1048576, R6, R6
+	RET
+
+// wideL1BiasGradSGDNEON is the NEON body of WideL1BiasGradSGD: db = Σ rows of dz (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// func wideL1BiasGradSGDNEON(dz *[262144]float32, b *[2048]float32, lr float32, decay float32)
+TEXT ·wideL1BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	MOVD dz+0(FP), R0
+	MOVD b+8(FP), R1
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (128 rows of 2048).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R0, R2
+	MOVD R1, R3
+	MOVD $128, R4
+elems1:
+	VMOVI $0, V2.B16
+	MOVD R2, R5
+	MOVD $128, R6
+rows2:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8192, R5, R5
+	SUBS $1, R6, R6
+	BNE rows2
+	FMOVQ (R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R3)
+	VMOVI $0, V2.B16
+	ADD $16, R2, R5
+	MOVD $128, R6
+rows3:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8192, R5, R5
+	SUBS $1, R6, R6
+	BNE rows3
+	FMOVQ 16(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R3)
+	VMOVI $0, V2.B16
+	ADD $32, R2, R5
+	MOVD $128, R6
+rows4:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8192, R5, R5
+	SUBS $1, R6, R6
+	BNE rows4
+	FMOVQ 32(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R3)
+	VMOVI $0, V2.B16
+	ADD $48, R2, R5
+	MOVD $128, R6
+rows5:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $8192, R5, R5
+	SUBS $1, R6, R6
+	BNE rows5
+	FMOVQ 48(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R3)
+	ADD $64, R2, R2
+	ADD $64, R3, R3
+	SUBS $1, R4, R4
+	BNE elems1
+	RET
+
+// wideL2WeightGradSGDNEON is the NEON body of WideL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 2048×128 · 128×1024 in 12×8 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// In panels of 1024 columns by 128 steps of depth (512 KB of the right operand, kept in L2 while the rows stream past).
+// func wideL2WeightGradSGDNEON(x *[262144]float32, dz *[131072]float32, w *[2097152]float32, b *[1024]float32, lr float32, decay float32)
+TEXT ·wideL2WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 2048×128 · 128×1024, in 12×8 tiles of dw.
+	MOVD R1, R3
+	MOVD R2, R4
+	// Panels of 1024 columns of dw (512 KB of dz, kept in L2), 128 steps of depth at a time.
+	MOVD R0, R5
+	MOVD R3, R6
+	MOVD R5, R7
+	MOVD R4, R8
+	MOVD $170, R9
+rows1:
+	MOVD R6, R10
+	MOVD R8, R11
+	// 12 rows of dw, 8 columns at a time.
+	MOVD $128, R12
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R7, R13
+	MOVD R10, R14
+	MOVD $4096, R15
+	MOVD $8192, R16
+	// Depth, 4 steps an iteration: 12 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R17
+depth3:
+	FLDPQ (R13), (F24, F25)
+	FMOVQ 32(R13), F26
+	FLDPQ (R14), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R16, R13, R13
+	ADD R15, R14, R14
+	FLDPQ (R13), (F24, F25)
+	FMOVQ 32(R13), F26
+	FLDPQ (R14), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R16, R13, R13
+	ADD R15, R14, R14
+	FLDPQ (R13), (F24, F25)
+	FMOVQ 32(R13), F26
+	FLDPQ (R14), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R16, R13, R13
+	ADD R15, R14, R14
+	FLDPQ (R13), (F24, F25)
+	FMOVQ 32(R13), F26
+	FLDPQ (R14), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R16, R13, R13
+	ADD R15, R14, R14
+	SUBS $1, R17, R17
+	BNE depth3
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+36(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $4096, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $8192, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $12288, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $16384, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $20480, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $24576, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $28672, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $32768, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $36864, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $40960, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $45056, R11, R16
+	FMOVQ (R16), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, (R16)
+	FMOVQ 16(R16), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 16(R16)
+	ADD $32, R10, R10
+	ADD $32, R11, R11
+	SUBS $1, R12, R12
+	BNE cols2
+	ADD $48, R7, R7
+	ADD $49152, R8, R8
+	SUBS $1, R9, R9
+	BNE rows1
+	MOVD R6, R9
+	MOVD R8, R10
+	// 8 rows of dw, 8 columns at a time.
+	MOVD $128, R11
+cols4:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R7, R12
+	MOVD R9, R13
+	MOVD $4096, R14
+	MOVD $8192, R15
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R16
+depth5:
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FLDPQ (R12), (F16, F17)
+	FLDPQ (R13), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	SUBS $1, R16, R16
+	BNE depth5
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+36(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R10, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $4096, R10, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $8192, R10, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $12288, R10, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $16384, R10, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $20480, R10, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $24576, R10, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $28672, R10, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	ADD $32, R9, R9
+	ADD $32, R10, R10
+	SUBS $1, R11, R11
+	BNE cols4
+	ADD $1048576, R5, R5
+	ADD $524288, R6, R6
+	ADD $4096, R3, R3
+	ADD $4096, R4, R4
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (128 rows of 1024).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	MOVD $64, R6
+elems6:
+	VMOVI $0, V2.B16
+	MOVD R4, R7
+	MOVD $128, R8
+rows7:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4096, R7, R7
+	SUBS $1, R8, R8
+	BNE rows7
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R7
+	MOVD $128, R8
+rows8:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4096, R7, R7
+	SUBS $1, R8, R8
+	BNE rows8
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	VMOVI $0, V2.B16
+	ADD $32, R4, R7
+	MOVD $128, R8
+rows9:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4096, R7, R7
+	SUBS $1, R8, R8
+	BNE rows9
+	FMOVQ 32(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R5)
+	VMOVI $0, V2.B16
+	ADD $48, R4, R7
+	MOVD $128, R8
+rows10:
+	FMOVQ (R7), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4096, R7, R7
+	SUBS $1, R8, R8
+	BNE rows10
+	FMOVQ 48(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R5)
+	ADD $64, R4, R4
+	ADD $64, R5, R5
+	SUBS $1, R6, R6
+	BNE elems6
+	RET
+
+// wideL2WeightGradSGDHalfNEON is the NEON body of WideL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 1024×128 · 128×1024 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// In panels of 1008 columns by 128 steps of depth (504 KB of the right operand, kept in L2 while the rows stream past).
+// func wideL2WeightGradSGDHalfNEON(x *[261120]float32, dz *[131072]float32, w *[1048576]float32, lr float32, decay float32)
+TEXT ·wideL2WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 1024×128 · 128×1024, in 4×28 tiles of dw.
+	MOVD R1, R3
+	MOVD R2, R4
+	// Panels of 1008 columns of dw (504 KB of dz, kept in L2), 128 steps of depth at a time.
+	MOVD R0, R5
+	MOVD R3, R6
+	MOVD R5, R7
+	MOVD R4, R8
+	MOVD $256, R9
+rows1:
+	MOVD R6, R10
+	MOVD R8, R11
+	// 4 rows of dw, 28 columns at a time.
+	MOVD $36, R12
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	VMOVI $0, V24.B16
+	VMOVI $0, V25.B16
+	VMOVI $0, V26.B16
+	VMOVI $0, V27.B16
+	MOVD R7, R13
+	MOVD R10, R14
+	MOVD $4096, R15
+	MOVD $8192, R16
+	// Depth, 4 steps an iteration: 4 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R17
+depth3:
+	FMOVQ (R13), F28
+	FLDPQ (R14), (F29, F30)
+	WORD $0x4f9c13a0 // fmla v0.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a7 // fmla v7.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bae // fmla v14.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb5 // fmla v21.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c1 // fmla v1.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13c8 // fmla v8.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bcf // fmla v15.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd6 // fmla v22.4s, v30.4s, v28.s[3]
+	FLDPQ 32(R14), (F29, F30)
+	WORD $0x4f9c13a2 // fmla v2.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a9 // fmla v9.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb0 // fmla v16.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb7 // fmla v23.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c3 // fmla v3.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13ca // fmla v10.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd1 // fmla v17.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd8 // fmla v24.4s, v30.4s, v28.s[3]
+	FLDPQ 64(R14), (F29, F30)
+	WORD $0x4f9c13a4 // fmla v4.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ab // fmla v11.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb2 // fmla v18.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb9 // fmla v25.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c5 // fmla v5.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13cc // fmla v12.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd3 // fmla v19.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bda // fmla v26.4s, v30.4s, v28.s[3]
+	FMOVQ 96(R14), F29
+	WORD $0x4f9c13a6 // fmla v6.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ad // fmla v13.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb4 // fmla v20.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bbb // fmla v27.4s, v29.4s, v28.s[3]
+	ADD R16, R13, R13
+	ADD R15, R14, R14
+	FMOVQ (R13), F28
+	FLDPQ (R14), (F29, F30)
+	WORD $0x4f9c13a0 // fmla v0.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a7 // fmla v7.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bae // fmla v14.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb5 // fmla v21.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c1 // fmla v1.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13c8 // fmla v8.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bcf // fmla v15.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd6 // fmla v22.4s, v30.4s, v28.s[3]
+	FLDPQ 32(R14), (F29, F30)
+	WORD $0x4f9c13a2 // fmla v2.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a9 // fmla v9.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb0 // fmla v16.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb7 // fmla v23.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c3 // fmla v3.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13ca // fmla v10.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd1 // fmla v17.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd8 // fmla v24.4s, v30.4s, v28.s[3]
+	FLDPQ 64(R14), (F29, F30)
+	WORD $0x4f9c13a4 // fmla v4.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ab // fmla v11.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb2 // fmla v18.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb9 // fmla v25.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c5 // fmla v5.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13cc // fmla v12.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd3 // fmla v19.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bda // fmla v26.4s, v30.4s, v28.s[3]
+	FMOVQ 96(R14), F29
+	WORD $0x4f9c13a6 // fmla v6.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ad // fmla v13.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb4 // fmla v20.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bbb // fmla v27.4s, v29.4s, v28.s[3]
+	ADD R16, R13, R13
+	ADD R15, R14, R14
+	FMOVQ (R13), F28
+	FLDPQ (R14), (F29, F30)
+	WORD $0x4f9c13a0 // fmla v0.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a7 // fmla v7.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bae // fmla v14.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb5 // fmla v21.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c1 // fmla v1.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13c8 // fmla v8.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bcf // fmla v15.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd6 // fmla v22.4s, v30.4s, v28.s[3]
+	FLDPQ 32(R14), (F29, F30)
+	WORD $0x4f9c13a2 // fmla v2.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a9 // fmla v9.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb0 // fmla v16.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb7 // fmla v23.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c3 // fmla v3.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13ca // fmla v10.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd1 // fmla v17.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd8 // fmla v24.4s, v30.4s, v28.s[3]
+	FLDPQ 64(R14), (F29, F30)
+	WORD $0x4f9c13a4 // fmla v4.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ab // fmla v11.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb2 // fmla v18.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb9 // fmla v25.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c5 // fmla v5.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13cc // fmla v12.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd3 // fmla v19.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bda // fmla v26.4s, v30.4s, v28.s[3]
+	FMOVQ 96(R14), F29
+	WORD $0x4f9c13a6 // fmla v6.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ad // fmla v13.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb4 // fmla v20.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bbb // fmla v27.4s, v29.4s, v28.s[3]
+	ADD R16, R13, R13
+	ADD R15, R14, R14
+	FMOVQ (R13), F28
+	FLDPQ (R14), (F29, F30)
+	WORD $0x4f9c13a0 // fmla v0.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a7 // fmla v7.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bae // fmla v14.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb5 // fmla v21.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c1 // fmla v1.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13c8 // fmla v8.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bcf // fmla v15.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd6 // fmla v22.4s, v30.4s, v28.s[3]
+	FLDPQ 32(R14), (F29, F30)
+	WORD $0x4f9c13a2 // fmla v2.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13a9 // fmla v9.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb0 // fmla v16.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb7 // fmla v23.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c3 // fmla v3.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13ca // fmla v10.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd1 // fmla v17.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd8 // fmla v24.4s, v30.4s, v28.s[3]
+	FLDPQ 64(R14), (F29, F30)
+	WORD $0x4f9c13a4 // fmla v4.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ab // fmla v11.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb2 // fmla v18.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bb9 // fmla v25.4s, v29.4s, v28.s[3]
+	WORD $0x4f9c13c5 // fmla v5.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13cc // fmla v12.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd3 // fmla v19.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bda // fmla v26.4s, v30.4s, v28.s[3]
+	FMOVQ 96(R14), F29
+	WORD $0x4f9c13a6 // fmla v6.4s, v29.4s, v28.s[0]
+	WORD $0x4fbc13ad // fmla v13.4s, v29.4s, v28.s[1]
+	WORD $0x4f9c1bb4 // fmla v20.4s, v29.4s, v28.s[2]
+	WORD $0x4fbc1bbb // fmla v27.4s, v29.4s, v28.s[3]
+	ADD R16, R13, R13
+	ADD R15, R14, R14
+	SUBS $1, R17, R17
+	BNE depth3
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F28
+	VDUP V28.S[0], V28.S4
+	FMOVS decay+28(FP), F29
+	VDUP V29.S[0], V29.S4
+	MOVD R11, R16
+	FMOVQ (R16), F30
+	VFMLA V29.S4, V30.S4, V0.S4
+	VFMLS V28.S4, V0.S4, V30.S4
+	FMOVQ F30, (R16)
+	FMOVQ 16(R16), F30
+	VFMLA V29.S4, V30.S4, V1.S4
+	VFMLS V28.S4, V1.S4, V30.S4
+	FMOVQ F30, 16(R16)
+	FMOVQ 32(R16), F30
+	VFMLA V29.S4, V30.S4, V2.S4
+	VFMLS V28.S4, V2.S4, V30.S4
+	FMOVQ F30, 32(R16)
+	FMOVQ 48(R16), F30
+	VFMLA V29.S4, V30.S4, V3.S4
+	VFMLS V28.S4, V3.S4, V30.S4
+	FMOVQ F30, 48(R16)
+	FMOVQ 64(R16), F30
+	VFMLA V29.S4, V30.S4, V4.S4
+	VFMLS V28.S4, V4.S4, V30.S4
+	FMOVQ F30, 64(R16)
+	FMOVQ 80(R16), F30
+	VFMLA V29.S4, V30.S4, V5.S4
+	VFMLS V28.S4, V5.S4, V30.S4
+	FMOVQ F30, 80(R16)
+	FMOVQ 96(R16), F30
+	VFMLA V29.S4, V30.S4, V6.S4
+	VFMLS V28.S4, V6.S4, V30.S4
+	FMOVQ F30, 96(R16)
+	ADD $4096, R11, R16
+	FMOVQ (R16), F30
+	VFMLA V29.S4, V30.S4, V7.S4
+	VFMLS V28.S4, V7.S4, V30.S4
+	FMOVQ F30, (R16)
+	FMOVQ 16(R16), F30
+	VFMLA V29.S4, V30.S4, V8.S4
+	VFMLS V28.S4, V8.S4, V30.S4
+	FMOVQ F30, 16(R16)
+	FMOVQ 32(R16), F30
+	VFMLA V29.S4, V30.S4, V9.S4
+	VFMLS V28.S4, V9.S4, V30.S4
+	FMOVQ F30, 32(R16)
+	FMOVQ 48(R16), F30
+	VFMLA V29.S4, V30.S4, V10.S4
+	VFMLS V28.S4, V10.S4, V30.S4
+	FMOVQ F30, 48(R16)
+	FMOVQ 64(R16), F30
+	VFMLA V29.S4, V30.S4, V11.S4
+	VFMLS V28.S4, V11.S4, V30.S4
+	FMOVQ F30, 64(R16)
+	FMOVQ 80(R16), F30
+	VFMLA V29.S4, V30.S4, V12.S4
+	VFMLS V28.S4, V12.S4, V30.S4
+	FMOVQ F30, 80(R16)
+	FMOVQ 96(R16), F30
+	VFMLA V29.S4, V30.S4, V13.S4
+	VFMLS V28.S4, V13.S4, V30.S4
+	FMOVQ F30, 96(R16)
+	ADD $8192, R11, R16
+	FMOVQ (R16), F30
+	VFMLA V29.S4, V30.S4, V14.S4
+	VFMLS V28.S4, V14.S4, V30.S4
+	FMOVQ F30, (R16)
+	FMOVQ 16(R16), F30
+	VFMLA V29.S4, V30.S4, V15.S4
+	VFMLS V28.S4, V15.S4, V30.S4
+	FMOVQ F30, 16(R16)
+	FMOVQ 32(R16), F30
+	VFMLA V29.S4, V30.S4, V16.S4
+	VFMLS V28.S4, V16.S4, V30.S4
+	FMOVQ F30, 32(R16)
+	FMOVQ 48(R16), F30
+	VFMLA V29.S4, V30.S4, V17.S4
+	VFMLS V28.S4, V17.S4, V30.S4
+	FMOVQ F30, 48(R16)
+	FMOVQ 64(R16), F30
+	VFMLA V29.S4, V30.S4, V18.S4
+	VFMLS V28.S4, V18.S4, V30.S4
+	FMOVQ F30, 64(R16)
+	FMOVQ 80(R16), F30
+	VFMLA V29.S4, V30.S4, V19.S4
+	VFMLS V28.S4, V19.S4, V30.S4
+	FMOVQ F30, 80(R16)
+	FMOVQ 96(R16), F30
+	VFMLA V29.S4, V30.S4, V20.S4
+	VFMLS V28.S4, V20.S4, V30.S4
+	FMOVQ F30, 96(R16)
+	ADD $12288, R11, R16
+	FMOVQ (R16), F30
+	VFMLA V29.S4, V30.S4, V21.S4
+	VFMLS V28.S4, V21.S4, V30.S4
+	FMOVQ F30, (R16)
+	FMOVQ 16(R16), F30
+	VFMLA V29.S4, V30.S4, V22.S4
+	VFMLS V28.S4, V22.S4, V30.S4
+	FMOVQ F30, 16(R16)
+	FMOVQ 32(R16), F30
+	VFMLA V29.S4, V30.S4, V23.S4
+	VFMLS V28.S4, V23.S4, V30.S4
+	FMOVQ F30, 32(R16)
+	FMOVQ 48(R16), F30
+	VFMLA V29.S4, V30.S4, V24.S4
+	VFMLS V28.S4, V24.S4, V30.S4
+	FMOVQ F30, 48(R16)
+	FMOVQ 64(R16), F30
+	VFMLA V29.S4, V30.S4, V25.S4
+	VFMLS V28.S4, V25.S4, V30.S4
+	FMOVQ F30, 64(R16)
+	FMOVQ 80(R16), F30
+	VFMLA V29.S4, V30.S4, V26.S4
+	VFMLS V28.S4, V26.S4, V30.S4
+	FMOVQ F30, 80(R16)
+	FMOVQ 96(R16), F30
+	VFMLA V29.S4, V30.S4, V27.S4
+	VFMLS V28.S4, V27.S4, V30.S4
+	FMOVQ F30, 96(R16)
+	ADD $112, R10, R10
+	ADD $112, R11, R11
+	SUBS $1, R12, R12
+	BNE cols2
+	ADD $16, R7, R7
+	ADD $16384, R8, R8
+	SUBS $1, R9, R9
+	BNE rows1
+	ADD $1048576, R5, R5
+	ADD $524288, R6, R6
+	ADD $4032, R3, R3
+	ADD $4032, R4, R4
+	// The last 16 columns of dw.
+	MOVD R0, R5
+	MOVD R3, R6
+	MOVD R5, R7
+	MOVD R4, R8
+	MOVD $256, R9
+rows4:
+	MOVD R6, R10
+	MOVD R8, R11
+	// 4 rows of dw, the last 16 columns.
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R7, R12
+	MOVD R10, R13
+	MOVD $4096, R14
+	MOVD $8192, R15
+	// Depth, 4 steps an iteration: 4 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R16
+depth5:
+	FMOVQ (R12), F16
+	FLDPQ (R13), (F17, F18)
+	WORD $0x4f901220 // fmla v0.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01224 // fmla v4.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a28 // fmla v8.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2c // fmla v12.4s, v17.4s, v16.s[3]
+	WORD $0x4f901241 // fmla v1.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01245 // fmla v5.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a49 // fmla v9.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4d // fmla v13.4s, v18.4s, v16.s[3]
+	FLDPQ 32(R13), (F17, F18)
+	WORD $0x4f901222 // fmla v2.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01226 // fmla v6.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a2a // fmla v10.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2e // fmla v14.4s, v17.4s, v16.s[3]
+	WORD $0x4f901243 // fmla v3.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01247 // fmla v7.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a4b // fmla v11.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4f // fmla v15.4s, v18.4s, v16.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FMOVQ (R12), F16
+	FLDPQ (R13), (F17, F18)
+	WORD $0x4f901220 // fmla v0.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01224 // fmla v4.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a28 // fmla v8.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2c // fmla v12.4s, v17.4s, v16.s[3]
+	WORD $0x4f901241 // fmla v1.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01245 // fmla v5.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a49 // fmla v9.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4d // fmla v13.4s, v18.4s, v16.s[3]
+	FLDPQ 32(R13), (F17, F18)
+	WORD $0x4f901222 // fmla v2.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01226 // fmla v6.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a2a // fmla v10.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2e // fmla v14.4s, v17.4s, v16.s[3]
+	WORD $0x4f901243 // fmla v3.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01247 // fmla v7.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a4b // fmla v11.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4f // fmla v15.4s, v18.4s, v16.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FMOVQ (R12), F16
+	FLDPQ (R13), (F17, F18)
+	WORD $0x4f901220 // fmla v0.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01224 // fmla v4.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a28 // fmla v8.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2c // fmla v12.4s, v17.4s, v16.s[3]
+	WORD $0x4f901241 // fmla v1.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01245 // fmla v5.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a49 // fmla v9.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4d // fmla v13.4s, v18.4s, v16.s[3]
+	FLDPQ 32(R13), (F17, F18)
+	WORD $0x4f901222 // fmla v2.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01226 // fmla v6.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a2a // fmla v10.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2e // fmla v14.4s, v17.4s, v16.s[3]
+	WORD $0x4f901243 // fmla v3.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01247 // fmla v7.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a4b // fmla v11.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4f // fmla v15.4s, v18.4s, v16.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	FMOVQ (R12), F16
+	FLDPQ (R13), (F17, F18)
+	WORD $0x4f901220 // fmla v0.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01224 // fmla v4.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a28 // fmla v8.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2c // fmla v12.4s, v17.4s, v16.s[3]
+	WORD $0x4f901241 // fmla v1.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01245 // fmla v5.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a49 // fmla v9.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4d // fmla v13.4s, v18.4s, v16.s[3]
+	FLDPQ 32(R13), (F17, F18)
+	WORD $0x4f901222 // fmla v2.4s, v17.4s, v16.s[0]
+	WORD $0x4fb01226 // fmla v6.4s, v17.4s, v16.s[1]
+	WORD $0x4f901a2a // fmla v10.4s, v17.4s, v16.s[2]
+	WORD $0x4fb01a2e // fmla v14.4s, v17.4s, v16.s[3]
+	WORD $0x4f901243 // fmla v3.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01247 // fmla v7.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a4b // fmla v11.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a4f // fmla v15.4s, v18.4s, v16.s[3]
+	ADD R15, R12, R12
+	ADD R14, R13, R13
+	SUBS $1, R16, R16
+	BNE depth5
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+28(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	FMOVQ 32(R15), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, 32(R15)
+	FMOVQ 48(R15), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 48(R15)
+	ADD $4096, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	FMOVQ 32(R15), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, 32(R15)
+	FMOVQ 48(R15), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 48(R15)
+	ADD $8192, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	FMOVQ 32(R15), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, 32(R15)
+	FMOVQ 48(R15), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 48(R15)
+	ADD $12288, R11, R15
+	FMOVQ (R15), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R15)
+	FMOVQ 16(R15), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R15)
+	FMOVQ 32(R15), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, 32(R15)
+	FMOVQ 48(R15), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 48(R15)
+	ADD $16, R7, R7
+	ADD $16384, R8, R8
+	SUBS $1, R9, R9
+	BNE rows4
+	ADD $1048576, R5, R5
+	ADD $524288, R6, R6
+	RET
+
+// wideL2BiasGradSGDNEON is the NEON body of WideL2BiasGradSGD: db = Σ rows of dz (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// func wideL2BiasGradSGDNEON(dz *[131072]float32, b *[1024]float32, lr float32, decay float32)
+TEXT ·wideL2BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	MOVD dz+0(FP), R0
+	MOVD b+8(FP), R1
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (128 rows of 1024).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R0, R2
+	MOVD R1, R3
+	MOVD $64, R4
+elems1:
+	VMOVI $0, V2.B16
+	MOVD R2, R5
+	MOVD $128, R6
+rows2:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4096, R5, R5
+	SUBS $1, R6, R6
+	BNE rows2
+	FMOVQ (R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R3)
+	VMOVI $0, V2.B16
+	ADD $16, R2, R5
+	MOVD $128, R6
+rows3:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4096, R5, R5
+	SUBS $1, R6, R6
+	BNE rows3
+	FMOVQ 16(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R3)
+	VMOVI $0, V2.B16
+	ADD $32, R2, R5
+	MOVD $128, R6
+rows4:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4096, R5, R5
+	SUBS $1, R6, R6
+	BNE rows4
+	FMOVQ 32(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R3)
+	VMOVI $0, V2.B16
+	ADD $48, R2, R5
+	MOVD $128, R6
+rows5:
+	FMOVQ (R5), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $4096, R5, R5
+	SUBS $1, R6, R6
+	BNE rows5
+	FMOVQ 48(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R3)
+	ADD $64, R2, R2
+	ADD $64, R3, R3
+	SUBS $1, R4, R4
+	BNE elems1
+	RET
+
+// wideL3WeightGradSGDNEON is the NEON body of WideL3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=1024, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 1024×128 · 128×16 in 24×4 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func wideL3WeightGradSGDNEON(x *[131072]float32, dz *[2048]float32, w *[16384]float32, b *[16]float32, lr float32, decay float32)
+TEXT ·wideL3WeightGradSGDNEON(SB), NOSPLIT, $0-40
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 1024×128 · 128×16, in 24×4 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $42, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 24 rows of dw, 4 columns at a time.
+	MOVD $4, R8
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R3, R9
+	MOVD R6, R10
+	MOVD $64, R11
+	MOVD $4096, R12
+	// Depth, 4 steps an iteration: 24 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R13
+depth3:
+	FLDPQ (R9), (F24, F25)
+	FLDPQ 32(R9), (F26, F27)
+	FLDPQ 64(R9), (F28, F29)
+	FMOVQ (R10), F30
+	WORD $0x4f9813c0 // fmla v0.4s, v30.4s, v24.s[0]
+	WORD $0x4fb813c1 // fmla v1.4s, v30.4s, v24.s[1]
+	WORD $0x4f981bc2 // fmla v2.4s, v30.4s, v24.s[2]
+	WORD $0x4fb81bc3 // fmla v3.4s, v30.4s, v24.s[3]
+	WORD $0x4f9913c4 // fmla v4.4s, v30.4s, v25.s[0]
+	WORD $0x4fb913c5 // fmla v5.4s, v30.4s, v25.s[1]
+	WORD $0x4f991bc6 // fmla v6.4s, v30.4s, v25.s[2]
+	WORD $0x4fb91bc7 // fmla v7.4s, v30.4s, v25.s[3]
+	WORD $0x4f9a13c8 // fmla v8.4s, v30.4s, v26.s[0]
+	WORD $0x4fba13c9 // fmla v9.4s, v30.4s, v26.s[1]
+	WORD $0x4f9a1bca // fmla v10.4s, v30.4s, v26.s[2]
+	WORD $0x4fba1bcb // fmla v11.4s, v30.4s, v26.s[3]
+	WORD $0x4f9b13cc // fmla v12.4s, v30.4s, v27.s[0]
+	WORD $0x4fbb13cd // fmla v13.4s, v30.4s, v27.s[1]
+	WORD $0x4f9b1bce // fmla v14.4s, v30.4s, v27.s[2]
+	WORD $0x4fbb1bcf // fmla v15.4s, v30.4s, v27.s[3]
+	WORD $0x4f9c13d0 // fmla v16.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13d1 // fmla v17.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd2 // fmla v18.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd3 // fmla v19.4s, v30.4s, v28.s[3]
+	WORD $0x4f9d13d4 // fmla v20.4s, v30.4s, v29.s[0]
+	WORD $0x4fbd13d5 // fmla v21.4s, v30.4s, v29.s[1]
+	WORD $0x4f9d1bd6 // fmla v22.4s, v30.4s, v29.s[2]
+	WORD $0x4fbd1bd7 // fmla v23.4s, v30.4s, v29.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ 32(R9), (F26, F27)
+	FLDPQ 64(R9), (F28, F29)
+	FMOVQ (R10), F30
+	WORD $0x4f9813c0 // fmla v0.4s, v30.4s, v24.s[0]
+	WORD $0x4fb813c1 // fmla v1.4s, v30.4s, v24.s[1]
+	WORD $0x4f981bc2 // fmla v2.4s, v30.4s, v24.s[2]
+	WORD $0x4fb81bc3 // fmla v3.4s, v30.4s, v24.s[3]
+	WORD $0x4f9913c4 // fmla v4.4s, v30.4s, v25.s[0]
+	WORD $0x4fb913c5 // fmla v5.4s, v30.4s, v25.s[1]
+	WORD $0x4f991bc6 // fmla v6.4s, v30.4s, v25.s[2]
+	WORD $0x4fb91bc7 // fmla v7.4s, v30.4s, v25.s[3]
+	WORD $0x4f9a13c8 // fmla v8.4s, v30.4s, v26.s[0]
+	WORD $0x4fba13c9 // fmla v9.4s, v30.4s, v26.s[1]
+	WORD $0x4f9a1bca // fmla v10.4s, v30.4s, v26.s[2]
+	WORD $0x4fba1bcb // fmla v11.4s, v30.4s, v26.s[3]
+	WORD $0x4f9b13cc // fmla v12.4s, v30.4s, v27.s[0]
+	WORD $0x4fbb13cd // fmla v13.4s, v30.4s, v27.s[1]
+	WORD $0x4f9b1bce // fmla v14.4s, v30.4s, v27.s[2]
+	WORD $0x4fbb1bcf // fmla v15.4s, v30.4s, v27.s[3]
+	WORD $0x4f9c13d0 // fmla v16.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13d1 // fmla v17.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd2 // fmla v18.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd3 // fmla v19.4s, v30.4s, v28.s[3]
+	WORD $0x4f9d13d4 // fmla v20.4s, v30.4s, v29.s[0]
+	WORD $0x4fbd13d5 // fmla v21.4s, v30.4s, v29.s[1]
+	WORD $0x4f9d1bd6 // fmla v22.4s, v30.4s, v29.s[2]
+	WORD $0x4fbd1bd7 // fmla v23.4s, v30.4s, v29.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ 32(R9), (F26, F27)
+	FLDPQ 64(R9), (F28, F29)
+	FMOVQ (R10), F30
+	WORD $0x4f9813c0 // fmla v0.4s, v30.4s, v24.s[0]
+	WORD $0x4fb813c1 // fmla v1.4s, v30.4s, v24.s[1]
+	WORD $0x4f981bc2 // fmla v2.4s, v30.4s, v24.s[2]
+	WORD $0x4fb81bc3 // fmla v3.4s, v30.4s, v24.s[3]
+	WORD $0x4f9913c4 // fmla v4.4s, v30.4s, v25.s[0]
+	WORD $0x4fb913c5 // fmla v5.4s, v30.4s, v25.s[1]
+	WORD $0x4f991bc6 // fmla v6.4s, v30.4s, v25.s[2]
+	WORD $0x4fb91bc7 // fmla v7.4s, v30.4s, v25.s[3]
+	WORD $0x4f9a13c8 // fmla v8.4s, v30.4s, v26.s[0]
+	WORD $0x4fba13c9 // fmla v9.4s, v30.4s, v26.s[1]
+	WORD $0x4f9a1bca // fmla v10.4s, v30.4s, v26.s[2]
+	WORD $0x4fba1bcb // fmla v11.4s, v30.4s, v26.s[3]
+	WORD $0x4f9b13cc // fmla v12.4s, v30.4s, v27.s[0]
+	WORD $0x4fbb13cd // fmla v13.4s, v30.4s, v27.s[1]
+	WORD $0x4f9b1bce // fmla v14.4s, v30.4s, v27.s[2]
+	WORD $0x4fbb1bcf // fmla v15.4s, v30.4s, v27.s[3]
+	WORD $0x4f9c13d0 // fmla v16.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13d1 // fmla v17.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd2 // fmla v18.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd3 // fmla v19.4s, v30.4s, v28.s[3]
+	WORD $0x4f9d13d4 // fmla v20.4s, v30.4s, v29.s[0]
+	WORD $0x4fbd13d5 // fmla v21.4s, v30.4s, v29.s[1]
+	WORD $0x4f9d1bd6 // fmla v22.4s, v30.4s, v29.s[2]
+	WORD $0x4fbd1bd7 // fmla v23.4s, v30.4s, v29.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FLDPQ 32(R9), (F26, F27)
+	FLDPQ 64(R9), (F28, F29)
+	FMOVQ (R10), F30
+	WORD $0x4f9813c0 // fmla v0.4s, v30.4s, v24.s[0]
+	WORD $0x4fb813c1 // fmla v1.4s, v30.4s, v24.s[1]
+	WORD $0x4f981bc2 // fmla v2.4s, v30.4s, v24.s[2]
+	WORD $0x4fb81bc3 // fmla v3.4s, v30.4s, v24.s[3]
+	WORD $0x4f9913c4 // fmla v4.4s, v30.4s, v25.s[0]
+	WORD $0x4fb913c5 // fmla v5.4s, v30.4s, v25.s[1]
+	WORD $0x4f991bc6 // fmla v6.4s, v30.4s, v25.s[2]
+	WORD $0x4fb91bc7 // fmla v7.4s, v30.4s, v25.s[3]
+	WORD $0x4f9a13c8 // fmla v8.4s, v30.4s, v26.s[0]
+	WORD $0x4fba13c9 // fmla v9.4s, v30.4s, v26.s[1]
+	WORD $0x4f9a1bca // fmla v10.4s, v30.4s, v26.s[2]
+	WORD $0x4fba1bcb // fmla v11.4s, v30.4s, v26.s[3]
+	WORD $0x4f9b13cc // fmla v12.4s, v30.4s, v27.s[0]
+	WORD $0x4fbb13cd // fmla v13.4s, v30.4s, v27.s[1]
+	WORD $0x4f9b1bce // fmla v14.4s, v30.4s, v27.s[2]
+	WORD $0x4fbb1bcf // fmla v15.4s, v30.4s, v27.s[3]
+	WORD $0x4f9c13d0 // fmla v16.4s, v30.4s, v28.s[0]
+	WORD $0x4fbc13d1 // fmla v17.4s, v30.4s, v28.s[1]
+	WORD $0x4f9c1bd2 // fmla v18.4s, v30.4s, v28.s[2]
+	WORD $0x4fbc1bd3 // fmla v19.4s, v30.4s, v28.s[3]
+	WORD $0x4f9d13d4 // fmla v20.4s, v30.4s, v29.s[0]
+	WORD $0x4fbd13d5 // fmla v21.4s, v30.4s, v29.s[1]
+	WORD $0x4f9d1bd6 // fmla v22.4s, v30.4s, v29.s[2]
+	WORD $0x4fbd1bd7 // fmla v23.4s, v30.4s, v29.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	SUBS $1, R13, R13
+	BNE depth3
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+36(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $64, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $128, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $192, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $256, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $320, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $384, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $448, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $512, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $576, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $640, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $704, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $768, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $832, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $896, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $960, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $1024, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $1088, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $1152, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $1216, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $1280, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $1344, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $1408, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $1472, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, (R12)
+	ADD $16, R6, R6
+	ADD $16, R7, R7
+	SUBS $1, R8, R8
+	BNE cols2
+	ADD $96, R3, R3
+	ADD $1536, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	MOVD R1, R5
+	MOVD R4, R6
+	// 16 rows of dw, 4 columns at a time.
+	MOVD $4, R7
+cols4:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R3, R8
+	MOVD R5, R9
+	MOVD $64, R10
+	MOVD $4096, R11
+	// Depth, 4 steps an iteration: 16 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R12
+depth5:
+	FLDPQ (R8), (F16, F17)
+	FLDPQ 32(R8), (F18, F19)
+	FMOVQ (R9), F20
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4fb01281 // fmla v1.4s, v20.4s, v16.s[1]
+	WORD $0x4f901a82 // fmla v2.4s, v20.4s, v16.s[2]
+	WORD $0x4fb01a83 // fmla v3.4s, v20.4s, v16.s[3]
+	WORD $0x4f911284 // fmla v4.4s, v20.4s, v17.s[0]
+	WORD $0x4fb11285 // fmla v5.4s, v20.4s, v17.s[1]
+	WORD $0x4f911a86 // fmla v6.4s, v20.4s, v17.s[2]
+	WORD $0x4fb11a87 // fmla v7.4s, v20.4s, v17.s[3]
+	WORD $0x4f921288 // fmla v8.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21289 // fmla v9.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a8a // fmla v10.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4fb3128d // fmla v13.4s, v20.4s, v19.s[1]
+	WORD $0x4f931a8e // fmla v14.4s, v20.4s, v19.s[2]
+	WORD $0x4fb31a8f // fmla v15.4s, v20.4s, v19.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ 32(R8), (F18, F19)
+	FMOVQ (R9), F20
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4fb01281 // fmla v1.4s, v20.4s, v16.s[1]
+	WORD $0x4f901a82 // fmla v2.4s, v20.4s, v16.s[2]
+	WORD $0x4fb01a83 // fmla v3.4s, v20.4s, v16.s[3]
+	WORD $0x4f911284 // fmla v4.4s, v20.4s, v17.s[0]
+	WORD $0x4fb11285 // fmla v5.4s, v20.4s, v17.s[1]
+	WORD $0x4f911a86 // fmla v6.4s, v20.4s, v17.s[2]
+	WORD $0x4fb11a87 // fmla v7.4s, v20.4s, v17.s[3]
+	WORD $0x4f921288 // fmla v8.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21289 // fmla v9.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a8a // fmla v10.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4fb3128d // fmla v13.4s, v20.4s, v19.s[1]
+	WORD $0x4f931a8e // fmla v14.4s, v20.4s, v19.s[2]
+	WORD $0x4fb31a8f // fmla v15.4s, v20.4s, v19.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ 32(R8), (F18, F19)
+	FMOVQ (R9), F20
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4fb01281 // fmla v1.4s, v20.4s, v16.s[1]
+	WORD $0x4f901a82 // fmla v2.4s, v20.4s, v16.s[2]
+	WORD $0x4fb01a83 // fmla v3.4s, v20.4s, v16.s[3]
+	WORD $0x4f911284 // fmla v4.4s, v20.4s, v17.s[0]
+	WORD $0x4fb11285 // fmla v5.4s, v20.4s, v17.s[1]
+	WORD $0x4f911a86 // fmla v6.4s, v20.4s, v17.s[2]
+	WORD $0x4fb11a87 // fmla v7.4s, v20.4s, v17.s[3]
+	WORD $0x4f921288 // fmla v8.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21289 // fmla v9.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a8a // fmla v10.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4fb3128d // fmla v13.4s, v20.4s, v19.s[1]
+	WORD $0x4f931a8e // fmla v14.4s, v20.4s, v19.s[2]
+	WORD $0x4fb31a8f // fmla v15.4s, v20.4s, v19.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ 32(R8), (F18, F19)
+	FMOVQ (R9), F20
+	WORD $0x4f901280 // fmla v0.4s, v20.4s, v16.s[0]
+	WORD $0x4fb01281 // fmla v1.4s, v20.4s, v16.s[1]
+	WORD $0x4f901a82 // fmla v2.4s, v20.4s, v16.s[2]
+	WORD $0x4fb01a83 // fmla v3.4s, v20.4s, v16.s[3]
+	WORD $0x4f911284 // fmla v4.4s, v20.4s, v17.s[0]
+	WORD $0x4fb11285 // fmla v5.4s, v20.4s, v17.s[1]
+	WORD $0x4f911a86 // fmla v6.4s, v20.4s, v17.s[2]
+	WORD $0x4fb11a87 // fmla v7.4s, v20.4s, v17.s[3]
+	WORD $0x4f921288 // fmla v8.4s, v20.4s, v18.s[0]
+	WORD $0x4fb21289 // fmla v9.4s, v20.4s, v18.s[1]
+	WORD $0x4f921a8a // fmla v10.4s, v20.4s, v18.s[2]
+	WORD $0x4fb21a8b // fmla v11.4s, v20.4s, v18.s[3]
+	WORD $0x4f93128c // fmla v12.4s, v20.4s, v19.s[0]
+	WORD $0x4fb3128d // fmla v13.4s, v20.4s, v19.s[1]
+	WORD $0x4f931a8e // fmla v14.4s, v20.4s, v19.s[2]
+	WORD $0x4fb31a8f // fmla v15.4s, v20.4s, v19.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	SUBS $1, R12, R12
+	BNE depth5
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+32(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+36(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $64, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $128, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $192, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $256, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $320, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $384, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $448, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $512, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $576, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $640, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $704, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $768, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $832, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $896, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $960, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, (R11)
+	ADD $16, R5, R5
+	ADD $16, R6, R6
+	SUBS $1, R7, R7
+	BNE cols4
+	MOVD b+24(FP), R3
+	FMOVS lr+32(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+36(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (128 rows of 16).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R1, R4
+	MOVD R3, R5
+	VMOVI $0, V2.B16
+	MOVD R4, R6
+	MOVD $128, R7
+rows6:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R6, R6
+	SUBS $1, R7, R7
+	BNE rows6
+	FMOVQ (R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R5)
+	VMOVI $0, V2.B16
+	ADD $16, R4, R6
+	MOVD $128, R7
+rows7:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R6, R6
+	SUBS $1, R7, R7
+	BNE rows7
+	FMOVQ 16(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R5)
+	VMOVI $0, V2.B16
+	ADD $32, R4, R6
+	MOVD $128, R7
+rows8:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R6, R6
+	SUBS $1, R7, R7
+	BNE rows8
+	FMOVQ 32(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R5)
+	VMOVI $0, V2.B16
+	ADD $48, R4, R6
+	MOVD $128, R7
+rows9:
+	FMOVQ (R6), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R6, R6
+	SUBS $1, R7, R7
+	BNE rows9
+	FMOVQ 48(R5), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R5)
+	ADD $64, R4, R4
+	ADD $64, R5, R5
+	RET
+
+// wideL3WeightGradSGDHalfNEON is the NEON body of WideL3WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=1024, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 512×128 · 128×16 in 12×8 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// func wideL3WeightGradSGDHalfNEON(x *[130560]float32, dz *[2048]float32, w *[8192]float32, lr float32, decay float32)
+TEXT ·wideL3WeightGradSGDHalfNEON(SB), NOSPLIT, $0-32
+	MOVD x+0(FP), R0
+	MOVD dz+8(FP), R1
+	MOVD w+16(FP), R2
+	// dw = xᵀ·dz: 512×128 · 128×16, in 12×8 tiles of dw.
+	MOVD R0, R3
+	MOVD R2, R4
+	MOVD $42, R5
+rows1:
+	MOVD R1, R6
+	MOVD R4, R7
+	// 12 rows of dw, 8 columns at a time.
+	MOVD $2, R8
+cols2:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	VMOVI $0, V16.B16
+	VMOVI $0, V17.B16
+	VMOVI $0, V18.B16
+	VMOVI $0, V19.B16
+	VMOVI $0, V20.B16
+	VMOVI $0, V21.B16
+	VMOVI $0, V22.B16
+	VMOVI $0, V23.B16
+	MOVD R3, R9
+	MOVD R6, R10
+	MOVD $64, R11
+	MOVD $4096, R12
+	// Depth, 4 steps an iteration: 12 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R13
+depth3:
+	FLDPQ (R9), (F24, F25)
+	FMOVQ 32(R9), F26
+	FLDPQ (R10), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FMOVQ 32(R9), F26
+	FLDPQ (R10), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FMOVQ 32(R9), F26
+	FLDPQ (R10), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	FLDPQ (R9), (F24, F25)
+	FMOVQ 32(R9), F26
+	FLDPQ (R10), (F27, F28)
+	WORD $0x4f981360 // fmla v0.4s, v27.4s, v24.s[0]
+	WORD $0x4fb81362 // fmla v2.4s, v27.4s, v24.s[1]
+	WORD $0x4f981b64 // fmla v4.4s, v27.4s, v24.s[2]
+	WORD $0x4fb81b66 // fmla v6.4s, v27.4s, v24.s[3]
+	WORD $0x4f991368 // fmla v8.4s, v27.4s, v25.s[0]
+	WORD $0x4fb9136a // fmla v10.4s, v27.4s, v25.s[1]
+	WORD $0x4f991b6c // fmla v12.4s, v27.4s, v25.s[2]
+	WORD $0x4fb91b6e // fmla v14.4s, v27.4s, v25.s[3]
+	WORD $0x4f9a1370 // fmla v16.4s, v27.4s, v26.s[0]
+	WORD $0x4fba1372 // fmla v18.4s, v27.4s, v26.s[1]
+	WORD $0x4f9a1b74 // fmla v20.4s, v27.4s, v26.s[2]
+	WORD $0x4fba1b76 // fmla v22.4s, v27.4s, v26.s[3]
+	WORD $0x4f981381 // fmla v1.4s, v28.4s, v24.s[0]
+	WORD $0x4fb81383 // fmla v3.4s, v28.4s, v24.s[1]
+	WORD $0x4f981b85 // fmla v5.4s, v28.4s, v24.s[2]
+	WORD $0x4fb81b87 // fmla v7.4s, v28.4s, v24.s[3]
+	WORD $0x4f991389 // fmla v9.4s, v28.4s, v25.s[0]
+	WORD $0x4fb9138b // fmla v11.4s, v28.4s, v25.s[1]
+	WORD $0x4f991b8d // fmla v13.4s, v28.4s, v25.s[2]
+	WORD $0x4fb91b8f // fmla v15.4s, v28.4s, v25.s[3]
+	WORD $0x4f9a1391 // fmla v17.4s, v28.4s, v26.s[0]
+	WORD $0x4fba1393 // fmla v19.4s, v28.4s, v26.s[1]
+	WORD $0x4f9a1b95 // fmla v21.4s, v28.4s, v26.s[2]
+	WORD $0x4fba1b97 // fmla v23.4s, v28.4s, v26.s[3]
+	ADD R12, R9, R9
+	ADD R11, R10, R10
+	SUBS $1, R13, R13
+	BNE depth3
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F24
+	VDUP V24.S[0], V24.S4
+	FMOVS decay+28(FP), F25
+	VDUP V25.S[0], V25.S4
+	MOVD R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V0.S4
+	VFMLS V24.S4, V0.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V1.S4
+	VFMLS V24.S4, V1.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $64, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V2.S4
+	VFMLS V24.S4, V2.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V3.S4
+	VFMLS V24.S4, V3.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $128, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V4.S4
+	VFMLS V24.S4, V4.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V5.S4
+	VFMLS V24.S4, V5.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $192, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V6.S4
+	VFMLS V24.S4, V6.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V7.S4
+	VFMLS V24.S4, V7.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $256, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V8.S4
+	VFMLS V24.S4, V8.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V9.S4
+	VFMLS V24.S4, V9.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $320, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V10.S4
+	VFMLS V24.S4, V10.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V11.S4
+	VFMLS V24.S4, V11.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $384, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V12.S4
+	VFMLS V24.S4, V12.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V13.S4
+	VFMLS V24.S4, V13.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $448, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V14.S4
+	VFMLS V24.S4, V14.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V15.S4
+	VFMLS V24.S4, V15.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $512, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V16.S4
+	VFMLS V24.S4, V16.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V17.S4
+	VFMLS V24.S4, V17.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $576, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V18.S4
+	VFMLS V24.S4, V18.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V19.S4
+	VFMLS V24.S4, V19.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $640, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V20.S4
+	VFMLS V24.S4, V20.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V21.S4
+	VFMLS V24.S4, V21.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $704, R7, R12
+	FMOVQ (R12), F26
+	VFMLA V25.S4, V26.S4, V22.S4
+	VFMLS V24.S4, V22.S4, V26.S4
+	FMOVQ F26, (R12)
+	FMOVQ 16(R12), F26
+	VFMLA V25.S4, V26.S4, V23.S4
+	VFMLS V24.S4, V23.S4, V26.S4
+	FMOVQ F26, 16(R12)
+	ADD $32, R6, R6
+	ADD $32, R7, R7
+	SUBS $1, R8, R8
+	BNE cols2
+	ADD $48, R3, R3
+	ADD $768, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	MOVD R1, R5
+	MOVD R4, R6
+	// 8 rows of dw, 8 columns at a time.
+	MOVD $2, R7
+cols4:
+	VMOVI $0, V0.B16
+	VMOVI $0, V1.B16
+	VMOVI $0, V2.B16
+	VMOVI $0, V3.B16
+	VMOVI $0, V4.B16
+	VMOVI $0, V5.B16
+	VMOVI $0, V6.B16
+	VMOVI $0, V7.B16
+	VMOVI $0, V8.B16
+	VMOVI $0, V9.B16
+	VMOVI $0, V10.B16
+	VMOVI $0, V11.B16
+	VMOVI $0, V12.B16
+	VMOVI $0, V13.B16
+	VMOVI $0, V14.B16
+	VMOVI $0, V15.B16
+	MOVD R3, R8
+	MOVD R5, R9
+	MOVD $64, R10
+	MOVD $4096, R11
+	// Depth, 4 steps an iteration: 8 rows of xᵀ 4 to a vector, times a row of dz.
+	MOVD $32, R12
+depth5:
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	FLDPQ (R8), (F16, F17)
+	FLDPQ (R9), (F18, F19)
+	WORD $0x4f901240 // fmla v0.4s, v18.4s, v16.s[0]
+	WORD $0x4fb01242 // fmla v2.4s, v18.4s, v16.s[1]
+	WORD $0x4f901a44 // fmla v4.4s, v18.4s, v16.s[2]
+	WORD $0x4fb01a46 // fmla v6.4s, v18.4s, v16.s[3]
+	WORD $0x4f911248 // fmla v8.4s, v18.4s, v17.s[0]
+	WORD $0x4fb1124a // fmla v10.4s, v18.4s, v17.s[1]
+	WORD $0x4f911a4c // fmla v12.4s, v18.4s, v17.s[2]
+	WORD $0x4fb11a4e // fmla v14.4s, v18.4s, v17.s[3]
+	WORD $0x4f901261 // fmla v1.4s, v19.4s, v16.s[0]
+	WORD $0x4fb01263 // fmla v3.4s, v19.4s, v16.s[1]
+	WORD $0x4f901a65 // fmla v5.4s, v19.4s, v16.s[2]
+	WORD $0x4fb01a67 // fmla v7.4s, v19.4s, v16.s[3]
+	WORD $0x4f911269 // fmla v9.4s, v19.4s, v17.s[0]
+	WORD $0x4fb1126b // fmla v11.4s, v19.4s, v17.s[1]
+	WORD $0x4f911a6d // fmla v13.4s, v19.4s, v17.s[2]
+	WORD $0x4fb11a6f // fmla v15.4s, v19.4s, v17.s[3]
+	ADD R11, R8, R8
+	ADD R10, R9, R9
+	SUBS $1, R12, R12
+	BNE depth5
+	// SGD's step with the dw in place of its store: w ← w − lr·(dw + decay·w).
+	FMOVS lr+24(FP), F16
+	VDUP V16.S[0], V16.S4
+	FMOVS decay+28(FP), F17
+	VDUP V17.S[0], V17.S4
+	MOVD R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V0.S4
+	VFMLS V16.S4, V0.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V1.S4
+	VFMLS V16.S4, V1.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $64, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V2.S4
+	VFMLS V16.S4, V2.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V3.S4
+	VFMLS V16.S4, V3.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $128, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V4.S4
+	VFMLS V16.S4, V4.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V5.S4
+	VFMLS V16.S4, V5.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $192, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V6.S4
+	VFMLS V16.S4, V6.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V7.S4
+	VFMLS V16.S4, V7.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $256, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V8.S4
+	VFMLS V16.S4, V8.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V9.S4
+	VFMLS V16.S4, V9.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $320, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V10.S4
+	VFMLS V16.S4, V10.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V11.S4
+	VFMLS V16.S4, V11.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $384, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V12.S4
+	VFMLS V16.S4, V12.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V13.S4
+	VFMLS V16.S4, V13.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $448, R6, R11
+	FMOVQ (R11), F18
+	VFMLA V17.S4, V18.S4, V14.S4
+	VFMLS V16.S4, V14.S4, V18.S4
+	FMOVQ F18, (R11)
+	FMOVQ 16(R11), F18
+	VFMLA V17.S4, V18.S4, V15.S4
+	VFMLS V16.S4, V15.S4, V18.S4
+	FMOVQ F18, 16(R11)
+	ADD $32, R5, R5
+	ADD $32, R6, R6
+	SUBS $1, R7, R7
+	BNE cols4
+	RET
+
+// wideL3BiasGradSGDNEON is the NEON body of WideL3BiasGradSGD: db = Σ rows of dz (B=128, K=1024, N=16), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+// func wideL3BiasGradSGDNEON(dz *[2048]float32, b *[16]float32, lr float32, decay float32)
+TEXT ·wideL3BiasGradSGDNEON(SB), NOSPLIT, $0-24
+	MOVD dz+0(FP), R0
+	MOVD b+8(FP), R1
+	FMOVS lr+16(FP), F0
+	VDUP V0.S[0], V0.S4
+	FMOVS decay+20(FP), F1
+	VDUP V1.S[0], V1.S4
+	// db = Σ rows of dz (128 rows of 16).
+	// SGD's step with the db in place of its store: b ← b − lr·(db + decay·b).
+	MOVD R0, R2
+	MOVD R1, R3
+	VMOVI $0, V2.B16
+	MOVD R2, R4
+	MOVD $128, R5
+rows1:
+	FMOVQ (R4), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE rows1
+	FMOVQ (R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, (R3)
+	VMOVI $0, V2.B16
+	ADD $16, R2, R4
+	MOVD $128, R5
+rows2:
+	FMOVQ (R4), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE rows2
+	FMOVQ 16(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 16(R3)
+	VMOVI $0, V2.B16
+	ADD $32, R2, R4
+	MOVD $128, R5
+rows3:
+	FMOVQ (R4), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE rows3
+	FMOVQ 32(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 32(R3)
+	VMOVI $0, V2.B16
+	ADD $48, R2, R4
+	MOVD $128, R5
+rows4:
+	FMOVQ (R4), F3
+	WORD $0x4e23d442 // fadd v2.4s, v2.4s, v3.4s
+	ADD $64, R4, R4
+	SUBS $1, R5, R5
+	BNE rows4
+	FMOVQ 48(R3), F4
+	VFMLA V1.S4, V4.S4, V2.S4
+	VFMLS V0.S4, V2.S4, V4.S4
+	FMOVQ F4, 48(R3)
+	ADD $64, R2, R2
+	ADD $64, R3, R3
+	RET
+
 // wideLossNEON is the NEON body of WideLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 // func wideLossNEON(y *[2048]float32, target *[2048]float32, d *[2048]float32) float32
 TEXT ·wideLossNEON(SB), NOSPLIT, $0-28

@@ -298,6 +298,114 @@ func wideL1CombineNEON(p0 *[(WideBatch / 2) * WideL1Out]float32, p1 *[(WideBatch
 	panic("vecgen: wideL1CombineNEON called in a build without assembly")
 }
 
+func wideL1WeightGradSGDAVX512(x *[WideBatch * WideL1In]float32, dz *[WideBatch * WideL1Out]float32, w *[WideL1In * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func wideL1WeightGradSGDAVX2(x *[WideBatch * WideL1In]float32, dz *[WideBatch * WideL1Out]float32, w *[WideL1In * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func wideL1WeightGradSGDNEON(x *[WideBatch * WideL1In]float32, dz *[WideBatch * WideL1Out]float32, w *[WideL1In * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1WeightGradSGDNEON called in a build without assembly")
+}
+
+func wideL1WeightGradSGDHalfAVX512(x *[WideBatch*WideL1In - WideL1In/2]float32, dz *[WideBatch * WideL1Out]float32, w *[(WideL1In / 2) * WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func wideL1WeightGradSGDHalfAVX2(x *[WideBatch*WideL1In - WideL1In/2]float32, dz *[WideBatch * WideL1Out]float32, w *[(WideL1In / 2) * WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func wideL1WeightGradSGDHalfNEON(x *[WideBatch*WideL1In - WideL1In/2]float32, dz *[WideBatch * WideL1Out]float32, w *[(WideL1In / 2) * WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func wideL1BiasGradSGDAVX512(dz *[WideBatch * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func wideL1BiasGradSGDAVX2(dz *[WideBatch * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func wideL1BiasGradSGDNEON(dz *[WideBatch * WideL1Out]float32, b *[WideL1Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL1BiasGradSGDNEON called in a build without assembly")
+}
+
+func wideL2WeightGradSGDAVX512(x *[WideBatch * WideL2In]float32, dz *[WideBatch * WideL2Out]float32, w *[WideL2In * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func wideL2WeightGradSGDAVX2(x *[WideBatch * WideL2In]float32, dz *[WideBatch * WideL2Out]float32, w *[WideL2In * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func wideL2WeightGradSGDNEON(x *[WideBatch * WideL2In]float32, dz *[WideBatch * WideL2Out]float32, w *[WideL2In * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2WeightGradSGDNEON called in a build without assembly")
+}
+
+func wideL2WeightGradSGDHalfAVX512(x *[WideBatch*WideL2In - WideL2In/2]float32, dz *[WideBatch * WideL2Out]float32, w *[(WideL2In / 2) * WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func wideL2WeightGradSGDHalfAVX2(x *[WideBatch*WideL2In - WideL2In/2]float32, dz *[WideBatch * WideL2Out]float32, w *[(WideL2In / 2) * WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func wideL2WeightGradSGDHalfNEON(x *[WideBatch*WideL2In - WideL2In/2]float32, dz *[WideBatch * WideL2Out]float32, w *[(WideL2In / 2) * WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func wideL2BiasGradSGDAVX512(dz *[WideBatch * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func wideL2BiasGradSGDAVX2(dz *[WideBatch * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func wideL2BiasGradSGDNEON(dz *[WideBatch * WideL2Out]float32, b *[WideL2Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL2BiasGradSGDNEON called in a build without assembly")
+}
+
+func wideL3WeightGradSGDAVX512(x *[WideBatch * WideL3In]float32, dz *[WideBatch * WideL3Out]float32, w *[WideL3In * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3WeightGradSGDAVX512 called in a build without assembly")
+}
+
+func wideL3WeightGradSGDAVX2(x *[WideBatch * WideL3In]float32, dz *[WideBatch * WideL3Out]float32, w *[WideL3In * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3WeightGradSGDAVX2 called in a build without assembly")
+}
+
+func wideL3WeightGradSGDNEON(x *[WideBatch * WideL3In]float32, dz *[WideBatch * WideL3Out]float32, w *[WideL3In * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3WeightGradSGDNEON called in a build without assembly")
+}
+
+func wideL3WeightGradSGDHalfAVX512(x *[WideBatch*WideL3In - WideL3In/2]float32, dz *[WideBatch * WideL3Out]float32, w *[(WideL3In / 2) * WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3WeightGradSGDHalfAVX512 called in a build without assembly")
+}
+
+func wideL3WeightGradSGDHalfAVX2(x *[WideBatch*WideL3In - WideL3In/2]float32, dz *[WideBatch * WideL3Out]float32, w *[(WideL3In / 2) * WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3WeightGradSGDHalfAVX2 called in a build without assembly")
+}
+
+func wideL3WeightGradSGDHalfNEON(x *[WideBatch*WideL3In - WideL3In/2]float32, dz *[WideBatch * WideL3Out]float32, w *[(WideL3In / 2) * WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3WeightGradSGDHalfNEON called in a build without assembly")
+}
+
+func wideL3BiasGradSGDAVX512(dz *[WideBatch * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3BiasGradSGDAVX512 called in a build without assembly")
+}
+
+func wideL3BiasGradSGDAVX2(dz *[WideBatch * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3BiasGradSGDAVX2 called in a build without assembly")
+}
+
+func wideL3BiasGradSGDNEON(dz *[WideBatch * WideL3Out]float32, b *[WideL3Out]float32, lr float32, decay float32) {
+	panic("vecgen: wideL3BiasGradSGDNEON called in a build without assembly")
+}
+
 func wideLossAVX512(y *[WideBatch * WideL3Out]float32, target *[WideBatch * WideL3Out]float32, d *[WideBatch * WideL3Out]float32) float32 {
 	panic("vecgen: wideLossAVX512 called in a build without assembly")
 }

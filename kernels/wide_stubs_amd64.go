@@ -154,6 +154,59 @@ func wideL1PartialForwardAVX2(x *[130560]float32, w *[1048576]float32, p *[26214
 //go:noescape
 func wideL1CombineAVX2(p0 *[131072]float32, p1 *[131072]float32, b *[2048]float32, y *[131072]float32)
 
+// wideL1WeightGradSGDAVX2 is the AVX2+FMA body of WideL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 1024×128 · 128×2048 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Both operands are packed, 128 steps of depth at a time: the right 16 columns at a time (8 KB, in L1 while every block of rows reads it), the left 516 rows at a time.
+//
+//go:noescape
+func wideL1WeightGradSGDAVX2(x *[131072]float32, dz *[262144]float32, w *[2097152]float32, b *[2048]float32, lr float32, decay float32)
+
+// wideL1WeightGradSGDHalfAVX2 is the AVX2+FMA body of WideL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 512×128 · 128×2048 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+// Both operands are packed, 128 steps of depth at a time: the right 16 columns at a time (8 KB, in L1 while every block of rows reads it), the left 512 rows at a time.
+//
+//go:noescape
+func wideL1WeightGradSGDHalfAVX2(x *[130560]float32, dz *[262144]float32, w *[1048576]float32, lr float32, decay float32)
+
+// wideL1BiasGradSGDAVX2 is the AVX2+FMA body of WideL1BiasGradSGD: db = Σ rows of dz (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func wideL1BiasGradSGDAVX2(dz *[262144]float32, b *[2048]float32, lr float32, decay float32)
+
+// wideL2WeightGradSGDAVX2 is the AVX2+FMA body of WideL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 2048×128 · 128×1024 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func wideL2WeightGradSGDAVX2(x *[262144]float32, dz *[131072]float32, w *[2097152]float32, b *[1024]float32, lr float32, decay float32)
+
+// wideL2WeightGradSGDHalfAVX2 is the AVX2+FMA body of WideL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 1024×128 · 128×1024 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func wideL2WeightGradSGDHalfAVX2(x *[261120]float32, dz *[131072]float32, w *[1048576]float32, lr float32, decay float32)
+
+// wideL2BiasGradSGDAVX2 is the AVX2+FMA body of WideL2BiasGradSGD: db = Σ rows of dz (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func wideL2BiasGradSGDAVX2(dz *[131072]float32, b *[1024]float32, lr float32, decay float32)
+
+// wideL3WeightGradSGDAVX2 is the AVX2+FMA body of WideL3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=1024, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 1024×128 · 128×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func wideL3WeightGradSGDAVX2(x *[131072]float32, dz *[2048]float32, w *[16384]float32, b *[16]float32, lr float32, decay float32)
+
+// wideL3WeightGradSGDHalfAVX2 is the AVX2+FMA body of WideL3WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=1024, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 512×128 · 128×16 in 6×16 tiles (12 accumulators), depth unrolled ×4.
+//
+//go:noescape
+func wideL3WeightGradSGDHalfAVX2(x *[130560]float32, dz *[2048]float32, w *[8192]float32, lr float32, decay float32)
+
+// wideL3BiasGradSGDAVX2 is the AVX2+FMA body of WideL3BiasGradSGD: db = Σ rows of dz (B=128, K=1024, N=16), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func wideL3BiasGradSGDAVX2(dz *[2048]float32, b *[16]float32, lr float32, decay float32)
+
 // wideLossAVX2 is the AVX2+FMA body of WideLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

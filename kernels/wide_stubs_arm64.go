@@ -172,6 +172,67 @@ func wideL1PartialForwardNEON(x *[130560]float32, w *[1048576]float32, p *[26214
 //go:noescape
 func wideL1CombineNEON(p0 *[131072]float32, p1 *[131072]float32, b *[2048]float32, y *[131072]float32)
 
+// wideL1WeightGradSGDNEON is the NEON body of WideL1WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 1024×128 · 128×2048 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// In panels of 1020 columns by 128 steps of depth (510 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func wideL1WeightGradSGDNEON(x *[131072]float32, dz *[262144]float32, w *[2097152]float32, b *[2048]float32, lr float32, decay float32)
+
+// wideL1WeightGradSGDHalfNEON is the NEON body of WideL1WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 512×128 · 128×2048 in 8×12 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// In panels of 1020 columns by 128 steps of depth (510 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func wideL1WeightGradSGDHalfNEON(x *[130560]float32, dz *[262144]float32, w *[1048576]float32, lr float32, decay float32)
+
+// wideL1BiasGradSGDNEON is the NEON body of WideL1BiasGradSGD: db = Σ rows of dz (B=128, K=1024, N=2048), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func wideL1BiasGradSGDNEON(dz *[262144]float32, b *[2048]float32, lr float32, decay float32)
+
+// wideL2WeightGradSGDNEON is the NEON body of WideL2WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 2048×128 · 128×1024 in 12×8 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// In panels of 1024 columns by 128 steps of depth (512 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func wideL2WeightGradSGDNEON(x *[262144]float32, dz *[131072]float32, w *[2097152]float32, b *[1024]float32, lr float32, decay float32)
+
+// wideL2WeightGradSGDHalfNEON is the NEON body of WideL2WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 1024×128 · 128×1024 in 4×28 tiles (28 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+// In panels of 1008 columns by 128 steps of depth (504 KB of the right operand, kept in L2 while the rows stream past).
+//
+//go:noescape
+func wideL2WeightGradSGDHalfNEON(x *[261120]float32, dz *[131072]float32, w *[1048576]float32, lr float32, decay float32)
+
+// wideL2BiasGradSGDNEON is the NEON body of WideL2BiasGradSGD: db = Σ rows of dz (B=128, K=2048, N=1024), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func wideL2BiasGradSGDNEON(dz *[131072]float32, b *[1024]float32, lr float32, decay float32)
+
+// wideL3WeightGradSGDNEON is the NEON body of WideL3WeightGradSGD: dw = xᵀ·dz (K×N), db = Σ rows of dz (B=128, K=1024, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b).
+// Product: 1024×128 · 128×16 in 24×4 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func wideL3WeightGradSGDNEON(x *[131072]float32, dz *[2048]float32, w *[16384]float32, b *[16]float32, lr float32, decay float32)
+
+// wideL3WeightGradSGDHalfNEON is the NEON body of WideL3WeightGradSGDHalf: dw = xᵀ·dz over half of the inputs: rows k0 ≤ k < k0 + K/2 of dw (K/2×N), from column k0 of x on (B=128, K=1024, N=16), then SGD's step with it in place of writing it: w ← w − lr·(dw + decay·w) on those rows.
+// Product: 512×128 · 128×16 in 12×8 tiles (24 accumulators), depth unrolled ×4.
+// A is read along its rows, 4 rows to a register: FMLA by element multiplies each vector of B by lane i for row 4q+i.
+//
+//go:noescape
+func wideL3WeightGradSGDHalfNEON(x *[130560]float32, dz *[2048]float32, w *[8192]float32, lr float32, decay float32)
+
+// wideL3BiasGradSGDNEON is the NEON body of WideL3BiasGradSGD: db = Σ rows of dz (B=128, K=1024, N=16), then SGD's step with it in place of writing it: b ← b − lr·(db + decay·b).
+//
+//go:noescape
+func wideL3BiasGradSGDNEON(dz *[2048]float32, b *[16]float32, lr float32, decay float32)
+
 // wideLossNEON is the NEON body of WideLoss: L = −(1/B)·Σ target·ln max(y, 2⁻¹²⁶), d = (y − target)/B, with y the softmax output.
 //
 //go:noescape

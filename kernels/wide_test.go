@@ -1044,6 +1044,13 @@ func TestWideSplitDepth(t *testing.T) {
 	wideEachTier(t, 1077936128, func(t *testing.T) { kerneltest.CheckSplitDepth(t, WideNetwork(), 0) })
 }
 
+// TestWideFusedSGD checks the kernels that take SGD's step with the
+// gradient they compute against the gradient kernels followed by SGD, bit
+// for bit, on every tier.
+func TestWideFusedSGD(t *testing.T) {
+	wideEachTier(t, 3*1077936128, func(t *testing.T) { kerneltest.CheckFusedSGD(t, WideNetwork()) })
+}
+
 // TestWideChunks checks that the optimizers over the chunks of the
 // parameters, which workers share an update with, give the whole update
 // bit for bit on every tier.

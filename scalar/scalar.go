@@ -328,6 +328,22 @@ func DenseGradRows[F Float](x, dz, dw []F, batch, stride, rows, out int) {
 	}
 }
 
+// DenseGradSGD takes SGD's step on the first rows rows of a dense layer's
+// w with their gradient, each row computed as DenseGradRows computes it,
+// into g (out floats of scratch), then stepped as SGD steps it:
+//
+//	w[k,j] ← w[k,j] − lr·(dW[k,j] + wd·w[k,j])   for k < rows,
+//
+// x's rows stride apart, as for DenseGradRows.
+func DenseGradSGD[F Float](x, dz, w, g []F, batch, stride, rows, out int, lr, wd F) {
+	checkLen("w", len(w), rows*out)
+	checkLen("g", len(g), out)
+	for k := range rows {
+		DenseGradRows(x[k:], dz, g, batch, stride, 1, out)
+		SGD(w[k*out:(k+1)*out], g, lr, wd)
+	}
+}
+
 // ColumnSums computes db[j] = Σᵢ dZ[i,j], the bias gradient of a dense
 // layer.
 func ColumnSums[F Float](dz, db []F, batch, out int) {

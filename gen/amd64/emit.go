@@ -239,6 +239,10 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 	case plan.ActivationGrad:
 		a.activationGrad(k)
 	case plan.WeightGrad:
+		if k.FusedSGD {
+			a.weightGradSGD(k, m)
+			break
+		}
 		x, dz, dw := a.param("x"), a.param("dz"), a.param("dw")
 		if k.Half { // a half leaves db to BiasGrad
 			a.gemm(k.Gemm, m, x, dz, dw, epilogue{}, kerneldoc.ProductOperands(k))
@@ -253,6 +257,10 @@ func (a *asmWriter) kernel(p *plan.Plan, k *plan.Kernel, m *plan.Impl) {
 		a.combine(k, p.Layers[k.Layer-1].Out)
 	case plan.BiasGrad:
 		out := p.Layers[k.Layer-1].Out
+		if k.FusedSGD {
+			a.columnSumsSGD(a.newSGDStep(), a.param("dz"), a.param("b"), k.Elements/out, out)
+			break
+		}
 		a.columnSums(a.param("dz"), a.param("db"), k.Elements/out, out)
 	case plan.InputGrad:
 		dz, w, wt, dx := a.param("dz"), a.param("w"), a.param("wt"), a.param("dx")

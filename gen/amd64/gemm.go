@@ -13,10 +13,12 @@ import (
 
 // epilogue is what a product does to each tile of C in registers before
 // storing it: add the bias (when not nil), then apply act (identity, relu
-// or leaky_relu; the other activations take a second pass over C).
+// or leaky_relu; the other activations take a second pass over C); or,
+// for a FusedSGD kernel (sgd not nil), take SGD's step with the tile.
 type epilogue struct {
 	bias reg.Register
 	act  spec.Activation
+	sgd  *sgdStep
 }
 
 // gemm emits C = A·B, then the epilogue, over the whole product: in
@@ -56,7 +58,7 @@ func (a *asmWriter) panelPrefetching(g *plan.Gemm, m *plan.Impl, A, B, C reg.Reg
 		colB, colC := c.GP64(), c.GP64()
 		c.MOVQ(B, colB)
 		c.MOVQ(C, colC)
-		col := epilogue{act: e.act}
+		col := epilogue{act: e.act, sgd: e.sgd}
 		if e.bias != nil {
 			col.bias = c.GP64()
 			c.MOVQ(e.bias, col.bias)
@@ -161,6 +163,9 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Re
 			a.broadcastFMA(at(ap, 4*(r*g.ARow+u*g.ADepth)), w, acc[r])
 		}
 	}
+	if e.sgd != nil {
+		a.prefetchTile(C, g.CRow, rows, 4*((vecs-1)*lanes+lastLanes))
+	}
 	u := m.Unroll
 	if t.depth/u > 0 {
 		c.Comment(fmt.Sprintf("Depth, %d steps an iteration: %s's element broadcast for each of %d rows, times a row of %s.", u, names.A, rows, names.B))
@@ -193,6 +198,14 @@ func (a *asmWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C reg.Re
 				}
 			}
 		}
+	}
+	if e.sgd != nil {
+		if t.accumulate {
+			panic("amd64: a FusedSGD product in chunks of depth would add into its parameters")
+		}
+		c.Comment(kerneldoc.StepSGD(names.C, "w"))
+		a.stepTile(acc, lanesOf, C, g.CRow, e.sgd)
+		return
 	}
 	c.Comment(kerneldoc.Store(names, e.bias != nil, e.act))
 	a.storeTile(acc, lanesOf, C, g.CRow, e)

@@ -202,7 +202,7 @@ func (a *asmWriter) packedChunk(g *plan.Gemm, m *plan.Impl, f packFrame, e epilo
 		c.MOVQ(f.panelC, pc)
 		ce := epilogue{}
 		if last {
-			ce.act = e.act
+			ce.act, ce.sgd = e.act, e.sgd
 			if e.bias != nil {
 				ce.bias = c.GP64()
 				c.MOVQ(f.panelBias, ce.bias)

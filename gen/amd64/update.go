@@ -214,7 +214,9 @@ func (a *asmWriter) safeLog(v reg.VecVirtual) reg.VecVirtual {
 
 // sgdUpdate is SGD's step on the parameters p with gradient g, both in
 // registers: g ← g + decay·p, then p ← p − lr·g. lr and decay are
-// registers or vectors in memory.
+// registers or vectors in memory. The SGD kernel and the FusedSGD
+// kernels take it with these two FMAs alike, so their results are equal
+// bit for bit.
 func (a *asmWriter) sgdUpdate(p, g reg.VecVirtual, lr, decay operand.Op) {
 	a.c.VFMADD231PS(decay, p, g) // g′ = grad + decay·p
 	a.c.VFNMADD231PS(lr, g, p)   // p ← p − lr·g′

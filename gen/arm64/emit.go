@@ -260,6 +260,10 @@ func (k *kernelWriter) kernel(kn *plan.Kernel, m *plan.Impl) {
 	case plan.ActivationGrad:
 		k.activationGrad(kn)
 	case plan.WeightGrad:
+		if kn.FusedSGD {
+			k.weightGradSGD(kn, m)
+			break
+		}
 		x, dz, dw := k.param("x"), k.param("dz"), k.param("dw")
 		k.gemm(kn.Gemm, m, x, dz, dw, epilogue{}, kerneldoc.ProductOperands(kn))
 		if !kn.Half { // a half leaves db to BiasGrad
@@ -271,6 +275,10 @@ func (k *kernelWriter) kernel(kn *plan.Kernel, m *plan.Impl) {
 		k.combine(kn, p.Layers[kn.Layer-1].Out)
 	case plan.BiasGrad:
 		out := p.Layers[kn.Layer-1].Out
+		if kn.FusedSGD {
+			k.columnSumsSGD(k.param("dz"), k.param("b"), kn.Elements/out, out)
+			break
+		}
 		k.columnSums(k.param("dz"), k.param("db"), kn.Elements/out, out)
 	case plan.InputGrad:
 		dz, w, wt, dx := k.param("dz"), k.param("w"), k.param("wt"), k.param("dx")

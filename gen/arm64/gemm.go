@@ -13,6 +13,7 @@ type epilogue struct {
 	bias    greg
 	hasBias bool
 	act     spec.Activation
+	sgd     bool // for a FusedSGD kernel: SGD's step with the tile instead
 }
 
 // gemm emits C = A·B, then the epilogue, over the whole product. A
@@ -41,7 +42,7 @@ func (k *kernelWriter) gemm(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogue
 		chunk := func(depth int, first, last bool) {
 			ce := epilogue{}
 			if last {
-				ce = epilogue{bias: colBias, hasBias: e.hasBias, act: e.act}
+				ce = epilogue{bias: colBias, hasBias: e.hasBias, act: e.act, sgd: e.sgd}
 			}
 			k.panel(g, m, chunkA, chunkB, colC, ce, cols, depth, !first, names)
 			k.addImm(chunkA, 4*depth*g.ADepth)
@@ -85,7 +86,7 @@ func (k *kernelWriter) panel(g *plan.Gemm, m *plan.Impl, A, B, C greg, e epilogu
 	rowBlock := func(rows int) {
 		endBlock := k.scope()
 		colB, colC := k.copyGP(B), k.copyGP(rowC)
-		col := epilogue{act: e.act, hasBias: e.hasBias}
+		col := epilogue{act: e.act, hasBias: e.hasBias, sgd: e.sgd}
 		if e.hasBias {
 			col.bias = k.copyGP(e.bias)
 		}
@@ -174,7 +175,15 @@ func (k *kernelWriter) tile(g *plan.Gemm, m *plan.Impl, t tileShape, A, B, C gre
 			}
 		}
 	}
-	k.storeTile(accs[0], t, C, g.CRow, e, names)
+	if e.sgd {
+		if t.accumulate {
+			panic("arm64: a FusedSGD product in chunks of depth would add into its parameters")
+		}
+		k.note(kerneldoc.StepSGD(names.C, "w"))
+		k.stepTile(accs[0], t, C, g.CRow)
+	} else {
+		k.storeTile(accs[0], t, C, g.CRow, e, names)
+	}
 	end()
 }
 

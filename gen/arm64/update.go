@@ -154,7 +154,9 @@ func (k *kernelWriter) safeLog(v vreg) vreg {
 }
 
 // sgdUpdate is SGD's step on the parameters p with gradient g: g ← g +
-// decay·p, then p ← p − lr·g.
+// decay·p, then p ← p − lr·g. The SGD kernel and the FusedSGD kernels
+// (plan.Kernel.FusedSGD) take it with these two FMAs alike, so their
+// results are equal bit for bit.
 func (k *kernelWriter) sgdUpdate(p, g, lr, decay vreg) {
 	k.op("VFMLA %s, %s, %s", decay.s4(), p.s4(), g.s4()) // g′ = grad + decay·p
 	k.op("VFMLS %s, %s, %s", lr.s4(), g.s4(), p.s4())    // p ← p − lr·g′

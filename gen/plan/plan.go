@@ -183,6 +183,20 @@ type Kernel struct {
 	// Rows, set on a serving Forward kernel, is the rows it computes, fewer
 	// than the batch (see DefaultServe); 0 on every kernel of training.
 	Rows int
+	// FusedSGD marks the twin of a WeightGrad (whole or half) or BiasGrad
+	// kernel that takes SGD's step with the gradient it computes instead
+	// of writing the gradient out: p ← p − lr·(grad + decay·p) in place,
+	// p the layer's w (a half's rows of it) and b, bit for bit what SGD
+	// writes for those parameters. Each tile's epilogue loads the
+	// parameters where the gradient's store would have gone, so a step of
+	// plain SGD on one batch neither writes the gradient nor reads it
+	// back: on spec/wide.yaml the separate check and update passes moved
+	// 50 MB a step. The caller must know the gradient to be finite before
+	// it calls them (nn bounds it from the magnitudes of x and dz), since
+	// a step once taken cannot be taken back. A product that would add
+	// chunks of depth into C takes its depth whole instead (Impl.PackDepth,
+	// DepthBlock): C is the parameters, which must not hold partial sums.
+	FusedSGD bool
 }
 
 // LastChunk reports whether the kernel is an optimizer over the last chunk
@@ -263,6 +277,7 @@ func New(m *spec.Model, source, pkg string) (*Plan, error) {
 	if p.SplitDepth() {
 		p.addSplitDepth(p.Layers[0])
 	}
+	p.addFusedSGD()
 	p.Serve = serveRows(m)
 	for _, rows := range p.Serve {
 		for _, l := range p.Layers {
@@ -376,12 +391,57 @@ func (p *Plan) addHalves(l Layer) {
 	p.add(Kernel{Op: BiasGrad, Layer: l.Index, Elements: B * l.Out})
 }
 
+// addFusedSGD adds the FusedSGD twins of every layer's WeightGrad and,
+// with the halves, of its WeightGrad halves and BiasGrad, when every
+// WeightGrad can take its depth whole (fusableDepth).
+func (p *Plan) addFusedSGD() {
+	for _, k := range p.Kernels {
+		if k.Op == WeightGrad && !fusableDepth(k.Gemm) {
+			return
+		}
+	}
+	for _, l := range p.Layers {
+		for _, k := range []*Kernel{p.Find(WeightGrad, l.Index), p.FindHalf(WeightGrad, l.Index), p.Find(BiasGrad, l.Index)} {
+			if k != nil {
+				twin := *k
+				twin.Impls, twin.FusedSGD = nil, true
+				p.add(twin)
+			}
+		}
+	}
+}
+
+// FusesSGD reports whether the plan has the FusedSGD twins.
+func (p *Plan) FusesSGD() bool { return p.FindFusedSGD(WeightGrad, 1, false) != nil }
+
+// fusableDepth reports whether dW product g can take its depth (the
+// batch) in one chunk on every tier that packs, as a FusedSGD twin must:
+// when the packing would cut it into chunks, the whole depth of a
+// micro-panel of B must stay within twice Core.PackBytes (64 KB, read from
+// L2 where it outgrows L1), which also keeps the kernel's frame under
+// 448 KB. NEON reads B in place and takes any depth.
+func fusableDepth(g *Gemm) bool {
+	for _, isa := range Tiers {
+		if !isa.Packs {
+			continue
+		}
+		t, unroll := tile(isa, g)
+		if depth, _ := packing(g, t, unroll, isa.Core, false); depth > 0 && depth < g.Depth && 4*g.Depth*t.NR > 2*isa.Core.PackBytes {
+			return false
+		}
+	}
+	return true
+}
+
 func (p *Plan) add(k Kernel) {
 	name := p.Prefix
 	if k.Layer > 0 {
 		name += fmt.Sprintf("L%d", k.Layer)
 	}
 	k.Public = name + k.Op.String()
+	if k.FusedSGD {
+		k.Public += "SGD"
+	}
 	switch {
 	case k.Half:
 		k.Public += "Half"
@@ -397,9 +457,9 @@ func (p *Plan) add(k Kernel) {
 		if k.Gemm != nil {
 			m.Tile, m.Unroll = tile(isa, k.Gemm)
 			if isa.Packs {
-				m.PackDepth, m.PackRows = packing(k.Gemm, m.Tile, m.Unroll, isa.Core)
+				m.PackDepth, m.PackRows = packing(k.Gemm, m.Tile, m.Unroll, isa.Core, k.FusedSGD)
 			} else {
-				m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile, isa.Core)
+				m.DepthBlock, m.ColBlock = blocks(k.Gemm, m.Tile, isa.Core, k.FusedSGD)
 			}
 			m.PanelTranspose = k.Op == InputGrad && m.DepthBlock == 0 && m.PackDepth == 0
 			m.OneChain = k.Rows > 0
@@ -449,7 +509,18 @@ func (p *Plan) FindHalf(op Op, layer int) *Kernel { return p.find(op, layer, tru
 // for a serving kernel (0 otherwise), that is no chunk optimizer.
 func (p *Plan) find(op Op, layer int, half bool, rows int) *Kernel {
 	for i := range p.Kernels {
-		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half && !k.Chunk && k.Rows == rows {
+		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half && !k.Chunk && k.Rows == rows && !k.FusedSGD {
+			return k
+		}
+	}
+	return nil
+}
+
+// FindFusedSGD returns the FusedSGD twin of op's kernel (WeightGrad or
+// BiasGrad) on layer, half or whole, or nil.
+func (p *Plan) FindFusedSGD(op Op, layer int, half bool) *Kernel {
+	for i := range p.Kernels {
+		if k := &p.Kernels[i]; k.Op == op && k.Layer == layer && k.Half == half && k.FusedSGD {
 			return k
 		}
 	}
@@ -540,11 +611,15 @@ func (p *Plan) Params(k *Kernel) []Param {
 	// x from the first column of half h of the inputs to the end of its
 	// last row, for the kernels over half of the inputs.
 	xs := Param{Name: "x", Len: B*K - K/2, Size: mul(p.Batch(), p.In(i)) + " - " + p.In(i) + "/2", Step: p.In(i) + " / 2"}
+	sgd := []Param{{Name: "lr"}, {Name: "decay"}}
 	if k.Half && k.Op == WeightGrad {
 		// Rows k of dW for k in one half of the inputs: x from its first
 		// column of that half to the end of its last row, and those rows of dw.
 		dw := Param{Name: "dw", Len: K / 2 * N, Size: mul("("+p.In(i)+" / 2)", p.Out(i)), Out: true}
 		dw.Step = dw.Size
+		if k.FusedSGD { // those rows of w, updated
+			return append([]Param{xs, rename(y, "dz", false), rename(dw, "w", true)}, sgd...)
+		}
 		return []Param{xs, rename(y, "dz", false), dw}
 	}
 	if k.Op == PartialForward {
@@ -559,6 +634,9 @@ func (p *Plan) Params(k *Kernel) []Param {
 	}
 	switch k.Op {
 	case BiasGrad:
+		if k.FusedSGD {
+			return append([]Param{rename(y, "dz", false), rename(b, "b", true)}, sgd...)
+		}
 		return []Param{rename(y, "dz", false), rename(b, "db", true)}
 	case Forward:
 		if PreActivation(l.Activation) {
@@ -577,6 +655,9 @@ func (p *Plan) Params(k *Kernel) []Param {
 		}
 		return []Param{y, rename(y, "d", true)}
 	case WeightGrad:
+		if k.FusedSGD {
+			return append([]Param{x, rename(y, "dz", false), rename(w, "w", true), rename(b, "b", true)}, sgd...)
+		}
 		return []Param{x, rename(y, "dz", false), rename(w, "dw", true), rename(b, "db", true)}
 	case InputGrad:
 		wt := Param{Name: "wt", Len: K * N, Size: mul(p.Out(i), p.In(i)), Out: true}

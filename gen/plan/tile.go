@@ -19,13 +19,16 @@ var RowTile = Tile{MR: 1, NR: 96}
 // blocks returns the panels of a product of tile t on cores c: none when
 // B is smaller than c.BlockBudget or A has one row (each element of B is then used
 // once anyway); otherwise depth in chunks of 256 steps (or all of it, when
-// shorter) and columns in the widest multiple of the tile's width whose
-// chunk of B fits the budget.
-func blocks(g *Gemm, t Tile, c Core) (depth, cols int) {
+// shorter; all of it when whole is set) and columns in the widest
+// multiple of the tile's width whose chunk of B fits the budget.
+func blocks(g *Gemm, t Tile, c Core, whole bool) (depth, cols int) {
 	if g.Rows == 1 || 4*g.Depth*g.Cols < c.BlockBudget {
 		return 0, 0
 	}
 	depth = min(g.Depth, 256)
+	if whole {
+		depth = g.Depth
+	}
 	cols = max(t.NR, c.BlockBudget/(4*depth)/t.NR*t.NR)
 	return depth, cols
 }
@@ -37,12 +40,16 @@ func blocks(g *Gemm, t Tile, c Core) (depth, cols int) {
 // t.MR (or all of them) making the fewest panels whose chunks
 // (Gemm.PackedA) fit c.PackABytes, as even as the tiles allow. None when B is smaller than c.BlockBudget, or A has no more
 // rows than one tile: B is then read once whatever its layout, and a copy
-// would double its traffic.
-func packing(g *Gemm, t Tile, unroll int, c Core) (depth, rows int) {
+// would double its traffic. With whole set, the depth is taken whole,
+// in one chunk.
+func packing(g *Gemm, t Tile, unroll int, c Core, whole bool) (depth, rows int) {
 	if g.Rows <= t.MR || 4*g.Depth*g.Cols < c.BlockBudget {
 		return 0, 0
 	}
 	depth = min(g.Depth, max(unroll, c.PackBytes/(4*t.NR)/unroll*unroll))
+	if whole {
+		depth = g.Depth
+	}
 	most := g.Rows // the most rows whose chunk fits, a multiple of MR below Rows
 	for most > t.MR {
 		if _, floats := g.PackedA(depth, most); 4*floats <= c.PackABytes {

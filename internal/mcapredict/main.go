@@ -146,7 +146,7 @@ func predict(specFile, pkg, mca string, tiers []tier) ([]prediction, error) {
 				// The serving kernels run the batch's tiles over fewer rows,
 				// and -spec spec/testdata/fashion1.yaml predicts the
 				// one-row tile: the batch's products stand for them.
-				if k.Gemm == nil || k.Half || k.Op == plan.PartialForward || k.Rows > 0 {
+				if k.Gemm == nil || k.Half || k.Op == plan.PartialForward || k.Rows > 0 || k.FusedSGD {
 					continue
 				}
 				name := k.Impl(t.isa).Asm

@@ -39,6 +39,9 @@ func Meaning(p *plan.Plan, k *plan.Kernel) string {
 	}
 	l := p.Layers[k.Layer-1]
 	shape := fmt.Sprintf("B=%d, K=%d, N=%d", p.Model.Batch, l.In, l.Out)
+	if k.FusedSGD {
+		return fusedSGDMeaning(p, k)
+	}
 	if k.Rows > 0 {
 		whole := strings.TrimSuffix(Meaning(p, p.Find(k.Op, k.Layer)), ".")
 		return fmt.Sprintf("%s, on %d rows for serving, bit for bit the rows %s writes.", whole, k.Rows, p.Find(k.Op, k.Layer).Public)
@@ -78,4 +81,20 @@ func Meaning(p *plan.Plan, k *plan.Kernel) string {
 		return fmt.Sprintf("dx = dz·wᵀ (B×K), with wᵀ packed into wt (%s).", shape)
 	}
 	return ""
+}
+
+// fusedSGDMeaning states what a FusedSGD twin computes: its gradient, as
+// its twin does, and SGD's step with it in place of writing it.
+func fusedSGDMeaning(p *plan.Plan, k *plan.Kernel) string {
+	twin := *k
+	twin.FusedSGD = false
+	grad := strings.TrimSuffix(Meaning(p, &twin), ".")
+	params := "w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b)"
+	switch {
+	case k.Op == plan.BiasGrad:
+		params = "b ← b − lr·(db + decay·b)"
+	case k.Half:
+		params = "w ← w − lr·(dw + decay·w) on those rows"
+	}
+	return fmt.Sprintf("%s, then SGD's step with it in place of writing it: %s.", grad, params)
 }

@@ -116,6 +116,13 @@ func Store(n Operands, bias bool, act spec.Activation) string {
 	return fmt.Sprintf("Store the tile of %s.", n.C)
 }
 
+// StepSGD begins a FusedSGD kernel's epilogue of a tile or a vector of
+// the gradient: SGD's step with it on the parameters, in place of its
+// store.
+func StepSGD(grad, p string) string {
+	return fmt.Sprintf("SGD's step with the %s in place of its store: %s ← %s − lr·(%s + decay·%s).", grad, p, p, grad, p)
+}
+
 // Transpose begins the transpose of w into wt ahead of dX's product.
 func Transpose(g *plan.Gemm) string {
 	return fmt.Sprintf("wt = wᵀ (%d×%d), so the product reads it along rows.", g.Depth, g.Cols)
