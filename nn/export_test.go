@@ -66,3 +66,16 @@ func (n *Network) HalvedUpdateShares() (shares [2][2][2]int, chunk int) {
 	n.halved, n.activeWorkers = saved, savedActive
 	return shares, n.desc.UpdateChunk
 }
+
+// FusedSGDStep reports whether the last training step took SGD's step in
+// the gradient kernels.
+func (n *Network) FusedSGDStep() bool { return n.fusedStep }
+
+// WithoutFusedSGD makes training steps take SGD's step through the
+// separate check and update passes; it returns the function that
+// restores fusion.
+func WithoutFusedSGD() (restore func()) {
+	saved := fuseSGD
+	fuseSGD = false
+	return func() { fuseSGD = saved }
+}

@@ -8,11 +8,11 @@ package nn
 // With the split depth, the first layer's forward pass is instead half h
 // of its inputs for every row, then half h of the rows of the combine.
 // The workers meet wherever one reads what the other wrote: between the
-// partial products and the combine, after the forward pass, after the loss
-// when the last layer has an activation gradient, and before each layer's
-// dw. Each half kernel computes its rows as the whole kernel does, and the
-// partial products and combine are train's, so the gradient is bit for
-// bit train's.
+// partial products and the combine, after the forward pass, after the
+// loss, and before the dw, which read every row of the batch. Each half
+// kernel computes its rows as the whole kernel does, and the partial
+// products and combine are train's, so the gradient (or the fused SGD
+// step) is bit for bit train's.
 func (w *worker) trainHalf() {
 	n, h := w.net, w.index
 	d, lead, t := w.desc, n.workers[0], n.tiles[0] // worker 0 holds the buffers
@@ -42,27 +42,39 @@ func (w *worker) trainHalf() {
 		lead.loss(t)
 	}
 	last := len(d.Layers) - 1
+	n.crew.meet(w) // the loss gradient
 	if l := d.Layers[last]; l.ActivationGradHalf != nil {
-		n.crew.meet(w) // the loss gradient
 		l.ActivationGradHalf(h, lead.z[last], lead.y[last], lead.d[last])
 	}
-	for i := last; i >= 0; i-- {
-		n.crew.meet(w) // both halves of d[i] (for the last layer: the loss gradient)
-		l := d.Layers[i]
-		in := lead.workspace.x
-		if i > 0 {
-			in = lead.y[i-1]
-		}
-		l.WeightGradHalf(h, in, lead.d[i], t.gw[i])
-		if h == 1 { // half 0 took the loss
-			l.BiasGrad(lead.d[i], t.gb[i])
-		}
-		if i == 0 {
-			break
-		}
-		l.InputGradHalf(h, lead.d[i], n.w[i], w.wt[i], lead.d[i-1])
+	// Every dx before any dw, as train: each half's rows of d[i−1] come
+	// from its rows of d[i] alone, so the halves need not meet.
+	for i := last; i > 0; i-- {
+		d.Layers[i].InputGradHalf(h, lead.d[i], n.w[i], w.wt[i], lead.d[i-1])
 		if prev := d.Layers[i-1]; prev.ActivationGradHalf != nil {
 			prev.ActivationGradHalf(h, lead.z[i-1], lead.y[i-1], lead.d[i-1])
+		}
+	}
+	if n.fused {
+		w.bound(lead.workspace.x, lead.y, lead.d, h*B/2, (h+1)*B/2)
+	}
+	n.crew.meet(w) // every d, and both workers' bounds
+	fused := n.fused && n.gradientBounded(t.loss)
+	if h == 0 {
+		n.fusedStep = fused
+	}
+	for i := last; i >= 0; i-- {
+		l, in := d.Layers[i], w.inputOf(lead.workspace, i)
+		switch {
+		case fused:
+			l.WeightGradSGDHalf(h, in, lead.d[i], n.w[i], n.hyper.lr, n.hyper.decay)
+			if h == 1 { // half 0 took the loss
+				l.BiasGradSGD(lead.d[i], n.b[i], n.hyper.lr, n.hyper.decay)
+			}
+		default:
+			l.WeightGradHalf(h, in, lead.d[i], t.gw[i])
+			if h == 1 {
+				l.BiasGrad(lead.d[i], t.gb[i])
+			}
 		}
 	}
 }

@@ -22,8 +22,9 @@
 //   - A step of one tile is shared by two workers through the generated
 //     half kernels (compiled.Layer.ForwardHalf and the others), when the
 //     model has them: each runs half of the batch's rows through the
-//     forward pass and dx, and half of the inputs' rows of each dw, meeting
-//     between the layers. Each half kernel computes its rows exactly as the
+//     forward pass and every dx, then half of the inputs' rows of each dw,
+//     meeting where one reads what the other wrote. Each half kernel
+//     computes its rows exactly as the
 //     whole kernel does. The first layer's forward pass is split by its
 //     inputs instead (compiled.Layer.PartialForward and Combine): each
 //     worker multiplies half of the inputs' columns by its half of the
@@ -32,6 +33,12 @@
 //     usually most of the model's, and they never move between the cores.
 //     Without halves, or when a step's work is too small to repay the
 //     workers' meetings (minSharedFlops), one worker runs the step.
+//   - A step of plain SGD (no momentum) on one whole batch takes SGD's step
+//     in the dw kernels (compiled.Layer.WeightGradSGD), on the parameters
+//     in place, and never writes the gradient, when the model has them and
+//     the gradient is certainly finite: every dx comes first, and each
+//     layer's largest magnitudes of x and dz bound its gradient
+//     (gradientBounded). Otherwise, or for other steps:
 //   - The update is shared by chunks of the parameters (the *Chunk
 //     optimizers), when the model has them, each worker summing, checking
 //     and updating its range; otherwise the workers share the tiles' sum
@@ -127,6 +134,9 @@ type Network struct {
 	tileFlops  int  // of one tile's step (see minSharedFlops)
 	halved     bool // the current step's one tile is shared by two workers in halves
 	chunks     int  // of the parameters, when the optimizers run by chunks (UpdateChunk)
+	// fused is set when the current step may take SGD's step in the
+	// gradient kernels (fusesSGD), and fusedStep once it has.
+	fused, fusedStep bool
 	// The current step: its data, its tiles with samples, the workers
 	// that run them, and Batch/samples, which turns the tiles' sums into
 	// a mean.

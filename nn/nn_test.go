@@ -333,6 +333,67 @@ func TestHalvedUpdateShares(t *testing.T) {
 	}
 }
 
+// TestFusedSGDStep checks the steps of plain SGD on one batch, which take
+// SGD's step in the gradient kernels, against the same steps through the
+// separate check and update passes: bit for bit, on one worker and on two
+// sharing each step in halves, for Digits and Fashion (split depth). A
+// step on a partial batch, with momentum, or whose inputs are too large to
+// bound the gradient (Fashion's relu passes inputs of 1e36 on) does not
+// fuse.
+func TestFusedSGDStep(t *testing.T) {
+	defer nn.LetWorkersExceedCores()()
+	defer nn.ShareSmallSteps()()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	for _, desc := range []compiled.Network{kernels.DigitsNetwork(), kernels.FashionNetwork()} {
+		steps := func(workers int, fused bool, opt nn.Optimizer, scale float32, count int) ([]float32, bool) {
+			if !fused {
+				defer nn.WithoutFusedSGD()()
+			}
+			net, err := nn.New(desc, nn.Options{Seed: 3, Workers: workers, Optimizer: opt})
+			require.NoError(t, err)
+			took := true
+			for i := range 3 {
+				x, y := samples(desc, count, uint64(i))
+				for j := range x {
+					x[j] *= scale
+				}
+				_, err := net.TrainStep(x, y)
+				require.NoError(t, err)
+				took = took && net.FusedSGDStep()
+			}
+			return net.Params(), took
+		}
+		sgd := nn.SGD{LR: 0.05, WeightDecay: 1e-3}
+		want, took := steps(1, false, sgd, 1, desc.Batch)
+		require.False(t, took, "%s: a step fused with fusion off", desc.Name)
+		for _, workers := range []int{1, 2} {
+			got, took := steps(workers, true, sgd, 1, desc.Batch)
+			require.True(t, took, "%s, %d workers: the steps did not fuse", desc.Name, workers)
+			require.Equal(t, want, got, "%s, %d workers: the fused steps differ from the separate ones", desc.Name, workers)
+		}
+		for _, c := range []struct {
+			name  string
+			opt   nn.Optimizer
+			scale float32
+			count int
+		}{
+			{"a partial batch", sgd, 1, desc.Batch - 1},
+			{"momentum", nn.SGD{LR: 0.05, Momentum: 0.9}, 1, desc.Batch},
+			{"inputs of 1e36", nn.SGD{LR: 1e-36}, 1e36, desc.Batch},
+		} {
+			if c.scale != 1 && desc.Name != "Fashion" {
+				continue // Digits' tanh saturates: its gradient stays small
+			}
+			for _, workers := range []int{1, 2} {
+				want, _ := steps(workers, false, c.opt, c.scale, c.count)
+				got, took := steps(workers, true, c.opt, c.scale, c.count)
+				require.False(t, took, "%s, %s, %d workers: a step fused", desc.Name, c.name, workers)
+				require.Equal(t, want, got, "%s, %s, %d workers", desc.Name, c.name, workers)
+			}
+		}
+	}
+}
+
 // TestDeterministic trains with the same seed and step size for every
 // worker count and GOMAXPROCS and expects bit-identical weights; another
 // seed gives others. It runs under -race too (make test-race).

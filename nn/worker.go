@@ -160,7 +160,14 @@ type worker struct {
 	seen      atomic.Uint64 // the last crew round the worker's goroutine saw
 	sleeper   sleeper       // how the worker waits for the others
 	nonFinite int           // sumChunks' finding: the first non-finite gradient in the worker's chunks, or −1
+	// bounds holds, per layer, the largest magnitudes of the input and
+	// of dz in the worker's rows of the batch (Network.gradientBounded).
+	bounds []layerBound
 }
+
+// layerBound is the largest magnitude of a layer's input x and of its dz
+// over some rows of a batch.
+type layerBound struct{ x, dz float32 }
 
 func newWorker(n *Network, index, tiles int) *worker {
 	d := &n.desc
@@ -176,6 +183,7 @@ func newWorker(n *Network, index, tiles int) *worker {
 		w.wt = append(w.wt, wt)
 	}
 	w.others = make([][]float32, 0, tiles)
+	w.bounds = make([]layerBound, len(d.Layers))
 	if n.splitDepth {
 		for h := range w.part {
 			w.part[h] = make([]float32, B*d.Layers[0].Out)
@@ -214,7 +222,11 @@ func (w *worker) trainForward() {
 }
 
 // train runs forward and backward on tile t, leaving its gradient (scaled
-// as the loss kernel scales it, by 1/Batch) in t.grad.
+// as the loss kernel scales it, by 1/Batch) in t.grad; or, when the step
+// fuses SGD (Network.fused) and the gradient is bounded, taking the step
+// with it on the parameters instead (Network.fusedStep records which).
+// The backward pass computes every dx before any dw: a fused dw changes
+// w, which the dx of its layer reads.
 func (w *worker) train(t *tile) {
 	d, n := w.desc, w.net
 	load(w.workspace.x, n.srcX, wholeRows(0, d.Batch, d.Input), t.src, t.count)
@@ -225,19 +237,49 @@ func (w *worker) train(t *tile) {
 	if l := d.Layers[last]; l.ActivationGrad != nil {
 		l.ActivationGrad(w.z[last], w.y[last], w.d[last])
 	}
-	for i := last; i >= 0; i-- {
-		l := d.Layers[i]
-		in := w.workspace.x
-		if i > 0 {
-			in = w.y[i-1]
-		}
-		l.WeightGrad(in, w.d[i], t.gw[i], t.gb[i])
-		if i == 0 {
-			break
-		}
-		l.InputGrad(w.d[i], n.w[i], w.wt[i], w.d[i-1])
+	for i := last; i > 0; i-- {
+		d.Layers[i].InputGrad(w.d[i], n.w[i], w.wt[i], w.d[i-1])
 		if prev := d.Layers[i-1]; prev.ActivationGrad != nil {
 			prev.ActivationGrad(w.z[i-1], w.y[i-1], w.d[i-1])
+		}
+	}
+	fused := false
+	if n.fused {
+		w.bound(w.workspace.x, w.y, w.d, 0, d.Batch)
+		fused = n.gradientBounded(t.loss)
+		n.fusedStep = fused
+	}
+	for i := last; i >= 0; i-- {
+		l, in := d.Layers[i], w.inputOf(w.workspace, i)
+		if fused {
+			l.WeightGradSGD(in, w.d[i], n.w[i], n.b[i], n.hyper.lr, n.hyper.decay)
+		} else {
+			l.WeightGrad(in, w.d[i], t.gw[i], t.gb[i])
+		}
+	}
+}
+
+// inputOf is layer i's input in workspace ws: x, or the previous layer's
+// output.
+func (w *worker) inputOf(ws *workspace, i int) []float32 {
+	if i == 0 {
+		return ws.x
+	}
+	return ws.y[i-1]
+}
+
+// bound records in w.bounds, for every layer, the largest magnitudes of
+// its input (x for the first layer, y[i−1] for the others) and of its dz
+// (d[i]) over the batch's rows lo to hi−1.
+func (w *worker) bound(x []float32, y, d [][]float32, lo, hi int) {
+	for i, l := range w.desc.Layers {
+		in, width := x, l.In
+		if i > 0 {
+			in = y[i-1]
+		}
+		w.bounds[i] = layerBound{
+			x:  vec.MaxAbs(in[lo*width : hi*width]),
+			dz: vec.MaxAbs(d[i][lo*l.Out : hi*l.Out]),
 		}
 	}
 }
