@@ -141,7 +141,47 @@ func (a *asmWriter) firstNonFinite() {
 	c := a.c
 	a.vecFunction("firstNonFinite", "func(v *float32, n int) int",
 		"returns the start of the first block of v[:n] holding a NaN or an infinity, or n.")
+	i := a.eachBlock(nil, func(vecs int, m func(j int) operand.Mem) {
+		if vecs == 0 {
+			x := c.XMM()
+			c.VMOVSS(m(0), x)
+			c.VSUBSS(x, x, x)
+			c.VUCOMISS(x, x)
+			c.JP(operand.LabelRef("found")) // unordered: x − x is NaN
+			return
+		}
+		sum := a.vec()
+		for j := range vecs {
+			d := a.vec()
+			c.VMOVUPS(m(j), d)
+			c.VSUBPS(d, d, d)
+			if j == 0 {
+				c.VMOVAPS(d, sum)
+			} else {
+				c.VADDPS(d, sum, sum)
+			}
+		}
+		a.jumpIfNaN(sum, "found")
+	})
+	c.Label("found")
+	c.Store(i, c.ReturnIndex(0))
+	c.VZEROUPPER()
+	c.RET()
+}
+
+// eachBlock walks the float32 vector v[:n] of the function's arguments v
+// and n in blocks of 4 vectors, then of one, then single floats: it loads
+// the arguments, calls setup (when not nil), then calls body once for
+// each kind of block (vecs 4, 1 and 0) with the address of the block's
+// vector j; body's code runs for each block of its kind. It returns the
+// register holding the index of the current block, which after the walk
+// is n.
+func (a *asmWriter) eachBlock(setup func(), body func(vecs int, m func(j int) operand.Mem)) reg.Register {
+	c := a.c
 	v, n := a.param("v"), a.param("n")
+	if setup != nil {
+		setup()
+	}
 	i := c.GP64() // index of the current block
 	c.XORQ(i, i)
 	block := func(label string, vecs int) {
@@ -155,27 +195,7 @@ func (a *asmWriter) firstNonFinite() {
 		c.SUBQ(i, left)
 		c.CMPQ(left, operand.U8(floats))
 		c.JB(operand.LabelRef(label + "done"))
-		m := func(j int) operand.Mem { return operand.Mem{Base: v, Index: i, Scale: 4, Disp: 4 * a.lanes() * j} }
-		if vecs == 0 {
-			x := c.XMM()
-			c.VMOVSS(m(0), x)
-			c.VSUBSS(x, x, x)
-			c.VUCOMISS(x, x)
-			c.JP(operand.LabelRef("found")) // unordered: x − x is NaN
-		} else {
-			sum := a.vec()
-			for j := range vecs {
-				d := a.vec()
-				c.VMOVUPS(m(j), d)
-				c.VSUBPS(d, d, d)
-				if j == 0 {
-					c.VMOVAPS(d, sum)
-				} else {
-					c.VADDPS(d, sum, sum)
-				}
-			}
-			a.jumpIfNaN(sum, "found")
-		}
+		body(vecs, func(j int) operand.Mem { return operand.Mem{Base: v, Index: i, Scale: 4, Disp: 4 * a.lanes() * j} })
 		c.ADDQ(operand.U8(floats), i)
 		c.JMP(operand.LabelRef(label))
 		c.Label(label + "done")
@@ -183,10 +203,7 @@ func (a *asmWriter) firstNonFinite() {
 	block("four", 4)
 	block("one", 1)
 	block("scalar", 0)
-	c.Label("found")
-	c.Store(i, c.ReturnIndex(0))
-	c.VZEROUPPER()
-	c.RET()
+	return i
 }
 
 // maxAbsBits emits
@@ -203,26 +220,17 @@ func (a *asmWriter) maxAbsBits() {
 	c := a.c
 	a.vecFunction("maxAbsBits", "func(v *float32, n int) uint32",
 		"returns the largest bit pattern of |v[i]| over v[:n]: as a float, the largest magnitude, +Inf or a NaN.")
-	v, n := a.param("v"), a.param("n")
 	mask, acc, one := a.vec(), a.vec(), c.XMM()
-	c.VMOVUPS(a.splat("absmask", 0x7fffffff), mask)
-	a.zero(acc)
-	c.VXORPS(one, one, one) // the single floats', apart: a VEX write of acc's low lanes would clear the rest
 	and := func(m operand.Op, mask, d reg.VecVirtual) { c.VPAND(m, mask, d) }
 	if a.wide() {
 		and = func(m operand.Op, mask, d reg.VecVirtual) { c.VPANDD(m, mask, d) }
 	}
-	i := c.GP64() // index of the current block
-	c.XORQ(i, i)
-	block := func(label string, vecs int) {
-		floats := max(vecs*a.lanes(), 1)
-		left := c.GP64()
-		c.Label(label)
-		c.MOVQ(n, left)
-		c.SUBQ(i, left)
-		c.CMPQ(left, operand.U8(floats))
-		c.JB(operand.LabelRef(label + "done"))
-		m := func(j int) operand.Mem { return operand.Mem{Base: v, Index: i, Scale: 4, Disp: 4 * a.lanes() * j} }
+	setup := func() {
+		c.VMOVUPS(a.splat("absmask", 0x7fffffff), mask)
+		a.zero(acc)
+		c.VXORPS(one, one, one) // the single floats', apart: a VEX write of acc's low lanes would clear the rest
+	}
+	a.eachBlock(setup, func(vecs int, m func(j int) operand.Mem) {
 		if vecs == 0 {
 			x := c.XMM()
 			c.VMOVSS(m(0), x)
@@ -234,13 +242,7 @@ func (a *asmWriter) maxAbsBits() {
 			and(m(j), mask, d)
 			c.VPMAXUD(d, acc, acc)
 		}
-		c.ADDQ(operand.U8(floats), i)
-		c.JMP(operand.LabelRef(label))
-		c.Label(label + "done")
-	}
-	block("four", 4)
-	block("one", 1)
-	block("scalar", 0)
+	})
 	y := acc
 	if a.wide() { // the upper 256 bits onto the lower first
 		y = c.YMM()

@@ -136,17 +136,7 @@ func (f *file) firstNonFinite() {
 	doc := []string{"firstNonFiniteNEON returns the start of the first block of v[:n] holding a NaN or an infinity, or n."}
 	f.function("firstNonFiniteNEON", args, &arg{"ret", "int"}, doc, func(frame *frameLayout) {
 		w := f.w
-		v, n, i, left := w.gp(), w.gp(), w.gp(), w.gp()
-		w.op("MOVD %s, %s", frame.at("v"), v)
-		w.op("MOVD %s, %s", frame.at("n"), n)
-		w.op("MOVD ZR, %s", i) // index of the current block; v points at it
-		block := func(label string, vecs int) {
-			floats := max(vecs*lanes, 1)
-			end := w.scope()
-			w.label(label)
-			w.op("SUB %s, %s, %s", i, n, left)
-			w.op("CMP $%d, %s", floats, left)
-			w.op("BLT %sdone", label)
+		i := f.eachBlock(frame, nil, func(vecs int, v greg) {
 			sum, d := w.vec(), w.vec()
 			if vecs == 0 {
 				w.op("FMOVS (%s), %s", v, sum.f())
@@ -165,18 +155,46 @@ func (f *file) firstNonFinite() {
 			}
 			w.op("FCMPS %s, %s", sum.f(), sum.f())
 			w.op("BVS found") // unordered: the block holds a NaN or an infinity
-			w.addImm(i, floats)
-			w.addImm(v, 4*floats)
-			w.op("B %s", label)
-			w.label(label + "done")
-			end()
-		}
-		block("four", 4)
-		block("one", 1)
-		block("scalar", 0)
+		})
 		w.label("found")
 		w.op("MOVD %s, %s", i, frame.at("ret"))
 	})
+}
+
+// eachBlock walks the float32 vector v[:n] of the function's arguments v
+// and n in blocks of 4 vectors, then of one, then single floats: it loads
+// the arguments, calls setup (when not nil), then calls body once for each
+// kind of block (vecs 4, 1 and 0) with the register pointing at the
+// block, inside the block's allocation scope; body's code runs for each
+// block of its kind. It returns the register holding the index of the
+// current block, which after the walk is n.
+func (f *file) eachBlock(frame *frameLayout, setup func(), body func(vecs int, v greg)) greg {
+	w := f.w
+	v, n, i, left := w.gp(), w.gp(), w.gp(), w.gp()
+	w.op("MOVD %s, %s", frame.at("v"), v)
+	w.op("MOVD %s, %s", frame.at("n"), n)
+	w.op("MOVD ZR, %s", i) // index of the current block; v points at it
+	if setup != nil {
+		setup()
+	}
+	block := func(label string, vecs int) {
+		floats := max(vecs*lanes, 1)
+		end := w.scope()
+		w.label(label)
+		w.op("SUB %s, %s, %s", i, n, left)
+		w.op("CMP $%d, %s", floats, left)
+		w.op("BLT %sdone", label)
+		body(vecs, v)
+		w.addImm(i, floats)
+		w.addImm(v, 4*floats)
+		w.op("B %s", label)
+		w.label(label + "done")
+		end()
+	}
+	block("four", 4)
+	block("one", 1)
+	block("scalar", 0)
+	return i
 }
 
 // maxAbsBits emits
@@ -193,20 +211,13 @@ func (f *file) maxAbsBits() {
 	doc := []string{"maxAbsBitsNEON returns the bits of the largest |v[i]| over v[:n]: the largest magnitude, +Inf or a NaN."}
 	f.function("maxAbsBitsNEON", args, &arg{"ret", "uint32"}, doc, func(frame *frameLayout) {
 		w := f.w
-		v, n, i, left := w.gp(), w.gp(), w.gp(), w.gp()
-		w.op("MOVD %s, %s", frame.at("v"), v)
-		w.op("MOVD %s, %s", frame.at("n"), n)
-		w.op("MOVD ZR, %s", i) // index of the current block; v points at it
-		acc, one := w.vec(), w.vec()
-		w.zero(acc)
-		w.zero(one) // the single floats', apart: a scalar write clears the other lanes
-		block := func(label string, vecs int) {
-			floats := max(vecs*lanes, 1)
-			end := w.scope()
-			w.label(label)
-			w.op("SUB %s, %s, %s", i, n, left)
-			w.op("CMP $%d, %s", floats, left)
-			w.op("BLT %sdone", label)
+		var acc, one vreg
+		setup := func() {
+			acc, one = w.vec(), w.vec()
+			w.zero(acc)
+			w.zero(one) // the single floats', apart: a scalar write clears the other lanes
+		}
+		f.eachBlock(frame, setup, func(vecs int, v greg) {
 			d := w.vec()
 			if vecs == 0 {
 				w.op("FMOVS (%s), %s", v, d.f())
@@ -218,15 +229,7 @@ func (f *file) maxAbsBits() {
 				w.fabs(d, d)
 				w.fmax(acc, acc, d)
 			}
-			w.addImm(i, floats)
-			w.addImm(v, 4*floats)
-			w.op("B %s", label)
-			w.label(label + "done")
-			end()
-		}
-		block("four", 4)
-		block("one", 1)
-		block("scalar", 0)
+		})
 		w.hreduce(acc, w.fmaxp)
 		w.op("FMAXS %s, %s, %s", one.f(), acc.f(), acc.f())
 		w.op("FMOVS %s, %s", acc.f(), frame.at("ret"))
