@@ -356,13 +356,7 @@ func fusedSGDDoc(p *plan.Plan, k *plan.Kernel) []string {
 	if k.Half {
 		twin = p.FindHalf(k.Op, k.Layer)
 	}
-	params := "w and b"
-	switch {
-	case k.Op == plan.BiasGrad:
-		params = "b"
-	case k.Half:
-		params = "those rows of w"
-	}
+	params, _ := kerneldoc.SteppedParams(k)
 	return []string{
 		fmt.Sprintf("%s computes the gradient %s does and, in place of writing it,", k.Public, twin.Public),
 		fmt.Sprintf("takes SGD's step with it on %s, bit for bit as %s would:", params, p.Find(plan.SGD, 0).Public),

@@ -89,12 +89,18 @@ func fusedSGDMeaning(p *plan.Plan, k *plan.Kernel) string {
 	twin := *k
 	twin.FusedSGD = false
 	grad := strings.TrimSuffix(Meaning(p, &twin), ".")
-	params := "w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b)"
+	_, step := SteppedParams(k)
+	return fmt.Sprintf("%s, then SGD's step with it in place of writing it: %s.", grad, step)
+}
+
+// SteppedParams names the parameters a FusedSGD twin takes SGD's step on,
+// and states the step.
+func SteppedParams(k *plan.Kernel) (params, step string) {
 	switch {
 	case k.Op == plan.BiasGrad:
-		params = "b ← b − lr·(db + decay·b)"
+		return "b", "b ← b − lr·(db + decay·b)"
 	case k.Half:
-		params = "w ← w − lr·(dw + decay·w) on those rows"
+		return "those rows of w", "w ← w − lr·(dw + decay·w) on those rows"
 	}
-	return fmt.Sprintf("%s, then SGD's step with it in place of writing it: %s.", grad, params)
+	return "w and b", "w ← w − lr·(dw + decay·w), b ← b − lr·(db + decay·b)"
 }
