@@ -382,6 +382,7 @@ func TestPackedProducts(t *testing.T) {
 	for _, m := range p.Find(plan.WeightGrad, 1).Impls[:2] {
 		require.Less(t, m.PackRows, 602, "%s: more than one panel of dW's rows", m.Asm)
 	}
+	require.Less(t, p.Find(plan.WeightGrad, 1).Impl(plan.AVX512).PackDepth, 250, "AVX-512: dW in chunks of depth, which its fused twin takes whole")
 	for _, m := range p.FindFusedSGD(plan.WeightGrad, 1, false).Impls {
 		if m.ISA.Packs {
 			require.Equal(t, 250, m.PackDepth, "%s: the fused step's product takes its depth whole", m.Asm)

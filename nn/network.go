@@ -41,7 +41,7 @@
 //     (gradientBounded). Otherwise, or for other steps:
 //   - The update is shared by chunks of the parameters (the *Chunk
 //     optimizers), when the model has them, each worker summing, checking
-//     and updating its range; otherwise the workers share the tiles' sum
+//     and updating its ranges; otherwise the workers share the tiles' sum
 //     and the calling goroutine checks and updates.
 //
 // A step uses at most as many workers as the process has cores at once.

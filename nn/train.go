@@ -166,8 +166,8 @@ var fuseSGD = true
 
 // maxGradientBound bounds B·max|x|·max|dz| (with max|x| taken as at least
 // 1) for the fused step: every partial sum of dw = xᵀ·dz and db = Σ dz is
-// then at most 2¹⁰⁰ in magnitude, far from float32's overflow at 2¹²⁸
-// whatever the order of the sums and their rounding.
+// then at most 2¹⁰⁰·(1 + 2⁻²⁴)ᴮ in magnitude (its roundings included),
+// far from float32's overflow at 2¹²⁸ whatever the order of the sums.
 const maxGradientBound = 0x1p100
 
 // gradientBounded reports whether the step's gradient is certainly
@@ -195,11 +195,12 @@ func (n *Network) gradientBounded(loss float64) bool {
 }
 
 // minSharedFlops is the work of one tile's step (its products' flops)
-// below which two workers do not split it in halves: they meet about seven
-// times a step, each meeting costing a few µs, which a small model's step
-// does not repay. Measured on Zen 5: the digits step (0.32 MFLOP) took 4.7
-// µs on one worker and 7–13 µs split; the Fashion step (64 MFLOP) runs
-// 1.2–1.35× faster split. Below it one worker runs the step, with the same
+// below which two workers do not split it in halves: they meet three times
+// a step (four with the split depth; about seven when this was measured),
+// each meeting costing a few µs, which a small model's step does not
+// repay. Measured on Zen 5: the digits step (0.32 MFLOP) took 4.7 µs on
+// one worker and 7–13 µs split; the Fashion step (64 MFLOP) runs 1.2–1.35×
+// faster split. Below it one worker runs the step, with the same
 // arithmetic.
 var minSharedFlops = 1 << 23
 

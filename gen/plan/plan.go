@@ -418,8 +418,9 @@ func (p *Plan) FusesSGD() bool { return p.FindFusedSGD(WeightGrad, 1, false) != 
 // batch) in one chunk on every tier that packs, as a FusedSGD twin must:
 // when the packing would cut it into chunks, the whole depth of a
 // micro-panel of B must stay within twice Core.PackBytes (64 KB, read from
-// L2 where it outgrows L1), which also keeps the kernel's frame under
-// 448 KB. NEON reads B in place and takes any depth.
+// L2 where it outgrows L1), which with A's 384 KB keeps the kernel's frame
+// near the 448 KB TestPackedProducts holds the frames to. NEON reads B in
+// place and takes any depth.
 func fusableDepth(g *Gemm) bool {
 	for _, isa := range Tiers {
 		if !isa.Packs {
