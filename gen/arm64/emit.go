@@ -21,7 +21,8 @@ type arg struct{ name, typ string }
 
 // size and alignment of the Go types the functions take.
 func (a arg) size() int {
-	if a.typ == "float32" {
+	switch a.typ {
+	case "float32", "uint32":
 		return 4
 	}
 	return 8 // pointers and ints

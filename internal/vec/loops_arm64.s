@@ -163,7 +163,7 @@ found:
 
 // maxAbsBitsNEON returns the bits of the largest |v[i]| over v[:n]: the largest magnitude, +Inf or a NaN.
 // func maxAbsBitsNEON(v *float32, n int) uint32
-TEXT ·maxAbsBitsNEON(SB), NOSPLIT, $0-24
+TEXT ·maxAbsBitsNEON(SB), NOSPLIT, $0-20
 	MOVD v+0(FP), R0
 	MOVD n+8(FP), R1
 	MOVD ZR, R2
