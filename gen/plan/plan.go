@@ -395,8 +395,8 @@ func (p *Plan) addHalves(l Layer) {
 // with the halves, of its WeightGrad halves and BiasGrad, when every
 // WeightGrad can take its depth whole (fusableDepth).
 func (p *Plan) addFusedSGD() {
-	for _, k := range p.Kernels {
-		if k.Op == WeightGrad && !fusableDepth(k.Gemm) {
+	for i := range p.Kernels {
+		if k := &p.Kernels[i]; k.Op == WeightGrad && !fusableDepth(k) {
 			return
 		}
 	}
@@ -414,20 +414,17 @@ func (p *Plan) addFusedSGD() {
 // FusesSGD reports whether the plan has the FusedSGD twins.
 func (p *Plan) FusesSGD() bool { return p.FindFusedSGD(WeightGrad, 1, false) != nil }
 
-// fusableDepth reports whether dW product g can take its depth (the
-// batch) in one chunk on every tier that packs, as a FusedSGD twin must:
-// when the packing would cut it into chunks, the whole depth of a
-// micro-panel of B must stay within twice Core.PackBytes (64 KB, read from
-// L2 where it outgrows L1), which with A's 384 KB keeps the kernel's frame
-// near the 448 KB TestPackedProducts holds the frames to. NEON reads B in
-// place and takes any depth.
-func fusableDepth(g *Gemm) bool {
-	for _, isa := range Tiers {
-		if !isa.Packs {
-			continue
-		}
-		t, unroll := tile(isa, g)
-		if depth, _ := packing(g, t, unroll, isa.Core, false); depth > 0 && depth < g.Depth && 4*g.Depth*t.NR > 2*isa.Core.PackBytes {
+// fusableDepth reports whether dW kernel k's product can take its depth
+// (the batch) in one chunk, as a FusedSGD twin must: where k's packing
+// cuts it into chunks, the whole depth of a micro-panel of B must stay
+// within twice Core.PackBytes (64 KB, read from L2 where it outgrows L1),
+// which with A's 384 KB keeps the twin's frame near the 448 KB
+// TestPackedProducts holds the frames to. NEON reads B in place and takes
+// any depth.
+func fusableDepth(k *Kernel) bool {
+	g := k.Gemm
+	for _, m := range k.Impls {
+		if m.PackDepth > 0 && m.PackDepth < g.Depth && 4*g.Depth*m.Tile.NR > 2*m.ISA.Core.PackBytes {
 			return false
 		}
 	}

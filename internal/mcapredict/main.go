@@ -145,7 +145,8 @@ func predict(specFile, pkg, mca string, tiers []tier) ([]prediction, error) {
 				k := &p.Kernels[i]
 				// The serving kernels run the batch's tiles over fewer rows,
 				// and -spec spec/testdata/fashion1.yaml predicts the
-				// one-row tile: the batch's products stand for them.
+				// one-row tile: the batch's products stand for them. The
+				// fused SGD twins run their dW twins' depth loops.
 				if k.Gemm == nil || k.Half || k.Op == plan.PartialForward || k.Rows > 0 || k.FusedSGD {
 					continue
 				}
