@@ -55,7 +55,7 @@ func (w *worker) trainHalf() {
 		}
 	}
 	if n.fused {
-		w.bound(lead.workspace.x, lead.y, lead.d, h*B/2, (h+1)*B/2)
+		w.bound(lead.workspace, lead.d, h*B/2, (h+1)*B/2)
 	}
 	n.crew.meet(w) // every d, and both workers' bounds
 	fused := n.fused && n.gradientBounded(t.loss)
@@ -63,7 +63,7 @@ func (w *worker) trainHalf() {
 		n.fusedStep = fused
 	}
 	for i := last; i >= 0; i-- {
-		l, in := d.Layers[i], w.inputOf(lead.workspace, i)
+		l, in := d.Layers[i], lead.input(i)
 		switch {
 		case fused:
 			l.WeightGradSGDHalf(h, in, lead.d[i], n.w[i], n.hyper.lr, n.hyper.decay)

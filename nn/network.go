@@ -134,9 +134,10 @@ type Network struct {
 	tileFlops  int  // of one tile's step (see minSharedFlops)
 	halved     bool // the current step's one tile is shared by two workers in halves
 	chunks     int  // of the parameters, when the optimizers run by chunks (UpdateChunk)
-	// fused is set when the current step may take SGD's step in the
-	// gradient kernels (fusesSGD), and fusedStep once it has.
-	fused, fusedStep bool
+	// fusable is set when the kernels have the fused SGD step (and its
+	// halves, with the halves); fused when the current step may take
+	// SGD's step in them (fusesSGD), and fusedStep once it has.
+	fusable, fused, fusedStep bool
 	// The current step: its data, its tiles with samples, the workers
 	// that run them, and Batch/samples, which turns the tiles' sums into
 	// a mean.
@@ -204,6 +205,10 @@ func New(desc compiled.Network, opts Options) (*Network, error) {
 		forward := l.ForwardHalf != nil || i == 0 && n.splitDepth
 		n.halves = n.halves && forward && l.WeightGradHalf != nil && l.BiasGrad != nil &&
 			(l.ActivationGrad == nil) == (l.ActivationGradHalf == nil) && (l.InputGrad == nil) == (l.InputGradHalf == nil)
+	}
+	n.fusable = true
+	for _, l := range desc.Layers {
+		n.fusable = n.fusable && l.WeightGradSGD != nil && (!n.halves || l.WeightGradSGDHalf != nil && l.BiasGradSGD != nil)
 	}
 	if c := desc.UpdateChunk; c > 0 {
 		n.chunks = (desc.Params + c - 1) / c

@@ -148,13 +148,8 @@ func (n *Network) trainStep(x, y []float32, idx []int, lo, hi int) (loss float64
 // them the step took 2.7 ms less.
 func (n *Network) fusesSGD(count int) bool {
 	o, ok := n.opt.(SGD)
-	if !ok || o.Momentum != 0 || count != n.desc.Batch || !fuseSGD {
+	if !ok || o.Momentum != 0 || count != n.desc.Batch || !n.fusable || !fuseSGD {
 		return false
-	}
-	for _, l := range n.desc.Layers {
-		if l.WeightGradSGD == nil || n.halved && (l.WeightGradSGDHalf == nil || l.BiasGradSGD == nil) {
-			return false
-		}
 	}
 	n.hyper = hyper{rule: ruleSGD, lr: o.LR, decay: o.WeightDecay}
 	return true

@@ -50,6 +50,14 @@ func (ws *workspace) forwardFrom(first int, in []float32, w, b [][]float32) {
 
 func (ws *workspace) out() []float32 { return ws.y[len(ws.y)-1] }
 
+// input is layer i's input: x, or the previous layer's output.
+func (ws *workspace) input(i int) []float32 {
+	if i == 0 {
+		return ws.x
+	}
+	return ws.y[i-1]
+}
+
 // serve runs serving pass s (an index into the descriptor's Serving, or
 // −1 for the batch's Forward kernels) on x, its rows of inputs (ws.x's
 // first rows, or the caller's), and returns the output's rows.
@@ -245,12 +253,12 @@ func (w *worker) train(t *tile) {
 	}
 	fused := false
 	if n.fused {
-		w.bound(w.workspace.x, w.y, w.d, 0, d.Batch)
+		w.bound(w.workspace, w.d, 0, d.Batch)
 		fused = n.gradientBounded(t.loss)
 		n.fusedStep = fused
 	}
 	for i := last; i >= 0; i-- {
-		l, in := d.Layers[i], w.inputOf(w.workspace, i)
+		l, in := d.Layers[i], w.input(i)
 		if fused {
 			l.WeightGradSGD(in, w.d[i], n.w[i], n.b[i], n.hyper.lr, n.hyper.decay)
 		} else {
@@ -259,26 +267,12 @@ func (w *worker) train(t *tile) {
 	}
 }
 
-// inputOf is layer i's input in workspace ws: x, or the previous layer's
-// output.
-func (w *worker) inputOf(ws *workspace, i int) []float32 {
-	if i == 0 {
-		return ws.x
-	}
-	return ws.y[i-1]
-}
-
 // bound records in w.bounds, for every layer, the largest magnitudes of
-// its input (x for the first layer, y[i−1] for the others) and of its dz
-// (d[i]) over the batch's rows lo to hi−1.
-func (w *worker) bound(x []float32, y, d [][]float32, lo, hi int) {
+// its input in ws and of its dz (d[i]) over the batch's rows lo to hi−1.
+func (w *worker) bound(ws *workspace, d [][]float32, lo, hi int) {
 	for i, l := range w.desc.Layers {
-		in, width := x, l.In
-		if i > 0 {
-			in = y[i-1]
-		}
 		w.bounds[i] = layerBound{
-			x:  vec.MaxAbs(in[lo*width : hi*width]),
+			x:  vec.MaxAbs(ws.input(i)[lo*l.In : hi*l.In]),
 			dz: vec.MaxAbs(d[i][lo*l.Out : hi*l.Out]),
 		}
 	}
